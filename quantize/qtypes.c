@@ -1,0 +1,66 @@
+#include "qtypes.h"
+
+#include <strings.h>
+
+/* Designated initializers keep ids and entries in step (no positional padding). */
+static const qk_type_info k_types[QK_TYPE_COUNT] = {
+    [QK_TYPE_F32] = {"f32", 1, 4, false, true},
+    [QK_TYPE_F16] = {"f16", 1, 2, false, true},
+    [QK_TYPE_Q4_0] = {"q4_0", 32, 18, true, true},
+    [QK_TYPE_Q4_1] = {"q4_1", 32, 20, true, true},
+    [QK_TYPE_Q5_0] = {"q5_0", 32, 22, true, true},
+    [QK_TYPE_Q5_1] = {"q5_1", 32, 24, true, true},
+    [QK_TYPE_Q8_0] = {"q8_0", 32, 34, true, true},
+    [QK_TYPE_Q8_1] = {"q8_1", 32, 36, true, false},
+    [QK_TYPE_Q2_K] = {"q2_K", 256, 84, true, true},
+    [QK_TYPE_Q3_K] = {"q3_K", 256, 110, true, true},
+    [QK_TYPE_Q4_K] = {"q4_K", 256, 144, true, true},
+    [QK_TYPE_Q5_K] = {"q5_K", 256, 176, true, true},
+    [QK_TYPE_Q6_K] = {"q6_K", 256, 210, true, true},
+    [QK_TYPE_Q8_K] = {"q8_K", 256, 292, true, false},
+    [QK_TYPE_IQ2_XXS] = {"iq2_xxs", 256, 66, true, false},
+    [QK_TYPE_IQ2_XS] = {"iq2_xs", 256, 74, true, false},
+    [QK_TYPE_IQ3_XXS] = {"iq3_xxs", 256, 98, true, false},
+    [QK_TYPE_IQ1_S] = {"iq1_s", 256, 50, true, false},
+    [QK_TYPE_IQ4_NL] = {"iq4_nl", 32, 18, true, true},
+    [QK_TYPE_IQ3_S] = {"iq3_s", 256, 110, true, false},
+    [QK_TYPE_IQ2_S] = {"iq2_s", 256, 82, true, false},
+    [QK_TYPE_IQ4_XS] = {"iq4_xs", 256, 136, true, true},
+    [QK_TYPE_I8] = {"i8", 1, 1, false, false},
+    [QK_TYPE_I16] = {"i16", 1, 2, false, false},
+    [QK_TYPE_I32] = {"i32", 1, 4, false, false},
+    [QK_TYPE_I64] = {"i64", 1, 8, false, false},
+    [QK_TYPE_F64] = {"f64", 1, 8, false, false},
+    [QK_TYPE_IQ1_M] = {"iq1_m", 256, 56, true, false},
+    [QK_TYPE_BF16] = {"bf16", 1, 2, false, true},
+    [QK_TYPE_TQ1_0] = {"tq1_0", 256, 54, true, false},
+    [QK_TYPE_TQ2_0] = {"tq2_0", 256, 66, true, false},
+    [QK_TYPE_MXFP4] = {"mxfp4", 32, 17, true, false},
+    [QK_TYPE_NVFP4] = {"nvfp4", 64, 36, true, false},
+    [QK_TYPE_Q1_0] = {"q1_0", 128, 18, true, false},
+    [QK_TYPE_Q2_0] = {"q2_0", 64, 18, true, false},
+};
+
+const qk_type_info *qk_type_get(uint32_t t) {
+    if (t >= QK_TYPE_COUNT || k_types[t].blck_size == 0) return NULL;
+    return &k_types[t];
+}
+
+double qk_type_bpw(uint32_t t) {
+    const qk_type_info *ti = qk_type_get(t);
+    return ti ? (double)ti->type_size * 8.0 / (double)ti->blck_size : 0.0;
+}
+
+bool qk_row_size(uint32_t t, int64_t n, uint64_t *out) {
+    const qk_type_info *ti = qk_type_get(t);
+    if (!ti || n < 0 || n % ti->blck_size != 0) return false;
+    /* n <= INT64_MAX and type_size <= 292: n/blck*type_size fits in u64. */
+    *out = (uint64_t)(n / ti->blck_size) * ti->type_size;
+    return true;
+}
+
+int qk_type_from_name(const char *name) {
+    for (int t = 0; t < QK_TYPE_COUNT; t++)
+        if (k_types[t].blck_size && strcasecmp(k_types[t].name, name) == 0) return t;
+    return -1;
+}

@@ -1,0 +1,102 @@
+/* qk_test.h - a zero-dependency test framework for quantkit's tests.
+ *
+ * Each tests/test_*.c is one executable (registered with ctest). Write
+ *   static void test_something(void) { CHECK(x == 1); CHECK_EQ_INT(a, b); }
+ *   int main(void) { RUN(test_something); return qk_test_summary(); }
+ * A failed CHECK prints file:line and the expression and marks the test
+ * failed; the test function continues (so one run reports every failure).
+ * qk_test_summary() prints "N passed, N failed" and returns the exit code.
+ */
+#ifndef QK_TEST_H
+#define QK_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern int qk_test_checks_failed;   /* failed CHECKs in the current test */
+extern int qk_test_n_passed, qk_test_n_failed;
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
+                    #cond);                                                  \
+            qk_test_checks_failed++;                                         \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                   \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+            qk_test_checks_failed++;                                           \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                     \
+    do {                                                                       \
+        long long qk_a_ = (long long)(a), qk_b_ = (long long)(b);              \
+        if (qk_a_ != qk_b_) {                                                  \
+            fprintf(stderr, "%s:%d: CHECK_EQ_INT failed: %s == %lld, %s == %lld\n", \
+                    __FILE__, __LINE__, #a, qk_a_, #b, qk_b_);                 \
+            qk_test_checks_failed++;                                           \
+        }                                                                      \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                        \
+    do {                                                                       \
+        const char *qk_a_ = (a), *qk_b_ = (b);                                 \
+        if (!qk_a_ || !qk_b_ || strcmp(qk_a_, qk_b_) != 0) {                   \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: '%s' != '%s'\n",         \
+                    __FILE__, __LINE__, qk_a_ ? qk_a_ : "(null)",              \
+                    qk_b_ ? qk_b_ : "(null)");                                 \
+            qk_test_checks_failed++;                                           \
+        }                                                                      \
+    } while (0)
+
+/* Checks that string `hay` contains `needle` (for error messages). */
+#define CHECK_CONTAINS(hay, needle)                                            \
+    do {                                                                       \
+        const char *qk_h_ = (hay), *qk_n_ = (needle);                          \
+        if (!qk_h_ || !strstr(qk_h_, qk_n_)) {                                 \
+            fprintf(stderr, "%s:%d: CHECK_CONTAINS failed: '%s' lacks '%s'\n", \
+                    __FILE__, __LINE__, qk_h_ ? qk_h_ : "(null)", qk_n_);      \
+            qk_test_checks_failed++;                                           \
+        }                                                                      \
+    } while (0)
+
+#define RUN(fn) qk_test_run(#fn, fn)
+
+void qk_test_run(const char *name, void (*fn)(void));
+int qk_test_summary(void);
+
+/* A fresh empty temporary directory for this test process (removed at exit
+ * unless QK_KEEP_TMP is set). Returns a static path. */
+const char *qk_test_tmpdir(void);
+
+/* Path of "<QK_SOURCE_DIR>/../shared/fixtures/<rel>" if the fixtures folder
+ * exists beside the project, else NULL (callers print that the tier was not
+ * run: the suite must pass without it). Returns a static buffer. */
+const char *qk_test_fixture(const char *rel);
+
+/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+unsigned char *qk_test_read_file(const char *path, size_t *len);
+int qk_test_write_file(const char *path, const void *data, size_t len);
+
+/* Deterministic PRNG (xorshift64*) for generated inputs. */
+typedef struct { uint64_t s; } qk_rng;
+static inline uint64_t qk_rng_next(qk_rng *r) {
+    r->s ^= r->s >> 12; r->s ^= r->s << 25; r->s ^= r->s >> 27;
+    return r->s * 2685821657736338717ULL;
+}
+static inline float qk_rng_uniform(qk_rng *r) { /* [0,1) */
+    return (float)((qk_rng_next(r) >> 40) * (1.0 / 16777216.0));
+}
+float qk_rng_gauss(qk_rng *r);
+
+#endif
