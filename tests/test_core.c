@@ -1,0 +1,64 @@
+/* core/: sizes, parallel_for determinism and error reporting, error strings. */
+#include "parallel.h"
+#include "qk_error.h"
+#include "qk_test.h"
+#include "sizes.h"
+
+static void test_sizes(void) {
+    uint64_t v = 0;
+    CHECK(qk_parse_size("4.5G", &v) && v == 4500000000ull);
+    CHECK(qk_parse_size("3800M", &v) && v == 3800000000ull);
+    CHECK(qk_parse_size("4GiB", &v) && v == 4294967296ull);
+    CHECK(qk_parse_size("123", &v) && v == 123);
+    CHECK(qk_parse_size("1k", &v) && v == 1000);
+    CHECK(!qk_parse_size("", &v));
+    CHECK(!qk_parse_size("-1G", &v));
+    CHECK(!qk_parse_size("4X", &v));
+    CHECK(!qk_parse_size("1e30T", &v));
+    CHECK(!qk_parse_size("nan", &v));
+    char buf[32];
+    qk_format_size(buf, sizeof buf, 1536);
+    CHECK_STR(buf, "1.50 KiB");
+}
+
+typedef struct { int *out; int fail_at; } pf_ctx;
+
+static int square(void *vctx, int64_t item, int tid, qk_err *err) {
+    (void)tid;
+    pf_ctx *c = vctx;
+    if (item >= c->fail_at) return qk_fail(err, "item %lld failed", (long long)item);
+    c->out[item] = (int)(item * item);
+    return QK_OK;
+}
+
+static void test_parallel(void) {
+    static int out[1000];
+    for (int threads = 1; threads <= 8; threads *= 2) {
+        memset(out, 0, sizeof out);
+        pf_ctx c = {out, 1 << 30};
+        qk_err err;
+        CHECK(qk_parallel_for(1000, threads, square, &c, &err) == QK_OK);
+        int bad = 0;
+        for (int i = 0; i < 1000; i++) bad += out[i] != i * i;
+        CHECK_EQ_INT(bad, 0);
+    }
+    pf_ctx c = {out, 10};
+    qk_err err;
+    CHECK(qk_parallel_for(1000, 1, square, &c, &err) == QK_FAIL);
+    CHECK_STR(err.msg, "item 10 failed");
+}
+
+static void test_error_prefix(void) {
+    qk_err e;
+    qk_fail(&e, "bad value %d", 7);
+    qk_fail_prefix(&e, "%s", "file.gguf");
+    CHECK_STR(e.msg, "file.gguf: bad value 7");
+    CHECK(qk_fail(NULL, "x") == QK_FAIL);
+}
+
+int main(void) {
+    RUN(test_sizes);
+    RUN(test_parallel);
+    RUN(test_error_prefix);
+    return qk_test_summary();
+}
