@@ -73,6 +73,29 @@ static void test_experts_get_their_imatrix_slice(void) {
     }
 }
 
+static void test_f16_any_threads_and_chunks(void) {
+    enum { NE0 = 96, ROWS = 517 };
+    static float x[NE0 * ROWS];
+    qk_rng r = {42};
+    for (int i = 0; i < NE0 * ROWS; i++) x[i] = qk_rng_gauss(&r);
+    static uint16_t want[NE0 * ROWS];
+    qk_fp32_to_fp16_row(x, want, NE0 * ROWS);
+    static unsigned char out[NE0 * ROWS * 2];
+    src_t src = {x, NE0, -1};
+    for (int threads = 1; threads <= 4; threads++) {
+        for (size_t chunk = 1000; chunk <= 1000000; chunk *= 10) {
+            qk_tensor_job job = {.name = "t", .ne = {NE0, ROWS, 1, 1}, .out_type = QK_TYPE_F16,
+                                 .read_rows = read_rows, .src_ctx = &src};
+            qk_pipeline_opts o = {.n_threads = threads, .chunk_bytes = chunk};
+            sink_t s = {out, 0, sizeof out};
+            qk_err err;
+            CHECK(qk_tensor_job_run(&job, &o, sink, &s, &err) == QK_OK);
+            CHECK_EQ_INT(s.len, sizeof out);
+            CHECK_MSG(memcmp(out, want, sizeof out) == 0, "threads %d chunk %zu", threads, chunk);
+        }
+    }
+}
+
 static void test_raw_copy_and_errors(void) {
     enum { NE0 = 64, ROWS = 40 };
     static float x[NE0 * ROWS];
