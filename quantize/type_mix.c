@@ -578,6 +578,14 @@ int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_p
         const qk_mix_tensor *t = &m->tensors[order[k]];
         qk_mix_entry *e = &ent[order[k]];
         e->convert = e->type != t->type;
+        /* --output-tensor-type / --token-embedding-type skip the shape fallback
+         * in llama.cpp, which then writes past its buffers (heap corruption);
+         * refuse instead. */
+        if (e->convert && t->ne[0] % blck(e->type) != 0) {
+            qk_fail(err, "tensor '%s': row length %lld is not a multiple of the %s block size %d", t->name,
+                    (long long)t->ne[0], tname(e->type), blck(e->type));
+            goto done;
+        }
         if (e->convert && is_quantized(t->type) && !o->allow_requantize) {
             qk_fail(err, "tensor '%s': requantizing from type %s is disabled (use --allow-requantize)", t->name, tname(t->type));
             goto done;
