@@ -42,8 +42,12 @@ static const llama_ref *R;
 typedef struct { bool on; size_t n; char names[MAX_T_LOG][64]; int types[MAX_T_LOG]; bool pending; int pending_type; } capture;
 static capture g_cap;
 
+static char g_llama_err[512];
+
 static void log_cb(int level, const char *text, void *ud) {
     (void)level; (void)ud;
+    const char *fq = strstr(text, "failed to quantize: ");
+    if (fq) snprintf(g_llama_err, sizeof g_llama_err, "%s", fq + 20);
     if (!g_cap.on) { if (getenv("QK_LLAMA_LOG")) fputs(text, stderr); return; }
     char name[64], type[32];
     if (text[0] == '[' && sscanf(text, "[%*d/%*d] %63s - [%*[^]]], type = %31s", name, type) == 2) {
@@ -218,7 +222,13 @@ typedef struct {
     const qk_mix_override *ov;
     size_t n_ov;
     bool dry_run; /* compare llama.cpp's dry-run log instead of an output file */
+    bool kv_overrides; /* pass --override-kv style overrides */
 } optset;
+
+/* parsed like llama-quantize's --override-kv */
+static const char *const k_kvo_args[] = {"llama.context_length=int:-256", "quantize.imatrix.file=str:my.dat",
+                                         "general.name=str:renamed", "zz.flag=bool:true", "zz.f=float:0.25"};
+#define N_KVO (sizeof k_kvo_args / sizeof k_kvo_args[0])
 
 static int g_runs, g_both_failed, g_skipped;
 
@@ -281,10 +291,28 @@ static void compare(const model *m, int ftype, const optset *os) {
     remove(out);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct ref_llama_model_kv_override kvo[N_KVO + 1];
+    qk_kv_override qo[N_KVO];
+    const char *ov_keys[N_KVO];
+    if (os->kv_overrides) {
+        memset(kvo, 0, sizeof kvo);
+        for (size_t i = 0; i < N_KVO; i++) {
+            CHECK(qk_kv_override_parse(k_kvo_args[i], &qo[i], &err) == QK_OK);
+            ov_keys[i] = qo[i].key;
+            kvo[i].tag = (int)qo[i].tag; /* same numbering as llama_model_kv_override_type */
+            memcpy(kvo[i].key, qo[i].key, sizeof kvo[i].key);
+            if (qo[i].tag == QK_KVO_INT) kvo[i].val_i64 = qo[i].val_i64;
+            else if (qo[i].tag == QK_KVO_FLOAT) kvo[i].val_f64 = qo[i].val_f64;
+            else if (qo[i].tag == QK_KVO_BOOL) kvo[i].val_bool = qo[i].val_bool;
+            else memcpy(kvo[i].val_str, qo[i].val_str, sizeof kvo[i].val_str);
+        }
+        p.kv_overrides = kvo;
+    }
     p.dry_run = os->dry_run;
     g_cap.n = 0;
     g_cap.pending = false;
     g_cap.on = os->dry_run;
+    g_llama_err[0] = 0;
     uint32_t lrc = R->llama_model_quantize(m->path, out, &p);
     g_cap.on = false;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -298,7 +326,17 @@ static void compare(const model *m, int ftype, const optset *os) {
     CHECK_MSG((rc == QK_OK) == (lrc == 0), "%s %s %s: quantkit %s (%s), llama.cpp %s", m->label, fname, os->label,
               rc == QK_OK ? "ok" : "failed", err.msg, lrc == 0 ? "ok" : "failed");
     if (rc != QK_OK || lrc != 0) {
-        if (rc != QK_OK && lrc != 0) g_both_failed++;
+        if (rc != QK_OK && lrc != 0) {
+            g_both_failed++;
+            /* the same reason on both sides */
+            const char *why = strstr(err.msg, "requantizing") ? "requantizing"
+                              : strstr(err.msg, "importance matrix") ? "requires an imatrix"
+                              : strstr(err.msg, "no fallback") ? "no tensor type fallback"
+                                                                 : "(unexpected quantkit error)";
+            CHECK_MSG(strstr(g_llama_err, why) != NULL, "%s %s %s: quantkit '%s', llama.cpp '%s'", m->label, fname,
+                      os->label, err.msg, g_llama_err);
+            if (getenv("QK_TRACE_RUNS")) fprintf(stderr, "both-failed %s %s %s: %s\n", m->label, fname, os->label, err.msg);
+        }
         if (rc == QK_OK) qk_mix_plan_free(&plan);
         return;
     }
@@ -345,7 +383,12 @@ static void compare(const model *m, int ftype, const optset *os) {
         for (int64_t i = 0; i < ni; i++) keys[i] = R->gguf_get_key(gi, i);
         qk_kv_slot *slots;
         size_t ns;
-        CHECK(qk_quant_kv_order(keys, (size_t)ni, NULL, 0, &slots, &ns, &err) == QK_OK);
+        CHECK(qk_quant_kv_order(keys, (size_t)ni, os->kv_overrides ? ov_keys : NULL, os->kv_overrides ? N_KVO : 0, &slots,
+                                &ns, &err) == QK_OK);
+        if (os->kv_overrides) {
+            int64_t ck = R->gguf_find_key(g, "llama.context_length");
+            CHECK(ck >= 0 && p_gguf_get_val_u32(g, ck) == qk_kv_override_u32(qo[0].val_i64));
+        }
         CHECK_EQ_INT(R->gguf_get_n_kv(g), (int64_t)ns);
         for (size_t i = 0; i < ns && (int64_t)i < R->gguf_get_n_kv(g); i++)
             CHECK_STR(R->gguf_get_key(g, (int64_t)i), slots[i].key);
@@ -402,16 +445,17 @@ static void test_supported_ftypes_vs_llama(void) {
     CHECK(models_ready());
     if (!models_ready()) return;
     const optset sets[] = {
-        {"default", false, false, false, false, -1, -1, NULL, 0, false},
-        {"pure", true, false, false, false, -1, -1, NULL, 0, false},
-        {"leave-output", false, true, false, false, -1, -1, NULL, 0, false},
-        {"out=q4_1", false, false, false, false, QK_TYPE_Q4_1, -1, NULL, 0, false},
-        {"tok=q6_k", false, false, false, false, -1, QK_TYPE_Q6_K, NULL, 0, false},
-        {"out=f16,tok=q8_0,pure", true, false, false, false, QK_TYPE_F16, QK_TYPE_Q8_0, NULL, 0, false},
-        {"tensor-types", false, false, false, false, -1, -1, k_ov, sizeof k_ov / sizeof k_ov[0], false},
-        {"tensor-types+tok", false, false, false, false, -1, QK_TYPE_Q5_0, k_ov + 1, 2, false},
-        {"imatrix", false, false, true, false, -1, -1, NULL, 0, false},
-        {"allow-requantize", false, false, false, true, -1, -1, NULL, 0, false},
+        {"default", false, false, false, false, -1, -1, NULL, 0, false, false},
+        {"pure", true, false, false, false, -1, -1, NULL, 0, false, false},
+        {"leave-output", false, true, false, false, -1, -1, NULL, 0, false, false},
+        {"out=q4_1", false, false, false, false, QK_TYPE_Q4_1, -1, NULL, 0, false, false},
+        {"tok=q6_k", false, false, false, false, -1, QK_TYPE_Q6_K, NULL, 0, false, false},
+        {"out=f16,tok=q8_0,pure", true, false, false, false, QK_TYPE_F16, QK_TYPE_Q8_0, NULL, 0, false, false},
+        {"tensor-types", false, false, false, false, -1, -1, k_ov, sizeof k_ov / sizeof k_ov[0], false, false},
+        {"tensor-types+tok", false, false, false, false, -1, QK_TYPE_Q5_0, k_ov + 1, 2, false, false},
+        {"imatrix", false, false, true, false, -1, -1, NULL, 0, false, false},
+        {"allow-requantize", false, false, false, true, -1, -1, NULL, 0, false, false},
+        {"override-kv", false, false, false, true, -1, -1, NULL, 0, false, true},
     };
     for (size_t mi = 0; mi < sizeof g_models / sizeof g_models[0]; mi++)
         for (size_t i = 0; i < qk_ftype_count(); i++) {
@@ -426,17 +470,17 @@ static void test_supported_ftypes_vs_llama(void) {
 static void test_other_ftypes_vs_llama(void) {
     CHECK(models_ready());
     if (!models_ready()) return;
-    const optset with = {"imatrix", false, false, true, true, -1, -1, NULL, 0, false};
+    const optset with = {"imatrix", false, false, true, true, -1, -1, NULL, 0, false, false};
     /* IQ1/IQ2 kernels need grid tables that take seconds to build: dry run */
-    const optset with_dry = {"imatrix dry-run", false, false, true, true, -1, -1, NULL, 0, true};
-    const optset without = {"no-imatrix", false, false, false, true, -1, -1, NULL, 0, false};
+    const optset with_dry = {"imatrix dry-run", false, false, true, true, -1, -1, NULL, 0, true, false};
+    const optset without = {"no-imatrix", false, false, false, true, -1, -1, NULL, 0, false, false};
     for (size_t mi = 0; mi < sizeof g_models / sizeof g_models[0]; mi++)
         for (size_t i = 0; i < qk_ftype_count(); i++) {
             const qk_ftype_info *fi = qk_ftype_at(i);
             if (fi->supported || fi->is_alias) continue;
             int dt = fi->default_type;
             bool slow = dt == QK_TYPE_IQ1_S || dt == QK_TYPE_IQ1_M || dt == QK_TYPE_IQ2_XXS || dt == QK_TYPE_IQ2_XS ||
-                        dt == QK_TYPE_IQ2_S;
+                        dt == QK_TYPE_IQ2_S || fi->ftype == QK_FTYPE_IQ3_XXS /* attn_q/k -> IQ2_S */;
             compare(&g_models[mi], fi->ftype, slow ? &with_dry : &with);
             compare(&g_models[mi], fi->ftype, &without);
         }
