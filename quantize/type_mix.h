@@ -14,6 +14,12 @@
  * error here too (qk_err, never an abort): an IQ target without an imatrix,
  * requantizing without allow_requantize, a type without fallback, a tensor
  * whose layer cannot be parsed in a MoE model, an invalid regex.
+ * One deliberate difference: llama.cpp applies --output-tensor-type and
+ * --token-embedding-type without the shape fallback, so e.g. q6_K on a
+ * 96-column token_embd makes it write past its buffers (heap corruption, seen
+ * in the test); here that is an error naming the tensor and block size.
+ * Name quirk kept: C++ `rfind("weight") == size()-6` is true for every
+ * 5-character name, so a 2-D tensor named e.g. "abcde" is quantized.
  *
  * --tensor-type patterns: llama.cpp uses std::regex (ECMAScript) with
  * regex_search; here they are POSIX extended regexes (regcomp REG_EXTENDED |
