@@ -1,0 +1,320 @@
+/* cmd_quantize.c - `quantkit quantize`: the CLI over quantize_model. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli_util.h"
+#include "ftypes.h"
+#include "imatrix_file.h"
+#include "progress.h"
+#include "qtypes.h"
+#include "quantize_model.h"
+#include "sizes.h"
+
+static const char *CMD = "quantize";
+
+static void help(void) {
+    printf(
+        "usage: quantkit quantize [options] IN.gguf [OUT.gguf] TYPE [THREADS]\n"
+        "\n"
+        "Quantizes a GGUF model (F32/F16/BF16, or quantized with --allow-requantize) to TYPE,\n"
+        "writing the same tensors llama-quantize writes, in one streaming pass.\n"
+        "TYPE is a llama-quantize name (case-insensitive) or ftype number, e.g. Q4_K_M, Q8_0, Q5_K_S.\n"
+        "Without OUT the file is written next to IN as <name>-<TYPE>.gguf.\n"
+        "\n"
+        "options:\n"
+        "  --threads N                 worker threads (default: all cores); output is identical for any N\n"
+        "  --pure                      no mixture rules: every quantizable tensor gets TYPE\n"
+        "  --leave-output-tensor       keep output.weight as it is\n"
+        "  --output-tensor-type T      type for output.weight (ggml name, e.g. q8_0)\n"
+        "  --token-embedding-type T    type for token_embd.weight\n"
+        "  --tensor-type PATTERN=T     type for tensors matching the regex (repeatable, first match wins)\n"
+        "  --imatrix FILE              importance matrix (llama-imatrix .dat or GGUF)\n"
+        "  --include-weights NAME      use the imatrix only for tensors containing NAME (repeatable)\n"
+        "  --exclude-weights NAME      do not use the imatrix for tensors containing NAME (repeatable)\n"
+        "  --allow-requantize          accept already-quantized input (it is dequantized first)\n"
+        "  --override-kv KEY=TYPE:VAL  set a metadata value (TYPE int, float, bool or str)\n"
+        "  --dry-run                   print the per-tensor plan and the exact output size; write nothing\n"
+        "  --max-size SIZE             pick the highest-quality standard mix whose output fits SIZE\n"
+        "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted\n"
+        "  --json                      machine-readable report on stdout\n"
+        "  -h, --help                  this text\n"
+        "\n"
+        "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n");
+}
+
+/* Candidate mixes for --max-size, best quality first. */
+static const char *k_size_ladder[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S",
+                                      "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
+
+static void default_out(char *buf, size_t n, const char *in, const char *ftype_name) {
+    const char *slash = strrchr(in, '/');
+    size_t dir_len = slash ? (size_t)(slash - in + 1) : 0;
+    const char *base = slash ? slash + 1 : in;
+    char stem[1024];
+    snprintf(stem, sizeof stem, "%s", base);
+    size_t l = strlen(stem);
+    if (l > 5 && !strcasecmp(stem + l - 5, ".gguf")) stem[l -= 5] = '\0';
+    /* drop a split suffix and a trailing precision tag: Llama-7B-F16 -> Llama-7B */
+    unsigned s, c;
+    char tail[16];
+    if (l > 15 && sscanf(stem + l - 15, "-%5u-of-%5u%15s", &s, &c, tail) == 2) stem[l -= 15] = '\0';
+    static const char *tags[] = {"-f32", "-f16", "-bf16", "-F32", "-F16", "-BF16"};
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t tl = strlen(tags[i]);
+        if (l > tl && !strcmp(stem + l - tl, tags[i])) {
+            stem[l -= tl] = '\0';
+            break;
+        }
+    }
+    snprintf(buf, n, "%.*s%s-%s.gguf", (int)dir_len, in, stem, ftype_name);
+}
+
+static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry) {
+    printf("%-48s %-20s %-6s -> %-6s %12s\n", "tensor", "shape", "from", "to", "bytes");
+    for (size_t i = 0; i < r->n_tensors; i++) {
+        const qk_quantize_tensor_report *t = &r->tensors[i];
+        char shape[64];
+        snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)t->ne[0], (long long)t->ne[1],
+                 (long long)(t->ne[2] * t->ne[3]));
+        printf("%-48s %-20s %-6s -> %-6s %12llu\n", t->name, shape, qk_type_get((uint32_t)t->in_type)->name,
+               qk_type_get((uint32_t)t->out_type)->name, (unsigned long long)t->bytes);
+    }
+    char sz[32];
+    qk_format_size(sz, sizeof sz, r->file_size);
+    printf("%s: %zu tensors, %s (%llu bytes), %.2f bits per weight%s\n", ftype, r->n_tensors, sz,
+           (unsigned long long)r->file_size, r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0,
+           dry ? " (dry run: nothing written)" : "");
+}
+
+static void print_json(const qk_quantize_report *r, const char *in, const char *out, const char *ftype, bool dry,
+                       const char *why) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "input", in);
+    cJSON_AddStringToObject(j, "output", out);
+    cJSON_AddStringToObject(j, "type", ftype);
+    cJSON_AddBoolToObject(j, "dry_run", dry);
+    if (why) cJSON_AddStringToObject(j, "chosen_because", why);
+    cJSON_AddNumberToObject(j, "file_size", (double)r->file_size);
+    cJSON_AddNumberToObject(j, "tensor_bytes", (double)r->tensor_bytes);
+    cJSON_AddNumberToObject(j, "input_tensor_bytes", (double)r->in_tensor_bytes);
+    cJSON_AddNumberToObject(j, "elements", (double)r->n_elements);
+    cJSON_AddNumberToObject(j, "bits_per_weight",
+                            r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0);
+    cJSON_AddNumberToObject(j, "fallbacks", r->n_fallback);
+    cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON *arr = cJSON_AddArrayToObject(j, "tensors");
+    for (size_t i = 0; i < r->n_tensors; i++) {
+        const qk_quantize_tensor_report *t = &r->tensors[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", t->name);
+        cJSON *ne = cJSON_AddArrayToObject(o, "ne");
+        for (int d = 0; d < 4; d++) cJSON_AddItemToArray(ne, cJSON_CreateNumber((double)t->ne[d]));
+        cJSON_AddStringToObject(o, "from", qk_type_get((uint32_t)t->in_type)->name);
+        cJSON_AddStringToObject(o, "to", qk_type_get((uint32_t)t->out_type)->name);
+        cJSON_AddNumberToObject(o, "bytes", (double)t->bytes);
+        int64_t nel = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        cJSON_AddNumberToObject(o, "bits_per_weight", nel ? 8.0 * (double)t->bytes / (double)nel : 0);
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *s = cJSON_Print(j);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(j);
+}
+
+int qk_cmd_quantize(int argc, char **argv) {
+    qk_quantize_opts o = {0};
+    qk_mix_options_init(&o.mix);
+    const char *pos[4];
+    int npos = 0;
+    const char *imatrix_path = NULL, *max_size_s = NULL;
+    bool json = false;
+    const char *incl[64], *excl[64];
+    size_t n_incl = 0, n_excl = 0;
+    qk_mix_override tt[64];
+    char *tt_pat[64];
+    size_t n_tt = 0;
+    qk_kv_override kvo[64];
+    size_t n_kvo = 0;
+    int exit_code = QK_EXIT_OK;
+    qk_err err = {{0}};
+    qk_imatrix im = {0};
+    bool have_im = false;
+
+    char cmdline[2048] = "quantize";
+    for (int i = 1; i < argc; i++) {
+        size_t l = strlen(cmdline);
+        snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
+    }
+
+#define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); goto done; }
+        else if (!strcmp(a, "--pure")) o.mix.pure = true;
+        else if (!strcmp(a, "--leave-output-tensor")) o.mix.leave_output_tensor = true;
+        else if (!strcmp(a, "--allow-requantize")) o.mix.allow_requantize = true;
+        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
+        else if (!strcmp(a, "--json")) json = true;
+        else if (!strcmp(a, "--threads")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            if (!qk_cli_int(v, &o.n_threads)) FAIL_USAGE("--threads takes a number, got '%s'", v);
+        } else if (!strcmp(a, "--output-tensor-type") || !strcmp(a, "--token-embedding-type")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            int t = qk_type_from_name(v);
+            if (t < 0) FAIL_USAGE("unknown tensor type '%s' for %s", v, a);
+            if (a[2] == 'o') o.mix.output_tensor_type = t; else o.mix.token_embedding_type = t;
+        } else if (!strcmp(a, "--tensor-type")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            if (n_tt == 64) FAIL_USAGE("too many --tensor-type options");
+            int t;
+            if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) FAIL_USAGE("%s", err.msg);
+            tt[n_tt].pattern = tt_pat[n_tt];
+            tt[n_tt].type = t;
+            n_tt++;
+        } else if (!strcmp(a, "--imatrix")) {
+            if (!(imatrix_path = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+        } else if (!strcmp(a, "--include-weights") || !strcmp(a, "--exclude-weights")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            if (a[2] == 'i' && n_incl < 64) incl[n_incl++] = v;
+            else if (a[2] == 'e' && n_excl < 64) excl[n_excl++] = v;
+        } else if (!strcmp(a, "--override-kv")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            if (n_kvo == 64) FAIL_USAGE("too many --override-kv options");
+            if (qk_kv_override_parse(v, &kvo[n_kvo], &err)) FAIL_USAGE("%s", err.msg);
+            n_kvo++;
+        } else if (!strcmp(a, "--max-size")) {
+            if (!(max_size_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+        } else if (!strcmp(a, "--keep-split")) {
+            err.msg[0] = 0;
+            FAIL_USAGE("--keep-split is not supported yet; without it the output is one file (use `quantkit split` after)");
+        } else if (a[0] == '-' && a[1]) {
+            FAIL_USAGE("unknown option '%s'", a);
+        } else {
+            if (npos == 4) FAIL_USAGE("too many arguments");
+            pos[npos++] = a;
+        }
+    }
+    if (n_incl && n_excl) FAIL_USAGE("--include-weights and --exclude-weights cannot be combined");
+    if ((n_incl || n_excl) && !imatrix_path) FAIL_USAGE("--include-weights/--exclude-weights need --imatrix");
+
+    /* positional: IN [OUT] TYPE [THREADS]; with --max-size TYPE may be absent */
+    const char *in = NULL, *out = NULL, *type_s = NULL;
+    const qk_ftype_info *fi = NULL;
+    if (npos >= 1) in = pos[0];
+    if (npos >= 2) {
+        /* the last positional that parses as a type is TYPE; a trailing number after it is THREADS */
+        int ti = -1;
+        for (int k = npos - 1; k >= 1; k--) {
+            if (k == npos - 1 && k >= 2 && qk_cli_int(pos[k], &o.n_threads) && qk_ftype_lookup(pos[k - 1])) {
+                ti = k - 1;
+                break;
+            }
+            if (qk_ftype_lookup(pos[k])) { ti = k; break; }
+        }
+        if (ti < 0) FAIL_USAGE("no quantization type given (e.g. Q4_K_M); see --help for the list");
+        type_s = pos[ti];
+        if (ti == 2) out = pos[1];
+        else if (ti != 1) FAIL_USAGE("unexpected argument '%s'", pos[1]);
+    }
+    if (!in) FAIL_USAGE("missing input file");
+    if (!type_s && !max_size_s) FAIL_USAGE("missing TYPE (or --max-size)");
+    if (type_s && qk_ftype_parse(type_s, &fi, &err)) { exit_code = qk_cli_fail(CMD, &err); goto done; }
+
+    if (imatrix_path) {
+        if (qk_imatrix_load(imatrix_path, &im, &err) || qk_imatrix_filter(&im, incl, n_incl, excl, n_excl, &err) ||
+            qk_imatrix_check_finite(&im, &err)) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        have_im = true;
+        o.imatrix = &im;
+        o.imatrix_path = imatrix_path;
+    }
+    o.mix.overrides = tt;
+    o.mix.n_overrides = n_tt;
+    o.kv_overrides = kvo;
+    o.n_kv_overrides = n_kvo;
+    o.command_line = cmdline;
+
+    const char *why = NULL;
+    char why_buf[512];
+    if (max_size_s) {
+        uint64_t limit;
+        if (!qk_parse_size(max_size_s, &limit)) FAIL_USAGE("--max-size: cannot read '%s' (e.g. 4.5G, 3800M, 4GiB)", max_size_s);
+        const qk_ftype_info *best = NULL;
+        char tried[1024] = "";
+        for (size_t k = 0; k < sizeof k_size_ladder / sizeof k_size_ladder[0]; k++) {
+            const qk_ftype_info *cand = qk_ftype_lookup(k_size_ladder[k]);
+            if (!cand || !cand->supported) continue;
+            qk_quantize_opts d = o;
+            d.dry_run = true;
+            d.mix.ftype = cand->ftype;
+            qk_quantize_report r;
+            qk_err e2;
+            if (qk_quantize_model(in, "/dev/null", &d, &r, &e2)) {
+                size_t l = strlen(tried);
+                snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
+                continue;
+            }
+            char sz[32];
+            qk_format_size(sz, sizeof sz, r.file_size);
+            size_t l = strlen(tried);
+            snprintf(tried + l, sizeof tried - l, "%s%s %s", l ? ", " : "", cand->name, sz);
+            qk_quantize_report_free(&r);
+            if (r.file_size <= limit) {
+                best = cand;
+                char lim[32];
+                qk_format_size(lim, sizeof lim, limit);
+                snprintf(why_buf, sizeof why_buf, "%s is the highest-quality mix whose output (%s) fits %s; sizes: %s",
+                         cand->name, sz, lim, tried);
+                why = why_buf;
+                break;
+            }
+        }
+        if (!best) {
+            qk_fail(&err, "no standard mix fits %s: %s", max_size_s, tried);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        fi = best;
+        if (!json) fprintf(stderr, "quantkit quantize: %s\n", why);
+    }
+    o.mix.ftype = fi->ftype;
+
+    char out_buf[4096];
+    if (!out) {
+        default_out(out_buf, sizeof out_buf, in, fi->name);
+        out = out_buf;
+    }
+    if (!o.dry_run) o.progress = qk_progress_new("quantizing", 0);
+    qk_quantize_report rep;
+    int rc = qk_quantize_model(in, out, &o, &rep, &err);
+    qk_progress_done(o.progress);
+    if (rc) {
+        exit_code = qk_cli_fail(CMD, &err);
+        qk_quantize_report_free(&rep);
+        goto done;
+    }
+    if (json) {
+        print_json(&rep, in, out, fi->name, o.dry_run, why);
+    } else if (o.dry_run) {
+        print_plan(&rep, fi->name, true);
+    } else {
+        char sz[32], in_sz[32];
+        qk_format_size(sz, sizeof sz, rep.file_size);
+        qk_format_size(in_sz, sizeof in_sz, rep.in_tensor_bytes);
+        printf("%s: %s, %zu tensors, %s of tensors -> %s (%.2f bits per weight) in %.1f s\n", out, fi->name,
+               rep.n_tensors, in_sz, sz, rep.n_elements ? 8.0 * (double)rep.tensor_bytes / (double)rep.n_elements : 0,
+               rep.seconds);
+    }
+    qk_quantize_report_free(&rep);
+done:
+    for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
+    if (have_im) qk_imatrix_free(&im);
+    return exit_code;
+#undef FAIL_USAGE
+}

@@ -1,0 +1,249 @@
+#include "quantize_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "gguf_set.h"
+#include "gguf_writer.h"
+#include "integrity.h"
+#include "kernels.h"
+#include "model_facts.h"
+#include "qtypes.h"
+#include "tensor_pipeline.h"
+
+void qk_quantize_report_free(qk_quantize_report *r) {
+    free(r->tensors);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the source side of one tensor ---- */
+typedef struct {
+    const qk_gguf_file *f;
+    const qk_gguf_tensor *t;
+    const qk_kernel *in_kernel; /* dequantizer of the input type */
+    uint64_t row_bytes;
+} src_tensor;
+
+static int read_rows(void *ctx, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
+    src_tensor *s = ctx;
+    size_t n = (size_t)(s->row_bytes * (uint64_t)nrows);
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) return qk_fail(err, "tensor '%s': out of memory", s->t->name);
+    int rc = qk_gguf_read_tensor(s->f, s->t, (uint64_t)row0 * s->row_bytes, buf, n, err);
+    if (rc == QK_OK) {
+        const int64_t ne0 = s->t->ne[0];
+        for (int64_t r = 0; r < nrows; r++) s->in_kernel->dequantize(buf + (size_t)r * s->row_bytes, dst + r * ne0, ne0);
+    }
+    free(buf);
+    return rc;
+}
+
+static int read_raw(void *ctx, uint64_t off, size_t n, void *dst, qk_err *err) {
+    src_tensor *s = ctx;
+    return qk_gguf_read_tensor(s->f, s->t, off, dst, n, err);
+}
+
+static int sink(void *ctx, const void *data, size_t n, qk_err *err) {
+    return qk_gguf_writer_write(ctx, data, n, err);
+}
+
+static bool same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Adds the output KVs in llama-quantize's order (see quant_kv.h). */
+static int add_kvs(qk_gguf_writer *w, const qk_gguf_meta *m, const qk_quantize_opts *o, const qk_imatrix_kv *ikv,
+                   qk_err *err) {
+    const char **in_keys = malloc((m->n_kv ? m->n_kv : 1) * sizeof *in_keys);
+    size_t *in_idx = malloc((m->n_kv ? m->n_kv : 1) * sizeof *in_idx);
+    size_t n_in = 0;
+    if (!in_keys || !in_idx) {
+        free(in_keys), free(in_idx);
+        return qk_fail(err, "out of memory");
+    }
+    for (uint64_t i = 0; i < m->n_kv; i++) {
+        if (!strncmp(m->kv[i].key, "quantkit.", 9)) continue; /* our own keys are written fresh */
+        in_idx[n_in] = (size_t)i;
+        in_keys[n_in++] = m->kv[i].key;
+    }
+    const char *ov_keys[256 + 4];
+    size_t n_ov = 0;
+    for (size_t i = 0; i < o->n_kv_overrides && n_ov < 256; i++) ov_keys[n_ov++] = o->kv_overrides[i].key;
+    const size_t n_user = n_ov;
+    if (ikv && ikv->present) {
+        ov_keys[n_ov++] = "quantize.imatrix.file";
+        if (ikv->has_dataset) ov_keys[n_ov++] = "quantize.imatrix.dataset";
+        ov_keys[n_ov++] = "quantize.imatrix.entries_count";
+        if (ikv->has_chunks_count) ov_keys[n_ov++] = "quantize.imatrix.chunks_count";
+    }
+    qk_kv_slot *slots = NULL;
+    size_t n_slots = 0;
+    int rc = qk_quant_kv_order(in_keys, n_in, ov_keys, n_ov, &slots, &n_slots, err);
+    for (size_t s = 0; rc == QK_OK && s < n_slots; s++) {
+        const qk_kv_slot *sl = &slots[s];
+        switch (sl->src) {
+        case QK_KV_SRC_INPUT: rc = qk_gguf_writer_add_kv(w, &m->kv[in_idx[sl->index]], err); break;
+        case QK_KV_SRC_QUANT_VERSION: rc = qk_gguf_writer_add_u32(w, sl->key, 2, err); break;
+        case QK_KV_SRC_FILE_TYPE: rc = qk_gguf_writer_add_u32(w, sl->key, (uint32_t)o->mix.ftype, err); break;
+        case QK_KV_SRC_OVERRIDE:
+            if (sl->index < n_user) {
+                const qk_kv_override *ov = &o->kv_overrides[sl->index];
+                switch (ov->tag) {
+                case QK_KVO_INT: rc = qk_gguf_writer_add_u32(w, ov->key, qk_kv_override_u32(ov->val_i64), err); break;
+                case QK_KVO_FLOAT: rc = qk_gguf_writer_add_f32(w, ov->key, (float)ov->val_f64, err); break;
+                case QK_KVO_BOOL: rc = qk_gguf_writer_add_bool(w, ov->key, ov->val_bool, err); break;
+                case QK_KVO_STR: rc = qk_gguf_writer_add_str(w, ov->key, ov->val_str, err); break;
+                }
+            } else if (!strcmp(sl->key, "quantize.imatrix.file")) {
+                rc = qk_gguf_writer_add_str(w, sl->key, ikv->file, err);
+            } else if (!strcmp(sl->key, "quantize.imatrix.dataset")) {
+                rc = qk_gguf_writer_add_str(w, sl->key, ikv->dataset, err);
+            } else if (!strcmp(sl->key, "quantize.imatrix.entries_count")) {
+                rc = qk_gguf_writer_add_u32(w, sl->key, ikv->entries_count, err);
+            } else {
+                rc = qk_gguf_writer_add_u32(w, sl->key, ikv->chunks_count, err);
+            }
+            break;
+        }
+    }
+    free(slots), free(in_keys), free(in_idx);
+    return rc;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int qk_quantize_model(const char *in_path, const char *out_path, const qk_quantize_opts *o, qk_quantize_report *rep,
+                      qk_err *err) {
+    memset(rep, 0, sizeof *rep);
+    const double t0 = now_s();
+    if (!o->dry_run && same_file(in_path, out_path))
+        return qk_fail(err, "%s: the output would overwrite the input; choose another output name", out_path);
+
+    qk_gguf_set set;
+    if (qk_gguf_set_open(in_path, &set, err)) return QK_FAIL;
+    const qk_gguf_meta *meta = qk_gguf_set_meta(&set);
+    const size_t n = (size_t)set.n_tensors;
+
+    int rc = QK_OK;
+    qk_mix_tensor *mt = calloc(n ? n : 1, sizeof *mt);
+    qk_mix_plan plan = {0};
+    qk_gguf_writer *w = NULL;
+    qk_integrity_writer *iw = NULL;
+    const float **imx = calloc(n ? n : 1, sizeof *imx);
+    if (!mt || !imx) rc = qk_fail(err, "out of memory");
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        const qk_gguf_tensor *t = qk_gguf_set_tensor(&set, i);
+        mt[i].name = t->name;
+        memcpy(mt[i].ne, t->ne, sizeof mt[i].ne);
+        mt[i].type = (int)t->type;
+        rep->in_tensor_bytes += t->nbytes;
+    }
+    qk_mix_model model;
+    if (rc == QK_OK) rc = qk_model_facts(meta, mt, n, &model, err);
+    if (rc != QK_OK) qk_fail_prefix(err, "%s", in_path);
+    qk_mix_options mix = o->mix;
+    mix.has_imatrix = o->imatrix && o->imatrix->n_entries > 0;
+    if (rc == QK_OK) rc = qk_mix_plan_compute(&model, &mix, &plan, err);
+
+    /* every converted tensor needs a kernel for its output and its input type */
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        const qk_mix_entry *e = &plan.entries[i];
+        if (!e->convert) continue;
+        const qk_kernel *ko = qk_kernel_get((uint32_t)e->type), *ki = qk_kernel_get((uint32_t)mt[i].type);
+        const qk_type_info *to = qk_type_get((uint32_t)e->type), *ti = qk_type_get((uint32_t)mt[i].type);
+        if (!ko || !ko->quantize)
+            rc = qk_fail(err, "tensor '%s': quantkit cannot write type %s yet", mt[i].name, to ? to->name : "?");
+        else if (!ki || !ki->dequantize)
+            rc = qk_fail(err, "tensor '%s': quantkit cannot read input type %s", mt[i].name, ti ? ti->name : "?");
+        else if (o->imatrix && mix.has_imatrix)
+            rc = qk_imatrix_for_tensor(o->imatrix, mt[i].name, mt[i].ne[0], mt[i].ne[2], e->requires_imatrix, &imx[i],
+                                       err);
+    }
+
+    qk_imatrix_kv ikv = {0};
+    if (rc == QK_OK && mix.has_imatrix) qk_imatrix_kv_get(o->imatrix, o->imatrix_path, &ikv);
+    if (rc == QK_OK) {
+        w = qk_gguf_writer_new();
+        if (!w) rc = qk_fail(err, "out of memory");
+        /* keep the input's alignment (llama-quantize keeps the key but pads
+         * to 32, writing an unreadable file when they differ) */
+        else qk_gguf_writer_set_alignment(w, meta->alignment);
+    }
+    if (rc == QK_OK) rc = add_kvs(w, meta, o, &ikv, err);
+    /* provenance */
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
+    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", o->command_line, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.source.file", base_name(in_path), err);
+
+    if (rc == QK_OK) {
+        rep->tensors = calloc(n ? n : 1, sizeof *rep->tensors);
+        if (!rep->tensors) rc = qk_fail(err, "out of memory");
+    }
+    for (size_t k = 0; rc == QK_OK && k < n; k++) {
+        size_t i = plan.order[k];
+        const qk_mix_entry *e = &plan.entries[i];
+        rc = qk_gguf_writer_add_tensor(w, mt[i].name, (uint32_t)e->type, qk_ggml_n_dims(mt[i].ne), mt[i].ne, err);
+        if (rc) break;
+        qk_quantize_tensor_report *tr = &rep->tensors[rep->n_tensors++];
+        snprintf(tr->name, sizeof tr->name, "%s", mt[i].name);
+        memcpy(tr->ne, mt[i].ne, sizeof tr->ne);
+        tr->in_type = mt[i].type;
+        tr->out_type = e->type;
+        const qk_gguf_meta *wm = qk_gguf_writer_meta(w);
+        tr->bytes = wm->tensors[wm->n_tensors - 1].nbytes;
+        rep->tensor_bytes += tr->bytes;
+        rep->n_elements += (uint64_t)(mt[i].ne[0] * mt[i].ne[1] * mt[i].ne[2] * mt[i].ne[3]);
+    }
+    rep->n_fallback = plan.n_fallback;
+    if (rc == QK_OK) {
+        iw = qk_integrity_attach(w, err);
+        if (!iw) rc = QK_FAIL;
+    }
+    if (rc == QK_OK) rep->file_size = qk_gguf_writer_file_size(w);
+
+    if (rc == QK_OK && !o->dry_run) {
+        rc = qk_gguf_writer_begin(w, out_path, err);
+        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
+        for (size_t k = 0; rc == QK_OK && k < n; k++) {
+            size_t i = plan.order[k];
+            const qk_mix_entry *e = &plan.entries[i];
+            src_tensor src = {qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i),
+                              qk_kernel_get((uint32_t)mt[i].type), 0};
+            qk_row_size((uint32_t)mt[i].type, mt[i].ne[0], &src.row_bytes);
+            const qk_kernel *ko = qk_kernel_get((uint32_t)e->type);
+            qk_tensor_job job = {.name = mt[i].name,
+                                 .out_type = (uint32_t)e->type,
+                                 .quantize = ko ? ko->quantize : NULL,
+                                 .imatrix = imx[i],
+                                 .read_rows = e->convert ? read_rows : NULL,
+                                 .read_raw = e->convert ? NULL : read_raw,
+                                 .src_ctx = &src};
+            memcpy(job.ne, mt[i].ne, sizeof job.ne);
+            qk_progress_item(o->progress, mt[i].name);
+            rc = qk_tensor_job_run(&job, &po, sink, w, err);
+        }
+        if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
+    }
+    rep->seconds = now_s() - t0;
+    qk_integrity_free(iw);
+    qk_gguf_writer_free(w); /* aborts (removes the temporary) unless finished */
+    qk_mix_plan_free(&plan);
+    free(mt);
+    free(imx);
+    qk_gguf_set_close(&set);
+    return rc;
+}

@@ -1,0 +1,323 @@
+/* `quantize` against the real llama_model_quantize: on generated models that
+ * exercise the mixture rules (GQA 4, enough layers for use_more_bits, tied and
+ * untied embeddings, rows not divisible by 256 or 32, 8-expert MoE), for every
+ * ftype quantkit has kernels for, with and without --pure, output overrides,
+ * tensor-type overrides and an importance matrix, the output has the same KVs
+ * (except quantkit.* provenance/integrity keys), the same tensor order, types
+ * and shapes, and byte-identical tensor data; and any thread count gives the
+ * same file. */
+#include "ftypes.h"
+#include "gguf.h"
+#include "imatrix_file.h"
+#include "kernels.h"
+#include "llama_ref.h"
+#include "qk_test.h"
+#include "qtypes.h"
+#include "quantize_model.h"
+#include "tiny_gguf.h"
+
+typedef struct {
+    const char *label;
+    tiny_gguf_spec spec;
+} model_case;
+
+static const model_case k_models[] = {
+    {"gqa4-8layers", {8, 256, 8, 2, 512, 300, 0, false, QK_TYPE_F16, 1}},
+    {"tied-odd-rows", {4, 96, 4, 4, 176, 272, 0, true, QK_TYPE_BF16, 2}},
+    {"moe8", {2, 256, 4, 2, 256, 280, 8, false, QK_TYPE_F16, 3}},
+    {"f32-narrow", {2, 32, 2, 1, 64, 270, 0, true, QK_TYPE_F32, 4}},
+};
+
+typedef struct {
+    const char *label;
+    bool pure, leave_output, use_imatrix;
+    int output_type;
+    const char *tensor_type; /* pattern=type */
+} opt_case;
+
+static const opt_case k_opts[] = {
+    {"default", false, false, false, -1, NULL},
+    {"pure", true, false, false, -1, NULL},
+    {"leave-output", false, true, false, -1, NULL},
+    {"output-q8_0", false, false, false, QK_TYPE_Q8_0, NULL},
+    {"tensor-type", false, false, false, -1, "attn_v=q8_0"},
+    {"imatrix", false, false, true, -1, NULL},
+};
+
+static int g_fail_report;
+
+/* Compares our output with llama.cpp's: all non-quantkit KVs, tensors, data. */
+static bool same_output(const char *ours, const char *theirs, const char *what) {
+    qk_gguf_file *a, *b;
+    qk_err err;
+    if (qk_gguf_open(ours, &a, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); return false; }
+    if (qk_gguf_open(theirs, &b, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); qk_gguf_close(a); return false; }
+    bool ok = true;
+    uint64_t j = 0;
+    for (uint64_t i = 0; i < a->meta.n_kv && ok; i++) {
+        const qk_gguf_kv *ka = &a->meta.kv[i];
+        if (!strncmp(ka->key, "quantkit.", 9)) continue;
+        if (j >= b->meta.n_kv) { ok = false; fprintf(stderr, "%s: extra key %s\n", what, ka->key); break; }
+        const qk_gguf_kv *kb = &b->meta.kv[j++];
+        if (strcmp(ka->key, kb->key) || ka->type != kb->type || ka->n != kb->n) {
+            ok = false;
+            fprintf(stderr, "%s: key %zu: ours %s, llama.cpp %s\n", what, (size_t)i, ka->key, kb->key);
+        } else if (ka->type == QK_GGUF_STRING) {
+            ok = !strcmp(((qk_gguf_str *)ka->data)->s, ((qk_gguf_str *)kb->data)->s);
+        } else if (ka->type != QK_GGUF_ARRAY || ka->arr_type != QK_GGUF_STRING) {
+            size_t es = qk_gguf_type_size(ka->type == QK_GGUF_ARRAY ? ka->arr_type : ka->type);
+            ok = !memcmp(ka->data, kb->data, es * ka->n);
+        }
+        if (!ok) fprintf(stderr, "%s: value of %s differs\n", what, ka->key);
+    }
+    if (ok && j != b->meta.n_kv) { ok = false; fprintf(stderr, "%s: llama.cpp has more keys\n", what); }
+    if (ok && a->meta.n_tensors != b->meta.n_tensors) ok = false;
+    for (uint64_t i = 0; ok && i < a->meta.n_tensors; i++) {
+        const qk_gguf_tensor *ta = &a->meta.tensors[i], *tb = &b->meta.tensors[i];
+        if (strcmp(ta->name, tb->name) || ta->type != tb->type || ta->n_dims != tb->n_dims ||
+            memcmp(ta->ne, tb->ne, sizeof ta->ne) || ta->nbytes != tb->nbytes) {
+            fprintf(stderr, "%s: tensor %zu: ours %s %s, llama.cpp %s %s\n", what, (size_t)i, ta->name,
+                    qk_type_get(ta->type)->name, tb->name, qk_type_get(tb->type)->name);
+            ok = false;
+            break;
+        }
+        unsigned char *da = malloc(ta->nbytes ? ta->nbytes : 1), *db = malloc(tb->nbytes ? tb->nbytes : 1);
+        if (qk_gguf_read_tensor(a, ta, 0, da, ta->nbytes, &err) || qk_gguf_read_tensor(b, tb, 0, db, tb->nbytes, &err) ||
+            memcmp(da, db, ta->nbytes)) {
+            if (g_fail_report++ < 8) fprintf(stderr, "%s: data of %s (%s) differs\n", what, ta->name, qk_type_get(ta->type)->name);
+            ok = false;
+        }
+        free(da), free(db);
+    }
+    qk_gguf_close(a), qk_gguf_close(b);
+    return ok;
+}
+
+/* Writes a legacy .dat imatrix (ncall 1) for every 2-D+ weight of the model
+ * and returns the same vectors for llama.cpp's C API. */
+static int write_imatrix(const char *model, const char *path, struct ref_llama_model_imatrix_data **out, float ***vals) {
+    qk_gguf_file *f;
+    qk_err err;
+    if (qk_gguf_open(model, &f, &err)) return -1;
+    FILE *fp = fopen(path, "wb");
+    int32_t n = 0;
+    for (uint64_t i = 0; i < f->meta.n_tensors; i++) n += f->meta.tensors[i].n_dims >= 2;
+    fwrite(&n, 4, 1, fp);
+    *out = calloc((size_t)n + 1, sizeof **out);
+    *vals = calloc((size_t)n + 1, sizeof **vals);
+    int k = 0;
+    qk_rng r = {99};
+    for (uint64_t i = 0; i < f->meta.n_tensors; i++) {
+        const qk_gguf_tensor *t = &f->meta.tensors[i];
+        if (t->n_dims < 2) continue;
+        int32_t len = (int32_t)strlen(t->name), ncall = 1, nval = (int32_t)(t->ne[0] * t->ne[2]);
+        float *v = malloc((size_t)nval * 4);
+        for (int32_t j = 0; j < nval; j++) v[j] = 0.01f + qk_rng_uniform(&r) * 2.0f;
+        fwrite(&len, 4, 1, fp), fwrite(t->name, 1, (size_t)len, fp), fwrite(&ncall, 4, 1, fp), fwrite(&nval, 4, 1, fp);
+        fwrite(v, 4, (size_t)nval, fp);
+        char *nm = malloc((size_t)len + 1);
+        memcpy(nm, t->name, (size_t)len + 1);
+        (*out)[k] = (struct ref_llama_model_imatrix_data){nm, v, (size_t)nval};
+        (*vals)[k++] = v;
+    }
+    fclose(fp);
+    qk_gguf_close(f);
+    return 0;
+}
+
+static bool kernels_for_ftype(int ftype) {
+    int t = qk_ftype_default_type(ftype);
+    const qk_kernel *k = qk_kernel_get((uint32_t)t);
+    /* the mixes also use Q6_K/Q5_K/Q4_K/Q3_K for some tensors */
+    static const uint32_t kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K};
+    if (!k || !k->quantize) return false;
+    if (t == QK_TYPE_F32 || t == QK_TYPE_F16 || t == QK_TYPE_BF16 || t == QK_TYPE_Q8_0) return true;
+    for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++) {
+        const qk_kernel *kk = qk_kernel_get(kq[i]);
+        if (!kk || !kk->quantize) return false;
+    }
+    return true;
+}
+
+static void test_against_llama_model_quantize(void) {
+    const llama_ref *r = llama_ref_require();
+    if (!r) { CHECK(r != NULL); return; }
+    llama_ref_init_backend(); /* also silences llama.cpp's log */
+    const char *dir = qk_test_tmpdir();
+    int runs = 0, bad = 0;
+    char skipped[512] = "";
+    for (size_t mi = 0; mi < sizeof k_models / sizeof k_models[0]; mi++) {
+        char in[600], dat[600];
+        snprintf(in, sizeof in, "%s/%s.gguf", dir, k_models[mi].label);
+        snprintf(dat, sizeof dat, "%s/%s.imatrix.dat", dir, k_models[mi].label);
+        CHECK(tiny_gguf_write(in, &k_models[mi].spec) == 0);
+        struct ref_llama_model_imatrix_data *imd = NULL;
+        float **vals = NULL;
+        CHECK(write_imatrix(in, dat, &imd, &vals) == 0);
+        qk_imatrix im;
+        qk_err err;
+        CHECK(qk_imatrix_load(dat, &im, &err) == QK_OK);
+        for (size_t fi = 0; fi < qk_ftype_count(); fi++) {
+            const qk_ftype_info *ft = qk_ftype_at(fi);
+            if (!ft->supported || ft->is_alias) continue;
+            if (!kernels_for_ftype(ft->ftype)) {
+                if (mi == 0 && !strstr(skipped, ft->name)) {
+                    size_t l = strlen(skipped);
+                    snprintf(skipped + l, sizeof skipped - l, " %s", ft->name);
+                }
+                continue;
+            }
+            for (size_t oi = 0; oi < sizeof k_opts / sizeof k_opts[0]; oi++) {
+                const opt_case *oc = &k_opts[oi];
+                char ours[700], theirs[700], what[256];
+                snprintf(ours, sizeof ours, "%s/ours.gguf", dir);
+                snprintf(theirs, sizeof theirs, "%s/theirs.gguf", dir);
+                snprintf(what, sizeof what, "%s %s %s", k_models[mi].label, ft->name, oc->label);
+                /* ours */
+                qk_quantize_opts o = {0};
+                qk_mix_options_init(&o.mix);
+                o.mix.ftype = ft->ftype;
+                o.mix.pure = oc->pure;
+                o.mix.leave_output_tensor = oc->leave_output;
+                o.mix.output_tensor_type = oc->output_type;
+                qk_mix_override ov;
+                char *pat = NULL;
+                if (oc->tensor_type) {
+                    int t;
+                    CHECK(qk_mix_parse_tensor_type(oc->tensor_type, &pat, &t, &err) == QK_OK);
+                    ov = (qk_mix_override){pat, t};
+                    o.mix.overrides = &ov;
+                    o.mix.n_overrides = 1;
+                }
+                if (oc->use_imatrix) o.imatrix = &im, o.imatrix_path = dat;
+                o.n_threads = 2;
+                qk_quantize_report rep;
+                int rc = qk_quantize_model(in, ours, &o, &rep, &err);
+                qk_quantize_report_free(&rep);
+                /* theirs */
+                ref_llama_model_quantize_params p = r->llama_model_quantize_default_params();
+                p.nthread = 2;
+                p.ftype = ft->ftype;
+                p.pure = oc->pure;
+                p.quantize_output_tensor = !oc->leave_output;
+                if (oc->output_type >= 0) p.output_tensor_type = oc->output_type;
+                struct ref_llama_model_tensor_override tto[2] = {{0}};
+                if (pat) {
+                    tto[0].pattern = pat;
+                    tto[0].type = ov.type;
+                    p.tt_overrides = tto;
+                }
+                struct ref_llama_model_kv_override kvo[5] = {{0}};
+                if (oc->use_imatrix) {
+                    p.imatrix = imd;
+                    /* what llama-quantize's CLI adds for an imatrix */
+                    qk_imatrix_kv ikv;
+                    qk_imatrix_kv_get(&im, dat, &ikv);
+                    int k = 0;
+                    kvo[k].tag = REF_KV_OVERRIDE_STR;
+                    snprintf(kvo[k].key, 128, "quantize.imatrix.file");
+                    snprintf(kvo[k++].val_str, 128, "%s", ikv.file);
+                    if (ikv.has_dataset) {
+                        kvo[k].tag = REF_KV_OVERRIDE_STR;
+                        snprintf(kvo[k].key, 128, "quantize.imatrix.dataset");
+                        snprintf(kvo[k++].val_str, 128, "%s", ikv.dataset);
+                    }
+                    kvo[k].tag = REF_KV_OVERRIDE_INT;
+                    snprintf(kvo[k].key, 128, "quantize.imatrix.entries_count");
+                    kvo[k++].val_i64 = ikv.entries_count;
+                    if (ikv.has_chunks_count) {
+                        kvo[k].tag = REF_KV_OVERRIDE_INT;
+                        snprintf(kvo[k].key, 128, "quantize.imatrix.chunks_count");
+                        kvo[k++].val_i64 = ikv.chunks_count;
+                    }
+                    p.kv_overrides = kvo;
+                }
+                uint32_t lrc = r->llama_model_quantize(in, theirs, &p);
+                runs++;
+                if (rc != QK_OK || lrc != 0) {
+                    fprintf(stderr, "%s: ours rc=%d (%s), llama.cpp rc=%u\n", what, rc, rc ? err.msg : "", lrc);
+                    bad++;
+                } else if (!same_output(ours, theirs, what)) {
+                    bad++;
+                }
+                free(pat);
+            }
+        }
+        for (size_t k = 0; imd && imd[k].name; k++) free((void *)imd[k].name), free(vals[k]);
+        free(imd), free(vals);
+        qk_imatrix_free(&im);
+    }
+    fprintf(stderr, "%d runs compared, %d differ%s%s\n", runs, bad, skipped[0] ? "; ftypes without kernels yet:" : "",
+            skipped);
+    CHECK(runs > 0);
+    CHECK_EQ_INT(bad, 0);
+}
+
+static void test_thread_count_independent(void) {
+    const char *dir = qk_test_tmpdir();
+    char in[600], a[600], b[600];
+    snprintf(in, sizeof in, "%s/threads.gguf", dir);
+    tiny_gguf_spec s = {3, 128, 4, 2, 384, 300, 0, false, QK_TYPE_F16, 7};
+    CHECK(tiny_gguf_write(in, &s) == 0);
+    const int ftypes[] = {QK_FTYPE_Q8_0, QK_FTYPE_Q4_0, QK_FTYPE_Q5_1, QK_FTYPE_Q4_K_M};
+    for (size_t i = 0; i < sizeof ftypes / sizeof ftypes[0]; i++) {
+        if (!kernels_for_ftype(ftypes[i])) continue;
+        size_t la, lb;
+        unsigned char *x = NULL, *y = NULL;
+        for (int th = 1; th <= 3; th += 2) {
+            qk_quantize_opts o = {0};
+            qk_mix_options_init(&o.mix);
+            o.mix.ftype = ftypes[i];
+            o.n_threads = th;
+            o.command_line = "quantize (test)";
+            snprintf(th == 1 ? a : b, 600, "%s/t%d.gguf", dir, th);
+            qk_quantize_report rep;
+            qk_err err;
+            CHECK_MSG(qk_quantize_model(in, th == 1 ? a : b, &o, &rep, &err) == QK_OK, "%s", err.msg);
+            qk_quantize_report_free(&rep);
+        }
+        x = qk_test_read_file(a, &la);
+        y = qk_test_read_file(b, &lb);
+        CHECK(x && y && la == lb && memcmp(x, y, la) == 0);
+        free(x), free(y);
+    }
+}
+
+static void test_errors(void) {
+    const char *dir = qk_test_tmpdir();
+    char in[600], q[600];
+    snprintf(in, sizeof in, "%s/err.gguf", dir);
+    snprintf(q, sizeof q, "%s/err-q8.gguf", dir);
+    tiny_gguf_spec s = {1, 64, 2, 2, 128, 270, 0, true, QK_TYPE_F16, 8};
+    CHECK(tiny_gguf_write(in, &s) == 0);
+    qk_quantize_opts o = {0};
+    qk_mix_options_init(&o.mix);
+    o.mix.ftype = QK_FTYPE_Q8_0;
+    qk_quantize_report rep;
+    qk_err err;
+    CHECK(qk_quantize_model(in, in, &o, &rep, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "overwrite the input");
+    qk_quantize_report_free(&rep);
+    CHECK(qk_quantize_model(in, q, &o, &rep, &err) == QK_OK);
+    qk_quantize_report_free(&rep);
+    /* requantizing needs --allow-requantize */
+    char q2[600];
+    snprintf(q2, sizeof q2, "%s/err-q4.gguf", dir);
+    o.mix.ftype = QK_FTYPE_Q4_0;
+    CHECK(qk_quantize_model(q, q2, &o, &rep, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "requantiz");
+    qk_quantize_report_free(&rep);
+    o.mix.allow_requantize = true;
+    CHECK_MSG(qk_quantize_model(q, q2, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    qk_quantize_report_free(&rep);
+    CHECK(qk_quantize_model("/nonexistent.gguf", q2, &o, &rep, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "/nonexistent.gguf");
+    qk_quantize_report_free(&rep);
+}
+
+int main(void) {
+    RUN(test_against_llama_model_quantize);
+    RUN(test_thread_count_independent);
+    RUN(test_errors);
+    return qk_test_summary();
+}

@@ -1,0 +1,59 @@
+/* integrity.h - the integrity data quantkit writes into every GGUF, and its check.
+ *
+ * Keys (all under "quantkit.", ignored by llama.cpp):
+ *   quantkit.integrity.algorithm    str  "xxh3-64"
+ *   quantkit.integrity.tensor_xxh3  u64[n_tensors]  XXH3-64 of each tensor's
+ *                                   data including its zero padding
+ *   quantkit.integrity.header_xxh3  u64  XXH3-64 of every byte before the
+ *                                   data section (magic, counts, all KVs, all
+ *                                   tensor infos, padding) with the values of
+ *                                   the two hash keys read as zeros
+ * Together they cover every byte of the file: any single corrupted byte
+ * changes a hash (or breaks the structure, or is a nonzero padding byte).
+ * The writer declares the keys with zero values, hashes data as it streams
+ * and patches the values in at the end (sizes fixed up front: no offset moves).
+ */
+#ifndef QK_INTEGRITY_H
+#define QK_INTEGRITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gguf.h"
+#include "gguf_writer.h"
+#include "qk_error.h"
+
+#define QK_INTEGRITY_ALGO_KEY "quantkit.integrity.algorithm"
+#define QK_INTEGRITY_TENSORS_KEY "quantkit.integrity.tensor_xxh3"
+#define QK_INTEGRITY_HEADER_KEY "quantkit.integrity.header_xxh3"
+
+typedef struct qk_integrity_writer qk_integrity_writer;
+
+/* Declares the integrity KVs on w (call after all other KVs and tensors are
+ * declared, before begin) and installs the data hook. */
+qk_integrity_writer *qk_integrity_attach(qk_gguf_writer *w, qk_err *err);
+/* After all data is written, before finish: patches the hashes in. */
+int qk_integrity_finalize(qk_integrity_writer *iw, qk_err *err);
+void qk_integrity_free(qk_integrity_writer *iw);
+
+/* Result of checking one file. */
+typedef struct qk_integrity_report {
+    bool present;          /* the file carries quantkit integrity data */
+    bool header_ok;
+    uint64_t n_bad_tensors;
+    uint64_t *bad_tensors; /* indices of tensors whose hash differs (malloc'd) */
+    uint64_t n_bad_padding;
+    uint64_t *bad_padding; /* indices of tensors with nonzero padding bytes */
+    bool partial_keys;     /* some quantkit.integrity.* keys present, not all/valid */
+} qk_integrity_report;
+
+/* Re-hashes file f and compares with its embedded hashes; also checks that
+ * every padding byte is zero (for any file). n_threads <= 0: all cores.
+ * Returns QK_FAIL only on I/O errors; mismatches are in the report. */
+int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report *rep, qk_err *err);
+void qk_integrity_report_free(qk_integrity_report *rep);
+
+/* XXH3-64 of a tensor's padded bytes, streamed from the file. */
+int qk_integrity_hash_tensor(const qk_gguf_file *f, uint64_t i, bool padded, uint64_t *out, qk_err *err);
+
+#endif
