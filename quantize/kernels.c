@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "float_formats.h"
+#include "k_quants.h"
 #include "legacy_quants.h"
 #include "qtypes.h"
 
@@ -34,6 +35,8 @@ static const qk_kernel k_kernels[] = {
     {QK_TYPE_Q4_1, qk_quantize_q4_1, qk_dequantize_row_q4_1},
     {QK_TYPE_Q5_0, qk_quantize_q5_0, qk_dequantize_row_q5_0},
     {QK_TYPE_Q5_1, qk_quantize_q5_1, qk_dequantize_row_q5_1},
+    {QK_TYPE_Q4_K, qk_quantize_q4_k, qk_dequantize_row_q4_k},
+    {QK_TYPE_Q6_K, qk_quantize_q6_k, qk_dequantize_row_q6_k},
 };
 
 const qk_kernel *qk_kernel_get(uint32_t type) {

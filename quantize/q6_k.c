@@ -1,0 +1,99 @@
+/* q6_k.c - Q6_K: 256 weights in 16 sub-blocks of 16, 6.5625 bits per weight.
+ *
+ *   block (210 bytes): | ql[128] | qh[64] | scales[16] int8 | d fp16 |
+ *   weight = d * scales[j] * (q - 32), q 6-bit: low 4 bits in ql, high 2 in qh.
+ *   Per 128-weight half: ql[l] = q[l] | q[l+64] << 4, ql[l+32] = q[l+32] |
+ *   q[l+96] << 4, qh[l] = q[l]>>4 | (q[l+32]>>4)<<2 | (q[l+64]>>4)<<4 | (q[l+96]>>4)<<6.
+ *
+ * Sub-block scales come from make_qx_quants (rmse_type 1; with an imatrix its
+ * weights are the imatrix values themselves), then quantized to int8 against
+ * the largest |scale|, then weights are requantized against the stored ones.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "float_formats.h"
+#include "k_quants.h"
+#include "quant_search.h"
+
+#define BYTES 210
+
+static void row(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
+        float max_scale = 0, max_abs_scale = 0;
+        for (int ib = 0; ib < QK_K / 16; ++ib) {
+            const float *qw = quant_weights ? quant_weights + QK_K * i + 16 * ib : NULL;
+            const float scale = qk_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw);
+            scales[ib] = scale;
+            const float abs_scale = fabsf(scale);
+            if (abs_scale > max_abs_scale) {
+                max_abs_scale = abs_scale;
+                max_scale = scale;
+            }
+        }
+        if (max_abs_scale < QK_GROUP_MAX_EPS) {
+            memset(y, 0, BYTES); /* d = fp16(0) = 0 as well */
+            continue;
+        }
+        float iscale = -128.f / max_scale;
+        uint16_t dh = qk_fp32_to_fp16(1 / iscale);
+        y[208] = (unsigned char)dh, y[209] = (unsigned char)(dh >> 8);
+        int8_t *sc = (int8_t *)(y + 192);
+        for (int ib = 0; ib < QK_K / 16; ++ib) {
+            int v = qk_nearest_int(iscale * scales[ib]);
+            sc[ib] = (int8_t)(v < 127 ? v : 127);
+        }
+        const float dstored = qk_fp16_to_fp32(dh);
+        for (int j = 0; j < QK_K / 16; ++j) {
+            float d = dstored * sc[j];
+            if (!d) continue;
+            for (int ii = 0; ii < 16; ++ii) {
+                int l = qk_nearest_int(x[16 * j + ii] / d);
+                l = l < -32 ? -32 : l > 31 ? 31 : l;
+                L[16 * j + ii] = (int8_t)(l + 32);
+            }
+        }
+        uint8_t *ql = y, *qh = y + 128;
+        for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
+            for (int l = 0; l < 32; ++l) {
+                const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
+                const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+                ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
+                ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+                qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                                  ((L[j + l + 96] >> 4) << 6));
+            }
+        }
+    }
+}
+
+size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const size_t row_size = (size_t)(n_per_row / QK_K) * BYTES;
+    unsigned char *q = dst;
+    for (int64_t r = 0; r < nrows; r++, src += n_per_row, q += row_size) row(src, q, n_per_row, imatrix);
+    return (size_t)nrows * row_size;
+}
+
+void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
+    const unsigned char *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
+        const float d = qk_fp16_to_fp32((uint16_t)(b[208] | b[209] << 8));
+        const uint8_t *ql = b, *qh = b + 128;
+        const int8_t *sc = (const int8_t *)(b + 192);
+        for (int k = 0; k < QK_K; k += 128, y += 128, ql += 64, qh += 32, sc += 8) {
+            for (int l = 0; l < 32; ++l) {
+                int is = l / 16;
+                const int8_t q1 = (int8_t)((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int8_t q2 = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int8_t q3 = (int8_t)((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int8_t q4 = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l + 0] = d * sc[is + 0] * q1;
+                y[l + 32] = d * sc[is + 2] * q2;
+                y[l + 64] = d * sc[is + 4] * q3;
+                y[l + 96] = d * sc[is + 6] * q4;
+            }
+        }
+    }
+}
