@@ -36,6 +36,7 @@ static const qk_kernel k_kernels[] = {
     {QK_TYPE_Q5_0, qk_quantize_q5_0, qk_dequantize_row_q5_0},
     {QK_TYPE_Q5_1, qk_quantize_q5_1, qk_dequantize_row_q5_1},
     {QK_TYPE_Q4_K, qk_quantize_q4_k, qk_dequantize_row_q4_k},
+    {QK_TYPE_Q5_K, qk_quantize_q5_k, qk_dequantize_row_q5_k},
     {QK_TYPE_Q6_K, qk_quantize_q6_k, qk_dequantize_row_q6_k},
 };
 

@@ -1,0 +1,175 @@
+/* q4_k_q5_k.c - Q4_K and Q5_K: 256 weights in 8 sub-blocks of 32 with a
+ * 6-bit scale and min each; 4.5 and 5.5 bits per weight. They share the
+ * scale search and differ in nmax (15 / 31), search parameters and packing.
+ *
+ *   Q4_K (144 bytes): | d fp16 | dmin fp16 | scales[12] | qs[128] |
+ *   Q5_K (176 bytes): | d fp16 | dmin fp16 | scales[12] | qh[32] | qs[128] |
+ *   weight = d * sc[j] * q - dmin * m[j]   (sc/m packed as in
+ *   qk_get_scale_min_k4); qs: for each 64-weight chunk, byte l holds weight l
+ *   (low nibble) and weight l+32 (high nibble). Q5_K's fifth bits: chunk n
+ *   sets bit 2n of qh[l] for weight l and bit 2n+1 for weight l+32.
+ *
+ * Without an imatrix (quantize_row_q4_K_ref): per sub-block a weighted
+ * make_qkx2_quants search (weights sqrt(mean x^2) + |x|), then scales/mins
+ * quantized against the block maxima. With one (quantize_row_q4_K_impl):
+ * make_qkx3_quants with weights qw * sqrt(sigma2 + x^2), and make_qp_quants
+ * for the 6-bit scales. Both then requantize against the stored fp16 d/dmin.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "float_formats.h"
+#include "k_quants.h"
+#include "quant_search.h"
+
+typedef struct {
+    int nmax, bytes, qs_off;
+    float rmin2, rdelta2; /* make_qkx2_quants search (no imatrix) */
+    int nstep2;
+} kparams;
+
+static const kparams Q4K = {15, 144, 16, -1.f, 0.1f, 20};
+static const kparams Q5K = {31, 176, 48, -0.5f, 0.1f, 15};
+
+static void put_f16(unsigned char *p, float f) {
+    uint16_t h = qk_fp32_to_fp16(f);
+    p[0] = (unsigned char)h, p[1] = (unsigned char)(h >> 8);
+}
+static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
+
+/* requantize against the stored scales and pack */
+static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L) {
+    const uint8_t *scales = y + 4;
+    const float d_all = get_f16(y), dmin_all = get_f16(y + 2);
+    for (int j = 0; j < QK_K / 32; ++j) {
+        uint8_t sc, m;
+        qk_get_scale_min_k4(j, scales, &sc, &m);
+        const float d = d_all * sc;
+        if (!d) continue;
+        const float dm = dmin_all * m;
+        for (int ii = 0; ii < 32; ++ii) {
+            int l = qk_nearest_int((x[32 * j + ii] + dm) / d);
+            l = l < 0 ? 0 : l > p->nmax ? p->nmax : l;
+            L[32 * j + ii] = (uint8_t)l;
+        }
+    }
+    uint8_t *q = y + p->qs_off;
+    if (p->nmax == 15) {
+        for (int j = 0; j < QK_K; j += 64, q += 32)
+            for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        return;
+    }
+    uint8_t *qh = y + 16;
+    memset(qh, 0, QK_K / 8);
+    uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < QK_K; n += 64, q += 32, m1 <<= 2, m2 <<= 2) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j], l2 = L[n + j + 32];
+            if (l1 > 15) l1 -= 16, qh[j] |= m1;
+            if (l2 > 15) l2 -= 16, qh[j] |= m2;
+            q[j] = (uint8_t)(l1 | (l2 << 4));
+        }
+    }
+}
+
+static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t k) {
+    uint8_t L[QK_K], Laux[32];
+    float weights[32], mins[QK_K / 32], scales[QK_K / 32];
+    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += p->bytes) {
+        float max_scale = 0, max_min = 0;
+        for (int j = 0; j < QK_K / 32; ++j) {
+            float sum_x2 = 0;
+            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+            float av_x = sqrtf(sum_x2 / 32);
+            for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+            scales[j] = qk_make_qkx2_quants(32, p->nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, p->rmin2,
+                                            p->rdelta2, p->nstep2, false);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+        float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+        memset(y + 4, 0, 12);
+        for (int j = 0; j < QK_K / 32; ++j) {
+            uint8_t ls = (uint8_t)qk_nearest_int(inv_scale * scales[j]);
+            uint8_t lm = (uint8_t)qk_nearest_int(inv_min * mins[j]);
+            ls = ls < 63 ? ls : 63;
+            lm = lm < 63 ? lm : 63;
+            qk_set_scale_min_k4(j, y + 4, ls, lm);
+        }
+        put_f16(y, max_scale / 63.f);
+        put_f16(y + 2, max_min / 63.f);
+        finish_block(p, x, y, L);
+    }
+}
+
+static void row_imatrix(const kparams *p, const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
+    uint8_t L[QK_K], Laux[32], Ls[QK_K / 32], Lm[QK_K / 32];
+    float weights[32], sw[QK_K / 32], mins[QK_K / 32], scales[QK_K / 32];
+    for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += p->bytes) {
+        float sum_x2 = 0;
+        for (int l = 0; l < QK_K; ++l) sum_x2 += x[l] * x[l];
+        float sigma2 = 2 * sum_x2 / QK_K;
+        for (int j = 0; j < QK_K / 32; ++j) {
+            const float *qw = quant_weights + QK_K * i + 32 * j;
+            for (int l = 0; l < 32; ++l) weights[l] = qw[l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+            float sumw = 0;
+            for (int l = 0; l < 32; ++l) sumw += weights[l];
+            sw[j] = sumw;
+            scales[j] = qk_make_qkx3_quants(32, p->nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
+        }
+        float d_block = qk_make_qp_quants(QK_K / 32, 63, scales, Ls, sw);
+        float m_block = qk_make_qp_quants(QK_K / 32, 63, mins, Lm, sw);
+        memset(y + 4, 0, 12);
+        for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + 4, Ls[j], Lm[j]);
+        put_f16(y, d_block);
+        put_f16(y + 2, m_block);
+        finish_block(p, x, y, L);
+    }
+}
+
+static size_t quantize(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                       const float *imatrix) {
+    const size_t row_size = (size_t)(n_per_row / QK_K) * (size_t)p->bytes;
+    unsigned char *q = dst;
+    for (int64_t r = 0; r < nrows; r++, src += n_per_row, q += row_size) {
+        if (imatrix) row_imatrix(p, src, q, n_per_row, imatrix);
+        else row_ref(p, src, q, n_per_row);
+    }
+    return (size_t)nrows * row_size;
+}
+
+size_t qk_quantize_q4_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix);
+}
+
+static void dequantize(const kparams *p, const void *src, float *y, int64_t n) {
+    const unsigned char *b = src;
+    for (int64_t i = 0; i < n / QK_K; i++, b += p->bytes) {
+        const float d = get_f16(b), min = get_f16(b + 2);
+        const uint8_t *q = b + p->qs_off, *qh = b + 16;
+        int is = 0;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0; j < QK_K; j += 64, q += 32, is += 2, u1 <<= 2, u2 <<= 2) {
+            uint8_t sc, m;
+            qk_get_scale_min_k4(is + 0, b + 4, &sc, &m);
+            const float d1 = d * sc, m1 = min * m;
+            qk_get_scale_min_k4(is + 1, b + 4, &sc, &m);
+            const float d2 = d * sc, m2 = min * m;
+            if (p->nmax == 15) {
+                for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
+                for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+            } else {
+                for (int l = 0; l < 32; ++l) *y++ = d1 * ((q[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+                for (int l = 0; l < 32; ++l) *y++ = d2 * ((q[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            }
+        }
+    }
+}
+
+void qk_dequantize_row_q4_k(const void *src, float *y, int64_t n) { dequantize(&Q4K, src, y, n); }
+void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&Q5K, src, y, n); }
