@@ -9,10 +9,14 @@
 
 #define QK_K 256
 
+size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q4_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 
+void qk_dequantize_row_q2_k(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q3_k(const void *src, float *dst, int64_t n);
 void qk_dequantize_row_q4_k(const void *src, float *dst, int64_t n);
 void qk_dequantize_row_q5_k(const void *src, float *dst, int64_t n);
 void qk_dequantize_row_q6_k(const void *src, float *dst, int64_t n);

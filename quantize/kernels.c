@@ -35,6 +35,8 @@ static const qk_kernel k_kernels[] = {
     {QK_TYPE_Q4_1, qk_quantize_q4_1, qk_dequantize_row_q4_1},
     {QK_TYPE_Q5_0, qk_quantize_q5_0, qk_dequantize_row_q5_0},
     {QK_TYPE_Q5_1, qk_quantize_q5_1, qk_dequantize_row_q5_1},
+    {QK_TYPE_Q2_K, qk_quantize_q2_k, qk_dequantize_row_q2_k},
+    {QK_TYPE_Q3_K, qk_quantize_q3_k, qk_dequantize_row_q3_k},
     {QK_TYPE_Q4_K, qk_quantize_q4_k, qk_dequantize_row_q4_k},
     {QK_TYPE_Q5_K, qk_quantize_q5_k, qk_dequantize_row_q5_k},
     {QK_TYPE_Q6_K, qk_quantize_q6_k, qk_dequantize_row_q6_k},
