@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "float_formats.h"
+#include "iq4.h"
 #include "k_quants.h"
 #include "legacy_quants.h"
 #include "qtypes.h"
@@ -40,6 +41,8 @@ static const qk_kernel k_kernels[] = {
     {QK_TYPE_Q4_K, qk_quantize_q4_k, qk_dequantize_row_q4_k},
     {QK_TYPE_Q5_K, qk_quantize_q5_k, qk_dequantize_row_q5_k},
     {QK_TYPE_Q6_K, qk_quantize_q6_k, qk_dequantize_row_q6_k},
+    {QK_TYPE_IQ4_NL, qk_quantize_iq4_nl, qk_dequantize_row_iq4_nl},
+    {QK_TYPE_IQ4_XS, qk_quantize_iq4_xs, qk_dequantize_row_iq4_xs},
 };
 
 const qk_kernel *qk_kernel_get(uint32_t type) {
