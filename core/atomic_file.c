@@ -1,0 +1,160 @@
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct qk_afile {
+    int fd;
+    uint64_t size;
+    char *final_path;
+    char *temp_path;
+    char *dir;
+};
+
+static char *dup_str(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
+    *out = NULL;
+    char *tmp1 = dup_str(final_path), *tmp2 = dup_str(final_path);
+    if (!tmp1 || !tmp2) {
+        free(tmp1), free(tmp2);
+        return qk_fail(err, "%s: out of memory", final_path);
+    }
+    char *dir = dup_str(dirname(tmp1));
+    const char *base = basename(tmp2);
+    struct stat st;
+    int rc = QK_OK;
+    if (!dir) {
+        rc = qk_fail(err, "%s: out of memory", final_path);
+    } else if (!*base || !strcmp(base, ".") || !strcmp(base, "..") || !strcmp(base, "/")) {
+        rc = qk_fail(err, "%s: not a file name", final_path);
+    } else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = qk_fail(err, "%s: the destination folder '%s' does not exist", final_path, dir);
+    } else if (access(dir, W_OK) != 0) {
+        rc = qk_fail(err, "%s: the destination folder '%s' is not writable: %s", final_path, dir,
+                     strerror(errno));
+    } else if (stat(final_path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rc = qk_fail(err, "%s: is a folder, expected a file name", final_path);
+    }
+    qk_afile *f = NULL;
+    if (rc == QK_OK) {
+        f = calloc(1, sizeof *f);
+        size_t n = strlen(dir) + strlen(base) + 32;
+        char *tp = malloc(n);
+        if (!f || !tp) {
+            free(f), free(tp);
+            f = NULL;
+            rc = qk_fail(err, "%s: out of memory", final_path);
+        } else {
+            snprintf(tp, n, "%s/.%s.tmp.XXXXXX", dir, base);
+            f->temp_path = tp;
+            f->fd = mkstemp(tp);
+            if (f->fd < 0) {
+                rc = qk_fail(err, "%s: cannot create a temporary file in '%s': %s", final_path, dir,
+                             strerror(errno));
+                free(tp), free(f);
+                f = NULL;
+            } else {
+                fchmod(f->fd, 0644);
+                f->final_path = dup_str(final_path);
+                f->dir = dir;
+                dir = NULL;
+            }
+        }
+    }
+    free(dir), free(tmp1), free(tmp2);
+    if (rc == QK_OK) *out = f;
+    return rc;
+}
+
+static int io_fail(qk_afile *f, const char *what, int e, qk_err *err) {
+    if (e == ENOSPC || e == EDQUOT)
+        return qk_fail(err, "%s: the disk is full (%s failed after %llu bytes)", f->final_path, what,
+                       (unsigned long long)f->size);
+    if (e == EFBIG)
+        return qk_fail(err, "%s: the file is too large for this file system or limit (%s at %llu bytes)",
+                       f->final_path, what, (unsigned long long)f->size);
+    return qk_fail(err, "%s: %s failed: %s", f->final_path, what, strerror(e));
+}
+
+int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err) {
+    const unsigned char *p = buf;
+    while (n) {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+        ssize_t w = pwrite(f->fd, p, chunk, (off_t)off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return io_fail(f, "write", errno, err);
+        }
+        if (w == 0) return io_fail(f, "write", ENOSPC, err);
+        p += w, n -= (size_t)w, off += (uint64_t)w;
+    }
+    return QK_OK;
+}
+
+int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err) {
+    if (qk_afile_pwrite(f, buf, n, f->size, err) != QK_OK) return QK_FAIL;
+    f->size += n;
+    return QK_OK;
+}
+
+int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err) {
+    unsigned char *p = buf;
+    while (n) {
+        ssize_t r = pread(f->fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return io_fail(f, "read back", errno, err);
+        }
+        if (r == 0) return qk_fail(err, "%s: read back past the end", f->final_path);
+        p += r, n -= (size_t)r, off += (uint64_t)r;
+    }
+    return QK_OK;
+}
+
+uint64_t qk_afile_size(const qk_afile *f) { return f->size; }
+const char *qk_afile_final_path(const qk_afile *f) { return f->final_path; }
+const char *qk_afile_temp_path(const qk_afile *f) { return f->temp_path; }
+
+static void free_f(qk_afile *f) {
+    free(f->final_path), free(f->temp_path), free(f->dir), free(f);
+}
+
+void qk_afile_abort(qk_afile *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    unlink(f->temp_path);
+    free_f(f);
+}
+
+int qk_afile_commit(qk_afile *f, qk_err *err) {
+    int rc = QK_OK;
+    if (fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
+    if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
+    f->fd = -1;
+    if (rc == QK_OK && rename(f->temp_path, f->final_path) != 0)
+        rc = io_fail(f, "rename into place", errno, err);
+    if (rc != QK_OK) {
+        unlink(f->temp_path);
+        free_f(f);
+        return rc;
+    }
+    int dfd = open(f->dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd); /* best effort: some file systems (FAT) refuse it */
+        close(dfd);
+    }
+    free_f(f);
+    return QK_OK;
+}

@@ -1,0 +1,39 @@
+/* atomic_file.h - an output file that appears whole or not at all.
+ *
+ * Data goes to a temporary file in the destination folder
+ * (".<name>.tmp.XXXXXX"), which is fsync'd and renamed onto the final name
+ * only by qk_afile_commit (then the folder is fsync'd too). On abort, on any
+ * failed call, or if the process dies, the final name is untouched; the
+ * temporary is unlinked by abort/failure (a killed process may leave a
+ * ".*.tmp.*" file behind, never a partial file under the final name).
+ */
+#ifndef QK_ATOMIC_FILE_H
+#define QK_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qk_error.h"
+
+typedef struct qk_afile qk_afile;
+
+/* Creates the temporary next to final_path. Fails up front with a clear
+ * message if the folder does not exist or is not writable. */
+int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err);
+/* Appends n bytes (short writes and EINTR handled; ENOSPC etc. reported). */
+int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err);
+/* Writes n bytes at offset off without moving the append position. */
+int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err);
+/* Reads back n bytes at off (for hashing what was written). */
+int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err);
+/* Bytes appended so far. */
+uint64_t qk_afile_size(const qk_afile *f);
+const char *qk_afile_final_path(const qk_afile *f);
+const char *qk_afile_temp_path(const qk_afile *f);
+/* fsync, rename into place, fsync the folder; frees f (also on failure, in
+ * which case the temporary is removed). */
+int qk_afile_commit(qk_afile *f, qk_err *err);
+/* Removes the temporary and frees f. NULL is fine. */
+void qk_afile_abort(qk_afile *f);
+
+#endif
