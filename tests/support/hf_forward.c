@@ -1,0 +1,807 @@
+/* hf_forward.c - reference forward pass of Hugging Face decoder models; see
+ * hf_forward.h. Each block below names the transformers code it follows. */
+#include "hf_forward.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL
+} arch_t;
+
+typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU } act_t;
+
+/* y = W x (+ b); W is [out][in] as in torch.nn.Linear. */
+typedef struct {
+    const float *w, *b;
+    int out, in;
+} linear_t;
+
+typedef struct {
+    int rot_dim;        /* rotated leading dims of each head (even) */
+    float *inv_freq;    /* rot_dim / 2, float32 as HF keeps them */
+    float attn_factor;  /* multiplies cos and sin (longrope) */
+} rope_t;
+
+typedef struct {
+    /* Norm weights: in = before attention, attn_out = on the attention
+     * output (Gemma2/3), ffn_in = before the MLP, ffn_out = on the MLP
+     * output (Gemma2/3). NULL when the architecture has none. */
+    const float *norm_in, *norm_attn_out, *norm_ffn_in, *norm_ffn_out;
+    const float *q_norm, *k_norm; /* per head, head_dim (Qwen3, Gemma3) */
+    linear_t q, k, v, o;
+    linear_t gate, up, down; /* dense MLP */
+    linear_t router;         /* Mixtral */
+    linear_t *w1, *w2, *w3;  /* Mixtral experts: gate, down, up */
+    const rope_t *rope;
+    int window; /* 0: full causal; else attend to the last `window` positions */
+    float *kcache, *vcache; /* [cap][n_kv * head_dim] */
+} layer_t;
+
+struct hf_model {
+    arch_t arch;
+    char model_type[32];
+    int vocab, hidden, n_layer, n_head, n_kv, head_dim, inter;
+    int n_expert, top_k;
+    double eps;
+    int gemma_norm;       /* RMSNorm scales by (1 + w) */
+    act_t act;
+    float embed_scale;    /* Gemma: sqrt(hidden) as float32; else 1 */
+    double attn_scale;    /* multiplies q.k */
+    double attn_softcap;  /* 0 = none */
+    double final_softcap; /* 0 = none */
+    const float *embed, *lm_head, *norm_final;
+    layer_t *layers;
+    rope_t rope_global, rope_local;
+    int cap, n_past;
+    /* scratch */
+    float *x, *h, *q, *k, *v, *att, *a, *g, *u, *f, *f2;
+    double *scores;
+    void **allocs;
+    int n_allocs, cap_allocs;
+    char err[512];
+};
+
+/* ---------- small helpers ---------- */
+
+static void set_err(char *err, size_t n, const char *fmt, ...) {
+    if (!err || !n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+static void *track(hf_model *m, void *p) {
+    if (!p) return NULL;
+    if (m->n_allocs == m->cap_allocs) {
+        int nc = m->cap_allocs ? m->cap_allocs * 2 : 64;
+        void **na = realloc(m->allocs, (size_t)nc * sizeof *na);
+        if (!na) { free(p); return NULL; }
+        m->allocs = na;
+        m->cap_allocs = nc;
+    }
+    m->allocs[m->n_allocs++] = p;
+    return p;
+}
+
+static void *zalloc(hf_model *m, size_t n) { return track(m, calloc(n ? n : 1, 1)); }
+
+/* JSON accessors: a missing key or JSON null yields the default. */
+static const cJSON *jget(const cJSON *o, const char *k) {
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+    return (v && !cJSON_IsNull(v)) ? v : NULL;
+}
+static double jnum(const cJSON *o, const char *k, double def) {
+    const cJSON *v = jget(o, k);
+    return (v && cJSON_IsNumber(v)) ? v->valuedouble : def;
+}
+/* For keys where an explicit null means "off" (softcaps, sliding_window)
+ * while a missing key takes the config class's default. */
+static double jnum_null(const cJSON *o, const char *k, double def, double if_null) {
+    const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+    if (!v) return def;
+    if (cJSON_IsNull(v)) return if_null;
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+static int jbool(const cJSON *o, const char *k, int def) {
+    const cJSON *v = jget(o, k);
+    return (v && cJSON_IsBool(v)) ? cJSON_IsTrue(v) : def;
+}
+static const char *jstr(const cJSON *o, const char *k, const char *def) {
+    const cJSON *v = jget(o, k);
+    return (v && cJSON_IsString(v)) ? v->valuestring : def;
+}
+
+static float gelu_tanh(float x) {
+    double xd = x;
+    return (float)(0.5 * xd * (1.0 + tanh(0.7978845608028654 * (xd + 0.044715 * xd * xd * xd))));
+}
+
+static float activate(act_t a, float x) {
+    switch (a) {
+    case ACT_SILU: return (float)((double)x / (1.0 + exp(-(double)x)));
+    case ACT_GELU_TANH: return gelu_tanh(x);
+    case ACT_GELU_ERF: return (float)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
+    case ACT_RELU: return x > 0 ? x : 0.0f;
+    }
+    return x;
+}
+
+/* LlamaRMSNorm: w * (x / sqrt(mean(x^2) + eps)); GemmaRMSNorm computes the
+ * normalised x in float32 and multiplies by (1 + w) before casting back. */
+static void rmsnorm(float *out, const float *x, const float *w, int n, double eps, int gemma) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    double r = 1.0 / sqrt(ss / n + eps);
+    for (int i = 0; i < n; i++) {
+        float xn = (float)(x[i] * r);
+        out[i] = gemma ? xn * (1.0f + w[i]) : w[i] * xn;
+    }
+}
+
+static void matvec(const linear_t *l, const float *x, float *y) {
+    for (int o = 0; o < l->out; o++) {
+        const float *row = l->w + (size_t)o * l->in;
+        double s = 0;
+        for (int i = 0; i < l->in; i++) s += (double)row[i] * x[i];
+        if (l->b) s += l->b[o];
+        y[o] = (float)s;
+    }
+}
+
+/* HF apply_rotary_pos_emb with rotate_half: the first rot_dim dims of a head
+ * are split in halves (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin); the rest
+ * pass through (partial rotary). Angles are float32 inv_freq * position, as
+ * in HF's rotary embedding; cos/sin are rounded to float32 then scaled. */
+static void apply_rope(float *v, const rope_t *r, int pos) {
+    int half = r->rot_dim / 2;
+    for (int i = 0; i < half; i++) {
+        float ang = r->inv_freq[i] * (float)pos;
+        float c = (float)cos((double)ang) * r->attn_factor;
+        float s = (float)sin((double)ang) * r->attn_factor;
+        float x1 = v[i], x2 = v[i + half];
+        v[i] = (float)((double)x1 * c - (double)x2 * s);
+        v[i + half] = (float)((double)x2 * c + (double)x1 * s);
+    }
+}
+
+/* ---------- rotary frequencies (transformers modeling_rope_utils) ---------- */
+
+/* rope_type default / linear / dynamic / llama3 / longrope for one layer
+ * kind. `scaling` is the rope_scaling object (NULL for none); `cfg` the
+ * (text) config for longrope's original_max_position_embeddings. */
+static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJSON *scaling,
+                     const cJSON *cfg, char *err, size_t errlen) {
+    r->rot_dim = rot_dim;
+    r->attn_factor = 1.0f;
+    int half = rot_dim / 2;
+    r->inv_freq = zalloc(m, (size_t)(half ? half : 1) * sizeof(float));
+    if (!r->inv_freq) { set_err(err, errlen, "out of memory"); return -1; }
+    for (int i = 0; i < half; i++) {
+        float expo = (float)(2 * i) / (float)rot_dim;
+        float p = (float)pow(base, (double)expo);
+        r->inv_freq[i] = 1.0f / p;
+    }
+    const char *type = scaling ? jstr(scaling, "rope_type", jstr(scaling, "type", "default")) : "default";
+    if (!strcmp(type, "default")) return 0;
+    if (!strcmp(type, "linear")) {
+        double factor = jnum(scaling, "factor", 1.0);
+        for (int i = 0; i < half; i++) r->inv_freq[i] = (float)(r->inv_freq[i] / factor);
+        return 0;
+    }
+    if (!strcmp(type, "dynamic")) {
+        /* Dynamic NTK only changes the frequencies for sequences longer
+         * than max_position_embeddings; shorter ones use the defaults. */
+        return 0;
+    }
+    if (!strcmp(type, "llama3")) {
+        double factor = jnum(scaling, "factor", 8.0);
+        double lo = jnum(scaling, "low_freq_factor", 1.0);
+        double hi = jnum(scaling, "high_freq_factor", 4.0);
+        double old = jnum(scaling, "original_max_position_embeddings", 8192.0);
+        double lo_wl = old / lo, hi_wl = old / hi;
+        for (int i = 0; i < half; i++) {
+            double f = r->inv_freq[i];
+            double wl = 2.0 * M_PI / f;
+            double fl = wl > lo_wl ? f / factor : f;
+            if (!(wl < hi_wl) && !(wl > lo_wl)) {
+                double smooth = (old / wl - lo) / (hi - lo);
+                fl = (1.0 - smooth) * fl / factor + smooth * fl;
+            }
+            r->inv_freq[i] = (float)fl;
+        }
+        return 0;
+    }
+    if (!strcmp(type, "longrope") || !strcmp(type, "su")) {
+        /* Phi3: factor from max_position_embeddings / original_max_position_
+         * embeddings when the config has the latter; sequences within the
+         * original context use short_factor (the only case tests run). */
+        double omax = jnum(cfg, "original_max_position_embeddings", 0);
+        double factor = jnum(scaling, "factor", 1.0);
+        if (omax > 0) factor = jnum(cfg, "max_position_embeddings", omax) / omax;
+        else omax = jnum(cfg, "max_position_embeddings", 2048);
+        double af = jnum(scaling, "attention_factor", -1);
+        if (af < 0) af = factor <= 1.0 ? 1.0 : sqrt(1.0 + log(factor) / log(omax));
+        r->attn_factor = (float)af;
+        const cJSON *sf = jget(scaling, "short_factor");
+        if (!sf || !cJSON_IsArray(sf) || cJSON_GetArraySize(sf) != half) {
+            set_err(err, errlen, "rope_scaling longrope: short_factor must be an array of %d numbers", half);
+            return -1;
+        }
+        for (int i = 0; i < half; i++) {
+            const cJSON *e = cJSON_GetArrayItem(sf, i);
+            if (!cJSON_IsNumber(e)) { set_err(err, errlen, "rope_scaling longrope: short_factor[%d] is not a number", i); return -1; }
+            float p = (float)pow(base, (double)((float)(2 * i) / (float)rot_dim));
+            r->inv_freq[i] = 1.0f / ((float)e->valuedouble * p);
+        }
+        return 0;
+    }
+    set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope are)", type);
+    return -1;
+}
+
+/* ---------- weight loading ---------- */
+
+typedef struct {
+    hf_model *m;
+    hf_tensor_get get;
+    void *ctx;
+    const char *prefix;
+    char *err;
+    size_t errlen;
+} loader_t;
+
+/* Copies tensor `name` (with shape [d0] or [d0, d1]; d1 < 0 means 1-D) into
+ * model-owned memory. Missing: NULL, with an error only if required. */
+static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int required, int *failed) {
+    int64_t shape[8] = {0};
+    int nd = 0;
+    const float *p = L->get(L->ctx, name, shape, &nd);
+    if (!p) {
+        if (required) {
+            set_err(L->err, L->errlen, "tensor '%s' is missing from the checkpoint", name);
+            *failed = 1;
+        }
+        return NULL;
+    }
+    int want_nd = d1 < 0 ? 1 : 2;
+    if (nd != want_nd || shape[0] != d0 || (want_nd == 2 && shape[1] != d1)) {
+        set_err(L->err, L->errlen, "tensor '%s' has shape [%lld%s%lld] (%d dims), expected [%lld%s%lld]", name,
+                (long long)shape[0], nd > 1 ? ", " : "", nd > 1 ? (long long)shape[1] : 0LL, nd,
+                (long long)d0, want_nd == 2 ? ", " : "", want_nd == 2 ? (long long)d1 : 0LL);
+        *failed = 1;
+        return NULL;
+    }
+    size_t n = (size_t)d0 * (size_t)(d1 < 0 ? 1 : d1);
+    float *c = zalloc(L->m, n * sizeof(float));
+    if (!c) { set_err(L->err, L->errlen, "out of memory for '%s'", name); *failed = 1; return NULL; }
+    memcpy(c, p, n * sizeof(float));
+    return c;
+}
+
+static float *takef(loader_t *L, int required, int *failed, int64_t d0, int64_t d1, const char *fmt, ...) {
+    char name[256], full[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    return take(L, full, d0, d1, required, failed);
+}
+
+static void lin_set(linear_t *l, const float *w, const float *b, int out, int in) {
+    l->w = w; l->b = b; l->out = out; l->in = in;
+}
+
+/* ---------- config ---------- */
+
+static int parse_arch(const char *t, arch_t *a) {
+    static const struct { const char *n; arch_t a; } tab[] = {
+        {"llama", A_LLAMA}, {"mistral", A_MISTRAL}, {"qwen2", A_QWEN2}, {"qwen3", A_QWEN3},
+        {"gemma", A_GEMMA}, {"gemma2", A_GEMMA2}, {"gemma3_text", A_GEMMA3}, {"gemma3", A_GEMMA3},
+        {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (!strcmp(t, tab[i].n)) { *a = tab[i].a; return 0; }
+    return -1;
+}
+
+static int parse_act(const char *s, act_t *a) {
+    if (!strcmp(s, "silu") || !strcmp(s, "swish")) *a = ACT_SILU;
+    else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new")) *a = ACT_GELU_TANH;
+    else if (!strcmp(s, "gelu")) *a = ACT_GELU_ERF;
+    else if (!strcmp(s, "relu")) *a = ACT_RELU;
+    else return -1;
+    return 0;
+}
+
+/* Rope parameters of one attention kind. transformers < 4.56 keeps them
+ * at the top level (rope_theta, rope_scaling); newer versions put them in
+ * rope_parameters, which Gemma3 splits per layer kind. */
+static int layer_rope(hf_model *m, rope_t *r, const cJSON *cfg, int rot_dim, int local, char *err, size_t errlen) {
+    const cJSON *rp = jget(cfg, "rope_parameters");
+    if (rp && cJSON_IsObject(rp)) {
+        const cJSON *kind = jget(rp, local ? "sliding_attention" : "full_attention");
+        if (kind) rp = kind;
+        double base = jnum(rp, "rope_theta", jnum(cfg, "rope_theta", 10000.0));
+        const char *type = jstr(rp, "rope_type", jstr(rp, "type", "default"));
+        return rope_init(m, r, rot_dim, base, strcmp(type, "default") ? rp : NULL, cfg, err, errlen);
+    }
+    if (local) {
+        /* Gemma3's sliding layers: rope_local_base_freq, no scaling. */
+        return rope_init(m, r, rot_dim, jnum(cfg, "rope_local_base_freq", 10000.0), NULL, cfg, err, errlen);
+    }
+    double def_theta = m->arch == A_GEMMA3 ? 1000000.0 : 10000.0;
+    const cJSON *sc = jget(cfg, "rope_scaling");
+    return rope_init(m, r, rot_dim, jnum(cfg, "rope_theta", def_theta), sc, cfg, err, errlen);
+}
+
+static int alloc_scratch(hf_model *m) {
+    int qd = m->n_head * m->head_dim, kd = m->n_kv * m->head_dim;
+    int big = m->hidden > qd ? m->hidden : qd;
+    m->x = zalloc(m, (size_t)m->hidden * 4);
+    m->h = zalloc(m, (size_t)m->hidden * 4);
+    m->q = zalloc(m, (size_t)qd * 4);
+    m->k = zalloc(m, (size_t)kd * 4);
+    m->v = zalloc(m, (size_t)kd * 4);
+    m->att = zalloc(m, (size_t)qd * 4);
+    m->a = zalloc(m, (size_t)big * 4);
+    m->g = zalloc(m, (size_t)m->inter * 4);
+    m->u = zalloc(m, (size_t)m->inter * 4);
+    m->f = zalloc(m, (size_t)m->hidden * 4);
+    m->f2 = zalloc(m, (size_t)m->hidden * 4);
+    return (m->x && m->h && m->q && m->k && m->v && m->att && m->a && m->g && m->u && m->f && m->f2) ? 0 : -1;
+}
+
+hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+    set_err(err, errlen, "ok");
+    cJSON *root = cJSON_Parse(config_json);
+    if (!root || !cJSON_IsObject(root)) {
+        set_err(err, errlen, "config: not a JSON object");
+        cJSON_Delete(root);
+        return NULL;
+    }
+    hf_model *m = calloc(1, sizeof *m);
+    if (!m) { cJSON_Delete(root); set_err(err, errlen, "out of memory"); return NULL; }
+    int failed = 0;
+    const cJSON *cfg = root;
+    const char *mt = jstr(root, "model_type", NULL);
+    if (!mt) { set_err(err, errlen, "config: no model_type"); goto fail; }
+    if (!strcmp(mt, "gemma3") && jget(root, "text_config")) cfg = jget(root, "text_config");
+    if (parse_arch(mt, &m->arch)) {
+        set_err(err, errlen, "config: model_type '%s' is not supported by the reference", mt);
+        goto fail;
+    }
+    snprintf(m->model_type, sizeof m->model_type, "%s", mt);
+    arch_t A = m->arch;
+    int gemma = A == A_GEMMA || A == A_GEMMA2 || A == A_GEMMA3;
+
+    m->vocab = (int)jnum(cfg, "vocab_size", 0);
+    m->hidden = (int)jnum(cfg, "hidden_size", 0);
+    m->n_layer = (int)jnum(cfg, "num_hidden_layers", 0);
+    m->n_head = (int)jnum(cfg, "num_attention_heads", 0);
+    m->n_kv = (int)jnum(cfg, "num_key_value_heads", m->n_head);
+    m->inter = (int)jnum(cfg, "intermediate_size", 0);
+    if (m->vocab <= 0 || m->hidden <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 ||
+        m->inter <= 0 || m->n_head % m->n_kv || m->hidden > 65536 || m->inter > 1 << 20 ||
+        m->vocab > 1 << 24 || m->n_layer > 1024 || m->n_head > 1024) {
+        set_err(err, errlen, "config: bad sizes (vocab %d hidden %d layers %d heads %d kv %d inter %d)",
+                m->vocab, m->hidden, m->n_layer, m->n_head, m->n_kv, m->inter);
+        goto fail;
+    }
+    /* head_dim: config value, else hidden / heads (Gemma 256, Qwen3 128 are
+     * the config classes' defaults when the key is absent). */
+    int hd_def = gemma ? 256 : A == A_QWEN3 ? 128 : m->hidden / m->n_head;
+    m->head_dim = (int)jnum(cfg, "head_dim", hd_def);
+    if (m->head_dim <= 0 || m->head_dim > 4096 || m->head_dim % 2) {
+        set_err(err, errlen, "config: bad head_dim %d", m->head_dim);
+        goto fail;
+    }
+    m->eps = jnum(cfg, "rms_norm_eps", gemma || A == A_QWEN2 || A == A_QWEN3 || A == A_LLAMA ? 1e-6 : 1e-5);
+    m->gemma_norm = gemma;
+    const char *act = gemma ? jstr(cfg, "hidden_activation", "gelu_pytorch_tanh") : jstr(cfg, "hidden_act", "silu");
+    if (parse_act(act, &m->act)) { set_err(err, errlen, "config: activation '%s' not supported", act); goto fail; }
+    /* Gemma scales embeddings by sqrt(hidden) cast to the model dtype
+     * (float32 here; a bf16 model would use the bf16-rounded value). */
+    m->embed_scale = gemma ? (float)sqrt((double)m->hidden) : 1.0f;
+    double qpas = jnum(cfg, "query_pre_attn_scalar", 256);
+    m->attn_scale = (A == A_GEMMA2 || A == A_GEMMA3) ? 1.0 / sqrt(qpas) : 1.0 / sqrt((double)m->head_dim);
+    if (A == A_GEMMA2) {
+        m->attn_softcap = jnum_null(cfg, "attn_logit_softcapping", 50.0, 0);
+        m->final_softcap = jnum_null(cfg, "final_logit_softcapping", 30.0, 0);
+    } else if (A == A_GEMMA3) {
+        m->attn_softcap = jnum(cfg, "attn_logit_softcapping", 0);
+        m->final_softcap = jnum(cfg, "final_logit_softcapping", 0);
+    }
+    if (A == A_MIXTRAL) {
+        m->n_expert = (int)jnum(cfg, "num_local_experts", 8);
+        m->top_k = (int)jnum(cfg, "num_experts_per_tok", 2);
+        if (m->n_expert <= 0 || m->n_expert > 256 || m->top_k <= 0 || m->top_k > m->n_expert) {
+            set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
+            goto fail;
+        }
+    }
+
+    /* Rotary: dim = int(head_dim * partial_rotary_factor). */
+    double prf = jnum(cfg, "partial_rotary_factor", 1.0);
+    int rot_dim = (int)(m->head_dim * prf);
+    if (rot_dim <= 0 || rot_dim > m->head_dim || rot_dim % 2) {
+        set_err(err, errlen, "config: bad rotary dim %d (head_dim %d, partial_rotary_factor %g)", rot_dim, m->head_dim, prf);
+        goto fail;
+    }
+    if (layer_rope(m, &m->rope_global, cfg, rot_dim, 0, err, errlen)) goto fail;
+    if (A == A_GEMMA3 && layer_rope(m, &m->rope_local, cfg, rot_dim, 1, err, errlen)) goto fail;
+
+    m->layers = zalloc(m, (size_t)m->n_layer * sizeof(layer_t));
+    if (!m->layers) { set_err(err, errlen, "out of memory"); goto fail; }
+
+    /* Sliding windows: layer_types when given, else each class's rule. */
+    int sw = (int)jnum_null(cfg, "sliding_window", A == A_GEMMA2 || A == A_GEMMA3 || A == A_MISTRAL ? 4096 : 0, 0);
+    const cJSON *lt = jget(cfg, "layer_types");
+    if (lt && (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer)) {
+        set_err(err, errlen, "config: layer_types must list %d layers", m->n_layer);
+        goto fail;
+    }
+    int pattern = (int)jnum(cfg, "sliding_window_pattern", 6);
+    int use_sw = jbool(cfg, "use_sliding_window", 0);
+    int mwl = (int)jnum(cfg, "max_window_layers", 0);
+    for (int i = 0; i < m->n_layer; i++) {
+        int sliding;
+        if (lt) {
+            const char *s = cJSON_GetStringValue(cJSON_GetArrayItem(lt, i));
+            sliding = s && !strcmp(s, "sliding_attention");
+        } else if (A == A_MISTRAL || A == A_MIXTRAL || A == A_PHI3) {
+            sliding = 1;
+        } else if (A == A_QWEN2 || A == A_QWEN3) {
+            sliding = use_sw && i >= mwl;
+        } else if (A == A_GEMMA2) {
+            sliding = i % 2 == 0;
+        } else if (A == A_GEMMA3) {
+            sliding = pattern > 0 ? (i + 1) % pattern != 0 : 0;
+        } else {
+            sliding = 0;
+        }
+        if ((A == A_QWEN2 || A == A_QWEN3) && !use_sw) sliding = 0;
+        m->layers[i].window = sliding && sw > 0 ? sw : 0;
+        m->layers[i].rope = (A == A_GEMMA3 && sliding) ? &m->rope_local : &m->rope_global;
+    }
+
+    /* Tensors. */
+    loader_t L = {m, get, ctx, "model.", err, errlen};
+    static const char *prefixes[] = {"model.", "language_model.model.", "model.language_model."};
+    int H = m->hidden, hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd, I = m->inter;
+    for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0] && !m->embed; p++) {
+        L.prefix = prefixes[p];
+        m->embed = takef(&L, 0, &failed, m->vocab, H, "embed_tokens.weight");
+        if (failed) goto fail;
+    }
+    if (!m->embed) { set_err(err, errlen, "tensor 'model.embed_tokens.weight' is missing from the checkpoint"); goto fail; }
+    m->norm_final = takef(&L, 1, &failed, H, -1, "norm.weight");
+    if (failed) goto fail;
+    /* tie_word_embeddings (default true for Gemma, false otherwise) uses the
+     * embedding as lm_head; a checkpoint without lm_head.weight is treated
+     * as tied too (what converters do). */
+    int tied = jbool(root, "tie_word_embeddings", jbool(cfg, "tie_word_embeddings", gemma));
+    if (!tied) {
+        loader_t L2 = L;
+        L2.prefix = "";
+        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 0, &failed);
+        if (!m->lm_head && !failed) m->lm_head = take(&L2, "language_model.lm_head.weight", m->vocab, H, 0, &failed);
+        if (failed) goto fail;
+    }
+    if (!m->lm_head) m->lm_head = m->embed;
+
+    int attn_bias = A == A_QWEN2 ? 1 : jbool(cfg, "attention_bias", 0);
+    int mlp_bias = A == A_LLAMA ? jbool(cfg, "mlp_bias", 0) : 0;
+    for (int i = 0; i < m->n_layer; i++) {
+        layer_t *l = &m->layers[i];
+        const char *ffn_in = (A == A_GEMMA2 || A == A_GEMMA3) ? "pre_feedforward_layernorm" : "post_attention_layernorm";
+        l->norm_in = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
+        if (!failed) l->norm_ffn_in = takef(&L, 1, &failed, H, -1, "layers.%d.%s.weight", i, ffn_in);
+        if (!failed && (A == A_GEMMA2 || A == A_GEMMA3)) {
+            l->norm_attn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
+            if (!failed) l->norm_ffn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_feedforward_layernorm.weight", i);
+        }
+        if (!failed && (A == A_QWEN3 || A == A_GEMMA3)) {
+            l->q_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.q_norm.weight", i);
+            if (!failed) l->k_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
+        }
+        if (failed) goto fail;
+        if (A == A_PHI3) {
+            /* Phi3Attention: qkv_proj rows are [q | k | v]; Phi3MLP:
+             * gate_up_proj rows are [gate | up] (chunk(2) -> gate first). */
+            const float *qkv = takef(&L, 1, &failed, qd + 2 * kd, H, "layers.%d.self_attn.qkv_proj.weight", i);
+            if (failed) goto fail;
+            lin_set(&l->q, qkv, NULL, qd, H);
+            lin_set(&l->k, qkv + (size_t)qd * H, NULL, kd, H);
+            lin_set(&l->v, qkv + (size_t)(qd + kd) * H, NULL, kd, H);
+            const float *gu = takef(&L, 1, &failed, 2 * I, H, "layers.%d.mlp.gate_up_proj.weight", i);
+            if (failed) goto fail;
+            lin_set(&l->gate, gu, NULL, I, H);
+            lin_set(&l->up, gu + (size_t)I * H, NULL, I, H);
+        } else {
+            const float *w, *b = NULL;
+            w = takef(&L, 1, &failed, qd, H, "layers.%d.self_attn.q_proj.weight", i);
+            if (!failed && attn_bias) b = takef(&L, 1, &failed, qd, -1, "layers.%d.self_attn.q_proj.bias", i);
+            lin_set(&l->q, w, b, qd, H);
+            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.k_proj.weight", i);
+            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.k_proj.bias", i);
+            lin_set(&l->k, w, b, kd, H);
+            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.v_proj.weight", i);
+            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.v_proj.bias", i);
+            lin_set(&l->v, w, b, kd, H);
+            if (failed) goto fail;
+        }
+        {
+            const float *w = takef(&L, 1, &failed, H, qd, "layers.%d.self_attn.o_proj.weight", i), *b = NULL;
+            /* Qwen2 has biases on q/k/v only; attention_bias elsewhere
+             * covers o_proj too. */
+            if (!failed && attn_bias && A != A_QWEN2) b = takef(&L, 1, &failed, H, -1, "layers.%d.self_attn.o_proj.bias", i);
+            lin_set(&l->o, w, b, H, qd);
+            if (failed) goto fail;
+        }
+        if (A == A_MIXTRAL) {
+            int E = m->n_expert;
+            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.block_sparse_moe.gate.weight", i);
+            lin_set(&l->router, r, NULL, E, H);
+            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
+            for (int e = 0; e < E && !failed; e++) {
+                const float *w1 = takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w1.weight", i, e);
+                const float *w2 = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.block_sparse_moe.experts.%d.w2.weight", i, e);
+                const float *w3 = failed ? NULL : takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w3.weight", i, e);
+                lin_set(&l->w1[e], w1, NULL, I, H);
+                lin_set(&l->w2[e], w2, NULL, H, I);
+                lin_set(&l->w3[e], w3, NULL, I, H);
+            }
+            if (failed) goto fail;
+        } else {
+            const float *w, *b = NULL;
+            if (A != A_PHI3) {
+                w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.gate_proj.weight", i);
+                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.gate_proj.bias", i);
+                lin_set(&l->gate, w, b, I, H);
+                if (!failed) w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.up_proj.weight", i);
+                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.up_proj.bias", i);
+                lin_set(&l->up, w, b, I, H);
+                if (failed) goto fail;
+            }
+            b = NULL;
+            w = takef(&L, 1, &failed, H, I, "layers.%d.mlp.down_proj.weight", i);
+            if (!failed && mlp_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.mlp.down_proj.bias", i);
+            lin_set(&l->down, w, b, H, I);
+            if (failed) goto fail;
+        }
+    }
+    if (alloc_scratch(m)) { set_err(err, errlen, "out of memory"); goto fail; }
+    cJSON_Delete(root);
+    return m;
+fail:
+    cJSON_Delete(root);
+    hf_forward_free(m);
+    return NULL;
+}
+
+hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { set_err(err, errlen, "%s: cannot open", path); return NULL; }
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            if (cap > (16u << 20)) { fclose(f); free(buf); set_err(err, errlen, "%s: larger than 16 MiB", path); return NULL; }
+            cap = cap ? cap * 2 : 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) { fclose(f); free(buf); set_err(err, errlen, "out of memory"); return NULL; }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, 4096, f);
+        len += r;
+        if (r < 4096) break;
+    }
+    fclose(f);
+    buf[len] = 0;
+    hf_model *m = hf_forward_load_json(buf, get, ctx, err, errlen);
+    if (!m && err && errlen) {
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", err);
+        set_err(err, errlen, "%s: %s", path, tmp);
+    }
+    free(buf);
+    return m;
+}
+
+void hf_forward_free(hf_model *m) {
+    if (!m) return;
+    if (m->layers)
+        for (int i = 0; i < m->n_layer; i++) {
+            free(m->layers[i].kcache);
+            free(m->layers[i].vcache);
+        }
+    for (int i = 0; i < m->n_allocs; i++) free(m->allocs[i]);
+    free(m->allocs);
+    free(m->scores);
+    free(m);
+}
+
+int hf_forward_vocab(const hf_model *m) { return m->vocab; }
+const char *hf_forward_model_type(const hf_model *m) { return m->model_type; }
+const char *hf_forward_error(const hf_model *m) { return m->err; }
+int hf_forward_n_past(const hf_model *m) { return m->n_past; }
+void hf_forward_reset(hf_model *m) { m->n_past = 0; }
+
+int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
+    if (layer < 0 || layer >= m->n_layer) return -1;
+    const rope_t *r = m->layers[layer].rope;
+    int n = r->rot_dim / 2;
+    if (n > max) n = max;
+    for (int i = 0; i < n; i++) out[i] = r->inv_freq[i];
+    if (attn_factor) *attn_factor = r->attn_factor;
+    return n;
+}
+
+int hf_forward_layer_window(const hf_model *m, int layer) {
+    if (layer < 0 || layer >= m->n_layer) return -1;
+    return m->layers[layer].window;
+}
+
+/* ---------- the forward pass ---------- */
+
+static int grow_cache(hf_model *m) {
+    int nc = m->cap ? m->cap * 2 : 64;
+    size_t kd = (size_t)m->n_kv * m->head_dim;
+    for (int i = 0; i < m->n_layer; i++) {
+        layer_t *l = &m->layers[i];
+        float *k = realloc(l->kcache, (size_t)nc * kd * sizeof(float));
+        if (!k) return -1;
+        l->kcache = k;
+        float *v = realloc(l->vcache, (size_t)nc * kd * sizeof(float));
+        if (!v) return -1;
+        l->vcache = v;
+    }
+    double *s = realloc(m->scores, (size_t)nc * sizeof(double));
+    if (!s) return -1;
+    m->scores = s;
+    m->cap = nc;
+    return 0;
+}
+
+/* Eager attention for one query position over cached keys: scores =
+ * q.k * scaling, optional tanh softcap (Gemma2), causal / sliding mask,
+ * softmax (float32 in HF; double here), weighted sum of v. Query head h
+ * reads kv head h / (n_head / n_kv) (repeat_kv). */
+static void attention(hf_model *m, layer_t *l, int pos) {
+    int hd = m->head_dim, kd = m->n_kv * hd, rep = m->n_head / m->n_kv;
+    int start = 0;
+    if (l->window > 0 && pos - l->window + 1 > 0) start = pos - l->window + 1;
+    for (int h = 0; h < m->n_head; h++) {
+        const float *q = m->q + (size_t)h * hd;
+        int kvh = h / rep;
+        double mx = -INFINITY;
+        for (int j = start; j <= pos; j++) {
+            const float *k = l->kcache + (size_t)j * kd + (size_t)kvh * hd;
+            double s = 0;
+            for (int d = 0; d < hd; d++) s += (double)q[d] * k[d];
+            s *= m->attn_scale;
+            if (m->attn_softcap > 0) s = tanh(s / m->attn_softcap) * m->attn_softcap;
+            m->scores[j] = s;
+            if (s > mx) mx = s;
+        }
+        double sum = 0;
+        for (int j = start; j <= pos; j++) {
+            m->scores[j] = exp(m->scores[j] - mx);
+            sum += m->scores[j];
+        }
+        float *out = m->att + (size_t)h * hd;
+        for (int d = 0; d < hd; d++) {
+            double acc = 0;
+            for (int j = start; j <= pos; j++)
+                acc += m->scores[j] / sum * l->vcache[(size_t)j * kd + (size_t)kvh * hd + d];
+            out[d] = (float)acc;
+        }
+    }
+}
+
+/* down(act(gate(x)) * up(x)) into out. */
+static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const linear_t *down, const float *x, float *out) {
+    matvec(gate, x, m->g);
+    matvec(up, x, m->u);
+    for (int i = 0; i < gate->out; i++) m->g[i] = activate(m->act, m->g[i]) * m->u[i];
+    matvec(down, m->g, out);
+}
+
+/* MixtralSparseMoeBlock: softmax over router logits (float32), top-k,
+ * renormalise the k weights to sum 1, weighted sum of the experts. Ties go
+ * to the lower expert index (torch.topk's order on ties is unspecified). */
+static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
+    int E = m->n_expert;
+    float logits[256];
+    double p[256];
+    int chosen[256];
+    matvec(&l->router, x, logits);
+    double mx = -INFINITY, sum = 0;
+    for (int e = 0; e < E; e++) if (logits[e] > mx) mx = logits[e];
+    for (int e = 0; e < E; e++) { p[e] = exp(logits[e] - mx); sum += p[e]; }
+    for (int e = 0; e < E; e++) { p[e] = (float)(p[e] / sum); chosen[e] = 0; }
+    int idx[256];
+    double wsum = 0;
+    for (int k = 0; k < m->top_k; k++) {
+        int best = -1;
+        for (int e = 0; e < E; e++)
+            if (!chosen[e] && (best < 0 || p[e] > p[best])) best = e;
+        chosen[best] = 1;
+        idx[k] = best;
+        wsum += p[best];
+    }
+    for (int i = 0; i < m->hidden; i++) out[i] = 0;
+    for (int k = 0; k < m->top_k; k++) {
+        int e = idx[k];
+        float w = (float)(p[e] / wsum);
+        mlp(m, &l->w1[e], &l->w3[e], &l->w2[e], x, m->f2);
+        for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * w;
+    }
+}
+
+int hf_forward_next(hf_model *m, int32_t token, float *logits) {
+    if (token < 0 || token >= m->vocab) {
+        snprintf(m->err, sizeof m->err, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        return -1;
+    }
+    if (m->n_past == m->cap && grow_cache(m)) {
+        snprintf(m->err, sizeof m->err, "out of memory for the KV cache (%d positions)", m->cap * 2);
+        return -1;
+    }
+    int H = m->hidden, hd = m->head_dim, kd = m->n_kv * hd, pos = m->n_past;
+    const float *e = m->embed + (size_t)token * H;
+    for (int i = 0; i < H; i++) m->x[i] = e[i] * m->embed_scale;
+
+    for (int li = 0; li < m->n_layer; li++) {
+        layer_t *l = &m->layers[li];
+        rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
+        matvec(&l->q, m->h, m->q);
+        matvec(&l->k, m->h, m->k);
+        matvec(&l->v, m->h, m->v);
+        /* Qwen3 / Gemma3: per-head RMSNorm of q and k before rope. */
+        for (int h = 0; l->q_norm && h < m->n_head; h++)
+            rmsnorm(m->q + (size_t)h * hd, m->q + (size_t)h * hd, l->q_norm, hd, m->eps, m->gemma_norm);
+        for (int h = 0; l->k_norm && h < m->n_kv; h++)
+            rmsnorm(m->k + (size_t)h * hd, m->k + (size_t)h * hd, l->k_norm, hd, m->eps, m->gemma_norm);
+        for (int h = 0; h < m->n_head; h++) apply_rope(m->q + (size_t)h * hd, l->rope, pos);
+        for (int h = 0; h < m->n_kv; h++) apply_rope(m->k + (size_t)h * hd, l->rope, pos);
+        memcpy(l->kcache + (size_t)pos * kd, m->k, (size_t)kd * sizeof(float));
+        memcpy(l->vcache + (size_t)pos * kd, m->v, (size_t)kd * sizeof(float));
+        attention(m, l, pos);
+        matvec(&l->o, m->att, m->a);
+        if (l->norm_attn_out) rmsnorm(m->a, m->a, l->norm_attn_out, H, m->eps, m->gemma_norm);
+        for (int i = 0; i < H; i++) m->x[i] += m->a[i];
+
+        rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
+        if (m->arch == A_MIXTRAL) moe(m, l, m->h, m->f);
+        else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
+        if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
+        for (int i = 0; i < H; i++) m->x[i] += m->f[i];
+    }
+    m->n_past++;
+    if (!logits) return 0;
+    rmsnorm(m->h, m->x, m->norm_final, H, m->eps, m->gemma_norm);
+    linear_t head = {m->lm_head, NULL, m->vocab, H};
+    matvec(&head, m->h, logits);
+    if (m->final_softcap > 0)
+        for (int i = 0; i < m->vocab; i++)
+            logits[i] = (float)(tanh(logits[i] / m->final_softcap) * m->final_softcap);
+    return 0;
+}
+
+int hf_forward_logits(hf_model *m, const int32_t *tokens, int n, float *logits) {
+    hf_forward_reset(m);
+    for (int i = 0; i < n; i++)
+        if (hf_forward_next(m, tokens[i], logits ? logits + (size_t)i * m->vocab : NULL)) return -1;
+    return 0;
+}

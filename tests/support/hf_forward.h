@@ -1,0 +1,70 @@
+/* hf_forward.h - an independent reference forward pass of Hugging Face
+ * decoder-only models (what transformers computes in float32), for tests:
+ * llama.cpp's logits on a converted GGUF are compared with these.
+ *
+ * Supported model_type values (transformers' modeling_<type>.py):
+ *   llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text (and gemma3
+ *   with a text_config), phi3, mixtral.
+ * Math is float32 storage with double accumulators (dot products, norms,
+ * softmax), so results equal transformers' float32 output within a small
+ * tolerance, not bit for bit. Single-threaded; meant for small models.
+ *
+ * Weights come from a provider callback, so this module does not depend on
+ * any particular checkpoint reader. The callback returns the tensor named by
+ * its Hugging Face name (e.g. "model.layers.0.self_attn.q_proj.weight") as
+ * float32, row-major, in PyTorch's shape, or NULL if the checkpoint has no
+ * such tensor. The returned memory needs to stay valid only until the next
+ * call of the callback: hf_forward_load copies every tensor it uses.
+ *
+ * Decoding keeps a KV cache: hf_forward_next appends one token at the next
+ * position; hf_forward_logits evaluates a whole sequence from position 0.
+ */
+#ifndef QK_HF_FORWARD_H
+#define QK_HF_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef const float *(*hf_tensor_get)(void *ctx, const char *hf_name, int64_t *shape, int *n_dims);
+
+typedef struct hf_model hf_model;
+
+/* Reads config.json and pulls every weight the architecture needs through
+ * get(ctx, ...). Returns NULL with a one-line reason in err on failure
+ * (unreadable config, unsupported model_type or rope_scaling, missing
+ * tensor, wrong shape, ...). */
+hf_model *hf_forward_load(const char *config_json_path, hf_tensor_get get, void *ctx, char *err,
+                          size_t errlen);
+/* The same with the config's JSON text given directly. */
+hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void *ctx, char *err,
+                               size_t errlen);
+void hf_forward_free(hf_model *m);
+
+int hf_forward_vocab(const hf_model *m);
+/* The model_type the model was loaded as (e.g. "llama", "gemma3_text"). */
+const char *hf_forward_model_type(const hf_model *m);
+/* Reason of the last failed call on m (e.g. a token id out of range). */
+const char *hf_forward_error(const hf_model *m);
+
+/* Evaluates tokens[0..n) from position 0 (the KV cache is reset first) and
+ * writes the logits of every position: logits[i * vocab + j]. 0 / -1. */
+int hf_forward_logits(hf_model *m, const int32_t *tokens, int n, float *logits);
+
+/* Incremental decoding: hf_forward_reset empties the KV cache;
+ * hf_forward_next evaluates `token` at the next position (0, 1, ...) and
+ * writes its vocab logits (logits may be NULL to only extend the cache).
+ * 0 / -1. */
+void hf_forward_reset(hf_model *m);
+int hf_forward_next(hf_model *m, int32_t token, float *logits);
+/* Number of positions in the KV cache. */
+int hf_forward_n_past(const hf_model *m);
+
+/* Introspection for tests: the rotary inverse frequencies layer `layer`
+ * uses (HF's inv_freq after any rope_scaling adjustment; rot_dim/2 values)
+ * and the attention scaling factor applied to cos/sin. Returns the number of
+ * values written to out (at most max), or -1 for a bad layer. */
+int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor);
+/* Sliding window of a layer (0 = full causal attention), -1 for a bad layer. */
+int hf_forward_layer_window(const hf_model *m, int layer);
+
+#endif
