@@ -11,6 +11,7 @@ typedef struct {
 } command;
 
 static const command k_commands[] = {
+    {"info", qk_cmd_info, "show what a GGUF file, safetensors file or Hugging Face folder holds"},
     {"quantize", qk_cmd_quantize, "quantize a GGUF model to Q8_0, Q4_K_M ... (llama-quantize compatible)"},
 };
 

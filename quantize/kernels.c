@@ -50,3 +50,5 @@ const qk_kernel *qk_kernel_get(uint32_t type) {
         if (k_kernels[i].type == type) return &k_kernels[i];
     return NULL;
 }
+
+const char *qk_kernels_isa(void) { return "scalar"; }

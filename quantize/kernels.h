@@ -22,6 +22,9 @@ typedef struct qk_kernel {
     qk_dequantize_fn dequantize; /* NULL: cannot read this type */
 } qk_kernel;
 
+/* Name of the active kernel variant ("scalar" until SIMD variants exist). */
+const char *qk_kernels_isa(void);
+
 /* The kernel for a ggml type id, or NULL if quantkit has none. */
 const qk_kernel *qk_kernel_get(uint32_t type);
 

@@ -1,0 +1,210 @@
+#include "hf_checkpoint.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_JSON_FILE (64u << 20)
+
+int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err) {
+    *out = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return QK_OK;
+        return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) || (uint64_t)st.st_size > MAX_JSON_FILE) {
+        fclose(f);
+        return qk_fail(err, "%s: larger than %u bytes", path, MAX_JSON_FILE);
+    }
+    size_t n = (size_t)st.st_size;
+    char *buf = malloc(n + 1);
+    if (!buf) {
+        fclose(f);
+        return qk_fail(err, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, n, f);
+    fclose(f);
+    if (got != n) {
+        free(buf);
+        return qk_fail(err, "%s: read error", path);
+    }
+    buf[n] = 0;
+    *out = cJSON_ParseWithLength(buf, n);
+    free(buf);
+    if (!*out) return qk_fail(err, "%s: not valid JSON", path);
+    return QK_OK;
+}
+
+bool qk_hf_cfg_int(const cJSON *cfg, const char *key, int64_t *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble || fabs(v->valuedouble) > 9e15) return false;
+    *out = (int64_t)v->valuedouble;
+    return true;
+}
+
+bool qk_hf_cfg_num(const cJSON *cfg, const char *key, double *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    if (!cJSON_IsNumber(v)) return false;
+    *out = v->valuedouble;
+    return true;
+}
+
+const char *qk_hf_cfg_str(const cJSON *cfg, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void qk_hf_close(qk_hf_checkpoint *ck) {
+    for (size_t i = 0; ck->files && i < ck->n_files; i++) qk_st_close(ck->files[i]);
+    free(ck->files);
+    free(ck->tensors);
+    cJSON_Delete(ck->config);
+    free(ck->dir);
+    memset(ck, 0, sizeof *ck);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int cmp_tensor(const void *a, const void *b) {
+    const qk_hf_tensor *x = a, *y = b;
+    if (x->file != y->file) return x->file < y->file ? -1 : 1;
+    return strcmp(x->t->name, y->t->name);
+}
+
+static int cmp_tensor_name(const void *a, const void *b) {
+    return strcmp((*(const qk_hf_tensor *const *)a)->t->name, (*(const qk_hf_tensor *const *)b)->t->name);
+}
+
+int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
+    memset(ck, 0, sizeof *ck);
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return qk_fail(err, "%s: not a folder", dir);
+    size_t dl = strlen(dir) + 1;
+    ck->dir = malloc(dl);
+    if (!ck->dir) return qk_fail(err, "%s: out of memory", dir);
+    memcpy(ck->dir, dir, dl);
+    if (qk_hf_read_json(dir, "config.json", &ck->config, err)) goto fail;
+    if (!ck->config) {
+        qk_fail(err, "%s: no config.json (is this a Hugging Face model folder?)", dir);
+        goto fail;
+    }
+    cJSON *index = NULL;
+    if (qk_hf_read_json(dir, "model.safetensors.index.json", &index, err)) goto fail;
+    char **names = NULL;
+    size_t n_names = 0;
+    const cJSON *wmap = NULL;
+    if (index) {
+        wmap = cJSON_GetObjectItemCaseSensitive(index, "weight_map");
+        if (!cJSON_IsObject(wmap)) {
+            cJSON_Delete(index);
+            qk_fail(err, "%s/model.safetensors.index.json: no weight_map object", dir);
+            goto fail;
+        }
+        size_t cap = 0;
+        for (const cJSON *e = wmap->child; e; e = e->next) cap++;
+        names = calloc(cap ? cap : 1, sizeof *names);
+        for (const cJSON *e = wmap->child; e && names; e = e->next) {
+            if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || !strcmp(e->valuestring, "..")) {
+                qk_fail(err, "%s/model.safetensors.index.json: tensor '%s' maps to an invalid file name", dir, e->string);
+                free(names), cJSON_Delete(index);
+                goto fail;
+            }
+            bool seen = false;
+            for (size_t i = 0; i < n_names && !seen; i++) seen = !strcmp(names[i], e->valuestring);
+            if (!seen) names[n_names++] = e->valuestring;
+        }
+        qsort(names, n_names, sizeof *names, cmp_str);
+    } else {
+        static char single[] = "model.safetensors";
+        static char *one[1] = {single};
+        names = one;
+        n_names = 1;
+    }
+    ck->files = calloc(n_names ? n_names : 1, sizeof *ck->files);
+    for (size_t i = 0; ck->files && i < n_names; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        if (stat(p, &st)) {
+            qk_fail(err, "%s: missing %s%s", dir, names[i],
+                    index ? " (listed in model.safetensors.index.json)" : " (and no model.safetensors.index.json)");
+            goto fail_index;
+        }
+        if (qk_st_open(p, &ck->files[i], err)) goto fail_index;
+        ck->n_files++;
+        ck->total_bytes += ck->files[i]->file_size;
+        ck->n_tensors += ck->files[i]->n_tensors;
+    }
+    ck->tensors = calloc(ck->n_tensors ? ck->n_tensors : 1, sizeof *ck->tensors);
+    if (!ck->tensors || !ck->files) {
+        qk_fail(err, "%s: out of memory", dir);
+        goto fail_index;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < ck->n_files; i++)
+        for (size_t j = 0; j < ck->files[i]->n_tensors; j++) ck->tensors[k++] = (qk_hf_tensor){(uint32_t)i, &ck->files[i]->tensors[j]};
+    qsort(ck->tensors, ck->n_tensors, sizeof *ck->tensors, cmp_tensor);
+    /* every tensor in exactly one shard, and where the index says */
+    {
+        const qk_hf_tensor **by = malloc((ck->n_tensors ? ck->n_tensors : 1) * sizeof *by);
+        if (!by) { qk_fail(err, "%s: out of memory", dir); goto fail_index; }
+        for (size_t i = 0; i < ck->n_tensors; i++) by[i] = &ck->tensors[i];
+        qsort(by, ck->n_tensors, sizeof *by, cmp_tensor_name);
+        for (size_t i = 1; i < ck->n_tensors; i++)
+            if (!strcmp(by[i - 1]->t->name, by[i]->t->name)) {
+                qk_fail(err, "%s: tensor '%s' is in two shards (%s and %s)", dir, by[i]->t->name,
+                        ck->files[by[i - 1]->file]->path, ck->files[by[i]->file]->path);
+                free(by);
+                goto fail_index;
+            }
+        free(by);
+    }
+    if (index) {
+        size_t n_map = 0;
+        for (const cJSON *e = wmap->child; e; e = e->next, n_map++) {
+            const qk_hf_tensor *t = qk_hf_find(ck, e->string);
+            if (!t) {
+                qk_fail(err, "%s: tensor '%s' is listed in the index (in %s) but not in any shard", dir, e->string,
+                        e->valuestring);
+                goto fail_index;
+            }
+            const char *fn = strrchr(ck->files[t->file]->path, '/') + 1;
+            if (strcmp(fn, e->valuestring)) {
+                qk_fail(err, "%s: tensor '%s' is in %s but the index says %s", dir, e->string, fn, e->valuestring);
+                goto fail_index;
+            }
+        }
+        if (n_map != ck->n_tensors) {
+            for (size_t i = 0; i < ck->n_tensors; i++)
+                if (!cJSON_GetObjectItemCaseSensitive(wmap, ck->tensors[i].t->name)) {
+                    qk_fail(err, "%s: tensor '%s' in %s is not listed in model.safetensors.index.json", dir,
+                            ck->tensors[i].t->name, ck->files[ck->tensors[i].file]->path);
+                    goto fail_index;
+                }
+        }
+        free(names);
+        cJSON_Delete(index);
+    }
+    return QK_OK;
+fail_index:
+    if (index) free(names), cJSON_Delete(index);
+fail:
+    qk_hf_close(ck);
+    return QK_FAIL;
+}
+
+const qk_hf_tensor *qk_hf_find(const qk_hf_checkpoint *ck, const char *name) {
+    for (size_t i = 0; i < ck->n_files; i++) {
+        const qk_st_tensor *t = qk_st_find(ck->files[i], name);
+        if (t)
+            for (size_t k = 0; k < ck->n_tensors; k++)
+                if (ck->tensors[k].t == t) return &ck->tensors[k];
+    }
+    return NULL;
+}

@@ -1,0 +1,43 @@
+/* hf_checkpoint.h - a Hugging Face model folder: config.json plus weights in
+ * model.safetensors or shards listed by model.safetensors.index.json.
+ *
+ * With an index, every shard it names must be present and every tensor must
+ * be in exactly the shard the weight_map says (a missing or extra tensor is
+ * an error naming it and the shard). The merged tensor list is ordered by
+ * (shard file name, tensor name), as convert_hf_to_gguf.py reads them.
+ */
+#ifndef QK_HF_CHECKPOINT_H
+#define QK_HF_CHECKPOINT_H
+
+#include <cjson/cJSON.h>
+
+#include "safetensors.h"
+
+typedef struct qk_hf_tensor {
+    uint32_t file;            /* index into files */
+    const qk_st_tensor *t;
+} qk_hf_tensor;
+
+typedef struct qk_hf_checkpoint {
+    char *dir;
+    cJSON *config;            /* parsed config.json */
+    size_t n_files;
+    qk_st_file **files;       /* sorted by file name */
+    size_t n_tensors;
+    qk_hf_tensor *tensors;
+    uint64_t total_bytes;     /* of all shards */
+} qk_hf_checkpoint;
+
+int qk_hf_open(const char *dir, qk_hf_checkpoint *out, qk_err *err);
+void qk_hf_close(qk_hf_checkpoint *ck);
+const qk_hf_tensor *qk_hf_find(const qk_hf_checkpoint *ck, const char *name);
+
+/* Reads a small JSON file of the folder (NULL if absent; error if invalid). */
+int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err);
+
+/* config.json accessors: false if absent or of another JSON type. */
+bool qk_hf_cfg_int(const cJSON *cfg, const char *key, int64_t *out);
+bool qk_hf_cfg_num(const cJSON *cfg, const char *key, double *out);
+const char *qk_hf_cfg_str(const cJSON *cfg, const char *key);
+
+#endif

@@ -1,0 +1,174 @@
+#include "info_hf.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli_util.h"
+#include "hf_checkpoint.h"
+#include "kernels.h"
+#include "sizes.h"
+
+static const char *CMD = "info";
+
+static void shape_str(char *buf, size_t n, const qk_st_tensor *t) {
+    buf[0] = 0;
+    for (int d = 0; d < t->n_dims; d++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, "%s%lld", d ? " x " : "", (long long)t->shape[d]);
+    }
+    if (!t->n_dims) snprintf(buf, n, "scalar");
+}
+
+static int print_tensors(cJSON *j, const qk_st_file *const *files, const qk_st_tensor *const *ts, const uint32_t *fidx,
+                         size_t n, bool json, uint64_t *params, uint64_t *bytes) {
+    cJSON *arr = json ? cJSON_AddArrayToObject(j, "tensors") : NULL;
+    if (!json) printf("\ntensors:\n  %-56s %-8s %-24s %12s\n", "name", "dtype", "shape (PyTorch order)", "bytes");
+    for (size_t i = 0; i < n; i++) {
+        const qk_st_tensor *t = ts[i];
+        *params += t->n_elements;
+        *bytes += t->end - t->begin;
+        char sh[96];
+        shape_str(sh, sizeof sh, t);
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", t->name);
+            cJSON_AddStringToObject(o, "dtype", qk_st_dtype_name(t->dtype));
+            cJSON *s = cJSON_AddArrayToObject(o, "shape");
+            for (int d = 0; d < t->n_dims; d++) cJSON_AddItemToArray(s, cJSON_CreateNumber((double)t->shape[d]));
+            cJSON_AddNumberToObject(o, "bytes", (double)(t->end - t->begin));
+            if (fidx) cJSON_AddStringToObject(o, "file", strrchr(files[fidx[i]]->path, '/') ? strrchr(files[fidx[i]]->path, '/') + 1 : files[fidx[i]]->path);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            printf("  %-56s %-8s %-24s %12llu\n", t->name, qk_st_dtype_name(t->dtype), sh,
+                   (unsigned long long)(t->end - t->begin));
+        }
+    }
+    return 0;
+}
+
+static void tokenizer_summary(cJSON *j, const char *dir, bool json) {
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/tokenizer.model", dir);
+    bool spm = !stat(p, &st);
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    bool tj = !stat(p, &st);
+    cJSON *tc = NULL;
+    qk_err err;
+    qk_hf_read_json(dir, "tokenizer_config.json", &tc, &err);
+    snprintf(p, sizeof p, "%s/chat_template.jinja", dir);
+    bool tmpl = !stat(p, &st) || (tc && cJSON_GetObjectItemCaseSensitive(tc, "chat_template"));
+    const char *bos = tc ? qk_hf_cfg_str(tc, "bos_token") : NULL, *eos = tc ? qk_hf_cfg_str(tc, "eos_token") : NULL;
+    if (json) {
+        cJSON *o = cJSON_AddObjectToObject(j, "tokenizer");
+        cJSON_AddBoolToObject(o, "tokenizer_model", spm);
+        cJSON_AddBoolToObject(o, "tokenizer_json", tj);
+        cJSON_AddBoolToObject(o, "chat_template", tmpl);
+        if (bos) cJSON_AddStringToObject(o, "bos_token", bos);
+        if (eos) cJSON_AddStringToObject(o, "eos_token", eos);
+    } else {
+        printf("  tokenizer:     %s%s%s, chat template: %s", spm ? "tokenizer.model (SentencePiece)" : "",
+               spm && tj ? " + " : "", tj ? "tokenizer.json" : (!spm ? "(none found)" : ""), tmpl ? "yes" : "no");
+        if (bos || eos) printf(", bos '%s', eos '%s'", bos ? bos : "-", eos ? eos : "-");
+        printf("\n");
+    }
+    cJSON_Delete(tc);
+}
+
+int qk_info_hf(const char *path, bool json, bool all) {
+    (void)all;
+    struct stat st;
+    qk_err err;
+    if (stat(path, &st)) {
+        qk_fail(&err, "%s: no such file or folder", path);
+        return qk_cli_fail(CMD, &err);
+    }
+    cJSON *j = json ? cJSON_CreateObject() : NULL;
+    uint64_t params = 0, bytes = 0;
+    if (S_ISDIR(st.st_mode)) {
+        qk_hf_checkpoint ck;
+        if (qk_hf_open(path, &ck, &err)) {
+            cJSON_Delete(j);
+            return qk_cli_fail(CMD, &err);
+        }
+        const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck.config, "architectures");
+        const char *arch = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
+        static const char *keys[] = {"hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                                     "intermediate_size", "vocab_size", "max_position_embeddings", "head_dim",
+                                     "num_local_experts", "rope_theta", "rms_norm_eps"};
+        if (json) {
+            cJSON_AddStringToObject(j, "path", path);
+            cJSON_AddStringToObject(j, "format", "huggingface");
+            if (arch) cJSON_AddStringToObject(j, "architecture", arch);
+            cJSON_AddNumberToObject(j, "shards", (double)ck.n_files);
+            cJSON_AddNumberToObject(j, "file_size", (double)ck.total_bytes);
+            cJSON *hp = cJSON_AddObjectToObject(j, "hyperparameters");
+            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+                double v;
+                if (qk_hf_cfg_num(ck.config, keys[i], &v)) cJSON_AddNumberToObject(hp, keys[i], v);
+            }
+        } else {
+            char sz[32];
+            qk_format_size(sz, sizeof sz, ck.total_bytes);
+            printf("%s: Hugging Face folder, %zu safetensors file%s, %s\n", path, ck.n_files, ck.n_files == 1 ? "" : "s", sz);
+            printf("  architecture:  %s\n", arch ? arch : "(none in config.json)");
+            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+                double v;
+                if (qk_hf_cfg_num(ck.config, keys[i], &v)) printf("  %-24s %g\n", keys[i], v);
+            }
+        }
+        tokenizer_summary(j, path, json);
+        const qk_st_tensor **ts = malloc((ck.n_tensors ? ck.n_tensors : 1) * sizeof *ts);
+        uint32_t *fi = malloc((ck.n_tensors ? ck.n_tensors : 1) * sizeof *fi);
+        for (size_t i = 0; i < ck.n_tensors; i++) ts[i] = ck.tensors[i].t, fi[i] = ck.tensors[i].file;
+        print_tensors(j, (const qk_st_file *const *)ck.files, ts, fi, ck.n_tensors, json, &params, &bytes);
+        free(ts), free(fi);
+        qk_hf_close(&ck);
+    } else {
+        qk_st_file *f;
+        if (qk_st_open(path, &f, &err)) {
+            cJSON_Delete(j);
+            return qk_cli_fail(CMD, &err);
+        }
+        if (json) {
+            cJSON_AddStringToObject(j, "path", path);
+            cJSON_AddStringToObject(j, "format", "safetensors");
+            cJSON_AddNumberToObject(j, "file_size", (double)f->file_size);
+            cJSON *md = cJSON_AddObjectToObject(j, "metadata");
+            for (size_t i = 0; i < f->n_meta; i++) cJSON_AddStringToObject(md, f->meta_keys[i], f->meta_values[i]);
+        } else {
+            char sz[32];
+            qk_format_size(sz, sizeof sz, f->file_size);
+            printf("%s: safetensors, %s, %zu tensors\n", path, sz, f->n_tensors);
+            for (size_t i = 0; i < f->n_meta; i++) printf("  metadata %s = %s\n", f->meta_keys[i], f->meta_values[i]);
+        }
+        const qk_st_tensor **ts = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *ts);
+        for (size_t i = 0; i < f->n_tensors; i++) ts[i] = &f->tensors[i];
+        print_tensors(j, NULL, ts, NULL, f->n_tensors, json, &params, &bytes);
+        free(ts);
+        qk_st_close(f);
+    }
+    if (json) {
+        cJSON_AddNumberToObject(j, "parameters", (double)params);
+        cJSON_AddNumberToObject(j, "tensor_bytes", (double)bytes);
+        cJSON_AddNumberToObject(j, "bits_per_weight", params ? 8.0 * (double)bytes / (double)params : 0);
+        char *s = cJSON_Print(j);
+        printf("%s\n", s);
+        free(s);
+        cJSON_Delete(j);
+    } else {
+        printf("\n  parameters:    %llu (%.2f M), %.2f bits per weight\n", (unsigned long long)params,
+               (double)params / 1e6, params ? 8.0 * (double)bytes / (double)params : 0);
+    }
+    return 0;
+}
+
+int qk_info_cpu(bool json) {
+    const char *isa = qk_kernels_isa();
+    if (json) printf("{\"active_kernels\": \"%s\"}\n", isa);
+    else printf("active kernels: %s\n", isa);
+    return 0;
+}
