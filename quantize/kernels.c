@@ -1,0 +1,78 @@
+#include "kernels.h"
+
+#include "quants_legacy.h"
+#include "simd_legacy.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define QK_HAVE_X86_KERNELS 1
+#endif
+#if defined(__aarch64__)
+#define QK_HAVE_NEON_KERNELS 1
+#endif
+
+#define K(t, isa, q, dq) {QK_TYPE_##t, QK_ISA_##isa, q, dq}
+
+/* Scalar kernels: one per type that quantkit can quantize. */
+static const qk_kernel k_scalar[] = {
+    K(F16, SCALAR, qk_quantize_f16, qk_dequantize_row_f16),
+    K(BF16, SCALAR, qk_quantize_bf16, qk_dequantize_row_bf16),
+    K(Q8_0, SCALAR, qk_quantize_q8_0, qk_dequantize_row_q8_0),
+    K(Q4_0, SCALAR, qk_quantize_q4_0, qk_dequantize_row_q4_0),
+    K(Q4_1, SCALAR, qk_quantize_q4_1, qk_dequantize_row_q4_1),
+    K(Q5_0, SCALAR, qk_quantize_q5_0, qk_dequantize_row_q5_0),
+    K(Q5_1, SCALAR, qk_quantize_q5_1, qk_dequantize_row_q5_1),
+    K(IQ4_NL, SCALAR, qk_quantize_iq4_nl, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, SCALAR, qk_quantize_iq4_xs, qk_dequantize_row_iq4_xs),
+    /* K-quants (Q2_K..Q6_K) go here: K(Q4_K, SCALAR, qk_quantize_q4_k, ...). */
+};
+
+/* SIMD variants; dequantize stays scalar (not a hot path of quantkit). */
+#define SIMD_SET(ISA, isa)                                                  \
+    K(F16, ISA, qk_quantize_f16_##isa, qk_dequantize_row_f16),              \
+    K(BF16, ISA, qk_quantize_bf16_##isa, qk_dequantize_row_bf16),           \
+    K(Q8_0, ISA, qk_quantize_q8_0_##isa, qk_dequantize_row_q8_0),           \
+    K(Q4_0, ISA, qk_quantize_q4_0_##isa, qk_dequantize_row_q4_0),           \
+    K(Q4_1, ISA, qk_quantize_q4_1_##isa, qk_dequantize_row_q4_1),           \
+    K(Q5_0, ISA, qk_quantize_q5_0_##isa, qk_dequantize_row_q5_0),           \
+    K(Q5_1, ISA, qk_quantize_q5_1_##isa, qk_dequantize_row_q5_1)
+
+static const qk_kernel k_simd[] = {
+#ifdef QK_HAVE_X86_KERNELS
+    SIMD_SET(AVX2, avx2),
+    SIMD_SET(AVX512, avx512),
+#endif
+#ifdef QK_HAVE_NEON_KERNELS
+    SIMD_SET(NEON, neon),
+#endif
+    /* SIMD K-quant variants go here. */
+    K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+const qk_kernel *qk_kernel_get(qk_type t, qk_isa isa) {
+    if (!qk_isa_available(isa)) return NULL;
+    const qk_kernel *scalar = NULL;
+    for (size_t i = 0; i < N_OF(k_scalar); i++)
+        if (k_scalar[i].type == t) scalar = &k_scalar[i];
+    if (!scalar) return NULL;
+    if (isa == QK_ISA_SCALAR) return scalar;
+    for (size_t i = 0; i + 1 < N_OF(k_simd); i++)
+        if (k_simd[i].type == t && k_simd[i].isa == isa) return &k_simd[i];
+    return scalar;
+}
+
+const qk_kernel *qk_kernel_active(qk_type t) { return qk_kernel_get(t, qk_isa_active()); }
+
+int qk_kernel_types(qk_type *out) {
+    int n = 0;
+    for (int t = 0; t < QK_TYPE_COUNT; t++) {
+        for (size_t i = 0; i < N_OF(k_scalar); i++) {
+            if ((int)k_scalar[i].type == t) {
+                out[n++] = (qk_type)t;
+                break;
+            }
+        }
+    }
+    return n;
+}
