@@ -12,7 +12,8 @@
  *    search). Q8_0, F16 and BF16 ignore it.
  * Preconditions: nrows >= 0, n_per_row >= 0 and a multiple of the block size
  * (32; 256 for IQ4_XS); otherwise nothing is written and 0 is returned.
- * src holds nrows*n_per_row floats, dst nrows * row size bytes.
+ * src holds nrows*n_per_row floats (4-byte aligned), dst nrows * row size
+ * bytes (any alignment for block types; 2-byte aligned for F16/BF16).
  *
  * qk_dequantize_row_<t>(src, dst, n) expands n elements (a multiple of the
  * block size) exactly as ggml's dequantize_row_<t> / to_float.

@@ -23,6 +23,31 @@ static int64_t row_lengths(qk_type t, int64_t *out) {
     return 5;
 }
 
+/* IEEE 754 leaves the sign of a NaN result unspecified and compilers may
+ * commute the operands of + and *, so with NaN inputs the sign bit of a NaN
+ * fp16 scale depends on how each library was compiled (our -O2 and -O3
+ * builds differ, as may ggml's). ggml_validate_row_data rejects NaN scales, so
+ * such blocks never reach a file. This clears that one bit in `a` where both
+ * sides hold a NaN scale, and counts how often it did. */
+static int g_nan_sign_relaxed;
+static void relax_nan_scale_signs(qk_type t, unsigned char *a, const unsigned char *b, size_t bytes) {
+    const qk_type_info *ti = qk_type_get(t);
+    if (ti->blck_size == 1) return;
+    const int nfields = (t == QK_TYPE_Q4_1 || t == QK_TYPE_Q5_1) ? 2 : 1;
+    for (size_t off = 0; off + ti->type_size <= bytes; off += ti->type_size) {
+        for (int f = 0; f < nfields; f++) {
+            unsigned char *pa = a + off + 2 * f;
+            const unsigned char *pb = b + off + 2 * f;
+            const unsigned ha = pa[0] | pa[1] << 8, hb = pb[0] | pb[1] << 8;
+            const int nan_a = (ha & 0x7C00) == 0x7C00 && (ha & 0x3FF), nan_b = (hb & 0x7C00) == 0x7C00 && (hb & 0x3FF);
+            if (nan_a && nan_b && ha != hb && (ha ^ hb) == 0x8000) {
+                pa[1] = pb[1];
+                g_nan_sign_relaxed++;
+            }
+        }
+    }
+}
+
 /* Compares one (type, case, length, imatrix) combination; returns 1 on mismatch. */
 static int compare_one(const llama_ref *r, const qk_kernel *k, int c, int64_t n, const float *imatrix) {
     const qk_type t = k->type;
@@ -37,6 +62,7 @@ static int compare_one(const llama_ref *r, const qk_kernel *k, int c, int64_t n,
     memset(theirs, 0x55, rs * NROWS);
     const size_t got = k->quantize(x, ours, NROWS, n, imatrix);
     const size_t want = r->ggml_quantize_chunk((int)t, x, theirs, 0, NROWS, n, imatrix);
+    if (got == want) relax_nan_scale_signs(t, ours, theirs, want);
     if (got != want || memcmp(ours, theirs, want) != 0) {
         size_t off = 0;
         while (off < want && ours[off] == theirs[off]) off++;
@@ -81,6 +107,7 @@ static void test_quantize_matches_ggml(void) {
         }
         fprintf(stderr, "  %-7s %d combinations, %d mismatched\n", qk_type_get(k->type)->name, combos, bad);
     }
+    fprintf(stderr, "  NaN scales differing only in sign (IEEE-unspecified, relaxed): %d\n", g_nan_sign_relaxed);
 }
 
 static void test_dequantize_random_bytes(void) {

@@ -40,15 +40,17 @@ static int compare(const qk_kernel *s, const qk_kernel *v, const float *x, int64
                    const float *w, const char *what) {
     const uint32_t bs = qk_type_get(s->type)->type_size, bl = qk_type_get(s->type)->blck_size;
     const size_t bytes = (size_t)(nrows * n / bl * bs);
-    unsigned char *a = malloc(bytes + 1), *b = malloc(bytes + 1);
-    memset(a, 0x11, bytes + 1);
-    memset(b, 0x22, bytes + 1);
-    /* odd destination address: kernels must not assume alignment */
-    const size_t ra = s->quantize(x, a + 1, nrows, n, w), rb = v->quantize(x, b + 1, nrows, n, w);
+    /* misaligned destination (odd for byte blocks, 2 mod 16 for the uint16_t
+     * rows of F16/BF16): SIMD stores must not assume vector alignment */
+    const size_t o = bl == 1 ? 2 : 1;
+    unsigned char *a = malloc(bytes + o), *b = malloc(bytes + o);
+    memset(a, 0x11, bytes + o);
+    memset(b, 0x22, bytes + o);
+    const size_t ra = s->quantize(x, a + o, nrows, n, w), rb = v->quantize(x, b + o, nrows, n, w);
     int bad = 0;
-    if (ra != bytes || rb != bytes || memcmp(a + 1, b + 1, bytes) != 0) {
+    if (ra != bytes || rb != bytes || memcmp(a + o, b + o, bytes) != 0) {
         size_t off = 0;
-        while (off < bytes && a[1 + off] == b[1 + off]) off++;
+        while (off < bytes && a[o + off] == b[o + off]) off++;
         CHECK_MSG(0, "%s/%s %s n=%" PRId64 " imatrix=%s: sizes %zu/%zu, first diff at %zu", qk_type_get(s->type)->name,
                   qk_isa_name(v->isa), what, n, w ? "yes" : "no", ra, rb, off);
         bad = 1;
