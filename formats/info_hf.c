@@ -167,8 +167,20 @@ int qk_info_hf(const char *path, bool json, bool all) {
 }
 
 int qk_info_cpu(bool json) {
-    const char *isa = qk_kernels_isa();
-    if (json) printf("{\"active_kernels\": \"%s\"}\n", isa);
-    else printf("active kernels: %s\n", isa);
+    const char *isa = qk_isa_name(qk_isa_active());
+    char avail[128] = "";
+    for (int i = 0; i < QK_ISA_COUNT; i++)
+        if (qk_isa_available((qk_isa)i)) {
+            size_t l = strlen(avail);
+            snprintf(avail + l, sizeof avail - l, "%s%s", l ? " " : "", qk_isa_name((qk_isa)i));
+        }
+    const char *env = qk_isa_env_error();
+    if (json) {
+        printf("{\"active_kernels\": \"%s\", \"available\": \"%s\"}\n", isa, avail);
+    } else {
+        printf("kernel variants available: %s\nactive: %s (force one with QUANTKIT_ISA=scalar|avx2|avx512|neon)\n",
+               avail, isa);
+        if (env) fprintf(stderr, "quantkit info: %s\n", env);
+    }
     return 0;
 }

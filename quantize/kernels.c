@@ -2,53 +2,94 @@
 
 #include <string.h>
 
-#include "float_formats.h"
-#include "iq4.h"
 #include "k_quants.h"
-#include "legacy_quants.h"
-#include "qtypes.h"
 
-static size_t quantize_f32(const float *src, void *dst, int64_t nrows, int64_t n, const float *im) {
-    (void)im;
-    memcpy(dst, src, (size_t)(nrows * n) * 4);
-    return (size_t)(nrows * n) * 4;
-}
-static size_t quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n, const float *im) {
-    (void)im;
-    qk_fp32_to_fp16_row(src, dst, nrows * n);
-    return (size_t)(nrows * n) * 2;
-}
-static size_t quantize_bf16(const float *src, void *dst, int64_t nrows, int64_t n, const float *im) {
-    (void)im;
-    qk_fp32_to_bf16_row(src, dst, nrows * n);
-    return (size_t)(nrows * n) * 2;
-}
-static void dequantize_f32(const void *src, float *dst, int64_t n) { memcpy(dst, src, (size_t)n * 4); }
-static void dequantize_f16(const void *src, float *dst, int64_t n) { qk_fp16_to_fp32_row(src, dst, n); }
-static void dequantize_bf16(const void *src, float *dst, int64_t n) { qk_bf16_to_fp32_row(src, dst, n); }
+#include "quants_legacy.h"
+#include "simd_legacy.h"
 
-static const qk_kernel k_kernels[] = {
-    {QK_TYPE_F32, quantize_f32, dequantize_f32},
-    {QK_TYPE_F16, quantize_f16, dequantize_f16},
-    {QK_TYPE_BF16, quantize_bf16, dequantize_bf16},
-    {QK_TYPE_Q8_0, qk_quantize_q8_0, qk_dequantize_row_q8_0},
-    {QK_TYPE_Q4_0, qk_quantize_q4_0, qk_dequantize_row_q4_0},
-    {QK_TYPE_Q4_1, qk_quantize_q4_1, qk_dequantize_row_q4_1},
-    {QK_TYPE_Q5_0, qk_quantize_q5_0, qk_dequantize_row_q5_0},
-    {QK_TYPE_Q5_1, qk_quantize_q5_1, qk_dequantize_row_q5_1},
-    {QK_TYPE_Q2_K, qk_quantize_q2_k, qk_dequantize_row_q2_k},
-    {QK_TYPE_Q3_K, qk_quantize_q3_k, qk_dequantize_row_q3_k},
-    {QK_TYPE_Q4_K, qk_quantize_q4_k, qk_dequantize_row_q4_k},
-    {QK_TYPE_Q5_K, qk_quantize_q5_k, qk_dequantize_row_q5_k},
-    {QK_TYPE_Q6_K, qk_quantize_q6_k, qk_dequantize_row_q6_k},
-    {QK_TYPE_IQ4_NL, qk_quantize_iq4_nl, qk_dequantize_row_iq4_nl},
-    {QK_TYPE_IQ4_XS, qk_quantize_iq4_xs, qk_dequantize_row_iq4_xs},
+#if defined(__x86_64__) || defined(_M_X64)
+#define QK_HAVE_X86_KERNELS 1
+#endif
+#if defined(__aarch64__)
+#define QK_HAVE_NEON_KERNELS 1
+#endif
+
+#define K(t, isa, q, dq) {QK_TYPE_##t, QK_ISA_##isa, q, dq}
+
+/* F32 "quantization" is a copy; listing it keeps callers free of special cases. */
+static size_t quantize_f32(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    memcpy(dst, src, (size_t)(nrows * n_per_row) * sizeof(float));
+    return (size_t)(nrows * n_per_row) * sizeof(float);
+}
+static void dequantize_f32(const void *src, float *dst, int64_t n) { memcpy(dst, src, (size_t)n * sizeof(float)); }
+
+/* Scalar kernels: one per type that quantkit can quantize. */
+static const qk_kernel k_scalar[] = {
+    K(F16, SCALAR, qk_quantize_f16, qk_dequantize_row_f16),
+    K(BF16, SCALAR, qk_quantize_bf16, qk_dequantize_row_bf16),
+    K(Q8_0, SCALAR, qk_quantize_q8_0, qk_dequantize_row_q8_0),
+    K(Q4_0, SCALAR, qk_quantize_q4_0, qk_dequantize_row_q4_0),
+    K(Q4_1, SCALAR, qk_quantize_q4_1, qk_dequantize_row_q4_1),
+    K(Q5_0, SCALAR, qk_quantize_q5_0, qk_dequantize_row_q5_0),
+    K(Q5_1, SCALAR, qk_quantize_q5_1, qk_dequantize_row_q5_1),
+    K(IQ4_NL, SCALAR, qk_quantize_iq4_nl, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, SCALAR, qk_quantize_iq4_xs, qk_dequantize_row_iq4_xs),
+    K(Q2_K, SCALAR, qk_quantize_q2_k, qk_dequantize_row_q2_k),
+    K(Q3_K, SCALAR, qk_quantize_q3_k, qk_dequantize_row_q3_k),
+    K(Q4_K, SCALAR, qk_quantize_q4_k, qk_dequantize_row_q4_k),
+    K(Q5_K, SCALAR, qk_quantize_q5_k, qk_dequantize_row_q5_k),
+    K(Q6_K, SCALAR, qk_quantize_q6_k, qk_dequantize_row_q6_k),
+    K(F32, SCALAR, quantize_f32, dequantize_f32),
 };
 
-const qk_kernel *qk_kernel_get(uint32_t type) {
-    for (size_t i = 0; i < sizeof k_kernels / sizeof k_kernels[0]; i++)
-        if (k_kernels[i].type == type) return &k_kernels[i];
-    return NULL;
+/* SIMD variants; dequantize stays scalar (not a hot path of quantkit). */
+#define SIMD_SET(ISA, isa)                                                  \
+    K(F16, ISA, qk_quantize_f16_##isa, qk_dequantize_row_f16),              \
+    K(BF16, ISA, qk_quantize_bf16_##isa, qk_dequantize_row_bf16),           \
+    K(Q8_0, ISA, qk_quantize_q8_0_##isa, qk_dequantize_row_q8_0),           \
+    K(Q4_0, ISA, qk_quantize_q4_0_##isa, qk_dequantize_row_q4_0),           \
+    K(Q4_1, ISA, qk_quantize_q4_1_##isa, qk_dequantize_row_q4_1),           \
+    K(Q5_0, ISA, qk_quantize_q5_0_##isa, qk_dequantize_row_q5_0),           \
+    K(Q5_1, ISA, qk_quantize_q5_1_##isa, qk_dequantize_row_q5_1)
+
+static const qk_kernel k_simd[] = {
+#ifdef QK_HAVE_X86_KERNELS
+    SIMD_SET(AVX2, avx2),
+    SIMD_SET(AVX512, avx512),
+#endif
+#ifdef QK_HAVE_NEON_KERNELS
+    SIMD_SET(NEON, neon),
+#endif
+    /* SIMD K-quant variants go here. */
+    K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+const qk_kernel *qk_kernel_get(qk_type t, qk_isa isa) {
+    if (!qk_isa_available(isa)) return NULL;
+    const qk_kernel *scalar = NULL;
+    for (size_t i = 0; i < N_OF(k_scalar); i++)
+        if (k_scalar[i].type == t) scalar = &k_scalar[i];
+    if (!scalar) return NULL;
+    if (isa == QK_ISA_SCALAR) return scalar;
+    for (size_t i = 0; i + 1 < N_OF(k_simd); i++)
+        if (k_simd[i].type == t && k_simd[i].isa == isa) return &k_simd[i];
+    return scalar;
 }
 
-const char *qk_kernels_isa(void) { return "scalar"; }
+const qk_kernel *qk_kernel_active(qk_type t) { return qk_kernel_get(t, qk_isa_active()); }
+
+int qk_kernel_types(qk_type *out) {
+    int n = 0;
+    for (int t = 0; t < QK_TYPE_COUNT; t++) {
+        for (size_t i = 0; i < N_OF(k_scalar); i++) {
+            if ((int)k_scalar[i].type == t) {
+                out[n++] = (qk_type)t;
+                break;
+            }
+        }
+    }
+    return n;
+}

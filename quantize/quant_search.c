@@ -1,37 +1,48 @@
-/* quant_search.c - ggml's iterative scale searches, ported literally.
- *
- * Why literal: llama-quantize's bytes depend on every float rounding here,
- * so loop order, accumulator types and comparison strictness follow
- * ggml-quants.c exactly (built with -ffp-contract=off: no fused mul-add).
- * IMAX/IMIN and FMAXF mirror ggml's MAX/MIN macros, including how they treat
- * NaN (the comparison decides which operand is returned).
- */
+/* quant_search.c - ports of ggml's quantization search helpers, operation for
+ * operation (see quant_search.h for the bit-exactness contract). The loops
+ * mirror ggml's structure on purpose; comments mark where ggml's exact
+ * expression shape matters. */
 #include "quant_search.h"
 
 #include <math.h>
 
-#define IMAX(a, b) ((a) > (b) ? (a) : (b))
-#define IMIN(a, b) ((a) < (b) ? (a) : (b))
+int qk_best_index_int8(int n, const int8_t *val, float x) {
+    if (x <= val[0]) return 0;
+    if (x >= val[n - 1]) return n - 1;
+    int ml = 0, mu = n - 1;
+    while (mu - ml > 1) {
+        int mav = (ml + mu) / 2;
+        if (x < val[mav]) mu = mav;
+        else ml = mav;
+    }
+    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
+/* The per-element weight of make_qx_quants when no explicit weights exist. */
+static inline float qx_weight(const float *qw, int rmse_type, const float *x, int i) {
+    return qw ? qw[i]
+              : rmse_type == 1 ? x[i] * x[i]
+              : rmse_type == 2 ? 1
+              : rmse_type == 3 ? fabsf(x[i])
+                               : sqrtf(fabsf(x[i]));
+}
 
 float qk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw) {
     float max = 0;
     float amax = 0;
     for (int i = 0; i < n; ++i) {
         float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
+        if (ax > amax) { amax = ax; max = x[i]; }
     }
     if (amax < QK_GROUP_MAX_EPS) {
         for (int i = 0; i < n; ++i) L[i] = 0;
         return 0.f;
     }
-    float iscale = -nmax / max;
+    float iscale = -nmax / max; /* int / float, as ggml */
     if (rmse_type == 0) {
         for (int i = 0; i < n; ++i) {
             int l = qk_nearest_int(iscale * x[i]);
-            L[i] = (int8_t)(nmax + IMAX(-nmax, IMIN(nmax - 1, l)));
+            L[i] = (int8_t)(nmax + QK_MAX(-nmax, QK_MIN(nmax - 1, l)));
         }
         return 1 / iscale;
     }
@@ -44,9 +55,9 @@ float qk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_typ
     float suml2 = 0;
     for (int i = 0; i < n; ++i) {
         int l = qk_nearest_int(iscale * x[i]);
-        l = IMAX(-nmax, IMIN(nmax - 1, l));
+        l = QK_MAX(-nmax, QK_MIN(nmax - 1, l));
         L[i] = (int8_t)(l + nmax);
-        float w = qw ? qw[i] : rmse_type == 1 ? x[i] * x[i] : rmse_type == 2 ? 1 : rmse_type == 3 ? fabsf(x[i]) : sqrtf(fabsf(x[i]));
+        float w = qx_weight(qw, rmse_type, x, i);
         sumlx += w * x[i] * l;
         suml2 += w * l * l;
     }
@@ -59,15 +70,15 @@ float qk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_typ
         sumlx = suml2 = 0;
         for (int i = 0; i < n; ++i) {
             int l = qk_nearest_int(iscale * x[i]);
-            l = IMAX(-nmax, IMIN(nmax - 1, l));
-            float w = qw ? qw[i] : rmse_type == 1 ? x[i] * x[i] : rmse_type == 2 ? 1 : rmse_type == 3 ? fabsf(x[i]) : sqrtf(fabsf(x[i]));
+            l = QK_MAX(-nmax, QK_MIN(nmax - 1, l));
+            float w = qx_weight(qw, rmse_type, x, i);
             sumlx += w * x[i] * l;
             suml2 += w * l * l;
         }
         if (suml2 > 0 && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; ++i) {
                 int l = qk_nearest_int(iscale * x[i]);
-                L[i] = (int8_t)(nmax + IMAX(-nmax, IMIN(nmax - 1, l)));
+                L[i] = (int8_t)(nmax + QK_MAX(-nmax, QK_MIN(nmax - 1, l)));
             }
             scale = sumlx / suml2;
             best = scale * sumlx;
@@ -81,10 +92,7 @@ float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse
     float amax = 0;
     for (int i = 0; i < n; ++i) {
         float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
+        if (ax > amax) { amax = ax; max = x[i]; }
     }
     if (amax < QK_GROUP_MAX_EPS) {
         for (int i = 0; i < n; ++i) L[i] = 0;
@@ -96,7 +104,7 @@ float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse
         float suml2 = 0;
         for (int i = 0; i < n; ++i) {
             int l = qk_nearest_int(iscale * x[i]);
-            l = IMAX(-nmax, IMIN(nmax - 1, l));
+            l = QK_MAX(-nmax, QK_MIN(nmax - 1, l));
             L[i] = (int8_t)l;
             float w = x[i] * x[i];
             sumlx += w * x[i] * l;
@@ -110,7 +118,7 @@ float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse
                 if (slx > 0) {
                     float sl2 = suml2 - w * L[i] * L[i];
                     int new_l = qk_nearest_int(x[i] * sl2 / slx);
-                    new_l = IMAX(-nmax, IMIN(nmax - 1, new_l));
+                    new_l = QK_MAX(-nmax, QK_MIN(nmax - 1, new_l));
                     if (new_l != L[i]) {
                         slx += w * x[i] * new_l;
                         sl2 += w * new_l * new_l;
@@ -130,30 +138,28 @@ float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse
     }
     for (int i = 0; i < n; ++i) {
         int l = qk_nearest_int(iscale * x[i]);
-        l = IMAX(-nmax, IMIN(nmax - 1, l));
+        l = QK_MAX(-nmax, QK_MIN(nmax - 1, l));
         L[i] = (int8_t)(l + nmax);
     }
     return 1 / iscale;
 }
 
-/* qkx2 and qkx3 share their search; they differ in how a NULL weight vector
- * and the min == max case are handled, which the flags select. */
-static float qkx_search(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
-                        uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad, bool v3) {
-#define W(i) (weights ? weights[i] : x[i] * x[i])
+float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                          float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                          bool use_mad) {
     float min = x[0];
     float max = x[0];
-    float sum_w = W(0);
+    float sum_w = weights[0];
     float sum_x = sum_w * x[0];
     for (int i = 1; i < n; ++i) {
         if (x[i] < min) min = x[i];
         if (x[i] > max) max = x[i];
-        float w = W(i);
+        float w = weights[i];
         sum_w += w;
         sum_x += w * x[i];
     }
     if (min > 0) min = 0;
-    if (v3 ? (max <= min) : (max == min)) {
+    if (max == min) {
         for (int i = 0; i < n; ++i) L[i] = 0;
         *the_min = -min;
         return 0.f;
@@ -163,10 +169,10 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
     float best_error = 0;
     for (int i = 0; i < n; ++i) {
         int l = qk_nearest_int(iscale * (x[i] - min));
-        L[i] = (uint8_t)IMAX(0, IMIN(nmax, l));
+        L[i] = (uint8_t)QK_MAX(0, QK_MIN(nmax, l));
         float diff = scale * L[i] + min - x[i];
         diff = use_mad ? fabsf(diff) : diff * diff;
-        float w = W(i);
+        float w = weights[i];
         best_error += w * diff;
     }
     if (nstep < 1) {
@@ -178,9 +184,9 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
         float sum_l = 0, sum_l2 = 0, sum_xl = 0;
         for (int i = 0; i < n; ++i) {
             int l = qk_nearest_int(iscale * (x[i] - min));
-            l = IMAX(0, IMIN(nmax, l));
+            l = QK_MAX(0, QK_MIN(nmax, l));
             Laux[i] = (uint8_t)l;
-            float w = W(i);
+            float w = weights[i];
             sum_l += w * l;
             sum_l2 += w * l * l;
             sum_xl += w * l * x[i];
@@ -197,7 +203,7 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
             for (int i = 0; i < n; ++i) {
                 float diff = this_scale * Laux[i] + this_min - x[i];
                 diff = use_mad ? fabsf(diff) : diff * diff;
-                float w = W(i);
+                float w = weights[i];
                 cur_error += w * diff;
             }
             if (cur_error < best_error) {
@@ -210,22 +216,85 @@ static float qkx_search(int n, int nmax, const float *x, const float *weights, u
     }
     *the_min = -min;
     return scale;
-#undef W
 }
 
-float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
-                          uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad) {
-    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, false);
-}
-
-float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
-                          uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad) {
-    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, true);
+float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
+                          float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
+                          bool use_mad) {
+    float min = x[0];
+    float max = x[0];
+    float sum_w = weights ? weights[0] : x[0] * x[0];
+    float sum_x = sum_w * x[0];
+    for (int i = 1; i < n; ++i) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        float w = weights ? weights[i] : x[i] * x[i];
+        sum_w += w;
+        sum_x += w * x[i];
+    }
+    if (min > 0) min = 0;
+    if (max <= min) {
+        memset(L, 0, (size_t)n);
+        *the_min = -min;
+        return 0.f;
+    }
+    float iscale = nmax / (max - min);
+    float scale = 1 / iscale;
+    float best_mad = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = qk_nearest_int(iscale * (x[i] - min));
+        L[i] = (uint8_t)QK_MAX(0, QK_MIN(nmax, l));
+        float diff = scale * L[i] + min - x[i];
+        diff = use_mad ? fabsf(diff) : diff * diff;
+        float w = weights ? weights[i] : x[i] * x[i];
+        best_mad += w * diff;
+    }
+    if (nstep < 1) {
+        *the_min = -min;
+        return scale;
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        iscale = (rmin + rdelta * is + nmax) / (max - min);
+        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = qk_nearest_int(iscale * (x[i] - min));
+            l = QK_MAX(0, QK_MIN(nmax, l));
+            Laux[i] = (uint8_t)l;
+            float w = weights ? weights[i] : x[i] * x[i];
+            sum_l += w * l;
+            sum_l2 += w * l * l;
+            sum_xl += w * l * x[i];
+        }
+        float D = sum_w * sum_l2 - sum_l * sum_l;
+        if (D > 0) {
+            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+            if (this_min > 0) {
+                this_min = 0;
+                this_scale = sum_xl / sum_l2;
+            }
+            float mad = 0;
+            for (int i = 0; i < n; ++i) {
+                float diff = this_scale * Laux[i] + this_min - x[i];
+                diff = use_mad ? fabsf(diff) : diff * diff;
+                float w = weights ? weights[i] : x[i] * x[i];
+                mad += w * diff;
+            }
+            if (mad < best_mad) {
+                for (int i = 0; i < n; ++i) L[i] = Laux[i];
+                best_mad = mad;
+                scale = this_scale;
+                min = this_min;
+            }
+        }
+    }
+    *the_min = -min;
+    return scale;
 }
 
 float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
     float max = 0;
-    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    for (int i = 0; i < n; ++i) max = QK_MAX(max, x[i]);
     if (max < QK_GROUP_MAX_EPS) {
         for (int i = 0; i < n; ++i) L[i] = 0;
         return 0.f;
@@ -246,7 +315,7 @@ float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float
         float mse = 0;
         for (int i = 0; i < n; ++i) {
             int l = qk_nearest_int(iscale_is * x[i]);
-            l = IMIN(nmax, l);
+            l = QK_MIN(nmax, l);
             float diff = x[i] - scale_is * l;
             float w = quant_weights[i];
             mse += w * diff * diff;
@@ -260,7 +329,7 @@ float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float
     float suml2 = 0;
     for (int i = 0; i < n; ++i) {
         int l = qk_nearest_int(iscale * x[i]);
-        l = IMIN(nmax, l);
+        l = QK_MIN(nmax, l);
         L[i] = (uint8_t)l;
         float w = quant_weights[i];
         sumlx += w * x[i] * l;
@@ -274,7 +343,7 @@ float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float
             float sl2 = suml2 - w * L[i] * L[i];
             if (slx > 0 && sl2 > 0) {
                 int new_l = qk_nearest_int(x[i] * sl2 / slx);
-                new_l = IMIN(nmax, new_l);
+                new_l = QK_MIN(nmax, new_l);
                 if (new_l != L[i]) {
                     slx += w * x[i] * new_l;
                     sl2 += w * new_l * new_l;

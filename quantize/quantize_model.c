@@ -162,7 +162,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
         const qk_mix_entry *e = &plan.entries[i];
         if (!e->convert) continue;
-        const qk_kernel *ko = qk_kernel_get((uint32_t)e->type), *ki = qk_kernel_get((uint32_t)mt[i].type);
+        const qk_kernel *ko = qk_kernel_active((qk_type)e->type), *ki = qk_kernel_active((qk_type)mt[i].type);
         const qk_type_info *to = qk_type_get((uint32_t)e->type), *ti = qk_type_get((uint32_t)mt[i].type);
         if (!ko || !ko->quantize)
             rc = qk_fail(err, "tensor '%s': quantkit cannot write type %s yet", mt[i].name, to ? to->name : "?");
@@ -221,9 +221,9 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             size_t i = plan.order[k];
             const qk_mix_entry *e = &plan.entries[i];
             src_tensor src = {qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i),
-                              qk_kernel_get((uint32_t)mt[i].type), 0};
+                              qk_kernel_active((qk_type)mt[i].type), 0};
             qk_row_size((uint32_t)mt[i].type, mt[i].ne[0], &src.row_bytes);
-            const qk_kernel *ko = qk_kernel_get((uint32_t)e->type);
+            const qk_kernel *ko = qk_kernel_active((qk_type)e->type);
             qk_tensor_job job = {.name = mt[i].name,
                                  .out_type = (uint32_t)e->type,
                                  .quantize = ko ? ko->quantize : NULL,

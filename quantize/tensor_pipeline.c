@@ -42,15 +42,15 @@ typedef struct {
 static int convert_rows(const qk_tensor_job *job, const float *src, void *dst, int64_t nrows,
                         const float *imatrix, qk_err *err) {
     const int64_t n = job->ne[0];
-    switch (job->out_type) {
+    if (job->quantize) {
+        job->quantize(src, dst, nrows, n, imatrix);
+        return QK_OK;
+    }
+    switch (job->out_type) { /* float outputs work without a kernel too */
     case QK_TYPE_F32: memcpy(dst, src, (size_t)(nrows * n) * sizeof(float)); return QK_OK;
     case QK_TYPE_F16: qk_fp32_to_fp16_row(src, dst, nrows * n); return QK_OK;
     case QK_TYPE_BF16: qk_fp32_to_bf16_row(src, dst, nrows * n); return QK_OK;
-    default:
-        if (!job->quantize)
-            return qk_fail(err, "tensor '%s': no quantizer for type %u", job->name, job->out_type);
-        job->quantize(src, dst, nrows, n, imatrix);
-        return QK_OK;
+    default: return qk_fail(err, "tensor '%s': no quantizer for type %u", job->name, job->out_type);
     }
 }
 

@@ -12,7 +12,7 @@
 static int g_reported;
 
 static void check_type(const llama_ref *r, uint32_t t) {
-    const qk_kernel *k = qk_kernel_get(t);
+    const qk_kernel *k = qk_kernel_active((qk_type)t);
     const qk_type_info *ti = qk_type_get(t);
     if (!k || !k->quantize) return;
     const int64_t blck = ti->blck_size;
@@ -71,7 +71,7 @@ static void test_all_types_match_ggml(void) {
     if (!r) { CHECK(r != NULL); return; }
     int n = 0;
     for (uint32_t t = 0; t < QK_TYPE_COUNT; t++) {
-        if (qk_kernel_get(t)) {
+        if (qk_kernel_active((qk_type)t)) {
             check_type(r, t);
             n++;
         }

@@ -127,13 +127,13 @@ static int write_imatrix(const char *model, const char *path, struct ref_llama_m
 
 static bool kernels_for_ftype(int ftype) {
     int t = qk_ftype_default_type(ftype);
-    const qk_kernel *k = qk_kernel_get((uint32_t)t);
+    const qk_kernel *k = qk_kernel_active((qk_type)t);
     /* the mixes also use Q6_K/Q5_K/Q4_K/Q3_K for some tensors */
     static const uint32_t kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K};
     if (!k || !k->quantize) return false;
     if (t == QK_TYPE_F32 || t == QK_TYPE_F16 || t == QK_TYPE_BF16 || t == QK_TYPE_Q8_0) return true;
     for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++) {
-        const qk_kernel *kk = qk_kernel_get(kq[i]);
+        const qk_kernel *kk = qk_kernel_active((qk_type)kq[i]);
         if (!kk || !kk->quantize) return false;
     }
     return true;

@@ -1,0 +1,56 @@
+/* f16_avx2.c - F16 (F16C) and BF16 row conversion with AVX2, bit-identical
+ * with float_formats.c: vcvtps2ph with round-to-nearest-even matches ggml for
+ * every non-NaN input (subnormals kept, overflow to inf); ggml maps every NaN
+ * to 0x7E00|sign while F16C keeps payload bits, so 8-lane groups holding a
+ * NaN use the scalar conversion. BF16 is integer arithmetic on the bits. */
+#include <immintrin.h>
+
+#include "float_formats.h"
+#include "quants_legacy.h"
+#include "simd_legacy.h"
+
+size_t qk_quantize_f16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
+    const int64_t n = nrows * n_per_row;
+    uint16_t *y = (uint16_t *)dst;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(src + i);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q))) {
+            qk_fp32_to_fp16_row(src + i, y + i, 8);
+            continue;
+        }
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    qk_fp32_to_fp16_row(src + i, y + i, n - i);
+    return (size_t)n * 2;
+}
+
+/* 8 floats (as bits) -> 8 bf16 in the low 16 bits of each 32-bit lane. */
+static inline __m256i bf16_lanes(__m256i u) {
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i r = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF)), _mm256_and_si256(_mm256_srli_epi32(u, 16), one)),
+        16);
+    const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)),
+                                           _mm256_set1_epi32(0x7F800000));
+    const __m256i q = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
+    return _mm256_blendv_epi8(r, q, nan);
+}
+
+size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
+    const int64_t n = nrows * n_per_row;
+    uint16_t *y = (uint16_t *)dst;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i a = bf16_lanes(_mm256_loadu_si256((const __m256i *)(src + i)));
+        const __m256i b = bf16_lanes(_mm256_loadu_si256((const __m256i *)(src + i + 8)));
+        const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
+        _mm256_storeu_si256((__m256i *)(y + i), p);
+    }
+    qk_fp32_to_bf16_row(src + i, y + i, n - i);
+    return (size_t)n * 2;
+}

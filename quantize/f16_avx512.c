@@ -1,0 +1,47 @@
+/* f16_avx512.c - F16 and BF16 row conversion with AVX-512; same exactness
+ * argument as f16_avx2.c (16-lane groups holding NaN use the scalar path for
+ * F16; BF16 is integer arithmetic, vpmovdw keeps the low 16 bits). */
+#include <immintrin.h>
+
+#include "float_formats.h"
+#include "quants_legacy.h"
+#include "simd_legacy.h"
+
+size_t qk_quantize_f16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
+    const int64_t n = nrows * n_per_row;
+    uint16_t *y = (uint16_t *)dst;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 x = _mm512_loadu_ps(src + i);
+        if (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q)) {
+            qk_fp32_to_fp16_row(src + i, y + i, 16);
+            continue;
+        }
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    qk_fp32_to_fp16_row(src + i, y + i, n - i);
+    return (size_t)n * 2;
+}
+
+size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
+    const int64_t n = nrows * n_per_row;
+    uint16_t *y = (uint16_t *)dst;
+    const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7FFF);
+    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
+    const __m512i quiet = _mm512_set1_epi32(0x40);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i u = _mm512_loadu_si512((const void *)(src + i));
+        const __m512i r = _mm512_srli_epi32(
+            _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), one)), 16);
+        const __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, absmask), inf);
+        const __m512i v = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), quiet);
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtepi32_epi16(v));
+    }
+    qk_fp32_to_bf16_row(src + i, y + i, n - i);
+    return (size_t)n * 2;
+}

@@ -1,0 +1,221 @@
+/* legacy_avx2.c - AVX2 (+F16C, no FMA) variants of the Q8_0, Q4_0, Q4_1,
+ * Q5_0 and Q5_1 quantizers, byte-identical with the scalar reference in
+ * q8_0.c / q4_0.c / q5_0.c.
+ *
+ * How exactness is kept: per block of 32, the elementwise part (x*id + c,
+ * truncation, clamps, packing) runs 8 lanes at a time with the same single
+ * IEEE operations as scalar (no FMA: the file is built with -mno-fma and
+ * -ffp-contract=off); cvttps2dq is the very instruction the scalar
+ * emulation (qk_cvtt_i32) models, and only its low byte is kept, as ggml
+ * does. Reductions are max/min, which are exact in any order; the scalar
+ * "first element wins" rule only decides between equal magnitudes of
+ * opposite sign (and +0/-0), so it is resolved by locating the first lane
+ * equal to the result. Blocks containing NaN (where the scalar loops' order
+ * matters) are handed to the scalar block function. With an imatrix the
+ * scalar path runs.
+ */
+#include <immintrin.h>
+#include <float.h>
+#include <stdbool.h>
+
+#include "float_formats.h"
+#include "quant_search.h"
+#include "quants_legacy.h"
+#include "simd_legacy.h"
+
+typedef struct { __m256 v[4]; } blk32;
+
+static inline blk32 load_blk(const float *x) {
+    blk32 b;
+    for (int k = 0; k < 4; k++) b.v[k] = _mm256_loadu_ps(x + 8 * k);
+    return b;
+}
+
+static inline bool blk_has_nan(const blk32 *b) {
+    const __m256 u = _mm256_or_ps(_mm256_cmp_ps(b->v[0], b->v[1], _CMP_UNORD_Q),
+                                  _mm256_cmp_ps(b->v[2], b->v[3], _CMP_UNORD_Q));
+    return _mm256_movemask_ps(u) != 0;
+}
+
+static inline float hmax8(__m256 m) {
+    __m128 r = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_max_ss(r, _mm_shuffle_ps(r, r, 1));
+    return _mm_cvtss_f32(r);
+}
+
+static inline float hmin8(__m256 m) {
+    __m128 r = _mm_min_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    r = _mm_min_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_min_ss(r, _mm_shuffle_ps(r, r, 1));
+    return _mm_cvtss_f32(r);
+}
+
+/* Bit k of the result: lane k of the block (k = 0..31) equals val. */
+static inline uint32_t eq_mask(const __m256 v[4], float val) {
+    const __m256 s = _mm256_set1_ps(val);
+    uint32_t m = 0;
+    for (int k = 0; k < 4; k++) m |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[k], s, _CMP_EQ_OQ)) << (8 * k);
+    return m;
+}
+
+/* Largest |x| of a NaN-free block. */
+static inline float blk_amax(const blk32 *b, __m256 a[4]) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int k = 0; k < 4; k++) a[k] = _mm256_andnot_ps(sign, b->v[k]);
+    return hmax8(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3])));
+}
+
+/* The signed element with the largest |x|, first on ties (+0 if all zero),
+ * as the scalar `if (amax < fabsf(v))` loop picks it. */
+static inline float blk_signed_absmax(const float *x, const blk32 *b) {
+    __m256 a[4];
+    const float amax = blk_amax(b, a);
+    if (amax == 0.0f) return 0.0f;
+    return x[__builtin_ctz(eq_mask(a, amax))];
+}
+
+/* min and max as the scalar loops starting from FLT_MAX / -FLT_MAX with
+ * strict comparisons: value from min/max, the sign of a zero result from the
+ * first lane holding that value. */
+static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float *mx) {
+    __m256 lo = _mm256_set1_ps(FLT_MAX), hi = _mm256_set1_ps(-FLT_MAX);
+    for (int k = 0; k < 4; k++) {
+        lo = _mm256_min_ps(lo, b->v[k]);
+        hi = _mm256_max_ps(hi, b->v[k]);
+    }
+    float vmin = hmin8(lo), vmax = hmax8(hi);
+    if (vmin == 0.0f) vmin = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
+    if (vmax == 0.0f) vmax = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
+    *mn = vmin;
+    *mx = vmax;
+}
+
+/* Low bytes of cvtt(v[k]) for all 32 lanes, in lane order. */
+static inline __m256i cvtt_low_bytes(const __m256 v[4]) {
+    const __m256i ff = _mm256_set1_epi32(0xff);
+    __m256i i[4];
+    for (int k = 0; k < 4; k++) i[k] = _mm256_and_si256(_mm256_cvttps_epi32(v[k]), ff);
+    const __m256i b = _mm256_packus_epi16(_mm256_packus_epi32(i[0], i[1]), _mm256_packus_epi32(i[2], i[3]));
+    return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* Low bytes of cvtt((x - sub) * id + add). */
+static inline __m256i quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
+    const __m256 vs = _mm256_set1_ps(sub), vid = _mm256_set1_ps(id), va = _mm256_set1_ps(add);
+    __m256 v[4];
+    for (int k = 0; k < 4; k++) {
+        const __m256 x = use_sub ? _mm256_sub_ps(b->v[k], vs) : b->v[k];
+        v[k] = _mm256_add_ps(_mm256_mul_ps(x, vid), va);
+    }
+    return cvtt_low_bytes(v);
+}
+
+/* qs[j] = q[j] | q[j+16] << 4 (byte arithmetic, as the scalar uint8 store). */
+static inline void store_nibbles(uint8_t *qs, __m256i q, bool mask_low) {
+    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    if (mask_low) {
+        lo = _mm_and_si128(lo, _mm_set1_epi8(0x0F));
+        hi = _mm_and_si128(hi, _mm_set1_epi8(0x0F));
+    }
+    const __m128i h4 = _mm_and_si128(_mm_slli_epi16(hi, 4), _mm_set1_epi8((char)0xF0));
+    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, h4));
+}
+
+/* qh: bit j = bit 4 of q[j]. */
+static inline void store_qh(uint8_t *qh, __m256i q) {
+    const uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(q, 3));
+    for (int k = 0; k < 4; k++) qh[k] = (uint8_t)(m >> (8 * k));
+}
+
+static void q8_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q8_0_block_ref(x, y); return; }
+    __m256 a[4];
+    const float amax = blk_amax(&b, a);
+    const float d = amax / ((1 << 7) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    const __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 r[4];
+    for (int k = 0; k < 4; k++) {
+        /* roundf: truncate, then step away from zero when |fraction| >= 0.5
+         * (the fraction v - trunc(v) is exact). */
+        const __m256 v = _mm256_mul_ps(b.v[k], vid);
+        const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+        const __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign), one);
+        r[k] = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
+    }
+    _mm256_storeu_si256((__m256i *)(y + 2), cvtt_low_bytes(r));
+}
+
+static void q4_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q4_0_block_ref(x, y); return; }
+    const float max = blk_signed_absmax(x, &b);
+    const float d = max / -8;
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    const __m256i q = _mm256_min_epi8(quant_bytes(&b, 0, id, 8.5f, false), _mm256_set1_epi8(15));
+    store_nibbles(y + 2, q, false);
+}
+
+static void q4_1_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q4_1_block_ref(x, y); return; }
+    float min, max;
+    blk_min_max(x, &b, &min, &max);
+    const float d = (max - min) / ((1 << 4) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
+    const __m256i q = _mm256_min_epi8(quant_bytes(&b, min, id, 0.5f, true), _mm256_set1_epi8(15));
+    store_nibbles(y + 4, q, false);
+}
+
+static void q5_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q5_0_block_ref(x, y); return; }
+    const float max = blk_signed_absmax(x, &b);
+    const float d = max / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    const __m256i q = _mm256_min_epi8(quant_bytes(&b, 0, id, 16.5f, false), _mm256_set1_epi8(31));
+    store_qh(y + 2, q);
+    store_nibbles(y + 6, q, true);
+}
+
+static void q5_1_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q5_1_block_ref(x, y); return; }
+    float min, max;
+    blk_min_max(x, &b, &min, &max);
+    const float d = (max - min) / ((1 << 5) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
+    const __m256i q = quant_bytes(&b, min, id, 0.5f, true);
+    store_qh(y + 4, q);
+    store_nibbles(y + 8, q, true);
+}
+
+/* Row driver shared by all five: the scalar function handles the imatrix
+ * (and validates the shape the same way). */
+#define ROW_DRIVER(name, block_fn, bytes)                                                              \
+    size_t qk_quantize_##name##_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,  \
+                                     const float *imatrix) {                                         \
+        if (imatrix) return qk_quantize_##name(src, dst, nrows, n_per_row, imatrix);                 \
+        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
+        if (nb < 0) return 0;                                                                        \
+        uint8_t *y = (uint8_t *)dst;                                                                 \
+        for (int64_t i = 0; i < nrows * nb; i++) block_fn(src + i * QK_LEGACY_QK, y + i * (bytes));  \
+        return (size_t)(nrows * nb * (bytes));                                                       \
+    }
+
+ROW_DRIVER(q8_0, q8_0_block, QK_Q8_0_BYTES)
+ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES)
+ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES)
+ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES)
+ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES)

@@ -1,0 +1,183 @@
+/* legacy_avx512.c - AVX-512 (F, BW, VL, DQ; no FMA) variants of the Q8_0,
+ * Q4_0, Q4_1, Q5_0 and Q5_1 quantizers, byte-identical with the scalar
+ * reference. Same exactness argument as legacy_avx2.c: identical single IEEE
+ * operations per lane, cvttps2dq keeping the low byte (vpmovdb truncates),
+ * exact max/min reductions with the first-lane rule for sign ties, NaN
+ * blocks and imatrix rows on the scalar path. A block is two zmm registers. */
+#include <immintrin.h>
+#include <float.h>
+#include <stdbool.h>
+
+#include "float_formats.h"
+#include "quant_search.h"
+#include "quants_legacy.h"
+#include "simd_legacy.h"
+
+typedef struct { __m512 v[2]; } blk32;
+
+static inline blk32 load_blk(const float *x) {
+    blk32 b = {{_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)}};
+    return b;
+}
+
+static inline bool blk_has_nan(const blk32 *b) {
+    return (_mm512_cmp_ps_mask(b->v[0], b->v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b->v[1], b->v[1], _CMP_UNORD_Q)) != 0;
+}
+
+static inline uint32_t eq_mask(const __m512 v[2], float val) {
+    const __m512 s = _mm512_set1_ps(val);
+    return (uint32_t)_mm512_cmp_ps_mask(v[0], s, _CMP_EQ_OQ) | (uint32_t)_mm512_cmp_ps_mask(v[1], s, _CMP_EQ_OQ) << 16;
+}
+
+static inline float blk_amax(const blk32 *b, __m512 a[2]) {
+    a[0] = _mm512_abs_ps(b->v[0]);
+    a[1] = _mm512_abs_ps(b->v[1]);
+    return _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
+}
+
+static inline float blk_signed_absmax(const float *x, const blk32 *b) {
+    __m512 a[2];
+    const float amax = blk_amax(b, a);
+    if (amax == 0.0f) return 0.0f;
+    return x[__builtin_ctz(eq_mask(a, amax))];
+}
+
+static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float *mx) {
+    const __m512 lo = _mm512_min_ps(_mm512_min_ps(_mm512_set1_ps(FLT_MAX), b->v[0]), b->v[1]);
+    const __m512 hi = _mm512_max_ps(_mm512_max_ps(_mm512_set1_ps(-FLT_MAX), b->v[0]), b->v[1]);
+    float vmin = _mm512_reduce_min_ps(lo), vmax = _mm512_reduce_max_ps(hi);
+    if (vmin == 0.0f) vmin = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
+    if (vmax == 0.0f) vmax = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
+    *mn = vmin;
+    *mx = vmax;
+}
+
+/* Low bytes of cvtt(v): lanes 0..15 in .lo, 16..31 in .hi. */
+typedef struct { __m128i lo, hi; } bytes32;
+
+static inline bytes32 cvtt_low_bytes(const __m512 v[2]) {
+    bytes32 r = {_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[0])), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v[1]))};
+    return r;
+}
+
+static inline bytes32 quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
+    const __m512 vs = _mm512_set1_ps(sub), vid = _mm512_set1_ps(id), va = _mm512_set1_ps(add);
+    __m512 v[2];
+    for (int k = 0; k < 2; k++) {
+        const __m512 x = use_sub ? _mm512_sub_ps(b->v[k], vs) : b->v[k];
+        v[k] = _mm512_add_ps(_mm512_mul_ps(x, vid), va);
+    }
+    return cvtt_low_bytes(v);
+}
+
+static inline bytes32 clamp_bytes(bytes32 q, int hi) {
+    const __m128i h = _mm_set1_epi8((char)hi);
+    q.lo = _mm_min_epi8(q.lo, h);
+    q.hi = _mm_min_epi8(q.hi, h);
+    return q;
+}
+
+static inline void store_nibbles(uint8_t *qs, bytes32 q, bool mask_low) {
+    __m128i lo = q.lo, hi = q.hi;
+    if (mask_low) {
+        lo = _mm_and_si128(lo, _mm_set1_epi8(0x0F));
+        hi = _mm_and_si128(hi, _mm_set1_epi8(0x0F));
+    }
+    const __m128i h4 = _mm_and_si128(_mm_slli_epi16(hi, 4), _mm_set1_epi8((char)0xF0));
+    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, h4));
+}
+
+static inline void store_qh(uint8_t *qh, bytes32 q) {
+    const __m128i bit = _mm_set1_epi8(0x10);
+    const uint32_t m = (uint32_t)_mm_test_epi8_mask(q.lo, bit) | (uint32_t)_mm_test_epi8_mask(q.hi, bit) << 16;
+    for (int k = 0; k < 4; k++) qh[k] = (uint8_t)(m >> (8 * k));
+}
+
+static void q8_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q8_0_block_ref(x, y); return; }
+    __m512 a[2];
+    const float amax = blk_amax(&b, a);
+    const float d = amax / ((1 << 7) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    __m512 r[2];
+    for (int k = 0; k < 2; k++) {
+        /* roundf = trunc plus a step away from zero when |v - trunc(v)| >= 0.5 */
+        const __m512 v = _mm512_mul_ps(b.v[k], vid);
+        const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+        const __m512 step = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), one);
+        const __mmask16 up = _mm512_cmp_ps_mask(frac, half, _CMP_GE_OQ);
+        r[k] = _mm512_mask_add_ps(t, up, t, step);
+    }
+    const bytes32 q = cvtt_low_bytes(r);
+    _mm_storeu_si128((__m128i *)(y + 2), q.lo);
+    _mm_storeu_si128((__m128i *)(y + 18), q.hi);
+}
+
+static void q4_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q4_0_block_ref(x, y); return; }
+    const float max = blk_signed_absmax(x, &b);
+    const float d = max / -8;
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    store_nibbles(y + 2, clamp_bytes(quant_bytes(&b, 0, id, 8.5f, false), 15), false);
+}
+
+static void q4_1_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q4_1_block_ref(x, y); return; }
+    float min, max;
+    blk_min_max(x, &b, &min, &max);
+    const float d = (max - min) / ((1 << 4) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
+    store_nibbles(y + 4, clamp_bytes(quant_bytes(&b, min, id, 0.5f, true), 15), false);
+}
+
+static void q5_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q5_0_block_ref(x, y); return; }
+    const float max = blk_signed_absmax(x, &b);
+    const float d = max / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    const bytes32 q = clamp_bytes(quant_bytes(&b, 0, id, 16.5f, false), 31);
+    store_qh(y + 2, q);
+    store_nibbles(y + 6, q, true);
+}
+
+static void q5_1_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) { qk_q5_1_block_ref(x, y); return; }
+    float min, max;
+    blk_min_max(x, &b, &min, &max);
+    const float d = (max - min) / ((1 << 5) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
+    const bytes32 q = quant_bytes(&b, min, id, 0.5f, true);
+    store_qh(y + 4, q);
+    store_nibbles(y + 8, q, true);
+}
+
+#define ROW_DRIVER(name, block_fn, bytes)                                                              \
+    size_t qk_quantize_##name##_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,\
+                                       const float *imatrix) {                                       \
+        if (imatrix) return qk_quantize_##name(src, dst, nrows, n_per_row, imatrix);                 \
+        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
+        if (nb < 0) return 0;                                                                        \
+        uint8_t *y = (uint8_t *)dst;                                                                 \
+        for (int64_t i = 0; i < nrows * nb; i++) block_fn(src + i * QK_LEGACY_QK, y + i * (bytes));  \
+        return (size_t)(nrows * nb * (bytes));                                                       \
+    }
+
+ROW_DRIVER(q8_0, q8_0_block, QK_Q8_0_BYTES)
+ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES)
+ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES)
+ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES)
+ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES)

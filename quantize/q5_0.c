@@ -1,0 +1,173 @@
+/* q5_0.c - Q5_0 and Q5_1: 32 weights per block, 5-bit values: the low 4 bits
+ * in split-halves nibbles (as Q4_0), bit 4 of element j in bit j of the
+ * little-endian u32 qh.
+ *
+ *   Q5_0  byte 0     2        6                      22
+ *              +-----+--------+----------------------+
+ *              | d   | qh[4]  | qs[16]               |   x[j] = d * (q[j] - 16)
+ *              +-----+--------+----------------------+
+ *   Q5_1  byte 0     2     4        8                      24
+ *              +-----+-----+--------+----------------------+
+ *              | d   | m   | qh[4]  | qs[16]               |   x[j] = d * q[j] + m
+ *              +-----+-----+--------+----------------------+
+ *   qs[j] = (q[j] & 15) | (q[j+16] & 15) << 4,  qh bit j = q[j] >> 4 & 1
+ *
+ * Without an imatrix (ggml's *_ref):
+ *   Q5_0: d = max/-16 (max: signed, largest |x|, first wins),
+ *         q = MIN(31, (int8_t)(x/d + 16.5f))
+ *   Q5_1: d = (max-min)/31, m = min, q = (uint8_t)((x-min)/d + 0.5f), NO clamp
+ * With an imatrix: as Q4_0/Q4_1 with nmax 16 / 31.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+
+#include "float_formats.h"
+#include "quant_search.h"
+#include "quants_legacy.h"
+
+/* Packs 32 five-bit values (bytes; only the low 5 bits are used) into qh/qs. */
+static void q5_pack(const uint8_t *q, uint8_t *qh_out, uint8_t *qs) {
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; ++j) {
+        const uint8_t xi0 = q[j], xi1 = q[j + 16];
+        qs[j] = (uint8_t)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+        qh |= ((xi0 & 0x10u) >> 4) << (j + 0);
+        qh |= ((xi1 & 0x10u) >> 4) << (j + 16);
+    }
+    for (int k = 0; k < 4; k++) qh_out[k] = (uint8_t)(qh >> (8 * k));
+}
+
+void qk_q5_0_block_ref(const float *x, uint8_t *y) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < QK_LEGACY_QK; j++) {
+        const float v = x[j];
+        if (amax < fabsf(v)) {
+            amax = fabsf(v);
+            max = v;
+        }
+    }
+    const float d = max / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    uint8_t q[QK_LEGACY_QK];
+    for (int j = 0; j < QK_LEGACY_QK; j++) q[j] = (uint8_t)QK_MIN(31, qk_cvtt_i8(x[j] * id + 16.5f));
+    q5_pack(q, y + 2, y + 6);
+}
+
+void qk_q5_1_block_ref(const float *x, uint8_t *y) {
+    float min = FLT_MAX, max = -FLT_MAX;
+    for (int j = 0; j < QK_LEGACY_QK; j++) {
+        const float v = x[j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+    }
+    const float d = (max - min) / ((1 << 5) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
+    uint8_t q[QK_LEGACY_QK];
+    for (int j = 0; j < QK_LEGACY_QK; j++) q[j] = qk_cvtt_u8((x[j] - min) * id + 0.5f);
+    q5_pack(q, y + 4, y + 8);
+}
+
+static float row_sigma2(const float *x, int64_t n) {
+    float sum_x2 = 0;
+    for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
+    return sum_x2 / n;
+}
+
+static void q5_0_row_imatrix(const float *x, uint8_t *y, int64_t n_per_row, const float *qw_row) {
+    float weight[QK_LEGACY_QK];
+    int8_t L[QK_LEGACY_QK];
+    uint8_t q[QK_LEGACY_QK];
+    const float sigma2 = row_sigma2(x, n_per_row);
+    for (int64_t ib = 0; ib < n_per_row / QK_LEGACY_QK; ++ib) {
+        const float *xb = x + QK_LEGACY_QK * ib;
+        const float *qw = qw_row + QK_LEGACY_QK * ib;
+        uint8_t *b = y + ib * QK_Q5_0_BYTES;
+        for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+        const float d = qk_make_qx_quants(QK_LEGACY_QK, 16, xb, L, 1, weight);
+        qk_put_u16(b, qk_fp32_to_fp16(d));
+        for (int j = 0; j < QK_LEGACY_QK; ++j) q[j] = (uint8_t)L[j];
+        q5_pack(q, b + 2, b + 6);
+    }
+}
+
+static void q5_1_row_imatrix(const float *x, uint8_t *y, int64_t n_per_row, const float *qw_row) {
+    float weight[QK_LEGACY_QK];
+    uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
+    const float sigma2 = row_sigma2(x, n_per_row);
+    for (int64_t ib = 0; ib < n_per_row / QK_LEGACY_QK; ++ib) {
+        const float *xb = x + QK_LEGACY_QK * ib;
+        const float *qw = qw_row + QK_LEGACY_QK * ib;
+        uint8_t *b = y + ib * QK_Q5_1_BYTES;
+        for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+        float min;
+        const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+        qk_put_u16(b, qk_fp32_to_fp16(d));
+        qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
+        q5_pack(L, b + 4, b + 8);
+    }
+}
+
+size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    if (nb < 0) return 0;
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *x = src + r * n_per_row;
+        uint8_t *yr = y + r * nb * QK_Q5_0_BYTES;
+        if (imatrix) q5_0_row_imatrix(x, yr, n_per_row, imatrix);
+        else for (int64_t i = 0; i < nb; i++) qk_q5_0_block_ref(x + i * QK_LEGACY_QK, yr + i * QK_Q5_0_BYTES);
+    }
+    return (size_t)(nrows * nb * QK_Q5_0_BYTES);
+}
+
+size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    if (nb < 0) return 0;
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *x = src + r * n_per_row;
+        uint8_t *yr = y + r * nb * QK_Q5_1_BYTES;
+        if (imatrix) q5_1_row_imatrix(x, yr, n_per_row, imatrix);
+        else for (int64_t i = 0; i < nb; i++) qk_q5_1_block_ref(x + i * QK_LEGACY_QK, yr + i * QK_Q5_1_BYTES);
+    }
+    return (size_t)(nrows * nb * QK_Q5_1_BYTES);
+}
+
+static void q5_dequant(const uint8_t *b, float d, float m, bool sym, float *y) {
+    uint32_t qh = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    const uint8_t *qs = b + 4;
+    for (int j = 0; j < 16; ++j) {
+        const uint8_t xh_0 = (uint8_t)(((qh >> (j + 0)) << 4) & 0x10);
+        const uint8_t xh_1 = (uint8_t)(((qh >> (j + 12))) & 0x10);
+        const int32_t x0 = (qs[j] & 0x0F) | xh_0;
+        const int32_t x1 = (qs[j] >> 4) | xh_1;
+        if (sym) {
+            y[j] = (x0 - 16) * d;
+            y[j + 16] = (x1 - 16) * d;
+        } else {
+            y[j] = x0 * d + m;
+            y[j + 16] = x1 * d + m;
+        }
+    }
+}
+
+void qk_dequantize_row_q5_0(const void *src, float *dst, int64_t n) {
+    const uint8_t *x = (const uint8_t *)src;
+    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
+        const uint8_t *b = x + i * QK_Q5_0_BYTES;
+        q5_dequant(b + 2, qk_fp16_to_fp32(qk_get_u16(b)), 0.0f, true, dst + i * QK_LEGACY_QK);
+    }
+}
+
+void qk_dequantize_row_q5_1(const void *src, float *dst, int64_t n) {
+    const uint8_t *x = (const uint8_t *)src;
+    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
+        const uint8_t *b = x + i * QK_Q5_1_BYTES;
+        q5_dequant(b + 4, qk_fp16_to_fp32(qk_get_u16(b)), qk_fp16_to_fp32(qk_get_u16(b + 2)), false,
+                   dst + i * QK_LEGACY_QK);
+    }
+}

@@ -1,0 +1,82 @@
+/* quants_legacy.h - scalar reference kernels for the legacy block formats
+ * (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), the 4-bit non-linear ones (IQ4_NL, IQ4_XS)
+ * and the plain F16/BF16 rows, byte-identical with the pinned ggml.
+ *
+ * qk_quantize_<t>(src, dst, nrows, n_per_row, imatrix) quantizes nrows rows
+ * of n_per_row floats to dst and returns the bytes written (nrows * row size),
+ * exactly as ggml's quantize_<t>() (what ggml_quantize_chunk calls):
+ *  - imatrix NULL: the *_ref algorithm (IQ4_NL: ntry = 7, not the _ref's -1);
+ *  - imatrix given: n_per_row column weights, shared by every row, used the
+ *    way ggml's *_impl functions use them (Q4_0/Q5_0: make_qx_quants with
+ *    sigma2 over the whole row; Q4_1/Q5_1: make_qkx3_quants; IQ4: weighted
+ *    search). Q8_0, F16 and BF16 ignore it.
+ * Preconditions: nrows >= 0, n_per_row >= 0 and a multiple of the block size
+ * (32; 256 for IQ4_XS); otherwise nothing is written and 0 is returned.
+ * src holds nrows*n_per_row floats (4-byte aligned), dst nrows * row size
+ * bytes (any alignment for block types; 2-byte aligned for F16/BF16).
+ *
+ * qk_dequantize_row_<t>(src, dst, n) expands n elements (a multiple of the
+ * block size) exactly as ggml's dequantize_row_<t> / to_float.
+ */
+#ifndef QK_QUANTS_LEGACY_H
+#define QK_QUANTS_LEGACY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+size_t qk_quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_bf16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q8_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q4_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q4_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+
+void qk_dequantize_row_f16(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_bf16(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q8_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q4_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q4_1(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q5_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q5_1(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_iq4_nl(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_iq4_xs(const void *src, float *dst, int64_t n);
+
+/* One block of 32 floats to one block, without imatrix: the scalar
+ * reference the SIMD variants fall back to (e.g. for blocks holding NaN). */
+void qk_q8_0_block_ref(const float *x, uint8_t *y);
+void qk_q4_0_block_ref(const float *x, uint8_t *y);
+void qk_q4_1_block_ref(const float *x, uint8_t *y);
+void qk_q5_0_block_ref(const float *x, uint8_t *y);
+void qk_q5_1_block_ref(const float *x, uint8_t *y);
+
+/* Block sizes in bytes (ggml-common.h). */
+enum {
+    QK_LEGACY_QK = 32,
+    QK_Q8_0_BYTES = 34,
+    QK_Q4_0_BYTES = 18,
+    QK_Q4_1_BYTES = 20,
+    QK_Q5_0_BYTES = 22,
+    QK_Q5_1_BYTES = 24,
+    QK_IQ4_NL_BYTES = 18,
+    QK_IQ4_XS_QK = 256,
+    QK_IQ4_XS_BYTES = 136
+};
+
+/* Little-endian 16-bit fields of the block structs (any alignment). */
+static inline void qk_put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v & 0xff);
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline uint16_t qk_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+/* The shared row-count/size check of every qk_quantize_*: the number of
+ * blocks in one row, or -1 if the shape is invalid. */
+static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_t qk) {
+    if (nrows < 0 || n_per_row < 0 || n_per_row % qk != 0) return -1;
+    return n_per_row / qk;
+}
+
+#endif

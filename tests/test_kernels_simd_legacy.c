@@ -1,0 +1,116 @@
+/* Every SIMD variant of the kernel table == the scalar kernel, byte for byte,
+ * on all input cases (incl. NaN/inf/signed zeros), odd row lengths, several
+ * rows, with and without imatrix, and at unaligned addresses. Runs on any
+ * architecture (no llama.cpp needed): under qemu-aarch64 it checks NEON. */
+#include "cpu_features.h"
+#include "kernel_cases.h"
+#include "kernels.h"
+#include "qk_test.h"
+#include "quant_inputs.h"
+
+static void test_isa_detection(void) {
+    qk_isa list[QK_ISA_COUNT];
+    const int n = qk_isa_list_available(list);
+    CHECK(n >= 1 && list[0] == QK_ISA_SCALAR);
+    CHECK(qk_isa_available(qk_isa_best()));
+    CHECK(qk_isa_available(qk_isa_active()));
+    for (int i = 0; i < n; i++) fprintf(stderr, "  available: %s\n", qk_isa_name(list[i]));
+    qk_isa isa;
+    qk_err e;
+    CHECK(qk_isa_from_name("avx512", &isa, &e) == QK_OK && isa == QK_ISA_AVX512);
+    CHECK(qk_isa_from_name("sse9", &isa, &e) == QK_FAIL);
+    CHECK_CONTAINS(e.msg, "sse9");
+#if defined(__aarch64__)
+    CHECK(qk_isa_force(QK_ISA_AVX2, &e) == QK_FAIL);
+    CHECK_CONTAINS(e.msg, "avx2");
+    CHECK(qk_isa_available(QK_ISA_NEON));
+#else
+    CHECK(qk_isa_force(QK_ISA_NEON, &e) == QK_FAIL);
+    CHECK_CONTAINS(e.msg, "neon");
+    CHECK(!qk_isa_available(QK_ISA_NEON));
+#endif
+    const qk_isa before = qk_isa_active();
+    CHECK(qk_isa_force(QK_ISA_SCALAR, &e) == QK_OK);
+    CHECK(qk_isa_active() == QK_ISA_SCALAR);
+    CHECK(qk_kernel_active(QK_TYPE_Q4_0)->isa == QK_ISA_SCALAR);
+    CHECK(qk_isa_force(before, &e) == QK_OK);
+}
+
+static int compare(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n,
+                   const float *w, const char *what) {
+    const uint32_t bs = qk_type_get(s->type)->type_size, bl = qk_type_get(s->type)->blck_size;
+    const size_t bytes = (size_t)(nrows * n / bl * bs);
+    /* misaligned destination (odd for byte blocks, 2 mod 16 for the uint16_t
+     * rows of F16/BF16): SIMD stores must not assume vector alignment */
+    const size_t o = bl == 1 ? 2 : 1;
+    unsigned char *a = malloc(bytes + o), *b = malloc(bytes + o);
+    memset(a, 0x11, bytes + o);
+    memset(b, 0x22, bytes + o);
+    const size_t ra = s->quantize(x, a + o, nrows, n, w), rb = v->quantize(x, b + o, nrows, n, w);
+    int bad = 0;
+    if (ra != bytes || rb != bytes || memcmp(a + o, b + o, bytes) != 0) {
+        size_t off = 0;
+        while (off < bytes && a[o + off] == b[o + off]) off++;
+        CHECK_MSG(0, "%s/%s %s n=%" PRId64 " imatrix=%s: sizes %zu/%zu, first diff at %zu", qk_type_get(s->type)->name,
+                  qk_isa_name(v->isa), what, n, w ? "yes" : "no", ra, rb, off);
+        bad = 1;
+    }
+    free(a);
+    free(b);
+    return bad;
+}
+
+static void test_simd_equals_scalar(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    qk_type types[QK_TYPE_COUNT];
+    const int n_types = qk_kernel_types(types);
+    const int64_t mult[] = {1, 2, 3, 7, 0 /* 4096 */};
+    int variants = 0;
+    for (int ii = 1; ii < n_isa; ii++) {
+        for (int ti = 0; ti < n_types; ti++) {
+            const qk_kernel *s = qk_kernel_get(types[ti], QK_ISA_SCALAR);
+            const qk_kernel *v = qk_kernel_get(types[ti], isas[ii]);
+            CHECK(s && v);
+            if (!s || !v || v->isa == QK_ISA_SCALAR) continue; /* no SIMD variant: nothing to compare */
+            variants++;
+            const int64_t bl = qk_type_get(types[ti])->blck_size == 1 ? 32 : qk_type_get(types[ti])->blck_size;
+            int bad = 0;
+            for (size_t mi = 0; mi < sizeof mult / sizeof mult[0]; mi++) {
+                const int64_t n = mult[mi] ? mult[mi] * bl : 4096;
+                const int64_t nrows = 3;
+                /* +1 float: the source is read at an unaligned address */
+                float *buf = malloc(sizeof(float) * (size_t)(nrows * n + 1)), *x = buf + 1;
+                float *w = malloc(sizeof(float) * (size_t)n);
+                qk_quant_imatrix((uint64_t)n, w, n);
+                for (int c = 0; c < kc_count(); c++) {
+                    for (int64_t r = 0; r < nrows; r++) kc_fill(c, (uint64_t)(r * 7 + n), x + r * n, n);
+                    bad += compare(s, v, x, nrows, n, NULL, kc_name(c));
+                    bad += compare(s, v, x, nrows, n, w, kc_name(c));
+                }
+                free(buf);
+                free(w);
+            }
+            /* F16/BF16 have block size 1: also odd element counts (SIMD tails) */
+            if (qk_type_get(types[ti])->blck_size == 1) {
+                float x[67];
+                for (int c = 0; c < kc_count(); c++) {
+                    kc_fill(c, 5, x, 67);
+                    for (int64_t n = 1; n <= 67; n += 3) bad += compare(s, v, x, 1, n, NULL, kc_name(c));
+                }
+            }
+            fprintf(stderr, "  %-7s %-7s %s\n", qk_type_get(types[ti])->name, qk_isa_name(isas[ii]), bad ? "MISMATCH" : "ok");
+        }
+    }
+    fprintf(stderr, "  %d SIMD variants compared\n", variants);
+#if defined(__x86_64__) || defined(__aarch64__)
+    /* this machine has at least one SIMD ISA with 7 variants each */
+    CHECK(variants >= 7);
+#endif
+}
+
+int main(void) {
+    RUN(test_isa_detection);
+    RUN(test_simd_equals_scalar);
+    return qk_test_summary();
+}
