@@ -506,6 +506,7 @@ static void sig_step(sbuf *b, const cJSON *p, int depth) {
 
 static int pre_signature(const cJSON *tok, sbuf *b) {
     const cJSON *p = obj_get(tok, "pre_tokenizer");
+    sb_add(b, ""); /* allocates, so an empty Sequence still gives a string */
     if (!p || cJSON_IsNull(p))
         sb_add(b, "none");
     else

@@ -203,6 +203,57 @@ static void test_special_vocab_rules(void) {
     }
 }
 
+/* Llama-2 style templates: single "<s> A", pair "<s> A </s> B" -> add_bos, add_sep (</s> is the eos and
+ * single has no trailing token); no tokenizer_config: bos/eos come from the template only as texts */
+static void test_add_sep_rule(void) {
+    const char *d = vocab_test_dir("sep");
+    vocab_test_put(d, "tokenizer.json",
+                   "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"special\": true},"
+                   " {\"id\": 1, \"content\": \"</s>\", \"special\": true}],"
+                   " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},"
+                   " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<s>\"}},"
+                   " {\"Sequence\": {\"id\": \"A\"}}], \"pair\": [{\"SpecialToken\": {\"id\": \"<s>\"}},"
+                   " {\"Sequence\": {\"id\": \"A\"}}, {\"SpecialToken\": {\"id\": \"</s>\"}}, {\"Sequence\": {\"id\": \"B\"}}]},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 2}, \"merges\": [\"a a\"]}}");
+    vocab_test_put(d, "tokenizer_config.json", "{\"bos_token\": \"<s>\", \"eos_token\": \"</s>\"}");
+    qk_vocab v;
+    qk_err err = {{0}};
+    /* ByteLevel without use_regex: the default (true) applies, add_prefix_space=false given */
+    int rc = qk_vocab_load_hf(d, NULL, 0, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK_STR(v.pre, "gpt-2");
+    CHECK_EQ_INT(v.add_bos, QK_TRI_TRUE);
+    CHECK_EQ_INT(v.add_eos, QK_TRI_UNSET);
+    CHECK_EQ_INT(v.add_sep, QK_TRI_TRUE);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_BOS], 0);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 1);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_SEP], 1); /* add_sep without a sep text: SpecialVocab uses the eos text */
+    qk_vocab_free(&v);
+}
+
+/* Random mutations of a valid tokenizer.json: errors or success, never a crash (ASan build). */
+static void test_mutations(void) {
+    const char *d = vocab_test_dir("mut");
+    const char *base = bpe_json(LLAMA3_PRE, "[[\"a\", \"b\"], [\"c \", \"d\"]]", 1);
+    static char orig[1 << 16];
+    snprintf(orig, sizeof orig, "%s", base);
+    size_t n = strlen(orig);
+    qk_rng rng = {0xfeedbeef};
+    static const char alphabet[] = "{}[]\",:0123456789-.e truefalsnul\\u";
+    for (int it = 0; it < 300; it++) {
+        static char buf[1 << 16];
+        memcpy(buf, orig, n + 1);
+        int edits = 1 + (int)(qk_rng_next(&rng) % 3);
+        for (int e = 0; e < edits; e++) buf[qk_rng_next(&rng) % n] = alphabet[qk_rng_next(&rng) % (sizeof alphabet - 1)];
+        vocab_test_put(d, "tokenizer.json", buf);
+        qk_vocab v;
+        qk_err err = {{0}};
+        if (qk_vocab_load_hf(d, NULL, 12, &v, &err) == QK_OK) qk_vocab_free(&v);
+        else CHECK(err.msg[0] != 0);
+    }
+}
+
 static void test_malformed_json(void) {
     const char *d = vocab_test_dir("bad");
     qk_vocab v;
@@ -258,6 +309,8 @@ int main(void) {
     RUN(test_bytelevel_bpe);
     RUN(test_pre_detection);
     RUN(test_special_vocab_rules);
+    RUN(test_add_sep_rule);
+    RUN(test_mutations);
     RUN(test_malformed_json);
     return qk_test_summary();
 }
