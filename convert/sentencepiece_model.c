@@ -321,7 +321,8 @@ int qk_spm_load(const char *path, qk_spm_model *out, qk_err *err) {
 
 int qk_spm_to_vocab(const qk_spm_model *m, uint64_t vocab_size, qk_vocab *v, qk_err *err) {
     uint64_t n = vocab_size ? vocab_size : m->n_pieces;
-    if (n > (uint64_t)INT32_MAX) return qk_fail(err, "vocab_size %llu is too large", (unsigned long long)n);
+    if (n > QK_VOCAB_MAX_TOKENS)
+        return qk_fail(err, "vocab_size %llu is larger than %zu", (unsigned long long)n, QK_VOCAB_MAX_TOKENS);
     if (qk_vocab_set_model(v, "llama", "default", err)) return QK_FAIL;
     if (qk_vocab_alloc_tokens(v, (size_t)n, 1, -10000.0f, QK_TOKEN_UNUSED, err)) return QK_FAIL;
     size_t lim = m->n_pieces < n ? m->n_pieces : (size_t)n;

@@ -183,6 +183,10 @@ int qk_tokjson_bpe_vocab(const cJSON *tok, const char *name, uint64_t vocab_size
     int rc = QK_FAIL;
     if (build_vocab_map(tok, name, &m, &max_id, &n_model, err)) goto out;
     uint64_t n = vocab_size ? vocab_size : m.n; /* hparams.get("vocab_size", len(tokenizer.vocab)) */
+    if (n > QK_VOCAB_MAX_TOKENS) {
+        qk_fail(err, "%s: vocab size %llu is larger than %zu", name, (unsigned long long)n, QK_VOCAB_MAX_TOKENS);
+        goto out;
+    }
     if ((uint64_t)max_id >= n) {
         qk_fail(err, "%s: token id %lld is not below the vocab size %llu%s", name, (long long)max_id,
                 (unsigned long long)n, vocab_size ? " (config.json vocab_size)" : " (ids have holes)");
@@ -268,6 +272,10 @@ int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *co
     int64_t *special_ids = NULL;
     int rc = QK_FAIL;
     if (build_vocab_map(tok, name, &m, &max_id, &n_base, err)) goto out;
+    if ((uint64_t)max_id >= QK_VOCAB_MAX_TOKENS) {
+        qk_fail(err, "%s: token id %lld is not below %zu", name, (long long)max_id, QK_VOCAB_MAX_TOKENS);
+        goto out;
+    }
     /* n_base (tokenizer.vocab_size) is the number of model.vocab strings, without added tokens */
     size_t n_rev = (size_t)max_id + 1 > n_base ? (size_t)max_id + 1 : n_base;
     rev = calloc(n_rev, sizeof *rev);

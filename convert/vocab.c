@@ -59,8 +59,8 @@ const char *qk_special_name(int role) {
 int qk_vocab_alloc_tokens(qk_vocab *v, size_t n, int with_scores, float fill_score, int32_t fill_type,
                           qk_err *err) {
     if (v->tokens) return qk_fail(err, "vocab: tokens already allocated");
-    if (n == 0 || n > (size_t)INT32_MAX)
-        return qk_fail(err, "vocab: %zu tokens, expected 1..%d", n, INT32_MAX);
+    if (n == 0 || n > QK_VOCAB_MAX_TOKENS)
+        return qk_fail(err, "vocab: vocab size %zu, expected 1..%zu", n, QK_VOCAB_MAX_TOKENS);
     v->tokens = calloc(n, sizeof *v->tokens);
     v->token_len = calloc(n, sizeof *v->token_len);
     v->token_type = calloc(n, sizeof *v->token_type);

@@ -87,7 +87,11 @@ const char *qk_special_name(int role);
 
 /* ---- building blocks for the importers ---- */
 
-/* Allocates n tokens, all "[PAD{i}]" typed `fill_type`, score `fill_score` (scores only if with_scores). */
+/* Upper bound on n_tokens (real vocabularies are at most ~262k; vocab_size comes from config.json,
+ * an untrusted file, and each slot costs an allocation). */
+#define QK_VOCAB_MAX_TOKENS ((size_t)1 << 22)
+
+/* Allocates n tokens (1..QK_VOCAB_MAX_TOKENS), all "[PAD{i}]" typed `fill_type`, score `fill_score` (scores only if with_scores). */
 int qk_vocab_alloc_tokens(qk_vocab *v, size_t n, int with_scores, float fill_score, int32_t fill_type,
                           qk_err *err);
 /* Replaces token i's text with a copy of s[0..len). Fails on embedded NUL or too long. */

@@ -293,6 +293,16 @@ static void test_malformed_json(void) {
         if (rc == QK_OK) qk_vocab_free(&v);
         CHECK_MSG(strstr(err.msg, cases[i].want) != NULL, "case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
     }
+    /* a hostile config vocab_size and a huge id in the llama-hf shape are refused before allocating */
+    vocab_test_put(d, "tokenizer.json", "{\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a a\"]}}");
+    CHECK(qk_vocab_load_hf(d, NULL, 2000000000u, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "vocab size 2000000000");
+    vocab_test_put(d, "tokenizer.json",
+                   "{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {\"<unk>\": 0, \"a\": 2000000000},"
+                   " \"merges\": []}, \"decoder\": {\"type\": \"Sequence\", \"decoders\": []}}");
+    CHECK(qk_vocab_load_hf(d, NULL, 0, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "2000000000");
     /* llama-hf shape with a hole in the base vocab */
     vocab_test_put(d, "tokenizer.json",
                    "{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {\"<unk>\": 0, \"a\": 2},"

@@ -102,6 +102,10 @@ static void test_parse_handcrafted(void) {
         CHECK(v.scores[4] == -1.5f);
     }
     qk_vocab_free(&v);
+    /* an absurd vocab_size (from config.json) is refused */
+    CHECK(qk_spm_to_vocab(&m, (uint64_t)1 << 40, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "vocab_size");
+    qk_vocab_free(&v);
     /* smaller vocab_size drops the pieces past it */
     qk_vocab_init(&v);
     CHECK(qk_spm_to_vocab(&m, 3, &v, &err) == QK_OK);
