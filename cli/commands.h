@@ -10,6 +10,7 @@
 
 typedef int (*qk_cmd_fn)(int argc, char **argv);
 
+int qk_cmd_convert(int argc, char **argv);
 int qk_cmd_info(int argc, char **argv);
 int qk_cmd_quantize(int argc, char **argv);
 int qk_cmd_verify(int argc, char **argv);

@@ -11,6 +11,7 @@ typedef struct {
 } command;
 
 static const command k_commands[] = {
+    {"convert", qk_cmd_convert, "convert a Hugging Face folder to GGUF, to any type, in one pass"},
     {"info", qk_cmd_info, "show what a GGUF file, safetensors file or Hugging Face folder holds"},
     {"verify", qk_cmd_verify, "check a model file is whole: structure, embedded hashes, data, loadability, manifests"},
     {"quantize", qk_cmd_quantize, "quantize a GGUF model to Q8_0, Q4_K_M ... (llama-quantize compatible)"},

@@ -1,0 +1,59 @@
+/* arch.h - how a Hugging Face architecture becomes a llama.cpp GGUF:
+ * the GGUF architecture name, its hyper-parameter keys, and every output
+ * tensor with its source and transformation.
+ *
+ * A plan is computed before any output is written; an unsupported
+ * architecture, a missing config value, an unexpected or missing tensor is a
+ * clear error then. Tensors are listed in convert_hf_to_gguf.py's order:
+ * generated tensors first (rope_freqs), then the checkpoint's, sorted by
+ * (shard, name).
+ */
+#ifndef QK_ARCH_H
+#define QK_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gguf_writer.h"
+#include "hf_checkpoint.h"
+
+typedef struct qk_conv_tensor {
+    char name[64];               /* GGUF name */
+    uint32_t n_dims;
+    int64_t ne[4];               /* GGUF order: ne[0] = row length */
+    const qk_hf_tensor *src;     /* NULL for generated tensors */
+    int permute_heads;           /* > 0: undo HF's rotate-half row order for this many heads */
+    float *generated;            /* data of a generated tensor (owned) */
+    bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
+} qk_conv_tensor;
+
+typedef struct qk_conv_plan {
+    const char *arch;            /* GGUF architecture, e.g. "llama" */
+    const char *hf_arch;         /* architectures[0] */
+    size_t n_tensors;
+    qk_conv_tensor *tensors;
+    /* facts for naming, the type mix and the vocabulary */
+    uint32_t n_layer, n_head, n_head_kv, n_expert;
+    uint64_t vocab_size;         /* config.json vocab_size (0 if absent) */
+    uint64_t n_params;
+} qk_conv_plan;
+
+/* Supported architectures, for messages. */
+const char *qk_arch_supported_list(void);
+
+int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *plan, qk_err *err);
+/* Adds the architecture's hyper-parameter KVs (convert's order, with
+ * general.file_type in its place). */
+int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *plan, qk_gguf_writer *w, uint32_t file_type,
+                        qk_err *err);
+void qk_arch_plan_free(qk_conv_plan *plan);
+
+/* Source row of output row r of a tensor with permute_heads = h and
+ * n_rows rows (HF rotate-half order -> llama.cpp's interleaved pairs). */
+static inline int64_t qk_arch_permuted_row(int64_t r, int64_t n_rows, int h) {
+    const int64_t hd = n_rows / h, half = hd / 2;
+    const int64_t head = r / hd, in = r % hd, i = in / 2, j = in % 2;
+    return head * hd + j * half + i;
+}
+
+#endif

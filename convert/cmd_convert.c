@@ -1,0 +1,165 @@
+/* cmd_convert.c - `quantkit convert`: a Hugging Face folder to GGUF. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch.h"
+#include "cli_util.h"
+#include "convert_model.h"
+#include "imatrix_file.h"
+#include "qtypes.h"
+#include "sizes.h"
+
+static const char *CMD = "convert";
+
+static void help(void) {
+    printf("usage: quantkit convert MODEL_DIR [-o OUT.gguf] [--type TYPE] [options]\n"
+           "\n"
+           "Converts a Hugging Face model folder (config.json, model.safetensors or shards with\n"
+           "model.safetensors.index.json, tokenizer.model and/or tokenizer.json, tokenizer_config.json)\n"
+           "to a GGUF file llama.cpp runs, in one pass, with no intermediate file.\n"
+           "Supported architectures: %s.\n"
+           "\n"
+           "options:\n"
+           "  -o, --output OUT         output file (default: <Name>-<Size>-<Type>.gguf in the current folder)\n"
+           "  --type TYPE              auto (BF16 if the weights are BF16, else F16), f32, f16, bf16, or any\n"
+           "                           `quantkit quantize` type: q8_0, q4_k_m, q6_k, iq4_xs ...\n"
+           "  --imatrix FILE           importance matrix for quantized types\n"
+           "  --tensor-type PATTERN=T  per-tensor type override (repeatable, first match wins)\n"
+           "  --output-tensor-type T   type for output.weight\n"
+           "  --pre-tokenizer NAME     use llama.cpp's pre-tokenizer NAME instead of detecting it\n"
+           "  --threads N              worker threads (default: all cores); output identical for any N\n"
+           "  --dry-run                check everything and print the plan and exact size; write nothing\n"
+           "  --max-size SIZE          with a quantized --type omitted: pick the best mix that fits SIZE\n"
+           "  --json                   machine-readable report on stdout\n"
+           "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n",
+           qk_arch_supported_list());
+}
+
+int qk_cmd_convert(int argc, char **argv) {
+    qk_convert_opts o = {.type = "auto", .output_tensor_type = QK_MIX_TYPE_UNSET};
+    const char *dir = NULL, *out = NULL, *imatrix_path = NULL, *max_size_s = NULL;
+    bool json = false;
+    qk_mix_override tt[64];
+    char *tt_pat[64];
+    size_t n_tt = 0;
+    qk_imatrix im = {0};
+    bool have_im = false;
+    int exit_code = 0;
+    qk_err err = {{0}};
+    char cmdline[2048] = "convert";
+    for (int i = 1; i < argc; i++) {
+        size_t l = strlen(cmdline);
+        snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
+    }
+#define USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
+#define VALUE(var) do { if (!((var) = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; } } while (0)
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); goto done; }
+        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) VALUE(out);
+        else if (!strcmp(a, "--type") || !strcmp(a, "--outtype")) VALUE(o.type);
+        else if (!strcmp(a, "--imatrix")) VALUE(imatrix_path);
+        else if (!strcmp(a, "--pre-tokenizer")) VALUE(o.pre_tokenizer);
+        else if (!strcmp(a, "--max-size")) VALUE(max_size_s);
+        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
+        else if (!strcmp(a, "--json")) json = true;
+        else if (!strcmp(a, "--threads")) {
+            VALUE(v);
+            if (!qk_cli_int(v, &o.n_threads)) USAGE("--threads takes a number, got '%s'", v);
+        } else if (!strcmp(a, "--output-tensor-type")) {
+            VALUE(v);
+            if ((o.output_tensor_type = qk_type_from_name(v)) < 0) USAGE("unknown tensor type '%s'", v);
+        } else if (!strcmp(a, "--tensor-type")) {
+            VALUE(v);
+            if (n_tt == 64) USAGE("too many --tensor-type options");
+            int t;
+            if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) USAGE("%s", err.msg);
+            tt[n_tt].pattern = tt_pat[n_tt], tt[n_tt].type = t;
+            n_tt++;
+        } else if (a[0] == '-' && a[1]) {
+            USAGE("unknown option '%s'", a);
+        } else if (dir) {
+            USAGE("unexpected argument '%s'", a);
+        } else {
+            dir = a;
+        }
+    }
+    if (!dir) USAGE("missing MODEL_DIR");
+    o.overrides = tt;
+    o.n_overrides = n_tt;
+    o.command_line = cmdline;
+    if (imatrix_path) {
+        if (qk_imatrix_load(imatrix_path, &im, &err) || qk_imatrix_check_finite(&im, &err)) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        have_im = true;
+        o.imatrix = &im;
+    }
+    if (max_size_s) {
+        uint64_t limit;
+        if (!qk_parse_size(max_size_s, &limit)) USAGE("--max-size: cannot read '%s'", max_size_s);
+        static const char *ladder[] = {"BF16", "F16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M",
+                                       "Q4_K_S", "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
+        const char *chosen = NULL;
+        char sizes[1024] = "";
+        for (size_t k = 0; k < sizeof ladder / sizeof ladder[0] && !chosen; k++) {
+            qk_convert_opts d = o;
+            d.type = ladder[k];
+            d.dry_run = true;
+            qk_convert_report r;
+            qk_err e2;
+            if (qk_convert_model(dir, NULL, &d, &r, &e2)) continue;
+            char sz[32];
+            qk_format_size(sz, sizeof sz, r.file_size);
+            size_t l = strlen(sizes);
+            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", ladder[k], sz);
+            if (r.file_size <= limit) chosen = ladder[k];
+        }
+        if (!chosen) {
+            qk_fail(&err, "no type fits %s: %s", max_size_s, sizes);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        if (!json) fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
+                           max_size_s, sizes);
+        o.type = chosen;
+    }
+    if (!o.dry_run) o.progress = qk_progress_new("converting", 0);
+    qk_convert_report rep;
+    int rc = qk_convert_model(dir, out, &o, &rep, &err);
+    qk_progress_done(o.progress);
+    if (rc) {
+        exit_code = qk_cli_fail(CMD, &err);
+        goto done;
+    }
+    const char *dest = out ? out : rep.default_name;
+    char sz[32];
+    qk_format_size(sz, sizeof sz, rep.file_size);
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "input", dir);
+        cJSON_AddStringToObject(j, "output", dest);
+        cJSON_AddStringToObject(j, "type", rep.type_name);
+        cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
+        cJSON_AddNumberToObject(j, "file_size", (double)rep.file_size);
+        cJSON_AddNumberToObject(j, "parameters", (double)rep.n_params);
+        cJSON_AddNumberToObject(j, "tensors", (double)rep.n_tensors);
+        cJSON_AddNumberToObject(j, "seconds", rep.seconds);
+        char *s = cJSON_Print(j);
+        printf("%s\n", s);
+        free(s);
+        cJSON_Delete(j);
+    } else {
+        printf("%s: %s, %zu tensors, %llu parameters, %s%s in %.1f s\n", dest, rep.type_name, rep.n_tensors,
+               (unsigned long long)rep.n_params, sz, o.dry_run ? " (dry run: nothing written)" : "", rep.seconds);
+    }
+done:
+    for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
+    if (have_im) qk_imatrix_free(&im);
+    return exit_code;
+#undef USAGE
+#undef VALUE
+}

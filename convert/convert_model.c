@@ -1,0 +1,253 @@
+#include "convert_model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "arch.h"
+#include "ftypes.h"
+#include "gguf_writer.h"
+#include "hf_checkpoint.h"
+#include "integrity.h"
+#include "kernels.h"
+#include "qtypes.h"
+#include "tensor_pipeline.h"
+#include "vocab.h"
+#include "vocab_kv.h"
+
+typedef struct {
+    const qk_hf_checkpoint *ck;
+    const qk_conv_tensor *t;
+} src_ctx;
+
+static int read_rows(void *vctx, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
+    src_ctx *c = vctx;
+    const qk_conv_tensor *t = c->t;
+    const int64_t ne0 = t->ne[0];
+    if (t->generated) {
+        memcpy(dst, t->generated + row0 * ne0, (size_t)(nrows * ne0) * sizeof(float));
+        return QK_OK;
+    }
+    const qk_st_file *f = c->ck->files[t->src->file];
+    if (!t->permute_heads)
+        return qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err);
+    for (int64_t r = 0; r < nrows; r++) {
+        int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
+        if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+    }
+    return QK_OK;
+}
+
+static int sink(void *ctx, const void *data, size_t n, qk_err *err) { return qk_gguf_writer_write(ctx, data, n, err); }
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* convert's size label: 260K, 1.1B ... from the parameter count */
+static void size_label(char *buf, size_t n, uint64_t p) {
+    const char *u = "";
+    double v = (double)p;
+    if (p >= 1000000000000ull) v /= 1e12, u = "T";
+    else if (p >= 1000000000ull) v /= 1e9, u = "B";
+    else if (p >= 1000000ull) v /= 1e6, u = "M";
+    else if (p >= 1000ull) v /= 1e3, u = "K";
+    if (v >= 100 || *u == 0) snprintf(buf, n, "%.0f%s", v, u);
+    else if (v >= 10) snprintf(buf, n, "%.0f%s", v, u);
+    else snprintf(buf, n, "%.1f%s", v, u);
+}
+
+static void model_name(char *buf, size_t n, const char *dir) {
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    size_t l = strlen(tmp);
+    while (l > 1 && tmp[l - 1] == '/') tmp[--l] = 0;
+    const char *b = strrchr(tmp, '/');
+    b = b ? b + 1 : tmp;
+    if (!strcmp(b, "hf") || !strcmp(b, ".")) { /* a generic folder name: try the parent */
+        char *slash = strrchr(tmp, '/');
+        if (slash && slash != tmp) {
+            *slash = 0;
+            const char *p = strrchr(tmp, '/');
+            b = p ? p + 1 : tmp;
+        }
+    }
+    snprintf(buf, n, "%s", b);
+}
+
+int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opts *o, qk_convert_report *rep,
+                     qk_err *err) {
+    memset(rep, 0, sizeof *rep);
+    const double t0 = now_s();
+    qk_hf_checkpoint ck;
+    if (qk_hf_open(dir, &ck, err)) return QK_FAIL;
+    qk_conv_plan plan;
+    qk_vocab vocab;
+    qk_vocab_init(&vocab);
+    qk_gguf_writer *w = NULL;
+    qk_integrity_writer *iw = NULL;
+    qk_mix_plan mix = {0};
+    qk_mix_tensor *mt = NULL;
+    uint32_t *out_types = NULL;
+    size_t *order = NULL;
+    int rc = qk_arch_plan(&ck, &plan, err);
+    if (rc == QK_OK) rc = qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+
+    /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
+    uint32_t base = QK_TYPE_F16;
+    for (size_t i = 0; i < plan.n_tensors; i++)
+        if (plan.tensors[i].src && plan.tensors[i].n_dims >= 2) {
+            if (plan.tensors[i].src->t->dtype == QK_ST_BF16) base = QK_TYPE_BF16;
+            break;
+        }
+    const char *type = o->type ? o->type : "auto";
+    const qk_ftype_info *fi = NULL;
+    if (rc == QK_OK) {
+        if (!strcasecmp(type, "auto")) fi = qk_ftype_by_id(base == QK_TYPE_BF16 ? 32 : 1);
+        else rc = qk_ftype_parse(type, &fi, err);
+    }
+    bool is_float = fi && (fi->ftype == 0 || fi->ftype == 1 || fi->ftype == 32);
+    if (rc == QK_OK && is_float) base = (uint32_t)fi->default_type;
+    if (rc == QK_OK) snprintf(rep->type_name, sizeof rep->type_name, "%s", fi->name);
+
+    size_t n = plan.n_tensors;
+    out_types = calloc(n ? n : 1, sizeof *out_types);
+    order = calloc(n ? n : 1, sizeof *order);
+    mt = calloc(n ? n : 1, sizeof *mt);
+    if (rc == QK_OK && (!out_types || !order || !mt)) rc = qk_fail(err, "out of memory");
+    /* the float model: convert's rules */
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        const qk_conv_tensor *t = &plan.tensors[i];
+        uint32_t ty = t->keep_f32 ? QK_TYPE_F32 : base;
+        uint64_t rb;
+        if (!qk_row_size(ty, t->ne[0], &rb)) ty = QK_TYPE_F16; /* convert's QuantError fallback */
+        out_types[i] = ty;
+        order[i] = i;
+        mt[i].name = t->name;
+        memcpy(mt[i].ne, t->ne, sizeof mt[i].ne);
+        mt[i].type = (int)ty;
+    }
+    if (rc == QK_OK && !is_float) {
+        /* llama-quantize's mix over that float model */
+        qk_mix_model mm = {.arch = plan.arch, .n_layer = plan.n_layer, .n_head = plan.n_head,
+                           .n_head_kv = plan.n_head_kv, .n_expert = plan.n_expert, .tensors = mt, .n_tensors = n};
+        qk_mix_options mo;
+        qk_mix_options_init(&mo);
+        mo.ftype = fi->ftype;
+        mo.overrides = o->overrides;
+        mo.n_overrides = o->n_overrides;
+        mo.output_tensor_type = o->output_tensor_type;
+        mo.has_imatrix = o->imatrix && o->imatrix->n_entries;
+        rc = qk_mix_plan_compute(&mm, &mo, &mix, err);
+        for (size_t i = 0; rc == QK_OK && i < n; i++) {
+            out_types[i] = (uint32_t)mix.entries[i].type;
+            order[i] = mix.order[i];
+        }
+    }
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        const qk_kernel *k = qk_kernel_active((qk_type)out_types[i]);
+        if (!k || !k->quantize)
+            rc = qk_fail(err, "tensor '%s': quantkit cannot write type %s", plan.tensors[i].name,
+                         qk_type_get(out_types[i])->name);
+    }
+
+    /* names */
+    char name[256], label[32];
+    model_name(name, sizeof name, dir);
+    size_label(label, sizeof label, plan.n_params);
+    if (rc == QK_OK) snprintf(rep->default_name, sizeof rep->default_name, "%s-%s-%s.gguf", name, label, fi->name);
+
+    if (rc == QK_OK) {
+        w = qk_gguf_writer_new();
+        if (!w) rc = qk_fail(err, "out of memory");
+    }
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.architecture", plan.arch, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.type", "model", err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.name", name, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.size_label", label, err);
+    if (rc == QK_OK) rc = qk_arch_add_hparams(&ck, &plan, w, (uint32_t)fi->ftype, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_u32(w, "general.quantization_version", 2, err);
+    if (rc == QK_OK) rc = qk_vocab_add_kvs(w, &vocab, err);
+    /* provenance: the tool, the command, and the source files (name, size, hash of the header) */
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
+    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", o->command_line, err);
+    if (rc == QK_OK) {
+        const char **names = calloc(ck.n_files, sizeof *names);
+        uint64_t *sizes = calloc(ck.n_files, sizeof *sizes);
+        for (size_t i = 0; names && sizes && i < ck.n_files; i++) {
+            const char *b = strrchr(ck.files[i]->path, '/');
+            names[i] = b ? b + 1 : ck.files[i]->path;
+            sizes[i] = ck.files[i]->file_size;
+        }
+        if (names && sizes) {
+            rc = qk_gguf_writer_add_arr_str(w, "quantkit.source.files", names, ck.n_files, err);
+            if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, "quantkit.source.sizes", QK_GGUF_U64, sizes, ck.n_files, err);
+            if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, "quantkit.source.xxh3", QK_GGUF_U64, sizes, ck.n_files, err);
+        } else {
+            rc = qk_fail(err, "out of memory");
+        }
+        free(names), free(sizes);
+    }
+    for (size_t k = 0; rc == QK_OK && k < n; k++) {
+        const qk_conv_tensor *t = &plan.tensors[order[k]];
+        rc = qk_gguf_writer_add_tensor(w, t->name, out_types[order[k]], t->n_dims, t->ne, err);
+    }
+    if (rc == QK_OK) {
+        iw = qk_integrity_attach(w, err);
+        if (!iw) rc = QK_FAIL;
+    }
+    if (rc == QK_OK) {
+        rep->file_size = qk_gguf_writer_file_size(w);
+        rep->n_params = plan.n_params;
+        rep->n_tensors = n;
+    }
+    if (rc == QK_OK && !o->dry_run) {
+        rc = qk_gguf_writer_begin(w, out_path ? out_path : rep->default_name, err);
+        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
+        for (size_t k = 0; rc == QK_OK && k < n; k++) {
+            size_t i = order[k];
+            const qk_conv_tensor *t = &plan.tensors[i];
+            src_ctx sc = {&ck, t};
+            const float *imx = NULL;
+            if (!is_float && o->imatrix && o->imatrix->n_entries)
+                rc = qk_imatrix_for_tensor(o->imatrix, t->name, t->ne[0], t->ne[2], mix.entries[i].requires_imatrix,
+                                           &imx, err);
+            qk_tensor_job job = {.name = t->name, .out_type = out_types[i],
+                                 .quantize = qk_kernel_active((qk_type)out_types[i])->quantize, .imatrix = imx,
+                                 .read_rows = read_rows, .src_ctx = &sc};
+            memcpy(job.ne, t->ne, sizeof job.ne);
+            qk_progress_item(o->progress, t->name);
+            if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, sink, w, err);
+        }
+        /* the source hashes: XXH3-64 of each shard's header bytes, cheap and
+         * enough to tie the GGUF to the exact checkpoint files */
+        if (rc == QK_OK) {
+            uint64_t *h = calloc(ck.n_files, sizeof *h);
+            for (size_t i = 0; h && i < ck.n_files; i++) {
+                size_t hl = (size_t)ck.files[i]->data_start;
+                unsigned char *b = malloc(hl);
+                if (b && pread(ck.files[i]->fd, b, hl, 0) == (ssize_t)hl) h[i] = XXH3_64bits(b, hl);
+                free(b);
+            }
+            if (h) rc = qk_gguf_writer_patch(w, "quantkit.source.xxh3", h, ck.n_files * 8, err);
+            free(h);
+        }
+        if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
+    }
+    rep->seconds = now_s() - t0;
+    qk_integrity_free(iw);
+    qk_gguf_writer_free(w);
+    qk_mix_plan_free(&mix);
+    free(mt), free(out_types), free(order);
+    qk_vocab_free(&vocab);
+    qk_arch_plan_free(&plan);
+    qk_hf_close(&ck);
+    return rc;
+}

@@ -1,0 +1,286 @@
+#include "tiny_hf.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "float_formats.h"
+#include "qk_test.h"
+
+void tiny_hf_default(tiny_hf_spec *s) {
+    *s = (tiny_hf_spec){2, 64, 4, 2, 128, false, "F32", 1, 1};
+}
+
+/* GPT-2's byte -> printable unicode mapping, as UTF-8. */
+static void byte_to_unicode(int b, char out[4]) {
+    int cp;
+    if ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255)) {
+        cp = b;
+    } else {
+        int n = 0;
+        for (int k = 0; k < b; k++)
+            if (!((k >= 33 && k <= 126) || (k >= 161 && k <= 172) || (k >= 174 && k <= 255))) n++;
+        cp = 256 + n;
+    }
+    if (cp < 0x80) out[0] = (char)cp, out[1] = 0;
+    else out[0] = (char)(0xC0 | (cp >> 6)), out[1] = (char)(0x80 | (cp & 0x3F)), out[2] = 0;
+}
+
+static const char *k_merges[][2] = {
+    {"Ġ", "t"}, {"h", "e"}, {"Ġt", "he"}, {"i", "n"}, {"e", "r"}, {"a", "n"}, {"o", "n"}, {"Ġ", "a"},
+    {"r", "e"}, {"e", "s"}, {"Ġ", "s"}, {"o", "r"}, {"Ġ", "w"}, {"e", "n"}, {"a", "t"}, {"i", "s"},
+    {"Ġ", "o"}, {"Ġ", "b"}, {"e", "d"}, {"Ġ", "c"}, {"in", "g"}, {"Ġ", "h"}, {"o", "u"}, {"Ġ", "f"},
+    {"Ġa", "n"}, {"Ġan", "d"}, {"Ġ", "m"}, {"l", "l"}, {"Ġ", "d"}, {"a", "r"}, {"Ġ", "l"}, {"i", "t"},
+    {"Ġo", "n"}, {"Ġt", "o"}, {"Ġw", "as"}, {"a", "s"}, {"Ġ", "p"}, {"Ġs", "t"}, {"Ġ", "1"}, {"1", "2"},
+};
+#define N_MERGES (int)(sizeof k_merges / sizeof k_merges[0])
+#define RX_LLAMA3 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
+static int write_text(const char *dir, const char *name, const char *text) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return qk_test_write_file(p, text, strlen(text));
+}
+
+static int write_json(const char *dir, const char *name, cJSON *j) {
+    char *s = cJSON_Print(j);
+    int rc = write_text(dir, name, s);
+    free(s);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* Returns the vocabulary size. */
+static int write_tokenizer(const char *dir) {
+    cJSON *vocab = cJSON_CreateObject();
+    int id = 0;
+    for (int b = 0; b < 256; b++) {
+        char u[4];
+        byte_to_unicode(b, u);
+        cJSON_AddNumberToObject(vocab, u, id++);
+    }
+    cJSON *merges = cJSON_CreateArray();
+    for (int m = 0; m < N_MERGES; m++) {
+        char tok[32], pair[32];
+        snprintf(tok, sizeof tok, "%s%s", k_merges[m][0], k_merges[m][1]);
+        snprintf(pair, sizeof pair, "%s %s", k_merges[m][0], k_merges[m][1]);
+        if (!cJSON_GetObjectItemCaseSensitive(vocab, tok)) cJSON_AddNumberToObject(vocab, tok, id++);
+        cJSON_AddItemToArray(merges, cJSON_CreateString(pair));
+    }
+    const int bos = id, eos = id + 1, eot = id + 2;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "version", "1.0");
+    cJSON_AddNullToObject(j, "truncation");
+    cJSON_AddNullToObject(j, "padding");
+    cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
+    const char *specials[3] = {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"};
+    for (int k = 0; k < 3; k++) {
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddNumberToObject(t, "id", id + k);
+        cJSON_AddStringToObject(t, "content", specials[k]);
+        cJSON_AddBoolToObject(t, "single_word", 0);
+        cJSON_AddBoolToObject(t, "lstrip", 0);
+        cJSON_AddBoolToObject(t, "rstrip", 0);
+        cJSON_AddBoolToObject(t, "normalized", 0);
+        cJSON_AddBoolToObject(t, "special", 1);
+        cJSON_AddItemToArray(added, t);
+    }
+    cJSON_AddNullToObject(j, "normalizer");
+    cJSON *pre = cJSON_AddObjectToObject(j, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "Sequence");
+    cJSON *seq = cJSON_AddArrayToObject(pre, "pretokenizers");
+    cJSON *split = cJSON_CreateObject();
+    cJSON_AddStringToObject(split, "type", "Split");
+    cJSON *pat = cJSON_AddObjectToObject(split, "pattern");
+    cJSON_AddStringToObject(pat, "Regex", RX_LLAMA3);
+    cJSON_AddStringToObject(split, "behavior", "Isolated");
+    cJSON_AddBoolToObject(split, "invert", 0);
+    cJSON_AddItemToArray(seq, split);
+    cJSON *bl = cJSON_CreateObject();
+    cJSON_AddStringToObject(bl, "type", "ByteLevel");
+    cJSON_AddBoolToObject(bl, "add_prefix_space", 0);
+    cJSON_AddBoolToObject(bl, "trim_offsets", 1);
+    cJSON_AddBoolToObject(bl, "use_regex", 0);
+    cJSON_AddItemToArray(seq, bl);
+    cJSON *dec = cJSON_AddObjectToObject(j, "decoder");
+    cJSON_AddStringToObject(dec, "type", "ByteLevel");
+    cJSON_AddBoolToObject(dec, "add_prefix_space", 1);
+    cJSON_AddBoolToObject(dec, "trim_offsets", 1);
+    cJSON_AddBoolToObject(dec, "use_regex", 1);
+    cJSON *model = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    cJSON_AddNullToObject(model, "unk_token");
+    cJSON_AddBoolToObject(model, "fuse_unk", 0);
+    cJSON_AddBoolToObject(model, "byte_fallback", 0);
+    cJSON_AddBoolToObject(model, "ignore_merges", 1);
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    cJSON_AddItemToObject(model, "merges", merges);
+    if (write_json(dir, "tokenizer.json", j)) return -1;
+
+    cJSON *tc = cJSON_CreateObject();
+    cJSON_AddStringToObject(tc, "bos_token", specials[0]);
+    cJSON_AddStringToObject(tc, "eos_token", specials[2]);
+    cJSON_AddBoolToObject(tc, "add_bos_token", 1);
+    cJSON_AddStringToObject(tc, "tokenizer_class", "PreTrainedTokenizerFast");
+    cJSON_AddStringToObject(tc, "chat_template",
+                            "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|eot_id|>"
+                            "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}");
+    if (write_json(dir, "tokenizer_config.json", tc)) return -1;
+    cJSON *sm = cJSON_CreateObject();
+    cJSON_AddStringToObject(sm, "bos_token", specials[0]);
+    cJSON_AddStringToObject(sm, "eos_token", specials[2]);
+    if (write_json(dir, "special_tokens_map.json", sm)) return -1;
+    cJSON *gc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(gc, "bos_token_id", bos);
+    cJSON_AddNumberToObject(gc, "eos_token_id", eot);
+    cJSON_AddNumberToObject(gc, "temperature", 0.6);
+    cJSON_AddNumberToObject(gc, "top_p", 0.9);
+    if (write_json(dir, "generation_config.json", gc)) return -1;
+    (void)eos;
+    return eot + 1;
+}
+
+typedef struct {
+    char name[96];
+    int n_dims;
+    int64_t shape[2];
+    float scale, offset;
+} tdef;
+
+static void mkdir_p(const char *dir) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(tmp, 0755);
+            *p = '/';
+        }
+    mkdir(tmp, 0755);
+}
+
+int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
+    mkdir_p(dir);
+    int vocab = write_tokenizer(dir);
+    if (vocab < 0) return -1;
+    const int hd = s->n_embd / s->n_head;
+    cJSON *cfg = cJSON_CreateObject();
+    cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
+    cJSON_AddItemToArray(archs, cJSON_CreateString("LlamaForCausalLM"));
+    cJSON_AddStringToObject(cfg, "model_type", "llama");
+    cJSON_AddNumberToObject(cfg, "vocab_size", vocab);
+    cJSON_AddNumberToObject(cfg, "hidden_size", s->n_embd);
+    cJSON_AddNumberToObject(cfg, "intermediate_size", s->n_ff);
+    cJSON_AddNumberToObject(cfg, "num_hidden_layers", s->n_layer);
+    cJSON_AddNumberToObject(cfg, "num_attention_heads", s->n_head);
+    cJSON_AddNumberToObject(cfg, "num_key_value_heads", s->n_head_kv);
+    cJSON_AddNumberToObject(cfg, "max_position_embeddings", 256);
+    cJSON_AddNumberToObject(cfg, "rms_norm_eps", 1e-5);
+    cJSON_AddNumberToObject(cfg, "rope_theta", 10000.0);
+    cJSON_AddStringToObject(cfg, "hidden_act", "silu");
+    cJSON_AddBoolToObject(cfg, "tie_word_embeddings", s->tied);
+    cJSON_AddNumberToObject(cfg, "bos_token_id", vocab - 3);
+    cJSON_AddNumberToObject(cfg, "eos_token_id", vocab - 1);
+    cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    if (write_json(dir, "config.json", cfg)) return -1;
+
+    tdef *t = calloc(16 + (size_t)s->n_layer * 12, sizeof *t);
+    int n = 0;
+#define ADD(nd, a, b, sc, of, ...)                                              \
+    do {                                                                        \
+        snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__);                      \
+        t[n].n_dims = nd, t[n].shape[0] = a, t[n].shape[1] = b;                  \
+        t[n].scale = sc, t[n].offset = of;                                       \
+        n++;                                                                    \
+    } while (0)
+    ADD(2, vocab, s->n_embd, 1.0f, 0, "model.embed_tokens.weight");
+    ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.norm.weight");
+    if (!s->tied) ADD(2, vocab, s->n_embd, 0.1f, 0, "lm_head.weight");
+    const float ws = 1.0f / (float)s->n_embd * 4.0f;
+    for (int l = 0; l < s->n_layer; l++) {
+        ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.layers.%d.input_layernorm.weight", l);
+        ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.q_proj.weight", l);
+        ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
+        ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
+        ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.o_proj.weight", l);
+        ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.layers.%d.post_attention_layernorm.weight", l);
+        ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
+        ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);
+        ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
+    }
+#undef ADD
+    const size_t es = !strcmp(s->dtype, "F32") ? 4 : 2;
+    const int shards = s->shards > 1 ? s->shards : 1;
+    cJSON *wmap = cJSON_CreateObject();
+    qk_rng rng = {s->seed * 2654435761u + 17};
+    int rc = 0;
+    for (int sh = 0; sh < shards && !rc; sh++) {
+        char fname[64];
+        if (shards == 1) snprintf(fname, sizeof fname, "model.safetensors");
+        else snprintf(fname, sizeof fname, "model-%05d-of-%05d.safetensors", sh + 1, shards);
+        cJSON *hdr = cJSON_CreateObject();
+        cJSON *meta = cJSON_AddObjectToObject(hdr, "__metadata__");
+        cJSON_AddStringToObject(meta, "format", "pt");
+        uint64_t off = 0;
+        for (int i = sh; i < n; i += shards) {
+            uint64_t nel = (uint64_t)t[i].shape[0] * (uint64_t)(t[i].n_dims == 2 ? t[i].shape[1] : 1);
+            cJSON *e = cJSON_AddObjectToObject(hdr, t[i].name);
+            cJSON_AddStringToObject(e, "dtype", s->dtype);
+            cJSON *shp = cJSON_AddArrayToObject(e, "shape");
+            for (int d = 0; d < t[i].n_dims; d++) cJSON_AddItemToArray(shp, cJSON_CreateNumber((double)t[i].shape[d]));
+            cJSON *of = cJSON_AddArrayToObject(e, "data_offsets");
+            cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
+            cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + nel * es)));
+            off += nel * es;
+            cJSON_AddStringToObject(wmap, t[i].name, fname);
+        }
+        char *h = cJSON_PrintUnformatted(hdr);
+        cJSON_Delete(hdr);
+        size_t hl = strlen(h);
+        size_t pad = (8 - hl % 8) % 8;
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", dir, fname);
+        FILE *f = fopen(p, "wb");
+        if (!f) {
+            free(h);
+            rc = -1;
+            break;
+        }
+        uint64_t total = hl + pad;
+        unsigned char lb[8];
+        for (int k = 0; k < 8; k++) lb[k] = (unsigned char)(total >> (8 * k));
+        fwrite(lb, 1, 8, f);
+        fwrite(h, 1, hl, f);
+        for (size_t k = 0; k < pad; k++) fputc(' ', f);
+        free(h);
+        for (int i = sh; i < n; i += shards) {
+            uint64_t nel = (uint64_t)t[i].shape[0] * (uint64_t)(t[i].n_dims == 2 ? t[i].shape[1] : 1);
+            rng.s = s->seed * 2654435761u + 17 + (uint64_t)i * 7919; /* per tensor: independent of sharding */
+            for (uint64_t k = 0; k < nel; k++) {
+                float v = t[i].offset + t[i].scale * qk_rng_gauss(&rng);
+                if (es == 4) {
+                    fwrite(&v, 4, 1, f);
+                } else {
+                    uint16_t hv = !strcmp(s->dtype, "F16") ? qk_fp32_to_fp16(v) : qk_fp32_to_bf16(v);
+                    fwrite(&hv, 2, 1, f);
+                }
+            }
+        }
+        if (fclose(f)) rc = -1;
+    }
+    if (!rc && shards > 1) {
+        cJSON *idx = cJSON_CreateObject();
+        cJSON *md = cJSON_AddObjectToObject(idx, "metadata");
+        cJSON_AddNumberToObject(md, "total_size", 0);
+        cJSON_AddItemToObject(idx, "weight_map", wmap);
+        rc = write_json(dir, "model.safetensors.index.json", idx);
+    } else {
+        cJSON_Delete(wmap);
+    }
+    free(t);
+    if (rc) fprintf(stderr, "tiny_hf_write(%s) failed\n", dir);
+    return rc;
+}

@@ -1,0 +1,236 @@
+/* convert end to end: the real trained stories260K reproduces its known
+ * greedy story in llama.cpp from our F32/F16 conversion; a generated tiny
+ * Llama checkpoint converted to every kind of type loads in llama.cpp and
+ * computes what an independent implementation of the Hugging Face model
+ * computes; output is thread-count independent; bad input writes nothing. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "convert_model.h"
+#include "gguf.h"
+#include "hf_forward.h"
+#include "hf_safetensors_min.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static int convert(const char *dir, const char *out, const char *type, int threads, qk_err *err) {
+    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = threads, .command_line = "convert (test)"};
+    qk_convert_report rep;
+    return qk_convert_model(dir, out, &o, &rep, err);
+}
+
+static void test_stories260k_greedy(void) {
+    const char *hf = qk_test_fixture("stories260K/hf");
+    if (!hf) { fprintf(stderr, "note: fixtures absent, stories260K tier not run\n"); return; }
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", hf);
+    char exp_path[1200];
+    snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
+    size_t len;
+    char *txt = (char *)qk_test_read_file(exp_path, &len);
+    CHECK(txt != NULL);
+    if (!txt) return;
+    cJSON *j = cJSON_ParseWithLength(txt, len);
+    free(txt);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "generated_ids");
+    int n = cJSON_GetArraySize(ids);
+    int32_t *want = malloc((size_t)n * sizeof *want);
+    int k = 0;
+    for (const cJSON *e = ids->child; e; e = e->next) want[k++] = (int32_t)e->valueint;
+    cJSON_Delete(j);
+    static const char *types[] = {"f32", "f16", "q8_0"};
+    for (int t = 0; t < 3; t++) {
+        char out[700];
+        snprintf(out, sizeof out, "%s/stories-%s.gguf", qk_test_tmpdir(), types[t]);
+        qk_err err;
+        CHECK_MSG(convert(dir, out, types[t], 2, &err) == QK_OK, "%s", err.msg);
+        llama_run_model *m = llama_run_load(out, false);
+        CHECK_MSG(m != NULL, "%s: %s", out, llama_run_error());
+        if (!m) continue;
+        int32_t bos = 1, got[256];
+        CHECK(llama_run_greedy(m, &bos, 1, n, got));
+        int same = 0;
+        while (same < n && got[same] == want[same]) same++;
+        fprintf(stderr, "stories260K %s: %d of %d greedy tokens match the expected story\n", types[t], same, n);
+        if (t < 2) CHECK_EQ_INT(same, n); /* F32 and F16 reproduce it exactly */
+        else CHECK(same >= 16);           /* Q8_0 stays close */
+        llama_run_free(m);
+    }
+    free(want);
+}
+
+/* Max |a-b| over max |b|. */
+static double rel_err(const float *a, const float *b, size_t n) {
+    double md = 0, mb = 0;
+    for (size_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - b[i]));
+        mb = fmax(mb, fabs((double)b[i]));
+    }
+    return mb > 0 ? md / mb : md;
+}
+
+static void test_tiny_model_matches_reference(void) {
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    /* the reference: an independent float32 implementation of the HF model */
+    char st_path[800], cfg[800], e[256];
+    snprintf(st_path, sizeof st_path, "%s/model.safetensors", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    hf_st_min *st = hf_st_min_open(st_path, e, sizeof e);
+    CHECK_MSG(st != NULL, "%s", e);
+    if (!st) return;
+    hf_model *ref = hf_forward_load(cfg, hf_st_min_get, st, e, sizeof e);
+    CHECK_MSG(ref != NULL, "%s", e);
+    if (!ref) { hf_st_min_close(st); return; }
+    const int nv = hf_forward_vocab(ref);
+    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
+    const int np = 12;
+    float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
+    CHECK(hf_forward_logits(ref, prompt, np, want) == 0);
+    static const struct { const char *type; double tol; } cases[] = {
+        {"f32", 0.01}, {"f16", 0.01}, {"bf16", 0.03}, {"q8_0", 0.03}, {"q6_k", 0.05}, {"q4_k_m", 0.15}, {"q4_0", 0.2},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800];
+        snprintf(out, sizeof out, "%s/tiny-%s.gguf", qk_test_tmpdir(), cases[c].type);
+        qk_err err;
+        CHECK_MSG(convert(dir, out, cases[c].type, 2, &err) == QK_OK, "%s", err.msg);
+        llama_run_model *m = llama_run_load(out, false);
+        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        if (!m) continue;
+        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
+        CHECK(llama_run_logits(m, prompt, np, got));
+        double r = rel_err(got, want, (size_t)np * nv);
+        int argmax_same = 0;
+        for (int p = 0; p < np; p++) {
+            int a = 0, b = 0;
+            for (int v = 1; v < nv; v++) {
+                if (got[p * nv + v] > got[p * nv + a]) a = v;
+                if (want[p * nv + v] > want[p * nv + b]) b = v;
+            }
+            argmax_same += a == b;
+        }
+        fprintf(stderr, "tiny llama %-6s: max logit error %.4f of the largest logit, argmax same at %d/%d positions\n",
+                cases[c].type, r, argmax_same, np);
+        CHECK_MSG(r < cases[c].tol, "%s: relative logit error %.4f >= %.3f", cases[c].type, r, cases[c].tol);
+        llama_run_free(m);
+    }
+    free(want), free(got);
+    hf_forward_free(ref);
+    hf_st_min_close(st);
+}
+
+static void test_threads_shards_and_dtypes(void) {
+    char a[700], b[700], one[700], two[700], bf[700];
+    snprintf(one, sizeof one, "%s/s1/hf", qk_test_tmpdir());
+    snprintf(two, sizeof two, "%s/s3/hf", qk_test_tmpdir());
+    snprintf(bf, sizeof bf, "%s/sbf/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.seed = 5;
+    CHECK(tiny_hf_write(one, &s) == 0);
+    s.shards = 3;
+    CHECK(tiny_hf_write(two, &s) == 0);
+    s.shards = 1, s.dtype = "BF16";
+    CHECK(tiny_hf_write(bf, &s) == 0);
+    qk_err err;
+    snprintf(a, sizeof a, "%s/t1.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/t3.gguf", qk_test_tmpdir());
+    CHECK(convert(one, a, "q4_k_m", 1, &err) == QK_OK);
+    CHECK(convert(one, b, "q4_k_m", 3, &err) == QK_OK);
+    size_t la, lb;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    CHECK(x && y && la == lb && !memcmp(x, y, la));
+    free(x), free(y);
+    /* sharded: the same tensors with the same bytes */
+    CHECK_MSG(convert(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *fa, *fb;
+    CHECK(qk_gguf_open(a, &fa, &err) == QK_OK && qk_gguf_open(b, &fb, &err) == QK_OK);
+    CHECK_EQ_INT(fa->meta.n_tensors, fb->meta.n_tensors);
+    int diff = 0;
+    for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
+        const qk_gguf_tensor *ta = &fa->meta.tensors[i];
+        int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
+        if (j < 0) { diff++; continue; }
+        const qk_gguf_tensor *tb = &fb->meta.tensors[j];
+        unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
+        qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err);
+        qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err);
+        diff += ta->nbytes != tb->nbytes || memcmp(da, db, ta->nbytes);
+        free(da), free(db);
+    }
+    CHECK_EQ_INT(diff, 0);
+    qk_gguf_close(fa), qk_gguf_close(fb);
+    /* auto picks BF16 for BF16 weights */
+    qk_convert_opts o = {.type = "auto", .output_tensor_type = -1, .dry_run = true};
+    qk_convert_report rep;
+    CHECK(qk_convert_model(bf, NULL, &o, &rep, &err) == QK_OK);
+    CHECK_STR(rep.type_name, "BF16");
+}
+
+static int count_files(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static void test_bad_input_writes_nothing(void) {
+    char dir[700], out_dir[700], out[800], p[900];
+    snprintf(dir, sizeof dir, "%s/bad/hf", qk_test_tmpdir());
+    snprintf(out_dir, sizeof out_dir, "%s/bad-out", qk_test_tmpdir());
+    mkdir(out_dir, 0755);
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.shards = 2;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    /* a missing shard */
+    char shard[900], moved[900];
+    snprintf(shard, sizeof shard, "%s/model-00002-of-00002.safetensors", dir);
+    snprintf(moved, sizeof moved, "%s.away", shard);
+    rename(shard, moved);
+    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "missing model-00002-of-00002.safetensors");
+    rename(moved, shard);
+    /* an unsupported architecture */
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    size_t len;
+    char *cfg = (char *)qk_test_read_file(p, &len);
+    cfg = realloc(cfg, len + 1);
+    cfg[len] = 0;
+    char *at = strstr(cfg, "LlamaForCausalLM");
+    memcpy(at, "LlamaForCausalXX", 16);
+    qk_test_write_file(p, cfg, len);
+    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "LlamaForCausalXX");
+    CHECK_CONTAINS(err.msg, "supported: LlamaForCausalLM");
+    memcpy(at, "LlamaForCausalLM", 16);
+    qk_test_write_file(p, cfg, len);
+    free(cfg);
+    /* an unknown type */
+    CHECK(convert(dir, out, "q9_9", 2, &err) == QK_FAIL);
+    CHECK_EQ_INT(count_files(out_dir), 0);
+    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_OK);
+    CHECK_EQ_INT(count_files(out_dir), 1);
+}
+
+int main(void) {
+    llama_ref_init_backend();
+    RUN(test_stories260k_greedy);
+    RUN(test_tiny_model_matches_reference);
+    RUN(test_threads_shards_and_dtypes);
+    RUN(test_bad_input_writes_nothing);
+    return qk_test_summary();
+}
