@@ -10,7 +10,7 @@
 #include "qk_test.h"
 
 void tiny_hf_default(tiny_hf_spec *s) {
-    *s = (tiny_hf_spec){2, 64, 4, 2, 128, false, "F32", 1, 1};
+    *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1};
 }
 
 /* GPT-2's byte -> printable unicode mapping, as UTF-8. */

@@ -17,7 +17,7 @@ typedef struct tiny_hf_spec {
     uint64_t seed;
 } tiny_hf_spec;
 
-/* Defaults: 2 layers, 64 wide, 4 heads / 2 kv, ffn 128, untied, F32, 1 shard. */
+/* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
 void tiny_hf_default(tiny_hf_spec *s);
 /* Writes the folder (created if missing); 0 on success, else prints why. */
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s);
