@@ -14,5 +14,7 @@ int qk_cmd_convert(int argc, char **argv);
 int qk_cmd_info(int argc, char **argv);
 int qk_cmd_quantize(int argc, char **argv);
 int qk_cmd_verify(int argc, char **argv);
+int qk_cmd_split(int argc, char **argv);
+int qk_cmd_merge(int argc, char **argv);
 
 #endif

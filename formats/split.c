@@ -1,0 +1,128 @@
+#include "split.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "gguf_set.h"
+#include "gguf_writer.h"
+#include "integrity.h"
+
+#define MSDOS_MAGIC 0x4d44
+
+int qk_dest_is_fat(const char *path) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    else snprintf(dir, sizeof dir, ".");
+    if (!dir[0]) snprintf(dir, sizeof dir, "/");
+    struct statfs sf;
+    return statfs(dir, &sf) == 0 && sf.f_type == MSDOS_MAGIC;
+}
+
+static int is_split_key(const char *k) { return !strncmp(k, "split.", 6); }
+
+/* Streams tensor i of the set into the writer. */
+static int copy_tensor(const qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsigned char *buf, size_t cap, qk_err *err) {
+    const qk_gguf_tensor *t = qk_gguf_set_tensor(s, i);
+    for (uint64_t off = 0; off < t->nbytes;) {
+        size_t n = t->nbytes - off < cap ? (size_t)(t->nbytes - off) : cap;
+        if (qk_gguf_read_tensor(qk_gguf_set_file(s, i), t, off, buf, n, err) || qk_gguf_writer_write(w, buf, n, err))
+            return QK_FAIL;
+        off += n;
+    }
+    return QK_OK;
+}
+
+/* Writes one output file holding tensors [t0, t1) of the set. */
+static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint64_t t1, int with_meta, int split_no,
+                      int split_count, const char *command_line, qk_err *err) {
+    const qk_gguf_meta *m = qk_gguf_set_meta(s);
+    qk_gguf_writer *w = qk_gguf_writer_new();
+    qk_integrity_writer *iw = NULL;
+    int rc = w ? QK_OK : qk_fail(err, "out of memory");
+    if (rc == QK_OK) qk_gguf_writer_set_alignment(w, m->alignment);
+    for (uint64_t i = 0; rc == QK_OK && with_meta && i < m->n_kv; i++)
+        if (!is_split_key(m->kv[i].key) && strncmp(m->kv[i].key, "quantkit.", 9))
+            rc = qk_gguf_writer_add_kv(w, &m->kv[i], err);
+    if (rc == QK_OK && split_count > 1) {
+        uint16_t no = (uint16_t)split_no, cnt = (uint16_t)split_count;
+        int32_t total = (int32_t)s->n_tensors;
+        rc = qk_gguf_writer_add_scalar(w, "split.no", QK_GGUF_U16, &no, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_add_i32(w, "split.tensors.count", total, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_add_scalar(w, "split.count", QK_GGUF_U16, &cnt, err);
+    }
+    if (rc == QK_OK && with_meta) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
+    if (rc == QK_OK && with_meta && command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", command_line, err);
+    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) {
+        const qk_gguf_tensor *t = qk_gguf_set_tensor(s, i);
+        rc = qk_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, err);
+    }
+    if (rc == QK_OK && !(iw = qk_integrity_attach(w, err))) rc = QK_FAIL;
+    if (rc == QK_OK && qk_dest_is_fat(path) && qk_gguf_writer_file_size(w) > QK_FAT32_MAX_FILE)
+        rc = qk_fail(err, "%s: the destination is FAT32 and this file would be %llu bytes (limit 4 GiB - 1); "
+                          "use a smaller --max-size", path, (unsigned long long)qk_gguf_writer_file_size(w));
+    if (rc == QK_OK) rc = qk_gguf_writer_begin(w, path, err);
+    enum { CAP = 8 << 20 };
+    unsigned char *buf = rc == QK_OK ? malloc(CAP) : NULL;
+    if (rc == QK_OK && !buf) rc = qk_fail(err, "out of memory");
+    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, CAP, err);
+    free(buf);
+    if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
+    qk_integrity_free(iw);
+    qk_gguf_writer_free(w);
+    return rc;
+}
+
+int qk_split_model(const char *in_path, const char *prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
+    qk_gguf_set s;
+    if (qk_gguf_set_open(in_path, &s, err)) return QK_FAIL;
+    const uint64_t A = qk_gguf_set_meta(&s)->alignment;
+    /* plan: greedy, by padded tensor bytes (as gguf-split), or tensor count */
+    uint64_t *starts = calloc(s.n_tensors + 2, sizeof *starts);
+    uint32_t n = 0;
+    int rc = starts ? QK_OK : qk_fail(err, "out of memory");
+    uint64_t cur_bytes = 0, cur_n = 0;
+    if (rc == QK_OK) starts[n++] = 0;
+    for (uint64_t i = 0; rc == QK_OK && i < s.n_tensors; i++) {
+        uint64_t b = (qk_gguf_set_tensor(&s, i)->nbytes + A - 1) / A * A;
+        bool full = cur_n > 0 && ((o->max_bytes && cur_bytes + b > o->max_bytes) ||
+                                  (o->max_tensors && cur_n >= o->max_tensors));
+        if (full) {
+            starts[n++] = i;
+            cur_bytes = 0, cur_n = 0;
+        }
+        cur_bytes += b, cur_n++;
+    }
+    if (rc == QK_OK && n > 99999) rc = qk_fail(err, "%s: %u shards is more than gguf-split allows (99999)", in_path, n);
+    starts[n] = s.n_tensors;
+    if (rc == QK_OK && o->dry_run) *n_out = n;
+    for (uint32_t k = 0; rc == QK_OK && !o->dry_run && k < n; k++) {
+        char path[4200];
+        qk_split_path(path, sizeof path, prefix, k + 1, n);
+        rc = write_part(&s, path, starts[k], starts[k + 1], k == 0, (int)k, (int)n, o->command_line, err);
+        if (rc) {
+            for (uint32_t j = 0; j < k; j++) { /* nothing half-done stays behind */
+                qk_split_path(path, sizeof path, prefix, j + 1, n);
+                unlink(path);
+            }
+        }
+    }
+    if (rc == QK_OK) *n_out = n;
+    free(starts);
+    qk_gguf_set_close(&s);
+    return rc;
+}
+
+int qk_merge_model(const char *first, const char *out_path, const char *command_line, qk_err *err) {
+    qk_gguf_set s;
+    if (qk_gguf_set_open(first, &s, err)) return QK_FAIL;
+    int rc = write_part(&s, out_path, 0, s.n_tensors, 1, 0, 1, command_line, err);
+    qk_gguf_set_close(&s);
+    return rc;
+}
