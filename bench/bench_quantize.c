@@ -1,0 +1,156 @@
+/* bench_quantize - quantkit quantize vs llama_model_quantize on the same file.
+ *
+ * Generates a synthetic ~1 GB F16 Llama-shaped GGUF (dim 2048, 8 layers,
+ * ffn 5632, vocab 32000) unless given one, then for Q8_0, Q4_0 and Q4_K_M
+ * alternates runs of both tools (each in a child process, same thread
+ * count), reporting best wall time, the ratio, and each side's peak RSS;
+ * plus the time to copy the input file (the I/O floor). Also checks that
+ * both outputs have identical tensor data. Times are for this machine only:
+ * the ratios are the result.
+ *
+ * usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types Q8_0,Q4_0,Q4_K_M]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ftypes.h"
+#include "gguf.h"
+#include "llama_ref.h"
+#include "qk_test.h"
+#include "qtypes.h"
+#include "quantize_model.h"
+#include "tiny_gguf.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct { double secs; long rss_kb; int ok; } run_result;
+
+/* Runs one quantization in a child; reports wall time and the child's peak RSS. */
+static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
+    run_result r = {0, 0, 0};
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc;
+        if (which == 0) {
+            qk_quantize_opts o = {0};
+            qk_mix_options_init(&o.mix);
+            o.mix.ftype = ftype;
+            o.n_threads = threads;
+            qk_quantize_report rep;
+            qk_err err;
+            rc = qk_quantize_model(in, out, &o, &rep, &err);
+            if (rc) fprintf(stderr, "quantkit: %s\n", err.msg);
+        } else {
+            const llama_ref *ref = llama_ref_require();
+            llama_ref_init_backend();
+            ref_llama_model_quantize_params p = ref->llama_model_quantize_default_params();
+            p.nthread = threads;
+            p.ftype = ftype;
+            rc = (int)ref->llama_model_quantize(in, out, &p);
+        }
+        _exit(rc ? 1 : 0);
+    }
+    int st;
+    struct rusage ru;
+    wait4(pid, &st, 0, &ru);
+    r.secs = now_s() - t0;
+    r.rss_kb = ru.ru_maxrss;
+    r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    return r;
+}
+
+static bool same_tensor_data(const char *a, const char *b) {
+    qk_gguf_file *fa, *fb;
+    qk_err err;
+    if (qk_gguf_open(a, &fa, &err) || qk_gguf_open(b, &fb, &err)) return false;
+    bool same = fa->meta.n_tensors == fb->meta.n_tensors;
+    unsigned char *x = malloc(64 << 20), *y = malloc(64 << 20);
+    for (uint64_t i = 0; same && i < fa->meta.n_tensors; i++) {
+        const qk_gguf_tensor *ta = &fa->meta.tensors[i], *tb = &fb->meta.tensors[i];
+        if (ta->nbytes != tb->nbytes || strcmp(ta->name, tb->name)) { same = false; break; }
+        for (uint64_t off = 0; same && off < ta->nbytes;) {
+            size_t n = ta->nbytes - off < (64u << 20) ? (size_t)(ta->nbytes - off) : (64u << 20);
+            qk_gguf_read_tensor(fa, ta, off, x, n, &err);
+            qk_gguf_read_tensor(fb, tb, off, y, n, &err);
+            same = !memcmp(x, y, n);
+            off += n;
+        }
+    }
+    free(x), free(y);
+    qk_gguf_close(fa), qk_gguf_close(fb);
+    return same;
+}
+
+int main(int argc, char **argv) {
+    const char *model = NULL, *types = "Q8_0,Q4_0,Q4_K_M";
+    int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), runs = 2;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--types") && i + 1 < argc) types = argv[++i];
+        else { fprintf(stderr, "usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types A,B]\n"); return 2; }
+    }
+    if (!llama_ref_require()) return 1;
+    const char *dir = getenv("QK_BENCH_DIR") ? getenv("QK_BENCH_DIR") : qk_test_tmpdir();
+    char in[1024], a[1024], b[1024], cp_out[1024];
+    if (!model) {
+        snprintf(in, sizeof in, "%s/bench-f16.gguf", dir);
+        if (access(in, R_OK) != 0) {
+            fprintf(stderr, "generating %s (dim 2048, 8 layers, ffn 5632, vocab 32000, F16) ...\n", in);
+            tiny_gguf_spec s = {8, 2048, 16, 16, 5632, 32000, 0, false, QK_TYPE_F16, 1};
+            if (tiny_gguf_write(in, &s)) return 1;
+        }
+        model = in;
+    }
+    snprintf(a, sizeof a, "%s/bench-quantkit.gguf", dir);
+    snprintf(b, sizeof b, "%s/bench-llama.gguf", dir);
+    snprintf(cp_out, sizeof cp_out, "%s/bench-copy.gguf", dir);
+    /* the I/O floor: copying the input */
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "cat '%s' > /dev/null; cp '%s' '%s'", model, model, cp_out);
+    double best_cp = 1e9;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now_s();
+        if (system(cmd) != 0) return 1;
+        double t = now_s() - t0;
+        if (t < best_cp) best_cp = t;
+    }
+    unlink(cp_out);
+    printf("input: %s, %d threads, best of %d runs; cp of the input: %.2f s\n\n", model, threads, runs, best_cp);
+    printf("%-8s %12s %12s %9s %14s %14s %9s  %s\n", "type", "quantkit s", "llama.cpp s", "speedup", "quantkit RSS", "llama RSS",
+           "vs cp", "tensor data");
+    char list[256];
+    snprintf(list, sizeof list, "%s", types);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        const qk_ftype_info *fi = qk_ftype_lookup(tok);
+        if (!fi) { fprintf(stderr, "unknown type %s\n", tok); continue; }
+        double bq = 1e9, bl = 1e9;
+        long rq = 0, rl = 0;
+        int ok = 1;
+        for (int r = 0; r < runs; r++) { /* alternate so noise hits both */
+            run_result x = run_child(0, model, a, fi->ftype, threads);
+            run_result y = run_child(1, model, b, fi->ftype, threads);
+            ok &= x.ok && y.ok;
+            if (x.secs < bq) bq = x.secs;
+            if (y.secs < bl) bl = y.secs;
+            if (x.rss_kb > rq) rq = x.rss_kb;
+            if (y.rss_kb > rl) rl = y.rss_kb;
+        }
+        bool same = ok && same_tensor_data(a, b);
+        printf("%-8s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx  %s\n", fi->name, bq, bl, bl / bq, rq / 1024.0,
+               rl / 1024.0, bq / best_cp, same ? "identical" : "DIFFERENT");
+        unlink(a), unlink(b);
+    }
+    return 0;
+}
