@@ -59,7 +59,8 @@ static void row_ref(const float *x, unsigned char *y, int64_t k) {
         }
         if (max_min > 0) {
             float iscale = q4scale / max_min;
-            for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)(qk_nearest_int(iscale * mins[j]) << 4);
+            /* as unsigned: a NaN input makes nearest_int negative, and x86 wraps the shift */
+            for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)((unsigned)qk_nearest_int(iscale * mins[j]) << 4);
             put_f16(y + 82, max_min / q4scale);
         } else {
             put_f16(y + 82, 0.f);
