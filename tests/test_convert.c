@@ -8,6 +8,7 @@
 #include <math.h>
 #include <sys/stat.h>
 
+#include "compare.h"
 #include "convert_model.h"
 #include "gguf.h"
 #include "hf_forward.h"
@@ -120,6 +121,14 @@ static void test_tiny_model_matches_reference(void) {
         fprintf(stderr, "tiny llama %-6s: max logit error %.4f of the largest logit, argmax same at %d/%d positions\n",
                 cases[c].type, r, argmax_same, np);
         CHECK_MSG(r < cases[c].tol, "%s: relative logit error %.4f >= %.3f", cases[c].type, r, cases[c].tol);
+        /* verify --against: F32 is exact (mapping and Q/K un-permutation undone
+         * back to the checkpoint's rows), quantized types stay close */
+        qk_compare_report cmp;
+        CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
+        else CHECK_MSG(cmp.worst_cosine > 0.99, "%s worst cosine %f (%s)", cases[c].type, cmp.worst_cosine, cmp.worst);
+        CHECK_EQ_INT(cmp.n, 21);
+        qk_compare_report_free(&cmp);
         llama_run_free(m);
     }
     free(want), free(got);

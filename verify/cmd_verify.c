@@ -1,12 +1,15 @@
 /* cmd_verify.c - `quantkit verify`: is this file whole, and the one I think it is? */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "atomic_file.h"
 #include "cli_util.h"
+#include "compare.h"
 #include "manifest.h"
+#include "qtypes.h"
 #include "verify.h"
 
 static const char *CMD = "verify";
@@ -24,6 +27,8 @@ static void help(void) {
            "  --write-manifest M   write sizes and hashes of FILE... to M (includes llama-gguf-hash's\n"
            "                       xxh64 lines, so `llama-gguf-hash --check M` works too)\n"
            "  --manifest M         also check FILE... against manifest M (ours or llama-gguf-hash's)\n"
+           "  --against SOURCE     also measure, per tensor, what quantization cost against SOURCE (the\n"
+           "                       Hugging Face folder or GGUF it came from): RMSE, max error, SNR, cosine\n"
            "  --threads N          hashing threads (default: all cores)\n"
            "  --json               machine-readable report on stdout\n"
            "  -h, --help           this text\n"
@@ -33,7 +38,7 @@ static void help(void) {
 int qk_cmd_verify(int argc, char **argv) {
     const char *files[256];
     int n_files = 0;
-    const char *write_m = NULL, *check_m = NULL;
+    const char *write_m = NULL, *check_m = NULL, *against = NULL;
     bool json = false;
     qk_verify_opts o = {0};
     for (int i = 1; i < argc; i++) {
@@ -44,6 +49,8 @@ int qk_cmd_verify(int argc, char **argv) {
         } else if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--write-manifest")) {
             if (!(write_m = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
+        } else if (!strcmp(a, "--against")) {
+            if (!(against = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
         } else if (!strcmp(a, "--manifest")) {
             if (!(check_m = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
         } else if (!strcmp(a, "--threads")) {
@@ -84,6 +91,12 @@ int qk_cmd_verify(int argc, char **argv) {
             qk_verify_report_free(&rep);
             return qk_cli_fail(CMD, &err);
         }
+        qk_compare_report cmp = {0};
+        bool have_cmp = false;
+        if (against) {
+            if (qk_compare(files[i], against, &cmp, &err)) qk_verify_problem(&rep, "--against: %s", err.msg);
+            else have_cmp = true;
+        }
         bool ok = rep.n_problems == 0;
         failed += !ok;
         if (json) {
@@ -100,10 +113,38 @@ int qk_cmd_verify(int argc, char **argv) {
             for (size_t k = 0; k < rep.n_problems; k++) cJSON_AddItemToArray(p, cJSON_CreateString(rep.problems[k]));
             cJSON *nt = cJSON_AddArrayToObject(r, "notes");
             for (size_t k = 0; k < rep.n_notes; k++) cJSON_AddItemToArray(nt, cJSON_CreateString(rep.notes[k]));
+            if (have_cmp) {
+                cJSON *c = cJSON_AddObjectToObject(r, "against");
+                cJSON_AddStringToObject(c, "source", against);
+                cJSON_AddNumberToObject(c, "rmse", cmp.rmse);
+                cJSON_AddNumberToObject(c, "snr_db", cmp.snr_db);
+                cJSON_AddNumberToObject(c, "cosine", cmp.cosine);
+                cJSON *ta = cJSON_AddArrayToObject(c, "tensors");
+                for (size_t k = 0; k < cmp.n; k++) {
+                    cJSON *o = cJSON_CreateObject();
+                    cJSON_AddStringToObject(o, "name", cmp.tensors[k].name);
+                    cJSON_AddStringToObject(o, "type", qk_type_get(cmp.tensors[k].type)->name);
+                    cJSON_AddNumberToObject(o, "rmse", cmp.tensors[k].rmse);
+                    cJSON_AddNumberToObject(o, "max_abs", cmp.tensors[k].max_abs);
+                    cJSON_AddNumberToObject(o, "snr_db", isfinite(cmp.tensors[k].snr_db) ? cmp.tensors[k].snr_db : 999);
+                    cJSON_AddNumberToObject(o, "cosine", cmp.tensors[k].cosine);
+                    cJSON_AddItemToArray(ta, o);
+                }
+            }
             cJSON_AddItemToArray(arr, r);
         } else {
             for (size_t k = 0; k < rep.n_problems; k++) fprintf(stderr, "quantkit verify: %s\n", rep.problems[k]);
             for (size_t k = 0; k < rep.n_notes; k++) printf("note: %s\n", rep.notes[k]);
+            if (have_cmp) {
+                printf("%s against %s:\n  %-44s %-7s %12s %12s %9s %10s\n", files[i], against, "tensor", "type", "rmse",
+                       "max abs", "SNR dB", "cosine");
+                for (size_t k = 0; k < cmp.n; k++)
+                    printf("  %-44s %-7s %12.3e %12.3e %9.2f %10.6f\n", cmp.tensors[k].name,
+                           qk_type_get(cmp.tensors[k].type)->name, cmp.tensors[k].rmse, cmp.tensors[k].max_abs,
+                           cmp.tensors[k].snr_db, cmp.tensors[k].cosine);
+                printf("  overall: RMSE %.3e, SNR %.2f dB, cosine %.6f; worst tensor %s (cosine %.6f)\n", cmp.rmse,
+                       cmp.snr_db, cmp.cosine, cmp.worst, cmp.worst_cosine);
+            }
             if (ok)
                 printf("%s: OK (%u shard%s, %llu tensors%s%s)\n", files[i], rep.n_shards, rep.n_shards == 1 ? "" : "s",
                        (unsigned long long)rep.n_tensors, rep.integrity_present ? ", integrity hashes match" : "",
@@ -111,6 +152,7 @@ int qk_cmd_verify(int argc, char **argv) {
             else
                 printf("%s: FAILED (%zu problem%s)\n", files[i], rep.n_problems, rep.n_problems == 1 ? "" : "s");
         }
+        qk_compare_report_free(&cmp);
         qk_verify_report_free(&rep);
     }
     if (json) {
