@@ -99,4 +99,18 @@ static inline float qk_rng_uniform(qk_rng *r) { /* [0,1) */
 }
 float qk_rng_gauss(qk_rng *r);
 
+/* True in the sanitizer build: the slowest exhaustive sweeps sample fewer
+ * points there (the Release run does them all; the sanitizer run is about
+ * memory and UB safety on the same code paths). */
+#if defined(__SANITIZE_ADDRESS__)
+#define QK_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QK_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef QK_TEST_SANITIZED
+#define QK_TEST_SANITIZED 0
+#endif
+
 #endif
