@@ -1,4 +1,7 @@
-/* arch.c - the Llama family (LlamaForCausalLM, MistralForCausalLM -> "llama").
+/* arch.c - decoder-only architectures that share the Llama layout:
+ * LlamaForCausalLM and MistralForCausalLM -> "llama" (Q/K un-permuted),
+ * Qwen2ForCausalLM -> "qwen2" (q/k/v biases, NeoX RoPE: no permutation),
+ * Qwen3ForCausalLM -> "qwen3" (per-head q/k RMS norms, NeoX RoPE).
  *
  * HF name                                   GGUF name
  * model.embed_tokens.weight                 token_embd.weight
@@ -21,7 +24,19 @@
 
 #include "qtypes.h"
 
-static const char *k_supported = "LlamaForCausalLM, MistralForCausalLM";
+typedef struct {
+    const char *hf, *gguf;
+    bool permute_qk; /* HF rotate-half rows -> llama.cpp's adjacent pairs ("llama" graph only) */
+} arch_desc;
+
+static const arch_desc k_archs[] = {
+    {"LlamaForCausalLM", "llama", true},
+    {"MistralForCausalLM", "llama", true},
+    {"Qwen2ForCausalLM", "qwen2", false},
+    {"Qwen3ForCausalLM", "qwen3", false},
+};
+
+static const char *k_supported = "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM";
 
 const char *qk_arch_supported_list(void) { return k_supported; }
 
@@ -50,6 +65,8 @@ static const struct {
     {"self_attn.k_proj.bias", "attn_k.bias", 2},
     {"self_attn.v_proj.bias", "attn_v.bias", 0},
     {"self_attn.o_proj.bias", "attn_output.bias", 0},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight", 0},
+    {"self_attn.k_norm.weight", "attn_k_norm.weight", 0},
     {"post_attention_layernorm.weight", "ffn_norm.weight", 0},
     {"mlp.gate_proj.weight", "ffn_gate.weight", 0},
     {"mlp.up_proj.weight", "ffn_up.weight", 0},
@@ -90,10 +107,12 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck->config, "architectures");
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
     if (!hf) return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck->dir, k_supported);
-    if (strcmp(hf, "LlamaForCausalLM") && strcmp(hf, "MistralForCausalLM"))
-        return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck->dir, hf, k_supported);
+    const arch_desc *ad = NULL;
+    for (size_t i = 0; i < sizeof k_archs / sizeof k_archs[0]; i++)
+        if (!strcmp(hf, k_archs[i].hf)) ad = &k_archs[i];
+    if (!ad) return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck->dir, hf, k_supported);
     p->hf_arch = hf;
-    p->arch = "llama";
+    p->arch = ad->gguf;
     int64_t n_layer, n_embd, n_head, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
     if (need_int(ck->config, "num_hidden_layers", &n_layer, err) || need_int(ck->config, "hidden_size", &n_embd, err) ||
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
@@ -151,7 +170,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             if (k == sizeof k_layer_map / sizeof k_layer_map[0])
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
             snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, k_layer_map[k].gguf);
-            permute = k_layer_map[k].permute == 1 ? (int)n_head : k_layer_map[k].permute == 2 ? (int)n_head_kv : 0;
+            if (ad->permute_qk)
+                permute = k_layer_map[k].permute == 1 ? (int)n_head : k_layer_map[k].permute == 2 ? (int)n_head_kv : 0;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }
@@ -188,6 +208,14 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             for (size_t i = 0; i < p->n_tensors && !found; i++) found = !strcmp(p->tensors[i].name, nm);
             if (!found) return qk_fail(err, "%s: layer %lld lacks the tensor for %s", ck->dir, (long long)l, nm);
         }
+        if (!strcmp(p->arch, "qwen3"))
+            for (int q = 0; q < 2; q++) {
+                char nm[64];
+                snprintf(nm, sizeof nm, "blk.%lld.attn_%c_norm.weight", (long long)l, q ? 'k' : 'q');
+                bool found = false;
+                for (size_t i = 0; i < p->n_tensors && !found; i++) found = !strcmp(p->tensors[i].name, nm);
+                if (!found) return qk_fail(err, "%s: layer %lld lacks %s (Qwen3 needs q/k norms)", ck->dir, (long long)l, nm);
+            }
     }
     return QK_OK;
 }
@@ -195,28 +223,31 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
 int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                         qk_err *err) {
     const cJSON *c = ck->config;
+    char k[96];
+#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double d;
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, "llama.block_count", p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, "llama.context_length", (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, "llama.embedding_length", (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, "llama.feed_forward_length", (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, "llama.attention.head_count", p->n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, "llama.attention.head_count_kv", p->n_head_kv, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, "llama.rope.freq_base", (float)d, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
+    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
-        rc |= qk_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", (float)d, err);
+        rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
     int64_t head_dim = 0;
     if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
-        rc |= qk_gguf_writer_add_u32(w, "llama.attention.key_length", (uint32_t)head_dim, err);
-        rc |= qk_gguf_writer_add_u32(w, "llama.attention.value_length", (uint32_t)head_dim, err);
+        rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
+        rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
     }
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)p->vocab_size, err);
+    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
     int64_t n_embd = 0;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
-    rc |= qk_gguf_writer_add_u32(w, "llama.rope.dimension_count",
+    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"),
                                  (uint32_t)(head_dim > 0 ? head_dim : n_embd / p->n_head), err);
+#undef KEY
     return rc ? QK_FAIL : QK_OK;
 }

@@ -10,7 +10,7 @@
 #include "qk_test.h"
 
 void tiny_hf_default(tiny_hf_spec *s) {
-    *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1};
+    *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1, "llama"};
 }
 
 /* GPT-2's byte -> printable unicode mapping, as UTF-8. */
@@ -168,9 +168,14 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (vocab < 0) return -1;
     const int hd = s->n_embd / s->n_head;
     cJSON *cfg = cJSON_CreateObject();
+    const char *arch = s->arch ? s->arch : "llama";
+    const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
+    const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM"
+                        : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
-    cJSON_AddItemToArray(archs, cJSON_CreateString("LlamaForCausalLM"));
-    cJSON_AddStringToObject(cfg, "model_type", "llama");
+    cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
+    cJSON_AddStringToObject(cfg, "model_type", arch);
+    if (qwen3) cJSON_AddNumberToObject(cfg, "head_dim", s->n_embd / s->n_head);
     cJSON_AddNumberToObject(cfg, "vocab_size", vocab);
     cJSON_AddNumberToObject(cfg, "hidden_size", s->n_embd);
     cJSON_AddNumberToObject(cfg, "intermediate_size", s->n_ff);
@@ -187,7 +192,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (write_json(dir, "config.json", cfg)) return -1;
 
-    tdef *t = calloc(16 + (size_t)s->n_layer * 12, sizeof *t);
+    tdef *t = calloc(16 + (size_t)s->n_layer * 16, sizeof *t);
     int n = 0;
 #define ADD(nd, a, b, sc, of, ...)                                              \
     do {                                                                        \
@@ -206,6 +211,15 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
         ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
         ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.o_proj.weight", l);
+        if (qwen2) {
+            ADD(1, s->n_embd, 1, 0.1f, 0, "model.layers.%d.self_attn.q_proj.bias", l);
+            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.k_proj.bias", l);
+            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.v_proj.bias", l);
+        }
+        if (qwen3) {
+            ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.q_norm.weight", l);
+            ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.k_norm.weight", l);
+        }
         ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.layers.%d.post_attention_layernorm.weight", l);
         ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
         ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);

@@ -15,6 +15,7 @@ typedef struct tiny_hf_spec {
     const char *dtype;   /* "F32", "F16" or "BF16" */
     int shards;          /* 1 = model.safetensors; >1 = index + shards */
     uint64_t seed;
+    const char *arch;    /* "llama" (default), "mistral", "qwen2" or "qwen3" */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
