@@ -1,7 +1,10 @@
 /* arch.c - decoder-only architectures that share the Llama layout:
  * LlamaForCausalLM and MistralForCausalLM -> "llama" (Q/K un-permuted),
  * Qwen2ForCausalLM -> "qwen2" (q/k/v biases, NeoX RoPE: no permutation),
- * Qwen3ForCausalLM -> "qwen3" (per-head q/k RMS norms, NeoX RoPE).
+ * Qwen3ForCausalLM -> "qwen3" (per-head q/k RMS norms, NeoX RoPE),
+ * GemmaForCausalLM -> "gemma", Gemma2ForCausalLM -> "gemma2" (norm weights
+ * stored as w - 1, so +1 here; tied embeddings, lm_head dropped; Gemma 2's
+ * extra post-attention/pre- and post-feed-forward norms and soft-capping).
  *
  * HF name                                   GGUF name
  * model.embed_tokens.weight                 token_embd.weight
@@ -27,16 +30,20 @@
 typedef struct {
     const char *hf, *gguf;
     bool permute_qk; /* HF rotate-half rows -> llama.cpp's adjacent pairs ("llama" graph only) */
+    bool gemma;      /* norm weights +1, lm_head dropped, head_dim keys */
 } arch_desc;
 
 static const arch_desc k_archs[] = {
-    {"LlamaForCausalLM", "llama", true},
-    {"MistralForCausalLM", "llama", true},
-    {"Qwen2ForCausalLM", "qwen2", false},
-    {"Qwen3ForCausalLM", "qwen3", false},
+    {"LlamaForCausalLM", "llama", true, false},
+    {"MistralForCausalLM", "llama", true, false},
+    {"Qwen2ForCausalLM", "qwen2", false, false},
+    {"Qwen3ForCausalLM", "qwen3", false, false},
+    {"GemmaForCausalLM", "gemma", false, true},
+    {"Gemma2ForCausalLM", "gemma2", false, true},
 };
 
-static const char *k_supported = "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM";
+static const char *k_supported =
+    "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM";
 
 const char *qk_arch_supported_list(void) { return k_supported; }
 
@@ -67,7 +74,9 @@ static const struct {
     {"self_attn.o_proj.bias", "attn_output.bias", 0},
     {"self_attn.q_norm.weight", "attn_q_norm.weight", 0},
     {"self_attn.k_norm.weight", "attn_k_norm.weight", 0},
-    {"post_attention_layernorm.weight", "ffn_norm.weight", 0},
+    {"post_attention_layernorm.weight", "ffn_norm.weight", 0}, /* Gemma 2: post_attention_norm (below) */
+    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", 0},
+    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", 0},
     {"mlp.gate_proj.weight", "ffn_gate.weight", 0},
     {"mlp.up_proj.weight", "ffn_up.weight", 0},
     {"mlp.down_proj.weight", "ffn_down.weight", 0},
@@ -159,6 +168,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             have_embd = true;
         } else if (!strcmp(n, "model.norm.weight")) {
             snprintf(t->name, sizeof t->name, "output_norm.weight");
+        } else if (!strcmp(n, "lm_head.weight") && ad->gemma) {
+            continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
         } else if (!strcmp(n, "lm_head.weight")) {
             snprintf(t->name, sizeof t->name, "output.weight");
             have_out = true;
@@ -169,7 +180,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             while (k < sizeof k_layer_map / sizeof k_layer_map[0] && strcmp(rest, k_layer_map[k].hf)) k++;
             if (k == sizeof k_layer_map / sizeof k_layer_map[0])
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
-            snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, k_layer_map[k].gguf);
+            const char *gg = k_layer_map[k].gguf;
+            if (!strcmp(p->arch, "gemma2") && !strcmp(rest, "post_attention_layernorm.weight")) gg = "post_attention_norm.weight";
+            snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gg);
             if (ad->permute_qk)
                 permute = k_layer_map[k].permute == 1 ? (int)n_head : k_layer_map[k].permute == 2 ? (int)n_head_kv : 0;
         } else {
@@ -186,6 +199,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         t->ne[1] = src->t->n_dims == 2 ? src->t->shape[0] : 1;
         t->ne[2] = t->ne[3] = 1;
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight");
+        size_t nl = strlen(n);
+        if (ad->gemma && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (permute) {
             if (t->ne[1] % permute || (t->ne[1] / permute) % 2)
                 return qk_fail(err, "%s: tensor '%s' has %lld rows, not a multiple of 2 x %d heads", ck->dir, n,
@@ -237,6 +252,11 @@ int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gg
     if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+    if (!strcmp(p->arch, "gemma2")) {
+        if (qk_hf_cfg_num(c, "attn_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("attn_logit_softcapping"), (float)d, err);
+        if (qk_hf_cfg_num(c, "final_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
+        if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)v, err);
+    }
     int64_t head_dim = 0;
     if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
         rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);

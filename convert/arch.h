@@ -23,6 +23,7 @@ typedef struct qk_conv_tensor {
     int64_t ne[4];               /* GGUF order: ne[0] = row length */
     const qk_hf_tensor *src;     /* NULL for generated tensors */
     int permute_heads;           /* > 0: undo HF's rotate-half row order for this many heads */
+    float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
     float *generated;            /* data of a generated tensor (owned) */
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
 } qk_conv_tensor;

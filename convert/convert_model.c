@@ -33,12 +33,16 @@ static int read_rows(void *vctx, int64_t row0, int64_t nrows, float *dst, qk_err
         return QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
-    if (!t->permute_heads)
-        return qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err);
-    for (int64_t r = 0; r < nrows; r++) {
-        int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
-        if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+    if (!t->permute_heads) {
+        if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
+    } else {
+        for (int64_t r = 0; r < nrows; r++) {
+            int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
+            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+        }
     }
+    if (t->add != 0.0f)
+        for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
     return QK_OK;
 }
 
@@ -98,6 +102,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     size_t *order = NULL;
     int rc = qk_arch_plan(&ck, &plan, err);
     if (rc == QK_OK) rc = qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+    if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;

@@ -63,7 +63,11 @@ static int read_source_row(const source_t *s, int64_t row, int64_t ne0, float *d
         return QK_OK;
     }
     int64_t r = s->ct->permute_heads ? qk_arch_permuted_row(row, s->ct->ne[1], s->ct->permute_heads) : row;
-    return qk_st_read_f32(s->ck->files[s->ct->src->file], s->ct->src->t, (uint64_t)(r * ne0), (uint64_t)ne0, dst, err);
+    if (qk_st_read_f32(s->ck->files[s->ct->src->file], s->ct->src->t, (uint64_t)(r * ne0), (uint64_t)ne0, dst, err))
+        return QK_FAIL;
+    if (s->ct->add != 0.0f)
+        for (int64_t i = 0; i < ne0; i++) dst[i] += s->ct->add;
+    return QK_OK;
 }
 
 int qk_compare(const char *file, const char *source, qk_compare_report *rep, qk_err *err) {

@@ -143,6 +143,77 @@ static int write_tokenizer(const char *dir) {
     return eot + 1;
 }
 
+/* ---- a small SentencePiece tokenizer.model (protobuf), for the Gemma family ---- */
+typedef struct { unsigned char *p; size_t n, cap; } pb;
+static void pb_put(pb *b, const void *d, size_t n) {
+    if (b->n + n > b->cap) { b->cap = (b->n + n) * 2 + 64; b->p = realloc(b->p, b->cap); }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void pb_varint(pb *b, uint64_t v) {
+    do {
+        unsigned char c = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        if (v) c |= 0x80;
+        pb_put(b, &c, 1);
+    } while (v);
+}
+static void pb_bytes(pb *b, int field, const void *d, size_t n) {
+    pb_varint(b, (uint64_t)field << 3 | 2);
+    pb_varint(b, n);
+    pb_put(b, d, n);
+}
+static void pb_int(pb *b, int field, uint64_t v) { pb_varint(b, (uint64_t)field << 3); pb_varint(b, v); }
+
+/* Writes tokenizer.model: <unk> <s> </s>, 256 byte pieces, a few words; returns the piece count. */
+static int write_spm(const char *dir) {
+#define SP "\xe2\x96\x81" /* U+2581, SentencePiece's space */
+    static const char *words[] = {SP "the", SP "a", SP "cat", SP "sat", "e", "t", SP};
+#undef SP
+    pb model = {0};
+    int n = 0;
+    for (int i = 0; i < 3 + 256 + (int)(sizeof words / sizeof words[0]); i++, n++) {
+        char text[32];
+        int type;
+        float score = 0;
+        if (i == 0) snprintf(text, sizeof text, "<unk>"), type = 2;
+        else if (i == 1) snprintf(text, sizeof text, "<s>"), type = 3;
+        else if (i == 2) snprintf(text, sizeof text, "</s>"), type = 3;
+        else if (i < 259) snprintf(text, sizeof text, "<0x%02X>", i - 3), type = 6;
+        else snprintf(text, sizeof text, "%s", words[i - 259]), type = 1, score = -(float)(i - 259);
+        pb piece = {0};
+        pb_bytes(&piece, 1, text, strlen(text));
+        pb_varint(&piece, 2 << 3 | 5);
+        pb_put(&piece, &score, 4);
+        pb_int(&piece, 3, (uint64_t)type);
+        pb_bytes(&model, 1, piece.p, piece.n);
+        free(piece.p);
+    }
+    pb trainer = {0};
+    pb_int(&trainer, 3, 2);  /* model_type BPE */
+    pb_int(&trainer, 35, 1); /* byte_fallback */
+    pb_int(&trainer, 40, 0); /* unk_id */
+    pb_int(&trainer, 41, 1); /* bos_id */
+    pb_int(&trainer, 42, 2); /* eos_id */
+    pb_bytes(&model, 2, trainer.p, trainer.n);
+    pb norm = {0};
+    pb_bytes(&norm, 1, "identity", 8);
+    pb_int(&norm, 3, 0); /* add_dummy_prefix */
+    pb_bytes(&model, 3, norm.p, norm.n);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/tokenizer.model", dir);
+    int rc = qk_test_write_file(p, model.p, model.n);
+    free(model.p), free(trainer.p), free(norm.p);
+    if (rc) return -1;
+    cJSON *tc = cJSON_CreateObject();
+    cJSON_AddStringToObject(tc, "bos_token", "<s>");
+    cJSON_AddStringToObject(tc, "eos_token", "</s>");
+    cJSON_AddStringToObject(tc, "unk_token", "<unk>");
+    cJSON_AddBoolToObject(tc, "add_bos_token", 1);
+    if (write_json(dir, "tokenizer_config.json", tc)) return -1;
+    return n;
+}
+
 typedef struct {
     char name[96];
     int n_dims;
@@ -164,18 +235,27 @@ static void mkdir_p(const char *dir) {
 
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     mkdir_p(dir);
-    int vocab = write_tokenizer(dir);
+    const char *arch = s->arch ? s->arch : "llama";
+    const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
+    const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
+    int vocab = gemma ? write_spm(dir) : write_tokenizer(dir);
     if (vocab < 0) return -1;
     const int hd = s->n_embd / s->n_head;
     cJSON *cfg = cJSON_CreateObject();
-    const char *arch = s->arch ? s->arch : "llama";
-    const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
-    const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM"
-                        : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
+    const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
+                        : gemma ? "GemmaForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(cfg, "model_type", arch);
-    if (qwen3) cJSON_AddNumberToObject(cfg, "head_dim", s->n_embd / s->n_head);
+    if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", s->n_embd / s->n_head);
+    if (gemma) cJSON_AddStringToObject(cfg, "hidden_activation", "gelu_pytorch_tanh");
+    if (gemma2) {
+        /* llama.cpp scales attention by 1/sqrt(head_dim): keep the HF scalar equal */
+        cJSON_AddNumberToObject(cfg, "query_pre_attn_scalar", s->n_embd / s->n_head);
+        cJSON_AddNumberToObject(cfg, "attn_logit_softcapping", 50.0);
+        cJSON_AddNumberToObject(cfg, "final_logit_softcapping", 30.0);
+        cJSON_AddNumberToObject(cfg, "sliding_window", 4096);
+    }
     cJSON_AddNumberToObject(cfg, "vocab_size", vocab);
     cJSON_AddNumberToObject(cfg, "hidden_size", s->n_embd);
     cJSON_AddNumberToObject(cfg, "intermediate_size", s->n_ff);
@@ -186,9 +266,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(cfg, "rms_norm_eps", 1e-5);
     cJSON_AddNumberToObject(cfg, "rope_theta", 10000.0);
     cJSON_AddStringToObject(cfg, "hidden_act", "silu");
-    cJSON_AddBoolToObject(cfg, "tie_word_embeddings", s->tied);
-    cJSON_AddNumberToObject(cfg, "bos_token_id", vocab - 3);
-    cJSON_AddNumberToObject(cfg, "eos_token_id", vocab - 1);
+    cJSON_AddBoolToObject(cfg, "tie_word_embeddings", gemma || s->tied);
+    cJSON_AddNumberToObject(cfg, "bos_token_id", gemma ? 1 : vocab - 3);
+    cJSON_AddNumberToObject(cfg, "eos_token_id", gemma ? 2 : vocab - 1);
     cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (write_json(dir, "config.json", cfg)) return -1;
 
@@ -202,11 +282,12 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         n++;                                                                    \
     } while (0)
     ADD(2, vocab, s->n_embd, 1.0f, 0, "model.embed_tokens.weight");
-    ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.norm.weight");
-    if (!s->tied) ADD(2, vocab, s->n_embd, 0.1f, 0, "lm_head.weight");
+    ADD(1, s->n_embd, 1, 0.1f, gemma ? 0.0f : 1.0f, "model.norm.weight");
+    if (!s->tied && !gemma) ADD(2, vocab, s->n_embd, 0.1f, 0, "lm_head.weight");
     const float ws = 1.0f / (float)s->n_embd * 4.0f;
+    const float norm_center = gemma ? 0.0f : 1.0f; /* Gemma's RMSNorm multiplies by (1 + w) */
     for (int l = 0; l < s->n_layer; l++) {
-        ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.layers.%d.input_layernorm.weight", l);
+        ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.input_layernorm.weight", l);
         ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.q_proj.weight", l);
         ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
         ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
@@ -220,7 +301,11 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
             ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.q_norm.weight", l);
             ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.k_norm.weight", l);
         }
-        ADD(1, s->n_embd, 1, 0.1f, 1.0f, "model.layers.%d.post_attention_layernorm.weight", l);
+        ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_attention_layernorm.weight", l);
+        if (gemma2) {
+            ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.pre_feedforward_layernorm.weight", l);
+            ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_feedforward_layernorm.weight", l);
+        }
         ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
         ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);
         ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
