@@ -2,6 +2,8 @@
  * LlamaForCausalLM and MistralForCausalLM -> "llama" (Q/K un-permuted),
  * Qwen2ForCausalLM -> "qwen2" (q/k/v biases, NeoX RoPE: no permutation),
  * Qwen3ForCausalLM -> "qwen3" (per-head q/k RMS norms, NeoX RoPE),
+ * MixtralForCausalLM -> "llama" with experts stacked into ffn_{gate,down,up}_exps
+ * (w1, w2, w3 of block_sparse_moe.experts.E; the router stays F32),
  * GemmaForCausalLM -> "gemma", Gemma2ForCausalLM -> "gemma2" (norm weights
  * stored as w - 1, so +1 here; tied embeddings, lm_head dropped; Gemma 2's
  * extra post-attention/pre- and post-feed-forward norms and soft-capping).
@@ -36,6 +38,7 @@ typedef struct {
 static const arch_desc k_archs[] = {
     {"LlamaForCausalLM", "llama", true, false},
     {"MistralForCausalLM", "llama", true, false},
+    {"MixtralForCausalLM", "llama", true, false},
     {"Qwen2ForCausalLM", "qwen2", false, false},
     {"Qwen3ForCausalLM", "qwen3", false, false},
     {"GemmaForCausalLM", "gemma", false, true},
@@ -43,12 +46,12 @@ static const arch_desc k_archs[] = {
 };
 
 static const char *k_supported =
-    "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM";
+    "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM";
 
 const char *qk_arch_supported_list(void) { return k_supported; }
 
 void qk_arch_plan_free(qk_conv_plan *p) {
-    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) free(p->tensors[i].generated);
+    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) free(p->tensors[i].generated), free(p->tensors[i].experts);
     free(p->tensors);
     memset(p, 0, sizeof *p);
 }
@@ -80,6 +83,7 @@ static const struct {
     {"mlp.gate_proj.weight", "ffn_gate.weight", 0},
     {"mlp.up_proj.weight", "ffn_up.weight", 0},
     {"mlp.down_proj.weight", "ffn_down.weight", 0},
+    {"mlp.router.weight", "ffn_gate_inp.weight", 0}, /* Mixtral's block_sparse_moe.gate */
 };
 
 /* Llama 3.1 "llama3" rope scaling: per-frequency factors, as the converter
@@ -135,6 +139,16 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
                        ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
     p->n_layer = (uint32_t)n_layer, p->n_head = (uint32_t)n_head, p->n_head_kv = (uint32_t)n_head_kv;
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
+    int64_t n_expert = 0, n_used = 0;
+    if (!strcmp(hf, "MixtralForCausalLM")) {
+        if (need_int(ck->config, "num_local_experts", &n_expert, err) ||
+            need_int(ck->config, "num_experts_per_tok", &n_used, err))
+            return qk_fail_prefix(err, "%s", ck->dir);
+        if (n_expert > 256 || n_used > n_expert)
+            return qk_fail(err, "%s/config.json: %lld experts with %lld used is out of range", ck->dir,
+                           (long long)n_expert, (long long)n_used);
+        p->n_expert = (uint32_t)n_expert;
+    }
 
     p->tensors = calloc(ck->n_tensors + 1, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
@@ -176,6 +190,35 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         } else if (sscanf(n, "model.layers.%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= 0 &&
                    layer < n_layer) {
             const char *rest = n + consumed;
+            int e = -1, wn = 0, c2 = 0;
+            if (p->n_expert && sscanf(rest, "block_sparse_moe.experts.%d.w%d.weight%n", &e, &wn, &c2) == 2 &&
+                rest[c2] == 0 && e >= 0 && e < (int)p->n_expert && wn >= 1 && wn <= 3) {
+                static const char *stacked[4] = {"", "ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
+                char nm[64];
+                snprintf(nm, sizeof nm, "blk.%d.%s", layer, stacked[wn]);
+                qk_conv_tensor *st = NULL;
+                for (size_t q = 0; q < p->n_tensors && !st; q++)
+                    if (!strcmp(p->tensors[q].name, nm)) st = &p->tensors[q];
+                if (src->t->n_dims != 2)
+                    return qk_fail(err, "%s: expert tensor '%s' is not 2-D", ck->dir, n);
+                if (!st) {
+                    st = t;
+                    snprintf(st->name, sizeof st->name, "%s", nm);
+                    st->experts = calloc(p->n_expert, sizeof *st->experts);
+                    if (!st->experts) return qk_fail(err, "out of memory");
+                    st->n_experts = (int)p->n_expert;
+                    st->n_dims = 3;
+                    st->ne[0] = src->t->shape[1], st->ne[1] = src->t->shape[0], st->ne[2] = p->n_expert, st->ne[3] = 1;
+                    p->n_tensors++;
+                } else if (st->ne[0] != src->t->shape[1] || st->ne[1] != src->t->shape[0]) {
+                    return qk_fail(err, "%s: expert tensor '%s' has another shape than expert 0's", ck->dir, n);
+                }
+                if (st->experts[e]) return qk_fail(err, "%s: expert tensor '%s' appears twice", ck->dir, n);
+                st->experts[e] = src;
+                p->n_params += src->t->n_elements;
+                continue;
+            }
+            if (p->n_expert && !strcmp(rest, "block_sparse_moe.gate.weight")) rest = "mlp.router.weight";
             size_t k = 0;
             while (k < sizeof k_layer_map / sizeof k_layer_map[0] && strcmp(rest, k_layer_map[k].hf)) k++;
             if (k == sizeof k_layer_map / sizeof k_layer_map[0])
@@ -198,7 +241,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         t->ne[0] = src->t->shape[src->t->n_dims - 1];
         t->ne[1] = src->t->n_dims == 2 ? src->t->shape[0] : 1;
         t->ne[2] = t->ne[3] = 1;
-        t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight");
+        t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
+                      strstr(t->name, "ffn_gate_inp");
         size_t nl = strlen(n);
         if (ad->gemma && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (permute) {
@@ -217,11 +261,24 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
                                     "attn_output.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
                                     "ffn_down.weight"};
         for (size_t r = 0; r < sizeof req / sizeof req[0]; r++) {
+            if (p->n_expert && !strncmp(req[r], "ffn_", 4) && strcmp(req[r], "ffn_norm.weight")) continue;
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%lld.%s", (long long)l, req[r]);
             bool found = false;
             for (size_t i = 0; i < p->n_tensors && !found; i++) found = !strcmp(p->tensors[i].name, nm);
             if (!found) return qk_fail(err, "%s: layer %lld lacks the tensor for %s", ck->dir, (long long)l, nm);
+        }
+        for (int q = 0; p->n_expert && q < 3; q++) {
+            static const char *ex[3] = {"ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%lld.%s", (long long)l, ex[q]);
+            const qk_conv_tensor *st = NULL;
+            for (size_t i = 0; i < p->n_tensors && !st; i++)
+                if (!strcmp(p->tensors[i].name, nm)) st = &p->tensors[i];
+            if (!st) return qk_fail(err, "%s: layer %lld has no experts for %s", ck->dir, (long long)l, nm);
+            for (int e = 0; e < st->n_experts; e++)
+                if (!st->experts[e])
+                    return qk_fail(err, "%s: layer %lld lacks expert %d of %s", ck->dir, (long long)l, e, nm);
         }
         if (!strcmp(p->arch, "qwen3"))
             for (int q = 0; q < 2; q++) {
@@ -252,6 +309,12 @@ int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gg
     if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+    if (p->n_expert) {
+        int64_t used = 0;
+        qk_hf_cfg_int(c, "num_experts_per_tok", &used);
+        rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
+        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)used, err);
+    }
     if (!strcmp(p->arch, "gemma2")) {
         if (qk_hf_cfg_num(c, "attn_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("attn_logit_softcapping"), (float)d, err);
         if (qk_hf_cfg_num(c, "final_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);

@@ -21,7 +21,9 @@ typedef struct qk_conv_tensor {
     char name[64];               /* GGUF name */
     uint32_t n_dims;
     int64_t ne[4];               /* GGUF order: ne[0] = row length */
-    const qk_hf_tensor *src;     /* NULL for generated tensors */
+    const qk_hf_tensor *src;     /* NULL for generated and stacked tensors */
+    const qk_hf_tensor **experts; /* MoE: n_experts sources stacked along the outer dimension (owned array) */
+    int n_experts;
     int permute_heads;           /* > 0: undo HF's rotate-half row order for this many heads */
     float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
     float *generated;            /* data of a generated tensor (owned) */

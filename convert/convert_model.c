@@ -32,6 +32,15 @@ static int read_rows(void *vctx, int64_t row0, int64_t nrows, float *dst, qk_err
         memcpy(dst, t->generated + row0 * ne0, (size_t)(nrows * ne0) * sizeof(float));
         return QK_OK;
     }
+    if (t->experts) { /* stacked experts: rows of expert e follow expert e-1's */
+        for (int64_t r = 0; r < nrows; r++) {
+            const int64_t row = row0 + r, e = row / t->ne[1], local = row % t->ne[1];
+            const qk_hf_tensor *src = t->experts[e];
+            if (qk_st_read_f32(c->ck->files[src->file], src->t, (uint64_t)(local * ne0), (uint64_t)ne0, dst + r * ne0, err))
+                return QK_FAIL;
+        }
+        return QK_OK;
+    }
     const qk_st_file *f = c->ck->files[t->src->file];
     if (!t->permute_heads) {
         if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
@@ -107,8 +116,9 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;
     for (size_t i = 0; i < plan.n_tensors; i++)
-        if (plan.tensors[i].src && plan.tensors[i].n_dims >= 2) {
-            if (plan.tensors[i].src->t->dtype == QK_ST_BF16) base = QK_TYPE_BF16;
+        if ((plan.tensors[i].src || plan.tensors[i].experts) && plan.tensors[i].n_dims >= 2) {
+            const qk_hf_tensor *src = plan.tensors[i].src ? plan.tensors[i].src : plan.tensors[i].experts[0];
+            if (src->t->dtype == QK_ST_BF16) base = QK_TYPE_BF16;
             break;
         }
     const char *type = o->type ? o->type : "auto";

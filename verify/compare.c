@@ -62,6 +62,11 @@ static int read_source_row(const source_t *s, int64_t row, int64_t ne0, float *d
         memcpy(dst, s->ct->generated + row * ne0, (size_t)ne0 * sizeof(float));
         return QK_OK;
     }
+    if (s->ct->experts) {
+        const qk_hf_tensor *src = s->ct->experts[row / s->ct->ne[1]];
+        return qk_st_read_f32(s->ck->files[src->file], src->t, (uint64_t)((row % s->ct->ne[1]) * ne0), (uint64_t)ne0,
+                              dst, err);
+    }
     int64_t r = s->ct->permute_heads ? qk_arch_permuted_row(row, s->ct->ne[1], s->ct->permute_heads) : row;
     if (qk_st_read_f32(s->ck->files[s->ct->src->file], s->ct->src->t, (uint64_t)(r * ne0), (uint64_t)ne0, dst, err))
         return QK_FAIL;

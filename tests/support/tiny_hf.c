@@ -238,16 +238,22 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
     const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
+    const bool mixtral = !strcmp(arch, "mixtral");
+    const int n_exp = 4;
     int vocab = gemma ? write_spm(dir) : write_tokenizer(dir);
     if (vocab < 0) return -1;
     const int hd = s->n_embd / s->n_head;
     cJSON *cfg = cJSON_CreateObject();
     const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
-                        : gemma ? "GemmaForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
+                        : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(cfg, "model_type", arch);
     if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", s->n_embd / s->n_head);
+    if (mixtral) {
+        cJSON_AddNumberToObject(cfg, "num_local_experts", n_exp);
+        cJSON_AddNumberToObject(cfg, "num_experts_per_tok", 2);
+    }
     if (gemma) cJSON_AddStringToObject(cfg, "hidden_activation", "gelu_pytorch_tanh");
     if (gemma2) {
         /* llama.cpp scales attention by 1/sqrt(head_dim): keep the HF scalar equal */
@@ -272,7 +278,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (write_json(dir, "config.json", cfg)) return -1;
 
-    tdef *t = calloc(16 + (size_t)s->n_layer * 16, sizeof *t);
+    tdef *t = calloc(16 + (size_t)s->n_layer * 32, sizeof *t);
     int n = 0;
 #define ADD(nd, a, b, sc, of, ...)                                              \
     do {                                                                        \
@@ -306,9 +312,18 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.pre_feedforward_layernorm.weight", l);
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_feedforward_layernorm.weight", l);
         }
-        ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
-        ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);
-        ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
+        if (mixtral) {
+            ADD(2, n_exp, s->n_embd, ws * 4, 0, "model.layers.%d.block_sparse_moe.gate.weight", l);
+            for (int e = 0; e < n_exp; e++) {
+                ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w1.weight", l, e);
+                ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight", l, e);
+                ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight", l, e);
+            }
+        } else {
+            ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
+            ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);
+            ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
+        }
     }
 #undef ADD
     const size_t es = !strcmp(s->dtype, "F32") ? 4 : 2;
