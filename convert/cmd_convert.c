@@ -10,6 +10,7 @@
 #include "imatrix_file.h"
 #include "qtypes.h"
 #include "sizes.h"
+#include "split.h"
 
 static const char *CMD = "convert";
 
@@ -32,6 +33,8 @@ static void help(void) {
            "  --threads N              worker threads (default: all cores); output identical for any N\n"
            "  --dry-run                check everything and print the plan and exact size; write nothing\n"
            "  --max-size SIZE          with a quantized --type omitted: pick the best mix that fits SIZE\n"
+           "  --split-max-size SIZE    write shards of at most SIZE of tensor data (gguf-split layout);\n"
+           "                           on a FAT32 destination shards are made below 4 GiB automatically\n"
            "  --json                   machine-readable report on stdout\n"
            "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n",
            qk_arch_supported_list());
@@ -39,7 +42,7 @@ static void help(void) {
 
 int qk_cmd_convert(int argc, char **argv) {
     qk_convert_opts o = {.type = "auto", .output_tensor_type = QK_MIX_TYPE_UNSET};
-    const char *dir = NULL, *out = NULL, *imatrix_path = NULL, *max_size_s = NULL;
+    const char *dir = NULL, *out = NULL, *imatrix_path = NULL, *max_size_s = NULL, *split_s = NULL;
     bool json = false;
     qk_mix_override tt[64];
     char *tt_pat[64];
@@ -63,6 +66,7 @@ int qk_cmd_convert(int argc, char **argv) {
         else if (!strcmp(a, "--imatrix")) VALUE(imatrix_path);
         else if (!strcmp(a, "--pre-tokenizer")) VALUE(o.pre_tokenizer);
         else if (!strcmp(a, "--max-size")) VALUE(max_size_s);
+        else if (!strcmp(a, "--split-max-size")) VALUE(split_s);
         else if (!strcmp(a, "--dry-run")) o.dry_run = true;
         else if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--threads")) {
@@ -127,15 +131,39 @@ int qk_cmd_convert(int argc, char **argv) {
                            max_size_s, sizes);
         o.type = chosen;
     }
-    if (!o.dry_run) o.progress = qk_progress_new("converting", 0);
+    uint64_t split_bytes = 0;
+    if (split_s && (!qk_parse_size(split_s, &split_bytes) || !split_bytes)) USAGE("--split-max-size: cannot read '%s'", split_s);
+    /* size and name the output first (a dry run is cheap: no tensor data is read) */
+    qk_convert_opts d = o;
+    d.dry_run = true;
     qk_convert_report rep;
-    int rc = qk_convert_model(dir, out, &o, &rep, &err);
-    qk_progress_done(o.progress);
-    if (rc) {
+    if (qk_convert_model(dir, out, &d, &rep, &err)) {
         exit_code = qk_cli_fail(CMD, &err);
         goto done;
     }
     const char *dest = out ? out : rep.default_name;
+    char dest_buf[256];
+    snprintf(dest_buf, sizeof dest_buf, "%s", dest);
+    dest = dest_buf;
+    if (!o.dry_run && !split_bytes && qk_dest_is_fat(dest) && rep.file_size > QK_FAT32_MAX_FILE) {
+        split_bytes = QK_FAT32_SPLIT_BYTES;
+        fprintf(stderr, "quantkit convert: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
+                dest, (unsigned long long)rep.file_size);
+    }
+    char staging[4200];
+    qk_split_staging_path(staging, sizeof staging, dest);
+    if (!o.dry_run) o.progress = qk_progress_new("converting", 0);
+    int rc = qk_convert_model(dir, split_bytes && !o.dry_run ? staging : dest, &o, &rep, &err);
+    qk_progress_done(o.progress);
+    if (rc == QK_OK && split_bytes && !o.dry_run) {
+        uint32_t n;
+        rc = qk_split_finish(staging, dest, split_bytes, cmdline, &n, &err);
+        if (rc == QK_OK && !json) fprintf(stderr, "quantkit convert: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+    }
+    if (rc) {
+        exit_code = qk_cli_fail(CMD, &err);
+        goto done;
+    }
     char sz[32];
     qk_format_size(sz, sizeof sz, rep.file_size);
     if (json) {

@@ -126,3 +126,26 @@ int qk_merge_model(const char *first, const char *out_path, const char *command_
     qk_gguf_set_close(&s);
     return rc;
 }
+
+void qk_split_staging_path(char *buf, size_t n, const char *out) {
+    const char *b = strrchr(out, '/');
+    b = b ? b + 1 : out;
+    if (qk_dest_is_fat(out)) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(buf, n, "%s/.%s.unsplit.%ld", tmp && *tmp ? tmp : "/tmp", b, (long)getpid());
+    } else {
+        snprintf(buf, n, "%.*s.%s.unsplit", (int)(b - out), out, b);
+    }
+}
+
+int qk_split_finish(const char *staging, const char *out, uint64_t max_bytes, const char *command_line, uint32_t *n_out,
+                    qk_err *err) {
+    char prefix[4096];
+    snprintf(prefix, sizeof prefix, "%s", out);
+    size_t l = strlen(prefix);
+    if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
+    qk_split_opts o = {.max_bytes = max_bytes, .command_line = command_line};
+    int rc = qk_split_model(staging, prefix, &o, n_out, err);
+    unlink(staging);
+    return rc;
+}

@@ -23,6 +23,16 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
 /* Merges a split set (given its first shard) into one file. */
 int qk_merge_model(const char *first_shard, const char *out_path, const char *command_line, qk_err *err);
 
+/* The --split-max-size of convert and quantize: where to write the single
+ * file first (next to out, or in $TMPDIR when out is on FAT32, which cannot
+ * hold it), then qk_split_finish() splits it into out's shards
+ * (<out without .gguf>-0000k-of-0000n.gguf) and removes it. */
+void qk_split_staging_path(char *buf, size_t n, const char *out);
+int qk_split_finish(const char *staging, const char *out, uint64_t max_bytes, const char *command_line, uint32_t *n_out,
+                    qk_err *err);
+/* For outputs on FAT32: a shard size safely below 4 GiB (3.9 GB of tensor data). */
+#define QK_FAT32_SPLIT_BYTES 3900000000ull
+
 /* 4 GiB - 1: the largest file FAT32 can hold. */
 #define QK_FAT32_MAX_FILE 4294967295ull
 /* True if path's folder is on a FAT file system (statfs). */

@@ -12,6 +12,7 @@
 #include "qtypes.h"
 #include "quantize_model.h"
 #include "sizes.h"
+#include "split.h"
 
 static const char *CMD = "quantize";
 
@@ -39,6 +40,8 @@ static void help(void) {
         "  --dry-run                   print the per-tensor plan and the exact output size; write nothing\n"
         "  --max-size SIZE             pick the highest-quality standard mix whose output fits SIZE\n"
         "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted\n"
+        "  --split-max-size SIZE       write shards of at most SIZE of tensor data (gguf-split layout);\n"
+        "                              on a FAT32 destination shards are made below 4 GiB automatically\n"
         "  --json                      machine-readable report on stdout\n"
         "  -h, --help                  this text\n"
         "\n"
@@ -130,7 +133,7 @@ int qk_cmd_quantize(int argc, char **argv) {
     qk_mix_options_init(&o.mix);
     const char *pos[4];
     int npos = 0;
-    const char *imatrix_path = NULL, *max_size_s = NULL;
+    const char *imatrix_path = NULL, *max_size_s = NULL, *split_s = NULL;
     bool json = false;
     const char *incl[64], *excl[64];
     size_t n_incl = 0, n_excl = 0;
@@ -186,6 +189,8 @@ int qk_cmd_quantize(int argc, char **argv) {
             if (n_kvo == 64) FAIL_USAGE("too many --override-kv options");
             if (qk_kv_override_parse(v, &kvo[n_kvo], &err)) FAIL_USAGE("%s", err.msg);
             n_kvo++;
+        } else if (!strcmp(a, "--split-max-size")) {
+            if (!(split_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
         } else if (!strcmp(a, "--max-size")) {
             if (!(max_size_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
         } else if (!strcmp(a, "--keep-split")) {
@@ -290,10 +295,32 @@ int qk_cmd_quantize(int argc, char **argv) {
         default_out(out_buf, sizeof out_buf, in, fi->name);
         out = out_buf;
     }
+    uint64_t split_bytes = 0;
+    if (split_s && (!qk_parse_size(split_s, &split_bytes) || !split_bytes))
+        FAIL_USAGE("--split-max-size: cannot read '%s'", split_s);
+    if (!o.dry_run && !split_bytes && qk_dest_is_fat(out)) {
+        /* FAT32 holds files below 4 GiB: size the output first, split it if needed, and say so */
+        qk_quantize_opts d = o;
+        d.dry_run = true;
+        qk_quantize_report r0;
+        if (qk_quantize_model(in, out, &d, &r0, &err) == QK_OK && r0.file_size > QK_FAT32_MAX_FILE) {
+            split_bytes = QK_FAT32_SPLIT_BYTES;
+            fprintf(stderr, "quantkit quantize: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
+                    out, (unsigned long long)r0.file_size);
+        }
+        qk_quantize_report_free(&r0);
+    }
     if (!o.dry_run) o.progress = qk_progress_new("quantizing", 0);
     qk_quantize_report rep;
-    int rc = qk_quantize_model(in, out, &o, &rep, &err);
+    char staging[4200];
+    qk_split_staging_path(staging, sizeof staging, out);
+    int rc = qk_quantize_model(in, split_bytes && !o.dry_run ? staging : out, &o, &rep, &err);
     qk_progress_done(o.progress);
+    if (rc == QK_OK && !o.dry_run && split_bytes) {
+        uint32_t n;
+        rc = qk_split_finish(staging, out, split_bytes, cmdline, &n, &err);
+        if (rc == QK_OK && !json) fprintf(stderr, "quantkit quantize: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+    }
     if (rc) {
         exit_code = qk_cli_fail(CMD, &err);
         qk_quantize_report_free(&rep);
