@@ -12,11 +12,11 @@ typedef struct {
 
 static const command k_commands[] = {
     {"convert", qk_cmd_convert, "convert a Hugging Face folder to GGUF, to any type, in one pass"},
-    {"info", qk_cmd_info, "show what a GGUF file, safetensors file or Hugging Face folder holds"},
+    {"quantize", qk_cmd_quantize, "quantize a GGUF model to Q8_0, Q4_K_M ... (llama-quantize compatible)"},
     {"verify", qk_cmd_verify, "check a model file is whole: structure, embedded hashes, data, loadability, manifests"},
+    {"info", qk_cmd_info, "show what a GGUF file, safetensors file or Hugging Face folder holds"},
     {"split", qk_cmd_split, "split a GGUF into shards (gguf-split layout), e.g. below 4 GiB for FAT32"},
     {"merge", qk_cmd_merge, "join a split set back into one GGUF"},
-    {"quantize", qk_cmd_quantize, "quantize a GGUF model to Q8_0, Q4_K_M ... (llama-quantize compatible)"},
 };
 
 static void usage(FILE *out) {
