@@ -200,11 +200,18 @@ fail:
 }
 
 const qk_hf_tensor *qk_hf_find(const qk_hf_checkpoint *ck, const char *name) {
-    for (size_t i = 0; i < ck->n_files; i++) {
-        const qk_st_tensor *t = qk_st_find(ck->files[i], name);
-        if (t)
-            for (size_t k = 0; k < ck->n_tensors; k++)
-                if (ck->tensors[k].t == t) return &ck->tensors[k];
+    /* tensors are sorted by (file, name): binary search for each file's run */
+    for (size_t f = 0; f < ck->n_files; f++) {
+        if (!qk_st_find(ck->files[f], name)) continue;
+        size_t lo = 0, hi = ck->n_tensors;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            const qk_hf_tensor *t = &ck->tensors[mid];
+            int c = t->file != f ? (t->file < f ? -1 : 1) : strcmp(t->t->name, name);
+            if (!c) return t;
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
     }
     return NULL;
 }
