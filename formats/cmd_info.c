@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_util.h"
 #include "ftypes.h"
@@ -238,5 +239,11 @@ int qk_cmd_info(int argc, char **argv) {
         fclose(f);
     }
     if (is_gguf || (l > 5 && !strcmp(path + l - 5, ".gguf"))) return info_gguf(path, json, all);
+    struct stat st;
+    if (!stat(path, &st) && S_ISREG(st.st_mode) && !(l > 12 && !strcmp(path + l - 12, ".safetensors"))) {
+        qk_err err;
+        qk_fail(&err, "%s: not a GGUF file (no \"GGUF\" magic), a .safetensors file or a model folder", path);
+        return qk_cli_fail(CMD, &err);
+    }
     return qk_info_hf(path, json, all);
 }

@@ -220,7 +220,7 @@ int qk_cmd_quantize(int argc, char **argv) {
             }
             if (qk_ftype_lookup(pos[k])) { ti = k; break; }
         }
-        if (ti < 0) FAIL_USAGE("no quantization type given (e.g. Q4_K_M); see --help for the list");
+        if (ti < 0) FAIL_USAGE("'%s' is not a quantization type (e.g. Q4_K_M, Q8_0; the list is in --help)", pos[npos - 1]);
         type_s = pos[ti];
         if (ti == 2) out = pos[1];
         else if (ti != 1) FAIL_USAGE("unexpected argument '%s'", pos[1]);
