@@ -38,6 +38,8 @@ typedef struct { double secs; long rss_kb; int ok; } run_result;
 static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
     run_result r = {0, 0, 0};
     double t0 = now_s();
+    fflush(stdout); /* the child must not inherit unflushed output */
+    fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
         int rc;
