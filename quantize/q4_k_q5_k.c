@@ -20,6 +20,7 @@
 
 #include "float_formats.h"
 #include "k_quants.h"
+#include "k_quants_internal.h"
 #include "quant_search.h"
 
 typedef struct {
@@ -72,34 +73,51 @@ static void finish_block(const kparams *p, const float *x, unsigned char *y, uin
     }
 }
 
+/* The scalar search of one super-block: per sub-block, make_qkx2_quants with
+ * weights sqrt(mean x^2) + |x|. */
+static void search_ref(const kparams *p, const float *x, float *scales, float *mins, uint8_t *L) {
+    uint8_t Laux[32];
+    float weights[32];
+    for (int j = 0; j < QK_K / 32; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        float av_x = sqrtf(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+        scales[j] = qk_make_qkx2_quants(32, p->nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, p->rmin2,
+                                        p->rdelta2, p->nstep2, false);
+    }
+}
+
+/* Everything after the search: 6-bit scales against the block maxima, the
+ * stored fp16 d/dmin, requantization and packing. */
+static void finish_ref(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
+                       uint8_t *L) {
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < QK_K / 32; ++j) {
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+    float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    memset(y + 4, 0, 12);
+    for (int j = 0; j < QK_K / 32; ++j) {
+        uint8_t ls = (uint8_t)qk_nearest_int(inv_scale * scales[j]);
+        uint8_t lm = (uint8_t)qk_nearest_int(inv_min * mins[j]);
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        qk_set_scale_min_k4(j, y + 4, ls, lm);
+    }
+    put_f16(y, max_scale / 63.f);
+    put_f16(y + 2, max_min / 63.f);
+    finish_block(p, x, y, L);
+}
+
 static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t k) {
-    uint8_t L[QK_K], Laux[32];
-    float weights[32], mins[QK_K / 32], scales[QK_K / 32];
+    uint8_t L[QK_K];
+    float mins[QK_K / 32], scales[QK_K / 32];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += p->bytes) {
-        float max_scale = 0, max_min = 0;
-        for (int j = 0; j < QK_K / 32; ++j) {
-            float sum_x2 = 0;
-            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-            float av_x = sqrtf(sum_x2 / 32);
-            for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
-            scales[j] = qk_make_qkx2_quants(32, p->nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, p->rmin2,
-                                            p->rdelta2, p->nstep2, false);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
-        float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-        memset(y + 4, 0, 12);
-        for (int j = 0; j < QK_K / 32; ++j) {
-            uint8_t ls = (uint8_t)qk_nearest_int(inv_scale * scales[j]);
-            uint8_t lm = (uint8_t)qk_nearest_int(inv_min * mins[j]);
-            ls = ls < 63 ? ls : 63;
-            lm = lm < 63 ? lm : 63;
-            qk_set_scale_min_k4(j, y + 4, ls, lm);
-        }
-        put_f16(y, max_scale / 63.f);
-        put_f16(y + 2, max_min / 63.f);
-        finish_block(p, x, y, L);
+        search_ref(p, x, scales, mins, L);
+        finish_ref(p, x, y, scales, mins, L);
     }
 }
 
@@ -173,3 +191,38 @@ static void dequantize(const kparams *p, const void *src, float *y, int64_t n) {
 
 void qk_dequantize_row_q4_k(const void *src, float *y, int64_t n) { dequantize(&Q4K, src, y, n); }
 void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&Q5K, src, y, n); }
+
+#if defined(__x86_64__)
+/* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c);
+ * the rest is the scalar code, so the bytes are the scalar bytes. */
+static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                              const float *imatrix) {
+    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
+    const int64_t total = nrows * (n_per_row / QK_K); /* super-blocks are row-independent */
+    uint8_t L[2 * QK_K];
+    float scales[16], mins[16];
+    unsigned char *y = dst;
+    int64_t b = 0;
+    for (; b + 2 <= total; b += 2) {
+        const float *x = src + b * QK_K;
+        qk_kq_search16_avx512(&kp, x, scales, mins, L);
+        finish_ref(p, x, y + b * p->bytes, scales, mins, L);
+        finish_ref(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K);
+    }
+    for (; b < total; b++) {
+        const float *x = src + b * QK_K;
+        search_ref(p, x, scales, mins, L);
+        finish_ref(p, x, y + b * p->bytes, scales, mins, L);
+    }
+    return (size_t)total * (size_t)p->bytes;
+}
+
+size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_avx512(&Q4K, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_avx512(&Q5K, src, dst, nrows, n_per_row, imatrix);
+}
+#endif

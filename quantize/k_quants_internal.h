@@ -1,0 +1,18 @@
+/* k_quants_internal.h - what the Q4_K/Q5_K scalar code shares with its SIMD
+ * search (kq_search_*.c). Not part of the library's interface. */
+#ifndef QK_K_QUANTS_INTERNAL_H
+#define QK_K_QUANTS_INTERNAL_H
+
+#include <stdint.h>
+
+typedef struct qk_kq_params {
+    int nmax;            /* 15 for Q4_K, 31 for Q5_K */
+    float rmin, rdelta;  /* make_qkx2_quants' search grid */
+    int nstep;
+} qk_kq_params;
+
+/* 16 consecutive sub-blocks of 32 (two super-blocks): scales, mins and levels
+ * exactly as 16 calls of the scalar search would give. */
+void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
+
+#endif

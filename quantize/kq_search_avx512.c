@@ -1,0 +1,107 @@
+/* kq_search_avx512.c - the Q4_K / Q5_K scale search (ggml's make_qkx2_quants
+ * with the weights of quantize_row_q4_K_ref / q5_K_ref) for 16 sub-blocks at
+ * once: each AVX-512 lane runs one sub-block's search in exactly the scalar
+ * order (same float operations, same order, no FMA; comparisons keep their
+ * NaN behaviour), so results are bit-identical with the scalar code, while
+ * 16 searches run side by side.
+ *
+ * x: 16 consecutive sub-blocks of 32 floats (two super-blocks); out: the
+ * scale and min of each sub-block and its 32 levels L (0..nmax).
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "k_quants_internal.h"
+
+static inline __m512i nearest_int16(__m512 f) {
+    const __m512 v = _mm512_add_ps(f, _mm512_set1_ps(12582912.f));
+    const __m512i i = _mm512_castps_si512(v);
+    return _mm512_sub_epi32(_mm512_and_si512(i, _mm512_set1_epi32(0x007fffff)), _mm512_set1_epi32(0x00400000));
+}
+
+static inline __m512 clamp_level(__m512i l, int nmax) {
+    l = _mm512_max_epi32(_mm512_setzero_si512(), _mm512_min_epi32(_mm512_set1_epi32(nmax), l));
+    return _mm512_cvtepi32_ps(l);
+}
+
+void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales_out, float *mins_out, uint8_t *L_out) {
+    __m512 xt[32], w[32], L[32], Laux[32];
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(32));
+    for (int l = 0; l < 32; l++) xt[l] = _mm512_i32gather_ps(_mm512_add_epi32(idx, _mm512_set1_epi32(l)), x, 4);
+    const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+
+    /* weights: sqrt(sum x^2 / 32) + |x| */
+    __m512 sum_x2 = _mm512_setzero_ps();
+    for (int l = 0; l < 32; l++) sum_x2 = _mm512_add_ps(sum_x2, _mm512_mul_ps(xt[l], xt[l]));
+    const __m512 av_x = _mm512_sqrt_ps(_mm512_div_ps(sum_x2, _mm512_set1_ps(32.f)));
+    for (int l = 0; l < 32; l++) w[l] = _mm512_add_ps(av_x, _mm512_and_ps(xt[l], abs_mask));
+
+    /* make_qkx2_quants */
+    __m512 min = xt[0], max = xt[0];
+    __m512 sum_w = w[0];
+    __m512 sum_x = _mm512_mul_ps(sum_w, xt[0]);
+    for (int i = 1; i < 32; i++) {
+        min = _mm512_mask_mov_ps(min, _mm512_cmp_ps_mask(xt[i], min, _CMP_LT_OQ), xt[i]);
+        max = _mm512_mask_mov_ps(max, _mm512_cmp_ps_mask(xt[i], max, _CMP_GT_OQ), xt[i]);
+        sum_w = _mm512_add_ps(sum_w, w[i]);
+        sum_x = _mm512_add_ps(sum_x, _mm512_mul_ps(w[i], xt[i]));
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    min = _mm512_mask_mov_ps(min, _mm512_cmp_ps_mask(min, zero, _CMP_GT_OQ), zero);
+    const __mmask16 flat = _mm512_cmp_ps_mask(max, min, _CMP_EQ_OQ); /* these lanes return 0, L = 0 */
+    const __m512 range = _mm512_sub_ps(max, min);
+    const __m512 fnmax = _mm512_set1_ps((float)p->nmax);
+    __m512 iscale = _mm512_div_ps(fnmax, range);
+    __m512 scale = _mm512_div_ps(_mm512_set1_ps(1.f), iscale);
+    __m512 best = zero;
+    for (int i = 0; i < 32; i++) {
+        L[i] = clamp_level(nearest_int16(_mm512_mul_ps(iscale, _mm512_sub_ps(xt[i], min))), p->nmax);
+        __m512 diff = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(scale, L[i]), min), xt[i]);
+        diff = _mm512_mul_ps(diff, diff);
+        best = _mm512_add_ps(best, _mm512_mul_ps(w[i], diff));
+    }
+    for (int is = 0; is <= p->nstep; is++) {
+        const float step = p->rmin + p->rdelta * (float)is; /* (rmin + rdelta*is) + nmax, as the scalar code */
+        /* max - min with the current min: an accepted step moves min (as in ggml) */
+        iscale = _mm512_div_ps(_mm512_add_ps(_mm512_set1_ps(step), fnmax), _mm512_sub_ps(max, min));
+        __m512 sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < 32; i++) {
+            Laux[i] = clamp_level(nearest_int16(_mm512_mul_ps(iscale, _mm512_sub_ps(xt[i], min))), p->nmax);
+            const __m512 wl = _mm512_mul_ps(w[i], Laux[i]);
+            sum_l = _mm512_add_ps(sum_l, wl);
+            sum_l2 = _mm512_add_ps(sum_l2, _mm512_mul_ps(wl, Laux[i]));
+            sum_xl = _mm512_add_ps(sum_xl, _mm512_mul_ps(wl, xt[i]));
+        }
+        const __m512 D = _mm512_sub_ps(_mm512_mul_ps(sum_w, sum_l2), _mm512_mul_ps(sum_l, sum_l));
+        const __mmask16 dpos = _mm512_cmp_ps_mask(D, zero, _CMP_GT_OQ) & (__mmask16)~flat;
+        if (!dpos) continue;
+        __m512 this_scale = _mm512_div_ps(_mm512_sub_ps(_mm512_mul_ps(sum_w, sum_xl), _mm512_mul_ps(sum_x, sum_l)), D);
+        __m512 this_min = _mm512_div_ps(_mm512_sub_ps(_mm512_mul_ps(sum_l2, sum_x), _mm512_mul_ps(sum_l, sum_xl)), D);
+        const __mmask16 mpos = _mm512_cmp_ps_mask(this_min, zero, _CMP_GT_OQ);
+        this_min = _mm512_mask_mov_ps(this_min, mpos, zero);
+        this_scale = _mm512_mask_mov_ps(this_scale, mpos, _mm512_div_ps(sum_xl, sum_l2));
+        __m512 cur = zero;
+        for (int i = 0; i < 32; i++) {
+            __m512 diff = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(this_scale, Laux[i]), this_min), xt[i]);
+            diff = _mm512_mul_ps(diff, diff);
+            cur = _mm512_add_ps(cur, _mm512_mul_ps(w[i], diff));
+        }
+        const __mmask16 better = dpos & _mm512_cmp_ps_mask(cur, best, _CMP_LT_OQ);
+        if (!better) continue;
+        for (int i = 0; i < 32; i++) L[i] = _mm512_mask_mov_ps(L[i], better, Laux[i]);
+        best = _mm512_mask_mov_ps(best, better, cur);
+        scale = _mm512_mask_mov_ps(scale, better, this_scale);
+        min = _mm512_mask_mov_ps(min, better, this_min);
+    }
+    /* lanes with max == min: scale 0, L 0, the_min = -min */
+    scale = _mm512_mask_mov_ps(scale, flat, zero);
+    for (int i = 0; i < 32; i++) L[i] = _mm512_mask_mov_ps(L[i], flat, zero);
+    _mm512_storeu_ps(scales_out, scale);
+    _mm512_storeu_ps(mins_out, _mm512_xor_ps(min, _mm512_set1_ps(-0.0f))); /* -min, as the scalar code */
+    for (int i = 0; i < 32; i++) {
+        float v[16];
+        _mm512_storeu_ps(v, L[i]);
+        for (int k = 0; k < 16; k++) L_out[32 * k + i] = (uint8_t)(int)v[k];
+    }
+}
