@@ -105,3 +105,67 @@ void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales_
         for (int k = 0; k < 16; k++) L_out[32 * k + i] = (uint8_t)(int)v[k];
     }
 }
+
+/* Q6_K's search (ggml's make_qx_quants(16, 32, x, L, 1, NULL)) for the 16
+ * sub-blocks of 16 of one super-block, one lane each, in scalar order. */
+void qk_q6k_search16_avx512(const float *x, float *scales_out, int8_t *L_out) {
+    __m512 xt[16], w[16], L[16];
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(16));
+    for (int l = 0; l < 16; l++) xt[l] = _mm512_i32gather_ps(_mm512_add_epi32(idx, _mm512_set1_epi32(l)), x, 4);
+    const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 max = zero, amax = zero;
+    for (int i = 0; i < 16; i++) {
+        const __m512 ax = _mm512_and_ps(xt[i], abs_mask);
+        const __mmask16 gt = _mm512_cmp_ps_mask(ax, amax, _CMP_GT_OQ);
+        amax = _mm512_mask_mov_ps(amax, gt, ax);
+        max = _mm512_mask_mov_ps(max, gt, xt[i]);
+        w[i] = _mm512_mul_ps(xt[i], xt[i]);
+    }
+    const __mmask16 tiny = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(QK_KQ_GROUP_MAX_EPS), _CMP_LT_OQ);
+    const __m512i lo = _mm512_set1_epi32(-32), hi = _mm512_set1_epi32(31), off = _mm512_set1_epi32(32);
+    __m512 iscale = _mm512_div_ps(_mm512_set1_ps(-32.f), max);
+    __m512 sumlx = zero, suml2 = zero;
+    for (int i = 0; i < 16; i++) {
+        __m512i l = nearest_int16(_mm512_mul_ps(iscale, xt[i]));
+        l = _mm512_max_epi32(lo, _mm512_min_epi32(hi, l));
+        const __m512 lf = _mm512_cvtepi32_ps(l);
+        L[i] = _mm512_cvtepi32_ps(_mm512_add_epi32(l, off));
+        sumlx = _mm512_add_ps(sumlx, _mm512_mul_ps(_mm512_mul_ps(w[i], xt[i]), lf));
+        suml2 = _mm512_add_ps(suml2, _mm512_mul_ps(_mm512_mul_ps(w[i], lf), lf));
+    }
+    __m512 scale = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(suml2, zero, _CMP_NEQ_UQ), sumlx, suml2);
+    __m512 best = _mm512_mul_ps(scale, sumlx);
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        /* -(nmax + 0.1f*is) / max */
+        const float num = -(32.f + 0.1f * (float)is);
+        iscale = _mm512_div_ps(_mm512_set1_ps(num), max);
+        __m512 slx = zero, sl2 = zero;
+        __m512 Lt[16];
+        for (int i = 0; i < 16; i++) {
+            __m512i l = nearest_int16(_mm512_mul_ps(iscale, xt[i]));
+            l = _mm512_max_epi32(lo, _mm512_min_epi32(hi, l));
+            const __m512 lf = _mm512_cvtepi32_ps(l);
+            Lt[i] = _mm512_cvtepi32_ps(_mm512_add_epi32(l, off));
+            slx = _mm512_add_ps(slx, _mm512_mul_ps(_mm512_mul_ps(w[i], xt[i]), lf));
+            sl2 = _mm512_add_ps(sl2, _mm512_mul_ps(_mm512_mul_ps(w[i], lf), lf));
+        }
+        const __mmask16 better = _mm512_cmp_ps_mask(sl2, zero, _CMP_GT_OQ) &
+                                 _mm512_cmp_ps_mask(_mm512_mul_ps(slx, slx), _mm512_mul_ps(best, sl2), _CMP_GT_OQ);
+        if (!better) continue;
+        for (int i = 0; i < 16; i++) L[i] = _mm512_mask_mov_ps(L[i], better, Lt[i]);
+        const __m512 sc = _mm512_div_ps(slx, sl2);
+        scale = _mm512_mask_mov_ps(scale, better, sc);
+        best = _mm512_mask_mov_ps(best, better, _mm512_mul_ps(sc, slx));
+    }
+    scale = _mm512_mask_mov_ps(scale, tiny, zero);
+    for (int i = 0; i < 16; i++) L[i] = _mm512_mask_mov_ps(L[i], tiny, zero);
+    _mm512_storeu_ps(scales_out, scale);
+    for (int i = 0; i < 16; i++) {
+        float v[16];
+        _mm512_storeu_ps(v, L[i]);
+        for (int k = 0; k < 16; k++) L_out[16 * k + i] = (int8_t)(int)v[k];
+    }
+}

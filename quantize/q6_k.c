@@ -14,58 +14,70 @@
 
 #include "float_formats.h"
 #include "k_quants.h"
+#include "k_quants_internal.h"
 #include "quant_search.h"
 
 #define BYTES 210
+
+/* Scale of each sub-block of 16 (make_qx_quants, rmse_type 1; with an
+ * imatrix its weights are the imatrix values themselves). */
+static void search_ref(const float *x, const float *qw_block, float *scales, int8_t *L) {
+    for (int ib = 0; ib < QK_K / 16; ++ib)
+        scales[ib] = qk_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw_block ? qw_block + 16 * ib : NULL);
+}
+
+/* Everything after the search: int8 scales against the largest, the stored
+ * fp16 d, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+    float max_scale = 0, max_abs_scale = 0;
+    for (int ib = 0; ib < QK_K / 16; ++ib) {
+        const float abs_scale = fabsf(scales[ib]);
+        if (abs_scale > max_abs_scale) {
+            max_abs_scale = abs_scale;
+            max_scale = scales[ib];
+        }
+    }
+    if (max_abs_scale < QK_GROUP_MAX_EPS) {
+        memset(y, 0, BYTES); /* d = fp16(0) = 0 as well */
+        return;
+    }
+    float iscale = -128.f / max_scale;
+    uint16_t dh = qk_fp32_to_fp16(1 / iscale);
+    y[208] = (unsigned char)dh, y[209] = (unsigned char)(dh >> 8);
+    int8_t *sc = (int8_t *)(y + 192);
+    for (int ib = 0; ib < QK_K / 16; ++ib) {
+        int v = qk_nearest_int(iscale * scales[ib]);
+        sc[ib] = (int8_t)(v < 127 ? v : 127);
+    }
+    const float dstored = qk_fp16_to_fp32(dh);
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float d = dstored * sc[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = qk_nearest_int(x[16 * j + ii] / d);
+            l = l < -32 ? -32 : l > 31 ? 31 : l;
+            L[16 * j + ii] = (int8_t)(l + 32);
+        }
+    }
+    uint8_t *ql = y, *qh = y + 128;
+    for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
+        for (int l = 0; l < 32; ++l) {
+            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
+            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
+            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+            qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                              ((L[j + l + 96] >> 4) << 6));
+        }
+    }
+}
 
 static void row(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
-        float max_scale = 0, max_abs_scale = 0;
-        for (int ib = 0; ib < QK_K / 16; ++ib) {
-            const float *qw = quant_weights ? quant_weights + QK_K * i + 16 * ib : NULL;
-            const float scale = qk_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw);
-            scales[ib] = scale;
-            const float abs_scale = fabsf(scale);
-            if (abs_scale > max_abs_scale) {
-                max_abs_scale = abs_scale;
-                max_scale = scale;
-            }
-        }
-        if (max_abs_scale < QK_GROUP_MAX_EPS) {
-            memset(y, 0, BYTES); /* d = fp16(0) = 0 as well */
-            continue;
-        }
-        float iscale = -128.f / max_scale;
-        uint16_t dh = qk_fp32_to_fp16(1 / iscale);
-        y[208] = (unsigned char)dh, y[209] = (unsigned char)(dh >> 8);
-        int8_t *sc = (int8_t *)(y + 192);
-        for (int ib = 0; ib < QK_K / 16; ++ib) {
-            int v = qk_nearest_int(iscale * scales[ib]);
-            sc[ib] = (int8_t)(v < 127 ? v : 127);
-        }
-        const float dstored = qk_fp16_to_fp32(dh);
-        for (int j = 0; j < QK_K / 16; ++j) {
-            float d = dstored * sc[j];
-            if (!d) continue;
-            for (int ii = 0; ii < 16; ++ii) {
-                int l = qk_nearest_int(x[16 * j + ii] / d);
-                l = l < -32 ? -32 : l > 31 ? 31 : l;
-                L[16 * j + ii] = (int8_t)(l + 32);
-            }
-        }
-        uint8_t *ql = y, *qh = y + 128;
-        for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
-            for (int l = 0; l < 32; ++l) {
-                const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
-                const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
-                ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
-                ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
-                qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                                  ((L[j + l + 96] >> 4) << 6));
-            }
-        }
+        search_ref(x, quant_weights ? quant_weights + QK_K * i : NULL, scales, L);
+        finish_ref(x, y, scales, L);
     }
 }
 
@@ -97,3 +109,19 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
         }
     }
 }
+
+#if defined(__x86_64__)
+/* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes. */
+size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t total = nrows * (n_per_row / QK_K);
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        qk_q6k_search16_avx512(src + b * QK_K, scales, L);
+        finish_ref(src + b * QK_K, y + b * BYTES, scales, L);
+    }
+    return (size_t)total * BYTES;
+}
+#endif
