@@ -144,23 +144,27 @@ float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse
     return 1 / iscale;
 }
 
-float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                          float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                          bool use_mad) {
+/* make_qkx2_quants and make_qkx3_quants are one search in ggml; they differ
+ * only in whether weights may be NULL (then x^2, qkx3) and in the test for a
+ * flat block (max == min for qkx2, max <= min for qkx3, which also catches a
+ * NaN max). */
+static float qkx_search(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
+                        uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad, bool v3) {
+#define W(i) (weights ? weights[i] : x[i] * x[i])
     float min = x[0];
     float max = x[0];
-    float sum_w = weights[0];
+    float sum_w = W(0);
     float sum_x = sum_w * x[0];
     for (int i = 1; i < n; ++i) {
         if (x[i] < min) min = x[i];
         if (x[i] > max) max = x[i];
-        float w = weights[i];
+        float w = W(i);
         sum_w += w;
         sum_x += w * x[i];
     }
     if (min > 0) min = 0;
-    if (max == min) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
+    if (v3 ? max <= min : max == min) {
+        memset(L, 0, (size_t)n);
         *the_min = -min;
         return 0.f;
     }
@@ -172,7 +176,7 @@ float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
         L[i] = (uint8_t)QK_MAX(0, QK_MIN(nmax, l));
         float diff = scale * L[i] + min - x[i];
         diff = use_mad ? fabsf(diff) : diff * diff;
-        float w = weights[i];
+        float w = W(i);
         best_error += w * diff;
     }
     if (nstep < 1) {
@@ -186,7 +190,7 @@ float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
             int l = qk_nearest_int(iscale * (x[i] - min));
             l = QK_MAX(0, QK_MIN(nmax, l));
             Laux[i] = (uint8_t)l;
-            float w = weights[i];
+            float w = W(i);
             sum_l += w * l;
             sum_l2 += w * l * l;
             sum_xl += w * l * x[i];
@@ -203,7 +207,7 @@ float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
             for (int i = 0; i < n; ++i) {
                 float diff = this_scale * Laux[i] + this_min - x[i];
                 diff = use_mad ? fabsf(diff) : diff * diff;
-                float w = weights[i];
+                float w = W(i);
                 cur_error += w * diff;
             }
             if (cur_error < best_error) {
@@ -216,80 +220,17 @@ float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights,
     }
     *the_min = -min;
     return scale;
+#undef W
 }
 
-float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L,
-                          float *the_min, uint8_t *Laux, float rmin, float rdelta, int nstep,
-                          bool use_mad) {
-    float min = x[0];
-    float max = x[0];
-    float sum_w = weights ? weights[0] : x[0] * x[0];
-    float sum_x = sum_w * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        float w = weights ? weights[i] : x[i] * x[i];
-        sum_w += w;
-        sum_x += w * x[i];
-    }
-    if (min > 0) min = 0;
-    if (max <= min) {
-        memset(L, 0, (size_t)n);
-        *the_min = -min;
-        return 0.f;
-    }
-    float iscale = nmax / (max - min);
-    float scale = 1 / iscale;
-    float best_mad = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = qk_nearest_int(iscale * (x[i] - min));
-        L[i] = (uint8_t)QK_MAX(0, QK_MIN(nmax, l));
-        float diff = scale * L[i] + min - x[i];
-        diff = use_mad ? fabsf(diff) : diff * diff;
-        float w = weights ? weights[i] : x[i] * x[i];
-        best_mad += w * diff;
-    }
-    if (nstep < 1) {
-        *the_min = -min;
-        return scale;
-    }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * is + nmax) / (max - min);
-        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = qk_nearest_int(iscale * (x[i] - min));
-            l = QK_MAX(0, QK_MIN(nmax, l));
-            Laux[i] = (uint8_t)l;
-            float w = weights ? weights[i] : x[i] * x[i];
-            sum_l += w * l;
-            sum_l2 += w * l * l;
-            sum_xl += w * l * x[i];
-        }
-        float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (D > 0) {
-            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-            if (this_min > 0) {
-                this_min = 0;
-                this_scale = sum_xl / sum_l2;
-            }
-            float mad = 0;
-            for (int i = 0; i < n; ++i) {
-                float diff = this_scale * Laux[i] + this_min - x[i];
-                diff = use_mad ? fabsf(diff) : diff * diff;
-                float w = weights ? weights[i] : x[i] * x[i];
-                mad += w * diff;
-            }
-            if (mad < best_mad) {
-                for (int i = 0; i < n; ++i) L[i] = Laux[i];
-                best_mad = mad;
-                scale = this_scale;
-                min = this_min;
-            }
-        }
-    }
-    *the_min = -min;
-    return scale;
+float qk_make_qkx2_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
+                          uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad) {
+    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, false);
+}
+
+float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *the_min,
+                          uint8_t *Laux, float rmin, float rdelta, int nstep, bool use_mad) {
+    return qkx_search(n, nmax, x, weights, L, the_min, Laux, rmin, rdelta, nstep, use_mad, true);
 }
 
 float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
