@@ -20,4 +20,8 @@ void qk_q6k_search16_avx512(const float *x, float *scales, int8_t *L);
 
 void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
 
+/* AVX2 twins: 8 sub-blocks of 32 (one Q4_K/Q5_K super-block); 8 of Q6_K's sub-blocks of 16. */
+void qk_kq_search8_avx2(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
+void qk_q6k_search8_avx2(const float *x, float *scales, int8_t *L);
+
 #endif

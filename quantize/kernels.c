@@ -65,6 +65,9 @@ static const qk_kernel k_simd[] = {
     K(Q4_K, AVX512, qk_quantize_q4_k_avx512, qk_dequantize_row_q4_k),
     K(Q5_K, AVX512, qk_quantize_q5_k_avx512, qk_dequantize_row_q5_k),
     K(Q6_K, AVX512, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k),
+    K(Q4_K, AVX2, qk_quantize_q4_k_avx2, qk_dequantize_row_q4_k),
+    K(Q5_K, AVX2, qk_quantize_q5_k_avx2, qk_dequantize_row_q5_k),
+    K(Q6_K, AVX2, qk_quantize_q6_k_avx2, qk_dequantize_row_q6_k),
 #endif
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };

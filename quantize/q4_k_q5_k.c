@@ -218,6 +218,30 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
     return (size_t)total * (size_t)p->bytes;
 }
 
+/* AVX2: one super-block's 8 sub-block searches as 8 lanes. */
+static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                            const float *imatrix) {
+    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
+    const int64_t total = nrows * (n_per_row / QK_K);
+    uint8_t L[QK_K];
+    float scales[8], mins[8];
+    unsigned char *y = dst;
+    for (int64_t b = 0; b < total; b++) {
+        qk_kq_search8_avx2(&kp, src + b * QK_K, scales, mins, L);
+        finish_ref(p, src + b * QK_K, y + b * p->bytes, scales, mins, L);
+    }
+    return (size_t)total * (size_t)p->bytes;
+}
+
+size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_avx2(&Q4K, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_avx2(&Q5K, src, dst, nrows, n_per_row, imatrix);
+}
+
 size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     return quantize_avx512(&Q4K, src, dst, nrows, n_per_row, imatrix);
 }

@@ -111,6 +111,21 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 }
 
 #if defined(__x86_64__)
+/* AVX2: the 16 sub-block searches of a super-block run as two sets of 8 lanes. */
+size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t total = nrows * (n_per_row / QK_K);
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        qk_q6k_search8_avx2(src + b * QK_K, scales, L);
+        qk_q6k_search8_avx2(src + b * QK_K + 128, scales + 8, L + 128);
+        finish_ref(src + b * QK_K, y + b * BYTES, scales, L);
+    }
+    return (size_t)total * BYTES;
+}
+
 /* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes. */
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
