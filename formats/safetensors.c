@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "float_formats.h"
+#include "kernels.h"
 
 static const struct {
     const char *name;
@@ -285,6 +286,23 @@ int qk_st_read_f32(const qk_st_file *f, const qk_st_tensor *t, uint64_t elem0, u
     }
     unsigned char *tail = raw + n * 4 - n * es;
     if (qk_st_read_raw(f, t, elem0 * es, (size_t)(n * es), tail, err)) return QK_FAIL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (t->dtype == QK_ST_F16 || t->dtype == QK_ST_BF16) {
+        /* the SIMD row converters (F16: exact, signaling NaNs quieted as
+         * ggml's to_float does), a bounded chunk at a time through a small
+         * buffer: elements [i, i + k) of dst end before tail byte 2(n + i + k),
+         * so no unread tail byte is overwritten */
+        const qk_kernel *k = qk_kernel_active(t->dtype == QK_ST_F16 ? QK_TYPE_F16 : QK_TYPE_BF16);
+        enum { CH = 4096 };
+        uint16_t buf[CH];
+        for (uint64_t i = 0; i < n; i += CH) {
+            size_t c = n - i < CH ? (size_t)(n - i) : CH;
+            memcpy(buf, tail + i * 2, c * 2);
+            k->dequantize(buf, dst + i, (int64_t)c);
+        }
+        return QK_OK;
+    }
+#endif
     for (uint64_t i = 0; i < n; i++) { /* front to back: dst[i] never overwrites unread tail bytes */
         const unsigned char *p = tail + i * es;
         float v;

@@ -54,3 +54,23 @@ size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
     return (size_t)n * 2;
 }
+
+/* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
+ * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
+void qk_dequantize_row_f16_avx2(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    qk_dequantize_row_f16(h + i, dst + i, n - i);
+}
+
+/* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
+void qk_dequantize_row_bf16_avx2(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_slli_epi32(v, 16));
+    }
+    qk_dequantize_row_bf16(h + i, dst + i, n - i);
+}

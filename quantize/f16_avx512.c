@@ -45,3 +45,24 @@ size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
     return (size_t)n * 2;
 }
+
+/* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
+ * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
+void qk_dequantize_row_f16_avx512(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+    qk_dequantize_row_f16(h + i, dst + i, n - i);
+}
+
+/* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
+void qk_dequantize_row_bf16_avx512(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(h + i)));
+        _mm512_storeu_si512((void *)(dst + i), _mm512_slli_epi32(v, 16));
+    }
+    qk_dequantize_row_bf16(h + i, dst + i, n - i);
+}

@@ -43,10 +43,11 @@ static const qk_kernel k_scalar[] = {
     K(F32, SCALAR, quantize_f32, dequantize_f32),
 };
 
-/* SIMD variants; dequantize stays scalar (not a hot path of quantkit). */
-#define SIMD_SET(ISA, isa)                                                  \
-    K(F16, ISA, qk_quantize_f16_##isa, qk_dequantize_row_f16),              \
-    K(BF16, ISA, qk_quantize_bf16_##isa, qk_dequantize_row_bf16),           \
+/* SIMD variants. Dequantize is SIMD only for F16/BF16, the input types whose
+ * rows every quantize and convert reads; the others stay scalar (not hot). */
+#define SIMD_SET(ISA, isa)                                                      \
+    K(F16, ISA, qk_quantize_f16_##isa, qk_dequantize_row_f16_##isa),            \
+    K(BF16, ISA, qk_quantize_bf16_##isa, qk_dequantize_row_bf16_##isa),         \
     K(Q8_0, ISA, qk_quantize_q8_0_##isa, qk_dequantize_row_q8_0),           \
     K(Q4_0, ISA, qk_quantize_q4_0_##isa, qk_dequantize_row_q4_0),           \
     K(Q4_1, ISA, qk_quantize_q4_1_##isa, qk_dequantize_row_q4_1),           \

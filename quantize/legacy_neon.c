@@ -245,3 +245,21 @@ size_t qk_quantize_bf16_neon(const float *src, void *dst, int64_t nrows, int64_t
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
     return (size_t)n * 2;
 }
+
+/* F16 -> F32 is exact in fcvtl (subnormals included); a signaling NaN comes
+ * out quieted (FPCR.DN is 0 on Linux, so the payload stays), as ggml's
+ * to_float returns it. */
+void qk_dequantize_row_f16_neon(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+    qk_dequantize_row_f16(h + i, dst + i, n - i);
+}
+
+/* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
+void qk_dequantize_row_bf16_neon(const void *src, float *dst, int64_t n) {
+    const uint16_t *h = (const uint16_t *)src;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_u32((uint32_t *)(void *)(dst + i), vshll_n_u16(vld1_u16(h + i), 16));
+    qk_dequantize_row_bf16(h + i, dst + i, n - i);
+}

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "kernel_cases.h"
+#include "cpu_features.h"
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
@@ -110,23 +111,30 @@ static void test_quantize_matches_ggml(void) {
     fprintf(stderr, "  NaN scales differing only in sign (IEEE-unspecified, relaxed): %d\n", g_nan_sign_relaxed);
 }
 
+/* Every variant's dequantizer (SIMD for F16/BF16) == ggml's to_float on
+ * random bytes (which include signaling NaNs for F16/BF16). */
 static void test_dequantize_random_bytes(void) {
     const llama_ref *r = llama_ref_require();
     if (!r) { CHECK(r != NULL); return; }
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
     qk_rng g = {12345};
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *k = qk_kernel_get(k_types[ti], QK_ISA_SCALAR);
-        if (!k) { CHECK(k != NULL); continue; }
-        const int64_t n = 256 * 64;
-        const size_t rs = r->ggml_row_size((int)k->type, n);
-        unsigned char *b = malloc(rs);
-        float *a = malloc(sizeof(float) * n), *e = malloc(sizeof(float) * n);
-        for (size_t i = 0; i < rs; i++) b[i] = (unsigned char)qk_rng_next(&g);
-        k->dequantize(b, a, n);
-        r->ggml_get_type_traits((int)k->type)->to_float(b, e, n);
-        CHECK_MSG(memcmp(a, e, sizeof(float) * n) == 0, "%s: dequantization of random bytes differs",
-                  qk_type_get(k->type)->name);
-        free(b); free(a); free(e);
+    for (int ii = 0; ii < n_isa; ii++) {
+        for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
+            const qk_kernel *k = qk_kernel_get(k_types[ti], isas[ii]);
+            if (!k) { CHECK(k != NULL); continue; }
+            if (ii > 0 && k->isa == QK_ISA_SCALAR) continue;
+            const int64_t n = 256 * 64 + 3 * (qk_type_get(k->type)->blck_size == 1);
+            const size_t rs = r->ggml_row_size((int)k->type, n);
+            unsigned char *b = malloc(rs);
+            float *a = malloc(sizeof(float) * n), *e = malloc(sizeof(float) * n);
+            for (size_t i = 0; i < rs; i++) b[i] = (unsigned char)qk_rng_next(&g);
+            k->dequantize(b, a, n);
+            r->ggml_get_type_traits((int)k->type)->to_float(b, e, n);
+            CHECK_MSG(memcmp(a, e, sizeof(float) * n) == 0, "%s/%s: dequantization of random bytes differs",
+                      qk_type_get(k->type)->name, qk_isa_name(isas[ii]));
+            free(b); free(a); free(e);
+        }
     }
 }
 
