@@ -15,6 +15,7 @@
 #include "integrity.h"
 #include "kernels.h"
 #include "qtypes.h"
+#include "special_tokens.h"
 #include "tensor_pipeline.h"
 #include "vocab.h"
 #include "vocab_kv.h"
@@ -111,6 +112,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     size_t *order = NULL;
     int rc = qk_arch_plan(&ck, &plan, err);
     if (rc == QK_OK) rc = qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+    if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
     if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */

@@ -305,10 +305,21 @@ static int load_alt_template(const char *dir, qk_vocab *v, qk_err *err) {
     return QK_OK;
 }
 
-int qk_special_vocab_load(const char *dir, const cJSON *tok, const cJSON *tcfg, int64_t n_vocab, qk_vocab *v,
-                          qk_err *err) {
+/* Is role r among the pass's special_token_types? The default pass: bos..mask, plus eot/eom once the
+ * TemplateProcessing appended them. The Gemma pass: prefix, suffix, middle, fsep (no roles here: gguf-py
+ * cannot write them, see qk_special_vocab_gemma) and eot, plus eom once appended. */
+static int in_types(const sv_state *st, int gemma, int r) {
+    if (r == QK_SPECIAL_EOT) return st->has_eot;
+    if (r == QK_SPECIAL_EOM) return st->has_eom;
+    return !gemma;
+}
+
+/* One SpecialVocab(dir) run; gemma: the second one of GemmaModel.set_vocab (no chat template). */
+static int special_pass(const char *dir, const cJSON *tok, const cJSON *tcfg, int64_t n_vocab, int gemma,
+                        qk_vocab *v, qk_err *err) {
     sv_state st;
     memset(&st, 0, sizeof st);
+    st.has_eot = gemma; /* 'eot' is one of the Gemma pass's types from the start */
     for (int r = 0; r < QK_SPECIAL_COUNT; r++) st.add[r] = QK_TRI_UNSET;
     if (tcfg && !cJSON_IsObject(tcfg)) return qk_fail(err, "%s/tokenizer_config.json: not a JSON object", dir);
     if (tok && !cJSON_IsObject(tok)) return qk_fail(err, "%s/tokenizer.json: not a JSON object", dir);
@@ -341,13 +352,15 @@ int qk_special_vocab_load(const char *dir, const cJSON *tok, const cJSON *tcfg, 
     if (st.cfg_truthy) {
         /* chat template: tokenizer_config's key (even null) wins over the alternative files */
         const cJSON *ct = get(tcfg, "chat_template");
-        if (!ct) {
+        if (gemma) {
+            /* GemmaModel sets special_vocab.chat_template = None: the first pass's stays */
+        } else if (!ct) {
             if (load_alt_template(dir, v, err)) return QK_FAIL;
         } else if (cJSON_IsString(ct) || cJSON_IsArray(ct)) {
             if (set_chat_template(v, ct, "tokenizer_config.json", err)) return QK_FAIL;
         }
         for (int r = 0; r < QK_SPECIAL_COUNT; r++) {
-            if ((r == QK_SPECIAL_EOT && !st.has_eot) || (r == QK_SPECIAL_EOM && !st.has_eom)) continue;
+            if (!in_types(&st, gemma, r)) continue;
             char key[32];
             snprintf(key, sizeof key, "add_%s_token", qk_special_name(r));
             const cJSON *a = get(tcfg, key);
@@ -383,7 +396,7 @@ int qk_special_vocab_load(const char *dir, const cJSON *tok, const cJSON *tcfg, 
     if (cfg) {
         const cJSON *text_config = get(cfg, "text_config");
         for (int r = 0; r < QK_SPECIAL_COUNT; r++) {
-            if ((r == QK_SPECIAL_EOT && !st.has_eot) || (r == QK_SPECIAL_EOM && !st.has_eom)) continue;
+            if (!in_types(&st, gemma, r)) continue;
             char key[32];
             snprintf(key, sizeof key, "%s_token_id", qk_special_name(r));
             const cJSON *id = get(cfg, key);
@@ -394,7 +407,55 @@ int qk_special_vocab_load(const char *dir, const cJSON *tok, const cJSON *tcfg, 
                 return QK_FAIL;
             }
         }
+        /* the Gemma pass's other types: never written, but a negative id still fails convert */
+        static const char *const fim[] = {"prefix", "suffix", "middle", "fsep"};
+        for (size_t i = 0; gemma && i < sizeof fim / sizeof fim[0]; i++) {
+            char key[32];
+            snprintf(key, sizeof key, "%s_token_id", fim[i]);
+            const cJSON *id = get(cfg, key);
+            if ((!id || cJSON_IsNull(id)) && text_config) id = get(text_config, key);
+            int64_t x;
+            if (!json_int(id, &x) && x < 0) {
+                cJSON_Delete(cfg);
+                return qk_fail(err, "config.json: invalid value for special token type %s: %lld", fim[i], (long long)x);
+            }
+        }
         cJSON_Delete(cfg);
     }
     return QK_OK;
+}
+
+int qk_special_vocab_load(const char *dir, const cJSON *tok, const cJSON *tcfg, int64_t n_vocab, qk_vocab *v,
+                          qk_err *err) {
+    return special_pass(dir, tok, tcfg, n_vocab, 0, v, err);
+}
+
+int qk_special_vocab_gemma(const char *dir, qk_vocab *v, qk_err *err) {
+    cJSON *tok = NULL, *tcfg = NULL;
+    qk_vocab t;
+    qk_vocab_init(&t);
+    int rc = QK_FAIL;
+    if (qk_json_load(dir, "tokenizer.json", &tok, err) || qk_json_load(dir, "tokenizer_config.json", &tcfg, err))
+        goto out;
+    /* SpecialVocab(dir_model, load_merges=False, special_token_types=[prefix, suffix, middle, fsep, eot]),
+     * n_vocab None: no range check */
+    if (special_pass(dir, tok, tcfg, -1, 1, &t, err)) goto out;
+    /* _set_special_token("eot", 107) keeps an eot the files gave (the first id wins); prefix 67,
+     * suffix 69, middle 68 and fsep 70 are set too, but add_to_gguf finds no GGUFWriter method
+     * add_{prefix,suffix,middle,fsep}_token_id in the pinned gguf-py and skips them */
+    if (t.special[QK_SPECIAL_EOT] < 0) t.special[QK_SPECIAL_EOT] = QK_GEMMA_EOT_ID;
+    /* add_to_gguf again: these keys overwrite the first pass's */
+    v->special[QK_SPECIAL_EOT] = t.special[QK_SPECIAL_EOT];
+    if (t.special[QK_SPECIAL_EOM] >= 0) v->special[QK_SPECIAL_EOM] = t.special[QK_SPECIAL_EOM];
+    if (t.add_bos != QK_TRI_UNSET) v->add_bos = t.add_bos;
+    if (t.add_eos != QK_TRI_UNSET) v->add_eos = t.add_eos;
+    if (t.add_sep != QK_TRI_UNSET) v->add_sep = t.add_sep;
+    if (t.normalizer_lowercase != QK_TRI_UNSET) v->normalizer_lowercase = t.normalizer_lowercase;
+    if (t.normalizer_strip_accents != QK_TRI_UNSET) v->normalizer_strip_accents = t.normalizer_strip_accents;
+    rc = QK_OK;
+out:
+    qk_vocab_free(&t);
+    cJSON_Delete(tok);
+    cJSON_Delete(tcfg);
+    return rc;
 }

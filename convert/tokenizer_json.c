@@ -263,6 +263,67 @@ static int is_byte_token(const char *s) {
            s[5] == '>';
 }
 
+/* Scores for llama.cpp's sentencepiece tokenizer from the BPE merge ranks (a deliberate difference
+ * from gguf-py's LlamaHfVocab, whose -1000.0 placeholder for every token makes llama.cpp merge
+ * leftmost-first instead of in the merges' order: " Hello" became "\u2581\u2581" "Hello" where
+ * Hugging Face gives "\u2581" "\u2581Hello"). llama.cpp repeatedly merges the adjacent pair whose
+ * concatenation is the token with the highest score (leftmost on ties), Hugging Face's BPE the pair
+ * of lowest merge rank; so a token produced by merge number r scores -r (its first merge), and every
+ * token no merge produces scores below all of them. Without merges the placeholder stays. */
+static int merge_rank_scores(const cJSON *tok, const char *name, const strmap *m, qk_vocab *v, qk_err *err) {
+    const cJSON *merges = obj_get(obj_get(tok, "model"), "merges");
+    int n_merges = cJSON_IsArray(merges) ? cJSON_GetArraySize(merges) : 0;
+    if (n_merges <= 0) return QK_OK;
+    if (n_merges >= (1 << 24)) return qk_fail(err, "%s: %d merges: ranks past 2^24 do not fit f32 scores", name, n_merges);
+    float lowest = -(float)n_merges;
+    for (size_t i = 0; i < v->n_tokens; i++) v->scores[i] = lowest;
+    char *buf = NULL;
+    size_t cap = 0;
+    int rank = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, merges) {
+        const char *a = NULL, *b = NULL;
+        size_t la = 0, lb = 0;
+        if (cJSON_IsString(e)) { /* "left right": the parts hold no ' ' */
+            const char *sp = strchr(e->valuestring, ' ');
+            if (sp) {
+                a = e->valuestring;
+                la = (size_t)(sp - a);
+                b = sp + 1;
+                lb = strlen(b);
+            }
+        } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 && cJSON_IsString(cJSON_GetArrayItem(e, 0)) &&
+                   cJSON_IsString(cJSON_GetArrayItem(e, 1))) {
+            a = cJSON_GetArrayItem(e, 0)->valuestring;
+            b = cJSON_GetArrayItem(e, 1)->valuestring;
+            la = strlen(a);
+            lb = strlen(b);
+        }
+        if (!a) {
+            free(buf);
+            return qk_fail(err, "%s: model.merges[%d] is neither \"left right\" nor a [left, right] pair", name, rank);
+        }
+        if (la + lb + 1 > cap) {
+            size_t nc = (la + lb + 1) * 2;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                free(buf);
+                return qk_fail(err, "%s: out of memory", name);
+            }
+            buf = nb;
+            cap = nc;
+        }
+        memcpy(buf, a, la);
+        memcpy(buf + la, b, lb);
+        buf[la + lb] = '\0';
+        int64_t id = strmap_get(m, buf);
+        if (id >= 0 && (size_t)id < v->n_tokens && v->scores[id] == lowest) v->scores[id] = -(float)rank;
+        rank++;
+    }
+    free(buf);
+    return QK_OK;
+}
+
 int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *const *special_texts,
                               size_t n_special, qk_vocab *v, qk_err *err) {
     strmap m = {0};
@@ -324,6 +385,7 @@ int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *co
         }
         v->token_type[i] = type;
     }
+    if (merge_rank_scores(tok, name, &m, v, err)) goto out;
     rc = QK_OK;
 out:
     free(rev);

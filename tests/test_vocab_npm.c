@@ -147,7 +147,18 @@ static void test_mistral_llama_hf(void) {
     CHECK_EQ_INT(c[QK_TOKEN_CONTROL], 3);
     CHECK_STR(v.tokens[3], "<0x00>");
     CHECK_EQ_INT(v.token_type[3], QK_TOKEN_BYTE);
-    for (size_t i = 0; i < v.n_tokens; i++) CHECK(v.scores[i] == -1000.0f);
+    /* scores from the merge ranks (not LlamaHfVocab's -1000.0 placeholder): the first merge "\u2581 t"
+     * makes id 261, the second "i n" id 262; the whitespace-run merges come last ("\u2581 \u2581" is
+     * merge 58876 of 58980); tokens no merge produces (bytes, controls, single characters) score
+     * -58980, below every merged token */
+    CHECK(v.scores[261] == 0.0f);
+    CHECK(v.scores[262] == -1.0f);
+    CHECK(v.scores[259] == -58876.0f);
+    CHECK(v.scores[3] == -58980.0f);
+    CHECK(v.scores[1] == -58980.0f);
+    size_t below = 0;
+    for (size_t i = 0; i < v.n_tokens; i++) below += v.scores[i] == -58980.0f;
+    CHECK(below > 256 + 3 && below < 32000 - 20000);
     CHECK_EQ_INT(v.special[QK_SPECIAL_BOS], 1);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 2);
     CHECK_EQ_INT(v.special[QK_SPECIAL_UNK], 0);

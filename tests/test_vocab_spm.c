@@ -361,13 +361,21 @@ static void test_stories260k(void) {
     CHECK_STR(h.model, "llama");
     CHECK_STR(h.pre, "default");
     CHECK_EQ_INT(h.n_tokens, v.n_tokens);
+    int n_pairs = 0;
     for (size_t i = 0; i < h.n_tokens && h.n_tokens == v.n_tokens; i++) {
         CHECK_MSG(!strcmp(h.tokens[i], v.tokens[i]), "token %zu '%s' vs '%s'", i, h.tokens[i], v.tokens[i]);
-        CHECK(h.scores[i] == -1000.0f);
+        /* scores from the merge ranks, not LlamaHfVocab's -1000.0: two merged tokens rank as their
+         * sentencepiece scores do (tokenizers made the merges in score order) */
+        CHECK(h.scores[i] != -1000.0f);
+        if (i + 1 < h.n_tokens && h.scores[i] > h.scores[0] && h.scores[i + 1] > h.scores[0] && ++n_pairs)
+            CHECK_MSG((h.scores[i] > h.scores[i + 1]) == (v.scores[i] > v.scores[i + 1]),
+                      "tokens %zu, %zu: merge scores %g, %g vs sentencepiece %g, %g", i, i + 1, h.scores[i],
+                      h.scores[i + 1], v.scores[i], v.scores[i + 1]);
         /* LlamaHfVocab: byte tokens BYTE, the named specials CONTROL (also <unk>), the rest NORMAL */
         int want = v.token_type[i] == QK_TOKEN_BYTE ? QK_TOKEN_BYTE : i <= 2 ? QK_TOKEN_CONTROL : QK_TOKEN_NORMAL;
         CHECK_EQ_INT(h.token_type[i], want);
     }
+    CHECK_MSG(n_pairs >= 100, "only %d neighbouring merged tokens compared", n_pairs);
     CHECK_EQ_INT(h.special[QK_SPECIAL_BOS], 1);
     CHECK_EQ_INT(h.add_bos, QK_TRI_TRUE);
     qk_vocab_free(&h);
