@@ -91,6 +91,7 @@ int qk_st_parse_header(const char *json, size_t len, uint64_t data_size, qk_st_f
         if (!e->string) { rc = qk_fail(err, "%s: header entry without a name", path); break; }
         if (!strcmp(e->string, "__metadata__")) {
             if (!cJSON_IsObject(e)) { rc = qk_fail(err, "%s: __metadata__ is not an object", path); break; }
+            if (f->meta_keys) { rc = qk_fail(err, "%s: __metadata__ appears twice in the header", path); break; }
             size_t m = 0;
             for (cJSON *k = e->child; k; k = k->next) m++;
             f->meta_keys = calloc(m ? m : 1, sizeof(char *));
