@@ -2,7 +2,8 @@
  * exercise the mixture rules (GQA 4, enough layers for use_more_bits, tied and
  * untied embeddings, rows not divisible by 256 or 32, 8-expert MoE), for every
  * ftype quantkit has kernels for, with and without --pure, output overrides,
- * tensor-type overrides and an importance matrix, the output has the same KVs
+ * tensor-type overrides, --override-kv (user keys of every type, then the
+ * imatrix keys) and an importance matrix, the output has the same KVs
  * (except quantkit.* provenance/integrity keys), the same tensor order, types
  * and shapes, and byte-identical tensor data; and any thread count gives the
  * same file. */
@@ -33,15 +34,24 @@ typedef struct {
     bool pure, leave_output, use_imatrix;
     int output_type;
     const char *tensor_type; /* pattern=type */
+    const char *const *kv;   /* --override-kv arguments, NULL-terminated */
 } opt_case;
 
+/* new keys of every type, an existing one replaced, a negative int (written
+ * as u32 of its magnitude, as llama.cpp does) */
+static const char *const k_kv_args[] = {"general.name=str:renamed by override", "test.override.i=int:-7",
+                                        "test.override.f=float:0.1", "test.override.b=bool:true",
+                                        "general.test.flag=bool:false", NULL};
+
 static const opt_case k_opts[] = {
-    {"default", false, false, false, -1, NULL},
-    {"pure", true, false, false, -1, NULL},
-    {"leave-output", false, true, false, -1, NULL},
-    {"output-q8_0", false, false, false, QK_TYPE_Q8_0, NULL},
-    {"tensor-type", false, false, false, -1, "attn_v=q8_0"},
-    {"imatrix", false, false, true, -1, NULL},
+    {"default", false, false, false, -1, NULL, NULL},
+    {"pure", true, false, false, -1, NULL, NULL},
+    {"leave-output", false, true, false, -1, NULL, NULL},
+    {"output-q8_0", false, false, false, QK_TYPE_Q8_0, NULL, NULL},
+    {"tensor-type", false, false, false, -1, "attn_v=q8_0", NULL},
+    {"imatrix", false, false, true, -1, NULL, NULL},
+    {"override-kv", false, false, false, -1, NULL, k_kv_args},
+    {"override-kv+imatrix", false, false, true, -1, NULL, k_kv_args},
 };
 
 static int g_fail_report;
@@ -171,6 +181,8 @@ static void test_against_llama_model_quantize(void) {
                 /* sanitizer build: every ftype on every model, all option sets on the first model */
                 if (QK_TEST_SANITIZED && mi > 0 && oi > 0) continue;
                 const opt_case *oc = &k_opts[oi];
+                /* the KV overrides do not depend on the model's shape: first model only */
+                if (oc->kv && mi > 0) continue;
                 char ours[700], theirs[700], what[256];
                 snprintf(ours, sizeof ours, "%s/ours.gguf", dir);
                 snprintf(theirs, sizeof theirs, "%s/theirs.gguf", dir);
@@ -192,6 +204,12 @@ static void test_against_llama_model_quantize(void) {
                     o.mix.n_overrides = 1;
                 }
                 if (oc->use_imatrix) o.imatrix = &im, o.imatrix_path = dat;
+                qk_kv_override ukv[8];
+                size_t n_ukv = 0;
+                for (size_t k = 0; oc->kv && oc->kv[k]; k++)
+                    CHECK(qk_kv_override_parse(oc->kv[k], &ukv[n_ukv++], &err) == QK_OK);
+                o.kv_overrides = ukv;
+                o.n_kv_overrides = n_ukv;
                 o.n_threads = 2;
                 qk_quantize_report rep;
                 int rc = qk_quantize_model(in, ours, &o, &rep, &err);
@@ -209,13 +227,22 @@ static void test_against_llama_model_quantize(void) {
                     tto[0].type = ov.type;
                     p.tt_overrides = tto;
                 }
-                struct ref_llama_model_kv_override kvo[5] = {{0}};
+                struct ref_llama_model_kv_override kvo[16] = {{0}};
+                int k = 0;
+                for (size_t u = 0; u < n_ukv; u++, k++) { /* the user's overrides come first */
+                    kvo[k].tag = (int)ukv[u].tag; /* same enum order as llama_model_kv_override_type */
+                    snprintf(kvo[k].key, 128, "%s", ukv[u].key);
+                    if (ukv[u].tag == QK_KVO_INT) kvo[k].val_i64 = ukv[u].val_i64;
+                    else if (ukv[u].tag == QK_KVO_FLOAT) kvo[k].val_f64 = ukv[u].val_f64;
+                    else if (ukv[u].tag == QK_KVO_BOOL) kvo[k].val_bool = ukv[u].val_bool;
+                    else snprintf(kvo[k].val_str, 128, "%s", ukv[u].val_str);
+                }
+                if (k) p.kv_overrides = kvo;
                 if (oc->use_imatrix) {
                     p.imatrix = imd;
                     /* what llama-quantize's CLI adds for an imatrix */
                     qk_imatrix_kv ikv;
                     qk_imatrix_kv_get(&im, dat, &ikv);
-                    int k = 0;
                     kvo[k].tag = REF_KV_OVERRIDE_STR;
                     snprintf(kvo[k].key, 128, "quantize.imatrix.file");
                     snprintf(kvo[k++].val_str, 128, "%s", ikv.file);
