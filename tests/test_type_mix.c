@@ -495,12 +495,12 @@ static void test_q4_k_m_known_layers(void) {
     size_t n = 0;
     for (int l = 0; l < 32; l++) {
         snprintf(names[n], 40, "blk.%d.attn_v.weight", l);
-        t[n] = (qk_mix_tensor){names[n], {4096, 1024, 1, 1}, QK_TYPE_F16}; n++;
+        t[n] = (qk_mix_tensor){names[n], {4096, 1024, 1, 1}, QK_TYPE_F16, 0, 0}; n++;
         snprintf(names[n], 40, "blk.%d.ffn_down.weight", l);
-        t[n] = (qk_mix_tensor){names[n], {14336, 4096, 1, 1}, QK_TYPE_F16}; n++;
+        t[n] = (qk_mix_tensor){names[n], {14336, 4096, 1, 1}, QK_TYPE_F16, 0, 0}; n++;
     }
-    t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16};
-    t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16};
+    t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
+    t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     qk_mix_model m = {"llama", 32, 0, 32, 8, 0, t, n};
     qk_mix_options o;
     qk_mix_options_init(&o);
@@ -532,8 +532,8 @@ static void test_q4_k_m_known_layers(void) {
 }
 
 static void test_mix_errors(void) {
-    qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16},
-                          {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16}};
+    qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0},
+                          {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0}};
     qk_mix_model m = {"llama", 4, 0, 8, 8, 8, t, 2};
     qk_mix_options o;
     qk_mix_options_init(&o);
