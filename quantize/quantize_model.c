@@ -165,9 +165,6 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
                       qk_err *err) {
     memset(rep, 0, sizeof *rep);
     const double t0 = now_s();
-    if (!o->dry_run && !o->keep_split && same_file(in_path, out_path))
-        return qk_fail(err, "%s: the output would overwrite the input; choose another output name", out_path);
-
     qk_gguf_set set;
     if (qk_gguf_set_open(in_path, &set, err)) return QK_FAIL;
     const qk_gguf_meta *meta = qk_gguf_set_meta(&set);
@@ -244,7 +241,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         if (o->keep_split) qk_split_path(sh->path, len, out_path, s + 1, n_out);
         else snprintf(sh->path, len, "%s", out_path);
         memcpy(rep->shards[s].path, sh->path, len);
-        if (!o->dry_run && o->keep_split)
+        if (!o->dry_run)
             for (uint32_t f = 0; rc == QK_OK && f < set.n_files; f++)
                 if (same_file(set.files[f]->path, sh->path))
                     rc = qk_fail(err, "%s: the output would overwrite the input; choose another output name", sh->path);

@@ -436,6 +436,15 @@ static void test_cli(void) {
     st = system(cmd);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1);
     CHECK(file_exists(first));
+    /* merging onto a later input shard is refused too */
+    char second[700];
+    qk_split_path(second, sizeof second, pre, 2, 3);
+    qk_quantize_opts o = {0};
+    qk_mix_options_init(&o.mix);
+    qk_quantize_report rep;
+    CHECK(qk_quantize_model(first, second, &o, &rep, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "overwrite the input");
+    qk_quantize_report_free(&rep);
 }
 
 /* A write failure in the last shard (file-size limit between the shard
