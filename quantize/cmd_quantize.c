@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli_util.h"
+#include "gguf_set.h"
 #include "ftypes.h"
 #include "imatrix_file.h"
 #include "progress.h"
@@ -42,6 +43,11 @@ static void help(void) {
         "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted\n"
         "  --split-max-size SIZE       write shards of at most SIZE of tensor data (gguf-split layout);\n"
         "                              on a FAT32 destination shards are made below 4 GiB automatically\n"
+        "  --keep-split                a split input gives one output shard per input shard, as\n"
+        "                              llama-quantize --keep-split: <OUT without .gguf>-0000k-of-0000N.gguf\n"
+        "                              (also for a single-file input: -00001-of-00001); tensors are taken\n"
+        "                              shard by shard, which can change the mixture's choices. Without it\n"
+        "                              a split input is merged into one OUT\n"
         "  --json                      machine-readable report on stdout\n"
         "  -h, --help                  this text\n"
         "\n"
@@ -86,6 +92,11 @@ static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry)
                qk_type_get((uint32_t)t->out_type)->name, (unsigned long long)t->bytes);
     }
     char sz[32];
+    for (size_t i = 0; r->n_shards > 1 && i < r->n_shards; i++) {
+        qk_format_size(sz, sizeof sz, r->shards[i].file_size);
+        printf("shard %zu/%zu %s: %zu tensors, %s (%llu bytes)\n", i + 1, r->n_shards, r->shards[i].path,
+               r->shards[i].n_tensors, sz, (unsigned long long)r->shards[i].file_size);
+    }
     qk_format_size(sz, sizeof sz, r->file_size);
     printf("%s: %zu tensors, %s (%llu bytes), %.2f bits per weight%s\n", ftype, r->n_tensors, sz,
            (unsigned long long)r->file_size, r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0,
@@ -93,10 +104,10 @@ static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry)
 }
 
 static void print_json(const qk_quantize_report *r, const char *in, const char *out, const char *ftype, bool dry,
-                       const char *why) {
+                       bool keep_split, const char *why) {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "input", in);
-    cJSON_AddStringToObject(j, "output", out);
+    cJSON_AddStringToObject(j, "output", keep_split && r->n_shards ? r->shards[0].path : out);
     cJSON_AddStringToObject(j, "type", ftype);
     cJSON_AddBoolToObject(j, "dry_run", dry);
     if (why) cJSON_AddStringToObject(j, "chosen_because", why);
@@ -108,6 +119,15 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
                             r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0);
     cJSON_AddNumberToObject(j, "fallbacks", r->n_fallback);
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON_AddBoolToObject(j, "keep_split", keep_split);
+    cJSON *sh = cJSON_AddArrayToObject(j, "shards");
+    for (size_t i = 0; i < r->n_shards; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "path", r->shards[i].path);
+        cJSON_AddNumberToObject(o, "tensors", (double)r->shards[i].n_tensors);
+        cJSON_AddNumberToObject(o, "file_size", (double)r->shards[i].file_size);
+        cJSON_AddItemToArray(sh, o);
+    }
     cJSON *arr = cJSON_AddArrayToObject(j, "tensors");
     for (size_t i = 0; i < r->n_tensors; i++) {
         const qk_quantize_tensor_report *t = &r->tensors[i];
@@ -118,6 +138,7 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
         cJSON_AddStringToObject(o, "from", qk_type_get((uint32_t)t->in_type)->name);
         cJSON_AddStringToObject(o, "to", qk_type_get((uint32_t)t->out_type)->name);
         cJSON_AddNumberToObject(o, "bytes", (double)t->bytes);
+        if (keep_split) cJSON_AddNumberToObject(o, "shard", t->shard);
         int64_t nel = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
         cJSON_AddNumberToObject(o, "bits_per_weight", nel ? 8.0 * (double)t->bytes / (double)nel : 0);
         cJSON_AddItemToArray(arr, o);
@@ -194,8 +215,7 @@ int qk_cmd_quantize(int argc, char **argv) {
         } else if (!strcmp(a, "--max-size")) {
             if (!(max_size_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
         } else if (!strcmp(a, "--keep-split")) {
-            err.msg[0] = 0;
-            FAIL_USAGE("--keep-split is not supported yet; without it the output is one file (use `quantkit split` after)");
+            o.keep_split = true;
         } else if (a[0] == '-' && a[1]) {
             FAIL_USAGE("unknown option '%s'", a);
         } else {
@@ -203,6 +223,7 @@ int qk_cmd_quantize(int argc, char **argv) {
             pos[npos++] = a;
         }
     }
+    if (o.keep_split && split_s) FAIL_USAGE("--keep-split and --split-max-size cannot be combined");
     if (n_incl && n_excl) FAIL_USAGE("--include-weights and --exclude-weights cannot be combined");
     if ((n_incl || n_excl) && !imatrix_path) FAIL_USAGE("--include-weights/--exclude-weights need --imatrix");
 
@@ -295,6 +316,17 @@ int qk_cmd_quantize(int argc, char **argv) {
         default_out(out_buf, sizeof out_buf, in, fi->name);
         out = out_buf;
     }
+    /* --keep-split: OUT names the shards' prefix, as llama-quantize strips .gguf
+     * (a shard name such as x-00001-of-00003.gguf gives the prefix x) */
+    char prefix[4096];
+    if (o.keep_split) {
+        uint32_t ps, pc;
+        if (!qk_split_prefix(out, prefix, sizeof prefix, &ps, &pc)) {
+            snprintf(prefix, sizeof prefix, "%s", out);
+            size_t l = strlen(prefix);
+            if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
+        }
+    }
     uint64_t split_bytes = 0;
     if (split_s && (!qk_parse_size(split_s, &split_bytes) || !split_bytes))
         FAIL_USAGE("--split-max-size: cannot read '%s'", split_s);
@@ -303,10 +335,21 @@ int qk_cmd_quantize(int argc, char **argv) {
         qk_quantize_opts d = o;
         d.dry_run = true;
         qk_quantize_report r0;
-        if (qk_quantize_model(in, out, &d, &r0, &err) == QK_OK && r0.file_size > QK_FAT32_MAX_FILE) {
-            split_bytes = QK_FAT32_SPLIT_BYTES;
-            fprintf(stderr, "quantkit quantize: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
-                    out, (unsigned long long)r0.file_size);
+        if (qk_quantize_model(in, o.keep_split ? prefix : out, &d, &r0, &err) == QK_OK) {
+            for (size_t s = 0; o.keep_split && s < r0.n_shards; s++)
+                if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
+                    qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
+                                  "quantize without --keep-split to get shards below 4 GiB",
+                            r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
+                    qk_quantize_report_free(&r0);
+                    exit_code = qk_cli_fail(CMD, &err);
+                    goto done;
+                }
+            if (!o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {
+                split_bytes = QK_FAT32_SPLIT_BYTES;
+                fprintf(stderr, "quantkit quantize: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
+                        out, (unsigned long long)r0.file_size);
+            }
         }
         qk_quantize_report_free(&r0);
     }
@@ -314,7 +357,7 @@ int qk_cmd_quantize(int argc, char **argv) {
     qk_quantize_report rep;
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, out);
-    int rc = qk_quantize_model(in, split_bytes && !o.dry_run ? staging : out, &o, &rep, &err);
+    int rc = qk_quantize_model(in, o.keep_split ? prefix : split_bytes && !o.dry_run ? staging : out, &o, &rep, &err);
     qk_progress_done(o.progress);
     if (rc == QK_OK && !o.dry_run && split_bytes) {
         uint32_t n;
@@ -327,16 +370,21 @@ int qk_cmd_quantize(int argc, char **argv) {
         goto done;
     }
     if (json) {
-        print_json(&rep, in, out, fi->name, o.dry_run, why);
+        print_json(&rep, in, out, fi->name, o.dry_run, o.keep_split, why);
     } else if (o.dry_run) {
         print_plan(&rep, fi->name, true);
     } else {
         char sz[32], in_sz[32];
         qk_format_size(sz, sizeof sz, rep.file_size);
         qk_format_size(in_sz, sizeof in_sz, rep.in_tensor_bytes);
-        printf("%s: %s, %zu tensors, %s of tensors -> %s (%.2f bits per weight) in %.1f s\n", out, fi->name,
-               rep.n_tensors, in_sz, sz, rep.n_elements ? 8.0 * (double)rep.tensor_bytes / (double)rep.n_elements : 0,
-               rep.seconds);
+        printf("%s: %s, %zu tensors, %s of tensors -> %s (%.2f bits per weight) in %.1f s\n",
+               o.keep_split && rep.n_shards ? rep.shards[0].path : out, fi->name, rep.n_tensors, in_sz, sz,
+               rep.n_elements ? 8.0 * (double)rep.tensor_bytes / (double)rep.n_elements : 0, rep.seconds);
+        for (size_t s = 0; o.keep_split && s < rep.n_shards; s++) {
+            qk_format_size(sz, sizeof sz, rep.shards[s].file_size);
+            printf("  shard %zu/%zu %s: %zu tensors, %s (%llu bytes)\n", s + 1, rep.n_shards, rep.shards[s].path,
+                   rep.shards[s].n_tensors, sz, (unsigned long long)rep.shards[s].file_size);
+        }
     }
     qk_quantize_report_free(&rep);
 done:

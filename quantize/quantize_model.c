@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gguf_set.h"
 #include "gguf_writer.h"
@@ -16,6 +17,8 @@
 
 void qk_quantize_report_free(qk_quantize_report *r) {
     free(r->tensors);
+    for (size_t i = 0; r->shards && i < r->n_shards; i++) free(r->shards[i].path);
+    free(r->shards);
     memset(r, 0, sizeof *r);
 }
 
@@ -125,13 +128,43 @@ static const char *base_name(const char *p) {
     return s ? s + 1 : p;
 }
 
+/* One output file: its writer and integrity hashes. */
+typedef struct {
+    char *path;
+    qk_gguf_writer *w;
+    qk_integrity_writer *iw;
+    bool committed;
+} out_shard;
+
+/* Declares the KVs of output shard s of n (see quantize_model.h). */
+static int shard_kvs(out_shard *sh, uint32_t s, uint32_t n, const qk_gguf_set *set, const char *in_path,
+                     const qk_quantize_opts *o, const qk_imatrix_kv *ikv, qk_err *err) {
+    const qk_gguf_meta *meta = qk_gguf_set_meta(set);
+    int rc = QK_OK;
+    /* keep the input's alignment (llama-quantize keeps the key but pads
+     * to 32, writing an unreadable file when they differ); later shards
+     * have no general.alignment and use 32, the writer's default */
+    if (s == 0) qk_gguf_writer_set_alignment(sh->w, meta->alignment);
+    if (s == 0) rc = add_kvs(sh->w, meta, o, ikv, err);
+    if (rc == QK_OK && n > 1) {
+        /* llama_model_quantize sets these after the others: no, count, tensors.count */
+        uint16_t no = (uint16_t)s, cnt = (uint16_t)n;
+        rc = qk_gguf_writer_add_scalar(sh->w, "split.no", QK_GGUF_U16, &no, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_add_scalar(sh->w, "split.count", QK_GGUF_U16, &cnt, err);
+        if (rc == QK_OK) rc = qk_gguf_writer_add_i32(sh->w, "split.tensors.count", (int32_t)set->n_tensors, err);
+    }
+    if (s != 0) return rc;
+    /* provenance */
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.version", QK_VERSION, err);
+    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(sh->w, "quantkit.command", o->command_line, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.source.file", base_name(in_path), err);
+    return rc;
+}
+
 int qk_quantize_model(const char *in_path, const char *out_path, const qk_quantize_opts *o, qk_quantize_report *rep,
                       qk_err *err) {
     memset(rep, 0, sizeof *rep);
     const double t0 = now_s();
-    if (!o->dry_run && same_file(in_path, out_path))
-        return qk_fail(err, "%s: the output would overwrite the input; choose another output name", out_path);
-
     qk_gguf_set set;
     if (qk_gguf_set_open(in_path, &set, err)) return QK_FAIL;
     const qk_gguf_meta *meta = qk_gguf_set_meta(&set);
@@ -140,8 +173,8 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
     int rc = QK_OK;
     qk_mix_tensor *mt = calloc(n ? n : 1, sizeof *mt);
     qk_mix_plan plan = {0};
-    qk_gguf_writer *w = NULL;
-    qk_integrity_writer *iw = NULL;
+    out_shard *shards = NULL;
+    uint32_t n_out = 1;
     const float **imx = calloc(n ? n : 1, sizeof *imx);
     if (!mt || !imx) rc = qk_fail(err, "out of memory");
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
@@ -149,13 +182,27 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         mt[i].name = t->name;
         memcpy(mt[i].ne, t->ne, sizeof mt[i].ne);
         mt[i].type = (int)t->type;
+        mt[i].shard = set.tensors[i].shard;
+        mt[i].offset = t->offset;
         rep->in_tensor_bytes += t->nbytes;
+    }
+    if (rc == QK_OK && o->keep_split) {
+        /* llama.cpp: one output per split index up to the largest that holds
+         * a tensor; it crashes on a shard without tensors after the first */
+        for (size_t i = 0; i < n; i++)
+            if (mt[i].shard + 1 > n_out) n_out = mt[i].shard + 1;
+        for (uint32_t s = 1; rc == QK_OK && s < set.n_files; s++)
+            if (set.files[s]->meta.n_tensors == 0)
+                rc = qk_fail(err, "%s: shard %u of %u holds no tensors; --keep-split needs tensors in every shard after the "
+                                  "first (quantize without --keep-split to get one file)",
+                             set.files[s]->path, s + 1, set.n_files);
     }
     qk_mix_model model;
     if (rc == QK_OK) rc = qk_model_facts(meta, mt, n, &model, err);
     if (rc != QK_OK) qk_fail_prefix(err, "%s", in_path);
     qk_mix_options mix = o->mix;
     mix.has_imatrix = o->imatrix && o->imatrix->n_entries > 0;
+    mix.keep_split = o->keep_split;
     if (rc == QK_OK) rc = qk_mix_plan_compute(&model, &mix, &plan, err);
 
     /* every converted tensor needs a kernel for its output and its input type */
@@ -176,17 +223,30 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
     qk_imatrix_kv ikv = {0};
     if (rc == QK_OK && mix.has_imatrix) qk_imatrix_kv_get(o->imatrix, o->imatrix_path, &ikv);
     if (rc == QK_OK) {
-        w = qk_gguf_writer_new();
-        if (!w) rc = qk_fail(err, "out of memory");
-        /* keep the input's alignment (llama-quantize keeps the key but pads
-         * to 32, writing an unreadable file when they differ) */
-        else qk_gguf_writer_set_alignment(w, meta->alignment);
+        shards = calloc(n_out, sizeof *shards);
+        rep->shards = calloc(n_out, sizeof *rep->shards);
+        if (!shards || !rep->shards) rc = qk_fail(err, "out of memory");
+        else rep->n_shards = n_out;
     }
-    if (rc == QK_OK) rc = add_kvs(w, meta, o, &ikv, err);
-    /* provenance */
-    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
-    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", o->command_line, err);
-    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.source.file", base_name(in_path), err);
+    for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
+        out_shard *sh = &shards[s];
+        size_t len = strlen(out_path) + 32;
+        sh->path = malloc(len);
+        rep->shards[s].path = malloc(len);
+        sh->w = qk_gguf_writer_new();
+        if (!sh->path || !rep->shards[s].path || !sh->w) {
+            rc = qk_fail(err, "out of memory");
+            break;
+        }
+        if (o->keep_split) qk_split_path(sh->path, len, out_path, s + 1, n_out);
+        else snprintf(sh->path, len, "%s", out_path);
+        memcpy(rep->shards[s].path, sh->path, len);
+        if (!o->dry_run)
+            for (uint32_t f = 0; rc == QK_OK && f < set.n_files; f++)
+                if (same_file(set.files[f]->path, sh->path))
+                    rc = qk_fail(err, "%s: the output would overwrite the input; choose another output name", sh->path);
+        if (rc == QK_OK) rc = shard_kvs(sh, s, n_out, &set, in_path, o, &ikv, err);
+    }
 
     if (rc == QK_OK) {
         rep->tensors = calloc(n ? n : 1, sizeof *rep->tensors);
@@ -195,6 +255,8 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
     for (size_t k = 0; rc == QK_OK && k < n; k++) {
         size_t i = plan.order[k];
         const qk_mix_entry *e = &plan.entries[i];
+        const uint32_t s = o->keep_split ? mt[i].shard : 0;
+        qk_gguf_writer *w = shards[s].w;
         rc = qk_gguf_writer_add_tensor(w, mt[i].name, (uint32_t)e->type, qk_ggml_n_dims(mt[i].ne), mt[i].ne, err);
         if (rc) break;
         qk_quantize_tensor_report *tr = &rep->tensors[rep->n_tensors++];
@@ -202,45 +264,67 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         memcpy(tr->ne, mt[i].ne, sizeof tr->ne);
         tr->in_type = mt[i].type;
         tr->out_type = e->type;
+        tr->shard = s;
         const qk_gguf_meta *wm = qk_gguf_writer_meta(w);
         tr->bytes = wm->tensors[wm->n_tensors - 1].nbytes;
         rep->tensor_bytes += tr->bytes;
         rep->n_elements += (uint64_t)(mt[i].ne[0] * mt[i].ne[1] * mt[i].ne[2] * mt[i].ne[3]);
+        rep->shards[s].n_tensors++;
     }
     rep->n_fallback = plan.n_fallback;
-    if (rc == QK_OK) {
-        iw = qk_integrity_attach(w, err);
-        if (!iw) rc = QK_FAIL;
+    for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
+        shards[s].iw = qk_integrity_attach(shards[s].w, err);
+        if (!shards[s].iw) rc = QK_FAIL;
+        else {
+            rep->shards[s].file_size = qk_gguf_writer_file_size(shards[s].w);
+            rep->file_size += rep->shards[s].file_size;
+        }
     }
-    if (rc == QK_OK) rep->file_size = qk_gguf_writer_file_size(w);
 
     if (rc == QK_OK && !o->dry_run) {
-        rc = qk_gguf_writer_begin(w, out_path, err);
+        /* the tensors come shard by shard (plan.order is sorted by shard with
+         * keep_split); a shard may be empty only if it is the first */
+        size_t k = 0;
         qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
-        for (size_t k = 0; rc == QK_OK && k < n; k++) {
-            size_t i = plan.order[k];
-            const qk_mix_entry *e = &plan.entries[i];
-            src_tensor src = {qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i),
-                              qk_kernel_active((qk_type)mt[i].type), 0};
-            qk_row_size((uint32_t)mt[i].type, mt[i].ne[0], &src.row_bytes);
-            const qk_kernel *ko = qk_kernel_active((qk_type)e->type);
-            qk_tensor_job job = {.name = mt[i].name,
-                                 .out_type = (uint32_t)e->type,
-                                 .quantize = ko ? ko->quantize : NULL,
-                                 .imatrix = imx[i],
-                                 .read_rows = e->convert ? read_rows : NULL,
-                                 .read_raw = e->convert ? NULL : read_raw,
-                                 .src_ctx = &src};
-            memcpy(job.ne, mt[i].ne, sizeof job.ne);
-            qk_progress_item(o->progress, mt[i].name);
-            rc = qk_tensor_job_run(&job, &po, sink, w, err);
+        for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
+            qk_gguf_writer *w = shards[s].w;
+            rc = qk_gguf_writer_begin(w, shards[s].path, err);
+            for (; rc == QK_OK && k < n && (!o->keep_split || mt[plan.order[k]].shard == s); k++) {
+                size_t i = plan.order[k];
+                const qk_mix_entry *e = &plan.entries[i];
+                src_tensor src = {qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i),
+                                  qk_kernel_active((qk_type)mt[i].type), 0};
+                qk_row_size((uint32_t)mt[i].type, mt[i].ne[0], &src.row_bytes);
+                const qk_kernel *ko = qk_kernel_active((qk_type)e->type);
+                qk_tensor_job job = {.name = mt[i].name,
+                                     .out_type = (uint32_t)e->type,
+                                     .quantize = ko ? ko->quantize : NULL,
+                                     .imatrix = imx[i],
+                                     .read_rows = e->convert ? read_rows : NULL,
+                                     .read_raw = e->convert ? NULL : read_raw,
+                                     .src_ctx = &src};
+                memcpy(job.ne, mt[i].ne, sizeof job.ne);
+                qk_progress_item(o->progress, mt[i].name);
+                rc = qk_tensor_job_run(&job, &po, sink, w, err);
+            }
+            if (rc == QK_OK) rc = qk_integrity_finalize(shards[s].iw, err);
         }
-        if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
-        if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
+        /* all written: now put them in place, or none */
+        for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
+            rc = qk_gguf_writer_finish(shards[s].w, err);
+            shards[s].committed = rc == QK_OK;
+        }
+        if (rc != QK_OK)
+            for (uint32_t s = 0; s < n_out; s++)
+                if (shards[s].committed) unlink(shards[s].path);
     }
     rep->seconds = now_s() - t0;
-    qk_integrity_free(iw);
-    qk_gguf_writer_free(w); /* aborts (removes the temporary) unless finished */
+    for (uint32_t s = 0; shards && s < n_out; s++) {
+        qk_integrity_free(shards[s].iw);
+        qk_gguf_writer_free(shards[s].w); /* aborts (removes the temporary) unless finished */
+        free(shards[s].path);
+    }
+    free(shards);
     qk_mix_plan_free(&plan);
     free(mt);
     free(imx);

@@ -26,6 +26,8 @@ typedef struct qk_quantize_opts {
     size_t n_kv_overrides;
     int n_threads;                  /* <= 0: all cores */
     bool dry_run;                   /* plan and size only */
+    bool keep_split;                /* llama-quantize --keep-split: one output shard per input
+                                     * shard (see qk_quantize_model) */
     const char *command_line;       /* recorded as quantkit.command */
     qk_progress *progress;
 } qk_quantize_opts;
@@ -35,12 +37,21 @@ typedef struct qk_quantize_tensor_report {
     int64_t ne[4];
     int in_type, out_type;
     uint64_t bytes;
+    uint32_t shard; /* output file it is in (always 0 without keep_split) */
 } qk_quantize_tensor_report;
+
+typedef struct qk_quantize_shard_report {
+    char *path;         /* output file (malloc'd) */
+    size_t n_tensors;
+    uint64_t file_size; /* exact size of this file */
+} qk_quantize_shard_report;
 
 typedef struct qk_quantize_report {
     size_t n_tensors;
     qk_quantize_tensor_report *tensors; /* in output order */
-    uint64_t file_size;                 /* exact output size */
+    size_t n_shards;                    /* output files: 1, or the input's shards with keep_split */
+    qk_quantize_shard_report *shards;
+    uint64_t file_size;                 /* exact output size (all files) */
     uint64_t n_elements;
     uint64_t tensor_bytes;
     uint64_t in_tensor_bytes;
@@ -50,6 +61,19 @@ typedef struct qk_quantize_report {
 
 void qk_quantize_report_free(qk_quantize_report *r);
 
+/* Without keep_split, out_path is the one output file (a split input is
+ * merged, as llama-quantize does). With keep_split, out_path is a prefix, as
+ * llama_model_quantize's fname_out: input shard k (of N) gives the output
+ * "<out_path>-0000k-of-0000N.gguf" (also for N = 1, as llama.cpp names it),
+ * holding the same tensors, visited in (shard, offset) order, which the type
+ * mix sees too. The first shard carries every KV; when N > 1 every shard
+ * carries split.no (u16), split.count (u16) and split.tensors.count (i32), in
+ * that order, after the others (the first also gets the quantkit.* keys;
+ * all get their integrity keys). Shards after the first have no
+ * general.alignment and are padded to 32, as llama.cpp writes them. An input
+ * shard other than the first without tensors is refused (llama.cpp crashes on
+ * it). Every shard goes to a temporary file; they are renamed into place only
+ * after all were written, and on any failure no output file is left. */
 int qk_quantize_model(const char *in_path, const char *out_path, const qk_quantize_opts *o,
                       qk_quantize_report *rep, qk_err *err);
 

@@ -472,6 +472,16 @@ static bool requires_imatrix(const char *name, int type, int ftype) {
 
 typedef struct { int layer; const char *name; size_t idx; } sort_key;
 
+/* keep_split: llama_model_quantize sorts by (split index, file offset) */
+typedef struct { uint32_t shard; uint64_t offset; size_t idx; } shard_key;
+
+static int cmp_shard_offset(const void *a, const void *b) {
+    const shard_key *x = a, *y = b;
+    if (x->shard != y->shard) return x->shard < y->shard ? -1 : 1;
+    if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
 static int cmp_keys(const void *a, const void *b) {
     const sort_key *x = a, *y = b;
     if (x->layer != y->layer) return x->layer < y->layer ? -1 : 1;
@@ -550,15 +560,23 @@ int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_p
     qsort(keys, m->n_tensors, sizeof *keys, cmp_keys);
     for (size_t k = 0; k + 1 < m->n_tensors; k++)
         if (strcmp(keys[k].name, keys[k + 1].name) == 0) { qk_fail(err, "tensor '%s' appears twice", keys[k].name); goto done; }
+    for (size_t k = 0; k < m->n_tensors; k++) order[k] = keys[k].idx;
+    if (o->keep_split) {
+        shard_key *sk = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *sk);
+        if (!sk) { qk_fail(err, "out of memory planning %zu tensors", m->n_tensors); goto done; }
+        for (size_t i = 0; i < m->n_tensors; i++) sk[i] = (shard_key){m->tensors[i].shard, m->tensors[i].offset, i};
+        qsort(sk, m->n_tensors, sizeof *sk, cmp_shard_offset);
+        for (size_t k = 0; k < m->n_tensors; k++) order[k] = sk[k].idx;
+        free(sk);
+    }
     for (size_t k = 0; k < m->n_tensors; k++) {
-        order[k] = keys[k].idx;
         category c = get_category(keys[k].name);
         if (cat_is_attn_v(c)) s.n_attention_wv++;
         if (c == CAT_OUTPUT) s.has_tied_embeddings = false;
     }
 
     /* The preliminary loop of llama_model_quantize_impl, in output order
-     * (the mixture counters depend on it). */
+     * (the mixture counters depend on it; keep_split changes it). */
     for (size_t k = 0; k < m->n_tensors; k++) {
         const qk_mix_tensor *t = &m->tensors[order[k]];
         qk_mix_entry *e = &ent[order[k]];

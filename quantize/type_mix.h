@@ -8,7 +8,8 @@
  * overrides, the mixture rules of llama_tensor_get_type_impl, the shape
  * fallback of tensor_type_fallback), whether it needs an importance matrix,
  * and the order tensors are written in (weight_name_comparer: layer parsed
- * with sscanf("blk.%d."), -1 for other names, then strcmp).
+ * with sscanf("blk.%d."), -1 for other names, then strcmp; with keep_split:
+ * input shard, then data offset in it).
  *
  * Everything that makes llama_model_quantize fail before writing data is an
  * error here too (qk_err, never an abort): an IQ target without an imatrix,
@@ -50,6 +51,8 @@ typedef struct qk_mix_tensor {
     const char *name;
     int64_t ne[4]; /* ggml order: ne[0] = row length; unused dims = 1 */
     int type;      /* input ggml type id */
+    uint32_t shard;  /* input shard index (split sets; 0 for a single file) */
+    uint64_t offset; /* data offset within that shard (orders tensors with keep_split) */
 } qk_mix_tensor;
 
 /* The model facts, as llama_model_loader reads them from the input GGUF
@@ -80,6 +83,11 @@ typedef struct qk_mix_options {
     const qk_mix_override *overrides; /* --tensor-type, in command-line order */
     size_t n_overrides;
     bool has_imatrix; /* an imatrix with at least one entry (after include/exclude) is used */
+    bool keep_split;  /* --keep-split: tensors are visited (and written) ordered by
+                       * (shard, offset) as llama_model_quantize sorts them with
+                       * keep_split, instead of weight_name_comparer order; the
+                       * mixture counters (i_attention_wv, i_ffn_down...) see that
+                       * order, so the chosen types may differ */
 } qk_mix_options;
 
 /* Initializes options to llama_model_quantize_default_params() equivalents
@@ -97,7 +105,7 @@ typedef struct qk_mix_entry {
 typedef struct qk_mix_plan {
     size_t n;
     qk_mix_entry *entries; /* indexed like model->tensors */
-    size_t *order;         /* order[k] = input index of the k-th tensor written */
+    size_t *order;         /* order[k] = input index of the k-th tensor visited and written */
     int n_fallback;        /* number of tensors that needed the shape fallback */
 } qk_mix_plan;
 

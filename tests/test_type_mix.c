@@ -495,12 +495,12 @@ static void test_q4_k_m_known_layers(void) {
     size_t n = 0;
     for (int l = 0; l < 32; l++) {
         snprintf(names[n], 40, "blk.%d.attn_v.weight", l);
-        t[n] = (qk_mix_tensor){names[n], {4096, 1024, 1, 1}, QK_TYPE_F16}; n++;
+        t[n] = (qk_mix_tensor){names[n], {4096, 1024, 1, 1}, QK_TYPE_F16, 0, 0}; n++;
         snprintf(names[n], 40, "blk.%d.ffn_down.weight", l);
-        t[n] = (qk_mix_tensor){names[n], {14336, 4096, 1, 1}, QK_TYPE_F16}; n++;
+        t[n] = (qk_mix_tensor){names[n], {14336, 4096, 1, 1}, QK_TYPE_F16, 0, 0}; n++;
     }
-    t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16};
-    t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16};
+    t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
+    t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     qk_mix_model m = {"llama", 32, 0, 32, 8, 0, t, n};
     qk_mix_options o;
     qk_mix_options_init(&o);
@@ -531,9 +531,39 @@ static void test_q4_k_m_known_layers(void) {
     CHECK(!qk_mix_is_70b(&m));
 }
 
+/* keep_split: tensors are visited by (shard, offset), and the attn_v counter
+ * follows that order. 8 layers stored last layer first over two shards:
+ * use_more_bits(i, 8) holds for i = 0, 3, 6, 7, so Q6_K goes to layers
+ * 7, 4, 1, 0 instead of 0, 3, 6, 7. */
+static void test_keep_split_order(void) {
+    qk_mix_tensor t[8];
+    char names[8][32];
+    for (int l = 0; l < 8; l++) {
+        snprintf(names[l], sizeof names[l], "blk.%d.attn_v.weight", l);
+        /* layers 7..4 in shard 0, 3..0 in shard 1, each in descending layer order by offset */
+        t[l] = (qk_mix_tensor){names[l], {256, 256, 1, 1}, QK_TYPE_F16, l >= 4 ? 0u : 1u, (uint64_t)(8 - l) * 4096};
+    }
+    qk_mix_model m = {"llama", 8, 0, 8, 8, 0, t, 8};
+    qk_mix_options o;
+    qk_mix_options_init(&o);
+    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_plan p;
+    qk_err err;
+    for (int keep = 0; keep <= 1; keep++) {
+        o.keep_split = keep;
+        CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_OK);
+        for (int k = 0; k < 8; k++) CHECK_EQ_INT(p.order[k], keep ? 7 - k : k);
+        for (int l = 0; l < 8; l++) {
+            bool six = keep ? (l == 7 || l == 4 || l == 1 || l == 0) : (l == 0 || l == 3 || l == 6 || l == 7);
+            CHECK_EQ_INT(p.entries[l].type, six ? QK_TYPE_Q6_K : QK_TYPE_Q4_K);
+        }
+        qk_mix_plan_free(&p);
+    }
+}
+
 static void test_mix_errors(void) {
-    qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16},
-                          {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16}};
+    qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0},
+                          {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0}};
     qk_mix_model m = {"llama", 4, 0, 8, 8, 8, t, 2};
     qk_mix_options o;
     qk_mix_options_init(&o);
@@ -810,6 +840,7 @@ int main(void) {
     RUN(test_tensor_type_parse);
     RUN(test_q4_k_m_known_layers);
     RUN(test_mix_errors);
+    RUN(test_keep_split_order);
     RUN(test_kv_order_and_overrides);
     RUN(test_dat_good);
     RUN(test_dat_bad);

@@ -1,9 +1,15 @@
 #include "llama_ref.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* the layout of include/llama.h in the pinned release (keep_split and dry_run included) */
+_Static_assert(sizeof(ref_llama_model_quantize_params) == 64, "llama_model_quantize_params is 64 bytes in v0.4.0");
+_Static_assert(offsetof(ref_llama_model_quantize_params, keep_split) == 20, "keep_split follows pure");
+_Static_assert(offsetof(ref_llama_model_quantize_params, imatrix) == 24, "imatrix follows dry_run");
 
 static llama_ref g_ref;
 static int g_state; /* 0 = not tried, 1 = loaded, -1 = failed */
@@ -110,7 +116,7 @@ static bool load_all(void) {
     }
     ref_llama_model_quantize_params qp = g_ref.llama_model_quantize_default_params();
     if (qp.nthread != 0 || qp.ftype != 7 /* MOSTLY_Q8_0 */ || qp.max_buf_size == 0 || qp.output_tensor_type != 43 ||
-        !qp.quantize_output_tensor) {
+        !qp.quantize_output_tensor || qp.keep_split || qp.dry_run || qp.imatrix || qp.prune_layers) {
         snprintf(g_error, sizeof g_error, "%s: llama_model_quantize_params layout does not match v0.4.0", g_ref.dir);
         return false;
     }
