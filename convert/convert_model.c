@@ -183,6 +183,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         if (!w) rc = qk_fail(err, "out of memory");
     }
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.architecture", plan.arch, err);
+    if (rc == QK_OK) rc = qk_arch_add_early_kvs(&plan, w, err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.type", "model", err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.name", name, err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.size_label", label, err);
