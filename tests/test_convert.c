@@ -16,6 +16,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "qtypes.h"
 #include "tiny_hf.h"
 
 static int convert(const char *dir, const char *out, const char *type, int threads, qk_err *err) {
@@ -124,6 +125,8 @@ static void check_arch_matches_reference(const char *arch) {
         fprintf(stderr, "tiny %-7s %-6s: max logit error %.4f of the largest logit, argmax same at %d/%d positions\n",
                 arch, cases[c].type, r, argmax_same, np);
         CHECK_MSG(r < cases[c].tol, "%s: relative logit error %.4f >= %.3f", cases[c].type, r, cases[c].tol);
+        /* F32 agrees to ~1e-4 for every architecture: a missing rope attn_factor (Phi3) shows as > 1e-3 */
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(r < 1e-3, "f32: relative logit error %.5f >= 0.001", r);
         /* verify --against: F32 is exact (mapping and Q/K un-permutation undone
          * back to the checkpoint's rows), quantized types stay close */
         qk_compare_report cmp;
@@ -142,6 +145,135 @@ static void check_arch_matches_reference(const char *arch) {
     free(want), free(got);
     hf_forward_free(ref);
     hf_st_min_close(st);
+}
+
+/* The reference's rotary frequencies / attention factor of a layer against
+ * what llama.cpp computes from the GGUF: base^(-2i/d) / freq_scale /
+ * factor[i], cos/sin scaled by attn_factor. Returns the max relative error. */
+static double rope_vs_reference(const hf_model *ref, int layer, double base, double freq_scale, const float *factors,
+                                double attn_factor, int half) {
+    double inv[512], af = 0, worst = 0;
+    CHECK_EQ_INT(hf_forward_rope_inv_freq(ref, layer, inv, 512, &af), half);
+    for (int i = 0; i < half; i++) {
+        double want = freq_scale * pow(base, -2.0 * i / (2.0 * half)) / (factors ? factors[i] : 1.0);
+        worst = fmax(worst, fabs(inv[i] - want) / want);
+    }
+    return fmax(worst, fabs(af - attn_factor) / attn_factor);
+}
+
+static hf_model *load_reference(const char *dir, hf_st_min **st) {
+    char st_path[800], cfg[800], e[256];
+    snprintf(st_path, sizeof st_path, "%s/model.safetensors", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    *st = hf_st_min_open(st_path, e, sizeof e);
+    CHECK_MSG(*st != NULL, "%s", e);
+    if (!*st) return NULL;
+    hf_model *ref = hf_forward_load(cfg, hf_st_min_get, *st, e, sizeof e);
+    CHECK_MSG(ref != NULL, "%s", e);
+    return ref;
+}
+
+/* Phi3's long-rope and Gemma3's two rope kinds, read back from the GGUF the
+ * way llama.cpp reads them, equal what the HF model applies; keys the
+ * converter writes are there, keys it does not are not. */
+static void test_phi3_gemma3_hparams(void) {
+    qk_err err;
+    char dir[700], out[800];
+    tiny_hf_spec s;
+    /* Phi3 */
+    tiny_hf_default(&s);
+    s.arch = "phi3";
+    snprintf(dir, sizeof dir, "%s/hp-phi3/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/hp-phi3.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = NULL;
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    hf_st_min *st = NULL;
+    hf_model *ref = load_reference(dir, &st);
+    if (g && ref) {
+        const qk_gguf_meta *m = &g->meta;
+        CHECK_STR(m->kv[1].key, "phi3.rope.scaling.attn_factor"); /* written while generating, before general.type */
+        double af = 0, base = 0;
+        int64_t v = 0;
+        CHECK(qk_gguf_get_float(m, "phi3.rope.scaling.attn_factor", &af));
+        CHECK(fabs(af - sqrt(1 + log(16384.0 / 512) / log(512.0))) < 1e-6);
+        CHECK(qk_gguf_get_int(m, "phi3.rope.scaling.original_context_length", &v) && v == 512);
+        CHECK(qk_gguf_get_int(m, "phi3.context_length", &v) && v == 16384);
+        CHECK(qk_gguf_get_int(m, "phi3.attention.sliding_window", &v) && v == 32768);
+        CHECK(qk_gguf_get_int(m, "phi3.rope.dimension_count", &v) && v == 64);
+        CHECK(qk_gguf_get_float(m, "phi3.rope.freq_base", &base) && base == 10000.0);
+        CHECK(qk_gguf_find(m, "phi3.rope.scaling.type") == NULL);
+        CHECK(qk_gguf_find(m, "phi3.vocab_size") == NULL);
+        int64_t il = qk_gguf_find_tensor(m, "rope_factors_long.weight"), is = qk_gguf_find_tensor(m, "rope_factors_short.weight");
+        CHECK(il >= 0 && is >= 0);
+        if (il >= 0 && is >= 0) {
+            CHECK_EQ_INT(m->tensors[il].ne[0], 32);
+            CHECK_EQ_INT(m->tensors[il].type, QK_TYPE_F32);
+            float lf[32], sf[32];
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[il], 0, lf, sizeof lf, &err) == QK_OK);
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[is], 0, sf, sizeof sf, &err) == QK_OK);
+            /* llama.cpp's context (256) is within the original 512: short factors, as HF below 512 positions */
+            double e = rope_vs_reference(ref, 0, base, 1.0, sf, af, 32);
+            CHECK_MSG(e < 1e-6, "phi3 short-factor rope differs from the reference by %g", e);
+            CHECK(rope_vs_reference(ref, 0, base, 1.0, lf, af, 32) > 1e-2); /* the long ones would not do */
+            CHECK(lf[31] > 40 && sf[31] < 3); /* as tiny_hf wrote them: 1 + 47 x^2, 1 + 1.5 x^3 */
+        }
+        int64_t iq = qk_gguf_find_tensor(m, "blk.0.attn_qkv.weight"), iu = qk_gguf_find_tensor(m, "blk.1.ffn_up.weight");
+        CHECK(iq >= 0 && iu >= 0 && qk_gguf_find_tensor(m, "blk.0.attn_q.weight") < 0 &&
+              qk_gguf_find_tensor(m, "blk.0.ffn_gate.weight") < 0);
+        if (iq >= 0 && iu >= 0) {
+            CHECK_EQ_INT(m->tensors[iq].ne[1], 256 + 2 * 128); /* [q | k | v] rows kept fused */
+            CHECK_EQ_INT(m->tensors[iu].ne[1], 2 * 512);       /* [gate | up] rows kept fused */
+        }
+    }
+    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
+    g = NULL, ref = NULL, st = NULL;
+    /* Gemma3 */
+    tiny_hf_default(&s);
+    s.arch = "gemma3";
+    s.n_layer = 6;
+    snprintf(dir, sizeof dir, "%s/hp-gemma3/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/hp-gemma3.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    ref = load_reference(dir, &st);
+    if (g && ref) {
+        const qk_gguf_meta *m = &g->meta;
+        double base = 0, swa = 0, factor = 0;
+        int64_t v = 0;
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.freq_base", &base) && base == 1000000.0);
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.freq_base_swa", &swa) && swa == 10000.0);
+        CHECK_STR(qk_gguf_get_str(m, "gemma3.rope.scaling.type"), "linear");
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.scaling.factor", &factor) && factor == 8.0);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.sliding_window", &v) && v == 4);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.key_length", &v) && v == 32);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.value_length", &v) && v == 32);
+        CHECK(qk_gguf_find(m, "gemma3.attention.sliding_window_pattern") == NULL); /* llama.cpp's default 6 */
+        CHECK(qk_gguf_find(m, "gemma3.final_logit_softcapping") == NULL);          /* null in the config */
+        CHECK(qk_gguf_find(m, "gemma3.rope.dimension_count") == NULL);
+        /* llama.cpp: layers 0-4 sliding (local base, no scaling), layer 5 global (base, 1 / factor) */
+        for (int l = 0; l < 6; l++) {
+            const bool global = l == 5;
+            CHECK_EQ_INT(hf_forward_layer_window(ref, l), global ? 0 : 4);
+            double e = rope_vs_reference(ref, l, global ? base : swa, global ? 1.0 / factor : 1.0, NULL, 1.0, 16);
+            CHECK_MSG(e < 1e-6, "gemma3 layer %d rope differs from the reference by %g", l, e);
+        }
+        /* q/k norms stored as w - 1, written as w */
+        int64_t iq = qk_gguf_find_tensor(m, "blk.5.attn_q_norm.weight");
+        CHECK(iq >= 0 && qk_gguf_find_tensor(m, "blk.5.attn_k_norm.weight") >= 0 &&
+              qk_gguf_find_tensor(m, "blk.5.post_attention_norm.weight") >= 0 &&
+              qk_gguf_find_tensor(m, "blk.5.post_ffw_norm.weight") >= 0 && qk_gguf_find_tensor(m, "output.weight") < 0);
+        if (iq >= 0) {
+            float w[32];
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[iq], 0, w, sizeof w, &err) == QK_OK);
+            double mean = 0;
+            for (int i = 0; i < 32; i++) mean += w[i] / 32;
+            CHECK(fabs(mean - 1.0) < 0.1);
+        }
+    }
+    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
 }
 
 static void test_tiny_models_match_reference(void) {
@@ -252,6 +384,7 @@ int main(void) {
     llama_ref_init_backend();
     RUN(test_stories260k_greedy);
     RUN(test_tiny_models_match_reference);
+    RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
     return qk_test_summary();
