@@ -365,8 +365,8 @@ static int gemma3_pattern(const qk_hf_checkpoint *ck, const qk_conv_plan *p, int
         for (const cJSON *e = lt->child; e; e = e->next, i++) {
             const char *want = (i + 1) % *pattern ? "sliding_attention" : "full_attention";
             if (!cJSON_IsString(e) || strcmp(e->valuestring, want))
-                return qk_fail(err, "%s/config.json: layer_types[%lld] is not '%s': llama.cpp's gemma3 needs every "
-                                    "%lld-th layer global and the others sliding", ck->dir, (long long)i, want,
+                return qk_fail(err, "%s/config.json: layer_types[%lld] is not '%s': llama.cpp's gemma3 needs layer i "
+                                    "global exactly when (i + 1) %% %lld == 0", ck->dir, (long long)i, want,
                                (long long)*pattern);
         }
         return QK_OK;

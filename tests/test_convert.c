@@ -380,6 +380,87 @@ static void test_bad_input_writes_nothing(void) {
     CHECK_EQ_INT(count_files(out_dir), 1);
 }
 
+/* Replaces the first `from` in a file with `to` (any lengths; in a
+ * .safetensors file, inside the header, whose length prefix follows). */
+static void edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        memcpy(n, t, off);
+        memcpy(n + off, to, tl);
+        memcpy(n + off + tl, at + fl, len - off - fl);
+        size_t pl = strlen(path);
+        if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
+            uint64_t hl = 0;
+            for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+            hl = hl + tl - fl;
+            for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+        }
+        qk_test_write_file(path, n, len - fl + tl);
+        free(n);
+    }
+    free(t);
+}
+
+/* Phi3 / Gemma3 input the converter cannot turn into what llama.cpp would
+ * compute as HF does: a clear error naming the file, key or tensor, and no
+ * output file. */
+static void test_phi3_gemma3_bad_input(void) {
+    static const struct {
+        const char *arch, *file, *from, *to, *want;
+    } cases[] = {
+        {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
+         "'original_max_position_embeddings' is missing"},
+        {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
+         "rope_scaling.short_factor has 31 factors, expected rope dimensions / 2 = 32"},
+        {"phi3", "config.json", "\"longrope\"", "\"dynamic\"", "Phi3 rope_scaling type 'dynamic' is not supported"},
+        {"phi3", "config.json", "\"rms_norm_eps\"", "\"rms_eps\"", "'rms_norm_eps' is missing"},
+        {"phi3", "model.safetensors", "layers.1.mlp.gate_up_proj", "layers.1.mlp.gate_up_prox",
+         "unexpected tensor 'model.layers.1.mlp.gate_up_prox.weight' for Phi3ForCausalLM"},
+        {"phi3", "model.safetensors", "layers.1.self_attn.qkv_proj.weight", "layers.1.self_attn.rotary_emb.inv_freq",
+         "layer 1 lacks the tensor for blk.1.attn_qkv.weight"},
+        {"gemma3", "config.json", "\"sliding_window\"", "\"sliding_windoe\"", "'sliding_window' is missing"},
+        {"gemma3", "config.json", "\"rope_type\":\t\"linear\"", "\"rope_type\":\t\"yarn\"",
+         "Gemma3 rope_scaling type 'yarn' is not supported"},
+        {"gemma3", "config.json", "\"attn_logit_softcapping\":\tnull", "\"attn_logit_softcapping\":\t50",
+         "attn_logit_softcapping is set"},
+        {"gemma3", "config.json", "\"sliding_window_pattern\":\t6",
+         "\"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"sliding_attention\","
+         " \"sliding_attention\", \"full_attention\"]",
+         "layer_types[3] is not 'full_attention': llama.cpp's gemma3 needs layer i global exactly when (i + 1) % 2 == 0"},
+        {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
+         "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
+    };
+    char out_dir[700], out[800];
+    snprintf(out_dir, sizeof out_dir, "%s/bad-pg-out", qk_test_tmpdir());
+    mkdir(out_dir, 0755);
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-pg-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = cases[c].arch;
+        if (!strcmp(s.arch, "gemma3")) s.n_layer = 6;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(count_files(out_dir), 0);
+    }
+}
+
 int main(void) {
     llama_ref_init_backend();
     RUN(test_stories260k_greedy);
@@ -387,5 +468,6 @@ int main(void) {
     RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
+    RUN(test_phi3_gemma3_bad_input);
     return qk_test_summary();
 }
