@@ -186,6 +186,30 @@ static void test_phi3_gemma3_hparams(void) {
     snprintf(dir, sizeof dir, "%s/hp-phi3/hf", qk_test_tmpdir());
     snprintf(out, sizeof out, "%s/hp-phi3.gguf", qk_test_tmpdir());
     CHECK(tiny_hf_write(dir, &s) == 0);
+    {
+        /* Phi3MiniModel.set_vocab: added tokens verbatim, CONTROL only if "special" (<|assistant|> is made
+         * non-special here: the Llama path would call it CONTROL as it looks special), then tokenizer.json's
+         * added_tokens, which in Phi-3 also list <unk> <s> </s> as special */
+        char p[900];
+        snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+        size_t len;
+        char *txt = (char *)qk_test_read_file(p, &len);
+        cJSON *tc = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+        free(txt);
+        cJSON *atd = cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder");
+        cJSON *e = cJSON_GetObjectItemCaseSensitive(atd, "267");
+        CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "content")) &&
+              !strcmp(cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring, "<|assistant|>"));
+        cJSON_ReplaceItemInObjectCaseSensitive(e, "special", cJSON_CreateBool(0));
+        cJSON_AddBoolToObject(tc, "add_prefix_space", 0);
+        char *o = cJSON_Print(tc);
+        qk_test_write_file(p, o, strlen(o));
+        free(o), cJSON_Delete(tc);
+        static const char tj[] = "{\"added_tokens\": [{\"id\": 0, \"content\": \"<unk>\", \"special\": true},"
+                                 " {\"id\": 2, \"content\": \"</s>\", \"special\": true}]}";
+        snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+        qk_test_write_file(p, tj, sizeof tj - 1);
+    }
     CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *g = NULL;
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
@@ -205,6 +229,24 @@ static void test_phi3_gemma3_hparams(void) {
         CHECK(qk_gguf_get_float(m, "phi3.rope.freq_base", &base) && base == 10000.0);
         CHECK(qk_gguf_find(m, "phi3.rope.scaling.type") == NULL);
         CHECK(qk_gguf_find(m, "phi3.vocab_size") == NULL);
+        CHECK(qk_gguf_find(m, "tokenizer.ggml.add_space_prefix") == NULL);
+        const qk_gguf_kv *tt = qk_gguf_find(m, "tokenizer.ggml.token_type"), *sc = qk_gguf_find(m, "tokenizer.ggml.scores");
+        int64_t t0 = -1, t267 = -1, t266 = -1, t271 = -1;
+        double s0 = 0;
+        CHECK(tt && sc && tt->n == 272);
+        if (tt && sc && tt->n == 272) {
+            qk_gguf_arr_int(tt, 0, &t0), qk_gguf_arr_int(tt, 266, &t266), qk_gguf_arr_int(tt, 267, &t267);
+            qk_gguf_arr_int(tt, 271, &t271), qk_gguf_arr_float(sc, 0, &s0);
+            CHECK_EQ_INT(t0, 3);   /* <unk>: CONTROL from tokenizer.json (UNKNOWN in the model) */
+            CHECK(s0 == -1000.0);
+            CHECK_EQ_INT(t266, 3); /* <|endoftext|>: special */
+            CHECK_EQ_INT(t267, 4); /* <|assistant|>: USER_DEFINED, not special */
+            CHECK_EQ_INT(t271, 5); /* a [PAD] row: UNUSED */
+        }
+        llama_run_model *lm = llama_run_load(out, false);
+        CHECK_MSG(lm != NULL, "%s", llama_run_error());
+        if (lm) CHECK_EQ_INT(llama_run_n_vocab(lm), 272);
+        llama_run_free(lm);
         int64_t il = qk_gguf_find_tensor(m, "rope_factors_long.weight"), is = qk_gguf_find_tensor(m, "rope_factors_short.weight");
         CHECK(il >= 0 && is >= 0);
         if (il >= 0 && is >= 0) {
