@@ -503,6 +503,41 @@ static void test_phi3_gemma3_bad_input(void) {
     }
 }
 
+/* Gemma3Model keeps the first n_vocab_real rows of the embedding (the
+ * sentencepiece vocabulary, config vocab_size long): a checkpoint whose
+ * embedding has more rows converts to a file llama.cpp loads, and verify
+ * --against maps it back. */
+static void test_gemma3_vocab_rows(void) {
+    char dir[700], out[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g3-rows/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/g3-rows.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma3";
+    CHECK(tiny_hf_write(dir, &s) == 0); /* 266 pieces and embedding rows */
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"vocab_size\":\t266", "\"vocab_size\":\t262");
+    qk_err err;
+    CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = NULL;
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    if (g) {
+        int64_t i = qk_gguf_find_tensor(&g->meta, "token_embd.weight");
+        CHECK(i >= 0 && g->meta.tensors[i].ne[1] == 262);
+        const qk_gguf_kv *tl = qk_gguf_find(&g->meta, "tokenizer.ggml.tokens");
+        CHECK(tl && tl->n == 262);
+    }
+    qk_gguf_close(g);
+    llama_run_model *m = llama_run_load(out, false);
+    CHECK_MSG(m != NULL, "%s", llama_run_error());
+    if (m) CHECK_EQ_INT(llama_run_n_vocab(m), 262);
+    llama_run_free(m);
+    qk_compare_report cmp;
+    CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+    CHECK(cmp.worst_cosine > 0.99);
+    qk_compare_report_free(&cmp);
+}
+
 int main(void) {
     llama_ref_init_backend();
     RUN(test_stories260k_greedy);
@@ -511,5 +546,6 @@ int main(void) {
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
     RUN(test_phi3_gemma3_bad_input);
+    RUN(test_gemma3_vocab_rows);
     return qk_test_summary();
 }
