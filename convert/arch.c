@@ -6,7 +6,13 @@
  * (w1, w2, w3 of block_sparse_moe.experts.E; the router stays F32),
  * GemmaForCausalLM -> "gemma", Gemma2ForCausalLM -> "gemma2" (norm weights
  * stored as w - 1, so +1 here; tied embeddings, lm_head dropped; Gemma 2's
- * extra post-attention/pre- and post-feed-forward norms and soft-capping).
+ * extra post-attention/pre- and post-feed-forward norms and soft-capping),
+ * Gemma3ForCausalLM (model_type gemma3_text) -> "gemma3" (Gemma 2's norms
+ * plus per-head q/k norms, all +1; lm_head kept if a checkpoint has one;
+ * token_embd cut to the tokenizer's vocabulary),
+ * Phi3ForCausalLM -> "phi3" (fused qkv_proj -> attn_qkv and gate_up_proj ->
+ * ffn_up, kept fused as llama.cpp's phi3 graph splits them; long-rope factor
+ * tensors generated from config.json, see arch_hparams.c).
  *
  * HF name                                   GGUF name
  * model.embed_tokens.weight                 token_embd.weight
@@ -14,8 +20,12 @@
  * lm_head.weight                            output.weight (absent when tied)
  * model.layers.N.input_layernorm.weight     blk.N.attn_norm.weight
  * model.layers.N.self_attn.{q,k,v,o}_proj   blk.N.attn_{q,k,v,output}   (q, k rows un-permuted)
- * model.layers.N.post_attention_layernorm   blk.N.ffn_norm
+ * model.layers.N.self_attn.qkv_proj         blk.N.attn_qkv              (Phi3)
+ * model.layers.N.post_attention_layernorm   blk.N.ffn_norm (Gemma 2/3: blk.N.post_attention_norm)
+ * model.layers.N.pre_feedforward_layernorm  blk.N.ffn_norm              (Gemma 2/3)
+ * model.layers.N.post_feedforward_layernorm blk.N.post_ffw_norm         (Gemma 2/3)
  * model.layers.N.mlp.{gate,up,down}_proj    blk.N.ffn_{gate,up,down}
+ * model.layers.N.mlp.gate_up_proj           blk.N.ffn_up                (Phi3: [gate | up] rows)
  * HF's Llama checkpoints order q/k rows for rotate-half RoPE; llama.cpp's
  * "llama" graph rotates adjacent pairs, so the converter undoes the
  * permutation (n_head for q, n_head_kv for k), weights and biases alike.
@@ -27,26 +37,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch_priv.h"
+#include "json_file.h"
 #include "qtypes.h"
+#include "sentencepiece_model.h"
 
-typedef struct {
-    const char *hf, *gguf;
-    bool permute_qk; /* HF rotate-half rows -> llama.cpp's adjacent pairs ("llama" graph only) */
-    bool gemma;      /* norm weights +1, lm_head dropped, head_dim keys */
-} arch_desc;
-
-static const arch_desc k_archs[] = {
-    {"LlamaForCausalLM", "llama", true, false},
-    {"MistralForCausalLM", "llama", true, false},
-    {"MixtralForCausalLM", "llama", true, false},
-    {"Qwen2ForCausalLM", "qwen2", false, false},
-    {"Qwen3ForCausalLM", "qwen3", false, false},
-    {"GemmaForCausalLM", "gemma", false, true},
-    {"Gemma2ForCausalLM", "gemma2", false, true},
+static const qk_arch_desc k_archs[] = {
+    /* hf, gguf, permute_qk, gemma_norm, drop_lm_head, post_norms, qk_norms, fused, vocab_rows, kv */
+    {"LlamaForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
+    {"MistralForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
+    {"MixtralForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
+    {"Qwen2ForCausalLM", "qwen2", false, false, false, false, false, false, false, QK_KV_LLAMA},
+    {"Qwen3ForCausalLM", "qwen3", false, false, false, false, true, false, false, QK_KV_LLAMA},
+    {"GemmaForCausalLM", "gemma", false, true, true, false, false, false, false, QK_KV_LLAMA},
+    {"Gemma2ForCausalLM", "gemma2", false, true, true, true, false, false, false, QK_KV_LLAMA},
+    {"Gemma3ForCausalLM", "gemma3", false, true, false, true, true, false, true, QK_KV_GEMMA3},
+    {"Phi3ForCausalLM", "phi3", false, false, false, false, false, true, false, QK_KV_PHI3},
 };
 
 static const char *k_supported =
-    "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM";
+    "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, "
+    "Gemma2ForCausalLM, Gemma3ForCausalLM, Phi3ForCausalLM";
 
 const char *qk_arch_supported_list(void) { return k_supported; }
 
@@ -62,57 +73,103 @@ static int need_int(const cJSON *cfg, const char *key, int64_t *out, qk_err *err
     return QK_OK;
 }
 
+enum { ANY = 0, FUSED_ONLY = 1, UNFUSED_ONLY = 2 };
+
 static const struct {
     const char *hf, *gguf;
     int permute; /* 1 = q (n_head), 2 = k (n_head_kv) */
+    int fused;   /* ANY, FUSED_ONLY (Phi3's fused projections), UNFUSED_ONLY */
 } k_layer_map[] = {
-    {"input_layernorm.weight", "attn_norm.weight", 0},
-    {"self_attn.q_proj.weight", "attn_q.weight", 1},
-    {"self_attn.k_proj.weight", "attn_k.weight", 2},
-    {"self_attn.v_proj.weight", "attn_v.weight", 0},
-    {"self_attn.o_proj.weight", "attn_output.weight", 0},
-    {"self_attn.q_proj.bias", "attn_q.bias", 1},
-    {"self_attn.k_proj.bias", "attn_k.bias", 2},
-    {"self_attn.v_proj.bias", "attn_v.bias", 0},
-    {"self_attn.o_proj.bias", "attn_output.bias", 0},
-    {"self_attn.q_norm.weight", "attn_q_norm.weight", 0},
-    {"self_attn.k_norm.weight", "attn_k_norm.weight", 0},
-    {"post_attention_layernorm.weight", "ffn_norm.weight", 0}, /* Gemma 2: post_attention_norm (below) */
-    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", 0},
-    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", 0},
-    {"mlp.gate_proj.weight", "ffn_gate.weight", 0},
-    {"mlp.up_proj.weight", "ffn_up.weight", 0},
-    {"mlp.down_proj.weight", "ffn_down.weight", 0},
-    {"mlp.router.weight", "ffn_gate_inp.weight", 0}, /* Mixtral's block_sparse_moe.gate */
+    {"input_layernorm.weight", "attn_norm.weight", 0, ANY},
+    {"self_attn.q_proj.weight", "attn_q.weight", 1, ANY},
+    {"self_attn.k_proj.weight", "attn_k.weight", 2, ANY},
+    {"self_attn.v_proj.weight", "attn_v.weight", 0, ANY},
+    {"self_attn.qkv_proj.weight", "attn_qkv.weight", 0, FUSED_ONLY},
+    {"self_attn.o_proj.weight", "attn_output.weight", 0, ANY},
+    {"self_attn.q_proj.bias", "attn_q.bias", 1, ANY},
+    {"self_attn.k_proj.bias", "attn_k.bias", 2, ANY},
+    {"self_attn.v_proj.bias", "attn_v.bias", 0, ANY},
+    {"self_attn.o_proj.bias", "attn_output.bias", 0, ANY},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight", 0, ANY},
+    {"self_attn.k_norm.weight", "attn_k_norm.weight", 0, ANY},
+    {"post_attention_layernorm.weight", "ffn_norm.weight", 0, ANY}, /* Gemma 2/3: post_attention_norm (below) */
+    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", 0, ANY},
+    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", 0, ANY},
+    {"mlp.gate_proj.weight", "ffn_gate.weight", 0, UNFUSED_ONLY},
+    {"mlp.up_proj.weight", "ffn_up.weight", 0, UNFUSED_ONLY},
+    {"mlp.gate_up_proj.weight", "ffn_up.weight", 0, FUSED_ONLY},
+    {"mlp.down_proj.weight", "ffn_down.weight", 0, ANY},
+    {"mlp.router.weight", "ffn_gate_inp.weight", 0, ANY}, /* Mixtral's block_sparse_moe.gate */
 };
 
-/* Llama 3.1 "llama3" rope scaling: per-frequency factors, as the converter
- * computes them (generate_extra_tensors). */
-static float *llama3_rope_freqs(const cJSON *rs, double base, int64_t dim, qk_err *err) {
-    double factor = 8, low = 1, high = 4, orig = 8192;
-    qk_hf_cfg_num(rs, "factor", &factor);
-    qk_hf_cfg_num(rs, "low_freq_factor", &low);
-    qk_hf_cfg_num(rs, "high_freq_factor", &high);
-    qk_hf_cfg_num(rs, "original_max_position_embeddings", &orig);
-    float *out = malloc((size_t)(dim / 2) * sizeof *out);
-    if (!out) {
-        qk_fail(err, "out of memory");
-        return NULL;
+/* Gemma3Model.modify_tensors keeps the first n_vocab_real rows of the
+ * embedding: the sentencepiece vocabulary's length (config vocab_size, else
+ * the model's piece count), else tokenizer.json's vocab + added_tokens. */
+static int gemma3_vocab_rows(const qk_hf_checkpoint *ck, int64_t *rows, qk_err *err) {
+    char path[4096];
+    if (qk_path_join(path, sizeof path, ck->dir, "tokenizer.model", err)) return QK_FAIL;
+    if (qk_file_exists(path)) {
+        if (qk_hf_cfg_int(ck->config, "vocab_size", rows) && *rows > 0) return QK_OK;
+        qk_spm_model m;
+        memset(&m, 0, sizeof m);
+        if (qk_spm_load(path, &m, err)) return QK_FAIL;
+        *rows = (int64_t)m.n_pieces;
+        qk_spm_free(&m);
+        return QK_OK;
     }
-    const double low_wl = orig / low, high_wl = orig / high;
-    for (int64_t i = 0; i < dim / 2; i++) {
-        double freq = 1.0 / pow(base, (double)(2 * i) / (double)dim);
-        double wl = 2 * M_PI / freq;
-        double f;
-        if (wl < high_wl) f = 1;
-        else if (wl > low_wl) f = factor;
-        else {
-            double smooth = (orig / wl - low) / (high - low);
-            f = 1 / ((1 - smooth) / factor + smooth);
+    cJSON *tj = NULL;
+    if (qk_json_load(ck->dir, "tokenizer.json", &tj, err)) return QK_FAIL;
+    if (!tj) return qk_fail(err, "%s: no tokenizer.model or tokenizer.json (Gemma3 cuts token_embd to the vocabulary)", ck->dir);
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(tj, "model");
+    const cJSON *vocab = cJSON_IsObject(model) ? cJSON_GetObjectItemCaseSensitive(model, "vocab") : NULL;
+    const cJSON *added = cJSON_GetObjectItemCaseSensitive(tj, "added_tokens");
+    int rc = QK_OK;
+    if (!cJSON_IsObject(vocab) || !cJSON_IsArray(added))
+        rc = qk_fail(err, "%s/tokenizer.json: expected a model.vocab object and an added_tokens list", ck->dir);
+    else
+        *rows = (int64_t)cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added);
+    cJSON_Delete(tj);
+    return rc;
+}
+
+static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name) {
+    for (size_t i = 0; i < p->n_tensors; i++)
+        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
+    return NULL;
+}
+
+/* Every tensor llama.cpp's graph of the architecture needs, per layer. */
+static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
+    if (!find_tensor(p, "output_norm.weight")) return qk_fail(err, "%s: tensor 'model.norm.weight' is missing", ck->dir);
+    for (uint32_t l = 0; l < p->n_layer; l++) {
+        const char *req[16];
+        int n = 0;
+        req[n++] = "attn_norm.weight", req[n++] = "attn_output.weight", req[n++] = "ffn_norm.weight";
+        if (ad->fused) {
+            req[n++] = "attn_qkv.weight", req[n++] = "ffn_up.weight", req[n++] = "ffn_down.weight";
+        } else {
+            req[n++] = "attn_q.weight", req[n++] = "attn_k.weight", req[n++] = "attn_v.weight";
+            if (!p->n_expert) req[n++] = "ffn_gate.weight", req[n++] = "ffn_up.weight", req[n++] = "ffn_down.weight";
         }
-        out[i] = (float)f;
+        if (ad->qk_norms) req[n++] = "attn_q_norm.weight", req[n++] = "attn_k_norm.weight";
+        if (ad->post_norms) req[n++] = "post_attention_norm.weight", req[n++] = "post_ffw_norm.weight";
+        for (int r = 0; r < n; r++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, req[r]);
+            if (!find_tensor(p, nm))
+                return qk_fail(err, "%s: layer %u lacks the tensor for %s (%s needs it)", ck->dir, l, nm, ad->hf);
+        }
+        for (int q = 0; p->n_expert && q < 3; q++) {
+            static const char *ex[3] = {"ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, ex[q]);
+            const qk_conv_tensor *st = find_tensor(p, nm);
+            if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
+            for (int e = 0; e < st->n_experts; e++)
+                if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
+        }
     }
-    return out;
+    return QK_OK;
 }
 
 int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
@@ -120,12 +177,13 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck->config, "architectures");
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
     if (!hf) return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck->dir, k_supported);
-    const arch_desc *ad = NULL;
+    const qk_arch_desc *ad = NULL;
     for (size_t i = 0; i < sizeof k_archs / sizeof k_archs[0]; i++)
         if (!strcmp(hf, k_archs[i].hf)) ad = &k_archs[i];
     if (!ad) return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck->dir, hf, k_supported);
     p->hf_arch = hf;
     p->arch = ad->gguf;
+    p->desc = ad;
     int64_t n_layer, n_embd, n_head, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
     if (need_int(ck->config, "num_hidden_layers", &n_layer, err) || need_int(ck->config, "hidden_size", &n_embd, err) ||
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
@@ -133,8 +191,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         return qk_fail_prefix(err, "%s", ck->dir);
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);
-    if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0) head_dim = n_embd / n_head;
-    if (n_layer > 100000 || n_head > 100000 || n_head_kv > n_head || n_head % n_head_kv || head_dim % 2)
+    if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
+        head_dim = ad->kv == QK_KV_GEMMA3 ? 256 : n_embd / n_head; /* Gemma3TextConfig's default */
+    if (n_layer > 100000 || n_head > 100000 || n_head_kv > n_head || n_head % n_head_kv || head_dim % 2 ||
+        head_dim > 65536)
         return qk_fail(err, "%s/config.json: inconsistent head counts (heads %lld, kv heads %lld, head_dim %lld)",
                        ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
     p->n_layer = (uint32_t)n_layer, p->n_head = (uint32_t)n_head, p->n_head_kv = (uint32_t)n_head_kv;
@@ -150,26 +210,11 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         p->n_expert = (uint32_t)n_expert;
     }
 
-    p->tensors = calloc(ck->n_tensors + 1, sizeof *p->tensors);
+    p->tensors = calloc(ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
-    /* generated: rope_freqs for llama3 rope scaling */
-    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ck->config, "rope_scaling");
-    if (cJSON_IsObject(rs)) {
-        const char *rt = qk_hf_cfg_str(rs, "rope_type");
-        if (!rt) rt = qk_hf_cfg_str(rs, "type");
-        if (rt && !strcmp(rt, "llama3")) {
-            double base = 10000;
-            qk_hf_cfg_num(ck->config, "rope_theta", &base);
-            qk_conv_tensor *t = &p->tensors[p->n_tensors++];
-            snprintf(t->name, sizeof t->name, "rope_freqs.weight");
-            t->n_dims = 1, t->ne[0] = head_dim / 2, t->ne[1] = t->ne[2] = t->ne[3] = 1;
-            t->keep_f32 = true;
-            if (!(t->generated = llama3_rope_freqs(rs, base, head_dim, err))) return QK_FAIL;
-        } else if (rt && strcmp(rt, "default")) {
-            return qk_fail(err, "%s/config.json: rope_scaling type '%s' is not supported yet (llama3 is)", ck->dir, rt);
-        }
-    }
-    bool have_embd = false, have_out = false;
+    /* generated tensors first (rope_freqs, rope_factors_long/short) */
+    if (qk_arch_generated(ck, ad, head_dim, p, err)) return QK_FAIL;
+    bool have_embd = false;
     for (size_t i = 0; i < ck->n_tensors; i++) {
         const qk_hf_tensor *src = &ck->tensors[i];
         const char *n = src->t->name;
@@ -177,16 +222,16 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
         int permute = 0;
         int layer = -1, consumed = 0;
+        bool embd = false;
         if (!strcmp(n, "model.embed_tokens.weight")) {
             snprintf(t->name, sizeof t->name, "token_embd.weight");
-            have_embd = true;
+            have_embd = embd = true;
         } else if (!strcmp(n, "model.norm.weight")) {
             snprintf(t->name, sizeof t->name, "output_norm.weight");
-        } else if (!strcmp(n, "lm_head.weight") && ad->gemma) {
+        } else if (!strcmp(n, "lm_head.weight") && ad->drop_lm_head) {
             continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
         } else if (!strcmp(n, "lm_head.weight")) {
             snprintf(t->name, sizeof t->name, "output.weight");
-            have_out = true;
         } else if (sscanf(n, "model.layers.%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= 0 &&
                    layer < n_layer) {
             const char *rest = n + consumed;
@@ -220,12 +265,16 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             }
             if (p->n_expert && !strcmp(rest, "block_sparse_moe.gate.weight")) rest = "mlp.router.weight";
             size_t k = 0;
-            while (k < sizeof k_layer_map / sizeof k_layer_map[0] && strcmp(rest, k_layer_map[k].hf)) k++;
+            while (k < sizeof k_layer_map / sizeof k_layer_map[0] &&
+                   (strcmp(rest, k_layer_map[k].hf) || k_layer_map[k].fused == (ad->fused ? UNFUSED_ONLY : FUSED_ONLY)))
+                k++;
             if (k == sizeof k_layer_map / sizeof k_layer_map[0])
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
             const char *gg = k_layer_map[k].gguf;
-            if (!strcmp(p->arch, "gemma2") && !strcmp(rest, "post_attention_layernorm.weight")) gg = "post_attention_norm.weight";
+            if (ad->post_norms && !strcmp(rest, "post_attention_layernorm.weight")) gg = "post_attention_norm.weight";
             snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gg);
+            if (find_tensor(p, t->name))
+                return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n, t->name);
             if (ad->permute_qk)
                 permute = k_layer_map[k].permute == 1 ? (int)n_head : k_layer_map[k].permute == 2 ? (int)n_head_kv : 0;
         } else {
@@ -244,93 +293,25 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
                       strstr(t->name, "ffn_gate_inp");
         size_t nl = strlen(n);
-        if (ad->gemma && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
+        if (ad->gemma_norm && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (permute) {
             if (t->ne[1] % permute || (t->ne[1] / permute) % 2)
                 return qk_fail(err, "%s: tensor '%s' has %lld rows, not a multiple of 2 x %d heads", ck->dir, n,
                                (long long)t->ne[1], permute);
             t->permute_heads = permute;
         }
-        p->n_params += src->t->n_elements;
+        uint64_t n_el = src->t->n_elements;
+        if (embd && ad->vocab_rows && t->n_dims == 2) {
+            int64_t rows;
+            if (gemma3_vocab_rows(ck, &rows, err)) return QK_FAIL;
+            if (rows > 0 && rows < t->ne[1]) { /* data_torch[:n_vocab_real]: the first rows */
+                t->ne[1] = rows;
+                n_el = (uint64_t)rows * (uint64_t)t->ne[0];
+            }
+        }
+        p->n_params += n_el;
         p->n_tensors++;
     }
     if (!have_embd) return qk_fail(err, "%s: tensor 'model.embed_tokens.weight' is missing", ck->dir);
-    (void)have_out;
-    for (int64_t l = 0; l < n_layer; l++) {
-        static const char *req[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
-                                    "attn_output.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
-                                    "ffn_down.weight"};
-        for (size_t r = 0; r < sizeof req / sizeof req[0]; r++) {
-            if (p->n_expert && !strncmp(req[r], "ffn_", 4) && strcmp(req[r], "ffn_norm.weight")) continue;
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%lld.%s", (long long)l, req[r]);
-            bool found = false;
-            for (size_t i = 0; i < p->n_tensors && !found; i++) found = !strcmp(p->tensors[i].name, nm);
-            if (!found) return qk_fail(err, "%s: layer %lld lacks the tensor for %s", ck->dir, (long long)l, nm);
-        }
-        for (int q = 0; p->n_expert && q < 3; q++) {
-            static const char *ex[3] = {"ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%lld.%s", (long long)l, ex[q]);
-            const qk_conv_tensor *st = NULL;
-            for (size_t i = 0; i < p->n_tensors && !st; i++)
-                if (!strcmp(p->tensors[i].name, nm)) st = &p->tensors[i];
-            if (!st) return qk_fail(err, "%s: layer %lld has no experts for %s", ck->dir, (long long)l, nm);
-            for (int e = 0; e < st->n_experts; e++)
-                if (!st->experts[e])
-                    return qk_fail(err, "%s: layer %lld lacks expert %d of %s", ck->dir, (long long)l, e, nm);
-        }
-        if (!strcmp(p->arch, "qwen3"))
-            for (int q = 0; q < 2; q++) {
-                char nm[64];
-                snprintf(nm, sizeof nm, "blk.%lld.attn_%c_norm.weight", (long long)l, q ? 'k' : 'q');
-                bool found = false;
-                for (size_t i = 0; i < p->n_tensors && !found; i++) found = !strcmp(p->tensors[i].name, nm);
-                if (!found) return qk_fail(err, "%s: layer %lld lacks %s (Qwen3 needs q/k norms)", ck->dir, (long long)l, nm);
-            }
-    }
-    return QK_OK;
-}
-
-int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
-                        qk_err *err) {
-    const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
-    int64_t v;
-    double d;
-    int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
-    if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
-        rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
-    if (p->n_expert) {
-        int64_t used = 0;
-        qk_hf_cfg_int(c, "num_experts_per_tok", &used);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)used, err);
-    }
-    if (!strcmp(p->arch, "gemma2")) {
-        if (qk_hf_cfg_num(c, "attn_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("attn_logit_softcapping"), (float)d, err);
-        if (qk_hf_cfg_num(c, "final_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
-        if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)v, err);
-    }
-    int64_t head_dim = 0;
-    if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
-    }
-    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    int64_t n_embd = 0;
-    qk_hf_cfg_int(c, "hidden_size", &n_embd);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"),
-                                 (uint32_t)(head_dim > 0 ? head_dim : n_embd / p->n_head), err);
-#undef KEY
-    return rc ? QK_FAIL : QK_OK;
+    return check_required(ck, ad, p, err);
 }

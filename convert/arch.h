@@ -30,8 +30,11 @@ typedef struct qk_conv_tensor {
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
 } qk_conv_tensor;
 
+typedef struct qk_arch_desc qk_arch_desc; /* arch_priv.h */
+
 typedef struct qk_conv_plan {
     const char *arch;            /* GGUF architecture, e.g. "llama" */
+    const qk_arch_desc *desc;
     const char *hf_arch;         /* architectures[0] */
     size_t n_tensors;
     qk_conv_tensor *tensors;
@@ -39,6 +42,10 @@ typedef struct qk_conv_plan {
     uint32_t n_layer, n_head, n_head_kv, n_expert;
     uint64_t vocab_size;         /* config.json vocab_size (0 if absent) */
     uint64_t n_params;
+    /* Phi3 long-rope: rope.scaling.attn_factor, which the converter writes
+     * while generating the factor tensors, i.e. right after
+     * general.architecture (0 = none) */
+    float rope_attn_factor;
 } qk_conv_plan;
 
 /* Supported architectures, for messages. */
@@ -49,6 +56,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *plan, qk_err *err);
  * general.file_type in its place). */
 int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *plan, qk_gguf_writer *w, uint32_t file_type,
                         qk_err *err);
+/* KVs the converter writes before general.type (while generating tensors):
+ * call right after general.architecture. */
+int qk_arch_add_early_kvs(const qk_conv_plan *plan, qk_gguf_writer *w, qk_err *err);
 void qk_arch_plan_free(qk_conv_plan *plan);
 
 /* Source row of output row r of a tensor with permute_heads = h and

@@ -114,6 +114,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     if (rc == QK_OK) rc = qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
     if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
     if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
+    if (rc == QK_OK && !strcmp(plan.arch, "phi3")) rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;
@@ -185,6 +186,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         if (!w) rc = qk_fail(err, "out of memory");
     }
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.architecture", plan.arch, err);
+    if (rc == QK_OK) rc = qk_arch_add_early_kvs(&plan, w, err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.type", "model", err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.name", name, err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "general.size_label", label, err);

@@ -126,4 +126,11 @@ char *qk_replace_spm_space(const char *s);
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
 
+/* Phi3MiniModel.set_vocab where it differs from the Llama path, applied to a vocabulary
+ * qk_vocab_load_hf read from a tokenizer.model (nothing to do otherwise, or with tokenizer_class
+ * GPT2Tokenizer): tokenizer_config.json's added_tokens_decoder and then tokenizer.json's
+ * added_tokens set their ids verbatim (no U+2581 rewrite), score -1000, CONTROL if "special"
+ * else USER_DEFINED (no look-special guess); tokenizer.ggml.add_space_prefix is not written. */
+int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err);
+
 #endif

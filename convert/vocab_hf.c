@@ -1,6 +1,7 @@
 /* vocab_hf.c - qk_vocab_load_hf: the importer choice of convert_hf_to_gguf.py's LlamaModel.set_vocab
  * (sentencepiece -> llama-hf -> gpt2), the tokenizer_config overrides of the sentencepiece path, and
  * SpecialVocab. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,5 +258,55 @@ out:
     cJSON_Delete(tcfg);
     cJSON_Delete(tok);
     cJSON_Delete(stmap);
+    return rc;
+}
+
+/* one added token the Phi3 way; ids beyond the vocabulary are left out */
+static int phi3_set(qk_vocab *v, uint64_t id, const cJSON *e, const char *where, qk_err *err) {
+    const cJSON *c = get(e, "content"), *sp = get(e, "special");
+    if (!cJSON_IsString(c)) return qk_fail(err, "%s: token %llu has no string \"content\"", where, (unsigned long long)id);
+    if (id >= v->n_tokens) return QK_OK;
+    if (qk_vocab_set_token(v, (size_t)id, c->valuestring, strlen(c->valuestring), err))
+        return qk_fail_prefix(err, "%s", where);
+    v->scores[id] = -1000.0f;
+    v->token_type[id] = cJSON_IsTrue(sp) ? QK_TOKEN_CONTROL : QK_TOKEN_USER_DEFINED;
+    return QK_OK;
+}
+
+int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
+    char path[4096], where[4200];
+    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
+    if (!qk_file_exists(path) || !v->scores) return QK_OK;
+    cJSON *tcfg = NULL, *tok = NULL;
+    int rc = qk_json_load(dir, "tokenizer_config.json", &tcfg, err);
+    const cJSON *cls = get(tcfg, "tokenizer_class");
+    if (rc == QK_OK && cJSON_IsString(cls) && !strcmp(cls->valuestring, "GPT2Tokenizer")) goto out;
+    v->add_space_prefix = QK_TRI_UNSET;
+    const cJSON *atd = get(tcfg, "added_tokens_decoder"), *e;
+    snprintf(where, sizeof where, "%s/tokenizer_config.json added_tokens_decoder", dir);
+    if (rc == QK_OK && atd && !cJSON_IsObject(atd)) rc = qk_fail(err, "%s: not an object", where);
+    if (rc == QK_OK && atd) cJSON_ArrayForEach(e, atd) {
+        uint64_t id;
+        if (parse_id_key(e->string, &id)) {
+            rc = qk_fail(err, "%s: key \"%.60s\" is not a token id", where, e->string);
+            break;
+        }
+        if ((rc = phi3_set(v, id, e, where, err))) break;
+    }
+    if (rc == QK_OK) rc = qk_json_load(dir, "tokenizer.json", &tok, err);
+    const cJSON *added = get(tok, "added_tokens");
+    snprintf(where, sizeof where, "%s/tokenizer.json added_tokens", dir);
+    if (rc == QK_OK && added && !cJSON_IsArray(added)) rc = qk_fail(err, "%s: not a list", where);
+    if (rc == QK_OK && added) cJSON_ArrayForEach(e, added) {
+        const cJSON *id = get(e, "id");
+        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || id->valuedouble != (double)(uint64_t)id->valuedouble) {
+            rc = qk_fail(err, "%s: an entry has no integer id >= 0", where);
+            break;
+        }
+        if ((rc = phi3_set(v, (uint64_t)id->valuedouble, e, where, err))) break;
+    }
+out:
+    cJSON_Delete(tcfg);
+    cJSON_Delete(tok);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "qtypes.h"
 #include "tiny_hf.h"
 
 static int convert(const char *dir, const char *out, const char *type, int threads, qk_err *err) {
@@ -80,6 +81,7 @@ static void check_arch_matches_reference(const char *arch) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = arch;
+    if (!strcmp(arch, "gemma3")) s.n_layer = 6; /* llama.cpp's (and Gemma 3's) pattern: layer 5 is global */
     CHECK(tiny_hf_write(dir, &s) == 0);
     /* the reference: an independent float32 implementation of the HF model */
     char st_path[800], cfg[800], e[256];
@@ -129,13 +131,20 @@ static void check_arch_matches_reference(const char *arch) {
         fprintf(stderr, "tiny %-7s %-6s: max logit error %.4f of the largest logit, argmax same at %d/%d positions\n",
                 arch, cases[c].type, r, argmax_same, np);
         CHECK_MSG(r < cases[c].tol, "%s: relative logit error %.4f >= %.3f", cases[c].type, r, cases[c].tol);
+        /* F32 agrees to ~1e-4 for every architecture: a missing rope attn_factor (Phi3) shows as > 1e-3 */
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(r < 1e-3, "f32: relative logit error %.5f >= 0.001", r);
         /* verify --against: F32 is exact (mapping and Q/K un-permutation undone
          * back to the checkpoint's rows), quantized types stay close */
         qk_compare_report cmp;
         CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         else CHECK_MSG(cmp.worst_cosine > 0.99, "%s worst cosine %f (%s)", cases[c].type, cmp.worst_cosine, cmp.worst);
-        CHECK(cmp.n >= 20); /* 21 tensors (22 for MoE), 20 when embeddings are tied */
+        /* every tensor of the file was compared: 21 (22 for MoE, 20 tied), Phi3 17 (fused, 2 rope factors) */
+        qk_gguf_file *gf = NULL;
+        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
+        qk_gguf_close(gf);
+        CHECK(cmp.n >= 17);
         qk_compare_report_free(&cmp);
         llama_run_free(m);
     }
@@ -144,8 +153,179 @@ static void check_arch_matches_reference(const char *arch) {
     hf_st_min_close(st);
 }
 
+/* The reference's rotary frequencies / attention factor of a layer against
+ * what llama.cpp computes from the GGUF: base^(-2i/d) / freq_scale /
+ * factor[i], cos/sin scaled by attn_factor. Returns the max relative error. */
+static double rope_vs_reference(const hf_model *ref, int layer, double base, double freq_scale, const float *factors,
+                                double attn_factor, int half) {
+    double inv[512], af = 0, worst = 0;
+    CHECK_EQ_INT(hf_forward_rope_inv_freq(ref, layer, inv, 512, &af), half);
+    for (int i = 0; i < half; i++) {
+        double want = freq_scale * pow(base, -2.0 * i / (2.0 * half)) / (factors ? factors[i] : 1.0);
+        worst = fmax(worst, fabs(inv[i] - want) / want);
+    }
+    return fmax(worst, fabs(af - attn_factor) / attn_factor);
+}
+
+static hf_model *load_reference(const char *dir, hf_st_min **st) {
+    char st_path[800], cfg[800], e[256];
+    snprintf(st_path, sizeof st_path, "%s/model.safetensors", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    *st = hf_st_min_open(st_path, e, sizeof e);
+    CHECK_MSG(*st != NULL, "%s", e);
+    if (!*st) return NULL;
+    hf_model *ref = hf_forward_load(cfg, hf_st_min_get, *st, e, sizeof e);
+    CHECK_MSG(ref != NULL, "%s", e);
+    return ref;
+}
+
+/* Phi3's long-rope and Gemma3's two rope kinds, read back from the GGUF the
+ * way llama.cpp reads them, equal what the HF model applies; keys the
+ * converter writes are there, keys it does not are not. */
+static void test_phi3_gemma3_hparams(void) {
+    qk_err err;
+    char dir[700], out[800];
+    tiny_hf_spec s;
+    /* Phi3 */
+    tiny_hf_default(&s);
+    s.arch = "phi3";
+    snprintf(dir, sizeof dir, "%s/hp-phi3/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/hp-phi3.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    {
+        /* Phi3MiniModel.set_vocab: added tokens verbatim, CONTROL only if "special" (<|assistant|> is made
+         * non-special here: the Llama path would call it CONTROL as it looks special), then tokenizer.json's
+         * added_tokens, which in Phi-3 also list <unk> <s> </s> as special */
+        char p[900];
+        snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+        size_t len;
+        char *txt = (char *)qk_test_read_file(p, &len);
+        cJSON *tc = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+        free(txt);
+        cJSON *atd = cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder");
+        cJSON *e = cJSON_GetObjectItemCaseSensitive(atd, "267");
+        CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "content")) &&
+              !strcmp(cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring, "<|assistant|>"));
+        cJSON_ReplaceItemInObjectCaseSensitive(e, "special", cJSON_CreateBool(0));
+        cJSON_AddBoolToObject(tc, "add_prefix_space", 0);
+        char *o = cJSON_Print(tc);
+        qk_test_write_file(p, o, strlen(o));
+        free(o), cJSON_Delete(tc);
+        static const char tj[] = "{\"added_tokens\": [{\"id\": 0, \"content\": \"<unk>\", \"special\": true},"
+                                 " {\"id\": 2, \"content\": \"</s>\", \"special\": true}]}";
+        snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+        qk_test_write_file(p, tj, sizeof tj - 1);
+    }
+    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = NULL;
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    hf_st_min *st = NULL;
+    hf_model *ref = load_reference(dir, &st);
+    if (g && ref) {
+        const qk_gguf_meta *m = &g->meta;
+        CHECK_STR(m->kv[1].key, "phi3.rope.scaling.attn_factor"); /* written while generating, before general.type */
+        double af = 0, base = 0;
+        int64_t v = 0;
+        CHECK(qk_gguf_get_float(m, "phi3.rope.scaling.attn_factor", &af));
+        CHECK(fabs(af - sqrt(1 + log(16384.0 / 512) / log(512.0))) < 1e-6);
+        CHECK(qk_gguf_get_int(m, "phi3.rope.scaling.original_context_length", &v) && v == 512);
+        CHECK(qk_gguf_get_int(m, "phi3.context_length", &v) && v == 16384);
+        CHECK(qk_gguf_get_int(m, "phi3.attention.sliding_window", &v) && v == 32768);
+        CHECK(qk_gguf_get_int(m, "phi3.rope.dimension_count", &v) && v == 64);
+        CHECK(qk_gguf_get_float(m, "phi3.rope.freq_base", &base) && base == 10000.0);
+        CHECK(qk_gguf_find(m, "phi3.rope.scaling.type") == NULL);
+        CHECK(qk_gguf_find(m, "phi3.vocab_size") == NULL);
+        CHECK(qk_gguf_find(m, "tokenizer.ggml.add_space_prefix") == NULL);
+        const qk_gguf_kv *tt = qk_gguf_find(m, "tokenizer.ggml.token_type"), *sc = qk_gguf_find(m, "tokenizer.ggml.scores");
+        int64_t t0 = -1, t267 = -1, t266 = -1, t271 = -1;
+        double s0 = 0;
+        CHECK(tt && sc && tt->n == 272);
+        if (tt && sc && tt->n == 272) {
+            qk_gguf_arr_int(tt, 0, &t0), qk_gguf_arr_int(tt, 266, &t266), qk_gguf_arr_int(tt, 267, &t267);
+            qk_gguf_arr_int(tt, 271, &t271), qk_gguf_arr_float(sc, 0, &s0);
+            CHECK_EQ_INT(t0, 3);   /* <unk>: CONTROL from tokenizer.json (UNKNOWN in the model) */
+            CHECK(s0 == -1000.0);
+            CHECK_EQ_INT(t266, 3); /* <|endoftext|>: special */
+            CHECK_EQ_INT(t267, 4); /* <|assistant|>: USER_DEFINED, not special */
+            CHECK_EQ_INT(t271, 5); /* a [PAD] row: UNUSED */
+        }
+        llama_run_model *lm = llama_run_load(out, false);
+        CHECK_MSG(lm != NULL, "%s", llama_run_error());
+        if (lm) CHECK_EQ_INT(llama_run_n_vocab(lm), 272);
+        llama_run_free(lm);
+        int64_t il = qk_gguf_find_tensor(m, "rope_factors_long.weight"), is = qk_gguf_find_tensor(m, "rope_factors_short.weight");
+        CHECK(il >= 0 && is >= 0);
+        if (il >= 0 && is >= 0) {
+            CHECK_EQ_INT(m->tensors[il].ne[0], 32);
+            CHECK_EQ_INT(m->tensors[il].type, QK_TYPE_F32);
+            float lf[32], sf[32];
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[il], 0, lf, sizeof lf, &err) == QK_OK);
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[is], 0, sf, sizeof sf, &err) == QK_OK);
+            /* llama.cpp's context (256) is within the original 512: short factors, as HF below 512 positions */
+            double e = rope_vs_reference(ref, 0, base, 1.0, sf, af, 32);
+            CHECK_MSG(e < 1e-6, "phi3 short-factor rope differs from the reference by %g", e);
+            CHECK(rope_vs_reference(ref, 0, base, 1.0, lf, af, 32) > 1e-2); /* the long ones would not do */
+            CHECK(lf[31] > 40 && sf[31] < 3); /* as tiny_hf wrote them: 1 + 47 x^2, 1 + 1.5 x^3 */
+        }
+        int64_t iq = qk_gguf_find_tensor(m, "blk.0.attn_qkv.weight"), iu = qk_gguf_find_tensor(m, "blk.1.ffn_up.weight");
+        CHECK(iq >= 0 && iu >= 0 && qk_gguf_find_tensor(m, "blk.0.attn_q.weight") < 0 &&
+              qk_gguf_find_tensor(m, "blk.0.ffn_gate.weight") < 0);
+        if (iq >= 0 && iu >= 0) {
+            CHECK_EQ_INT(m->tensors[iq].ne[1], 256 + 2 * 128); /* [q | k | v] rows kept fused */
+            CHECK_EQ_INT(m->tensors[iu].ne[1], 2 * 512);       /* [gate | up] rows kept fused */
+        }
+    }
+    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
+    g = NULL, ref = NULL, st = NULL;
+    /* Gemma3 */
+    tiny_hf_default(&s);
+    s.arch = "gemma3";
+    s.n_layer = 6;
+    snprintf(dir, sizeof dir, "%s/hp-gemma3/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/hp-gemma3.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    ref = load_reference(dir, &st);
+    if (g && ref) {
+        const qk_gguf_meta *m = &g->meta;
+        double base = 0, swa = 0, factor = 0;
+        int64_t v = 0;
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.freq_base", &base) && base == 1000000.0);
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.freq_base_swa", &swa) && swa == 10000.0);
+        CHECK_STR(qk_gguf_get_str(m, "gemma3.rope.scaling.type"), "linear");
+        CHECK(qk_gguf_get_float(m, "gemma3.rope.scaling.factor", &factor) && factor == 8.0);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.sliding_window", &v) && v == 4);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.key_length", &v) && v == 32);
+        CHECK(qk_gguf_get_int(m, "gemma3.attention.value_length", &v) && v == 32);
+        CHECK(qk_gguf_find(m, "gemma3.attention.sliding_window_pattern") == NULL); /* llama.cpp's default 6 */
+        CHECK(qk_gguf_find(m, "gemma3.final_logit_softcapping") == NULL);          /* null in the config */
+        CHECK(qk_gguf_find(m, "gemma3.rope.dimension_count") == NULL);
+        /* llama.cpp: layers 0-4 sliding (local base, no scaling), layer 5 global (base, 1 / factor) */
+        for (int l = 0; l < 6; l++) {
+            const bool global = l == 5;
+            CHECK_EQ_INT(hf_forward_layer_window(ref, l), global ? 0 : 4);
+            double e = rope_vs_reference(ref, l, global ? base : swa, global ? 1.0 / factor : 1.0, NULL, 1.0, 16);
+            CHECK_MSG(e < 1e-6, "gemma3 layer %d rope differs from the reference by %g", l, e);
+        }
+        /* q/k norms stored as w - 1, written as w */
+        int64_t iq = qk_gguf_find_tensor(m, "blk.5.attn_q_norm.weight");
+        CHECK(iq >= 0 && qk_gguf_find_tensor(m, "blk.5.attn_k_norm.weight") >= 0 &&
+              qk_gguf_find_tensor(m, "blk.5.post_attention_norm.weight") >= 0 &&
+              qk_gguf_find_tensor(m, "blk.5.post_ffw_norm.weight") >= 0 && qk_gguf_find_tensor(m, "output.weight") < 0);
+        if (iq >= 0) {
+            float w[32];
+            CHECK(qk_gguf_read_tensor(g, &m->tensors[iq], 0, w, sizeof w, &err) == QK_OK);
+            double mean = 0;
+            for (int i = 0; i < 32; i++) mean += w[i] / 32;
+            CHECK(fabs(mean - 1.0) < 0.1);
+        }
+    }
+    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
+}
+
 static void test_tiny_models_match_reference(void) {
-    static const char *archs[] = {"llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2"};
+    static const char *archs[] = {"llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "gemma3"};
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) check_arch_matches_reference(archs[i]);
 }
 
@@ -248,11 +428,130 @@ static void test_bad_input_writes_nothing(void) {
     CHECK_EQ_INT(count_files(out_dir), 1);
 }
 
+/* Replaces the first `from` in a file with `to` (any lengths; in a
+ * .safetensors file, inside the header, whose length prefix follows). */
+static void edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        memcpy(n, t, off);
+        memcpy(n + off, to, tl);
+        memcpy(n + off + tl, at + fl, len - off - fl);
+        size_t pl = strlen(path);
+        if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
+            uint64_t hl = 0;
+            for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+            hl = hl + tl - fl;
+            for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+        }
+        qk_test_write_file(path, n, len - fl + tl);
+        free(n);
+    }
+    free(t);
+}
+
+/* Phi3 / Gemma3 input the converter cannot turn into what llama.cpp would
+ * compute as HF does: a clear error naming the file, key or tensor, and no
+ * output file. */
+static void test_phi3_gemma3_bad_input(void) {
+    static const struct {
+        const char *arch, *file, *from, *to, *want;
+    } cases[] = {
+        {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
+         "'original_max_position_embeddings' is missing"},
+        {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
+         "rope_scaling.short_factor has 31 factors, expected rope dimensions / 2 = 32"},
+        {"phi3", "config.json", "\"longrope\"", "\"dynamic\"", "Phi3 rope_scaling type 'dynamic' is not supported"},
+        {"phi3", "config.json", "\"rms_norm_eps\"", "\"rms_eps\"", "'rms_norm_eps' is missing"},
+        {"phi3", "model.safetensors", "layers.1.mlp.gate_up_proj", "layers.1.mlp.gate_up_prox",
+         "unexpected tensor 'model.layers.1.mlp.gate_up_prox.weight' for Phi3ForCausalLM"},
+        {"phi3", "model.safetensors", "layers.1.self_attn.qkv_proj.weight", "layers.1.self_attn.rotary_emb.inv_freq",
+         "layer 1 lacks the tensor for blk.1.attn_qkv.weight"},
+        {"gemma3", "config.json", "\"sliding_window\"", "\"sliding_windoe\"", "'sliding_window' is missing"},
+        {"gemma3", "config.json", "\"rope_type\":\t\"linear\"", "\"rope_type\":\t\"yarn\"",
+         "Gemma3 rope_scaling type 'yarn' is not supported"},
+        {"gemma3", "config.json", "\"attn_logit_softcapping\":\tnull", "\"attn_logit_softcapping\":\t50",
+         "attn_logit_softcapping is set"},
+        {"gemma3", "config.json", "\"sliding_window_pattern\":\t6",
+         "\"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"sliding_attention\","
+         " \"sliding_attention\", \"full_attention\"]",
+         "layer_types[3] is not 'full_attention': llama.cpp's gemma3 needs layer i global exactly when (i + 1) % 2 == 0"},
+        {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
+         "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
+    };
+    char out_dir[700], out[800];
+    snprintf(out_dir, sizeof out_dir, "%s/bad-pg-out", qk_test_tmpdir());
+    mkdir(out_dir, 0755);
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-pg-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = cases[c].arch;
+        if (!strcmp(s.arch, "gemma3")) s.n_layer = 6;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(count_files(out_dir), 0);
+    }
+}
+
+/* Gemma3Model keeps the first n_vocab_real rows of the embedding (the
+ * sentencepiece vocabulary, config vocab_size long): a checkpoint whose
+ * embedding has more rows converts to a file llama.cpp loads, and verify
+ * --against maps it back. */
+static void test_gemma3_vocab_rows(void) {
+    char dir[700], out[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g3-rows/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/g3-rows.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma3";
+    CHECK(tiny_hf_write(dir, &s) == 0); /* 266 pieces and embedding rows */
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"vocab_size\":\t266", "\"vocab_size\":\t262");
+    qk_err err;
+    CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = NULL;
+    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    if (g) {
+        int64_t i = qk_gguf_find_tensor(&g->meta, "token_embd.weight");
+        CHECK(i >= 0 && g->meta.tensors[i].ne[1] == 262);
+        const qk_gguf_kv *tl = qk_gguf_find(&g->meta, "tokenizer.ggml.tokens");
+        CHECK(tl && tl->n == 262);
+    }
+    qk_gguf_close(g);
+    llama_run_model *m = llama_run_load(out, false);
+    CHECK_MSG(m != NULL, "%s", llama_run_error());
+    if (m) CHECK_EQ_INT(llama_run_n_vocab(m), 262);
+    llama_run_free(m);
+    qk_compare_report cmp;
+    CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+    CHECK(cmp.worst_cosine > 0.99);
+    qk_compare_report_free(&cmp);
+}
+
 int main(void) {
     llama_ref_init_backend();
     RUN(test_stories260k_greedy);
     RUN(test_tiny_models_match_reference);
+    RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
+    RUN(test_phi3_gemma3_bad_input);
+    RUN(test_gemma3_vocab_rows);
     return qk_test_summary();
 }

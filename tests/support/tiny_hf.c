@@ -165,8 +165,10 @@ static void pb_bytes(pb *b, int field, const void *d, size_t n) {
 }
 static void pb_int(pb *b, int field, uint64_t v) { pb_varint(b, (uint64_t)field << 3); pb_varint(b, v); }
 
-/* Writes tokenizer.model: <unk> <s> </s>, 256 byte pieces, a few words; returns the piece count. */
-static int write_spm(const char *dir) {
+/* Writes tokenizer.model: <unk> <s> </s>, 256 byte pieces, a few words; returns the piece count.
+ * tokenizer_class (may be NULL) goes to tokenizer_config.json, and so do the n_added special tokens
+ * `added` (ids after the pieces, in added_tokens_decoder, as Phi-3 has its chat tokens). */
+static int write_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added) {
 #define SP "\xe2\x96\x81" /* U+2581, SentencePiece's space */
     static const char *words[] = {SP "the", SP "a", SP "cat", SP "sat", "e", "t", SP};
 #undef SP
@@ -210,6 +212,21 @@ static int write_spm(const char *dir) {
     cJSON_AddStringToObject(tc, "eos_token", "</s>");
     cJSON_AddStringToObject(tc, "unk_token", "<unk>");
     cJSON_AddBoolToObject(tc, "add_bos_token", 1);
+    if (tokenizer_class) cJSON_AddStringToObject(tc, "tokenizer_class", tokenizer_class);
+    if (n_added) {
+        cJSON *atd = cJSON_AddObjectToObject(tc, "added_tokens_decoder");
+        for (int k = 0; k < n_added; k++) {
+            char id[16];
+            snprintf(id, sizeof id, "%d", n + k);
+            cJSON *e = cJSON_AddObjectToObject(atd, id);
+            cJSON_AddStringToObject(e, "content", added[k]);
+            cJSON_AddBoolToObject(e, "lstrip", 0);
+            cJSON_AddBoolToObject(e, "normalized", 0);
+            cJSON_AddBoolToObject(e, "rstrip", 1);
+            cJSON_AddBoolToObject(e, "single_word", 0);
+            cJSON_AddBoolToObject(e, "special", 1);
+        }
+    }
     if (write_json(dir, "tokenizer_config.json", tc)) return -1;
     return n;
 }
@@ -237,19 +254,29 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     mkdir_p(dir);
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
-    const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
-    const bool mixtral = !strcmp(arch, "mixtral");
+    const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2"), gemma3 = !strcmp(arch, "gemma3");
+    const bool mixtral = !strcmp(arch, "mixtral"), phi3 = !strcmp(arch, "phi3");
     const int n_exp = 4;
-    int vocab = gemma ? write_spm(dir) : write_tokenizer(dir);
+    /* Phi-3's chat tokens follow the 32000 pieces (llama.cpp looks <|endoftext|> up for models named phi3) */
+    static const char *const phi3_added[] = {"<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>"};
+    int vocab = gemma ? write_spm(dir, NULL, NULL, 0)
+              : phi3  ? write_spm(dir, "LlamaTokenizer", phi3_added, 4)
+                      : write_tokenizer(dir);
     if (vocab < 0) return -1;
-    const int hd = s->n_embd / s->n_head;
+    const int spm_pieces = vocab;
+    /* Phi-3's vocab_size (32064) pads the 32011 tokens: the 4 added ones and 2 [PAD] rows here */
+    if (phi3) vocab += 6;
+    /* Gemma 3's head_dim (256) is below hidden / heads (1152 / 4): half of it here */
+    const int hd = gemma3 ? s->n_embd / s->n_head / 2 : s->n_embd / s->n_head;
+    const int qd = hd * s->n_head, kd = hd * s->n_head_kv;
     cJSON *cfg = cJSON_CreateObject();
     const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
-                        : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
+                        : gemma3 ? "Gemma3ForCausalLM" : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM"
+                        : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
-    cJSON_AddStringToObject(cfg, "model_type", arch);
-    if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", s->n_embd / s->n_head);
+    cJSON_AddStringToObject(cfg, "model_type", gemma3 ? "gemma3_text" : arch);
+    if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", hd);
     if (mixtral) {
         cJSON_AddNumberToObject(cfg, "num_local_experts", n_exp);
         cJSON_AddNumberToObject(cfg, "num_experts_per_tok", 2);
@@ -262,19 +289,50 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddNumberToObject(cfg, "final_logit_softcapping", 30.0);
         cJSON_AddNumberToObject(cfg, "sliding_window", 4096);
     }
+    if (gemma3) {
+        /* google/gemma-3-1b-it's config.json scaled down: query_pre_attn_scalar = head_dim (llama.cpp scales by
+         * 1/sqrt(head_dim)), every 6th layer global with rope_theta and (as the 4B and larger) linear scaling 8,
+         * the others sliding with the local base; a window of 4 (512 there) so a 12-token prompt crosses it */
+        cJSON_AddNumberToObject(cfg, "query_pre_attn_scalar", hd);
+        cJSON_AddNullToObject(cfg, "attn_logit_softcapping");
+        cJSON_AddNullToObject(cfg, "final_logit_softcapping");
+        cJSON_AddNumberToObject(cfg, "sliding_window", 4);
+        cJSON_AddNumberToObject(cfg, "sliding_window_pattern", 6);
+        cJSON_AddNumberToObject(cfg, "rope_local_base_freq", 10000.0);
+        cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        cJSON_AddNumberToObject(rs, "factor", 8.0);
+        cJSON_AddStringToObject(rs, "rope_type", "linear");
+        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+    }
+    if (phi3) {
+        /* microsoft/Phi-3-mini-128k-instruct's config.json scaled down: 32x the original context through
+         * long-rope (the short factors apply within the original 512, which covers llama.cpp's 256-token test
+         * context; the long ones beyond), a sliding window of twice the context */
+        cJSON_AddNumberToObject(cfg, "original_max_position_embeddings", 512);
+        cJSON_AddNumberToObject(cfg, "sliding_window", 32768);
+        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+        cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        cJSON *lf = cJSON_AddArrayToObject(rs, "long_factor"), *sf = cJSON_AddArrayToObject(rs, "short_factor");
+        for (int i = 0; i < hd / 2; i++) {
+            double x = (double)i / (hd / 2 - 1);
+            cJSON_AddItemToArray(lf, cJSON_CreateNumber(1.0 + 47.0 * x * x));
+            cJSON_AddItemToArray(sf, cJSON_CreateNumber(1.0 + 1.5 * x * x * x));
+        }
+        cJSON_AddStringToObject(rs, "type", "longrope");
+    }
     cJSON_AddNumberToObject(cfg, "vocab_size", vocab);
     cJSON_AddNumberToObject(cfg, "hidden_size", s->n_embd);
     cJSON_AddNumberToObject(cfg, "intermediate_size", s->n_ff);
     cJSON_AddNumberToObject(cfg, "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(cfg, "num_attention_heads", s->n_head);
     cJSON_AddNumberToObject(cfg, "num_key_value_heads", s->n_head_kv);
-    cJSON_AddNumberToObject(cfg, "max_position_embeddings", 256);
-    cJSON_AddNumberToObject(cfg, "rms_norm_eps", 1e-5);
-    cJSON_AddNumberToObject(cfg, "rope_theta", 10000.0);
+    cJSON_AddNumberToObject(cfg, "max_position_embeddings", phi3 ? 16384 : gemma3 ? 32768 : 256);
+    cJSON_AddNumberToObject(cfg, "rms_norm_eps", gemma3 ? 1e-6 : 1e-5);
+    cJSON_AddNumberToObject(cfg, "rope_theta", gemma3 ? 1000000.0 : 10000.0);
     cJSON_AddStringToObject(cfg, "hidden_act", "silu");
     cJSON_AddBoolToObject(cfg, "tie_word_embeddings", gemma || s->tied);
-    cJSON_AddNumberToObject(cfg, "bos_token_id", gemma ? 1 : vocab - 3);
-    cJSON_AddNumberToObject(cfg, "eos_token_id", gemma ? 2 : vocab - 1);
+    cJSON_AddNumberToObject(cfg, "bos_token_id", gemma || phi3 ? 1 : vocab - 3);
+    cJSON_AddNumberToObject(cfg, "eos_token_id", phi3 ? spm_pieces : gemma ? 2 : vocab - 1);
     cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (write_json(dir, "config.json", cfg)) return -1;
 
@@ -294,21 +352,25 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const float norm_center = gemma ? 0.0f : 1.0f; /* Gemma's RMSNorm multiplies by (1 + w) */
     for (int l = 0; l < s->n_layer; l++) {
         ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.input_layernorm.weight", l);
-        ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.q_proj.weight", l);
-        ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
-        ADD(2, hd * s->n_head_kv, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
-        ADD(2, s->n_embd, s->n_embd, ws, 0, "model.layers.%d.self_attn.o_proj.weight", l);
+        if (phi3) {
+            ADD(2, qd + 2 * kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.qkv_proj.weight", l);
+        } else {
+            ADD(2, qd, s->n_embd, ws, 0, "model.layers.%d.self_attn.q_proj.weight", l);
+            ADD(2, kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
+            ADD(2, kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
+        }
+        ADD(2, s->n_embd, qd, ws, 0, "model.layers.%d.self_attn.o_proj.weight", l);
         if (qwen2) {
             ADD(1, s->n_embd, 1, 0.1f, 0, "model.layers.%d.self_attn.q_proj.bias", l);
             ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.k_proj.bias", l);
             ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.v_proj.bias", l);
         }
-        if (qwen3) {
-            ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.q_norm.weight", l);
-            ADD(1, hd, 1, 0.1f, 1.0f, "model.layers.%d.self_attn.k_norm.weight", l);
+        if (qwen3 || gemma3) {
+            ADD(1, hd, 1, 0.1f, norm_center, "model.layers.%d.self_attn.q_norm.weight", l);
+            ADD(1, hd, 1, 0.1f, norm_center, "model.layers.%d.self_attn.k_norm.weight", l);
         }
         ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_attention_layernorm.weight", l);
-        if (gemma2) {
+        if (gemma2 || gemma3) {
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.pre_feedforward_layernorm.weight", l);
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_feedforward_layernorm.weight", l);
         }
@@ -319,6 +381,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
                 ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight", l, e);
                 ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight", l, e);
             }
+        } else if (phi3) {
+            ADD(2, 2 * s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_up_proj.weight", l);
+            ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
         } else {
             ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
             ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);

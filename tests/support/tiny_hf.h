@@ -15,7 +15,9 @@ typedef struct tiny_hf_spec {
     const char *dtype;   /* "F32", "F16" or "BF16" */
     int shards;          /* 1 = model.safetensors; >1 = index + shards */
     uint64_t seed;
-    const char *arch;    /* "llama" (default), "mistral", "qwen2" or "qwen3" */
+    const char *arch;    /* "llama" (default), "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2",
+                          * "gemma3" (Gemma3ForCausalLM, gemma3_text; give it >= 6 layers for a global one)
+                          * or "phi3" (fused projections, long-rope factors) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
