@@ -352,11 +352,12 @@ static size_t tiny_spm(unsigned char *out) {
     return n;
 }
 
-static const char *const k_tokcfg_files[6] = {"tokenizer_config.json", "special_tokens_map.json", "config.json",
-                                              "chat_template.json", "chat_template.jinja", "tokenizer.json"};
+static const char *const k_tokcfg_files[7] = {"tokenizer_config.json", "special_tokens_map.json", "config.json",
+                                              "chat_template.json", "chat_template.jinja", "tokenizer.json",
+                                              "added_tokens.json"};
 
-/* Byte 0 = s: the rest is file k_tokcfg_files[s % 6] of a folder whose
- * vocabulary is (s / 6) % 3: 0 tokenizer.model, 1 byte-level BPE tokenizer.json,
+/* Byte 0 = s: the rest is file k_tokcfg_files[s % 7] of a folder whose
+ * vocabulary is (s / 7) % 3: 0 tokenizer.model, 1 byte-level BPE tokenizer.json,
  * 2 Llama-HF tokenizer.json. vocab_size comes from the input when it is
  * config.json (bounded to 4096 here, so padding stays cheap), as convert does.
  * The folder is loaded with qk_vocab_load_hf (SpecialVocab: bos/eos as string
@@ -365,7 +366,7 @@ static const char *const k_tokcfg_files[6] = {"tokenizer_config.json", "special_
 static int fuzz_tokenizer_config(const uint8_t *d, size_t n) {
     qk_fuzz_accepted = 0;
     if (n < 1) return 0;
-    const unsigned file = d[0] % 6u, kind = (d[0] / 6u) % 3u;
+    const unsigned file = d[0] % 7u, kind = (d[0] / 7u) % 3u;
     char dir[600];
     fuzz_dir("tokenizer_config", dir, sizeof dir);
     if (kind == 0) {

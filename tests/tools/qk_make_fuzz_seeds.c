@@ -168,8 +168,9 @@ static cJSON *parse_file(const char *dir, const char *name) {
 }
 
 /* tokenizer_config selector: file (0 tokenizer_config.json, 1 special_tokens_map.json, 2 config.json,
- * 3 chat_template.json, 4 chat_template.jinja, 5 tokenizer.json) + 6 * vocabulary (0 spm, 1 BPE, 2 Llama-HF) */
-#define SEL(file, kind) (unsigned char)((file) + 6 * (kind))
+ * 3 chat_template.json, 4 chat_template.jinja, 5 tokenizer.json, 6 added_tokens.json) + 7 * vocabulary (0 spm,
+ * 1 BPE, 2 Llama-HF) */
+#define SEL(file, kind) (unsigned char)((file) + 7 * (kind))
 
 static void make_tokenizer_config(const char *tmp) {
     char dir[4096], p[4200];
@@ -254,6 +255,12 @@ static void make_tokenizer_config(const char *tmp) {
     cJSON_AddItemToArray(cls, cJSON_CreateNumber(0));
     cJSON_AddItemToObject(tok, "post_processor", pp);
     seed_json("tokenizer_config", "tokenizer-roberta.bin", SEL(5, 1), tok);
+
+    cJSON *at = cJSON_CreateObject(); /* added_tokens.json of the sentencepiece path */
+    cJSON_AddNumberToObject(at, "<|im_start|>", 8);
+    cJSON_AddNumberToObject(at, "<|im_end|>", 9);
+    cJSON_AddNumberToObject(at, "<pad>", 100);
+    seed_json("tokenizer_config", "added_tokens.bin", SEL(6, 0), at);
 }
 
 static void make_imatrix(const char *tmp) {
