@@ -35,7 +35,11 @@ static int hash_file(const char *path, file_hashes *h, qk_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
     enum { CH = 4 << 20 };
-    unsigned char *buf = malloc(CH);
+    /* no 4 MiB buffer for a small file (tensor data lies inside the file, so it fits too) */
+    struct stat st;
+    size_t cap = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (uint64_t)st.st_size < CH
+                     ? ((size_t)st.st_size ? (size_t)st.st_size : 1) : (size_t)CH;
+    unsigned char *buf = malloc(cap);
     XXH3_state_t *s = XXH3_createState();
     if (!buf || !s) {
         fclose(f), free(buf), XXH3_freeState(s);
@@ -43,7 +47,7 @@ static int hash_file(const char *path, file_hashes *h, qk_err *err) {
     }
     XXH3_128bits_reset(s);
     size_t r;
-    while ((r = fread(buf, 1, CH, f)) > 0) {
+    while ((r = fread(buf, 1, cap, f)) > 0) {
         XXH3_128bits_update(s, buf, r);
         h->size += r;
     }
@@ -79,7 +83,7 @@ static int hash_file(const char *path, file_hashes *h, qk_err *err) {
             XXH3_64bits_reset(s3);
             XXH64_reset(s64, 0);
             for (uint64_t off = 0; rc == QK_OK && off < t->nbytes;) {
-                size_t n = t->nbytes - off < CH ? (size_t)(t->nbytes - off) : CH;
+                size_t n = t->nbytes - off < cap ? (size_t)(t->nbytes - off) : cap;
                 rc = qk_gguf_read_tensor(g, t, off, buf, n, err);
                 if (rc == QK_OK) {
                     XXH3_64bits_update(s3, buf, n);
