@@ -181,7 +181,8 @@ static void put_file(const char *dir, const char *name, const void *data, size_t
  * miss its last shard), or m.gguf for a single shard when (s >> 2) & 1. Then
  * for every shard but the last a u16 LE length and its bytes; the last shard
  * is the rest. The set is opened from its first file, every tensor is read
- * through the set (first and last bytes), and the set is merged into one file. */
+ * through the set (first and last bytes), and the set is merged into one file
+ * and split again, both of which must read back. */
 static int fuzz_gguf_split(const uint8_t *d, size_t n) {
     qk_fuzz_accepted = 0;
     if (n < 1) return 0;
@@ -218,10 +219,25 @@ static int fuzz_gguf_split(const uint8_t *d, size_t n) {
             qk_gguf_read_tensor(f, t, t->nbytes - k, buf, k, &err);
             if (qk_gguf_find_tensor(&f->meta, t->name) < 0) abort(); /* the set's index points at it */
         }
+        const uint64_t n_tensors = s.n_tensors;
         qk_gguf_set_close(&s);
+        /* what quantkit writes from an accepted set it must read back: the merged file, and the set
+         * split again (into 1-2 shards) */
         char out[800];
         snprintf(out, sizeof out, "%s/merged.gguf", dir);
-        qk_merge_model(path[0], out, "fuzz", &err);
+        if (qk_merge_model(path[0], out, "fuzz", &err) == QK_OK) {
+            qk_gguf_file *g;
+            if (qk_gguf_open(out, &g, &err) != QK_OK || g->meta.n_tensors != n_tensors) abort();
+            qk_gguf_close(g);
+        }
+        snprintf(prefix, sizeof prefix, "%s/r", dir);
+        qk_split_opts o = {.max_tensors = n_tensors > 1 ? (n_tensors + 1) / 2 : 1, .command_line = "fuzz"};
+        uint32_t got;
+        if (qk_split_model(path[0], prefix, &o, &got, &err) == QK_OK) {
+            qk_split_path(out, sizeof out, prefix, 1, got);
+            if (qk_gguf_set_open(out, &s, &err) != QK_OK || s.n_tensors != n_tensors) abort();
+            qk_gguf_set_close(&s);
+        }
     }
     clear_dir(dir);
     return 0;
