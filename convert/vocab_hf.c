@@ -1,6 +1,7 @@
 /* vocab_hf.c - qk_vocab_load_hf: the importer choice of convert_hf_to_gguf.py's LlamaModel.set_vocab
  * (sentencepiece -> llama-hf -> gpt2), the tokenizer_config overrides of the sentencepiece path, and
  * SpecialVocab. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,17 @@ static int apply_added_tokens_json(const char *dir, qk_vocab *v, qk_err *err) {
         const cJSON *e;
         cJSON_ArrayForEach(e, j) {
             double d = cJSON_IsNumber(e) ? e->valuedouble : -1;
-            if (!cJSON_IsNumber(e) || d < 0 || d != (double)(int64_t)d) {
+            if (!(d >= 0)) { /* not a number, negative (or NaN) */
                 rc = qk_fail(err, "%s/added_tokens.json: \"%.60s\" has no integer id >= 0", dir, e->string);
                 break;
             }
+            /* ids past the vocabulary are skipped, however large (convert does; 1e49 is a valid JSON id) */
             if (d >= (double)v->n_tokens) continue;
-            size_t id = (size_t)d;
+            if (floor(d) != d) {
+                rc = qk_fail(err, "%s/added_tokens.json: \"%.60s\" has no integer id >= 0", dir, e->string);
+                break;
+            }
+            size_t id = (size_t)d; /* < n_tokens: in range */
             if ((rc = qk_vocab_set_token(v, id, e->string, strlen(e->string), err))) break;
             v->scores[id] = -1000.0f;
             v->token_type[id] = QK_TOKEN_USER_DEFINED;

@@ -22,6 +22,7 @@ typedef struct {
     size_t mem_len;
     int fd;                   /* file source */
     unsigned char *win;       /* window buffer for fd */
+    uint64_t win_cap;         /* its size: WIN_SIZE, or the file size when smaller */
     uint64_t win_off, win_len;
     uint64_t limit;           /* file size */
     uint64_t pos;
@@ -48,7 +49,7 @@ static int cur_read(cursor *c, void *dst, uint64_t n, const char *what) {
             return QK_OK;
         }
         if (c->pos < c->win_off || c->pos >= c->win_off + c->win_len) {
-            uint64_t want = remaining(c) < WIN_SIZE ? remaining(c) : WIN_SIZE;
+            uint64_t want = remaining(c) < c->win_cap ? remaining(c) : c->win_cap;
             uint64_t got = 0;
             while (got < want) {
                 ssize_t r = pread(c->fd, c->win + got, want - got, (off_t)(c->pos + got));
@@ -386,7 +387,9 @@ int qk_gguf_open(const char *path, qk_gguf_file **out, qk_err *err) {
         return qk_fail(err, "%s: not a regular file", path);
     }
     qk_gguf_file *f = calloc(1, sizeof *f);
-    unsigned char *win = malloc(WIN_SIZE);
+    /* the window never needs to be larger than the file (a small file costs no 1 MiB buffer) */
+    const uint64_t win_cap = (uint64_t)st.st_size < WIN_SIZE ? ((uint64_t)st.st_size ? (uint64_t)st.st_size : 1) : WIN_SIZE;
+    unsigned char *win = malloc((size_t)win_cap);
     size_t pl = strlen(path) + 1;
     char *p = malloc(pl);
     if (!f || !win || !p) {
@@ -394,7 +397,7 @@ int qk_gguf_open(const char *path, qk_gguf_file **out, qk_err *err) {
         return qk_fail(err, "%s: out of memory", path);
     }
     memcpy(p, path, pl);
-    cursor c = {.fd = fd, .win = win, .limit = (uint64_t)st.st_size, .name = path, .err = err};
+    cursor c = {.fd = fd, .win = win, .win_cap = win_cap, .limit = (uint64_t)st.st_size, .name = path, .err = err};
     int rc = parse(&c, &f->meta);
     free(win);
     if (rc != QK_OK) {

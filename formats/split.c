@@ -68,9 +68,14 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
                           "use a smaller --max-size", path, (unsigned long long)qk_gguf_writer_file_size(w));
     if (rc == QK_OK) rc = qk_gguf_writer_begin(w, path, err);
     enum { CAP = 8 << 20 };
-    unsigned char *buf = rc == QK_OK ? malloc(CAP) : NULL;
+    size_t cap = 1; /* the copy buffer: 8 MiB, or the largest tensor when smaller */
+    for (uint64_t i = t0; i < t1 && cap < CAP; i++) {
+        uint64_t nb = qk_gguf_set_tensor(s, i)->nbytes;
+        if (nb > cap) cap = nb < CAP ? (size_t)nb : CAP;
+    }
+    unsigned char *buf = rc == QK_OK ? malloc(cap) : NULL;
     if (rc == QK_OK && !buf) rc = qk_fail(err, "out of memory");
-    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, CAP, err);
+    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, cap, err);
     free(buf);
     if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
     if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);

@@ -39,6 +39,7 @@ static int load_gguf(const char *path, qk_imatrix *out, qk_err *err) {
         meta.has_datasets = true;
         if (kv->type == QK_GGUF_ARRAY && kv->arr_type == QK_GGUF_STRING) {
             ds = calloc(kv->n ? kv->n : 1, sizeof *ds);
+            if (!ds && rc == QK_OK) rc = qk_fail(err, "%s: out of memory", path);
             for (uint64_t i = 0; ds && i < kv->n; i++) ds[i] = ((qk_gguf_str *)kv->data)[i].s;
             meta.datasets = ds;
             meta.n_datasets = (size_t)kv->n;

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(gguf safetensors spm tokenizer_json imatrix config)
+((${#targets[@]})) || targets=(gguf safetensors spm tokenizer_json imatrix config gguf_split manifest tokenizer_config imatrix_gguf)
 command -v clang >/dev/null || { echo "fuzz: clang is needed (apt-get install clang)" >&2; exit 1; }
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DQK_FUZZ=ON -DQK_SANITIZE=ON -DQK_TESTS=OFF >/dev/null

@@ -4,6 +4,7 @@
  * deterministic mutation pass over the seeds, so the suite itself keeps
  * poking the parsers. */
 #include <dirent.h>
+#include <stdbool.h>
 
 #include "fuzz_targets.h"
 #include "qk_test.h"
@@ -29,6 +30,14 @@ static void test_replay_corpus(void) {
             unsigned char *buf = qk_test_read_file(p, &len);
             if (!buf) continue;
             qk_fuzz_targets[t].fn(buf, len);
+            /* seeds must get past the parser (else the fuzzer starts from nothing); saved findings
+             * (libFuzzer's crash-/leak-/oom-/timeout-/slow-unit- names) and seeds named reject-*
+             * are inputs the parser has to refuse cleanly */
+            static const char *const refused[] = {"reject-", "crash-", "leak-", "oom-", "timeout-", "slow-unit-"};
+            bool expect_ok = true;
+            for (size_t r = 0; r < sizeof refused / sizeof refused[0]; r++)
+                if (!strncmp(e->d_name, refused[r], strlen(refused[r]))) expect_ok = false;
+            if (expect_ok && qk_fuzz_accepted >= 0) CHECK_MSG(qk_fuzz_accepted, "%s: the seed does not get past the parser", p);
             /* and mutations of it: truncations and byte flips */
             for (size_t k = 0; k < 64 && len; k++) {
                 size_t cut = (len * k) / 64;

@@ -164,10 +164,53 @@ static void test_manifest_roundtrip(void) {
     qk_verify_report_free(&rep2);
 }
 
+/* The manifest lines themselves: a size must be all digits, hex digests match in either case, and
+ * a line too long for any real entry is skipped whole (its tail is not read as an entry). */
+static void test_manifest_lines(void) {
+    char model[700], man[700];
+    snprintf(model, sizeof model, "%s/small.bin", qk_test_tmpdir());
+    snprintf(man, sizeof man, "%s/lines.txt", qk_test_tmpdir());
+    CHECK(qk_test_write_file(model, "0123456789ab", 12) == 0);
+    qk_err err;
+    XXH128_hash_t h = XXH3_128bits("0123456789ab", 12);
+    char good[200];
+    snprintf(good, sizeof good, "size  12  small.bin\nxxh3-128  %016llX%016llX  small.bin\n",
+             (unsigned long long)h.high64, (unsigned long long)h.low64);
+    CHECK(qk_test_write_file(man, good, strlen(good)) == 0);
+    qk_verify_report rep = {0};
+    CHECK(qk_manifest_check_file(man, model, 1, &rep, &err) == QK_OK);
+    CHECK_EQ_INT(rep.n_problems, 0);
+    qk_verify_report_free(&rep);
+
+    static const char *const bad_sizes[] = {"size  12abc  small.bin\n", "size  -1  small.bin\n",
+                                            "size  18446744073709551628  small.bin\n", "size  +12  small.bin\n"};
+    for (int i = 0; i < 4; i++) {
+        CHECK(qk_test_write_file(man, bad_sizes[i], strlen(bad_sizes[i])) == 0);
+        qk_verify_report r = {0};
+        CHECK(qk_manifest_check_file(man, model, 1, &r, &err) == QK_OK);
+        CHECK_MSG(r.n_problems == 1, "'%s' accepted", bad_sizes[i]);
+        qk_verify_report_free(&r);
+    }
+
+    /* a line longer than the 4 KiB line buffer whose tail (from byte 4095 on) looks like an entry:
+     * skipped whole, so the manifest has no entry */
+    char *lng = malloc(6000);
+    memset(lng, 'x', 4095);
+    snprintf(lng + 4095, 1000, " size  12  small.bin\n");
+    CHECK(qk_test_write_file(man, lng, strlen(lng)) == 0);
+    qk_verify_report r2 = {0};
+    CHECK(qk_manifest_check_file(man, model, 1, &r2, &err) == QK_OK);
+    CHECK_EQ_INT(r2.n_problems, 1);
+    if (r2.n_problems) CHECK_CONTAINS(r2.problems[0], "has no entry");
+    qk_verify_report_free(&r2);
+    free(lng);
+}
+
 int main(void) {
     RUN(test_clean_file_passes);
     RUN(test_every_flip_is_detected);
     RUN(test_every_truncation_is_detected);
     RUN(test_manifest_roundtrip);
+    RUN(test_manifest_lines);
     return qk_test_summary();
 }

@@ -243,6 +243,22 @@ static void test_hf_folder_overrides(void) {
     vocab_test_put(d, "added_tokens.json", "{\"<extra>\": \"7\"}");
     CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "added_tokens.json");
+    /* ids past the vocabulary are skipped however large (1e49 used to be cast to int64: undefined) */
+    vocab_test_put(d, "added_tokens.json",
+                   "{\"<huge>\": 11111111111111111111111111111111111111111111111118, \"<inf>\": 1e999,"
+                   " \"<half>\": 100.5, \"<extra>\": 7}");
+    rc = qk_vocab_load_hf(d, NULL, 9, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    if (rc == QK_OK) {
+        CHECK_STR(v.tokens[7], "<extra>");
+        qk_vocab_free(&v);
+    }
+    vocab_test_put(d, "added_tokens.json", "{\"<half>\": 7.5}");
+    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "<half>");
+    vocab_test_put(d, "added_tokens.json", "{\"<neg>\": -1}");
+    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "<neg>");
     vocab_test_put(d, "added_tokens.json", "[1, 2");
     CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "not valid JSON");

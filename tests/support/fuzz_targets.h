@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "qk_error.h"
+
 typedef int (*qk_fuzz_fn)(const uint8_t *data, size_t size);
 
 typedef struct {
@@ -18,5 +20,13 @@ typedef struct {
 extern const qk_fuzz_target qk_fuzz_targets[];
 extern const int qk_fuzz_n_targets;
 qk_fuzz_fn qk_fuzz_find(const char *name);
+
+/* Set by every entry point: did the input get past the parser (the set opened,
+ * the folder loaded, ...)? The replay test uses it to check that the seeds
+ * reach the code behind the parser. -1: the target has no such signal. */
+extern int qk_fuzz_accepted;
+
+/* The fixed GGUF the manifest target checks manifests against (for seeds). */
+int qk_fuzz_write_manifest_model(const char *path, qk_err *err);
 
 #endif
