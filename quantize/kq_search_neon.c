@@ -1,0 +1,189 @@
+/* kq_search_neon.c - the NEON (aarch64) twin of kq_search_avx512.c /
+ * kq_search_avx2.c: the K-quant scale searches of 4 independent sub-blocks,
+ * one float32x4_t lane each, every lane in exactly the scalar order of
+ * quant_search.c (qkx_search, make_qx_quants), so the bytes equal the scalar
+ * code's. Callers run 2 (Q4_K/Q5_K) or 4 (Q6_K) groups per super-block.
+ *
+ * Exactness rules (see also quant_search.h):
+ *  - only separate vmulq/vaddq/vsubq/vdivq/vsqrtq (IEEE-exact on aarch64);
+ *    never vfmaq/vmlaq, and the file is built with -ffp-contract=off (the
+ *    CMake default for every file) so the compiler fuses nothing either;
+ *  - nearest_int is ggml's magic-number trick (add 1.5*2^23, keep the low
+ *    mantissa bits), bit for bit, for every input incl. NaN/inf/huge; no
+ *    vcvtnq (which saturates instead of returning ggml's garbage);
+ *  - no vmaxq_f32/vminq_f32 on floats (they propagate NaN, the scalar
+ *    `if (a < b)` does not): every min/max/select is an ordered comparison
+ *    (vcltq/vcgtq/vceqq/vcleq, false for NaN like C's < > == <=) + vbslq;
+ *    integer clamps use vmaxq_s32/vminq_s32, which are exact.
+ */
+#include <arm_neon.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "k_quants_internal.h"
+
+static inline int32x4_t nearest_int4(float32x4_t f) {
+    const float32x4_t v = vaddq_f32(f, vdupq_n_f32(12582912.f));
+    const int32x4_t i = vreinterpretq_s32_f32(v);
+    return vsubq_s32(vandq_s32(i, vdupq_n_s32(0x007fffff)), vdupq_n_s32(0x00400000));
+}
+
+/* mask ? b : a */
+static inline float32x4_t sel(float32x4_t a, float32x4_t b, uint32x4_t mask) { return vbslq_f32(mask, b, a); }
+
+static inline bool any(uint32x4_t m) { return vmaxvq_u32(m) != 0; }
+
+/* out[l] = {p[l], p[n+l], p[2n+l], p[3n+l]} for l = 0..n-1 (n a multiple of 4):
+ * lane k holds sub-block k. */
+static void load_lanes(const float *p, int n, float32x4_t *out) {
+    for (int l = 0; l < n; l += 4) {
+        const float32x4_t r0 = vld1q_f32(p + l), r1 = vld1q_f32(p + n + l);
+        const float32x4_t r2 = vld1q_f32(p + 2 * n + l), r3 = vld1q_f32(p + 3 * n + l);
+        const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r0, r1)); /* r0[0] r1[0] r0[2] r1[2] */
+        const float64x2_t t1 = vreinterpretq_f64_f32(vtrn2q_f32(r0, r1)); /* r0[1] r1[1] r0[3] r1[3] */
+        const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r2, r3));
+        const float64x2_t t3 = vreinterpretq_f64_f32(vtrn2q_f32(r2, r3));
+        out[l + 0] = vreinterpretq_f32_f64(vtrn1q_f64(t0, t2));
+        out[l + 1] = vreinterpretq_f32_f64(vtrn1q_f64(t1, t3));
+        out[l + 2] = vreinterpretq_f32_f64(vtrn2q_f64(t0, t2));
+        out[l + 3] = vreinterpretq_f32_f64(vtrn2q_f64(t1, t3));
+    }
+}
+
+static inline float32x4_t clamp_level(int32x4_t l, int32x4_t lo, int32x4_t hi) {
+    return vcvtq_f32_s32(vmaxq_s32(lo, vminq_s32(hi, l)));
+}
+
+void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const float *weights, float *scales_out,
+                        float *mins_out, uint8_t *L_out) {
+    float32x4_t xt[32], w[32], L[32], Laux[32];
+    load_lanes(x, 32, xt);
+    const float32x4_t zero = vdupq_n_f32(0.f);
+    if (weights) {
+        load_lanes(weights, 32, w);
+    } else {
+        /* Q4_K/Q5_K without imatrix: sqrt(sum x^2 / 32) + |x| */
+        float32x4_t sum_x2 = zero;
+        for (int l = 0; l < 32; l++) sum_x2 = vaddq_f32(sum_x2, vmulq_f32(xt[l], xt[l]));
+        const float32x4_t av_x = vsqrtq_f32(vdivq_f32(sum_x2, vdupq_n_f32(32.f)));
+        for (int l = 0; l < 32; l++) w[l] = vaddq_f32(av_x, vabsq_f32(xt[l]));
+    }
+    float32x4_t min = xt[0], max = xt[0], sum_w = w[0], sum_x = vmulq_f32(w[0], xt[0]);
+    for (int i = 1; i < 32; i++) {
+        min = sel(min, xt[i], vcltq_f32(xt[i], min));
+        max = sel(max, xt[i], vcgtq_f32(xt[i], max));
+        sum_w = vaddq_f32(sum_w, w[i]);
+        sum_x = vaddq_f32(sum_x, vmulq_f32(w[i], xt[i]));
+    }
+    min = sel(min, zero, vcgtq_f32(min, zero));
+    /* these lanes return scale 0, L 0, -min: max == min (qkx2) or max <= min
+     * (qkx3); both ordered, so false for a NaN max, as in C */
+    const uint32x4_t flat = v3 ? vcleq_f32(max, min) : vceqq_f32(max, min);
+    const float32x4_t fnmax = vdupq_n_f32((float)p->nmax);
+    const int32x4_t lo = vdupq_n_s32(0), hi = vdupq_n_s32(p->nmax);
+    float32x4_t iscale = vdivq_f32(fnmax, vsubq_f32(max, min));
+    float32x4_t scale = vdivq_f32(vdupq_n_f32(1.f), iscale);
+    float32x4_t best = zero;
+    for (int i = 0; i < 32; i++) {
+        L[i] = clamp_level(nearest_int4(vmulq_f32(iscale, vsubq_f32(xt[i], min))), lo, hi);
+        const float32x4_t diff = vsubq_f32(vaddq_f32(vmulq_f32(scale, L[i]), min), xt[i]);
+        best = vaddq_f32(best, vmulq_f32(w[i], vmulq_f32(diff, diff)));
+    }
+    for (int is = 0; is <= p->nstep; is++) {
+        const float step = p->rmin + p->rdelta * (float)is; /* (rmin + rdelta*is) + nmax, as the scalar code */
+        /* max - min with the current min: an accepted step moves min (as in ggml) */
+        iscale = vdivq_f32(vaddq_f32(vdupq_n_f32(step), fnmax), vsubq_f32(max, min));
+        float32x4_t sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < 32; i++) {
+            Laux[i] = clamp_level(nearest_int4(vmulq_f32(iscale, vsubq_f32(xt[i], min))), lo, hi);
+            const float32x4_t wl = vmulq_f32(w[i], Laux[i]);
+            sum_l = vaddq_f32(sum_l, wl);
+            sum_l2 = vaddq_f32(sum_l2, vmulq_f32(wl, Laux[i]));
+            sum_xl = vaddq_f32(sum_xl, vmulq_f32(wl, xt[i]));
+        }
+        const float32x4_t D = vsubq_f32(vmulq_f32(sum_w, sum_l2), vmulq_f32(sum_l, sum_l));
+        const uint32x4_t dpos = vbicq_u32(vcgtq_f32(D, zero), flat);
+        if (!any(dpos)) continue;
+        float32x4_t this_scale = vdivq_f32(vsubq_f32(vmulq_f32(sum_w, sum_xl), vmulq_f32(sum_x, sum_l)), D);
+        float32x4_t this_min = vdivq_f32(vsubq_f32(vmulq_f32(sum_l2, sum_x), vmulq_f32(sum_l, sum_xl)), D);
+        const uint32x4_t mpos = vcgtq_f32(this_min, zero);
+        this_min = sel(this_min, zero, mpos);
+        this_scale = sel(this_scale, vdivq_f32(sum_xl, sum_l2), mpos);
+        float32x4_t cur = zero;
+        for (int i = 0; i < 32; i++) {
+            const float32x4_t diff = vsubq_f32(vaddq_f32(vmulq_f32(this_scale, Laux[i]), this_min), xt[i]);
+            cur = vaddq_f32(cur, vmulq_f32(w[i], vmulq_f32(diff, diff)));
+        }
+        const uint32x4_t better = vandq_u32(dpos, vcltq_f32(cur, best));
+        if (!any(better)) continue;
+        for (int i = 0; i < 32; i++) L[i] = sel(L[i], Laux[i], better);
+        best = sel(best, cur, better);
+        scale = sel(scale, this_scale, better);
+        min = sel(min, this_min, better);
+    }
+    scale = sel(scale, zero, flat);
+    vst1q_f32(scales_out, scale);
+    vst1q_f32(mins_out, vnegq_f32(min)); /* -min, as the scalar code */
+    for (int i = 0; i < 32; i++) {
+        uint32_t v[4];
+        vst1q_u32(v, vbicq_u32(vcvtq_u32_f32(L[i]), flat));
+        for (int k = 0; k < 4; k++) L_out[32 * k + i] = (uint8_t)v[k];
+    }
+}
+
+/* Q6_K: make_qx_quants(16, 32, x, L, 1, qw) for 4 sub-blocks of 16, one lane
+ * each; weights x^2 (qw NULL) or qw. */
+void qk_q6k_search4_neon(const float *x, const float *qw, float *scales_out, int8_t *L_out) {
+    float32x4_t xt[16], w[16], L[16], Lt[16];
+    load_lanes(x, 16, xt);
+    if (qw) load_lanes(qw, 16, w);
+    const float32x4_t zero = vdupq_n_f32(0.f);
+    float32x4_t max = zero, amax = zero;
+    for (int i = 0; i < 16; i++) {
+        const float32x4_t ax = vabsq_f32(xt[i]);
+        const uint32x4_t gt = vcgtq_f32(ax, amax);
+        amax = sel(amax, ax, gt);
+        max = sel(max, xt[i], gt);
+        if (!qw) w[i] = vmulq_f32(xt[i], xt[i]);
+    }
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    const int32x4_t lo = vdupq_n_s32(-32), hi = vdupq_n_s32(31), off = vdupq_n_s32(32);
+    float32x4_t iscale = vdivq_f32(vdupq_n_f32(-32.f), max); /* -nmax / max */
+    float32x4_t sumlx = zero, suml2 = zero;
+    for (int i = 0; i < 16; i++) {
+        const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
+        const float32x4_t lf = vcvtq_f32_s32(l);
+        L[i] = vcvtq_f32_s32(vaddq_s32(l, off));
+        sumlx = vaddq_f32(sumlx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
+        suml2 = vaddq_f32(suml2, vmulq_f32(vmulq_f32(w[i], lf), lf));
+    }
+    /* suml2 ? sumlx / suml2 : 0 (a NaN suml2 divides) */
+    float32x4_t scale = sel(vdivq_f32(sumlx, suml2), zero, vceqq_f32(suml2, zero));
+    float32x4_t best = vmulq_f32(scale, sumlx);
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        iscale = vdivq_f32(vdupq_n_f32(-(32.f + 0.1f * (float)is)), max); /* -(nmax + 0.1f*is) / max */
+        float32x4_t slx = zero, sl2 = zero;
+        for (int i = 0; i < 16; i++) {
+            const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
+            const float32x4_t lf = vcvtq_f32_s32(l);
+            Lt[i] = vcvtq_f32_s32(vaddq_s32(l, off));
+            slx = vaddq_f32(slx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
+            sl2 = vaddq_f32(sl2, vmulq_f32(vmulq_f32(w[i], lf), lf));
+        }
+        const uint32x4_t better =
+            vandq_u32(vcgtq_f32(sl2, zero), vcgtq_f32(vmulq_f32(slx, slx), vmulq_f32(best, sl2)));
+        if (!any(better)) continue;
+        for (int i = 0; i < 16; i++) L[i] = sel(L[i], Lt[i], better);
+        const float32x4_t sc = vdivq_f32(slx, sl2);
+        scale = sel(scale, sc, better);
+        best = sel(best, vmulq_f32(sc, slx), better);
+    }
+    scale = sel(scale, zero, tiny);
+    vst1q_f32(scales_out, scale);
+    for (int i = 0; i < 16; i++) {
+        uint32_t v[4];
+        vst1q_u32(v, vbicq_u32(vcvtq_u32_f32(L[i]), tiny));
+        for (int k = 0; k < 4; k++) L_out[16 * k + i] = (int8_t)v[k];
+    }
+}
