@@ -26,12 +26,13 @@ void qk_kq_search8_avx2(const qk_kq_params *p, const float *x, float *scales, fl
 void qk_q6k_search8_avx2(const float *x, float *scales, int8_t *L);
 
 /* NEON twins (kq_search_neon.c): 4 sub-blocks, one float32x4_t lane each.
- * Q4_K/Q5_K: 4 consecutive sub-blocks of 32; v3 selects make_qkx3_quants'
- * flat test (max <= min) over make_qkx2_quants' (max == min); weights NULL
- * means the no-imatrix weights sqrt(mean x^2) + |x|, else 4x32 weights laid
- * out like x. Q6_K: 4 sub-blocks of 16, weights x^2 (qw NULL) or qw. */
-void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const float *weights, float *scales,
-                        float *mins, uint8_t *L);
+ * qkx search (make_qkx2_quants / make_qkx3_quants when v3: flat test
+ * max <= min instead of max == min): 4 consecutive sub-blocks of n (16 or
+ * 32) floats; weights laid out like x, or NULL for the Q4_K/Q5_K no-imatrix
+ * weights sqrt(mean x^2) + |x| (n must be 32 then); use_mad: |error|.
+ * Q6_K: 4 sub-blocks of 16, weights x^2 (qw NULL) or qw. */
+void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, const float *x, const float *weights,
+                        float *scales, float *mins, uint8_t *L);
 void qk_q6k_search4_neon(const float *x, const float *qw, float *scales, int8_t *L);
 
 #endif

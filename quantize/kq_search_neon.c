@@ -54,22 +54,27 @@ static inline float32x4_t clamp_level(int32x4_t l, int32x4_t lo, int32x4_t hi) {
     return vcvtq_f32_s32(vmaxq_s32(lo, vminq_s32(hi, l)));
 }
 
-void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const float *weights, float *scales_out,
-                        float *mins_out, uint8_t *L_out) {
+/* |diff| (use_mad) or diff^2 */
+static inline float32x4_t err_term(float32x4_t diff, bool use_mad) {
+    return use_mad ? vabsq_f32(diff) : vmulq_f32(diff, diff);
+}
+
+void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, const float *x, const float *weights,
+                        float *scales_out, float *mins_out, uint8_t *L_out) {
     float32x4_t xt[32], w[32], L[32], Laux[32];
-    load_lanes(x, 32, xt);
+    load_lanes(x, n, xt);
     const float32x4_t zero = vdupq_n_f32(0.f);
     if (weights) {
-        load_lanes(weights, 32, w);
+        load_lanes(weights, n, w);
     } else {
-        /* Q4_K/Q5_K without imatrix: sqrt(sum x^2 / 32) + |x| */
+        /* Q4_K/Q5_K without imatrix (n == 32): sqrt(sum x^2 / 32) + |x| */
         float32x4_t sum_x2 = zero;
         for (int l = 0; l < 32; l++) sum_x2 = vaddq_f32(sum_x2, vmulq_f32(xt[l], xt[l]));
         const float32x4_t av_x = vsqrtq_f32(vdivq_f32(sum_x2, vdupq_n_f32(32.f)));
         for (int l = 0; l < 32; l++) w[l] = vaddq_f32(av_x, vabsq_f32(xt[l]));
     }
     float32x4_t min = xt[0], max = xt[0], sum_w = w[0], sum_x = vmulq_f32(w[0], xt[0]);
-    for (int i = 1; i < 32; i++) {
+    for (int i = 1; i < n; i++) {
         min = sel(min, xt[i], vcltq_f32(xt[i], min));
         max = sel(max, xt[i], vcgtq_f32(xt[i], max));
         sum_w = vaddq_f32(sum_w, w[i]);
@@ -84,17 +89,17 @@ void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const fl
     float32x4_t iscale = vdivq_f32(fnmax, vsubq_f32(max, min));
     float32x4_t scale = vdivq_f32(vdupq_n_f32(1.f), iscale);
     float32x4_t best = zero;
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < n; i++) {
         L[i] = clamp_level(nearest_int4(vmulq_f32(iscale, vsubq_f32(xt[i], min))), lo, hi);
         const float32x4_t diff = vsubq_f32(vaddq_f32(vmulq_f32(scale, L[i]), min), xt[i]);
-        best = vaddq_f32(best, vmulq_f32(w[i], vmulq_f32(diff, diff)));
+        best = vaddq_f32(best, vmulq_f32(w[i], err_term(diff, use_mad)));
     }
     for (int is = 0; is <= p->nstep; is++) {
         const float step = p->rmin + p->rdelta * (float)is; /* (rmin + rdelta*is) + nmax, as the scalar code */
         /* max - min with the current min: an accepted step moves min (as in ggml) */
         iscale = vdivq_f32(vaddq_f32(vdupq_n_f32(step), fnmax), vsubq_f32(max, min));
         float32x4_t sum_l = zero, sum_l2 = zero, sum_xl = zero;
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < n; i++) {
             Laux[i] = clamp_level(nearest_int4(vmulq_f32(iscale, vsubq_f32(xt[i], min))), lo, hi);
             const float32x4_t wl = vmulq_f32(w[i], Laux[i]);
             sum_l = vaddq_f32(sum_l, wl);
@@ -110,13 +115,13 @@ void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const fl
         this_min = sel(this_min, zero, mpos);
         this_scale = sel(this_scale, vdivq_f32(sum_xl, sum_l2), mpos);
         float32x4_t cur = zero;
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < n; i++) {
             const float32x4_t diff = vsubq_f32(vaddq_f32(vmulq_f32(this_scale, Laux[i]), this_min), xt[i]);
-            cur = vaddq_f32(cur, vmulq_f32(w[i], vmulq_f32(diff, diff)));
+            cur = vaddq_f32(cur, vmulq_f32(w[i], err_term(diff, use_mad)));
         }
         const uint32x4_t better = vandq_u32(dpos, vcltq_f32(cur, best));
         if (!any(better)) continue;
-        for (int i = 0; i < 32; i++) L[i] = sel(L[i], Laux[i], better);
+        for (int i = 0; i < n; i++) L[i] = sel(L[i], Laux[i], better);
         best = sel(best, cur, better);
         scale = sel(scale, this_scale, better);
         min = sel(min, this_min, better);
@@ -124,10 +129,10 @@ void qk_kq_search4_neon(const qk_kq_params *p, bool v3, const float *x, const fl
     scale = sel(scale, zero, flat);
     vst1q_f32(scales_out, scale);
     vst1q_f32(mins_out, vnegq_f32(min)); /* -min, as the scalar code */
-    for (int i = 0; i < 32; i++) {
+    for (int i = 0; i < n; i++) {
         uint32_t v[4];
         vst1q_u32(v, vbicq_u32(vcvtq_u32_f32(L[i]), flat));
-        for (int k = 0; k < 4; k++) L_out[32 * k + i] = (uint8_t)v[k];
+        for (int k = 0; k < 4; k++) L_out[n * k + i] = (uint8_t)v[k];
     }
 }
 

@@ -283,12 +283,12 @@ static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64
         for (int64_t i = 0; i < nb; i++, src += QK_K, y += p->bytes) {
             if (imatrix) {
                 imatrix_weights(src, imatrix + QK_K * i, weights, sw);
-                qk_kq_search4_neon(&im, true, src, weights, scales, mins, L);
-                qk_kq_search4_neon(&im, true, src + 128, weights + 128, scales + 4, mins + 4, L + 128);
+                qk_kq_search4_neon(&im, 32, true, false, src, weights, scales, mins, L);
+                qk_kq_search4_neon(&im, 32, true, false, src + 128, weights + 128, scales + 4, mins + 4, L + 128);
                 finish_imatrix(p, src, y, scales, mins, sw, L);
             } else {
-                qk_kq_search4_neon(&ref, false, src, NULL, scales, mins, L);
-                qk_kq_search4_neon(&ref, false, src + 128, NULL, scales + 4, mins + 4, L + 128);
+                qk_kq_search4_neon(&ref, 32, false, false, src, NULL, scales, mins, L);
+                qk_kq_search4_neon(&ref, 32, false, false, src + 128, NULL, scales + 4, mins + 4, L + 128);
                 finish_ref(p, src, y, scales, mins, L);
             }
         }
