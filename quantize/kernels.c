@@ -71,6 +71,7 @@ static const qk_kernel k_simd[] = {
 #endif
 #ifdef QK_HAVE_NEON_KERNELS
     K(Q2_K, NEON, qk_quantize_q2_k_neon, qk_dequantize_row_q2_k),
+    K(Q3_K, NEON, qk_quantize_q3_k_neon, qk_dequantize_row_q3_k),
     K(Q4_K, NEON, qk_quantize_q4_k_neon, qk_dequantize_row_q4_k),
     K(Q5_K, NEON, qk_quantize_q5_k_neon, qk_dequantize_row_q5_k),
     K(Q6_K, NEON, qk_quantize_q6_k_neon, qk_dequantize_row_q6_k),

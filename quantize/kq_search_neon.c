@@ -136,9 +136,9 @@ void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, con
     }
 }
 
-/* Q6_K: make_qx_quants(16, 32, x, L, 1, qw) for 4 sub-blocks of 16, one lane
- * each; weights x^2 (qw NULL) or qw. */
-void qk_q6k_search4_neon(const float *x, const float *qw, float *scales_out, int8_t *L_out) {
+/* make_qx_quants(16, nmax, x, L, 1, qw) for 4 sub-blocks of 16, one lane
+ * each; weights x^2 (qw NULL) or qw. Q6_K (nmax 32), Q3_K with imatrix (4). */
+void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales_out, int8_t *L_out) {
     float32x4_t xt[16], w[16], L[16], Lt[16];
     load_lanes(x, 16, xt);
     if (qw) load_lanes(qw, 16, w);
@@ -152,8 +152,8 @@ void qk_q6k_search4_neon(const float *x, const float *qw, float *scales_out, int
         if (!qw) w[i] = vmulq_f32(xt[i], xt[i]);
     }
     const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
-    const int32x4_t lo = vdupq_n_s32(-32), hi = vdupq_n_s32(31), off = vdupq_n_s32(32);
-    float32x4_t iscale = vdivq_f32(vdupq_n_f32(-32.f), max); /* -nmax / max */
+    const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1), off = vdupq_n_s32(nmax);
+    float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
     float32x4_t sumlx = zero, suml2 = zero;
     for (int i = 0; i < 16; i++) {
         const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
@@ -167,7 +167,7 @@ void qk_q6k_search4_neon(const float *x, const float *qw, float *scales_out, int
     float32x4_t best = vmulq_f32(scale, sumlx);
     for (int is = -9; is <= 9; ++is) {
         if (is == 0) continue;
-        iscale = vdivq_f32(vdupq_n_f32(-(32.f + 0.1f * (float)is)), max); /* -(nmax + 0.1f*is) / max */
+        iscale = vdivq_f32(vdupq_n_f32(-((float)nmax + 0.1f * (float)is)), max); /* -(nmax + 0.1f*is) / max */
         float32x4_t slx = zero, sl2 = zero;
         for (int i = 0; i < 16; i++) {
             const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
@@ -189,6 +189,69 @@ void qk_q6k_search4_neon(const float *x, const float *qw, float *scales_out, int
     for (int i = 0; i < 16; i++) {
         uint32_t v[4];
         vst1q_u32(v, vbicq_u32(vcvtq_u32_f32(L[i]), tiny));
+        for (int k = 0; k < 4; k++) L_out[16 * k + i] = (int8_t)v[k];
+    }
+}
+
+/* Q3_K without imatrix: make_q3_quants(16, nmax, x, L, true) for 4
+ * sub-blocks of 16, one lane each: the fit, then up to 5 passes of
+ * per-element refinement. A lane whose pass changed nothing would break out
+ * in the scalar code; running it further changes nothing either (same state,
+ * same decisions), so all lanes run until none changes. */
+void qk_q3_search4_neon(int nmax, const float *x, float *scales_out, int8_t *L_out) {
+    float32x4_t xt[16], w[16];
+    int32x4_t L[16];
+    load_lanes(x, 16, xt);
+    const float32x4_t zero = vdupq_n_f32(0.f);
+    float32x4_t max = zero, amax = zero;
+    for (int i = 0; i < 16; i++) {
+        const float32x4_t ax = vabsq_f32(xt[i]);
+        const uint32x4_t gt = vcgtq_f32(ax, amax);
+        amax = sel(amax, ax, gt);
+        max = sel(max, xt[i], gt);
+        w[i] = vmulq_f32(xt[i], xt[i]);
+    }
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1);
+    const float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
+    float32x4_t sumlx = zero, suml2 = zero;
+    for (int i = 0; i < 16; i++) {
+        L[i] = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
+        const float32x4_t lf = vcvtq_f32_s32(L[i]);
+        sumlx = vaddq_f32(sumlx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf)); /* w * x[i] * l */
+        suml2 = vaddq_f32(suml2, vmulq_f32(vmulq_f32(w[i], lf), lf));    /* w * l * l */
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        uint32x4_t changed = vdupq_n_u32(0);
+        for (int i = 0; i < 16; i++) {
+            const float32x4_t lf = vcvtq_f32_s32(L[i]);
+            float32x4_t slx = vsubq_f32(sumlx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
+            const uint32x4_t spos = vcgtq_f32(slx, zero);
+            float32x4_t sl2 = vsubq_f32(suml2, vmulq_f32(vmulq_f32(w[i], lf), lf));
+            const int32x4_t new_l =
+                vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vdivq_f32(vmulq_f32(xt[i], sl2), slx))));
+            const uint32x4_t differs = vandq_u32(spos, vmvnq_u32(vceqq_s32(new_l, L[i])));
+            if (!any(differs)) continue;
+            const float32x4_t nf = vcvtq_f32_s32(new_l);
+            slx = vaddq_f32(slx, vmulq_f32(vmulq_f32(w[i], xt[i]), nf));
+            sl2 = vaddq_f32(sl2, vmulq_f32(vmulq_f32(w[i], nf), nf));
+            /* sl2 > 0 && slx*slx*suml2 > sumlx*sumlx*sl2 */
+            const uint32x4_t take = vandq_u32(
+                differs, vandq_u32(vcgtq_f32(sl2, zero), vcgtq_f32(vmulq_f32(vmulq_f32(slx, slx), suml2),
+                                                                   vmulq_f32(vmulq_f32(sumlx, sumlx), sl2))));
+            L[i] = vbslq_s32(take, new_l, L[i]);
+            sumlx = sel(sumlx, slx, take);
+            suml2 = sel(suml2, sl2, take);
+            changed = vorrq_u32(changed, take);
+        }
+        if (!any(changed)) break;
+    }
+    /* suml2 > 0 ? sumlx / suml2 : 0; tiny lanes: 0 and L = 0 */
+    const float32x4_t scale = sel(zero, vdivq_f32(sumlx, suml2), vcgtq_f32(suml2, zero));
+    vst1q_f32(scales_out, sel(scale, zero, tiny));
+    for (int i = 0; i < 16; i++) {
+        int32_t v[4];
+        vst1q_s32(v, vbicq_s32(vaddq_s32(L[i], vdupq_n_s32(nmax)), vreinterpretq_s32_u32(tiny)));
         for (int k = 0; k < 4; k++) L_out[16 * k + i] = (int8_t)v[k];
     }
 }

@@ -15,6 +15,8 @@
 #include <arm_neon.h>
 #endif
 
+#define QK_K_TEST_BLOCKS 256
+
 static void test_isa_detection(void) {
     qk_isa list[QK_ISA_COUNT];
     const int n = qk_isa_list_available(list);
@@ -116,10 +118,43 @@ static void test_simd_equals_scalar(void) {
 #endif
 #if defined(__aarch64__)
     /* the NEON K-quants must stay real variants, so the loop above covers them */
-    const qk_type kq[] = {QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K};
+    const qk_type kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K};
     for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++) CHECK(qk_kernel_get(kq[i], QK_ISA_NEON)->isa == QK_ISA_NEON);
-    CHECK(variants >= 10);
+    CHECK(variants >= 12);
 #endif
+}
+
+/* The K-quant searches branch on rare events (a refinement pass changing a
+ * level, a search step beating the best by one ulp): many more super-blocks
+ * of realistic data than the edge cases above hold, with both imatrix modes. */
+static void test_kquants_many_blocks(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
+    const int64_t n = 256 * QK_K_TEST_BLOCKS;
+    float *x = malloc(sizeof(float) * (size_t)n), *w = malloc(sizeof(float) * (size_t)n);
+    qk_quant_imatrix(99, w, n);
+    int compared = 0;
+    for (int ii = 1; ii < n_isa; ii++) {
+        for (int t = 0; t < QK_TYPE_COUNT; t++) {
+            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
+            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 256) continue;
+            int bad = 0;
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                qk_quant_input(cases[c], 1000 + c, x, n);
+                bad += compare(s, v, x, 1, n, NULL, qk_quant_input_name(cases[c]));
+                bad += compare(s, v, x, 1, n, w, qk_quant_input_name(cases[c]));
+            }
+            compared++;
+            fprintf(stderr, "  %-7s %-7s %d blocks x %zu cases: %s\n", qk_type_get((qk_type)t)->name,
+                    qk_isa_name(isas[ii]), (int)QK_K_TEST_BLOCKS, sizeof cases / sizeof cases[0], bad ? "MISMATCH" : "ok");
+        }
+    }
+#if defined(__aarch64__)
+    CHECK(compared >= 5); /* Q2_K..Q6_K have NEON variants */
+#endif
+    free(x);
+    free(w);
 }
 
 #if defined(__aarch64__)
@@ -163,6 +198,7 @@ static void test_nearest_int_vs_vcvtnq(void) {
 int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
+    RUN(test_kquants_many_blocks);
 #if defined(__aarch64__)
     RUN(test_nearest_int_vs_vcvtnq);
 #endif
