@@ -37,5 +37,7 @@ void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, con
 void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales, int8_t *L);
 /* Q3_K without imatrix: make_q3_quants(16, nmax, x, L, true) for 4 sub-blocks of 16. */
 void qk_q3_search4_neon(int nmax, const float *x, float *scales, int8_t *L);
+/* IQ4_NL/IQ4_XS (ntry = 7): the scales of 4 sub-blocks of 32, weights laid out like x. */
+void qk_iq4_search4_neon(const float *x, const float *weight, float *scales);
 
 #endif

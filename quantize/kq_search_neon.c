@@ -255,3 +255,71 @@ void qk_q3_search4_neon(int nmax, const float *x, float *scales_out, int8_t *L_o
         for (int k = 0; k < 4; k++) L_out[16 * k + i] = (int8_t)v[k];
     }
 }
+
+/* ggml's best_index_int8(16, kvalues_iq4nl, x) for 4 lanes, returning the
+ * value kvalues[index] as a float (what the search uses). The scalar binary
+ * search ends with val[ml] <= x < val[ml+1] (strictly increasing table), so
+ * ml = #{k in 1..14 : val[k] <= x}; then the same float test
+ * x - val[ml] < val[ml+1] - x. x <= val[0] gives val[0]; x >= val[15] and
+ * NaN (every compare false: ml runs up to 14, the test fails) give val[15]. */
+static const int8_t k_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+static inline float32x4_t iq4_value(float32x4_t x) {
+    int32x4_t lo = vdupq_n_s32(k_iq4nl[0]), hi = vdupq_n_s32(k_iq4nl[1]);
+    for (int k = 1; k < 15; k++) {
+        const int32x4_t le = vreinterpretq_s32_u32(vcleq_f32(vdupq_n_f32((float)k_iq4nl[k]), x));
+        lo = vaddq_s32(lo, vandq_s32(le, vdupq_n_s32(k_iq4nl[k] - k_iq4nl[k - 1])));
+        hi = vaddq_s32(hi, vandq_s32(le, vdupq_n_s32(k_iq4nl[k + 1] - k_iq4nl[k])));
+    }
+    const float32x4_t flo = vcvtq_f32_s32(lo), fhi = vcvtq_f32_s32(hi);
+    float32x4_t q = sel(fhi, flo, vcltq_f32(vsubq_f32(x, flo), vsubq_f32(fhi, x)));
+    const uint32x4_t top = vornq_u32(vcgeq_f32(x, vdupq_n_f32(113.f)), vceqq_f32(x, x)); /* x >= 113 or NaN */
+    q = sel(q, vdupq_n_f32(113.f), top);
+    return sel(q, vdupq_n_f32(-127.f), vcleq_f32(x, vdupq_n_f32(-127.f)));
+}
+
+/* IQ4_NL / IQ4_XS: the scale search of quantize_row_iq4_nl_impl (ntry = 7)
+ * for 4 sub-blocks of 32, one lane each; weights laid out like x. Only the
+ * scales come out: with ntry > 0 the levels are recomputed after the search. */
+void qk_iq4_search4_neon(const float *x, const float *weight, float *scales_out) {
+    float32x4_t xt[32], w[32];
+    load_lanes(x, 32, xt);
+    load_lanes(weight, 32, w);
+    const float32x4_t zero = vdupq_n_f32(0.f);
+    float32x4_t max = zero, amax = zero;
+    for (int j = 0; j < 32; j++) {
+        const float32x4_t ax = vabsq_f32(xt[j]);
+        const uint32x4_t gt = vcgtq_f32(ax, amax);
+        amax = sel(amax, ax, gt);
+        max = sel(max, xt[j], gt);
+    }
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    float32x4_t d = vdivq_f32(vnegq_f32(max), vdupq_n_f32(-127.f)); /* -max / values[0] */
+    float32x4_t id = vdivq_f32(vdupq_n_f32(1.f), d);
+    float32x4_t sumqx = zero, sumq2 = zero;
+    for (int j = 0; j < 32; j++) {
+        const float32x4_t q = iq4_value(vmulq_f32(id, xt[j]));
+        const float32x4_t wq = vmulq_f32(w[j], q);
+        sumqx = vaddq_f32(sumqx, vmulq_f32(wq, xt[j])); /* w * q * x */
+        sumq2 = vaddq_f32(sumq2, vmulq_f32(wq, q));     /* w * q * q */
+    }
+    d = sel(zero, vdivq_f32(sumqx, sumq2), vcgtq_f32(sumq2, zero));
+    float32x4_t best = vmulq_f32(d, sumqx);
+    for (int itry = -7; itry <= 7; ++itry) {
+        id = vdivq_f32(vdupq_n_f32((float)(itry - 127)), max); /* (itry + values[0]) / max */
+        sumqx = sumq2 = zero;
+        for (int j = 0; j < 32; j++) {
+            const float32x4_t q = iq4_value(vmulq_f32(id, xt[j]));
+            const float32x4_t wq = vmulq_f32(w[j], q);
+            sumqx = vaddq_f32(sumqx, vmulq_f32(wq, xt[j]));
+            sumq2 = vaddq_f32(sumq2, vmulq_f32(wq, q));
+        }
+        const uint32x4_t better =
+            vandq_u32(vcgtq_f32(sumq2, zero), vcgtq_f32(vmulq_f32(sumqx, sumqx), vmulq_f32(best, sumq2)));
+        if (!any(better)) continue;
+        const float32x4_t dn = vdivq_f32(sumqx, sumq2);
+        d = sel(d, dn, better);
+        best = sel(best, vmulq_f32(dn, sumqx), better);
+    }
+    vst1q_f32(scales_out, sel(d, zero, tiny));
+}

@@ -118,15 +118,16 @@ static void test_simd_equals_scalar(void) {
 #endif
 #if defined(__aarch64__)
     /* the NEON K-quants must stay real variants, so the loop above covers them */
-    const qk_type kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K};
+    const qk_type kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K, QK_TYPE_IQ4_NL, QK_TYPE_IQ4_XS};
     for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++) CHECK(qk_kernel_get(kq[i], QK_ISA_NEON)->isa == QK_ISA_NEON);
-    CHECK(variants >= 12);
+    CHECK(variants >= 14);
 #endif
 }
 
 /* The K-quant searches branch on rare events (a refinement pass changing a
  * level, a search step beating the best by one ulp): many more super-blocks
- * of realistic data than the edge cases above hold, with both imatrix modes. */
+ * of realistic data than the edge cases above hold, with both imatrix modes
+ * (every type with 256-element blocks: the K-quants and IQ4_XS). */
 static void test_kquants_many_blocks(void) {
     qk_isa isas[QK_ISA_COUNT];
     const int n_isa = qk_isa_list_available(isas);
@@ -151,7 +152,7 @@ static void test_kquants_many_blocks(void) {
         }
     }
 #if defined(__aarch64__)
-    CHECK(compared >= 5); /* Q2_K..Q6_K have NEON variants */
+    CHECK(compared >= 6); /* Q2_K..Q6_K and IQ4_XS have NEON variants */
 #endif
     free(x);
     free(w);
