@@ -1,8 +1,11 @@
 /* kq_search_neon.c - the NEON (aarch64) twin of kq_search_avx512.c /
- * kq_search_avx2.c: the K-quant scale searches of 4 independent sub-blocks,
- * one float32x4_t lane each, every lane in exactly the scalar order of
- * quant_search.c (qkx_search, make_qx_quants), so the bytes equal the scalar
- * code's. Callers run 2 (Q4_K/Q5_K) or 4 (Q6_K) groups per super-block.
+ * kq_search_avx2.c: the K-quant and IQ4 scale searches of 4 independent
+ * sub-blocks, one float32x4_t lane each, every lane in exactly the scalar
+ * order of quant_search.c (qkx_search, make_qx_quants, make_q3_quants) and
+ * iq4.c (iq4_search), so the bytes equal the scalar code's. Callers
+ * (q2_k.c .. q6_k.c, iq4.c) run 2 (Q4_K/Q5_K/IQ4_XS) or 4 (Q2_K/Q3_K/Q6_K)
+ * groups per super-block; the scalar code does everything around the search.
+ * Vectorizing across sub-blocks never reorders a float sum.
  *
  * Exactness rules (see also quant_search.h):
  *  - only separate vmulq/vaddq/vsubq/vdivq/vsqrtq (IEEE-exact on aarch64);
