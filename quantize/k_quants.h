@@ -24,6 +24,14 @@ size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
 size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 #endif
+#if defined(__aarch64__)
+/* NEON variants (same bytes as the scalar ones; see kq_search_neon.c). */
+size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q5_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+#endif
 
 void qk_dequantize_row_q2_k(const void *src, float *dst, int64_t n);
 void qk_dequantize_row_q3_k(const void *src, float *dst, int64_t n);

@@ -70,6 +70,15 @@ static const qk_kernel k_simd[] = {
     K(Q5_K, AVX2, qk_quantize_q5_k_avx2, qk_dequantize_row_q5_k),
     K(Q6_K, AVX2, qk_quantize_q6_k_avx2, qk_dequantize_row_q6_k),
 #endif
+#ifdef QK_HAVE_NEON_KERNELS
+    K(IQ4_NL, NEON, qk_quantize_iq4_nl_neon, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, NEON, qk_quantize_iq4_xs_neon, qk_dequantize_row_iq4_xs),
+    K(Q2_K, NEON, qk_quantize_q2_k_neon, qk_dequantize_row_q2_k),
+    K(Q3_K, NEON, qk_quantize_q3_k_neon, qk_dequantize_row_q3_k),
+    K(Q4_K, NEON, qk_quantize_q4_k_neon, qk_dequantize_row_q4_k),
+    K(Q5_K, NEON, qk_quantize_q5_k_neon, qk_dequantize_row_q5_k),
+    K(Q6_K, NEON, qk_quantize_q6_k_neon, qk_dequantize_row_q6_k),
+#endif
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

@@ -11,6 +11,7 @@
 
 #include "float_formats.h"
 #include "k_quants.h"
+#include "k_quants_internal.h"
 #include "quant_search.h"
 
 #define BYTES 110
@@ -59,52 +60,71 @@ static void put_d(unsigned char *y, float d) {
     y[108] = (unsigned char)h, y[109] = (unsigned char)(h >> 8);
 }
 
+/* After the 16 make_q3_quants searches (no imatrix): 6-bit scales against
+ * the largest |scale|, the fp16 d, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+    float max_scale = 0, amax = 0;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float scale = fabsf(scales[j]);
+        if (scale > amax) amax = scale, max_scale = scales[j];
+    }
+    memset(y + 96, 0, 12);
+    if (max_scale) {
+        float iscale = -32.f / max_scale;
+        for (int j = 0; j < QK_K / 16; ++j) {
+            int8_t l = (int8_t)qk_nearest_int(iscale * scales[j]); /* int8 first, as ggml */
+            int v = (l < -32 ? -32 : l > 31 ? 31 : l) + 32;
+            put_scale(y + 96, j, v);
+        }
+        put_d(y, 1 / iscale);
+    } else {
+        put_d(y, 0.f);
+    }
+    requantize_and_pack(x, y, L);
+}
+
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        float max_scale = 0, amax = 0;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
-            float scale = fabsf(scales[j]);
-            if (scale > amax) amax = scale, max_scale = scales[j];
-        }
-        memset(y + 96, 0, 12);
-        if (max_scale) {
-            float iscale = -32.f / max_scale;
-            for (int j = 0; j < QK_K / 16; ++j) {
-                int8_t l = (int8_t)qk_nearest_int(iscale * scales[j]); /* int8 first, as ggml */
-                int v = (l < -32 ? -32 : l > 31 ? 31 : l) + 32;
-                put_scale(y + 96, j, v);
-            }
-            put_d(y, 1 / iscale);
-        } else {
-            put_d(y, 0.f);
-        }
-        requantize_and_pack(x, y, L);
+        for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
+        finish_ref(x, y, scales, L);
     }
 }
 
+/* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
+ * (sigma2 = 2 * mean x^2 over its 256 values) and their per-sub-block sums. */
+static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
+    float sumx2 = 0;
+    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
+    float sigma2 = 2 * sumx2 / QK_K;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float *wj = weight + 16 * j;
+        for (int l = 0; l < 16; ++l) wj[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 16; ++l) sumw += wj[l];
+        sw[j] = sumw;
+    }
+}
+
+/* With an imatrix, after the make_qx_quants searches. */
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L) {
+    int8_t Ls[QK_K / 16];
+    memset(y + 96, 0, 12);
+    float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
+    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
+    put_d(y, d_block);
+    requantize_and_pack(x, y, L);
+}
+
 static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
-    int8_t L[QK_K], Ls[QK_K / 16];
-    float scales[QK_K / 16], weight[16], sw[QK_K / 16];
+    int8_t L[QK_K];
+    float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];
     for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
-        float sumx2 = 0;
-        for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
-        float sigma2 = 2 * sumx2 / QK_K;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            const float *qw = quant_weights + QK_K * i + 16 * j;
-            for (int l = 0; l < 16; ++l) weight[l] = qw[l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-            float sumw = 0;
-            for (int l = 0; l < 16; ++l) sumw += weight[l];
-            sw[j] = sumw;
-            scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
-        }
-        memset(y + 96, 0, 12);
-        float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
-        for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
-        put_d(y, d_block);
-        requantize_and_pack(x, y, L);
+        imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
+        for (int j = 0; j < QK_K / 16; ++j)
+            scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
+        finish_imatrix(x, y, scales, sw, L);
     }
 }
 
@@ -137,3 +157,28 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
         }
     }
 }
+
+#if defined(__aarch64__)
+/* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
+ * (kq_search_neon.c: make_q3_quants without, make_qx_quants with an
+ * imatrix); the rest is the scalar code, so the bytes are the scalar bytes. */
+size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = n_per_row / QK_K;
+    int8_t L[QK_K];
+    float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];
+    unsigned char *y = dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
+            if (imatrix) {
+                imatrix_weights(src, imatrix + QK_K * i, weight, sw);
+                for (int g = 0; g < 4; g++) qk_qx_search4_neon(4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
+                finish_imatrix(src, y, scales, sw, L);
+            } else {
+                for (int g = 0; g < 4; g++) qk_q3_search4_neon(4, src + 64 * g, scales + 4 * g, L + 64 * g);
+                finish_ref(src, y, scales, L);
+            }
+        }
+    }
+    return (size_t)(nrows * nb) * BYTES;
+}
+#endif

@@ -121,28 +121,44 @@ static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t 
     }
 }
 
+/* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
+ * (sigma2 = 2 * mean x^2 over its 256 values) and their per-sub-block sums. */
+static void imatrix_weights(const float *x, const float *qw, float *weights, float *sw) {
+    float sum_x2 = 0;
+    for (int l = 0; l < QK_K; ++l) sum_x2 += x[l] * x[l];
+    float sigma2 = 2 * sum_x2 / QK_K;
+    for (int j = 0; j < QK_K / 32; ++j) {
+        float *wj = weights + 32 * j;
+        for (int l = 0; l < 32; ++l) wj[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += wj[l];
+        sw[j] = sumw;
+    }
+}
+
+/* With an imatrix, after the make_qkx3_quants searches: make_qp_quants for
+ * the 6-bit scales and mins, requantization and packing. */
+static void finish_imatrix(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
+                           const float *sw, uint8_t *L) {
+    uint8_t Ls[QK_K / 32], Lm[QK_K / 32];
+    float d_block = qk_make_qp_quants(QK_K / 32, 63, scales, Ls, sw);
+    float m_block = qk_make_qp_quants(QK_K / 32, 63, mins, Lm, sw);
+    memset(y + 4, 0, 12);
+    for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + 4, Ls[j], Lm[j]);
+    put_f16(y, d_block);
+    put_f16(y + 2, m_block);
+    finish_block(p, x, y, L);
+}
+
 static void row_imatrix(const kparams *p, const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
-    uint8_t L[QK_K], Laux[32], Ls[QK_K / 32], Lm[QK_K / 32];
-    float weights[32], sw[QK_K / 32], mins[QK_K / 32], scales[QK_K / 32];
+    uint8_t L[QK_K], Laux[32];
+    float weights[QK_K], sw[QK_K / 32], mins[QK_K / 32], scales[QK_K / 32];
     for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += p->bytes) {
-        float sum_x2 = 0;
-        for (int l = 0; l < QK_K; ++l) sum_x2 += x[l] * x[l];
-        float sigma2 = 2 * sum_x2 / QK_K;
-        for (int j = 0; j < QK_K / 32; ++j) {
-            const float *qw = quant_weights + QK_K * i + 32 * j;
-            for (int l = 0; l < 32; ++l) weights[l] = qw[l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
-            float sumw = 0;
-            for (int l = 0; l < 32; ++l) sumw += weights[l];
-            sw[j] = sumw;
-            scales[j] = qk_make_qkx3_quants(32, p->nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
-        }
-        float d_block = qk_make_qp_quants(QK_K / 32, 63, scales, Ls, sw);
-        float m_block = qk_make_qp_quants(QK_K / 32, 63, mins, Lm, sw);
-        memset(y + 4, 0, 12);
-        for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + 4, Ls[j], Lm[j]);
-        put_f16(y, d_block);
-        put_f16(y + 2, m_block);
-        finish_block(p, x, y, L);
+        imatrix_weights(x, quant_weights + QK_K * i, weights, sw);
+        for (int j = 0; j < QK_K / 32; ++j)
+            scales[j] = qk_make_qkx3_quants(32, p->nmax, x + 32 * j, weights + 32 * j, L + 32 * j, &mins[j], Laux,
+                                            -0.9f, 0.05f, 36, false);
+        finish_imatrix(p, x, y, scales, mins, sw, L);
     }
 }
 
@@ -248,5 +264,43 @@ size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64
 
 size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     return quantize_avx512(&Q5K, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
+#if defined(__aarch64__)
+/* NEON: a super-block's 8 sub-block searches as two groups of 4 lanes
+ * (kq_search_neon.c), with and without an imatrix; the rest is the scalar
+ * code, so the bytes are the scalar bytes. */
+static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                            const float *imatrix) {
+    const int64_t nb = n_per_row / QK_K;
+    const qk_kq_params ref = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
+    const qk_kq_params im = {p->nmax, -0.9f, 0.05f, 36}; /* make_qkx3_quants(..., -0.9f, 0.05f, 36, false) */
+    uint8_t L[QK_K];
+    float scales[QK_K / 32], mins[QK_K / 32], weights[QK_K], sw[QK_K / 32];
+    unsigned char *y = dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++, src += QK_K, y += p->bytes) {
+            if (imatrix) {
+                imatrix_weights(src, imatrix + QK_K * i, weights, sw);
+                qk_kq_search4_neon(&im, 32, true, false, src, weights, scales, mins, L);
+                qk_kq_search4_neon(&im, 32, true, false, src + 128, weights + 128, scales + 4, mins + 4, L + 128);
+                finish_imatrix(p, src, y, scales, mins, sw, L);
+            } else {
+                qk_kq_search4_neon(&ref, 32, false, false, src, NULL, scales, mins, L);
+                qk_kq_search4_neon(&ref, 32, false, false, src + 128, NULL, scales + 4, mins + 4, L + 128);
+                finish_ref(p, src, y, scales, mins, L);
+            }
+        }
+    }
+    return (size_t)(nrows * nb) * (size_t)p->bytes;
+}
+
+size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_neon(&Q4K, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q5_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_neon(&Q5K, src, dst, nrows, n_per_row, imatrix);
 }
 #endif

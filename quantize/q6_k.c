@@ -140,3 +140,24 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
     return (size_t)total * BYTES;
 }
 #endif
+
+#if defined(__aarch64__)
+/* NEON: the 16 sub-block searches of a super-block as four groups of 4 lanes
+ * (kq_search_neon.c), with and without an imatrix (then its values are the
+ * weights, as in search_ref). */
+size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = n_per_row / QK_K;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
+            const float *qw = imatrix ? imatrix + QK_K * i : NULL;
+            for (int g = 0; g < 4; g++)
+                qk_qx_search4_neon(32, src + 64 * g, qw ? qw + 64 * g : NULL, scales + 4 * g, L + 64 * g);
+            finish_ref(src, y, scales, L);
+        }
+    }
+    return (size_t)(nrows * nb) * BYTES;
+}
+#endif

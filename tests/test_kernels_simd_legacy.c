@@ -7,6 +7,15 @@
 #include "kernels.h"
 #include "qk_test.h"
 #include "quant_inputs.h"
+#include "quant_search.h"
+
+#include <math.h>
+
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#define QK_K_TEST_BLOCKS 256
 
 static void test_isa_detection(void) {
     qk_isa list[QK_ISA_COUNT];
@@ -107,6 +116,12 @@ static void test_simd_equals_scalar(void) {
     /* this machine has at least one SIMD ISA with 7 variants each */
     CHECK(variants >= 7);
 #endif
+#if defined(__aarch64__)
+    /* the NEON K-quants must stay real variants, so the loop above covers them */
+    const qk_type kq[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K, QK_TYPE_Q5_K, QK_TYPE_Q6_K, QK_TYPE_IQ4_NL, QK_TYPE_IQ4_XS};
+    for (size_t i = 0; i < sizeof kq / sizeof kq[0]; i++) CHECK(qk_kernel_get(kq[i], QK_ISA_NEON)->isa == QK_ISA_NEON);
+    CHECK(variants >= 14);
+#endif
 }
 
 /* Every SIMD dequantizer == the scalar one, bit for bit, on every one of
@@ -148,9 +163,85 @@ static void test_simd_dequantize_equals_scalar(void) {
     free(h), free(a), free(b);
 }
 
+/* The K-quant searches branch on rare events (a refinement pass changing a
+ * level, a search step beating the best by one ulp): many more super-blocks
+ * of realistic data than the edge cases above hold, with both imatrix modes
+ * (every type with 256-element blocks: the K-quants and IQ4_XS). */
+static void test_kquants_many_blocks(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
+    const int64_t n = 256 * QK_K_TEST_BLOCKS;
+    float *x = malloc(sizeof(float) * (size_t)n), *w = malloc(sizeof(float) * (size_t)n);
+    qk_quant_imatrix(99, w, n);
+    int compared = 0;
+    for (int ii = 1; ii < n_isa; ii++) {
+        for (int t = 0; t < QK_TYPE_COUNT; t++) {
+            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
+            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 256) continue;
+            int bad = 0;
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                qk_quant_input(cases[c], 1000 + c, x, n);
+                bad += compare(s, v, x, 1, n, NULL, qk_quant_input_name(cases[c]));
+                bad += compare(s, v, x, 1, n, w, qk_quant_input_name(cases[c]));
+            }
+            compared++;
+            fprintf(stderr, "  %-7s %-7s %d blocks x %zu cases: %s\n", qk_type_get((qk_type)t)->name,
+                    qk_isa_name(isas[ii]), (int)QK_K_TEST_BLOCKS, sizeof cases / sizeof cases[0], bad ? "MISMATCH" : "ok");
+        }
+    }
+#if defined(__aarch64__)
+    CHECK(compared >= 6); /* Q2_K..Q6_K and IQ4_XS have NEON variants */
+#endif
+    free(x);
+    free(w);
+}
+
+#if defined(__aarch64__)
+/* Why the NEON kernels keep ggml's 12582912.f trick instead of vcvtnq_s32_f32:
+ * both round to nearest with ties to even, and agree on every float with
+ * |x| < 2^22 - 0.5 (x + 1.5*2^23 then lies in [2^23, 2^24), where the ulp
+ * is 1, so the addition itself is the ties-to-even rounding, exactly). This
+ * checks it on every tie k + 0.5 and both neighbours of every tie for
+ * |k| < 2^22, and shows where they part: at 2^22 - 0.5, huge values and
+ * inf vcvtnq saturates while ggml returns mantissa garbage the kernels must
+ * reproduce (for the default NaN both happen to give 0). */
+static void test_nearest_int_vs_vcvtnq(void) {
+    long bad = 0, n = 0;
+    const int32x4_t j0123 = {0, 1, 2, 3};
+    for (int32_t k = -(1 << 22) + 4; k < (1 << 22) - 4; k += 4) {
+        /* ties k+j+0.5 (exact: the ulp is <= 0.25 here) and the floats just below and above */
+        const float32x4_t t = vaddq_f32(vcvtq_f32_s32(vaddq_s32(vdupq_n_s32(k), j0123)), vdupq_n_f32(0.5f));
+        const int32x4_t bits = vreinterpretq_s32_f32(t);
+        const float32x4_t v3[3] = {t, vreinterpretq_f32_s32(vsubq_s32(bits, vdupq_n_s32(1))),
+                                   vreinterpretq_f32_s32(vaddq_s32(bits, vdupq_n_s32(1)))};
+        for (int e = 0; e < 3; e++) {
+            float f[4];
+            int32_t r[4];
+            vst1q_f32(f, v3[e]);
+            vst1q_s32(r, vcvtnq_s32_f32(v3[e]));
+            for (int j = 0; j < 4; j++, n++) bad += r[j] != qk_nearest_int(f[j]);
+        }
+    }
+    fprintf(stderr, "  nearest_int == vcvtnq on %ld values around ties with |x| < 2^22\n", n);
+    CHECK(bad == 0);
+    CHECK(qk_nearest_int(2.5f) == 2 && qk_nearest_int(3.5f) == 4 && qk_nearest_int(-2.5f) == -2);
+    /* outside the range they differ: the kernels must use the bit trick */
+    const float out[] = {4194303.5f, 1e10f, -1e10f, INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) {
+        const int32_t c = vgetq_lane_s32(vcvtnq_s32_f32(vdupq_n_f32(out[i])), 0);
+        CHECK(c != qk_nearest_int(out[i]));
+    }
+}
+#endif
+
 int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
+    RUN(test_kquants_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);
+#if defined(__aarch64__)
+    RUN(test_nearest_int_vs_vcvtnq);
+#endif
     return qk_test_summary();
 }
