@@ -22,136 +22,131 @@
 #include <string.h>
 
 #include "float_formats.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 #include "quants_legacy.h"
 
 static const int8_t k_values_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};
 
-/* One super-block of `super` elements (32 for IQ4_NL, 256 for IQ4_XS) in
- * sub-blocks of 32. Writes *dh, q4[super/2] and, for IQ4_XS, the 6-bit
- * sub-scales. L is scratch of `super` bytes, scales of super/32 floats. */
-static void iq4_superblock(int super, const float *x, uint8_t *dh, uint8_t *q4, uint8_t *scales_h,
-                           uint8_t *scales_l, float *scales, uint8_t *L, const float *quant_weights,
-                           int ntry) {
-    const int8_t *values = k_values_iq4nl;
-    const int block = 32;
-    float weight[32];
+typedef void (*iq4_pack_fn)(const float *x, float id, uint8_t *q16);
 
+/* One block of 32 at scale 1/id: q16[j] = index of x[j] | index of x[j+16] << 4. */
+static void pack_ref(const float *x, float id, uint8_t *q16) {
+    for (int j = 0; j < 16; ++j)
+        q16[j] = (uint8_t)(qk_best_index_int8(16, k_values_iq4nl, id * x[j]) |
+                           (qk_best_index_int8(16, k_values_iq4nl, id * x[j + 16]) << 4));
+}
+
+/* The imatrix weights of one super-block of `super` elements:
+ * qw * sqrt(sigma2 + x^2), sigma2 = 2 * mean(x^2), in ggml's order. */
+static void imatrix_weights(int super, const float *x, const float *qw, float *weight) {
     float sigma2 = 0;
     for (int j = 0; j < super; ++j) sigma2 += x[j] * x[j];
     sigma2 *= 2.f / super;
+    for (int j = 0; j < super; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
+}
 
-    memset(q4, 0, (size_t)super / 2);
-    qk_put_u16(dh, qk_fp32_to_fp16(0.f));
-
-    float max_scale = 0, amax_scale = 0;
-    for (int ib = 0; ib < super / block; ++ib) {
-        const float *xb = x + ib * block;
-        uint8_t *Lb = L + ib * block;
-        if (quant_weights) {
-            const float *qw = quant_weights + ib * block;
-            for (int j = 0; j < block; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-        } else {
-            for (int j = 0; j < block; ++j) weight[j] = xb[j] * xb[j];
+/* The scale of one block of 32 (quantize_row_iq4_nl_impl with ntry = 7):
+ * weights given, or x^2 when NULL; 0 for an all-zero block. The levels the
+ * search picks are not kept: both formats requantize every element against
+ * the final scale. */
+static float search_block(const float *xb, const float *weight) {
+    const int8_t *values = k_values_iq4nl;
+    const int ntry = 7;
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; ++j) {
+        float ax = fabsf(xb[j]);
+        if (ax > amax) {
+            amax = ax;
+            max = xb[j];
         }
-        float amax = 0, max = 0;
-        for (int j = 0; j < block; ++j) {
-            float ax = fabsf(xb[j]);
-            if (ax > amax) {
-                amax = ax;
-                max = xb[j];
-            }
-        }
-        if (amax < QK_GROUP_MAX_EPS) {
-            scales[ib] = 0;
-            continue;
-        }
-        float d = ntry > 0 ? -max / values[0] : max / values[0];
-        float id = 1 / d;
-        float sumqx = 0, sumq2 = 0;
-        for (int j = 0; j < block; ++j) {
+    }
+    if (amax < QK_GROUP_MAX_EPS) return 0;
+#define W(j) (weight ? weight[j] : xb[j] * xb[j])
+    float d = -max / values[0];
+    float id = 1 / d;
+    float sumqx = 0, sumq2 = 0;
+    for (int j = 0; j < 32; ++j) {
+        float al = id * xb[j];
+        int l = qk_best_index_int8(16, values, al);
+        float q = values[l];
+        float w = W(j);
+        sumqx += w * q * xb[j];
+        sumq2 += w * q * q;
+    }
+    d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
+    float best = d * sumqx;
+    for (int itry = -ntry; itry <= ntry; ++itry) {
+        id = (itry + values[0]) / max;
+        sumqx = sumq2 = 0;
+        for (int j = 0; j < 32; ++j) {
             float al = id * xb[j];
             int l = qk_best_index_int8(16, values, al);
-            Lb[j] = (uint8_t)l;
             float q = values[l];
-            float w = weight[j];
+            float w = W(j);
             sumqx += w * q * xb[j];
             sumq2 += w * q * q;
         }
-        d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
-        float best = d * sumqx;
-        for (int itry = -ntry; itry <= ntry; ++itry) {
-            id = (itry + values[0]) / max;
-            sumqx = sumq2 = 0;
-            for (int j = 0; j < block; ++j) {
-                float al = id * xb[j];
-                int l = qk_best_index_int8(16, values, al);
-                float q = values[l];
-                float w = weight[j];
-                sumqx += w * q * xb[j];
-                sumq2 += w * q * q;
-            }
-            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
-                d = sumqx / sumq2;
-                best = d * sumqx;
-            }
+        if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+            d = sumqx / sumq2;
+            best = d * sumqx;
         }
-        scales[ib] = d;
-        float abs_d = fabsf(d);
+    }
+#undef W
+    return d;
+}
+
+/* IQ4_NL block b (18 bytes) from its scale d. */
+static void finish_nl(const float *x, uint8_t *b, float d, iq4_pack_fn pack) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    float id = d ? 1 / d : 0;
+    pack(x, id, b + 2);
+}
+
+/* IQ4_XS block b (136 bytes) from its 8 sub-block scales: the 6-bit
+ * sub-scales against the largest |scale|, then every sub-block requantized
+ * against its stored sub-scale. */
+static void finish_xs(const float *x, uint8_t *b, const float *scales, iq4_pack_fn pack) {
+    float max_scale = 0, amax_scale = 0;
+    for (int ib = 0; ib < 8; ++ib) {
+        float abs_d = fabsf(scales[ib]);
         if (abs_d > amax_scale) {
             amax_scale = abs_d;
-            max_scale = d;
+            max_scale = scales[ib];
         }
     }
-
-    if (super / block > 1) {
-        uint16_t sh = 0;
-        float d = -max_scale / 32;
-        qk_put_u16(dh, qk_fp32_to_fp16(d));
-        float id = d ? 1 / d : 0.f;
-        for (int ib = 0; ib < super / block; ++ib) {
-            int l = qk_nearest_int(id * scales[ib]);
-            l = QK_MAX(-32, QK_MIN(31, l));
-            float dl = d * l;
-            float idl = dl ? 1 / dl : 0.f;
-            uint8_t *Lb = L + ib * block;
-            const float *xb = x + ib * block;
-            for (int j = 0; j < block; ++j) Lb[j] = (uint8_t)qk_best_index_int8(16, values, idl * xb[j]);
-            l += 32;
-            uint8_t l_l = (uint8_t)(l & 0xf);
-            uint8_t l_h = (uint8_t)(l >> 4);
-            if (ib % 2 == 0) scales_l[ib / 2] = l_l;
-            else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
-            sh |= (uint16_t)(l_h << 2 * (ib % 8));
-        }
-        qk_put_u16(scales_h, sh);
-    } else {
-        qk_put_u16(dh, qk_fp32_to_fp16(scales[0]));
-        if (ntry > 0) {
-            float id = scales[0] ? 1 / scales[0] : 0;
-            for (int j = 0; j < super; ++j) L[j] = (uint8_t)qk_best_index_int8(16, values, id * x[j]);
-        }
+    uint8_t *scales_l = b + 4, *q4 = b + 8;
+    uint16_t sh = 0;
+    float d = -max_scale / 32;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    float id = d ? 1 / d : 0.f;
+    for (int ib = 0; ib < 8; ++ib) {
+        int l = qk_nearest_int(id * scales[ib]);
+        l = QK_MAX(-32, QK_MIN(31, l));
+        float dl = d * l;
+        float idl = dl ? 1 / dl : 0.f;
+        pack(x + 32 * ib, idl, q4 + 16 * ib);
+        l += 32;
+        uint8_t l_l = (uint8_t)(l & 0xf);
+        uint8_t l_h = (uint8_t)(l >> 4);
+        if (ib % 2 == 0) scales_l[ib / 2] = l_l;
+        else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
+        sh |= (uint16_t)(l_h << 2 * (ib % 8));
     }
-
-    for (int i = 0; i < super / 32; ++i)
-        for (int j = 0; j < 16; ++j) q4[16 * i + j] = (uint8_t)(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+    qk_put_u16(b + 2, sh);
 }
 
 size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    /* L persists across blocks as in ggml; with ntry = 7 every block rewrites
-     * all of it, so no state leaks (kept for fidelity, not needed). */
-    uint8_t L[QK_LEGACY_QK] = {0};
-    float scale;
+    float weight[QK_LEGACY_QK];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_NL_BYTES;
-            const float *qw = imatrix ? imatrix + QK_LEGACY_QK * i : NULL;
-            iq4_superblock(QK_LEGACY_QK, src + r * n_per_row + i * QK_LEGACY_QK, b, b + 2, NULL, NULL, &scale,
-                           L, qw, 7);
+            const float *x = src + r * n_per_row + i * QK_LEGACY_QK;
+            if (imatrix) imatrix_weights(QK_LEGACY_QK, x, imatrix + QK_LEGACY_QK * i, weight);
+            finish_nl(x, y + (r * nb + i) * QK_IQ4_NL_BYTES, search_block(x, imatrix ? weight : NULL), pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_NL_BYTES);
@@ -161,18 +156,83 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    uint8_t L[QK_IQ4_XS_QK] = {0};
-    float scales[QK_IQ4_XS_QK / 32];
+    float weight[QK_IQ4_XS_QK], scales[QK_IQ4_XS_QK / 32];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_XS_BYTES;
-            const float *qw = imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL;
-            iq4_superblock(QK_IQ4_XS_QK, src + r * n_per_row + i * QK_IQ4_XS_QK, b, b + 8, b + 2, b + 4, scales,
-                           L, qw, 7);
+            const float *x = src + r * n_per_row + i * QK_IQ4_XS_QK;
+            if (imatrix) imatrix_weights(QK_IQ4_XS_QK, x, imatrix + QK_IQ4_XS_QK * i, weight);
+            for (int ib = 0; ib < QK_IQ4_XS_QK / 32; ++ib)
+                scales[ib] = search_block(x + 32 * ib, imatrix ? weight + 32 * ib : NULL);
+            finish_xs(x, y + (r * nb + i) * QK_IQ4_XS_BYTES, scales, pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_XS_BYTES);
 }
+
+#if defined(__x86_64__)
+/* SIMD variants (both imatrix modes): the block searches run as lanes of
+ * lowbit_search_<isa>.c (16 blocks of 32 on AVX-512, 8 on AVX2: IQ4_NL
+ * blocks, or the sub-blocks of two / one IQ4_XS super-blocks), and the final
+ * requantization uses its vector best_index; the rest is the scalar code
+ * above, so the bytes are the scalar bytes. Rows are contiguous (n_per_row
+ * is a multiple of the block), so lanes may span rows. */
+typedef void (*iq4_lanes_fn)(const float *x, const float *w, int avail, float *d);
+
+static size_t nl_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const float *src, void *dst, int64_t nrows,
+                       int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    if (nb < 0) return 0;
+    const int64_t total = nrows * nb;
+    uint8_t *y = (uint8_t *)dst;
+    float weight[16 * QK_LEGACY_QK], d[16];
+    for (int64_t g = 0; g < total; g += width) {
+        const int avail = (int)(total - g < width ? total - g : width);
+        const float *x = src + g * QK_LEGACY_QK;
+        if (imatrix)
+            for (int k = 0; k < avail; k++)
+                imatrix_weights(QK_LEGACY_QK, x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ((g + k) % nb),
+                                weight + k * QK_LEGACY_QK);
+        lanes(x, imatrix ? weight : NULL, avail, d);
+        for (int k = 0; k < avail; k++) finish_nl(x + k * QK_LEGACY_QK, y + (g + k) * QK_IQ4_NL_BYTES, d[k], pack);
+    }
+    return (size_t)(total * QK_IQ4_NL_BYTES);
+}
+
+static size_t xs_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const float *src, void *dst, int64_t nrows,
+                       int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
+    if (nb < 0) return 0;
+    const int64_t total = nrows * nb;
+    const int per = width / 8; /* super-blocks per call */
+    uint8_t *y = (uint8_t *)dst;
+    float weight[2 * QK_IQ4_XS_QK], scales[16];
+    for (int64_t g = 0; g < total; g += per) {
+        const int avail = (int)(total - g < per ? total - g : per);
+        const float *x = src + g * QK_IQ4_XS_QK;
+        if (imatrix)
+            for (int k = 0; k < avail; k++)
+                imatrix_weights(QK_IQ4_XS_QK, x + k * QK_IQ4_XS_QK, imatrix + QK_IQ4_XS_QK * ((g + k) % nb),
+                                weight + k * QK_IQ4_XS_QK);
+        lanes(x, imatrix ? weight : NULL, avail * 8, scales);
+        for (int k = 0; k < avail; k++)
+            finish_xs(x + k * QK_IQ4_XS_QK, y + (g + k) * QK_IQ4_XS_BYTES, scales + 8 * k, pack);
+    }
+    return (size_t)(total * QK_IQ4_XS_BYTES);
+}
+
+size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return nl_lanes(8, qk_iq4_lanes_avx2, qk_iq4_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return nl_lanes(16, qk_iq4_lanes_avx512, qk_iq4_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return xs_lanes(8, qk_iq4_lanes_avx2, qk_iq4_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return xs_lanes(16, qk_iq4_lanes_avx512, qk_iq4_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
 
 void qk_dequantize_row_iq4_nl(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;

@@ -11,6 +11,7 @@
 
 #include "float_formats.h"
 #include "k_quants.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 84
@@ -37,58 +38,90 @@ static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L) {
             y[16 + j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
 
-static void row_ref(const float *x, unsigned char *y, int64_t k) {
-    uint8_t L[QK_K], Laux[16];
-    float weights[16], mins[QK_K / 16], scales[QK_K / 16];
-    const float q4scale = 15.f;
-    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        float max_scale = 0, max_min = 0;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
-            scales[j] = qk_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        if (max_scale > 0) {
-            float iscale = q4scale / max_scale;
-            for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)qk_nearest_int(iscale * scales[j]);
-            put_f16(y + 80, max_scale / q4scale);
-        } else {
-            for (int j = 0; j < QK_K / 16; ++j) y[j] = 0;
-            put_f16(y + 80, 0.f);
-        }
-        if (max_min > 0) {
-            float iscale = q4scale / max_min;
-            /* as unsigned: a NaN input makes nearest_int negative, and x86 wraps the shift */
-            for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)((unsigned)qk_nearest_int(iscale * mins[j]) << 4);
-            put_f16(y + 82, max_min / q4scale);
-        } else {
-            put_f16(y + 82, 0.f);
-        }
-        requantize_and_pack(x, y, L);
+/* The scalar search of one super-block (no imatrix): per sub-block of 16,
+ * make_qkx2_quants with weights |x|. */
+static void search_ref(const float *x, float *scales, float *mins, uint8_t *L) {
+    uint8_t Laux[16];
+    float weights[16];
+    for (int j = 0; j < QK_K / 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
+        scales[j] = qk_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
     }
 }
 
-static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
-    uint8_t L[QK_K], Laux[16], Ls[QK_K / 16], Lm[QK_K / 16];
-    float mins[QK_K / 16], scales[QK_K / 16], sw[QK_K / 16], weight[16];
+/* Everything after the search (no imatrix): 4-bit scales and mins against
+ * the block maxima, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, const float *mins, uint8_t *L) {
+    const float q4scale = 15.f;
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    if (max_scale > 0) {
+        float iscale = q4scale / max_scale;
+        for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)qk_nearest_int(iscale * scales[j]);
+        put_f16(y + 80, max_scale / q4scale);
+    } else {
+        for (int j = 0; j < QK_K / 16; ++j) y[j] = 0;
+        put_f16(y + 80, 0.f);
+    }
+    if (max_min > 0) {
+        float iscale = q4scale / max_min;
+        /* as unsigned: a NaN input makes nearest_int negative, and x86 wraps the shift */
+        for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)((unsigned)qk_nearest_int(iscale * mins[j]) << 4);
+        put_f16(y + 82, max_min / q4scale);
+    } else {
+        put_f16(y + 82, 0.f);
+    }
+    requantize_and_pack(x, y, L);
+}
+
+static void row_ref(const float *x, unsigned char *y, int64_t k) {
+    uint8_t L[QK_K];
+    float mins[QK_K / 16], scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        memset(sw, 0, sizeof sw);
-        float sumx2 = 0;
-        for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
-        float sigma2 = sumx2 / QK_K;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            const float *qw = quant_weights + QK_K * i + 16 * j;
-            for (int l = 0; l < 16; ++l) weight[l] = qw[l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-            for (int l = 0; l < QK_K / 16; ++l) sw[j] += weight[l];
-            scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f, 36, false);
-        }
-        float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
-        float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
-        put_f16(y + 80, dm);
-        put_f16(y + 82, mm);
-        for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-        requantize_and_pack(x, y, L);
+        search_ref(x, scales, mins, L);
+        finish_ref(x, y, scales, mins, L);
+    }
+}
+
+/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
+ * their sums per sub-block, in ggml's order. */
+static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
+    float sumx2 = 0;
+    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
+    float sigma2 = sumx2 / QK_K;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float *w = weight + 16 * j;
+        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        sw[j] = 0;
+        for (int l = 0; l < QK_K / 16; ++l) sw[j] += w[l];
+    }
+}
+
+/* Everything after the imatrix search: make_qp_quants for the 4-bit scales
+ * and mins, requantization and packing. */
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *mins, const float *sw,
+                           uint8_t *L) {
+    uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
+    float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
+    float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
+    put_f16(y + 80, dm);
+    put_f16(y + 82, mm);
+    for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
+    requantize_and_pack(x, y, L);
+}
+
+static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
+    uint8_t L[QK_K], Laux[16];
+    float mins[QK_K / 16], scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
+    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
+        imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
+        for (int j = 0; j < QK_K / 16; ++j)
+            scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &mins[j], Laux, -0.9f,
+                                            0.05f, 36, false);
+        finish_imatrix(x, y, scales, mins, sw, L);
     }
 }
 
@@ -121,3 +154,38 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
         }
     }
 }
+
+#if defined(__x86_64__)
+/* SIMD variants: the 16 sub-block searches of a super-block run as lanes
+ * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
+ * without and with an imatrix; the rest is the scalar code above, so the
+ * bytes are the scalar bytes. */
+typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
+
+static size_t quantize_lanes(int width, q2k_lanes_fn lanes, const float *src, void *dst, int64_t nrows,
+                             int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = n_per_row / QK_K;
+    unsigned char *y = dst;
+    uint8_t L[QK_K];
+    float mins[QK_K / 16], scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++, y += BYTES) {
+            const float *x = src + r * n_per_row + QK_K * i;
+            if (imatrix) imatrix_weights(x, imatrix + QK_K * i, weight, sw);
+            for (int j = 0; j < QK_K / 16; j += width)
+                lanes(x + 16 * j, imatrix ? weight + 16 * j : NULL, scales + j, mins + j, L + 16 * j);
+            if (imatrix) finish_imatrix(x, y, scales, mins, sw, L);
+            else finish_ref(x, y, scales, mins, L);
+        }
+    }
+    return (size_t)(nrows * nb) * BYTES;
+}
+
+size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(8, qk_q2k_lanes_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(16, qk_q2k_lanes_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif

@@ -11,6 +11,7 @@
 
 #include "float_formats.h"
 #include "k_quants.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 110
@@ -59,52 +60,72 @@ static void put_d(unsigned char *y, float d) {
     y[108] = (unsigned char)h, y[109] = (unsigned char)(h >> 8);
 }
 
+/* Everything after the search (no imatrix): 6-bit scales against the
+ * largest |scale|, the stored d, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+    float max_scale = 0, amax = 0;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float scale = fabsf(scales[j]);
+        if (scale > amax) amax = scale, max_scale = scales[j];
+    }
+    memset(y + 96, 0, 12);
+    if (max_scale) {
+        float iscale = -32.f / max_scale;
+        for (int j = 0; j < QK_K / 16; ++j) {
+            int8_t l = (int8_t)qk_nearest_int(iscale * scales[j]); /* int8 first, as ggml */
+            int v = (l < -32 ? -32 : l > 31 ? 31 : l) + 32;
+            put_scale(y + 96, j, v);
+        }
+        put_d(y, 1 / iscale);
+    } else {
+        put_d(y, 0.f);
+    }
+    requantize_and_pack(x, y, L);
+}
+
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        float max_scale = 0, amax = 0;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
-            float scale = fabsf(scales[j]);
-            if (scale > amax) amax = scale, max_scale = scales[j];
-        }
-        memset(y + 96, 0, 12);
-        if (max_scale) {
-            float iscale = -32.f / max_scale;
-            for (int j = 0; j < QK_K / 16; ++j) {
-                int8_t l = (int8_t)qk_nearest_int(iscale * scales[j]); /* int8 first, as ggml */
-                int v = (l < -32 ? -32 : l > 31 ? 31 : l) + 32;
-                put_scale(y + 96, j, v);
-            }
-            put_d(y, 1 / iscale);
-        } else {
-            put_d(y, 0.f);
-        }
-        requantize_and_pack(x, y, L);
+        for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
+        finish_ref(x, y, scales, L);
     }
 }
 
+/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
+ * their sums per sub-block, in ggml's order. */
+static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
+    float sumx2 = 0;
+    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
+    float sigma2 = 2 * sumx2 / QK_K;
+    for (int j = 0; j < QK_K / 16; ++j) {
+        float *w = weight + 16 * j;
+        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 16; ++l) sumw += w[l];
+        sw[j] = sumw;
+    }
+}
+
+/* Everything after the imatrix search: make_qx_quants for the 6-bit
+ * scales, requantization and packing. */
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L) {
+    int8_t Ls[QK_K / 16];
+    memset(y + 96, 0, 12);
+    float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
+    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
+    put_d(y, d_block);
+    requantize_and_pack(x, y, L);
+}
+
 static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
-    int8_t L[QK_K], Ls[QK_K / 16];
-    float scales[QK_K / 16], weight[16], sw[QK_K / 16];
+    int8_t L[QK_K];
+    float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];
     for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
-        float sumx2 = 0;
-        for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
-        float sigma2 = 2 * sumx2 / QK_K;
-        for (int j = 0; j < QK_K / 16; ++j) {
-            const float *qw = quant_weights + QK_K * i + 16 * j;
-            for (int l = 0; l < 16; ++l) weight[l] = qw[l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-            float sumw = 0;
-            for (int l = 0; l < 16; ++l) sumw += weight[l];
-            sw[j] = sumw;
-            scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
-        }
-        memset(y + 96, 0, 12);
-        float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
-        for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
-        put_d(y, d_block);
-        requantize_and_pack(x, y, L);
+        imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
+        for (int j = 0; j < QK_K / 16; ++j)
+            scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
+        finish_imatrix(x, y, scales, sw, L);
     }
 }
 
@@ -137,3 +158,42 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
         }
     }
 }
+
+#if defined(__x86_64__)
+/* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
+ * or make_qx_quants with an imatrix) run as lanes (lowbit_search_<isa>.c: 16
+ * lanes on AVX-512, two sets of 8 on AVX2); the rest is the scalar code
+ * above, so the bytes are the scalar bytes. */
+typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
+typedef void (*qx_lanes_fn)(int nmax, const float *x, const float *w, float *scales, int8_t *L);
+
+static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes, const float *src, void *dst,
+                             int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = n_per_row / QK_K;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++, y += BYTES) {
+            const float *x = src + r * n_per_row + QK_K * i;
+            if (imatrix) {
+                imatrix_weights(x, imatrix + QK_K * i, weight, sw);
+                for (int j = 0; j < QK_K / 16; j += width) qx_lanes(4, x + 16 * j, weight + 16 * j, scales + j, L + 16 * j);
+                finish_imatrix(x, y, scales, sw, L);
+            } else {
+                for (int j = 0; j < QK_K / 16; j += width) lanes(x + 16 * j, scales + j, L + 16 * j);
+                finish_ref(x, y, scales, L);
+            }
+        }
+    }
+    return (size_t)(nrows * nb) * BYTES;
+}
+
+size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
