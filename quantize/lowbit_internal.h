@@ -15,6 +15,10 @@
  *  qk_q3k_lanes:  make_q3_quants(16, 4, x, L, true) of W sub-blocks of 16.
  *  qk_qx16_lanes: make_qx_quants(16, nmax, x, L, 1, w) of W sub-blocks of 16
  *                 (w NULL: weights x^2).
+ *  qk_q2k_pack:   Q2_K's requantization of one super-block x against the
+ *                 per-sub-block d[j], m[j] (sub-blocks with d[j] == 0 keep
+ *                 their levels in L) and the packing of L into qs[64].
+ *  qk_q3k_pack:   the same for Q3_K (no m), also writing hmask[32].
  *  qk_iq4_lanes:  the ntry = 7 search of quantize_row_iq4_nl_impl for the
  *                 first `avail` (<= W) of W blocks of 32; w NULL: weights
  *                 x^2. d receives each block's scale (0 if all zero).
@@ -30,6 +34,8 @@
     void qk_q2k_lanes_##isa(const float *x, const float *w, float *scales, float *mins, uint8_t *L);        \
     void qk_q3k_lanes_##isa(const float *x, float *scales, int8_t *L);                                      \
     void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
+    void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
+    void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
     void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
     void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
 

@@ -256,6 +256,59 @@ void LN_ISA(qk_qx16_lanes)(int nmax, const float *x, const float *w, float *scal
     lb_untranspose_u8(Lv, 16, (uint8_t *)L);
 }
 
+/* ------------------------------------------- Q2_K / Q3_K requantization */
+
+/* 256 levels L (0..3, or 0..7 for Q3_K with hmask) -> qs[64]: per 128-weight
+ * half, qs[l] = L[l] | L[l+32] << 2 | L[l+64] << 4 | L[l+96] << 6; Q3_K's
+ * bit 2 of L[j] goes to bit j/32 of hmask[j%32] and is cleared from L (as
+ * the scalar `L > 3 ? L - 4`). 16-bit shifts are safe: no byte overflows. */
+static inline void lb_pack_2bit(uint8_t *L, uint8_t *qs, uint8_t *hmask) {
+    __m256i v[8];
+    __m256i hm = _mm256_setzero_si256();
+    const __m256i three = _mm256_set1_epi8(3);
+    for (int c = 0; c < 8; ++c) {
+        v[c] = _mm256_loadu_si256((const __m256i *)(L + 32 * c));
+        if (hmask) {
+            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(v[c], three), _mm256_set1_epi8((char)(1 << c))));
+            v[c] = _mm256_and_si256(v[c], three);
+            _mm256_storeu_si256((__m256i *)(L + 32 * c), v[c]);
+        }
+    }
+    if (hmask) _mm256_storeu_si256((__m256i *)hmask, hm);
+    for (int h = 0; h < 2; ++h) {
+        __m256i q = _mm256_or_si256(v[4 * h], _mm256_slli_epi16(v[4 * h + 1], 2));
+        q = _mm256_or_si256(q, _mm256_slli_epi16(v[4 * h + 2], 4));
+        q = _mm256_or_si256(q, _mm256_slli_epi16(v[4 * h + 3], 6));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * h), q);
+    }
+}
+
+void LN_ISA(qk_q2k_pack)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs) {
+    const vi lo = vi_set1(0), hi = vi_set1(3);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue; /* the search's levels stay */
+        const vf vd = vf_set1(d[j]), vmin = vf_set1(m[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_add(vf_load(x + 16 * j + i), vmin), vd));
+            vi_store_u8(L + 16 * j + i, vi_max(lo, vi_min(hi, l)));
+        }
+    }
+    lb_pack_2bit(L, qs, NULL);
+}
+
+void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs) {
+    const vi lo = vi_set1(-4), hi = vi_set1(3), off = vi_set1(4);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue;
+        const vf vd = vf_set1(d[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
+            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
+        }
+    }
+    lb_pack_2bit((uint8_t *)L, qs, hmask);
+}
+
 /* ---------------------------------------------------------------- IQ4 */
 
 static const float lb_iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};

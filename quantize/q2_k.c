@@ -22,12 +22,15 @@ static void put_f16(unsigned char *p, float f) {
 }
 static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
 
-static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L) {
-    const float dm = get_f16(y + 80), mm = get_f16(y + 82);
+typedef void (*q2k_pack_fn)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);
+
+/* Requantize x against the per-sub-block d[j], m[j] (d[j] == 0 keeps the
+ * search's levels) and pack the levels into qs. */
+static void pack_ref(const float *x, const float *dv, const float *mv, uint8_t *L, uint8_t *qs) {
     for (int j = 0; j < QK_K / 16; ++j) {
-        const float d = dm * (y[j] & 0xF);
+        const float d = dv[j];
         if (!d) continue;
-        const float m = mm * (y[j] >> 4);
+        const float m = mv[j];
         for (int ii = 0; ii < 16; ++ii) {
             int l = qk_nearest_int((x[16 * j + ii] + m) / d);
             L[16 * j + ii] = (uint8_t)(l < 0 ? 0 : l > 3 ? 3 : l);
@@ -35,7 +38,17 @@ static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L) {
     }
     for (int j = 0; j < QK_K; j += 128)
         for (int l = 0; l < 32; ++l)
-            y[16 + j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+
+static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L, q2k_pack_fn pack) {
+    const float dm = get_f16(y + 80), mm = get_f16(y + 82);
+    float d[QK_K / 16], m[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; ++j) {
+        d[j] = dm * (y[j] & 0xF);
+        m[j] = mm * (y[j] >> 4);
+    }
+    pack(x, d, m, L, y + 16);
 }
 
 /* The scalar search of one super-block (no imatrix): per sub-block of 16,
@@ -51,7 +64,8 @@ static void search_ref(const float *x, float *scales, float *mins, uint8_t *L) {
 
 /* Everything after the search (no imatrix): 4-bit scales and mins against
  * the block maxima, requantization and packing. */
-static void finish_ref(const float *x, unsigned char *y, const float *scales, const float *mins, uint8_t *L) {
+static void finish_ref(const float *x, unsigned char *y, const float *scales, const float *mins, uint8_t *L,
+                       q2k_pack_fn pack) {
     const float q4scale = 15.f;
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 16; ++j) {
@@ -74,7 +88,7 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, co
     } else {
         put_f16(y + 82, 0.f);
     }
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
@@ -82,7 +96,7 @@ static void row_ref(const float *x, unsigned char *y, int64_t k) {
     float mins[QK_K / 16], scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
         search_ref(x, scales, mins, L);
-        finish_ref(x, y, scales, mins, L);
+        finish_ref(x, y, scales, mins, L, pack_ref);
     }
 }
 
@@ -103,14 +117,14 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
 /* Everything after the imatrix search: make_qp_quants for the 4-bit scales
  * and mins, requantization and packing. */
 static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *mins, const float *sw,
-                           uint8_t *L) {
+                           uint8_t *L, q2k_pack_fn pack) {
     uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
     float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
     float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
     put_f16(y + 80, dm);
     put_f16(y + 82, mm);
     for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
@@ -121,7 +135,7 @@ static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float
         for (int j = 0; j < QK_K / 16; ++j)
             scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &mins[j], Laux, -0.9f,
                                             0.05f, 36, false);
-        finish_imatrix(x, y, scales, mins, sw, L);
+        finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
     }
 }
 
@@ -158,11 +172,12 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
 #if defined(__x86_64__)
 /* SIMD variants: the 16 sub-block searches of a super-block run as lanes
  * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
- * without and with an imatrix; the rest is the scalar code above, so the
- * bytes are the scalar bytes. */
+ * without and with an imatrix, and the element-wise requantization and bit
+ * packing are vectorized; the scale quantization in between is the scalar
+ * code above, so the bytes are the scalar bytes. */
 typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
 
-static size_t quantize_lanes(int width, q2k_lanes_fn lanes, const float *src, void *dst, int64_t nrows,
+static size_t quantize_lanes(int width, q2k_lanes_fn lanes, q2k_pack_fn pack, const float *src, void *dst, int64_t nrows,
                              int64_t n_per_row, const float *imatrix) {
     const int64_t nb = n_per_row / QK_K;
     unsigned char *y = dst;
@@ -174,18 +189,18 @@ static size_t quantize_lanes(int width, q2k_lanes_fn lanes, const float *src, vo
             if (imatrix) imatrix_weights(x, imatrix + QK_K * i, weight, sw);
             for (int j = 0; j < QK_K / 16; j += width)
                 lanes(x + 16 * j, imatrix ? weight + 16 * j : NULL, scales + j, mins + j, L + 16 * j);
-            if (imatrix) finish_imatrix(x, y, scales, mins, sw, L);
-            else finish_ref(x, y, scales, mins, L);
+            if (imatrix) finish_imatrix(x, y, scales, mins, sw, L, pack);
+            else finish_ref(x, y, scales, mins, L, pack);
         }
     }
     return (size_t)(nrows * nb) * BYTES;
 }
 
 size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(8, qk_q2k_lanes_avx2, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(8, qk_q2k_lanes_avx2, qk_q2k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(16, qk_q2k_lanes_avx512, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(16, qk_q2k_lanes_avx512, qk_q2k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 #endif

@@ -28,10 +28,13 @@ static void put_scale(uint8_t *scales, int j, int l) {
     scales[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
 }
 
-static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
-    const float dall = qk_fp16_to_fp32((uint16_t)(y[108] | y[109] << 8));
+typedef void (*q3k_pack_fn)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);
+
+/* Requantize x against the per-sub-block d[j] (d[j] == 0 keeps the
+ * search's levels) and pack the levels into hmask and qs. */
+static void pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *hmask, uint8_t *qs) {
     for (int j = 0; j < QK_K / 16; ++j) {
-        float d = dall * get_scale(y + 96, j);
+        float d = dv[j];
         if (!d) continue;
         for (int ii = 0; ii < 16; ++ii) {
             int l = qk_nearest_int(x[16 * j + ii] / d);
@@ -39,7 +42,6 @@ static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
             L[16 * j + ii] = (int8_t)(l + 4);
         }
     }
-    uint8_t *hmask = y;
     memset(hmask, 0, QK_K / 8);
     int m = 0;
     uint8_t hm = 1;
@@ -52,7 +54,14 @@ static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
     }
     for (int j = 0; j < QK_K; j += 128)
         for (int l = 0; l < 32; ++l)
-            y[32 + j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+
+static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L, q3k_pack_fn pack) {
+    const float dall = qk_fp16_to_fp32((uint16_t)(y[108] | y[109] << 8));
+    float d[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; ++j) d[j] = dall * get_scale(y + 96, j);
+    pack(x, d, L, y, y + 32);
 }
 
 static void put_d(unsigned char *y, float d) {
@@ -62,7 +71,7 @@ static void put_d(unsigned char *y, float d) {
 
 /* Everything after the search (no imatrix): 6-bit scales against the
  * largest |scale|, the stored d, requantization and packing. */
-static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L, q3k_pack_fn pack) {
     float max_scale = 0, amax = 0;
     for (int j = 0; j < QK_K / 16; ++j) {
         float scale = fabsf(scales[j]);
@@ -80,7 +89,7 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
     } else {
         put_d(y, 0.f);
     }
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
@@ -88,7 +97,7 @@ static void row_ref(const float *x, unsigned char *y, int64_t k) {
     float scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
         for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
-        finish_ref(x, y, scales, L);
+        finish_ref(x, y, scales, L, pack_ref);
     }
 }
 
@@ -109,13 +118,14 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
 
 /* Everything after the imatrix search: make_qx_quants for the 6-bit
  * scales, requantization and packing. */
-static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L) {
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L,
+                           q3k_pack_fn pack) {
     int8_t Ls[QK_K / 16];
     memset(y + 96, 0, 12);
     float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
     for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
     put_d(y, d_block);
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
@@ -125,7 +135,7 @@ static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, con
         imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
         for (int j = 0; j < QK_K / 16; ++j)
             scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
-        finish_imatrix(x, y, scales, sw, L);
+        finish_imatrix(x, y, scales, sw, L, pack_ref);
     }
 }
 
@@ -162,13 +172,14 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
 #if defined(__x86_64__)
 /* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
  * or make_qx_quants with an imatrix) run as lanes (lowbit_search_<isa>.c: 16
- * lanes on AVX-512, two sets of 8 on AVX2); the rest is the scalar code
- * above, so the bytes are the scalar bytes. */
+ * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
+ * requantization and bit packing are vectorized; the scale quantization in
+ * between is the scalar code above, so the bytes are the scalar bytes. */
 typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
 typedef void (*qx_lanes_fn)(int nmax, const float *x, const float *w, float *scales, int8_t *L);
 
-static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes, const float *src, void *dst,
-                             int64_t nrows, int64_t n_per_row, const float *imatrix) {
+static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes, q3k_pack_fn pack, const float *src,
+                             void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     const int64_t nb = n_per_row / QK_K;
     unsigned char *y = dst;
     int8_t L[QK_K];
@@ -179,10 +190,10 @@ static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes
             if (imatrix) {
                 imatrix_weights(x, imatrix + QK_K * i, weight, sw);
                 for (int j = 0; j < QK_K / 16; j += width) qx_lanes(4, x + 16 * j, weight + 16 * j, scales + j, L + 16 * j);
-                finish_imatrix(x, y, scales, sw, L);
+                finish_imatrix(x, y, scales, sw, L, pack);
             } else {
                 for (int j = 0; j < QK_K / 16; j += width) lanes(x + 16 * j, scales + j, L + 16 * j);
-                finish_ref(x, y, scales, L);
+                finish_ref(x, y, scales, L, pack);
             }
         }
     }
@@ -190,10 +201,10 @@ static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes
 }
 
 size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_q3k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, qk_q3k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
