@@ -19,6 +19,11 @@
  *                 per-sub-block d[j], m[j] (sub-blocks with d[j] == 0 keep
  *                 their levels in L) and the packing of L into qs[64].
  *  qk_q3k_pack:   the same for Q3_K (no m), also writing hmask[32].
+ *  qk_kq_imatrix_weights: the imatrix weights of nsb (<= W) consecutive
+ *                 super-blocks of 256 (qw[s]: the imatrix of super-block s)
+ *                 as Q2_K (c = 1) and Q3_K (c = 2) compute them: sigma2 =
+ *                 c * sum(x^2) / 256, weight = qw * sqrt(sigma2 + x^2), and
+ *                 sw[16 s + j] = sum of sub-block j's weights, in order.
  *  qk_iq4_lanes:  the ntry = 7 search of quantize_row_iq4_nl_impl for the
  *                 first `avail` (<= W) of W blocks of 32; w NULL: weights
  *                 x^2. d receives each block's scale (0 if all zero).
@@ -36,6 +41,8 @@
     void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
     void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
     void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
+    void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight,    \
+                                     float *sw);                                                             \
     void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
     void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
 

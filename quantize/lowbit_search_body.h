@@ -256,6 +256,40 @@ void LN_ISA(qk_qx16_lanes)(int nmax, const float *x, const float *w, float *scal
     lb_untranspose_u8(Lv, 16, (uint8_t *)L);
 }
 
+/* The imatrix weights of nsb (<= W) consecutive super-blocks of 256:
+ * sigma2 = (c * sum x^2) / 256 (the sum in element order, one super-block
+ * per lane), weight = qw * sqrt(sigma2 + x^2) (element-wise), sw[16 s + j]
+ * = the weights of sub-block j summed in order from 0 (one sub-block per
+ * lane). c = 1 (Q2_K) skips the multiplication, as the scalar code has none. */
+void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight,
+                                   float *sw) {
+    /* the sums: one sequential chain per super-block, nsb chains interleaved */
+    float sum[LN_W] = {0};
+    for (int j = 0; j < 256; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
+    vf acc = vf_load(sum);
+    if (c != 1.f) acc = vf_mul(vf_set1(c), acc);
+    float sigma2[LN_W];
+    vf_store(sigma2, vf_div(acc, vf_set1(256.f)));
+    float wt[16 * LN_W];
+    for (int s = 0; s < nsb; ++s) {
+        const vf sg = vf_set1(sigma2[s]);
+        const float *xs = x + 256 * s;
+        float *ws = weight + 256 * s;
+        for (int l = 0; l < 256; l += LN_W) {
+            const vf v = vf_load(xs + l);
+            vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+        /* sub-block sums: one sub-block per lane */
+        for (int g = 0; g < 16; g += LN_W) {
+            lb_transpose(ws + 16 * g, 16, LN_W, wt);
+            vf a = vf_set1(0.f);
+            for (int l = 0; l < 16; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
+            vf_store(sw + 16 * s + g, a);
+        }
+    }
+}
+
 /* ------------------------------------------- Q2_K / Q3_K requantization */
 
 /* 256 levels L (0..3, or 0..7 for Q3_K with hmask) -> qs[64]: per 128-weight

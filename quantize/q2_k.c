@@ -173,34 +173,55 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
 /* SIMD variants: the 16 sub-block searches of a super-block run as lanes
  * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
  * without and with an imatrix, and the element-wise requantization and bit
- * packing are vectorized; the scale quantization in between is the scalar
- * code above, so the bytes are the scalar bytes. */
+ * packing (and the imatrix weights) are vectorized; the scale quantization
+ * in between (make_qp_quants with an imatrix) is the scalar code above, so
+ * the bytes are the scalar bytes. */
 typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
+typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
 
-static size_t quantize_lanes(int width, q2k_lanes_fn lanes, q2k_pack_fn pack, const float *src, void *dst, int64_t nrows,
-                             int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = n_per_row / QK_K;
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    q2k_lanes_fn lanes;
+    weights_fn weights;
+    q2k_pack_fn pack;
+} simd_fns;
+
+static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                             const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    const int batch = imatrix ? f->width : 1; /* super-blocks whose imatrix weights are computed together */
     unsigned char *y = dst;
     uint8_t L[QK_K];
-    float mins[QK_K / 16], scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++, y += BYTES) {
-            const float *x = src + r * n_per_row + QK_K * i;
-            if (imatrix) imatrix_weights(x, imatrix + QK_K * i, weight, sw);
-            for (int j = 0; j < QK_K / 16; j += width)
-                lanes(x + 16 * j, imatrix ? weight + 16 * j : NULL, scales + j, mins + j, L + 16 * j);
-            if (imatrix) finish_imatrix(x, y, scales, mins, sw, L, pack);
-            else finish_ref(x, y, scales, mins, L, pack);
+    float mins[QK_K / 16], scales[QK_K / 16], sw[16 * QK_K / 16], weight[16 * QK_K];
+    const float *qw[16];
+    for (int64_t b0 = 0; b0 < total; b0 += batch) {
+        const int nsb = (int)(total - b0 < batch ? total - b0 : batch);
+        if (imatrix) {
+            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b0 + s) % nb);
+            f->weights(src + QK_K * b0, qw, nsb, 1.f, weight, sw);
+        }
+        for (int s = 0; s < nsb; s++) {
+            const float *x = src + QK_K * (b0 + s);
+            unsigned char *yb = y + (b0 + s) * BYTES;
+            for (int j = 0; j < QK_K / 16; j += f->width)
+                f->lanes(x + 16 * j, imatrix ? weight + QK_K * s + 16 * j : NULL, scales + j, mins + j, L + 16 * j);
+            if (imatrix) finish_imatrix(x, yb, scales, mins, sw + 16 * s, L, f->pack);
+            else finish_ref(x, yb, scales, mins, L, f->pack);
         }
     }
-    return (size_t)(nrows * nb) * BYTES;
+    return (size_t)total * BYTES;
 }
 
+static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q2k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_q2k_pack_avx512};
+
 size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(8, qk_q2k_lanes_avx2, qk_q2k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(16, qk_q2k_lanes_avx512, qk_q2k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 #endif

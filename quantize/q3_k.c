@@ -116,16 +116,22 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
     }
 }
 
+/* The block from its 6-bit scales Ls (stored +32) and d. */
+static void finish_scales(const float *x, unsigned char *y, float d_block, const int8_t *Ls, int8_t *L,
+                          q3k_pack_fn pack) {
+    memset(y + 96, 0, 12);
+    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
+    put_d(y, d_block);
+    requantize_and_pack(x, y, L, pack);
+}
+
 /* Everything after the imatrix search: make_qx_quants for the 6-bit
  * scales, requantization and packing. */
 static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L,
                            q3k_pack_fn pack) {
     int8_t Ls[QK_K / 16];
-    memset(y + 96, 0, 12);
     float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
-    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
-    put_d(y, d_block);
-    requantize_and_pack(x, y, L, pack);
+    finish_scales(x, y, d_block, Ls, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
@@ -173,38 +179,71 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
 /* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
  * or make_qx_quants with an imatrix) run as lanes (lowbit_search_<isa>.c: 16
  * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
- * requantization and bit packing are vectorized; the scale quantization in
- * between is the scalar code above, so the bytes are the scalar bytes. */
+ * requantization and bit packing are vectorized; with an imatrix also the
+ * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
+ * The rest is the scalar code above, so the bytes are the scalar bytes. */
 typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
 typedef void (*qx_lanes_fn)(int nmax, const float *x, const float *w, float *scales, int8_t *L);
+typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
 
-static size_t quantize_lanes(int width, q3k_lanes_fn lanes, qx_lanes_fn qx_lanes, q3k_pack_fn pack, const float *src,
-                             void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = n_per_row / QK_K;
-    unsigned char *y = dst;
-    int8_t L[QK_K];
-    float scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++, y += BYTES) {
-            const float *x = src + r * n_per_row + QK_K * i;
-            if (imatrix) {
-                imatrix_weights(x, imatrix + QK_K * i, weight, sw);
-                for (int j = 0; j < QK_K / 16; j += width) qx_lanes(4, x + 16 * j, weight + 16 * j, scales + j, L + 16 * j);
-                finish_imatrix(x, y, scales, sw, L, pack);
-            } else {
-                for (int j = 0; j < QK_K / 16; j += width) lanes(x + 16 * j, scales + j, L + 16 * j);
-                finish_ref(x, y, scales, L, pack);
-            }
-        }
-    }
-    return (size_t)(nrows * nb) * BYTES;
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    q3k_lanes_fn lanes;
+    qx_lanes_fn qx_lanes;
+    weights_fn weights;
+    q3k_pack_fn pack;
+} simd_fns;
+
+/* With an imatrix, `width` consecutive super-blocks at a time: their
+ * weights, their sub-block searches, then make_qx_quants(16, 32, scales, ..,
+ * sw) of the super-blocks as lanes (idle lanes get all-zero scales). */
+static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], d[16];
+    int8_t L[16 * QK_K], Ls[16 * 16];
+    f->weights(x, qw, nsb, 2.f, weight, sw);
+    for (int s = 0; s < nsb; s++)
+        for (int j = 0; j < QK_K / 16; j += f->width)
+            f->qx_lanes(4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, L + QK_K * s + 16 * j);
+    memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    f->qx_lanes(32, scales, sw, d, Ls);
+    for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->pack);
 }
 
+static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                             const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q3_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    if (imatrix) {
+        const float *qw[16];
+        for (int64_t b = 0; b < total; b += f->width) {
+            const int nsb = (int)(total - b < f->width ? total - b : f->width);
+            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
+        }
+        return (size_t)total * BYTES;
+    }
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + QK_K * b;
+        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, scales + j, L + 16 * j);
+        finish_ref(x, y + b * BYTES, scales, L, f->pack);
+    }
+    return (size_t)total * BYTES;
+}
+
+static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, qk_kq_imatrix_weights_avx512,
+                                  qk_q3k_pack_avx512};
+
 size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_q3k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, qk_q3k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
