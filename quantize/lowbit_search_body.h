@@ -257,8 +257,8 @@ void LN_ISA(qk_qx16_lanes)(int nmax, const float *x, const float *w, float *scal
 }
 
 /* The imatrix weights of nsb (<= W) consecutive super-blocks of 256:
- * sigma2 = (c * sum x^2) / 256 (the sum in element order, one super-block
- * per lane), weight = qw * sqrt(sigma2 + x^2) (element-wise), sw[16 s + j]
+ * sigma2 = (c * sum x^2) / 256 (each sum in element order; the nsb chains
+ * interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), sw[16 s + j]
  * = the weights of sub-block j summed in order from 0 (one sub-block per
  * lane). c = 1 (Q2_K) skips the multiplication, as the scalar code has none. */
 void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight,
