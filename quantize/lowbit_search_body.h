@@ -190,27 +190,36 @@ static inline vf lb_q3(int n, int nmax, const float *xt, vi *L) {
         sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
         suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
     }
+    /* w*x*L and w*L*L of the current levels, refreshed when a level changes
+     * (the same products the scalar code forms, so the same bits) */
+    vf wxl[LB_MAXN], wll[LB_MAXN];
+    for (int i = 0; i < n; ++i) {
+        const vf fL = vi_to_f(L[i]);
+        wxl[i] = vf_mul(wx[i], fL);
+        wll[i] = vf_mul(vf_mul(wv[i], fL), fL);
+    }
     vm active = vm_andnot(vm_all(), allzero);
     for (int itry = 0; itry < 5 && vm_any(active); ++itry) {
         vm changed = vm_none();
         for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W), w = wv[i];
-            const vf fL = vi_to_f(L[i]);
-            const vf slx0 = vf_sub(sumlx, vf_mul(wx[i], fL));
-            const vm slx_pos = vm_and(active, vf_gt(slx0, zero));
-            if (!vm_any(slx_pos)) continue;
-            const vf sl20 = vf_sub(suml2, vf_mul(vf_mul(w, fL), fL));
+            const vf x = vf_load(xt + i * LN_W);
+            const vf slx0 = vf_sub(sumlx, wxl[i]);
+            const vf sl20 = vf_sub(suml2, wll[i]);
             vi new_l = vf_nearest_int(vf_div(vf_mul(x, sl20), slx0));
             new_l = vi_max(lo, vi_min(hi, new_l));
-            const vm differs = vm_and(slx_pos, vi_ne(new_l, L[i]));
+            /* the common case: no lane moves (slx0 > 0 gates the scalar's division) */
+            const vm differs = vm_and(vm_and(active, vf_gt(slx0, zero)), vi_ne(new_l, L[i]));
             if (!vm_any(differs)) continue;
             const vf fn = vi_to_f(new_l);
-            const vf slx = vf_add(slx0, vf_mul(wx[i], fn));
-            const vf sl2 = vf_add(sl20, vf_mul(vf_mul(w, fn), fn));
+            const vf wxn = vf_mul(wx[i], fn), wnn = vf_mul(vf_mul(wv[i], fn), fn);
+            const vf slx = vf_add(slx0, wxn);
+            const vf sl2 = vf_add(sl20, wnn);
             const vm ok = vm_and(differs, vm_and(vf_gt(sl2, zero), vf_gt(vf_mul(vf_mul(slx, slx), suml2),
                                                                          vf_mul(vf_mul(sumlx, sumlx), sl2))));
             if (!vm_any(ok)) continue;
             L[i] = vi_sel(ok, new_l, L[i]);
+            wxl[i] = vf_sel(ok, wxn, wxl[i]);
+            wll[i] = vf_sel(ok, wnn, wll[i]);
             sumlx = vf_sel(ok, slx, sumlx);
             suml2 = vf_sel(ok, sl2, suml2);
             changed = vm_or(changed, ok);
