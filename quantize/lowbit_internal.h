@@ -3,9 +3,10 @@
  * lowbit_search_body.h), called from the scalar files q2_k.c, q3_k.c and
  * iq4.c, which keep everything else. Not part of the library's interface.
  *
- * W = 16 lanes (avx512) or 8 (avx2). Each function runs the scalar search of
+ * W = 16 lanes (avx512) or 8 (avx2). Each search runs the scalar search of
  * W independent groups at once, one per lane, each in exactly the scalar
- * order, so every output equals the scalar function's bit for bit:
+ * order, and the element-wise parts use the scalar's exact operations, so
+ * every output equals the scalar code's bit for bit:
  *
  *  qk_q2k_lanes:  x = W sub-blocks of 16 (contiguous). w NULL: Q2_K's
  *                 make_qkx2_quants(16, 3, x, |x|, .., -0.5, 0.1, 15, mad);
@@ -41,8 +42,8 @@
     void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
     void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
     void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
-    void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight,    \
-                                     float *sw);                                                             \
+    void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight, \
+                                     float *sw);                                                            \
     void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
     void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
 

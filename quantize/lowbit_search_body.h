@@ -312,7 +312,8 @@ static inline void lb_pack_2bit(uint8_t *L, uint8_t *qs, uint8_t *hmask) {
     for (int c = 0; c < 8; ++c) {
         v[c] = _mm256_loadu_si256((const __m256i *)(L + 32 * c));
         if (hmask) {
-            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(v[c], three), _mm256_set1_epi8((char)(1 << c))));
+            const __m256i bit = _mm256_set1_epi8((char)(1 << c));
+            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(v[c], three), bit));
             v[c] = _mm256_and_si256(v[c], three);
             _mm256_storeu_si256((__m256i *)(L + 32 * c), v[c]);
         }

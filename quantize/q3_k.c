@@ -203,7 +203,8 @@ static void imatrix_batch(const simd_fns *f, const float *x, const float *const 
     f->weights(x, qw, nsb, 2.f, weight, sw);
     for (int s = 0; s < nsb; s++)
         for (int j = 0; j < QK_K / 16; j += f->width)
-            f->qx_lanes(4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, L + QK_K * s + 16 * j);
+            f->qx_lanes(4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
+                        L + QK_K * s + 16 * j);
     memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
     memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
     f->qx_lanes(32, scales, sw, d, Ls);
