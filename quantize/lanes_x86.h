@@ -45,6 +45,7 @@ static inline vf vf_sel(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a)
 static inline vi vi_sel(vm m, vi a, vi b) { return _mm512_mask_blend_epi32(m, b, a); }
 static inline vi vi_set1(int a) { return _mm512_set1_epi32(a); }
 static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
+static inline vi vi_and(vi a, vi b) { return _mm512_and_si512(a, b); }
 static inline vi vi_sub(vi a, vi b) { return _mm512_sub_epi32(a, b); }
 static inline vi vi_min(vi a, vi b) { return _mm512_min_epi32(a, b); }
 static inline vi vi_shl(vi a, int n) { return _mm512_sllv_epi32(a, _mm512_set1_epi32(n)); }
@@ -99,6 +100,7 @@ static inline vi vi_sel(vm m, vi a, vi b) {
 }
 static inline vi vi_set1(int a) { return _mm256_set1_epi32(a); }
 static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+static inline vi vi_and(vi a, vi b) { return _mm256_and_si256(a, b); }
 static inline vi vi_sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
 static inline vi vi_min(vi a, vi b) { return _mm256_min_epi32(a, b); }
 static inline vi vi_shl(vi a, int n) { return _mm256_sllv_epi32(a, _mm256_set1_epi32(n)); }

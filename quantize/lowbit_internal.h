@@ -16,6 +16,8 @@
  *  qk_q3k_lanes:  make_q3_quants(16, 4, x, L, true) of W sub-blocks of 16.
  *  qk_qx16_lanes: make_qx_quants(16, nmax, x, L, 1, w) of W sub-blocks of 16
  *                 (w NULL: weights x^2).
+ *  qk_qp16_lanes: make_qp_quants(16, nmax, x, L, w) of W groups of 16 (Q2_K
+ *                 with an imatrix: the scales, or mins, of W super-blocks).
  *  qk_q2k_pack:   Q2_K's requantization of one super-block x against the
  *                 per-sub-block d[j], m[j] (sub-blocks with d[j] == 0 keep
  *                 their levels in L) and the packing of L into qs[64].
@@ -40,6 +42,7 @@
     void qk_q2k_lanes_##isa(const float *x, const float *w, float *scales, float *mins, uint8_t *L);        \
     void qk_q3k_lanes_##isa(const float *x, float *scales, int8_t *L);                                      \
     void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
+    void qk_qp16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, uint8_t *L);          \
     void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
     void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
     void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight, \

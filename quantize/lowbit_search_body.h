@@ -231,6 +231,80 @@ static inline vf lb_q3(int n, int nmax, const float *xt, vi *L) {
     return vf_sel(vm_andnot(vf_gt(suml2, zero), allzero), vf_div(sumlx, suml2), zero);
 }
 
+/* make_qp_quants(n, nmax, x, L, w) on W groups (the scales or mins of one
+ * super-block per lane). The levels are uint8_t in the scalar code: stored
+ * wrapped (l & 255; nearest_int is unclamped below), while the sums of the
+ * fit use the unwrapped l, exactly as the scalar does. */
+static inline vf lb_qp(int n, int nmax, const float *xt, const float *wt, vi *L) {
+    const vf zero = vf_set1(0.f);
+    const vi vnmax = vi_set1(nmax), byte = vi_set1(255);
+    vf max = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W);
+        max = vf_sel(vf_gt(max, x), max, x); /* QK_MAX(max, x) */
+    }
+    const vm tiny = vf_lt(max, vf_set1(QK_GROUP_MAX_EPS));
+    vf iscale = vf_div(vf_set1((float)nmax), max);
+    vf scale = vf_div(vf_set1(1.f), iscale);
+    vf best_mse = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        const vi l = vi_and(vf_nearest_int(vf_mul(iscale, x)), byte);
+        const vf diff = vf_sub(x, vf_mul(scale, vi_to_f(l)));
+        best_mse = vf_add(best_mse, vf_mul(vf_mul(w, diff), diff));
+    }
+    for (int is = -4; is <= 4; ++is) {
+        if (is == 0) continue;
+        const vf iscale_is = vf_div(vf_set1(0.1f * (float)is + (float)nmax), max);
+        const vf scale_is = vf_div(vf_set1(1.f), iscale_is);
+        vf mse = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            const vi l = vi_min(vnmax, vf_nearest_int(vf_mul(iscale_is, x)));
+            const vf diff = vf_sub(x, vf_mul(scale_is, vi_to_f(l)));
+            mse = vf_add(mse, vf_mul(vf_mul(w, diff), diff));
+        }
+        const vm better = vf_lt(mse, best_mse);
+        best_mse = vf_sel(better, mse, best_mse);
+        iscale = vf_sel(better, iscale_is, iscale);
+    }
+    vf sumlx = zero, suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        const vi l = vi_min(vnmax, vf_nearest_int(vf_mul(iscale, x)));
+        L[i] = vi_and(l, byte);
+        const vf fl = vi_to_f(l);
+        sumlx = vf_add(sumlx, vf_mul(vf_mul(w, x), fl));
+        suml2 = vf_add(suml2, vf_mul(vf_mul(w, fl), fl));
+    }
+    vm active = vm_andnot(vm_all(), tiny);
+    for (int itry = 0; itry < 5 && vm_any(active); ++itry) {
+        vm changed = vm_none();
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            const vf fL = vi_to_f(L[i]), wx = vf_mul(w, x);
+            const vf slx0 = vf_sub(sumlx, vf_mul(wx, fL));
+            const vf sl20 = vf_sub(suml2, vf_mul(vf_mul(w, fL), fL));
+            const vi new_l = vi_min(vnmax, vf_nearest_int(vf_div(vf_mul(x, sl20), slx0)));
+            const vm differs = vm_and(vm_and(active, vm_and(vf_gt(slx0, zero), vf_gt(sl20, zero))), vi_ne(new_l, L[i]));
+            if (!vm_any(differs)) continue;
+            const vf fn = vi_to_f(new_l);
+            const vf slx = vf_add(slx0, vf_mul(wx, fn));
+            const vf sl2 = vf_add(sl20, vf_mul(vf_mul(w, fn), fn));
+            const vm ok = vm_and(differs, vf_gt(vf_mul(vf_mul(slx, slx), suml2), vf_mul(vf_mul(sumlx, sumlx), sl2)));
+            if (!vm_any(ok)) continue;
+            L[i] = vi_sel(ok, vi_and(new_l, byte), L[i]);
+            sumlx = vf_sel(ok, slx, sumlx);
+            suml2 = vf_sel(ok, sl2, suml2);
+            changed = vm_or(changed, ok);
+        }
+        active = vm_and(active, changed);
+    }
+    const vi vzero = vi_set1(0);
+    for (int i = 0; i < n; ++i) L[i] = vi_sel(tiny, vzero, L[i]);
+    return vf_sel(tiny, zero, vf_sel(vf_gt(suml2, zero), vf_div(sumlx, suml2), zero));
+}
+
 /* ------------------------------------------------------------ entries */
 
 void LN_ISA(qk_q2k_lanes)(const float *x, const float *w, float *scales, float *mins, uint8_t *L) {
@@ -351,6 +425,15 @@ void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hma
         }
     }
     lb_pack_2bit((uint8_t *)L, qs, hmask);
+}
+
+void LN_ISA(qk_qp16_lanes)(int nmax, const float *x, const float *w, float *scales, uint8_t *L) {
+    float xt[16 * LN_W], wt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    lb_transpose(w, 16, LN_W, wt);
+    vi Lv[16];
+    vf_store(scales, lb_qp(16, nmax, xt, wt, Lv));
+    lb_untranspose_u8(Lv, 16, L);
 }
 
 /* ---------------------------------------------------------------- IQ4 */

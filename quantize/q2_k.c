@@ -114,6 +114,15 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
     }
 }
 
+/* The block from its 4-bit scales Ls and mins Lm and their scales dm, mm. */
+static void finish_levels(const float *x, unsigned char *y, float dm, float mm, const uint8_t *Ls, const uint8_t *Lm,
+                          uint8_t *L, q2k_pack_fn pack) {
+    put_f16(y + 80, dm);
+    put_f16(y + 82, mm);
+    for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
+    requantize_and_pack(x, y, L, pack);
+}
+
 /* Everything after the imatrix search: make_qp_quants for the 4-bit scales
  * and mins, requantization and packing. */
 static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *mins, const float *sw,
@@ -121,10 +130,7 @@ static void finish_imatrix(const float *x, unsigned char *y, const float *scales
     uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
     float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
     float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
-    put_f16(y + 80, dm);
-    put_f16(y + 82, mm);
-    for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-    requantize_and_pack(x, y, L, pack);
+    finish_levels(x, y, dm, mm, Ls, Lm, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
@@ -173,49 +179,70 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
 /* SIMD variants: the 16 sub-block searches of a super-block run as lanes
  * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
  * without and with an imatrix, and the element-wise requantization and bit
- * packing (and the imatrix weights) are vectorized; the scale quantization
- * in between (make_qp_quants with an imatrix) is the scalar code above, so
- * the bytes are the scalar bytes. */
+ * packing are vectorized; with an imatrix also the weights and the two
+ * make_qp_quants per super-block (super-blocks as lanes). The rest is the
+ * scalar code above, so the bytes are the scalar bytes. */
 typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
 typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
+typedef void (*qp_lanes_fn)(int nmax, const float *x, const float *w, float *scales, uint8_t *L);
 
 typedef struct {
     int width; /* lanes: 8 or 16 */
     q2k_lanes_fn lanes;
     weights_fn weights;
+    qp_lanes_fn qp_lanes;
     q2k_pack_fn pack;
 } simd_fns;
+
+/* With an imatrix, `width` consecutive super-blocks at a time: their
+ * weights, their sub-block searches, then the two make_qp_quants (scales,
+ * mins) with the super-blocks as lanes (idle lanes: all-zero input). */
+static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], mins[16 * 16], dm[16], mm[16];
+    uint8_t L[16 * QK_K], Ls[16 * 16], Lm[16 * 16];
+    f->weights(x, qw, nsb, 1.f, weight, sw);
+    for (int s = 0; s < nsb; s++)
+        for (int j = 0; j < QK_K / 16; j += f->width)
+            f->lanes(x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, mins + 16 * s + j,
+                     L + QK_K * s + 16 * j);
+    const size_t idle = sizeof(float) * 16 * (size_t)(f->width - nsb);
+    memset(scales + 16 * nsb, 0, idle);
+    memset(mins + 16 * nsb, 0, idle);
+    memset(sw + 16 * nsb, 0, idle);
+    f->qp_lanes(15, scales, sw, dm, Ls);
+    f->qp_lanes(15, mins, sw, mm, Lm);
+    for (int s = 0; s < nsb; s++)
+        finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->pack);
+}
 
 static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                              const float *imatrix) {
     /* ggml requires whole super-blocks; then rows are contiguous */
     if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = n_per_row / QK_K, total = nrows * nb;
-    const int batch = imatrix ? f->width : 1; /* super-blocks whose imatrix weights are computed together */
     unsigned char *y = dst;
+    if (imatrix) {
+        const float *qw[16];
+        for (int64_t b = 0; b < total; b += f->width) {
+            const int nsb = (int)(total - b < f->width ? total - b : f->width);
+            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
+        }
+        return (size_t)total * BYTES;
+    }
     uint8_t L[QK_K];
-    float mins[QK_K / 16], scales[QK_K / 16], sw[16 * QK_K / 16], weight[16 * QK_K];
-    const float *qw[16];
-    for (int64_t b0 = 0; b0 < total; b0 += batch) {
-        const int nsb = (int)(total - b0 < batch ? total - b0 : batch);
-        if (imatrix) {
-            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b0 + s) % nb);
-            f->weights(src + QK_K * b0, qw, nsb, 1.f, weight, sw);
-        }
-        for (int s = 0; s < nsb; s++) {
-            const float *x = src + QK_K * (b0 + s);
-            unsigned char *yb = y + (b0 + s) * BYTES;
-            for (int j = 0; j < QK_K / 16; j += f->width)
-                f->lanes(x + 16 * j, imatrix ? weight + QK_K * s + 16 * j : NULL, scales + j, mins + j, L + 16 * j);
-            if (imatrix) finish_imatrix(x, yb, scales, mins, sw + 16 * s, L, f->pack);
-            else finish_ref(x, yb, scales, mins, L, f->pack);
-        }
+    float mins[QK_K / 16], scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + QK_K * b;
+        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
+        finish_ref(x, y + b * BYTES, scales, mins, L, f->pack);
     }
     return (size_t)total * BYTES;
 }
 
-static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q2k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_q2k_pack_avx512};
+static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp16_lanes_avx2, qk_q2k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp16_lanes_avx512,
+                                  qk_q2k_pack_avx512};
 
 size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
