@@ -172,14 +172,24 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
 #if defined(__x86_64__)
 /* SIMD variants (both imatrix modes): the block searches run as lanes of
  * lowbit_search_<isa>.c (16 blocks of 32 on AVX-512, 8 on AVX2: IQ4_NL
- * blocks, or the sub-blocks of two / one IQ4_XS super-blocks), and the final
- * requantization uses its vector best_index; the rest is the scalar code
+ * blocks, or the sub-blocks of two / one IQ4_XS super-blocks), the imatrix
+ * weights and the final requantization (with its vector best_index) are
+ * vectorized; the rest (the 6-bit sub-scales of IQ4_XS) is the scalar code
  * above, so the bytes are the scalar bytes. Rows are contiguous (n_per_row
  * is a multiple of the block), so lanes may span rows. */
-typedef void (*iq4_lanes_fn)(const float *x, const float *w, int avail, float *d);
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    void (*lanes)(const float *x, const float *w, int avail, float *d);
+    void (*weights)(const float *x, const float *const *qw, int nsb, int super, float *weight);
+    iq4_pack_fn pack;
+} simd_fns;
 
-static size_t nl_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const float *src, void *dst, int64_t nrows,
-                       int64_t n_per_row, const float *imatrix) {
+static const simd_fns k_avx2 = {8, qk_iq4_lanes_avx2, qk_iq4_imatrix_weights_avx2, qk_iq4_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_iq4_lanes_avx512, qk_iq4_imatrix_weights_avx512, qk_iq4_pack_avx512};
+
+static size_t nl_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                       const float *imatrix) {
+    const int width = f->width;
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     const int64_t total = nrows * nb;
@@ -188,18 +198,20 @@ static size_t nl_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const fl
     for (int64_t g = 0; g < total; g += width) {
         const int avail = (int)(total - g < width ? total - g : width);
         const float *x = src + g * QK_LEGACY_QK;
-        if (imatrix)
-            for (int k = 0; k < avail; k++)
-                imatrix_weights(QK_LEGACY_QK, x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ((g + k) % nb),
-                                weight + k * QK_LEGACY_QK);
-        lanes(x, imatrix ? weight : NULL, avail, d);
-        for (int k = 0; k < avail; k++) finish_nl(x + k * QK_LEGACY_QK, y + (g + k) * QK_IQ4_NL_BYTES, d[k], pack);
+        if (imatrix) {
+            const float *qw[16];
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_LEGACY_QK * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_LEGACY_QK, weight);
+        }
+        f->lanes(x, imatrix ? weight : NULL, avail, d);
+        for (int k = 0; k < avail; k++) finish_nl(x + k * QK_LEGACY_QK, y + (g + k) * QK_IQ4_NL_BYTES, d[k], f->pack);
     }
     return (size_t)(total * QK_IQ4_NL_BYTES);
 }
 
-static size_t xs_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const float *src, void *dst, int64_t nrows,
-                       int64_t n_per_row, const float *imatrix) {
+static size_t xs_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                       const float *imatrix) {
+    const int width = f->width;
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
     if (nb < 0) return 0;
     const int64_t total = nrows * nb;
@@ -209,28 +221,29 @@ static size_t xs_lanes(int width, iq4_lanes_fn lanes, iq4_pack_fn pack, const fl
     for (int64_t g = 0; g < total; g += per) {
         const int avail = (int)(total - g < per ? total - g : per);
         const float *x = src + g * QK_IQ4_XS_QK;
-        if (imatrix)
-            for (int k = 0; k < avail; k++)
-                imatrix_weights(QK_IQ4_XS_QK, x + k * QK_IQ4_XS_QK, imatrix + QK_IQ4_XS_QK * ((g + k) % nb),
-                                weight + k * QK_IQ4_XS_QK);
-        lanes(x, imatrix ? weight : NULL, avail * 8, scales);
+        if (imatrix) {
+            const float *qw[2];
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_IQ4_XS_QK * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_IQ4_XS_QK, weight);
+        }
+        f->lanes(x, imatrix ? weight : NULL, avail * 8, scales);
         for (int k = 0; k < avail; k++)
-            finish_xs(x + k * QK_IQ4_XS_QK, y + (g + k) * QK_IQ4_XS_BYTES, scales + 8 * k, pack);
+            finish_xs(x + k * QK_IQ4_XS_QK, y + (g + k) * QK_IQ4_XS_BYTES, scales + 8 * k, f->pack);
     }
     return (size_t)(total * QK_IQ4_XS_BYTES);
 }
 
 size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return nl_lanes(8, qk_iq4_lanes_avx2, qk_iq4_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+    return nl_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return nl_lanes(16, qk_iq4_lanes_avx512, qk_iq4_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+    return nl_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return xs_lanes(8, qk_iq4_lanes_avx2, qk_iq4_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+    return xs_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return xs_lanes(16, qk_iq4_lanes_avx512, qk_iq4_pack_avx512, src, dst, nrows, n_per_row, imatrix);
+    return xs_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
 

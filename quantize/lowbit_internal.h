@@ -30,6 +30,9 @@
  *  qk_iq4_lanes:  the ntry = 7 search of quantize_row_iq4_nl_impl for the
  *                 first `avail` (<= W) of W blocks of 32; w NULL: weights
  *                 x^2. d receives each block's scale (0 if all zero).
+ *  qk_iq4_imatrix_weights: IQ4's imatrix weights of nsb (<= 16) consecutive
+ *                 super-blocks of `super` (32 or 256): qw[k] * sqrt(sigma2 +
+ *                 x^2), sigma2 = sum(x^2) * (2 / super) per super-block.
  *  qk_iq4_pack:   one block of 32: q16[j] = best_index(id*x[j]) |
  *                 best_index(id*x[j+16]) << 4.
  */
@@ -48,6 +51,8 @@
     void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight, \
                                      float *sw);                                                            \
     void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
+    void qk_iq4_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, int super,            \
+                                      float *weight);                                                       \
     void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
 
 #if defined(__x86_64__)

@@ -501,6 +501,24 @@ void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_ou
     memcpy(d_out, out, sizeof(float) * (size_t)avail);
 }
 
+/* IQ4's imatrix weights of nsb consecutive super-blocks of `super` (32 for
+ * IQ4_NL, 256 for IQ4_XS): sigma2 = (sum x^2, in order) * (2 / super),
+ * weight = qw * sqrt(sigma2 + x^2). */
+void LN_ISA(qk_iq4_imatrix_weights)(const float *x, const float *const *qw, int nsb, int super, float *weight) {
+    float sum[16] = {0};
+    for (int j = 0; j < super; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[super * k + j] * x[super * k + j];
+    for (int k = 0; k < nsb; ++k) {
+        float sigma2 = sum[k];
+        sigma2 *= 2.f / (float)super;
+        const vf sg = vf_set1(sigma2);
+        for (int l = 0; l < super; l += LN_W) {
+            const vf v = vf_load(x + super * k + l);
+            vf_store(weight + super * k + l, vf_mul(vf_load(qw[k] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+    }
+}
+
 /* One block of 32: q16[j] = best_index(id * x[j]) | best_index(id * x[j + 16]) << 4. */
 void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
     const vtab16 tab = vtab16_load(lb_iq4_values);
