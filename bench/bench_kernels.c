@@ -3,7 +3,9 @@
  * ggml_quantize_chunk on the same data and a memcpy of the same input bytes.
  * Every type in the kernel table is measured (K-quants appear once added).
  * Each figure is the best of a few repetitions.
- * Usage: bench_kernels [n_floats (default 4194304)] [repetitions (default 5)] */
+ * Usage: bench_kernels [n_floats (default 4194304)] [repetitions (default 5)] [imatrix]
+ * With "imatrix" both sides get the same importance matrix (the quantizers'
+ * imatrix paths; types that ignore it measure as without). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +27,15 @@ typedef size_t (*run_fn)(const void *ctx, const float *x, void *y, int64_t nrows
 static const qk_kernel *g_k;
 static const llama_ref *g_r;
 static int g_type;
+static const float *g_imatrix;
 
 static size_t run_ours(const void *ctx, const float *x, void *y, int64_t nrows, int64_t n) {
     (void)ctx;
-    return g_k->quantize(x, y, nrows, n, NULL);
+    return g_k->quantize(x, y, nrows, n, g_imatrix);
 }
 static size_t run_ggml(const void *ctx, const float *x, void *y, int64_t nrows, int64_t n) {
     (void)ctx;
-    return g_r->ggml_quantize_chunk(g_type, x, y, 0, nrows, n, NULL);
+    return g_r->ggml_quantize_chunk(g_type, x, y, 0, nrows, n, g_imatrix);
 }
 static size_t run_memcpy(const void *ctx, const float *x, void *y, int64_t nrows, int64_t n) {
     (void)ctx;
@@ -65,13 +68,20 @@ int main(int argc, char **argv) {
     void *y = malloc(sizeof(float) * (size_t)(nrows * n)); /* >= every quantized size */
     if (!x || !y) return 1;
     qk_quant_input(QI_GAUSS, 1, x, nrows * n);
+    float *imatrix = NULL;
+    if (argc > 3 && strcmp(argv[3], "imatrix") == 0) {
+        imatrix = malloc(sizeof(float) * (size_t)n);
+        if (!imatrix) return 1;
+        qk_quant_imatrix(7, imatrix, n);
+        g_imatrix = imatrix;
+    }
     memset(y, 0, sizeof(float) * (size_t)(nrows * n));
     g_r = llama_ref_get();
     if (!g_r) fprintf(stderr, "note: llama.cpp reference not loaded (%s); ggml column skipped\n", llama_ref_error());
 
     const double mc = measure(run_memcpy, x, y, nrows, n, reps);
-    printf("input: %" PRId64 " rows x %" PRId64 " floats (%.1f MB), best of %d, single thread\n", nrows, n,
-           (double)(nrows * n) * 4 / 1e6, reps);
+    printf("input: %" PRId64 " rows x %" PRId64 " floats (%.1f MB), best of %d, single thread%s\n", nrows, n,
+           (double)(nrows * n) * 4 / 1e6, reps, imatrix ? ", with an imatrix" : "");
     printf("memcpy of the same bytes: %.2f GB/s\n\n", mc);
     printf("%-8s %-7s %9s %9s %9s %10s\n", "type", "isa", "GB/s", "ggml GB/s", "vs ggml", "vs memcpy");
 
@@ -91,5 +101,6 @@ int main(int argc, char **argv) {
     }
     free(x);
     free(y);
+    free(imatrix);
     return 0;
 }

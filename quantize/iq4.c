@@ -23,31 +23,46 @@
 
 #include "float_formats.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 #include "quants_legacy.h"
 
 static const int8_t k_values_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};
 
-/* The weights of one super-block of `super` elements (32 for IQ4_NL, 256 for
- * IQ4_XS): qw * sqrt(sigma2 + x^2) with an imatrix (sigma2 = 2 * mean x^2
- * over the super-block), else x^2. */
-static void iq4_weights(int super, const float *x, const float *quant_weights, float *weight) {
+typedef void (*iq4_pack_fn)(const float *x, float id, uint8_t *q16);
+
+/* One block of 32 at scale 1/id: q16[j] = index of x[j] | index of x[j+16] << 4. */
+static void pack_ref(const float *x, float id, uint8_t *q16) {
+    for (int j = 0; j < 16; ++j)
+        q16[j] = (uint8_t)(qk_best_index_int8(16, k_values_iq4nl, id * x[j]) |
+                           (qk_best_index_int8(16, k_values_iq4nl, id * x[j + 16]) << 4));
+}
+
+/* The search weights of one super-block of `super` elements (32 for IQ4_NL,
+ * 256 for IQ4_XS), in ggml's order: with an imatrix qw * sqrt(sigma2 + x^2),
+ * sigma2 = 2 * mean(x^2) over the super-block; without (qw NULL) x^2. */
+static void iq4_weights(int super, const float *x, const float *qw, float *weight) {
+    if (!qw) {
+        for (int j = 0; j < super; ++j) weight[j] = x[j] * x[j];
+        return;
+    }
     float sigma2 = 0;
     for (int j = 0; j < super; ++j) sigma2 += x[j] * x[j];
     sigma2 *= 2.f / super;
-    for (int j = 0; j < super; ++j)
-        weight[j] = quant_weights ? quant_weights[j] * sqrtf(sigma2 + x[j] * x[j]) : x[j] * x[j];
+    for (int j = 0; j < super; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
 }
 
-/* The scale of one sub-block of 32 (0 if all |x| < QK_GROUP_MAX_EPS); Lb gets
- * the first fit's indices (ggml writes them; with ntry > 0 they are
- * recomputed against the final scale before packing). */
-static float iq4_search(const float *xb, const float *weight, uint8_t *Lb, int ntry) {
+/* The scale of one block of 32 (quantize_row_iq4_nl_impl with ntry = 7)
+ * under the weights of iq4_weights; 0 for an all-zero block. The levels the
+ * search picks are not kept: both formats requantize every element against
+ * the final scale. kq_search_neon.c and lowbit_search_body.h are its lane
+ * twins. */
+static float iq4_search(const float *xb, const float *weight) {
     const int8_t *values = k_values_iq4nl;
-    const int block = 32;
+    const int ntry = 7;
     float amax = 0, max = 0;
-    for (int j = 0; j < block; ++j) {
+    for (int j = 0; j < 32; ++j) {
         float ax = fabsf(xb[j]);
         if (ax > amax) {
             amax = ax;
@@ -55,13 +70,12 @@ static float iq4_search(const float *xb, const float *weight, uint8_t *Lb, int n
         }
     }
     if (amax < QK_GROUP_MAX_EPS) return 0;
-    float d = ntry > 0 ? -max / values[0] : max / values[0];
+    float d = -max / values[0];
     float id = 1 / d;
     float sumqx = 0, sumq2 = 0;
-    for (int j = 0; j < block; ++j) {
+    for (int j = 0; j < 32; ++j) {
         float al = id * xb[j];
         int l = qk_best_index_int8(16, values, al);
-        Lb[j] = (uint8_t)l;
         float q = values[l];
         float w = weight[j];
         sumqx += w * q * xb[j];
@@ -72,7 +86,7 @@ static float iq4_search(const float *xb, const float *weight, uint8_t *Lb, int n
     for (int itry = -ntry; itry <= ntry; ++itry) {
         id = (itry + values[0]) / max;
         sumqx = sumq2 = 0;
-        for (int j = 0; j < block; ++j) {
+        for (int j = 0; j < 32; ++j) {
             float al = id * xb[j];
             int l = qk_best_index_int8(16, values, al);
             float q = values[l];
@@ -88,84 +102,56 @@ static float iq4_search(const float *xb, const float *weight, uint8_t *Lb, int n
     return d;
 }
 
-/* After the sub-block searches: writes *dh, q4[super/2] and, for IQ4_XS, the
- * 6-bit sub-scales, requantizing L (scratch of `super` bytes) against them. */
-static void iq4_finish(int super, const float *x, uint8_t *dh, uint8_t *q4, uint8_t *scales_h, uint8_t *scales_l,
-                       const float *scales, uint8_t *L, int ntry) {
-    const int8_t *values = k_values_iq4nl;
-    const int block = 32;
-    memset(q4, 0, (size_t)super / 2);
-    qk_put_u16(dh, qk_fp32_to_fp16(0.f));
+/* IQ4_NL block b (18 bytes) from its scale d. */
+static void iq4_finish_nl(const float *x, uint8_t *b, float d, iq4_pack_fn pack) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    float id = d ? 1 / d : 0;
+    pack(x, id, b + 2);
+}
 
-    /* the largest |scale| (an all-small sub-block's 0 never wins) */
+/* IQ4_XS block b (136 bytes) from its 8 sub-block scales: the 6-bit
+ * sub-scales against the largest |scale|, then every sub-block requantized
+ * against its stored sub-scale. */
+static void iq4_finish_xs(const float *x, uint8_t *b, const float *scales, iq4_pack_fn pack) {
     float max_scale = 0, amax_scale = 0;
-    for (int ib = 0; ib < super / block; ++ib) {
+    for (int ib = 0; ib < 8; ++ib) {
         float abs_d = fabsf(scales[ib]);
         if (abs_d > amax_scale) {
             amax_scale = abs_d;
             max_scale = scales[ib];
         }
     }
-
-    if (super / block > 1) {
-        uint16_t sh = 0;
-        float d = -max_scale / 32;
-        qk_put_u16(dh, qk_fp32_to_fp16(d));
-        float id = d ? 1 / d : 0.f;
-        for (int ib = 0; ib < super / block; ++ib) {
-            int l = qk_nearest_int(id * scales[ib]);
-            l = QK_MAX(-32, QK_MIN(31, l));
-            float dl = d * l;
-            float idl = dl ? 1 / dl : 0.f;
-            uint8_t *Lb = L + ib * block;
-            const float *xb = x + ib * block;
-            for (int j = 0; j < block; ++j) Lb[j] = (uint8_t)qk_best_index_int8(16, values, idl * xb[j]);
-            l += 32;
-            uint8_t l_l = (uint8_t)(l & 0xf);
-            uint8_t l_h = (uint8_t)(l >> 4);
-            if (ib % 2 == 0) scales_l[ib / 2] = l_l;
-            else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
-            sh |= (uint16_t)(l_h << 2 * (ib % 8));
-        }
-        qk_put_u16(scales_h, sh);
-    } else {
-        qk_put_u16(dh, qk_fp32_to_fp16(scales[0]));
-        if (ntry > 0) {
-            float id = scales[0] ? 1 / scales[0] : 0;
-            for (int j = 0; j < super; ++j) L[j] = (uint8_t)qk_best_index_int8(16, values, id * x[j]);
-        }
+    uint8_t *scales_l = b + 4, *q4 = b + 8;
+    uint16_t sh = 0;
+    float d = -max_scale / 32;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    float id = d ? 1 / d : 0.f;
+    for (int ib = 0; ib < 8; ++ib) {
+        int l = qk_nearest_int(id * scales[ib]);
+        l = QK_MAX(-32, QK_MIN(31, l));
+        float dl = d * l;
+        float idl = dl ? 1 / dl : 0.f;
+        pack(x + 32 * ib, idl, q4 + 16 * ib);
+        l += 32;
+        uint8_t l_l = (uint8_t)(l & 0xf);
+        uint8_t l_h = (uint8_t)(l >> 4);
+        if (ib % 2 == 0) scales_l[ib / 2] = l_l;
+        else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
+        sh |= (uint16_t)(l_h << 2 * (ib % 8));
     }
-
-    for (int i = 0; i < super / 32; ++i)
-        for (int j = 0; j < 16; ++j) q4[16 * i + j] = (uint8_t)(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
-}
-
-/* One super-block of `super` elements (32 for IQ4_NL, 256 for IQ4_XS) in
- * sub-blocks of 32. Writes *dh, q4[super/2] and, for IQ4_XS, the 6-bit
- * sub-scales. L is scratch of `super` bytes, scales of super/32 floats. */
-static void iq4_superblock(int super, const float *x, uint8_t *dh, uint8_t *q4, uint8_t *scales_h,
-                           uint8_t *scales_l, float *scales, uint8_t *L, const float *quant_weights,
-                           int ntry) {
-    float weight[QK_IQ4_XS_QK];
-    iq4_weights(super, x, quant_weights, weight);
-    for (int ib = 0; ib < super / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib, L + 32 * ib, ntry);
-    iq4_finish(super, x, dh, q4, scales_h, scales_l, scales, L, ntry);
+    qk_put_u16(b + 2, sh);
 }
 
 size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    /* L persists across blocks as in ggml; with ntry = 7 every block rewrites
-     * all of it, so no state leaks (kept for fidelity, not needed). */
-    uint8_t L[QK_LEGACY_QK] = {0};
-    float scale;
+    float weight[QK_LEGACY_QK];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_NL_BYTES;
-            const float *qw = imatrix ? imatrix + QK_LEGACY_QK * i : NULL;
-            iq4_superblock(QK_LEGACY_QK, src + r * n_per_row + i * QK_LEGACY_QK, b, b + 2, NULL, NULL, &scale,
-                           L, qw, 7);
+            const float *x = src + r * n_per_row + i * QK_LEGACY_QK;
+            iq4_weights(QK_LEGACY_QK, x, imatrix ? imatrix + QK_LEGACY_QK * i : NULL, weight);
+            iq4_finish_nl(x, y + (r * nb + i) * QK_IQ4_NL_BYTES, iq4_search(x, weight), pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_NL_BYTES);
@@ -175,49 +161,125 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    uint8_t L[QK_IQ4_XS_QK] = {0};
-    float scales[QK_IQ4_XS_QK / 32];
+    float weight[QK_IQ4_XS_QK], scales[QK_IQ4_XS_QK / 32];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_XS_BYTES;
-            const float *qw = imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL;
-            iq4_superblock(QK_IQ4_XS_QK, src + r * n_per_row + i * QK_IQ4_XS_QK, b, b + 8, b + 2, b + 4, scales,
-                           L, qw, 7);
+            const float *x = src + r * n_per_row + i * QK_IQ4_XS_QK;
+            iq4_weights(QK_IQ4_XS_QK, x, imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL, weight);
+            for (int ib = 0; ib < QK_IQ4_XS_QK / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib);
+            iq4_finish_xs(x, y + (r * nb + i) * QK_IQ4_XS_BYTES, scales, pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_XS_BYTES);
 }
 
+#if defined(__x86_64__)
+/* SIMD variants (both imatrix modes): the block searches run as lanes of
+ * lowbit_search_<isa>.c (16 blocks of 32 on AVX-512, 8 on AVX2: IQ4_NL
+ * blocks, or the sub-blocks of two / one IQ4_XS super-blocks), the imatrix
+ * weights and the final requantization (with its vector best_index) are
+ * vectorized; the rest (the 6-bit sub-scales of IQ4_XS) is the scalar code
+ * above, so the bytes are the scalar bytes. Rows are contiguous (n_per_row
+ * is a multiple of the block), so lanes may span rows. */
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    void (*lanes)(const float *x, const float *w, int avail, float *d);
+    void (*weights)(const float *x, const float *const *qw, int nsb, int super, float *weight);
+    iq4_pack_fn pack;
+} simd_fns;
+
+static const simd_fns k_avx2 = {8, qk_iq4_lanes_avx2, qk_iq4_imatrix_weights_avx2, qk_iq4_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_iq4_lanes_avx512, qk_iq4_imatrix_weights_avx512, qk_iq4_pack_avx512};
+
+static size_t nl_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                       const float *imatrix) {
+    const int width = f->width;
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    if (nb < 0) return 0;
+    const int64_t total = nrows * nb;
+    uint8_t *y = (uint8_t *)dst;
+    float weight[16 * QK_LEGACY_QK], d[16];
+    for (int64_t g = 0; g < total; g += width) {
+        const int avail = (int)(total - g < width ? total - g : width);
+        const float *x = src + g * QK_LEGACY_QK;
+        if (imatrix) {
+            const float *qw[16];
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_LEGACY_QK * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_LEGACY_QK, weight);
+        }
+        f->lanes(x, imatrix ? weight : NULL, avail, d);
+        for (int k = 0; k < avail; k++)
+            iq4_finish_nl(x + k * QK_LEGACY_QK, y + (g + k) * QK_IQ4_NL_BYTES, d[k], f->pack);
+    }
+    return (size_t)(total * QK_IQ4_NL_BYTES);
+}
+
+static size_t xs_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                       const float *imatrix) {
+    const int width = f->width;
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
+    if (nb < 0) return 0;
+    const int64_t total = nrows * nb;
+    const int per = width / 8; /* super-blocks per call */
+    uint8_t *y = (uint8_t *)dst;
+    float weight[2 * QK_IQ4_XS_QK], scales[16];
+    for (int64_t g = 0; g < total; g += per) {
+        const int avail = (int)(total - g < per ? total - g : per);
+        const float *x = src + g * QK_IQ4_XS_QK;
+        if (imatrix) {
+            const float *qw[2];
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_IQ4_XS_QK * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_IQ4_XS_QK, weight);
+        }
+        f->lanes(x, imatrix ? weight : NULL, avail * 8, scales);
+        for (int k = 0; k < avail; k++)
+            iq4_finish_xs(x + k * QK_IQ4_XS_QK, y + (g + k) * QK_IQ4_XS_BYTES, scales + 8 * k, f->pack);
+    }
+    return (size_t)(total * QK_IQ4_XS_BYTES);
+}
+
+size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return nl_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return nl_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return xs_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return xs_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
 #if defined(__aarch64__)
-/* NEON: the sub-block scale searches run 4 at a time (kq_search_neon.c,
- * ntry = 7 as above), with and without an imatrix; weights and everything
- * after the search are the scalar code, so the bytes are the scalar bytes.
- * IQ4_NL: 4 consecutive blocks of a row per search (the row's last nb % 4
- * blocks take the scalar path); IQ4_XS: a super-block's 8 sub-blocks as two. */
+/* NEON (both imatrix modes): the block scale searches run 4 at a time
+ * (kq_search_neon.c, iq4_search's lane twin), under the scalar iq4_weights;
+ * everything after the search is the scalar iq4_finish_nl / iq4_finish_xs,
+ * so the bytes are the scalar bytes. IQ4_NL: 4 consecutive blocks of a row
+ * per search (the row's last nb % 4 blocks take the scalar path); IQ4_XS: a
+ * super-block's 8 sub-blocks as two. */
 size_t qk_quantize_iq4_nl_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    uint8_t L[QK_LEGACY_QK] = {0};
     float weight[4 * QK_LEGACY_QK], scales[4];
     for (int64_t r = 0; r < nrows; r++) {
         const float *xr = src + r * n_per_row;
+        uint8_t *yr = y + r * nb * QK_IQ4_NL_BYTES;
         int64_t i = 0;
         for (; i + 4 <= nb; i += 4) {
             for (int k = 0; k < 4; k++)
                 iq4_weights(QK_LEGACY_QK, xr + (i + k) * QK_LEGACY_QK,
                             imatrix ? imatrix + QK_LEGACY_QK * (i + k) : NULL, weight + QK_LEGACY_QK * k);
             qk_iq4_search4_neon(xr + i * QK_LEGACY_QK, weight, scales);
-            for (int k = 0; k < 4; k++) {
-                uint8_t *b = y + (r * nb + i + k) * QK_IQ4_NL_BYTES;
-                iq4_finish(QK_LEGACY_QK, xr + (i + k) * QK_LEGACY_QK, b, b + 2, NULL, NULL, scales + k, L, 7);
-            }
+            for (int k = 0; k < 4; k++)
+                iq4_finish_nl(xr + (i + k) * QK_LEGACY_QK, yr + (i + k) * QK_IQ4_NL_BYTES, scales[k], pack_ref);
         }
         for (; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_NL_BYTES;
-            float scale;
-            iq4_superblock(QK_LEGACY_QK, xr + i * QK_LEGACY_QK, b, b + 2, NULL, NULL, &scale, L,
-                           imatrix ? imatrix + QK_LEGACY_QK * i : NULL, 7);
+            const float *x = xr + i * QK_LEGACY_QK;
+            iq4_weights(QK_LEGACY_QK, x, imatrix ? imatrix + QK_LEGACY_QK * i : NULL, weight);
+            iq4_finish_nl(x, yr + i * QK_IQ4_NL_BYTES, iq4_search(x, weight), pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_NL_BYTES);
@@ -227,16 +289,14 @@ size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    uint8_t L[QK_IQ4_XS_QK] = {0};
     float weight[QK_IQ4_XS_QK], scales[QK_IQ4_XS_QK / 32];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            uint8_t *b = y + (r * nb + i) * QK_IQ4_XS_BYTES;
             const float *x = src + r * n_per_row + i * QK_IQ4_XS_QK;
             iq4_weights(QK_IQ4_XS_QK, x, imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL, weight);
             qk_iq4_search4_neon(x, weight, scales);
             qk_iq4_search4_neon(x + 128, weight + 128, scales + 4);
-            iq4_finish(QK_IQ4_XS_QK, x, b, b + 8, b + 2, b + 4, scales, L, 7);
+            iq4_finish_xs(x, y + (r * nb + i) * QK_IQ4_XS_BYTES, scales, pack_ref);
         }
     }
     return (size_t)(nrows * nb * QK_IQ4_XS_BYTES);

@@ -23,6 +23,11 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
 size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+/* Q2_K / Q3_K: lane-wise searches of lowbit_search_<isa>.c, both imatrix modes */
+size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 #endif
 #if defined(__aarch64__)
 /* NEON variants (same bytes as the scalar ones; see kq_search_neon.c). */

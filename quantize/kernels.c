@@ -69,6 +69,14 @@ static const qk_kernel k_simd[] = {
     K(Q4_K, AVX2, qk_quantize_q4_k_avx2, qk_dequantize_row_q4_k),
     K(Q5_K, AVX2, qk_quantize_q5_k_avx2, qk_dequantize_row_q5_k),
     K(Q6_K, AVX2, qk_quantize_q6_k_avx2, qk_dequantize_row_q6_k),
+    K(Q2_K, AVX512, qk_quantize_q2_k_avx512, qk_dequantize_row_q2_k),
+    K(Q3_K, AVX512, qk_quantize_q3_k_avx512, qk_dequantize_row_q3_k),
+    K(Q2_K, AVX2, qk_quantize_q2_k_avx2, qk_dequantize_row_q2_k),
+    K(Q3_K, AVX2, qk_quantize_q3_k_avx2, qk_dequantize_row_q3_k),
+    K(IQ4_NL, AVX512, qk_quantize_iq4_nl_avx512, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, AVX512, qk_quantize_iq4_xs_avx512, qk_dequantize_row_iq4_xs),
+    K(IQ4_NL, AVX2, qk_quantize_iq4_nl_avx2, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, AVX2, qk_quantize_iq4_xs_avx2, qk_dequantize_row_iq4_xs),
 #endif
 #ifdef QK_HAVE_NEON_KERNELS
     K(IQ4_NL, NEON, qk_quantize_iq4_nl_neon, qk_dequantize_row_iq4_nl),

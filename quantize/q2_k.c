@@ -12,6 +12,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 84
@@ -22,12 +23,15 @@ static void put_f16(unsigned char *p, float f) {
 }
 static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
 
-static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L) {
-    const float dm = get_f16(y + 80), mm = get_f16(y + 82);
+typedef void (*q2k_pack_fn)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);
+
+/* Requantize x against the per-sub-block d[j], m[j] (d[j] == 0 keeps the
+ * search's levels) and pack the levels into qs. */
+static void pack_ref(const float *x, const float *dv, const float *mv, uint8_t *L, uint8_t *qs) {
     for (int j = 0; j < QK_K / 16; ++j) {
-        const float d = dm * (y[j] & 0xF);
+        const float d = dv[j];
         if (!d) continue;
-        const float m = mm * (y[j] >> 4);
+        const float m = mv[j];
         for (int ii = 0; ii < 16; ++ii) {
             int l = qk_nearest_int((x[16 * j + ii] + m) / d);
             L[16 * j + ii] = (uint8_t)(l < 0 ? 0 : l > 3 ? 3 : l);
@@ -35,12 +39,34 @@ static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L) {
     }
     for (int j = 0; j < QK_K; j += 128)
         for (int l = 0; l < 32; ++l)
-            y[16 + j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
 
-/* After the 16 make_qkx2_quants searches (no imatrix): 4-bit scales and mins
- * against the block maxima, the fp16 d/dmin, requantization and packing. */
-static void finish_ref(const float *x, unsigned char *y, const float *scales, const float *mins, uint8_t *L) {
+static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L, q2k_pack_fn pack) {
+    const float dm = get_f16(y + 80), mm = get_f16(y + 82);
+    float d[QK_K / 16], m[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; ++j) {
+        d[j] = dm * (y[j] & 0xF);
+        m[j] = mm * (y[j] >> 4);
+    }
+    pack(x, d, m, L, y + 16);
+}
+
+/* The scalar search of one super-block (no imatrix): per sub-block of 16,
+ * make_qkx2_quants with weights |x|. */
+static void search_ref(const float *x, float *scales, float *mins, uint8_t *L) {
+    uint8_t Laux[16];
+    float weights[16];
+    for (int j = 0; j < QK_K / 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
+        scales[j] = qk_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
+    }
+}
+
+/* Everything after the search (no imatrix): 4-bit scales and mins against
+ * the block maxima, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, const float *mins, uint8_t *L,
+                       q2k_pack_fn pack) {
     const float q4scale = 15.f;
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 16; ++j) {
@@ -63,45 +89,49 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, co
     } else {
         put_f16(y + 82, 0.f);
     }
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
-    uint8_t L[QK_K], Laux[16];
-    float weights[16], mins[QK_K / 16], scales[QK_K / 16];
+    uint8_t L[QK_K];
+    float mins[QK_K / 16], scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        for (int j = 0; j < QK_K / 16; ++j) {
-            for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
-            scales[j] = qk_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
-        }
-        finish_ref(x, y, scales, mins, L);
+        search_ref(x, scales, mins, L);
+        finish_ref(x, y, scales, mins, L, pack_ref);
     }
 }
 
-/* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
- * (sigma2 = mean x^2 over its 256 values) and their per-sub-block sums. */
+/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
+ * their sums per sub-block, in ggml's order. */
 static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
-    memset(sw, 0, QK_K / 16 * sizeof(float));
     float sumx2 = 0;
     for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
     float sigma2 = sumx2 / QK_K;
     for (int j = 0; j < QK_K / 16; ++j) {
-        float *wj = weight + 16 * j;
-        for (int l = 0; l < 16; ++l) wj[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-        for (int l = 0; l < QK_K / 16; ++l) sw[j] += wj[l];
+        float *w = weight + 16 * j;
+        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        sw[j] = 0;
+        for (int l = 0; l < QK_K / 16; ++l) sw[j] += w[l];
     }
 }
 
-/* With an imatrix, after the make_qkx3_quants searches. */
-static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *mins, const float *sw,
-                           uint8_t *L) {
-    uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
-    float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
-    float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
+/* The block from its 4-bit scales Ls and mins Lm and their scales dm, mm. */
+static void finish_levels(const float *x, unsigned char *y, float dm, float mm, const uint8_t *Ls, const uint8_t *Lm,
+                          uint8_t *L, q2k_pack_fn pack) {
     put_f16(y + 80, dm);
     put_f16(y + 82, mm);
     for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
+}
+
+/* Everything after the imatrix search: make_qp_quants for the 4-bit scales
+ * and mins, requantization and packing. */
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *mins, const float *sw,
+                           uint8_t *L, q2k_pack_fn pack) {
+    uint8_t Ls[QK_K / 16], Lm[QK_K / 16];
+    float dm = qk_make_qp_quants(QK_K / 16, 15, scales, Ls, sw);
+    float mm = qk_make_qp_quants(QK_K / 16, 15, mins, Lm, sw);
+    finish_levels(x, y, dm, mm, Ls, Lm, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
@@ -112,7 +142,7 @@ static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float
         for (int j = 0; j < QK_K / 16; ++j)
             scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &mins[j], Laux, -0.9f,
                                             0.05f, 36, false);
-        finish_imatrix(x, y, scales, mins, sw, L);
+        finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
     }
 }
 
@@ -146,8 +176,85 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
     }
 }
 
-#if defined(__aarch64__)
+#if defined(__x86_64__)
+/* SIMD variants: the 16 sub-block searches of a super-block run as lanes
+ * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
+ * without and with an imatrix, and the element-wise requantization and bit
+ * packing are vectorized; with an imatrix also the weights and the two
+ * make_qp_quants per super-block (super-blocks as lanes). The rest is the
+ * scalar code above, so the bytes are the scalar bytes. */
+typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
+typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
+typedef void (*qp_lanes_fn)(int nmax, const float *x, const float *w, float *scales, uint8_t *L);
 
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    q2k_lanes_fn lanes;
+    weights_fn weights;
+    qp_lanes_fn qp_lanes;
+    q2k_pack_fn pack;
+} simd_fns;
+
+/* With an imatrix, `width` consecutive super-blocks at a time: their
+ * weights, their sub-block searches, then the two make_qp_quants (scales,
+ * mins) with the super-blocks as lanes (idle lanes: all-zero input). */
+static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], mins[16 * 16], dm[16], mm[16];
+    uint8_t L[16 * QK_K], Ls[16 * 16], Lm[16 * 16];
+    f->weights(x, qw, nsb, 1.f, weight, sw);
+    for (int s = 0; s < nsb; s++)
+        for (int j = 0; j < QK_K / 16; j += f->width)
+            f->lanes(x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, mins + 16 * s + j,
+                     L + QK_K * s + 16 * j);
+    const size_t idle = sizeof(float) * 16 * (size_t)(f->width - nsb);
+    memset(scales + 16 * nsb, 0, idle);
+    memset(mins + 16 * nsb, 0, idle);
+    memset(sw + 16 * nsb, 0, idle);
+    f->qp_lanes(15, scales, sw, dm, Ls);
+    f->qp_lanes(15, mins, sw, mm, Lm);
+    for (int s = 0; s < nsb; s++)
+        finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->pack);
+}
+
+static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                             const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    if (imatrix) {
+        const float *qw[16];
+        for (int64_t b = 0; b < total; b += f->width) {
+            const int nsb = (int)(total - b < f->width ? total - b : f->width);
+            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
+        }
+        return (size_t)total * BYTES;
+    }
+    uint8_t L[QK_K];
+    float mins[QK_K / 16], scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + QK_K * b;
+        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
+        finish_ref(x, y + b * BYTES, scales, mins, L, f->pack);
+    }
+    return (size_t)total * BYTES;
+}
+
+static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp16_lanes_avx2, qk_q2k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp16_lanes_avx512,
+                                  qk_q2k_pack_avx512};
+
+size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
+#if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
  * (kq_search_neon.c), with and without an imatrix; the rest is the scalar
  * code, so the bytes are the scalar bytes. */
@@ -166,8 +273,8 @@ size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t
             for (int g = 0; g < 4; g++)
                 qk_kq_search4_neon(imatrix ? &im : &ref, 16, imatrix != NULL, imatrix == NULL, src + 64 * g,
                                    weight + 64 * g, scales + 4 * g, mins + 4 * g, L + 64 * g);
-            if (imatrix) finish_imatrix(src, y, scales, mins, sw, L);
-            else finish_ref(src, y, scales, mins, L);
+            if (imatrix) finish_imatrix(src, y, scales, mins, sw, L, pack_ref);
+            else finish_ref(src, y, scales, mins, L, pack_ref);
         }
     }
     return (size_t)(nrows * nb) * BYTES;

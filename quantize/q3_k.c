@@ -12,6 +12,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 110
@@ -28,10 +29,13 @@ static void put_scale(uint8_t *scales, int j, int l) {
     scales[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
 }
 
-static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
-    const float dall = qk_fp16_to_fp32((uint16_t)(y[108] | y[109] << 8));
+typedef void (*q3k_pack_fn)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);
+
+/* Requantize x against the per-sub-block d[j] (d[j] == 0 keeps the
+ * search's levels) and pack the levels into hmask and qs. */
+static void pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *hmask, uint8_t *qs) {
     for (int j = 0; j < QK_K / 16; ++j) {
-        float d = dall * get_scale(y + 96, j);
+        float d = dv[j];
         if (!d) continue;
         for (int ii = 0; ii < 16; ++ii) {
             int l = qk_nearest_int(x[16 * j + ii] / d);
@@ -39,7 +43,6 @@ static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
             L[16 * j + ii] = (int8_t)(l + 4);
         }
     }
-    uint8_t *hmask = y;
     memset(hmask, 0, QK_K / 8);
     int m = 0;
     uint8_t hm = 1;
@@ -52,7 +55,14 @@ static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L) {
     }
     for (int j = 0; j < QK_K; j += 128)
         for (int l = 0; l < 32; ++l)
-            y[32 + j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
+}
+
+static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L, q3k_pack_fn pack) {
+    const float dall = qk_fp16_to_fp32((uint16_t)(y[108] | y[109] << 8));
+    float d[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; ++j) d[j] = dall * get_scale(y + 96, j);
+    pack(x, d, L, y, y + 32);
 }
 
 static void put_d(unsigned char *y, float d) {
@@ -60,9 +70,9 @@ static void put_d(unsigned char *y, float d) {
     y[108] = (unsigned char)h, y[109] = (unsigned char)(h >> 8);
 }
 
-/* After the 16 make_q3_quants searches (no imatrix): 6-bit scales against
- * the largest |scale|, the fp16 d, requantization and packing. */
-static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+/* Everything after the search (no imatrix): 6-bit scales against the
+ * largest |scale|, the stored d, requantization and packing. */
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L, q3k_pack_fn pack) {
     float max_scale = 0, amax = 0;
     for (int j = 0; j < QK_K / 16; ++j) {
         float scale = fabsf(scales[j]);
@@ -80,7 +90,7 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
     } else {
         put_d(y, 0.f);
     }
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
 }
 
 static void row_ref(const float *x, unsigned char *y, int64_t k) {
@@ -88,33 +98,41 @@ static void row_ref(const float *x, unsigned char *y, int64_t k) {
     float scales[QK_K / 16];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
         for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
-        finish_ref(x, y, scales, L);
+        finish_ref(x, y, scales, L, pack_ref);
     }
 }
 
-/* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
- * (sigma2 = 2 * mean x^2 over its 256 values) and their per-sub-block sums. */
+/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
+ * their sums per sub-block, in ggml's order. */
 static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
     float sumx2 = 0;
     for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
     float sigma2 = 2 * sumx2 / QK_K;
     for (int j = 0; j < QK_K / 16; ++j) {
-        float *wj = weight + 16 * j;
-        for (int l = 0; l < 16; ++l) wj[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        float *w = weight + 16 * j;
+        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
         float sumw = 0;
-        for (int l = 0; l < 16; ++l) sumw += wj[l];
+        for (int l = 0; l < 16; ++l) sumw += w[l];
         sw[j] = sumw;
     }
 }
 
-/* With an imatrix, after the make_qx_quants searches. */
-static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L) {
-    int8_t Ls[QK_K / 16];
+/* The block from its 6-bit scales Ls (stored +32) and d. */
+static void finish_scales(const float *x, unsigned char *y, float d_block, const int8_t *Ls, int8_t *L,
+                          q3k_pack_fn pack) {
     memset(y + 96, 0, 12);
-    float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
     for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
     put_d(y, d_block);
-    requantize_and_pack(x, y, L);
+    requantize_and_pack(x, y, L, pack);
+}
+
+/* Everything after the imatrix search: make_qx_quants for the 6-bit
+ * scales, requantization and packing. */
+static void finish_imatrix(const float *x, unsigned char *y, const float *scales, const float *sw, int8_t *L,
+                           q3k_pack_fn pack) {
+    int8_t Ls[QK_K / 16];
+    float d_block = qk_make_qx_quants(QK_K / 16, 32, scales, Ls, 1, sw);
+    finish_scales(x, y, d_block, Ls, L, pack);
 }
 
 static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
@@ -124,7 +142,7 @@ static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, con
         imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
         for (int j = 0; j < QK_K / 16; ++j)
             scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
-        finish_imatrix(x, y, scales, sw, L);
+        finish_imatrix(x, y, scales, sw, L, pack_ref);
     }
 }
 
@@ -158,6 +176,80 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
     }
 }
 
+#if defined(__x86_64__)
+/* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
+ * or make_qx_quants with an imatrix) run as lanes (lowbit_search_<isa>.c: 16
+ * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
+ * requantization and bit packing are vectorized; with an imatrix also the
+ * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
+ * The rest is the scalar code above, so the bytes are the scalar bytes. */
+typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
+typedef void (*qx_lanes_fn)(int nmax, const float *x, const float *w, float *scales, int8_t *L);
+typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
+
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    q3k_lanes_fn lanes;
+    qx_lanes_fn qx_lanes;
+    weights_fn weights;
+    q3k_pack_fn pack;
+} simd_fns;
+
+/* With an imatrix, `width` consecutive super-blocks at a time: their
+ * weights, their sub-block searches, then make_qx_quants(16, 32, scales, ..,
+ * sw) of the super-blocks as lanes (idle lanes get all-zero scales). */
+static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], d[16];
+    int8_t L[16 * QK_K], Ls[16 * 16];
+    f->weights(x, qw, nsb, 2.f, weight, sw);
+    for (int s = 0; s < nsb; s++)
+        for (int j = 0; j < QK_K / 16; j += f->width)
+            f->qx_lanes(4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
+                        L + QK_K * s + 16 * j);
+    memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    f->qx_lanes(32, scales, sw, d, Ls);
+    for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->pack);
+}
+
+static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                             const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q3_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    if (imatrix) {
+        const float *qw[16];
+        for (int64_t b = 0; b < total; b += f->width) {
+            const int nsb = (int)(total - b < f->width ? total - b : f->width);
+            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
+        }
+        return (size_t)total * BYTES;
+    }
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + QK_K * b;
+        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, scales + j, L + 16 * j);
+        finish_ref(x, y + b * BYTES, scales, L, f->pack);
+    }
+    return (size_t)total * BYTES;
+}
+
+static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, qk_kq_imatrix_weights_avx512,
+                                  qk_q3k_pack_avx512};
+
+size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+}
+
+size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
  * (kq_search_neon.c: make_q3_quants without, make_qx_quants with an
@@ -171,11 +263,12 @@ size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t
         for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
             if (imatrix) {
                 imatrix_weights(src, imatrix + QK_K * i, weight, sw);
-                for (int g = 0; g < 4; g++) qk_qx_search4_neon(4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
-                finish_imatrix(src, y, scales, sw, L);
+                for (int g = 0; g < 4; g++)
+                    qk_qx_search4_neon(4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
+                finish_imatrix(src, y, scales, sw, L, pack_ref);
             } else {
                 for (int g = 0; g < 4; g++) qk_q3_search4_neon(4, src + 64 * g, scales + 4 * g, L + 64 * g);
-                finish_ref(src, y, scales, L);
+                finish_ref(src, y, scales, L, pack_ref);
             }
         }
     }

@@ -38,6 +38,13 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
 size_t qk_quantize_iq4_nl_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 #endif
+#if defined(__x86_64__)
+/* IQ4 SIMD variants (iq4.c with lowbit_search_<isa>.c), both imatrix modes */
+size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+#endif
 
 void qk_dequantize_row_f16(const void *src, float *dst, int64_t n);
 void qk_dequantize_row_bf16(const void *src, float *dst, int64_t n);

@@ -1,0 +1,63 @@
+/* lowbit_internal.h - the lane-wise searches behind the AVX2 / AVX-512
+ * variants of Q2_K, Q3_K, IQ4_NL and IQ4_XS (lowbit_search_<isa>.c, bodies in
+ * lowbit_search_body.h), called from the scalar files q2_k.c, q3_k.c and
+ * iq4.c, which keep everything else. Not part of the library's interface.
+ *
+ * W = 16 lanes (avx512) or 8 (avx2). Each search runs the scalar search of
+ * W independent groups at once, one per lane, each in exactly the scalar
+ * order, and the element-wise parts use the scalar's exact operations, so
+ * every output equals the scalar code's bit for bit:
+ *
+ *  qk_q2k_lanes:  x = W sub-blocks of 16 (contiguous). w NULL: Q2_K's
+ *                 make_qkx2_quants(16, 3, x, |x|, .., -0.5, 0.1, 15, mad);
+ *                 w given (W*16 weights): make_qkx3_quants(16, 3, x, w, ..,
+ *                 -0.9, 0.05, 36, no mad). scales/mins (the_min) per group,
+ *                 L 16 levels per group.
+ *  qk_q3k_lanes:  make_q3_quants(16, 4, x, L, true) of W sub-blocks of 16.
+ *  qk_qx16_lanes: make_qx_quants(16, nmax, x, L, 1, w) of W sub-blocks of 16
+ *                 (w NULL: weights x^2).
+ *  qk_qp16_lanes: make_qp_quants(16, nmax, x, L, w) of W groups of 16 (Q2_K
+ *                 with an imatrix: the scales, or mins, of W super-blocks).
+ *  qk_q2k_pack:   Q2_K's requantization of one super-block x against the
+ *                 per-sub-block d[j], m[j] (sub-blocks with d[j] == 0 keep
+ *                 their levels in L) and the packing of L into qs[64].
+ *  qk_q3k_pack:   the same for Q3_K (no m), also writing hmask[32].
+ *  qk_kq_imatrix_weights: the imatrix weights of nsb (<= W) consecutive
+ *                 super-blocks of 256 (qw[s]: the imatrix of super-block s)
+ *                 as Q2_K (c = 1) and Q3_K (c = 2) compute them: sigma2 =
+ *                 c * sum(x^2) / 256, weight = qw * sqrt(sigma2 + x^2), and
+ *                 sw[16 s + j] = sum of sub-block j's weights, in order.
+ *  qk_iq4_lanes:  the ntry = 7 search of quantize_row_iq4_nl_impl for the
+ *                 first `avail` (<= W) of W blocks of 32; w NULL: weights
+ *                 x^2. d receives each block's scale (0 if all zero).
+ *  qk_iq4_imatrix_weights: IQ4's imatrix weights of nsb (<= 16) consecutive
+ *                 super-blocks of `super` (32 or 256): qw[k] * sqrt(sigma2 +
+ *                 x^2), sigma2 = sum(x^2) * (2 / super) per super-block.
+ *  qk_iq4_pack:   one block of 32: q16[j] = best_index(id*x[j]) |
+ *                 best_index(id*x[j+16]) << 4.
+ */
+#ifndef QK_LOWBIT_INTERNAL_H
+#define QK_LOWBIT_INTERNAL_H
+
+#include <stdint.h>
+
+#define QK_LOWBIT_DECLARE(isa)                                                                              \
+    void qk_q2k_lanes_##isa(const float *x, const float *w, float *scales, float *mins, uint8_t *L);        \
+    void qk_q3k_lanes_##isa(const float *x, float *scales, int8_t *L);                                      \
+    void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
+    void qk_qp16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, uint8_t *L);          \
+    void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
+    void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
+    void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight, \
+                                     float *sw);                                                            \
+    void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
+    void qk_iq4_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, int super,            \
+                                      float *weight);                                                       \
+    void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
+
+#if defined(__x86_64__)
+QK_LOWBIT_DECLARE(avx2)
+QK_LOWBIT_DECLARE(avx512)
+#endif
+
+#endif

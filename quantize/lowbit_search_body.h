@@ -1,0 +1,531 @@
+/* lowbit_search_body.h - the lane-wise scale searches of Q2_K, Q3_K (and
+ * make_qx_quants in general), IQ4_NL and IQ4_XS; included by
+ * lowbit_search_avx512.c and lowbit_search_avx2.c after lanes_x86.h, which
+ * fixes the lane count LN_W and the function suffix. Declarations and the
+ * contract are in lowbit_internal.h.
+ *
+ * Each lane runs ONE group's (sub-block's or block's) scalar search of
+ * quant_search.c / iq4.c, element by element in the scalar order, with the
+ * scalar's exact float operations; data-dependent branches become per-lane
+ * masks, and a lane the scalar code would have left early (all-zero group,
+ * converged refinement) is masked so its state stops changing. So every lane
+ * ends with the bits the scalar function returns, while W groups run side
+ * by side. Inputs are transposed first: xt[i * W + k] = element i of group k.
+ */
+#include <string.h>
+
+#include "lowbit_internal.h"
+#include "quant_search.h"
+
+#define LB_MAXN 32
+
+/* groups of n floats, `avail` of them (the rest zeros) -> xt[i * W + k] */
+static inline void lb_transpose(const float *x, int n, int avail, float *xt) {
+    for (int k = 0; k < LN_W; ++k)
+        for (int i = 0; i < n; ++i) xt[i * LN_W + k] = k < avail ? x[k * n + i] : 0.f;
+}
+
+static inline void lb_untranspose_u8(const vi *Lv, int n, uint8_t *L) {
+    int32_t lt[LB_MAXN * LN_W];
+    for (int i = 0; i < n; ++i) vi_store(lt + i * LN_W, Lv[i]);
+    for (int k = 0; k < LN_W; ++k)
+        for (int i = 0; i < n; ++i) L[k * n + i] = (uint8_t)lt[i * LN_W + k];
+}
+
+/* make_qkx2_quants (v3 false) / make_qkx3_quants (v3 true) with explicit
+ * weights, on W groups of n. */
+static inline void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi *L, vf *scale_out, vf *themin_out,
+                          float rmin, float rdelta, int nstep, bool use_mad, bool v3) {
+    const vf zero = vf_set1(0.f);
+    vf min = vf_load(xt), max = min;
+    vf sum_w = vf_load(wt);
+    vf sum_x = vf_mul(sum_w, min);
+    for (int i = 1; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        min = vf_sel(vf_lt(x, min), x, min);
+        max = vf_sel(vf_gt(x, max), x, max);
+        sum_w = vf_add(sum_w, w);
+        sum_x = vf_add(sum_x, vf_mul(w, x));
+    }
+    min = vf_sel(vf_gt(min, zero), zero, min);
+    const vm flat = v3 ? vf_le(max, min) : vf_eq(max, min); /* scalar returns early: L = 0, scale 0 */
+    vf iscale = vf_div(vf_set1((float)nmax), vf_sub(max, min));
+    vf scale = vf_div(vf_set1(1.f), iscale);
+    vf best_error = zero;
+    const vi vnmax = vi_set1(nmax), vzero = vi_set1(0);
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min)))));
+        L[i] = l;
+        vf diff = vf_sub(vf_add(vf_mul(scale, vi_to_f(l)), min), x);
+        diff = use_mad ? vf_abs(diff) : vf_mul(diff, diff);
+        best_error = vf_add(best_error, vf_mul(w, diff));
+    }
+    vi Laux[LB_MAXN];
+    for (int is = 0; is <= nstep; ++is) {
+        const float step = rmin + rdelta * (float)is; /* (rmin + rdelta*is) + nmax, as the scalar code */
+        /* (max - min) with the min of the best fit so far, as the scalar loop */
+        iscale = vf_div(vf_add(vf_set1(step), vf_set1((float)nmax)), vf_sub(max, min));
+        vf sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min)))));
+            Laux[i] = l;
+            const vf fl = vi_to_f(l);
+            const vf wl = vf_mul(w, fl);
+            sum_l = vf_add(sum_l, wl);
+            sum_l2 = vf_add(sum_l2, vf_mul(wl, fl));
+            sum_xl = vf_add(sum_xl, vf_mul(wl, x));
+        }
+        const vf D = vf_sub(vf_mul(sum_w, sum_l2), vf_mul(sum_l, sum_l));
+        const vm dpos = vm_andnot(vf_gt(D, zero), flat);
+        if (!vm_any(dpos)) continue;
+        vf this_scale = vf_div(vf_sub(vf_mul(sum_w, sum_xl), vf_mul(sum_x, sum_l)), D);
+        vf this_min = vf_div(vf_sub(vf_mul(sum_l2, sum_x), vf_mul(sum_l, sum_xl)), D);
+        const vm mpos = vf_gt(this_min, zero);
+        this_min = vf_sel(mpos, zero, this_min);
+        this_scale = vf_sel(mpos, vf_div(sum_xl, sum_l2), this_scale);
+        vf cur_error = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            vf diff = vf_sub(vf_add(vf_mul(this_scale, vi_to_f(Laux[i])), this_min), x);
+            diff = use_mad ? vf_abs(diff) : vf_mul(diff, diff);
+            cur_error = vf_add(cur_error, vf_mul(w, diff));
+        }
+        const vm upd = vm_and(dpos, vf_lt(cur_error, best_error));
+        if (!vm_any(upd)) continue;
+        for (int i = 0; i < n; ++i) L[i] = vi_sel(upd, Laux[i], L[i]);
+        best_error = vf_sel(upd, cur_error, best_error);
+        scale = vf_sel(upd, this_scale, scale);
+        min = vf_sel(upd, this_min, min);
+    }
+    for (int i = 0; i < n; ++i) L[i] = vi_sel(flat, vzero, L[i]);
+    *scale_out = vf_sel(flat, zero, scale);
+    *themin_out = vf_neg(min);
+}
+
+/* The signed-max scan make_qx_quants, make_q3_quants and the IQ4 search
+ * start with: max = the x with the largest |x| (first on ties). Returns the
+ * lanes whose group counts as all zero (amax < GROUP_MAX_EPS). */
+static inline vm lb_signed_max(int n, const float *xt, vf *max_out) {
+    vf max = vf_set1(0.f), amax = vf_set1(0.f);
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), ax = vf_abs(x);
+        const vm m = vf_gt(ax, amax);
+        amax = vf_sel(m, ax, amax);
+        max = vf_sel(m, x, max);
+    }
+    *max_out = max;
+    return vf_lt(amax, vf_set1(QK_GROUP_MAX_EPS));
+}
+
+/* make_qx_quants(n, nmax, x, L, rmse_type = 1, qw) on W groups; wt NULL
+ * means qw = NULL (weights x^2). */
+static inline vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
+    const vf zero = vf_set1(0.f);
+    vf max;
+    const vm allzero = lb_signed_max(n, xt, &max);
+    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
+    vf wv[LB_MAXN], wx[LB_MAXN];
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W);
+        wv[i] = wt ? vf_load(wt + i * LN_W) : vf_mul(x, x);
+        wx[i] = vf_mul(wv[i], x); /* w * x[i] * l = (w * x) * l */
+    }
+    vf iscale = vf_div(vf_set1((float)-nmax), max);
+    vf sumlx = zero, suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W);
+        const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
+        L[i] = vi_add(l, off);
+        const vf fl = vi_to_f(l);
+        sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
+        suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
+    }
+    /* `suml2 ? a : b` is true for NaN too, hence the unordered compare */
+    vf scale = vf_sel(vf_ne_uq(suml2, zero), vf_div(sumlx, suml2), zero);
+    vf best = vf_mul(scale, sumlx);
+    vi lt[LB_MAXN];
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        const float c = -((float)nmax + 0.1f * (float)is);
+        iscale = vf_div(vf_set1(c), max);
+        sumlx = suml2 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W);
+            const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
+            lt[i] = l;
+            const vf fl = vi_to_f(l);
+            sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
+            suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
+        }
+        const vm upd =
+            vm_andnot(vm_and(vf_gt(suml2, zero), vf_gt(vf_mul(sumlx, sumlx), vf_mul(best, suml2))), allzero);
+        if (!vm_any(upd)) continue;
+        for (int i = 0; i < n; ++i) L[i] = vi_sel(upd, vi_add(lt[i], off), L[i]);
+        scale = vf_sel(upd, vf_div(sumlx, suml2), scale);
+        best = vf_sel(upd, vf_mul(scale, sumlx), best);
+    }
+    const vi vzero = vi_set1(0);
+    for (int i = 0; i < n; ++i) L[i] = vi_sel(allzero, vzero, L[i]);
+    return vf_sel(allzero, zero, scale);
+}
+
+/* make_q3_quants(n, nmax, x, L, do_rmse = true) on W groups. */
+static inline vf lb_q3(int n, int nmax, const float *xt, vi *L) {
+    const vf zero = vf_set1(0.f);
+    vf max;
+    const vm allzero = lb_signed_max(n, xt, &max);
+    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1);
+    const vf iscale = vf_div(vf_set1((float)-nmax), max);
+    vf sumlx = zero, suml2 = zero;
+    vf wv[LB_MAXN], wx[LB_MAXN];
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W);
+        wv[i] = vf_mul(x, x);
+        wx[i] = vf_mul(wv[i], x);
+        const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
+        L[i] = l;
+        const vf fl = vi_to_f(l);
+        sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
+        suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
+    }
+    /* w*x*L and w*L*L of the current levels, refreshed when a level changes
+     * (the same products the scalar code forms, so the same bits) */
+    vf wxl[LB_MAXN], wll[LB_MAXN];
+    for (int i = 0; i < n; ++i) {
+        const vf fL = vi_to_f(L[i]);
+        wxl[i] = vf_mul(wx[i], fL);
+        wll[i] = vf_mul(vf_mul(wv[i], fL), fL);
+    }
+    vm active = vm_andnot(vm_all(), allzero);
+    for (int itry = 0; itry < 5 && vm_any(active); ++itry) {
+        vm changed = vm_none();
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W);
+            const vf slx0 = vf_sub(sumlx, wxl[i]);
+            const vf sl20 = vf_sub(suml2, wll[i]);
+            vi new_l = vf_nearest_int(vf_div(vf_mul(x, sl20), slx0));
+            new_l = vi_max(lo, vi_min(hi, new_l));
+            /* the common case: no lane moves (slx0 > 0 gates the scalar's division) */
+            const vm differs = vm_and(vm_and(active, vf_gt(slx0, zero)), vi_ne(new_l, L[i]));
+            if (!vm_any(differs)) continue;
+            const vf fn = vi_to_f(new_l);
+            const vf wxn = vf_mul(wx[i], fn), wnn = vf_mul(vf_mul(wv[i], fn), fn);
+            const vf slx = vf_add(slx0, wxn);
+            const vf sl2 = vf_add(sl20, wnn);
+            const vm ok = vm_and(differs, vm_and(vf_gt(sl2, zero), vf_gt(vf_mul(vf_mul(slx, slx), suml2),
+                                                                         vf_mul(vf_mul(sumlx, sumlx), sl2))));
+            if (!vm_any(ok)) continue;
+            L[i] = vi_sel(ok, new_l, L[i]);
+            wxl[i] = vf_sel(ok, wxn, wxl[i]);
+            wll[i] = vf_sel(ok, wnn, wll[i]);
+            sumlx = vf_sel(ok, slx, sumlx);
+            suml2 = vf_sel(ok, sl2, suml2);
+            changed = vm_or(changed, ok);
+        }
+        active = vm_and(active, changed);
+    }
+    const vi off = vi_set1(nmax), vzero = vi_set1(0);
+    for (int i = 0; i < n; ++i) L[i] = vi_sel(allzero, vzero, vi_add(L[i], off));
+    return vf_sel(vm_andnot(vf_gt(suml2, zero), allzero), vf_div(sumlx, suml2), zero);
+}
+
+/* make_qp_quants(n, nmax, x, L, w) on W groups (the scales or mins of one
+ * super-block per lane). The levels are uint8_t in the scalar code: stored
+ * wrapped (l & 255; nearest_int is unclamped below), while the sums of the
+ * fit use the unwrapped l, exactly as the scalar does. */
+static inline vf lb_qp(int n, int nmax, const float *xt, const float *wt, vi *L) {
+    const vf zero = vf_set1(0.f);
+    const vi vnmax = vi_set1(nmax), byte = vi_set1(255);
+    vf max = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W);
+        max = vf_sel(vf_gt(max, x), max, x); /* QK_MAX(max, x) */
+    }
+    const vm tiny = vf_lt(max, vf_set1(QK_GROUP_MAX_EPS));
+    vf iscale = vf_div(vf_set1((float)nmax), max);
+    vf scale = vf_div(vf_set1(1.f), iscale);
+    vf best_mse = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        const vi l = vi_and(vf_nearest_int(vf_mul(iscale, x)), byte);
+        const vf diff = vf_sub(x, vf_mul(scale, vi_to_f(l)));
+        best_mse = vf_add(best_mse, vf_mul(vf_mul(w, diff), diff));
+    }
+    for (int is = -4; is <= 4; ++is) {
+        if (is == 0) continue;
+        const vf iscale_is = vf_div(vf_set1(0.1f * (float)is + (float)nmax), max);
+        const vf scale_is = vf_div(vf_set1(1.f), iscale_is);
+        vf mse = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            const vi l = vi_min(vnmax, vf_nearest_int(vf_mul(iscale_is, x)));
+            const vf diff = vf_sub(x, vf_mul(scale_is, vi_to_f(l)));
+            mse = vf_add(mse, vf_mul(vf_mul(w, diff), diff));
+        }
+        const vm better = vf_lt(mse, best_mse);
+        best_mse = vf_sel(better, mse, best_mse);
+        iscale = vf_sel(better, iscale_is, iscale);
+    }
+    vf sumlx = zero, suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+        const vi l = vi_min(vnmax, vf_nearest_int(vf_mul(iscale, x)));
+        L[i] = vi_and(l, byte);
+        const vf fl = vi_to_f(l);
+        sumlx = vf_add(sumlx, vf_mul(vf_mul(w, x), fl));
+        suml2 = vf_add(suml2, vf_mul(vf_mul(w, fl), fl));
+    }
+    vm active = vm_andnot(vm_all(), tiny);
+    for (int itry = 0; itry < 5 && vm_any(active); ++itry) {
+        vm changed = vm_none();
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
+            const vf fL = vi_to_f(L[i]), wx = vf_mul(w, x);
+            const vf slx0 = vf_sub(sumlx, vf_mul(wx, fL));
+            const vf sl20 = vf_sub(suml2, vf_mul(vf_mul(w, fL), fL));
+            const vi new_l = vi_min(vnmax, vf_nearest_int(vf_div(vf_mul(x, sl20), slx0)));
+            const vm differs = vm_and(vm_and(active, vm_and(vf_gt(slx0, zero), vf_gt(sl20, zero))), vi_ne(new_l, L[i]));
+            if (!vm_any(differs)) continue;
+            const vf fn = vi_to_f(new_l);
+            const vf slx = vf_add(slx0, vf_mul(wx, fn));
+            const vf sl2 = vf_add(sl20, vf_mul(vf_mul(w, fn), fn));
+            const vm ok = vm_and(differs, vf_gt(vf_mul(vf_mul(slx, slx), suml2), vf_mul(vf_mul(sumlx, sumlx), sl2)));
+            if (!vm_any(ok)) continue;
+            L[i] = vi_sel(ok, vi_and(new_l, byte), L[i]);
+            sumlx = vf_sel(ok, slx, sumlx);
+            suml2 = vf_sel(ok, sl2, suml2);
+            changed = vm_or(changed, ok);
+        }
+        active = vm_and(active, changed);
+    }
+    const vi vzero = vi_set1(0);
+    for (int i = 0; i < n; ++i) L[i] = vi_sel(tiny, vzero, L[i]);
+    return vf_sel(tiny, zero, vf_sel(vf_gt(suml2, zero), vf_div(sumlx, suml2), zero));
+}
+
+/* ------------------------------------------------------------ entries */
+
+void LN_ISA(qk_q2k_lanes)(const float *x, const float *w, float *scales, float *mins, uint8_t *L) {
+    float xt[16 * LN_W], wt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    if (w) lb_transpose(w, 16, LN_W, wt);
+    else
+        for (int i = 0; i < 16; ++i) vf_store(wt + i * LN_W, vf_abs(vf_load(xt + i * LN_W)));
+    vi Lv[16];
+    vf sc, mn;
+    if (w) lb_qkx(16, 3, xt, wt, Lv, &sc, &mn, -0.9f, 0.05f, 36, false, true);
+    else lb_qkx(16, 3, xt, wt, Lv, &sc, &mn, -0.5f, 0.1f, 15, true, false);
+    vf_store(scales, sc);
+    vf_store(mins, mn);
+    lb_untranspose_u8(Lv, 16, L);
+}
+
+void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) {
+    float xt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    vi Lv[16];
+    vf_store(scales, lb_q3(16, 4, xt, Lv));
+    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
+}
+
+void LN_ISA(qk_qx16_lanes)(int nmax, const float *x, const float *w, float *scales, int8_t *L) {
+    float xt[16 * LN_W], wt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    if (w) lb_transpose(w, 16, LN_W, wt);
+    vi Lv[16];
+    vf_store(scales, lb_qx(16, nmax, xt, w ? wt : NULL, Lv));
+    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
+}
+
+/* The imatrix weights of nsb (<= W) consecutive super-blocks of 256:
+ * sigma2 = (c * sum x^2) / 256 (each sum in element order; the nsb chains
+ * interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), sw[16 s + j]
+ * = the weights of sub-block j summed in order from 0 (one sub-block per
+ * lane). c = 1 (Q2_K) skips the multiplication, as the scalar code has none. */
+void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight,
+                                   float *sw) {
+    /* the sums: one sequential chain per super-block, nsb chains interleaved */
+    float sum[LN_W] = {0};
+    for (int j = 0; j < 256; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
+    vf acc = vf_load(sum);
+    if (c != 1.f) acc = vf_mul(vf_set1(c), acc);
+    float sigma2[LN_W];
+    vf_store(sigma2, vf_div(acc, vf_set1(256.f)));
+    float wt[16 * LN_W];
+    for (int s = 0; s < nsb; ++s) {
+        const vf sg = vf_set1(sigma2[s]);
+        const float *xs = x + 256 * s;
+        float *ws = weight + 256 * s;
+        for (int l = 0; l < 256; l += LN_W) {
+            const vf v = vf_load(xs + l);
+            vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+        /* sub-block sums: one sub-block per lane */
+        for (int g = 0; g < 16; g += LN_W) {
+            lb_transpose(ws + 16 * g, 16, LN_W, wt);
+            vf a = vf_set1(0.f);
+            for (int l = 0; l < 16; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
+            vf_store(sw + 16 * s + g, a);
+        }
+    }
+}
+
+/* ------------------------------------------- Q2_K / Q3_K requantization */
+
+/* 256 levels L (0..3, or 0..7 for Q3_K with hmask) -> qs[64]: per 128-weight
+ * half, qs[l] = L[l] | L[l+32] << 2 | L[l+64] << 4 | L[l+96] << 6; Q3_K's
+ * bit 2 of L[j] goes to bit j/32 of hmask[j%32] and is cleared from L (as
+ * the scalar `L > 3 ? L - 4`). 16-bit shifts are safe: no byte overflows. */
+static inline void lb_pack_2bit(uint8_t *L, uint8_t *qs, uint8_t *hmask) {
+    __m256i v[8];
+    __m256i hm = _mm256_setzero_si256();
+    const __m256i three = _mm256_set1_epi8(3);
+    for (int c = 0; c < 8; ++c) {
+        v[c] = _mm256_loadu_si256((const __m256i *)(L + 32 * c));
+        if (hmask) {
+            const __m256i bit = _mm256_set1_epi8((char)(1 << c));
+            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(v[c], three), bit));
+            v[c] = _mm256_and_si256(v[c], three);
+            _mm256_storeu_si256((__m256i *)(L + 32 * c), v[c]);
+        }
+    }
+    if (hmask) _mm256_storeu_si256((__m256i *)hmask, hm);
+    for (int h = 0; h < 2; ++h) {
+        __m256i q = _mm256_or_si256(v[4 * h], _mm256_slli_epi16(v[4 * h + 1], 2));
+        q = _mm256_or_si256(q, _mm256_slli_epi16(v[4 * h + 2], 4));
+        q = _mm256_or_si256(q, _mm256_slli_epi16(v[4 * h + 3], 6));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * h), q);
+    }
+}
+
+void LN_ISA(qk_q2k_pack)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs) {
+    const vi lo = vi_set1(0), hi = vi_set1(3);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue; /* the search's levels stay */
+        const vf vd = vf_set1(d[j]), vmin = vf_set1(m[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_add(vf_load(x + 16 * j + i), vmin), vd));
+            vi_store_u8(L + 16 * j + i, vi_max(lo, vi_min(hi, l)));
+        }
+    }
+    lb_pack_2bit(L, qs, NULL);
+}
+
+void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs) {
+    const vi lo = vi_set1(-4), hi = vi_set1(3), off = vi_set1(4);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue;
+        const vf vd = vf_set1(d[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
+            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
+        }
+    }
+    lb_pack_2bit((uint8_t *)L, qs, hmask);
+}
+
+void LN_ISA(qk_qp16_lanes)(int nmax, const float *x, const float *w, float *scales, uint8_t *L) {
+    float xt[16 * LN_W], wt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    lb_transpose(w, 16, LN_W, wt);
+    vi Lv[16];
+    vf_store(scales, lb_qp(16, nmax, xt, wt, Lv));
+    lb_untranspose_u8(Lv, 16, L);
+}
+
+/* ---------------------------------------------------------------- IQ4 */
+
+static const float lb_iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/* best_index_int8(16, kvalues, x) per lane. The binary search ends with mu
+ * = the first index whose value exceeds x; for x strictly inside the table
+ * that is 1 + #{i in 1..14 : !(x < val[i])}, and the same count also gives
+ * the two clamped ends (x <= val[0] -> 0, x >= val[15] -> 15, infinities
+ * included) and NaN (all comparisons false -> mu = 15, the tie test false ->
+ * 15), as the scalar does. */
+static inline vi lb_iq4_index(vf x, vtab16 tab) {
+    vi c = vi_set1(1);
+    for (int i = 1; i < 15; ++i) c = vi_inc(c, vm_andnot(vm_all(), vf_lt(x, vf_set1(lb_iq4_values[i]))));
+    const vi cm1 = vi_sub(c, vi_set1(1));
+    const vf lo = vtab16_get(tab, cm1), hi = vtab16_get(tab, c);
+    return vi_sel(vf_lt(vf_sub(x, lo), vf_sub(hi, x)), cm1, c);
+}
+
+/* The ntry = 7 scale search of quantize_row_iq4_nl_impl for W blocks of 32:
+ * d[k] is the block's (sub-block's) scale, 0 for an all-zero block. */
+void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_out) {
+    float xt[32 * LN_W], wt[32 * LN_W];
+    lb_transpose(x, 32, avail, xt);
+    if (w) lb_transpose(w, 32, avail, wt);
+    else
+        for (int i = 0; i < 32; ++i) {
+            const vf v = vf_load(xt + i * LN_W);
+            vf_store(wt + i * LN_W, vf_mul(v, v));
+        }
+    const vtab16 tab = vtab16_load(lb_iq4_values);
+    const vf zero = vf_set1(0.f);
+    vf max;
+    const vm allzero = lb_signed_max(32, xt, &max);
+    vf d = vf_div(vf_neg(max), vf_set1(-127.f)); /* -max / values[0] */
+    vf id = vf_div(vf_set1(1.f), d);
+    vf sumqx = zero, sumq2 = zero;
+    for (int j = 0; j < 32; ++j) {
+        const vf x = vf_load(xt + j * LN_W);
+        const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
+        const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
+        sumqx = vf_add(sumqx, vf_mul(wq, x));
+        sumq2 = vf_add(sumq2, vf_mul(wq, q));
+    }
+    d = vf_sel(vf_gt(sumq2, zero), vf_div(sumqx, sumq2), zero);
+    vf best = vf_mul(d, sumqx);
+    for (int itry = -7; itry <= 7; ++itry) {
+        id = vf_div(vf_set1((float)(itry - 127)), max);
+        sumqx = sumq2 = zero;
+        for (int j = 0; j < 32; ++j) {
+            const vf x = vf_load(xt + j * LN_W);
+            const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
+            const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
+            sumqx = vf_add(sumqx, vf_mul(wq, x));
+            sumq2 = vf_add(sumq2, vf_mul(wq, q));
+        }
+        const vm upd = vm_and(vf_gt(sumq2, zero), vf_gt(vf_mul(sumqx, sumqx), vf_mul(best, sumq2)));
+        if (!vm_any(upd)) continue;
+        d = vf_sel(upd, vf_div(sumqx, sumq2), d);
+        best = vf_sel(upd, vf_mul(d, sumqx), best);
+    }
+    float out[LN_W];
+    vf_store(out, vf_sel(allzero, zero, d));
+    memcpy(d_out, out, sizeof(float) * (size_t)avail);
+}
+
+/* IQ4's imatrix weights of nsb consecutive super-blocks of `super` (32 for
+ * IQ4_NL, 256 for IQ4_XS): sigma2 = (sum x^2, in order) * (2 / super),
+ * weight = qw * sqrt(sigma2 + x^2). */
+void LN_ISA(qk_iq4_imatrix_weights)(const float *x, const float *const *qw, int nsb, int super, float *weight) {
+    float sum[16] = {0};
+    for (int j = 0; j < super; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[super * k + j] * x[super * k + j];
+    for (int k = 0; k < nsb; ++k) {
+        float sigma2 = sum[k];
+        sigma2 *= 2.f / (float)super;
+        const vf sg = vf_set1(sigma2);
+        for (int l = 0; l < super; l += LN_W) {
+            const vf v = vf_load(x + super * k + l);
+            vf_store(weight + super * k + l, vf_mul(vf_load(qw[k] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+    }
+}
+
+/* One block of 32: q16[j] = best_index(id * x[j]) | best_index(id * x[j + 16]) << 4. */
+void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
+    const vtab16 tab = vtab16_load(lb_iq4_values);
+    const vf vid = vf_set1(id);
+    for (int j = 0; j < 16; j += LN_W) {
+        const vi lo = lb_iq4_index(vf_mul(vid, vf_load(x + j)), tab);
+        const vi hi = lb_iq4_index(vf_mul(vid, vf_load(x + 16 + j)), tab);
+        vi_store_u8(q16 + j, vi_add(lo, vi_shl(hi, 4)));
+    }
+}

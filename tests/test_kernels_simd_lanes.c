@@ -1,0 +1,122 @@
+/* The lane-wise searches of lowbit_search_<isa>.c, each lane against its
+ * scalar twin in quant_search.c, bit for bit (returned scale, the_min and
+ * levels), on the kernel edge cases (ties, zeros, denormals, huge values,
+ * NaN/inf) used directly as the group values AND as weights, which reaches
+ * corners the whole-kernel comparison cannot (negative or NaN inputs to
+ * make_qp_quants, whose uint8_t levels wrap; NaN weights). x86-64 only. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_features.h"
+#include "kernel_cases.h"
+#include "qk_test.h"
+#include "quant_inputs.h"
+#include "quant_search.h"
+
+#if defined(__x86_64__)
+#include "lowbit_internal.h"
+
+typedef struct {
+    const char *name;
+    qk_isa isa;
+    int width;
+    void (*q2k)(const float *, const float *, float *, float *, uint8_t *);
+    void (*q3k)(const float *, float *, int8_t *);
+    void (*qx16)(int, const float *, const float *, float *, int8_t *);
+    void (*qp16)(int, const float *, const float *, float *, uint8_t *);
+} lanes;
+
+static const lanes k_lanes[] = {
+    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_qp16_lanes_avx2},
+    {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512,
+     qk_qp16_lanes_avx512},
+};
+
+static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* one input set: W groups of 16 values x and weights w */
+static int check_set(const lanes *ln, const float *x, const float *w, const char *what) {
+    const int W = ln->width;
+    int bad = 0;
+    float s[16], m[16], rs, rm;
+    uint8_t L[256], Lr[16], Laux[16];
+    int8_t L8[256], Lr8[16];
+    float absx[16];
+#define FAIL(fn, k)                                                         \
+    do {                                                                    \
+        bad++;                                                              \
+        CHECK_MSG(0, "%s %s %s group %d", ln->name, fn, what, k);           \
+    } while (0)
+    /* Q2_K without imatrix: make_qkx2_quants(16, 3, x, |x|, ...) */
+    ln->q2k(x, NULL, s, m, L);
+    for (int k = 0; k < W; k++) {
+        for (int i = 0; i < 16; i++) absx[i] = fabsf(x[16 * k + i]);
+        rs = qk_make_qkx2_quants(16, 3, x + 16 * k, absx, Lr, &rm, Laux, -0.5f, 0.1f, 15, true);
+        if (!same_f(s[k], rs) || !same_f(m[k], rm) || memcmp(L + 16 * k, Lr, 16)) FAIL("qkx2", k);
+    }
+    /* Q2_K with imatrix: make_qkx3_quants(16, 3, x, w, ...) */
+    ln->q2k(x, w, s, m, L);
+    for (int k = 0; k < W; k++) {
+        rs = qk_make_qkx3_quants(16, 3, x + 16 * k, w + 16 * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
+        if (!same_f(s[k], rs) || !same_f(m[k], rm) || memcmp(L + 16 * k, Lr, 16)) FAIL("qkx3", k);
+    }
+    ln->q3k(x, s, L8);
+    for (int k = 0; k < W; k++) {
+        rs = qk_make_q3_quants(16, 4, x + 16 * k, Lr8, true);
+        if (!same_f(s[k], rs) || memcmp(L8 + 16 * k, Lr8, 16)) FAIL("q3", k);
+    }
+    const int nmaxes[] = {4, 32};
+    for (int ni = 0; ni < 2; ni++) {
+        for (int wi = 0; wi < 2; wi++) {
+            const float *ww = wi ? w : NULL;
+            ln->qx16(nmaxes[ni], x, ww, s, L8);
+            for (int k = 0; k < W; k++) {
+                rs = qk_make_qx_quants(16, nmaxes[ni], x + 16 * k, Lr8, 1, ww ? ww + 16 * k : NULL);
+                if (!same_f(s[k], rs) || memcmp(L8 + 16 * k, Lr8, 16)) FAIL("qx", k);
+            }
+        }
+    }
+    ln->qp16(15, x, w, s, L);
+    for (int k = 0; k < W; k++) {
+        rs = qk_make_qp_quants(16, 15, x + 16 * k, Lr, w + 16 * k);
+        if (!same_f(s[k], rs) || memcmp(L + 16 * k, Lr, 16)) FAIL("qp", k);
+    }
+#undef FAIL
+    return bad;
+}
+
+static void test_lanes_equal_scalar(void) {
+    int compared = 0;
+    for (size_t li = 0; li < sizeof k_lanes / sizeof k_lanes[0]; li++) {
+        const lanes *ln = &k_lanes[li];
+        if (!qk_isa_available(ln->isa)) continue;
+        int bad = 0;
+        float x[256], w[256], pos[256];
+        for (int c = 0; c < kc_count(); c++) {
+            for (uint64_t seed = 1; seed <= 4; seed++) {
+                kc_fill(c, seed, x, 256);
+                qk_quant_imatrix(seed, pos, 256);
+                bad += check_set(ln, x, pos, kc_name(c));
+                /* the case values as weights too (negative, zero, NaN weights) */
+                kc_fill(c, seed + 100, w, 256);
+                bad += check_set(ln, x, w, kc_name(c));
+                /* non-negative values (the scales/mins make_qp_quants usually sees) */
+                for (int i = 0; i < 256; i++) w[i] = fabsf(x[i]);
+                bad += check_set(ln, w, pos, kc_name(c));
+                compared += 3;
+            }
+        }
+        fprintf(stderr, "  %-7s %s\n", ln->name, bad ? "MISMATCH" : "ok");
+    }
+    fprintf(stderr, "  %d input sets compared per ISA\n", compared);
+}
+#else
+static void test_lanes_equal_scalar(void) { fprintf(stderr, "  (x86-64 only: nothing to compare here)\n"); }
+#endif
+
+int main(void) {
+    RUN(test_lanes_equal_scalar);
+    return qk_test_summary();
+}
