@@ -353,22 +353,25 @@ static void test_threads_shards_and_dtypes(void) {
     free(x), free(y);
     /* sharded: the same tensors with the same bytes */
     CHECK_MSG(convert(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *fa, *fb;
-    CHECK(qk_gguf_open(a, &fa, &err) == QK_OK && qk_gguf_open(b, &fb, &err) == QK_OK);
-    CHECK_EQ_INT(fa->meta.n_tensors, fb->meta.n_tensors);
-    int diff = 0;
-    for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
-        const qk_gguf_tensor *ta = &fa->meta.tensors[i];
-        int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
-        if (j < 0) { diff++; continue; }
-        const qk_gguf_tensor *tb = &fb->meta.tensors[j];
-        unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
-        qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err);
-        qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err);
-        diff += ta->nbytes != tb->nbytes || memcmp(da, db, ta->nbytes);
-        free(da), free(db);
+    qk_gguf_file *fa = NULL, *fb = NULL;
+    const bool opened = qk_gguf_open(a, &fa, &err) == QK_OK && qk_gguf_open(b, &fb, &err) == QK_OK;
+    CHECK_MSG(opened, "%s", err.msg);
+    if (opened) {
+        CHECK_EQ_INT(fa->meta.n_tensors, fb->meta.n_tensors);
+        int diff = 0;
+        for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
+            const qk_gguf_tensor *ta = &fa->meta.tensors[i];
+            int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
+            if (j < 0) { diff++; continue; }
+            const qk_gguf_tensor *tb = &fb->meta.tensors[j];
+            unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
+            qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err);
+            qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err);
+            diff += ta->nbytes != tb->nbytes || memcmp(da, db, ta->nbytes);
+            free(da), free(db);
+        }
+        CHECK_EQ_INT(diff, 0);
     }
-    CHECK_EQ_INT(diff, 0);
     qk_gguf_close(fa), qk_gguf_close(fb);
     /* auto picks BF16 for BF16 weights */
     qk_convert_opts o = {.type = "auto", .output_tensor_type = -1, .dry_run = true};
