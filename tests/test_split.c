@@ -93,7 +93,7 @@ static void test_split_merge(void) {
     CHECK_CONTAINS(err.msg, "part-00003-of-00005.gguf");
 }
 
-/* An input with general.alignment = 64: only the first shard carries that key
+/* An input with general.alignment = 256: only the first shard carries that key
  * (as gguf-split's), so the others must be padded to the default 32, or our
  * own reader (and llama.cpp's) finds their data truncated. Found by the
  * gguf_split fuzzer. */
@@ -105,8 +105,8 @@ static void test_split_nondefault_alignment(void) {
     snprintf(merged, sizeof merged, "%s/a64-merged.gguf", dir);
     qk_err err;
     qk_gguf_writer *w = qk_gguf_writer_new();
-    qk_gguf_writer_set_alignment(w, 64);
-    CHECK(qk_gguf_writer_add_u32(w, "general.alignment", 64, &err) == QK_OK);
+    qk_gguf_writer_set_alignment(w, 256);
+    CHECK(qk_gguf_writer_add_u32(w, "general.alignment", 256, &err) == QK_OK);
     float data[3][5];
     for (int t = 0; t < 3; t++) {
         char name[16];
