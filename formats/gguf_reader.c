@@ -329,7 +329,9 @@ static int parse(cursor *c, qk_gguf_meta *m) {
             return qk_fail(c->err, "%s: tensor '%s': row length %lld is not a multiple of %s's block size %u", c->name,
                            t->name, (long long)t->ne[0], ti->name, ti->blck_size);
         uint64_t row;
-        qk_row_size(t->type, t->ne[0], &row);
+        if (!qk_row_size(t->type, t->ne[0], &row))
+            return qk_fail(c->err, "%s: tensor '%s': row of %lld %s values overflows 64 bits", c->name, t->name,
+                           (long long)t->ne[0], ti->name);
         uint64_t rows = t->ne[0] ? nelem / (uint64_t)t->ne[0] : 0;
         if (rows && row > UINT64_MAX / rows)
             return qk_fail(c->err, "%s: tensor '%s': byte size overflows 64 bits", c->name, t->name);

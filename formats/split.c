@@ -45,7 +45,10 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
     qk_gguf_writer *w = qk_gguf_writer_new();
     qk_integrity_writer *iw = NULL;
     int rc = w ? QK_OK : qk_fail(err, "out of memory");
-    if (rc == QK_OK) qk_gguf_writer_set_alignment(w, m->alignment);
+    /* shards after the first carry no general.alignment (as gguf-split's), so
+     * readers take the default: their data must be padded to it, not to the
+     * input's alignment */
+    if (rc == QK_OK) qk_gguf_writer_set_alignment(w, with_meta ? m->alignment : QK_GGUF_DEFAULT_ALIGNMENT);
     for (uint64_t i = 0; rc == QK_OK && with_meta && i < m->n_kv; i++)
         if (!is_split_key(m->kv[i].key) && strncmp(m->kv[i].key, "quantkit.", 9))
             rc = qk_gguf_writer_add_kv(w, &m->kv[i], err);

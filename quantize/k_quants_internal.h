@@ -21,6 +21,14 @@ void qk_q6k_search16_avx512(const float *x, float *scales, int8_t *L);
 
 void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
 
+/* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale:
+ * L[i] = clamp(nearest_int((x[i] + dm) / d), 0, nmax), nearest_int being
+ * ggml's 12582912.f bit trick (so NaN and huge values give the same garbage
+ * as the scalar twin in q4_k_q5_k.c). */
+typedef void (*qk_kq_requant32_fn)(const float *x, float d, float dm, int nmax, uint8_t *L);
+void qk_kq_requant32_avx512(const float *x, float d, float dm, int nmax, uint8_t *L);
+void qk_kq_requant32_avx2(const float *x, float d, float dm, int nmax, uint8_t *L);
+
 /* AVX2 twins: 8 sub-blocks of 32 (one Q4_K/Q5_K super-block); 8 of Q6_K's sub-blocks of 16. */
 void qk_kq_search8_avx2(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
 void qk_q6k_search8_avx2(const float *x, float *scales, int8_t *L);

@@ -143,3 +143,15 @@ void qk_q6k_search8_avx2(const float *x, float *scales_out, int8_t *L_out) {
         for (int k = 0; k < 8; k++) L_out[16 * k + i] = (int8_t)(int)v[k];
     }
 }
+
+void qk_kq_requant32_avx2(const float *x, float d, float dm, int nmax, uint8_t *L) {
+    const __m256 vd = _mm256_set1_ps(d), vdm = _mm256_set1_ps(dm);
+    const __m256i lo = _mm256_setzero_si256(), hi = _mm256_set1_epi32(nmax);
+    for (int i = 0; i < 32; i += 8) {
+        const __m256 q = _mm256_div_ps(_mm256_add_ps(_mm256_loadu_ps(x + i), vdm), vd);
+        const __m256i l = _mm256_max_epi32(lo, _mm256_min_epi32(hi, nearest_int8(q)));
+        /* 8 int32 in 0..31 -> 8 bytes */
+        const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(l), _mm256_extracti128_si256(l, 1));
+        _mm_storel_epi64((__m128i *)(L + i), _mm_packus_epi16(w, _mm_setzero_si128()));
+    }
+}

@@ -169,3 +169,13 @@ void qk_q6k_search16_avx512(const float *x, float *scales_out, int8_t *L_out) {
         for (int k = 0; k < 16; k++) L_out[16 * k + i] = (int8_t)(int)v[k];
     }
 }
+
+void qk_kq_requant32_avx512(const float *x, float d, float dm, int nmax, uint8_t *L) {
+    const __m512 vd = _mm512_set1_ps(d), vdm = _mm512_set1_ps(dm);
+    const __m512i lo = _mm512_setzero_si512(), hi = _mm512_set1_epi32(nmax);
+    for (int i = 0; i < 32; i += 16) {
+        const __m512 q = _mm512_div_ps(_mm512_add_ps(_mm512_loadu_ps(x + i), vdm), vd);
+        const __m512i l = _mm512_max_epi32(lo, _mm512_min_epi32(hi, nearest_int16(q)));
+        _mm_storeu_si128((__m128i *)(L + i), _mm512_cvtepi32_epi8(l));
+    }
+}

@@ -38,8 +38,18 @@ static void put_f16(unsigned char *p, float f) {
 }
 static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
 
+/* One sub-block of 32 requantized against its stored scale: the scalar twin
+ * of qk_kq_requant32_<isa> (kq_search_*.c). */
+static void requant32_ref(const float *x, float d, float dm, int nmax, uint8_t *L) {
+    for (int ii = 0; ii < 32; ++ii) {
+        int l = qk_nearest_int((x[ii] + dm) / d);
+        l = l < 0 ? 0 : l > nmax ? nmax : l;
+        L[ii] = (uint8_t)l;
+    }
+}
+
 /* requantize against the stored scales and pack */
-static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L) {
+static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq) {
     const uint8_t *scales = y + 4;
     const float d_all = get_f16(y), dmin_all = get_f16(y + 2);
     for (int j = 0; j < QK_K / 32; ++j) {
@@ -47,12 +57,7 @@ static void finish_block(const kparams *p, const float *x, unsigned char *y, uin
         qk_get_scale_min_k4(j, scales, &sc, &m);
         const float d = d_all * sc;
         if (!d) continue;
-        const float dm = dmin_all * m;
-        for (int ii = 0; ii < 32; ++ii) {
-            int l = qk_nearest_int((x[32 * j + ii] + dm) / d);
-            l = l < 0 ? 0 : l > p->nmax ? p->nmax : l;
-            L[32 * j + ii] = (uint8_t)l;
-        }
+        rq(x + 32 * j, d, dmin_all * m, p->nmax, L + 32 * j);
     }
     uint8_t *q = y + p->qs_off;
     if (p->nmax == 15) {
@@ -91,7 +96,7 @@ static void search_ref(const kparams *p, const float *x, float *scales, float *m
 /* Everything after the search: 6-bit scales against the block maxima, the
  * stored fp16 d/dmin, requantization and packing. */
 static void finish_ref(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
-                       uint8_t *L) {
+                       uint8_t *L, qk_kq_requant32_fn rq) {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 32; ++j) {
         if (scales[j] > max_scale) max_scale = scales[j];
@@ -109,7 +114,7 @@ static void finish_ref(const kparams *p, const float *x, unsigned char *y, const
     }
     put_f16(y, max_scale / 63.f);
     put_f16(y + 2, max_min / 63.f);
-    finish_block(p, x, y, L);
+    finish_block(p, x, y, L, rq);
 }
 
 static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t k) {
@@ -117,7 +122,7 @@ static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t 
     float mins[QK_K / 32], scales[QK_K / 32];
     for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += p->bytes) {
         search_ref(p, x, scales, mins, L);
-        finish_ref(p, x, y, scales, mins, L);
+        finish_ref(p, x, y, scales, mins, L, requant32_ref);
     }
 }
 
@@ -139,7 +144,7 @@ static void imatrix_weights(const float *x, const float *qw, float *weights, flo
 /* With an imatrix, after the make_qkx3_quants searches: make_qp_quants for
  * the 6-bit scales and mins, requantization and packing. */
 static void finish_imatrix(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
-                           const float *sw, uint8_t *L) {
+                           const float *sw, uint8_t *L, qk_kq_requant32_fn rq) {
     uint8_t Ls[QK_K / 32], Lm[QK_K / 32];
     float d_block = qk_make_qp_quants(QK_K / 32, 63, scales, Ls, sw);
     float m_block = qk_make_qp_quants(QK_K / 32, 63, mins, Lm, sw);
@@ -147,7 +152,7 @@ static void finish_imatrix(const kparams *p, const float *x, unsigned char *y, c
     for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + 4, Ls[j], Lm[j]);
     put_f16(y, d_block);
     put_f16(y + 2, m_block);
-    finish_block(p, x, y, L);
+    finish_block(p, x, y, L, rq);
 }
 
 static void row_imatrix(const kparams *p, const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
@@ -158,7 +163,7 @@ static void row_imatrix(const kparams *p, const float *x, unsigned char *y, int6
         for (int j = 0; j < QK_K / 32; ++j)
             scales[j] = qk_make_qkx3_quants(32, p->nmax, x + 32 * j, weights + 32 * j, L + 32 * j, &mins[j], Laux,
                                             -0.9f, 0.05f, 36, false);
-        finish_imatrix(p, x, y, scales, mins, sw, L);
+        finish_imatrix(p, x, y, scales, mins, sw, L, requant32_ref);
     }
 }
 
@@ -223,13 +228,13 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
     for (; b + 2 <= total; b += 2) {
         const float *x = src + b * QK_K;
         qk_kq_search16_avx512(&kp, x, scales, mins, L);
-        finish_ref(p, x, y + b * p->bytes, scales, mins, L);
-        finish_ref(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K);
+        finish_ref(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512);
+        finish_ref(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K, qk_kq_requant32_avx512);
     }
     for (; b < total; b++) {
         const float *x = src + b * QK_K;
         search_ref(p, x, scales, mins, L);
-        finish_ref(p, x, y + b * p->bytes, scales, mins, L);
+        finish_ref(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512);
     }
     return (size_t)total * (size_t)p->bytes;
 }
@@ -245,7 +250,7 @@ static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64
     unsigned char *y = dst;
     for (int64_t b = 0; b < total; b++) {
         qk_kq_search8_avx2(&kp, src + b * QK_K, scales, mins, L);
-        finish_ref(p, src + b * QK_K, y + b * p->bytes, scales, mins, L);
+        finish_ref(p, src + b * QK_K, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx2);
     }
     return (size_t)total * (size_t)p->bytes;
 }
@@ -285,11 +290,11 @@ static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64
                 imatrix_weights(src, imatrix + QK_K * i, weights, sw);
                 qk_kq_search4_neon(&im, 32, true, false, src, weights, scales, mins, L);
                 qk_kq_search4_neon(&im, 32, true, false, src + 128, weights + 128, scales + 4, mins + 4, L + 128);
-                finish_imatrix(p, src, y, scales, mins, sw, L);
+                finish_imatrix(p, src, y, scales, mins, sw, L, requant32_ref);
             } else {
                 qk_kq_search4_neon(&ref, 32, false, false, src, NULL, scales, mins, L);
                 qk_kq_search4_neon(&ref, 32, false, false, src + 128, NULL, scales + 4, mins + 4, L + 128);
-                finish_ref(p, src, y, scales, mins, L);
+                finish_ref(p, src, y, scales, mins, L, requant32_ref);
             }
         }
     }

@@ -54,8 +54,11 @@ double qk_type_bpw(uint32_t t) {
 bool qk_row_size(uint32_t t, int64_t n, uint64_t *out) {
     const qk_type_info *ti = qk_type_get(t);
     if (!ti || n < 0 || n % ti->blck_size != 0) return false;
-    /* n <= INT64_MAX and type_size <= 292: n/blck*type_size fits in u64. */
-    *out = (uint64_t)(n / ti->blck_size) * ti->type_size;
+    /* n / blck * type_size can exceed 64 bits (F32 rows of 2^62 elements):
+     * a wrapped size would let a hostile file claim a tiny tensor */
+    const uint64_t blocks = (uint64_t)(n / ti->blck_size);
+    if (blocks > UINT64_MAX / ti->type_size) return false;
+    *out = blocks * ti->type_size;
     return true;
 }
 

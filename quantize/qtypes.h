@@ -66,7 +66,7 @@ const qk_type_info *qk_type_get(uint32_t t);
 double qk_type_bpw(uint32_t t);
 
 /* Bytes of one row of n elements; returns false (and leaves *out alone) if t is
- * invalid or n is not a multiple of the block size. */
+ * invalid, n is not a multiple of the block size, or the size overflows 64 bits. */
 bool qk_row_size(uint32_t t, int64_t n, uint64_t *out);
 
 /* Case-insensitive lookup by ggml name ("q4_k", "Q8_0", "bf16"). -1 if unknown. */

@@ -151,6 +151,11 @@ static void test_tensor_checks(void) {
     int64_t big[2] = {1ll << 61, 2};
     tensor_file(&b, "t", 2, big, 0, 0, 0);
     expect_reject(&b, "byte size overflows");
+    /* one F32 row of 2^62 + 1 values: 4 * ne0 wraps to 4 bytes (found by the
+     * imatrix_gguf fuzzer: a tiny tensor claiming a huge shape) */
+    int64_t wrap[2] = {(1ll << 62) + 1, 1};
+    tensor_file(&b, "t", 2, wrap, 0, 0, 0);
+    expect_reject(&b, "row of 4611686018427387905 f32 values overflows 64 bits");
     tensor_file(&b, "t", 2, ne, 4, 0, 256);
     expect_reject(&b, "unknown or removed ggml type 4");
     tensor_file(&b, "t", 2, ne, 99, 0, 256);

@@ -2,6 +2,7 @@
  * set and computes with exactly as with the single file; verify checks the
  * set; merge restores every tensor byte for byte. */
 #include "gguf.h"
+#include "gguf_writer.h"
 #include "gguf_set.h"
 #include <unistd.h>
 #include "llama_ref.h"
@@ -95,7 +96,54 @@ static void test_split_merge(void) {
     CHECK_CONTAINS(err.msg, "part-00003-of-00005.gguf");
 }
 
+/* An input with general.alignment = 256: only the first shard carries that key
+ * (as gguf-split's), so the others must be padded to the default 32, or our
+ * own reader (and llama.cpp's) finds their data truncated. Found by the
+ * gguf_split fuzzer. */
+static void test_split_nondefault_alignment(void) {
+    const char *dir = qk_test_tmpdir();
+    char in[600], prefix[600], first[700], merged[600];
+    snprintf(in, sizeof in, "%s/align64.gguf", dir);
+    snprintf(prefix, sizeof prefix, "%s/a64", dir);
+    snprintf(merged, sizeof merged, "%s/a64-merged.gguf", dir);
+    qk_err err;
+    qk_gguf_writer *w = qk_gguf_writer_new();
+    qk_gguf_writer_set_alignment(w, 256);
+    CHECK(qk_gguf_writer_add_u32(w, "general.alignment", 256, &err) == QK_OK);
+    float data[3][5];
+    for (int t = 0; t < 3; t++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", t);
+        int64_t ne[4] = {5, 1, 1, 1};
+        CHECK(qk_gguf_writer_add_tensor(w, name, QK_TYPE_F32, 1, ne, &err) == QK_OK);
+        for (int i = 0; i < 5; i++) data[t][i] = (float)(t * 10 + i);
+    }
+    CHECK_MSG(qk_gguf_writer_begin(w, in, &err) == QK_OK, "%s", err.msg);
+    for (int t = 0; t < 3; t++) CHECK(qk_gguf_writer_write(w, data[t], sizeof data[t], &err) == QK_OK);
+    CHECK_MSG(qk_gguf_writer_finish(w, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_writer_free(w);
+
+    qk_split_opts so = {.max_tensors = 1};
+    uint32_t n = 0;
+    CHECK_MSG(qk_split_model(in, prefix, &so, &n, &err) == QK_OK, "%s", err.msg);
+    CHECK_EQ_INT(n, 3);
+    qk_split_path(first, sizeof first, prefix, 1, n);
+    qk_gguf_set set;
+    CHECK_MSG(qk_gguf_set_open(first, &set, &err) == QK_OK, "%s", err.msg);
+    if (set.n_tensors == 3) {
+        for (uint64_t i = 0; i < 3; i++) {
+            float got[5];
+            CHECK(qk_gguf_read_tensor(qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i), 0, got, sizeof got,
+                                      &err) == QK_OK);
+            CHECK(memcmp(got, data[i], sizeof got) == 0);
+        }
+        qk_gguf_set_close(&set);
+    }
+    CHECK_MSG(qk_merge_model(first, merged, "merge (test)", &err) == QK_OK, "%s", err.msg);
+}
+
 int main(void) {
     RUN(test_split_merge);
+    RUN(test_split_nondefault_alignment);
     return qk_test_summary();
 }
