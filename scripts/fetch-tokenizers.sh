@@ -43,7 +43,7 @@ if ((need)); then
     tar -xzf "$tgz" -C "$dest/$name/pkg"
     # The tokenizer files sit somewhere inside the package; link them to the top.
     for f in tokenizer.json tokenizer_config.json; do
-      src=$(find "$dest/$name/pkg" -name "$f" -type f | head -n1)
+      src=$(find "$dest/$name/pkg" -name "$f" -type f -print -quit)
       [[ -n $src ]] || { echo "fetch-tokenizers: $pkg@$version has no $f" >&2; exit 1; }
       ln -sf "$src" "$dest/$name/$f"
     done

@@ -18,5 +18,8 @@ echo "== quantkit convert (F16) + quantize (Q8_0)"
 echo "== quantkit verify"
 "$qk" verify --write-manifest "$out/MANIFEST" "$out/tiny-Q4_K_M.gguf" "$out/tiny-F16.gguf" "$out/tiny-Q8_0.gguf"
 echo "== quantkit info"
-"$qk" info "$out/tiny-Q4_K_M.gguf" | head -20
+# Capture, then show the top: piping straight into `head` would let a
+# closed pipe kill `info` with SIGPIPE, and pipefail turns that into a failure.
+info=$("$qk" info "$out/tiny-Q4_K_M.gguf")
+sed -n 1,20p <<<"$info"
 echo "quickstart: OK (files in $out/)"

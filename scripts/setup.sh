@@ -12,7 +12,8 @@ missing=()
 for p in "${pkgs[@]}"; do
   # npm/nodejs may come from elsewhere (nodesource, nvm): a working npm is enough.
   if [[ $p == npm || $p == nodejs ]] && command -v npm >/dev/null 2>&1; then continue; fi
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $status == *"install ok installed"* ]] || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
