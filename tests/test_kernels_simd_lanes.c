@@ -112,11 +112,15 @@ static void test_lanes_equal_scalar(void) {
     }
     fprintf(stderr, "  %d input sets compared per ISA\n", compared);
 }
-#else
-static void test_lanes_equal_scalar(void) { fprintf(stderr, "  (x86-64 only: nothing to compare here)\n"); }
 #endif
 
 int main(void) {
+#if defined(__x86_64__)
     RUN(test_lanes_equal_scalar);
     return qk_test_summary();
+#else
+    /* ctest's SKIP_RETURN_CODE: reported as skipped, never as a pass */
+    fprintf(stderr, "x86-64 lane searches only: skipped on this architecture\n");
+    return 77;
+#endif
 }
