@@ -14,10 +14,13 @@
  *                 -0.9, 0.05, 36, no mad). scales/mins (the_min) per group,
  *                 L 16 levels per group.
  *  qk_q3k_lanes:  make_q3_quants(16, 4, x, L, true) of W sub-blocks of 16.
- *  qk_qx16_lanes: make_qx_quants(16, nmax, x, L, 1, w) of W sub-blocks of 16
+ *  qk_qx_lanes:   make_qx_quants(n, nmax, x, L, 1, w) of W groups of n <= 32
  *                 (w NULL: weights x^2).
- *  qk_qp16_lanes: make_qp_quants(16, nmax, x, L, w) of W groups of 16 (Q2_K
- *                 with an imatrix: the scales, or mins, of W super-blocks).
+ *  qk_qkx3_lanes: make_qkx3_quants(n, nmax, x, w, .., -0.9, 0.05, 36, no
+ *                 mad) of W groups of n <= 32 (the imatrix search of Q4_K,
+ *                 Q5_K, Q4_1, Q5_1); scales and mins (the_min) per group.
+ *  qk_qp_lanes:   make_qp_quants(n, nmax, x, L, w) of W groups of n <= 32
+ *                 (with an imatrix: the scales, or mins, of W super-blocks).
  *  qk_q2k_pack:   Q2_K's requantization of one super-block x against the
  *                 per-sub-block d[j], m[j] (sub-blocks with d[j] == 0 keep
  *                 their levels in L) and the packing of L into qs[64].
@@ -44,8 +47,10 @@
 #define QK_LOWBIT_DECLARE(isa)                                                                              \
     void qk_q2k_lanes_##isa(const float *x, const float *w, float *scales, float *mins, uint8_t *L);        \
     void qk_q3k_lanes_##isa(const float *x, float *scales, int8_t *L);                                      \
-    void qk_qx16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, int8_t *L);           \
-    void qk_qp16_lanes_##isa(int nmax, const float *x, const float *w, float *scales, uint8_t *L);          \
+    void qk_qx_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);      \
+    void qk_qkx3_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, float *mins,   \
+                             uint8_t *L);                                                                   \
+    void qk_qp_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);     \
     void qk_q2k_pack_##isa(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);        \
     void qk_q3k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);         \
     void qk_kq_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, float c, float *weight, \

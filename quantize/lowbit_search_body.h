@@ -330,13 +330,27 @@ void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) {
     lb_untranspose_u8(Lv, 16, (uint8_t *)L);
 }
 
-void LN_ISA(qk_qx16_lanes)(int nmax, const float *x, const float *w, float *scales, int8_t *L) {
-    float xt[16 * LN_W], wt[16 * LN_W];
-    lb_transpose(x, 16, LN_W, xt);
-    if (w) lb_transpose(w, 16, LN_W, wt);
-    vi Lv[16];
-    vf_store(scales, lb_qx(16, nmax, xt, w ? wt : NULL, Lv));
-    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
+void LN_ISA(qk_qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
+    lb_transpose(x, n, LN_W, xt);
+    if (w) lb_transpose(w, n, LN_W, wt);
+    vi Lv[LB_MAXN];
+    vf_store(scales, lb_qx(n, nmax, xt, w ? wt : NULL, Lv));
+    lb_untranspose_u8(Lv, n, (uint8_t *)L);
+}
+
+void LN_ISA(qk_qkx3_lanes)(int n, int nmax, const float *x, const float *w, float *scales, float *mins, uint8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
+    lb_transpose(x, n, LN_W, xt);
+    lb_transpose(w, n, LN_W, wt);
+    vi Lv[LB_MAXN];
+    vf sc, mn;
+    lb_qkx(n, nmax, xt, wt, Lv, &sc, &mn, -0.9f, 0.05f, 36, false, true);
+    vf_store(scales, sc);
+    vf_store(mins, mn);
+    lb_untranspose_u8(Lv, n, L);
 }
 
 /* The imatrix weights of nsb (<= W) consecutive super-blocks of 256:
@@ -427,13 +441,14 @@ void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hma
     lb_pack_2bit((uint8_t *)L, qs, hmask);
 }
 
-void LN_ISA(qk_qp16_lanes)(int nmax, const float *x, const float *w, float *scales, uint8_t *L) {
-    float xt[16 * LN_W], wt[16 * LN_W];
-    lb_transpose(x, 16, LN_W, xt);
-    lb_transpose(w, 16, LN_W, wt);
-    vi Lv[16];
-    vf_store(scales, lb_qp(16, nmax, xt, wt, Lv));
-    lb_untranspose_u8(Lv, 16, L);
+void LN_ISA(qk_qp_lanes)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
+    lb_transpose(x, n, LN_W, xt);
+    lb_transpose(w, n, LN_W, wt);
+    vi Lv[LB_MAXN];
+    vf_store(scales, lb_qp(n, nmax, xt, wt, Lv));
+    lb_untranspose_u8(Lv, n, L);
 }
 
 /* ---------------------------------------------------------------- IQ4 */

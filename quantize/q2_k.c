@@ -185,7 +185,7 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
  * scalar code above, so the bytes are the scalar bytes. */
 typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
 typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
-typedef void (*qp_lanes_fn)(int nmax, const float *x, const float *w, float *scales, uint8_t *L);
+typedef void (*qp_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);
 
 typedef struct {
     int width; /* lanes: 8 or 16 */
@@ -210,8 +210,8 @@ static void imatrix_batch(const simd_fns *f, const float *x, const float *const 
     memset(scales + 16 * nsb, 0, idle);
     memset(mins + 16 * nsb, 0, idle);
     memset(sw + 16 * nsb, 0, idle);
-    f->qp_lanes(15, scales, sw, dm, Ls);
-    f->qp_lanes(15, mins, sw, mm, Lm);
+    f->qp_lanes(16, 15, scales, sw, dm, Ls);
+    f->qp_lanes(16, 15, mins, sw, mm, Lm);
     for (int s = 0; s < nsb; s++)
         finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->pack);
 }
@@ -241,8 +241,8 @@ static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int
     return (size_t)total * BYTES;
 }
 
-static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp16_lanes_avx2, qk_q2k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp16_lanes_avx512,
+static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp_lanes_avx2, qk_q2k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp_lanes_avx512,
                                   qk_q2k_pack_avx512};
 
 size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {

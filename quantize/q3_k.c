@@ -184,7 +184,7 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
  * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
  * The rest is the scalar code above, so the bytes are the scalar bytes. */
 typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
-typedef void (*qx_lanes_fn)(int nmax, const float *x, const float *w, float *scales, int8_t *L);
+typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
 typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
 
 typedef struct {
@@ -204,11 +204,11 @@ static void imatrix_batch(const simd_fns *f, const float *x, const float *const 
     f->weights(x, qw, nsb, 2.f, weight, sw);
     for (int s = 0; s < nsb; s++)
         for (int j = 0; j < QK_K / 16; j += f->width)
-            f->qx_lanes(4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
+            f->qx_lanes(16, 4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
                         L + QK_K * s + 16 * j);
     memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
     memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
-    f->qx_lanes(32, scales, sw, d, Ls);
+    f->qx_lanes(16, 32, scales, sw, d, Ls);
     for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->pack);
 }
 
@@ -237,8 +237,8 @@ static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int
     return (size_t)total * BYTES;
 }
 
-static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512, qk_kq_imatrix_weights_avx512,
+static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx_lanes_avx512, qk_kq_imatrix_weights_avx512,
                                   qk_q3k_pack_avx512};
 
 size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {

@@ -24,14 +24,15 @@ typedef struct {
     int width;
     void (*q2k)(const float *, const float *, float *, float *, uint8_t *);
     void (*q3k)(const float *, float *, int8_t *);
-    void (*qx16)(int, const float *, const float *, float *, int8_t *);
-    void (*qp16)(int, const float *, const float *, float *, uint8_t *);
+    void (*qx)(int, int, const float *, const float *, float *, int8_t *);
+    void (*qp)(int, int, const float *, const float *, float *, uint8_t *);
+    void (*qkx3)(int, int, const float *, const float *, float *, float *, uint8_t *);
 } lanes;
 
 static const lanes k_lanes[] = {
-    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx16_lanes_avx2, qk_qp16_lanes_avx2},
-    {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx16_lanes_avx512,
-     qk_qp16_lanes_avx512},
+    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2, qk_qkx3_lanes_avx2},
+    {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx_lanes_avx512,
+     qk_qp_lanes_avx512, qk_qkx3_lanes_avx512},
 };
 
 static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
@@ -41,8 +42,8 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
     const int W = ln->width;
     int bad = 0;
     float s[16], m[16], rs, rm;
-    uint8_t L[256], Lr[16], Laux[16];
-    int8_t L8[256], Lr8[16];
+    uint8_t L[512], Lr[32], Laux[32];
+    int8_t L8[512], Lr8[32];
     float absx[16];
 #define FAIL(fn, k)                                                         \
     do {                                                                    \
@@ -67,21 +68,36 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
         rs = qk_make_q3_quants(16, 4, x + 16 * k, Lr8, true);
         if (!same_f(s[k], rs) || memcmp(L8 + 16 * k, Lr8, 16)) FAIL("q3", k);
     }
-    const int nmaxes[] = {4, 32};
-    for (int ni = 0; ni < 2; ni++) {
+    /* the n-generic searches, at every (n, nmax) a quantizer uses them with */
+    static const int qx_cases[][2] = {{16, 4}, {16, 32}, {32, 8}, {32, 16}};
+    for (size_t ci = 0; ci < sizeof qx_cases / sizeof qx_cases[0]; ci++) {
+        const int n = qx_cases[ci][0], nmax = qx_cases[ci][1];
         for (int wi = 0; wi < 2; wi++) {
             const float *ww = wi ? w : NULL;
-            ln->qx16(nmaxes[ni], x, ww, s, L8);
+            ln->qx(n, nmax, x, ww, s, L8);
             for (int k = 0; k < W; k++) {
-                rs = qk_make_qx_quants(16, nmaxes[ni], x + 16 * k, Lr8, 1, ww ? ww + 16 * k : NULL);
-                if (!same_f(s[k], rs) || memcmp(L8 + 16 * k, Lr8, 16)) FAIL("qx", k);
+                rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
+                if (!same_f(s[k], rs) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx", k);
             }
         }
     }
-    ln->qp16(15, x, w, s, L);
-    for (int k = 0; k < W; k++) {
-        rs = qk_make_qp_quants(16, 15, x + 16 * k, Lr, w + 16 * k);
-        if (!same_f(s[k], rs) || memcmp(L + 16 * k, Lr, 16)) FAIL("qp", k);
+    static const int qkx3_cases[][2] = {{16, 3}, {32, 15}, {32, 31}};
+    for (size_t ci = 0; ci < sizeof qkx3_cases / sizeof qkx3_cases[0]; ci++) {
+        const int n = qkx3_cases[ci][0], nmax = qkx3_cases[ci][1];
+        ln->qkx3(n, nmax, x, w, s, m, L);
+        for (int k = 0; k < W; k++) {
+            rs = qk_make_qkx3_quants(n, nmax, x + n * k, w + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
+            if (!same_f(s[k], rs) || !same_f(m[k], rm) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qkx3/n", k);
+        }
+    }
+    static const int qp_cases[][2] = {{8, 63}, {16, 15}};
+    for (size_t ci = 0; ci < sizeof qp_cases / sizeof qp_cases[0]; ci++) {
+        const int n = qp_cases[ci][0], nmax = qp_cases[ci][1];
+        ln->qp(n, nmax, x, w, s, L);
+        for (int k = 0; k < W; k++) {
+            rs = qk_make_qp_quants(n, nmax, x + n * k, Lr, w + n * k);
+            if (!same_f(s[k], rs) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qp", k);
+        }
     }
 #undef FAIL
     return bad;
@@ -93,17 +109,17 @@ static void test_lanes_equal_scalar(void) {
         const lanes *ln = &k_lanes[li];
         if (!qk_isa_available(ln->isa)) continue;
         int bad = 0;
-        float x[256], w[256], pos[256];
+        float x[512], w[512], pos[512]; /* W groups of up to 32 */
         for (int c = 0; c < kc_count(); c++) {
             for (uint64_t seed = 1; seed <= 4; seed++) {
-                kc_fill(c, seed, x, 256);
-                qk_quant_imatrix(seed, pos, 256);
+                kc_fill(c, seed, x, 512);
+                qk_quant_imatrix(seed, pos, 512);
                 bad += check_set(ln, x, pos, kc_name(c));
                 /* the case values as weights too (negative, zero, NaN weights) */
-                kc_fill(c, seed + 100, w, 256);
+                kc_fill(c, seed + 100, w, 512);
                 bad += check_set(ln, x, w, kc_name(c));
                 /* non-negative values (the scales/mins make_qp_quants usually sees) */
-                for (int i = 0; i < 256; i++) w[i] = fabsf(x[i]);
+                for (int i = 0; i < 512; i++) w[i] = fabsf(x[i]);
                 bad += check_set(ln, w, pos, kc_name(c));
                 compared += 3;
             }
