@@ -274,6 +274,21 @@ static inline bool group8_scales(const float *x, float levels, group8 *g) {
     return true;
 }
 
+/* cvtt((x - min) * id + 0.5f) as bytes, for a group8 block: every lane is
+ * either in [0, 47] or cvttps2dq's 0x80000000 (NaN, inf, >= 2^31), because
+ * x - min <= max - min = R rounds monotonically and id = 1/(R/levels):
+ * R*id is within rounding of levels (15 or 31) for a normal d, below
+ * 1.5 * levels for a subnormal d with a finite 1/d, and an infinite id or R
+ * gives inf/NaN. On that range the saturating packs equal cvtt_low_bytes'
+ * low bytes (0x80000000 saturates to 0, its low byte), without the masks. */
+static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
+    const __m256 vs = _mm256_set1_ps(min), vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f);
+    __m256i i[4];
+    for (int k = 0; k < 4; k++) i[k] = _mm256_cvttps_epi32(_mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(b->v[k], vs), vid), half));
+    const __m256i p = _mm256_packus_epi16(_mm256_packus_epi32(i[0], i[1]), _mm256_packus_epi32(i[2], i[3]));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
 static void q4_1_blocks(const float *x, uint8_t *y, int64_t nb) {
     int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
@@ -288,7 +303,7 @@ static void q4_1_blocks(const float *x, uint8_t *y, int64_t nb) {
             uint8_t *yb = yg + QK_Q4_1_BYTES * k;
             const blk32 b = load_blk(xg + 32 * k);
             memcpy(yb, &g.dm[k], 4);
-            const __m256i q = _mm256_min_epi8(quant_bytes(&b, g.min[k], g.id[k], 0.5f, true), _mm256_set1_epi8(15));
+            const __m256i q = _mm256_min_epu8(group_quant_bytes(&b, g.min[k], g.id[k]), _mm256_set1_epi8(15));
             store_nibbles(yb + 4, q, false);
         }
     }
@@ -309,7 +324,7 @@ static void q5_1_blocks(const float *x, uint8_t *y, int64_t nb) {
             uint8_t *yb = yg + QK_Q5_1_BYTES * k;
             const blk32 b = load_blk(xg + 32 * k);
             memcpy(yb, &g.dm[k], 4);
-            const __m256i q = quant_bytes(&b, g.min[k], g.id[k], 0.5f, true);
+            const __m256i q = group_quant_bytes(&b, g.min[k], g.id[k]);
             store_qh(yb + 4, q);
             store_nibbles(yb + 8, q, true);
         }
