@@ -25,22 +25,35 @@ size_t qk_quantize_f16_avx512(const float *src, void *dst, int64_t nrows, int64_
     return (size_t)n * 2;
 }
 
+/* BF16 of 16 floats, in the high 16 bits of each 32-bit lane: round to
+ * nearest even (u + 0x7FFF + bit 16 of u: a masked add of 1 where that bit
+ * is set), NaN quieted (bit 22 set, which is bit 6 of the high half). */
+static inline __m512i bf16_hi(__m512i u) {
+    const __mmask16 odd = _mm512_test_epi32_mask(u, _mm512_set1_epi32(0x10000));
+    const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
+    __m512i r = _mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF));
+    r = _mm512_mask_add_epi32(r, odd, r, _mm512_set1_epi32(1));
+    return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
+}
+
 size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
     if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
     const int64_t n = nrows * n_per_row;
     uint16_t *y = (uint16_t *)dst;
-    const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7FFF);
-    const __m512i absmask = _mm512_set1_epi32(0x7FFFFFFF), inf = _mm512_set1_epi32(0x7F800000);
-    const __m512i quiet = _mm512_set1_epi32(0x40);
+    /* the odd (high) words of both vectors, in element order */
+    static const uint16_t hi_idx[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
+                                        33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
+    const __m512i hi_words = _mm512_loadu_si512((const void *)hi_idx);
     int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512i a = bf16_hi(_mm512_loadu_si512((const void *)(src + i)));
+        const __m512i b = bf16_hi(_mm512_loadu_si512((const void *)(src + i + 16)));
+        _mm512_storeu_si512((void *)(y + i), _mm512_permutex2var_epi16(a, hi_words, b));
+    }
     for (; i + 16 <= n; i += 16) {
-        const __m512i u = _mm512_loadu_si512((const void *)(src + i));
-        const __m512i r = _mm512_srli_epi32(
-            _mm512_add_epi32(_mm512_add_epi32(u, bias), _mm512_and_si512(_mm512_srli_epi32(u, 16), one)), 16);
-        const __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(u, absmask), inf);
-        const __m512i v = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), quiet);
-        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtepi32_epi16(v));
+        const __m512i a = bf16_hi(_mm512_loadu_si512((const void *)(src + i)));
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(a, 16)));
     }
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
     return (size_t)n * 2;
