@@ -4,10 +4,17 @@
  * to 0x7E00|sign while F16C keeps payload bits, so 8-lane groups holding a
  * NaN use the scalar conversion. BF16 is integer arithmetic on the bits. */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "float_formats.h"
 #include "quants_legacy.h"
 #include "simd_legacy.h"
+
+/* BF16 rows of at least this many elements (4 MiB of output) are written
+ * with non-temporal stores. */
+#ifndef QK_BF16_STREAM_MIN
+#define QK_BF16_STREAM_MIN ((int64_t)1 << 21)
+#endif
 
 size_t qk_quantize_f16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
@@ -43,30 +50,41 @@ static inline __m256i bf16_lanes(__m256i u) {
     return _mm256_srli_epi32(_mm256_blendv_epi8(r, q, _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q))), 16);
 }
 
+/* 16 floats -> 16 bf16. */
+static inline __m256i bf16_16(const float *src) {
+    const __m256 fa = _mm256_loadu_ps(src), fb = _mm256_loadu_ps(src + 8);
+    const __m256i ua = _mm256_castps_si256(fa), ub = _mm256_castps_si256(fb);
+    __m256i a, b;
+    /* one compare finds a NaN in either vector; NaN groups take the blend */
+    if (_mm256_movemask_ps(_mm256_cmp_ps(fa, fb, _CMP_UNORD_Q))) {
+        a = bf16_lanes(ua);
+        b = bf16_lanes(ub);
+    } else {
+        a = bf16_lanes_finite(ua);
+        b = bf16_lanes_finite(ub);
+    }
+    return _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
+}
+
 size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
     if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
     const int64_t n = nrows * n_per_row;
     uint16_t *y = (uint16_t *)dst;
-    /* the first elements up to a 64-byte boundary of the source go the
-     * scalar way: aligned loads never straddle cache lines, which decides
-     * the speed once the rows are out of L2 */
-    int64_t i = (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
+    /* The loop starts at a 64-byte boundary: of the destination for outputs
+     * past QK_BF16_STREAM_MIN (written with non-temporal stores: no reads
+     * for ownership of lines that would not stay cached anyway), else of the
+     * source (aligned loads never straddle cache lines). The elements before
+     * it go the scalar way. */
+    const bool stream = n >= QK_BF16_STREAM_MIN && ((uintptr_t)y & 1) == 0;
+    int64_t i = stream ? (int64_t)((64 - ((uintptr_t)y & 63)) & 63) / 2 : (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
     if (i > n) i = n;
     qk_fp32_to_bf16_row(src, y, i);
-    for (; i + 16 <= n; i += 16) {
-        const __m256 fa = _mm256_loadu_ps(src + i), fb = _mm256_loadu_ps(src + i + 8);
-        const __m256i ua = _mm256_castps_si256(fa), ub = _mm256_castps_si256(fb);
-        __m256i a, b;
-        /* one compare finds a NaN in either vector; NaN groups take the blend */
-        if (_mm256_movemask_ps(_mm256_cmp_ps(fa, fb, _CMP_UNORD_Q))) {
-            a = bf16_lanes(ua);
-            b = bf16_lanes(ub);
-        } else {
-            a = bf16_lanes_finite(ua);
-            b = bf16_lanes_finite(ub);
-        }
-        _mm256_storeu_si256((__m256i *)(y + i), _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8));
+    if (stream) {
+        for (; i + 16 <= n; i += 16) _mm256_stream_si256((__m256i *)(y + i), bf16_16(src + i));
+        _mm_sfence();
+    } else {
+        for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(y + i), bf16_16(src + i));
     }
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
     return (size_t)n * 2;

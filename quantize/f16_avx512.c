@@ -1,11 +1,19 @@
 /* f16_avx512.c - F16 and BF16 row conversion with AVX-512; same exactness
  * argument as f16_avx2.c (16-lane groups holding NaN use the scalar path for
- * F16; BF16 is integer arithmetic, vpmovdw keeps the low 16 bits). */
+ * F16; BF16 is integer arithmetic on the bits, whose high halves vpermt2w
+ * collects). */
 #include <immintrin.h>
+#include <stdbool.h>
 
 #include "float_formats.h"
 #include "quants_legacy.h"
 #include "simd_legacy.h"
+
+/* BF16 rows of at least this many elements (4 MiB of output) are written
+ * with non-temporal stores. */
+#ifndef QK_BF16_STREAM_MIN
+#define QK_BF16_STREAM_MIN ((int64_t)1 << 21)
+#endif
 
 size_t qk_quantize_f16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
@@ -36,25 +44,54 @@ static inline __m512i bf16_hi(__m512i u) {
     return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
 }
 
+/* bf16_hi for 8 floats. */
+static inline __m256i bf16_hi8(__m256i u) {
+    const __mmask8 odd = _mm256_test_epi32_mask(u, _mm256_set1_epi32(0x10000));
+    const __mmask8 nan = _mm256_cmp_ps_mask(_mm256_castsi256_ps(u), _mm256_castsi256_ps(u), _CMP_UNORD_Q);
+    __m256i r = _mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF));
+    r = _mm256_mask_add_epi32(r, odd, r, _mm256_set1_epi32(1));
+    return _mm256_mask_or_epi32(r, nan, u, _mm256_set1_epi32(0x00400000));
+}
+
+/* 16 floats -> 16 bf16 with 256-bit loads: the streaming loop aligns the
+ * destination, so its loads are misaligned, where 512-bit loads (every one
+ * straddling two cache lines) measured much slower. */
+static inline __m256i bf16_16(const float *src, __m256i hi_words) {
+    const __m256i a = bf16_hi8(_mm256_loadu_si256((const __m256i *)src));
+    const __m256i b = bf16_hi8(_mm256_loadu_si256((const __m256i *)(src + 8)));
+    return _mm256_permutex2var_epi16(a, hi_words, b);
+}
+
+/* 32 floats -> 32 bf16: both vectors' high words, in element order. */
+static inline __m512i bf16_32(const float *src, __m512i hi_words) {
+    const __m512i a = bf16_hi(_mm512_loadu_si512((const void *)src));
+    const __m512i b = bf16_hi(_mm512_loadu_si512((const void *)(src + 16)));
+    return _mm512_permutex2var_epi16(a, hi_words, b);
+}
+
 size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
     if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
     const int64_t n = nrows * n_per_row;
     uint16_t *y = (uint16_t *)dst;
-    /* the odd (high) words of both vectors, in element order */
     static const uint16_t hi_idx[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
                                         33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
     const __m512i hi_words = _mm512_loadu_si512((const void *)hi_idx);
-    /* the first elements up to a 64-byte boundary of the source go the
-     * scalar way: aligned loads never straddle cache lines, which decides
-     * the speed once the rows are out of L2 */
-    int64_t i = (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
+    /* The loop starts at a 64-byte boundary: of the destination for outputs
+     * past QK_BF16_STREAM_MIN (written with non-temporal stores: no reads
+     * for ownership of lines that would not stay cached anyway), else of the
+     * source (aligned loads never straddle cache lines). The elements before
+     * it go the scalar way. */
+    const bool stream = n >= QK_BF16_STREAM_MIN && ((uintptr_t)y & 1) == 0;
+    int64_t i = stream ? (int64_t)((64 - ((uintptr_t)y & 63)) & 63) / 2 : (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
     if (i > n) i = n;
     qk_fp32_to_bf16_row(src, y, i);
-    for (; i + 32 <= n; i += 32) {
-        const __m512i a = bf16_hi(_mm512_loadu_si512((const void *)(src + i)));
-        const __m512i b = bf16_hi(_mm512_loadu_si512((const void *)(src + i + 16)));
-        _mm512_storeu_si512((void *)(y + i), _mm512_permutex2var_epi16(a, hi_words, b));
+    if (stream) {
+        const __m256i hi16 = _mm512_castsi512_si256(hi_words);
+        for (; i + 16 <= n; i += 16) _mm256_stream_si256((__m256i *)(y + i), bf16_16(src + i, hi16));
+        _mm_sfence();
+    } else {
+        for (; i + 32 <= n; i += 32) _mm512_storeu_si512((void *)(y + i), bf16_32(src + i, hi_words));
     }
     for (; i + 16 <= n; i += 16) {
         const __m512i a = bf16_hi(_mm512_loadu_si512((const void *)(src + i)));
