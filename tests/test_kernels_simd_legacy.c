@@ -235,11 +235,49 @@ static void test_nearest_int_vs_vcvtnq(void) {
 }
 #endif
 
+/* BF16 outputs of 2^21 elements and more take the non-temporal store path
+ * (f16_<isa>.c): every case, at destinations whose alignment changes the
+ * scalar head, and a source one float off a vector boundary. */
+static void test_bf16_long_rows(void) {
+    const int64_t nrows = 7, n = 299601; /* 2097207 elements >= 2^21 */
+    const size_t total = (size_t)(nrows * n);
+    float *xb = malloc((total + 1) * sizeof(float));
+    unsigned char *a = malloc(total * 2 + 64), *b = malloc(total * 2 + 64);
+    CHECK(xb && a && b);
+    if (!xb || !a || !b) return;
+    float *x = xb + 1;
+    const qk_kernel *s = qk_kernel_get(QK_TYPE_BF16, QK_ISA_SCALAR);
+    int compared = 0;
+    for (int c = 0; c < kc_count(); c++) {
+        kc_fill(c, 7, x, (int64_t)total);
+        static const size_t offs[] = {0, 2, 34, 1};
+        for (size_t oi = 0; oi < sizeof offs / sizeof offs[0]; oi++) {
+            const size_t o = offs[oi];
+            const size_t rs = s->quantize(x, a + o, nrows, n, NULL);
+            for (int isa = 1; isa < QK_ISA_COUNT; isa++) {
+                const qk_kernel *v = qk_kernel_get(QK_TYPE_BF16, (qk_isa)isa);
+                if (!v || v->isa == QK_ISA_SCALAR) continue;
+                memset(b, 0x5a, total * 2 + 64);
+                const size_t rv = v->quantize(x, b + o, nrows, n, NULL);
+                CHECK_MSG(rs == rv && memcmp(a + o, b + o, rs) == 0, "bf16 %s case %s dst offset %zu differs",
+                          qk_isa_name(v->isa), kc_name(c), o);
+                CHECK(b[o + rv] == 0x5a); /* nothing written past the row */
+                compared++;
+            }
+        }
+    }
+    fprintf(stderr, "  %d long BF16 rows compared\n", compared);
+    free(xb);
+    free(a);
+    free(b);
+}
+
 int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
     RUN(test_kquants_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);
+    RUN(test_bf16_long_rows);
 #if defined(__aarch64__)
     RUN(test_nearest_int_vs_vcvtnq);
 #endif
