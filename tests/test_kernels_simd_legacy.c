@@ -197,6 +197,49 @@ static void test_kquants_many_blocks(void) {
     free(w);
 }
 
+/* The 32-element block types (Q4_0..Q5_1 with an imatrix run their block
+ * searches 8 or 16 blocks at a time, across row boundaries, the blocks left
+ * over through the scalar block): realistic data with row lengths of
+ * 32 * (16 + 3) and 32 * (8 + 3) elements (leftover blocks per row for both
+ * lane widths), on one row and on several (lane groups spanning rows with
+ * different sigma2, several leftover counts at the end). */
+static void test_legacy_many_blocks(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
+    const int64_t lens[] = {32 * (16 + 3), 32 * (8 + 3)};
+    const int64_t rows[] = {1, 5, 13};
+    const int64_t max_n = 32 * 19 * 13;
+    float *x = malloc(sizeof(float) * (size_t)max_n), *w = malloc(sizeof(float) * (size_t)(32 * 19));
+    int compared = 0;
+    for (int ii = 1; ii < n_isa; ii++) {
+        for (int t = 0; t < QK_TYPE_COUNT; t++) {
+            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
+            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 32) continue;
+            int bad = 0;
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                qk_quant_imatrix(77 + li, w, lens[li]);
+                for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+                    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                        qk_quant_input(cases[c], 2000 + 10 * c + ri, x, rows[ri] * lens[li]);
+                        bad += compare(s, v, x, rows[ri], lens[li], NULL, qk_quant_input_name(cases[c]));
+                        bad += compare(s, v, x, rows[ri], lens[li], w, qk_quant_input_name(cases[c]));
+                    }
+                }
+            }
+            compared++;
+            fprintf(stderr, "  %-7s %-7s row lengths 608/352 x 1/5/13 rows x %zu cases: %s\n",
+                    qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
+                    bad ? "MISMATCH" : "ok");
+        }
+    }
+#if defined(__x86_64__)
+    CHECK(compared >= 5 * (n_isa - 1)); /* Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 per SIMD ISA at least */
+#endif
+    free(x);
+    free(w);
+}
+
 #if defined(__aarch64__)
 /* Why the NEON kernels keep ggml's 12582912.f trick instead of vcvtnq_s32_f32:
  * both round to nearest with ties to even, and agree on every float with
@@ -239,6 +282,7 @@ int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
     RUN(test_kquants_many_blocks);
+    RUN(test_legacy_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);
 #if defined(__aarch64__)
     RUN(test_nearest_int_vs_vcvtnq);
