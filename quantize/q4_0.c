@@ -29,6 +29,7 @@
 #include "quants_legacy.h"
 
 #if defined(__x86_64__)
+#include <xmmintrin.h>
 #include <emmintrin.h>
 
 #include "lowbit_internal.h"
@@ -137,12 +138,42 @@ size_t qk_legacy_quantize_imatrix(const qk_legacy_imatrix_type *t, const float *
  * rows (n_per_row is a multiple of 32), so one call of the lane search takes
  * the next W blocks wherever their rows start; each block's weights use its
  * own row's sigma2. */
-static float row_sigma2_of(const float *src, int64_t n_per_row, int64_t row, int64_t *cached_row, float *cached) {
-    if (row != *cached_row) {
-        *cached = row_sigma2(src + row * n_per_row, n_per_row);
-        *cached_row = row;
+
+/* sigma2 of rows r0 .. r0+7 (those below nrows) at once: each row's sum of
+ * squares in element order, as row_sigma2, but eight independent chains side
+ * by side (four rows per SSE register, 4x4 transposes), so the additions
+ * overlap instead of waiting on each other. */
+#define SIGMA2_ROWS 8
+static void rows_sigma2(const float *src, int64_t n_per_row, int64_t nrows, int64_t r0, float *sigma2) {
+    int64_t r = r0;
+    for (; r + 4 <= nrows && r + 4 <= r0 + SIGMA2_ROWS; r += 4) {
+        const float *x0 = src + r * n_per_row, *x1 = x0 + n_per_row, *x2 = x1 + n_per_row, *x3 = x2 + n_per_row;
+        __m128 acc = _mm_setzero_ps();
+        for (int64_t j = 0; j < n_per_row; j += 4) {
+            __m128 c0 = _mm_loadu_ps(x0 + j), c1 = _mm_loadu_ps(x1 + j), c2 = _mm_loadu_ps(x2 + j),
+                   c3 = _mm_loadu_ps(x3 + j);
+            _MM_TRANSPOSE4_PS(c0, c1, c2, c3); /* c_i: element j + i of the four rows */
+            acc = _mm_add_ps(acc, _mm_mul_ps(c0, c0));
+            acc = _mm_add_ps(acc, _mm_mul_ps(c1, c1));
+            acc = _mm_add_ps(acc, _mm_mul_ps(c2, c2));
+            acc = _mm_add_ps(acc, _mm_mul_ps(c3, c3));
+        }
+        float sum[4];
+        _mm_storeu_ps(sum, acc);
+        for (int k = 0; k < 4; k++) sigma2[r - r0 + k] = sum[k] / n_per_row;
     }
-    return *cached;
+    for (; r < nrows && r < r0 + SIGMA2_ROWS; r++) sigma2[r - r0] = row_sigma2(src + r * n_per_row, n_per_row);
+}
+
+/* sigma2 of row `row`, from a cache of SIGMA2_ROWS rows filled on a miss
+ * (rows are visited in increasing order). */
+static float row_sigma2_of(const float *src, int64_t n_per_row, int64_t nrows, int64_t row, int64_t *base,
+                           float *cache) {
+    if (*base < 0 || row < *base || row >= *base + SIGMA2_ROWS) {
+        rows_sigma2(src, n_per_row, nrows, row, cache);
+        *base = row;
+    }
+    return cache[row - *base];
 }
 
 /* weight[j] = qw[j] * sqrt(sigma2 + x[j]*x[j]) for one block: the scalar
@@ -165,14 +196,14 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     uint8_t *y = (uint8_t *)dst;
     float weight[16 * QK_LEGACY_QK], scales[16], mins[16] = {0};
     uint8_t L[16 * QK_LEGACY_QK];
-    int64_t cached_row = -1;
-    float sigma2 = 0.0f;
+    int64_t cache_base = -1;
+    float sigma2[SIGMA2_ROWS];
     int64_t g = 0;
     for (; g + width <= total; g += width) {
         const float *x = src + g * QK_LEGACY_QK;
         for (int k = 0; k < width; k++) {
             const int64_t blk = g + k;
-            const float s2 = row_sigma2_of(src, n_per_row, blk / nb, &cached_row, &sigma2);
+            const float s2 = row_sigma2_of(src, n_per_row, nrows, blk / nb, &cache_base, sigma2);
             block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (blk % nb), s2, weight + k * QK_LEGACY_QK);
         }
         if (t->qx) {
@@ -186,7 +217,7 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     }
     /* fewer than W blocks left: the scalar block */
     for (; g < total; g++) {
-        const float s2 = row_sigma2_of(src, n_per_row, g / nb, &cached_row, &sigma2);
+        const float s2 = row_sigma2_of(src, n_per_row, nrows, g / nb, &cache_base, sigma2);
         t->block(src + g * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (g % nb), s2, y + g * t->bytes);
     }
     return (size_t)(total * t->bytes);
