@@ -101,7 +101,7 @@ static void q4_1_pack(uint8_t *b, float d, float min, const uint8_t *L) {
 static void q4_0_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     int8_t L[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     const float d = qk_make_qx_quants(QK_LEGACY_QK, 8, xb, L, 1, weight);
     q4_0_pack(b, d, 0.0f, (const uint8_t *)L);
 }
@@ -110,7 +110,7 @@ static void q4_0_block_imatrix(const float *xb, const float *qw, float sigma2, u
 static void q4_1_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     float min;
     const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     q4_1_pack(b, d, min, L);
@@ -160,7 +160,12 @@ static void rows_sigma2(const float *src, int64_t n_per_row, int64_t nrows, int6
         }
         float sum[4];
         _mm_storeu_ps(sum, acc);
-        for (int k = 0; k < 4; k++) sigma2[r - r0 + k] = sum[k] / n_per_row;
+        for (int k = 0; k < 4; k++) {
+            /* a NaN sum: which NaN survives depends on the order of the
+             * operands, so such a row takes the scalar sum */
+            sigma2[r - r0 + k] = sum[k] != sum[k] ? row_sigma2(src + (r + k) * n_per_row, n_per_row)
+                                                   : sum[k] / n_per_row;
+        }
     }
     for (; r < nrows && r < r0 + SIGMA2_ROWS; r++) sigma2[r - r0] = row_sigma2(src + r * n_per_row, n_per_row);
 }
@@ -178,8 +183,13 @@ static float row_sigma2_of(const float *src, int64_t n_per_row, int64_t nrows, i
 
 /* weight[j] = qw[j] * sqrt(sigma2 + x[j]*x[j]) for one block: the scalar
  * operations, four lanes at a time (SSE2; sqrtps is correctly rounded, as
- * sqrtf). */
+ * sqrtf). A NaN sigma2 (a row holding NaN: then x may hold a second NaN)
+ * takes the scalar loop, so the same NaN survives. */
 static inline void block_weights_sse2(const float *x, const float *qw, float sigma2, float *weight) {
+    if (sigma2 != sigma2) {
+        qk_legacy_imatrix_weights(x, qw, sigma2, weight);
+        return;
+    }
     const __m128 s2 = _mm_set1_ps(sigma2);
     for (int j = 0; j < QK_LEGACY_QK; j += 4) {
         const __m128 v = _mm_loadu_ps(x + j);

@@ -91,7 +91,7 @@ static void q5_1_pack(uint8_t *b, float d, float min, const uint8_t *L) {
 static void q5_0_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     int8_t L[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     const float d = qk_make_qx_quants(QK_LEGACY_QK, 16, xb, L, 1, weight);
     q5_0_pack(b, d, 0.0f, (const uint8_t *)L);
 }
@@ -100,7 +100,7 @@ static void q5_0_block_imatrix(const float *xb, const float *qw, float sigma2, u
 static void q5_1_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     float min;
     const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     q5_1_pack(b, d, min, L);

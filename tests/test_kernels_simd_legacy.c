@@ -202,7 +202,8 @@ static void test_kquants_many_blocks(void) {
  * over through the scalar block): realistic data with row lengths of
  * 32 * (16 + 3) and 32 * (8 + 3) elements (leftover blocks per row for both
  * lane widths), on one row and on several (lane groups spanning rows with
- * different sigma2, several leftover counts at the end). */
+ * different sigma2, several leftover counts at the end), and the edge cases
+ * on 13 rows. */
 static void test_legacy_many_blocks(void) {
     qk_isa isas[QK_ISA_COUNT];
     const int n_isa = qk_isa_list_available(isas);
@@ -227,8 +228,16 @@ static void test_legacy_many_blocks(void) {
                     }
                 }
             }
+            /* the edge cases (NaN, inf, signed zeros, ...) on 13 rows, mixed per row:
+             * the per-row sigma2 of several rows at once sees them too */
+            qk_quant_imatrix(91, w, lens[1]);
+            for (int c = 0; c < kc_count(); c++) {
+                for (int64_t r = 0; r < 13; r++) kc_fill(r % 3 ? c : (c + r) % kc_count(), (uint64_t)(r * 5 + c), x + r * lens[1], lens[1]);
+                bad += compare(s, v, x, 13, lens[1], NULL, kc_name(c));
+                bad += compare(s, v, x, 13, lens[1], w, kc_name(c));
+            }
             compared++;
-            fprintf(stderr, "  %-7s %-7s row lengths 608/352 x 1/5/13 rows x %zu cases: %s\n",
+            fprintf(stderr, "  %-7s %-7s row lengths 608/352 x 1/5/13 rows x %zu cases + edge cases: %s\n",
                     qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
                     bad ? "MISMATCH" : "ok");
         }
