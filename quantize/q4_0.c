@@ -84,17 +84,49 @@ static float row_sigma2(const float *x, int64_t n) {
     return sum_x2 / n;
 }
 
+/* qs[j] = (uint8_t)(L[j] | L[j + 16] << 4), j < 16. */
+static inline void pack_nibbles(uint8_t *qs, const uint8_t *L) {
+    for (int j = 0; j < 16; ++j) qs[j] = (uint8_t)(L[j] | (L[j + 16] << 4));
+}
+
 static void q4_0_pack(uint8_t *b, float d, float min, const uint8_t *L) {
     (void)min;
     qk_put_u16(b, qk_fp32_to_fp16(d));
-    for (int j = 0; j < 16; ++j) b[2 + j] = (uint8_t)(L[j] | (L[j + 16] << 4));
+    pack_nibbles(b + 2, L);
 }
 
 static void q4_1_pack(uint8_t *b, float d, float min, const uint8_t *L) {
     qk_put_u16(b, qk_fp32_to_fp16(d));
     qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
-    for (int j = 0; j < 16; ++j) b[4 + j] = (uint8_t)(L[j] | (L[j + 16] << 4));
+    pack_nibbles(b + 4, L);
 }
+
+#if defined(__x86_64__)
+/* The packing of the SIMD rows: pack_nibbles in SSE2 (the same byte
+ * arithmetic: the high nibble is the low nibble of L[j + 16] shifted up). */
+static inline void pack_nibbles_sse2(uint8_t *qs, const uint8_t *L) {
+    const __m128i lo = _mm_loadu_si128((const __m128i *)L), hi = _mm_loadu_si128((const __m128i *)(L + 16));
+    const __m128i h4 = _mm_and_si128(_mm_slli_epi16(hi, 4), _mm_set1_epi8((char)0xF0));
+    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, h4));
+}
+
+static void q4_0_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    (void)min;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    pack_nibbles_sse2(b + 2, L);
+}
+
+static void q4_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
+    pack_nibbles_sse2(b + 4, L);
+}
+#define Q4_0_PACK_LANES q4_0_pack_sse2
+#define Q4_1_PACK_LANES q4_1_pack_sse2
+#else
+#define Q4_0_PACK_LANES q4_0_pack
+#define Q4_1_PACK_LANES q4_1_pack
+#endif
 
 /* One block of ggml's quantize_row_q4_0_impl: xb, qw its 32 floats and
  * imatrix weights, sigma2 its row's. */
@@ -116,8 +148,8 @@ static void q4_1_block_imatrix(const float *xb, const float *qw, float sigma2, u
     q4_1_pack(b, d, min, L);
 }
 
-const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0 = {true, 8, QK_Q4_0_BYTES, q4_0_block_imatrix, q4_0_pack};
-const qk_legacy_imatrix_type qk_legacy_imatrix_q4_1 = {false, 15, QK_Q4_1_BYTES, q4_1_block_imatrix, q4_1_pack};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0 = {true, 8, QK_Q4_0_BYTES, q4_0_block_imatrix, Q4_0_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q4_1 = {false, 15, QK_Q4_1_BYTES, q4_1_block_imatrix, Q4_1_PACK_LANES};
 
 size_t qk_legacy_quantize_imatrix(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
                                   int64_t n_per_row, const float *imatrix) {

@@ -26,6 +26,8 @@
 #include "quant_search.h"
 #include "quants_legacy.h"
 #if defined(__x86_64__)
+#include <emmintrin.h>
+
 #include "simd_legacy.h"
 #endif
 
@@ -106,8 +108,39 @@ static void q5_1_block_imatrix(const float *xb, const float *qw, float sigma2, u
     q5_1_pack(b, d, min, L);
 }
 
-const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, QK_Q5_0_BYTES, q5_0_block_imatrix, q5_0_pack};
-const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, QK_Q5_1_BYTES, q5_1_block_imatrix, q5_1_pack};
+#if defined(__x86_64__)
+/* The packing of the SIMD rows: q5_pack in SSE2, the same bits (bit 4 of
+ * each byte shifted to bit 7 for movemask gives qh). */
+static inline void q5_pack_sse2(const uint8_t *q, uint8_t *qh_out, uint8_t *qs) {
+    const __m128i lo = _mm_loadu_si128((const __m128i *)q), hi = _mm_loadu_si128((const __m128i *)(q + 16));
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    const __m128i h4 = _mm_slli_epi16(_mm_and_si128(hi, nib), 4);
+    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(_mm_and_si128(lo, nib), h4));
+    const uint32_t qh = (uint32_t)_mm_movemask_epi8(_mm_slli_epi16(lo, 3)) |
+                        (uint32_t)_mm_movemask_epi8(_mm_slli_epi16(hi, 3)) << 16;
+    for (int k = 0; k < 4; k++) qh_out[k] = (uint8_t)(qh >> (8 * k));
+}
+
+static void q5_0_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    (void)min;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    q5_pack_sse2(L, b + 2, b + 6);
+}
+
+static void q5_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
+    q5_pack_sse2(L, b + 4, b + 8);
+}
+#define Q5_0_PACK_LANES q5_0_pack_sse2
+#define Q5_1_PACK_LANES q5_1_pack_sse2
+#else
+#define Q5_0_PACK_LANES q5_0_pack
+#define Q5_1_PACK_LANES q5_1_pack
+#endif
+
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, QK_Q5_0_BYTES, q5_0_block_imatrix, Q5_0_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, QK_Q5_1_BYTES, q5_1_block_imatrix, Q5_1_PACK_LANES};
 
 #if defined(__x86_64__)
 /* The SIMD imatrix rows: the search as lanes (qk_legacy_quantize_imatrix_lanes in q4_0.c). */

@@ -100,7 +100,8 @@ static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_
  * make_qkx3_quants(32, nmax, x, weight, L, &the_min, .., -0.9, 0.05, 36,
  * false) (Q4_1, Q5_1), and the packing of d (and m = -the_min) and L.
  *   block: all of it for one block (xb, its imatrix qw, its row's sigma2);
- *   pack:  the packing alone (min: the_min; unused by Q4_0/Q5_0).
+ *   pack:  the packing alone, as `block` packs (min: the_min; unused by
+ *          Q4_0/Q5_0); SSE2 on x86-64, used by the SIMD rows only.
  * qk_legacy_quantize_imatrix runs the scalar block on every block (the
  * scalar qk_quantize_<t> with an imatrix); on x86-64,
  * qk_legacy_quantize_imatrix_lanes (q4_0.c) runs the search on `width`
