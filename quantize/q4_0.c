@@ -23,6 +23,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "float_formats.h"
 #include "quant_search.h"
@@ -236,17 +237,34 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     if (width != 8 && width != 16) return qk_legacy_quantize_imatrix(t, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * nb;
     uint8_t *y = (uint8_t *)dst;
-    float weight[16 * QK_LEGACY_QK], scales[16], mins[16] = {0};
+    float weight[16 * QK_LEGACY_QK], pad[16 * QK_LEGACY_QK], scales[16], mins[16] = {0};
     uint8_t L[16 * QK_LEGACY_QK];
     int64_t cache_base = -1;
     float sigma2[SIGMA2_ROWS];
-    int64_t g = 0;
-    for (; g + width <= total; g += width) {
+    for (int64_t g = 0; g < total; g += width) {
+        const int avail = (int)(total - g < width ? total - g : width);
+        if (avail * 8 <= width) {
+            /* one or two blocks left: the scalar block is cheaper than a lane search */
+            for (int k = 0; k < avail; k++) {
+                const int64_t blk = g + k;
+                const float s2 = row_sigma2_of(src, n_per_row, nrows, blk / nb, &cache_base, sigma2);
+                t->block(src + blk * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (blk % nb), s2, y + blk * t->bytes);
+            }
+            break;
+        }
         const float *x = src + g * QK_LEGACY_QK;
-        for (int k = 0; k < width; k++) {
+        for (int k = 0; k < avail; k++) {
             const int64_t blk = g + k;
             const float s2 = row_sigma2_of(src, n_per_row, nrows, blk / nb, &cache_base, sigma2);
             block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (blk % nb), s2, weight + k * QK_LEGACY_QK);
+        }
+        if (avail < width) {
+            /* the last blocks: padded with all-zero blocks of zero weight,
+             * whose lanes are searched and dropped (lanes are independent) */
+            memset(pad, 0, sizeof pad);
+            memcpy(pad, x, sizeof(float) * QK_LEGACY_QK * (size_t)avail);
+            memset(weight + avail * QK_LEGACY_QK, 0, sizeof(float) * QK_LEGACY_QK * (size_t)(width - avail));
+            x = pad;
         }
         if (t->qx) {
             if (width == 16) qk_qx_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
@@ -255,12 +273,7 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
             if (width == 16) qk_qkx3_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
             else qk_qkx3_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
         }
-        for (int k = 0; k < width; k++) t->pack(y + (g + k) * t->bytes, scales[k], mins[k], L + k * QK_LEGACY_QK);
-    }
-    /* fewer than W blocks left: the scalar block */
-    for (; g < total; g++) {
-        const float s2 = row_sigma2_of(src, n_per_row, nrows, g / nb, &cache_base, sigma2);
-        t->block(src + g * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (g % nb), s2, y + g * t->bytes);
+        for (int k = 0; k < avail; k++) t->pack(y + (g + k) * t->bytes, scales[k], mins[k], L + k * QK_LEGACY_QK);
     }
     return (size_t)(total * t->bytes);
 }

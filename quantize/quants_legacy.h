@@ -106,7 +106,9 @@ static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_
  * scalar qk_quantize_<t> with an imatrix); on x86-64,
  * qk_legacy_quantize_imatrix_lanes (q4_0.c) runs the search on `width`
  * (8: AVX2, 16: AVX-512) blocks at a time through qk_qx_lanes_<isa> /
- * qk_qkx3_lanes_<isa>, blocks left over through `block`: the same bytes. */
+ * qk_qkx3_lanes_<isa> (lane groups run across row boundaries; the last,
+ * partial group is padded with zero blocks, or, for one block on AVX2 and
+ * up to two on AVX-512, goes through `block`): the same bytes. */
 typedef struct {
     bool qx;
     int nmax;

@@ -199,16 +199,16 @@ static void test_kquants_many_blocks(void) {
 
 /* The 32-element block types (Q4_0..Q5_1 with an imatrix run their block
  * searches 8 or 16 blocks at a time, across row boundaries, the blocks left
- * over through the scalar block): realistic data with row lengths of
- * 32 * (16 + 3) and 32 * (8 + 3) elements (leftover blocks per row for both
- * lane widths), on one row and on several (lane groups spanning rows with
- * different sigma2, several leftover counts at the end), and the edge cases
- * on 13 rows. */
+ * over padded or through the scalar block): realistic data with row
+ * lengths of 32 * (16 + 3), 32 * (8 + 3) and 32 * (16 + 1) elements
+ * (leftover blocks per row for both lane widths), on one row and on several
+ * (lane groups spanning rows with different sigma2, leftover counts of 1,
+ * 3, 5, 7, 11, 13, 15 at the end), and the edge cases on 13 rows. */
 static void test_legacy_many_blocks(void) {
     qk_isa isas[QK_ISA_COUNT];
     const int n_isa = qk_isa_list_available(isas);
     const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
-    const int64_t lens[] = {32 * (16 + 3), 32 * (8 + 3)};
+    const int64_t lens[] = {32 * (16 + 3), 32 * (8 + 3), 32 * (16 + 1)};
     const int64_t rows[] = {1, 5, 13};
     const int64_t max_n = 32 * 19 * 13;
     float *x = malloc(sizeof(float) * (size_t)max_n), *w = malloc(sizeof(float) * (size_t)(32 * 19));
@@ -237,7 +237,7 @@ static void test_legacy_many_blocks(void) {
                 bad += compare(s, v, x, 13, lens[1], w, kc_name(c));
             }
             compared++;
-            fprintf(stderr, "  %-7s %-7s row lengths 608/352 x 1/5/13 rows x %zu cases + edge cases: %s\n",
+            fprintf(stderr, "  %-7s %-7s row lengths 608/352/544 x 1/5/13 rows x %zu cases + edge cases: %s\n",
                     qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
                     bad ? "MISMATCH" : "ok");
         }
