@@ -241,22 +241,23 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     uint8_t L[16 * QK_LEGACY_QK];
     int64_t cache_base = -1;
     float sigma2[SIGMA2_ROWS];
+    int64_t row = 0, ib = 0; /* of block g */
     for (int64_t g = 0; g < total; g += width) {
         const int avail = (int)(total - g < width ? total - g : width);
         if (avail * 8 <= width) {
             /* one or two blocks left: the scalar block is cheaper than a lane search */
             for (int k = 0; k < avail; k++) {
-                const int64_t blk = g + k;
-                const float s2 = row_sigma2_of(src, n_per_row, nrows, blk / nb, &cache_base, sigma2);
-                t->block(src + blk * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (blk % nb), s2, y + blk * t->bytes);
+                const float s2 = row_sigma2_of(src, n_per_row, nrows, row, &cache_base, sigma2);
+                t->block(src + (g + k) * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ib, s2, y + (g + k) * t->bytes);
+                if (++ib == nb) ib = 0, row++;
             }
             break;
         }
         const float *x = src + g * QK_LEGACY_QK;
         for (int k = 0; k < avail; k++) {
-            const int64_t blk = g + k;
-            const float s2 = row_sigma2_of(src, n_per_row, nrows, blk / nb, &cache_base, sigma2);
-            block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * (blk % nb), s2, weight + k * QK_LEGACY_QK);
+            const float s2 = row_sigma2_of(src, n_per_row, nrows, row, &cache_base, sigma2);
+            block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ib, s2, weight + k * QK_LEGACY_QK);
+            if (++ib == nb) ib = 0, row++;
         }
         if (avail < width) {
             /* the last blocks: padded with all-zero blocks of zero weight,
