@@ -306,9 +306,9 @@ static size_t q8_0_imatrix_ignored(const float *src, void *dst, int64_t nrows, i
     return qk_quantize_q8_0_avx512(src, dst, nrows, n_per_row, NULL);
 }
 
-/* With an imatrix (imatrix_rows): the scalar *_impl path of each type. */
+/* With an imatrix (imatrix_rows): the *_impl path of each type, its search as lanes (q4_0.c, q5_0.c). */
 ROW_DRIVER(q8_0, q8_0_block, QK_Q8_0_BYTES, q8_0_imatrix_ignored)
-ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES, qk_quantize_q4_0)
-ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES, qk_quantize_q4_1)
-ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES, qk_quantize_q5_0)
-ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES, qk_quantize_q5_1)
+ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES, qk_quantize_q4_0_imatrix_avx512)
+ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES, qk_quantize_q4_1_imatrix_avx512)
+ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES, qk_quantize_q5_0_imatrix_avx512)
+ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES, qk_quantize_q5_1_imatrix_avx512)

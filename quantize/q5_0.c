@@ -25,6 +25,11 @@
 #include "float_formats.h"
 #include "quant_search.h"
 #include "quants_legacy.h"
+#if defined(__x86_64__)
+#include <emmintrin.h>
+
+#include "simd_legacy.h"
+#endif
 
 /* Packs 32 five-bit values (bytes; only the low 5 bits are used) into qh/qs. */
 static void q5_pack(const uint8_t *q, uint8_t *qh_out, uint8_t *qs) {
@@ -71,69 +76,107 @@ void qk_q5_1_block_ref(const float *x, uint8_t *y) {
     q5_pack(q, y + 4, y + 8);
 }
 
-static float row_sigma2(const float *x, int64_t n) {
-    float sum_x2 = 0;
-    for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
-    return sum_x2 / n;
+static void q5_0_pack(uint8_t *b, float d, float min, const uint8_t *L) {
+    (void)min;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    q5_pack(L, b + 2, b + 6);
 }
 
-static void q5_0_row_imatrix(const float *x, uint8_t *y, int64_t n_per_row, const float *qw_row) {
+static void q5_1_pack(uint8_t *b, float d, float min, const uint8_t *L) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
+    q5_pack(L, b + 4, b + 8);
+}
+
+/* One block of ggml's quantize_row_q5_0_impl: xb, qw its 32 floats and
+ * imatrix weights, sigma2 its row's. */
+static void q5_0_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     int8_t L[QK_LEGACY_QK];
-    uint8_t q[QK_LEGACY_QK];
-    const float sigma2 = row_sigma2(x, n_per_row);
-    for (int64_t ib = 0; ib < n_per_row / QK_LEGACY_QK; ++ib) {
-        const float *xb = x + QK_LEGACY_QK * ib;
-        const float *qw = qw_row + QK_LEGACY_QK * ib;
-        uint8_t *b = y + ib * QK_Q5_0_BYTES;
-        for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-        const float d = qk_make_qx_quants(QK_LEGACY_QK, 16, xb, L, 1, weight);
-        qk_put_u16(b, qk_fp32_to_fp16(d));
-        for (int j = 0; j < QK_LEGACY_QK; ++j) q[j] = (uint8_t)L[j];
-        q5_pack(q, b + 2, b + 6);
-    }
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
+    const float d = qk_make_qx_quants(QK_LEGACY_QK, 16, xb, L, 1, weight);
+    q5_0_pack(b, d, 0.0f, (const uint8_t *)L);
 }
 
-static void q5_1_row_imatrix(const float *x, uint8_t *y, int64_t n_per_row, const float *qw_row) {
+/* One block of ggml's quantize_row_q5_1_impl (m = -the_min). */
+static void q5_1_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
     float weight[QK_LEGACY_QK];
     uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
-    const float sigma2 = row_sigma2(x, n_per_row);
-    for (int64_t ib = 0; ib < n_per_row / QK_LEGACY_QK; ++ib) {
-        const float *xb = x + QK_LEGACY_QK * ib;
-        const float *qw = qw_row + QK_LEGACY_QK * ib;
-        uint8_t *b = y + ib * QK_Q5_1_BYTES;
-        for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-        float min;
-        const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
-        qk_put_u16(b, qk_fp32_to_fp16(d));
-        qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
-        q5_pack(L, b + 4, b + 8);
-    }
+    qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
+    float min;
+    const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+    q5_1_pack(b, d, min, L);
 }
 
+#if defined(__x86_64__)
+/* The packing of the SIMD rows: q5_pack in SSE2, the same bits (bit 4 of
+ * each byte shifted to bit 7 for movemask gives qh). */
+static inline void q5_pack_sse2(const uint8_t *q, uint8_t *qh_out, uint8_t *qs) {
+    const __m128i lo = _mm_loadu_si128((const __m128i *)q), hi = _mm_loadu_si128((const __m128i *)(q + 16));
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    const __m128i h4 = _mm_slli_epi16(_mm_and_si128(hi, nib), 4);
+    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(_mm_and_si128(lo, nib), h4));
+    const uint32_t qh = (uint32_t)_mm_movemask_epi8(_mm_slli_epi16(lo, 3)) |
+                        (uint32_t)_mm_movemask_epi8(_mm_slli_epi16(hi, 3)) << 16;
+    for (int k = 0; k < 4; k++) qh_out[k] = (uint8_t)(qh >> (8 * k));
+}
+
+static void q5_0_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    (void)min;
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    q5_pack_sse2(L, b + 2, b + 6);
+}
+
+static void q5_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
+    qk_put_u16(b, qk_fp32_to_fp16(d));
+    qk_put_u16(b + 2, qk_fp32_to_fp16(-min));
+    q5_pack_sse2(L, b + 4, b + 8);
+}
+#define Q5_0_PACK_LANES q5_0_pack_sse2
+#define Q5_1_PACK_LANES q5_1_pack_sse2
+#else
+#define Q5_0_PACK_LANES q5_0_pack
+#define Q5_1_PACK_LANES q5_1_pack
+#endif
+
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, QK_Q5_0_BYTES, q5_0_block_imatrix, Q5_0_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, QK_Q5_1_BYTES, q5_1_block_imatrix, Q5_1_PACK_LANES};
+
+#if defined(__x86_64__)
+/* The SIMD imatrix rows: the search as lanes (qk_legacy_quantize_imatrix_lanes in q4_0.c). */
+size_t qk_quantize_q5_0_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_0, 8, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_0_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                       const float *imatrix) {
+    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_0, 16, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_1_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_1, 8, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_1_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                       const float *imatrix) {
+    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_1, 16, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
 size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *x = src + r * n_per_row;
-        uint8_t *yr = y + r * nb * QK_Q5_0_BYTES;
-        if (imatrix) q5_0_row_imatrix(x, yr, n_per_row, imatrix);
-        else for (int64_t i = 0; i < nb; i++) qk_q5_0_block_ref(x + i * QK_LEGACY_QK, yr + i * QK_Q5_0_BYTES);
-    }
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_0_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q5_0_BYTES);
     return (size_t)(nrows * nb * QK_Q5_0_BYTES);
 }
 
 size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_1, src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *x = src + r * n_per_row;
-        uint8_t *yr = y + r * nb * QK_Q5_1_BYTES;
-        if (imatrix) q5_1_row_imatrix(x, yr, n_per_row, imatrix);
-        else for (int64_t i = 0; i < nb; i++) qk_q5_1_block_ref(x + i * QK_LEGACY_QK, yr + i * QK_Q5_1_BYTES);
-    }
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_1_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q5_1_BYTES);
     return (size_t)(nrows * nb * QK_Q5_1_BYTES);
 }
 

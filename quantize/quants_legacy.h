@@ -21,6 +21,8 @@
 #ifndef QK_QUANTS_LEGACY_H
 #define QK_QUANTS_LEGACY_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +92,46 @@ static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_
     if (nrows < 0 || n_per_row < 0 || n_per_row % qk != 0) return -1;
     return n_per_row / qk;
 }
+
+/* The imatrix path of Q4_0 / Q4_1 / Q5_0 / Q5_1 (ggml's quantize_row_*_impl),
+ * described per type: per row sigma2 = sum(x^2, in order) / n_per_row; per
+ * block weight[j] = qw[j] * sqrtf(sigma2 + x[j]*x[j]) and then either
+ * make_qx_quants(32, nmax, x, L, 1, weight) (qx: Q4_0, Q5_0) or
+ * make_qkx3_quants(32, nmax, x, weight, L, &the_min, .., -0.9, 0.05, 36,
+ * false) (Q4_1, Q5_1), and the packing of d (and m = -the_min) and L.
+ *   block: all of it for one block (xb, its imatrix qw, its row's sigma2);
+ *   pack:  the packing alone, as `block` packs (min: the_min; unused by
+ *          Q4_0/Q5_0); SSE2 on x86-64, used by the SIMD rows only.
+ * qk_legacy_quantize_imatrix runs the scalar block on every block (the
+ * scalar qk_quantize_<t> with an imatrix); on x86-64,
+ * qk_legacy_quantize_imatrix_lanes (q4_0.c) runs the search on `width`
+ * (8: AVX2, 16: AVX-512) blocks at a time through qk_qx_lanes_<isa> /
+ * qk_qkx3_lanes_<isa> (lane groups run across row boundaries; the last,
+ * partial group is padded with zero blocks, or, for one block on AVX2 and
+ * up to two on AVX-512, goes through `block`): the same bytes. */
+typedef struct {
+    bool qx;
+    int nmax;
+    int bytes;
+    void (*block)(const float *xb, const float *qw, float sigma2, uint8_t *y);
+    void (*pack)(uint8_t *y, float d, float min, const uint8_t *L);
+} qk_legacy_imatrix_type;
+
+/* weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]) for one block of 32 (the
+ * scalar blocks, and the SIMD rows for a row whose sigma2 is NaN, where the
+ * NaN that survives depends on the operand order). */
+static inline void qk_legacy_imatrix_weights(const float *xb, const float *qw, float sigma2, float *weight) {
+    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+}
+
+extern const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0, qk_legacy_imatrix_q4_1, qk_legacy_imatrix_q5_0,
+    qk_legacy_imatrix_q5_1;
+
+size_t qk_legacy_quantize_imatrix(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
+                                  int64_t n_per_row, const float *imatrix);
+#if defined(__x86_64__)
+size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int width, const float *src, void *dst,
+                                        int64_t nrows, int64_t n_per_row, const float *imatrix);
+#endif
 
 #endif

@@ -1,7 +1,9 @@
 /* simd_legacy.h - the SIMD variants of the legacy kernels, one set per ISA
  * (defined in legacy_<isa>.c and f16_<isa>.c, built only for their
- * architecture). Same contract and bytes as the scalar qk_quantize_<t>;
- * with an imatrix they call the scalar path. F16/BF16 also have SIMD
+ * architecture). Same contract and bytes as the scalar qk_quantize_<t>.
+ * With an imatrix, Q8_0, F16 and BF16 ignore it; Q4_0, Q4_1, Q5_0 and Q5_1
+ * hand it to qk_quantize_<t>_imatrix_<isa> (x86-64: q4_0.c / q5_0.c, the
+ * block searches as lanes; NEON: the scalar path). F16/BF16 also have SIMD
  * dequantizers: they feed every F16/BF16 input row of quantize and convert. */
 #ifndef QK_SIMD_LEGACY_H
 #define QK_SIMD_LEGACY_H
@@ -23,5 +25,16 @@
 QK_DECLARE_SIMD(avx2)
 QK_DECLARE_SIMD(avx512)
 QK_DECLARE_SIMD(neon)
+
+#define QK_DECLARE_SIMD_IMATRIX(isa)                                                                \
+    size_t qk_quantize_q4_0_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
+    size_t qk_quantize_q4_1_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
+    size_t qk_quantize_q5_0_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
+    size_t qk_quantize_q5_1_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *);
+
+#if defined(__x86_64__)
+QK_DECLARE_SIMD_IMATRIX(avx2)
+QK_DECLARE_SIMD_IMATRIX(avx512)
+#endif
 
 #endif

@@ -197,6 +197,58 @@ static void test_kquants_many_blocks(void) {
     free(w);
 }
 
+/* The 32-element block types (Q4_0..Q5_1 with an imatrix run their block
+ * searches 8 or 16 blocks at a time, across row boundaries, the blocks left
+ * over padded or through the scalar block): realistic data with row
+ * lengths of 32 * (16 + 3), 32 * (8 + 3) and 32 * (16 + 1) elements
+ * (leftover blocks per row for both lane widths), on one row and on several
+ * (lane groups spanning rows with different sigma2, leftover counts of 1,
+ * 3, 5, 7, 11, 13, 15 at the end), and the edge cases on 13 rows. */
+static void test_legacy_many_blocks(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
+    const int64_t lens[] = {32 * (16 + 3), 32 * (8 + 3), 32 * (16 + 1)};
+    const int64_t rows[] = {1, 5, 13};
+    const int64_t max_n = 32 * 19 * 13;
+    float *x = malloc(sizeof(float) * (size_t)max_n), *w = malloc(sizeof(float) * (size_t)(32 * 19));
+    int compared = 0;
+    for (int ii = 1; ii < n_isa; ii++) {
+        for (int t = 0; t < QK_TYPE_COUNT; t++) {
+            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
+            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 32) continue;
+            int bad = 0;
+            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+                qk_quant_imatrix(77 + li, w, lens[li]);
+                for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+                    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                        qk_quant_input(cases[c], 2000 + 10 * c + ri, x, rows[ri] * lens[li]);
+                        bad += compare(s, v, x, rows[ri], lens[li], NULL, qk_quant_input_name(cases[c]));
+                        bad += compare(s, v, x, rows[ri], lens[li], w, qk_quant_input_name(cases[c]));
+                    }
+                }
+            }
+            /* the edge cases (NaN, inf, signed zeros, ...) on 13 rows, mixed per row:
+             * the per-row sigma2 of several rows at once sees them too */
+            qk_quant_imatrix(91, w, lens[1]);
+            for (int c = 0; c < kc_count(); c++) {
+                for (int64_t r = 0; r < 13; r++) kc_fill(r % 3 ? c : (c + r) % kc_count(), (uint64_t)(r * 5 + c), x + r * lens[1], lens[1]);
+                bad += compare(s, v, x, 13, lens[1], NULL, kc_name(c));
+                bad += compare(s, v, x, 13, lens[1], w, kc_name(c));
+            }
+            compared++;
+            fprintf(stderr, "  %-7s %-7s row lengths 608/352/544 x 1/5/13 rows x %zu cases + edge cases: %s\n",
+                    qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
+                    bad ? "MISMATCH" : "ok");
+        }
+    }
+#if defined(__x86_64__)
+    CHECK(compared >= 5 * (n_isa - 1)); /* Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 per SIMD ISA at least */
+#endif
+    free(x);
+    free(w);
+}
+
 #if defined(__aarch64__)
 /* Why the NEON kernels keep ggml's 12582912.f trick instead of vcvtnq_s32_f32:
  * both round to nearest with ties to even, and agree on every float with
@@ -276,6 +328,7 @@ int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
     RUN(test_kquants_many_blocks);
+    RUN(test_legacy_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);
     RUN(test_bf16_long_rows);
 #if defined(__aarch64__)
