@@ -21,6 +21,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 typedef struct {
@@ -214,11 +215,87 @@ void qk_dequantize_row_q4_k(const void *src, float *y, int64_t n) { dequantize(&
 void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&Q5K, src, y, n); }
 
 #if defined(__x86_64__)
+/* With an imatrix on AVX2 / AVX-512: `width` (8 or 16) consecutive
+ * super-blocks at a time. Their weights (scalar imatrix_weights), the
+ * make_qkx3_quants of all their sub-blocks of 32 as lanes
+ * (lowbit_search_<isa>.c; a batch's sub-blocks are contiguous, so a call
+ * takes W consecutive ones), then the two make_qp_quants (scales, mins) with
+ * the super-blocks as lanes (idle lanes: all-zero input), then the scalar
+ * packing with the SIMD requantization. Every step is the scalar step per
+ * lane, so the bytes are the scalar bytes. */
+typedef void (*qkx3_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, float *mins,
+                              uint8_t *L);
+typedef void (*qp_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);
+
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    qkx3_lanes_fn qkx3;
+    qp_lanes_fn qp;
+    qk_kq_requant32_fn rq;
+} imatrix_fns;
+
+static void imatrix_batch(const kparams *p, const imatrix_fns *f, const float *x, const float *const *qw, int nsb,
+                          unsigned char *y) {
+    enum { SB = QK_K / 32 }; /* sub-blocks per super-block */
+    float weights[16 * QK_K], sw[16 * SB], scales[16 * SB], mins[16 * SB], dm[16], mm[16];
+    uint8_t L[16 * QK_K], Ls[16 * SB], Lm[16 * SB];
+    for (int s = 0; s < nsb; s++) imatrix_weights(x + QK_K * s, qw[s], weights + QK_K * s, sw + SB * s);
+    const int groups = SB * nsb, W = f->width;
+    int g = 0;
+    for (; g + W <= groups; g += W)
+        f->qkx3(32, p->nmax, x + 32 * g, weights + 32 * g, scales + g, mins + g, L + 32 * g);
+    if (g < groups) { /* AVX-512 with an odd number of super-blocks: pad the last call with zero groups */
+        float xp[16 * 32], wp[16 * 32], sp[16], mp[16];
+        uint8_t Lp[16 * 32];
+        const size_t used = sizeof(float) * 32 * (size_t)(groups - g), all = sizeof(float) * 32 * (size_t)W;
+        memset(xp, 0, all);
+        memset(wp, 0, all);
+        memcpy(xp, x + 32 * g, used);
+        memcpy(wp, weights + 32 * g, used);
+        f->qkx3(32, p->nmax, xp, wp, sp, mp, Lp);
+        memcpy(scales + g, sp, sizeof(float) * (size_t)(groups - g));
+        memcpy(mins + g, mp, sizeof(float) * (size_t)(groups - g));
+        memcpy(L + 32 * g, Lp, 32 * (size_t)(groups - g));
+    }
+    const size_t idle = sizeof(float) * SB * (size_t)(W - nsb);
+    memset(scales + SB * nsb, 0, idle);
+    memset(mins + SB * nsb, 0, idle);
+    memset(sw + SB * nsb, 0, idle);
+    f->qp(SB, 63, scales, sw, dm, Ls);
+    f->qp(SB, 63, mins, sw, mm, Lm);
+    for (int s = 0; s < nsb; s++) {
+        unsigned char *ys = y + s * p->bytes;
+        memset(ys + 4, 0, 12);
+        for (int j = 0; j < SB; ++j) qk_set_scale_min_k4(j, ys + 4, Ls[SB * s + j], Lm[SB * s + j]);
+        put_f16(ys, dm[s]);
+        put_f16(ys + 2, mm[s]);
+        finish_block(p, x + QK_K * s, ys, L + QK_K * s, f->rq);
+    }
+}
+
+static size_t quantize_imatrix_lanes(const kparams *p, const imatrix_fns *f, const float *src, void *dst,
+                                     int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    const float *qw[16];
+    for (int64_t b = 0; b < total; b += f->width) {
+        const int nsb = (int)(total - b < f->width ? total - b : f->width);
+        for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+        imatrix_batch(p, f, src + QK_K * b, qw, nsb, y + b * p->bytes);
+    }
+    return (size_t)total * (size_t)p->bytes;
+}
+
+static const imatrix_fns k_im_avx2 = {8, qk_qkx3_lanes_avx2, qk_qp_lanes_avx2, qk_kq_requant32_avx2};
+static const imatrix_fns k_im_avx512 = {16, qk_qkx3_lanes_avx512, qk_qp_lanes_avx512, qk_kq_requant32_avx512};
+
 /* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c);
  * the rest is the scalar code, so the bytes are the scalar bytes. */
 static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(p, &k_im_avx512, src, dst, nrows, n_per_row, imatrix);
     const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
     const int64_t total = nrows * (n_per_row / QK_K); /* super-blocks are row-independent */
     uint8_t L[2 * QK_K];
@@ -242,7 +319,7 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
 /* AVX2: one super-block's 8 sub-block searches as 8 lanes. */
 static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                             const float *imatrix) {
-    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(p, &k_im_avx2, src, dst, nrows, n_per_row, imatrix);
     const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
     const int64_t total = nrows * (n_per_row / QK_K);
     uint8_t L[QK_K];

@@ -15,6 +15,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 210
@@ -111,9 +112,31 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 }
 
 #if defined(__x86_64__)
+/* With an imatrix on AVX2 / AVX-512: the 16 sub-block searches of a
+ * super-block, make_qx_quants(16, 32, x, L, 1, qw) with the imatrix values
+ * as weights, run as lanes (lowbit_search_<isa>.c: 16 lanes, or two sets of
+ * 8); the rest is the scalar code, so the bytes are the scalar bytes. */
+typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
+
+static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, const float *src, void *dst, int64_t nrows,
+                                     int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + b * QK_K, *qw = imatrix + QK_K * (b % nb);
+        for (int j = 0; j < QK_K / 16; j += width) qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
+        finish_ref(x, y + b * BYTES, scales, L);
+    }
+    return (size_t)total * BYTES;
+}
+
 /* AVX2: the 16 sub-block searches of a super-block run as two sets of 8 lanes. */
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(8, qk_qx_lanes_avx2, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
     unsigned char *y = dst;
     int8_t L[QK_K];
@@ -128,7 +151,7 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
 
 /* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes. */
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(16, qk_qx_lanes_avx512, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
     unsigned char *y = dst;
     int8_t L[QK_K];
