@@ -544,3 +544,90 @@ void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
         vi_store_u8(q16 + j, vi_add(lo, vi_shl(hi, 4)));
     }
 }
+
+/* ------------------------------------------------ Q4_K / Q5_K / Q6_K */
+
+/* Q4_K/Q5_K's imatrix weights of nsb (<= W) consecutive super-blocks of
+ * 256: sigma2 = 2 * sum(x^2) / 256 (each sum in element order; the nsb
+ * chains interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), and
+ * sw[8 s + j] = the weights of sub-block j (of 32) summed in order from 0
+ * (one sub-block per lane), as imatrix_weights in q4_k_q5_k.c. */
+void LN_ISA(qk_kq_imatrix_weights32)(const float *x, const float *const *qw, int nsb, float *weight, float *sw) {
+    float sum[LN_W] = {0};
+    for (int j = 0; j < 256; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
+    float sigma2[LN_W];
+    vf_store(sigma2, vf_div(vf_mul(vf_set1(2.f), vf_load(sum)), vf_set1(256.f)));
+    for (int s = 0; s < nsb; ++s) {
+        const vf sg = vf_set1(sigma2[s]);
+        const float *xs = x + 256 * s;
+        float *ws = weight + 256 * s;
+        for (int l = 0; l < 256; l += LN_W) {
+            const vf v = vf_load(xs + l);
+            vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+    }
+    /* the sums: the nsb super-blocks' sub-blocks are contiguous, W at a time */
+    float wt[32 * LN_W], out[LN_W];
+    for (int g = 0; g < 8 * nsb; g += LN_W) {
+        const int avail = 8 * nsb - g < LN_W ? 8 * nsb - g : LN_W;
+        lb_transpose(weight + 32 * g, 32, avail, wt);
+        vf a = vf_set1(0.f);
+        for (int l = 0; l < 32; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
+        vf_store(out, a);
+        memcpy(sw + g, out, sizeof(float) * (size_t)avail);
+    }
+}
+
+/* Q4_K (qh NULL) / Q5_K packing of one super-block's 256 levels L (each in
+ * 0..nmax, as the clamped search and requantization leave them): per
+ * 64-weight chunk c, qs[32 c + l] = (L[64c+l] & 15) | (L[64c+l+32] & 15) << 4
+ * and, for Q5_K, bit 2c of qh[l] = L[64c+l] > 15, bit 2c+1 = L[64c+l+32] > 15. */
+void LN_ISA(qk_kq_pack)(const uint8_t *L, uint8_t *qh, uint8_t *qs) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    __m256i hm = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(L + 64 * c));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(L + 64 * c + 32));
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(b, m4), 4));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * c), q);
+        if (qh) {
+            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(a, m4), _mm256_set1_epi8((char)(1 << (2 * c)))));
+            hm = _mm256_or_si256(hm,
+                                 _mm256_and_si256(_mm256_cmpgt_epi8(b, m4), _mm256_set1_epi8((char)(2 << (2 * c)))));
+        }
+    }
+    if (qh) _mm256_storeu_si256((__m256i *)qh, hm);
+}
+
+/* Q6_K: the sub-blocks j of 16 with d[j] != 0 requantized, L = clamp(
+ * nearest_int(x / d[j]), -32, 31) + 32 (the others keep their levels, each
+ * in 0..63), then the 256 levels packed into y: per 128-weight half h,
+ * ql = y + 64 h, qh = y + 128 + 32 h: ql[l] = (L[l] & 15) | (L[l+64] & 15)
+ * << 4, ql[l+32] = (L[l+32] & 15) | (L[l+96] & 15) << 4, qh[l] = L[l] >> 4
+ * | (L[l+32] >> 4) << 2 | (L[l+64] >> 4) << 4 | (L[l+96] >> 4) << 6. */
+void LN_ISA(qk_q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y) {
+    const vi lo = vi_set1(-32), hi = vi_set1(31), off = vi_set1(32);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue;
+        const vf vd = vf_set1(d[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
+            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
+        }
+    }
+    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+        __m256i v[4];
+        for (int c = 0; c < 4; ++c) v[c] = _mm256_loadu_si256((const __m256i *)(L + 128 * h + 32 * c));
+        for (int c = 0; c < 2; ++c) {
+            const __m256i q = _mm256_or_si256(_mm256_and_si256(v[c], m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(v[c + 2], m4), 4));
+            _mm256_storeu_si256((__m256i *)(y + 64 * h + 32 * c), q);
+        }
+        __m256i q = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c)
+            q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(v[c], 4), m2), 2 * c));
+        _mm256_storeu_si256((__m256i *)(y + 128 + 32 * h), q);
+    }
+}
