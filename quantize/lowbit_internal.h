@@ -43,6 +43,8 @@
  *                 sw[8 s + j] sums sub-block j of 32.
  *  qk_kq_pack:    Q4_K (qh NULL) / Q5_K packing of 256 levels (0..nmax)
  *                 into qs[128] (and qh[32]).
+ *  qk_qx2_lanes:  qk_qx_lanes on 2 W groups (two sets of W lanes,
+ *                 interleaved to hide the sums' latency).
  *  qk_q6k_pack:   Q6_K's requantization of one super-block x against the
  *                 per-sub-block d[j] (d[j] == 0 keeps the levels in L) and
  *                 the packing of L (0..63) into ql[128] qh[64] at y.
@@ -70,7 +72,8 @@
     void qk_kq_imatrix_weights32_##isa(const float *x, const float *const *qw, int nsb, float *weight,        \
                                        float *sw);                                                          \
     void qk_kq_pack_##isa(const uint8_t *L, uint8_t *qh, uint8_t *qs);                                      \
-    void qk_q6k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *y);
+    void qk_q6k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *y);                         \
+    void qk_qx2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
 
 #if defined(__x86_64__)
 QK_LOWBIT_DECLARE(avx2)

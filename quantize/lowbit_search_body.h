@@ -631,3 +631,90 @@ void LN_ISA(qk_q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y) 
         _mm256_storeu_si256((__m256i *)(y + 128 + 32 * h), q);
     }
 }
+
+/* lb_qx on two independent sets of W groups at once: the same per-lane
+ * operations in the same order as lb_qx (so the same bits), the two sets'
+ * instructions interleaved so that their sum chains, which bound lb_qx's
+ * speed by latency, overlap. wt[s] NULL: weights x^2. */
+static inline void lb_qx2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
+                          vf out[2]) {
+    const vf zero = vf_set1(0.f);
+    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
+    vf max[2], scale[2], best[2], sumlx[2], suml2[2];
+    vm allzero[2];
+    vf wv[2][LB_MAXN], wx[2][LB_MAXN];
+    for (int s = 0; s < 2; ++s) {
+        allzero[s] = lb_signed_max(n, xt[s], &max[s]);
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W);
+            wv[s][i] = wt[s] ? vf_load(wt[s] + i * LN_W) : vf_mul(x, x);
+            wx[s][i] = vf_mul(wv[s][i], x);
+        }
+        const vf iscale = vf_div(vf_set1((float)-nmax), max[s]);
+        sumlx[s] = suml2[s] = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W);
+            const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
+            L[s][i] = vi_add(l, off);
+            const vf fl = vi_to_f(l);
+            sumlx[s] = vf_add(sumlx[s], vf_mul(wx[s][i], fl));
+            suml2[s] = vf_add(suml2[s], vf_mul(vf_mul(wv[s][i], fl), fl));
+        }
+        scale[s] = vf_sel(vf_ne_uq(suml2[s], zero), vf_div(sumlx[s], suml2[s]), zero);
+        best[s] = vf_mul(scale[s], sumlx[s]);
+    }
+    vi lt[2][LB_MAXN];
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        const vf c = vf_set1(-((float)nmax + 0.1f * (float)is));
+        const vf iscale0 = vf_div(c, max[0]), iscale1 = vf_div(c, max[1]);
+        vf slx0 = zero, sl20 = zero, slx1 = zero, sl21 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), x1 = vf_load(xt[1] + i * LN_W);
+            const vi l0 = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale0, x0))));
+            const vi l1 = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale1, x1))));
+            lt[0][i] = l0;
+            lt[1][i] = l1;
+            const vf fl0 = vi_to_f(l0), fl1 = vi_to_f(l1);
+            slx0 = vf_add(slx0, vf_mul(wx[0][i], fl0));
+            slx1 = vf_add(slx1, vf_mul(wx[1][i], fl1));
+            sl20 = vf_add(sl20, vf_mul(vf_mul(wv[0][i], fl0), fl0));
+            sl21 = vf_add(sl21, vf_mul(vf_mul(wv[1][i], fl1), fl1));
+        }
+        sumlx[0] = slx0, suml2[0] = sl20, sumlx[1] = slx1, suml2[1] = sl21;
+        for (int s = 0; s < 2; ++s) {
+            const vm upd = vm_andnot(
+                vm_and(vf_gt(suml2[s], zero), vf_gt(vf_mul(sumlx[s], sumlx[s]), vf_mul(best[s], suml2[s]))),
+                allzero[s]);
+            if (!vm_any(upd)) continue;
+            for (int i = 0; i < n; ++i) L[s][i] = vi_sel(upd, vi_add(lt[s][i], off), L[s][i]);
+            scale[s] = vf_sel(upd, vf_div(sumlx[s], suml2[s]), scale[s]);
+            best[s] = vf_sel(upd, vf_mul(scale[s], sumlx[s]), best[s]);
+        }
+    }
+    const vi vzero = vi_set1(0);
+    for (int s = 0; s < 2; ++s) {
+        for (int i = 0; i < n; ++i) L[s][i] = vi_sel(allzero[s], vzero, L[s][i]);
+        out[s] = vf_sel(allzero[s], zero, scale[s]);
+    }
+}
+
+/* make_qx_quants(n, nmax, x, L, 1, w) of 2 W groups of n <= 32 (two sets
+ * of W lanes run interleaved; w NULL: weights x^2), as qk_qx_lanes twice. */
+void LN_ISA(qk_qx2_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[2][LB_MAXN * LN_W], wt[2][LB_MAXN * LN_W];
+    for (int s = 0; s < 2; ++s) {
+        lb_transpose(x + s * n * LN_W, n, LN_W, xt[s]);
+        if (w) lb_transpose(w + s * n * LN_W, n, LN_W, wt[s]);
+    }
+    const float *const xp[2] = {xt[0], xt[1]};
+    const float *const wp[2] = {w ? wt[0] : NULL, w ? wt[1] : NULL};
+    vi Lv[2][LB_MAXN];
+    vf sc[2];
+    lb_qx2(n, nmax, xp, wp, Lv, sc);
+    for (int s = 0; s < 2; ++s) {
+        vf_store(scales + s * LN_W, sc[s]);
+        lb_untranspose_u8(Lv[s], n, (uint8_t *)L + s * n * LN_W);
+    }
+}

@@ -129,8 +129,8 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 #if defined(__x86_64__)
 /* With an imatrix on AVX2 / AVX-512: the 16 sub-block searches of a
  * super-block, make_qx_quants(16, 32, x, L, 1, qw) with the imatrix values
- * as weights, run as lanes (lowbit_search_<isa>.c: 16 lanes, or two sets of
- * 8), then the vectorized requantization and packing (qk_q6k_pack); the
+ * as weights, run as lanes (lowbit_search_<isa>.c: 16 lanes on AVX-512, two
+ * interleaved sets of 8 on AVX2, qk_qx2_lanes), then the vectorized requantization and packing (qk_q6k_pack); the
  * rest is the scalar code, so the bytes are the scalar bytes. */
 typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
 
@@ -144,7 +144,7 @@ static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack
     float scales[QK_K / 16];
     for (int64_t b = 0; b < total; b++) {
         const float *x = src + b * QK_K, *qw = imatrix + QK_K * (b % nb);
-        for (int j = 0; j < QK_K / 16; j += width) qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
+        for (int j = 0; j < QK_K / 16; j += width) /* width: the groups one qx call takes */ qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
         finish_pack(x, y + b * BYTES, scales, L, pack);
     }
     return (size_t)total * BYTES;
@@ -154,7 +154,7 @@ static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack
  * lanes; requantization and packing are vectorized (qk_q6k_pack). */
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix)
-        return quantize_imatrix_lanes(8, qk_qx_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
+        return quantize_imatrix_lanes(16, qk_qx2_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
     unsigned char *y = dst;
     int8_t L[QK_K];

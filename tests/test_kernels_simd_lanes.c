@@ -30,14 +30,15 @@ typedef struct {
     void (*weights32)(const float *, const float *const *, int, float *, float *);
     void (*kq_pack)(const uint8_t *, uint8_t *, uint8_t *);
     void (*q6k_pack)(const float *, const float *, int8_t *, uint8_t *);
+    void (*qx2)(int, int, const float *, const float *, float *, int8_t *);
 } lanes;
 
 static const lanes k_lanes[] = {
     {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2, qk_qkx3_lanes_avx2,
-     qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2, qk_q6k_pack_avx2},
+     qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2, qk_q6k_pack_avx2, qk_qx2_lanes_avx2},
     {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx_lanes_avx512,
      qk_qp_lanes_avx512, qk_qkx3_lanes_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512,
-     qk_q6k_pack_avx512},
+     qk_q6k_pack_avx512, qk_qx2_lanes_avx512},
 };
 
 static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
@@ -83,6 +84,14 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
             for (int k = 0; k < W; k++) {
                 rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
                 if (!same_f(s[k], rs) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx", k);
+            }
+            /* the two-set variant on 2 W groups, where the 512 values hold them */
+            if (2 * W * n > 512) continue;
+            float s2[32];
+            ln->qx2(n, nmax, x, ww, s2, L8);
+            for (int k = 0; k < 2 * W; k++) {
+                rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
+                if (!same_f(s2[k], rs) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx2", k);
             }
         }
     }
