@@ -45,6 +45,7 @@
  *                 into qs[128] (and qh[32]).
  *  qk_qx2_lanes:  qk_qx_lanes on 2 W groups (two sets of W lanes,
  *                 interleaved to hide the sums' latency).
+ *  qk_qkx3_2_lanes: qk_qkx3_lanes on 2 W groups, the same way.
  *  qk_q6k_pack:   Q6_K's requantization of one super-block x against the
  *                 per-sub-block d[j] (d[j] == 0 keeps the levels in L) and
  *                 the packing of L (0..63) into ql[128] qh[64] at y.
@@ -73,7 +74,9 @@
                                        float *sw);                                                          \
     void qk_kq_pack_##isa(const uint8_t *L, uint8_t *qh, uint8_t *qs);                                      \
     void qk_q6k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *y);                         \
-    void qk_qx2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
+    void qk_qx2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);     \
+    void qk_qkx3_2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, float *mins, \
+                               uint8_t *L);
 
 #if defined(__x86_64__)
 QK_LOWBIT_DECLARE(avx2)

@@ -592,7 +592,8 @@ void LN_ISA(qk_kq_pack)(const uint8_t *L, uint8_t *qh, uint8_t *qs) {
         const __m256i q = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(b, m4), 4));
         _mm256_storeu_si256((__m256i *)(qs + 32 * c), q);
         if (qh) {
-            hm = _mm256_or_si256(hm, _mm256_and_si256(_mm256_cmpgt_epi8(a, m4), _mm256_set1_epi8((char)(1 << (2 * c)))));
+            hm = _mm256_or_si256(hm,
+                                 _mm256_and_si256(_mm256_cmpgt_epi8(a, m4), _mm256_set1_epi8((char)(1 << (2 * c)))));
             hm = _mm256_or_si256(hm,
                                  _mm256_and_si256(_mm256_cmpgt_epi8(b, m4), _mm256_set1_epi8((char)(2 << (2 * c)))));
         }
@@ -716,5 +717,120 @@ void LN_ISA(qk_qx2_lanes)(int n, int nmax, const float *x, const float *w, float
     for (int s = 0; s < 2; ++s) {
         vf_store(scales + s * LN_W, sc[s]);
         lb_untranspose_u8(Lv[s], n, (uint8_t *)L + s * n * LN_W);
+    }
+}
+
+/* lb_qkx's make_qkx3_quants case (v3, no mad, -0.9 / 0.05 / 36) on two
+ * independent sets of W groups at once: the same per-lane operations in
+ * the same order as lb_qkx (so the same bits), the two sets' instructions
+ * interleaved so that their sum chains overlap. */
+static inline void lb_qkx3_2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
+                             vf scale_out[2], vf themin_out[2]) {
+    const vf zero = vf_set1(0.f);
+    const vi vnmax = vi_set1(nmax), vzero = vi_set1(0);
+    vf min[2], max[2], sum_w[2], sum_x[2], scale[2], best_error[2];
+    vm flat[2];
+    for (int s = 0; s < 2; ++s) {
+        min[s] = vf_load(xt[s]), max[s] = min[s];
+        sum_w[s] = vf_load(wt[s]);
+        sum_x[s] = vf_mul(sum_w[s], min[s]);
+        for (int i = 1; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W), w = vf_load(wt[s] + i * LN_W);
+            min[s] = vf_sel(vf_lt(x, min[s]), x, min[s]);
+            max[s] = vf_sel(vf_gt(x, max[s]), x, max[s]);
+            sum_w[s] = vf_add(sum_w[s], w);
+            sum_x[s] = vf_add(sum_x[s], vf_mul(w, x));
+        }
+        min[s] = vf_sel(vf_gt(min[s], zero), zero, min[s]);
+        flat[s] = vf_le(max[s], min[s]);
+        const vf iscale = vf_div(vf_set1((float)nmax), vf_sub(max[s], min[s]));
+        scale[s] = vf_div(vf_set1(1.f), iscale);
+        best_error[s] = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W), w = vf_load(wt[s] + i * LN_W);
+            const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min[s])))));
+            L[s][i] = l;
+            const vf diff = vf_sub(vf_add(vf_mul(scale[s], vi_to_f(l)), min[s]), x);
+            best_error[s] = vf_add(best_error[s], vf_mul(w, vf_mul(diff, diff)));
+        }
+    }
+    vi Laux[2][LB_MAXN];
+    for (int is = 0; is <= 36; ++is) {
+        const vf step = vf_add(vf_set1(-0.9f + 0.05f * (float)is), vf_set1((float)nmax));
+        const vf iscale0 = vf_div(step, vf_sub(max[0], min[0])), iscale1 = vf_div(step, vf_sub(max[1], min[1]));
+        vf sl0 = zero, sl20 = zero, sxl0 = zero, sl1 = zero, sl21 = zero, sxl1 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), w0 = vf_load(wt[0] + i * LN_W);
+            const vf x1 = vf_load(xt[1] + i * LN_W), w1 = vf_load(wt[1] + i * LN_W);
+            const vi l0 = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale0, vf_sub(x0, min[0])))));
+            const vi l1 = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale1, vf_sub(x1, min[1])))));
+            Laux[0][i] = l0;
+            Laux[1][i] = l1;
+            const vf fl0 = vi_to_f(l0), fl1 = vi_to_f(l1);
+            const vf wl0 = vf_mul(w0, fl0), wl1 = vf_mul(w1, fl1);
+            sl0 = vf_add(sl0, wl0);
+            sl1 = vf_add(sl1, wl1);
+            sl20 = vf_add(sl20, vf_mul(wl0, fl0));
+            sl21 = vf_add(sl21, vf_mul(wl1, fl1));
+            sxl0 = vf_add(sxl0, vf_mul(wl0, x0));
+            sxl1 = vf_add(sxl1, vf_mul(wl1, x1));
+        }
+        const vf sum_l[2] = {sl0, sl1}, sum_l2[2] = {sl20, sl21}, sum_xl[2] = {sxl0, sxl1};
+        vm dpos[2];
+        vf this_scale[2], this_min[2];
+        for (int s = 0; s < 2; ++s) {
+            const vf D = vf_sub(vf_mul(sum_w[s], sum_l2[s]), vf_mul(sum_l[s], sum_l[s]));
+            dpos[s] = vm_andnot(vf_gt(D, zero), flat[s]);
+            this_scale[s] = vf_div(vf_sub(vf_mul(sum_w[s], sum_xl[s]), vf_mul(sum_x[s], sum_l[s])), D);
+            this_min[s] = vf_div(vf_sub(vf_mul(sum_l2[s], sum_x[s]), vf_mul(sum_l[s], sum_xl[s])), D);
+            const vm mpos = vf_gt(this_min[s], zero);
+            this_min[s] = vf_sel(mpos, zero, this_min[s]);
+            this_scale[s] = vf_sel(mpos, vf_div(sum_xl[s], sum_l2[s]), this_scale[s]);
+        }
+        if (!vm_any(vm_or(dpos[0], dpos[1]))) continue;
+        vf e0 = zero, e1 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), w0 = vf_load(wt[0] + i * LN_W);
+            const vf x1 = vf_load(xt[1] + i * LN_W), w1 = vf_load(wt[1] + i * LN_W);
+            const vf d0 = vf_sub(vf_add(vf_mul(this_scale[0], vi_to_f(Laux[0][i])), this_min[0]), x0);
+            const vf d1 = vf_sub(vf_add(vf_mul(this_scale[1], vi_to_f(Laux[1][i])), this_min[1]), x1);
+            e0 = vf_add(e0, vf_mul(w0, vf_mul(d0, d0)));
+            e1 = vf_add(e1, vf_mul(w1, vf_mul(d1, d1)));
+        }
+        const vf cur_error[2] = {e0, e1};
+        for (int s = 0; s < 2; ++s) {
+            const vm upd = vm_and(dpos[s], vf_lt(cur_error[s], best_error[s]));
+            if (!vm_any(upd)) continue;
+            for (int i = 0; i < n; ++i) L[s][i] = vi_sel(upd, Laux[s][i], L[s][i]);
+            best_error[s] = vf_sel(upd, cur_error[s], best_error[s]);
+            scale[s] = vf_sel(upd, this_scale[s], scale[s]);
+            min[s] = vf_sel(upd, this_min[s], min[s]);
+        }
+    }
+    for (int s = 0; s < 2; ++s) {
+        for (int i = 0; i < n; ++i) L[s][i] = vi_sel(flat[s], vzero, L[s][i]);
+        scale_out[s] = vf_sel(flat[s], zero, scale[s]);
+        themin_out[s] = vf_neg(min[s]);
+    }
+}
+
+/* make_qkx3_quants of 2 W groups of n <= 32 (two sets of W lanes run
+ * interleaved), as qk_qkx3_lanes twice. */
+void LN_ISA(qk_qkx3_2_lanes)(int n, int nmax, const float *x, const float *w, float *scales, float *mins,
+                             uint8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[2][LB_MAXN * LN_W], wt[2][LB_MAXN * LN_W];
+    for (int s = 0; s < 2; ++s) {
+        lb_transpose(x + s * n * LN_W, n, LN_W, xt[s]);
+        lb_transpose(w + s * n * LN_W, n, LN_W, wt[s]);
+    }
+    const float *const xp[2] = {xt[0], xt[1]}, *const wp[2] = {wt[0], wt[1]};
+    vi Lv[2][LB_MAXN];
+    vf sc[2], mn[2];
+    lb_qkx3_2(n, nmax, xp, wp, Lv, sc, mn);
+    for (int s = 0; s < 2; ++s) {
+        vf_store(scales + s * LN_W, sc[s]);
+        vf_store(mins + s * LN_W, mn[s]);
+        lb_untranspose_u8(Lv[s], n, L + s * n * LN_W);
     }
 }

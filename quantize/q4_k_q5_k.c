@@ -235,7 +235,7 @@ void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&
  * super-blocks at a time. Their weights (qk_kq_imatrix_weights32), the
  * make_qkx3_quants of all their sub-blocks of 32 as lanes
  * (lowbit_search_<isa>.c; a batch's sub-blocks are contiguous, so a call
- * takes W consecutive ones), then the two make_qp_quants (scales, mins) with
+ * takes 2 W (two interleaved sets of lanes) or W consecutive ones), then the two make_qp_quants (scales, mins) with
  * the super-blocks as lanes (idle lanes: all-zero input), then the SIMD
  * requantization and packing. Every step is the scalar step per
  * lane, so the bytes are the scalar bytes. */
@@ -246,7 +246,7 @@ typedef void (*weights32_fn)(const float *x, const float *const *qw, int nsb, fl
 
 typedef struct {
     int width; /* lanes: 8 or 16 */
-    qkx3_lanes_fn qkx3;
+    qkx3_lanes_fn qkx3, qkx3_2; /* W groups; 2 W groups as two interleaved sets */
     qp_lanes_fn qp;
     qk_kq_requant32_fn rq;
     weights32_fn weights;
@@ -261,6 +261,8 @@ static void imatrix_batch(const kparams *p, const imatrix_fns *f, const float *x
     f->weights(x, qw, nsb, weights, sw);
     const int groups = SB * nsb, W = f->width;
     int g = 0;
+    for (; g + 2 * W <= groups; g += 2 * W)
+        f->qkx3_2(32, p->nmax, x + 32 * g, weights + 32 * g, scales + g, mins + g, L + 32 * g);
     for (; g + W <= groups; g += W)
         f->qkx3(32, p->nmax, x + 32 * g, weights + 32 * g, scales + g, mins + g, L + 32 * g);
     if (g < groups) { /* AVX-512 with an odd number of super-blocks: pad the last call with zero groups */
@@ -307,10 +309,10 @@ static size_t quantize_imatrix_lanes(const kparams *p, const imatrix_fns *f, con
     return (size_t)total * (size_t)p->bytes;
 }
 
-static const imatrix_fns k_im_avx2 = {8, qk_qkx3_lanes_avx2, qk_qp_lanes_avx2, qk_kq_requant32_avx2,
-                                      qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2};
-static const imatrix_fns k_im_avx512 = {16, qk_qkx3_lanes_avx512, qk_qp_lanes_avx512, qk_kq_requant32_avx512,
-                                        qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512};
+static const imatrix_fns k_im_avx2 = {8, qk_qkx3_lanes_avx2, qk_qkx3_2_lanes_avx2, qk_qp_lanes_avx2,
+                                      qk_kq_requant32_avx2, qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2};
+static const imatrix_fns k_im_avx512 = {16, qk_qkx3_lanes_avx512, qk_qkx3_2_lanes_avx512, qk_qp_lanes_avx512,
+                                        qk_kq_requant32_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512};
 
 /* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c),
  * requantization and packing are vectorized; the rest is the scalar code, so

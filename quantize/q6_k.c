@@ -144,7 +144,8 @@ static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack
     float scales[QK_K / 16];
     for (int64_t b = 0; b < total; b++) {
         const float *x = src + b * QK_K, *qw = imatrix + QK_K * (b % nb);
-        for (int j = 0; j < QK_K / 16; j += width) /* width: the groups one qx call takes */ qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
+        /* width: the groups one qx call takes */
+        for (int j = 0; j < QK_K / 16; j += width) qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
         finish_pack(x, y + b * BYTES, scales, L, pack);
     }
     return (size_t)total * BYTES;

@@ -31,14 +31,16 @@ typedef struct {
     void (*kq_pack)(const uint8_t *, uint8_t *, uint8_t *);
     void (*q6k_pack)(const float *, const float *, int8_t *, uint8_t *);
     void (*qx2)(int, int, const float *, const float *, float *, int8_t *);
+    void (*qkx3_2)(int, int, const float *, const float *, float *, float *, uint8_t *);
 } lanes;
 
 static const lanes k_lanes[] = {
-    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2, qk_qkx3_lanes_avx2,
-     qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2, qk_q6k_pack_avx2, qk_qx2_lanes_avx2},
+    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2,
+     qk_qkx3_lanes_avx2, qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2, qk_q6k_pack_avx2, qk_qx2_lanes_avx2,
+     qk_qkx3_2_lanes_avx2},
     {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx_lanes_avx512,
      qk_qp_lanes_avx512, qk_qkx3_lanes_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512,
-     qk_q6k_pack_avx512, qk_qx2_lanes_avx512},
+     qk_q6k_pack_avx512, qk_qx2_lanes_avx512, qk_qkx3_2_lanes_avx512},
 };
 
 static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
@@ -102,6 +104,14 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
         for (int k = 0; k < W; k++) {
             rs = qk_make_qkx3_quants(n, nmax, x + n * k, w + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
             if (!same_f(s[k], rs) || !same_f(m[k], rm) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qkx3/n", k);
+        }
+        /* the two-set variant on 2 W groups, where the 512 values hold them */
+        if (2 * W * n > 512) continue;
+        float s2[32], m2[32];
+        ln->qkx3_2(n, nmax, x, w, s2, m2, L);
+        for (int k = 0; k < 2 * W; k++) {
+            rs = qk_make_qkx3_quants(n, nmax, x + n * k, w + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
+            if (!same_f(s2[k], rs) || !same_f(m2[k], rm) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qkx3_2", k);
         }
     }
     static const int qp_cases[][2] = {{8, 63}, {16, 15}};
@@ -209,7 +219,8 @@ static void ref_q6k_pack(const float *x, const float *dv, int8_t *L, uint8_t *y)
     }
 }
 
-/* The Q4_K/Q5_K/Q6_K helpers against their scalar twins: the imatrix weights
+/* The Q4_K/Q5_K/Q6_K helpers against their scalar twins: the two-set
+ * searches on 2 W groups (at every ISA's width), the imatrix weights
  * of 1..W super-blocks (case values as x and as imatrix), the Q4_K/Q5_K
  * packing of levels 0..nmax, and Q6_K's requantization (scales from the
  * case values: zeros, NaN, inf, denormals) and packing. */
@@ -239,6 +250,35 @@ static void test_kq_helpers_equal_scalar(void) {
                         if (!same_or_nan(w + 256 * s, wr + 256 * s, 256) || !same_or_nan(sw + 8 * s, swr, 8)) {
                             bad++;
                             CHECK_MSG(0, "%s weights32 %s nsb %d block %d", ln->name, kc_name(c), nsb, s);
+                        }
+                    }
+                }
+                /* the two-set searches at the quantizers' (n, nmax), all widths */
+                static const int kx[][2] = {{32, 15}, {32, 31}, {16, 3}};
+                for (size_t ci = 0; ci < sizeof kx / sizeof kx[0]; ci++) {
+                    const int n = kx[ci][0], nmax = kx[ci][1];
+                    float s2[32], m2[32], rs, rm;
+                    uint8_t L2[32 * 32], Lr[32], Laux[32];
+                    ln->qkx3_2(n, nmax, x, qwv, s2, m2, L2);
+                    for (int k = 0; k < 2 * ln->width; k++) {
+                        rs = qk_make_qkx3_quants(n, nmax, x + n * k, qwv + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36,
+                                                 false);
+                        if (!same_f(s2[k], rs) || !same_f(m2[k], rm) || memcmp(L2 + n * k, Lr, (size_t)n)) {
+                            bad++;
+                            CHECK_MSG(0, "%s qkx3_2 n %d nmax %d %s group %d", ln->name, n, nmax, kc_name(c), k);
+                        }
+                    }
+                }
+                for (int wi = 0; wi < 2; wi++) {
+                    const float *ww = wi ? qwv : NULL;
+                    float s2[32], rs;
+                    int8_t L2[32 * 16], Lr[16];
+                    ln->qx2(16, 32, x, ww, s2, L2);
+                    for (int k = 0; k < 2 * ln->width; k++) {
+                        rs = qk_make_qx_quants(16, 32, x + 16 * k, Lr, 1, ww ? ww + 16 * k : NULL);
+                        if (!same_f(s2[k], rs) || memcmp(L2 + 16 * k, Lr, 16)) {
+                            bad++;
+                            CHECK_MSG(0, "%s qx2 %s group %d", ln->name, kc_name(c), k);
                         }
                     }
                 }
