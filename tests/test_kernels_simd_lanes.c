@@ -45,6 +45,24 @@ static const lanes k_lanes[] = {
 
 static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
 
+/* n floats equal bit for bit, or both NaN. Where two NaNs meet (a NaN
+ * weight times a NaN value, a sum of NaNs of both signs), IEEE 754 leaves
+ * open which one comes out, and the compiler picks the operand order of a
+ * commutative vector or scalar op freely: the sign and payload of such a
+ * NaN follow the register allocation (and the C library: scalar sqrtf of a
+ * NaN goes through libm's errno path), in the scalar code and in ggml
+ * alike. Used only for the weights and for the two-set qx search's scale,
+ * whose NaN sign never reaches Q6_K's bytes (|scale| comparisons, and
+ * nearest_int keeps only mantissa bits); the levels stay bit for bit, and
+ * the whole-kernel tests check the bytes on NaN inputs against the scalar
+ * code and ggml. */
+static int same_or_nan(const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (!same_f(a[i], b[i]) && !(isnan(a[i]) && isnan(b[i]))) return 0;
+    return 1;
+}
+
+
 /* one input set: W groups of 16 values x and weights w */
 static int check_set(const lanes *ln, const float *x, const float *w, const char *what) {
     const int W = ln->width;
@@ -93,7 +111,7 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
             ln->qx2(n, nmax, x, ww, s2, L8);
             for (int k = 0; k < 2 * W; k++) {
                 rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
-                if (!same_f(s2[k], rs) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx2", k);
+                if (!same_or_nan(&s2[k], &rs, 1) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx2", k);
             }
         }
     }
@@ -152,17 +170,6 @@ static void test_lanes_equal_scalar(void) {
     }
     fprintf(stderr, "  %d input sets compared per ISA\n", compared);
 }
-/* n floats equal bit for bit, or both NaN: the sign of a NaN weight is the
- * C library's business (scalar sqrtf of a NaN goes through libm's errno
- * path, which may hand back a NaN of the other sign than sqrtps), and a
- * NaN weight's sign never reaches the quantized bytes (the whole-kernel
- * tests check those on NaN inputs, against the scalar code and ggml). */
-static int same_or_nan(const float *a, const float *b, int n) {
-    for (int i = 0; i < n; i++)
-        if (!same_f(a[i], b[i]) && !(isnan(a[i]) && isnan(b[i]))) return 0;
-    return 1;
-}
-
 /* Scalar references of the Q4_K/Q5_K/Q6_K helpers, written out as the
  * scalar code in q4_k_q5_k.c / q6_k.c computes them. */
 static void ref_weights32(const float *x, const float *qw, float *weights, float *sw) {
@@ -276,7 +283,7 @@ static void test_kq_helpers_equal_scalar(void) {
                     ln->qx2(16, 32, x, ww, s2, L2);
                     for (int k = 0; k < 2 * ln->width; k++) {
                         rs = qk_make_qx_quants(16, 32, x + 16 * k, Lr, 1, ww ? ww + 16 * k : NULL);
-                        if (!same_f(s2[k], rs) || memcmp(L2 + 16 * k, Lr, 16)) {
+                        if (!same_or_nan(&s2[k], &rs, 1) || memcmp(L2 + 16 * k, Lr, 16)) {
                             bad++;
                             CHECK_MSG(0, "%s qx2 %s group %d", ln->name, kc_name(c), k);
                         }
