@@ -38,6 +38,17 @@
  *                 x^2), sigma2 = sum(x^2) * (2 / super) per super-block.
  *  qk_iq4_pack:   one block of 32: q16[j] = best_index(id*x[j]) |
  *                 best_index(id*x[j+16]) << 4.
+ *  qk_kq_imatrix_weights32: Q4_K/Q5_K's imatrix weights of nsb (<= W)
+ *                 super-blocks: as qk_kq_imatrix_weights with c = 2, but
+ *                 sw[8 s + j] sums sub-block j of 32.
+ *  qk_kq_pack:    Q4_K (qh NULL) / Q5_K packing of 256 levels (0..nmax)
+ *                 into qs[128] (and qh[32]).
+ *  qk_qx2_lanes:  qk_qx_lanes on 2 W groups (two sets of W lanes,
+ *                 interleaved to hide the sums' latency).
+ *  qk_qkx3_2_lanes: qk_qkx3_lanes on 2 W groups, the same way.
+ *  qk_q6k_pack:   Q6_K's requantization of one super-block x against the
+ *                 per-sub-block d[j] (d[j] == 0 keeps the levels in L) and
+ *                 the packing of L (0..63) into ql[128] qh[64] at y.
  */
 #ifndef QK_LOWBIT_INTERNAL_H
 #define QK_LOWBIT_INTERNAL_H
@@ -58,7 +69,14 @@
     void qk_iq4_lanes_##isa(const float *x, const float *w, int avail, float *d);                           \
     void qk_iq4_imatrix_weights_##isa(const float *x, const float *const *qw, int nsb, int super,            \
                                       float *weight);                                                       \
-    void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);
+    void qk_iq4_pack_##isa(const float *x, float id, uint8_t *q16);                                         \
+    void qk_kq_imatrix_weights32_##isa(const float *x, const float *const *qw, int nsb, float *weight,        \
+                                       float *sw);                                                          \
+    void qk_kq_pack_##isa(const uint8_t *L, uint8_t *qh, uint8_t *qs);                                      \
+    void qk_q6k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *y);                         \
+    void qk_qx2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);     \
+    void qk_qkx3_2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, float *mins, \
+                               uint8_t *L);
 
 #if defined(__x86_64__)
 QK_LOWBIT_DECLARE(avx2)

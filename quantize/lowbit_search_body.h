@@ -544,3 +544,293 @@ void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
         vi_store_u8(q16 + j, vi_add(lo, vi_shl(hi, 4)));
     }
 }
+
+/* ------------------------------------------------ Q4_K / Q5_K / Q6_K */
+
+/* Q4_K/Q5_K's imatrix weights of nsb (<= W) consecutive super-blocks of
+ * 256: sigma2 = 2 * sum(x^2) / 256 (each sum in element order; the nsb
+ * chains interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), and
+ * sw[8 s + j] = the weights of sub-block j (of 32) summed in order from 0
+ * (one sub-block per lane), as imatrix_weights in q4_k_q5_k.c. */
+void LN_ISA(qk_kq_imatrix_weights32)(const float *x, const float *const *qw, int nsb, float *weight, float *sw) {
+    float sum[LN_W] = {0};
+    for (int j = 0; j < 256; ++j)
+        for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
+    float sigma2[LN_W];
+    vf_store(sigma2, vf_div(vf_mul(vf_set1(2.f), vf_load(sum)), vf_set1(256.f)));
+    for (int s = 0; s < nsb; ++s) {
+        const vf sg = vf_set1(sigma2[s]);
+        const float *xs = x + 256 * s;
+        float *ws = weight + 256 * s;
+        for (int l = 0; l < 256; l += LN_W) {
+            const vf v = vf_load(xs + l);
+            vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
+        }
+    }
+    /* the sums: the nsb super-blocks' sub-blocks are contiguous, W at a time */
+    float wt[32 * LN_W], out[LN_W];
+    for (int g = 0; g < 8 * nsb; g += LN_W) {
+        const int avail = 8 * nsb - g < LN_W ? 8 * nsb - g : LN_W;
+        lb_transpose(weight + 32 * g, 32, avail, wt);
+        vf a = vf_set1(0.f);
+        for (int l = 0; l < 32; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
+        vf_store(out, a);
+        memcpy(sw + g, out, sizeof(float) * (size_t)avail);
+    }
+}
+
+/* Q4_K (qh NULL) / Q5_K packing of one super-block's 256 levels L (each in
+ * 0..nmax, as the clamped search and requantization leave them): per
+ * 64-weight chunk c, qs[32 c + l] = (L[64c+l] & 15) | (L[64c+l+32] & 15) << 4
+ * and, for Q5_K, bit 2c of qh[l] = L[64c+l] > 15, bit 2c+1 = L[64c+l+32] > 15. */
+void LN_ISA(qk_kq_pack)(const uint8_t *L, uint8_t *qh, uint8_t *qs) {
+    const __m256i m4 = _mm256_set1_epi8(15);
+    __m256i hm = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(L + 64 * c));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(L + 64 * c + 32));
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(b, m4), 4));
+        _mm256_storeu_si256((__m256i *)(qs + 32 * c), q);
+        if (qh) {
+            hm = _mm256_or_si256(hm,
+                                 _mm256_and_si256(_mm256_cmpgt_epi8(a, m4), _mm256_set1_epi8((char)(1 << (2 * c)))));
+            hm = _mm256_or_si256(hm,
+                                 _mm256_and_si256(_mm256_cmpgt_epi8(b, m4), _mm256_set1_epi8((char)(2 << (2 * c)))));
+        }
+    }
+    if (qh) _mm256_storeu_si256((__m256i *)qh, hm);
+}
+
+/* Q6_K: the sub-blocks j of 16 with d[j] != 0 requantized, L = clamp(
+ * nearest_int(x / d[j]), -32, 31) + 32 (the others keep their levels, each
+ * in 0..63), then the 256 levels packed into y: per 128-weight half h,
+ * ql = y + 64 h, qh = y + 128 + 32 h: ql[l] = (L[l] & 15) | (L[l+64] & 15)
+ * << 4, ql[l+32] = (L[l+32] & 15) | (L[l+96] & 15) << 4, qh[l] = L[l] >> 4
+ * | (L[l+32] >> 4) << 2 | (L[l+64] >> 4) << 4 | (L[l+96] >> 4) << 6. */
+void LN_ISA(qk_q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y) {
+    const vi lo = vi_set1(-32), hi = vi_set1(31), off = vi_set1(32);
+    for (int j = 0; j < 16; ++j) {
+        if (!d[j]) continue;
+        const vf vd = vf_set1(d[j]);
+        for (int i = 0; i < 16; i += LN_W) {
+            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
+            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
+        }
+    }
+    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+    for (int h = 0; h < 2; ++h) {
+        __m256i v[4];
+        for (int c = 0; c < 4; ++c) v[c] = _mm256_loadu_si256((const __m256i *)(L + 128 * h + 32 * c));
+        for (int c = 0; c < 2; ++c) {
+            const __m256i q = _mm256_or_si256(_mm256_and_si256(v[c], m4),
+                                              _mm256_slli_epi16(_mm256_and_si256(v[c + 2], m4), 4));
+            _mm256_storeu_si256((__m256i *)(y + 64 * h + 32 * c), q);
+        }
+        __m256i q = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c)
+            q = _mm256_or_si256(q, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(v[c], 4), m2), 2 * c));
+        _mm256_storeu_si256((__m256i *)(y + 128 + 32 * h), q);
+    }
+}
+
+/* lb_qx on two independent sets of W groups at once: the same per-lane
+ * operations in the same order as lb_qx (so the same bits), the two sets'
+ * instructions interleaved so that their sum chains, which bound lb_qx's
+ * speed by latency, overlap. wt[s] NULL: weights x^2. */
+static inline void lb_qx2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
+                          vf out[2]) {
+    const vf zero = vf_set1(0.f);
+    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
+    vf max[2], scale[2], best[2], sumlx[2], suml2[2];
+    vm allzero[2];
+    vf wv[2][LB_MAXN], wx[2][LB_MAXN];
+    for (int s = 0; s < 2; ++s) {
+        allzero[s] = lb_signed_max(n, xt[s], &max[s]);
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W);
+            wv[s][i] = wt[s] ? vf_load(wt[s] + i * LN_W) : vf_mul(x, x);
+            wx[s][i] = vf_mul(wv[s][i], x);
+        }
+        const vf iscale = vf_div(vf_set1((float)-nmax), max[s]);
+        sumlx[s] = suml2[s] = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W);
+            const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
+            L[s][i] = vi_add(l, off);
+            const vf fl = vi_to_f(l);
+            sumlx[s] = vf_add(sumlx[s], vf_mul(wx[s][i], fl));
+            suml2[s] = vf_add(suml2[s], vf_mul(vf_mul(wv[s][i], fl), fl));
+        }
+        scale[s] = vf_sel(vf_ne_uq(suml2[s], zero), vf_div(sumlx[s], suml2[s]), zero);
+        best[s] = vf_mul(scale[s], sumlx[s]);
+    }
+    vi lt[2][LB_MAXN];
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        const vf c = vf_set1(-((float)nmax + 0.1f * (float)is));
+        const vf iscale0 = vf_div(c, max[0]), iscale1 = vf_div(c, max[1]);
+        vf slx0 = zero, sl20 = zero, slx1 = zero, sl21 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), x1 = vf_load(xt[1] + i * LN_W);
+            const vi l0 = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale0, x0))));
+            const vi l1 = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale1, x1))));
+            lt[0][i] = l0;
+            lt[1][i] = l1;
+            const vf fl0 = vi_to_f(l0), fl1 = vi_to_f(l1);
+            slx0 = vf_add(slx0, vf_mul(wx[0][i], fl0));
+            slx1 = vf_add(slx1, vf_mul(wx[1][i], fl1));
+            sl20 = vf_add(sl20, vf_mul(vf_mul(wv[0][i], fl0), fl0));
+            sl21 = vf_add(sl21, vf_mul(vf_mul(wv[1][i], fl1), fl1));
+        }
+        sumlx[0] = slx0, suml2[0] = sl20, sumlx[1] = slx1, suml2[1] = sl21;
+        for (int s = 0; s < 2; ++s) {
+            const vm upd = vm_andnot(
+                vm_and(vf_gt(suml2[s], zero), vf_gt(vf_mul(sumlx[s], sumlx[s]), vf_mul(best[s], suml2[s]))),
+                allzero[s]);
+            if (!vm_any(upd)) continue;
+            for (int i = 0; i < n; ++i) L[s][i] = vi_sel(upd, vi_add(lt[s][i], off), L[s][i]);
+            scale[s] = vf_sel(upd, vf_div(sumlx[s], suml2[s]), scale[s]);
+            best[s] = vf_sel(upd, vf_mul(scale[s], sumlx[s]), best[s]);
+        }
+    }
+    const vi vzero = vi_set1(0);
+    for (int s = 0; s < 2; ++s) {
+        for (int i = 0; i < n; ++i) L[s][i] = vi_sel(allzero[s], vzero, L[s][i]);
+        out[s] = vf_sel(allzero[s], zero, scale[s]);
+    }
+}
+
+/* make_qx_quants(n, nmax, x, L, 1, w) of 2 W groups of n <= 32 (two sets
+ * of W lanes run interleaved; w NULL: weights x^2), as qk_qx_lanes twice. */
+void LN_ISA(qk_qx2_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[2][LB_MAXN * LN_W], wt[2][LB_MAXN * LN_W];
+    for (int s = 0; s < 2; ++s) {
+        lb_transpose(x + s * n * LN_W, n, LN_W, xt[s]);
+        if (w) lb_transpose(w + s * n * LN_W, n, LN_W, wt[s]);
+    }
+    const float *const xp[2] = {xt[0], xt[1]};
+    const float *const wp[2] = {w ? wt[0] : NULL, w ? wt[1] : NULL};
+    vi Lv[2][LB_MAXN];
+    vf sc[2];
+    lb_qx2(n, nmax, xp, wp, Lv, sc);
+    for (int s = 0; s < 2; ++s) {
+        vf_store(scales + s * LN_W, sc[s]);
+        lb_untranspose_u8(Lv[s], n, (uint8_t *)L + s * n * LN_W);
+    }
+}
+
+/* lb_qkx's make_qkx3_quants case (v3, no mad, -0.9 / 0.05 / 36) on two
+ * independent sets of W groups at once: the same per-lane operations in
+ * the same order as lb_qkx (so the same bits), the two sets' instructions
+ * interleaved so that their sum chains overlap. */
+static inline void lb_qkx3_2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
+                             vf scale_out[2], vf themin_out[2]) {
+    const vf zero = vf_set1(0.f);
+    const vi vnmax = vi_set1(nmax), vzero = vi_set1(0);
+    vf min[2], max[2], sum_w[2], sum_x[2], scale[2], best_error[2];
+    vm flat[2];
+    for (int s = 0; s < 2; ++s) {
+        min[s] = vf_load(xt[s]), max[s] = min[s];
+        sum_w[s] = vf_load(wt[s]);
+        sum_x[s] = vf_mul(sum_w[s], min[s]);
+        for (int i = 1; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W), w = vf_load(wt[s] + i * LN_W);
+            min[s] = vf_sel(vf_lt(x, min[s]), x, min[s]);
+            max[s] = vf_sel(vf_gt(x, max[s]), x, max[s]);
+            sum_w[s] = vf_add(sum_w[s], w);
+            sum_x[s] = vf_add(sum_x[s], vf_mul(w, x));
+        }
+        min[s] = vf_sel(vf_gt(min[s], zero), zero, min[s]);
+        flat[s] = vf_le(max[s], min[s]);
+        const vf iscale = vf_div(vf_set1((float)nmax), vf_sub(max[s], min[s]));
+        scale[s] = vf_div(vf_set1(1.f), iscale);
+        best_error[s] = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x = vf_load(xt[s] + i * LN_W), w = vf_load(wt[s] + i * LN_W);
+            const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min[s])))));
+            L[s][i] = l;
+            const vf diff = vf_sub(vf_add(vf_mul(scale[s], vi_to_f(l)), min[s]), x);
+            best_error[s] = vf_add(best_error[s], vf_mul(w, vf_mul(diff, diff)));
+        }
+    }
+    vi Laux[2][LB_MAXN];
+    for (int is = 0; is <= 36; ++is) {
+        const vf step = vf_add(vf_set1(-0.9f + 0.05f * (float)is), vf_set1((float)nmax));
+        const vf iscale0 = vf_div(step, vf_sub(max[0], min[0])), iscale1 = vf_div(step, vf_sub(max[1], min[1]));
+        vf sl0 = zero, sl20 = zero, sxl0 = zero, sl1 = zero, sl21 = zero, sxl1 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), w0 = vf_load(wt[0] + i * LN_W);
+            const vf x1 = vf_load(xt[1] + i * LN_W), w1 = vf_load(wt[1] + i * LN_W);
+            const vi l0 = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale0, vf_sub(x0, min[0])))));
+            const vi l1 = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale1, vf_sub(x1, min[1])))));
+            Laux[0][i] = l0;
+            Laux[1][i] = l1;
+            const vf fl0 = vi_to_f(l0), fl1 = vi_to_f(l1);
+            const vf wl0 = vf_mul(w0, fl0), wl1 = vf_mul(w1, fl1);
+            sl0 = vf_add(sl0, wl0);
+            sl1 = vf_add(sl1, wl1);
+            sl20 = vf_add(sl20, vf_mul(wl0, fl0));
+            sl21 = vf_add(sl21, vf_mul(wl1, fl1));
+            sxl0 = vf_add(sxl0, vf_mul(wl0, x0));
+            sxl1 = vf_add(sxl1, vf_mul(wl1, x1));
+        }
+        const vf sum_l[2] = {sl0, sl1}, sum_l2[2] = {sl20, sl21}, sum_xl[2] = {sxl0, sxl1};
+        vm dpos[2];
+        vf this_scale[2], this_min[2];
+        for (int s = 0; s < 2; ++s) {
+            const vf D = vf_sub(vf_mul(sum_w[s], sum_l2[s]), vf_mul(sum_l[s], sum_l[s]));
+            dpos[s] = vm_andnot(vf_gt(D, zero), flat[s]);
+            this_scale[s] = vf_div(vf_sub(vf_mul(sum_w[s], sum_xl[s]), vf_mul(sum_x[s], sum_l[s])), D);
+            this_min[s] = vf_div(vf_sub(vf_mul(sum_l2[s], sum_x[s]), vf_mul(sum_l[s], sum_xl[s])), D);
+            const vm mpos = vf_gt(this_min[s], zero);
+            this_min[s] = vf_sel(mpos, zero, this_min[s]);
+            this_scale[s] = vf_sel(mpos, vf_div(sum_xl[s], sum_l2[s]), this_scale[s]);
+        }
+        if (!vm_any(vm_or(dpos[0], dpos[1]))) continue;
+        vf e0 = zero, e1 = zero;
+        for (int i = 0; i < n; ++i) {
+            const vf x0 = vf_load(xt[0] + i * LN_W), w0 = vf_load(wt[0] + i * LN_W);
+            const vf x1 = vf_load(xt[1] + i * LN_W), w1 = vf_load(wt[1] + i * LN_W);
+            const vf d0 = vf_sub(vf_add(vf_mul(this_scale[0], vi_to_f(Laux[0][i])), this_min[0]), x0);
+            const vf d1 = vf_sub(vf_add(vf_mul(this_scale[1], vi_to_f(Laux[1][i])), this_min[1]), x1);
+            e0 = vf_add(e0, vf_mul(w0, vf_mul(d0, d0)));
+            e1 = vf_add(e1, vf_mul(w1, vf_mul(d1, d1)));
+        }
+        const vf cur_error[2] = {e0, e1};
+        for (int s = 0; s < 2; ++s) {
+            const vm upd = vm_and(dpos[s], vf_lt(cur_error[s], best_error[s]));
+            if (!vm_any(upd)) continue;
+            for (int i = 0; i < n; ++i) L[s][i] = vi_sel(upd, Laux[s][i], L[s][i]);
+            best_error[s] = vf_sel(upd, cur_error[s], best_error[s]);
+            scale[s] = vf_sel(upd, this_scale[s], scale[s]);
+            min[s] = vf_sel(upd, this_min[s], min[s]);
+        }
+    }
+    for (int s = 0; s < 2; ++s) {
+        for (int i = 0; i < n; ++i) L[s][i] = vi_sel(flat[s], vzero, L[s][i]);
+        scale_out[s] = vf_sel(flat[s], zero, scale[s]);
+        themin_out[s] = vf_neg(min[s]);
+    }
+}
+
+/* make_qkx3_quants of 2 W groups of n <= 32 (two sets of W lanes run
+ * interleaved), as qk_qkx3_lanes twice. */
+void LN_ISA(qk_qkx3_2_lanes)(int n, int nmax, const float *x, const float *w, float *scales, float *mins,
+                             uint8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    float xt[2][LB_MAXN * LN_W], wt[2][LB_MAXN * LN_W];
+    for (int s = 0; s < 2; ++s) {
+        lb_transpose(x + s * n * LN_W, n, LN_W, xt[s]);
+        lb_transpose(w + s * n * LN_W, n, LN_W, wt[s]);
+    }
+    const float *const xp[2] = {xt[0], xt[1]}, *const wp[2] = {wt[0], wt[1]};
+    vi Lv[2][LB_MAXN];
+    vf sc[2], mn[2];
+    lb_qkx3_2(n, nmax, xp, wp, Lv, sc, mn);
+    for (int s = 0; s < 2; ++s) {
+        vf_store(scales + s * LN_W, sc[s]);
+        vf_store(mins + s * LN_W, mn[s]);
+        lb_untranspose_u8(Lv[s], n, L + s * n * LN_W);
+    }
+}

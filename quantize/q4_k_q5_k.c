@@ -21,6 +21,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 typedef struct {
@@ -48,24 +49,16 @@ static void requant32_ref(const float *x, float d, float dm, int nmax, uint8_t *
     }
 }
 
-/* requantize against the stored scales and pack */
-static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq) {
-    const uint8_t *scales = y + 4;
-    const float d_all = get_f16(y), dmin_all = get_f16(y + 2);
-    for (int j = 0; j < QK_K / 32; ++j) {
-        uint8_t sc, m;
-        qk_get_scale_min_k4(j, scales, &sc, &m);
-        const float d = d_all * sc;
-        if (!d) continue;
-        rq(x + 32 * j, d, dmin_all * m, p->nmax, L + 32 * j);
-    }
-    uint8_t *q = y + p->qs_off;
-    if (p->nmax == 15) {
+/* Packing of the 256 levels (0..nmax) into qs (and Q5_K's qh; qh NULL for
+ * Q4_K): the scalar twin of qk_kq_pack_<isa> (lowbit_search_<isa>.c). */
+typedef void (*kq_pack_fn)(const uint8_t *L, uint8_t *qh, uint8_t *qs);
+
+static void pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *q) {
+    if (!qh) {
         for (int j = 0; j < QK_K; j += 64, q += 32)
             for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
         return;
     }
-    uint8_t *qh = y + 16;
     memset(qh, 0, QK_K / 8);
     uint8_t m1 = 1, m2 = 2;
     for (int n = 0; n < QK_K; n += 64, q += 32, m1 <<= 2, m2 <<= 2) {
@@ -76,6 +69,25 @@ static void finish_block(const kparams *p, const float *x, unsigned char *y, uin
             q[j] = (uint8_t)(l1 | (l2 << 4));
         }
     }
+}
+
+/* requantize against the stored scales and pack */
+static void finish_block_pack(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq,
+                              kq_pack_fn pack) {
+    const uint8_t *scales = y + 4;
+    const float d_all = get_f16(y), dmin_all = get_f16(y + 2);
+    for (int j = 0; j < QK_K / 32; ++j) {
+        uint8_t sc, m;
+        qk_get_scale_min_k4(j, scales, &sc, &m);
+        const float d = d_all * sc;
+        if (!d) continue;
+        rq(x + 32 * j, d, dmin_all * m, p->nmax, L + 32 * j);
+    }
+    pack(L, p->nmax == 15 ? NULL : y + 16, y + p->qs_off);
+}
+
+static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq) {
+    finish_block_pack(p, x, y, L, rq, pack_ref);
 }
 
 /* The scalar search of one super-block: per sub-block, make_qkx2_quants with
@@ -95,8 +107,8 @@ static void search_ref(const kparams *p, const float *x, float *scales, float *m
 
 /* Everything after the search: 6-bit scales against the block maxima, the
  * stored fp16 d/dmin, requantization and packing. */
-static void finish_ref(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
-                       uint8_t *L, qk_kq_requant32_fn rq) {
+static void finish_ref_pack(const kparams *p, const float *x, unsigned char *y, const float *scales,
+                            const float *mins, uint8_t *L, qk_kq_requant32_fn rq, kq_pack_fn pack) {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < QK_K / 32; ++j) {
         if (scales[j] > max_scale) max_scale = scales[j];
@@ -114,7 +126,12 @@ static void finish_ref(const kparams *p, const float *x, unsigned char *y, const
     }
     put_f16(y, max_scale / 63.f);
     put_f16(y + 2, max_min / 63.f);
-    finish_block(p, x, y, L, rq);
+    finish_block_pack(p, x, y, L, rq, pack);
+}
+
+static void finish_ref(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
+                       uint8_t *L, qk_kq_requant32_fn rq) {
+    finish_ref_pack(p, x, y, scales, mins, L, rq, pack_ref);
 }
 
 static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t k) {
@@ -214,11 +231,95 @@ void qk_dequantize_row_q4_k(const void *src, float *y, int64_t n) { dequantize(&
 void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&Q5K, src, y, n); }
 
 #if defined(__x86_64__)
-/* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c);
- * the rest is the scalar code, so the bytes are the scalar bytes. */
+/* With an imatrix on AVX2 / AVX-512: `width` (8 or 16) consecutive
+ * super-blocks at a time. Their weights (qk_kq_imatrix_weights32), the
+ * make_qkx3_quants of all their sub-blocks of 32 as lanes
+ * (lowbit_search_<isa>.c; a batch's sub-blocks are contiguous, so a call
+ * takes 2 W (two interleaved sets of lanes) or W consecutive ones), then the two make_qp_quants (scales, mins) with
+ * the super-blocks as lanes (idle lanes: all-zero input), then the SIMD
+ * requantization and packing. Every step is the scalar step per
+ * lane, so the bytes are the scalar bytes. */
+typedef void (*qkx3_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, float *mins,
+                              uint8_t *L);
+typedef void (*qp_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);
+typedef void (*weights32_fn)(const float *x, const float *const *qw, int nsb, float *weight, float *sw);
+
+typedef struct {
+    int width; /* lanes: 8 or 16 */
+    qkx3_lanes_fn qkx3, qkx3_2; /* W groups; 2 W groups as two interleaved sets */
+    qp_lanes_fn qp;
+    qk_kq_requant32_fn rq;
+    weights32_fn weights;
+    kq_pack_fn pack;
+} imatrix_fns;
+
+static void imatrix_batch(const kparams *p, const imatrix_fns *f, const float *x, const float *const *qw, int nsb,
+                          unsigned char *y) {
+    enum { SB = QK_K / 32 }; /* sub-blocks per super-block */
+    float weights[16 * QK_K], sw[16 * SB], scales[16 * SB], mins[16 * SB], dm[16], mm[16];
+    uint8_t L[16 * QK_K], Ls[16 * SB], Lm[16 * SB];
+    f->weights(x, qw, nsb, weights, sw);
+    const int groups = SB * nsb, W = f->width;
+    int g = 0;
+    for (; g + 2 * W <= groups; g += 2 * W)
+        f->qkx3_2(32, p->nmax, x + 32 * g, weights + 32 * g, scales + g, mins + g, L + 32 * g);
+    for (; g + W <= groups; g += W)
+        f->qkx3(32, p->nmax, x + 32 * g, weights + 32 * g, scales + g, mins + g, L + 32 * g);
+    if (g < groups) { /* AVX-512 with an odd number of super-blocks: pad the last call with zero groups */
+        float xp[16 * 32], wp[16 * 32], sp[16], mp[16];
+        uint8_t Lp[16 * 32];
+        const size_t used = sizeof(float) * 32 * (size_t)(groups - g), all = sizeof(float) * 32 * (size_t)W;
+        memset(xp, 0, all);
+        memset(wp, 0, all);
+        memcpy(xp, x + 32 * g, used);
+        memcpy(wp, weights + 32 * g, used);
+        f->qkx3(32, p->nmax, xp, wp, sp, mp, Lp);
+        memcpy(scales + g, sp, sizeof(float) * (size_t)(groups - g));
+        memcpy(mins + g, mp, sizeof(float) * (size_t)(groups - g));
+        memcpy(L + 32 * g, Lp, 32 * (size_t)(groups - g));
+    }
+    const size_t idle = sizeof(float) * SB * (size_t)(W - nsb);
+    memset(scales + SB * nsb, 0, idle);
+    memset(mins + SB * nsb, 0, idle);
+    memset(sw + SB * nsb, 0, idle);
+    f->qp(SB, 63, scales, sw, dm, Ls);
+    f->qp(SB, 63, mins, sw, mm, Lm);
+    for (int s = 0; s < nsb; s++) {
+        unsigned char *ys = y + s * p->bytes;
+        memset(ys + 4, 0, 12);
+        for (int j = 0; j < SB; ++j) qk_set_scale_min_k4(j, ys + 4, Ls[SB * s + j], Lm[SB * s + j]);
+        put_f16(ys, dm[s]);
+        put_f16(ys + 2, mm[s]);
+        finish_block_pack(p, x + QK_K * s, ys, L + QK_K * s, f->rq, f->pack);
+    }
+}
+
+static size_t quantize_imatrix_lanes(const kparams *p, const imatrix_fns *f, const float *src, void *dst,
+                                     int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    const float *qw[16];
+    for (int64_t b = 0; b < total; b += f->width) {
+        const int nsb = (int)(total - b < f->width ? total - b : f->width);
+        for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
+        imatrix_batch(p, f, src + QK_K * b, qw, nsb, y + b * p->bytes);
+    }
+    return (size_t)total * (size_t)p->bytes;
+}
+
+static const imatrix_fns k_im_avx2 = {8, qk_qkx3_lanes_avx2, qk_qkx3_2_lanes_avx2, qk_qp_lanes_avx2,
+                                      qk_kq_requant32_avx2, qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2};
+static const imatrix_fns k_im_avx512 = {16, qk_qkx3_lanes_avx512, qk_qkx3_2_lanes_avx512, qk_qp_lanes_avx512,
+                                        qk_kq_requant32_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512};
+
+/* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c),
+ * requantization and packing are vectorized; the rest is the scalar code, so
+ * the bytes are the scalar bytes. */
 static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                               const float *imatrix) {
-    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(p, &k_im_avx512, src, dst, nrows, n_per_row, imatrix);
     const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
     const int64_t total = nrows * (n_per_row / QK_K); /* super-blocks are row-independent */
     uint8_t L[2 * QK_K];
@@ -228,13 +329,14 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
     for (; b + 2 <= total; b += 2) {
         const float *x = src + b * QK_K;
         qk_kq_search16_avx512(&kp, x, scales, mins, L);
-        finish_ref(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512);
-        finish_ref(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K, qk_kq_requant32_avx512);
+        finish_ref_pack(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512, qk_kq_pack_avx512);
+        finish_ref_pack(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K, qk_kq_requant32_avx512,
+                        qk_kq_pack_avx512);
     }
     for (; b < total; b++) {
         const float *x = src + b * QK_K;
         search_ref(p, x, scales, mins, L);
-        finish_ref(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512);
+        finish_ref_pack(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512, qk_kq_pack_avx512);
     }
     return (size_t)total * (size_t)p->bytes;
 }
@@ -242,7 +344,7 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
 /* AVX2: one super-block's 8 sub-block searches as 8 lanes. */
 static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                             const float *imatrix) {
-    if (imatrix) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    if (imatrix) return quantize_imatrix_lanes(p, &k_im_avx2, src, dst, nrows, n_per_row, imatrix);
     const qk_kq_params kp = {p->nmax, p->rmin2, p->rdelta2, p->nstep2};
     const int64_t total = nrows * (n_per_row / QK_K);
     uint8_t L[QK_K];
@@ -250,7 +352,7 @@ static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64
     unsigned char *y = dst;
     for (int64_t b = 0; b < total; b++) {
         qk_kq_search8_avx2(&kp, src + b * QK_K, scales, mins, L);
-        finish_ref(p, src + b * QK_K, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx2);
+        finish_ref_pack(p, src + b * QK_K, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx2, qk_kq_pack_avx2);
     }
     return (size_t)total * (size_t)p->bytes;
 }

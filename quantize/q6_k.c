@@ -15,6 +15,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "lowbit_internal.h"
 #include "quant_search.h"
 
 #define BYTES 210
@@ -26,9 +27,37 @@ static void search_ref(const float *x, const float *qw_block, float *scales, int
         scales[ib] = qk_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw_block ? qw_block + 16 * ib : NULL);
 }
 
+/* Requantize x against the per-sub-block d[j] (d[j] == 0 keeps the search's
+ * levels) and pack the levels into ql/qh: the scalar twin of
+ * qk_q6k_pack_<isa> (lowbit_search_<isa>.c). */
+typedef void (*q6k_pack_fn)(const float *x, const float *d, int8_t *L, uint8_t *y);
+
+static void pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *y) {
+    for (int j = 0; j < QK_K / 16; ++j) {
+        const float d = dv[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = qk_nearest_int(x[16 * j + ii] / d);
+            l = l < -32 ? -32 : l > 31 ? 31 : l;
+            L[16 * j + ii] = (int8_t)(l + 32);
+        }
+    }
+    uint8_t *ql = y, *qh = y + 128;
+    for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
+        for (int l = 0; l < 32; ++l) {
+            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
+            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
+            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+            qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                              ((L[j + l + 96] >> 4) << 6));
+        }
+    }
+}
+
 /* Everything after the search: int8 scales against the largest, the stored
  * fp16 d, requantization and packing. */
-static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+static void finish_pack(const float *x, unsigned char *y, const float *scales, int8_t *L, q6k_pack_fn pack) {
     float max_scale = 0, max_abs_scale = 0;
     for (int ib = 0; ib < QK_K / 16; ++ib) {
         const float abs_scale = fabsf(scales[ib]);
@@ -50,26 +79,13 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
         sc[ib] = (int8_t)(v < 127 ? v : 127);
     }
     const float dstored = qk_fp16_to_fp32(dh);
-    for (int j = 0; j < QK_K / 16; ++j) {
-        float d = dstored * sc[j];
-        if (!d) continue;
-        for (int ii = 0; ii < 16; ++ii) {
-            int l = qk_nearest_int(x[16 * j + ii] / d);
-            l = l < -32 ? -32 : l > 31 ? 31 : l;
-            L[16 * j + ii] = (int8_t)(l + 32);
-        }
-    }
-    uint8_t *ql = y, *qh = y + 128;
-    for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
-        for (int l = 0; l < 32; ++l) {
-            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
-            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
-            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
-            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
-            qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                              ((L[j + l + 96] >> 4) << 6));
-        }
-    }
+    float d[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; ++j) d[j] = dstored * sc[j];
+    pack(x, d, L, y);
+}
+
+static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
+    finish_pack(x, y, scales, L, pack_ref);
 }
 
 static void row(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
@@ -111,9 +127,35 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 }
 
 #if defined(__x86_64__)
-/* AVX2: the 16 sub-block searches of a super-block run as two sets of 8 lanes. */
+/* With an imatrix on AVX2 / AVX-512: the 16 sub-block searches of a
+ * super-block, make_qx_quants(16, 32, x, L, 1, qw) with the imatrix values
+ * as weights, run as lanes (lowbit_search_<isa>.c: 16 lanes on AVX-512, two
+ * interleaved sets of 8 on AVX2, qk_qx2_lanes), then the vectorized requantization and packing (qk_q6k_pack); the
+ * rest is the scalar code, so the bytes are the scalar bytes. */
+typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
+
+static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack, const float *src, void *dst,
+                                     int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous */
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
+    unsigned char *y = dst;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int64_t b = 0; b < total; b++) {
+        const float *x = src + b * QK_K, *qw = imatrix + QK_K * (b % nb);
+        /* width: the groups one qx call takes */
+        for (int j = 0; j < QK_K / 16; j += width) qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
+        finish_pack(x, y + b * BYTES, scales, L, pack);
+    }
+    return (size_t)total * BYTES;
+}
+
+/* AVX2: the 16 sub-block searches of a super-block run as two sets of 8
+ * lanes; requantization and packing are vectorized (qk_q6k_pack). */
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    if (imatrix)
+        return quantize_imatrix_lanes(16, qk_qx2_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
     unsigned char *y = dst;
     int8_t L[QK_K];
@@ -121,21 +163,23 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
     for (int64_t b = 0; b < total; b++) {
         qk_q6k_search8_avx2(src + b * QK_K, scales, L);
         qk_q6k_search8_avx2(src + b * QK_K + 128, scales + 8, L + 128);
-        finish_ref(src + b * QK_K, y + b * BYTES, scales, L);
+        finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx2);
     }
     return (size_t)total * BYTES;
 }
 
-/* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes. */
+/* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes;
+ * requantization and packing are vectorized (qk_q6k_pack). */
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    if (imatrix)
+        return quantize_imatrix_lanes(16, qk_qx_lanes_avx512, qk_q6k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t b = 0; b < total; b++) {
         qk_q6k_search16_avx512(src + b * QK_K, scales, L);
-        finish_ref(src + b * QK_K, y + b * BYTES, scales, L);
+        finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx512);
     }
     return (size_t)total * BYTES;
 }

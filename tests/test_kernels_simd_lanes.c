@@ -27,15 +27,41 @@ typedef struct {
     void (*qx)(int, int, const float *, const float *, float *, int8_t *);
     void (*qp)(int, int, const float *, const float *, float *, uint8_t *);
     void (*qkx3)(int, int, const float *, const float *, float *, float *, uint8_t *);
+    void (*weights32)(const float *, const float *const *, int, float *, float *);
+    void (*kq_pack)(const uint8_t *, uint8_t *, uint8_t *);
+    void (*q6k_pack)(const float *, const float *, int8_t *, uint8_t *);
+    void (*qx2)(int, int, const float *, const float *, float *, int8_t *);
+    void (*qkx3_2)(int, int, const float *, const float *, float *, float *, uint8_t *);
 } lanes;
 
 static const lanes k_lanes[] = {
-    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2, qk_qkx3_lanes_avx2},
+    {"avx2", QK_ISA_AVX2, 8, qk_q2k_lanes_avx2, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_qp_lanes_avx2,
+     qk_qkx3_lanes_avx2, qk_kq_imatrix_weights32_avx2, qk_kq_pack_avx2, qk_q6k_pack_avx2, qk_qx2_lanes_avx2,
+     qk_qkx3_2_lanes_avx2},
     {"avx512", QK_ISA_AVX512, 16, qk_q2k_lanes_avx512, qk_q3k_lanes_avx512, qk_qx_lanes_avx512,
-     qk_qp_lanes_avx512, qk_qkx3_lanes_avx512},
+     qk_qp_lanes_avx512, qk_qkx3_lanes_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512,
+     qk_q6k_pack_avx512, qk_qx2_lanes_avx512, qk_qkx3_2_lanes_avx512},
 };
 
 static int same_f(float a, float b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* n floats equal bit for bit, or both NaN. Where two NaNs meet (a NaN
+ * weight times a NaN value, a sum of NaNs of both signs), IEEE 754 leaves
+ * open which one comes out, and the compiler picks the operand order of a
+ * commutative vector or scalar op freely: the sign and payload of such a
+ * NaN follow the register allocation (and the C library: scalar sqrtf of a
+ * NaN goes through libm's errno path), in the scalar code and in ggml
+ * alike. Used only for the weights and for the two-set qx search's scale,
+ * whose NaN sign never reaches Q6_K's bytes (|scale| comparisons, and
+ * nearest_int keeps only mantissa bits); the levels stay bit for bit, and
+ * the whole-kernel tests check the bytes on NaN inputs against the scalar
+ * code and ggml. */
+static int same_or_nan(const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++)
+        if (!same_f(a[i], b[i]) && !(isnan(a[i]) && isnan(b[i]))) return 0;
+    return 1;
+}
+
 
 /* one input set: W groups of 16 values x and weights w */
 static int check_set(const lanes *ln, const float *x, const float *w, const char *what) {
@@ -79,6 +105,14 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
                 rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
                 if (!same_f(s[k], rs) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx", k);
             }
+            /* the two-set variant on 2 W groups, where the 512 values hold them */
+            if (2 * W * n > 512) continue;
+            float s2[32];
+            ln->qx2(n, nmax, x, ww, s2, L8);
+            for (int k = 0; k < 2 * W; k++) {
+                rs = qk_make_qx_quants(n, nmax, x + n * k, Lr8, 1, ww ? ww + n * k : NULL);
+                if (!same_or_nan(&s2[k], &rs, 1) || memcmp(L8 + n * k, Lr8, (size_t)n)) FAIL("qx2", k);
+            }
         }
     }
     static const int qkx3_cases[][2] = {{16, 3}, {32, 15}, {32, 31}};
@@ -88,6 +122,14 @@ static int check_set(const lanes *ln, const float *x, const float *w, const char
         for (int k = 0; k < W; k++) {
             rs = qk_make_qkx3_quants(n, nmax, x + n * k, w + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
             if (!same_f(s[k], rs) || !same_f(m[k], rm) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qkx3/n", k);
+        }
+        /* the two-set variant on 2 W groups, where the 512 values hold them */
+        if (2 * W * n > 512) continue;
+        float s2[32], m2[32];
+        ln->qkx3_2(n, nmax, x, w, s2, m2, L);
+        for (int k = 0; k < 2 * W; k++) {
+            rs = qk_make_qkx3_quants(n, nmax, x + n * k, w + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36, false);
+            if (!same_f(s2[k], rs) || !same_f(m2[k], rm) || memcmp(L + n * k, Lr, (size_t)n)) FAIL("qkx3_2", k);
         }
     }
     static const int qp_cases[][2] = {{8, 63}, {16, 15}};
@@ -128,11 +170,169 @@ static void test_lanes_equal_scalar(void) {
     }
     fprintf(stderr, "  %d input sets compared per ISA\n", compared);
 }
+/* Scalar references of the Q4_K/Q5_K/Q6_K helpers, written out as the
+ * scalar code in q4_k_q5_k.c / q6_k.c computes them. */
+static void ref_weights32(const float *x, const float *qw, float *weights, float *sw) {
+    float sum_x2 = 0;
+    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
+    float sigma2 = 2 * sum_x2 / 256;
+    for (int j = 0; j < 8; ++j) {
+        float *wj = weights + 32 * j;
+        for (int l = 0; l < 32; ++l) wj[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += wj[l];
+        sw[j] = sumw;
+    }
+}
+
+static void ref_kq_pack(const uint8_t *L, uint8_t *qh, uint8_t *q) {
+    if (!qh) {
+        for (int j = 0; j < 256; j += 64, q += 32)
+            for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        return;
+    }
+    memset(qh, 0, 32);
+    uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < 256; n += 64, q += 32, m1 <<= 2, m2 <<= 2) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j], l2 = L[n + j + 32];
+            if (l1 > 15) l1 -= 16, qh[j] |= m1;
+            if (l2 > 15) l2 -= 16, qh[j] |= m2;
+            q[j] = (uint8_t)(l1 | (l2 << 4));
+        }
+    }
+}
+
+static void ref_q6k_pack(const float *x, const float *dv, int8_t *L, uint8_t *y) {
+    for (int j = 0; j < 16; ++j) {
+        const float d = dv[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = qk_nearest_int(x[16 * j + ii] / d);
+            l = l < -32 ? -32 : l > 31 ? 31 : l;
+            L[16 * j + ii] = (int8_t)(l + 32);
+        }
+    }
+    uint8_t *ql = y, *qh = y + 128;
+    for (int j = 0; j < 256; j += 128, ql += 64, qh += 32) {
+        for (int l = 0; l < 32; ++l) {
+            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
+            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
+            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+            qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
+                              ((L[j + l + 96] >> 4) << 6));
+        }
+    }
+}
+
+/* The Q4_K/Q5_K/Q6_K helpers against their scalar twins: the two-set
+ * searches on 2 W groups (at every ISA's width), the imatrix weights
+ * of 1..W super-blocks (case values as x and as imatrix), the Q4_K/Q5_K
+ * packing of levels 0..nmax, and Q6_K's requantization (scales from the
+ * case values: zeros, NaN, inf, denormals) and packing. */
+static void test_kq_helpers_equal_scalar(void) {
+    enum { NX = 16 * 256 };
+    float *x = malloc(sizeof(float) * NX), *qwv = malloc(sizeof(float) * NX);
+    float *w = malloc(sizeof(float) * NX), *wr = malloc(sizeof(float) * NX);
+    CHECK(x && qwv && w && wr);
+    if (!x || !qwv || !w || !wr) return;
+    for (size_t li = 0; li < sizeof k_lanes / sizeof k_lanes[0]; li++) {
+        const lanes *ln = &k_lanes[li];
+        if (!qk_isa_available(ln->isa)) continue;
+        int bad = 0;
+        for (int c = 0; c < kc_count(); c++) {
+            for (uint64_t seed = 1; seed <= 3; seed++) {
+                kc_fill(c, seed, x, NX);
+                if (seed == 3) kc_fill(c, seed + 50, qwv, NX); /* odd imatrix values too */
+                else qk_quant_imatrix(seed, qwv, NX);
+                /* weights: nsb = 1 .. W super-blocks, each with its own imatrix row */
+                for (int nsb = 1; nsb <= ln->width; nsb += (nsb < 3 ? 1 : ln->width - 3)) {
+                    const float *qw[16];
+                    float sw[16 * 8], swr[8];
+                    for (int s = 0; s < nsb; s++) qw[s] = qwv + 256 * ((s * 5 + (int)seed) % 16);
+                    ln->weights32(x, qw, nsb, w, sw);
+                    for (int s = 0; s < nsb; s++) {
+                        ref_weights32(x + 256 * s, qw[s], wr + 256 * s, swr);
+                        if (!same_or_nan(w + 256 * s, wr + 256 * s, 256) || !same_or_nan(sw + 8 * s, swr, 8)) {
+                            bad++;
+                            CHECK_MSG(0, "%s weights32 %s nsb %d block %d", ln->name, kc_name(c), nsb, s);
+                        }
+                    }
+                }
+                /* the two-set searches at the quantizers' (n, nmax), all widths */
+                static const int kx[][2] = {{32, 15}, {32, 31}, {16, 3}};
+                for (size_t ci = 0; ci < sizeof kx / sizeof kx[0]; ci++) {
+                    const int n = kx[ci][0], nmax = kx[ci][1];
+                    float s2[32], m2[32], rs, rm;
+                    uint8_t L2[32 * 32], Lr[32], Laux[32];
+                    ln->qkx3_2(n, nmax, x, qwv, s2, m2, L2);
+                    for (int k = 0; k < 2 * ln->width; k++) {
+                        rs = qk_make_qkx3_quants(n, nmax, x + n * k, qwv + n * k, Lr, &rm, Laux, -0.9f, 0.05f, 36,
+                                                 false);
+                        if (!same_f(s2[k], rs) || !same_f(m2[k], rm) || memcmp(L2 + n * k, Lr, (size_t)n)) {
+                            bad++;
+                            CHECK_MSG(0, "%s qkx3_2 n %d nmax %d %s group %d", ln->name, n, nmax, kc_name(c), k);
+                        }
+                    }
+                }
+                for (int wi = 0; wi < 2; wi++) {
+                    const float *ww = wi ? qwv : NULL;
+                    float s2[32], rs;
+                    int8_t L2[32 * 16], Lr[16];
+                    ln->qx2(16, 32, x, ww, s2, L2);
+                    for (int k = 0; k < 2 * ln->width; k++) {
+                        rs = qk_make_qx_quants(16, 32, x + 16 * k, Lr, 1, ww ? ww + 16 * k : NULL);
+                        if (!same_or_nan(&s2[k], &rs, 1) || memcmp(L2 + 16 * k, Lr, 16)) {
+                            bad++;
+                            CHECK_MSG(0, "%s qx2 %s group %d", ln->name, kc_name(c), k);
+                        }
+                    }
+                }
+                /* Q6_K requantization + packing: d from the case values */
+                float d[16];
+                int8_t L[256], Lr[256];
+                uint8_t y[192], yr[192];
+                for (int j = 0; j < 16; j++) d[j] = (j % 5 == 0) ? 0.f : x[NX - 1 - 7 * j];
+                for (int i = 0; i < 256; i++) L[i] = Lr[i] = (int8_t)((i * 37 + (int)seed * 11) % 64);
+                ln->q6k_pack(x + 256 * (int)seed, d, L, y);
+                ref_q6k_pack(x + 256 * (int)seed, d, Lr, yr);
+                if (memcmp(L, Lr, sizeof L) || memcmp(y, yr, sizeof y)) {
+                    bad++;
+                    CHECK_MSG(0, "%s q6k_pack %s seed %d", ln->name, kc_name(c), (int)seed);
+                }
+            }
+        }
+        /* Q4_K / Q5_K packing of levels 0..nmax */
+        for (int nmax = 15; nmax <= 31; nmax += 16) {
+            for (uint32_t seed = 1; seed <= 20; seed++) {
+                uint8_t L[256], qs[128], qsr[128], qh[32], qhr[32];
+                uint32_t r = seed * 2654435761u;
+                for (int i = 0; i < 256; i++) {
+                    r = r * 1664525u + 1013904223u;
+                    L[i] = (uint8_t)((r >> 16) % (uint32_t)(nmax + 1));
+                    if (seed == 1) L[i] = (uint8_t)(i % 2 ? nmax : 0); /* the extremes */
+                }
+                uint8_t *h = nmax == 15 ? NULL : qh, *hr = nmax == 15 ? NULL : qhr;
+                memset(qh, 0xAA, sizeof qh), memset(qhr, 0xAA, sizeof qhr);
+                ln->kq_pack(L, h, qs);
+                ref_kq_pack(L, hr, qsr);
+                if (memcmp(qs, qsr, sizeof qs) || memcmp(qh, qhr, sizeof qh)) {
+                    bad++;
+                    CHECK_MSG(0, "%s kq_pack nmax %d seed %u", ln->name, nmax, seed);
+                }
+            }
+        }
+        fprintf(stderr, "  %-7s Q4_K/Q5_K/Q6_K helpers %s\n", ln->name, bad ? "MISMATCH" : "ok");
+    }
+    free(x), free(qwv), free(w), free(wr);
+}
 #endif
 
 int main(void) {
 #if defined(__x86_64__)
     RUN(test_lanes_equal_scalar);
+    RUN(test_kq_helpers_equal_scalar);
     return qk_test_summary();
 #else
     /* ctest's SKIP_RETURN_CODE: reported as skipped, never as a pass */
