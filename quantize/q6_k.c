@@ -115,6 +115,7 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -130,6 +131,7 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -146,6 +148,7 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
  * (kq_search_neon.c), with and without an imatrix (then its values are the
  * weights, as in search_ref). */
 size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     const int64_t nb = n_per_row / QK_K;
     unsigned char *y = dst;
     int8_t L[QK_K];
