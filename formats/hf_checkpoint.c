@@ -7,35 +7,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_JSON_FILE (64u << 20)
+#include "json_file.h"
 
+#define MAX_JSON_FILE ((size_t)64 << 20)
+
+/* The whole-file read is json_file.c's (bounded, regular files only); absent
+ * means no such path (ENOENT), as before. */
 int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err) {
     *out = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return QK_OK;
-        return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
-    }
     struct stat st;
-    if (fstat(fileno(f), &st) || (uint64_t)st.st_size > MAX_JSON_FILE) {
-        fclose(f);
-        return qk_fail(err, "%s: larger than %u bytes", path, MAX_JSON_FILE);
-    }
-    size_t n = (size_t)st.st_size;
-    char *buf = malloc(n + 1);
-    if (!buf) {
-        fclose(f);
-        return qk_fail(err, "%s: out of memory", path);
-    }
-    size_t got = fread(buf, 1, n, f);
-    fclose(f);
-    if (got != n) {
-        free(buf);
-        return qk_fail(err, "%s: read error", path);
-    }
-    buf[n] = 0;
+    if (stat(path, &st) != 0 && errno == ENOENT) return QK_OK;
+    char *buf;
+    size_t n;
+    if (qk_read_text_file(path, MAX_JSON_FILE, &buf, &n, err)) return QK_FAIL;
     *out = cJSON_ParseWithLength(buf, n);
     free(buf);
     if (!*out) return qk_fail(err, "%s: not valid JSON", path);

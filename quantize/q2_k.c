@@ -259,6 +259,9 @@ size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64
  * (kq_search_neon.c), with and without an imatrix; the rest is the scalar
  * code, so the bytes are the scalar bytes. */
 size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous (else: the
+     * scalar kernel, as on x86) */
+    if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = n_per_row / QK_K;
     const qk_kq_params ref = {3, -0.5f, 0.1f, 15}; /* make_qkx2_quants(16, 3, ..., -0.5f, 0.1f, 15, true) */
     const qk_kq_params im = {3, -0.9f, 0.05f, 36}; /* make_qkx3_quants(16, 3, ..., -0.9f, 0.05f, 36, false) */

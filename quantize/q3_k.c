@@ -255,6 +255,9 @@ size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64
  * (kq_search_neon.c: make_q3_quants without, make_qx_quants with an
  * imatrix); the rest is the scalar code, so the bytes are the scalar bytes. */
 size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    /* ggml requires whole super-blocks; then rows are contiguous (else: the
+     * scalar kernel, as on x86) */
+    if (n_per_row % QK_K) return qk_quantize_q3_k(src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = n_per_row / QK_K;
     int8_t L[QK_K];
     float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];

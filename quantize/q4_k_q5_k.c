@@ -358,18 +358,22 @@ static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64
 }
 
 size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_avx2(&Q4K, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_avx2(&Q5K, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_avx512(&Q4K, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_avx512(&Q5K, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
@@ -404,10 +408,12 @@ static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64
 }
 
 size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_neon(&Q4K, src, dst, nrows, n_per_row, imatrix);
 }
 
 size_t qk_quantize_q5_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     return quantize_neon(&Q5K, src, dst, nrows, n_per_row, imatrix);
 }
 #endif

@@ -157,6 +157,7 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
     if (imatrix)
         return quantize_imatrix_lanes(16, qk_qx2_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -174,6 +175,7 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
     if (imatrix)
         return quantize_imatrix_lanes(16, qk_qx_lanes_avx512, qk_q6k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -190,6 +192,7 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
  * (kq_search_neon.c), with and without an imatrix (then its values are the
  * weights, as in search_ref). */
 size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     const int64_t nb = n_per_row / QK_K;
     unsigned char *y = dst;
     int8_t L[QK_K];

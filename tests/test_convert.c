@@ -4,7 +4,6 @@
  * computes what an independent implementation of the Hugging Face model
  * computes; output is thread-count independent; bad input writes nothing. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
 
@@ -380,16 +379,6 @@ static void test_threads_shards_and_dtypes(void) {
     CHECK_STR(rep.type_name, "BF16");
 }
 
-static int count_files(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
-    if (d) closedir(d);
-    return n;
-}
-
 static void test_bad_input_writes_nothing(void) {
     char dir[700], out_dir[700], out[800], p[900];
     snprintf(dir, sizeof dir, "%s/bad/hf", qk_test_tmpdir());
@@ -426,9 +415,9 @@ static void test_bad_input_writes_nothing(void) {
     free(cfg);
     /* an unknown type */
     CHECK(convert(dir, out, "q9_9", 2, &err) == QK_FAIL);
-    CHECK_EQ_INT(count_files(out_dir), 0);
+    CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
     CHECK(convert(dir, out, "q8_0", 2, &err) == QK_OK);
-    CHECK_EQ_INT(count_files(out_dir), 1);
+    CHECK_EQ_INT(qk_test_count_entries(out_dir), 1);
 }
 
 /* Replaces the first `from` in a file with `to` (any lengths; in a
@@ -508,7 +497,7 @@ static void test_phi3_gemma3_bad_input(void) {
         CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
         CHECK_CONTAINS(err.msg, cases[c].want);
         CHECK_CONTAINS(err.msg, dir);
-        CHECK_EQ_INT(count_files(out_dir), 0);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
     }
 }
 

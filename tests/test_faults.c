@@ -2,7 +2,6 @@
  * that shrinks while being read, and impossible destinations. In every case
  * quantkit reports a clear error (or dies by the signal) and never leaves a
  * partial file under the final name. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -32,17 +31,6 @@ static void setup(void) {
     tiny_hf_spec h;
     tiny_hf_default(&h);
     CHECK(tiny_hf_write(g_hf, &h) == 0);
-}
-
-/* Files in dir whose name is not in keep (NULL-terminated). */
-static int stray_files(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    if (d) closedir(d);
-    return n;
 }
 
 enum { OP_QUANTIZE, OP_CONVERT, OP_SPLIT };
@@ -98,7 +86,7 @@ static void test_disk_full(void) {
         int rc = run_limited(op, out, 64 * 1024, msg, sizeof msg);
         CHECK_MSG(rc == 1, "%s: exit %d", names[op], rc);
         CHECK_CONTAINS(msg, "too large for this file system or limit");
-        CHECK_MSG(stray_files(dir) == 0, "%s left files behind", names[op]);
+        CHECK_MSG(qk_test_count_entries(dir) == 0, "%s left files behind", names[op]);
     }
 }
 

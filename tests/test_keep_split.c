@@ -10,7 +10,6 @@
  * is named -00001-of-00001 as llama.cpp does; the set passes verify; the CLI's
  * --dry-run --json reports the shards' exact sizes; a failure in a later
  * shard leaves no file behind. */
-#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -23,7 +22,7 @@
 #include "gguf.h"
 #include "gguf_set.h"
 #include "gguf_writer.h"
-#include "imatrix_file.h"
+#include "imatrix_ref.h"
 #include "llama_ref.h"
 #include "qk_test.h"
 #include "qtypes.h"
@@ -148,58 +147,9 @@ static int write_strcmp_order(const char *in, const char *out) {
     return rc;
 }
 
-/* A legacy .dat imatrix for every 2-D+ weight of the set, and the same
- * vectors for llama.cpp's C API. */
-typedef struct {
-    struct ref_llama_model_imatrix_data *data;
-    qk_imatrix im;
-} test_imatrix;
-
-static int write_imatrix(const char *first_shard, const char *path, test_imatrix *out) {
-    qk_gguf_set s;
-    qk_err err;
-    if (qk_gguf_set_open(first_shard, &s, &err)) return -1;
-    FILE *fp = fopen(path, "wb");
-    int32_t n = 0;
-    for (uint64_t i = 0; i < s.n_tensors; i++) n += qk_gguf_set_tensor(&s, i)->n_dims >= 2;
-    fwrite(&n, 4, 1, fp);
-    out->data = calloc((size_t)n + 1, sizeof *out->data);
-    int k = 0;
-    qk_rng r = {77};
-    for (uint64_t i = 0; i < s.n_tensors; i++) {
-        const qk_gguf_tensor *t = qk_gguf_set_tensor(&s, i);
-        if (t->n_dims < 2) continue;
-        int32_t len = (int32_t)strlen(t->name), ncall = 1, nval = (int32_t)(t->ne[0] * t->ne[2]);
-        float *v = malloc((size_t)nval * 4);
-        for (int32_t j = 0; j < nval; j++) v[j] = 0.01f + qk_rng_uniform(&r) * 2.0f;
-        fwrite(&len, 4, 1, fp), fwrite(t->name, 1, (size_t)len, fp), fwrite(&ncall, 4, 1, fp), fwrite(&nval, 4, 1, fp);
-        fwrite(v, 4, (size_t)nval, fp);
-        out->data[k++] = (struct ref_llama_model_imatrix_data){strdup(t->name), v, (size_t)nval};
-    }
-    fclose(fp);
-    qk_gguf_set_close(&s);
-    return qk_imatrix_load(path, &out->im, &err);
-}
-
-static void free_imatrix(test_imatrix *t) {
-    for (size_t k = 0; t->data && t->data[k].name; k++) free((void *)t->data[k].name), free((void *)t->data[k].data);
-    free(t->data);
-    qk_imatrix_free(&t->im);
-}
-
 static bool file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0;
-}
-
-static int count_files(const char *dir) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
-    if (d) closedir(d);
-    return n;
 }
 
 /* Quantizes `first` with quantkit and llama.cpp (keep_split as given) into
@@ -207,7 +157,7 @@ static int count_files(const char *dir) {
  * output files found identical, -1 on a difference. rep_out (optional)
  * receives quantkit's report. */
 static int compare_run(const char *dir, const char *label, const char *first, int ftype, bool keep_split,
-                       const char *dat, test_imatrix *tim, qk_quantize_report *rep_out) {
+                       const char *dat, imatrix_ref *tim, qk_quantize_report *rep_out) {
     const llama_ref *r = llama_ref_get();
     char ours[700], theirs[700], what[300];
     snprintf(ours, sizeof ours, "%s/ours-%s", dir, label);
@@ -233,25 +183,7 @@ static int compare_run(const char *dir, const char *label, const char *first, in
     memset(kvo, 0, sizeof kvo);
     if (tim) {
         p.imatrix = tim->data;
-        qk_imatrix_kv ikv; /* what llama-quantize's CLI adds for an imatrix */
-        qk_imatrix_kv_get(&tim->im, dat, &ikv);
-        int k = 0;
-        kvo[k].tag = REF_KV_OVERRIDE_STR;
-        snprintf(kvo[k].key, 128, "quantize.imatrix.file");
-        snprintf(kvo[k++].val_str, 128, "%s", ikv.file);
-        if (ikv.has_dataset) {
-            kvo[k].tag = REF_KV_OVERRIDE_STR;
-            snprintf(kvo[k].key, 128, "quantize.imatrix.dataset");
-            snprintf(kvo[k++].val_str, 128, "%s", ikv.dataset);
-        }
-        kvo[k].tag = REF_KV_OVERRIDE_INT;
-        snprintf(kvo[k].key, 128, "quantize.imatrix.entries_count");
-        kvo[k++].val_i64 = ikv.entries_count;
-        if (ikv.has_chunks_count) {
-            kvo[k].tag = REF_KV_OVERRIDE_INT;
-            snprintf(kvo[k].key, 128, "quantize.imatrix.chunks_count");
-            kvo[k++].val_i64 = ikv.chunks_count;
-        }
+        imatrix_ref_kv_overrides(tim, dat, kvo, 0); /* what llama-quantize's CLI adds for an imatrix */
         p.kv_overrides = kvo;
     }
     uint32_t lrc = r->llama_model_quantize(first, theirs, &p);
@@ -340,8 +272,8 @@ static void test_keep_split_vs_llama(void) {
     CHECK_EQ_INT(n, 3);
     qk_split_path(first_b, sizeof first_b, pb, 1, n);
     snprintf(dat, sizeof dat, "%s/b.imatrix.dat", dir);
-    test_imatrix tim = {0};
-    CHECK(write_imatrix(first_b, dat, &tim) == 0);
+    imatrix_ref tim = {0};
+    CHECK(imatrix_ref_write(first_b, dat, 77, &tim) == 0);
 
     /* B with Q4_K_M: the shard-by-shard order must change some types, or
      * this test would not exercise it */
@@ -370,7 +302,7 @@ static void test_keep_split_vs_llama(void) {
     tally(compare_run(dir, "a-q4km", first_a, QK_FTYPE_Q4_K_M, true, NULL, NULL, NULL), 3);
     /* a single file with keep_split: one shard named -00001-of-00001, no split keys */
     tally(compare_run(dir, "a-single", plain, QK_FTYPE_Q4_K_M, true, NULL, NULL, NULL), 1);
-    free_imatrix(&tim);
+    imatrix_ref_free(&tim);
     fprintf(stderr, "%d of %d output files identical with llama_model_quantize\n", g_identical, g_files);
     CHECK_EQ_INT(g_identical, g_files);
 }
@@ -503,7 +435,7 @@ static void test_failure_leaves_nothing(void) {
     waitpid(pid, &st, 0);
     CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, msg);
     CHECK_CONTAINS(msg, "too large");
-    CHECK_MSG(count_files(dir) == 0, "%d files left behind", count_files(dir));
+    CHECK_MSG(qk_test_count_entries(dir) == 0, "%d files left behind", qk_test_count_entries(dir));
 }
 
 int main(void) {

@@ -124,6 +124,73 @@ static void test_simd_equals_scalar(void) {
 #endif
 }
 
+/* Rows that are not whole super-blocks (n_per_row % 256 != 0; IQ4_NL also
+ * % 32 != 0), one row and several: ggml asserts them away, but a variant must
+ * still do exactly what the scalar kernel does (same return value, same
+ * bytes: a K-quant takes the whole super-blocks of each row, an IQ4 refuses
+ * with 0), read only the nrows * n_per_row floats of the source (exactly
+ * sized, so ASan sees an over-read) and write nothing past the bytes it
+ * reports (the rest of the destination keeps its fill pattern). */
+static void test_partial_superblocks(void) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    const qk_type types[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K,  QK_TYPE_Q5_K,
+                             QK_TYPE_Q6_K, QK_TYPE_IQ4_NL, QK_TYPE_IQ4_XS};
+    const int64_t lens[] = {100, 288, 300, 544, 800};
+    const int64_t rows[] = {1, 3};
+    const size_t pad = 64;
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const qk_type_info *tt = qk_type_get(types[ti]);
+        const qk_kernel *s = qk_kernel_get(types[ti], QK_ISA_SCALAR);
+        CHECK(s != NULL);
+        if (!s) continue;
+        int bad = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+                const int64_t n = lens[li], nrows = rows[ri];
+                /* room for every block a row touches, rounded up, plus a guard */
+                const size_t cap = (size_t)(nrows * ((n + tt->blck_size - 1) / tt->blck_size)) * tt->type_size + pad;
+                float *x = malloc(sizeof(float) * (size_t)(nrows * n)), *w = malloc(sizeof(float) * (size_t)n);
+                unsigned char *ref = malloc(cap), *out = malloc(cap);
+                qk_quant_imatrix((uint64_t)n, w, n);
+                for (int64_t r = 0; r < nrows; r++) qk_quant_input(QI_GAUSS, (uint64_t)(r * 31 + n), x + r * n, n);
+                for (int im = 0; im < 2; im++) {
+                    const float *imx = im ? w : NULL;
+                    memset(ref, 0x5a, cap);
+                    const size_t rs = s->quantize(x, ref, nrows, n, imx);
+                    /* the scalar kernel itself: whole super-blocks per row, or a refusal */
+                    const size_t whole = (size_t)(nrows * (n / tt->blck_size)) * tt->type_size;
+                    CHECK_MSG(rs == whole || rs == 0, "%s scalar n=%" PRId64 " rows=%" PRId64 ": returned %zu",
+                              tt->name, n, nrows, rs);
+                    if (rs > cap - pad) continue;
+                    for (size_t k = rs; k < cap; k++) bad += ref[k] != 0x5a;
+                    for (int ii = 1; ii < n_isa; ii++) {
+                        const qk_kernel *v = qk_kernel_get(types[ti], isas[ii]);
+                        CHECK(v != NULL);
+                        if (!v) continue;
+                        memset(out, 0xa5, cap);
+                        const size_t rv = v->quantize(x, out, nrows, n, imx);
+                        size_t past = 0;
+                        for (size_t k = rv < cap ? rv : cap; k < cap; k++) past += out[k] != 0xa5;
+                        if (rv != rs || memcmp(ref, out, rs) != 0 || past) {
+                            size_t off = 0;
+                            while (off < rs && ref[off] == out[off]) off++;
+                            CHECK_MSG(0,
+                                      "%s/%s n=%" PRId64 " rows=%" PRId64 " imatrix=%s: returned %zu (scalar %zu), "
+                                      "first diff at %zu, %zu bytes written past it",
+                                      tt->name, qk_isa_name(v->isa), n, nrows, im ? "yes" : "no", rv, rs, off, past);
+                            bad++;
+                        }
+                    }
+                }
+                free(x), free(w), free(ref), free(out);
+            }
+        }
+        CHECK(bad == 0);
+        fprintf(stderr, "  %-7s partial super-blocks on %d ISAs: %s\n", tt->name, n_isa, bad ? "MISMATCH" : "ok");
+    }
+}
+
 /* Every SIMD dequantizer == the scalar one, bit for bit, on every one of
  * the 65536 F16/BF16 patterns (signaling and quiet NaNs, infinities,
  * subnormals, signed zeros), at every length 0..67 and misaligned. */
@@ -327,6 +394,7 @@ static void test_bf16_long_rows(void) {
 int main(void) {
     RUN(test_isa_detection);
     RUN(test_simd_equals_scalar);
+    RUN(test_partial_superblocks);
     RUN(test_kquants_many_blocks);
     RUN(test_legacy_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);

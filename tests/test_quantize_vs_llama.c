@@ -9,7 +9,7 @@
  * same file. */
 #include "ftypes.h"
 #include "gguf.h"
-#include "imatrix_file.h"
+#include "imatrix_ref.h"
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
@@ -103,38 +103,6 @@ static bool same_output(const char *ours, const char *theirs, const char *what) 
     return ok;
 }
 
-/* Writes a legacy .dat imatrix (ncall 1) for every 2-D+ weight of the model
- * and returns the same vectors for llama.cpp's C API. */
-static int write_imatrix(const char *model, const char *path, struct ref_llama_model_imatrix_data **out, float ***vals) {
-    qk_gguf_file *f;
-    qk_err err;
-    if (qk_gguf_open(model, &f, &err)) return -1;
-    FILE *fp = fopen(path, "wb");
-    int32_t n = 0;
-    for (uint64_t i = 0; i < f->meta.n_tensors; i++) n += f->meta.tensors[i].n_dims >= 2;
-    fwrite(&n, 4, 1, fp);
-    *out = calloc((size_t)n + 1, sizeof **out);
-    *vals = calloc((size_t)n + 1, sizeof **vals);
-    int k = 0;
-    qk_rng r = {99};
-    for (uint64_t i = 0; i < f->meta.n_tensors; i++) {
-        const qk_gguf_tensor *t = &f->meta.tensors[i];
-        if (t->n_dims < 2) continue;
-        int32_t len = (int32_t)strlen(t->name), ncall = 1, nval = (int32_t)(t->ne[0] * t->ne[2]);
-        float *v = malloc((size_t)nval * 4);
-        for (int32_t j = 0; j < nval; j++) v[j] = 0.01f + qk_rng_uniform(&r) * 2.0f;
-        fwrite(&len, 4, 1, fp), fwrite(t->name, 1, (size_t)len, fp), fwrite(&ncall, 4, 1, fp), fwrite(&nval, 4, 1, fp);
-        fwrite(v, 4, (size_t)nval, fp);
-        char *nm = malloc((size_t)len + 1);
-        memcpy(nm, t->name, (size_t)len + 1);
-        (*out)[k] = (struct ref_llama_model_imatrix_data){nm, v, (size_t)nval};
-        (*vals)[k++] = v;
-    }
-    fclose(fp);
-    qk_gguf_close(f);
-    return 0;
-}
-
 static bool kernels_for_ftype(int ftype) {
     int t = qk_ftype_default_type(ftype);
     const qk_kernel *k = qk_kernel_active((qk_type)t);
@@ -161,12 +129,9 @@ static void test_against_llama_model_quantize(void) {
         snprintf(in, sizeof in, "%s/%s.gguf", dir, k_models[mi].label);
         snprintf(dat, sizeof dat, "%s/%s.imatrix.dat", dir, k_models[mi].label);
         CHECK(tiny_gguf_write(in, &k_models[mi].spec) == 0);
-        struct ref_llama_model_imatrix_data *imd = NULL;
-        float **vals = NULL;
-        CHECK(write_imatrix(in, dat, &imd, &vals) == 0);
-        qk_imatrix im;
+        imatrix_ref imr;
         qk_err err;
-        CHECK(qk_imatrix_load(dat, &im, &err) == QK_OK);
+        CHECK(imatrix_ref_write(in, dat, 99, &imr) == 0);
         for (size_t fi = 0; fi < qk_ftype_count(); fi++) {
             const qk_ftype_info *ft = qk_ftype_at(fi);
             if (!ft->supported || ft->is_alias) continue;
@@ -203,7 +168,7 @@ static void test_against_llama_model_quantize(void) {
                     o.mix.overrides = &ov;
                     o.mix.n_overrides = 1;
                 }
-                if (oc->use_imatrix) o.imatrix = &im, o.imatrix_path = dat;
+                if (oc->use_imatrix) o.imatrix = &imr.im, o.imatrix_path = dat;
                 qk_kv_override ukv[8];
                 size_t n_ukv = 0;
                 for (size_t k = 0; oc->kv && oc->kv[k]; k++)
@@ -239,26 +204,8 @@ static void test_against_llama_model_quantize(void) {
                 }
                 if (k) p.kv_overrides = kvo;
                 if (oc->use_imatrix) {
-                    p.imatrix = imd;
-                    /* what llama-quantize's CLI adds for an imatrix */
-                    qk_imatrix_kv ikv;
-                    qk_imatrix_kv_get(&im, dat, &ikv);
-                    kvo[k].tag = REF_KV_OVERRIDE_STR;
-                    snprintf(kvo[k].key, 128, "quantize.imatrix.file");
-                    snprintf(kvo[k++].val_str, 128, "%s", ikv.file);
-                    if (ikv.has_dataset) {
-                        kvo[k].tag = REF_KV_OVERRIDE_STR;
-                        snprintf(kvo[k].key, 128, "quantize.imatrix.dataset");
-                        snprintf(kvo[k++].val_str, 128, "%s", ikv.dataset);
-                    }
-                    kvo[k].tag = REF_KV_OVERRIDE_INT;
-                    snprintf(kvo[k].key, 128, "quantize.imatrix.entries_count");
-                    kvo[k++].val_i64 = ikv.entries_count;
-                    if (ikv.has_chunks_count) {
-                        kvo[k].tag = REF_KV_OVERRIDE_INT;
-                        snprintf(kvo[k].key, 128, "quantize.imatrix.chunks_count");
-                        kvo[k++].val_i64 = ikv.chunks_count;
-                    }
+                    p.imatrix = imr.data;
+                    k = imatrix_ref_kv_overrides(&imr, dat, kvo, k); /* what llama-quantize's CLI adds */
                     p.kv_overrides = kvo;
                 }
                 uint32_t lrc = r->llama_model_quantize(in, theirs, &p);
@@ -272,9 +219,7 @@ static void test_against_llama_model_quantize(void) {
                 free(pat);
             }
         }
-        for (size_t k = 0; imd && imd[k].name; k++) free((void *)imd[k].name), free(vals[k]);
-        free(imd), free(vals);
-        qk_imatrix_free(&im);
+        imatrix_ref_free(&imr);
     }
     fprintf(stderr, "%d runs compared, %d differ%s%s\n", runs, bad, skipped[0] ? "; ftypes without kernels yet:" : "",
             skipped);

@@ -119,10 +119,12 @@ static int fuzz_config(const uint8_t *d, size_t n) {
 }
 
 /* ---- targets that need files on disk ----
- * Each writes its input into files of a private folder of this process (on
- * tmpfs when /dev/shm is there), runs the opener on them and empties the
- * folder again; the folder is removed at exit. A harness that cannot write
- * its files aborts: that is an environment failure, never a finding. */
+ * Each writes its input into files of a private folder of this process (in
+ * $QK_FUZZ_TMPDIR when set, else on tmpfs when /dev/shm is there), runs the
+ * opener on them and empties the folder again; the folder is removed at a
+ * normal exit (a crash skips atexit: scripts/fuzz.sh points QK_FUZZ_TMPDIR
+ * at a folder of its own and removes that). A harness that cannot write its
+ * files aborts: that is an environment failure, never a finding. */
 
 static char g_fuzz_dir[512];
 
@@ -138,10 +140,13 @@ static void rm_fuzz_dir(void) {
 /* <private folder>/<sub>, created (empty) on first use. */
 static const char *fuzz_dir(const char *sub, char *buf, size_t cap) {
     if (!g_fuzz_dir[0]) {
-        const char *base = getenv("TMPDIR");
-        struct stat st;
-        if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0) base = "/dev/shm";
-        else if (!base || !*base) base = "/tmp";
+        const char *base = getenv("QK_FUZZ_TMPDIR");
+        if (!base || !*base) {
+            struct stat st;
+            base = getenv("TMPDIR");
+            if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0) base = "/dev/shm";
+            else if (!base || !*base) base = "/tmp";
+        }
         snprintf(g_fuzz_dir, sizeof g_fuzz_dir, "%s/qk-fuzz-XXXXXX", base);
         if (!mkdtemp(g_fuzz_dir)) abort();
         atexit(rm_fuzz_dir);

@@ -84,6 +84,10 @@ const char *qk_test_tmpdir(void);
  * run: the suite must pass without it). Returns a static buffer. */
 const char *qk_test_fixture(const char *rel);
 
+/* The entries of dir other than "." and ".." (hidden ones included: a
+ * writer's temporary files count); 0 if dir cannot be opened. */
+int qk_test_count_entries(const char *dir);
+
 /* Reads a whole file into a malloc'd buffer; NULL on failure. */
 unsigned char *qk_test_read_file(const char *path, size_t *len);
 int qk_test_write_file(const char *path, const void *data, size_t len);
