@@ -296,8 +296,8 @@ static void imatrix_batch(const kparams *p, const imatrix_fns *f, const float *x
 
 static size_t quantize_imatrix_lanes(const kparams *p, const imatrix_fns *f, const float *src, void *dst,
                                      int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous */
-    if (n_per_row % QK_K) return quantize(p, src, dst, nrows, n_per_row, imatrix);
+    /* the entry points hand rows that are not whole super-blocks to the scalar
+     * code: here rows are contiguous super-blocks */
     const int64_t nb = n_per_row / QK_K, total = nrows * nb;
     unsigned char *y = dst;
     const float *qw[16];

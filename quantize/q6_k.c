@@ -136,8 +136,8 @@ typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, flo
 
 static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack, const float *src, void *dst,
                                      int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous */
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix);
+    /* the entry points hand rows that are not whole super-blocks to the scalar
+     * code: here rows are contiguous super-blocks */
     const int64_t nb = n_per_row / QK_K, total = nrows * nb;
     unsigned char *y = dst;
     int8_t L[QK_K];
@@ -154,10 +154,10 @@ static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack
 /* AVX2: the 16 sub-block searches of a super-block run as two sets of 8
  * lanes; requantization and packing are vectorized (qk_q6k_pack). */
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     if (imatrix)
         return quantize_imatrix_lanes(16, qk_qx2_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
@@ -172,10 +172,10 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
 /* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes;
  * requantization and packing are vectorized (qk_q6k_pack). */
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     if (imatrix)
         return quantize_imatrix_lanes(16, qk_qx_lanes_avx512, qk_q6k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * (n_per_row / QK_K);
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
     unsigned char *y = dst;
     int8_t L[QK_K];
     float scales[QK_K / 16];
