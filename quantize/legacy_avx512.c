@@ -13,6 +13,7 @@
 #include "quant_search.h"
 #include "quants_legacy.h"
 #include "simd_legacy.h"
+#include "legacy_group8_x86.h"
 
 typedef struct { __m512 v[2]; } blk32;
 
@@ -173,28 +174,9 @@ static void q5_1_block(const float *x, uint8_t *y) {
  * non-NaN value) are single vector operations for all 8. A group holding a
  * NaN goes block by block through the functions above. */
 
-/* Lane k of the result: min (max) over the 8 lanes of m[k]; exact in any
- * order for NaN-free inputs, up to the sign of a zero (fixed by the caller). */
-#define QK_REDUCE8(name, op)                                                                          \
-    static inline __m256 name(const __m256 m[8]) {                                                   \
-        __m256 t[4];                                                                                 \
-        for (int k = 0; k < 4; k++)                                                                  \
-            t[k] = op(_mm256_unpacklo_ps(m[2 * k], m[2 * k + 1]), _mm256_unpackhi_ps(m[2 * k], m[2 * k + 1])); \
-        const __m256 u0 = op(_mm256_shuffle_ps(t[0], t[1], 0x44), _mm256_shuffle_ps(t[0], t[1], 0xEE));   \
-        const __m256 u1 = op(_mm256_shuffle_ps(t[2], t[3], 0x44), _mm256_shuffle_ps(t[2], t[3], 0xEE));   \
-        return op(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));           \
-    }
-QK_REDUCE8(reduce8_min, _mm256_min_ps)
-QK_REDUCE8(reduce8_max, _mm256_max_ps)
-
-typedef struct {
-    float min[8], id[8];
-    uint32_t dm[8]; /* fp16 d | fp16 min << 16: the first 4 bytes of each block */
-} group8;
-
 /* The scale part of 8 Q4_1/Q5_1 blocks at x (256 floats) with levels =
  * 15 or 31; false if the group holds a NaN. */
-static inline bool group8_scales(const float *x, float levels, group8 *g) {
+static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
     __m256 lo[8], hi[8];
     __mmask16 nan = 0;
     for (int k = 0; k < 8; k++) {
@@ -205,37 +187,7 @@ static inline bool group8_scales(const float *x, float levels, group8 *g) {
         hi[k] = _mm256_max_ps(_mm512_castps512_ps256(h), _mm512_extractf32x8_ps(h, 1));
     }
     if (nan) return false;
-    /* the scalar loops start from FLT_MAX / -FLT_MAX */
-    __m256 vmin = _mm256_min_ps(reduce8_min(lo), _mm256_set1_ps(FLT_MAX));
-    __m256 vmax = _mm256_max_ps(reduce8_max(hi), _mm256_set1_ps(-FLT_MAX));
-    const __m256 zero = _mm256_setzero_ps();
-    const unsigned zmin = _mm256_cmp_ps_mask(vmin, zero, _CMP_EQ_OQ), zmax = _mm256_cmp_ps_mask(vmax, zero, _CMP_EQ_OQ);
-    if (zmin | zmax) {
-        /* a zero min or max takes its sign from the block's first zero */
-        float mn[8], mx[8];
-        _mm256_storeu_ps(mn, vmin);
-        _mm256_storeu_ps(mx, vmax);
-        for (int k = 0; k < 8; k++) {
-            if (!((zmin | zmax) >> k & 1)) continue;
-            const blk32 b = load_blk(x + 32 * k);
-            const float z = x[32 * k + __builtin_ctz(eq_mask(b.v, 0.0f))];
-            if (zmin >> k & 1) mn[k] = z;
-            if (zmax >> k & 1) mx[k] = z;
-        }
-        vmin = _mm256_loadu_ps(mn);
-        vmax = _mm256_loadu_ps(mx);
-    }
-    const __m256 d = _mm256_div_ps(_mm256_sub_ps(vmax, vmin), _mm256_set1_ps(levels));
-    /* id = d ? 1/d : 0 (the division's inf for d == 0 is masked away) */
-    const __m256 id = _mm256_maskz_div_ps(_mm256_cmp_ps_mask(d, zero, _CMP_NEQ_UQ), _mm256_set1_ps(1.0f), d);
-    if (_mm256_cmp_ps_mask(d, d, _CMP_UNORD_Q)) return false; /* unreachable: max >= min */
-    const __m128i dh = _mm256_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m128i mh = _mm256_cvtps_ph(vmin, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128((__m128i *)g->dm, _mm_unpacklo_epi16(dh, mh));
-    _mm_storeu_si128((__m128i *)(g->dm + 4), _mm_unpackhi_epi16(dh, mh));
-    _mm256_storeu_ps(g->min, vmin);
-    _mm256_storeu_ps(g->id, id);
-    return true;
+    return qk_group8_scales(x, lo, hi, levels, g);
 }
 
 static void q4_1_blocks(const float *x, uint8_t *y, int64_t nb) {
@@ -243,7 +195,7 @@ static void q4_1_blocks(const float *x, uint8_t *y, int64_t nb) {
     for (; i + 8 <= nb; i += 8) {
         const float *xg = x + i * QK_LEGACY_QK;
         uint8_t *yg = y + i * QK_Q4_1_BYTES;
-        group8 g;
+        qk_group8 g;
         if (!group8_scales(xg, (1 << 4) - 1, &g)) {
             for (int k = 0; k < 8; k++) q4_1_block(xg + 32 * k, yg + QK_Q4_1_BYTES * k);
             continue;
@@ -263,7 +215,7 @@ static void q5_1_blocks(const float *x, uint8_t *y, int64_t nb) {
     for (; i + 8 <= nb; i += 8) {
         const float *xg = x + i * QK_LEGACY_QK;
         uint8_t *yg = y + i * QK_Q5_1_BYTES;
-        group8 g;
+        qk_group8 g;
         if (!group8_scales(xg, (1 << 5) - 1, &g)) {
             for (int k = 0; k < 8; k++) q5_1_block(xg + 32 * k, yg + QK_Q5_1_BYTES * k);
             continue;

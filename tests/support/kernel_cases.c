@@ -1,12 +1,14 @@
 #include "kernel_cases.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "qk_test.h"
 #include "quant_inputs.h"
 
-enum { KC_NAN_SCATTER, KC_INF_SCATTER, KC_NAN_INF_MIX, KC_SIGNED_ZEROS, KC_EXTRA_COUNT };
-static const char *k_extra_names[KC_EXTRA_COUNT] = {"nan_scatter", "inf_scatter", "nan_inf_mix", "signed_zeros"};
+enum { KC_NAN_SCATTER, KC_INF_SCATTER, KC_NAN_INF_MIX, KC_SIGNED_ZEROS, KC_INF_BLOCKS, KC_EXTRA_COUNT };
+static const char *k_extra_names[KC_EXTRA_COUNT] = {"nan_scatter", "inf_scatter", "nan_inf_mix", "signed_zeros",
+                                                        "inf_blocks"};
 
 int kc_count(void) { return QI_COUNT + KC_EXTRA_COUNT; }
 
@@ -44,6 +46,15 @@ void kc_fill(int c, uint64_t seed, float *x, int64_t n) {
             const uint64_t k = qk_rng_next(&r) % 8;
             x[i] = k < 3 ? 0.0f : k < 6 ? -0.0f : (k == 6 ? 1e-3f : -1e-3f);
             if ((i / 32) % 2 == 1) x[i] = (k & 1) ? 0.0f : -0.0f; /* blocks of zeros only */
+        }
+        break;
+    case KC_INF_BLOCKS: /* NaN-free blocks whose range is inf or NaN: inf - inf */
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t blk = i / 32, j = i % 32;
+            if (blk % 8 == 1) x[i] = INFINITY;                          /* all +inf */
+            else if (blk % 8 == 3) x[i] = -INFINITY;                    /* all -inf */
+            else if (blk % 8 == 5) x[i] = (j & 1) ? FLT_MAX : -FLT_MAX; /* range overflows */
+            else if (blk % 8 == 6) x[i] = j < 16 ? INFINITY : -INFINITY;
         }
         break;
     default: break;
