@@ -236,19 +236,15 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     if (nb < 0) return 0;
     if (width != 8 && width != 16) return qk_legacy_quantize_imatrix(t, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * nb;
-    /* 16 blocks per search call: AVX-512's 16 lanes, or AVX2's two
-     * interleaved sets of 8 (qk_qx2_lanes / qk_qkx3_2_lanes, which hide the
-     * latency of the running sums) */
-    const int group = 16;
     uint8_t *y = (uint8_t *)dst;
     float weight[16 * QK_LEGACY_QK], pad[16 * QK_LEGACY_QK], scales[16], mins[16] = {0};
     uint8_t L[16 * QK_LEGACY_QK];
     int64_t cache_base = -1;
     float sigma2[SIGMA2_ROWS];
     int64_t row = 0, ib = 0; /* of block g */
-    for (int64_t g = 0; g < total; g += group) {
-        const int avail = (int)(total - g < group ? total - g : group);
-        if (avail * 8 <= group) {
+    for (int64_t g = 0; g < total; g += width) {
+        const int avail = (int)(total - g < width ? total - g : width);
+        if (avail * 8 <= width) {
             /* one or two blocks left: the scalar block is cheaper than a lane search */
             for (int k = 0; k < avail; k++) {
                 const float s2 = row_sigma2_of(src, n_per_row, nrows, row, &cache_base, sigma2);
@@ -263,20 +259,20 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
             block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ib, s2, weight + k * QK_LEGACY_QK);
             if (++ib == nb) ib = 0, row++;
         }
-        if (avail < group) {
+        if (avail < width) {
             /* the last blocks: padded with all-zero blocks of zero weight,
              * whose lanes are searched and dropped (lanes are independent) */
             memset(pad, 0, sizeof pad);
             memcpy(pad, x, sizeof(float) * QK_LEGACY_QK * (size_t)avail);
-            memset(weight + avail * QK_LEGACY_QK, 0, sizeof(float) * QK_LEGACY_QK * (size_t)(group - avail));
+            memset(weight + avail * QK_LEGACY_QK, 0, sizeof(float) * QK_LEGACY_QK * (size_t)(width - avail));
             x = pad;
         }
         if (t->qx) {
             if (width == 16) qk_qx_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
-            else qk_qx2_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
+            else qk_qx_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
         } else {
             if (width == 16) qk_qkx3_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
-            else qk_qkx3_2_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
+            else qk_qkx3_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
         }
         for (int k = 0; k < avail; k++) t->pack(y + (g + k) * t->bytes, scales[k], mins[k], L + k * QK_LEGACY_QK);
     }

@@ -104,12 +104,11 @@ static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_
  *          Q4_0/Q5_0); SSE2 on x86-64, used by the SIMD rows only.
  * qk_legacy_quantize_imatrix runs the scalar block on every block (the
  * scalar qk_quantize_<t> with an imatrix); on x86-64,
- * qk_legacy_quantize_imatrix_lanes (q4_0.c) runs the search on 16 blocks
- * at a time, width being the ISA's lane count (8: AVX2, as two interleaved
- * sets through qk_qx2_lanes_avx2 / qk_qkx3_2_lanes_avx2; 16: AVX-512,
- * through qk_qx_lanes_avx512 / qk_qkx3_lanes_avx512). Lane groups run
- * across row boundaries; the last, partial group is padded with zero
- * blocks, or, for up to two blocks, goes through `block`: the same bytes. */
+ * qk_legacy_quantize_imatrix_lanes (q4_0.c) runs the search on `width`
+ * (8: AVX2, 16: AVX-512) blocks at a time through qk_qx_lanes_<isa> /
+ * qk_qkx3_lanes_<isa> (lane groups run across row boundaries; the last,
+ * partial group is padded with zero blocks, or, for one block on AVX2 and
+ * up to two on AVX-512, goes through `block`): the same bytes. */
 typedef struct {
     bool qx;
     int nmax;
