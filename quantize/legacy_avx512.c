@@ -190,77 +190,23 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
     return qk_group8_scales(x, lo, hi, levels, g);
 }
 
-static void q4_1_blocks(const float *x, uint8_t *y, int64_t nb) {
-    int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        const float *xg = x + i * QK_LEGACY_QK;
-        uint8_t *yg = y + i * QK_Q4_1_BYTES;
-        qk_group8 g;
-        if (!group8_scales(xg, (1 << 4) - 1, &g)) {
-            for (int k = 0; k < 8; k++) q4_1_block(xg + 32 * k, yg + QK_Q4_1_BYTES * k);
-            continue;
-        }
-        for (int k = 0; k < 8; k++) {
-            uint8_t *yb = yg + QK_Q4_1_BYTES * k;
-            const blk32 b = load_blk(xg + 32 * k);
-            memcpy(yb, &g.dm[k], 4);
-            store_nibbles(yb + 4, clamp_bytes(quant_bytes(&b, g.min[k], g.id[k], 0.5f, true), 15), false);
-        }
-    }
-    for (; i < nb; i++) q4_1_block(x + i * QK_LEGACY_QK, y + i * QK_Q4_1_BYTES);
+/* One Q4_1 / Q5_1 block's levels from its group8 scales. */
+static inline void q4_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
+    const blk32 b = load_blk(xb);
+    store_nibbles(yb + 4, clamp_bytes(quant_bytes(&b, min, id, 0.5f, true), 15), false);
 }
 
-static void q5_1_blocks(const float *x, uint8_t *y, int64_t nb) {
-    int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        const float *xg = x + i * QK_LEGACY_QK;
-        uint8_t *yg = y + i * QK_Q5_1_BYTES;
-        qk_group8 g;
-        if (!group8_scales(xg, (1 << 5) - 1, &g)) {
-            for (int k = 0; k < 8; k++) q5_1_block(xg + 32 * k, yg + QK_Q5_1_BYTES * k);
-            continue;
-        }
-        for (int k = 0; k < 8; k++) {
-            uint8_t *yb = yg + QK_Q5_1_BYTES * k;
-            const blk32 b = load_blk(xg + 32 * k);
-            memcpy(yb, &g.dm[k], 4);
-            const bytes32 q = quant_bytes(&b, g.min[k], g.id[k], 0.5f, true);
-            store_qh(yb + 4, q);
-            store_nibbles(yb + 8, q, true);
-        }
-    }
-    for (; i < nb; i++) q5_1_block(x + i * QK_LEGACY_QK, y + i * QK_Q5_1_BYTES);
+static inline void q5_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
+    const blk32 b = load_blk(xb);
+    const bytes32 q = quant_bytes(&b, min, id, 0.5f, true);
+    store_qh(yb + 4, q);
+    store_nibbles(yb + 8, q, true);
 }
 
-/* The others one block at a time. */
-#define QK_BLOCKS_LOOP(name, bytes)                                                                   \
-    static void name##_blocks(const float *x, uint8_t *y, int64_t nb) {                              \
-        for (int64_t i = 0; i < nb; i++) name##_block(x + i * QK_LEGACY_QK, y + i * (bytes));        \
-    }
-QK_BLOCKS_LOOP(q8_0, QK_Q8_0_BYTES)
-QK_BLOCKS_LOOP(q4_0, QK_Q4_0_BYTES)
-QK_BLOCKS_LOOP(q5_0, QK_Q5_0_BYTES)
-
-#define ROW_DRIVER(name, block_fn, bytes, imatrix_rows)                                               \
-    size_t qk_quantize_##name##_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,\
-                                       const float *imatrix) {                                       \
-        if (imatrix) return imatrix_rows(src, dst, nrows, n_per_row, imatrix);                       \
-        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
-        if (nb < 0) return 0;                                                                        \
-        uint8_t *y = (uint8_t *)dst;                                                                 \
-        block_fn##s(src, y, nrows * nb); /* rows are contiguous: all blocks in order */              \
-        return (size_t)(nrows * nb * (bytes));                                                       \
-    }
-
-/* Q8_0 ignores the imatrix, as ggml's quantize_q8_0 does: the SIMD rows serve both cases. */
-static size_t q8_0_imatrix_ignored(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    return qk_quantize_q8_0_avx512(src, dst, nrows, n_per_row, NULL);
-}
-
-/* With an imatrix (imatrix_rows): the *_impl path of each type, its search as lanes (q4_0.c, q5_0.c). */
-ROW_DRIVER(q8_0, q8_0_block, QK_Q8_0_BYTES, q8_0_imatrix_ignored)
-ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES, qk_quantize_q4_0_imatrix_avx512)
-ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES, qk_quantize_q4_1_imatrix_avx512)
-ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES, qk_quantize_q5_0_imatrix_avx512)
-ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES, qk_quantize_q5_1_imatrix_avx512)
+#define LG_ISA(name) name##_avx512
+#define LG_GROUP8 1
+#define LG_IMATRIX_Q4_0 qk_quantize_q4_0_imatrix_avx512
+#define LG_IMATRIX_Q4_1 qk_quantize_q4_1_imatrix_avx512
+#define LG_IMATRIX_Q5_0 qk_quantize_q5_0_imatrix_avx512
+#define LG_IMATRIX_Q5_1 qk_quantize_q5_1_imatrix_avx512
+#include "legacy_rows_body.h"

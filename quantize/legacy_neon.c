@@ -193,29 +193,13 @@ static void q5_1_block(const float *x, uint8_t *y) {
     store_nibbles(y + 8, q, true);
 }
 
-#define ROW_DRIVER(name, block_fn, bytes, imatrix_rows)                                               \
-    size_t qk_quantize_##name##_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,  \
-                                     const float *imatrix) {                                         \
-        if (imatrix) return imatrix_rows(src, dst, nrows, n_per_row, imatrix);                       \
-        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
-        if (nb < 0) return 0;                                                                        \
-        uint8_t *y = (uint8_t *)dst;                                                                 \
-        for (int64_t i = 0; i < nrows * nb; i++) block_fn(src + i * QK_LEGACY_QK, y + i * (bytes));  \
-        return (size_t)(nrows * nb * (bytes));                                                       \
-    }
-
-/* Q8_0 ignores the imatrix, as ggml's quantize_q8_0 does: the SIMD rows serve both cases. */
-static size_t q8_0_imatrix_ignored(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    return qk_quantize_q8_0_neon(src, dst, nrows, n_per_row, NULL);
-}
-
-/* With an imatrix (imatrix_rows): the scalar *_impl path of each type. */
-ROW_DRIVER(q8_0, q8_0_block, QK_Q8_0_BYTES, q8_0_imatrix_ignored)
-ROW_DRIVER(q4_0, q4_0_block, QK_Q4_0_BYTES, qk_quantize_q4_0)
-ROW_DRIVER(q4_1, q4_1_block, QK_Q4_1_BYTES, qk_quantize_q4_1)
-ROW_DRIVER(q5_0, q5_0_block, QK_Q5_0_BYTES, qk_quantize_q5_0)
-ROW_DRIVER(q5_1, q5_1_block, QK_Q5_1_BYTES, qk_quantize_q5_1)
+/* With an imatrix: the scalar *_impl path of each type. */
+#define LG_ISA(name) name##_neon
+#define LG_IMATRIX_Q4_0 qk_quantize_q4_0
+#define LG_IMATRIX_Q4_1 qk_quantize_q4_1
+#define LG_IMATRIX_Q5_0 qk_quantize_q5_0
+#define LG_IMATRIX_Q5_1 qk_quantize_q5_1
+#include "legacy_rows_body.h"
 
 size_t qk_quantize_f16_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;
