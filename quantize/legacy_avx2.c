@@ -11,8 +11,8 @@
  * "first element wins" rule only decides between equal magnitudes of
  * opposite sign (and +0/-0), so it is resolved by locating the first lane
  * equal to the result. Blocks containing NaN (where the scalar loops' order
- * matters) are handed to the scalar block function. With an imatrix the
- * scalar path runs.
+ * matters) are handed to the scalar block function. With an imatrix, the
+ * block searches run as lanes (q4_0.c, q5_0.c); Q8_0 ignores the imatrix.
  */
 #include <immintrin.h>
 #include <float.h>

@@ -3,7 +3,8 @@
  * reference. Same exactness argument as legacy_avx2.c: identical single IEEE
  * operations per lane, cvttps2dq keeping the low byte (vpmovdb truncates),
  * exact max/min reductions with the first-lane rule for sign ties, NaN
- * blocks and imatrix rows on the scalar path. A block is two zmm registers. */
+ * blocks on the scalar path. With an imatrix, the block searches run as
+ * lanes (q4_0.c, q5_0.c). A block is two zmm registers. */
 #include <immintrin.h>
 #include <float.h>
 #include <stdbool.h>
