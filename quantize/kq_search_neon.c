@@ -139,15 +139,17 @@ void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, con
     }
 }
 
-/* make_qx_quants(16, nmax, x, L, 1, qw) for 4 sub-blocks of 16, one lane
- * each; weights x^2 (qw NULL) or qw. Q6_K (nmax 32), Q3_K with imatrix (4). */
-void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales_out, int8_t *L_out) {
-    float32x4_t xt[16], w[16], L[16], Lt[16];
-    load_lanes(x, 16, xt);
-    if (qw) load_lanes(qw, 16, w);
+/* make_qx_quants(n, nmax, x, L, 1, qw) for 4 groups of n (16 or 32), one
+ * lane each; weights x^2 (qw NULL) or qw. Q6_K (16, nmax 32), Q3_K with
+ * imatrix (16, 4), Q4_0/Q5_0 with imatrix (32, 8 / 16). */
+void qk_qx_search4_neon(int n, int nmax, const float *x, const float *qw, float *scales_out, int8_t *L_out) {
+    if (n < 1 || n > 32) return; /* contract (also tells the compiler) */
+    float32x4_t xt[32], w[32], L[32], Lt[32];
+    load_lanes(x, n, xt);
+    if (qw) load_lanes(qw, n, w);
     const float32x4_t zero = vdupq_n_f32(0.f);
     float32x4_t max = zero, amax = zero;
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < n; i++) {
         const float32x4_t ax = vabsq_f32(xt[i]);
         const uint32x4_t gt = vcgtq_f32(ax, amax);
         amax = sel(amax, ax, gt);
@@ -158,7 +160,7 @@ void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales
     const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1), off = vdupq_n_s32(nmax);
     float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
     float32x4_t sumlx = zero, suml2 = zero;
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < n; i++) {
         const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
         const float32x4_t lf = vcvtq_f32_s32(l);
         L[i] = vcvtq_f32_s32(vaddq_s32(l, off));
@@ -172,7 +174,7 @@ void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales
         if (is == 0) continue;
         iscale = vdivq_f32(vdupq_n_f32(-((float)nmax + 0.1f * (float)is)), max); /* -(nmax + 0.1f*is) / max */
         float32x4_t slx = zero, sl2 = zero;
-        for (int i = 0; i < 16; i++) {
+        for (int i = 0; i < n; i++) {
             const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
             const float32x4_t lf = vcvtq_f32_s32(l);
             Lt[i] = vcvtq_f32_s32(vaddq_s32(l, off));
@@ -182,17 +184,17 @@ void qk_qx_search4_neon(int nmax, const float *x, const float *qw, float *scales
         const uint32x4_t better =
             vandq_u32(vcgtq_f32(sl2, zero), vcgtq_f32(vmulq_f32(slx, slx), vmulq_f32(best, sl2)));
         if (!any(better)) continue;
-        for (int i = 0; i < 16; i++) L[i] = sel(L[i], Lt[i], better);
+        for (int i = 0; i < n; i++) L[i] = sel(L[i], Lt[i], better);
         const float32x4_t sc = vdivq_f32(slx, sl2);
         scale = sel(scale, sc, better);
         best = sel(best, vmulq_f32(sc, slx), better);
     }
     scale = sel(scale, zero, tiny);
     vst1q_f32(scales_out, scale);
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < n; i++) {
         uint32_t v[4];
         vst1q_u32(v, vbicq_u32(vcvtq_u32_f32(L[i]), tiny));
-        for (int k = 0; k < 4; k++) L_out[16 * k + i] = (int8_t)v[k];
+        for (int k = 0; k < 4; k++) L_out[n * k + i] = (int8_t)v[k];
     }
 }
 

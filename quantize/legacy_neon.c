@@ -7,7 +7,7 @@
  * cvttss2si (NaN / out of range -> INT32_MIN, low byte kept), while NEON's
  * vcvtq saturates, so out-of-range lanes are forced to INT32_MIN. max/min
  * reductions are exact; the first-lane rule for sign ties is applied with a
- * scalar scan; NaN blocks and imatrix rows take the scalar path. F16 uses
+ * scalar scan; NaN blocks take the scalar path (imatrix rows: q4_0.c, q5_0.c). F16 uses
  * vcvt_f16_f32 (round to nearest even, subnormals kept with the default
  * FPCR), with NaN groups converted by the scalar code (ggml's fixed 0x7E00).
  */
@@ -193,12 +193,12 @@ static void q5_1_block(const float *x, uint8_t *y) {
     store_nibbles(y + 8, q, true);
 }
 
-/* With an imatrix: the scalar *_impl path of each type. */
+/* With an imatrix: the block searches four at a time (q4_0.c, q5_0.c). */
 #define LG_ISA(name) name##_neon
-#define LG_IMATRIX_Q4_0 qk_quantize_q4_0
-#define LG_IMATRIX_Q4_1 qk_quantize_q4_1
-#define LG_IMATRIX_Q5_0 qk_quantize_q5_0
-#define LG_IMATRIX_Q5_1 qk_quantize_q5_1
+#define LG_IMATRIX_Q4_0 qk_quantize_q4_0_imatrix_neon
+#define LG_IMATRIX_Q4_1 qk_quantize_q4_1_imatrix_neon
+#define LG_IMATRIX_Q5_0 qk_quantize_q5_0_imatrix_neon
+#define LG_IMATRIX_Q5_1 qk_quantize_q5_1_imatrix_neon
 #include "legacy_rows_body.h"
 
 size_t qk_quantize_f16_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {

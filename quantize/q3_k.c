@@ -267,7 +267,7 @@ size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t
             if (imatrix) {
                 imatrix_weights(src, imatrix + QK_K * i, weight, sw);
                 for (int g = 0; g < 4; g++)
-                    qk_qx_search4_neon(4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
+                    qk_qx_search4_neon(16, 4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
                 finish_imatrix(src, y, scales, sw, L, pack_ref);
             } else {
                 for (int g = 0; g < 4; g++) qk_q3_search4_neon(4, src + 64 * g, scales + 4 * g, L + 64 * g);

@@ -28,6 +28,9 @@
 #include "float_formats.h"
 #include "quant_search.h"
 #include "quants_legacy.h"
+#if defined(__aarch64__)
+#include "k_quants_internal.h"
+#endif
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -294,6 +297,46 @@ size_t qk_quantize_q4_1_imatrix_avx2(const float *src, void *dst, int64_t nrows,
 size_t qk_quantize_q4_1_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                        const float *imatrix) {
     return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q4_1, 16, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
+#if defined(__aarch64__)
+size_t qk_legacy_quantize_imatrix_neon(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
+                                       int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    if (nb < 0) return 0;
+    /* make_qkx3_quants(32, nmax, .., -0.9, 0.05, 36, false) */
+    const qk_kq_params p3 = {t->nmax, -0.9f, 0.05f, 36};
+    float weight[4 * QK_LEGACY_QK], scales[4], mins[4] = {0};
+    uint8_t L[4 * QK_LEGACY_QK];
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *x = src + r * n_per_row;
+        const float sigma2 = row_sigma2(x, n_per_row);
+        int64_t ib = 0;
+        for (; ib + 4 <= nb; ib += 4) {
+            const float *xb = x + QK_LEGACY_QK * ib;
+            for (int k = 0; k < 4; k++)
+                qk_legacy_imatrix_weights(xb + QK_LEGACY_QK * k, imatrix + QK_LEGACY_QK * (ib + k), sigma2,
+                                          weight + QK_LEGACY_QK * k);
+            if (t->qx) qk_qx_search4_neon(QK_LEGACY_QK, t->nmax, xb, weight, scales, (int8_t *)L);
+            else qk_kq_search4_neon(&p3, QK_LEGACY_QK, true, false, xb, weight, scales, mins, L);
+            for (int k = 0; k < 4; k++)
+                t->pack(y + (r * nb + ib + k) * t->bytes, scales[k], mins[k], L + QK_LEGACY_QK * k);
+        }
+        for (; ib < nb; ib++)
+            t->block(x + QK_LEGACY_QK * ib, imatrix + QK_LEGACY_QK * ib, sigma2, y + (r * nb + ib) * t->bytes);
+    }
+    return (size_t)(nrows * nb * t->bytes);
+}
+
+size_t qk_quantize_q4_0_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q4_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q4_1_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q4_1, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
 

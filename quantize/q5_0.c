@@ -162,6 +162,17 @@ size_t qk_quantize_q5_1_imatrix_avx512(const float *src, void *dst, int64_t nrow
 }
 #endif
 
+#if defined(__aarch64__)
+size_t qk_quantize_q5_0_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_1_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q5_1, src, dst, nrows, n_per_row, imatrix);
+}
+#endif
+
 size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);

@@ -201,7 +201,7 @@ size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t
         for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
             const float *qw = imatrix ? imatrix + QK_K * i : NULL;
             for (int g = 0; g < 4; g++)
-                qk_qx_search4_neon(32, src + 64 * g, qw ? qw + 64 * g : NULL, scales + 4 * g, L + 64 * g);
+                qk_qx_search4_neon(16, 32, src + 64 * g, qw ? qw + 64 * g : NULL, scales + 4 * g, L + 64 * g);
             finish_ref(src, y, scales, L);
         }
     }

@@ -129,6 +129,13 @@ extern const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0, qk_legacy_imatrix_q4
 
 size_t qk_legacy_quantize_imatrix(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
                                   int64_t n_per_row, const float *imatrix);
+#if defined(__aarch64__)
+/* NEON: per row, four blocks at a time through qk_qx_search4_neon /
+ * qk_kq_search4_neon (kq_search_neon.c), the row's last nb % 4 blocks
+ * through `block`; weights and packing as the scalar code: the same bytes. */
+size_t qk_legacy_quantize_imatrix_neon(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
+                                       int64_t n_per_row, const float *imatrix);
+#endif
 #if defined(__x86_64__)
 size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int width, const float *src, void *dst,
                                         int64_t nrows, int64_t n_per_row, const float *imatrix);

@@ -2,8 +2,8 @@
  * (defined in legacy_<isa>.c and f16_<isa>.c, built only for their
  * architecture). Same contract and bytes as the scalar qk_quantize_<t>.
  * With an imatrix, Q8_0, F16 and BF16 ignore it; Q4_0, Q4_1, Q5_0 and Q5_1
- * hand it to qk_quantize_<t>_imatrix_<isa> (x86-64: q4_0.c / q5_0.c, the
- * block searches as lanes; NEON: the scalar path). F16/BF16 also have SIMD
+ * hand it to qk_quantize_<t>_imatrix_<isa> (q4_0.c / q5_0.c: the block
+ * searches as lanes, 8 or 16 blocks on x86-64, 4 on NEON). F16/BF16 also have SIMD
  * dequantizers: they feed every F16/BF16 input row of quantize and convert. */
 #ifndef QK_SIMD_LEGACY_H
 #define QK_SIMD_LEGACY_H
@@ -35,6 +35,9 @@ QK_DECLARE_SIMD(neon)
 #if defined(__x86_64__)
 QK_DECLARE_SIMD_IMATRIX(avx2)
 QK_DECLARE_SIMD_IMATRIX(avx512)
+#endif
+#if defined(__aarch64__)
+QK_DECLARE_SIMD_IMATRIX(neon)
 #endif
 
 #endif
