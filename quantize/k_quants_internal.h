@@ -33,6 +33,15 @@ void qk_kq_requant32_avx2(const float *x, float d, float dm, int nmax, uint8_t *
 void qk_kq_search8_avx2(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
 void qk_q6k_search8_avx2(const float *x, float *scales, int8_t *L);
 
+/* Scalar twins of the SIMD helpers in lowbit_search_<isa>.c, exported for
+ * the lane tests: Q4_K/Q5_K's imatrix weights of one super-block (sigma2 =
+ * 2 * mean x^2, weight = qw * sqrt(sigma2 + x^2), sw = per-sub-block-of-32
+ * sums), Q4_K/Q5_K's packing of 256 levels (qh NULL: Q4_K) and Q6_K's
+ * requantization against d[16] (d == 0 keeps L) and packing. */
+void qk_kq_imatrix_weights32_ref(const float *x, const float *qw, float *weights, float *sw);
+void qk_kq_pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *qs);
+void qk_q6k_pack_ref(const float *x, const float *d, int8_t *L, uint8_t *y);
+
 /* NEON twins (kq_search_neon.c): 4 sub-blocks, one float32x4_t lane each.
  * qkx search (make_qkx2_quants / make_qkx3_quants when v3: flat test
  * max <= min instead of max == min): 4 consecutive sub-blocks of n (16 or

@@ -53,7 +53,7 @@ static void requant32_ref(const float *x, float d, float dm, int nmax, uint8_t *
  * Q4_K): the scalar twin of qk_kq_pack_<isa> (lowbit_search_<isa>.c). */
 typedef void (*kq_pack_fn)(const uint8_t *L, uint8_t *qh, uint8_t *qs);
 
-static void pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *q) {
+void qk_kq_pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *q) {
     if (!qh) {
         for (int j = 0; j < QK_K; j += 64, q += 32)
             for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
@@ -87,7 +87,7 @@ static void finish_block_pack(const kparams *p, const float *x, unsigned char *y
 }
 
 static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq) {
-    finish_block_pack(p, x, y, L, rq, pack_ref);
+    finish_block_pack(p, x, y, L, rq, qk_kq_pack_ref);
 }
 
 /* The scalar search of one super-block: per sub-block, make_qkx2_quants with
@@ -131,7 +131,7 @@ static void finish_ref_pack(const kparams *p, const float *x, unsigned char *y, 
 
 static void finish_ref(const kparams *p, const float *x, unsigned char *y, const float *scales, const float *mins,
                        uint8_t *L, qk_kq_requant32_fn rq) {
-    finish_ref_pack(p, x, y, scales, mins, L, rq, pack_ref);
+    finish_ref_pack(p, x, y, scales, mins, L, rq, qk_kq_pack_ref);
 }
 
 static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t k) {
@@ -145,7 +145,7 @@ static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t 
 
 /* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
  * (sigma2 = 2 * mean x^2 over its 256 values) and their per-sub-block sums. */
-static void imatrix_weights(const float *x, const float *qw, float *weights, float *sw) {
+void qk_kq_imatrix_weights32_ref(const float *x, const float *qw, float *weights, float *sw) {
     float sum_x2 = 0;
     for (int l = 0; l < QK_K; ++l) sum_x2 += x[l] * x[l];
     float sigma2 = 2 * sum_x2 / QK_K;
@@ -176,7 +176,7 @@ static void row_imatrix(const kparams *p, const float *x, unsigned char *y, int6
     uint8_t L[QK_K], Laux[32];
     float weights[QK_K], sw[QK_K / 32], mins[QK_K / 32], scales[QK_K / 32];
     for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += p->bytes) {
-        imatrix_weights(x, quant_weights + QK_K * i, weights, sw);
+        qk_kq_imatrix_weights32_ref(x, quant_weights + QK_K * i, weights, sw);
         for (int j = 0; j < QK_K / 32; ++j)
             scales[j] = qk_make_qkx3_quants(32, p->nmax, x + 32 * j, weights + 32 * j, L + 32 * j, &mins[j], Laux,
                                             -0.9f, 0.05f, 36, false);
@@ -393,7 +393,7 @@ static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++, src += QK_K, y += p->bytes) {
             if (imatrix) {
-                imatrix_weights(src, imatrix + QK_K * i, weights, sw);
+                qk_kq_imatrix_weights32_ref(src, imatrix + QK_K * i, weights, sw);
                 qk_kq_search4_neon(&im, 32, true, false, src, weights, scales, mins, L);
                 qk_kq_search4_neon(&im, 32, true, false, src + 128, weights + 128, scales + 4, mins + 4, L + 128);
                 finish_imatrix(p, src, y, scales, mins, sw, L, requant32_ref);

@@ -32,7 +32,7 @@ static void search_ref(const float *x, const float *qw_block, float *scales, int
  * qk_q6k_pack_<isa> (lowbit_search_<isa>.c). */
 typedef void (*q6k_pack_fn)(const float *x, const float *d, int8_t *L, uint8_t *y);
 
-static void pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *y) {
+void qk_q6k_pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *y) {
     for (int j = 0; j < QK_K / 16; ++j) {
         const float d = dv[j];
         if (!d) continue;
@@ -85,7 +85,7 @@ static void finish_pack(const float *x, unsigned char *y, const float *scales, i
 }
 
 static void finish_ref(const float *x, unsigned char *y, const float *scales, int8_t *L) {
-    finish_pack(x, y, scales, L, pack_ref);
+    finish_pack(x, y, scales, L, qk_q6k_pack_ref);
 }
 
 static void row(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {

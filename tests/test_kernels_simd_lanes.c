@@ -16,6 +16,7 @@
 #include "quant_search.h"
 
 #if defined(__x86_64__)
+#include "k_quants_internal.h"
 #include "lowbit_internal.h"
 
 typedef struct {
@@ -170,62 +171,6 @@ static void test_lanes_equal_scalar(void) {
     }
     fprintf(stderr, "  %d input sets compared per ISA\n", compared);
 }
-/* Scalar references of the Q4_K/Q5_K/Q6_K helpers, written out as the
- * scalar code in q4_k_q5_k.c / q6_k.c computes them. */
-static void ref_weights32(const float *x, const float *qw, float *weights, float *sw) {
-    float sum_x2 = 0;
-    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
-    float sigma2 = 2 * sum_x2 / 256;
-    for (int j = 0; j < 8; ++j) {
-        float *wj = weights + 32 * j;
-        for (int l = 0; l < 32; ++l) wj[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 32; ++l) sumw += wj[l];
-        sw[j] = sumw;
-    }
-}
-
-static void ref_kq_pack(const uint8_t *L, uint8_t *qh, uint8_t *q) {
-    if (!qh) {
-        for (int j = 0; j < 256; j += 64, q += 32)
-            for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
-        return;
-    }
-    memset(qh, 0, 32);
-    uint8_t m1 = 1, m2 = 2;
-    for (int n = 0; n < 256; n += 64, q += 32, m1 <<= 2, m2 <<= 2) {
-        for (int j = 0; j < 32; ++j) {
-            int l1 = L[n + j], l2 = L[n + j + 32];
-            if (l1 > 15) l1 -= 16, qh[j] |= m1;
-            if (l2 > 15) l2 -= 16, qh[j] |= m2;
-            q[j] = (uint8_t)(l1 | (l2 << 4));
-        }
-    }
-}
-
-static void ref_q6k_pack(const float *x, const float *dv, int8_t *L, uint8_t *y) {
-    for (int j = 0; j < 16; ++j) {
-        const float d = dv[j];
-        if (!d) continue;
-        for (int ii = 0; ii < 16; ++ii) {
-            int l = qk_nearest_int(x[16 * j + ii] / d);
-            l = l < -32 ? -32 : l > 31 ? 31 : l;
-            L[16 * j + ii] = (int8_t)(l + 32);
-        }
-    }
-    uint8_t *ql = y, *qh = y + 128;
-    for (int j = 0; j < 256; j += 128, ql += 64, qh += 32) {
-        for (int l = 0; l < 32; ++l) {
-            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
-            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
-            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
-            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
-            qh[l] = (uint8_t)((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) | ((L[j + l + 64] >> 4) << 4) |
-                              ((L[j + l + 96] >> 4) << 6));
-        }
-    }
-}
-
 /* The Q4_K/Q5_K/Q6_K helpers against their scalar twins: the two-set
  * searches on 2 W groups (at every ISA's width), the imatrix weights
  * of 1..W super-blocks (case values as x and as imatrix), the Q4_K/Q5_K
@@ -253,7 +198,7 @@ static void test_kq_helpers_equal_scalar(void) {
                     for (int s = 0; s < nsb; s++) qw[s] = qwv + 256 * ((s * 5 + (int)seed) % 16);
                     ln->weights32(x, qw, nsb, w, sw);
                     for (int s = 0; s < nsb; s++) {
-                        ref_weights32(x + 256 * s, qw[s], wr + 256 * s, swr);
+                        qk_kq_imatrix_weights32_ref(x + 256 * s, qw[s], wr + 256 * s, swr);
                         if (!same_or_nan(w + 256 * s, wr + 256 * s, 256) || !same_or_nan(sw + 8 * s, swr, 8)) {
                             bad++;
                             CHECK_MSG(0, "%s weights32 %s nsb %d block %d", ln->name, kc_name(c), nsb, s);
@@ -296,7 +241,7 @@ static void test_kq_helpers_equal_scalar(void) {
                 for (int j = 0; j < 16; j++) d[j] = (j % 5 == 0) ? 0.f : x[NX - 1 - 7 * j];
                 for (int i = 0; i < 256; i++) L[i] = Lr[i] = (int8_t)((i * 37 + (int)seed * 11) % 64);
                 ln->q6k_pack(x + 256 * (int)seed, d, L, y);
-                ref_q6k_pack(x + 256 * (int)seed, d, Lr, yr);
+                qk_q6k_pack_ref(x + 256 * (int)seed, d, Lr, yr);
                 if (memcmp(L, Lr, sizeof L) || memcmp(y, yr, sizeof y)) {
                     bad++;
                     CHECK_MSG(0, "%s q6k_pack %s seed %d", ln->name, kc_name(c), (int)seed);
@@ -316,7 +261,7 @@ static void test_kq_helpers_equal_scalar(void) {
                 uint8_t *h = nmax == 15 ? NULL : qh, *hr = nmax == 15 ? NULL : qhr;
                 memset(qh, 0xAA, sizeof qh), memset(qhr, 0xAA, sizeof qhr);
                 ln->kq_pack(L, h, qs);
-                ref_kq_pack(L, hr, qsr);
+                qk_kq_pack_ref(L, hr, qsr);
                 if (memcmp(qs, qsr, sizeof qs) || memcmp(qh, qhr, sizeof qh)) {
                     bad++;
                     CHECK_MSG(0, "%s kq_pack nmax %d seed %u", ln->name, nmax, seed);
