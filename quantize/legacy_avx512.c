@@ -206,8 +206,5 @@ static inline void q5_1_group8_levels(uint8_t *yb, const float *xb, float min, f
 
 #define LG_ISA(name) name##_avx512
 #define LG_GROUP8 1
-#define LG_IMATRIX_Q4_0 qk_quantize_q4_0_imatrix_avx512
-#define LG_IMATRIX_Q4_1 qk_quantize_q4_1_imatrix_avx512
-#define LG_IMATRIX_Q5_0 qk_quantize_q5_0_imatrix_avx512
-#define LG_IMATRIX_Q5_1 qk_quantize_q5_1_imatrix_avx512
+#define LG_IMATRIX(t, ...) qk_legacy_quantize_imatrix_lanes(t, 16, __VA_ARGS__)
 #include "legacy_rows_body.h"

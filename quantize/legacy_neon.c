@@ -195,10 +195,7 @@ static void q5_1_block(const float *x, uint8_t *y) {
 
 /* With an imatrix: the block searches four at a time (q4_0.c, q5_0.c). */
 #define LG_ISA(name) name##_neon
-#define LG_IMATRIX_Q4_0 qk_quantize_q4_0_imatrix_neon
-#define LG_IMATRIX_Q4_1 qk_quantize_q4_1_imatrix_neon
-#define LG_IMATRIX_Q5_0 qk_quantize_q5_0_imatrix_neon
-#define LG_IMATRIX_Q5_1 qk_quantize_q5_1_imatrix_neon
+#define LG_IMATRIX(t, ...) qk_legacy_quantize_imatrix_neon(t, __VA_ARGS__)
 #include "legacy_rows_body.h"
 
 size_t qk_quantize_f16_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {

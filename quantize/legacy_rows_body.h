@@ -4,9 +4,10 @@
  * after defining:
  *   LG_ISA(name)           name##_<isa>, the suffix of the entry points;
  *   <t>_block(x, y)        one block of 32 floats -> its bytes, for each t;
- *   LG_IMATRIX_<T>         the row function of the imatrix case (T: Q4_0,
- *                          Q4_1, Q5_0, Q5_1; Q8_0 ignores the imatrix, as
- *                          ggml's quantize_q8_0 does);
+ *   LG_IMATRIX(t, ...)     the ISA's imatrix rows for the type table t
+ *                          (qk_legacy_imatrix_<type>, quants_legacy.h) and
+ *                          the kernel arguments (Q8_0 ignores the imatrix,
+ *                          as ggml's quantize_q8_0 does);
  *   LG_GROUP8 (optional)   then Q4_1/Q5_1 go eight blocks at a time:
  *                          group8_scales(x, levels, g) fills a qk_group8
  *                          (false: leave these 8 blocks to <t>_block) and
@@ -51,26 +52,36 @@ LG_BLOCKS_LOOP(q5_1, QK_Q5_1_BYTES)
 #endif
 #undef LG_BLOCKS_LOOP
 
-/* with an imatrix, imatrix_rows runs (which validates the shape the same way) */
-#define LG_ROWS(t, bytes, imatrix_rows)                                                              \
+/* with an imatrix, t##_imatrix_rows runs (which validates the shape the same way) */
+#define LG_ROWS(t, bytes)                                                                            \
     size_t LG_ISA(qk_quantize_##t)(const float *src, void *dst, int64_t nrows, int64_t n_per_row,   \
                                    const float *imatrix) {                                           \
-        if (imatrix) return imatrix_rows(src, dst, nrows, n_per_row, imatrix);                       \
+        if (imatrix) return t##_imatrix_rows(src, dst, nrows, n_per_row, imatrix);                   \
         const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
         if (nb < 0) return 0;                                                                        \
         t##_blocks(src, (uint8_t *)dst, nrows * nb);                                                 \
         return (size_t)(nrows * nb * (bytes));                                                       \
     }
+#define LG_IMATRIX_ROWS(t)                                                                           \
+    static size_t t##_imatrix_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row,   \
+                                   const float *imatrix) {                                           \
+        return LG_IMATRIX(&qk_legacy_imatrix_##t, src, dst, nrows, n_per_row, imatrix);              \
+    }
 
-static size_t q8_0_imatrix_ignored(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                   const float *imatrix) {
+static size_t q8_0_imatrix_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                                const float *imatrix) {
     (void)imatrix;
     return LG_ISA(qk_quantize_q8_0)(src, dst, nrows, n_per_row, NULL);
 }
+LG_IMATRIX_ROWS(q4_0)
+LG_IMATRIX_ROWS(q4_1)
+LG_IMATRIX_ROWS(q5_0)
+LG_IMATRIX_ROWS(q5_1)
 
-LG_ROWS(q8_0, QK_Q8_0_BYTES, q8_0_imatrix_ignored)
-LG_ROWS(q4_0, QK_Q4_0_BYTES, LG_IMATRIX_Q4_0)
-LG_ROWS(q4_1, QK_Q4_1_BYTES, LG_IMATRIX_Q4_1)
-LG_ROWS(q5_0, QK_Q5_0_BYTES, LG_IMATRIX_Q5_0)
-LG_ROWS(q5_1, QK_Q5_1_BYTES, LG_IMATRIX_Q5_1)
+LG_ROWS(q8_0, QK_Q8_0_BYTES)
+LG_ROWS(q4_0, QK_Q4_0_BYTES)
+LG_ROWS(q4_1, QK_Q4_1_BYTES)
+LG_ROWS(q5_0, QK_Q5_0_BYTES)
+LG_ROWS(q5_1, QK_Q5_1_BYTES)
+#undef LG_IMATRIX_ROWS
 #undef LG_ROWS

@@ -281,23 +281,6 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
     }
     return (size_t)(total * t->bytes);
 }
-
-size_t qk_quantize_q4_0_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q4_0, 8, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_0_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                       const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q4_0, 16, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q4_1, 8, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                       const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q4_1, 16, src, dst, nrows, n_per_row, imatrix);
-}
 #endif
 
 #if defined(__aarch64__)
@@ -328,15 +311,6 @@ size_t qk_legacy_quantize_imatrix_neon(const qk_legacy_imatrix_type *t, const fl
             t->block(x + QK_LEGACY_QK * ib, imatrix + QK_LEGACY_QK * ib, sigma2, y + (r * nb + ib) * t->bytes);
     }
     return (size_t)(nrows * nb * t->bytes);
-}
-
-size_t qk_quantize_q4_0_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q4_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q4_1, src, dst, nrows, n_per_row, imatrix);
 }
 #endif
 

@@ -142,37 +142,6 @@ static void q5_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
 const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, QK_Q5_0_BYTES, q5_0_block_imatrix, Q5_0_PACK_LANES};
 const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, QK_Q5_1_BYTES, q5_1_block_imatrix, Q5_1_PACK_LANES};
 
-#if defined(__x86_64__)
-/* The SIMD imatrix rows: the search as lanes (qk_legacy_quantize_imatrix_lanes in q4_0.c). */
-size_t qk_quantize_q5_0_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_0, 8, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_0_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                       const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_0, 16, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1_imatrix_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_1, 8, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1_imatrix_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                       const float *imatrix) {
-    return qk_legacy_quantize_imatrix_lanes(&qk_legacy_imatrix_q5_1, 16, src, dst, nrows, n_per_row, imatrix);
-}
-#endif
-
-#if defined(__aarch64__)
-size_t qk_quantize_q5_0_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1_imatrix_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    return qk_legacy_quantize_imatrix_neon(&qk_legacy_imatrix_q5_1, src, dst, nrows, n_per_row, imatrix);
-}
-#endif
-
 size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);

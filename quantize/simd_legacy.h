@@ -2,8 +2,8 @@
  * (defined in legacy_<isa>.c and f16_<isa>.c, built only for their
  * architecture). Same contract and bytes as the scalar qk_quantize_<t>.
  * With an imatrix, Q8_0, F16 and BF16 ignore it; Q4_0, Q4_1, Q5_0 and Q5_1
- * hand it to qk_quantize_<t>_imatrix_<isa> (q4_0.c / q5_0.c: the block
- * searches as lanes, 8 or 16 blocks on x86-64, 4 on NEON). F16/BF16 also have SIMD
+ * run their block searches as lanes (quants_legacy.h: 8 or 16 blocks at a
+ * time on x86-64, 4 on NEON). F16/BF16 also have SIMD
  * dequantizers: they feed every F16/BF16 input row of quantize and convert. */
 #ifndef QK_SIMD_LEGACY_H
 #define QK_SIMD_LEGACY_H
@@ -25,19 +25,5 @@
 QK_DECLARE_SIMD(avx2)
 QK_DECLARE_SIMD(avx512)
 QK_DECLARE_SIMD(neon)
-
-#define QK_DECLARE_SIMD_IMATRIX(isa)                                                                \
-    size_t qk_quantize_q4_0_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
-    size_t qk_quantize_q4_1_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
-    size_t qk_quantize_q5_0_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *); \
-    size_t qk_quantize_q5_1_imatrix_##isa(const float *, void *, int64_t, int64_t, const float *);
-
-#if defined(__x86_64__)
-QK_DECLARE_SIMD_IMATRIX(avx2)
-QK_DECLARE_SIMD_IMATRIX(avx512)
-#endif
-#if defined(__aarch64__)
-QK_DECLARE_SIMD_IMATRIX(neon)
-#endif
 
 #endif
