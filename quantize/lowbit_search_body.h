@@ -353,14 +353,11 @@ void LN_ISA(qk_qkx3_lanes)(int n, int nmax, const float *x, const float *w, floa
     lb_untranspose_u8(Lv, n, L);
 }
 
-/* The imatrix weights of nsb (<= W) consecutive super-blocks of 256:
- * sigma2 = (c * sum x^2) / 256 (each sum in element order; the nsb chains
- * interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), sw[16 s + j]
- * = the weights of sub-block j summed in order from 0 (one sub-block per
- * lane). c = 1 (Q2_K) skips the multiplication, as the scalar code has none. */
-void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight,
-                                   float *sw) {
-    /* the sums: one sequential chain per super-block, nsb chains interleaved */
+/* weight = qw * sqrt(sigma2 + x^2) (element-wise) for nsb (<= W)
+ * consecutive super-blocks of 256, sigma2 = (c * sum x^2) / 256 per
+ * super-block (each sum in element order; the nsb chains interleave). c = 1
+ * (Q2_K) skips the multiplication, as the scalar code has none. */
+static inline void lb_superblock_weights(const float *x, const float *const *qw, int nsb, float c, float *weight) {
     float sum[LN_W] = {0};
     for (int j = 0; j < 256; ++j)
         for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
@@ -368,7 +365,6 @@ void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int n
     if (c != 1.f) acc = vf_mul(vf_set1(c), acc);
     float sigma2[LN_W];
     vf_store(sigma2, vf_div(acc, vf_set1(256.f)));
-    float wt[16 * LN_W];
     for (int s = 0; s < nsb; ++s) {
         const vf sg = vf_set1(sigma2[s]);
         const float *xs = x + 256 * s;
@@ -377,14 +373,29 @@ void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int n
             const vf v = vf_load(xs + l);
             vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
         }
-        /* sub-block sums: one sub-block per lane */
-        for (int g = 0; g < 16; g += LN_W) {
-            lb_transpose(ws + 16 * g, 16, LN_W, wt);
-            vf a = vf_set1(0.f);
-            for (int l = 0; l < 16; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
-            vf_store(sw + 16 * s + g, a);
-        }
     }
+}
+
+/* sums[g] = w[n g] + w[n g + 1] + ... in order, for ngroups contiguous groups
+ * of n <= 32 values, W groups at a time (one group per lane). */
+static inline void lb_group_sums(const float *w, int ngroups, int n, float *sums) {
+    float wt[LB_MAXN * LN_W], out[LN_W];
+    for (int g = 0; g < ngroups; g += LN_W) {
+        const int avail = ngroups - g < LN_W ? ngroups - g : LN_W;
+        lb_transpose(w + n * g, n, avail, wt);
+        vf a = vf_set1(0.f);
+        for (int l = 0; l < n; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
+        vf_store(out, a);
+        memcpy(sums + g, out, sizeof(float) * (size_t)avail);
+    }
+}
+
+/* Q2_K (c = 1) / Q3_K (c = 2): the weights of nsb (<= W) super-blocks and
+ * sw[16 s + j] = the weights of sub-block j (of 16) summed in order. */
+void LN_ISA(qk_kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight,
+                                   float *sw) {
+    lb_superblock_weights(x, qw, nsb, c, weight);
+    lb_group_sums(weight, 16 * nsb, 16, sw);
 }
 
 /* ------------------------------------------- Q2_K / Q3_K requantization */
@@ -547,36 +558,12 @@ void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
 
 /* ------------------------------------------------ Q4_K / Q5_K / Q6_K */
 
-/* Q4_K/Q5_K's imatrix weights of nsb (<= W) consecutive super-blocks of
- * 256: sigma2 = 2 * sum(x^2) / 256 (each sum in element order; the nsb
- * chains interleave), weight = qw * sqrt(sigma2 + x^2) (element-wise), and
- * sw[8 s + j] = the weights of sub-block j (of 32) summed in order from 0
- * (one sub-block per lane), as imatrix_weights in q4_k_q5_k.c. */
+/* Q4_K/Q5_K: the weights of nsb (<= W) super-blocks (c = 2) and sw[8 s + j]
+ * = the weights of sub-block j (of 32) summed in order, as
+ * qk_kq_imatrix_weights32_ref in q4_k_q5_k.c. */
 void LN_ISA(qk_kq_imatrix_weights32)(const float *x, const float *const *qw, int nsb, float *weight, float *sw) {
-    float sum[LN_W] = {0};
-    for (int j = 0; j < 256; ++j)
-        for (int k = 0; k < nsb; ++k) sum[k] += x[256 * k + j] * x[256 * k + j];
-    float sigma2[LN_W];
-    vf_store(sigma2, vf_div(vf_mul(vf_set1(2.f), vf_load(sum)), vf_set1(256.f)));
-    for (int s = 0; s < nsb; ++s) {
-        const vf sg = vf_set1(sigma2[s]);
-        const float *xs = x + 256 * s;
-        float *ws = weight + 256 * s;
-        for (int l = 0; l < 256; l += LN_W) {
-            const vf v = vf_load(xs + l);
-            vf_store(ws + l, vf_mul(vf_load(qw[s] + l), vf_sqrt(vf_add(sg, vf_mul(v, v)))));
-        }
-    }
-    /* the sums: the nsb super-blocks' sub-blocks are contiguous, W at a time */
-    float wt[32 * LN_W], out[LN_W];
-    for (int g = 0; g < 8 * nsb; g += LN_W) {
-        const int avail = 8 * nsb - g < LN_W ? 8 * nsb - g : LN_W;
-        lb_transpose(weight + 32 * g, 32, avail, wt);
-        vf a = vf_set1(0.f);
-        for (int l = 0; l < 32; ++l) a = vf_add(a, vf_load(wt + l * LN_W));
-        vf_store(out, a);
-        memcpy(sw + g, out, sizeof(float) * (size_t)avail);
-    }
+    lb_superblock_weights(x, qw, nsb, 2.f, weight);
+    lb_group_sums(weight, 8 * nsb, 32, sw);
 }
 
 /* Q4_K (qh NULL) / Q5_K packing of one super-block's 256 levels L (each in
