@@ -203,15 +203,11 @@ static void q5_1_block(const float *x, uint8_t *y) {
     store_nibbles(y + 8, q, true);
 }
 
-/* Q4_1 and Q5_1 eight blocks at a time: the per-block min/max reductions
- * end in one vector holding the 8 blocks' min (and one their max), so d, id
- * and both fp16 conversions are single vector operations for all 8 (vcvtps2ph
- * with round-to-nearest-even is qk_fp32_to_fp16 for every non-NaN value;
- * neither d nor min can be NaN for a NaN-free block, and a group holding a
- * NaN anywhere goes block by block through the functions above). */
-
-/* The scale part of 8 Q4_1/Q5_1 blocks at x (256 floats) with levels =
- * 15 or 31; false if the group holds a NaN. */
+/* Q4_1 and Q5_1 eight blocks at a time (legacy_group8_x86.h). The scale
+ * part of the 8 blocks at x (256 floats) with levels = 15 or 31: each
+ * block folded to one vector of minima and one of maxima, then the shared
+ * code; false if the group holds a NaN (or a d comes out NaN), which then
+ * goes block by block through the functions above. */
 static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
     __m256 lo[8], hi[8], nan = _mm256_setzero_ps();
     for (int k = 0; k < 8; k++) {
