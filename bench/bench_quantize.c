@@ -22,7 +22,7 @@
 #include "gguf.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "tiny_gguf.h"
 

@@ -1,7 +1,7 @@
 /* commands.h - the subcommands of the `quantkit` executable.
  *
- * Each command lives in the folder of its job (formats/cmd_info.c,
- * quantize/cmd_quantize.c, ...) and has the signature of qk_cmd_fn: it gets
+ * Each command is one file here (cmd_info.c, cmd_quantize.c, ...); the
+ * library below never prints. A command has the signature of qk_cmd_fn: it gets
  * argv starting at the command name, prints its own --help, and returns the
  * process exit code: 0 ok, 1 failed check or bad input, 2 usage error.
  */

@@ -39,7 +39,7 @@
 
 #include "arch_priv.h"
 #include "json_file.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "sentencepiece_model.h"
 
 static const qk_arch_desc k_archs[] = {

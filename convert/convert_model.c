@@ -14,7 +14,7 @@
 #include "hf_checkpoint.h"
 #include "integrity.h"
 #include "kernels.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "special_tokens.h"
 #include "tensor_pipeline.h"
 #include "vocab.h"

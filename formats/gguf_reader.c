@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "qtypes.h"
+#include "ggml_types.h"
 
 typedef struct {
     const unsigned char *mem; /* memory source, or NULL */

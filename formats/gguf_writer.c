@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 struct qk_gguf_writer {
     qk_gguf_meta meta;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qtypes.h"
+#include "ggml_types.h"
 
 /* Same entries, same order as llama-quantize's QUANT_OPTIONS (see header). */
 static const qk_ftype_info k_ftypes[] = {

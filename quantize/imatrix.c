@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qtypes.h"
+#include "ggml_types.h"
 
 void qk_imatrix_free(qk_imatrix *im) {
     if (!im) return;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "gguf.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 #define MAX_DAT_BYTES (4ull << 30)
 

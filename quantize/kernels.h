@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "cpu_features.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 typedef size_t (*qk_quantize_fn)(const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                                  const float *imatrix);

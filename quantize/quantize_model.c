@@ -12,7 +12,7 @@
 #include "integrity.h"
 #include "kernels.h"
 #include "model_facts.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "tensor_pipeline.h"
 
 void qk_quantize_report_free(qk_quantize_report *r) {

@@ -5,7 +5,7 @@
 
 #include "float_formats.h"
 #include "parallel.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 /* Rows per work item: at least 16384 elements (as llama.cpp's chunks), so
  * per-item overhead stays small; items never straddle an expert slice. */

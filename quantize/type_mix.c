@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ftypes.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 typedef enum {
     CAT_TOKEN_EMBD,

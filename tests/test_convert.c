@@ -15,7 +15,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "tiny_hf.h"
 
 static int convert(const char *dir, const char *out, const char *type, int threads, qk_err *err) {

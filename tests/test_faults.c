@@ -13,7 +13,7 @@
 #include "convert_model.h"
 #include "qk_test.h"
 #include "gguf.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "split.h"
 #include "tiny_gguf.h"

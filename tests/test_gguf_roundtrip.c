@@ -10,7 +10,7 @@
 #include "gguf_writer.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 /* Builds a file exercising every KV type and several tensor types/ranks. */
 static int write_sample(const char *path, qk_err *err) {

@@ -25,7 +25,7 @@
 #include "imatrix_ref.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "split.h"
 #include "tiny_gguf.h"

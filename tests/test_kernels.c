@@ -6,7 +6,7 @@
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quant_inputs.h"
 
 static int g_reported;

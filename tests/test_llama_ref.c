@@ -2,7 +2,7 @@
  * and a known quantization comes out as ggml documents it. */
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 #include <strings.h>
 

@@ -1,6 +1,6 @@
 /* The type table against ggml's block sizes (ggml-common.h static_asserts). */
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 static void test_block_sizes(void) {
     static const struct { int t; unsigned blck, size; } want[] = {

@@ -13,7 +13,7 @@
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "tiny_gguf.h"
 

@@ -8,7 +8,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "split.h"
 #include "tiny_gguf.h"

@@ -3,7 +3,7 @@
  * errors propagate. */
 #include "float_formats.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "tensor_pipeline.h"
 
 typedef struct { const float *data; int64_t ne0; int fail_row; } src_t;

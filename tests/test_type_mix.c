@@ -13,7 +13,7 @@
 #include "imatrix.h"
 #include "llama_ref.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quant_kv.h"
 #include "type_mix.h"
 

@@ -8,7 +8,7 @@
 #include <xxhash.h>
 
 #include "gguf.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "manifest.h"
 #include "qk_test.h"
 #include "quantize_model.h"

@@ -10,7 +10,7 @@
 #include "gguf.h"
 #include "hf_checkpoint.h"
 #include "kernels.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 void qk_compare_report_free(qk_compare_report *rep) {
     free(rep->tensors);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "float_formats.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 /* Where a block keeps its fp16 scales: up to two offsets. */
 static int scale_offsets(uint32_t type, int off[2]) {

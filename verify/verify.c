@@ -8,7 +8,7 @@
 #include "ftypes.h"
 #include "gguf_set.h"
 #include "integrity.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "sanity.h"
 
 static void add_line(char ***list, size_t *n, const char *fmt, va_list ap) {

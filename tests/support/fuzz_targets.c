@@ -18,7 +18,7 @@
 #include "imatrix.h"
 #include "imatrix_file.h"
 #include "manifest.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "safetensors.h"
 #include "sentencepiece_model.h"
 #include "split.h"

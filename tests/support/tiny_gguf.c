@@ -7,7 +7,7 @@
 #include "float_formats.h"
 #include "gguf_writer.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 
 typedef struct {
     char name[64];

@@ -15,7 +15,7 @@
 #include "gguf_writer.h"
 #include "manifest.h"
 #include "qk_test.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "split.h"
 #include "tiny_gguf.h"
 #include "tiny_hf.h"

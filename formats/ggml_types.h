@@ -1,12 +1,12 @@
-/* qtypes.h - the ggml tensor type table that the whole of quantkit uses.
+/* ggml_types.h - the ggml tensor type table that the whole of quantkit uses.
  *
  * Ids are ggml's `enum ggml_type` of the pinned llama.cpp release (v0.4.0,
  * GGML_TYPE_COUNT = 43). A tensor row of n elements of type t takes
  * n / blck_size * type_size bytes, and n must be a multiple of blck_size.
  * Removed ids (4, 5, 31-33, 36-38) have blck_size 0 and are never valid.
  */
-#ifndef QK_QTYPES_H
-#define QK_QTYPES_H
+#ifndef QK_GGML_TYPES_H
+#define QK_GGML_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>

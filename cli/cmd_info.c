@@ -14,7 +14,7 @@
 #include "ftypes.h"
 #include "gguf_set.h"
 #include "info_hf.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "sizes.h"
 
 static const char *CMD = "info";

@@ -9,7 +9,7 @@
 #include "cli_util.h"
 #include "compare.h"
 #include "manifest.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "verify.h"
 
 static const char *CMD = "verify";

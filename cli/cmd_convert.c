@@ -8,7 +8,7 @@
 #include "cli_util.h"
 #include "convert_model.h"
 #include "imatrix_file.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "sizes.h"
 #include "split.h"
 

@@ -10,7 +10,7 @@
 #include "ftypes.h"
 #include "imatrix_file.h"
 #include "progress.h"
-#include "qtypes.h"
+#include "ggml_types.h"
 #include "quantize_model.h"
 #include "sizes.h"
 #include "split.h"

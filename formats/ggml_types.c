@@ -1,4 +1,4 @@
-#include "qtypes.h"
+#include "ggml_types.h"
 
 #include <strings.h>
 
