@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ftypes.h"
 #include "gguf.h"
 #include "llama_ref.h"
@@ -26,18 +26,12 @@
 #include "quantize_model.h"
 #include "tiny_gguf.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 typedef struct { double secs; long rss_kb; int ok; } run_result;
 
 /* Runs one quantization in a child; reports wall time and the child's peak RSS. */
 static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
     run_result r = {0, 0, 0};
-    double t0 = now_s();
+    double t0 = qk_now_s();
     fflush(stdout); /* the child must not inherit unflushed output */
     fflush(stderr);
     pid_t pid = fork();
@@ -65,7 +59,7 @@ static run_result run_child(int which, const char *in, const char *out, int ftyp
     int st;
     struct rusage ru;
     wait4(pid, &st, 0, &ru);
-    r.secs = now_s() - t0;
+    r.secs = qk_now_s() - t0;
     r.rss_kb = ru.ru_maxrss;
     r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
     return r;
@@ -126,14 +120,14 @@ int main(int argc, char **argv) {
     snprintf(cmd_sync, sizeof cmd_sync, "%s && sync '%s'", cmd, cp_out);
     double best_cp = 1e9, best_cps = 1e9;
     for (int r = 0; r < runs; r++) {
-        double t0 = now_s();
+        double t0 = qk_now_s();
         if (system(cmd) != 0) return 1;
-        double t = now_s() - t0;
+        double t = qk_now_s() - t0;
         if (t < best_cp) best_cp = t;
         unlink(cp_out);
-        t0 = now_s();
+        t0 = qk_now_s();
         if (system(cmd_sync) != 0) return 1;
-        t = now_s() - t0;
+        t = qk_now_s() - t0;
         if (t < best_cps) best_cps = t;
         unlink(cp_out);
     }

@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "convert_model.h"
 #include "imatrix_file.h"
+#include "progress_tty.h"
 #include "ggml_types.h"
 #include "sizes.h"
 #include "split.h"
@@ -152,9 +153,9 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, dest);
-    if (!o.dry_run) o.progress = qk_progress_new("converting", 0);
+    if (!o.dry_run) o.progress = cli_progress_new("converting", 0);
     int rc = qk_convert_model(dir, split_bytes && !o.dry_run ? staging : dest, &o, &rep, &err);
-    qk_progress_done(o.progress);
+    cli_progress_done(o.progress);
     if (rc == QK_OK && split_bytes && !o.dry_run) {
         uint32_t n;
         rc = qk_split_finish(staging, dest, split_bytes, cmdline, &n, &err);

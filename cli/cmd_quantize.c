@@ -9,7 +9,7 @@
 #include "gguf_set.h"
 #include "ftypes.h"
 #include "imatrix_file.h"
-#include "progress.h"
+#include "progress_tty.h"
 #include "ggml_types.h"
 #include "quantize_model.h"
 #include "sizes.h"
@@ -353,12 +353,12 @@ int qk_cmd_quantize(int argc, char **argv) {
         }
         qk_quantize_report_free(&r0);
     }
-    if (!o.dry_run) o.progress = qk_progress_new("quantizing", 0);
+    if (!o.dry_run) o.progress = cli_progress_new("quantizing", 0);
     qk_quantize_report rep;
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, out);
     int rc = qk_quantize_model(in, o.keep_split ? prefix : split_bytes && !o.dry_run ? staging : out, &o, &rep, &err);
-    qk_progress_done(o.progress);
+    cli_progress_done(o.progress);
     if (rc == QK_OK && !o.dry_run && split_bytes) {
         uint32_t n;
         rc = qk_split_finish(staging, out, split_bytes, cmdline, &n, &err);

@@ -1,26 +1,28 @@
-/* progress.h - a one-line progress display for long operations.
+/* progress.h - how long operations report progress.
  *
- * Shown on stderr only when stderr is a terminal (and QUANTKIT_NO_PROGRESS is
- * unset); otherwise every call is a no-op, so pipes and logs stay clean.
- * Redraws at most ~10 times a second: current item, bytes done of total,
- * throughput and ETA. The library itself never prints: the CLI creates the
- * progress object and passes it down (NULL means no progress).
+ * The library never draws anything: a long operation (the tensor pipeline,
+ * convert, quantize) calls the reporter its caller passes down, NULL meaning
+ * none. The CLI's one-line terminal display (cli/progress_tty.h) is such a
+ * reporter; a GUI or a test can supply another. Both callbacks may be called
+ * from several threads at once, so a reporter must be thread-safe.
  */
 #ifndef QK_PROGRESS_H
 #define QK_PROGRESS_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct qk_progress qk_progress;
+struct qk_progress {
+    void (*item)(qk_progress *p, const char *label); /* the current item, e.g. a tensor name */
+    void (*add)(qk_progress *p, uint64_t bytes);     /* bytes done since the last call */
+};
 
-/* NULL when progress is not to be shown (not a TTY). total_bytes may be 0. */
-qk_progress *qk_progress_new(const char *what, uint64_t total_bytes);
-/* Sets the current item label (e.g. a tensor name); thread-safe. */
-void qk_progress_item(qk_progress *p, const char *label);
-/* Adds done bytes; thread-safe; redraws when due. */
-void qk_progress_add(qk_progress *p, uint64_t bytes);
-/* Clears the line and frees. */
-void qk_progress_done(qk_progress *p);
+static inline void qk_progress_item(qk_progress *p, const char *label) {
+    if (p && p->item) p->item(p, label);
+}
+
+static inline void qk_progress_add(qk_progress *p, uint64_t bytes) {
+    if (p && p->add) p->add(p, bytes);
+}
 
 #endif

@@ -1,36 +1,21 @@
-#include "progress.h"
+#include "progress_tty.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-struct qk_progress {
+#include "clock.h"
+
+typedef struct {
+    qk_progress base; /* first: the library sees only this */
     pthread_mutex_t lock;
     char what[64];
     char item[96];
     uint64_t total, done;
     double t0, last_draw;
-};
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-qk_progress *qk_progress_new(const char *what, uint64_t total_bytes) {
-    if (getenv("QUANTKIT_NO_PROGRESS") || !isatty(STDERR_FILENO)) return NULL;
-    qk_progress *p = calloc(1, sizeof *p);
-    if (!p) return NULL;
-    pthread_mutex_init(&p->lock, NULL);
-    snprintf(p->what, sizeof p->what, "%s", what);
-    p->total = total_bytes;
-    p->t0 = now_s();
-    return p;
-}
+} tty_progress;
 
 static void human(char *buf, size_t n, double bytes) {
     const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -39,7 +24,7 @@ static void human(char *buf, size_t n, double bytes) {
     snprintf(buf, n, "%.1f %s", bytes, u[i]);
 }
 
-static void draw(qk_progress *p, double t) {
+static void draw(tty_progress *p, double t) {
     char done[32], total[32], rate[32];
     double el = t - p->t0;
     double bps = el > 0 ? (double)p->done / el : 0;
@@ -57,24 +42,37 @@ static void draw(qk_progress *p, double t) {
     p->last_draw = t;
 }
 
-void qk_progress_item(qk_progress *p, const char *label) {
-    if (!p) return;
+static void tty_item(qk_progress *base, const char *label) {
+    tty_progress *p = (tty_progress *)base;
     pthread_mutex_lock(&p->lock);
     snprintf(p->item, sizeof p->item, "%s", label);
     pthread_mutex_unlock(&p->lock);
 }
 
-void qk_progress_add(qk_progress *p, uint64_t bytes) {
-    if (!p) return;
+static void tty_add(qk_progress *base, uint64_t bytes) {
+    tty_progress *p = (tty_progress *)base;
     pthread_mutex_lock(&p->lock);
     p->done += bytes;
-    double t = now_s();
+    double t = qk_now_s();
     if (t - p->last_draw >= 0.1) draw(p, t);
     pthread_mutex_unlock(&p->lock);
 }
 
-void qk_progress_done(qk_progress *p) {
-    if (!p) return;
+qk_progress *cli_progress_new(const char *what, uint64_t total_bytes) {
+    if (getenv("QUANTKIT_NO_PROGRESS") || !isatty(STDERR_FILENO)) return NULL;
+    tty_progress *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->base = (qk_progress){tty_item, tty_add};
+    pthread_mutex_init(&p->lock, NULL);
+    snprintf(p->what, sizeof p->what, "%s", what);
+    p->total = total_bytes;
+    p->t0 = qk_now_s();
+    return &p->base;
+}
+
+void cli_progress_done(qk_progress *base) {
+    if (!base) return;
+    tty_progress *p = (tty_progress *)base;
     fprintf(stderr, "\r\033[K");
     fflush(stderr);
     pthread_mutex_destroy(&p->lock);
