@@ -4,65 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
 #include "arch.h"
+#include "clock.h"
 #include "ftypes.h"
 #include "gguf_writer.h"
 #include "hf_checkpoint.h"
 #include "integrity.h"
 #include "kernels.h"
 #include "ggml_types.h"
+#include "source_rows.h"
 #include "special_tokens.h"
 #include "tensor_pipeline.h"
 #include "vocab.h"
 #include "vocab_kv.h"
 
-typedef struct {
-    const qk_hf_checkpoint *ck;
-    const qk_conv_tensor *t;
-} src_ctx;
-
-static int read_rows(void *vctx, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
-    src_ctx *c = vctx;
-    const qk_conv_tensor *t = c->t;
-    const int64_t ne0 = t->ne[0];
-    if (t->generated) {
-        memcpy(dst, t->generated + row0 * ne0, (size_t)(nrows * ne0) * sizeof(float));
-        return QK_OK;
-    }
-    if (t->experts) { /* stacked experts: rows of expert e follow expert e-1's */
-        for (int64_t r = 0; r < nrows; r++) {
-            const int64_t row = row0 + r, e = row / t->ne[1], local = row % t->ne[1];
-            const qk_hf_tensor *src = t->experts[e];
-            if (qk_st_read_f32(c->ck->files[src->file], src->t, (uint64_t)(local * ne0), (uint64_t)ne0, dst + r * ne0, err))
-                return QK_FAIL;
-        }
-        return QK_OK;
-    }
-    const qk_st_file *f = c->ck->files[t->src->file];
-    if (!t->permute_heads) {
-        if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
-    } else {
-        for (int64_t r = 0; r < nrows; r++) {
-            int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
-            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
-        }
-    }
-    if (t->add != 0.0f)
-        for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
-    return QK_OK;
-}
-
 static int sink(void *ctx, const void *data, size_t n, qk_err *err) { return qk_gguf_writer_write(ctx, data, n, err); }
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* convert's size label: 260K, 1.1B ... from the parameter count */
 static void size_label(char *buf, size_t n, uint64_t p) {
@@ -98,7 +57,7 @@ static void model_name(char *buf, size_t n, const char *dir) {
 int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opts *o, qk_convert_report *rep,
                      qk_err *err) {
     memset(rep, 0, sizeof *rep);
-    const double t0 = now_s();
+    const double t0 = qk_now_s();
     qk_hf_checkpoint ck;
     if (qk_hf_open(dir, &ck, err)) return QK_FAIL;
     qk_conv_plan plan;
@@ -232,14 +191,14 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
             const qk_conv_tensor *t = &plan.tensors[i];
-            src_ctx sc = {&ck, t};
+            qk_hf_rows src = {&ck, t};
             const float *imx = NULL;
             if (!is_float && o->imatrix && o->imatrix->n_entries)
                 rc = qk_imatrix_for_tensor(o->imatrix, t->name, t->ne[0], t->ne[2], mix.entries[i].requires_imatrix,
                                            &imx, err);
             qk_tensor_job job = {.name = t->name, .out_type = out_types[i],
                                  .quantize = qk_kernel_active((qk_type)out_types[i])->quantize, .imatrix = imx,
-                                 .read_rows = read_rows, .src_ctx = &sc};
+                                 .read_rows = qk_hf_rows_read, .src_ctx = &src};
             memcpy(job.ne, t->ne, sizeof job.ne);
             qk_progress_item(o->progress, t->name);
             if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, sink, w, err);
@@ -260,7 +219,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
         if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
     }
-    rep->seconds = now_s() - t0;
+    rep->seconds = qk_now_s() - t0;
     qk_integrity_free(iw);
     qk_gguf_writer_free(w);
     qk_mix_plan_free(&mix);

@@ -10,9 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "float_formats.h"
-#include "kernels.h"
-
 static const struct {
     const char *name;
     size_t size;
@@ -264,56 +261,3 @@ int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, siz
     return QK_OK;
 }
 
-int qk_st_read_f32(const qk_st_file *f, const qk_st_tensor *t, uint64_t elem0, uint64_t n, float *dst, qk_err *err) {
-    if (!k_dtypes[t->dtype].is_float)
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", f->path, t->name,
-                       k_dtypes[t->dtype].name);
-    if (elem0 > t->n_elements || n > t->n_elements - elem0)
-        return qk_fail(err, "%s: tensor '%s': elements %llu..%llu out of range", f->path, t->name,
-                       (unsigned long long)elem0, (unsigned long long)(elem0 + n));
-    const size_t es = k_dtypes[t->dtype].size;
-    if (t->dtype == QK_ST_F32) return qk_st_read_raw(f, t, elem0 * 4, (size_t)n * 4, dst, err);
-    /* convert in place from the back: narrower types read into the tail */
-    unsigned char *raw = (unsigned char *)dst;
-    if (es == 8) {
-        enum { CH = 4096 };
-        double buf[CH];
-        for (uint64_t i = 0; i < n; i += CH) {
-            size_t k = n - i < CH ? (size_t)(n - i) : CH;
-            if (qk_st_read_raw(f, t, (elem0 + i) * 8, k * 8, buf, err)) return QK_FAIL;
-            for (size_t j = 0; j < k; j++) dst[i + j] = (float)buf[j];
-        }
-        return QK_OK;
-    }
-    unsigned char *tail = raw + n * 4 - n * es;
-    if (qk_st_read_raw(f, t, elem0 * es, (size_t)(n * es), tail, err)) return QK_FAIL;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (t->dtype == QK_ST_F16 || t->dtype == QK_ST_BF16) {
-        /* the SIMD row converters (F16: exact, signaling NaNs quieted as
-         * ggml's to_float does), a bounded chunk at a time through a small
-         * buffer: elements [i, i + k) of dst end before tail byte 2(n + i + k),
-         * so no unread tail byte is overwritten */
-        const qk_kernel *k = qk_kernel_active(t->dtype == QK_ST_F16 ? QK_TYPE_F16 : QK_TYPE_BF16);
-        enum { CH = 4096 };
-        uint16_t buf[CH];
-        for (uint64_t i = 0; i < n; i += CH) {
-            size_t c = n - i < CH ? (size_t)(n - i) : CH;
-            memcpy(buf, tail + i * 2, c * 2);
-            k->dequantize(buf, dst + i, (int64_t)c);
-        }
-        return QK_OK;
-    }
-#endif
-    for (uint64_t i = 0; i < n; i++) { /* front to back: dst[i] never overwrites unread tail bytes */
-        const unsigned char *p = tail + i * es;
-        float v;
-        switch (t->dtype) {
-        case QK_ST_F16: v = qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); break;
-        case QK_ST_BF16: v = qk_bf16_to_fp32((uint16_t)(p[0] | p[1] << 8)); break;
-        case QK_ST_F8_E4M3: v = qk_f8_e4m3_to_fp32(p[0]); break;
-        default: v = qk_f8_e5m2_to_fp32(p[0]); break;
-        }
-        dst[i] = v;
-    }
-    return QK_OK;
-}

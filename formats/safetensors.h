@@ -61,10 +61,8 @@ int qk_st_parse_header(const char *json, size_t len, uint64_t data_size, qk_st_f
 
 const qk_st_tensor *qk_st_find(const qk_st_file *f, const char *name);
 
-/* Reads elements [elem0, elem0 + n) of a float tensor as float32 (F64 cast,
- * F16/BF16/F8 widened exactly). Thread-safe. */
-int qk_st_read_f32(const qk_st_file *f, const qk_st_tensor *t, uint64_t elem0, uint64_t n, float *dst, qk_err *err);
-/* Raw bytes [off, off + n) of a tensor. Thread-safe. */
+/* Raw bytes [off, off + n) of a tensor. Thread-safe. As float32:
+ * qk_st_read_f32 (quantize/tensor_rows.h). */
 int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, size_t n, void *dst, qk_err *err);
 
 #endif

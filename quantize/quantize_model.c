@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "gguf_set.h"
 #include "gguf_writer.h"
 #include "integrity.h"
@@ -14,39 +14,13 @@
 #include "model_facts.h"
 #include "ggml_types.h"
 #include "tensor_pipeline.h"
+#include "tensor_rows.h"
 
 void qk_quantize_report_free(qk_quantize_report *r) {
     free(r->tensors);
     for (size_t i = 0; r->shards && i < r->n_shards; i++) free(r->shards[i].path);
     free(r->shards);
     memset(r, 0, sizeof *r);
-}
-
-/* ---- the source side of one tensor ---- */
-typedef struct {
-    const qk_gguf_file *f;
-    const qk_gguf_tensor *t;
-    const qk_kernel *in_kernel; /* dequantizer of the input type */
-    uint64_t row_bytes;
-} src_tensor;
-
-static int read_rows(void *ctx, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
-    src_tensor *s = ctx;
-    size_t n = (size_t)(s->row_bytes * (uint64_t)nrows);
-    unsigned char *buf = malloc(n ? n : 1);
-    if (!buf) return qk_fail(err, "tensor '%s': out of memory", s->t->name);
-    int rc = qk_gguf_read_tensor(s->f, s->t, (uint64_t)row0 * s->row_bytes, buf, n, err);
-    if (rc == QK_OK) {
-        const int64_t ne0 = s->t->ne[0];
-        for (int64_t r = 0; r < nrows; r++) s->in_kernel->dequantize(buf + (size_t)r * s->row_bytes, dst + r * ne0, ne0);
-    }
-    free(buf);
-    return rc;
-}
-
-static int read_raw(void *ctx, uint64_t off, size_t n, void *dst, qk_err *err) {
-    src_tensor *s = ctx;
-    return qk_gguf_read_tensor(s->f, s->t, off, dst, n, err);
 }
 
 static int sink(void *ctx, const void *data, size_t n, qk_err *err) {
@@ -117,12 +91,6 @@ static int add_kvs(qk_gguf_writer *w, const qk_gguf_meta *m, const qk_quantize_o
     return rc;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static const char *base_name(const char *p) {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
@@ -164,7 +132,7 @@ static int shard_kvs(out_shard *sh, uint32_t s, uint32_t n, const qk_gguf_set *s
 int qk_quantize_model(const char *in_path, const char *out_path, const qk_quantize_opts *o, qk_quantize_report *rep,
                       qk_err *err) {
     memset(rep, 0, sizeof *rep);
-    const double t0 = now_s();
+    const double t0 = qk_now_s();
     qk_gguf_set set;
     if (qk_gguf_set_open(in_path, &set, err)) return QK_FAIL;
     const qk_gguf_meta *meta = qk_gguf_set_meta(&set);
@@ -292,16 +260,14 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             for (; rc == QK_OK && k < n && (!o->keep_split || mt[plan.order[k]].shard == s); k++) {
                 size_t i = plan.order[k];
                 const qk_mix_entry *e = &plan.entries[i];
-                src_tensor src = {qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i),
-                                  qk_kernel_active((qk_type)mt[i].type), 0};
-                qk_row_size((uint32_t)mt[i].type, mt[i].ne[0], &src.row_bytes);
+                qk_gguf_rows src = qk_gguf_rows_of(qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i));
                 const qk_kernel *ko = qk_kernel_active((qk_type)e->type);
                 qk_tensor_job job = {.name = mt[i].name,
                                      .out_type = (uint32_t)e->type,
                                      .quantize = ko ? ko->quantize : NULL,
                                      .imatrix = imx[i],
-                                     .read_rows = e->convert ? read_rows : NULL,
-                                     .read_raw = e->convert ? NULL : read_raw,
+                                     .read_rows = e->convert ? qk_gguf_rows_read : NULL,
+                                     .read_raw = e->convert ? NULL : qk_gguf_rows_read_raw,
                                      .src_ctx = &src};
                 memcpy(job.ne, mt[i].ne, sizeof job.ne);
                 qk_progress_item(o->progress, mt[i].name);
@@ -318,7 +284,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             for (uint32_t s = 0; s < n_out; s++)
                 if (shards[s].committed) unlink(shards[s].path);
     }
-    rep->seconds = now_s() - t0;
+    rep->seconds = qk_now_s() - t0;
     for (uint32_t s = 0; shards && s < n_out; s++) {
         qk_integrity_free(shards[s].iw);
         qk_gguf_writer_free(shards[s].w); /* aborts (removes the temporary) unless finished */

@@ -144,6 +144,16 @@ static void check_arch_matches_reference(const char *arch) {
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
         qk_gguf_close(gf);
         CHECK(cmp.n >= 17);
+        if (c > 0) { /* a GGUF source (the F32 file, equal to the checkpoint): the same rows, the same numbers */
+            char f32[800];
+            snprintf(f32, sizeof f32, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), arch);
+            qk_compare_report g;
+            CHECK_MSG(qk_compare(out, f32, &g, &err) == QK_OK, "%s", err.msg);
+            CHECK_MSG(g.n == cmp.n && g.rmse == cmp.rmse && g.cosine == cmp.cosine && g.worst_cosine == cmp.worst_cosine,
+                      "%s against the F32 GGUF: rmse %g cosine %f, against the checkpoint: rmse %g cosine %f",
+                      cases[c].type, g.rmse, g.cosine, cmp.rmse, cmp.cosine);
+            qk_compare_report_free(&g);
+        }
         qk_compare_report_free(&cmp);
         llama_run_free(m);
     }

@@ -1,0 +1,117 @@
+#include "source_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gguf.h"
+#include "tensor_rows.h"
+
+int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
+    const qk_hf_rows *c = rows;
+    const qk_conv_tensor *t = c->t;
+    const int64_t ne0 = t->ne[0];
+    if (t->generated) {
+        memcpy(dst, t->generated + row0 * ne0, (size_t)(nrows * ne0) * sizeof(float));
+        return QK_OK;
+    }
+    if (t->experts) { /* stacked experts: rows of expert e follow expert e-1's */
+        for (int64_t r = 0; r < nrows; r++) {
+            const int64_t row = row0 + r, e = row / t->ne[1], local = row % t->ne[1];
+            const qk_hf_tensor *src = t->experts[e];
+            if (qk_st_read_f32(c->ck->files[src->file], src->t, (uint64_t)(local * ne0), (uint64_t)ne0, dst + r * ne0, err))
+                return QK_FAIL;
+        }
+        return QK_OK;
+    }
+    const qk_st_file *f = c->ck->files[t->src->file];
+    if (!t->permute_heads) {
+        if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
+    } else {
+        for (int64_t r = 0; r < nrows; r++) {
+            int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
+            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+        }
+    }
+    if (t->add != 0.0f)
+        for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
+    return QK_OK;
+}
+
+struct qk_model_source {
+    bool hf;
+    qk_hf_checkpoint ck;
+    qk_conv_plan plan;
+    qk_gguf_file *g;
+    size_t n;
+    qk_source_tensor *tensors;
+    qk_hf_rows *hf_rows;     /* HF: one per plan tensor */
+    qk_gguf_rows *gguf_rows; /* GGUF: one per tensor */
+};
+
+int qk_model_source_open(const char *path, qk_model_source **out, qk_err *err) {
+    *out = NULL;
+    qk_model_source *s = calloc(1, sizeof *s);
+    if (!s) return qk_fail(err, "out of memory");
+    struct stat st;
+    s->hf = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    int rc;
+    if (s->hf) {
+        rc = qk_hf_open(path, &s->ck, err);
+        if (rc == QK_OK) {
+            rc = qk_arch_plan(&s->ck, &s->plan, err);
+            if (rc != QK_OK) qk_hf_close(&s->ck);
+        }
+        if (rc != QK_OK) {
+            free(s);
+            return rc;
+        }
+        s->n = s->plan.n_tensors;
+        s->hf_rows = calloc(s->n ? s->n : 1, sizeof *s->hf_rows);
+    } else {
+        if (qk_gguf_open(path, &s->g, err)) {
+            free(s);
+            return QK_FAIL;
+        }
+        s->n = (size_t)s->g->meta.n_tensors;
+        s->gguf_rows = calloc(s->n ? s->n : 1, sizeof *s->gguf_rows);
+    }
+    s->tensors = calloc(s->n ? s->n : 1, sizeof *s->tensors);
+    if (!s->tensors || (!s->hf_rows && !s->gguf_rows)) {
+        qk_model_source_close(s);
+        return qk_fail(err, "out of memory");
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        qk_source_tensor *t = &s->tensors[i];
+        if (s->hf) {
+            const qk_conv_tensor *ct = &s->plan.tensors[i];
+            s->hf_rows[i] = (qk_hf_rows){&s->ck, ct};
+            *t = (qk_source_tensor){.name = ct->name, .read_rows = qk_hf_rows_read, .ctx = &s->hf_rows[i]};
+            memcpy(t->ne, ct->ne, sizeof t->ne);
+        } else {
+            const qk_gguf_tensor *gt = &s->g->meta.tensors[i];
+            s->gguf_rows[i] = qk_gguf_rows_of(s->g, gt);
+            *t = (qk_source_tensor){.name = gt->name, .read_rows = qk_gguf_rows_read, .ctx = &s->gguf_rows[i]};
+            memcpy(t->ne, gt->ne, sizeof t->ne);
+        }
+    }
+    *out = s;
+    return QK_OK;
+}
+
+const qk_source_tensor *qk_model_source_find(const qk_model_source *s, const char *name) {
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->tensors[i].name, name)) return &s->tensors[i];
+    return NULL;
+}
+
+void qk_model_source_close(qk_model_source *s) {
+    if (!s) return;
+    free(s->tensors), free(s->hf_rows), free(s->gguf_rows);
+    if (s->hf) {
+        qk_arch_plan_free(&s->plan);
+        qk_hf_close(&s->ck);
+    }
+    qk_gguf_close(s->g);
+    free(s);
+}
