@@ -9,6 +9,7 @@
  */
 #include "sentencepiece_model.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,24 @@ int qk_utf8_valid(const char *str, size_t n) {
     return 1;
 }
 
+/* A length-delimited UTF-8 string field without NULs, copied NUL-terminated
+ * into *out (replacing what was there). */
+static int rd_string(rd *r, unsigned wt, char **out, uint32_t *len, const char *what, qk_err *err) {
+    rd s = {0};
+    if (expect_wt(r, wt, 2, what, err) || rd_len(r, &s, what, err)) return QK_FAIL;
+    size_t n = (size_t)(s.end - s.p);
+    if (!qk_utf8_valid((const char *)s.p, n) || memchr(s.p, 0, n))
+        return qk_fail(err, "%s: %s at byte %zu: text is not valid UTF-8 (or holds a NUL)", r->name, what, off(r, s.p));
+    char *t = malloc(n + 1);
+    if (!t) return qk_fail(err, "%s: out of memory", r->name);
+    memcpy(t, s.p, n);
+    t[n] = '\0';
+    free(*out);
+    *out = t;
+    if (len) *len = (uint32_t)n;
+    return QK_OK;
+}
+
 static int parse_piece(rd *r, size_t idx, qk_spm_piece *pc, qk_err *err) {
     char what[64];
     snprintf(what, sizeof what, "piece %zu", idx);
@@ -152,19 +171,7 @@ static int parse_piece(rd *r, size_t idx, qk_spm_piece *pc, qk_err *err) {
         unsigned wt;
         if (rd_key(r, &f, &wt, what, err)) return QK_FAIL;
         if (f == 1) {
-            rd s = {0};
-            if (expect_wt(r, wt, 2, "piece text", err) || rd_len(r, &s, what, err)) return QK_FAIL;
-            size_t n = (size_t)(s.end - s.p);
-            if (!qk_utf8_valid((const char *)s.p, n) || memchr(s.p, 0, n))
-                return qk_fail(err, "%s: %s at byte %zu: text is not valid UTF-8 (or holds a NUL)", r->name, what,
-                               off(r, s.p));
-            char *t = malloc(n + 1);
-            if (!t) return qk_fail(err, "%s: out of memory", r->name);
-            memcpy(t, s.p, n);
-            t[n] = '\0';
-            free(pc->text);
-            pc->text = t;
-            pc->len = (uint32_t)n;
+            if (rd_string(r, wt, &pc->text, &pc->len, what, err)) return QK_FAIL;
             have_text = 1;
         } else if (f == 2) {
             uint32_t u = 0;
@@ -186,63 +193,52 @@ static int parse_piece(rd *r, size_t idx, qk_spm_piece *pc, qk_err *err) {
     return QK_OK;
 }
 
-static int parse_trainer(rd *r, qk_spm_model *m, qk_err *err) {
-    while (r->p < r->end) {
-        uint64_t f;
-        unsigned wt;
-        if (rd_key(r, &f, &wt, "trainer_spec", err)) return QK_FAIL;
-        int32_t v;
-        switch (f) {
-        case 3:
-            if (rd_int32(r, wt, &m->model_type, "trainer_spec.model_type", err)) return QK_FAIL;
-            break;
-        case 4:
-            if (rd_int32(r, wt, &m->vocab_size, "trainer_spec.vocab_size", err)) return QK_FAIL;
-            break;
-        case 35:
-            if (rd_int32(r, wt, &v, "trainer_spec.byte_fallback", err)) return QK_FAIL;
-            m->byte_fallback = v != 0;
-            break;
-        case 40: if (rd_int32(r, wt, &m->unk_id, "trainer_spec.unk_id", err)) return QK_FAIL; break;
-        case 41: if (rd_int32(r, wt, &m->bos_id, "trainer_spec.bos_id", err)) return QK_FAIL; break;
-        case 42: if (rd_int32(r, wt, &m->eos_id, "trainer_spec.eos_id", err)) return QK_FAIL; break;
-        case 43: if (rd_int32(r, wt, &m->pad_id, "trainer_spec.pad_id", err)) return QK_FAIL; break;
-        default:
-            if (rd_skip(r, wt, f, "trainer_spec", err)) return QK_FAIL;
-        }
-    }
-    return QK_OK;
-}
+/* The fields of TrainerSpec and NormalizerSpec quantkit uses, each stored in
+ * a member of qk_spm_model; every other field is skipped. */
+typedef struct {
+    uint64_t field;
+    enum { F_INT32, F_BOOL, F_STRING } kind;
+    size_t offset;           /* of an int32_t, an int or a char * in qk_spm_model */
+    const char *name;
+} spec_field;
 
-static int parse_normalizer(rd *r, qk_spm_model *m, qk_err *err) {
+#define SPEC(f, kind, member, name) {f, kind, offsetof(qk_spm_model, member), name}
+static const spec_field k_trainer_spec[] = {
+    SPEC(3, F_INT32, model_type, "trainer_spec.model_type"),
+    SPEC(4, F_INT32, vocab_size, "trainer_spec.vocab_size"),
+    SPEC(35, F_BOOL, byte_fallback, "trainer_spec.byte_fallback"),
+    SPEC(40, F_INT32, unk_id, "trainer_spec.unk_id"),
+    SPEC(41, F_INT32, bos_id, "trainer_spec.bos_id"),
+    SPEC(42, F_INT32, eos_id, "trainer_spec.eos_id"),
+    SPEC(43, F_INT32, pad_id, "trainer_spec.pad_id"),
+};
+static const spec_field k_normalizer_spec[] = {
+    SPEC(1, F_STRING, normalizer_name, "normalizer_spec.name"),
+    SPEC(3, F_BOOL, add_dummy_prefix, "normalizer_spec.add_dummy_prefix"),
+    SPEC(4, F_BOOL, remove_extra_whitespaces, "normalizer_spec.remove_extra_whitespaces"),
+    SPEC(5, F_BOOL, escape_whitespaces, "normalizer_spec.escape_whitespaces"),
+};
+#undef SPEC
+
+static int parse_spec(rd *r, const char *msg, const spec_field *fields, size_t n_fields, qk_spm_model *m,
+                      qk_err *err) {
     while (r->p < r->end) {
         uint64_t f;
         unsigned wt;
-        if (rd_key(r, &f, &wt, "normalizer_spec", err)) return QK_FAIL;
+        if (rd_key(r, &f, &wt, msg, err)) return QK_FAIL;
+        const spec_field *sf = NULL;
+        for (size_t i = 0; i < n_fields && !sf; i++)
+            if (fields[i].field == f) sf = &fields[i];
+        char *dst = sf ? (char *)m + sf->offset : NULL;
         int32_t v;
-        if (f == 1) {
-            rd s = {0};
-            if (expect_wt(r, wt, 2, "normalizer_spec.name", err) || rd_len(r, &s, "normalizer_spec.name", err))
-                return QK_FAIL;
-            size_t n = (size_t)(s.end - s.p);
-            if (memchr(s.p, 0, n) || !qk_utf8_valid((const char *)s.p, n))
-                return qk_fail(err, "%s: normalizer_spec.name is not valid UTF-8", r->name);
-            free(m->normalizer_name);
-            m->normalizer_name = malloc(n + 1);
-            if (!m->normalizer_name) return qk_fail(err, "%s: out of memory", r->name);
-            memcpy(m->normalizer_name, s.p, n);
-            m->normalizer_name[n] = '\0';
-        } else if (f == 3) {
-            if (rd_int32(r, wt, &v, "normalizer_spec.add_dummy_prefix", err)) return QK_FAIL;
-            m->add_dummy_prefix = v != 0;
-        } else if (f == 4) {
-            if (rd_int32(r, wt, &v, "normalizer_spec.remove_extra_whitespaces", err)) return QK_FAIL;
-            m->remove_extra_whitespaces = v != 0;
-        } else if (f == 5) {
-            if (rd_int32(r, wt, &v, "normalizer_spec.escape_whitespaces", err)) return QK_FAIL;
-            m->escape_whitespaces = v != 0;
-        } else if (rd_skip(r, wt, f, "normalizer_spec", err)) {
-            return QK_FAIL;
+        if (!sf) {
+            if (rd_skip(r, wt, f, msg, err)) return QK_FAIL;
+        } else if (sf->kind == F_STRING) {
+            if (rd_string(r, wt, (char **)(void *)dst, NULL, sf->name, err)) return QK_FAIL;
+        } else {
+            if (rd_int32(r, wt, &v, sf->name, err)) return QK_FAIL;
+            if (sf->kind == F_BOOL) *(int *)(void *)dst = v != 0;
+            else *(int32_t *)(void *)dst = v;
         }
     }
     return QK_OK;
@@ -290,9 +286,10 @@ int qk_spm_parse(const uint8_t *data, size_t len, const char *name, qk_spm_model
                 memset(pc, 0, sizeof *pc);
                 if (parse_piece(&sub, m->n_pieces - 1, pc, err)) goto fail;
             } else if (f == 2) {
-
-                if (parse_trainer(&sub, m, err)) goto fail;
-            } else if (parse_normalizer(&sub, m, err)) {
+                if (parse_spec(&sub, what, k_trainer_spec, sizeof k_trainer_spec / sizeof *k_trainer_spec, m, err))
+                    goto fail;
+            } else if (parse_spec(&sub, what, k_normalizer_spec,
+                                  sizeof k_normalizer_spec / sizeof *k_normalizer_spec, m, err)) {
                 goto fail;
             }
         } else if (rd_skip(&r, wt, f, "ModelProto", err)) {
