@@ -189,18 +189,23 @@ static int cmp_str_ptr(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Finds a duplicate among n names in O(n log n); returns it or NULL. */
-static const char *find_duplicate(const char **names, uint64_t n) {
-    if (n < 2) return NULL;
+static const char *kv_key(const qk_gguf_meta *m, uint64_t i) { return m->kv[i].key; }
+static const char *tensor_name(const qk_gguf_meta *m, uint64_t i) { return m->tensors[i].name; }
+
+/* Fails naming a name two of the n items share (item i is named name_of(m, i));
+ * O(n log n). (Out of memory is an error too, never a skipped check.) */
+static int check_unique(const cursor *c, const qk_gguf_meta *m, uint64_t n,
+                        const char *(*name_of)(const qk_gguf_meta *, uint64_t), const char *what) {
+    if (n < 2) return QK_OK;
     const char **s = malloc(n * sizeof *s);
-    if (!s) return NULL;
-    memcpy(s, names, n * sizeof *s);
+    if (!s) return qk_fail(c->err, "%s: out of memory", c->name);
+    for (uint64_t i = 0; i < n; i++) s[i] = name_of(m, i);
     qsort(s, n, sizeof *s, cmp_str_ptr);
-    const char *dup = NULL;
-    for (uint64_t i = 1; i < n && !dup; i++)
-        if (!strcmp(s[i - 1], s[i])) dup = s[i];
+    int rc = QK_OK;
+    for (uint64_t i = 1; i < n && rc == QK_OK; i++)
+        if (!strcmp(s[i - 1], s[i])) rc = qk_fail(c->err, "%s: %s '%s' appears more than once", c->name, what, s[i]);
     free(s);
-    return dup;
+    return rc;
 }
 
 static int parse(cursor *c, qk_gguf_meta *m) {
@@ -279,14 +284,7 @@ static int parse(cursor *c, qk_gguf_meta *m) {
             m->alignment = a;
         }
     }
-    {
-        const char **names = malloc((n_kv ? n_kv : 1) * sizeof *names);
-        if (!names) return qk_fail(c->err, "%s: out of memory", c->name);
-        for (uint64_t i = 0; i < n_kv; i++) names[i] = m->kv[i].key;
-        const char *dup = find_duplicate(names, n_kv);
-        free(names);
-        if (dup) return qk_fail(c->err, "%s: key '%s' appears more than once", c->name, dup);
-    }
+    if (check_unique(c, m, n_kv, kv_key, "key")) return QK_FAIL;
 
     const uint64_t A = m->alignment;
     uint64_t expect_off = 0;
@@ -345,14 +343,7 @@ static int parse(cursor *c, qk_gguf_meta *m) {
             return qk_fail(c->err, "%s: tensor '%s': data size overflows", c->name, t->name);
         expect_off += (t->nbytes + A - 1) / A * A;
     }
-    {
-        const char **names = malloc((n_tensors ? n_tensors : 1) * sizeof *names);
-        if (!names) return qk_fail(c->err, "%s: out of memory", c->name);
-        for (uint64_t i = 0; i < n_tensors; i++) names[i] = m->tensors[i].name;
-        const char *dup = find_duplicate(names, n_tensors);
-        free(names);
-        if (dup) return qk_fail(c->err, "%s: tensor '%s' appears more than once", c->name, dup);
-    }
+    if (check_unique(c, m, n_tensors, tensor_name, "tensor")) return QK_FAIL;
     m->meta_end = c->pos;
     /* ggml aligns the data section only when there are tensors */
     m->data_offset = n_tensors ? (c->pos + A - 1) / A * A : c->pos;
