@@ -3,6 +3,7 @@
 #include "tokenizer_json.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,18 @@ static int strmap_put(strmap *m, const char *k, int64_t id) {
 }
 
 /* ---------- helpers ---------- */
+
+/* Makes *buf (of *cap bytes) hold at least need bytes; false when out of
+ * memory (*buf is then unchanged). */
+static bool grow(char **buf, size_t *cap, size_t need) {
+    if (need <= *cap) return true;
+    size_t nc = need * 2;
+    char *nb = realloc(*buf, nc);
+    if (!nb) return false;
+    *buf = nb;
+    *cap = nc;
+    return true;
+}
 
 static const cJSON *obj_get(const cJSON *o, const char *k) {
     return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL;
@@ -303,15 +316,9 @@ static int merge_rank_scores(const cJSON *tok, const char *name, const strmap *m
             free(buf);
             return qk_fail(err, "%s: model.merges[%d] is neither \"left right\" nor a [left, right] pair", name, rank);
         }
-        if (la + lb + 1 > cap) {
-            size_t nc = (la + lb + 1) * 2;
-            char *nb = realloc(buf, nc);
-            if (!nb) {
-                free(buf);
-                return qk_fail(err, "%s: out of memory", name);
-            }
-            buf = nb;
-            cap = nc;
+        if (!grow(&buf, &cap, la + lb + 1)) {
+            free(buf);
+            return qk_fail(err, "%s: out of memory", name);
         }
         memcpy(buf, a, la);
         memcpy(buf + la, b, lb);
@@ -427,14 +434,9 @@ int qk_tokjson_merges(const cJSON *tok, const char *name, qk_vocab *v, qk_err *e
             }
             /* ' ' inside a part becomes U+0120 (2 bytes), so the joined string can still be split on ' ' */
             size_t la = strlen(a->valuestring), lb = strlen(b->valuestring), need = 2 * (la + lb) + 2;
-            if (need > bcap) {
-                char *nb = realloc(buf, need);
-                if (!nb) {
-                    free(buf);
-                    return qk_fail(err, "%s: out of memory", name);
-                }
-                buf = nb;
-                bcap = need;
+            if (!grow(&buf, &bcap, need)) {
+                free(buf);
+                return qk_fail(err, "%s: out of memory", name);
             }
             size_t o = 0;
             for (const char *p = a->valuestring; *p; p++) {
@@ -516,15 +518,9 @@ typedef struct {
 static void sb_add(sbuf *b, const char *s) {
     size_t l = strlen(s);
     if (b->oom) return;
-    if (b->n + l + 1 > b->cap) {
-        size_t nc = (b->n + l + 1) * 2;
-        char *p = realloc(b->s, nc);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = nc;
+    if (!grow(&b->s, &b->cap, b->n + l + 1)) {
+        b->oom = 1;
+        return;
     }
     memcpy(b->s + b->n, s, l + 1);
     b->n += l;
