@@ -21,8 +21,6 @@
 #include "vocab.h"
 #include "vocab_kv.h"
 
-static int sink(void *ctx, const void *data, size_t n, qk_err *err) { return qk_gguf_writer_write(ctx, data, n, err); }
-
 /* convert's size label: 260K, 1.1B ... from the parameter count */
 static void size_label(char *buf, size_t n, uint64_t p) {
     const char *u = "";
@@ -201,7 +199,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
                                  .read_rows = qk_hf_rows_read, .src_ctx = &src};
             memcpy(job.ne, t->ne, sizeof job.ne);
             qk_progress_item(o->progress, t->name);
-            if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, sink, w, err);
+            if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, qk_sink_gguf_writer, w, err);
         }
         /* the source hashes: XXH3-64 of each shard's header bytes, cheap and
          * enough to tie the GGUF to the exact checkpoint files */

@@ -23,10 +23,6 @@ void qk_quantize_report_free(qk_quantize_report *r) {
     memset(r, 0, sizeof *r);
 }
 
-static int sink(void *ctx, const void *data, size_t n, qk_err *err) {
-    return qk_gguf_writer_write(ctx, data, n, err);
-}
-
 static bool same_file(const char *a, const char *b) {
     struct stat sa, sb;
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
@@ -271,7 +267,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
                                      .src_ctx = &src};
                 memcpy(job.ne, mt[i].ne, sizeof job.ne);
                 qk_progress_item(o->progress, mt[i].name);
-                rc = qk_tensor_job_run(&job, &po, sink, w, err);
+                rc = qk_tensor_job_run(&job, &po, qk_sink_gguf_writer, w, err);
             }
             if (rc == QK_OK) rc = qk_integrity_finalize(shards[s].iw, err);
         }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "float_formats.h"
+#include "gguf_writer.h"
 #include "parallel.h"
 #include "ggml_types.h"
 
@@ -140,4 +141,8 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     free(c.fbuf);
     free(c.out);
     return rc;
+}
+
+int qk_sink_gguf_writer(void *sink_ctx, const void *data, size_t n, qk_err *err) {
+    return qk_gguf_writer_write(sink_ctx, data, n, err);
 }

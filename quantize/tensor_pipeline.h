@@ -31,6 +31,8 @@ typedef int (*qk_read_raw_fn)(void *src_ctx, uint64_t off, size_t n, void *dst, 
 
 /* Receives output bytes in order. */
 typedef int (*qk_sink_fn)(void *sink_ctx, const void *data, size_t n, qk_err *err);
+/* The sink of convert and quantize: sink_ctx is a qk_gguf_writer (gguf_writer.h). */
+int qk_sink_gguf_writer(void *sink_ctx, const void *data, size_t n, qk_err *err);
 
 typedef struct qk_tensor_job {
     const char *name;        /* for errors and progress */
