@@ -11,11 +11,12 @@
 #    Includes are flat names resolved across the folders (the build puts each
 #    folder on the include path), so a name no folder holds, or one that more
 #    than one file holds, is a violation too. cli/ may include any layer.
-# 2. The library (every layer but cli) never prints: its sources use no
-#    printf/puts/putchar/vprintf/perror, no stdout/stderr/STDOUT_FILENO/
-#    STDERR_FILENO; and with --lib, no object of the built static library
-#    references stdout, stderr, printf, puts, putchar, vprintf, perror (nor
-#    their _chk forms), which also catches a printer reached through a macro.
+# 2. The library (every layer but cli) never prints and never ends the
+#    process: its sources use no printf/puts/putchar/vprintf/perror, no
+#    stdout/stderr/STDOUT_FILENO/STDERR_FILENO, no exit/abort/assert; and with
+#    --lib, no object of the built static library references stdout, stderr,
+#    printf, puts, putchar, vprintf, perror (nor their _chk forms), exit,
+#    _exit, abort or __assert_fail, which also catches a use through a macro.
 # Prints one line per violation and exits 1 if there is any, 0 if none,
 # 2 on a usage error. --self-test runs the checks on small fake trees (one
 # clean, one with one violation of each kind) and fails unless each is found.
@@ -91,22 +92,25 @@ check_includes() {
     done < <(layer_files "$root" | (cd "$root" && xargs -r grep -nHE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' || true))
 }
 
-# check_print_sources ROOT: one line per use of a printer in the library.
+# check_print_sources ROOT: one line per use of a printer, or of a way to end
+# the process, in the library's sources.
 check_print_sources() {
-    local root=$1
+    local root=$1 code
     # format(printf, ...) is the attribute that checks format strings.
-    layer_files "$root" | grep -v '^cli/' | strip_c "$root" |
-        sed -E 's/format[[:space:]]*\([[:space:]]*printf/format(/g' |
-        grep -E ':[0-9]+:.*\b(printf|puts|putchar|vprintf|perror|stdout|stderr|STDOUT_FILENO|STDERR_FILENO)\b' |
+    code=$(layer_files "$root" | grep -v '^cli/' | strip_c "$root" |
+           sed -E 's/format[[:space:]]*\([[:space:]]*printf/format(/g')
+    grep -E ':[0-9]+:.*\b(printf|puts|putchar|vprintf|perror|stdout|stderr|STDOUT_FILENO|STDERR_FILENO)\b' <<<"$code" |
         sed -E 's/^([^:]+:[0-9]+):[[:space:]]*/\1: the library prints: /; s/[[:space:]]+/ /g' || true
+    grep -E ':[0-9]+:.*\b(exit|_Exit|quick_exit|abort|assert)[[:space:]]*\(' <<<"$code" |
+        sed -E 's/^([^:]+:[0-9]+):[[:space:]]*/\1: the library ends the process: /; s/[[:space:]]+/ /g' || true
 }
 
 # check_print_nm: reads `nm -A` output of the library on stdin; one line per
-# object that references a printer.
+# object that references a printer or a way to end the process.
 check_print_nm() {
     awk '
         { sym = $NF; obj = $1; sub(/:$/, "", obj) }
-        NF >= 2 && $(NF-1) == "U" && sym ~ /^(stdout|stderr|printf|puts|putchar|vprintf|perror|__printf_chk|__vprintf_chk)(@.*)?$/ {
+        NF >= 2 && $(NF-1) == "U" && sym ~ /^(stdout|stderr|printf|puts|putchar|vprintf|perror|__printf_chk|__vprintf_chk|exit|_exit|_Exit|quick_exit|abort|__assert_fail)(@.*)?$/ {
             printf "%s: the library references %s\n", obj, sym }
         NF >= 3 && $(NF-1) ~ /^[TtDdBbRr]$/ { defined++ }
         END { if (defined < 20) printf "nm: only %d defined symbols: not the library?\n", defined }'
@@ -145,6 +149,7 @@ self_test() {
     printf '#include "../core/err.h"\n' > "$t/convert/path.c"          # a path
     printf 'void f(void) {\n  puts("x");\n}\n' > "$t/quantize/say.c"    # a printer
     printf 'int g(void) { return fileno(stderr); }\n' > "$t/verify/fd.c"
+    printf 'void h(int bad) {\n  if (bad) abort ();\n}\n' > "$t/formats/die.c"     # an exit
     out=$(run_checks "$t" "" "")
     expect=(
         'formats/up.c:1: formats includes "conv.h" of convert, a layer above'
@@ -154,6 +159,7 @@ self_test() {
         'convert/path.c:1: include "../core/err.h" has a path; includes are flat names'
         'quantize/say.c:2: the library prints: puts("");'
         'verify/fd.c:1: the library prints: int g(void) { return fileno(stderr); }'
+        'formats/die.c:2: the library ends the process: if (bad) abort ();'
     )
     for e in "${expect[@]}"; do
         e=$(sed -E 's/[[:space:]]+/ /g' <<<"$e")
@@ -169,14 +175,17 @@ self_test() {
              echo "lib.a:a.c.o:                  U snprintf"
              echo "lib.a:b.c.o:                  U stderr"
              echo "lib.a:b.c.o:                  U __printf_chk"
-             echo "lib.a:c.c.o:                  U puts@GLIBC_2.2.5")
+             echo "lib.a:c.c.o:                  U puts@GLIBC_2.2.5"
+             echo "lib.a:d.c.o:                  U __assert_fail"
+             echo "lib.a:d.c.o:                  U __ubsan_handle_add_overflow_abort")
     out=$(check_print_nm <<<"$nm_out")
     expect=('lib.a:b.c.o: the library references stderr' 'lib.a:b.c.o: the library references __printf_chk'
-            'lib.a:c.c.o: the library references puts@GLIBC_2.2.5')
+            'lib.a:c.c.o: the library references puts@GLIBC_2.2.5'
+            'lib.a:d.c.o: the library references __assert_fail')
     for e in "${expect[@]}"; do
         grep -qxF -- "$e" <<<"$out" || { echo "self-test: nm check missed: $e"; fails=1; }
     done
-    (( $(grep -c . <<<"$out") == 3 )) || { echo "self-test: nm check said:"; echo "$out"; fails=1; }
+    (( $(grep -c . <<<"$out") == 4 )) || { echo "self-test: nm check said:"; echo "$out"; fails=1; }
     out=$(echo "lib.a:a.c.o: 0000000000000000 T f" | check_print_nm)
     [[ $out == nm:* ]] || { echo "self-test: an empty library passed the nm check"; fails=1; }
 
@@ -204,4 +213,4 @@ if [[ -n $out ]]; then
     echo "check-layers: $(grep -c . <<<"$out") violation(s)"
     exit 1
 fi
-echo "check-layers: every include of $(cd "$root" && find "${LAYERS[@]}" -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | wc -l) files stays in its layer or below; the library prints nothing${lib:+ (sources and $(basename "$lib"))}"
+echo "check-layers: every include of $(cd "$root" && find "${LAYERS[@]}" -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | wc -l) files stays in its layer or below; the library neither prints nor exits${lib:+ (sources and $(basename "$lib"))}"
