@@ -4,7 +4,7 @@
 
 #include "k_quants.h"
 
-#include "quants_legacy.h"
+#include "legacy.h"
 #include "simd_legacy.h"
 
 #if defined(__x86_64__) || defined(_M_X64)

@@ -15,7 +15,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
 #define BYTES 210

@@ -13,7 +13,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 
 void qk_q8_0_block_ref(const float *x, uint8_t *y) {
     float amax = 0.0f;

@@ -18,7 +18,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 #include "simd_legacy.h"
 
 typedef struct { float32x4_t v[8]; } blk32;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "float_formats.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 #include "simd_legacy.h"
 
 /* BF16 rows of at least this many elements (4 MiB of output) are written

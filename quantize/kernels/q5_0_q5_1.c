@@ -24,7 +24,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 #if defined(__x86_64__)
 #include <emmintrin.h>
 

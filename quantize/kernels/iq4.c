@@ -23,9 +23,9 @@
 
 #include "float_formats.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 
 static const int8_t k_values_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};

@@ -27,7 +27,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 #if defined(__aarch64__)
 #include "k_quants_internal.h"
 #endif
@@ -36,7 +36,7 @@
 #include <xmmintrin.h>
 #include <emmintrin.h>
 
-#include "lowbit_internal.h"
+#include "lanes_x86.h"
 #include "simd_legacy.h"
 #endif
 

@@ -12,7 +12,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 #include "simd_legacy.h"
 #include "legacy_group8_x86.h"
 
