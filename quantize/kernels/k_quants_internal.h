@@ -12,13 +12,11 @@ typedef struct qk_kq_params {
     int nstep;
 } qk_kq_params;
 
-/* 16 consecutive sub-blocks of 32 (two super-blocks): scales, mins and levels
- * exactly as 16 calls of the scalar search would give. */
-#define QK_KQ_GROUP_MAX_EPS 1e-15f
-
 /* Q6_K: the 16 sub-block scales of one super-block and their levels (0..63). */
 void qk_q6k_search16_avx512(const float *x, float *scales, int8_t *L);
 
+/* 16 consecutive sub-blocks of 32 (two super-blocks): scales, mins and levels
+ * exactly as 16 calls of the scalar search would give. */
 void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
 
 /* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale:

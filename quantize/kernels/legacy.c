@@ -42,7 +42,7 @@
 
 void qk_q4_0_block_ref(const float *x, uint8_t *y) {
     float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < QK_LEGACY_QK; j++) {
+    for (int j = 0; j < QK_LEGACY; j++) {
         const float v = x[j];
         if (amax < fabsf(v)) {
             amax = fabsf(v);
@@ -52,9 +52,9 @@ void qk_q4_0_block_ref(const float *x, uint8_t *y) {
     const float d = max / -8;
     const float id = d ? 1.0f / d : 0.0f;
     qk_put_u16(y, qk_fp32_to_fp16(d));
-    for (int j = 0; j < QK_LEGACY_QK / 2; j++) {
+    for (int j = 0; j < QK_LEGACY / 2; j++) {
         const float x0 = x[j] * id;
-        const float x1 = x[QK_LEGACY_QK / 2 + j] * id;
+        const float x1 = x[QK_LEGACY / 2 + j] * id;
         const uint8_t xi0 = (uint8_t)QK_MIN(15, qk_cvtt_i8(x0 + 8.5f));
         const uint8_t xi1 = (uint8_t)QK_MIN(15, qk_cvtt_i8(x1 + 8.5f));
         y[2 + j] = (uint8_t)(xi0 | (xi1 << 4));
@@ -63,7 +63,7 @@ void qk_q4_0_block_ref(const float *x, uint8_t *y) {
 
 void qk_q4_1_block_ref(const float *x, uint8_t *y) {
     float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < QK_LEGACY_QK; j++) {
+    for (int j = 0; j < QK_LEGACY; j++) {
         const float v = x[j];
         if (v < min) min = v;
         if (v > max) max = v;
@@ -72,9 +72,9 @@ void qk_q4_1_block_ref(const float *x, uint8_t *y) {
     const float id = d ? 1.0f / d : 0.0f;
     qk_put_u16(y, qk_fp32_to_fp16(d));
     qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    for (int j = 0; j < QK_LEGACY_QK / 2; j++) {
+    for (int j = 0; j < QK_LEGACY / 2; j++) {
         const float x0 = (x[j] - min) * id;
-        const float x1 = (x[QK_LEGACY_QK / 2 + j] - min) * id;
+        const float x1 = (x[QK_LEGACY / 2 + j] - min) * id;
         const uint8_t xi0 = (uint8_t)QK_MIN(15, qk_cvtt_i8(x0 + 0.5f));
         const uint8_t xi1 = (uint8_t)QK_MIN(15, qk_cvtt_i8(x1 + 0.5f));
         y[4 + j] = (uint8_t)(xi0 | (xi1 << 4));
@@ -135,36 +135,36 @@ static void q4_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
 /* One block of ggml's quantize_row_q4_0_impl: xb, qw its 32 floats and
  * imatrix weights, sigma2 its row's. */
 static void q4_0_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
-    float weight[QK_LEGACY_QK];
-    int8_t L[QK_LEGACY_QK];
+    float weight[QK_LEGACY];
+    int8_t L[QK_LEGACY];
     qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
-    const float d = qk_make_qx_quants(QK_LEGACY_QK, 8, xb, L, 1, weight);
+    const float d = qk_make_qx_quants(QK_LEGACY, 8, xb, L, 1, weight);
     q4_0_pack(b, d, 0.0f, (const uint8_t *)L);
 }
 
 /* One block of ggml's quantize_row_q4_1_impl (m = -the_min). */
 static void q4_1_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
-    float weight[QK_LEGACY_QK];
-    uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
+    float weight[QK_LEGACY];
+    uint8_t L[QK_LEGACY], Laux[QK_LEGACY];
     qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     float min;
-    const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+    const float d = qk_make_qkx3_quants(QK_LEGACY, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     q4_1_pack(b, d, min, L);
 }
 
-const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0 = {true, 8, QK_Q4_0_BYTES, q4_0_block_imatrix, Q4_0_PACK_LANES};
-const qk_legacy_imatrix_type qk_legacy_imatrix_q4_1 = {false, 15, QK_Q4_1_BYTES, q4_1_block_imatrix, Q4_1_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0 = {true, 8, sizeof(qk_block_q4_0), q4_0_block_imatrix, Q4_0_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q4_1 = {false, 15, sizeof(qk_block_q4_1), q4_1_block_imatrix, Q4_1_PACK_LANES};
 
 size_t qk_legacy_quantize_imatrix(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
                                   int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
     for (int64_t r = 0; r < nrows; r++) {
         const float *x = src + r * n_per_row;
         const float sigma2 = row_sigma2(x, n_per_row);
         for (int64_t ib = 0; ib < nb; ++ib)
-            t->block(x + QK_LEGACY_QK * ib, imatrix + QK_LEGACY_QK * ib, sigma2, y + (r * nb + ib) * t->bytes);
+            t->block(x + QK_LEGACY * ib, imatrix + QK_LEGACY * ib, sigma2, y + (r * nb + ib) * t->bytes);
     }
     return (size_t)(nrows * nb * t->bytes);
 }
@@ -227,7 +227,7 @@ static inline void block_weights_sse2(const float *x, const float *qw, float sig
         return;
     }
     const __m128 s2 = _mm_set1_ps(sigma2);
-    for (int j = 0; j < QK_LEGACY_QK; j += 4) {
+    for (int j = 0; j < QK_LEGACY; j += 4) {
         const __m128 v = _mm_loadu_ps(x + j);
         _mm_storeu_ps(weight + j, _mm_mul_ps(_mm_loadu_ps(qw + j), _mm_sqrt_ps(_mm_add_ps(s2, _mm_mul_ps(v, v)))));
     }
@@ -235,13 +235,13 @@ static inline void block_weights_sse2(const float *x, const float *qw, float sig
 
 size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int width, const float *src, void *dst,
                                         int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     if (width != 8 && width != 16) return qk_legacy_quantize_imatrix(t, src, dst, nrows, n_per_row, imatrix);
     const int64_t total = nrows * nb;
     uint8_t *y = (uint8_t *)dst;
-    float weight[16 * QK_LEGACY_QK], pad[16 * QK_LEGACY_QK], scales[16], mins[16] = {0};
-    uint8_t L[16 * QK_LEGACY_QK];
+    float weight[16 * QK_LEGACY], pad[16 * QK_LEGACY], scales[16], mins[16] = {0};
+    uint8_t L[16 * QK_LEGACY];
     int64_t cache_base = -1;
     float sigma2[SIGMA2_ROWS];
     int64_t row = 0, ib = 0; /* of block g */
@@ -251,33 +251,33 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
             /* one or two blocks left: the scalar block is cheaper than a lane search */
             for (int k = 0; k < avail; k++) {
                 const float s2 = row_sigma2_of(src, n_per_row, nrows, row, &cache_base, sigma2);
-                t->block(src + (g + k) * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ib, s2, y + (g + k) * t->bytes);
+                t->block(src + (g + k) * QK_LEGACY, imatrix + QK_LEGACY * ib, s2, y + (g + k) * t->bytes);
                 if (++ib == nb) ib = 0, row++;
             }
             break;
         }
-        const float *x = src + g * QK_LEGACY_QK;
+        const float *x = src + g * QK_LEGACY;
         for (int k = 0; k < avail; k++) {
             const float s2 = row_sigma2_of(src, n_per_row, nrows, row, &cache_base, sigma2);
-            block_weights_sse2(x + k * QK_LEGACY_QK, imatrix + QK_LEGACY_QK * ib, s2, weight + k * QK_LEGACY_QK);
+            block_weights_sse2(x + k * QK_LEGACY, imatrix + QK_LEGACY * ib, s2, weight + k * QK_LEGACY);
             if (++ib == nb) ib = 0, row++;
         }
         if (avail < width) {
             /* the last blocks: padded with all-zero blocks of zero weight,
              * whose lanes are searched and dropped (lanes are independent) */
             memset(pad, 0, sizeof pad);
-            memcpy(pad, x, sizeof(float) * QK_LEGACY_QK * (size_t)avail);
-            memset(weight + avail * QK_LEGACY_QK, 0, sizeof(float) * QK_LEGACY_QK * (size_t)(width - avail));
+            memcpy(pad, x, sizeof(float) * QK_LEGACY * (size_t)avail);
+            memset(weight + avail * QK_LEGACY, 0, sizeof(float) * QK_LEGACY * (size_t)(width - avail));
             x = pad;
         }
         if (t->qx) {
-            if (width == 16) qk_qx_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
-            else qk_qx_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, (int8_t *)L);
+            if (width == 16) qk_qx_lanes_avx512(QK_LEGACY, t->nmax, x, weight, scales, (int8_t *)L);
+            else qk_qx_lanes_avx2(QK_LEGACY, t->nmax, x, weight, scales, (int8_t *)L);
         } else {
-            if (width == 16) qk_qkx3_lanes_avx512(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
-            else qk_qkx3_lanes_avx2(QK_LEGACY_QK, t->nmax, x, weight, scales, mins, L);
+            if (width == 16) qk_qkx3_lanes_avx512(QK_LEGACY, t->nmax, x, weight, scales, mins, L);
+            else qk_qkx3_lanes_avx2(QK_LEGACY, t->nmax, x, weight, scales, mins, L);
         }
-        for (int k = 0; k < avail; k++) t->pack(y + (g + k) * t->bytes, scales[k], mins[k], L + k * QK_LEGACY_QK);
+        for (int k = 0; k < avail; k++) t->pack(y + (g + k) * t->bytes, scales[k], mins[k], L + k * QK_LEGACY);
     }
     return (size_t)(total * t->bytes);
 }
@@ -286,29 +286,29 @@ size_t qk_legacy_quantize_imatrix_lanes(const qk_legacy_imatrix_type *t, int wid
 #if defined(__aarch64__)
 size_t qk_legacy_quantize_imatrix_neon(const qk_legacy_imatrix_type *t, const float *src, void *dst, int64_t nrows,
                                        int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     /* make_qkx3_quants(32, nmax, .., -0.9, 0.05, 36, false) */
     const qk_kq_params p3 = {t->nmax, -0.9f, 0.05f, 36};
-    float weight[4 * QK_LEGACY_QK], scales[4], mins[4] = {0};
-    uint8_t L[4 * QK_LEGACY_QK];
+    float weight[4 * QK_LEGACY], scales[4], mins[4] = {0};
+    uint8_t L[4 * QK_LEGACY];
     uint8_t *y = (uint8_t *)dst;
     for (int64_t r = 0; r < nrows; r++) {
         const float *x = src + r * n_per_row;
         const float sigma2 = row_sigma2(x, n_per_row);
         int64_t ib = 0;
         for (; ib + 4 <= nb; ib += 4) {
-            const float *xb = x + QK_LEGACY_QK * ib;
+            const float *xb = x + QK_LEGACY * ib;
             for (int k = 0; k < 4; k++)
-                qk_legacy_imatrix_weights(xb + QK_LEGACY_QK * k, imatrix + QK_LEGACY_QK * (ib + k), sigma2,
-                                          weight + QK_LEGACY_QK * k);
-            if (t->qx) qk_qx_search4_neon(QK_LEGACY_QK, t->nmax, xb, weight, scales, (int8_t *)L);
-            else qk_kq_search4_neon(&p3, QK_LEGACY_QK, true, false, xb, weight, scales, mins, L);
+                qk_legacy_imatrix_weights(xb + QK_LEGACY * k, imatrix + QK_LEGACY * (ib + k), sigma2,
+                                          weight + QK_LEGACY * k);
+            if (t->qx) qk_qx_search4_neon(QK_LEGACY, t->nmax, xb, weight, scales, (int8_t *)L);
+            else qk_kq_search4_neon(&p3, QK_LEGACY, true, false, xb, weight, scales, mins, L);
             for (int k = 0; k < 4; k++)
-                t->pack(y + (r * nb + ib + k) * t->bytes, scales[k], mins[k], L + QK_LEGACY_QK * k);
+                t->pack(y + (r * nb + ib + k) * t->bytes, scales[k], mins[k], L + QK_LEGACY * k);
         }
         for (; ib < nb; ib++)
-            t->block(x + QK_LEGACY_QK * ib, imatrix + QK_LEGACY_QK * ib, sigma2, y + (r * nb + ib) * t->bytes);
+            t->block(x + QK_LEGACY * ib, imatrix + QK_LEGACY * ib, sigma2, y + (r * nb + ib) * t->bytes);
     }
     return (size_t)(nrows * nb * t->bytes);
 }
@@ -316,27 +316,27 @@ size_t qk_legacy_quantize_imatrix_neon(const qk_legacy_imatrix_type *t, const fl
 
 size_t qk_quantize_q4_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q4_0, src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) qk_q4_0_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q4_0_BYTES);
-    return (size_t)(nrows * nb * QK_Q4_0_BYTES);
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q4_0_block_ref(src + i * QK_LEGACY, y + i * sizeof(qk_block_q4_0));
+    return (size_t)(nrows * nb * sizeof(qk_block_q4_0));
 }
 
 size_t qk_quantize_q4_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q4_1, src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) qk_q4_1_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q4_1_BYTES);
-    return (size_t)(nrows * nb * QK_Q4_1_BYTES);
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q4_1_block_ref(src + i * QK_LEGACY, y + i * sizeof(qk_block_q4_1));
+    return (size_t)(nrows * nb * sizeof(qk_block_q4_1));
 }
 
 void qk_dequantize_row_q4_0(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
-        const uint8_t *b = x + i * QK_Q4_0_BYTES;
-        float *y = dst + i * QK_LEGACY_QK;
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_q4_0);
+        float *y = dst + i * QK_LEGACY;
         const float d = qk_fp16_to_fp32(qk_get_u16(b));
         for (int j = 0; j < 16; j++) {
             const int x0 = (b[2 + j] & 0x0F) - 8;
@@ -349,9 +349,9 @@ void qk_dequantize_row_q4_0(const void *src, float *dst, int64_t n) {
 
 void qk_dequantize_row_q4_1(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
-        const uint8_t *b = x + i * QK_Q4_1_BYTES;
-        float *y = dst + i * QK_LEGACY_QK;
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_q4_1);
+        float *y = dst + i * QK_LEGACY;
         const float d = qk_fp16_to_fp32(qk_get_u16(b));
         const float m = qk_fp16_to_fp32(qk_get_u16(b + 2));
         for (int j = 0; j < 16; j++) {

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ggml_blocks.h"
+
 size_t qk_quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_bf16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q8_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
@@ -66,26 +68,6 @@ void qk_q4_1_block_ref(const float *x, uint8_t *y);
 void qk_q5_0_block_ref(const float *x, uint8_t *y);
 void qk_q5_1_block_ref(const float *x, uint8_t *y);
 
-/* Block sizes in bytes (ggml-common.h). */
-enum {
-    QK_LEGACY_QK = 32,
-    QK_Q8_0_BYTES = 34,
-    QK_Q4_0_BYTES = 18,
-    QK_Q4_1_BYTES = 20,
-    QK_Q5_0_BYTES = 22,
-    QK_Q5_1_BYTES = 24,
-    QK_IQ4_NL_BYTES = 18,
-    QK_IQ4_XS_QK = 256,
-    QK_IQ4_XS_BYTES = 136
-};
-
-/* Little-endian 16-bit fields of the block structs (any alignment). */
-static inline void qk_put_u16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v & 0xff);
-    p[1] = (uint8_t)(v >> 8);
-}
-static inline uint16_t qk_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
 /* The shared row-count/size check of every qk_quantize_*: the number of
  * blocks in one row, or -1 if the shape is invalid. */
 static inline int64_t qk_blocks_per_row(int64_t nrows, int64_t n_per_row, int64_t qk) {
@@ -121,7 +103,7 @@ typedef struct {
  * scalar blocks, and the SIMD rows for a row whose sigma2 is NaN, where the
  * NaN that survives depends on the operand order). */
 static inline void qk_legacy_imatrix_weights(const float *xb, const float *qw, float sigma2, float *weight) {
-    for (int j = 0; j < QK_LEGACY_QK; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    for (int j = 0; j < QK_LEGACY; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
 }
 
 extern const qk_legacy_imatrix_type qk_legacy_imatrix_q4_0, qk_legacy_imatrix_q4_1, qk_legacy_imatrix_q5_0,

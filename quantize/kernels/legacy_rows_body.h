@@ -18,37 +18,37 @@
 
 #define LG_BLOCKS_LOOP(t, bytes)                                                                     \
     static void t##_blocks(const float *x, uint8_t *y, int64_t nb) {                                \
-        for (int64_t i = 0; i < nb; i++) t##_block(x + i * QK_LEGACY_QK, y + i * (bytes));          \
+        for (int64_t i = 0; i < nb; i++) t##_block(x + i * QK_LEGACY, y + i * (bytes));          \
     }
-LG_BLOCKS_LOOP(q8_0, QK_Q8_0_BYTES)
-LG_BLOCKS_LOOP(q4_0, QK_Q4_0_BYTES)
-LG_BLOCKS_LOOP(q5_0, QK_Q5_0_BYTES)
+LG_BLOCKS_LOOP(q8_0, sizeof(qk_block_q8_0))
+LG_BLOCKS_LOOP(q4_0, sizeof(qk_block_q4_0))
+LG_BLOCKS_LOOP(q5_0, sizeof(qk_block_q5_0))
 
 #ifdef LG_GROUP8
 #define LG_GROUP8_BLOCKS(t, bytes, levels)                                                           \
     static void t##_blocks(const float *x, uint8_t *y, int64_t nb) {                                \
         int64_t i = 0;                                                                               \
         for (; i + 8 <= nb; i += 8) {                                                                \
-            const float *xg = x + i * QK_LEGACY_QK;                                                  \
+            const float *xg = x + i * QK_LEGACY;                                                  \
             uint8_t *yg = y + i * (bytes);                                                           \
             qk_group8 g;                                                                             \
             if (!group8_scales(xg, (levels), &g)) {                                                  \
-                for (int k = 0; k < 8; k++) t##_block(xg + QK_LEGACY_QK * k, yg + (bytes) * k);     \
+                for (int k = 0; k < 8; k++) t##_block(xg + QK_LEGACY * k, yg + (bytes) * k);     \
                 continue;                                                                            \
             }                                                                                        \
             for (int k = 0; k < 8; k++) {                                                            \
                 memcpy(yg + (bytes) * k, &g.dm[k], 4);                                               \
-                t##_group8_levels(yg + (bytes) * k, xg + QK_LEGACY_QK * k, g.min[k], g.id[k]);      \
+                t##_group8_levels(yg + (bytes) * k, xg + QK_LEGACY * k, g.min[k], g.id[k]);      \
             }                                                                                        \
         }                                                                                            \
-        for (; i < nb; i++) t##_block(x + i * QK_LEGACY_QK, y + i * (bytes));                       \
+        for (; i < nb; i++) t##_block(x + i * QK_LEGACY, y + i * (bytes));                       \
     }
-LG_GROUP8_BLOCKS(q4_1, QK_Q4_1_BYTES, (1 << 4) - 1)
-LG_GROUP8_BLOCKS(q5_1, QK_Q5_1_BYTES, (1 << 5) - 1)
+LG_GROUP8_BLOCKS(q4_1, sizeof(qk_block_q4_1), (1 << 4) - 1)
+LG_GROUP8_BLOCKS(q5_1, sizeof(qk_block_q5_1), (1 << 5) - 1)
 #undef LG_GROUP8_BLOCKS
 #else
-LG_BLOCKS_LOOP(q4_1, QK_Q4_1_BYTES)
-LG_BLOCKS_LOOP(q5_1, QK_Q5_1_BYTES)
+LG_BLOCKS_LOOP(q4_1, sizeof(qk_block_q4_1))
+LG_BLOCKS_LOOP(q5_1, sizeof(qk_block_q5_1))
 #endif
 #undef LG_BLOCKS_LOOP
 
@@ -57,7 +57,7 @@ LG_BLOCKS_LOOP(q5_1, QK_Q5_1_BYTES)
     size_t LG_ISA(qk_quantize_##t)(const float *src, void *dst, int64_t nrows, int64_t n_per_row,   \
                                    const float *imatrix) {                                           \
         if (imatrix) return t##_imatrix_rows(src, dst, nrows, n_per_row, imatrix);                   \
-        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);                        \
+        const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);                        \
         if (nb < 0) return 0;                                                                        \
         t##_blocks(src, (uint8_t *)dst, nrows * nb);                                                 \
         return (size_t)(nrows * nb * (bytes));                                                       \
@@ -78,10 +78,10 @@ LG_IMATRIX_ROWS(q4_1)
 LG_IMATRIX_ROWS(q5_0)
 LG_IMATRIX_ROWS(q5_1)
 
-LG_ROWS(q8_0, QK_Q8_0_BYTES)
-LG_ROWS(q4_0, QK_Q4_0_BYTES)
-LG_ROWS(q4_1, QK_Q4_1_BYTES)
-LG_ROWS(q5_0, QK_Q5_0_BYTES)
-LG_ROWS(q5_1, QK_Q5_1_BYTES)
+LG_ROWS(q8_0, sizeof(qk_block_q8_0))
+LG_ROWS(q4_0, sizeof(qk_block_q4_0))
+LG_ROWS(q4_1, sizeof(qk_block_q4_1))
+LG_ROWS(q5_0, sizeof(qk_block_q5_0))
+LG_ROWS(q5_1, sizeof(qk_block_q5_1))
 #undef LG_IMATRIX_ROWS
 #undef LG_ROWS

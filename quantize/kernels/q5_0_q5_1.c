@@ -45,7 +45,7 @@ static void q5_pack(const uint8_t *q, uint8_t *qh_out, uint8_t *qs) {
 
 void qk_q5_0_block_ref(const float *x, uint8_t *y) {
     float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < QK_LEGACY_QK; j++) {
+    for (int j = 0; j < QK_LEGACY; j++) {
         const float v = x[j];
         if (amax < fabsf(v)) {
             amax = fabsf(v);
@@ -55,14 +55,14 @@ void qk_q5_0_block_ref(const float *x, uint8_t *y) {
     const float d = max / -16;
     const float id = d ? 1.0f / d : 0.0f;
     qk_put_u16(y, qk_fp32_to_fp16(d));
-    uint8_t q[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; j++) q[j] = (uint8_t)QK_MIN(31, qk_cvtt_i8(x[j] * id + 16.5f));
+    uint8_t q[QK_LEGACY];
+    for (int j = 0; j < QK_LEGACY; j++) q[j] = (uint8_t)QK_MIN(31, qk_cvtt_i8(x[j] * id + 16.5f));
     q5_pack(q, y + 2, y + 6);
 }
 
 void qk_q5_1_block_ref(const float *x, uint8_t *y) {
     float min = FLT_MAX, max = -FLT_MAX;
-    for (int j = 0; j < QK_LEGACY_QK; j++) {
+    for (int j = 0; j < QK_LEGACY; j++) {
         const float v = x[j];
         if (v < min) min = v;
         if (v > max) max = v;
@@ -71,8 +71,8 @@ void qk_q5_1_block_ref(const float *x, uint8_t *y) {
     const float id = d ? 1.0f / d : 0.0f;
     qk_put_u16(y, qk_fp32_to_fp16(d));
     qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    uint8_t q[QK_LEGACY_QK];
-    for (int j = 0; j < QK_LEGACY_QK; j++) q[j] = qk_cvtt_u8((x[j] - min) * id + 0.5f);
+    uint8_t q[QK_LEGACY];
+    for (int j = 0; j < QK_LEGACY; j++) q[j] = qk_cvtt_u8((x[j] - min) * id + 0.5f);
     q5_pack(q, y + 4, y + 8);
 }
 
@@ -91,20 +91,20 @@ static void q5_1_pack(uint8_t *b, float d, float min, const uint8_t *L) {
 /* One block of ggml's quantize_row_q5_0_impl: xb, qw its 32 floats and
  * imatrix weights, sigma2 its row's. */
 static void q5_0_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
-    float weight[QK_LEGACY_QK];
-    int8_t L[QK_LEGACY_QK];
+    float weight[QK_LEGACY];
+    int8_t L[QK_LEGACY];
     qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
-    const float d = qk_make_qx_quants(QK_LEGACY_QK, 16, xb, L, 1, weight);
+    const float d = qk_make_qx_quants(QK_LEGACY, 16, xb, L, 1, weight);
     q5_0_pack(b, d, 0.0f, (const uint8_t *)L);
 }
 
 /* One block of ggml's quantize_row_q5_1_impl (m = -the_min). */
 static void q5_1_block_imatrix(const float *xb, const float *qw, float sigma2, uint8_t *b) {
-    float weight[QK_LEGACY_QK];
-    uint8_t L[QK_LEGACY_QK], Laux[QK_LEGACY_QK];
+    float weight[QK_LEGACY];
+    uint8_t L[QK_LEGACY], Laux[QK_LEGACY];
     qk_legacy_imatrix_weights(xb, qw, sigma2, weight);
     float min;
-    const float d = qk_make_qkx3_quants(QK_LEGACY_QK, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+    const float d = qk_make_qkx3_quants(QK_LEGACY, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
     q5_1_pack(b, d, min, L);
 }
 
@@ -139,25 +139,25 @@ static void q5_1_pack_sse2(uint8_t *b, float d, float min, const uint8_t *L) {
 #define Q5_1_PACK_LANES q5_1_pack
 #endif
 
-const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, QK_Q5_0_BYTES, q5_0_block_imatrix, Q5_0_PACK_LANES};
-const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, QK_Q5_1_BYTES, q5_1_block_imatrix, Q5_1_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_0 = {true, 16, sizeof(qk_block_q5_0), q5_0_block_imatrix, Q5_0_PACK_LANES};
+const qk_legacy_imatrix_type qk_legacy_imatrix_q5_1 = {false, 31, sizeof(qk_block_q5_1), q5_1_block_imatrix, Q5_1_PACK_LANES};
 
 size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_0, src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_0_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q5_0_BYTES);
-    return (size_t)(nrows * nb * QK_Q5_0_BYTES);
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_0_block_ref(src + i * QK_LEGACY, y + i * sizeof(qk_block_q5_0));
+    return (size_t)(nrows * nb * sizeof(qk_block_q5_0));
 }
 
 size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(&qk_legacy_imatrix_q5_1, src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_1_block_ref(src + i * QK_LEGACY_QK, y + i * QK_Q5_1_BYTES);
-    return (size_t)(nrows * nb * QK_Q5_1_BYTES);
+    for (int64_t i = 0; i < nrows * nb; i++) qk_q5_1_block_ref(src + i * QK_LEGACY, y + i * sizeof(qk_block_q5_1));
+    return (size_t)(nrows * nb * sizeof(qk_block_q5_1));
 }
 
 static void q5_dequant(const uint8_t *b, float d, float m, bool sym, float *y) {
@@ -180,17 +180,17 @@ static void q5_dequant(const uint8_t *b, float d, float m, bool sym, float *y) {
 
 void qk_dequantize_row_q5_0(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
-        const uint8_t *b = x + i * QK_Q5_0_BYTES;
-        q5_dequant(b + 2, qk_fp16_to_fp32(qk_get_u16(b)), 0.0f, true, dst + i * QK_LEGACY_QK);
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_q5_0);
+        q5_dequant(b + 2, qk_fp16_to_fp32(qk_get_u16(b)), 0.0f, true, dst + i * QK_LEGACY);
     }
 }
 
 void qk_dequantize_row_q5_1(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
-        const uint8_t *b = x + i * QK_Q5_1_BYTES;
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_q5_1);
         q5_dequant(b + 4, qk_fp16_to_fp32(qk_get_u16(b)), qk_fp16_to_fp32(qk_get_u16(b + 2)), false,
-                   dst + i * QK_LEGACY_QK);
+                   dst + i * QK_LEGACY);
     }
 }
