@@ -23,9 +23,11 @@
 
 #include "float_formats.h"
 #include "k_quants_internal.h"
+#include "search_neon.h"
 #include "lanes_x86.h"
 #include "quant_search.h"
-#include "legacy.h"
+#include "iq4.h"
+#include "kernel_util.h"
 
 static const int8_t k_values_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};

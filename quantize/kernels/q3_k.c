@@ -12,6 +12,7 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
+#include "search_neon.h"
 #include "lanes_x86.h"
 #include "quant_search.h"
 

@@ -13,6 +13,7 @@
 
 #include "float_formats.h"
 #include "quant_search.h"
+#include "kernel_util.h"
 #include "legacy.h"
 
 void qk_q8_0_block_ref(const float *x, uint8_t *y) {

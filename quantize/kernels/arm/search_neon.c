@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "k_quants_internal.h"
+#include "search_neon.h"
 #include "quant_search.h"
 
 static inline int32x4_t nearest_int4(float32x4_t f) {
