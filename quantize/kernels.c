@@ -2,10 +2,10 @@
 
 #include <string.h>
 
+#include "f16_bf16.h"
+#include "iq4.h"
 #include "k_quants.h"
-
-#include "quants_legacy.h"
-#include "simd_legacy.h"
+#include "legacy.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define QK_HAVE_X86_KERNELS 1
@@ -43,42 +43,49 @@ static const qk_kernel k_scalar[] = {
     K(F32, SCALAR, quantize_f32, dequantize_f32),
 };
 
-/* SIMD variants. Dequantize is SIMD only for F16/BF16, the input types whose
+/* SIMD variants, one line per type and ISA (docs/design.md, "Kernels: type x
+ * ISA -> file"). Dequantize is SIMD only for F16/BF16, the input types whose
  * rows every quantize and convert reads; the others stay scalar (not hot). */
-#define SIMD_SET(ISA, isa)                                                      \
-    K(F16, ISA, qk_quantize_f16_##isa, qk_dequantize_row_f16_##isa),            \
-    K(BF16, ISA, qk_quantize_bf16_##isa, qk_dequantize_row_bf16_##isa),         \
-    K(Q8_0, ISA, qk_quantize_q8_0_##isa, qk_dequantize_row_q8_0),           \
-    K(Q4_0, ISA, qk_quantize_q4_0_##isa, qk_dequantize_row_q4_0),           \
-    K(Q4_1, ISA, qk_quantize_q4_1_##isa, qk_dequantize_row_q4_1),           \
-    K(Q5_0, ISA, qk_quantize_q5_0_##isa, qk_dequantize_row_q5_0),           \
-    K(Q5_1, ISA, qk_quantize_q5_1_##isa, qk_dequantize_row_q5_1)
-
 static const qk_kernel k_simd[] = {
 #ifdef QK_HAVE_X86_KERNELS
-    SIMD_SET(AVX2, avx2),
-    SIMD_SET(AVX512, avx512),
-#endif
-#ifdef QK_HAVE_NEON_KERNELS
-    SIMD_SET(NEON, neon),
-#endif
-#ifdef QK_HAVE_X86_KERNELS
-    K(Q4_K, AVX512, qk_quantize_q4_k_avx512, qk_dequantize_row_q4_k),
-    K(Q5_K, AVX512, qk_quantize_q5_k_avx512, qk_dequantize_row_q5_k),
-    K(Q6_K, AVX512, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k),
+    K(F16, AVX2, qk_quantize_f16_avx2, qk_dequantize_row_f16_avx2),
+    K(BF16, AVX2, qk_quantize_bf16_avx2, qk_dequantize_row_bf16_avx2),
+    K(Q8_0, AVX2, qk_quantize_q8_0_avx2, qk_dequantize_row_q8_0),
+    K(Q4_0, AVX2, qk_quantize_q4_0_avx2, qk_dequantize_row_q4_0),
+    K(Q4_1, AVX2, qk_quantize_q4_1_avx2, qk_dequantize_row_q4_1),
+    K(Q5_0, AVX2, qk_quantize_q5_0_avx2, qk_dequantize_row_q5_0),
+    K(Q5_1, AVX2, qk_quantize_q5_1_avx2, qk_dequantize_row_q5_1),
+    K(IQ4_NL, AVX2, qk_quantize_iq4_nl_avx2, qk_dequantize_row_iq4_nl),
+    K(IQ4_XS, AVX2, qk_quantize_iq4_xs_avx2, qk_dequantize_row_iq4_xs),
+    K(Q2_K, AVX2, qk_quantize_q2_k_avx2, qk_dequantize_row_q2_k),
+    K(Q3_K, AVX2, qk_quantize_q3_k_avx2, qk_dequantize_row_q3_k),
     K(Q4_K, AVX2, qk_quantize_q4_k_avx2, qk_dequantize_row_q4_k),
     K(Q5_K, AVX2, qk_quantize_q5_k_avx2, qk_dequantize_row_q5_k),
     K(Q6_K, AVX2, qk_quantize_q6_k_avx2, qk_dequantize_row_q6_k),
-    K(Q2_K, AVX512, qk_quantize_q2_k_avx512, qk_dequantize_row_q2_k),
-    K(Q3_K, AVX512, qk_quantize_q3_k_avx512, qk_dequantize_row_q3_k),
-    K(Q2_K, AVX2, qk_quantize_q2_k_avx2, qk_dequantize_row_q2_k),
-    K(Q3_K, AVX2, qk_quantize_q3_k_avx2, qk_dequantize_row_q3_k),
+
+    K(F16, AVX512, qk_quantize_f16_avx512, qk_dequantize_row_f16_avx512),
+    K(BF16, AVX512, qk_quantize_bf16_avx512, qk_dequantize_row_bf16_avx512),
+    K(Q8_0, AVX512, qk_quantize_q8_0_avx512, qk_dequantize_row_q8_0),
+    K(Q4_0, AVX512, qk_quantize_q4_0_avx512, qk_dequantize_row_q4_0),
+    K(Q4_1, AVX512, qk_quantize_q4_1_avx512, qk_dequantize_row_q4_1),
+    K(Q5_0, AVX512, qk_quantize_q5_0_avx512, qk_dequantize_row_q5_0),
+    K(Q5_1, AVX512, qk_quantize_q5_1_avx512, qk_dequantize_row_q5_1),
     K(IQ4_NL, AVX512, qk_quantize_iq4_nl_avx512, qk_dequantize_row_iq4_nl),
     K(IQ4_XS, AVX512, qk_quantize_iq4_xs_avx512, qk_dequantize_row_iq4_xs),
-    K(IQ4_NL, AVX2, qk_quantize_iq4_nl_avx2, qk_dequantize_row_iq4_nl),
-    K(IQ4_XS, AVX2, qk_quantize_iq4_xs_avx2, qk_dequantize_row_iq4_xs),
+    K(Q2_K, AVX512, qk_quantize_q2_k_avx512, qk_dequantize_row_q2_k),
+    K(Q3_K, AVX512, qk_quantize_q3_k_avx512, qk_dequantize_row_q3_k),
+    K(Q4_K, AVX512, qk_quantize_q4_k_avx512, qk_dequantize_row_q4_k),
+    K(Q5_K, AVX512, qk_quantize_q5_k_avx512, qk_dequantize_row_q5_k),
+    K(Q6_K, AVX512, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k),
 #endif
 #ifdef QK_HAVE_NEON_KERNELS
+    K(F16, NEON, qk_quantize_f16_neon, qk_dequantize_row_f16_neon),
+    K(BF16, NEON, qk_quantize_bf16_neon, qk_dequantize_row_bf16_neon),
+    K(Q8_0, NEON, qk_quantize_q8_0_neon, qk_dequantize_row_q8_0),
+    K(Q4_0, NEON, qk_quantize_q4_0_neon, qk_dequantize_row_q4_0),
+    K(Q4_1, NEON, qk_quantize_q4_1_neon, qk_dequantize_row_q4_1),
+    K(Q5_0, NEON, qk_quantize_q5_0_neon, qk_dequantize_row_q5_0),
+    K(Q5_1, NEON, qk_quantize_q5_1_neon, qk_dequantize_row_q5_1),
     K(IQ4_NL, NEON, qk_quantize_iq4_nl_neon, qk_dequantize_row_iq4_nl),
     K(IQ4_XS, NEON, qk_quantize_iq4_xs_neon, qk_dequantize_row_iq4_xs),
     K(Q2_K, NEON, qk_quantize_q2_k_neon, qk_dequantize_row_q2_k),

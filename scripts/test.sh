@@ -33,7 +33,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQK_SANITIZE=ON
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 
-if [[ -n $(ls quantize/*_neon.c 2>/dev/null) ]]; then
+if [[ -n $(ls quantize/kernels/arm/*_neon.c 2>/dev/null) ]]; then
   if command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
     echo "=== test: aarch64 (NEON) under qemu"
     cmake -S . -B build-aarch64 -DQK_WERROR=ON -DQK_ONLY_KERNELS=ON \

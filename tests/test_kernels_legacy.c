@@ -11,7 +11,7 @@
 #include "llama_ref.h"
 #include "qk_test.h"
 #include "quant_inputs.h"
-#include "quants_legacy.h"
+#include "legacy.h"
 
 enum { NROWS = 3 };
 

@@ -17,7 +17,7 @@
 
 #if defined(__x86_64__)
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "lanes_x86.h"
 
 typedef struct {
     const char *name;

@@ -1,19 +1,20 @@
 /* legacy_avx512.c - AVX-512 (F, BW, VL, DQ; no FMA) variants of the Q8_0,
  * Q4_0, Q4_1, Q5_0 and Q5_1 quantizers, byte-identical with the scalar
- * reference. Same exactness argument as legacy_avx2.c: identical single IEEE
+ * reference (q8_0.c, legacy.c): the vocabulary of legacy_rows_body.h for
+ * one block, Q8_0's block and the entry points. Same exactness argument as legacy_avx2.c: identical single IEEE
  * operations per lane, cvttps2dq keeping the low byte (vpmovdb truncates),
  * exact max/min reductions with the first-lane rule for sign ties, NaN
  * blocks on the scalar path. With an imatrix, the block searches run as
- * lanes (q4_0.c, q5_0.c). A block is two zmm registers. */
+ * lanes (legacy_imatrix_x86.h). A block is two zmm registers. */
 #include <immintrin.h>
 #include <float.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "float_formats.h"
+#include "kernel_util.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
-#include "simd_legacy.h"
+#include "legacy.h"
+#include "lanes_x86.h"
 #include "legacy_group8_x86.h"
 
 typedef struct { __m512 v[2]; } blk32;
@@ -103,7 +104,7 @@ static void q8_0_block(const float *x, uint8_t *y) {
     const float amax = blk_amax(&b, a);
     const float d = amax / ((1 << 7) - 1);
     const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_f16(y, d);
     const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
     __m512 r[2];
     for (int k = 0; k < 2; k++) {
@@ -118,54 +119,6 @@ static void q8_0_block(const float *x, uint8_t *y) {
     const bytes32 q = cvtt_low_bytes(r);
     _mm_storeu_si128((__m128i *)(y + 2), q.lo);
     _mm_storeu_si128((__m128i *)(y + 18), q.hi);
-}
-
-static void q4_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q4_0_block_ref(x, y); return; }
-    const float max = blk_signed_absmax(x, &b);
-    const float d = max / -8;
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    store_nibbles(y + 2, clamp_bytes(quant_bytes(&b, 0, id, 8.5f, false), 15), false);
-}
-
-static void q4_1_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q4_1_block_ref(x, y); return; }
-    float min, max;
-    blk_min_max(x, &b, &min, &max);
-    const float d = (max - min) / ((1 << 4) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    store_nibbles(y + 4, clamp_bytes(quant_bytes(&b, min, id, 0.5f, true), 15), false);
-}
-
-static void q5_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q5_0_block_ref(x, y); return; }
-    const float max = blk_signed_absmax(x, &b);
-    const float d = max / -16;
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    const bytes32 q = clamp_bytes(quant_bytes(&b, 0, id, 16.5f, false), 31);
-    store_qh(y + 2, q);
-    store_nibbles(y + 6, q, true);
-}
-
-static void q5_1_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q5_1_block_ref(x, y); return; }
-    float min, max;
-    blk_min_max(x, &b, &min, &max);
-    const float d = (max - min) / ((1 << 5) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    const bytes32 q = quant_bytes(&b, min, id, 0.5f, true);
-    store_qh(y + 4, q);
-    store_nibbles(y + 8, q, true);
 }
 
 /* Q4_1 and Q5_1 eight blocks at a time (legacy_group8_x86.h). The scale
@@ -187,20 +140,30 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
     return qk_group8_scales(x, lo, hi, levels, g);
 }
 
-/* One Q4_1 / Q5_1 block's levels from its group8 scales. */
-static inline void q4_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
-    const blk32 b = load_blk(xb);
-    store_nibbles(yb + 4, clamp_bytes(quant_bytes(&b, min, id, 0.5f, true), 15), false);
-}
+/* One Q4_1 / Q5_1 block's unclamped levels from its group8 scales. */
+static inline bytes32 group8_bytes(const blk32 *b, float min, float id) { return quant_bytes(b, min, id, 0.5f, true); }
 
-static inline void q5_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
-    const blk32 b = load_blk(xb);
-    const bytes32 q = quant_bytes(&b, min, id, 0.5f, true);
-    store_qh(yb + 4, q);
-    store_nibbles(yb + 8, q, true);
-}
-
-#define LG_ISA(name) name##_avx512
+#define LG_W 16
+#define LG_QX_LANES qk_qx_lanes_avx512
+#define LG_QKX3_LANES qk_qkx3_lanes_avx512
+#include "legacy_imatrix_x86.h"
+#define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
-#define LG_IMATRIX(t, ...) qk_legacy_quantize_imatrix_lanes(t, 16, __VA_ARGS__)
 #include "legacy_rows_body.h"
+
+size_t qk_quantize_q4_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q4_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q4_1_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q4_1, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q5_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_1_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q5_1, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q8_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    return lg_q8_0_rows(src, dst, nrows, n_per_row);
+}

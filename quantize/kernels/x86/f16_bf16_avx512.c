@@ -6,8 +6,8 @@
 #include <stdbool.h>
 
 #include "float_formats.h"
-#include "quants_legacy.h"
-#include "simd_legacy.h"
+#include "f16_bf16.h"
+#include "kernel_util.h"
 
 /* BF16 rows of at least this many elements (4 MiB of output) are written
  * with non-temporal stores. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QK_K 256
+#include "ggml_blocks.h"
 
 size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);

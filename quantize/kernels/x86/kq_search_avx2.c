@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "k_quants_internal.h"
+#include "quant_search.h"
 
 static inline __m256i nearest_int8(__m256 f) {
     const __m256 v = _mm256_add_ps(f, _mm256_set1_ps(12582912.f));
@@ -102,7 +103,7 @@ void qk_q6k_search8_avx2(const float *x, float *scales_out, int8_t *L_out) {
         max = sel(max, xt[i], gt);
         w[i] = _mm256_mul_ps(xt[i], xt[i]);
     }
-    const __m256 tiny = _mm256_cmp_ps(amax, _mm256_set1_ps(QK_KQ_GROUP_MAX_EPS), _CMP_LT_OQ);
+    const __m256 tiny = _mm256_cmp_ps(amax, _mm256_set1_ps(QK_GROUP_MAX_EPS), _CMP_LT_OQ);
     const __m256i lo = _mm256_set1_epi32(-32), hi = _mm256_set1_epi32(31), off = _mm256_set1_epi32(32);
     __m256 iscale = _mm256_div_ps(_mm256_set1_ps(-32.f), max);
     __m256 sumlx = zero, suml2 = zero;

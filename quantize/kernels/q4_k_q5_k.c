@@ -21,7 +21,8 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "search_neon.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
 typedef struct {
@@ -30,8 +31,16 @@ typedef struct {
     int nstep2;
 } kparams;
 
-static const kparams Q4K = {15, 144, 16, -1.f, 0.1f, 20};
-static const kparams Q5K = {31, 176, 48, -0.5f, 0.1f, 15};
+static const kparams Q4K = {15, sizeof(qk_block_q4_k), offsetof(qk_block_q4_k, qs), -1.f, 0.1f, 20};
+static const kparams Q5K = {31, sizeof(qk_block_q5_k), offsetof(qk_block_q5_k, qs), -0.5f, 0.1f, 15};
+
+/* d, dmin and scales lead both blocks at the same offsets */
+#define DMIN_OFF offsetof(qk_block_q4_k, dmin)
+#define SCALES_OFF offsetof(qk_block_q4_k, scales)
+#define QH_OFF offsetof(qk_block_q5_k, qh)
+_Static_assert(offsetof(qk_block_q5_k, scales) == SCALES_OFF && offsetof(qk_block_q5_k, dmin) == DMIN_OFF &&
+                   offsetof(qk_block_q4_k, d) == 0 && offsetof(qk_block_q5_k, d) == 0,
+               "Q4_K and Q5_K share their head");
 
 static void put_f16(unsigned char *p, float f) {
     uint16_t h = qk_fp32_to_fp16(f);
@@ -74,8 +83,8 @@ void qk_kq_pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *q) {
 /* requantize against the stored scales and pack */
 static void finish_block_pack(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq,
                               kq_pack_fn pack) {
-    const uint8_t *scales = y + 4;
-    const float d_all = get_f16(y), dmin_all = get_f16(y + 2);
+    const uint8_t *scales = y + SCALES_OFF;
+    const float d_all = get_f16(y), dmin_all = get_f16(y + DMIN_OFF);
     for (int j = 0; j < QK_K / 32; ++j) {
         uint8_t sc, m;
         qk_get_scale_min_k4(j, scales, &sc, &m);
@@ -83,7 +92,7 @@ static void finish_block_pack(const kparams *p, const float *x, unsigned char *y
         if (!d) continue;
         rq(x + 32 * j, d, dmin_all * m, p->nmax, L + 32 * j);
     }
-    pack(L, p->nmax == 15 ? NULL : y + 16, y + p->qs_off);
+    pack(L, p->nmax == 15 ? NULL : y + QH_OFF, y + p->qs_off);
 }
 
 static void finish_block(const kparams *p, const float *x, unsigned char *y, uint8_t *L, qk_kq_requant32_fn rq) {
@@ -116,16 +125,16 @@ static void finish_ref_pack(const kparams *p, const float *x, unsigned char *y, 
     }
     float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
     float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-    memset(y + 4, 0, 12);
+    memset(y + SCALES_OFF, 0, 12);
     for (int j = 0; j < QK_K / 32; ++j) {
         uint8_t ls = (uint8_t)qk_nearest_int(inv_scale * scales[j]);
         uint8_t lm = (uint8_t)qk_nearest_int(inv_min * mins[j]);
         ls = ls < 63 ? ls : 63;
         lm = lm < 63 ? lm : 63;
-        qk_set_scale_min_k4(j, y + 4, ls, lm);
+        qk_set_scale_min_k4(j, y + SCALES_OFF, ls, lm);
     }
     put_f16(y, max_scale / 63.f);
-    put_f16(y + 2, max_min / 63.f);
+    put_f16(y + DMIN_OFF, max_min / 63.f);
     finish_block_pack(p, x, y, L, rq, pack);
 }
 
@@ -165,10 +174,10 @@ static void finish_imatrix(const kparams *p, const float *x, unsigned char *y, c
     uint8_t Ls[QK_K / 32], Lm[QK_K / 32];
     float d_block = qk_make_qp_quants(QK_K / 32, 63, scales, Ls, sw);
     float m_block = qk_make_qp_quants(QK_K / 32, 63, mins, Lm, sw);
-    memset(y + 4, 0, 12);
-    for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + 4, Ls[j], Lm[j]);
+    memset(y + SCALES_OFF, 0, 12);
+    for (int j = 0; j < QK_K / 32; ++j) qk_set_scale_min_k4(j, y + SCALES_OFF, Ls[j], Lm[j]);
     put_f16(y, d_block);
-    put_f16(y + 2, m_block);
+    put_f16(y + DMIN_OFF, m_block);
     finish_block(p, x, y, L, rq);
 }
 
@@ -206,15 +215,15 @@ size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 static void dequantize(const kparams *p, const void *src, float *y, int64_t n) {
     const unsigned char *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, b += p->bytes) {
-        const float d = get_f16(b), min = get_f16(b + 2);
-        const uint8_t *q = b + p->qs_off, *qh = b + 16;
+        const float d = get_f16(b), min = get_f16(b + DMIN_OFF);
+        const uint8_t *q = b + p->qs_off, *qh = b + QH_OFF;
         int is = 0;
         uint8_t u1 = 1, u2 = 2;
         for (int j = 0; j < QK_K; j += 64, q += 32, is += 2, u1 <<= 2, u2 <<= 2) {
             uint8_t sc, m;
-            qk_get_scale_min_k4(is + 0, b + 4, &sc, &m);
+            qk_get_scale_min_k4(is + 0, b + SCALES_OFF, &sc, &m);
             const float d1 = d * sc, m1 = min * m;
-            qk_get_scale_min_k4(is + 1, b + 4, &sc, &m);
+            qk_get_scale_min_k4(is + 1, b + SCALES_OFF, &sc, &m);
             const float d2 = d * sc, m2 = min * m;
             if (p->nmax == 15) {
                 for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
@@ -286,10 +295,10 @@ static void imatrix_batch(const kparams *p, const imatrix_fns *f, const float *x
     f->qp(SB, 63, mins, sw, mm, Lm);
     for (int s = 0; s < nsb; s++) {
         unsigned char *ys = y + s * p->bytes;
-        memset(ys + 4, 0, 12);
-        for (int j = 0; j < SB; ++j) qk_set_scale_min_k4(j, ys + 4, Ls[SB * s + j], Lm[SB * s + j]);
+        memset(ys + SCALES_OFF, 0, 12);
+        for (int j = 0; j < SB; ++j) qk_set_scale_min_k4(j, ys + SCALES_OFF, Ls[SB * s + j], Lm[SB * s + j]);
         put_f16(ys, dm[s]);
-        put_f16(ys + 2, mm[s]);
+        put_f16(ys + DMIN_OFF, mm[s]);
         finish_block_pack(p, x + QK_K * s, ys, L + QK_K * s, f->rq, f->pack);
     }
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "k_quants_internal.h"
+#include "quant_search.h"
 
 static inline __m512i nearest_int16(__m512 f) {
     const __m512 v = _mm512_add_ps(f, _mm512_set1_ps(12582912.f));
@@ -123,7 +124,7 @@ void qk_q6k_search16_avx512(const float *x, float *scales_out, int8_t *L_out) {
         max = _mm512_mask_mov_ps(max, gt, xt[i]);
         w[i] = _mm512_mul_ps(xt[i], xt[i]);
     }
-    const __mmask16 tiny = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(QK_KQ_GROUP_MAX_EPS), _CMP_LT_OQ);
+    const __mmask16 tiny = _mm512_cmp_ps_mask(amax, _mm512_set1_ps(QK_GROUP_MAX_EPS), _CMP_LT_OQ);
     const __m512i lo = _mm512_set1_epi32(-32), hi = _mm512_set1_epi32(31), off = _mm512_set1_epi32(32);
     __m512 iscale = _mm512_div_ps(_mm512_set1_ps(-32.f), max);
     __m512 sumlx = zero, suml2 = zero;

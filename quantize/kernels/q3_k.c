@@ -12,10 +12,12 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "search_neon.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
-#define BYTES 110
+#define BYTES sizeof(qk_block_q3_k)
+#define SCALES_OFF offsetof(qk_block_q3_k, scales)
 
 static int8_t get_scale(const uint8_t *scales, int j) {
     int8_t sc = (int8_t)(j < 8 ? scales[j] & 0xF : scales[j - 8] >> 4);
@@ -59,15 +61,14 @@ static void pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *hmask,
 }
 
 static void requantize_and_pack(const float *x, unsigned char *y, int8_t *L, q3k_pack_fn pack) {
-    const float dall = qk_fp16_to_fp32((uint16_t)(y[108] | y[109] << 8));
+    const float dall = qk_fp16_to_fp32(qk_get_u16(y + offsetof(qk_block_q3_k, d)));
     float d[QK_K / 16];
-    for (int j = 0; j < QK_K / 16; ++j) d[j] = dall * get_scale(y + 96, j);
-    pack(x, d, L, y, y + 32);
+    for (int j = 0; j < QK_K / 16; ++j) d[j] = dall * get_scale(y + SCALES_OFF, j);
+    pack(x, d, L, y + offsetof(qk_block_q3_k, hmask), y + offsetof(qk_block_q3_k, qs));
 }
 
 static void put_d(unsigned char *y, float d) {
-    uint16_t h = qk_fp32_to_fp16(d);
-    y[108] = (unsigned char)h, y[109] = (unsigned char)(h >> 8);
+    qk_put_u16(y + offsetof(qk_block_q3_k, d), qk_fp32_to_fp16(d));
 }
 
 /* Everything after the search (no imatrix): 6-bit scales against the
@@ -78,13 +79,13 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
         float scale = fabsf(scales[j]);
         if (scale > amax) amax = scale, max_scale = scales[j];
     }
-    memset(y + 96, 0, 12);
+    memset(y + SCALES_OFF, 0, 12);
     if (max_scale) {
         float iscale = -32.f / max_scale;
         for (int j = 0; j < QK_K / 16; ++j) {
             int8_t l = (int8_t)qk_nearest_int(iscale * scales[j]); /* int8 first, as ggml */
             int v = (l < -32 ? -32 : l > 31 ? 31 : l) + 32;
-            put_scale(y + 96, j, v);
+            put_scale(y + SCALES_OFF, j, v);
         }
         put_d(y, 1 / iscale);
     } else {
@@ -120,8 +121,8 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
 /* The block from its 6-bit scales Ls (stored +32) and d. */
 static void finish_scales(const float *x, unsigned char *y, float d_block, const int8_t *Ls, int8_t *L,
                           q3k_pack_fn pack) {
-    memset(y + 96, 0, 12);
-    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + 96, j, Ls[j]);
+    memset(y + SCALES_OFF, 0, 12);
+    for (int j = 0; j < QK_K / 16; ++j) put_scale(y + SCALES_OFF, j, Ls[j]);
     put_d(y, d_block);
     requantize_and_pack(x, y, L, pack);
 }
@@ -159,16 +160,16 @@ size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
     const unsigned char *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d_all = qk_fp16_to_fp32((uint16_t)(b[108] | b[109] << 8));
-        const uint8_t *q = b + 32, *hm = b;
+        const float d_all = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q3_k, d)));
+        const uint8_t *q = b + offsetof(qk_block_q3_k, qs), *hm = b + offsetof(qk_block_q3_k, hmask);
         uint8_t m = 1;
         int is = 0;
         for (int k = 0; k < QK_K; k += 128, q += 32) {
             int shift = 0;
             for (int j = 0; j < 4; ++j, shift += 2, m <<= 1) {
-                float dl = d_all * get_scale(b + 96, is++);
+                float dl = d_all * get_scale(b + SCALES_OFF, is++);
                 for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4));
-                dl = d_all * get_scale(b + 96, is++);
+                dl = d_all * get_scale(b + SCALES_OFF, is++);
                 for (int l = 0; l < 16; ++l)
                     *y++ = dl * ((int8_t)((q[l + 16] >> shift) & 3) - ((hm[l + 16] & m) ? 0 : 4));
             }

@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include "k_quants_internal.h"
+#include "search_neon.h"
+#include "quant_search.h"
 
 static inline int32x4_t nearest_int4(float32x4_t f) {
     const float32x4_t v = vaddq_f32(f, vdupq_n_f32(12582912.f));
@@ -156,7 +158,7 @@ void qk_qx_search4_neon(int n, int nmax, const float *x, const float *qw, float 
         max = sel(max, xt[i], gt);
         if (!qw) w[i] = vmulq_f32(xt[i], xt[i]);
     }
-    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1), off = vdupq_n_s32(nmax);
     float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
     float32x4_t sumlx = zero, suml2 = zero;
@@ -216,7 +218,7 @@ void qk_q3_search4_neon(int nmax, const float *x, float *scales_out, int8_t *L_o
         max = sel(max, xt[i], gt);
         w[i] = vmulq_f32(xt[i], xt[i]);
     }
-    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1);
     const float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
     float32x4_t sumlx = zero, suml2 = zero;
@@ -298,7 +300,7 @@ void qk_iq4_search4_neon(const float *x, const float *weight, float *scales_out)
         amax = sel(amax, ax, gt);
         max = sel(max, xt[j], gt);
     }
-    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_KQ_GROUP_MAX_EPS));
+    const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     float32x4_t d = vdivq_f32(vnegq_f32(max), vdupq_n_f32(-127.f)); /* -max / values[0] */
     float32x4_t id = vdivq_f32(vdupq_n_f32(1.f), d);
     float32x4_t sumqx = zero, sumq2 = zero;

@@ -12,10 +12,13 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "search_neon.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
-#define BYTES 84
+#define BYTES sizeof(qk_block_q2_k)
+#define D_OFF offsetof(qk_block_q2_k, d)
+#define DMIN_OFF offsetof(qk_block_q2_k, dmin)
 
 static void put_f16(unsigned char *p, float f) {
     uint16_t h = qk_fp32_to_fp16(f);
@@ -43,13 +46,13 @@ static void pack_ref(const float *x, const float *dv, const float *mv, uint8_t *
 }
 
 static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L, q2k_pack_fn pack) {
-    const float dm = get_f16(y + 80), mm = get_f16(y + 82);
+    const float dm = get_f16(y + D_OFF), mm = get_f16(y + DMIN_OFF);
     float d[QK_K / 16], m[QK_K / 16];
     for (int j = 0; j < QK_K / 16; ++j) {
         d[j] = dm * (y[j] & 0xF);
         m[j] = mm * (y[j] >> 4);
     }
-    pack(x, d, m, L, y + 16);
+    pack(x, d, m, L, y + offsetof(qk_block_q2_k, qs));
 }
 
 /* The scalar search of one super-block (no imatrix): per sub-block of 16,
@@ -76,18 +79,18 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, co
     if (max_scale > 0) {
         float iscale = q4scale / max_scale;
         for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)qk_nearest_int(iscale * scales[j]);
-        put_f16(y + 80, max_scale / q4scale);
+        put_f16(y + D_OFF, max_scale / q4scale);
     } else {
         for (int j = 0; j < QK_K / 16; ++j) y[j] = 0;
-        put_f16(y + 80, 0.f);
+        put_f16(y + D_OFF, 0.f);
     }
     if (max_min > 0) {
         float iscale = q4scale / max_min;
         /* as unsigned: a NaN input makes nearest_int negative, and x86 wraps the shift */
         for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)((unsigned)qk_nearest_int(iscale * mins[j]) << 4);
-        put_f16(y + 82, max_min / q4scale);
+        put_f16(y + DMIN_OFF, max_min / q4scale);
     } else {
-        put_f16(y + 82, 0.f);
+        put_f16(y + DMIN_OFF, 0.f);
     }
     requantize_and_pack(x, y, L, pack);
 }
@@ -118,8 +121,8 @@ static void imatrix_weights(const float *x, const float *qw, float *weight, floa
 /* The block from its 4-bit scales Ls and mins Lm and their scales dm, mm. */
 static void finish_levels(const float *x, unsigned char *y, float dm, float mm, const uint8_t *Ls, const uint8_t *Lm,
                           uint8_t *L, q2k_pack_fn pack) {
-    put_f16(y + 80, dm);
-    put_f16(y + 82, mm);
+    put_f16(y + D_OFF, dm);
+    put_f16(y + DMIN_OFF, mm);
     for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
     requantize_and_pack(x, y, L, pack);
 }
@@ -159,8 +162,8 @@ size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
     const unsigned char *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d = get_f16(b + 80), min = get_f16(b + 82);
-        const uint8_t *q = b + 16;
+        const float d = get_f16(b + D_OFF), min = get_f16(b + DMIN_OFF);
+        const uint8_t *q = b + offsetof(qk_block_q2_k, qs);
         int is = 0;
         for (int k = 0; k < QK_K; k += 128, q += 32) {
             int shift = 0;

@@ -2,7 +2,8 @@
  * ggml_quantize_chunk does it (ggml_fp32_to_fp16_row and
  * ggml_fp32_to_bf16_row_ref; the imatrix is ignored). */
 #include "float_formats.h"
-#include "quants_legacy.h"
+#include "f16_bf16.h"
+#include "kernel_util.h"
 
 size_t qk_quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     (void)imatrix;

@@ -1,6 +1,8 @@
 /* legacy_avx2.c - AVX2 (+F16C, no FMA) variants of the Q8_0, Q4_0, Q4_1,
  * Q5_0 and Q5_1 quantizers, byte-identical with the scalar reference in
- * q8_0.c / q4_0.c / q5_0.c.
+ * q8_0.c / legacy.c: the vector vocabulary of one block (a block is four
+ * ymm registers) for the shared body legacy_rows_body.h, Q8_0's block, and
+ * the entry points.
  *
  * How exactness is kept: per block of 32, the elementwise part (x*id + c,
  * truncation, clamps, packing) runs 8 lanes at a time with the same single
@@ -12,17 +14,17 @@
  * opposite sign (and +0/-0), so it is resolved by locating the first lane
  * equal to the result. Blocks containing NaN (where the scalar loops' order
  * matters) are handed to the scalar block function. With an imatrix, the
- * block searches run as lanes (q4_0.c, q5_0.c); Q8_0 ignores the imatrix.
+ * block searches run as lanes (legacy_imatrix_x86.h); Q8_0 ignores the imatrix.
  */
 #include <immintrin.h>
 #include <float.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "float_formats.h"
+#include "kernel_util.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
-#include "simd_legacy.h"
+#include "legacy.h"
+#include "lanes_x86.h"
 #include "legacy_group8_x86.h"
 
 typedef struct { __m256 v[4]; } blk32;
@@ -94,6 +96,7 @@ static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float 
 }
 
 /* Low bytes of cvtt(v[k]) for all 32 lanes, in lane order. */
+typedef __m256i bytes32;
 static inline __m256i cvtt_low_bytes(const __m256 v[4]) {
     const __m256i ff = _mm256_set1_epi32(0xff);
     __m256i i[4];
@@ -112,6 +115,8 @@ static inline __m256i quant_bytes(const blk32 *b, float sub, float id, float add
     }
     return cvtt_low_bytes(v);
 }
+
+static inline __m256i clamp_bytes(__m256i q, int hi) { return _mm256_min_epi8(q, _mm256_set1_epi8((char)hi)); }
 
 /* qs[j] = q[j] | q[j+16] << 4 (byte arithmetic, as the scalar uint8 store). */
 static inline void store_nibbles(uint8_t *qs, __m256i q, bool mask_low) {
@@ -137,7 +142,7 @@ static void q8_0_block(const float *x, uint8_t *y) {
     const float amax = blk_amax(&b, a);
     const float d = amax / ((1 << 7) - 1);
     const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
+    qk_put_f16(y, d);
     const __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 r[4];
@@ -151,56 +156,6 @@ static void q8_0_block(const float *x, uint8_t *y) {
         r[k] = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
     }
     _mm256_storeu_si256((__m256i *)(y + 2), cvtt_low_bytes(r));
-}
-
-static void q4_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q4_0_block_ref(x, y); return; }
-    const float max = blk_signed_absmax(x, &b);
-    const float d = max / -8;
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    const __m256i q = _mm256_min_epi8(quant_bytes(&b, 0, id, 8.5f, false), _mm256_set1_epi8(15));
-    store_nibbles(y + 2, q, false);
-}
-
-static void q4_1_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q4_1_block_ref(x, y); return; }
-    float min, max;
-    blk_min_max(x, &b, &min, &max);
-    const float d = (max - min) / ((1 << 4) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    const __m256i q = _mm256_min_epi8(quant_bytes(&b, min, id, 0.5f, true), _mm256_set1_epi8(15));
-    store_nibbles(y + 4, q, false);
-}
-
-static void q5_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q5_0_block_ref(x, y); return; }
-    const float max = blk_signed_absmax(x, &b);
-    const float d = max / -16;
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    const __m256i q = _mm256_min_epi8(quant_bytes(&b, 0, id, 16.5f, false), _mm256_set1_epi8(31));
-    store_qh(y + 2, q);
-    store_nibbles(y + 6, q, true);
-}
-
-static void q5_1_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q5_1_block_ref(x, y); return; }
-    float min, max;
-    blk_min_max(x, &b, &min, &max);
-    const float d = (max - min) / ((1 << 5) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_u16(y, qk_fp32_to_fp16(d));
-    qk_put_u16(y + 2, qk_fp32_to_fp16(min));
-    const __m256i q = quant_bytes(&b, min, id, 0.5f, true);
-    store_qh(y + 4, q);
-    store_nibbles(y + 8, q, true);
 }
 
 /* Q4_1 and Q5_1 eight blocks at a time (legacy_group8_x86.h). The scale
@@ -227,7 +182,8 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
  * R*id is within rounding of levels (15 or 31) for a normal d, below
  * 1.5 * levels for a subnormal d with a finite 1/d, and an infinite id or R
  * gives inf/NaN. On that range the saturating packs equal cvtt_low_bytes'
- * low bytes (0x80000000 saturates to 0, its low byte), without the masks. */
+ * low bytes (0x80000000 saturates to 0, its low byte), without the masks;
+ * and the signed clamp of clamp_bytes is the unsigned one there. */
 static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
     const __m256 vs = _mm256_set1_ps(min), vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f);
     __m256i i[4];
@@ -236,20 +192,28 @@ static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-/* One Q4_1 / Q5_1 block's levels from its group8 scales. */
-static inline void q4_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
-    const blk32 b = load_blk(xb);
-    store_nibbles(yb + 4, _mm256_min_epu8(group_quant_bytes(&b, min, id), _mm256_set1_epi8(15)), false);
-}
-
-static inline void q5_1_group8_levels(uint8_t *yb, const float *xb, float min, float id) {
-    const blk32 b = load_blk(xb);
-    const __m256i q = group_quant_bytes(&b, min, id);
-    store_qh(yb + 4, q);
-    store_nibbles(yb + 8, q, true);
-}
-
-#define LG_ISA(name) name##_avx2
+#define LG_W 8
+#define LG_QX_LANES qk_qx_lanes_avx2
+#define LG_QKX3_LANES qk_qkx3_lanes_avx2
+#include "legacy_imatrix_x86.h"
+#define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
-#define LG_IMATRIX(t, ...) qk_legacy_quantize_imatrix_lanes(t, 8, __VA_ARGS__)
+#define group8_bytes group_quant_bytes
 #include "legacy_rows_body.h"
+
+size_t qk_quantize_q4_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q4_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q4_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q4_1, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q5_0, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q5_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return lg_rows(&qk_legacy_q5_1, src, dst, nrows, n_per_row, imatrix);
+}
+size_t qk_quantize_q8_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    return lg_q8_0_rows(src, dst, nrows, n_per_row);
+}

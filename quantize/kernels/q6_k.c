@@ -15,10 +15,11 @@
 #include "float_formats.h"
 #include "k_quants.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "search_neon.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
-#define BYTES 210
+#define BYTES sizeof(qk_block_q6_k)
 
 /* Scale of each sub-block of 16 (make_qx_quants, rmse_type 1; with an
  * imatrix its weights are the imatrix values themselves). */
@@ -42,7 +43,7 @@ void qk_q6k_pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *y) {
             L[16 * j + ii] = (int8_t)(l + 32);
         }
     }
-    uint8_t *ql = y, *qh = y + 128;
+    uint8_t *ql = y + offsetof(qk_block_q6_k, ql), *qh = y + offsetof(qk_block_q6_k, qh);
     for (int j = 0; j < QK_K; j += 128, ql += 64, qh += 32) {
         for (int l = 0; l < 32; ++l) {
             const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
@@ -72,8 +73,8 @@ static void finish_pack(const float *x, unsigned char *y, const float *scales, i
     }
     float iscale = -128.f / max_scale;
     uint16_t dh = qk_fp32_to_fp16(1 / iscale);
-    y[208] = (unsigned char)dh, y[209] = (unsigned char)(dh >> 8);
-    int8_t *sc = (int8_t *)(y + 192);
+    qk_put_u16(y + offsetof(qk_block_q6_k, d), dh);
+    int8_t *sc = (int8_t *)(y + offsetof(qk_block_q6_k, scales));
     for (int ib = 0; ib < QK_K / 16; ++ib) {
         int v = qk_nearest_int(iscale * scales[ib]);
         sc[ib] = (int8_t)(v < 127 ? v : 127);
@@ -107,9 +108,9 @@ size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
     const unsigned char *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d = qk_fp16_to_fp32((uint16_t)(b[208] | b[209] << 8));
-        const uint8_t *ql = b, *qh = b + 128;
-        const int8_t *sc = (const int8_t *)(b + 192);
+        const float d = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q6_k, d)));
+        const uint8_t *ql = b + offsetof(qk_block_q6_k, ql), *qh = b + offsetof(qk_block_q6_k, qh);
+        const int8_t *sc = (const int8_t *)(b + offsetof(qk_block_q6_k, scales));
         for (int k = 0; k < QK_K; k += 128, y += 128, ql += 64, qh += 32, sc += 8) {
             for (int l = 0; l < 32; ++l) {
                 int is = l / 16;

@@ -23,9 +23,11 @@
 
 #include "float_formats.h"
 #include "k_quants_internal.h"
-#include "lowbit_internal.h"
+#include "search_neon.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
-#include "quants_legacy.h"
+#include "iq4.h"
+#include "kernel_util.h"
 
 static const int8_t k_values_iq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                           1,    13,   25,  38,  53,  69,  89,  113};
@@ -106,7 +108,7 @@ static float iq4_search(const float *xb, const float *weight) {
 static void iq4_finish_nl(const float *x, uint8_t *b, float d, iq4_pack_fn pack) {
     qk_put_u16(b, qk_fp32_to_fp16(d));
     float id = d ? 1 / d : 0;
-    pack(x, id, b + 2);
+    pack(x, id, b + offsetof(qk_block_iq4_nl, qs));
 }
 
 /* IQ4_XS block b (136 bytes) from its 8 sub-block scales: the 6-bit
@@ -121,7 +123,7 @@ static void iq4_finish_xs(const float *x, uint8_t *b, const float *scales, iq4_p
             max_scale = scales[ib];
         }
     }
-    uint8_t *scales_l = b + 4, *q4 = b + 8;
+    uint8_t *scales_l = b + offsetof(qk_block_iq4_xs, scales_l), *q4 = b + offsetof(qk_block_iq4_xs, qs);
     uint16_t sh = 0;
     float d = -max_scale / 32;
     qk_put_u16(b, qk_fp32_to_fp16(d));
@@ -139,38 +141,38 @@ static void iq4_finish_xs(const float *x, uint8_t *b, const float *scales, iq4_p
         else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
         sh |= (uint16_t)(l_h << 2 * (ib % 8));
     }
-    qk_put_u16(b + 2, sh);
+    qk_put_u16(b + offsetof(qk_block_iq4_xs, scales_h), sh);
 }
 
 size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    float weight[QK_LEGACY_QK];
+    float weight[QK_LEGACY];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_LEGACY_QK;
-            iq4_weights(QK_LEGACY_QK, x, imatrix ? imatrix + QK_LEGACY_QK * i : NULL, weight);
-            iq4_finish_nl(x, y + (r * nb + i) * QK_IQ4_NL_BYTES, iq4_search(x, weight), pack_ref);
+            const float *x = src + r * n_per_row + i * QK_LEGACY;
+            iq4_weights(QK_LEGACY, x, imatrix ? imatrix + QK_LEGACY * i : NULL, weight);
+            iq4_finish_nl(x, y + (r * nb + i) * sizeof(qk_block_iq4_nl), iq4_search(x, weight), pack_ref);
         }
     }
-    return (size_t)(nrows * nb * QK_IQ4_NL_BYTES);
+    return (size_t)(nrows * nb * sizeof(qk_block_iq4_nl));
 }
 
 size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    float weight[QK_IQ4_XS_QK], scales[QK_IQ4_XS_QK / 32];
+    float weight[QK_K], scales[QK_K / 32];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_IQ4_XS_QK;
-            iq4_weights(QK_IQ4_XS_QK, x, imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL, weight);
-            for (int ib = 0; ib < QK_IQ4_XS_QK / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib);
-            iq4_finish_xs(x, y + (r * nb + i) * QK_IQ4_XS_BYTES, scales, pack_ref);
+            const float *x = src + r * n_per_row + i * QK_K;
+            iq4_weights(QK_K, x, imatrix ? imatrix + QK_K * i : NULL, weight);
+            for (int ib = 0; ib < QK_K / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib);
+            iq4_finish_xs(x, y + (r * nb + i) * sizeof(qk_block_iq4_xs), scales, pack_ref);
         }
     }
-    return (size_t)(nrows * nb * QK_IQ4_XS_BYTES);
+    return (size_t)(nrows * nb * sizeof(qk_block_iq4_xs));
 }
 
 #if defined(__x86_64__)
@@ -194,48 +196,48 @@ static const simd_fns k_avx512 = {16, qk_iq4_lanes_avx512, qk_iq4_imatrix_weight
 static size_t nl_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                        const float *imatrix) {
     const int width = f->width;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     const int64_t total = nrows * nb;
     uint8_t *y = (uint8_t *)dst;
-    float weight[16 * QK_LEGACY_QK], d[16];
+    float weight[16 * QK_LEGACY], d[16];
     for (int64_t g = 0; g < total; g += width) {
         const int avail = (int)(total - g < width ? total - g : width);
-        const float *x = src + g * QK_LEGACY_QK;
+        const float *x = src + g * QK_LEGACY;
         if (imatrix) {
             const float *qw[16];
-            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_LEGACY_QK * ((g + k) % nb);
-            f->weights(x, qw, avail, QK_LEGACY_QK, weight);
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_LEGACY * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_LEGACY, weight);
         }
         f->lanes(x, imatrix ? weight : NULL, avail, d);
         for (int k = 0; k < avail; k++)
-            iq4_finish_nl(x + k * QK_LEGACY_QK, y + (g + k) * QK_IQ4_NL_BYTES, d[k], f->pack);
+            iq4_finish_nl(x + k * QK_LEGACY, y + (g + k) * sizeof(qk_block_iq4_nl), d[k], f->pack);
     }
-    return (size_t)(total * QK_IQ4_NL_BYTES);
+    return (size_t)(total * sizeof(qk_block_iq4_nl));
 }
 
 static size_t xs_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                        const float *imatrix) {
     const int width = f->width;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
     if (nb < 0) return 0;
     const int64_t total = nrows * nb;
     const int per = width / 8; /* super-blocks per call */
     uint8_t *y = (uint8_t *)dst;
-    float weight[2 * QK_IQ4_XS_QK], scales[16];
+    float weight[2 * QK_K], scales[16];
     for (int64_t g = 0; g < total; g += per) {
         const int avail = (int)(total - g < per ? total - g : per);
-        const float *x = src + g * QK_IQ4_XS_QK;
+        const float *x = src + g * QK_K;
         if (imatrix) {
             const float *qw[2];
-            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_IQ4_XS_QK * ((g + k) % nb);
-            f->weights(x, qw, avail, QK_IQ4_XS_QK, weight);
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_K * ((g + k) % nb);
+            f->weights(x, qw, avail, QK_K, weight);
         }
         f->lanes(x, imatrix ? weight : NULL, avail * 8, scales);
         for (int k = 0; k < avail; k++)
-            iq4_finish_xs(x + k * QK_IQ4_XS_QK, y + (g + k) * QK_IQ4_XS_BYTES, scales + 8 * k, f->pack);
+            iq4_finish_xs(x + k * QK_K, y + (g + k) * sizeof(qk_block_iq4_xs), scales + 8 * k, f->pack);
     }
-    return (size_t)(total * QK_IQ4_XS_BYTES);
+    return (size_t)(total * sizeof(qk_block_iq4_xs));
 }
 
 size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
@@ -260,54 +262,54 @@ size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int
  * per search (the row's last nb % 4 blocks take the scalar path); IQ4_XS: a
  * super-block's 8 sub-blocks as two. */
 size_t qk_quantize_iq4_nl_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    float weight[4 * QK_LEGACY_QK], scales[4];
+    float weight[4 * QK_LEGACY], scales[4];
     for (int64_t r = 0; r < nrows; r++) {
         const float *xr = src + r * n_per_row;
-        uint8_t *yr = y + r * nb * QK_IQ4_NL_BYTES;
+        uint8_t *yr = y + r * nb * sizeof(qk_block_iq4_nl);
         int64_t i = 0;
         for (; i + 4 <= nb; i += 4) {
             for (int k = 0; k < 4; k++)
-                iq4_weights(QK_LEGACY_QK, xr + (i + k) * QK_LEGACY_QK,
-                            imatrix ? imatrix + QK_LEGACY_QK * (i + k) : NULL, weight + QK_LEGACY_QK * k);
-            qk_iq4_search4_neon(xr + i * QK_LEGACY_QK, weight, scales);
+                iq4_weights(QK_LEGACY, xr + (i + k) * QK_LEGACY,
+                            imatrix ? imatrix + QK_LEGACY * (i + k) : NULL, weight + QK_LEGACY * k);
+            qk_iq4_search4_neon(xr + i * QK_LEGACY, weight, scales);
             for (int k = 0; k < 4; k++)
-                iq4_finish_nl(xr + (i + k) * QK_LEGACY_QK, yr + (i + k) * QK_IQ4_NL_BYTES, scales[k], pack_ref);
+                iq4_finish_nl(xr + (i + k) * QK_LEGACY, yr + (i + k) * sizeof(qk_block_iq4_nl), scales[k], pack_ref);
         }
         for (; i < nb; i++) {
-            const float *x = xr + i * QK_LEGACY_QK;
-            iq4_weights(QK_LEGACY_QK, x, imatrix ? imatrix + QK_LEGACY_QK * i : NULL, weight);
-            iq4_finish_nl(x, yr + i * QK_IQ4_NL_BYTES, iq4_search(x, weight), pack_ref);
+            const float *x = xr + i * QK_LEGACY;
+            iq4_weights(QK_LEGACY, x, imatrix ? imatrix + QK_LEGACY * i : NULL, weight);
+            iq4_finish_nl(x, yr + i * sizeof(qk_block_iq4_nl), iq4_search(x, weight), pack_ref);
         }
     }
-    return (size_t)(nrows * nb * QK_IQ4_NL_BYTES);
+    return (size_t)(nrows * nb * sizeof(qk_block_iq4_nl));
 }
 
 size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_IQ4_XS_QK);
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
     if (nb < 0) return 0;
     uint8_t *y = (uint8_t *)dst;
-    float weight[QK_IQ4_XS_QK], scales[QK_IQ4_XS_QK / 32];
+    float weight[QK_K], scales[QK_K / 32];
     for (int64_t r = 0; r < nrows; r++) {
         for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_IQ4_XS_QK;
-            iq4_weights(QK_IQ4_XS_QK, x, imatrix ? imatrix + QK_IQ4_XS_QK * i : NULL, weight);
+            const float *x = src + r * n_per_row + i * QK_K;
+            iq4_weights(QK_K, x, imatrix ? imatrix + QK_K * i : NULL, weight);
             qk_iq4_search4_neon(x, weight, scales);
             qk_iq4_search4_neon(x + 128, weight + 128, scales + 4);
-            iq4_finish_xs(x, y + (r * nb + i) * QK_IQ4_XS_BYTES, scales, pack_ref);
+            iq4_finish_xs(x, y + (r * nb + i) * sizeof(qk_block_iq4_xs), scales, pack_ref);
         }
     }
-    return (size_t)(nrows * nb * QK_IQ4_XS_BYTES);
+    return (size_t)(nrows * nb * sizeof(qk_block_iq4_xs));
 }
 #endif
 
 void qk_dequantize_row_iq4_nl(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY_QK; i++) {
-        const uint8_t *b = x + i * QK_IQ4_NL_BYTES;
-        float *y = dst + i * QK_LEGACY_QK;
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_iq4_nl);
+        float *y = dst + i * QK_LEGACY;
         const float d = qk_fp16_to_fp32(qk_get_u16(b));
         for (int j = 0; j < 16; ++j) {
             y[j] = d * k_values_iq4nl[b[2 + j] & 0xf];
@@ -318,14 +320,14 @@ void qk_dequantize_row_iq4_nl(const void *src, float *dst, int64_t n) {
 
 void qk_dequantize_row_iq4_xs(const void *src, float *dst, int64_t n) {
     const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_IQ4_XS_QK; i++) {
-        const uint8_t *b = x + i * QK_IQ4_XS_BYTES;
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_iq4_xs);
         const float d = qk_fp16_to_fp32(qk_get_u16(b));
-        const uint16_t scales_h = qk_get_u16(b + 2);
-        const uint8_t *scales_l = b + 4;
-        const uint8_t *qs = b + 8;
-        float *y = dst + i * QK_IQ4_XS_QK;
-        for (int ib = 0; ib < QK_IQ4_XS_QK / 32; ++ib) {
+        const uint16_t scales_h = qk_get_u16(b + offsetof(qk_block_iq4_xs, scales_h));
+        const uint8_t *scales_l = b + offsetof(qk_block_iq4_xs, scales_l);
+        const uint8_t *qs = b + offsetof(qk_block_iq4_xs, qs);
+        float *y = dst + i * QK_K;
+        for (int ib = 0; ib < QK_K / 32; ++ib) {
             const int ls = ((scales_l[ib / 2] >> 4 * (ib % 2)) & 0xf) | (((scales_h >> 2 * ib) & 3) << 4);
             const float dl = d * (ls - 32);
             for (int j = 0; j < 16; ++j) {

@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "lowbit_internal.h"
+#include "lanes_x86.h"
 #include "quant_search.h"
 
 #define LB_MAXN 32
