@@ -26,7 +26,7 @@ static int convert(const char *dir, const char *out, const char *type, int threa
 
 static void test_stories260k_greedy(void) {
     const char *hf = qk_test_fixture("stories260K/hf");
-    if (!hf) { fprintf(stderr, "note: fixtures absent, stories260K tier not run\n"); return; }
+    if (!hf) return;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
@@ -536,14 +536,15 @@ static void test_gemma3_vocab_rows(void) {
     qk_compare_report_free(&cmp);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     llama_ref_init_backend();
-    RUN(test_stories260k_greedy);
     RUN(test_tiny_models_match_reference);
     RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
     RUN(test_phi3_gemma3_bad_input);
     RUN(test_gemma3_vocab_rows);
+    RUN_PART("fixtures", test_stories260k_greedy);
     return qk_test_summary();
 }

@@ -195,7 +195,7 @@ static double max_abs(const float *a, size_t n) {
 
 static void test_stories260k_greedy(void) {
     const char *dir = qk_test_fixture("stories260K");
-    if (!dir) { fprintf(stderr, "note: fixtures absent, stories260K greedy tier not run\n"); return; }
+    if (!dir) return;
     char base[1024], path[1200], err[512];
     snprintf(base, sizeof base, "%s", dir);
     snprintf(path, sizeof path, "%s/hf/model.safetensors", base);
@@ -247,7 +247,7 @@ static void test_stories260k_greedy(void) {
  * first positions must be close to the F32 ones (bf16 keeps ~3 digits). */
 static void test_stories260k_bf16_close(void) {
     const char *dir = qk_test_fixture("stories260K");
-    if (!dir) { fprintf(stderr, "note: fixtures absent, stories260K bf16 tier not run\n"); return; }
+    if (!dir) return;
     char base[1024], path[1200], err[512];
     snprintf(base, sizeof base, "%s", dir);
     float *lg[2] = {NULL, NULL};
@@ -892,9 +892,8 @@ static void test_safetensors_min(void) {
     CHECK_CONTAINS(err, "header length");
 }
 
-int main(void) {
-    RUN(test_stories260k_greedy);
-    RUN(test_stories260k_bf16_close);
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_mistral_equals_llama);
     RUN(test_qwen2_biases);
     RUN(test_mixtral_identical_experts_equal_dense);
@@ -911,5 +910,7 @@ int main(void) {
     RUN(test_errors);
     RUN(test_tied_embeddings);
     RUN(test_safetensors_min);
+    RUN_PART("fixtures", test_stories260k_greedy);
+    RUN_PART("fixtures", test_stories260k_bf16_close);
     return qk_test_summary();
 }

