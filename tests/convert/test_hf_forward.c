@@ -1,6 +1,6 @@
 /* The reference forward pass of HF models (tests/support/hf_forward.h).
  *
- * Tier 1 (fixtures): the real trained stories260K, read from its
+ * Tier 1 (part "fixtures"): the real trained stories260K, read from its
  * model.safetensors, greedily reproduces the story llama2.c prints: this
  * checks the Llama path (RMSNorm, rotate-half rope, GQA, SiLU MLP, tied
  * head) against reality.
@@ -18,87 +18,7 @@
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
 #include "qk_test.h"
-
-/* ---------- an in-memory weight dictionary (the provider for tier 2) ---------- */
-
-typedef struct {
-    char name[128];
-    int64_t shape[2];
-    int nd;
-    float *data;
-} wt_t;
-
-typedef struct {
-    wt_t t[512];
-    int n;
-} wdict;
-
-static float *wd_put(wdict *d, const char *name, int64_t d0, int64_t d1) {
-    if (d->n == 512) return NULL;
-    wt_t *t = &d->t[d->n++];
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->shape[0] = d0;
-    t->shape[1] = d1 < 0 ? 0 : d1;
-    t->nd = d1 < 0 ? 1 : 2;
-    t->data = calloc((size_t)d0 * (size_t)(d1 < 0 ? 1 : d1), sizeof(float));
-    return t->data;
-}
-
-static size_t wd_numel(const wt_t *t) { return (size_t)t->shape[0] * (size_t)(t->nd == 2 ? t->shape[1] : 1); }
-
-/* Random tensor: mean `mean`, std `sd`. */
-static float *wd_rand(wdict *d, qk_rng *r, const char *name, int64_t d0, int64_t d1, float mean, float sd) {
-    float *p = wd_put(d, name, d0, d1);
-    size_t n = (size_t)d0 * (size_t)(d1 < 0 ? 1 : d1);
-    for (size_t i = 0; i < n; i++) p[i] = mean + sd * qk_rng_gauss(r);
-    return p;
-}
-
-static wt_t *wd_find(wdict *d, const char *name) {
-    for (int i = 0; i < d->n; i++)
-        if (!strcmp(d->t[i].name, name)) return &d->t[i];
-    return NULL;
-}
-
-static const float *wd_get(void *ctx, const char *name, int64_t *shape, int *nd) {
-    wt_t *t = wd_find(ctx, name);
-    if (!t) return NULL;
-    shape[0] = t->shape[0];
-    shape[1] = t->shape[1];
-    *nd = t->nd;
-    return t->data;
-}
-
-static void wd_free(wdict *d) {
-    for (int i = 0; i < d->n; i++) free(d->t[i].data);
-    d->n = 0;
-}
-
-static void wd_copy(wdict *dst, const wdict *src) {
-    dst->n = 0;
-    for (int i = 0; i < src->n; i++) {
-        const wt_t *s = &src->t[i];
-        float *p = wd_put(dst, s->name, s->shape[0], s->nd == 2 ? s->shape[1] : -1);
-        memcpy(p, s->data, wd_numel(s) * sizeof(float));
-    }
-}
-
-static void wd_scale(wdict *d, const char *name, float c) {
-    wt_t *t = wd_find(d, name);
-    for (size_t i = 0; t && i < wd_numel(t); i++) t->data[i] *= c;
-}
-
-static void wd_rename(wdict *d, const char *from, const char *to) {
-    wt_t *t = wd_find(d, from);
-    if (t) snprintf(t->name, sizeof t->name, "%s", to);
-}
-
-static void wd_remove(wdict *d, const char *name) {
-    wt_t *t = wd_find(d, name);
-    if (!t) return;
-    free(t->data);
-    *t = d->t[--d->n];
-}
+#include "weight_dict.h"
 
 /* ---------- a tiny model shape shared by the invariants ---------- */
 
