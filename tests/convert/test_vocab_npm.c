@@ -57,10 +57,9 @@ static void test_llama3(void) {
     CHECK(d != NULL);
     if (!d) return;
     qk_vocab v;
+    if (!vocab_test_load(d, 128256, &v)) return;
     qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 128256, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    int rc;
     CHECK_STR(v.model, "gpt2");
     CHECK_STR(v.pre, "llama-bpe");
     CHECK_EQ_INT(v.n_tokens, 128256);
@@ -92,10 +91,7 @@ static void test_qwen3(void) {
     CHECK(d != NULL);
     if (!d) return;
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 151936, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 151936, &v)) return;
     CHECK_STR(v.model, "gpt2");
     CHECK_STR(v.pre, "qwen2");
     CHECK_EQ_INT(v.n_tokens, 151936);
@@ -133,10 +129,7 @@ static void test_mistral_llama_hf(void) {
     CHECK(d != NULL);
     if (!d) return;
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 32000, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 32000, &v)) return;
     CHECK_STR(v.model, "llama");
     CHECK_STR(v.pre, "default");
     CHECK_EQ_INT(v.n_tokens, 32000);

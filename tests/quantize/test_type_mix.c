@@ -213,6 +213,14 @@ static qk_mix_model facts(const model *m) {
     return f;
 }
 
+/* llama-quantize's default options for ftype. */
+static qk_mix_options mix_options(int ftype) {
+    qk_mix_options o;
+    qk_mix_options_init(&o);
+    o.ftype = ftype;
+    return o;
+}
+
 /* ---- one comparison run ---- */
 
 typedef struct {
@@ -233,9 +241,7 @@ static const char *const k_kvo_args[] = {"llama.context_length=int:-256", "quant
 static int g_runs, g_both_failed, g_skipped;
 
 static void compare(const model *m, int ftype, const optset *os) {
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = ftype;
+    qk_mix_options o = mix_options(ftype);
     o.pure = os->pure;
     o.leave_output_tensor = os->leave_output;
     o.allow_requantize = os->allow_requantize;
@@ -502,9 +508,7 @@ static void test_q4_k_m_known_layers(void) {
     t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     qk_mix_model m = {"llama", 32, 0, 32, 8, 0, t, n};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_OK);
@@ -544,9 +548,7 @@ static void test_keep_split_order(void) {
         t[l] = (qk_mix_tensor){names[l], {256, 256, 1, 1}, QK_TYPE_F16, l >= 4 ? 0u : 1u, (uint64_t)(8 - l) * 4096};
     }
     qk_mix_model m = {"llama", 8, 0, 8, 8, 0, t, 8};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     for (int keep = 0; keep <= 1; keep++) {
@@ -565,9 +567,7 @@ static void test_mix_errors(void) {
     qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0},
                           {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0}};
     qk_mix_model m = {"llama", 4, 0, 8, 8, 8, t, 2};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_FAIL);
