@@ -126,51 +126,61 @@ static void bad(const char *json, size_t n, const char *msg) {
 
 #define T(body) "{\"t\": {" body "}}"
 
-static void test_bad_headers(void) {
+/* One bad header per check: (JSON, data bytes after it, expected message part). */
+static const struct {
+    const char *json;
+    size_t data;
+    const char *msg;
+} k_bad[] = {
     /* the JSON itself */
-    bad("{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]", 4, "not valid JSON"); /* cut */
-    bad("[1, 2]", 0, "not a JSON object");
-    bad("{\"t\": 5}", 0, "entry is not an object");
-    bad("{\"t\xff\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 1, "UTF-8");
-    bad("{\"__metadata__\": {\"k\": \"\xc3\"}}", 0, "UTF-8"); /* a cut two-byte sequence */
-    bad("{\"__metadata__\": {\"k\": \"\xed\xa0\x80\"}}", 0, "UTF-8"); /* an encoded surrogate */
-    bad("{\"__metadata__\": [1]}", 0, "__metadata__ is not an object");
-    bad("{\"__metadata__\": {\"k\": 1}}", 0, "value of 'k' is not a string");
-    bad("{\"__metadata__\": {}, \"__metadata__\": {}}", 0, "appears twice");
+    {"{\"t\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]", 4, "not valid JSON"}, /* cut */
+    {"[1, 2]", 0, "not a JSON object"},
+    {"{\"t\": 5}", 0, "entry is not an object"},
+    {"{\"t\xff\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}", 1, "UTF-8"},
+    {"{\"__metadata__\": {\"k\": \"\xc3\"}}", 0, "UTF-8"}, /* a cut two-byte sequence */
+    {"{\"__metadata__\": {\"k\": \"\xed\xa0\x80\"}}", 0, "UTF-8"}, /* an encoded surrogate */
+    {"{\"__metadata__\": [1]}", 0, "__metadata__ is not an object"},
+    {"{\"__metadata__\": {\"k\": 1}}", 0, "value of 'k' is not a string"},
+    {"{\"__metadata__\": {}, \"__metadata__\": {}}", 0, "appears twice"},
     /* dtype */
-    bad(T("\"shape\": [1], \"data_offsets\": [0, 4]"), 4, "dtype missing");
-    bad(T("\"dtype\": 4, \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "dtype missing or not a string");
-    bad(T("\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "unsupported dtype 'F33'");
-    bad(T("\"dtype\": \"f32\", \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "unsupported dtype 'f32'");
+    {T("\"shape\": [1], \"data_offsets\": [0, 4]"), 4, "dtype missing"},
+    {T("\"dtype\": 4, \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "dtype missing or not a string"},
+    {T("\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "unsupported dtype 'F33'"},
+    {T("\"dtype\": \"f32\", \"shape\": [1], \"data_offsets\": [0, 4]"), 4, "unsupported dtype 'f32'"},
     /* shape */
-    bad(T("\"dtype\": \"F32\", \"data_offsets\": [0, 4]"), 4, "shape missing");
-    bad(T("\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]"), 4, "shape[0] is not a non-negative integer");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]"), 4, "shape[0] is not");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1, \"2\"], \"data_offsets\": [0, 8]"), 8, "shape[1] is not");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1,1,1,1,1,1,1,1,1], \"data_offsets\": [0, 4]"), 4, "9 dimensions, at most 8");
-    bad(T("\"dtype\": \"U8\", \"shape\": [4294967296, 4294967296, 4294967296], \"data_offsets\": [0, 1]"), 1,
-        "element count overflows");
+    {T("\"dtype\": \"F32\", \"data_offsets\": [0, 4]"), 4, "shape missing"},
+    {T("\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]"), 4, "shape[0] is not a non-negative integer"},
+    {T("\"dtype\": \"F32\", \"shape\": [1.5], \"data_offsets\": [0, 4]"), 4, "shape[0] is not"},
+    {T("\"dtype\": \"F32\", \"shape\": [1, \"2\"], \"data_offsets\": [0, 8]"), 8, "shape[1] is not"},
+    {T("\"dtype\": \"F32\", \"shape\": [1,1,1,1,1,1,1,1,1], \"data_offsets\": [0, 4]"), 4, "9 dimensions, at most 8"},
+    {T("\"dtype\": \"U8\", \"shape\": [4294967296, 4294967296, 4294967296], \"data_offsets\": [0, 1]"), 1,
+     "element count overflows"},
     /* offsets */
-    bad(T("\"dtype\": \"F32\", \"shape\": [1]"), 4, "data_offsets must be");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]"), 4, "data_offsets must be");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4, 8]"), 8, "data_offsets must be");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [-4, 0]"), 4, "data_offsets must be");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 1e300]"), 4, "data_offsets must be");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 4]"), 8, "begin 8 > end 4");
-    bad(T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]"), 6, "past the 6 bytes of data");
-    bad(T("\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]"), 7, "truncated file?");
-    bad("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]},"
-        " \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 24]}}", 24, "'a' and 'b' overlap");
-    bad("{\"a\": {\"dtype\": \"U8\", \"shape\": [8], \"data_offsets\": [0, 8]},"
-        " \"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [3, 5]}}", 8, "overlap"); /* b inside a */
+    {T("\"dtype\": \"F32\", \"shape\": [1]"), 4, "data_offsets must be"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]"), 4, "data_offsets must be"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4, 8]"), 8, "data_offsets must be"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [-4, 0]"), 4, "data_offsets must be"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 1e300]"), 4, "data_offsets must be"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 4]"), 8, "begin 8 > end 4"},
+    {T("\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]"), 6, "past the 6 bytes of data"},
+    {T("\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]"), 7, "truncated file?"},
+    {"{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]},"
+     " \"b\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 24]}}", 24, "'a' and 'b' overlap"},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [8], \"data_offsets\": [0, 8]},"
+     " \"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [3, 5]}}", 8, "overlap"}, /* b inside a */
     /* shape x dtype size */
-    bad(T("\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]"), 20,
-        "20 bytes for 6 elements of F32, expected 24");
-    bad(T("\"dtype\": \"BF16\", \"shape\": [3], \"data_offsets\": [0, 4]"), 4, "expected 6");
-    bad(T("\"dtype\": \"F64\", \"shape\": [2147483648, 2147483648], \"data_offsets\": [0, 8]"), 8, "expected 0"); /* 2^62 x 8 bytes */
+    {T("\"dtype\": \"F32\", \"shape\": [2, 3], \"data_offsets\": [0, 20]"), 20,
+     "20 bytes for 6 elements of F32, expected 24"},
+    {T("\"dtype\": \"BF16\", \"shape\": [3], \"data_offsets\": [0, 4]"), 4, "expected 6"},
+    /* 2^62 elements x 8 bytes overflow */
+    {T("\"dtype\": \"F64\", \"shape\": [2147483648, 2147483648], \"data_offsets\": [0, 8]"), 8, "expected 0"},
     /* duplicates */
-    bad("{\"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]},"
-        " \"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [1, 2]}}", 2, "tensor 'a' appears twice");
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]},"
+     " \"a\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [1, 2]}}", 2, "tensor 'a' appears twice"},
+};
+
+static void test_bad_headers(void) {
+    for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) bad(k_bad[i].json, k_bad[i].data, k_bad[i].msg);
 }
 
 /* The 8-byte header length against the file and the 100 MB limit. */

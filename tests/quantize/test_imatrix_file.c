@@ -264,7 +264,8 @@ static void test_gguf_file_written_by_ggml(void) {
     CHECK(e && e->n == 6);
     if (e && e->n == 6) {
         const float want[6] = {2.0f / 3, 4.0f / 3, 2.0f, 1.0f, 1.0f, 1.0f};
-        for (int i = 0; i < 6; i++) CHECK_MSG(e->values[i] == want[i], "value %d: %g, expected %g", i, e->values[i], want[i]);
+        for (int i = 0; i < 6; i++)
+            CHECK_MSG(e->values[i] == want[i], "value %d: %g, expected %g", i, e->values[i], want[i]);
     }
     CHECK_EQ_INT(im.chunk_count, 100);
     CHECK_EQ_INT(im.chunk_size, 512);
