@@ -118,14 +118,9 @@ static void test_stories260k_greedy(void) {
     if (!dir) return;
     char base[1024], path[1200], err[512];
     snprintf(base, sizeof base, "%s", dir);
-    snprintf(path, sizeof path, "%s/hf/model.safetensors", base);
-    hf_st_min *st = hf_st_min_open(path, err, sizeof err);
-    CHECK_MSG(st != NULL, "%s", err);
-    if (!st) return;
-    snprintf(path, sizeof path, "%s/hf/config.json", base);
-    hf_model *m = hf_forward_load(path, hf_st_min_get, st, err, sizeof err);
+    snprintf(path, sizeof path, "%s/hf", base);
+    hf_model *m = hf_st_min_load_model(path, err, sizeof err);
     CHECK_MSG(m != NULL, "%s", err);
-    hf_st_min_close(st); /* the model holds its own copies */
     if (!m) return;
     CHECK_EQ_INT(hf_forward_vocab(m), 512);
 
@@ -174,14 +169,9 @@ static void test_stories260k_bf16_close(void) {
     const char *sub[2] = {"hf", "hf-bf16"};
     int32_t tk[4] = {1, 403, 407, 261};
     for (int k = 0; k < 2; k++) {
-        snprintf(path, sizeof path, "%s/%s/model.safetensors", base, sub[k]);
-        hf_st_min *st = hf_st_min_open(path, err, sizeof err);
-        CHECK_MSG(st != NULL, "%s", err);
-        if (!st) break;
-        snprintf(path, sizeof path, "%s/%s/config.json", base, sub[k]);
-        hf_model *m = hf_forward_load(path, hf_st_min_get, st, err, sizeof err);
+        snprintf(path, sizeof path, "%s/%s", base, sub[k]);
+        hf_model *m = hf_st_min_load_model(path, err, sizeof err);
         CHECK_MSG(m != NULL, "%s", err);
-        hf_st_min_close(st);
         if (!m) break;
         lg[k] = malloc(4 * 512 * sizeof(float));
         CHECK(hf_forward_logits(m, tk, 4, lg[k]) == 0);
