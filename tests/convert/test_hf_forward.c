@@ -22,6 +22,15 @@
 
 /* ---------- a tiny model shape shared by the invariants ---------- */
 
+/* Scales model.layers.<i>.<suffix> by c in every layer i < n_layer. */
+static void scale_each_layer(wdict *d, int n_layer, const char *suffix, float c) {
+    for (int i = 0; i < n_layer; i++) {
+        char n[128];
+        snprintf(n, sizeof n, "model.layers.%d.%s", i, suffix);
+        wd_scale(d, n, c);
+    }
+}
+
 enum { V = 48, H = 32, NL = 2, NH = 4, NKV = 2, HD = 8, FF = 40, T = 12 };
 
 /* The Llama-layout tensors (names shared by Llama, Mistral, Qwen2/3,
@@ -462,11 +471,7 @@ static void test_gemma2_softcaps_and_scaling(void) {
     /* query_pre_attn_scalar is the scaling: q * 2 with scalar * 4 is the same. */
     wdict q2 = {0};
     wd_copy(&q2, &d);
-    for (int i = 0; i < NL; i++) {
-        char n[128];
-        snprintf(n, sizeof n, "model.layers.%d.self_attn.q_proj.weight", i);
-        wd_scale(&q2, n, 2.0f);
-    }
+    scale_each_layer(&q2, NL, "self_attn.q_proj.weight", 2.0f);
     float *qs = run(cfg("gemma2", NL, HD, ", \"query_pre_attn_scalar\": 32, \"sliding_window\": 64,"
                                           " \"attn_logit_softcapping\": null, \"final_logit_softcapping\": null"),
                     &q2, T, toks);
@@ -483,13 +488,8 @@ static void test_gemma2_post_norms(void) {
     make_llama(&d, 19, NL, HD, 1);
     wd_remove(&d, "lm_head.weight");
     wd_copy(&s, &d);
-    for (int i = 0; i < NL; i++) {
-        char n[128];
-        snprintf(n, sizeof n, "model.layers.%d.self_attn.o_proj.weight", i);
-        wd_scale(&s, n, 3.0f);
-        snprintf(n, sizeof n, "model.layers.%d.mlp.down_proj.weight", i);
-        wd_scale(&s, n, 0.25f);
-    }
+    scale_each_layer(&s, NL, "self_attn.o_proj.weight", 3.0f);
+    scale_each_layer(&s, NL, "mlp.down_proj.weight", 0.25f);
     float *a = run(cfg("gemma2", NL, HD, G2), &d, T, toks);
     float *b = run(cfg("gemma2", NL, HD, G2), &s, T, toks);
     if (a && b) CHECK_MSG(max_abs_diff(a, b, NLOG) < 1e-4, "post norms: %g", max_abs_diff(a, b, NLOG));
@@ -519,13 +519,8 @@ static void test_qk_norm_scale_invariance(void) {
         make_llama(&d, 20, NL, HD, cases[c].post);
         add_qk_norms(&d, 21, NL, HD, cases[c].mean);
         wd_copy(&s, &d);
-        for (int i = 0; i < NL; i++) {
-            char n[128];
-            snprintf(n, sizeof n, "model.layers.%d.self_attn.q_proj.weight", i);
-            wd_scale(&s, n, 4.0f);
-            snprintf(n, sizeof n, "model.layers.%d.self_attn.k_proj.weight", i);
-            wd_scale(&s, n, 0.5f);
-        }
+        scale_each_layer(&s, NL, "self_attn.q_proj.weight", 4.0f);
+        scale_each_layer(&s, NL, "self_attn.k_proj.weight", 0.5f);
         float *a = run(cfg(cases[c].type, NL, HD, cases[c].extra), &d, T, toks);
         float *b = run(cfg(cases[c].type, NL, HD, cases[c].extra), &s, T, toks);
         if (a && b) {

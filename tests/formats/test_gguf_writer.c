@@ -109,12 +109,14 @@ static void declare_all(qk_gguf_writer *w, gb_buf *b, bool nul) {
     }
 }
 
-/* Writes the every-type file to `path`, with no tensor (and the NUL string)
+/* Writes the every-type file <tmpdir>/<name> (returned, static), with no tensor (and the NUL string)
  * or with one F32 tensor of 4 elements; the expected file bytes go to `want`. Without tensors
  * there is no data section and no padding after the KVs (as gguf-py writes
  * vocab-only files); with one, the data section starts at the next multiple
  * of 32 and the tensor is padded to 32 too. */
-static void write_all(const char *path, bool with_tensor, gb_buf *want) {
+static const char *write_all(const char *name, bool with_tensor, gb_buf *want) {
+    static char path[600];
+    snprintf(path, sizeof path, "%s/%s", qk_test_tmpdir(), name);
     qk_err err;
     gb_buf kvs = {0};
     qk_gguf_writer *w = qk_gguf_writer_new();
@@ -145,14 +147,13 @@ static void write_all(const char *path, bool with_tensor, gb_buf *want) {
     if (with_tensor) CHECK_MSG(qk_gguf_writer_write(w, x, sizeof x, &err) == QK_OK, "%s", err.msg);
     CHECK_MSG(qk_gguf_writer_finish(w, &err) == QK_OK, "%s", err.msg);
     qk_gguf_writer_free(w);
+    return path;
 }
 
 static void test_bytes_follow_the_spec(void) {
     for (int with_tensor = 0; with_tensor < 2; with_tensor++) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/kv%d.gguf", qk_test_tmpdir(), with_tensor);
         gb_buf want = {0};
-        write_all(path, with_tensor, &want);
+        const char *path = write_all(with_tensor ? "kv1.gguf" : "kv0.gguf", with_tensor, &want);
         size_t len = 0;
         unsigned char *got = qk_test_read_file(path, &len);
         CHECK(got != NULL);
@@ -168,10 +169,8 @@ static void test_bytes_follow_the_spec(void) {
 /* Our reader gives back every KV exactly: order, type, count, bytes, strings
  * with their lengths (the NUL inside "a\0b" included). */
 static void test_our_reader_round_trip(void) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/kv-read.gguf", qk_test_tmpdir());
     gb_buf want = {0};
-    write_all(path, false, &want);
+    const char *path = write_all("kv-read.gguf", false, &want);
     gb_free(&want);
     qk_gguf_writer *w = qk_gguf_writer_new(); /* the declarations, to compare with */
     gb_buf scratch = {0};
@@ -227,12 +226,9 @@ static void test_our_reader_round_trip(void) {
  * byte (ggml always pads after the KVs, so only the file with a tensor). */
 static void test_ggml_round_trip(void) {
     for (int with_tensor = 0; with_tensor < 2; with_tensor++) {
-        char path[600];
-        snprintf(path, sizeof path, "%s/kv-ggml%d.gguf", qk_test_tmpdir(), with_tensor);
         gb_buf want = {0};
-        write_all(path, with_tensor, &want);
+        gguf_ggml_agrees(write_all(with_tensor ? "kv-ggml1.gguf" : "kv-ggml0.gguf", with_tensor, &want), with_tensor);
         gb_free(&want);
-        gguf_ggml_agrees(path, with_tensor);
     }
 }
 
