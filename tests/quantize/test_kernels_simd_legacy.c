@@ -123,7 +123,7 @@ static void test_simd_equals_scalar(void) {
     }
     fprintf(stderr, "  %d SIMD variants compared\n", variants);
 #if defined(__x86_64__) || defined(__aarch64__)
-    /* this machine has at least one SIMD ISA with 7 variants each */
+    /* the ISA of this part has at least 7 variants */
     CHECK(variants >= 7);
 #endif
 #if defined(__aarch64__)
