@@ -118,37 +118,13 @@ static int rd_int32(rd *r, unsigned wt, int32_t *out, const char *what, qk_err *
     return QK_OK;
 }
 
-int qk_utf8_valid(const char *str, size_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) { i++; continue; }
-        size_t k;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) { k = 1; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { k = 2; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { k = 3; cp = c & 0x07; }
-        else return 0;
-        if (n - i <= k) return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 /* A length-delimited UTF-8 string field without NULs, copied NUL-terminated
  * into *out (replacing what was there). */
 static int rd_string(rd *r, unsigned wt, char **out, uint32_t *len, const char *what, qk_err *err) {
     rd s = {0};
     if (expect_wt(r, wt, 2, what, err) || rd_len(r, &s, what, err)) return QK_FAIL;
     size_t n = (size_t)(s.end - s.p);
-    if (!qk_utf8_valid((const char *)s.p, n) || memchr(s.p, 0, n))
+    if (!qk_utf8_valid((const char *)s.p, n, NULL) || memchr(s.p, 0, n))
         return qk_fail(err, "%s: %s at byte %zu: text is not valid UTF-8 (or holds a NUL)", r->name, what, off(r, s.p));
     char *t = malloc(n + 1);
     if (!t) return qk_fail(err, "%s: out of memory", r->name);

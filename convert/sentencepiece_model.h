@@ -56,7 +56,4 @@ void qk_spm_free(qk_spm_model *m);
  * applied by the caller (vocab_hf.c). */
 int qk_spm_to_vocab(const qk_spm_model *m, uint64_t vocab_size, qk_vocab *v, qk_err *err);
 
-/* Is s[0..n) valid UTF-8 (no overlongs, surrogates or code points > U+10FFFF)? */
-int qk_utf8_valid(const char *s, size_t n);
-
 #endif

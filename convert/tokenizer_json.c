@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sentencepiece_model.h" /* qk_utf8_valid */
+#include "sentencepiece_model.h"
 
 /* ---------- a string -> id map that remembers insertion order (Python dict semantics) ---------- */
 

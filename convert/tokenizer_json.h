@@ -8,7 +8,7 @@
  *    Scores differ from LlamaHfVocab's (-1000.0 for every token, a placeholder that makes
  *    llama.cpp tokenize differently from Hugging Face): -r for the token merge number r produces
  *    first, -n_merges for tokens no merge produces, so that llama.cpp's highest-score-first merging
- *    follows the merge order (tests/test_tokenize_parity.c checks the ids against Hugging Face's).
+ *    follows the merge order (tests/convert/test_tokenize_parity.c checks the ids against Hugging Face's).
  *  - byte-level BPE (everything else of type BPE) -> get_vocab_base + SpecialVocab merges:
  *    model "gpt2", vocab_size slots ([PAD{i}] UNUSED for ids nobody has), added tokens
  *    CONTROL (special, or looks special) / USER_DEFINED (U+2581 -> ' '), others NORMAL;

@@ -59,6 +59,11 @@ int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err) {
     char *text;
     size_t len;
     if (qk_read_text_file(path, QK_JSON_MAX_BYTES, &text, &len, err)) return QK_FAIL;
+    size_t bad;
+    if (!qk_utf8_valid(text, len, &bad)) {
+        free(text);
+        return qk_fail(err, "%s: not UTF-8 (invalid byte at offset %zu); JSON must be UTF-8", path, bad);
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!j) {
@@ -69,4 +74,30 @@ int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err) {
     free(text);
     *out = j;
     return QK_OK;
+}
+
+bool qk_utf8_valid(const char *str, size_t n, size_t *bad_at) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len;
+        unsigned min, cp;
+        if (c < 0x80) { i++; continue; }
+        if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000, cp = c & 0x07;
+        else goto bad;
+        if (i + len > n) goto bad;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) goto bad;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) goto bad;
+        i += len;
+    }
+    return true;
+bad:
+    if (bad_at) *bad_at = i;
+    return false;
 }

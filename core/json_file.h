@@ -7,11 +7,18 @@
 #define QK_JSON_FILE_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "qk_error.h"
 
 #define QK_JSON_MAX_BYTES ((size_t)1 << 30)
+
+/* True if the n bytes are well-formed UTF-8 (no overlongs, surrogates or
+ * code points above U+10FFFF). JSON text must be UTF-8 (RFC 8259), and
+ * cJSON does not check it. Returns the offset of the first bad byte in
+ * *bad_at when false. */
+bool qk_utf8_valid(const char *s, size_t n, size_t *bad_at);
 
 /* Does path name a regular file? */
 int qk_file_exists(const char *path);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_file.h"
+
 static const struct {
     const char *name;
     size_t size;
@@ -69,6 +71,10 @@ static int cmp_begin(const void *a, const void *b) {
 
 int qk_st_parse_header(const char *json, size_t len, uint64_t data_size, qk_st_file *f, qk_err *err) {
     const char *path = f->path ? f->path : "(buffer)";
+    size_t bad;
+    if (!qk_utf8_valid(json, len, &bad))
+        return qk_fail(err, "%s: the header is not UTF-8 (invalid byte at header offset %zu); safetensors headers are "
+                            "UTF-8 JSON", path, bad);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return qk_fail(err, "%s: the header is not valid JSON (near byte %zu)", path,
                               cJSON_GetErrorPtr() ? (size_t)(cJSON_GetErrorPtr() - json) : 0);

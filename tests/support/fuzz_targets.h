@@ -1,7 +1,7 @@
 /* fuzz_targets.h - one entry point per parser of untrusted input, shared by
  * the libFuzzer programs (tests/fuzz/fuzz_main.c, built by scripts/fuzz.sh)
  * and the replay test that runs every saved corpus file in the normal suite
- * (tests/test_fuzz_replay.c), so any crash ever found stays fixed. */
+ * (tests/fuzz/test_fuzz_replay.c), so any crash ever found stays fixed. */
 #ifndef QK_FUZZ_TARGETS_H
 #define QK_FUZZ_TARGETS_H
 

@@ -1,6 +1,8 @@
 /* hf_safetensors_min.c - see hf_safetensors_min.h. */
 #include "hf_safetensors_min.h"
 
+#include "hf_forward.h"
+
 #include <cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -191,4 +193,15 @@ const float *hf_st_min_get(void *ctx, const char *name, int64_t *shape, int *n_d
         }
     }
     return out;
+}
+
+hf_model *hf_st_min_load_model(const char *dir, char *err, size_t errlen) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    hf_st_min *st = hf_st_min_open(path, err, errlen);
+    if (!st) return NULL;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    hf_model *m = hf_forward_load(path, hf_st_min_get, st, err, errlen);
+    hf_st_min_close(st);
+    return m;
 }

@@ -26,4 +26,10 @@ const float *hf_st_min_get(void *ctx, const char *name, int64_t *shape, int *n_d
 /* Number of tensors in the file. */
 int hf_st_min_count(const hf_st_min *st);
 
+/* The reference model (hf_forward.h) of the HF folder dir: its config.json
+ * and model.safetensors (read with this reader, closed again: the model
+ * keeps its own copies). NULL with a one-line reason in err on failure. */
+struct hf_model;
+struct hf_model *hf_st_min_load_model(const char *dir, char *err, size_t errlen);
+
 #endif

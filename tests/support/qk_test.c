@@ -2,23 +2,81 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int qk_test_checks_failed = 0;
 int qk_test_n_passed = 0, qk_test_n_failed = 0;
+static int g_n_skipped;
 
-void qk_test_run(const char *name, void (*fn)(void)) {
+static const char *g_selected;          /* --part NAME, or NULL: every part */
+static bool g_selected_seen;            /* some RUN or qk_test_part matched it */
+static const char *g_part = "main";     /* the part of the RUN()s that follow */
+static const char *g_part_skipped;      /* a part skipped as a whole (qk_test_skip outside a test) */
+static bool g_in_test, g_test_skipped;
+
+void qk_test_init(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--part") && i + 1 < argc) {
+            g_selected = argv[++i];
+        } else {
+            fprintf(stderr, "usage: %s [--part NAME]\n", argv[0]);
+            exit(2);
+        }
+    }
+}
+
+static bool selects(const char *part) { return !g_selected || !strcmp(g_selected, part); }
+
+bool qk_test_part(const char *part) {
+    g_part = part;
+    if (!selects(part)) return false;
+    g_selected_seen = true;
+    return true;
+}
+
+void qk_test_skip(const char *fmt, ...) {
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (g_in_test) {
+        g_test_skipped = true;
+    } else {
+        g_part_skipped = g_part;
+        g_n_skipped++;
+    }
+    fprintf(stderr, "skip: %s\n", why);
+}
+
+void qk_test_run_part(const char *part, const char *name, void (*fn)(void)) {
+    if (!selects(part)) return;
+    g_selected_seen = true;
+    if (g_part_skipped && !strcmp(g_part_skipped, part)) {
+        g_n_skipped++;
+        fprintf(stderr, "skip %s (part %s skipped)\n", name, part);
+        return;
+    }
     qk_test_checks_failed = 0;
+    g_in_test = true;
+    g_test_skipped = false;
     fn();
+    g_in_test = false;
     if (qk_test_checks_failed) {
         qk_test_n_failed++;
         fprintf(stderr, "FAIL %s (%d checks failed)\n", name, qk_test_checks_failed);
+    } else if (g_test_skipped) {
+        g_n_skipped++;
+        fprintf(stderr, "skip %s\n", name);
     } else {
         qk_test_n_passed++;
         fprintf(stderr, "ok   %s\n", name);
     }
 }
+
+void qk_test_run(const char *name, void (*fn)(void)) { qk_test_run_part(g_part, name, fn); }
 
 static char g_tmpdir[512];
 
@@ -62,11 +120,16 @@ const char *qk_test_tmpdir(void) {
 
 const char *qk_test_fixture(const char *rel) {
     static char buf[1024];
-    const char *src = getenv("QK_SOURCE_DIR");
-    if (!src) src = ".";
-    snprintf(buf, sizeof buf, "%s/../shared/fixtures/%s", src, rel);
+    const char *dir = getenv("QK_FIXTURES_DIR"), *src = getenv("QK_SOURCE_DIR");
+    if (dir && *dir)
+        snprintf(buf, sizeof buf, "%s/%s", dir, rel);
+    else
+        snprintf(buf, sizeof buf, "%s/../shared/fixtures/%s", src ? src : ".", rel);
     struct stat st;
-    if (stat(buf, &st) != 0) return NULL;
+    if (stat(buf, &st) != 0) {
+        qk_test_skip("fixture %s is absent (set QK_FIXTURES_DIR, or put the fixtures in ../shared/fixtures)", buf);
+        return NULL;
+    }
     return buf;
 }
 
@@ -112,6 +175,11 @@ float qk_rng_gauss(qk_rng *r) {
 }
 
 int qk_test_summary(void) {
-    printf("%d passed, %d failed\n", qk_test_n_passed, qk_test_n_failed);
-    return qk_test_n_failed ? 1 : 0;
+    printf("%d passed, %d skipped, %d failed\n", qk_test_n_passed, g_n_skipped, qk_test_n_failed);
+    if (g_selected && !g_selected_seen) {
+        fprintf(stderr, "no part '%s' in this test\n", g_selected);
+        return 2;
+    }
+    if (qk_test_n_failed) return 1;
+    return g_n_skipped ? 77 : 0;
 }

@@ -1,16 +1,35 @@
 /* qk_test.h - a zero-dependency test framework for quantkit's tests.
  *
- * Each tests/test_*.c is one executable (registered with ctest). Write
+ * Each tests/<folder>/test_*.c is one executable (registered with ctest). Write
  *   static void test_something(void) { CHECK(x == 1); CHECK_EQ_INT(a, b); }
  *   int main(void) { RUN(test_something); return qk_test_summary(); }
  * A failed CHECK prints file:line and the expression and marks the test
  * failed; the test function continues (so one run reports every failure).
- * qk_test_summary() prints "N passed, N failed" and returns the exit code.
+ * qk_test_summary() prints "N passed, N skipped, N failed" and returns the
+ * exit code: 1 if anything failed, else 77 if anything was skipped (ctest's
+ * SKIP_RETURN_CODE: "Skipped", never "Passed"), else 0.
+ *
+ * Parts. What needs something this machine may lack (a fixture, an ISA) is a
+ * part of its own, so that its skip never hides the checks that can run:
+ *   int main(int argc, char **argv) {
+ *       qk_test_init(argc, argv);
+ *       RUN(test_always);                          part "main"
+ *       RUN_PART("fixtures", test_on_fixture);     part "fixtures"
+ *       if (qk_test_part("avx2")) run_avx2_tests(); RUN()s inside: part "avx2"
+ *       return qk_test_summary();
+ *   }
+ * CMake (qk_add_test) finds the part names in the source (the literal first
+ * argument of RUN_PART / qk_test_part; plain RUN()s written in main() make
+ * part "main") and registers one ctest entry per part: "test_x" runs `test_x --part main`, "test_x:fixtures" runs
+ * `test_x --part fixtures`. Without --part (at a shell) every part runs.
+ * A test function that cannot run here calls qk_test_skip(why) and returns;
+ * qk_test_fixture() does that itself when the fixture is absent.
  */
 #ifndef QK_TEST_H
 #define QK_TEST_H
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,17 +90,36 @@ extern int qk_test_n_passed, qk_test_n_failed;
     } while (0)
 
 #define RUN(fn) qk_test_run(#fn, fn)
+#define RUN_PART(part, fn) qk_test_run_part(part, #fn, fn)
 
+/* Reads `--part NAME` (exits 2 on any other argument). */
+void qk_test_init(int argc, char **argv);
+/* Runs fn (as the current part's test `name`) if this run selects the part. */
 void qk_test_run(const char *name, void (*fn)(void));
+/* Runs fn as a test of `part` if this run selects that part; the current
+ * part is unchanged. */
+void qk_test_run_part(const char *part, const char *name, void (*fn)(void));
+/* Makes `part` the current part (the part of the RUN()s that follow) and
+ * returns whether this run selects it (so its setup can be skipped too). */
+bool qk_test_part(const char *part);
+/* Marks the running test function (or, called outside one, the current
+ * part) skipped, printing why; the caller returns. A function that skips
+ * and also fails a CHECK counts as failed. */
+void qk_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit code: 1 on a failure; 77 if something was skipped; 2 if --part named
+ * a part that has no test here; else 0. */
 int qk_test_summary(void);
 
 /* A fresh empty temporary directory for this test process (removed at exit
  * unless QK_KEEP_TMP is set). Returns a static path. */
 const char *qk_test_tmpdir(void);
 
-/* Path of "<QK_SOURCE_DIR>/../shared/fixtures/<rel>" if the fixtures folder
- * exists beside the project, else NULL (callers print that the tier was not
- * run: the suite must pass without it). Returns a static buffer. */
+/* Path of "<fixtures>/<rel>" if it exists, else NULL after marking the
+ * running test skipped (qk_test_skip; the caller returns). <fixtures> is
+ * $QK_FIXTURES_DIR if set (QK_FIXTURES_DIR=/nonexistent hides them), else
+ * "<QK_SOURCE_DIR>/../shared/fixtures". The suite must pass without them;
+ * tests that need them are parts of their own (RUN_PART). Returns a static
+ * buffer (copy it before the next call). */
 const char *qk_test_fixture(const char *rel);
 
 /* The entries of dir other than "." and ".." (hidden ones included: a

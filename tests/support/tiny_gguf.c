@@ -120,3 +120,10 @@ int tiny_gguf_write(const char *path, const tiny_gguf_spec *s) {
     free(t);
     return rc ? -1 : 0;
 }
+
+qk_quantize_opts tiny_quantize_opts(int ftype) {
+    qk_quantize_opts o = {0};
+    qk_mix_options_init(&o.mix);
+    o.mix.ftype = ftype;
+    return o;
+}

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "quantize_model.h"
+
 typedef struct tiny_gguf_spec {
     int n_layer, n_embd, n_head, n_head_kv, n_ff, n_vocab;
     int n_expert;     /* 0 = dense; else MoE with ffn_*_exps */
@@ -17,5 +19,9 @@ typedef struct tiny_gguf_spec {
 
 /* Writes the model; returns 0 on success (prints the error otherwise). */
 int tiny_gguf_write(const char *path, const tiny_gguf_spec *s);
+
+/* Quantize options as llama-quantize's defaults give them, for `ftype`
+ * (a QK_FTYPE_*); the caller sets whatever else its case needs. */
+qk_quantize_opts tiny_quantize_opts(int ftype);
 
 #endif

@@ -44,6 +44,16 @@ static int write_text(const char *dir, const char *name, const char *text) {
     return qk_test_write_file(p, text, strlen(text));
 }
 
+/* An added token's flags as Hugging Face writes them: special, never split
+ * or normalized; rstrip as given. */
+static void add_token_flags(cJSON *t, int rstrip) {
+    cJSON_AddBoolToObject(t, "single_word", 0);
+    cJSON_AddBoolToObject(t, "lstrip", 0);
+    cJSON_AddBoolToObject(t, "rstrip", rstrip);
+    cJSON_AddBoolToObject(t, "normalized", 0);
+    cJSON_AddBoolToObject(t, "special", 1);
+}
+
 static int write_json(const char *dir, const char *name, cJSON *j) {
     char *s = cJSON_Print(j);
     int rc = write_text(dir, name, s);
@@ -80,11 +90,7 @@ static int write_tokenizer(const char *dir) {
         cJSON *t = cJSON_CreateObject();
         cJSON_AddNumberToObject(t, "id", id + k);
         cJSON_AddStringToObject(t, "content", specials[k]);
-        cJSON_AddBoolToObject(t, "single_word", 0);
-        cJSON_AddBoolToObject(t, "lstrip", 0);
-        cJSON_AddBoolToObject(t, "rstrip", 0);
-        cJSON_AddBoolToObject(t, "normalized", 0);
-        cJSON_AddBoolToObject(t, "special", 1);
+        add_token_flags(t, 0);
         cJSON_AddItemToArray(added, t);
     }
     cJSON_AddNullToObject(j, "normalizer");
@@ -220,11 +226,7 @@ static int write_spm(const char *dir, const char *tokenizer_class, const char *c
             snprintf(id, sizeof id, "%d", n + k);
             cJSON *e = cJSON_AddObjectToObject(atd, id);
             cJSON_AddStringToObject(e, "content", added[k]);
-            cJSON_AddBoolToObject(e, "lstrip", 0);
-            cJSON_AddBoolToObject(e, "normalized", 0);
-            cJSON_AddBoolToObject(e, "rstrip", 1);
-            cJSON_AddBoolToObject(e, "single_word", 0);
-            cJSON_AddBoolToObject(e, "special", 1);
+            add_token_flags(e, 1);
         }
     }
     if (write_json(dir, "tokenizer_config.json", tc)) return -1;

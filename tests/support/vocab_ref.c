@@ -115,3 +115,10 @@ void vocab_test_link(const char *dir, const char *file, const char *target) {
     unlink(p);
     if (symlink(target, p) != 0) perror(p);
 }
+
+bool vocab_test_load(const char *dir, uint64_t vocab_size, qk_vocab *v) {
+    qk_err err = {{0}};
+    const int rc = qk_vocab_load_hf(dir, NULL, vocab_size, v, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", dir, err.msg);
+    return rc == QK_OK;
+}

@@ -1,5 +1,5 @@
 // hf_tokenize.mjs - reference token ids from Hugging Face's JavaScript tokenizers
-// (npm @huggingface/tokenizers), for tests/test_tokenize_parity.c.
+// (npm @huggingface/tokenizers), for tests/convert/test_tokenize_parity.c.
 //
 //   node hf_tokenize.mjs LIB_DIR TOKENIZER_DIR STRINGS_FILE
 //

@@ -26,7 +26,7 @@ static int convert(const char *dir, const char *out, const char *type, int threa
 
 static void test_stories260k_greedy(void) {
     const char *hf = qk_test_fixture("stories260K/hf");
-    if (!hf) { fprintf(stderr, "note: fixtures absent, stories260K tier not run\n"); return; }
+    if (!hf) return;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
@@ -83,15 +83,10 @@ static void check_arch_matches_reference(const char *arch) {
     if (!strcmp(arch, "gemma3")) s.n_layer = 6; /* llama.cpp's (and Gemma 3's) pattern: layer 5 is global */
     CHECK(tiny_hf_write(dir, &s) == 0);
     /* the reference: an independent float32 implementation of the HF model */
-    char st_path[800], cfg[800], e[256];
-    snprintf(st_path, sizeof st_path, "%s/model.safetensors", dir);
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    hf_st_min *st = hf_st_min_open(st_path, e, sizeof e);
-    CHECK_MSG(st != NULL, "%s", e);
-    if (!st) return;
-    hf_model *ref = hf_forward_load(cfg, hf_st_min_get, st, e, sizeof e);
+    char e[256];
+    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
     CHECK_MSG(ref != NULL, "%s", e);
-    if (!ref) { hf_st_min_close(st); return; }
+    if (!ref) return;
     const int nv = hf_forward_vocab(ref);
     int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
     const int np = 12;
@@ -159,7 +154,6 @@ static void check_arch_matches_reference(const char *arch) {
     }
     free(want), free(got);
     hf_forward_free(ref);
-    hf_st_min_close(st);
 }
 
 /* The reference's rotary frequencies / attention factor of a layer against
@@ -176,14 +170,9 @@ static double rope_vs_reference(const hf_model *ref, int layer, double base, dou
     return fmax(worst, fabs(af - attn_factor) / attn_factor);
 }
 
-static hf_model *load_reference(const char *dir, hf_st_min **st) {
-    char st_path[800], cfg[800], e[256];
-    snprintf(st_path, sizeof st_path, "%s/model.safetensors", dir);
-    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-    *st = hf_st_min_open(st_path, e, sizeof e);
-    CHECK_MSG(*st != NULL, "%s", e);
-    if (!*st) return NULL;
-    hf_model *ref = hf_forward_load(cfg, hf_st_min_get, *st, e, sizeof e);
+static hf_model *load_reference(const char *dir) {
+    char e[256];
+    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
     CHECK_MSG(ref != NULL, "%s", e);
     return ref;
 }
@@ -228,8 +217,7 @@ static void test_phi3_gemma3_hparams(void) {
     CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *g = NULL;
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
-    hf_st_min *st = NULL;
-    hf_model *ref = load_reference(dir, &st);
+    hf_model *ref = load_reference(dir);
     if (g && ref) {
         const qk_gguf_meta *m = &g->meta;
         CHECK_STR(m->kv[1].key, "phi3.rope.scaling.attn_factor"); /* written while generating, before general.type */
@@ -284,8 +272,8 @@ static void test_phi3_gemma3_hparams(void) {
             CHECK_EQ_INT(m->tensors[iu].ne[1], 2 * 512);       /* [gate | up] rows kept fused */
         }
     }
-    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
-    g = NULL, ref = NULL, st = NULL;
+    hf_forward_free(ref), qk_gguf_close(g);
+    g = NULL, ref = NULL;
     /* Gemma3 */
     tiny_hf_default(&s);
     s.arch = "gemma3";
@@ -295,7 +283,7 @@ static void test_phi3_gemma3_hparams(void) {
     CHECK(tiny_hf_write(dir, &s) == 0);
     CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
-    ref = load_reference(dir, &st);
+    ref = load_reference(dir);
     if (g && ref) {
         const qk_gguf_meta *m = &g->meta;
         double base = 0, swa = 0, factor = 0;
@@ -330,7 +318,7 @@ static void test_phi3_gemma3_hparams(void) {
             CHECK(fabs(mean - 1.0) < 0.1);
         }
     }
-    hf_forward_free(ref), hf_st_min_close(st), qk_gguf_close(g);
+    hf_forward_free(ref), qk_gguf_close(g);
 }
 
 static void test_tiny_models_match_reference(void) {
@@ -546,14 +534,15 @@ static void test_gemma3_vocab_rows(void) {
     qk_compare_report_free(&cmp);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     llama_ref_init_backend();
-    RUN(test_stories260k_greedy);
     RUN(test_tiny_models_match_reference);
     RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
     RUN(test_phi3_gemma3_bad_input);
     RUN(test_gemma3_vocab_rows);
+    RUN_PART("fixtures", test_stories260k_greedy);
     return qk_test_summary();
 }

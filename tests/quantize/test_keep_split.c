@@ -117,8 +117,12 @@ static int cmp_names(const void *x, const void *y) {
     return strcmp((*a)->name, (*b)->name);
 }
 
-/* Copies a GGUF with its tensors stored in strcmp order of their names. */
-static int write_strcmp_order(const char *in, const char *out) {
+/* Writes the tiny model s to `out` with its tensors stored in strcmp order
+ * of their names (through "<out>.plain", the model as tiny_gguf writes it). */
+static int write_strcmp_model(const tiny_gguf_spec *s, const char *out) {
+    char in[700];
+    snprintf(in, sizeof in, "%s.plain", out);
+    if (tiny_gguf_write(in, s)) return -1;
     qk_gguf_file *f;
     qk_err err;
     if (qk_gguf_open(in, &f, &err)) return -1;
@@ -140,7 +144,7 @@ static int write_strcmp_order(const char *in, const char *out) {
         free(buf);
     }
     if (rc == QK_OK) rc = qk_gguf_writer_finish(w, &err);
-    if (rc) fprintf(stderr, "write_strcmp_order: %s\n", err.msg);
+    if (rc) fprintf(stderr, "write_strcmp_model: %s\n", err.msg);
     qk_gguf_writer_free(w);
     free(ts);
     qk_gguf_close(f);
@@ -163,9 +167,7 @@ static int compare_run(const char *dir, const char *label, const char *first, in
     snprintf(ours, sizeof ours, "%s/ours-%s", dir, label);
     snprintf(theirs, sizeof theirs, "%s/theirs-%s", dir, label);
     if (!keep_split) strcat(ours, ".gguf"), strcat(theirs, ".gguf");
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = ftype;
+    qk_quantize_opts o = tiny_quantize_opts(ftype);
     o.keep_split = keep_split;
     o.n_threads = 2;
     o.command_line = "quantize (test_keep_split)";
@@ -260,12 +262,9 @@ static void test_keep_split_vs_llama(void) {
     qk_split_path(first_a, sizeof first_a, pa, 1, n);
 
     /* B: 12 layers stored in strcmp order, untied, 3 shards of 40 tensors */
-    char b0[600];
-    snprintf(b0, sizeof b0, "%s/b0.gguf", dir);
     snprintf(sorted, sizeof sorted, "%s/b.gguf", dir);
     tiny_gguf_spec sb = {12, 256, 4, 2, 256, 280, 0, false, QK_TYPE_F16, 12};
-    CHECK(tiny_gguf_write(b0, &sb) == 0);
-    CHECK(write_strcmp_order(b0, sorted) == 0);
+    CHECK(write_strcmp_model(&sb, sorted) == 0);
     snprintf(pb, sizeof pb, "%s/b-part", dir);
     so.max_tensors = 40;
     CHECK_MSG(qk_split_model(sorted, pb, &so, &n, &err) == QK_OK, "%s", err.msg);
@@ -383,13 +382,11 @@ static void test_cli(void) {
  * sizes) leaves no output file, not even the shards already written. */
 static void test_failure_leaves_nothing(void) {
     const char *dir0 = qk_test_tmpdir();
-    char in0[600], in[600], pre[600], first[700], dir[600], out[700];
-    snprintf(in0, sizeof in0, "%s/fail0.gguf", dir0);
+    char in[600], pre[600], first[700], dir[600], out[700];
     snprintf(in, sizeof in, "%s/fail.gguf", dir0);
     /* strcmp order puts the big output and token_embd last: the last shard is the largest */
     tiny_gguf_spec s = {2, 256, 4, 2, 256, 2000, 0, false, QK_TYPE_F16, 14};
-    CHECK(tiny_gguf_write(in0, &s) == 0);
-    CHECK(write_strcmp_order(in0, in) == 0);
+    CHECK(write_strcmp_model(&s, in) == 0);
     snprintf(pre, sizeof pre, "%s/fail-part", dir0);
     qk_split_opts so = {.max_tensors = 9};
     uint32_t n;
@@ -399,9 +396,7 @@ static void test_failure_leaves_nothing(void) {
     snprintf(dir, sizeof dir, "%s/fail-out", dir0);
     mkdir(dir, 0755);
     snprintf(out, sizeof out, "%s/q", dir);
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = QK_FTYPE_Q8_0;
+    qk_quantize_opts o = tiny_quantize_opts(QK_FTYPE_Q8_0);
     o.keep_split = true;
     o.dry_run = true;
     qk_quantize_report rep;

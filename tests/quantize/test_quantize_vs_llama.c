@@ -153,9 +153,7 @@ static void test_against_llama_model_quantize(void) {
                 snprintf(theirs, sizeof theirs, "%s/theirs.gguf", dir);
                 snprintf(what, sizeof what, "%s %s %s", k_models[mi].label, ft->name, oc->label);
                 /* ours */
-                qk_quantize_opts o = {0};
-                qk_mix_options_init(&o.mix);
-                o.mix.ftype = ft->ftype;
+                qk_quantize_opts o = tiny_quantize_opts(ft->ftype);
                 o.mix.pure = oc->pure;
                 o.mix.leave_output_tensor = oc->leave_output;
                 o.mix.output_tensor_type = oc->output_type;
@@ -239,9 +237,7 @@ static void test_thread_count_independent(void) {
         size_t la, lb;
         unsigned char *x = NULL, *y = NULL;
         for (int th = 1; th <= 3; th += 2) {
-            qk_quantize_opts o = {0};
-            qk_mix_options_init(&o.mix);
-            o.mix.ftype = ftypes[i];
+            qk_quantize_opts o = tiny_quantize_opts(ftypes[i]);
             o.n_threads = th;
             o.command_line = "quantize (test)";
             snprintf(th == 1 ? a : b, 600, "%s/t%d.gguf", dir, th);
@@ -264,9 +260,7 @@ static void test_errors(void) {
     snprintf(q, sizeof q, "%s/err-q8.gguf", dir);
     tiny_gguf_spec s = {1, 64, 2, 2, 128, 270, 0, true, QK_TYPE_F16, 8};
     CHECK(tiny_gguf_write(in, &s) == 0);
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = QK_FTYPE_Q8_0;
+    qk_quantize_opts o = tiny_quantize_opts(QK_FTYPE_Q8_0);
     qk_quantize_report rep;
     qk_err err;
     CHECK(qk_quantize_model(in, in, &o, &rep, &err) == QK_FAIL);

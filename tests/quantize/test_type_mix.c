@@ -6,8 +6,8 @@
  * quantize/type_mix.c and quantize/quant_kv.c compute. llama_model_quantize
  * loads only hparams, so tensor shapes need not be consistent with them: each
  * tensor has the real row length (ne[0]) but only a few rows, to stay fast.
- * Also: the legacy .dat imatrix parser, the GGUF imatrix normalization, the
- * ftype table, --tensor-type / --override-kv parsing.
+ * Also: the ftype table, --tensor-type / --override-kv parsing. (The imatrix
+ * parsers are quantize/test_imatrix_file.c's.)
  */
 #include "ftypes.h"
 #include "imatrix.h"
@@ -213,6 +213,14 @@ static qk_mix_model facts(const model *m) {
     return f;
 }
 
+/* llama-quantize's default options for ftype. */
+static qk_mix_options mix_options(int ftype) {
+    qk_mix_options o;
+    qk_mix_options_init(&o);
+    o.ftype = ftype;
+    return o;
+}
+
 /* ---- one comparison run ---- */
 
 typedef struct {
@@ -233,9 +241,7 @@ static const char *const k_kvo_args[] = {"llama.context_length=int:-256", "quant
 static int g_runs, g_both_failed, g_skipped;
 
 static void compare(const model *m, int ftype, const optset *os) {
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = ftype;
+    qk_mix_options o = mix_options(ftype);
     o.pure = os->pure;
     o.leave_output_tensor = os->leave_output;
     o.allow_requantize = os->allow_requantize;
@@ -502,9 +508,7 @@ static void test_q4_k_m_known_layers(void) {
     t[n++] = (qk_mix_tensor){"token_embd.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     t[n++] = (qk_mix_tensor){"output.weight", {4096, 128256, 1, 1}, QK_TYPE_BF16, 0, 0};
     qk_mix_model m = {"llama", 32, 0, 32, 8, 0, t, n};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_OK);
@@ -544,9 +548,7 @@ static void test_keep_split_order(void) {
         t[l] = (qk_mix_tensor){names[l], {256, 256, 1, 1}, QK_TYPE_F16, l >= 4 ? 0u : 1u, (uint64_t)(8 - l) * 4096};
     }
     qk_mix_model m = {"llama", 8, 0, 8, 8, 0, t, 8};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     for (int keep = 0; keep <= 1; keep++) {
@@ -565,9 +567,7 @@ static void test_mix_errors(void) {
     qk_mix_tensor t[2] = {{"blk.0.ffn_down.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0},
                           {"ffn_down_x.weight", {256, 4, 1, 1}, QK_TYPE_F16, 0, 0}};
     qk_mix_model m = {"llama", 4, 0, 8, 8, 8, t, 2};
-    qk_mix_options o;
-    qk_mix_options_init(&o);
-    o.ftype = QK_FTYPE_Q4_K_M;
+    qk_mix_options o = mix_options(QK_FTYPE_Q4_K_M);
     qk_mix_plan p;
     qk_err err;
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_FAIL);
@@ -706,134 +706,6 @@ static void test_kv_order_and_overrides(void) {
     CHECK(qk_kv_override_parse(longv, &o, &err) == QK_FAIL);
 }
 
-/* ---- imatrix ---- */
-
-typedef struct { unsigned char b[4096]; size_t n; } wbuf;
-static void w32(wbuf *w, int32_t v) { memcpy(w->b + w->n, &v, 4); w->n += 4; }
-static void wf(wbuf *w, float v) { memcpy(w->b + w->n, &v, 4); w->n += 4; }
-static void wstr(wbuf *w, const char *s, int32_t len) { w32(w, len); memcpy(w->b + w->n, s, (size_t)len); w->n += (size_t)len; }
-
-static void test_dat_good(void) {
-    wbuf w = {{0}, 0};
-    w32(&w, 3);
-    wstr(&w, "blk.0.ffn_down.weight", 21); w32(&w, 4); w32(&w, 2); wf(&w, 8.0f); wf(&w, 2.0f);
-    wstr(&w, "a\0hidden", 8); w32(&w, 0); w32(&w, 1); wf(&w, 3.0f);      /* name cut at NUL; ncall 0 keeps values */
-    wstr(&w, "blk.0.ffn_down.weight", 21); w32(&w, 2); w32(&w, 3); wf(&w, 1); wf(&w, 2); wf(&w, 4); /* replaces */
-    w32(&w, 77); wstr(&w, "wiki.txt", 8);
-    qk_imatrix im;
-    qk_err err;
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "x.dat", &im, &err) == QK_OK);
-    CHECK_EQ_INT(im.n_entries, 2);
-    CHECK_STR(im.entries[0].name, "a");
-    CHECK(im.entries[0].n == 1 && im.entries[0].values[0] == 3.0f);
-    const qk_imatrix_entry *e = qk_imatrix_find(&im, "blk.0.ffn_down.weight");
-    CHECK(e && e->n == 3 && e->values[0] == 0.5f && e->values[2] == 2.0f);
-    CHECK_EQ_INT(im.chunk_count, 77);
-    CHECK(im.n_datasets == 1 && strcmp(im.datasets[0], "wiki.txt") == 0);
-    qk_imatrix_kv kv;
-    qk_imatrix_kv_get(&im, "/tmp/imatrix.dat", &kv);
-    CHECK(kv.present && kv.entries_count == 2 && kv.has_chunks_count && kv.chunks_count == 77);
-    CHECK_STR(kv.dataset, "wiki.txt");
-    CHECK_STR(kv.file, "/tmp/imatrix.dat");
-    const float *v;
-    CHECK(qk_imatrix_for_tensor(&im, "blk.0.ffn_down.weight", 3, 1, false, &v, &err) == QK_OK && v == e->values);
-    CHECK(qk_imatrix_for_tensor(&im, "blk.0.ffn_down.weight", 4, 1, false, &v, &err) == QK_FAIL);
-    CHECK(qk_imatrix_for_tensor(&im, "blk.9.x", 4, 1, false, &v, &err) == QK_OK && v == NULL);
-    CHECK(qk_imatrix_for_tensor(&im, "blk.9.x", 4, 1, true, &v, &err) == QK_FAIL);
-    /* filters */
-    const char *ex[] = {"ffn_down"};
-    CHECK(qk_imatrix_filter(&im, NULL, 0, ex, 1, &err) == QK_OK);
-    CHECK_EQ_INT(im.n_entries, 1);
-    CHECK(qk_imatrix_filter(&im, ex, 1, ex, 1, &err) == QK_FAIL);
-    CHECK(qk_imatrix_filter(&im, ex, 1, NULL, 0, &err) == QK_OK);
-    CHECK_EQ_INT(im.n_entries, 0);
-    qk_imatrix_kv_get(&im, "f", &kv);
-    CHECK(!kv.present);
-    qk_imatrix_free(&im);
-
-    /* no trailer; partial trailer keeps the partial count */
-    wbuf w2 = {{0}, 0};
-    w32(&w2, 1); wstr(&w2, "t", 1); w32(&w2, 1); w32(&w2, 1); wf(&w2, NAN);
-    CHECK(qk_imatrix_parse_dat(w2.b, w2.n, "y", &im, &err) == QK_OK);
-    CHECK_EQ_INT(im.chunk_count, 0);
-    CHECK(qk_imatrix_check_finite(&im, &err) == QK_FAIL);
-    qk_imatrix_free(&im);
-    w2.b[w2.n++] = 5;
-    CHECK(qk_imatrix_parse_dat(w2.b, w2.n, "y", &im, &err) == QK_OK);
-    CHECK_EQ_INT(im.chunk_count, 5);
-    CHECK_EQ_INT(im.n_datasets, 0);
-    qk_imatrix_free(&im);
-}
-
-static void test_dat_bad(void) {
-    qk_imatrix im;
-    qk_err err;
-    wbuf w = {{0}, 0};
-    CHECK(qk_imatrix_parse_dat(w.b, 0, "e", &im, &err) == QK_FAIL);
-    w32(&w, 0);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "entry count");
-    w.n = 0; w32(&w, 1); w32(&w, -1);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    w.n = 0; w32(&w, 1); w32(&w, 0x7fffffff);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "past the end");
-    w.n = 0; w32(&w, 1); wstr(&w, "n", 1); w32(&w, 1); w32(&w, 0);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    w.n = 0; w32(&w, 1); wstr(&w, "n", 1); w32(&w, 1); w32(&w, 0x40000000); wf(&w, 1);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    w.n = 0; w32(&w, 2); wstr(&w, "n", 1); w32(&w, 1); w32(&w, 1); wf(&w, 1);
-    CHECK(qk_imatrix_parse_dat(w.b, w.n, "e", &im, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "truncated");
-    /* every truncation of a good file fails cleanly or parses as a prefix */
-    wbuf g = {{0}, 0};
-    w32(&g, 2); wstr(&g, "aa", 2); w32(&g, 1); w32(&g, 2); wf(&g, 1); wf(&g, 2);
-    wstr(&g, "bb", 2); w32(&g, 1); w32(&g, 1); wf(&g, 3);
-    for (size_t cut = 0; cut < g.n; cut++) {
-        CHECK(qk_imatrix_parse_dat(g.b, cut, "cut", &im, &err) == QK_FAIL);
-        CHECK(im.n_entries == 0 && im.entries == NULL);
-    }
-    CHECK(qk_imatrix_parse_dat(g.b, g.n, "cut", &im, &err) == QK_OK);
-    qk_imatrix_free(&im);
-}
-
-static void test_gguf_imatrix(void) {
-    float sums[6] = {2, 4, 6, 10, 20, 30}; /* ne = [3, 2]: two experts */
-    float counts[2] = {2.4f, 0.0f};        /* lround -> 2; 0 -> 1.0 */
-    float s2[2] = {9, 9}, c2[1] = {3};
-    qk_imatrix_gguf_tensor t[] = {
-        {"blk.0.ffn_down_exps.weight.in_sum2", QK_TYPE_F32, sums, 6},
-        {"blk.0.attn_q.weight.counts", QK_TYPE_F32, c2, 1},
-        {"blk.0.ffn_down_exps.weight.counts", QK_TYPE_F32, counts, 2},
-        {"blk.0.attn_q.weight.in_sum2", QK_TYPE_F32, s2, 2},
-        {"unrelated", QK_TYPE_F16, NULL, 4},
-    };
-    const char *ds[] = {"calib.txt", "more.txt"};
-    qk_imatrix_gguf_meta meta = {true, ds, 2, true, true, 100, true, true, 512};
-    qk_imatrix im;
-    qk_err err;
-    CHECK(qk_imatrix_from_gguf(t, 5, &meta, "i.gguf", &im, &err) == QK_OK);
-    CHECK_EQ_INT(im.n_entries, 2);
-    CHECK_STR(im.entries[0].name, "blk.0.attn_q.weight");
-    CHECK(im.entries[0].values[0] == 3.0f && im.entries[0].values[1] == 3.0f);
-    const qk_imatrix_entry *e = &im.entries[1];
-    CHECK(e->n == 6 && e->values[0] == 1.0f && e->values[2] == 3.0f && e->values[3] == 1.0f && e->values[5] == 1.0f);
-    qk_imatrix_kv kv;
-    qk_imatrix_kv_get(&im, "i.gguf", &kv);
-    CHECK(kv.present && kv.entries_count == 2 && kv.chunks_count == 100);
-    CHECK_STR(kv.dataset, "calib.txt");
-    qk_imatrix_free(&im);
-    meta.has_chunk_size = false;
-    CHECK(qk_imatrix_from_gguf(t, 5, &meta, "i.gguf", &im, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "metadata");
-    meta.has_chunk_size = true;
-    CHECK(qk_imatrix_from_gguf(t, 3, &meta, "i.gguf", &im, &err) == QK_FAIL); /* attn_q lacks in_sum2 */
-    CHECK_CONTAINS(err.msg, "blk.0.attn_q.weight");
-    t[3].type = QK_TYPE_F16;
-    CHECK(qk_imatrix_from_gguf(t, 5, &meta, "i.gguf", &im, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "F32");
-}
-
 int main(void) {
     RUN(test_ftypes);
     RUN(test_layer_parse_and_order);
@@ -842,9 +714,6 @@ int main(void) {
     RUN(test_mix_errors);
     RUN(test_keep_split_order);
     RUN(test_kv_order_and_overrides);
-    RUN(test_dat_good);
-    RUN(test_dat_bad);
-    RUN(test_gguf_imatrix);
     RUN(test_supported_ftypes_vs_llama);
     RUN(test_other_ftypes_vs_llama);
     return qk_test_summary();

@@ -41,10 +41,9 @@ static void test_bytelevel_bpe(void) {
     vocab_test_put(d, "tokenizer_config.json", "{\"bos_token\": \"<|begin|>\", \"eos_token\": {\"content\": \"<|eot|>\"},"
                                                " \"chat_template\": \"{{ x }}\"}");
     qk_vocab v;
+    if (!vocab_test_load(d, 12, &v)) return;
     qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 12, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    int rc;
     CHECK_STR(v.model, "gpt2");
     CHECK_STR(v.pre, "llama-bpe");
     CHECK(v.scores == NULL);
@@ -334,10 +333,9 @@ static void test_codegemma_fixed_ids(void) {
     vocab_test_put(d, "tokenizer_config.json",
                    "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\", \"add_bos_token\": false, \"add_eos_token\": true}");
     qk_vocab v;
+    if (!vocab_test_load(d, 6, &v)) return;
     qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    int rc;
     CHECK_EQ_INT(v.add_bos, QK_TRI_FALSE); /* the first pass: tokenizer_config overrides the template */
     CHECK_EQ_INT(v.add_eos, QK_TRI_TRUE);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], -1);

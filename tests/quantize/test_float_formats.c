@@ -6,22 +6,29 @@
 
 #include <math.h>
 
-static void test_fp32_to_fp16_matches_ggml(void) {
-    const llama_ref *r = llama_ref_require();
-    if (!r) { CHECK(r != NULL); return; }
+/* Every 2^16-th float32 pattern plus neighbourhoods (stride apart) of the
+ * interesting boundaries, through ggml's row conversion and ours; returns the
+ * mismatches (the first five are reported). */
+static int sweep(const char *what, void (*ggml_row)(const float *, uint16_t *, int64_t), uint16_t (*ours)(float),
+                 uint32_t stride) {
     enum { N = 1 << 16 };
     static float x[N];
     static uint16_t want[N];
     int bad = 0;
-    /* Every 2^16-th pattern plus neighbourhoods of the interesting boundaries. */
     for (uint64_t base = 0; base < (1ull << 32); base += (1ull << 32) / 64) {
-        for (int i = 0; i < N; i++) x[i] = qk_f32_from_bits((uint32_t)(base + (uint64_t)i * 997u));
-        r->ggml_fp32_to_fp16_row(x, want, N);
+        for (int i = 0; i < N; i++) x[i] = qk_f32_from_bits((uint32_t)(base + (uint64_t)i * stride));
+        ggml_row(x, want, N);
         for (int i = 0; i < N; i++)
-            if (qk_fp32_to_fp16(x[i]) != want[i] && bad++ < 5)
-                CHECK_MSG(0, "fp16 of 0x%08x: ours 0x%04x ggml 0x%04x", qk_f32_bits(x[i]),
-                          qk_fp32_to_fp16(x[i]), want[i]);
+            if (ours(x[i]) != want[i] && bad++ < 5)
+                CHECK_MSG(0, "%s of 0x%08x: ours 0x%04x ggml 0x%04x", what, qk_f32_bits(x[i]), ours(x[i]), want[i]);
     }
+    return bad;
+}
+
+static void test_fp32_to_fp16_matches_ggml(void) {
+    const llama_ref *r = llama_ref_require();
+    if (!r) { CHECK(r != NULL); return; }
+    const int bad = sweep("fp16", r->ggml_fp32_to_fp16_row, qk_fp32_to_fp16, 997u);
     static const uint32_t edges[] = {0x477FEFFFu, 0x477FF000u, 0x38800000u, 0x387FFFFFu, 0x33000000u,
                                      0x33000001u, 0x32FFFFFFu, 0x33800000u, 0x7F800000u, 0x7F800001u,
                                      0xFFC00000u, 0x80000000u, 0x3F801000u, 0x3F803000u, 0x00000001u};
@@ -38,19 +45,7 @@ static void test_fp32_to_fp16_matches_ggml(void) {
 static void test_fp32_to_bf16_matches_ggml(void) {
     const llama_ref *r = llama_ref_require();
     if (!r) { CHECK(r != NULL); return; }
-    enum { N = 1 << 16 };
-    static float x[N];
-    static uint16_t want[N];
-    int bad = 0;
-    for (uint64_t base = 0; base < (1ull << 32); base += (1ull << 32) / 64) {
-        for (int i = 0; i < N; i++) x[i] = qk_f32_from_bits((uint32_t)(base + (uint64_t)i * 1009u));
-        r->ggml_fp32_to_bf16_row_ref(x, want, N);
-        for (int i = 0; i < N; i++)
-            if (qk_fp32_to_bf16(x[i]) != want[i] && bad++ < 5)
-                CHECK_MSG(0, "bf16 of 0x%08x: ours 0x%04x ggml 0x%04x", qk_f32_bits(x[i]),
-                          qk_fp32_to_bf16(x[i]), want[i]);
-    }
-    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(sweep("bf16", r->ggml_fp32_to_bf16_row_ref, qk_fp32_to_bf16, 1009u), 0);
 }
 
 static void test_fp16_roundtrip_exhaustive(void) {

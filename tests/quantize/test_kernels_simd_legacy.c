@@ -17,6 +17,16 @@
 
 #define QK_K_TEST_BLOCKS 256
 
+/* The SIMD ISA this run's part compares with the scalar kernels (see main). */
+static qk_isa g_isa;
+
+/* The ISAs to compare: the scalar reference first, then the part's ISA. */
+static int selected_isas(qk_isa *list) {
+    list[0] = QK_ISA_SCALAR;
+    list[1] = g_isa;
+    return 2;
+}
+
 static void test_isa_detection(void) {
     qk_isa list[QK_ISA_COUNT];
     const int n = qk_isa_list_available(list);
@@ -71,7 +81,7 @@ static int compare(const qk_kernel *s, const qk_kernel *v, const float *x, int64
 
 static void test_simd_equals_scalar(void) {
     qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
+    const int n_isa = selected_isas(isas);
     qk_type types[QK_TYPE_COUNT];
     const int n_types = qk_kernel_types(types);
     const int64_t mult[] = {1, 2, 3, 7, 0 /* 4096 */};
@@ -113,7 +123,7 @@ static void test_simd_equals_scalar(void) {
     }
     fprintf(stderr, "  %d SIMD variants compared\n", variants);
 #if defined(__x86_64__) || defined(__aarch64__)
-    /* this machine has at least one SIMD ISA with 7 variants each */
+    /* the ISA of this part has at least 7 variants */
     CHECK(variants >= 7);
 #endif
 #if defined(__aarch64__)
@@ -133,7 +143,7 @@ static void test_simd_equals_scalar(void) {
  * reports (the rest of the destination keeps its fill pattern). */
 static void test_partial_superblocks(void) {
     qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
+    const int n_isa = selected_isas(isas);
     const qk_type types[] = {QK_TYPE_Q2_K, QK_TYPE_Q3_K, QK_TYPE_Q4_K,  QK_TYPE_Q5_K,
                              QK_TYPE_Q6_K, QK_TYPE_IQ4_NL, QK_TYPE_IQ4_XS};
     const int64_t lens[] = {100, 288, 300, 544, 800};
@@ -196,7 +206,7 @@ static void test_partial_superblocks(void) {
  * subnormals, signed zeros), at every length 0..67 and misaligned. */
 static void test_simd_dequantize_equals_scalar(void) {
     qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
+    const int n_isa = selected_isas(isas);
     const qk_type types[] = {QK_TYPE_F16, QK_TYPE_BF16};
     enum { N = 65536 };
     uint16_t *h = malloc(sizeof(uint16_t) * (N + 1));
@@ -236,7 +246,7 @@ static void test_simd_dequantize_equals_scalar(void) {
  * (every type with 256-element blocks: the K-quants and IQ4_XS). */
 static void test_kquants_many_blocks(void) {
     qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
+    const int n_isa = selected_isas(isas);
     const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
     const int64_t n = 256 * QK_K_TEST_BLOCKS;
     float *x = malloc(sizeof(float) * (size_t)n), *w = malloc(sizeof(float) * (size_t)n);
@@ -273,7 +283,7 @@ static void test_kquants_many_blocks(void) {
  * 3, 5, 7, 11, 13, 15 at the end), and the edge cases on 13 rows. */
 static void test_legacy_many_blocks(void) {
     qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
+    const int n_isa = selected_isas(isas);
     const qk_quant_input_case cases[] = {QI_GAUSS, QI_GAUSS_UNIT, QI_OUTLIERS, QI_HALF_TIES};
     const int64_t lens[] = {32 * (16 + 3), 32 * (8 + 3), 32 * (16 + 1)};
     const int64_t rows[] = {1, 5, 13};
@@ -376,7 +386,7 @@ static void test_bf16_long_rows(void) {
             const size_t rs = s->quantize(x, a + o, nrows, n, NULL);
             for (int isa = 1; isa < QK_ISA_COUNT; isa++) {
                 const qk_kernel *v = qk_kernel_get(QK_TYPE_BF16, (qk_isa)isa);
-                if (!v || v->isa == QK_ISA_SCALAR) continue;
+                if (!v || v->isa == QK_ISA_SCALAR || v->isa != g_isa) continue;
                 memset(b, 0x5a, total * 2 + 64);
                 const size_t rv = v->quantize(x, b + o, nrows, n, NULL);
                 CHECK_MSG(rs == rv && memcmp(a + o, b + o, rs) == 0, "bf16 %s case %s dst offset %zu differs",
@@ -392,16 +402,29 @@ static void test_bf16_long_rows(void) {
     free(b);
 }
 
-int main(void) {
-    RUN(test_isa_detection);
+/* One ctest entry per SIMD ISA: a CPU without it shows that entry Skipped. */
+static void run_isa(qk_isa isa) {
+    if (!qk_isa_available(isa)) {
+        qk_test_skip("this CPU has no %s", qk_isa_name(isa));
+        return;
+    }
+    g_isa = isa;
     RUN(test_simd_equals_scalar);
     RUN(test_partial_superblocks);
     RUN(test_kquants_many_blocks);
     RUN(test_legacy_many_blocks);
     RUN(test_simd_dequantize_equals_scalar);
     RUN(test_bf16_long_rows);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_isa_detection);
 #if defined(__aarch64__)
     RUN(test_nearest_int_vs_vcvtnq);
 #endif
+    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
+    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
+    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
     return qk_test_summary();
 }

@@ -280,11 +280,11 @@ static void test_hf_folder_overrides(void) {
     CHECK_CONTAINS(err.msg, "tokenizer.model");
 }
 
-/* ---- real files (optional tier) ---- */
+/* ---- real files (part "fixtures", Skipped without them) ---- */
 
 static void test_llama2_spm_matches_llamacpp(void) {
     const char *fx = qk_test_fixture("tokenizers/llama2-spm/tokenizer.model");
-    if (!fx) { printf("  note: fixtures absent, llama2-spm check not run\n"); return; }
+    if (!fx) return;
     char model[1024];
     snprintf(model, sizeof model, "%s", fx);
     const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-llama-spm.gguf");
@@ -322,7 +322,7 @@ static void test_llama2_spm_matches_llamacpp(void) {
 
 static void test_sentencepiece_unigram_models(void) {
     const char *fx = qk_test_fixture("tokenizers/sentencepiece-tests/test_model.model");
-    if (!fx) { printf("  note: fixtures absent, sentencepiece test models not checked\n"); return; }
+    if (!fx) return;
     qk_spm_model m;
     qk_err err = {{0}};
     CHECK_MSG(qk_spm_load(fx, &m, &err) == QK_OK, "%s", err.msg);
@@ -342,7 +342,7 @@ static void test_sentencepiece_unigram_models(void) {
 
 static void test_stories260k(void) {
     const char *fx = qk_test_fixture("stories260K/hf");
-    if (!fx) { printf("  note: fixtures absent, stories260K not checked\n"); return; }
+    if (!fx) return;
     char hf[1024];
     snprintf(hf, sizeof hf, "%s", fx);
     qk_vocab v, h;
@@ -398,12 +398,13 @@ static void test_stories260k(void) {
     qk_vocab_free(&v);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_parse_handcrafted);
     RUN(test_hostile_inputs);
     RUN(test_hf_folder_overrides);
-    RUN(test_llama2_spm_matches_llamacpp);
-    RUN(test_sentencepiece_unigram_models);
-    RUN(test_stories260k);
+    RUN_PART("fixtures", test_llama2_spm_matches_llamacpp);
+    RUN_PART("fixtures", test_sentencepiece_unigram_models);
+    RUN_PART("fixtures", test_stories260k);
     return qk_test_summary();
 }

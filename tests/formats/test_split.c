@@ -23,9 +23,7 @@ static void test_split_merge(void) {
     snprintf(merged, sizeof merged, "%s/merged.gguf", dir);
     tiny_gguf_spec s = {3, 256, 4, 2, 512, 300, 0, false, QK_TYPE_F16, 21};
     CHECK(tiny_gguf_write(in, &s) == 0);
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = 15;
+    qk_quantize_opts o = tiny_quantize_opts(15);
     qk_quantize_report rep;
     qk_err err;
     CHECK(qk_quantize_model(in, q, &o, &rep, &err) == QK_OK);

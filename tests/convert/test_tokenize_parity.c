@@ -7,7 +7,7 @@
  * JavaScript tokenizers (npm @huggingface/tokenizers, run by tests/tools/hf_tokenize.mjs), with and
  * without the special tokens the tokenizer adds (llama_tokenize add_special = false / true; special
  * token text is always parsed, as HF does: parse_special = true).
- * Tier 2 (only with ../shared/fixtures): llama.cpp's own test strings and ids (.inp/.out). */
+ * Tier 2 (part "fixtures", Skipped without them): llama.cpp's own test strings and ids (.inp/.out). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,22 +38,33 @@ static int write_vocab_gguf(const char *path, const qk_vocab *v, qk_err *err) {
     return rc;
 }
 
-/* Imports dir's tokenizer, writes it, tokenizes the vectors; returns mismatches (-1: not run). */
-static int parity(const char *label, const char *dir, const char *vectors) {
-    const char *vd = qk_test_fixture("gguf-by-others/llama.cpp-vocab");
-    if (!vd) {
-        fprintf(stderr, "note: fixtures absent, %s parity tier not run\n", label);
-        return -1;
-    }
+/* Imports dir's tokenizer with quantkit (gemma_arch: as convert does for the gemma architecture),
+ * writes it as a vocab-only GGUF <tmpdir>/<label>.gguf and loads that in llama.cpp; NULL after a
+ * failed CHECK. */
+static llama_run_model *load_in_llama(const char *label, const char *dir, int gemma_arch) {
     qk_vocab v;
     qk_err err;
-    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s: %s", label, err.msg);
-    char path[700];
+    int rc = qk_vocab_load_hf(dir, NULL, 0, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", label, err.msg);
+    if (rc != QK_OK) return NULL;
+    if (gemma_arch) v.add_space_prefix = QK_TRI_FALSE; /* convert_model.c, as convert_hf_to_gguf's GemmaModel */
+    char path[1200];
     snprintf(path, sizeof path, "%s/%s.gguf", qk_test_tmpdir(), label);
-    CHECK_MSG(write_vocab_gguf(path, &v, &err) == QK_OK, "%s", err.msg);
+    rc = write_vocab_gguf(path, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
     qk_vocab_free(&v);
+    if (rc != QK_OK) return NULL;
     llama_run_model *m = llama_run_load(path, true);
     CHECK_MSG(m != NULL, "%s: %s", label, llama_run_error());
+    return m;
+}
+
+/* Imports dir's tokenizer, writes it, tokenizes the vectors; returns mismatches (-1: fixtures absent,
+ * the test is marked skipped). */
+static int parity(const char *label, const char *dir, const char *vectors) {
+    const char *vd = qk_test_fixture("gguf-by-others/llama.cpp-vocab");
+    if (!vd) return -1;
+    llama_run_model *m = load_in_llama(label, dir, 0);
     if (!m) return 1;
     char inp[1200], out[1200];
     snprintf(inp, sizeof inp, "%s/ggml-vocab-%s.gguf.inp", vd, vectors);
@@ -214,18 +225,9 @@ static void hf_parity(const char *name, int gemma_arch, hf_stats *st) {
     snprintf(dir, sizeof dir, "%s/%s", getenv("QK_TOKENIZERS_DIR"), name);
     snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     memset(st, 0, sizeof *st);
-    qk_vocab v;
-    qk_err err;
-    int rc = qk_vocab_load_hf(dir, NULL, 0, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s: %s", name, err.msg);
-    if (rc != QK_OK) return;
-    if (gemma_arch) v.add_space_prefix = QK_TRI_FALSE; /* convert_model.c, as convert_hf_to_gguf's GemmaModel */
-    char path[1200];
-    snprintf(path, sizeof path, "%s/hf-%s.gguf", qk_test_tmpdir(), name);
-    CHECK_MSG(write_vocab_gguf(path, &v, &err) == QK_OK, "%s", err.msg);
-    qk_vocab_free(&v);
-    llama_run_model *m = llama_run_load(path, true);
-    CHECK_MSG(m != NULL, "%s: %s", name, llama_run_error());
+    char label[64];
+    snprintf(label, sizeof label, "hf-%s", name);
+    llama_run_model *m = load_in_llama(label, dir, gemma_arch);
     if (!m) return;
     cJSON *ref = hf_reference(dir, strings);
     enum { MAXIDS = 4096 };
@@ -336,16 +338,17 @@ static void test_bpe_tokenizers(void) {
 
 static void test_spm_tokenizer(void) {
     const char *d = qk_test_fixture("tokenizers/llama2-spm");
-    if (!d) { fprintf(stderr, "note: fixtures absent, llama2-spm parity not run\n"); return; }
+    if (!d) return;
     char dir[1024];
     snprintf(dir, sizeof dir, "%s", d);
     int r = parity("llama2-spm", dir, "llama-spm");
     if (r >= 0) CHECK_EQ_INT(r, 0);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_hf_parity);
-    RUN(test_bpe_tokenizers);
-    RUN(test_spm_tokenizer);
+    RUN_PART("fixtures", test_bpe_tokenizers);
+    RUN_PART("fixtures", test_spm_tokenizer);
     return qk_test_summary();
 }

@@ -49,9 +49,7 @@ static int run_limited(int op, const char *out, rlim_t limit, char *msg, size_t 
         qk_err err = {{0}};
         int rc;
         if (op == OP_QUANTIZE) {
-            qk_quantize_opts o = {0};
-            qk_mix_options_init(&o.mix);
-            o.mix.ftype = 7;
+            qk_quantize_opts o = tiny_quantize_opts(7);
             qk_quantize_report rep;
             rc = qk_quantize_model(g_in, out, &o, &rep, &err);
         } else if (op == OP_CONVERT) {
@@ -152,9 +150,7 @@ static void test_input_shrinks_while_read(void) {
     CHECK_CONTAINS(err.msg, "shrank");
     qk_gguf_close(f);
     /* a whole quantize run over the cut file fails cleanly before writing */
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = 7;
+    qk_quantize_opts o = tiny_quantize_opts(7);
     qk_quantize_report rep;
     CHECK(qk_quantize_model(copy, out, &o, &rep, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "truncated");
@@ -164,9 +160,7 @@ static void test_input_shrinks_while_read(void) {
 
 static void test_impossible_destinations(void) {
     setup();
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = 7;
+    qk_quantize_opts o = tiny_quantize_opts(7);
     qk_quantize_report rep;
     qk_err err;
     CHECK(qk_quantize_model(g_in, g_in, &o, &rep, &err) == QK_FAIL);

@@ -24,14 +24,20 @@ static void make_model(void) {
     snprintf(g_model, sizeof g_model, "%s/v-q4km.gguf", qk_test_tmpdir());
     tiny_gguf_spec s = {2, 256, 4, 2, 256, 260, 0, false, QK_TYPE_F16, 11};
     CHECK(tiny_gguf_write(in, &s) == 0);
-    qk_quantize_opts o = {0};
-    qk_mix_options_init(&o.mix);
-    o.mix.ftype = 15; /* Q4_K_M */
+    qk_quantize_opts o = tiny_quantize_opts(15); /* Q4_K_M */
     o.command_line = "quantize (test)";
     qk_quantize_report rep;
     qk_err err;
     CHECK_MSG(qk_quantize_model(in, g_model, &o, &rep, &err) == QK_OK, "%s", err.msg);
     qk_quantize_report_free(&rep);
+}
+
+/* The model's bytes (made once), and a path `name` in the temporary folder
+ * for damaged copies of it. */
+static unsigned char *model_bytes(const char *name, char path[700], size_t *len) {
+    make_model();
+    snprintf(path, 700, "%s/%s", qk_test_tmpdir(), name);
+    return qk_test_read_file(g_model, len);
 }
 
 static bool verify_ok(const char *path, qk_verify_report *rep) {
@@ -50,11 +56,9 @@ static void test_clean_file_passes(void) {
 }
 
 static void test_every_flip_is_detected(void) {
-    make_model();
     size_t len;
-    unsigned char *orig = qk_test_read_file(g_model, &len);
     char path[700];
-    snprintf(path, sizeof path, "%s/flip.gguf", qk_test_tmpdir());
+    unsigned char *orig = model_bytes("flip.gguf", path, &len);
     CHECK(qk_test_write_file(path, orig, len) == 0);
     qk_gguf_file *f;
     qk_err err;
@@ -91,11 +95,9 @@ static void test_every_flip_is_detected(void) {
 }
 
 static void test_every_truncation_is_detected(void) {
-    make_model();
     size_t len;
-    unsigned char *orig = qk_test_read_file(g_model, &len);
     char path[700];
-    snprintf(path, sizeof path, "%s/trunc.gguf", qk_test_tmpdir());
+    unsigned char *orig = model_bytes("trunc.gguf", path, &len);
     int missed = 0, tried = 0;
     for (size_t n = 0; n < len; n += QK_TEST_SANITIZED ? (n < 8192 ? 61 : 9973) : (n < 8192 ? 7 : 997)) {
         CHECK(qk_test_write_file(path, orig, n) == 0);

