@@ -21,7 +21,6 @@ static void help(void) {
            "Converts a Hugging Face model folder (config.json, model.safetensors or shards with\n"
            "model.safetensors.index.json, tokenizer.model and/or tokenizer.json, tokenizer_config.json)\n"
            "to a GGUF file llama.cpp runs, in one pass, with no intermediate file.\n"
-           "Supported architectures: %s.\n"
            "\n"
            "options:\n"
            "  -o, --output OUT         output file (default: <Name>-<Size>-<Type>.gguf in the current folder)\n"
@@ -37,8 +36,13 @@ static void help(void) {
            "  --split-max-size SIZE    write shards of at most SIZE of tensor data (gguf-split layout);\n"
            "                           on a FAT32 destination shards are made below 4 GiB automatically\n"
            "  --json                   machine-readable report on stdout\n"
-           "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n",
-           qk_arch_supported_list());
+           "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
+           "\n"
+           "supported architectures (config.json architectures[0] -> GGUF architecture):\n");
+    for (size_t i = 0; i < qk_arch_count(); i++) {
+        qk_arch_info a;
+        if (qk_arch_info_at(i, &a)) printf("  %-36s -> %-9s %s\n", a.hf_arch, a.gguf_arch, a.family);
+    }
 }
 
 int qk_cmd_convert(int argc, char **argv) {
@@ -177,6 +181,16 @@ int qk_cmd_convert(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "parameters", (double)rep.n_params);
         cJSON_AddNumberToObject(j, "tensors", (double)rep.n_tensors);
         cJSON_AddNumberToObject(j, "seconds", rep.seconds);
+        if (rep.hf_arch) cJSON_AddStringToObject(j, "hf_architecture", rep.hf_arch);
+        if (rep.gguf_arch) cJSON_AddStringToObject(j, "architecture", rep.gguf_arch);
+        cJSON *lo = cJSON_AddArrayToObject(j, "left_out");
+        for (int i = 0; i < rep.n_left_out; i++) {
+            cJSON *g = cJSON_CreateObject();
+            cJSON_AddStringToObject(g, "prefix", rep.left_out[i].prefix);
+            cJSON_AddNumberToObject(g, "tensors", rep.left_out[i].n_tensors);
+            cJSON_AddNumberToObject(g, "bytes", (double)rep.left_out[i].n_bytes);
+            cJSON_AddItemToArray(lo, g);
+        }
         char *s = cJSON_Print(j);
         printf("%s\n", s);
         free(s);
@@ -184,6 +198,13 @@ int qk_cmd_convert(int argc, char **argv) {
     } else {
         printf("%s: %s, %zu tensors, %llu parameters, %s%s in %.1f s\n", dest, rep.type_name, rep.n_tensors,
                (unsigned long long)rep.n_params, sz, o.dry_run ? " (dry run: nothing written)" : "", rep.seconds);
+        for (int i = 0; i < rep.n_left_out; i++) {
+            char lsz[32];
+            qk_format_size(lsz, sizeof lsz, rep.left_out[i].n_bytes);
+            printf("  left out: %s* (%u tensors, %s)%s\n", rep.left_out[i].prefix, rep.left_out[i].n_tensors, lsz,
+                   i + 1 < rep.n_left_out ? "" : " - the text model only; llama.cpp runs vision/audio from a separate "
+                                                 "projector (mmproj) file");
+        }
     }
 done:
     for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arch.h"
 #include "cli_util.h"
 #include "hf_checkpoint.h"
 #include "kernels.h"
@@ -96,6 +97,11 @@ int qk_info_hf(const char *path, bool json, bool all) {
         }
         const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck.config, "architectures");
         const char *arch = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
+        /* what convert would do with it: the registry's plan (the text model's config for multimodal releases) */
+        qk_conv_plan plan;
+        qk_err perr;
+        const bool convertible = qk_arch_plan(&ck, &plan, &perr) == QK_OK;
+        const cJSON *hcfg = convertible && plan.config ? plan.config : ck.config;
         static const char *keys[] = {"hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                                      "intermediate_size", "vocab_size", "max_position_embeddings", "head_dim",
                                      "num_local_experts", "rope_theta", "rms_norm_eps"};
@@ -103,21 +109,45 @@ int qk_info_hf(const char *path, bool json, bool all) {
             cJSON_AddStringToObject(j, "path", path);
             cJSON_AddStringToObject(j, "format", "huggingface");
             if (arch) cJSON_AddStringToObject(j, "architecture", arch);
+            cJSON *cv = cJSON_AddObjectToObject(j, "convert");
+            cJSON_AddBoolToObject(cv, "supported", convertible);
+            if (convertible) {
+                cJSON_AddStringToObject(cv, "gguf_architecture", plan.arch);
+                cJSON_AddStringToObject(cv, "family", plan.family);
+                cJSON_AddNumberToObject(cv, "tensors", (double)plan.n_tensors);
+                cJSON *lo = cJSON_AddArrayToObject(cv, "left_out");
+                for (int g = 0; g < plan.n_left_out; g++) {
+                    cJSON *e = cJSON_CreateObject();
+                    cJSON_AddStringToObject(e, "prefix", plan.left_out[g].prefix);
+                    cJSON_AddNumberToObject(e, "tensors", plan.left_out[g].n_tensors);
+                    cJSON_AddItemToArray(lo, e);
+                }
+            } else {
+                cJSON_AddStringToObject(cv, "error", perr.msg);
+            }
             cJSON_AddNumberToObject(j, "shards", (double)ck.n_files);
             cJSON_AddNumberToObject(j, "file_size", (double)ck.total_bytes);
             cJSON *hp = cJSON_AddObjectToObject(j, "hyperparameters");
             for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
                 double v;
-                if (qk_hf_cfg_num(ck.config, keys[i], &v)) cJSON_AddNumberToObject(hp, keys[i], v);
+                if (qk_hf_cfg_num(hcfg, keys[i], &v)) cJSON_AddNumberToObject(hp, keys[i], v);
             }
         } else {
             char sz[32];
             qk_format_size(sz, sizeof sz, ck.total_bytes);
             printf("%s: Hugging Face folder, %zu safetensors file%s, %s\n", path, ck.n_files, ck.n_files == 1 ? "" : "s", sz);
             printf("  architecture:  %s\n", arch ? arch : "(none in config.json)");
+            if (convertible) {
+                printf("  converts to:   %s (%s), %zu tensors\n", plan.arch, plan.family, plan.n_tensors);
+                for (int g = 0; g < plan.n_left_out; g++)
+                    printf("  left out:      %s* (%u tensors; llama.cpp runs them from a separate mmproj file)\n",
+                           plan.left_out[g].prefix, plan.left_out[g].n_tensors);
+            } else {
+                printf("  converts to:   no - %s\n", perr.msg);
+            }
             for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
                 double v;
-                if (qk_hf_cfg_num(ck.config, keys[i], &v)) printf("  %-24s %g\n", keys[i], v);
+                if (qk_hf_cfg_num(hcfg, keys[i], &v)) printf("  %-24s %g\n", keys[i], v);
             }
         }
         tokenizer_summary(j, path, json);
@@ -126,6 +156,7 @@ int qk_info_hf(const char *path, bool json, bool all) {
         for (size_t i = 0; i < ck.n_tensors; i++) ts[i] = ck.tensors[i].t, fi[i] = ck.tensors[i].file;
         print_tensors(j, (const qk_st_file *const *)ck.files, ts, fi, ck.n_tensors, json, &params, &bytes);
         free(ts), free(fi);
+        qk_arch_plan_free(&plan);
         qk_hf_close(&ck);
     } else {
         qk_st_file *f;

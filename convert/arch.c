@@ -1,34 +1,22 @@
-/* arch.c - decoder-only architectures that share the Llama layout:
- * LlamaForCausalLM and MistralForCausalLM -> "llama" (Q/K un-permuted),
- * Qwen2ForCausalLM -> "qwen2" (q/k/v biases, NeoX RoPE: no permutation),
- * Qwen3ForCausalLM -> "qwen3" (per-head q/k RMS norms, NeoX RoPE),
- * MixtralForCausalLM -> "llama" with experts stacked into ffn_{gate,down,up}_exps
- * (w1, w2, w3 of block_sparse_moe.experts.E; the router stays F32),
- * GemmaForCausalLM -> "gemma", Gemma2ForCausalLM -> "gemma2" (norm weights
- * stored as w - 1, so +1 here; tied embeddings, lm_head dropped; Gemma 2's
- * extra post-attention/pre- and post-feed-forward norms and soft-capping),
- * Gemma3ForCausalLM (model_type gemma3_text) -> "gemma3" (Gemma 2's norms
- * plus per-head q/k norms, all +1; lm_head kept if a checkpoint has one;
- * token_embd cut to the tokenizer's vocabulary),
- * Phi3ForCausalLM -> "phi3" (fused qkv_proj -> attn_qkv and gate_up_proj ->
- * ffn_up, kept fused as llama.cpp's phi3 graph splits them; long-rope factor
- * tensors generated from config.json, see arch_hparams.c).
+/* arch.c - the tensor plan of a Hugging Face checkpoint, driven by the
+ * architecture registry (arch_priv.h; one description per family in
+ * arch_<family>.c, listed by arch_registry.c).
  *
- * HF name                                   GGUF name
- * model.embed_tokens.weight                 token_embd.weight
- * model.norm.weight                         output_norm.weight
- * lm_head.weight                            output.weight (absent when tied)
- * model.layers.N.input_layernorm.weight     blk.N.attn_norm.weight
- * model.layers.N.self_attn.{q,k,v,o}_proj   blk.N.attn_{q,k,v,output}   (q, k rows un-permuted)
- * model.layers.N.self_attn.qkv_proj         blk.N.attn_qkv              (Phi3)
- * model.layers.N.post_attention_layernorm   blk.N.ffn_norm (Gemma 2/3: blk.N.post_attention_norm)
- * model.layers.N.pre_feedforward_layernorm  blk.N.ffn_norm              (Gemma 2/3)
- * model.layers.N.post_feedforward_layernorm blk.N.post_ffw_norm         (Gemma 2/3)
- * model.layers.N.mlp.{gate,up,down}_proj    blk.N.ffn_{gate,up,down}
- * model.layers.N.mlp.gate_up_proj           blk.N.ffn_up                (Phi3: [gate | up] rows)
- * HF's Llama checkpoints order q/k rows for rotate-half RoPE; llama.cpp's
- * "llama" graph rotates adjacent pairs, so the converter undoes the
- * permutation (n_head for q, n_head_kv for k), weights and biases alike.
+ * Names: "model.embed_tokens.weight" -> token_embd.weight, "model.norm.weight"
+ * -> output_norm.weight, "lm_head.weight" -> output.weight (absent when tied;
+ * dropped for Gemma 1/2), "model.layers.N.<x>" -> "blk.N.<y>" by the family's
+ * rules, then the common Llama layout (qk_rules_llama):
+ *   input_layernorm -> attn_norm, self_attn.{q,k,v,o}_proj -> attn_{q,k,v,output}
+ *   (weights and biases), self_attn.{q,k}_norm -> attn_{q,k}_norm,
+ *   post_attention_layernorm -> ffn_norm (Gemma 2/3: post_attention_norm),
+ *   pre_feedforward_layernorm -> ffn_norm, post_feedforward_layernorm ->
+ *   post_ffw_norm, mlp.{gate,up,down}_proj -> ffn_{gate,up,down}.
+ * Transforms: Q/K rows un-permuted (n_head for q, n_head_kv for k) for
+ * families whose llama.cpp graph rotates adjacent pairs; +1 on Gemma norms;
+ * token_embd cut to the vocabulary (Gemma 3); experts stacked into 3-D.
+ * Multimodal releases: "language_model." is dropped from names (as
+ * convert_hf_to_gguf.py's filter_tensors does) and vision/audio/projector
+ * tensors are left out and counted in plan->left_out.
  */
 #include "arch.h"
 
@@ -42,28 +30,81 @@
 #include "ggml_types.h"
 #include "sentencepiece_model.h"
 
-static const qk_arch_desc k_archs[] = {
-    /* hf, gguf, permute_qk, gemma_norm, drop_lm_head, post_norms, qk_norms, fused, vocab_rows, kv */
-    {"LlamaForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
-    {"MistralForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
-    {"MixtralForCausalLM", "llama", true, false, false, false, false, false, false, QK_KV_LLAMA},
-    {"Qwen2ForCausalLM", "qwen2", false, false, false, false, false, false, false, QK_KV_LLAMA},
-    {"Qwen3ForCausalLM", "qwen3", false, false, false, false, true, false, false, QK_KV_LLAMA},
-    {"GemmaForCausalLM", "gemma", false, true, true, false, false, false, false, QK_KV_LLAMA},
-    {"Gemma2ForCausalLM", "gemma2", false, true, true, true, false, false, false, QK_KV_LLAMA},
-    {"Gemma3ForCausalLM", "gemma3", false, true, false, true, true, false, true, QK_KV_GEMMA3},
-    {"Phi3ForCausalLM", "phi3", false, false, false, false, false, true, false, QK_KV_PHI3},
+/* The Llama layout every family shares (its own rules come first). */
+const qk_name_rule qk_rules_llama[] = {
+    {"input_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
+    {"self_attn.q_proj.weight", "attn_q.weight", QK_PERM_Q},
+    {"self_attn.k_proj.weight", "attn_k.weight", QK_PERM_K},
+    {"self_attn.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
+    {"self_attn.o_proj.weight", "attn_output.weight", QK_PERM_NONE},
+    {"self_attn.q_proj.bias", "attn_q.bias", QK_PERM_Q},
+    {"self_attn.k_proj.bias", "attn_k.bias", QK_PERM_K},
+    {"self_attn.v_proj.bias", "attn_v.bias", QK_PERM_NONE},
+    {"self_attn.o_proj.bias", "attn_output.bias", QK_PERM_NONE},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight", QK_PERM_NONE},
+    {"self_attn.k_norm.weight", "attn_k_norm.weight", QK_PERM_NONE},
+    {"post_attention_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
+    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
+    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", QK_PERM_NONE},
+    {"mlp.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
+    {"mlp.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
+    {"mlp.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
 };
 
-static const char *k_supported =
-    "LlamaForCausalLM, MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, GemmaForCausalLM, "
-    "Gemma2ForCausalLM, Gemma3ForCausalLM, Phi3ForCausalLM";
+/* the tensors outside the layers, Llama's names */
+const qk_name_rule qk_globals_llama[] = {
+    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
+    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
 
-const char *qk_arch_supported_list(void) { return k_supported; }
+const qk_name_rule qk_rules_post_norms[] = {
+    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+
+const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
+                                    "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                    "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
+
+const qk_arch_desc *qk_arch_find(const char *hf) {
+    for (size_t i = 0; hf && i < qk_arch_registry_size(); i++)
+        if (!strcmp(qk_arch_registry_at(i)->hf, hf)) return qk_arch_registry_at(i);
+    return NULL;
+}
+
+size_t qk_arch_count(void) { return qk_arch_registry_size(); }
+
+bool qk_arch_info_at(size_t i, qk_arch_info *out) {
+    const qk_arch_desc *d = qk_arch_registry_at(i);
+    if (!d) return false;
+    *out = (qk_arch_info){d->hf, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0, d->experts != NULL};
+    return true;
+}
+
+const char *qk_arch_supported_list(void) {
+    /* built from the registry on first use; the registry is constant, so a
+     * concurrent first call writes the same bytes */
+    static char buf[4096];
+    if (!buf[0]) {
+        char tmp[sizeof buf];
+        size_t o = 0;
+        for (size_t i = 0; i < qk_arch_registry_size(); i++) {
+            int w = snprintf(tmp + o, sizeof tmp - o, "%s%s", i ? ", " : "", qk_arch_registry_at(i)->hf);
+            if (w < 0 || (size_t)w >= sizeof tmp - o) break;
+            o += (size_t)w;
+        }
+        memcpy(buf, tmp, o + 1);
+    }
+    return buf;
+}
 
 void qk_arch_plan_free(qk_conv_plan *p) {
     for (size_t i = 0; p->tensors && i < p->n_tensors; i++) free(p->tensors[i].generated), free(p->tensors[i].experts);
     free(p->tensors);
+    cJSON_Delete(p->owned_config);
     memset(p, 0, sizeof *p);
 }
 
@@ -73,34 +114,100 @@ static int need_int(const cJSON *cfg, const char *key, int64_t *out, qk_err *err
     return QK_OK;
 }
 
-enum { ANY = 0, FUSED_ONLY = 1, UNFUSED_ONLY = 2 };
+/* The text model's config (see qk_conv_plan.config): text_config's keys
+ * over the top level ({**hparams, **text_config}, as TextModel does), then
+ * the config class's defaults for absent keys. */
+static int text_config(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_conv_plan *p, qk_err *err) {
+    p->config = ck->config;
+    const cJSON *tc = cJSON_GetObjectItemCaseSensitive(ck->config, "text_config");
+    const bool nested = (ad->flags & QK_A_MULTIMODAL) && cJSON_IsObject(tc);
+    if (!nested && !ad->defaults && !ad->aliases) return QK_OK;
+    cJSON *m = cJSON_Duplicate(ck->config, 1);
+    if (!m) return qk_fail(err, "out of memory");
+    p->config = p->owned_config = m;
+    for (const cJSON *it = nested ? tc->child : NULL; it; it = it->next) {
+        cJSON *dup = cJSON_Duplicate(it, 1);
+        if (!dup) return qk_fail(err, "out of memory");
+        if (cJSON_HasObjectItem(m, it->string)) cJSON_ReplaceItemInObjectCaseSensitive(m, it->string, dup);
+        else cJSON_AddItemToObject(m, it->string, dup);
+    }
+    for (const qk_cfg_alias *a = ad->aliases; a && a->key; a++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, a->from);
+        if (!v || cJSON_IsNull(v)) continue;
+        cJSON *dup = cJSON_Duplicate(v, 1);
+        if (!dup) return qk_fail(err, "out of memory");
+        if (cJSON_HasObjectItem(m, a->key)) cJSON_ReplaceItemInObjectCaseSensitive(m, a->key, dup);
+        else cJSON_AddItemToObject(m, a->key, dup);
+    }
+    for (const qk_cfg_default *d = ad->defaults; d && d->key; d++) {
+        if (cJSON_HasObjectItem(m, d->key)) continue;
+        cJSON *v = cJSON_Parse(d->json);
+        if (!v) return qk_fail(err, "out of memory");
+        cJSON_AddItemToObject(m, d->key, v);
+    }
+    return QK_OK;
+}
 
-static const struct {
-    const char *hf, *gguf;
-    int permute; /* 1 = q (n_head), 2 = k (n_head_kv) */
-    int fused;   /* ANY, FUSED_ONLY (Phi3's fused projections), UNFUSED_ONLY */
-} k_layer_map[] = {
-    {"input_layernorm.weight", "attn_norm.weight", 0, ANY},
-    {"self_attn.q_proj.weight", "attn_q.weight", 1, ANY},
-    {"self_attn.k_proj.weight", "attn_k.weight", 2, ANY},
-    {"self_attn.v_proj.weight", "attn_v.weight", 0, ANY},
-    {"self_attn.qkv_proj.weight", "attn_qkv.weight", 0, FUSED_ONLY},
-    {"self_attn.o_proj.weight", "attn_output.weight", 0, ANY},
-    {"self_attn.q_proj.bias", "attn_q.bias", 1, ANY},
-    {"self_attn.k_proj.bias", "attn_k.bias", 2, ANY},
-    {"self_attn.v_proj.bias", "attn_v.bias", 0, ANY},
-    {"self_attn.o_proj.bias", "attn_output.bias", 0, ANY},
-    {"self_attn.q_norm.weight", "attn_q_norm.weight", 0, ANY},
-    {"self_attn.k_norm.weight", "attn_k_norm.weight", 0, ANY},
-    {"post_attention_layernorm.weight", "ffn_norm.weight", 0, ANY}, /* Gemma 2/3: post_attention_norm (below) */
-    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", 0, ANY},
-    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", 0, ANY},
-    {"mlp.gate_proj.weight", "ffn_gate.weight", 0, UNFUSED_ONLY},
-    {"mlp.up_proj.weight", "ffn_up.weight", 0, UNFUSED_ONLY},
-    {"mlp.gate_up_proj.weight", "ffn_up.weight", 0, FUSED_ONLY},
-    {"mlp.down_proj.weight", "ffn_down.weight", 0, ANY},
-    {"mlp.router.weight", "ffn_gate_inp.weight", 0, ANY}, /* Mixtral's block_sparse_moe.gate */
-};
+/* convert_hf_to_gguf.py's TextModel.filter_tensors: tensors of the vision
+ * or audio side of a multimodal checkpoint. Returns the end of the name
+ * component that marks it (the prefix to report), or 0. */
+static size_t multimodal_prefix(const char *n) {
+    static const char *const marks[] = {"visual.", "vision.", "audio.", "vision_", "audio_", "projector.",
+                                        "patch_embed", "image_newline"};
+    for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++) {
+        const char *at = strstr(n, marks[k]);
+        if (!at) continue;
+        const char *dot = strchr(at, '.');
+        return dot ? (size_t)(dot - n) + 1 : strlen(n);
+    }
+    return 0;
+}
+
+static void note_left_out(qk_conv_plan *p, const qk_hf_tensor *src, size_t plen) {
+    int g = 0;
+    while (g < p->n_left_out && (strlen(p->left_out[g].prefix) != plen || strncmp(p->left_out[g].prefix, src->t->name, plen)))
+        g++;
+    if (g == p->n_left_out) {
+        if (g == (int)(sizeof p->left_out / sizeof p->left_out[0])) g--; /* the last group collects the rest */
+        else {
+            snprintf(p->left_out[g].prefix, sizeof p->left_out[g].prefix, "%.*s", (int)plen, src->t->name);
+            p->n_left_out++;
+        }
+    }
+    p->left_out[g].n_tensors++;
+    p->left_out[g].n_bytes += src->t->end - src->t->begin;
+}
+
+/* name with every "language_model." removed (filter_tensors' rename) */
+static const char *strip_language_model(const char *n, char *buf, size_t cap) {
+    if (!strstr(n, "language_model.")) return n;
+    size_t o = 0;
+    for (const char *s = n; *s && o + 1 < cap;) {
+        if (!strncmp(s, "language_model.", 15)) s += 15;
+        else buf[o++] = *s++;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+/* "<prefix>E<suffix>" with E a decimal expert index: E, or -1 */
+static int match_expert(const char *rest, const qk_expert_rule *r) {
+    size_t pl = strlen(r->prefix);
+    if (strncmp(rest, r->prefix, pl)) return -1;
+    const char *d = rest + pl;
+    int e = 0, nd = 0;
+    while (*d >= '0' && *d <= '9' && nd < 6) e = e * 10 + (*d++ - '0'), nd++;
+    if (!nd || strcmp(d, r->suffix)) return -1;
+    return e;
+}
+
+static const qk_name_rule *find_rule(const qk_arch_desc *ad, const char *rest) {
+    for (const qk_name_rule *r = ad->rules; r && r->hf; r++)
+        if (!strcmp(rest, r->hf)) return r;
+    for (const qk_name_rule *r = qk_rules_llama; r->hf; r++)
+        if (!strcmp(rest, r->hf)) return r;
+    return NULL;
+}
 
 /* Gemma3Model.modify_tensors keeps the first n_vocab_real rows of the
  * embedding: the sentencepiece vocabulary's length (config vocab_size, else
@@ -142,27 +249,15 @@ static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     if (!find_tensor(p, "output_norm.weight")) return qk_fail(err, "%s: tensor 'model.norm.weight' is missing", ck->dir);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        const char *req[16];
-        int n = 0;
-        req[n++] = "attn_norm.weight", req[n++] = "attn_output.weight", req[n++] = "ffn_norm.weight";
-        if (ad->fused) {
-            req[n++] = "attn_qkv.weight", req[n++] = "ffn_up.weight", req[n++] = "ffn_down.weight";
-        } else {
-            req[n++] = "attn_q.weight", req[n++] = "attn_k.weight", req[n++] = "attn_v.weight";
-            if (!p->n_expert) req[n++] = "ffn_gate.weight", req[n++] = "ffn_up.weight", req[n++] = "ffn_down.weight";
-        }
-        if (ad->qk_norms) req[n++] = "attn_q_norm.weight", req[n++] = "attn_k_norm.weight";
-        if (ad->post_norms) req[n++] = "post_attention_norm.weight", req[n++] = "post_ffw_norm.weight";
-        for (int r = 0; r < n; r++) {
+        for (const char *const *r = ad->required; r && *r; r++) {
             char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, req[r]);
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
             if (!find_tensor(p, nm))
                 return qk_fail(err, "%s: layer %u lacks the tensor for %s (%s needs it)", ck->dir, l, nm, ad->hf);
         }
-        for (int q = 0; p->n_expert && q < 3; q++) {
-            static const char *ex[3] = {"ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
+        for (const qk_expert_rule *x = ad->experts; p->n_expert && x && x->prefix; x++) {
             char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, ex[q]);
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
             if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
             for (int e = 0; e < st->n_experts; e++)
@@ -172,18 +267,26 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     return QK_OK;
 }
 
-int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
+int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     memset(p, 0, sizeof *p);
-    const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck->config, "architectures");
+    const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck0->config, "architectures");
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
-    if (!hf) return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck->dir, k_supported);
-    const qk_arch_desc *ad = NULL;
-    for (size_t i = 0; i < sizeof k_archs / sizeof k_archs[0]; i++)
-        if (!strcmp(hf, k_archs[i].hf)) ad = &k_archs[i];
-    if (!ad) return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck->dir, hf, k_supported);
+    if (!hf)
+        return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
+    const qk_arch_desc *ad = qk_arch_find(hf);
+    if (!ad)
+        return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck0->dir, hf,
+                       qk_arch_supported_list());
     p->hf_arch = hf;
     p->arch = ad->gguf;
     p->desc = ad;
+    p->family = ad->family;
+    if (text_config(ck0, ad, p, err)) return QK_FAIL;
+    /* the checkpoint as its language model sees it: the text config */
+    qk_hf_checkpoint view = *ck0;
+    view.config = (cJSON *)p->config;
+    const qk_hf_checkpoint *ck = &view;
+    const char *layer_prefix = ad->layer_prefix ? ad->layer_prefix : "model.layers.";
     int64_t n_layer, n_embd, n_head, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
     if (need_int(ck->config, "num_hidden_layers", &n_layer, err) || need_int(ck->config, "hidden_size", &n_embd, err) ||
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
@@ -192,17 +295,16 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);
     if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
-        head_dim = ad->kv == QK_KV_GEMMA3 ? 256 : n_embd / n_head; /* Gemma3TextConfig's default */
+        head_dim = ad->head_dim_default ? ad->head_dim_default : n_embd / n_head;
     if (n_layer > 100000 || n_head > 100000 || n_head_kv > n_head || n_head % n_head_kv || head_dim % 2 ||
         head_dim > 65536)
         return qk_fail(err, "%s/config.json: inconsistent head counts (heads %lld, kv heads %lld, head_dim %lld)",
                        ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
     p->n_layer = (uint32_t)n_layer, p->n_head = (uint32_t)n_head, p->n_head_kv = (uint32_t)n_head_kv;
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
-    int64_t n_expert = 0, n_used = 0;
-    if (!strcmp(hf, "MixtralForCausalLM")) {
-        if (need_int(ck->config, "num_local_experts", &n_expert, err) ||
-            need_int(ck->config, "num_experts_per_tok", &n_used, err))
+    if (ad->experts) {
+        int64_t n_expert = 0, n_used = 0;
+        if (need_int(ck->config, ad->n_expert_key, &n_expert, err) || need_int(ck->config, ad->n_used_key, &n_used, err))
             return qk_fail_prefix(err, "%s", ck->dir);
         if (n_expert > 256 || n_used > n_expert)
             return qk_fail(err, "%s/config.json: %lld experts with %lld used is out of range", ck->dir,
@@ -217,30 +319,41 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     bool have_embd = false;
     for (size_t i = 0; i < ck->n_tensors; i++) {
         const qk_hf_tensor *src = &ck->tensors[i];
+        char nbuf[256];
         const char *n = src->t->name;
         if (strstr(n, "rotary_emb.inv_freq")) continue; /* recomputed by llama.cpp */
+        if (ad->flags & QK_A_MULTIMODAL) {
+            size_t plen = multimodal_prefix(n);
+            if (plen) {
+                note_left_out(p, src, plen);
+                continue;
+            }
+        }
+        n = strip_language_model(n, nbuf, sizeof nbuf);
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
         int permute = 0;
         int layer = -1, consumed = 0;
         bool embd = false;
-        if (!strcmp(n, "model.embed_tokens.weight")) {
-            snprintf(t->name, sizeof t->name, "token_embd.weight");
-            have_embd = embd = true;
-        } else if (!strcmp(n, "model.norm.weight")) {
-            snprintf(t->name, sizeof t->name, "output_norm.weight");
-        } else if (!strcmp(n, "lm_head.weight") && ad->drop_lm_head) {
+        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
+        while (g->hf && strcmp(n, g->hf)) g++;
+        const size_t lpl = strlen(layer_prefix);
+        if (g->hf && !strcmp(g->gguf, "output.weight") && (ad->flags & QK_A_DROP_LM_HEAD)) {
             continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
-        } else if (!strcmp(n, "lm_head.weight")) {
-            snprintf(t->name, sizeof t->name, "output.weight");
-        } else if (sscanf(n, "model.layers.%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= 0 &&
-                   layer < n_layer) {
+        } else if (g->hf) {
+            snprintf(t->name, sizeof t->name, "%s", g->gguf);
+            if (!strcmp(g->gguf, "token_embd.weight")) have_embd = embd = true;
+        } else if (!strncmp(n, layer_prefix, lpl) && sscanf(n + lpl, "%d.%n", &layer, &consumed) == 1 && consumed > 0 &&
+                   layer >= 0 && layer < n_layer) {
+            consumed += (int)lpl;
             const char *rest = n + consumed;
-            int e = -1, wn = 0, c2 = 0;
-            if (p->n_expert && sscanf(rest, "block_sparse_moe.experts.%d.w%d.weight%n", &e, &wn, &c2) == 2 &&
-                rest[c2] == 0 && e >= 0 && e < (int)p->n_expert && wn >= 1 && wn <= 3) {
-                static const char *stacked[4] = {"", "ffn_gate_exps.weight", "ffn_down_exps.weight", "ffn_up_exps.weight"};
+            const qk_expert_rule *x = ad->experts;
+            int e = -1;
+            while (p->n_expert && x && x->prefix && (e = match_expert(rest, x)) < 0) x++;
+            if (e >= 0) {
+                if (e >= (int)p->n_expert)
+                    return qk_fail(err, "%s: expert tensor '%s' names expert %d of %u", ck->dir, n, e, p->n_expert);
                 char nm[64];
-                snprintf(nm, sizeof nm, "blk.%d.%s", layer, stacked[wn]);
+                snprintf(nm, sizeof nm, "blk.%d.%s", layer, x->gguf);
                 qk_conv_tensor *st = NULL;
                 for (size_t q = 0; q < p->n_tensors && !st; q++)
                     if (!strcmp(p->tensors[q].name, nm)) st = &p->tensors[q];
@@ -263,20 +376,14 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
                 p->n_params += src->t->n_elements;
                 continue;
             }
-            if (p->n_expert && !strcmp(rest, "block_sparse_moe.gate.weight")) rest = "mlp.router.weight";
-            size_t k = 0;
-            while (k < sizeof k_layer_map / sizeof k_layer_map[0] &&
-                   (strcmp(rest, k_layer_map[k].hf) || k_layer_map[k].fused == (ad->fused ? UNFUSED_ONLY : FUSED_ONLY)))
-                k++;
-            if (k == sizeof k_layer_map / sizeof k_layer_map[0])
+            const qk_name_rule *r = find_rule(ad, rest);
+            if (!r || !r->gguf)
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
-            const char *gg = k_layer_map[k].gguf;
-            if (ad->post_norms && !strcmp(rest, "post_attention_layernorm.weight")) gg = "post_attention_norm.weight";
-            snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gg);
+            snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, r->gguf);
             if (find_tensor(p, t->name))
                 return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n, t->name);
-            if (ad->permute_qk)
-                permute = k_layer_map[k].permute == 1 ? (int)n_head : k_layer_map[k].permute == 2 ? (int)n_head_kv : 0;
+            if (ad->flags & QK_A_PERMUTE_QK)
+                permute = r->permute == QK_PERM_Q ? (int)n_head : r->permute == QK_PERM_K ? (int)n_head_kv : 0;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }
@@ -293,7 +400,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
                       strstr(t->name, "ffn_gate_inp");
         size_t nl = strlen(n);
-        if (ad->gemma_norm && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
+        if ((ad->flags & QK_A_NORM_PLUS1) && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (permute) {
             if (t->ne[1] % permute || (t->ne[1] / permute) % 2)
                 return qk_fail(err, "%s: tensor '%s' has %lld rows, not a multiple of 2 x %d heads", ck->dir, n,
@@ -301,7 +408,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
             t->permute_heads = permute;
         }
         uint64_t n_el = src->t->n_elements;
-        if (embd && ad->vocab_rows && t->n_dims == 2) {
+        if (embd && (ad->flags & QK_A_VOCAB_ROWS) && t->n_dims == 2) {
             int64_t rows;
             if (gemma3_vocab_rows(ck, &rows, err)) return QK_FAIL;
             if (rows > 0 && rows < t->ne[1]) { /* data_torch[:n_vocab_real]: the first rows */
@@ -312,6 +419,17 @@ int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
         p->n_params += n_el;
         p->n_tensors++;
     }
-    if (!have_embd) return qk_fail(err, "%s: tensor 'model.embed_tokens.weight' is missing", ck->dir);
+    if (!have_embd) {
+        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
+        while (g->hf && strcmp(g->gguf, "token_embd.weight")) g++;
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g->hf ? g->hf : "token_embd");
+    }
+    for (const qk_kv_rule *k = ad->kvs; k && k->key; k++) {
+        double v;
+        if (k->required && (!qk_hf_cfg_num(ck->config, k->key, &v) || v == 0))
+            return qk_fail(err, "%s/config.json: '%s' is missing or 0 (%s needs it for %s.%s)", ck->dir, k->key, hf,
+                           ad->gguf, k->gguf);
+    }
+    if (ad->check && ad->check(ck, p, err)) return QK_FAIL;
     return check_required(ck, ad, p, err);
 }

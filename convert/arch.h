@@ -32,10 +32,21 @@ typedef struct qk_conv_tensor {
 
 typedef struct qk_arch_desc qk_arch_desc; /* arch_priv.h */
 
+/* Tensors of a multimodal checkpoint that are not part of the language
+ * model (vision tower, projector, audio), by name prefix: llama.cpp runs
+ * them from a separate projector (mmproj) file, which convert does not
+ * write. */
+typedef struct qk_left_out {
+    char prefix[64];             /* e.g. "vision_tower.", "model.visual." */
+    uint32_t n_tensors;
+    uint64_t n_bytes;            /* of the source data */
+} qk_left_out;
+
 typedef struct qk_conv_plan {
     const char *arch;            /* GGUF architecture, e.g. "llama" */
     const qk_arch_desc *desc;
     const char *hf_arch;         /* architectures[0] */
+    const char *family;          /* the registry's human name of it */
     size_t n_tensors;
     qk_conv_tensor *tensors;
     /* facts for naming, the type mix and the vocabulary */
@@ -46,10 +57,31 @@ typedef struct qk_conv_plan {
      * while generating the factor tensors, i.e. right after
      * general.architecture (0 = none) */
     float rope_attn_factor;
+    /* The text model's config: for a multimodal release, text_config merged
+     * over the top level plus the config class's defaults (owned); else the
+     * checkpoint's config.json (not owned). */
+    const cJSON *config;
+    cJSON *owned_config;
+    qk_left_out left_out[8];     /* multimodal: groups of tensors left out */
+    int n_left_out;
 } qk_conv_plan;
 
-/* Supported architectures, for messages. */
+/* Supported architectures, for messages: "LlamaForCausalLM, ...". */
 const char *qk_arch_supported_list(void);
+
+/* The registry, for listings (convert --help, info, README). */
+typedef struct qk_arch_info {
+    const char *hf_arch;         /* config.json architectures[0] */
+    const char *gguf_arch;       /* general.architecture written */
+    const char *family;          /* human name, e.g. "Gemma 3 (4B/12B/27B, text model)" */
+    bool text_of_multimodal;     /* only the language model is converted */
+    bool moe;                    /* experts stacked into 3-D tensors */
+} qk_arch_info;
+size_t qk_arch_count(void);
+/* false when i >= qk_arch_count() */
+bool qk_arch_info_at(size_t i, qk_arch_info *out);
+/* The description of an HF architecture name, or NULL. */
+const qk_arch_desc *qk_arch_find(const char *hf_arch);
 
 int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *plan, qk_err *err);
 /* Adds the architecture's hyper-parameter KVs (convert's order, with

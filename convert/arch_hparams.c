@@ -229,7 +229,9 @@ int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_
             qk_hf_cfg_num(ck->config, "rope_theta", &base);
             qk_conv_tensor *t = gen_tensor(p, "rope_freqs.weight", head_dim / 2);
             if (!(t->generated = llama3_rope_freqs(rs, base, head_dim, err))) return QK_FAIL;
-        } else if (rt && strcmp(rt, "default")) {
+        } else if (rt && strcmp(rt, "default") && !(ad->mrope_key && !strcmp(rt, "mrope")) &&
+                   !(ad->rope_plain && !strcmp(rt, ad->rope_plain))) {
+            /* Qwen2-VL's "mrope" is the default rope with sections (its config class renames it) */
             return qk_fail(err, "%s/config.json: rope_scaling type '%s' is not supported yet (llama3 is)", ck->dir, rt);
         }
     }
@@ -434,6 +436,36 @@ static int add_gemma3(const qk_hf_checkpoint *ck, const qk_conv_plan *p, kv_list
     return QK_OK;
 }
 
+/* M-RoPE: rope_scaling.<mrope_key> (e.g. mrope_section [16, 24, 24]) padded
+ * with zeros to 4 entries, as an i32 array (TextModel.set_gguf_parameters);
+ * the sections must cover the rotary half-dimensions llama.cpp rotates. */
+static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const char *key,
+                              qk_err *err) {
+    qk_rope_view rv;
+    qk_rope_view_init(ck->config, &rv);
+    const cJSON *a = obj_get(rv.full, p->desc->mrope_key);
+    int32_t sec[4] = {0, 0, 0, 0};
+    int n = cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
+    if (n < 1 || n > 4)
+        return qk_fail(err, "%s/config.json: rope_scaling.%s is missing or not a list of 1 to 4 sizes (%s needs it)",
+                       ck->dir, p->desc->mrope_key, p->desc->hf);
+    int64_t total = 0, i = 0;
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble > 65536 || e->valuedouble != (int)e->valuedouble)
+            return qk_fail(err, "%s/config.json: rope_scaling.%s[%lld] is not a size", ck->dir, p->desc->mrope_key,
+                           (long long)i);
+        sec[i] = (int32_t)e->valuedouble;
+        total += sec[i];
+    }
+    int64_t head_dim = 0, n_embd = 0;
+    qk_hf_cfg_int(ck->config, "hidden_size", &n_embd);
+    if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0) head_dim = n_embd / p->n_head;
+    if (total != head_dim / 2)
+        return qk_fail(err, "%s/config.json: rope_scaling.%s sums to %lld, expected head_dim / 2 = %lld", ck->dir,
+                       p->desc->mrope_key, (long long)total, (long long)(head_dim / 2));
+    return qk_gguf_writer_add_arr(w, key, QK_GGUF_I32, sec, 4, err);
+}
+
 /* LlamaModel, Qwen2/3, Gemma 1/2: the KVs quantkit has written since the start. */
 static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                           qk_err *err) {
@@ -472,14 +504,34 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
     int64_t n_embd = 0;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"),
-                                 (uint32_t)(head_dim > 0 ? head_dim : n_embd / p->n_head), err);
+    int64_t rope_dims = head_dim > 0 ? head_dim : n_embd / p->n_head;
+    if (p->desc && (p->desc->flags & QK_A_PARTIAL_ROPE)) { /* int(partial_rotary_factor * n_embd) // n_head */
+        qk_rope_view rv;
+        qk_rope_view_init(c, &rv);
+        double d2 = rv.partial_rotary_factor * (double)n_embd;
+        rope_dims = d2 >= 0 && d2 <= (double)n_embd ? (int64_t)d2 / p->n_head : 0;
+        if (rope_dims < 2 || rope_dims % 2)
+            return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
+                           rv.partial_rotary_factor, (long long)rope_dims);
+    }
+    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
+    if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
+    for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
+        if (!qk_hf_cfg_num(c, r->key, &d) || d == 0) continue;
+        if (r->is_u32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
+            return qk_fail(err, "%s/config.json: '%s' is not an integer in 1..4294967295", ck->dir, r->key);
+        rc = r->is_u32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
+                       : qk_gguf_writer_add_f32(w, KEY(r->gguf), (float)d, err);
+    }
 #undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
 
-int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
+int qk_arch_add_hparams(const qk_hf_checkpoint *ck0, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                         qk_err *err) {
+    qk_hf_checkpoint view = *ck0; /* the text model's config */
+    if (p->config) view.config = (cJSON *)p->config;
+    const qk_hf_checkpoint *ck = &view;
     if (!p->desc || p->desc->kv == QK_KV_LLAMA) return add_llama_like(ck, p, w, file_type, err);
     kv_list l;
     memset(&l, 0, sizeof l);

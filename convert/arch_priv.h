@@ -1,7 +1,25 @@
-/* arch_priv.h - what arch.c (tensor plan) and arch_hparams.c (hyper-
- * parameter KVs and generated tensors) share: one descriptor per Hugging
- * Face architecture, and the rope parameters as convert_hf_to_gguf.py's
- * TextModel reads them. */
+/* arch_priv.h - the architecture registry's vocabulary: one declarative
+ * description per Hugging Face architecture (convert/arch_<family>.c), read
+ * by arch.c (the tensor plan) and arch_hparams.c (hyper-parameter KVs and
+ * generated tensors).
+ *
+ * A description says, as data:
+ *   - which HF class (config.json architectures[0]) it covers and the GGUF
+ *     architecture the pinned llama.cpp loads for it;
+ *   - tensor name rules: "model.layers.N.<hf>" -> "blk.N.<gguf>", with the
+ *     per-tensor transforms (Q/K un-permutation, +1 norms, kept-fused
+ *     projections, refusals), checked before a common Llama layout;
+ *   - expert stacking: per-expert 2-D tensors "<prefix>E<suffix>" stacked
+ *     into one 3-D blk.N.<gguf>, streamed row by row from the shards;
+ *   - what llama.cpp's graph needs per layer (checked before writing);
+ *   - the config: which KV writer, and the HF config class's defaults for
+ *     keys a published config leaves out (AutoConfig fills them in for
+ *     convert_hf_to_gguf.py);
+ *   - for multimodal releases, that the language model is taken out: its
+ *     text_config merged over the top level, "language_model." dropped from
+ *     tensor names, vision/audio/projector tensors left out and counted.
+ * Adding a llama-like family is a table: no new control flow.
+ */
 #ifndef QK_ARCH_PRIV_H
 #define QK_ARCH_PRIV_H
 
@@ -14,17 +32,89 @@ typedef enum {
     QK_KV_GEMMA3, /* TextModel.set_gguf_parameters, then Gemma3Model's overrides */
 } qk_kv_style;
 
-struct qk_arch_desc {
+enum { QK_PERM_NONE = 0, QK_PERM_Q = 1, QK_PERM_K = 2 };
+
+/* "model.layers.N.<hf>" -> "blk.N.<gguf>"; gguf NULL: the family refuses the
+ * tensor (e.g. split projections in a fused family). permute applies only
+ * to families with QK_A_PERMUTE_QK. */
+typedef struct {
     const char *hf, *gguf;
-    bool permute_qk;   /* HF rotate-half rows -> llama.cpp's adjacent pairs ("llama" graph only) */
-    bool gemma_norm;   /* *norm.weight stored as w - 1: +1 */
-    bool drop_lm_head; /* GemmaModel/Gemma2Model filter lm_head.weight out */
-    bool post_norms;   /* Gemma 2/3: post_attention_layernorm -> post_attention_norm, + pre/post FFN norms */
-    bool qk_norms;     /* per-head q/k RMS norms required (Qwen3, Gemma3) */
-    bool fused;        /* Phi3: qkv_proj -> attn_qkv, gate_up_proj -> ffn_up, kept fused */
-    bool vocab_rows;   /* Gemma3: token_embd cut to the tokenizer's vocabulary */
-    qk_kv_style kv;
+    int permute;
+} qk_name_rule;
+
+/* Expert stacking: "model.layers.N.<prefix>E<suffix>" (E = 0..n_expert-1,
+ * 2-D [out, in] each) -> blk.N.<gguf>, ne = [in, out, n_expert]; expert E's
+ * rows follow expert E-1's, read straight from the source tensors. */
+typedef struct {
+    const char *prefix, *suffix, *gguf;
+} qk_expert_rule;
+
+/* A config number written as a KV after the common ones (the converter's
+ * family-specific set_gguf_parameters): "<arch>.<gguf>" as F32 or U32 when
+ * the key is present and non-zero (Python's `if v := hparams.get(key)`);
+ * required: the pinned llama.cpp refuses a file without it. */
+typedef struct {
+    const char *key, *gguf;
+    bool is_u32, required;
+} qk_kv_rule;
+
+/* key takes the value of from when the config has from (the converter
+ * reading another key for the same hyper-parameter). */
+typedef struct {
+    const char *key, *from;
+} qk_cfg_alias;
+
+/* A config key the HF config class defaults, as a JSON literal. */
+typedef struct {
+    const char *key, *json;
+} qk_cfg_default;
+
+enum {
+    QK_A_PERMUTE_QK = 1 << 0,   /* HF rotate-half rows -> llama.cpp's adjacent pairs ("llama"-style rope) */
+    QK_A_NORM_PLUS1 = 1 << 1,   /* *norm.weight stored as w - 1: +1 (Gemma) */
+    QK_A_DROP_LM_HEAD = 1 << 2, /* GemmaModel/Gemma2Model filter lm_head.weight out */
+    QK_A_VOCAB_ROWS = 1 << 3,   /* Gemma3: token_embd cut to the tokenizer's vocabulary */
+    QK_A_MULTIMODAL = 1 << 4,   /* the text model of a multimodal release (see above) */
+    QK_A_PARTIAL_ROPE = 1 << 5, /* rope.dimension_count = int(partial_rotary_factor * hidden) / heads */
 };
+
+struct qk_arch_desc {
+    const char *hf;                  /* config.json architectures[0] */
+    const char *gguf;                /* general.architecture */
+    const char *family;              /* for listings: "Gemma 3", "Qwen2-VL / Qwen2.5-VL" */
+    unsigned flags;                  /* QK_A_* */
+    qk_kv_style kv;
+    const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */
+    const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
+    const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
+                                      * NULL: qk_globals_llama */
+    const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
+    const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
+    const char *n_expert_key, *n_used_key; /* config keys of the expert counts (MoE) */
+    const qk_cfg_default *defaults;  /* {NULL}-terminated; applied when a key is absent; may be NULL */
+    const qk_cfg_alias *aliases;     /* {NULL}-terminated; applied before the defaults; may be NULL */
+    int64_t head_dim_default;        /* 0: hidden_size / num_attention_heads */
+    const char *mrope_key;           /* rope_scaling key of the M-RoPE sections (-> rope.dimension_sections) */
+    const qk_kv_rule *kvs;           /* {NULL}-terminated; may be NULL */
+    /* a rope_scaling type accepted as plain rope (no tensor, no KV), as the
+     * converter does: "dynamic" NTK only changes HF's rope past
+     * max_position_embeddings, which llama.cpp does not reproduce */
+    const char *rope_plain;
+    /* a check of what llama.cpp's graph hard-codes against the config (e.g.
+     * SmolLM3's NoPE every 4th layer); NULL: none. cfg is the text config. */
+    int (*check)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
+};
+
+/* The registry (arch_registry.c): every description, in listing order. */
+const qk_arch_desc *qk_arch_registry_at(size_t i);
+size_t qk_arch_registry_size(void);
+
+/* Per-layer tensors shared by the families: the Llama layout. */
+extern const char *const qk_req_llama[];
+extern const qk_name_rule qk_rules_llama[];
+extern const qk_name_rule qk_globals_llama[]; /* model.embed_tokens, model.norm, lm_head */
+/* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2) */
+extern const qk_name_rule qk_rules_post_norms[];
 
 /* TextModel.__init__'s view of the rope parameters: rope_parameters (or the
  * older rope_scaling), with full_attention / sliding_attention sub-objects
@@ -40,7 +130,8 @@ typedef struct {
 void qk_rope_view_init(const cJSON *cfg, qk_rope_view *r);
 
 /* Generated tensors (rope_freqs, rope_factors_long/short) and plan facts the
- * KVs need; appended to p->tensors (room for 2 is reserved). */
+ * KVs need; appended to p->tensors (room for 2 is reserved). ck->config is
+ * the text model's config (the plan's). */
 int qk_arch_generated(const qk_hf_checkpoint *ck, const struct qk_arch_desc *ad, int64_t head_dim, qk_conv_plan *p,
                       qk_err *err);
 

@@ -8,6 +8,7 @@
 #include <xxhash.h>
 
 #include "arch.h"
+#include "arch_priv.h"
 #include "clock.h"
 #include "ftypes.h"
 #include "gguf_writer.h"
@@ -182,6 +183,10 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->file_size = qk_gguf_writer_file_size(w);
         rep->n_params = plan.n_params;
         rep->n_tensors = n;
+        rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
+        rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
+        memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);
+        rep->n_left_out = plan.n_left_out;
     }
     if (rc == QK_OK && !o->dry_run) {
         rc = qk_gguf_writer_begin(w, out_path ? out_path : rep->default_name, err);

@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 
+#include "arch.h"
 #include "imatrix.h"
 #include "progress.h"
 #include "type_mix.h"
@@ -40,6 +41,11 @@ typedef struct qk_convert_report {
     uint64_t n_params;
     size_t n_tensors;
     double seconds;
+    const char *hf_arch, *gguf_arch;  /* static strings of the registry */
+    /* multimodal checkpoints: the vision/audio/projector tensors left out
+     * (llama.cpp runs them from a separate mmproj file) */
+    qk_left_out left_out[8];
+    int n_left_out;
 } qk_convert_report;
 
 /* out_path may be NULL: the default name is used, in the current folder. */

@@ -10,7 +10,9 @@
 #include <string.h>
 
 typedef enum {
-    A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL
+    A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL,
+    A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
+    A_STARCODER2, A_STABLELM, A_COHERE2
 } arch_t;
 
 typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU } act_t;
@@ -33,11 +35,13 @@ typedef struct {
      * output (Gemma2/3). NULL when the architecture has none. */
     const float *norm_in, *norm_attn_out, *norm_ffn_in, *norm_ffn_out;
     const float *q_norm, *k_norm; /* per head, head_dim (Qwen3, Gemma3) */
+    const float *norm_in_b, *norm_ffn_in_b; /* LayerNorm biases (Phi-2, StarCoder2, StableLM) */
     linear_t q, k, v, o;
     linear_t gate, up, down; /* dense MLP */
     linear_t router;         /* Mixtral */
-    linear_t *w1, *w2, *w3;  /* Mixtral experts: gate, down, up */
-    const rope_t *rope;
+    linear_t *w1, *w2, *w3;  /* experts: gate, down, up */
+    linear_t sh_gate, sh_up, sh_down, sh_router; /* Qwen2-MoE's shared expert and its sigmoid gate (1 x hidden) */
+    const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
     int window; /* 0: full causal; else attend to the last `window` positions */
     float *kcache, *vcache; /* [cap][n_kv * head_dim] */
 } layer_t;
@@ -47,6 +51,8 @@ struct hf_model {
     char model_type[32];
     int vocab, hidden, n_layer, n_head, n_kv, head_dim, inter;
     int n_expert, top_k;
+    int moe_norm;         /* renormalise the top-k routing weights (Mixtral, norm_topk_prob) */
+    int inter_max;        /* the widest MLP (scratch size) */
     double eps;
     int gemma_norm;       /* RMSNorm scales by (1 + w) */
     act_t act;
@@ -54,7 +60,14 @@ struct hf_model {
     double attn_scale;    /* multiplies q.k */
     double attn_softcap;  /* 0 = none */
     double final_softcap; /* 0 = none */
+    float residual_mult;  /* Granite: the block outputs are scaled before the residual add; else 1 */
+    float logits_div;     /* Granite: logits / logits_scaling; else 1 */
+    int qk_norm_full;     /* OLMo 2: q/k RMS-normed over all heads at once */
+    int parallel;         /* Cohere: attention and MLP both read the block's normed input, both added */
+    int rope_interleaved; /* Cohere: rope rotates adjacent pairs (2i, 2i+1) */
+    float logit_mult;     /* Cohere: logits * logit_scale; else 1 */
     const float *embed, *lm_head, *norm_final;
+    const float *norm_final_b, *lm_head_b; /* Phi-2: final LayerNorm and lm_head biases */
     layer_t *layers;
     rope_t rope_global, rope_local;
     int cap, n_past;
@@ -132,9 +145,21 @@ static float activate(act_t a, float x) {
     return x;
 }
 
-/* LlamaRMSNorm: w * (x / sqrt(mean(x^2) + eps)); GemmaRMSNorm computes the
- * normalised x in float32 and multiplies by (1 + w) before casting back. */
+/* The model's norm; kind 0: LlamaRMSNorm, w * (x / sqrt(mean(x^2) + eps));
+ * kind 1: GemmaRMSNorm, which computes the normalised x in float32 and
+ * multiplies by (1 + w) before casting back; kind 2: CohereLayerNorm, w *
+ * (x - mean) / sqrt(var + eps), no bias. */
+enum { NORM_RMS = 0, NORM_GEMMA = 1, NORM_LAYER = 2 };
 static void rmsnorm(float *out, const float *x, const float *w, int n, double eps, int gemma) {
+    if (gemma == NORM_LAYER) {
+        double mean = 0, var = 0;
+        for (int i = 0; i < n; i++) mean += x[i];
+        mean /= n;
+        for (int i = 0; i < n; i++) var += ((double)x[i] - mean) * ((double)x[i] - mean);
+        double r = 1.0 / sqrt(var / n + eps);
+        for (int i = 0; i < n; i++) out[i] = w[i] * (float)(((double)x[i] - mean) * r);
+        return;
+    }
     double ss = 0;
     for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
     double r = 1.0 / sqrt(ss / n + eps);
@@ -151,6 +176,18 @@ static void matvec(const linear_t *l, const float *x, float *y) {
         for (int i = 0; i < l->in; i++) s += (double)row[i] * x[i];
         if (l->b) s += l->b[o];
         y[o] = (float)s;
+    }
+}
+
+/* Cohere's rotary embedding: frequencies repeat_interleave'd, rotate_half
+ * on adjacent pairs: (x[2i], x[2i+1]) rotated by angle i. */
+static void apply_rope_interleaved(float *v, const rope_t *r, int pos) {
+    for (int i = 0; i < r->rot_dim / 2; i++) {
+        float ang = r->inv_freq[i] * (float)pos;
+        float c = (float)cos((double)ang) * r->attn_factor, s = (float)sin((double)ang) * r->attn_factor;
+        float x1 = v[2 * i], x2 = v[2 * i + 1];
+        v[2 * i] = (float)((double)x1 * c - (double)x2 * s);
+        v[2 * i + 1] = (float)((double)x2 * c + (double)x1 * s);
     }
 }
 
@@ -188,7 +225,7 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         r->inv_freq[i] = 1.0f / p;
     }
     const char *type = scaling ? jstr(scaling, "rope_type", jstr(scaling, "type", "default")) : "default";
-    if (!strcmp(type, "default")) return 0;
+    if (!strcmp(type, "default") || !strcmp(type, "mrope")) return 0; /* Qwen2-VL's config renames mrope to default */
     if (!strcmp(type, "linear")) {
         double factor = jnum(scaling, "factor", 1.0);
         for (int i = 0; i < half; i++) r->inv_freq[i] = (float)(r->inv_freq[i] / factor);
@@ -247,6 +284,26 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
 
 /* ---------- weight loading ---------- */
 
+int hf_forward_exaone_name(const char *name, char *out, size_t n) {
+    static const char *const map[][2] = {
+        {"input_layernorm.weight", "ln_1.weight"}, {"post_attention_layernorm.weight", "ln_2.weight"},
+        {"self_attn.q_proj.weight", "attn.attention.q_proj.weight"},
+        {"self_attn.k_proj.weight", "attn.attention.k_proj.weight"},
+        {"self_attn.v_proj.weight", "attn.attention.v_proj.weight"},
+        {"self_attn.o_proj.weight", "attn.attention.out_proj.weight"},
+        {"mlp.gate_proj.weight", "mlp.c_fc_0.weight"}, {"mlp.up_proj.weight", "mlp.c_fc_1.weight"},
+        {"mlp.down_proj.weight", "mlp.c_proj.weight"},
+    };
+    if (!strcmp(name, "model.embed_tokens.weight")) return snprintf(out, n, "transformer.wte.weight"), 0;
+    if (!strcmp(name, "model.norm.weight")) return snprintf(out, n, "transformer.ln_f.weight"), 0;
+    int layer, off = 0;
+    if (sscanf(name, "model.layers.%d.%n", &layer, &off) == 1 && off > 0)
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+            if (!strcmp(name + off, map[i][0])) return snprintf(out, n, "transformer.h.%d.%s", layer, map[i][1]), 0;
+    snprintf(out, n, "%s", name);
+    return -1;
+}
+
 typedef struct {
     hf_model *m;
     hf_tensor_get get;
@@ -261,6 +318,11 @@ typedef struct {
 static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int required, int *failed) {
     int64_t shape[8] = {0};
     int nd = 0;
+    char xname[320];
+    if (L->m->arch == A_EXAONE) { /* modeling_exaone.py's names for the same modules */
+        hf_forward_exaone_name(name, xname, sizeof xname);
+        name = xname;
+    }
     const float *p = L->get(L->ctx, name, shape, &nd);
     if (!p) {
         if (required) {
@@ -304,7 +366,13 @@ static int parse_arch(const char *t, arch_t *a) {
     static const struct { const char *n; arch_t a; } tab[] = {
         {"llama", A_LLAMA}, {"mistral", A_MISTRAL}, {"qwen2", A_QWEN2}, {"qwen3", A_QWEN3},
         {"gemma", A_GEMMA}, {"gemma2", A_GEMMA2}, {"gemma3_text", A_GEMMA3}, {"gemma3", A_GEMMA3},
-        {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL},
+        {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL}, {"smollm3", A_SMOLLM3}, {"granite", A_GRANITE}, {"olmo2", A_OLMO2},
+        {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
+        {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
+        {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
+        /* Qwen2-VL / Qwen2.5-VL's language model is Qwen2's; with text only, every M-RoPE section sees the
+         * same position, which is plain rotate-half rope */
+        {"qwen2_vl", A_QWEN2}, {"qwen2_5_vl", A_QWEN2}, {"qwen2_vl_text", A_QWEN2}, {"qwen2_5_vl_text", A_QWEN2},
     };
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
         if (!strcmp(t, tab[i].n)) { *a = tab[i].a; return 0; }
@@ -351,8 +419,8 @@ static int alloc_scratch(hf_model *m) {
     m->v = zalloc(m, (size_t)kd * 4);
     m->att = zalloc(m, (size_t)qd * 4);
     m->a = zalloc(m, (size_t)big * 4);
-    m->g = zalloc(m, (size_t)m->inter * 4);
-    m->u = zalloc(m, (size_t)m->inter * 4);
+    m->g = zalloc(m, (size_t)m->inter_max * 4);
+    m->u = zalloc(m, (size_t)m->inter_max * 4);
     m->f = zalloc(m, (size_t)m->hidden * 4);
     m->f2 = zalloc(m, (size_t)m->hidden * 4);
     return (m->x && m->h && m->q && m->k && m->v && m->att && m->a && m->g && m->u && m->f && m->f2) ? 0 : -1;
@@ -372,7 +440,11 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     const cJSON *cfg = root;
     const char *mt = jstr(root, "model_type", NULL);
     if (!mt) { set_err(err, errlen, "config: no model_type"); goto fail; }
-    if (!strcmp(mt, "gemma3") && jget(root, "text_config")) cfg = jget(root, "text_config");
+    /* multimodal releases: the language model's config is text_config, with its own model_type */
+    if (jget(root, "text_config") && cJSON_IsObject(jget(root, "text_config"))) {
+        cfg = jget(root, "text_config");
+        mt = jstr(cfg, "model_type", mt);
+    }
     if (parse_arch(mt, &m->arch)) {
         set_err(err, errlen, "config: model_type '%s' is not supported by the reference", mt);
         goto fail;
@@ -381,12 +453,14 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     arch_t A = m->arch;
     int gemma = A == A_GEMMA || A == A_GEMMA2 || A == A_GEMMA3;
 
-    m->vocab = (int)jnum(cfg, "vocab_size", 0);
-    m->hidden = (int)jnum(cfg, "hidden_size", 0);
-    m->n_layer = (int)jnum(cfg, "num_hidden_layers", 0);
-    m->n_head = (int)jnum(cfg, "num_attention_heads", 0);
-    m->n_kv = (int)jnum(cfg, "num_key_value_heads", m->n_head);
-    m->inter = (int)jnum(cfg, "intermediate_size", 0);
+    /* Gemma3TextConfig's defaults (Gemma 3 4B+'s text_config leaves most keys out) */
+    const int g3 = A == A_GEMMA3;
+    m->vocab = (int)jnum(cfg, "vocab_size", g3 ? 262208 : 0);
+    m->hidden = (int)jnum(cfg, "hidden_size", g3 ? 2304 : 0);
+    m->n_layer = (int)jnum(cfg, "num_hidden_layers", jnum(cfg, "num_layers", g3 ? 26 : 0)); /* EXAONE: num_layers */
+    m->n_head = (int)jnum(cfg, "num_attention_heads", g3 ? 8 : 0);
+    m->n_kv = (int)jnum(cfg, "num_key_value_heads", g3 ? 4 : m->n_head);
+    m->inter = (int)jnum(cfg, "intermediate_size", g3 ? 9216 : 0);
     if (m->vocab <= 0 || m->hidden <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 ||
         m->inter <= 0 || m->n_head % m->n_kv || m->hidden > 65536 || m->inter > 1 << 20 ||
         m->vocab > 1 << 24 || m->n_layer > 1024 || m->n_head > 1024) {
@@ -404,13 +478,51 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     }
     m->eps = jnum(cfg, "rms_norm_eps", gemma || A == A_QWEN2 || A == A_QWEN3 || A == A_LLAMA ? 1e-6 : 1e-5);
     m->gemma_norm = gemma;
-    const char *act = gemma ? jstr(cfg, "hidden_activation", "gelu_pytorch_tanh") : jstr(cfg, "hidden_act", "silu");
+    const char *act = gemma ? jstr(cfg, "hidden_activation", "gelu_pytorch_tanh")
+                    : A == A_EXAONE ? jstr(cfg, "activation_function", "silu") : jstr(cfg, "hidden_act", "silu");
+    if (A == A_EXAONE) m->eps = jnum(cfg, "layer_norm_epsilon", 1e-5);
     if (parse_act(act, &m->act)) { set_err(err, errlen, "config: activation '%s' not supported", act); goto fail; }
     /* Gemma scales embeddings by sqrt(hidden) cast to the model dtype
      * (float32 here; a bf16 model would use the bf16-rounded value). */
     m->embed_scale = gemma ? (float)sqrt((double)m->hidden) : 1.0f;
     double qpas = jnum(cfg, "query_pre_attn_scalar", 256);
     m->attn_scale = (A == A_GEMMA2 || A == A_GEMMA3) ? 1.0 / sqrt(qpas) : 1.0 / sqrt((double)m->head_dim);
+    m->residual_mult = 1.0f, m->logits_div = 1.0f;
+    if (A == A_GRANITE) { /* GraniteConfig's multipliers (modeling_granite.py) */
+        m->embed_scale = (float)jnum(cfg, "embedding_multiplier", 1.0);
+        m->attn_scale = jnum(cfg, "attention_multiplier", 1.0);
+        m->residual_mult = (float)jnum(cfg, "residual_multiplier", 1.0);
+        m->logits_div = (float)jnum(cfg, "logits_scaling", 1.0);
+    }
+    m->qk_norm_full = A == A_OLMO2;
+    m->logit_mult = 1.0f;
+    if (A == A_PHI) { /* modeling_phi.py: LayerNorm with bias, parallel attention + fc1/gelu/fc2 */
+        m->gemma_norm = NORM_LAYER;
+        m->eps = jnum(cfg, "layer_norm_eps", 1e-5);
+        m->parallel = 1;
+        if (jbool(cfg, "qk_layernorm", 0)) {
+            set_err(err, errlen, "config: qk_layernorm is not supported by the reference");
+            goto fail;
+        }
+    }
+    if (A == A_STARCODER2 || A == A_STABLELM) { /* LayerNorm with bias, sequential blocks */
+        m->gemma_norm = NORM_LAYER;
+        m->eps = A == A_STARCODER2 ? jnum(cfg, "norm_epsilon", 1e-5) : jnum(cfg, "layer_norm_eps", 1e-5);
+        if (A == A_STABLELM && (jbool(cfg, "use_parallel_residual", 0) || jbool(cfg, "qk_layernorm", 0))) {
+            set_err(err, errlen, "config: StableLM's parallel residual / qk_layernorm are not supported by the reference");
+            goto fail;
+        }
+    }
+    if (A == A_COHERE || A == A_COHERE2) { /* modeling_cohere.py, modeling_cohere2.py */
+        m->gemma_norm = NORM_LAYER;
+        m->eps = jnum(cfg, "layer_norm_eps", 1e-5);
+        m->parallel = m->rope_interleaved = 1;
+        m->logit_mult = (float)jnum(cfg, "logit_scale", 0.0625);
+        if (jbool(cfg, "use_qk_norm", 0)) {
+            set_err(err, errlen, "config: use_qk_norm is not supported by the reference");
+            goto fail;
+        }
+    }
     if (A == A_GEMMA2) {
         m->attn_softcap = jnum_null(cfg, "attn_logit_softcapping", 50.0, 0);
         m->final_softcap = jnum_null(cfg, "final_logit_softcapping", 30.0, 0);
@@ -418,9 +530,19 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->attn_softcap = jnum(cfg, "attn_logit_softcapping", 0);
         m->final_softcap = jnum(cfg, "final_logit_softcapping", 0);
     }
-    if (A == A_MIXTRAL) {
-        m->n_expert = (int)jnum(cfg, "num_local_experts", 8);
-        m->top_k = (int)jnum(cfg, "num_experts_per_tok", 2);
+    m->inter_max = m->inter;
+    if (A == A_MIXTRAL || A == A_QWEN2MOE || A == A_QWEN3MOE) {
+        const int qm = A != A_MIXTRAL;
+        m->n_expert = (int)jnum(cfg, qm ? "num_experts" : "num_local_experts", qm ? 60 : 8);
+        m->top_k = (int)jnum(cfg, "num_experts_per_tok", qm ? 4 : 2);
+        m->moe_norm = qm ? jbool(cfg, "norm_topk_prob", 0) : 1;
+        int mi = (int)jnum(cfg, "moe_intermediate_size", 0), si = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
+        if (qm && (mi <= 0 || mi > 1 << 20 || si < 0 || si > 1 << 20)) {
+            set_err(err, errlen, "config: bad moe_intermediate_size %d / shared_expert_intermediate_size %d", mi, si);
+            goto fail;
+        }
+        if (mi > m->inter_max) m->inter_max = mi;
+        if (si > m->inter_max) m->inter_max = si;
         if (m->n_expert <= 0 || m->n_expert > 256 || m->top_k <= 0 || m->top_k > m->n_expert) {
             set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
             goto fail;
@@ -447,7 +569,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         set_err(err, errlen, "config: layer_types must list %d layers", m->n_layer);
         goto fail;
     }
-    int pattern = (int)jnum(cfg, "sliding_window_pattern", 6);
+    int pattern = (int)jnum(cfg, "sliding_window_pattern", A == A_COHERE2 ? 4 : 6);
     int use_sw = jbool(cfg, "use_sliding_window", 0);
     int mwl = (int)jnum(cfg, "max_window_layers", 0);
     for (int i = 0; i < m->n_layer; i++) {
@@ -461,7 +583,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             sliding = use_sw && i >= mwl;
         } else if (A == A_GEMMA2) {
             sliding = i % 2 == 0;
-        } else if (A == A_GEMMA3) {
+        } else if (A == A_GEMMA3 || A == A_COHERE2) {
             sliding = pattern > 0 ? (i + 1) % pattern != 0 : 0;
         } else {
             sliding = 0;
@@ -469,6 +591,17 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         if ((A == A_QWEN2 || A == A_QWEN3) && !use_sw) sliding = 0;
         m->layers[i].window = sliding && sw > 0 ? sw : 0;
         m->layers[i].rope = (A == A_GEMMA3 && sliding) ? &m->rope_local : &m->rope_global;
+        if (A == A_COHERE2 && !sliding) m->layers[i].rope = NULL; /* Cohere2Attention: rope on sliding layers only */
+        if (A == A_SMOLLM3) { /* SmolLM3Attention.use_rope = no_rope_layers[i] */
+            const cJSON *nr = jget(cfg, "no_rope_layers");
+            int interval = (int)jnum(cfg, "no_rope_layer_interval", 4);
+            int use = interval > 0 ? (i + 1) % interval != 0 : 1;
+            if (nr) {
+                const cJSON *e = cJSON_GetArrayItem(nr, i);
+                use = e && cJSON_IsNumber(e) ? e->valueint : 1;
+            }
+            if (!use) m->layers[i].rope = NULL;
+        }
     }
 
     /* Tensors. */
@@ -481,33 +614,54 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         if (failed) goto fail;
     }
     if (!m->embed) { set_err(err, errlen, "tensor 'model.embed_tokens.weight' is missing from the checkpoint"); goto fail; }
-    m->norm_final = takef(&L, 1, &failed, H, -1, "norm.weight");
+    if (A == A_PHI) {
+        m->norm_final = takef(&L, 1, &failed, H, -1, "final_layernorm.weight");
+        if (!failed) m->norm_final_b = takef(&L, 1, &failed, H, -1, "final_layernorm.bias");
+    } else {
+        m->norm_final = takef(&L, 1, &failed, H, -1, "norm.weight");
+        if (!failed && (A == A_STARCODER2 || A == A_STABLELM)) m->norm_final_b = takef(&L, 1, &failed, H, -1, "norm.bias");
+    }
     if (failed) goto fail;
     /* tie_word_embeddings (default true for Gemma, false otherwise) uses the
      * embedding as lm_head; a checkpoint without lm_head.weight is treated
      * as tied too (what converters do). */
-    int tied = jbool(root, "tie_word_embeddings", jbool(cfg, "tie_word_embeddings", gemma));
+    int tied = jbool(root, "tie_word_embeddings", jbool(cfg, "tie_word_embeddings", gemma || A == A_COHERE || A == A_COHERE2));
     if (!tied) {
         loader_t L2 = L;
         L2.prefix = "";
         m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 0, &failed);
+        if (!failed && A == A_PHI) m->lm_head_b = take(&L2, "lm_head.bias", m->vocab, -1, 1, &failed);
         if (!m->lm_head && !failed) m->lm_head = take(&L2, "language_model.lm_head.weight", m->vocab, H, 0, &failed);
         if (failed) goto fail;
     }
     if (!m->lm_head) m->lm_head = m->embed;
 
-    int attn_bias = A == A_QWEN2 ? 1 : jbool(cfg, "attention_bias", 0);
+    const int qwen2_bias = A == A_QWEN2 || A == A_QWEN2MOE; /* q/k/v biases, none on o_proj */
+    int attn_bias = qwen2_bias || A == A_PHI ? 1 : A == A_STARCODER2 ? jbool(cfg, "use_bias", 1)
+                  : A == A_STABLELM ? jbool(cfg, "use_qkv_bias", 0) : jbool(cfg, "attention_bias", 0);
+    const int o_bias = attn_bias && !qwen2_bias && A != A_STABLELM; /* StableLM: q/k/v only */
     int mlp_bias = A == A_LLAMA ? jbool(cfg, "mlp_bias", 0) : 0;
     for (int i = 0; i < m->n_layer; i++) {
         layer_t *l = &m->layers[i];
         const char *ffn_in = (A == A_GEMMA2 || A == A_GEMMA3) ? "pre_feedforward_layernorm" : "post_attention_layernorm";
-        l->norm_in = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
-        if (!failed) l->norm_ffn_in = takef(&L, 1, &failed, H, -1, "layers.%d.%s.weight", i, ffn_in);
-        if (!failed && (A == A_GEMMA2 || A == A_GEMMA3)) {
+        const int post_norms = A == A_GEMMA2 || A == A_GEMMA3 || A == A_OLMO2;
+        if (A != A_OLMO2) { /* Olmo2DecoderLayer has no pre-norms */
+            l->norm_in = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
+            if (!failed && (A == A_PHI || A == A_STARCODER2 || A == A_STABLELM))
+                l->norm_in_b = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.bias", i);
+            if (!failed && (A == A_STARCODER2 || A == A_STABLELM))
+                l->norm_ffn_in_b = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.bias", i);
+            if (!failed && A != A_COHERE && A != A_COHERE2 && A != A_PHI) l->norm_ffn_in = takef(&L, 1, &failed, H, -1, "layers.%d.%s.weight", i, ffn_in);
+        }
+        if (!failed && A == A_OLMO2) { /* Olmo2Attention: q_norm / k_norm over the whole projection */
+            l->q_norm = takef(&L, 1, &failed, qd, -1, "layers.%d.self_attn.q_norm.weight", i);
+            if (!failed) l->k_norm = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.k_norm.weight", i);
+        }
+        if (!failed && post_norms) {
             l->norm_attn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
             if (!failed) l->norm_ffn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_feedforward_layernorm.weight", i);
         }
-        if (!failed && (A == A_QWEN3 || A == A_GEMMA3)) {
+        if (!failed && (A == A_QWEN3 || A == A_QWEN3MOE || A == A_GEMMA3)) {
             l->q_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.q_norm.weight", i);
             if (!failed) l->k_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
         }
@@ -538,10 +692,10 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             if (failed) goto fail;
         }
         {
-            const float *w = takef(&L, 1, &failed, H, qd, "layers.%d.self_attn.o_proj.weight", i), *b = NULL;
-            /* Qwen2 has biases on q/k/v only; attention_bias elsewhere
-             * covers o_proj too. */
-            if (!failed && attn_bias && A != A_QWEN2) b = takef(&L, 1, &failed, H, -1, "layers.%d.self_attn.o_proj.bias", i);
+            /* Qwen2 has biases on q/k/v only; attention_bias elsewhere covers o_proj too; Phi calls it dense */
+            const char *o = A == A_PHI ? "dense" : "o_proj";
+            const float *w = takef(&L, 1, &failed, H, qd, "layers.%d.self_attn.%s.weight", i, o), *b = NULL;
+            if (!failed && o_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.self_attn.%s.bias", i, o);
             lin_set(&l->o, w, b, H, qd);
             if (failed) goto fail;
         }
@@ -561,6 +715,46 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
                 lin_set(&l->w2[e], w2, NULL, H, I);
                 lin_set(&l->w3[e], w3, NULL, I, H);
             }
+            if (failed) goto fail;
+        } else if (A == A_QWEN2MOE || A == A_QWEN3MOE) {
+            /* Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock: gate (router), experts.E.{gate,up,down}_proj,
+             * Qwen2-MoE's shared_expert and shared_expert_gate */
+            int E = m->n_expert, MI = (int)jnum(cfg, "moe_intermediate_size", 0);
+            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.mlp.gate.weight", i);
+            lin_set(&l->router, r, NULL, E, H);
+            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
+            for (int e = 0; e < E && !failed; e++) {
+                const float *g = takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
+                const float *u = failed ? NULL : takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.up_proj.weight", i, e);
+                const float *d = failed ? NULL : takef(&L, 1, &failed, H, MI, "layers.%d.mlp.experts.%d.down_proj.weight", i, e);
+                lin_set(&l->w1[e], g, NULL, MI, H);
+                lin_set(&l->w3[e], u, NULL, MI, H);
+                lin_set(&l->w2[e], d, NULL, H, MI);
+            }
+            if (!failed && A == A_QWEN2MOE) {
+                int SI = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
+                const float *g = takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.gate_proj.weight", i);
+                const float *u = failed ? NULL : takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.up_proj.weight", i);
+                const float *d = failed ? NULL : takef(&L, 1, &failed, H, SI, "layers.%d.mlp.shared_expert.down_proj.weight", i);
+                const float *sg = failed ? NULL : takef(&L, 1, &failed, 1, H, "layers.%d.mlp.shared_expert_gate.weight", i);
+                lin_set(&l->sh_gate, g, NULL, SI, H);
+                lin_set(&l->sh_up, u, NULL, SI, H);
+                lin_set(&l->sh_down, d, NULL, H, SI);
+                lin_set(&l->sh_router, sg, NULL, 1, H);
+            }
+            if (failed) goto fail;
+        } else if (A == A_PHI || A == A_STARCODER2) {
+            /* PhiMLP: fc2(act(fc1(x))); Starcoder2MLP: c_proj(act(c_fc(x))); with biases */
+            const char *f1 = A == A_PHI ? "fc1" : "c_fc", *f2 = A == A_PHI ? "fc2" : "c_proj";
+            const float *w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.%s.weight", i, f1);
+            const float *b = failed ? NULL : takef(&L, 1, &failed, I, -1, "layers.%d.mlp.%s.bias", i, f1);
+            lin_set(&l->up, w, b, I, H);
+            w = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.mlp.%s.weight", i, f2);
+            b = failed ? NULL : takef(&L, 1, &failed, H, -1, "layers.%d.mlp.%s.bias", i, f2);
+            lin_set(&l->down, w, b, H, I);
             if (failed) goto fail;
         } else {
             const float *w, *b = NULL;
@@ -640,6 +834,7 @@ void hf_forward_reset(hf_model *m) { m->n_past = 0; }
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
     if (layer < 0 || layer >= m->n_layer) return -1;
     const rope_t *r = m->layers[layer].rope;
+    if (!r) return 0; /* a NoPE layer */
     int n = r->rot_dim / 2;
     if (n > max) n = max;
     for (int i = 0; i < n; i++) out[i] = r->inv_freq[i];
@@ -711,6 +906,12 @@ static void attention(hf_model *m, layer_t *l, int pos) {
 
 /* down(act(gate(x)) * up(x)) into out. */
 static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const linear_t *down, const float *x, float *out) {
+    if (!gate->w) { /* not gated (Phi-2): down(act(up(x))) */
+        matvec(up, x, m->u);
+        for (int i = 0; i < up->out; i++) m->u[i] = activate(m->act, m->u[i]);
+        matvec(down, m->u, out);
+        return;
+    }
     matvec(gate, x, m->g);
     matvec(up, x, m->u);
     for (int i = 0; i < gate->out; i++) m->g[i] = activate(m->act, m->g[i]) * m->u[i];
@@ -729,7 +930,7 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double mx = -INFINITY, sum = 0;
     for (int e = 0; e < E; e++) if (logits[e] > mx) mx = logits[e];
     for (int e = 0; e < E; e++) { p[e] = exp(logits[e] - mx); sum += p[e]; }
-    for (int e = 0; e < E; e++) { p[e] = (float)(p[e] / sum); chosen[e] = 0; }
+    for (int e = 0; e < E; e++) { p[e] = (float)(p[e] / sum); chosen[e] = 0; } /* softmax in float32 */
     int idx[256];
     double wsum = 0;
     for (int k = 0; k < m->top_k; k++) {
@@ -743,9 +944,16 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     for (int i = 0; i < m->hidden; i++) out[i] = 0;
     for (int k = 0; k < m->top_k; k++) {
         int e = idx[k];
-        float w = (float)(p[e] / wsum);
+        float w = m->moe_norm ? (float)(p[e] / wsum) : (float)p[e];
         mlp(m, &l->w1[e], &l->w3[e], &l->w2[e], x, m->f2);
         for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * w;
+    }
+    if (l->sh_router.w) { /* Qwen2-MoE: + sigmoid(shared_expert_gate(x)) * shared_expert(x) */
+        float gl;
+        matvec(&l->sh_router, x, &gl);
+        float sg = (float)(1.0 / (1.0 + exp(-(double)gl)));
+        mlp(m, &l->sh_gate, &l->sh_up, &l->sh_down, x, m->f2);
+        for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * sg;
     }
 }
 
@@ -764,35 +972,55 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
 
     for (int li = 0; li < m->n_layer; li++) {
         layer_t *l = &m->layers[li];
-        rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
+        if (l->norm_in) rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
+        else memcpy(m->h, m->x, (size_t)H * sizeof(float));
+        for (int i = 0; l->norm_in_b && i < H; i++) m->h[i] += l->norm_in_b[i];
         matvec(&l->q, m->h, m->q);
         matvec(&l->k, m->h, m->k);
         matvec(&l->v, m->h, m->v);
-        /* Qwen3 / Gemma3: per-head RMSNorm of q and k before rope. */
-        for (int h = 0; l->q_norm && h < m->n_head; h++)
-            rmsnorm(m->q + (size_t)h * hd, m->q + (size_t)h * hd, l->q_norm, hd, m->eps, m->gemma_norm);
-        for (int h = 0; l->k_norm && h < m->n_kv; h++)
-            rmsnorm(m->k + (size_t)h * hd, m->k + (size_t)h * hd, l->k_norm, hd, m->eps, m->gemma_norm);
-        for (int h = 0; h < m->n_head; h++) apply_rope(m->q + (size_t)h * hd, l->rope, pos);
-        for (int h = 0; h < m->n_kv; h++) apply_rope(m->k + (size_t)h * hd, l->rope, pos);
+        if (m->qk_norm_full) { /* OLMo 2: one RMSNorm over all heads */
+            rmsnorm(m->q, m->q, l->q_norm, m->n_head * hd, m->eps, 0);
+            rmsnorm(m->k, m->k, l->k_norm, kd, m->eps, 0);
+        } else {
+            /* Qwen3 / Gemma3: per-head RMSNorm of q and k before rope. */
+            for (int h = 0; l->q_norm && h < m->n_head; h++)
+                rmsnorm(m->q + (size_t)h * hd, m->q + (size_t)h * hd, l->q_norm, hd, m->eps, m->gemma_norm);
+            for (int h = 0; l->k_norm && h < m->n_kv; h++)
+                rmsnorm(m->k + (size_t)h * hd, m->k + (size_t)h * hd, l->k_norm, hd, m->eps, m->gemma_norm);
+        }
+        void (*rope)(float *, const rope_t *, int) = m->rope_interleaved ? apply_rope_interleaved : apply_rope;
+        for (int h = 0; l->rope && h < m->n_head; h++) rope(m->q + (size_t)h * hd, l->rope, pos);
+        for (int h = 0; l->rope && h < m->n_kv; h++) rope(m->k + (size_t)h * hd, l->rope, pos);
         memcpy(l->kcache + (size_t)pos * kd, m->k, (size_t)kd * sizeof(float));
         memcpy(l->vcache + (size_t)pos * kd, m->v, (size_t)kd * sizeof(float));
         attention(m, l, pos);
         matvec(&l->o, m->att, m->a);
         if (l->norm_attn_out) rmsnorm(m->a, m->a, l->norm_attn_out, H, m->eps, m->gemma_norm);
-        for (int i = 0; i < H; i++) m->x[i] += m->a[i];
+        if (m->parallel) { /* CohereDecoderLayer: x + attn(norm(x)) + mlp(norm(x)) */
+            mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
+            for (int i = 0; i < H; i++) m->x[i] += m->a[i] + m->f[i];
+            continue;
+        }
+        for (int i = 0; i < H; i++) m->x[i] += m->a[i] * m->residual_mult;
 
-        rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
-        if (m->arch == A_MIXTRAL) moe(m, l, m->h, m->f);
+        if (l->norm_ffn_in) rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
+        else memcpy(m->h, m->x, (size_t)H * sizeof(float));
+        for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
+        if (m->n_expert) moe(m, l, m->h, m->f);
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
-        for (int i = 0; i < H; i++) m->x[i] += m->f[i];
+        for (int i = 0; i < H; i++) m->x[i] += m->f[i] * m->residual_mult;
     }
     m->n_past++;
     if (!logits) return 0;
     rmsnorm(m->h, m->x, m->norm_final, H, m->eps, m->gemma_norm);
-    linear_t head = {m->lm_head, NULL, m->vocab, H};
+    for (int i = 0; m->norm_final_b && i < H; i++) m->h[i] += m->norm_final_b[i];
+    linear_t head = {m->lm_head, m->lm_head_b, m->vocab, H};
     matvec(&head, m->h, logits);
+    if (m->logit_mult != 1.0f)
+        for (int i = 0; i < m->vocab; i++) logits[i] *= m->logit_mult;
+    if (m->logits_div != 1.0f)
+        for (int i = 0; i < m->vocab; i++) logits[i] /= m->logits_div;
     if (m->final_softcap > 0)
         for (int i = 0; i < m->vocab; i++)
             logits[i] = (float)(tanh(logits[i] / m->final_softcap) * m->final_softcap);

@@ -3,8 +3,17 @@
  * llama.cpp's logits on a converted GGUF are compared with these.
  *
  * Supported model_type values (transformers' modeling_<type>.py):
- *   llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text (and gemma3
- *   with a text_config), phi3, mixtral.
+ *   llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, mixtral,
+ *   phi (Phi-2: LayerNorm with bias, parallel block, partial rotary, GELU),
+ *   starcoder2 (LayerNorm with bias, biases, c_fc/c_proj GELU MLP),
+ *   stablelm (LayerNorm with bias, partial rotary, q/k/v biases; sequential),
+ *   exaone (EXAONE 3: Llama under GPT-2-style names), cohere (LayerNorm,
+ *   parallel blocks, interleaved rope, logit_scale), cohere2 (plus 3:1 sliding
+ *   windows, rope on the sliding layers only), smollm3 (NoPE layers), granite (multipliers), olmo2 (post-norms,
+ *   full-width q/k norms), qwen2_moe (shared expert), qwen3_moe, qwen2_vl / qwen2_5_vl (their language model, text positions only), and
+ *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
+ *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
+ *   under model., language_model.model. or model.language_model.
  * Math is float32 storage with double accumulators (dot products, norms,
  * softmax), so results equal transformers' float32 output within a small
  * tolerance, not bit for bit. Single-threaded; meant for small models.
@@ -62,9 +71,15 @@ int hf_forward_n_past(const hf_model *m);
 /* Introspection for tests: the rotary inverse frequencies layer `layer`
  * uses (HF's inv_freq after any rope_scaling adjustment; rot_dim/2 values)
  * and the attention scaling factor applied to cos/sin. Returns the number of
- * values written to out (at most max), or -1 for a bad layer. */
+ * values written to out (at most max; 0 for a layer without rope), or -1
+ * for a bad layer. */
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor);
 /* Sliding window of a layer (0 = full causal attention), -1 for a bad layer. */
 int hf_forward_layer_window(const hf_model *m, int layer);
+
+/* EXAONE 3's name of the module a Llama checkpoint calls `name`
+ * ("model.layers.0.mlp.gate_proj.weight" -> "transformer.h.0.mlp.c_fc_0.weight");
+ * 0, or -1 (out = name) for a name EXAONE shares (lm_head.weight). */
+int hf_forward_exaone_name(const char *name, char *out, size_t n);
 
 #endif

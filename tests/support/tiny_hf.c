@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "float_formats.h"
+#include "hf_forward.h"
 #include "qk_test.h"
 
 void tiny_hf_default(tiny_hf_spec *s) {
@@ -255,29 +256,164 @@ static void mkdir_p(const char *dir) {
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     mkdir_p(dir);
     const char *arch = s->arch ? s->arch : "llama";
-    const bool qwen2 = !strcmp(arch, "qwen2"), qwen3 = !strcmp(arch, "qwen3");
-    const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2"), gemma3 = !strcmp(arch, "gemma3");
+    const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
+    const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe;
+    const bool qwen3 = !strcmp(arch, "qwen3") || qwen3moe;
+    const int n_qexp = 8, qmoe_ff = 64, qshared_ff = 128; /* Qwen MoE: experts, their width, the shared expert's */
+    const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
+    const bool gemma3 = !strcmp(arch, "gemma3") || !strcmp(arch, "gemma3cg");
     const bool mixtral = !strcmp(arch, "mixtral"), phi3 = !strcmp(arch, "phi3");
+    /* multimodal releases (the text model is converted): Gemma 3 4B+, Mistral Small 3.1 (their published
+     * layout: language_model.model.*, text_config), Qwen2-VL (top-level config, model.* and visual.*),
+     * Qwen2.5-VL as transformers >= 4.52 saves it (text_config, model.language_model.*, model.visual.*) */
+    const bool gemma3cg = !strcmp(arch, "gemma3cg"), mistral3 = !strcmp(arch, "mistral3");
+    const bool qwen2vl = !strcmp(arch, "qwen2vl"), qwen25vl = !strcmp(arch, "qwen25vl");
+    const bool nested = gemma3cg || mistral3 || qwen25vl; /* text_config */
+    const bool phi2 = !strcmp(arch, "phi2"), starcoder2 = !strcmp(arch, "starcoder2"), stablelm = !strcmp(arch, "stablelm");
+    const bool ln_bias = phi2 || starcoder2 || stablelm; /* LayerNorms with a bias */
+    const bool cohere2 = !strcmp(arch, "cohere2");
+    const bool internlm3 = !strcmp(arch, "internlm3"), cohere = !strcmp(arch, "cohere") || cohere2, exaone = !strcmp(arch, "exaone");
+    const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo2 = !strcmp(arch, "olmo2");
     const int n_exp = 4;
     /* Phi-3's chat tokens follow the 32000 pieces (llama.cpp looks <|endoftext|> up for models named phi3) */
     static const char *const phi3_added[] = {"<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>"};
     int vocab = gemma ? write_spm(dir, NULL, NULL, 0)
               : phi3  ? write_spm(dir, "LlamaTokenizer", phi3_added, 4)
+              : internlm3 ? write_spm(dir, "InternLM3Tokenizer", NULL, 0)
                       : write_tokenizer(dir);
     if (vocab < 0) return -1;
     const int spm_pieces = vocab;
     /* Phi-3's vocab_size (32064) pads the 32011 tokens: the 4 added ones and 2 [PAD] rows here */
     if (phi3) vocab += 6;
     /* Gemma 3's head_dim (256) is below hidden / heads (1152 / 4): half of it here */
-    const int hd = gemma3 ? s->n_embd / s->n_head / 2 : s->n_embd / s->n_head;
+    /* Gemma 3 4B+ leave head_dim at Gemma3TextConfig's 256; Mistral Small's 128 is below hidden / heads */
+    const int hd = gemma3cg ? 256 : gemma3 || mistral3 ? s->n_embd / s->n_head / 2 : s->n_embd / s->n_head;
     const int qd = hd * s->n_head, kd = hd * s->n_head_kv;
-    cJSON *cfg = cJSON_CreateObject();
-    const char *hf_arch = qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
+    cJSON *top = cJSON_CreateObject(), *cfg = nested ? cJSON_CreateObject() : top;
+    const char *hf_arch = gemma3cg ? "Gemma3ForConditionalGeneration" : mistral3 ? "Mistral3ForConditionalGeneration"
+                        : qwen2vl ? "Qwen2VLForConditionalGeneration" : qwen25vl ? "Qwen2_5_VLForConditionalGeneration"
+                        : qwen2moe ? "Qwen2MoeForCausalLM" : qwen3moe ? "Qwen3MoeForCausalLM"
+                        : cohere2 ? "Cohere2ForCausalLM" : internlm3 ? "InternLM3ForCausalLM" : phi2 ? "PhiForCausalLM"
+                        : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo2 ? "Olmo2ForCausalLM"
+                        : qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
                         : gemma3 ? "Gemma3ForCausalLM" : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM"
                         : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
-    cJSON *archs = cJSON_AddArrayToObject(cfg, "architectures");
+    cJSON *archs = cJSON_AddArrayToObject(top, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
-    cJSON_AddStringToObject(cfg, "model_type", gemma3 ? "gemma3_text" : arch);
+    cJSON_AddStringToObject(top, "model_type", phi2 ? "phi" : gemma3cg ? "gemma3" : qwen2vl ? "qwen2_vl" : qwen25vl ? "qwen2_5_vl" :
+                            qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : arch);
+    if (nested) {
+        cJSON_AddItemToObject(top, "text_config", cfg);
+        cJSON_AddStringToObject(cfg, "model_type", gemma3cg ? "gemma3_text" : mistral3 ? "mistral" : "qwen2_5_vl_text");
+        cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+        cJSON_AddNumberToObject(vc, "hidden_size", 16);
+        cJSON_AddStringToObject(vc, "model_type", gemma3cg ? "siglip_vision_model" : mistral3 ? "pixtral" : "qwen2_5_vl");
+    }
+    if (mistral3) {
+        cJSON_AddNumberToObject(cfg, "head_dim", hd);
+        cJSON_AddNullToObject(cfg, "sliding_window");
+        cJSON_AddNumberToObject(top, "image_token_index", 10);
+        cJSON_AddStringToObject(top, "projector_hidden_act", "gelu");
+    }
+    if (smollm3) {
+        /* HuggingFaceTB/SmolLM3-3B: rope skipped on every 4th layer, listed per layer */
+        cJSON *nr = cJSON_AddArrayToObject(cfg, "no_rope_layers");
+        for (int l = 0; l < s->n_layer; l++) cJSON_AddItemToArray(nr, cJSON_CreateNumber((l + 1) % 4 != 0));
+        cJSON_AddNumberToObject(cfg, "no_rope_layer_interval", 4);
+        cJSON_AddBoolToObject(cfg, "use_sliding_window", 0);
+        cJSON_AddNullToObject(cfg, "sliding_window");
+        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+    }
+    if (granite) {
+        /* ibm-granite/granite-3.3-2b-instruct's multipliers */
+        cJSON_AddNumberToObject(cfg, "attention_multiplier", 0.015625);
+        cJSON_AddNumberToObject(cfg, "embedding_multiplier", 12.0);
+        cJSON_AddNumberToObject(cfg, "residual_multiplier", 0.22);
+        cJSON_AddNumberToObject(cfg, "logits_scaling", 8.0);
+        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+    }
+    if (olmo2) cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+    if (starcoder2) { /* bigcode/starcoder2-3b */
+        cJSON_AddNumberToObject(cfg, "norm_epsilon", 1e-5);
+        cJSON_AddBoolToObject(cfg, "use_bias", 1);
+        cJSON_AddNumberToObject(cfg, "sliding_window", 4096);
+    }
+    if (stablelm) { /* stabilityai/stablelm-2-1_6b */
+        cJSON_AddNumberToObject(cfg, "layer_norm_eps", 1e-5);
+        cJSON_AddNumberToObject(cfg, "partial_rotary_factor", 0.25);
+        cJSON_AddBoolToObject(cfg, "use_qkv_bias", 1);
+        cJSON_AddBoolToObject(cfg, "use_parallel_residual", 0);
+        cJSON_AddBoolToObject(cfg, "qk_layernorm", 0);
+    }
+    if (phi2) { /* microsoft/phi-2: 40% of each head rotated, LayerNorm, GELU (tanh) */
+        cJSON_AddNumberToObject(cfg, "partial_rotary_factor", 0.4);
+        cJSON_AddNumberToObject(cfg, "layer_norm_eps", 1e-5);
+        cJSON_AddBoolToObject(cfg, "qk_layernorm", 0);
+        cJSON_AddNullToObject(cfg, "rope_scaling");
+    }
+    if (exaone) { /* LGAI-EXAONE/EXAONE-3.5-2.4B-Instruct: its own key names, llama3 rope scaling */
+        cJSON_AddStringToObject(cfg, "activation_function", "silu");
+        cJSON_AddNumberToObject(cfg, "layer_norm_epsilon", 1e-5);
+        cJSON_AddNumberToObject(cfg, "head_dim", hd);
+        cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        cJSON_AddNumberToObject(rs, "factor", 8.0);
+        cJSON_AddNumberToObject(rs, "high_freq_factor", 4.0);
+        cJSON_AddNumberToObject(rs, "low_freq_factor", 1.0);
+        cJSON_AddNumberToObject(rs, "original_max_position_embeddings", 64);
+        cJSON_AddStringToObject(rs, "rope_type", "llama3");
+    }
+    if (cohere) { /* CohereLabs/c4ai-command-r-v01 */
+        cJSON_AddNumberToObject(cfg, "layer_norm_eps", 1e-5);
+        cJSON_AddNumberToObject(cfg, "logit_scale", 0.0625);
+        if (!cohere2) cJSON_AddNumberToObject(cfg, "model_max_length", 131072);
+        if (cohere2) { /* CohereLabs/c4ai-command-r7b-12-2024: every 4th layer global without rope; window 4 here */
+            cJSON_AddNumberToObject(cfg, "sliding_window", 4);
+            cJSON_AddNumberToObject(cfg, "sliding_window_pattern", 4);
+            cJSON_AddNumberToObject(cfg, "rotary_pct", 1.0);
+        }
+        cJSON_AddBoolToObject(cfg, "use_qk_norm", 0);
+        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+    }
+    if (internlm3) { /* internlm/internlm3-8b-instruct: dynamic NTK rope x6, no biases, explicit head_dim */
+        cJSON_AddNumberToObject(cfg, "head_dim", hd);
+        cJSON_AddBoolToObject(cfg, "qkv_bias", 0);
+        cJSON_AddBoolToObject(cfg, "bias", 0);
+        cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        cJSON_AddNumberToObject(rs, "factor", 6.0);
+        cJSON_AddStringToObject(rs, "rope_type", "dynamic");
+    }
+    if (qwen2moe || qwen3moe) {
+        /* Qwen/Qwen3-30B-A3B (128 experts, 8 used, renormalised) and Qwen1.5-MoE-A2.7B (60 experts, 4 used, a
+         * shared expert, not renormalised), scaled down */
+        cJSON_AddNumberToObject(cfg, "num_experts", n_qexp);
+        cJSON_AddNumberToObject(cfg, "num_experts_per_tok", 2);
+        cJSON_AddNumberToObject(cfg, "moe_intermediate_size", qmoe_ff);
+        if (qwen2moe) cJSON_AddNumberToObject(cfg, "shared_expert_intermediate_size", qshared_ff);
+        cJSON_AddBoolToObject(cfg, "norm_topk_prob", qwen3moe);
+        cJSON_AddNumberToObject(cfg, "decoder_sparse_step", 1);
+        cJSON_AddArrayToObject(cfg, "mlp_only_layers");
+        cJSON_AddBoolToObject(cfg, "use_sliding_window", 0);
+        cJSON_AddBoolToObject(cfg, "output_router_logits", 0);
+    }
+    if (qwen2vl || qwen25vl) {
+        /* Qwen2-VL-2B's rope: M-RoPE sections [16, 24, 24] of 64 half-dims, scaled to head_dim / 2 */
+        cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        cJSON_AddStringToObject(rs, "type", "mrope");
+        cJSON *ms = cJSON_AddArrayToObject(rs, "mrope_section");
+        const int q = hd / 2 / 8;
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(2 * q));
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(3 * q));
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(hd / 2 - 5 * q));
+        cJSON_AddBoolToObject(cfg, "use_sliding_window", 0);
+        cJSON_AddNumberToObject(cfg, "sliding_window", 32768);
+        cJSON_AddNumberToObject(cfg, "max_window_layers", 28);
+        if (!qwen25vl) {
+            cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+            cJSON_AddNumberToObject(vc, "embed_dim", 16);
+        }
+    }
     if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", hd);
     if (mixtral) {
         cJSON_AddNumberToObject(cfg, "num_local_experts", n_exp);
@@ -325,20 +461,32 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(cfg, "vocab_size", vocab);
     cJSON_AddNumberToObject(cfg, "hidden_size", s->n_embd);
     cJSON_AddNumberToObject(cfg, "intermediate_size", s->n_ff);
-    cJSON_AddNumberToObject(cfg, "num_hidden_layers", s->n_layer);
+    cJSON_AddNumberToObject(cfg, exaone ? "num_layers" : "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(cfg, "num_attention_heads", s->n_head);
-    cJSON_AddNumberToObject(cfg, "num_key_value_heads", s->n_head_kv);
+    if (phi2) cJSON_AddNullToObject(cfg, "num_key_value_heads");
+    else cJSON_AddNumberToObject(cfg, "num_key_value_heads", s->n_head_kv);
     cJSON_AddNumberToObject(cfg, "max_position_embeddings", phi3 ? 16384 : gemma3 ? 32768 : 256);
-    cJSON_AddNumberToObject(cfg, "rms_norm_eps", gemma3 ? 1e-6 : 1e-5);
-    cJSON_AddNumberToObject(cfg, "rope_theta", gemma3 ? 1000000.0 : 10000.0);
-    cJSON_AddStringToObject(cfg, "hidden_act", "silu");
+    if (!cohere && !exaone && !ln_bias) cJSON_AddNumberToObject(cfg, "rms_norm_eps", gemma3 ? 1e-6 : 1e-5);
+    cJSON_AddNumberToObject(cfg, "rope_theta", gemma3 ? 1000000.0 : mistral3 ? 1000000000.0 : cohere ? 8000000.0 : 10000.0);
+    if (!exaone) cJSON_AddStringToObject(cfg, "hidden_act", phi2 ? "gelu_new" : starcoder2 ? "gelu_pytorch_tanh" : "silu");
     cJSON_AddBoolToObject(cfg, "tie_word_embeddings", gemma || s->tied);
-    cJSON_AddNumberToObject(cfg, "bos_token_id", gemma || phi3 ? 1 : vocab - 3);
-    cJSON_AddNumberToObject(cfg, "eos_token_id", phi3 ? spm_pieces : gemma ? 2 : vocab - 1);
-    cJSON_AddStringToObject(cfg, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    if (write_json(dir, "config.json", cfg)) return -1;
+    cJSON_AddNumberToObject(top, "bos_token_id", gemma || phi3 || internlm3 ? 1 : vocab - 3);
+    cJSON_AddNumberToObject(top, "eos_token_id", phi3 ? spm_pieces : gemma || internlm3 ? 2 : vocab - 1);
+    cJSON_AddStringToObject(top, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    if (gemma3cg) {
+        /* google/gemma-3-4b-it's text_config names only hidden_size, intermediate_size, num_hidden_layers,
+         * rope_scaling and sliding_window (vocab_size too here, to keep the model tiny): the rest are
+         * Gemma3TextConfig's defaults (8 heads, 4 kv heads, head_dim 256, eps 1e-6, rope 1e6 / 1e4 ...) */
+        static const char *const gone[] = {"num_attention_heads", "num_key_value_heads", "head_dim", "rms_norm_eps",
+                                           "rope_theta", "rope_local_base_freq", "query_pre_attn_scalar",
+                                           "max_position_embeddings", "hidden_act", "hidden_activation",
+                                           "attn_logit_softcapping", "final_logit_softcapping", "sliding_window_pattern",
+                                           "attention_bias", "tie_word_embeddings"};
+        for (size_t k = 0; k < sizeof gone / sizeof gone[0]; k++) cJSON_DeleteItemFromObjectCaseSensitive(cfg, gone[k]);
+    }
+    if (write_json(dir, "config.json", top)) return -1;
 
-    tdef *t = calloc(16 + (size_t)s->n_layer * 32, sizeof *t);
+    tdef *t = calloc(16 + (size_t)s->n_layer * 64, sizeof *t);
     int n = 0;
 #define ADD(nd, a, b, sc, of, ...)                                              \
     do {                                                                        \
@@ -347,52 +495,105 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         t[n].scale = sc, t[n].offset = of;                                       \
         n++;                                                                    \
     } while (0)
-    ADD(2, vocab, s->n_embd, 1.0f, 0, "model.embed_tokens.weight");
-    ADD(1, s->n_embd, 1, 0.1f, gemma ? 0.0f : 1.0f, "model.norm.weight");
-    if (!s->tied && !gemma) ADD(2, vocab, s->n_embd, 0.1f, 0, "lm_head.weight");
+    const float ws_vis = 0.25f;
+    /* the language model's prefix in each published layout */
+    const char *M = gemma3cg || mistral3 ? "language_model.model." : qwen25vl ? "model.language_model." : "model.";
+    ADD(2, vocab, s->n_embd, 1.0f, 0, "%sembed_tokens.weight", M);
+    ADD(1, s->n_embd, 1, 0.1f, gemma ? 0.0f : 1.0f, "%s%s.weight", M, phi2 ? "final_layernorm" : "norm");
+    if (ln_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%s%s.bias", M, phi2 ? "final_layernorm" : "norm");
+    if (!s->tied && !gemma) ADD(2, vocab, s->n_embd, 0.1f, 0, "%slm_head.weight", mistral3 ? "language_model." : "");
+    if (phi2) ADD(1, vocab, 1, 0.1f, 0, "lm_head.bias");
+    /* a few tensors of each vision side (left out by convert) */
+    if (gemma3cg) {
+        ADD(2, 16, 16, ws_vis, 0, "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight");
+        ADD(1, 16, 1, 0.1f, 1.0f, "vision_tower.vision_model.post_layernorm.weight");
+        ADD(2, 16, s->n_embd, ws_vis, 0, "multi_modal_projector.mm_input_projection_weight");
+        ADD(1, 16, 1, 0.1f, 0, "multi_modal_projector.mm_soft_emb_norm.weight");
+    } else if (mistral3) {
+        ADD(2, 16, 16, ws_vis, 0, "vision_tower.transformer.layers.0.attention.q_proj.weight");
+        ADD(1, 16, 1, 0.1f, 1.0f, "vision_tower.ln_pre.weight");
+        ADD(2, s->n_embd, 16, ws_vis, 0, "multi_modal_projector.linear_1.weight");
+        ADD(1, 16, 1, 0.1f, 1.0f, "multi_modal_projector.norm.weight");
+    } else if (qwen2vl || qwen25vl) {
+        ADD(2, 48, 16, ws_vis, 0, "%svisual.blocks.0.attn.qkv.weight", qwen25vl ? "model." : "");
+        ADD(1, 16, 1, 0.1f, 1.0f, "%svisual.merger.ln_q.weight", qwen25vl ? "model." : "");
+    }
     const float ws = 1.0f / (float)s->n_embd * 4.0f;
     const float norm_center = gemma ? 0.0f : 1.0f; /* Gemma's RMSNorm multiplies by (1 + w) */
     for (int l = 0; l < s->n_layer; l++) {
-        ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.input_layernorm.weight", l);
+        if (!olmo2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.input_layernorm.weight", M, l);
+        if (ln_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.input_layernorm.bias", M, l);
         if (phi3) {
-            ADD(2, qd + 2 * kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.qkv_proj.weight", l);
+            ADD(2, qd + 2 * kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.qkv_proj.weight", M, l);
         } else {
-            ADD(2, qd, s->n_embd, ws, 0, "model.layers.%d.self_attn.q_proj.weight", l);
-            ADD(2, kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.k_proj.weight", l);
-            ADD(2, kd, s->n_embd, ws, 0, "model.layers.%d.self_attn.v_proj.weight", l);
+            ADD(2, qd, s->n_embd, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, l);
+            ADD(2, kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, l);
+            ADD(2, kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, l);
         }
-        ADD(2, s->n_embd, qd, ws, 0, "model.layers.%d.self_attn.o_proj.weight", l);
-        if (qwen2) {
-            ADD(1, s->n_embd, 1, 0.1f, 0, "model.layers.%d.self_attn.q_proj.bias", l);
-            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.k_proj.bias", l);
-            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "model.layers.%d.self_attn.v_proj.bias", l);
+        ADD(2, s->n_embd, qd, ws, 0, "%slayers.%d.self_attn.%s.weight", M, l, phi2 ? "dense" : "o_proj");
+        if (phi2 || starcoder2)
+            ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.self_attn.%s.bias", M, l, phi2 ? "dense" : "o_proj");
+        if (qwen2 || ln_bias) {
+            ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.self_attn.q_proj.bias", M, l);
+            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "%slayers.%d.self_attn.k_proj.bias", M, l);
+            ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "%slayers.%d.self_attn.v_proj.bias", M, l);
+        }
+        if (olmo2) { /* OLMo 2's q/k norms span all heads */
+            ADD(1, qd, 1, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, l);
+            ADD(1, kd, 1, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, l);
         }
         if (qwen3 || gemma3) {
-            ADD(1, hd, 1, 0.1f, norm_center, "model.layers.%d.self_attn.q_norm.weight", l);
-            ADD(1, hd, 1, 0.1f, norm_center, "model.layers.%d.self_attn.k_norm.weight", l);
+            ADD(1, hd, 1, 0.1f, norm_center, "%slayers.%d.self_attn.q_norm.weight", M, l);
+            ADD(1, hd, 1, 0.1f, norm_center, "%slayers.%d.self_attn.k_norm.weight", M, l);
         }
-        ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_attention_layernorm.weight", l);
+        if (!cohere && !phi2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_attention_layernorm.weight", M, l);
+        if (starcoder2 || stablelm) ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.post_attention_layernorm.bias", M, l);
+        if (olmo2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_feedforward_layernorm.weight", M, l);
         if (gemma2 || gemma3) {
-            ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.pre_feedforward_layernorm.weight", l);
-            ADD(1, s->n_embd, 1, 0.1f, norm_center, "model.layers.%d.post_feedforward_layernorm.weight", l);
+            ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.pre_feedforward_layernorm.weight", M, l);
+            ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_feedforward_layernorm.weight", M, l);
         }
         if (mixtral) {
-            ADD(2, n_exp, s->n_embd, ws * 4, 0, "model.layers.%d.block_sparse_moe.gate.weight", l);
+            ADD(2, n_exp, s->n_embd, ws * 4, 0, "%slayers.%d.block_sparse_moe.gate.weight", M, l);
             for (int e = 0; e < n_exp; e++) {
-                ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w1.weight", l, e);
-                ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w2.weight", l, e);
-                ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.block_sparse_moe.experts.%d.w3.weight", l, e);
+                ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.block_sparse_moe.experts.%d.w1.weight", M, l, e);
+                ADD(2, s->n_embd, s->n_ff, ws, 0, "%slayers.%d.block_sparse_moe.experts.%d.w2.weight", M, l, e);
+                ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.block_sparse_moe.experts.%d.w3.weight", M, l, e);
             }
+        } else if (qwen2moe || qwen3moe) {
+            ADD(2, n_qexp, s->n_embd, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, l);
+            for (int e = 0; e < n_qexp; e++) {
+                ADD(2, qmoe_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, l, e);
+                ADD(2, qmoe_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, l, e);
+                ADD(2, s->n_embd, qmoe_ff, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, l, e);
+            }
+            if (qwen2moe) {
+                ADD(2, qshared_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, l);
+                ADD(2, qshared_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, l);
+                ADD(2, s->n_embd, qshared_ff, ws, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, l);
+                ADD(2, 1, s->n_embd, ws * 4, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, l);
+            }
+        } else if (phi2 || starcoder2) {
+            const char *f1 = phi2 ? "fc1" : "c_fc", *f2 = phi2 ? "fc2" : "c_proj";
+            ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.%s.weight", M, l, f1);
+            ADD(1, s->n_ff, 1, 0.1f, 0, "%slayers.%d.mlp.%s.bias", M, l, f1);
+            ADD(2, s->n_embd, s->n_ff, ws, 0, "%slayers.%d.mlp.%s.weight", M, l, f2);
+            ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.mlp.%s.bias", M, l, f2);
         } else if (phi3) {
-            ADD(2, 2 * s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_up_proj.weight", l);
-            ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
+            ADD(2, 2 * s->n_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.gate_up_proj.weight", M, l);
+            ADD(2, s->n_embd, s->n_ff, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, l);
         } else {
-            ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.gate_proj.weight", l);
-            ADD(2, s->n_ff, s->n_embd, ws, 0, "model.layers.%d.mlp.up_proj.weight", l);
-            ADD(2, s->n_embd, s->n_ff, ws, 0, "model.layers.%d.mlp.down_proj.weight", l);
+            ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, l);
+            ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, l);
+            ADD(2, s->n_embd, s->n_ff, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, l);
         }
     }
 #undef ADD
+    for (int i = 0; exaone && i < n; i++) { /* EXAONE 3's module names */
+        char x[96];
+        hf_forward_exaone_name(t[i].name, x, sizeof x);
+        snprintf(t[i].name, sizeof t[i].name, "%s", x);
+    }
     const size_t es = !strcmp(s->dtype, "F32") ? 4 : 2;
     const int shards = s->shards > 1 ? s->shards : 1;
     cJSON *wmap = cJSON_CreateObject();

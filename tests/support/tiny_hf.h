@@ -17,7 +17,13 @@ typedef struct tiny_hf_spec {
     uint64_t seed;
     const char *arch;    /* "llama" (default), "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2",
                           * "gemma3" (Gemma3ForCausalLM, gemma3_text; give it >= 6 layers for a global one)
-                          * or "phi3" (fused projections, long-rope factors) */
+                          * or "phi3" (fused projections, long-rope factors); the text models of multimodal
+                          * releases in their published layouts: "gemma3cg" (Gemma3ForConditionalGeneration;
+                          * 8 heads / 4 kv / head_dim 256 are its config defaults: give it n_head 8,
+                          * n_head_kv 4), "mistral3", "qwen2vl", "qwen25vl";
+                          * "smollm3" (give it 4 layers for a NoPE one), "granite", "olmo2", "internlm3",
+                          * "cohere", "cohere2" (4 layers: one global), "exaone", "phi2" (Phi-2: give it 320 wide, 4 heads, for 32 rotated
+                          * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */

@@ -1,0 +1,257 @@
+/* arch_dense.c - dense families whose tensors are the Llama layout, with
+ * what each changes:
+ * SmolLM3ForCausalLM -> "smollm3": Llama (Q/K un-permuted); llama.cpp skips
+ *   rope on every 4th layer (n_no_rope_layer_step = 4, hard-coded), so the
+ *   config's no_rope_layers must say exactly that.
+ * GraniteForCausalLM -> "granite": Llama plus four multipliers
+ *   (attention_multiplier -> attention.scale, embedding_multiplier ->
+ *   embedding_scale, residual_multiplier -> residual_scale, logits_scaling ->
+ *   logit_scale, which llama.cpp requires); head_dim is ignored as the
+ *   converter pops it.
+ * Olmo2ForCausalLM -> "olmo2": NeoX rope; no pre-norms: the attention and
+ *   MLP outputs are normed (post_attention_norm, post_ffw_norm), and q/k
+ *   are RMS-normed over their full width (attn_q_norm [n_head * head_dim]).
+ * CohereForCausalLM (Command-R, Aya 23) -> "command-r": LayerNorm without
+ *   bias (layer_norm_eps -> attention.layer_norm_epsilon), attention and MLP
+ *   in parallel on the same normed input (no ffn_norm), rope on adjacent
+ *   pairs as llama.cpp's (no permutation), tied embeddings, logits scaled by
+ *   logit_scale; the context length is model_max_length when given (the
+ *   converter's override of max_position_embeddings 8192).
+ * Cohere2ForCausalLM (Command R7B) -> "cohere2": Command-R's layer plus
+ *   3:1 sliding-window layers (attention.sliding_window), rope on the
+ *   sliding layers only, as llama.cpp hard-codes (checked).
+ * ExaoneForCausalLM (EXAONE 3.0 / 3.5) -> "exaone": the Llama computation
+ *   under GPT-2-style names (transformer.wte, transformer.h.N.ln_1,
+ *   attn.attention.*_proj, mlp.c_fc_0 / c_fc_1 / c_proj, transformer.ln_f),
+ *   NeoX rope (no permutation), num_layers and layer_norm_epsilon for the
+ *   usual keys (llama.cpp reads the latter as the RMS epsilon); llama3 rope
+ *   scaling -> rope_freqs.weight.
+ * PhiForCausalLM (Phi-1.5, Phi-2) -> "phi2": LayerNorm with bias
+ *   (layer_norm_eps), attention (q/k/v/dense with biases) and MLP (fc1 ->
+ *   ffn_up, GELU, fc2 -> ffn_down) in parallel on the same normed input,
+ *   NeoX rope on the first partial_rotary_factor of each head, final
+ *   LayerNorm and lm_head with biases.
+ * Starcoder2ForCausalLM -> "starcoder2": LayerNorms with bias (norm_epsilon
+ *   -> attention.layer_norm_epsilon), biases on q/k/v/o, c_fc / c_proj GELU
+ *   MLP with biases, NeoX rope, tied embeddings.
+ * StableLmForCausalLM (StableLM 2) -> "stablelm": LayerNorms with bias,
+ *   q/k/v biases (use_qkv_bias), gated SiLU MLP, rope on the first
+ *   partial_rotary_factor of each head; sequential blocks (llama.cpp runs a
+ *   layer in parallel exactly when it has no ffn_norm, which the check ties
+ *   to use_parallel_residual). */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch_priv.h"
+
+/* SmolLM3Config: no_rope_layers[i] = 1 (rope) unless (i + 1) % no_rope_layer_interval == 0 */
+static int smollm3_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *nr = cJSON_GetObjectItemCaseSensitive(ck->config, "no_rope_layers");
+    int64_t interval = 4;
+    if (!nr || cJSON_IsNull(nr)) {
+        if (cJSON_GetObjectItemCaseSensitive(ck->config, "no_rope_layer_interval") &&
+            (!qk_hf_cfg_int(ck->config, "no_rope_layer_interval", &interval) || interval != 4))
+            return qk_fail(err, "%s/config.json: no_rope_layer_interval is not 4, which llama.cpp's smollm3 hard-codes",
+                           ck->dir);
+        return QK_OK;
+    }
+    if (!cJSON_IsArray(nr) || cJSON_GetArraySize(nr) != (int)p->n_layer)
+        return qk_fail(err, "%s/config.json: no_rope_layers must list %u layers", ck->dir, p->n_layer);
+    int i = 0;
+    for (const cJSON *e = nr->child; e; e = e->next, i++) {
+        const int want = (i + 1) % 4 != 0;
+        if (!cJSON_IsNumber(e) || e->valueint != want)
+            return qk_fail(err, "%s/config.json: no_rope_layers[%d] is not %d: llama.cpp's smollm3 skips rope exactly on "
+                                "layers i with (i + 1) %% 4 == 0", ck->dir, i, want);
+    }
+    return QK_OK;
+}
+
+static const qk_kv_rule k_kvs_granite[] = {
+    {"attention_multiplier", "attention.scale", false, false},
+    {"embedding_multiplier", "embedding_scale", false, false},
+    {"residual_multiplier", "residual_scale", false, false},
+    {"logits_scaling", "logit_scale", false, true},
+    {NULL, NULL, false, false},
+};
+
+static const char *const k_req_olmo2[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+                                          "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
+                                          "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+                                          "post_ffw_norm.weight", NULL};
+
+static const qk_kv_rule k_kvs_cohere[] = {
+    {"logit_scale", "logit_scale", false, true},
+    {"layer_norm_eps", "attention.layer_norm_epsilon", false, true},
+    {NULL, NULL, false, false},
+};
+static const char *const k_req_cohere[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                           "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
+                                           "ffn_down.weight", NULL};
+static const qk_cfg_alias k_alias_cohere[] = {{"max_position_embeddings", "model_max_length"}, {NULL, NULL}};
+
+static const qk_name_rule k_globals_exaone[] = {
+    {"transformer.wte.weight", "token_embd.weight", QK_PERM_NONE},
+    {"transformer.ln_f.weight", "output_norm.weight", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_name_rule k_rules_exaone[] = {
+    {"ln_1.weight", "attn_norm.weight", QK_PERM_NONE},
+    {"attn.attention.q_proj.weight", "attn_q.weight", QK_PERM_NONE},
+    {"attn.attention.k_proj.weight", "attn_k.weight", QK_PERM_NONE},
+    {"attn.attention.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
+    {"attn.attention.out_proj.weight", "attn_output.weight", QK_PERM_NONE},
+    {"ln_2.weight", "ffn_norm.weight", QK_PERM_NONE},
+    {"mlp.c_fc_0.weight", "ffn_gate.weight", QK_PERM_NONE},
+    {"mlp.c_fc_1.weight", "ffn_up.weight", QK_PERM_NONE},
+    {"mlp.c_proj.weight", "ffn_down.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_cfg_alias k_alias_exaone[] = {
+    {"num_hidden_layers", "num_layers"}, {"rms_norm_eps", "layer_norm_epsilon"}, {NULL, NULL}};
+
+/* ExaoneModel asserts the MLP's activation */
+static int exaone_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    (void)p;
+    const char *act = qk_hf_cfg_str(ck->config, "activation_function");
+    if (!act || strcmp(act, "silu"))
+        return qk_fail(err, "%s/config.json: activation_function is '%s', expected silu (llama.cpp's exaone)", ck->dir,
+                       act ? act : "(absent)");
+    return QK_OK;
+}
+
+/* Phi-2 */
+static const qk_name_rule k_globals_phi2[] = {
+    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
+    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
+    {"model.final_layernorm.bias", "output_norm.bias", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {"lm_head.bias", "output.bias", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_name_rule k_rules_phi2[] = {
+    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
+    {"self_attn.dense.weight", "attn_output.weight", QK_PERM_NONE},
+    {"self_attn.dense.bias", "attn_output.bias", QK_PERM_NONE},
+    {"mlp.fc1.weight", "ffn_up.weight", QK_PERM_NONE},
+    {"mlp.fc1.bias", "ffn_up.bias", QK_PERM_NONE},
+    {"mlp.fc2.weight", "ffn_down.weight", QK_PERM_NONE},
+    {"mlp.fc2.bias", "ffn_down.bias", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const char *const k_req_phi2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
+                                         "attn_v.weight", "attn_output.weight", "attn_output.bias", "ffn_up.weight",
+                                         "ffn_up.bias", "ffn_down.weight", "ffn_down.bias", NULL};
+static const qk_kv_rule k_kvs_phi2[] = {
+    {"layer_norm_eps", "attention.layer_norm_epsilon", false, true},
+    {NULL, NULL, false, false},
+};
+
+/* LayerNorm families with biases on the norms (StarCoder2, StableLM) */
+static const qk_name_rule k_globals_ln_bias[] = {
+    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
+    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
+    {"model.norm.bias", "output_norm.bias", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_name_rule k_rules_starcoder2[] = {
+    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
+    {"post_attention_layernorm.bias", "ffn_norm.bias", QK_PERM_NONE},
+    {"mlp.c_fc.weight", "ffn_up.weight", QK_PERM_NONE},
+    {"mlp.c_fc.bias", "ffn_up.bias", QK_PERM_NONE},
+    {"mlp.c_proj.weight", "ffn_down.weight", QK_PERM_NONE},
+    {"mlp.c_proj.bias", "ffn_down.bias", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const char *const k_req_starcoder2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
+                                               "attn_v.weight", "attn_output.weight", "attn_output.bias",
+                                               "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight", "ffn_up.bias",
+                                               "ffn_down.weight", "ffn_down.bias", NULL};
+static const qk_cfg_alias k_alias_starcoder2[] = {{"layer_norm_eps", "norm_epsilon"}, {NULL, NULL}};
+static const qk_name_rule k_rules_stablelm[] = {
+    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
+    {"post_attention_layernorm.bias", "ffn_norm.bias", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const char *const k_req_stablelm[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
+                                             "attn_v.weight", "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
+                                             "ffn_down.weight", NULL};
+
+/* StableLM: llama.cpp runs the block in parallel exactly when the layer has no ffn_norm; a parallel-residual
+ * checkpoint has no post_attention_layernorm, a sequential one must */
+static int stablelm_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *par = cJSON_GetObjectItemCaseSensitive(ck->config, "use_parallel_residual");
+    const bool parallel = !par || cJSON_IsTrue(par); /* the converter's default */
+    for (uint32_t l = 0; l < p->n_layer; l++) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "blk.%u.ffn_norm.weight", l);
+        bool has = false;
+        for (size_t i = 0; i < p->n_tensors && !has; i++) has = !strcmp(p->tensors[i].name, nm);
+        if (has == parallel)
+            return qk_fail(err, "%s: use_parallel_residual is %s but layer %u %s post_attention_layernorm", ck->dir,
+                           parallel ? "true" : "false", l, has ? "has" : "lacks");
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ck->config, "qk_layernorm")))
+        return qk_fail(err, "%s/config.json: StableLM's qk_layernorm (per-head q/k norms) is not supported yet", ck->dir);
+    return QK_OK;
+}
+
+static const qk_kv_rule k_kvs_cohere2[] = {
+    {"logit_scale", "logit_scale", false, true},
+    {"layer_norm_eps", "attention.layer_norm_epsilon", false, true},
+    {"sliding_window", "attention.sliding_window", true, true},
+    {NULL, NULL, false, false},
+};
+
+/* llama.cpp's cohere2 hard-codes the layer kinds (every 4th global, rope on the sliding ones only) and
+ * rotates whole heads */
+static int cohere2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *c = ck->config, *lt = cJSON_GetObjectItemCaseSensitive(c, "layer_types");
+    int64_t pattern = 4;
+    double pct = 1;
+    if (qk_hf_cfg_num(c, "rotary_pct", &pct) && pct != 1)
+        return qk_fail(err, "%s/config.json: rotary_pct %g is not 1 (llama.cpp's cohere2 rotates whole heads)", ck->dir, pct);
+    if (cJSON_IsArray(lt)) {
+        int i = 0;
+        if (cJSON_GetArraySize(lt) != (int)p->n_layer)
+            return qk_fail(err, "%s/config.json: layer_types lists %d layers, expected %u", ck->dir,
+                           cJSON_GetArraySize(lt), p->n_layer);
+        for (const cJSON *e = lt->child; e; e = e->next, i++) {
+            const char *want = (i + 1) % 4 ? "sliding_attention" : "full_attention";
+            if (!cJSON_IsString(e) || strcmp(e->valuestring, want))
+                return qk_fail(err, "%s/config.json: layer_types[%d] is not '%s': llama.cpp's cohere2 makes every 4th "
+                                    "layer global", ck->dir, i, want);
+        }
+    } else if (cJSON_GetObjectItemCaseSensitive(c, "sliding_window_pattern") &&
+               (!qk_hf_cfg_int(c, "sliding_window_pattern", &pattern) || pattern != 4)) {
+        return qk_fail(err, "%s/config.json: sliding_window_pattern is not 4, which llama.cpp's cohere2 assumes", ck->dir);
+    }
+    return QK_OK;
+}
+
+const qk_arch_desc qk_arch_family_dense[] = {
+    {.hf = "SmolLM3ForCausalLM", .gguf = "smollm3", .family = "SmolLM3", .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA,
+     .required = qk_req_llama, .check = smollm3_check},
+    {.hf = "GraniteForCausalLM", .gguf = "granite", .family = "Granite 3.x (dense)", .flags = QK_A_PERMUTE_QK,
+     .kv = QK_KV_LLAMA, .required = qk_req_llama, .kvs = k_kvs_granite},
+    {.hf = "Olmo2ForCausalLM", .gguf = "olmo2", .family = "OLMo 2", .kv = QK_KV_LLAMA, .rules = qk_rules_post_norms,
+     .required = k_req_olmo2},
+    {.hf = "CohereForCausalLM", .gguf = "command-r", .family = "Command-R / Aya 23", .kv = QK_KV_LLAMA,
+     .required = k_req_cohere, .kvs = k_kvs_cohere, .aliases = k_alias_cohere},
+    {.hf = "Cohere2ForCausalLM", .gguf = "cohere2", .family = "Command R7B (Cohere 2)", .kv = QK_KV_LLAMA,
+     .required = k_req_cohere, .kvs = k_kvs_cohere2, .check = cohere2_check},
+    {.hf = "ExaoneForCausalLM", .gguf = "exaone", .family = "EXAONE 3.0 / 3.5", .kv = QK_KV_LLAMA,
+     .rules = k_rules_exaone, .layer_prefix = "transformer.h.", .globals = k_globals_exaone,
+     .required = qk_req_llama, .aliases = k_alias_exaone, .check = exaone_check},
+    {.hf = "PhiForCausalLM", .gguf = "phi2", .family = "Phi-1.5 / Phi-2", .flags = QK_A_PARTIAL_ROPE,
+     .kv = QK_KV_LLAMA, .rules = k_rules_phi2, .globals = k_globals_phi2, .required = k_req_phi2, .kvs = k_kvs_phi2},
+    {.hf = "Starcoder2ForCausalLM", .gguf = "starcoder2", .family = "StarCoder2", .kv = QK_KV_LLAMA,
+     .rules = k_rules_starcoder2, .globals = k_globals_ln_bias, .required = k_req_starcoder2, .kvs = k_kvs_phi2,
+     .aliases = k_alias_starcoder2},
+    {.hf = "StableLmForCausalLM", .gguf = "stablelm", .family = "StableLM 2 / Zephyr", .flags = QK_A_PARTIAL_ROPE,
+     .kv = QK_KV_LLAMA, .rules = k_rules_stablelm, .globals = k_globals_ln_bias, .required = k_req_stablelm,
+     .kvs = k_kvs_phi2, .check = stablelm_check},
+    {.hf = NULL},
+};

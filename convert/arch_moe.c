@@ -1,0 +1,86 @@
+/* arch_moe.c - mixture-of-experts families whose experts arrive as
+ * per-expert 2-D tensors, stacked by the registry's expert rules into 3-D
+ * ffn_{gate,up,down}_exps (row by row from the shards, never whole in
+ * memory):
+ * Qwen3MoeForCausalLM -> "qwen3moe": Qwen3's attention (per-head q/k norms,
+ *   NeoX rope), every layer sparse: mlp.gate (router, F32) -> ffn_gate_inp,
+ *   mlp.experts.E.{gate,up,down}_proj -> ffn_{gate,up,down}_exps,
+ *   moe_intermediate_size -> expert_feed_forward_length. llama.cpp's graph
+ *   hard-codes softmax routing with the top-k weights renormalised, so
+ *   norm_topk_prob must be true and no layer may be dense (mlp_only_layers,
+ *   decoder_sparse_step).
+ * Qwen2MoeForCausalLM -> "qwen2moe": Qwen2's attention (q/k/v biases) and
+ *   the same experts plus a shared expert (mlp.shared_expert.* ->
+ *   ffn_*_shexp) behind a sigmoid gate (mlp.shared_expert_gate ->
+ *   ffn_gate_inp_shexp); llama.cpp does not renormalise the top-k weights
+ *   here, so norm_topk_prob must be false. */
+#include "arch_priv.h"
+
+static const qk_name_rule k_rules_qwen_moe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+
+static const qk_expert_rule k_experts_qwen[] = {
+    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
+    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
+    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
+    {NULL, NULL, NULL},
+};
+
+static const char *const k_req_qwen3moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
+                                             "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                             "attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate_inp.weight", NULL};
+static const char *const k_req_qwen2moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
+                                             "attn_q.weight", "attn_k.weight", "attn_v.weight", "ffn_gate_inp.weight",
+                                             "ffn_gate_inp_shexp.weight", "ffn_gate_shexp.weight",
+                                             "ffn_up_shexp.weight", "ffn_down_shexp.weight", NULL};
+
+static const qk_kv_rule k_kvs_qwen3moe[] = {
+    {"moe_intermediate_size", "expert_feed_forward_length", true, true},
+    {NULL, NULL, false, false},
+};
+static const qk_kv_rule k_kvs_qwen2moe[] = {
+    {"moe_intermediate_size", "expert_feed_forward_length", true, true},
+    {"shared_expert_intermediate_size", "expert_shared_feed_forward_length", true, true},
+    {NULL, NULL, false, false},
+};
+
+/* every layer sparse, and the top-k renormalisation llama.cpp's graph applies */
+static int qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err, bool norm_topk) {
+    const cJSON *c = ck->config;
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
+    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
+        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
+                       p->arch);
+    int64_t step = 1;
+    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") && (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
+        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
+                       ck->dir, p->arch);
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
+    const bool norm = cJSON_IsTrue(nt); /* absent: the config classes' default, false */
+    if (norm != norm_topk)
+        return qk_fail(err, "%s/config.json: norm_topk_prob is %s, but llama.cpp's %s %s the top-k expert weights",
+                       ck->dir, norm ? "true" : "false", p->arch, norm_topk ? "renormalises" : "does not renormalise");
+    return QK_OK;
+}
+static int qwen3moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    return qwen_moe_check(ck, p, err, true);
+}
+static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    return qwen_moe_check(ck, p, err, false);
+}
+
+const qk_arch_desc qk_arch_family_moe[] = {
+    {.hf = "Qwen3MoeForCausalLM", .gguf = "qwen3moe", .family = "Qwen3-MoE (30B-A3B, 235B-A22B)", .kv = QK_KV_LLAMA,
+     .rules = k_rules_qwen_moe, .required = k_req_qwen3moe, .experts = k_experts_qwen, .n_expert_key = "num_experts",
+     .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen3moe, .check = qwen3moe_check},
+    {.hf = "Qwen2MoeForCausalLM", .gguf = "qwen2moe", .family = "Qwen1.5-MoE / Qwen2-MoE", .kv = QK_KV_LLAMA,
+     .rules = k_rules_qwen_moe, .required = k_req_qwen2moe, .experts = k_experts_qwen, .n_expert_key = "num_experts",
+     .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen2moe, .check = qwen2moe_check},
+    {.hf = NULL},
+};
