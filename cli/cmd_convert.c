@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arch.h"
 #include "cli_util.h"
@@ -114,26 +115,44 @@ int qk_cmd_convert(int argc, char **argv) {
                                        "Q4_K_S", "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
         const char *chosen = NULL;
         char sizes[1024] = "";
-        for (size_t k = 0; k < sizeof ladder / sizeof ladder[0] && !chosen; k++) {
+        /* an explicit --type is kept: --max-size then only checks that it fits */
+        const bool explicit_type = strcasecmp(o.type, "auto") != 0;
+        const size_t n_ladder = explicit_type ? 1 : sizeof ladder / sizeof ladder[0];
+        for (size_t k = 0; k < n_ladder && !chosen; k++) {
             qk_convert_opts d = o;
-            d.type = ladder[k];
+            d.type = explicit_type ? o.type : ladder[k];
             d.dry_run = true;
             qk_convert_report r;
             qk_err e2;
-            if (qk_convert_model(dir, NULL, &d, &r, &e2)) continue;
+            if (qk_convert_model(dir, NULL, &d, &r, &e2)) {
+                if (explicit_type) {
+                    exit_code = qk_cli_fail(CMD, &e2);
+                    goto done;
+                }
+                continue;
+            }
             char sz[32];
             qk_format_size(sz, sizeof sz, r.file_size);
             size_t l = strlen(sizes);
-            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", ladder[k], sz);
-            if (r.file_size <= limit) chosen = ladder[k];
+            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", r.type_name, sz);
+            if (r.file_size <= limit) chosen = explicit_type ? o.type : ladder[k];
+        }
+        if (!chosen && explicit_type) {
+            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit --type to pick the best type that fits",
+                    o.type, max_size_s, sizes);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
         }
         if (!chosen) {
             qk_fail(&err, "no type fits %s: %s", max_size_s, sizes);
             exit_code = qk_cli_fail(CMD, &err);
             goto done;
         }
-        if (!json) fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
-                           max_size_s, sizes);
+        if (!json && explicit_type)
+            fprintf(stderr, "quantkit convert: the %s output fits %s (%s)\n", chosen, max_size_s, sizes);
+        else if (!json)
+            fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
+                    max_size_s, sizes);
         o.type = chosen;
     }
     uint64_t split_bytes = 0;

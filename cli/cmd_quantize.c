@@ -273,8 +273,10 @@ int qk_cmd_quantize(int argc, char **argv) {
         if (!qk_parse_size(max_size_s, &limit)) FAIL_USAGE("--max-size: cannot read '%s' (e.g. 4.5G, 3800M, 4GiB)", max_size_s);
         const qk_ftype_info *best = NULL;
         char tried[1024] = "";
-        for (size_t k = 0; k < sizeof k_size_ladder / sizeof k_size_ladder[0]; k++) {
-            const qk_ftype_info *cand = qk_ftype_lookup(k_size_ladder[k]);
+        /* an explicit TYPE is kept: --max-size then only checks that it fits */
+        const size_t n_ladder = fi ? 1 : sizeof k_size_ladder / sizeof k_size_ladder[0];
+        for (size_t k = 0; k < n_ladder; k++) {
+            const qk_ftype_info *cand = fi ? fi : qk_ftype_lookup(k_size_ladder[k]);
             if (!cand || !cand->supported) continue;
             qk_quantize_opts d = o;
             d.dry_run = true;
@@ -290,16 +292,27 @@ int qk_cmd_quantize(int argc, char **argv) {
             qk_format_size(sz, sizeof sz, r.file_size);
             size_t l = strlen(tried);
             snprintf(tried + l, sizeof tried - l, "%s%s %s", l ? ", " : "", cand->name, sz);
+            const uint64_t fsize = r.file_size; /* read before the report is freed */
             qk_quantize_report_free(&r);
-            if (r.file_size <= limit) {
+            if (fsize <= limit) {
                 best = cand;
                 char lim[32];
                 qk_format_size(lim, sizeof lim, limit);
-                snprintf(why_buf, sizeof why_buf, "%s is the highest-quality mix whose output (%s) fits %s; sizes: %s",
-                         cand->name, sz, lim, tried);
+                if (fi)
+                    snprintf(why_buf, sizeof why_buf, "the %s output (%s) fits %s", cand->name, sz, lim);
+                else
+                    snprintf(why_buf, sizeof why_buf,
+                             "%s is the highest-quality mix whose output (%s) fits %s; sizes: %s", cand->name, sz,
+                             lim, tried);
                 why = why_buf;
                 break;
             }
+        }
+        if (!best && fi) {
+            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit TYPE to pick the best mix that fits",
+                    fi->name, max_size_s, tried);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
         }
         if (!best) {
             qk_fail(&err, "no standard mix fits %s: %s", max_size_s, tried);
