@@ -6,6 +6,8 @@
 #include <strings.h>
 
 #include "arch.h"
+#include "args.h"
+#include "ftypes.h"
 #include "cli_util.h"
 #include "convert_model.h"
 #include "imatrix_file.h"
@@ -31,12 +33,13 @@ static void help(void) {
            "  --tensor-type PATTERN=T  per-tensor type override (repeatable, first match wins)\n"
            "  --output-tensor-type T   type for output.weight\n"
            "  --pre-tokenizer NAME     use llama.cpp's pre-tokenizer NAME instead of detecting it\n"
-           "  --threads N              worker threads (default: all cores); output identical for any N\n"
+           "  -t, --threads N          worker threads (default: all cores); output identical for any N\n"
            "  --dry-run                check everything and print the plan and exact size; write nothing\n"
            "  --max-size SIZE          with a quantized --type omitted: pick the best mix that fits SIZE\n"
            "  --split-max-size SIZE    write shards of at most SIZE of tensor data (gguf-split layout);\n"
            "                           on a FAT32 destination shards are made below 4 GiB automatically\n"
            "  --json                   machine-readable report on stdout\n"
+           "Options take their value as --opt VALUE or --opt=VALUE.\n"
            "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
            "\n"
            "supported architectures (config.json architectures[0] -> GGUF architecture):\n");
@@ -63,37 +66,57 @@ int qk_cmd_convert(int argc, char **argv) {
         snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
     }
 #define USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
-#define VALUE(var) do { if (!((var) = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; } } while (0)
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); goto done; }
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) VALUE(out);
-        else if (!strcmp(a, "--type") || !strcmp(a, "--outtype")) VALUE(o.type);
-        else if (!strcmp(a, "--imatrix")) VALUE(imatrix_path);
-        else if (!strcmp(a, "--pre-tokenizer")) VALUE(o.pre_tokenizer);
-        else if (!strcmp(a, "--max-size")) VALUE(max_size_s);
-        else if (!strcmp(a, "--split-max-size")) VALUE(split_s);
-        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
-        else if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--threads")) {
-            VALUE(v);
+    enum { O_HELP = 1, O_OUT, O_TYPE, O_IMATRIX, O_PRETOK, O_MAX_SIZE, O_SPLIT_MAX, O_DRY, O_JSON, O_THREADS,
+           O_OUT_TYPE, O_TENSOR_TYPE };
+    static const qk_opt opts[] = {
+        {"help", 'h', false, O_HELP}, {"output", 'o', true, O_OUT}, {"outfile", 0, true, O_OUT},
+        {"type", 0, true, O_TYPE}, {"outtype", 0, true, O_TYPE}, {"imatrix", 0, true, O_IMATRIX},
+        {"pre-tokenizer", 0, true, O_PRETOK}, {"max-size", 0, true, O_MAX_SIZE},
+        {"split-max-size", 0, true, O_SPLIT_MAX}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
+        {"threads", 't', true, O_THREADS}, {"output-tensor-type", 0, true, O_OUT_TYPE},
+        {"tensor-type", 0, true, O_TENSOR_TYPE},
+    };
+    qk_args args;
+    qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
+    const char *v;
+    for (int id; (id = qk_args_next(&args, &v)) != QK_ARGS_END;) {
+        switch (id) {
+        case QK_ARGS_ERR: exit_code = QK_EXIT_USAGE; goto done;
+        case QK_ARGS_POS:
+            if (dir) USAGE("unexpected argument '%s' (usage: convert MODEL_DIR [-o OUT.gguf] [--type TYPE])", v);
+            dir = v;
+            break;
+        case O_HELP: help(); goto done;
+        case O_OUT: out = v; break;
+        case O_TYPE:
+            if (strcasecmp(v, "auto") && !qk_ftype_lookup(v)) {
+                const char *sug = qk_suggest_ftype(v);
+                if (sug) USAGE("--type: '%s' is not a type (did you mean %s? `quantkit types` lists them)", v, sug);
+                USAGE("--type: '%s' is not a type (auto, or one of `quantkit types`)", v);
+            }
+            o.type = v;
+            break;
+        case O_IMATRIX: imatrix_path = v; break;
+        case O_PRETOK: o.pre_tokenizer = v; break;
+        case O_MAX_SIZE: max_size_s = v; break;
+        case O_SPLIT_MAX: split_s = v; break;
+        case O_DRY: o.dry_run = true; break;
+        case O_JSON: json = true; break;
+        case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) USAGE("--threads takes a number, got '%s'", v);
-        } else if (!strcmp(a, "--output-tensor-type")) {
-            VALUE(v);
+            break;
+        case O_OUT_TYPE:
             if ((o.output_tensor_type = qk_type_from_name(v)) < 0) USAGE("unknown tensor type '%s'", v);
-        } else if (!strcmp(a, "--tensor-type")) {
-            VALUE(v);
+            break;
+        case O_TENSOR_TYPE: {
             if (n_tt == 64) USAGE("too many --tensor-type options");
             int t;
             if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) USAGE("%s", err.msg);
             tt[n_tt].pattern = tt_pat[n_tt], tt[n_tt].type = t;
             n_tt++;
-        } else if (a[0] == '-' && a[1]) {
-            USAGE("unknown option '%s'", a);
-        } else if (dir) {
-            USAGE("unexpected argument '%s'", a);
-        } else {
-            dir = a;
+            break;
+        }
+        default: break;
         }
     }
     if (!dir) USAGE("missing MODEL_DIR");
@@ -230,5 +253,4 @@ done:
     if (have_im) qk_imatrix_free(&im);
     return exit_code;
 #undef USAGE
-#undef VALUE
 }

@@ -470,6 +470,11 @@ static bool requires_imatrix(const char *name, int type, int ftype) {
     }
 }
 
+bool qk_mix_ftype_requires_imatrix(int ftype) {
+    const int t = qk_ftype_default_type(ftype);
+    return t >= 0 && requires_imatrix("blk.0.attn_q.weight", t, ftype);
+}
+
 typedef struct { int layer; const char *name; size_t idx; } sort_key;
 
 /* keep_split: llama_model_quantize sorts by (split index, file offset) */

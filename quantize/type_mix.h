@@ -109,6 +109,11 @@ typedef struct qk_mix_plan {
     int n_fallback;        /* number of tensors that needed the shape fallback */
 } qk_mix_plan;
 
+/* Whether llama-quantize needs an importance matrix for this file type: its
+ * bulk type (llama_ftype_get_default_type) requires one for ordinary weights
+ * (tensor_requires_imatrix). For `quantkit types` and --help. */
+bool qk_mix_ftype_requires_imatrix(int ftype);
+
 /* Computes the plan. On failure *out is left empty (safe to free). */
 int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_plan *out, qk_err *err);
 void qk_mix_plan_free(qk_mix_plan *p);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli_run.h"
+#include "ftypes.h"
 #include "ggml_types.h"
 #include "qk_test.h"
 #include "tiny_gguf.h"
@@ -27,6 +28,8 @@ static void setup(void) {
     tiny_hf_spec h;
     tiny_hf_default(&h);
     CHECK(tiny_hf_write(g_hf, &h) == 0);
+    /* relative outputs (the default names, a mistaken positional) land here */
+    CHECK(chdir(g_dir) == 0);
 }
 
 /* Parses stdout as JSON; NULL (a failed check) if it is not. */
@@ -102,9 +105,161 @@ static void test_convert_max_size_keeps_type(void) {
     cli_result_free(&r);
 }
 
+
+/* One parser: --opt=value, --opt value, -o and -t; -o names the output. */
+static void test_option_forms(void) {
+    setup();
+    char out[800];
+    snprintf(out, sizeof out, "%s/named.gguf", g_dir);
+    cli_result r = cli_run("quantize", "--dry-run", "--json", "--threads=2", "-o", out, g_in, "q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), out);
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--dry-run", "--json", "-t", "2", "--output=x.gguf", g_in, "Q4_0");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), "x.gguf");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* with --max-size the output can be named positionally */
+    r = cli_run("quantize", "--dry-run", "--json", "--max-size=1G", g_in, "sized.gguf");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), "sized.gguf");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("convert", g_hf, "--dry-run", "--json", "--type=q8_0", "--output=c.gguf");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) {
+        CHECK_STR(jstr(j, "output"), "c.gguf");
+        CHECK_STR(jstr(j, "type"), "Q8_0");
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* a flag given a value, an option without one, a misspelt one */
+    r = cli_run("quantize", "--json=1", g_in, "Q8_0");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "takes no value"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "--threads");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "needs a value"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("convert", g_hf, "--dryrun");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "--dry-run"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* Positional mistakes are named precisely, and never become file names. */
+static void test_positional_mistakes(void) {
+    setup();
+    cli_result r = cli_run("quantize", g_in, "out.gguf", "q4km", "4");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'q4km'") && cli_has(r.err, "Q4_K_M") && !cli_has(r.err, "'4'"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "q4km");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "did you mean Q4_K_M"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "Q4_0");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'Q4_0'"), "stderr: %s", r.err);
+    CHECK_MSG(access("Q8_0", F_OK) != 0, "wrote a file named Q8_0");
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "out.gguf", "Q8_0", "4", "extra");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'extra'"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "many");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'many'") && cli_has(r.err, "thread"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    /* convert --type is checked like quantize's TYPE: a usage error */
+    r = cli_run("convert", g_hf, "--type", "q4km", "--dry-run");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "Q4_K_M"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    /* a Hugging Face folder given to quantize points to convert */
+    r = cli_run("quantize", g_hf, "Q8_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "quantkit convert"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* Usage errors exit 2 in every command; commands and versions. */
+static void test_usage_everywhere(void) {
+    setup();
+    static const char *cmds[] = {"convert", "quantize", "verify", "info", "split", "merge", "types"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cli_result r = cli_run(cmds[i], "--no-such-option");
+        CHECK_MSG(r.code == 2, "%s --no-such-option exited %d", cmds[i], r.code);
+        cli_result_free(&r);
+        r = cli_run(cmds[i], "--help");
+        CHECK_MSG(r.code == 0 && cli_has(r.out, "usage"), "%s --help: %d", cmds[i], r.code);
+        cli_result_free(&r);
+    }
+    cli_result r = cli_run("convrt");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "quantkit convert"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    static const char *vers[] = {"version", "--version", "-V"};
+    for (int i = 0; i < 3; i++) {
+        r = cli_run(vers[i]);
+        CHECK_MSG(r.code == 0 && cli_has(r.out, "quantkit "), "%s: %d %s", vers[i], r.code, r.out);
+        cli_result_free(&r);
+    }
+    r = cli_run("--help");
+    CHECK(cli_has(r.out, "version") && cli_has(r.out, "QUANTKIT_NO_PROGRESS") && cli_has(r.out, "types"));
+    cli_result_free(&r);
+    const char *env[] = {"QUANTKIT_ISA=bogus-isa", NULL};
+    r = cli_run_env(env, (const char *const[]){"quantize", "--dry-run", g_in, "Q8_0", NULL});
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "QUANTKIT_ISA=bogus-isa"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* `quantize --help` and `quantkit types` print the whole ftype table. */
+static void test_types_table(void) {
+    setup();
+    cli_result h = cli_run("quantize", "--help"), t = cli_run("types"), tj = cli_run("types", "--json");
+    CHECK_EQ_INT(h.code, 0);
+    CHECK_EQ_INT(t.code, 0);
+    CHECK_EQ_INT(tj.code, 0);
+    cJSON *j = json_of(&tj);
+    const cJSON *arr = j ? cJSON_GetObjectItemCaseSensitive(j, "types") : NULL;
+    CHECK(cJSON_IsArray(arr) && (size_t)cJSON_GetArraySize(arr) == qk_ftype_count());
+    for (size_t i = 0; i < qk_ftype_count(); i++) {
+        const qk_ftype_info *f = qk_ftype_at(i);
+        char line[64];
+        snprintf(line, sizeof line, "  %-10s %6d ", f->name, f->ftype);
+        CHECK_MSG(cli_has(h.out, line) && cli_has(t.out, line), "no row '%s'", line);
+        const cJSON *e = cJSON_GetArrayItem(arr, (int)i);
+        if (!e) continue;
+        CHECK_STR(jstr(e, "name"), f->name);
+        CHECK(jnum(e, "ftype") == f->ftype);
+        CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+        if (!strcmp(f->name, "IQ2_XS") || !strcmp(f->name, "Q2_K_S"))
+            CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+        if (!strcmp(f->name, "Q4_K_M")) {
+            CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+            CHECK(jnum(e, "bits_per_weight") == 4.5);
+        }
+    }
+    cJSON_Delete(j);
+    cli_result_free(&h), cli_result_free(&t), cli_result_free(&tj);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
     RUN(test_convert_max_size_keeps_type);
+    RUN(test_option_forms);
+    RUN(test_positional_mistakes);
+    RUN(test_usage_everywhere);
+    RUN(test_types_table);
     return qk_test_summary();
 }
