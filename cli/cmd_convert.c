@@ -8,9 +8,11 @@
 #include "arch.h"
 #include "args.h"
 #include "ftypes.h"
+#include "atomic_file.h"
 #include "cli_util.h"
 #include "convert_model.h"
 #include "imatrix_file.h"
+#include "plan_report.h"
 #include "progress_tty.h"
 #include "ggml_types.h"
 #include "sizes.h"
@@ -171,7 +173,8 @@ int qk_cmd_convert(int argc, char **argv) {
             exit_code = qk_cli_fail(CMD, &err);
             goto done;
         }
-        if (!json && explicit_type)
+        if (cli_quiet()) {
+        } else if (!json && explicit_type)
             fprintf(stderr, "quantkit convert: the %s output fits %s (%s)\n", chosen, max_size_s, sizes);
         else if (!json)
             fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
@@ -199,13 +202,18 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, dest);
-    if (!o.dry_run) o.progress = cli_progress_new("converting", 0);
+    if (!o.dry_run && qk_afile_check_space(dest, split_bytes ? 2 * rep.file_size : rep.file_size, &err) != QK_OK) {
+        exit_code = qk_cli_fail(CMD, &err);
+        goto done;
+    }
+    if (!o.dry_run) o.progress = cli_progress_new("converting", rep.file_size);
+    o.report_tensors = true; /* the plan, and the fallbacks to report */
     int rc = qk_convert_model(dir, split_bytes && !o.dry_run ? staging : dest, &o, &rep, &err);
     cli_progress_done(o.progress);
     if (rc == QK_OK && split_bytes && !o.dry_run) {
         uint32_t n;
         rc = qk_split_finish(staging, dest, split_bytes, cmdline, &n, &err);
-        if (rc == QK_OK && !json) fprintf(stderr, "quantkit convert: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+        if (rc == QK_OK && !json && !cli_quiet()) fprintf(stderr, "quantkit convert: wrote %u shard%s\n", n, n == 1 ? "" : "s");
     }
     if (rc) {
         exit_code = qk_cli_fail(CMD, &err);
@@ -213,6 +221,15 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char sz[32];
     qk_format_size(sz, sizeof sz, rep.file_size);
+    qk_plan_row *rows = calloc(rep.n_tensor_reports ? rep.n_tensor_reports : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
+        const qk_convert_tensor_report *t = &rep.tensors[i];
+        rows[i] = (qk_plan_row){t->name, t->ne, -1, t->out_type, t->wanted_type, t->fallback, t->bytes};
+    }
+    if (!json && rows) {
+        if (o.dry_run) qk_cli_plan_table(rows, rep.n_tensor_reports);
+        qk_cli_fallback_lines(CMD, rows, rep.n_tensor_reports, rep.type_name);
+    }
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "input", dir);
@@ -221,10 +238,29 @@ int qk_cmd_convert(int argc, char **argv) {
         cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
         cJSON_AddNumberToObject(j, "file_size", (double)rep.file_size);
         cJSON_AddNumberToObject(j, "parameters", (double)rep.n_params);
-        cJSON_AddNumberToObject(j, "tensors", (double)rep.n_tensors);
+        cJSON_AddNumberToObject(j, "n_tensors", (double)rep.n_tensors);
         cJSON_AddNumberToObject(j, "seconds", rep.seconds);
         if (rep.hf_arch) cJSON_AddStringToObject(j, "hf_architecture", rep.hf_arch);
         if (rep.gguf_arch) cJSON_AddStringToObject(j, "architecture", rep.gguf_arch);
+        cJSON_AddNumberToObject(j, "fallbacks", rep.n_fallback);
+        cJSON *warn = cJSON_AddArrayToObject(j, "warnings");
+        if (rows) {
+            char summary[512];
+            qk_cli_fallback_summary(summary, sizeof summary, rows, rep.n_tensor_reports, rep.type_name);
+            if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
+        }
+        cJSON *ta = cJSON_AddArrayToObject(j, "tensors");
+        for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
+            const qk_convert_tensor_report *t = &rep.tensors[i];
+            cJSON *to = cJSON_CreateObject();
+            cJSON_AddStringToObject(to, "name", t->name);
+            cJSON *ne = cJSON_AddArrayToObject(to, "ne");
+            for (int d = 0; d < 4; d++) cJSON_AddItemToArray(ne, cJSON_CreateNumber((double)t->ne[d]));
+            cJSON_AddStringToObject(to, "to", qk_type_get((uint32_t)t->out_type)->name);
+            cJSON_AddNumberToObject(to, "bytes", (double)t->bytes);
+            qk_cli_fallback_json(to, &rows[i]);
+            cJSON_AddItemToArray(ta, to);
+        }
         cJSON *lo = cJSON_AddArrayToObject(j, "left_out");
         for (int i = 0; i < rep.n_left_out; i++) {
             cJSON *g = cJSON_CreateObject();
@@ -248,6 +284,8 @@ int qk_cmd_convert(int argc, char **argv) {
                                                  "projector (mmproj) file");
         }
     }
+    free(rows);
+    qk_convert_report_free(&rep);
 done:
     for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
     if (have_im) qk_imatrix_free(&im);

@@ -8,10 +8,13 @@
 #include <sys/stat.h>
 
 #include "args.h"
+#include "atomic_file.h"
 #include "cli_util.h"
 #include "gguf_set.h"
 #include "ftypes.h"
 #include "imatrix_file.h"
+#include "plan_report.h"
+#include "naming.h"
 #include "progress_tty.h"
 #include "types_table.h"
 #include "ggml_types.h"
@@ -92,16 +95,20 @@ static void default_out(char *buf, size_t n, const char *in, const char *ftype_n
     snprintf(buf, n, "%.*s%s-%s.gguf", (int)dir_len, in, stem, ftype_name);
 }
 
-static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry) {
-    printf("%-48s %-20s %-6s -> %-6s %12s\n", "tensor", "shape", "from", "to", "bytes");
-    for (size_t i = 0; i < r->n_tensors; i++) {
+/* The report's tensors as plan rows (malloc'd; NULL when out of memory). */
+static qk_plan_row *plan_rows(const qk_quantize_report *r) {
+    qk_plan_row *rows = calloc(r->n_tensors ? r->n_tensors : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < r->n_tensors; i++) {
         const qk_quantize_tensor_report *t = &r->tensors[i];
-        char shape[64];
-        snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)t->ne[0], (long long)t->ne[1],
-                 (long long)(t->ne[2] * t->ne[3]));
-        printf("%-48s %-20s %-6s -> %-6s %12llu\n", t->name, shape, qk_type_get((uint32_t)t->in_type)->name,
-               qk_type_get((uint32_t)t->out_type)->name, (unsigned long long)t->bytes);
+        rows[i] = (qk_plan_row){t->name, t->ne, t->in_type, t->out_type, t->wanted_type, t->fallback, t->bytes};
     }
+    return rows;
+}
+
+static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry) {
+    qk_plan_row *rows = plan_rows(r);
+    if (rows) qk_cli_plan_table(rows, r->n_tensors);
+    free(rows);
     char sz[32];
     for (size_t i = 0; r->n_shards > 1 && i < r->n_shards; i++) {
         qk_format_size(sz, sizeof sz, r->shards[i].file_size);
@@ -129,6 +136,13 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
     cJSON_AddNumberToObject(j, "bits_per_weight",
                             r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0);
     cJSON_AddNumberToObject(j, "fallbacks", r->n_fallback);
+    qk_plan_row *rows = plan_rows(r);
+    cJSON *warn = cJSON_AddArrayToObject(j, "warnings");
+    if (rows) {
+        char summary[512];
+        qk_cli_fallback_summary(summary, sizeof summary, rows, r->n_tensors, ftype);
+        if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
+    }
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
     cJSON_AddBoolToObject(j, "keep_split", keep_split);
     cJSON *sh = cJSON_AddArrayToObject(j, "shards");
@@ -152,8 +166,10 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
         if (keep_split) cJSON_AddNumberToObject(o, "shard", t->shard);
         int64_t nel = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
         cJSON_AddNumberToObject(o, "bits_per_weight", nel ? 8.0 * (double)t->bytes / (double)nel : 0);
+        if (rows) qk_cli_fallback_json(o, &rows[i]);
         cJSON_AddItemToArray(arr, o);
     }
+    free(rows);
     char *s = cJSON_Print(j);
     printf("%s\n", s);
     free(s);
@@ -372,7 +388,7 @@ int qk_cmd_quantize(int argc, char **argv) {
             goto done;
         }
         fi = best;
-        if (!json) fprintf(stderr, "quantkit quantize: %s\n", why);
+        if (!json && !cli_quiet()) fprintf(stderr, "quantkit quantize: %s\n", why);
     }
     o.mix.ftype = fi->ftype;
 
@@ -384,41 +400,47 @@ int qk_cmd_quantize(int argc, char **argv) {
     /* --keep-split: OUT names the shards' prefix, as llama-quantize strips .gguf
      * (a shard name such as x-00001-of-00003.gguf gives the prefix x) */
     char prefix[4096];
-    if (o.keep_split) {
-        uint32_t ps, pc;
-        if (!qk_split_prefix(out, prefix, sizeof prefix, &ps, &pc)) {
-            snprintf(prefix, sizeof prefix, "%s", out);
-            size_t l = strlen(prefix);
-            if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
-        }
-    }
+    if (o.keep_split) qk_split_prefix_of(prefix, sizeof prefix, out); /* as split names its shards */
     uint64_t split_bytes = 0;
     if (split_s && (!qk_parse_size(split_s, &split_bytes) || !split_bytes))
         FAIL_USAGE("--split-max-size: cannot read '%s'", split_s);
-    if (!o.dry_run && !split_bytes && qk_dest_is_fat(out)) {
-        /* FAT32 holds files below 4 GiB: size the output first, split it if needed, and say so */
+    uint64_t total_bytes = 0;
+    if (!o.dry_run) {
+        /* size the output first (no tensor data is read): the progress total,
+         * the free-space check, and FAT32's 4 GiB limit */
         qk_quantize_opts d = o;
         d.dry_run = true;
         qk_quantize_report r0;
-        if (qk_quantize_model(in, o.keep_split ? prefix : out, &d, &r0, &err) == QK_OK) {
-            for (size_t s = 0; o.keep_split && s < r0.n_shards; s++)
-                if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
-                    qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
-                                  "quantize without --keep-split to get shards below 4 GiB",
-                            r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
-                    qk_quantize_report_free(&r0);
-                    exit_code = qk_cli_fail(CMD, &err);
-                    goto done;
-                }
-            if (!o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {
-                split_bytes = QK_FAT32_SPLIT_BYTES;
+        if (qk_quantize_model(in, o.keep_split ? prefix : out, &d, &r0, &err) != QK_OK) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        total_bytes = r0.tensor_bytes;
+        const bool fat = !split_bytes && qk_dest_is_fat(out);
+        for (size_t s = 0; fat && o.keep_split && s < r0.n_shards; s++)
+            if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
+                qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
+                              "quantize without --keep-split to get shards below 4 GiB",
+                        r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
+                qk_quantize_report_free(&r0);
+                exit_code = qk_cli_fail(CMD, &err);
+                goto done;
+            }
+        if (fat && !o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {
+            split_bytes = QK_FAT32_SPLIT_BYTES;
+            if (!cli_quiet())
                 fprintf(stderr, "quantkit quantize: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
                         out, (unsigned long long)r0.file_size);
-            }
         }
+        /* a split output is staged whole first, then cut into shards */
+        const uint64_t need = split_bytes ? 2 * r0.file_size : r0.file_size;
         qk_quantize_report_free(&r0);
+        if (qk_afile_check_space(o.keep_split ? prefix : out, need, &err) != QK_OK) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
     }
-    if (!o.dry_run) o.progress = cli_progress_new("quantizing", 0);
+    if (!o.dry_run) o.progress = cli_progress_new("quantizing", total_bytes);
     qk_quantize_report rep;
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, out);
@@ -427,12 +449,17 @@ int qk_cmd_quantize(int argc, char **argv) {
     if (rc == QK_OK && !o.dry_run && split_bytes) {
         uint32_t n;
         rc = qk_split_finish(staging, out, split_bytes, cmdline, &n, &err);
-        if (rc == QK_OK && !json) fprintf(stderr, "quantkit quantize: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+        if (rc == QK_OK && !json && !cli_quiet()) fprintf(stderr, "quantkit quantize: wrote %u shard%s\n", n, n == 1 ? "" : "s");
     }
     if (rc) {
         exit_code = qk_cli_fail(CMD, &err);
         qk_quantize_report_free(&rep);
         goto done;
+    }
+    if (!json) {
+        qk_plan_row *rows = plan_rows(&rep);
+        if (rows) qk_cli_fallback_lines(CMD, rows, rep.n_tensors, fi->name);
+        free(rows);
     }
     if (json) {
         print_json(&rep, in, out, fi->name, o.dry_run, o.keep_split, why);

@@ -6,6 +6,7 @@
 #include "args.h"
 #include "commands.h"
 #include "cpu_features.h"
+#include "progress_tty.h"
 #include "types_table.h"
 
 typedef struct {
@@ -36,6 +37,9 @@ static void usage(FILE *out) {
     fprintf(out, "\noptions are written --opt VALUE or --opt=VALUE; `--` ends them.\n"
                  "environment: QUANTKIT_ISA=scalar|avx2|avx512|neon picks the kernel variant;\n"
                  "QUANTKIT_NO_PROGRESS=1 hides the progress line.\n"
+                 "\nfor every command: -q, --quiet (no progress, no notes on stderr);\n"
+                 "--progress=auto|tty|json|none (json: one JSON object per line on stderr, for GUIs;\n"
+                 "auto: a line with percentage, bytes, rate and ETA when stderr is a terminal)\n"
                  "\nexit codes: 0 ok, 1 failed check or bad input, 2 usage error\n");
 }
 
@@ -75,7 +79,52 @@ static int check_isa_env(void) {
     return 0;
 }
 
+/* --quiet / -q and --progress=MODE belong to every command: taken out of argv
+ * here (up to a "--"), so each command's parser never sees them. Returns the
+ * new argc, or -1 after a usage error. */
+static int take_global_options(int argc, char **argv) {
+    cli_progress_mode mode = CLI_PROGRESS_AUTO;
+    bool quiet = false;
+    int k = 1;
+    bool ended = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        if (!ended && !strcmp(a, "--")) ended = true;
+        if (ended) {
+            argv[k++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            quiet = true;
+            mode = CLI_PROGRESS_NONE;
+            continue;
+        }
+        if (!strncmp(a, "--progress=", 11)) v = a + 11;
+        else if (!strcmp(a, "--progress")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "quantkit: option --progress needs a value (auto, tty, json, none)\n");
+                return -1;
+            }
+            v = argv[++i];
+        }
+        if (v) {
+            if (!cli_progress_parse_mode(v, &mode)) {
+                fprintf(stderr, "quantkit: --progress=%s: expected auto, tty, json or none\n", v);
+                return -1;
+            }
+            continue;
+        }
+        argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    cli_progress_set_mode(mode, quiet);
+    return k;
+}
+
 int main(int argc, char **argv) {
+    if ((argc = take_global_options(argc, argv)) < 0) return 2;
+    cli_signals_install();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -100,6 +100,7 @@ typedef struct qk_mix_entry {
     bool convert;             /* type != input type: the data is converted/quantized, else copied */
     bool requires_imatrix;    /* tensor_requires_imatrix for the chosen type */
     bool fallback;            /* the shape fallback changed the type */
+    int wanted_type;          /* the type the mix chose before the fallback (= type without one) */
 } qk_mix_entry;
 
 typedef struct qk_mix_plan {

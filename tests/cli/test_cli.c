@@ -253,6 +253,164 @@ static void test_types_table(void) {
     cli_result_free(&h), cli_result_free(&t), cli_result_free(&tj);
 }
 
+/* Rows 64 wide cannot be Q4_K (blocks of 256): llama.cpp falls back to other
+ * types, and that was silent. Now every fallback is named, with a summary, in
+ * text (the plan marks them) and in JSON. */
+static void test_fallbacks_reported(void) {
+    setup();
+    char narrow[700], hf[700];
+    snprintf(narrow, sizeof narrow, "%s/narrow-F16.gguf", qk_test_tmpdir());
+    tiny_gguf_spec s = {2, 64, 4, 2, 128, 300, 0, false, QK_TYPE_F16, 9};
+    CHECK(tiny_gguf_write(narrow, &s) == 0);
+    snprintf(hf, sizeof hf, "%s/narrow-hf", qk_test_tmpdir());
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    h.n_embd = 64, h.n_ff = 128;
+    CHECK(tiny_hf_write(hf, &h) == 0);
+
+    cli_result r = cli_run("quantize", "--dry-run", narrow, "Q4_K_M");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "FALLBACK from q4_K"), "plan: %.2000s", r.out);
+    CHECK_MSG(cli_has(r.err, "blk.0.attn_q.weight: row length 64") && cli_has(r.err, "warning:") &&
+                  cli_has(r.err, "fallback"), "stderr: %s", r.err);
+    cli_result_free(&r);
+
+    r = cli_run("quantize", "--dry-run", "--json", narrow, "Q4_K_M");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "warnings");
+        CHECK(cJSON_IsArray(w) && cJSON_GetArraySize(w) == 1);
+        int n = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "tensors")) n += cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "fallback_from"));
+        CHECK(n > 0 && n == (int)jnum(j, "fallbacks"));
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+
+    /* convert --dry-run prints the whole per-tensor plan with sizes */
+    r = cli_run("convert", hf, "--dry-run", "--type", "q4_k_m");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "blk.1.ffn_down.weight") && cli_has(r.out, "token_embd.weight") &&
+                  cli_has(r.out, "FALLBACK from q4_K"), "plan: %.2000s", r.out);
+    CHECK_MSG(cli_has(r.err, "warning:"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("convert", hf, "--dry-run", "--json", "--type", "q4_k_m");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) {
+        const cJSON *ta = cJSON_GetObjectItemCaseSensitive(j, "tensors");
+        CHECK(cJSON_IsArray(ta) && cJSON_GetArraySize(ta) == (int)jnum(j, "n_tensors"));
+        CHECK(jnum(j, "fallbacks") > 0);
+        double sum = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, ta) sum += jnum(t, "bytes");
+        CHECK(sum > 0 && sum < jnum(j, "file_size"));
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* no fallback, no warning */
+    r = cli_run("quantize", "--dry-run", g_in, "Q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(!cli_has(r.err, "warning") && !cli_has(r.out, "FALLBACK"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* The default output name of `convert DIR --dry-run --json`, run in cwd. */
+static void convert_name(const char *cwd, const char *dir, char *name, size_t n) {
+    char here[1024];
+    CHECK(getcwd(here, sizeof here) != NULL);
+    CHECK(chdir(cwd) == 0);
+    cli_result r = cli_run("convert", dir, "--dry-run", "--json", "--type", "f16");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    snprintf(name, n, "%s", j ? jstr(j, "output") : "");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    CHECK(chdir(here) == 0);
+}
+
+static void write_hf_at(const char *dir, const char *name_or_path) {
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    CHECK(tiny_hf_write(dir, &h) == 0);
+    if (!name_or_path) return;
+    char cfg[1200];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    size_t len;
+    unsigned char *b = qk_test_read_file(cfg, &len);
+    cJSON *j = b ? cJSON_ParseWithLength((const char *)b, len) : NULL;
+    free(b);
+    CHECK(j != NULL);
+    if (!j) return;
+    cJSON_AddStringToObject(j, "_name_or_path", name_or_path);
+    char *txt = cJSON_Print(j);
+    CHECK(qk_test_write_file(cfg, txt, strlen(txt)) == 0);
+    free(txt);
+    cJSON_Delete(j);
+}
+
+/* <Name>-<SizeLabel>-<Type>.gguf: the label once, a name from the config or
+ * a meaningful folder, never "." or "hf-bf16" or a snapshot hash. */
+static void test_names(void) {
+    setup();
+    char base[700], d[1000], name[1200];
+    snprintf(base, sizeof base, "%s/names", qk_test_tmpdir());
+    mkdir(base, 0755);
+    /* a folder named for the model, with its own size label */
+    snprintf(d, sizeof d, "%s/TinyThing-1.1B", base);
+    write_hf_at(d, NULL);
+    convert_name(base, "TinyThing-1.1B", name, sizeof name);
+    CHECK_STR(name, "TinyThing-1.1B-F16.gguf");
+    /* `convert .` inside it: the real folder name, not "." */
+    convert_name(d, ".", name, sizeof name);
+    CHECK_STR(name, "TinyThing-1.1B-F16.gguf");
+    /* hf-bf16 inside a named folder: the parent's name */
+    snprintf(d, sizeof d, "%s/Parent-Model/hf-bf16", base);
+    char parent[1100];
+    snprintf(parent, sizeof parent, "%s/Parent-Model", base);
+    mkdir(parent, 0755);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Parent-Model-", 13) && !cli_has(name, "hf-bf16"), "name %s", name);
+    /* the Hugging Face cache: models--Org--Name/snapshots/<hash> */
+    snprintf(d, sizeof d, "%s/models--Org--Cool-Model/snapshots", base);
+    char p2[1100];
+    snprintf(p2, sizeof p2, "%s/models--Org--Cool-Model", base);
+    mkdir(p2, 0755);
+    mkdir(d, 0755);
+    strcat(d, "/0123456789abcdef0123456789abcdef01234567");
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Cool-Model-", 11), "name %s", name);
+    /* _name_or_path wins, and its size label is used once */
+    snprintf(d, sizeof d, "%s/hf", base);
+    write_hf_at(d, "meta-llama/Llama-3.2-1B");
+    convert_name(base, d, name, sizeof name);
+    CHECK_STR(name, "Llama-3.2-1B-F16.gguf");
+    /* without a label in the name, the computed one is appended */
+    snprintf(d, sizeof d, "%s/Plain", base);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Plain-", 6) && strcmp(name, "Plain-F16.gguf") != 0, "name %s", name);
+}
+
+/* split x.gguf out.gguf writes out-00001-of-0000N.gguf, like --keep-split. */
+static void test_split_names(void) {
+    setup();
+    char dir[700], out[800], first[900], bad[900];
+    snprintf(dir, sizeof dir, "%s/splitnames", qk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(out, sizeof out, "%s/out.gguf", dir);
+    cli_result r = cli_run("split", "--max-tensors", "8", g_in, out);
+    CHECK_EQ_INT(r.code, 0);
+    cli_result_free(&r);
+    snprintf(first, sizeof first, "%s/out-00001-of-00003.gguf", dir);
+    snprintf(bad, sizeof bad, "%s/out.gguf-00001-of-00003.gguf", dir);
+    CHECK_MSG(access(first, F_OK) == 0 && access(bad, F_OK) != 0, "no %s", first);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
@@ -261,5 +419,8 @@ int main(int argc, char **argv) {
     RUN(test_positional_mistakes);
     RUN(test_usage_everywhere);
     RUN(test_types_table);
+    RUN(test_fallbacks_reported);
+    RUN(test_names);
+    RUN(test_split_names);
     return qk_test_summary();
 }
