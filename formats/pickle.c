@@ -325,7 +325,11 @@ static int persistent_id(pm *m, const pv *pid) {
 
 static int set_memo(pm *m, uint64_t idx) {
     if (!m->sp) return failf(m, "memoizes an empty stack");
-    if (idx >= MAX_MEMO) return failf(m, "memo index %llu is too large (at most %u)", (unsigned long long)idx, MAX_MEMO);
+    /* picklers number memo entries from 0 up, one per PUT: an index past the pickle's length is hostile (and
+     * would make a small input allocate a large memo) */
+    if (idx >= MAX_MEMO || idx > m->len)
+        return failf(m, "memo index %llu is too large (at most %u and the pickle's %zu bytes)", (unsigned long long)idx,
+                     MAX_MEMO, m->len);
     if (idx >= m->n_memo) {
         size_t n = m->n_memo ? m->n_memo : 64;
         while (n <= idx) n *= 2;

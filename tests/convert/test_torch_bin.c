@@ -14,6 +14,7 @@
 #include "hf_checkpoint.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
+#include "torch_file.h"
 #include "torch_write.h"
 
 typedef struct bin_opts {
@@ -253,6 +254,28 @@ static void test_broken(void) {
     broken(2, "bytes; expected");
 }
 
+/* Files torch.save wrote before the zip format: named, not misread. */
+static void test_legacy_formats(void) {
+    char p[1200];
+    snprintf(p, sizeof p, "%s/legacy.bin", qk_test_tmpdir());
+    /* pickle protocol 2 of the magic number 0x1950a86a20f9469cfc6c, as torch < 1.6 began its files */
+    static const uint8_t legacy[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+    CHECK(qk_test_write_file(p, legacy, sizeof legacy) == 0);
+    qk_st_file *f = NULL;
+    qk_err err = {{0}};
+    CHECK(qk_torch_open(p, &f, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "torch < 1.6");
+    uint8_t tar[1024] = {0};
+    memcpy(tar, "sys_info", 8);
+    memcpy(tar + 257, "ustar", 5);
+    CHECK(qk_test_write_file(p, tar, sizeof tar) == 0);
+    CHECK(qk_torch_open(p, &f, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "torch < 0.4");
+    CHECK(qk_test_write_file(p, "hello", 5) == 0);
+    CHECK(qk_torch_open(p, &f, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "not a zip archive");
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_f32_single_shared_transposed);
@@ -261,5 +284,6 @@ int main(int argc, char **argv) {
     RUN(test_pth);
     RUN(test_mixed_folder);
     RUN(test_broken);
+    RUN(test_legacy_formats);
     return qk_test_summary();
 }

@@ -179,6 +179,9 @@ static void test_hostile_structure(void) {
     expect("memo get", &p, "memo index 7 was never set", NULL);
     pk_op(&p, 0x80), pk_op(&p, 2), pk_op(&p, 'N'), pk_bytes(&p, "r\xff\xff\xff\x7f", 5), pk_op(&p, '.');
     expect("memo put", &p, "memo index 2147483647 is too large", NULL);
+    /* an index far past a small pickle's length: refused before a large memo is allocated */
+    pk_op(&p, 0x80), pk_op(&p, 2), pk_op(&p, 'N'), pk_bytes(&p, "r\x00\x00\x10\x00", 5), pk_op(&p, '.');
+    expect("memo far", &p, "memo index 1048576 is too large", "9 bytes");
     /* absurd string length */
     pk_op(&p, 0x80), pk_op(&p, 2), pk_bytes(&p, "\x8d\xff\xff\xff\xff\xff\xff\xff\x7f", 9), pk_op(&p, '.');
     expect("string", &p, "truncated or absurd length", NULL);
