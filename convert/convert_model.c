@@ -192,6 +192,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->n_params = plan.n_params;
         rep->n_tensors = n;
         rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
+        snprintf(rep->weights, sizeof rep->weights, "%s", ck.weights);
         rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
         memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);
         rep->n_left_out = plan.n_left_out;
