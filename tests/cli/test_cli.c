@@ -410,6 +410,7 @@ static void test_split_names(void) {
     snprintf(out, sizeof out, "%s/out.gguf", dir);
     cli_result r = cli_run("split", "--max-tensors", "8", g_in, out);
     CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "/out-00001-of-00003.gguf"), "stdout: %s", r.out);
     cli_result_free(&r);
     snprintf(first, sizeof first, "%s/out-00001-of-00003.gguf", dir);
     snprintf(bad, sizeof bad, "%s/out.gguf-00001-of-00003.gguf", dir);
