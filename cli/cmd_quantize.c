@@ -33,6 +33,8 @@ static void help(void) {
         "  --output-tensor-type T      type for output.weight (ggml name, e.g. q8_0)\n"
         "  --token-embedding-type T    type for token_embd.weight\n"
         "  --tensor-type PATTERN=T     type for tensors matching the regex (repeatable, first match wins)\n"
+        "  --tensor-type-file FILE     PATTERN=T entries read from FILE, separated by spaces or newlines\n"
+        "  --prune-layers L0,L1,...    drop these layers (the others are renumbered, block_count updated)\n"
         "  --imatrix FILE              importance matrix (llama-imatrix .dat or GGUF)\n"
         "  --include-weights NAME      use the imatrix only for tensors containing NAME (repeatable)\n"
         "  --exclude-weights NAME      do not use the imatrix for tensors containing NAME (repeatable)\n"
@@ -55,8 +57,10 @@ static void help(void) {
 }
 
 /* Candidate mixes for --max-size, best quality first. */
-static const char *k_size_ladder[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S",
-                                      "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
+static const char *k_size_ladder[] = {"Q8_0",   "Q6_K",   "Q5_K_M", "Q5_K_S",  "Q4_K_M", "Q4_K_S",
+                                      "IQ4_XS", "Q3_K_L", "Q3_K_M", "IQ3_M",   "IQ3_S",  "Q3_K_S",
+                                      "IQ3_XS", "IQ3_XXS", "Q2_K",  "Q2_K_S",  "IQ2_M",  "IQ2_S",
+                                      "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S"};
 
 static void default_out(char *buf, size_t n, const char *in, const char *ftype_name) {
     const char *slash = strrchr(in, '/');
@@ -158,8 +162,11 @@ int qk_cmd_quantize(int argc, char **argv) {
     bool json = false;
     const char *incl[64], *excl[64];
     size_t n_incl = 0, n_excl = 0;
-    qk_mix_override tt[64];
-    char *tt_pat[64];
+    enum { MAX_TT = 4096 }; /* a --tensor-type-file may list every tensor */
+    static qk_mix_override tt[MAX_TT];
+    static char *tt_pat[MAX_TT];
+    int32_t *prune = NULL;
+    size_t n_prune = 0;
     size_t n_tt = 0;
     qk_kv_override kvo[64];
     size_t n_kvo = 0;
@@ -193,12 +200,24 @@ int qk_cmd_quantize(int argc, char **argv) {
             if (a[2] == 'o') o.mix.output_tensor_type = t; else o.mix.token_embedding_type = t;
         } else if (!strcmp(a, "--tensor-type")) {
             if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
-            if (n_tt == 64) FAIL_USAGE("too many --tensor-type options");
+            if (n_tt == MAX_TT) FAIL_USAGE("too many --tensor-type options");
             int t;
             if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) FAIL_USAGE("%s", err.msg);
             tt[n_tt].pattern = tt_pat[n_tt];
             tt[n_tt].type = t;
             n_tt++;
+        } else if (!strcmp(a, "--tensor-type-file")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            static int tt_types[MAX_TT];
+            size_t got = 0;
+            int frc = qk_mix_read_tensor_type_file(v, tt_pat + n_tt, tt_types + n_tt, MAX_TT - n_tt, &got, &err);
+            for (size_t k = n_tt; k < n_tt + got; k++) tt[k] = (qk_mix_override){tt_pat[k], tt_types[k]};
+            n_tt += got;
+            if (frc) FAIL_USAGE("%s", err.msg);
+        } else if (!strcmp(a, "--prune-layers")) {
+            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            free(prune);
+            if (qk_prune_layers_parse(v, &prune, &n_prune, &err)) FAIL_USAGE("%s", err.msg);
         } else if (!strcmp(a, "--imatrix")) {
             if (!(imatrix_path = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
         } else if (!strcmp(a, "--include-weights") || !strcmp(a, "--exclude-weights")) {
@@ -265,6 +284,8 @@ int qk_cmd_quantize(int argc, char **argv) {
     o.kv_overrides = kvo;
     o.n_kv_overrides = n_kvo;
     o.command_line = cmdline;
+    o.prune_layers = prune;
+    o.n_prune_layers = n_prune;
 
     const char *why = NULL;
     char why_buf[512];
@@ -275,7 +296,7 @@ int qk_cmd_quantize(int argc, char **argv) {
         char tried[1024] = "";
         for (size_t k = 0; k < sizeof k_size_ladder / sizeof k_size_ladder[0]; k++) {
             const qk_ftype_info *cand = qk_ftype_lookup(k_size_ladder[k]);
-            if (!cand || !cand->supported) continue;
+            if (!cand || !qk_ftype_supported(cand)) continue;
             qk_quantize_opts d = o;
             d.dry_run = true;
             d.mix.ftype = cand->ftype;
@@ -283,6 +304,11 @@ int qk_cmd_quantize(int argc, char **argv) {
             qk_err e2;
             if (qk_quantize_model(in, "/dev/null", &d, &r, &e2)) {
                 size_t l = strlen(tried);
+                /* a mix needing an imatrix is a candidate only when one is given */
+                if (strstr(e2.msg, "needs an importance matrix")) {
+                    snprintf(tried + l, sizeof tried - l, "%s%s: needs --imatrix", l ? "; " : "", cand->name);
+                    continue;
+                }
                 snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
                 continue;
             }
@@ -389,6 +415,7 @@ int qk_cmd_quantize(int argc, char **argv) {
     qk_quantize_report_free(&rep);
 done:
     for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
+    free(prune);
     if (have_im) qk_imatrix_free(&im);
     return exit_code;
 #undef FAIL_USAGE
