@@ -1,5 +1,7 @@
 #include "split.h"
 
+#include "naming.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +124,10 @@ static int open_guarded(const char *path, qk_gguf_set *s, bool ignore_integrity,
     return QK_OK;
 }
 
-int qk_split_model(const char *in_path, const char *prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
+int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
+    /* "out.gguf" names the set out-00001-of-0000N.gguf, as quantize --keep-split does */
+    char prefix[4096];
+    qk_split_prefix_of(prefix, sizeof prefix, out_prefix);
     qk_gguf_set s;
     if (open_guarded(in_path, &s, o->ignore_integrity, err)) return QK_FAIL;
     const uint64_t A = qk_gguf_set_meta(&s)->alignment;

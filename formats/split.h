@@ -21,7 +21,9 @@ typedef struct qk_split_opts {
     bool ignore_integrity; /* write even when the input's embedded hashes do not match */
 } qk_split_opts;
 
-/* Writes the shards; *n_out receives the shard count. The input's quantkit.*
+/* Writes the shards <prefix>-%05d-of-%05d.gguf; *n_out receives the shard
+ * count. out_prefix may be written as an output name: "out.gguf" (or a shard
+ * name) gives the prefix "out" (core/naming.h, qk_split_prefix_of). The input's quantkit.*
  * keys (version, command, source.*) stay in shard 1 as they were, the split's
  * own provenance goes to quantkit.split.*, so merge can restore the input
  * byte for byte. The input's embedded hashes are checked as it is read; on a
