@@ -1,4 +1,5 @@
 /* cmd_split.c - `quantkit split` and `quantkit merge` (gguf-split compatible). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,8 @@ int qk_cmd_split(int argc, char **argv) {
                    "the set from its first shard; `quantkit merge` joins it again). SIZE counts tensor data\n"
                    "(e.g. 4G, 3800M, 2GiB); a tensor larger than SIZE gets a shard of its own. On a FAT32\n"
                    "destination a shard that would reach 4 GiB is refused before anything is written.\n"
+                   "The input's embedded hashes are checked as it is read: a damaged input fails and no\n"
+                   "shard is left (--ignore-integrity splits it anyway). An output that is the input fails.\n"
                    "exit codes: 0 ok, 1 failed, 2 usage error\n");
             return 0;
         } else if (!strcmp(a, "--max-size") || !strcmp(a, "--split-max-size")) {
@@ -36,6 +39,8 @@ int qk_cmd_split(int argc, char **argv) {
             o.max_tensors = (uint64_t)n;
         } else if (!strcmp(a, "--dry-run")) {
             o.dry_run = 1;
+        } else if (!strcmp(a, "--ignore-integrity")) {
+            o.ignore_integrity = true;
         } else if (a[0] == '-' && a[1]) {
             return qk_cli_usage("split", "unknown option '%s'", a);
         } else if (!in) in = a;
@@ -57,12 +62,18 @@ int qk_cmd_split(int argc, char **argv) {
 
 int qk_cmd_merge(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
+    bool ignore = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: quantkit merge FIRST_SHARD.gguf OUT.gguf\n\n"
-                   "Joins a split set (quantkit's or gguf-split's) into one GGUF file.\n"
+            printf("usage: quantkit merge [--ignore-integrity] FIRST_SHARD.gguf OUT.gguf\n\n"
+                   "Joins a split set (quantkit's or gguf-split's) into one GGUF file; merging quantkit's\n"
+                   "split of a file gives back that file byte for byte. The shards' embedded hashes are\n"
+                   "checked as they are read: a damaged shard fails and nothing is written\n"
+                   "(--ignore-integrity merges anyway). An output that is one of the shards fails.\n"
                    "exit codes: 0 ok, 1 failed, 2 usage error\n");
             return 0;
+        } else if (!strcmp(argv[i], "--ignore-integrity")) {
+            ignore = true;
         } else if (argv[i][0] == '-' && argv[i][1]) return qk_cli_usage("merge", "unknown option '%s'", argv[i]);
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
@@ -70,7 +81,7 @@ int qk_cmd_merge(int argc, char **argv) {
     }
     if (!in || !out) return qk_cli_usage("merge", "needs FIRST_SHARD.gguf and OUT.gguf");
     qk_err err;
-    if (qk_merge_model(in, out, "merge", &err)) return qk_cli_fail("merge", &err);
+    if (qk_merge_model_ex(in, out, "merge", ignore, &err)) return qk_cli_fail("merge", &err);
     printf("%s: merged into %s\n", in, out);
     return 0;
 }

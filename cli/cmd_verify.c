@@ -10,12 +10,22 @@
 #include "compare.h"
 #include "manifest.h"
 #include "ggml_types.h"
+#include "sha256.h"
 #include "verify.h"
 
 static const char *CMD = "verify";
 
+static bool is_gguf_path(const char *p) {
+    FILE *f = fopen(p, "rb");
+    char m[4] = {0};
+    bool r = f && fread(m, 1, 4, f) == 4 && !memcmp(m, "GGUF", 4);
+    if (f) fclose(f);
+    return r;
+}
+
 static void help(void) {
     printf("usage: quantkit verify [options] FILE...\n"
+           "       quantkit verify --manifest SHA256SUMS [FILE...]\n"
            "\n"
            "Checks GGUF files (a split set by its first shard): structure (every parser check,\n"
            "truncation, zero padding), the integrity hashes quantkit embeds (naming any damaged\n"
@@ -24,9 +34,15 @@ static void help(void) {
            "and split-set consistency. Exit 0 only when every check passes.\n"
            "\n"
            "options:\n"
-           "  --write-manifest M   write sizes and hashes of FILE... to M (includes llama-gguf-hash's\n"
-           "                       xxh64 lines, so `llama-gguf-hash --check M` works too)\n"
-           "  --manifest M         also check FILE... against manifest M (ours or llama-gguf-hash's)\n"
+           "  --write-manifest M   write the SHA-256 of FILE... to M as sha256sum does (`sha256sum -c M`\n"
+           "                       checks it); a shard brings its whole split set. M is never written\n"
+           "                       over a model, one of FILE..., or any file that is not a manifest\n"
+           "  --format F           manifest format: sha256 (default) or gguf-hash (size, xxh3-128, and\n"
+           "                       llama-gguf-hash's xxh64 lines: `llama-gguf-hash --check M` works)\n"
+           "  --manifest M         check every file M lists (SHA256SUMS, ours or llama-gguf-hash's):\n"
+           "                       each is OK, FAILED (what differs) or MISSING; with FILE... a listed\n"
+           "                       file is looked for among them, without them beside M\n"
+           "  --sha256 HEX         check FILE against the SHA-256 a web page shows (one FILE)\n"
            "  --against SOURCE     also measure, per tensor, what quantization cost against SOURCE (the\n"
            "                       Hugging Face folder or GGUF it came from): RMSE, max error, SNR, cosine\n"
            "  --threads N          hashing threads (default: all cores)\n"
@@ -38,7 +54,9 @@ static void help(void) {
 int qk_cmd_verify(int argc, char **argv) {
     const char *files[256];
     int n_files = 0;
-    const char *write_m = NULL, *check_m = NULL, *against = NULL;
+    const char *write_m = NULL, *check_m = NULL, *against = NULL, *sha_hex = NULL;
+    unsigned char sha_want[32];
+    qk_manifest_format fmt = QK_MANIFEST_SHA256SUMS;
     bool json = false;
     qk_verify_opts o = {0};
     for (int i = 1; i < argc; i++) {
@@ -53,6 +71,15 @@ int qk_cmd_verify(int argc, char **argv) {
             if (!(against = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
         } else if (!strcmp(a, "--manifest")) {
             if (!(check_m = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
+        } else if (!strcmp(a, "--sha256")) {
+            if (!(sha_hex = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
+            if (!qk_sha256_parse(sha_hex, sha_want)) return qk_cli_usage(CMD, "--sha256 takes 64 hex digits");
+        } else if (!strcmp(a, "--format")) {
+            const char *v = qk_cli_value(CMD, argc, argv, &i);
+            if (!v) return QK_EXIT_USAGE;
+            if (!strcmp(v, "sha256") || !strcmp(v, "sha256sum")) fmt = QK_MANIFEST_SHA256SUMS;
+            else if (!strcmp(v, "gguf-hash") || !strcmp(v, "quantkit")) fmt = QK_MANIFEST_GGUF_HASH;
+            else return qk_cli_usage(CMD, "--format is sha256 or gguf-hash, not '%s'", v);
         } else if (!strcmp(a, "--threads")) {
             const char *v = qk_cli_value(CMD, argc, argv, &i);
             if (!v || !qk_cli_int(v, &o.n_threads)) return qk_cli_usage(CMD, "--threads takes a number");
@@ -62,35 +89,93 @@ int qk_cmd_verify(int argc, char **argv) {
             files[n_files++] = a;
         }
     }
-    if (!n_files) return qk_cli_usage(CMD, "no FILE given");
+    if (!n_files && !check_m) return qk_cli_usage(CMD, "no FILE given");
+    if (!n_files && write_m) return qk_cli_usage(CMD, "--write-manifest needs the files to list");
+    if (sha_hex && n_files != 1) return qk_cli_usage(CMD, "--sha256 checks one FILE");
     qk_err err;
     if (write_m) {
-        qk_afile *out;
-        if (qk_afile_open(&out, write_m, &err)) return qk_cli_fail(CMD, &err);
+        char **list;
+        size_t n_list;
+        if (qk_manifest_expand(files, (size_t)n_files, &list, &n_list, &err)) return qk_cli_fail(CMD, &err);
+        int rc = qk_manifest_check_target(write_m, (const char *const *)list, n_list, &err);
+        const char *fin[256];
+        for (int i = 0; i < n_files; i++) fin[i] = files[i];
+        if (rc == QK_OK) rc = qk_manifest_check_target(write_m, fin, (size_t)n_files, &err);
         char *text = NULL;
         size_t len = 0;
-        FILE *mem = open_memstream(&text, &len);
-        int rc = QK_OK;
-        fprintf(mem, "# quantkit manifest: size, xxh3-128 of each file, xxh3-64 and xxh64 (llama-gguf-hash) of each tensor\n");
-        for (int i = 0; rc == QK_OK && i < n_files; i++) rc = qk_manifest_write_file(mem, files[i], o.n_threads, &err);
-        fclose(mem);
+        if (rc == QK_OK) rc = qk_manifest_build((const char *const *)list, n_list, fmt, o.n_threads, &text, &len, &err);
+        qk_afile *out = NULL;
+        if (rc == QK_OK) rc = qk_afile_open(&out, write_m, &err);
         if (rc == QK_OK) rc = qk_afile_write(out, text, len, &err);
-        free(text);
         if (rc == QK_OK) rc = qk_afile_commit(out, &err);
         else qk_afile_abort(out);
+        free(text);
+        qk_manifest_expand_free(list, n_list);
         if (rc) return qk_cli_fail(CMD, &err);
-        if (!json) fprintf(stderr, "quantkit verify: wrote %s for %d file%s\n", write_m, n_files, n_files == 1 ? "" : "s");
+        if (!json)
+            fprintf(stderr, "quantkit verify: wrote %s (%s) for %zu file%s\n", write_m,
+                    fmt == QK_MANIFEST_SHA256SUMS ? "sha256sum format" : "gguf-hash format", n_list, n_list == 1 ? "" : "s");
+    }
+    int mfailed = 0;
+    cJSON *mjson = NULL, *shajson = NULL;
+    if (check_m) {
+        qk_manifest_result mr;
+        if (qk_manifest_check(check_m, files, (size_t)n_files, o.n_threads, &mr, &err)) return qk_cli_fail(CMD, &err);
+        mfailed = mr.n_failed + mr.n_missing + mr.n_unlisted > 0;
+        if (json) mjson = cJSON_CreateArray();
+        for (size_t k = 0; k < mr.n; k++) {
+            const qk_manifest_entry *e = &mr.e[k];
+            static const char *const st[] = {"OK", "FAILED", "MISSING", "NOT LISTED"};
+            if (json) {
+                cJSON *je = cJSON_CreateObject();
+                cJSON_AddStringToObject(je, "name", e->name);
+                cJSON_AddStringToObject(je, "path", e->path);
+                cJSON_AddStringToObject(je, "status", st[e->status]);
+                if (e->where) cJSON_AddStringToObject(je, "where", e->where);
+                cJSON_AddItemToArray(mjson, je);
+            } else if (e->status == QK_ENTRY_OK) {
+                printf("%s: OK\n", e->path);
+            } else if (e->status == QK_ENTRY_FAILED) {
+                printf("%s: FAILED (%s%s)\n", e->path, e->where ? e->where : "?",
+                       e->n_problems > 1 ? " and more" : "");
+            } else if (e->status == QK_ENTRY_MISSING) {
+                printf("%s: MISSING (listed in %s, not found%s)\n", e->name, check_m,
+                       n_files ? " among the files given" : " beside it");
+            } else {
+                printf("%s: NOT LISTED in %s%s%s\n", e->name, check_m, e->where ? "; " : "", e->where ? e->where : "");
+            }
+        }
+        if (!json) {
+            printf("%s: %zu OK, %zu FAILED, %zu MISSING%s\n", check_m, mr.n_ok, mr.n_failed, mr.n_missing,
+                   mr.n_unlisted ? ", some files not listed" : "");
+            if (mr.n_unknown)
+                printf("note: %d manifest entr%s with algorithms quantkit does not compute (sha1/uuid) not checked\n",
+                       mr.n_unknown, mr.n_unknown == 1 ? "y" : "ies");
+        }
+        qk_manifest_result_free(&mr);
+    }
+    if (sha_hex) {
+        unsigned char d[32];
+        char hx[65];
+        if (qk_sha256_file(files[0], d, NULL, &err)) return qk_cli_fail(CMD, &err);
+        qk_sha256_hex(d, hx);
+        bool ok = !memcmp(d, sha_want, 32);
+        if (!json) printf("%s: SHA-256 %s: %s\n", files[0], hx, ok ? "OK (matches)" : "FAILED (expected another)");
+        if (!ok) mfailed = 1;
+        if (json) {
+            shajson = cJSON_CreateObject();
+            cJSON_AddStringToObject(shajson, "path", files[0]);
+            cJSON_AddStringToObject(shajson, "sha256", hx);
+            cJSON_AddBoolToObject(shajson, "ok", ok);
+        }
     }
     int failed = 0;
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     for (int i = 0; i < n_files; i++) {
+        /* a manifest or --sha256 covers any file; the GGUF checks need a GGUF */
+        if ((check_m || sha_hex) && !is_gguf_path(files[i])) continue;
         qk_verify_report rep;
         qk_verify_gguf(files[i], &o, &rep);
-        if (check_m && qk_manifest_check_file(check_m, files[i], o.n_threads, &rep, &err)) {
-            cJSON_Delete(arr);
-            qk_verify_report_free(&rep);
-            return qk_cli_fail(CMD, &err);
-        }
         qk_compare_report cmp = {0};
         bool have_cmp = false;
         if (against) {
@@ -148,12 +233,21 @@ int qk_cmd_verify(int argc, char **argv) {
             if (ok)
                 printf("%s: OK (%u shard%s, %llu tensors%s%s)\n", files[i], rep.n_shards, rep.n_shards == 1 ? "" : "s",
                        (unsigned long long)rep.n_tensors, rep.integrity_present ? ", integrity hashes match" : "",
-                       check_m ? ", matches the manifest" : "");
+                       "");
             else
                 printf("%s: FAILED (%zu problem%s)\n", files[i], rep.n_problems, rep.n_problems == 1 ? "" : "s");
         }
         qk_compare_report_free(&cmp);
         qk_verify_report_free(&rep);
+    }
+    if (json && (mjson || sha_hex)) {
+        /* with a manifest: {"files": [...], "manifest": [...]} */
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "files", arr);
+        if (mjson) cJSON_AddItemToObject(top, "manifest", mjson);
+        if (shajson) cJSON_AddItemToObject(top, "sha256", shajson);
+        cJSON_AddBoolToObject(top, "ok", !failed && !mfailed);
+        arr = top;
     }
     if (json) {
         char *s = cJSON_Print(arr);
@@ -161,5 +255,5 @@ int qk_cmd_verify(int argc, char **argv) {
         free(s);
         cJSON_Delete(arr);
     }
-    return failed ? QK_EXIT_FAIL : QK_EXIT_OK;
+    return failed || mfailed ? QK_EXIT_FAIL : QK_EXIT_OK;
 }

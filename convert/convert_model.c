@@ -17,6 +17,7 @@
 #include "kernels.h"
 #include "naming.h"
 #include "ggml_types.h"
+#include "same_file.h"
 #include "source_rows.h"
 #include "special_tokens.h"
 #include "tensor_pipeline.h"
@@ -198,7 +199,14 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->n_left_out = plan.n_left_out;
     }
     if (rc == QK_OK && !o->dry_run) {
-        rc = qk_gguf_writer_begin(w, out_path ? out_path : rep->default_name, err);
+        /* never onto what is read: the folder's files, a shard, a link to one */
+        const char *outp = out_path ? out_path : rep->default_name;
+        rc = qk_check_output(outp, &dir, 1, "output", err);
+        for (size_t i = 0; rc == QK_OK && i < ck.n_files; i++) {
+            const char *sp = ck.files[i]->path;
+            rc = qk_check_output(outp, &sp, 1, "output", err);
+        }
+        if (rc == QK_OK) rc = qk_gguf_writer_begin(w, outp, err);
         qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];

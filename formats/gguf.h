@@ -96,6 +96,10 @@ typedef struct qk_gguf_file {
     int fd;
     uint64_t file_size;
     qk_gguf_meta meta;
+    /* Called after every successful qk_gguf_read_tensor with the bytes read
+     * (the integrity guard hashes them as they stream; see integrity.h). */
+    void (*on_read)(void *ctx, uint64_t tensor, uint64_t off, const void *data, size_t n);
+    void *on_read_ctx;
 } qk_gguf_file;
 
 /* Opens read-only and parses and validates all metadata (reads only the

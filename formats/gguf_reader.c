@@ -433,7 +433,9 @@ int qk_gguf_read_tensor(const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t
     if (off > t->nbytes || n > t->nbytes - off)
         return qk_fail(err, "%s: tensor '%s': read of %zu bytes at %llu is outside its %llu bytes", f->path, t->name,
                        n, (unsigned long long)off, (unsigned long long)t->nbytes);
-    return qk_gguf_pread(f, f->meta.data_offset + t->offset + off, dst, n, err);
+    if (qk_gguf_pread(f, f->meta.data_offset + t->offset + off, dst, n, err)) return QK_FAIL;
+    if (f->on_read) f->on_read(f->on_read_ctx, (uint64_t)(t - f->meta.tensors), off, dst, n);
+    return QK_OK;
 }
 
 /* ---- lookups ---- */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "integrity.h"
+
 void qk_split_path(char *buf, size_t n, const char *prefix, uint32_t shard, uint32_t count) {
     snprintf(buf, n, "%s-%05u-of-%05u.gguf", prefix, shard, count);
 }
@@ -24,6 +26,8 @@ bool qk_split_prefix(const char *path, char *prefix, size_t n, uint32_t *shard, 
 }
 
 void qk_gguf_set_close(qk_gguf_set *s) {
+    for (uint32_t i = 0; s->guards && i < s->n_files; i++) qk_integrity_guard_free(s->guards[i]);
+    free(s->guards);
     for (uint32_t i = 0; s->files && i < s->n_files; i++) qk_gguf_close(s->files[i]);
     free(s->files);
     free(s->tensors);
@@ -118,5 +122,31 @@ int qk_gguf_set_open(const char *path, qk_gguf_set *out, qk_err *err) {
                     return QK_FAIL;
                 }
     }
+    return QK_OK;
+}
+
+int qk_gguf_set_guard(qk_gguf_set *s, bool *present, qk_err *err) {
+    if (present) *present = true;
+    if (!s->guards && !(s->guards = calloc(s->n_files ? s->n_files : 1, sizeof *s->guards)))
+        return qk_fail(err, "out of memory");
+    for (uint32_t i = 0; i < s->n_files; i++) {
+        if (s->guards[i]) continue;
+        bool p;
+        if (qk_integrity_guard_attach(s->files[i], &s->guards[i], &p, err)) return QK_FAIL;
+        if (present && !p) *present = false;
+    }
+    return QK_OK;
+}
+
+int qk_gguf_set_guard_check(qk_gguf_set *s, uint64_t t0, uint64_t t1, qk_err *err) {
+    if (!s->guards) return QK_OK;
+    if (t1 > s->n_tensors) t1 = s->n_tensors;
+    for (uint64_t i = t0; i < t1; i++) {
+        const qk_gguf_ref *r = &s->tensors[i];
+        if (qk_integrity_guard_check(s->guards[r->shard], r->tensor, r->tensor + 1, err)) return QK_FAIL;
+    }
+    /* metadata of files without tensors in the range, e.g. an empty shard */
+    for (uint32_t k = 0; t1 == s->n_tensors && k < s->n_files; k++)
+        if (qk_integrity_guard_check(s->guards[k], 0, 0, err)) return QK_FAIL;
     return QK_OK;
 }

@@ -22,10 +22,19 @@ typedef struct qk_gguf_set {
     qk_gguf_file **files;
     uint64_t n_tensors;
     qk_gguf_ref *tensors; /* all tensors in shard order */
+    struct qk_integrity_guard **guards; /* per file, after qk_gguf_set_guard */
 } qk_gguf_set;
 
 int qk_gguf_set_open(const char *path, qk_gguf_set *out, qk_err *err);
 void qk_gguf_set_close(qk_gguf_set *s);
+
+/* Checks what is read from the set against the hashes embedded in its files
+ * as it streams (integrity.h). *present (NULL is fine) is true when every file
+ * carries integrity data. qk_gguf_set_guard_check checks set tensors [t0, t1)
+ * (UINT64_MAX: to the end) and the files' metadata, and fails naming the
+ * damaged file and tensor: call it before an output is put in place. */
+int qk_gguf_set_guard(qk_gguf_set *s, bool *present, qk_err *err);
+int qk_gguf_set_guard_check(qk_gguf_set *s, uint64_t t0, uint64_t t1, qk_err *err);
 
 static inline const qk_gguf_meta *qk_gguf_set_meta(const qk_gguf_set *s) { return &s->files[0]->meta; }
 static inline const qk_gguf_tensor *qk_gguf_set_tensor(const qk_gguf_set *s, uint64_t i) {

@@ -1,5 +1,6 @@
 #include "integrity.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -210,6 +211,145 @@ int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report
         memcpy(&want, hdr + hk->value_off, 8);
         rep->header_ok = header_hash(hdr, len, tk->value_off, tk->n * 8, hk->value_off) == want;
         free(hdr);
+    }
+    return QK_OK;
+}
+
+/* ---- the streaming guard ---- */
+
+typedef struct {
+    uint64_t next;     /* bytes hashed in order so far */
+    bool broken;       /* a read skipped ahead: hash from the file at the end */
+    XXH3_state_t *st;
+} guard_tensor;
+
+struct qk_integrity_guard {
+    qk_gguf_file *f;
+    bool present;
+    pthread_mutex_t mu;
+    guard_tensor *t;
+    bool header_checked;
+};
+
+static void guard_feed(void *ctx, uint64_t i, uint64_t off, const void *data, size_t n) {
+    qk_integrity_guard *g = ctx;
+    if (i >= g->f->meta.n_tensors) return;
+    pthread_mutex_lock(&g->mu);
+    guard_tensor *gt = &g->t[i];
+    if (!gt->broken) {
+        if (off == gt->next) {
+            XXH3_64bits_update(gt->st, data, n);
+            gt->next += n;
+        } else if (off > gt->next) {
+            gt->broken = true;
+        } else if (off + n > gt->next) { /* overlaps what was hashed: take the new tail */
+            XXH3_64bits_update(gt->st, (const unsigned char *)data + (gt->next - off), (size_t)(off + n - gt->next));
+            gt->next = off + n;
+        }
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+void qk_integrity_guard_free(qk_integrity_guard *g) {
+    if (!g) return;
+    if (g->f->on_read_ctx == g) g->f->on_read = NULL, g->f->on_read_ctx = NULL;
+    for (uint64_t i = 0; g->t && i < g->f->meta.n_tensors; i++) XXH3_freeState(g->t[i].st);
+    free(g->t);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+static bool integrity_valid(const qk_gguf_meta *m) {
+    const qk_gguf_kv *ak = qk_gguf_find(m, QK_INTEGRITY_ALGO_KEY);
+    const qk_gguf_kv *tk = qk_gguf_find(m, QK_INTEGRITY_TENSORS_KEY);
+    const qk_gguf_kv *hk = qk_gguf_find(m, QK_INTEGRITY_HEADER_KEY);
+    return ak && tk && hk && ak->type == QK_GGUF_STRING && !strcmp(((qk_gguf_str *)ak->data)->s, "xxh3-64") &&
+           tk->type == QK_GGUF_ARRAY && tk->arr_type == QK_GGUF_U64 && tk->n == m->n_tensors && hk->type == QK_GGUF_U64;
+}
+
+int qk_integrity_guard_attach(qk_gguf_file *f, qk_integrity_guard **out, bool *present, qk_err *err) {
+    *out = NULL;
+    qk_integrity_guard *g = calloc(1, sizeof *g);
+    if (!g) return qk_fail(err, "out of memory");
+    g->f = f;
+    pthread_mutex_init(&g->mu, NULL);
+    g->present = integrity_valid(&f->meta);
+    if (present) *present = g->present;
+    if (g->present) {
+        uint64_t n = f->meta.n_tensors;
+        g->t = calloc(n ? n : 1, sizeof *g->t);
+        if (!g->t) {
+            qk_integrity_guard_free(g);
+            return qk_fail(err, "out of memory");
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            if (!(g->t[i].st = XXH3_createState())) {
+                qk_integrity_guard_free(g);
+                return qk_fail(err, "out of memory");
+            }
+            XXH3_64bits_reset(g->t[i].st);
+        }
+        f->on_read = guard_feed;
+        f->on_read_ctx = g;
+    }
+    *out = g;
+    return QK_OK;
+}
+
+int qk_integrity_guard_check(qk_integrity_guard *g, uint64_t t0, uint64_t t1, qk_err *err) {
+    if (!g || !g->present) return QK_OK;
+    const qk_gguf_file *f = g->f;
+    const qk_gguf_meta *m = &f->meta;
+    const qk_gguf_kv *tk = qk_gguf_find(m, QK_INTEGRITY_TENSORS_KEY);
+    const qk_gguf_kv *hk = qk_gguf_find(m, QK_INTEGRITY_HEADER_KEY);
+    if (!g->header_checked) {
+        uint64_t len = m->data_offset;
+        unsigned char *hdr = malloc(len ? len : 1);
+        if (!hdr) return qk_fail(err, "%s: out of memory", f->path);
+        if (qk_gguf_pread(f, 0, hdr, len, err)) {
+            free(hdr);
+            return QK_FAIL;
+        }
+        uint64_t want;
+        memcpy(&want, hdr + hk->value_off, 8);
+        bool ok = header_hash(hdr, len, tk->value_off, tk->n * 8, hk->value_off) == want;
+        free(hdr);
+        if (!ok)
+            return qk_fail(err, "%s: the metadata does not match its embedded hash (damaged file); nothing was "
+                                "written (--ignore-integrity uses it anyway)", f->path);
+        g->header_checked = true;
+    }
+    if (t1 > m->n_tensors) t1 = m->n_tensors;
+    for (uint64_t i = t0; i < t1; i++) {
+        guard_tensor *gt = &g->t[i];
+        const qk_gguf_tensor *t = &m->tensors[i];
+        uint64_t got;
+        pthread_mutex_lock(&g->mu);
+        bool streamed = !gt->broken && gt->next == t->nbytes;
+        pthread_mutex_unlock(&g->mu);
+        if (streamed) {
+            /* the bytes used were hashed; the padding after them completes the hash */
+            uint64_t end = padded_size(f, i);
+            unsigned char pad[4096];
+            for (uint64_t off = t->nbytes; off < end;) {
+                size_t n = end - off < sizeof pad ? (size_t)(end - off) : sizeof pad;
+                if (qk_gguf_pread(f, m->data_offset + t->offset + off, pad, n, err)) return QK_FAIL;
+                XXH3_64bits_update(gt->st, pad, n);
+                off += n;
+            }
+            got = XXH3_64bits_digest(gt->st);
+            XXH3_64bits_reset(gt->st);
+            gt->next = 0;
+        } else if (qk_integrity_hash_tensor(f, i, true, &got, err)) {
+            return QK_FAIL;
+        }
+        uint64_t want;
+        memcpy(&want, (const unsigned char *)tk->data + i * 8, 8);
+        if (got != want)
+            return qk_fail(err, "%s: tensor '%s' (bytes %llu..%llu) does not match its embedded hash (damaged file); "
+                                "nothing was written (--ignore-integrity uses it anyway)", f->path, t->name,
+                           (unsigned long long)(m->data_offset + t->offset),
+                           (unsigned long long)(m->data_offset + t->offset + t->nbytes));
     }
     return QK_OK;
 }

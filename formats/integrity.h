@@ -53,6 +53,22 @@ typedef struct qk_integrity_report {
 int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report *rep, qk_err *err);
 void qk_integrity_report_free(qk_integrity_report *rep);
 
+/* ---- checking what a command reads, as it reads it ----
+ * A guard attached to an open file hashes every tensor's bytes as
+ * qk_gguf_read_tensor hands them out (split, merge, quantize and convert
+ * read their input only that way), so the bytes checked are the bytes used,
+ * without a second pass. A tensor read out of order, partly or not at all is
+ * re-read from the file by qk_integrity_guard_check. A file without quantkit
+ * integrity data gets a guard that checks nothing (*present = false). */
+typedef struct qk_integrity_guard qk_integrity_guard;
+int qk_integrity_guard_attach(qk_gguf_file *f, qk_integrity_guard **out, bool *present, qk_err *err);
+/* Checks tensors [t0, t1) (every one when t1 == UINT64_MAX) and the metadata:
+ * QK_FAIL naming the file and the first tensor (or the metadata) whose bytes
+ * do not match the hash embedded in the file. */
+int qk_integrity_guard_check(qk_integrity_guard *g, uint64_t t0, uint64_t t1, qk_err *err);
+/* Detaches from the file and frees. NULL is fine. */
+void qk_integrity_guard_free(qk_integrity_guard *g);
+
 /* XXH3-64 of a tensor's padded bytes, streamed from the file. */
 int qk_integrity_hash_tensor(const qk_gguf_file *f, uint64_t i, bool padded, uint64_t *out, qk_err *err);
 

@@ -12,6 +12,7 @@
 #include "gguf_set.h"
 #include "gguf_writer.h"
 #include "integrity.h"
+#include "same_file.h"
 
 #define MSDOS_MAGIC 0x4d44
 
@@ -27,9 +28,13 @@ int qk_dest_is_fat(const char *path) {
 }
 
 static int is_split_key(const char *k) { return !strncmp(k, "split.", 6); }
+/* keys a split or merge recomputes instead of copying */
+static int is_own_key(const char *k) {
+    return is_split_key(k) || !strncmp(k, "quantkit.integrity.", 19) || !strncmp(k, "quantkit.split.", 15);
+}
 
 /* Streams tensor i of the set into the writer. */
-static int copy_tensor(const qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsigned char *buf, size_t cap, qk_err *err) {
+static int copy_tensor(qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsigned char *buf, size_t cap, qk_err *err) {
     const qk_gguf_tensor *t = qk_gguf_set_tensor(s, i);
     for (uint64_t off = 0; off < t->nbytes;) {
         size_t n = t->nbytes - off < cap ? (size_t)(t->nbytes - off) : cap;
@@ -41,8 +46,8 @@ static int copy_tensor(const qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsi
 }
 
 /* Writes one output file holding tensors [t0, t1) of the set. */
-static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint64_t t1, int with_meta, int split_no,
-                      int split_count, const char *command_line, qk_err *err) {
+static int write_part(qk_gguf_set *s, const char *path, uint64_t t0, uint64_t t1, int with_meta, int split_no,
+                      int split_count, const char *command_line, bool check, qk_err *err) {
     const qk_gguf_meta *m = qk_gguf_set_meta(s);
     qk_gguf_writer *w = qk_gguf_writer_new();
     qk_integrity_writer *iw = NULL;
@@ -51,9 +56,10 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
      * readers take the default: their data must be padded to it, not to the
      * input's alignment */
     if (rc == QK_OK) qk_gguf_writer_set_alignment(w, with_meta ? m->alignment : QK_GGUF_DEFAULT_ALIGNMENT);
+    /* every KV in its place, the provenance of the model included (merge must
+     * be the inverse of split) */
     for (uint64_t i = 0; rc == QK_OK && with_meta && i < m->n_kv; i++)
-        if (!is_split_key(m->kv[i].key) && strncmp(m->kv[i].key, "quantkit.", 9))
-            rc = qk_gguf_writer_add_kv(w, &m->kv[i], err);
+        if (!is_own_key(m->kv[i].key)) rc = qk_gguf_writer_add_kv(w, &m->kv[i], err);
     if (rc == QK_OK && split_count > 1) {
         uint16_t no = (uint16_t)split_no, cnt = (uint16_t)split_count;
         int32_t total = (int32_t)s->n_tensors;
@@ -61,8 +67,15 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
         if (rc == QK_OK) rc = qk_gguf_writer_add_i32(w, "split.tensors.count", total, err);
         if (rc == QK_OK) rc = qk_gguf_writer_add_scalar(w, "split.count", QK_GGUF_U16, &cnt, err);
     }
-    if (rc == QK_OK && with_meta) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
-    if (rc == QK_OK && with_meta && command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", command_line, err);
+    if (with_meta && rc == QK_OK) {
+        if (split_count > 1) {
+            rc = qk_gguf_writer_add_str(w, "quantkit.split.version", QK_VERSION, err);
+            if (rc == QK_OK && command_line) rc = qk_gguf_writer_add_str(w, "quantkit.split.command", command_line, err);
+        } else if (!qk_gguf_find(m, "quantkit.version")) {
+            rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
+            if (rc == QK_OK && command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", command_line, err);
+        }
+    }
     for (uint64_t i = t0; rc == QK_OK && i < t1; i++) {
         const qk_gguf_tensor *t = qk_gguf_set_tensor(s, i);
         rc = qk_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, err);
@@ -82,6 +95,8 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
     if (rc == QK_OK && !buf) rc = qk_fail(err, "out of memory");
     for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, cap, err);
     free(buf);
+    /* what was copied must be what the input's hashes say, before it is put in place */
+    if (rc == QK_OK && check) rc = qk_gguf_set_guard_check(s, t0, t1 == s->n_tensors ? UINT64_MAX : t1, err);
     if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
     if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
     qk_integrity_free(iw);
@@ -89,12 +104,32 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
     return rc;
 }
 
+/* Refuses an output path that is one of the set's files. */
+static int check_not_input(const qk_gguf_set *s, const char *out, qk_err *err) {
+    const char *in[64];
+    for (uint32_t k = 0; k < s->n_files; k += 64) {
+        size_t n = 0;
+        for (uint32_t j = k; j < s->n_files && n < 64; j++) in[n++] = s->files[j]->path;
+        if (qk_check_output(out, in, n, "output", err)) return QK_FAIL;
+    }
+    return QK_OK;
+}
+
+static int open_guarded(const char *path, qk_gguf_set *s, bool ignore_integrity, qk_err *err) {
+    if (qk_gguf_set_open(path, s, err)) return QK_FAIL;
+    if (!ignore_integrity && qk_gguf_set_guard(s, NULL, err)) {
+        qk_gguf_set_close(s);
+        return QK_FAIL;
+    }
+    return QK_OK;
+}
+
 int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
     /* "out.gguf" names the set out-00001-of-0000N.gguf, as quantize --keep-split does */
     char prefix[4096];
     qk_split_prefix_of(prefix, sizeof prefix, out_prefix);
     qk_gguf_set s;
-    if (qk_gguf_set_open(in_path, &s, err)) return QK_FAIL;
+    if (open_guarded(in_path, &s, o->ignore_integrity, err)) return QK_FAIL;
     const uint64_t A = qk_gguf_set_meta(&s)->alignment;
     /* plan: greedy, by padded tensor bytes (as gguf-split), or tensor count */
     uint64_t *starts = calloc(s.n_tensors + 2, sizeof *starts);
@@ -115,10 +150,16 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
     if (rc == QK_OK && n > 99999) rc = qk_fail(err, "%s: %u shards is more than gguf-split allows (99999)", in_path, n);
     starts[n] = s.n_tensors;
     if (rc == QK_OK && o->dry_run) *n_out = n;
+    for (uint32_t k = 0; rc == QK_OK && k < n; k++) {
+        char path[4200];
+        qk_split_path(path, sizeof path, prefix, k + 1, n);
+        rc = check_not_input(&s, path, err);
+    }
     for (uint32_t k = 0; rc == QK_OK && !o->dry_run && k < n; k++) {
         char path[4200];
         qk_split_path(path, sizeof path, prefix, k + 1, n);
-        rc = write_part(&s, path, starts[k], starts[k + 1], k == 0, (int)k, (int)n, o->command_line, err);
+        rc = write_part(&s, path, starts[k], starts[k + 1], k == 0, (int)k, (int)n, o->command_line,
+                        !o->ignore_integrity, err);
         if (rc) {
             for (uint32_t j = 0; j < k; j++) { /* nothing half-done stays behind */
                 qk_split_path(path, sizeof path, prefix, j + 1, n);
@@ -133,9 +174,15 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
 }
 
 int qk_merge_model(const char *first, const char *out_path, const char *command_line, qk_err *err) {
+    return qk_merge_model_ex(first, out_path, command_line, false, err);
+}
+
+int qk_merge_model_ex(const char *first, const char *out_path, const char *command_line, bool ignore_integrity,
+                      qk_err *err) {
     qk_gguf_set s;
-    if (qk_gguf_set_open(first, &s, err)) return QK_FAIL;
-    int rc = write_part(&s, out_path, 0, s.n_tensors, 1, 0, 1, command_line, err);
+    if (open_guarded(first, &s, ignore_integrity, err)) return QK_FAIL;
+    int rc = check_not_input(&s, out_path, err);
+    if (rc == QK_OK) rc = write_part(&s, out_path, 0, s.n_tensors, 1, 0, 1, command_line, !ignore_integrity, err);
     qk_gguf_set_close(&s);
     return rc;
 }

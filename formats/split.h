@@ -7,6 +7,8 @@
 #ifndef QK_SPLIT_H
 #define QK_SPLIT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "qk_error.h"
@@ -16,14 +18,27 @@ typedef struct qk_split_opts {
     uint64_t max_tensors; /* tensors per shard (0 = no limit) */
     const char *command_line;
     int dry_run;
+    bool ignore_integrity; /* write even when the input's embedded hashes do not match */
 } qk_split_opts;
 
 /* Writes the shards <prefix>-%05d-of-%05d.gguf; *n_out receives the shard
  * count. out_prefix may be written as an output name: "out.gguf" (or a shard
- * name) gives the prefix "out" (core/naming.h, qk_split_prefix_of). */
+ * name) gives the prefix "out" (core/naming.h, qk_split_prefix_of). The input's quantkit.*
+ * keys (version, command, source.*) stay in shard 1 as they were, the split's
+ * own provenance goes to quantkit.split.*, so merge can restore the input
+ * byte for byte. The input's embedded hashes are checked as it is read; on a
+ * mismatch no shard stays (unless o->ignore_integrity). An output that is
+ * one of the input files is refused before anything is written. */
 int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err);
-/* Merges a split set (given its first shard) into one file. */
+/* Merges a split set (given its first shard) into one file: every KV but
+ * split.*, quantkit.split.* and the integrity keys, in order, so merging
+ * quantkit's split of a quantkit file gives back that file byte for byte.
+ * (quantkit.version and quantkit.command are added only when the set has no
+ * quantkit.version, e.g. gguf-split's shards.) Hash checks and same-file
+ * refusal as split. */
 int qk_merge_model(const char *first_shard, const char *out_path, const char *command_line, qk_err *err);
+int qk_merge_model_ex(const char *first_shard, const char *out_path, const char *command_line, bool ignore_integrity,
+                      qk_err *err);
 
 /* The --split-max-size of convert and quantize: where to write the single
  * file first (next to out, or in $TMPDIR when out is on FAT32, which cannot

@@ -14,6 +14,7 @@
 #include "integrity.h"
 #include "kernels.h"
 #include "model_facts.h"
+#include "same_file.h"
 #include "ggml_types.h"
 #include "tensor_pipeline.h"
 #include "tensor_rows.h"
@@ -23,11 +24,6 @@ void qk_quantize_report_free(qk_quantize_report *r) {
     for (size_t i = 0; r->shards && i < r->n_shards; i++) free(r->shards[i].path);
     free(r->shards);
     memset(r, 0, sizeof *r);
-}
-
-static bool same_file(const char *a, const char *b) {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Adds the output KVs in llama-quantize's order (see quant_kv.h). */
@@ -269,6 +265,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
     const size_t n_in = (size_t)set.n_tensors;
 
     int rc = QK_OK;
+    if (!o->ignore_integrity && !o->dry_run) rc = qk_gguf_set_guard(&set, NULL, err);
     /* tensor i of the output plan is input tensor src[i] (--prune-layers drops some) */
     size_t *src = calloc(n_in ? n_in : 1, sizeof *src);
     char **new_names = calloc(n_in ? n_in : 1, sizeof *new_names);
@@ -359,7 +356,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         memcpy(rep->shards[s].path, sh->path, len);
         if (!o->dry_run)
             for (uint32_t f = 0; rc == QK_OK && f < set.n_files; f++)
-                if (same_file(set.files[f]->path, sh->path))
+                if (qk_same_file(set.files[f]->path, sh->path))
                     rc = qk_fail(err, "%s: the output would overwrite the input; choose another output name", sh->path);
         if (rc == QK_OK)
             rc = shard_kvs(sh, s, n_out, &set, n, in_path, o, &ikv, prune ? block_count_key : NULL, block_count, err);
@@ -426,6 +423,8 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             }
             if (rc == QK_OK) rc = qk_integrity_finalize(shards[s].iw, err);
         }
+        /* the input was what its hashes say (checked as it streamed), or nothing is put in place */
+        if (rc == QK_OK && !o->ignore_integrity) rc = qk_gguf_set_guard_check(&set, 0, UINT64_MAX, err);
         /* all written: now put them in place, or none */
         for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
             rc = qk_gguf_writer_finish(shards[s].w, err);

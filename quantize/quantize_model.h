@@ -33,6 +33,9 @@ typedef struct qk_quantize_opts {
     size_t n_prune_layers;
     const char *command_line;       /* recorded as quantkit.command */
     qk_progress *progress;
+    bool ignore_integrity;          /* write even when the input's embedded hashes do not match
+                                     * (by default they are checked as the input streams and a
+                                     * mismatch fails before any output is put in place) */
 } qk_quantize_opts;
 
 typedef struct qk_quantize_tensor_report {

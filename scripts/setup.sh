@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Build tools and libraries, plus what the test suite uses: npm (to fetch the
 # pinned llama.cpp build), the aarch64 cross compiler and qemu (NEON tests).
-pkgs=(build-essential cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev
+pkgs=(build-essential cmake pkg-config zlib1g-dev libcjson-dev libxxhash-dev libssl-dev fusefat dosfstools
       nodejs npm gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang)
 missing=()
 for p in "${pkgs[@]}"; do

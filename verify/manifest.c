@@ -8,7 +8,11 @@
 #include <xxhash.h>
 
 #include "gguf.h"
+#include "gguf_set.h"
 #include "integrity.h"
+#include "parallel.h"
+#include "same_file.h"
+#include "sha256.h"
 
 static const char *base_name(const char *p) {
     const char *s = strrchr(p, '/');
@@ -24,13 +28,14 @@ typedef struct {
     uint64_t model64; /* all tensor data */
     char (*names)[64];
     bool is_gguf;
+    unsigned char sha256[32];
 } file_hashes;
 
 static void free_hashes(file_hashes *h) {
     free(h->xxh3), free(h->xxh64), free(h->names);
 }
 
-static int hash_file(const char *path, file_hashes *h, qk_err *err) {
+static int hash_file(const char *path, file_hashes *h, bool want_sha, bool want_gguf, qk_err *err) {
     memset(h, 0, sizeof *h);
     FILE *f = fopen(path, "rb");
     if (!f) return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
@@ -41,16 +46,20 @@ static int hash_file(const char *path, file_hashes *h, qk_err *err) {
                      ? ((size_t)st.st_size ? (size_t)st.st_size : 1) : (size_t)CH;
     unsigned char *buf = malloc(cap);
     XXH3_state_t *s = XXH3_createState();
-    if (!buf || !s) {
-        fclose(f), free(buf), XXH3_freeState(s);
+    qk_sha256 *sh = want_sha ? qk_sha256_new() : NULL;
+    if (!buf || !s || (want_sha && !sh)) {
+        fclose(f), free(buf), XXH3_freeState(s), qk_sha256_free(sh);
         return qk_fail(err, "out of memory");
     }
     XXH3_128bits_reset(s);
     size_t r;
     while ((r = fread(buf, 1, cap, f)) > 0) {
         XXH3_128bits_update(s, buf, r);
+        if (sh) qk_sha256_update(sh, buf, r);
         h->size += r;
     }
+    if (sh) qk_sha256_final(sh, h->sha256);
+    qk_sha256_free(sh);
     int ioerr = ferror(f);
     fclose(f);
     h->whole = XXH3_128bits_digest(s);
@@ -61,7 +70,7 @@ static int hash_file(const char *path, file_hashes *h, qk_err *err) {
     }
     qk_gguf_file *g;
     qk_err gerr;
-    if (qk_gguf_open(path, &g, &gerr) == QK_OK) {
+    if (want_gguf && qk_gguf_open(path, &g, &gerr) == QK_OK) {
         h->is_gguf = true;
         h->n = g->meta.n_tensors;
         h->xxh3 = calloc(h->n ? h->n : 1, 8);
@@ -128,57 +137,133 @@ static void hex128(char *out, XXH128_hash_t h) {
     snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-int qk_manifest_write_file(FILE *out, const char *path, int n_threads, qk_err *err) {
-    (void)n_threads;
-    file_hashes h;
-    if (hash_file(path, &h, err)) return QK_FAIL;
-    const char *b = base_name(path);
-    char hx[40];
-    hex128(hx, h.whole);
-    fprintf(out, "size      %llu  %s\n", (unsigned long long)h.size, b);
-    fprintf(out, "xxh3-128  %s  %s\n", hx, b);
-    for (uint64_t i = 0; i < h.n; i++) fprintf(out, "xxh3-64   %016llx  %s:%s\n", (unsigned long long)h.xxh3[i], b, h.names[i]);
-    for (uint64_t i = 0; i < h.n; i++) fprintf(out, "xxh64     %016llx  %s:%s\n", (unsigned long long)h.xxh64[i], b, h.names[i]);
-    if (h.is_gguf) fprintf(out, "xxh64     %016llx  %s\n", (unsigned long long)h.model64, b);
-    free_hashes(&h);
-    return ferror(out) ? qk_fail(err, "cannot write the manifest") : QK_OK;
+
+/* ---- reading manifests ---- */
+
+typedef struct {
+    char algo[16];
+    char hash[80];
+    char *name;   /* the file part */
+    char *tensor; /* after "file:", or NULL */
+} mline;
+
+typedef struct {
+    mline *l;
+    size_t n;
+    size_t bad; /* lines that are neither entries nor comments */
+} mlist;
+
+static void mlist_free(mlist *m) {
+    for (size_t i = 0; i < m->n; i++) free(m->l[i].name);
+    free(m->l);
+    memset(m, 0, sizeof *m);
 }
 
-int qk_manifest_check_file(const char *manifest_path, const char *path, int n_threads, qk_verify_report *rep,
-                           qk_err *err) {
-    (void)n_threads;
-    FILE *m = fopen(manifest_path, "r");
-    if (!m) return qk_fail(err, "%s: cannot open manifest: %s", manifest_path, strerror(errno));
-    file_hashes h;
-    if (hash_file(path, &h, err)) {
-        fclose(m);
-        qk_verify_problem(rep, "%s", err->msg);
-        return QK_OK;
+static bool is_hex(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+            return false;
+    return true;
+}
+
+/* One line: sha256sum's "HEX  NAME" / "HEX *NAME", or "ALGO HEX NAME". */
+static int parse_line(char *line, mlist *m) {
+    size_t ll = strlen(line);
+    while (ll && (line[ll - 1] == '\n' || line[ll - 1] == '\r')) line[--ll] = 0;
+    const char *p = line;
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p || *p == '#') return QK_OK;
+    mline e = {0};
+    const char *name;
+    if (ll >= 67 && is_hex(line, 64) && line[64] == ' ' && (line[65] == ' ' || line[65] == '*') && line[66]) {
+        snprintf(e.algo, sizeof e.algo, "sha256");
+        memcpy(e.hash, line, 64);
+        name = line + 66;
+    } else {
+        char algo[32], hash[80], nm[3900];
+        if (sscanf(line, "%31s %79s %3899s", algo, hash, nm) != 3 || strlen(algo) >= sizeof e.algo) {
+            m->bad++;
+            return QK_OK;
+        }
+        snprintf(e.algo, sizeof e.algo, "%s", algo);
+        snprintf(e.hash, sizeof e.hash, "%s", hash);
+        if (!(e.name = strdup(nm))) return QK_FAIL;
+        name = NULL;
     }
-    const char *b = base_name(path);
-    size_t bl = strlen(b);
+    if (name && !(e.name = strdup(name))) return QK_FAIL;
+    /* tensor entries: "file:tensor" for the algorithms that have them */
+    if (strcmp(e.algo, "sha256") && strcmp(e.algo, "size") && strcmp(e.algo, "xxh3-128")) {
+        char *c = strchr(e.name, ':');
+        if (c) *c = 0, e.tensor = c + 1;
+    }
+    mline *nl = realloc(m->l, (m->n + 1) * sizeof *nl);
+    if (!nl) {
+        free(e.name);
+        return QK_FAIL;
+    }
+    m->l = nl;
+    m->l[m->n++] = e;
+    return QK_OK;
+}
+
+static int read_manifest(const char *path, mlist *m, qk_err *err) {
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(path, "r");
+    if (!f) return qk_fail(err, "%s: cannot open manifest: %s", path, strerror(errno));
     char line[4096];
-    int entries = 0, unknown = 0;
-    char hx[40];
-    while (fgets(line, sizeof line, m)) {
+    int rc = QK_OK;
+    while (rc == QK_OK && fgets(line, sizeof line, f)) {
         size_t ll = strlen(line);
         if (ll == sizeof line - 1 && line[ll - 1] != '\n') {
             /* longer than any real entry: skip the whole line, so that its tail is not read as one */
             int c;
-            while ((c = fgetc(m)) != EOF && c != '\n') {
+            while ((c = fgetc(f)) != EOF && c != '\n') {
             }
+            m->bad++;
             continue;
         }
-        char algo[32], hash[80], name[3900];
-        if (sscanf(line, "%31s %79s %3899s", algo, hash, name) != 3) continue;
-        if (strncmp(name, b, bl) || (name[bl] != 0 && name[bl] != ':')) continue;
-        const char *tensor = name[bl] == ':' ? name + bl + 1 : NULL;
+        if (memchr(line, 0, ll + 1) != line + ll) m->bad++; /* a NUL inside: binary */
+        else if (parse_line(line, m)) rc = qk_fail(err, "out of memory");
+    }
+    if (ferror(f) && rc == QK_OK) rc = qk_fail(err, "%s: read error", path);
+    fclose(f);
+    if (rc) mlist_free(m);
+    return rc;
+}
+
+/* Checks the file at `path` against the entries named `name`. */
+static int check_entries(const mlist *m, const char *name, const char *path, qk_verify_report *rep, int *unknown,
+                         qk_err *err) {
+    bool want_sha = false, want_gguf = false;
+    int entries = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->l[i].name, name)) continue;
         entries++;
+        if (!strcmp(m->l[i].algo, "sha256")) want_sha = true;
+        if (m->l[i].tensor || !strcmp(m->l[i].algo, "xxh64")) want_gguf = true;
+    }
+    if (!entries) {
+        qk_verify_problem(rep, "%s: the manifest has no entry for '%s'", path, name);
+        return QK_OK;
+    }
+    file_hashes h;
+    if (hash_file(path, &h, want_sha, want_gguf, err)) {
+        qk_verify_problem(rep, "%s", err->msg);
+        return QK_OK;
+    }
+    char hx[80];
+    for (size_t k = 0; k < m->n; k++) {
+        const mline *e = &m->l[k];
+        if (strcmp(e->name, name)) continue;
+        const char *algo = e->algo, *hash = e->hash, *tensor = e->tensor;
         if (!strcmp(algo, "size") && !tensor) {
             uint64_t want;
             if (!parse_dec_u64(hash, &want) || want != h.size)
                 qk_verify_problem(rep, "%s: size is %llu bytes, the manifest says %s (truncated or extended copy?)",
                                   path, (unsigned long long)h.size, hash);
+        } else if (!strcmp(algo, "sha256") && !tensor) {
+            qk_sha256_hex(h.sha256, hx);
+            if (strcasecmp(hx, hash)) qk_verify_problem(rep, "%s: SHA-256 is %s, the manifest says %s", path, hx, hash);
         } else if (!strcmp(algo, "xxh3-128") && !tensor) {
             hex128(hx, h.whole);
             if (strcasecmp(hx, hash)) qk_verify_problem(rep, "%s: whole-file xxh3-128 differs from the manifest", path);
@@ -197,14 +282,288 @@ int qk_manifest_check_file(const char *manifest_path, const char *path, int n_th
             if (!h.is_gguf || strcasecmp(hx, hash))
                 qk_verify_problem(rep, "%s: the model hash (xxh64 of all tensor data) differs from the manifest", path);
         } else {
-            unknown++;
+            (*unknown)++;
         }
     }
-    fclose(m);
-    if (!entries) qk_verify_problem(rep, "%s: the manifest %s has no entry for '%s'", path, manifest_path, b);
-    if (unknown)
-        qk_verify_note(rep, "%s: %d manifest entr%s with algorithms quantkit does not compute (sha1/sha256/uuid) not checked",
-                       path, unknown, unknown == 1 ? "y" : "ies");
     free_hashes(&h);
     return QK_OK;
+}
+
+int qk_manifest_check_file(const char *manifest_path, const char *path, int n_threads, qk_verify_report *rep,
+                           qk_err *err) {
+    (void)n_threads;
+    mlist m;
+    if (read_manifest(manifest_path, &m, err)) return QK_FAIL;
+    int unknown = 0;
+    bool any = false;
+    const char *b = base_name(path);
+    for (size_t i = 0; i < m.n && !any; i++) any = !strcmp(base_name(m.l[i].name), b);
+    /* an entry may name the file with a folder ("sub/x.gguf"): match it by base name */
+    const char *name = b;
+    for (size_t i = 0; i < m.n; i++)
+        if (!strcmp(base_name(m.l[i].name), b)) {
+            name = m.l[i].name;
+            break;
+        }
+    if (!any) qk_verify_problem(rep, "%s: the manifest %s has no entry for '%s'", path, manifest_path, b);
+    else check_entries(&m, name, path, rep, &unknown, err);
+    if (unknown)
+        qk_verify_note(rep, "%s: %d manifest entr%s with algorithms quantkit does not compute (sha1/uuid) not checked",
+                       path, unknown, unknown == 1 ? "y" : "ies");
+    mlist_free(&m);
+    return QK_OK;
+}
+
+/* ---- writing ---- */
+
+int qk_manifest_write_file(FILE *out, const char *path, int n_threads, qk_err *err) {
+    (void)n_threads;
+    file_hashes h;
+    if (hash_file(path, &h, false, true, err)) return QK_FAIL;
+    const char *b = base_name(path);
+    char hx[40];
+    hex128(hx, h.whole);
+    fprintf(out, "size      %llu  %s\n", (unsigned long long)h.size, b);
+    fprintf(out, "xxh3-128  %s  %s\n", hx, b);
+    for (uint64_t i = 0; i < h.n; i++) fprintf(out, "xxh3-64   %016llx  %s:%s\n", (unsigned long long)h.xxh3[i], b, h.names[i]);
+    for (uint64_t i = 0; i < h.n; i++) fprintf(out, "xxh64     %016llx  %s:%s\n", (unsigned long long)h.xxh64[i], b, h.names[i]);
+    if (h.is_gguf) fprintf(out, "xxh64     %016llx  %s\n", (unsigned long long)h.model64, b);
+    free_hashes(&h);
+    return ferror(out) ? qk_fail(err, "cannot write the manifest") : QK_OK;
+}
+
+void qk_manifest_expand_free(char **list, size_t n) {
+    for (size_t i = 0; list && i < n; i++) free(list[i]);
+    free(list);
+}
+
+static int push(char ***list, size_t *n, const char *p) {
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*list)[i], p) || qk_same_file((*list)[i], p)) return QK_OK;
+    char **nl = realloc(*list, (*n + 1) * sizeof *nl);
+    if (!nl) return QK_FAIL;
+    *list = nl;
+    if (!(nl[*n] = strdup(p))) return QK_FAIL;
+    (*n)++;
+    return QK_OK;
+}
+
+int qk_manifest_expand(const char *const *files, size_t n, char ***out, size_t *n_out, qk_err *err) {
+    char **list = NULL;
+    size_t cnt = 0;
+    int rc = QK_OK;
+    for (size_t i = 0; rc == QK_OK && i < n; i++) {
+        char prefix[4096], path[4200];
+        uint32_t shard, count;
+        if (qk_split_prefix(files[i], prefix, sizeof prefix, &shard, &count) && count > 1) {
+            for (uint32_t k = 1; rc == QK_OK && k <= count; k++) {
+                qk_split_path(path, sizeof path, prefix, k, count);
+                if (push(&list, &cnt, path)) rc = qk_fail(err, "out of memory");
+            }
+        } else if (push(&list, &cnt, files[i])) {
+            rc = qk_fail(err, "out of memory");
+        }
+    }
+    for (size_t i = 0; rc == QK_OK && i < cnt; i++)
+        for (size_t j = i + 1; rc == QK_OK && j < cnt; j++)
+            if (!strcmp(base_name(list[i]), base_name(list[j])))
+                rc = qk_fail(err, "%s and %s: two files with the same name cannot be in one manifest (it names "
+                                  "files by base name)", list[i], list[j]);
+    if (rc) {
+        qk_manifest_expand_free(list, cnt);
+        return QK_FAIL;
+    }
+    *out = list, *n_out = cnt;
+    return QK_OK;
+}
+
+int qk_manifest_check_target(const char *mp, const char *const *files, size_t n, qk_err *err) {
+    for (size_t i = 0; i < n; i++)
+        if (qk_same_file(mp, files[i]) || !strcmp(mp, files[i]))
+            return qk_fail(err, "%s: the manifest would replace %s, one of the files it lists (a forgotten manifest "
+                                "name before a file list?)", mp, files[i]);
+    struct stat st;
+    if (stat(mp, &st) != 0) return QK_OK;
+    if (!S_ISREG(st.st_mode)) return qk_fail(err, "%s: exists and is not a regular file", mp);
+    if (st.st_size == 0) return QK_OK;
+    FILE *f = fopen(mp, "rb");
+    if (!f) return qk_fail(err, "%s: cannot read it to see whether it is a manifest: %s", mp, strerror(errno));
+    unsigned char head[9] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got >= 4 && !memcmp(head, "GGUF", 4)) return qk_fail(err, "%s: is a GGUF model, not a manifest; not replaced", mp);
+    if (got == 9 && head[8] == '{') {
+        uint64_t hl = 0;
+        for (int k = 7; k >= 0; k--) hl = hl << 8 | head[k];
+        if (hl > 1 && hl < (uint64_t)st.st_size)
+            return qk_fail(err, "%s: is a safetensors file, not a manifest; not replaced", mp);
+    }
+    mlist m;
+    qk_err e2;
+    if (st.st_size > (64 << 20) || read_manifest(mp, &m, &e2))
+        return qk_fail(err, "%s: exists and is not a manifest; not replaced (remove it or choose another name)", mp);
+    bool ok = m.bad == 0 && m.n > 0;
+    mlist_free(&m);
+    if (!ok) return qk_fail(err, "%s: exists and is not a manifest; not replaced (remove it or choose another name)", mp);
+    return QK_OK;
+}
+
+typedef struct {
+    const char *const *files;
+    qk_manifest_format fmt;
+    char **text;
+    size_t *len;
+} build_ctx;
+
+static int build_item(void *vctx, int64_t i, int tid, qk_err *err) {
+    (void)tid;
+    build_ctx *c = vctx;
+    FILE *mem = open_memstream(&c->text[i], &c->len[i]);
+    if (!mem) return qk_fail(err, "out of memory");
+    int rc;
+    if (c->fmt == QK_MANIFEST_GGUF_HASH) {
+        rc = qk_manifest_write_file(mem, c->files[i], 1, err);
+    } else {
+        unsigned char d[32];
+        char hx[65];
+        rc = qk_sha256_file(c->files[i], d, NULL, err);
+        if (rc == QK_OK) {
+            qk_sha256_hex(d, hx);
+            fprintf(mem, "%s  %s\n", hx, base_name(c->files[i]));
+        }
+    }
+    fclose(mem);
+    return rc;
+}
+
+int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, char **text,
+                      size_t *len, qk_err *err) {
+    build_ctx c = {files, fmt, calloc(n ? n : 1, sizeof(char *)), calloc(n ? n : 1, sizeof(size_t))};
+    int rc = c.text && c.len ? QK_OK : qk_fail(err, "out of memory");
+    if (rc == QK_OK) rc = qk_parallel_for((int64_t)n, n_threads, build_item, &c, err);
+    char *all = NULL;
+    size_t total = 0;
+    FILE *mem = rc == QK_OK ? open_memstream(&all, &total) : NULL;
+    if (rc == QK_OK && !mem) rc = qk_fail(err, "out of memory");
+    if (mem) {
+        if (fmt == QK_MANIFEST_GGUF_HASH)
+            fprintf(mem, "# quantkit manifest: size, xxh3-128 of each file, xxh3-64 and xxh64 (llama-gguf-hash) of "
+                         "each tensor\n");
+        for (size_t i = 0; i < n; i++) fwrite(c.text[i], 1, c.len[i], mem);
+        fclose(mem);
+    }
+    for (size_t i = 0; c.text && i < n; i++) free(c.text[i]);
+    free(c.text), free(c.len);
+    if (rc) {
+        free(all);
+        return QK_FAIL;
+    }
+    *text = all, *len = total;
+    return QK_OK;
+}
+
+/* ---- checking a whole manifest ---- */
+
+typedef struct {
+    const mlist *m;
+    qk_manifest_entry *e;
+    int *unknown;
+} check_ctx;
+
+static int check_item(void *vctx, int64_t i, int tid, qk_err *err) {
+    (void)tid;
+    (void)err;
+    check_ctx *c = vctx;
+    qk_manifest_entry *e = &c->e[i];
+    if (e->status != QK_ENTRY_OK) return QK_OK; /* MISSING / UNLISTED decided already */
+    qk_verify_report rep = {0};
+    qk_err e2;
+    check_entries(c->m, e->name, e->path, &rep, &c->unknown[i], &e2);
+    if (rep.n_problems) {
+        e->status = QK_ENTRY_FAILED;
+        e->n_problems = rep.n_problems;
+        e->where = strdup(rep.problems[0]);
+    }
+    qk_verify_report_free(&rep);
+    return QK_OK;
+}
+
+void qk_manifest_result_free(qk_manifest_result *res) {
+    for (size_t i = 0; i < res->n; i++) free(res->e[i].name), free(res->e[i].path), free(res->e[i].where);
+    free(res->e);
+    memset(res, 0, sizeof *res);
+}
+
+int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, int n_threads, qk_manifest_result *res,
+                      qk_err *err) {
+    memset(res, 0, sizeof *res);
+    mlist m;
+    if (read_manifest(mp, &m, err)) return QK_FAIL;
+    if (!m.n) {
+        mlist_free(&m);
+        return qk_fail(err, "%s: no manifest entries in it (expected \"HEX  NAME\" lines as sha256sum writes, or "
+                            "\"ALGO HEX NAME\")", mp);
+    }
+    /* the listed names, once each, in manifest order */
+    res->e = calloc(m.n + n_files, sizeof *res->e);
+    bool *used = calloc(n_files ? n_files : 1, 1);
+    int *unknown = calloc(m.n + n_files, sizeof *unknown);
+    int rc = res->e && used && unknown ? QK_OK : qk_fail(err, "out of memory");
+    char dir[4096];
+    const char *sl = strrchr(mp, '/');
+    if (sl) snprintf(dir, sizeof dir, "%.*s", (int)(sl - mp), mp);
+    else snprintf(dir, sizeof dir, ".");
+    if (!dir[0]) snprintf(dir, sizeof dir, "/");
+    for (size_t i = 0; rc == QK_OK && i < m.n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < res->n && !seen; k++) seen = !strcmp(res->e[k].name, m.l[i].name);
+        if (seen) continue;
+        qk_manifest_entry *e = &res->e[res->n++];
+        e->name = strdup(m.l[i].name);
+        const char *found = NULL;
+        if (n_files) {
+            for (size_t f = 0; f < n_files && !found; f++)
+                if (!strcmp(base_name(files[f]), base_name(m.l[i].name))) found = files[f], used[f] = true;
+            e->path = strdup(found ? found : m.l[i].name);
+        } else {
+            size_t pl = strlen(dir) + strlen(m.l[i].name) + 2;
+            e->path = malloc(pl);
+            if (e->path) {
+                if (m.l[i].name[0] == '/') snprintf(e->path, pl, "%s", m.l[i].name);
+                else snprintf(e->path, pl, "%s/%s", dir, m.l[i].name);
+            }
+        }
+        if (!e->name || !e->path) {
+            rc = qk_fail(err, "out of memory");
+            break;
+        }
+        struct stat st;
+        e->status = (n_files && !found) || stat(e->path, &st) != 0 ? QK_ENTRY_MISSING : QK_ENTRY_OK;
+    }
+    size_t n_listed = res->n;
+    for (size_t f = 0; rc == QK_OK && f < n_files; f++) {
+        if (used[f]) continue;
+        bool dup = false; /* the same base name given twice: the first one was checked */
+        for (size_t k = 0; k < n_listed && !dup; k++) dup = !strcmp(base_name(res->e[k].name), base_name(files[f]));
+        qk_manifest_entry *e = &res->e[res->n++];
+        e->name = strdup(files[f]);
+        e->path = strdup(files[f]);
+        e->status = QK_ENTRY_UNLISTED;
+        if (dup && e->name) e->where = strdup("the same name was given twice; checked once");
+    }
+    check_ctx c = {&m, res->e, unknown};
+    if (rc == QK_OK) rc = qk_parallel_for((int64_t)n_listed, n_threads, check_item, &c, err);
+    for (size_t i = 0; i < res->n; i++) {
+        res->n_unknown += unknown ? unknown[i] : 0;
+        switch (res->e[i].status) {
+        case QK_ENTRY_OK: res->n_ok++; break;
+        case QK_ENTRY_FAILED: res->n_failed++; break;
+        case QK_ENTRY_MISSING: res->n_missing++; break;
+        case QK_ENTRY_UNLISTED: res->n_unlisted++; break;
+        }
+    }
+    free(used), free(unknown);
+    mlist_free(&m);
+    if (rc) qk_manifest_result_free(res);
+    return rc;
 }

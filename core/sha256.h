@@ -1,0 +1,31 @@
+/* sha256.h - SHA-256 (OpenSSL libcrypto: SHA-NI / AVX2 code paths), the hash
+ * Hugging Face shows per file, sha256sum prints and a Hugging Face cache names
+ * its blobs by. Streaming (init/update/final) and whole-file helpers.
+ */
+#ifndef QK_SHA256_H
+#define QK_SHA256_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qk_error.h"
+
+typedef struct qk_sha256 qk_sha256;
+
+qk_sha256 *qk_sha256_new(void); /* NULL when out of memory */
+void qk_sha256_update(qk_sha256 *s, const void *data, size_t n);
+/* Writes the digest (32 bytes) and resets s for reuse. */
+void qk_sha256_final(qk_sha256 *s, unsigned char out[32]);
+void qk_sha256_free(qk_sha256 *s);
+
+/* 64 lower-case hex digits + NUL. */
+void qk_sha256_hex(const unsigned char d[32], char out[65]);
+/* Parses 64 hex digits (either case) exactly; false otherwise. */
+bool qk_sha256_parse(const char *hex, unsigned char out[32]);
+
+/* SHA-256 of a whole file, read in 4 MiB pieces; *size receives its length
+ * (NULL is fine). */
+int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_err *err);
+
+#endif
