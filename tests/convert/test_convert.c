@@ -604,9 +604,16 @@ static void test_registry_is_listed(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/README.md", src);
     size_t len;
-    char *readme = (char *)qk_test_read_file(path, &len);
+    unsigned char *bytes = qk_test_read_file(path, &len);
+    CHECK(bytes != NULL);
+    if (!bytes) return;
+    /* the file's bytes are not NUL-terminated; strstr needs a C string */
+    char *readme = malloc(len + 1);
     CHECK(readme != NULL);
-    if (!readme) return;
+    if (!readme) { free(bytes); return; }
+    memcpy(readme, bytes, len);
+    readme[len] = '\0';
+    free(bytes);
     CHECK(qk_arch_count() >= 18);
     for (size_t i = 0; i < qk_arch_count(); i++) {
         qk_arch_info a;
