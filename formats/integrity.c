@@ -108,6 +108,23 @@ typedef struct {
     unsigned char *pad_bad;
 } check_ctx;
 
+/* Whether the bytes before the data section match the embedded header hash
+ * (which also covers the padding between the infos and the data). */
+static int header_matches(const qk_gguf_file *f, const qk_gguf_kv *tk, const qk_gguf_kv *hk, bool *ok, qk_err *err) {
+    const uint64_t len = f->meta.data_offset;
+    unsigned char *hdr = malloc(len ? len : 1);
+    if (!hdr) return qk_fail(err, "%s: out of memory", f->path);
+    if (qk_gguf_pread(f, 0, hdr, len, err)) {
+        free(hdr);
+        return QK_FAIL;
+    }
+    uint64_t want;
+    memcpy(&want, hdr + hk->value_off, 8);
+    *ok = header_hash(hdr, len, tk->value_off, tk->n * 8, hk->value_off) == want;
+    free(hdr);
+    return QK_OK;
+}
+
 static uint64_t padded_size(const qk_gguf_file *f, uint64_t i) {
     const qk_gguf_meta *m = &f->meta;
     uint64_t A = m->alignment;
@@ -200,17 +217,7 @@ int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report
     if (valid) {
         /* padding between the infos and the data must be zero too: it is
          * covered by the header hash, which reads every byte before data */
-        uint64_t len = m->data_offset;
-        unsigned char *hdr = malloc(len ? len : 1);
-        if (!hdr) return qk_fail(err, "%s: out of memory", f->path);
-        if (qk_gguf_pread(f, 0, hdr, len, err)) {
-            free(hdr);
-            return QK_FAIL;
-        }
-        uint64_t want;
-        memcpy(&want, hdr + hk->value_off, 8);
-        rep->header_ok = header_hash(hdr, len, tk->value_off, tk->n * 8, hk->value_off) == want;
-        free(hdr);
+        if (header_matches(f, tk, hk, &rep->header_ok, err)) return QK_FAIL;
     }
     return QK_OK;
 }
@@ -303,17 +310,8 @@ int qk_integrity_guard_check(qk_integrity_guard *g, uint64_t t0, uint64_t t1, qk
     const qk_gguf_kv *tk = qk_gguf_find(m, QK_INTEGRITY_TENSORS_KEY);
     const qk_gguf_kv *hk = qk_gguf_find(m, QK_INTEGRITY_HEADER_KEY);
     if (!g->header_checked) {
-        uint64_t len = m->data_offset;
-        unsigned char *hdr = malloc(len ? len : 1);
-        if (!hdr) return qk_fail(err, "%s: out of memory", f->path);
-        if (qk_gguf_pread(f, 0, hdr, len, err)) {
-            free(hdr);
-            return QK_FAIL;
-        }
-        uint64_t want;
-        memcpy(&want, hdr + hk->value_off, 8);
-        bool ok = header_hash(hdr, len, tk->value_off, tk->n * 8, hk->value_off) == want;
-        free(hdr);
+        bool ok;
+        if (header_matches(f, tk, hk, &ok, err)) return QK_FAIL;
         if (!ok)
             return qk_fail(err, "%s: the metadata does not match its embedded hash (damaged file); nothing was "
                                 "written (--ignore-integrity uses it anyway)", f->path);

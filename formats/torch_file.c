@@ -12,15 +12,6 @@
 #include "pickle.h"
 #include "zip.h"
 
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) {
-    while (n) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = (uint32_t)crc32(crc, p, k);
-        p += k, n -= k;
-    }
-    return crc;
-}
-
 typedef struct crc_track {
     uint64_t pos;      /* bytes of the entry checked in order so far */
     uint32_t crc;
@@ -217,7 +208,7 @@ static int track_crc(const qk_st_file *f, struct qk_torch_file *tf, const qk_zip
     crc_track *c = &tf->crc[e - tf->z->entries];
     if (c->done || at != c->pos || !n) return QK_OK;
     if (c->pos == 0) c->crc = (uint32_t)crc32(0, Z_NULL, 0);
-    c->crc = crc_update(c->crc, d, n);
+    c->crc = qk_zip_crc32_update(c->crc, d, n);
     c->pos += n;
     if (c->pos == e->size) {
         c->done = true;

@@ -370,7 +370,7 @@ int qk_zip_pread_stored(const qk_zip *z, const qk_zip_entry *e, uint64_t off, si
     return read_at(z, e->data_offset + off, n, dst, e->name, err);
 }
 
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) {
+uint32_t qk_zip_crc32_update(uint32_t crc, const uint8_t *p, size_t n) {
     while (n) {
         uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
         crc = (uint32_t)crc32(crc, p, k);
@@ -486,7 +486,7 @@ int qk_zip_stream_read(qk_zip_stream *s, void *dst, size_t n, qk_err *err) {
         s->out_pos += n;
     } else if (inflate_n(s, dst, n, err))
         return QK_FAIL;
-    s->crc = crc_update(s->crc, dst, n);
+    s->crc = qk_zip_crc32_update(s->crc, dst, n);
     if (s->out_pos == e->size && n) return finish(s, err);
     if (e->size == 0 && s->out_pos == 0) return finish(s, err);
     return QK_OK;

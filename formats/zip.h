@@ -96,4 +96,8 @@ int qk_zip_stream_read(qk_zip_stream *s, void *dst, size_t n, qk_err *err);
 int qk_zip_stream_skip(qk_zip_stream *s, uint64_t n, qk_err *err);
 void qk_zip_stream_close(qk_zip_stream *s);
 
+/* CRC-32 (zlib's) of n more bytes, for any n (zlib's crc32 takes an
+ * unsigned int length): start with crc = 0. */
+uint32_t qk_zip_crc32_update(uint32_t crc, const uint8_t *p, size_t n);
+
 #endif
