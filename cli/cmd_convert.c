@@ -3,11 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arch.h"
+#include "args.h"
+#include "ftypes.h"
+#include "atomic_file.h"
 #include "cli_util.h"
 #include "convert_model.h"
 #include "imatrix_file.h"
+#include "plan_report.h"
 #include "progress_tty.h"
 #include "ggml_types.h"
 #include "sizes.h"
@@ -30,12 +35,13 @@ static void help(void) {
            "  --tensor-type PATTERN=T  per-tensor type override (repeatable, first match wins)\n"
            "  --output-tensor-type T   type for output.weight\n"
            "  --pre-tokenizer NAME     use llama.cpp's pre-tokenizer NAME instead of detecting it\n"
-           "  --threads N              worker threads (default: all cores); output identical for any N\n"
+           "  -t, --threads N          worker threads (default: all cores); output identical for any N\n"
            "  --dry-run                check everything and print the plan and exact size; write nothing\n"
            "  --max-size SIZE          with a quantized --type omitted: pick the best mix that fits SIZE\n"
            "  --split-max-size SIZE    write shards of at most SIZE of tensor data (gguf-split layout);\n"
            "                           on a FAT32 destination shards are made below 4 GiB automatically\n"
            "  --json                   machine-readable report on stdout\n"
+           "Options take their value as --opt VALUE or --opt=VALUE.\n"
            "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
            "\n"
            "supported architectures (config.json architectures[0] -> GGUF architecture):\n");
@@ -62,37 +68,57 @@ int qk_cmd_convert(int argc, char **argv) {
         snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
     }
 #define USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
-#define VALUE(var) do { if (!((var) = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; } } while (0)
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); goto done; }
-        else if (!strcmp(a, "-o") || !strcmp(a, "--output")) VALUE(out);
-        else if (!strcmp(a, "--type") || !strcmp(a, "--outtype")) VALUE(o.type);
-        else if (!strcmp(a, "--imatrix")) VALUE(imatrix_path);
-        else if (!strcmp(a, "--pre-tokenizer")) VALUE(o.pre_tokenizer);
-        else if (!strcmp(a, "--max-size")) VALUE(max_size_s);
-        else if (!strcmp(a, "--split-max-size")) VALUE(split_s);
-        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
-        else if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--threads")) {
-            VALUE(v);
+    enum { O_HELP = 1, O_OUT, O_TYPE, O_IMATRIX, O_PRETOK, O_MAX_SIZE, O_SPLIT_MAX, O_DRY, O_JSON, O_THREADS,
+           O_OUT_TYPE, O_TENSOR_TYPE };
+    static const qk_opt opts[] = {
+        {"help", 'h', false, O_HELP}, {"output", 'o', true, O_OUT}, {"outfile", 0, true, O_OUT},
+        {"type", 0, true, O_TYPE}, {"outtype", 0, true, O_TYPE}, {"imatrix", 0, true, O_IMATRIX},
+        {"pre-tokenizer", 0, true, O_PRETOK}, {"max-size", 0, true, O_MAX_SIZE},
+        {"split-max-size", 0, true, O_SPLIT_MAX}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
+        {"threads", 't', true, O_THREADS}, {"output-tensor-type", 0, true, O_OUT_TYPE},
+        {"tensor-type", 0, true, O_TENSOR_TYPE},
+    };
+    qk_args args;
+    qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
+    const char *v;
+    for (int id; (id = qk_args_next(&args, &v)) != QK_ARGS_END;) {
+        switch (id) {
+        case QK_ARGS_ERR: exit_code = QK_EXIT_USAGE; goto done;
+        case QK_ARGS_POS:
+            if (dir) USAGE("unexpected argument '%s' (usage: convert MODEL_DIR [-o OUT.gguf] [--type TYPE])", v);
+            dir = v;
+            break;
+        case O_HELP: help(); goto done;
+        case O_OUT: out = v; break;
+        case O_TYPE:
+            if (strcasecmp(v, "auto") && !qk_ftype_lookup(v)) {
+                const char *sug = qk_suggest_ftype(v);
+                if (sug) USAGE("--type: '%s' is not a type (did you mean %s? `quantkit types` lists them)", v, sug);
+                USAGE("--type: '%s' is not a type (auto, or one of `quantkit types`)", v);
+            }
+            o.type = v;
+            break;
+        case O_IMATRIX: imatrix_path = v; break;
+        case O_PRETOK: o.pre_tokenizer = v; break;
+        case O_MAX_SIZE: max_size_s = v; break;
+        case O_SPLIT_MAX: split_s = v; break;
+        case O_DRY: o.dry_run = true; break;
+        case O_JSON: json = true; break;
+        case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) USAGE("--threads takes a number, got '%s'", v);
-        } else if (!strcmp(a, "--output-tensor-type")) {
-            VALUE(v);
+            break;
+        case O_OUT_TYPE:
             if ((o.output_tensor_type = qk_type_from_name(v)) < 0) USAGE("unknown tensor type '%s'", v);
-        } else if (!strcmp(a, "--tensor-type")) {
-            VALUE(v);
+            break;
+        case O_TENSOR_TYPE: {
             if (n_tt == 64) USAGE("too many --tensor-type options");
             int t;
             if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) USAGE("%s", err.msg);
             tt[n_tt].pattern = tt_pat[n_tt], tt[n_tt].type = t;
             n_tt++;
-        } else if (a[0] == '-' && a[1]) {
-            USAGE("unknown option '%s'", a);
-        } else if (dir) {
-            USAGE("unexpected argument '%s'", a);
-        } else {
-            dir = a;
+            break;
+        }
+        default: break;
         }
     }
     if (!dir) USAGE("missing MODEL_DIR");
@@ -114,26 +140,45 @@ int qk_cmd_convert(int argc, char **argv) {
                                        "Q4_K_S", "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
         const char *chosen = NULL;
         char sizes[1024] = "";
-        for (size_t k = 0; k < sizeof ladder / sizeof ladder[0] && !chosen; k++) {
+        /* an explicit --type is kept: --max-size then only checks that it fits */
+        const bool explicit_type = strcasecmp(o.type, "auto") != 0;
+        const size_t n_ladder = explicit_type ? 1 : sizeof ladder / sizeof ladder[0];
+        for (size_t k = 0; k < n_ladder && !chosen; k++) {
             qk_convert_opts d = o;
-            d.type = ladder[k];
+            d.type = explicit_type ? o.type : ladder[k];
             d.dry_run = true;
             qk_convert_report r;
             qk_err e2;
-            if (qk_convert_model(dir, NULL, &d, &r, &e2)) continue;
+            if (qk_convert_model(dir, NULL, &d, &r, &e2)) {
+                if (explicit_type) {
+                    exit_code = qk_cli_fail(CMD, &e2);
+                    goto done;
+                }
+                continue;
+            }
             char sz[32];
             qk_format_size(sz, sizeof sz, r.file_size);
             size_t l = strlen(sizes);
-            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", ladder[k], sz);
-            if (r.file_size <= limit) chosen = ladder[k];
+            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", r.type_name, sz);
+            if (r.file_size <= limit) chosen = explicit_type ? o.type : ladder[k];
+        }
+        if (!chosen && explicit_type) {
+            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit --type to pick the best type that fits",
+                    o.type, max_size_s, sizes);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
         }
         if (!chosen) {
             qk_fail(&err, "no type fits %s: %s", max_size_s, sizes);
             exit_code = qk_cli_fail(CMD, &err);
             goto done;
         }
-        if (!json) fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
-                           max_size_s, sizes);
+        if (cli_quiet()) {
+        } else if (!json && explicit_type)
+            fprintf(stderr, "quantkit convert: the %s output fits %s (%s)\n", chosen, max_size_s, sizes);
+        else if (!json)
+            fprintf(stderr, "quantkit convert: %s is the highest-quality type that fits %s (%s)\n", chosen,
+                    max_size_s, sizes);
         o.type = chosen;
     }
     uint64_t split_bytes = 0;
@@ -157,13 +202,18 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, dest);
-    if (!o.dry_run) o.progress = cli_progress_new("converting", 0);
+    if (!o.dry_run && qk_afile_check_space(dest, split_bytes ? 2 * rep.file_size : rep.file_size, &err) != QK_OK) {
+        exit_code = qk_cli_fail(CMD, &err);
+        goto done;
+    }
+    if (!o.dry_run) o.progress = cli_progress_new("converting", rep.file_size);
+    o.report_tensors = true; /* the plan, and the fallbacks to report */
     int rc = qk_convert_model(dir, split_bytes && !o.dry_run ? staging : dest, &o, &rep, &err);
     cli_progress_done(o.progress);
     if (rc == QK_OK && split_bytes && !o.dry_run) {
         uint32_t n;
         rc = qk_split_finish(staging, dest, split_bytes, cmdline, &n, &err);
-        if (rc == QK_OK && !json) fprintf(stderr, "quantkit convert: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+        if (rc == QK_OK && !json && !cli_quiet()) fprintf(stderr, "quantkit convert: wrote %u shard%s\n", n, n == 1 ? "" : "s");
     }
     if (rc) {
         exit_code = qk_cli_fail(CMD, &err);
@@ -171,6 +221,15 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char sz[32];
     qk_format_size(sz, sizeof sz, rep.file_size);
+    qk_plan_row *rows = calloc(rep.n_tensor_reports ? rep.n_tensor_reports : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
+        const qk_convert_tensor_report *t = &rep.tensors[i];
+        rows[i] = (qk_plan_row){t->name, t->ne, -1, t->out_type, t->wanted_type, t->fallback, t->bytes};
+    }
+    if (!json && rows) {
+        if (o.dry_run) qk_cli_plan_table(rows, rep.n_tensor_reports);
+        qk_cli_fallback_lines(CMD, rows, rep.n_tensor_reports, rep.type_name);
+    }
     if (json) {
         cJSON *j = cJSON_CreateObject();
         cJSON_AddStringToObject(j, "input", dir);
@@ -179,10 +238,30 @@ int qk_cmd_convert(int argc, char **argv) {
         cJSON_AddBoolToObject(j, "dry_run", o.dry_run);
         cJSON_AddNumberToObject(j, "file_size", (double)rep.file_size);
         cJSON_AddNumberToObject(j, "parameters", (double)rep.n_params);
-        cJSON_AddNumberToObject(j, "tensors", (double)rep.n_tensors);
+        cJSON_AddNumberToObject(j, "n_tensors", (double)rep.n_tensors);
         cJSON_AddNumberToObject(j, "seconds", rep.seconds);
         if (rep.hf_arch) cJSON_AddStringToObject(j, "hf_architecture", rep.hf_arch);
+        if (rep.weights[0]) cJSON_AddStringToObject(j, "weights", rep.weights);
         if (rep.gguf_arch) cJSON_AddStringToObject(j, "architecture", rep.gguf_arch);
+        cJSON_AddNumberToObject(j, "fallbacks", rep.n_fallback);
+        cJSON *warn = cJSON_AddArrayToObject(j, "warnings");
+        if (rows) {
+            char summary[512];
+            qk_cli_fallback_summary(summary, sizeof summary, rows, rep.n_tensor_reports, rep.type_name);
+            if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
+        }
+        cJSON *ta = cJSON_AddArrayToObject(j, "tensors");
+        for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
+            const qk_convert_tensor_report *t = &rep.tensors[i];
+            cJSON *to = cJSON_CreateObject();
+            cJSON_AddStringToObject(to, "name", t->name);
+            cJSON *ne = cJSON_AddArrayToObject(to, "ne");
+            for (int d = 0; d < 4; d++) cJSON_AddItemToArray(ne, cJSON_CreateNumber((double)t->ne[d]));
+            cJSON_AddStringToObject(to, "to", qk_type_get((uint32_t)t->out_type)->name);
+            cJSON_AddNumberToObject(to, "bytes", (double)t->bytes);
+            qk_cli_fallback_json(to, &rows[i]);
+            cJSON_AddItemToArray(ta, to);
+        }
         cJSON *lo = cJSON_AddArrayToObject(j, "left_out");
         for (int i = 0; i < rep.n_left_out; i++) {
             cJSON *g = cJSON_CreateObject();
@@ -198,6 +277,7 @@ int qk_cmd_convert(int argc, char **argv) {
     } else {
         printf("%s: %s, %zu tensors, %llu parameters, %s%s in %.1f s\n", dest, rep.type_name, rep.n_tensors,
                (unsigned long long)rep.n_params, sz, o.dry_run ? " (dry run: nothing written)" : "", rep.seconds);
+        if (strchr(rep.weights, '(')) printf("  weights: %s\n", rep.weights); /* PyTorch read, or safetensors preferred */
         for (int i = 0; i < rep.n_left_out; i++) {
             char lsz[32];
             qk_format_size(lsz, sizeof lsz, rep.left_out[i].n_bytes);
@@ -206,10 +286,11 @@ int qk_cmd_convert(int argc, char **argv) {
                                                  "projector (mmproj) file");
         }
     }
+    free(rows);
+    qk_convert_report_free(&rep);
 done:
     for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
     if (have_im) qk_imatrix_free(&im);
     return exit_code;
 #undef USAGE
-#undef VALUE
 }

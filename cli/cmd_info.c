@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "torch_file.h"
 #include "cli_util.h"
 #include "ftypes.h"
 #include "gguf_set.h"
@@ -23,7 +24,8 @@ static void help(void) {
     printf("usage: quantkit info [--json] [--all] PATH\n"
            "\n"
            "Shows what a model holds: a .gguf file (or the first shard of a split set), a .safetensors\n"
-           "file, or a Hugging Face folder (config.json + safetensors).\n"
+           "file, a PyTorch checkpoint (pytorch_model.bin, .pth; read without running pickle), or a\n"
+           "Hugging Face folder (config.json + safetensors or pytorch_model.bin).\n"
            "  --json   machine-readable output on stdout\n"
            "  --all    list every metadata value in full (long arrays such as vocabularies included)\n"
            "  --cpu    show the CPU features and which kernel variant is active\n"
@@ -240,9 +242,11 @@ int qk_cmd_info(int argc, char **argv) {
     }
     if (is_gguf || (l > 5 && !strcmp(path + l - 5, ".gguf"))) return info_gguf(path, json, all);
     struct stat st;
-    if (!stat(path, &st) && S_ISREG(st.st_mode) && !(l > 12 && !strcmp(path + l - 12, ".safetensors"))) {
+    if (!stat(path, &st) && S_ISREG(st.st_mode) && !(l > 12 && !strcmp(path + l - 12, ".safetensors")) &&
+        !qk_torch_sniff(path)) {
         qk_err err;
-        qk_fail(&err, "%s: not a GGUF file (no \"GGUF\" magic), a .safetensors file or a model folder", path);
+        qk_fail(&err, "%s: not a GGUF file (no \"GGUF\" magic), a .safetensors file, a PyTorch checkpoint (.bin/.pth) "
+                      "or a model folder", path);
         return qk_cli_fail(CMD, &err);
     }
     return qk_info_hf(path, json, all);

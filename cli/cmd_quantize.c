@@ -5,11 +5,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/stat.h>
+
+#include "args.h"
+#include "atomic_file.h"
 #include "cli_util.h"
 #include "gguf_set.h"
 #include "ftypes.h"
 #include "imatrix_file.h"
+#include "plan_report.h"
+#include "naming.h"
 #include "progress_tty.h"
+#include "types_table.h"
 #include "ggml_types.h"
 #include "quantize_model.h"
 #include "sizes.h"
@@ -20,6 +27,7 @@ static const char *CMD = "quantize";
 static void help(void) {
     printf(
         "usage: quantkit quantize [options] IN.gguf [OUT.gguf] TYPE [THREADS]\n"
+        "       quantkit quantize [options] IN.gguf -o OUT.gguf TYPE\n"
         "\n"
         "Quantizes a GGUF model (F32/F16/BF16, or quantized with --allow-requantize) to TYPE,\n"
         "writing the same tensors llama-quantize writes, in one streaming pass.\n"
@@ -27,7 +35,8 @@ static void help(void) {
         "Without OUT the file is written next to IN as <name>-<TYPE>.gguf.\n"
         "\n"
         "options:\n"
-        "  --threads N                 worker threads (default: all cores); output is identical for any N\n"
+        "  -o, --output OUT            output file (instead of the positional OUT)\n"
+        "  -t, --threads N             worker threads (default: all cores); output is identical for any N\n"
         "  --pure                      no mixture rules: every quantizable tensor gets TYPE\n"
         "  --leave-output-tensor       keep output.weight as it is\n"
         "  --output-tensor-type T      type for output.weight (ggml name, e.g. q8_0)\n"
@@ -40,7 +49,8 @@ static void help(void) {
         "  --override-kv KEY=TYPE:VAL  set a metadata value (TYPE int, float, bool or str)\n"
         "  --dry-run                   print the per-tensor plan and the exact output size; write nothing\n"
         "  --max-size SIZE             pick the highest-quality standard mix whose output fits SIZE\n"
-        "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted\n"
+        "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted. With a\n"
+        "                              TYPE it only checks that the output fits (else fails)\n"
         "  --split-max-size SIZE       write shards of at most SIZE of tensor data (gguf-split layout);\n"
         "                              on a FAT32 destination shards are made below 4 GiB automatically\n"
         "  --keep-split                a split input gives one output shard per input shard, as\n"
@@ -51,7 +61,11 @@ static void help(void) {
         "  --json                      machine-readable report on stdout\n"
         "  -h, --help                  this text\n"
         "\n"
-        "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n");
+        "Options take their value as --opt VALUE or --opt=VALUE.\n"
+        "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
+        "\n"
+        "types (also `quantkit types`):\n");
+    qk_cli_print_types(stdout);
 }
 
 /* Candidate mixes for --max-size, best quality first. */
@@ -81,16 +95,20 @@ static void default_out(char *buf, size_t n, const char *in, const char *ftype_n
     snprintf(buf, n, "%.*s%s-%s.gguf", (int)dir_len, in, stem, ftype_name);
 }
 
-static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry) {
-    printf("%-48s %-20s %-6s -> %-6s %12s\n", "tensor", "shape", "from", "to", "bytes");
-    for (size_t i = 0; i < r->n_tensors; i++) {
+/* The report's tensors as plan rows (malloc'd; NULL when out of memory). */
+static qk_plan_row *plan_rows(const qk_quantize_report *r) {
+    qk_plan_row *rows = calloc(r->n_tensors ? r->n_tensors : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < r->n_tensors; i++) {
         const qk_quantize_tensor_report *t = &r->tensors[i];
-        char shape[64];
-        snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)t->ne[0], (long long)t->ne[1],
-                 (long long)(t->ne[2] * t->ne[3]));
-        printf("%-48s %-20s %-6s -> %-6s %12llu\n", t->name, shape, qk_type_get((uint32_t)t->in_type)->name,
-               qk_type_get((uint32_t)t->out_type)->name, (unsigned long long)t->bytes);
+        rows[i] = (qk_plan_row){t->name, t->ne, t->in_type, t->out_type, t->wanted_type, t->fallback, t->bytes};
     }
+    return rows;
+}
+
+static void print_plan(const qk_quantize_report *r, const char *ftype, bool dry) {
+    qk_plan_row *rows = plan_rows(r);
+    if (rows) qk_cli_plan_table(rows, r->n_tensors);
+    free(rows);
     char sz[32];
     for (size_t i = 0; r->n_shards > 1 && i < r->n_shards; i++) {
         qk_format_size(sz, sizeof sz, r->shards[i].file_size);
@@ -118,6 +136,13 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
     cJSON_AddNumberToObject(j, "bits_per_weight",
                             r->n_elements ? 8.0 * (double)r->tensor_bytes / (double)r->n_elements : 0);
     cJSON_AddNumberToObject(j, "fallbacks", r->n_fallback);
+    qk_plan_row *rows = plan_rows(r);
+    cJSON *warn = cJSON_AddArrayToObject(j, "warnings");
+    if (rows) {
+        char summary[512];
+        qk_cli_fallback_summary(summary, sizeof summary, rows, r->n_tensors, ftype);
+        if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
+    }
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
     cJSON_AddBoolToObject(j, "keep_split", keep_split);
     cJSON *sh = cJSON_AddArrayToObject(j, "shards");
@@ -141,8 +166,10 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
         if (keep_split) cJSON_AddNumberToObject(o, "shard", t->shard);
         int64_t nel = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
         cJSON_AddNumberToObject(o, "bits_per_weight", nel ? 8.0 * (double)t->bytes / (double)nel : 0);
+        if (rows) qk_cli_fallback_json(o, &rows[i]);
         cJSON_AddItemToArray(arr, o);
     }
+    free(rows);
     char *s = cJSON_Print(j);
     printf("%s\n", s);
     free(s);
@@ -152,7 +179,7 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
 int qk_cmd_quantize(int argc, char **argv) {
     qk_quantize_opts o = {0};
     qk_mix_options_init(&o.mix);
-    const char *pos[4];
+    const char *pos[4], *v0;
     int npos = 0;
     const char *imatrix_path = NULL, *max_size_s = NULL, *split_s = NULL;
     bool json = false;
@@ -175,79 +202,120 @@ int qk_cmd_quantize(int argc, char **argv) {
     }
 
 #define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { help(); goto done; }
-        else if (!strcmp(a, "--pure")) o.mix.pure = true;
-        else if (!strcmp(a, "--leave-output-tensor")) o.mix.leave_output_tensor = true;
-        else if (!strcmp(a, "--allow-requantize")) o.mix.allow_requantize = true;
-        else if (!strcmp(a, "--dry-run")) o.dry_run = true;
-        else if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--threads")) {
-            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+    enum { O_HELP = 1, O_PURE, O_LEAVE_OUT, O_REQUANT, O_DRY, O_JSON, O_THREADS, O_OUT_TYPE, O_EMB_TYPE,
+           O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT };
+    static const qk_opt opts[] = {
+        {"help", 'h', false, O_HELP}, {"pure", 0, false, O_PURE}, {"leave-output-tensor", 0, false, O_LEAVE_OUT},
+        {"allow-requantize", 0, false, O_REQUANT}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
+        {"threads", 't', true, O_THREADS}, {"output-tensor-type", 0, true, O_OUT_TYPE},
+        {"token-embedding-type", 0, true, O_EMB_TYPE}, {"tensor-type", 0, true, O_TENSOR_TYPE},
+        {"imatrix", 0, true, O_IMATRIX}, {"include-weights", 0, true, O_INCLUDE},
+        {"exclude-weights", 0, true, O_EXCLUDE}, {"override-kv", 0, true, O_KV},
+        {"split-max-size", 0, true, O_SPLIT_MAX}, {"max-size", 0, true, O_MAX_SIZE},
+        {"keep-split", 0, false, O_KEEP_SPLIT}, {"output", 'o', true, O_OUTPUT},
+    };
+    const char *out_opt = NULL;
+    qk_args args;
+    qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
+    for (int id; (id = qk_args_next(&args, &v0)) != QK_ARGS_END;) {
+        const char *v = v0;
+        switch (id) {
+        case QK_ARGS_ERR: exit_code = QK_EXIT_USAGE; goto done;
+        case QK_ARGS_POS:
+            if (npos == 4) FAIL_USAGE("too many arguments: '%s' (usage: quantize IN [OUT] TYPE [THREADS])", v);
+            pos[npos++] = v;
+            break;
+        case O_HELP: help(); goto done;
+        case O_PURE: o.mix.pure = true; break;
+        case O_LEAVE_OUT: o.mix.leave_output_tensor = true; break;
+        case O_REQUANT: o.mix.allow_requantize = true; break;
+        case O_DRY: o.dry_run = true; break;
+        case O_JSON: json = true; break;
+        case O_KEEP_SPLIT: o.keep_split = true; break;
+        case O_OUTPUT: out_opt = v; break;
+        case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) FAIL_USAGE("--threads takes a number, got '%s'", v);
-        } else if (!strcmp(a, "--output-tensor-type") || !strcmp(a, "--token-embedding-type")) {
-            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            break;
+        case O_OUT_TYPE: case O_EMB_TYPE: {
             int t = qk_type_from_name(v);
-            if (t < 0) FAIL_USAGE("unknown tensor type '%s' for %s", v, a);
-            if (a[2] == 'o') o.mix.output_tensor_type = t; else o.mix.token_embedding_type = t;
-        } else if (!strcmp(a, "--tensor-type")) {
-            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            if (t < 0) FAIL_USAGE("unknown tensor type '%s' for %s", v, args.opt);
+            if (id == O_OUT_TYPE) o.mix.output_tensor_type = t; else o.mix.token_embedding_type = t;
+            break;
+        }
+        case O_TENSOR_TYPE: {
             if (n_tt == 64) FAIL_USAGE("too many --tensor-type options");
             int t;
             if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) FAIL_USAGE("%s", err.msg);
             tt[n_tt].pattern = tt_pat[n_tt];
             tt[n_tt].type = t;
             n_tt++;
-        } else if (!strcmp(a, "--imatrix")) {
-            if (!(imatrix_path = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
-        } else if (!strcmp(a, "--include-weights") || !strcmp(a, "--exclude-weights")) {
-            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
-            if (a[2] == 'i' && n_incl < 64) incl[n_incl++] = v;
-            else if (a[2] == 'e' && n_excl < 64) excl[n_excl++] = v;
-        } else if (!strcmp(a, "--override-kv")) {
-            if (!(v = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
+            break;
+        }
+        case O_IMATRIX: imatrix_path = v; break;
+        case O_INCLUDE: case O_EXCLUDE:
+            if (n_incl == 64 || n_excl == 64) FAIL_USAGE("too many --include-weights/--exclude-weights options");
+            if (id == O_INCLUDE) incl[n_incl++] = v; else excl[n_excl++] = v;
+            break;
+        case O_KV:
             if (n_kvo == 64) FAIL_USAGE("too many --override-kv options");
             if (qk_kv_override_parse(v, &kvo[n_kvo], &err)) FAIL_USAGE("%s", err.msg);
             n_kvo++;
-        } else if (!strcmp(a, "--split-max-size")) {
-            if (!(split_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
-        } else if (!strcmp(a, "--max-size")) {
-            if (!(max_size_s = qk_cli_value(CMD, argc, argv, &i))) { exit_code = QK_EXIT_USAGE; goto done; }
-        } else if (!strcmp(a, "--keep-split")) {
-            o.keep_split = true;
-        } else if (a[0] == '-' && a[1]) {
-            FAIL_USAGE("unknown option '%s'", a);
-        } else {
-            if (npos == 4) FAIL_USAGE("too many arguments");
-            pos[npos++] = a;
+            break;
+        case O_SPLIT_MAX: split_s = v; break;
+        case O_MAX_SIZE: max_size_s = v; break;
+        default: break;
         }
     }
     if (o.keep_split && split_s) FAIL_USAGE("--keep-split and --split-max-size cannot be combined");
     if (n_incl && n_excl) FAIL_USAGE("--include-weights and --exclude-weights cannot be combined");
     if ((n_incl || n_excl) && !imatrix_path) FAIL_USAGE("--include-weights/--exclude-weights need --imatrix");
 
-    /* positional: IN [OUT] TYPE [THREADS]; with --max-size TYPE may be absent */
-    const char *in = NULL, *out = NULL, *type_s = NULL;
+    /* positional: IN [OUT] TYPE [THREADS], read as llama-quantize reads them:
+     * the argument after IN is TYPE if it parses as one, else it is OUT and
+     * TYPE follows; a number may follow TYPE. With --max-size TYPE may be
+     * absent; with -o there is no positional OUT. */
+    const char *in = NULL, *out = out_opt, *type_s = NULL;
     const qk_ftype_info *fi = NULL;
-    if (npos >= 1) in = pos[0];
-    if (npos >= 2) {
-        /* the last positional that parses as a type is TYPE; a trailing number after it is THREADS */
-        int ti = -1;
-        for (int k = npos - 1; k >= 1; k--) {
-            if (k == npos - 1 && k >= 2 && qk_cli_int(pos[k], &o.n_threads) && qk_ftype_lookup(pos[k - 1])) {
-                ti = k - 1;
-                break;
-            }
-            if (qk_ftype_lookup(pos[k])) { ti = k; break; }
+    if (npos == 0) FAIL_USAGE("missing input file (usage: quantize IN [OUT] TYPE [THREADS])");
+    in = pos[0];
+    int k = 1;
+    if (k < npos && !qk_ftype_lookup(pos[k])) {
+        bool type_expected = !max_size_s || npos > 2 || out_opt;
+        if (out_opt || (type_expected && npos == 2)) {
+            /* this one must be TYPE */
+            const char *sug = qk_suggest_ftype(pos[k]);
+            if (sug) FAIL_USAGE("'%s' is not a quantization type (did you mean %s? `quantkit types` lists them)", pos[k], sug);
+            FAIL_USAGE("'%s' is not a quantization type (`quantkit types` lists them)", pos[k]);
         }
-        if (ti < 0) FAIL_USAGE("'%s' is not a quantization type (e.g. Q4_K_M, Q8_0; the list is in --help)", pos[npos - 1]);
-        type_s = pos[ti];
-        if (ti == 2) out = pos[1];
-        else if (ti != 1) FAIL_USAGE("unexpected argument '%s'", pos[1]);
+        out = pos[k++];
     }
-    if (!in) FAIL_USAGE("missing input file");
-    if (!type_s && !max_size_s) FAIL_USAGE("missing TYPE (or --max-size)");
+    if (k < npos) {
+        if (!qk_ftype_lookup(pos[k])) {
+            const char *sug = qk_suggest_ftype(pos[k]);
+            if (sug) FAIL_USAGE("'%s' is not a quantization type (did you mean %s? `quantkit types` lists them)", pos[k], sug);
+            FAIL_USAGE("'%s' is not a quantization type (`quantkit types` lists them)", pos[k]);
+        }
+        type_s = pos[k++];
+    }
+    if (k < npos) {
+        if (qk_ftype_lookup(pos[k]) && !qk_cli_int(pos[k], &o.n_threads))
+            FAIL_USAGE("two types given, '%s' and '%s': the output file comes before TYPE (quantize IN [OUT] TYPE [THREADS])",
+                       type_s, pos[k]);
+        if (!qk_cli_int(pos[k], &o.n_threads))
+            FAIL_USAGE("'%s' after TYPE %s is not a thread count (quantize IN [OUT] TYPE [THREADS])", pos[k], type_s);
+        k++;
+    }
+    if (k < npos) FAIL_USAGE("unexpected argument '%s' (quantize IN [OUT] TYPE [THREADS])", pos[k]);
+    if (!type_s && !max_size_s) FAIL_USAGE("missing TYPE (or --max-size); `quantkit types` lists the types");
+    {
+        struct stat st;
+        if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
+            qk_fail(&err, "%s is a folder; quantize takes a GGUF file. To quantize a Hugging Face model folder, "
+                          "use `quantkit convert %s --type %s`", in, in, type_s ? type_s : "Q8_0");
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+    }
     if (type_s && qk_ftype_parse(type_s, &fi, &err)) { exit_code = qk_cli_fail(CMD, &err); goto done; }
 
     if (imatrix_path) {
@@ -273,8 +341,10 @@ int qk_cmd_quantize(int argc, char **argv) {
         if (!qk_parse_size(max_size_s, &limit)) FAIL_USAGE("--max-size: cannot read '%s' (e.g. 4.5G, 3800M, 4GiB)", max_size_s);
         const qk_ftype_info *best = NULL;
         char tried[1024] = "";
-        for (size_t k = 0; k < sizeof k_size_ladder / sizeof k_size_ladder[0]; k++) {
-            const qk_ftype_info *cand = qk_ftype_lookup(k_size_ladder[k]);
+        /* an explicit TYPE is kept: --max-size then only checks that it fits */
+        const size_t n_ladder = fi ? 1 : sizeof k_size_ladder / sizeof k_size_ladder[0];
+        for (size_t k = 0; k < n_ladder; k++) {
+            const qk_ftype_info *cand = fi ? fi : qk_ftype_lookup(k_size_ladder[k]);
             if (!cand || !cand->supported) continue;
             qk_quantize_opts d = o;
             d.dry_run = true;
@@ -290,16 +360,27 @@ int qk_cmd_quantize(int argc, char **argv) {
             qk_format_size(sz, sizeof sz, r.file_size);
             size_t l = strlen(tried);
             snprintf(tried + l, sizeof tried - l, "%s%s %s", l ? ", " : "", cand->name, sz);
+            const uint64_t fsize = r.file_size; /* read before the report is freed */
             qk_quantize_report_free(&r);
-            if (r.file_size <= limit) {
+            if (fsize <= limit) {
                 best = cand;
                 char lim[32];
                 qk_format_size(lim, sizeof lim, limit);
-                snprintf(why_buf, sizeof why_buf, "%s is the highest-quality mix whose output (%s) fits %s; sizes: %s",
-                         cand->name, sz, lim, tried);
+                if (fi)
+                    snprintf(why_buf, sizeof why_buf, "the %s output (%s) fits %s", cand->name, sz, lim);
+                else
+                    snprintf(why_buf, sizeof why_buf,
+                             "%s is the highest-quality mix whose output (%s) fits %s; sizes: %s", cand->name, sz,
+                             lim, tried);
                 why = why_buf;
                 break;
             }
+        }
+        if (!best && fi) {
+            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit TYPE to pick the best mix that fits",
+                    fi->name, max_size_s, tried);
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
         }
         if (!best) {
             qk_fail(&err, "no standard mix fits %s: %s", max_size_s, tried);
@@ -307,7 +388,7 @@ int qk_cmd_quantize(int argc, char **argv) {
             goto done;
         }
         fi = best;
-        if (!json) fprintf(stderr, "quantkit quantize: %s\n", why);
+        if (!json && !cli_quiet()) fprintf(stderr, "quantkit quantize: %s\n", why);
     }
     o.mix.ftype = fi->ftype;
 
@@ -319,41 +400,47 @@ int qk_cmd_quantize(int argc, char **argv) {
     /* --keep-split: OUT names the shards' prefix, as llama-quantize strips .gguf
      * (a shard name such as x-00001-of-00003.gguf gives the prefix x) */
     char prefix[4096];
-    if (o.keep_split) {
-        uint32_t ps, pc;
-        if (!qk_split_prefix(out, prefix, sizeof prefix, &ps, &pc)) {
-            snprintf(prefix, sizeof prefix, "%s", out);
-            size_t l = strlen(prefix);
-            if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
-        }
-    }
+    if (o.keep_split) qk_split_prefix_of(prefix, sizeof prefix, out); /* as split names its shards */
     uint64_t split_bytes = 0;
     if (split_s && (!qk_parse_size(split_s, &split_bytes) || !split_bytes))
         FAIL_USAGE("--split-max-size: cannot read '%s'", split_s);
-    if (!o.dry_run && !split_bytes && qk_dest_is_fat(out)) {
-        /* FAT32 holds files below 4 GiB: size the output first, split it if needed, and say so */
+    uint64_t total_bytes = 0;
+    if (!o.dry_run) {
+        /* size the output first (no tensor data is read): the progress total,
+         * the free-space check, and FAT32's 4 GiB limit */
         qk_quantize_opts d = o;
         d.dry_run = true;
         qk_quantize_report r0;
-        if (qk_quantize_model(in, o.keep_split ? prefix : out, &d, &r0, &err) == QK_OK) {
-            for (size_t s = 0; o.keep_split && s < r0.n_shards; s++)
-                if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
-                    qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
-                                  "quantize without --keep-split to get shards below 4 GiB",
-                            r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
-                    qk_quantize_report_free(&r0);
-                    exit_code = qk_cli_fail(CMD, &err);
-                    goto done;
-                }
-            if (!o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {
-                split_bytes = QK_FAT32_SPLIT_BYTES;
+        if (qk_quantize_model(in, o.keep_split ? prefix : out, &d, &r0, &err) != QK_OK) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
+        total_bytes = r0.tensor_bytes;
+        const bool fat = !split_bytes && qk_dest_is_fat(out);
+        for (size_t s = 0; fat && o.keep_split && s < r0.n_shards; s++)
+            if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
+                qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
+                              "quantize without --keep-split to get shards below 4 GiB",
+                        r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
+                qk_quantize_report_free(&r0);
+                exit_code = qk_cli_fail(CMD, &err);
+                goto done;
+            }
+        if (fat && !o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {
+            split_bytes = QK_FAT32_SPLIT_BYTES;
+            if (!cli_quiet())
                 fprintf(stderr, "quantkit quantize: %s is on FAT32 and the output would be %llu bytes; writing shards below 4 GiB\n",
                         out, (unsigned long long)r0.file_size);
-            }
         }
+        /* a split output is staged whole first, then cut into shards */
+        const uint64_t need = split_bytes ? 2 * r0.file_size : r0.file_size;
         qk_quantize_report_free(&r0);
+        if (qk_afile_check_space(o.keep_split ? prefix : out, need, &err) != QK_OK) {
+            exit_code = qk_cli_fail(CMD, &err);
+            goto done;
+        }
     }
-    if (!o.dry_run) o.progress = cli_progress_new("quantizing", 0);
+    if (!o.dry_run) o.progress = cli_progress_new("quantizing", total_bytes);
     qk_quantize_report rep;
     char staging[4200];
     qk_split_staging_path(staging, sizeof staging, out);
@@ -362,12 +449,17 @@ int qk_cmd_quantize(int argc, char **argv) {
     if (rc == QK_OK && !o.dry_run && split_bytes) {
         uint32_t n;
         rc = qk_split_finish(staging, out, split_bytes, cmdline, &n, &err);
-        if (rc == QK_OK && !json) fprintf(stderr, "quantkit quantize: wrote %u shard%s\n", n, n == 1 ? "" : "s");
+        if (rc == QK_OK && !json && !cli_quiet()) fprintf(stderr, "quantkit quantize: wrote %u shard%s\n", n, n == 1 ? "" : "s");
     }
     if (rc) {
         exit_code = qk_cli_fail(CMD, &err);
         qk_quantize_report_free(&rep);
         goto done;
+    }
+    if (!json) {
+        qk_plan_row *rows = plan_rows(&rep);
+        if (rows) qk_cli_fallback_lines(CMD, rows, rep.n_tensors, fi->name);
+        free(rows);
     }
     if (json) {
         print_json(&rep, in, out, fi->name, o.dry_run, o.keep_split, why);

@@ -8,6 +8,7 @@
 
 #include "arch.h"
 #include "cli_util.h"
+#include "torch_file.h"
 #include "hf_checkpoint.h"
 #include "kernels.h"
 #include "sizes.h"
@@ -108,6 +109,7 @@ int qk_info_hf(const char *path, bool json, bool all) {
         if (json) {
             cJSON_AddStringToObject(j, "path", path);
             cJSON_AddStringToObject(j, "format", "huggingface");
+            cJSON_AddStringToObject(j, "weights", ck.weights);
             if (arch) cJSON_AddStringToObject(j, "architecture", arch);
             cJSON *cv = cJSON_AddObjectToObject(j, "convert");
             cJSON_AddBoolToObject(cv, "supported", convertible);
@@ -135,7 +137,9 @@ int qk_info_hf(const char *path, bool json, bool all) {
         } else {
             char sz[32];
             qk_format_size(sz, sizeof sz, ck.total_bytes);
-            printf("%s: Hugging Face folder, %zu safetensors file%s, %s\n", path, ck.n_files, ck.n_files == 1 ? "" : "s", sz);
+            printf("%s: Hugging Face folder, %zu %s file%s, %s\n", path, ck.n_files, ck.torch ? "PyTorch" : "safetensors",
+                   ck.n_files == 1 ? "" : "s", sz);
+            printf("  weights:       %s\n", ck.weights);
             printf("  architecture:  %s\n", arch ? arch : "(none in config.json)");
             if (convertible) {
                 printf("  converts to:   %s (%s), %zu tensors\n", plan.arch, plan.family, plan.n_tensors);
@@ -160,20 +164,23 @@ int qk_info_hf(const char *path, bool json, bool all) {
         qk_hf_close(&ck);
     } else {
         qk_st_file *f;
-        if (qk_st_open(path, &f, &err)) {
+        size_t pl = strlen(path);
+        bool torch = !(pl > 12 && !strcmp(path + pl - 12, ".safetensors")) && qk_torch_sniff(path);
+        if (torch ? qk_torch_open(path, &f, &err) : qk_st_open(path, &f, &err)) {
             cJSON_Delete(j);
             return qk_cli_fail(CMD, &err);
         }
         if (json) {
             cJSON_AddStringToObject(j, "path", path);
-            cJSON_AddStringToObject(j, "format", "safetensors");
+            cJSON_AddStringToObject(j, "format", torch ? "pytorch" : "safetensors");
             cJSON_AddNumberToObject(j, "file_size", (double)f->file_size);
             cJSON *md = cJSON_AddObjectToObject(j, "metadata");
             for (size_t i = 0; i < f->n_meta; i++) cJSON_AddStringToObject(md, f->meta_keys[i], f->meta_values[i]);
         } else {
             char sz[32];
             qk_format_size(sz, sizeof sz, f->file_size);
-            printf("%s: safetensors, %s, %zu tensors\n", path, sz, f->n_tensors);
+            printf("%s: %s, %s, %zu tensors\n", path, torch ? "PyTorch checkpoint (zip; pickle read without running it)"
+                                                           : "safetensors", sz, f->n_tensors);
             for (size_t i = 0; i < f->n_meta; i++) printf("  metadata %s = %s\n", f->meta_keys[i], f->meta_values[i]);
         }
         const qk_st_tensor **ts = malloc((f->n_tensors ? f->n_tensors : 1) * sizeof *ts);

@@ -15,6 +15,7 @@
 #include "hf_checkpoint.h"
 #include "integrity.h"
 #include "kernels.h"
+#include "naming.h"
 #include "ggml_types.h"
 #include "source_rows.h"
 #include "special_tokens.h"
@@ -22,35 +23,12 @@
 #include "vocab.h"
 #include "vocab_kv.h"
 
-/* convert's size label: 260K, 1.1B ... from the parameter count */
-static void size_label(char *buf, size_t n, uint64_t p) {
-    const char *u = "";
-    double v = (double)p;
-    if (p >= 1000000000000ull) v /= 1e12, u = "T";
-    else if (p >= 1000000000ull) v /= 1e9, u = "B";
-    else if (p >= 1000000ull) v /= 1e6, u = "M";
-    else if (p >= 1000ull) v /= 1e3, u = "K";
-    if (v >= 100 || *u == 0) snprintf(buf, n, "%.0f%s", v, u);
-    else if (v >= 10) snprintf(buf, n, "%.0f%s", v, u);
-    else snprintf(buf, n, "%.1f%s", v, u);
-}
-
-static void model_name(char *buf, size_t n, const char *dir) {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    size_t l = strlen(tmp);
-    while (l > 1 && tmp[l - 1] == '/') tmp[--l] = 0;
-    const char *b = strrchr(tmp, '/');
-    b = b ? b + 1 : tmp;
-    if (!strcmp(b, "hf") || !strcmp(b, ".")) { /* a generic folder name: try the parent */
-        char *slash = strrchr(tmp, '/');
-        if (slash && slash != tmp) {
-            *slash = 0;
-            const char *p = strrchr(tmp, '/');
-            b = p ? p + 1 : tmp;
-        }
-    }
-    snprintf(buf, n, "%s", b);
+void qk_convert_report_free(qk_convert_report *rep) {
+    free(rep->tensors);
+    free(rep->names);
+    rep->tensors = NULL;
+    rep->names = NULL;
+    rep->n_tensor_reports = 0;
 }
 
 int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opts *o, qk_convert_report *rep,
@@ -66,7 +44,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     qk_integrity_writer *iw = NULL;
     qk_mix_plan mix = {0};
     qk_mix_tensor *mt = NULL;
-    uint32_t *out_types = NULL;
+    uint32_t *out_types = NULL, *wanted = NULL; /* wanted: the type before any fallback */
     size_t *order = NULL;
     int rc = qk_arch_plan(&ck, &plan, err);
     if (rc == QK_OK) rc = qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
@@ -94,14 +72,16 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
 
     size_t n = plan.n_tensors;
     out_types = calloc(n ? n : 1, sizeof *out_types);
+    wanted = calloc(n ? n : 1, sizeof *wanted);
     order = calloc(n ? n : 1, sizeof *order);
     mt = calloc(n ? n : 1, sizeof *mt);
-    if (rc == QK_OK && (!out_types || !order || !mt)) rc = qk_fail(err, "out of memory");
+    if (rc == QK_OK && (!out_types || !wanted || !order || !mt)) rc = qk_fail(err, "out of memory");
     /* the float model: convert's rules */
     for (size_t i = 0; rc == QK_OK && i < n; i++) {
         const qk_conv_tensor *t = &plan.tensors[i];
         uint32_t ty = t->keep_f32 ? QK_TYPE_F32 : base;
         uint64_t rb;
+        wanted[i] = ty;
         if (!qk_row_size(ty, t->ne[0], &rb)) ty = QK_TYPE_F16; /* convert's QuantError fallback */
         out_types[i] = ty;
         order[i] = i;
@@ -123,6 +103,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rc = qk_mix_plan_compute(&mm, &mo, &mix, err);
         for (size_t i = 0; rc == QK_OK && i < n; i++) {
             out_types[i] = (uint32_t)mix.entries[i].type;
+            if (mix.entries[i].fallback) wanted[i] = (uint32_t)mix.entries[i].wanted_type;
+            else wanted[i] = out_types[i];
             order[i] = mix.order[i];
         }
     }
@@ -134,10 +116,11 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     }
 
     /* names */
-    char name[256], label[32];
-    model_name(name, sizeof name, dir);
-    size_label(label, sizeof label, plan.n_params);
-    if (rc == QK_OK) snprintf(rep->default_name, sizeof rep->default_name, "%s-%s-%s.gguf", name, label, fi->name);
+    char name[200], computed[32], label[64] = "";
+    qk_model_name(name, sizeof name, dir, qk_hf_cfg_str(ck.config, "_name_or_path"));
+    qk_size_label(computed, sizeof computed, plan.n_params);
+    if (rc == QK_OK)
+        qk_gguf_name(rep->default_name, sizeof rep->default_name, name, computed, fi->name, label, sizeof label);
 
     if (rc == QK_OK) {
         w = qk_gguf_writer_new();
@@ -175,6 +158,31 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         const qk_conv_tensor *t = &plan.tensors[order[k]];
         rc = qk_gguf_writer_add_tensor(w, t->name, out_types[order[k]], t->n_dims, t->ne, err);
     }
+    for (size_t i = 0; rc == QK_OK && i < n; i++)
+        if (wanted[i] != out_types[i]) rep->n_fallback++;
+    if (rc == QK_OK && o->report_tensors) {
+        size_t names_len = 0;
+        for (size_t i = 0; i < n; i++) names_len += strlen(plan.tensors[i].name) + 1;
+        rep->tensors = calloc(n ? n : 1, sizeof *rep->tensors);
+        rep->names = malloc(names_len ? names_len : 1);
+        if (!rep->tensors || !rep->names) rc = qk_fail(err, "out of memory");
+        const qk_gguf_meta *wm = rc == QK_OK ? qk_gguf_writer_meta(w) : NULL;
+        char *np = rep->names;
+        for (size_t k = 0; rc == QK_OK && k < n; k++) {
+            const size_t i = order[k];
+            qk_convert_tensor_report *tr = &rep->tensors[k];
+            const size_t l = strlen(plan.tensors[i].name) + 1;
+            memcpy(np, plan.tensors[i].name, l);
+            tr->name = np;
+            np += l;
+            memcpy(tr->ne, plan.tensors[i].ne, sizeof tr->ne);
+            tr->out_type = (int)out_types[i];
+            tr->wanted_type = (int)wanted[i];
+            tr->fallback = wanted[i] != out_types[i];
+            tr->bytes = wm->tensors[k].nbytes;
+        }
+        if (rc == QK_OK) rep->n_tensor_reports = n;
+    }
     if (rc == QK_OK) {
         iw = qk_integrity_attach(w, err);
         if (!iw) rc = QK_FAIL;
@@ -184,6 +192,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->n_params = plan.n_params;
         rep->n_tensors = n;
         rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
+        snprintf(rep->weights, sizeof rep->weights, "%s", ck.weights);
         rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
         memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);
         rep->n_left_out = plan.n_left_out;
@@ -226,7 +235,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     qk_integrity_free(iw);
     qk_gguf_writer_free(w);
     qk_mix_plan_free(&mix);
-    free(mt), free(out_types), free(order);
+    free(mt), free(out_types), free(wanted), free(order);
+    if (rc != QK_OK) qk_convert_report_free(rep);
     qk_vocab_free(&vocab);
     qk_arch_plan_free(&plan);
     qk_hf_close(&ck);

@@ -30,9 +30,19 @@ typedef struct qk_convert_opts {
     const qk_imatrix *imatrix;
     int n_threads;
     bool dry_run;
+    bool report_tensors;       /* fill rep->tensors (free with qk_convert_report_free) */
     const char *command_line;
     qk_progress *progress;
 } qk_convert_opts;
+
+typedef struct qk_convert_tensor_report {
+    const char *name;          /* points into the report's own storage */
+    int64_t ne[4];
+    int out_type;
+    int wanted_type;           /* the mix's choice before the shape fallback (= out_type without one) */
+    bool fallback;             /* rows not a multiple of wanted_type's block: llama.cpp's fallback type */
+    uint64_t bytes;
+} qk_convert_tensor_report;
 
 typedef struct qk_convert_report {
     char type_name[32];
@@ -42,11 +52,20 @@ typedef struct qk_convert_report {
     size_t n_tensors;
     double seconds;
     const char *hf_arch, *gguf_arch;  /* static strings of the registry */
+    char weights[320];         /* the weight files read, and why (safetensors preferred over pytorch_model.bin) */
     /* multimodal checkpoints: the vision/audio/projector tensors left out
      * (llama.cpp runs them from a separate mmproj file) */
     qk_left_out left_out[8];
     int n_left_out;
+    int n_fallback;            /* tensors given a fallback type (always counted) */
+    /* with opts.report_tensors: every tensor in output order (else NULL) */
+    qk_convert_tensor_report *tensors;
+    size_t n_tensor_reports;
+    char *names;               /* storage of the tensors' names */
 } qk_convert_report;
+
+/* Frees rep->tensors; safe on a report that has none. */
+void qk_convert_report_free(qk_convert_report *rep);
 
 /* out_path may be NULL: the default name is used, in the current folder. */
 int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opts *o, qk_convert_report *rep,

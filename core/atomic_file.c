@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Write-behind: every this many appended bytes, writeback of the finished
@@ -21,7 +23,81 @@ struct qk_afile {
     char *final_path;
     char *temp_path;
     char *dir;
+    int live_slot; /* in the registry of live temporaries, or -1 */
 };
+
+/* The registry of live temporaries, for qk_afile_remove_temps from a signal
+ * handler: fixed slots (no allocation), each a path and a flag. A slot is
+ * claimed with a compare-and-swap, filled, then published; the handler reads
+ * only published slots and calls unlink(), which is async-signal-safe. */
+#define QK_LIVE_SLOTS 64
+#define QK_LIVE_PATH 4096
+static struct {
+    _Atomic int state; /* 0 free, 1 being written, 2 live */
+    char path[QK_LIVE_PATH];
+} g_live[QK_LIVE_SLOTS];
+
+static int live_add(const char *path) {
+    size_t n = strlen(path);
+    if (n >= QK_LIVE_PATH) return -1;
+    for (int i = 0; i < QK_LIVE_SLOTS; i++) {
+        int expect = 0;
+        if (atomic_compare_exchange_strong(&g_live[i].state, &expect, 1)) {
+            memcpy(g_live[i].path, path, n + 1);
+            atomic_store(&g_live[i].state, 2);
+            return i;
+        }
+    }
+    return -1; /* more than 64 open outputs: that one is not cleaned on a signal */
+}
+
+static void live_remove(int slot) {
+    if (slot >= 0) atomic_store(&g_live[slot].state, 0);
+}
+
+void qk_afile_remove_temps(void) {
+    for (int i = 0; i < QK_LIVE_SLOTS; i++)
+        if (atomic_load(&g_live[i].state) == 2) unlink(g_live[i].path);
+}
+
+size_t qk_afile_live_count(void) {
+    size_t n = 0;
+    for (int i = 0; i < QK_LIVE_SLOTS; i++) n += atomic_load(&g_live[i].state) == 2;
+    return n;
+}
+
+static char *dup_str(const char *s);
+
+static void fmt_size(char *buf, size_t n, uint64_t b) {
+    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    int i = 0;
+    while (v >= 1024.0 && i < 4) v /= 1024.0, i++;
+    if (i == 0) snprintf(buf, n, "%llu bytes", (unsigned long long)b);
+    else snprintf(buf, n, "%.2f %s", v, u[i]);
+}
+
+int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err) {
+    char *tmp = dup_str(final_path);
+    if (!tmp) return qk_fail(err, "%s: out of memory", final_path);
+    const char *dir = dirname(tmp);
+    struct statvfs sv;
+    int rc = QK_OK;
+    if (statvfs(dir, &sv) == 0) {
+        const uint64_t fr = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+        const uint64_t avail = fr && (uint64_t)sv.f_bavail > UINT64_MAX / fr ? UINT64_MAX : (uint64_t)sv.f_bavail * fr;
+        if (avail < need) {
+            char n1[32], n2[32], n3[32];
+            fmt_size(n1, sizeof n1, need);
+            fmt_size(n2, sizeof n2, avail);
+            fmt_size(n3, sizeof n3, need - avail);
+            rc = qk_fail(err, "%s: not enough free space in '%s': the output needs %s, %s are free (%s short)",
+                         final_path, dir, n1, n2, n3);
+        }
+    }
+    free(tmp);
+    return rc;
+}
 
 static char *dup_str(const char *s) {
     size_t n = strlen(s) + 1;
@@ -73,6 +149,7 @@ int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
                 f = NULL;
             } else {
                 fchmod(f->fd, 0644);
+                f->live_slot = live_add(tp);
                 f->final_path = dup_str(final_path);
                 f->dir = dir;
                 dir = NULL;
@@ -142,6 +219,7 @@ const char *qk_afile_final_path(const qk_afile *f) { return f->final_path; }
 const char *qk_afile_temp_path(const qk_afile *f) { return f->temp_path; }
 
 static void free_f(qk_afile *f) {
+    live_remove(f->live_slot);
     free(f->final_path), free(f->temp_path), free(f->dir), free(f);
 }
 
@@ -157,6 +235,10 @@ int qk_afile_commit(qk_afile *f, qk_err *err) {
     if (fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
     if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
     f->fd = -1;
+    /* a signal after the rename must not unlink a name that now belongs to
+     * nobody: leave the registry first (at worst the temporary stays) */
+    live_remove(f->live_slot);
+    f->live_slot = -1;
     if (rc == QK_OK && rename(f->temp_path, f->final_path) != 0)
         rc = io_fail(f, "rename into place", errno, err);
     if (rc != QK_OK) {

@@ -4,8 +4,10 @@
  * (".<name>.tmp.XXXXXX"), which is fsync'd and renamed onto the final name
  * only by qk_afile_commit (then the folder is fsync'd too). On abort, on any
  * failed call, or if the process dies, the final name is untouched; the
- * temporary is unlinked by abort/failure (a killed process may leave a
- * ".*.tmp.*" file behind, never a partial file under the final name).
+ * temporary is unlinked by abort/failure, and on SIGINT/SIGTERM/SIGHUP by
+ * the CLI's handler through qk_afile_remove_temps (only SIGKILL or a crash
+ * may leave a ".*.tmp.*" file behind, never a partial file under the final
+ * name).
  */
 #ifndef QK_ATOMIC_FILE_H
 #define QK_ATOMIC_FILE_H
@@ -35,5 +37,18 @@ const char *qk_afile_temp_path(const qk_afile *f);
 int qk_afile_commit(qk_afile *f, qk_err *err);
 /* Removes the temporary and frees f. NULL is fine. */
 void qk_afile_abort(qk_afile *f);
+
+/* Checks that the file system of final_path's folder has room for need more
+ * bytes (statvfs, blocks available to this user). Fails naming the folder,
+ * the size needed, the space free and the shortfall; QK_OK when it cannot
+ * tell (statvfs fails). */
+int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err);
+
+/* Unlinks every temporary still open (not committed or aborted). Async-
+ * signal-safe: for a SIGINT/SIGTERM/SIGHUP handler, so an interrupted run
+ * leaves no ".NAME.tmp.XXXXXX" behind. The process must exit afterwards. */
+void qk_afile_remove_temps(void);
+/* How many temporaries are open now (for tests). */
+size_t qk_afile_live_count(void);
 
 #endif

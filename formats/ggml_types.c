@@ -36,12 +36,12 @@ static const qk_type_info k_types[QK_TYPE_COUNT] = {
     [QK_TYPE_F64] = {"f64", 1, 8, false, false},
     [QK_TYPE_IQ1_M] = {"iq1_m", QK_K, sizeof(qk_block_iq1_m), true, true},
     [QK_TYPE_BF16] = {"bf16", 1, 2, false, true},
-    [QK_TYPE_TQ1_0] = {"tq1_0", QK_K, sizeof(qk_block_tq1_0), true, false},
-    [QK_TYPE_TQ2_0] = {"tq2_0", QK_K, sizeof(qk_block_tq2_0), true, false},
-    [QK_TYPE_MXFP4] = {"mxfp4", QK_LEGACY, sizeof(qk_block_mxfp4), true, false},
-    [QK_TYPE_NVFP4] = {"nvfp4", QK_NVFP4, sizeof(qk_block_nvfp4), true, false},
-    [QK_TYPE_Q1_0] = {"q1_0", QK_Q1_0, sizeof(qk_block_q1_0), true, false},
-    [QK_TYPE_Q2_0] = {"q2_0", QK_Q2_0, sizeof(qk_block_q2_0), true, false},
+    [QK_TYPE_TQ1_0] = {"tq1_0", QK_K, sizeof(qk_block_tq1_0), true, true},
+    [QK_TYPE_TQ2_0] = {"tq2_0", QK_K, sizeof(qk_block_tq2_0), true, true},
+    [QK_TYPE_MXFP4] = {"mxfp4", QK_LEGACY, sizeof(qk_block_mxfp4), true, true},
+    [QK_TYPE_NVFP4] = {"nvfp4", QK_NVFP4, sizeof(qk_block_nvfp4), true, true},
+    [QK_TYPE_Q1_0] = {"q1_0", QK_Q1_0, sizeof(qk_block_q1_0), true, true},
+    [QK_TYPE_Q2_0] = {"q2_0", QK_Q2_0, sizeof(qk_block_q2_0), true, true},
 };
 
 const qk_type_info *qk_type_get(uint32_t t) {

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
+
+#include "torch_file.h"
 
 #include "json_file.h"
 
@@ -56,6 +59,34 @@ void qk_hf_close(qk_hf_checkpoint *ck) {
     memset(ck, 0, sizeof *ck);
 }
 
+static bool exists_in(const char *dir, const char *name) {
+    char p[4200];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0;
+}
+
+/* The folder's one *.pth file (name left empty when there is none). */
+static int find_one_pth(const char *dir, char *out, size_t cap, qk_err *err) {
+    out[0] = 0;
+    DIR *d = opendir(dir);
+    if (!d) return QK_OK;
+    struct dirent *e;
+    int rc = QK_OK;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l < 5 || l >= cap || strcmp(e->d_name + l - 4, ".pth")) continue;
+        if (out[0]) {
+            rc = qk_fail(err, "%s: no safetensors or pytorch_model.bin, and several .pth files (%s, %s); expected one",
+                         dir, out, e->d_name);
+            break;
+        }
+        memcpy(out, e->d_name, l + 1);
+    }
+    closedir(d);
+    return rc;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int cmp_tensor(const void *a, const void *b) {
@@ -81,8 +112,25 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         qk_fail(err, "%s: no config.json (is this a Hugging Face model folder?)", dir);
         goto fail;
     }
+    /* which weights: safetensors when present (safe and mmap-able), else PyTorch's
+     * pytorch_model.bin (sharded by its index), else a single *.pth */
+    const char *idx_name = NULL, *single = NULL;
+    char *one[1];
+    char pth[256] = "";
+    if (exists_in(dir, "model.safetensors.index.json")) idx_name = "model.safetensors.index.json";
+    else if (exists_in(dir, "model.safetensors")) single = "model.safetensors";
+    else if (exists_in(dir, "pytorch_model.bin.index.json")) idx_name = "pytorch_model.bin.index.json";
+    else if (exists_in(dir, "pytorch_model.bin")) single = "pytorch_model.bin";
+    else if (find_one_pth(dir, pth, sizeof pth, err)) goto fail;
+    else if (pth[0]) single = pth;
+    else single = "model.safetensors"; /* missing: the message below */
+    ck->torch = !idx_name ? !strcmp(single, "pytorch_model.bin") || pth[0] : !strcmp(idx_name, "pytorch_model.bin.index.json");
+    snprintf(ck->weights, sizeof ck->weights, "%s%s", idx_name ? idx_name : single,
+             ck->torch ? " (PyTorch pickle read without executing it)"
+                       : (exists_in(dir, "pytorch_model.bin") || exists_in(dir, "pytorch_model.bin.index.json"))
+                             ? " (preferred over pytorch_model.bin, also present)" : "");
     cJSON *index = NULL;
-    if (qk_hf_read_json(dir, "model.safetensors.index.json", &index, err)) goto fail;
+    if (idx_name && qk_hf_read_json(dir, idx_name, &index, err)) goto fail;
     char **names = NULL;
     size_t n_names = 0;
     const cJSON *wmap = NULL;
@@ -90,7 +138,7 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         wmap = cJSON_GetObjectItemCaseSensitive(index, "weight_map");
         if (!cJSON_IsObject(wmap)) {
             cJSON_Delete(index);
-            qk_fail(err, "%s/model.safetensors.index.json: no weight_map object", dir);
+            qk_fail(err, "%s/%s: no weight_map object", dir, idx_name);
             goto fail;
         }
         size_t cap = 0;
@@ -98,7 +146,7 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         names = calloc(cap ? cap : 1, sizeof *names);
         for (const cJSON *e = wmap->child; e && names; e = e->next) {
             if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || !strcmp(e->valuestring, "..")) {
-                qk_fail(err, "%s/model.safetensors.index.json: tensor '%s' maps to an invalid file name", dir, e->string);
+                qk_fail(err, "%s/%s: tensor '%s' maps to an invalid file name", dir, idx_name, e->string);
                 free(names), cJSON_Delete(index);
                 goto fail;
             }
@@ -108,8 +156,7 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         }
         qsort(names, n_names, sizeof *names, cmp_str);
     } else {
-        static char single[] = "model.safetensors";
-        static char *one[1] = {single};
+        one[0] = (char *)single;
         names = one;
         n_names = 1;
     }
@@ -119,10 +166,10 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         if (stat(p, &st)) {
             qk_fail(err, "%s: missing %s%s", dir, names[i],
-                    index ? " (listed in model.safetensors.index.json)" : " (and no model.safetensors.index.json)");
+                    index ? " (listed in the index)" : " (and no model.safetensors.index.json)");
             goto fail_index;
         }
-        if (qk_st_open(p, &ck->files[i], err)) goto fail_index;
+        if ((ck->torch ? qk_torch_open(p, &ck->files[i], err) : qk_st_open(p, &ck->files[i], err))) goto fail_index;
         ck->n_files++;
         ck->total_bytes += ck->files[i]->file_size;
         ck->n_tensors += ck->files[i]->n_tensors;
@@ -169,8 +216,8 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         if (n_map != ck->n_tensors) {
             for (size_t i = 0; i < ck->n_tensors; i++)
                 if (!cJSON_GetObjectItemCaseSensitive(wmap, ck->tensors[i].t->name)) {
-                    qk_fail(err, "%s: tensor '%s' in %s is not listed in model.safetensors.index.json", dir,
-                            ck->tensors[i].t->name, ck->files[ck->tensors[i].file]->path);
+                    qk_fail(err, "%s: tensor '%s' in %s is not listed in %s", dir,
+                            ck->tensors[i].t->name, ck->files[ck->tensors[i].file]->path, idx_name);
                     goto fail_index;
                 }
         }

@@ -1,5 +1,10 @@
 /* hf_checkpoint.h - a Hugging Face model folder: config.json plus weights in
- * model.safetensors or shards listed by model.safetensors.index.json.
+ * model.safetensors or shards listed by model.safetensors.index.json; when a
+ * folder has no safetensors, PyTorch's pytorch_model.bin (or shards listed by
+ * pytorch_model.bin.index.json, the same weight_map format), else its single
+ * *.pth file. Safetensors are preferred when both exist (ck->weights says
+ * which was chosen); PyTorch files are read by formats/torch_file.h without
+ * running pickle and look like safetensors files to every reader.
  *
  * With an index, every shard it names must be present and every tensor must
  * be in exactly the shard the weight_map says (a missing or extra tensor is
@@ -26,6 +31,8 @@ typedef struct qk_hf_checkpoint {
     size_t n_tensors;
     qk_hf_tensor *tensors;
     uint64_t total_bytes;     /* of all shards */
+    bool torch;               /* the weights are PyTorch checkpoints (formats/torch_file.h) */
+    char weights[320];        /* which weights were chosen, and why, for plans and info */
 } qk_hf_checkpoint;
 
 int qk_hf_open(const char *dir, qk_hf_checkpoint *out, qk_err *err);

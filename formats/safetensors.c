@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "json_file.h"
+#include "torch_file.h"
 
 static const struct {
     const char *name;
@@ -39,6 +40,7 @@ static void free_lists(qk_st_file *f) {
 void qk_st_close(qk_st_file *f) {
     if (!f) return;
     free_lists(f);
+    qk_torch_free(f->torch);
     if (f->fd >= 0) close(f->fd);
     free(f->path);
     free(f);
@@ -255,6 +257,7 @@ int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, siz
     if (off > size || n > size - off)
         return qk_fail(err, "%s: tensor '%s': read of %zu bytes at %llu is outside its %llu bytes", f->path, t->name, n,
                        (unsigned long long)off, (unsigned long long)size);
+    if (f->torch) return qk_torch_read_raw(f, t, off, n, dst, err);
     unsigned char *d = dst;
     uint64_t pos = f->data_start + t->begin + off;
     while (n) {

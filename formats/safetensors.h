@@ -46,6 +46,7 @@ typedef struct qk_st_file {
     qk_st_tensor *tensors; /* sorted by name */
     size_t n_meta;
     char **meta_keys, **meta_values;
+    struct qk_torch_file *torch; /* a PyTorch checkpoint read through formats/torch_file.h (fd -1), else NULL */
 } qk_st_file;
 
 const char *qk_st_dtype_name(qk_st_dtype d);

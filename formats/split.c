@@ -1,5 +1,7 @@
 #include "split.h"
 
+#include "naming.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +89,10 @@ static int write_part(const qk_gguf_set *s, const char *path, uint64_t t0, uint6
     return rc;
 }
 
-int qk_split_model(const char *in_path, const char *prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
+int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err) {
+    /* "out.gguf" names the set out-00001-of-0000N.gguf, as quantize --keep-split does */
+    char prefix[4096];
+    qk_split_prefix_of(prefix, sizeof prefix, out_prefix);
     qk_gguf_set s;
     if (qk_gguf_set_open(in_path, &s, err)) return QK_FAIL;
     const uint64_t A = qk_gguf_set_meta(&s)->alignment;

@@ -18,7 +18,9 @@ typedef struct qk_split_opts {
     int dry_run;
 } qk_split_opts;
 
-/* Writes the shards; *n_out receives the shard count. */
+/* Writes the shards <prefix>-%05d-of-%05d.gguf; *n_out receives the shard
+ * count. out_prefix may be written as an output name: "out.gguf" (or a shard
+ * name) gives the prefix "out" (core/naming.h, qk_split_prefix_of). */
 int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_opts *o, uint32_t *n_out, qk_err *err);
 /* Merges a split set (given its first shard) into one file. */
 int qk_merge_model(const char *first_shard, const char *out_path, const char *command_line, qk_err *err);

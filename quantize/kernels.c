@@ -9,6 +9,7 @@
 #include "iq4.h"
 #include "k_quants.h"
 #include "legacy.h"
+#include "lowbit.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define QK_HAVE_X86_KERNELS 1
@@ -50,6 +51,12 @@ static const qk_kernel k_scalar[] = {
     K(IQ3_S, SCALAR, qk_quantize_iq3_s, qk_dequantize_row_iq3_s),
     K(IQ1_S, SCALAR, qk_quantize_iq1_s, qk_dequantize_row_iq1_s),
     K(IQ1_M, SCALAR, qk_quantize_iq1_m, qk_dequantize_row_iq1_m),
+    K(TQ1_0, SCALAR, qk_quantize_tq1_0, qk_dequantize_row_tq1_0),
+    K(TQ2_0, SCALAR, qk_quantize_tq2_0, qk_dequantize_row_tq2_0),
+    K(MXFP4, SCALAR, qk_quantize_mxfp4, qk_dequantize_row_mxfp4),
+    K(NVFP4, SCALAR, qk_quantize_nvfp4, qk_dequantize_row_nvfp4),
+    K(Q1_0, SCALAR, qk_quantize_q1_0, qk_dequantize_row_q1_0),
+    K(Q2_0, SCALAR, qk_quantize_q2_0, qk_dequantize_row_q2_0),
     K(F32, SCALAR, quantize_f32, dequantize_f32),
 };
 

@@ -228,6 +228,8 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         memcpy(tr->ne, mt[i].ne, sizeof tr->ne);
         tr->in_type = mt[i].type;
         tr->out_type = e->type;
+        tr->fallback = e->fallback;
+        tr->wanted_type = e->fallback ? e->wanted_type : e->type;
         tr->shard = s;
         const qk_gguf_meta *wm = qk_gguf_writer_meta(w);
         tr->bytes = wm->tensors[wm->n_tensors - 1].nbytes;

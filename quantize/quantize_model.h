@@ -38,6 +38,8 @@ typedef struct qk_quantize_tensor_report {
     int in_type, out_type;
     uint64_t bytes;
     uint32_t shard; /* output file it is in (always 0 without keep_split) */
+    bool fallback;  /* rows not a multiple of wanted_type's block: out_type is llama.cpp's fallback */
+    int wanted_type;
 } qk_quantize_tensor_report;
 
 typedef struct qk_quantize_shard_report {

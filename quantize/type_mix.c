@@ -243,6 +243,7 @@ typedef struct {
     bool falcon, bailingmoe3, is70b;
     uint32_t n_gqa;
     int n_fallback;
+    int last_wanted; /* the type the last shape fallback replaced */
 } state;
 
 static int blck(int t) {
@@ -269,6 +270,7 @@ static int fallback(state *s, const qk_mix_tensor *t, int target, int *out, bool
     if (ncols % qk == 0) return QK_OK;
     s->n_fallback++;
     *used = true;
+    s->last_wanted = target;
     int r;
     switch (target) {
     case QK_TYPE_IQ1_S: case QK_TYPE_IQ1_M: case QK_TYPE_IQ2_XXS: case QK_TYPE_IQ2_XS: case QK_TYPE_IQ2_S:
@@ -470,6 +472,11 @@ static bool requires_imatrix(const char *name, int type, int ftype) {
     }
 }
 
+bool qk_mix_ftype_requires_imatrix(int ftype) {
+    const int t = qk_ftype_default_type(ftype);
+    return t >= 0 && requires_imatrix("blk.0.attn_q.weight", t, ftype);
+}
+
 typedef struct { int layer; const char *name; size_t idx; } sort_key;
 
 /* keep_split: llama_model_quantize sorts by (split index, file offset) */
@@ -585,6 +592,7 @@ int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_p
         if (e->allows_quantization &&
             get_type(&s, t, get_category(t->name), default_type, &e->type, &e->fallback, err) != QK_OK)
             goto done;
+        e->wanted_type = e->fallback ? s.last_wanted : e->type;
         e->requires_imatrix = requires_imatrix(t->name, e->type, o->ftype);
         if (!o->has_imatrix && e->allows_quantization && e->requires_imatrix) {
             qk_fail(err, "tensor '%s': target type %s requires an importance matrix (--imatrix)", t->name, tname(e->type));

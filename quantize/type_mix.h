@@ -100,6 +100,7 @@ typedef struct qk_mix_entry {
     bool convert;             /* type != input type: the data is converted/quantized, else copied */
     bool requires_imatrix;    /* tensor_requires_imatrix for the chosen type */
     bool fallback;            /* the shape fallback changed the type */
+    int wanted_type;          /* the type the mix chose before the fallback (= type without one) */
 } qk_mix_entry;
 
 typedef struct qk_mix_plan {
@@ -108,6 +109,11 @@ typedef struct qk_mix_plan {
     size_t *order;         /* order[k] = input index of the k-th tensor visited and written */
     int n_fallback;        /* number of tensors that needed the shape fallback */
 } qk_mix_plan;
+
+/* Whether llama-quantize needs an importance matrix for this file type: its
+ * bulk type (llama_ftype_get_default_type) requires one for ordinary weights
+ * (tensor_requires_imatrix). For `quantkit types` and --help. */
+bool qk_mix_ftype_requires_imatrix(int ftype);
 
 /* Computes the plan. On failure *out is left empty (safe to free). */
 int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_plan *out, qk_err *err);

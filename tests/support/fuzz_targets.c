@@ -19,12 +19,14 @@
 #include "imatrix_file.h"
 #include "manifest.h"
 #include "ggml_types.h"
+#include "pickle.h"
 #include "safetensors.h"
 #include "sentencepiece_model.h"
 #include "split.h"
 #include "tokenizer_json.h"
 #include "vocab.h"
 #include "vocab_kv.h"
+#include "zip.h"
 
 int qk_fuzz_accepted;
 
@@ -444,11 +446,49 @@ static int fuzz_imatrix_gguf(const uint8_t *d, size_t n) {
     return 0;
 }
 
+/* A zip archive in memory: open (every structural check), then every entry
+ * read whole (inflate bounded by the declared size, CRC) and streamed with a
+ * skip. */
+static int fuzz_zip(const uint8_t *d, size_t n) {
+    qk_zip *z;
+    qk_err err;
+    if ((qk_fuzz_accepted = qk_zip_open_mem("fuzz.zip", d, n, &z, &err) == QK_OK)) {
+        for (size_t i = 0; i < z->n_entries; i++) {
+            const qk_zip_entry *e = &z->entries[i];
+            qk_zip_find(z, e->name);
+            uint8_t *b;
+            size_t len;
+            if (qk_zip_read_all(z, e, 1 << 20, &b, &len, &err) == QK_OK) free(b);
+            qk_zip_stream s;
+            if (e->size <= (1 << 20) && qk_zip_stream_open(z, e, &s, &err) == QK_OK) {
+                uint8_t tail[16];
+                uint64_t k = e->size < 16 ? e->size : 16;
+                if (qk_zip_stream_skip(&s, e->size - k, &err) == QK_OK) qk_zip_stream_read(&s, tail, (size_t)k, &err);
+                qk_zip_stream_close(&s);
+            }
+            if (e->method == QK_ZIP_STORED && e->size) qk_zip_pread_stored(z, e, e->size - 1, 1, &(uint8_t){0}, &err);
+        }
+        qk_zip_close(z);
+    }
+    return 0;
+}
+
+/* A torch state-dict pickle (data.pkl): nothing executed, tensors checked. */
+static int fuzz_pickle(const uint8_t *d, size_t n) {
+    qk_pt_state st;
+    qk_err err;
+    if ((qk_fuzz_accepted = qk_pickle_state_dict("fuzz.pkl", d, n, &st, &err) == QK_OK)) {
+        for (size_t i = 0; i < st.n; i++) qk_pt_tensor_contiguous(&st.tensors[i]);
+        qk_pt_state_free(&st);
+    }
+    return 0;
+}
+
 const qk_fuzz_target qk_fuzz_targets[] = {
     {"gguf", fuzz_gguf},       {"safetensors", fuzz_safetensors}, {"spm", fuzz_spm},
     {"tokenizer_json", fuzz_tokenizer_json}, {"imatrix", fuzz_imatrix}, {"config", fuzz_config},
     {"gguf_split", fuzz_gguf_split}, {"manifest", fuzz_manifest}, {"tokenizer_config", fuzz_tokenizer_config},
-    {"imatrix_gguf", fuzz_imatrix_gguf},
+    {"imatrix_gguf", fuzz_imatrix_gguf}, {"zip", fuzz_zip}, {"pickle", fuzz_pickle},
 };
 const int qk_fuzz_n_targets = (int)(sizeof qk_fuzz_targets / sizeof qk_fuzz_targets[0]);
 

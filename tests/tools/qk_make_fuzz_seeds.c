@@ -19,6 +19,8 @@
 #include "split.h"
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
+#include "torch_write.h"
+#include "zip_write.h"
 
 static const char *g_out;
 static int g_fail;
@@ -307,6 +309,43 @@ static void make_imatrix(const char *tmp) {
     }
 }
 
+/* zip: torch archives (stored, deflated, ZIP64 with torch's 64-byte alignment);
+ * pickle: torch's state-dict pickles, and a code-running one to refuse */
+static void make_torch(void) {
+    static const tw_tensor t[] = {
+        {"w", "0", "FloatStorage", 12, 0, 2, {3, 4}, {4, 1}, false},
+        {"p", "1", "HalfStorage", 20, 4, 2, {2, 2}, {1, 2}, true},
+        {"b", "1", "HalfStorage", 20, 10, 1, {10}, {1}, false},
+    };
+    size_t len;
+    uint8_t *p = tw_pickle(t, 3, true, &len);
+    seed("pickle", "state-dict-ordered.pkl", p, len);
+    free(p);
+    p = tw_pickle(t, 1, false, &len);
+    seed("pickle", "state-dict-plain.pkl", p, len);
+    free(p);
+    pk_buf e = {0};
+    pk_op(&e, 0x80), pk_op(&e, 2), pk_op(&e, '}'), pk_str(&e, "x"), pk_global(&e, "os", "system");
+    pk_str(&e, "touch /tmp/qk-canary"), pk_op(&e, 0x85), pk_op(&e, 'R'), pk_op(&e, 's'), pk_op(&e, '.');
+    seed("pickle", "reject-os-system.pkl", e.b, e.len);
+    free(e.b);
+    for (int v = 0; v < 2; v++) {
+        zip_writer w;
+        zw_init(&w, v == 1, v == 1 ? 64 : 0);
+        float f[12];
+        for (int i = 0; i < 12; i++) f[i] = (float)i;
+        p = tw_pickle(t, 1, true, &len);
+        zw_add(&w, "archive/data.pkl", p, len, NULL);
+        free(p);
+        zw_add(&w, "archive/data/0", f, sizeof f, &(zw_opts){.deflate = v == 0});
+        zw_add(&w, "archive/version", "3\n", 2, NULL);
+        size_t n;
+        const uint8_t *b = zw_finish(&w, &n);
+        seed("zip", v ? "torch-zip64-aligned.zip" : "torch-deflated.zip", b, n);
+        zw_free(&w);
+    }
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: qk_make_fuzz_seeds CORPUS_DIR\n");
@@ -318,5 +357,6 @@ int main(int argc, char **argv) {
     make_manifest(tmp);
     make_tokenizer_config(tmp);
     make_imatrix(tmp);
+    make_torch();
     return g_fail;
 }

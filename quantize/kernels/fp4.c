@@ -1,0 +1,160 @@
+/* fp4.c - MXFP4 and NVFP4: 4-bit E2M1 values (the FP4 lattice 0, 0.5, 1,
+ * 1.5, 2, 3, 4, 6 and their negatives, stored doubled as ggml's kvalues_fp4)
+ * times a per-block power of two (MXFP4) or a per-16 UE4M3 scale (NVFP4).
+ *
+ *   MXFP4  byte 0   1                 17
+ *               +---+-----------------+
+ *               | e | qs[16]          |   32 weights; x[j] = kv[q] * 2^(e-128)
+ *               +---+-----------------+
+ *   NVFP4  byte 0      4                 36
+ *               +------+-----------------+
+ *               | d[4] | qs[32]          |   64 weights, d[s] (UE4M3) per 16;
+ *               +------+-----------------+   x = kv[q] * ue4m3(d[s]) / 2
+ *   qs: element j in the low nibble, element j + half in the high nibble
+ *   (half = 16 for MXFP4, 8 within each 16 for NVFP4).
+ *
+ * MXFP4: e = (uint8_t)(floorf(log2f(amax)) - 2 + 127) for amax > 0 (else 0),
+ * the float -> uint8 conversion truncating as x86-64 does (qk_cvtt_u8; inf
+ * gives 0, tiny amax wraps), log2f/floorf from the same libm. Each value
+ * takes the first index of the smallest |kv[i]*d - x| (NaN x -> index 0).
+ * The lattice (kvalues_fp4) and the UE4M3 conversions are the format's
+ * definition, ggml-common.h / ggml-impl.h of the pinned llama.cpp.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "kernel_util.h"
+#include "lowbit.h"
+#include "quant_search.h"
+
+/* kvalues_fp4 (ggml-common.h): E2M1 values times 2 */
+static const int8_t k_fp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+static inline float bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* ggml_e8m0_to_fp32_half: 2^(x-128), exact; x < 2 are the two subnormals */
+static inline float e8m0_half(uint8_t x) { return bits_f32(x < 2 ? 0x00200000u << x : (uint32_t)(x - 1) << 23); }
+
+/* ggml_ue4m3_to_fp32 (value * 0.5, to match the doubled lattice) */
+static inline float ue4m3_to_f32(uint8_t x) {
+    if (x == 0 || x == 0x7F) return 0.0f;
+    const int exp = (x >> 3) & 0xF, man = x & 0x7;
+    const float raw = exp == 0 ? ldexpf((float)man, -9) : ldexpf(1.0f + (float)man / 8.0f, exp - 7);
+    return raw * 0.5f;
+}
+
+/* ggml_fp32_to_ue4m3: round half up on the mantissa, saturate at 0x7E */
+static inline uint8_t f32_to_ue4m3(float x) {
+    if (!(x > 0.0f)) return 0;
+    if (x > 448.0f) x = 448.0f;
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    const int fp32_exp = (int)((bits >> 23) & 0xFF) - 127;
+    const int fp32_man = (int)((bits >> 20) & 0x7);
+    int e = fp32_exp + 7;
+    if (e <= 0) {
+        int man = (int)(x * 512.0f + 0.5f); /* x <= 2^-7: no overflow */
+        if (man > 7) man = 7;
+        if (man < 1) return 0;
+        return (uint8_t)man;
+    }
+    if (e >= 15) return 0x7E;
+    int m = fp32_man + (int)((bits >> 19) & 1);
+    if (m > 7) {
+        m = 0;
+        if (++e >= 15) return 0x7E;
+    }
+    return (uint8_t)((e << 3) | m);
+}
+
+static inline uint8_t best_index(float x, float d) {
+    int best = 0;
+    float best_err = fabsf(k_fp4[0] * d - x);
+    for (int i = 1; i < 16; i++) {
+        const float err = fabsf(k_fp4[i] * d - x);
+        if (err < best_err) {
+            best = i;
+            best_err = err;
+        }
+    }
+    return (uint8_t)best;
+}
+
+static void mxfp4_block(const float *x, uint8_t *y) {
+    float amax = 0.0f;
+    for (int j = 0; j < QK_LEGACY; j++)
+        if (amax < fabsf(x[j])) amax = fabsf(x[j]);
+    const uint8_t e = amax > 0.0f ? qk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
+    const float d = e8m0_half(e);
+    y[0] = e;
+    for (int j = 0; j < QK_LEGACY / 2; j++)
+        y[1 + j] = (uint8_t)(best_index(x[j], d) | best_index(x[QK_LEGACY / 2 + j], d) << 4);
+}
+
+enum { NVFP4_SUB = 16 };
+
+static void nvfp4_block(const float *x, uint8_t *y) {
+    for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
+        const float *xb = x + s * NVFP4_SUB;
+        float amax = 0.0f;
+        for (int j = 0; j < NVFP4_SUB; j++)
+            if (amax < fabsf(xb[j])) amax = fabsf(xb[j]);
+        const uint8_t ue = f32_to_ue4m3(amax / 6.0f);
+        y[offsetof(qk_block_nvfp4, d) + s] = ue;
+        const float d = ue4m3_to_f32(ue);
+        uint8_t *qs = y + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
+        for (int j = 0; j < NVFP4_SUB / 2; j++)
+            qs[j] = (uint8_t)(best_index(xb[j], d) | best_index(xb[NVFP4_SUB / 2 + j], d) << 4);
+    }
+}
+
+size_t qk_quantize_mxfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
+    if (nb < 0) return 0;
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t i = 0; i < nrows * nb; i++) mxfp4_block(src + i * QK_LEGACY, y + i * sizeof(qk_block_mxfp4));
+    return (size_t)(nrows * nb) * sizeof(qk_block_mxfp4);
+}
+
+size_t qk_quantize_nvfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    (void)imatrix;
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_NVFP4);
+    if (nb < 0) return 0;
+    uint8_t *y = (uint8_t *)dst;
+    for (int64_t i = 0; i < nrows * nb; i++) nvfp4_block(src + i * QK_NVFP4, y + i * sizeof(qk_block_nvfp4));
+    return (size_t)(nrows * nb) * sizeof(qk_block_nvfp4);
+}
+
+void qk_dequantize_row_mxfp4(const void *src, float *y, int64_t n) {
+    const uint8_t *x = (const uint8_t *)src;
+    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_mxfp4);
+        const float d = e8m0_half(b[0]);
+        for (int j = 0; j < QK_LEGACY / 2; j++) {
+            y[i * QK_LEGACY + j] = k_fp4[b[1 + j] & 0x0F] * d;
+            y[i * QK_LEGACY + j + QK_LEGACY / 2] = k_fp4[b[1 + j] >> 4] * d;
+        }
+    }
+}
+
+void qk_dequantize_row_nvfp4(const void *src, float *y, int64_t n) {
+    const uint8_t *x = (const uint8_t *)src;
+    for (int64_t i = 0; i < n / QK_NVFP4; i++) {
+        const uint8_t *b = x + i * sizeof(qk_block_nvfp4);
+        for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
+            const float d = ue4m3_to_f32(b[offsetof(qk_block_nvfp4, d) + s]);
+            const uint8_t *qs = b + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
+            float *yb = y + i * QK_NVFP4 + s * NVFP4_SUB;
+            for (int j = 0; j < NVFP4_SUB / 2; j++) {
+                yb[j] = k_fp4[qs[j] & 0x0F] * d;
+                yb[j + NVFP4_SUB / 2] = k_fp4[qs[j] >> 4] * d;
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/* lowbit.h - the ternary, FP4 and 1-/2-bit block types: TQ1_0, TQ2_0
+ * (tq.c), MXFP4, NVFP4 (fp4.c), Q1_0, Q2_0 (q1_q2.c), byte-identical with
+ * the pinned ggml's quantize_<t> (what ggml_quantize_chunk calls) and
+ * dequantize_row_<t>.
+ *
+ * Same contract as legacy.h: qk_quantize_<t>(src, dst, nrows, n_per_row,
+ * imatrix) writes nrows rows and returns nrows * row size, or 0 (writing
+ * nothing) for nrows < 0 or n_per_row not a non-negative multiple of the
+ * block size. None of these types uses the imatrix (ggml ignores it: the
+ * *_ref algorithm is blockwise, so ggml's per-row path with weights gives
+ * the same bytes). qk_dequantize_row_<t>(src, dst, n) expands n elements.
+ * Scalar only: none of them is a search (one pass per block).
+ */
+#ifndef QK_LOWBIT_H
+#define QK_LOWBIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+size_t qk_quantize_tq1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_tq2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_mxfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_nvfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_q2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+void qk_dequantize_row_tq1_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_tq2_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_mxfp4(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_nvfp4(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q1_0(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_q2_0(const void *src, float *dst, int64_t n);
+
+#endif

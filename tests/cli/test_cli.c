@@ -1,0 +1,426 @@
+/* The command line as a user meets it: the built `quantkit` driven through
+ * tests/support/cli_run (stdout, stderr, exit code), on small generated
+ * models. Each test names the issue-13 complaint it pins. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "ftypes.h"
+#include "ggml_types.h"
+#include "qk_test.h"
+#include "tiny_gguf.h"
+#include "tiny_hf.h"
+
+static char g_in[600], g_hf[600], g_dir[600];
+
+static void setup(void) {
+    if (g_in[0]) return;
+    snprintf(g_dir, sizeof g_dir, "%s/w", qk_test_tmpdir());
+    mkdir(g_dir, 0755);
+    snprintf(g_in, sizeof g_in, "%s/Tiny-F16.gguf", qk_test_tmpdir());
+    tiny_gguf_spec s = {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5};
+    CHECK(tiny_gguf_write(g_in, &s) == 0);
+    snprintf(g_hf, sizeof g_hf, "%s/hf", qk_test_tmpdir());
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    CHECK(tiny_hf_write(g_hf, &h) == 0);
+    /* relative outputs (the default names, a mistaken positional) land here */
+    CHECK(chdir(g_dir) == 0);
+}
+
+/* Parses stdout as JSON; NULL (a failed check) if it is not. */
+static cJSON *json_of(const cli_result *r) {
+    cJSON *j = cJSON_Parse(r->out);
+    CHECK_MSG(j != NULL, "stdout is not JSON: %.300s (stderr %.300s)", r->out, r->err);
+    return j;
+}
+
+static const char *jstr(const cJSON *j, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double jnum(const cJSON *j, const char *k) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The exact output size of quantizing g_in to type (a dry run). */
+static unsigned long long quant_size(const char *type) {
+    cli_result r = cli_run("quantize", "--dry-run", "--json", g_in, type);
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    unsigned long long s = j ? (unsigned long long)jnum(j, "file_size") : 0;
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    return s;
+}
+
+/* `quantize --max-size` read the dry run's size after freeing the report, so
+ * it always picked Q8_0, and it replaced an explicit TYPE. */
+static void test_quantize_max_size(void) {
+    setup();
+    unsigned long long q8 = quant_size("Q8_0"), q4 = quant_size("Q4_K_M");
+    CHECK(q4 > 0 && q8 > q4);
+    char lim[32];
+    snprintf(lim, sizeof lim, "%llu", q4);
+    cli_result r = cli_run("quantize", "--dry-run", "--json", "--max-size", lim, g_in);
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) {
+        CHECK_MSG(strcmp(jstr(j, "type"), "Q8_0") != 0, "picked Q8_0 for a limit of %s", lim);
+        CHECK((unsigned long long)jnum(j, "file_size") <= q4);
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* an explicit TYPE is kept: a fitting one is used, one too big is an error */
+    r = cli_run("quantize", "--dry-run", "--json", "--max-size", "1G", g_in, "Q4_0");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "type"), "Q4_0");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--dry-run", "--max-size", lim, g_in, "Q8_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "does not fit"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* `convert --max-size ... --type q8_0` dropped --type. */
+static void test_convert_max_size_keeps_type(void) {
+    setup();
+    cli_result r = cli_run("convert", g_hf, "--dry-run", "--json", "--max-size", "1G", "--type", "q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "type"), "Q8_0");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("convert", g_hf, "--dry-run", "--max-size", "10K", "--type", "q8_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "does not fit"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+
+/* One parser: --opt=value, --opt value, -o and -t; -o names the output. */
+static void test_option_forms(void) {
+    setup();
+    char out[800];
+    snprintf(out, sizeof out, "%s/named.gguf", g_dir);
+    cli_result r = cli_run("quantize", "--dry-run", "--json", "--threads=2", "-o", out, g_in, "q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), out);
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--dry-run", "--json", "-t", "2", "--output=x.gguf", g_in, "Q4_0");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), "x.gguf");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* with --max-size the output can be named positionally */
+    r = cli_run("quantize", "--dry-run", "--json", "--max-size=1G", g_in, "sized.gguf");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_STR(jstr(j, "output"), "sized.gguf");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("convert", g_hf, "--dry-run", "--json", "--type=q8_0", "--output=c.gguf");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) {
+        CHECK_STR(jstr(j, "output"), "c.gguf");
+        CHECK_STR(jstr(j, "type"), "Q8_0");
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* a flag given a value, an option without one, a misspelt one */
+    r = cli_run("quantize", "--json=1", g_in, "Q8_0");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "takes no value"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "--threads");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "needs a value"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("convert", g_hf, "--dryrun");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "--dry-run"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* Positional mistakes are named precisely, and never become file names. */
+static void test_positional_mistakes(void) {
+    setup();
+    cli_result r = cli_run("quantize", g_in, "out.gguf", "q4km", "4");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'q4km'") && cli_has(r.err, "Q4_K_M") && !cli_has(r.err, "'4'"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "q4km");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "did you mean Q4_K_M"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "Q4_0");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'Q4_0'"), "stderr: %s", r.err);
+    CHECK_MSG(access("Q8_0", F_OK) != 0, "wrote a file named Q8_0");
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "out.gguf", "Q8_0", "4", "extra");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'extra'"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", g_in, "Q8_0", "many");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "'many'") && cli_has(r.err, "thread"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    /* convert --type is checked like quantize's TYPE: a usage error */
+    r = cli_run("convert", g_hf, "--type", "q4km", "--dry-run");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "Q4_K_M"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    /* a Hugging Face folder given to quantize points to convert */
+    r = cli_run("quantize", g_hf, "Q8_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "quantkit convert"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* Usage errors exit 2 in every command; commands and versions. */
+static void test_usage_everywhere(void) {
+    setup();
+    static const char *cmds[] = {"convert", "quantize", "verify", "info", "split", "merge", "types"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        cli_result r = cli_run(cmds[i], "--no-such-option");
+        CHECK_MSG(r.code == 2, "%s --no-such-option exited %d", cmds[i], r.code);
+        cli_result_free(&r);
+        r = cli_run(cmds[i], "--help");
+        CHECK_MSG(r.code == 0 && cli_has(r.out, "usage"), "%s --help: %d", cmds[i], r.code);
+        cli_result_free(&r);
+    }
+    cli_result r = cli_run("convrt");
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "quantkit convert"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    static const char *vers[] = {"version", "--version", "-V"};
+    for (int i = 0; i < 3; i++) {
+        r = cli_run(vers[i]);
+        CHECK_MSG(r.code == 0 && cli_has(r.out, "quantkit "), "%s: %d %s", vers[i], r.code, r.out);
+        cli_result_free(&r);
+    }
+    r = cli_run("--help");
+    CHECK(cli_has(r.out, "version") && cli_has(r.out, "QUANTKIT_NO_PROGRESS") && cli_has(r.out, "types"));
+    cli_result_free(&r);
+    const char *env[] = {"QUANTKIT_ISA=bogus-isa", NULL};
+    r = cli_run_env(env, (const char *const[]){"quantize", "--dry-run", g_in, "Q8_0", NULL});
+    CHECK_EQ_INT(r.code, 2);
+    CHECK_MSG(cli_has(r.err, "QUANTKIT_ISA=bogus-isa"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* `quantize --help` and `quantkit types` print the whole ftype table. */
+static void test_types_table(void) {
+    setup();
+    cli_result h = cli_run("quantize", "--help"), t = cli_run("types"), tj = cli_run("types", "--json");
+    CHECK_EQ_INT(h.code, 0);
+    CHECK_EQ_INT(t.code, 0);
+    CHECK_EQ_INT(tj.code, 0);
+    cJSON *j = json_of(&tj);
+    const cJSON *arr = j ? cJSON_GetObjectItemCaseSensitive(j, "types") : NULL;
+    CHECK(cJSON_IsArray(arr) && (size_t)cJSON_GetArraySize(arr) == qk_ftype_count());
+    for (size_t i = 0; i < qk_ftype_count(); i++) {
+        const qk_ftype_info *f = qk_ftype_at(i);
+        char line[64];
+        snprintf(line, sizeof line, "  %-10s %6d ", f->name, f->ftype);
+        CHECK_MSG(cli_has(h.out, line) && cli_has(t.out, line), "no row '%s'", line);
+        const cJSON *e = cJSON_GetArrayItem(arr, (int)i);
+        if (!e) continue;
+        CHECK_STR(jstr(e, "name"), f->name);
+        CHECK(jnum(e, "ftype") == f->ftype);
+        CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+        if (!strcmp(f->name, "IQ2_XS") || !strcmp(f->name, "Q2_K_S"))
+            CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+        if (!strcmp(f->name, "Q4_K_M")) {
+            CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(e, "needs_imatrix")));
+            CHECK(jnum(e, "bits_per_weight") == 4.5);
+        }
+    }
+    cJSON_Delete(j);
+    cli_result_free(&h), cli_result_free(&t), cli_result_free(&tj);
+}
+
+/* Rows 64 wide cannot be Q4_K (blocks of 256): llama.cpp falls back to other
+ * types, and that was silent. Now every fallback is named, with a summary, in
+ * text (the plan marks them) and in JSON. */
+static void test_fallbacks_reported(void) {
+    setup();
+    char narrow[700], hf[700];
+    snprintf(narrow, sizeof narrow, "%s/narrow-F16.gguf", qk_test_tmpdir());
+    tiny_gguf_spec s = {2, 64, 4, 2, 128, 300, 0, false, QK_TYPE_F16, 9};
+    CHECK(tiny_gguf_write(narrow, &s) == 0);
+    snprintf(hf, sizeof hf, "%s/narrow-hf", qk_test_tmpdir());
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    h.n_embd = 64, h.n_ff = 128;
+    CHECK(tiny_hf_write(hf, &h) == 0);
+
+    cli_result r = cli_run("quantize", "--dry-run", narrow, "Q4_K_M");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "FALLBACK from q4_K"), "plan: %.2000s", r.out);
+    CHECK_MSG(cli_has(r.err, "blk.0.attn_q.weight: row length 64") && cli_has(r.err, "warning:") &&
+                  cli_has(r.err, "fallback"), "stderr: %s", r.err);
+    cli_result_free(&r);
+
+    r = cli_run("quantize", "--dry-run", "--json", narrow, "Q4_K_M");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    if (j) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "warnings");
+        CHECK(cJSON_IsArray(w) && cJSON_GetArraySize(w) == 1);
+        int n = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(j, "tensors")) n += cJSON_IsString(cJSON_GetObjectItemCaseSensitive(t, "fallback_from"));
+        CHECK(n > 0 && n == (int)jnum(j, "fallbacks"));
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+
+    /* convert --dry-run prints the whole per-tensor plan with sizes */
+    r = cli_run("convert", hf, "--dry-run", "--type", "q4_k_m");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "blk.1.ffn_down.weight") && cli_has(r.out, "token_embd.weight") &&
+                  cli_has(r.out, "FALLBACK from q4_K"), "plan: %.2000s", r.out);
+    CHECK_MSG(cli_has(r.err, "warning:"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    r = cli_run("convert", hf, "--dry-run", "--json", "--type", "q4_k_m");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) {
+        const cJSON *ta = cJSON_GetObjectItemCaseSensitive(j, "tensors");
+        CHECK(cJSON_IsArray(ta) && cJSON_GetArraySize(ta) == (int)jnum(j, "n_tensors"));
+        CHECK(jnum(j, "fallbacks") > 0);
+        double sum = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, ta) sum += jnum(t, "bytes");
+        CHECK(sum > 0 && sum < jnum(j, "file_size"));
+    }
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    /* no fallback, no warning */
+    r = cli_run("quantize", "--dry-run", g_in, "Q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(!cli_has(r.err, "warning") && !cli_has(r.out, "FALLBACK"), "stderr: %s", r.err);
+    cli_result_free(&r);
+}
+
+/* The default output name of `convert DIR --dry-run --json`, run in cwd. */
+static void convert_name(const char *cwd, const char *dir, char *name, size_t n) {
+    char here[1024];
+    CHECK(getcwd(here, sizeof here) != NULL);
+    CHECK(chdir(cwd) == 0);
+    cli_result r = cli_run("convert", dir, "--dry-run", "--json", "--type", "f16");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    snprintf(name, n, "%s", j ? jstr(j, "output") : "");
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    CHECK(chdir(here) == 0);
+}
+
+static void write_hf_at(const char *dir, const char *name_or_path) {
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    CHECK(tiny_hf_write(dir, &h) == 0);
+    if (!name_or_path) return;
+    char cfg[1200];
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    size_t len;
+    unsigned char *b = qk_test_read_file(cfg, &len);
+    cJSON *j = b ? cJSON_ParseWithLength((const char *)b, len) : NULL;
+    free(b);
+    CHECK(j != NULL);
+    if (!j) return;
+    cJSON_AddStringToObject(j, "_name_or_path", name_or_path);
+    char *txt = cJSON_Print(j);
+    CHECK(qk_test_write_file(cfg, txt, strlen(txt)) == 0);
+    free(txt);
+    cJSON_Delete(j);
+}
+
+/* <Name>-<SizeLabel>-<Type>.gguf: the label once, a name from the config or
+ * a meaningful folder, never "." or "hf-bf16" or a snapshot hash. */
+static void test_names(void) {
+    setup();
+    char base[700], d[1000], name[1200];
+    snprintf(base, sizeof base, "%s/names", qk_test_tmpdir());
+    mkdir(base, 0755);
+    /* a folder named for the model, with its own size label */
+    snprintf(d, sizeof d, "%s/TinyThing-1.1B", base);
+    write_hf_at(d, NULL);
+    convert_name(base, "TinyThing-1.1B", name, sizeof name);
+    CHECK_STR(name, "TinyThing-1.1B-F16.gguf");
+    /* `convert .` inside it: the real folder name, not "." */
+    convert_name(d, ".", name, sizeof name);
+    CHECK_STR(name, "TinyThing-1.1B-F16.gguf");
+    /* hf-bf16 inside a named folder: the parent's name */
+    snprintf(d, sizeof d, "%s/Parent-Model/hf-bf16", base);
+    char parent[1100];
+    snprintf(parent, sizeof parent, "%s/Parent-Model", base);
+    mkdir(parent, 0755);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Parent-Model-", 13) && !cli_has(name, "hf-bf16"), "name %s", name);
+    /* the Hugging Face cache: models--Org--Name/snapshots/<hash> */
+    snprintf(d, sizeof d, "%s/models--Org--Cool-Model/snapshots", base);
+    char p2[1100];
+    snprintf(p2, sizeof p2, "%s/models--Org--Cool-Model", base);
+    mkdir(p2, 0755);
+    mkdir(d, 0755);
+    strcat(d, "/0123456789abcdef0123456789abcdef01234567");
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Cool-Model-", 11), "name %s", name);
+    /* _name_or_path wins, and its size label is used once */
+    snprintf(d, sizeof d, "%s/hf", base);
+    write_hf_at(d, "meta-llama/Llama-3.2-1B");
+    convert_name(base, d, name, sizeof name);
+    CHECK_STR(name, "Llama-3.2-1B-F16.gguf");
+    /* without a label in the name, the computed one is appended */
+    snprintf(d, sizeof d, "%s/Plain", base);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    CHECK_MSG(!strncmp(name, "Plain-", 6) && strcmp(name, "Plain-F16.gguf") != 0, "name %s", name);
+}
+
+/* split x.gguf out.gguf writes out-00001-of-0000N.gguf, like --keep-split. */
+static void test_split_names(void) {
+    setup();
+    char dir[700], out[800], first[900], bad[900];
+    snprintf(dir, sizeof dir, "%s/splitnames", qk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(out, sizeof out, "%s/out.gguf", dir);
+    cli_result r = cli_run("split", "--max-tensors", "8", g_in, out);
+    CHECK_EQ_INT(r.code, 0);
+    cli_result_free(&r);
+    snprintf(first, sizeof first, "%s/out-00001-of-00003.gguf", dir);
+    snprintf(bad, sizeof bad, "%s/out.gguf-00001-of-00003.gguf", dir);
+    CHECK_MSG(access(first, F_OK) == 0 && access(bad, F_OK) != 0, "no %s", first);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_quantize_max_size);
+    RUN(test_convert_max_size_keeps_type);
+    RUN(test_option_forms);
+    RUN(test_positional_mistakes);
+    RUN(test_usage_everywhere);
+    RUN(test_types_table);
+    RUN(test_fallbacks_reported);
+    RUN(test_names);
+    RUN(test_split_names);
+    return qk_test_summary();
+}

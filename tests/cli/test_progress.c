@@ -1,0 +1,209 @@
+/* Progress on a terminal, driven through a pseudo-terminal (forkpty): the
+ * line shows percentage, bytes, rate and ETA and is cleared at the end; on
+ * SIGINT the line is cleared and the temporary output file removed. Plus the
+ * machine-readable --progress=json lines and --quiet, without a terminal. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_run.h"
+#include "ggml_types.h"
+#include "qk_test.h"
+#include "tiny_gguf.h"
+
+static char g_small[600], g_big[600];
+
+static void setup(void) {
+    if (g_small[0]) return;
+    snprintf(g_small, sizeof g_small, "%s/small-F16.gguf", qk_test_tmpdir());
+    tiny_gguf_spec s = {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5};
+    CHECK(tiny_gguf_write(g_small, &s) == 0);
+    /* big enough that a single-threaded Q4_K_M takes well over a second */
+    snprintf(g_big, sizeof g_big, "%s/big-F16.gguf", qk_test_tmpdir());
+    tiny_gguf_spec b = {6, 1024, 8, 4, 2816, 4000, 0, false, QK_TYPE_F16, 6};
+    CHECK(tiny_gguf_write(g_big, &b) == 0);
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} text;
+
+static void text_add(text *t, const char *p, size_t n) {
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->buf = realloc(t->buf, t->cap);
+        if (!t->buf) abort();
+    }
+    memcpy(t->buf + t->len, p, n);
+    t->len += n;
+    t->buf[t->len] = 0;
+}
+
+/* Reads the pty until EOF, or until `until` appears (then returns true). */
+static bool pty_read(int fd, text *t, const char *until, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int r = poll(&p, 1, 50);
+        if (r == 0) {
+            waited += 50;
+            continue;
+        }
+        char b[4096];
+        ssize_t n = read(fd, b, sizeof b);
+        if (n <= 0) return false; /* EOF (EIO once the child is gone) */
+        text_add(t, b, (size_t)n);
+        if (until && strstr(t->buf, until)) return true;
+    }
+    return false;
+}
+
+static pid_t spawn_pty(int *master, const char *const *args, bool no_progress_env) {
+    const char *exe = cli_exe();
+    if (!exe) return -1;
+    pid_t pid = forkpty(master, NULL, NULL, NULL);
+    if (pid == 0) {
+        if (no_progress_env) setenv("QUANTKIT_NO_PROGRESS", "1", 1);
+        else unsetenv("QUANTKIT_NO_PROGRESS");
+        char *av[32];
+        int n = 0;
+        av[n++] = (char *)exe;
+        for (; args[n - 1] && n < 31; n++) av[n] = (char *)args[n - 1];
+        av[n] = NULL;
+        execv(exe, av);
+        _exit(127);
+    }
+    return pid;
+}
+
+static const char *last(const char *h, const char *needle) {
+    const char *r = NULL;
+    for (const char *p = h; (p = strstr(p, needle)); p++) r = p;
+    return r;
+}
+
+/* A whole run on a terminal: percentage, rate and ETA shown, line cleared. */
+static void test_tty_line(void) {
+    setup();
+    char out[700];
+    snprintf(out, sizeof out, "%s/tty-out.gguf", qk_test_tmpdir());
+    int m;
+    pid_t pid = spawn_pty(&m, (const char *const[]){"quantize", "--threads", "1", g_big, out, "Q4_K_M", NULL}, false);
+    if (pid < 0) return;
+    text t = {0};
+    pty_read(m, &t, NULL, 120000);
+    int st;
+    waitpid(pid, &st, 0);
+    close(m);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    const char *s = t.buf ? t.buf : "";
+    CHECK_MSG(strstr(s, "quantizing") && strstr(s, "%") && strstr(s, "ETA") && strstr(s, "/s") && strstr(s, "MiB"),
+              "terminal output: %.500s", s);
+    const char *eta = last(s, "ETA"), *clear = last(s, "\r\033[K");
+    CHECK_MSG(eta && clear && clear > eta, "the progress line is not cleared at the end");
+    /* the percentage reaches the end: some draw shows at least 50% */
+    bool half = false;
+    for (const char *p = s; (p = strstr(p, "quantizing ")); p++) {
+        double pct = atof(p + 11);
+        if (pct >= 50.0 && pct <= 100.0) half = true;
+    }
+    CHECK(half);
+    free(t.buf);
+    unlink(out);
+    /* QUANTKIT_NO_PROGRESS hides it */
+    pid = spawn_pty(&m, (const char *const[]){"quantize", g_small, out, "Q8_0", NULL}, true);
+    t = (text){0};
+    pty_read(m, &t, NULL, 60000);
+    waitpid(pid, &st, 0);
+    close(m);
+    CHECK_MSG(!t.buf || !strstr(t.buf, "quantizing "), "progress despite QUANTKIT_NO_PROGRESS: %.300s", t.buf);
+    free(t.buf);
+    unlink(out);
+}
+
+/* SIGINT (and SIGTERM, SIGHUP) mid-run: the line is cleared and neither the
+ * output nor its hidden temporary is left behind. */
+static void test_signal_cleanup(void) {
+    setup();
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int k = 0; k < 3; k++) {
+        char dir[700], out[800];
+        snprintf(dir, sizeof dir, "%s/sig%d", qk_test_tmpdir(), k);
+        mkdir(dir, 0755);
+        snprintf(out, sizeof out, "%s/out.gguf", dir);
+        int m;
+        pid_t pid = spawn_pty(&m, (const char *const[]){"quantize", "--threads", "1", g_big, out, "Q4_K_M", NULL}, false);
+        if (pid < 0) return;
+        text t = {0};
+        bool shown = pty_read(m, &t, "ETA", 60000);
+        CHECK_MSG(shown, "no progress line before the signal: %.300s", t.buf ? t.buf : "");
+        CHECK_MSG(qk_test_count_entries(dir) == 1, "no temporary while writing (%d entries)", qk_test_count_entries(dir));
+        size_t before = t.len;
+        kill(pid, sigs[k]);
+        pty_read(m, &t, NULL, 30000);
+        int st;
+        waitpid(pid, &st, 0);
+        close(m);
+        CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == sigs[k], "did not die by signal %d", sigs[k]);
+        const char *after = t.buf ? t.buf + before : "";
+        const char *clear = last(t.buf ? t.buf : "", "\r\033[K");
+        CHECK_MSG(clear && (size_t)(clear - t.buf) >= before && strlen(clear) == 4,
+                  "the line is not cleared after signal %d: '%s'", sigs[k], after);
+        CHECK_MSG(qk_test_count_entries(dir) == 0, "signal %d left %d files in %s", sigs[k],
+                  qk_test_count_entries(dir), dir);
+        free(t.buf);
+    }
+}
+
+/* --progress=json: one object per line on stderr, the last one "done" with
+ * done == total; --quiet: nothing but errors. */
+static void test_json_and_quiet(void) {
+    setup();
+    char out[700];
+    snprintf(out, sizeof out, "%s/json-out.gguf", qk_test_tmpdir());
+    cli_result r = cli_run("quantize", "--progress=json", g_small, out, "Q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    int n = 0;
+    bool done = false;
+    char *save = NULL;
+    for (char *line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        CHECK_MSG(j != NULL, "not a JSON line: %s", line);
+        if (!j) continue;
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
+        CHECK(ev && (!strcmp(ev, "progress") || !strcmp(ev, "done")));
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "total")) && cJSON_GetObjectItem(j, "total")->valuedouble > 0);
+        if (ev && !strcmp(ev, "done"))
+            done = cJSON_GetObjectItem(j, "done")->valuedouble == cJSON_GetObjectItem(j, "total")->valuedouble;
+        n++;
+        cJSON_Delete(j);
+    }
+    CHECK(n >= 2 && done);
+    cli_result_free(&r);
+    unlink(out);
+    r = cli_run("quantize", "--quiet", "--max-size", "1G", g_small, out);
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(r.err[0] == 0, "stderr with --quiet: %s", r.err);
+    cli_result_free(&r);
+    unlink(out);
+    r = cli_run("quantize", "--progress=sideways", g_small, "Q8_0");
+    CHECK_EQ_INT(r.code, 2);
+    cli_result_free(&r);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_tty_line);
+    RUN(test_signal_cleanup);
+    RUN(test_json_and_quiet);
+    return qk_test_summary();
+}
