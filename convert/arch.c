@@ -267,6 +267,73 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     return QK_OK;
 }
 
+static bool ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* quantization_config: none, or "fp8" (dequantized as convert_hf_to_gguf.py
+ * does); every other method is refused by name. */
+static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_err *err) {
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(ck->config, "quantization_config");
+    if (!q || cJSON_IsNull(q)) return QK_OK;
+    const char *m = qk_hf_cfg_str(q, "quant_method");
+    if (!cJSON_IsObject(q) || !m)
+        return qk_fail(err, "%s/config.json: quantization_config has no quant_method string", ck->dir);
+    if (!strcmp(m, "fp8")) {
+        *fp8 = true;
+        const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
+        if (bs && !cJSON_IsNull(bs)) {
+            if (!cJSON_IsArray(bs) || cJSON_GetArraySize(bs) != 2)
+                return qk_fail(err, "%s/config.json: quantization_config.weight_block_size is not [rows, columns]", ck->dir);
+            for (int i = 0; i < 2; i++) {
+                const cJSON *v = cJSON_GetArrayItem(bs, i);
+                if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e6 || v->valuedouble != (double)(int64_t)v->valuedouble)
+                    return qk_fail(err, "%s/config.json: quantization_config.weight_block_size[%d] is not a positive "
+                                        "integer", ck->dir, i);
+                block[i] = (int64_t)v->valuedouble;
+            }
+        }
+        return QK_OK;
+    }
+    if (!strcmp(m, "gptq") || !strcmp(m, "awq"))
+        return qk_fail(err, "%s/config.json: quantization_config.quant_method '%s' (%s 4-bit weights: qweight/qzeros/"
+                            "scales) is not supported; convert the original float checkpoint", ck->dir, m,
+                       !strcmp(m, "gptq") ? "GPTQ" : "AWQ");
+    return qk_fail(err, "%s/config.json: quantization_config.quant_method '%s' is not supported (only fp8 checkpoints "
+                        "are dequantized); convert the original float checkpoint", ck->dir, m);
+}
+
+static const qk_hf_tensor *scale_of(const qk_hf_checkpoint *ck, const qk_hf_tensor *w) {
+    char nm[300];
+    if (snprintf(nm, sizeof nm, "%s_scale_inv", w->t->name) >= (int)sizeof nm) return NULL;
+    return qk_hf_find(ck, nm);
+}
+
+/* The scale tensor fits its weight: with a block size, ceil(rows / b0) x
+ * ceil(columns / b1) blocks; without, one value or one per row. */
+static int check_scale(const qk_hf_checkpoint *ck, const qk_hf_tensor *w, const qk_hf_tensor *s, const int64_t blk[2],
+                       int64_t out[2], qk_err *err) {
+    const qk_st_tensor *t = w->t, *st = s->t;
+    if (!qk_st_dtype_is_float(st->dtype))
+        return qk_fail(err, "%s: scale '%s' has dtype %s, expected a float type", ck->dir, st->name,
+                       qk_st_dtype_name(st->dtype));
+    const int64_t rows = t->n_dims == 2 ? t->shape[0] : 1, cols = t->shape[t->n_dims - 1];
+    if (blk[0] && t->n_dims == 2) {
+        const int64_t br = (rows + blk[0] - 1) / blk[0], bc = (cols + blk[1] - 1) / blk[1];
+        if (st->n_dims != 2 || st->shape[0] != br || st->shape[1] != bc)
+            return qk_fail(err, "%s: scale '%s' should be %lld x %lld blocks of %lld x %lld for its %lld x %lld weight",
+                           ck->dir, st->name, (long long)br, (long long)bc, (long long)blk[0], (long long)blk[1],
+                           (long long)rows, (long long)cols);
+        out[0] = blk[0], out[1] = blk[1];
+        return QK_OK;
+    }
+    if (st->n_elements == 1) return out[0] = out[1] = 0, QK_OK;
+    if (st->n_elements == (uint64_t)rows && t->n_dims == 2) return out[0] = 1, out[1] = cols, QK_OK;
+    return qk_fail(err, "%s: scale '%s' of %llu values fits neither one per tensor nor one per row of '%s'", ck->dir,
+                   st->name, (unsigned long long)st->n_elements, t->name);
+}
+
 int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     memset(p, 0, sizeof *p);
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck0->config, "architectures");
@@ -312,6 +379,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         p->n_expert = (uint32_t)n_expert;
     }
 
+    bool fp8 = false;
+    int64_t fp8_block[2] = {0, 0};
+    if (quant_config(ck0, &fp8, fp8_block, err)) return QK_FAIL;
+
     p->tensors = calloc(ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
     /* generated tensors first (rope_freqs, rope_factors_long/short) */
@@ -322,6 +393,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         char nbuf[256];
         const char *n = src->t->name;
         if (strstr(n, "rotary_emb.inv_freq")) continue; /* recomputed by llama.cpp */
+        if (fp8 && (ends_with(n, "_scale_inv") || ends_with(n, ".activation_scale") ||
+                    ends_with(n, "_activation_scale")))
+            continue; /* folded into their weights (below); activation scales are unused */
         if (ad->flags & QK_A_MULTIMODAL) {
             size_t plen = multimodal_prefix(n);
             if (plen) {
@@ -372,6 +446,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                     return qk_fail(err, "%s: expert tensor '%s' has another shape than expert 0's", ck->dir, n);
                 }
                 if (st->experts[e]) return qk_fail(err, "%s: expert tensor '%s' appears twice", ck->dir, n);
+                if (fp8 && scale_of(ck, src))
+                    return qk_fail(err, "%s: FP8 expert tensor '%s' with a scale: not supported yet (dense FP8 weights "
+                                        "are)", ck->dir, n);
                 st->experts[e] = src;
                 p->n_params += src->t->n_elements;
                 continue;
@@ -393,6 +470,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, n,
                            qk_st_dtype_name(src->t->dtype));
         t->src = src;
+        if (fp8 && (t->scale = scale_of(ck, src)) && check_scale(ck, src, t->scale, fp8_block, t->scale_block, err))
+            return QK_FAIL;
         t->n_dims = (uint32_t)src->t->n_dims;
         t->ne[0] = src->t->shape[src->t->n_dims - 1];
         t->ne[1] = src->t->n_dims == 2 ? src->t->shape[0] : 1;

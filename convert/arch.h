@@ -28,6 +28,14 @@ typedef struct qk_conv_tensor {
     float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
     float *generated;            /* data of a generated tensor (owned) */
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
+    /* FP8 checkpoints (quantization_config.quant_method "fp8"): the source
+     * rows times their <weight>_scale_inv, as convert_hf_to_gguf.py's
+     * dequant_simple: weight.float() * scale.float(), one float32 multiply per
+     * value, the scale of the value's block (scale_block rows x columns; 0 x 0:
+     * one scale per tensor or per row), indexed by the source row (before any
+     * head permutation), partial edge blocks included. */
+    const qk_hf_tensor *scale;
+    int64_t scale_block[2];
 } qk_conv_tensor;
 
 typedef struct qk_arch_desc qk_arch_desc; /* arch_priv.h */

@@ -7,6 +7,30 @@
 #include "gguf.h"
 #include "tensor_rows.h"
 
+/* FP8: values of source row s times their block's scale_inv (see arch.h). */
+static int apply_scale(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t s, float *row, qk_err *err) {
+    const qk_hf_tensor *sc = t->scale;
+    const qk_st_file *f = ck->files[sc->file];
+    const int64_t ne0 = t->ne[0];
+    if (t->scale_block[0] == 0) { /* one scale for the tensor */
+        float v;
+        if (qk_st_read_f32(f, sc->t, 0, 1, &v, err)) return QK_FAIL;
+        for (int64_t i = 0; i < ne0; i++) row[i] = row[i] * v;
+        return QK_OK;
+    }
+    const int64_t bc = (ne0 + t->scale_block[1] - 1) / t->scale_block[1];
+    float buf[256];
+    for (int64_t c0 = 0; c0 < bc; c0 += 256) {
+        const int64_t k = bc - c0 < 256 ? bc - c0 : 256;
+        if (qk_st_read_f32(f, sc->t, (uint64_t)((s / t->scale_block[0]) * bc + c0), (uint64_t)k, buf, err)) return QK_FAIL;
+        for (int64_t j = 0; j < k; j++) {
+            const int64_t a = (c0 + j) * t->scale_block[1], b = a + t->scale_block[1] < ne0 ? a + t->scale_block[1] : ne0;
+            for (int64_t i = a; i < b; i++) row[i] = row[i] * buf[j];
+        }
+    }
+    return QK_OK;
+}
+
 int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
     const qk_hf_rows *c = rows;
     const qk_conv_tensor *t = c->t;
@@ -27,10 +51,13 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
     const qk_st_file *f = c->ck->files[t->src->file];
     if (!t->permute_heads) {
         if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
+        for (int64_t r = 0; t->scale && r < nrows; r++)
+            if (apply_scale(c->ck, t, row0 + r, dst + r * ne0, err)) return QK_FAIL;
     } else {
         for (int64_t r = 0; r < nrows; r++) {
             int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
             if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+            if (t->scale && apply_scale(c->ck, t, s, dst + r * ne0, err)) return QK_FAIL;
         }
     }
     if (t->add != 0.0f)

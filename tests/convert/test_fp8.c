@@ -1,0 +1,283 @@
+/* FP8 checkpoints (quantization_config.quant_method "fp8", F8_E4M3 weights
+ * with <weight>_scale_inv): made here from the generated tiny model, block
+ * scales of 96 x 80 (partial edge blocks in both directions) and a per-tensor
+ * scale, they convert to exactly the GGUF tensors of a float32 twin holding
+ * the reference rule's values (convert_hf_to_gguf.py's dequant_simple:
+ * e4m3 decoded, times the block's scale, one float32 multiply), q/k head
+ * permutation included. GPTQ/AWQ and other methods are refused by name. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "convert_model.h"
+#include "gguf.h"
+#include "hf_checkpoint.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* E4M3 (fn): 1 sign, 4 exponent bits (bias 7), 3 mantissa bits, no infinities, 0x7f = NaN. */
+static float e4m3(uint8_t c) {
+    const int s = c >> 7, e = (c >> 3) & 15, m = c & 7;
+    float v = e ? ldexpf(1.0f + (float)m / 8.0f, e - 7) : ldexpf((float)m / 8.0f, -6);
+    return s ? -v : v;
+}
+static uint8_t to_e4m3(float x) { /* nearest code (ties: lower code), magnitude <= 448 */
+    static float tab[0x7f];
+    if (tab[1] == 0)
+        for (int c = 0; c < 0x7f; c++) tab[c] = e4m3((uint8_t)c);
+    uint8_t best = 0;
+    float bd = INFINITY;
+    for (int c = 0; c < 0x7f; c++) {
+        float d = fabsf(fabsf(x) - tab[c]);
+        if (d < bd) bd = d, best = (uint8_t)c;
+    }
+    return x < 0 ? (uint8_t)(best | 0x80) : best;
+}
+
+typedef struct st_item {
+    char name[160];
+    const char *dtype;
+    int nd;
+    int64_t shape[2];
+    void *data;
+    size_t nbytes;
+} st_item;
+
+static int write_st(const char *path, st_item *it, size_t n) {
+    cJSON *h = cJSON_CreateObject();
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_AddObjectToObject(h, it[i].name);
+        cJSON_AddStringToObject(o, "dtype", it[i].dtype);
+        cJSON *sh = cJSON_AddArrayToObject(o, "shape");
+        for (int d = 0; d < it[i].nd; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)it[i].shape[d]));
+        cJSON *of = cJSON_AddArrayToObject(o, "data_offsets");
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + it[i].nbytes)));
+        off += it[i].nbytes;
+    }
+    char *js = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    size_t hl = strlen(js), pad = (8 - hl % 8) % 8;
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    uint64_t L = hl + pad;
+    uint8_t lb[8];
+    for (int i = 0; i < 8; i++) lb[i] = (uint8_t)(L >> (8 * i));
+    fwrite(lb, 1, 8, f), fwrite(js, 1, hl, f);
+    for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    for (size_t i = 0; i < n; i++) fwrite(it[i].data, 1, it[i].nbytes, f);
+    free(js);
+    return fclose(f);
+}
+
+static int copy_others(const char *src, const char *dst, const char *quant_json) {
+    mkdir(dst, 0755);
+    DIR *d = opendir(src);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (e->d_name[0] == '.' || (l > 12 && !strcmp(e->d_name + l - 12, ".safetensors"))) continue;
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/%s", src, e->d_name), snprintf(b, sizeof b, "%s/%s", dst, e->d_name);
+        size_t n;
+        unsigned char *buf = qk_test_read_file(a, &n);
+        if (!buf) return -1;
+        if (quant_json && !strcmp(e->d_name, "config.json")) {
+            cJSON *c = cJSON_ParseWithLength((char *)buf, n);
+            cJSON_AddItemToObject(c, "quantization_config", cJSON_Parse(quant_json));
+            char *s = cJSON_Print(c);
+            qk_test_write_file(b, s, strlen(s));
+            free(s), cJSON_Delete(c);
+        } else
+            qk_test_write_file(b, buf, n);
+        free(buf);
+    }
+    if (d) closedir(d);
+    return 0;
+}
+
+static bool is_linear(const qk_st_tensor *t) {
+    return t->n_dims == 2 && strstr(t->name, "layers.") && strstr(t->name, "_proj.weight");
+}
+
+/* Writes the FP8 folder and its float32 twin from the F32 tiny model in src. br/bc: block (0: per tensor). */
+static int make_pair(const char *src, const char *fp8, const char *twin, int64_t br, int64_t bc) {
+    char qj[200];
+    if (br) snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"dynamic\",\"weight_block_size\":[%lld,%lld]}",
+                     (long long)br, (long long)bc);
+    else snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"static\"}");
+    if (copy_others(src, fp8, qj) || copy_others(src, twin, NULL)) return -1;
+    qk_hf_checkpoint ck;
+    qk_err err;
+    if (qk_hf_open(src, &ck, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
+    size_t n = ck.n_tensors;
+    st_item *a = calloc(3 * n, sizeof *a), *b = calloc(n, sizeof *b);
+    size_t na = 0;
+    for (size_t i = 0; i < n; i++) {
+        const qk_st_tensor *t = ck.tensors[i].t;
+        const size_t ne = (size_t)t->n_elements;
+        float *w = malloc(ne * 4);
+        if (qk_st_read_raw(ck.files[ck.tensors[i].file], t, 0, ne * 4, w, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
+        b[i] = (st_item){.dtype = "F32", .nd = t->n_dims, .data = w, .nbytes = ne * 4};
+        snprintf(b[i].name, sizeof b[i].name, "%s", t->name);
+        for (int d = 0; d < t->n_dims; d++) b[i].shape[d] = t->shape[d];
+        if (!is_linear(t)) {
+            a[na] = b[i];
+            a[na].data = malloc(ne * 4), memcpy(a[na].data, w, ne * 4), na++;
+            continue;
+        }
+        const int64_t R = t->shape[0], C = t->shape[1];
+        const int64_t bR = br ? br : R, bC = br ? bc : C;
+        const int64_t nbr = (R + bR - 1) / bR, nbc = (C + bC - 1) / bC;
+        uint8_t *q = malloc(ne);
+        float *sc = malloc((size_t)(nbr * nbc) * 4);
+        for (int64_t x = 0; x < nbr; x++)
+            for (int64_t y = 0; y < nbc; y++) {
+                float amax = 0;
+                for (int64_t r = x * bR; r < R && r < (x + 1) * bR; r++)
+                    for (int64_t c = y * bC; c < C && c < (y + 1) * bC; c++) amax = fmaxf(amax, fabsf(w[r * C + c]));
+                const float s = amax > 0 ? amax / 448.0f : 1.0f;
+                sc[x * nbc + y] = s;
+                for (int64_t r = x * bR; r < R && r < (x + 1) * bR; r++)
+                    for (int64_t c = y * bC; c < C && c < (y + 1) * bC; c++) {
+                        q[r * C + c] = to_e4m3(w[r * C + c] / s);
+                        w[r * C + c] = e4m3(q[r * C + c]) * s; /* the reference rule: weight.float() * scale */
+                    }
+            }
+        a[na] = b[i], a[na].dtype = "F8_E4M3", a[na].data = q, a[na].nbytes = ne, na++;
+        a[na] = (st_item){.dtype = "F32", .nd = br ? 2 : 0, .shape = {nbr, nbc}, .data = sc, .nbytes = (size_t)(nbr * nbc) * 4};
+        snprintf(a[na].name, sizeof a[na].name, "%s_scale_inv", t->name), na++;
+        if (!br) { /* an unused activation scale, as static-scheme releases carry */
+            float *as = malloc(4);
+            *as = 0.5f;
+            a[na] = (st_item){.dtype = "F32", .nd = 0, .data = as, .nbytes = 4};
+            snprintf(a[na].name, sizeof a[na].name, "%.*s.activation_scale", (int)(strlen(t->name) - 7), t->name), na++;
+        }
+    }
+    qk_hf_close(&ck);
+    char p[1200];
+    snprintf(p, sizeof p, "%s/model.safetensors", fp8);
+    int rc = write_st(p, a, na);
+    snprintf(p, sizeof p, "%s/model.safetensors", twin);
+    rc |= write_st(p, b, n);
+    for (size_t i = 0; i < na; i++) free(a[i].data);
+    for (size_t i = 0; i < n; i++) free(b[i].data);
+    free(a), free(b);
+    return rc;
+}
+
+static int convert(const char *dir, const char *out, const char *type, qk_err *err) {
+    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = 2, .command_line = "convert (test)"};
+    qk_convert_report rep;
+    return qk_convert_model(dir, out, &o, &rep, err);
+}
+
+static void same_tensors(const char *a, const char *b) {
+    qk_gguf_file *x = NULL, *y = NULL;
+    qk_err err;
+    CHECK_MSG(qk_gguf_open(a, &x, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_gguf_open(b, &y, &err) == QK_OK, "%s", err.msg);
+    if (x && y) {
+        CHECK_EQ_INT(x->meta.n_tensors, y->meta.n_tensors);
+        int differ = 0;
+        for (uint64_t i = 0; i < x->meta.n_tensors && i < y->meta.n_tensors; i++) {
+            const qk_gguf_tensor *s = &x->meta.tensors[i], *t = &y->meta.tensors[i];
+            CHECK_STR(s->name, t->name);
+            CHECK(s->type == t->type && s->nbytes == t->nbytes);
+            if (s->nbytes != t->nbytes) continue;
+            uint8_t *p = malloc(s->nbytes), *q = malloc(t->nbytes);
+            CHECK(qk_gguf_read_tensor(x, s, 0, p, s->nbytes, &err) == QK_OK);
+            CHECK(qk_gguf_read_tensor(y, t, 0, q, t->nbytes, &err) == QK_OK);
+            if (memcmp(p, q, s->nbytes)) differ++, fprintf(stderr, "tensor %s differs\n", s->name);
+            free(p), free(q);
+        }
+        CHECK_EQ_INT(differ, 0);
+    }
+    qk_gguf_close(x), qk_gguf_close(y);
+}
+
+static void fp8_case(const char *tag, int64_t br, int64_t bc) {
+    char src[1024], fp8[1024], twin[1024];
+    snprintf(src, sizeof src, "%s/%s-src", qk_test_tmpdir(), tag);
+    snprintf(fp8, sizeof fp8, "%s/%s-fp8", qk_test_tmpdir(), tag);
+    snprintf(twin, sizeof twin, "%s/%s-twin", qk_test_tmpdir(), tag);
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    CHECK(tiny_hf_write(src, &s) == 0);
+    CHECK(make_pair(src, fp8, twin, br, bc) == 0);
+    static const char *const types[] = {"f32", "q8_0"};
+    for (int k = 0; k < 2; k++) {
+        char g1[1200], g2[1200];
+        snprintf(g1, sizeof g1, "%s/%s-fp8-%s.gguf", qk_test_tmpdir(), tag, types[k]);
+        snprintf(g2, sizeof g2, "%s/%s-twin-%s.gguf", qk_test_tmpdir(), tag, types[k]);
+        qk_err err = {{0}};
+        CHECK_MSG(convert(fp8, g1, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
+        CHECK_MSG(convert(twin, g2, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
+        same_tensors(g1, g2);
+    }
+}
+
+static void test_fp8_blocks(void) { fp8_case("blk", 96, 80); }
+static void test_fp8_per_tensor(void) { fp8_case("tensor", 0, 0); }
+
+/* A method quantkit does not dequantize is refused by name; a scale of the wrong shape too. */
+static void test_refusals(void) {
+    char src[1024], dst[1024];
+    snprintf(src, sizeof src, "%s/ref-src", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    CHECK(tiny_hf_write(src, &s) == 0);
+    static const char *const q[][2] = {
+        {"{\"quant_method\":\"gptq\",\"bits\":4,\"group_size\":128}", "'gptq' (GPTQ 4-bit"},
+        {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
+        {"{\"quant_method\":\"bitsandbytes\"}", "'bitsandbytes' is not supported"},
+        {"{\"quant_method\":\"fp8\",\"weight_block_size\":[128]}", "weight_block_size is not [rows, columns]"},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        snprintf(dst, sizeof dst, "%s/ref-%zu", qk_test_tmpdir(), i);
+        CHECK(copy_others(src, dst, q[i][0]) == 0);
+        char a[1200], b[1200];
+        snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
+        size_t n;
+        unsigned char *buf = qk_test_read_file(a, &n);
+        CHECK(buf && qk_test_write_file(b, buf, n) == 0);
+        free(buf);
+        char g[1200];
+        snprintf(g, sizeof g, "%s/out.gguf", dst);
+        qk_err err = {{0}};
+        CHECK(convert(dst, g, "f16", &err) == QK_FAIL);
+        CHECK_CONTAINS(err.msg, q[i][1]);
+        struct stat st;
+        CHECK(stat(g, &st) != 0);
+    }
+    /* blocks declared 64 x 64 but scales made for 96 x 80 */
+    char fp8[1024], twin[1024];
+    snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());
+    snprintf(twin, sizeof twin, "%s/ref-shape-twin", qk_test_tmpdir());
+    CHECK(make_pair(src, fp8, twin, 96, 80) == 0);
+    char cfg[1200];
+    snprintf(cfg, sizeof cfg, "%s/config.json", fp8);
+    size_t n;
+    char *txt = (char *)qk_test_read_file(cfg, &n);
+    cJSON *c = cJSON_ParseWithLength(txt, n);
+    free(txt);
+    cJSON_ReplaceItemInObject(c, "quantization_config", cJSON_Parse("{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}"));
+    char *s2 = cJSON_Print(c);
+    qk_test_write_file(cfg, s2, strlen(s2));
+    free(s2), cJSON_Delete(c);
+    qk_err err = {{0}};
+    char g[1200];
+    snprintf(g, sizeof g, "%s/out.gguf", fp8);
+    CHECK(convert(fp8, g, "f16", &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "blocks of 64 x 64");
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_fp8_blocks);
+    RUN(test_fp8_per_tensor);
+    RUN(test_refusals);
+    return qk_test_summary();
+}
