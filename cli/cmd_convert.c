@@ -40,6 +40,8 @@ static void help(void) {
            "  --max-size SIZE          with a quantized --type omitted: pick the best mix that fits SIZE\n"
            "  --split-max-size SIZE    write shards of at most SIZE of tensor data (gguf-split layout);\n"
            "                           on a FAT32 destination shards are made below 4 GiB automatically\n"
+           "  --allow-nonfinite        write NaN/Inf source weights as they are (default: an error naming\n"
+           "                           the tensor and the first bad element)\n"
            "  --json                   machine-readable report on stdout\n"
            "Options take their value as --opt VALUE or --opt=VALUE.\n"
            "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
@@ -69,14 +71,14 @@ int qk_cmd_convert(int argc, char **argv) {
     }
 #define USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_OUT, O_TYPE, O_IMATRIX, O_PRETOK, O_MAX_SIZE, O_SPLIT_MAX, O_DRY, O_JSON, O_THREADS,
-           O_OUT_TYPE, O_TENSOR_TYPE };
+           O_OUT_TYPE, O_TENSOR_TYPE, O_NONFINITE };
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"output", 'o', true, O_OUT}, {"outfile", 0, true, O_OUT},
         {"type", 0, true, O_TYPE}, {"outtype", 0, true, O_TYPE}, {"imatrix", 0, true, O_IMATRIX},
         {"pre-tokenizer", 0, true, O_PRETOK}, {"max-size", 0, true, O_MAX_SIZE},
         {"split-max-size", 0, true, O_SPLIT_MAX}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
         {"threads", 't', true, O_THREADS}, {"output-tensor-type", 0, true, O_OUT_TYPE},
-        {"tensor-type", 0, true, O_TENSOR_TYPE},
+        {"tensor-type", 0, true, O_TENSOR_TYPE}, {"allow-nonfinite", 0, false, O_NONFINITE},
     };
     qk_args args;
     qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
@@ -103,6 +105,7 @@ int qk_cmd_convert(int argc, char **argv) {
         case O_MAX_SIZE: max_size_s = v; break;
         case O_SPLIT_MAX: split_s = v; break;
         case O_DRY: o.dry_run = true; break;
+        case O_NONFINITE: o.allow_nonfinite = true; break;
         case O_JSON: json = true; break;
         case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) USAGE("--threads takes a number, got '%s'", v);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "naming.h"
 #include "sizes.h"
 #include "split.h"
 
@@ -47,8 +48,10 @@ int qk_cmd_split(int argc, char **argv) {
     uint32_t n;
     qk_err err;
     if (qk_split_model(in, prefix, &o, &n, &err)) return qk_cli_fail("split", &err);
+    char shown[4096]; /* the prefix the shards got: "out.gguf" names them out-0000k-of-0000N.gguf */
+    qk_split_prefix_of(shown, sizeof shown, prefix);
     printf("%s: %u shard%s %s %s-00001-of-%05u.gguf\n", in, n, n == 1 ? "" : "s", o.dry_run ? "would be" : "written as",
-           prefix, n);
+           shown, n);
     return 0;
 }
 

@@ -75,6 +75,8 @@ static void draw(tty_progress *p, double t, bool final) {
         fprintf(stderr, ",\"done\":%llu,\"total\":%llu,\"percent\":%.1f,\"bytes_per_second\":%.0f,\"eta_seconds\":%.1f}\n",
                 (unsigned long long)p->done, (unsigned long long)p->total, pct, bps, eta);
     } else {
+        /* set before drawing: a signal arriving mid-draw must still clear the line */
+        g_line_shown = 1;
         char d[32], tot[32], rate[32];
         human(d, sizeof d, (double)done);
         human(tot, sizeof tot, (double)p->total);
@@ -85,7 +87,6 @@ static void draw(tty_progress *p, double t, bool final) {
             fprintf(stderr, "\r\033[K%s %5.1f%%  %s / %s  %.40s", p->what, pct, d, tot, p->item);
         else
             fprintf(stderr, "\r\033[K%s %s  %s/s  %.40s", p->what, d, rate, p->item);
-        g_line_shown = 1;
     }
     fflush(stderr);
     p->last_draw = t;

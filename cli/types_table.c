@@ -32,23 +32,29 @@ void qk_cli_print_types(FILE *out) {
 }
 
 int qk_cmd_types(int argc, char **argv) {
-    enum { O_HELP = 1, O_JSON };
-    static const qk_opt opts[] = {{"help", 'h', false, O_HELP}, {"json", 0, false, O_JSON}};
+    enum { O_HELP = 1, O_JSON, O_NAMES };
+    static const qk_opt opts[] = {{"help", 'h', false, O_HELP}, {"json", 0, false, O_JSON}, {"names", 0, false, O_NAMES}};
     qk_args a;
-    qk_args_init(&a, "types", opts, 2, argc, argv);
-    bool json = false;
+    qk_args_init(&a, "types", opts, sizeof opts / sizeof opts[0], argc, argv);
+    bool json = false, names = false;
     const char *v;
     for (int id; (id = qk_args_next(&a, &v)) != QK_ARGS_END;) {
         if (id == QK_ARGS_ERR) return QK_EXIT_USAGE;
         if (id == QK_ARGS_POS) return qk_cli_usage("types", "unexpected argument '%s'", v);
         if (id == O_HELP) {
-            printf("usage: quantkit types [--json]\n\n"
+            printf("usage: quantkit types [--json | --names]\n\n"
                    "Lists the quantization types (llama-quantize's table): name, ftype number, bits per\n"
                    "weight of the bulk type, whether an importance matrix is needed, whether quantkit\n"
-                   "writes it, and llama-quantize's note.\n");
+                   "writes it, and llama-quantize's note. --names: the names only, one a line (for\n"
+                   "shell completion).\n");
             return QK_EXIT_OK;
         }
         if (id == O_JSON) json = true;
+        if (id == O_NAMES) names = true;
+    }
+    if (names) {
+        for (size_t i = 0; i < qk_ftype_count(); i++) printf("%s\n", qk_ftype_at(i)->name);
+        return QK_EXIT_OK;
     }
     if (!json) {
         qk_cli_print_types(stdout);

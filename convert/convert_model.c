@@ -203,7 +203,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
             const qk_conv_tensor *t = &plan.tensors[i];
-            qk_hf_rows src = {&ck, t};
+            qk_hf_rows src = {&ck, t, !o->allow_nonfinite};
             const float *imx = NULL;
             if (!is_float && o->imatrix && o->imatrix->n_entries)
                 rc = qk_imatrix_for_tensor(o->imatrix, t->name, t->ne[0], t->ne[2], mix.entries[i].requires_imatrix,

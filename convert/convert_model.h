@@ -30,6 +30,7 @@ typedef struct qk_convert_opts {
     const qk_imatrix *imatrix;
     int n_threads;
     bool dry_run;
+    bool allow_nonfinite;      /* write NaN/Inf source weights as they are (else: an error naming them) */
     bool report_tensors;       /* fill rep->tensors (free with qk_convert_report_free) */
     const char *command_line;
     qk_progress *progress;

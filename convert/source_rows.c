@@ -1,11 +1,30 @@
 #include "source_rows.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "gguf.h"
 #include "tensor_rows.h"
+
+/* A NaN or infinity in a checkpoint is damage (a failed training step, a bad
+ * conversion): quantized, it becomes a garbage value that verify cannot see.
+ * Refused, naming the GGUF tensor and the element (row and column in the
+ * GGUF's layout). */
+static int check_finite(const qk_conv_tensor *t, int64_t row0, int64_t nrows, const float *dst, qk_err *err) {
+    const int64_t ne0 = t->ne[0], n = nrows * ne0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isfinite(dst[i])) continue;
+        const int64_t el = row0 * ne0 + i;
+        return qk_fail(err,
+                       "tensor '%s': element %lld (row %lld, column %lld) is %s in the source weights; "
+                       "the checkpoint is damaged (--allow-nonfinite converts it anyway)",
+                       t->name, (long long)el, (long long)(el / ne0), (long long)(el % ne0),
+                       isnan(dst[i]) ? "NaN" : dst[i] > 0 ? "+Inf" : "-Inf");
+    }
+    return QK_OK;
+}
 
 /* FP8: values of source row s times their block's scale_inv (see arch.h). */
 static int apply_scale(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t s, float *row, qk_err *err) {
@@ -46,7 +65,7 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
             if (qk_st_read_f32(c->ck->files[src->file], src->t, (uint64_t)(local * ne0), (uint64_t)ne0, dst + r * ne0, err))
                 return QK_FAIL;
         }
-        return QK_OK;
+        return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
     if (!t->permute_heads) {
@@ -62,7 +81,7 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
     }
     if (t->add != 0.0f)
         for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
-    return QK_OK;
+    return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
 }
 
 struct qk_model_source {
@@ -112,7 +131,7 @@ int qk_model_source_open(const char *path, qk_model_source **out, qk_err *err) {
         qk_source_tensor *t = &s->tensors[i];
         if (s->hf) {
             const qk_conv_tensor *ct = &s->plan.tensors[i];
-            s->hf_rows[i] = (qk_hf_rows){&s->ck, ct};
+            s->hf_rows[i] = (qk_hf_rows){&s->ck, ct, false};
             *t = (qk_source_tensor){.name = ct->name, .read_rows = qk_hf_rows_read, .ctx = &s->hf_rows[i]};
             memcpy(t->ne, ct->ne, sizeof t->ne);
         } else {

@@ -11,6 +11,7 @@
 #ifndef QK_SOURCE_ROWS_H
 #define QK_SOURCE_ROWS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch.h"
@@ -23,6 +24,7 @@
 typedef struct qk_hf_rows {
     const qk_hf_checkpoint *ck;
     const qk_conv_tensor *t;
+    bool check_finite; /* fail on a NaN or an infinity, naming the tensor and the element */
 } qk_hf_rows;
 
 int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err);

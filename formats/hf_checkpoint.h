@@ -39,7 +39,8 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *out, qk_err *err);
 void qk_hf_close(qk_hf_checkpoint *ck);
 const qk_hf_tensor *qk_hf_find(const qk_hf_checkpoint *ck, const char *name);
 
-/* Reads a small JSON file of the folder (NULL if absent; error if invalid). */
+/* Reads a small JSON file of the folder: NULL if absent; an error if it is
+ * not UTF-8, not JSON, or not an object at the top level. */
 int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err);
 
 /* config.json accessors: false if absent or of another JSON type. */

@@ -2,13 +2,18 @@
  * tests/support/cli_run (stdout, stderr, exit code), on small generated
  * models. Each test names the issue-13 complaint it pins. */
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "cli_run.h"
+#include "gguf_build.h"
 #include "ftypes.h"
 #include "ggml_types.h"
 #include "qk_test.h"
@@ -405,10 +410,110 @@ static void test_split_names(void) {
     snprintf(out, sizeof out, "%s/out.gguf", dir);
     cli_result r = cli_run("split", "--max-tensors", "8", g_in, out);
     CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(cli_has(r.out, "/out-00001-of-00003.gguf"), "stdout: %s", r.out);
     cli_result_free(&r);
     snprintf(first, sizeof first, "%s/out-00001-of-00003.gguf", dir);
     snprintf(bad, sizeof bad, "%s/out.gguf-00001-of-00003.gguf", dir);
     CHECK_MSG(access(first, F_OK) == 0 && access(bad, F_OK) != 0, "no %s", first);
+}
+
+/* The free-space check before writing: a need beyond what statvfs reports
+ * fails naming the shortfall (the CLI runs it with the dry run's exact size
+ * before creating anything). */
+static void test_free_space(void) {
+    setup();
+    char path[700];
+    snprintf(path, sizeof path, "%s/space.gguf", g_dir);
+    qk_err err = {{0}};
+    CHECK(qk_afile_check_space(path, 1024, &err) == QK_OK);
+    CHECK(qk_afile_check_space(path, UINT64_MAX / 2, &err) == QK_FAIL);
+    CHECK_MSG(strstr(err.msg, "not enough free space") && strstr(err.msg, "short") && strstr(err.msg, g_dir),
+              "message: %s", err.msg);
+    /* through the binary: a sparse input that declares a 2 TiB tensor (the
+     * data is a hole; nothing is read in the planning) cannot be copied to
+     * any disk here, and the command says so before creating anything */
+    char big[700];
+    snprintf(big, sizeof big, "%s/sparse.gguf", g_dir);
+    gb_buf g = {0};
+    gb_bytes(&g, "GGUF", 4);
+    gb_u32(&g, 3);
+    gb_u64(&g, 1), gb_u64(&g, 2);
+    gb_str(&g, "general.architecture"), gb_u32(&g, 8), gb_str(&g, "llama");
+    gb_str(&g, "llama.block_count"), gb_u32(&g, 4), gb_u32(&g, 1);
+    gb_str(&g, "token_embd.weight"), gb_u32(&g, 2), gb_u64(&g, 1u << 20), gb_u64(&g, 1u << 19), gb_u32(&g, 0), gb_u64(&g, 0);
+    gb_pad(&g, 32);
+    const uint64_t data = (uint64_t)4 << 39;
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, g.p, g.len) == (ssize_t)g.len && ftruncate(fd, (off_t)(g.len + data)) == 0);
+    close(fd);
+    gb_free(&g);
+    char out[800];
+    snprintf(out, sizeof out, "%s/space-out", g_dir);
+    mkdir(out, 0755);
+    strcat(out, "/big.gguf");
+    cli_result r = cli_run("quantize", big, out, "F32");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "not enough free space") && cli_has(r.err, "short"), "stderr: %s", r.err);
+    cli_result_free(&r);
+    char od[800];
+    snprintf(od, sizeof od, "%s/space-out", g_dir);
+    CHECK_EQ_INT(qk_test_count_entries(od), 0);
+    unlink(big);
+}
+
+/* Sets element `index` of tensor `name` in dir/model.safetensors (F32) to v. */
+static void poke_safetensors(const char *dir, const char *name, size_t index, float v) {
+    char path[800];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    size_t len;
+    unsigned char *b = qk_test_read_file(path, &len);
+    CHECK(b && len > 8);
+    if (!b) return;
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--) hl = hl << 8 | b[i];
+    cJSON *h = cJSON_ParseWithLength((const char *)b + 8, (size_t)hl);
+    const cJSON *t = h ? cJSON_GetObjectItemCaseSensitive(h, name) : NULL;
+    const cJSON *off = t ? cJSON_GetObjectItemCaseSensitive(t, "data_offsets") : NULL;
+    CHECK_MSG(off != NULL, "no tensor %s", name);
+    if (off) {
+        size_t at = 8 + (size_t)hl + (size_t)cJSON_GetArrayItem(off, 0)->valuedouble + index * 4;
+        CHECK(at + 4 <= len);
+        if (at + 4 <= len) memcpy(b + at, &v, 4);
+        CHECK(qk_test_write_file(path, b, len) == 0);
+    }
+    cJSON_Delete(h);
+    free(b);
+}
+
+/* NaN/Inf in source weights: an error naming the tensor and the element,
+ * unless --allow-nonfinite. */
+static void test_nonfinite(void) {
+    setup();
+    char hf[700], out[800];
+    snprintf(hf, sizeof hf, "%s/nan-hf", qk_test_tmpdir());
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    CHECK(tiny_hf_write(hf, &h) == 0);
+    poke_safetensors(hf, "model.layers.1.mlp.down_proj.weight", 7, NAN);
+    snprintf(out, sizeof out, "%s/nan.gguf", g_dir);
+    cli_result r = cli_run("convert", hf, "-o", out, "--type", "q8_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "blk.1.ffn_down.weight") && cli_has(r.err, "element 7 ") && cli_has(r.err, "NaN"),
+              "stderr: %s", r.err);
+    CHECK(access(out, F_OK) != 0);
+    cli_result_free(&r);
+    r = cli_run("convert", hf, "-o", out, "--type", "f16", "--allow-nonfinite");
+    CHECK_EQ_INT(r.code, 0);
+    CHECK(access(out, F_OK) == 0);
+    cli_result_free(&r);
+    unlink(out);
+    poke_safetensors(hf, "model.layers.1.mlp.down_proj.weight", 7, 1.0f);
+    poke_safetensors(hf, "model.embed_tokens.weight", 300, -INFINITY);
+    r = cli_run("convert", hf, "-o", out, "--type", "f16");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "token_embd.weight") && cli_has(r.err, "element 300 ") && cli_has(r.err, "-Inf"),
+              "stderr: %s", r.err);
+    cli_result_free(&r);
 }
 
 int main(int argc, char **argv) {
@@ -422,5 +527,7 @@ int main(int argc, char **argv) {
     RUN(test_fallbacks_reported);
     RUN(test_names);
     RUN(test_split_names);
+    RUN(test_free_space);
+    RUN(test_nonfinite);
     return qk_test_summary();
 }

@@ -4,6 +4,7 @@
  * machine-readable --progress=json lines and --quiet, without a terminal. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -21,6 +22,13 @@
 #include "tiny_gguf.h"
 
 static char g_small[600], g_big[600];
+static int g_slave = -1;
+
+static void close_pty(int m) {
+    close(m);
+    if (g_slave >= 0) close(g_slave);
+    g_slave = -1;
+}
 
 static void setup(void) {
     if (g_small[0]) return;
@@ -49,20 +57,30 @@ static void text_add(text *t, const char *p, size_t n) {
     t->buf[t->len] = 0;
 }
 
-/* Reads the pty until EOF, or until `until` appears (then returns true). */
-static bool pty_read(int fd, text *t, const char *until, int timeout_ms) {
+/* Reads the pty until `until` appears (returns true), or until the child
+ * has exited and its output is drained (the parent holds the slave open, so
+ * nothing the child wrote is lost to a hangup), or the timeout. *status gets
+ * the child's wait status once it is reaped (else stays -1). */
+static bool pty_read(int fd, pid_t pid, text *t, const char *until, int timeout_ms, int *status) {
     for (int waited = 0; waited < timeout_ms;) {
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, 50);
-        if (r == 0) {
-            waited += 50;
-            continue;
+        if (r > 0) {
+            char b[4096];
+            ssize_t n = read(fd, b, sizeof b);
+            if (n > 0) {
+                text_add(t, b, (size_t)n);
+                if (until && strstr(t->buf, until)) return true;
+                continue;
+            }
         }
-        char b[4096];
-        ssize_t n = read(fd, b, sizeof b);
-        if (n <= 0) return false; /* EOF (EIO once the child is gone) */
-        text_add(t, b, (size_t)n);
-        if (until && strstr(t->buf, until)) return true;
+        waited += 50;
+        if (*status == -1) {
+            int st;
+            if (waitpid(pid, &st, WNOHANG) == pid) *status = st;
+        } else if (r == 0) {
+            return false; /* reaped, and 50 ms without output: drained */
+        }
     }
     return false;
 }
@@ -71,6 +89,8 @@ static pid_t spawn_pty(int *master, const char *const *args, bool no_progress_en
     const char *exe = cli_exe();
     if (!exe) return -1;
     pid_t pid = forkpty(master, NULL, NULL, NULL);
+    /* hold the slave open in the parent: the child's last bytes stay readable after it exits */
+    if (pid > 0) g_slave = open(ptsname(*master), O_RDWR | O_NOCTTY);
     if (pid == 0) {
         if (no_progress_env) setenv("QUANTKIT_NO_PROGRESS", "1", 1);
         else unsetenv("QUANTKIT_NO_PROGRESS");
@@ -100,10 +120,10 @@ static void test_tty_line(void) {
     pid_t pid = spawn_pty(&m, (const char *const[]){"quantize", "--threads", "1", g_big, out, "Q4_K_M", NULL}, false);
     if (pid < 0) return;
     text t = {0};
-    pty_read(m, &t, NULL, 120000);
-    int st;
-    waitpid(pid, &st, 0);
-    close(m);
+    int st = -1;
+    pty_read(m, pid, &t, NULL, 120000, &st);
+    if (st == -1) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+    close_pty(m);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     const char *s = t.buf ? t.buf : "";
     CHECK_MSG(strstr(s, "quantizing") && strstr(s, "%") && strstr(s, "ETA") && strstr(s, "/s") && strstr(s, "MiB"),
@@ -122,9 +142,10 @@ static void test_tty_line(void) {
     /* QUANTKIT_NO_PROGRESS hides it */
     pid = spawn_pty(&m, (const char *const[]){"quantize", g_small, out, "Q8_0", NULL}, true);
     t = (text){0};
-    pty_read(m, &t, NULL, 60000);
-    waitpid(pid, &st, 0);
-    close(m);
+    st = -1;
+    pty_read(m, pid, &t, NULL, 60000, &st);
+    if (st == -1) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+    close_pty(m);
     CHECK_MSG(!t.buf || !strstr(t.buf, "quantizing "), "progress despite QUANTKIT_NO_PROGRESS: %.300s", t.buf);
     free(t.buf);
     unlink(out);
@@ -144,15 +165,15 @@ static void test_signal_cleanup(void) {
         pid_t pid = spawn_pty(&m, (const char *const[]){"quantize", "--threads", "1", g_big, out, "Q4_K_M", NULL}, false);
         if (pid < 0) return;
         text t = {0};
-        bool shown = pty_read(m, &t, "ETA", 60000);
+        int st = -1;
+        bool shown = pty_read(m, pid, &t, "ETA", 60000, &st);
         CHECK_MSG(shown, "no progress line before the signal: %.300s", t.buf ? t.buf : "");
         CHECK_MSG(qk_test_count_entries(dir) == 1, "no temporary while writing (%d entries)", qk_test_count_entries(dir));
         size_t before = t.len;
         kill(pid, sigs[k]);
-        pty_read(m, &t, NULL, 30000);
-        int st;
-        waitpid(pid, &st, 0);
-        close(m);
+        pty_read(m, pid, &t, NULL, 30000, &st);
+        if (st == -1) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+        close_pty(m);
         CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == sigs[k], "did not die by signal %d", sigs[k]);
         const char *after = t.buf ? t.buf + before : "";
         const char *clear = last(t.buf ? t.buf : "", "\r\033[K");
