@@ -42,6 +42,8 @@ static void help(void) {
         "  --output-tensor-type T      type for output.weight (ggml name, e.g. q8_0)\n"
         "  --token-embedding-type T    type for token_embd.weight\n"
         "  --tensor-type PATTERN=T     type for tensors matching the regex (repeatable, first match wins)\n"
+        "  --tensor-type-file FILE     PATTERN=T entries read from FILE, separated by spaces or newlines\n"
+        "  --prune-layers L0,L1,...    drop these layers (the others are renumbered, block_count updated)\n"
         "  --imatrix FILE              importance matrix (llama-imatrix .dat or GGUF)\n"
         "  --include-weights NAME      use the imatrix only for tensors containing NAME (repeatable)\n"
         "  --exclude-weights NAME      do not use the imatrix for tensors containing NAME (repeatable)\n"
@@ -69,8 +71,10 @@ static void help(void) {
 }
 
 /* Candidate mixes for --max-size, best quality first. */
-static const char *k_size_ladder[] = {"Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S",
-                                      "IQ4_XS", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K"};
+static const char *k_size_ladder[] = {"Q8_0",   "Q6_K",   "Q5_K_M", "Q5_K_S",  "Q4_K_M", "Q4_K_S",
+                                      "IQ4_XS", "Q3_K_L", "Q3_K_M", "IQ3_M",   "IQ3_S",  "Q3_K_S",
+                                      "IQ3_XS", "IQ3_XXS", "Q2_K",  "Q2_K_S",  "IQ2_M",  "IQ2_S",
+                                      "IQ2_XS", "IQ2_XXS", "IQ1_M", "IQ1_S"};
 
 static void default_out(char *buf, size_t n, const char *in, const char *ftype_name) {
     const char *slash = strrchr(in, '/');
@@ -185,8 +189,11 @@ int qk_cmd_quantize(int argc, char **argv) {
     bool json = false;
     const char *incl[64], *excl[64];
     size_t n_incl = 0, n_excl = 0;
-    qk_mix_override tt[64];
-    char *tt_pat[64];
+    enum { MAX_TT = 4096 }; /* a --tensor-type-file may list every tensor */
+    static qk_mix_override tt[MAX_TT];
+    static char *tt_pat[MAX_TT];
+    int32_t *prune = NULL;
+    size_t n_prune = 0;
     size_t n_tt = 0;
     qk_kv_override kvo[64];
     size_t n_kvo = 0;
@@ -203,7 +210,7 @@ int qk_cmd_quantize(int argc, char **argv) {
 
 #define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_PURE, O_LEAVE_OUT, O_REQUANT, O_DRY, O_JSON, O_THREADS, O_OUT_TYPE, O_EMB_TYPE,
-           O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT };
+           O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT, O_TT_FILE, O_PRUNE };
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"pure", 0, false, O_PURE}, {"leave-output-tensor", 0, false, O_LEAVE_OUT},
         {"allow-requantize", 0, false, O_REQUANT}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
@@ -213,6 +220,7 @@ int qk_cmd_quantize(int argc, char **argv) {
         {"exclude-weights", 0, true, O_EXCLUDE}, {"override-kv", 0, true, O_KV},
         {"split-max-size", 0, true, O_SPLIT_MAX}, {"max-size", 0, true, O_MAX_SIZE},
         {"keep-split", 0, false, O_KEEP_SPLIT}, {"output", 'o', true, O_OUTPUT},
+        {"tensor-type-file", 0, true, O_TT_FILE}, {"prune-layers", 0, true, O_PRUNE},
     };
     const char *out_opt = NULL;
     qk_args args;
@@ -243,7 +251,7 @@ int qk_cmd_quantize(int argc, char **argv) {
             break;
         }
         case O_TENSOR_TYPE: {
-            if (n_tt == 64) FAIL_USAGE("too many --tensor-type options");
+            if (n_tt == MAX_TT) FAIL_USAGE("too many --tensor-type options");
             int t;
             if (qk_mix_parse_tensor_type(v, &tt_pat[n_tt], &t, &err)) FAIL_USAGE("%s", err.msg);
             tt[n_tt].pattern = tt_pat[n_tt];
@@ -251,6 +259,20 @@ int qk_cmd_quantize(int argc, char **argv) {
             n_tt++;
             break;
         }
+        case O_TT_FILE: {
+            static int tt_types[MAX_TT];
+            size_t got = 0;
+            int frc = qk_mix_read_tensor_type_file(v, tt_pat + n_tt, tt_types + n_tt, MAX_TT - n_tt, &got, &err);
+            for (size_t k = n_tt; k < n_tt + got; k++) tt[k] = (qk_mix_override){tt_pat[k], tt_types[k]};
+            n_tt += got;
+            if (frc) FAIL_USAGE("%s", err.msg);
+            break;
+        }
+        case O_PRUNE:
+            free(prune);
+            prune = NULL;
+            if (qk_prune_layers_parse(v, &prune, &n_prune, &err)) FAIL_USAGE("%s", err.msg);
+            break;
         case O_IMATRIX: imatrix_path = v; break;
         case O_INCLUDE: case O_EXCLUDE:
             if (n_incl == 64 || n_excl == 64) FAIL_USAGE("too many --include-weights/--exclude-weights options");
@@ -333,6 +355,8 @@ int qk_cmd_quantize(int argc, char **argv) {
     o.kv_overrides = kvo;
     o.n_kv_overrides = n_kvo;
     o.command_line = cmdline;
+    o.prune_layers = prune;
+    o.n_prune_layers = n_prune;
 
     const char *why = NULL;
     char why_buf[512];
@@ -345,7 +369,7 @@ int qk_cmd_quantize(int argc, char **argv) {
         const size_t n_ladder = fi ? 1 : sizeof k_size_ladder / sizeof k_size_ladder[0];
         for (size_t k = 0; k < n_ladder; k++) {
             const qk_ftype_info *cand = fi ? fi : qk_ftype_lookup(k_size_ladder[k]);
-            if (!cand || !cand->supported) continue;
+            if (!cand || !qk_ftype_supported(cand)) continue;
             qk_quantize_opts d = o;
             d.dry_run = true;
             d.mix.ftype = cand->ftype;
@@ -353,6 +377,11 @@ int qk_cmd_quantize(int argc, char **argv) {
             qk_err e2;
             if (qk_quantize_model(in, "/dev/null", &d, &r, &e2)) {
                 size_t l = strlen(tried);
+                /* a mix needing an imatrix is a candidate only when one is given */
+                if (strstr(e2.msg, "needs an importance matrix")) {
+                    snprintf(tried + l, sizeof tried - l, "%s%s: needs --imatrix", l ? "; " : "", cand->name);
+                    continue;
+                }
                 snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
                 continue;
             }
@@ -481,6 +510,7 @@ int qk_cmd_quantize(int argc, char **argv) {
     qk_quantize_report_free(&rep);
 done:
     for (size_t i = 0; i < n_tt; i++) free(tt_pat[i]);
+    free(prune);
     if (have_im) qk_imatrix_free(&im);
     return exit_code;
 #undef FAIL_USAGE

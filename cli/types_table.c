@@ -25,7 +25,7 @@ void qk_cli_print_types(FILE *out) {
     for (size_t i = 0; i < qk_ftype_count(); i++) {
         const qk_ftype_info *f = qk_ftype_at(i);
         fprintf(out, "  %-10s %6d %6.2f  %-8s %-9s %s\n", f->name, f->ftype, bulk_bpw(f),
-                qk_mix_ftype_requires_imatrix(f->ftype) ? "needed" : "-", f->supported ? "yes" : "no", trim(f->desc));
+                qk_mix_ftype_requires_imatrix(f->ftype) ? "needed" : "-", qk_ftype_supported(f) ? "yes" : "no", trim(f->desc));
     }
     fprintf(out, "  (bpw: bits per weight of the bulk type; mixes keep some tensors at more bits.\n"
                  "   A TYPE is its name, any case, or its ftype number.)\n");
@@ -70,7 +70,7 @@ int qk_cmd_types(int argc, char **argv) {
         cJSON_AddStringToObject(o, "note", trim(f->desc));
         cJSON_AddBoolToObject(o, "needs_imatrix", qk_mix_ftype_requires_imatrix(f->ftype));
         cJSON_AddBoolToObject(o, "alias", f->is_alias);
-        cJSON_AddBoolToObject(o, "supported", f->supported);
+        cJSON_AddBoolToObject(o, "supported", qk_ftype_supported(f));
         cJSON_AddItemToArray(arr, o);
     }
     cJSON *j = cJSON_CreateObject();

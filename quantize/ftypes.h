@@ -6,11 +6,16 @@
  * 17 -> "Q5_K", 0 -> "F32"), and llama-quantize uses that entry's name for the
  * default output file name (ggml-model-<NAME>.gguf).
  *
- * Every llama.cpp ftype is known (so a user asking for IQ2_XS gets "known but
- * not supported by quantkit" instead of "unknown"); `supported` marks those
- * whose every target type quantkit can produce: F32 F16 BF16 Q8_0 Q4_0 Q4_1
- * Q5_0 Q5_1 Q2_K Q3_K_S/M/L Q4_K_S/M Q5_K_S/M Q6_K IQ4_NL IQ4_XS and the
- * aliases Q3_K Q4_K Q5_K. COPY (only_copy mode) is known but not supported.
+ * Every llama.cpp ftype is known (so a user asking for a type whose kernel
+ * quantkit lacks gets "known but not supported by quantkit" instead of
+ * "unknown"). Whether an ftype is supported is not written down but derived
+ * from the kernel table (qk_ftype_supported): every type its mix can pick
+ * (the default type and the `uses` of the mixture rules; the shape
+ * fallbacks IQ4_NL, Q4_0, Q5_0, Q5_1, Q8_0, F16 always have kernels) must
+ * have a kernel, so an ftype becomes supported the moment its kernels land.
+ * COPY (only_copy mode) is known but never supported. Some ftypes also
+ * need an importance matrix (IQ1/IQ2, IQ3_XXS, IQ3_XS, Q2_K_S): that is the
+ * type mix's refusal (type_mix.h), decided per tensor as llama.cpp does.
  */
 #ifndef QK_FTYPES_H
 #define QK_FTYPES_H
@@ -66,8 +71,13 @@ typedef struct qk_ftype_info {
     int default_type;   /* llama_ftype_get_default_type (ggml type id) */
     const char *desc;   /* llama-quantize's one-line description */
     bool is_alias;      /* Q3_K, Q4_K, Q5_K (same id as the _M entry) and COPY */
-    bool supported;     /* quantkit can produce this ftype */
+    int uses[2];        /* other types its mixture rules pick that may lack a
+                         * kernel (0 = none): e.g. IQ1_S -> IQ2_XXS */
 } qk_ftype_info;
+
+/* quantkit can produce this ftype: not COPY, and the default type and every
+ * type in `uses` have a kernel (kernels.h). */
+bool qk_ftype_supported(const qk_ftype_info *fi);
 
 /* Number of table entries, and entry i (0 <= i < count) in llama-quantize order. */
 size_t qk_ftype_count(void);
@@ -77,11 +87,12 @@ const qk_ftype_info *qk_ftype_at(size_t i);
  * first a case-insensitive name match, then a number parsed like std::stoi
  * (leading blanks and a sign allowed, trailing characters ignored, out of int
  * range = no match) resolved to the first entry with that id. NULL if neither
- * matches. Unsupported entries are returned too (check ->supported). */
+ * matches. Unsupported entries are returned too (check qk_ftype_supported). */
 const qk_ftype_info *qk_ftype_lookup(const char *s);
 
 /* qk_ftype_lookup plus the verdict: fails with "unknown file type 'X'" or
- * "file type 'IQ2_XS' is not supported by quantkit (supported: ...)". */
+ * "file type 'X' ... is known but not supported by quantkit (no kernel for
+ * type t; supported: <every supported ftype>)". */
 int qk_ftype_parse(const char *s, const qk_ftype_info **out, qk_err *err);
 
 /* The canonical (non-alias) entry for a llama_ftype id, or NULL. */

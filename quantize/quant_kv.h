@@ -11,7 +11,7 @@
  *      quantize.imatrix.* keys (file, dataset, entries_count, chunks_count;
  *      see imatrix.h) — llama-quantize appends those after the user's;
  *      an INT override is written as u32(|v|), FLOAT as f32, BOOL, STR;
- *   6. (--prune-layers only, not in quantkit) set <arch>.block_count.
+ *   6. --prune-layers only: set <arch>.block_count (u32, the layers kept).
  * The overrides also reach the model loader, so hparams used by the type mix
  * must be read after applying them.
  */

@@ -28,6 +28,9 @@ typedef struct qk_quantize_opts {
     bool dry_run;                   /* plan and size only */
     bool keep_split;                /* llama-quantize --keep-split: one output shard per input
                                      * shard (see qk_quantize_model) */
+    const int32_t *prune_layers;    /* llama-quantize --prune-layers: layer ids (>= 0) to drop, NULL/0 = none;
+                                     * see qk_quantize_model */
+    size_t n_prune_layers;
     const char *command_line;       /* recorded as quantkit.command */
     qk_progress *progress;
 } qk_quantize_opts;
@@ -76,7 +79,22 @@ void qk_quantize_report_free(qk_quantize_report *r);
  * shard other than the first without tensors is refused (llama.cpp crashes on
  * it). Every shard goes to a temporary file; they are renamed into place only
  * after all were written, and on any failure no output file is left. */
+/* --prune-layers (as llama_model_quantize's prune_layers, in the order
+ * given; llama-quantize's parser sorts them, see qk_prune_layers_parse):
+ * visiting tensors in weight_name_comparer order, the first "blk.N." in a
+ * name (anywhere in it) has N looked up: a listed layer drops every tensor
+ * of it; N below the first listed keeps its number; any other N takes the
+ * next free number. The type mix sees the new names (its layer counts stay
+ * the input's block_count, as llama.cpp's do), the imatrix is looked up
+ * under the original names, and <arch>.block_count is set (u32, last KV)
+ * to the number after the last layer kept. */
 int qk_quantize_model(const char *in_path, const char *out_path, const qk_quantize_opts *o,
                       qk_quantize_report *rep, qk_err *err);
+
+/* llama-quantize's parse_layer_prune: comma-separated ids, each read like
+ * std::stoi (leading blanks and a sign, trailing text ignored); one that is
+ * not a number or negative fails naming it. Sorted, duplicates removed.
+ * *out is malloc'd (caller frees). */
+int qk_prune_layers_parse(const char *s, int32_t **out, size_t *n_out, qk_err *err);
 
 #endif

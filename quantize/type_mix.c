@@ -1,6 +1,8 @@
 #include "type_mix.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +230,39 @@ int qk_mix_parse_tensor_type(const char *arg, char **pattern_out, int *type_out,
     *pattern_out = p;
     *type_out = t;
     return QK_OK;
+}
+
+int qk_mix_read_tensor_type_file(const char *path, char **patterns, int *types, size_t cap, size_t *n_out, qk_err *err) {
+    *n_out = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return qk_fail(err, "--tensor-type-file '%s': cannot open: %s", path, strerror(errno));
+    int rc = QK_OK;
+    char word[4096];
+    size_t wl = 0;
+    for (;;) {
+        const int c = fgetc(f);
+        /* std::ifstream >> std::string: words split at isspace() */
+        if (c != EOF && !isspace(c)) {
+            if (wl + 1 >= sizeof word) { rc = qk_fail(err, "--tensor-type-file '%s': entry longer than %zu bytes", path, sizeof word - 1); break; }
+            word[wl++] = (char)c;
+            continue;
+        }
+        if (wl) {
+            word[wl] = 0;
+            wl = 0;
+            if (*n_out == cap) { rc = qk_fail(err, "--tensor-type-file '%s': more than %zu entries", path, cap); break; }
+            if (qk_mix_parse_tensor_type(word, &patterns[*n_out], &types[*n_out], err) != QK_OK) {
+                qk_fail_prefix(err, "--tensor-type-file '%s'", path);
+                rc = QK_FAIL;
+                break;
+            }
+            ++*n_out;
+        }
+        if (c == EOF) break;
+    }
+    if (rc == QK_OK && ferror(f)) rc = qk_fail(err, "--tensor-type-file '%s': read error", path);
+    fclose(f);
+    return rc;
 }
 
 /* ---- the mix ---- */
@@ -595,7 +630,12 @@ int qk_mix_plan_compute(const qk_mix_model *m, const qk_mix_options *o, qk_mix_p
         e->wanted_type = e->fallback ? s.last_wanted : e->type;
         e->requires_imatrix = requires_imatrix(t->name, e->type, o->ftype);
         if (!o->has_imatrix && e->allows_quantization && e->requires_imatrix) {
-            qk_fail(err, "tensor '%s': target type %s requires an importance matrix (--imatrix)", t->name, tname(e->type));
+            /* one line: the type, and where an importance matrix comes from */
+            qk_fail(err,
+                    "%s needs an importance matrix (tensor '%s' gets type %s): pass --imatrix FILE, using an imatrix "
+                    "file published beside the model (e.g. <model>.imatrix or imatrix.gguf) or one made with "
+                    "llama-imatrix",
+                    fi->name, t->name, tname(e->type));
             goto done;
         }
     }

@@ -145,6 +145,13 @@ bool qk_mix_is_70b(const qk_mix_model *m);
  * case-insensitive. *pattern_out is malloc'd (caller frees). */
 int qk_mix_parse_tensor_type(const char *arg, char **pattern_out, int *type_out, qk_err *err);
 
+/* llama-quantize --tensor-type-file: every whitespace-separated word of the
+ * file is one "pattern=type" parsed as qk_mix_parse_tensor_type. Fills
+ * patterns[i] (malloc'd, caller frees, also on failure: *n_out tells how
+ * many) and types[i], at most cap entries; fails on an unreadable file, a
+ * bad entry (naming the file and entry) or more than cap entries. */
+int qk_mix_read_tensor_type_file(const char *path, char **patterns, int *types, size_t cap, size_t *n_out, qk_err *err);
+
 /* Rewrites an ECMAScript-style pattern into POSIX ERE (see header comment).
  * *out is malloc'd. Fails on constructs that would match differently. */
 int qk_mix_regex_translate(const char *pattern, char **out, qk_err *err);

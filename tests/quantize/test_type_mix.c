@@ -10,6 +10,7 @@
  * parsers are quantize/test_imatrix_file.c's.)
  */
 #include "ftypes.h"
+#include "kernels.h"
 #include "imatrix.h"
 #include "llama_ref.h"
 #include "qk_test.h"
@@ -466,7 +467,7 @@ static void test_supported_ftypes_vs_llama(void) {
     for (size_t mi = 0; mi < sizeof g_models / sizeof g_models[0]; mi++)
         for (size_t i = 0; i < qk_ftype_count(); i++) {
             const qk_ftype_info *fi = qk_ftype_at(i);
-            if (!fi->supported || fi->is_alias) continue;
+            if (!qk_ftype_supported(fi) || fi->is_alias) continue;
             for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) compare(&g_models[mi], fi->ftype, &sets[s]);
         }
 }
@@ -483,7 +484,7 @@ static void test_other_ftypes_vs_llama(void) {
     for (size_t mi = 0; mi < sizeof g_models / sizeof g_models[0]; mi++)
         for (size_t i = 0; i < qk_ftype_count(); i++) {
             const qk_ftype_info *fi = qk_ftype_at(i);
-            if (fi->supported || fi->is_alias) continue;
+            if (qk_ftype_supported(fi) || fi->is_alias) continue;
             int dt = fi->default_type;
             bool slow = dt == QK_TYPE_IQ1_S || dt == QK_TYPE_IQ1_M || dt == QK_TYPE_IQ2_XXS || dt == QK_TYPE_IQ2_XS ||
                         dt == QK_TYPE_IQ2_S || fi->ftype == QK_FTYPE_IQ3_XXS /* attn_q/k -> IQ2_S */;
@@ -658,8 +659,15 @@ static void test_ftypes(void) {
     CHECK(qk_ftype_lookup("Q4_K_X") == NULL);
     CHECK(qk_ftype_lookup("99999999999") == NULL);
     qk_err err;
-    CHECK(qk_ftype_parse("IQ2_XS", &f, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "not supported");
+    /* supported = every type of the mix has a kernel */
+    if (!qk_kernel_get(QK_TYPE_IQ2_XS, QK_ISA_SCALAR)) {
+        CHECK(qk_ftype_parse("IQ2_XS", &f, &err) == QK_FAIL);
+        CHECK_CONTAINS(err.msg, "not supported");
+        CHECK_CONTAINS(err.msg, "no kernel for type iq2_xs");
+    }
+    if (!qk_kernel_get(QK_TYPE_IQ2_XXS, QK_ISA_SCALAR)) CHECK(!qk_ftype_supported(qk_ftype_lookup("IQ1_S")));
+    static const char *now[] = {"TQ1_0", "TQ2_0", "MXFP4_MOE", "Q2_K_S", "Q1_0", "Q2_0"};
+    for (size_t i = 0; i < sizeof now / sizeof now[0]; i++) CHECK(qk_ftype_parse(now[i], &f, &err) == QK_OK);
     CHECK(qk_ftype_parse("bogus", &f, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "unknown");
     CHECK(qk_ftype_parse("iq4_xs", &f, &err) == QK_OK && f->default_type == QK_TYPE_IQ4_XS);
@@ -669,8 +677,13 @@ static void test_ftypes(void) {
     CHECK_EQ_INT(qk_ftype_default_type(33), -1);
     CHECK_STR(qk_ftype_by_id(15)->name, "Q4_K_M");
     int n_sup = 0;
-    for (size_t i = 0; i < qk_ftype_count(); i++) n_sup += qk_ftype_at(i)->supported && !qk_ftype_at(i)->is_alias;
-    CHECK_EQ_INT(n_sup, 19);
+    for (size_t i = 0; i < qk_ftype_count(); i++) {
+        const qk_ftype_info *x = qk_ftype_at(i);
+        n_sup += qk_ftype_supported(x) && !x->is_alias;
+        if (qk_ftype_supported(x)) CHECK(qk_kernel_get((qk_type)x->default_type, QK_ISA_SCALAR) != NULL);
+    }
+    CHECK(n_sup >= 25); /* 19 before issue 14, + Q1_0 Q2_0 MXFP4_MOE TQ1_0 TQ2_0 Q2_K_S */
+    CHECK(!qk_ftype_supported(qk_ftype_lookup("COPY")));
 }
 
 static void test_kv_order_and_overrides(void) {

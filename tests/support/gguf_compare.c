@@ -1,0 +1,59 @@
+/* gguf_compare.c - see gguf_compare.h. */
+#include "gguf_compare.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ggml_types.h"
+#include "gguf.h"
+
+static int g_fail_report;
+
+
+bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what) {
+    qk_gguf_file *a, *b;
+    qk_err err;
+    if (qk_gguf_open(ours, &a, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); return false; }
+    if (qk_gguf_open(theirs, &b, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); qk_gguf_close(a); return false; }
+    bool ok = true;
+    uint64_t j = 0;
+    for (uint64_t i = 0; i < a->meta.n_kv && ok; i++) {
+        const qk_gguf_kv *ka = &a->meta.kv[i];
+        if (!strncmp(ka->key, "quantkit.", 9)) continue;
+        if (j >= b->meta.n_kv) { ok = false; fprintf(stderr, "%s: extra key %s\n", what, ka->key); break; }
+        const qk_gguf_kv *kb = &b->meta.kv[j++];
+        if (strcmp(ka->key, kb->key) || ka->type != kb->type || ka->n != kb->n) {
+            ok = false;
+            fprintf(stderr, "%s: key %zu: ours %s, llama.cpp %s\n", what, (size_t)i, ka->key, kb->key);
+        } else if (ka->type == QK_GGUF_STRING) {
+            ok = !strcmp(((qk_gguf_str *)ka->data)->s, ((qk_gguf_str *)kb->data)->s);
+        } else if (ka->type != QK_GGUF_ARRAY || ka->arr_type != QK_GGUF_STRING) {
+            size_t es = qk_gguf_type_size(ka->type == QK_GGUF_ARRAY ? ka->arr_type : ka->type);
+            ok = !memcmp(ka->data, kb->data, es * ka->n);
+        }
+        if (!ok) fprintf(stderr, "%s: value of %s differs\n", what, ka->key);
+    }
+    if (ok && j != b->meta.n_kv) { ok = false; fprintf(stderr, "%s: llama.cpp has more keys\n", what); }
+    if (ok && a->meta.n_tensors != b->meta.n_tensors) ok = false;
+    for (uint64_t i = 0; ok && i < a->meta.n_tensors; i++) {
+        const qk_gguf_tensor *ta = &a->meta.tensors[i], *tb = &b->meta.tensors[i];
+        if (strcmp(ta->name, tb->name) || ta->type != tb->type || ta->n_dims != tb->n_dims ||
+            memcmp(ta->ne, tb->ne, sizeof ta->ne) || ta->nbytes != tb->nbytes) {
+            fprintf(stderr, "%s: tensor %zu: ours %s %s, llama.cpp %s %s\n", what, (size_t)i, ta->name,
+                    qk_type_get(ta->type)->name, tb->name, qk_type_get(tb->type)->name);
+            ok = false;
+            break;
+        }
+        unsigned char *da = malloc(ta->nbytes ? ta->nbytes : 1), *db = malloc(tb->nbytes ? tb->nbytes : 1);
+        if (qk_gguf_read_tensor(a, ta, 0, da, ta->nbytes, &err) || qk_gguf_read_tensor(b, tb, 0, db, tb->nbytes, &err) ||
+            memcmp(da, db, ta->nbytes)) {
+            if (g_fail_report++ < 8) fprintf(stderr, "%s: data of %s (%s) differs\n", what, ta->name, qk_type_get(ta->type)->name);
+            ok = false;
+        }
+        free(da), free(db);
+    }
+    qk_gguf_close(a), qk_gguf_close(b);
+    return ok;
+}
+

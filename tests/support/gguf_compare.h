@@ -1,0 +1,13 @@
+/* gguf_compare.h - is our quantized file llama.cpp's? */
+#ifndef QK_GGUF_COMPARE_H
+#define QK_GGUF_COMPARE_H
+
+#include <stdbool.h>
+
+/* Compares two GGUF files: every KV but quantkit.* (ours) in the same order
+ * with the same type and value, the same tensors (order, name, type, shape)
+ * and byte-identical tensor data. Prints what differs (prefixed by `what`,
+ * data differences at most 8 times per process) and returns false. */
+bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what);
+
+#endif
