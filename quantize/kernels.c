@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include "f16_bf16.h"
+#include "iq1.h"
+#include "iq2.h"
+#include "iq3.h"
 #include "iq4.h"
 #include "k_quants.h"
 #include "legacy.h"
@@ -41,6 +44,13 @@ static const qk_kernel k_scalar[] = {
     K(Q4_K, SCALAR, qk_quantize_q4_k, qk_dequantize_row_q4_k),
     K(Q5_K, SCALAR, qk_quantize_q5_k, qk_dequantize_row_q5_k),
     K(Q6_K, SCALAR, qk_quantize_q6_k, qk_dequantize_row_q6_k),
+    K(IQ2_XXS, SCALAR, qk_quantize_iq2_xxs, qk_dequantize_row_iq2_xxs),
+    K(IQ2_XS, SCALAR, qk_quantize_iq2_xs, qk_dequantize_row_iq2_xs),
+    K(IQ2_S, SCALAR, qk_quantize_iq2_s, qk_dequantize_row_iq2_s),
+    K(IQ3_XXS, SCALAR, qk_quantize_iq3_xxs, qk_dequantize_row_iq3_xxs),
+    K(IQ3_S, SCALAR, qk_quantize_iq3_s, qk_dequantize_row_iq3_s),
+    K(IQ1_S, SCALAR, qk_quantize_iq1_s, qk_dequantize_row_iq1_s),
+    K(IQ1_M, SCALAR, qk_quantize_iq1_m, qk_dequantize_row_iq1_m),
     K(TQ1_0, SCALAR, qk_quantize_tq1_0, qk_dequantize_row_tq1_0),
     K(TQ2_0, SCALAR, qk_quantize_tq2_0, qk_dequantize_row_tq2_0),
     K(MXFP4, SCALAR, qk_quantize_mxfp4, qk_dequantize_row_mxfp4),

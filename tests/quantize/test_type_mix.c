@@ -592,11 +592,11 @@ static void test_mix_errors(void) {
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "lazy");
     /* a target without a kernel is refused by the supported check only */
-    qk_mix_override iq = {"down", QK_TYPE_IQ3_S};
+    qk_mix_override iq = {"down", QK_TYPE_Q8_1};
     o.overrides = &iq;
     CHECK(qk_mix_plan_compute(&m, &o, &p, &err) == QK_OK);
     CHECK(qk_mix_check_supported(&m, &p, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "iq3_s");
+    CHECK_CONTAINS(err.msg, "q8_1");
     qk_mix_plan_free(&p);
     /* duplicate names */
     t[1].name = "blk.0.ffn_down.weight";

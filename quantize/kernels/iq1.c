@@ -1,0 +1,439 @@
+/* iq1.c - IQ1_S and IQ1_M (ggml-quants.c of the pinned release:
+ * quantize_row_iq1_s_impl, quantize_row_iq1_m_impl, their dequantizers).
+ *
+ *   IQ1_S (50 bytes)  | d f16 | qs[32] grid low bytes | qh u16[8], per
+ *                     sub-block of 32: 4 x 3 grid high bits | 3-bit scale s
+ *                     << 12 | delta sign << 15 |
+ *                     x = d * (2s + 1) * (g + delta), g in {-1,0,1}, delta = +-1/8
+ *   IQ1_M (56 bytes)  | qs[32] | qh[16]: per group of 8, 3 grid high bits and
+ *                     the delta sign (bit 3 / bit 7) | scales u16[4]: sixteen
+ *                     3-bit sub-block scales (sub-blocks of 16); the fp16
+ *                     super-block scale spread over their top nibbles |
+ *
+ * Each sub-block is fitted exactly: with three levels, the best split of the
+ * sorted values into (-1, 0, +1) is found by trying every pair of cut points
+ * (the sort is the C library's qsort with ggml's comparator, so ties among
+ * equal values order as in ggml on the same machine). A level vector that is
+ * not a grid point moves to the nearest neighbour (iq_grids.h, 3 distances).
+ */
+#include "iq1.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iq_search.h"
+#include "kernel_util.h"
+
+#define IQ1_DELTA 0.125f
+
+/* ggml's (value, index) pairs sorted by value: same element size and
+ * comparator as ggml, so qsort permutes them identically. */
+typedef struct {
+    float x;
+    int i;
+} iq1_pair;
+_Static_assert(sizeof(iq1_pair) == 2 * sizeof(float), "pair layout");
+
+static int pair_cmp(const void *left, const void *right) {
+    const float *l = left, *r = right;
+    return *l < *r ? -1 : *l > *r ? 1 : 0;
+}
+
+/* Nearest neighbour of a packed off-grid vector with levels mapped through
+ * xg (one of the shifted level sets) at this scale; L gets its levels. ggml
+ * aborts when no distance is finite; this keeps the first neighbour then. */
+static int best_neighbour2(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                           float scale, const float *xg, int8_t *L) {
+    float best = FLT_MAX;
+    int gi = -1;
+    for (int j = 1; j <= nb[0]; ++j) {
+        const int8_t *pg = lat->pos + nb[j] * 8;
+        float d2 = 0;
+        for (int i = 0; i < 8; ++i) {
+            float q = xg[(pg[i] - 1) / 2];
+            float w = weight[i];
+            float diff = scale * q - xval[i];
+            d2 += w * diff * diff;
+        }
+        if (d2 < best) {
+            best = d2;
+            gi = nb[j];
+        }
+    }
+    if (gi < 0) gi = nb[1];
+    const int8_t *pg = lat->pos + gi * 8;
+    for (int i = 0; i < 8; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
+    return gi;
+}
+
+/* The grid point of levels L (group of 8), or its nearest neighbour. */
+static int group_point(const qk_lattice *lat, const float *xb, const float *weight, float scale, const float *xx,
+                       int8_t *L, bool *all_on_grid) {
+    int u = iq_pack(lat, L);
+    int gi = lat->map[u];
+    if (gi < 0) {
+        *all_on_grid = false;
+        gi = best_neighbour2(lat, iq_neighbours(lat, u), xb, weight, scale, xx, L);
+    }
+    return gi;
+}
+
+static void sort_pairs(const float *xb, int n, iq1_pair *pairs) {
+    for (int j = 0; j < n; ++j) {
+        pairs[j].x = xb[j];
+        pairs[j].i = j;
+    }
+    qsort(pairs, (size_t)n, sizeof(iq1_pair), pair_cmp);
+}
+
+/* ---- IQ1_S ------------------------------------------------------------- */
+
+static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
+    const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
+    float scales[8], weight[32], sumx[33], sumw[33];
+    int8_t L[32], shifts[8];
+    uint16_t index[4], qh[8];
+    iq1_pair pairs[32];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_s)) {
+        memset(y, 0, sizeof(qk_block_iq1_s));
+        memset(qh, 0, sizeof qh);
+        uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        for (int ib = 0; ib < 8; ++ib) {
+            const float *xb = xbl + 32 * ib;
+            const float *qw = qwr + QK_K * ibl + 32 * ib;
+            for (int i = 0; i < 32; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+            float max = fabsf(xb[0]);
+            for (int i = 1; i < 32; ++i) max = QK_MAX(max, fabsf(xb[i]));
+            if (max < QK_GROUP_MAX_EPS_IQ1_S) {
+                scales[ib] = 0;
+                shifts[ib] = 1;
+                continue;
+            }
+            sort_pairs(xb, 32, pairs);
+            sumx[0] = sumw[0] = 0;
+            for (int j = 0; j < 32; ++j) {
+                int i = pairs[j].i;
+                sumx[j + 1] = sumx[j] + weight[i] * xb[i];
+                sumw[j + 1] = sumw[j] + weight[i];
+            }
+            float best_score = -FLT_MAX, scale = max;
+            int besti1 = -1, besti2 = -1, best_shift = 0;
+            for (int i1 = 0; i1 <= 32; ++i1) {
+                for (int i2 = i1; i2 <= 32; ++i2) {
+                    float sumqx = (sumx[i1] - sumx[0]) * x_p[0] + (sumx[i2] - sumx[i1]) * x_p[1] +
+                                  (sumx[32] - sumx[i2]) * x_p[2];
+                    float sumq2 = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0] + (sumw[i2] - sumw[i1]) * x_p[1] * x_p[1] +
+                                  (sumw[32] - sumw[i2]) * x_p[2] * x_p[2];
+                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                        scale = sumqx / sumq2;
+                        best_score = scale * sumqx;
+                        besti1 = i1;
+                        besti2 = i2;
+                        best_shift = 1;
+                    }
+                    sumqx = (sumx[i1] - sumx[0]) * x_m[0] + (sumx[i2] - sumx[i1]) * x_m[1] +
+                            (sumx[32] - sumx[i2]) * x_m[2];
+                    sumq2 = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0] + (sumw[i2] - sumw[i1]) * x_m[1] * x_m[1] +
+                            (sumw[32] - sumw[i2]) * x_m[2] * x_m[2];
+                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                        scale = sumqx / sumq2;
+                        best_score = scale * sumqx;
+                        besti1 = i1;
+                        besti2 = i2;
+                        best_shift = -1;
+                    }
+                }
+            }
+            if (besti1 < 0 || besti2 < 0 || best_shift == 0) {
+                scales[ib] = 0;
+                shifts[ib] = 1;
+                continue;
+            }
+            for (int j = 0; j < besti1; ++j) L[pairs[j].i] = 0;
+            for (int j = besti1; j < besti2; ++j) L[pairs[j].i] = 1;
+            for (int j = besti2; j < 32; ++j) L[pairs[j].i] = 2;
+            if (scale < 0) {
+                for (int j = 0; j < 32; ++j) L[j] = (int8_t)(2 - L[j]);
+                scale = -scale;
+                best_shift = -best_shift;
+            }
+            bool all_on_grid = true;
+            const float *xx = best_shift == 1 ? x_p : x_m;
+            for (int k = 0; k < 4; ++k)
+                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k, &all_on_grid);
+            if (!all_on_grid) {
+                float sumqx = 0, sumq2 = 0;
+                for (int k = 0; k < 4; ++k) {
+                    const int8_t *pg = lat->pos + index[k] * 8;
+                    for (int j = 0; j < 8; ++j) {
+                        float w = weight[8 * k + j];
+                        float q = xx[(pg[j] - 1) / 2];
+                        sumqx += w * q * xb[8 * k + j];
+                        sumq2 += w * q * q;
+                    }
+                }
+                if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
+            }
+            uint16_t h = 0;
+            for (int k = 0; k < 4; ++k) {
+                qs[4 * ib + k] = (uint8_t)(index[k] & 255);
+                h |= (uint16_t)((index[k] >> 8) << 3 * k);
+            }
+            qh[ib] = h;
+            scales[ib] = scale;
+            shifts[ib] = (int8_t)best_shift;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (max_scale) {
+            float d = max_scale / 15;
+            qk_put_f16(y, d * 1.125f);
+            float id = 1 / d;
+            for (int ib = 0; ib < 8; ++ib) {
+                int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
+                l = QK_MAX(0, QK_MIN(7, l));
+                if (shifts[ib] == -1) l |= 8;
+                qh[ib] |= (uint16_t)(l << 12);
+            }
+        }
+        for (int ib = 0; ib < 8; ++ib) qk_put_u16(y + offsetof(qk_block_iq1_s, qh) + 2 * ib, qh[ib]);
+    }
+}
+
+size_t qk_quantize_iq1_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ1S);
+    if (nbl < 0 || !imatrix || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq1_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq1_s), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq1_s);
+}
+
+void qk_dequantize_row_iq1_s(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq1_s)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq1_s, qs);
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint16_t qh = qk_get_u16(b + offsetof(qk_block_iq1_s, qh) + 2 * ib);
+            const float dl = d * (2 * ((qh >> 12) & 7) + 1);
+            const float delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
+            for (int l = 0; l < 4; ++l) {
+                const uint64_t g = qk_iq1s_grid[qs[l] | (((qh >> 3 * l) & 7) << 8)];
+                for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta);
+                y += 8;
+            }
+            qs += 4;
+        }
+    }
+}
+
+/* ---- IQ1_M ------------------------------------------------------------- */
+
+/* best_k: which shift each half of a sub-block of 16 uses
+ * (0: +,+  1: +,-  2: -,+  3: -,-). */
+static const float *iq1m_shift(int best_k, int k, const float *x_p, const float *x_m) {
+    if (k == 0) return best_k < 2 ? x_p : x_m;
+    return best_k % 2 == 0 ? x_p : x_m;
+}
+
+static void iq1m_weights(const float *xb, const float *qw, float sigma2, float *weight) {
+    if (qw)
+        for (int i = 0; i < 16; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+    else
+        for (int i = 0; i < 16; ++i) weight[i] = xb[i] * xb[i];
+}
+
+/* Adds weight[i] * x? * xb[i] for elements pairs[lo..hi) at level `lev` to
+ * the four shift combinations, in ggml's order. */
+static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, const float *weight, const float *xb,
+                            const float *x_p, const float *x_m, float *sumqx, float *sumq2) {
+    for (int j = lo; j < hi; ++j) {
+        int i = pairs[j].i;
+        if (i < 8) {
+            sumqx[0] += weight[i] * x_p[lev] * xb[i];
+            sumqx[1] += weight[i] * x_p[lev] * xb[i];
+            sumqx[2] += weight[i] * x_m[lev] * xb[i];
+            sumqx[3] += weight[i] * x_m[lev] * xb[i];
+            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
+            sumq2[1] += weight[i] * x_p[lev] * x_p[lev];
+            sumq2[2] += weight[i] * x_m[lev] * x_m[lev];
+            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
+        } else {
+            sumqx[0] += weight[i] * x_p[lev] * xb[i];
+            sumqx[2] += weight[i] * x_p[lev] * xb[i];
+            sumqx[1] += weight[i] * x_m[lev] * xb[i];
+            sumqx[3] += weight[i] * x_m[lev] * xb[i];
+            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
+            sumq2[2] += weight[i] * x_p[lev] * x_p[lev];
+            sumq2[1] += weight[i] * x_m[lev] * x_m[lev];
+            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
+        }
+    }
+}
+
+static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
+    const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
+    const uint8_t masks[4] = {0x00, 0x80, 0x08, 0x88};
+    float scales[16], weight[16];
+    int8_t L[16], shifts[16];
+    uint16_t index[2], sc[4];
+    iq1_pair pairs[16];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_m)) {
+        memset(y, 0, sizeof(qk_block_iq1_m));
+        uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        for (int ib = 0; ib < 16; ++ib) {
+            const float *xb = xbl + 16 * ib;
+            iq1m_weights(xb, qwr ? qwr + QK_K * ibl + 16 * ib : NULL, sigma2, weight);
+            float max = fabsf(xb[0]);
+            for (int i = 1; i < 16; ++i) max = QK_MAX(max, fabsf(xb[i]));
+            if (max < QK_GROUP_MAX_EPS_IQ1_M) {
+                scales[ib] = 0;
+                shifts[ib] = 0;
+                continue;
+            }
+            sort_pairs(xb, 16, pairs);
+            float best_score = -FLT_MAX, scale = max;
+            int besti1 = -1, besti2 = -1, best_k = -1;
+            for (int i1 = 0; i1 <= 16; ++i1) {
+                for (int i2 = i1; i2 <= 16; ++i2) {
+                    float sumqx[4] = {0}, sumq2[4] = {0};
+                    iq1m_accumulate(pairs, 0, i1, 0, weight, xb, x_p, x_m, sumqx, sumq2);
+                    iq1m_accumulate(pairs, i1, i2, 1, weight, xb, x_p, x_m, sumqx, sumq2);
+                    iq1m_accumulate(pairs, i2, 16, 2, weight, xb, x_p, x_m, sumqx, sumq2);
+                    for (int k = 0; k < 4; ++k) {
+                        if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best_score * sumq2[k]) {
+                            scale = sumqx[k] / sumq2[k];
+                            best_score = scale * sumqx[k];
+                            besti1 = i1;
+                            besti2 = i2;
+                            best_k = k;
+                        }
+                    }
+                }
+            }
+            if (besti1 < 0 || besti2 < 0 || best_k < 0) {
+                scales[ib] = 0;
+                shifts[ib] = 0;
+                continue;
+            }
+            for (int j = 0; j < besti1; ++j) L[pairs[j].i] = 0;
+            for (int j = besti1; j < besti2; ++j) L[pairs[j].i] = 1;
+            for (int j = besti2; j < 16; ++j) L[pairs[j].i] = 2;
+            if (scale < 0) {
+                for (int j = 0; j < 16; ++j) L[j] = (int8_t)(2 - L[j]);
+                scale = -scale;
+                best_k = 3 - best_k;
+            }
+            bool all_on_grid = true;
+            for (int k = 0; k < 2; ++k)
+                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale,
+                                                 iq1m_shift(best_k, k, x_p, x_m), L + 8 * k, &all_on_grid);
+            if (!all_on_grid) {
+                float sumqx_f = 0, sumq2_f = 0;
+                for (int k = 0; k < 2; ++k) {
+                    const float *xx = iq1m_shift(best_k, k, x_p, x_m);
+                    const int8_t *pg = lat->pos + index[k] * 8;
+                    for (int j = 0; j < 8; ++j) {
+                        float w = weight[8 * k + j];
+                        float q = xx[(pg[j] - 1) / 2];
+                        sumqx_f += w * q * xb[8 * k + j];
+                        sumq2_f += w * q * q;
+                    }
+                }
+                if (sumqx_f > 0 && sumq2_f > 0) scale = sumqx_f / sumq2_f;
+            }
+            qs[2 * ib + 0] = (uint8_t)(index[0] & 255);
+            qs[2 * ib + 1] = (uint8_t)(index[1] & 255);
+            qh[ib] = (uint8_t)((index[0] >> 8) | ((index[1] >> 8) << 4));
+            scales[ib] = scale;
+            shifts[ib] = (int8_t)best_k;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (!max_scale) continue;
+
+        /* the sub-block scales, then the super-block scale refitted to them */
+        memset(sc, 0, sizeof sc);
+        float d = max_scale / 15;
+        float id = 1 / d;
+        float sumqx_f = 0, sumq2_f = 0;
+        for (int ib = 0; ib < 16; ++ib) {
+            int l = qk_nearest_int(0.5f * (id * scales[ib + 0] - 1));
+            l = QK_MAX(0, QK_MIN(7, l));
+            sc[ib / 4] |= (uint16_t)(l << 3 * (ib % 4));
+            qh[ib] |= masks[shifts[ib]];
+            const float *xb = xbl + 16 * ib;
+            iq1m_weights(xb, qwr ? qwr + QK_K * ibl + 16 * ib : NULL, sigma2, weight);
+            for (int k = 0; k < 2; ++k) {
+                const float *xx = iq1m_shift(shifts[ib], k, x_p, x_m);
+                const int8_t *pg = lat->pos + (qs[2 * ib + k] + ((qh[ib] << (8 - 4 * k)) & 0x700)) * 8;
+                for (int j = 0; j < 8; ++j) {
+                    float w = weight[8 * k + j];
+                    float q = xx[(pg[j] - 1) / 2] * (2 * l + 1);
+                    sumqx_f += w * q * xb[8 * k + j];
+                    sumq2_f += w * q * q;
+                }
+            }
+        }
+        if (sumq2_f > 0) d = sumqx_f / sumq2_f;
+        const uint16_t s = qk_fp32_to_fp16(d * 1.1125f);
+        sc[0] |= (uint16_t)((s & 0x000f) << 12);
+        sc[1] |= (uint16_t)((s & 0x00f0) << 8);
+        sc[2] |= (uint16_t)((s & 0x0f00) << 4);
+        sc[3] |= (uint16_t)(s & 0xf000);
+        for (int i = 0; i < 4; ++i) qk_put_u16(y + offsetof(qk_block_iq1_m, scales) + 2 * i, sc[i]);
+    }
+}
+
+size_t qk_quantize_iq1_m(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ1S);
+    if (nbl < 0 || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq1_m_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq1_m), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq1_m);
+}
+
+void qk_dequantize_row_iq1_m(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq1_m)) {
+        uint16_t sc[4];
+        for (int k = 0; k < 4; ++k) sc[k] = qk_get_u16(b + offsetof(qk_block_iq1_m, scales) + 2 * k);
+        const uint16_t s16 = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
+                                        (sc[3] & 0xf000));
+        const float d = qk_fp16_to_fp32(s16);
+        const uint8_t *qs = b + offsetof(qk_block_iq1_m, qs), *qh = b + offsetof(qk_block_iq1_m, qh);
+        for (int ib = 0; ib < 8; ++ib) {
+            const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1);
+            const float dl2 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 0x7) + 1);
+            const uint16_t idx[4] = {(uint16_t)(qs[0] | ((qh[0] << 8) & 0x700)), (uint16_t)(qs[1] | ((qh[0] << 4) & 0x700)),
+                                     (uint16_t)(qs[2] | ((qh[1] << 8) & 0x700)), (uint16_t)(qs[3] | ((qh[1] << 4) & 0x700))};
+            const float delta[4] = {qh[0] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[0] & 0x80 ? -IQ1_DELTA : IQ1_DELTA,
+                                    qh[1] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[1] & 0x80 ? -IQ1_DELTA : IQ1_DELTA};
+            for (int l = 0; l < 4; ++l) {
+                const uint64_t g = qk_iq1s_grid[idx[l]];
+                const float dl = l < 2 ? dl1 : dl2;
+                for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta[l]);
+                y += 8;
+            }
+            qs += 4;
+            qh += 2;
+        }
+    }
+}

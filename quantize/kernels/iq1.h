@@ -1,0 +1,18 @@
+/* iq1.h - IQ1_S and IQ1_M: ~1.6/1.75 bits per weight, groups of 8 values in
+ * {-1, 0, +1} from a 2048-point grid (iq_grids.h) shifted by +-1/8, with 3-bit
+ * sub-block scales. Contract of qk_quantize_<t> as in legacy.h, except that
+ * IQ1_S needs an importance matrix (ggml asserts one): without one it returns
+ * 0 and writes nothing. IQ1_M works without. Also 0 if the grid's search
+ * tables could not be allocated. Scalar reference: iq1.c. */
+#ifndef QK_IQ1_H
+#define QK_IQ1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+size_t qk_quantize_iq1_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq1_m(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+void qk_dequantize_row_iq1_s(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_iq1_m(const void *src, float *dst, int64_t n);
+
+#endif

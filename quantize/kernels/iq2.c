@@ -1,0 +1,310 @@
+/* iq2.c - IQ2_XXS, IQ2_XS and IQ2_S (ggml-quants.c of the pinned release:
+ * quantize_row_iq2_xxs_impl, _xs_impl, _s_impl and their dequantizers).
+ *
+ * A super-block of 256 is 8 sub-blocks of 32 (XXS) or 16 of 16 (XS, S); a
+ * group of 8 stores one grid point g (coordinates c in {8, 25, 43}) and
+ * signs; x[j] = d * scale(sub-block) * c_j * sign_j.
+ *
+ *   IQ2_XXS (66 bytes)  | d f16 | per sub-block of 32: u32 grid[4] (8 bits
+ *                       each) | u32 signs: 4 x 7 bits, scale nibble << 28 |
+ *                       x = d * (0.5 + s) / 4 * c * sign
+ *   IQ2_XS  (74 bytes)  | d f16 | u16 qs[32]: grid (9 bits) | 7 sign bits << 9
+ *                       | scales[8]: two nibbles (sub-blocks of 16) |
+ *   IQ2_S   (82 bytes)  | d f16 | qs[32] grid low bytes | qs[32] 8-bit signs |
+ *                       qh[8]: grid bits 8-9, 2 per group | scales[8] |
+ *
+ * 7 stored sign bits mean the 8th makes the count of negatives even
+ * (qk_iq_signs8): the quantizer flips the least important element's sign
+ * when the count is odd (iq_signs_even). Each sub-block scans candidate
+ * scales over the grid (iq_scan_scale); the sub-block scales are then
+ * quantized to 4 bits against max/31 (IQ2_S stores d * 0.9875 and IQ2_XXS
+ * starts its scan from make_qp_quants, as ggml).
+ */
+#include "iq2.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "iq_search.h"
+#include "kernel_util.h"
+
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; ++i) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The grid point of L (on the grid by construction; ggml aborts otherwise). */
+static int on_grid_point(const qk_lattice *lat, const int8_t *L) {
+    int gi = lat->map[iq_pack(lat, L)];
+    return gi < 0 ? 0 : gi;
+}
+
+/* weight = qw * sqrt(sigma2 + x^2) over n elements. */
+static void imatrix_weights(int n, const float *xb, const float *qw, float sigma2, float *weight) {
+    for (int i = 0; i < n; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+}
+
+/* ---- IQ2_XXS ---------------------------------------------------------- */
+
+static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    const int kmaxq = 3;
+    const iq_scan scan = {32, kmaxq, -6, 6, 0.1f, IQ_REFINE_ALWAYS};
+    float scales[8], weight[32], waux[32], xval[32];
+    int8_t L[32] = {0};
+    uint8_t signs[4];
+    uint32_t q2[16];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xxs)) {
+        memset(q2, 0, sizeof q2);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+        float sigma2 = sumx2 / QK_K;
+        for (int ib = 0; ib < 8; ++ib) {
+            const float *xb = xbl + 32 * ib;
+            imatrix_weights(32, xb, qwr + QK_K * ibl + 32 * ib, sigma2, weight);
+            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
+            float max = xval[0];
+            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
+            if (max < QK_GROUP_MAX_EPS) {
+                scales[ib] = 0;
+                memset(L, 0, 32);
+                continue;
+            }
+            float scale = qk_make_qp_quants(32, kmaxq + 1, xval, (uint8_t *)L, weight);
+            float eff_max = scale * kmaxq;
+            if (eff_max <= 0) {
+                scales[ib] = 0;
+                memset(L, 0, 32);
+                continue;
+            }
+            scale = iq_scan_scale(lat, &scan, eff_max, scale, xval, weight, waux, L);
+            if (scale < 0) {
+                scale = -scale;
+                for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
+            }
+            for (int k = 0; k < 4; ++k) {
+                q2[2 * ib + 0] |= (uint32_t)on_grid_point(lat, L + 8 * k) << (8 * k);
+                q2[2 * ib + 1] |= (uint32_t)signs[k] << (7 * k);
+            }
+            scales[ib] = scale;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (!max_scale) {
+            memset(y, 0, sizeof(qk_block_iq2_xxs));
+            continue;
+        }
+        float d = max_scale / 31;
+        qk_put_f16(y, d);
+        float id = 1 / d;
+        for (int ib = 0; ib < 8; ++ib) {
+            int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
+            l = QK_MAX(0, QK_MIN(15, l));
+            q2[2 * ib + 1] |= (uint32_t)l << 28;
+        }
+        for (int i = 0; i < 16; ++i) put_u32(y + offsetof(qk_block_iq2_xxs, qs) + 4 * i, q2[i]);
+    }
+}
+
+size_t qk_quantize_iq2_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2XXS);
+    if (nbl < 0 || !imatrix || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq2_xxs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_xxs), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_xxs);
+}
+
+void qk_dequantize_row_iq2_xxs(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_xxs)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq2_xxs, qs);
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint32_t a1 = get_u32(qs + 8 * ib + 4);
+            const float db = d * (0.5f + (a1 >> 28)) * 0.25f;
+            for (int l = 0; l < 4; ++l) {
+                const uint64_t g = qk_iq2xxs_grid[qs[8 * ib + l]];
+                const uint8_t signs = qk_iq_signs8(a1 >> (7 * l));
+                for (int j = 0; j < 8; ++j)
+                    y[j] = db * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+                y += 8;
+            }
+        }
+    }
+}
+
+/* ---- IQ2_XS and IQ2_S: sub-blocks of 16 -------------------------------- */
+
+/* One sub-block of 16: levels L, signs, returns the scale (0: all zero). */
+static float iq2_sub16(const qk_lattice *lat, const float *xb, const float *weight, bool even_signs,
+                       int8_t *L, uint8_t signs[2]) {
+    const iq_scan scan = {16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID};
+    float waux[16], xval[16];
+    for (int i = 0; i < 16; ++i) waux[i] = sqrtf(weight[i]);
+    for (int k = 0; k < 2; ++k)
+        signs[k] = even_signs ? iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k)
+                              : iq_signs_all(xb + 8 * k, xval + 8 * k);
+    float max = xval[0];
+    for (int i = 1; i < 16; ++i) max = QK_MAX(max, xval[i]);
+    memset(L, 0, 16);
+    if (max < (even_signs ? QK_GROUP_MAX_EPS : QK_GROUP_MAX_EPS_IQ2_S)) return -1;
+    float scale = iq_scan_scale(lat, &scan, max, max / (2 * 3 - 1), xval, weight, waux, L);
+    if (scale < 0) {
+        scale = -scale;
+        for (int k = 0; k < 2; ++k) signs[k] = even_signs ? (uint8_t)(~signs[k] & 127) : (uint8_t)~signs[k];
+    }
+    return scale;
+}
+
+/* The 16 sub-block scales as nibbles against max_scale/31 (two per byte). */
+static void pack_scales16(const float *scales, float d, uint8_t *out) {
+    float id = 1 / d;
+    for (int ib = 0; ib < 16; ++ib) {
+        int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
+        l = QK_MAX(0, QK_MIN(15, l));
+        if (ib % 2 == 0) out[ib / 2] = (uint8_t)l;
+        else out[ib / 2] |= (uint8_t)(l << 4);
+    }
+}
+
+static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    float scales[16], weight[16];
+    int8_t L[16];
+    uint8_t signs[2];
+    uint16_t q2[32];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xs)) {
+        memset(y, 0, sizeof(qk_block_iq2_xs));
+        memset(q2, 0, sizeof q2);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+        float sigma2 = sumx2 / QK_K;
+        for (int ib = 0; ib < 16; ++ib) {
+            const float *xb = xbl + 16 * ib;
+            imatrix_weights(16, xb, qwr + QK_K * ibl + 16 * ib, sigma2, weight);
+            float scale = iq2_sub16(lat, xb, weight, true, L, signs);
+            if (scale == -1) {
+                scales[ib] = 0;
+                continue;
+            }
+            for (int k = 0; k < 2; ++k)
+                q2[2 * ib + k] = (uint16_t)(on_grid_point(lat, L + 8 * k) | (signs[k] << 9));
+            scales[ib] = scale;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (!max_scale) continue; /* the block stays all zero */
+        float d = max_scale / 31;
+        qk_put_f16(y, d);
+        pack_scales16(scales, d, y + offsetof(qk_block_iq2_xs, scales));
+        for (int i = 0; i < 32; ++i) qk_put_u16(y + offsetof(qk_block_iq2_xs, qs) + 2 * i, q2[i]);
+    }
+}
+
+size_t qk_quantize_iq2_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2XS);
+    if (nbl < 0 || !imatrix || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq2_xs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_xs), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_xs);
+}
+
+void qk_dequantize_row_iq2_xs(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_xs)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq2_xs, qs);
+        const uint8_t *sc = b + offsetof(qk_block_iq2_xs, scales);
+        for (int ib = 0; ib < 8; ++ib) {
+            float db[2];
+            db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
+            db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
+            for (int l = 0; l < 4; ++l) {
+                const uint16_t q = qk_get_u16(qs + 2 * (4 * ib + l));
+                const uint64_t g = qk_iq2xs_grid[q & 511];
+                const uint8_t signs = qk_iq_signs8(q >> 9);
+                for (int j = 0; j < 8; ++j)
+                    y[j] = db[l / 2] * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+                y += 8;
+            }
+        }
+    }
+}
+
+static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    float scales[16], weight[16];
+    int8_t L[16];
+    uint8_t signs[2];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_s)) {
+        memset(y, 0, sizeof(qk_block_iq2_s));
+        uint8_t *qs = y + offsetof(qk_block_iq2_s, qs), *qh = y + offsetof(qk_block_iq2_s, qh);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sumx2 = 0;
+        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+        float sigma2 = 2 * sumx2 / QK_K;
+        for (int ib = 0; ib < 16; ++ib) {
+            const float *xb = xbl + 16 * ib;
+            if (qwr) imatrix_weights(16, xb, qwr + QK_K * ibl + 16 * ib, sigma2, weight);
+            else
+                for (int i = 0; i < 16; ++i) weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
+            float scale = iq2_sub16(lat, xb, weight, false, L, signs);
+            if (scale == -1) {
+                scales[ib] = 0;
+                continue;
+            }
+            for (int k = 0; k < 2; ++k) {
+                const int gi = on_grid_point(lat, L + 8 * k), i8 = 2 * ib + k;
+                qs[i8] = (uint8_t)(gi & 255);
+                qh[i8 / 4] |= (uint8_t)((gi >> 8) << 2 * (i8 % 4));
+                qs[QK_K / 8 + i8] = signs[k];
+            }
+            scales[ib] = scale;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (!max_scale) continue;
+        float d = max_scale / 31;
+        qk_put_f16(y, d * 0.9875f);
+        pack_scales16(scales, d, y + offsetof(qk_block_iq2_s, scales));
+    }
+}
+
+size_t qk_quantize_iq2_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2S);
+    if (nbl < 0 || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq2_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_s), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_s);
+}
+
+void qk_dequantize_row_iq2_s(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_s)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq2_s, qs), *qh = b + offsetof(qk_block_iq2_s, qh);
+        const uint8_t *signs = qs + QK_K / 8, *sc = b + offsetof(qk_block_iq2_s, scales);
+        for (int ib = 0; ib < 8; ++ib) {
+            float db[2];
+            db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
+            db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
+            for (int l = 0; l < 4; ++l) {
+                const float dl = db[l / 2];
+                const uint64_t g = qk_iq2s_grid[qs[l] | ((qh[ib] << (8 - 2 * l)) & 0x300)];
+                for (int j = 0; j < 8; ++j)
+                    y[j] = dl * (uint8_t)(g >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
+                y += 8;
+            }
+            qs += 4;
+            signs += 4;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+/* iq3.c - IQ3_XXS and IQ3_S (ggml-quants.c of the pinned release:
+ * quantize_row_iq3_xxs_impl, quantize_row_iq3_s_impl, their dequantizers).
+ *
+ * A super-block of 256 is 8 sub-blocks of 32; a group of 4 stores one grid
+ * point (coordinates c), a group of 8 its signs.
+ *
+ *   IQ3_XXS (98 bytes)  | d f16 | grid[64] (8 bits, one per group of 4) |
+ *                       per sub-block u32: 4 x 7 sign bits, scale nibble << 28 |
+ *                       x = d * (0.5 + s) / 2 * c * sign,  c in {4, 12, ..., 52, 62}
+ *   IQ3_S  (110 bytes)  | d f16 | qs[64] grid low bytes | qh[8] grid bit 8 |
+ *                       signs[32] (8 bits per group of 8) | scales[4] nibbles |
+ *                       x = d * (1 + 2s) * c * sign,  c in {1, 3, ..., 15}
+ *
+ * The stored d carries ggml's fudge factors (1.0125 for XXS, 1.033 for S)
+ * while the scale nibbles are computed against max/31 without them.
+ * IQ3_S quirk kept for byte identity: a sub-block whose max |x| is 0 writes
+ * no grid bytes or signs, so those of the following sub-blocks move up
+ * (ggml advances its output pointers only for non-zero sub-blocks).
+ */
+#include "iq3.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "iq_search.h"
+#include "kernel_util.h"
+
+static int on_grid_point(const qk_lattice *lat, const int8_t *L) {
+    int gi = lat->map[iq_pack(lat, L)];
+    return gi < 0 ? 0 : gi;
+}
+
+/* The search weights of one sub-block of 32. */
+static void weights32(const float *xb, const float *qw, float sigma2, float *weight) {
+    if (qw)
+        for (int i = 0; i < 32; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+    else
+        for (int i = 0; i < 32; ++i) weight[i] = xb[i] * xb[i];
+}
+
+static float sigma2_of(const float *xbl) {
+    float sumx2 = 0;
+    for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+    return 2 * sumx2 / QK_K;
+}
+
+static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    const iq_scan scan = {32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID};
+    float scales[8], weight[32], waux[32], xval[32];
+    int8_t L[32];
+    uint8_t signs[4], q3[64];
+    uint32_t ss[8];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq3_xxs)) {
+        memset(q3, 0, sizeof q3);
+        memset(ss, 0, sizeof ss);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sigma2 = sigma2_of(xbl);
+        for (int ib = 0; ib < 8; ++ib) {
+            const float *xb = xbl + 32 * ib;
+            weights32(xb, qwr ? qwr + QK_K * ibl + 32 * ib : NULL, sigma2, weight);
+            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
+            float max = xval[0];
+            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
+            memset(L, 0, 32);
+            if (max < QK_GROUP_MAX_EPS_IQ3_XXS) {
+                scales[ib] = 0;
+                continue;
+            }
+            float scale = iq_scan_scale(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
+            if (scale < 0) {
+                scale = -scale;
+                for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
+            }
+            for (int k = 0; k < 8; ++k) q3[8 * ib + k] = (uint8_t)on_grid_point(lat, L + 4 * k);
+            ss[ib] = signs[0] | (uint32_t)signs[1] << 7 | (uint32_t)signs[2] << 14 | (uint32_t)signs[3] << 21;
+            scales[ib] = scale;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        memset(y, 0, sizeof(qk_block_iq3_xxs));
+        if (!max_scale) continue;
+        float d = max_scale / 31;
+        qk_put_f16(y, d * 1.0125f);
+        float id = 1 / d;
+        uint8_t *qs = y + offsetof(qk_block_iq3_xxs, qs);
+        memcpy(qs, q3, 64);
+        for (int ib = 0; ib < 8; ++ib) {
+            int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
+            l = QK_MAX(0, QK_MIN(15, l));
+            uint32_t v = ss[ib] | (uint32_t)l << 28;
+            for (int b = 0; b < 4; ++b) qs[64 + 4 * ib + b] = (uint8_t)(v >> (8 * b));
+        }
+    }
+}
+
+size_t qk_quantize_iq3_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ3XXS);
+    if (nbl < 0 || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq3_xxs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq3_xxs), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq3_xxs);
+}
+
+void qk_dequantize_row_iq3_xxs(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq3_xxs)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq3_xxs, qs);
+        const uint8_t *ss = qs + QK_K / 4;
+        for (int ib = 0; ib < 8; ++ib) {
+            const uint32_t a = (uint32_t)ss[4 * ib] | (uint32_t)ss[4 * ib + 1] << 8 |
+                               (uint32_t)ss[4 * ib + 2] << 16 | (uint32_t)ss[4 * ib + 3] << 24;
+            const float db = d * (0.5f + (a >> 28)) * 0.5f;
+            for (int l = 0; l < 4; ++l) {
+                const uint8_t signs = qk_iq_signs8(a >> (7 * l));
+                const uint32_t g1 = qk_iq3xxs_grid[qs[2 * l + 0]], g2 = qk_iq3xxs_grid[qs[2 * l + 1]];
+                for (int j = 0; j < 4; ++j) {
+                    y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+                    y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs & (1u << (j + 4)) ? -1.f : 1.f);
+                }
+                y += 8;
+            }
+            qs += 8;
+        }
+    }
+}
+
+static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+    const iq_scan scan = {32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID};
+    float scales[8], weight[32], waux[32], xval[32];
+    int8_t L[32];
+    uint8_t bsigns[4];
+    for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq3_s)) {
+        memset(y, 0, sizeof(qk_block_iq3_s));
+        uint8_t *qs = y + offsetof(qk_block_iq3_s, qs), *qh = y + offsetof(qk_block_iq3_s, qh);
+        uint8_t *signs = y + offsetof(qk_block_iq3_s, signs);
+        float max_scale = 0;
+        const float *xbl = x + QK_K * ibl;
+        float sigma2 = sigma2_of(xbl);
+        for (int ib = 0; ib < 8; ++ib) {
+            const float *xb = xbl + 32 * ib;
+            weights32(xb, qwr ? qwr + QK_K * ibl + 32 * ib : NULL, sigma2, weight);
+            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            for (int k = 0; k < 4; ++k) bsigns[k] = iq_signs_all(xb + 8 * k, xval + 8 * k);
+            float max = xval[0];
+            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
+            memset(L, 0, 32);
+            if (!max) {
+                scales[ib] = 0;
+                continue; /* qs and signs do not advance (see the top) */
+            }
+            float scale = iq_scan_scale(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
+            if (scale < 0) {
+                scale = -scale;
+                for (int k = 0; k < 4; ++k) bsigns[k] = (uint8_t)~bsigns[k];
+            }
+            for (int k = 0; k < 8; ++k) {
+                const int gi = on_grid_point(lat, L + 4 * k);
+                qs[k] = (uint8_t)(gi & 255);
+                qh[(ib * 8 + k) / 8] |= (uint8_t)((gi >> 8) << ((ib * 8 + k) % 8));
+            }
+            qs += 8;
+            memcpy(signs, bsigns, 4);
+            signs += 4;
+            scales[ib] = scale;
+            max_scale = QK_MAX(max_scale, scale);
+        }
+        if (!max_scale) continue;
+        float d = max_scale / 31;
+        qk_put_f16(y, d * 1.033f);
+        float id = 1 / d;
+        uint8_t *sc = y + offsetof(qk_block_iq3_s, scales);
+        for (int ib = 0; ib < 8; ib += 2) {
+            int l1 = qk_nearest_int(0.5f * (id * scales[ib + 0] - 1));
+            l1 = QK_MAX(0, QK_MIN(15, l1));
+            int l2 = qk_nearest_int(0.5f * (id * scales[ib + 1] - 1));
+            l2 = QK_MAX(0, QK_MIN(15, l2));
+            sc[ib / 2] = (uint8_t)(l1 | (l2 << 4));
+        }
+    }
+}
+
+size_t qk_quantize_iq3_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ3S);
+    if (nbl < 0 || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r)
+        iq3_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq3_s), nbl, imatrix);
+    return (size_t)(nrows * nbl) * sizeof(qk_block_iq3_s);
+}
+
+void qk_dequantize_row_iq3_s(const void *src, float *y, int64_t n) {
+    const uint8_t *b = src;
+    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq3_s)) {
+        const float d = qk_get_f16(b);
+        const uint8_t *qs = b + offsetof(qk_block_iq3_s, qs), *qh = b + offsetof(qk_block_iq3_s, qh);
+        const uint8_t *signs = b + offsetof(qk_block_iq3_s, signs), *sc = b + offsetof(qk_block_iq3_s, scales);
+        for (int ib = 0; ib < 8; ib += 2) {
+            const float dbs[2] = {d * (1 + 2 * (sc[ib / 2] & 0xf)), d * (1 + 2 * (sc[ib / 2] >> 4))};
+            for (int h = 0; h < 2; ++h) {
+                const float db = dbs[h];
+                for (int l = 0; l < 4; ++l) {
+                    const uint32_t g1 = qk_iq3s_grid[qs[2 * l + 0] | ((qh[h] << (8 - 2 * l)) & 256)];
+                    const uint32_t g2 = qk_iq3s_grid[qs[2 * l + 1] | ((qh[h] << (7 - 2 * l)) & 256)];
+                    for (int j = 0; j < 4; ++j) {
+                        y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
+                        y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs[l] & (1u << (j + 4)) ? -1.f : 1.f);
+                    }
+                    y += 8;
+                }
+                qs += 8;
+                signs += 4;
+            }
+            qh += 2;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+/* iq3.h - IQ3_XXS and IQ3_S: super-blocks of 256 whose groups of 4
+ * magnitudes are points of a D4-derived grid (iq_grids.h), plus signs and
+ * 4-bit sub-block scales. Contract of qk_quantize_<t> as in legacy.h (an
+ * importance matrix is optional); 0 also if the grid's search tables could
+ * not be allocated. Scalar reference: iq3.c. */
+#ifndef QK_IQ3_H
+#define QK_IQ3_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+size_t qk_quantize_iq3_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+size_t qk_quantize_iq3_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+void qk_dequantize_row_iq3_xxs(const void *src, float *dst, int64_t n);
+void qk_dequantize_row_iq3_s(const void *src, float *dst, int64_t n);
+
+#endif
