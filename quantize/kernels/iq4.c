@@ -58,7 +58,7 @@ static void iq4_weights(int super, const float *x, const float *qw, float *weigh
 /* The scale of one block of 32 (quantize_row_iq4_nl_impl with ntry = 7)
  * under the weights of iq4_weights; 0 for an all-zero block. The levels the
  * search picks are not kept: both formats requantize every element against
- * the final scale. kq_search_neon.c and lowbit_search_body.h are its lane
+ * the final scale. search_neon.c and lanes_body.h are its lane
  * twins. */
 static float iq4_search(const float *xb, const float *weight) {
     const int8_t *values = k_values_iq4nl;
@@ -177,7 +177,7 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
 
 #if defined(__x86_64__)
 /* SIMD variants (both imatrix modes): the block searches run as lanes of
- * lowbit_search_<isa>.c (16 blocks of 32 on AVX-512, 8 on AVX2: IQ4_NL
+ * lanes_<isa>.c (16 blocks of 32 on AVX-512, 8 on AVX2: IQ4_NL
  * blocks, or the sub-blocks of two / one IQ4_XS super-blocks), the imatrix
  * weights and the final requantization (with its vector best_index) are
  * vectorized; the rest (the 6-bit sub-scales of IQ4_XS) is the scalar code
@@ -256,7 +256,7 @@ size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int
 
 #if defined(__aarch64__)
 /* NEON (both imatrix modes): the block scale searches run 4 at a time
- * (kq_search_neon.c, iq4_search's lane twin), under the scalar iq4_weights;
+ * (search_neon.c, iq4_search's lane twin), under the scalar iq4_weights;
  * everything after the search is the scalar iq4_finish_nl / iq4_finish_xs,
  * so the bytes are the scalar bytes. IQ4_NL: 4 consecutive blocks of a row
  * per search (the row's last nb % 4 blocks take the scalar path); IQ4_XS: a

@@ -16,21 +16,21 @@ size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 
 #if defined(__x86_64__)
-/* AVX-512 variants (same bytes as the scalar ones; see kq_search_avx512.c). */
+/* AVX-512 variants (same bytes as the scalar ones; see lanes_body.h). */
 size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-/* Q2_K / Q3_K: lane-wise searches of lowbit_search_<isa>.c, both imatrix modes */
+/* Q2_K / Q3_K: lane-wise searches of lanes_<isa>.c, both imatrix modes */
 size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 #endif
 #if defined(__aarch64__)
-/* NEON variants (same bytes as the scalar ones; see kq_search_neon.c). */
+/* NEON variants (same bytes as the scalar ones; see search_neon.c). */
 size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
 size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);

@@ -1,5 +1,5 @@
 /* k_quants_internal.h - what the Q4_K/Q5_K scalar code shares with its SIMD
- * search (kq_search_*.c). Not part of the library's interface. */
+ * searches (lanes_<isa>.c). Not part of the library's interface. */
 #ifndef QK_K_QUANTS_INTERNAL_H
 #define QK_K_QUANTS_INTERNAL_H
 
@@ -12,26 +12,14 @@ typedef struct qk_kq_params {
     int nstep;
 } qk_kq_params;
 
-/* Q6_K: the 16 sub-block scales of one super-block and their levels (0..63). */
-void qk_q6k_search16_avx512(const float *x, float *scales, int8_t *L);
-
-/* 16 consecutive sub-blocks of 32 (two super-blocks): scales, mins and levels
- * exactly as 16 calls of the scalar search would give. */
-void qk_kq_search16_avx512(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
-
-/* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale:
+/* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale
+ * (qk_kq_requant32_<isa> in lanes_<isa>.c, and the scalar code's loop):
  * L[i] = clamp(nearest_int((x[i] + dm) / d), 0, nmax), nearest_int being
  * ggml's 12582912.f bit trick (so NaN and huge values give the same garbage
  * as the scalar twin in q4_k_q5_k.c). */
 typedef void (*qk_kq_requant32_fn)(const float *x, float d, float dm, int nmax, uint8_t *L);
-void qk_kq_requant32_avx512(const float *x, float d, float dm, int nmax, uint8_t *L);
-void qk_kq_requant32_avx2(const float *x, float d, float dm, int nmax, uint8_t *L);
 
-/* AVX2 twins: 8 sub-blocks of 32 (one Q4_K/Q5_K super-block); 8 of Q6_K's sub-blocks of 16. */
-void qk_kq_search8_avx2(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L);
-void qk_q6k_search8_avx2(const float *x, float *scales, int8_t *L);
-
-/* Scalar twins of the SIMD helpers in lowbit_search_<isa>.c, exported for
+/* Scalar twins of the SIMD helpers in lanes_<isa>.c, exported for
  * the lane tests: Q4_K/Q5_K's imatrix weights of one super-block (sigma2 =
  * 2 * mean x^2, weight = qw * sqrt(sigma2 + x^2), sw = per-sub-block-of-32
  * sums), Q4_K/Q5_K's packing of 256 levels (qh NULL: Q4_K) and Q6_K's

@@ -181,7 +181,7 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
 
 #if defined(__x86_64__)
 /* SIMD variants: the 16 sub-block searches of a super-block run as lanes
- * (lowbit_search_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
+ * (lanes_<isa>.c: 16 lanes on AVX-512, two sets of 8 on AVX2), both
  * without and with an imatrix, and the element-wise requantization and bit
  * packing are vectorized; with an imatrix also the weights and the two
  * make_qp_quants per super-block (super-blocks as lanes). The rest is the
@@ -259,7 +259,7 @@ size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
- * (kq_search_neon.c), with and without an imatrix; the rest is the scalar
+ * (search_neon.c), with and without an imatrix; the rest is the scalar
  * code, so the bytes are the scalar bytes. */
 size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     /* ggml requires whole super-blocks; then rows are contiguous (else: the

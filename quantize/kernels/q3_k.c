@@ -179,7 +179,7 @@ void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
 
 #if defined(__x86_64__)
 /* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
- * or make_qx_quants with an imatrix) run as lanes (lowbit_search_<isa>.c: 16
+ * or make_qx_quants with an imatrix) run as lanes (lanes_<isa>.c: 16
  * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
  * requantization and bit packing are vectorized; with an imatrix also the
  * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
@@ -253,7 +253,7 @@ size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
- * (kq_search_neon.c: make_q3_quants without, make_qx_quants with an
+ * (search_neon.c: make_q3_quants without, make_qx_quants with an
  * imatrix); the rest is the scalar code, so the bytes are the scalar bytes. */
 size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     /* ggml requires whole super-blocks; then rows are contiguous (else: the

@@ -49,7 +49,7 @@ static void put_f16(unsigned char *p, float f) {
 static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
 
 /* One sub-block of 32 requantized against its stored scale: the scalar twin
- * of qk_kq_requant32_<isa> (kq_search_*.c). */
+ * of qk_kq_requant32_<isa> (lanes_<isa>.c). */
 static void requant32_ref(const float *x, float d, float dm, int nmax, uint8_t *L) {
     for (int ii = 0; ii < 32; ++ii) {
         int l = qk_nearest_int((x[ii] + dm) / d);
@@ -59,7 +59,7 @@ static void requant32_ref(const float *x, float d, float dm, int nmax, uint8_t *
 }
 
 /* Packing of the 256 levels (0..nmax) into qs (and Q5_K's qh; qh NULL for
- * Q4_K): the scalar twin of qk_kq_pack_<isa> (lowbit_search_<isa>.c). */
+ * Q4_K): the scalar twin of qk_kq_pack_<isa> (lanes_<isa>.c). */
 typedef void (*kq_pack_fn)(const uint8_t *L, uint8_t *qh, uint8_t *qs);
 
 void qk_kq_pack_ref(const uint8_t *L, uint8_t *qh, uint8_t *q) {
@@ -243,7 +243,7 @@ void qk_dequantize_row_q5_k(const void *src, float *y, int64_t n) { dequantize(&
 /* With an imatrix on AVX2 / AVX-512: `width` (8 or 16) consecutive
  * super-blocks at a time. Their weights (qk_kq_imatrix_weights32), the
  * make_qkx3_quants of all their sub-blocks of 32 as lanes
- * (lowbit_search_<isa>.c; a batch's sub-blocks are contiguous, so a call
+ * (lanes_<isa>.c; a batch's sub-blocks are contiguous, so a call
  * takes 2 W (two interleaved sets of lanes) or W consecutive ones), then the two make_qp_quants (scales, mins) with
  * the super-blocks as lanes (idle lanes: all-zero input), then the SIMD
  * requantization and packing. Every step is the scalar step per
@@ -323,7 +323,7 @@ static const imatrix_fns k_im_avx2 = {8, qk_qkx3_lanes_avx2, qk_qkx3_2_lanes_avx
 static const imatrix_fns k_im_avx512 = {16, qk_qkx3_lanes_avx512, qk_qkx3_2_lanes_avx512, qk_qp_lanes_avx512,
                                         qk_kq_requant32_avx512, qk_kq_imatrix_weights32_avx512, qk_kq_pack_avx512};
 
-/* AVX-512: the searches of two super-blocks run as 16 lanes (kq_search_avx512.c),
+/* AVX-512: the searches of two super-blocks run as 16 lanes (qk_kq_search_lanes),
  * requantization and packing are vectorized; the rest is the scalar code, so
  * the bytes are the scalar bytes. */
 static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
@@ -337,7 +337,7 @@ static size_t quantize_avx512(const kparams *p, const float *src, void *dst, int
     int64_t b = 0;
     for (; b + 2 <= total; b += 2) {
         const float *x = src + b * QK_K;
-        qk_kq_search16_avx512(&kp, x, scales, mins, L);
+        qk_kq_search_lanes_avx512(&kp, x, scales, mins, L);
         finish_ref_pack(p, x, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx512, qk_kq_pack_avx512);
         finish_ref_pack(p, x + QK_K, y + (b + 1) * p->bytes, scales + 8, mins + 8, L + QK_K, qk_kq_requant32_avx512,
                         qk_kq_pack_avx512);
@@ -360,7 +360,7 @@ static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64
     float scales[8], mins[8];
     unsigned char *y = dst;
     for (int64_t b = 0; b < total; b++) {
-        qk_kq_search8_avx2(&kp, src + b * QK_K, scales, mins, L);
+        qk_kq_search_lanes_avx2(&kp, src + b * QK_K, scales, mins, L);
         finish_ref_pack(p, src + b * QK_K, y + b * p->bytes, scales, mins, L, qk_kq_requant32_avx2, qk_kq_pack_avx2);
     }
     return (size_t)total * (size_t)p->bytes;
@@ -389,7 +389,7 @@ size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 8 sub-block searches as two groups of 4 lanes
- * (kq_search_neon.c), with and without an imatrix; the rest is the scalar
+ * (search_neon.c), with and without an imatrix; the rest is the scalar
  * code, so the bytes are the scalar bytes. */
 static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                             const float *imatrix) {

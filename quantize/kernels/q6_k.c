@@ -30,7 +30,7 @@ static void search_ref(const float *x, const float *qw_block, float *scales, int
 
 /* Requantize x against the per-sub-block d[j] (d[j] == 0 keeps the search's
  * levels) and pack the levels into ql/qh: the scalar twin of
- * qk_q6k_pack_<isa> (lowbit_search_<isa>.c). */
+ * qk_q6k_pack_<isa> (lanes_<isa>.c). */
 typedef void (*q6k_pack_fn)(const float *x, const float *d, int8_t *L, uint8_t *y);
 
 void qk_q6k_pack_ref(const float *x, const float *dv, int8_t *L, uint8_t *y) {
@@ -130,7 +130,7 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
 #if defined(__x86_64__)
 /* With an imatrix on AVX2 / AVX-512: the 16 sub-block searches of a
  * super-block, make_qx_quants(16, 32, x, L, 1, qw) with the imatrix values
- * as weights, run as lanes (lowbit_search_<isa>.c: 16 lanes on AVX-512, two
+ * as weights, run as lanes (lanes_<isa>.c: 16 lanes on AVX-512, two
  * interleaved sets of 8 on AVX2, qk_qx2_lanes), then the vectorized requantization and packing (qk_q6k_pack); the
  * rest is the scalar code, so the bytes are the scalar bytes. */
 typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
@@ -163,8 +163,8 @@ size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t b = 0; b < total; b++) {
-        qk_q6k_search8_avx2(src + b * QK_K, scales, L);
-        qk_q6k_search8_avx2(src + b * QK_K + 128, scales + 8, L + 128);
+        qk_qx_lanes_avx2(16, 32, src + b * QK_K, NULL, scales, L); /* make_qx_quants(16, 32, x, L, 1, NULL) */
+        qk_qx_lanes_avx2(16, 32, src + b * QK_K + 128, NULL, scales + 8, L + 128);
         finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx2);
     }
     return (size_t)total * BYTES;
@@ -181,7 +181,7 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
     int8_t L[QK_K];
     float scales[QK_K / 16];
     for (int64_t b = 0; b < total; b++) {
-        qk_q6k_search16_avx512(src + b * QK_K, scales, L);
+        qk_qx_lanes_avx512(16, 32, src + b * QK_K, NULL, scales, L);
         finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx512);
     }
     return (size_t)total * BYTES;
@@ -190,7 +190,7 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
 
 #if defined(__aarch64__)
 /* NEON: the 16 sub-block searches of a super-block as four groups of 4 lanes
- * (kq_search_neon.c), with and without an imatrix (then its values are the
+ * (search_neon.c), with and without an imatrix (then its values are the
  * weights, as in search_ref). */
 size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */

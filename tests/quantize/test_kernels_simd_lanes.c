@@ -1,4 +1,4 @@
-/* The lane-wise searches of lowbit_search_<isa>.c, each lane against its
+/* The lane-wise searches of lanes_<isa>.c, each lane against its
  * scalar twin in quant_search.c, bit for bit (returned scale, the_min and
  * levels), on the kernel edge cases (ties, zeros, denormals, huge values,
  * NaN/inf) used directly as the group values AND as weights, which reaches

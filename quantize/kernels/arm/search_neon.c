@@ -1,5 +1,5 @@
-/* kq_search_neon.c - the NEON (aarch64) twin of kq_search_avx512.c /
- * kq_search_avx2.c: the K-quant and IQ4 scale searches of 4 independent
+/* search_neon.c - the NEON (aarch64) twin of the x86 lane searches
+ * (x86/lanes_body.h): the K-quant and IQ4 scale searches of 4 independent
  * sub-blocks, one float32x4_t lane each, every lane in exactly the scalar
  * order of quant_search.c (qkx_search, make_qx_quants, make_q3_quants) and
  * iq4.c (iq4_search), so the bytes equal the scalar code's. Callers

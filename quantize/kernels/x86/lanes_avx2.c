@@ -1,5 +1,5 @@
-/* lowbit_search_avx2.c - the AVX2 build of the lane-wise Q2_K / Q3_K / IQ4
- * searches (lowbit_search_body.h; contract in lowbit_internal.h). */
+/* lanes_avx2.c - the AVX2 build of the lane-wise Q2_K / Q3_K / IQ4 and
+ * legacy-imatrix searches (lanes_body.h; contract in lanes_x86.h). */
 #define QK_LANES_AVX2 1
 #include "vec_x86.h"
 #include "lanes_body.h"

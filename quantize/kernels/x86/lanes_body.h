@@ -1,8 +1,8 @@
-/* lowbit_search_body.h - the lane-wise scale searches of Q2_K, Q3_K (and
+/* lanes_body.h - the lane-wise scale searches of Q2_K, Q3_K (and
  * make_qx_quants in general), IQ4_NL and IQ4_XS; included by
- * lowbit_search_avx512.c and lowbit_search_avx2.c after lanes_x86.h, which
+ * lanes_avx512.c and lanes_avx2.c after vec_x86.h, which
  * fixes the lane count LN_W and the function suffix. Declarations and the
- * contract are in lowbit_internal.h.
+ * contract are in lanes_x86.h.
  *
  * Each lane runs ONE group's (sub-block's or block's) scalar search of
  * quant_search.c / iq4.c, element by element in the scalar order, with the
@@ -557,6 +557,38 @@ void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
 }
 
 /* ------------------------------------------------ Q4_K / Q5_K / Q6_K */
+
+/* Q4_K/Q5_K without an imatrix: quantize_row_q4_K_ref's / q5_K_ref's search
+ * of W consecutive sub-blocks of 32: weights sqrt(sum x^2 / 32) + |x|, then
+ * make_qkx2_quants(32, nmax, x, w, .., rmin, rdelta, nstep, no mad). */
+void LN_ISA(qk_kq_search_lanes)(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L) {
+    float xt[32 * LN_W], wt[32 * LN_W];
+    lb_transpose(x, 32, LN_W, xt);
+    vf sum_x2 = vf_set1(0.f);
+    for (int i = 0; i < 32; ++i) {
+        const vf v = vf_load(xt + i * LN_W);
+        sum_x2 = vf_add(sum_x2, vf_mul(v, v));
+    }
+    const vf av_x = vf_sqrt(vf_div(sum_x2, vf_set1(32.f)));
+    for (int i = 0; i < 32; ++i) vf_store(wt + i * LN_W, vf_add(av_x, vf_abs(vf_load(xt + i * LN_W))));
+    vi Lv[32];
+    vf sc, mn;
+    lb_qkx(32, p->nmax, xt, wt, Lv, &sc, &mn, p->rmin, p->rdelta, p->nstep, false, false);
+    vf_store(scales, sc);
+    vf_store(mins, mn);
+    lb_untranspose_u8(Lv, 32, L);
+}
+
+/* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale:
+ * L[i] = clamp(nearest_int((x[i] + dm) / d), 0, nmax). */
+void LN_ISA(qk_kq_requant32)(const float *x, float d, float dm, int nmax, uint8_t *L) {
+    const vf vd = vf_set1(d), vdm = vf_set1(dm);
+    const vi lo = vi_set1(0), hi = vi_set1(nmax);
+    for (int i = 0; i < 32; i += LN_W) {
+        const vf q = vf_div(vf_add(vf_load(x + i), vdm), vd);
+        vi_store_u8(L + i, vi_max(lo, vi_min(hi, vf_nearest_int(q)))); /* levels 0..31 fit a byte */
+    }
+}
 
 /* Q4_K/Q5_K: the weights of nsb (<= W) super-blocks (c = 2) and sw[8 s + j]
  * = the weights of sub-block j (of 32) summed in order, as

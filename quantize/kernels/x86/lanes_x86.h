@@ -1,6 +1,6 @@
-/* lowbit_internal.h - the lane-wise searches behind the AVX2 / AVX-512
- * variants of Q2_K, Q3_K, IQ4_NL and IQ4_XS (lowbit_search_<isa>.c, bodies in
- * lowbit_search_body.h), called from the scalar files q2_k.c, q3_k.c and
+/* lanes_x86.h - the lane-wise searches behind the AVX2 / AVX-512
+ * variants of Q2_K to Q6_K, IQ4_NL, IQ4_XS and the legacy imatrix rows (lanes_<isa>.c, bodies in
+ * lanes_body.h), called from the scalar files q2_k.c, q3_k.c and
  * iq4.c, which keep everything else. Not part of the library's interface.
  *
  * W = 16 lanes (avx512) or 8 (avx2). Each search runs the scalar search of
@@ -46,16 +46,24 @@
  *  qk_qx2_lanes:  qk_qx_lanes on 2 W groups (two sets of W lanes,
  *                 interleaved to hide the sums' latency).
  *  qk_qkx3_2_lanes: qk_qkx3_lanes on 2 W groups, the same way.
+ *  qk_kq_search_lanes: Q4_K/Q5_K's search without an imatrix (weights
+ *                 sqrt(mean x^2) + |x|, make_qkx2_quants with p's grid) of
+ *                 W consecutive sub-blocks of 32: scales, mins (the_min),
+ *                 32 levels each. (Q6_K's is qk_qx_lanes(16, 32, x, NULL).)
+ *  qk_kq_requant32: Q4_K/Q5_K's requantization of one sub-block of 32:
+ *                 L = clamp(nearest_int((x + dm) / d), 0, nmax).
  *  qk_q6k_pack:   Q6_K's requantization of one super-block x against the
  *                 per-sub-block d[j] (d[j] == 0 keeps the levels in L) and
  *                 the packing of L (0..63) into ql[128] qh[64] at y.
  */
-#ifndef QK_LOWBIT_INTERNAL_H
-#define QK_LOWBIT_INTERNAL_H
+#ifndef QK_LANES_X86_H
+#define QK_LANES_X86_H
 
 #include <stdint.h>
 
-#define QK_LOWBIT_DECLARE(isa)                                                                              \
+#include "k_quants_internal.h"
+
+#define QK_LANES_DECLARE(isa)                                                                              \
     void qk_q2k_lanes_##isa(const float *x, const float *w, float *scales, float *mins, uint8_t *L);        \
     void qk_q3k_lanes_##isa(const float *x, float *scales, int8_t *L);                                      \
     void qk_qx_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);      \
@@ -76,11 +84,14 @@
     void qk_q6k_pack_##isa(const float *x, const float *d, int8_t *L, uint8_t *y);                         \
     void qk_qx2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);     \
     void qk_qkx3_2_lanes_##isa(int n, int nmax, const float *x, const float *w, float *scales, float *mins, \
-                               uint8_t *L);
+                               uint8_t *L);                                                                 \
+    void qk_kq_search_lanes_##isa(const qk_kq_params *p, const float *x, float *scales, float *mins,         \
+                                  uint8_t *L);                                                              \
+    void qk_kq_requant32_##isa(const float *x, float d, float dm, int nmax, uint8_t *L);
 
 #if defined(__x86_64__)
-QK_LOWBIT_DECLARE(avx2)
-QK_LOWBIT_DECLARE(avx512)
+QK_LANES_DECLARE(avx2)
+QK_LANES_DECLARE(avx512)
 #endif
 
 #endif

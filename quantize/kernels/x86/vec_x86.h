@@ -1,6 +1,7 @@
-/* lanes_x86.h - a small vector vocabulary over AVX-512 (16 float lanes) or
- * AVX2 (8 lanes) for the lane-wise searches of lowbit_search_body.h. Include
- * it from exactly one *_avx512.c or *_avx2.c file after defining
+/* vec_x86.h - a small vector vocabulary over AVX-512 (16 float lanes) or
+ * AVX2 (8 lanes) for the lane-wise searches written once and compiled per
+ * ISA (lanes_body.h). Include it from exactly one
+ * *_avx512.c or *_avx2.c file after defining
  * QK_LANES_AVX512 or QK_LANES_AVX2; everything is static inline, so each
  * file gets its own copy compiled for its ISA.
  *
@@ -8,8 +9,8 @@
  * offered (IEEE add/sub/mul/div/sqrt, no FMA); comparisons are the ordered
  * (_OQ) ones that C's <, >, <=, == are, plus the unordered != that C's
  * `f ? a : b` (true for NaN) needs. */
-#ifndef QK_LANES_X86_H
-#define QK_LANES_X86_H
+#ifndef QK_VEC_X86_H
+#define QK_VEC_X86_H
 
 #include <immintrin.h>
 #include <stdbool.h>
