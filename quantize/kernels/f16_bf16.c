@@ -5,19 +5,8 @@
 #include "f16_bf16.h"
 #include "kernel_util.h"
 
-size_t qk_quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    qk_fp32_to_fp16_row(src, (uint16_t *)dst, nrows * n_per_row);
-    return (size_t)(nrows * n_per_row) * 2;
-}
-
-size_t qk_quantize_bf16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    qk_fp32_to_bf16_row(src, (uint16_t *)dst, nrows * n_per_row);
-    return (size_t)(nrows * n_per_row) * 2;
-}
+size_t qk_quantize_f16(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, qk_fp32_to_fp16_row); }
+size_t qk_quantize_bf16(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, qk_fp32_to_bf16_row); }
 
 /* ggml's F16 to_float returns signaling NaNs quieted (bit 22 set), unlike
  * the exact qk_fp16_to_fp32, so the row form quiets them too. */

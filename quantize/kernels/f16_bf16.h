@@ -8,27 +8,9 @@
 #ifndef QK_F16_BF16_H
 #define QK_F16_BF16_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_f16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_bf16(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_f16(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_bf16(const void *src, float *dst, int64_t n);
-
-size_t qk_quantize_f16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_f16_avx2(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_bf16_avx2(const void *src, float *dst, int64_t n);
-
-size_t qk_quantize_f16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_f16_avx512(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_bf16_avx512(const void *src, float *dst, int64_t n);
-
-size_t qk_quantize_f16_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_bf16_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_f16_neon(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_bf16_neon(const void *src, float *dst, int64_t n);
+QK_DECLARE_SIMD_KERNELS(f16, bf16)
+QK_DECLARE_SIMD_DEQUANTIZERS(f16, bf16)
 
 #endif

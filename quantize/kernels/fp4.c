@@ -113,48 +113,28 @@ static void nvfp4_block(const float *x, uint8_t *y) {
     }
 }
 
-size_t qk_quantize_mxfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) mxfp4_block(src + i * QK_LEGACY, y + i * sizeof(qk_block_mxfp4));
-    return (size_t)(nrows * nb) * sizeof(qk_block_mxfp4);
+static void mxfp4_to_float(const uint8_t *b, float *y) {
+    const float d = e8m0_half(b[0]);
+    for (int j = 0; j < QK_LEGACY / 2; j++) {
+        y[j] = k_fp4[b[1 + j] & 0x0F] * d;
+        y[j + QK_LEGACY / 2] = k_fp4[b[1 + j] >> 4] * d;
+    }
 }
 
-size_t qk_quantize_nvfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_NVFP4);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) nvfp4_block(src + i * QK_NVFP4, y + i * sizeof(qk_block_nvfp4));
-    return (size_t)(nrows * nb) * sizeof(qk_block_nvfp4);
-}
+QK_BLOCK_ENTRY_POINTS(qk_quantize_mxfp4, qk_dequantize_row_mxfp4, QK_LEGACY, qk_block_mxfp4, mxfp4_block, mxfp4_to_float)
 
-void qk_dequantize_row_mxfp4(const void *src, float *y, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_mxfp4);
-        const float d = e8m0_half(b[0]);
-        for (int j = 0; j < QK_LEGACY / 2; j++) {
-            y[i * QK_LEGACY + j] = k_fp4[b[1 + j] & 0x0F] * d;
-            y[i * QK_LEGACY + j + QK_LEGACY / 2] = k_fp4[b[1 + j] >> 4] * d;
+static void nvfp4_to_float(const uint8_t *b, float *y) {
+    for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
+        const float d = ue4m3_to_f32(b[offsetof(qk_block_nvfp4, d) + s]);
+        const uint8_t *qs = b + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
+        float *yb = y + s * NVFP4_SUB;
+        for (int j = 0; j < NVFP4_SUB / 2; j++) {
+            yb[j] = k_fp4[qs[j] & 0x0F] * d;
+            yb[j + NVFP4_SUB / 2] = k_fp4[qs[j] >> 4] * d;
         }
     }
 }
 
-void qk_dequantize_row_nvfp4(const void *src, float *y, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_NVFP4; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_nvfp4);
-        for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
-            const float d = ue4m3_to_f32(b[offsetof(qk_block_nvfp4, d) + s]);
-            const uint8_t *qs = b + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
-            float *yb = y + i * QK_NVFP4 + s * NVFP4_SUB;
-            for (int j = 0; j < NVFP4_SUB / 2; j++) {
-                yb[j] = k_fp4[qs[j] & 0x0F] * d;
-                yb[j + NVFP4_SUB / 2] = k_fp4[qs[j] >> 4] * d;
-            }
-        }
-    }
-}
+QK_BLOCK_ENTRY_POINTS(qk_quantize_nvfp4, qk_dequantize_row_nvfp4,
+                      QK_NVFP4, qk_block_nvfp4, nvfp4_block, nvfp4_to_float)
+

@@ -81,12 +81,49 @@ static int group_point(const qk_lattice *lat, const float *xb, const float *weig
     return gi;
 }
 
+/* The largest |v[i]|, in order (NaN as QK_MAX passes it on). */
+static float absmax(const float *v, int n) {
+    float max = fabsf(v[0]);
+    for (int i = 1; i < n; ++i) max = QK_MAX(max, fabsf(v[i]));
+    return max;
+}
+
 static void sort_pairs(const float *xb, int n, iq1_pair *pairs) {
     for (int j = 0; j < n; ++j) {
         pairs[j].x = xb[j];
         pairs[j].i = j;
     }
     qsort(pairs, (size_t)n, sizeof(iq1_pair), pair_cmp);
+}
+
+/* The levels of the best split (i1, i2) of the sorted pairs into 0, 1, 2;
+ * with a negative scale mirrored (2 - L) and the scale made positive.
+ * Returns true if the scale was negative (the caller flips its shift). */
+static bool split_levels(const iq1_pair *pairs, int n, int i1, int i2, float *scale, int8_t *L) {
+    for (int j = 0; j < i1; ++j) L[pairs[j].i] = 0;
+    for (int j = i1; j < i2; ++j) L[pairs[j].i] = 1;
+    for (int j = i2; j < n; ++j) L[pairs[j].i] = 2;
+    if (!(*scale < 0)) return false; /* NaN: kept, as ggml's `if (scale < 0)` */
+    for (int j = 0; j < n; ++j) L[j] = (int8_t)(2 - L[j]);
+    *scale = -*scale;
+    return true;
+}
+
+/* The scale refitted to the grid points index[0..ngroups-1] (group k's
+ * levels through xx[k]); the given scale unless the fit is positive. */
+static float refit_scale(const qk_lattice *lat, const uint16_t *index, int ngroups, const float *const *xx,
+                         const float *xb, const float *weight, float scale) {
+    float sumqx = 0, sumq2 = 0;
+    for (int k = 0; k < ngroups; ++k) {
+        const int8_t *pg = lat->pos + index[k] * 8;
+        for (int j = 0; j < 8; ++j) {
+            float w = weight[8 * k + j];
+            float q = xx[k][(pg[j] - 1) / 2];
+            sumqx += w * q * xb[8 * k + j];
+            sumq2 += w * q * q;
+        }
+    }
+    return sumqx > 0 && sumq2 > 0 ? sumqx / sumq2 : scale;
 }
 
 /* ---- IQ1_S ------------------------------------------------------------- */
@@ -103,16 +140,10 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         memset(qh, 0, sizeof qh);
         uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-        float sigma2 = 2 * sumx2 / QK_K;
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = xbl + 32 * ib;
-            const float *qw = qwr + QK_K * ibl + 32 * ib;
-            for (int i = 0; i < 32; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
-            float max = fabsf(xb[0]);
-            for (int i = 1; i < 32; ++i) max = QK_MAX(max, fabsf(xb[i]));
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
+            const float max = absmax(xb, 32);
             if (max < QK_GROUP_MAX_EPS_IQ1_S) {
                 scales[ib] = 0;
                 shifts[ib] = 1;
@@ -158,31 +189,13 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 shifts[ib] = 1;
                 continue;
             }
-            for (int j = 0; j < besti1; ++j) L[pairs[j].i] = 0;
-            for (int j = besti1; j < besti2; ++j) L[pairs[j].i] = 1;
-            for (int j = besti2; j < 32; ++j) L[pairs[j].i] = 2;
-            if (scale < 0) {
-                for (int j = 0; j < 32; ++j) L[j] = (int8_t)(2 - L[j]);
-                scale = -scale;
-                best_shift = -best_shift;
-            }
+            if (split_levels(pairs, 32, besti1, besti2, &scale, L)) best_shift = -best_shift;
             bool all_on_grid = true;
             const float *xx = best_shift == 1 ? x_p : x_m;
+            const float *const xxs[4] = {xx, xx, xx, xx};
             for (int k = 0; k < 4; ++k)
                 index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k, &all_on_grid);
-            if (!all_on_grid) {
-                float sumqx = 0, sumq2 = 0;
-                for (int k = 0; k < 4; ++k) {
-                    const int8_t *pg = lat->pos + index[k] * 8;
-                    for (int j = 0; j < 8; ++j) {
-                        float w = weight[8 * k + j];
-                        float q = xx[(pg[j] - 1) / 2];
-                        sumqx += w * q * xb[8 * k + j];
-                        sumq2 += w * q * q;
-                    }
-                }
-                if (sumqx > 0 && sumq2 > 0) scale = sumqx / sumq2;
-            }
+            if (!all_on_grid) scale = refit_scale(lat, index, 4, xxs, xb, weight, scale);
             uint16_t h = 0;
             for (int k = 0; k < 4; ++k) {
                 qs[4 * ib + k] = (uint8_t)(index[k] & 255);
@@ -198,8 +211,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             qk_put_f16(y, d * 1.125f);
             float id = 1 / d;
             for (int ib = 0; ib < 8; ++ib) {
-                int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
-                l = QK_MAX(0, QK_MIN(7, l));
+                int l = iq_scale_level(id, scales[ib], 7);
                 if (shifts[ib] == -1) l |= 8;
                 qh[ib] |= (uint16_t)(l << 12);
             }
@@ -208,34 +220,24 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     }
 }
 
-size_t qk_quantize_iq1_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ1S);
-    if (nbl < 0 || !imatrix || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq1_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq1_s), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq1_s);
-}
-
-void qk_dequantize_row_iq1_s(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq1_s)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq1_s, qs);
-        for (int ib = 0; ib < 8; ++ib) {
-            const uint16_t qh = qk_get_u16(b + offsetof(qk_block_iq1_s, qh) + 2 * ib);
-            const float dl = d * (2 * ((qh >> 12) & 7) + 1);
-            const float delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
-            for (int l = 0; l < 4; ++l) {
-                const uint64_t g = qk_iq1s_grid[qs[l] | (((qh >> 3 * l) & 7) << 8)];
-                for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta);
-                y += 8;
-            }
-            qs += 4;
+static void iq1_s_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq1_s, qs);
+    for (int ib = 0; ib < 8; ++ib) {
+        const uint16_t qh = qk_get_u16(b + offsetof(qk_block_iq1_s, qh) + 2 * ib);
+        const float dl = d * (2 * ((qh >> 12) & 7) + 1);
+        const float delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
+        for (int l = 0; l < 4; ++l) {
+            const uint64_t g = qk_iq1s_grid[qs[l] | (((qh >> 3 * l) & 7) << 8)];
+            for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta);
+            y += 8;
         }
+        qs += 4;
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq1_s, qk_dequantize_row_iq1_s,
+                QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq1_s_block)
 
 /* ---- IQ1_M ------------------------------------------------------------- */
 
@@ -244,13 +246,6 @@ void qk_dequantize_row_iq1_s(const void *src, float *y, int64_t n) {
 static const float *iq1m_shift(int best_k, int k, const float *x_p, const float *x_m) {
     if (k == 0) return best_k < 2 ? x_p : x_m;
     return best_k % 2 == 0 ? x_p : x_m;
-}
-
-static void iq1m_weights(const float *xb, const float *qw, float sigma2, float *weight) {
-    if (qw)
-        for (int i = 0; i < 16; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
-    else
-        for (int i = 0; i < 16; ++i) weight[i] = xb[i] * xb[i];
 }
 
 /* Adds weight[i] * x? * xb[i] for elements pairs[lo..hi) at level `lev` to
@@ -293,15 +288,10 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         memset(y, 0, sizeof(qk_block_iq1_m));
         uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-        float sigma2 = 2 * sumx2 / QK_K;
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = xbl + 16 * ib;
-            iq1m_weights(xb, qwr ? qwr + QK_K * ibl + 16 * ib : NULL, sigma2, weight);
-            float max = fabsf(xb[0]);
-            for (int i = 1; i < 16; ++i) max = QK_MAX(max, fabsf(xb[i]));
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            const float max = absmax(xb, 16);
             if (max < QK_GROUP_MAX_EPS_IQ1_M) {
                 scales[ib] = 0;
                 shifts[ib] = 0;
@@ -332,32 +322,13 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 shifts[ib] = 0;
                 continue;
             }
-            for (int j = 0; j < besti1; ++j) L[pairs[j].i] = 0;
-            for (int j = besti1; j < besti2; ++j) L[pairs[j].i] = 1;
-            for (int j = besti2; j < 16; ++j) L[pairs[j].i] = 2;
-            if (scale < 0) {
-                for (int j = 0; j < 16; ++j) L[j] = (int8_t)(2 - L[j]);
-                scale = -scale;
-                best_k = 3 - best_k;
-            }
+            if (split_levels(pairs, 16, besti1, besti2, &scale, L)) best_k = 3 - best_k;
             bool all_on_grid = true;
+            const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
             for (int k = 0; k < 2; ++k)
-                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale,
-                                                 iq1m_shift(best_k, k, x_p, x_m), L + 8 * k, &all_on_grid);
-            if (!all_on_grid) {
-                float sumqx_f = 0, sumq2_f = 0;
-                for (int k = 0; k < 2; ++k) {
-                    const float *xx = iq1m_shift(best_k, k, x_p, x_m);
-                    const int8_t *pg = lat->pos + index[k] * 8;
-                    for (int j = 0; j < 8; ++j) {
-                        float w = weight[8 * k + j];
-                        float q = xx[(pg[j] - 1) / 2];
-                        sumqx_f += w * q * xb[8 * k + j];
-                        sumq2_f += w * q * q;
-                    }
-                }
-                if (sumqx_f > 0 && sumq2_f > 0) scale = sumqx_f / sumq2_f;
-            }
+                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
+                                                 &all_on_grid);
+            if (!all_on_grid) scale = refit_scale(lat, index, 2, xxs, xb, weight, scale);
             qs[2 * ib + 0] = (uint8_t)(index[0] & 255);
             qs[2 * ib + 1] = (uint8_t)(index[1] & 255);
             qh[ib] = (uint8_t)((index[0] >> 8) | ((index[1] >> 8) << 4));
@@ -373,12 +344,10 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         float id = 1 / d;
         float sumqx_f = 0, sumq2_f = 0;
         for (int ib = 0; ib < 16; ++ib) {
-            int l = qk_nearest_int(0.5f * (id * scales[ib + 0] - 1));
-            l = QK_MAX(0, QK_MIN(7, l));
+            int l = iq_scale_level(id, scales[ib], 7);
             sc[ib / 4] |= (uint16_t)(l << 3 * (ib % 4));
             qh[ib] |= masks[shifts[ib]];
-            const float *xb = xbl + 16 * ib;
-            iq1m_weights(xb, qwr ? qwr + QK_K * ibl + 16 * ib : NULL, sigma2, weight);
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
             for (int k = 0; k < 2; ++k) {
                 const float *xx = iq1m_shift(shifts[ib], k, x_p, x_m);
                 const int8_t *pg = lat->pos + (qs[2 * ib + k] + ((qh[ib] << (8 - 4 * k)) & 0x700)) * 8;
@@ -400,40 +369,31 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     }
 }
 
-size_t qk_quantize_iq1_m(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ1S);
-    if (nbl < 0 || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq1_m_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq1_m), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq1_m);
-}
-
-void qk_dequantize_row_iq1_m(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq1_m)) {
-        uint16_t sc[4];
-        for (int k = 0; k < 4; ++k) sc[k] = qk_get_u16(b + offsetof(qk_block_iq1_m, scales) + 2 * k);
-        const uint16_t s16 = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
-                                        (sc[3] & 0xf000));
-        const float d = qk_fp16_to_fp32(s16);
-        const uint8_t *qs = b + offsetof(qk_block_iq1_m, qs), *qh = b + offsetof(qk_block_iq1_m, qh);
-        for (int ib = 0; ib < 8; ++ib) {
-            const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1);
-            const float dl2 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 0x7) + 1);
-            const uint16_t idx[4] = {(uint16_t)(qs[0] | ((qh[0] << 8) & 0x700)), (uint16_t)(qs[1] | ((qh[0] << 4) & 0x700)),
-                                     (uint16_t)(qs[2] | ((qh[1] << 8) & 0x700)), (uint16_t)(qs[3] | ((qh[1] << 4) & 0x700))};
-            const float delta[4] = {qh[0] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[0] & 0x80 ? -IQ1_DELTA : IQ1_DELTA,
-                                    qh[1] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[1] & 0x80 ? -IQ1_DELTA : IQ1_DELTA};
-            for (int l = 0; l < 4; ++l) {
-                const uint64_t g = qk_iq1s_grid[idx[l]];
-                const float dl = l < 2 ? dl1 : dl2;
-                for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta[l]);
-                y += 8;
-            }
-            qs += 4;
-            qh += 2;
+static void iq1_m_block(const uint8_t *b, float *y) {
+    uint16_t sc[4];
+    for (int k = 0; k < 4; ++k) sc[k] = qk_get_u16(b + offsetof(qk_block_iq1_m, scales) + 2 * k);
+    const uint16_t s16 = (uint16_t)((sc[0] >> 12) | ((sc[1] >> 8) & 0x00f0) | ((sc[2] >> 4) & 0x0f00) |
+                                    (sc[3] & 0xf000));
+    const float d = qk_fp16_to_fp32(s16);
+    const uint8_t *qs = b + offsetof(qk_block_iq1_m, qs), *qh = b + offsetof(qk_block_iq1_m, qh);
+    for (int ib = 0; ib < 8; ++ib) {
+        const float dl1 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 0)) & 0x7) + 1);
+        const float dl2 = d * (2 * ((sc[ib / 2] >> (6 * (ib % 2) + 3)) & 0x7) + 1);
+        const uint16_t idx[4] = {(uint16_t)(qs[0] | ((qh[0] << 8) & 0x700)), (uint16_t)(qs[1] | ((qh[0] << 4) & 0x700)),
+                                 (uint16_t)(qs[2] | ((qh[1] << 8) & 0x700)), (uint16_t)(qs[3] | ((qh[1] << 4) & 0x700))};
+        const float delta[4] = {qh[0] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[0] & 0x80 ? -IQ1_DELTA : IQ1_DELTA,
+                                qh[1] & 0x08 ? -IQ1_DELTA : IQ1_DELTA, qh[1] & 0x80 ? -IQ1_DELTA : IQ1_DELTA};
+        for (int l = 0; l < 4; ++l) {
+            const uint64_t g = qk_iq1s_grid[idx[l]];
+            const float dl = l < 2 ? dl1 : dl2;
+            for (int j = 0; j < 8; ++j) y[j] = dl * ((int8_t)(uint8_t)(g >> (8 * j)) + delta[l]);
+            y += 8;
         }
+        qs += 4;
+        qh += 2;
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq1_m, qk_dequantize_row_iq1_m,
+                QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq1_m_block)
+

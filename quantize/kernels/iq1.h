@@ -7,12 +7,8 @@
 #ifndef QK_IQ1_H
 #define QK_IQ1_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_iq1_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq1_m(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_iq1_s(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_iq1_m(const void *src, float *dst, int64_t n);
+QK_DECLARE_KERNELS(iq1_s, iq1_m)
 
 #endif

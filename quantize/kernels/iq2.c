@@ -35,17 +35,6 @@ static uint32_t get_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The grid point of L (on the grid by construction; ggml aborts otherwise). */
-static int on_grid_point(const qk_lattice *lat, const int8_t *L) {
-    int gi = lat->map[iq_pack(lat, L)];
-    return gi < 0 ? 0 : gi;
-}
-
-/* weight = qw * sqrt(sigma2 + x^2) over n elements. */
-static void imatrix_weights(int n, const float *xb, const float *qw, float sigma2, float *weight) {
-    for (int i = 0; i < n; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
-}
-
 /* ---- IQ2_XXS ---------------------------------------------------------- */
 
 static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
@@ -58,18 +47,12 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xxs)) {
         memset(q2, 0, sizeof q2);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-        float sigma2 = sumx2 / QK_K;
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 1);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = xbl + 32 * ib;
-            imatrix_weights(32, xb, qwr + QK_K * ibl + 32 * ib, sigma2, weight);
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
-            float max = xval[0];
-            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
-            if (max < QK_GROUP_MAX_EPS) {
+            if (iq_max(xval, 32) < QK_GROUP_MAX_EPS) {
                 scales[ib] = 0;
                 memset(L, 0, 32);
                 continue;
@@ -87,7 +70,7 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
             }
             for (int k = 0; k < 4; ++k) {
-                q2[2 * ib + 0] |= (uint32_t)on_grid_point(lat, L + 8 * k) << (8 * k);
+                q2[2 * ib + 0] |= (uint32_t)iq_on_grid_point(lat, L + 8 * k) << (8 * k);
                 q2[2 * ib + 1] |= (uint32_t)signs[k] << (7 * k);
             }
             scales[ib] = scale;
@@ -100,43 +83,29 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
         float d = max_scale / 31;
         qk_put_f16(y, d);
         float id = 1 / d;
-        for (int ib = 0; ib < 8; ++ib) {
-            int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
-            l = QK_MAX(0, QK_MIN(15, l));
-            q2[2 * ib + 1] |= (uint32_t)l << 28;
-        }
+        for (int ib = 0; ib < 8; ++ib) q2[2 * ib + 1] |= (uint32_t)iq_scale_level(id, scales[ib], 15) << 28;
         for (int i = 0; i < 16; ++i) put_u32(y + offsetof(qk_block_iq2_xxs, qs) + 4 * i, q2[i]);
     }
 }
 
-size_t qk_quantize_iq2_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2XXS);
-    if (nbl < 0 || !imatrix || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq2_xxs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_xxs), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_xxs);
-}
-
-void qk_dequantize_row_iq2_xxs(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_xxs)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq2_xxs, qs);
-        for (int ib = 0; ib < 8; ++ib) {
-            const uint32_t a1 = get_u32(qs + 8 * ib + 4);
-            const float db = d * (0.5f + (a1 >> 28)) * 0.25f;
-            for (int l = 0; l < 4; ++l) {
-                const uint64_t g = qk_iq2xxs_grid[qs[8 * ib + l]];
-                const uint8_t signs = qk_iq_signs8(a1 >> (7 * l));
-                for (int j = 0; j < 8; ++j)
-                    y[j] = db * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
-                y += 8;
-            }
+static void iq2_xxs_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq2_xxs, qs);
+    for (int ib = 0; ib < 8; ++ib) {
+        const uint32_t a1 = get_u32(qs + 8 * ib + 4);
+        const float db = d * (0.5f + (a1 >> 28)) * 0.25f;
+        for (int l = 0; l < 4; ++l) {
+            const uint64_t g = qk_iq2xxs_grid[qs[8 * ib + l]];
+            const uint8_t signs = qk_iq_signs8(a1 >> (7 * l));
+            for (int j = 0; j < 8; ++j)
+                y[j] = db * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+            y += 8;
         }
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq2_xxs, qk_dequantize_row_iq2_xxs,
+                QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, iq2_xxs_block)
 
 /* ---- IQ2_XS and IQ2_S: sub-blocks of 16 -------------------------------- */
 
@@ -149,8 +118,7 @@ static float iq2_sub16(const qk_lattice *lat, const float *xb, const float *weig
     for (int k = 0; k < 2; ++k)
         signs[k] = even_signs ? iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k)
                               : iq_signs_all(xb + 8 * k, xval + 8 * k);
-    float max = xval[0];
-    for (int i = 1; i < 16; ++i) max = QK_MAX(max, xval[i]);
+    float max = iq_max(xval, 16);
     memset(L, 0, 16);
     if (max < (even_signs ? QK_GROUP_MAX_EPS : QK_GROUP_MAX_EPS_IQ2_S)) return -1;
     float scale = iq_scan_scale(lat, &scan, max, max / (2 * 3 - 1), xval, weight, waux, L);
@@ -165,8 +133,7 @@ static float iq2_sub16(const qk_lattice *lat, const float *xb, const float *weig
 static void pack_scales16(const float *scales, float d, uint8_t *out) {
     float id = 1 / d;
     for (int ib = 0; ib < 16; ++ib) {
-        int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
-        l = QK_MAX(0, QK_MIN(15, l));
+        int l = iq_scale_level(id, scales[ib], 15);
         if (ib % 2 == 0) out[ib / 2] = (uint8_t)l;
         else out[ib / 2] |= (uint8_t)(l << 4);
     }
@@ -181,20 +148,16 @@ static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_
         memset(y, 0, sizeof(qk_block_iq2_xs));
         memset(q2, 0, sizeof q2);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-        float sigma2 = sumx2 / QK_K;
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 1);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = xbl + 16 * ib;
-            imatrix_weights(16, xb, qwr + QK_K * ibl + 16 * ib, sigma2, weight);
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
             float scale = iq2_sub16(lat, xb, weight, true, L, signs);
             if (scale == -1) {
                 scales[ib] = 0;
                 continue;
             }
             for (int k = 0; k < 2; ++k)
-                q2[2 * ib + k] = (uint16_t)(on_grid_point(lat, L + 8 * k) | (signs[k] << 9));
+                q2[2 * ib + k] = (uint16_t)(iq_on_grid_point(lat, L + 8 * k) | (signs[k] << 9));
             scales[ib] = scale;
             max_scale = QK_MAX(max_scale, scale);
         }
@@ -206,37 +169,27 @@ static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_
     }
 }
 
-size_t qk_quantize_iq2_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2XS);
-    if (nbl < 0 || !imatrix || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq2_xs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_xs), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_xs);
-}
-
-void qk_dequantize_row_iq2_xs(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_xs)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq2_xs, qs);
-        const uint8_t *sc = b + offsetof(qk_block_iq2_xs, scales);
-        for (int ib = 0; ib < 8; ++ib) {
-            float db[2];
-            db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
-            db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
-            for (int l = 0; l < 4; ++l) {
-                const uint16_t q = qk_get_u16(qs + 2 * (4 * ib + l));
-                const uint64_t g = qk_iq2xs_grid[q & 511];
-                const uint8_t signs = qk_iq_signs8(q >> 9);
-                for (int j = 0; j < 8; ++j)
-                    y[j] = db[l / 2] * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
-                y += 8;
-            }
+static void iq2_xs_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq2_xs, qs);
+    const uint8_t *sc = b + offsetof(qk_block_iq2_xs, scales);
+    for (int ib = 0; ib < 8; ++ib) {
+        float db[2];
+        db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
+        db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
+        for (int l = 0; l < 4; ++l) {
+            const uint16_t q = qk_get_u16(qs + 2 * (4 * ib + l));
+            const uint64_t g = qk_iq2xs_grid[q & 511];
+            const uint8_t signs = qk_iq_signs8(q >> 9);
+            for (int j = 0; j < 8; ++j)
+                y[j] = db[l / 2] * (uint8_t)(g >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+            y += 8;
         }
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq2_xs, qk_dequantize_row_iq2_xs,
+                QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, iq2_xs_block)
 
 static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
     float scales[16], weight[16];
@@ -246,14 +199,10 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         memset(y, 0, sizeof(qk_block_iq2_s));
         uint8_t *qs = y + offsetof(qk_block_iq2_s, qs), *qh = y + offsetof(qk_block_iq2_s, qh);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sumx2 = 0;
-        for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-        float sigma2 = 2 * sumx2 / QK_K;
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = xbl + 16 * ib;
-            if (qwr) imatrix_weights(16, xb, qwr + QK_K * ibl + 16 * ib, sigma2, weight);
-            else
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            if (!qwr)
                 for (int i = 0; i < 16; ++i) weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
             float scale = iq2_sub16(lat, xb, weight, false, L, signs);
             if (scale == -1) {
@@ -261,7 +210,7 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 continue;
             }
             for (int k = 0; k < 2; ++k) {
-                const int gi = on_grid_point(lat, L + 8 * k), i8 = 2 * ib + k;
+                const int gi = iq_on_grid_point(lat, L + 8 * k), i8 = 2 * ib + k;
                 qs[i8] = (uint8_t)(gi & 255);
                 qh[i8 / 4] |= (uint8_t)((gi >> 8) << 2 * (i8 % 4));
                 qs[QK_K / 8 + i8] = signs[k];
@@ -276,35 +225,26 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     }
 }
 
-size_t qk_quantize_iq2_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ2S);
-    if (nbl < 0 || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq2_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq2_s), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq2_s);
-}
-
-void qk_dequantize_row_iq2_s(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq2_s)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq2_s, qs), *qh = b + offsetof(qk_block_iq2_s, qh);
-        const uint8_t *signs = qs + QK_K / 8, *sc = b + offsetof(qk_block_iq2_s, scales);
-        for (int ib = 0; ib < 8; ++ib) {
-            float db[2];
-            db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
-            db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
-            for (int l = 0; l < 4; ++l) {
-                const float dl = db[l / 2];
-                const uint64_t g = qk_iq2s_grid[qs[l] | ((qh[ib] << (8 - 2 * l)) & 0x300)];
-                for (int j = 0; j < 8; ++j)
-                    y[j] = dl * (uint8_t)(g >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
-                y += 8;
-            }
-            qs += 4;
-            signs += 4;
+static void iq2_s_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq2_s, qs), *qh = b + offsetof(qk_block_iq2_s, qh);
+    const uint8_t *signs = qs + QK_K / 8, *sc = b + offsetof(qk_block_iq2_s, scales);
+    for (int ib = 0; ib < 8; ++ib) {
+        float db[2];
+        db[0] = d * (0.5f + (sc[ib] & 0xf)) * 0.25f;
+        db[1] = d * (0.5f + (sc[ib] >> 4)) * 0.25f;
+        for (int l = 0; l < 4; ++l) {
+            const float dl = db[l / 2];
+            const uint64_t g = qk_iq2s_grid[qs[l] | ((qh[ib] << (8 - 2 * l)) & 0x300)];
+            for (int j = 0; j < 8; ++j)
+                y[j] = dl * (uint8_t)(g >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
+            y += 8;
         }
+        qs += 4;
+        signs += 4;
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq2_s, qk_dequantize_row_iq2_s,
+                QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, iq2_s_block)
+

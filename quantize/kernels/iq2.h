@@ -7,14 +7,8 @@
 #ifndef QK_IQ2_H
 #define QK_IQ2_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_iq2_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq2_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq2_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_iq2_xxs(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_iq2_xs(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_iq2_s(const void *src, float *dst, int64_t n);
+QK_DECLARE_KERNELS(iq2_xxs, iq2_xs, iq2_s)
 
 #endif

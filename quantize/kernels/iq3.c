@@ -25,25 +25,6 @@
 #include "iq_search.h"
 #include "kernel_util.h"
 
-static int on_grid_point(const qk_lattice *lat, const int8_t *L) {
-    int gi = lat->map[iq_pack(lat, L)];
-    return gi < 0 ? 0 : gi;
-}
-
-/* The search weights of one sub-block of 32. */
-static void weights32(const float *xb, const float *qw, float sigma2, float *weight) {
-    if (qw)
-        for (int i = 0; i < 32; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
-    else
-        for (int i = 0; i < 32; ++i) weight[i] = xb[i] * xb[i];
-}
-
-static float sigma2_of(const float *xbl) {
-    float sumx2 = 0;
-    for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
-    return 2 * sumx2 / QK_K;
-}
-
 static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
     const iq_scan scan = {32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID};
     float scales[8], weight[32], waux[32], xval[32];
@@ -54,15 +35,12 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
         memset(q3, 0, sizeof q3);
         memset(ss, 0, sizeof ss);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sigma2 = sigma2_of(xbl);
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = xbl + 32 * ib;
-            weights32(xb, qwr ? qwr + QK_K * ibl + 32 * ib : NULL, sigma2, weight);
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
-            float max = xval[0];
-            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
+            float max = iq_max(xval, 32);
             memset(L, 0, 32);
             if (max < QK_GROUP_MAX_EPS_IQ3_XXS) {
                 scales[ib] = 0;
@@ -73,7 +51,7 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 scale = -scale;
                 for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
             }
-            for (int k = 0; k < 8; ++k) q3[8 * ib + k] = (uint8_t)on_grid_point(lat, L + 4 * k);
+            for (int k = 0; k < 8; ++k) q3[8 * ib + k] = (uint8_t)iq_on_grid_point(lat, L + 4 * k);
             ss[ib] = signs[0] | (uint32_t)signs[1] << 7 | (uint32_t)signs[2] << 14 | (uint32_t)signs[3] << 21;
             scales[ib] = scale;
             max_scale = QK_MAX(max_scale, scale);
@@ -86,47 +64,35 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
         uint8_t *qs = y + offsetof(qk_block_iq3_xxs, qs);
         memcpy(qs, q3, 64);
         for (int ib = 0; ib < 8; ++ib) {
-            int l = qk_nearest_int(0.5f * (id * scales[ib] - 1));
-            l = QK_MAX(0, QK_MIN(15, l));
-            uint32_t v = ss[ib] | (uint32_t)l << 28;
+            uint32_t v = ss[ib] | (uint32_t)iq_scale_level(id, scales[ib], 15) << 28;
             for (int b = 0; b < 4; ++b) qs[64 + 4 * ib + b] = (uint8_t)(v >> (8 * b));
         }
     }
 }
 
-size_t qk_quantize_iq3_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ3XXS);
-    if (nbl < 0 || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq3_xxs_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq3_xxs), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq3_xxs);
-}
-
-void qk_dequantize_row_iq3_xxs(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq3_xxs)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq3_xxs, qs);
-        const uint8_t *ss = qs + QK_K / 4;
-        for (int ib = 0; ib < 8; ++ib) {
-            const uint32_t a = (uint32_t)ss[4 * ib] | (uint32_t)ss[4 * ib + 1] << 8 |
-                               (uint32_t)ss[4 * ib + 2] << 16 | (uint32_t)ss[4 * ib + 3] << 24;
-            const float db = d * (0.5f + (a >> 28)) * 0.5f;
-            for (int l = 0; l < 4; ++l) {
-                const uint8_t signs = qk_iq_signs8(a >> (7 * l));
-                const uint32_t g1 = qk_iq3xxs_grid[qs[2 * l + 0]], g2 = qk_iq3xxs_grid[qs[2 * l + 1]];
-                for (int j = 0; j < 4; ++j) {
-                    y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
-                    y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs & (1u << (j + 4)) ? -1.f : 1.f);
-                }
-                y += 8;
+static void iq3_xxs_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq3_xxs, qs);
+    const uint8_t *ss = qs + QK_K / 4;
+    for (int ib = 0; ib < 8; ++ib) {
+        const uint32_t a = (uint32_t)ss[4 * ib] | (uint32_t)ss[4 * ib + 1] << 8 |
+                           (uint32_t)ss[4 * ib + 2] << 16 | (uint32_t)ss[4 * ib + 3] << 24;
+        const float db = d * (0.5f + (a >> 28)) * 0.5f;
+        for (int l = 0; l < 4; ++l) {
+            const uint8_t signs = qk_iq_signs8(a >> (7 * l));
+            const uint32_t g1 = qk_iq3xxs_grid[qs[2 * l + 0]], g2 = qk_iq3xxs_grid[qs[2 * l + 1]];
+            for (int j = 0; j < 4; ++j) {
+                y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs & (1u << j) ? -1.f : 1.f);
+                y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs & (1u << (j + 4)) ? -1.f : 1.f);
             }
-            qs += 8;
+            y += 8;
         }
+        qs += 8;
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq3_xxs, qk_dequantize_row_iq3_xxs,
+                QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, iq3_xxs_block)
 
 static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
     const iq_scan scan = {32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID};
@@ -138,15 +104,12 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         uint8_t *qs = y + offsetof(qk_block_iq3_s, qs), *qh = y + offsetof(qk_block_iq3_s, qh);
         uint8_t *signs = y + offsetof(qk_block_iq3_s, signs);
         float max_scale = 0;
-        const float *xbl = x + QK_K * ibl;
-        float sigma2 = sigma2_of(xbl);
+        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = xbl + 32 * ib;
-            weights32(xb, qwr ? qwr + QK_K * ibl + 32 * ib : NULL, sigma2, weight);
+            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) bsigns[k] = iq_signs_all(xb + 8 * k, xval + 8 * k);
-            float max = xval[0];
-            for (int i = 1; i < 32; ++i) max = QK_MAX(max, xval[i]);
+            float max = iq_max(xval, 32);
             memset(L, 0, 32);
             if (!max) {
                 scales[ib] = 0;
@@ -158,7 +121,7 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 for (int k = 0; k < 4; ++k) bsigns[k] = (uint8_t)~bsigns[k];
             }
             for (int k = 0; k < 8; ++k) {
-                const int gi = on_grid_point(lat, L + 4 * k);
+                const int gi = iq_on_grid_point(lat, L + 4 * k);
                 qs[k] = (uint8_t)(gi & 255);
                 qh[(ib * 8 + k) / 8] |= (uint8_t)((gi >> 8) << ((ib * 8 + k) % 8));
             }
@@ -173,49 +136,35 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         qk_put_f16(y, d * 1.033f);
         float id = 1 / d;
         uint8_t *sc = y + offsetof(qk_block_iq3_s, scales);
-        for (int ib = 0; ib < 8; ib += 2) {
-            int l1 = qk_nearest_int(0.5f * (id * scales[ib + 0] - 1));
-            l1 = QK_MAX(0, QK_MIN(15, l1));
-            int l2 = qk_nearest_int(0.5f * (id * scales[ib + 1] - 1));
-            l2 = QK_MAX(0, QK_MIN(15, l2));
-            sc[ib / 2] = (uint8_t)(l1 | (l2 << 4));
-        }
+        for (int ib = 0; ib < 8; ib += 2)
+            sc[ib / 2] = (uint8_t)(iq_scale_level(id, scales[ib], 15) | iq_scale_level(id, scales[ib + 1], 15) << 4);
     }
 }
 
-size_t qk_quantize_iq3_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    const qk_lattice *lat = qk_lattice_get(QK_LATTICE_IQ3S);
-    if (nbl < 0 || !lat) return 0;
-    uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r)
-        iq3_s_row(lat, src + r * n_per_row, y + r * nbl * (int64_t)sizeof(qk_block_iq3_s), nbl, imatrix);
-    return (size_t)(nrows * nbl) * sizeof(qk_block_iq3_s);
-}
-
-void qk_dequantize_row_iq3_s(const void *src, float *y, int64_t n) {
-    const uint8_t *b = src;
-    for (int64_t i = 0; i < n / QK_K; ++i, b += sizeof(qk_block_iq3_s)) {
-        const float d = qk_get_f16(b);
-        const uint8_t *qs = b + offsetof(qk_block_iq3_s, qs), *qh = b + offsetof(qk_block_iq3_s, qh);
-        const uint8_t *signs = b + offsetof(qk_block_iq3_s, signs), *sc = b + offsetof(qk_block_iq3_s, scales);
-        for (int ib = 0; ib < 8; ib += 2) {
-            const float dbs[2] = {d * (1 + 2 * (sc[ib / 2] & 0xf)), d * (1 + 2 * (sc[ib / 2] >> 4))};
-            for (int h = 0; h < 2; ++h) {
-                const float db = dbs[h];
-                for (int l = 0; l < 4; ++l) {
-                    const uint32_t g1 = qk_iq3s_grid[qs[2 * l + 0] | ((qh[h] << (8 - 2 * l)) & 256)];
-                    const uint32_t g2 = qk_iq3s_grid[qs[2 * l + 1] | ((qh[h] << (7 - 2 * l)) & 256)];
-                    for (int j = 0; j < 4; ++j) {
-                        y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
-                        y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs[l] & (1u << (j + 4)) ? -1.f : 1.f);
-                    }
-                    y += 8;
+static void iq3_s_block(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    const uint8_t *qs = b + offsetof(qk_block_iq3_s, qs), *qh = b + offsetof(qk_block_iq3_s, qh);
+    const uint8_t *signs = b + offsetof(qk_block_iq3_s, signs), *sc = b + offsetof(qk_block_iq3_s, scales);
+    for (int ib = 0; ib < 8; ib += 2) {
+        const float dbs[2] = {d * (1 + 2 * (sc[ib / 2] & 0xf)), d * (1 + 2 * (sc[ib / 2] >> 4))};
+        for (int h = 0; h < 2; ++h) {
+            const float db = dbs[h];
+            for (int l = 0; l < 4; ++l) {
+                const uint32_t g1 = qk_iq3s_grid[qs[2 * l + 0] | ((qh[h] << (8 - 2 * l)) & 256)];
+                const uint32_t g2 = qk_iq3s_grid[qs[2 * l + 1] | ((qh[h] << (7 - 2 * l)) & 256)];
+                for (int j = 0; j < 4; ++j) {
+                    y[j + 0] = db * (uint8_t)(g1 >> (8 * j)) * (signs[l] & (1u << j) ? -1.f : 1.f);
+                    y[j + 4] = db * (uint8_t)(g2 >> (8 * j)) * (signs[l] & (1u << (j + 4)) ? -1.f : 1.f);
                 }
-                qs += 8;
-                signs += 4;
+                y += 8;
             }
-            qh += 2;
+            qs += 8;
+            signs += 4;
         }
+        qh += 2;
     }
 }
+
+IQ_ENTRY_POINTS(qk_quantize_iq3_s, qk_dequantize_row_iq3_s,
+                QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, iq3_s_block)
+

@@ -6,12 +6,8 @@
 #ifndef QK_IQ3_H
 #define QK_IQ3_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_iq3_xxs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq3_s(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_iq3_xxs(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_iq3_s(const void *src, float *dst, int64_t n);
+QK_DECLARE_KERNELS(iq3_xxs, iq3_s)
 
 #endif

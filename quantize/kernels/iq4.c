@@ -144,35 +144,33 @@ static void iq4_finish_xs(const float *x, uint8_t *b, const float *scales, iq4_p
     qk_put_u16(b + offsetof(qk_block_iq4_xs, scales_h), sh);
 }
 
+/* Either format's bytes from the scales of its blocks of 32 (super = 32:
+ * IQ4_NL, one scale; 256: IQ4_XS, eight). */
+static void iq4_finish(int super, const float *x, uint8_t *b, const float *scales, iq4_pack_fn pack) {
+    if (super == QK_LEGACY) iq4_finish_nl(x, b, scales[0], pack);
+    else iq4_finish_xs(x, b, scales, pack);
+}
+
+/* One super-block of either format (ctx: its size) through the scalar
+ * search; qw its imatrix or NULL. */
+static void iq4_super_ref(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    const int super = *(const int *)ctx;
+    float weight[QK_K], scales[QK_K / 32];
+    iq4_weights(super, x, qw, weight);
+    for (int ib = 0; ib < super / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib);
+    iq4_finish(super, x, y, scales, pack_ref);
+}
+
+static const int k_nl = QK_LEGACY, k_xs = QK_K;
+
 size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    float weight[QK_LEGACY];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_LEGACY;
-            iq4_weights(QK_LEGACY, x, imatrix ? imatrix + QK_LEGACY * i : NULL, weight);
-            iq4_finish_nl(x, y + (r * nb + i) * sizeof(qk_block_iq4_nl), iq4_search(x, weight), pack_ref);
-        }
-    }
-    return (size_t)(nrows * nb * sizeof(qk_block_iq4_nl));
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_LEGACY, sizeof(qk_block_iq4_nl),
+                                      iq4_super_ref, &k_nl);
 }
 
 size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    float weight[QK_K], scales[QK_K / 32];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_K;
-            iq4_weights(QK_K, x, imatrix ? imatrix + QK_K * i : NULL, weight);
-            for (int ib = 0; ib < QK_K / 32; ++ib) scales[ib] = iq4_search(x + 32 * ib, weight + 32 * ib);
-            iq4_finish_xs(x, y + (r * nb + i) * sizeof(qk_block_iq4_xs), scales, pack_ref);
-        }
-    }
-    return (size_t)(nrows * nb * sizeof(qk_block_iq4_xs));
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, sizeof(qk_block_iq4_xs),
+                                      iq4_super_ref, &k_xs);
 }
 
 #if defined(__x86_64__)
@@ -193,64 +191,42 @@ typedef struct {
 static const simd_fns k_avx2 = {8, qk_iq4_lanes_avx2, qk_iq4_imatrix_weights_avx2, qk_iq4_pack_avx2};
 static const simd_fns k_avx512 = {16, qk_iq4_lanes_avx512, qk_iq4_imatrix_weights_avx512, qk_iq4_pack_avx512};
 
-static size_t nl_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                       const float *imatrix) {
-    const int width = f->width;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
+/* Either format (super = 32: IQ4_NL, 256: IQ4_XS), `width` blocks of 32
+ * per lane call: width IQ4_NL blocks or width / 8 IQ4_XS super-blocks. */
+static size_t iq4_lanes(const simd_fns *f, int super, size_t bytes, const float *src, void *dst, int64_t nrows,
+                        int64_t n_per_row, const float *imatrix) {
+    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, super);
     if (nb < 0) return 0;
     const int64_t total = nrows * nb;
+    const int per = f->width * QK_LEGACY / super, sub = super / QK_LEGACY; /* super-blocks per call, their blocks */
     uint8_t *y = (uint8_t *)dst;
-    float weight[16 * QK_LEGACY], d[16];
-    for (int64_t g = 0; g < total; g += width) {
-        const int avail = (int)(total - g < width ? total - g : width);
-        const float *x = src + g * QK_LEGACY;
-        if (imatrix) {
-            const float *qw[16];
-            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_LEGACY * ((g + k) % nb);
-            f->weights(x, qw, avail, QK_LEGACY, weight);
-        }
-        f->lanes(x, imatrix ? weight : NULL, avail, d);
-        for (int k = 0; k < avail; k++)
-            iq4_finish_nl(x + k * QK_LEGACY, y + (g + k) * sizeof(qk_block_iq4_nl), d[k], f->pack);
-    }
-    return (size_t)(total * sizeof(qk_block_iq4_nl));
-}
-
-static size_t xs_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                       const float *imatrix) {
-    const int width = f->width;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    if (nb < 0) return 0;
-    const int64_t total = nrows * nb;
-    const int per = width / 8; /* super-blocks per call */
-    uint8_t *y = (uint8_t *)dst;
-    float weight[2 * QK_K], scales[16];
+    float weight[16 * QK_LEGACY], scales[16];
     for (int64_t g = 0; g < total; g += per) {
         const int avail = (int)(total - g < per ? total - g : per);
-        const float *x = src + g * QK_K;
+        const float *x = src + g * super;
         if (imatrix) {
-            const float *qw[2];
-            for (int k = 0; k < avail; k++) qw[k] = imatrix + QK_K * ((g + k) % nb);
-            f->weights(x, qw, avail, QK_K, weight);
+            const float *qw[16];
+            for (int k = 0; k < avail; k++) qw[k] = imatrix + super * ((g + k) % nb);
+            f->weights(x, qw, avail, super, weight);
         }
-        f->lanes(x, imatrix ? weight : NULL, avail * 8, scales);
+        f->lanes(x, imatrix ? weight : NULL, avail * sub, scales);
         for (int k = 0; k < avail; k++)
-            iq4_finish_xs(x + k * QK_K, y + (g + k) * sizeof(qk_block_iq4_xs), scales + 8 * k, f->pack);
+            iq4_finish(super, x + k * super, y + (size_t)(g + k) * bytes, scales + sub * k, f->pack);
     }
-    return (size_t)(total * sizeof(qk_block_iq4_xs));
+    return (size_t)total * bytes;
 }
 
 size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return nl_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&k_avx2, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return nl_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&k_avx512, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return xs_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&k_avx2, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return xs_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&k_avx512, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
 }
 #endif
 
@@ -287,21 +263,18 @@ size_t qk_quantize_iq4_nl_neon(const float *src, void *dst, int64_t nrows, int64
     return (size_t)(nrows * nb * sizeof(qk_block_iq4_nl));
 }
 
-size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
+static void iq4_xs_super_neon(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     float weight[QK_K], scales[QK_K / 32];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            const float *x = src + r * n_per_row + i * QK_K;
-            iq4_weights(QK_K, x, imatrix ? imatrix + QK_K * i : NULL, weight);
-            qk_iq4_search4_neon(x, weight, scales);
-            qk_iq4_search4_neon(x + 128, weight + 128, scales + 4);
-            iq4_finish_xs(x, y + (r * nb + i) * sizeof(qk_block_iq4_xs), scales, pack_ref);
-        }
-    }
-    return (size_t)(nrows * nb * sizeof(qk_block_iq4_xs));
+    iq4_weights(QK_K, x, qw, weight);
+    qk_iq4_search4_neon(x, weight, scales);
+    qk_iq4_search4_neon(x + 128, weight + 128, scales + 4);
+    iq4_finish_xs(x, y, scales, pack_ref);
+}
+
+size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, sizeof(qk_block_iq4_xs),
+                                      iq4_xs_super_neon, NULL);
 }
 #endif
 

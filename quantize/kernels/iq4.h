@@ -6,19 +6,8 @@
 #ifndef QK_IQ4_H
 #define QK_IQ4_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_iq4_nl(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_iq4_nl(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_iq4_xs(const void *src, float *dst, int64_t n);
-
-size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_nl_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_iq4_xs_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+QK_DECLARE_SIMD_KERNELS(iq4_nl, iq4_xs)
 
 #endif

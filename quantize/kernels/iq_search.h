@@ -8,12 +8,86 @@
 #define QK_IQ_SEARCH_H
 
 #include <float.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "iq_grids.h"
+#include "kernel_api.h"
+#include "kernel_util.h"
 #include "quant_search.h"
+
+/* ---- what every IQ quantizer's row and block code shares ---------------- */
+
+/* One row of nbl super-blocks of QK_K (y: their bytes; qw: the row's
+ * imatrix, possibly NULL). */
+typedef void (*iq_row_fn)(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qw);
+
+/* The qk_quantize_<t> contract over row(): 0 (nothing written) for a bad
+ * shape, a missing imatrix the type needs (ggml asserts one) or search
+ * tables that could not be allocated. */
+static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size_t bytes, iq_row_fn row,
+                                      QK_QUANTIZE_PARAMS) {
+    const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
+    const qk_lattice *lat = qk_lattice_get(id);
+    if (nbl < 0 || (needs_imatrix && !imatrix) || !lat) return 0;
+    uint8_t *y = dst;
+    for (int64_t r = 0; r < nrows; ++r) row(lat, src + r * n_per_row, y + r * nbl * (int64_t)bytes, nbl, imatrix);
+    return (size_t)(nrows * nbl) * bytes;
+}
+
+/* qk_quantize_<t> (rows through row(), see iq_quantize_rows) and
+ * qk_dequantize_row_<t> (super-blocks through block()) of an IQ type. */
+#define IQ_ENTRY_POINTS(quantize, dequantize, lattice, needs_imatrix, block_t, row, block)                         \
+    size_t quantize(QK_QUANTIZE_PARAMS) {                                                                          \
+        return iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, src, dst, nrows, n_per_row, imatrix); \
+    }                                                                                                              \
+    void dequantize(const void *src, float *y, int64_t n) {                                                        \
+        qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block);                                             \
+    }
+
+/* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
+ * per type, as ggml). */
+static inline float iq_sigma2(const float *xbl, float c) {
+    float sumx2 = 0;
+    for (int i = 0; i < QK_K; ++i) sumx2 += xbl[i] * xbl[i];
+    return c * sumx2 / QK_K;
+}
+
+/* The search weights of n elements: qw * sqrt(sigma2 + x^2), or x^2
+ * without an imatrix (qw NULL). */
+static inline void iq_weights(int n, const float *xb, const float *qw, float sigma2, float *weight) {
+    if (qw)
+        for (int i = 0; i < n; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
+    else
+        for (int i = 0; i < n; ++i) weight[i] = xb[i] * xb[i];
+}
+
+/* Sub-block ib (n elements) of super-block ibl of the row x: its floats,
+ * with its search weights (iq_weights against the row's imatrix qwr, or
+ * without when qwr is NULL) in weight. */
+static inline const float *iq_sub_block(const float *x, const float *qwr, int64_t ibl, int ib, int n, float sigma2,
+                                        float *weight) {
+    const float *xb = x + QK_K * ibl + n * ib;
+    iq_weights(n, xb, qwr ? qwr + QK_K * ibl + n * ib : NULL, sigma2, weight);
+    return xb;
+}
+
+/* The largest of v[0..n-1] (n >= 1), in order. */
+static inline float iq_max(const float *v, int n) {
+    float max = v[0];
+    for (int i = 1; i < n; ++i) max = QK_MAX(max, v[i]);
+    return max;
+}
+
+/* A sub-block scale as a level l of (2l + 1) / id, clamped to [0, top]. */
+static inline int iq_scale_level(float id, float scale, int top) {
+    int l = qk_nearest_int(0.5f * (id * scale - 1));
+    return QK_MAX(0, QK_MIN(top, l));
+}
+
+/* ---- the grid searches ------------------------------------------------- */
 
 /* Packed level vector of L[0..dim-1]. */
 static inline int iq_pack(const qk_lattice *lat, const int8_t *L) {
@@ -61,9 +135,30 @@ static inline int iq_round_group(const qk_lattice *lat, int kmaxq, float id, con
     return lat->map[iq_pack(lat, L)];
 }
 
+/* The grid point of L (on the grid by construction; ggml aborts otherwise). */
+static inline int iq_on_grid_point(const qk_lattice *lat, const int8_t *L) {
+    int gi = lat->map[iq_pack(lat, L)];
+    return gi < 0 ? 0 : gi;
+}
+
 /* The neighbour list of an off-grid packed vector. */
 static inline const uint16_t *iq_neighbours(const qk_lattice *lat, int u) {
     return lat->neighbours + (-lat->map[u] - 1);
+}
+
+/* All 8 sign bits (IQ2_S, IQ3_S): bit i set for a negative xb[i];
+ * xval = |x|. */
+static inline uint8_t iq_signs_all(const float *xb, float *xval) {
+    uint8_t s = 0;
+    for (int i = 0; i < 8; ++i) {
+        if (xb[i] >= 0) {
+            xval[i] = xb[i];
+        } else {
+            xval[i] = -xb[i];
+            s |= (uint8_t)(1 << i);
+        }
+    }
+    return s;
 }
 
 /* Groups of 8 with an even number of negative signs (IQ2_XXS, IQ2_XS,
@@ -71,18 +166,8 @@ static inline const uint16_t *iq_neighbours(const qk_lattice *lat, int u) {
  * element of least weight*x^2 keeps its sign flipped (its xval negative).
  * Returns the 7 stored bits. */
 static inline uint8_t iq_signs_even(const float *xb, const float *weight, float *xval) {
-    int nflip = 0;
-    uint8_t s = 0;
-    for (int i = 0; i < 8; ++i) {
-        if (xb[i] >= 0) {
-            xval[i] = xb[i];
-        } else {
-            xval[i] = -xb[i];
-            ++nflip;
-            s |= (uint8_t)(1 << i);
-        }
-    }
-    if (nflip % 2) {
+    uint8_t s = iq_signs_all(xb, xval);
+    if (__builtin_popcount(s) % 2) {
         int imin = 0;
         float min = weight[imin] * xb[imin] * xb[imin];
         for (int i = 1; i < 8; ++i) {
@@ -96,20 +181,6 @@ static inline uint8_t iq_signs_even(const float *xb, const float *weight, float 
         s ^= (uint8_t)(1 << imin);
     }
     return s & 127;
-}
-
-/* All 8 sign bits (IQ2_S, IQ3_S). */
-static inline uint8_t iq_signs_all(const float *xb, float *xval) {
-    uint8_t s = 0;
-    for (int i = 0; i < 8; ++i) {
-        if (xb[i] >= 0) {
-            xval[i] = xb[i];
-        } else {
-            xval[i] = -xb[i];
-            s |= (uint8_t)(1 << i);
-        }
-    }
-    return s;
 }
 
 /* When the search's best levels are refined at the best scale:
@@ -127,6 +198,29 @@ typedef struct iq_scan {
     iq_refine refine;
 } iq_scan;
 
+/* The levels of one group at inverse scale id (scale = 1/id): rounded,
+ * or the nearest grid neighbour; false if the rounding was off the grid. */
+static inline bool iq_group_levels(const qk_lattice *lat, int kmaxq, float id, float scale, const float *xval,
+                                   const float *waux, int8_t *L) {
+    if (iq_round_group(lat, kmaxq, id, xval, L) >= 0) return true;
+    iq_best_neighbour(lat, iq_neighbours(lat, iq_pack(lat, L)), xval, waux, scale, L);
+    return false;
+}
+
+/* sum(w * x * q) and sum(w * q^2) over levels L, q = 2L + 1, in order. */
+static inline void iq_level_sums(int n, const float *weight, const float *xval, const int8_t *L, float *sumqx,
+                                 float *sumq2) {
+    float qx = 0, q2 = 0;
+    for (int i = 0; i < n; ++i) {
+        float w = weight[i];
+        float q = 2 * L[i] + 1;
+        qx += w * xval[i] * q;
+        q2 += w * q * q;
+    }
+    *sumqx = qx;
+    *sumq2 = q2;
+}
+
 /* The scale scan of one sub-block: tries the candidate scales, keeps the
  * weighted least-squares best (levels in L), then refines per `refine`.
  * scale is the starting value returned if no candidate is accepted; L keeps
@@ -137,26 +231,12 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
     int8_t Laux[32];
     bool on[8], on_aux[8];
     for (int k = 0; k < ngroups; ++k) on[k] = p->refine != IQ_REFINE_ALL_IF_OFFGRID;
-    float best = 0;
+    float best = 0, sumqx, sumq2;
     for (int is = p->is_lo; is <= p->is_hi; ++is) {
         float id = (2 * p->kmaxq - 1 + is * p->step) / ref;
-        float this_scale = 1 / id;
-        for (int k = 0; k < ngroups; ++k) {
-            int gi = iq_round_group(lat, p->kmaxq, id, xval + dim * k, Laux + dim * k);
-            on_aux[k] = true;
-            if (gi < 0) {
-                on_aux[k] = false;
-                iq_best_neighbour(lat, iq_neighbours(lat, iq_pack(lat, Laux + dim * k)), xval + dim * k,
-                                  waux + dim * k, this_scale, Laux + dim * k);
-            }
-        }
-        float sumqx = 0, sumq2 = 0;
-        for (int i = 0; i < p->n; ++i) {
-            float w = weight[i];
-            float q = 2 * Laux[i] + 1;
-            sumqx += w * xval[i] * q;
-            sumq2 += w * q * q;
-        }
+        for (int k = 0; k < ngroups; ++k)
+            on_aux[k] = iq_group_levels(lat, p->kmaxq, id, 1 / id, xval + dim * k, waux + dim * k, Laux + dim * k);
+        iq_level_sums(p->n, weight, xval, Laux, &sumqx, &sumq2);
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             scale = sumqx / sumq2;
             best = scale * sumqx;
@@ -169,20 +249,10 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
     bool refine = p->refine == IQ_REFINE_ALWAYS ? scale > 0 : (n_off > 0 && scale > 0);
     if (refine) {
         float id = 1 / scale;
-        for (int k = 0; k < ngroups; ++k) {
-            if (p->refine == IQ_REFINE_OFFGRID && on[k]) continue;
-            int gi = iq_round_group(lat, p->kmaxq, id, xval + dim * k, L + dim * k);
-            if (gi < 0)
-                iq_best_neighbour(lat, iq_neighbours(lat, iq_pack(lat, L + dim * k)), xval + dim * k,
-                                  waux + dim * k, scale, L + dim * k);
-        }
-        float sumqx = 0, sumq2 = 0;
-        for (int i = 0; i < p->n; ++i) {
-            float w = weight[i];
-            float q = 2 * L[i] + 1;
-            sumqx += w * xval[i] * q;
-            sumq2 += w * q * q;
-        }
+        for (int k = 0; k < ngroups; ++k)
+            if (p->refine != IQ_REFINE_OFFGRID || !on[k])
+                iq_group_levels(lat, p->kmaxq, id, scale, xval + dim * k, waux + dim * k, L + dim * k);
+        iq_level_sums(p->n, weight, xval, L, &sumqx, &sumq2);
         if (sumq2 > 0) scale = sumqx / sumq2;
     }
     return scale;

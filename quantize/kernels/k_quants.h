@@ -8,41 +8,9 @@
 #include <stdint.h>
 
 #include "ggml_blocks.h"
+#include "kernel_api.h"
 
-size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-
-#if defined(__x86_64__)
-/* AVX-512 variants (same bytes as the scalar ones; see lanes_body.h). */
-size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-/* Q2_K / Q3_K: lane-wise searches of lanes_<isa>.c, both imatrix modes */
-size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-#endif
-#if defined(__aarch64__)
-/* NEON variants (same bytes as the scalar ones; see search_neon.c). */
-size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-#endif
-
-void qk_dequantize_row_q2_k(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q3_k(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q4_k(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q5_k(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q6_k(const void *src, float *dst, int64_t n);
+QK_DECLARE_SIMD_KERNELS(q2_k, q3_k, q4_k, q5_k, q6_k)
 
 /* The 6-bit (scale, min) pairs of Q4_K/Q5_K, packed into 12 bytes:
  *   j < 4:  scale = q[j] & 63          min = q[j+4] & 63

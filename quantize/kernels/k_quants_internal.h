@@ -3,8 +3,11 @@
 #ifndef QK_K_QUANTS_INTERNAL_H
 #define QK_K_QUANTS_INTERNAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "ggml_blocks.h"
 
 typedef struct qk_kq_params {
     int nmax;            /* 15 for Q4_K, 31 for Q5_K */
@@ -18,6 +21,24 @@ typedef struct qk_kq_params {
  * ggml's 12582912.f bit trick (so NaN and huge values give the same garbage
  * as the scalar twin in q4_k_q5_k.c). */
 typedef void (*qk_kq_requant32_fn)(const float *x, float d, float dm, int nmax, uint8_t *L);
+
+/* The imatrix weights of one super-block, in ggml's order: sigma2 =
+ * c * sum(x^2) / QK_K, weight = qw * sqrt(sigma2 + x^2), sw[j] = the sum of
+ * sub-block j's weights (sub-blocks of `sub`). Q2_K: sub 16, c 1; Q3_K:
+ * 16, 2; Q4_K/Q5_K: 32, 2. */
+static inline void qk_kq_imatrix_weights_sub(int sub, float c, const float *x, const float *qw, float *weight,
+                                             float *sw) {
+    float sumx2 = 0;
+    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
+    const float sigma2 = c * sumx2 / QK_K;
+    for (int j = 0; j < QK_K / sub; ++j) {
+        float *w = weight + sub * j;
+        for (int l = 0; l < sub; ++l) w[l] = qw[sub * j + l] * sqrtf(sigma2 + x[sub * j + l] * x[sub * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < sub; ++l) sumw += w[l];
+        sw[j] = sumw;
+    }
+}
 
 /* Scalar twins of the SIMD helpers in lanes_<isa>.c, exported for
  * the lane tests: Q4_K/Q5_K's imatrix weights of one super-block (sigma2 =

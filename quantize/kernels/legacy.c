@@ -160,25 +160,13 @@ size_t qk_legacy_quantize_imatrix(const qk_legacy_type *t, const float *src, voi
 static size_t quantize(const qk_legacy_type *t, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
                        const float *imatrix) {
     if (imatrix) return qk_legacy_quantize_imatrix(t, src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) t->block_ref(src + i * QK_LEGACY, y + (size_t)i * t->bytes);
-    return (size_t)(nrows * nb) * t->bytes;
+    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, t->bytes, t->block_ref);
 }
 
-size_t qk_quantize_q4_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize(&qk_legacy_q4_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize(&qk_legacy_q4_1, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize(&qk_legacy_q5_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize(&qk_legacy_q5_1, src, dst, nrows, n_per_row, imatrix);
-}
+size_t qk_quantize_q4_0(QK_QUANTIZE_PARAMS) { return quantize(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_1(QK_QUANTIZE_PARAMS) { return quantize(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_0(QK_QUANTIZE_PARAMS) { return quantize(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_1(QK_QUANTIZE_PARAMS) { return quantize(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
 
 /* x = d * (q - 2^(b-1)) or d * q + m, q the 4 or 5 bits of element j. */
 static void dequantize(const qk_legacy_type *t, const void *src, float *dst, int64_t n) {

@@ -29,35 +29,9 @@
 #include <stdint.h>
 
 #include "ggml_blocks.h"
+#include "kernel_api.h"
 
-size_t qk_quantize_q4_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_1(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q8_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_q4_0(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q4_1(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q5_0(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q5_1(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q8_0(const void *src, float *dst, int64_t n);
-
-size_t qk_quantize_q4_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q8_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-
-size_t qk_quantize_q4_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_1_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_1_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q8_0_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-
-size_t qk_quantize_q4_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q4_1_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q5_1_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q8_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
+QK_DECLARE_SIMD_KERNELS(q4_0, q4_1, q5_0, q5_1, q8_0)
 
 /* One block of 32 floats to one block, without imatrix: the scalar
  * reference the SIMD variants fall back to (e.g. for blocks holding NaN). */

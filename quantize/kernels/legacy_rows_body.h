@@ -17,8 +17,8 @@
  * unclamped levels of one block from its group8 scales.
  * Every step is the scalar reference's (legacy.c) operation per lane, so the
  * bytes are the scalar bytes; blocks holding NaN take the scalar block.
- * The entry points qk_quantize_<t>_<isa> are written out in each ISA file:
- * lg_rows / lg_q8_0_rows do the work. */
+ * The entry points qk_quantize_<t>_<isa> are named in full in each ISA
+ * file (LG_ENTRY_POINTS); lg_rows / lg_q8_0_rows do the work. */
 #include <stddef.h>
 #include <string.h>
 
@@ -105,9 +105,16 @@ LG_INLINE size_t lg_rows(const qk_legacy_type *t, const float *src, void *dst, i
 
 /* Q8_0 ignores the imatrix, as ggml's quantize_q8_0 does. */
 static inline size_t lg_q8_0_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row) {
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) q8_0_block(src + i * QK_LEGACY, y + (size_t)i * sizeof(qk_block_q8_0));
-    return (size_t)(nrows * nb) * sizeof(qk_block_q8_0);
+    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), q8_0_block);
 }
+
+/* The five entry points of one ISA, each named in full by its file. */
+#define LG_ENTRY_POINTS(q4_0, q4_1, q5_0, q5_1, q8_0)                                              \
+    size_t q4_0(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }        \
+    size_t q4_1(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }        \
+    size_t q5_0(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }        \
+    size_t q5_1(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }        \
+    size_t q8_0(QK_QUANTIZE_PARAMS) {                                                              \
+        (void)imatrix;                                                                             \
+        return lg_q8_0_rows(src, dst, nrows, n_per_row);                                           \
+    }

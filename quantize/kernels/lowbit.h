@@ -14,20 +14,8 @@
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "kernel_api.h"
 
-size_t qk_quantize_tq1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_tq2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_mxfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_nvfp4(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-size_t qk_quantize_q2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix);
-void qk_dequantize_row_tq1_0(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_tq2_0(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_mxfp4(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_nvfp4(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q1_0(const void *src, float *dst, int64_t n);
-void qk_dequantize_row_q2_0(const void *src, float *dst, int64_t n);
+QK_DECLARE_KERNELS(tq1_0, tq2_0, mxfp4, nvfp4, q1_0, q2_0)
 
 #endif

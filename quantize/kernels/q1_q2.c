@@ -49,24 +49,6 @@ static void q2_0_block(const float *x, uint8_t *y) {
     }
 }
 
-size_t qk_quantize_q1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_Q1_0);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) q1_0_block(src + i * QK_Q1_0, y + i * sizeof(qk_block_q1_0));
-    return (size_t)(nrows * nb) * sizeof(qk_block_q1_0);
-}
-
-size_t qk_quantize_q2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_Q2_0);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) q2_0_block(src + i * QK_Q2_0, y + i * sizeof(qk_block_q2_0));
-    return (size_t)(nrows * nb) * sizeof(qk_block_q2_0);
-}
-
 /* ggml's fp16 -> fp32 conversion quiets a signaling NaN (an arithmetic or
  * conversion instruction does); Q1_0's decoder copies d without arithmetic,
  * so the quieting must be done here to keep the bits. */
@@ -75,20 +57,18 @@ static inline float f16_quiet(const uint8_t *p) {
     return isnan(d) ? qk_f32_from_bits(qk_f32_bits(d) | 0x00400000u) : d;
 }
 
-void qk_dequantize_row_q1_0(const void *src, float *y, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_Q1_0; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_q1_0);
-        const float d = f16_quiet(b), neg_d = -d;
-        for (int j = 0; j < QK_Q1_0; j++) y[i * QK_Q1_0 + j] = (b[2 + j / 8] >> (j % 8)) & 1 ? d : neg_d;
-    }
+static void q1_0_to_float(const uint8_t *b, float *y) {
+    const float d = f16_quiet(b), neg_d = -d;
+    for (int j = 0; j < QK_Q1_0; j++) y[j] = (b[2 + j / 8] >> (j % 8)) & 1 ? d : neg_d;
 }
 
-void qk_dequantize_row_q2_0(const void *src, float *y, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_Q2_0; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_q2_0);
-        const float d = qk_get_f16(b);
-        for (int j = 0; j < QK_Q2_0; j++) y[i * QK_Q2_0 + j] = (float)(((b[2 + j / 4] >> ((j % 4) * 2)) & 3) - 1) * d;
-    }
+QK_BLOCK_ENTRY_POINTS(qk_quantize_q1_0, qk_dequantize_row_q1_0, QK_Q1_0, qk_block_q1_0, q1_0_block, q1_0_to_float)
+
+static void q2_0_to_float(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b);
+    for (int j = 0; j < QK_Q2_0; j++) y[j] = (float)(((b[2 + j / 4] >> ((j % 4) * 2)) & 3) - 1) * d;
 }
+
+QK_BLOCK_ENTRY_POINTS(qk_quantize_q2_0, qk_dequantize_row_q2_0,
+                      QK_Q2_0, qk_block_q2_0, q2_0_block, q2_0_to_float)
+

@@ -14,17 +14,13 @@
 #include "k_quants_internal.h"
 #include "search_neon.h"
 #include "lanes_x86.h"
+#include "kernel_util.h"
 #include "quant_search.h"
 
 #define BYTES sizeof(qk_block_q2_k)
 #define D_OFF offsetof(qk_block_q2_k, d)
 #define DMIN_OFF offsetof(qk_block_q2_k, dmin)
 
-static void put_f16(unsigned char *p, float f) {
-    uint16_t h = qk_fp32_to_fp16(f);
-    p[0] = (unsigned char)h, p[1] = (unsigned char)(h >> 8);
-}
-static float get_f16(const unsigned char *p) { return qk_fp16_to_fp32((uint16_t)(p[0] | p[1] << 8)); }
 
 typedef void (*q2k_pack_fn)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);
 
@@ -46,7 +42,7 @@ static void pack_ref(const float *x, const float *dv, const float *mv, uint8_t *
 }
 
 static void requantize_and_pack(const float *x, unsigned char *y, uint8_t *L, q2k_pack_fn pack) {
-    const float dm = get_f16(y + D_OFF), mm = get_f16(y + DMIN_OFF);
+    const float dm = qk_get_f16(y + D_OFF), mm = qk_get_f16(y + DMIN_OFF);
     float d[QK_K / 16], m[QK_K / 16];
     for (int j = 0; j < QK_K / 16; ++j) {
         d[j] = dm * (y[j] & 0xF);
@@ -79,50 +75,27 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, co
     if (max_scale > 0) {
         float iscale = q4scale / max_scale;
         for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)qk_nearest_int(iscale * scales[j]);
-        put_f16(y + D_OFF, max_scale / q4scale);
+        qk_put_f16(y + D_OFF, max_scale / q4scale);
     } else {
         for (int j = 0; j < QK_K / 16; ++j) y[j] = 0;
-        put_f16(y + D_OFF, 0.f);
+        qk_put_f16(y + D_OFF, 0.f);
     }
     if (max_min > 0) {
         float iscale = q4scale / max_min;
         /* as unsigned: a NaN input makes nearest_int negative, and x86 wraps the shift */
         for (int j = 0; j < QK_K / 16; ++j) y[j] |= (uint8_t)((unsigned)qk_nearest_int(iscale * mins[j]) << 4);
-        put_f16(y + DMIN_OFF, max_min / q4scale);
+        qk_put_f16(y + DMIN_OFF, max_min / q4scale);
     } else {
-        put_f16(y + DMIN_OFF, 0.f);
+        qk_put_f16(y + DMIN_OFF, 0.f);
     }
     requantize_and_pack(x, y, L, pack);
-}
-
-static void row_ref(const float *x, unsigned char *y, int64_t k) {
-    uint8_t L[QK_K];
-    float mins[QK_K / 16], scales[QK_K / 16];
-    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        search_ref(x, scales, mins, L);
-        finish_ref(x, y, scales, mins, L, pack_ref);
-    }
-}
-
-/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
- * their sums per sub-block, in ggml's order. */
-static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
-    float sumx2 = 0;
-    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
-    float sigma2 = sumx2 / QK_K;
-    for (int j = 0; j < QK_K / 16; ++j) {
-        float *w = weight + 16 * j;
-        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-        sw[j] = 0;
-        for (int l = 0; l < QK_K / 16; ++l) sw[j] += w[l];
-    }
 }
 
 /* The block from its 4-bit scales Ls and mins Lm and their scales dm, mm. */
 static void finish_levels(const float *x, unsigned char *y, float dm, float mm, const uint8_t *Ls, const uint8_t *Lm,
                           uint8_t *L, q2k_pack_fn pack) {
-    put_f16(y + D_OFF, dm);
-    put_f16(y + DMIN_OFF, mm);
+    qk_put_f16(y + D_OFF, dm);
+    qk_put_f16(y + DMIN_OFF, mm);
     for (int j = 0; j < QK_K / 16; ++j) y[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
     requantize_and_pack(x, y, L, pack);
 }
@@ -137,32 +110,32 @@ static void finish_imatrix(const float *x, unsigned char *y, const float *scales
     finish_levels(x, y, dm, mm, Ls, Lm, L, pack);
 }
 
-static void row_imatrix(const float *x, unsigned char *y, int64_t k, const float *quant_weights) {
+/* One super-block, scalar: make_qkx2_quants without an imatrix (qw NULL),
+ * make_qkx3_quants with. */
+static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     uint8_t L[QK_K], Laux[16];
     float mins[QK_K / 16], scales[QK_K / 16], sw[QK_K / 16], weight[QK_K];
-    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
-        for (int j = 0; j < QK_K / 16; ++j)
-            scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &mins[j], Laux, -0.9f,
-                                            0.05f, 36, false);
-        finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
+    if (!qw) {
+        search_ref(x, scales, mins, L);
+        finish_ref(x, y, scales, mins, L, pack_ref);
+        return;
     }
+    qk_kq_imatrix_weights_sub(16, 1.f, x, qw, weight, sw);
+    for (int j = 0; j < QK_K / 16; ++j)
+        scales[j] = qk_make_qkx3_quants(16, 3, x + 16 * j, weight + 16 * j, L + 16 * j, &mins[j], Laux, -0.9f, 0.05f,
+                                        36, false);
+    finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
 }
 
 size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const size_t row_size = (size_t)(n_per_row / QK_K) * BYTES;
-    unsigned char *q = dst;
-    for (int64_t r = 0; r < nrows; r++, src += n_per_row, q += row_size) {
-        if (imatrix) row_imatrix(src, q, n_per_row, imatrix);
-        else row_ref(src, q, n_per_row);
-    }
-    return (size_t)nrows * row_size;
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
 }
 
 void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
     const unsigned char *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d = get_f16(b + D_OFF), min = get_f16(b + DMIN_OFF);
+        const float d = qk_get_f16(b + D_OFF), min = qk_get_f16(b + DMIN_OFF);
         const uint8_t *q = b + offsetof(qk_block_q2_k, qs);
         int is = 0;
         for (int k = 0; k < QK_K; k += 128, q += 32) {
@@ -198,10 +171,15 @@ typedef struct {
     q2k_pack_fn pack;
 } simd_fns;
 
+static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp_lanes_avx2, qk_q2k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp_lanes_avx512,
+                                  qk_q2k_pack_avx512};
+
 /* With an imatrix, `width` consecutive super-blocks at a time: their
  * weights, their sub-block searches, then the two make_qp_quants (scales,
  * mins) with the super-blocks as lanes (idle lanes: all-zero input). */
-static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+static void imatrix_batch(const void *ctx, const float *x, const float *const *qw, int nsb, uint8_t *y) {
+    const simd_fns *f = ctx;
     float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], mins[16 * 16], dm[16], mm[16];
     uint8_t L[16 * QK_K], Ls[16 * 16], Lm[16 * 16];
     f->weights(x, qw, nsb, 1.f, weight, sw);
@@ -219,70 +197,45 @@ static void imatrix_batch(const simd_fns *f, const float *x, const float *const 
         finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->pack);
 }
 
-static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                             const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous */
-    if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
-    unsigned char *y = dst;
-    if (imatrix) {
-        const float *qw[16];
-        for (int64_t b = 0; b < total; b += f->width) {
-            const int nsb = (int)(total - b < f->width ? total - b : f->width);
-            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
-            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
-        }
-        return (size_t)total * BYTES;
-    }
+/* Without an imatrix, one super-block: its sub-block searches as lanes. */
+static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    const simd_fns *f = ctx;
+    (void)qw;
     uint8_t L[QK_K];
     float mins[QK_K / 16], scales[QK_K / 16];
-    for (int64_t b = 0; b < total; b++) {
-        const float *x = src + QK_K * b;
-        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
-        finish_ref(x, y + b * BYTES, scales, mins, L, f->pack);
-    }
-    return (size_t)total * BYTES;
+    for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
+    finish_ref(x, y, scales, mins, L, f->pack);
 }
 
-static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp_lanes_avx2, qk_q2k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp_lanes_avx512,
-                                  qk_q2k_pack_avx512};
-
-size_t qk_quantize_q2_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+static size_t quantize_lanes(const simd_fns *f, QK_QUANTIZE_PARAMS) {
+    return qk_quantize_batches(src, dst, nrows, n_per_row, imatrix, BYTES, f->width, imatrix_batch, super_lanes, f);
 }
 
-size_t qk_quantize_q2_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
-}
+size_t qk_quantize_q2_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q2_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx512, QK_QUANTIZE_ARGS); }
 #endif
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
  * (search_neon.c), with and without an imatrix; the rest is the scalar
  * code, so the bytes are the scalar bytes. */
-size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous (else: the
-     * scalar kernel, as on x86) */
-    if (n_per_row % QK_K) return qk_quantize_q2_k(src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = n_per_row / QK_K;
+static void super_neon(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     const qk_kq_params ref = {3, -0.5f, 0.1f, 15}; /* make_qkx2_quants(16, 3, ..., -0.5f, 0.1f, 15, true) */
     const qk_kq_params im = {3, -0.9f, 0.05f, 36}; /* make_qkx3_quants(16, 3, ..., -0.9f, 0.05f, 36, false) */
     uint8_t L[QK_K];
     float scales[QK_K / 16], mins[QK_K / 16], weight[QK_K], sw[QK_K / 16];
-    unsigned char *y = dst;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
-            if (imatrix) imatrix_weights(src, imatrix + QK_K * i, weight, sw);
-            else
-                for (int l = 0; l < QK_K; ++l) weight[l] = fabsf(src[l]);
-            for (int g = 0; g < 4; g++)
-                qk_kq_search4_neon(imatrix ? &im : &ref, 16, imatrix != NULL, imatrix == NULL, src + 64 * g,
-                                   weight + 64 * g, scales + 4 * g, mins + 4 * g, L + 64 * g);
-            if (imatrix) finish_imatrix(src, y, scales, mins, sw, L, pack_ref);
-            else finish_ref(src, y, scales, mins, L, pack_ref);
-        }
-    }
-    return (size_t)(nrows * nb) * BYTES;
+    if (qw) qk_kq_imatrix_weights_sub(16, 1.f, x, qw, weight, sw);
+    else
+        for (int l = 0; l < QK_K; ++l) weight[l] = fabsf(x[l]);
+    for (int g = 0; g < 4; g++)
+        qk_kq_search4_neon(qw ? &im : &ref, 16, qw != NULL, qw == NULL, x + 64 * g, weight + 64 * g, scales + 4 * g,
+                           mins + 4 * g, L + 64 * g);
+    if (qw) finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
+    else finish_ref(x, y, scales, mins, L, pack_ref);
+}
+
+size_t qk_quantize_q2_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_neon, NULL);
 }
 #endif

@@ -14,6 +14,7 @@
 #include "k_quants_internal.h"
 #include "search_neon.h"
 #include "lanes_x86.h"
+#include "kernel_util.h"
 #include "quant_search.h"
 
 #define BYTES sizeof(qk_block_q3_k)
@@ -94,30 +95,6 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
     requantize_and_pack(x, y, L, pack);
 }
 
-static void row_ref(const float *x, unsigned char *y, int64_t k) {
-    int8_t L[QK_K];
-    float scales[QK_K / 16];
-    for (int64_t i = 0; i < k / QK_K; i++, x += QK_K, y += BYTES) {
-        for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
-        finish_ref(x, y, scales, L, pack_ref);
-    }
-}
-
-/* The imatrix weights of one super-block (qw * sqrt(sigma2 + x^2)) and
- * their sums per sub-block, in ggml's order. */
-static void imatrix_weights(const float *x, const float *qw, float *weight, float *sw) {
-    float sumx2 = 0;
-    for (int j = 0; j < QK_K; ++j) sumx2 += x[j] * x[j];
-    float sigma2 = 2 * sumx2 / QK_K;
-    for (int j = 0; j < QK_K / 16; ++j) {
-        float *w = weight + 16 * j;
-        for (int l = 0; l < 16; ++l) w[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 16; ++l) sumw += w[l];
-        sw[j] = sumw;
-    }
-}
-
 /* The block from its 6-bit scales Ls (stored +32) and d. */
 static void finish_scales(const float *x, unsigned char *y, float d_block, const int8_t *Ls, int8_t *L,
                           q3k_pack_fn pack) {
@@ -136,25 +113,24 @@ static void finish_imatrix(const float *x, unsigned char *y, const float *scales
     finish_scales(x, y, d_block, Ls, L, pack);
 }
 
-static void row_imatrix(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
+/* One super-block, scalar: make_q3_quants without an imatrix (qw NULL),
+ * make_qx_quants with. */
+static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];
-    for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
-        imatrix_weights(x, quant_weights + QK_K * i, weight, sw);
-        for (int j = 0; j < QK_K / 16; ++j)
-            scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
-        finish_imatrix(x, y, scales, sw, L, pack_ref);
+    if (!qw) {
+        for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, true);
+        finish_ref(x, y, scales, L, pack_ref);
+        return;
     }
+    qk_kq_imatrix_weights_sub(16, 2.f, x, qw, weight, sw);
+    for (int j = 0; j < QK_K / 16; ++j) scales[j] = qk_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight + 16 * j);
+    finish_imatrix(x, y, scales, sw, L, pack_ref);
 }
 
 size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const size_t row_size = (size_t)(n_per_row / QK_K) * BYTES;
-    unsigned char *q = dst;
-    for (int64_t r = 0; r < nrows; r++, src += n_per_row, q += row_size) {
-        if (imatrix) row_imatrix(src, q, n_per_row, imatrix);
-        else row_ref(src, q, n_per_row);
-    }
-    return (size_t)nrows * row_size;
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
 }
 
 void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
@@ -196,10 +172,15 @@ typedef struct {
     q3k_pack_fn pack;
 } simd_fns;
 
+static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
+static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx_lanes_avx512, qk_kq_imatrix_weights_avx512,
+                                  qk_q3k_pack_avx512};
+
 /* With an imatrix, `width` consecutive super-blocks at a time: their
  * weights, their sub-block searches, then make_qx_quants(16, 32, scales, ..,
  * sw) of the super-blocks as lanes (idle lanes get all-zero scales). */
-static void imatrix_batch(const simd_fns *f, const float *x, const float *const *qw, int nsb, unsigned char *y) {
+static void imatrix_batch(const void *ctx, const float *x, const float *const *qw, int nsb, uint8_t *y) {
+    const simd_fns *f = ctx;
     float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], d[16];
     int8_t L[16 * QK_K], Ls[16 * 16];
     f->weights(x, qw, nsb, 2.f, weight, sw);
@@ -213,69 +194,43 @@ static void imatrix_batch(const simd_fns *f, const float *x, const float *const 
     for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->pack);
 }
 
-static size_t quantize_lanes(const simd_fns *f, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
-                             const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous */
-    if (n_per_row % QK_K) return qk_quantize_q3_k(src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
-    unsigned char *y = dst;
+/* Without an imatrix, one super-block: its sub-block searches as lanes. */
+static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    const simd_fns *f = ctx;
+    (void)qw;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    if (imatrix) {
-        const float *qw[16];
-        for (int64_t b = 0; b < total; b += f->width) {
-            const int nsb = (int)(total - b < f->width ? total - b : f->width);
-            for (int s = 0; s < nsb; s++) qw[s] = imatrix + QK_K * ((b + s) % nb);
-            imatrix_batch(f, src + QK_K * b, qw, nsb, y + b * BYTES);
-        }
-        return (size_t)total * BYTES;
-    }
-    for (int64_t b = 0; b < total; b++) {
-        const float *x = src + QK_K * b;
-        for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, scales + j, L + 16 * j);
-        finish_ref(x, y + b * BYTES, scales, L, f->pack);
-    }
-    return (size_t)total * BYTES;
+    for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, scales + j, L + 16 * j);
+    finish_ref(x, y, scales, L, f->pack);
 }
 
-static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx_lanes_avx512, qk_kq_imatrix_weights_avx512,
-                                  qk_q3k_pack_avx512};
-
-size_t qk_quantize_q3_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(&k_avx2, src, dst, nrows, n_per_row, imatrix);
+static size_t quantize_lanes(const simd_fns *f, QK_QUANTIZE_PARAMS) {
+    return qk_quantize_batches(src, dst, nrows, n_per_row, imatrix, BYTES, f->width, imatrix_batch, super_lanes, f);
 }
 
-size_t qk_quantize_q3_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return quantize_lanes(&k_avx512, src, dst, nrows, n_per_row, imatrix);
-}
+size_t qk_quantize_q3_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q3_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx512, QK_QUANTIZE_ARGS); }
 #endif
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
  * (search_neon.c: make_q3_quants without, make_qx_quants with an
  * imatrix); the rest is the scalar code, so the bytes are the scalar bytes. */
-size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    /* ggml requires whole super-blocks; then rows are contiguous (else: the
-     * scalar kernel, as on x86) */
-    if (n_per_row % QK_K) return qk_quantize_q3_k(src, dst, nrows, n_per_row, imatrix);
-    const int64_t nb = n_per_row / QK_K;
+static void super_neon(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16], weight[QK_K], sw[QK_K / 16];
-    unsigned char *y = dst;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
-            if (imatrix) {
-                imatrix_weights(src, imatrix + QK_K * i, weight, sw);
-                for (int g = 0; g < 4; g++)
-                    qk_qx_search4_neon(16, 4, src + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
-                finish_imatrix(src, y, scales, sw, L, pack_ref);
-            } else {
-                for (int g = 0; g < 4; g++) qk_q3_search4_neon(4, src + 64 * g, scales + 4 * g, L + 64 * g);
-                finish_ref(src, y, scales, L, pack_ref);
-            }
-        }
+    if (qw) {
+        qk_kq_imatrix_weights_sub(16, 2.f, x, qw, weight, sw);
+        for (int g = 0; g < 4; g++) qk_qx_search4_neon(16, 4, x + 64 * g, weight + 64 * g, scales + 4 * g, L + 64 * g);
+        finish_imatrix(x, y, scales, sw, L, pack_ref);
+    } else {
+        for (int g = 0; g < 4; g++) qk_q3_search4_neon(4, x + 64 * g, scales + 4 * g, L + 64 * g);
+        finish_ref(x, y, scales, L, pack_ref);
     }
-    return (size_t)(nrows * nb) * BYTES;
+}
+
+size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_neon, NULL);
 }
 #endif

@@ -155,16 +155,7 @@ static void row_ref(const kparams *p, const float *x, unsigned char *y, int64_t 
 /* With an imatrix: the weights qw * sqrt(sigma2 + x^2) of one super-block
  * (sigma2 = 2 * mean x^2 over its 256 values) and their per-sub-block sums. */
 void qk_kq_imatrix_weights32_ref(const float *x, const float *qw, float *weights, float *sw) {
-    float sum_x2 = 0;
-    for (int l = 0; l < QK_K; ++l) sum_x2 += x[l] * x[l];
-    float sigma2 = 2 * sum_x2 / QK_K;
-    for (int j = 0; j < QK_K / 32; ++j) {
-        float *wj = weights + 32 * j;
-        for (int l = 0; l < 32; ++l) wj[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 32; ++l) sumw += wj[l];
-        sw[j] = sumw;
-    }
+    qk_kq_imatrix_weights_sub(32, 2.f, x, qw, weights, sw);
 }
 
 /* With an imatrix, after the make_qkx3_quants searches: make_qp_quants for
@@ -210,6 +201,14 @@ size_t qk_quantize_q4_k(const float *src, void *dst, int64_t nrows, int64_t n_pe
 
 size_t qk_quantize_q5_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix);
+}
+
+/* A SIMD driver, for rows that are contiguous (whole super-blocks);
+ * otherwise the scalar kernel. */
+typedef size_t (*kq_driver)(const kparams *p, const float *src, void *dst, int64_t nrows, int64_t n_per_row,
+                            const float *imatrix);
+static inline size_t dispatch(const kparams *p, kq_driver simd, QK_QUANTIZE_PARAMS) {
+    return n_per_row % QK_K ? quantize(p, QK_QUANTIZE_ARGS) : simd(p, QK_QUANTIZE_ARGS);
 }
 
 static void dequantize(const kparams *p, const void *src, float *y, int64_t n) {
@@ -366,25 +365,10 @@ static size_t quantize_avx2(const kparams *p, const float *src, void *dst, int64
     return (size_t)total * (size_t)p->bytes;
 }
 
-size_t qk_quantize_q4_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_avx2(&Q4K, src, dst, nrows, n_per_row, imatrix);
-}
-
-size_t qk_quantize_q5_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_avx2(&Q5K, src, dst, nrows, n_per_row, imatrix);
-}
-
-size_t qk_quantize_q4_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_avx512(&Q4K, src, dst, nrows, n_per_row, imatrix);
-}
-
-size_t qk_quantize_q5_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_avx512(&Q5K, src, dst, nrows, n_per_row, imatrix);
-}
+size_t qk_quantize_q4_k_avx2(QK_QUANTIZE_PARAMS) { return dispatch(&Q4K, quantize_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_k_avx2(QK_QUANTIZE_PARAMS) { return dispatch(&Q5K, quantize_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_k_avx512(QK_QUANTIZE_PARAMS) { return dispatch(&Q4K, quantize_avx512, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_k_avx512(QK_QUANTIZE_PARAMS) { return dispatch(&Q5K, quantize_avx512, QK_QUANTIZE_ARGS); }
 #endif
 
 #if defined(__aarch64__)
@@ -416,13 +400,6 @@ static size_t quantize_neon(const kparams *p, const float *src, void *dst, int64
     return (size_t)(nrows * nb) * (size_t)p->bytes;
 }
 
-size_t qk_quantize_q4_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q4K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_neon(&Q4K, src, dst, nrows, n_per_row, imatrix);
-}
-
-size_t qk_quantize_q5_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return quantize(&Q5K, src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    return quantize_neon(&Q5K, src, dst, nrows, n_per_row, imatrix);
-}
+size_t qk_quantize_q4_k_neon(QK_QUANTIZE_PARAMS) { return dispatch(&Q4K, quantize_neon, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_k_neon(QK_QUANTIZE_PARAMS) { return dispatch(&Q5K, quantize_neon, QK_QUANTIZE_ARGS); }
 #endif

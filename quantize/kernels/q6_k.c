@@ -17,6 +17,7 @@
 #include "k_quants_internal.h"
 #include "search_neon.h"
 #include "lanes_x86.h"
+#include "kernel_util.h"
 #include "quant_search.h"
 
 #define BYTES sizeof(qk_block_q6_k)
@@ -89,20 +90,17 @@ static void finish_ref(const float *x, unsigned char *y, const float *scales, in
     finish_pack(x, y, scales, L, qk_q6k_pack_ref);
 }
 
-static void row(const float *x, unsigned char *y, int64_t n_per_row, const float *quant_weights) {
+/* One super-block, scalar (qw: its imatrix or NULL). */
+static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    for (int64_t i = 0; i < n_per_row / QK_K; i++, x += QK_K, y += BYTES) {
-        search_ref(x, quant_weights ? quant_weights + QK_K * i : NULL, scales, L);
-        finish_ref(x, y, scales, L);
-    }
+    search_ref(x, qw, scales, L);
+    finish_ref(x, y, scales, L);
 }
 
 size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    const size_t row_size = (size_t)(n_per_row / QK_K) * BYTES;
-    unsigned char *q = dst;
-    for (int64_t r = 0; r < nrows; r++, src += n_per_row, q += row_size) row(src, q, n_per_row, imatrix);
-    return (size_t)nrows * row_size;
+    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
 }
 
 void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
@@ -135,56 +133,33 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
  * rest is the scalar code, so the bytes are the scalar bytes. */
 typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
 
-static size_t quantize_imatrix_lanes(int width, qx_lanes_fn qx, q6k_pack_fn pack, const float *src, void *dst,
-                                     int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    /* the entry points hand rows that are not whole super-blocks to the scalar
-     * code: here rows are contiguous super-blocks */
-    const int64_t nb = n_per_row / QK_K, total = nrows * nb;
-    unsigned char *y = dst;
+typedef struct {
+    qx_lanes_fn qx16;  /* 16 groups per call: with an imatrix */
+    qx_lanes_fn qx;    /* `width` groups per call: without (weights x^2) */
+    int width;
+    q6k_pack_fn pack;
+} simd_fns;
+
+/* AVX2: two interleaved sets of 8 lanes with an imatrix, two calls of 8 without. */
+static const simd_fns k_avx2 = {qk_qx2_lanes_avx2, qk_qx_lanes_avx2, 8, qk_q6k_pack_avx2};
+/* AVX-512: 16 lanes. */
+static const simd_fns k_avx512 = {qk_qx_lanes_avx512, qk_qx_lanes_avx512, 16, qk_q6k_pack_avx512};
+
+static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    const simd_fns *f = ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    for (int64_t b = 0; b < total; b++) {
-        const float *x = src + b * QK_K, *qw = imatrix + QK_K * (b % nb);
-        /* width: the groups one qx call takes */
-        for (int j = 0; j < QK_K / 16; j += width) qx(16, 32, x + 16 * j, qw + 16 * j, scales + j, L + 16 * j);
-        finish_pack(x, y + b * BYTES, scales, L, pack);
-    }
-    return (size_t)total * BYTES;
+    if (qw) f->qx16(16, 32, x, qw, scales, L);
+    else
+        for (int j = 0; j < QK_K / 16; j += f->width) f->qx(16, 32, x + 16 * j, NULL, scales + j, L + 16 * j);
+    finish_pack(x, y, scales, L, f->pack);
 }
 
-/* AVX2: the 16 sub-block searches of a super-block run as two sets of 8
- * lanes; requantization and packing are vectorized (qk_q6k_pack). */
-size_t qk_quantize_q6_k_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    if (imatrix)
-        return quantize_imatrix_lanes(16, qk_qx2_lanes_avx2, qk_q6k_pack_avx2, src, dst, nrows, n_per_row, imatrix);
-    const int64_t total = nrows * (n_per_row / QK_K);
-    unsigned char *y = dst;
-    int8_t L[QK_K];
-    float scales[QK_K / 16];
-    for (int64_t b = 0; b < total; b++) {
-        qk_qx_lanes_avx2(16, 32, src + b * QK_K, NULL, scales, L); /* make_qx_quants(16, 32, x, L, 1, NULL) */
-        qk_qx_lanes_avx2(16, 32, src + b * QK_K + 128, NULL, scales + 8, L + 128);
-        finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx2);
-    }
-    return (size_t)total * BYTES;
+size_t qk_quantize_q6_k_avx2(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &k_avx2);
 }
-
-/* AVX-512: the 16 sub-block searches of a super-block run as 16 lanes;
- * requantization and packing are vectorized (qk_q6k_pack). */
-size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    if (imatrix)
-        return quantize_imatrix_lanes(16, qk_qx_lanes_avx512, qk_q6k_pack_avx512, src, dst, nrows, n_per_row, imatrix);
-    const int64_t total = nrows * (n_per_row / QK_K);
-    unsigned char *y = dst;
-    int8_t L[QK_K];
-    float scales[QK_K / 16];
-    for (int64_t b = 0; b < total; b++) {
-        qk_qx_lanes_avx512(16, 32, src + b * QK_K, NULL, scales, L);
-        finish_pack(src + b * QK_K, y + b * BYTES, scales, L, qk_q6k_pack_avx512);
-    }
-    return (size_t)total * BYTES;
+size_t qk_quantize_q6_k_avx512(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &k_avx512);
 }
 #endif
 
@@ -192,20 +167,16 @@ size_t qk_quantize_q6_k_avx512(const float *src, void *dst, int64_t nrows, int64
 /* NEON: the 16 sub-block searches of a super-block as four groups of 4 lanes
  * (search_neon.c), with and without an imatrix (then its values are the
  * weights, as in search_ref). */
-size_t qk_quantize_q6_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    if (n_per_row % QK_K) return qk_quantize_q6_k(src, dst, nrows, n_per_row, imatrix); /* rows not contiguous */
-    const int64_t nb = n_per_row / QK_K;
-    unsigned char *y = dst;
+static void super_neon(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    (void)ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++, src += QK_K, y += BYTES) {
-            const float *qw = imatrix ? imatrix + QK_K * i : NULL;
-            for (int g = 0; g < 4; g++)
-                qk_qx_search4_neon(16, 32, src + 64 * g, qw ? qw + 64 * g : NULL, scales + 4 * g, L + 64 * g);
-            finish_ref(src, y, scales, L);
-        }
-    }
-    return (size_t)(nrows * nb) * BYTES;
+    for (int g = 0; g < 4; g++)
+        qk_qx_search4_neon(16, 32, x + 64 * g, qw ? qw + 64 * g : NULL, scales + 4 * g, L + 64 * g);
+    finish_ref(x, y, scales, L);
+}
+
+size_t qk_quantize_q6_k_neon(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_neon, NULL);
 }
 #endif

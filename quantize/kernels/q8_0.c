@@ -25,20 +25,11 @@ void qk_q8_0_block_ref(const float *x, uint8_t *y) {
     for (int j = 0; j < QK_LEGACY; j++) y[2 + j] = (uint8_t)qk_cvtt_i8(roundf(x[j] * id));
 }
 
-size_t qk_quantize_q8_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_LEGACY);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) qk_q8_0_block_ref(src + i * QK_LEGACY, y + i * sizeof(qk_block_q8_0));
-    return (size_t)(nrows * nb * sizeof(qk_block_q8_0));
+static void q8_0_to_float(const uint8_t *b, float *dst) {
+    const float d = qk_fp16_to_fp32(qk_get_u16(b));
+    for (int j = 0; j < QK_LEGACY; j++) dst[j] = (int8_t)b[2 + j] * d;
 }
 
-void qk_dequantize_row_q8_0(const void *src, float *dst, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_LEGACY; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_q8_0);
-        const float d = qk_fp16_to_fp32(qk_get_u16(b));
-        for (int j = 0; j < QK_LEGACY; j++) dst[i * QK_LEGACY + j] = (int8_t)b[2 + j] * d;
-    }
-}
+QK_BLOCK_ENTRY_POINTS(qk_quantize_q8_0, qk_dequantize_row_q8_0,
+                      QK_LEGACY, qk_block_q8_0, qk_q8_0_block_ref, q8_0_to_float)
+

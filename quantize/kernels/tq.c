@@ -93,24 +93,6 @@ static void tq2_0_block(const float *x, uint8_t *y) {
     qk_put_f16(y + offsetof(qk_block_tq2_0, d), d);
 }
 
-size_t qk_quantize_tq1_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) tq1_0_block(src + i * QK_K, y + i * sizeof(qk_block_tq1_0));
-    return (size_t)(nrows * nb) * sizeof(qk_block_tq1_0);
-}
-
-size_t qk_quantize_tq2_0(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    const int64_t nb = qk_blocks_per_row(nrows, n_per_row, QK_K);
-    if (nb < 0) return 0;
-    uint8_t *y = (uint8_t *)dst;
-    for (int64_t i = 0; i < nrows * nb; i++) tq2_0_block(src + i * QK_K, y + i * sizeof(qk_block_tq2_0));
-    return (size_t)(nrows * nb) * sizeof(qk_block_tq2_0);
-}
-
 /* trit n of a packed byte: ((uint8_t)(q * 3^n) * 3) >> 8, minus 1 */
 static inline float tq1_value(uint8_t b, int n, float d) {
     static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
@@ -119,31 +101,29 @@ static inline float tq1_value(uint8_t b, int n, float d) {
     return (float)(xi - 1) * d;
 }
 
-void qk_dequantize_row_tq1_0(const void *src, float *y, int64_t n) {
+static void tq1_0_to_float(const uint8_t *b, float *y) {
     enum { NQS = sizeof(((qk_block_tq1_0 *)0)->qs), NQH = sizeof(((qk_block_tq1_0 *)0)->qh) };
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_tq1_0);
-        const uint8_t *qs = b + offsetof(qk_block_tq1_0, qs), *qh = b + offsetof(qk_block_tq1_0, qh);
-        const float d = qk_get_f16(b + offsetof(qk_block_tq1_0, d));
-        for (int j = 0; j < NQS - NQS % 32; j += 32)
-            for (int k = 0; k < 5; k++)
-                for (int m = 0; m < 32; m++) *y++ = tq1_value(qs[j + m], k, d);
-        for (int j = NQS - NQS % 32; j < NQS; j += 16)
-            for (int k = 0; k < 5; k++)
-                for (int m = 0; m < 16; m++) *y++ = tq1_value(qs[j + m], k, d);
-        for (int k = 0; k < 4; k++)
-            for (int j = 0; j < NQH; j++) *y++ = tq1_value(qh[j], k, d);
-    }
+    const uint8_t *qs = b + offsetof(qk_block_tq1_0, qs), *qh = b + offsetof(qk_block_tq1_0, qh);
+    const float d = qk_get_f16(b + offsetof(qk_block_tq1_0, d));
+    for (int j = 0; j < NQS - NQS % 32; j += 32)
+        for (int k = 0; k < 5; k++)
+            for (int m = 0; m < 32; m++) *y++ = tq1_value(qs[j + m], k, d);
+    for (int j = NQS - NQS % 32; j < NQS; j += 16)
+        for (int k = 0; k < 5; k++)
+            for (int m = 0; m < 16; m++) *y++ = tq1_value(qs[j + m], k, d);
+    for (int k = 0; k < 4; k++)
+        for (int j = 0; j < NQH; j++) *y++ = tq1_value(qh[j], k, d);
 }
 
-void qk_dequantize_row_tq2_0(const void *src, float *y, int64_t n) {
-    const uint8_t *x = (const uint8_t *)src;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        const uint8_t *b = x + i * sizeof(qk_block_tq2_0);
-        const float d = qk_get_f16(b + offsetof(qk_block_tq2_0, d));
-        for (int j = 0; j < QK_K / 4; j += 32)
-            for (int l = 0; l < 4; l++)
-                for (int m = 0; m < 32; m++) *y++ = (float)(((b[j + m] >> (l * 2)) & 3) - 1) * d;
-    }
+QK_BLOCK_ENTRY_POINTS(qk_quantize_tq1_0, qk_dequantize_row_tq1_0, QK_K, qk_block_tq1_0, tq1_0_block, tq1_0_to_float)
+
+static void tq2_0_to_float(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b + offsetof(qk_block_tq2_0, d));
+    for (int j = 0; j < QK_K / 4; j += 32)
+        for (int l = 0; l < 4; l++)
+            for (int m = 0; m < 32; m++) *y++ = (float)(((b[j + m] >> (l * 2)) & 3) - 1) * d;
 }
+
+QK_BLOCK_ENTRY_POINTS(qk_quantize_tq2_0, qk_dequantize_row_tq2_0,
+                      QK_K, qk_block_tq2_0, tq2_0_block, tq2_0_to_float)
+

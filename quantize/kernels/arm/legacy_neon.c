@@ -179,20 +179,5 @@ static size_t lg_imatrix_rows_neon(const qk_legacy_type *t, const float *src, vo
 #define LG_IMATRIX_ROWS lg_imatrix_rows_neon
 #include "legacy_rows_body.h"
 
-size_t qk_quantize_q4_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q4_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q4_1, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q5_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q5_1, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q8_0_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    return lg_q8_0_rows(src, dst, nrows, n_per_row);
-}
-
+LG_ENTRY_POINTS(qk_quantize_q4_0_neon, qk_quantize_q4_1_neon, qk_quantize_q5_0_neon, qk_quantize_q5_1_neon,
+                qk_quantize_q8_0_neon)

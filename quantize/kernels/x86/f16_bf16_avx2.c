@@ -10,29 +10,19 @@
 #include "f16_bf16.h"
 #include "kernel_util.h"
 
-/* BF16 rows of at least this many elements (4 MiB of output) are written
- * with non-temporal stores. */
-#ifndef QK_BF16_STREAM_MIN
-#define QK_BF16_STREAM_MIN ((int64_t)1 << 21)
-#endif
-
-size_t qk_quantize_f16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    const int64_t n = nrows * n_per_row;
-    uint16_t *y = (uint16_t *)dst;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 x = _mm256_loadu_ps(src + i);
-        if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q))) {
-            qk_fp32_to_fp16_row(src + i, y + i, 8);
-            continue;
-        }
-        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
-    qk_fp32_to_fp16_row(src + i, y + i, n - i);
-    return (size_t)n * 2;
+/* 8 floats to F16; false (nothing written) for a group holding NaN. */
+static inline bool f16_group(const float *src, uint16_t *y) {
+    const __m256 x = _mm256_loadu_ps(src);
+    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q))) return false;
+    _mm_storeu_si128((__m128i *)y, _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return true;
 }
+
+static void f16_row(const float *src, uint16_t *y, int64_t n) {
+    qk_half_row_groups(src, y, n, 8, f16_group, qk_fp32_to_fp16_row);
+}
+
+size_t qk_quantize_f16_avx2(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, f16_row); }
 
 /* 8 floats (as bits) -> 8 bf16 in the low 16 bits of each 32-bit lane,
  * for NaN-free lanes: round to nearest even, (u + 0x7FFF + bit 16) >> 16. */
@@ -66,19 +56,10 @@ static inline __m256i bf16_16(const float *src) {
     return _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
 }
 
-size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    const int64_t n = nrows * n_per_row;
-    uint16_t *y = (uint16_t *)dst;
-    /* The loop starts at a 64-byte boundary: of the destination for outputs
-     * past QK_BF16_STREAM_MIN (written with non-temporal stores: no reads
-     * for ownership of lines that would not stay cached anyway), else of the
-     * source (aligned loads never straddle cache lines). The elements before
-     * it go the scalar way. */
-    const bool stream = n >= QK_BF16_STREAM_MIN && ((uintptr_t)y & 1) == 0;
-    int64_t i = stream ? (int64_t)((64 - ((uintptr_t)y & 63)) & 63) / 2 : (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
-    if (i > n) i = n;
+/* The row from its loop start (qk_bf16_loop_start), 16 at a time. */
+static void bf16_row(const float *src, uint16_t *y, int64_t n) {
+    bool stream;
+    int64_t i = qk_bf16_loop_start(src, y, n, &stream);
     qk_fp32_to_bf16_row(src, y, i);
     if (stream) {
         for (; i + 16 <= n; i += 16) _mm256_stream_si256((__m256i *)(y + i), bf16_16(src + i));
@@ -87,25 +68,25 @@ size_t qk_quantize_bf16_avx2(const float *src, void *dst, int64_t nrows, int64_t
         for (; i + 16 <= n; i += 16) _mm256_storeu_si256((__m256i *)(y + i), bf16_16(src + i));
     }
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
-    return (size_t)n * 2;
 }
+
+size_t qk_quantize_bf16_avx2(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, bf16_row); }
 
 /* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
  * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
-void qk_dequantize_row_f16_avx2(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = (const uint16_t *)src;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
-    qk_dequantize_row_f16(h + i, dst + i, n - i);
+static inline void f16_to_float8(const uint16_t *h, float *dst) {
+    _mm256_storeu_ps(dst, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h)));
 }
 
 /* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
+static inline void bf16_to_float8(const uint16_t *h, float *dst) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
+    _mm256_storeu_si256((__m256i *)dst, _mm256_slli_epi32(v, 16));
+}
+
+void qk_dequantize_row_f16_avx2(const void *src, float *dst, int64_t n) {
+    qk_half_to_float_groups(src, dst, n, 8, f16_to_float8, qk_dequantize_row_f16);
+}
 void qk_dequantize_row_bf16_avx2(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = (const uint16_t *)src;
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i)));
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_slli_epi32(v, 16));
-    }
-    qk_dequantize_row_bf16(h + i, dst + i, n - i);
+    qk_half_to_float_groups(src, dst, n, 8, bf16_to_float8, qk_dequantize_row_bf16);
 }

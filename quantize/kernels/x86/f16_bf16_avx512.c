@@ -9,29 +9,19 @@
 #include "f16_bf16.h"
 #include "kernel_util.h"
 
-/* BF16 rows of at least this many elements (4 MiB of output) are written
- * with non-temporal stores. */
-#ifndef QK_BF16_STREAM_MIN
-#define QK_BF16_STREAM_MIN ((int64_t)1 << 21)
-#endif
-
-size_t qk_quantize_f16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    const int64_t n = nrows * n_per_row;
-    uint16_t *y = (uint16_t *)dst;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512 x = _mm512_loadu_ps(src + i);
-        if (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q)) {
-            qk_fp32_to_fp16_row(src + i, y + i, 16);
-            continue;
-        }
-        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
-    qk_fp32_to_fp16_row(src + i, y + i, n - i);
-    return (size_t)n * 2;
+/* 16 floats to F16; false (nothing written) for a group holding NaN. */
+static inline bool f16_group(const float *src, uint16_t *y) {
+    const __m512 x = _mm512_loadu_ps(src);
+    if (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q)) return false;
+    _mm256_storeu_si256((__m256i *)y, _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return true;
 }
+
+static void f16_row(const float *src, uint16_t *y, int64_t n) {
+    qk_half_row_groups(src, y, n, 16, f16_group, qk_fp32_to_fp16_row);
+}
+
+size_t qk_quantize_f16_avx512(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, f16_row); }
 
 /* BF16 of 16 floats, in the high 16 bits of each 32-bit lane: round to
  * nearest even (u + 0x7FFF + bit 16 of u: a masked add of 1 where that bit
@@ -69,22 +59,13 @@ static inline __m512i bf16_32(const float *src, __m512i hi_words) {
     return _mm512_permutex2var_epi16(a, hi_words, b);
 }
 
-size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    if (qk_blocks_per_row(nrows, n_per_row, 1) < 0) return 0;
-    const int64_t n = nrows * n_per_row;
-    uint16_t *y = (uint16_t *)dst;
+/* The row from its loop start (qk_bf16_loop_start), 32 or 16 at a time. */
+static void bf16_row(const float *src, uint16_t *y, int64_t n) {
     static const uint16_t hi_idx[32] = {1,  3,  5,  7,  9,  11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31,
                                         33, 35, 37, 39, 41, 43, 45, 47, 49, 51, 53, 55, 57, 59, 61, 63};
     const __m512i hi_words = _mm512_loadu_si512((const void *)hi_idx);
-    /* The loop starts at a 64-byte boundary: of the destination for outputs
-     * past QK_BF16_STREAM_MIN (written with non-temporal stores: no reads
-     * for ownership of lines that would not stay cached anyway), else of the
-     * source (aligned loads never straddle cache lines). The elements before
-     * it go the scalar way. */
-    const bool stream = n >= QK_BF16_STREAM_MIN && ((uintptr_t)y & 1) == 0;
-    int64_t i = stream ? (int64_t)((64 - ((uintptr_t)y & 63)) & 63) / 2 : (int64_t)((64 - ((uintptr_t)src & 63)) & 63) / 4;
-    if (i > n) i = n;
+    bool stream;
+    int64_t i = qk_bf16_loop_start(src, y, n, &stream);
     qk_fp32_to_bf16_row(src, y, i);
     if (stream) {
         const __m256i hi16 = _mm512_castsi512_si256(hi_words);
@@ -98,26 +79,25 @@ size_t qk_quantize_bf16_avx512(const float *src, void *dst, int64_t nrows, int64
         _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtepi32_epi16(_mm512_srli_epi32(a, 16)));
     }
     qk_fp32_to_bf16_row(src + i, y + i, n - i);
-    return (size_t)n * 2;
 }
+
+size_t qk_quantize_bf16_avx512(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, bf16_row); }
 
 /* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
  * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
-void qk_dequantize_row_f16_avx512(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = (const uint16_t *)src;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
-    qk_dequantize_row_f16(h + i, dst + i, n - i);
+static inline void f16_to_float16(const uint16_t *h, float *dst) {
+    _mm512_storeu_ps(dst, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h)));
 }
 
 /* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
+static inline void bf16_to_float16(const uint16_t *h, float *dst) {
+    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)h));
+    _mm512_storeu_si512((void *)dst, _mm512_slli_epi32(v, 16));
+}
+
+void qk_dequantize_row_f16_avx512(const void *src, float *dst, int64_t n) {
+    qk_half_to_float_groups(src, dst, n, 16, f16_to_float16, qk_dequantize_row_f16);
+}
 void qk_dequantize_row_bf16_avx512(const void *src, float *dst, int64_t n) {
-    const uint16_t *h = (const uint16_t *)src;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(h + i)));
-        _mm512_storeu_si512((void *)(dst + i), _mm512_slli_epi32(v, 16));
-    }
-    qk_dequantize_row_bf16(h + i, dst + i, n - i);
+    qk_half_to_float_groups(src, dst, n, 16, bf16_to_float16, qk_dequantize_row_bf16);
 }

@@ -201,19 +201,5 @@ static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
 #define group8_bytes group_quant_bytes
 #include "legacy_rows_body.h"
 
-size_t qk_quantize_q4_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q4_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q4_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q4_1, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q5_0, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q5_1_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return lg_rows(&qk_legacy_q5_1, src, dst, nrows, n_per_row, imatrix);
-}
-size_t qk_quantize_q8_0_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    (void)imatrix;
-    return lg_q8_0_rows(src, dst, nrows, n_per_row);
-}
+LG_ENTRY_POINTS(qk_quantize_q4_0_avx2, qk_quantize_q4_1_avx2, qk_quantize_q5_0_avx2, qk_quantize_q5_1_avx2,
+                qk_quantize_q8_0_avx2)
