@@ -60,57 +60,51 @@ static const qk_kernel k_scalar[] = {
     K(F32, SCALAR, quantize_f32, dequantize_f32),
 };
 
-/* SIMD variants, one line per type and ISA (docs/design.md, "Kernels: type x
+/* SIMD variants, one X86 and one NEON line per type (docs/design.md, "Kernels: type x
  * ISA -> file"). Dequantize is SIMD only for F16/BF16, the input types whose
  * rows every quantize and convert reads; the others stay scalar (not hot). */
-static const qk_kernel k_simd[] = {
+/* A type's AVX2 and AVX-512 quantizers and dequantizers, and its NEON ones:
+ * each expands to nothing where that ISA's kernels are not built. */
 #ifdef QK_HAVE_X86_KERNELS
-    K(F16, AVX2, qk_quantize_f16_avx2, qk_dequantize_row_f16_avx2),
-    K(BF16, AVX2, qk_quantize_bf16_avx2, qk_dequantize_row_bf16_avx2),
-    K(Q8_0, AVX2, qk_quantize_q8_0_avx2, qk_dequantize_row_q8_0),
-    K(Q4_0, AVX2, qk_quantize_q4_0_avx2, qk_dequantize_row_q4_0),
-    K(Q4_1, AVX2, qk_quantize_q4_1_avx2, qk_dequantize_row_q4_1),
-    K(Q5_0, AVX2, qk_quantize_q5_0_avx2, qk_dequantize_row_q5_0),
-    K(Q5_1, AVX2, qk_quantize_q5_1_avx2, qk_dequantize_row_q5_1),
-    K(IQ4_NL, AVX2, qk_quantize_iq4_nl_avx2, qk_dequantize_row_iq4_nl),
-    K(IQ4_XS, AVX2, qk_quantize_iq4_xs_avx2, qk_dequantize_row_iq4_xs),
-    K(Q2_K, AVX2, qk_quantize_q2_k_avx2, qk_dequantize_row_q2_k),
-    K(Q3_K, AVX2, qk_quantize_q3_k_avx2, qk_dequantize_row_q3_k),
-    K(Q4_K, AVX2, qk_quantize_q4_k_avx2, qk_dequantize_row_q4_k),
-    K(Q5_K, AVX2, qk_quantize_q5_k_avx2, qk_dequantize_row_q5_k),
-    K(Q6_K, AVX2, qk_quantize_q6_k_avx2, qk_dequantize_row_q6_k),
-
-    K(F16, AVX512, qk_quantize_f16_avx512, qk_dequantize_row_f16_avx512),
-    K(BF16, AVX512, qk_quantize_bf16_avx512, qk_dequantize_row_bf16_avx512),
-    K(Q8_0, AVX512, qk_quantize_q8_0_avx512, qk_dequantize_row_q8_0),
-    K(Q4_0, AVX512, qk_quantize_q4_0_avx512, qk_dequantize_row_q4_0),
-    K(Q4_1, AVX512, qk_quantize_q4_1_avx512, qk_dequantize_row_q4_1),
-    K(Q5_0, AVX512, qk_quantize_q5_0_avx512, qk_dequantize_row_q5_0),
-    K(Q5_1, AVX512, qk_quantize_q5_1_avx512, qk_dequantize_row_q5_1),
-    K(IQ4_NL, AVX512, qk_quantize_iq4_nl_avx512, qk_dequantize_row_iq4_nl),
-    K(IQ4_XS, AVX512, qk_quantize_iq4_xs_avx512, qk_dequantize_row_iq4_xs),
-    K(Q2_K, AVX512, qk_quantize_q2_k_avx512, qk_dequantize_row_q2_k),
-    K(Q3_K, AVX512, qk_quantize_q3_k_avx512, qk_dequantize_row_q3_k),
-    K(Q4_K, AVX512, qk_quantize_q4_k_avx512, qk_dequantize_row_q4_k),
-    K(Q5_K, AVX512, qk_quantize_q5_k_avx512, qk_dequantize_row_q5_k),
-    K(Q6_K, AVX512, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k),
+#define X86(T, avx2, avx512, dq_avx2, dq_avx512) K(T, AVX2, avx2, dq_avx2), K(T, AVX512, avx512, dq_avx512),
+#else
+#define X86(T, avx2, avx512, dq_avx2, dq_avx512)
 #endif
 #ifdef QK_HAVE_NEON_KERNELS
-    K(F16, NEON, qk_quantize_f16_neon, qk_dequantize_row_f16_neon),
-    K(BF16, NEON, qk_quantize_bf16_neon, qk_dequantize_row_bf16_neon),
-    K(Q8_0, NEON, qk_quantize_q8_0_neon, qk_dequantize_row_q8_0),
-    K(Q4_0, NEON, qk_quantize_q4_0_neon, qk_dequantize_row_q4_0),
-    K(Q4_1, NEON, qk_quantize_q4_1_neon, qk_dequantize_row_q4_1),
-    K(Q5_0, NEON, qk_quantize_q5_0_neon, qk_dequantize_row_q5_0),
-    K(Q5_1, NEON, qk_quantize_q5_1_neon, qk_dequantize_row_q5_1),
-    K(IQ4_NL, NEON, qk_quantize_iq4_nl_neon, qk_dequantize_row_iq4_nl),
-    K(IQ4_XS, NEON, qk_quantize_iq4_xs_neon, qk_dequantize_row_iq4_xs),
-    K(Q2_K, NEON, qk_quantize_q2_k_neon, qk_dequantize_row_q2_k),
-    K(Q3_K, NEON, qk_quantize_q3_k_neon, qk_dequantize_row_q3_k),
-    K(Q4_K, NEON, qk_quantize_q4_k_neon, qk_dequantize_row_q4_k),
-    K(Q5_K, NEON, qk_quantize_q5_k_neon, qk_dequantize_row_q5_k),
-    K(Q6_K, NEON, qk_quantize_q6_k_neon, qk_dequantize_row_q6_k),
+#define NEON(T, q, dq) K(T, NEON, q, dq),
+#else
+#define NEON(T, q, dq)
 #endif
+static const qk_kernel k_simd[] = {
+    X86(F16, qk_quantize_f16_avx2, qk_quantize_f16_avx512, qk_dequantize_row_f16_avx2, qk_dequantize_row_f16_avx512)
+    NEON(F16, qk_quantize_f16_neon, qk_dequantize_row_f16_neon)
+    X86(BF16, qk_quantize_bf16_avx2, qk_quantize_bf16_avx512, qk_dequantize_row_bf16_avx2,
+        qk_dequantize_row_bf16_avx512)
+    NEON(BF16, qk_quantize_bf16_neon, qk_dequantize_row_bf16_neon)
+    X86(Q8_0, qk_quantize_q8_0_avx2, qk_quantize_q8_0_avx512, qk_dequantize_row_q8_0, qk_dequantize_row_q8_0)
+    NEON(Q8_0, qk_quantize_q8_0_neon, qk_dequantize_row_q8_0)
+    X86(Q4_0, qk_quantize_q4_0_avx2, qk_quantize_q4_0_avx512, qk_dequantize_row_q4_0, qk_dequantize_row_q4_0)
+    NEON(Q4_0, qk_quantize_q4_0_neon, qk_dequantize_row_q4_0)
+    X86(Q4_1, qk_quantize_q4_1_avx2, qk_quantize_q4_1_avx512, qk_dequantize_row_q4_1, qk_dequantize_row_q4_1)
+    NEON(Q4_1, qk_quantize_q4_1_neon, qk_dequantize_row_q4_1)
+    X86(Q5_0, qk_quantize_q5_0_avx2, qk_quantize_q5_0_avx512, qk_dequantize_row_q5_0, qk_dequantize_row_q5_0)
+    NEON(Q5_0, qk_quantize_q5_0_neon, qk_dequantize_row_q5_0)
+    X86(Q5_1, qk_quantize_q5_1_avx2, qk_quantize_q5_1_avx512, qk_dequantize_row_q5_1, qk_dequantize_row_q5_1)
+    NEON(Q5_1, qk_quantize_q5_1_neon, qk_dequantize_row_q5_1)
+    X86(IQ4_NL, qk_quantize_iq4_nl_avx2, qk_quantize_iq4_nl_avx512, qk_dequantize_row_iq4_nl, qk_dequantize_row_iq4_nl)
+    NEON(IQ4_NL, qk_quantize_iq4_nl_neon, qk_dequantize_row_iq4_nl)
+    X86(IQ4_XS, qk_quantize_iq4_xs_avx2, qk_quantize_iq4_xs_avx512, qk_dequantize_row_iq4_xs, qk_dequantize_row_iq4_xs)
+    NEON(IQ4_XS, qk_quantize_iq4_xs_neon, qk_dequantize_row_iq4_xs)
+    X86(Q2_K, qk_quantize_q2_k_avx2, qk_quantize_q2_k_avx512, qk_dequantize_row_q2_k, qk_dequantize_row_q2_k)
+    NEON(Q2_K, qk_quantize_q2_k_neon, qk_dequantize_row_q2_k)
+    X86(Q3_K, qk_quantize_q3_k_avx2, qk_quantize_q3_k_avx512, qk_dequantize_row_q3_k, qk_dequantize_row_q3_k)
+    NEON(Q3_K, qk_quantize_q3_k_neon, qk_dequantize_row_q3_k)
+    X86(Q4_K, qk_quantize_q4_k_avx2, qk_quantize_q4_k_avx512, qk_dequantize_row_q4_k, qk_dequantize_row_q4_k)
+    NEON(Q4_K, qk_quantize_q4_k_neon, qk_dequantize_row_q4_k)
+    X86(Q5_K, qk_quantize_q5_k_avx2, qk_quantize_q5_k_avx512, qk_dequantize_row_q5_k, qk_dequantize_row_q5_k)
+    NEON(Q5_K, qk_quantize_q5_k_neon, qk_dequantize_row_q5_k)
+    X86(Q6_K, qk_quantize_q6_k_avx2, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k, qk_dequantize_row_q6_k)
+    NEON(Q6_K, qk_quantize_q6_k_neon, qk_dequantize_row_q6_k)
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

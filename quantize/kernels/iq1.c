@@ -136,13 +136,11 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     uint16_t index[4], qh[8];
     iq1_pair pairs[32];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_s)) {
-        memset(y, 0, sizeof(qk_block_iq1_s));
+        iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_s));
         memset(qh, 0, sizeof qh);
         uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 32, weight);
             const float max = absmax(xb, 32);
             if (max < QK_GROUP_MAX_EPS_IQ1_S) {
                 scales[ib] = 0;
@@ -204,12 +202,10 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             qh[ib] = h;
             scales[ib] = scale;
             shifts[ib] = (int8_t)best_shift;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (max_scale) {
-            float d = max_scale / 15;
-            qk_put_f16(y, d * 1.125f);
-            float id = 1 / d;
+        if (sb.max_scale) {
+            const float id = iq_super_end(&sb, y, 15, 1.125f);
             for (int ib = 0; ib < 8; ++ib) {
                 int l = iq_scale_level(id, scales[ib], 7);
                 if (shifts[ib] == -1) l |= 8;
@@ -285,12 +281,10 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     uint16_t index[2], sc[4];
     iq1_pair pairs[16];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_m)) {
-        memset(y, 0, sizeof(qk_block_iq1_m));
+        iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_m));
         uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 16, weight);
             const float max = absmax(xb, 16);
             if (max < QK_GROUP_MAX_EPS_IQ1_M) {
                 scales[ib] = 0;
@@ -334,20 +328,20 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             qh[ib] = (uint8_t)((index[0] >> 8) | ((index[1] >> 8) << 4));
             scales[ib] = scale;
             shifts[ib] = (int8_t)best_k;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (!max_scale) continue;
+        if (!sb.max_scale) continue;
 
         /* the sub-block scales, then the super-block scale refitted to them */
         memset(sc, 0, sizeof sc);
-        float d = max_scale / 15;
+        float d = sb.max_scale / 15;
         float id = 1 / d;
         float sumqx_f = 0, sumq2_f = 0;
         for (int ib = 0; ib < 16; ++ib) {
             int l = iq_scale_level(id, scales[ib], 7);
             sc[ib / 4] |= (uint16_t)(l << 3 * (ib % 4));
             qh[ib] |= masks[shifts[ib]];
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 16, weight);
             for (int k = 0; k < 2; ++k) {
                 const float *xx = iq1m_shift(shifts[ib], k, x_p, x_m);
                 const int8_t *pg = lat->pos + (qs[2 * ib + k] + ((qh[ib] << (8 - 4 * k)) & 0x700)) * 8;

@@ -45,11 +45,10 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
     uint8_t signs[4];
     uint32_t q2[16];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xxs)) {
+        iq_super sb = iq_super_begin(x, qwr, ibl, 1, y, sizeof(qk_block_iq2_xxs));
         memset(q2, 0, sizeof q2);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 1);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 32, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
             if (iq_max(xval, 32) < QK_GROUP_MAX_EPS) {
@@ -74,15 +73,10 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 q2[2 * ib + 1] |= (uint32_t)signs[k] << (7 * k);
             }
             scales[ib] = scale;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (!max_scale) {
-            memset(y, 0, sizeof(qk_block_iq2_xxs));
-            continue;
-        }
-        float d = max_scale / 31;
-        qk_put_f16(y, d);
-        float id = 1 / d;
+        if (!sb.max_scale) continue; /* the block stays all zero */
+        const float id = iq_super_end(&sb, y, 31, 1.f);
         for (int ib = 0; ib < 8; ++ib) q2[2 * ib + 1] |= (uint32_t)iq_scale_level(id, scales[ib], 15) << 28;
         for (int i = 0; i < 16; ++i) put_u32(y + offsetof(qk_block_iq2_xxs, qs) + 4 * i, q2[i]);
     }
@@ -129,9 +123,8 @@ static float iq2_sub16(const qk_lattice *lat, const float *xb, const float *weig
     return scale;
 }
 
-/* The 16 sub-block scales as nibbles against max_scale/31 (two per byte). */
-static void pack_scales16(const float *scales, float d, uint8_t *out) {
-    float id = 1 / d;
+/* The 16 sub-block scales as nibbles at inverse scale id (two per byte). */
+static void pack_scales16(const float *scales, float id, uint8_t *out) {
     for (int ib = 0; ib < 16; ++ib) {
         int l = iq_scale_level(id, scales[ib], 15);
         if (ib % 2 == 0) out[ib / 2] = (uint8_t)l;
@@ -145,12 +138,10 @@ static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_
     uint8_t signs[2];
     uint16_t q2[32];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xs)) {
-        memset(y, 0, sizeof(qk_block_iq2_xs));
+        iq_super sb = iq_super_begin(x, qwr, ibl, 1, y, sizeof(qk_block_iq2_xs));
         memset(q2, 0, sizeof q2);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 1);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 16, weight);
             float scale = iq2_sub16(lat, xb, weight, true, L, signs);
             if (scale == -1) {
                 scales[ib] = 0;
@@ -159,12 +150,10 @@ static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_
             for (int k = 0; k < 2; ++k)
                 q2[2 * ib + k] = (uint16_t)(iq_on_grid_point(lat, L + 8 * k) | (signs[k] << 9));
             scales[ib] = scale;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (!max_scale) continue; /* the block stays all zero */
-        float d = max_scale / 31;
-        qk_put_f16(y, d);
-        pack_scales16(scales, d, y + offsetof(qk_block_iq2_xs, scales));
+        if (!sb.max_scale) continue; /* the block stays all zero */
+        pack_scales16(scales, iq_super_end(&sb, y, 31, 1.f), y + offsetof(qk_block_iq2_xs, scales));
         for (int i = 0; i < 32; ++i) qk_put_u16(y + offsetof(qk_block_iq2_xs, qs) + 2 * i, q2[i]);
     }
 }
@@ -196,14 +185,12 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     int8_t L[16];
     uint8_t signs[2];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_s)) {
-        memset(y, 0, sizeof(qk_block_iq2_s));
+        iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq2_s));
         uint8_t *qs = y + offsetof(qk_block_iq2_s, qs), *qh = y + offsetof(qk_block_iq2_s, qh);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 16, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 16, weight);
             if (!qwr)
-                for (int i = 0; i < 16; ++i) weight[i] = 0.25f * sigma2 + xb[i] * xb[i];
+                for (int i = 0; i < 16; ++i) weight[i] = 0.25f * sb.sigma2 + xb[i] * xb[i];
             float scale = iq2_sub16(lat, xb, weight, false, L, signs);
             if (scale == -1) {
                 scales[ib] = 0;
@@ -216,12 +203,10 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 qs[QK_K / 8 + i8] = signs[k];
             }
             scales[ib] = scale;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (!max_scale) continue;
-        float d = max_scale / 31;
-        qk_put_f16(y, d * 0.9875f);
-        pack_scales16(scales, d, y + offsetof(qk_block_iq2_s, scales));
+        if (!sb.max_scale) continue;
+        pack_scales16(scales, iq_super_end(&sb, y, 31, 0.9875f), y + offsetof(qk_block_iq2_s, scales));
     }
 }
 

@@ -32,12 +32,11 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
     uint8_t signs[4], q3[64];
     uint32_t ss[8];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq3_xxs)) {
+        iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq3_xxs));
         memset(q3, 0, sizeof q3);
         memset(ss, 0, sizeof ss);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 32, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
             float max = iq_max(xval, 32);
@@ -54,13 +53,10 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
             for (int k = 0; k < 8; ++k) q3[8 * ib + k] = (uint8_t)iq_on_grid_point(lat, L + 4 * k);
             ss[ib] = signs[0] | (uint32_t)signs[1] << 7 | (uint32_t)signs[2] << 14 | (uint32_t)signs[3] << 21;
             scales[ib] = scale;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        memset(y, 0, sizeof(qk_block_iq3_xxs));
-        if (!max_scale) continue;
-        float d = max_scale / 31;
-        qk_put_f16(y, d * 1.0125f);
-        float id = 1 / d;
+        if (!sb.max_scale) continue;
+        const float id = iq_super_end(&sb, y, 31, 1.0125f);
         uint8_t *qs = y + offsetof(qk_block_iq3_xxs, qs);
         memcpy(qs, q3, 64);
         for (int ib = 0; ib < 8; ++ib) {
@@ -100,13 +96,11 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     int8_t L[32];
     uint8_t bsigns[4];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq3_s)) {
-        memset(y, 0, sizeof(qk_block_iq3_s));
+        iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq3_s));
         uint8_t *qs = y + offsetof(qk_block_iq3_s, qs), *qh = y + offsetof(qk_block_iq3_s, qh);
         uint8_t *signs = y + offsetof(qk_block_iq3_s, signs);
-        float max_scale = 0;
-        float sigma2 = iq_sigma2(x + QK_K * ibl, 2);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(x, qwr, ibl, ib, 32, sigma2, weight);
+            const float *xb = iq_sub_block(&sb, ib, 32, weight);
             for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
             for (int k = 0; k < 4; ++k) bsigns[k] = iq_signs_all(xb + 8 * k, xval + 8 * k);
             float max = iq_max(xval, 32);
@@ -129,12 +123,10 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             memcpy(signs, bsigns, 4);
             signs += 4;
             scales[ib] = scale;
-            max_scale = QK_MAX(max_scale, scale);
+            sb.max_scale = QK_MAX(sb.max_scale, scale);
         }
-        if (!max_scale) continue;
-        float d = max_scale / 31;
-        qk_put_f16(y, d * 1.033f);
-        float id = 1 / d;
+        if (!sb.max_scale) continue;
+        const float id = iq_super_end(&sb, y, 31, 1.033f);
         uint8_t *sc = y + offsetof(qk_block_iq3_s, scales);
         for (int ib = 0; ib < 8; ib += 2)
             sc[ib / 2] = (uint8_t)(iq_scale_level(id, scales[ib], 15) | iq_scale_level(id, scales[ib + 1], 15) << 4);

@@ -55,6 +55,22 @@ static void iq4_weights(int super, const float *x, const float *qw, float *weigh
     for (int j = 0; j < super; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
 }
 
+/* sum(w * q * x) and sum(w * q^2) of one block of 32 at inverse scale id,
+ * q the codebook value nearest id * x, in ggml's order. */
+static inline void iq4_sums(const float *xb, const float *weight, float id, float *sumqx, float *sumq2) {
+    float qx = 0, q2 = 0;
+    for (int j = 0; j < 32; ++j) {
+        float al = id * xb[j];
+        int l = qk_best_index_int8(16, k_values_iq4nl, al);
+        float q = k_values_iq4nl[l];
+        float w = weight[j];
+        qx += w * q * xb[j];
+        q2 += w * q * q;
+    }
+    *sumqx = qx;
+    *sumq2 = q2;
+}
+
 /* The scale of one block of 32 (quantize_row_iq4_nl_impl with ntry = 7)
  * under the weights of iq4_weights; 0 for an all-zero block. The levels the
  * search picks are not kept: both formats requantize every element against
@@ -63,39 +79,14 @@ static void iq4_weights(int super, const float *x, const float *qw, float *weigh
 static float iq4_search(const float *xb, const float *weight) {
     const int8_t *values = k_values_iq4nl;
     const int ntry = 7;
-    float amax = 0, max = 0;
-    for (int j = 0; j < 32; ++j) {
-        float ax = fabsf(xb[j]);
-        if (ax > amax) {
-            amax = ax;
-            max = xb[j];
-        }
-    }
-    if (amax < QK_GROUP_MAX_EPS) return 0;
+    float max, sumqx, sumq2;
+    if (qk_signed_absmax(xb, 32, &max) < QK_GROUP_MAX_EPS) return 0;
     float d = -max / values[0];
-    float id = 1 / d;
-    float sumqx = 0, sumq2 = 0;
-    for (int j = 0; j < 32; ++j) {
-        float al = id * xb[j];
-        int l = qk_best_index_int8(16, values, al);
-        float q = values[l];
-        float w = weight[j];
-        sumqx += w * q * xb[j];
-        sumq2 += w * q * q;
-    }
+    iq4_sums(xb, weight, 1 / d, &sumqx, &sumq2);
     d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
     float best = d * sumqx;
     for (int itry = -ntry; itry <= ntry; ++itry) {
-        id = (itry + values[0]) / max;
-        sumqx = sumq2 = 0;
-        for (int j = 0; j < 32; ++j) {
-            float al = id * xb[j];
-            int l = qk_best_index_int8(16, values, al);
-            float q = values[l];
-            float w = weight[j];
-            sumqx += w * q * xb[j];
-            sumq2 += w * q * q;
-        }
+        iq4_sums(xb, weight, (itry + values[0]) / max, &sumqx, &sumq2);
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             d = sumqx / sumq2;
             best = d * sumqx;
@@ -181,19 +172,10 @@ size_t qk_quantize_iq4_xs(const float *src, void *dst, int64_t nrows, int64_t n_
  * vectorized; the rest (the 6-bit sub-scales of IQ4_XS) is the scalar code
  * above, so the bytes are the scalar bytes. Rows are contiguous (n_per_row
  * is a multiple of the block), so lanes may span rows. */
-typedef struct {
-    int width; /* lanes: 8 or 16 */
-    void (*lanes)(const float *x, const float *w, int avail, float *d);
-    void (*weights)(const float *x, const float *const *qw, int nsb, int super, float *weight);
-    iq4_pack_fn pack;
-} simd_fns;
-
-static const simd_fns k_avx2 = {8, qk_iq4_lanes_avx2, qk_iq4_imatrix_weights_avx2, qk_iq4_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_iq4_lanes_avx512, qk_iq4_imatrix_weights_avx512, qk_iq4_pack_avx512};
 
 /* Either format (super = 32: IQ4_NL, 256: IQ4_XS), `width` blocks of 32
  * per lane call: width IQ4_NL blocks or width / 8 IQ4_XS super-blocks. */
-static size_t iq4_lanes(const simd_fns *f, int super, size_t bytes, const float *src, void *dst, int64_t nrows,
+static size_t iq4_lanes(const qk_lanes_x86 *f, int super, size_t bytes, const float *src, void *dst, int64_t nrows,
                         int64_t n_per_row, const float *imatrix) {
     const int64_t nb = qk_blocks_per_row(nrows, n_per_row, super);
     if (nb < 0) return 0;
@@ -207,26 +189,26 @@ static size_t iq4_lanes(const simd_fns *f, int super, size_t bytes, const float 
         if (imatrix) {
             const float *qw[16];
             for (int k = 0; k < avail; k++) qw[k] = imatrix + super * ((g + k) % nb);
-            f->weights(x, qw, avail, super, weight);
+            f->iq4_imatrix_weights(x, qw, avail, super, weight);
         }
-        f->lanes(x, imatrix ? weight : NULL, avail * sub, scales);
+        f->iq4_lanes(x, imatrix ? weight : NULL, avail * sub, scales);
         for (int k = 0; k < avail; k++)
-            iq4_finish(super, x + k * super, y + (size_t)(g + k) * bytes, scales + sub * k, f->pack);
+            iq4_finish(super, x + k * super, y + (size_t)(g + k) * bytes, scales + sub * k, f->iq4_pack);
     }
     return (size_t)total * bytes;
 }
 
 size_t qk_quantize_iq4_nl_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return iq4_lanes(&k_avx2, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&qk_lanes_avx2, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_nl_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return iq4_lanes(&k_avx512, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&qk_lanes_avx512, QK_LEGACY, sizeof(qk_block_iq4_nl), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx2(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return iq4_lanes(&k_avx2, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&qk_lanes_avx2, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
 }
 size_t qk_quantize_iq4_xs_avx512(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return iq4_lanes(&k_avx512, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
+    return iq4_lanes(&qk_lanes_avx512, QK_K, sizeof(qk_block_iq4_xs), src, dst, nrows, n_per_row, imatrix);
 }
 #endif
 

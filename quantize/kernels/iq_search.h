@@ -64,14 +64,37 @@ static inline void iq_weights(int n, const float *xb, const float *qw, float sig
         for (int i = 0; i < n; ++i) weight[i] = xb[i] * xb[i];
 }
 
-/* Sub-block ib (n elements) of super-block ibl of the row x: its floats,
- * with its search weights (iq_weights against the row's imatrix qwr, or
- * without when qwr is NULL) in weight. */
-static inline const float *iq_sub_block(const float *x, const float *qwr, int64_t ibl, int ib, int n, float sigma2,
-                                        float *weight) {
-    const float *xb = x + QK_K * ibl + n * ib;
-    iq_weights(n, xb, qwr ? qwr + QK_K * ibl + n * ib : NULL, sigma2, weight);
+/* One super-block of an IQ row: where it is, its sigma2 and the largest
+ * sub-block scale so far. */
+typedef struct iq_super {
+    const float *x, *qwr; /* the row and its imatrix (NULL: none) */
+    int64_t ibl;          /* the super-block's index in the row */
+    float sigma2;         /* iq_sigma2 of its QK_K floats */
+    float max_scale;
+} iq_super;
+
+/* Super-block ibl of the row x: its bytes y zeroed, sigma2 with factor c. */
+static inline iq_super iq_super_begin(const float *x, const float *qwr, int64_t ibl, float c, uint8_t *y,
+                                      size_t bytes) {
+    memset(y, 0, bytes);
+    const iq_super sb = {x, qwr, ibl, iq_sigma2(x + QK_K * ibl, c), 0};
+    return sb;
+}
+
+/* Sub-block ib (n elements) of the super-block: its floats, with its search
+ * weights (iq_weights against the imatrix, or without) in weight. */
+static inline const float *iq_sub_block(const iq_super *sb, int ib, int n, float *weight) {
+    const float *xb = sb->x + QK_K * sb->ibl + n * ib;
+    iq_weights(n, xb, sb->qwr ? sb->qwr + QK_K * sb->ibl + n * ib : NULL, sb->sigma2, weight);
     return xb;
+}
+
+/* After the sub-blocks: the super-block scale d = max_scale / levels,
+ * stored at y as fp16(d * fudge) (ggml's per-type factor); returns 1 / d. */
+static inline float iq_super_end(const iq_super *sb, uint8_t *y, float levels, float fudge) {
+    const float d = sb->max_scale / levels;
+    qk_put_f16(y, d * fudge);
+    return 1 / d;
 }
 
 /* The largest of v[0..n-1] (n >= 1), in order. */

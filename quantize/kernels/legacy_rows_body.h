@@ -5,11 +5,12 @@
  *   blk32, load_blk(x), blk_has_nan(&b)
  *   blk_signed_absmax(x, &b)   the x with the largest |x|, first on ties
  *   blk_min_max(x, &b, &mn, &mx)  as the scalar loops from FLT_MAX / -FLT_MAX
- *   bytes32, quant_bytes(&b, sub, id, add, use_sub)
- *                              the low bytes of cvtt((x - sub) * id + add)
+ *   bytes32, cvtt_low_bytes(v)  the low bytes of cvtt of the block's vectors
+ *   LG_VEC, LG_NV, LG_SET1/SUB/ADD/MUL  its vector type, count and operations
  *   clamp_bytes(q, hi)         signed byte minimum with hi
  *   store_nibbles(qs, q, mask_low), store_qh(qh, q)
- *   q8_0_block(x, y)           Q8_0 (its rounding is the ISA's own code)
+ *   blk_absmax(&b)             the largest |x| (of a NaN-free block)
+ *   q8_0_levels(&b, id, qs)    Q8_0's roundf(x * id) bytes (the ISA's own code)
  *   LG_IMATRIX_ROWS(t, ...)    the ISA's imatrix rows for qk_legacy_type t
  * and optionally LG_GROUP8: then the _1 types go eight blocks at a time,
  * with group8_scales(x, levels, &g) (x86/legacy_group8_x86.h; false: leave
@@ -26,6 +27,17 @@
 #include "legacy.h"
 
 #define LG_INLINE static inline __attribute__((always_inline))
+
+/* The low bytes of cvtt((x - sub) * id + add), lane by lane. */
+LG_INLINE bytes32 quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
+    const LG_VEC vs = LG_SET1(sub), vid = LG_SET1(id), va = LG_SET1(add);
+    LG_VEC v[LG_NV];
+    for (int k = 0; k < LG_NV; k++) {
+        const LG_VEC x = use_sub ? LG_SUB(b->v[k], vs) : b->v[k];
+        v[k] = LG_ADD(LG_MUL(x, vid), va);
+    }
+    return cvtt_low_bytes(v);
+}
 
 /* the levels of one block to its qs (and qh) */
 LG_INLINE void lg_store_levels(const qk_legacy_type *t, uint8_t *y, bytes32 q) {
@@ -103,9 +115,22 @@ LG_INLINE size_t lg_rows(const qk_legacy_type *t, const float *src, void *dst, i
     return (size_t)(nrows * nb) * t->bytes;
 }
 
+/* One Q8_0 block (q8_0.c's, vectorized): d = amax / 127. */
+LG_INLINE void lg_q8_0_block(const float *x, uint8_t *y) {
+    const blk32 b = load_blk(x);
+    if (blk_has_nan(&b)) {
+        qk_q8_0_block_ref(x, y);
+        return;
+    }
+    const float d = blk_absmax(&b) / ((1 << 7) - 1);
+    const float id = d ? 1.0f / d : 0.0f;
+    qk_put_f16(y, d);
+    q8_0_levels(&b, id, y + 2);
+}
+
 /* Q8_0 ignores the imatrix, as ggml's quantize_q8_0 does. */
 static inline size_t lg_q8_0_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row) {
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), q8_0_block);
+    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), lg_q8_0_block);
 }
 
 /* The five entry points of one ISA, each named in full by its file. */

@@ -128,28 +128,29 @@ static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t 
     finish_imatrix(x, y, scales, mins, sw, L, pack_ref);
 }
 
-size_t qk_quantize_q2_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
+size_t qk_quantize_q2_k(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_ref, NULL);
+}
+
+static void to_float(const uint8_t *b, float *y) {
+    const float d = qk_get_f16(b + D_OFF), min = qk_get_f16(b + DMIN_OFF);
+    const uint8_t *q = b + offsetof(qk_block_q2_k, qs);
+    int is = 0;
+    for (int k = 0; k < QK_K; k += 128, q += 32) {
+        int shift = 0;
+        for (int j = 0; j < 4; ++j, shift += 2) {
+            uint8_t sc = b[is++];
+            float dl = d * (sc & 0xF), ml = min * (sc >> 4);
+            for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l] >> shift) & 3)) - ml;
+            sc = b[is++];
+            dl = d * (sc & 0xF), ml = min * (sc >> 4);
+            for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l + 16] >> shift) & 3)) - ml;
+        }
+    }
 }
 
 void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
-    const unsigned char *b = src;
-    for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d = qk_get_f16(b + D_OFF), min = qk_get_f16(b + DMIN_OFF);
-        const uint8_t *q = b + offsetof(qk_block_q2_k, qs);
-        int is = 0;
-        for (int k = 0; k < QK_K; k += 128, q += 32) {
-            int shift = 0;
-            for (int j = 0; j < 4; ++j, shift += 2) {
-                uint8_t sc = b[is++];
-                float dl = d * (sc & 0xF), ml = min * (sc >> 4);
-                for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l] >> shift) & 3)) - ml;
-                sc = b[is++];
-                dl = d * (sc & 0xF), ml = min * (sc >> 4);
-                for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l + 16] >> shift) & 3)) - ml;
-            }
-        }
-    }
+    qk_dequantize_blocks(src, y, n, QK_K, BYTES, to_float);
 }
 
 #if defined(__x86_64__)
@@ -159,33 +160,19 @@ void qk_dequantize_row_q2_k(const void *src, float *y, int64_t n) {
  * packing are vectorized; with an imatrix also the weights and the two
  * make_qp_quants per super-block (super-blocks as lanes). The rest is the
  * scalar code above, so the bytes are the scalar bytes. */
-typedef void (*q2k_lanes_fn)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
-typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
-typedef void (*qp_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);
-
-typedef struct {
-    int width; /* lanes: 8 or 16 */
-    q2k_lanes_fn lanes;
-    weights_fn weights;
-    qp_lanes_fn qp_lanes;
-    q2k_pack_fn pack;
-} simd_fns;
-
-static const simd_fns k_avx2 = {8, qk_q2k_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_qp_lanes_avx2, qk_q2k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q2k_lanes_avx512, qk_kq_imatrix_weights_avx512, qk_qp_lanes_avx512,
-                                  qk_q2k_pack_avx512};
+/* f below: the ISA's lane table (lanes_x86.h). */
 
 /* With an imatrix, `width` consecutive super-blocks at a time: their
  * weights, their sub-block searches, then the two make_qp_quants (scales,
  * mins) with the super-blocks as lanes (idle lanes: all-zero input). */
 static void imatrix_batch(const void *ctx, const float *x, const float *const *qw, int nsb, uint8_t *y) {
-    const simd_fns *f = ctx;
+    const qk_lanes_x86 *f = ctx;
     float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], mins[16 * 16], dm[16], mm[16];
     uint8_t L[16 * QK_K], Ls[16 * 16], Lm[16 * 16];
-    f->weights(x, qw, nsb, 1.f, weight, sw);
+    f->kq_imatrix_weights(x, qw, nsb, 1.f, weight, sw);
     for (int s = 0; s < nsb; s++)
         for (int j = 0; j < QK_K / 16; j += f->width)
-            f->lanes(x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, mins + 16 * s + j,
+            f->q2k_lanes(x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j, mins + 16 * s + j,
                      L + QK_K * s + 16 * j);
     const size_t idle = sizeof(float) * 16 * (size_t)(f->width - nsb);
     memset(scales + 16 * nsb, 0, idle);
@@ -194,25 +181,25 @@ static void imatrix_batch(const void *ctx, const float *x, const float *const *q
     f->qp_lanes(16, 15, scales, sw, dm, Ls);
     f->qp_lanes(16, 15, mins, sw, mm, Lm);
     for (int s = 0; s < nsb; s++)
-        finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->pack);
+        finish_levels(x + QK_K * s, y + s * BYTES, dm[s], mm[s], Ls + 16 * s, Lm + 16 * s, L + QK_K * s, f->q2k_pack);
 }
 
 /* Without an imatrix, one super-block: its sub-block searches as lanes. */
 static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
-    const simd_fns *f = ctx;
+    const qk_lanes_x86 *f = ctx;
     (void)qw;
     uint8_t L[QK_K];
     float mins[QK_K / 16], scales[QK_K / 16];
-    for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
-    finish_ref(x, y, scales, mins, L, f->pack);
+    for (int j = 0; j < QK_K / 16; j += f->width) f->q2k_lanes(x + 16 * j, NULL, scales + j, mins + j, L + 16 * j);
+    finish_ref(x, y, scales, mins, L, f->q2k_pack);
 }
 
-static size_t quantize_lanes(const simd_fns *f, QK_QUANTIZE_PARAMS) {
-    return qk_quantize_batches(src, dst, nrows, n_per_row, imatrix, BYTES, f->width, imatrix_batch, super_lanes, f);
+static size_t quantize_lanes(const qk_lanes_x86 *f, QK_QUANTIZE_PARAMS) {
+    return qk_quantize_batches(QK_QUANTIZE_ARGS, BYTES, f->width, imatrix_batch, super_lanes, f);
 }
 
-size_t qk_quantize_q2_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx2, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q2_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx512, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q2_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&qk_lanes_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q2_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&qk_lanes_avx512, QK_QUANTIZE_ARGS); }
 #endif
 
 #if defined(__aarch64__)

@@ -129,88 +129,30 @@ static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t 
     finish_imatrix(x, y, scales, sw, L, pack_ref);
 }
 
-size_t qk_quantize_q3_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
+size_t qk_quantize_q3_k(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_ref, NULL);
 }
 
-void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
-    const unsigned char *b = src;
-    for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d_all = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q3_k, d)));
-        const uint8_t *q = b + offsetof(qk_block_q3_k, qs), *hm = b + offsetof(qk_block_q3_k, hmask);
-        uint8_t m = 1;
-        int is = 0;
-        for (int k = 0; k < QK_K; k += 128, q += 32) {
-            int shift = 0;
-            for (int j = 0; j < 4; ++j, shift += 2, m <<= 1) {
-                float dl = d_all * get_scale(b + SCALES_OFF, is++);
-                for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4));
-                dl = d_all * get_scale(b + SCALES_OFF, is++);
-                for (int l = 0; l < 16; ++l)
-                    *y++ = dl * ((int8_t)((q[l + 16] >> shift) & 3) - ((hm[l + 16] & m) ? 0 : 4));
-            }
+static void to_float(const uint8_t *b, float *y) {
+    const float d_all = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q3_k, d)));
+    const uint8_t *q = b + offsetof(qk_block_q3_k, qs), *hm = b + offsetof(qk_block_q3_k, hmask);
+    uint8_t m = 1;
+    int is = 0;
+    for (int k = 0; k < QK_K; k += 128, q += 32) {
+        int shift = 0;
+        for (int j = 0; j < 4; ++j, shift += 2, m <<= 1) {
+            float dl = d_all * get_scale(b + SCALES_OFF, is++);
+            for (int l = 0; l < 16; ++l) *y++ = dl * ((int8_t)((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4));
+            dl = d_all * get_scale(b + SCALES_OFF, is++);
+            for (int l = 0; l < 16; ++l)
+                *y++ = dl * ((int8_t)((q[l + 16] >> shift) & 3) - ((hm[l + 16] & m) ? 0 : 4));
         }
     }
 }
 
-#if defined(__x86_64__)
-/* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
- * or make_qx_quants with an imatrix) run as lanes (lanes_<isa>.c: 16
- * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
- * requantization and bit packing are vectorized; with an imatrix also the
- * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
- * The rest is the scalar code above, so the bytes are the scalar bytes. */
-typedef void (*q3k_lanes_fn)(const float *x, float *scales, int8_t *L);
-typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
-typedef void (*weights_fn)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
-
-typedef struct {
-    int width; /* lanes: 8 or 16 */
-    q3k_lanes_fn lanes;
-    qx_lanes_fn qx_lanes;
-    weights_fn weights;
-    q3k_pack_fn pack;
-} simd_fns;
-
-static const simd_fns k_avx2 = {8, qk_q3k_lanes_avx2, qk_qx_lanes_avx2, qk_kq_imatrix_weights_avx2, qk_q3k_pack_avx2};
-static const simd_fns k_avx512 = {16, qk_q3k_lanes_avx512, qk_qx_lanes_avx512, qk_kq_imatrix_weights_avx512,
-                                  qk_q3k_pack_avx512};
-
-/* With an imatrix, `width` consecutive super-blocks at a time: their
- * weights, their sub-block searches, then make_qx_quants(16, 32, scales, ..,
- * sw) of the super-blocks as lanes (idle lanes get all-zero scales). */
-static void imatrix_batch(const void *ctx, const float *x, const float *const *qw, int nsb, uint8_t *y) {
-    const simd_fns *f = ctx;
-    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], d[16];
-    int8_t L[16 * QK_K], Ls[16 * 16];
-    f->weights(x, qw, nsb, 2.f, weight, sw);
-    for (int s = 0; s < nsb; s++)
-        for (int j = 0; j < QK_K / 16; j += f->width)
-            f->qx_lanes(16, 4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
-                        L + QK_K * s + 16 * j);
-    memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
-    memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
-    f->qx_lanes(16, 32, scales, sw, d, Ls);
-    for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->pack);
+void qk_dequantize_row_q3_k(const void *src, float *y, int64_t n) {
+    qk_dequantize_blocks(src, y, n, QK_K, BYTES, to_float);
 }
-
-/* Without an imatrix, one super-block: its sub-block searches as lanes. */
-static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
-    const simd_fns *f = ctx;
-    (void)qw;
-    int8_t L[QK_K];
-    float scales[QK_K / 16];
-    for (int j = 0; j < QK_K / 16; j += f->width) f->lanes(x + 16 * j, scales + j, L + 16 * j);
-    finish_ref(x, y, scales, L, f->pack);
-}
-
-static size_t quantize_lanes(const simd_fns *f, QK_QUANTIZE_PARAMS) {
-    return qk_quantize_batches(src, dst, nrows, n_per_row, imatrix, BYTES, f->width, imatrix_batch, super_lanes, f);
-}
-
-size_t qk_quantize_q3_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx2, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q3_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&k_avx512, QK_QUANTIZE_ARGS); }
-#endif
 
 #if defined(__aarch64__)
 /* NEON: a super-block's 16 sub-block searches as four groups of 4 lanes
@@ -233,4 +175,49 @@ static void super_neon(const void *ctx, const float *x, const float *qw, uint8_t
 size_t qk_quantize_q3_k_neon(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
     return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_neon, NULL);
 }
+#endif
+
+#if defined(__x86_64__)
+/* SIMD variants: the 16 sub-block searches of a super-block (make_q3_quants,
+ * or make_qx_quants with an imatrix) run as lanes (lanes_<isa>.c: 16
+ * lanes on AVX-512, two sets of 8 on AVX2), and the element-wise
+ * requantization and bit packing are vectorized; with an imatrix also the
+ * weights and the make_qx_quants of the 16 scales (super-blocks as lanes).
+ * The rest is the scalar code above, so the bytes are the scalar bytes. */
+/* f below: the ISA's lane table (lanes_x86.h). */
+
+/* With an imatrix, `width` consecutive super-blocks at a time: their
+ * weights, their sub-block searches, then make_qx_quants(16, 32, scales, ..,
+ * sw) of the super-blocks as lanes (idle lanes get all-zero scales). */
+static void imatrix_batch(const void *ctx, const float *x, const float *const *qw, int nsb, uint8_t *y) {
+    const qk_lanes_x86 *f = ctx;
+    float weight[16 * QK_K], sw[16 * 16], scales[16 * 16], d[16];
+    int8_t L[16 * QK_K], Ls[16 * 16];
+    f->kq_imatrix_weights(x, qw, nsb, 2.f, weight, sw);
+    for (int s = 0; s < nsb; s++)
+        for (int j = 0; j < QK_K / 16; j += f->width)
+            f->qx_lanes(16, 4, x + QK_K * s + 16 * j, weight + QK_K * s + 16 * j, scales + 16 * s + j,
+                        L + QK_K * s + 16 * j);
+    memset(scales + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    memset(sw + 16 * nsb, 0, sizeof(float) * 16 * (size_t)(f->width - nsb));
+    f->qx_lanes(16, 32, scales, sw, d, Ls);
+    for (int s = 0; s < nsb; s++) finish_scales(x + QK_K * s, y + s * BYTES, d[s], Ls + 16 * s, L + QK_K * s, f->q3k_pack);
+}
+
+/* Without an imatrix, one super-block: its sub-block searches as lanes. */
+static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
+    const qk_lanes_x86 *f = ctx;
+    (void)qw;
+    int8_t L[QK_K];
+    float scales[QK_K / 16];
+    for (int j = 0; j < QK_K / 16; j += f->width) f->q3k_lanes(x + 16 * j, scales + j, L + 16 * j);
+    finish_ref(x, y, scales, L, f->q3k_pack);
+}
+
+static size_t quantize_lanes(const qk_lanes_x86 *f, QK_QUANTIZE_PARAMS) {
+    return qk_quantize_batches(QK_QUANTIZE_ARGS, BYTES, f->width, imatrix_batch, super_lanes, f);
+}
+
+size_t qk_quantize_q3_k_avx2(QK_QUANTIZE_PARAMS) { return quantize_lanes(&qk_lanes_avx2, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q3_k_avx512(QK_QUANTIZE_PARAMS) { return quantize_lanes(&qk_lanes_avx512, QK_QUANTIZE_ARGS); }
 #endif

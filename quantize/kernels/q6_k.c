@@ -99,30 +99,31 @@ static void super_ref(const void *ctx, const float *x, const float *qw, uint8_t 
     finish_ref(x, y, scales, L);
 }
 
-size_t qk_quantize_q6_k(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) {
-    return qk_quantize_blocks_imatrix(src, dst, nrows, n_per_row, imatrix, QK_K, BYTES, super_ref, NULL);
+size_t qk_quantize_q6_k(QK_QUANTIZE_PARAMS) {
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_ref, NULL);
+}
+
+static void to_float(const uint8_t *b, float *y) {
+    const float d = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q6_k, d)));
+    const uint8_t *ql = b + offsetof(qk_block_q6_k, ql), *qh = b + offsetof(qk_block_q6_k, qh);
+    const int8_t *sc = (const int8_t *)(b + offsetof(qk_block_q6_k, scales));
+    for (int k = 0; k < QK_K; k += 128, y += 128, ql += 64, qh += 32, sc += 8) {
+        for (int l = 0; l < 32; ++l) {
+            int is = l / 16;
+            const int8_t q1 = (int8_t)((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+            const int8_t q2 = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            const int8_t q3 = (int8_t)((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            const int8_t q4 = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            y[l + 0] = d * sc[is + 0] * q1;
+            y[l + 32] = d * sc[is + 2] * q2;
+            y[l + 64] = d * sc[is + 4] * q3;
+            y[l + 96] = d * sc[is + 6] * q4;
+        }
+    }
 }
 
 void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
-    const unsigned char *b = src;
-    for (int64_t i = 0; i < n / QK_K; i++, b += BYTES) {
-        const float d = qk_fp16_to_fp32(qk_get_u16(b + offsetof(qk_block_q6_k, d)));
-        const uint8_t *ql = b + offsetof(qk_block_q6_k, ql), *qh = b + offsetof(qk_block_q6_k, qh);
-        const int8_t *sc = (const int8_t *)(b + offsetof(qk_block_q6_k, scales));
-        for (int k = 0; k < QK_K; k += 128, y += 128, ql += 64, qh += 32, sc += 8) {
-            for (int l = 0; l < 32; ++l) {
-                int is = l / 16;
-                const int8_t q1 = (int8_t)((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                const int8_t q2 = (int8_t)((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                const int8_t q3 = (int8_t)((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                const int8_t q4 = (int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[l + 0] = d * sc[is + 0] * q1;
-                y[l + 32] = d * sc[is + 2] * q2;
-                y[l + 64] = d * sc[is + 4] * q3;
-                y[l + 96] = d * sc[is + 6] * q4;
-            }
-        }
-    }
+    qk_dequantize_blocks(src, y, n, QK_K, BYTES, to_float);
 }
 
 #if defined(__x86_64__)
@@ -131,35 +132,25 @@ void qk_dequantize_row_q6_k(const void *src, float *y, int64_t n) {
  * as weights, run as lanes (lanes_<isa>.c: 16 lanes on AVX-512, two
  * interleaved sets of 8 on AVX2, qk_qx2_lanes), then the vectorized requantization and packing (qk_q6k_pack); the
  * rest is the scalar code, so the bytes are the scalar bytes. */
-typedef void (*qx_lanes_fn)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
-
-typedef struct {
-    qx_lanes_fn qx16;  /* 16 groups per call: with an imatrix */
-    qx_lanes_fn qx;    /* `width` groups per call: without (weights x^2) */
-    int width;
-    q6k_pack_fn pack;
-} simd_fns;
-
-/* AVX2: two interleaved sets of 8 lanes with an imatrix, two calls of 8 without. */
-static const simd_fns k_avx2 = {qk_qx2_lanes_avx2, qk_qx_lanes_avx2, 8, qk_q6k_pack_avx2};
-/* AVX-512: 16 lanes. */
-static const simd_fns k_avx512 = {qk_qx_lanes_avx512, qk_qx_lanes_avx512, 16, qk_q6k_pack_avx512};
+/* f below: the ISA's lane table (lanes_x86.h). With an imatrix the 16
+ * searches are one call: 16 lanes on AVX-512, two interleaved sets of 8
+ * (qx2_lanes) on AVX2; without, calls of `width` groups. */
 
 static void super_lanes(const void *ctx, const float *x, const float *qw, uint8_t *y) {
-    const simd_fns *f = ctx;
+    const qk_lanes_x86 *f = ctx;
     int8_t L[QK_K];
     float scales[QK_K / 16];
-    if (qw) f->qx16(16, 32, x, qw, scales, L);
+    if (qw) (f->width == 16 ? f->qx_lanes : f->qx2_lanes)(16, 32, x, qw, scales, L);
     else
-        for (int j = 0; j < QK_K / 16; j += f->width) f->qx(16, 32, x + 16 * j, NULL, scales + j, L + 16 * j);
-    finish_pack(x, y, scales, L, f->pack);
+        for (int j = 0; j < QK_K / 16; j += f->width) f->qx_lanes(16, 32, x + 16 * j, NULL, scales + j, L + 16 * j);
+    finish_pack(x, y, scales, L, f->q6k_pack);
 }
 
 size_t qk_quantize_q6_k_avx2(QK_QUANTIZE_PARAMS) {
-    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &k_avx2);
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &qk_lanes_avx2);
 }
 size_t qk_quantize_q6_k_avx512(QK_QUANTIZE_PARAMS) {
-    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &k_avx512);
+    return qk_quantize_blocks_imatrix(QK_QUANTIZE_ARGS, QK_K, BYTES, super_lanes, &qk_lanes_avx512);
 }
 #endif
 

@@ -28,14 +28,9 @@ static inline float qx_weight(const float *qw, int rmse_type, const float *x, in
 }
 
 float qk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw) {
-    float max = 0;
-    float amax = 0;
-    for (int i = 0; i < n; ++i) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) { amax = ax; max = x[i]; }
-    }
-    if (amax < QK_GROUP_MAX_EPS) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
+    float max;
+    if (qk_signed_absmax(x, n, &max) < QK_GROUP_MAX_EPS) {
+        memset(L, 0, (size_t)n);
         return 0.f;
     }
     float iscale = -nmax / max; /* int / float, as ggml */
@@ -88,14 +83,9 @@ float qk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_typ
 }
 
 float qk_make_q3_quants(int n, int nmax, const float *x, int8_t *L, bool do_rmse) {
-    float max = 0;
-    float amax = 0;
-    for (int i = 0; i < n; ++i) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) { amax = ax; max = x[i]; }
-    }
-    if (amax < QK_GROUP_MAX_EPS) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
+    float max;
+    if (qk_signed_absmax(x, n, &max) < QK_GROUP_MAX_EPS) {
+        memset(L, 0, (size_t)n);
         return 0.f;
     }
     float iscale = -nmax / max;

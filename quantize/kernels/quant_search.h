@@ -16,6 +16,7 @@
 #ifndef QK_QUANT_SEARCH_H
 #define QK_QUANT_SEARCH_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -31,6 +32,22 @@
  * (QK_MAX(a, NaN) is NaN, QK_MAX(NaN, b) is b). Arguments are evaluated twice. */
 #define QK_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define QK_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* The largest |x[i]| (returned) and the signed x[i] holding it (*max; the
+ * first of equal magnitudes, 0 when all are 0), as ggml's
+ * `if (ax > amax) { amax = ax; max = x[i]; }` loops find them. */
+static inline float qk_signed_absmax(const float *x, int n, float *max) {
+    float amax = 0;
+    *max = 0;
+    for (int i = 0; i < n; ++i) {
+        const float ax = fabsf(x[i]);
+        if (ax > amax) {
+            amax = ax;
+            *max = x[i];
+        }
+    }
+    return amax;
+}
 
 /* Round to nearest, ties to even, via adding 1.5*2^23 (ggml nearest_int).
  * Exact for |f| <= 4194303; outside that (and for NaN/inf) it returns what

@@ -40,33 +40,26 @@ static inline float block_scale(const float *x, float *id) {
 /* lroundf(v) + 1 as ggml's `int xi = lroundf(...) + 1` computes it */
 static inline int trit(float v) { return (int)lroundf(v) + 1; }
 
+/* w bytes of five trits each: byte m holds x[m + n w] for n = 0..4
+ * (base 3, first trit most significant), scaled to a byte as ggml does. */
+static void pack5(uint8_t *qs, const float *x, int w, float id) {
+    for (int m = 0; m < w; m++) {
+        uint8_t q = 0;
+        for (int n = 0; n < 5; n++) {
+            q = (uint8_t)(q * 3);
+            q = (uint8_t)(q + trit(x[m + n * w] * id));
+        }
+        qs[m] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
+    }
+}
+
 static void tq1_0_block(const float *x, uint8_t *y) {
     float id;
     const float d = block_scale(x, &id);
     enum { NQS = sizeof(((qk_block_tq1_0 *)0)->qs), NQH = sizeof(((qk_block_tq1_0 *)0)->qh) };
     uint8_t *qs = y + offsetof(qk_block_tq1_0, qs), *qh = y + offsetof(qk_block_tq1_0, qh);
-    for (int j = 0; j < NQS - NQS % 32; j += 32) {
-        for (int m = 0; m < 32; m++) {
-            uint8_t q = 0;
-            for (int n = 0; n < 5; n++) {
-                q = (uint8_t)(q * 3);
-                q = (uint8_t)(q + trit(x[m + n * 32] * id));
-            }
-            qs[j + m] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
-        }
-        x += 5 * 32;
-    }
-    for (int j = NQS - NQS % 32; j < NQS; j += 16) {
-        for (int m = 0; m < 16; m++) {
-            uint8_t q = 0;
-            for (int n = 0; n < 5; n++) {
-                q = (uint8_t)(q * 3);
-                q = (uint8_t)(q + trit(x[m + n * 16] * id));
-            }
-            qs[j + m] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
-        }
-        x += 5 * 16;
-    }
+    for (int j = 0; j < NQS - NQS % 32; j += 32, x += 5 * 32) pack5(qs + j, x, 32, id);
+    for (int j = NQS - NQS % 32; j < NQS; j += 16, x += 5 * 16) pack5(qs + j, x, 16, id);
     for (int j = 0; j < NQH; j++) {
         uint8_t q = 0;
         for (int m = 0; m < 4; m++) {

@@ -35,14 +35,14 @@ static inline bool blk_has_nan(const blk32 *b) {
     return vminvq_u32(ok) == 0;
 }
 
-static inline float blk_amax(const blk32 *b) {
+static inline float blk_absmax(const blk32 *b) {
     float32x4_t m = vabsq_f32(b->v[0]);
     for (int k = 1; k < 8; k++) m = vmaxq_f32(m, vabsq_f32(b->v[k]));
     return vmaxvq_f32(m);
 }
 
 static inline float blk_signed_absmax(const float *x, const blk32 *b) {
-    const float amax = blk_amax(b);
+    const float amax = blk_absmax(b);
     if (amax == 0.0f) return 0.0f;
     int j = 0;
     while (fabsf(x[j]) != amax) j++;
@@ -77,7 +77,9 @@ static inline int32x4_t cvtt_x86(float32x4_t v) {
 /* Low bytes of cvtt(v[k]), lanes 0..15 in q[0], 16..31 in q[1]. */
 typedef struct { uint8x16_t v[2]; } bytes32;
 
-static inline void cvtt_low_bytes(const float32x4_t v[8], uint8x16_t q[2]) {
+static inline bytes32 cvtt_low_bytes(const float32x4_t v[8]) {
+    bytes32 r;
+    uint8x16_t *q = r.v;
     for (int h = 0; h < 2; h++) {
         uint16x8_t a = vcombine_u16(vmovn_u32(vreinterpretq_u32_s32(cvtt_x86(v[4 * h + 0]))),
                                     vmovn_u32(vreinterpretq_u32_s32(cvtt_x86(v[4 * h + 1]))));
@@ -85,18 +87,7 @@ static inline void cvtt_low_bytes(const float32x4_t v[8], uint8x16_t q[2]) {
                                     vmovn_u32(vreinterpretq_u32_s32(cvtt_x86(v[4 * h + 3]))));
         q[h] = vcombine_u8(vmovn_u16(a), vmovn_u16(b));
     }
-}
-
-static inline bytes32 quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
-    const float32x4_t vs = vdupq_n_f32(sub), vid = vdupq_n_f32(id), va = vdupq_n_f32(add);
-    float32x4_t v[8];
-    for (int k = 0; k < 8; k++) {
-        const float32x4_t x = use_sub ? vsubq_f32(b->v[k], vs) : b->v[k];
-        v[k] = vaddq_f32(vmulq_f32(x, vid), va);
-    }
-    bytes32 q;
-    cvtt_low_bytes(v, q.v);
-    return q;
+    return r;
 }
 
 static inline bytes32 clamp_bytes(bytes32 q, int hi) {
@@ -125,20 +116,14 @@ static inline void store_qh(uint8_t *qh, bytes32 q) {
     }
 }
 
-static void q8_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q8_0_block_ref(x, y); return; }
-    const float amax = blk_amax(&b);
-    const float d = amax / ((1 << 7) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_f16(y, d);
+/* Q8_0's levels roundf(x * id) (vrndaq) as bytes. */
+static inline void q8_0_levels(const blk32 *b, float id, uint8_t *qs) {
     const float32x4_t vid = vdupq_n_f32(id);
     float32x4_t r[8];
-    for (int k = 0; k < 8; k++) r[k] = vrndaq_f32(vmulq_f32(b.v[k], vid));
-    uint8x16_t q[2];
-    cvtt_low_bytes(r, q);
-    vst1q_u8(y + 2, q[0]);
-    vst1q_u8(y + 18, q[1]);
+    for (int k = 0; k < 8; k++) r[k] = vrndaq_f32(vmulq_f32(b->v[k], vid));
+    const bytes32 q = cvtt_low_bytes(r);
+    vst1q_u8(qs, q.v[0]);
+    vst1q_u8(qs + 16, q.v[1]);
 }
 
 /* With an imatrix: per row, four blocks at a time through
@@ -177,6 +162,12 @@ static size_t lg_imatrix_rows_neon(const qk_legacy_type *t, const float *src, vo
 }
 
 #define LG_IMATRIX_ROWS lg_imatrix_rows_neon
+#define LG_VEC float32x4_t
+#define LG_NV 8
+#define LG_SET1 vdupq_n_f32
+#define LG_SUB vsubq_f32
+#define LG_ADD vaddq_f32
+#define LG_MUL vmulq_f32
 #include "legacy_rows_body.h"
 
 LG_ENTRY_POINTS(qk_quantize_q4_0_neon, qk_quantize_q4_1_neon, qk_quantize_q5_0_neon, qk_quantize_q5_1_neon,

@@ -38,6 +38,20 @@ static inline float32x4_t sel(float32x4_t a, float32x4_t b, uint32x4_t mask) { r
 
 static inline bool any(uint32x4_t m) { return vmaxvq_u32(m) != 0; }
 
+/* Per lane, the largest |x| (returned) and the signed x holding it (*max,
+ * the first of equals), as quant_search.h's qk_signed_absmax. */
+static inline float32x4_t signed_absmax4(const float32x4_t *xt, int n, float32x4_t *max) {
+    float32x4_t amax = vdupq_n_f32(0.f), mx = amax;
+    for (int i = 0; i < n; i++) {
+        const float32x4_t ax = vabsq_f32(xt[i]);
+        const uint32x4_t gt = vcgtq_f32(ax, amax);
+        amax = sel(amax, ax, gt);
+        mx = sel(mx, xt[i], gt);
+    }
+    *max = mx;
+    return amax;
+}
+
 /* out[l] = {p[l], p[n+l], p[2n+l], p[3n+l]} for l = 0..n-1 (n a multiple of 4):
  * lane k holds sub-block k. */
 static void load_lanes(const float *p, int n, float32x4_t *out) {
@@ -144,45 +158,45 @@ void qk_kq_search4_neon(const qk_kq_params *p, int n, bool v3, bool use_mad, con
 /* make_qx_quants(n, nmax, x, L, 1, qw) for 4 groups of n (16 or 32), one
  * lane each; weights x^2 (qw NULL) or qw. Q6_K (16, nmax 32), Q3_K with
  * imatrix (16, 4), Q4_0/Q5_0 with imatrix (32, 8 / 16). */
+/* make_qx_quants' rounding at inverse scale iscale: L = clamp(l, lo, hi) + off
+ * (as floats), sumlx = sum(w x l), suml2 = sum(w l l), in order. */
+static inline void qx_levels4(int n, const float32x4_t *xt, const float32x4_t *w, float32x4_t iscale, int32x4_t lo,
+                              int32x4_t hi, int32x4_t off, float32x4_t *L, float32x4_t *sumlx, float32x4_t *suml2) {
+    float32x4_t slx = vdupq_n_f32(0.f), sl2 = slx;
+    for (int i = 0; i < n; i++) {
+        const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
+        const float32x4_t lf = vcvtq_f32_s32(l);
+        L[i] = vcvtq_f32_s32(vaddq_s32(l, off));
+        slx = vaddq_f32(slx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
+        sl2 = vaddq_f32(sl2, vmulq_f32(vmulq_f32(w[i], lf), lf));
+    }
+    *sumlx = slx;
+    *suml2 = sl2;
+}
+
 void qk_qx_search4_neon(int n, int nmax, const float *x, const float *qw, float *scales_out, int8_t *L_out) {
     if (n < 1 || n > 32) return; /* contract (also tells the compiler) */
     float32x4_t xt[32], w[32], L[32], Lt[32];
     load_lanes(x, n, xt);
     if (qw) load_lanes(qw, n, w);
     const float32x4_t zero = vdupq_n_f32(0.f);
-    float32x4_t max = zero, amax = zero;
-    for (int i = 0; i < n; i++) {
-        const float32x4_t ax = vabsq_f32(xt[i]);
-        const uint32x4_t gt = vcgtq_f32(ax, amax);
-        amax = sel(amax, ax, gt);
-        max = sel(max, xt[i], gt);
-        if (!qw) w[i] = vmulq_f32(xt[i], xt[i]);
-    }
+    float32x4_t max;
+    const float32x4_t amax = signed_absmax4(xt, n, &max);
+    if (!qw)
+        for (int i = 0; i < n; i++) w[i] = vmulq_f32(xt[i], xt[i]);
     const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1), off = vdupq_n_s32(nmax);
     float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
-    float32x4_t sumlx = zero, suml2 = zero;
-    for (int i = 0; i < n; i++) {
-        const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
-        const float32x4_t lf = vcvtq_f32_s32(l);
-        L[i] = vcvtq_f32_s32(vaddq_s32(l, off));
-        sumlx = vaddq_f32(sumlx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
-        suml2 = vaddq_f32(suml2, vmulq_f32(vmulq_f32(w[i], lf), lf));
-    }
+    float32x4_t sumlx, suml2;
+    qx_levels4(n, xt, w, iscale, lo, hi, off, L, &sumlx, &suml2);
     /* suml2 ? sumlx / suml2 : 0 (a NaN suml2 divides) */
     float32x4_t scale = sel(vdivq_f32(sumlx, suml2), zero, vceqq_f32(suml2, zero));
     float32x4_t best = vmulq_f32(scale, sumlx);
     for (int is = -9; is <= 9; ++is) {
         if (is == 0) continue;
         iscale = vdivq_f32(vdupq_n_f32(-((float)nmax + 0.1f * (float)is)), max); /* -(nmax + 0.1f*is) / max */
-        float32x4_t slx = zero, sl2 = zero;
-        for (int i = 0; i < n; i++) {
-            const int32x4_t l = vmaxq_s32(lo, vminq_s32(hi, nearest_int4(vmulq_f32(iscale, xt[i]))));
-            const float32x4_t lf = vcvtq_f32_s32(l);
-            Lt[i] = vcvtq_f32_s32(vaddq_s32(l, off));
-            slx = vaddq_f32(slx, vmulq_f32(vmulq_f32(w[i], xt[i]), lf));
-            sl2 = vaddq_f32(sl2, vmulq_f32(vmulq_f32(w[i], lf), lf));
-        }
+        float32x4_t slx, sl2;
+        qx_levels4(n, xt, w, iscale, lo, hi, off, Lt, &slx, &sl2);
         const uint32x4_t better =
             vandq_u32(vcgtq_f32(sl2, zero), vcgtq_f32(vmulq_f32(slx, slx), vmulq_f32(best, sl2)));
         if (!any(better)) continue;
@@ -210,14 +224,9 @@ void qk_q3_search4_neon(int nmax, const float *x, float *scales_out, int8_t *L_o
     int32x4_t L[16];
     load_lanes(x, 16, xt);
     const float32x4_t zero = vdupq_n_f32(0.f);
-    float32x4_t max = zero, amax = zero;
-    for (int i = 0; i < 16; i++) {
-        const float32x4_t ax = vabsq_f32(xt[i]);
-        const uint32x4_t gt = vcgtq_f32(ax, amax);
-        amax = sel(amax, ax, gt);
-        max = sel(max, xt[i], gt);
-        w[i] = vmulq_f32(xt[i], xt[i]);
-    }
+    float32x4_t max;
+    const float32x4_t amax = signed_absmax4(xt, 16, &max);
+    for (int i = 0; i < 16; i++) w[i] = vmulq_f32(xt[i], xt[i]);
     const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     const int32x4_t lo = vdupq_n_s32(-nmax), hi = vdupq_n_s32(nmax - 1);
     const float32x4_t iscale = vdivq_f32(vdupq_n_f32((float)-nmax), max); /* -nmax / max */
@@ -293,13 +302,8 @@ void qk_iq4_search4_neon(const float *x, const float *weight, float *scales_out)
     load_lanes(x, 32, xt);
     load_lanes(weight, 32, w);
     const float32x4_t zero = vdupq_n_f32(0.f);
-    float32x4_t max = zero, amax = zero;
-    for (int j = 0; j < 32; j++) {
-        const float32x4_t ax = vabsq_f32(xt[j]);
-        const uint32x4_t gt = vcgtq_f32(ax, amax);
-        amax = sel(amax, ax, gt);
-        max = sel(max, xt[j], gt);
-    }
+    float32x4_t max;
+    const float32x4_t amax = signed_absmax4(xt, 32, &max);
     const uint32x4_t tiny = vcltq_f32(amax, vdupq_n_f32(QK_GROUP_MAX_EPS));
     float32x4_t d = vdivq_f32(vnegq_f32(max), vdupq_n_f32(-127.f)); /* -max / values[0] */
     float32x4_t id = vdivq_f32(vdupq_n_f32(1.f), d);

@@ -426,29 +426,30 @@ static inline void lb_pack_2bit(uint8_t *L, uint8_t *qs, uint8_t *hmask) {
     }
 }
 
-void LN_ISA(qk_q2k_pack)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs) {
-    const vi lo = vi_set1(0), hi = vi_set1(3);
-    for (int j = 0; j < 16; ++j) {
-        if (!d[j]) continue; /* the search's levels stay */
-        const vf vd = vf_set1(d[j]), vmin = vf_set1(m[j]);
-        for (int i = 0; i < 16; i += LN_W) {
-            const vi l = vf_nearest_int(vf_div(vf_add(vf_load(x + 16 * j + i), vmin), vd));
-            vi_store_u8(L + 16 * j + i, vi_max(lo, vi_min(hi, l)));
-        }
-    }
-    lb_pack_2bit(L, qs, NULL);
-}
-
-void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs) {
-    const vi lo = vi_set1(-4), hi = vi_set1(3), off = vi_set1(4);
+/* The requantization of Q2_K, Q3_K and Q6_K: for each sub-block of 16
+ * with d[j] != 0, L = clamp(nearest_int((x + m[j]) / d[j]), lo, hi) + off
+ * (m NULL: no m); the others keep the search's levels. */
+static inline void lb_requant16(const float *x, const float *d, const float *m, int lo, int hi, int off, uint8_t *L) {
+    const vi vlo = vi_set1(lo), vhi = vi_set1(hi), voff = vi_set1(off);
     for (int j = 0; j < 16; ++j) {
         if (!d[j]) continue;
         const vf vd = vf_set1(d[j]);
         for (int i = 0; i < 16; i += LN_W) {
-            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
-            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
+            vf v = vf_load(x + 16 * j + i);
+            if (m) v = vf_add(v, vf_set1(m[j]));
+            const vi l = vf_nearest_int(vf_div(v, vd));
+            vi_store_u8(L + 16 * j + i, vi_add(vi_max(vlo, vi_min(vhi, l)), voff));
         }
     }
+}
+
+void LN_ISA(qk_q2k_pack)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs) {
+    lb_requant16(x, d, m, 0, 3, 0, L);
+    lb_pack_2bit(L, qs, NULL);
+}
+
+void LN_ISA(qk_q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs) {
+    lb_requant16(x, d, NULL, -4, 3, 4, (uint8_t *)L);
     lb_pack_2bit((uint8_t *)L, qs, hmask);
 }
 
@@ -480,6 +481,20 @@ static inline vi lb_iq4_index(vf x, vtab16 tab) {
     return vi_sel(vf_lt(vf_sub(x, lo), vf_sub(hi, x)), cm1, c);
 }
 
+/* iq4.c's iq4_sums per lane: sum(w q x) and sum(w q^2) at inverse scale id. */
+static inline void lb_iq4_sums(const float *xt, const float *wt, vf id, vtab16 tab, vf *sumqx, vf *sumq2) {
+    vf qx = vf_set1(0.f), q2 = qx;
+    for (int j = 0; j < 32; ++j) {
+        const vf x = vf_load(xt + j * LN_W);
+        const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
+        const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
+        qx = vf_add(qx, vf_mul(wq, x));
+        q2 = vf_add(q2, vf_mul(wq, q));
+    }
+    *sumqx = qx;
+    *sumq2 = q2;
+}
+
 /* The ntry = 7 scale search of quantize_row_iq4_nl_impl for W blocks of 32:
  * d[k] is the block's (sub-block's) scale, 0 for an all-zero block. */
 void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_out) {
@@ -497,26 +512,13 @@ void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_ou
     const vm allzero = lb_signed_max(32, xt, &max);
     vf d = vf_div(vf_neg(max), vf_set1(-127.f)); /* -max / values[0] */
     vf id = vf_div(vf_set1(1.f), d);
-    vf sumqx = zero, sumq2 = zero;
-    for (int j = 0; j < 32; ++j) {
-        const vf x = vf_load(xt + j * LN_W);
-        const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
-        const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
-        sumqx = vf_add(sumqx, vf_mul(wq, x));
-        sumq2 = vf_add(sumq2, vf_mul(wq, q));
-    }
+    vf sumqx, sumq2;
+    lb_iq4_sums(xt, wt, id, tab, &sumqx, &sumq2);
     d = vf_sel(vf_gt(sumq2, zero), vf_div(sumqx, sumq2), zero);
     vf best = vf_mul(d, sumqx);
     for (int itry = -7; itry <= 7; ++itry) {
         id = vf_div(vf_set1((float)(itry - 127)), max);
-        sumqx = sumq2 = zero;
-        for (int j = 0; j < 32; ++j) {
-            const vf x = vf_load(xt + j * LN_W);
-            const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
-            const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
-            sumqx = vf_add(sumqx, vf_mul(wq, x));
-            sumq2 = vf_add(sumq2, vf_mul(wq, q));
-        }
+        lb_iq4_sums(xt, wt, id, tab, &sumqx, &sumq2);
         const vm upd = vm_and(vf_gt(sumq2, zero), vf_gt(vf_mul(sumqx, sumqx), vf_mul(best, sumq2)));
         if (!vm_any(upd)) continue;
         d = vf_sel(upd, vf_div(sumqx, sumq2), d);
@@ -627,15 +629,7 @@ void LN_ISA(qk_kq_pack)(const uint8_t *L, uint8_t *qh, uint8_t *qs) {
  * << 4, ql[l+32] = (L[l+32] & 15) | (L[l+96] & 15) << 4, qh[l] = L[l] >> 4
  * | (L[l+32] >> 4) << 2 | (L[l+64] >> 4) << 4 | (L[l+96] >> 4) << 6. */
 void LN_ISA(qk_q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y) {
-    const vi lo = vi_set1(-32), hi = vi_set1(31), off = vi_set1(32);
-    for (int j = 0; j < 16; ++j) {
-        if (!d[j]) continue;
-        const vf vd = vf_set1(d[j]);
-        for (int i = 0; i < 16; i += LN_W) {
-            const vi l = vf_nearest_int(vf_div(vf_load(x + 16 * j + i), vd));
-            vi_store_u8((uint8_t *)L + 16 * j + i, vi_add(vi_max(lo, vi_min(hi, l)), off));
-        }
-    }
+    lb_requant16(x, d, NULL, -32, 31, 32, (uint8_t *)L);
     const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
     for (int h = 0; h < 2; ++h) {
         __m256i v[4];
@@ -853,3 +847,19 @@ void LN_ISA(qk_qkx3_2_lanes)(int n, int nmax, const float *x, const float *w, fl
         lb_untranspose_u8(Lv[s], n, L + s * n * LN_W);
     }
 }
+
+const qk_lanes_x86 LN_ISA(qk_lanes) = {
+    LN_W,
+    LN_ISA(qk_q2k_lanes),
+    LN_ISA(qk_q3k_lanes),
+    LN_ISA(qk_qx_lanes),
+    LN_ISA(qk_qx2_lanes),
+    LN_ISA(qk_qp_lanes),
+    LN_ISA(qk_q2k_pack),
+    LN_ISA(qk_q3k_pack),
+    LN_ISA(qk_q6k_pack),
+    LN_ISA(qk_kq_imatrix_weights),
+    LN_ISA(qk_iq4_lanes),
+    LN_ISA(qk_iq4_imatrix_weights),
+    LN_ISA(qk_iq4_pack),
+};

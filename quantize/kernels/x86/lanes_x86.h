@@ -94,4 +94,25 @@ QK_LANES_DECLARE(avx2)
 QK_LANES_DECLARE(avx512)
 #endif
 
+/* One ISA's lane functions as a table (qk_lanes_avx2 and qk_lanes_avx512,
+ * defined by lanes_body.h), so that each type's driver is written once and
+ * takes the ISA as an argument. */
+typedef struct qk_lanes_x86 {
+    int width; /* W */
+    void (*q2k_lanes)(const float *x, const float *w, float *scales, float *mins, uint8_t *L);
+    void (*q3k_lanes)(const float *x, float *scales, int8_t *L);
+    void (*qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
+    void (*qx2_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L);
+    void (*qp_lanes)(int n, int nmax, const float *x, const float *w, float *scales, uint8_t *L);
+    void (*q2k_pack)(const float *x, const float *d, const float *m, uint8_t *L, uint8_t *qs);
+    void (*q3k_pack)(const float *x, const float *d, int8_t *L, uint8_t *hmask, uint8_t *qs);
+    void (*q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y);
+    void (*kq_imatrix_weights)(const float *x, const float *const *qw, int nsb, float c, float *weight, float *sw);
+    void (*iq4_lanes)(const float *x, const float *w, int avail, float *d);
+    void (*iq4_imatrix_weights)(const float *x, const float *const *qw, int nsb, int super, float *weight);
+    void (*iq4_pack)(const float *x, float id, uint8_t *q16);
+} qk_lanes_x86;
+
+extern const qk_lanes_x86 qk_lanes_avx2, qk_lanes_avx512;
+
 #endif

@@ -70,30 +70,23 @@ static inline float blk_amax(const blk32 *b, __m256 a[4]) {
     return hmax8(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3])));
 }
 
-/* The signed element with the largest |x|, first on ties (+0 if all zero),
- * as the scalar `if (amax < fabsf(v))` loop picks it. */
-static inline float blk_signed_absmax(const float *x, const blk32 *b) {
-    __m256 a[4];
-    const float amax = blk_amax(b, a);
-    if (amax == 0.0f) return 0.0f;
-    return x[__builtin_ctz(eq_mask(a, amax))];
-}
-
-/* min and max as the scalar loops starting from FLT_MAX / -FLT_MAX with
- * strict comparisons: value from min/max, the sign of a zero result from the
- * first lane holding that value. */
-static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float *mx) {
+static inline void blk_reduce_min_max(const blk32 *b, float *mn, float *mx) {
     __m256 lo = _mm256_set1_ps(FLT_MAX), hi = _mm256_set1_ps(-FLT_MAX);
     for (int k = 0; k < 4; k++) {
         lo = _mm256_min_ps(lo, b->v[k]);
         hi = _mm256_max_ps(hi, b->v[k]);
     }
-    float vmin = hmin8(lo), vmax = hmax8(hi);
-    if (vmin == 0.0f) vmin = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
-    if (vmax == 0.0f) vmax = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
-    *mn = vmin;
-    *mx = vmax;
+    *mn = hmin8(lo);
+    *mx = hmax8(hi);
 }
+
+#define LG_VEC __m256
+#define LG_NV 4
+#define LG_SET1 _mm256_set1_ps
+#define LG_SUB _mm256_sub_ps
+#define LG_ADD _mm256_add_ps
+#define LG_MUL _mm256_mul_ps
+#include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v[k]) for all 32 lanes, in lane order. */
 typedef __m256i bytes32;
@@ -105,28 +98,11 @@ static inline __m256i cvtt_low_bytes(const __m256 v[4]) {
     return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-/* Low bytes of cvtt((x - sub) * id + add). */
-static inline __m256i quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
-    const __m256 vs = _mm256_set1_ps(sub), vid = _mm256_set1_ps(id), va = _mm256_set1_ps(add);
-    __m256 v[4];
-    for (int k = 0; k < 4; k++) {
-        const __m256 x = use_sub ? _mm256_sub_ps(b->v[k], vs) : b->v[k];
-        v[k] = _mm256_add_ps(_mm256_mul_ps(x, vid), va);
-    }
-    return cvtt_low_bytes(v);
-}
-
 static inline __m256i clamp_bytes(__m256i q, int hi) { return _mm256_min_epi8(q, _mm256_set1_epi8((char)hi)); }
 
 /* qs[j] = q[j] | q[j+16] << 4 (byte arithmetic, as the scalar uint8 store). */
 static inline void store_nibbles(uint8_t *qs, __m256i q, bool mask_low) {
-    __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-    if (mask_low) {
-        lo = _mm_and_si128(lo, _mm_set1_epi8(0x0F));
-        hi = _mm_and_si128(hi, _mm_set1_epi8(0x0F));
-    }
-    const __m128i h4 = _mm_and_si128(_mm_slli_epi16(hi, 4), _mm_set1_epi8((char)0xF0));
-    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, h4));
+    store_nibbles128(qs, _mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), mask_low);
 }
 
 /* qh: bit j = bit 4 of q[j]. */
@@ -135,27 +111,21 @@ static inline void store_qh(uint8_t *qh, __m256i q) {
     for (int k = 0; k < 4; k++) qh[k] = (uint8_t)(m >> (8 * k));
 }
 
-static void q8_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q8_0_block_ref(x, y); return; }
-    __m256 a[4];
-    const float amax = blk_amax(&b, a);
-    const float d = amax / ((1 << 7) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_f16(y, d);
+/* Q8_0's levels roundf(x * id) as bytes. */
+static inline void q8_0_levels(const blk32 *b, float id, uint8_t *qs) {
     const __m256 vid = _mm256_set1_ps(id), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 r[4];
     for (int k = 0; k < 4; k++) {
         /* roundf: truncate, then step away from zero when |fraction| >= 0.5
          * (the fraction v - trunc(v) is exact). */
-        const __m256 v = _mm256_mul_ps(b.v[k], vid);
+        const __m256 v = _mm256_mul_ps(b->v[k], vid);
         const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
         const __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign), one);
         r[k] = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ), step));
     }
-    _mm256_storeu_si256((__m256i *)(y + 2), cvtt_low_bytes(r));
+    _mm256_storeu_si256((__m256i *)qs, cvtt_low_bytes(r));
 }
 
 /* Q4_1 and Q5_1 eight blocks at a time (legacy_group8_x86.h). The scale

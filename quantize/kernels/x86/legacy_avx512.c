@@ -39,22 +39,20 @@ static inline float blk_amax(const blk32 *b, __m512 a[2]) {
     return _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
 }
 
-static inline float blk_signed_absmax(const float *x, const blk32 *b) {
-    __m512 a[2];
-    const float amax = blk_amax(b, a);
-    if (amax == 0.0f) return 0.0f;
-    return x[__builtin_ctz(eq_mask(a, amax))];
-}
-
-static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float *mx) {
+static inline void blk_reduce_min_max(const blk32 *b, float *mn, float *mx) {
     const __m512 lo = _mm512_min_ps(_mm512_min_ps(_mm512_set1_ps(FLT_MAX), b->v[0]), b->v[1]);
     const __m512 hi = _mm512_max_ps(_mm512_max_ps(_mm512_set1_ps(-FLT_MAX), b->v[0]), b->v[1]);
-    float vmin = _mm512_reduce_min_ps(lo), vmax = _mm512_reduce_max_ps(hi);
-    if (vmin == 0.0f) vmin = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
-    if (vmax == 0.0f) vmax = x[__builtin_ctz(eq_mask(b->v, 0.0f))];
-    *mn = vmin;
-    *mx = vmax;
+    *mn = _mm512_reduce_min_ps(lo);
+    *mx = _mm512_reduce_max_ps(hi);
 }
+
+#define LG_VEC __m512
+#define LG_NV 2
+#define LG_SET1 _mm512_set1_ps
+#define LG_SUB _mm512_sub_ps
+#define LG_ADD _mm512_add_ps
+#define LG_MUL _mm512_mul_ps
+#include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v): lanes 0..15 in .lo, 16..31 in .hi. */
 typedef struct { __m128i lo, hi; } bytes32;
@@ -64,16 +62,6 @@ static inline bytes32 cvtt_low_bytes(const __m512 v[2]) {
     return r;
 }
 
-static inline bytes32 quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
-    const __m512 vs = _mm512_set1_ps(sub), vid = _mm512_set1_ps(id), va = _mm512_set1_ps(add);
-    __m512 v[2];
-    for (int k = 0; k < 2; k++) {
-        const __m512 x = use_sub ? _mm512_sub_ps(b->v[k], vs) : b->v[k];
-        v[k] = _mm512_add_ps(_mm512_mul_ps(x, vid), va);
-    }
-    return cvtt_low_bytes(v);
-}
-
 static inline bytes32 clamp_bytes(bytes32 q, int hi) {
     const __m128i h = _mm_set1_epi8((char)hi);
     q.lo = _mm_min_epi8(q.lo, h);
@@ -81,15 +69,7 @@ static inline bytes32 clamp_bytes(bytes32 q, int hi) {
     return q;
 }
 
-static inline void store_nibbles(uint8_t *qs, bytes32 q, bool mask_low) {
-    __m128i lo = q.lo, hi = q.hi;
-    if (mask_low) {
-        lo = _mm_and_si128(lo, _mm_set1_epi8(0x0F));
-        hi = _mm_and_si128(hi, _mm_set1_epi8(0x0F));
-    }
-    const __m128i h4 = _mm_and_si128(_mm_slli_epi16(hi, 4), _mm_set1_epi8((char)0xF0));
-    _mm_storeu_si128((__m128i *)qs, _mm_or_si128(lo, h4));
-}
+static inline void store_nibbles(uint8_t *qs, bytes32 q, bool mask_low) { store_nibbles128(qs, q.lo, q.hi, mask_low); }
 
 static inline void store_qh(uint8_t *qh, bytes32 q) {
     const __m128i bit = _mm_set1_epi8(0x10);
@@ -97,19 +77,13 @@ static inline void store_qh(uint8_t *qh, bytes32 q) {
     for (int k = 0; k < 4; k++) qh[k] = (uint8_t)(m >> (8 * k));
 }
 
-static void q8_0_block(const float *x, uint8_t *y) {
-    const blk32 b = load_blk(x);
-    if (blk_has_nan(&b)) { qk_q8_0_block_ref(x, y); return; }
-    __m512 a[2];
-    const float amax = blk_amax(&b, a);
-    const float d = amax / ((1 << 7) - 1);
-    const float id = d ? 1.0f / d : 0.0f;
-    qk_put_f16(y, d);
+/* Q8_0's levels roundf(x * id) as bytes. */
+static inline void q8_0_levels(const blk32 *b, float id, uint8_t *qs) {
     const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
     __m512 r[2];
     for (int k = 0; k < 2; k++) {
         /* roundf = trunc plus a step away from zero when |v - trunc(v)| >= 0.5 */
-        const __m512 v = _mm512_mul_ps(b.v[k], vid);
+        const __m512 v = _mm512_mul_ps(b->v[k], vid);
         const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
         const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
         const __m512 step = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), one);
@@ -117,8 +91,8 @@ static void q8_0_block(const float *x, uint8_t *y) {
         r[k] = _mm512_mask_add_ps(t, up, t, step);
     }
     const bytes32 q = cvtt_low_bytes(r);
-    _mm_storeu_si128((__m128i *)(y + 2), q.lo);
-    _mm_storeu_si128((__m128i *)(y + 18), q.hi);
+    _mm_storeu_si128((__m128i *)qs, q.lo);
+    _mm_storeu_si128((__m128i *)(qs + 16), q.hi);
 }
 
 /* Q4_1 and Q5_1 eight blocks at a time (legacy_group8_x86.h). The scale
@@ -141,7 +115,7 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
 }
 
 /* One Q4_1 / Q5_1 block's unclamped levels from its group8 scales. */
-static inline bytes32 group8_bytes(const blk32 *b, float min, float id) { return quant_bytes(b, min, id, 0.5f, true); }
+#define group8_bytes(b, min, id) quant_bytes(b, min, id, 0.5f, true)
 
 #define LG_W 16
 #define LG_QX_LANES qk_qx_lanes_avx512

@@ -21,45 +21,18 @@
 typedef __m512 vf;
 typedef __m512i vi;
 typedef __mmask16 vm;
-static inline vf vf_load(const float *p) { return _mm512_loadu_ps(p); }
-static inline void vf_store(float *p, vf a) { _mm512_storeu_ps(p, a); }
-static inline void vi_store(int32_t *p, vi a) { _mm512_storeu_si512((void *)p, a); }
-static inline vf vf_set1(float a) { return _mm512_set1_ps(a); }
-static inline vf vf_add(vf a, vf b) { return _mm512_add_ps(a, b); }
-static inline vf vf_sub(vf a, vf b) { return _mm512_sub_ps(a, b); }
-static inline vf vf_mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
-static inline vf vf_div(vf a, vf b) { return _mm512_div_ps(a, b); }
-static inline vf vf_sqrt(vf a) { return _mm512_sqrt_ps(a); }
 static inline vf vf_abs(vf a) {
     return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_set1_epi32(0x7fffffff)));
 }
 static inline vf vf_neg(vf a) {
     return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000u)));
 }
-static inline vm vf_lt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
-static inline vm vf_gt(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
-static inline vm vf_le(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
-static inline vm vf_eq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-static inline vm vf_ne_uq(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
 /* m ? a : b per lane */
 static inline vf vf_sel(vm m, vf a, vf b) { return _mm512_mask_blend_ps(m, b, a); }
 static inline vi vi_sel(vm m, vi a, vi b) { return _mm512_mask_blend_epi32(m, b, a); }
-static inline vi vi_set1(int a) { return _mm512_set1_epi32(a); }
-static inline vi vi_add(vi a, vi b) { return _mm512_add_epi32(a, b); }
-static inline vi vi_and(vi a, vi b) { return _mm512_and_si512(a, b); }
-static inline vi vi_sub(vi a, vi b) { return _mm512_sub_epi32(a, b); }
-static inline vi vi_min(vi a, vi b) { return _mm512_min_epi32(a, b); }
-static inline vi vi_shl(vi a, int n) { return _mm512_sllv_epi32(a, _mm512_set1_epi32(n)); }
-static inline vi vi_max(vi a, vi b) { return _mm512_max_epi32(a, b); }
 static inline vm vi_ne(vi a, vi b) { return _mm512_cmpneq_epi32_mask(a, b); }
-static inline vf vi_to_f(vi a) { return _mm512_cvtepi32_ps(a); }
 /* a + (m ? 1 : 0) */
 static inline vi vi_inc(vi a, vm m) { return _mm512_mask_add_epi32(a, m, a, _mm512_set1_epi32(1)); }
-/* ggml's nearest_int: the low mantissa bits of f + 1.5*2^23 */
-static inline vi vf_nearest_int(vf f) {
-    const vi b = _mm512_castps_si512(_mm512_add_ps(f, _mm512_set1_ps(12582912.f)));
-    return _mm512_sub_epi32(_mm512_and_si512(b, _mm512_set1_epi32(0x007fffff)), _mm512_set1_epi32(0x00400000));
-}
 /* t[i] for a 16-entry float table (i in 0..15) */
 typedef struct { __m512 t; } vtab16;
 static inline vtab16 vtab16_load(const float *t) { vtab16 r = {_mm512_loadu_ps(t)}; return r; }
@@ -73,48 +46,25 @@ static inline bool vm_any(vm a) { return a != 0; }
 /* the low byte of each of 16 int32 lanes */
 static inline void vi_store_u8(uint8_t *p, vi a) { _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(a)); }
 #define LN_ISA(name) name##_avx512
+#define VX_(op) _mm512_##op
+#define VX_SI(op) _mm512_##op##_si512
+#define VX_CMP _mm512_cmp_ps_mask
 
 #elif defined(QK_LANES_AVX2)
 #define LN_W 8
 typedef __m256 vf;
 typedef __m256i vi;
 typedef __m256 vm; /* all-ones / all-zeros lanes */
-static inline vf vf_load(const float *p) { return _mm256_loadu_ps(p); }
-static inline void vf_store(float *p, vf a) { _mm256_storeu_ps(p, a); }
-static inline void vi_store(int32_t *p, vi a) { _mm256_storeu_si256((__m256i *)p, a); }
-static inline vf vf_set1(float a) { return _mm256_set1_ps(a); }
-static inline vf vf_add(vf a, vf b) { return _mm256_add_ps(a, b); }
-static inline vf vf_sub(vf a, vf b) { return _mm256_sub_ps(a, b); }
-static inline vf vf_mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
-static inline vf vf_div(vf a, vf b) { return _mm256_div_ps(a, b); }
-static inline vf vf_sqrt(vf a) { return _mm256_sqrt_ps(a); }
 static inline vf vf_abs(vf a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
 static inline vf vf_neg(vf a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u))); }
-static inline vm vf_lt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
-static inline vm vf_gt(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
-static inline vm vf_le(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-static inline vm vf_eq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-static inline vm vf_ne_uq(vf a, vf b) { return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ); }
 static inline vf vf_sel(vm m, vf a, vf b) { return _mm256_blendv_ps(b, a, m); }
 static inline vi vi_sel(vm m, vi a, vi b) {
     return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), m));
 }
-static inline vi vi_set1(int a) { return _mm256_set1_epi32(a); }
-static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
-static inline vi vi_and(vi a, vi b) { return _mm256_and_si256(a, b); }
-static inline vi vi_sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
-static inline vi vi_min(vi a, vi b) { return _mm256_min_epi32(a, b); }
-static inline vi vi_shl(vi a, int n) { return _mm256_sllv_epi32(a, _mm256_set1_epi32(n)); }
-static inline vi vi_max(vi a, vi b) { return _mm256_max_epi32(a, b); }
 static inline vm vi_ne(vi a, vi b) {
     return _mm256_xor_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b)), _mm256_castsi256_ps(_mm256_set1_epi32(-1)));
 }
-static inline vf vi_to_f(vi a) { return _mm256_cvtepi32_ps(a); }
 static inline vi vi_inc(vi a, vm m) { return _mm256_sub_epi32(a, _mm256_castps_si256(m)); } /* m lanes are -1 */
-static inline vi vf_nearest_int(vf f) {
-    const vi b = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12582912.f)));
-    return _mm256_sub_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x00400000));
-}
 typedef struct { __m256 lo, hi; } vtab16;
 static inline vtab16 vtab16_load(const float *t) {
     vtab16 r = {_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)};
@@ -139,9 +89,43 @@ static inline void vi_store_u8(uint8_t *p, vi a) {
     _mm_storel_epi64((__m128i *)p, _mm_unpacklo_epi32(lo, hi));
 }
 #define LN_ISA(name) name##_avx2
+#define VX_(op) _mm256_##op
+#define VX_SI(op) _mm256_##op##_si256
+#define VX_CMP _mm256_cmp_ps
 
 #else
 #error "define QK_LANES_AVX512 or QK_LANES_AVX2 before including lanes_x86.h"
 #endif
+
+/* The operations both ISAs spell alike but for the prefix (VX_) and the
+ * integer vector width (VX_SI); compares give the ISA's mask type vm
+ * (VX_CMP). */
+static inline vf vf_load(const float *p) { return VX_(loadu_ps)(p); }
+static inline void vf_store(float *p, vf a) { VX_(storeu_ps)(p, a); }
+static inline void vi_store(int32_t *p, vi a) { VX_SI(storeu)((void *)p, a); }
+static inline vf vf_set1(float a) { return VX_(set1_ps)(a); }
+static inline vf vf_add(vf a, vf b) { return VX_(add_ps)(a, b); }
+static inline vf vf_sub(vf a, vf b) { return VX_(sub_ps)(a, b); }
+static inline vf vf_mul(vf a, vf b) { return VX_(mul_ps)(a, b); }
+static inline vf vf_div(vf a, vf b) { return VX_(div_ps)(a, b); }
+static inline vf vf_sqrt(vf a) { return VX_(sqrt_ps)(a); }
+static inline vi vi_set1(int a) { return VX_(set1_epi32)(a); }
+static inline vi vi_add(vi a, vi b) { return VX_(add_epi32)(a, b); }
+static inline vi vi_and(vi a, vi b) { return VX_SI(and)(a, b); }
+static inline vi vi_sub(vi a, vi b) { return VX_(sub_epi32)(a, b); }
+static inline vi vi_min(vi a, vi b) { return VX_(min_epi32)(a, b); }
+static inline vi vi_max(vi a, vi b) { return VX_(max_epi32)(a, b); }
+static inline vi vi_shl(vi a, int n) { return VX_(sllv_epi32)(a, VX_(set1_epi32)(n)); }
+static inline vf vi_to_f(vi a) { return VX_(cvtepi32_ps)(a); }
+static inline vm vf_lt(vf a, vf b) { return VX_CMP(a, b, _CMP_LT_OQ); }
+static inline vm vf_gt(vf a, vf b) { return VX_CMP(a, b, _CMP_GT_OQ); }
+static inline vm vf_le(vf a, vf b) { return VX_CMP(a, b, _CMP_LE_OQ); }
+static inline vm vf_eq(vf a, vf b) { return VX_CMP(a, b, _CMP_EQ_OQ); }
+static inline vm vf_ne_uq(vf a, vf b) { return VX_CMP(a, b, _CMP_NEQ_UQ); }
+/* ggml's nearest_int: the low mantissa bits of f + 1.5*2^23 */
+static inline vi vf_nearest_int(vf f) {
+    const vi b = VX_SI(castps)(VX_(add_ps)(f, VX_(set1_ps)(12582912.f)));
+    return VX_(sub_epi32)(VX_SI(and)(b, VX_(set1_epi32)(0x007fffff)), VX_(set1_epi32)(0x00400000));
+}
 
 #endif
