@@ -68,7 +68,15 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
-    if (!t->permute_heads) {
+    if (t->gptq) { /* output rows by their source rows, dequantized in chunks */
+        int64_t src[64];
+        for (int64_t r0 = 0; r0 < nrows; r0 += 64) {
+            const int64_t k = nrows - r0 < 64 ? nrows - r0 : 64;
+            for (int64_t r = 0; r < k; r++)
+                src[r] = t->permute_heads ? qk_arch_permuted_row(row0 + r0 + r, t->ne[1], t->permute_heads) : row0 + r0 + r;
+            if (qk_gptq_read_rows(c->ck, t->gptq, src, k, dst + r0 * ne0, err)) return QK_FAIL;
+        }
+    } else if (!t->permute_heads) {
         if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
         for (int64_t r = 0; t->scale && r < nrows; r++)
             if (apply_scale(c->ck, t, row0 + r, dst + r * ne0, err)) return QK_FAIL;
