@@ -4,7 +4,8 @@
  * scale, they convert to exactly the GGUF tensors of a float32 twin holding
  * the reference rule's values (convert_hf_to_gguf.py's dequant_simple:
  * e4m3 decoded, times the block's scale, one float32 multiply), q/k head
- * permutation included. Other methods are refused by name (GPTQ: test_gptq.c). */
+ * permutation included; the F32 conversion decodes in llama.cpp. Other
+ * methods are refused by name (GPTQ: test_gptq.c). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include "convert_model.h"
 #include "gguf.h"
 #include "hf_checkpoint.h"
+#include "llama_run.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "tiny_hf.h"
@@ -154,6 +156,7 @@ static void fp8_case(const char *tag, int64_t br, int64_t bc) {
         CHECK_MSG(convert(fp8, g1, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
         CHECK_MSG(convert(twin, g2, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
         same_tensors(g1, g2);
+        if (k == 0) CHECK_MSG(llama_run_decodes(g1), "%s", llama_run_error()); /* loads and decodes in llama.cpp */
     }
 }
 
