@@ -102,7 +102,10 @@ const char *qk_arch_supported_list(void) {
 }
 
 void qk_arch_plan_free(qk_conv_plan *p) {
-    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) free(p->tensors[i].generated), free(p->tensors[i].experts), free(p->tensors[i].gptq);
+    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) {
+        free(p->tensors[i].generated), free(p->tensors[i].experts), free(p->tensors[i].gptq);
+        free(p->tensors[i].expert_scales);
+    }
     free(p->tensors);
     cJSON_Delete(p->owned_config);
     memset(p, 0, sizeof *p);
@@ -458,9 +461,18 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                 if (is_gptq)
                     return qk_fail(err, "%s: GPTQ expert tensor '%s': not supported yet (dense GPTQ layers are)",
                                    ck->dir, src->t->name);
-                if (fp8 && scale_of(ck, src))
-                    return qk_fail(err, "%s: FP8 expert tensor '%s' with a scale: not supported yet (dense FP8 weights "
-                                        "are)", ck->dir, n);
+                const qk_hf_tensor *sc = fp8 ? scale_of(ck, src) : NULL;
+                if (sc) { /* each expert has its own scale; one block shape for them all */
+                    int64_t blk[2];
+                    if (check_scale(ck, src, sc, fp8_block, blk, err)) return QK_FAIL;
+                    if (st->expert_scales && memcmp(st->scale_block, blk, sizeof blk))
+                        return qk_fail(err, "%s: FP8 expert tensor '%s' has a scale of another layout than its "
+                                            "sibling experts'", ck->dir, n);
+                    if (!st->expert_scales && !(st->expert_scales = calloc(p->n_expert, sizeof *st->expert_scales)))
+                        return qk_fail(err, "out of memory");
+                    st->expert_scales[e] = sc;
+                    memcpy(st->scale_block, blk, sizeof blk);
+                }
                 st->experts[e] = src;
                 p->n_params += src->t->n_elements;
                 continue;

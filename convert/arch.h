@@ -36,6 +36,7 @@ typedef struct qk_conv_tensor {
      * one scale per tensor or per row), indexed by the source row (before any
      * head permutation), partial edge blocks included. */
     const qk_hf_tensor *scale;
+    const qk_hf_tensor **expert_scales; /* stacked FP8 experts: expert e's scale or NULL (owned array) */
     int64_t scale_block[2];
     /* GPTQ checkpoints: src is the layer's qweight, dequantized through
      * gptq.h (NULL otherwise; owned). */

@@ -138,13 +138,14 @@ static void same_tensors(const char *a, const char *b) {
     qk_gguf_close(x), qk_gguf_close(y);
 }
 
-static void fp8_case(const char *tag, int64_t br, int64_t bc) {
+static void fp8_case(const char *tag, const char *arch, int64_t br, int64_t bc) {
     char src[1024], fp8[1024], twin[1024];
     snprintf(src, sizeof src, "%s/%s-src", qk_test_tmpdir(), tag);
     snprintf(fp8, sizeof fp8, "%s/%s-fp8", qk_test_tmpdir(), tag);
     snprintf(twin, sizeof twin, "%s/%s-twin", qk_test_tmpdir(), tag);
     tiny_hf_spec s;
     tiny_hf_default(&s);
+    if (arch) s.arch = arch;
     CHECK(tiny_hf_write(src, &s) == 0);
     CHECK(make_pair(src, fp8, twin, br, bc) == 0);
     static const char *const types[] = {"f32", "q8_0"};
@@ -160,8 +161,11 @@ static void fp8_case(const char *tag, int64_t br, int64_t bc) {
     }
 }
 
-static void test_fp8_blocks(void) { fp8_case("blk", 96, 80); }
-static void test_fp8_per_tensor(void) { fp8_case("tensor", 0, 0); }
+static void test_fp8_blocks(void) { fp8_case("blk", NULL, 96, 80); }
+static void test_fp8_per_tensor(void) { fp8_case("tensor", NULL, 0, 0); }
+/* Qwen3-30B-A3B-FP8's layout: every expert's projections FP8 with their own
+ * 128 x 128-style block scales (here 96 x 80), stacked into 3-D tensors. */
+static void test_fp8_moe_experts(void) { fp8_case("moe", "qwen3moe", 96, 80); }
 
 /* A method quantkit does not dequantize is refused by name; a scale of the wrong shape too. */
 static void test_refusals(void) {
@@ -218,6 +222,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_fp8_blocks);
     RUN(test_fp8_per_tensor);
+    RUN(test_fp8_moe_experts);
     RUN(test_refusals);
     return qk_test_summary();
 }
