@@ -10,6 +10,7 @@
 #include "cli_util.h"
 #include "compare.h"
 #include "manifest.h"
+#include "progress_tty.h"
 #include "ggml_types.h"
 #include "sha256.h"
 #include "verify.h"
@@ -184,7 +185,10 @@ int qk_cmd_verify(int argc, char **argv) {
         /* a manifest or --sha256 covers any file; the GGUF checks need a GGUF */
         if ((check_m || sha_hex) && !is_gguf_path(files[i])) continue;
         qk_verify_report rep;
+        o.progress = cli_progress_new("verifying", 0);
         qk_verify_gguf(files[i], &o, &rep);
+        cli_progress_done(o.progress);
+        o.progress = NULL;
         qk_compare_report cmp = {0};
         bool have_cmp = false;
         if (against) {
