@@ -122,7 +122,7 @@ int qk_cmd_verify(int argc, char **argv) {
         free(text);
         qk_manifest_expand_free(list, n_list);
         if (rc) return qk_cli_fail(CMD, &err);
-        if (!json)
+        if (!json && !cli_quiet())
             fprintf(stderr, "quantkit verify: wrote %s (%s) for %zu file%s\n", write_m,
                     fmt == QK_MANIFEST_SHA256SUMS ? "sha256sum format" : "gguf-hash format", n_list, n_list == 1 ? "" : "s");
     }

@@ -14,8 +14,9 @@
  *    with "event":"done".
  *  - none (--quiet): nothing; --quiet also silences informational messages.
  * cli_signals_install makes SIGINT/SIGTERM/SIGHUP clear a shown line and
- * remove the temporaries of outputs being written (core/atomic_file), then
- * die by the signal as before.
+ * remove the temporaries of outputs being written and the finished parts of
+ * an unfinished output, e.g. split shards (core/atomic_file), then die by the
+ * signal as before.
  */
 #ifndef QK_PROGRESS_TTY_H
 #define QK_PROGRESS_TTY_H

@@ -229,7 +229,9 @@ int qk_split_finish(const char *staging, const char *out, uint64_t max_bytes, co
     size_t l = strlen(prefix);
     if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
     qk_split_opts o = {.max_bytes = max_bytes, .command_line = command_line};
+    int h = qk_afile_partial_add(staging); /* a signal while splitting removes it too */
     int rc = qk_split_model(staging, prefix, &o, n_out, err);
     unlink(staging);
+    qk_afile_partial_done(h);
     return rc;
 }

@@ -294,6 +294,13 @@ static void test_json_and_quiet(void) {
     CHECK_EQ_INT(r.code, 0);
     CHECK_MSG(r.err[0] == 0, "stderr with --quiet: %s", r.err);
     cli_result_free(&r);
+    char sums[700];
+    snprintf(sums, sizeof sums, "%s/quiet-SHA256SUMS", qk_test_tmpdir());
+    r = cli_run("verify", "--quiet", "-o", sums, out); /* its "wrote ..." note is informational too */
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(r.err[0] == 0, "verify stderr with --quiet: %s", r.err);
+    cli_result_free(&r);
+    unlink(sums);
     unlink(out);
     r = cli_run("quantize", "--progress=sideways", g_small, "Q8_0");
     CHECK_EQ_INT(r.code, 2);
