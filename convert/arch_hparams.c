@@ -505,11 +505,13 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     int64_t n_embd = 0;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     int64_t rope_dims = head_dim > 0 ? head_dim : n_embd / p->n_head;
-    if (p->desc && (p->desc->flags & QK_A_PARTIAL_ROPE)) { /* int(partial_rotary_factor * n_embd) // n_head */
+    if (p->desc && (p->desc->flags & (QK_A_PARTIAL_ROPE | QK_A_PARTIAL_ROPE_HD))) {
+        /* int(partial_rotary_factor * n_embd) // n_head, or (GLM-4) int(head_dim * partial_rotary_factor) */
+        const bool hd = p->desc->flags & QK_A_PARTIAL_ROPE_HD;
         qk_rope_view rv;
         qk_rope_view_init(c, &rv);
-        double d2 = rv.partial_rotary_factor * (double)n_embd;
-        rope_dims = d2 >= 0 && d2 <= (double)n_embd ? (int64_t)d2 / p->n_head : 0;
+        const double whole = hd ? (double)rope_dims : (double)n_embd, d2 = rv.partial_rotary_factor * whole;
+        rope_dims = d2 >= 0 && d2 <= whole ? (int64_t)d2 / (hd ? 1 : p->n_head) : 0;
         if (rope_dims < 2 || rope_dims % 2)
             return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
                            rv.partial_rotary_factor, (long long)rope_dims);

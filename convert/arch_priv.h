@@ -76,6 +76,7 @@ enum {
     QK_A_VOCAB_ROWS = 1 << 3,   /* Gemma3: token_embd cut to the tokenizer's vocabulary */
     QK_A_MULTIMODAL = 1 << 4,   /* the text model of a multimodal release (see above) */
     QK_A_PARTIAL_ROPE = 1 << 5, /* rope.dimension_count = int(partial_rotary_factor * hidden) / heads */
+    QK_A_PARTIAL_ROPE_HD = 1 << 6, /* rope.dimension_count = int(head_dim * partial_rotary_factor) (GLM-4) */
 };
 
 struct qk_arch_desc {

@@ -364,6 +364,8 @@ static void test_families_match_reference(void) {
         {"stablelm", 2, 256, 4, 4, 512, "", false},
         {"qwen3moe", 2, 256, 4, 2, 512, "", false},
         {"qwen2moe", 2, 256, 4, 2, 512, "", false},
+        {"ernie4_5", 2, 256, 4, 2, 512, "", true}, /* tied, as ERNIE-4.5-0.3B is */
+        {"glm4", 2, 256, 4, 2, 512, "", false},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;
