@@ -519,10 +519,36 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
+        if (r->type == QK_KVR_SWA_PATTERN) {
+            const cJSON *lt = obj_get(c, "layer_types");
+            bool pat[1024];
+            if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
+            for (uint32_t i = 0; i < p->n_layer; i++) {
+                const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+                pat[i] = cJSON_IsArray(lt) ? cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention")
+                                           : (i + 1) % 4 != 0;
+            }
+            rc = qk_gguf_writer_add_arr(w, KEY(r->gguf), QK_GGUF_BOOL, pat, p->n_layer, err);
+            continue;
+        }
+        if (r->type == QK_KVR_COUNT) {
+            char path[96];
+            snprintf(path, sizeof path, "%s", r->key);
+            char *dot = strchr(path, '.');
+            if (dot) *dot = 0;
+            const cJSON *o = obj_get(c, path), *a = dot ? obj_get(o, dot + 1) : o;
+            rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), cJSON_IsArray(a) ? (uint32_t)cJSON_GetArraySize(a) : 0, err);
+            continue;
+        }
+        if (r->type == QK_KVR_BOOL_TRUE) {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(c, r->key);
+            rc = qk_gguf_writer_add_bool(w, KEY(r->gguf), cJSON_IsBool(b) ? cJSON_IsTrue(b) : true, err);
+            continue;
+        }
         if (!qk_hf_cfg_num(c, r->key, &d) || d == 0) continue;
-        if (r->is_u32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
+        if (r->type == QK_KVR_U32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
             return qk_fail(err, "%s/config.json: '%s' is not an integer in 1..4294967295", ck->dir, r->key);
-        rc = r->is_u32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
+        rc = r->type == QK_KVR_U32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
                        : qk_gguf_writer_add_f32(w, KEY(r->gguf), (float)d, err);
     }
 #undef KEY

@@ -14,7 +14,7 @@ typedef enum {
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
     /* loaded by more_tensors (end of file), each from its own published names */
-    A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX
+    A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4
 } arch_t;
 
 typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU } act_t;
@@ -378,6 +378,11 @@ static int parse_arch(const char *t, arch_t *a) {
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
+        {"exaone4", A_EXAONE4}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
+        {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
+        /* Qwen3-VL's language model is Qwen3's; text positions only: every interleaved M-RoPE section sees the
+         * same position, which is plain rotate-half rope */
+        {"qwen3_vl", A_QWEN3}, {"qwen3_vl_text", A_QWEN3},
         /* Qwen2-VL / Qwen2.5-VL's language model is Qwen2's; with text only, every M-RoPE section sees the
          * same position, which is plain rotate-half rope */
         {"qwen2_vl", A_QWEN2}, {"qwen2_5_vl", A_QWEN2}, {"qwen2_vl_text", A_QWEN2}, {"qwen2_5_vl_text", A_QWEN2},
@@ -1125,6 +1130,7 @@ typedef struct {
     const char *embed, *pos, *norm_f, *lm_head, *layer;
     const char *ln1, *ln2, *post_attn, *post_mlp;
     const char *q, *k, *v, *qkv, *o, *gate, *up, *gate_up, *down;
+    const char *q_norm, *k_norm; /* per head */
     int qkv_layout, ln_bias, conv1d;
     const char *bias_key; /* config switch of the attention biases; "" = always */
     int o_bias, mlp_bias; /* the switch also covers o / the MLP */
@@ -1133,20 +1139,25 @@ typedef struct {
 static const fam_names k_fams[] = {
     {A_ERNIE4_5, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "input_layernorm",
      "post_attention_layernorm", NULL, NULL, "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", NULL,
-     "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj", 0, 0, 0, "use_bias", 1, 1},
+     "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj", NULL, NULL, 0, 0, 0, "use_bias", 1, 1},
     {A_GLM4, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "input_layernorm",
      "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm", "self_attn.q_proj",
      "self_attn.k_proj", "self_attn.v_proj", NULL, "self_attn.o_proj", NULL, NULL, "mlp.gate_up_proj",
-     "mlp.down_proj", 0, 0, 0, "attention_bias", 0, 0},
+     "mlp.down_proj", NULL, NULL, 0, 0, 0, "attention_bias", 0, 0},
     {A_INTERNLM2, "model.tok_embeddings", NULL, "model.norm", "output", "model.layers.%d.", "attention_norm",
      "ffn_norm", NULL, NULL, NULL, NULL, NULL, "attention.wqkv", "attention.wo", "feed_forward.w1",
-     "feed_forward.w3", NULL, "feed_forward.w2", QKV_GROUPED, 0, 0, "bias", 1, 0},
+     "feed_forward.w3", NULL, "feed_forward.w2", NULL, NULL, QKV_GROUPED, 0, 0, "bias", 1, 0},
     {A_GPT2, "wte", "wpe", "ln_f", "lm_head", "h.%d.", "ln_1", "ln_2", NULL, NULL, NULL, NULL, NULL, "attn.c_attn",
-     "attn.c_proj", NULL, "mlp.c_fc", NULL, "mlp.c_proj", QKV_CAT, 1, 1, "", 1, 1},
+     "attn.c_proj", NULL, "mlp.c_fc", NULL, "mlp.c_proj", NULL, NULL, QKV_CAT, 1, 1, "", 1, 1},
     {A_GPTNEOX, "gpt_neox.embed_in", NULL, "gpt_neox.final_layer_norm", "embed_out", "gpt_neox.layers.%d.",
      "input_layernorm", "post_attention_layernorm", NULL, NULL, NULL, NULL, NULL, "attention.query_key_value",
-     "attention.dense", NULL, "mlp.dense_h_to_4h", NULL, "mlp.dense_4h_to_h", QKV_PER_HEAD, 1, 0, "attention_bias",
-     1, 1},
+     "attention.dense", NULL, "mlp.dense_h_to_4h", NULL, "mlp.dense_4h_to_h", NULL, NULL, QKV_PER_HEAD, 1, 0,
+     "attention_bias", 1, 1},
+    /* modeling_exaone4.py: no pre-norms, outputs normed (as OLMo 2), per-head q/k norms */
+    {A_EXAONE4, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", NULL, NULL,
+     "post_attention_layernorm", "post_feedforward_layernorm", "self_attn.q_proj", "self_attn.k_proj",
+     "self_attn.v_proj", NULL, "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj",
+     "self_attn.q_norm", "self_attn.k_norm", 0, 0, 0, "attention_bias", 1, 0},
 };
 
 /* prefix + name + suffix of a tensor, [d0] (d1 < 0) or [d0, d1]; conv1d: stored [d1, d0] (GPT-2's Conv1D),
@@ -1203,6 +1214,8 @@ static int more_tensors(loader_t *L, const cJSON *cfg) {
         }
         l->norm_attn_out = more_take(L, pre, f->post_attn, ".weight", H, -1, 0, 1, &failed);
         l->norm_ffn_out = more_take(L, pre, f->post_mlp, ".weight", H, -1, 0, 1, &failed);
+        l->q_norm = more_take(L, pre, f->q_norm, ".weight", hd, -1, 0, 1, &failed);
+        l->k_norm = more_take(L, pre, f->k_norm, ".weight", hd, -1, 0, 1, &failed);
         if (f->qkv) {
             more_lin(L, f, pre, f->qkv, &l->qkv, qd + 2 * kd, H, bias, &failed);
         } else {

@@ -254,7 +254,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (more <= 0) return more;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
-    const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe;
+    const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */
+    const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe || seedoss;
     const bool qwen3 = !strcmp(arch, "qwen3") || qwen3moe;
     const int n_qexp = 8, qmoe_ff = 64, qshared_ff = 128; /* Qwen MoE: experts, their width, the shared expert's */
     const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
@@ -270,7 +271,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const bool ln_bias = phi2 || starcoder2 || stablelm; /* LayerNorms with a bias */
     const bool cohere2 = !strcmp(arch, "cohere2");
     const bool internlm3 = !strcmp(arch, "internlm3"), cohere = !strcmp(arch, "cohere") || cohere2, exaone = !strcmp(arch, "exaone");
-    const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo2 = !strcmp(arch, "olmo2");
+    const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo3 = !strcmp(arch, "olmo3");
+    const bool olmo2 = !strcmp(arch, "olmo2") || olmo3; /* OLMo 3: OLMo 2's tensors */
     const int n_exp = 4;
     /* Phi-3's chat tokens follow the 32000 pieces (llama.cpp looks <|endoftext|> up for models named phi3) */
     static const char *const phi3_added[] = {"<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>"};
@@ -291,14 +293,14 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
                         : qwen2vl ? "Qwen2VLForConditionalGeneration" : qwen25vl ? "Qwen2_5_VLForConditionalGeneration"
                         : qwen2moe ? "Qwen2MoeForCausalLM" : qwen3moe ? "Qwen3MoeForCausalLM"
                         : cohere2 ? "Cohere2ForCausalLM" : internlm3 ? "InternLM3ForCausalLM" : phi2 ? "PhiForCausalLM"
-                        : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo2 ? "Olmo2ForCausalLM"
+                        : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo3 ? "Olmo3ForCausalLM" : olmo2 ? "Olmo2ForCausalLM" : seedoss ? "SeedOssForCausalLM"
                         : qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
                         : gemma3 ? "Gemma3ForCausalLM" : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM"
                         : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(top, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(top, "model_type", phi2 ? "phi" : gemma3cg ? "gemma3" : qwen2vl ? "qwen2_vl" : qwen25vl ? "qwen2_5_vl" :
-                            qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : arch);
+                            qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : seedoss ? "seed_oss" : arch);
     if (nested) {
         cJSON_AddItemToObject(top, "text_config", cfg);
         cJSON_AddStringToObject(cfg, "model_type", gemma3cg ? "gemma3_text" : mistral3 ? "mistral" : "qwen2_5_vl_text");
@@ -332,6 +334,19 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
     }
     if (olmo2) cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+    if (olmo3) { /* allenai/Olmo-3-7B-Instruct: 3 of 4 layers sliding (4096 there, 4 here) */
+        cJSON_AddNumberToObject(cfg, "sliding_window", 4);
+        cJSON *lt = cJSON_AddArrayToObject(cfg, "layer_types");
+        for (int l = 0; l < s->n_layer; l++)
+            cJSON_AddItemToArray(lt, cJSON_CreateString((l + 1) % 4 ? "sliding_attention" : "full_attention"));
+        cJSON_AddNullToObject(cfg, "rope_scaling");
+    }
+    if (seedoss) { /* ByteDance-Seed/Seed-OSS-36B-Instruct */
+        cJSON_AddBoolToObject(cfg, "attention_bias", 1);
+        cJSON_AddBoolToObject(cfg, "attention_out_bias", 0);
+        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        cJSON_AddNumberToObject(cfg, "head_dim", hd);
+    }
     if (starcoder2) { /* bigcode/starcoder2-3b */
         cJSON_AddNumberToObject(cfg, "norm_epsilon", 1e-5);
         cJSON_AddBoolToObject(cfg, "use_bias", 1);

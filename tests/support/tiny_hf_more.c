@@ -66,7 +66,9 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool ernie = !strcmp(a, "ernie4_5"), glm4 = !strcmp(a, "glm4"), internlm2 = !strcmp(a, "internlm2");
     const bool gpt2 = !strcmp(a, "gpt2"), neox = !strcmp(a, "gptneox");
-    if (!ernie && !glm4 && !internlm2 && !gpt2 && !neox) return 1;
+    const bool qwen3vl = !strcmp(a, "qwen3vl"), exaone4 = !strcmp(a, "exaone4");
+    if (!ernie && !glm4 && !internlm2 && !gpt2 && !neox && !qwen3vl && !exaone4) return 1;
+    const bool llama_names = ernie || glm4 || qwen3vl || exaone4;
     const int H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const float ws = 4.0f / (float)H;
     int vocab = ernie ? tiny_hf_tokenizer_spm(dir, "Ernie4_5_Tokenizer", NULL, 0)
@@ -75,8 +77,49 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     if (vocab < 0) return -1;
     const bool spm = ernie || internlm2;
     tlist l = {0};
-    cJSON *c;
-    if (ernie) {
+    cJSON *c, *top = NULL;
+    if (qwen3vl) {
+        /* Qwen/Qwen3-VL-4B-Instruct: the Qwen3 text model in text_config (M-RoPE sections [24, 20, 20] of 64
+         * half-dims, interleaved; scaled to head_dim / 2 here), the vision tower with deepstack mergers */
+        top = base_config("Qwen3VLForConditionalGeneration", "qwen3_vl", s);
+        c = cJSON_AddObjectToObject(top, "text_config");
+        cJSON_AddStringToObject(c, "model_type", "qwen3_vl_text");
+        llama_sizes(c, s, vocab);
+        addn(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-6, "rope_theta", 5000000.0, NULL);
+        cJSON_AddBoolToObject(c, "attention_bias", 0);
+        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+        cJSON_AddBoolToObject(rs, "mrope_interleaved", 1);
+        cJSON *ms = cJSON_AddArrayToObject(rs, "mrope_section");
+        const int q = hd / 2 * 5 / 16; /* 20 of 64 */
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(hd / 2 - 2 * q));
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
+        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
+        cJSON_AddStringToObject(rs, "rope_type", "default");
+        cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
+        cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+        cJSON *di = cJSON_AddArrayToObject(vc, "deepstack_visual_indexes");
+        for (int k = 0; k < 3; k++) cJSON_AddItemToArray(di, cJSON_CreateNumber(2 * k + 1));
+        addn(vc, "depth", 6.0, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
+        cJSON_AddStringToObject(vc, "model_type", "qwen3_vl");
+        addn(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
+        add(&l, 48, 16, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
+        add(&l, 16, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
+        add(&l, H, 16, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
+    } else if (exaone4) {
+        /* LGAI-EXAONE/EXAONE-4.0-1.2B: no pre-norms (post-attention / post-feed-forward norms on the outputs),
+         * per-head q/k norms, llama3 rope scaling, no sliding window, tied */
+        c = base_config("Exaone4ForCausalLM", "exaone4", s);
+        llama_sizes(c, s, vocab);
+        addn(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-5, "rope_theta", 1000000.0, NULL);
+        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+        addn(rs, "factor", 16.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
+             64.0, NULL);
+        cJSON_AddStringToObject(rs, "rope_type", "llama3");
+        cJSON_AddNullToObject(c, "sliding_window");
+        cJSON_AddNullToObject(c, "sliding_window_pattern");
+        cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
+        for (int i = 0; i < s->n_layer; i++) cJSON_AddItemToArray(lt, cJSON_CreateString("full_attention"));
+    } else if (ernie) {
         /* baidu/ERNIE-4.5-0.3B-PT: the Llama names, explicit head_dim, no biases, tied */
         c = base_config("Ernie4_5ForCausalLM", "ernie4_5", s);
         llama_sizes(c, s, vocab);
@@ -127,12 +170,17 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddBoolToObject(c, "tie_word_embeddings", 0);
     }
     addn(c, "bos_token_id", (double)(spm ? 1 : vocab - 3), "eos_token_id", (double)(spm ? 2 : vocab - 1), NULL);
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
+    if (tiny_hf_json(dir, "config.json", top ? top : c)) return -1;
 
     for (int i = 0; i < s->n_layer; i++) {
-        if (ernie || glm4) {
-            const char *P = "model.layers.";
-            add(&l, H, 0, 0.1f, 1.0f, "%s%d.input_layernorm.weight", P, i);
+        if (llama_names) {
+            const char *P = qwen3vl ? "model.language_model.layers." : "model.layers.";
+            if (!exaone4) add(&l, H, 0, 0.1f, 1.0f, "%s%d.input_layernorm.weight", P, i);
+            if (qwen3vl || exaone4) { /* per head */
+                add(&l, hd, 0, 0.1f, 1.0f, "%s%d.self_attn.q_norm.weight", P, i);
+                add(&l, hd, 0, 0.1f, 1.0f, "%s%d.self_attn.k_norm.weight", P, i);
+            }
+            if (exaone4) add(&l, H, 0, 0.1f, 1.0f, "%s%d.post_feedforward_layernorm.weight", P, i);
             add(&l, qd, H, ws, 0, "%s%d.self_attn.q_proj.weight", P, i);
             add(&l, kd, H, ws, 0, "%s%d.self_attn.k_proj.weight", P, i);
             add(&l, kd, H, ws, 0, "%s%d.self_attn.v_proj.weight", P, i);
@@ -205,8 +253,9 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         add(&l, H, 0, 0.1f, 0, "gpt_neox.final_layer_norm.bias");
         add(&l, vocab, H, 0.1f, 0, "embed_out.weight");
     } else {
-        add(&l, vocab, H, 1.0f, 0, internlm2 ? "model.tok_embeddings.weight" : "model.embed_tokens.weight");
-        add(&l, H, 0, 0.1f, 1.0f, "model.norm.weight");
+        const char *M = qwen3vl ? "model.language_model." : "model.";
+        add(&l, vocab, H, 1.0f, 0, "%s%s", M, internlm2 ? "tok_embeddings.weight" : "embed_tokens.weight");
+        add(&l, H, 0, 0.1f, 1.0f, "%snorm.weight", M);
         if (!s->tied) add(&l, vocab, H, 0.1f, 0, internlm2 ? "output.weight" : "lm_head.weight");
     }
     int rc = tiny_hf_emit(dir, s, l.t, l.n);
