@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "arch_priv.h"
+#include "tensor_rows.h"
 
 /* ---- rope parameters (TextModel.__init__) ---- */
 
@@ -466,6 +467,28 @@ static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p,
     return qk_gguf_writer_add_arr(w, key, QK_GGUF_I32, sec, 4, err);
 }
 
+/* QK_KVR_LAYER_F32: one value per layer, read from its one-element tensor, as the converter's .item() */
+static int layer_scalars(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *r, qk_gguf_writer *w,
+                         qk_err *err) {
+    float *v = malloc((size_t)(p->n_layer ? p->n_layer : 1) * sizeof *v);
+    if (!v) return qk_fail(err, "out of memory");
+    const char *lp = p->desc->layer_prefix ? p->desc->layer_prefix : "model.layers.";
+    int rc = QK_OK;
+    for (uint32_t i = 0; rc == QK_OK && i < p->n_layer; i++) {
+        char nm[256];
+        snprintf(nm, sizeof nm, "%s%u.%s", lp, i, r->key);
+        const qk_hf_tensor *t = qk_hf_find(ck, nm);
+        if (!t || t->t->n_elements != 1)
+            rc = qk_fail(err, "%s: tensor '%s' is %s (%s needs one value per layer for %s)", ck->dir, nm,
+                         t ? "not a single value" : "missing", p->desc->hf, r->gguf);
+        else
+            rc = qk_st_read_f32(ck->files[t->file], t->t, 0, 1, &v[i], err);
+    }
+    if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, r->gguf, QK_GGUF_F32, v, p->n_layer, err);
+    free(v);
+    return rc;
+}
+
 /* LlamaModel, Qwen2/3, Gemma 1/2: the KVs quantkit has written since the start. */
 static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                           qk_err *err) {
@@ -529,6 +552,10 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
                                            : (i + 1) % 4 != 0;
             }
             rc = qk_gguf_writer_add_arr(w, KEY(r->gguf), QK_GGUF_BOOL, pat, p->n_layer, err);
+            continue;
+        }
+        if (r->type == QK_KVR_LAYER_F32) {
+            rc = layer_scalars(ck, p, r, w, err);
             continue;
         }
         if (r->type == QK_KVR_COUNT) {

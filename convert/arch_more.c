@@ -44,7 +44,13 @@
  *   layers only, is refused for now.
  * SeedOssForCausalLM (Seed-OSS) -> "seed_oss": q/k/v biases, NeoX rope,
  *   post_attention_layernorm (the MLP's input norm) -> post_attention_norm,
- *   as the converter's tensor map names it. */
+ *   as the converter's tensor map names it.
+ * ApertusForCausalLM (Apertus) -> "apertus": attention_layernorm ->
+ *   attn_norm, feedforward_layernorm -> ffn_norm, per-head q/k norms, NeoX
+ *   rope (no permutation: the converter's undo_permute is off) with llama3
+ *   scaling -> rope_freqs.weight, an ungated MLP (up, down) with the xIELU
+ *   activation whose per-layer scalars (mlp.act_fn.alpha_n / alpha_p / beta /
+ *   eps) become the xielu.* f32 arrays, as the converter's .item() reads them. */
 #include <string.h>
 
 #include "arch_priv.h"
@@ -203,6 +209,26 @@ static const char *const k_req_seed_oss[] = {"attn_norm.weight", "attn_q.weight"
                                              "attn_output.weight", "post_attention_norm.weight", "ffn_gate.weight",
                                              "ffn_up.weight", "ffn_down.weight", NULL};
 
+static const qk_name_rule k_rules_apertus[] = {
+    {"attention_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
+    {"feedforward_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
+    {"mlp.act_fn.alpha_n", "", 0}, /* -> xielu.* KVs */
+    {"mlp.act_fn.alpha_p", "", 0},
+    {"mlp.act_fn.beta", "", 0},
+    {"mlp.act_fn.eps", "", 0},
+    {NULL, NULL, 0},
+};
+static const char *const k_req_apertus[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                            "attn_output.weight", "attn_q_norm.weight", "attn_k_norm.weight",
+                                            "ffn_norm.weight", "ffn_up.weight", "ffn_down.weight", NULL};
+static const qk_kv_rule k_kvs_apertus[] = {
+    {"mlp.act_fn.alpha_n", "xielu.alpha_n", QK_KVR_LAYER_F32, false},
+    {"mlp.act_fn.alpha_p", "xielu.alpha_p", QK_KVR_LAYER_F32, false},
+    {"mlp.act_fn.beta", "xielu.beta", QK_KVR_LAYER_F32, false},
+    {"mlp.act_fn.eps", "xielu.eps", QK_KVR_LAYER_F32, false},
+    {NULL, NULL, 0, false},
+};
+
 const qk_arch_desc qk_arch_family_more[] = {
     {.hf = "Ernie4_5ForCausalLM", .gguf = "ernie4_5", .family = "ERNIE 4.5 (dense)", .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
@@ -226,5 +252,7 @@ const qk_arch_desc qk_arch_family_more[] = {
      .required = k_req_olmo3, .kvs = k_kvs_olmo3, .check = olmo3_check},
     {.hf = "SeedOssForCausalLM", .gguf = "seed_oss", .family = "Seed-OSS", .kv = QK_KV_LLAMA,
      .rules = qk_rules_post_norms, .required = k_req_seed_oss},
+    {.hf = "ApertusForCausalLM", .gguf = "apertus", .family = "Apertus", .kv = QK_KV_LLAMA, .rules = k_rules_apertus,
+     .required = k_req_apertus, .kvs = k_kvs_apertus},
     {.hf = NULL},
 };

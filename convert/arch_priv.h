@@ -76,6 +76,8 @@ enum {
     QK_KVR_COUNT,      /* a u32 always written: the length of the list at key, an "object.key" path (0 if absent) */
     QK_KVR_SWA_PATTERN, /* a bool array always written: per layer, layer_types[i] == "sliding_attention", else
                          * every layer but each 4th (OLMo 3's default) */
+    QK_KVR_LAYER_F32,   /* an f32 array under the whole key gguf: per layer, the single value of the checkpoint
+                         * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
 };
 
 /* key takes the value of from when the config has from (the converter

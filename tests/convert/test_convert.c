@@ -374,6 +374,7 @@ static void test_families_match_reference(void) {
         /* layers 0-2 sliding (a window of 4), layer 3 global; as many kv heads as heads, as Olmo-3-7B */
         {"olmo3", 4, 256, 4, 4, 512, "", false},
         {"seedoss", 2, 256, 4, 2, 512, "", false},
+        {"apertus", 2, 256, 4, 2, 512, "", false},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

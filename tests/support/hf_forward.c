@@ -14,10 +14,10 @@ typedef enum {
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
     /* loaded by more_tensors (end of file), each from its own published names */
-    A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4
+    A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
 
-typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU } act_t;
+typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU, ACT_XIELU } act_t;
 
 /* y = W x (+ b); W is [out][in] as in torch.nn.Linear. */
 typedef struct {
@@ -45,6 +45,7 @@ typedef struct {
     linear_t *w1, *w2, *w3;  /* experts: gate, down, up */
     linear_t sh_gate, sh_up, sh_down, sh_router; /* Qwen2-MoE's shared expert and its sigmoid gate (1 x hidden) */
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
+    double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
     float *kcache, *vcache; /* [cap][n_kv * head_dim] */
 } layer_t;
@@ -73,6 +74,7 @@ struct hf_model {
     const float *pos_embed; /* GPT-2: learned positions [n_pos][hidden], added to the token embedding */
     int n_pos;
     int qkv_layout;         /* QKV_* of the fused projection */
+    const double *xielu;    /* the running layer's xIELU parameters (ACT_XIELU) */
     float *qkv_buf;
     const float *norm_final_b, *lm_head_b; /* Phi-2: final LayerNorm and lm_head biases */
     layer_t *layers;
@@ -148,6 +150,7 @@ static float activate(act_t a, float x) {
     case ACT_GELU_TANH: return gelu_tanh(x);
     case ACT_GELU_ERF: return (float)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
     case ACT_RELU: return x > 0 ? x : 0.0f;
+    case ACT_XIELU: return x; /* needs the layer's parameters: see xielu() */
     }
     return x;
 }
@@ -378,7 +381,7 @@ static int parse_arch(const char *t, arch_t *a) {
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
-        {"exaone4", A_EXAONE4}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
+        {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
         /* Qwen3-VL's language model is Qwen3's; text positions only: every interleaved M-RoPE section sees the
          * same position, which is plain rotate-half rope */
@@ -397,6 +400,7 @@ static int parse_act(const char *s, act_t *a) {
     else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new")) *a = ACT_GELU_TANH;
     else if (!strcmp(s, "gelu")) *a = ACT_GELU_ERF;
     else if (!strcmp(s, "relu")) *a = ACT_RELU;
+    else if (!strcmp(s, "xielu")) *a = ACT_XIELU;
     else return -1;
     return 0;
 }
@@ -443,6 +447,8 @@ static void more_config(cJSON *cfg, arch_t a);
 static void more_setup(hf_model *m, const cJSON *cfg);
 static int more_tensors(loader_t *L, const cJSON *cfg);
 static void split_qkv(hf_model *m, const layer_t *l);
+static int more_xielu(loader_t *L, const char *pre, layer_t *l);
+static float xielu(const double *p, float x);
 
 hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     set_err(err, errlen, "ok");
@@ -933,7 +939,7 @@ static void attention(hf_model *m, layer_t *l, int pos) {
 static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const linear_t *down, const float *x, float *out) {
     if (!gate->w) { /* not gated (Phi-2): down(act(up(x))) */
         matvec(up, x, m->u);
-        for (int i = 0; i < up->out; i++) m->u[i] = activate(m->act, m->u[i]);
+        for (int i = 0; i < up->out; i++) m->u[i] = m->act == ACT_XIELU ? xielu(m->xielu, m->u[i]) : activate(m->act, m->u[i]);
         matvec(down, m->u, out);
         return;
     }
@@ -1046,6 +1052,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         if (l->norm_ffn_in) rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
+        m->xielu = l->xielu;
         if (m->n_expert) moe(m, l, m->h, m->f);
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
@@ -1158,6 +1165,11 @@ static const fam_names k_fams[] = {
      "post_attention_layernorm", "post_feedforward_layernorm", "self_attn.q_proj", "self_attn.k_proj",
      "self_attn.v_proj", NULL, "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj",
      "self_attn.q_norm", "self_attn.k_norm", 0, 0, 0, "attention_bias", 1, 0},
+    /* modeling_apertus.py: its norm names, per-head q/k norms, an ungated xIELU MLP */
+    {A_APERTUS, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "attention_layernorm",
+     "feedforward_layernorm", NULL, NULL, "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", NULL,
+     "self_attn.o_proj", NULL, "mlp.up_proj", NULL, "mlp.down_proj", "self_attn.q_norm", "self_attn.k_norm", 0, 0,
+     0, "attention_bias", 1, 0},
 };
 
 /* prefix + name + suffix of a tensor, [d0] (d1 < 0) or [d0, d1]; conv1d: stored [d1, d0] (GPT-2's Conv1D),
@@ -1234,6 +1246,7 @@ static int more_tensors(loader_t *L, const cJSON *cfg) {
         }
         more_lin(L, f, pre, f->down, &l->down, H, I, mlp_bias, &failed);
         if (m->arch == A_GPT2) l->rope = NULL; /* learned absolute positions instead */
+        if (m->arch == A_APERTUS && more_xielu(L, pre, l)) failed = 1;
     }
     return failed ? -1 : 0;
 }
@@ -1258,4 +1271,32 @@ static void split_qkv(hf_model *m, const layer_t *l) {
         memcpy(m->k + (size_t)g * hd, gb + (size_t)rep * hd, row);
         memcpy(m->v + (size_t)g * hd, gb + (size_t)(rep + 1) * hd, row);
     }
+}
+
+/* XIELUActivation's parameters: alpha_p and alpha_n are stored before
+ * softplus, beta and eps as they are (one value each, [1] or 0-D). */
+static int more_xielu(loader_t *L, const char *pre, layer_t *l) {
+    static const char *const names[4] = {"alpha_p", "alpha_n", "beta", "eps"};
+    double raw[4];
+    for (int k = 0; k < 4; k++) {
+        char nm[320];
+        int64_t shape[8] = {0};
+        int nd = 0;
+        snprintf(nm, sizeof nm, "%smlp.act_fn.%s", pre, names[k]);
+        const float *v = L->get(L->ctx, nm, shape, &nd);
+        if (!v || nd > 1 || (nd == 1 && shape[0] != 1)) {
+            set_err(L->err, L->errlen, "tensor '%s' is %s (one value expected)", nm, v ? "not a single value" : "missing");
+            return -1;
+        }
+        raw[k] = v[0];
+    }
+    const double sp_p = log1p(exp(raw[0])), sp_n = log1p(exp(raw[1]));
+    l->xielu[0] = sp_p, l->xielu[1] = raw[2] + sp_n, l->xielu[2] = raw[2], l->xielu[3] = raw[3];
+    return 0;
+}
+
+/* xIELU: alpha_p x^2 + beta x for x > 0, else (expm1(min(x, eps)) - x) alpha_n + beta x */
+static float xielu(const double *p, float x) {
+    const double xd = x;
+    return (float)(xd > 0 ? p[0] * xd * xd + p[2] * xd : (expm1(fmin(xd, p[3])) - xd) * p[1] + p[2] * xd);
 }

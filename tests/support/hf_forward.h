@@ -14,7 +14,10 @@
  *   ernie4_5 (rope on adjacent pairs), glm4 (sandwich norms, partial
  *   interleaved rope, fused gate_up), internlm2 (fused grouped wqkv), gpt2
  *   (Conv1D weights, learned positions, no rope), gpt_neox (per-head fused
- *   qkv, parallel block with two LayerNorms, partial rope), and
+ *   qkv, parallel block with two LayerNorms, partial rope), exaone4
+ *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
+ *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
+ *   (Qwen2's attention biases), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

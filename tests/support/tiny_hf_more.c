@@ -66,9 +66,9 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool ernie = !strcmp(a, "ernie4_5"), glm4 = !strcmp(a, "glm4"), internlm2 = !strcmp(a, "internlm2");
     const bool gpt2 = !strcmp(a, "gpt2"), neox = !strcmp(a, "gptneox");
-    const bool qwen3vl = !strcmp(a, "qwen3vl"), exaone4 = !strcmp(a, "exaone4");
-    if (!ernie && !glm4 && !internlm2 && !gpt2 && !neox && !qwen3vl && !exaone4) return 1;
-    const bool llama_names = ernie || glm4 || qwen3vl || exaone4;
+    const bool qwen3vl = !strcmp(a, "qwen3vl"), exaone4 = !strcmp(a, "exaone4"), apertus = !strcmp(a, "apertus");
+    if (!ernie && !glm4 && !internlm2 && !gpt2 && !neox && !qwen3vl && !exaone4 && !apertus) return 1;
+    const bool llama_names = ernie || glm4 || qwen3vl || exaone4 || apertus;
     const int H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const float ws = 4.0f / (float)H;
     int vocab = ernie ? tiny_hf_tokenizer_spm(dir, "Ernie4_5_Tokenizer", NULL, 0)
@@ -119,6 +119,21 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddNullToObject(c, "sliding_window_pattern");
         cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
         for (int i = 0; i < s->n_layer; i++) cJSON_AddItemToArray(lt, cJSON_CreateString("full_attention"));
+    } else if (apertus) {
+        /* swiss-ai/Apertus-8B-Instruct-2509: its own norm names, per-head q/k norms, an ungated xIELU MLP with
+         * per-layer scalars, llama3 rope scaling */
+        c = base_config("ApertusForCausalLM", "apertus", s);
+        llama_sizes(c, s, vocab);
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "hidden_act", cJSON_CreateString("xielu"));
+        addn(c, "rms_norm_eps", 1e-5, "rope_theta", 12000000.0, NULL);
+        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+        addn(rs, "factor", 8.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
+             64.0, NULL);
+        cJSON_AddStringToObject(rs, "rope_type", "llama3");
+        cJSON_AddBoolToObject(c, "qk_norm", 1);
+        cJSON_AddBoolToObject(c, "post_norm", 0);
+        cJSON_AddBoolToObject(c, "attention_bias", 0);
+        cJSON_AddBoolToObject(c, "mlp_bias", 0);
     } else if (ernie) {
         /* baidu/ERNIE-4.5-0.3B-PT: the Llama names, explicit head_dim, no biases, tied */
         c = base_config("Ernie4_5ForCausalLM", "ernie4_5", s);
@@ -175,8 +190,9 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     for (int i = 0; i < s->n_layer; i++) {
         if (llama_names) {
             const char *P = qwen3vl ? "model.language_model.layers." : "model.layers.";
-            if (!exaone4) add(&l, H, 0, 0.1f, 1.0f, "%s%d.input_layernorm.weight", P, i);
-            if (qwen3vl || exaone4) { /* per head */
+            if (!exaone4)
+                add(&l, H, 0, 0.1f, 1.0f, "%s%d.%s.weight", P, i, apertus ? "attention_layernorm" : "input_layernorm");
+            if (qwen3vl || exaone4 || apertus) { /* per head */
                 add(&l, hd, 0, 0.1f, 1.0f, "%s%d.self_attn.q_norm.weight", P, i);
                 add(&l, hd, 0, 0.1f, 1.0f, "%s%d.self_attn.k_norm.weight", P, i);
             }
@@ -190,13 +206,20 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
                 add(&l, kd, 0, 0.1f, 0, "%s%d.self_attn.v_proj.bias", P, i);
             }
             add(&l, H, qd, ws, 0, "%s%d.self_attn.o_proj.weight", P, i);
-            add(&l, H, 0, 0.1f, 1.0f, "%s%d.post_attention_layernorm.weight", P, i);
+            add(&l, H, 0, 0.1f, 1.0f, "%s%d.%s.weight", P, i,
+                apertus ? "feedforward_layernorm" : "post_attention_layernorm");
+            if (apertus) { /* XIELUActivation: alpha_p / alpha_n ([1], before softplus), beta / eps (0-D buffers) */
+                add(&l, 1, 0, 0.1f, 0.3f, "%s%d.mlp.act_fn.alpha_p", P, i);
+                add(&l, 1, 0, 0.1f, -0.2f, "%s%d.mlp.act_fn.alpha_n", P, i);
+                add(&l, -1, 0, 0.0f, 0.5f, "%s%d.mlp.act_fn.beta", P, i);
+                add(&l, -1, 0, 0.0f, -1e-6f, "%s%d.mlp.act_fn.eps", P, i);
+            }
             if (glm4) {
                 add(&l, H, 0, 0.1f, 1.0f, "%s%d.post_self_attn_layernorm.weight", P, i);
                 add(&l, H, 0, 0.1f, 1.0f, "%s%d.post_mlp_layernorm.weight", P, i);
                 add(&l, 2 * F, H, ws, 0, "%s%d.mlp.gate_up_proj.weight", P, i);
             } else {
-                add(&l, F, H, ws, 0, "%s%d.mlp.gate_proj.weight", P, i);
+                if (!apertus) add(&l, F, H, ws, 0, "%s%d.mlp.gate_proj.weight", P, i);
                 add(&l, F, H, ws, 0, "%s%d.mlp.up_proj.weight", P, i);
             }
             add(&l, H, F, ws, 0, "%s%d.mlp.down_proj.weight", P, i);
