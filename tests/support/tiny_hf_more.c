@@ -44,6 +44,21 @@ static void addn(cJSON *c, ...) {
     va_end(ap);
 }
 
+/* key, bool (as int) pairs up to a NULL key */
+static void addb(cJSON *c, ...) {
+    va_list ap;
+    va_start(ap, c);
+    for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddBoolToObject(c, k, va_arg(ap, int));
+    va_end(ap);
+}
+/* Llama 3.1's rope scaling, its original context scaled down to 64 positions */
+static void llama3_rope(cJSON *c, double factor) {
+    cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+    addn(rs, "factor", factor, "high_freq_factor", 4.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
+         64.0, NULL);
+    cJSON_AddStringToObject(rs, "rope_type", "llama3");
+}
+
 static cJSON *base_config(const char *hf_arch, const char *model_type, const tiny_hf_spec *s) {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString(hf_arch));
@@ -111,10 +126,7 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         c = base_config("Exaone4ForCausalLM", "exaone4", s);
         llama_sizes(c, s, vocab);
         addn(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-5, "rope_theta", 1000000.0, NULL);
-        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-        addn(rs, "factor", 16.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
-             64.0, NULL);
-        cJSON_AddStringToObject(rs, "rope_type", "llama3");
+        llama3_rope(c, 16.0);
         cJSON_AddNullToObject(c, "sliding_window");
         cJSON_AddNullToObject(c, "sliding_window_pattern");
         cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
@@ -126,30 +138,21 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         llama_sizes(c, s, vocab);
         cJSON_ReplaceItemInObjectCaseSensitive(c, "hidden_act", cJSON_CreateString("xielu"));
         addn(c, "rms_norm_eps", 1e-5, "rope_theta", 12000000.0, NULL);
-        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-        addn(rs, "factor", 8.0, "high_freq_factor", 4.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
-             64.0, NULL);
-        cJSON_AddStringToObject(rs, "rope_type", "llama3");
-        cJSON_AddBoolToObject(c, "qk_norm", 1);
-        cJSON_AddBoolToObject(c, "post_norm", 0);
-        cJSON_AddBoolToObject(c, "attention_bias", 0);
-        cJSON_AddBoolToObject(c, "mlp_bias", 0);
+        llama3_rope(c, 8.0);
+        addb(c, "qk_norm", 1, "post_norm", 0, "attention_bias", 0, "mlp_bias", 0, NULL);
     } else if (ernie) {
         /* baidu/ERNIE-4.5-0.3B-PT: the Llama names, explicit head_dim, no biases, tied */
         c = base_config("Ernie4_5ForCausalLM", "ernie4_5", s);
         llama_sizes(c, s, vocab);
-        addn(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-5, "rope_theta", 500000.0, NULL);
-        cJSON_AddBoolToObject(c, "use_bias", 0);
-        cJSON_AddBoolToObject(c, "use_cache", 0);
-        cJSON_AddNumberToObject(c, "pad_token_id", 0);
+        addn(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "pad_token_id", 0.0, NULL);
+        addb(c, "use_bias", 0, "use_cache", 0, NULL);
     } else if (glm4) {
         /* zai-org/GLM-4-9B-0414: q/k/v biases, half of each head rotated, sandwich norms, fused gate_up */
         c = base_config("Glm4ForCausalLM", "glm4", s);
         llama_sizes(c, s, vocab);
         addn(c, "head_dim", (double)(hd), "partial_rotary_factor", 0.5, "rms_norm_eps", 1e-5, "rope_theta", 10000.0,
-             NULL);
+             "pad_token_id", (double)(vocab - 3), NULL);
         cJSON_AddBoolToObject(c, "attention_bias", 1);
-        cJSON_AddNumberToObject(c, "pad_token_id", vocab - 3);
     } else if (internlm2) {
         /* internlm/internlm2_5-7b-chat: InternLM's own names, fused wqkv in groups, dynamic NTK rope */
         c = base_config("InternLM2ForCausalLM", "internlm2", s);
