@@ -464,7 +464,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     /* room for the generated tensors and for fused sources split in three (QK_X_QKV_GROUPED) */
     p->tensors = calloc(3 * ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
-    p->cap_tensors = ck->n_tensors + 2;
+    p->cap_tensors = 3 * ck->n_tensors + 2;
     /* generated tensors first (rope_freqs, rope_factors_long/short) */
     if (qk_arch_generated(ck, ad, head_dim, p, err)) return QK_FAIL;
     bool have_embd = false;
