@@ -130,6 +130,10 @@ static int compare_ftype(const llama_ref *r, const qk_ftype_info *fi, int *runs,
             }
             g_both_failed += v == BOTH_FAILED;
             bad += v == DIFFER;
+            /* `quantkit types` says "needed" exactly where llama.cpp refuses a 256-wide model */
+            if (!im && mi == 0 && v != DIFFER)
+                CHECK_MSG(qk_mix_ftype_requires_imatrix(fi->ftype) == (v == BOTH_REFUSED), "%s: requires_imatrix %d",
+                          what, qk_mix_ftype_requires_imatrix(fi->ftype));
         }
     return bad;
 }
