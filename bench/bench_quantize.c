@@ -6,7 +6,9 @@
  * count), reporting best wall time, the ratio, and each side's peak RSS;
  * plus the time to copy the input file (the I/O floor). Also checks that
  * both outputs have identical tensor data. Times are for this machine only:
- * the ratios are the result.
+ * the ratios are the result. A type that needs an importance matrix (IQ2_M,
+ * IQ3_XXS, ...) gets the same synthetic one on both sides
+ * (tests/support/imatrix_ref.h, written beside the model).
  *
  * usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types Q8_0,Q4_0,Q4_K_M]
  */
@@ -20,6 +22,7 @@
 #include "clock.h"
 #include "ftypes.h"
 #include "gguf.h"
+#include "imatrix_ref.h"
 #include "llama_ref.h"
 #include "qk_test.h"
 #include "ggml_types.h"
@@ -27,6 +30,9 @@
 #include "tiny_gguf.h"
 
 typedef struct { double secs; long rss_kb; int ok; } run_result;
+
+/* The imatrix of the model, for the types that need one (else NULL). */
+static const imatrix_ref *g_imatrix;
 
 /* Runs one quantization in a child; reports wall time and the child's peak RSS. */
 static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
@@ -42,6 +48,7 @@ static run_result run_child(int which, const char *in, const char *out, int ftyp
             qk_mix_options_init(&o.mix);
             o.mix.ftype = ftype;
             o.n_threads = threads;
+            if (g_imatrix) o.imatrix = &g_imatrix->im;
             qk_quantize_report rep;
             qk_err err;
             rc = qk_quantize_model(in, out, &o, &rep, &err);
@@ -52,6 +59,7 @@ static run_result run_child(int which, const char *in, const char *out, int ftyp
             ref_llama_model_quantize_params p = ref->llama_model_quantize_default_params();
             p.nthread = threads;
             p.ftype = ftype;
+            if (g_imatrix) p.imatrix = g_imatrix->data;
             rc = (int)ref->llama_model_quantize(in, out, &p);
         }
         _exit(rc ? 1 : 0);
@@ -133,13 +141,21 @@ int main(int argc, char **argv) {
     }
     printf("input: %s, %d threads, best of %d runs; cp of the input: %.2f s, cp + fsync: %.2f s\n\n", model, threads,
            runs, best_cp, best_cps);
-    printf("%-8s %12s %12s %9s %14s %14s %9s %11s  %s\n", "type", "quantkit s", "llama.cpp s", "speedup", "quantkit RSS",
+    printf("%-9s %12s %12s %9s %14s %14s %9s %11s  %s\n", "type", "quantkit s", "llama.cpp s", "speedup", "quantkit RSS",
            "llama RSS", "vs cp", "vs cp+sync", "tensor data");
-    char list[256];
+    char list[256], dat[1100];
     snprintf(list, sizeof list, "%s", types);
+    snprintf(dat, sizeof dat, "%s/bench-imatrix.dat", dir);
+    imatrix_ref imr = {0};
+    bool have_imatrix = false;
     for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
         const qk_ftype_info *fi = qk_ftype_lookup(tok);
         if (!fi) { fprintf(stderr, "unknown type %s\n", tok); continue; }
+        if (qk_mix_ftype_requires_imatrix(fi->ftype) && !have_imatrix) {
+            if (imatrix_ref_write(model, dat, 1, &imr)) return 1;
+            have_imatrix = true;
+        }
+        g_imatrix = qk_mix_ftype_requires_imatrix(fi->ftype) ? &imr : NULL;
         double bq = 1e9, bl = 1e9;
         long rq = 0, rl = 0;
         int ok = 1;
@@ -153,9 +169,11 @@ int main(int argc, char **argv) {
             if (y.rss_kb > rl) rl = y.rss_kb;
         }
         bool same = ok && same_tensor_data(a, b);
-        printf("%-8s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx  %s\n", fi->name, bq, bl, bl / bq,
+        printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx  %s\n", fi->name, bq, bl, bl / bq,
                rq / 1024.0, rl / 1024.0, bq / best_cp, bq / best_cps, same ? "identical" : "DIFFERENT");
         unlink(a), unlink(b);
     }
+    imatrix_ref_free(&imr);
+    unlink(dat);
     return 0;
 }

@@ -507,9 +507,14 @@ static bool requires_imatrix(const char *name, int type, int ftype) {
     }
 }
 
+/* The bulk type, or another type of the mix (IQ3_XS puts attn_q and the
+ * middle layers' ffn_gate/ffn_up in IQ3_XXS), on a layer tensor. */
 bool qk_mix_ftype_requires_imatrix(int ftype) {
-    const int t = qk_ftype_default_type(ftype);
-    return t >= 0 && requires_imatrix("blk.0.attn_q.weight", t, ftype);
+    const qk_ftype_info *fi = qk_ftype_by_id(ftype);
+    if (!fi) return false;
+    bool req = fi->default_type >= 0 && requires_imatrix("blk.0.attn_q.weight", fi->default_type, ftype);
+    for (int i = 0; i < 2; i++) req |= fi->uses[i] > 0 && requires_imatrix("blk.0.attn_q.weight", fi->uses[i], ftype);
+    return req;
 }
 
 typedef struct { int layer; const char *name; size_t idx; } sort_key;

@@ -111,8 +111,10 @@ typedef struct qk_mix_plan {
 } qk_mix_plan;
 
 /* Whether llama-quantize needs an importance matrix for this file type: its
- * bulk type (llama_ftype_get_default_type) requires one for ordinary weights
- * (tensor_requires_imatrix). For `quantkit types` and --help. */
+ * bulk type (llama_ftype_get_default_type) or another type its mix gives
+ * layer tensors (qk_ftype_info.uses: IQ3_XS's IQ3_XXS) requires one for
+ * ordinary weights (tensor_requires_imatrix), on a model whose rows fit the
+ * type's blocks. For `quantkit types` and --help. */
 bool qk_mix_ftype_requires_imatrix(int ftype);
 
 /* Computes the plan. On failure *out is left empty (safe to free). */

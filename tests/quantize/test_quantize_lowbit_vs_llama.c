@@ -2,8 +2,8 @@
  * issue 14 and the options added with them, on the generated models (GQA 4
  * with 8 layers, tied embeddings with odd rows, 8-expert MoE, narrow F32):
  *  - TQ1_0, TQ2_0, MXFP4_MOE, Q2_K_S, Q1_0, Q2_0 (part "main") and the IQ1,
- *    IQ2, IQ3 file types (part "iq": skipped, naming the missing kernels,
- *    until every type of the mix has a kernel) with and without an imatrix:
+ *    IQ2, IQ3 file types (parts "iq1", "iq2", "iq3", so that ctest runs them
+ *    side by side) with and without an imatrix:
  *    the same KVs (but quantkit.*), tensors and bytes; where llama.cpp
  *    refuses for want of an imatrix we refuse too, in one line naming the
  *    file type and where an imatrix comes from;
@@ -22,37 +22,25 @@
 
 #include <unistd.h>
 
-typedef struct {
-    const char *label;
-    tiny_gguf_spec spec;
-} model_case;
-
-static const model_case k_models[] = {
-    {"gqa4-8layers", {8, 256, 8, 2, 512, 300, 0, false, QK_TYPE_F16, 1}},
-    {"tied-odd-rows", {4, 96, 4, 4, 176, 272, 0, true, QK_TYPE_BF16, 2}},
-    {"moe8", {2, 256, 4, 2, 256, 280, 8, false, QK_TYPE_F16, 3}},
-    {"f32-narrow", {2, 32, 2, 1, 64, 270, 0, true, QK_TYPE_F32, 4}},
-};
-#define N_MODELS (sizeof k_models / sizeof k_models[0])
 
 typedef struct {
     char in[600], dat[600], ours[700], theirs[700];
     imatrix_ref imr;
 } model_files;
 
-static model_files g_files[N_MODELS];
+static model_files g_files[TINY_GGUF_N_MIX_MODELS];
 static bool g_ready;
 
 static bool prepare(void) {
     if (g_ready) return true;
     const char *dir = qk_test_tmpdir();
-    for (size_t mi = 0; mi < N_MODELS; mi++) {
+    for (size_t mi = 0; mi < TINY_GGUF_N_MIX_MODELS; mi++) {
         model_files *f = &g_files[mi];
-        snprintf(f->in, sizeof f->in, "%s/%s.gguf", dir, k_models[mi].label);
-        snprintf(f->dat, sizeof f->dat, "%s/%s.imatrix.dat", dir, k_models[mi].label);
+        snprintf(f->in, sizeof f->in, "%s/%s.gguf", dir, tiny_gguf_mix_models[mi].label);
+        snprintf(f->dat, sizeof f->dat, "%s/%s.imatrix.dat", dir, tiny_gguf_mix_models[mi].label);
         snprintf(f->ours, sizeof f->ours, "%s/ours.gguf", dir);
         snprintf(f->theirs, sizeof f->theirs, "%s/theirs.gguf", dir);
-        if (tiny_gguf_write(f->in, &k_models[mi].spec) != 0) return false;
+        if (tiny_gguf_write(f->in, &tiny_gguf_mix_models[mi].spec) != 0) return false;
         if (imatrix_ref_write(f->in, f->dat, 99, &f->imr) != 0) return false;
     }
     return g_ready = true;
@@ -120,15 +108,19 @@ static verdict run_one(const llama_ref *r, size_t mi, int ftype, const run_opts 
     return gguf_same_but_quantkit(f->ours, f->theirs, what) ? SAME : DIFFER;
 }
 
-/* Every model x {no imatrix, imatrix} for one ftype; returns mismatches. */
+/* Every model x {no imatrix, imatrix} for one ftype; returns mismatches.
+ * The sanitizer build leaves out the no-imatrix runs on the two large models
+ * (the same mixture as with an imatrix; its kernels are test_kernels_iq_grid's;
+ * only the refusal differs, which the Release run checks). */
 static int g_both_failed;
 
 static int compare_ftype(const llama_ref *r, const qk_ftype_info *fi, int *runs, int *refused) {
     int bad = 0;
-    for (size_t mi = 0; mi < N_MODELS; mi++)
+    for (size_t mi = 0; mi < TINY_GGUF_N_MIX_MODELS; mi++)
         for (int im = 0; im < 2; im++) {
+            if (QK_TEST_SANITIZED && !im && tiny_gguf_mix_models[mi].spec.n_embd >= 256) continue;
             char what[128];
-            snprintf(what, sizeof what, "%s %s %s", k_models[mi].label, fi->name, im ? "imatrix" : "no-imatrix");
+            snprintf(what, sizeof what, "%s %s %s", tiny_gguf_mix_models[mi].label, fi->name, im ? "imatrix" : "no-imatrix");
             run_opts ro = {.imatrix = im};
             verdict v = run_one(r, mi, fi->ftype, &ro, what);
             ++*runs;
@@ -138,6 +130,10 @@ static int compare_ftype(const llama_ref *r, const qk_ftype_info *fi, int *runs,
             }
             g_both_failed += v == BOTH_FAILED;
             bad += v == DIFFER;
+            /* `quantkit types` says "needed" exactly where llama.cpp refuses a 256-wide model */
+            if (!im && mi == 0 && v != DIFFER)
+                CHECK_MSG(qk_mix_ftype_requires_imatrix(fi->ftype) == (v == BOTH_REFUSED), "%s: requires_imatrix %d",
+                          what, qk_mix_ftype_requires_imatrix(fi->ftype));
         }
     return bad;
 }
@@ -168,26 +164,36 @@ static void test_new_ftypes(void) {
     CHECK_EQ_INT(bad, 0);
 }
 
-static void test_iq_ftypes(void) {
-    static const char *names[] = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS",
-                                  "IQ3_XS",  "IQ3_S",  "IQ3_M", "IQ1_S", "IQ1_M"};
-    char missing[256] = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!qk_ftype_supported(qk_ftype_lookup(names[i]))) {
-            size_t l = strlen(missing);
-            snprintf(missing + l, sizeof missing - l, " %s", names[i]);
-        }
-    if (missing[0]) {
-        qk_test_skip("no kernels yet for the types of:%s", missing);
-        return;
-    }
+/* The IQ file types of one family; every one must be supported now (its
+ * kernels exist), and needs an imatrix on the large models. */
+static void compare_iq(const char *const *names, size_t n) {
     const llama_ref *r = ready();
     if (!r) return;
     int runs = 0, refused = 0, bad = 0;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) bad += compare_ftype(r, qk_ftype_lookup(names[i]), &runs, &refused);
+    for (size_t i = 0; i < n; i++) {
+        const qk_ftype_info *fi = qk_ftype_lookup(names[i]);
+        CHECK_MSG(fi && qk_ftype_supported(fi), "%s", names[i]);
+        if (fi && qk_ftype_supported(fi)) bad += compare_ftype(r, fi, &runs, &refused);
+    }
     fprintf(stderr, "  %d runs, %d refused on both sides (imatrix needed), %d differ\n", runs, refused, bad);
-    CHECK(refused > 0);
+    CHECK(runs > 0);
+    if (!QK_TEST_SANITIZED) CHECK(refused > 0);
     CHECK_EQ_INT(bad, 0);
+}
+
+static void test_iq1_ftypes(void) {
+    static const char *const names[] = {"IQ1_S", "IQ1_M"};
+    compare_iq(names, 2);
+}
+
+static void test_iq2_ftypes(void) {
+    static const char *const names[] = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M"};
+    compare_iq(names, 4);
+}
+
+static void test_iq3_ftypes(void) {
+    static const char *const names[] = {"IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M"};
+    compare_iq(names, 4);
 }
 
 static void test_prune_layers(void) {
@@ -203,7 +209,7 @@ static void test_prune_layers(void) {
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char what[128];
-        snprintf(what, sizeof what, "prune case %zu (%s, ftype %d)", i, k_models[cases[i].mi].label, cases[i].ftype);
+        snprintf(what, sizeof what, "prune case %zu (%s, ftype %d)", i, tiny_gguf_mix_models[cases[i].mi].label, cases[i].ftype);
         run_opts ro = {.imatrix = cases[i].imatrix, .prune = cases[i].prune};
         bad += run_one(r, cases[i].mi, cases[i].ftype, &ro, what) != SAME;
     }
@@ -297,7 +303,9 @@ int main(int argc, char **argv) {
     RUN(test_new_ftypes);
     RUN(test_prune_layers);
     RUN(test_tensor_type_file);
-    RUN_PART("iq", test_iq_ftypes);
-    for (size_t mi = 0; g_ready && mi < N_MODELS; mi++) imatrix_ref_free(&g_files[mi].imr);
+    RUN_PART("iq1", test_iq1_ftypes);
+    RUN_PART("iq2", test_iq2_ftypes);
+    RUN_PART("iq3", test_iq3_ftypes);
+    for (size_t mi = 0; g_ready && mi < TINY_GGUF_N_MIX_MODELS; mi++) imatrix_ref_free(&g_files[mi].imr);
     return qk_test_summary();
 }

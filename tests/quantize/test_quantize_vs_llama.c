@@ -20,18 +20,6 @@
 
 typedef struct {
     const char *label;
-    tiny_gguf_spec spec;
-} model_case;
-
-static const model_case k_models[] = {
-    {"gqa4-8layers", {8, 256, 8, 2, 512, 300, 0, false, QK_TYPE_F16, 1}},
-    {"tied-odd-rows", {4, 96, 4, 4, 176, 272, 0, true, QK_TYPE_BF16, 2}},
-    {"moe8", {2, 256, 4, 2, 256, 280, 8, false, QK_TYPE_F16, 3}},
-    {"f32-narrow", {2, 32, 2, 1, 64, 270, 0, true, QK_TYPE_F32, 4}},
-};
-
-typedef struct {
-    const char *label;
     bool pure, leave_output, use_imatrix;
     int output_type;
     const char *tensor_type; /* pattern=type */
@@ -86,11 +74,11 @@ static void test_against_llama_model_quantize(void) {
     const char *dir = qk_test_tmpdir();
     int runs = 0, bad = 0;
     char skipped[512] = "";
-    for (size_t mi = 0; mi < sizeof k_models / sizeof k_models[0]; mi++) {
+    for (size_t mi = 0; mi < TINY_GGUF_N_MIX_MODELS; mi++) {
         char in[600], dat[600];
-        snprintf(in, sizeof in, "%s/%s.gguf", dir, k_models[mi].label);
-        snprintf(dat, sizeof dat, "%s/%s.imatrix.dat", dir, k_models[mi].label);
-        CHECK(tiny_gguf_write(in, &k_models[mi].spec) == 0);
+        snprintf(in, sizeof in, "%s/%s.gguf", dir, tiny_gguf_mix_models[mi].label);
+        snprintf(dat, sizeof dat, "%s/%s.imatrix.dat", dir, tiny_gguf_mix_models[mi].label);
+        CHECK(tiny_gguf_write(in, &tiny_gguf_mix_models[mi].spec) == 0);
         imatrix_ref imr;
         qk_err err;
         CHECK(imatrix_ref_write(in, dat, 99, &imr) == 0);
@@ -114,7 +102,7 @@ static void test_against_llama_model_quantize(void) {
                 char ours[700], theirs[700], what[256];
                 snprintf(ours, sizeof ours, "%s/ours.gguf", dir);
                 snprintf(theirs, sizeof theirs, "%s/theirs.gguf", dir);
-                snprintf(what, sizeof what, "%s %s %s", k_models[mi].label, ft->name, oc->label);
+                snprintf(what, sizeof what, "%s %s %s", tiny_gguf_mix_models[mi].label, ft->name, oc->label);
                 /* ours */
                 qk_quantize_opts o = tiny_quantize_opts(ft->ftype);
                 o.mix.pure = oc->pure;

@@ -17,6 +17,13 @@ typedef struct {
     float scale, offset;
 } tdef;
 
+const tiny_gguf_model tiny_gguf_mix_models[TINY_GGUF_N_MIX_MODELS] = {
+    {"gqa4-8layers", {8, 256, 8, 2, 512, 300, 0, false, QK_TYPE_F16, 1}},
+    {"tied-odd-rows", {4, 96, 4, 4, 176, 272, 0, true, QK_TYPE_BF16, 2}},
+    {"moe8", {2, 256, 4, 2, 256, 280, 8, false, QK_TYPE_F16, 3}},
+    {"f32-narrow", {2, 32, 2, 1, 64, 270, 0, true, QK_TYPE_F32, 4}},
+};
+
 int tiny_gguf_write(const char *path, const tiny_gguf_spec *s) {
     tdef *t = calloc(64 + (size_t)s->n_layer * 16, sizeof *t);
     int n = 0;

@@ -17,6 +17,23 @@ typedef struct tiny_gguf_spec {
     uint64_t seed;
 } tiny_gguf_spec;
 
+/* The models on which whole files are compared with llama_model_quantize
+ * (test_quantize_vs_llama, test_quantize_lowbit_vs_llama): each exercises
+ * mixture rules of llama-quantize -
+ *  "gqa4-8layers"  GQA 4 and enough layers for use_more_bits / the i_layer
+ *                  fractions of the IQ and K mixes;
+ *  "tied-odd-rows" tied embeddings, 96 columns (no 256-block fits: the
+ *                  shape fallbacks), BF16 source;
+ *  "moe8"          8 experts (the MoE rules, MXFP4_MOE), n_expert >= 4;
+ *  "f32-narrow"    32 columns, F32 source, a single KV head.
+ * Small on purpose: every IQ file type runs on each, on both sides. */
+typedef struct tiny_gguf_model {
+    const char *label;
+    tiny_gguf_spec spec;
+} tiny_gguf_model;
+#define TINY_GGUF_N_MIX_MODELS 4
+extern const tiny_gguf_model tiny_gguf_mix_models[TINY_GGUF_N_MIX_MODELS];
+
 /* Writes the model; returns 0 on success (prints the error otherwise). */
 int tiny_gguf_write(const char *path, const tiny_gguf_spec *s);
 
