@@ -28,34 +28,29 @@ static bool corrupted(int fd) {
     return strstr(path, want) != NULL;
 }
 
-static void flip(int fd, void *buf, ssize_t got, long long off) {
-    if (got <= 0 || !corrupted(fd)) return;
+/* r bytes were read at off: the byte at $QK_SHIM_OFFSET comes back flipped. */
+static ssize_t flip(int fd, void *buf, ssize_t r, long long off) {
+    if (r <= 0 || !corrupted(fd)) return r;
     const char *o = getenv("QK_SHIM_OFFSET");
     long long at = o ? atoll(o) : 1000;
-    if (at >= off && at < off + got) ((unsigned char *)buf)[at - off] ^= 0x5a;
+    if (at >= off && at < off + r) ((unsigned char *)buf)[at - off] ^= 0x5a;
+    return r;
 }
+
+typedef ssize_t (*pread_fn)(int, void *, size_t, off64_t);
 
 ssize_t pread64(int fd, void *buf, size_t n, off64_t off) {
-    static ssize_t (*real)(int, void *, size_t, off64_t);
-    if (!real) real = (ssize_t(*)(int, void *, size_t, off64_t))dlsym(RTLD_NEXT, "pread64");
-    ssize_t r = real(fd, buf, n, off);
-    flip(fd, buf, r, (long long)off);
-    return r;
+    static pread_fn real;
+    if (!real) real = (pread_fn)dlsym(RTLD_NEXT, "pread64");
+    return flip(fd, buf, real(fd, buf, n, off), (long long)off);
 }
 
-ssize_t pread(int fd, void *buf, size_t n, off_t off) {
-    static ssize_t (*real)(int, void *, size_t, off_t);
-    if (!real) real = (ssize_t(*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
-    ssize_t r = real(fd, buf, n, off);
-    flip(fd, buf, r, (long long)off);
-    return r;
-}
+ssize_t pread(int fd, void *buf, size_t n, off_t off) { return pread64(fd, buf, n, off); }
 
 ssize_t read(int fd, void *buf, size_t n) {
     static ssize_t (*real)(int, void *, size_t);
     if (!real) real = (ssize_t(*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
     off64_t off = lseek64(fd, 0, SEEK_CUR);
     ssize_t r = real(fd, buf, n);
-    if (off >= 0) flip(fd, buf, r, (long long)off);
-    return r;
+    return off >= 0 ? flip(fd, buf, r, (long long)off) : r;
 }

@@ -62,14 +62,6 @@ static void subdir(char *buf, size_t n, const char *name) {
     mkdir(buf, 0755);
 }
 
-static bool same_bytes(const char *a, const char *b) {
-    size_t la, lb;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    bool r = x && y && la == lb && !memcmp(x, y, la);
-    free(x), free(y);
-    return r;
-}
-
 static void flip_byte(const char *path, long off) {
     int fd = open(path, O_RDWR);
     unsigned char c = 0;
@@ -111,7 +103,7 @@ static void test_copy_to_a_folder(void) {
     int rc = qk_run_cli(out, sizeof out, "copy", g_model, d, NULL);
     CHECK_MSG(rc == 0, "copy: exit %d: %s", rc, out);
     snprintf(m, sizeof m, "%s/Llama-3-tiny.gguf", d);
-    CHECK(same_bytes(m, g_model));
+    CHECK(qk_test_same_bytes(m, g_model));
     /* the license and README of the folder it was converted from came along */
     CHECK(has_file(d, "LICENSE") && has_file(d, "README.md"));
     CHECK(!cli_has(out, "warning"));
@@ -131,7 +123,7 @@ static void test_copy_to_a_folder(void) {
     flip_byte(m, 5000);
     rc = qk_run_cli(out, sizeof out, "copy", g_model, d, NULL);
     CHECK_MSG(rc == 0 && cli_has(out, "1 copied") && cli_has(out, "2 skipped"), "re-run after damage: %d %s", rc, out);
-    CHECK(same_bytes(m, g_model));
+    CHECK(qk_test_same_bytes(m, g_model));
     CHECK_EQ_INT(sha256sum_c(d), 0);
 }
 
@@ -327,7 +319,7 @@ static void test_fat32_stick(void) {
     char merged[800];
     snprintf(merged, sizeof merged, "%s/merged.gguf", g_dir);
     rc = qk_run_cli(out, sizeof out, "merge", first, merged, NULL);
-    CHECK_MSG(rc == 0 && same_bytes(merged, g_model), "merge: %d %s", rc, out);
+    CHECK_MSG(rc == 0 && qk_test_same_bytes(merged, g_model), "merge: %d %s", rc, out);
     /* again: skipped, nothing rewritten */
     rc = qk_run_cli_env(env, out, sizeof out, "copy", g_model, mnt, NULL);
     CHECK_MSG(rc == 0 && cli_has(out, "0 split shards") && cli_has(out, "skipped"), "re-run: %d %s", rc, out);
