@@ -167,6 +167,14 @@ bool qk_test_same_bytes(const char *a, const char *b) {
     return r;
 }
 
+bool qk_test_flip_byte(const char *path, long off, unsigned char mask) {
+    FILE *f = fopen(path, "r+b");
+    int c = f && fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
+    bool ok = c != EOF && fseek(f, off, SEEK_SET) == 0 && fputc(c ^ mask, f) != EOF;
+    if (f && fclose(f) != 0) ok = false;
+    return ok;
+}
+
 int qk_test_write_file(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f) return -1;
