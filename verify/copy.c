@@ -420,21 +420,27 @@ int qk_copy_plan_make(const char *const *models, size_t n, const char *dest_dir,
             size_t nn;
             char d[4096];
             dir_of(models[i], d, sizeof d);
-            if (qk_manifest_sha256_list(models[i], &names, &hex, &nn, err)) rc = QK_FAIL;
-            else if (!nn) rc = qk_fail(err, "%s: lists no SHA-256 (a gguf-hash manifest?): give the files instead", models[i]);
+            if (qk_manifest_sha256_list(models[i], &names, &hex, &nn, err)) {
+                rc = QK_FAIL;
+                break;
+            }
+            if (!nn) rc = qk_fail(err, "%s: lists no SHA-256 (a gguf-hash manifest?): give the files instead", models[i]);
             for (size_t k = 0; rc == QK_OK && k < nn; k++) {
                 char *path = names[k][0] == '/' ? strdup(names[k]) : join(d, names[k]);
                 rc = path ? add_source(p, path, models[i], err) : qk_fail(err, "out of memory");
                 free(path);
             }
-            if (rc == QK_OK) qk_manifest_sha256_free(names, hex, nn);
+            qk_manifest_sha256_free(names, hex, nn);
             continue;
         }
         char **set;
         size_t ns;
-        if (qk_manifest_expand(&models[i], 1, &set, &ns, err)) rc = QK_FAIL;
+        if (qk_manifest_expand(&models[i], 1, &set, &ns, err)) {
+            rc = QK_FAIL;
+            break;
+        }
         for (size_t k = 0; rc == QK_OK && k < ns; k++) rc = add_source(p, set[k], NULL, err);
-        if (rc == QK_OK) qk_manifest_expand_free(set, ns);
+        qk_manifest_expand_free(set, ns);
     }
     if (rc == QK_OK && !p->n_jobs) rc = qk_fail(err, "nothing to copy");
     /* 2. what each becomes on the destination */

@@ -266,7 +266,7 @@ static void test_fat32_stick(void) {
         qk_test_skip("no usable /dev/fuse");
         return;
     }
-    if (sh("command -v fusefat && command -v mkfs.vfat && command -v fusermount >/dev/null") != 0) {
+    if (sh("(command -v fusefat && command -v mkfs.vfat && command -v fusermount) >/dev/null") != 0) {
         qk_test_skip("fusefat, mkfs.vfat or fusermount missing (scripts/setup.sh installs fusefat and dosfstools)");
         return;
     }
