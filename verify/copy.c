@@ -693,7 +693,7 @@ static int read_back_shard(run_ctx *c, const char *path, uint64_t max_file, unsi
         rc = qk_fail(err, "%s: read back %llu bytes, its header says %llu", path, (unsigned long long)off,
                      (unsigned long long)(g->meta.data_offset + g->meta.data_size));
     qk_integrity_report ir = {0};
-    if (rc == QK_OK) rc = qk_integrity_check(g, 1, &ir, err);
+    if (rc == QK_OK) rc = qk_integrity_check(g, 1, NULL, &ir, err);
     if (rc == QK_OK && (!ir.present || ir.partial_keys))
         rc = qk_fail(err, "%s: read back without its integrity hashes", path);
     else if (rc == QK_OK && !ir.header_ok)
