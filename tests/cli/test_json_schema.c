@@ -89,14 +89,23 @@ static void test_quantize_convert_types_progress(void) {
     cli_result_free(&r);
     char out[800];
     snprintf(out, sizeof out, "%s/p.gguf", qk_test_tmpdir());
-    r = cli_run("quantize", "--progress=json", g_in, out, "Q4_0");
-    CHECK_EQ_INT(r.code, 0);
-    char *save = NULL;
-    int lines = 0;
-    for (char *l = strtok_r(r.err, "\n", &save); l; l = strtok_r(NULL, "\n", &save), lines++)
-        cJSON_Delete(conforms("progress", l));
-    CHECK(lines >= 2);
-    cli_result_free(&r);
+    /* quantize writes the file, verify then reads it: the same event lines */
+    static const char *const cmds[][6] = {{"quantize", "--progress=json", NULL, NULL, "Q4_0", NULL},
+                                          {"verify", "--progress=json", NULL, NULL, NULL, NULL}};
+    for (int k = 0; k < 2; k++) {
+        const char *args[6];
+        memcpy(args, cmds[k], sizeof args);
+        if (k == 0) args[2] = g_in, args[3] = out;
+        else args[2] = out;
+        r = cli_runv(args);
+        CHECK_MSG(r.code == 0, "%s: %d %s", args[0], r.code, r.err);
+        char *save = NULL;
+        int lines = 0;
+        for (char *l = strtok_r(r.err, "\n", &save); l; l = strtok_r(NULL, "\n", &save), lines++)
+            cJSON_Delete(conforms("progress", l));
+        CHECK_MSG(lines >= 2, "%s: %d progress lines", args[0], lines);
+        cli_result_free(&r);
+    }
     unlink(out);
 }
 
