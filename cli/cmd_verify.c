@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "atomic_file.h"
 #include "cli_util.h"
 #include "compare.h"
+#include "hf_cache.h"
 #include "manifest.h"
 #include "progress_tty.h"
 #include "ggml_types.h"
@@ -25,6 +27,64 @@ static bool is_gguf_path(const char *p) {
     return r;
 }
 
+/* Prints each entry of a manifest or download check (or adds it to json):
+ * OK, FAILED (where), MISSING (missing_why), NOT LISTED (in unlisted_in). */
+static void print_entries(const qk_manifest_result *mr, cJSON *json, const char *missing_why, const char *unlisted_in) {
+    static const char *const st[] = {"OK", "FAILED", "MISSING", "NOT LISTED"};
+    for (size_t k = 0; k < mr->n; k++) {
+        const qk_manifest_entry *e = &mr->e[k];
+        if (json) {
+            cJSON *je = cJSON_CreateObject();
+            cJSON_AddStringToObject(je, "name", e->name);
+            cJSON_AddStringToObject(je, "path", e->path);
+            cJSON_AddStringToObject(je, "status", st[e->status]);
+            if (e->where) cJSON_AddStringToObject(je, "where", e->where);
+            cJSON_AddItemToArray(json, je);
+        } else if (e->status == QK_ENTRY_OK) {
+            printf("%s: OK\n", e->path);
+        } else if (e->status == QK_ENTRY_FAILED) {
+            printf("%s: FAILED (%s%s)\n", e->path, e->where ? e->where : "?", e->n_problems > 1 ? " and more" : "");
+        } else if (e->status == QK_ENTRY_MISSING) {
+            printf("%s: MISSING (%s)\n", e->name, missing_why);
+        } else {
+            printf("%s: NOT LISTED in %s%s%s\n", e->name, unlisted_in, e->where ? "; " : "", e->where ? e->where : "");
+        }
+    }
+}
+
+/* A Hugging Face download (cache snapshot, repo folder, --local-dir): every
+ * LFS file against the SHA-256 its blob name or etag gives. 1 if it fails. */
+static int verify_download(const char *dir, int n_threads, cJSON *jarr) {
+    qk_manifest_result r;
+    qk_err err;
+    cJSON *jd = jarr ? cJSON_CreateObject() : NULL;
+    if (jd) {
+        cJSON_AddStringToObject(jd, "path", dir);
+        cJSON_AddItemToArray(jarr, jd);
+    }
+    if (qk_hf_check(dir, n_threads, &r, &err)) {
+        if (jd) cJSON_AddBoolToObject(jd, "ok", false), cJSON_AddStringToObject(jd, "problem", err.msg);
+        else qk_cli_fail(CMD, &err);
+        return 1;
+    }
+    const bool ok = !r.n_failed && !r.n_missing;
+    if (jd) {
+        cJSON_AddBoolToObject(jd, "ok", ok);
+        cJSON_AddNumberToObject(jd, "not_checked", r.n_unknown);
+    }
+    print_entries(&r, jd ? cJSON_AddArrayToObject(jd, "files") : NULL, "its blob is absent: the download is incomplete",
+                  dir);
+    if (!jd) {
+        printf("%s: %zu OK, %zu FAILED, %zu MISSING (each LFS file of the Hugging Face download against its SHA-256)\n",
+               dir, r.n_ok, r.n_failed, r.n_missing);
+        if (r.n_unknown)
+            printf("note: %d file%s without a SHA-256 in the download (git files: config, tokenizer) not checked\n",
+                   r.n_unknown, r.n_unknown == 1 ? "" : "s");
+    }
+    qk_manifest_result_free(&r);
+    return !ok;
+}
+
 static void help(void) {
     printf("usage: quantkit verify [options] FILE...\n"
            "       quantkit verify --manifest SHA256SUMS [FILE...]\n"
@@ -34,6 +94,9 @@ static void help(void) {
            "tensor or the metadata), NaN/Inf in data and scales, what llama.cpp needs to load the\n"
            "model (tensors and shapes for llama, tokenizer arrays, special-token ids, file type),\n"
            "and split-set consistency. Exit 0 only when every check passes.\n"
+           "A FILE that is a Hugging Face download (a cache's models--ORG--NAME or snapshots/REV\n"
+           "folder, or a `huggingface-cli download --local-dir` folder) has every LFS file (the\n"
+           "weights) checked against the SHA-256 its blob name or etag gives: OK, FAILED or MISSING.\n"
            "\n"
            "options:\n"
            "  -o, --write-manifest M\n"
@@ -133,28 +196,9 @@ int qk_cmd_verify(int argc, char **argv) {
         if (qk_manifest_check(check_m, files, (size_t)n_files, o.n_threads, &mr, &err)) return qk_cli_fail(CMD, &err);
         mfailed = mr.n_failed + mr.n_missing + mr.n_unlisted > 0;
         if (json) mjson = cJSON_CreateArray();
-        for (size_t k = 0; k < mr.n; k++) {
-            const qk_manifest_entry *e = &mr.e[k];
-            static const char *const st[] = {"OK", "FAILED", "MISSING", "NOT LISTED"};
-            if (json) {
-                cJSON *je = cJSON_CreateObject();
-                cJSON_AddStringToObject(je, "name", e->name);
-                cJSON_AddStringToObject(je, "path", e->path);
-                cJSON_AddStringToObject(je, "status", st[e->status]);
-                if (e->where) cJSON_AddStringToObject(je, "where", e->where);
-                cJSON_AddItemToArray(mjson, je);
-            } else if (e->status == QK_ENTRY_OK) {
-                printf("%s: OK\n", e->path);
-            } else if (e->status == QK_ENTRY_FAILED) {
-                printf("%s: FAILED (%s%s)\n", e->path, e->where ? e->where : "?",
-                       e->n_problems > 1 ? " and more" : "");
-            } else if (e->status == QK_ENTRY_MISSING) {
-                printf("%s: MISSING (listed in %s, not found%s)\n", e->name, check_m,
-                       n_files ? " among the files given" : " beside it");
-            } else {
-                printf("%s: NOT LISTED in %s%s%s\n", e->name, check_m, e->where ? "; " : "", e->where ? e->where : "");
-            }
-        }
+        char why[4200];
+        snprintf(why, sizeof why, "listed in %s, not found%s", check_m, n_files ? " among the files given" : " beside it");
+        print_entries(&mr, mjson, why, check_m);
         if (!json) {
             printf("%s: %zu OK, %zu FAILED, %zu MISSING%s\n", check_m, mr.n_ok, mr.n_failed, mr.n_missing,
                    mr.n_unlisted ? ", some files not listed" : "");
@@ -180,8 +224,14 @@ int qk_cmd_verify(int argc, char **argv) {
         }
     }
     int failed = 0;
-    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    cJSON *arr = json ? cJSON_CreateArray() : NULL, *downloads = NULL;
     for (int i = 0; i < n_files; i++) {
+        struct stat dst;
+        if (!check_m && !sha_hex && stat(files[i], &dst) == 0 && S_ISDIR(dst.st_mode)) {
+            if (json && !downloads) downloads = cJSON_CreateArray();
+            failed += verify_download(files[i], o.n_threads, downloads);
+            continue;
+        }
         /* a manifest or --sha256 covers any file; the GGUF checks need a GGUF */
         if ((check_m || sha_hex) && !is_gguf_path(files[i])) continue;
         qk_verify_report rep;
@@ -253,12 +303,13 @@ int qk_cmd_verify(int argc, char **argv) {
         qk_compare_report_free(&cmp);
         qk_verify_report_free(&rep);
     }
-    if (json && (mjson || sha_hex)) {
+    if (json && (mjson || sha_hex || downloads)) {
         /* with a manifest: {"files": [...], "manifest": [...]} */
         cJSON *top = cJSON_CreateObject();
         cJSON_AddItemToObject(top, "files", arr);
         if (mjson) cJSON_AddItemToObject(top, "manifest", mjson);
         if (shajson) cJSON_AddItemToObject(top, "sha256", shajson);
+        if (downloads) cJSON_AddItemToObject(top, "downloads", downloads);
         cJSON_AddBoolToObject(top, "ok", !failed && !mfailed);
         arr = top;
     }

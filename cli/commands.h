@@ -16,5 +16,6 @@ int qk_cmd_quantize(int argc, char **argv);
 int qk_cmd_verify(int argc, char **argv);
 int qk_cmd_split(int argc, char **argv);
 int qk_cmd_merge(int argc, char **argv);
+int qk_cmd_copy(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const command k_commands[] = {
     {"info", qk_cmd_info, "show what a GGUF file, safetensors file or Hugging Face folder holds"},
     {"split", qk_cmd_split, "split a GGUF into shards (gguf-split layout), e.g. below 4 GiB for FAT32"},
     {"merge", qk_cmd_merge, "join a split set back into one GGUF"},
+    {"copy", qk_cmd_copy, "copy models to a folder or USB stick, split for FAT, read back and prove it"},
     {"types", qk_cmd_types, "list the quantization types: ftype number, bits per weight, imatrix need"},
 };
 

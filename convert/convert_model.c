@@ -18,6 +18,7 @@
 #include "naming.h"
 #include "ggml_types.h"
 #include "same_file.h"
+#include "sha256.h"
 #include "source_rows.h"
 #include "special_tokens.h"
 #include "tensor_pipeline.h"
@@ -30,6 +31,29 @@ void qk_convert_report_free(qk_convert_report *rep) {
     rep->tensors = NULL;
     rep->names = NULL;
     rep->n_tensor_reports = 0;
+}
+
+/* Waits for the source hashes and patches them in; a file of a Hugging Face
+ * cache snapshot must have the SHA-256 its blob is named by (else the
+ * download is damaged and nothing is put in place). */
+static int patch_source_sha256(qk_gguf_writer *w, const qk_hf_checkpoint *ck, qk_sha256_bg *bg, qk_err *err) {
+    unsigned char (*d)[32] = calloc(ck->n_files ? ck->n_files : 1, 32);
+    char (*hex)[65] = calloc(ck->n_files ? ck->n_files : 1, 65);
+    const char **v = calloc(ck->n_files ? ck->n_files : 1, sizeof *v);
+    int rc = d && hex && v ? QK_OK : qk_fail(err, "out of memory");
+    if (rc == QK_OK) rc = qk_sha256_bg_finish(bg, d, err);
+    else qk_sha256_bg_finish(bg, NULL, NULL);
+    for (size_t i = 0; rc == QK_OK && i < ck->n_files; i++) {
+        char blob[65];
+        qk_sha256_hex(d[i], hex[i]);
+        v[i] = hex[i];
+        if (qk_hf_blob_sha256(ck->files[i]->path, blob) && strcmp(blob, hex[i]))
+            rc = qk_fail(err, "%s: its SHA-256 is %s, but the Hugging Face cache names its blob %s: the download is "
+                              "damaged (nothing written)", ck->files[i]->path, hex[i], blob);
+    }
+    if (rc == QK_OK) rc = qk_gguf_writer_patch_strs(w, "quantkit.source.sha256", v, ck->n_files, err);
+    free(d), free(hex), free(v);
+    return rc;
 }
 
 int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opts *o, qk_convert_report *rep,
@@ -150,6 +174,10 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             rc = qk_gguf_writer_add_arr_str(w, "quantkit.source.files", names, ck.n_files, err);
             if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, "quantkit.source.sizes", QK_GGUF_U64, sizes, ck.n_files, err);
             if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, "quantkit.source.xxh3", QK_GGUF_U64, sizes, ck.n_files, err);
+            /* each file's SHA-256 (what Hugging Face shows), patched in after the data */
+            static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+            for (size_t i = 0; i < ck.n_files; i++) names[i] = zeros;
+            if (rc == QK_OK) rc = qk_gguf_writer_add_arr_str(w, "quantkit.source.sha256", names, ck.n_files, err);
         } else {
             rc = qk_fail(err, "out of memory");
         }
@@ -207,6 +235,14 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             rc = qk_check_output(outp, &sp, 1, "output", err);
         }
         if (rc == QK_OK) rc = qk_gguf_writer_begin(w, outp, err);
+        /* the source files' SHA-256, hashed by a thread beside the conversion */
+        qk_sha256_bg *bg = NULL;
+        if (rc == QK_OK) {
+            const char **paths = calloc(ck.n_files ? ck.n_files : 1, sizeof *paths);
+            for (size_t i = 0; paths && i < ck.n_files; i++) paths[i] = ck.files[i]->path;
+            rc = paths ? qk_sha256_bg_start(paths, ck.n_files, &bg, err) : qk_fail(err, "out of memory");
+            free(paths);
+        }
         qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
@@ -236,6 +272,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             if (h) rc = qk_gguf_writer_patch(w, "quantkit.source.xxh3", h, ck.n_files * 8, err);
             free(h);
         }
+        if (rc == QK_OK) rc = patch_source_sha256(w, &ck, bg, err);
+        else qk_sha256_bg_finish(bg, NULL, NULL);
         if (rc == QK_OK) rc = qk_integrity_finalize(iw, err);
         if (rc == QK_OK) rc = qk_gguf_writer_finish(w, err);
     }

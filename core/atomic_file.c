@@ -92,7 +92,8 @@ int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err) {
     const char *dir = dirname(tmp);
     struct statvfs sv;
     int rc = QK_OK;
-    if (statvfs(dir, &sv) == 0) {
+    /* a file system reporting no blocks at all (fusefat, some FUSE mounts) cannot tell */
+    if (statvfs(dir, &sv) == 0 && sv.f_blocks != 0) {
         const uint64_t fr = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
         const uint64_t avail = fr && (uint64_t)sv.f_bavail > UINT64_MAX / fr ? UINT64_MAX : (uint64_t)sv.f_bavail * fr;
         if (avail < need) {

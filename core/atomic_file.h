@@ -41,7 +41,8 @@ void qk_afile_abort(qk_afile *f);
 /* Checks that the file system of final_path's folder has room for need more
  * bytes (statvfs, blocks available to this user). Fails naming the folder,
  * the size needed, the space free and the shortfall; QK_OK when it cannot
- * tell (statvfs fails). */
+ * tell (statvfs fails, or reports no blocks at all, as some FUSE file
+ * systems do). */
 int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err);
 
 /* Unlinks every temporary still open (not committed or aborted). Async-

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,5 +85,74 @@ int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_e
     qk_sha256_free(s);
     free(buf);
     close(fd);
+    return rc;
+}
+
+struct qk_sha256_bg {
+    pthread_t th;
+    char **paths;
+    size_t n;
+    unsigned char (*d)[32];
+    atomic_int stop;
+    int rc;
+    qk_err err;
+};
+
+static void *bg_main(void *arg) {
+    qk_sha256_bg *bg = arg;
+    enum { CH = 4 << 20 };
+    unsigned char *buf = malloc(CH);
+    qk_sha256 *s = qk_sha256_new();
+    bg->rc = buf && s ? QK_OK : qk_fail(&bg->err, "out of memory");
+    for (size_t i = 0; bg->rc == QK_OK && i < bg->n && !atomic_load(&bg->stop); i++) {
+        int fd = open(bg->paths[i], O_RDONLY);
+        if (fd < 0) {
+            bg->rc = qk_fail(&bg->err, "%s: cannot open: %s", bg->paths[i], strerror(errno));
+            break;
+        }
+        for (uint64_t off = 0; !atomic_load(&bg->stop);) {
+            ssize_t r = pread(fd, buf, CH, (off_t)off);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) bg->rc = qk_fail(&bg->err, "%s: read error at offset %llu: %s", bg->paths[i],
+                                        (unsigned long long)off, strerror(errno));
+            if (r <= 0) break;
+            qk_sha256_update(s, buf, (size_t)r);
+            off += (uint64_t)r;
+        }
+        close(fd);
+        qk_sha256_final(s, bg->d[i]);
+    }
+    qk_sha256_free(s);
+    free(buf);
+    return NULL;
+}
+
+int qk_sha256_bg_start(const char *const *paths, size_t n, qk_sha256_bg **out, qk_err *err) {
+    qk_sha256_bg *bg = calloc(1, sizeof *bg);
+    if (!bg) return qk_fail(err, "out of memory");
+    bg->n = n;
+    bg->paths = calloc(n ? n : 1, sizeof *bg->paths);
+    bg->d = calloc(n ? n : 1, 32);
+    bool ok = bg->paths && bg->d;
+    for (size_t i = 0; ok && i < n; i++) ok = (bg->paths[i] = strdup(paths[i])) != NULL;
+    atomic_init(&bg->stop, 0);
+    if (ok && pthread_create(&bg->th, NULL, bg_main, bg) == 0) {
+        *out = bg;
+        return QK_OK;
+    }
+    for (size_t i = 0; bg->paths && i < n; i++) free(bg->paths[i]);
+    free(bg->paths), free(bg->d), free(bg);
+    return qk_fail(err, ok ? "cannot start the hashing thread" : "out of memory");
+}
+
+int qk_sha256_bg_finish(qk_sha256_bg *bg, unsigned char (*digests)[32], qk_err *err) {
+    if (!bg) return QK_OK;
+    if (!digests) atomic_store(&bg->stop, 1);
+    pthread_join(bg->th, NULL);
+    int rc = bg->rc;
+    if (rc && err) *err = bg->err;
+    if (rc == QK_OK && digests) memcpy(digests, bg->d, bg->n * 32);
+    for (size_t i = 0; i < bg->n; i++) free(bg->paths[i]);
+    free(bg->paths), free(bg->d), free(bg);
     return rc;
 }

@@ -468,6 +468,29 @@ int qk_gguf_writer_patch(qk_gguf_writer *w, const char *key, const void *value, 
     return qk_fail(err, "gguf writer: cannot patch undeclared key '%s'", key);
 }
 
+int qk_gguf_writer_patch_strs(qk_gguf_writer *w, const char *key, const char *const *v, uint64_t n, qk_err *err) {
+    if (!w->out) return qk_fail(err, "gguf writer: patch before begin()");
+    for (uint64_t i = 0; i < w->meta.n_kv; i++) {
+        qk_gguf_kv *kv = &w->meta.kv[i];
+        if (strcmp(kv->key, key)) continue;
+        if (kv->type != QK_GGUF_ARRAY || kv->arr_type != QK_GGUF_STRING || kv->n != n)
+            return qk_fail(err, "gguf writer: key '%s' is not an array of %llu strings", key, (unsigned long long)n);
+        qk_gguf_str *s = kv->data;
+        uint64_t off = kv->value_off;
+        for (uint64_t j = 0; j < n; j++) {
+            if (strlen(v[j]) != s[j].len)
+                return qk_fail(err, "gguf writer: key '%s': string %llu is not %llu bytes long as declared", key,
+                               (unsigned long long)j, (unsigned long long)s[j].len);
+            memcpy(s[j].s, v[j], s[j].len);
+            memcpy(w->header + off + 8, v[j], s[j].len);
+            if (qk_afile_pwrite(w->out, v[j], s[j].len, off + 8, err)) return QK_FAIL;
+            off += 8 + s[j].len;
+        }
+        return QK_OK;
+    }
+    return qk_fail(err, "gguf writer: cannot patch undeclared key '%s'", key);
+}
+
 int qk_gguf_writer_finish(qk_gguf_writer *w, qk_err *err) {
     if (!w->out) return qk_fail(err, "gguf writer: finish before begin()");
     if (advance(w, err)) return QK_FAIL;

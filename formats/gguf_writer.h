@@ -71,6 +71,10 @@ int qk_gguf_writer_write(qk_gguf_writer *w, const void *data, size_t n, qk_err *
 uint64_t qk_gguf_writer_current_tensor(const qk_gguf_writer *w);
 /* Rewrites the value of a fixed-size KV (same type and size as declared). */
 int qk_gguf_writer_patch(qk_gguf_writer *w, const char *key, const void *value, size_t n, qk_err *err);
+/* The same for a string array: v[0..n) must have the lengths declared (a
+ * value known only after the data, e.g. a hex digest, declared as a
+ * placeholder of its length). */
+int qk_gguf_writer_patch_strs(qk_gguf_writer *w, const char *key, const char *const *v, uint64_t n, qk_err *err);
 /* Checks all data was written, fsyncs and renames into place. */
 int qk_gguf_writer_finish(qk_gguf_writer *w, qk_err *err);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <unistd.h>
 
 #include "torch_file.h"
 
@@ -258,4 +259,18 @@ const qk_hf_tensor *qk_hf_find(const qk_hf_checkpoint *ck, const char *name) {
         }
     }
     return NULL;
+}
+
+bool qk_hf_blob_sha256(const char *path, char hex[65]) {
+    char t[4096];
+    ssize_t n = readlink(path, t, sizeof t - 1);
+    if (n <= 0) return false;
+    t[n] = 0;
+    const char *b = strrchr(t, '/');
+    b = b ? b + 1 : t;
+    if (strlen(b) != 64) return false;
+    for (int i = 0; i < 64; i++)
+        if (!((b[i] >= '0' && b[i] <= '9') || (b[i] >= 'a' && b[i] <= 'f'))) return false;
+    memcpy(hex, b, 65);
+    return true;
 }

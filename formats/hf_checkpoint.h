@@ -48,4 +48,9 @@ bool qk_hf_cfg_int(const cJSON *cfg, const char *key, int64_t *out);
 bool qk_hf_cfg_num(const cJSON *cfg, const char *key, double *out);
 const char *qk_hf_cfg_str(const cJSON *cfg, const char *key);
 
+/* The SHA-256 a Hugging Face cache names the file at path by: path is a
+ * snapshot's link to ../../blobs/<64 hex digits> (an LFS file). False for
+ * anything else (a git file's SHA-1 blob, a plain file). */
+bool qk_hf_blob_sha256(const char *path, char hex[65]);
+
 #endif

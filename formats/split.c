@@ -6,16 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "fs_type.h"
 #include "gguf_set.h"
 #include "gguf_writer.h"
 #include "integrity.h"
 #include "same_file.h"
-
-#define MSDOS_MAGIC 0x4d44
 
 int qk_dest_is_fat(const char *path) {
     char dir[4096];
@@ -24,8 +22,7 @@ int qk_dest_is_fat(const char *path) {
     if (slash) *slash = 0;
     else snprintf(dir, sizeof dir, ".");
     if (!dir[0]) snprintf(dir, sizeof dir, "/");
-    struct statfs sf;
-    return statfs(dir, &sf) == 0 && sf.f_type == MSDOS_MAGIC;
+    return qk_fs_is_fat(dir); /* by the mount's type: a FUSE-mounted stick is FAT too */
 }
 
 static int is_split_key(const char *k) { return !strncmp(k, "split.", 6); }

@@ -61,7 +61,7 @@ int qk_split_finish(const char *staging, const char *out, uint64_t max_bytes, co
 
 /* 4 GiB - 1: the largest file FAT32 can hold. */
 #define QK_FAT32_MAX_FILE 4294967295ull
-/* True if path's folder is on a FAT file system (statfs). */
+/* True if path's folder is on a FAT file system (the mount's type: core/fs_type.h). */
 int qk_dest_is_fat(const char *path);
 
 #endif

@@ -408,6 +408,46 @@ int qk_manifest_check_target(const char *mp, const char *const *files, size_t n,
     return QK_OK;
 }
 
+void qk_manifest_sha256_free(char **names, char **hex, size_t n) {
+    for (size_t i = 0; i < n; i++) free(names ? names[i] : NULL), free(hex ? hex[i] : NULL);
+    free(names), free(hex);
+}
+
+int qk_manifest_sha256_list(const char *mp, char ***names_out, char ***hex_out, size_t *n_out, qk_err *err) {
+    mlist m;
+    if (read_manifest(mp, &m, err)) return QK_FAIL;
+    char **names = calloc(m.n ? m.n : 1, sizeof *names), **hex = calloc(m.n ? m.n : 1, sizeof *hex);
+    size_t n = 0;
+    int rc = names && hex ? QK_OK : qk_fail(err, "out of memory");
+    for (size_t i = 0; rc == QK_OK && i < m.n; i++) {
+        const mline *e = &m.l[i];
+        if (strcmp(e->algo, "sha256") || e->tensor || strlen(e->hash) != 64 || !is_hex(e->hash, 64)) continue;
+        bool seen = false;
+        for (size_t k = 0; k < n && !seen; k++) seen = !strcmp(names[k], e->name);
+        if (seen) continue;
+        names[n] = strdup(e->name);
+        hex[n] = strdup(e->hash);
+        if (!names[n] || !hex[n]) rc = qk_fail(err, "out of memory");
+        n++;
+        for (char *c = hex[n - 1]; c && *c; c++)
+            if (*c >= 'A' && *c <= 'F') *c = (char)(*c - 'A' + 'a');
+    }
+    mlist_free(&m);
+    if (rc) {
+        qk_manifest_sha256_free(names, hex, n);
+        return QK_FAIL;
+    }
+    *names_out = names, *hex_out = hex, *n_out = n;
+    return QK_OK;
+}
+
+bool qk_manifest_is_manifest(const char *path) {
+    struct stat st;
+    qk_err e;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+           qk_manifest_check_target(path, NULL, 0, &e) == QK_OK;
+}
+
 typedef struct {
     const char *const *files;
     qk_manifest_format fmt;

@@ -55,6 +55,17 @@ int qk_manifest_check_target(const char *manifest_path, const char *const *files
 int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, char **text,
                       size_t *len, qk_err *err);
 
+/* The SHA-256 entries of a manifest (either format), once per name in
+ * manifest order: names[i] (as listed) with hex[i] (64 digits). *names and
+ * *hex are malloc'd (free with qk_manifest_sha256_free). QK_FAIL only when
+ * the manifest cannot be read. */
+int qk_manifest_sha256_list(const char *manifest_path, char ***names, char ***hex, size_t *n, qk_err *err);
+void qk_manifest_sha256_free(char **names, char **hex, size_t n);
+
+/* True when `path` is an existing, non-empty manifest (every line an entry
+ * or a comment; not a GGUF or safetensors file). */
+bool qk_manifest_is_manifest(const char *path);
+
 typedef enum { QK_ENTRY_OK, QK_ENTRY_FAILED, QK_ENTRY_MISSING, QK_ENTRY_UNLISTED } qk_entry_status;
 
 typedef struct qk_manifest_entry {

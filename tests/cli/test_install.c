@@ -143,6 +143,12 @@ static void test_completion(void) {
     char *r = complete("quantkit conv", 1);
     CHECK_MSG(r && !strcmp(r, "convert\n"), "got '%s'", r ? r : "");
     free(r);
+    r = complete("quantkit cop", 1);
+    CHECK_MSG(r && !strcmp(r, "copy\n"), "got '%s'", r ? r : "");
+    free(r);
+    r = complete("quantkit copy --js", 2);
+    CHECK_MSG(r && !strcmp(r, "--json\n"), "got '%s'", r ? r : "");
+    free(r);
     r = complete("quantkit typ", 1);
     CHECK_MSG(r && !strcmp(r, "types\n"), "got '%s'", r ? r : "");
     free(r);

@@ -159,6 +159,22 @@ unsigned char *qk_test_read_file(const char *path, size_t *len) {
     return buf;
 }
 
+bool qk_test_same_bytes(const char *a, const char *b) {
+    size_t la, lb;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    bool r = x && y && la == lb && !memcmp(x, y, la);
+    free(x), free(y);
+    return r;
+}
+
+bool qk_test_flip_byte(const char *path, long off, unsigned char mask) {
+    FILE *f = fopen(path, "r+b");
+    int c = f && fseek(f, off, SEEK_SET) == 0 ? fgetc(f) : EOF;
+    bool ok = c != EOF && fseek(f, off, SEEK_SET) == 0 && fputc(c ^ mask, f) != EOF;
+    if (f && fclose(f) != 0) ok = false;
+    return ok;
+}
+
 int qk_test_write_file(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f) return -1;

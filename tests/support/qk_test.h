@@ -129,6 +129,11 @@ int qk_test_count_entries(const char *dir);
 /* Reads a whole file into a malloc'd buffer; NULL on failure. */
 unsigned char *qk_test_read_file(const char *path, size_t *len);
 int qk_test_write_file(const char *path, const void *data, size_t len);
+/* True when both files can be read and hold the same bytes. */
+bool qk_test_same_bytes(const char *a, const char *b);
+/* XORs the byte at offset off of the file at path with mask (damage on purpose);
+ * false if the file cannot be read or written there. */
+bool qk_test_flip_byte(const char *path, long off, unsigned char mask);
 
 /* Deterministic PRNG (xorshift64*) for generated inputs. */
 typedef struct { uint64_t s; } qk_rng;

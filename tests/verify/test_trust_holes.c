@@ -43,14 +43,6 @@ static void make_model(void) {
     qk_quantize_report_free(&rep);
 }
 
-static bool same_bytes(const char *a, const char *b) {
-    size_t la, lb;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    bool r = x && y && la == lb && !memcmp(x, y, la);
-    free(x), free(y);
-    return r;
-}
-
 static void copy_file(const char *from, const char *to) {
     size_t l;
     unsigned char *b = qk_test_read_file(from, &l);
@@ -87,7 +79,7 @@ static void test_manifest_never_over_a_model(void) {
     copy_file(g_model, a), copy_file(g_model, b), copy_file(g_model, keep);
     int rc = qk_run_cli(out, sizeof out, "verify", "--write-manifest", a, b, NULL);
     CHECK_MSG(rc == 1, "exit %d: %s", rc, out);
-    CHECK(same_bytes(a, keep));
+    CHECK(qk_test_same_bytes(a, keep));
     /* a text file that is not a manifest, and a safetensors file */
     snprintf(txt, sizeof txt, "%s/notes.txt", d);
     CHECK(qk_test_write_file(txt, "my notes\nabout models\n", 22) == 0);
@@ -109,7 +101,7 @@ static void test_manifest_never_over_a_model(void) {
     CHECK(symlink(b, m) == 0);
     rc = qk_run_cli(out, sizeof out, "verify", "--write-manifest", m, b, NULL);
     CHECK_MSG(rc == 1, "exit %d: %s", rc, out);
-    CHECK(same_bytes(b, keep));
+    CHECK(qk_test_same_bytes(b, keep));
     /* an existing manifest is replaced */
     snprintf(m, sizeof m, "%s/SHA256SUMS", d);
     CHECK(qk_run_cli(out, sizeof out, "verify", "--write-manifest", m, b, NULL) == 0);
@@ -257,17 +249,17 @@ static void test_output_never_an_input(void) {
     copy_file(sh[0], keep);
     int rc = qk_run_cli(out, sizeof out, "merge", sh[0], sh[0], NULL);
     CHECK_MSG(rc == 1, "merge onto its first shard: exit %d: %s", rc, out);
-    CHECK(same_bytes(sh[0], keep));
+    CHECK(qk_test_same_bytes(sh[0], keep));
     snprintf(keep, sizeof keep, "%s/keep2", qk_test_tmpdir());
     copy_file(sh[1], keep);
     rc = qk_run_cli(out, sizeof out, "merge", sh[0], sh[1], NULL);
     CHECK_MSG(rc == 1, "merge onto shard 2: exit %d: %s", rc, out);
-    CHECK(same_bytes(sh[1], keep));
+    CHECK(qk_test_same_bytes(sh[1], keep));
     snprintf(hl, sizeof hl, "%s/hard.gguf", d);
     CHECK(link(sh[1], hl) == 0);
     rc = qk_run_cli(out, sizeof out, "merge", sh[0], hl, NULL);
     CHECK_MSG(rc == 1, "merge onto a hard link: exit %d: %s", rc, out);
-    CHECK(same_bytes(sh[1], keep));
+    CHECK(qk_test_same_bytes(sh[1], keep));
     snprintf(sl, sizeof sl, "%s/sym.gguf", d);
     CHECK(symlink(g_model, sl) == 0);
     char prefix[800];
@@ -280,11 +272,11 @@ static void test_output_never_an_input(void) {
     copy_file(g_model, keep);
     rc = qk_run_cli(out, sizeof out, "split", g_model, prefix, "--max-tensors", "8", NULL);
     CHECK_MSG(rc == 1, "split onto a link to its input: exit %d: %s", rc, out);
-    CHECK(same_bytes(g_model, keep));
+    CHECK(qk_test_same_bytes(g_model, keep));
     /* quantize onto a symlink of its input */
     rc = qk_run_cli(out, sizeof out, "quantize", g_model, sl, "Q4_0", NULL);
     CHECK_MSG(rc == 1, "quantize onto a link to its input: exit %d: %s", rc, out);
-    CHECK(same_bytes(g_model, keep));
+    CHECK(qk_test_same_bytes(g_model, keep));
     /* convert DIR -o DIR/model.safetensors */
     char hf[700], st[800], stkeep[800];
     subdir(hf, sizeof hf, "h5hf");
@@ -297,7 +289,7 @@ static void test_output_never_an_input(void) {
     copy_file(st, stkeep);
     rc = qk_run_cli(out, sizeof out, "convert", hf, "-o", st, NULL);
     CHECK_MSG(rc == 1, "convert onto its source weights: exit %d: %s", rc, out);
-    CHECK(same_bytes(st, stkeep));
+    CHECK(qk_test_same_bytes(st, stkeep));
     char cfg[800];
     snprintf(cfg, sizeof cfg, "%s/config.json", hf);
     rc = qk_run_cli(out, sizeof out, "convert", hf, "-o", cfg, NULL);
@@ -321,7 +313,7 @@ static void test_merge_inverts_split(void) {
     snprintf(merged, sizeof merged, "%s/model.gguf", d);
     rc = qk_run_cli(out, sizeof out, "merge", sh[0], merged, NULL);
     CHECK_MSG(rc == 0, "%d %s", rc, out);
-    CHECK_MSG(same_bytes(merged, g_model), "merge(split(x)) != x");
+    CHECK_MSG(qk_test_same_bytes(merged, g_model), "merge(split(x)) != x");
     rc = qk_run_cli(out, sizeof out, "verify", "--manifest", m, merged, NULL);
     CHECK_MSG(rc == 0, "the original's manifest on the merged file: exit %d: %s", rc, out);
     /* the provenance is still there */
