@@ -360,6 +360,34 @@ static void lin_set(linear_t *l, const float *w, const float *b, int out, int in
     l->w = w; l->b = b; l->out = out; l->in = in;
 }
 
+/* "layers.<i>.<module>.weight" [out, in] and, when bias, "<module>.bias"
+ * [out] into *lin; nothing is read once *failed is set. */
+static void take_lin(loader_t *L, int *failed, linear_t *lin, int i, const char *module, int out, int in, int bias) {
+    const float *w = *failed ? NULL : takef(L, 1, failed, out, in, "layers.%d.%s.weight", i, module);
+    const float *b = !*failed && bias ? takef(L, 1, failed, out, -1, "layers.%d.%s.bias", i, module) : NULL;
+    lin_set(lin, w, b, out, in);
+}
+
+/* A sparse-MoE block's router "layers.<i>.<block>.gate.weight" and its E
+ * experts "layers.<i>.<block>.experts.<e>.<name>.weight", names = {gate, up,
+ * down} (-> w1, w3, w2) of width I. -1 when out of memory (error set). */
+static int take_experts(loader_t *L, layer_t *l, int *failed, int i, int E, int H, int I, const char *block,
+                        const char *const names[3]) {
+    lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.%s.gate.weight", i, block), NULL, E, H);
+    l->w1 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    l->w2 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    l->w3 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    if (!l->w1 || !l->w2 || !l->w3) { set_err(L->err, L->errlen, "out of memory"); return -1; }
+    for (int e = 0; e < E && !*failed; e++) {
+        char module[3][96];
+        for (int k = 0; k < 3; k++) snprintf(module[k], sizeof module[k], "%s.experts.%d.%s", block, e, names[k]);
+        take_lin(L, failed, &l->w1[e], i, module[0], I, H, 0);
+        take_lin(L, failed, &l->w3[e], i, module[1], I, H, 0);
+        take_lin(L, failed, &l->w2[e], i, module[2], H, I, 0);
+    }
+    return 0;
+}
+
 /* ---------- config ---------- */
 
 static int parse_arch(const char *t, arch_t *a) {
@@ -679,98 +707,46 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             lin_set(&l->gate, gu, NULL, I, H);
             lin_set(&l->up, gu + (size_t)I * H, NULL, I, H);
         } else {
-            const float *w, *b = NULL;
-            w = takef(&L, 1, &failed, qd, H, "layers.%d.self_attn.q_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, qd, -1, "layers.%d.self_attn.q_proj.bias", i);
-            lin_set(&l->q, w, b, qd, H);
-            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.k_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.k_proj.bias", i);
-            lin_set(&l->k, w, b, kd, H);
-            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.v_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.v_proj.bias", i);
-            lin_set(&l->v, w, b, kd, H);
+            take_lin(&L, &failed, &l->q, i, "self_attn.q_proj", qd, H, attn_bias);
+            take_lin(&L, &failed, &l->k, i, "self_attn.k_proj", kd, H, attn_bias);
+            take_lin(&L, &failed, &l->v, i, "self_attn.v_proj", kd, H, attn_bias);
             if (failed) goto fail;
         }
         {
             /* Qwen2 has biases on q/k/v only; attention_bias elsewhere covers o_proj too; Phi calls it dense */
-            const char *o = A == A_PHI ? "dense" : "o_proj";
-            const float *w = takef(&L, 1, &failed, H, qd, "layers.%d.self_attn.%s.weight", i, o), *b = NULL;
-            if (!failed && o_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.self_attn.%s.bias", i, o);
-            lin_set(&l->o, w, b, H, qd);
+            take_lin(&L, &failed, &l->o, i, A == A_PHI ? "self_attn.dense" : "self_attn.o_proj", H, qd, o_bias);
             if (failed) goto fail;
         }
         if (A == A_MIXTRAL) {
-            int E = m->n_expert;
-            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.block_sparse_moe.gate.weight", i);
-            lin_set(&l->router, r, NULL, E, H);
-            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
-            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
-            for (int e = 0; e < E && !failed; e++) {
-                const float *w1 = takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w1.weight", i, e);
-                const float *w2 = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.block_sparse_moe.experts.%d.w2.weight", i, e);
-                const float *w3 = failed ? NULL : takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w3.weight", i, e);
-                lin_set(&l->w1[e], w1, NULL, I, H);
-                lin_set(&l->w2[e], w2, NULL, H, I);
-                lin_set(&l->w3[e], w3, NULL, I, H);
-            }
+            static const char *const names[3] = {"w1", "w3", "w2"};
+            if (take_experts(&L, l, &failed, i, m->n_expert, H, I, "block_sparse_moe", names)) goto fail;
             if (failed) goto fail;
         } else if (A == A_QWEN2MOE || A == A_QWEN3MOE) {
             /* Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock: gate (router), experts.E.{gate,up,down}_proj,
              * Qwen2-MoE's shared_expert and shared_expert_gate */
-            int E = m->n_expert, MI = (int)jnum(cfg, "moe_intermediate_size", 0);
-            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.mlp.gate.weight", i);
-            lin_set(&l->router, r, NULL, E, H);
-            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
-            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
-            for (int e = 0; e < E && !failed; e++) {
-                const float *g = takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
-                const float *u = failed ? NULL : takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.up_proj.weight", i, e);
-                const float *d = failed ? NULL : takef(&L, 1, &failed, H, MI, "layers.%d.mlp.experts.%d.down_proj.weight", i, e);
-                lin_set(&l->w1[e], g, NULL, MI, H);
-                lin_set(&l->w3[e], u, NULL, MI, H);
-                lin_set(&l->w2[e], d, NULL, H, MI);
-            }
+            static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+            const int MI = (int)jnum(cfg, "moe_intermediate_size", 0);
+            if (take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
             if (!failed && A == A_QWEN2MOE) {
                 int SI = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
-                const float *g = takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.gate_proj.weight", i);
-                const float *u = failed ? NULL : takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.up_proj.weight", i);
-                const float *d = failed ? NULL : takef(&L, 1, &failed, H, SI, "layers.%d.mlp.shared_expert.down_proj.weight", i);
-                const float *sg = failed ? NULL : takef(&L, 1, &failed, 1, H, "layers.%d.mlp.shared_expert_gate.weight", i);
-                lin_set(&l->sh_gate, g, NULL, SI, H);
-                lin_set(&l->sh_up, u, NULL, SI, H);
-                lin_set(&l->sh_down, d, NULL, H, SI);
-                lin_set(&l->sh_router, sg, NULL, 1, H);
+                take_lin(&L, &failed, &l->sh_gate, i, "mlp.shared_expert.gate_proj", SI, H, 0);
+                take_lin(&L, &failed, &l->sh_up, i, "mlp.shared_expert.up_proj", SI, H, 0);
+                take_lin(&L, &failed, &l->sh_down, i, "mlp.shared_expert.down_proj", H, SI, 0);
+                take_lin(&L, &failed, &l->sh_router, i, "mlp.shared_expert_gate", 1, H, 0);
             }
             if (failed) goto fail;
         } else if (A == A_PHI || A == A_STARCODER2) {
             /* PhiMLP: fc2(act(fc1(x))); Starcoder2MLP: c_proj(act(c_fc(x))); with biases */
-            const char *f1 = A == A_PHI ? "fc1" : "c_fc", *f2 = A == A_PHI ? "fc2" : "c_proj";
-            const float *w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.%s.weight", i, f1);
-            const float *b = failed ? NULL : takef(&L, 1, &failed, I, -1, "layers.%d.mlp.%s.bias", i, f1);
-            lin_set(&l->up, w, b, I, H);
-            w = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.mlp.%s.weight", i, f2);
-            b = failed ? NULL : takef(&L, 1, &failed, H, -1, "layers.%d.mlp.%s.bias", i, f2);
-            lin_set(&l->down, w, b, H, I);
+            take_lin(&L, &failed, &l->up, i, A == A_PHI ? "mlp.fc1" : "mlp.c_fc", I, H, 1);
+            take_lin(&L, &failed, &l->down, i, A == A_PHI ? "mlp.fc2" : "mlp.c_proj", H, I, 1);
             if (failed) goto fail;
         } else {
-            const float *w, *b = NULL;
             if (A != A_PHI3) {
-                w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.gate_proj.weight", i);
-                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.gate_proj.bias", i);
-                lin_set(&l->gate, w, b, I, H);
-                if (!failed) w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.up_proj.weight", i);
-                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.up_proj.bias", i);
-                lin_set(&l->up, w, b, I, H);
+                take_lin(&L, &failed, &l->gate, i, "mlp.gate_proj", I, H, mlp_bias);
+                take_lin(&L, &failed, &l->up, i, "mlp.up_proj", I, H, mlp_bias);
                 if (failed) goto fail;
             }
-            b = NULL;
-            w = takef(&L, 1, &failed, H, I, "layers.%d.mlp.down_proj.weight", i);
-            if (!failed && mlp_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.mlp.down_proj.bias", i);
-            lin_set(&l->down, w, b, H, I);
+            take_lin(&L, &failed, &l->down, i, "mlp.down_proj", H, I, mlp_bias);
             if (failed) goto fail;
         }
     }
