@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "atomic_file.h"
 #include "cli_util.h"
 #include "compare.h"
@@ -34,7 +35,8 @@ static void help(void) {
            "and split-set consistency. Exit 0 only when every check passes.\n"
            "\n"
            "options:\n"
-           "  --write-manifest M   write the SHA-256 of FILE... to M as sha256sum does (`sha256sum -c M`\n"
+           "  -o, --write-manifest M\n"
+           "                       write the SHA-256 of FILE... to M as sha256sum does (`sha256sum -c M`\n"
            "                       checks it); a shard brings its whole split set. M is never written\n"
            "                       over a model, one of FILE..., or any file that is not a manifest\n"
            "  --format F           manifest format: sha256 (default) or gguf-hash (size, xxh3-128, and\n"
@@ -45,9 +47,10 @@ static void help(void) {
            "  --sha256 HEX         check FILE against the SHA-256 a web page shows (one FILE)\n"
            "  --against SOURCE     also measure, per tensor, what quantization cost against SOURCE (the\n"
            "                       Hugging Face folder or GGUF it came from): RMSE, max error, SNR, cosine\n"
-           "  --threads N          hashing threads (default: all cores)\n"
+           "  -t, --threads N      hashing threads (default: all cores)\n"
            "  --json               machine-readable report on stdout\n"
            "  -h, --help           this text\n"
+           "options are written --opt VALUE or --opt=VALUE\n"
            "exit codes: 0 all checks passed, 1 a check failed or a file is unreadable, 2 usage error\n");
 }
 
@@ -59,34 +62,40 @@ int qk_cmd_verify(int argc, char **argv) {
     qk_manifest_format fmt = QK_MANIFEST_SHA256SUMS;
     bool json = false;
     qk_verify_opts o = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            help();
-            return 0;
-        } else if (!strcmp(a, "--json")) json = true;
-        else if (!strcmp(a, "--write-manifest")) {
-            if (!(write_m = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
-        } else if (!strcmp(a, "--against")) {
-            if (!(against = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
-        } else if (!strcmp(a, "--manifest")) {
-            if (!(check_m = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
-        } else if (!strcmp(a, "--sha256")) {
-            if (!(sha_hex = qk_cli_value(CMD, argc, argv, &i))) return QK_EXIT_USAGE;
-            if (!qk_sha256_parse(sha_hex, sha_want)) return qk_cli_usage(CMD, "--sha256 takes 64 hex digits");
-        } else if (!strcmp(a, "--format")) {
-            const char *v = qk_cli_value(CMD, argc, argv, &i);
-            if (!v) return QK_EXIT_USAGE;
+    enum { O_HELP = 1, O_JSON, O_WRITE_M, O_AGAINST, O_MANIFEST, O_SHA256, O_FORMAT, O_THREADS };
+    static const qk_opt opts[] = {
+        {"help", 'h', false, O_HELP}, {"json", 0, false, O_JSON}, {"write-manifest", 'o', true, O_WRITE_M},
+        {"against", 0, true, O_AGAINST}, {"manifest", 0, true, O_MANIFEST}, {"sha256", 0, true, O_SHA256},
+        {"format", 0, true, O_FORMAT}, {"threads", 't', true, O_THREADS},
+    };
+    qk_args args;
+    qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
+    const char *v;
+    for (int id; (id = qk_args_next(&args, &v)) != QK_ARGS_END;) {
+        switch (id) {
+        case QK_ARGS_ERR: return QK_EXIT_USAGE;
+        case QK_ARGS_POS:
+            if (n_files == 256) return qk_cli_usage(CMD, "too many files at '%s' (at most 256 in one run)", v);
+            files[n_files++] = v;
+            break;
+        case O_HELP: help(); return 0;
+        case O_JSON: json = true; break;
+        case O_WRITE_M: write_m = v; break;
+        case O_AGAINST: against = v; break;
+        case O_MANIFEST: check_m = v; break;
+        case O_SHA256:
+            sha_hex = v;
+            if (!qk_sha256_parse(sha_hex, sha_want)) return qk_cli_usage(CMD, "--sha256 takes 64 hex digits, got '%s'", v);
+            break;
+        case O_FORMAT:
             if (!strcmp(v, "sha256") || !strcmp(v, "sha256sum")) fmt = QK_MANIFEST_SHA256SUMS;
             else if (!strcmp(v, "gguf-hash") || !strcmp(v, "quantkit")) fmt = QK_MANIFEST_GGUF_HASH;
             else return qk_cli_usage(CMD, "--format is sha256 or gguf-hash, not '%s'", v);
-        } else if (!strcmp(a, "--threads")) {
-            const char *v = qk_cli_value(CMD, argc, argv, &i);
-            if (!v || !qk_cli_int(v, &o.n_threads)) return qk_cli_usage(CMD, "--threads takes a number");
-        } else if (a[0] == '-' && a[1]) {
-            return qk_cli_usage(CMD, "unknown option '%s'", a);
-        } else if (n_files < 256) {
-            files[n_files++] = a;
+            break;
+        case O_THREADS:
+            if (!qk_cli_int(v, &o.n_threads)) return qk_cli_usage(CMD, "--threads takes a number, got '%s'", v);
+            break;
+        default: break;
         }
     }
     if (!n_files && !check_m) return qk_cli_usage(CMD, "no FILE given");

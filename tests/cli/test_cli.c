@@ -516,6 +516,46 @@ static void test_nonfinite(void) {
     cli_result_free(&r);
 }
 
+/* verify, split and merge parse with the one parser (cli/args): --opt=value,
+ * -o for the output, did-you-mean, positional mistakes named, exit 2. */
+static void test_args_verify_split_merge(void) {
+    setup();
+    char dir[700], pre[800], first[900], merged[900], sums[900];
+    snprintf(dir, sizeof dir, "%s/argsvsm", qk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(pre, sizeof pre, "%s/s.gguf", dir);
+    snprintf(first, sizeof first, "%s/s-00001-of-00002.gguf", dir);
+    snprintf(merged, sizeof merged, "%s/m.gguf", dir);
+    snprintf(sums, sizeof sums, "%s/SHA256SUMS", dir);
+    cli_result r = cli_run("split", "--max-tensors=12", g_in, "-o", pre);
+    CHECK_MSG(r.code == 0 && access(first, F_OK) == 0, "split -o: %d %s", r.code, r.err);
+    cli_result_free(&r);
+    r = cli_run("merge", first, "-o", merged);
+    CHECK_MSG(r.code == 0 && access(merged, F_OK) == 0, "merge -o: %d %s", r.code, r.err);
+    cli_result_free(&r);
+    r = cli_run("verify", "--threads=2", "-o", sums, merged);
+    CHECK_MSG(r.code == 0 && access(sums, F_OK) == 0, "verify -o: %d %s", r.code, r.err);
+    cli_result_free(&r);
+    static const struct { const char *args[6]; const char *says[2]; } bad[] = {
+        {{"verify", "--jsn", "x.gguf"}, {"--jsn", "did you mean --json"}},
+        {{"verify", "--json=yes", "x.gguf"}, {"--json", "takes no value"}},
+        {{"split", "--max-size=1G", "in.gguf"}, {"missing OUT_PREFIX", "'in.gguf'"}},
+        {{"split", "in.gguf", "out", "2G"}, {"'2G'", "--max-size 2G"}},
+        {{"split", "in.gguf", "-o", "out", "extra"}, {"'extra'", "-o"}},
+        {{"split", "--max-tensor", "3", "a", "b"}, {"did you mean --max-tensors", NULL}},
+        {{"merge", "a.gguf", "b.gguf", "c.gguf"}, {"'c.gguf'", "FIRST_SHARD"}},
+        {{"merge", "a.gguf"}, {"missing OUT.gguf", NULL}},
+        {{"merge", "--ignore-integrty", "a.gguf", "b.gguf"}, {"did you mean --ignore-integrity", NULL}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = cli_runv(bad[i].args);
+        CHECK_MSG(r.code == 2, "%s %s: exit %d", bad[i].args[0], bad[i].args[1], r.code);
+        for (int k = 0; k < 2; k++)
+            if (bad[i].says[k]) CHECK_MSG(cli_has(r.err, bad[i].says[k]), "%s: no '%s' in: %s", bad[i].args[0], bad[i].says[k], r.err);
+        cli_result_free(&r);
+    }
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
@@ -529,5 +569,6 @@ int main(int argc, char **argv) {
     RUN(test_split_names);
     RUN(test_free_space);
     RUN(test_nonfinite);
+    RUN(test_args_verify_split_merge);
     return qk_test_summary();
 }
