@@ -149,12 +149,13 @@ unsigned char *qk_test_read_file(const char *path, size_t *len) {
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    unsigned char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
     if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
         free(buf);
         buf = NULL;
     }
     fclose(f);
+    if (buf) buf[n] = 0;
     if (buf && len) *len = (size_t)n;
     return buf;
 }

@@ -126,7 +126,8 @@ const char *qk_test_fixture(const char *rel);
  * writer's temporary files count); 0 if dir cannot be opened. */
 int qk_test_count_entries(const char *dir);
 
-/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+/* Reads a whole file into a malloc'd buffer with a NUL after its last byte
+ * (so text can be searched as a string); NULL on failure. */
 unsigned char *qk_test_read_file(const char *path, size_t *len);
 int qk_test_write_file(const char *path, const void *data, size_t len);
 
