@@ -102,7 +102,10 @@ const char *qk_arch_supported_list(void) {
 }
 
 void qk_arch_plan_free(qk_conv_plan *p) {
-    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) free(p->tensors[i].generated), free(p->tensors[i].experts);
+    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) {
+        free(p->tensors[i].generated), free(p->tensors[i].experts), free(p->tensors[i].gptq);
+        free(p->tensors[i].expert_scales);
+    }
     free(p->tensors);
     cJSON_Delete(p->owned_config);
     memset(p, 0, sizeof *p);
@@ -272,14 +275,15 @@ static bool ends_with(const char *s, const char *suf) {
     return a >= b && !strcmp(s + a - b, suf);
 }
 
-/* quantization_config: none, or "fp8" (dequantized as convert_hf_to_gguf.py
- * does); every other method is refused by name. */
-static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_err *err) {
+/* quantization_config: none, "fp8" or "gptq" (dequantized as
+ * convert_hf_to_gguf.py does); every other method is refused by name. */
+static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_gptq_config *gptq, qk_err *err) {
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(ck->config, "quantization_config");
     if (!q || cJSON_IsNull(q)) return QK_OK;
     const char *m = qk_hf_cfg_str(q, "quant_method");
     if (!cJSON_IsObject(q) || !m)
         return qk_fail(err, "%s/config.json: quantization_config has no quant_method string", ck->dir);
+    if (!strcmp(m, "gptq")) return qk_gptq_read_config(ck->dir, q, gptq, err);
     if (!strcmp(m, "fp8")) {
         *fp8 = true;
         const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
@@ -296,12 +300,12 @@ static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2],
         }
         return QK_OK;
     }
-    if (!strcmp(m, "gptq") || !strcmp(m, "awq"))
-        return qk_fail(err, "%s/config.json: quantization_config.quant_method '%s' (%s 4-bit weights: qweight/qzeros/"
-                            "scales) is not supported; convert the original float checkpoint", ck->dir, m,
-                       !strcmp(m, "gptq") ? "GPTQ" : "AWQ");
-    return qk_fail(err, "%s/config.json: quantization_config.quant_method '%s' is not supported (only fp8 checkpoints "
-                        "are dequantized); convert the original float checkpoint", ck->dir, m);
+    if (!strcmp(m, "awq"))
+        return qk_fail(err, "%s/config.json: quantization_config.quant_method 'awq' (AWQ 4-bit weights: qweight/qzeros/"
+                            "scales) is not supported (llama.cpp's converter does not dequantize AWQ either); convert "
+                            "the original float checkpoint", ck->dir);
+    return qk_fail(err, "%s/config.json: quantization_config.quant_method '%s' is not supported (fp8 and gptq "
+                        "checkpoints are dequantized); convert the original float checkpoint", ck->dir, m);
 }
 
 static const qk_hf_tensor *scale_of(const qk_hf_checkpoint *ck, const qk_hf_tensor *w) {
@@ -381,7 +385,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
 
     bool fp8 = false;
     int64_t fp8_block[2] = {0, 0};
-    if (quant_config(ck0, &fp8, fp8_block, err)) return QK_FAIL;
+    qk_gptq_config gptq = {0};
+    if (quant_config(ck0, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
 
     p->tensors = calloc(ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
@@ -396,6 +401,13 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         if (fp8 && (ends_with(n, "_scale_inv") || ends_with(n, ".activation_scale") ||
                     ends_with(n, "_activation_scale")))
             continue; /* folded into their weights (below); activation scales are unused */
+        if (gptq.bits && qk_gptq_is_part(ck, n)) continue; /* read through their layer's qweight (below) */
+        char gbuf[256];
+        const bool is_gptq = gptq.bits && ends_with(n, ".qweight");
+        if (is_gptq) { /* the layer's weight, dequantized: mapped by its float name */
+            snprintf(gbuf, sizeof gbuf, "%.*s.weight", (int)(strlen(n) - strlen(".qweight")), n);
+            n = gbuf;
+        }
         if (ad->flags & QK_A_MULTIMODAL) {
             size_t plen = multimodal_prefix(n);
             if (plen) {
@@ -446,9 +458,21 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                     return qk_fail(err, "%s: expert tensor '%s' has another shape than expert 0's", ck->dir, n);
                 }
                 if (st->experts[e]) return qk_fail(err, "%s: expert tensor '%s' appears twice", ck->dir, n);
-                if (fp8 && scale_of(ck, src))
-                    return qk_fail(err, "%s: FP8 expert tensor '%s' with a scale: not supported yet (dense FP8 weights "
-                                        "are)", ck->dir, n);
+                if (is_gptq)
+                    return qk_fail(err, "%s: GPTQ expert tensor '%s': not supported yet (dense GPTQ layers are)",
+                                   ck->dir, src->t->name);
+                const qk_hf_tensor *sc = fp8 ? scale_of(ck, src) : NULL;
+                if (sc) { /* each expert has its own scale; one block shape for them all */
+                    int64_t blk[2];
+                    if (check_scale(ck, src, sc, fp8_block, blk, err)) return QK_FAIL;
+                    if (st->expert_scales && memcmp(st->scale_block, blk, sizeof blk))
+                        return qk_fail(err, "%s: FP8 expert tensor '%s' has a scale of another layout than its "
+                                            "sibling experts'", ck->dir, n);
+                    if (!st->expert_scales && !(st->expert_scales = calloc(p->n_expert, sizeof *st->expert_scales)))
+                        return qk_fail(err, "out of memory");
+                    st->expert_scales[e] = sc;
+                    memcpy(st->scale_block, blk, sizeof blk);
+                }
                 st->experts[e] = src;
                 p->n_params += src->t->n_elements;
                 continue;
@@ -464,17 +488,20 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }
-        if (src->t->n_dims < 1 || src->t->n_dims > 2)
+        if (is_gptq) {
+            if (!(t->gptq = malloc(sizeof *t->gptq))) return qk_fail(err, "out of memory");
+            if (qk_gptq_bind(ck, src, gptq, t->gptq, err)) return QK_FAIL;
+        } else if (src->t->n_dims < 1 || src->t->n_dims > 2)
             return qk_fail(err, "%s: tensor '%s' has %d dimensions, expected 1 or 2", ck->dir, n, src->t->n_dims);
-        if (!qk_st_dtype_is_float(src->t->dtype))
+        if (!is_gptq && !qk_st_dtype_is_float(src->t->dtype))
             return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, n,
                            qk_st_dtype_name(src->t->dtype));
         t->src = src;
         if (fp8 && (t->scale = scale_of(ck, src)) && check_scale(ck, src, t->scale, fp8_block, t->scale_block, err))
             return QK_FAIL;
         t->n_dims = (uint32_t)src->t->n_dims;
-        t->ne[0] = src->t->shape[src->t->n_dims - 1];
-        t->ne[1] = src->t->n_dims == 2 ? src->t->shape[0] : 1;
+        t->ne[0] = t->gptq ? t->gptq->cols : src->t->shape[src->t->n_dims - 1];
+        t->ne[1] = t->gptq ? t->gptq->rows : src->t->n_dims == 2 ? src->t->shape[0] : 1;
         t->ne[2] = t->ne[3] = 1;
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
                       strstr(t->name, "ffn_gate_inp");
@@ -486,7 +513,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                                (long long)t->ne[1], permute);
             t->permute_heads = permute;
         }
-        uint64_t n_el = src->t->n_elements;
+        uint64_t n_el = (uint64_t)t->ne[0] * (uint64_t)t->ne[1];
         if (embd && (ad->flags & QK_A_VOCAB_ROWS) && t->n_dims == 2) {
             int64_t rows;
             if (gemma3_vocab_rows(ck, &rows, err)) return QK_FAIL;
@@ -497,6 +524,19 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         }
         p->n_params += n_el;
         p->n_tensors++;
+    }
+    /* convert_hf_to_gguf.py's dequant_model adds the dequantized GPTQ
+     * weights after every other tensor (in their qweight order): same here,
+     * a stable partition */
+    if (gptq.bits) {
+        qk_conv_tensor *tmp = malloc((p->n_tensors ? p->n_tensors : 1) * sizeof *tmp);
+        if (!tmp) return qk_fail(err, "out of memory");
+        size_t k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < p->n_tensors; i++)
+                if ((p->tensors[i].gptq != NULL) == (pass == 1)) tmp[k++] = p->tensors[i];
+        memcpy(p->tensors, tmp, p->n_tensors * sizeof *tmp);
+        free(tmp);
     }
     if (!have_embd) {
         const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;

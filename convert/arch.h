@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "gguf_writer.h"
+#include "gptq.h"
 #include "hf_checkpoint.h"
 
 typedef struct qk_conv_tensor {
@@ -35,7 +36,11 @@ typedef struct qk_conv_tensor {
      * one scale per tensor or per row), indexed by the source row (before any
      * head permutation), partial edge blocks included. */
     const qk_hf_tensor *scale;
+    const qk_hf_tensor **expert_scales; /* stacked FP8 experts: expert e's scale or NULL (owned array) */
     int64_t scale_block[2];
+    /* GPTQ checkpoints: src is the layer's qweight, dequantized through
+     * gptq.h (NULL otherwise; owned). */
+    qk_gptq *gptq;
 } qk_conv_tensor;
 
 typedef struct qk_arch_desc qk_arch_desc; /* arch_priv.h */

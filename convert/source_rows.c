@@ -27,8 +27,8 @@ static int check_finite(const qk_conv_tensor *t, int64_t row0, int64_t nrows, co
 }
 
 /* FP8: values of source row s times their block's scale_inv (see arch.h). */
-static int apply_scale(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t s, float *row, qk_err *err) {
-    const qk_hf_tensor *sc = t->scale;
+static int apply_scale(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, const qk_hf_tensor *sc, int64_t s, float *row,
+                       qk_err *err) {
     const qk_st_file *f = ck->files[sc->file];
     const int64_t ne0 = t->ne[0];
     if (t->scale_block[0] == 0) { /* one scale for the tensor */
@@ -64,19 +64,30 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
             const qk_hf_tensor *src = t->experts[e];
             if (qk_st_read_f32(c->ck->files[src->file], src->t, (uint64_t)(local * ne0), (uint64_t)ne0, dst + r * ne0, err))
                 return QK_FAIL;
+            if (t->expert_scales && t->expert_scales[e] &&
+                apply_scale(c->ck, t, t->expert_scales[e], local, dst + r * ne0, err))
+                return QK_FAIL;
         }
         return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
-    if (!t->permute_heads) {
+    if (t->gptq) { /* output rows by their source rows, dequantized in chunks */
+        int64_t src[64];
+        for (int64_t r0 = 0; r0 < nrows; r0 += 64) {
+            const int64_t k = nrows - r0 < 64 ? nrows - r0 : 64;
+            for (int64_t r = 0; r < k; r++)
+                src[r] = t->permute_heads ? qk_arch_permuted_row(row0 + r0 + r, t->ne[1], t->permute_heads) : row0 + r0 + r;
+            if (qk_gptq_read_rows(c->ck, t->gptq, src, k, dst + r0 * ne0, err)) return QK_FAIL;
+        }
+    } else if (!t->permute_heads) {
         if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
         for (int64_t r = 0; t->scale && r < nrows; r++)
-            if (apply_scale(c->ck, t, row0 + r, dst + r * ne0, err)) return QK_FAIL;
+            if (apply_scale(c->ck, t, t->scale, row0 + r, dst + r * ne0, err)) return QK_FAIL;
     } else {
         for (int64_t r = 0; r < nrows; r++) {
             int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
             if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
-            if (t->scale && apply_scale(c->ck, t, s, dst + r * ne0, err)) return QK_FAIL;
+            if (t->scale && apply_scale(c->ck, t, t->scale, s, dst + r * ne0, err)) return QK_FAIL;
         }
     }
     if (t->add != 0.0f)

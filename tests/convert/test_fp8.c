@@ -4,7 +4,8 @@
  * scale, they convert to exactly the GGUF tensors of a float32 twin holding
  * the reference rule's values (convert_hf_to_gguf.py's dequant_simple:
  * e4m3 decoded, times the block's scale, one float32 multiply), q/k head
- * permutation included. GPTQ/AWQ and other methods are refused by name. */
+ * permutation included; the F32 conversion decodes in llama.cpp. Other
+ * methods are refused by name (GPTQ: test_gptq.c). */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
@@ -15,7 +16,9 @@
 #include "gguf.h"
 #include "gguf_compare.h"
 #include "hf_checkpoint.h"
+#include "llama_run.h"
 #include "qk_test.h"
+#include "st_write.h"
 #include "tiny_hf.h"
 
 /* E4M3 (fn): 1 sign, 4 exponent bits (bias 7), 3 mantissa bits, no infinities, 0x7f = NaN. */
@@ -37,69 +40,6 @@ static uint8_t to_e4m3(float x) { /* nearest code (ties: lower code), magnitude 
     return x < 0 ? (uint8_t)(best | 0x80) : best;
 }
 
-typedef struct st_item {
-    char name[160];
-    const char *dtype;
-    int nd;
-    int64_t shape[2];
-    void *data;
-    size_t nbytes;
-} st_item;
-
-static int write_st(const char *path, st_item *it, size_t n) {
-    cJSON *h = cJSON_CreateObject();
-    size_t off = 0;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_AddObjectToObject(h, it[i].name);
-        cJSON_AddStringToObject(o, "dtype", it[i].dtype);
-        cJSON *sh = cJSON_AddArrayToObject(o, "shape");
-        for (int d = 0; d < it[i].nd; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber((double)it[i].shape[d]));
-        cJSON *of = cJSON_AddArrayToObject(o, "data_offsets");
-        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)off));
-        cJSON_AddItemToArray(of, cJSON_CreateNumber((double)(off + it[i].nbytes)));
-        off += it[i].nbytes;
-    }
-    char *js = cJSON_PrintUnformatted(h);
-    cJSON_Delete(h);
-    size_t hl = strlen(js), pad = (8 - hl % 8) % 8;
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    uint64_t L = hl + pad;
-    uint8_t lb[8];
-    for (int i = 0; i < 8; i++) lb[i] = (uint8_t)(L >> (8 * i));
-    fwrite(lb, 1, 8, f), fwrite(js, 1, hl, f);
-    for (size_t i = 0; i < pad; i++) fputc(' ', f);
-    for (size_t i = 0; i < n; i++) fwrite(it[i].data, 1, it[i].nbytes, f);
-    free(js);
-    return fclose(f);
-}
-
-static int copy_others(const char *src, const char *dst, const char *quant_json) {
-    mkdir(dst, 0755);
-    DIR *d = opendir(src);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (e->d_name[0] == '.' || (l > 12 && !strcmp(e->d_name + l - 12, ".safetensors"))) continue;
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/%s", src, e->d_name), snprintf(b, sizeof b, "%s/%s", dst, e->d_name);
-        size_t n;
-        unsigned char *buf = qk_test_read_file(a, &n);
-        if (!buf) return -1;
-        if (quant_json && !strcmp(e->d_name, "config.json")) {
-            cJSON *c = cJSON_ParseWithLength((char *)buf, n);
-            cJSON_AddItemToObject(c, "quantization_config", cJSON_Parse(quant_json));
-            char *s = cJSON_Print(c);
-            qk_test_write_file(b, s, strlen(s));
-            free(s), cJSON_Delete(c);
-        } else
-            qk_test_write_file(b, buf, n);
-        free(buf);
-    }
-    if (d) closedir(d);
-    return 0;
-}
-
 static bool is_linear(const qk_st_tensor *t) {
     return t->n_dims == 2 && strstr(t->name, "layers.") && strstr(t->name, "_proj.weight");
 }
@@ -110,7 +50,7 @@ static int make_pair(const char *src, const char *fp8, const char *twin, int64_t
     if (br) snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"dynamic\",\"weight_block_size\":[%lld,%lld]}",
                      (long long)br, (long long)bc);
     else snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"static\"}");
-    if (copy_others(src, fp8, qj) || copy_others(src, twin, NULL)) return -1;
+    if (hf_copy_sidecars(src, fp8, qj) || hf_copy_sidecars(src, twin, NULL)) return -1;
     qk_hf_checkpoint ck;
     qk_err err;
     if (qk_hf_open(src, &ck, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
@@ -161,9 +101,9 @@ static int make_pair(const char *src, const char *fp8, const char *twin, int64_t
     qk_hf_close(&ck);
     char p[1200];
     snprintf(p, sizeof p, "%s/model.safetensors", fp8);
-    int rc = write_st(p, a, na);
+    int rc = st_write_file(p, a, na);
     snprintf(p, sizeof p, "%s/model.safetensors", twin);
-    rc |= write_st(p, b, n);
+    rc |= st_write_file(p, b, n);
     for (size_t i = 0; i < na; i++) free(a[i].data);
     for (size_t i = 0; i < n; i++) free(b[i].data);
     free(a), free(b);
@@ -173,13 +113,14 @@ static int make_pair(const char *src, const char *fp8, const char *twin, int64_t
 /* Same tensors (names, types, shapes, bytes) in both GGUFs. */
 static void same_tensors(const char *a, const char *b) { CHECK_MSG(gguf_same_tensors(a, b, b), "%s vs %s", a, b); }
 
-static void fp8_case(const char *tag, int64_t br, int64_t bc) {
+static void fp8_case(const char *tag, const char *arch, int64_t br, int64_t bc) {
     char src[1024], fp8[1024], twin[1024];
     snprintf(src, sizeof src, "%s/%s-src", qk_test_tmpdir(), tag);
     snprintf(fp8, sizeof fp8, "%s/%s-fp8", qk_test_tmpdir(), tag);
     snprintf(twin, sizeof twin, "%s/%s-twin", qk_test_tmpdir(), tag);
     tiny_hf_spec s;
     tiny_hf_default(&s);
+    if (arch) s.arch = arch;
     CHECK(tiny_hf_write(src, &s) == 0);
     CHECK(make_pair(src, fp8, twin, br, bc) == 0);
     static const char *const types[] = {"f32", "q8_0"};
@@ -191,11 +132,15 @@ static void fp8_case(const char *tag, int64_t br, int64_t bc) {
         CHECK_MSG(convert_run(fp8, g1, types[k], 2, &err) == QK_OK, "%s: %s", tag, err.msg);
         CHECK_MSG(convert_run(twin, g2, types[k], 2, &err) == QK_OK, "%s: %s", tag, err.msg);
         same_tensors(g1, g2);
+        if (k == 0) CHECK_MSG(llama_run_decodes(g1), "%s", llama_run_error()); /* loads and decodes in llama.cpp */
     }
 }
 
-static void test_fp8_blocks(void) { fp8_case("blk", 96, 80); }
-static void test_fp8_per_tensor(void) { fp8_case("tensor", 0, 0); }
+static void test_fp8_blocks(void) { fp8_case("blk", NULL, 96, 80); }
+static void test_fp8_per_tensor(void) { fp8_case("tensor", NULL, 0, 0); }
+/* Qwen3-30B-A3B-FP8's layout: every expert's projections FP8 with their own
+ * 128 x 128-style block scales (here 96 x 80), stacked into 3-D tensors. */
+static void test_fp8_moe_experts(void) { fp8_case("moe", "qwen3moe", 96, 80); }
 
 /* A method quantkit does not dequantize is refused by name; a scale of the wrong shape too. */
 static void test_refusals(void) {
@@ -205,14 +150,13 @@ static void test_refusals(void) {
     tiny_hf_default(&s);
     CHECK(tiny_hf_write(src, &s) == 0);
     static const char *const q[][2] = {
-        {"{\"quant_method\":\"gptq\",\"bits\":4,\"group_size\":128}", "'gptq' (GPTQ 4-bit"},
         {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
         {"{\"quant_method\":\"bitsandbytes\"}", "'bitsandbytes' is not supported"},
         {"{\"quant_method\":\"fp8\",\"weight_block_size\":[128]}", "weight_block_size is not [rows, columns]"},
     };
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
         snprintf(dst, sizeof dst, "%s/ref-%zu", qk_test_tmpdir(), i);
-        CHECK(copy_others(src, dst, q[i][0]) == 0);
+        CHECK(hf_copy_sidecars(src, dst, q[i][0]) == 0);
         char a[1200], b[1200];
         snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
         size_t n;
@@ -253,6 +197,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_fp8_blocks);
     RUN(test_fp8_per_tensor);
+    RUN(test_fp8_moe_experts);
     RUN(test_refusals);
     return qk_test_summary();
 }

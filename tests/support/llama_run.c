@@ -1,5 +1,6 @@
 #include "llama_run.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,5 +226,26 @@ bool llama_run_greedy(llama_run_model *m, const int32_t *prompt, int n_prompt, i
         ok = decode_at(ctx, &t, 1, pos++, false);
     }
     L.free_ctx(ctx);
+    return ok;
+}
+
+bool llama_run_decodes(const char *path) {
+    llama_run_model *m = llama_run_load(path, false);
+    if (!m) return false;
+    const int nv = llama_run_n_vocab(m);
+    int32_t prompt[3] = {llama_run_bos(m), 5 % nv, 9 % nv};
+    float *l = malloc((size_t)nv * 3 * sizeof *l);
+    bool ok = l && llama_run_logits(m, prompt, 3, l);
+    bool varied = false;
+    for (int i = 0; ok && i < 3 * nv; i++) {
+        if (!isfinite(l[i])) {
+            snprintf(g_err, sizeof g_err, "%s: logit %d is not finite", path, i);
+            ok = false;
+        }
+        varied |= l[i] != l[0];
+    }
+    if (ok && !varied) snprintf(g_err, sizeof g_err, "%s: all logits are equal", path), ok = false;
+    free(l);
+    llama_run_free(m);
     return ok;
 }

@@ -42,4 +42,9 @@ bool llama_run_logits(llama_run_model *m, const int32_t *tokens, int n, float *l
  * n_gen tokens into out. Uses one thread for reproducibility. */
 bool llama_run_greedy(llama_run_model *m, const int32_t *prompt, int n_prompt, int n_gen, int32_t *out);
 
+/* Loads path and evaluates a 3-token prompt (BOS, 5, 9): true when llama.cpp
+ * loads it and every logit is finite and they are not all equal (a model
+ * that decodes, not a proof of its values). */
+bool llama_run_decodes(const char *path);
+
 #endif
