@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "convert_run.h"
 #include "float_formats.h"
 #include "gguf.h"
 #include "hf_checkpoint.h"
@@ -119,12 +120,6 @@ static int make_pair(const char *src, const char *gdir, const char *twin, const 
     return rc;
 }
 
-static int convert(const char *dir, const char *out, const char *type, qk_err *err) {
-    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = 2, .command_line = "convert (test)"};
-    qk_convert_report rep;
-    return qk_convert_model(dir, out, &o, &rep, err);
-}
-
 static void make_dirs(const char *tag, char *src, char *g, char *tw, size_t n) {
     char a[1024], b[1024];
     snprintf(src, n, "%s/%s-src", qk_test_tmpdir(), tag);
@@ -182,8 +177,8 @@ static void gptq_run(const gptq_case *c) {
         snprintf(g1, sizeof g1, "%s-%s.gguf", g, types[k]);
         snprintf(g2, sizeof g2, "%s-%s.gguf", tw, types[k]);
         qk_err err = {{0}};
-        CHECK_MSG(convert(g, g1, types[k], &err) == QK_OK, "%s: %s", c->tag, err.msg);
-        CHECK_MSG(convert(tw, g2, types[k], &err) == QK_OK, "%s: %s", c->tag, err.msg);
+        CHECK_MSG(convert_run(g, g1, types[k], 2, &err) == QK_OK, "%s: %s", c->tag, err.msg);
+        CHECK_MSG(convert_run(tw, g2, types[k], 2, &err) == QK_OK, "%s: %s", c->tag, err.msg);
         same_tensors_gptq_last(g1, g2, c->tag, k == 0);
         if (k == 0) CHECK_MSG(llama_run_decodes(g1), "%s", llama_run_error()); /* loads and decodes in llama.cpp */
     }
@@ -214,7 +209,7 @@ static void refused(const char *dir, const char *want) {
     char g[1200];
     snprintf(g, sizeof g, "%s.gguf", dir);
     qk_err err = {{0}};
-    CHECK_MSG(convert(dir, g, "f16", &err) == QK_FAIL, "%s converted", dir);
+    CHECK_MSG(convert_run(dir, g, "f16", 2, &err) == QK_FAIL, "%s converted", dir);
     CHECK_CONTAINS(err.msg, want);
     struct stat st;
     CHECK(stat(g, &st) != 0);

@@ -184,3 +184,15 @@ int qk_test_summary(void) {
     if (qk_test_n_failed) return 1;
     return g_n_skipped ? 77 : 0;
 }
+
+void qk_test_check_str(const char *file, int line, const char *a, const char *b) {
+    if (a && b && strcmp(a, b) == 0) return;
+    fprintf(stderr, "%s:%d: CHECK_STR failed: '%s' != '%s'\n", file, line, a ? a : "(null)", b ? b : "(null)");
+    qk_test_checks_failed++;
+}
+
+void qk_test_check_contains(const char *file, int line, const char *hay, const char *needle) {
+    if (hay && strstr(hay, needle)) return;
+    fprintf(stderr, "%s:%d: CHECK_CONTAINS failed: '%s' lacks '%s'\n", file, line, hay ? hay : "(null)", needle);
+    qk_test_checks_failed++;
+}
