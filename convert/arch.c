@@ -102,7 +102,8 @@ const char *qk_arch_supported_list(void) {
 }
 
 void qk_arch_plan_free(qk_conv_plan *p) {
-    for (size_t i = 0; p->tensors && i < p->n_tensors; i++) {
+    /* up to the capacity: a failed plan leaves its last, uncounted entry half built */
+    for (size_t i = 0; p->tensors && i < p->cap_tensors; i++) {
         free(p->tensors[i].generated), free(p->tensors[i].experts), free(p->tensors[i].gptq);
         free(p->tensors[i].expert_scales);
     }
@@ -390,6 +391,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
 
     p->tensors = calloc(ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
+    p->cap_tensors = ck->n_tensors + 2;
     /* generated tensors first (rope_freqs, rope_factors_long/short) */
     if (qk_arch_generated(ck, ad, head_dim, p, err)) return QK_FAIL;
     bool have_embd = false;

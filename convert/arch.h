@@ -62,6 +62,7 @@ typedef struct qk_conv_plan {
     const char *family;          /* the registry's human name of it */
     size_t n_tensors;
     qk_conv_tensor *tensors;
+    size_t cap_tensors;          /* entries allocated (zeroed beyond n_tensors) */
     /* facts for naming, the type mix and the vocabulary */
     uint32_t n_layer, n_head, n_head_kv, n_expert;
     uint64_t vocab_size;         /* config.json vocab_size (0 if absent) */

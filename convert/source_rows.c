@@ -117,7 +117,7 @@ int qk_model_source_open(const char *path, qk_model_source **out, qk_err *err) {
         rc = qk_hf_open(path, &s->ck, err);
         if (rc == QK_OK) {
             rc = qk_arch_plan(&s->ck, &s->plan, err);
-            if (rc != QK_OK) qk_hf_close(&s->ck);
+            if (rc != QK_OK) qk_arch_plan_free(&s->plan), qk_hf_close(&s->ck);
         }
         if (rc != QK_OK) {
             free(s);
