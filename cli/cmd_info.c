@@ -339,6 +339,7 @@ int qk_cmd_info(int argc, char **argv) {
         default: break;
         }
     }
+    if (cpu && path) return qk_cli_usage(CMD, "--cpu shows this CPU, not a model: '%s' would be ignored", path);
     if (cpu) return qk_info_cpu(json);
     if (!path) return qk_cli_usage(CMD, "missing PATH");
     size_t l = strlen(path);

@@ -36,6 +36,7 @@ static void help(void) {
         "\n"
         "options:\n"
         "  -o, --output OUT            output file (instead of the positional OUT)\n"
+        "  --type TYPE                 TYPE as an option (as convert takes it) instead of a positional\n"
         "  -t, --threads N             worker threads (default: all cores); output is identical for any N\n"
         "  --pure                      no mixture rules: every quantizable tensor gets TYPE\n"
         "  --leave-output-tensor       keep output.weight as it is\n"
@@ -60,6 +61,9 @@ static void help(void) {
         "                              (also for a single-file input: -00001-of-00001); tensors are taken\n"
         "                              shard by shard, which can change the mixture's choices. Without it\n"
         "                              a split input is merged into one OUT\n"
+        "  --ignore-integrity          write even when the input's embedded hashes do not match (by\n"
+        "                              default they are checked as the input is read, and a damaged\n"
+        "                              input fails with nothing written)\n"
         "  --json                      machine-readable report on stdout\n"
         "  -h, --help                  this text\n"
         "\n"
@@ -210,7 +214,8 @@ int qk_cmd_quantize(int argc, char **argv) {
 
 #define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_PURE, O_LEAVE_OUT, O_REQUANT, O_DRY, O_JSON, O_THREADS, O_OUT_TYPE, O_EMB_TYPE,
-           O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT, O_TT_FILE, O_PRUNE };
+           O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT, O_TT_FILE, O_PRUNE,
+           O_IGNORE_INTEGRITY, O_TYPE };
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"pure", 0, false, O_PURE}, {"leave-output-tensor", 0, false, O_LEAVE_OUT},
         {"allow-requantize", 0, false, O_REQUANT}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
@@ -221,8 +226,9 @@ int qk_cmd_quantize(int argc, char **argv) {
         {"split-max-size", 0, true, O_SPLIT_MAX}, {"max-size", 0, true, O_MAX_SIZE},
         {"keep-split", 0, false, O_KEEP_SPLIT}, {"output", 'o', true, O_OUTPUT},
         {"tensor-type-file", 0, true, O_TT_FILE}, {"prune-layers", 0, true, O_PRUNE},
+        {"ignore-integrity", 0, false, O_IGNORE_INTEGRITY}, {"type", 0, true, O_TYPE},
     };
-    const char *out_opt = NULL;
+    const char *out_opt = NULL, *type_opt = NULL;
     qk_args args;
     qk_args_init(&args, CMD, opts, sizeof opts / sizeof opts[0], argc, argv);
     for (int id; (id = qk_args_next(&args, &v0)) != QK_ARGS_END;) {
@@ -240,7 +246,9 @@ int qk_cmd_quantize(int argc, char **argv) {
         case O_DRY: o.dry_run = true; break;
         case O_JSON: json = true; break;
         case O_KEEP_SPLIT: o.keep_split = true; break;
+        case O_IGNORE_INTEGRITY: o.ignore_integrity = true; break;
         case O_OUTPUT: out_opt = v; break;
+        case O_TYPE: type_opt = v; break;
         case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) FAIL_USAGE("--threads takes a number, got '%s'", v);
             break;
@@ -299,6 +307,21 @@ int qk_cmd_quantize(int argc, char **argv) {
     const char *in = NULL, *out = out_opt, *type_s = NULL;
     const qk_ftype_info *fi = NULL;
     if (npos == 0) FAIL_USAGE("missing input file (usage: quantize IN [OUT] TYPE [THREADS])");
+    if (type_opt) { /* --type T (as convert takes it): T goes where the positional TYPE would be */
+        const char *np[4];
+        int m = 0, j = 1;
+        np[m++] = pos[0];
+        if (!out_opt && j < npos) {
+            if (qk_ftype_lookup(pos[j]))
+                FAIL_USAGE("two types given, --type %s and '%s' (quantize IN [OUT] --type TYPE [THREADS])", type_opt, pos[j]);
+            np[m++] = pos[j++];
+        }
+        np[m++] = type_opt;
+        if (j < npos) np[m++] = pos[j++];
+        if (j < npos) FAIL_USAGE("unexpected argument '%s' (quantize IN [OUT] --type TYPE [THREADS])", pos[j]);
+        memcpy(pos, np, (size_t)m * sizeof *pos);
+        npos = m;
+    }
     in = pos[0];
     int k = 1;
     if (k < npos && !qk_ftype_lookup(pos[k])) {

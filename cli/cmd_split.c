@@ -6,6 +6,7 @@
 #include "args.h"
 #include "cli_util.h"
 #include "naming.h"
+#include "progress_tty.h"
 #include "sizes.h"
 #include "split.h"
 
@@ -92,7 +93,10 @@ int qk_cmd_split(int argc, char **argv) {
     o.command_line = cmdline;
     uint32_t n;
     qk_err err;
-    if (qk_split_model(in, prefix, &o, &n, &err)) return qk_cli_fail("split", &err);
+    if (!o.dry_run) o.progress = cli_progress_new("splitting", 0);
+    int rc = qk_split_model(in, prefix, &o, &n, &err);
+    cli_progress_done(o.progress);
+    if (rc) return qk_cli_fail("split", &err);
     char shown[4096]; /* the prefix the shards got: "out.gguf" names them out-0000k-of-0000N.gguf */
     qk_split_prefix_of(shown, sizeof shown, prefix);
     printf("%s: %u shard%s %s %s-00001-of-%05u.gguf\n", in, n, n == 1 ? "" : "s", o.dry_run ? "would be" : "written as",
@@ -137,7 +141,10 @@ int qk_cmd_merge(int argc, char **argv) {
     if (!in) return qk_cli_usage("merge", "missing FIRST_SHARD.gguf (usage: merge FIRST_SHARD.gguf OUT.gguf)");
     if (!out) return qk_cli_usage("merge", "missing OUT.gguf after '%s' (or -o OUT.gguf)", in);
     qk_err err;
-    if (qk_merge_model_ex(in, out, "merge", ignore, &err)) return qk_cli_fail("merge", &err);
+    qk_merge_opts mo = {.command_line = "merge", .ignore_integrity = ignore, .progress = cli_progress_new("merging", 0)};
+    int rc = qk_merge_model_opts(in, out, &mo, &err);
+    cli_progress_done(mo.progress);
+    if (rc) return qk_cli_fail("merge", &err);
     printf("%s: merged into %s\n", in, out);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include "cli_util.h"
 #include "compare.h"
 #include "manifest.h"
+#include "progress_tty.h"
 #include "ggml_types.h"
 #include "sha256.h"
 #include "verify.h"
@@ -121,7 +122,7 @@ int qk_cmd_verify(int argc, char **argv) {
         free(text);
         qk_manifest_expand_free(list, n_list);
         if (rc) return qk_cli_fail(CMD, &err);
-        if (!json)
+        if (!json && !cli_quiet())
             fprintf(stderr, "quantkit verify: wrote %s (%s) for %zu file%s\n", write_m,
                     fmt == QK_MANIFEST_SHA256SUMS ? "sha256sum format" : "gguf-hash format", n_list, n_list == 1 ? "" : "s");
     }
@@ -184,7 +185,10 @@ int qk_cmd_verify(int argc, char **argv) {
         /* a manifest or --sha256 covers any file; the GGUF checks need a GGUF */
         if ((check_m || sha_hex) && !is_gguf_path(files[i])) continue;
         qk_verify_report rep;
+        o.progress = cli_progress_new("verifying", 0);
         qk_verify_gguf(files[i], &o, &rep);
+        cli_progress_done(o.progress);
+        o.progress = NULL;
         qk_compare_report cmp = {0};
         bool have_cmp = false;
         if (against) {

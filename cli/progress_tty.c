@@ -108,13 +108,20 @@ static void tty_add(qk_progress *base, uint64_t bytes) {
     pthread_mutex_unlock(&p->lock);
 }
 
+static void tty_total(qk_progress *base, uint64_t bytes) {
+    tty_progress *p = (tty_progress *)base;
+    pthread_mutex_lock(&p->lock);
+    p->total = bytes;
+    pthread_mutex_unlock(&p->lock);
+}
+
 qk_progress *cli_progress_new(const char *what, uint64_t total_bytes) {
     bool json = g_mode == CLI_PROGRESS_JSON;
     if (g_mode == CLI_PROGRESS_NONE) return NULL;
     if (g_mode == CLI_PROGRESS_AUTO && (getenv("QUANTKIT_NO_PROGRESS") || !isatty(STDERR_FILENO))) return NULL;
     tty_progress *p = calloc(1, sizeof *p);
     if (!p) return NULL;
-    p->base = (qk_progress){tty_item, tty_add};
+    p->base = (qk_progress){tty_item, tty_add, tty_total};
     pthread_mutex_init(&p->lock, NULL);
     p->json = json;
     snprintf(p->what, sizeof p->what, "%s", what);

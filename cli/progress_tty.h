@@ -14,8 +14,9 @@
  *    with "event":"done".
  *  - none (--quiet): nothing; --quiet also silences informational messages.
  * cli_signals_install makes SIGINT/SIGTERM/SIGHUP clear a shown line and
- * remove the temporaries of outputs being written (core/atomic_file), then
- * die by the signal as before.
+ * remove the temporaries of outputs being written and the finished parts of
+ * an unfinished output, e.g. split shards (core/atomic_file), then die by the
+ * signal as before.
  */
 #ifndef QK_PROGRESS_TTY_H
 #define QK_PROGRESS_TTY_H
@@ -33,7 +34,8 @@ bool cli_progress_parse_mode(const char *s, cli_progress_mode *out);
 /* --quiet was given: informational messages on stderr are left out. */
 bool cli_quiet(void);
 
-/* NULL when progress is not to be shown. total_bytes may be 0 (unknown). */
+/* NULL when progress is not to be shown. total_bytes may be 0 (unknown, or
+ * announced later by the library through the reporter's total()). */
 qk_progress *cli_progress_new(const char *what, uint64_t total_bytes);
 /* Clears the line (or writes the json "done" event) and frees; NULL is fine. */
 void cli_progress_done(qk_progress *p);

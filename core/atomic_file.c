@@ -38,10 +38,10 @@ static struct {
     char path[QK_LIVE_PATH];
 } g_live[QK_LIVE_SLOTS];
 
-static int live_add(const char *path) {
+static int live_add_below(const char *path, int n_slots) {
     size_t n = strlen(path);
     if (n >= QK_LIVE_PATH) return -1;
-    for (int i = 0; i < QK_LIVE_SLOTS; i++) {
+    for (int i = 0; i < n_slots; i++) {
         int expect = 0;
         if (atomic_compare_exchange_strong(&g_live[i].state, &expect, 1)) {
             memcpy(g_live[i].path, path, n + 1);
@@ -50,6 +50,15 @@ static int live_add(const char *path) {
         }
     }
     return -1; /* more than 64 open outputs: that one is not cleaned on a signal */
+}
+
+static int live_add(const char *path) { return live_add_below(path, QK_LIVE_SLOTS); }
+
+/* finished parts never take the last 8 slots: those stay for temporaries */
+int qk_afile_partial_add(const char *path) { return live_add_below(path, QK_LIVE_SLOTS - 8); }
+
+void qk_afile_partial_done(int handle) {
+    if (handle >= 0 && handle < QK_LIVE_SLOTS) atomic_store(&g_live[handle].state, 0);
 }
 
 static void live_remove(int slot) {

@@ -48,6 +48,14 @@ int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err);
  * signal-safe: for a SIGINT/SIGTERM/SIGHUP handler, so an interrupted run
  * leaves no ".NAME.tmp.XXXXXX" behind. The process must exit afterwards. */
 void qk_afile_remove_temps(void);
+/* A committed file that is only one part of an output still being written
+ * (a shard of a split set): until qk_afile_partial_done(handle),
+ * qk_afile_remove_temps removes it too, so an interrupted run leaves no
+ * incomplete set. Returns a handle, or -1 when the registry is nearly full
+ * (slots stay free for temporaries; that file then survives a signal). */
+int qk_afile_partial_add(const char *path);
+void qk_afile_partial_done(int handle);
+
 /* How many temporaries are open now (for tests). */
 size_t qk_afile_live_count(void);
 

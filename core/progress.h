@@ -15,6 +15,10 @@ typedef struct qk_progress qk_progress;
 struct qk_progress {
     void (*item)(qk_progress *p, const char *label); /* the current item, e.g. a tensor name */
     void (*add)(qk_progress *p, uint64_t bytes);     /* bytes done since the last call */
+    /* optional: the whole amount of work in the add() unit, announced by an
+     * operation that learns it only once it has opened its inputs (verify,
+     * split, merge); a caller that knows it up front sets it itself */
+    void (*total)(qk_progress *p, uint64_t bytes);
 };
 
 static inline void qk_progress_item(qk_progress *p, const char *label) {
@@ -23,6 +27,10 @@ static inline void qk_progress_item(qk_progress *p, const char *label) {
 
 static inline void qk_progress_add(qk_progress *p, uint64_t bytes) {
     if (p && p->add) p->add(p, bytes);
+}
+
+static inline void qk_progress_total(qk_progress *p, uint64_t bytes) {
+    if (p && p->total) p->total(p, bytes);
 }
 
 #endif

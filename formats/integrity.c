@@ -106,6 +106,7 @@ typedef struct {
     const qk_gguf_file *f;
     uint64_t *hashes;
     unsigned char *pad_bad;
+    qk_progress *progress;
 } check_ctx;
 
 /* Whether the bytes before the data section match the embedded header hash
@@ -158,9 +159,11 @@ int qk_integrity_hash_tensor(const qk_gguf_file *f, uint64_t i, bool padded, uin
 static int check_item(void *vctx, int64_t i, int tid, qk_err *err) {
     (void)tid;
     check_ctx *c = vctx;
-    if (qk_integrity_hash_tensor(c->f, (uint64_t)i, true, &c->hashes[i], err)) return QK_FAIL;
-    /* padding bytes must be zero */
     const qk_gguf_tensor *t = &c->f->meta.tensors[i];
+    qk_progress_item(c->progress, t->name);
+    if (qk_integrity_hash_tensor(c->f, (uint64_t)i, true, &c->hashes[i], err)) return QK_FAIL;
+    qk_progress_add(c->progress, t->nbytes);
+    /* padding bytes must be zero */
     uint64_t end = padded_size(c->f, (uint64_t)i);
     if (end > t->nbytes) {
         unsigned char pad[1 << 12];
@@ -179,7 +182,8 @@ void qk_integrity_report_free(qk_integrity_report *rep) {
     memset(rep, 0, sizeof *rep);
 }
 
-int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report *rep, qk_err *err) {
+int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_progress *progress, qk_integrity_report *rep,
+                       qk_err *err) {
     memset(rep, 0, sizeof *rep);
     const qk_gguf_meta *m = &f->meta;
     const uint64_t n = m->n_tensors;
@@ -194,7 +198,7 @@ int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report
     rep->present = valid;
     rep->partial_keys = any && !valid;
 
-    check_ctx c = {f, calloc(n ? n : 1, 8), calloc(n ? n : 1, 1)};
+    check_ctx c = {f, calloc(n ? n : 1, 8), calloc(n ? n : 1, 1), progress};
     rep->bad_tensors = calloc(n ? n : 1, sizeof *rep->bad_tensors);
     rep->bad_padding = calloc(n ? n : 1, sizeof *rep->bad_padding);
     if (!c.hashes || !c.pad_bad || !rep->bad_tensors || !rep->bad_padding) {

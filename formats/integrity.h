@@ -21,6 +21,7 @@
 
 #include "gguf.h"
 #include "gguf_writer.h"
+#include "progress.h"
 #include "qk_error.h"
 
 #define QK_INTEGRITY_ALGO_KEY "quantkit.integrity.algorithm"
@@ -49,8 +50,10 @@ typedef struct qk_integrity_report {
 
 /* Re-hashes file f and compares with its embedded hashes; also checks that
  * every padding byte is zero (for any file). n_threads <= 0: all cores.
+ * progress (NULL: none) is advanced by each tensor's bytes as it is hashed.
  * Returns QK_FAIL only on I/O errors; mismatches are in the report. */
-int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_integrity_report *rep, qk_err *err);
+int qk_integrity_check(const qk_gguf_file *f, int n_threads, qk_progress *progress, qk_integrity_report *rep,
+                       qk_err *err);
 void qk_integrity_report_free(qk_integrity_report *rep);
 
 /* ---- checking what a command reads, as it reads it ----

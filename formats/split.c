@@ -9,6 +9,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "gguf_set.h"
 #include "gguf_writer.h"
 #include "integrity.h"
@@ -34,20 +35,23 @@ static int is_own_key(const char *k) {
 }
 
 /* Streams tensor i of the set into the writer. */
-static int copy_tensor(qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsigned char *buf, size_t cap, qk_err *err) {
+static int copy_tensor(qk_gguf_set *s, uint64_t i, qk_gguf_writer *w, unsigned char *buf, size_t cap,
+                       qk_progress *progress, qk_err *err) {
     const qk_gguf_tensor *t = qk_gguf_set_tensor(s, i);
+    qk_progress_item(progress, t->name);
     for (uint64_t off = 0; off < t->nbytes;) {
         size_t n = t->nbytes - off < cap ? (size_t)(t->nbytes - off) : cap;
         if (qk_gguf_read_tensor(qk_gguf_set_file(s, i), t, off, buf, n, err) || qk_gguf_writer_write(w, buf, n, err))
             return QK_FAIL;
         off += n;
+        qk_progress_add(progress, n);
     }
     return QK_OK;
 }
 
 /* Writes one output file holding tensors [t0, t1) of the set. */
 static int write_part(qk_gguf_set *s, const char *path, uint64_t t0, uint64_t t1, int with_meta, int split_no,
-                      int split_count, const char *command_line, bool check, qk_err *err) {
+                      int split_count, const char *command_line, bool check, qk_progress *progress, qk_err *err) {
     const qk_gguf_meta *m = qk_gguf_set_meta(s);
     qk_gguf_writer *w = qk_gguf_writer_new();
     qk_integrity_writer *iw = NULL;
@@ -93,7 +97,7 @@ static int write_part(qk_gguf_set *s, const char *path, uint64_t t0, uint64_t t1
     }
     unsigned char *buf = rc == QK_OK ? malloc(cap) : NULL;
     if (rc == QK_OK && !buf) rc = qk_fail(err, "out of memory");
-    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, cap, err);
+    for (uint64_t i = t0; rc == QK_OK && i < t1; i++) rc = copy_tensor(s, i, w, buf, cap, progress, err);
     free(buf);
     /* what was copied must be what the input's hashes say, before it is put in place */
     if (rc == QK_OK && check) rc = qk_gguf_set_guard_check(s, t0, t1 == s->n_tensors ? UINT64_MAX : t1, err);
@@ -155,11 +159,20 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
         qk_split_path(path, sizeof path, prefix, k + 1, n);
         rc = check_not_input(&s, path, err);
     }
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < s.n_tensors; i++) total += qk_gguf_set_tensor(&s, i)->nbytes;
+    if (rc == QK_OK && !o->dry_run) qk_progress_total(o->progress, total);
+    /* shards already in place are removed on a signal too (atomic_file's
+     * registry) until the whole set is written */
+    int *done = rc == QK_OK && !o->dry_run ? malloc(n * sizeof *done) : NULL;
+    if (rc == QK_OK && !o->dry_run && !done) rc = qk_fail(err, "out of memory");
+    uint32_t n_done = 0;
     for (uint32_t k = 0; rc == QK_OK && !o->dry_run && k < n; k++) {
         char path[4200];
         qk_split_path(path, sizeof path, prefix, k + 1, n);
         rc = write_part(&s, path, starts[k], starts[k + 1], k == 0, (int)k, (int)n, o->command_line,
-                        !o->ignore_integrity, err);
+                        !o->ignore_integrity, o->progress, err);
+        if (rc == QK_OK) done[n_done++] = qk_afile_partial_add(path);
         if (rc) {
             for (uint32_t j = 0; j < k; j++) { /* nothing half-done stays behind */
                 qk_split_path(path, sizeof path, prefix, j + 1, n);
@@ -167,6 +180,8 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
             }
         }
     }
+    for (uint32_t j = 0; j < n_done; j++) qk_afile_partial_done(done[j]);
+    free(done);
     if (rc == QK_OK) *n_out = n;
     free(starts);
     qk_gguf_set_close(&s);
@@ -179,10 +194,19 @@ int qk_merge_model(const char *first, const char *out_path, const char *command_
 
 int qk_merge_model_ex(const char *first, const char *out_path, const char *command_line, bool ignore_integrity,
                       qk_err *err) {
+    qk_merge_opts o = {.command_line = command_line, .ignore_integrity = ignore_integrity};
+    return qk_merge_model_opts(first, out_path, &o, err);
+}
+
+int qk_merge_model_opts(const char *first, const char *out_path, const qk_merge_opts *o, qk_err *err) {
     qk_gguf_set s;
-    if (open_guarded(first, &s, ignore_integrity, err)) return QK_FAIL;
+    if (open_guarded(first, &s, o->ignore_integrity, err)) return QK_FAIL;
     int rc = check_not_input(&s, out_path, err);
-    if (rc == QK_OK) rc = write_part(&s, out_path, 0, s.n_tensors, 1, 0, 1, command_line, !ignore_integrity, err);
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < s.n_tensors; i++) total += qk_gguf_set_tensor(&s, i)->nbytes;
+    qk_progress_total(o->progress, total);
+    if (rc == QK_OK)
+        rc = write_part(&s, out_path, 0, s.n_tensors, 1, 0, 1, o->command_line, !o->ignore_integrity, o->progress, err);
     qk_gguf_set_close(&s);
     return rc;
 }
@@ -205,7 +229,9 @@ int qk_split_finish(const char *staging, const char *out, uint64_t max_bytes, co
     size_t l = strlen(prefix);
     if (l > 5 && !strcmp(prefix + l - 5, ".gguf")) prefix[l - 5] = 0;
     qk_split_opts o = {.max_bytes = max_bytes, .command_line = command_line};
+    int h = qk_afile_partial_add(staging); /* a signal while splitting removes it too */
     int rc = qk_split_model(staging, prefix, &o, n_out, err);
     unlink(staging);
+    qk_afile_partial_done(h);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "qk_error.h"
 
 typedef struct qk_split_opts {
@@ -19,6 +20,7 @@ typedef struct qk_split_opts {
     const char *command_line;
     int dry_run;
     bool ignore_integrity; /* write even when the input's embedded hashes do not match */
+    qk_progress *progress; /* NULL: none; total() announced as the tensor bytes to copy, advanced as copied */
 } qk_split_opts;
 
 /* Writes the shards <prefix>-%05d-of-%05d.gguf; *n_out receives the shard
@@ -39,6 +41,13 @@ int qk_split_model(const char *in_path, const char *out_prefix, const qk_split_o
 int qk_merge_model(const char *first_shard, const char *out_path, const char *command_line, qk_err *err);
 int qk_merge_model_ex(const char *first_shard, const char *out_path, const char *command_line, bool ignore_integrity,
                       qk_err *err);
+/* The same, with progress (total() then tensor bytes as they are copied). */
+typedef struct qk_merge_opts {
+    const char *command_line;
+    bool ignore_integrity;
+    qk_progress *progress; /* NULL: none */
+} qk_merge_opts;
+int qk_merge_model_opts(const char *first_shard, const char *out_path, const qk_merge_opts *o, qk_err *err);
 
 /* The --split-max-size of convert and quantize: where to write the single
  * file first (next to out, or in $TMPDIR when out is on FAT32, which cannot

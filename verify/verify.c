@@ -64,7 +64,7 @@ static void check_integrity(const qk_gguf_file *f, const qk_verify_opts *o, qk_v
                             bool *ok) {
     qk_integrity_report ir;
     qk_err err;
-    if (qk_integrity_check(f, o->n_threads, &ir, &err)) {
+    if (qk_integrity_check(f, o->n_threads, o->progress, &ir, &err)) {
         qk_verify_problem(rep, "%s", err.msg);
         *ok = false;
         return;
@@ -232,12 +232,30 @@ static void check_file_type(const qk_gguf_set *s, qk_verify_report *rep) {
         qk_verify_problem(rep, "%s: quantized tensors without general.quantization_version = 2", rep->path);
 }
 
+/* The progress total: every tensor's bytes are read once for the hashes and
+ * once more for the NaN/Inf scan. */
+static void announce_total(const qk_verify_opts *o, uint64_t tensor_bytes) {
+    qk_progress_total(o->progress, o->skip_sanity ? tensor_bytes : 2 * tensor_bytes);
+}
+
+/* The NaN/Inf scan of one tensor, as a progress step. */
+static int scan_nonfinite(const qk_verify_opts *o, const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t *bad,
+                          qk_err *err) {
+    qk_progress_item(o->progress, t->name);
+    int rc = qk_sanity_count_nonfinite(f, t, bad, err);
+    qk_progress_add(o->progress, t->nbytes);
+    return rc;
+}
+
 static void verify_shard_alone(const qk_gguf_file *f, const qk_verify_opts *o, qk_verify_report *rep) {
     rep->parsed = true;
     rep->n_shards = 1;
     rep->n_tensors = f->meta.n_tensors;
     rep->bytes = f->file_size;
     bool present = true, ok = true;
+    uint64_t tb = 0;
+    for (uint64_t i = 0; i < f->meta.n_tensors; i++) tb += f->meta.tensors[i].nbytes;
+    announce_total(o, tb);
     check_header_padding(f, rep);
     check_integrity(f, o, rep, &present, &ok);
     rep->integrity_present = present;
@@ -252,7 +270,7 @@ static void verify_shard_alone(const qk_gguf_file *f, const qk_verify_opts *o, q
     for (uint64_t i = 0; i < f->meta.n_tensors; i++) {
         uint64_t bad;
         qk_err err;
-        if (qk_sanity_count_nonfinite(f, &f->meta.tensors[i], &bad, &err)) qk_verify_problem(rep, "%s", err.msg);
+        if (scan_nonfinite(o, f, &f->meta.tensors[i], &bad, &err)) qk_verify_problem(rep, "%s", err.msg);
         else if (bad)
             qk_verify_problem(rep, "%s: tensor '%s' has %llu NaN/Inf values or scales", f->path, f->meta.tensors[i].name,
                               (unsigned long long)bad);
@@ -286,6 +304,9 @@ int qk_verify_gguf(const char *path, const qk_verify_opts *o, qk_verify_report *
     rep->n_shards = set.n_files;
     rep->n_tensors = set.n_tensors;
     bool present = true, ok = true;
+    uint64_t tb = 0;
+    for (uint64_t i = 0; i < set.n_tensors; i++) tb += qk_gguf_set_tensor(&set, i)->nbytes;
+    announce_total(o, tb);
     for (uint32_t i = 0; i < set.n_files; i++) {
         rep->bytes += set.files[i]->file_size;
         check_header_padding(set.files[i], rep);
@@ -299,7 +320,7 @@ int qk_verify_gguf(const char *path, const qk_verify_opts *o, qk_verify_report *
     if (!o->skip_sanity) {
         for (uint64_t i = 0; i < set.n_tensors; i++) {
             uint64_t bad;
-            if (qk_sanity_count_nonfinite(qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i), &bad, &err))
+            if (scan_nonfinite(o, qk_gguf_set_file(&set, i), qk_gguf_set_tensor(&set, i), &bad, &err))
                 qk_verify_problem(rep, "%s", err.msg);
             else if (bad)
                 qk_verify_problem(rep, "%s: tensor '%s' has %llu NaN/Inf value%s or scale%s", path,

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "qk_error.h"
 
 typedef struct qk_verify_report {
@@ -36,6 +37,9 @@ typedef struct qk_verify_report {
 typedef struct qk_verify_opts {
     int n_threads;
     bool skip_sanity;
+    /* NULL: none. Announced total (progress.h's total()) is the tensor bytes
+     * read: once for the hashes, once more for the NaN/Inf scan. */
+    qk_progress *progress;
 } qk_verify_opts;
 
 /* Fills rep; returns QK_OK when the checks ran (whatever they found). */

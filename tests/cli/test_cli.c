@@ -16,6 +16,7 @@
 #include "gguf_build.h"
 #include "ftypes.h"
 #include "ggml_types.h"
+#include "gguf.h"
 #include "qk_test.h"
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
@@ -133,6 +134,19 @@ static void test_option_forms(void) {
         CHECK_STR(jstr(j, "type"), "Q8_0");
     }
     cJSON_Delete(j);
+    cli_result_free(&r);
+    /* quantize takes --type as convert does (it was "unknown option") */
+    r = cli_run("quantize", "--dry-run", "--json", "--type=q8_0", g_in, "t.gguf");
+    CHECK_EQ_INT(r.code, 0);
+    j = json_of(&r);
+    if (j) CHECK_MSG(!strcmp(jstr(j, "output"), "t.gguf") && !strcmp(jstr(j, "type"), "Q8_0"), "%s", r.out);
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--type", "q4km", g_in);
+    CHECK_MSG(r.code == 2 && cli_has(r.err, "Q4_K_M"), "%d %s", r.code, r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--type", "Q4_0", g_in, "Q8_0");
+    CHECK_MSG(r.code == 2 && cli_has(r.err, "two types"), "%d %s", r.code, r.err);
     cli_result_free(&r);
     /* a flag given a value, an option without one, a misspelt one */
     cli_expect(2, "takes no value", "quantize", "--json=1", g_in, "Q8_0");
@@ -486,7 +500,8 @@ static void test_nonfinite(void) {
 }
 
 /* verify, split and merge parse with the one parser (cli/args): --opt=value,
- * -o for the output, did-you-mean, positional mistakes named, exit 2. */
+ * -o for the output, did-you-mean, positional mistakes named, exit 2 (and
+ * info --cpu no longer drops a PATH silently). */
 static void test_args_verify_split_merge(void) {
     setup();
     char dir[700], pre[800], first[900], merged[900], sums[900];
@@ -515,6 +530,7 @@ static void test_args_verify_split_merge(void) {
         {{"merge", "a.gguf", "b.gguf", "c.gguf"}, {"'c.gguf'", "FIRST_SHARD"}},
         {{"merge", "a.gguf"}, {"missing OUT.gguf", NULL}},
         {{"merge", "--ignore-integrty", "a.gguf", "b.gguf"}, {"did you mean --ignore-integrity", NULL}},
+        {{"info", "--cpu", "x.gguf"}, {"'x.gguf'", "--cpu"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         r = cli_runv(bad[i].args);
@@ -523,6 +539,45 @@ static void test_args_verify_split_merge(void) {
             if (bad[i].says[k]) CHECK_MSG(cli_has(r.err, bad[i].says[k]), "%s: no '%s' in: %s", bad[i].args[0], bad[i].says[k], r.err);
         cli_result_free(&r);
     }
+}
+
+/* quantize --ignore-integrity: the library option had no flag. A GGUF with
+ * a damaged tensor (its embedded hash no longer matches) fails with nothing
+ * written; with the flag it is quantized anyway. */
+static void test_quantize_ignore_integrity(void) {
+    setup();
+    char dir[700], good[800], out[800];
+    snprintf(dir, sizeof dir, "%s/ignint", qk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(good, sizeof good, "%s/hashed-Q8_0.gguf", dir);
+    snprintf(out, sizeof out, "%s/out.gguf", dir);
+    cli_result r = cli_run("quantize", g_in, good, "Q8_0"); /* our output carries the hashes */
+    CHECK_EQ_INT(r.code, 0);
+    cli_result_free(&r);
+    qk_gguf_file *f = NULL;
+    qk_err err;
+    CHECK_MSG(qk_gguf_open(good, &f, &err) == QK_OK, "%s", err.msg);
+    if (!f) return;
+    const uint64_t at = f->meta.data_offset + f->meta.tensors[1].offset + 3;
+    qk_gguf_close(f);
+    size_t len;
+    unsigned char *b = qk_test_read_file(good, &len);
+    CHECK(b && at < len);
+    if (!b || at >= len) {
+        free(b);
+        return;
+    }
+    b[at] ^= 0x10;
+    CHECK(qk_test_write_file(good, b, len) == 0);
+    free(b);
+    r = cli_run("quantize", "--allow-requantize", good, out, "Q4_0");
+    CHECK_EQ_INT(r.code, 1);
+    CHECK_MSG(cli_has(r.err, "does not match its embedded hash"), "stderr: %s", r.err);
+    CHECK_EQ_INT(qk_test_count_entries(dir), 1);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--allow-requantize", "--ignore-integrity", good, out, "Q4_0");
+    CHECK_MSG(r.code == 0 && access(out, F_OK) == 0, "--ignore-integrity: exit %d: %s", r.code, r.err);
+    cli_result_free(&r);
 }
 
 int main(int argc, char **argv) {
@@ -539,5 +594,6 @@ int main(int argc, char **argv) {
     RUN(test_free_space);
     RUN(test_nonfinite);
     RUN(test_args_verify_split_merge);
+    RUN(test_quantize_ignore_integrity);
     return qk_test_summary();
 }

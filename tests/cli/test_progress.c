@@ -1,7 +1,8 @@
 /* Progress on a terminal, driven through a pseudo-terminal (forkpty): the
  * line shows percentage, bytes, rate and ETA and is cleared at the end; on
  * SIGINT the line is cleared and the temporary output file removed. Plus the
- * machine-readable --progress=json lines and --quiet, without a terminal. */
+ * machine-readable --progress=json lines and --quiet, without a terminal.
+ * quantize, split, merge and verify all show it. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +184,82 @@ static void test_signal_cleanup(void) {
     }
 }
 
+/* split and merge show the same line (their total is announced by the
+ * library once the input is open); SIGINT mid-split clears it and leaves
+ * neither a temporary nor any shard already written. verify shows it too. */
+static void test_split_merge_verify_tty(void) {
+    setup();
+    char dir[700], pre[800];
+    snprintf(dir, sizeof dir, "%s/split-sig", qk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(pre, sizeof pre, "%s/part.gguf", dir);
+    int m;
+    /* a shard per 2 tensors: dozens of fsync'd files, so the run lasts */
+    pid_t pid = spawn_pty(&m, (const char *const[]){"split", "--max-tensors=2", g_big, "-o", pre, NULL}, false);
+    if (pid < 0) return;
+    text t = {0};
+    int st = -1;
+    /* wait until the line names a tensor of layer 2: earlier shards are in place by then */
+    bool shown = pty_read(m, pid, &t, "blk.2.", 60000, &st);
+    CHECK_MSG(shown && strstr(t.buf, "splitting") && strstr(t.buf, "%") && strstr(t.buf, "ETA"),
+              "no split progress line: %.300s", t.buf ? t.buf : "");
+    CHECK_MSG(qk_test_count_entries(dir) >= 2, "no shard written yet (%d entries)", qk_test_count_entries(dir));
+    size_t before = t.len;
+    kill(pid, SIGINT);
+    pty_read(m, pid, &t, NULL, 30000, &st);
+    if (st == -1) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+    close_pty(m);
+    CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "split did not die by SIGINT (status %d)", st);
+    const char *clear = last(t.buf ? t.buf : "", "\r\033[K");
+    CHECK_MSG(clear && (size_t)(clear - t.buf) >= before && strlen(clear) == 4, "the split line is not cleared");
+    CHECK_MSG(qk_test_count_entries(dir) == 0, "SIGINT during split left %d files in %s", qk_test_count_entries(dir),
+              dir);
+    free(t.buf);
+    /* whole runs: split, merge and verify each draw and clear their line */
+    char first[900], merged[800];
+    snprintf(first, sizeof first, "%s/part-00001-of-00002.gguf", dir);
+    snprintf(merged, sizeof merged, "%s/merged.gguf", dir);
+    static const char *what[] = {"splitting", "merging", "verifying"};
+    const char *const *runs[] = {(const char *const[]){"split", "--max-tensors", "30", g_big, pre, NULL},
+                                 (const char *const[]){"merge", first, merged, NULL},
+                                 (const char *const[]){"verify", merged, NULL}};
+    for (int k = 0; k < 3; k++) {
+        pid = spawn_pty(&m, runs[k], false);
+        t = (text){0};
+        st = -1;
+        pty_read(m, pid, &t, NULL, 120000, &st);
+        if (st == -1) kill(pid, SIGKILL), waitpid(pid, &st, 0);
+        close_pty(m);
+        const char *s = t.buf ? t.buf : "";
+        CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d: %.300s", what[k], st, s);
+        const char *line = last(s, what[k]), *end = last(s, "\r\033[K");
+        CHECK_MSG(line && strstr(s, "%") && strstr(s, "MiB"), "%s: no progress line: %.300s", what[k], s);
+        CHECK_MSG(line && end && end > line, "%s: the line is not cleared at the end", what[k]);
+        free(t.buf);
+    }
+}
+
+/* Every line of a --progress=json stderr is an event object; returns how
+ * many, *done set when the last "done" event has done == total > 0. */
+static int json_events(char *err, bool *done) {
+    int n = 0;
+    *done = false;
+    char *save = NULL;
+    for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        cJSON *j = cJSON_Parse(line);
+        CHECK_MSG(j != NULL, "not a JSON line: %s", line);
+        if (!j) continue;
+        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
+        CHECK(ev && (!strcmp(ev, "progress") || !strcmp(ev, "done")));
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "total")) && cJSON_GetObjectItem(j, "total")->valuedouble > 0);
+        if (ev && !strcmp(ev, "done"))
+            *done = cJSON_GetObjectItem(j, "done")->valuedouble == cJSON_GetObjectItem(j, "total")->valuedouble;
+        n++;
+        cJSON_Delete(j);
+    }
+    return n;
+}
+
 /* --progress=json: one object per line on stderr, the last one "done" with
  * done == total; --quiet: nothing but errors. */
 static void test_json_and_quiet(void) {
@@ -191,28 +268,37 @@ static void test_json_and_quiet(void) {
     snprintf(out, sizeof out, "%s/json-out.gguf", qk_test_tmpdir());
     cli_result r = cli_run("quantize", "--progress=json", g_small, out, "Q8_0");
     CHECK_EQ_INT(r.code, 0);
-    int n = 0;
-    bool done = false;
-    char *save = NULL;
-    for (char *line = strtok_r(r.err, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        cJSON *j = cJSON_Parse(line);
-        CHECK_MSG(j != NULL, "not a JSON line: %s", line);
-        if (!j) continue;
-        const char *ev = cJSON_GetStringValue(cJSON_GetObjectItem(j, "event"));
-        CHECK(ev && (!strcmp(ev, "progress") || !strcmp(ev, "done")));
-        CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "total")) && cJSON_GetObjectItem(j, "total")->valuedouble > 0);
-        if (ev && !strcmp(ev, "done"))
-            done = cJSON_GetObjectItem(j, "done")->valuedouble == cJSON_GetObjectItem(j, "total")->valuedouble;
-        n++;
-        cJSON_Delete(j);
-    }
+    bool done;
+    int n = json_events(r.err, &done);
     CHECK(n >= 2 && done);
     cli_result_free(&r);
+    /* merge (of a one-shard split) and verify report the same events */
+    char pre[700], first[800];
+    snprintf(pre, sizeof pre, "%s/json-split", qk_test_tmpdir());
+    snprintf(first, sizeof first, "%s-00001-of-00001.gguf", pre);
+    r = cli_run("split", "--progress=json", "--max-size=1G", out, pre);
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "split: %d", r.code);
+    cli_result_free(&r);
+    unlink(out);
+    r = cli_run("merge", "--progress", "json", first, out);
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "merge: %d", r.code);
+    cli_result_free(&r);
+    r = cli_run("verify", "--progress=json", out);
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "verify: %d", r.code);
+    cli_result_free(&r);
+    unlink(first);
     unlink(out);
     r = cli_run("quantize", "--quiet", "--max-size", "1G", g_small, out);
     CHECK_EQ_INT(r.code, 0);
     CHECK_MSG(r.err[0] == 0, "stderr with --quiet: %s", r.err);
     cli_result_free(&r);
+    char sums[700];
+    snprintf(sums, sizeof sums, "%s/quiet-SHA256SUMS", qk_test_tmpdir());
+    r = cli_run("verify", "--quiet", "-o", sums, out); /* its "wrote ..." note is informational too */
+    CHECK_EQ_INT(r.code, 0);
+    CHECK_MSG(r.err[0] == 0, "verify stderr with --quiet: %s", r.err);
+    cli_result_free(&r);
+    unlink(sums);
     unlink(out);
     r = cli_run("quantize", "--progress=sideways", g_small, "Q8_0");
     CHECK_EQ_INT(r.code, 2);
@@ -223,6 +309,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_tty_line);
     RUN(test_signal_cleanup);
+    RUN(test_split_merge_verify_tty);
     RUN(test_json_and_quiet);
     return qk_test_summary();
 }

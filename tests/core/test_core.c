@@ -1,4 +1,9 @@
-/* core/: sizes, parallel_for determinism and error reporting, error strings. */
+/* core/: sizes, parallel_for determinism and error reporting, error strings,
+ * what a signal handler removes (atomic_file's registry). */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
 #include "parallel.h"
 #include "qk_error.h"
 #include "qk_test.h"
@@ -56,9 +61,37 @@ static void test_error_prefix(void) {
     CHECK(qk_fail(NULL, "x") == QK_FAIL);
 }
 
+/* qk_afile_remove_temps (the CLI's SIGINT/SIGTERM/SIGHUP handler) removes
+ * open temporaries and the finished parts of an output still being written
+ * (split shards, a --split-max-size staging file), and nothing else. */
+static void test_signal_registry(void) {
+    char fin[600], part[600], kept[600];
+    snprintf(fin, sizeof fin, "%s/out.gguf", qk_test_tmpdir());
+    snprintf(part, sizeof part, "%s/out-00001-of-00002.gguf", qk_test_tmpdir());
+    snprintf(kept, sizeof kept, "%s/kept.gguf", qk_test_tmpdir());
+    CHECK(qk_test_write_file(part, "shard", 5) == 0 && qk_test_write_file(kept, "done", 4) == 0);
+    qk_afile *f = NULL;
+    qk_err err;
+    CHECK(qk_afile_open(&f, fin, &err) == QK_OK && qk_afile_write(f, "abc", 3, &err) == QK_OK);
+    const char *tmp = f ? qk_afile_temp_path(f) : "";
+    CHECK(access(tmp, F_OK) == 0);
+    int h = qk_afile_partial_add(part), hk = qk_afile_partial_add(kept);
+    CHECK(h >= 0 && hk >= 0);
+    qk_afile_partial_done(hk); /* the whole output was written: no longer removed */
+    qk_afile_remove_temps();
+    CHECK_MSG(access(tmp, F_OK) != 0, "the temporary survived");
+    CHECK_MSG(access(part, F_OK) != 0, "the finished shard of an unfinished set survived");
+    CHECK(access(fin, F_OK) != 0);
+    CHECK_MSG(access(kept, F_OK) == 0, "a released file was removed");
+    qk_afile_partial_done(h);
+    qk_afile_abort(f);
+    unlink(kept);
+}
+
 int main(void) {
     RUN(test_sizes);
     RUN(test_parallel);
     RUN(test_error_prefix);
+    RUN(test_signal_registry);
     return qk_test_summary();
 }
