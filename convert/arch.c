@@ -125,7 +125,7 @@ static int text_config(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_co
     p->config = ck->config;
     const cJSON *tc = cJSON_GetObjectItemCaseSensitive(ck->config, "text_config");
     const bool nested = (ad->flags & QK_A_MULTIMODAL) && cJSON_IsObject(tc);
-    if (!nested && !ad->defaults && !ad->aliases) return QK_OK;
+    if (!nested && !ad->defaults && !ad->aliases && !ad->ff_per_hidden) return QK_OK;
     cJSON *m = cJSON_Duplicate(ck->config, 1);
     if (!m) return qk_fail(err, "out of memory");
     p->config = p->owned_config = m;
@@ -148,6 +148,14 @@ static int text_config(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_co
         cJSON *v = cJSON_Parse(d->json);
         if (!v) return qk_fail(err, "out of memory");
         cJSON_AddItemToObject(m, d->key, v);
+    }
+    const cJSON *ff = cJSON_GetObjectItemCaseSensitive(m, "intermediate_size");
+    int64_t hidden;
+    if (ad->ff_per_hidden && (!ff || cJSON_IsNull(ff)) && qk_hf_cfg_int(m, "hidden_size", &hidden) && hidden > 0 &&
+        hidden < (int64_t)1 << 40) {
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "intermediate_size");
+        if (!cJSON_AddNumberToObject(m, "intermediate_size", (double)(ad->ff_per_hidden * hidden)))
+            return qk_fail(err, "out of memory");
     }
     return QK_OK;
 }
@@ -309,6 +317,70 @@ static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2],
                         "checkpoints are dequantized); convert the original float checkpoint", ck->dir, m);
 }
 
+int64_t qk_arch_source_row(const qk_conv_tensor *t, int64_t r) {
+    const int64_t units = t->n_dims == 1 ? t->ne[0] : t->ne[1];
+    if (t->permute_heads) r = qk_arch_permuted_row(r, units, t->permute_heads);
+    if (!t->row_map) return r;
+    const int64_t hd = t->map_hd, rep = t->map_rep, head = r / hd, d = r % hd;
+    if (t->row_map == QK_ROWS_PER_HEAD_QKV) { /* output part (q, k, v) x head -> source head x part */
+        const int64_t n_head = units / (3 * hd), part = head / n_head;
+        return ((head % n_head) * 3 + part) * hd + d;
+    }
+    /* grouped: q head h sits in kv group h / rep at slot h % rep; k and v in slots rep and rep + 1 */
+    const int64_t g = t->row_map == QK_ROWS_GROUPED_Q ? head / rep : head;
+    const int64_t slot = t->row_map == QK_ROWS_GROUPED_Q ? head % rep : t->row_map == QK_ROWS_GROUPED_K ? rep : rep + 1;
+    return (g * (rep + 2) + slot) * hd + d;
+}
+
+/* A fused or transposed source (QK_X_*) laid out for llama.cpp: t is the
+ * planned tensor (its name, source and shape set). GROUPED fills t, t + 1,
+ * t + 2 with attn_q, attn_k, attn_v. */
+static int fused_layout(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_conv_tensor *t,
+                        int xform, int64_t head_dim, int permute, qk_err *err) {
+    const char *n = t->src->t->name;
+    const int64_t units = t->n_dims == 1 ? t->ne[0] : t->ne[1];
+    if (t->scale || t->gptq)
+        return qk_fail(err, "%s: %s tensor '%s' in a fused or transposed layout is not supported", ck->dir,
+                       t->scale ? "FP8" : "GPTQ", n);
+    if (xform == QK_X_TRANSPOSE) {
+        if (t->n_dims != 2) return qk_fail(err, "%s: tensor '%s' is not 2-D (a Conv1D weight)", ck->dir, n);
+        const int64_t a = t->ne[0];
+        t->ne[0] = t->ne[1], t->ne[1] = a, t->transposed = true;
+        return QK_OK;
+    }
+    const int64_t rep = p->n_head / p->n_head_kv, want = (int64_t)(p->n_head + 2 * p->n_head_kv) * head_dim;
+    if (units != want)
+        return qk_fail(err, "%s: fused q/k/v tensor '%s' has %lld rows, expected (%u heads + 2 x %u kv heads) x %lld",
+                       ck->dir, n, (long long)units, p->n_head, p->n_head_kv, (long long)head_dim);
+    t->map_hd = head_dim, t->map_rep = rep;
+    if (xform == QK_X_QKV_PER_HEAD) {
+        if (rep != 1) return qk_fail(err, "%s: '%s': a per-head fused q/k/v needs as many kv heads as heads", ck->dir, n);
+        t->row_map = QK_ROWS_PER_HEAD_QKV;
+        return QK_OK;
+    }
+    const bool bias = t->n_dims == 1;
+    const int64_t rows[3] = {(int64_t)p->n_head * head_dim, (int64_t)p->n_head_kv * head_dim,
+                             (int64_t)p->n_head_kv * head_dim};
+    static const char *const part[3] = {"attn_q", "attn_k", "attn_v"};
+    const int maps[3] = {QK_ROWS_GROUPED_Q, QK_ROWS_GROUPED_K, QK_ROWS_GROUPED_V};
+    const int perm[3] = {permute ? (int)p->n_head : 0, permute ? (int)p->n_head_kv : 0, 0};
+    int layer = 0;
+    sscanf(t->name, "blk.%d.", &layer);
+    for (int k = 2; k >= 0; k--) { /* t itself last: it is the template */
+        qk_conv_tensor *o = t + k;
+        if (k) *o = *t;
+        snprintf(o->name, sizeof o->name, "blk.%d.%s.%s", layer, part[k], bias ? "bias" : "weight");
+        o->row_map = maps[k], o->permute_heads = perm[k];
+        if (bias) o->ne[0] = rows[k];
+        else o->ne[1] = rows[k];
+        if (perm[k] && (rows[k] % perm[k] || (rows[k] / perm[k]) % 2))
+            return qk_fail(err, "%s: tensor '%s' has %lld rows, not a multiple of 2 x %d heads", ck->dir, n,
+                           (long long)rows[k], perm[k]);
+    }
+    (void)ad;
+    return QK_OK;
+}
+
 static const qk_hf_tensor *scale_of(const qk_hf_checkpoint *ck, const qk_hf_tensor *w) {
     char nm[300];
     if (snprintf(nm, sizeof nm, "%s_scale_inv", w->t->name) >= (int)sizeof nm) return NULL;
@@ -389,9 +461,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     qk_gptq_config gptq = {0};
     if (quant_config(ck0, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
 
-    p->tensors = calloc(ck->n_tensors + 2, sizeof *p->tensors);
+    /* room for the generated tensors and for fused sources split in three (QK_X_QKV_GROUPED) */
+    p->tensors = calloc(3 * ck->n_tensors + 2, sizeof *p->tensors);
     if (!p->tensors) return qk_fail(err, "out of memory");
-    p->cap_tensors = ck->n_tensors + 2;
+    p->cap_tensors = 3 * ck->n_tensors + 2;
     /* generated tensors first (rope_freqs, rope_factors_long/short) */
     if (qk_arch_generated(ck, ad, head_dim, p, err)) return QK_FAIL;
     bool have_embd = false;
@@ -418,6 +491,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             }
         }
         n = strip_language_model(n, nbuf, sizeof nbuf);
+        if (ad->strip_prefix && !strncmp(n, ad->strip_prefix, strlen(ad->strip_prefix))) n += strlen(ad->strip_prefix);
+        int xform = 0;
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
         int permute = 0;
         int layer = -1, consumed = 0;
@@ -482,11 +557,15 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             const qk_name_rule *r = find_rule(ad, rest);
             if (!r || !r->gguf)
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
+            if (!*r->gguf) continue; /* a buffer the converter skips */
+            xform = r->permute & QK_X_MASK;
             snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, r->gguf);
             if (find_tensor(p, t->name))
                 return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n, t->name);
             if (ad->flags & QK_A_PERMUTE_QK)
-                permute = r->permute == QK_PERM_Q ? (int)n_head : r->permute == QK_PERM_K ? (int)n_head_kv : 0;
+                permute = (r->permute & ~QK_X_MASK) == QK_PERM_Q   ? (int)n_head
+                          : (r->permute & ~QK_X_MASK) == QK_PERM_K ? (int)n_head_kv
+                                                                    : 0;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }
@@ -509,7 +588,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                       strstr(t->name, "ffn_gate_inp");
         size_t nl = strlen(n);
         if ((ad->flags & QK_A_NORM_PLUS1) && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
-        if (permute) {
+        if (xform && fused_layout(ck, ad, p, t, xform, head_dim, permute, err)) return QK_FAIL;
+        if (permute && !xform) {
             if (t->ne[1] % permute || (t->ne[1] / permute) % 2)
                 return qk_fail(err, "%s: tensor '%s' has %lld rows, not a multiple of 2 x %d heads", ck->dir, n,
                                (long long)t->ne[1], permute);
@@ -525,7 +605,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             }
         }
         p->n_params += n_el;
-        p->n_tensors++;
+        p->n_tensors += xform == QK_X_QKV_GROUPED ? 3 : 1;
     }
     /* convert_hf_to_gguf.py's dequant_model adds the dequantized GPTQ
      * weights after every other tensor (in their qweight order): same here,

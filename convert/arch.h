@@ -29,6 +29,11 @@ typedef struct qk_conv_tensor {
     float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
     float *generated;            /* data of a generated tensor (owned) */
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
+    /* rows gathered from a fused source (elements, for a 1-D one): QK_ROWS_*, with the head size and the q
+     * heads per kv head of the layout; see qk_arch_source_row */
+    int row_map;
+    int64_t map_hd, map_rep;
+    bool transposed;             /* the source is stored [ne0, ne1] (GPT-2's Conv1D): output row r is its column r */
     /* FP8 checkpoints (quantization_config.quant_method "fp8"): the source
      * rows times their <weight>_scale_inv, as convert_hf_to_gguf.py's
      * dequant_simple: weight.float() * scale.float(), one float32 multiply per
@@ -106,6 +111,17 @@ int qk_arch_add_hparams(const qk_hf_checkpoint *ck, const qk_conv_plan *plan, qk
  * call right after general.architecture. */
 int qk_arch_add_early_kvs(const qk_conv_plan *plan, qk_gguf_writer *w, qk_err *err);
 void qk_arch_plan_free(qk_conv_plan *plan);
+
+enum {
+    QK_ROWS_NONE = 0,
+    QK_ROWS_PER_HEAD_QKV, /* output [q | k | v] from source [head][q, k, v][dim] */
+    QK_ROWS_GROUPED_Q,    /* output q (or k, v) from source [kv head][rep q heads, k, v][dim] */
+    QK_ROWS_GROUPED_K,
+    QK_ROWS_GROUPED_V,
+};
+/* The source row (element, for a 1-D tensor) of output row r: the head
+ * permutation, then the fused layout. */
+int64_t qk_arch_source_row(const qk_conv_tensor *t, int64_t r);
 
 /* Source row of output row r of a tensor with permute_heads = h and
  * n_rows rows (HF rotate-half order -> llama.cpp's interleaved pairs). */

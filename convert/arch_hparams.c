@@ -25,6 +25,7 @@
 #include <strings.h>
 
 #include "arch_priv.h"
+#include "tensor_rows.h"
 
 /* ---- rope parameters (TextModel.__init__) ---- */
 
@@ -466,6 +467,28 @@ static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p,
     return qk_gguf_writer_add_arr(w, key, QK_GGUF_I32, sec, 4, err);
 }
 
+/* QK_KVR_LAYER_F32: one value per layer, read from its one-element tensor, as the converter's .item() */
+static int layer_scalars(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *r, qk_gguf_writer *w,
+                         qk_err *err) {
+    float *v = malloc((size_t)(p->n_layer ? p->n_layer : 1) * sizeof *v);
+    if (!v) return qk_fail(err, "out of memory");
+    const char *lp = p->desc->layer_prefix ? p->desc->layer_prefix : "model.layers.";
+    int rc = QK_OK;
+    for (uint32_t i = 0; rc == QK_OK && i < p->n_layer; i++) {
+        char nm[256];
+        snprintf(nm, sizeof nm, "%s%u.%s", lp, i, r->key);
+        const qk_hf_tensor *t = qk_hf_find(ck, nm);
+        if (!t || t->t->n_elements != 1)
+            rc = qk_fail(err, "%s: tensor '%s' is %s (%s needs one value per layer for %s)", ck->dir, nm,
+                         t ? "not a single value" : "missing", p->desc->hf, r->gguf);
+        else
+            rc = qk_st_read_f32(ck->files[t->file], t->t, 0, 1, &v[i], err);
+    }
+    if (rc == QK_OK) rc = qk_gguf_writer_add_arr(w, r->gguf, QK_GGUF_F32, v, p->n_layer, err);
+    free(v);
+    return rc;
+}
+
 /* LlamaModel, Qwen2/3, Gemma 1/2: the KVs quantkit has written since the start. */
 static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                           qk_err *err) {
@@ -505,11 +528,13 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     int64_t n_embd = 0;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     int64_t rope_dims = head_dim > 0 ? head_dim : n_embd / p->n_head;
-    if (p->desc && (p->desc->flags & QK_A_PARTIAL_ROPE)) { /* int(partial_rotary_factor * n_embd) // n_head */
+    if (p->desc && (p->desc->flags & (QK_A_PARTIAL_ROPE | QK_A_PARTIAL_ROPE_HD))) {
+        /* int(partial_rotary_factor * n_embd) // n_head, or (GLM-4) int(head_dim * partial_rotary_factor) */
+        const bool hd = p->desc->flags & QK_A_PARTIAL_ROPE_HD;
         qk_rope_view rv;
         qk_rope_view_init(c, &rv);
-        double d2 = rv.partial_rotary_factor * (double)n_embd;
-        rope_dims = d2 >= 0 && d2 <= (double)n_embd ? (int64_t)d2 / p->n_head : 0;
+        const double whole = hd ? (double)rope_dims : (double)n_embd, d2 = rv.partial_rotary_factor * whole;
+        rope_dims = d2 >= 0 && d2 <= whole ? (int64_t)d2 / (hd ? 1 : p->n_head) : 0;
         if (rope_dims < 2 || rope_dims % 2)
             return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
                            rv.partial_rotary_factor, (long long)rope_dims);
@@ -517,10 +542,40 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
+        if (r->type == QK_KVR_SWA_PATTERN) {
+            const cJSON *lt = obj_get(c, "layer_types");
+            bool pat[1024];
+            if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
+            for (uint32_t i = 0; i < p->n_layer; i++) {
+                const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+                pat[i] = cJSON_IsArray(lt) ? cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention")
+                                           : (i + 1) % 4 != 0;
+            }
+            rc = qk_gguf_writer_add_arr(w, KEY(r->gguf), QK_GGUF_BOOL, pat, p->n_layer, err);
+            continue;
+        }
+        if (r->type == QK_KVR_LAYER_F32) {
+            rc = layer_scalars(ck, p, r, w, err);
+            continue;
+        }
+        if (r->type == QK_KVR_COUNT) {
+            char path[96];
+            snprintf(path, sizeof path, "%s", r->key);
+            char *dot = strchr(path, '.');
+            if (dot) *dot = 0;
+            const cJSON *o = obj_get(c, path), *a = dot ? obj_get(o, dot + 1) : o;
+            rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), cJSON_IsArray(a) ? (uint32_t)cJSON_GetArraySize(a) : 0, err);
+            continue;
+        }
+        if (r->type == QK_KVR_BOOL_TRUE) {
+            const cJSON *b = cJSON_GetObjectItemCaseSensitive(c, r->key);
+            rc = qk_gguf_writer_add_bool(w, KEY(r->gguf), cJSON_IsBool(b) ? cJSON_IsTrue(b) : true, err);
+            continue;
+        }
         if (!qk_hf_cfg_num(c, r->key, &d) || d == 0) continue;
-        if (r->is_u32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
+        if (r->type == QK_KVR_U32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
             return qk_fail(err, "%s/config.json: '%s' is not an integer in 1..4294967295", ck->dir, r->key);
-        rc = r->is_u32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
+        rc = r->type == QK_KVR_U32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
                        : qk_gguf_writer_add_f32(w, KEY(r->gguf), (float)d, err);
     }
 #undef KEY

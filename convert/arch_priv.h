@@ -34,9 +34,20 @@ typedef enum {
 
 enum { QK_PERM_NONE = 0, QK_PERM_Q = 1, QK_PERM_K = 2 };
 
+/* How a tensor's values are rearranged on the way: or'ed into qk_name_rule.permute (the low bits are QK_PERM_*). */
+enum {
+    QK_X_TRANSPOSE = 1 << 4,    /* stored [in, out] (GPT-2's Conv1D): written [out, in] */
+    QK_X_QKV_PER_HEAD = 2 << 4, /* fused rows [head][q, k, v][dim] (GPT-NeoX) -> [q | k | v], kept fused */
+    QK_X_QKV_GROUPED = 3 << 4,  /* fused rows [kv head][its q heads, k, v][dim] (InternLM 2) -> attn_q, attn_k,
+                                 * attn_v (gguf names the q tensor), q/k un-permuted with QK_A_PERMUTE_QK */
+    QK_X_MASK = 3 << 4,
+};
+
 /* "model.layers.N.<hf>" -> "blk.N.<gguf>"; gguf NULL: the family refuses the
- * tensor (e.g. split projections in a fused family). permute applies only
- * to families with QK_A_PERMUTE_QK. */
+ * tensor (e.g. split projections in a fused family); gguf "": dropped (a
+ * buffer such as GPT-2's causal mask, as the converter skips it). permute
+ * (QK_PERM_*) applies only to families with QK_A_PERMUTE_QK; a QK_X_* layout
+ * may be or'ed in. */
 typedef struct {
     const char *hf, *gguf;
     int permute;
@@ -55,8 +66,19 @@ typedef struct {
  * required: the pinned llama.cpp refuses a file without it. */
 typedef struct {
     const char *key, *gguf;
-    bool is_u32, required;
+    int type; /* QK_KVR_* (false / true: F32 / U32) */
+    bool required;
 } qk_kv_rule;
+enum {
+    QK_KVR_F32 = 0,
+    QK_KVR_U32 = 1,
+    QK_KVR_BOOL_TRUE,  /* a bool always written: the config's value, else true (hparams.get(key, True)) */
+    QK_KVR_COUNT,      /* a u32 always written: the length of the list at key, an "object.key" path (0 if absent) */
+    QK_KVR_SWA_PATTERN, /* a bool array always written: per layer, layer_types[i] == "sliding_attention", else
+                         * every layer but each 4th (OLMo 3's default) */
+    QK_KVR_LAYER_F32,   /* an f32 array under the whole key gguf: per layer, the single value of the checkpoint
+                         * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
+};
 
 /* key takes the value of from when the config has from (the converter
  * reading another key for the same hyper-parameter). */
@@ -76,6 +98,7 @@ enum {
     QK_A_VOCAB_ROWS = 1 << 3,   /* Gemma3: token_embd cut to the tokenizer's vocabulary */
     QK_A_MULTIMODAL = 1 << 4,   /* the text model of a multimodal release (see above) */
     QK_A_PARTIAL_ROPE = 1 << 5, /* rope.dimension_count = int(partial_rotary_factor * hidden) / heads */
+    QK_A_PARTIAL_ROPE_HD = 1 << 6, /* rope.dimension_count = int(head_dim * partial_rotary_factor) (GLM-4) */
 };
 
 struct qk_arch_desc {
@@ -86,6 +109,7 @@ struct qk_arch_desc {
     qk_kv_style kv;
     const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */
     const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
+    const char *strip_prefix;        /* removed from the front of every name first (GPT-2's "transformer."); may be NULL */
     const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
                                       * NULL: qk_globals_llama */
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
@@ -94,6 +118,7 @@ struct qk_arch_desc {
     const qk_cfg_default *defaults;  /* {NULL}-terminated; applied when a key is absent; may be NULL */
     const qk_cfg_alias *aliases;     /* {NULL}-terminated; applied before the defaults; may be NULL */
     int64_t head_dim_default;        /* 0: hidden_size / num_attention_heads */
+    int ff_per_hidden;               /* > 0: intermediate_size = this x hidden_size when the config has none (GPT-2) */
     const char *mrope_key;           /* rope_scaling key of the M-RoPE sections (-> rope.dimension_sections) */
     const qk_kv_rule *kvs;           /* {NULL}-terminated; may be NULL */
     /* a rope_scaling type accepted as plain rope (no tensor, no KV), as the

@@ -79,15 +79,27 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
                 src[r] = t->permute_heads ? qk_arch_permuted_row(row0 + r0 + r, t->ne[1], t->permute_heads) : row0 + r0 + r;
             if (qk_gptq_read_rows(c->ck, t->gptq, src, k, dst + r0 * ne0, err)) return QK_FAIL;
         }
-    } else if (!t->permute_heads) {
+    } else if (t->transposed) { /* output row r is source column r: one strided pass per source row, in pieces */
+        float buf[256];
+        for (int64_t i = 0; i < ne0; i++)
+            for (int64_t r0 = 0; r0 < nrows; r0 += 256) {
+                const int64_t k = nrows - r0 < 256 ? nrows - r0 : 256;
+                if (qk_st_read_f32(f, t->src->t, (uint64_t)(i * t->ne[1] + row0 + r0), (uint64_t)k, buf, err))
+                    return QK_FAIL;
+                for (int64_t r = 0; r < k; r++) dst[(r0 + r) * ne0 + i] = buf[r];
+            }
+    } else if (!t->permute_heads && !t->row_map) {
         if (qk_st_read_f32(f, t->src->t, (uint64_t)(row0 * ne0), (uint64_t)(nrows * ne0), dst, err)) return QK_FAIL;
         for (int64_t r = 0; t->scale && r < nrows; r++)
             if (apply_scale(c->ck, t, t->scale, row0 + r, dst + r * ne0, err)) return QK_FAIL;
     } else {
-        for (int64_t r = 0; r < nrows; r++) {
-            int64_t s = qk_arch_permuted_row(row0 + r, t->ne[1], t->permute_heads);
-            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
-            if (t->scale && apply_scale(c->ck, t, t->scale, s, dst + r * ne0, err)) return QK_FAIL;
+        /* rows gathered one by one; a 1-D tensor's elements are its "rows" */
+        const bool vec = t->n_dims == 1;
+        const int64_t unit = vec ? 1 : ne0, n = vec ? ne0 : nrows, first = vec ? 0 : row0;
+        for (int64_t r = 0; r < n; r++) {
+            int64_t s = qk_arch_source_row(t, first + r);
+            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * unit), (uint64_t)unit, dst + r * unit, err)) return QK_FAIL;
+            if (t->scale && apply_scale(c->ck, t, t->scale, s, dst + r * unit, err)) return QK_FAIL;
         }
     }
     if (t->add != 0.0f)

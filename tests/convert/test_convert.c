@@ -360,6 +360,17 @@ static void test_families_match_reference(void) {
         {"stablelm", 2, 256, 4, 4, 512, "", false},
         {"qwen3moe", 2, 256, 4, 2, 512, "", false},
         {"qwen2moe", 2, 256, 4, 2, 512, "", false},
+        {"ernie4_5", 2, 256, 4, 2, 512, "", true}, /* tied, as ERNIE-4.5-0.3B is */
+        {"glm4", 2, 256, 4, 2, 512, "", false},
+        {"internlm2", 2, 256, 4, 2, 512, "", false},
+        {"gpt2", 2, 256, 4, 4, 1024, "", true}, /* GPT-2 ties its head; MLP 4 x wide */
+        {"gptneox", 2, 256, 4, 4, 512, "", false},
+        {"qwen3vl", 2, 256, 4, 2, 512, "model.visual.;", true}, /* tied, as Qwen3-VL-4B is */
+        {"exaone4", 2, 256, 4, 2, 512, "", true},
+        /* layers 0-2 sliding (a window of 4), layer 3 global; as many kv heads as heads, as Olmo-3-7B */
+        {"olmo3", 4, 256, 4, 4, 512, "", false},
+        {"seedoss", 2, 256, 4, 2, 512, "", false},
+        {"apertus", 2, 256, 4, 2, 512, "", false},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -12,10 +12,12 @@
 typedef enum {
     A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL,
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
-    A_STARCODER2, A_STABLELM, A_COHERE2
+    A_STARCODER2, A_STABLELM, A_COHERE2,
+    /* loaded by more_tensors (end of file), each from its own published names */
+    A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
 
-typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU } act_t;
+typedef enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU_ERF, ACT_RELU, ACT_XIELU } act_t;
 
 /* y = W x (+ b); W is [out][in] as in torch.nn.Linear. */
 typedef struct {
@@ -37,11 +39,13 @@ typedef struct {
     const float *q_norm, *k_norm; /* per head, head_dim (Qwen3, Gemma3) */
     const float *norm_in_b, *norm_ffn_in_b; /* LayerNorm biases (Phi-2, StarCoder2, StableLM) */
     linear_t q, k, v, o;
+    linear_t qkv;            /* fused q/k/v rows (GPT-2, GPT-NeoX, InternLM 2), laid out as m->qkv_layout says */
     linear_t gate, up, down; /* dense MLP */
     linear_t router;         /* Mixtral */
     linear_t *w1, *w2, *w3;  /* experts: gate, down, up */
     linear_t sh_gate, sh_up, sh_down, sh_router; /* Qwen2-MoE's shared expert and its sigmoid gate (1 x hidden) */
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
+    double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
     float *kcache, *vcache; /* [cap][n_kv * head_dim] */
 } layer_t;
@@ -67,6 +71,11 @@ struct hf_model {
     int rope_interleaved; /* Cohere: rope rotates adjacent pairs (2i, 2i+1) */
     float logit_mult;     /* Cohere: logits * logit_scale; else 1 */
     const float *embed, *lm_head, *norm_final;
+    const float *pos_embed; /* GPT-2: learned positions [n_pos][hidden], added to the token embedding */
+    int n_pos;
+    int qkv_layout;         /* QKV_* of the fused projection */
+    const double *xielu;    /* the running layer's xIELU parameters (ACT_XIELU) */
+    float *qkv_buf;
     const float *norm_final_b, *lm_head_b; /* Phi-2: final LayerNorm and lm_head biases */
     layer_t *layers;
     rope_t rope_global, rope_local;
@@ -141,6 +150,7 @@ static float activate(act_t a, float x) {
     case ACT_GELU_TANH: return gelu_tanh(x);
     case ACT_GELU_ERF: return (float)(0.5 * x * (1.0 + erf(x / sqrt(2.0))));
     case ACT_RELU: return x > 0 ? x : 0.0f;
+    case ACT_XIELU: return x; /* needs the layer's parameters: see xielu() */
     }
     return x;
 }
@@ -398,6 +408,12 @@ static int parse_arch(const char *t, arch_t *a) {
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
+        {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
+        {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
+        {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
+        /* Qwen3-VL's language model is Qwen3's; text positions only: every interleaved M-RoPE section sees the
+         * same position, which is plain rotate-half rope */
+        {"qwen3_vl", A_QWEN3}, {"qwen3_vl_text", A_QWEN3},
         /* Qwen2-VL / Qwen2.5-VL's language model is Qwen2's; with text only, every M-RoPE section sees the
          * same position, which is plain rotate-half rope */
         {"qwen2_vl", A_QWEN2}, {"qwen2_5_vl", A_QWEN2}, {"qwen2_vl_text", A_QWEN2}, {"qwen2_5_vl_text", A_QWEN2},
@@ -412,6 +428,7 @@ static int parse_act(const char *s, act_t *a) {
     else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new")) *a = ACT_GELU_TANH;
     else if (!strcmp(s, "gelu")) *a = ACT_GELU_ERF;
     else if (!strcmp(s, "relu")) *a = ACT_RELU;
+    else if (!strcmp(s, "xielu")) *a = ACT_XIELU;
     else return -1;
     return 0;
 }
@@ -454,6 +471,13 @@ static int alloc_scratch(hf_model *m) {
     return (m->x && m->h && m->q && m->k && m->v && m->att && m->a && m->g && m->u && m->f && m->f2) ? 0 : -1;
 }
 
+static void more_config(cJSON *cfg, arch_t a);
+static void more_setup(hf_model *m, const cJSON *cfg);
+static int more_tensors(loader_t *L, const cJSON *cfg);
+static void split_qkv(hf_model *m, const layer_t *l);
+static int more_xielu(loader_t *L, const char *pre, layer_t *l);
+static float xielu(const double *p, float x);
+
 hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_set_err(err, errlen, "ok");
     cJSON *root = cJSON_Parse(config_json);
@@ -479,6 +503,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     }
     snprintf(m->model_type, sizeof m->model_type, "%s", mt);
     arch_t A = m->arch;
+    more_config((cJSON *)cfg, A); /* the family's own key names under the Llama ones */
     int gemma = A == A_GEMMA || A == A_GEMMA2 || A == A_GEMMA3;
 
     /* Gemma3TextConfig's defaults (Gemma 3 4B+'s text_config leaves most keys out) */
@@ -551,6 +576,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             goto fail;
         }
     }
+    if (A >= A_ERNIE4_5) more_setup(m, cfg);
     if (A == A_GEMMA2) {
         m->attn_softcap = jnum_null(cfg, "attn_logit_softcapping", 50.0, 0);
         m->final_softcap = jnum_null(cfg, "final_logit_softcapping", 30.0, 0);
@@ -634,6 +660,10 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
 
     /* Tensors. */
     loader_t L = {m, get, ctx, "model.", err, errlen};
+    if (A >= A_ERNIE4_5) {
+        if (more_tensors(&L, cfg)) goto fail;
+        goto loaded;
+    }
     static const char *prefixes[] = {"model.", "language_model.model.", "model.language_model."};
     int H = m->hidden, hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd, I = m->inter;
     for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0] && !m->embed; p++) {
@@ -750,6 +780,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             if (failed) goto fail;
         }
     }
+loaded:
     if (alloc_scratch(m)) { hf_set_err(err, errlen, "out of memory"); goto fail; }
     cJSON_Delete(root);
     return m;
@@ -884,7 +915,7 @@ static void attention(hf_model *m, layer_t *l, int pos) {
 static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const linear_t *down, const float *x, float *out) {
     if (!gate->w) { /* not gated (Phi-2): down(act(up(x))) */
         matvec(up, x, m->u);
-        for (int i = 0; i < up->out; i++) m->u[i] = activate(m->act, m->u[i]);
+        for (int i = 0; i < up->out; i++) m->u[i] = m->act == ACT_XIELU ? xielu(m->xielu, m->u[i]) : activate(m->act, m->u[i]);
         matvec(down, m->u, out);
         return;
     }
@@ -945,15 +976,26 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
     int H = m->hidden, hd = m->head_dim, kd = m->n_kv * hd, pos = m->n_past;
     const float *e = m->embed + (size_t)token * H;
     for (int i = 0; i < H; i++) m->x[i] = e[i] * m->embed_scale;
+    if (m->pos_embed) { /* GPT-2: wte + wpe */
+        if (pos >= m->n_pos) {
+            snprintf(m->err, sizeof m->err, "position %d beyond the %d learned positions", pos, m->n_pos);
+            return -1;
+        }
+        for (int i = 0; i < H; i++) m->x[i] += m->pos_embed[(size_t)pos * H + i];
+    }
 
     for (int li = 0; li < m->n_layer; li++) {
         layer_t *l = &m->layers[li];
         if (l->norm_in) rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_in_b && i < H; i++) m->h[i] += l->norm_in_b[i];
-        matvec(&l->q, m->h, m->q);
-        matvec(&l->k, m->h, m->k);
-        matvec(&l->v, m->h, m->v);
+        if (l->qkv.w) {
+            split_qkv(m, l);
+        } else {
+            matvec(&l->q, m->h, m->q);
+            matvec(&l->k, m->h, m->k);
+            matvec(&l->v, m->h, m->v);
+        }
         if (m->qk_norm_full) { /* OLMo 2: one RMSNorm over all heads */
             rmsnorm(m->q, m->q, l->q_norm, m->n_head * hd, m->eps, 0);
             rmsnorm(m->k, m->k, l->k_norm, kd, m->eps, 0);
@@ -973,6 +1015,10 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         matvec(&l->o, m->att, m->a);
         if (l->norm_attn_out) rmsnorm(m->a, m->a, l->norm_attn_out, H, m->eps, m->gemma_norm);
         if (m->parallel) { /* CohereDecoderLayer: x + attn(norm(x)) + mlp(norm(x)) */
+            if (l->norm_ffn_in) { /* GPT-NeoX: the MLP's own norm of the same x */
+                rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
+                for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
+            }
             mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
             for (int i = 0; i < H; i++) m->x[i] += m->a[i] + m->f[i];
             continue;
@@ -982,6 +1028,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         if (l->norm_ffn_in) rmsnorm(m->h, m->x, l->norm_ffn_in, H, m->eps, m->gemma_norm);
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
+        m->xielu = l->xielu;
         if (m->n_expert) moe(m, l, m->h, m->f);
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
@@ -1008,4 +1055,224 @@ int hf_forward_logits(hf_model *m, const int32_t *tokens, int n, float *logits) 
     for (int i = 0; i < n; i++)
         if (hf_forward_next(m, tokens[i], logits ? logits + (size_t)i * m->vocab : NULL)) return -1;
     return 0;
+}
+
+/* ---------- ERNIE 4.5, GLM-4, InternLM 2, GPT-2, GPT-NeoX ----------
+ * Each family read from its own published names (modeling_ernie4_5.py,
+ * modeling_glm4.py, InternLM's modeling_internlm2.py, modeling_gpt2.py,
+ * modeling_gpt_neox.py); the math is the shared step above plus learned
+ * positions (GPT-2), fused q/k/v in three layouts, and the second norm of
+ * GPT-NeoX's parallel block. */
+
+enum { QKV_CAT, QKV_PER_HEAD, QKV_GROUPED };
+
+/* The family's config keys under the names the loader reads (cfg is the
+ * loader's own parsed copy). */
+static void cfg_alias(cJSON *c, const char *key, const char *from, double def) {
+    if (jget(c, key)) return;
+    const cJSON *v = jget(c, from);
+    cJSON_DeleteItemFromObjectCaseSensitive(c, key); /* an explicit null */
+    if (v) cJSON_AddItemToObject(c, key, cJSON_Duplicate(v, 1));
+    else cJSON_AddNumberToObject(c, key, def);
+}
+
+static void more_config(cJSON *cfg, arch_t a) {
+    if (a == A_GPT2) { /* GPT2Config: n_embd, n_layer, n_head, n_inner (None: 4 n_embd), layer_norm_epsilon */
+        cfg_alias(cfg, "hidden_size", "n_embd", 768);
+        cfg_alias(cfg, "num_hidden_layers", "n_layer", 12);
+        cfg_alias(cfg, "num_attention_heads", "n_head", 12);
+        cfg_alias(cfg, "intermediate_size", "n_inner", 4 * jnum(cfg, "hidden_size", 768));
+        cfg_alias(cfg, "layer_norm_eps", "layer_norm_epsilon", 1e-5);
+        cfg_alias(cfg, "max_position_embeddings", "n_positions", 1024);
+        if (!jget(cfg, "hidden_act")) cJSON_AddStringToObject(cfg, "hidden_act", jstr(cfg, "activation_function", "gelu_new"));
+        cJSON_DeleteItemFromObjectCaseSensitive(cfg, "tie_word_embeddings"); /* GPT2LMHeadModel always ties */
+        cJSON_AddBoolToObject(cfg, "tie_word_embeddings", 1);
+    } else if (a == A_GPTNEOX) { /* GPTNeoXConfig: rotary_pct, rotary_emb_base */
+        cfg_alias(cfg, "partial_rotary_factor", "rotary_pct", 0.25);
+        cfg_alias(cfg, "rope_theta", "rotary_emb_base", 10000);
+    } else if (a == A_GLM4) { /* Glm4Config's default */
+        cfg_alias(cfg, "partial_rotary_factor", "partial_rotary_factor", 0.5);
+    }
+}
+
+static void more_setup(hf_model *m, const cJSON *cfg) {
+    const arch_t A = m->arch;
+    m->rope_interleaved = A == A_ERNIE4_5 || A == A_GLM4; /* rotate_half on (2i, 2i+1), cos/sin repeat_interleave'd */
+    m->eps = jnum(cfg, "rms_norm_eps", A == A_INTERNLM2 ? 1e-6 : 1e-5);
+    if (A == A_GPT2 || A == A_GPTNEOX) {
+        m->gemma_norm = NORM_LAYER;
+        m->eps = jnum(cfg, "layer_norm_eps", 1e-5);
+        m->parallel = A == A_GPTNEOX && jbool(cfg, "use_parallel_residual", 1);
+    }
+}
+
+/* Where each family keeps its tensors: names after the layer prefix, without
+ * .weight / .bias; NULL: the family has none. */
+typedef struct {
+    arch_t a;
+    const char *embed, *pos, *norm_f, *lm_head, *layer;
+    const char *ln1, *ln2, *post_attn, *post_mlp;
+    const char *q, *k, *v, *qkv, *o, *gate, *up, *gate_up, *down;
+    const char *q_norm, *k_norm; /* per head */
+    int qkv_layout, ln_bias, conv1d;
+    const char *bias_key; /* config switch of the attention biases; "" = always */
+    int o_bias, mlp_bias; /* the switch also covers o / the MLP */
+} fam_names;
+
+static const fam_names k_fams[] = {
+    {A_ERNIE4_5, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "input_layernorm",
+     "post_attention_layernorm", NULL, NULL, "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", NULL,
+     "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj", NULL, NULL, 0, 0, 0, "use_bias", 1, 1},
+    {A_GLM4, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "input_layernorm",
+     "post_attention_layernorm", "post_self_attn_layernorm", "post_mlp_layernorm", "self_attn.q_proj",
+     "self_attn.k_proj", "self_attn.v_proj", NULL, "self_attn.o_proj", NULL, NULL, "mlp.gate_up_proj",
+     "mlp.down_proj", NULL, NULL, 0, 0, 0, "attention_bias", 0, 0},
+    {A_INTERNLM2, "model.tok_embeddings", NULL, "model.norm", "output", "model.layers.%d.", "attention_norm",
+     "ffn_norm", NULL, NULL, NULL, NULL, NULL, "attention.wqkv", "attention.wo", "feed_forward.w1",
+     "feed_forward.w3", NULL, "feed_forward.w2", NULL, NULL, QKV_GROUPED, 0, 0, "bias", 1, 0},
+    {A_GPT2, "wte", "wpe", "ln_f", "lm_head", "h.%d.", "ln_1", "ln_2", NULL, NULL, NULL, NULL, NULL, "attn.c_attn",
+     "attn.c_proj", NULL, "mlp.c_fc", NULL, "mlp.c_proj", NULL, NULL, QKV_CAT, 1, 1, "", 1, 1},
+    {A_GPTNEOX, "gpt_neox.embed_in", NULL, "gpt_neox.final_layer_norm", "embed_out", "gpt_neox.layers.%d.",
+     "input_layernorm", "post_attention_layernorm", NULL, NULL, NULL, NULL, NULL, "attention.query_key_value",
+     "attention.dense", NULL, "mlp.dense_h_to_4h", NULL, "mlp.dense_4h_to_h", NULL, NULL, QKV_PER_HEAD, 1, 0,
+     "attention_bias", 1, 1},
+    /* modeling_exaone4.py: no pre-norms, outputs normed (as OLMo 2), per-head q/k norms */
+    {A_EXAONE4, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", NULL, NULL,
+     "post_attention_layernorm", "post_feedforward_layernorm", "self_attn.q_proj", "self_attn.k_proj",
+     "self_attn.v_proj", NULL, "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", NULL, "mlp.down_proj",
+     "self_attn.q_norm", "self_attn.k_norm", 0, 0, 0, "attention_bias", 1, 0},
+    /* modeling_apertus.py: its norm names, per-head q/k norms, an ungated xIELU MLP */
+    {A_APERTUS, "model.embed_tokens", NULL, "model.norm", "lm_head", "model.layers.%d.", "attention_layernorm",
+     "feedforward_layernorm", NULL, NULL, "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", NULL,
+     "self_attn.o_proj", NULL, "mlp.up_proj", NULL, "mlp.down_proj", "self_attn.q_norm", "self_attn.k_norm", 0, 0,
+     0, "attention_bias", 1, 0},
+};
+
+/* prefix + name + suffix of a tensor, [d0] (d1 < 0) or [d0, d1]; conv1d: stored [d1, d0] (GPT-2's Conv1D),
+ * transposed here. NULL name: nothing (no error). */
+static float *more_take(loader_t *L, const char *pre, const char *name, const char *suf, int64_t d0, int64_t d1,
+                        int conv1d, int required, int *failed) {
+    if (!name || *failed) return NULL;
+    char full[320];
+    snprintf(full, sizeof full, "%s%s%s", pre, name, suf);
+    if (!conv1d || d1 < 0) return take(L, full, d0, d1, required, failed);
+    const float *s = take(L, full, d1, d0, required, failed);
+    float *t = s ? zalloc(L->m, (size_t)d0 * (size_t)d1 * sizeof(float)) : NULL;
+    if (s && !t) { hf_set_err(L->err, L->errlen, "out of memory"); *failed = 1; }
+    for (int64_t r = 0; t && r < d0; r++)
+        for (int64_t c = 0; c < d1; c++) t[r * d1 + c] = s[c * d0 + r];
+    return t;
+}
+
+static void more_lin(loader_t *L, const fam_names *f, const char *pre, const char *name, linear_t *lin, int out,
+                     int in, int bias, int *failed) {
+    const float *w = more_take(L, pre, name, ".weight", out, in, f->conv1d, 1, failed);
+    const float *b = bias ? more_take(L, pre, name, ".bias", out, -1, 0, 1, failed) : NULL;
+    lin_set(lin, w, b, out, in);
+}
+
+static int more_tensors(loader_t *L, const cJSON *cfg) {
+    hf_model *m = L->m;
+    const fam_names *f = k_fams;
+    while (f->a != m->arch) f++;
+    int failed = 0;
+    const int H = m->hidden, hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd, I = m->inter;
+    const int bias = !*f->bias_key || jbool(cfg, f->bias_key, m->arch == A_GPTNEOX);
+    const int mlp_bias = f->mlp_bias && (bias || m->arch == A_GPTNEOX); /* GPTNeoXMLP's Linear layers always have one */
+    m->embed = more_take(L, f->embed, "", ".weight", m->vocab, H, 0, 1, &failed);
+    if (f->pos) {
+        m->n_pos = (int)jnum(cfg, "max_position_embeddings", 1024);
+        m->pos_embed = more_take(L, f->pos, "", ".weight", m->n_pos, H, 0, 1, &failed);
+    }
+    m->norm_final = more_take(L, f->norm_f, "", ".weight", H, -1, 0, 1, &failed);
+    if (f->ln_bias) m->norm_final_b = more_take(L, f->norm_f, "", ".bias", H, -1, 0, 1, &failed);
+    if (!jbool(cfg, "tie_word_embeddings", 0)) m->lm_head = more_take(L, f->lm_head, "", ".weight", m->vocab, H, 0, 0, &failed);
+    if (!m->lm_head) m->lm_head = m->embed;
+    m->qkv_layout = f->qkv_layout;
+    if (f->qkv && !(m->qkv_buf = zalloc(m, (size_t)(qd + 2 * kd) * sizeof(float)))) return -1;
+    for (int i = 0; i < m->n_layer && !failed; i++) {
+        layer_t *l = &m->layers[i];
+        char pre[64];
+        snprintf(pre, sizeof pre, f->layer, i);
+        l->norm_in = more_take(L, pre, f->ln1, ".weight", H, -1, 0, 1, &failed);
+        l->norm_ffn_in = more_take(L, pre, f->ln2, ".weight", H, -1, 0, 1, &failed);
+        if (f->ln_bias) {
+            l->norm_in_b = more_take(L, pre, f->ln1, ".bias", H, -1, 0, 1, &failed);
+            l->norm_ffn_in_b = more_take(L, pre, f->ln2, ".bias", H, -1, 0, 1, &failed);
+        }
+        l->norm_attn_out = more_take(L, pre, f->post_attn, ".weight", H, -1, 0, 1, &failed);
+        l->norm_ffn_out = more_take(L, pre, f->post_mlp, ".weight", H, -1, 0, 1, &failed);
+        l->q_norm = more_take(L, pre, f->q_norm, ".weight", hd, -1, 0, 1, &failed);
+        l->k_norm = more_take(L, pre, f->k_norm, ".weight", hd, -1, 0, 1, &failed);
+        if (f->qkv) {
+            more_lin(L, f, pre, f->qkv, &l->qkv, qd + 2 * kd, H, bias, &failed);
+        } else {
+            more_lin(L, f, pre, f->q, &l->q, qd, H, bias, &failed);
+            more_lin(L, f, pre, f->k, &l->k, kd, H, bias, &failed);
+            more_lin(L, f, pre, f->v, &l->v, kd, H, bias, &failed);
+        }
+        more_lin(L, f, pre, f->o, &l->o, H, qd, bias && f->o_bias, &failed);
+        if (f->gate_up) { /* [gate | up] rows, chunk(2) */
+            const float *gu = more_take(L, pre, f->gate_up, ".weight", 2 * I, H, 0, 1, &failed);
+            lin_set(&l->gate, gu, NULL, I, H);
+            lin_set(&l->up, gu ? gu + (size_t)I * H : NULL, NULL, I, H);
+        } else {
+            if (f->gate) more_lin(L, f, pre, f->gate, &l->gate, I, H, mlp_bias, &failed);
+            more_lin(L, f, pre, f->up, &l->up, I, H, mlp_bias, &failed);
+        }
+        more_lin(L, f, pre, f->down, &l->down, H, I, mlp_bias, &failed);
+        if (m->arch == A_GPT2) l->rope = NULL; /* learned absolute positions instead */
+        if (m->arch == A_APERTUS && more_xielu(L, pre, l)) failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+/* The fused projection's rows as q, k and v: [q | k | v] (GPT-2's c_attn
+ * split), [head][q, k, v][dim] (GPT-NeoX's view(..., heads, 3 * dim)), or
+ * [kv head][its q heads..., k, v][dim] (InternLM 2's rearrange). */
+static void split_qkv(hf_model *m, const layer_t *l) {
+    const int hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd, rep = m->n_head / m->n_kv;
+    const float *b = m->qkv_buf;
+    matvec(&l->qkv, m->h, m->qkv_buf);
+    const size_t row = (size_t)hd * sizeof(float);
+    if (m->qkv_layout == QKV_CAT) {
+        memcpy(m->q, b, (size_t)qd * sizeof(float));
+        memcpy(m->k, b + qd, (size_t)kd * sizeof(float));
+        memcpy(m->v, b + qd + kd, (size_t)kd * sizeof(float));
+        return;
+    }
+    for (int g = 0; g < m->n_kv; g++) { /* per head: rep = 1 */
+        const float *gb = b + (size_t)g * (rep + 2) * hd;
+        for (int j = 0; j < rep; j++) memcpy(m->q + (size_t)(g * rep + j) * hd, gb + (size_t)j * hd, row);
+        memcpy(m->k + (size_t)g * hd, gb + (size_t)rep * hd, row);
+        memcpy(m->v + (size_t)g * hd, gb + (size_t)(rep + 1) * hd, row);
+    }
+}
+
+/* XIELUActivation's parameters: alpha_p and alpha_n are stored before
+ * softplus, beta and eps as they are (one value each, [1] or 0-D). */
+static int more_xielu(loader_t *L, const char *pre, layer_t *l) {
+    static const char *const names[4] = {"alpha_p", "alpha_n", "beta", "eps"};
+    double raw[4];
+    for (int k = 0; k < 4; k++) {
+        char nm[320];
+        int64_t shape[8] = {0};
+        int nd = 0;
+        snprintf(nm, sizeof nm, "%smlp.act_fn.%s", pre, names[k]);
+        const float *v = L->get(L->ctx, nm, shape, &nd);
+        if (!v || nd > 1 || (nd == 1 && shape[0] != 1)) {
+            hf_set_err(L->err, L->errlen, "tensor '%s' is %s (one value expected)", nm, v ? "not a single value" : "missing");
+            return -1;
+        }
+        raw[k] = v[0];
+    }
+    const double sp_p = log1p(exp(raw[0])), sp_n = log1p(exp(raw[1]));
+    l->xielu[0] = sp_p, l->xielu[1] = raw[2] + sp_n, l->xielu[2] = raw[2], l->xielu[3] = raw[3];
+    return 0;
+}
+
+/* xIELU: alpha_p x^2 + beta x for x > 0, else (expm1(min(x, eps)) - x) alpha_n + beta x */
+static float xielu(const double *p, float x) {
+    const double xd = x;
+    return (float)(xd > 0 ? p[0] * xd * xd + p[2] * xd : (expm1(fmin(xd, p[3])) - xd) * p[1] + p[2] * xd);
 }

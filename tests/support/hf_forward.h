@@ -10,7 +10,14 @@
  *   exaone (EXAONE 3: Llama under GPT-2-style names), cohere (LayerNorm,
  *   parallel blocks, interleaved rope, logit_scale), cohere2 (plus 3:1 sliding
  *   windows, rope on the sliding layers only), smollm3 (NoPE layers), granite (multipliers), olmo2 (post-norms,
- *   full-width q/k norms), qwen2_moe (shared expert), qwen3_moe, qwen2_vl / qwen2_5_vl (their language model, text positions only), and
+ *   full-width q/k norms), qwen2_moe (shared expert), qwen3_moe, qwen2_vl / qwen2_5_vl (their language model, text positions only),
+ *   ernie4_5 (rope on adjacent pairs), glm4 (sandwich norms, partial
+ *   interleaved rope, fused gate_up), internlm2 (fused grouped wqkv), gpt2
+ *   (Conv1D weights, learned positions, no rope), gpt_neox (per-head fused
+ *   qkv, parallel block with two LayerNorms, partial rope), exaone4
+ *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
+ *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
+ *   (Qwen2's attention biases), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

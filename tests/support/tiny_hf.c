@@ -1,4 +1,5 @@
 #include "tiny_hf.h"
+#include "tiny_hf_priv.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -62,7 +63,7 @@ static void add_token_flags(cJSON *t, int rstrip) {
     cJSON_AddBoolToObject(t, "special", 1);
 }
 
-static int write_json(const char *dir, const char *name, cJSON *j) {
+int tiny_hf_json(const char *dir, const char *name, cJSON *j) {
     char *s = cJSON_Print(j);
     int rc = write_text(dir, name, s);
     free(s);
@@ -71,7 +72,7 @@ static int write_json(const char *dir, const char *name, cJSON *j) {
 }
 
 /* Returns the vocabulary size. */
-static int write_tokenizer(const char *dir) {
+int tiny_hf_tokenizer_bpe(const char *dir) {
     cJSON *vocab = cJSON_CreateObject();
     int id = 0;
     for (int b = 0; b < 256; b++) {
@@ -132,7 +133,7 @@ static int write_tokenizer(const char *dir) {
     cJSON_AddBoolToObject(model, "ignore_merges", 1);
     cJSON_AddItemToObject(model, "vocab", vocab);
     cJSON_AddItemToObject(model, "merges", merges);
-    if (write_json(dir, "tokenizer.json", j)) return -1;
+    if (tiny_hf_json(dir, "tokenizer.json", j)) return -1;
 
     cJSON *tc = cJSON_CreateObject();
     cJSON_AddStringToObject(tc, "bos_token", specials[0]);
@@ -142,17 +143,17 @@ static int write_tokenizer(const char *dir) {
     cJSON_AddStringToObject(tc, "chat_template",
                             "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|eot_id|>"
                             "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}");
-    if (write_json(dir, "tokenizer_config.json", tc)) return -1;
+    if (tiny_hf_json(dir, "tokenizer_config.json", tc)) return -1;
     cJSON *sm = cJSON_CreateObject();
     cJSON_AddStringToObject(sm, "bos_token", specials[0]);
     cJSON_AddStringToObject(sm, "eos_token", specials[2]);
-    if (write_json(dir, "special_tokens_map.json", sm)) return -1;
+    if (tiny_hf_json(dir, "special_tokens_map.json", sm)) return -1;
     cJSON *gc = cJSON_CreateObject();
     cJSON_AddNumberToObject(gc, "bos_token_id", bos);
     cJSON_AddNumberToObject(gc, "eos_token_id", eot);
     cJSON_AddNumberToObject(gc, "temperature", 0.6);
     cJSON_AddNumberToObject(gc, "top_p", 0.9);
-    if (write_json(dir, "generation_config.json", gc)) return -1;
+    if (tiny_hf_json(dir, "generation_config.json", gc)) return -1;
     (void)eos;
     return eot + 1;
 }
@@ -182,7 +183,7 @@ static void pb_int(pb *b, int field, uint64_t v) { pb_varint(b, (uint64_t)field 
 /* Writes tokenizer.model: <unk> <s> </s>, 256 byte pieces, a few words; returns the piece count.
  * tokenizer_class (may be NULL) goes to tokenizer_config.json, and so do the n_added special tokens
  * `added` (ids after the pieces, in added_tokens_decoder, as Phi-3 has its chat tokens). */
-static int write_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added) {
+int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added) {
 #define SP "\xe2\x96\x81" /* U+2581, SentencePiece's space */
     static const char *words[] = {SP "the", SP "a", SP "cat", SP "sat", "e", "t", SP};
 #undef SP
@@ -237,16 +238,10 @@ static int write_spm(const char *dir, const char *tokenizer_class, const char *c
             add_token_flags(e, 1);
         }
     }
-    if (write_json(dir, "tokenizer_config.json", tc)) return -1;
+    if (tiny_hf_json(dir, "tokenizer_config.json", tc)) return -1;
     return n;
 }
 
-typedef struct {
-    char name[96];
-    int n_dims;
-    int64_t shape[2];
-    float scale, offset;
-} tdef;
 
 static void mkdir_p(const char *dir) {
     char tmp[4096];
@@ -262,9 +257,12 @@ static void mkdir_p(const char *dir) {
 
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     mkdir_p(dir);
+    const int more = tiny_hf_write_more(dir, s);
+    if (more <= 0) return more;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
-    const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe;
+    const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */
+    const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe || seedoss;
     const bool qwen3 = !strcmp(arch, "qwen3") || qwen3moe;
     const int n_qexp = 8, qmoe_ff = 64, qshared_ff = 128; /* Qwen MoE: experts, their width, the shared expert's */
     const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
@@ -280,14 +278,15 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const bool ln_bias = phi2 || starcoder2 || stablelm; /* LayerNorms with a bias */
     const bool cohere2 = !strcmp(arch, "cohere2");
     const bool internlm3 = !strcmp(arch, "internlm3"), cohere = !strcmp(arch, "cohere") || cohere2, exaone = !strcmp(arch, "exaone");
-    const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo2 = !strcmp(arch, "olmo2");
+    const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo3 = !strcmp(arch, "olmo3");
+    const bool olmo2 = !strcmp(arch, "olmo2") || olmo3; /* OLMo 3: OLMo 2's tensors */
     const int n_exp = 4;
     /* Phi-3's chat tokens follow the 32000 pieces (llama.cpp looks <|endoftext|> up for models named phi3) */
     static const char *const phi3_added[] = {"<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>"};
-    int vocab = gemma ? write_spm(dir, NULL, NULL, 0)
-              : phi3  ? write_spm(dir, "LlamaTokenizer", phi3_added, 4)
-              : internlm3 ? write_spm(dir, "InternLM3Tokenizer", NULL, 0)
-                      : write_tokenizer(dir);
+    int vocab = gemma ? tiny_hf_tokenizer_spm(dir, NULL, NULL, 0)
+              : phi3  ? tiny_hf_tokenizer_spm(dir, "LlamaTokenizer", phi3_added, 4)
+              : internlm3 ? tiny_hf_tokenizer_spm(dir, "InternLM3Tokenizer", NULL, 0)
+                      : tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     const int spm_pieces = vocab;
     /* Phi-3's vocab_size (32064) pads the 32011 tokens: the 4 added ones and 2 [PAD] rows here */
@@ -301,14 +300,14 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
                         : qwen2vl ? "Qwen2VLForConditionalGeneration" : qwen25vl ? "Qwen2_5_VLForConditionalGeneration"
                         : qwen2moe ? "Qwen2MoeForCausalLM" : qwen3moe ? "Qwen3MoeForCausalLM"
                         : cohere2 ? "Cohere2ForCausalLM" : internlm3 ? "InternLM3ForCausalLM" : phi2 ? "PhiForCausalLM"
-                        : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo2 ? "Olmo2ForCausalLM"
+                        : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo3 ? "Olmo3ForCausalLM" : olmo2 ? "Olmo2ForCausalLM" : seedoss ? "SeedOssForCausalLM"
                         : qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
                         : gemma3 ? "Gemma3ForCausalLM" : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM"
                         : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(top, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(top, "model_type", phi2 ? "phi" : gemma3cg ? "gemma3" : qwen2vl ? "qwen2_vl" : qwen25vl ? "qwen2_5_vl" :
-                            qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : arch);
+                            qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : seedoss ? "seed_oss" : arch);
     if (nested) {
         cJSON_AddItemToObject(top, "text_config", cfg);
         cJSON_AddStringToObject(cfg, "model_type", gemma3cg ? "gemma3_text" : mistral3 ? "mistral" : "qwen2_5_vl_text");
@@ -342,6 +341,19 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
     }
     if (olmo2) cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+    if (olmo3) { /* allenai/Olmo-3-7B-Instruct: 3 of 4 layers sliding (4096 there, 4 here) */
+        cJSON_AddNumberToObject(cfg, "sliding_window", 4);
+        cJSON *lt = cJSON_AddArrayToObject(cfg, "layer_types");
+        for (int l = 0; l < s->n_layer; l++)
+            cJSON_AddItemToArray(lt, cJSON_CreateString((l + 1) % 4 ? "sliding_attention" : "full_attention"));
+        cJSON_AddNullToObject(cfg, "rope_scaling");
+    }
+    if (seedoss) { /* ByteDance-Seed/Seed-OSS-36B-Instruct */
+        cJSON_AddBoolToObject(cfg, "attention_bias", 1);
+        cJSON_AddBoolToObject(cfg, "attention_out_bias", 0);
+        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        cJSON_AddNumberToObject(cfg, "head_dim", hd);
+    }
     if (starcoder2) { /* bigcode/starcoder2-3b */
         cJSON_AddNumberToObject(cfg, "norm_epsilon", 1e-5);
         cJSON_AddBoolToObject(cfg, "use_bias", 1);
@@ -491,7 +503,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
                                            "attention_bias", "tie_word_embeddings"};
         for (size_t k = 0; k < sizeof gone / sizeof gone[0]; k++) cJSON_DeleteItemFromObjectCaseSensitive(cfg, gone[k]);
     }
-    if (write_json(dir, "config.json", top)) return -1;
+    if (tiny_hf_json(dir, "config.json", top)) return -1;
 
     tdef *t = calloc(16 + (size_t)s->n_layer * 64, sizeof *t);
     int n = 0;
@@ -601,6 +613,15 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         hf_forward_exaone_name(t[i].name, x, sizeof x);
         snprintf(t[i].name, sizeof t[i].name, "%s", x);
     }
+    int rc = tiny_hf_emit(dir, s, t, n);
+    free(t);
+    if (rc) fprintf(stderr, "tiny_hf_write(%s) failed\n", dir);
+    return rc;
+}
+
+/* Writes the tensors t[0..n) as model.safetensors (or s->shards shards and an index), values
+ * offset + scale * N(0, 1) from a per-tensor seed, in s->dtype. */
+int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n) {
     const size_t es = !strcmp(s->dtype, "F32") ? 4 : 2;
     const int shards = s->shards > 1 ? s->shards : 1;
     cJSON *wmap = cJSON_CreateObject();
@@ -615,7 +636,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddStringToObject(meta, "format", "pt");
         uint64_t off = 0;
         for (int i = sh; i < n; i += shards) {
-            uint64_t nel = (uint64_t)t[i].shape[0] * (uint64_t)(t[i].n_dims == 2 ? t[i].shape[1] : 1);
+            uint64_t nel = 1;
+            for (int d = 0; d < t[i].n_dims; d++) nel *= (uint64_t)t[i].shape[d];
             cJSON *e = cJSON_AddObjectToObject(hdr, t[i].name);
             cJSON_AddStringToObject(e, "dtype", s->dtype);
             cJSON *shp = cJSON_AddArrayToObject(e, "shape");
@@ -646,7 +668,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         for (size_t k = 0; k < pad; k++) fputc(' ', f);
         free(h);
         for (int i = sh; i < n; i += shards) {
-            uint64_t nel = (uint64_t)t[i].shape[0] * (uint64_t)(t[i].n_dims == 2 ? t[i].shape[1] : 1);
+            uint64_t nel = 1;
+            for (int d = 0; d < t[i].n_dims; d++) nel *= (uint64_t)t[i].shape[d];
             rng.s = s->seed * 2654435761u + 17 + (uint64_t)i * 7919; /* per tensor: independent of sharding */
             for (uint64_t k = 0; k < nel; k++) {
                 float v = t[i].offset + t[i].scale * qk_rng_gauss(&rng);
@@ -665,11 +688,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON *md = cJSON_AddObjectToObject(idx, "metadata");
         cJSON_AddNumberToObject(md, "total_size", 0);
         cJSON_AddItemToObject(idx, "weight_map", wmap);
-        rc = write_json(dir, "model.safetensors.index.json", idx);
+        rc = tiny_hf_json(dir, "model.safetensors.index.json", idx);
     } else {
         cJSON_Delete(wmap);
     }
-    free(t);
-    if (rc) fprintf(stderr, "tiny_hf_write(%s) failed\n", dir);
     return rc;
 }

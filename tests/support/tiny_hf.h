@@ -24,7 +24,10 @@ typedef struct tiny_hf_spec {
                           * n_head_kv 4), "mistral3", "qwen2vl", "qwen25vl";
                           * "smollm3" (give it 4 layers for a NoPE one), "granite", "olmo2", "internlm3",
                           * "cohere", "cohere2" (4 layers: one global), "exaone", "phi2" (Phi-2: give it 320 wide, 4 heads, for 32 rotated
-                          * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used) */
+                          * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
+                          * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
+                          * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
+                          * "gptneox" (Pythia's names; n_head_kv is n_head) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */

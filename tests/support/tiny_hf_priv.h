@@ -1,0 +1,37 @@
+/* tiny_hf_priv.h - the pieces of the tiny checkpoint generator shared by
+ * tiny_hf.c (the Llama layout and its variants) and tiny_hf_more.c (the
+ * families whose published layouts differ more: GPT-2, GPT-NeoX, InternLM 2,
+ * GLM-4, ERNIE 4.5 ...). Test support only. */
+#ifndef QK_TINY_HF_PRIV_H
+#define QK_TINY_HF_PRIV_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "tiny_hf.h"
+
+/* One tensor to generate: values offset + scale * N(0, 1). */
+typedef struct {
+    char name[96];
+    int n_dims;
+    int64_t shape[4]; /* n_dims (1 to 4) used */
+    float scale, offset;
+} tdef;
+
+/* The byte-level BPE tokenizer (Llama 3's pre-tokenizer) and its config
+ * files; returns the vocabulary size (ids of <|begin_of_text|>,
+ * <|end_of_text|>, <|eot_id|> are the last three), or -1. */
+int tiny_hf_tokenizer_bpe(const char *dir);
+/* A SentencePiece tokenizer.model (<unk> <s> </s>, byte pieces, a few words)
+ * and tokenizer_config.json; returns the piece count, or -1. */
+int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added);
+/* Writes j as dir/name and frees it; 0 / -1. */
+int tiny_hf_json(const char *dir, const char *name, cJSON *j);
+/* Writes t[0..n) as the checkpoint's safetensors file(s); 0 / -1. */
+int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n);
+
+/* tiny_hf_more.c: writes the folder when s->arch is one of its families
+ * (0 / -1), else returns 1. */
+int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s);
+
+#endif
