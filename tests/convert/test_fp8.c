@@ -144,33 +144,14 @@ static void test_fp8_moe_experts(void) { fp8_case("moe", "qwen3moe", 96, 80); }
 
 /* A method quantkit does not dequantize is refused by name; a scale of the wrong shape too. */
 static void test_refusals(void) {
-    char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/ref-src", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    CHECK(tiny_hf_write(src, &s) == 0);
+    char src[1024];
+    tiny_hf_tmp(src, sizeof src, "ref-src");
     static const char *const q[][2] = {
         {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
         {"{\"quant_method\":\"bitsandbytes\"}", "'bitsandbytes' is not supported"},
         {"{\"quant_method\":\"fp8\",\"weight_block_size\":[128]}", "weight_block_size is not [rows, columns]"},
     };
-    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
-        snprintf(dst, sizeof dst, "%s/ref-%zu", qk_test_tmpdir(), i);
-        CHECK(hf_copy_sidecars(src, dst, q[i][0]) == 0);
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
-        size_t n;
-        unsigned char *buf = qk_test_read_file(a, &n);
-        CHECK(buf && qk_test_write_file(b, buf, n) == 0);
-        free(buf);
-        char g[1200];
-        snprintf(g, sizeof g, "%s/out.gguf", dst);
-        qk_err err = {{0}};
-        CHECK(convert_run(dst, g, "f16", 2, &err) == QK_FAIL);
-        CHECK_CONTAINS(err.msg, q[i][1]);
-        struct stat st;
-        CHECK(stat(g, &st) != 0);
-    }
+    convert_expect_quant_refusals(src, "ref", q, sizeof q / sizeof q[0]);
     /* blocks declared 64 x 64 but scales made for 96 x 80 */
     char fp8[1024], twin[1024];
     snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());

@@ -205,16 +205,6 @@ static void dmg_no_gidx(st_item *it, size_t n) {
         if (strstr(it[i].name, "layers.0.mlp.down_proj.g_idx")) snprintf(it[i].name, sizeof it[i].name, "zz.unused");
 }
 
-static void refused(const char *dir, const char *want) {
-    char g[1200];
-    snprintf(g, sizeof g, "%s.gguf", dir);
-    qk_err err = {{0}};
-    CHECK_MSG(convert_run(dir, g, "f16", 2, &err) == QK_FAIL, "%s converted", dir);
-    CHECK_CONTAINS(err.msg, want);
-    struct stat st;
-    CHECK(stat(g, &st) != 0);
-}
-
 /* A GPTQ folder with one damaged tensor, re-written from a healthy one. */
 static void damaged(const char *tag, gptq_damage d, const char *want) {
     char src[1024], g[1024], tw[1024];
@@ -245,7 +235,7 @@ static void damaged(const char *tag, gptq_damage d, const char *want) {
     CHECK(st_write_file(p, it, n) == 0);
     for (size_t i = 0; i < n; i++) free(it[i].data);
     free(it);
-    refused(g, want);
+    convert_expect_refusal(g, want);
 }
 
 static void test_gptq_refusals(void) {
@@ -253,28 +243,15 @@ static void test_gptq_refusals(void) {
     damaged("rs", dmg_scales_shape, "shapes do not fit 4-bit packing");
     damaged("rn", dmg_no_gidx, "has no g_idx beside it");
     /* methods and settings llama.cpp's converter does not dequantize */
-    char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/rm-src", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    CHECK(tiny_hf_write(src, &s) == 0);
+    char src[1024];
+    tiny_hf_tmp(src, sizeof src, "rm-src");
     static const char *const q[][2] = {
         {"{\"quant_method\":\"gptq\",\"bits\":3,\"group_size\":128}", "3-bit GPTQ weights are not supported"},
         {"{\"quant_method\":\"gptq\",\"bits\":4,\"checkpoint_format\":\"marlin\"}", "checkpoint_format 'marlin'"},
         {"{\"quant_method\":\"gptq\",\"group_size\":128}", "has no integer 'bits'"},
         {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
     };
-    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
-        snprintf(dst, sizeof dst, "%s/rm-%zu", qk_test_tmpdir(), i);
-        CHECK(hf_copy_sidecars(src, dst, q[i][0]) == 0);
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
-        size_t n;
-        unsigned char *buf = qk_test_read_file(a, &n);
-        CHECK(buf && qk_test_write_file(b, buf, n) == 0);
-        free(buf);
-        refused(dst, q[i][1]);
-    }
+    convert_expect_quant_refusals(src, "rm", q, sizeof q / sizeof q[0]);
 }
 
 int main(int argc, char **argv) {

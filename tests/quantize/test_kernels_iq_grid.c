@@ -198,16 +198,7 @@ static void test_kernels_match_ggml(void) {
 }
 
 /* Random block bytes (any scale, index, sign) dequantize as ggml's. */
-static void test_dequantize_random_bytes(void) {
-    const llama_ref *r = llama_ref_require();
-    if (!r) { CHECK(r != NULL); return; }
-    qk_rng g = {777};
-    for (size_t i = 0; i < N_TYPES; i++) {
-        const qk_kernel *k = qk_kernel_get(k_types[i], QK_ISA_SCALAR);
-        if (!k) { CHECK(k != NULL); continue; }
-        CHECK_MSG(kvg_dequant_random_matches(r, k, QK_K * 64, &g), "%s: random bytes", qk_type_get(k_types[i])->name);
-    }
-}
+static void test_dequantize_random_bytes(void) { kvg_check_dequant_random(k_types, N_TYPES, QK_K * 64, 777); }
 
 /* ---- lazy init under concurrency --------------------------------------- */
 

@@ -38,17 +38,7 @@ static void test_quantize_matches_ggml(void) {
 
 /* Dequantizing random bytes (every scale and code, NaN/inf fp16 scales,
  * every E8M0 and UE4M3 byte) == ggml's to_float. */
-static void test_dequantize_random_bytes(void) {
-    const llama_ref *r = llama_ref_require();
-    if (!r) { CHECK(r != NULL); return; }
-    qk_rng g = {777};
-    for (size_t ti = 0; ti < N_TYPES; ti++) {
-        const qk_kernel *k = qk_kernel_get(k_types[ti], QK_ISA_SCALAR);
-        if (!k) { CHECK(k != NULL); continue; }
-        CHECK_MSG(kvg_dequant_random_matches(r, k, 256 * 64, &g), "%s: dequantization of random bytes differs",
-                  qk_type_get(k->type)->name);
-    }
-}
+static void test_dequantize_random_bytes(void) { kvg_check_dequant_random(k_types, N_TYPES, 256 * 64, 777); }
 
 static void test_invalid_shapes_write_nothing(void) {
     float x[512] = {0};

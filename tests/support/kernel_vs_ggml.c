@@ -80,3 +80,15 @@ bool kvg_dequant_random_matches(const llama_ref *r, const qk_kernel *k, int64_t 
     free(b); free(a); free(e);
     return same;
 }
+
+void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, uint64_t seed) {
+    const llama_ref *r = llama_ref_require();
+    if (!r) { CHECK(r != NULL); return; }
+    qk_rng g = {seed};
+    for (size_t i = 0; i < n_types; i++) {
+        const qk_kernel *k = qk_kernel_get(types[i], QK_ISA_SCALAR);
+        if (!k) { CHECK_MSG(k != NULL, "%s has no kernel", qk_type_get(types[i])->name); continue; }
+        CHECK_MSG(kvg_dequant_random_matches(r, k, n, &g), "%s: dequantization of random bytes differs",
+                  qk_type_get(k->type)->name);
+    }
+}

@@ -44,4 +44,9 @@ int kvg_sweep_cases(const llama_ref *r, const qk_kernel *k, const int64_t *lens,
  * code, NaN/inf) with k and with ggml's to_float; true when bit-identical. */
 bool kvg_dequant_random_matches(const llama_ref *r, const qk_kernel *k, int64_t n, qk_rng *g);
 
+/* For each type's scalar kernel in turn, kvg_dequant_random_matches on n
+ * values (one generator seeded with seed across the types); a failed CHECK
+ * names the type (and one fails when the reference or a kernel is missing). */
+void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, uint64_t seed);
+
 #endif
