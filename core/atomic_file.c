@@ -1,4 +1,5 @@
 #include "atomic_file.h"
+#include "sizes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,19 +76,8 @@ size_t qk_afile_live_count(void) {
     return n;
 }
 
-static char *dup_str(const char *s);
-
-static void fmt_size(char *buf, size_t n, uint64_t b) {
-    const char *u[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)b;
-    int i = 0;
-    while (v >= 1024.0 && i < 4) v /= 1024.0, i++;
-    if (i == 0) snprintf(buf, n, "%llu bytes", (unsigned long long)b);
-    else snprintf(buf, n, "%.2f %s", v, u[i]);
-}
-
 int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err) {
-    char *tmp = dup_str(final_path);
+    char *tmp = strdup(final_path);
     if (!tmp) return qk_fail(err, "%s: out of memory", final_path);
     const char *dir = dirname(tmp);
     struct statvfs sv;
@@ -98,9 +88,9 @@ int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err) {
         const uint64_t avail = fr && (uint64_t)sv.f_bavail > UINT64_MAX / fr ? UINT64_MAX : (uint64_t)sv.f_bavail * fr;
         if (avail < need) {
             char n1[32], n2[32], n3[32];
-            fmt_size(n1, sizeof n1, need);
-            fmt_size(n2, sizeof n2, avail);
-            fmt_size(n3, sizeof n3, need - avail);
+            qk_format_size(n1, sizeof n1, need);
+            qk_format_size(n2, sizeof n2, avail);
+            qk_format_size(n3, sizeof n3, need - avail);
             rc = qk_fail(err, "%s: not enough free space in '%s': the output needs %s, %s are free (%s short)",
                          final_path, dir, n1, n2, n3);
         }
@@ -109,21 +99,14 @@ int qk_afile_check_space(const char *final_path, uint64_t need, qk_err *err) {
     return rc;
 }
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
     *out = NULL;
-    char *tmp1 = dup_str(final_path), *tmp2 = dup_str(final_path);
+    char *tmp1 = strdup(final_path), *tmp2 = strdup(final_path);
     if (!tmp1 || !tmp2) {
         free(tmp1), free(tmp2);
         return qk_fail(err, "%s: out of memory", final_path);
     }
-    char *dir = dup_str(dirname(tmp1));
+    char *dir = strdup(dirname(tmp1));
     const char *base = basename(tmp2);
     struct stat st;
     int rc = QK_OK;
@@ -160,7 +143,7 @@ int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
             } else {
                 fchmod(f->fd, 0644);
                 f->live_slot = live_add(tp);
-                f->final_path = dup_str(final_path);
+                f->final_path = strdup(final_path);
                 f->dir = dir;
                 dir = NULL;
             }

@@ -51,14 +51,11 @@ int qk_read_text_file(const char *path, size_t max_bytes, char **out, size_t *le
     return QK_OK;
 }
 
-int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err) {
-    char path[4096];
+int qk_json_parse_file(const char *path, size_t max_bytes, cJSON **out, qk_err *err) {
     *out = NULL;
-    if (qk_path_join(path, sizeof path, dir, name, err)) return QK_FAIL;
-    if (!qk_file_exists(path)) return QK_OK;
     char *text;
     size_t len;
-    if (qk_read_text_file(path, QK_JSON_MAX_BYTES, &text, &len, err)) return QK_FAIL;
+    if (qk_read_text_file(path, max_bytes, &text, &len, err)) return QK_FAIL;
     size_t bad;
     if (!qk_utf8_valid(text, len, &bad)) {
         free(text);
@@ -74,6 +71,14 @@ int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err) {
     free(text);
     *out = j;
     return QK_OK;
+}
+
+int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err) {
+    char path[4096];
+    *out = NULL;
+    if (qk_path_join(path, sizeof path, dir, name, err)) return QK_FAIL;
+    if (!qk_file_exists(path)) return QK_OK;
+    return qk_json_parse_file(path, QK_JSON_MAX_BYTES, out, err);
 }
 
 bool qk_utf8_valid(const char *str, size_t n, size_t *bad_at) {

@@ -26,6 +26,10 @@ int qk_file_exists(const char *path);
 /* Reads a whole file (at most max_bytes) into a NUL-terminated malloc'd buffer. */
 int qk_read_text_file(const char *path, size_t max_bytes, char **out, size_t *len, qk_err *err);
 
+/* Reads and parses the file at path (at most max_bytes, UTF-8); errors name
+ * the path and the offset. */
+int qk_json_parse_file(const char *path, size_t max_bytes, cJSON **out, qk_err *err);
+
 /* Parses <dir>/<name>. Missing -> QK_OK with *out = NULL. */
 int qk_json_load(const char *dir, const char *name, cJSON **out, qk_err *err);
 

@@ -23,18 +23,7 @@ int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct stat st;
     if (stat(path, &st) != 0 && errno == ENOENT) return QK_OK;
-    char *buf;
-    size_t n;
-    if (qk_read_text_file(path, MAX_JSON_FILE, &buf, &n, err)) return QK_FAIL;
-    /* JSON text is UTF-8 (RFC 8259); cJSON would pass other bytes through */
-    size_t bad;
-    if (!qk_utf8_valid(buf, n, &bad)) {
-        free(buf);
-        return qk_fail(err, "%s: not valid UTF-8 (at byte %zu); JSON files must be UTF-8", path, bad);
-    }
-    *out = cJSON_ParseWithLength(buf, n);
-    free(buf);
-    if (!*out) return qk_fail(err, "%s: not valid JSON", path);
+    if (qk_json_parse_file(path, MAX_JSON_FILE, out, err)) return QK_FAIL;
     if (!cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;

@@ -587,13 +587,6 @@ static const pv *pick_state_dict(const pv *root) {
     return root;
 }
 
-static char *dup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 static int cmp_name(const void *a, const void *b) {
     return strcmp((*(const qk_pt_tensor *const *)a)->name, (*(const qk_pt_tensor *const *)b)->name);
 }
@@ -652,8 +645,8 @@ int qk_pickle_state_dict(const char *label, const uint8_t *data, size_t len, qk_
                 }
                 qk_pt_tensor *t = &out->tensors[out->n];
                 *t = val->t;
-                t->name = dup(key->s);
-                t->storage_key = dup(val->t.storage_key);
+                t->name = strdup(key->s);
+                t->storage_key = strdup(val->t.storage_key);
                 out->n++;
                 if (!t->name || !t->storage_key) rc = qk_fail(err, "%s: out of memory", label);
             }

@@ -46,13 +46,6 @@ void qk_st_close(qk_st_file *f) {
     free(f);
 }
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 /* A JSON number that is a non-negative integer exactly representable. */
 static bool json_u64(const cJSON *v, uint64_t *out) {
     if (!cJSON_IsNumber(v)) return false;
@@ -107,13 +100,13 @@ int qk_st_parse_header(const char *json, size_t len, uint64_t data_size, qk_st_f
                     rc = qk_fail(err, "%s: __metadata__ value of '%s' is not a string", path, k->string);
                     break;
                 }
-                f->meta_keys[f->n_meta] = dup_str(k->string);
-                f->meta_values[f->n_meta++] = dup_str(k->valuestring);
+                f->meta_keys[f->n_meta] = strdup(k->string);
+                f->meta_values[f->n_meta++] = strdup(k->valuestring);
             }
             continue;
         }
         qk_st_tensor *t = &f->tensors[f->n_tensors];
-        t->name = dup_str(e->string);
+        t->name = strdup(e->string);
         if (!t->name) { rc = qk_fail(err, "%s: out of memory", path); break; }
         f->n_tensors++;
         if (!cJSON_IsObject(e)) { rc = qk_fail(err, "%s: tensor '%s': entry is not an object", path, t->name); break; }
@@ -198,7 +191,7 @@ int qk_st_open(const char *path, qk_st_file **out, qk_err *err) {
         return qk_fail(err, "%s: not a regular file", path);
     }
     qk_st_file *f = calloc(1, sizeof *f);
-    if (!f || !(f->path = dup_str(path))) {
+    if (!f || !(f->path = strdup(path))) {
         free(f), close(fd);
         return qk_fail(err, "%s: out of memory", path);
     }
@@ -240,16 +233,10 @@ int qk_st_open(const char *path, qk_st_file **out, qk_err *err) {
     return QK_OK;
 }
 
+static int cmp_name_tensor(const void *name, const void *t) { return strcmp(name, ((const qk_st_tensor *)t)->name); }
+
 const qk_st_tensor *qk_st_find(const qk_st_file *f, const char *name) {
-    size_t lo = 0, hi = f->n_tensors;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(f->tensors[mid].name, name);
-        if (!c) return &f->tensors[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return NULL;
+    return f->n_tensors ? bsearch(name, f->tensors, f->n_tensors, sizeof *f->tensors, cmp_name_tensor) : NULL;
 }
 
 int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, size_t n, void *dst, qk_err *err) {

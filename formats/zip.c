@@ -349,16 +349,10 @@ int qk_zip_open_mem(const char *label, const void *data, size_t len, qk_zip **ou
     return QK_OK;
 }
 
+static int cmp_name_entry(const void *name, const void *e) { return strcmp(name, ((const qk_zip_entry *)e)->name); }
+
 const qk_zip_entry *qk_zip_find(const qk_zip *z, const char *name) {
-    size_t lo = 0, hi = z->n_entries;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(z->entries[mid].name, name);
-        if (!c) return &z->entries[mid];
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
-    }
-    return NULL;
+    return z->n_entries ? bsearch(name, z->entries, z->n_entries, sizeof *z->entries, cmp_name_entry) : NULL;
 }
 
 int qk_zip_pread_stored(const qk_zip *z, const qk_zip_entry *e, uint64_t off, size_t n, void *dst, qk_err *err) {
@@ -404,19 +398,27 @@ void qk_zip_stream_close(qk_zip_stream *s) {
     s->zs = NULL, s->inbuf = NULL;
 }
 
+/* Feeds the inflater the next chunk of compressed bytes when it has used up
+ * the last one and the entry has more. */
+static int refill(qk_zip_stream *s, qk_err *err) {
+    z_stream *zs = s->zs;
+    const qk_zip_entry *e = s->e;
+    if (zs->avail_in || s->in_pos >= e->comp_size) return QK_OK;
+    const uint64_t left = e->comp_size - s->in_pos;
+    const size_t k = left < IN_CHUNK ? (size_t)left : IN_CHUNK;
+    if (read_at(s->z, e->data_offset + s->in_pos, k, s->inbuf, e->name, err)) return QK_FAIL;
+    s->in_pos += k;
+    zs->next_in = s->inbuf, zs->avail_in = (uInt)k;
+    return QK_OK;
+}
+
 /* Inflates exactly n bytes into dst. */
 static int inflate_n(qk_zip_stream *s, uint8_t *dst, size_t n, qk_err *err) {
     const qk_zip *z = s->z;
     const qk_zip_entry *e = s->e;
     z_stream *zs = s->zs;
     while (n) {
-        if (zs->avail_in == 0 && s->in_pos < e->comp_size) {
-            uint64_t left = e->comp_size - s->in_pos;
-            size_t k = left < IN_CHUNK ? (size_t)left : IN_CHUNK;
-            if (read_at(z, e->data_offset + s->in_pos, k, s->inbuf, e->name, err)) return QK_FAIL;
-            s->in_pos += k;
-            zs->next_in = s->inbuf, zs->avail_in = (uInt)k;
-        }
+        if (refill(s, err)) return QK_FAIL;
         if (s->ended)
             return qk_fail(err, "%s: entry '%s': the deflate stream ends after %llu bytes; its declared size is %llu",
                            z->path, e->name, (unsigned long long)(s->out_pos), (unsigned long long)e->size);
@@ -449,13 +451,7 @@ static int finish(qk_zip_stream *s, qk_err *err) {
         z_stream *zs = s->zs;
         uint8_t extra;
         for (;;) {
-            if (zs->avail_in == 0 && s->in_pos < e->comp_size) {
-                uint64_t left = e->comp_size - s->in_pos;
-                size_t k = left < IN_CHUNK ? (size_t)left : IN_CHUNK;
-                if (read_at(z, e->data_offset + s->in_pos, k, s->inbuf, e->name, err)) return QK_FAIL;
-                s->in_pos += k;
-                zs->next_in = s->inbuf, zs->avail_in = (uInt)k;
-            }
+            if (refill(s, err)) return QK_FAIL;
             zs->next_out = &extra, zs->avail_out = 1;
             int rc = inflate(zs, Z_NO_FLUSH);
             if (zs->avail_out == 0)

@@ -27,13 +27,9 @@ static void setup(void) {
     if (g_in[0]) return;
     snprintf(g_dir, sizeof g_dir, "%s/w", qk_test_tmpdir());
     mkdir(g_dir, 0755);
-    snprintf(g_in, sizeof g_in, "%s/Tiny-F16.gguf", qk_test_tmpdir());
-    tiny_gguf_spec s = {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5};
-    CHECK(tiny_gguf_write(g_in, &s) == 0);
-    snprintf(g_hf, sizeof g_hf, "%s/hf", qk_test_tmpdir());
-    tiny_hf_spec h;
-    tiny_hf_default(&h);
-    CHECK(tiny_hf_write(g_hf, &h) == 0);
+    const tiny_gguf_spec s = TINY_GGUF_SMALL;
+    tiny_gguf_tmp(g_in, sizeof g_in, "Tiny-F16.gguf", &s);
+    tiny_hf_tmp(g_hf, sizeof g_hf, "hf");
     /* relative outputs (the default names, a mistaken positional) land here */
     CHECK(chdir(g_dir) == 0);
 }
@@ -90,10 +86,7 @@ static void test_quantize_max_size(void) {
     if (j) CHECK_STR(jstr(j, "type"), "Q4_0");
     cJSON_Delete(j);
     cli_result_free(&r);
-    r = cli_run("quantize", "--dry-run", "--max-size", lim, g_in, "Q8_0");
-    CHECK_EQ_INT(r.code, 1);
-    CHECK_MSG(cli_has(r.err, "does not fit"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(1, "does not fit", "quantize", "--dry-run", "--max-size", lim, g_in, "Q8_0");
 }
 
 /* `convert --max-size ... --type q8_0` dropped --type. */
@@ -105,10 +98,7 @@ static void test_convert_max_size_keeps_type(void) {
     if (j) CHECK_STR(jstr(j, "type"), "Q8_0");
     cJSON_Delete(j);
     cli_result_free(&r);
-    r = cli_run("convert", g_hf, "--dry-run", "--max-size", "10K", "--type", "q8_0");
-    CHECK_EQ_INT(r.code, 1);
-    CHECK_MSG(cli_has(r.err, "does not fit"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(1, "does not fit", "convert", g_hf, "--dry-run", "--max-size", "10K", "--type", "q8_0");
 }
 
 
@@ -159,18 +149,9 @@ static void test_option_forms(void) {
     CHECK_MSG(r.code == 2 && cli_has(r.err, "two types"), "%d %s", r.code, r.err);
     cli_result_free(&r);
     /* a flag given a value, an option without one, a misspelt one */
-    r = cli_run("quantize", "--json=1", g_in, "Q8_0");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "takes no value"), "stderr: %s", r.err);
-    cli_result_free(&r);
-    r = cli_run("quantize", g_in, "Q8_0", "--threads");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "needs a value"), "stderr: %s", r.err);
-    cli_result_free(&r);
-    r = cli_run("convert", g_hf, "--dryrun");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "--dry-run"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(2, "takes no value", "quantize", "--json=1", g_in, "Q8_0");
+    cli_expect(2, "needs a value", "quantize", g_in, "Q8_0", "--threads");
+    cli_expect(2, "--dry-run", "convert", g_hf, "--dryrun");
 }
 
 /* Positional mistakes are named precisely, and never become file names. */
@@ -180,33 +161,21 @@ static void test_positional_mistakes(void) {
     CHECK_EQ_INT(r.code, 2);
     CHECK_MSG(cli_has(r.err, "'q4km'") && cli_has(r.err, "Q4_K_M") && !cli_has(r.err, "'4'"), "stderr: %s", r.err);
     cli_result_free(&r);
-    r = cli_run("quantize", g_in, "q4km");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "did you mean Q4_K_M"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(2, "did you mean Q4_K_M", "quantize", g_in, "q4km");
     r = cli_run("quantize", g_in, "Q8_0", "Q4_0");
     CHECK_EQ_INT(r.code, 2);
     CHECK_MSG(cli_has(r.err, "'Q4_0'"), "stderr: %s", r.err);
     CHECK_MSG(access("Q8_0", F_OK) != 0, "wrote a file named Q8_0");
     cli_result_free(&r);
-    r = cli_run("quantize", g_in, "out.gguf", "Q8_0", "4", "extra");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "'extra'"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(2, "'extra'", "quantize", g_in, "out.gguf", "Q8_0", "4", "extra");
     r = cli_run("quantize", g_in, "Q8_0", "many");
     CHECK_EQ_INT(r.code, 2);
     CHECK_MSG(cli_has(r.err, "'many'") && cli_has(r.err, "thread"), "stderr: %s", r.err);
     cli_result_free(&r);
     /* convert --type is checked like quantize's TYPE: a usage error */
-    r = cli_run("convert", g_hf, "--type", "q4km", "--dry-run");
-    CHECK_EQ_INT(r.code, 2);
-    CHECK_MSG(cli_has(r.err, "Q4_K_M"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(2, "Q4_K_M", "convert", g_hf, "--type", "q4km", "--dry-run");
     /* a Hugging Face folder given to quantize points to convert */
-    r = cli_run("quantize", g_hf, "Q8_0");
-    CHECK_EQ_INT(r.code, 1);
-    CHECK_MSG(cli_has(r.err, "quantkit convert"), "stderr: %s", r.err);
-    cli_result_free(&r);
+    cli_expect(1, "quantkit convert", "quantize", g_hf, "Q8_0");
 }
 
 /* Usage errors exit 2 in every command; commands and versions. */

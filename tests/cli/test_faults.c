@@ -24,13 +24,9 @@ static char g_in[600], g_hf[600];
 
 static void setup(void) {
     if (g_in[0]) return;
-    snprintf(g_in, sizeof g_in, "%s/in.gguf", qk_test_tmpdir());
-    tiny_gguf_spec s = {4, 512, 8, 4, 1024, 2000, 0, false, QK_TYPE_F16, 3};
-    CHECK(tiny_gguf_write(g_in, &s) == 0);
-    snprintf(g_hf, sizeof g_hf, "%s/hf", qk_test_tmpdir());
-    tiny_hf_spec h;
-    tiny_hf_default(&h);
-    CHECK(tiny_hf_write(g_hf, &h) == 0);
+    const tiny_gguf_spec s = {4, 512, 8, 4, 1024, 2000, 0, false, QK_TYPE_F16, 3};
+    tiny_gguf_tmp(g_in, sizeof g_in, "in.gguf", &s);
+    tiny_hf_tmp(g_hf, sizeof g_hf, "hf");
 }
 
 enum { OP_QUANTIZE, OP_CONVERT, OP_SPLIT };

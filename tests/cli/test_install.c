@@ -18,13 +18,8 @@ static const char *src_dir(void) {
 }
 
 static char *read_text(const char *path) {
-    size_t n;
-    unsigned char *b = qk_test_read_file(path, &n);
-    CHECK_MSG(b != NULL, "cannot read %s", path);
-    if (!b) return NULL;
-    char *t = realloc(b, n + 1);
-    if (!t) abort();
-    t[n] = 0;
+    char *t = (char *)qk_test_read_file(path, NULL);
+    CHECK_MSG(t != NULL, "cannot read %s", path);
     return t;
 }
 

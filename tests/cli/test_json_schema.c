@@ -24,16 +24,10 @@ static void setup(void) {
     if (g_in[0]) return;
     const char *src = getenv("QK_SOURCE_DIR");
     snprintf(g_doc, sizeof g_doc, "%s/docs/json-schema.md", src ? src : ".");
-    snprintf(g_in, sizeof g_in, "%s/Tiny-F16.gguf", qk_test_tmpdir());
-    tiny_gguf_spec s = {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5};
-    CHECK(tiny_gguf_write(g_in, &s) == 0);
-    snprintf(g_narrow, sizeof g_narrow, "%s/narrow-F16.gguf", qk_test_tmpdir());
-    tiny_gguf_spec n = {2, 64, 4, 2, 128, 300, 0, false, QK_TYPE_F16, 9};
-    CHECK(tiny_gguf_write(g_narrow, &n) == 0);
-    snprintf(g_hf, sizeof g_hf, "%s/hf", qk_test_tmpdir());
-    tiny_hf_spec h;
-    tiny_hf_default(&h);
-    CHECK(tiny_hf_write(g_hf, &h) == 0);
+    const tiny_gguf_spec s = TINY_GGUF_SMALL, n = {2, 64, 4, 2, 128, 300, 0, false, QK_TYPE_F16, 9};
+    tiny_gguf_tmp(g_in, sizeof g_in, "Tiny-F16.gguf", &s);
+    tiny_gguf_tmp(g_narrow, sizeof g_narrow, "narrow-F16.gguf", &n);
+    tiny_hf_tmp(g_hf, sizeof g_hf, "hf");
     /* a quantkit output: it carries the integrity hashes (u64 arrays) */
     snprintf(g_q, sizeof g_q, "%s/Tiny-Q8_0.gguf", qk_test_tmpdir());
     cli_result r = cli_run("quantize", g_in, g_q, "Q8_0");

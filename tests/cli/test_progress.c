@@ -33,13 +33,11 @@ static void close_pty(int m) {
 
 static void setup(void) {
     if (g_small[0]) return;
-    snprintf(g_small, sizeof g_small, "%s/small-F16.gguf", qk_test_tmpdir());
-    tiny_gguf_spec s = {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5};
-    CHECK(tiny_gguf_write(g_small, &s) == 0);
+    const tiny_gguf_spec s = TINY_GGUF_SMALL;
+    tiny_gguf_tmp(g_small, sizeof g_small, "small-F16.gguf", &s);
     /* big enough that a single-threaded Q4_K_M takes well over a second */
-    snprintf(g_big, sizeof g_big, "%s/big-F16.gguf", qk_test_tmpdir());
-    tiny_gguf_spec b = {6, 1024, 8, 4, 2816, 4000, 0, false, QK_TYPE_F16, 6};
-    CHECK(tiny_gguf_write(g_big, &b) == 0);
+    const tiny_gguf_spec b = {6, 1024, 8, 4, 2816, 4000, 0, false, QK_TYPE_F16, 6};
+    tiny_gguf_tmp(g_big, sizeof g_big, "big-F16.gguf", &b);
 }
 
 typedef struct {

@@ -9,7 +9,9 @@
 
 #include "compare.h"
 #include "convert_model.h"
+#include "convert_run.h"
 #include "gguf.h"
+#include "gguf_compare.h"
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
@@ -17,12 +19,6 @@
 #include "qk_test.h"
 #include "ggml_types.h"
 #include "tiny_hf.h"
-
-static int convert(const char *dir, const char *out, const char *type, int threads, qk_err *err) {
-    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = threads, .command_line = "convert (test)"};
-    qk_convert_report rep;
-    return qk_convert_model(dir, out, &o, &rep, err);
-}
 
 static void test_stories260k_greedy(void) {
     const char *hf = qk_test_fixture("stories260K/hf");
@@ -48,7 +44,7 @@ static void test_stories260k_greedy(void) {
         char out[700];
         snprintf(out, sizeof out, "%s/stories-%s.gguf", qk_test_tmpdir(), types[t]);
         qk_err err;
-        CHECK_MSG(convert(dir, out, types[t], 2, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(convert_run(dir, out, types[t], 2, &err) == QK_OK, "%s", err.msg);
         llama_run_model *m = llama_run_load(out, false);
         CHECK_MSG(m != NULL, "%s: %s", out, llama_run_error());
         if (!m) continue;
@@ -101,7 +97,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
         char out[800];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
         qk_err err;
-        CHECK_MSG(convert(dir, out, cases[c].type, 2, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s", err.msg);
         llama_run_model *m = llama_run_load(out, false);
         CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
         if (!m) continue;
@@ -215,7 +211,7 @@ static void test_phi3_gemma3_hparams(void) {
         snprintf(p, sizeof p, "%s/tokenizer.json", dir);
         qk_test_write_file(p, tj, sizeof tj - 1);
     }
-    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *g = NULL;
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
     hf_model *ref = load_reference(dir);
@@ -282,7 +278,7 @@ static void test_phi3_gemma3_hparams(void) {
     snprintf(dir, sizeof dir, "%s/hp-gemma3/hf", qk_test_tmpdir());
     snprintf(out, sizeof out, "%s/hp-gemma3.gguf", qk_test_tmpdir());
     CHECK(tiny_hf_write(dir, &s) == 0);
-    CHECK_MSG(convert(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
     ref = load_reference(dir);
     if (g && ref) {
@@ -413,34 +409,15 @@ static void test_threads_shards_and_dtypes(void) {
     qk_err err;
     snprintf(a, sizeof a, "%s/t1.gguf", qk_test_tmpdir());
     snprintf(b, sizeof b, "%s/t3.gguf", qk_test_tmpdir());
-    CHECK(convert(one, a, "q4_k_m", 1, &err) == QK_OK);
-    CHECK(convert(one, b, "q4_k_m", 3, &err) == QK_OK);
+    CHECK(convert_run(one, a, "q4_k_m", 1, &err) == QK_OK);
+    CHECK(convert_run(one, b, "q4_k_m", 3, &err) == QK_OK);
     size_t la, lb;
     unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
     CHECK(x && y && la == lb && !memcmp(x, y, la));
     free(x), free(y);
     /* sharded: the same tensors with the same bytes */
-    CHECK_MSG(convert(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *fa = NULL, *fb = NULL;
-    const bool opened = qk_gguf_open(a, &fa, &err) == QK_OK && qk_gguf_open(b, &fb, &err) == QK_OK;
-    CHECK_MSG(opened, "%s", err.msg);
-    if (opened) {
-        CHECK_EQ_INT(fa->meta.n_tensors, fb->meta.n_tensors);
-        int diff = 0;
-        for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
-            const qk_gguf_tensor *ta = &fa->meta.tensors[i];
-            int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
-            if (j < 0) { diff++; continue; }
-            const qk_gguf_tensor *tb = &fb->meta.tensors[j];
-            unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
-            qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err);
-            qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err);
-            diff += ta->nbytes != tb->nbytes || memcmp(da, db, ta->nbytes);
-            free(da), free(db);
-        }
-        CHECK_EQ_INT(diff, 0);
-    }
-    qk_gguf_close(fa), qk_gguf_close(fb);
+    CHECK_MSG(convert_run(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK(gguf_same_tensors(a, b, "sharded vs one file"));
     /* auto picks BF16 for BF16 weights */
     qk_convert_opts o = {.type = "auto", .output_tensor_type = -1, .dry_run = true};
     qk_convert_report rep;
@@ -464,7 +441,7 @@ static void test_bad_input_writes_nothing(void) {
     snprintf(shard, sizeof shard, "%s/model-00002-of-00002.safetensors", dir);
     snprintf(moved, sizeof moved, "%s.away", shard);
     rename(shard, moved);
-    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "missing model-00002-of-00002.safetensors");
     rename(moved, shard);
     /* an unsupported architecture */
@@ -476,16 +453,16 @@ static void test_bad_input_writes_nothing(void) {
     char *at = strstr(cfg, "LlamaForCausalLM");
     memcpy(at, "LlamaForCausalXX", 16);
     qk_test_write_file(p, cfg, len);
-    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "LlamaForCausalXX");
     CHECK_CONTAINS(err.msg, "supported: LlamaForCausalLM");
     memcpy(at, "LlamaForCausalLM", 16);
     qk_test_write_file(p, cfg, len);
     free(cfg);
     /* an unknown type */
-    CHECK(convert(dir, out, "q9_9", 2, &err) == QK_FAIL);
+    CHECK(convert_run(dir, out, "q9_9", 2, &err) == QK_FAIL);
     CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
-    CHECK(convert(dir, out, "q8_0", 2, &err) == QK_OK);
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_OK);
     CHECK_EQ_INT(qk_test_count_entries(out_dir), 1);
 }
 
@@ -559,11 +536,11 @@ static void test_phi3_gemma3_bad_input(void) {
         if (!strcmp(s.arch, "gemma3")) s.n_layer = 6;
         CHECK(tiny_hf_write(dir, &s) == 0);
         qk_err err;
-        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
         remove(out);
         snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
         edit_file(p, cases[c].from, cases[c].to);
-        CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
         CHECK_CONTAINS(err.msg, cases[c].want);
         CHECK_CONTAINS(err.msg, dir);
         CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
@@ -585,7 +562,7 @@ static void test_gemma3_vocab_rows(void) {
     snprintf(p, sizeof p, "%s/config.json", dir);
     edit_file(p, "\"vocab_size\":\t266", "\"vocab_size\":\t262");
     qk_err err;
-    CHECK_MSG(convert(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *g = NULL;
     CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
     if (g) {
@@ -614,17 +591,9 @@ static void test_registry_is_listed(void) {
     if (!src) return;
     char path[1024];
     snprintf(path, sizeof path, "%s/README.md", src);
-    size_t len;
-    unsigned char *bytes = qk_test_read_file(path, &len);
-    CHECK(bytes != NULL);
-    if (!bytes) return;
-    /* the file's bytes are not NUL-terminated; strstr needs a C string */
-    char *readme = malloc(len + 1);
+    char *readme = (char *)qk_test_read_file(path, NULL); /* NUL-terminated: strstr is safe */
     CHECK(readme != NULL);
-    if (!readme) { free(bytes); return; }
-    memcpy(readme, bytes, len);
-    readme[len] = '\0';
-    free(bytes);
+    if (!readme) return;
     CHECK(qk_arch_count() >= 18);
     for (size_t i = 0; i < qk_arch_count(); i++) {
         qk_arch_info a;

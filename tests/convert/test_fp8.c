@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "convert_run.h"
 #include "gguf.h"
+#include "gguf_compare.h"
 #include "hf_checkpoint.h"
 #include "llama_run.h"
 #include "qk_test.h"
@@ -108,35 +110,8 @@ static int make_pair(const char *src, const char *fp8, const char *twin, int64_t
     return rc;
 }
 
-static int convert(const char *dir, const char *out, const char *type, qk_err *err) {
-    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = 2, .command_line = "convert (test)"};
-    qk_convert_report rep;
-    return qk_convert_model(dir, out, &o, &rep, err);
-}
-
-static void same_tensors(const char *a, const char *b) {
-    qk_gguf_file *x = NULL, *y = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(a, &x, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(qk_gguf_open(b, &y, &err) == QK_OK, "%s", err.msg);
-    if (x && y) {
-        CHECK_EQ_INT(x->meta.n_tensors, y->meta.n_tensors);
-        int differ = 0;
-        for (uint64_t i = 0; i < x->meta.n_tensors && i < y->meta.n_tensors; i++) {
-            const qk_gguf_tensor *s = &x->meta.tensors[i], *t = &y->meta.tensors[i];
-            CHECK_STR(s->name, t->name);
-            CHECK(s->type == t->type && s->nbytes == t->nbytes);
-            if (s->nbytes != t->nbytes) continue;
-            uint8_t *p = malloc(s->nbytes), *q = malloc(t->nbytes);
-            CHECK(qk_gguf_read_tensor(x, s, 0, p, s->nbytes, &err) == QK_OK);
-            CHECK(qk_gguf_read_tensor(y, t, 0, q, t->nbytes, &err) == QK_OK);
-            if (memcmp(p, q, s->nbytes)) differ++, fprintf(stderr, "tensor %s differs\n", s->name);
-            free(p), free(q);
-        }
-        CHECK_EQ_INT(differ, 0);
-    }
-    qk_gguf_close(x), qk_gguf_close(y);
-}
+/* Same tensors (names, types, shapes, bytes) in both GGUFs. */
+static void same_tensors(const char *a, const char *b) { CHECK_MSG(gguf_same_tensors(a, b, b), "%s vs %s", a, b); }
 
 static void fp8_case(const char *tag, const char *arch, int64_t br, int64_t bc) {
     char src[1024], fp8[1024], twin[1024];
@@ -154,8 +129,8 @@ static void fp8_case(const char *tag, const char *arch, int64_t br, int64_t bc) 
         snprintf(g1, sizeof g1, "%s/%s-fp8-%s.gguf", qk_test_tmpdir(), tag, types[k]);
         snprintf(g2, sizeof g2, "%s/%s-twin-%s.gguf", qk_test_tmpdir(), tag, types[k]);
         qk_err err = {{0}};
-        CHECK_MSG(convert(fp8, g1, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
-        CHECK_MSG(convert(twin, g2, types[k], &err) == QK_OK, "%s: %s", tag, err.msg);
+        CHECK_MSG(convert_run(fp8, g1, types[k], 2, &err) == QK_OK, "%s: %s", tag, err.msg);
+        CHECK_MSG(convert_run(twin, g2, types[k], 2, &err) == QK_OK, "%s: %s", tag, err.msg);
         same_tensors(g1, g2);
         if (k == 0) CHECK_MSG(llama_run_decodes(g1), "%s", llama_run_error()); /* loads and decodes in llama.cpp */
     }
@@ -169,33 +144,14 @@ static void test_fp8_moe_experts(void) { fp8_case("moe", "qwen3moe", 96, 80); }
 
 /* A method quantkit does not dequantize is refused by name; a scale of the wrong shape too. */
 static void test_refusals(void) {
-    char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/ref-src", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    CHECK(tiny_hf_write(src, &s) == 0);
+    char src[1024];
+    tiny_hf_tmp(src, sizeof src, "ref-src");
     static const char *const q[][2] = {
         {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
         {"{\"quant_method\":\"bitsandbytes\"}", "'bitsandbytes' is not supported"},
         {"{\"quant_method\":\"fp8\",\"weight_block_size\":[128]}", "weight_block_size is not [rows, columns]"},
     };
-    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
-        snprintf(dst, sizeof dst, "%s/ref-%zu", qk_test_tmpdir(), i);
-        CHECK(hf_copy_sidecars(src, dst, q[i][0]) == 0);
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
-        size_t n;
-        unsigned char *buf = qk_test_read_file(a, &n);
-        CHECK(buf && qk_test_write_file(b, buf, n) == 0);
-        free(buf);
-        char g[1200];
-        snprintf(g, sizeof g, "%s/out.gguf", dst);
-        qk_err err = {{0}};
-        CHECK(convert(dst, g, "f16", &err) == QK_FAIL);
-        CHECK_CONTAINS(err.msg, q[i][1]);
-        struct stat st;
-        CHECK(stat(g, &st) != 0);
-    }
+    convert_expect_quant_refusals(src, "ref", q, sizeof q / sizeof q[0]);
     /* blocks declared 64 x 64 but scales made for 96 x 80 */
     char fp8[1024], twin[1024];
     snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());
@@ -214,7 +170,7 @@ static void test_refusals(void) {
     qk_err err = {{0}};
     char g[1200];
     snprintf(g, sizeof g, "%s/out.gguf", fp8);
-    CHECK(convert(fp8, g, "f16", &err) == QK_FAIL);
+    CHECK(convert_run(fp8, g, "f16", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "blocks of 64 x 64");
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "convert_run.h"
 #include "float_formats.h"
 #include "gguf.h"
 #include "hf_checkpoint.h"
@@ -119,12 +120,6 @@ static int make_pair(const char *src, const char *gdir, const char *twin, const 
     return rc;
 }
 
-static int convert(const char *dir, const char *out, const char *type, qk_err *err) {
-    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = 2, .command_line = "convert (test)"};
-    qk_convert_report rep;
-    return qk_convert_model(dir, out, &o, &rep, err);
-}
-
 static void make_dirs(const char *tag, char *src, char *g, char *tw, size_t n) {
     char a[1024], b[1024];
     snprintf(src, n, "%s/%s-src", qk_test_tmpdir(), tag);
@@ -182,8 +177,8 @@ static void gptq_run(const gptq_case *c) {
         snprintf(g1, sizeof g1, "%s-%s.gguf", g, types[k]);
         snprintf(g2, sizeof g2, "%s-%s.gguf", tw, types[k]);
         qk_err err = {{0}};
-        CHECK_MSG(convert(g, g1, types[k], &err) == QK_OK, "%s: %s", c->tag, err.msg);
-        CHECK_MSG(convert(tw, g2, types[k], &err) == QK_OK, "%s: %s", c->tag, err.msg);
+        CHECK_MSG(convert_run(g, g1, types[k], 2, &err) == QK_OK, "%s: %s", c->tag, err.msg);
+        CHECK_MSG(convert_run(tw, g2, types[k], 2, &err) == QK_OK, "%s: %s", c->tag, err.msg);
         same_tensors_gptq_last(g1, g2, c->tag, k == 0);
         if (k == 0) CHECK_MSG(llama_run_decodes(g1), "%s", llama_run_error()); /* loads and decodes in llama.cpp */
     }
@@ -208,16 +203,6 @@ static void dmg_scales_shape(st_item *it, size_t n) {
 static void dmg_no_gidx(st_item *it, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (strstr(it[i].name, "layers.0.mlp.down_proj.g_idx")) snprintf(it[i].name, sizeof it[i].name, "zz.unused");
-}
-
-static void refused(const char *dir, const char *want) {
-    char g[1200];
-    snprintf(g, sizeof g, "%s.gguf", dir);
-    qk_err err = {{0}};
-    CHECK_MSG(convert(dir, g, "f16", &err) == QK_FAIL, "%s converted", dir);
-    CHECK_CONTAINS(err.msg, want);
-    struct stat st;
-    CHECK(stat(g, &st) != 0);
 }
 
 /* A GPTQ folder with one damaged tensor, re-written from a healthy one. */
@@ -250,7 +235,7 @@ static void damaged(const char *tag, gptq_damage d, const char *want) {
     CHECK(st_write_file(p, it, n) == 0);
     for (size_t i = 0; i < n; i++) free(it[i].data);
     free(it);
-    refused(g, want);
+    convert_expect_refusal(g, want);
 }
 
 static void test_gptq_refusals(void) {
@@ -258,28 +243,15 @@ static void test_gptq_refusals(void) {
     damaged("rs", dmg_scales_shape, "shapes do not fit 4-bit packing");
     damaged("rn", dmg_no_gidx, "has no g_idx beside it");
     /* methods and settings llama.cpp's converter does not dequantize */
-    char src[1024], dst[1024];
-    snprintf(src, sizeof src, "%s/rm-src", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    CHECK(tiny_hf_write(src, &s) == 0);
+    char src[1024];
+    tiny_hf_tmp(src, sizeof src, "rm-src");
     static const char *const q[][2] = {
         {"{\"quant_method\":\"gptq\",\"bits\":3,\"group_size\":128}", "3-bit GPTQ weights are not supported"},
         {"{\"quant_method\":\"gptq\",\"bits\":4,\"checkpoint_format\":\"marlin\"}", "checkpoint_format 'marlin'"},
         {"{\"quant_method\":\"gptq\",\"group_size\":128}", "has no integer 'bits'"},
         {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
     };
-    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
-        snprintf(dst, sizeof dst, "%s/rm-%zu", qk_test_tmpdir(), i);
-        CHECK(hf_copy_sidecars(src, dst, q[i][0]) == 0);
-        char a[1200], b[1200];
-        snprintf(a, sizeof a, "%s/model.safetensors", src), snprintf(b, sizeof b, "%s/model.safetensors", dst);
-        size_t n;
-        unsigned char *buf = qk_test_read_file(a, &n);
-        CHECK(buf && qk_test_write_file(b, buf, n) == 0);
-        free(buf);
-        refused(dst, q[i][1]);
-    }
+    convert_expect_quant_refusals(src, "rm", q, sizeof q / sizeof q[0]);
 }
 
 int main(int argc, char **argv) {

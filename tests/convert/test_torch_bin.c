@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "convert_run.h"
 #include "gguf.h"
+#include "gguf_compare.h"
 #include "hf_checkpoint.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
@@ -139,36 +141,8 @@ static int st_to_bin(const char *src, const char *dst, const bin_opts *o) {
     return rc;
 }
 
-static int convert(const char *dir, const char *out, const char *type, qk_err *err) {
-    qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = 2, .command_line = "convert (test)"};
-    qk_convert_report rep;
-    return qk_convert_model(dir, out, &o, &rep, err);
-}
-
 /* Same tensors (names, types, shapes, bytes) in both GGUFs. */
-static void same_tensors(const char *a, const char *b) {
-    qk_gguf_file *x = NULL, *y = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(a, &x, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(qk_gguf_open(b, &y, &err) == QK_OK, "%s", err.msg);
-    if (x && y) {
-        CHECK_EQ_INT(x->meta.n_tensors, y->meta.n_tensors);
-        int differ = 0;
-        for (uint64_t i = 0; i < x->meta.n_tensors && i < y->meta.n_tensors; i++) {
-            const qk_gguf_tensor *s = &x->meta.tensors[i], *t = &y->meta.tensors[i];
-            CHECK_STR(s->name, t->name);
-            CHECK(s->type == t->type && s->nbytes == t->nbytes && !memcmp(s->ne, t->ne, sizeof s->ne));
-            if (s->nbytes != t->nbytes) continue;
-            uint8_t *p = malloc(s->nbytes), *q = malloc(t->nbytes);
-            CHECK(qk_gguf_read_tensor(x, s, 0, p, s->nbytes, &err) == QK_OK);
-            CHECK(qk_gguf_read_tensor(y, t, 0, q, t->nbytes, &err) == QK_OK);
-            if (memcmp(p, q, s->nbytes)) differ++, fprintf(stderr, "tensor %s differs\n", s->name);
-            free(p), free(q);
-        }
-        CHECK_EQ_INT(differ, 0);
-    }
-    qk_gguf_close(x), qk_gguf_close(y);
-}
+static void same_tensors(const char *a, const char *b) { CHECK_MSG(gguf_same_tensors(a, b, b), "%s vs %s", a, b); }
 
 static void twin(const char *tag, const char *dtype, int shards, const bin_opts *o, const char *type) {
     char st[1024], bin[1024], g1[1100], g2[1100];
@@ -190,8 +164,8 @@ static void twin(const char *tag, const char *dtype, int shards, const bin_opts 
         CHECK_CONTAINS(ck.weights, shards > 1 ? "pytorch_model.bin.index.json" : o->single_name ? o->single_name : "pytorch_model.bin");
         qk_hf_close(&ck);
     }
-    CHECK_MSG(convert(st, g1, type, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(convert(bin, g2, type, &err) == QK_OK, "%s: %s", tag, err.msg);
+    CHECK_MSG(convert_run(st, g1, type, 2, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(convert_run(bin, g2, type, 2, &err) == QK_OK, "%s: %s", tag, err.msg);
     same_tensors(g1, g2);
 }
 
@@ -244,7 +218,7 @@ static void broken(int how, const char *want) {
     char g[1200];
     snprintf(g, sizeof g, "%s/m.gguf", out);
     qk_err err = {{0}};
-    CHECK(convert(bin, g, "f16", &err) == QK_FAIL);
+    CHECK(convert_run(bin, g, "f16", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, want);
     CHECK(!strchr(err.msg, '\n'));
     CHECK_EQ_INT(qk_test_count_entries(out), 0);

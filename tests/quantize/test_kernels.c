@@ -3,6 +3,7 @@
  * our bytes == ggml_quantize_chunk and our floats == ggml's to_float. */
 #include <math.h>
 
+#include "kernel_vs_ggml.h"
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
@@ -31,41 +32,25 @@ static void check_type(const llama_ref *r, uint32_t t) {
         const int64_t nrows = 3;
         float *x = malloc((size_t)(n_per_row * nrows) * sizeof(float));
         float *im = malloc((size_t)n_per_row * sizeof(float));
-        uint64_t row_bytes;
-        qk_row_size(t, n_per_row, &row_bytes);
-        size_t nb = (size_t)(row_bytes * (uint64_t)nrows);
-        unsigned char *ours = malloc(nb), *theirs = malloc(nb);
-        float *d_ours = malloc((size_t)(n_per_row * nrows) * sizeof(float));
-        float *d_theirs = malloc((size_t)(n_per_row * nrows) * sizeof(float));
         for (int c = 0; c < QI_COUNT; c++) {
             for (int use_im = 0; use_im < 2; use_im++) {
                 qk_quant_input((qk_quant_input_case)c, (uint64_t)(li * 131 + 7), x, n_per_row * nrows);
                 qk_quant_imatrix((uint64_t)li + 3, im, n_per_row);
-                const float *imx = use_im ? im : NULL;
-                memset(ours, 0xAA, nb);
-                memset(theirs, 0x55, nb);
-                size_t a = k->quantize(x, ours, nrows, n_per_row, imx);
-                size_t b = r->ggml_quantize_chunk((int)t, x, theirs, 0, nrows, n_per_row, imx);
+                kvg_result d;
+                kvg_compare(r, k, x, nrows, n_per_row, use_im ? im : NULL, NULL, &d);
                 cases++;
-                if (a != b || memcmp(ours, theirs, nb) != 0) {
+                if (d.quant_differs) {
                     bad_q++;
-                    if (g_reported++ < 10) {
-                        size_t at = 0;
-                        while (at < nb && ours[at] == theirs[at]) at++;
+                    if (g_reported++ < 10)
                         fprintf(stderr, "%s %s imatrix=%d n=%lld: first diff at byte %zu (block %zu): %02x vs %02x\n",
                                 ti->name, qk_quant_input_name((qk_quant_input_case)c), use_im, (long long)n_per_row,
-                                at, at / ti->type_size, at < nb ? ours[at] : 0, at < nb ? theirs[at] : 0);
-                    }
+                                d.diff_at, d.diff_at / ti->type_size, d.ours_at, d.theirs_at);
                     continue;
                 }
-                k->dequantize(ours, d_ours, n_per_row * nrows);
-                const ref_ggml_type_traits *tr = r->ggml_get_type_traits((int)t);
-                if (tr->to_float) tr->to_float(theirs, d_theirs, n_per_row * nrows);
-                else memcpy(d_theirs, theirs, (size_t)(n_per_row * nrows) * sizeof(float)); /* F32 */
-                if (memcmp(d_ours, d_theirs, (size_t)(n_per_row * nrows) * sizeof(float)) != 0) bad_d++;
+                bad_d += d.dequant_differs;
             }
         }
-        free(x), free(im), free(ours), free(theirs), free(d_ours), free(d_theirs);
+        free(x), free(im);
     }
     fprintf(stderr, "  %-7s %d cases, %d quantize mismatches, %d dequantize mismatches\n", ti->name, cases, bad_q,
             bad_d);

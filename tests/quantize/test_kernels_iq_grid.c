@@ -21,6 +21,7 @@
 #include "ggml_types.h"
 #include "iq_grids.h"
 #include "kernel_cases.h"
+#include "kernel_vs_ggml.h"
 #include "kernels.h"
 #include "llama_ref.h"
 #include "qk_test.h"
@@ -146,16 +147,15 @@ static void check_type(const llama_ref *r, qk_type t) {
         const int64_t n = k_lens[li], total = n * NROWS;
         float *x = malloc(sizeof(float) * (size_t)total), *im = malloc(sizeof(float) * (size_t)n);
         const size_t nb = (size_t)(n / QK_K) * ti->type_size * NROWS;
-        unsigned char *ours = malloc(nb), *theirs = malloc(nb);
-        float *d_ours = malloc(sizeof(float) * (size_t)total), *d_theirs = malloc(sizeof(float) * (size_t)total);
+        unsigned char *ours = malloc(nb);
         qk_quant_imatrix((uint64_t)n + 11, im, n);
         for (int c = 0; c < kc_count(); c++) {
             for (int64_t row = 0; row < NROWS; row++) kc_fill(c, (uint64_t)(row * 31 + n + c), x + row * n, n);
             for (int use_im = 0; use_im < 2; use_im++) {
                 const float *imx = use_im ? im : NULL;
-                memset(ours, 0xAA, nb);
-                size_t a = k->quantize(x, ours, NROWS, n, imx);
                 if (!imx && needs_im) { /* ggml asserts: we refuse */
+                    memset(ours, 0xAA, nb);
+                    const size_t a = k->quantize(x, ours, NROWS, n, imx);
                     bool untouched = true;
                     for (size_t i = 0; i < nb; i++) untouched &= ours[i] == 0xAA;
                     CHECK_MSG(a == 0 && untouched, "%s without imatrix must refuse", ti->name);
@@ -163,30 +163,26 @@ static void check_type(const llama_ref *r, qk_type t) {
                     continue;
                 }
                 if (reference_aborts(kc_name(c))) {
+                    const size_t a = k->quantize(x, ours, NROWS, n, imx);
                     CHECK_MSG(a == nb, "%s %s: returned %zu", ti->name, kc_name(c), a);
                     survived++;
                     continue;
                 }
-                memset(theirs, 0x55, nb);
-                size_t b = r->ggml_quantize_chunk((int)t, x, theirs, 0, NROWS, n, imx);
+                kvg_result d;
+                kvg_compare(r, k, x, NROWS, n, imx, NULL, &d);
                 compared++;
-                if (a != b || memcmp(ours, theirs, nb) != 0) {
+                if (d.quant_differs) {
                     bad_q++;
-                    if (g_reported++ < 12) {
-                        size_t at = 0;
-                        while (at < nb && ours[at] == theirs[at]) at++;
+                    if (g_reported++ < 12)
                         fprintf(stderr, "  %s %s imatrix=%d n=%lld: first diff at byte %zu (block %zu, +%zu): %02x vs %02x\n",
-                                ti->name, kc_name(c), use_im, (long long)n, at, at / ti->type_size,
-                                at % ti->type_size, at < nb ? ours[at] : 0, at < nb ? theirs[at] : 0);
-                    }
+                                ti->name, kc_name(c), use_im, (long long)n, d.diff_at, d.diff_at / ti->type_size,
+                                d.diff_at % ti->type_size, d.ours_at, d.theirs_at);
                     continue;
                 }
-                k->dequantize(ours, d_ours, total);
-                r->ggml_get_type_traits((int)t)->to_float(theirs, d_theirs, total);
-                if (memcmp(d_ours, d_theirs, sizeof(float) * (size_t)total) != 0) bad_d++;
+                bad_d += d.dequant_differs;
             }
         }
-        free(x), free(im), free(ours), free(theirs), free(d_ours), free(d_theirs);
+        free(x), free(im), free(ours);
     }
     fprintf(stderr, "  %-7s %d compared, %d quantize / %d dequantize mismatches; %d refusals, %d non-finite survived\n",
             ti->name, compared, bad_q, bad_d, refused_ok, survived);
@@ -202,24 +198,7 @@ static void test_kernels_match_ggml(void) {
 }
 
 /* Random block bytes (any scale, index, sign) dequantize as ggml's. */
-static void test_dequantize_random_bytes(void) {
-    const llama_ref *r = llama_ref_require();
-    if (!r) { CHECK(r != NULL); return; }
-    qk_rng g = {777};
-    for (size_t i = 0; i < N_TYPES; i++) {
-        const qk_kernel *k = qk_kernel_get(k_types[i], QK_ISA_SCALAR);
-        if (!k) { CHECK(k != NULL); continue; }
-        const int64_t n = QK_K * 64;
-        const size_t rs = r->ggml_row_size((int)k_types[i], n);
-        unsigned char *b = malloc(rs);
-        float *a = malloc(sizeof(float) * n), *e = malloc(sizeof(float) * n);
-        for (size_t j = 0; j < rs; j++) b[j] = (unsigned char)qk_rng_next(&g);
-        k->dequantize(b, a, n);
-        r->ggml_get_type_traits((int)k_types[i])->to_float(b, e, n);
-        CHECK_MSG(memcmp(a, e, sizeof(float) * n) == 0, "%s: random bytes", qk_type_get(k_types[i])->name);
-        free(b), free(a), free(e);
-    }
-}
+static void test_dequantize_random_bytes(void) { kvg_check_dequant_random(k_types, N_TYPES, QK_K * 64, 777); }
 
 /* ---- lazy init under concurrency --------------------------------------- */
 

@@ -73,3 +73,18 @@ void cli_result_free(cli_result *r) {
 }
 
 bool cli_has(const char *h, const char *n) { return h && n && strstr(h, n) != NULL; }
+
+bool cli_expect_at(const char *file, int line, int code, const char *needle, const char *const *args) {
+    cli_result r = cli_runv(args);
+    const bool ok = r.code == code && (!needle || cli_has(r.err, needle));
+    if (!ok) {
+        fprintf(stderr, "%s:%d: CHECK failed: quantkit", file, line);
+        for (const char *const *a = args; *a; a++) fprintf(stderr, " %s", *a);
+        fprintf(stderr, ": exit %d (want %d)", r.code, code);
+        if (needle) fprintf(stderr, ", stderr %s '%s'", cli_has(r.err, needle) ? "has" : "lacks", needle);
+        fprintf(stderr, "\nstderr: %s\n", r.err);
+        qk_test_checks_failed++;
+    }
+    cli_result_free(&r);
+    return ok;
+}

@@ -27,6 +27,14 @@ cli_result cli_runv(const char *const *args);
 
 void cli_result_free(cli_result *r);
 
+/* Runs quantkit with the arguments (as cli_run) and checks, as a failed
+ * CHECK at the caller's file:line printing stderr, that it exits with
+ * `code` and that stderr contains `needle` (NULL: not checked). Returns
+ * whether both held. */
+bool cli_expect_at(const char *file, int line, int code, const char *needle, const char *const *args);
+#define cli_expect(code, needle, ...) \
+    cli_expect_at(__FILE__, __LINE__, code, needle, (const char *const[]){__VA_ARGS__, NULL})
+
 /* true if haystack contains needle (NULL haystack: false). */
 bool cli_has(const char *haystack, const char *needle);
 

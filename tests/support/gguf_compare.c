@@ -10,12 +10,54 @@
 
 static int g_fail_report;
 
+/* The same tensors in the same order (name, type, shape, size) with the
+ * same bytes; prints the first difference of the list, data differences at
+ * most 8 times per process. */
+static bool same_tensor_list(qk_gguf_file *a, qk_gguf_file *b, const char *what) {
+    qk_err err;
+    if (a->meta.n_tensors != b->meta.n_tensors) {
+        fprintf(stderr, "%s: %zu vs %zu tensors\n", what, (size_t)a->meta.n_tensors, (size_t)b->meta.n_tensors);
+        return false;
+    }
+    bool ok = true;
+    for (uint64_t i = 0; i < a->meta.n_tensors; i++) {
+        const qk_gguf_tensor *ta = &a->meta.tensors[i], *tb = &b->meta.tensors[i];
+        if (strcmp(ta->name, tb->name) || ta->type != tb->type || ta->n_dims != tb->n_dims ||
+            memcmp(ta->ne, tb->ne, sizeof ta->ne) || ta->nbytes != tb->nbytes) {
+            fprintf(stderr, "%s: tensor %zu: %s %s vs %s %s\n", what, (size_t)i, ta->name,
+                    qk_type_get(ta->type)->name, tb->name, qk_type_get(tb->type)->name);
+            return false;
+        }
+        unsigned char *da = malloc(ta->nbytes ? ta->nbytes : 1), *db = malloc(tb->nbytes ? tb->nbytes : 1);
+        if (qk_gguf_read_tensor(a, ta, 0, da, ta->nbytes, &err) || qk_gguf_read_tensor(b, tb, 0, db, tb->nbytes, &err) ||
+            memcmp(da, db, ta->nbytes)) {
+            if (g_fail_report++ < 8) fprintf(stderr, "%s: data of %s (%s) differs\n", what, ta->name, qk_type_get(ta->type)->name);
+            ok = false;
+        }
+        free(da), free(db);
+    }
+    return ok;
+}
+
+/* Opens both files, or neither (printing why). */
+static bool open_pair(const char *a_path, const char *b_path, qk_gguf_file **a, qk_gguf_file **b, const char *what) {
+    qk_err err;
+    if (qk_gguf_open(a_path, a, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); return false; }
+    if (qk_gguf_open(b_path, b, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); qk_gguf_close(*a); return false; }
+    return true;
+}
+
+bool gguf_same_tensors(const char *a_path, const char *b_path, const char *what) {
+    qk_gguf_file *a, *b;
+    if (!open_pair(a_path, b_path, &a, &b, what)) return false;
+    const bool ok = same_tensor_list(a, b, what);
+    qk_gguf_close(a), qk_gguf_close(b);
+    return ok;
+}
 
 bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what) {
     qk_gguf_file *a, *b;
-    qk_err err;
-    if (qk_gguf_open(ours, &a, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); return false; }
-    if (qk_gguf_open(theirs, &b, &err)) { fprintf(stderr, "%s: %s\n", what, err.msg); qk_gguf_close(a); return false; }
+    if (!open_pair(ours, theirs, &a, &b, what)) return false;
     bool ok = true;
     uint64_t j = 0;
     for (uint64_t i = 0; i < a->meta.n_kv && ok; i++) {
@@ -35,24 +77,7 @@ bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *wh
         if (!ok) fprintf(stderr, "%s: value of %s differs\n", what, ka->key);
     }
     if (ok && j != b->meta.n_kv) { ok = false; fprintf(stderr, "%s: llama.cpp has more keys\n", what); }
-    if (ok && a->meta.n_tensors != b->meta.n_tensors) ok = false;
-    for (uint64_t i = 0; ok && i < a->meta.n_tensors; i++) {
-        const qk_gguf_tensor *ta = &a->meta.tensors[i], *tb = &b->meta.tensors[i];
-        if (strcmp(ta->name, tb->name) || ta->type != tb->type || ta->n_dims != tb->n_dims ||
-            memcmp(ta->ne, tb->ne, sizeof ta->ne) || ta->nbytes != tb->nbytes) {
-            fprintf(stderr, "%s: tensor %zu: ours %s %s, llama.cpp %s %s\n", what, (size_t)i, ta->name,
-                    qk_type_get(ta->type)->name, tb->name, qk_type_get(tb->type)->name);
-            ok = false;
-            break;
-        }
-        unsigned char *da = malloc(ta->nbytes ? ta->nbytes : 1), *db = malloc(tb->nbytes ? tb->nbytes : 1);
-        if (qk_gguf_read_tensor(a, ta, 0, da, ta->nbytes, &err) || qk_gguf_read_tensor(b, tb, 0, db, tb->nbytes, &err) ||
-            memcmp(da, db, ta->nbytes)) {
-            if (g_fail_report++ < 8) fprintf(stderr, "%s: data of %s (%s) differs\n", what, ta->name, qk_type_get(ta->type)->name);
-            ok = false;
-        }
-        free(da), free(db);
-    }
+    ok = ok && same_tensor_list(a, b, what);
     qk_gguf_close(a), qk_gguf_close(b);
     return ok;
 }

@@ -1,4 +1,4 @@
-/* gguf_compare.h - is our quantized file llama.cpp's? */
+/* gguf_compare.h - is our quantized file llama.cpp's? do two files hold the same tensors? */
 #ifndef QK_GGUF_COMPARE_H
 #define QK_GGUF_COMPARE_H
 
@@ -9,5 +9,10 @@
  * and byte-identical tensor data. Prints what differs (prefixed by `what`,
  * data differences at most 8 times per process) and returns false. */
 bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what);
+
+/* The tensors of two GGUF files: the same list (order, name, type, shape)
+ * and byte-identical data; the KVs are not compared. Prints what differs
+ * (prefixed by `what`) and returns false. */
+bool gguf_same_tensors(const char *a, const char *b, const char *what);
 
 #endif

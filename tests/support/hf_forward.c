@@ -90,7 +90,7 @@ struct hf_model {
 
 /* ---------- small helpers ---------- */
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
+void hf_set_err(char *err, size_t n, const char *fmt, ...) {
     if (!err || !n) return;
     va_list ap;
     va_start(ap, fmt);
@@ -228,7 +228,7 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
     r->attn_factor = 1.0f;
     int half = rot_dim / 2;
     r->inv_freq = zalloc(m, (size_t)(half ? half : 1) * sizeof(float));
-    if (!r->inv_freq) { set_err(err, errlen, "out of memory"); return -1; }
+    if (!r->inv_freq) { hf_set_err(err, errlen, "out of memory"); return -1; }
     for (int i = 0; i < half; i++) {
         float expo = (float)(2 * i) / (float)rot_dim;
         float p = (float)pow(base, (double)expo);
@@ -277,18 +277,18 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         r->attn_factor = (float)af;
         const cJSON *sf = jget(scaling, "short_factor");
         if (!sf || !cJSON_IsArray(sf) || cJSON_GetArraySize(sf) != half) {
-            set_err(err, errlen, "rope_scaling longrope: short_factor must be an array of %d numbers", half);
+            hf_set_err(err, errlen, "rope_scaling longrope: short_factor must be an array of %d numbers", half);
             return -1;
         }
         for (int i = 0; i < half; i++) {
             const cJSON *e = cJSON_GetArrayItem(sf, i);
-            if (!cJSON_IsNumber(e)) { set_err(err, errlen, "rope_scaling longrope: short_factor[%d] is not a number", i); return -1; }
+            if (!cJSON_IsNumber(e)) { hf_set_err(err, errlen, "rope_scaling longrope: short_factor[%d] is not a number", i); return -1; }
             float p = (float)pow(base, (double)((float)(2 * i) / (float)rot_dim));
             r->inv_freq[i] = 1.0f / ((float)e->valuedouble * p);
         }
         return 0;
     }
-    set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope are)", type);
+    hf_set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope are)", type);
     return -1;
 }
 
@@ -336,14 +336,14 @@ static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int re
     const float *p = L->get(L->ctx, name, shape, &nd);
     if (!p) {
         if (required) {
-            set_err(L->err, L->errlen, "tensor '%s' is missing from the checkpoint", name);
+            hf_set_err(L->err, L->errlen, "tensor '%s' is missing from the checkpoint", name);
             *failed = 1;
         }
         return NULL;
     }
     int want_nd = d1 < 0 ? 1 : 2;
     if (nd != want_nd || shape[0] != d0 || (want_nd == 2 && shape[1] != d1)) {
-        set_err(L->err, L->errlen, "tensor '%s' has shape [%lld%s%lld] (%d dims), expected [%lld%s%lld]", name,
+        hf_set_err(L->err, L->errlen, "tensor '%s' has shape [%lld%s%lld] (%d dims), expected [%lld%s%lld]", name,
                 (long long)shape[0], nd > 1 ? ", " : "", nd > 1 ? (long long)shape[1] : 0LL, nd,
                 (long long)d0, want_nd == 2 ? ", " : "", want_nd == 2 ? (long long)d1 : 0LL);
         *failed = 1;
@@ -351,7 +351,7 @@ static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int re
     }
     size_t n = (size_t)d0 * (size_t)(d1 < 0 ? 1 : d1);
     float *c = zalloc(L->m, n * sizeof(float));
-    if (!c) { set_err(L->err, L->errlen, "out of memory for '%s'", name); *failed = 1; return NULL; }
+    if (!c) { hf_set_err(L->err, L->errlen, "out of memory for '%s'", name); *failed = 1; return NULL; }
     memcpy(c, p, n * sizeof(float));
     return c;
 }
@@ -368,6 +368,34 @@ static float *takef(loader_t *L, int required, int *failed, int64_t d0, int64_t 
 
 static void lin_set(linear_t *l, const float *w, const float *b, int out, int in) {
     l->w = w; l->b = b; l->out = out; l->in = in;
+}
+
+/* "layers.<i>.<module>.weight" [out, in] and, when bias, "<module>.bias"
+ * [out] into *lin; nothing is read once *failed is set. */
+static void take_lin(loader_t *L, int *failed, linear_t *lin, int i, const char *module, int out, int in, int bias) {
+    const float *w = *failed ? NULL : takef(L, 1, failed, out, in, "layers.%d.%s.weight", i, module);
+    const float *b = !*failed && bias ? takef(L, 1, failed, out, -1, "layers.%d.%s.bias", i, module) : NULL;
+    lin_set(lin, w, b, out, in);
+}
+
+/* A sparse-MoE block's router "layers.<i>.<block>.gate.weight" and its E
+ * experts "layers.<i>.<block>.experts.<e>.<name>.weight", names = {gate, up,
+ * down} (-> w1, w3, w2) of width I. -1 when out of memory (error set). */
+static int take_experts(loader_t *L, layer_t *l, int *failed, int i, int E, int H, int I, const char *block,
+                        const char *const names[3]) {
+    lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.%s.gate.weight", i, block), NULL, E, H);
+    l->w1 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    l->w2 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    l->w3 = zalloc(L->m, (size_t)E * sizeof(linear_t));
+    if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    for (int e = 0; e < E && !*failed; e++) {
+        char module[3][96];
+        for (int k = 0; k < 3; k++) snprintf(module[k], sizeof module[k], "%s.experts.%d.%s", block, e, names[k]);
+        take_lin(L, failed, &l->w1[e], i, module[0], I, H, 0);
+        take_lin(L, failed, &l->w3[e], i, module[1], I, H, 0);
+        take_lin(L, failed, &l->w2[e], i, module[2], H, I, 0);
+    }
+    return 0;
 }
 
 /* ---------- config ---------- */
@@ -451,26 +479,26 @@ static int more_xielu(loader_t *L, const char *pre, layer_t *l);
 static float xielu(const double *p, float x);
 
 hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    set_err(err, errlen, "ok");
+    hf_set_err(err, errlen, "ok");
     cJSON *root = cJSON_Parse(config_json);
     if (!root || !cJSON_IsObject(root)) {
-        set_err(err, errlen, "config: not a JSON object");
+        hf_set_err(err, errlen, "config: not a JSON object");
         cJSON_Delete(root);
         return NULL;
     }
     hf_model *m = calloc(1, sizeof *m);
-    if (!m) { cJSON_Delete(root); set_err(err, errlen, "out of memory"); return NULL; }
+    if (!m) { cJSON_Delete(root); hf_set_err(err, errlen, "out of memory"); return NULL; }
     int failed = 0;
     const cJSON *cfg = root;
     const char *mt = jstr(root, "model_type", NULL);
-    if (!mt) { set_err(err, errlen, "config: no model_type"); goto fail; }
+    if (!mt) { hf_set_err(err, errlen, "config: no model_type"); goto fail; }
     /* multimodal releases: the language model's config is text_config, with its own model_type */
     if (jget(root, "text_config") && cJSON_IsObject(jget(root, "text_config"))) {
         cfg = jget(root, "text_config");
         mt = jstr(cfg, "model_type", mt);
     }
     if (parse_arch(mt, &m->arch)) {
-        set_err(err, errlen, "config: model_type '%s' is not supported by the reference", mt);
+        hf_set_err(err, errlen, "config: model_type '%s' is not supported by the reference", mt);
         goto fail;
     }
     snprintf(m->model_type, sizeof m->model_type, "%s", mt);
@@ -489,7 +517,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     if (m->vocab <= 0 || m->hidden <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 ||
         m->inter <= 0 || m->n_head % m->n_kv || m->hidden > 65536 || m->inter > 1 << 20 ||
         m->vocab > 1 << 24 || m->n_layer > 1024 || m->n_head > 1024) {
-        set_err(err, errlen, "config: bad sizes (vocab %d hidden %d layers %d heads %d kv %d inter %d)",
+        hf_set_err(err, errlen, "config: bad sizes (vocab %d hidden %d layers %d heads %d kv %d inter %d)",
                 m->vocab, m->hidden, m->n_layer, m->n_head, m->n_kv, m->inter);
         goto fail;
     }
@@ -498,7 +526,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     int hd_def = gemma ? 256 : A == A_QWEN3 ? 128 : m->hidden / m->n_head;
     m->head_dim = (int)jnum(cfg, "head_dim", hd_def);
     if (m->head_dim <= 0 || m->head_dim > 4096 || m->head_dim % 2) {
-        set_err(err, errlen, "config: bad head_dim %d", m->head_dim);
+        hf_set_err(err, errlen, "config: bad head_dim %d", m->head_dim);
         goto fail;
     }
     m->eps = jnum(cfg, "rms_norm_eps", gemma || A == A_QWEN2 || A == A_QWEN3 || A == A_LLAMA ? 1e-6 : 1e-5);
@@ -506,7 +534,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     const char *act = gemma ? jstr(cfg, "hidden_activation", "gelu_pytorch_tanh")
                     : A == A_EXAONE ? jstr(cfg, "activation_function", "silu") : jstr(cfg, "hidden_act", "silu");
     if (A == A_EXAONE) m->eps = jnum(cfg, "layer_norm_epsilon", 1e-5);
-    if (parse_act(act, &m->act)) { set_err(err, errlen, "config: activation '%s' not supported", act); goto fail; }
+    if (parse_act(act, &m->act)) { hf_set_err(err, errlen, "config: activation '%s' not supported", act); goto fail; }
     /* Gemma scales embeddings by sqrt(hidden) cast to the model dtype
      * (float32 here; a bf16 model would use the bf16-rounded value). */
     m->embed_scale = gemma ? (float)sqrt((double)m->hidden) : 1.0f;
@@ -526,7 +554,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->eps = jnum(cfg, "layer_norm_eps", 1e-5);
         m->parallel = 1;
         if (jbool(cfg, "qk_layernorm", 0)) {
-            set_err(err, errlen, "config: qk_layernorm is not supported by the reference");
+            hf_set_err(err, errlen, "config: qk_layernorm is not supported by the reference");
             goto fail;
         }
     }
@@ -534,7 +562,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->gemma_norm = NORM_LAYER;
         m->eps = A == A_STARCODER2 ? jnum(cfg, "norm_epsilon", 1e-5) : jnum(cfg, "layer_norm_eps", 1e-5);
         if (A == A_STABLELM && (jbool(cfg, "use_parallel_residual", 0) || jbool(cfg, "qk_layernorm", 0))) {
-            set_err(err, errlen, "config: StableLM's parallel residual / qk_layernorm are not supported by the reference");
+            hf_set_err(err, errlen, "config: StableLM's parallel residual / qk_layernorm are not supported by the reference");
             goto fail;
         }
     }
@@ -544,7 +572,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->parallel = m->rope_interleaved = 1;
         m->logit_mult = (float)jnum(cfg, "logit_scale", 0.0625);
         if (jbool(cfg, "use_qk_norm", 0)) {
-            set_err(err, errlen, "config: use_qk_norm is not supported by the reference");
+            hf_set_err(err, errlen, "config: use_qk_norm is not supported by the reference");
             goto fail;
         }
     }
@@ -564,13 +592,13 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->moe_norm = qm ? jbool(cfg, "norm_topk_prob", 0) : 1;
         int mi = (int)jnum(cfg, "moe_intermediate_size", 0), si = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
         if (qm && (mi <= 0 || mi > 1 << 20 || si < 0 || si > 1 << 20)) {
-            set_err(err, errlen, "config: bad moe_intermediate_size %d / shared_expert_intermediate_size %d", mi, si);
+            hf_set_err(err, errlen, "config: bad moe_intermediate_size %d / shared_expert_intermediate_size %d", mi, si);
             goto fail;
         }
         if (mi > m->inter_max) m->inter_max = mi;
         if (si > m->inter_max) m->inter_max = si;
         if (m->n_expert <= 0 || m->n_expert > 256 || m->top_k <= 0 || m->top_k > m->n_expert) {
-            set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
+            hf_set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
             goto fail;
         }
     }
@@ -579,20 +607,20 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     double prf = jnum(cfg, "partial_rotary_factor", 1.0);
     int rot_dim = (int)(m->head_dim * prf);
     if (rot_dim <= 0 || rot_dim > m->head_dim || rot_dim % 2) {
-        set_err(err, errlen, "config: bad rotary dim %d (head_dim %d, partial_rotary_factor %g)", rot_dim, m->head_dim, prf);
+        hf_set_err(err, errlen, "config: bad rotary dim %d (head_dim %d, partial_rotary_factor %g)", rot_dim, m->head_dim, prf);
         goto fail;
     }
     if (layer_rope(m, &m->rope_global, cfg, rot_dim, 0, err, errlen)) goto fail;
     if (A == A_GEMMA3 && layer_rope(m, &m->rope_local, cfg, rot_dim, 1, err, errlen)) goto fail;
 
     m->layers = zalloc(m, (size_t)m->n_layer * sizeof(layer_t));
-    if (!m->layers) { set_err(err, errlen, "out of memory"); goto fail; }
+    if (!m->layers) { hf_set_err(err, errlen, "out of memory"); goto fail; }
 
     /* Sliding windows: layer_types when given, else each class's rule. */
     int sw = (int)jnum_null(cfg, "sliding_window", A == A_GEMMA2 || A == A_GEMMA3 || A == A_MISTRAL ? 4096 : 0, 0);
     const cJSON *lt = jget(cfg, "layer_types");
     if (lt && (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer)) {
-        set_err(err, errlen, "config: layer_types must list %d layers", m->n_layer);
+        hf_set_err(err, errlen, "config: layer_types must list %d layers", m->n_layer);
         goto fail;
     }
     int pattern = (int)jnum(cfg, "sliding_window_pattern", A == A_COHERE2 ? 4 : 6);
@@ -643,7 +671,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->embed = takef(&L, 0, &failed, m->vocab, H, "embed_tokens.weight");
         if (failed) goto fail;
     }
-    if (!m->embed) { set_err(err, errlen, "tensor 'model.embed_tokens.weight' is missing from the checkpoint"); goto fail; }
+    if (!m->embed) { hf_set_err(err, errlen, "tensor 'model.embed_tokens.weight' is missing from the checkpoint"); goto fail; }
     if (A == A_PHI) {
         m->norm_final = takef(&L, 1, &failed, H, -1, "final_layernorm.weight");
         if (!failed) m->norm_final_b = takef(&L, 1, &failed, H, -1, "final_layernorm.bias");
@@ -709,103 +737,51 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             lin_set(&l->gate, gu, NULL, I, H);
             lin_set(&l->up, gu + (size_t)I * H, NULL, I, H);
         } else {
-            const float *w, *b = NULL;
-            w = takef(&L, 1, &failed, qd, H, "layers.%d.self_attn.q_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, qd, -1, "layers.%d.self_attn.q_proj.bias", i);
-            lin_set(&l->q, w, b, qd, H);
-            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.k_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.k_proj.bias", i);
-            lin_set(&l->k, w, b, kd, H);
-            if (!failed) w = takef(&L, 1, &failed, kd, H, "layers.%d.self_attn.v_proj.weight", i);
-            if (!failed && attn_bias) b = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.v_proj.bias", i);
-            lin_set(&l->v, w, b, kd, H);
+            take_lin(&L, &failed, &l->q, i, "self_attn.q_proj", qd, H, attn_bias);
+            take_lin(&L, &failed, &l->k, i, "self_attn.k_proj", kd, H, attn_bias);
+            take_lin(&L, &failed, &l->v, i, "self_attn.v_proj", kd, H, attn_bias);
             if (failed) goto fail;
         }
         {
             /* Qwen2 has biases on q/k/v only; attention_bias elsewhere covers o_proj too; Phi calls it dense */
-            const char *o = A == A_PHI ? "dense" : "o_proj";
-            const float *w = takef(&L, 1, &failed, H, qd, "layers.%d.self_attn.%s.weight", i, o), *b = NULL;
-            if (!failed && o_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.self_attn.%s.bias", i, o);
-            lin_set(&l->o, w, b, H, qd);
+            take_lin(&L, &failed, &l->o, i, A == A_PHI ? "self_attn.dense" : "self_attn.o_proj", H, qd, o_bias);
             if (failed) goto fail;
         }
         if (A == A_MIXTRAL) {
-            int E = m->n_expert;
-            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.block_sparse_moe.gate.weight", i);
-            lin_set(&l->router, r, NULL, E, H);
-            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
-            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
-            for (int e = 0; e < E && !failed; e++) {
-                const float *w1 = takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w1.weight", i, e);
-                const float *w2 = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.block_sparse_moe.experts.%d.w2.weight", i, e);
-                const float *w3 = failed ? NULL : takef(&L, 1, &failed, I, H, "layers.%d.block_sparse_moe.experts.%d.w3.weight", i, e);
-                lin_set(&l->w1[e], w1, NULL, I, H);
-                lin_set(&l->w2[e], w2, NULL, H, I);
-                lin_set(&l->w3[e], w3, NULL, I, H);
-            }
+            static const char *const names[3] = {"w1", "w3", "w2"};
+            if (take_experts(&L, l, &failed, i, m->n_expert, H, I, "block_sparse_moe", names)) goto fail;
             if (failed) goto fail;
         } else if (A == A_QWEN2MOE || A == A_QWEN3MOE) {
             /* Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock: gate (router), experts.E.{gate,up,down}_proj,
              * Qwen2-MoE's shared_expert and shared_expert_gate */
-            int E = m->n_expert, MI = (int)jnum(cfg, "moe_intermediate_size", 0);
-            const float *r = takef(&L, 1, &failed, E, H, "layers.%d.mlp.gate.weight", i);
-            lin_set(&l->router, r, NULL, E, H);
-            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
-            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
-            if (!l->w1 || !l->w2 || !l->w3) { set_err(err, errlen, "out of memory"); goto fail; }
-            for (int e = 0; e < E && !failed; e++) {
-                const float *g = takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
-                const float *u = failed ? NULL : takef(&L, 1, &failed, MI, H, "layers.%d.mlp.experts.%d.up_proj.weight", i, e);
-                const float *d = failed ? NULL : takef(&L, 1, &failed, H, MI, "layers.%d.mlp.experts.%d.down_proj.weight", i, e);
-                lin_set(&l->w1[e], g, NULL, MI, H);
-                lin_set(&l->w3[e], u, NULL, MI, H);
-                lin_set(&l->w2[e], d, NULL, H, MI);
-            }
+            static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+            const int MI = (int)jnum(cfg, "moe_intermediate_size", 0);
+            if (take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
             if (!failed && A == A_QWEN2MOE) {
                 int SI = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
-                const float *g = takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.gate_proj.weight", i);
-                const float *u = failed ? NULL : takef(&L, 1, &failed, SI, H, "layers.%d.mlp.shared_expert.up_proj.weight", i);
-                const float *d = failed ? NULL : takef(&L, 1, &failed, H, SI, "layers.%d.mlp.shared_expert.down_proj.weight", i);
-                const float *sg = failed ? NULL : takef(&L, 1, &failed, 1, H, "layers.%d.mlp.shared_expert_gate.weight", i);
-                lin_set(&l->sh_gate, g, NULL, SI, H);
-                lin_set(&l->sh_up, u, NULL, SI, H);
-                lin_set(&l->sh_down, d, NULL, H, SI);
-                lin_set(&l->sh_router, sg, NULL, 1, H);
+                take_lin(&L, &failed, &l->sh_gate, i, "mlp.shared_expert.gate_proj", SI, H, 0);
+                take_lin(&L, &failed, &l->sh_up, i, "mlp.shared_expert.up_proj", SI, H, 0);
+                take_lin(&L, &failed, &l->sh_down, i, "mlp.shared_expert.down_proj", H, SI, 0);
+                take_lin(&L, &failed, &l->sh_router, i, "mlp.shared_expert_gate", 1, H, 0);
             }
             if (failed) goto fail;
         } else if (A == A_PHI || A == A_STARCODER2) {
             /* PhiMLP: fc2(act(fc1(x))); Starcoder2MLP: c_proj(act(c_fc(x))); with biases */
-            const char *f1 = A == A_PHI ? "fc1" : "c_fc", *f2 = A == A_PHI ? "fc2" : "c_proj";
-            const float *w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.%s.weight", i, f1);
-            const float *b = failed ? NULL : takef(&L, 1, &failed, I, -1, "layers.%d.mlp.%s.bias", i, f1);
-            lin_set(&l->up, w, b, I, H);
-            w = failed ? NULL : takef(&L, 1, &failed, H, I, "layers.%d.mlp.%s.weight", i, f2);
-            b = failed ? NULL : takef(&L, 1, &failed, H, -1, "layers.%d.mlp.%s.bias", i, f2);
-            lin_set(&l->down, w, b, H, I);
+            take_lin(&L, &failed, &l->up, i, A == A_PHI ? "mlp.fc1" : "mlp.c_fc", I, H, 1);
+            take_lin(&L, &failed, &l->down, i, A == A_PHI ? "mlp.fc2" : "mlp.c_proj", H, I, 1);
             if (failed) goto fail;
         } else {
-            const float *w, *b = NULL;
             if (A != A_PHI3) {
-                w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.gate_proj.weight", i);
-                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.gate_proj.bias", i);
-                lin_set(&l->gate, w, b, I, H);
-                if (!failed) w = takef(&L, 1, &failed, I, H, "layers.%d.mlp.up_proj.weight", i);
-                if (!failed && mlp_bias) b = takef(&L, 1, &failed, I, -1, "layers.%d.mlp.up_proj.bias", i);
-                lin_set(&l->up, w, b, I, H);
+                take_lin(&L, &failed, &l->gate, i, "mlp.gate_proj", I, H, mlp_bias);
+                take_lin(&L, &failed, &l->up, i, "mlp.up_proj", I, H, mlp_bias);
                 if (failed) goto fail;
             }
-            b = NULL;
-            w = takef(&L, 1, &failed, H, I, "layers.%d.mlp.down_proj.weight", i);
-            if (!failed && mlp_bias) b = takef(&L, 1, &failed, H, -1, "layers.%d.mlp.down_proj.bias", i);
-            lin_set(&l->down, w, b, H, I);
+            take_lin(&L, &failed, &l->down, i, "mlp.down_proj", H, I, mlp_bias);
             if (failed) goto fail;
         }
     }
 loaded:
-    if (alloc_scratch(m)) { set_err(err, errlen, "out of memory"); goto fail; }
+    if (alloc_scratch(m)) { hf_set_err(err, errlen, "out of memory"); goto fail; }
     cJSON_Delete(root);
     return m;
 fail:
@@ -816,15 +792,15 @@ fail:
 
 hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
-    if (!f) { set_err(err, errlen, "%s: cannot open", path); return NULL; }
+    if (!f) { hf_set_err(err, errlen, "%s: cannot open", path); return NULL; }
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
         if (len + 4096 + 1 > cap) {
-            if (cap > (16u << 20)) { fclose(f); free(buf); set_err(err, errlen, "%s: larger than 16 MiB", path); return NULL; }
+            if (cap > (16u << 20)) { fclose(f); free(buf); hf_set_err(err, errlen, "%s: larger than 16 MiB", path); return NULL; }
             cap = cap ? cap * 2 : 8192;
             char *nb = realloc(buf, cap);
-            if (!nb) { fclose(f); free(buf); set_err(err, errlen, "out of memory"); return NULL; }
+            if (!nb) { fclose(f); free(buf); hf_set_err(err, errlen, "out of memory"); return NULL; }
             buf = nb;
         }
         size_t r = fread(buf + len, 1, 4096, f);
@@ -837,7 +813,7 @@ hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *
     if (!m && err && errlen) {
         char tmp[512];
         snprintf(tmp, sizeof tmp, "%s", err);
-        set_err(err, errlen, "%s: %s", path, tmp);
+        hf_set_err(err, errlen, "%s: %s", path, tmp);
     }
     free(buf);
     return m;
@@ -1182,7 +1158,7 @@ static float *more_take(loader_t *L, const char *pre, const char *name, const ch
     if (!conv1d || d1 < 0) return take(L, full, d0, d1, required, failed);
     const float *s = take(L, full, d1, d0, required, failed);
     float *t = s ? zalloc(L->m, (size_t)d0 * (size_t)d1 * sizeof(float)) : NULL;
-    if (s && !t) { set_err(L->err, L->errlen, "out of memory"); *failed = 1; }
+    if (s && !t) { hf_set_err(L->err, L->errlen, "out of memory"); *failed = 1; }
     for (int64_t r = 0; t && r < d0; r++)
         for (int64_t c = 0; c < d1; c++) t[r * d1 + c] = s[c * d0 + r];
     return t;
@@ -1285,7 +1261,7 @@ static int more_xielu(loader_t *L, const char *pre, layer_t *l) {
         snprintf(nm, sizeof nm, "%smlp.act_fn.%s", pre, names[k]);
         const float *v = L->get(L->ctx, nm, shape, &nd);
         if (!v || nd > 1 || (nd == 1 && shape[0] != 1)) {
-            set_err(L->err, L->errlen, "tensor '%s' is %s (one value expected)", nm, v ? "not a single value" : "missing");
+            hf_set_err(L->err, L->errlen, "tensor '%s' is %s (one value expected)", nm, v ? "not a single value" : "missing");
             return -1;
         }
         raw[k] = v[0];

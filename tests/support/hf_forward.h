@@ -89,4 +89,8 @@ int hf_forward_layer_window(const hf_model *m, int layer);
  * 0, or -1 (out = name) for a name EXAONE shares (lm_head.weight). */
 int hf_forward_exaone_name(const char *name, char *out, size_t n);
 
+/* Formats an error into err[0..n) (nothing when err is NULL or n is 0): the
+ * message buffers of hf_forward and hf_safetensors_min. */
+void hf_set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -21,14 +21,6 @@ struct hf_st_min {
     float *scratch;
 };
 
-static void st_err(char *err, size_t n, const char *fmt, ...) {
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
 static size_t dtype_size(const char *dt) {
     if (!strcmp(dt, "F32")) return 4;
     if (!strcmp(dt, "F16") || !strcmp(dt, "BF16")) return 2;
@@ -42,18 +34,18 @@ static int check_entry(const hf_st_min *st, const cJSON *e, char *err, size_t er
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(e, "shape");
     const cJSON *off = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!cJSON_IsString(dt) || !cJSON_IsArray(sh) || !cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2) {
-        st_err(err, errlen, "%s: tensor '%s': needs dtype, shape and data_offsets [begin, end]", path, e->string);
+        hf_set_err(err, errlen, "%s: tensor '%s': needs dtype, shape and data_offsets [begin, end]", path, e->string);
         return -1;
     }
     int nd = cJSON_GetArraySize(sh);
     if (nd > ST_MAX_DIMS) {
-        st_err(err, errlen, "%s: tensor '%s': %d dims, at most %d supported", path, e->string, nd, ST_MAX_DIMS);
+        hf_set_err(err, errlen, "%s: tensor '%s': %d dims, at most %d supported", path, e->string, nd, ST_MAX_DIMS);
         return -1;
     }
     double b = cJSON_GetArrayItem(off, 0)->valuedouble, en = cJSON_GetArrayItem(off, 1)->valuedouble;
     if (!cJSON_IsNumber(cJSON_GetArrayItem(off, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(off, 1)) || b < 0 ||
         en < b || en > (double)st->data_len || b != (double)(size_t)b || en != (double)(size_t)en) {
-        st_err(err, errlen, "%s: tensor '%s': data_offsets [%.0f, %.0f] outside the data section (%zu bytes)", path,
+        hf_set_err(err, errlen, "%s: tensor '%s': data_offsets [%.0f, %.0f] outside the data section (%zu bytes)", path,
                e->string, b, en, st->data_len);
         return -1;
     }
@@ -64,18 +56,18 @@ static int check_entry(const hf_st_min *st, const cJSON *e, char *err, size_t er
         const cJSON *d = cJSON_GetArrayItem(sh, i);
         if (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > (double)st->data_len ||
             d->valuedouble != (double)(size_t)d->valuedouble) {
-            st_err(err, errlen, "%s: tensor '%s': bad dimension %d", path, e->string, i);
+            hf_set_err(err, errlen, "%s: tensor '%s': bad dimension %d", path, e->string, i);
             return -1;
         }
         size_t di = (size_t)d->valuedouble;
         if (di && n > st->data_len / di) {
-            st_err(err, errlen, "%s: tensor '%s': shape larger than the file", path, e->string);
+            hf_set_err(err, errlen, "%s: tensor '%s': shape larger than the file", path, e->string);
             return -1;
         }
         n *= di;
     }
     if ((size_t)en - (size_t)b != n * es) {
-        st_err(err, errlen, "%s: tensor '%s': %zu bytes of data for %zu %s elements", path, e->string,
+        hf_set_err(err, errlen, "%s: tensor '%s': %zu bytes of data for %zu %s elements", path, e->string,
                (size_t)en - (size_t)b, n, dt->valuestring);
         return -1;
     }
@@ -84,28 +76,28 @@ static int check_entry(const hf_st_min *st, const cJSON *e, char *err, size_t er
 
 hf_st_min *hf_st_min_open(const char *path, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
-    if (!f) { st_err(err, errlen, "%s: cannot open", path); return NULL; }
+    if (!f) { hf_set_err(err, errlen, "%s: cannot open", path); return NULL; }
     hf_st_min *st = calloc(1, sizeof *st);
-    if (!st) { fclose(f); st_err(err, errlen, "out of memory"); return NULL; }
+    if (!st) { fclose(f); hf_set_err(err, errlen, "out of memory"); return NULL; }
     if (fseek(f, 0, SEEK_END) != 0) goto io;
     long sz = ftell(f);
     if (sz < 8 || fseek(f, 0, SEEK_SET) != 0) goto io;
     st->file_len = (size_t)sz;
     st->file = malloc(st->file_len);
-    if (!st->file) { fclose(f); hf_st_min_close(st); st_err(err, errlen, "out of memory"); return NULL; }
+    if (!st->file) { fclose(f); hf_st_min_close(st); hf_set_err(err, errlen, "out of memory"); return NULL; }
     if (fread(st->file, 1, st->file_len, f) != st->file_len) goto io;
     fclose(f);
     f = NULL;
     uint64_t hl = 0;
     for (int i = 7; i >= 0; i--) hl = hl << 8 | st->file[i];
     if (hl > st->file_len - 8) {
-        st_err(err, errlen, "%s: header length %llu exceeds the file size %zu", path, (unsigned long long)hl, st->file_len);
+        hf_set_err(err, errlen, "%s: header length %llu exceeds the file size %zu", path, (unsigned long long)hl, st->file_len);
         hf_st_min_close(st);
         return NULL;
     }
     st->header = cJSON_ParseWithLength((const char *)st->file + 8, (size_t)hl);
     if (!st->header || !cJSON_IsObject(st->header)) {
-        st_err(err, errlen, "%s: header is not a JSON object", path);
+        hf_set_err(err, errlen, "%s: header is not a JSON object", path);
         hf_st_min_close(st);
         return NULL;
     }
@@ -115,7 +107,7 @@ hf_st_min *hf_st_min_open(const char *path, char *err, size_t errlen) {
     cJSON_ArrayForEach(e, st->header) {
         if (!strcmp(e->string, "__metadata__")) continue;
         if (!cJSON_IsObject(e) || check_entry(st, e, err, errlen, path)) {
-            if (!cJSON_IsObject(e)) st_err(err, errlen, "%s: tensor '%s' is not an object", path, e->string);
+            if (!cJSON_IsObject(e)) hf_set_err(err, errlen, "%s: tensor '%s' is not an object", path, e->string);
             hf_st_min_close(st);
             return NULL;
         }
@@ -124,7 +116,7 @@ hf_st_min *hf_st_min_open(const char *path, char *err, size_t errlen) {
     return st;
 io:
     if (f) fclose(f);
-    st_err(err, errlen, "%s: cannot read (not a safetensors file?)", path);
+    hf_set_err(err, errlen, "%s: cannot read (not a safetensors file?)", path);
     hf_st_min_close(st);
     return NULL;
 }

@@ -98,12 +98,9 @@ bool js_check(const cJSON *schema, const cJSON *v, char *why, size_t why_len) {
 
 cJSON *js_load_doc_schema(const char *md_path, const char *name) {
     size_t len;
-    unsigned char *b = qk_test_read_file(md_path, &len);
-    CHECK_MSG(b != NULL, "cannot read %s", md_path);
-    if (!b) return NULL;
-    char *text = realloc(b, len + 1);
-    if (!text) abort();
-    text[len] = 0;
+    char *text = (char *)qk_test_read_file(md_path, &len);
+    CHECK_MSG(text != NULL, "cannot read %s", md_path);
+    if (!text) return NULL;
     char marker[128];
     snprintf(marker, sizeof marker, "```json schema:%s\n", name);
     const char *start = strstr(text, marker);

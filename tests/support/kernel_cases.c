@@ -60,3 +60,9 @@ void kc_fill(int c, uint64_t seed, float *x, int64_t n) {
     default: break;
     }
 }
+
+bool kc_isa_here(qk_isa isa) {
+    if (qk_isa_available(isa)) return true;
+    qk_test_skip("this CPU has no %s", qk_isa_name(isa));
+    return false;
+}

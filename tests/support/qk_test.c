@@ -149,12 +149,13 @@ unsigned char *qk_test_read_file(const char *path, size_t *len) {
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc(n > 0 ? (size_t)n : 1);
+    unsigned char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
     if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
         free(buf);
         buf = NULL;
     }
     fclose(f);
+    if (buf) buf[n] = 0;
     if (buf && len) *len = (size_t)n;
     return buf;
 }
@@ -198,4 +199,16 @@ int qk_test_summary(void) {
     }
     if (qk_test_n_failed) return 1;
     return g_n_skipped ? 77 : 0;
+}
+
+void qk_test_check_str(const char *file, int line, const char *a, const char *b) {
+    if (a && b && strcmp(a, b) == 0) return;
+    fprintf(stderr, "%s:%d: CHECK_STR failed: '%s' != '%s'\n", file, line, a ? a : "(null)", b ? b : "(null)");
+    qk_test_checks_failed++;
+}
+
+void qk_test_check_contains(const char *file, int line, const char *hay, const char *needle) {
+    if (hay && strstr(hay, needle)) return;
+    fprintf(stderr, "%s:%d: CHECK_CONTAINS failed: '%s' lacks '%s'\n", file, line, hay ? hay : "(null)", needle);
+    qk_test_checks_failed++;
 }

@@ -67,27 +67,14 @@ extern int qk_test_n_passed, qk_test_n_failed;
         }                                                                      \
     } while (0)
 
-#define CHECK_STR(a, b)                                                        \
-    do {                                                                       \
-        const char *qk_a_ = (a), *qk_b_ = (b);                                 \
-        if (!qk_a_ || !qk_b_ || strcmp(qk_a_, qk_b_) != 0) {                   \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: '%s' != '%s'\n",         \
-                    __FILE__, __LINE__, qk_a_ ? qk_a_ : "(null)",              \
-                    qk_b_ ? qk_b_ : "(null)");                                 \
-            qk_test_checks_failed++;                                           \
-        }                                                                      \
-    } while (0)
+/* Checks that strings a and b are equal (NULL equals nothing). */
+#define CHECK_STR(a, b) qk_test_check_str(__FILE__, __LINE__, (a), (b))
 
 /* Checks that string `hay` contains `needle` (for error messages). */
-#define CHECK_CONTAINS(hay, needle)                                            \
-    do {                                                                       \
-        const char *qk_h_ = (hay), *qk_n_ = (needle);                          \
-        if (!qk_h_ || !strstr(qk_h_, qk_n_)) {                                 \
-            fprintf(stderr, "%s:%d: CHECK_CONTAINS failed: '%s' lacks '%s'\n", \
-                    __FILE__, __LINE__, qk_h_ ? qk_h_ : "(null)", qk_n_);      \
-            qk_test_checks_failed++;                                           \
-        }                                                                      \
-    } while (0)
+#define CHECK_CONTAINS(hay, needle) qk_test_check_contains(__FILE__, __LINE__, (hay), (needle))
+
+void qk_test_check_str(const char *file, int line, const char *a, const char *b);
+void qk_test_check_contains(const char *file, int line, const char *hay, const char *needle);
 
 #define RUN(fn) qk_test_run(#fn, fn)
 #define RUN_PART(part, fn) qk_test_run_part(part, #fn, fn)
@@ -126,7 +113,8 @@ const char *qk_test_fixture(const char *rel);
  * writer's temporary files count); 0 if dir cannot be opened. */
 int qk_test_count_entries(const char *dir);
 
-/* Reads a whole file into a malloc'd buffer; NULL on failure. */
+/* Reads a whole file into a malloc'd buffer with a NUL after its last byte
+ * (so text can be searched as a string); NULL on failure. */
 unsigned char *qk_test_read_file(const char *path, size_t *len);
 int qk_test_write_file(const char *path, const void *data, size_t len);
 /* True when both files can be read and hold the same bytes. */

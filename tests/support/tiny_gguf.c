@@ -24,6 +24,22 @@ const tiny_gguf_model tiny_gguf_mix_models[TINY_GGUF_N_MIX_MODELS] = {
     {"f32-narrow", {2, 32, 2, 1, 64, 270, 0, true, QK_TYPE_F32, 4}},
 };
 
+void tiny_gguf_tmp(char *path, size_t n, const char *name, const tiny_gguf_spec *s) {
+    snprintf(path, n, "%s/%s", qk_test_tmpdir(), name);
+    CHECK_MSG(tiny_gguf_write(path, s) == 0, "cannot write %s", path);
+}
+
+void tiny_quantized_tmp(const char *in_name, const tiny_gguf_spec *s, int ftype, const char *out_path) {
+    char in[700];
+    tiny_gguf_tmp(in, sizeof in, in_name, s);
+    qk_quantize_opts o = tiny_quantize_opts(ftype);
+    o.command_line = "quantize (test)";
+    qk_quantize_report rep;
+    qk_err err;
+    CHECK_MSG(qk_quantize_model(in, out_path, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    qk_quantize_report_free(&rep);
+}
+
 int tiny_gguf_write(const char *path, const tiny_gguf_spec *s) {
     tdef *t = calloc(64 + (size_t)s->n_layer * 16, sizeof *t);
     int n = 0;

@@ -5,6 +5,7 @@
 #define QK_TINY_GGUF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "quantize_model.h"
@@ -36,6 +37,18 @@ extern const tiny_gguf_model tiny_gguf_mix_models[TINY_GGUF_N_MIX_MODELS];
 
 /* Writes the model; returns 0 on success (prints the error otherwise). */
 int tiny_gguf_write(const char *path, const tiny_gguf_spec *s);
+
+/* The small model several command-line tests share: 2 layers, 256 wide, 4
+ * heads / 2 kv, ffn 512, 1000 tokens, untied, F16, seed 5. */
+#define TINY_GGUF_SMALL {2, 256, 4, 2, 512, 1000, 0, false, QK_TYPE_F16, 5}
+
+/* Writes the model as <qk_test_tmpdir()>/<name>, its path into path[0..n);
+ * a failed CHECK if it cannot. */
+void tiny_gguf_tmp(char *path, size_t n, const char *name, const tiny_gguf_spec *s);
+
+/* Writes the model as <qk_test_tmpdir()>/<in_name> and quantizes it to
+ * out_path with tiny_quantize_opts(ftype); a failed CHECK if either fails. */
+void tiny_quantized_tmp(const char *in_name, const tiny_gguf_spec *s, int ftype, const char *out_path);
 
 /* Quantize options as llama-quantize's defaults give them, for `ftype`
  * (a QK_FTYPE_*); the caller sets whatever else its case needs. */

@@ -11,6 +11,13 @@
 #include "hf_forward.h"
 #include "qk_test.h"
 
+void tiny_hf_tmp(char *path, size_t n, const char *name) {
+    tiny_hf_spec h;
+    tiny_hf_default(&h);
+    snprintf(path, n, "%s/%s", qk_test_tmpdir(), name);
+    CHECK_MSG(tiny_hf_write(path, &h) == 0, "cannot write %s", path);
+}
+
 void tiny_hf_default(tiny_hf_spec *s) {
     *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1, "llama"};
 }

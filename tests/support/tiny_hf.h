@@ -7,6 +7,7 @@
 #define QK_TINY_HF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct tiny_hf_spec {
@@ -33,5 +34,8 @@ typedef struct tiny_hf_spec {
 void tiny_hf_default(tiny_hf_spec *s);
 /* Writes the folder (created if missing); 0 on success, else prints why. */
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s);
+/* Writes the default folder as <qk_test_tmpdir()>/<name>, its path into
+ * path[0..n); a failed CHECK if it cannot. */
+void tiny_hf_tmp(char *path, size_t n, const char *name);
 
 #endif

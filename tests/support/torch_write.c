@@ -4,17 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gguf_build.h"
 #include "zip_write.h"
 
-void pk_bytes(pk_buf *p, const void *d, size_t n) {
-    if (p->len + n > p->cap) {
-        size_t c = p->cap ? p->cap : 256;
-        while (c < p->len + n) c *= 2;
-        p->b = realloc(p->b, c);
-        p->cap = c;
-    }
-    memcpy(p->b + p->len, d, n);
-    p->len += n;
+void pk_bytes(pk_buf *p, const void *d, size_t n) { /* gguf_build's growable buffer */
+    gb_buf g = {p->b, p->len, p->cap};
+    gb_bytes(&g, d, n);
+    p->b = g.p, p->len = g.len, p->cap = g.cap;
 }
 void pk_op(pk_buf *p, uint8_t op) { pk_bytes(p, &op, 1); }
 void pk_int(pk_buf *p, int64_t v) {

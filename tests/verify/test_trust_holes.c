@@ -29,18 +29,10 @@ static char out[65536];
 
 static void make_model(void) {
     if (g_model[0]) return;
-    char in[600];
     snprintf(g_dir, sizeof g_dir, "%s", qk_test_tmpdir());
-    snprintf(in, sizeof in, "%s/h-in.gguf", g_dir);
     snprintf(g_model, sizeof g_model, "%s/model.gguf", g_dir);
-    tiny_gguf_spec s = {2, 256, 4, 2, 256, 260, 0, false, QK_TYPE_F16, 7};
-    CHECK(tiny_gguf_write(in, &s) == 0);
-    qk_quantize_opts o = tiny_quantize_opts(7); /* Q8_0 */
-    o.command_line = "quantize (test)";
-    qk_quantize_report rep;
-    qk_err err;
-    CHECK_MSG(qk_quantize_model(in, g_model, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    qk_quantize_report_free(&rep);
+    const tiny_gguf_spec s = {2, 256, 4, 2, 256, 260, 0, false, QK_TYPE_F16, 7};
+    tiny_quantized_tmp("h-in.gguf", &s, 7 /* Q8_0 */, g_model);
 }
 
 static void copy_file(const char *from, const char *to) {

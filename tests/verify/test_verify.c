@@ -19,17 +19,9 @@ static char g_model[600];
 
 static void make_model(void) {
     if (g_model[0]) return;
-    char in[600];
-    snprintf(in, sizeof in, "%s/v-in.gguf", qk_test_tmpdir());
     snprintf(g_model, sizeof g_model, "%s/v-q4km.gguf", qk_test_tmpdir());
-    tiny_gguf_spec s = {2, 256, 4, 2, 256, 260, 0, false, QK_TYPE_F16, 11};
-    CHECK(tiny_gguf_write(in, &s) == 0);
-    qk_quantize_opts o = tiny_quantize_opts(15); /* Q4_K_M */
-    o.command_line = "quantize (test)";
-    qk_quantize_report rep;
-    qk_err err;
-    CHECK_MSG(qk_quantize_model(in, g_model, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    qk_quantize_report_free(&rep);
+    const tiny_gguf_spec s = {2, 256, 4, 2, 256, 260, 0, false, QK_TYPE_F16, 11};
+    tiny_quantized_tmp("v-in.gguf", &s, 15 /* Q4_K_M */, g_model);
 }
 
 /* The model's bytes (made once), and a path `name` in the temporary folder
