@@ -25,8 +25,7 @@ static char g_in[600], g_hf[600], g_dir[600];
 
 static void setup(void) {
     if (g_in[0]) return;
-    snprintf(g_dir, sizeof g_dir, "%s/w", qk_test_tmpdir());
-    mkdir(g_dir, 0755);
+    qk_test_mkdir(g_dir, sizeof g_dir, "w");
     const tiny_gguf_spec s = TINY_GGUF_SMALL;
     tiny_gguf_tmp(g_in, sizeof g_in, "Tiny-F16.gguf", &s);
     tiny_hf_tmp(g_hf, sizeof g_hf, "hf");
@@ -344,8 +343,7 @@ static void write_hf_at(const char *dir, const char *name_or_path) {
 static void test_names(void) {
     setup();
     char base[700], d[1000], name[1200];
-    snprintf(base, sizeof base, "%s/names", qk_test_tmpdir());
-    mkdir(base, 0755);
+    qk_test_mkdir(base, sizeof base, "names");
     /* a folder named for the model, with its own size label */
     snprintf(d, sizeof d, "%s/TinyThing-1.1B", base);
     write_hf_at(d, NULL);
@@ -388,8 +386,7 @@ static void test_names(void) {
 static void test_split_names(void) {
     setup();
     char dir[700], out[800], first[900], bad[900];
-    snprintf(dir, sizeof dir, "%s/splitnames", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "splitnames");
     snprintf(out, sizeof out, "%s/out.gguf", dir);
     cli_result r = cli_run("split", "--max-tensors", "8", g_in, out);
     CHECK_EQ_INT(r.code, 0);
@@ -505,8 +502,7 @@ static void test_nonfinite(void) {
 static void test_args_verify_split_merge(void) {
     setup();
     char dir[700], pre[800], first[900], merged[900], sums[900];
-    snprintf(dir, sizeof dir, "%s/argsvsm", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "argsvsm");
     snprintf(pre, sizeof pre, "%s/s.gguf", dir);
     snprintf(first, sizeof first, "%s/s-00001-of-00002.gguf", dir);
     snprintf(merged, sizeof merged, "%s/m.gguf", dir);
@@ -547,8 +543,7 @@ static void test_args_verify_split_merge(void) {
 static void test_quantize_ignore_integrity(void) {
     setup();
     char dir[700], good[800], out[800];
-    snprintf(dir, sizeof dir, "%s/ignint", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "ignint");
     snprintf(good, sizeof good, "%s/hashed-Q8_0.gguf", dir);
     snprintf(out, sizeof out, "%s/out.gguf", dir);
     cli_result r = cli_run("quantize", g_in, good, "Q8_0"); /* our output carries the hashes */

@@ -94,8 +94,7 @@ static void test_killed_at_random_moments(void) {
         return;
     }
     char dir[700], out[800];
-    snprintf(dir, sizeof dir, "%s/kill", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "kill");
     snprintf(out, sizeof out, "%s/out.gguf", dir);
     qk_rng rng = {12345};
     int complete = 0, absent = 0, bad = 0;

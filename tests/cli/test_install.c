@@ -135,30 +135,30 @@ static char *complete(const char *words, int cword) {
 
 static void test_completion(void) {
     if (!cli_exe()) return;
-    char *r = complete("quantkit conv", 1);
-    CHECK_MSG(r && !strcmp(r, "convert\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit cop", 1);
-    CHECK_MSG(r && !strcmp(r, "copy\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit copy --js", 2);
-    CHECK_MSG(r && !strcmp(r, "--json\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit typ", 1);
-    CHECK_MSG(r && !strcmp(r, "types\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit quantize --dry", 2);
-    CHECK_MSG(r && strstr(r, "--dry-run\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit quantize --allow-r", 2);
-    CHECK_MSG(r && !strcmp(r, "--allow-requantize\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit quantize in.gguf Q4_K_", 3);
-    CHECK_MSG(r && strstr(r, "Q4_K_M\n") && strstr(r, "Q4_K_S\n"), "got '%s'", r ? r : "");
-    free(r);
-    r = complete("quantkit convert d --type q8", 4);
-    CHECK_MSG(r && strstr(r, "q8_0\n"), "got '%s'", r ? r : "");
-    free(r);
+    /* line, word index, expected lines: all of them (exact) or each among them (subset) */
+    static const struct { const char *line; int word; const char *want; bool exact; } k[] = {
+        {"quantkit conv", 1, "convert\n", true},
+        {"quantkit cop", 1, "copy\n", true},
+        {"quantkit copy --js", 2, "--json\n", true},
+        {"quantkit typ", 1, "types\n", true},
+        {"quantkit quantize --dry", 2, "--dry-run\n", false},
+        {"quantkit quantize --allow-r", 2, "--allow-requantize\n", true},
+        {"quantkit quantize in.gguf Q4_K_", 3, "Q4_K_M\nQ4_K_S\n", false},
+        {"quantkit convert d --type q8", 4, "q8_0\n", false},
+    };
+    char *r;
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        r = complete(k[i].line, k[i].word);
+        bool ok = r != NULL;
+        if (ok && k[i].exact) ok = !strcmp(r, k[i].want);
+        for (const char *w = k[i].want; ok && !k[i].exact && *w; w = strchr(w, '\n') + 1) {
+            char one[64];
+            snprintf(one, sizeof one, "%.*s", (int)(strchr(w, '\n') - w + 1), w);
+            ok = strstr(r, one) != NULL;
+        }
+        CHECK_MSG(ok, "'%s': got '%s', want '%s'", k[i].line, r ? r : "", k[i].want);
+        free(r);
+    }
     /* every type of the table is offered */
     r = complete("quantkit convert d --type \"\"", 4);
     for (size_t i = 0; r && i < qk_ftype_count(); i++) {

@@ -149,8 +149,7 @@ static void test_info_complete(void) {
 static void test_info_partial(void) {
     setup();
     char dir[700], prefix[800], shard2[900];
-    snprintf(dir, sizeof dir, "%s/shards", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "shards");
     snprintf(prefix, sizeof prefix, "%s/m", dir);
     cli_result r = cli_run("split", "--max-tensors", "8", g_in, prefix);
     CHECK_EQ_INT(r.code, 0);

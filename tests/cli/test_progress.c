@@ -190,8 +190,7 @@ static void test_signal_cleanup(void) {
 static void test_split_merge_verify_tty(void) {
     setup();
     char dir[700], pre[800];
-    snprintf(dir, sizeof dir, "%s/split-sig", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "split-sig");
     snprintf(pre, sizeof pre, "%s/part.gguf", dir);
     int m;
     /* a shard per 2 tensors: dozens of fsync'd files, so the run lasts */

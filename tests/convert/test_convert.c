@@ -428,8 +428,7 @@ static void test_threads_shards_and_dtypes(void) {
 static void test_bad_input_writes_nothing(void) {
     char dir[700], out_dir[700], out[800], p[900];
     snprintf(dir, sizeof dir, "%s/bad/hf", qk_test_tmpdir());
-    snprintf(out_dir, sizeof out_dir, "%s/bad-out", qk_test_tmpdir());
-    mkdir(out_dir, 0755);
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-out");
     snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     tiny_hf_spec s;
     tiny_hf_default(&s);
@@ -524,8 +523,7 @@ static void test_phi3_gemma3_bad_input(void) {
          "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
     };
     char out_dir[700], out[800];
-    snprintf(out_dir, sizeof out_dir, "%s/bad-pg-out", qk_test_tmpdir());
-    mkdir(out_dir, 0755);
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-pg-out");
     snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char dir[700], p[900];

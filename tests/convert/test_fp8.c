@@ -40,34 +40,23 @@ static uint8_t to_e4m3(float x) { /* nearest code (ties: lower code), magnitude 
     return x < 0 ? (uint8_t)(best | 0x80) : best;
 }
 
-static bool is_linear(const qk_st_tensor *t) {
-    return t->n_dims == 2 && strstr(t->name, "layers.") && strstr(t->name, "_proj.weight");
-}
-
 /* Writes the FP8 folder and its float32 twin from the F32 tiny model in src. br/bc: block (0: per tensor). */
 static int make_pair(const char *src, const char *fp8, const char *twin, int64_t br, int64_t bc) {
     char qj[200];
     if (br) snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"dynamic\",\"weight_block_size\":[%lld,%lld]}",
                      (long long)br, (long long)bc);
     else snprintf(qj, sizeof qj, "{\"quant_method\":\"fp8\",\"activation_scheme\":\"static\"}");
-    if (hf_copy_sidecars(src, fp8, qj) || hf_copy_sidecars(src, twin, NULL)) return -1;
-    qk_hf_checkpoint ck;
-    qk_err err;
-    if (qk_hf_open(src, &ck, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
-    size_t n = ck.n_tensors;
-    st_item *a = calloc(3 * n, sizeof *a), *b = calloc(n, sizeof *b);
+    st_item *b;
+    size_t n;
+    if (st_pair_begin(src, fp8, twin, qj, &b, &n)) return -1;
+    st_item *a = calloc(3 * n, sizeof *a);
     size_t na = 0;
     for (size_t i = 0; i < n; i++) {
-        const qk_st_tensor *t = ck.tensors[i].t;
-        const size_t ne = (size_t)t->n_elements;
-        float *w = malloc(ne * 4);
-        if (qk_st_read_raw(ck.files[ck.tensors[i].file], t, 0, ne * 4, w, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
-        b[i] = (st_item){.dtype = "F32", .nd = t->n_dims, .data = w, .nbytes = ne * 4};
-        snprintf(b[i].name, sizeof b[i].name, "%s", t->name);
-        for (int d = 0; d < t->n_dims; d++) b[i].shape[d] = t->shape[d];
-        if (!is_linear(t)) {
-            a[na] = b[i];
-            a[na].data = malloc(ne * 4), memcpy(a[na].data, w, ne * 4), na++;
+        const st_item *t = &b[i];
+        const size_t ne = t->nbytes / 4;
+        float *w = t->data;
+        if (!st_item_is_linear(t)) {
+            a[na++] = st_item_dup(t);
             continue;
         }
         const int64_t R = t->shape[0], C = t->shape[1];
@@ -98,16 +87,7 @@ static int make_pair(const char *src, const char *fp8, const char *twin, int64_t
             snprintf(a[na].name, sizeof a[na].name, "%.*s.activation_scale", (int)(strlen(t->name) - 7), t->name), na++;
         }
     }
-    qk_hf_close(&ck);
-    char p[1200];
-    snprintf(p, sizeof p, "%s/model.safetensors", fp8);
-    int rc = st_write_file(p, a, na);
-    snprintf(p, sizeof p, "%s/model.safetensors", twin);
-    rc |= st_write_file(p, b, n);
-    for (size_t i = 0; i < na; i++) free(a[i].data);
-    for (size_t i = 0; i < n; i++) free(b[i].data);
-    free(a), free(b);
-    return rc;
+    return st_write_pair(fp8, a, na, twin, b, n);
 }
 
 /* Same tensors (names, types, shapes, bytes) in both GGUFs. */

@@ -26,10 +26,6 @@ typedef struct gptq_case {
     bool act_order, v2;
 } gptq_case;
 
-static bool is_linear(const qk_st_tensor *t) {
-    return t->n_dims == 2 && strstr(t->name, "layers.") && strstr(t->name, "_proj.weight");
-}
-
 /* Quantizes w (O x I) the GPTQ way into the four tensors at it[0..4) and
  * overwrites w with the reference rule's dequantized values. */
 static void gptq_layer(const char *name, float *w, int64_t O, int64_t I, const gptq_case *c, qk_rng *rng, st_item *it) {
@@ -84,40 +80,20 @@ static int make_pair(const char *src, const char *gdir, const char *twin, const 
     char qj[200];
     snprintf(qj, sizeof qj, "{\"quant_method\":\"gptq\",\"bits\":%d,\"group_size\":%d,\"desc_act\":%s%s}", c->bits,
              c->group, c->act_order ? "true" : "false", c->v2 ? ",\"checkpoint_format\":\"gptq_v2\"" : "");
-    if (hf_copy_sidecars(src, gdir, qj) || hf_copy_sidecars(src, twin, NULL)) return -1;
-    qk_hf_checkpoint ck;
-    qk_err err;
-    if (qk_hf_open(src, &ck, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
-    const size_t n = ck.n_tensors;
-    st_item *a = calloc(4 * n, sizeof *a), *b = calloc(n, sizeof *b);
+    st_item *b;
+    size_t n;
+    if (st_pair_begin(src, gdir, twin, qj, &b, &n)) return -1;
+    st_item *a = calloc(4 * n, sizeof *a);
     size_t na = 0;
     qk_rng rng = {0x6774717ull + (uint64_t)c->bits};
     for (size_t i = 0; i < n; i++) {
-        const qk_st_tensor *t = ck.tensors[i].t;
-        const size_t ne = (size_t)t->n_elements;
-        float *w = malloc(ne * 4);
-        if (qk_st_read_raw(ck.files[ck.tensors[i].file], t, 0, ne * 4, w, &err)) return fprintf(stderr, "%s\n", err.msg), -1;
-        b[i] = (st_item){.dtype = "F32", .nd = t->n_dims, .data = w, .nbytes = ne * 4};
-        snprintf(b[i].name, sizeof b[i].name, "%s", t->name);
-        for (int d = 0; d < t->n_dims; d++) b[i].shape[d] = t->shape[d];
-        if (is_linear(t)) {
-            gptq_layer(t->name, w, t->shape[0], t->shape[1], c, &rng, a + na);
+        if (st_item_is_linear(&b[i])) {
+            gptq_layer(b[i].name, b[i].data, b[i].shape[0], b[i].shape[1], c, &rng, a + na);
             na += 4;
-        } else {
-            a[na] = b[i];
-            a[na].data = malloc(ne * 4), memcpy(a[na].data, w, ne * 4), na++;
-        }
+        } else
+            a[na++] = st_item_dup(&b[i]);
     }
-    qk_hf_close(&ck);
-    char p[1200];
-    snprintf(p, sizeof p, "%s/model.safetensors", gdir);
-    int rc = st_write_file(p, a, na);
-    snprintf(p, sizeof p, "%s/model.safetensors", twin);
-    rc |= st_write_file(p, b, n);
-    for (size_t i = 0; i < na; i++) free(a[i].data);
-    for (size_t i = 0; i < n; i++) free(b[i].data);
-    free(a), free(b);
-    return rc;
+    return st_write_pair(gdir, a, na, twin, b, n);
 }
 
 static void make_dirs(const char *tag, char *src, char *g, char *tw, size_t n) {

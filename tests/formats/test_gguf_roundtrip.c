@@ -146,8 +146,7 @@ static void test_fixtures_roundtrip(void) {
 
 static void test_writer_failures_leave_nothing(void) {
     char dir[600], path[700];
-    snprintf(dir, sizeof dir, "%s/fail", qk_test_tmpdir());
-    mkdir(dir, 0755);
+    qk_test_mkdir(dir, sizeof dir, "fail");
     snprintf(path, sizeof path, "%s/out.gguf", dir);
     qk_err err;
     qk_gguf_writer *w = qk_gguf_writer_new();

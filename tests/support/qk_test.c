@@ -212,3 +212,9 @@ void qk_test_check_contains(const char *file, int line, const char *hay, const c
     fprintf(stderr, "%s:%d: CHECK_CONTAINS failed: '%s' lacks '%s'\n", file, line, hay ? hay : "(null)", needle);
     qk_test_checks_failed++;
 }
+
+char *qk_test_mkdir(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "%s/%s", qk_test_tmpdir(), name);
+    mkdir(buf, 0755);
+    return buf;
+}

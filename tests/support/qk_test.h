@@ -100,6 +100,8 @@ int qk_test_summary(void);
 /* A fresh empty temporary directory for this test process (removed at exit
  * unless QK_KEEP_TMP is set). Returns a static path. */
 const char *qk_test_tmpdir(void);
+/* "<tmpdir>/<name>" into buf (size n), created as a directory; returns buf. */
+char *qk_test_mkdir(char *buf, size_t n, const char *name);
 
 /* Path of "<fixtures>/<rel>" if it exists, else NULL after marking the
  * running test skipped (qk_test_skip; the caller returns). <fixtures> is

@@ -144,8 +144,7 @@ static void test_manifest_roundtrip(void) {
     CHECK_CONTAINS(text, want);
     free(text);
     /* a damaged copy with the same name fails against the manifest */
-    snprintf(copy, sizeof copy, "%s/sub", qk_test_tmpdir());
-    mkdir(copy, 0755);
+    qk_test_mkdir(copy, sizeof copy, "sub");
     snprintf(copy, sizeof copy, "%s/sub/v-q4km.gguf", qk_test_tmpdir());
     size_t len;
     unsigned char *b = qk_test_read_file(g_model, &len);
