@@ -114,9 +114,11 @@ static inline int iq_scale_level(float id, float scale, int top) {
 
 /* Packed level vector of L[0..dim-1]. */
 static inline int iq_pack(const qk_lattice *lat, const int8_t *L) {
-    int u = 0;
-    for (int i = 0; i < lat->dim; ++i) u |= L[i] << (lat->bits * i);
-    return u;
+    /* unsigned: a level can be negative here (as in ggml); the bits are the
+     * two's-complement ones ggml's signed shift gives */
+    unsigned u = 0;
+    for (int i = 0; i < lat->dim; ++i) u |= (unsigned)(int)L[i] << (lat->bits * i);
+    return (int)u;
 }
 
 /* Of the neighbours of a packed vector (list nb: count, points), the grid
@@ -160,7 +162,11 @@ static inline int iq_round_group(const qk_lattice *lat, int kmaxq, float id, con
 
 /* The grid point of L (on the grid by construction; ggml aborts otherwise). */
 static inline int iq_on_grid_point(const qk_lattice *lat, const int8_t *L) {
-    int gi = lat->map[iq_pack(lat, L)];
+    /* a level outside the lattice (non-finite input, where ggml aborts) packs
+     * outside the map: treated as off the grid, never read out of bounds */
+    const int u = iq_pack(lat, L);
+    if (u < 0 || u >= 1 << (lat->bits * lat->dim)) return 0;
+    int gi = lat->map[u];
     return gi < 0 ? 0 : gi;
 }
 

@@ -159,7 +159,7 @@ static void test_new_ftypes(void) {
     }
     fprintf(stderr, "  %d runs, %d refused on both sides (imatrix needed), %d failed on both (shape), %d differ\n", runs,
             refused, g_both_failed, bad);
-    CHECK(refused > 0); /* Q2_K_S without an imatrix */
+    if (!QK_TEST_SANITIZED) CHECK(refused > 0); /* Q2_K_S without an imatrix (those runs are left out under ASan) */
     CHECK(g_both_failed < runs / 4);
     CHECK_EQ_INT(bad, 0);
 }
