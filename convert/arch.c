@@ -19,6 +19,7 @@
  * tensors are left out and counted in plan->left_out.
  */
 #include "arch.h"
+#include "str_suffix.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -279,11 +280,6 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     return QK_OK;
 }
 
-static bool ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
 /* quantization_config: none, "fp8" or "gptq" (dequantized as
  * convert_hf_to_gguf.py does); every other method is refused by name. */
 static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_gptq_config *gptq, qk_err *err) {
@@ -473,12 +469,12 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         char nbuf[256];
         const char *n = src->t->name;
         if (strstr(n, "rotary_emb.inv_freq")) continue; /* recomputed by llama.cpp */
-        if (fp8 && (ends_with(n, "_scale_inv") || ends_with(n, ".activation_scale") ||
-                    ends_with(n, "_activation_scale")))
+        if (fp8 && (qk_str_ends_with(n, "_scale_inv") || qk_str_ends_with(n, ".activation_scale") ||
+                    qk_str_ends_with(n, "_activation_scale")))
             continue; /* folded into their weights (below); activation scales are unused */
         if (gptq.bits && qk_gptq_is_part(ck, n)) continue; /* read through their layer's qweight (below) */
         char gbuf[256];
-        const bool is_gptq = gptq.bits && ends_with(n, ".qweight");
+        const bool is_gptq = gptq.bits && qk_str_ends_with(n, ".qweight");
         if (is_gptq) { /* the layer's weight, dequantized: mapped by its float name */
             snprintf(gbuf, sizeof gbuf, "%.*s.weight", (int)(strlen(n) - strlen(".qweight")), n);
             n = gbuf;

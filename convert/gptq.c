@@ -1,4 +1,5 @@
 #include "gptq.h"
+#include "str_suffix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,10 @@ int qk_gptq_read_config(const char *dir, const cJSON *q, qk_gptq_config *cfg, qk
     return QK_OK;
 }
 
-static bool ends_with(const char *s, const char *suf) {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
 bool qk_gptq_is_part(const qk_hf_checkpoint *ck, const char *name) {
     static const char *const sfx[3] = {".qzeros", ".scales", ".g_idx"};
     for (int i = 0; i < 3; i++) {
-        if (!ends_with(name, sfx[i])) continue;
+        if (!qk_str_ends_with(name, sfx[i])) continue;
         char nm[512];
         const size_t base = strlen(name) - strlen(sfx[i]);
         return snprintf(nm, sizeof nm, "%.*s.qweight", (int)base, name) < (int)sizeof nm && qk_hf_find(ck, nm);

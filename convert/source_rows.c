@@ -76,7 +76,7 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         for (int64_t r0 = 0; r0 < nrows; r0 += 64) {
             const int64_t k = nrows - r0 < 64 ? nrows - r0 : 64;
             for (int64_t r = 0; r < k; r++)
-                src[r] = t->permute_heads ? qk_arch_permuted_row(row0 + r0 + r, t->ne[1], t->permute_heads) : row0 + r0 + r;
+                src[r] = qk_arch_source_row(t, row0 + r0 + r);
             if (qk_gptq_read_rows(c->ck, t->gptq, src, k, dst + r0 * ne0, err)) return QK_FAIL;
         }
     } else if (t->transposed) { /* output row r is source column r: one strided pass per source row, in pieces */
