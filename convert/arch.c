@@ -19,7 +19,7 @@
  * tensors are left out and counted in plan->left_out.
  */
 #include "arch.h"
-#include "str_suffix.h"
+#include "str_util.h"
 
 #include <math.h>
 #include <stdio.h>

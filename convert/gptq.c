@@ -1,5 +1,5 @@
 #include "gptq.h"
-#include "str_suffix.h"
+#include "str_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

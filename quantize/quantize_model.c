@@ -1,4 +1,5 @@
 #include "quantize_model.h"
+#include "str_util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -216,11 +217,6 @@ int qk_prune_layers_parse(const char *s, int32_t **out, size_t *n_out, qk_err *e
     return QK_OK;
 }
 
-static const char *base_name(const char *p) {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 /* One output file: its writer and integrity hashes. */
 typedef struct {
     char *path;
@@ -251,7 +247,7 @@ static int shard_kvs(out_shard *sh, uint32_t s, uint32_t n, const qk_gguf_set *s
     /* provenance */
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.version", QK_VERSION, err);
     if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(sh->w, "quantkit.command", o->command_line, err);
-    if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.source.file", base_name(in_path), err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.source.file", qk_path_base(in_path), err);
     return rc;
 }
 

@@ -1,4 +1,5 @@
 #include "copy.h"
+#include "str_util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -51,11 +52,6 @@ struct qk_copy_plan {
 };
 
 /* ---- small helpers ---- */
-
-static const char *base_name(const char *p) {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
 
 static void dir_of(const char *p, char *out, size_t n) {
     const char *s = strrchr(p, '/');
@@ -123,7 +119,7 @@ static job *add_job(qk_copy_plan *p, qk_err *err) {
 }
 
 /* The name a job gives the destination (its first shard for a split). */
-static const char *job_dest_name(const job *j) { return base_name(j->dest); }
+static const char *job_dest_name(const job *j) { return qk_path_base(j->dest); }
 
 static bool is_gguf_file(const char *path) {
     int fd = open(path, O_RDONLY);
@@ -141,7 +137,7 @@ static bool manifest_sha(const char *manifest, const char *name, unsigned char o
     if (qk_manifest_sha256_list(manifest, &names, &hex, &n, &e)) return false;
     bool found = false;
     for (size_t i = 0; i < n && !found; i++)
-        if (!strcmp(base_name(names[i]), name)) found = qk_sha256_parse(hex[i], out);
+        if (!strcmp(qk_path_base(names[i]), name)) found = qk_sha256_parse(hex[i], out);
     qk_manifest_sha256_free(names, hex, n);
     return found;
 }
@@ -156,7 +152,7 @@ static int add_source(qk_copy_plan *p, const char *src, const char *manifest, qk
     job *j = add_job(p, err);
     if (!j) return QK_FAIL;
     j->src = strdup(src);
-    j->dest = join(p->dest_dir, base_name(src));
+    j->dest = join(p->dest_dir, qk_path_base(src));
     j->size = (uint64_t)st.st_size;
     if (!j->src || !j->dest) return qk_fail(err, "out of memory");
     char beside[4096];
@@ -166,7 +162,7 @@ static int add_source(qk_copy_plan *p, const char *src, const char *manifest, qk
         snprintf(beside, sizeof beside, "%s/SHA256SUMS", d);
         if (qk_manifest_is_manifest(beside)) manifest = beside;
     }
-    if (manifest && manifest_sha(manifest, base_name(src), j->expect)) {
+    if (manifest && manifest_sha(manifest, qk_path_base(src), j->expect)) {
         j->have_expect = true;
         if (!(j->expect_from = strdup(manifest))) return qk_fail(err, "out of memory");
     }
@@ -305,7 +301,7 @@ static int plan_extras(qk_copy_plan *p, size_t ji, qk_err *err) {
     int rc = push_str(&dirs, &nd, "%s", d) ? qk_fail(err, "out of memory") : QK_OK;
     qk_gguf_file *g = NULL;
     qk_err ge;
-    bool llama = looks_llama(base_name(src));
+    bool llama = looks_llama(qk_path_base(src));
     if (rc == QK_OK && is_gguf_file(src) && qk_gguf_open(src, &g, &ge) == QK_OK) {
         static const char *const keys[] = {"general.license", "general.license.name", "general.name",
                                            "general.basename", "general.base_model.0.name"};
@@ -713,7 +709,7 @@ static int read_back_shard(run_ctx *c, const char *path, uint64_t max_file, unsi
 static void split_command(char *buf, size_t n, const job *j, const unsigned char sha[32], uint64_t max_file) {
     char hx[65];
     qk_sha256_hex(sha, hx);
-    snprintf(buf, n, "copy %s (sha256 %s) split for a FAT file system: files of at most %llu bytes", base_name(j->src),
+    snprintf(buf, n, "copy %s (sha256 %s) split for a FAT file system: files of at most %llu bytes", qk_path_base(j->src),
              hx, (unsigned long long)max_file);
 }
 
@@ -735,7 +731,7 @@ static void fail_set(run_ctx *c, size_t first, uint32_t n, uint32_t bad, const c
     for (uint32_t k = 0; k < n; k++) {
         qk_copy_file *s = &c->rep->files[first + k];
         if (k == bad) set_failed(c->rep, s, "%s", msg);
-        else set_failed(c->rep, s, "%s: not kept: its split set failed (%s)", s->dest, base_name(c->rep->files[first + bad].dest));
+        else set_failed(c->rep, s, "%s: not kept: its split set failed (%s)", s->dest, qk_path_base(c->rep->files[first + bad].dest));
         unlink(s->dest);
     }
 }
@@ -813,7 +809,7 @@ static int write_manifest(const qk_copy_plan *p, qk_copy_report *rep, qk_err *er
     if (access(mp, F_OK) == 0 && qk_manifest_sha256_list(mp, &names, &hex, &n, &e) == QK_OK) {
         for (size_t i = 0; i < n; i++) {
             bool ours = false;
-            for (size_t k = 0; k < rep->n && !ours; k++) ours = !strcmp(base_name(rep->files[k].dest), names[i]);
+            for (size_t k = 0; k < rep->n && !ours; k++) ours = !strcmp(qk_path_base(rep->files[k].dest), names[i]);
             char *path = names[i][0] == '/' ? NULL : join(p->dest_dir, names[i]);
             if (!ours && path && access(path, F_OK) == 0) fprintf(mem, "%s  %s\n", hex[i], names[i]);
             free(path);
@@ -822,7 +818,7 @@ static int write_manifest(const qk_copy_plan *p, qk_copy_report *rep, qk_err *er
     }
     for (size_t k = 0; k < rep->n; k++)
         if (rep->files[k].status != QK_COPY_FAILED)
-            fprintf(mem, "%s  %s\n", rep->files[k].sha256, base_name(rep->files[k].dest));
+            fprintf(mem, "%s  %s\n", rep->files[k].sha256, qk_path_base(rep->files[k].dest));
     fclose(mem);
     int rc = QK_OK;
     if (len) {
@@ -848,7 +844,7 @@ int qk_copy_run(qk_copy_plan *p, const qk_copy_opts *o, qk_copy_report *rep, qk_
     run_ctx c = {rep, o ? o->progress : NULL};
     for (size_t i = 0; i < p->n_jobs; i++) {
         const job *j = &p->jobs[i];
-        qk_progress_item(c.progress, base_name(j->src));
+        qk_progress_item(c.progress, qk_path_base(j->src));
         if (j->split) run_split(&c, p, j);
         else run_plain(&c, j);
     }

@@ -1,4 +1,5 @@
 #include "manifest.h"
+#include "str_util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,11 +14,6 @@
 #include "parallel.h"
 #include "same_file.h"
 #include "sha256.h"
-
-static const char *base_name(const char *p) {
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
 
 typedef struct {
     uint64_t size;
@@ -296,12 +292,12 @@ int qk_manifest_check_file(const char *manifest_path, const char *path, int n_th
     if (read_manifest(manifest_path, &m, err)) return QK_FAIL;
     int unknown = 0;
     bool any = false;
-    const char *b = base_name(path);
-    for (size_t i = 0; i < m.n && !any; i++) any = !strcmp(base_name(m.l[i].name), b);
+    const char *b = qk_path_base(path);
+    for (size_t i = 0; i < m.n && !any; i++) any = !strcmp(qk_path_base(m.l[i].name), b);
     /* an entry may name the file with a folder ("sub/x.gguf"): match it by base name */
     const char *name = b;
     for (size_t i = 0; i < m.n; i++)
-        if (!strcmp(base_name(m.l[i].name), b)) {
+        if (!strcmp(qk_path_base(m.l[i].name), b)) {
             name = m.l[i].name;
             break;
         }
@@ -320,7 +316,7 @@ int qk_manifest_write_file(FILE *out, const char *path, int n_threads, qk_err *e
     (void)n_threads;
     file_hashes h;
     if (hash_file(path, &h, false, true, err)) return QK_FAIL;
-    const char *b = base_name(path);
+    const char *b = qk_path_base(path);
     char hx[40];
     hex128(hx, h.whole);
     fprintf(out, "size      %llu  %s\n", (unsigned long long)h.size, b);
@@ -366,7 +362,7 @@ int qk_manifest_expand(const char *const *files, size_t n, char ***out, size_t *
     }
     for (size_t i = 0; rc == QK_OK && i < cnt; i++)
         for (size_t j = i + 1; rc == QK_OK && j < cnt; j++)
-            if (!strcmp(base_name(list[i]), base_name(list[j])))
+            if (!strcmp(qk_path_base(list[i]), qk_path_base(list[j])))
                 rc = qk_fail(err, "%s and %s: two files with the same name cannot be in one manifest (it names "
                                   "files by base name)", list[i], list[j]);
     if (rc) {
@@ -469,7 +465,7 @@ static int build_item(void *vctx, int64_t i, int tid, qk_err *err) {
         rc = qk_sha256_file(c->files[i], d, NULL, err);
         if (rc == QK_OK) {
             qk_sha256_hex(d, hx);
-            fprintf(mem, "%s  %s\n", hx, base_name(c->files[i]));
+            fprintf(mem, "%s  %s\n", hx, qk_path_base(c->files[i]));
         }
     }
     fclose(mem);
@@ -563,7 +559,7 @@ int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, 
         const char *found = NULL;
         if (n_files) {
             for (size_t f = 0; f < n_files && !found; f++)
-                if (!strcmp(base_name(files[f]), base_name(m.l[i].name))) found = files[f], used[f] = true;
+                if (!strcmp(qk_path_base(files[f]), qk_path_base(m.l[i].name))) found = files[f], used[f] = true;
             e->path = strdup(found ? found : m.l[i].name);
         } else {
             size_t pl = strlen(dir) + strlen(m.l[i].name) + 2;
@@ -584,7 +580,7 @@ int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, 
     for (size_t f = 0; rc == QK_OK && f < n_files; f++) {
         if (used[f]) continue;
         bool dup = false; /* the same base name given twice: the first one was checked */
-        for (size_t k = 0; k < n_listed && !dup; k++) dup = !strcmp(base_name(res->e[k].name), base_name(files[f]));
+        for (size_t k = 0; k < n_listed && !dup; k++) dup = !strcmp(qk_path_base(res->e[k].name), qk_path_base(files[f]));
         qk_manifest_entry *e = &res->e[res->n++];
         e->name = strdup(files[f]);
         e->path = strdup(files[f]);
