@@ -71,14 +71,14 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
-    if (t->gptq) { /* output rows by their source rows, dequantized in chunks */
-        int64_t src[64];
-        for (int64_t r0 = 0; r0 < nrows; r0 += 64) {
-            const int64_t k = nrows - r0 < 64 ? nrows - r0 : 64;
-            for (int64_t r = 0; r < k; r++)
-                src[r] = qk_arch_source_row(t, row0 + r0 + r);
-            if (qk_gptq_read_rows(c->ck, t->gptq, src, k, dst + r0 * ne0, err)) return QK_FAIL;
-        }
+    if (t->gptq) { /* output rows by their source rows, all in one call: gptq.c reads qweight's columns in
+                    * chunks as wide as its memory bound allows (fewer, larger reads) */
+        int64_t *src = malloc((size_t)(nrows ? nrows : 1) * sizeof *src);
+        if (!src) return qk_fail(err, "out of memory");
+        for (int64_t r = 0; r < nrows; r++) src[r] = qk_arch_source_row(t, row0 + r);
+        const int rc = qk_gptq_read_rows(c->ck, t->gptq, src, nrows, dst, err);
+        free(src);
+        if (rc) return QK_FAIL;
     } else if (t->transposed) { /* output row r is source column r: one strided pass per source row, in pieces */
         float buf[256];
         for (int64_t i = 0; i < ne0; i++)
