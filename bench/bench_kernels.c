@@ -5,8 +5,11 @@
  * Each figure is the best of a few repetitions.
  * Usage: bench_kernels [n_floats (default 4194304)] [repetitions (default 5)] [imatrix]
  * With "imatrix" both sides get the same importance matrix (the quantizers'
- * imatrix paths; types that ignore it measure as without). */
+ * imatrix paths; types that ignore it measure as without). Types ggml refuses
+ * to quantize without one (ggml_quantize_requires_imatrix: IQ2_XXS, IQ2_XS,
+ * IQ1_S, IQ1_M) always get it, on both sides, and their rows say "(imatrix)". */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,20 +71,17 @@ int main(int argc, char **argv) {
     void *y = malloc(sizeof(float) * (size_t)(nrows * n)); /* >= every quantized size */
     if (!x || !y) return 1;
     qk_quant_input(QI_GAUSS, 1, x, nrows * n);
-    float *imatrix = NULL;
-    if (argc > 3 && strcmp(argv[3], "imatrix") == 0) {
-        imatrix = malloc(sizeof(float) * (size_t)n);
-        if (!imatrix) return 1;
-        qk_quant_imatrix(7, imatrix, n);
-        g_imatrix = imatrix;
-    }
+    const bool use_imatrix = argc > 3 && strcmp(argv[3], "imatrix") == 0;
+    float *imatrix = malloc(sizeof(float) * (size_t)n);
+    if (!imatrix) return 1;
+    qk_quant_imatrix(7, imatrix, n);
     memset(y, 0, sizeof(float) * (size_t)(nrows * n));
     g_r = llama_ref_get();
     if (!g_r) fprintf(stderr, "note: llama.cpp reference not loaded (%s); ggml column skipped\n", llama_ref_error());
 
     const double mc = measure(run_memcpy, x, y, nrows, n, reps);
     printf("input: %" PRId64 " rows x %" PRId64 " floats (%.1f MB), best of %d, single thread%s\n", nrows, n,
-           (double)(nrows * n) * 4 / 1e6, reps, imatrix ? ", with an imatrix" : "");
+           (double)(nrows * n) * 4 / 1e6, reps, use_imatrix ? ", with an imatrix" : "");
     printf("memcpy of the same bytes: %.2f GB/s\n\n", mc);
     printf("%-8s %-7s %9s %9s %9s %10s\n", "type", "isa", "GB/s", "ggml GB/s", "vs ggml", "vs memcpy");
 
@@ -90,13 +90,16 @@ int main(int argc, char **argv) {
     const int nt = qk_kernel_types(types), ni = qk_isa_list_available(isas);
     for (int ti = 0; ti < nt; ti++) {
         g_type = (int)types[ti];
+        const bool forced = !use_imatrix && g_r && g_r->ggml_quantize_requires_imatrix &&
+                            g_r->ggml_quantize_requires_imatrix(g_type);
+        g_imatrix = use_imatrix || forced ? imatrix : NULL;
         const double gg = g_r ? measure(run_ggml, x, y, nrows, n, reps) : 0;
         for (int ii = 0; ii < ni; ii++) {
             g_k = qk_kernel_get(types[ti], isas[ii]);
             if (!g_k || (ii > 0 && g_k->isa == QK_ISA_SCALAR)) continue; /* no SIMD variant */
             const double ours = measure(run_ours, x, y, nrows, n, reps);
-            printf("%-8s %-7s %9.2f %9.2f %8.2fx %9.2fx\n", qk_type_get(types[ti])->name, qk_isa_name(isas[ii]), ours,
-                   gg, gg > 0 ? ours / gg : 0.0, ours / mc);
+            printf("%-8s %-7s %9.3f %9.3f %8.2fx %9.3fx%s\n", qk_type_get(types[ti])->name, qk_isa_name(isas[ii]),
+                   ours, gg, gg > 0 ? ours / gg : 0.0, ours / mc, forced ? "  (imatrix)" : "");
         }
     }
     free(x);
