@@ -19,13 +19,20 @@
 
 #define LB_MAXN 32
 
+/* The searches are written once for any n and nmax; the entries below call
+ * them with the constants of the hot shapes (Q6_K's 16 x 32 levels, Q3_K's
+ * imatrix 16 x 4) so the compiler folds them as a hand-specialised kernel
+ * would. Measured with callgrind on AVX2: Q6_K's search 33.0 M -> 26.5 M
+ * instructions per 128 rows of 4096 (the kernel before the dedupe: 25.3 M). */
+#define LB_INLINE static inline __attribute__((always_inline))
+
 /* groups of n floats, `avail` of them (the rest zeros) -> xt[i * W + k] */
-static inline void lb_transpose(const float *x, int n, int avail, float *xt) {
+LB_INLINE void lb_transpose(const float *x, int n, int avail, float *xt) {
     for (int k = 0; k < LN_W; ++k)
         for (int i = 0; i < n; ++i) xt[i * LN_W + k] = k < avail ? x[k * n + i] : 0.f;
 }
 
-static inline void lb_untranspose_u8(const vi *Lv, int n, uint8_t *L) {
+LB_INLINE void lb_untranspose_u8(const vi *Lv, int n, uint8_t *L) {
     int32_t lt[LB_MAXN * LN_W];
     for (int i = 0; i < n; ++i) vi_store(lt + i * LN_W, Lv[i]);
     for (int k = 0; k < LN_W; ++k)
@@ -34,7 +41,7 @@ static inline void lb_untranspose_u8(const vi *Lv, int n, uint8_t *L) {
 
 /* make_qkx2_quants (v3 false) / make_qkx3_quants (v3 true) with explicit
  * weights, on W groups of n. */
-static inline void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi *L, vf *scale_out, vf *themin_out,
+LB_INLINE void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi *L, vf *scale_out, vf *themin_out,
                           float rmin, float rdelta, int nstep, bool use_mad, bool v3) {
     const vf zero = vf_set1(0.f);
     vf min = vf_load(xt), max = min;
@@ -107,7 +114,7 @@ static inline void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi 
 /* The signed-max scan make_qx_quants, make_q3_quants and the IQ4 search
  * start with: max = the x with the largest |x| (first on ties). Returns the
  * lanes whose group counts as all zero (amax < GROUP_MAX_EPS). */
-static inline vm lb_signed_max(int n, const float *xt, vf *max_out) {
+LB_INLINE vm lb_signed_max(int n, const float *xt, vf *max_out) {
     vf max = vf_set1(0.f), amax = vf_set1(0.f);
     for (int i = 0; i < n; ++i) {
         const vf x = vf_load(xt + i * LN_W), ax = vf_abs(x);
@@ -121,7 +128,7 @@ static inline vm lb_signed_max(int n, const float *xt, vf *max_out) {
 
 /* make_qx_quants(n, nmax, x, L, rmse_type = 1, qw) on W groups; wt NULL
  * means qw = NULL (weights x^2). */
-static inline vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
+LB_INLINE vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
     const vf zero = vf_set1(0.f);
     vf max;
     const vm allzero = lb_signed_max(n, xt, &max);
@@ -330,14 +337,20 @@ void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) {
     lb_untranspose_u8(Lv, 16, (uint8_t *)L);
 }
 
-void LN_ISA(qk_qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
-    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+LB_INLINE void lb_qx_lanes(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
     float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
     lb_transpose(x, n, LN_W, xt);
     if (w) lb_transpose(w, n, LN_W, wt);
     vi Lv[LB_MAXN];
     vf_store(scales, lb_qx(n, nmax, xt, w ? wt : NULL, Lv));
     lb_untranspose_u8(Lv, n, (uint8_t *)L);
+}
+
+void LN_ISA(qk_qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
+    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
+    if (n == 16 && nmax == 32) lb_qx_lanes(16, 32, x, w, scales, L); /* Q6_K */
+    else if (n == 16 && nmax == 4) lb_qx_lanes(16, 4, x, w, scales, L); /* Q3_K with an imatrix */
+    else lb_qx_lanes(n, nmax, x, w, scales, L);
 }
 
 void LN_ISA(qk_qkx3_lanes)(int n, int nmax, const float *x, const float *w, float *scales, float *mins, uint8_t *L) {
@@ -650,7 +663,7 @@ void LN_ISA(qk_q6k_pack)(const float *x, const float *d, int8_t *L, uint8_t *y) 
  * operations in the same order as lb_qx (so the same bits), the two sets'
  * instructions interleaved so that their sum chains, which bound lb_qx's
  * speed by latency, overlap. wt[s] NULL: weights x^2. */
-static inline void lb_qx2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
+LB_INLINE void lb_qx2(int n, int nmax, const float *const xt[2], const float *const wt[2], vi L[2][LB_MAXN],
                           vf out[2]) {
     const vf zero = vf_set1(0.f);
     const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
@@ -726,7 +739,8 @@ void LN_ISA(qk_qx2_lanes)(int n, int nmax, const float *x, const float *w, float
     const float *const wp[2] = {w ? wt[0] : NULL, w ? wt[1] : NULL};
     vi Lv[2][LB_MAXN];
     vf sc[2];
-    lb_qx2(n, nmax, xp, wp, Lv, sc);
+    if (n == 16 && nmax == 32) lb_qx2(16, 32, xp, wp, Lv, sc); /* Q6_K with an imatrix */
+    else lb_qx2(n, nmax, xp, wp, Lv, sc);
     for (int s = 0; s < 2; ++s) {
         vf_store(scales + s * LN_W, sc[s]);
         lb_untranspose_u8(Lv[s], n, (uint8_t *)L + s * n * LN_W);
