@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
         size_t len;
         qk_err err;
         double t0 = qk_now_s();
-        if (qk_manifest_build((const char *const *)paths, (size_t)shards, QK_MANIFEST_SHA256SUMS, threads, &text, &len,
+        if (qk_manifest_build((const char *const *)paths, (size_t)shards, QK_MANIFEST_SHA256SUMS, threads, NULL, &text, &len,
                               &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;

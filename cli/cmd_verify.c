@@ -62,7 +62,10 @@ static int verify_download(const char *dir, int n_threads, cJSON *jarr) {
         cJSON_AddStringToObject(jd, "path", dir);
         cJSON_AddItemToArray(jarr, jd);
     }
-    if (qk_hf_check(dir, n_threads, &r, &err)) {
+    qk_progress *pg = cli_progress_new("checking", 0);
+    const int rc = qk_hf_check(dir, n_threads, pg, &r, &err);
+    cli_progress_done(pg);
+    if (rc) {
         if (jd) cJSON_AddBoolToObject(jd, "ok", false), cJSON_AddStringToObject(jd, "problem", err.msg);
         else qk_cli_fail(CMD, &err);
         return 1;
@@ -176,7 +179,11 @@ int qk_cmd_verify(int argc, char **argv) {
         if (rc == QK_OK) rc = qk_manifest_check_target(write_m, fin, (size_t)n_files, &err);
         char *text = NULL;
         size_t len = 0;
-        if (rc == QK_OK) rc = qk_manifest_build((const char *const *)list, n_list, fmt, o.n_threads, &text, &len, &err);
+        if (rc == QK_OK) {
+            qk_progress *pg = cli_progress_new("hashing", 0);
+            rc = qk_manifest_build((const char *const *)list, n_list, fmt, o.n_threads, pg, &text, &len, &err);
+            cli_progress_done(pg);
+        }
         qk_afile *out = NULL;
         if (rc == QK_OK) rc = qk_afile_open(&out, write_m, &err);
         if (rc == QK_OK) rc = qk_afile_write(out, text, len, &err);
@@ -193,7 +200,10 @@ int qk_cmd_verify(int argc, char **argv) {
     cJSON *mjson = NULL, *shajson = NULL;
     if (check_m) {
         qk_manifest_result mr;
-        if (qk_manifest_check(check_m, files, (size_t)n_files, o.n_threads, &mr, &err)) return qk_cli_fail(CMD, &err);
+        qk_progress *pg = cli_progress_new("checking", 0);
+        const int rc = qk_manifest_check(check_m, files, (size_t)n_files, o.n_threads, pg, &mr, &err);
+        cli_progress_done(pg);
+        if (rc) return qk_cli_fail(CMD, &err);
         mfailed = mr.n_failed + mr.n_missing + mr.n_unlisted > 0;
         if (json) mjson = cJSON_CreateArray();
         char why[4200];
@@ -211,7 +221,11 @@ int qk_cmd_verify(int argc, char **argv) {
     if (sha_hex) {
         unsigned char d[32];
         char hx[65];
-        if (qk_sha256_file(files[0], d, NULL, &err)) return qk_cli_fail(CMD, &err);
+        struct stat sst;
+        qk_progress *pg = cli_progress_new("hashing", stat(files[0], &sst) == 0 && sst.st_size > 0 ? (uint64_t)sst.st_size : 0);
+        const int rc = qk_sha256_file(files[0], d, NULL, pg, &err);
+        cli_progress_done(pg);
+        if (rc) return qk_cli_fail(CMD, &err);
         qk_sha256_hex(d, hx);
         bool ok = !memcmp(d, sha_want, 32);
         if (!json) printf("%s: SHA-256 %s: %s\n", files[0], hx, ok ? "OK (matches)" : "FAILED (expected another)");
@@ -242,7 +256,10 @@ int qk_cmd_verify(int argc, char **argv) {
         qk_compare_report cmp = {0};
         bool have_cmp = false;
         if (against) {
-            if (qk_compare(files[i], against, &cmp, &err)) qk_verify_problem(&rep, "--against: %s", err.msg);
+            qk_progress *pg = cli_progress_new("comparing", 0);
+            const int rc = qk_compare(files[i], against, pg, &cmp, &err);
+            cli_progress_done(pg);
+            if (rc) qk_verify_problem(&rep, "--against: %s", err.msg);
             else have_cmp = true;
         }
         bool ok = rep.n_problems == 0;

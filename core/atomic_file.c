@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,52 +28,75 @@ struct qk_afile {
     int live_slot; /* in the registry of live temporaries, or -1 */
 };
 
-/* The registry of live temporaries, for qk_afile_remove_temps from a signal
- * handler: fixed slots (no allocation), each a path and a flag. A slot is
- * claimed with a compare-and-swap, filled, then published; the handler reads
- * only published slots and calls unlink(), which is async-signal-safe. */
+/* The registry of live temporaries (and finished parts of an unfinished
+ * output), for qk_afile_remove_temps from a signal handler: blocks of fixed
+ * slots, each a path and a flag. The first block is static; further blocks
+ * are allocated (outside any handler) when every slot is taken and linked
+ * with an atomic pointer, never freed, so a split into hundreds of shards
+ * is cleaned up whole. A slot is claimed with a compare-and-swap, filled,
+ * then published; the handler follows only published links, reads only
+ * published slots and calls unlink(), which is async-signal-safe. */
 #define QK_LIVE_SLOTS 64
 #define QK_LIVE_PATH 4096
-static struct {
-    _Atomic int state; /* 0 free, 1 being written, 2 live */
-    char path[QK_LIVE_PATH];
-} g_live[QK_LIVE_SLOTS];
+typedef struct live_block live_block;
+struct live_block {
+    struct {
+        _Atomic int state; /* 0 free, 1 being written, 2 live */
+        char path[QK_LIVE_PATH];
+    } slot[QK_LIVE_SLOTS];
+    live_block *_Atomic next;
+};
+static live_block g_live;
 
-static int live_add_below(const char *path, int n_slots) {
+/* A handle is block number x QK_LIVE_SLOTS + slot; -1 when the path is too
+ * long or memory is short (that file then survives a signal). */
+static int live_add(const char *path) {
     size_t n = strlen(path);
     if (n >= QK_LIVE_PATH) return -1;
-    for (int i = 0; i < n_slots; i++) {
-        int expect = 0;
-        if (atomic_compare_exchange_strong(&g_live[i].state, &expect, 1)) {
-            memcpy(g_live[i].path, path, n + 1);
-            atomic_store(&g_live[i].state, 2);
-            return i;
+    live_block *b = &g_live;
+    for (int base = 0; base <= INT_MAX - 2 * QK_LIVE_SLOTS; base += QK_LIVE_SLOTS) {
+        for (int i = 0; i < QK_LIVE_SLOTS; i++) {
+            int expect = 0;
+            if (atomic_compare_exchange_strong(&b->slot[i].state, &expect, 1)) {
+                memcpy(b->slot[i].path, path, n + 1);
+                atomic_store(&b->slot[i].state, 2);
+                return base + i;
+            }
         }
+        live_block *next = atomic_load(&b->next);
+        if (!next) {
+            live_block *fresh = calloc(1, sizeof *fresh);
+            if (!fresh) return -1;
+            live_block *expect = NULL;
+            if (atomic_compare_exchange_strong(&b->next, &expect, fresh)) next = fresh;
+            else free(fresh), next = expect; /* another thread linked one first */
+        }
+        b = next;
     }
-    return -1; /* more than 64 open outputs: that one is not cleaned on a signal */
+    return -1;
 }
 
-static int live_add(const char *path) { return live_add_below(path, QK_LIVE_SLOTS); }
-
-/* finished parts never take the last 8 slots: those stay for temporaries */
-int qk_afile_partial_add(const char *path) { return live_add_below(path, QK_LIVE_SLOTS - 8); }
-
-void qk_afile_partial_done(int handle) {
-    if (handle >= 0 && handle < QK_LIVE_SLOTS) atomic_store(&g_live[handle].state, 0);
+static void live_remove(int handle) {
+    if (handle < 0) return;
+    live_block *b = &g_live;
+    for (int k = handle / QK_LIVE_SLOTS; k > 0 && b; k--) b = atomic_load(&b->next);
+    if (b) atomic_store(&b->slot[handle % QK_LIVE_SLOTS].state, 0);
 }
 
-static void live_remove(int slot) {
-    if (slot >= 0) atomic_store(&g_live[slot].state, 0);
-}
+int qk_afile_partial_add(const char *path) { return live_add(path); }
+
+void qk_afile_partial_done(int handle) { live_remove(handle); }
 
 void qk_afile_remove_temps(void) {
-    for (int i = 0; i < QK_LIVE_SLOTS; i++)
-        if (atomic_load(&g_live[i].state) == 2) unlink(g_live[i].path);
+    for (live_block *b = &g_live; b; b = atomic_load(&b->next))
+        for (int i = 0; i < QK_LIVE_SLOTS; i++)
+            if (atomic_load(&b->slot[i].state) == 2) unlink(b->slot[i].path);
 }
 
 size_t qk_afile_live_count(void) {
     size_t n = 0;
-    for (int i = 0; i < QK_LIVE_SLOTS; i++) n += atomic_load(&g_live[i].state) == 2;
+    for (live_block *b = &g_live; b; b = atomic_load(&b->next))
+        for (int i = 0; i < QK_LIVE_SLOTS; i++) n += atomic_load(&b->slot[i].state) == 2;
     return n;
 }
 

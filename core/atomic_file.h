@@ -52,8 +52,9 @@ void qk_afile_remove_temps(void);
 /* A committed file that is only one part of an output still being written
  * (a shard of a split set): until qk_afile_partial_done(handle),
  * qk_afile_remove_temps removes it too, so an interrupted run leaves no
- * incomplete set. Returns a handle, or -1 when the registry is nearly full
- * (slots stay free for temporaries; that file then survives a signal). */
+ * incomplete set, however many parts there are. Returns a handle, or -1
+ * when the path is longer than 4095 bytes or memory is short (that file then
+ * survives a signal). */
 int qk_afile_partial_add(const char *path);
 void qk_afile_partial_done(int handle);
 

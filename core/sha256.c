@@ -64,7 +64,7 @@ bool qk_sha256_parse(const char *hex, unsigned char out[32]) {
     return hex[64] == 0;
 }
 
-int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_err *err) {
+int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_progress *progress, qk_err *err) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
     enum { CH = 4 << 20 };
@@ -79,6 +79,7 @@ int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_e
         if (r <= 0) break;
         qk_sha256_update(s, buf, (size_t)r);
         total += (uint64_t)r;
+        qk_progress_add(progress, (uint64_t)r);
     }
     if (rc == QK_OK) qk_sha256_final(s, out);
     if (rc == QK_OK && size) *size = total;

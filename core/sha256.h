@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "qk_error.h"
 
 typedef struct qk_sha256 qk_sha256;
@@ -25,8 +26,8 @@ void qk_sha256_hex(const unsigned char d[32], char out[65]);
 bool qk_sha256_parse(const char *hex, unsigned char out[32]);
 
 /* SHA-256 of a whole file, read in 4 MiB pieces; *size receives its length
- * (NULL is fine). */
-int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_err *err);
+ * (NULL is fine); each piece is reported to progress (NULL: none). */
+int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_progress *progress, qk_err *err);
 
 /* Hashing files beside the work that reads them: a thread of its own reads
  * paths[0..n) in order and hashes them while the caller converts the same

@@ -37,7 +37,7 @@ static void finish(const acc *a, qk_tensor_diff *t) {
     t->cosine = a->aa > 0 && a->bb > 0 ? a->dot / sqrt(a->aa * a->bb) : (a->aa == a->bb ? 1 : 0);
 }
 
-int qk_compare(const char *file, const char *source, qk_compare_report *rep, qk_err *err) {
+int qk_compare(const char *file, const char *source, qk_progress *progress, qk_compare_report *rep, qk_err *err) {
     memset(rep, 0, sizeof *rep);
     qk_gguf_file *f = NULL;
     qk_model_source *src = NULL;
@@ -47,17 +47,27 @@ int qk_compare(const char *file, const char *source, qk_compare_report *rep, qk_
     if (rc == QK_OK && !rep->tensors) rc = qk_fail(err, "out of memory");
     acc total = {0};
     double worst = 2;
+    uint64_t all_bytes = 0;
+    for (uint64_t i = 0; rc == QK_OK && i < f->meta.n_tensors; i++) all_bytes += f->meta.tensors[i].nbytes;
+    qk_progress_total(progress, all_bytes);
     for (uint64_t i = 0; rc == QK_OK && i < f->meta.n_tensors; i++) {
         const qk_gguf_tensor *t = &f->meta.tensors[i];
         const qk_source_tensor *s = qk_model_source_find(src, t->name);
-        if (!s) continue;
+        if (!s) {
+            qk_progress_add(progress, t->nbytes);
+            continue;
+        }
         const int64_t ne0 = t->ne[0], rows = t->ne[1] * t->ne[2] * t->ne[3];
         if (s->ne[0] != ne0 || s->ne[1] * s->ne[2] * s->ne[3] != rows) {
             rc = qk_fail(err, "tensor '%s': shape differs from the source's", t->name);
             break;
         }
         qk_gguf_rows in = qk_gguf_rows_of(f, t);
-        if (!in.kernel || !in.kernel->dequantize) continue; /* a type quantkit cannot read: not compared */
+        if (!in.kernel || !in.kernel->dequantize) { /* a type quantkit cannot read: not compared */
+            qk_progress_add(progress, t->nbytes);
+            continue;
+        }
+        qk_progress_item(progress, t->name);
         /* a chunk of whole rows, about 1 MiB of floats per side */
         const int64_t chunk = ne0 <= 0 || ne0 >= (1 << 18) ? 1 : (1 << 18) / ne0;
         const size_t bytes = (size_t)(chunk * ne0 + 1) * sizeof(float);
@@ -69,6 +79,8 @@ int qk_compare(const char *file, const char *source, qk_compare_report *rep, qk_
             rc = qk_gguf_rows_read(&in, r, nr, x, err);
             if (rc == QK_OK) rc = s->read_rows(s->ctx, r, nr, y, err);
             if (rc == QK_OK) accumulate(&a, x, y, nr * ne0);
+            /* this chunk's share of the tensor's bytes, so the parts add up to nbytes exactly */
+            qk_progress_add(progress, t->nbytes * (uint64_t)(r + nr) / (uint64_t)rows - t->nbytes * (uint64_t)r / (uint64_t)rows);
         }
         free(x), free(y);
         qk_tensor_diff *d = &rep->tensors[rep->n++];

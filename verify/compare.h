@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "qk_error.h"
 
 typedef struct qk_tensor_diff {
@@ -24,7 +25,9 @@ typedef struct qk_compare_report {
     char worst[64];
 } qk_compare_report;
 
-int qk_compare(const char *file, const char *source, qk_compare_report *rep, qk_err *err);
+/* progress (NULL: none) gets the GGUF's tensor bytes as its total, then the
+ * bytes compared (or skipped), with the tensor's name as the item. */
+int qk_compare(const char *file, const char *source, qk_progress *progress, qk_compare_report *rep, qk_err *err);
 void qk_compare_report_free(qk_compare_report *rep);
 
 #endif

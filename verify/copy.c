@@ -215,7 +215,7 @@ static int add_extras_from(qk_copy_plan *p, const char *dir, bool *license, qk_e
             } else if (!qk_same_file(same->src, path)) {
                 unsigned char a[32], b[32];
                 qk_err e2;
-                if (qk_sha256_file(same->src, a, NULL, &e2) || qk_sha256_file(path, b, NULL, &e2) || memcmp(a, b, 32))
+                if (qk_sha256_file(same->src, a, NULL, NULL, &e2) || qk_sha256_file(path, b, NULL, NULL, &e2) || memcmp(a, b, 32))
                     if (push_str(&p->warnings, &p->n_warnings, "%s: not copied: %s, a different file of that name, "
                                  "goes to the destination", path, same->src))
                         rc = qk_fail(err, "out of memory");
@@ -746,7 +746,7 @@ static void run_split(run_ctx *c, const qk_copy_plan *p, const job *j) {
     unsigned char sha[32];
     uint64_t size;
     qk_err err;
-    if (qk_sha256_file(j->src, sha, &size, &err)) {
+    if (qk_sha256_file(j->src, sha, &size, NULL, &err)) {
         fail_set(c, first, j->n_shards, 0, err.msg);
         return;
     }

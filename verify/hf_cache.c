@@ -149,6 +149,7 @@ bool qk_hf_is_download(const char *dir) {
 typedef struct {
     const lfs_file *f;
     qk_manifest_entry *e;
+    qk_progress *progress;
 } check_ctx;
 
 static int check_one(void *vctx, int64_t i, int tid, qk_err *err) {
@@ -164,7 +165,7 @@ static int check_one(void *vctx, int64_t i, int tid, qk_err *err) {
     unsigned char d[32];
     char hx[65], buf[300];
     qk_err e2;
-    if (qk_sha256_file(f->path, d, NULL, &e2)) {
+    if (qk_sha256_file(f->path, d, NULL, c->progress, &e2)) {
         e->status = QK_ENTRY_FAILED;
         e->where = strdup(e2.msg);
     } else {
@@ -181,7 +182,7 @@ static int check_one(void *vctx, int64_t i, int tid, qk_err *err) {
 
 static int by_rel(const void *a, const void *b) { return strcmp(((const lfs_file *)a)->rel, ((const lfs_file *)b)->rel); }
 
-int qk_hf_check(const char *dir, int n_threads, qk_manifest_result *res, qk_err *err) {
+int qk_hf_check(const char *dir, int n_threads, qk_progress *progress, qk_manifest_result *res, qk_err *err) {
     memset(res, 0, sizeof *res);
     char root[PATH_MAX];
     walk_state w = {0};
@@ -207,7 +208,13 @@ int qk_hf_check(const char *dir, int n_threads, qk_manifest_result *res, qk_err 
         res->n++;
         if (!res->e[i].name || !res->e[i].path) rc = qk_fail(err, "out of memory");
     }
-    check_ctx c = {w.f, res->e};
+    check_ctx c = {w.f, res->e, progress};
+    uint64_t total = 0;
+    for (size_t i = 0; rc == QK_OK && i < w.n; i++) {
+        struct stat st;
+        if (stat(w.f[i].path, &st) == 0 && st.st_size > 0) total += (uint64_t)st.st_size;
+    }
+    qk_progress_total(progress, total);
     if (rc == QK_OK) rc = qk_parallel_for((int64_t)w.n, n_threads, check_one, &c, err);
     for (size_t i = 0; i < res->n; i++) {
         switch (res->e[i].status) {

@@ -30,7 +30,8 @@ bool qk_hf_is_download(const char *dir);
  * name order: OK, FAILED (where: the SHA-256 found and the one expected) or
  * MISSING; files without a SHA-256 to check against (git files) are not
  * listed but counted in res->n_unknown. QK_FAIL only when dir is not such a
- * download or cannot be read. */
-int qk_hf_check(const char *dir, int n_threads, qk_manifest_result *res, qk_err *err);
+ * download or cannot be read. progress (NULL: none) gets the bytes to hash
+ * as its total, then the bytes hashed. */
+int qk_hf_check(const char *dir, int n_threads, qk_progress *progress, qk_manifest_result *res, qk_err *err);
 
 #endif

@@ -31,7 +31,10 @@ static void free_hashes(file_hashes *h) {
     free(h->xxh3), free(h->xxh64), free(h->names);
 }
 
-static int hash_file(const char *path, file_hashes *h, bool want_sha, bool want_gguf, qk_err *err) {
+/* The whole-file read is reported to progress (NULL: none); the per-tensor
+ * pass over a GGUF is not (its bytes were counted once). */
+static int hash_file(const char *path, file_hashes *h, bool want_sha, bool want_gguf, qk_progress *progress,
+                     qk_err *err) {
     memset(h, 0, sizeof *h);
     FILE *f = fopen(path, "rb");
     if (!f) return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
@@ -53,6 +56,7 @@ static int hash_file(const char *path, file_hashes *h, bool want_sha, bool want_
         XXH3_128bits_update(s, buf, r);
         if (sh) qk_sha256_update(sh, buf, r);
         h->size += r;
+        qk_progress_add(progress, r);
     }
     if (sh) qk_sha256_final(sh, h->sha256);
     qk_sha256_free(sh);
@@ -229,7 +233,7 @@ static int read_manifest(const char *path, mlist *m, qk_err *err) {
 
 /* Checks the file at `path` against the entries named `name`. */
 static int check_entries(const mlist *m, const char *name, const char *path, qk_verify_report *rep, int *unknown,
-                         qk_err *err) {
+                         qk_progress *progress, qk_err *err) {
     bool want_sha = false, want_gguf = false;
     int entries = 0;
     for (size_t i = 0; i < m->n; i++) {
@@ -243,7 +247,7 @@ static int check_entries(const mlist *m, const char *name, const char *path, qk_
         return QK_OK;
     }
     file_hashes h;
-    if (hash_file(path, &h, want_sha, want_gguf, err)) {
+    if (hash_file(path, &h, want_sha, want_gguf, progress, err)) {
         qk_verify_problem(rep, "%s", err->msg);
         return QK_OK;
     }
@@ -302,7 +306,7 @@ int qk_manifest_check_file(const char *manifest_path, const char *path, int n_th
             break;
         }
     if (!any) qk_verify_problem(rep, "%s: the manifest %s has no entry for '%s'", path, manifest_path, b);
-    else check_entries(&m, name, path, rep, &unknown, err);
+    else check_entries(&m, name, path, rep, &unknown, NULL, err);
     if (unknown)
         qk_verify_note(rep, "%s: %d manifest entr%s with algorithms quantkit does not compute (sha1/uuid) not checked",
                        path, unknown, unknown == 1 ? "y" : "ies");
@@ -312,10 +316,16 @@ int qk_manifest_check_file(const char *manifest_path, const char *path, int n_th
 
 /* ---- writing ---- */
 
+static int write_entries(FILE *out, const char *path, qk_progress *progress, qk_err *err);
+
 int qk_manifest_write_file(FILE *out, const char *path, int n_threads, qk_err *err) {
     (void)n_threads;
+    return write_entries(out, path, NULL, err);
+}
+
+static int write_entries(FILE *out, const char *path, qk_progress *progress, qk_err *err) {
     file_hashes h;
-    if (hash_file(path, &h, false, true, err)) return QK_FAIL;
+    if (hash_file(path, &h, false, true, progress, err)) return QK_FAIL;
     const char *b = qk_path_base(path);
     char hx[40];
     hex128(hx, h.whole);
@@ -449,6 +459,7 @@ typedef struct {
     qk_manifest_format fmt;
     char **text;
     size_t *len;
+    qk_progress *progress;
 } build_ctx;
 
 static int build_item(void *vctx, int64_t i, int tid, qk_err *err) {
@@ -458,11 +469,11 @@ static int build_item(void *vctx, int64_t i, int tid, qk_err *err) {
     if (!mem) return qk_fail(err, "out of memory");
     int rc;
     if (c->fmt == QK_MANIFEST_GGUF_HASH) {
-        rc = qk_manifest_write_file(mem, c->files[i], 1, err);
+        rc = write_entries(mem, c->files[i], c->progress, err);
     } else {
         unsigned char d[32];
         char hx[65];
-        rc = qk_sha256_file(c->files[i], d, NULL, err);
+        rc = qk_sha256_file(c->files[i], d, NULL, c->progress, err);
         if (rc == QK_OK) {
             qk_sha256_hex(d, hx);
             fprintf(mem, "%s  %s\n", hx, qk_path_base(c->files[i]));
@@ -472,10 +483,19 @@ static int build_item(void *vctx, int64_t i, int tid, qk_err *err) {
     return rc;
 }
 
-int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, char **text,
-                      size_t *len, qk_err *err) {
-    build_ctx c = {files, fmt, calloc(n ? n : 1, sizeof(char *)), calloc(n ? n : 1, sizeof(size_t))};
+/* The size of `path`, 0 if it cannot be read (the bytes a hashing pass reads). */
+static uint64_t file_size(const char *path) {
+    struct stat st;
+    return path && stat(path, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size : 0;
+}
+
+int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, qk_progress *progress,
+                      char **text, size_t *len, qk_err *err) {
+    build_ctx c = {files, fmt, calloc(n ? n : 1, sizeof(char *)), calloc(n ? n : 1, sizeof(size_t)), progress};
     int rc = c.text && c.len ? QK_OK : qk_fail(err, "out of memory");
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) bytes += file_size(files[i]);
+    qk_progress_total(progress, bytes);
     if (rc == QK_OK) rc = qk_parallel_for((int64_t)n, n_threads, build_item, &c, err);
     char *all = NULL;
     size_t total = 0;
@@ -504,6 +524,7 @@ typedef struct {
     const mlist *m;
     qk_manifest_entry *e;
     int *unknown;
+    qk_progress *progress;
 } check_ctx;
 
 static int check_item(void *vctx, int64_t i, int tid, qk_err *err) {
@@ -514,7 +535,7 @@ static int check_item(void *vctx, int64_t i, int tid, qk_err *err) {
     if (e->status != QK_ENTRY_OK) return QK_OK; /* MISSING / UNLISTED decided already */
     qk_verify_report rep = {0};
     qk_err e2;
-    check_entries(c->m, e->name, e->path, &rep, &c->unknown[i], &e2);
+    check_entries(c->m, e->name, e->path, &rep, &c->unknown[i], c->progress, &e2);
     if (rep.n_problems) {
         e->status = QK_ENTRY_FAILED;
         e->n_problems = rep.n_problems;
@@ -530,8 +551,8 @@ void qk_manifest_result_free(qk_manifest_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, int n_threads, qk_manifest_result *res,
-                      qk_err *err) {
+int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, int n_threads, qk_progress *progress,
+                      qk_manifest_result *res, qk_err *err) {
     memset(res, 0, sizeof *res);
     mlist m;
     if (read_manifest(mp, &m, err)) return QK_FAIL;
@@ -587,7 +608,11 @@ int qk_manifest_check(const char *mp, const char *const *files, size_t n_files, 
         e->status = QK_ENTRY_UNLISTED;
         if (dup && e->name) e->where = strdup("the same name was given twice; checked once");
     }
-    check_ctx c = {&m, res->e, unknown};
+    check_ctx c = {&m, res->e, unknown, progress};
+    uint64_t total = 0;
+    for (size_t i = 0; rc == QK_OK && i < n_listed; i++)
+        if (res->e[i].status == QK_ENTRY_OK) total += file_size(res->e[i].path);
+    qk_progress_total(progress, total);
     if (rc == QK_OK) rc = qk_parallel_for((int64_t)n_listed, n_threads, check_item, &c, err);
     for (size_t i = 0; i < res->n; i++) {
         res->n_unknown += unknown ? unknown[i] : 0;

@@ -51,9 +51,10 @@ void qk_manifest_expand_free(char **list, size_t n);
 int qk_manifest_check_target(const char *manifest_path, const char *const *files, size_t n, qk_err *err);
 
 /* The manifest text of `files` (hashed in parallel on n_threads, output in
- * the order given); *text is malloc'd. */
-int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, char **text,
-                      size_t *len, qk_err *err);
+ * the order given); *text is malloc'd. progress (NULL: none) gets the bytes
+ * to read as its total, then the bytes read. */
+int qk_manifest_build(const char *const *files, size_t n, qk_manifest_format fmt, int n_threads, qk_progress *progress,
+                      char **text, size_t *len, qk_err *err);
 
 /* The SHA-256 entries of a manifest (either format), once per name in
  * manifest order: names[i] (as listed) with hex[i] (64 digits). *names and
@@ -87,10 +88,11 @@ typedef struct qk_manifest_result {
  * name is looked for among them (by base name) and is MISSING when none
  * matches, and a given file the manifest does not list is UNLISTED; without,
  * each listed name is looked for relative to the manifest's folder. Files
- * are hashed in parallel. Returns QK_FAIL only when the manifest cannot be
- * read or holds no entry. */
+ * are hashed in parallel; progress (NULL: none) gets the bytes of the files
+ * found as its total, then the bytes read. Returns QK_FAIL only when the
+ * manifest cannot be read or holds no entry. */
 int qk_manifest_check(const char *manifest_path, const char *const *files, size_t n_files, int n_threads,
-                      qk_manifest_result *res, qk_err *err);
+                      qk_progress *progress, qk_manifest_result *res, qk_err *err);
 void qk_manifest_result_free(qk_manifest_result *res);
 
 #endif

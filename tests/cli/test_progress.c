@@ -84,6 +84,9 @@ static bool pty_read(int fd, pid_t pid, text *t, const char *until, int timeout_
     return false;
 }
 
+/* An LD_PRELOAD library for the next spawned child (NULL: none). */
+static const char *g_preload;
+
 static pid_t spawn_pty(int *master, const char *const *args, bool no_progress_env) {
     const char *exe = cli_exe();
     if (!exe) return -1;
@@ -93,6 +96,14 @@ static pid_t spawn_pty(int *master, const char *const *args, bool no_progress_en
     if (pid == 0) {
         if (no_progress_env) setenv("QUANTKIT_NO_PROGRESS", "1", 1);
         else unsetenv("QUANTKIT_NO_PROGRESS");
+        if (g_preload) {
+            setenv("LD_PRELOAD", g_preload, 1);
+            /* the sanitizer runtime wants to come first; the shim only wraps fsync */
+            char asan[1200];
+            const char *ao = getenv("ASAN_OPTIONS");
+            snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", ao ? ao : "", ao && *ao ? ":" : "");
+            setenv("ASAN_OPTIONS", asan, 1);
+        }
         char *av[32];
         int n = 0;
         av[n++] = (char *)exe;
@@ -193,8 +204,16 @@ static void test_split_merge_verify_tty(void) {
     qk_test_mkdir(dir, sizeof dir, "split-sig");
     snprintf(pre, sizeof pre, "%s/part.gguf", dir);
     int m;
-    /* a shard per 2 tensors: dozens of fsync'd files, so the run lasts */
+    /* a shard per 2 tensors: dozens of fsync'd files, each fsync 100 ms longer
+     * (tests/shim/slow_fsync_shim.c), so the run lasts seconds past the
+     * moment the test signals it, on any machine */
+    char shim[700];
+    const char *bd = getenv("QK_BUILD_DIR");
+    snprintf(shim, sizeof shim, "%s/libqk_slow_fsync_shim.so", bd ? bd : "build");
+    CHECK_MSG(access(shim, R_OK) == 0, "no %s (the build makes it)", shim);
+    g_preload = shim;
     pid_t pid = spawn_pty(&m, (const char *const[]){"split", "--max-tensors=2", g_big, "-o", pre, NULL}, false);
+    g_preload = NULL;
     if (pid < 0) return;
     text t = {0};
     int st = -1;
@@ -285,6 +304,27 @@ static void test_json_and_quiet(void) {
     r = cli_run("verify", "--progress=json", out);
     CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "verify: %d", r.code);
     cli_result_free(&r);
+    /* the hashing modes of verify: writing and checking a manifest, one
+     * SHA-256, and the per-tensor comparison against a source */
+    char man[700], hex[65] = "";
+    snprintf(man, sizeof man, "%s/json-SHA256SUMS", qk_test_tmpdir());
+    r = cli_run("verify", "--progress=json", "--json", "--write-manifest", man, out); /* --json: no "wrote" note */
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "verify --write-manifest: %d", r.code);
+    cli_result_free(&r);
+    FILE *mf = fopen(man, "r");
+    CHECK(mf && fscanf(mf, "%64s", hex) == 1);
+    if (mf) fclose(mf);
+    r = cli_run("verify", "--progress=json", "--manifest", man, out);
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "verify --manifest: %d", r.code);
+    cli_result_free(&r);
+    r = cli_run("verify", "--progress=json", "--sha256", hex, out);
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 2 && done, "verify --sha256: %d", r.code);
+    cli_result_free(&r);
+    r = cli_run("verify", "--progress=json", "--against", g_small, out);
+    /* two displays: verifying, then comparing; both end with done == total */
+    CHECK_MSG(r.code == 0 && json_events(r.err, &done) >= 4 && done, "verify --against: %d", r.code);
+    cli_result_free(&r);
+    unlink(man);
     unlink(first);
     unlink(out);
     r = cli_run("quantize", "--quiet", "--max-size", "1G", g_small, out);

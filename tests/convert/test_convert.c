@@ -127,7 +127,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
         /* verify --against: F32 is exact (mapping and Q/K un-permutation undone
          * back to the checkpoint's rows), quantized types stay close */
         qk_compare_report cmp;
-        CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         else CHECK_MSG(cmp.worst_cosine > 0.99, "%s worst cosine %f (%s)", cases[c].type, cmp.worst_cosine, cmp.worst);
         /* every tensor of the file was compared: 21 (22 for MoE, 20 tied), Phi3 17 (fused, 2 rope factors) */
@@ -140,7 +140,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
             char f32[800];
             snprintf(f32, sizeof f32, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), arch);
             qk_compare_report g;
-            CHECK_MSG(qk_compare(out, f32, &g, &err) == QK_OK, "%s", err.msg);
+            CHECK_MSG(qk_compare(out, f32, NULL, &g, &err) == QK_OK, "%s", err.msg);
             CHECK_MSG(g.n == cmp.n && g.rmse == cmp.rmse && g.cosine == cmp.cosine && g.worst_cosine == cmp.worst_cosine,
                       "%s against the F32 GGUF: rmse %g cosine %f, against the checkpoint: rmse %g cosine %f",
                       cases[c].type, g.rmse, g.cosine, cmp.rmse, cmp.cosine);
@@ -575,7 +575,7 @@ static void test_gemma3_vocab_rows(void) {
     if (m) CHECK_EQ_INT(llama_run_n_vocab(m), 262);
     llama_run_free(m);
     qk_compare_report cmp;
-    CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
     CHECK(cmp.worst_cosine > 0.99);
     qk_compare_report_free(&cmp);
 }

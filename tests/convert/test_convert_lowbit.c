@@ -119,7 +119,7 @@ static void check_type(const char *arch, const char *type, int want_type) {
 
     /* verify --against: every tensor with its error, and the total */
     qk_compare_report cmp = {0};
-    CHECK_MSG(qk_compare(out, dir, &cmp, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
     CHECK_EQ_INT(cmp.n, n_tensors);
     int n_cmp_want = 0;
     for (size_t i = 0; i < cmp.n; i++) {

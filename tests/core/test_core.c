@@ -88,10 +88,40 @@ static void test_signal_registry(void) {
     unlink(kept);
 }
 
+/* A split into hundreds of shards: every finished part is registered (the
+ * registry grows past its first block of 64 slots) and removed on a signal;
+ * released handles are reused and the count goes back to zero. */
+static void test_signal_registry_grows(void) {
+    enum { N = 300 };
+    static int h[N];
+    char p[600];
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "%s/big-%05d-of-%05d.gguf", qk_test_tmpdir(), i + 1, N);
+        CHECK(qk_test_write_file(p, "s", 1) == 0);
+        h[i] = qk_afile_partial_add(p);
+        CHECK_MSG(h[i] >= 0, "part %d not registered", i + 1);
+    }
+    CHECK_EQ_INT((int)qk_afile_live_count(), N);
+    qk_afile_partial_done(h[N - 1]); /* the last one released: kept */
+    qk_afile_remove_temps();
+    int left = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "%s/big-%05d-of-%05d.gguf", qk_test_tmpdir(), i + 1, N);
+        left += access(p, F_OK) == 0;
+    }
+    CHECK_MSG(left == 1, "%d of %d parts left after remove_temps (expected only the released one)", left, N);
+    unlink(p);
+    for (int i = 0; i < N - 1; i++) qk_afile_partial_done(h[i]);
+    CHECK_EQ_INT((int)qk_afile_live_count(), 0);
+    CHECK(qk_afile_partial_add(p) == 0); /* the first slot is free again */
+    qk_afile_partial_done(0);
+}
+
 int main(void) {
     RUN(test_sizes);
     RUN(test_parallel);
     RUN(test_error_prefix);
     RUN(test_signal_registry);
+    RUN(test_signal_registry_grows);
     return qk_test_summary();
 }

@@ -93,7 +93,7 @@ static void setup(void) {
         if (is_lfs(e->d_name)) {
             unsigned char dg[32];
             qk_err err;
-            CHECK(qk_sha256_file(src, dg, NULL, &err) == QK_OK);
+            CHECK(qk_sha256_file(src, dg, NULL, NULL, &err) == QK_OK);
             qk_sha256_hex(dg, hex);
             n_lfs++;
             /* --local-dir: the file, and its metadata (commit, etag, time) */
