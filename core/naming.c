@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,10 +119,30 @@ void qk_model_name(char *buf, size_t n, const char *dir, const char *name_or_pat
     snprintf(buf, n, "model");
 }
 
+/* A word of the name ends with the computed label, glued to letters:
+ * "stories260K" for 260K, "TinyLlama110M" for 110M (llama2.c's and many
+ * small models' names). Only the computed label counts here: "gpt4" or
+ * "Phi3" end with digits that are no size. */
+static bool word_ends_with_label(const char *name, const char *label) {
+    const size_t ll = strlen(label);
+    const char *p = name;
+    while (ll && *p) {
+        while (*p == '-' || *p == '_' || *p == ' ') p++;
+        const char *start = p;
+        while (*p && *p != '-' && *p != '_' && *p != ' ') p++;
+        const size_t wl = (size_t)(p - start);
+        if (wl > ll && !strncasecmp(p - ll, label, ll) && isalpha((unsigned char)p[-(ptrdiff_t)ll - 1])) return true;
+    }
+    return false;
+}
+
 void qk_gguf_name(char *buf, size_t n, const char *name, const char *size_label, const char *type, char *label_out,
                   size_t n_label) {
     char own[64];
-    if (qk_name_size_label(name, own, sizeof own)) {
+    if (word_ends_with_label(name, size_label)) {
+        snprintf(buf, n, "%s-%s.gguf", name, type);
+        if (label_out) snprintf(label_out, n_label, "%s", size_label);
+    } else if (qk_name_size_label(name, own, sizeof own)) {
         snprintf(buf, n, "%s-%s.gguf", name, type);
         if (label_out) snprintf(label_out, n_label, "%s", own);
     } else {

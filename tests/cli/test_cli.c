@@ -380,6 +380,21 @@ static void test_names(void) {
     write_hf_at(d, NULL);
     convert_name(base, d, name, sizeof name);
     CHECK_MSG(!strncmp(name, "Plain-", 6) && strcmp(name, "Plain-F16.gguf") != 0, "name %s", name);
+    /* the computed label glued to the name's last word (llama2.c's
+     * "stories260K"): not appended again; after a digit it is another number */
+    char label[64] = "", want[200];
+    sscanf(name + 6, "%63[^-]", label);
+    CHECK_MSG(label[0], "no label in %s", name);
+    snprintf(d, sizeof d, "%s/tiny%s", base, label);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    snprintf(want, sizeof want, "tiny%s-F16.gguf", label);
+    CHECK_STR(name, want);
+    snprintf(d, sizeof d, "%s/tiny9%s", base, label);
+    write_hf_at(d, NULL);
+    convert_name(base, d, name, sizeof name);
+    snprintf(want, sizeof want, "tiny9%s-%s-F16.gguf", label, label);
+    CHECK_STR(name, want);
 }
 
 /* split x.gguf out.gguf writes out-00001-of-0000N.gguf, like --keep-split. */
