@@ -20,6 +20,16 @@
 
 static const char *CMD = "convert";
 
+/* The report's tensors as plan rows (malloc'd; NULL when out of memory). */
+static qk_plan_row *plan_rows(const qk_convert_report *r) {
+    qk_plan_row *rows = calloc(r->n_tensor_reports ? r->n_tensor_reports : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < r->n_tensor_reports; i++) {
+        const qk_convert_tensor_report *t = &r->tensors[i];
+        rows[i] = (qk_plan_row){t->name, t->ne, -1, t->out_type, t->wanted_type, t->fallback, t->bytes};
+    }
+    return rows;
+}
+
 static void help(void) {
     printf("usage: quantkit convert MODEL_DIR [-o OUT.gguf] [--type TYPE] [options]\n"
            "\n"
@@ -150,6 +160,7 @@ int qk_cmd_convert(int argc, char **argv) {
             qk_convert_opts d = o;
             d.type = explicit_type ? o.type : ladder[k];
             d.dry_run = true;
+            d.report_tensors = true; /* the experts' share, for a MoE model */
             qk_convert_report r;
             qk_err e2;
             if (qk_convert_model(dir, NULL, &d, &r, &e2)) {
@@ -159,11 +170,15 @@ int qk_cmd_convert(int argc, char **argv) {
                 }
                 continue;
             }
-            char sz[32];
+            char sz[32], experts[48] = "";
             qk_format_size(sz, sizeof sz, r.file_size);
+            qk_plan_row *rows = plan_rows(&r);
+            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensor_reports);
+            free(rows);
             size_t l = strlen(sizes);
-            snprintf(sizes + l, sizeof sizes - l, "%s%s %s", l ? ", " : "", r.type_name, sz);
+            snprintf(sizes + l, sizeof sizes - l, "%s%s %s%s", l ? ", " : "", r.type_name, sz, experts);
             if (r.file_size <= limit) chosen = explicit_type ? o.type : ladder[k];
+            qk_convert_report_free(&r);
         }
         if (!chosen && explicit_type) {
             qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit --type to pick the best type that fits",
@@ -224,11 +239,7 @@ int qk_cmd_convert(int argc, char **argv) {
     }
     char sz[32];
     qk_format_size(sz, sizeof sz, rep.file_size);
-    qk_plan_row *rows = calloc(rep.n_tensor_reports ? rep.n_tensor_reports : 1, sizeof *rows);
-    for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
-        const qk_convert_tensor_report *t = &rep.tensors[i];
-        rows[i] = (qk_plan_row){t->name, t->ne, -1, t->out_type, t->wanted_type, t->fallback, t->bytes};
-    }
+    qk_plan_row *rows = plan_rows(&rep);
     if (!json && rows) {
         if (o.dry_run) qk_cli_plan_table(rows, rep.n_tensor_reports);
         qk_cli_fallback_lines(CMD, rows, rep.n_tensor_reports, rep.type_name);
@@ -247,6 +258,7 @@ int qk_cmd_convert(int argc, char **argv) {
         if (rep.weights[0]) cJSON_AddStringToObject(j, "weights", rep.weights);
         if (rep.gguf_arch) cJSON_AddStringToObject(j, "architecture", rep.gguf_arch);
         cJSON_AddNumberToObject(j, "fallbacks", rep.n_fallback);
+        if (rows) qk_cli_expert_json(j, rows, rep.n_tensor_reports);
         cJSON *warn = cJSON_AddArrayToObject(j, "warnings");
         if (rows) {
             char summary[512];

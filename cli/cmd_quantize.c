@@ -150,6 +150,7 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
         char summary[512];
         qk_cli_fallback_summary(summary, sizeof summary, rows, r->n_tensors, ftype);
         if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
+        qk_cli_expert_json(j, rows, r->n_tensors);
     }
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
     cJSON_AddBoolToObject(j, "keep_split", keep_split);
@@ -408,10 +409,13 @@ int qk_cmd_quantize(int argc, char **argv) {
                 snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
                 continue;
             }
-            char sz[32];
+            char sz[32], experts[48] = "";
             qk_format_size(sz, sizeof sz, r.file_size);
+            qk_plan_row *rows = plan_rows(&r);
+            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensors);
+            free(rows);
             size_t l = strlen(tried);
-            snprintf(tried + l, sizeof tried - l, "%s%s %s", l ? ", " : "", cand->name, sz);
+            snprintf(tried + l, sizeof tried - l, "%s%s %s%s", l ? ", " : "", cand->name, sz, experts);
             const uint64_t fsize = r.file_size; /* read before the report is freed */
             qk_quantize_report_free(&r);
             if (fsize <= limit) {

@@ -1,6 +1,7 @@
 #include "plan_report.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "ggml_types.h"
 #include "sizes.h"
@@ -23,6 +24,47 @@ void qk_cli_plan_table(const qk_plan_row *rows, size_t n) {
             snprintf(note, sizeof note, "FALLBACK from %s (row %lld)", tname(r->wanted), (long long)r->ne[0]);
         printf("%-48s %-20s %-16s %12llu  %s\n", r->name, shape, types, (unsigned long long)r->bytes, note);
     }
+    size_t ne;
+    const uint64_t eb = qk_cli_expert_bytes(rows, n, &ne);
+    if (ne) {
+        uint64_t all = 0;
+        for (size_t i = 0; i < n; i++) all += rows[i].bytes;
+        char sz[32];
+        qk_format_size(sz, sizeof sz, eb);
+        printf("experts: %zu stacked tensors, %s (%llu bytes), %.1f%% of the tensor data\n", ne, sz,
+               (unsigned long long)eb, all ? 100.0 * (double)eb / (double)all : 0.0);
+    }
+}
+
+static bool is_expert(const qk_plan_row *r) {
+    const char *e = strstr(r->name, "_exps.");
+    return e && r->ne[2] > 1 && !strncmp(r->name, "blk.", 4);
+}
+
+uint64_t qk_cli_expert_bytes(const qk_plan_row *rows, size_t n, size_t *n_tensors) {
+    uint64_t b = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (is_expert(&rows[i])) b += rows[i].bytes, k++;
+    if (n_tensors) *n_tensors = k;
+    return b;
+}
+
+void qk_cli_expert_note(char *buf, size_t len, const qk_plan_row *rows, size_t n) {
+    size_t ne;
+    const uint64_t eb = qk_cli_expert_bytes(rows, n, &ne);
+    char sz[32];
+    qk_format_size(sz, sizeof sz, eb);
+    if (ne) snprintf(buf, len, " (experts %s)", sz);
+    else if (len) buf[0] = 0;
+}
+
+void qk_cli_expert_json(cJSON *report, const qk_plan_row *rows, size_t n) {
+    size_t ne;
+    const uint64_t eb = qk_cli_expert_bytes(rows, n, &ne);
+    if (!ne) return;
+    cJSON_AddNumberToObject(report, "expert_tensors", (double)ne);
+    cJSON_AddNumberToObject(report, "expert_bytes", (double)eb);
 }
 
 void qk_cli_fallback_summary(char *buf, size_t len, const qk_plan_row *rows, size_t n, const char *type_name) {

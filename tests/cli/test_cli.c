@@ -101,6 +101,56 @@ static void test_convert_max_size_keeps_type(void) {
 }
 
 
+/* A MoE model's stacked experts are most of its bytes: the dry-run plan,
+ * --max-size's size list and the JSON reports give their share apart, and
+ * a dense model says nothing of experts. */
+static void test_expert_bytes(void) {
+    setup();
+    char moe[700];
+    snprintf(moe, sizeof moe, "%s/Tiny-MoE", g_dir);
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "qwen3moe";
+    CHECK(tiny_hf_write(moe, &s) == 0);
+    cli_result r = cli_run("convert", moe, "--dry-run", "--json", "--type", "q8_0");
+    CHECK_EQ_INT(r.code, 0);
+    cJSON *j = json_of(&r);
+    double sum = 0;
+    int n = 0;
+    const cJSON *t, *ts = j ? cJSON_GetObjectItem(j, "tensors") : NULL;
+    cJSON_ArrayForEach(t, ts) {
+        if (strstr(jstr(t, "name"), "_exps.")) sum += jnum(t, "bytes"), n++;
+    }
+    CHECK_MSG(n == 3 * s.n_layer && sum > 0, "%d expert tensors", n);
+    if (j) CHECK_MSG(jnum(j, "expert_bytes") == sum && jnum(j, "expert_tensors") == n, "expert_bytes %.0f, sum %.0f",
+                     jnum(j, "expert_bytes"), sum);
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("convert", moe, "--dry-run", "--type", "q8_0");
+    CHECK_MSG(r.code == 0 && cli_has(r.out, "experts: 6 stacked tensors") && cli_has(r.out, "% of the tensor data"),
+              "%s", r.out);
+    cli_result_free(&r);
+    char f16[800];
+    snprintf(f16, sizeof f16, "%s/moe-f16.gguf", g_dir);
+    r = cli_run("convert", moe, "--type", "f16", "-o", f16);
+    CHECK_EQ_INT(r.code, 0);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--dry-run", "--max-size", "1G", f16);
+    CHECK_MSG(r.code == 0 && cli_has(r.err, "(experts ") && cli_has(r.out, "experts: 6 stacked tensors"), "%s | %s",
+              r.err, r.out);
+    cli_result_free(&r);
+    /* dense: no expert line, no expert keys */
+    r = cli_run("convert", g_hf, "--dry-run", "--json", "--type", "q8_0");
+    j = json_of(&r);
+    if (j) CHECK(!cJSON_GetObjectItem(j, "expert_bytes"));
+    cJSON_Delete(j);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--dry-run", g_in, "Q8_0");
+    CHECK_MSG(r.code == 0 && !cli_has(r.out, "experts:"), "%s", r.out);
+    cli_result_free(&r);
+    unlink(f16);
+}
+
 /* One parser: --opt=value, --opt value, -o and -t; -o names the output. */
 static void test_option_forms(void) {
     setup();
@@ -594,6 +644,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
     RUN(test_convert_max_size_keeps_type);
+    RUN(test_expert_bytes);
     RUN(test_option_forms);
     RUN(test_positional_mistakes);
     RUN(test_usage_everywhere);
