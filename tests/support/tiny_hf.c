@@ -19,7 +19,7 @@ void tiny_hf_tmp(char *path, size_t n, const char *name) {
 }
 
 void tiny_hf_default(tiny_hf_spec *s) {
-    *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1, "llama"};
+    *s = (tiny_hf_spec){2, 256, 4, 2, 512, false, "F32", 1, 1, "llama", 0, 0};
 }
 
 /* GPT-2's byte -> printable unicode mapping, as UTF-8. */
@@ -264,7 +264,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */
     const bool qwen2 = !strcmp(arch, "qwen2") || !strcmp(arch, "qwen2vl") || !strcmp(arch, "qwen25vl") || qwen2moe || seedoss;
     const bool qwen3 = !strcmp(arch, "qwen3") || qwen3moe;
-    const int n_qexp = 8, qmoe_ff = 64, qshared_ff = 128; /* Qwen MoE: experts, their width, the shared expert's */
+    /* Qwen MoE: experts, their width, the shared expert's */
+    const int n_qexp = s->n_expert > 0 ? s->n_expert : 8, qmoe_ff = s->n_ff_expert > 0 ? s->n_ff_expert : 64;
+    const int qshared_ff = 128;
     const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
     const bool gemma3 = !strcmp(arch, "gemma3") || !strcmp(arch, "gemma3cg");
     const bool mixtral = !strcmp(arch, "mixtral"), phi3 = !strcmp(arch, "phi3");
@@ -505,7 +507,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tdef *t = calloc(16 + (size_t)s->n_layer * 64, sizeof *t);
+    /* per layer: the dense tensors, and 3 per expert for the MoE families */
+    tdef *t = calloc(16 + (size_t)s->n_layer * (64 + 3 * (size_t)n_qexp), sizeof *t);
+    if (!t) return -1;
     int n = 0;
 #define ADD(nd, a, b, sc, of, ...)                                              \
     do {                                                                        \

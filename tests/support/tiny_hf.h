@@ -28,6 +28,7 @@ typedef struct tiny_hf_spec {
                           * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
                           * "gptneox" (Pythia's names; n_head_kv is n_head) */
+    int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
