@@ -1,6 +1,7 @@
 #include "source_rows.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -97,14 +98,35 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         for (int64_t r = 0; t->scale && r < nrows; r++)
             if (apply_scale(c->ck, t, t->scale, row0 + r, dst + r * ne0, err)) return QK_FAIL;
     } else {
-        /* rows gathered one by one; a 1-D tensor's elements are its "rows" */
+        /* rows gathered by their source rows; a 1-D tensor's elements are its "rows" */
         const bool vec = t->n_dims == 1;
         const int64_t unit = vec ? 1 : ne0, n = vec ? ne0 : nrows, first = vec ? 0 : row0;
+        /* A request's source rows lie close together (Q/K rows are permuted
+         * within a head): their span is read at once when it is at most about
+         * twice the request, else row by row (one small pread per row made the
+         * permuted projections the slowest tensors to convert). */
+        int64_t lo = INT64_MAX, hi = -1;
         for (int64_t r = 0; r < n; r++) {
-            int64_t s = qk_arch_source_row(t, first + r);
-            if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * unit), (uint64_t)unit, dst + r * unit, err)) return QK_FAIL;
-            if (t->scale && apply_scale(c->ck, t, t->scale, s, dst + r * unit, err)) return QK_FAIL;
+            const int64_t s = qk_arch_source_row(t, first + r);
+            lo = s < lo ? s : lo, hi = s > hi ? s : hi;
         }
+        const int64_t span = hi - lo + 1;
+        float *buf = n > 1 && span <= 2 * n + 8 ? malloc((size_t)(span * unit) * sizeof(float)) : NULL;
+        if (buf && qk_st_read_f32(f, t->src->t, (uint64_t)(lo * unit), (uint64_t)(span * unit), buf, err)) {
+            free(buf);
+            return QK_FAIL;
+        }
+        for (int64_t r = 0; r < n; r++) {
+            const int64_t s = qk_arch_source_row(t, first + r);
+            if (buf) memcpy(dst + r * unit, buf + (s - lo) * unit, (size_t)unit * sizeof(float));
+            else if (qk_st_read_f32(f, t->src->t, (uint64_t)(s * unit), (uint64_t)unit, dst + r * unit, err))
+                return QK_FAIL;
+            if (t->scale && apply_scale(c->ck, t, t->scale, s, dst + r * unit, err)) {
+                free(buf);
+                return QK_FAIL;
+            }
+        }
+        free(buf);
     }
     if (t->add != 0.0f)
         for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
