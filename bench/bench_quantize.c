@@ -4,13 +4,20 @@
  * ffn 5632, vocab 32000) unless given one, then for Q8_0, Q4_0 and Q4_K_M
  * alternates runs of both tools (each in a child process, same thread
  * count), reporting best wall time, the ratio, and each side's peak RSS;
- * plus the time to copy the input file (the I/O floor). Also checks that
- * both outputs have identical tensor data. Times are for this machine only:
+ * plus the I/O floors: a copy of the input (`cp`), the same made durable
+ * (`cp` + `sync`), and, per type, a durable copy of a file of the output's
+ * size (what writing that output safely costs at least). With --threads N
+ * (N > 1) quantkit also runs on one thread, and the parallel efficiency
+ * T1 / (N x TN) is printed, so a bigger machine can check the scaling
+ * model of docs/benchmarks.md. With --convert, a BF16 Hugging Face
+ * checkpoint of the same shape is converted straight to each type and
+ * compared with quantizing the BF16 GGUF of the same weights. Also checks
+ * that both outputs have identical tensor data. Times are for this machine only:
  * the ratios are the result. A type that needs an importance matrix (IQ2_M,
  * IQ3_XXS, ...) gets the same synthetic one on both sides
  * (tests/support/imatrix_ref.h, written beside the model).
  *
- * usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types Q8_0,Q4_0,Q4_K_M]
+ * usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types Q8_0,Q4_0,Q4_K_M] [--convert]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "convert_model.h"
 #include "ftypes.h"
 #include "gguf.h"
 #include "imatrix_ref.h"
@@ -28,6 +36,7 @@
 #include "ggml_types.h"
 #include "quantize_model.h"
 #include "tiny_gguf.h"
+#include "tiny_hf.h"
 
 typedef struct { double secs; long rss_kb; int ok; } run_result;
 
@@ -73,6 +82,49 @@ static run_result run_child(int which, const char *in, const char *out, int ftyp
     return r;
 }
 
+/* Converts the HF folder `dir` straight to ftype in a child. */
+static run_result run_convert_child(const char *dir, const char *out, const char *type, int threads) {
+    run_result r = {0, 0, 0};
+    const double t0 = qk_now_s();
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        qk_convert_opts o = {0};
+        o.type = type;
+        o.n_threads = threads;
+        o.output_tensor_type = QK_MIX_TYPE_UNSET;
+        qk_convert_report rep;
+        qk_err err;
+        const int rc = qk_convert_model(dir, out, &o, &rep, &err);
+        if (rc) fprintf(stderr, "convert: %s\n", err.msg);
+        _exit(rc ? 1 : 0);
+    }
+    int st;
+    struct rusage ru;
+    wait4(pid, &st, 0, &ru);
+    r.secs = qk_now_s() - t0;
+    r.rss_kb = ru.ru_maxrss;
+    r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    return r;
+}
+
+/* Best time of `cp SRC DST && sync DST` (DST removed after each run). */
+static double durable_copy(const char *src, const char *dst, int runs) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sync '%s'", src, dst, dst);
+    double best = 1e9;
+    for (int r = 0; r < runs; r++) {
+        const double t0 = qk_now_s();
+        const int rc = system(cmd);
+        const double t = qk_now_s() - t0;
+        unlink(dst);
+        if (rc != 0) return -1;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
 static bool same_tensor_data(const char *a, const char *b) {
     qk_gguf_file *fa, *fb;
     qk_err err;
@@ -98,12 +150,17 @@ static bool same_tensor_data(const char *a, const char *b) {
 int main(int argc, char **argv) {
     const char *model = NULL, *types = "Q8_0,Q4_0,Q4_K_M";
     int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), runs = 2;
+    bool convert = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) model = argv[++i];
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--types") && i + 1 < argc) types = argv[++i];
-        else { fprintf(stderr, "usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types A,B]\n"); return 2; }
+        else if (!strcmp(argv[i], "--convert")) convert = true;
+        else {
+            fprintf(stderr, "usage: bench_quantize [--model IN.gguf] [--threads N] [--runs N] [--types A,B] [--convert]\n");
+            return 2;
+        }
     }
     if (!llama_ref_require()) return 1;
     const char *dir = getenv("QK_BENCH_DIR") ? getenv("QK_BENCH_DIR") : qk_test_tmpdir();
@@ -141,8 +198,8 @@ int main(int argc, char **argv) {
     }
     printf("input: %s, %d threads, best of %d runs; cp of the input: %.2f s, cp + fsync: %.2f s\n\n", model, threads,
            runs, best_cp, best_cps);
-    printf("%-9s %12s %12s %9s %14s %14s %9s %11s  %s\n", "type", "quantkit s", "llama.cpp s", "speedup", "quantkit RSS",
-           "llama RSS", "vs cp", "vs cp+sync", "tensor data");
+    printf("%-9s %12s %12s %9s %14s %14s %9s %11s %12s %8s  %s\n", "type", "quantkit s", "llama.cpp s", "speedup",
+           "quantkit RSS", "llama RSS", "vs cp", "vs cp+sync", "vs out-copy", "eff", "tensor data");
     char list[256], dat[1100];
     snprintf(list, sizeof list, "%s", types);
     snprintf(dat, sizeof dat, "%s/bench-imatrix.dat", dir);
@@ -169,11 +226,69 @@ int main(int argc, char **argv) {
             if (y.rss_kb > rl) rl = y.rss_kb;
         }
         bool same = ok && same_tensor_data(a, b);
-        printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx  %s\n", fi->name, bq, bl, bl / bq,
-               rq / 1024.0, rl / 1024.0, bq / best_cp, bq / best_cps, same ? "identical" : "DIFFERENT");
+        /* the floor for this output: a durable copy of a file of its size */
+        const double oc = ok ? durable_copy(a, cp_out, runs) : -1;
+        /* parallel efficiency against one thread: T1 / (N x TN) */
+        double b1 = 1e9;
+        for (int r = 0; threads > 1 && r < runs; r++) {
+            run_result x = run_child(0, model, a, fi->ftype, 1);
+            ok &= x.ok;
+            if (x.secs < b1) b1 = x.secs;
+        }
+        char eff[16] = "-";
+        if (threads > 1) snprintf(eff, sizeof eff, "%.0f%%", 100.0 * b1 / (threads * bq));
+        printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx %11.2fx %8s  %s\n", fi->name, bq, bl, bl / bq,
+               rq / 1024.0, rl / 1024.0, bq / best_cp, bq / best_cps, oc > 0 ? bq / oc : 0.0, eff,
+               same ? "identical" : "DIFFERENT");
         unlink(a), unlink(b);
     }
     imatrix_ref_free(&imr);
     unlink(dat);
+    if (convert) {
+        /* The same shape as a BF16 Hugging Face checkpoint (2 shards): convert
+         * straight to each type against quantizing the BF16 GGUF of the same
+         * weights (convert's own BF16 output, lossless); both in children. */
+        char hf[1100], bf16[1100];
+        snprintf(hf, sizeof hf, "%s/bench-hf-bf16", dir);
+        snprintf(bf16, sizeof bf16, "%s/bench-hf-BF16.gguf", dir);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.n_layer = 8, s.n_embd = 2048, s.n_head = 16, s.n_head_kv = 16, s.n_ff = 5632;
+        s.dtype = "BF16", s.shards = 2;
+        char probe[1200];
+        snprintf(probe, sizeof probe, "%s/config.json", hf);
+        if (access(probe, R_OK) != 0) {
+            fprintf(stderr, "generating %s (dim 2048, 8 layers, ffn 5632, BF16, 2 shards) ...\n", hf);
+            if (tiny_hf_write(hf, &s)) return 1;
+        }
+        run_result base = run_convert_child(hf, bf16, "bf16", threads);
+        if (!base.ok) return 1;
+        printf("\nconvert of %s straight to TYPE vs quantize of its BF16 GGUF (%.2f s to write it)\n", hf, base.secs);
+        printf("%-9s %12s %12s %9s %14s %14s  %s\n", "type", "convert s", "quantize s", "ratio", "convert RSS",
+               "quantize RSS", "tensor data");
+        snprintf(list, sizeof list, "%s", types);
+        for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+            const qk_ftype_info *fi = qk_ftype_lookup(tok);
+            if (!fi || qk_mix_ftype_requires_imatrix(fi->ftype)) continue; /* convert takes no synthetic imatrix here */
+            g_imatrix = NULL;
+            double bc = 1e9, bq = 1e9;
+            long rc = 0, rq = 0;
+            int ok = 1;
+            for (int r = 0; r < runs; r++) {
+                run_result x = run_convert_child(hf, a, fi->name, threads);
+                run_result y = run_child(0, bf16, b, fi->ftype, threads);
+                ok &= x.ok && y.ok;
+                if (x.secs < bc) bc = x.secs;
+                if (y.secs < bq) bq = y.secs;
+                if (x.rss_kb > rc) rc = x.rss_kb;
+                if (y.rss_kb > rq) rq = y.rss_kb;
+            }
+            const bool same = ok && same_tensor_data(a, b);
+            printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB  %s\n", fi->name, bc, bq, bc / bq, rc / 1024.0,
+                   rq / 1024.0, same ? "identical" : "DIFFERENT");
+            unlink(a), unlink(b);
+        }
+        unlink(bf16);
+    }
     return 0;
 }
