@@ -463,6 +463,11 @@ int qk_tokjson_merges(const cJSON *tok, const char *name, qk_vocab *v, qk_err *e
  * llama-vocab.cpp quotes them as the "original regex from tokenizer.json"). */
 #define RX_LLAMA3 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 #define RX_QWEN2 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+/* DeepSeek V3 / R1: three Splits (numbers, CJK runs, then the word regex; the JSON holds real CR/LF characters) */
+#define RX_DSV3_CJK "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"
+#define RX_DSV3_WORDS "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
+/* Mistral's tekken (Mistral NeMo, Small 3, Pixtral as tokenizer.json) */
+#define RX_TEKKEN "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 #define RX_QWEN35 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /* Signatures (see pre_signature): pre-tokenizer steps joined by " + ". ignore_merges: model.ignore_merges
@@ -481,6 +486,11 @@ static const struct {
     /* Qwen2 / Qwen2.5 / Qwen3 */
     {"qwen2", "Split(Regex " RX_QWEN2 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
     {"qwen35", "Split(Regex " RX_QWEN35 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
+    /* DeepSeek V3 / R1 (llama.cpp's hunyuan-dense and joyai-llm have the same regexes and flags) */
+    {"deepseek-v3", "Split(Regex \\p{N}{1,3}, Isolated, invert=0) + Split(Regex " RX_DSV3_CJK ", Isolated, invert=0) + "
+                    "Split(Regex " RX_DSV3_WORDS ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
+    /* Mistral's tekken: llama.cpp also sets ignore_merges and add_bos for it */
+    {"tekken", "Split(Regex " RX_TEKKEN ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1},
     /* GPT-2's ByteLevel regex alone (gpt-2, and mpt/olmo/phi-2 which llama.cpp treats the same) */
     {"gpt-2", "ByteLevel(add_prefix_space=0, use_regex=1)", -1},
     /* single digits, then GPT-2's regex: starcoder and smollm use the same regex in llama.cpp but

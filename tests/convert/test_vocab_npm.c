@@ -185,8 +185,29 @@ static void test_gpt2_matches_llamacpp(void) {
     qk_vocab_free(&v);
 }
 
+/* The pre-tokenizer is told from tokenizer.json's configuration: DeepSeek V3's three Splits are
+ * llama.cpp's deepseek-v3, Mistral NeMo's tekken regex (with ignore_merges) is tekken. */
+static void test_pre_detection_more(void) {
+    static const struct {
+        const char *name, *config, *pre;
+        uint64_t vocab_size;
+    } cases[] = {
+        {"deepseek_v3", "{\"vocab_size\": 129280}", "deepseek-v3", 129280},
+        {"mistral_nemo", "{\"vocab_size\": 131072}", "tekken", 131072},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        qk_vocab v;
+        if (!load_npm(cases[i].name, cases[i].config, cases[i].vocab_size, &v)) continue;
+        CHECK_STR(v.model, "gpt2");
+        CHECK_STR(v.pre, cases[i].pre);
+        CHECK_EQ_INT(v.n_tokens, cases[i].vocab_size);
+        qk_vocab_free(&v);
+    }
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
+    RUN(test_pre_detection_more);
     RUN(test_llama3);
     RUN(test_qwen3);
     RUN(test_mistral_llama_hf);
