@@ -37,16 +37,6 @@ static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size
     return (size_t)(nrows * nbl) * bytes;
 }
 
-/* qk_quantize_<t> (rows through row(), see iq_quantize_rows) and
- * qk_dequantize_row_<t> (super-blocks through block()) of an IQ type. */
-#define IQ_ENTRY_POINTS(quantize, dequantize, lattice, needs_imatrix, block_t, row, block)                         \
-    size_t quantize(QK_QUANTIZE_PARAMS) {                                                                          \
-        return iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, src, dst, nrows, n_per_row, imatrix); \
-    }                                                                                                              \
-    void dequantize(const void *src, float *y, int64_t n) {                                                        \
-        qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block);                                             \
-    }
-
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
  * per type, as ggml). */
 static inline float iq_sigma2(const float *xbl, float c) {

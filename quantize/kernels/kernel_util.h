@@ -84,17 +84,10 @@ static inline void qk_dequantize_blocks(const void *src, float *y, int64_t n, in
     for (int64_t i = 0; i < n / qk; i++) block(b + (size_t)i * bytes, y + i * qk);
 }
 
-/* qk_quantize_<t> over block() (qk_quantize_blocks; the imatrix is
- * ignored, as ggml does for these types) and qk_dequantize_row_<t> over
- * to_float() (qk_dequantize_blocks), for types of blocks of qk floats. */
-#define QK_BLOCK_ENTRY_POINTS(quantize, dequantize, qk, block_t, block, to_float)                    \
-    size_t quantize(const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix) { \
-        (void)imatrix;                                                                               \
-        return qk_quantize_blocks(src, dst, nrows, n_per_row, qk, sizeof(block_t), block);           \
-    }                                                                                                \
-    void dequantize(const void *src, float *y, int64_t n) {                                          \
-        qk_dequantize_blocks(src, y, n, qk, sizeof(block_t), to_float);                              \
-    }
+/* A type of blocks of qk floats writes its entry points out in full (so
+ * that grep finds each definition): qk_quantize_<t> returns
+ * qk_quantize_blocks(.., block) (the imatrix ignored, as ggml does for these
+ * types) and qk_dequantize_row_<t> calls qk_dequantize_blocks(.., to_float). */
 
 /* ---- F16 / BF16 rows (f16_bf16.c and its ISA variants) ---------------- */
 

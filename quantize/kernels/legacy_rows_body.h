@@ -18,8 +18,8 @@
  * unclamped levels of one block from its group8 scales.
  * Every step is the scalar reference's (legacy.c) operation per lane, so the
  * bytes are the scalar bytes; blocks holding NaN take the scalar block.
- * The entry points qk_quantize_<t>_<isa> are named in full in each ISA
- * file (LG_ENTRY_POINTS); lg_rows / lg_q8_0_rows do the work. */
+ * The entry points qk_quantize_<t>_<isa> are written out in full in each
+ * ISA file; lg_rows / lg_q8_0_rows do the work. */
 #include <stddef.h>
 #include <string.h>
 
@@ -133,13 +133,3 @@ static inline size_t lg_q8_0_rows(const float *src, void *dst, int64_t nrows, in
     return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), lg_q8_0_block);
 }
 
-/* The five entry points of one ISA, each named in full by its file. */
-#define LG_ENTRY_POINTS(q4_0, q4_1, q5_0, q5_1, q8_0)                                              \
-    size_t q4_0(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }        \
-    size_t q4_1(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }        \
-    size_t q5_0(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }        \
-    size_t q5_1(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }        \
-    size_t q8_0(QK_QUANTIZE_PARAMS) {                                                              \
-        (void)imatrix;                                                                             \
-        return lg_q8_0_rows(src, dst, nrows, n_per_row);                                           \
-    }

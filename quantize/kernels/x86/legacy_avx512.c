@@ -125,5 +125,11 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
 #define LG_GROUP8 1
 #include "legacy_rows_body.h"
 
-LG_ENTRY_POINTS(qk_quantize_q4_0_avx512, qk_quantize_q4_1_avx512, qk_quantize_q5_0_avx512, qk_quantize_q5_1_avx512,
-                qk_quantize_q8_0_avx512)
+size_t qk_quantize_q4_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q8_0_avx512(QK_QUANTIZE_PARAMS) {
+    (void)imatrix;
+    return lg_q8_0_rows(src, dst, nrows, n_per_row);
+}
