@@ -1,0 +1,169 @@
+/* arch_moe_more.c - mixture-of-experts families added after Mixtral and
+ * Qwen-MoE:
+ * OlmoeForCausalLM (OLMoE) -> "olmoe": the Llama layout without Q/K
+ *   permutation (NeoX rope), q_norm / k_norm RMS-normed over the whole
+ *   projection (attn_q_norm [n_embd]), every layer sparse with Qwen's
+ *   expert names (mlp.gate -> ffn_gate_inp, mlp.experts.E.{gate,up,down}_proj
+ *   stacked), intermediate_size the experts' width. llama.cpp's graph
+ *   hard-codes softmax routing without renormalising the top-k weights
+ *   (norm_topk_prob must be false), k_norm as wide as q_norm (as many kv heads
+ *   as heads), no clip_qkv, and the converter writes the RMS epsilon 1e-5
+ *   whatever the config says (so the config must say 1e-5).
+ * GraniteMoeForCausalLM, GraniteMoeSharedForCausalLM -> "granitemoe":
+ *   Granite's layer and multipliers (attention.scale, embedding_scale,
+ *   residual_scale, logit_scale) with Q/K un-permuted; the router
+ *   block_sparse_moe.router.layer -> ffn_gate_inp; the experts arrive fused
+ *   as 3-D tensors: input_linear [E, 2 I, H] split into ffn_gate_exps (first
+ *   I rows of each expert) and ffn_up_exps, output_linear [E, H, I] ->
+ *   ffn_down_exps; the shared expert (Shared) shared_mlp.input_linear
+ *   [2 S, H] split into ffn_gate_shexp / ffn_up_shexp, output_linear ->
+ *   ffn_down_shexp, shared_intermediate_size -> expert_shared_feed_forward_length.
+ *   Routing (softmax of the top-k logits) is llama.cpp's softmax with the
+ *   top-k weights renormalised.
+ * Qwen3VLMoeForConditionalGeneration (Qwen3-VL-30B-A3B ...) -> "qwen3vlmoe":
+ *   the Qwen3-MoE text model in text_config under model.language_model.,
+ *   its experts fused and stored transposed: mlp.experts.gate_up_proj
+ *   [E, H, 2 I] -> ffn_gate_exps / ffn_up_exps (columns [0, I) / [I, 2 I)),
+ *   mlp.experts.down_proj [E, I, H] -> ffn_down_exps; M-RoPE sections,
+ *   n_deepstack_layers from the vision config; the vision tower left out. */
+#include <math.h>
+#include <string.h>
+
+#include "arch_priv.h"
+
+static const qk_name_rule k_rules_olmoe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_expert_rule k_experts_olmoe[] = {
+    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
+    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
+    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
+    {NULL, NULL, NULL},
+};
+static const char *const k_req_olmoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                          "attn_output.weight", "attn_q_norm.weight", "attn_k_norm.weight",
+                                          "ffn_norm.weight", "ffn_gate_inp.weight", NULL};
+
+static int olmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *c = ck->config;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob")))
+        return qk_fail(err, "%s/config.json: norm_topk_prob is true, but llama.cpp's olmoe does not renormalise the "
+                            "top-k expert weights", ck->dir);
+    const cJSON *clip = cJSON_GetObjectItemCaseSensitive(c, "clip_qkv");
+    if (clip && !cJSON_IsNull(clip))
+        return qk_fail(err, "%s/config.json: clip_qkv is set, but llama.cpp's olmoe does not clamp q/k/v (expected null)",
+                       ck->dir);
+    if (p->n_head_kv != p->n_head)
+        return qk_fail(err, "%s/config.json: %u kv heads for %u heads: llama.cpp's olmoe needs k_norm as wide as q_norm "
+                            "(as many kv heads as heads)", ck->dir, p->n_head_kv, p->n_head);
+    double eps;
+    if (qk_hf_cfg_num(c, "rms_norm_eps", &eps) && fabs(eps - 1e-5) > 1e-12)
+        return qk_fail(err, "%s/config.json: rms_norm_eps is %g, but the converter writes OLMoE's 1e-5 (expected 1e-5)",
+                       ck->dir, eps);
+    return QK_OK;
+}
+
+static const qk_name_rule k_rules_granitemoe[] = {
+    {"block_sparse_moe.router.layer.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"shared_mlp.output_linear.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_fused_expert_rule k_fused_granitemoe[] = {
+    {"block_sparse_moe.input_linear.weight", "ffn_gate_exps.weight", 0, 2, false, false},
+    {"block_sparse_moe.input_linear.weight", "ffn_up_exps.weight", 1, 2, false, false},
+    {"block_sparse_moe.output_linear.weight", "ffn_down_exps.weight", 0, 1, false, false},
+    {"shared_mlp.input_linear.weight", "ffn_gate_shexp.weight", 0, 2, false, true},
+    {"shared_mlp.input_linear.weight", "ffn_up_shexp.weight", 1, 2, false, true},
+    {NULL, NULL, 0, 0, false, false},
+};
+static const char *const k_req_granitemoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                               "attn_output.weight", "ffn_norm.weight", "ffn_gate_inp.weight", NULL};
+static const char *const k_req_granitemoe_shared[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight",
+                                                      "attn_v.weight", "attn_output.weight", "ffn_norm.weight",
+                                                      "ffn_gate_inp.weight", "ffn_gate_shexp.weight",
+                                                      "ffn_up_shexp.weight", "ffn_down_shexp.weight", NULL};
+static const qk_kv_rule k_kvs_granitemoe[] = {
+    {"attention_multiplier", "attention.scale", QK_KVR_F32, false},
+    {"embedding_multiplier", "embedding_scale", QK_KVR_F32, false},
+    {"residual_multiplier", "residual_scale", QK_KVR_F32, false},
+    {"logits_scaling", "logit_scale", QK_KVR_F32, true},
+    {"shared_intermediate_size", "expert_shared_feed_forward_length", QK_KVR_U32, false},
+    {NULL, NULL, 0, false},
+};
+
+/* The shared expert: llama.cpp adds it when expert_shared_feed_forward_length is written, i.e. exactly when
+ * the config has a non-zero shared_intermediate_size, which must then match the checkpoint's tensors. */
+static int granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    double s = 0;
+    const bool want = qk_hf_cfg_num(ck->config, "shared_intermediate_size", &s) && s != 0;
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        const qk_conv_tensor *t = &p->tensors[i];
+        if (!strstr(t->name, "_shexp.")) continue;
+        if (!want)
+            return qk_fail(err, "%s: the checkpoint has a shared expert (%s) but config.json has no "
+                                "shared_intermediate_size, without which llama.cpp's granitemoe leaves it out", ck->dir,
+                           t->name);
+        const int64_t width = strstr(t->name, "ffn_down_shexp") ? t->ne[0] : t->ne[1];
+        if ((double)width != s)
+            return qk_fail(err, "%s: %s is %lld wide, config.json's shared_intermediate_size is %g", ck->dir, t->name,
+                           (long long)width, s);
+    }
+    return QK_OK;
+}
+
+static const qk_name_rule k_rules_qwen3vlmoe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_fused_expert_rule k_fused_qwen3vlmoe[] = {
+    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, true, false},
+    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, true, false},
+    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, true, false},
+    {NULL, NULL, 0, 0, false, false},
+};
+static const char *const k_req_qwen3vlmoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                               "attn_output.weight", "attn_q_norm.weight", "attn_k_norm.weight",
+                                               "ffn_norm.weight", "ffn_gate_inp.weight", NULL};
+static const qk_kv_rule k_kvs_qwen3vlmoe[] = {
+    {"moe_intermediate_size", "expert_feed_forward_length", QK_KVR_U32, true},
+    {"vision_config.deepstack_visual_indexes", "n_deepstack_layers", QK_KVR_COUNT, false},
+    {NULL, NULL, 0, false},
+};
+/* Qwen3VLMoeTextConfig: every layer sparse, top-k renormalised, which is what llama.cpp's graph does */
+static int qwen3vlmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *c = ck->config;
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
+    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
+        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
+                       p->arch);
+    int64_t step = 1;
+    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
+        (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
+        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
+                       ck->dir, p->arch);
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
+    if (nt && !cJSON_IsTrue(nt)) /* Qwen3VLMoeTextConfig's default is true */
+        return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
+                            "expert weights", ck->dir, p->arch);
+    return QK_OK;
+}
+
+const qk_arch_desc qk_arch_family_moe_more[] = {
+    {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .rules = k_rules_olmoe,
+     .required = k_req_olmoe, .experts = k_experts_olmoe, .n_expert_key = "num_experts",
+     .n_used_key = "num_experts_per_tok", .check = olmoe_check},
+    {.hf = "GraniteMoeForCausalLM", .gguf = "granitemoe", .family = "Granite 3.x MoE", .flags = QK_A_PERMUTE_QK,
+     .kv = QK_KV_LLAMA, .rules = k_rules_granitemoe, .required = k_req_granitemoe,
+     .fused_experts = k_fused_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
+     .kvs = k_kvs_granitemoe, .check = granitemoe_check},
+    {.hf = "GraniteMoeSharedForCausalLM", .gguf = "granitemoe", .family = "Granite MoE with a shared expert",
+     .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA, .rules = k_rules_granitemoe, .required = k_req_granitemoe_shared,
+     .fused_experts = k_fused_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
+     .kvs = k_kvs_granitemoe, .check = granitemoe_check},
+    {.hf = "Qwen3VLMoeForConditionalGeneration", .gguf = "qwen3vlmoe", .family = "Qwen3-VL-MoE (text model)",
+     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_qwen3vlmoe, .required = k_req_qwen3vlmoe,
+     .fused_experts = k_fused_qwen3vlmoe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
+     .mrope_key = "mrope_section", .kvs = k_kvs_qwen3vlmoe, .check = qwen3vlmoe_check},
+    {.hf = NULL},
+};
