@@ -52,6 +52,8 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const int E = 8, H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const int S = 2 * F; /* Granite's shared expert */
     const float ws = 4.0f / (float)H;
+    const float wx = 8 * ws; /* expert gate/up: pre-activations of order 1, where SiLU is far from linear and a
+                              * gate/up mix-up shows (silu(a) b ~ a silu(b) for small a, b) */
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     cJSON *top = cJSON_CreateObject(), *c = top;
@@ -131,21 +133,21 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         if (olmoe) {
             add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
             for (int e = 0; e < E; e++) {
-                add(&l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
-                add(&l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+                add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+                add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
                 add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
             }
         } else if (granite) {
             add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.block_sparse_moe.router.layer.weight", M, i);
-            add(&l, E, 2 * F, H, ws, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);
+            add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);
             add(&l, E, H, F, ws, 0, "%slayers.%d.block_sparse_moe.output_linear.weight", M, i);
             if (gshared) {
-                add(&l, 2 * S, H, 0, ws, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
+                add(&l, 2 * S, H, 0, wx, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
                 add(&l, H, S, 0, ws, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
             }
         } else {
             add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
-            add(&l, E, H, 2 * F, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
             add(&l, E, F, H, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
         }
     }
