@@ -262,6 +262,8 @@ static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     if (!find_tensor(p, "output_norm.weight")) return qk_fail(err, "%s: tensor 'model.norm.weight' is missing", ck->dir);
+    int64_t lead = 0; /* leading dense layers: no experts there */
+    if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         for (const char *const *r = ad->required; r && *r; r++) {
             char nm[64];
@@ -269,7 +271,7 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             if (!find_tensor(p, nm))
                 return qk_fail(err, "%s: layer %u lacks the tensor for %s (%s needs it)", ck->dir, l, nm, ad->hf);
         }
-        for (const qk_expert_rule *x = ad->experts; p->n_expert && x && x->prefix; x++) {
+        for (const qk_expert_rule *x = ad->experts; p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
@@ -277,7 +279,7 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
         }
-        for (const qk_fused_expert_rule *x = ad->fused_experts; p->n_expert && x && x->hf; x++) {
+        for (const qk_fused_expert_rule *x = ad->fused_experts; p->n_expert && (int64_t)l >= lead && x && x->hf; x++) {
             if (x->single) continue; /* a shared expert: the family's required list says whether it must be there */
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);

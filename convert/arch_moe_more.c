@@ -25,8 +25,19 @@
  *   its experts fused and stored transposed: mlp.experts.gate_up_proj
  *   [E, H, 2 I] -> ffn_gate_exps / ffn_up_exps (columns [0, I) / [I, 2 I)),
  *   mlp.experts.down_proj [E, I, H] -> ffn_down_exps; M-RoPE sections,
- *   n_deepstack_layers from the vision config; the vision tower left out. */
+ *   n_deepstack_layers from the vision config; the vision tower left out.
+ * Ernie4_5_MoeForCausalLM (ERNIE 4.5 21B-A3B ...) -> "ernie4_5-moe": ERNIE
+ *   4.5's layer (rope on adjacent pairs, no permutation), moe_layer_start_index
+ *   leading dense layers (leading_dense_block_count), then sparse layers with
+ *   Qwen-named experts, the router mlp.gate, the selection bias
+ *   mlp.moe_statics.e_score_correction_bias -> exp_probs_b.bias (added to the
+ *   softmax only to choose the experts) and shared experts
+ *   (mlp.shared_experts.* -> ffn_*_shexp, summed ungated); the top-k weights
+ *   renormalised. KVs as Ernie4_5MoeModel writes them, including the shared
+ *   width intermediate_size // num_key_value_heads, which must therefore be
+ *   the real one. Its multi-token-prediction tensors are not handled. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -149,6 +160,77 @@ static int qwen3vlmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, q
     return QK_OK;
 }
 
+static const qk_name_rule k_rules_ernie_moe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.moe_statics.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
+    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const char *const k_req_ernie_moe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                                              "attn_output.weight", "ffn_norm.weight", NULL};
+static const qk_kv_rule k_kvs_ernie_moe[] = {
+    {"moe_layer_interval", "interleave_moe_layer_step", QK_KVR_U32, true},
+    {"moe_layer_start_index", "leading_dense_block_count", QK_KVR_U32, false},
+    {"moe_intermediate_size", "expert_feed_forward_length", QK_KVR_U32, true},
+    {"moe_num_shared_experts", "expert_shared_count", QK_KVR_U32, true},
+    {"intermediate_size", "expert_shared_feed_forward_length", QK_KVR_PER_KV_HEAD, false},
+    {NULL, NULL, 0, false},
+};
+
+static bool has_tensor(const qk_conv_plan *p, uint32_t l, const char *what) {
+    char nm[64];
+    snprintf(nm, sizeof nm, "blk.%u.%s", l, what);
+    for (size_t i = 0; i < p->n_tensors; i++)
+        if (!strcmp(p->tensors[i].name, nm)) return true;
+    return false;
+}
+
+/* llama.cpp's ernie4_5-moe: layers [0, lead) dense, every later one sparse (its loader wants experts there
+ * whatever the interval), the shared experts always (their width read from intermediate_size // kv heads, as
+ * the converter writes it), no biases. */
+static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *c = ck->config;
+    int64_t lead = 0, step = 0, end = -1, shared = 0, mi = 0, ff = 0;
+    if (!qk_hf_cfg_int(c, "moe_layer_interval", &step) || step != 1)
+        return qk_fail(err, "%s/config.json: moe_layer_interval is not 1: llama.cpp's ernie4_5-moe loads experts in "
+                            "every layer after the leading dense ones", ck->dir);
+    if (cJSON_GetObjectItemCaseSensitive(c, "moe_layer_start_index") &&
+        (!qk_hf_cfg_int(c, "moe_layer_start_index", &lead) || lead < 0 || lead >= (int64_t)p->n_layer))
+        return qk_fail(err, "%s/config.json: moe_layer_start_index is not a layer index below %u", ck->dir, p->n_layer);
+    if (qk_hf_cfg_int(c, "moe_layer_end_index", &end) && end != -1 && end < (int64_t)p->n_layer - 1)
+        return qk_fail(err, "%s/config.json: moe_layer_end_index %lld leaves trailing dense layers, which llama.cpp's "
+                            "ernie4_5-moe does not have", ck->dir, (long long)end);
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "use_bias")))
+        return qk_fail(err, "%s/config.json: use_bias is true: ERNIE 4.5 MoE with biases is not supported", ck->dir);
+    qk_hf_cfg_int(c, "moe_num_shared_experts", &shared);
+    qk_hf_cfg_int(c, "moe_intermediate_size", &mi);
+    qk_hf_cfg_int(c, "intermediate_size", &ff);
+    if (shared <= 0)
+        return qk_fail(err, "%s/config.json: moe_num_shared_experts is %lld: ERNIE 4.5 MoE without shared experts is "
+                            "not supported yet", ck->dir, (long long)shared);
+    if (ff / p->n_head_kv != mi * shared)
+        return qk_fail(err, "%s/config.json: intermediate_size // num_key_value_heads = %lld, which the converter "
+                            "writes as the shared experts' width, is not moe_intermediate_size x "
+                            "moe_num_shared_experts = %lld", ck->dir, (long long)(ff / p->n_head_kv),
+                       (long long)(mi * shared));
+    for (uint32_t l = 0; l < p->n_layer; l++) {
+        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
+        static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
+                                             "ffn_down_shexp.weight"};
+        const bool moe = (int64_t)l >= lead;
+        for (size_t k = 0; k < (moe ? 4 : 3); k++)
+            if (!has_tensor(p, l, moe ? sparse[k] : dense[k]))
+                return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, moe ? sparse[k] : dense[k],
+                               moe ? "a sparse" : "a leading dense");
+        if (has_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
+            return qk_fail(err, "%s: layer %u is %s by moe_layer_start_index %lld, but has %s tensors", ck->dir, l,
+                           moe ? "sparse" : "dense", (long long)lead, moe ? "dense MLP" : "router");
+    }
+    return QK_OK;
+}
+
 const qk_arch_desc qk_arch_family_moe_more[] = {
     {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .rules = k_rules_olmoe,
      .required = k_req_olmoe, .experts = k_experts_olmoe, .n_expert_key = "num_experts",
@@ -165,5 +247,9 @@ const qk_arch_desc qk_arch_family_moe_more[] = {
      .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_qwen3vlmoe, .required = k_req_qwen3vlmoe,
      .fused_experts = k_fused_qwen3vlmoe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
      .mrope_key = "mrope_section", .kvs = k_kvs_qwen3vlmoe, .check = qwen3vlmoe_check},
+    {.hf = "Ernie4_5_MoeForCausalLM", .gguf = "ernie4_5-moe", .family = "ERNIE 4.5 MoE (21B-A3B, 300B-A47B)",
+     .kv = QK_KV_LLAMA, .rules = k_rules_ernie_moe, .required = k_req_ernie_moe, .experts = k_experts_olmoe,
+     .n_expert_key = "moe_num_experts", .n_used_key = "moe_k", .n_dense_lead_key = "moe_layer_start_index",
+     .kvs = k_kvs_ernie_moe, .check = ernie_moe_check},
     {.hf = NULL},
 };

@@ -90,6 +90,8 @@ enum {
     QK_KVR_COUNT,      /* a u32 always written: the length of the list at key, an "object.key" path (0 if absent) */
     QK_KVR_SWA_PATTERN, /* a bool array always written: per layer, layer_types[i] == "sliding_attention", else
                          * every layer but each 4th (OLMo 3's default) */
+    QK_KVR_PER_KV_HEAD, /* a u32 always written: the config value at key // num_key_value_heads (ERNIE 4.5 MoE's
+                         * shared-expert width, as Ernie4_5MoeModel computes it) */
     QK_KVR_LAYER_F32,   /* an f32 array under the whole key gguf: per layer, the single value of the checkpoint
                          * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
 };
@@ -130,6 +132,7 @@ struct qk_arch_desc {
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
     const char *n_expert_key, *n_used_key; /* config keys of the expert counts (MoE) */
+    const char *n_dense_lead_key;    /* config key of the number of leading dense layers (no experts); may be NULL */
     const qk_cfg_default *defaults;  /* {NULL}-terminated; applied when a key is absent; may be NULL */
     const qk_cfg_alias *aliases;     /* {NULL}-terminated; applied before the defaults; may be NULL */
     int64_t head_dim_default;        /* 0: hidden_size / num_attention_heads */

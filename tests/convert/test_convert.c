@@ -376,6 +376,8 @@ static void test_families_match_reference(void) {
         {"granitemoe", 2, 256, 4, 2, 64, "", true}, /* fused 3-D experts, tied as granite-3.1-3b-a800m is */
         {"granitemoeshared", 2, 256, 4, 2, 64, "", true},
         {"qwen3vlmoe", 2, 256, 4, 2, 64, "model.visual.;", false}, /* fused, transposed 3-D experts */
+        /* layer 0 dense (128 wide), layers 1-2 sparse: experts 32 wide, two shared (64 = 128 // 2 kv heads) */
+        {"ernie45moe", 3, 256, 4, 2, 128, "", true},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -44,7 +44,8 @@ static void edit_file(const char *path, const char *from, const char *to) {
 static void write_spec(const char *dir, const char *arch, int n_head_kv, int shards) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
-    s.arch = arch, s.n_head_kv = n_head_kv, s.n_ff = 64, s.shards = shards;
+    s.arch = arch, s.n_head_kv = n_head_kv, s.n_ff = strcmp(arch, "ernie45moe") ? 64 : 128, s.shards = shards;
+    if (!strcmp(arch, "ernie45moe")) s.n_layer = 3, s.tied = true;
     CHECK(tiny_hf_write(dir, &s) == 0);
 }
 
@@ -75,6 +76,15 @@ static void test_moe_bad_input(void) {
         /* the experts' width llama.cpp reads as expert_feed_forward_length */
         {"qwen3vlmoe", "config.json", "\"moe_intermediate_size\":\t64", "\"moe_intermediate_size\":\t0",
          "'moe_intermediate_size' is missing or 0"},
+        {"ernie45moe", "config.json", "\"moe_layer_interval\":\t1", "\"moe_layer_interval\":\t2",
+         "moe_layer_interval is not 1"},
+        {"ernie45moe", "config.json", "\"moe_layer_start_index\":\t1", "\"moe_layer_start_index\":\t0",
+         "layer 0 lacks blk.0.ffn_gate_inp.weight (a sparse layer)"},
+        {"ernie45moe", "config.json", "\"moe_layer_end_index\":\t2", "\"moe_layer_end_index\":\t1",
+         "moe_layer_end_index 1 leaves trailing dense layers"},
+        /* the converter would write 192 // 2 = 96 as the shared experts' width; they are 64 wide */
+        {"ernie45moe", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
+         "intermediate_size // num_key_value_heads = 96"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char dir[700], p[900];
@@ -95,7 +105,7 @@ static void test_moe_bad_input(void) {
 /* The fused experts are read slice by slice wherever they sit: three shards
  * and three threads give the file one shard and one thread give. */
 static void test_fused_experts_shards(void) {
-    static const char *const archs[] = {"granitemoeshared", "qwen3vlmoe"};
+    static const char *const archs[] = {"granitemoeshared", "qwen3vlmoe", "ernie45moe"};
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
         char one[700], three[700], a[800], b[800];
         snprintf(one, sizeof one, "%s/shard1-%s/hf", qk_test_tmpdir(), archs[i]);

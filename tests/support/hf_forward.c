@@ -13,7 +13,7 @@ typedef enum {
     A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL,
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
-    A_OLMOE, A_GRANITEMOE, A_QWEN3VLMOE, /* hf_forward's MoE families beyond Qwen / Mixtral (moe_more_*) */
+    A_OLMOE, A_GRANITEMOE, A_QWEN3VLMOE, A_ERNIE45MOE, /* hf_forward's MoE families beyond Qwen / Mixtral (moe_more_*) */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -45,6 +45,7 @@ typedef struct {
     linear_t router;         /* Mixtral */
     linear_t *w1, *w2, *w3;  /* experts: gate, down, up */
     linear_t sh_gate, sh_up, sh_down, sh_router; /* Qwen2-MoE's shared expert and its sigmoid gate (1 x hidden) */
+    const float *sel_bias;   /* ERNIE 4.5 MoE: added to the routing probabilities to choose the experts only */
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
     double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
@@ -450,6 +451,23 @@ static float *transposed(hf_model *m, const float *src, int rows, int ld, int co
 
 static int moe_more_config(hf_model *m, const cJSON *cfg, char *err, size_t errlen) {
     const arch_t A = m->arch;
+    if (A == A_ERNIE45MOE) { /* Ernie4_5_MoeConfig: 64 experts, 6 used, 2 shared of moe_intermediate_size each */
+        m->n_expert = (int)jnum(cfg, "moe_num_experts", 64);
+        m->top_k = (int)jnum(cfg, "moe_k", 6);
+        m->moe_norm = 1;
+        m->rope_interleaved = 1; /* as ERNIE 4.5: rotate_half on (2i, 2i+1) */
+        const int mi = (int)jnum(cfg, "moe_intermediate_size", 1536), ns = (int)jnum(cfg, "moe_num_shared_experts", 2);
+        const int step = (int)jnum(cfg, "moe_layer_interval", 1);
+        if (mi <= 0 || mi > 1 << 20 || ns < 0 || ns > 64 || step <= 0 || m->n_expert <= 0 || m->n_expert > 256 ||
+            m->top_k <= 0 || m->top_k > m->n_expert) {
+            hf_set_err(err, errlen, "config: bad ERNIE MoE sizes (experts %d, k %d, width %d, shared %d, interval %d)",
+                       m->n_expert, m->top_k, mi, ns, step);
+            return -1;
+        }
+        if (mi > m->inter_max) m->inter_max = mi;
+        if (mi * ns > m->inter_max) m->inter_max = mi * ns;
+        return 0;
+    }
     /* OlmoeConfig: 64 experts, 8 used; GraniteMoeConfig: 8, 2; Qwen3VLMoeTextConfig: 60, 4 */
     m->n_expert = (int)jnum(cfg, A == A_GRANITEMOE ? "num_local_experts" : "num_experts",
                             A == A_OLMOE ? 64 : A == A_GRANITEMOE ? 8 : 60);
@@ -481,6 +499,27 @@ static int moe_more_tensors(loader_t *L, layer_t *l, int *failed, int i, const c
     if (m->arch == A_OLMOE) {
         static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
         return take_experts(L, l, failed, i, E, H, m->inter, "mlp", names);
+    }
+    if (m->arch == A_ERNIE45MOE) { /* Ernie4_5_MoeDecoderLayer: sparse when (i + 1) % interval == 0 and start <= i <= end */
+        const int step = (int)jnum(cfg, "moe_layer_interval", 1), start = (int)jnum(cfg, "moe_layer_start_index", 0);
+        int end = (int)jnum(cfg, "moe_layer_end_index", -1);
+        if (end == -1) end = m->n_layer - 1;
+        if (!((i + 1) % step == 0 && i >= start && i <= end)) {
+            take_lin(L, failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+            take_lin(L, failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+            take_lin(L, failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+            return 0;
+        }
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        const int MI = (int)jnum(cfg, "moe_intermediate_size", 1536), SI = MI * (int)jnum(cfg, "moe_num_shared_experts", 2);
+        if (take_experts(L, l, failed, i, E, H, MI, "mlp", names) || *failed) return *failed ? 0 : -1;
+        l->sel_bias = takef(L, 1, failed, 1, E, "layers.%d.mlp.moe_statics.e_score_correction_bias", i);
+        if (SI > 0) {
+            take_lin(L, failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", SI, H, 0);
+            take_lin(L, failed, &l->sh_up, i, "mlp.shared_experts.up_proj", SI, H, 0);
+            take_lin(L, failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, SI, 0);
+        }
+        return 0;
     }
     l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
     l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
@@ -534,7 +573,7 @@ static int parse_arch(const char *t, arch_t *a) {
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
         {"olmoe", A_OLMOE}, {"granitemoe", A_GRANITEMOE}, {"granitemoeshared", A_GRANITEMOE},
-        {"qwen3_vl_moe", A_QWEN3VLMOE}, {"qwen3_vl_moe_text", A_QWEN3VLMOE},
+        {"qwen3_vl_moe", A_QWEN3VLMOE}, {"qwen3_vl_moe_text", A_QWEN3VLMOE}, {"ernie4_5_moe", A_ERNIE45MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
@@ -712,7 +751,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->final_softcap = jnum(cfg, "final_logit_softcapping", 0);
     }
     m->inter_max = m->inter;
-    if ((A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE) && moe_more_config(m, cfg, err, errlen)) goto fail;
+    if ((A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE || A == A_ERNIE45MOE) && moe_more_config(m, cfg, err, errlen))
+        goto fail;
     if (A == A_MIXTRAL || A == A_QWEN2MOE || A == A_QWEN3MOE) {
         const int qm = A != A_MIXTRAL;
         m->n_expert = (int)jnum(cfg, qm ? "num_experts" : "num_local_experts", qm ? 60 : 8);
@@ -879,7 +919,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             static const char *const names[3] = {"w1", "w3", "w2"};
             if (take_experts(&L, l, &failed, i, m->n_expert, H, I, "block_sparse_moe", names)) goto fail;
             if (failed) goto fail;
-        } else if (A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE) {
+        } else if (A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE || A == A_ERNIE45MOE) {
             if (moe_more_tensors(&L, l, &failed, i, cfg) || failed) goto fail;
         } else if (A == A_QWEN2MOE || A == A_QWEN3MOE) {
             /* Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock: gate (router), experts.E.{gate,up,down}_proj,
@@ -1072,8 +1112,10 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double wsum = 0;
     for (int k = 0; k < m->top_k; k++) {
         int best = -1;
-        for (int e = 0; e < E; e++)
-            if (!chosen[e] && (best < 0 || p[e] > p[best])) best = e;
+        for (int e = 0; e < E; e++) /* the choice on p + bias in float32 (Ernie4_5_MoeStatics), the weight p */
+            if (!chosen[e] && (best < 0 || (l->sel_bias ? (float)(p[e] + l->sel_bias[e]) > (float)(p[best] + l->sel_bias[best])
+                                                        : p[e] > p[best])))
+                best = e;
         chosen[best] = 1;
         idx[k] = best;
         wsum += p[best];
@@ -1158,7 +1200,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
         m->xielu = l->xielu;
-        if (m->n_expert) moe(m, l, m->h, m->f);
+        if (m->n_expert && l->w1) moe(m, l, m->h, m->f); /* ERNIE 4.5 MoE: its leading layers are dense */
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
         for (int i = 0; i < H; i++) m->x[i] += m->f[i] * m->residual_mult;

@@ -8,7 +8,10 @@
  * plus a shared_mlp 2 x n_ff wide), "qwen3vlmoe" (Qwen/Qwen3-VL-30B-A3B: the
  * Qwen3-MoE text model in text_config, experts fused and transposed:
  * gate_up_proj [E, H, 2 I], down_proj [E, I, H]; M-RoPE sections, a vision
- * tower with deepstack mergers). */
+ * tower with deepstack mergers), "ernie45moe" (baidu/ERNIE-4.5-21B-A3B-PT:
+ * layer 0 dense (n_ff wide), then experts n_ff / 4 wide with a selection
+ * bias and two shared experts; n_ff must be 2 x n_head_kv x n_ff / 4, the
+ * converter's shared width: give it 2 kv heads; SentencePiece, tied). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,21 +51,24 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool olmoe = !strcmp(a, "olmoe"), gshared = !strcmp(a, "granitemoeshared");
     const bool granite = !strcmp(a, "granitemoe") || gshared, qvl = !strcmp(a, "qwen3vlmoe");
-    if (!olmoe && !granite && !qvl) return 1;
+    const bool ernie = !strcmp(a, "ernie45moe");
+    if (!olmoe && !granite && !qvl && !ernie) return 1;
     const int E = 8, H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const int S = 2 * F; /* Granite's shared expert */
     const float ws = 4.0f / (float)H;
     const float wx = 8 * ws; /* expert gate/up: pre-activations of order 1, where SiLU is far from linear and a
                               * gate/up mix-up shows (silu(a) b ~ a silu(b) for small a, b) */
-    const int vocab = tiny_hf_tokenizer_bpe(dir);
+    const int EF = F / 4; /* ERNIE's experts */
+    const int vocab = ernie ? tiny_hf_tokenizer_spm(dir, "Ernie4_5_Tokenizer", NULL, 0) : tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     cJSON *top = cJSON_CreateObject(), *c = top;
     cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(olmoe    ? "OlmoeForCausalLM"
+                         cJSON_CreateString(ernie    ? "Ernie4_5_MoeForCausalLM"
+                                            : olmoe    ? "OlmoeForCausalLM"
                                             : gshared ? "GraniteMoeSharedForCausalLM"
                                             : granite ? "GraniteMoeForCausalLM"
                                                       : "Qwen3VLMoeForConditionalGeneration"));
-    cJSON_AddStringToObject(top, "model_type", olmoe ? "olmoe" : gshared ? "granitemoeshared" : granite ? "granitemoe"
+    cJSON_AddStringToObject(top, "model_type", ernie ? "ernie4_5_moe" : olmoe ? "olmoe" : gshared ? "granitemoeshared" : granite ? "granitemoe"
                                                                                                      : "qwen3_vl_moe");
     cJSON_AddStringToObject(top, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
@@ -75,7 +81,15 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
          (double)s->n_head_kv, "max_position_embeddings", 256.0, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
-    if (olmoe) {
+    if (ernie) {
+        addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "moe_num_experts", (double)E,
+             "moe_k", 2.0, "moe_layer_start_index", 1.0, "moe_layer_end_index", (double)(s->n_layer - 1),
+             "moe_layer_interval", 1.0, "moe_intermediate_size", (double)EF, "moe_num_shared_experts", 2.0,
+             "moe_capacity", 0.0, "pad_token_id", 0.0, NULL);
+        cJSON_AddBoolToObject(c, "use_bias", 0);
+        cJSON_AddStringToObject(c, "moe_gate", "topk");
+        cJSON_AddBoolToObject(c, "moe_use_aux_free", 1);
+    } else if (olmoe) {
         addn(c, "rms_norm_eps", 1e-5, "rope_theta", 10000.0, "num_experts", (double)E, "num_experts_per_tok", 2.0,
              "router_aux_loss_coef", 0.01, NULL);
         cJSON_AddBoolToObject(c, "norm_topk_prob", 0);
@@ -109,7 +123,7 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddStringToObject(vc, "model_type", "qwen3_vl_moe");
         addn(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
     }
-    addn(c, "bos_token_id", (double)(vocab - 3), "eos_token_id", (double)(vocab - 1), NULL);
+    addn(c, "bos_token_id", (double)(ernie ? 1 : vocab - 3), "eos_token_id", (double)(ernie ? 2 : vocab - 1), NULL);
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
     tlist l = {0};
@@ -130,7 +144,23 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
             add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
         }
         add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
-        if (olmoe) {
+        if (ernie && i == 0) { /* moe_layer_start_index 1: a dense layer first */
+            add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+            add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+            add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+        } else if (ernie) {
+            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            /* Ernie4_5_MoeStatics: [1, E], of the order of the routing probabilities it shifts */
+            add(&l, 1, E, 0, 0.1f, 0, "%slayers.%d.mlp.moe_statics.e_score_correction_bias", M, i);
+            for (int e = 0; e < E; e++) {
+                add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+                add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+                add(&l, H, EF, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+            }
+            add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.gate_proj.weight", M, i);
+            add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.up_proj.weight", M, i);
+            add(&l, H, 2 * EF, 0, ws, 0, "%slayers.%d.mlp.shared_experts.down_proj.weight", M, i);
+        } else if (olmoe) {
             add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
             for (int e = 0; e < E; e++) {
                 add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
