@@ -378,6 +378,7 @@ static void test_families_match_reference(void) {
         {"qwen3vlmoe", 2, 256, 4, 2, 64, "model.visual.;", false}, /* fused, transposed 3-D experts */
         /* layer 0 dense (128 wide), layers 1-2 sparse: experts 32 wide, two shared (64 = 128 // 2 kv heads) */
         {"ernie45moe", 3, 256, 4, 2, 128, "", true},
+        {"qwen3moepacked", 2, 256, 4, 2, 64, "", false}, /* transformers 5's packed experts */
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

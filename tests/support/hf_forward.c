@@ -449,6 +449,32 @@ static float *transposed(hf_model *m, const float *src, int rows, int ld, int co
     return t;
 }
 
+/* transformers 5's Qwen2MoeExperts / Qwen3MoeExperts: the router and gate_up_proj [E, 2 I, H] (F.linear, then
+ * chunk(2): gate, up), down_proj [E, H, I]; 0 leaving l->w1 unset when the layer has per-expert tensors */
+static int moe_more_packed(loader_t *L, layer_t *l, int *failed, int i, int I) {
+    hf_model *m = L->m;
+    const int E = m->n_expert, H = m->hidden;
+    char full[320];
+    int64_t shape[8];
+    int nd;
+    snprintf(full, sizeof full, "%slayers.%d.mlp.experts.gate_up_proj", L->prefix, i);
+    if (!L->get(L->ctx, full, shape, &nd)) return 0;
+    lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.mlp.gate.weight", i), NULL, E, H);
+    const float *gu = *failed ? NULL : take3(L, failed, E, 2 * I, H, "layers.%d.mlp.experts.gate_up_proj", i);
+    const float *dn = *failed ? NULL : take3(L, failed, E, H, I, "layers.%d.mlp.experts.down_proj", i);
+    if (*failed) return 0;
+    l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+    if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    for (int e = 0; e < E; e++) {
+        lin_set(&l->w1[e], gu + (size_t)e * 2 * I * H, NULL, I, H);
+        lin_set(&l->w3[e], gu + ((size_t)e * 2 * I + I) * H, NULL, I, H);
+        lin_set(&l->w2[e], dn + (size_t)e * H * I, NULL, H, I);
+    }
+    return 0;
+}
+
 static int moe_more_config(hf_model *m, const cJSON *cfg, char *err, size_t errlen) {
     const arch_t A = m->arch;
     if (A == A_ERNIE45MOE) { /* Ernie4_5_MoeConfig: 64 experts, 6 used, 2 shared of moe_intermediate_size each */
@@ -926,7 +952,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
              * Qwen2-MoE's shared_expert and shared_expert_gate */
             static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
             const int MI = (int)jnum(cfg, "moe_intermediate_size", 0);
-            if (take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
+            if (moe_more_packed(&L, l, &failed, i, MI) < 0 || failed) goto fail;
+            if (!l->w1 && take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
             if (!failed && A == A_QWEN2MOE) {
                 int SI = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
                 take_lin(&L, &failed, &l->sh_gate, i, "mlp.shared_expert.gate_proj", SI, H, 0);

@@ -11,7 +11,9 @@
  * tower with deepstack mergers), "ernie45moe" (baidu/ERNIE-4.5-21B-A3B-PT:
  * layer 0 dense (n_ff wide), then experts n_ff / 4 wide with a selection
  * bias and two shared experts; n_ff must be 2 x n_head_kv x n_ff / 4, the
- * converter's shared width: give it 2 kv heads; SentencePiece, tied). */
+ * converter's shared width: give it 2 kv heads; SentencePiece, tied),
+ * "qwen3moepacked" (Qwen3-MoE as transformers 5 saves it: experts packed in
+ * mlp.experts.gate_up_proj [E, 2 I, H] and down_proj [E, H, I]). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +53,8 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool olmoe = !strcmp(a, "olmoe"), gshared = !strcmp(a, "granitemoeshared");
     const bool granite = !strcmp(a, "granitemoe") || gshared, qvl = !strcmp(a, "qwen3vlmoe");
-    const bool ernie = !strcmp(a, "ernie45moe");
-    if (!olmoe && !granite && !qvl && !ernie) return 1;
+    const bool ernie = !strcmp(a, "ernie45moe"), packed = !strcmp(a, "qwen3moepacked");
+    if (!olmoe && !granite && !qvl && !ernie && !packed) return 1;
     const int E = 8, H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const int S = 2 * F; /* Granite's shared expert */
     const float ws = 4.0f / (float)H;
@@ -63,12 +65,13 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     if (vocab < 0) return -1;
     cJSON *top = cJSON_CreateObject(), *c = top;
     cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(ernie    ? "Ernie4_5_MoeForCausalLM"
+                         cJSON_CreateString(packed   ? "Qwen3MoeForCausalLM"
+                                            : ernie    ? "Ernie4_5_MoeForCausalLM"
                                             : olmoe    ? "OlmoeForCausalLM"
                                             : gshared ? "GraniteMoeSharedForCausalLM"
                                             : granite ? "GraniteMoeForCausalLM"
                                                       : "Qwen3VLMoeForConditionalGeneration"));
-    cJSON_AddStringToObject(top, "model_type", ernie ? "ernie4_5_moe" : olmoe ? "olmoe" : gshared ? "granitemoeshared" : granite ? "granitemoe"
+    cJSON_AddStringToObject(top, "model_type", packed ? "qwen3_moe" : ernie ? "ernie4_5_moe" : olmoe ? "olmoe" : gshared ? "granitemoeshared" : granite ? "granitemoe"
                                                                                                      : "qwen3_vl_moe");
     cJSON_AddStringToObject(top, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
@@ -81,7 +84,13 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
          (double)s->n_head_kv, "max_position_embeddings", 256.0, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
-    if (ernie) {
+    if (packed) {
+        addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-6, "rope_theta", 1000000.0, "num_experts", (double)E,
+             "num_experts_per_tok", 2.0, "moe_intermediate_size", (double)F, "decoder_sparse_step", 1.0, NULL);
+        cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
+        cJSON_AddArrayToObject(c, "mlp_only_layers");
+        cJSON_AddBoolToObject(c, "attention_bias", 0);
+    } else if (ernie) {
         addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "moe_num_experts", (double)E,
              "moe_k", 2.0, "moe_layer_start_index", 1.0, "moe_layer_end_index", (double)(s->n_layer - 1),
              "moe_layer_interval", 1.0, "moe_intermediate_size", (double)EF, "moe_num_shared_experts", 2.0,
@@ -139,7 +148,7 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
         add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
         add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-        if (olmoe || qvl) { /* OLMoE: over the whole projection; Qwen3-VL-MoE: per head */
+        if (olmoe || qvl || packed) { /* OLMoE: over the whole projection; Qwen3(-VL)-MoE: per head */
             add(&l, olmoe ? qd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
             add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
         }
@@ -175,6 +184,10 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
                 add(&l, 2 * S, H, 0, wx, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
                 add(&l, H, S, 0, ws, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
             }
+        } else if (packed) {
+            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            add(&l, E, H, F, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
         } else {
             add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
             add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
