@@ -204,6 +204,15 @@ static const char *strip_language_model(const char *n, char *buf, size_t cap) {
     return buf;
 }
 
+/* one of the family's skip_prefixes, followed by a digit */
+static bool skipped_name(const qk_arch_desc *ad, const char *n) {
+    for (const char *const *s = ad->skip_prefixes; s && *s; s++) {
+        const size_t l = strlen(*s);
+        if (!strncmp(n, *s, l) && n[l] >= '0' && n[l] <= '9') return true;
+    }
+    return false;
+}
+
 /* "<prefix>E<suffix>" with E a decimal expert index: E, or -1 */
 static int match_expert(const char *rest, const qk_expert_rule *r) {
     size_t pl = strlen(r->prefix);
@@ -541,6 +550,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             }
         }
         n = strip_language_model(n, nbuf, sizeof nbuf);
+        if (skipped_name(ad, n)) continue;
         if (ad->strip_prefix && !strncmp(n, ad->strip_prefix, strlen(ad->strip_prefix))) n += strlen(ad->strip_prefix);
         int xform = 0;
         qk_conv_tensor *t = &p->tensors[p->n_tensors];

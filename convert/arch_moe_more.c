@@ -35,7 +35,8 @@
  *   (mlp.shared_experts.* -> ffn_*_shexp, summed ungated); the top-k weights
  *   renormalised. KVs as Ernie4_5MoeModel writes them, including the shared
  *   width intermediate_size // num_key_value_heads, which must therefore be
- *   the real one. Its multi-token-prediction tensors are not handled. */
+ *   the real one. Its multi-token-prediction block (model.mtp_*.N.) is left
+ *   out, as the converter filters it. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -168,6 +169,9 @@ static const qk_name_rule k_rules_ernie_moe[] = {
     {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+/* Ernie4_5MoeModel.filter_tensors: the multi-token-prediction layers, left out */
+static const char *const k_skip_ernie_moe[] = {"model.mtp_block.", "model.mtp_emb_norm.", "model.mtp_hidden_norm.",
+                                               "model.mtp_linear_proj.", NULL};
 static const char *const k_req_ernie_moe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                               "attn_output.weight", "ffn_norm.weight", NULL};
 static const qk_kv_rule k_kvs_ernie_moe[] = {
@@ -250,6 +254,6 @@ const qk_arch_desc qk_arch_family_moe_more[] = {
     {.hf = "Ernie4_5_MoeForCausalLM", .gguf = "ernie4_5-moe", .family = "ERNIE 4.5 MoE (21B-A3B, 300B-A47B)",
      .kv = QK_KV_LLAMA, .rules = k_rules_ernie_moe, .required = k_req_ernie_moe, .experts = k_experts_olmoe,
      .n_expert_key = "moe_num_experts", .n_used_key = "moe_k", .n_dense_lead_key = "moe_layer_start_index",
-     .kvs = k_kvs_ernie_moe, .check = ernie_moe_check},
+     .skip_prefixes = k_skip_ernie_moe, .kvs = k_kvs_ernie_moe, .check = ernie_moe_check},
     {.hf = NULL},
 };

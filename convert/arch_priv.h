@@ -133,6 +133,9 @@ struct qk_arch_desc {
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
     const char *n_expert_key, *n_used_key; /* config keys of the expert counts (MoE) */
     const char *n_dense_lead_key;    /* config key of the number of leading dense layers (no experts); may be NULL */
+    /* whole-name prefixes, each followed by a decimal index, of tensors the converter filters out (ERNIE 4.5 MoE's
+     * multi-token-prediction block "model.mtp_block.0."); NULL-terminated, may be NULL */
+    const char *const *skip_prefixes;
     const qk_cfg_default *defaults;  /* {NULL}-terminated; applied when a key is absent; may be NULL */
     const qk_cfg_alias *aliases;     /* {NULL}-terminated; applied before the defaults; may be NULL */
     int64_t head_dim_default;        /* 0: hidden_size / num_attention_heads */

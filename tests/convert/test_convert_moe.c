@@ -76,6 +76,9 @@ static void test_moe_bad_input(void) {
         /* the experts' width llama.cpp reads as expert_feed_forward_length */
         {"qwen3vlmoe", "config.json", "\"moe_intermediate_size\":\t64", "\"moe_intermediate_size\":\t0",
          "'moe_intermediate_size' is missing or 0"},
+        /* a multi-token-prediction tensor without its index is not the converter's to drop */
+        {"ernie45moe", "model.safetensors", "model.mtp_emb_norm.0.weight", "model.mtp_emb_norm.x.weight",
+         "unexpected tensor 'model.mtp_emb_norm.x.weight'"},
         {"ernie45moe", "config.json", "\"moe_layer_interval\":\t1", "\"moe_layer_interval\":\t2",
          "moe_layer_interval is not 1"},
         {"ernie45moe", "config.json", "\"moe_layer_start_index\":\t1", "\"moe_layer_start_index\":\t0",

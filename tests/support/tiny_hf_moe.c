@@ -94,7 +94,7 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "moe_num_experts", (double)E,
              "moe_k", 2.0, "moe_layer_start_index", 1.0, "moe_layer_end_index", (double)(s->n_layer - 1),
              "moe_layer_interval", 1.0, "moe_intermediate_size", (double)EF, "moe_num_shared_experts", 2.0,
-             "moe_capacity", 0.0, "pad_token_id", 0.0, NULL);
+             "moe_capacity", 0.0, "pad_token_id", 0.0, "num_nextn_predict_layers", 1.0, NULL);
         cJSON_AddBoolToObject(c, "use_bias", 0);
         cJSON_AddStringToObject(c, "moe_gate", "topk");
         cJSON_AddBoolToObject(c, "moe_use_aux_free", 1);
@@ -193,6 +193,13 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
             add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
             add(&l, E, F, H, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
         }
+    }
+    if (ernie) { /* ERNIE-4.5-21B-A3B-PT's multi-token-prediction block (num_nextn_predict_layers 1), unused */
+        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_emb_norm.0.weight");
+        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_hidden_norm.0.weight");
+        add(&l, H, 2 * H, 0, ws, 0, "model.mtp_linear_proj.0.weight");
+        add(&l, qd, H, 0, ws, 0, "model.mtp_block.0.self_attn.q_proj.weight");
+        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_block.0.input_layernorm.weight");
     }
     add(&l, vocab, H, 0, granite ? 0.1f : 1.0f, 0, "%sembed_tokens.weight", M);
     add(&l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
