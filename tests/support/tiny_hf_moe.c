@@ -1,7 +1,7 @@
 /* tiny_hf_moe.c - tiny checkpoints of the mixture-of-experts families beyond
  * Mixtral and Qwen-MoE, each with the names, shapes and config keys of its
- * public release, scaled down (8 experts, 2 used; the experts' width is the
- * spec's n_ff): "olmoe" (allenai/OLMoE-1B-7B-0924: full-width q/k norms,
+ * public release, scaled down (8 experts, or the spec's n_expert; 2 used; the
+ * experts' width is the spec's n_ff): "olmoe" (allenai/OLMoE-1B-7B-0924: full-width q/k norms,
  * per-expert tensors; give it as many kv heads as heads), "granitemoe"
  * (ibm-granite/granite-3.1-3b-a800m: experts fused into 3-D input_linear /
  * output_linear, Granite's multipliers, tied), "granitemoeshared" (the same
@@ -55,7 +55,8 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const bool granite = !strcmp(a, "granitemoe") || gshared, qvl = !strcmp(a, "qwen3vlmoe");
     const bool ernie = !strcmp(a, "ernie45moe"), packed = !strcmp(a, "qwen3moepacked");
     if (!olmoe && !granite && !qvl && !ernie && !packed) return 1;
-    const int E = 8, H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
+    const int E = s->n_expert > 0 ? s->n_expert : 8;
+    const int H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
     const int S = 2 * F; /* Granite's shared expert */
     const float ws = 4.0f / (float)H;
     const float wx = 8 * ws; /* expert gate/up: pre-activations of order 1, where SiLU is far from linear and a
