@@ -591,6 +591,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                     st->n_dims = 3;
                     st->ne[0] = src->t->shape[1], st->ne[1] = src->t->shape[0], st->ne[2] = p->n_expert, st->ne[3] = 1;
                     p->n_tensors++;
+                } else if (!st->experts) { /* a fused 3-D source gave it already */
+                    return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n,
+                                   nm);
                 } else if (st->ne[0] != src->t->shape[1] || st->ne[1] != src->t->shape[0]) {
                     return qk_fail(err, "%s: expert tensor '%s' has another shape than expert 0's", ck->dir, n);
                 }

@@ -124,9 +124,25 @@ static void test_fused_experts_shards(void) {
     }
 }
 
+/* A per-expert tensor for what a fused source already gave (the fused one in an earlier shard): refused by
+ * name, not stacked into the fused tensor. */
+static void test_fused_and_per_expert(void) {
+    char dir[700], p[900];
+    snprintf(dir, sizeof dir, "%s/mixed-experts/hf", qk_test_tmpdir());
+    write_spec(dir, "qwen3moepacked", 2, 2); /* shard 1 holds layer 0's down_proj, shard 2 its q_proj */
+    static const char *const files[] = {"model-00002-of-00002.safetensors", "model.safetensors.index.json"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[k]);
+        edit_file(p, "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.experts.0.down_proj.weight");
+    }
+    convert_expect_refusal(dir, "tensor 'model.layers.0.mlp.experts.0.down_proj.weight' maps to "
+                                "blk.0.ffn_down_exps.weight, which another tensor already gave");
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_moe_bad_input);
     RUN(test_fused_experts_shards);
+    RUN(test_fused_and_per_expert);
     return qk_test_summary();
 }
