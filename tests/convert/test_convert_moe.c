@@ -65,6 +65,8 @@ static void test_moe_bad_input(void) {
          "fused expert tensor 'model.layers.0.block_sparse_moe.input_linear.weight' should be 3-D [4 experts"},
         {"granitemoe", "model.safetensors", "layers.1.block_sparse_moe.output_linear.weight",
          "layers.1.block_sparse_moe.output_linear.weigh_", "unexpected tensor 'model.layers.1.block_sparse_moe."},
+        {"granitemoe", "config.json", "\"logits_scaling\"", "\"head_dim\":\t32,\n\t\"logits_scaling\"",
+         "head_dim 32 is not hidden_size / num_attention_heads = 64"},
         {"granitemoeshared", "config.json", "\"shared_intermediate_size\"", "\"shared_intermediate_sizf\"",
          "has a shared expert (blk.0.ffn_gate_shexp.weight) but config.json has no shared_intermediate_size"},
         {"granitemoeshared", "config.json", "\"shared_intermediate_size\":\t128", "\"shared_intermediate_size\":\t96",
