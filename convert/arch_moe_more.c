@@ -107,12 +107,12 @@ static const qk_kv_rule k_kvs_granitemoe[] = {
 /* The shared expert: llama.cpp adds it when expert_shared_feed_forward_length is written, i.e. exactly when
  * the config has a non-zero shared_intermediate_size, which must then match the checkpoint's tensors. */
 static int granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    /* GraniteModel pops head_dim and both it and Hugging Face's Granite MoE use hidden_size / heads */
+    /* GraniteModel pops head_dim: llama.cpp then uses hidden_size / heads, so any other head_dim is refused */
     int64_t hd = 0, hidden = 0;
     if (qk_hf_cfg_int(ck->config, "head_dim", &hd) && qk_hf_cfg_int(ck->config, "hidden_size", &hidden) &&
         hd != hidden / p->n_head)
         return qk_fail(err, "%s/config.json: head_dim %lld is not hidden_size / num_attention_heads = %lld, which "
-                            "Granite uses (the converter drops head_dim)", ck->dir, (long long)hd,
+                            "llama.cpp would use (the converter drops head_dim)", ck->dir, (long long)hd,
                        (long long)(hidden / p->n_head));
     double s = 0;
     const bool want = qk_hf_cfg_num(ck->config, "shared_intermediate_size", &s) && s != 0;
