@@ -81,7 +81,8 @@ size_t qk_arch_count(void) { return qk_arch_registry_size(); }
 bool qk_arch_info_at(size_t i, qk_arch_info *out) {
     const qk_arch_desc *d = qk_arch_registry_at(i);
     if (!d) return false;
-    *out = (qk_arch_info){d->hf, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0, d->experts != NULL};
+    *out = (qk_arch_info){d->hf, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0,
+                           d->experts != NULL || d->fused_experts != NULL};
     return true;
 }
 
@@ -203,6 +204,15 @@ static const char *strip_language_model(const char *n, char *buf, size_t cap) {
     return buf;
 }
 
+/* one of the family's skip_prefixes, followed by a digit */
+static bool skipped_name(const qk_arch_desc *ad, const char *n) {
+    for (const char *const *s = ad->skip_prefixes; s && *s; s++) {
+        const size_t l = strlen(*s);
+        if (!strncmp(n, *s, l) && n[l] >= '0' && n[l] <= '9') return true;
+    }
+    return false;
+}
+
 /* "<prefix>E<suffix>" with E a decimal expert index: E, or -1 */
 static int match_expert(const char *rest, const qk_expert_rule *r) {
     size_t pl = strlen(r->prefix);
@@ -261,6 +271,8 @@ static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     if (!find_tensor(p, "output_norm.weight")) return qk_fail(err, "%s: tensor 'model.norm.weight' is missing", ck->dir);
+    int64_t lead = 0; /* leading dense layers: no experts there */
+    if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         for (const char *const *r = ad->required; r && *r; r++) {
             char nm[64];
@@ -268,13 +280,21 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             if (!find_tensor(p, nm))
                 return qk_fail(err, "%s: layer %u lacks the tensor for %s (%s needs it)", ck->dir, l, nm, ad->hf);
         }
-        for (const qk_expert_rule *x = ad->experts; p->n_expert && x && x->prefix; x++) {
+        for (const qk_expert_rule *x = ad->experts; p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
             if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
+        }
+        for (const qk_fused_expert_rule *x = ad->fused_experts; p->n_expert && (int64_t)l >= lead && x && x->hf; x++) {
+            if (x->single) continue; /* a shared expert: the family's required list says whether it must be there */
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
+            if (!find_tensor(p, nm))
+                return qk_fail(err, "%s: layer %u lacks the tensor '%s%u.%s' (%s needs it for %s)", ck->dir, l,
+                               ad->layer_prefix ? ad->layer_prefix : "model.layers.", l, x->hf, ad->hf, nm);
         }
     }
     return QK_OK;
@@ -407,6 +427,49 @@ static int check_scale(const qk_hf_checkpoint *ck, const qk_hf_tensor *w, const 
                    st->name, (unsigned long long)st->n_elements, t->name);
 }
 
+/* The fused expert rules (qk_fused_expert_rule) naming `rest`: one planned
+ * tensor each, appended to p; *n_made says how many. */
+static int fused_experts(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_conv_plan *p, const qk_hf_tensor *src,
+                         const char *rest, int layer, bool quantized, int *n_made, qk_err *err) {
+    *n_made = 0;
+    const qk_st_tensor *st = src->t;
+    for (const qk_fused_expert_rule *x = ad->fused_experts; x && x->hf; x++) {
+        if (strcmp(rest, x->hf)) continue;
+        if (quantized)
+            return qk_fail(err, "%s: quantized fused expert tensor '%s': not supported (convert the float checkpoint)",
+                           ck->dir, st->name);
+        if (!qk_st_dtype_is_float(st->dtype))
+            return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, st->name,
+                           qk_st_dtype_name(st->dtype));
+        if (x->single ? st->n_dims != 2 : st->n_dims != 3 || st->shape[0] != (int64_t)p->n_expert) {
+            if (x->single)
+                return qk_fail(err, "%s: fused tensor '%s' should be 2-D, has %d dimensions", ck->dir, st->name,
+                               st->n_dims);
+            return qk_fail(err, "%s: fused expert tensor '%s' should be 3-D [%u experts, ., .], has %d dimensions%s",
+                           ck->dir, st->name, p->n_expert, st->n_dims,
+                           st->n_dims == 3 ? " and another expert count" : "");
+        }
+        const int o = x->single ? 0 : 1; /* the first matrix dimension */
+        const int64_t outs = x->transposed ? st->shape[o + 1] : st->shape[o], ins = x->transposed ? st->shape[o] : st->shape[o + 1];
+        if (outs <= 0 || ins <= 0 || outs % x->n_parts)
+            return qk_fail(err, "%s: fused expert tensor '%s': %lld outputs per expert do not split in %d parts", ck->dir,
+                           st->name, (long long)outs, x->n_parts);
+        qk_conv_tensor *t = &p->tensors[p->n_tensors];
+        snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, x->gguf);
+        if (find_tensor(p, t->name))
+            return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, st->name,
+                           t->name);
+        t->src = src;
+        t->n_dims = x->single ? 2 : 3;
+        t->ne[0] = ins, t->ne[1] = outs / x->n_parts, t->ne[2] = x->single ? 1 : p->n_expert, t->ne[3] = 1;
+        t->fused_rows = outs, t->fused_row0 = x->part * t->ne[1], t->transposed = x->transposed;
+        p->n_params += (uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2];
+        p->n_tensors++;
+        (*n_made)++;
+    }
+    return QK_OK;
+}
+
 int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     memset(p, 0, sizeof *p);
     const cJSON *archs = cJSON_GetObjectItemCaseSensitive(ck0->config, "architectures");
@@ -442,7 +505,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                        ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
     p->n_layer = (uint32_t)n_layer, p->n_head = (uint32_t)n_head, p->n_head_kv = (uint32_t)n_head_kv;
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
-    if (ad->experts) {
+    if (ad->experts || ad->fused_experts) {
         int64_t n_expert = 0, n_used = 0;
         if (need_int(ck->config, ad->n_expert_key, &n_expert, err) || need_int(ck->config, ad->n_used_key, &n_used, err))
             return qk_fail_prefix(err, "%s", ck->dir);
@@ -487,6 +550,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             }
         }
         n = strip_language_model(n, nbuf, sizeof nbuf);
+        if (skipped_name(ad, n)) continue;
         if (ad->strip_prefix && !strncmp(n, ad->strip_prefix, strlen(ad->strip_prefix))) n += strlen(ad->strip_prefix);
         int xform = 0;
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
@@ -527,6 +591,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                     st->n_dims = 3;
                     st->ne[0] = src->t->shape[1], st->ne[1] = src->t->shape[0], st->ne[2] = p->n_expert, st->ne[3] = 1;
                     p->n_tensors++;
+                } else if (!st->experts) { /* a fused 3-D source gave it already */
+                    return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n,
+                                   nm);
                 } else if (st->ne[0] != src->t->shape[1] || st->ne[1] != src->t->shape[0]) {
                     return qk_fail(err, "%s: expert tensor '%s' has another shape than expert 0's", ck->dir, n);
                 }
@@ -550,6 +617,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                 p->n_params += src->t->n_elements;
                 continue;
             }
+            int nf = 0;
+            if (p->n_expert && fused_experts(ck, ad, p, src, rest, layer, (fp8 && scale_of(ck, src)) || is_gptq, &nf, err)) return QK_FAIL;
+            if (nf) continue;
             const qk_name_rule *r = find_rule(ad, rest);
             if (!r || !r->gguf)
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);

@@ -34,6 +34,9 @@ typedef struct qk_conv_tensor {
     int row_map;
     int64_t map_hd, map_rep;
     bool transposed;             /* the source is stored [ne0, ne1] (GPT-2's Conv1D): output row r is its column r */
+    /* > 0: src is a 3-D [E, ., .] tensor of every expert (qk_fused_expert_rule): each expert's matrix has
+     * fused_rows rows (columns when transposed), this tensor's ne[1] of them from fused_row0 on */
+    int64_t fused_rows, fused_row0;
     /* FP8 checkpoints (quantization_config.quant_method "fp8"): the source
      * rows times their <weight>_scale_inv, as convert_hf_to_gguf.py's
      * dequant_simple: weight.float() * scale.float(), one float32 multiply per

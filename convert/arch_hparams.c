@@ -509,7 +509,7 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
     if (p->n_expert) {
         int64_t used = 0;
-        qk_hf_cfg_int(c, "num_experts_per_tok", &used);
+        qk_hf_cfg_int(c, p->desc && p->desc->n_used_key ? p->desc->n_used_key : "num_experts_per_tok", &used);
         rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
         rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)used, err);
     }
@@ -565,6 +565,12 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             if (dot) *dot = 0;
             const cJSON *o = obj_get(c, path), *a = dot ? obj_get(o, dot + 1) : o;
             rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), cJSON_IsArray(a) ? (uint32_t)cJSON_GetArraySize(a) : 0, err);
+            continue;
+        }
+        if (r->type == QK_KVR_PER_KV_HEAD) {
+            if (!qk_hf_cfg_int(c, r->key, &v) || v <= 0 || v / p->n_head_kv > UINT32_MAX)
+                return qk_fail(err, "%s/config.json: '%s' is missing or not a positive integer", ck->dir, r->key);
+            rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)(v / p->n_head_kv), err);
             continue;
         }
         if (r->type == QK_KVR_BOOL_TRUE) {

@@ -13,7 +13,10 @@
  *   the same experts plus a shared expert (mlp.shared_expert.* ->
  *   ffn_*_shexp) behind a sigmoid gate (mlp.shared_expert_gate ->
  *   ffn_gate_inp_shexp); llama.cpp does not renormalise the top-k weights
- *   here, so norm_topk_prob must be false. */
+ *   here, so norm_topk_prob must be false.
+ * Both also take transformers 5's packed experts (mlp.experts.gate_up_proj
+ *   [E, 2 I, H] split into gate / up, mlp.experts.down_proj [E, H, I]), as
+ *   Qwen2MoeModel.modify_tensors does, through the fused expert rules. */
 #include "arch_priv.h"
 
 static const qk_name_rule k_rules_qwen_moe[] = {
@@ -30,6 +33,15 @@ static const qk_expert_rule k_experts_qwen[] = {
     {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
     {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
     {NULL, NULL, NULL},
+};
+
+/* transformers 5's packed layout of the same experts: gate_up_proj [E, 2 I, H] ([gate | up] rows), down_proj
+ * [E, H, I], as Qwen2MoeModel.modify_tensors splits them */
+static const qk_fused_expert_rule k_fused_qwen_packed[] = {
+    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
+    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
+    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
+    {NULL, NULL, 0, 0, false, false},
 };
 
 static const char *const k_req_qwen3moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
@@ -77,10 +89,12 @@ static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
 
 const qk_arch_desc qk_arch_family_moe[] = {
     {.hf = "Qwen3MoeForCausalLM", .gguf = "qwen3moe", .family = "Qwen3-MoE (30B-A3B, 235B-A22B)", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen3moe, .experts = k_experts_qwen, .n_expert_key = "num_experts",
+     .rules = k_rules_qwen_moe, .required = k_req_qwen3moe, .experts = k_experts_qwen,
+     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen3moe, .check = qwen3moe_check},
     {.hf = "Qwen2MoeForCausalLM", .gguf = "qwen2moe", .family = "Qwen1.5-MoE / Qwen2-MoE", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen2moe, .experts = k_experts_qwen, .n_expert_key = "num_experts",
+     .rules = k_rules_qwen_moe, .required = k_req_qwen2moe, .experts = k_experts_qwen,
+     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen2moe, .check = qwen2moe_check},
     {.hf = NULL},
 };

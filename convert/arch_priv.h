@@ -60,6 +60,20 @@ typedef struct {
     const char *prefix, *suffix, *gguf;
 } qk_expert_rule;
 
+/* Fused expert stacking: "model.layers.N.<hf>", one 3-D tensor [E, rows,
+ * cols] holding every expert, -> blk.N.<gguf>, ne = [cols, rows / n_parts,
+ * E]: part `part` of n_parts along each expert's rows (Granite's [gate |
+ * up] input_linear split in two). transposed: stored [E, in, out] (Qwen3-VL-
+ * MoE's gate_up_proj / down_proj), output row r of an expert is column r of
+ * its part. single: the source is one 2-D [rows, cols] matrix (a shared
+ * expert's [gate | up]), written 2-D. One source tensor may feed several
+ * rules; rows are read straight from the shards, one expert slice at a time. */
+typedef struct {
+    const char *hf, *gguf;
+    int part, n_parts;
+    bool transposed, single;
+} qk_fused_expert_rule;
+
 /* A config number written as a KV after the common ones (the converter's
  * family-specific set_gguf_parameters): "<arch>.<gguf>" as F32 or U32 when
  * the key is present and non-zero (Python's `if v := hparams.get(key)`);
@@ -76,6 +90,8 @@ enum {
     QK_KVR_COUNT,      /* a u32 always written: the length of the list at key, an "object.key" path (0 if absent) */
     QK_KVR_SWA_PATTERN, /* a bool array always written: per layer, layer_types[i] == "sliding_attention", else
                          * every layer but each 4th (OLMo 3's default) */
+    QK_KVR_PER_KV_HEAD, /* a u32 always written: the config value at key // num_key_value_heads (ERNIE 4.5 MoE's
+                         * shared-expert width, as Ernie4_5MoeModel computes it) */
     QK_KVR_LAYER_F32,   /* an f32 array under the whole key gguf: per layer, the single value of the checkpoint
                          * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
 };
@@ -114,7 +130,12 @@ struct qk_arch_desc {
                                       * NULL: qk_globals_llama */
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
+    const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
     const char *n_expert_key, *n_used_key; /* config keys of the expert counts (MoE) */
+    const char *n_dense_lead_key;    /* config key of the number of leading dense layers (no experts); may be NULL */
+    /* whole-name prefixes, each followed by a decimal index, of tensors the converter filters out (ERNIE 4.5 MoE's
+     * multi-token-prediction block "model.mtp_block.0."); NULL-terminated, may be NULL */
+    const char *const *skip_prefixes;
     const qk_cfg_default *defaults;  /* {NULL}-terminated; applied when a key is absent; may be NULL */
     const qk_cfg_alias *aliases;     /* {NULL}-terminated; applied before the defaults; may be NULL */
     int64_t head_dim_default;        /* 0: hidden_size / num_attention_heads */

@@ -76,7 +76,30 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
     }
     const qk_st_file *f = c->ck->files[t->src->file];
-    if (t->gptq) { /* output rows by their source rows, all in one call: gptq.c reads qweight's columns in
+    if (t->fused_rows) { /* a part of every expert's matrix in one 3-D source; expert by expert */
+        for (int64_t r = 0; r < nrows;) {
+            const int64_t row = row0 + r, e = row / t->ne[1], local = row % t->ne[1];
+            const int64_t k = nrows - r < t->ne[1] - local ? nrows - r : t->ne[1] - local; /* rows of expert e */
+            const uint64_t base = (uint64_t)e * (uint64_t)t->fused_rows * (uint64_t)ne0;
+            if (!t->transposed) {
+                if (qk_st_read_f32(f, t->src->t, base + (uint64_t)((t->fused_row0 + local) * ne0), (uint64_t)(k * ne0),
+                                   dst + r * ne0, err))
+                    return QK_FAIL;
+            } else { /* expert e is [ne0][fused_rows]: output row j is column fused_row0 + j */
+                float buf[256];
+                for (int64_t i = 0; i < ne0; i++)
+                    for (int64_t j0 = 0; j0 < k; j0 += 256) {
+                        const int64_t m = k - j0 < 256 ? k - j0 : 256;
+                        if (qk_st_read_f32(f, t->src->t,
+                                           base + (uint64_t)(i * t->fused_rows + t->fused_row0 + local + j0),
+                                           (uint64_t)m, buf, err))
+                            return QK_FAIL;
+                        for (int64_t j = 0; j < m; j++) dst[(r + j0 + j) * ne0 + i] = buf[j];
+                    }
+            }
+            r += k;
+        }
+    } else if (t->gptq) { /* output rows by their source rows, all in one call: gptq.c reads qweight's columns in
                     * chunks as wide as its memory bound allows (fewer, larger reads) */
         int64_t *src = malloc((size_t)(nrows ? nrows : 1) * sizeof *src);
         if (!src) return qk_fail(err, "out of memory");

@@ -371,6 +371,14 @@ static void test_families_match_reference(void) {
         {"olmo3", 4, 256, 4, 4, 512, "", false},
         {"seedoss", 2, 256, 4, 2, 512, "", false},
         {"apertus", 2, 256, 4, 2, 512, "", false},
+        /* MoE (tiny_hf_moe.c): 8 experts of n_ff, 2 used */
+        {"olmoe", 2, 256, 4, 4, 64, "", false}, /* k_norm as wide as q_norm: as many kv heads as heads */
+        {"granitemoe", 2, 256, 4, 2, 64, "", true}, /* fused 3-D experts, tied as granite-3.1-3b-a800m is */
+        {"granitemoeshared", 2, 256, 4, 2, 64, "", true},
+        {"qwen3vlmoe", 2, 256, 4, 2, 64, "model.visual.;", false}, /* fused, transposed 3-D experts */
+        /* layer 0 dense (128 wide), layers 1-2 sparse: experts 32 wide, two shared (64 = 128 // 2 kv heads) */
+        {"ernie45moe", 3, 256, 4, 2, 128, "", true},
+        {"qwen3moepacked", 2, 256, 4, 2, 64, "", false}, /* transformers 5's packed experts */
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

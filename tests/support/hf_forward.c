@@ -13,6 +13,7 @@ typedef enum {
     A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL,
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
+    A_OLMOE, A_GRANITEMOE, A_QWEN3VLMOE, A_ERNIE45MOE, /* hf_forward's MoE families beyond Qwen / Mixtral (moe_more_*) */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -44,6 +45,7 @@ typedef struct {
     linear_t router;         /* Mixtral */
     linear_t *w1, *w2, *w3;  /* experts: gate, down, up */
     linear_t sh_gate, sh_up, sh_down, sh_router; /* Qwen2-MoE's shared expert and its sigmoid gate (1 x hidden) */
+    const float *sel_bias;   /* ERNIE 4.5 MoE: added to the routing probabilities to choose the experts only */
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
     double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
@@ -398,6 +400,194 @@ static int take_experts(loader_t *L, layer_t *l, int *failed, int i, int E, int 
     return 0;
 }
 
+/* ---------- OLMoE, Granite MoE (Shared), Qwen3-VL-MoE ----------
+ * modeling_olmoe.py (OlmoeSparseMoeBlock: Qwen's expert names, softmax then
+ * top-k, renormalised only with norm_topk_prob), modeling_granitemoe.py /
+ * modeling_granitemoeshared.py (GraniteMoeTopKGating: softmax over the top-k
+ * logits, which is the renormalised top-k of the softmax; experts as 3-D
+ * ParallelExperts weights, input_linear [E, 2 I, H] whose output chunk(2)
+ * gives act(gate) * up, output_linear [E, H, I]; the shared_mlp added
+ * ungated), modeling_qwen3_vl_moe.py (Qwen3VLMoeTextExperts: x @
+ * gate_up_proj[e] with gate_up_proj [E, H, 2 I], chunk(2) -> gate, up; @
+ * down_proj[e] [E, I, H]; the top-k renormalised). */
+
+/* A 3-D tensor "<prefix><name>" of shape [d0, d1, d2], copied. */
+static float *take3(loader_t *L, int *failed, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...) {
+    char name[256], full[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof full, "%s%s", L->prefix, name);
+    int64_t shape[8] = {0};
+    int nd = 0;
+    const float *p = L->get(L->ctx, full, shape, &nd);
+    if (!p) {
+        hf_set_err(L->err, L->errlen, "tensor '%s' is missing from the checkpoint", full);
+        *failed = 1;
+        return NULL;
+    }
+    if (nd != 3 || shape[0] != d0 || shape[1] != d1 || shape[2] != d2) {
+        hf_set_err(L->err, L->errlen, "tensor '%s' has shape [%lld, %lld, %lld] (%d dims), expected [%lld, %lld, %lld]",
+                   full, (long long)shape[0], (long long)shape[1], (long long)shape[2], nd, (long long)d0,
+                   (long long)d1, (long long)d2);
+        *failed = 1;
+        return NULL;
+    }
+    const size_t n = (size_t)d0 * (size_t)d1 * (size_t)d2;
+    float *c = zalloc(L->m, n * sizeof(float));
+    if (!c) { hf_set_err(L->err, L->errlen, "out of memory for '%s'", full); *failed = 1; return NULL; }
+    memcpy(c, p, n * sizeof(float));
+    return c;
+}
+
+/* src [rows][cols] (a slice of cols columns starting at col0 out of ld) -> a new [cols][rows] */
+static float *transposed(hf_model *m, const float *src, int rows, int ld, int col0, int cols) {
+    float *t = zalloc(m, (size_t)rows * (size_t)cols * sizeof(float));
+    for (int r = 0; t && r < rows; r++)
+        for (int c = 0; c < cols; c++) t[(size_t)c * rows + r] = src[(size_t)r * ld + col0 + c];
+    return t;
+}
+
+/* transformers 5's Qwen2MoeExperts / Qwen3MoeExperts: the router and gate_up_proj [E, 2 I, H] (F.linear, then
+ * chunk(2): gate, up), down_proj [E, H, I]; 0 leaving l->w1 unset when the layer has per-expert tensors */
+static int moe_more_packed(loader_t *L, layer_t *l, int *failed, int i, int I) {
+    hf_model *m = L->m;
+    const int E = m->n_expert, H = m->hidden;
+    char full[320];
+    int64_t shape[8];
+    int nd;
+    snprintf(full, sizeof full, "%slayers.%d.mlp.experts.gate_up_proj", L->prefix, i);
+    if (!L->get(L->ctx, full, shape, &nd)) return 0;
+    lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.mlp.gate.weight", i), NULL, E, H);
+    const float *gu = *failed ? NULL : take3(L, failed, E, 2 * I, H, "layers.%d.mlp.experts.gate_up_proj", i);
+    const float *dn = *failed ? NULL : take3(L, failed, E, H, I, "layers.%d.mlp.experts.down_proj", i);
+    if (*failed) return 0;
+    l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+    if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    for (int e = 0; e < E; e++) {
+        lin_set(&l->w1[e], gu + (size_t)e * 2 * I * H, NULL, I, H);
+        lin_set(&l->w3[e], gu + ((size_t)e * 2 * I + I) * H, NULL, I, H);
+        lin_set(&l->w2[e], dn + (size_t)e * H * I, NULL, H, I);
+    }
+    return 0;
+}
+
+static int moe_more_config(hf_model *m, const cJSON *cfg, char *err, size_t errlen) {
+    const arch_t A = m->arch;
+    if (A == A_ERNIE45MOE) { /* Ernie4_5_MoeConfig: 64 experts, 6 used, 2 shared of moe_intermediate_size each */
+        m->n_expert = (int)jnum(cfg, "moe_num_experts", 64);
+        m->top_k = (int)jnum(cfg, "moe_k", 6);
+        m->moe_norm = 1;
+        m->rope_interleaved = 1; /* as ERNIE 4.5: rotate_half on (2i, 2i+1) */
+        const int mi = (int)jnum(cfg, "moe_intermediate_size", 1536), ns = (int)jnum(cfg, "moe_num_shared_experts", 2);
+        const int step = (int)jnum(cfg, "moe_layer_interval", 1);
+        if (mi <= 0 || mi > 1 << 20 || ns < 0 || ns > 64 || step <= 0 || m->n_expert <= 0 || m->n_expert > 256 ||
+            m->top_k <= 0 || m->top_k > m->n_expert) {
+            hf_set_err(err, errlen, "config: bad ERNIE MoE sizes (experts %d, k %d, width %d, shared %d, interval %d)",
+                       m->n_expert, m->top_k, mi, ns, step);
+            return -1;
+        }
+        if (mi > m->inter_max) m->inter_max = mi;
+        if (mi * ns > m->inter_max) m->inter_max = mi * ns;
+        return 0;
+    }
+    /* OlmoeConfig: 64 experts, 8 used; GraniteMoeConfig: 8, 2; Qwen3VLMoeTextConfig: 60, 4 */
+    m->n_expert = (int)jnum(cfg, A == A_GRANITEMOE ? "num_local_experts" : "num_experts",
+                            A == A_OLMOE ? 64 : A == A_GRANITEMOE ? 8 : 60);
+    m->top_k = (int)jnum(cfg, "num_experts_per_tok", A == A_OLMOE ? 8 : A == A_GRANITEMOE ? 2 : 4);
+    m->moe_norm = A == A_OLMOE ? jbool(cfg, "norm_topk_prob", 0) : 1;
+    if (A == A_QWEN3VLMOE && !jbool(cfg, "norm_topk_prob", 1)) {
+        hf_set_err(err, errlen, "config: Qwen3-VL-MoE with norm_topk_prob false is not supported by the reference");
+        return -1;
+    }
+    if (A == A_OLMOE && jget(cfg, "clip_qkv") && !cJSON_IsNull(jget(cfg, "clip_qkv"))) {
+        hf_set_err(err, errlen, "config: OLMoE's clip_qkv is not supported by the reference");
+        return -1;
+    }
+    const int mi = A == A_QWEN3VLMOE ? (int)jnum(cfg, "moe_intermediate_size", 0) : m->inter;
+    const int si = A == A_GRANITEMOE ? (int)jnum(cfg, "shared_intermediate_size", 0) : 0;
+    if (mi <= 0 || mi > 1 << 20 || si < 0 || si > 1 << 20 || m->n_expert <= 0 || m->n_expert > 256 ||
+        m->top_k <= 0 || m->top_k > m->n_expert) {
+        hf_set_err(err, errlen, "config: bad experts %d / top-k %d / widths %d, %d", m->n_expert, m->top_k, mi, si);
+        return -1;
+    }
+    if (mi > m->inter_max) m->inter_max = mi;
+    if (si > m->inter_max) m->inter_max = si;
+    return 0;
+}
+
+static int moe_more_tensors(loader_t *L, layer_t *l, int *failed, int i, const cJSON *cfg) {
+    hf_model *m = L->m;
+    const int E = m->n_expert, H = m->hidden;
+    if (m->arch == A_OLMOE) {
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        return take_experts(L, l, failed, i, E, H, m->inter, "mlp", names);
+    }
+    if (m->arch == A_ERNIE45MOE) { /* Ernie4_5_MoeDecoderLayer: sparse when (i + 1) % interval == 0 and start <= i <= end */
+        const int step = (int)jnum(cfg, "moe_layer_interval", 1), start = (int)jnum(cfg, "moe_layer_start_index", 0);
+        int end = (int)jnum(cfg, "moe_layer_end_index", -1);
+        if (end == -1) end = m->n_layer - 1;
+        if (!((i + 1) % step == 0 && i >= start && i <= end)) {
+            take_lin(L, failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+            take_lin(L, failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+            take_lin(L, failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+            return 0;
+        }
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        const int MI = (int)jnum(cfg, "moe_intermediate_size", 1536), SI = MI * (int)jnum(cfg, "moe_num_shared_experts", 2);
+        if (take_experts(L, l, failed, i, E, H, MI, "mlp", names) || *failed) return *failed ? 0 : -1;
+        l->sel_bias = takef(L, 1, failed, 1, E, "layers.%d.mlp.moe_statics.e_score_correction_bias", i);
+        if (SI > 0) {
+            take_lin(L, failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", SI, H, 0);
+            take_lin(L, failed, &l->sh_up, i, "mlp.shared_experts.up_proj", SI, H, 0);
+            take_lin(L, failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, SI, 0);
+        }
+        return 0;
+    }
+    l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+    l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+    if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    if (m->arch == A_GRANITEMOE) {
+        const int I = m->inter, S = (int)jnum(cfg, "shared_intermediate_size", 0);
+        lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.block_sparse_moe.router.layer.weight", i), NULL, E, H);
+        const float *in = *failed ? NULL : take3(L, failed, E, 2 * I, H, "layers.%d.block_sparse_moe.input_linear.weight", i);
+        const float *out = *failed ? NULL : take3(L, failed, E, H, I, "layers.%d.block_sparse_moe.output_linear.weight", i);
+        if (*failed) return 0;
+        for (int e = 0; e < E; e++) {
+            lin_set(&l->w1[e], in + (size_t)e * 2 * I * H, NULL, I, H);
+            lin_set(&l->w3[e], in + ((size_t)e * 2 * I + I) * H, NULL, I, H);
+            lin_set(&l->w2[e], out + (size_t)e * H * I, NULL, H, I);
+        }
+        if (S > 0) { /* GraniteMoeSharedMLP: input_linear [2 S, H] -> chunk(2): act(gate) * up; output_linear */
+            const float *gu = takef(L, 1, failed, 2 * S, H, "layers.%d.shared_mlp.input_linear.weight", i);
+            if (*failed) return 0;
+            lin_set(&l->sh_gate, gu, NULL, S, H);
+            lin_set(&l->sh_up, gu + (size_t)S * H, NULL, S, H);
+            take_lin(L, failed, &l->sh_down, i, "shared_mlp.output_linear", H, S, 0);
+        }
+        return 0;
+    }
+    const int I = (int)jnum(cfg, "moe_intermediate_size", 0);
+    lin_set(&l->router, takef(L, 1, failed, E, H, "layers.%d.mlp.gate.weight", i), NULL, E, H);
+    const float *gu = *failed ? NULL : take3(L, failed, E, H, 2 * I, "layers.%d.mlp.experts.gate_up_proj", i);
+    const float *dn = *failed ? NULL : take3(L, failed, E, I, H, "layers.%d.mlp.experts.down_proj", i);
+    if (*failed) return 0;
+    for (int e = 0; e < E; e++) { /* x @ W: as nn.Linear weights, W transposed */
+        const float *g = transposed(m, gu + (size_t)e * H * 2 * I, H, 2 * I, 0, I);
+        const float *u = transposed(m, gu + (size_t)e * H * 2 * I, H, 2 * I, I, I);
+        const float *d = transposed(m, dn + (size_t)e * I * H, I, H, 0, H);
+        if (!g || !u || !d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+        lin_set(&l->w1[e], g, NULL, I, H);
+        lin_set(&l->w3[e], u, NULL, I, H);
+        lin_set(&l->w2[e], d, NULL, H, I);
+    }
+    return 0;
+}
+
 /* ---------- config ---------- */
 
 static int parse_arch(const char *t, arch_t *a) {
@@ -408,6 +598,8 @@ static int parse_arch(const char *t, arch_t *a) {
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
+        {"olmoe", A_OLMOE}, {"granitemoe", A_GRANITEMOE}, {"granitemoeshared", A_GRANITEMOE},
+        {"qwen3_vl_moe", A_QWEN3VLMOE}, {"qwen3_vl_moe_text", A_QWEN3VLMOE}, {"ernie4_5_moe", A_ERNIE45MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
@@ -541,13 +733,13 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     double qpas = jnum(cfg, "query_pre_attn_scalar", 256);
     m->attn_scale = (A == A_GEMMA2 || A == A_GEMMA3) ? 1.0 / sqrt(qpas) : 1.0 / sqrt((double)m->head_dim);
     m->residual_mult = 1.0f, m->logits_div = 1.0f;
-    if (A == A_GRANITE) { /* GraniteConfig's multipliers (modeling_granite.py) */
+    if (A == A_GRANITE || A == A_GRANITEMOE) { /* GraniteConfig's multipliers (modeling_granite.py) */
         m->embed_scale = (float)jnum(cfg, "embedding_multiplier", 1.0);
         m->attn_scale = jnum(cfg, "attention_multiplier", 1.0);
         m->residual_mult = (float)jnum(cfg, "residual_multiplier", 1.0);
         m->logits_div = (float)jnum(cfg, "logits_scaling", 1.0);
     }
-    m->qk_norm_full = A == A_OLMO2;
+    m->qk_norm_full = A == A_OLMO2 || A == A_OLMOE;
     m->logit_mult = 1.0f;
     if (A == A_PHI) { /* modeling_phi.py: LayerNorm with bias, parallel attention + fc1/gelu/fc2 */
         m->gemma_norm = NORM_LAYER;
@@ -585,6 +777,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->final_softcap = jnum(cfg, "final_logit_softcapping", 0);
     }
     m->inter_max = m->inter;
+    if ((A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE || A == A_ERNIE45MOE) && moe_more_config(m, cfg, err, errlen))
+        goto fail;
     if (A == A_MIXTRAL || A == A_QWEN2MOE || A == A_QWEN3MOE) {
         const int qm = A != A_MIXTRAL;
         m->n_expert = (int)jnum(cfg, qm ? "num_experts" : "num_local_experts", qm ? 60 : 8);
@@ -711,7 +905,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
                 l->norm_ffn_in_b = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.bias", i);
             if (!failed && A != A_COHERE && A != A_COHERE2 && A != A_PHI) l->norm_ffn_in = takef(&L, 1, &failed, H, -1, "layers.%d.%s.weight", i, ffn_in);
         }
-        if (!failed && A == A_OLMO2) { /* Olmo2Attention: q_norm / k_norm over the whole projection */
+        if (!failed && (A == A_OLMO2 || A == A_OLMOE)) { /* Olmo2Attention / OlmoeAttention: q_norm / k_norm over the whole projection */
             l->q_norm = takef(&L, 1, &failed, qd, -1, "layers.%d.self_attn.q_norm.weight", i);
             if (!failed) l->k_norm = takef(&L, 1, &failed, kd, -1, "layers.%d.self_attn.k_norm.weight", i);
         }
@@ -719,7 +913,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             l->norm_attn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
             if (!failed) l->norm_ffn_out = takef(&L, 1, &failed, H, -1, "layers.%d.post_feedforward_layernorm.weight", i);
         }
-        if (!failed && (A == A_QWEN3 || A == A_QWEN3MOE || A == A_GEMMA3)) {
+        if (!failed && (A == A_QWEN3 || A == A_QWEN3MOE || A == A_QWEN3VLMOE || A == A_GEMMA3)) {
             l->q_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.q_norm.weight", i);
             if (!failed) l->k_norm = takef(&L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
         }
@@ -751,12 +945,15 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             static const char *const names[3] = {"w1", "w3", "w2"};
             if (take_experts(&L, l, &failed, i, m->n_expert, H, I, "block_sparse_moe", names)) goto fail;
             if (failed) goto fail;
+        } else if (A == A_OLMOE || A == A_GRANITEMOE || A == A_QWEN3VLMOE || A == A_ERNIE45MOE) {
+            if (moe_more_tensors(&L, l, &failed, i, cfg) || failed) goto fail;
         } else if (A == A_QWEN2MOE || A == A_QWEN3MOE) {
             /* Qwen2MoeSparseMoeBlock / Qwen3MoeSparseMoeBlock: gate (router), experts.E.{gate,up,down}_proj,
              * Qwen2-MoE's shared_expert and shared_expert_gate */
             static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
             const int MI = (int)jnum(cfg, "moe_intermediate_size", 0);
-            if (take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
+            if (moe_more_packed(&L, l, &failed, i, MI) < 0 || failed) goto fail;
+            if (!l->w1 && take_experts(&L, l, &failed, i, m->n_expert, H, MI, "mlp", names)) goto fail;
             if (!failed && A == A_QWEN2MOE) {
                 int SI = (int)jnum(cfg, "shared_expert_intermediate_size", 0);
                 take_lin(&L, &failed, &l->sh_gate, i, "mlp.shared_expert.gate_proj", SI, H, 0);
@@ -942,8 +1139,10 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double wsum = 0;
     for (int k = 0; k < m->top_k; k++) {
         int best = -1;
-        for (int e = 0; e < E; e++)
-            if (!chosen[e] && (best < 0 || p[e] > p[best])) best = e;
+        for (int e = 0; e < E; e++) /* the choice on p + bias in float32 (Ernie4_5_MoeStatics), the weight p */
+            if (!chosen[e] && (best < 0 || (l->sel_bias ? (float)(p[e] + l->sel_bias[e]) > (float)(p[best] + l->sel_bias[best])
+                                                        : p[e] > p[best])))
+                best = e;
         chosen[best] = 1;
         idx[k] = best;
         wsum += p[best];
@@ -955,10 +1154,9 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
         mlp(m, &l->w1[e], &l->w3[e], &l->w2[e], x, m->f2);
         for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * w;
     }
-    if (l->sh_router.w) { /* Qwen2-MoE: + sigmoid(shared_expert_gate(x)) * shared_expert(x) */
-        float gl;
-        matvec(&l->sh_router, x, &gl);
-        float sg = (float)(1.0 / (1.0 + exp(-(double)gl)));
+    if (l->sh_up.w) { /* Qwen2-MoE: + sigmoid(shared_expert_gate(x)) * shared_expert(x); Granite: + shared_mlp(x) */
+        float gl = 0, sg = 1.0f;
+        if (l->sh_router.w) matvec(&l->sh_router, x, &gl), sg = (float)(1.0 / (1.0 + exp(-(double)gl)));
         mlp(m, &l->sh_gate, &l->sh_up, &l->sh_down, x, m->f2);
         for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * sg;
     }
@@ -1029,7 +1227,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
         m->xielu = l->xielu;
-        if (m->n_expert) moe(m, l, m->h, m->f);
+        if (m->n_expert && l->w1) moe(m, l, m->h, m->f); /* ERNIE 4.5 MoE: its leading layers are dense */
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
         for (int i = 0; i < H; i++) m->x[i] += m->f[i] * m->residual_mult;

@@ -17,7 +17,10 @@
  *   qkv, parallel block with two LayerNorms, partial rope), exaone4
  *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
  *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
- *   (Qwen2's attention biases), and
+ *   (Qwen2's attention biases), olmoe (full-width q/k norms, Qwen-named
+ *   experts), granitemoe / granitemoeshared (Granite's multipliers, 3-D
+ *   ParallelExperts, ungated shared_mlp), qwen3_vl_moe (Qwen3-MoE's layer,
+ *   experts as x @ W 3-D tensors), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

@@ -27,7 +27,9 @@ typedef struct tiny_hf_spec {
                           * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
                           * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
-                          * "gptneox" (Pythia's names; n_head_kv is n_head) */
+                          * "gptneox" (Pythia's names; n_head_kv is n_head); by tiny_hf_moe.c: "olmoe"
+                          * (n_head_kv is n_head), "granitemoe", "granitemoeshared", "qwen3vlmoe",
+                          * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked" */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

@@ -1,0 +1,150 @@
+/* convert, the MoE families of arch_moe_more.c (OLMoE, Granite MoE,
+ * Qwen3-VL-MoE): what llama.cpp's graphs cannot compute as Hugging Face
+ * does is refused with a message naming the checkpoint and the value, and
+ * nothing is written; fused 3-D experts read from shards and with several
+ * threads give the same file. (test_convert.c's
+ * test_families_match_reference proves their logits against llama.cpp.) */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_run.h"
+#include "gguf_compare.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* Replaces the first `from` in path by `to` (a safetensors header keeps its length field right). */
+static void edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        const size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        memcpy(n, t, off);
+        memcpy(n + off, to, tl);
+        memcpy(n + off + tl, at + fl, len - off - fl);
+        const size_t pl = strlen(path);
+        if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
+            uint64_t hl = 0;
+            for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+            hl = hl + tl - fl;
+            for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+        }
+        qk_test_write_file(path, n, len - fl + tl);
+        free(n);
+    }
+    free(t);
+}
+
+static void write_spec(const char *dir, const char *arch, int n_head_kv, int shards) {
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = arch, s.n_head_kv = n_head_kv, s.n_ff = strcmp(arch, "ernie45moe") ? 64 : 128, s.shards = shards;
+    if (!strcmp(arch, "ernie45moe")) s.n_layer = 3, s.tied = true;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+}
+
+static void test_moe_bad_input(void) {
+    static const struct {
+        const char *arch, *file, *from, *to, *want;
+    } cases[] = {
+        {"olmoe", "config.json", "\"norm_topk_prob\":\tfalse", "\"norm_topk_prob\":\ttrue",
+         "norm_topk_prob is true, but llama.cpp's olmoe does not renormalise"},
+        {"olmoe", "config.json", "\"clip_qkv\":\tnull", "\"clip_qkv\":\t8", "clip_qkv is set"},
+        {"olmoe", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
+         "rms_norm_eps is 1e-06, but the converter writes OLMoE's 1e-5"},
+        {"olmoe", "config.json", "\"num_key_value_heads\":\t4", "\"num_key_value_heads\":\t2",
+         "2 kv heads for 4 heads"},
+        /* a router for 4 experts, but 8 in the fused tensors */
+        {"granitemoe", "config.json", "\"num_local_experts\":\t8", "\"num_local_experts\":\t4",
+         "fused expert tensor 'model.layers.0.block_sparse_moe.input_linear.weight' should be 3-D [4 experts"},
+        {"granitemoe", "model.safetensors", "layers.1.block_sparse_moe.output_linear.weight",
+         "layers.1.block_sparse_moe.output_linear.weigh_", "unexpected tensor 'model.layers.1.block_sparse_moe."},
+        {"granitemoe", "config.json", "\"logits_scaling\"", "\"head_dim\":\t32,\n\t\"logits_scaling\"",
+         "head_dim 32 is not hidden_size / num_attention_heads = 64"},
+        {"granitemoeshared", "config.json", "\"shared_intermediate_size\"", "\"shared_intermediate_sizf\"",
+         "has a shared expert (blk.0.ffn_gate_shexp.weight) but config.json has no shared_intermediate_size"},
+        {"granitemoeshared", "config.json", "\"shared_intermediate_size\":\t128", "\"shared_intermediate_size\":\t96",
+         "blk.0.ffn_gate_shexp.weight is 128 wide, config.json's shared_intermediate_size is 96"},
+        {"qwen3vlmoe", "config.json", "\"norm_topk_prob\":\ttrue", "\"norm_topk_prob\":\tfalse",
+         "norm_topk_prob is false, but llama.cpp's qwen3vlmoe renormalises"},
+        {"qwen3vlmoe", "config.json", "\"mlp_only_layers\":\t[]", "\"mlp_only_layers\":\t[1]",
+         "mlp_only_layers is not empty"},
+        /* the experts' width llama.cpp reads as expert_feed_forward_length */
+        {"qwen3vlmoe", "config.json", "\"moe_intermediate_size\":\t64", "\"moe_intermediate_size\":\t0",
+         "'moe_intermediate_size' is missing or 0"},
+        /* a multi-token-prediction tensor without its index is not the converter's to drop */
+        {"ernie45moe", "model.safetensors", "model.mtp_emb_norm.0.weight", "model.mtp_emb_norm.x.weight",
+         "unexpected tensor 'model.mtp_emb_norm.x.weight'"},
+        {"ernie45moe", "config.json", "\"moe_layer_interval\":\t1", "\"moe_layer_interval\":\t2",
+         "moe_layer_interval is not 1"},
+        {"ernie45moe", "config.json", "\"moe_layer_start_index\":\t1", "\"moe_layer_start_index\":\t0",
+         "layer 0 lacks blk.0.ffn_gate_inp.weight (a sparse layer)"},
+        {"ernie45moe", "config.json", "\"moe_layer_end_index\":\t2", "\"moe_layer_end_index\":\t1",
+         "moe_layer_end_index 1 leaves trailing dense layers"},
+        /* the converter would write 192 // 2 = 96 as the shared experts' width; they are 64 wide */
+        {"ernie45moe", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
+         "intermediate_size // num_key_value_heads = 96"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-moe-%zu/hf", qk_test_tmpdir(), c);
+        write_spec(dir, cases[c].arch, !strcmp(cases[c].arch, "olmoe") ? 4 : 2, 1);
+        char ok[800];
+        snprintf(ok, sizeof ok, "%s/ok.gguf", qk_test_tmpdir());
+        qk_err err;
+        CHECK_MSG(convert_run(dir, ok, "q8_0", 2, &err) == QK_OK, "%s: %s", cases[c].arch, err.msg); /* as written */
+        remove(ok);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        convert_expect_refusal(dir, cases[c].want);
+        convert_expect_refusal(dir, dir); /* the message names the checkpoint */
+    }
+}
+
+/* The fused experts are read slice by slice wherever they sit: three shards
+ * and three threads give the file one shard and one thread give. */
+static void test_fused_experts_shards(void) {
+    static const char *const archs[] = {"granitemoeshared", "qwen3vlmoe", "ernie45moe"};
+    for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++) {
+        char one[700], three[700], a[800], b[800];
+        snprintf(one, sizeof one, "%s/shard1-%s/hf", qk_test_tmpdir(), archs[i]);
+        snprintf(three, sizeof three, "%s/shard3-%s/hf", qk_test_tmpdir(), archs[i]);
+        write_spec(one, archs[i], 2, 1);
+        write_spec(three, archs[i], 2, 3);
+        snprintf(a, sizeof a, "%s/shard1-%s.gguf", qk_test_tmpdir(), archs[i]);
+        snprintf(b, sizeof b, "%s/shard3-%s.gguf", qk_test_tmpdir(), archs[i]);
+        qk_err err;
+        CHECK_MSG(convert_run(one, a, "q4_k_m", 1, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(convert_run(three, b, "q4_k_m", 3, &err) == QK_OK, "%s", err.msg);
+        CHECK(gguf_same_tensors(a, b, archs[i]));
+    }
+}
+
+/* A per-expert tensor for what a fused source already gave (the fused one in an earlier shard): refused by
+ * name, not stacked into the fused tensor. */
+static void test_fused_and_per_expert(void) {
+    char dir[700], p[900];
+    snprintf(dir, sizeof dir, "%s/mixed-experts/hf", qk_test_tmpdir());
+    write_spec(dir, "qwen3moepacked", 2, 2); /* shard 1 holds layer 0's down_proj, shard 2 its q_proj */
+    static const char *const files[] = {"model-00002-of-00002.safetensors", "model.safetensors.index.json"};
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[k]);
+        edit_file(p, "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.experts.0.down_proj.weight");
+    }
+    convert_expect_refusal(dir, "tensor 'model.layers.0.mlp.experts.0.down_proj.weight' maps to "
+                                "blk.0.ffn_down_exps.weight, which another tensor already gave");
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_moe_bad_input);
+    RUN(test_fused_experts_shards);
+    RUN(test_fused_and_per_expert);
+    return qk_test_summary();
+}
