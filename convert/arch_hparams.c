@@ -588,6 +588,7 @@ int qk_arch_add_hparams(const qk_hf_checkpoint *ck0, const qk_conv_plan *p, qk_g
     if (p->config) view.config = (cJSON *)p->config;
     const qk_hf_checkpoint *ck = &view;
     if (!p->desc || p->desc->kv == QK_KV_LLAMA) return add_llama_like(ck, p, w, file_type, err);
+    if (p->desc->kv == QK_KV_OWN) return p->desc->write_kvs(ck, p, w, file_type, err);
     kv_list l;
     memset(&l, 0, sizeof l);
     l.arch = p->arch;

@@ -371,6 +371,8 @@ static void test_families_match_reference(void) {
         {"olmo3", 4, 256, 4, 4, 512, "", false},
         {"seedoss", 2, 256, 4, 2, 512, "", false},
         {"apertus", 2, 256, 4, 2, 512, "", false},
+        /* layers 0, 1, 3 short-conv, layer 2 attention (LFM2-350M's pattern); tied, as LFM2 is */
+        {"lfm2", 4, 256, 4, 2, 512, "", true},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -1,0 +1,94 @@
+/* test_convert_hybrid.c - the hybrid families' refusals (LFM2): a checkpoint
+ * whose config and tensors disagree, or that llama.cpp's graph cannot run,
+ * is refused with a message naming the folder, the key or tensor and what
+ * was expected, and nothing is written. (That the well-formed tiny LFM2
+ * converts and computes the reference's logits in llama.cpp is
+ * test_convert's test_families_match_reference.) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_run.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* replaces the first `from` in the file by `to` (a safetensors header keeps its length field right) */
+static void edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        const size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        CHECK(n != NULL);
+        if (n) {
+            memcpy(n, t, off);
+            memcpy(n + off, to, tl);
+            memcpy(n + off + tl, at + fl, len - off - fl);
+            const size_t pl = strlen(path);
+            if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
+                uint64_t hl = 0;
+                for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+                hl = hl + tl - fl;
+                for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+            }
+            CHECK(qk_test_write_file(path, n, len - fl + tl) == 0);
+            free(n);
+        }
+    }
+    free(t);
+}
+
+static void test_lfm2_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t4",
+         "layer 0's conv.conv.weight has a kernel of 3, but conv_L_cache is 4"},
+        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t1", "'conv_L_cache' should be an integer in 2..64"},
+        {"config.json", "\"full_attention\"", "\"attention\"",
+         "layer_types[2] is attention, expected 'conv' or 'full_attention'"},
+        {"config.json", "[\"conv\"", "[\"full_attention\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"config.json", "\"full_attention\"", "\"conv\"", "conv layer 2 lacks the tensor for blk.2.shortconv.in_proj.weight"},
+        {"config.json", "\"layer_types\"", "\"layer_typez\"", "'layer_types' should list 4 layers"},
+        {"config.json", "\"block_ff_dim\":\t768", "\"block_ff_dim\":\t1152",
+         "layer 0's feed_forward.w1.weight has 512 rows, but the config's feed-forward length (block_ff_dim adjusted "
+         "as LFM2 does) is 768"},
+        {"config.json", "\"block_auto_adjust_ff_dim\":\ttrue", "\"block_auto_adjust_ff_dim\":\t\"yes\"",
+         "'block_auto_adjust_ff_dim' is not a bool"},
+        {"model.safetensors", "layers.1.conv.conv.weight", "layers.1.conv.conx.weight",
+         "unexpected tensor 'model.layers.1.conv.conx.weight' for Lfm2ForCausalLM"},
+        {"model.safetensors", "model.embedding_norm.weight", "model.embedding_norx.weight",
+         "unexpected tensor 'model.embedding_norx.weight'"},
+        {"model.safetensors", "layers.2.self_attn.k_layernorm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+         "attention layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-lfm2-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-lfm2-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_lfm2_bad_input);
+    return qk_test_summary();
+}
