@@ -210,6 +210,7 @@ static int phi3_generated(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *e
 
 int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_t head_dim, qk_conv_plan *p,
                       qk_err *err) {
+    if (ad->generate) return ad->generate(ck, p, err);
     if (ad->kv == QK_KV_PHI3) return phi3_generated(ck, p, err);
     if (ad->kv == QK_KV_GEMMA3) {
         qk_rope_view rv;

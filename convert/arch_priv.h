@@ -134,6 +134,9 @@ struct qk_arch_desc {
     int (*write_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                      qk_err *err);
     const char *output_norm; /* the GGUF name of the final norm; NULL: "output_norm.weight" */
+    /* the family's own generated tensors (appended to p->tensors: room for 2 is reserved, each ->generated
+     * malloc'ed, freed with the plan), instead of the shared rope_freqs / rope factors; NULL: the shared ones */
+    int (*generate)(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err);
 };
 
 /* The registry (arch_registry.c): every description, in listing order. */

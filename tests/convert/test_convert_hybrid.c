@@ -1,4 +1,5 @@
-/* test_convert_hybrid.c - the hybrid families' refusals (LFM2): a checkpoint
+/* test_convert_hybrid.c - the refusals of the families whose layers differ
+ * from each other (LFM2, Gemma 4): a checkpoint
  * whose config and tensors disagree, or that llama.cpp's graph cannot run,
  * is refused with a message naming the folder, the key or tensor and what
  * was expected, and nothing is written. (That the well-formed tiny LFM2
@@ -87,8 +88,59 @@ static void test_lfm2_bad_input(void) {
     }
 }
 
+/* Gemma 4: what the registry does not carry yet (per-layer embeddings, KV sharing, MoE) and configs that disagree
+ * with the tensors are refused by name */
+static void test_gemma4_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"hidden_size_per_layer_input\":\t0", "\"hidden_size_per_layer_input\":\t8",
+         "'hidden_size_per_layer_input' is set: per-layer embeddings (Gemma 4 E2B / E4B) not supported yet"},
+        {"config.json", "\"num_kv_shared_layers\":\t0", "\"num_kv_shared_layers\":\t2",
+         "'num_kv_shared_layers' is set: KV sharing across layers not supported yet"},
+        {"config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
+         "'enable_moe_block' is set: the MoE block (Gemma 4 26B-A4B) not supported yet"},
+        {"config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
+         "global layer 5 lacks a v_proj, but attention_k_eq_v is false"},
+        {"config.json", "\"global_head_dim\":\t64", "\"global_head_dim\":\t32",
+         "global layer 5: blk.5.attn_q.weight has 256 rows, expected 128 (head size 32, 1 kv heads)"},
+        {"config.json", "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\t2",
+         "global layer 5: blk.5.attn_k.weight has 64 rows, expected 128 (head size 64, 2 kv heads)"},
+        {"config.json", "\"proportional\"", "\"default\"",
+         "rope_parameters.full_attention.rope_type is 'default', expected 'proportional'"},
+        {"config.json", "\"sliding_window\":\t4", "\"sliding_windox\":\t4", "'sliding_window' is missing"},
+        {"config.json", "\"full_attention\"]", "\"global\"]",
+         "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
+        {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
+         "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
+        {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+         "layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-gemma4-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lfm2_bad_input);
+    RUN(test_gemma4_bad_input);
     return qk_test_summary();
 }
