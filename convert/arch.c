@@ -419,6 +419,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     if (!hf)
         return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
     const qk_arch_desc *ad = qk_arch_find(hf);
+    if (!ad && qk_arch_refusal(hf)) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, qk_arch_refusal(hf));
     if (!ad)
         return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck0->dir, hf,
                        qk_arch_supported_list());

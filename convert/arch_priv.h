@@ -143,6 +143,9 @@ struct qk_arch_desc {
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
 
+/* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. */
+const char *qk_arch_refusal(const char *hf);
+
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
 extern const qk_name_rule qk_rules_llama[];

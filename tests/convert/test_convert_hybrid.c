@@ -111,6 +111,9 @@ static void test_gemma4_bad_input(void) {
         {"config.json", "\"sliding_window\":\t4", "\"sliding_windox\":\t4", "'sliding_window' is missing"},
         {"config.json", "\"full_attention\"]", "\"global\"]",
          "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
+        {"tokenizer.json", "\"byte_fallback\":\tfalse", "\"byte_fallback\":\ttrue",
+         "Gemma 4's SentencePiece-style BPE tokenizer (byte fallback, no pre-tokenizer: llama.cpp's 'gemma4' "
+         "tokenizer model) is not supported yet"},
         {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
          "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
         {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
@@ -138,9 +141,43 @@ static void test_gemma4_bad_input(void) {
     }
 }
 
+/* architectures the registry knows it cannot express are refused with what is missing */
+static void test_known_refusals(void) {
+    static const struct {
+        const char *cls, *want;
+    } cases[] = {
+        {"Gemma3nForConditionalGeneration", "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs "
+                                            "AltUp"},
+        {"Gemma3nForCausalLM", "AltUp, LAuReL, per-layer token embeddings, KV sharing and activation sparsity"},
+        {"Lfm2MoeForCausalLM", "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet"},
+        {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "refused-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/refused-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        snprintf(p, sizeof p, "%s/config.json", dir);
+        char to[128];
+        snprintf(to, sizeof to, "\"%s\"", cases[c].cls);
+        edit_file(p, "\"Lfm2ForCausalLM\"", to);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "%s converted", cases[c].cls);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].cls);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lfm2_bad_input);
     RUN(test_gemma4_bad_input);
+    RUN(test_known_refusals);
     return qk_test_summary();
 }
