@@ -7,6 +7,7 @@
  *   model.embed_tokens -> token_embd, model.embedding_norm (the final norm,
  *   which llama.cpp names token_embd_norm) ; per layer operator_norm ->
  *   attn_norm, ffn_norm, feed_forward.w1/w3/w2 -> ffn_gate/up/down;
+ *   (layer_types, else derived from full_attn_idxs as Lfm2Config does);
  *   conv layers: conv.in_proj ([B | C | x] rows) -> shortconv.in_proj,
  *   conv.conv ([hidden, 1, L] depthwise Conv1d, squeezed to [hidden, L],
  *   kept F32) -> shortconv.conv, conv.out_proj -> shortconv.out_proj;
@@ -68,9 +69,29 @@ static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) 
     return NULL;
 }
 
-/* layer_types[i] is "conv" (true) or "full_attention" (false) */
+/* layer_types[i] is "conv" (true) or "full_attention" (false); a config without layer_types (the first LFM2
+ * releases) lists its attention layers in full_attn_idxs, from which Lfm2Config derives layer_types (every layer
+ * attention when neither is given) */
 static int layer_is_conv(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, bool *conv, qk_err *err) {
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(ck->config, "full_attn_idxs");
+    if ((!lt || cJSON_IsNull(lt)) && (!fa || cJSON_IsNull(fa))) {
+        *conv = false;
+        return QK_OK;
+    }
+    if (!lt || cJSON_IsNull(lt)) {
+        if (!cJSON_IsArray(fa))
+            return qk_fail(err, "%s/config.json: 'full_attn_idxs' is not a list of layer numbers", ck->dir);
+        *conv = true;
+        for (const cJSON *e = fa->child; e; e = e->next) {
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= p->n_layer ||
+                e->valuedouble != (double)(int64_t)e->valuedouble)
+                return qk_fail(err, "%s/config.json: full_attn_idxs holds something other than a layer number below %u",
+                               ck->dir, p->n_layer);
+            if ((uint32_t)e->valuedouble == i) *conv = false;
+        }
+        return QK_OK;
+    }
     if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
         return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('conv' or 'full_attention')", ck->dir,
                        p->n_layer);
@@ -118,6 +139,17 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
         return qk_fail(err, "%s/config.json: 'conv_L_cache' should be an integer in 2..64 (llama.cpp keeps L - 1 "
                             "tokens of state)", ck->dir);
     if (lfm2_ff(ck, &ff, err)) return QK_FAIL;
+    /* what TextModel.set_gguf_parameters would write and this family's writer does not carry */
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ck->config, "rope_scaling");
+    if (!rs || cJSON_IsNull(rs)) rs = cJSON_GetObjectItemCaseSensitive(ck->config, "rope_parameters");
+    const char *rt = cJSON_IsObject(rs) ? qk_hf_cfg_str(rs, "rope_type") : NULL;
+    if (cJSON_IsObject(rs) && !rt) rt = qk_hf_cfg_str(rs, "type");
+    if (rt && strcmp(rt, "default"))
+        return qk_fail(err, "%s/config.json: LFM2 rope scaling '%s' is not supported (plain rope is)", ck->dir, rt);
+    const cJSON *causal = cJSON_GetObjectItemCaseSensitive(ck->config, "is_causal");
+    if (cJSON_IsFalse(causal))
+        return qk_fail(err, "%s/config.json: is_causal is false (a bidirectional LFM2 encoder), which is not supported",
+                       ck->dir);
     bool any_attn = false;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         bool conv = false;

@@ -53,10 +53,19 @@ static void test_lfm2_bad_input(void) {
          "layer_types[2] is attention, expected 'conv' or 'full_attention'"},
         {"config.json", "[\"conv\"", "[\"full_attention\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
         {"config.json", "\"full_attention\"", "\"conv\"", "conv layer 2 lacks the tensor for blk.2.shortconv.in_proj.weight"},
-        {"config.json", "\"layer_types\"", "\"layer_typez\"", "'layer_types' should list 4 layers"},
+        /* neither layer_types nor full_attn_idxs: every layer attention (Lfm2Config's default), which the tensors are not */
+        {"config.json", "\"layer_types\"", "\"layer_typez\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"config.json", "\"layer_types\":\t[", "\"layer_types\":\t[\"conv\", ", "'layer_types' should list 4 layers"},
         {"config.json", "\"block_ff_dim\":\t768", "\"block_ff_dim\":\t1152",
          "layer 0's feed_forward.w1.weight has 512 rows, but the config's feed-forward length (block_ff_dim adjusted "
          "as LFM2 does) is 768"},
+        {"config.json", "\"rope_theta\":\t1000000,", "\"rope_scaling\":\t{\"rope_type\": \"yarn\", \"factor\": 4},",
+         "rope_scaling type 'yarn' is not supported"},
+        {"config.json", "\"rope_theta\":\t1000000,",
+         "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, "
+         "\"original_max_position_embeddings\": 64},",
+         "LFM2 rope scaling 'llama3' is not supported (plain rope is)"},
+        {"config.json", "\"conv_bias\":\tfalse", "\"is_causal\":\tfalse", "is_causal is false"},
         {"config.json", "\"block_auto_adjust_ff_dim\":\ttrue", "\"block_auto_adjust_ff_dim\":\t\"yes\"",
          "'block_auto_adjust_ff_dim' is not a bool"},
         {"model.safetensors", "layers.1.conv.conv.weight", "layers.1.conv.conx.weight",
@@ -86,6 +95,31 @@ static void test_lfm2_bad_input(void) {
         CHECK_CONTAINS(err.msg, dir);
         CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
     }
+}
+
+/* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
+static void test_lfm2_full_attn_idxs(void) {
+    char dir[700], a[800], b[800], p[900];
+    snprintf(dir, sizeof dir, "%s/lfm2-idxs/hf", qk_test_tmpdir());
+    snprintf(a, sizeof a, "%s/lfm2-types.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/lfm2-idxs.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
+    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    size_t la = 0, lb = 0;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    CHECK(x && y && la == lb && !memcmp(x, y, la));
+    free(x), free(y);
+    /* an index past the last layer is refused */
+    edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
+    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "full_attn_idxs holds something other than a layer number below 4");
 }
 
 /* Gemma 4: what the registry does not carry yet (per-layer embeddings, KV sharing, MoE) and configs that disagree
@@ -177,6 +211,7 @@ static void test_known_refusals(void) {
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lfm2_bad_input);
+    RUN(test_lfm2_full_attn_idxs);
     RUN(test_gemma4_bad_input);
     RUN(test_known_refusals);
     return qk_test_summary();
