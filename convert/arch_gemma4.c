@@ -49,32 +49,52 @@ static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", 
 
 static const cJSON *get(const cJSON *o, const char *k) { return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL; }
 
+/* Gemma4TextConfig's defaults (transformers), which AutoConfig gives the converter for keys a config leaves out;
+ * layer_types and rope_parameters defaults are g4_read's */
+static const qk_cfg_default k_gemma4_defaults[] = {
+    {"vocab_size", "262144"}, {"hidden_size", "2304"}, {"intermediate_size", "9216"},
+    {"num_hidden_layers", "30"}, {"num_attention_heads", "8"}, {"num_key_value_heads", "4"},
+    {"head_dim", "256"}, {"max_position_embeddings", "131072"}, {"rms_norm_eps", "1e-6"},
+    {"sliding_window", "512"}, {"final_logit_softcapping", "null"}, {"hidden_size_per_layer_input", "256"},
+    {"global_head_dim", "512"}, {"attention_k_eq_v", "false"}, {"num_kv_shared_layers", "0"},
+    {"enable_moe_block", "false"}, {"use_double_wide_mlp", "false"}, {"attention_bias", "false"},
+    {"hidden_activation", "\"gelu_pytorch_tanh\""}, {NULL, NULL},
+};
+
 /* what the checks, the KVs and rope_freqs all read */
 typedef struct {
     int64_t hd_swa, hd_full, kv_swa, kv_full, window;
     bool has_kv_full, k_eq_v;
     double theta_full, theta_swa, prf_full, prf_swa;
     bool has_theta_full, has_theta_swa;
+    bool swa[1024]; /* per layer: sliding */
 } g4_cfg;
 
-static bool layer_sliding(const cJSON *lt, uint32_t i) {
-    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-    return cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention");
-}
+static int g4_rope(const qk_hf_checkpoint *ck, const cJSON *rp, g4_cfg *g, qk_err *err);
 
 static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g, qk_err *err) {
     const cJSON *c = ck->config;
     memset(g, 0, sizeof *g);
+    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
+    /* Gemma4TextConfig: layer_types defaults to five sliding layers then a global one; the last layer is made
+     * global whatever the list says */
     const cJSON *lt = get(c, "layer_types");
-    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
+    if (lt && !cJSON_IsNull(lt) && (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer))
         return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('sliding_attention' or "
                             "'full_attention')", ck->dir, p->n_layer);
     for (uint32_t i = 0; i < p->n_layer; i++) {
-        const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-        if (!cJSON_IsString(e) || (strcmp(e->valuestring, "sliding_attention") && strcmp(e->valuestring, "full_attention")))
-            return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'sliding_attention' or "
-                                "'full_attention'", ck->dir, i, cJSON_IsString(e) ? e->valuestring : "not a string");
+        if (!cJSON_IsArray(lt)) {
+            g->swa[i] = (i + 1) % 6 != 0;
+        } else {
+            const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+            if (!cJSON_IsString(e) ||
+                (strcmp(e->valuestring, "sliding_attention") && strcmp(e->valuestring, "full_attention")))
+                return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'sliding_attention' or "
+                                    "'full_attention'", ck->dir, i, cJSON_IsString(e) ? e->valuestring : "not a string");
+            g->swa[i] = !strcmp(e->valuestring, "sliding_attention");
+        }
     }
+    if (p->n_layer) g->swa[p->n_layer - 1] = false;
     static const char *const refused[][2] = {
         {"hidden_size_per_layer_input", "per-layer embeddings (Gemma 4 E2B / E4B)"},
         {"num_kv_shared_layers", "KV sharing across layers"},
@@ -107,7 +127,26 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     g->k_eq_v = cJSON_IsTrue(kv);
     if (!qk_hf_cfg_int(c, "sliding_window", &g->window) || g->window <= 0 || g->window > UINT32_MAX)
         return qk_fail(err, "%s/config.json: 'sliding_window' is missing or not a positive integer", ck->dir);
-    const cJSON *rp = get(c, "rope_parameters"), *full = get(rp, "full_attention"), *swa = get(rp, "sliding_attention");
+    /* rope_parameters defaults to Gemma4TextConfig's */
+    const cJSON *rp = get(c, "rope_parameters");
+    cJSON *dflt = NULL;
+    if (!rp || cJSON_IsNull(rp)) {
+        rp = dflt = cJSON_Parse("{\"sliding_attention\": {\"rope_type\": \"default\", \"rope_theta\": 10000.0}, "
+                                "\"full_attention\": {\"rope_type\": \"proportional\", \"partial_rotary_factor\": 0.25, "
+                                "\"rope_theta\": 1000000.0}}");
+        if (!dflt) return qk_fail(err, "out of memory");
+    }
+    int rc = g4_rope(ck, rp, g, err);
+    cJSON_Delete(dflt);
+    if (rc) return QK_FAIL;
+    if (get(c, "attn_logit_softcapping") && !cJSON_IsNull(get(c, "attn_logit_softcapping")))
+        return qk_fail(err, "%s/config.json: attn_logit_softcapping is set, which Gemma 4 does not have (expected null)",
+                       ck->dir);
+    return QK_OK;
+}
+
+static int g4_rope(const qk_hf_checkpoint *ck, const cJSON *rp, g4_cfg *g, qk_err *err) {
+    const cJSON *full = get(rp, "full_attention"), *swa = get(rp, "sliding_attention");
     if (!cJSON_IsObject(full) || !cJSON_IsObject(swa))
         return qk_fail(err, "%s/config.json: rope_parameters needs 'full_attention' and 'sliding_attention' objects",
                        ck->dir);
@@ -133,9 +172,6 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     if (qk_hf_cfg_num(swa, "partial_rotary_factor", &g->prf_swa) && g->prf_swa != 1.0)
         return qk_fail(err, "%s/config.json: rope_parameters.sliding_attention.partial_rotary_factor %g is not "
                             "supported (Hugging Face's default rope rotates the whole sliding head)", ck->dir, g->prf_swa);
-    if (get(c, "attn_logit_softcapping") && !cJSON_IsNull(get(c, "attn_logit_softcapping")))
-        return qk_fail(err, "%s/config.json: attn_logit_softcapping is set, which Gemma 4 does not have (expected null)",
-                       ck->dir);
     return QK_OK;
 }
 
@@ -167,11 +203,10 @@ static int gemma4_tokenizer(const qk_hf_checkpoint *ck, qk_err *err) {
 static int gemma4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     g4_cfg g;
     if (g4_read(ck, p, &g, err) || gemma4_tokenizer(ck, err)) return QK_FAIL;
-    const cJSON *lt = get(ck->config, "layer_types");
     int64_t n_embd = 0;
     qk_hf_cfg_int(ck->config, "hidden_size", &n_embd);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        const bool swa = layer_sliding(lt, l), no_v = !swa && g.k_eq_v;
+        const bool swa = g.swa[l], no_v = !swa && g.k_eq_v;
         const int64_t hd = swa ? g.hd_swa : g.hd_full, kvh = swa ? g.kv_swa : g.kv_full;
         char nm[64];
         snprintf(nm, sizeof nm, "blk.%u.attn_v.weight", l);
@@ -219,16 +254,15 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
                       qk_err *err) {
     g4_cfg g;
     if (g4_read(ck, p, &g, err)) return QK_FAIL;
-    const cJSON *c = ck->config, *lt = get(c, "layer_types");
+    const cJSON *c = ck->config;
     char k[96];
 #define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double d;
-    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
     bool pat[1024];
     int32_t kvs[1024];
     for (uint32_t i = 0; i < p->n_layer; i++) {
-        pat[i] = layer_sliding(lt, i);
+        pat[i] = g.swa[i];
         kvs[i] = (int32_t)(pat[i] ? g.kv_swa : g.kv_full);
     }
     int rc = QK_OK;
@@ -265,9 +299,10 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 const qk_arch_desc qk_arch_family_gemma4[] = {
     {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B layout, text model)",
      .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rules = k_rules_gemma4, .required = k_req_gemma4,
-     .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
+     .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B layout, text)", .flags = QK_A_VOCAB_ROWS,
-     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .required = k_req_gemma4, .check = gemma4_check,
+     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .required = k_req_gemma4, .defaults = k_gemma4_defaults,
+     .check = gemma4_check,
      .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = NULL},
 };

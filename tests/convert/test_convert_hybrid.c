@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "convert_run.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
@@ -142,7 +144,8 @@ static void test_gemma4_bad_input(void) {
          "global layer 5: blk.5.attn_k.weight has 64 rows, expected 128 (head size 64, 2 kv heads)"},
         {"config.json", "\"proportional\"", "\"default\"",
          "rope_parameters.full_attention.rope_type is 'default', expected 'proportional'"},
-        {"config.json", "\"sliding_window\":\t4", "\"sliding_windox\":\t4", "'sliding_window' is missing"},
+        {"config.json", "\"sliding_window\":\t4", "\"sliding_window\":\t0",
+         "'sliding_window' is missing or not a positive integer"},
         {"config.json", "\"full_attention\"]", "\"global\"]",
          "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
         {"tokenizer.json", "\"byte_fallback\":\tfalse", "\"byte_fallback\":\ttrue",
@@ -173,6 +176,54 @@ static void test_gemma4_bad_input(void) {
         CHECK_CONTAINS(err.msg, dir);
         CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
     }
+}
+
+/* Gemma4TextConfig's defaults stand in for keys a config leaves out (layer_types: five sliding, then global;
+ * rope_parameters: proportional 0.25 at 1e6 globally, default 1e4 sliding; scalars from the defaults table): the
+ * tiny checkpoint writes exactly those, so leaving them out gives the same file */
+static void test_gemma4_config_defaults(void) {
+    char dir[700], a[800], b[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g4-defaults/hf", qk_test_tmpdir());
+    snprintf(a, sizeof a, "%s/g4-explicit.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/g4-defaults.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *text = (char *)qk_test_read_file(p, NULL);
+    cJSON *top = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
+    CHECK(tc != NULL);
+    if (!tc) {
+        cJSON_Delete(top);
+        return;
+    }
+    static const char *const gone[] = {"layer_types", "rope_parameters", "rms_norm_eps", "attention_bias",
+                                       "enable_moe_block", "num_kv_shared_layers", "use_double_wide_mlp"};
+    for (size_t k = 0; k < sizeof gone / sizeof gone[0]; k++) {
+        CHECK_MSG(cJSON_GetObjectItemCaseSensitive(tc, gone[k]) != NULL, "the tiny config has no %s", gone[k]);
+        cJSON_DeleteItemFromObjectCaseSensitive(tc, gone[k]);
+    }
+    char *out = cJSON_Print(top);
+    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
+    free(out);
+    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    size_t la = 0, lb = 0;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    CHECK(x && y && la == lb && !memcmp(x, y, la));
+    free(x), free(y);
+    /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out is refused */
+    cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
+    out = cJSON_Print(top);
+    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
+    free(out);
+    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "'hidden_size_per_layer_input' is set: per-layer embeddings");
+    cJSON_Delete(top);
 }
 
 /* architectures the registry knows it cannot express are refused with what is missing */
@@ -213,6 +264,7 @@ int main(int argc, char **argv) {
     RUN(test_lfm2_bad_input);
     RUN(test_lfm2_full_attn_idxs);
     RUN(test_gemma4_bad_input);
+    RUN(test_gemma4_config_defaults);
     RUN(test_known_refusals);
     return qk_test_summary();
 }
