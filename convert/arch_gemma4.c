@@ -125,6 +125,13 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     if (!g->has_kv_full) g->kv_full = g->kv_swa;
     const cJSON *kv = get(c, "attention_k_eq_v");
     g->k_eq_v = cJSON_IsTrue(kv);
+    /* Hugging Face gives the global layers num_global_key_value_heads only with attention_k_eq_v, while
+     * Gemma4Model writes it whenever it is set: a config where the two disagree is refused */
+    if (g->has_kv_full && !g->k_eq_v && g->kv_full != g->kv_swa)
+        return qk_fail(err, "%s/config.json: num_global_key_value_heads (%lld) differs from num_key_value_heads (%lld) "
+                            "but attention_k_eq_v is false: Hugging Face then runs the global layers with %lld kv heads "
+                            "and the reference converter writes %lld; refused as ambiguous", ck->dir,
+                       (long long)g->kv_full, (long long)g->kv_swa, (long long)g->kv_swa, (long long)g->kv_full);
     if (!qk_hf_cfg_int(c, "sliding_window", &g->window) || g->window <= 0 || g->window > UINT32_MAX)
         return qk_fail(err, "%s/config.json: 'sliding_window' is missing or not a positive integer", ck->dir);
     /* rope_parameters defaults to Gemma4TextConfig's */

@@ -375,6 +375,8 @@ static void test_families_match_reference(void) {
         {"lfm2", 4, 256, 4, 2, 512, "", true},
         /* 6 layers: 0-4 sliding (window 4), 5 global with a 2x head, 1 kv head, K = V; tied, as Gemma 4 is */
         {"gemma4", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
+        /* Gemma4ForCausalLM: global layers with their own v_proj and the sliding kv heads; untied */
+        {"gemma4text", 6, 128, 4, 2, 256, "", false},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -137,7 +137,7 @@ static void test_gemma4_bad_input(void) {
         {"config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
          "'enable_moe_block' is set: the MoE block (Gemma 4 26B-A4B) not supported yet"},
         {"config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
-         "global layer 5 lacks a v_proj, but attention_k_eq_v is false"},
+         "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v is false"},
         {"config.json", "\"global_head_dim\":\t64", "\"global_head_dim\":\t32",
          "global layer 5: blk.5.attn_q.weight has 256 rows, expected 128 (head size 32, 1 kv heads)"},
         {"config.json", "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\t2",
@@ -226,6 +226,29 @@ static void test_gemma4_config_defaults(void) {
     cJSON_Delete(top);
 }
 
+/* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
+static void test_gemma4_kv_heads_ambiguous(void) {
+    char dir[700], out[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g4-kv/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/g4-kv.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma4text", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v "
+                            "is false");
+    /* K = V declared while the global layers carry a v_proj */
+    edit_file(p, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
+    edit_file(p, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "global layer 5 has a v_proj, but attention_k_eq_v is true");
+}
+
 /* architectures the registry knows it cannot express are refused with what is missing */
 static void test_known_refusals(void) {
     static const struct {
@@ -265,6 +288,7 @@ int main(int argc, char **argv) {
     RUN(test_lfm2_full_attn_idxs);
     RUN(test_gemma4_bad_input);
     RUN(test_gemma4_config_defaults);
+    RUN(test_gemma4_kv_heads_ambiguous);
     RUN(test_known_refusals);
     return qk_test_summary();
 }

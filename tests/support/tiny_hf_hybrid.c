@@ -5,7 +5,9 @@
  * "gemma4" (google/gemma-4-31B-it's Gemma4ForConditionalGeneration layout:
  * sliding layers and every 6th layer global with a head twice as wide, its
  * own kv head count, K = V, proportional rope; the text model under
- * model.language_model., a vision tower and embedder beside it). Names,
+ * model.language_model., a vision tower and embedder beside it); "gemma4text"
+ * (Gemma4ForCausalLM: the text config at the top, tensors under model.,
+ * global layers with their own v_proj and the sliding kv head count). Names,
  * shapes and config keys as the public releases have them, scaled down. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,7 +41,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s);
 
 int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
-    if (!strcmp(a, "gemma4")) return write_gemma4(dir, s);
+    if (!strcmp(a, "gemma4") || !strcmp(a, "gemma4text")) return write_gemma4(dir, s);
     if (strcmp(a, "lfm2")) return 1;
     const int H = s->n_embd, hd = H / s->n_head, kd = hd * s->n_head_kv, F = s->n_ff, L = 3;
     const float ws = 4.0f / (float)H;
@@ -119,24 +121,28 @@ static bool gemma4_global(int i) { return i % 6 == 5; }
 
 static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     /* the 31B's proportions: the global head twice the sliding one, a quarter of the kv heads */
-    const int H = s->n_embd, hd = H / s->n_head, ghd = 2 * hd, kv = s->n_head_kv, gkv = kv > 1 ? kv / 2 : 1;
+    const bool text = !strcmp(s->arch, "gemma4text"); /* Gemma4ForCausalLM, K and V apart */
+    const int H = s->n_embd, hd = H / s->n_head, ghd = 2 * hd, kv = s->n_head_kv, gkv = text ? kv : kv > 1 ? kv / 2 : 1;
     const int F = s->n_ff;
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     cJSON *top = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString("Gemma4ForConditionalGeneration"));
-    cJSON_AddStringToObject(top, "model_type", "gemma4");
+                         cJSON_CreateString(text ? "Gemma4ForCausalLM" : "Gemma4ForConditionalGeneration"));
+    cJSON_AddStringToObject(top, "model_type", text ? "gemma4_text" : "gemma4");
     cJSON_AddStringToObject(top, "dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
-    cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
-    cJSON_AddNullToObject(top, "audio_config");
-    cJSON *c = cJSON_AddObjectToObject(top, "text_config");
-    cJSON_AddStringToObject(c, "model_type", "gemma4_text");
+    cJSON *c = top;
+    if (!text) {
+        cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
+        cJSON_AddNullToObject(top, "audio_config");
+        c = cJSON_AddObjectToObject(top, "text_config");
+        cJSON_AddStringToObject(c, "model_type", "gemma4_text");
+    }
     cJSON_AddBoolToObject(c, "attention_bias", 0);
-    cJSON_AddBoolToObject(c, "attention_k_eq_v", 1);
+    cJSON_AddBoolToObject(c, "attention_k_eq_v", !text);
     cJSON_AddBoolToObject(c, "enable_moe_block", 0);
     cJSON_AddNumberToObject(c, "final_logit_softcapping", 30.0);
     cJSON_AddNullToObject(c, "attn_logit_softcapping");
@@ -148,13 +154,14 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "intermediate_size", F);
     cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
     cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
-    cJSON_AddNumberToObject(c, "num_global_key_value_heads", gkv);
+    if (text) cJSON_AddNullToObject(c, "num_global_key_value_heads");
+    else cJSON_AddNumberToObject(c, "num_global_key_value_heads", gkv);
     cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(c, "num_key_value_heads", kv);
     cJSON_AddNumberToObject(c, "num_kv_shared_layers", 0);
     cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
     cJSON_AddNumberToObject(c, "sliding_window", 4); /* 1024 in the release: 4 makes the 12-token prompt slide */
-    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    if (!text) cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
     cJSON_AddBoolToObject(c, "use_double_wide_mlp", 0);
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     cJSON_AddNumberToObject(c, "vocab_size_per_layer_input", vocab);
@@ -172,14 +179,16 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddItemToArray(lt, cJSON_CreateString(gemma4_global(i) ? "full_attention" : "sliding_attention"));
     cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
-    cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
-    cJSON_AddStringToObject(vc, "model_type", "gemma4_vision");
-    cJSON_AddNumberToObject(vc, "hidden_size", 16);
+    if (!text) {
+        cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+        cJSON_AddStringToObject(vc, "model_type", "gemma4_vision");
+        cJSON_AddNumberToObject(vc, "hidden_size", 16);
+    }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
     hlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
-    const char *M = "model.language_model.";
+    const char *M = text ? "model." : "model.language_model.";
     add3(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
     add3(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
     for (int i = 0; i < s->n_layer; i++) {
@@ -188,7 +197,8 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
         add3(l, s->n_head * d, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
         add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        if (!g) add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i); /* K = V on global layers */
+        if (!g || text) /* K = V on the ConditionalGeneration's global layers */
+            add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
         add3(l, H, s->n_head * d, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
         add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
         add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
@@ -201,9 +211,11 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         add3(l, 1, 0, 0, 0.1f, 0.8f, "%slayers.%d.layer_scalar", M, i);
     }
     if (!s->tied) add3(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    add3(l, 16, 0, 0, 0.1f, 1.0f, "model.vision_tower.encoder.layers.0.input_layernorm.weight");
-    add3(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
-    add3(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
+    if (!text) {
+        add3(l, 16, 0, 0, 0.1f, 1.0f, "model.vision_tower.encoder.layers.0.input_layernorm.weight");
+        add3(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
+        add3(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
+    }
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
     free(l);
     return rc;
