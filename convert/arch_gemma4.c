@@ -1,5 +1,6 @@
 /* arch_gemma4.c - Gemma 4 (Gemma4ForConditionalGeneration: the text model
- * of the multimodal release, google/gemma-4-31B layout; Gemma4ForCausalLM)
+ * of the multimodal release, google/gemma-4-31B and -E2B / -E4B layouts;
+ * Gemma4ForCausalLM)
  * -> "gemma4", as Gemma4Model (convert_hf_to_gguf.py, on Gemma3Model) maps
  * it and llama.cpp's gemma4 graph runs it:
  *   - sliding and global layers as layer_types lists them
@@ -22,12 +23,21 @@
  *     generated rope_freqs.weight (1 for the rotated pairs, 1e30 for the
  *     others), which llama.cpp applies on the global layers only;
  *   - token_embd cut to the tokenizer's vocabulary (Gemma3Model); the
- *     vision / audio towers and their embedders left out.
- * Refused (each names the key): per-layer embeddings
- * (hidden_size_per_layer_input: E2B / E4B), KV sharing
- * (num_kv_shared_layers), the MoE block (enable_moe_block: 26B-A4B),
- * double-wide MLPs, a sliding-layer partial rope, a global rope other than
- * "proportional", attention biases. */
+ *     vision / audio towers and their embedders left out;
+ *   - E2B / E4B: per-layer embeddings (embed_tokens_per_layer ->
+ *     per_layer_token_embd, per_layer_model_projection ->
+ *     per_layer_model_proj, per_layer_projection_norm ->
+ *     per_layer_proj_norm; per layer per_layer_input_gate -> inp_gate,
+ *     per_layer_projection -> proj, post_per_layer_input_norm -> post_norm;
+ *     embedding_length_per_layer_input), KV sharing (the last
+ *     num_kv_shared_layers layers have no K / V: attention.shared_kv_layers;
+ *     llama.cpp reads them from the last non-shared layer, global, and the
+ *     one before, sliding, which must be so), double-wide MLPs on those
+ *     layers (feed_forward_length per layer).
+ * Refused (each names the key): the MoE block (enable_moe_block: 26B-A4B),
+ * per_layer_config, a sliding-layer partial rope, a global rope other than
+ * "proportional", attention biases, num_global_key_value_heads without
+ * attention_k_eq_v. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +49,25 @@
 static const qk_name_rule k_rules_gemma4[] = {
     {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
     {"layer_scalar", "layer_output_scale.weight", QK_PERM_NONE},
+    /* per-layer embeddings (E2B / E4B) */
+    {"per_layer_input_gate.weight", "inp_gate.weight", QK_PERM_NONE},
+    {"per_layer_projection.weight", "proj.weight", QK_PERM_NONE},
+    {"post_per_layer_input_norm.weight", "post_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
-/* every layer; attn_v is checked per layer kind (gemma4_check) */
-static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_output.weight",
-                                           "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
+static const qk_name_rule k_globals_gemma4[] = {
+    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
+    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {"model.embed_tokens_per_layer.weight", "per_layer_token_embd.weight", QK_PERM_NONE},
+    {"model.per_layer_model_projection.weight", "per_layer_model_proj.weight", QK_PERM_NONE},
+    {"model.per_layer_projection_norm.weight", "per_layer_proj_norm.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+/* every layer; attn_k / attn_k_norm (not on KV-shared layers), attn_v (per layer kind) and the per-layer
+ * embedding tensors are checked in gemma4_check */
+static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", "attn_output.weight",
+                                           "attn_q_norm.weight", "post_attention_norm.weight",
                                            "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
                                            "post_ffw_norm.weight", NULL};
 
@@ -68,6 +92,8 @@ typedef struct {
     double theta_full, theta_swa, prf_full, prf_swa;
     bool has_theta_full, has_theta_swa;
     bool swa[1024]; /* per layer: sliding */
+    int64_t n_shared, ple, n_ff; /* num_kv_shared_layers, hidden_size_per_layer_input, intermediate_size */
+    bool double_wide;            /* use_double_wide_mlp: 2 x n_ff on the KV-shared layers */
 } g4_cfg;
 
 static int g4_rope(const qk_hf_checkpoint *ck, const cJSON *rp, g4_cfg *g, qk_err *err);
@@ -96,19 +122,36 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     }
     if (p->n_layer) g->swa[p->n_layer - 1] = false;
     static const char *const refused[][2] = {
-        {"hidden_size_per_layer_input", "per-layer embeddings (Gemma 4 E2B / E4B)"},
-        {"num_kv_shared_layers", "KV sharing across layers"},
         {"enable_moe_block", "the MoE block (Gemma 4 26B-A4B)"},
-        {"use_double_wide_mlp", "double-wide MLPs on KV-shared layers"},
         {"attention_bias", "attention biases"},
     };
     for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
         const cJSON *v = get(c, refused[k][0]);
         if (v && !cJSON_IsNull(v) && !cJSON_IsFalse(v) && !(cJSON_IsNumber(v) && v->valuedouble == 0))
-            return qk_fail(err, "%s/config.json: '%s' is set: %s not supported yet for Gemma 4 (the 31B layout is: "
-                                "no per-layer embeddings, no KV sharing, no MoE)", ck->dir, refused[k][0],
-                           refused[k][1]);
+            return qk_fail(err, "%s/config.json: '%s' is set: %s not supported yet for Gemma 4 (the 31B and E2B / E4B "
+                                "layouts are)", ck->dir, refused[k][0], refused[k][1]);
     }
+    /* per-layer embeddings, KV sharing, double-wide MLPs (E2B / E4B) */
+    const cJSON *v = get(c, "hidden_size_per_layer_input");
+    if (v && !cJSON_IsNull(v) && (!qk_hf_cfg_int(c, "hidden_size_per_layer_input", &g->ple) || g->ple < 0 || g->ple > 65536))
+        return qk_fail(err, "%s/config.json: 'hidden_size_per_layer_input' is not an integer in 0..65536", ck->dir);
+    v = get(c, "num_kv_shared_layers");
+    if (v && !cJSON_IsNull(v) &&
+        (!qk_hf_cfg_int(c, "num_kv_shared_layers", &g->n_shared) || g->n_shared < 0 || g->n_shared >= p->n_layer))
+        return qk_fail(err, "%s/config.json: 'num_kv_shared_layers' is not an integer in 0..%u", ck->dir,
+                       p->n_layer - 1);
+    g->double_wide = cJSON_IsTrue(get(c, "use_double_wide_mlp"));
+    if (g->n_shared > 0) {
+        /* Hugging Face: a KV-shared layer reads the last earlier non-shared layer of its kind; llama.cpp: the last
+         * non-shared layer (global) or the one before it (sliding) - the same only in that layout */
+        const int64_t first = (int64_t)p->n_layer - g->n_shared;
+        if (first < 2 || g->swa[first - 1] || !g->swa[first - 2])
+            return qk_fail(err, "%s/config.json: with num_kv_shared_layers %lld, layer %lld must be global and layer %lld "
+                                "sliding (llama.cpp's gemma4 takes the shared KV from those two)", ck->dir,
+                           (long long)g->n_shared, (long long)first - 1, (long long)first - 2);
+    }
+    if (!qk_hf_cfg_int(c, "intermediate_size", &g->n_ff) || g->n_ff <= 0)
+        return qk_fail(err, "%s/config.json: 'intermediate_size' is missing or not a positive integer", ck->dir);
     if (get(c, "per_layer_config"))
         return qk_fail(err, "%s/config.json: 'per_layer_config' is not supported yet for Gemma 4 (global_head_dim and "
                             "num_global_key_value_heads are)", ck->dir);
@@ -212,13 +255,38 @@ static int gemma4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     if (g4_read(ck, p, &g, err) || gemma4_tokenizer(ck, err)) return QK_FAIL;
     int64_t n_embd = 0;
     qk_hf_cfg_int(ck->config, "hidden_size", &n_embd);
+    static const char *const ple_globals[] = {"per_layer_token_embd.weight", "per_layer_model_proj.weight",
+                                              "per_layer_proj_norm.weight"};
+    for (size_t k = 0; k < 3; k++)
+        if (!plan_find(p, ple_globals[k]) != !g.ple)
+            return qk_fail(err, "%s: hidden_size_per_layer_input is %lld but the checkpoint %s %s", ck->dir,
+                           (long long)g.ple, g.ple ? "lacks" : "has", ple_globals[k]);
+    const int64_t first_shared = (int64_t)p->n_layer - g.n_shared;
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        const bool swa = g.swa[l], no_v = !swa && g.k_eq_v;
-        const int64_t hd = swa ? g.hd_swa : g.hd_full, kvh = swa ? g.kv_swa : g.kv_full;
+        const bool swa = g.swa[l], shared = g.n_shared > 0 && (int64_t)l >= first_shared;
+        const bool no_v = (!swa && g.k_eq_v) || shared;
         char nm[64];
+        static const char *const per_layer[] = {"inp_gate.weight", "proj.weight", "post_norm.weight"};
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, per_layer[k]);
+            if (!plan_find(p, nm) != !g.ple)
+                return qk_fail(err, "%s: hidden_size_per_layer_input is %lld but layer %u %s the tensor for %s", ck->dir,
+                               (long long)g.ple, l, g.ple ? "lacks" : "has", nm);
+        }
+        for (size_t k = 0; !shared && k < 2; k++) {
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, k ? "attn_k_norm.weight" : "attn_k.weight");
+            if (!plan_find(p, nm)) return qk_fail(err, "%s: layer %u lacks the tensor for %s", ck->dir, l, nm);
+        }
+        snprintf(nm, sizeof nm, "blk.%u.ffn_gate.weight", l);
+        const qk_conv_tensor *gt = plan_find(p, nm);
+        const int64_t ff = g.double_wide && shared ? 2 * g.n_ff : g.n_ff;
+        if (gt && gt->ne[1] != ff)
+            return qk_fail(err, "%s: layer %u's mlp.gate_proj has %lld rows, expected %lld (intermediate_size%s)", ck->dir,
+                           l, (long long)gt->ne[1], (long long)ff, ff != g.n_ff ? " x 2: a double-wide KV-shared layer" : "");
+        const int64_t hd = swa ? g.hd_swa : g.hd_full, kvh = swa ? g.kv_swa : g.kv_full;
         snprintf(nm, sizeof nm, "blk.%u.attn_v.weight", l);
         const qk_conv_tensor *v = plan_find(p, nm);
-        if (!v != no_v)
+        if (!shared && !v != no_v)
             return qk_fail(err, "%s: %s layer %u %s a v_proj, but attention_k_eq_v is %s", ck->dir,
                            swa ? "sliding" : "global", l, v ? "has" : "lacks", g.k_eq_v ? "true" : "false");
         static const struct { const char *t; int rows; } shp[] = {
@@ -277,8 +345,14 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
     if (!qk_hf_cfg_int(c, "max_position_embeddings", &v)) v = 131072;
     rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
+    if (g.double_wide) { /* Gemma4Model: per layer, twice as wide from the first KV-shared layer on */
+        int32_t ff[1024];
+        for (uint32_t i = 0; i < p->n_layer; i++)
+            ff[i] = (int32_t)((int64_t)i < (int64_t)p->n_layer - g.n_shared ? g.n_ff : 2 * g.n_ff);
+        rc |= qk_gguf_writer_add_arr(w, KEY("feed_forward_length"), QK_GGUF_I32, ff, p->n_layer, err);
+    } else {
+        rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)g.n_ff, err);
+    }
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
     if (g.has_kv_full) rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kvs, p->n_layer, err);
     else rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), (uint32_t)g.kv_swa, err);
@@ -292,8 +366,8 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
     if (qk_hf_cfg_num(c, "final_logit_softcapping", &d) && d != 0)
         rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)g.window, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.shared_kv_layers"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length_per_layer_input"), 0, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.shared_kv_layers"), (uint32_t)g.n_shared, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length_per_layer_input"), (uint32_t)g.ple, err);
     rc |= qk_gguf_writer_add_arr(w, KEY("attention.sliding_window_pattern"), QK_GGUF_BOOL, pat, p->n_layer, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_swa"), (uint32_t)g.hd_swa, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_swa"), (uint32_t)g.hd_swa, err);
@@ -304,11 +378,12 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 }
 
 const qk_arch_desc qk_arch_family_gemma4[] = {
-    {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B layout, text model)",
-     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rules = k_rules_gemma4, .required = k_req_gemma4,
-     .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
-    {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B layout, text)", .flags = QK_A_VOCAB_ROWS,
-     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .required = k_req_gemma4, .defaults = k_gemma4_defaults,
+    {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text model)",
+     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4,
+     .required = k_req_gemma4, .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
+    {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text)", .flags = QK_A_VOCAB_ROWS,
+     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4, .required = k_req_gemma4,
+     .defaults = k_gemma4_defaults,
      .check = gemma4_check,
      .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = NULL},

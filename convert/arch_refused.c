@@ -21,8 +21,8 @@ static const struct {
      "Gemma 3n (llama.cpp arch gemma3n) is not supported: AltUp, LAuReL, per-layer token embeddings, KV sharing "
      "and activation sparsity are not in the architecture registry yet"},
     {"Gemma4UnifiedForConditionalGeneration",
-     "Gemma 4 Unified is not supported: only Gemma4ForConditionalGeneration / Gemma4ForCausalLM in the 31B "
-     "layout (no per-layer embeddings, no KV sharing, no MoE) are"},
+     "Gemma 4 Unified is not supported: only Gemma4ForConditionalGeneration / Gemma4ForCausalLM in the 31B and "
+     "E2B / E4B layouts (no MoE block) are"},
     {"Gemma4AssistantForCausalLM",
      "the Gemma 4 assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
     {"Gemma4UnifiedAssistantForCausalLM",

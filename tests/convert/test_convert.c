@@ -377,6 +377,8 @@ static void test_families_match_reference(void) {
         {"gemma4", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
         /* Gemma4ForCausalLM: global layers with their own v_proj and the sliding kv heads; untied */
         {"gemma4text", 6, 128, 4, 2, 256, "", false},
+        /* Gemma 4 E2B's layout: per-layer embeddings, layers 4-5 KV-shared (double-wide MLP), globals 3 and 5 */
+        {"gemma4e", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -124,16 +124,17 @@ static void test_lfm2_full_attn_idxs(void) {
     CHECK_CONTAINS(err.msg, "full_attn_idxs holds something other than a layer number below 4");
 }
 
-/* Gemma 4: what the registry does not carry yet (per-layer embeddings, KV sharing, MoE) and configs that disagree
- * with the tensors are refused by name */
+/* Gemma 4: what the registry does not carry yet (the MoE block) and configs that disagree with the tensors are
+ * refused by name */
 static void test_gemma4_bad_input(void) {
     static const struct {
         const char *file, *from, *to, *want;
     } cases[] = {
         {"config.json", "\"hidden_size_per_layer_input\":\t0", "\"hidden_size_per_layer_input\":\t8",
-         "'hidden_size_per_layer_input' is set: per-layer embeddings (Gemma 4 E2B / E4B) not supported yet"},
+         "hidden_size_per_layer_input is 8 but the checkpoint lacks per_layer_token_embd.weight"},
+        /* llama.cpp takes the shared KV from the last two non-shared layers: global, then sliding */
         {"config.json", "\"num_kv_shared_layers\":\t0", "\"num_kv_shared_layers\":\t2",
-         "'num_kv_shared_layers' is set: KV sharing across layers not supported yet"},
+         "with num_kv_shared_layers 2, layer 3 must be global and layer 2 sliding"},
         {"config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
          "'enable_moe_block' is set: the MoE block (Gemma 4 26B-A4B) not supported yet"},
         {"config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
@@ -216,14 +217,50 @@ static void test_gemma4_config_defaults(void) {
     unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
     CHECK(x && y && la == lb && !memcmp(x, y, la));
     free(x), free(y);
-    /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out is refused */
+    /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
     cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
     out = cJSON_Print(top);
     CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
     free(out);
     CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "'hidden_size_per_layer_input' is set: per-layer embeddings");
+    CHECK_CONTAINS(err.msg, "hidden_size_per_layer_input is 256 but the checkpoint lacks per_layer_token_embd.weight");
     cJSON_Delete(top);
+}
+
+/* the E2B layout's own refusals */
+static void test_gemma4e_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"use_double_wide_mlp\":\ttrue", "\"use_double_wide_mlp\":\tfalse",
+         "layer 4's mlp.gate_proj has 512 rows, expected 256 (intermediate_size)"},
+        {"config.json", "\"num_kv_shared_layers\":\t2", "\"num_kv_shared_layers\":\t1",
+         "with num_kv_shared_layers 1, layer 4 must be global and layer 3 sliding"},
+        {"model.safetensors", "layers.3.per_layer_projection.weight", "layers.3.rotary_emb.inv_freq",
+         "hidden_size_per_layer_input is 16 but layer 3 lacks the tensor for blk.3.proj.weight"},
+        {"model.safetensors", "layers.1.self_attn.k_norm.weight", "layers.1.rotary_emb.inv_freq.x",
+         "layer 1 lacks the tensor for blk.1.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4e-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-gemma4e-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "gemma4e", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
 }
 
 /* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
@@ -289,6 +326,7 @@ int main(int argc, char **argv) {
     RUN(test_gemma4_bad_input);
     RUN(test_gemma4_config_defaults);
     RUN(test_gemma4_kv_heads_ambiguous);
+    RUN(test_gemma4e_bad_input);
     RUN(test_known_refusals);
     return qk_test_summary();
 }

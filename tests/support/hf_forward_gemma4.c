@@ -1,7 +1,11 @@
 /* hf_forward_gemma4.c - Gemma 4's text model (transformers'
- * modeling_gemma4.py, model_type gemma4_text, without per-layer embeddings,
- * KV sharing or the MoE block), written from Hugging Face's code:
+ * modeling_gemma4.py, model_type gemma4_text, without the MoE block),
+ * written from Hugging Face's code:
  *   h = embed_tokens[token] * sqrt(hidden) (float32)
+ *   per-layer inputs (hidden_size_per_layer_input P > 0): for layer i,
+ *     pl_i = (RMS_i(per_layer_model_projection(h) / sqrt(hidden)) * per_layer_projection_norm
+ *             + embed_tokens_per_layer[token][i] * sqrt(P)) / sqrt(2)
+ *     (RMS_i over layer i's P values)
  *   per layer (sliding or global as layer_types says):
  *     r = input_layernorm(h)
  *     q = q_norm(q_proj(r)) per head, rope; k = k_proj(r); v = v_proj(r), or k when the layer has none
@@ -9,7 +13,10 @@
  *     attention with scale 1 over the positions so far (the last sliding_window ones on sliding layers),
  *     grouped kv heads; h += post_attention_layernorm(o_proj(.))
  *     h += post_feedforward_layernorm(down(gelu_tanh(gate(x)) * up(x))), x = pre_feedforward_layernorm(h)
+ *     with P: h += post_per_layer_input_norm(per_layer_projection(gelu_tanh(per_layer_input_gate(h)) * pl_i))
  *     h *= layer_scalar
+ *   KV sharing (num_kv_shared_layers n): the last n layers compute no K / V and attend over those of the last
+ *   earlier layer of their kind; with use_double_wide_mlp their MLP is twice as wide
  *   logits = softcap(lm_head(norm(h))), softcap(z) = tanh(z / c) * c (final_logit_softcapping)
  * RMSNorm: x * (mean(x^2) + eps)^-0.5 * w (plain weights). Rope rotate-half:
  * sliding layers "default" over their head_dim (sliding rope_theta); global
@@ -25,7 +32,8 @@
 #include <string.h>
 
 typedef struct {
-    int global, hd, n_kv;
+    int global, hd, n_kv, F, kv_src; /* kv_src: the layer whose K / V this one reads (itself unless KV-shared) */
+    float *inp_gate, *ple_proj, *ple_norm;
     float *in_norm, *q, *k, *v, *o, *q_norm, *k_norm, *post_attn, *pre_ff, *post_ff, *gate, *up, *down;
     float scalar;
     float *inv_freq; /* hd / 2 (zeros: not rotated) */
@@ -33,9 +41,10 @@ typedef struct {
 } g4_layer;
 
 struct hf_gemma4 {
-    int vocab, H, n_layer, n_head, F, window, cap;
+    int vocab, H, n_layer, n_head, F, window, cap, P;
     double eps, softcap;
     float *embed, *lm_head, *norm;
+    float *ple_embed, *ple_model_proj, *ple_proj_norm; /* [vocab][L * P], [L * P][H], [P] */
     g4_layer *layers;
 };
 
@@ -86,10 +95,9 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     const cJSON *rf = jget(rp, "full_attention"), *rs = jget(rp, "sliding_attention");
     if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->F <= 0 || hd <= 0 || ghd <= 0 ||
         kv <= 0 || gkv <= 0 || m->n_head % kv || m->n_head % gkv || !cJSON_IsArray(lt) ||
-        cJSON_GetArraySize(lt) != m->n_layer || !rf || !rs || jnum(cfg, "hidden_size_per_layer_input", 0) != 0 ||
-        jnum(cfg, "num_kv_shared_layers", 0) != 0 || cJSON_IsTrue(jget(cfg, "enable_moe_block"))) {
-        seterr(err, errlen, "gemma4 config: bad sizes, or a feature this reference lacks (per-layer input, KV "
-                            "sharing, MoE)");
+        cJSON_GetArraySize(lt) != m->n_layer || !rf || !rs || cJSON_IsTrue(jget(cfg, "enable_moe_block")) ||
+        jnum(cfg, "num_kv_shared_layers", 0) >= m->n_layer) {
+        seterr(err, errlen, "gemma4 config: bad sizes, or a feature this reference lacks (MoE)");
         free(m);
         return NULL;
     }
@@ -108,6 +116,14 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     } while (0)
     const int H = m->H, F = m->F;
     T(m->embed, m->vocab, H, "%sembed_tokens.weight", pre);
+    m->P = (int)jnum(cfg, "hidden_size_per_layer_input", 0);
+    const int L = m->n_layer, P = m->P, n_shared = (int)jnum(cfg, "num_kv_shared_layers", 0);
+    const int double_wide = cJSON_IsTrue(jget(cfg, "use_double_wide_mlp"));
+    if (P > 0) {
+        T(m->ple_embed, m->vocab, L * P, "%sembed_tokens_per_layer.weight", pre);
+        T(m->ple_model_proj, L * P, H, "%sper_layer_model_projection.weight", pre);
+        T(m->ple_proj_norm, P, 0, "%sper_layer_projection_norm.weight", pre);
+    }
     T(m->norm, H, 0, "%snorm.weight", pre);
     if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
     for (int i = 0; i < m->n_layer && !bad; i++) {
@@ -115,20 +131,33 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         const cJSON *e = cJSON_GetArrayItem(lt, i);
         l->global = !(cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention"));
         l->hd = l->global ? ghd : hd, l->n_kv = l->global && k_eq_v ? gkv : kv;
-        const int d = l->hd, kd = l->n_kv * d;
+        const int d = l->hd, kd = l->n_kv * d, shared = n_shared > 0 && i >= L - n_shared;
+        l->F = double_wide && shared ? 2 * F : F;
+        l->kv_src = i;
+        if (shared) /* the last non-shared layer of this kind */
+            for (int j = L - n_shared - 1; j >= 0; j--)
+                if (m->layers[j].global == l->global) {
+                    l->kv_src = j;
+                    break;
+                }
         T(l->in_norm, H, 0, "%slayers.%d.input_layernorm.weight", pre, i);
         T(l->q, m->n_head * d, H, "%slayers.%d.self_attn.q_proj.weight", pre, i);
-        T(l->k, kd, H, "%slayers.%d.self_attn.k_proj.weight", pre, i);
-        if (!(l->global && k_eq_v)) T(l->v, kd, H, "%slayers.%d.self_attn.v_proj.weight", pre, i);
+        if (!shared) T(l->k, kd, H, "%slayers.%d.self_attn.k_proj.weight", pre, i);
+        if (!shared && !(l->global && k_eq_v)) T(l->v, kd, H, "%slayers.%d.self_attn.v_proj.weight", pre, i);
         T(l->o, H, m->n_head * d, "%slayers.%d.self_attn.o_proj.weight", pre, i);
         T(l->q_norm, d, 0, "%slayers.%d.self_attn.q_norm.weight", pre, i);
-        T(l->k_norm, d, 0, "%slayers.%d.self_attn.k_norm.weight", pre, i);
+        if (!shared) T(l->k_norm, d, 0, "%slayers.%d.self_attn.k_norm.weight", pre, i);
+        if (P > 0) {
+            T(l->inp_gate, P, H, "%slayers.%d.per_layer_input_gate.weight", pre, i);
+            T(l->ple_proj, H, P, "%slayers.%d.per_layer_projection.weight", pre, i);
+            T(l->ple_norm, H, 0, "%slayers.%d.post_per_layer_input_norm.weight", pre, i);
+        }
         T(l->post_attn, H, 0, "%slayers.%d.post_attention_layernorm.weight", pre, i);
         T(l->pre_ff, H, 0, "%slayers.%d.pre_feedforward_layernorm.weight", pre, i);
         T(l->post_ff, H, 0, "%slayers.%d.post_feedforward_layernorm.weight", pre, i);
-        T(l->gate, F, H, "%slayers.%d.mlp.gate_proj.weight", pre, i);
-        T(l->up, F, H, "%slayers.%d.mlp.up_proj.weight", pre, i);
-        T(l->down, H, F, "%slayers.%d.mlp.down_proj.weight", pre, i);
+        T(l->gate, l->F, H, "%slayers.%d.mlp.gate_proj.weight", pre, i);
+        T(l->up, l->F, H, "%slayers.%d.mlp.up_proj.weight", pre, i);
+        T(l->down, H, l->F, "%slayers.%d.mlp.down_proj.weight", pre, i);
         float *sc = NULL;
         T(sc, 1, 0, "%slayers.%d.layer_scalar", pre, i);
         if (sc) l->scalar = sc[0], free(sc);
@@ -159,10 +188,12 @@ void hf_gemma4_free(hf_gemma4 *m) {
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         g4_layer *l = &m->layers[i];
         float *ps[] = {l->in_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->post_attn, l->pre_ff,
-                       l->post_ff, l->gate, l->up, l->down, l->inv_freq, l->kv};
+                       l->post_ff, l->gate, l->up, l->down, l->inv_freq, l->kv, l->inp_gate, l->ple_proj,
+                       l->ple_norm};
         for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
     }
     free(m->layers), free(m->embed), free(m->lm_head), free(m->norm);
+    free(m->ple_embed), free(m->ple_model_proj), free(m->ple_proj_norm);
     free(m);
 }
 
@@ -218,45 +249,64 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
         }
         m->cap = nc;
     }
-    int qmax = 0;
-    for (int i = 0; i < m->n_layer; i++)
+    int qmax = 0, fmax = F;
+    for (int i = 0; i < m->n_layer; i++) {
         if (m->n_head * m->layers[i].hd > qmax) qmax = m->n_head * m->layers[i].hd;
+        if (m->layers[i].F > fmax) fmax = m->layers[i].F;
+    }
+    const int P = m->P, LP = m->n_layer * m->P;
+    float *pl = malloc((size_t)(LP > 0 ? LP : 1) * sizeof *pl);
     float *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *y = malloc((size_t)H * sizeof *y);
-    float *ff = malloc((size_t)2 * F * sizeof *ff), *q = malloc((size_t)qmax * sizeof *q);
+    float *ff = malloc((size_t)(2 * fmax > P ? 2 * fmax : P) * sizeof *ff), *q = malloc((size_t)qmax * sizeof *q);
     float *att = malloc((size_t)qmax * sizeof *att);
     double *sc = malloc((size_t)(pos + 1) * sizeof *sc);
-    if (!h || !r || !y || !ff || !q || !att || !sc) {
-        free(h), free(r), free(y), free(ff), free(q), free(att), free(sc);
+    if (!h || !r || !y || !ff || !q || !att || !sc || !pl) {
+        free(h), free(r), free(y), free(ff), free(q), free(att), free(sc), free(pl);
         seterr(err, errlen, "out of memory");
         return -1;
     }
     const float escale = (float)sqrt((double)H);
     for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i] * escale;
+    if (P > 0) { /* get_per_layer_inputs + project_per_layer_inputs */
+        matvec(m->ple_model_proj, h, pl, LP, H);
+        const float pscale = (float)pow((double)H, -0.5), escale_pl = (float)sqrt((double)P);
+        const float iscale = (float)pow(2.0, -0.5);
+        for (int i = 0; i < LP; i++) pl[i] *= pscale;
+        for (int li = 0; li < m->n_layer; li++) {
+            rmsnorm(pl + li * P, pl + li * P, m->ple_proj_norm, P, m->eps);
+            for (int j = 0; j < P; j++)
+                pl[li * P + j] = (pl[li * P + j] + m->ple_embed[(size_t)token * LP + li * P + j] * escale_pl) * iscale;
+        }
+    }
     for (int li = 0; li < m->n_layer; li++) {
         g4_layer *l = &m->layers[li];
         const int d = l->hd, kd = l->n_kv * d;
+        const g4_layer *src = &m->layers[l->kv_src]; /* KV-shared layers read an earlier layer's K / V */
         rmsnorm(r, h, l->in_norm, H, m->eps);
-        float *k = l->kv + (size_t)pos * 2 * kd, *v = k + kd;
         matvec(l->q, r, q, m->n_head * d, H);
-        matvec(l->k, r, k, kd, H);
-        if (l->v) matvec(l->v, r, v, kd, H);
-        else memcpy(v, k, (size_t)kd * sizeof *v); /* K = V, before K's norm */
         for (int hh = 0; hh < m->n_head; hh++) {
             rmsnorm(q + hh * d, q + hh * d, l->q_norm, d, m->eps);
             rope(q + hh * d, d, pos, l->inv_freq);
         }
-        for (int hh = 0; hh < l->n_kv; hh++) {
-            rmsnorm(k + hh * d, k + hh * d, l->k_norm, d, m->eps);
-            rope(k + hh * d, d, pos, l->inv_freq);
-            rmsnorm(v + hh * d, v + hh * d, NULL, d, m->eps);
+        if (src == l) {
+            float *k = l->kv + (size_t)pos * 2 * kd, *v = k + kd;
+            matvec(l->k, r, k, kd, H);
+            if (l->v) matvec(l->v, r, v, kd, H);
+            else memcpy(v, k, (size_t)kd * sizeof *v); /* K = V, before K's norm */
+            for (int hh = 0; hh < l->n_kv; hh++) {
+                rmsnorm(k + hh * d, k + hh * d, l->k_norm, d, m->eps);
+                rope(k + hh * d, d, pos, l->inv_freq);
+                rmsnorm(v + hh * d, v + hh * d, NULL, d, m->eps);
+            }
         }
+        const float *kvc = src->kv;
         const int first = !l->global && m->window > 0 && pos - m->window + 1 > 0 ? pos - m->window + 1 : 0;
         const int rep = m->n_head / l->n_kv;
         for (int hh = 0; hh < m->n_head; hh++) {
             const int g = hh / rep;
             double mx = -INFINITY, sum = 0;
             for (int t = first; t <= pos; t++) {
-                const float *kk = l->kv + (size_t)t * 2 * kd + (size_t)g * d;
+                const float *kk = kvc + (size_t)t * 2 * kd + (size_t)g * d;
                 double s = 0;
                 for (int j = 0; j < d; j++) s += (double)q[hh * d + j] * kk[j];
                 sc[t] = s; /* scaling 1 */
@@ -265,7 +315,7 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
             for (int t = first; t <= pos; t++) sum += sc[t] = exp(sc[t] - mx);
             for (int j = 0; j < d; j++) {
                 double s = 0;
-                for (int t = first; t <= pos; t++) s += sc[t] * l->kv[(size_t)t * 2 * kd + kd + (size_t)g * d + j];
+                for (int t = first; t <= pos; t++) s += sc[t] * kvc[(size_t)t * 2 * kd + kd + (size_t)g * d + j];
                 att[hh * d + j] = (float)(s / sum);
             }
         }
@@ -273,12 +323,21 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
         rmsnorm(y, y, l->post_attn, H, m->eps);
         for (int i = 0; i < H; i++) h[i] += y[i];
         rmsnorm(r, h, l->pre_ff, H, m->eps);
-        matvec(l->gate, r, ff, F, H);
-        matvec(l->up, r, ff + F, F, H);
-        for (int i = 0; i < F; i++) ff[i] = gelu_tanh(ff[i]) * ff[F + i];
-        matvec(l->down, ff, y, H, F);
+        const int Fl = l->F;
+        matvec(l->gate, r, ff, Fl, H);
+        matvec(l->up, r, ff + Fl, Fl, H);
+        for (int i = 0; i < Fl; i++) ff[i] = gelu_tanh(ff[i]) * ff[Fl + i];
+        matvec(l->down, ff, y, H, Fl);
         rmsnorm(y, y, l->post_ff, H, m->eps);
-        for (int i = 0; i < H; i++) h[i] = (h[i] + y[i]) * l->scalar;
+        for (int i = 0; i < H; i++) h[i] += y[i];
+        if (P > 0) {
+            matvec(l->inp_gate, h, ff, P, H);
+            for (int j = 0; j < P; j++) ff[j] = gelu_tanh(ff[j]) * pl[li * P + j];
+            matvec(l->ple_proj, ff, y, H, P);
+            rmsnorm(y, y, l->ple_norm, H, m->eps);
+            for (int i = 0; i < H; i++) h[i] += y[i];
+        }
+        for (int i = 0; i < H; i++) h[i] *= l->scalar;
     }
     if (logits) {
         rmsnorm(r, h, m->norm, H, m->eps);
@@ -286,6 +345,6 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
         if (m->softcap > 0)
             for (int i = 0; i < m->vocab; i++) logits[i] = (float)(tanh(logits[i] / m->softcap) * m->softcap);
     }
-    free(h), free(r), free(y), free(ff), free(q), free(att), free(sc);
+    free(h), free(r), free(y), free(ff), free(q), free(att), free(sc), free(pl);
     return 0;
 }

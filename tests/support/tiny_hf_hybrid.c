@@ -7,7 +7,10 @@
  * own kv head count, K = V, proportional rope; the text model under
  * model.language_model., a vision tower and embedder beside it); "gemma4text"
  * (Gemma4ForCausalLM: the text config at the top, tensors under model.,
- * global layers with their own v_proj and the sliding kv head count). Names,
+ * global layers with their own v_proj and the sliding kv head count);
+ * "gemma4e" (google/gemma-4-E2B-it's layout: per-layer embeddings, the last
+ * two layers KV-shared with double-wide MLPs, K and V apart; give it 6
+ * layers: sliding, sliding, sliding, global, sliding, global). Names,
  * shapes and config keys as the public releases have them, scaled down. */
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +44,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s);
 
 int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
-    if (!strcmp(a, "gemma4") || !strcmp(a, "gemma4text")) return write_gemma4(dir, s);
+    if (!strcmp(a, "gemma4") || !strcmp(a, "gemma4text") || !strcmp(a, "gemma4e")) return write_gemma4(dir, s);
     if (strcmp(a, "lfm2")) return 1;
     const int H = s->n_embd, hd = H / s->n_head, kd = hd * s->n_head_kv, F = s->n_ff, L = 3;
     const float ws = 4.0f / (float)H;
@@ -116,13 +119,16 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     return rc;
 }
 
-/* Gemma 4's layer kinds: five sliding layers, then a global one (google/gemma-4-31B-it) */
-static bool gemma4_global(int i) { return i % 6 == 5; }
+/* Gemma 4's layer kinds: five sliding layers, then a global one (google/gemma-4-31B-it); the E2B-like layout
+ * ("e"): globals at 3 and 5, so that the KV-shared layers 4 and 5 read layers 2 and 3 in both implementations */
+static bool gemma4_global(int i, bool e) { return e ? i == 3 || i == 5 : i % 6 == 5; }
 
 static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     /* the 31B's proportions: the global head twice the sliding one, a quarter of the kv heads */
     const bool text = !strcmp(s->arch, "gemma4text"); /* Gemma4ForCausalLM, K and V apart */
-    const int H = s->n_embd, hd = H / s->n_head, ghd = 2 * hd, kv = s->n_head_kv, gkv = text ? kv : kv > 1 ? kv / 2 : 1;
+    const bool e = !strcmp(s->arch, "gemma4e");        /* E2B-like: per-layer embeddings, KV sharing */
+    const int P = e ? 16 : 0, n_shared = e ? 2 : 0;
+    const int H = s->n_embd, hd = H / s->n_head, ghd = 2 * hd, kv = s->n_head_kv, gkv = text || !strcmp(s->arch, "gemma4e") ? kv : kv > 1 ? kv / 2 : 1;
     const int F = s->n_ff;
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
@@ -142,7 +148,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddStringToObject(c, "model_type", "gemma4_text");
     }
     cJSON_AddBoolToObject(c, "attention_bias", 0);
-    cJSON_AddBoolToObject(c, "attention_k_eq_v", !text);
+    cJSON_AddBoolToObject(c, "attention_k_eq_v", !text && !e);
     cJSON_AddBoolToObject(c, "enable_moe_block", 0);
     cJSON_AddNumberToObject(c, "final_logit_softcapping", 30.0);
     cJSON_AddNullToObject(c, "attn_logit_softcapping");
@@ -150,19 +156,19 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "head_dim", hd);
     cJSON_AddStringToObject(c, "hidden_activation", "gelu_pytorch_tanh");
     cJSON_AddNumberToObject(c, "hidden_size", H);
-    cJSON_AddNumberToObject(c, "hidden_size_per_layer_input", 0);
+    cJSON_AddNumberToObject(c, "hidden_size_per_layer_input", P);
     cJSON_AddNumberToObject(c, "intermediate_size", F);
     cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
     cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
-    if (text) cJSON_AddNullToObject(c, "num_global_key_value_heads");
+    if (text || e) cJSON_AddNullToObject(c, "num_global_key_value_heads");
     else cJSON_AddNumberToObject(c, "num_global_key_value_heads", gkv);
     cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(c, "num_key_value_heads", kv);
-    cJSON_AddNumberToObject(c, "num_kv_shared_layers", 0);
+    cJSON_AddNumberToObject(c, "num_kv_shared_layers", n_shared);
     cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
     cJSON_AddNumberToObject(c, "sliding_window", 4); /* 1024 in the release: 4 makes the 12-token prompt slide */
     if (!text) cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
-    cJSON_AddBoolToObject(c, "use_double_wide_mlp", 0);
+    cJSON_AddBoolToObject(c, "use_double_wide_mlp", e);
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     cJSON_AddNumberToObject(c, "vocab_size_per_layer_input", vocab);
     cJSON_AddStringToObject(c, "use_bidirectional_attention", "vision");
@@ -176,7 +182,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(rs, "rope_type", "default");
     cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
     for (int i = 0; i < s->n_layer; i++)
-        cJSON_AddItemToArray(lt, cJSON_CreateString(gemma4_global(i) ? "full_attention" : "sliding_attention"));
+        cJSON_AddItemToArray(lt, cJSON_CreateString(gemma4_global(i, e) ? "full_attention" : "sliding_attention"));
     cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
     if (!text) {
@@ -191,23 +197,33 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     const char *M = text ? "model." : "model.language_model.";
     add3(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
     add3(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    if (P) {
+        add3(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);
+        add3(l, s->n_layer * P, H, 0, ws, 0, "%sper_layer_model_projection.weight", M);
+        add3(l, P, 0, 0, 0.1f, 1.0f, "%sper_layer_projection_norm.weight", M);
+    }
     for (int i = 0; i < s->n_layer; i++) {
-        const bool g = gemma4_global(i);
-        const int d = g ? ghd : hd, k = g ? gkv : kv;
+        const bool g = gemma4_global(i, e), shared = i >= s->n_layer - n_shared;
+        const int d = g ? ghd : hd, k = g ? gkv : kv, Fl = shared && e ? 2 * F : F;
         add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
         add3(l, s->n_head * d, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        if (!g || text) /* K = V on the ConditionalGeneration's global layers */
+        if (!shared) add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+        if (!shared && (!g || text || e)) /* K = V on the 31B layout's global layers */
             add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
         add3(l, H, s->n_head * d, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
         add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
-        add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
+        if (!shared) add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
         add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
         add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.pre_feedforward_layernorm.weight", M, i);
         add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_feedforward_layernorm.weight", M, i);
-        add3(l, F, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
-        add3(l, F, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
-        add3(l, H, F, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+        add3(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+        add3(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+        add3(l, H, Fl, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+        if (P) {
+            add3(l, P, H, 0, ws, 0, "%slayers.%d.per_layer_input_gate.weight", M, i);
+            add3(l, H, P, 0, 4.0f / (float)P, 0, "%slayers.%d.per_layer_projection.weight", M, i);
+            add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_per_layer_input_norm.weight", M, i);
+        }
         add3(l, 1, 0, 0, 0.1f, 0.8f, "%slayers.%d.layer_scalar", M, i);
     }
     if (!s->tied) add3(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
