@@ -17,7 +17,9 @@
  *   qkv, parallel block with two LayerNorms, partial rope), exaone4
  *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
  *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
- *   (Qwen2's attention biases), and
+ *   (Qwen2's attention biases), lfm2 (hf_forward_lfm2.c: short-conv and
+ *   attention layers), gemma4_text (hf_forward_gemma4.c: Gemma 4's text
+ *   model, per-layer embeddings and KV sharing included, no MoE), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

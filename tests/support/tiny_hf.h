@@ -27,7 +27,10 @@ typedef struct tiny_hf_spec {
                           * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
                           * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
-                          * "gptneox" (Pythia's names; n_head_kv is n_head) */
+                          * "gptneox" (Pythia's names; n_head_kv is n_head); written by tiny_hf_hybrid.c: "lfm2"
+                          * (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it 6
+                          * layers), "gemma4text" (Gemma4ForCausalLM), "gemma4e" (Gemma 4 E2B's layout: per-layer
+                          * embeddings, KV sharing; 6 layers) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
