@@ -270,7 +270,12 @@ static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name
 
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
-    if (!find_tensor(p, "output_norm.weight")) return qk_fail(err, "%s: tensor 'model.norm.weight' is missing", ck->dir);
+    const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";
+    if (!find_tensor(p, on)) {
+        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
+        while (g->hf && strcmp(g->gguf, on)) g++;
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g->hf ? g->hf : on);
+    }
     int64_t lead = 0; /* leading dense layers: no experts there */
     if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
     for (uint32_t l = 0; l < p->n_layer; l++) {
@@ -477,6 +482,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     if (!hf)
         return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
     const qk_arch_desc *ad = qk_arch_find(hf);
+    if (!ad && qk_arch_refusal(hf)) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, qk_arch_refusal(hf));
     if (!ad)
         return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck0->dir, hf,
                        qk_arch_supported_list());
@@ -553,6 +559,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         if (skipped_name(ad, n)) continue;
         if (ad->strip_prefix && !strncmp(n, ad->strip_prefix, strlen(ad->strip_prefix))) n += strlen(ad->strip_prefix);
         int xform = 0;
+        bool squeeze = false;
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
         int permute = 0;
         int layer = -1, consumed = 0;
@@ -625,12 +632,13 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
             if (!*r->gguf) continue; /* a buffer the converter skips */
             xform = r->permute & QK_X_MASK;
+            squeeze = (r->permute & QK_X_SQUEEZE) != 0;
             snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, r->gguf);
             if (find_tensor(p, t->name))
                 return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n, t->name);
             if (ad->flags & QK_A_PERMUTE_QK)
-                permute = (r->permute & ~QK_X_MASK) == QK_PERM_Q   ? (int)n_head
-                          : (r->permute & ~QK_X_MASK) == QK_PERM_K ? (int)n_head_kv
+                permute = (r->permute & ~(QK_X_MASK | QK_X_SQUEEZE)) == QK_PERM_Q   ? (int)n_head
+                          : (r->permute & ~(QK_X_MASK | QK_X_SQUEEZE)) == QK_PERM_K ? (int)n_head_kv
                                                                     : 0;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
@@ -638,7 +646,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         if (is_gptq) {
             if (!(t->gptq = malloc(sizeof *t->gptq))) return qk_fail(err, "out of memory");
             if (qk_gptq_bind(ck, src, gptq, t->gptq, err)) return QK_FAIL;
-        } else if (src->t->n_dims < 1 || src->t->n_dims > 2)
+        } else if (squeeze && (src->t->n_dims != 3 || src->t->shape[1] != 1))
+            return qk_fail(err, "%s: tensor '%s' should be 3-D [channels, 1, kernel] (a depthwise Conv1d weight)",
+                           ck->dir, n);
+        else if (!squeeze && (src->t->n_dims < 1 || src->t->n_dims > 2))
             return qk_fail(err, "%s: tensor '%s' has %d dimensions, expected 1 or 2", ck->dir, n, src->t->n_dims);
         if (!is_gptq && !qk_st_dtype_is_float(src->t->dtype))
             return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, n,
@@ -648,10 +659,11 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             return QK_FAIL;
         t->n_dims = (uint32_t)src->t->n_dims;
         t->ne[0] = t->gptq ? t->gptq->cols : src->t->shape[src->t->n_dims - 1];
-        t->ne[1] = t->gptq ? t->gptq->rows : src->t->n_dims == 2 ? src->t->shape[0] : 1;
+        t->ne[1] = t->gptq ? t->gptq->rows : src->t->n_dims >= 2 ? src->t->shape[0] : 1;
         t->ne[2] = t->ne[3] = 1;
+        if (squeeze) t->n_dims = 2; /* data_torch.squeeze(1): the same values, row-major */
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
-                      strstr(t->name, "ffn_gate_inp");
+                      strstr(t->name, "ffn_gate_inp") || strstr(t->name, "shortconv.conv.");
         size_t nl = strlen(n);
         if ((ad->flags & QK_A_NORM_PLUS1) && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (xform && fused_layout(ck, ad, p, t, xform, head_dim, permute, err)) return QK_FAIL;

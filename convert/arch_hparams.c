@@ -210,6 +210,7 @@ static int phi3_generated(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *e
 
 int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_t head_dim, qk_conv_plan *p,
                       qk_err *err) {
+    if (ad->generate) return ad->generate(ck, p, err);
     if (ad->kv == QK_KV_PHI3) return phi3_generated(ck, p, err);
     if (ad->kv == QK_KV_GEMMA3) {
         qk_rope_view rv;
@@ -594,6 +595,7 @@ int qk_arch_add_hparams(const qk_hf_checkpoint *ck0, const qk_conv_plan *p, qk_g
     if (p->config) view.config = (cJSON *)p->config;
     const qk_hf_checkpoint *ck = &view;
     if (!p->desc || p->desc->kv == QK_KV_LLAMA) return add_llama_like(ck, p, w, file_type, err);
+    if (p->desc->kv == QK_KV_OWN) return p->desc->write_kvs(ck, p, w, file_type, err);
     kv_list l;
     memset(&l, 0, sizeof l);
     l.arch = p->arch;

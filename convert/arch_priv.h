@@ -30,6 +30,7 @@ typedef enum {
     QK_KV_LLAMA,  /* LlamaModel, Qwen2/3, Gemma 1/2: the KVs main has always written */
     QK_KV_PHI3,   /* Phi3MiniModel.set_gguf_parameters (no TextModel base call) */
     QK_KV_GEMMA3, /* TextModel.set_gguf_parameters, then Gemma3Model's overrides */
+    QK_KV_OWN,    /* the description's own writer (qk_arch_desc.write_kvs), in its family's file */
 } qk_kv_style;
 
 enum { QK_PERM_NONE = 0, QK_PERM_Q = 1, QK_PERM_K = 2 };
@@ -41,6 +42,7 @@ enum {
     QK_X_QKV_GROUPED = 3 << 4,  /* fused rows [kv head][its q heads, k, v][dim] (InternLM 2) -> attn_q, attn_k,
                                  * attn_v (gguf names the q tensor), q/k un-permuted with QK_A_PERMUTE_QK */
     QK_X_MASK = 3 << 4,
+    QK_X_SQUEEZE = 1 << 6,      /* a 3-D [out, 1, k] source (a depthwise Conv1d weight) written 2-D [out, k] */
 };
 
 /* "model.layers.N.<hf>" -> "blk.N.<gguf>"; gguf NULL: the family refuses the
@@ -149,11 +151,21 @@ struct qk_arch_desc {
     /* a check of what llama.cpp's graph hard-codes against the config (e.g.
      * SmolLM3's NoPE every 4th layer); NULL: none. cfg is the text config. */
     int (*check)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
+    /* QK_KV_OWN: writes every architecture KV (general.file_type included); ck->config is the text config */
+    int (*write_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
+                     qk_err *err);
+    const char *output_norm; /* the GGUF name of the final norm; NULL: "output_norm.weight" */
+    /* the family's own generated tensors (appended to p->tensors: room for 2 is reserved, each ->generated
+     * malloc'ed, freed with the plan), instead of the shared rope_freqs / rope factors; NULL: the shared ones */
+    int (*generate)(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err);
 };
 
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
+
+/* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. */
+const char *qk_arch_refusal(const char *hf);
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];

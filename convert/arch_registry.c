@@ -6,10 +6,12 @@
 extern const qk_arch_desc qk_arch_family_llama[], qk_arch_family_qwen[], qk_arch_family_gemma[],
     qk_arch_family_phi3[], qk_arch_family_dense[], qk_arch_family_more[], qk_arch_family_moe[],
     qk_arch_family_moe_more[];
+extern const qk_arch_desc qk_arch_family_lfm2[], qk_arch_family_gemma4[];
 
 static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama, qk_arch_family_qwen, qk_arch_family_gemma, qk_arch_family_phi3, qk_arch_family_dense, qk_arch_family_more,
     qk_arch_family_moe, qk_arch_family_moe_more,
+    qk_arch_family_lfm2, qk_arch_family_gemma4,
 };
 
 size_t qk_arch_registry_size(void) {

@@ -379,6 +379,14 @@ static void test_families_match_reference(void) {
         /* layer 0 dense (128 wide), layers 1-2 sparse: experts 32 wide, two shared (64 = 128 // 2 kv heads) */
         {"ernie45moe", 3, 256, 4, 2, 128, "", true},
         {"qwen3moepacked", 2, 256, 4, 2, 64, "", false}, /* transformers 5's packed experts */
+        /* layers 0, 1, 3 short-conv, layer 2 attention (LFM2-350M's pattern); tied, as LFM2 is */
+        {"lfm2", 4, 256, 4, 2, 512, "", true},
+        /* 6 layers: 0-4 sliding (window 4), 5 global with a 2x head, 1 kv head, K = V; tied, as Gemma 4 is */
+        {"gemma4", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
+        /* Gemma4ForCausalLM: global layers with their own v_proj and the sliding kv heads; untied */
+        {"gemma4text", 6, 128, 4, 2, 256, "", false},
+        /* Gemma 4 E2B's layout: per-layer embeddings, layers 4-5 KV-shared (double-wide MLP), globals 3 and 5 */
+        {"gemma4e", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
         tiny_hf_spec s;

@@ -1,6 +1,8 @@
 /* hf_forward.c - reference forward pass of Hugging Face decoder models; see
  * hf_forward.h. Each block below names the transformers code it follows. */
 #include "hf_forward.h"
+#include "hf_forward_gemma4.h"
+#include "hf_forward_lfm2.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -88,6 +90,8 @@ struct hf_model {
     void **allocs;
     int n_allocs, cap_allocs;
     char err[512];
+    hf_lfm2 *lfm2;     /* model_type lfm2: hf_forward_lfm2.c computes it */
+    hf_gemma4 *gemma4; /* model_type gemma4_text: hf_forward_gemma4.c */
 };
 
 /* ---------- small helpers ---------- */
@@ -689,6 +693,20 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         cfg = jget(root, "text_config");
         mt = jstr(cfg, "model_type", mt);
     }
+    if (!strcmp(mt, "gemma4_text")) {
+        if (!(m->gemma4 = hf_gemma4_load(cfg, get, ctx, err, errlen))) goto fail;
+        snprintf(m->model_type, sizeof m->model_type, "%s", mt);
+        m->vocab = hf_gemma4_vocab(m->gemma4);
+        cJSON_Delete(root);
+        return m;
+    }
+    if (!strcmp(mt, "lfm2")) {
+        if (!(m->lfm2 = hf_lfm2_load(cfg, get, ctx, err, errlen))) goto fail;
+        snprintf(m->model_type, sizeof m->model_type, "%s", mt);
+        m->vocab = hf_lfm2_vocab(m->lfm2);
+        cJSON_Delete(root);
+        return m;
+    }
     if (parse_arch(mt, &m->arch)) {
         hf_set_err(err, errlen, "config: model_type '%s' is not supported by the reference", mt);
         goto fail;
@@ -1018,6 +1036,8 @@ hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *
 
 void hf_forward_free(hf_model *m) {
     if (!m) return;
+    hf_lfm2_free(m->lfm2);
+    hf_gemma4_free(m->gemma4);
     if (m->layers)
         for (int i = 0; i < m->n_layer; i++) {
             free(m->layers[i].kcache);
@@ -1163,6 +1183,13 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
 }
 
 int hf_forward_next(hf_model *m, int32_t token, float *logits) {
+    if (m->lfm2 || m->gemma4) {
+        if (m->lfm2 ? hf_lfm2_next(m->lfm2, token, m->n_past, logits, m->err, sizeof m->err)
+                    : hf_gemma4_next(m->gemma4, token, m->n_past, logits, m->err, sizeof m->err))
+            return -1;
+        m->n_past++;
+        return 0;
+    }
     if (token < 0 || token >= m->vocab) {
         snprintf(m->err, sizeof m->err, "token id %d out of range (vocab %d)", (int)token, m->vocab);
         return -1;

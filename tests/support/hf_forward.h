@@ -20,7 +20,10 @@
  *   (Qwen2's attention biases), olmoe (full-width q/k norms, Qwen-named
  *   experts), granitemoe / granitemoeshared (Granite's multipliers, 3-D
  *   ParallelExperts, ungated shared_mlp), qwen3_vl_moe (Qwen3-MoE's layer,
- *   experts as x @ W 3-D tensors), and
+ *   experts as x @ W 3-D tensors),
+ *   (Qwen2's attention biases), lfm2 (hf_forward_lfm2.c: short-conv and
+ *   attention layers), gemma4_text (hf_forward_gemma4.c: Gemma 4's text
+ *   model, per-layer embeddings and KV sharing included, no MoE), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

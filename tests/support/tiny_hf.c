@@ -261,6 +261,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (more <= 0) return more;
     const int moe = tiny_hf_write_moe(dir, s);
     if (moe <= 0) return moe;
+    const int hybrid = tiny_hf_write_hybrid(dir, s);
+    if (hybrid <= 0) return hybrid;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */

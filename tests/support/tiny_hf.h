@@ -29,7 +29,10 @@ typedef struct tiny_hf_spec {
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
                           * "gptneox" (Pythia's names; n_head_kv is n_head); by tiny_hf_moe.c: "olmoe"
                           * (n_head_kv is n_head), "granitemoe", "granitemoeshared", "qwen3vlmoe",
-                          * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked" */
+                          * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked"; by tiny_hf_hybrid.c:
+                          * "lfm2" (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it
+                          * 6 layers), "gemma4text" (Gemma4ForCausalLM), "gemma4e" (Gemma 4 E2B's layout: per-layer
+                          * embeddings, KV sharing; 6 layers) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

@@ -35,5 +35,7 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n);
 int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_moe.c: the same for its MoE families. */
 int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_hybrid.c: the same for the hybrid families ("lfm2") */
+int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s);
 
 #endif

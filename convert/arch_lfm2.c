@@ -1,0 +1,234 @@
+/* arch_lfm2.c - Liquid AI's LFM2 (Lfm2ForCausalLM, LFM2-350M/700M/1.2B/2.6B,
+ * LFM2.5) -> "lfm2": a hybrid of gated short-convolution layers and
+ * grouped-query attention layers, which config.json's layer_types lists
+ * ("conv" / "full_attention"), every layer followed by a SwiGLU MLP.
+ *
+ * Tensors, as LFM2Model (convert_hf_to_gguf.py) maps them:
+ *   model.embed_tokens -> token_embd, model.embedding_norm (the final norm,
+ *   which llama.cpp names token_embd_norm) ; per layer operator_norm ->
+ *   attn_norm, ffn_norm, feed_forward.w1/w3/w2 -> ffn_gate/up/down;
+ *   (layer_types, else derived from full_attn_idxs as Lfm2Config does);
+ *   conv layers: conv.in_proj ([B | C | x] rows) -> shortconv.in_proj,
+ *   conv.conv ([hidden, 1, L] depthwise Conv1d, squeezed to [hidden, L],
+ *   kept F32) -> shortconv.conv, conv.out_proj -> shortconv.out_proj;
+ *   attention layers: self_attn.q/k/v_proj, out_proj -> attn_output,
+ *   q_layernorm / k_layernorm -> attn_q_norm / attn_k_norm. HF's rope is
+ *   rotate-half, which is llama.cpp's NeoX rope for lfm2: no permutation.
+ * KVs (TextModel.set_gguf_parameters, then LFM2Model's): head_count_kv an
+ *   i32 array, 0 on the conv layers (llama.cpp takes those as recurrent);
+ *   shortconv.l_cache = conv_L_cache; attention.layer_norm_rms_epsilon =
+ *   norm_eps; feed_forward_length = block_ff_dim (else intermediate_size),
+ *   with block_auto_adjust_ff_dim: int(2 ff / 3), times
+ *   block_ffn_dim_multiplier, rounded up to block_multiple_of.
+ * Not covered: LFM2-MoE (Lfm2MoeForCausalLM, "lfm2moe"), the ColBERT /
+ * embedding heads (Lfm2Model), the audio / vision releases. */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch_priv.h"
+
+static const qk_name_rule k_globals_lfm2[] = {
+    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
+    {"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
+    {"lm_head.weight", "output.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+static const qk_name_rule k_rules_lfm2[] = {
+    {"operator_norm.weight", "attn_norm.weight", QK_PERM_NONE},
+    {"ffn_norm.weight", "ffn_norm.weight", QK_PERM_NONE},
+    {"feed_forward.w1.weight", "ffn_gate.weight", QK_PERM_NONE},
+    {"feed_forward.w3.weight", "ffn_up.weight", QK_PERM_NONE},
+    {"feed_forward.w2.weight", "ffn_down.weight", QK_PERM_NONE},
+    {"conv.in_proj.weight", "shortconv.in_proj.weight", QK_PERM_NONE},
+    {"conv.conv.weight", "shortconv.conv.weight", QK_X_SQUEEZE},
+    {"conv.out_proj.weight", "shortconv.out_proj.weight", QK_PERM_NONE},
+    {"self_attn.out_proj.weight", "attn_output.weight", QK_PERM_NONE},
+    {"self_attn.q_layernorm.weight", "attn_q_norm.weight", QK_PERM_NONE},
+    {"self_attn.k_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+/* every layer: the norms and the MLP; the mixer's tensors depend on its kind (lfm2_check) */
+static const char *const k_req_lfm2[] = {"attn_norm.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
+                                         "ffn_down.weight", NULL};
+static const char *const k_req_conv[] = {"shortconv.in_proj.weight", "shortconv.conv.weight",
+                                         "shortconv.out_proj.weight", NULL};
+static const char *const k_req_attn[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+                                         "attn_q_norm.weight", "attn_k_norm.weight", NULL};
+
+/* Lfm2Config's defaults (transformers) for keys a config leaves out */
+static const qk_cfg_default k_lfm2_defaults[] = {
+    {"norm_eps", "1e-5"},           {"conv_L_cache", "3"},
+    {"block_multiple_of", "256"},   {"block_ffn_dim_multiplier", "1.0"},
+    {"block_auto_adjust_ff_dim", "true"}, {"rope_theta", "1000000.0"},
+    {NULL, NULL},
+};
+
+static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) {
+    for (size_t i = 0; i < p->n_tensors; i++)
+        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
+    return NULL;
+}
+
+/* layer_types[i] is "conv" (true) or "full_attention" (false); a config without layer_types (the first LFM2
+ * releases) lists its attention layers in full_attn_idxs, from which Lfm2Config derives layer_types (every layer
+ * attention when neither is given) */
+static int layer_is_conv(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, bool *conv, qk_err *err) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
+    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(ck->config, "full_attn_idxs");
+    if ((!lt || cJSON_IsNull(lt)) && (!fa || cJSON_IsNull(fa))) {
+        *conv = false;
+        return QK_OK;
+    }
+    if (!lt || cJSON_IsNull(lt)) {
+        if (!cJSON_IsArray(fa))
+            return qk_fail(err, "%s/config.json: 'full_attn_idxs' is not a list of layer numbers", ck->dir);
+        *conv = true;
+        for (const cJSON *e = fa->child; e; e = e->next) {
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= p->n_layer ||
+                e->valuedouble != (double)(int64_t)e->valuedouble)
+                return qk_fail(err, "%s/config.json: full_attn_idxs holds something other than a layer number below %u",
+                               ck->dir, p->n_layer);
+            if ((uint32_t)e->valuedouble == i) *conv = false;
+        }
+        return QK_OK;
+    }
+    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
+        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('conv' or 'full_attention')", ck->dir,
+                       p->n_layer);
+    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "conv") && strcmp(e->valuestring, "full_attention")))
+        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'conv' or 'full_attention'", ck->dir, i,
+                       cJSON_IsString(e) ? e->valuestring : "not a string");
+    *conv = !strcmp(e->valuestring, "conv");
+    return QK_OK;
+}
+
+/* LFM2Model._add_feed_forward_length */
+static int lfm2_ff(const qk_hf_checkpoint *ck, int64_t *out, qk_err *err) {
+    const cJSON *c = ck->config;
+    int64_t ff, mult;
+    if ((!qk_hf_cfg_int(c, "block_ff_dim", &ff) && !qk_hf_cfg_int(c, "intermediate_size", &ff)) || ff <= 0 ||
+        ff > (int64_t)1 << 31)
+        return qk_fail(err, "%s/config.json: neither 'block_ff_dim' nor 'intermediate_size' is a positive integer",
+                       ck->dir);
+    const cJSON *adj = cJSON_GetObjectItemCaseSensitive(c, "block_auto_adjust_ff_dim");
+    if (!cJSON_IsBool(adj))
+        return qk_fail(err, "%s/config.json: 'block_auto_adjust_ff_dim' is not a bool", ck->dir);
+    if (cJSON_IsTrue(adj)) {
+        if (!qk_hf_cfg_int(c, "block_multiple_of", &mult) || mult <= 0 || mult > 65536)
+            return qk_fail(err, "%s/config.json: 'block_multiple_of' is not an integer in 1..65536", ck->dir);
+        ff = 2 * ff / 3;
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "block_ffn_dim_multiplier");
+        if (cJSON_IsNumber(m)) {
+            if (!(m->valuedouble > 0 && m->valuedouble < 64))
+                return qk_fail(err, "%s/config.json: 'block_ffn_dim_multiplier' %g is out of range (0, 64)", ck->dir,
+                               m->valuedouble);
+            ff = (int64_t)(m->valuedouble * (double)ff);
+        } else if (m && !cJSON_IsNull(m)) {
+            return qk_fail(err, "%s/config.json: 'block_ffn_dim_multiplier' is neither a number nor null", ck->dir);
+        }
+        ff = mult * ((ff + mult - 1) / mult);
+    }
+    *out = ff;
+    return QK_OK;
+}
+
+static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    int64_t l_cache = 0, ff = 0;
+    if (!qk_hf_cfg_int(ck->config, "conv_L_cache", &l_cache) || l_cache < 2 || l_cache > 64)
+        return qk_fail(err, "%s/config.json: 'conv_L_cache' should be an integer in 2..64 (llama.cpp keeps L - 1 "
+                            "tokens of state)", ck->dir);
+    if (lfm2_ff(ck, &ff, err)) return QK_FAIL;
+    /* what TextModel.set_gguf_parameters would write and this family's writer does not carry */
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(ck->config, "rope_scaling");
+    if (!rs || cJSON_IsNull(rs)) rs = cJSON_GetObjectItemCaseSensitive(ck->config, "rope_parameters");
+    const char *rt = cJSON_IsObject(rs) ? qk_hf_cfg_str(rs, "rope_type") : NULL;
+    if (cJSON_IsObject(rs) && !rt) rt = qk_hf_cfg_str(rs, "type");
+    if (rt && strcmp(rt, "default"))
+        return qk_fail(err, "%s/config.json: LFM2 rope scaling '%s' is not supported (plain rope is)", ck->dir, rt);
+    const cJSON *causal = cJSON_GetObjectItemCaseSensitive(ck->config, "is_causal");
+    if (cJSON_IsFalse(causal))
+        return qk_fail(err, "%s/config.json: is_causal is false (a bidirectional LFM2 encoder), which is not supported",
+                       ck->dir);
+    bool any_attn = false;
+    for (uint32_t l = 0; l < p->n_layer; l++) {
+        bool conv = false;
+        if (layer_is_conv(ck, p, l, &conv, err)) return QK_FAIL;
+        any_attn |= !conv;
+        for (const char *const *r = conv ? k_req_conv : k_req_attn; *r; r++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
+            if (!plan_find(p, nm))
+                return qk_fail(err, "%s: %s layer %u lacks the tensor for %s", ck->dir,
+                               conv ? "conv" : "attention", l, nm);
+        }
+        for (const char *const *r = conv ? k_req_attn : k_req_conv; *r; r++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
+            if (plan_find(p, nm))
+                return qk_fail(err, "%s: %s layer %u has a tensor for %s, which only %s layers have", ck->dir,
+                               conv ? "conv" : "attention", l, nm, conv ? "attention" : "conv");
+        }
+        char nm[64];
+        snprintf(nm, sizeof nm, "blk.%u.shortconv.conv.weight", l);
+        const qk_conv_tensor *cw = plan_find(p, nm);
+        if (cw && cw->ne[0] != l_cache)
+            return qk_fail(err, "%s: layer %u's conv.conv.weight has a kernel of %lld, but conv_L_cache is %lld",
+                           ck->dir, l, (long long)cw->ne[0], (long long)l_cache);
+        snprintf(nm, sizeof nm, "blk.%u.ffn_gate.weight", l);
+        const qk_conv_tensor *g = plan_find(p, nm);
+        if (g && g->ne[1] != ff)
+            return qk_fail(err, "%s: layer %u's feed_forward.w1.weight has %lld rows, but the config's feed-forward "
+                                "length (block_ff_dim adjusted as LFM2 does) is %lld", ck->dir, l, (long long)g->ne[1],
+                           (long long)ff);
+    }
+    if (!any_attn)
+        return qk_fail(err, "%s/config.json: layer_types has no 'full_attention' layer (llama.cpp's lfm2 needs one)",
+                       ck->dir);
+    return QK_OK;
+}
+
+static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
+                    qk_err *err) {
+    const cJSON *c = ck->config;
+    char k[96];
+#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
+    int64_t v, ff, n_embd = 0, l_cache = 0;
+    double d;
+    int32_t kv[1024];
+    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
+    for (uint32_t i = 0; i < p->n_layer; i++) {
+        bool conv = false;
+        if (layer_is_conv(ck, p, i, &conv, err)) return QK_FAIL;
+        kv[i] = conv ? 0 : (int32_t)p->n_head_kv;
+    }
+    if (lfm2_ff(ck, &ff, err)) return QK_FAIL;
+    qk_hf_cfg_int(c, "hidden_size", &n_embd);
+    qk_hf_cfg_int(c, "conv_L_cache", &l_cache);
+    int rc = QK_OK;
+    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)n_embd, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)ff, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
+    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
+    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
+    if (!qk_hf_cfg_num(c, "norm_eps", &d)) d = 1e-5;
+    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
+    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("shortconv.l_cache"), (uint32_t)l_cache, err);
+#undef KEY
+    return rc ? QK_FAIL : QK_OK;
+}
+
+const qk_arch_desc qk_arch_family_lfm2[] = {
+    {.hf = "Lfm2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
+     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
+    /* the spelling LFM2Model also registers */
+    {.hf = "LFM2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
+     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
+    {.hf = NULL},
+};

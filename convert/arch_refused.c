@@ -1,0 +1,42 @@
+/* arch_refused.c - architectures the pinned llama.cpp converts that the
+ * registry knows it cannot express yet: the converter refuses each with
+ * what exactly is missing, instead of the generic "not supported". A family
+ * that gains a description (arch_<family>.c) is found in the registry
+ * first, so a line here never hides it. */
+#include <string.h>
+
+#include "arch_priv.h"
+
+static const struct {
+    const char *hf, *why;
+} k_refused[] = {
+    {"Gemma3nForConditionalGeneration",
+     "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs AltUp (4 parallel hidden-state "
+     "streams with predict / correct coefficients and stacked altup_projections / altup_unembed_projections), "
+     "LAuReL low-rank residual blocks, per-layer token embeddings (embed_tokens_per_layer, "
+     "per_layer_model_projection), KV sharing across the last num_kv_shared_layers layers and activation sparsity "
+     "(activation_sparsity_pattern -> a gaussian top-k on the first layers' MLPs), which the architecture "
+     "registry cannot express yet (its vision and audio towers would be left out)"},
+    {"Gemma3nForCausalLM",
+     "Gemma 3n (llama.cpp arch gemma3n) is not supported: AltUp, LAuReL, per-layer token embeddings, KV sharing "
+     "and activation sparsity are not in the architecture registry yet"},
+    {"Gemma4UnifiedForConditionalGeneration",
+     "Gemma 4 Unified is not supported: only Gemma4ForConditionalGeneration / Gemma4ForCausalLM in the 31B and "
+     "E2B / E4B layouts (no MoE block) are"},
+    {"Gemma4AssistantForCausalLM",
+     "the Gemma 4 assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
+    {"Gemma4UnifiedAssistantForCausalLM",
+     "the Gemma 4 Unified assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
+    {"Lfm2MoeForCausalLM",
+     "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet: the dense LFM2 (Lfm2ForCausalLM) is; its "
+     "sigmoid-gated experts with expert_bias and leading dense layers are not in the registry"},
+    {"Lfm2VlForConditionalGeneration",
+     "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
+    {"Lfm2Model", "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
+};
+
+const char *qk_arch_refusal(const char *hf) {
+    for (size_t i = 0; hf && i < sizeof k_refused / sizeof k_refused[0]; i++)
+        if (!strcmp(k_refused[i].hf, hf)) return k_refused[i].why;
+    return NULL;
+}

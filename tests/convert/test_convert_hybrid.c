@@ -1,0 +1,332 @@
+/* test_convert_hybrid.c - the refusals of the families whose layers differ
+ * from each other (LFM2, Gemma 4): a checkpoint
+ * whose config and tensors disagree, or that llama.cpp's graph cannot run,
+ * is refused with a message naming the folder, the key or tensor and what
+ * was expected, and nothing is written. (That the well-formed tiny LFM2
+ * converts and computes the reference's logits in llama.cpp is
+ * test_convert's test_families_match_reference.) */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "convert_run.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* replaces the first `from` in the file by `to` (a safetensors header keeps its length field right) */
+static void edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        const size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        CHECK(n != NULL);
+        if (n) {
+            memcpy(n, t, off);
+            memcpy(n + off, to, tl);
+            memcpy(n + off + tl, at + fl, len - off - fl);
+            const size_t pl = strlen(path);
+            if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
+                uint64_t hl = 0;
+                for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+                hl = hl + tl - fl;
+                for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+            }
+            CHECK(qk_test_write_file(path, n, len - fl + tl) == 0);
+            free(n);
+        }
+    }
+    free(t);
+}
+
+static void test_lfm2_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t4",
+         "layer 0's conv.conv.weight has a kernel of 3, but conv_L_cache is 4"},
+        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t1", "'conv_L_cache' should be an integer in 2..64"},
+        {"config.json", "\"full_attention\"", "\"attention\"",
+         "layer_types[2] is attention, expected 'conv' or 'full_attention'"},
+        {"config.json", "[\"conv\"", "[\"full_attention\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"config.json", "\"full_attention\"", "\"conv\"", "conv layer 2 lacks the tensor for blk.2.shortconv.in_proj.weight"},
+        /* neither layer_types nor full_attn_idxs: every layer attention (Lfm2Config's default), which the tensors are not */
+        {"config.json", "\"layer_types\"", "\"layer_typez\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"config.json", "\"layer_types\":\t[", "\"layer_types\":\t[\"conv\", ", "'layer_types' should list 4 layers"},
+        {"config.json", "\"block_ff_dim\":\t768", "\"block_ff_dim\":\t1152",
+         "layer 0's feed_forward.w1.weight has 512 rows, but the config's feed-forward length (block_ff_dim adjusted "
+         "as LFM2 does) is 768"},
+        {"config.json", "\"rope_theta\":\t1000000,", "\"rope_scaling\":\t{\"rope_type\": \"yarn\", \"factor\": 4},",
+         "rope_scaling type 'yarn' is not supported"},
+        {"config.json", "\"rope_theta\":\t1000000,",
+         "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, "
+         "\"original_max_position_embeddings\": 64},",
+         "LFM2 rope scaling 'llama3' is not supported (plain rope is)"},
+        {"config.json", "\"conv_bias\":\tfalse", "\"is_causal\":\tfalse", "is_causal is false"},
+        {"config.json", "\"block_auto_adjust_ff_dim\":\ttrue", "\"block_auto_adjust_ff_dim\":\t\"yes\"",
+         "'block_auto_adjust_ff_dim' is not a bool"},
+        {"model.safetensors", "layers.1.conv.conv.weight", "layers.1.conv.conx.weight",
+         "unexpected tensor 'model.layers.1.conv.conx.weight' for Lfm2ForCausalLM"},
+        {"model.safetensors", "model.embedding_norm.weight", "model.embedding_norx.weight",
+         "unexpected tensor 'model.embedding_norx.weight'"},
+        {"model.safetensors", "layers.2.self_attn.k_layernorm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+         "attention layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-lfm2-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-lfm2-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
+/* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
+static void test_lfm2_full_attn_idxs(void) {
+    char dir[700], a[800], b[800], p[900];
+    snprintf(dir, sizeof dir, "%s/lfm2-idxs/hf", qk_test_tmpdir());
+    snprintf(a, sizeof a, "%s/lfm2-types.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/lfm2-idxs.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
+    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    size_t la = 0, lb = 0;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    CHECK(x && y && la == lb && !memcmp(x, y, la));
+    free(x), free(y);
+    /* an index past the last layer is refused */
+    edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
+    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "full_attn_idxs holds something other than a layer number below 4");
+}
+
+/* Gemma 4: what the registry does not carry yet (the MoE block) and configs that disagree with the tensors are
+ * refused by name */
+static void test_gemma4_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"hidden_size_per_layer_input\":\t0", "\"hidden_size_per_layer_input\":\t8",
+         "hidden_size_per_layer_input is 8 but the checkpoint lacks per_layer_token_embd.weight"},
+        /* llama.cpp takes the shared KV from the last two non-shared layers: global, then sliding */
+        {"config.json", "\"num_kv_shared_layers\":\t0", "\"num_kv_shared_layers\":\t2",
+         "with num_kv_shared_layers 2, layer 3 must be global and layer 2 sliding"},
+        {"config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
+         "'enable_moe_block' is set: the MoE block (Gemma 4 26B-A4B) not supported yet"},
+        {"config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
+         "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v is false"},
+        {"config.json", "\"global_head_dim\":\t64", "\"global_head_dim\":\t32",
+         "global layer 5: blk.5.attn_q.weight has 256 rows, expected 128 (head size 32, 1 kv heads)"},
+        {"config.json", "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\t2",
+         "global layer 5: blk.5.attn_k.weight has 64 rows, expected 128 (head size 64, 2 kv heads)"},
+        {"config.json", "\"proportional\"", "\"default\"",
+         "rope_parameters.full_attention.rope_type is 'default', expected 'proportional'"},
+        {"config.json", "\"sliding_window\":\t4", "\"sliding_window\":\t0",
+         "'sliding_window' is missing or not a positive integer"},
+        {"config.json", "\"full_attention\"]", "\"global\"]",
+         "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
+        {"tokenizer.json", "\"byte_fallback\":\tfalse", "\"byte_fallback\":\ttrue",
+         "Gemma 4's SentencePiece-style BPE tokenizer (byte fallback, no pre-tokenizer: llama.cpp's 'gemma4' "
+         "tokenizer model) is not supported yet"},
+        {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
+         "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
+        {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+         "layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-gemma4-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
+/* Gemma4TextConfig's defaults stand in for keys a config leaves out (layer_types: five sliding, then global;
+ * rope_parameters: proportional 0.25 at 1e6 globally, default 1e4 sliding; scalars from the defaults table): the
+ * tiny checkpoint writes exactly those, so leaving them out gives the same file */
+static void test_gemma4_config_defaults(void) {
+    char dir[700], a[800], b[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g4-defaults/hf", qk_test_tmpdir());
+    snprintf(a, sizeof a, "%s/g4-explicit.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/g4-defaults.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    char *text = (char *)qk_test_read_file(p, NULL);
+    cJSON *top = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
+    CHECK(tc != NULL);
+    if (!tc) {
+        cJSON_Delete(top);
+        return;
+    }
+    static const char *const gone[] = {"layer_types", "rope_parameters", "rms_norm_eps", "attention_bias",
+                                       "enable_moe_block", "num_kv_shared_layers", "use_double_wide_mlp"};
+    for (size_t k = 0; k < sizeof gone / sizeof gone[0]; k++) {
+        CHECK_MSG(cJSON_GetObjectItemCaseSensitive(tc, gone[k]) != NULL, "the tiny config has no %s", gone[k]);
+        cJSON_DeleteItemFromObjectCaseSensitive(tc, gone[k]);
+    }
+    char *out = cJSON_Print(top);
+    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
+    free(out);
+    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    size_t la = 0, lb = 0;
+    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
+    CHECK(x && y && la == lb && !memcmp(x, y, la));
+    free(x), free(y);
+    /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
+    cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
+    out = cJSON_Print(top);
+    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
+    free(out);
+    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "hidden_size_per_layer_input is 256 but the checkpoint lacks per_layer_token_embd.weight");
+    cJSON_Delete(top);
+}
+
+/* the E2B layout's own refusals */
+static void test_gemma4e_bad_input(void) {
+    static const struct {
+        const char *file, *from, *to, *want;
+    } cases[] = {
+        {"config.json", "\"use_double_wide_mlp\":\ttrue", "\"use_double_wide_mlp\":\tfalse",
+         "layer 4's mlp.gate_proj has 512 rows, expected 256 (intermediate_size)"},
+        {"config.json", "\"num_kv_shared_layers\":\t2", "\"num_kv_shared_layers\":\t1",
+         "with num_kv_shared_layers 1, layer 4 must be global and layer 3 sliding"},
+        {"model.safetensors", "layers.3.per_layer_projection.weight", "layers.3.rotary_emb.inv_freq",
+         "hidden_size_per_layer_input is 16 but layer 3 lacks the tensor for blk.3.proj.weight"},
+        {"model.safetensors", "layers.1.self_attn.k_norm.weight", "layers.1.rotary_emb.inv_freq.x",
+         "layer 1 lacks the tensor for blk.1.attn_k_norm.weight"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4e-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/bad-gemma4e-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "gemma4e", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
+        remove(out);
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
+        edit_file(p, cases[c].from, cases[c].to);
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, dir);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
+/* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
+static void test_gemma4_kv_heads_ambiguous(void) {
+    char dir[700], out[800], p[900];
+    snprintf(dir, sizeof dir, "%s/g4-kv/hf", qk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/g4-kv.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "gemma4text", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    edit_file(p, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v "
+                            "is false");
+    /* K = V declared while the global layers carry a v_proj */
+    edit_file(p, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
+    edit_file(p, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
+    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "global layer 5 has a v_proj, but attention_k_eq_v is true");
+}
+
+/* architectures the registry knows it cannot express are refused with what is missing */
+static void test_known_refusals(void) {
+    static const struct {
+        const char *cls, *want;
+    } cases[] = {
+        {"Gemma3nForConditionalGeneration", "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs "
+                                            "AltUp"},
+        {"Gemma3nForCausalLM", "AltUp, LAuReL, per-layer token embeddings, KV sharing and activation sparsity"},
+        {"Lfm2MoeForCausalLM", "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet"},
+        {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
+    };
+    char out_dir[700], out[800];
+    qk_test_mkdir(out_dir, sizeof out_dir, "refused-out");
+    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700], p[900];
+        snprintf(dir, sizeof dir, "%s/refused-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        tiny_hf_default(&s);
+        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        snprintf(p, sizeof p, "%s/config.json", dir);
+        char to[128];
+        snprintf(to, sizeof to, "\"%s\"", cases[c].cls);
+        edit_file(p, "\"Lfm2ForCausalLM\"", to);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "%s converted", cases[c].cls);
+        CHECK_CONTAINS(err.msg, cases[c].want);
+        CHECK_CONTAINS(err.msg, cases[c].cls);
+        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+    }
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_lfm2_bad_input);
+    RUN(test_lfm2_full_attn_idxs);
+    RUN(test_gemma4_bad_input);
+    RUN(test_gemma4_config_defaults);
+    RUN(test_gemma4_kv_heads_ambiguous);
+    RUN(test_gemma4e_bad_input);
+    RUN(test_known_refusals);
+    return qk_test_summary();
+}

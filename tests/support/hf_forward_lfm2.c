@@ -1,0 +1,283 @@
+/* hf_forward_lfm2.c - LFM2's forward pass, written from transformers'
+ * modeling_lfm2.py (see hf_forward_lfm2.h):
+ *   h = embed_tokens[token]
+ *   per layer: r = operator_norm(h)
+ *     conv:      [B | C | x] = in_proj(r); bx = B * x;
+ *                y[c] = sum_k conv.weight[c][0][k] * bx_{t - (L-1) + k}[c] (causal depthwise Conv1d, zeros
+ *                before the start); h += out_proj(C * y)
+ *     attention: q = q_layernorm(q_proj(r)) per head, k likewise, rope (rotate-half, rope_theta),
+ *                softmax(q.k / sqrt(head_dim)) over the positions so far, grouped kv heads; h += out_proj(.)
+ *     h += w2(silu(w1(ffn_norm(h))) * w3(ffn_norm(h)))
+ *   logits = lm_head(embedding_norm(h)) (lm_head tied to embed_tokens when absent)
+ * RMSNorm: w * x / sqrt(mean(x^2) + norm_eps). */
+#include "hf_forward_lfm2.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    int conv;
+    float *norm, *ffn_norm, *w1, *w2, *w3;
+    float *in_proj, *conv_w, *out_proj; /* conv: [3H][H], [H][L], [H][H] */
+    float *q, *k, *v, *o, *q_norm, *k_norm;
+    float *hist;                        /* conv: bx per position; attention: k then v per position */
+} lfm2_layer;
+
+struct hf_lfm2 {
+    int vocab, H, n_layer, n_head, n_kv, hd, F, L, cap;
+    double eps, theta;
+    float *embed, *lm_head, *final_norm;
+    lfm2_layer *layers;
+};
+
+static void seterr(char *err, size_t n, const char *fmt, ...) {
+    if (!err || !n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+}
+
+static int cfg_int(const cJSON *c, const char *k, int def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : def;
+}
+static double cfg_num(const cJSON *c, const char *k, double def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* a copy of the tensor `name`, which must have the shape d0 x d1 (x d2), or NULL */
+static float *take(hf_tensor_get get, void *ctx, const char *name, int64_t d0, int64_t d1, int64_t d2, char *err,
+                   size_t errlen) {
+    int64_t shape[8] = {0};
+    int nd = 0;
+    const float *p = get(ctx, name, shape, &nd);
+    const int want = d2 ? 3 : d1 ? 2 : 1;
+    if (!p) {
+        seterr(err, errlen, "tensor %s is missing", name);
+        return NULL;
+    }
+    if (nd != want || shape[0] != d0 || (want > 1 && shape[1] != d1) || (want > 2 && shape[2] != d2)) {
+        seterr(err, errlen, "tensor %s: wrong shape", name);
+        return NULL;
+    }
+    const size_t n = (size_t)d0 * (size_t)(d1 ? d1 : 1) * (size_t)(d2 ? d2 : 1);
+    float *o = malloc(n * sizeof *o);
+    if (o) memcpy(o, p, n * sizeof *o);
+    else seterr(err, errlen, "out of memory");
+    return o;
+}
+
+hf_lfm2 *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+    hf_lfm2 *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->vocab = cfg_int(cfg, "vocab_size", 0), m->H = cfg_int(cfg, "hidden_size", 0);
+    m->n_layer = cfg_int(cfg, "num_hidden_layers", 0), m->n_head = cfg_int(cfg, "num_attention_heads", 0);
+    m->n_kv = cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = cfg_int(cfg, "conv_L_cache", 3);
+    m->eps = cfg_num(cfg, "norm_eps", 1e-5), m->theta = cfg_num(cfg, "rope_theta", 1000000.0);
+    /* Lfm2MLP: intermediate_size (block_ff_dim) adjusted as the configuration says */
+    int ff = cfg_int(cfg, "block_ff_dim", cfg_int(cfg, "intermediate_size", 0));
+    const cJSON *adj = cJSON_GetObjectItemCaseSensitive(cfg, "block_auto_adjust_ff_dim");
+    if (!adj || cJSON_IsTrue(adj)) {
+        ff = 2 * ff / 3;
+        ff = (int)(cfg_num(cfg, "block_ffn_dim_multiplier", 1.0) * ff);
+        const int mult = cfg_int(cfg, "block_multiple_of", 256);
+        ff = mult * ((ff + mult - 1) / mult);
+    }
+    m->F = ff;
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(cfg, "layer_types");
+    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->H % m->n_head ||
+        m->n_head % m->n_kv || m->L < 1 || m->F <= 0 || !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer) {
+        seterr(err, errlen, "lfm2 config: bad sizes or layer_types");
+        free(m);
+        return NULL;
+    }
+    m->hd = m->H / m->n_head;
+    const int H = m->H, kd = m->n_kv * m->hd;
+    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    int bad = !m->layers;
+    char nm[160];
+#define T(ptr, d0, d1, d2, ...)                                                                                        \
+    do {                                                                                                               \
+        snprintf(nm, sizeof nm, __VA_ARGS__);                                                                          \
+        if (!bad && !((ptr) = take(get, ctx, nm, d0, d1, d2, err, errlen))) bad = 1;                                   \
+    } while (0)
+    T(m->embed, m->vocab, H, 0, "model.embed_tokens.weight");
+    T(m->final_norm, H, 0, 0, "model.embedding_norm.weight");
+    int64_t shape[8];
+    int nd;
+    if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, 0, "lm_head.weight");
+    for (int i = 0; i < m->n_layer && !bad; i++) {
+        lfm2_layer *l = &m->layers[i];
+        const cJSON *e = cJSON_GetArrayItem(lt, i);
+        l->conv = cJSON_IsString(e) && !strcmp(e->valuestring, "conv");
+        T(l->norm, H, 0, 0, "model.layers.%d.operator_norm.weight", i);
+        T(l->ffn_norm, H, 0, 0, "model.layers.%d.ffn_norm.weight", i);
+        T(l->w1, m->F, H, 0, "model.layers.%d.feed_forward.w1.weight", i);
+        T(l->w3, m->F, H, 0, "model.layers.%d.feed_forward.w3.weight", i);
+        T(l->w2, H, m->F, 0, "model.layers.%d.feed_forward.w2.weight", i);
+        if (l->conv) {
+            T(l->in_proj, 3 * H, H, 0, "model.layers.%d.conv.in_proj.weight", i);
+            T(l->conv_w, H, 1, m->L, "model.layers.%d.conv.conv.weight", i);
+            T(l->out_proj, H, H, 0, "model.layers.%d.conv.out_proj.weight", i);
+        } else {
+            T(l->q, H, H, 0, "model.layers.%d.self_attn.q_proj.weight", i);
+            T(l->k, kd, H, 0, "model.layers.%d.self_attn.k_proj.weight", i);
+            T(l->v, kd, H, 0, "model.layers.%d.self_attn.v_proj.weight", i);
+            T(l->o, H, H, 0, "model.layers.%d.self_attn.out_proj.weight", i);
+            T(l->q_norm, m->hd, 0, 0, "model.layers.%d.self_attn.q_layernorm.weight", i);
+            T(l->k_norm, m->hd, 0, 0, "model.layers.%d.self_attn.k_layernorm.weight", i);
+        }
+    }
+#undef T
+    if (bad) {
+        hf_lfm2_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int hf_lfm2_vocab(const hf_lfm2 *m) { return m->vocab; }
+
+void hf_lfm2_free(hf_lfm2 *m) {
+    if (!m) return;
+    for (int i = 0; m->layers && i < m->n_layer; i++) {
+        lfm2_layer *l = &m->layers[i];
+        float *ps[] = {l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj,
+                       l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->hist};
+        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
+    }
+    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    free(m);
+}
+
+static void rmsnorm(float *out, const float *x, const float *w, int n, double eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    const float r = (float)(1.0 / sqrt(ss / n + eps));
+    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+}
+
+static void matvec(const float *w, const float *x, float *y, int out, int in) {
+    for (int o = 0; o < out; o++) {
+        double s = 0;
+        const float *r = w + (size_t)o * in;
+        for (int i = 0; i < in; i++) s += (double)r[i] * x[i];
+        y[o] = (float)s;
+    }
+}
+
+/* rotate-half rope of one head at position pos */
+static void rope(float *v, int hd, int pos, double theta) {
+    const int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        const float inv = (float)(1.0 / pow(theta, (double)(2 * i) / hd));
+        const float ang = (float)pos * inv;
+        const float c = cosf(ang), s = sinf(ang);
+        const float a = v[i], b = v[i + half];
+        v[i] = a * c - b * s;
+        v[i + half] = b * c + a * s;
+    }
+}
+
+int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    const int H = m->H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
+    if (token < 0 || token >= m->vocab) {
+        seterr(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        return -1;
+    }
+    if (pos >= m->cap) {
+        const int nc = m->cap ? 2 * m->cap : 64;
+        for (int i = 0; i < m->n_layer; i++) {
+            lfm2_layer *l = &m->layers[i];
+            float *p = realloc(l->hist, (size_t)nc * (size_t)(l->conv ? H : 2 * kd) * sizeof *p);
+            if (!p) {
+                seterr(err, errlen, "out of memory");
+                return -1;
+            }
+            l->hist = p;
+        }
+        m->cap = nc;
+    }
+    float *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *y = malloc((size_t)H * sizeof *y);
+    float *big = malloc((size_t)(3 * H > 2 * F ? 3 * H : 2 * F) * sizeof *big);
+    float *q = malloc((size_t)H * sizeof *q), *att = malloc((size_t)H * sizeof *att);
+    double *sc = malloc((size_t)(pos + 1) * sizeof *sc);
+    if (!h || !r || !y || !big || !q || !att || !sc) {
+        free(h), free(r), free(y), free(big), free(q), free(att), free(sc);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(h, m->embed + (size_t)token * H, (size_t)H * sizeof *h);
+    for (int li = 0; li < m->n_layer; li++) {
+        lfm2_layer *l = &m->layers[li];
+        rmsnorm(r, h, l->norm, H, m->eps);
+        if (l->conv) {
+            matvec(l->in_proj, r, big, 3 * H, H); /* B, C, x */
+            float *bx = l->hist + (size_t)pos * H;
+            for (int c = 0; c < H; c++) bx[c] = big[c] * big[2 * H + c];
+            for (int c = 0; c < H; c++) {
+                double s = 0;
+                for (int k = 0; k < L; k++) {
+                    const int t = pos - (L - 1) + k;
+                    if (t >= 0) s += (double)l->conv_w[(size_t)c * L + k] * l->hist[(size_t)t * H + c];
+                }
+                att[c] = big[H + c] * (float)s;
+            }
+            matvec(l->out_proj, att, y, H, H);
+        } else {
+            float *kv = l->hist + (size_t)pos * 2 * kd;
+            matvec(l->q, r, q, H, H);
+            matvec(l->k, r, kv, kd, H);
+            matvec(l->v, r, kv + kd, kd, H);
+            for (int hh = 0; hh < m->n_head; hh++) {
+                rmsnorm(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
+                rope(q + hh * hd, hd, pos, m->theta);
+            }
+            for (int hh = 0; hh < m->n_kv; hh++) {
+                rmsnorm(kv + hh * hd, kv + hh * hd, l->k_norm, hd, m->eps);
+                rope(kv + hh * hd, hd, pos, m->theta);
+            }
+            const double scale = 1.0 / sqrt((double)hd);
+            const int rep = m->n_head / m->n_kv;
+            for (int hh = 0; hh < m->n_head; hh++) {
+                const int g = hh / rep;
+                double mx = -INFINITY, sum = 0;
+                for (int t = 0; t <= pos; t++) {
+                    const float *kk = l->hist + (size_t)t * 2 * kd + g * hd;
+                    double s = 0;
+                    for (int d = 0; d < hd; d++) s += (double)q[hh * hd + d] * kk[d];
+                    sc[t] = s * scale;
+                    if (sc[t] > mx) mx = sc[t];
+                }
+                for (int t = 0; t <= pos; t++) sum += sc[t] = exp(sc[t] - mx);
+                for (int d = 0; d < hd; d++) {
+                    double s = 0;
+                    for (int t = 0; t <= pos; t++) s += sc[t] * l->hist[(size_t)t * 2 * kd + kd + g * hd + d];
+                    att[hh * hd + d] = (float)(s / sum);
+                }
+            }
+            matvec(l->o, att, y, H, H);
+        }
+        for (int i = 0; i < H; i++) h[i] += y[i];
+        rmsnorm(r, h, l->ffn_norm, H, m->eps);
+        matvec(l->w1, r, big, F, H);
+        matvec(l->w3, r, big + F, F, H);
+        for (int i = 0; i < F; i++) {
+            const float g = big[i];
+            big[i] = g / (1.0f + expf(-g)) * big[F + i];
+        }
+        matvec(l->w2, big, y, H, F);
+        for (int i = 0; i < H; i++) h[i] += y[i];
+    }
+    if (logits) {
+        rmsnorm(r, h, m->final_norm, H, m->eps);
+        matvec(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
+    }
+    free(h), free(r), free(y), free(big), free(q), free(att), free(sc);
+    return 0;
+}
