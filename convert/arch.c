@@ -282,13 +282,15 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
 
 /* quantization_config: none, "fp8" or "gptq" (dequantized as
  * convert_hf_to_gguf.py does); every other method is refused by name. */
-static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_gptq_config *gptq, qk_err *err) {
+static int quant_config(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, bool *fp8, int64_t block[2],
+                        qk_gptq_config *gptq, qk_err *err) {
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(ck->config, "quantization_config");
     if (!q || cJSON_IsNull(q)) return QK_OK;
     const char *m = qk_hf_cfg_str(q, "quant_method");
     if (!cJSON_IsObject(q) || !m)
         return qk_fail(err, "%s/config.json: quantization_config has no quant_method string", ck->dir);
     if (!strcmp(m, "gptq")) return qk_gptq_read_config(ck->dir, q, gptq, err);
+    if (!strcmp(m, "mxfp4") && (ad->flags & QK_A_MXFP4)) return QK_OK; /* the family reads its blocks */
     if (!strcmp(m, "fp8")) {
         *fp8 = true;
         const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
@@ -455,7 +457,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     bool fp8 = false;
     int64_t fp8_block[2] = {0, 0};
     qk_gptq_config gptq = {0};
-    if (quant_config(ck0, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
+    if (quant_config(ck0, ad, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
 
     /* room for the generated tensors and for fused sources split in three (QK_X_QKV_GROUPED) */
     p->tensors = calloc(3 * ck->n_tensors + 2, sizeof *p->tensors);
@@ -505,6 +507,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                    layer >= 0 && layer < n_layer) {
             consumed += (int)lpl;
             const char *rest = n + consumed;
+            const int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            if (own < 0) return QK_FAIL;
+            if (own) continue; /* the family's own layout (gpt-oss's 3-D experts) */
             const qk_expert_rule *x = ad->experts;
             int e = -1;
             while (p->n_expert && x && x->prefix && (e = match_expert(rest, x)) < 0) x++;

@@ -231,6 +231,7 @@ int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_
             qk_conv_tensor *t = gen_tensor(p, "rope_freqs.weight", head_dim / 2);
             if (!(t->generated = llama3_rope_freqs(rs, base, head_dim, err))) return QK_FAIL;
         } else if (rt && strcmp(rt, "default") && !(ad->mrope_key && !strcmp(rt, "mrope")) &&
+                   !((ad->flags & QK_A_ROPE_YARN) && !strcmp(rt, "yarn")) &&
                    !(ad->rope_plain && !strcmp(rt, ad->rope_plain))) {
             /* Qwen2-VL's "mrope" is the default rope with sections (its config class renames it) */
             return qk_fail(err, "%s/config.json: rope_scaling type '%s' is not supported yet (llama3 is)", ck->dir, rt);
@@ -541,6 +542,7 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     }
     rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
+    if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
         if (r->type == QK_KVR_SWA_PATTERN) {
             const cJSON *lt = obj_get(c, "layer_types");

@@ -99,6 +99,8 @@ enum {
     QK_A_MULTIMODAL = 1 << 4,   /* the text model of a multimodal release (see above) */
     QK_A_PARTIAL_ROPE = 1 << 5, /* rope.dimension_count = int(partial_rotary_factor * hidden) / heads */
     QK_A_PARTIAL_ROPE_HD = 1 << 6, /* rope.dimension_count = int(head_dim * partial_rotary_factor) (GLM-4) */
+    QK_A_ROPE_YARN = 1 << 7,    /* rope_scaling "yarn" accepted: TextModel's rope.scaling.* KVs (qk_arch_yarn_kvs) */
+    QK_A_MXFP4 = 1 << 8,        /* quantization_config.quant_method "mxfp4" accepted (gpt-oss: layer_tensor reads it) */
 };
 
 struct qk_arch_desc {
@@ -128,7 +130,16 @@ struct qk_arch_desc {
     /* a check of what llama.cpp's graph hard-codes against the config (e.g.
      * SmolLM3's NoPE every 4th layer); NULL: none. cfg is the text config. */
     int (*check)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
+    /* a family's own layout of some layer tensors (gpt-oss's 3-D experts and MXFP4 blocks), asked before the
+     * name rules with rest = the name after "<layer prefix>N.": 1 when it planned (or deliberately consumed)
+     * src, appending to p->tensors (room for two per source tensor); 0 when src is not its; QK_FAIL. NULL: none. */
+    int (*layer_tensor)(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
+                        qk_conv_plan *p, qk_err *err);
 };
+
+/* TextModel.set_gguf_parameters' YaRN keys (QK_A_ROPE_YARN; arch_gptoss.c): rope.scaling.type "yarn",
+ * rope.scaling.factor, rope.scaling.original_context_length, yarn_beta_fast / yarn_beta_slow when given. */
+int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
 
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);

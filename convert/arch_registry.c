@@ -4,11 +4,13 @@
 #include "arch_priv.h"
 
 extern const qk_arch_desc qk_arch_family_llama[], qk_arch_family_qwen[], qk_arch_family_gemma[],
-    qk_arch_family_phi3[], qk_arch_family_dense[], qk_arch_family_more[], qk_arch_family_moe[];
+    qk_arch_family_phi3[], qk_arch_family_dense[], qk_arch_family_more[], qk_arch_family_moe[],
+    qk_arch_family_gptoss[];
 
 static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama, qk_arch_family_qwen, qk_arch_family_gemma, qk_arch_family_phi3, qk_arch_family_dense, qk_arch_family_more,
     qk_arch_family_moe,
+    qk_arch_family_gptoss,
 };
 
 size_t qk_arch_registry_size(void) {

@@ -1,6 +1,7 @@
 /* hf_forward.c - reference forward pass of Hugging Face decoder models; see
  * hf_forward.h. Each block below names the transformers code it follows. */
 #include "hf_forward.h"
+#include "hf_forward_moe2.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -13,6 +14,7 @@ typedef enum {
     A_LLAMA, A_MISTRAL, A_QWEN2, A_QWEN3, A_GEMMA, A_GEMMA2, A_GEMMA3, A_PHI3, A_MIXTRAL,
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
+    A_GPTOSS, /* modeling_gpt_oss.py: sinks, biases, 3-D or MXFP4 experts (hf_forward_moe2.c) */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -47,6 +49,7 @@ typedef struct {
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
     double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
+    const float *sinks; /* gpt-oss: per head, a logit joining the softmax's denominator only */
     float *kcache, *vcache; /* [cap][n_kv * head_dim] */
 } layer_t;
 
@@ -56,6 +59,9 @@ struct hf_model {
     int vocab, hidden, n_layer, n_head, n_kv, head_dim, inter;
     int n_expert, top_k;
     int moe_norm;         /* renormalise the top-k routing weights (Mixtral, norm_topk_prob) */
+    int moe_topk_softmax; /* gpt-oss: top-k of the router logits, softmax over those k */
+    double oai_limit;     /* gpt-oss's expert activation: > 0 the clamp (alpha 1.702) */
+    double route_margin;  /* the last token's smallest gap between a chosen and an unchosen router logit */
     int inter_max;        /* the widest MLP (scratch size) */
     double eps;
     int gemma_norm;       /* RMSNorm scales by (1 + w) */
@@ -288,7 +294,35 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         }
         return 0;
     }
-    hf_set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope are)", type);
+    if (!strcmp(type, "yarn")) { /* modeling_rope_utils._compute_yarn_parameters */
+        double factor = jnum(scaling, "factor", 1.0);
+        double omax = jnum(scaling, "original_max_position_embeddings", 0);
+        if (omax <= 0) omax = jnum(cfg, "max_position_embeddings", 2048);
+        double bf = jnum(scaling, "beta_fast", 32), bs = jnum(scaling, "beta_slow", 1);
+        if (bf == 0) bf = 32;
+        if (bs == 0) bs = 1;
+        if (jget(scaling, "attention_factor") || jget(scaling, "mscale")) {
+            hf_set_err(err, errlen, "rope_scaling yarn: attention_factor / mscale are not supported by the reference");
+            return -1;
+        }
+        r->attn_factor = (float)(factor <= 1 ? 1.0 : 0.1 * log(factor) + 1.0);
+        double lo = rot_dim * log(omax / (bf * 2 * M_PI)) / (2 * log(base));
+        double hi = rot_dim * log(omax / (bs * 2 * M_PI)) / (2 * log(base));
+        if (jbool(scaling, "truncate", 1)) lo = floor(lo), hi = ceil(hi);
+        if (lo < 0) lo = 0;
+        if (hi > rot_dim - 1) hi = rot_dim - 1;
+        if (lo == hi) hi += 0.001;
+        for (int i = 0; i < half; i++) {
+            float p = (float)pow(base, (double)((float)(2 * i) / (float)rot_dim));
+            float extra = 1.0f / p, inter = 1.0f / ((float)factor * p);
+            float ramp = (float)(((float)i - lo) / (hi - lo));
+            ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+            float ef = 1.0f - ramp;
+            r->inv_freq[i] = inter * (1.0f - ef) + extra * ef;
+        }
+        return 0;
+    }
+    hf_set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope, yarn are)", type);
     return -1;
 }
 
@@ -407,7 +441,7 @@ static int parse_arch(const char *t, arch_t *a) {
         {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL}, {"smollm3", A_SMOLLM3}, {"granite", A_GRANITE}, {"olmo2", A_OLMO2},
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
-        {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
+        {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE}, {"gpt_oss", A_GPTOSS},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
@@ -603,6 +637,16 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         }
     }
 
+    if (A == A_GPTOSS) { /* GptOssConfig: num_local_experts, num_experts_per_tok, swiglu_limit */
+        m->n_expert = (int)jnum(cfg, "num_local_experts", 128);
+        m->top_k = (int)jnum(cfg, "num_experts_per_tok", 4);
+        m->moe_topk_softmax = 1;
+        m->oai_limit = jnum(cfg, "swiglu_limit", 7.0);
+        if (m->n_expert <= 0 || m->n_expert > 256 || m->top_k <= 0 || m->top_k > m->n_expert) {
+            hf_set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
+            goto fail;
+        }
+    }
     /* Rotary: dim = int(head_dim * partial_rotary_factor). */
     double prf = jnum(cfg, "partial_rotary_factor", 1.0);
     int rot_dim = (int)(m->head_dim * prf);
@@ -635,7 +679,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             sliding = 1;
         } else if (A == A_QWEN2 || A == A_QWEN3) {
             sliding = use_sw && i >= mwl;
-        } else if (A == A_GEMMA2) {
+        } else if (A == A_GEMMA2 || A == A_GPTOSS) {
             sliding = i % 2 == 0;
         } else if (A == A_GEMMA3 || A == A_COHERE2) {
             sliding = pattern > 0 ? (i + 1) % pattern != 0 : 0;
@@ -696,7 +740,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
 
     const int qwen2_bias = A == A_QWEN2 || A == A_QWEN2MOE; /* q/k/v biases, none on o_proj */
     int attn_bias = qwen2_bias || A == A_PHI ? 1 : A == A_STARCODER2 ? jbool(cfg, "use_bias", 1)
-                  : A == A_STABLELM ? jbool(cfg, "use_qkv_bias", 0) : jbool(cfg, "attention_bias", 0);
+                  : A == A_STABLELM ? jbool(cfg, "use_qkv_bias", 0) : jbool(cfg, "attention_bias", A == A_GPTOSS);
     const int o_bias = attn_bias && !qwen2_bias && A != A_STABLELM; /* StableLM: q/k/v only */
     int mlp_bias = A == A_LLAMA ? jbool(cfg, "mlp_bias", 0) : 0;
     for (int i = 0; i < m->n_layer; i++) {
@@ -765,6 +809,26 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
                 take_lin(&L, &failed, &l->sh_router, i, "mlp.shared_expert_gate", 1, H, 0);
             }
             if (failed) goto fail;
+        } else if (A == A_GPTOSS) {
+            /* GptOssMLP: router (weight and bias) and the experts, with their biases; GptOssAttention's sinks */
+            l->sinks = takef(&L, 1, &failed, m->n_head, -1, "layers.%d.self_attn.sinks", i);
+            if (!failed) take_lin(&L, &failed, &l->router, i, "mlp.router", m->n_expert, H, 1);
+            if (failed) goto fail;
+            char pre[64];
+            snprintf(pre, sizeof pre, "%slayers.%d.", L.prefix, i);
+            float *w[6];
+            const int E = m->n_expert;
+            if (hf_gptoss_experts(get, ctx, pre, E, H, I, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5], err, errlen)) goto fail;
+            for (int k = 0; k < 6; k++) track(m, w[k]);
+            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+            if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(err, errlen, "out of memory"); goto fail; }
+            for (int e = 0; e < E; e++) {
+                lin_set(&l->w1[e], w[0] + (size_t)e * I * H, w[3] + (size_t)e * I, I, H);
+                lin_set(&l->w3[e], w[1] + (size_t)e * I * H, w[4] + (size_t)e * I, I, H);
+                lin_set(&l->w2[e], w[2] + (size_t)e * H * I, w[5] + (size_t)e * H, H, I);
+            }
         } else if (A == A_PHI || A == A_STARCODER2) {
             /* PhiMLP: fc2(act(fc1(x))); Starcoder2MLP: c_proj(act(c_fc(x))); with biases */
             take_lin(&L, &failed, &l->up, i, A == A_PHI ? "mlp.fc1" : "mlp.c_fc", I, H, 1);
@@ -836,6 +900,7 @@ int hf_forward_vocab(const hf_model *m) { return m->vocab; }
 const char *hf_forward_model_type(const hf_model *m) { return m->model_type; }
 const char *hf_forward_error(const hf_model *m) { return m->err; }
 int hf_forward_n_past(const hf_model *m) { return m->n_past; }
+double hf_forward_route_margin(const hf_model *m) { return m->route_margin; }
 void hf_forward_reset(hf_model *m) { m->n_past = 0; }
 
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
@@ -896,7 +961,8 @@ static void attention(hf_model *m, layer_t *l, int pos) {
             m->scores[j] = s;
             if (s > mx) mx = s;
         }
-        double sum = 0;
+        if (l->sinks && l->sinks[h] > mx) mx = l->sinks[h];
+        double sum = l->sinks ? exp(l->sinks[h] - mx) : 0; /* gpt-oss: the sink's column, dropped after the softmax */
         for (int j = start; j <= pos; j++) {
             m->scores[j] = exp(m->scores[j] - mx);
             sum += m->scores[j];
@@ -921,6 +987,15 @@ static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const lin
     }
     matvec(gate, x, m->g);
     matvec(up, x, m->u);
+    if (m->oai_limit > 0) { /* GptOssExperts: gate clamped above, up clamped both ways, (up + 1) * gate * sigmoid(1.702 gate) */
+        const float lim = (float)m->oai_limit;
+        for (int i = 0; i < gate->out; i++) {
+            const float g = m->g[i] > lim ? lim : m->g[i], u = m->u[i] > lim ? lim : m->u[i] < -lim ? -lim : m->u[i];
+            m->g[i] = (u + 1.0f) * (float)(g / (1.0 + exp(-1.702 * g)));
+        }
+        matvec(down, m->g, out);
+        return;
+    }
     for (int i = 0; i < gate->out; i++) m->g[i] = activate(m->act, m->g[i]) * m->u[i];
     matvec(down, m->g, out);
 }
@@ -934,6 +1009,27 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double p[256];
     int chosen[256];
     matvec(&l->router, x, logits);
+    if (m->moe_topk_softmax) { /* GptOssTopKRouter: top-k of the logits, softmax over them */
+        int idx[256], chosen[256] = {0};
+        for (int k = 0; k < m->top_k; k++) {
+            int best = -1;
+            for (int e = 0; e < E; e++)
+                if (!chosen[e] && (best < 0 || logits[e] > logits[best])) best = e;
+            chosen[best] = 1, idx[k] = best;
+        }
+        for (int e = 0; e < E; e++)
+            if (!chosen[e] && logits[idx[m->top_k - 1]] - logits[e] < m->route_margin)
+                m->route_margin = logits[idx[m->top_k - 1]] - logits[e];
+        double wmx = logits[idx[0]], ws = 0, w[256];
+        for (int k = 0; k < m->top_k; k++) ws += w[k] = exp(logits[idx[k]] - wmx);
+        for (int i = 0; i < m->hidden; i++) out[i] = 0;
+        for (int k = 0; k < m->top_k; k++) {
+            const float wk = (float)(w[k] / ws);
+            mlp(m, &l->w1[idx[k]], &l->w3[idx[k]], &l->w2[idx[k]], x, m->f2);
+            for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * wk;
+        }
+        return;
+    }
     double mx = -INFINITY, sum = 0;
     for (int e = 0; e < E; e++) if (logits[e] > mx) mx = logits[e];
     for (int e = 0; e < E; e++) { p[e] = exp(logits[e] - mx); sum += p[e]; }
@@ -974,6 +1070,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         return -1;
     }
     int H = m->hidden, hd = m->head_dim, kd = m->n_kv * hd, pos = m->n_past;
+    m->route_margin = INFINITY;
     const float *e = m->embed + (size_t)token * H;
     for (int i = 0; i < H; i++) m->x[i] = e[i] * m->embed_scale;
     if (m->pos_embed) { /* GPT-2: wte + wpe */

@@ -17,7 +17,8 @@
  *   qkv, parallel block with two LayerNorms, partial rope), exaone4
  *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
  *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
- *   (Qwen2's attention biases), and
+ *   (Qwen2's attention biases), gpt_oss (sinks, biases, top-k-then-softmax
+ *   routing, clamped swiglu, YaRN; experts read by hf_forward_moe2.c), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.
@@ -74,6 +75,11 @@ void hf_forward_reset(hf_model *m);
 int hf_forward_next(hf_model *m, int32_t token, float *logits);
 /* Number of positions in the KV cache. */
 int hf_forward_n_past(const hf_model *m);
+/* Top-k routing by logits (gpt-oss): over every layer of the last token
+ * hf_forward_next evaluated, the smallest gap between the k-th chosen
+ * router logit and an unchosen one (INFINITY for other models). A tiny gap
+ * means any rounding may pick the other expert: a discontinuity. */
+double hf_forward_route_margin(const hf_model *m);
 
 /* Introspection for tests: the rotary inverse frequencies layer `layer`
  * uses (HF's inv_freq after any rope_scaling adjustment; rot_dim/2 values)

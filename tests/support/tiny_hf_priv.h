@@ -33,5 +33,7 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n);
 /* tiny_hf_more.c: writes the folder when s->arch is one of its families
  * (0 / -1), else returns 1. */
 int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_moe2.c: the same for its families ("gptoss", "gptoss_mxfp4"). */
+int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s);
 
 #endif
