@@ -37,6 +37,7 @@ static double rel_err(const float *a, const float *b, size_t n) {
 static void gptoss_spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 64;
+    s->dtype = "BF16"; /* as both releases store their float tensors */
 }
 
 /* The tiny checkpoint converted to each type: llama.cpp's logits against the reference's. */
@@ -110,6 +111,8 @@ static void check_gptoss(const char *arch) {
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors); /* every tensor compared */
+        /* token_embd, output_norm, output, and 19 per layer (6 of them from the 3-D expert sources) */
+        if (gf) CHECK_EQ_INT(gf->meta.n_tensors, 3 + 19 * s.n_layer);
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
     }
