@@ -82,6 +82,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     for (size_t i = 0; i < plan.n_tensors; i++)
         if ((plan.tensors[i].src || plan.tensors[i].experts) && plan.tensors[i].n_dims >= 2) {
             const qk_hf_tensor *src = plan.tensors[i].src ? plan.tensors[i].src : plan.tensors[i].experts[0];
+            if (src->t->dtype == QK_ST_U8) continue; /* MXFP4 blocks (gpt-oss): the converter's guess passes over them */
             if (src->t->dtype == QK_ST_BF16) base = QK_TYPE_BF16;
             break;
         }

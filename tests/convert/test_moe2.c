@@ -150,6 +150,13 @@ static void test_gptoss_mxfp4_bytes(void) {
     CHECK(tiny_hf_write(dir, &s) == 0);
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "mxfp4_moe", 2, &err) == QK_OK, "%s", err.msg);
+    /* --type auto on the MXFP4 release: BF16, its float tensors' dtype (the U8 blocks are passed over, as by the
+     * converter's guess; in this one-file checkpoint a float tensor sorts first anyway) */
+    qk_convert_opts ao = {.type = NULL, .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+    qk_convert_report rep;
+    CHECK_MSG(qk_convert_model(dir, NULL, &ao, &rep, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(!strcmp(rep.type_name, "BF16"), "auto type %s", rep.type_name);
+    qk_convert_report_free(&rep);
     char e[256];
     hf_st_min *st = hf_st_min_open(st_path, e, sizeof e);
     CHECK_MSG(st != NULL, "%s", e);
