@@ -608,6 +608,20 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         p->n_params += n_el;
         p->n_tensors += xform == QK_X_QKV_GROUPED ? 3 : 1;
     }
+    /* GptOssModel writes the repacked MXFP4 experts from generate_extra_tensors, before every other tensor (in
+     * their source order): same here, a stable partition */
+    bool mx = false;
+    for (size_t i = 0; i < p->n_tensors && !mx; i++) mx = p->tensors[i].x3d == QK_X3_MXFP4;
+    if (mx) {
+        qk_conv_tensor *tmp = malloc(p->n_tensors * sizeof *tmp);
+        if (!tmp) return qk_fail(err, "out of memory");
+        size_t k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < p->n_tensors; i++)
+                if ((p->tensors[i].x3d == QK_X3_MXFP4) == (pass == 0)) tmp[k++] = p->tensors[i];
+        memcpy(p->tensors, tmp, p->n_tensors * sizeof *tmp);
+        free(tmp);
+    }
     /* convert_hf_to_gguf.py's dequant_model adds the dequantized GPTQ
      * weights after every other tensor (in their qweight order): same here,
      * a stable partition */

@@ -166,6 +166,26 @@ static void test_gptoss_mxfp4_bytes(void) {
         hf_st_min_close(st), qk_gguf_close(gf);
         return;
     }
+    /* the converter's order (a float conversion; a quantized type is written in llama-quantize's order): the
+     * repacked MXFP4 experts first (its generate_extra_tensors), layer by layer in the source's order (down before
+     * gate_up), then the rest */
+    char fl[800];
+    snprintf(fl, sizeof fl, "%s/tiny-gptoss-bytes-bf16.gguf", qk_test_tmpdir());
+    CHECK_MSG(convert_run(dir, fl, "bf16", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *ff = NULL;
+    CHECK_MSG(qk_gguf_open(fl, &ff, &err) == QK_OK, "%s", err.msg);
+    for (uint64_t i = 0; ff && i < ff->meta.n_tensors; i++) {
+        const char *tn = ff->meta.tensors[i].name;
+        const bool is_exp = strstr(tn, "_exps.weight") != NULL;
+        CHECK_MSG(is_exp == (i < (uint64_t)(3 * s.n_layer)), "tensor %llu '%s' out of the converter's order",
+                  (unsigned long long)i, tn);
+        if (i < 3) {
+            static const char *const first[3] = {"blk.0.ffn_down_exps.weight", "blk.0.ffn_gate_exps.weight",
+                                                 "blk.0.ffn_up_exps.weight"};
+            CHECK_MSG(!strcmp(tn, first[i]), "tensor %llu is '%s', expected '%s'", (unsigned long long)i, tn, first[i]);
+        }
+    }
+    qk_gguf_close(ff);
     int n_checked = 0;
     for (int l = 0; l < s.n_layer; l++)
         for (int k = 0; k < 3; k++) {
