@@ -272,6 +272,8 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
+            int64_t lead = 0;
+            if (!st && ad->dense_lead_key && qk_hf_cfg_int(ck->config, ad->dense_lead_key, &lead) && l < lead) continue;
             if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
@@ -435,6 +437,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         need_int(ck->config, "intermediate_size", &n_ff, err))
         return qk_fail_prefix(err, "%s", ck->dir);
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
+    if (ad->flags & QK_A_MLA) n_head_kv = 1; /* DeepseekV2Model: MLA written as MQA of the compressed kv */
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);
     if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
         head_dim = ad->head_dim_default ? ad->head_dim_default : n_embd / n_head;
@@ -567,6 +570,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                 permute = (r->permute & ~QK_X_MASK) == QK_PERM_Q   ? (int)n_head
                           : (r->permute & ~QK_X_MASK) == QK_PERM_K ? (int)n_head_kv
                                                                     : 0;
+        } else if ((ad->flags & QK_A_MTP_LEFT_OUT) && !strncmp(n, layer_prefix, lpl) &&
+                   sscanf(n + lpl, "%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= n_layer) {
+            note_left_out(p, src, lpl + (size_t)consumed); /* an MTP layer: the converter skips it */
+            continue;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }

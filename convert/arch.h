@@ -57,6 +57,9 @@ enum {
     QK_X3_COLS,  /* float [E, A, B]: output row (e, r) = column r * stride + part of slice e (x @ W layout) */
     QK_X3_BIAS,  /* float [E, B]: output row e = elements r * stride + part */
     QK_X3_MXFP4, /* U8 blocks [E, R, nb, 16] + scales [E, R, nb]: output row (e, r) = source row r * stride + part */
+    QK_X3_MLA_KB, /* kv_b_proj [H * (nope + v), rank] -> attn_k_b [nope, rank, H]: row (h, c) = column c of head h's
+                   * first nope rows (x3d_part = nope, x3d_stride = v) */
+    QK_X3_MLA_VB, /* -> attn_v_b [rank, v, H]: row (h, j) = source row h * (nope + v) + nope + j */
 };
 /* Rows of a QK_X3_* tensor as float32 (arch_gptoss.c; MXFP4 dequantized exactly). */
 int qk_arch_x3d_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,

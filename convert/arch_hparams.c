@@ -520,7 +520,8 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
         if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)v, err);
     }
     int64_t head_dim = 0;
-    if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
+    const bool mla = p->desc && (p->desc->flags & QK_A_MLA); /* its head sizes: extra_kvs */
+    if (!mla && qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
         rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
         rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
     }
@@ -540,9 +541,10 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
                            rv.partial_rotary_factor, (long long)rope_dims);
     }
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
+    if (!mla) rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
     if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
+    if (rc == QK_OK && p->desc && p->desc->extra_kvs) rc = p->desc->extra_kvs(ck, p, w, err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
         if (r->type == QK_KVR_SWA_PATTERN) {
             const cJSON *lt = obj_get(c, "layer_types");

@@ -5,12 +5,13 @@
 
 extern const qk_arch_desc qk_arch_family_llama[], qk_arch_family_qwen[], qk_arch_family_gemma[],
     qk_arch_family_phi3[], qk_arch_family_dense[], qk_arch_family_more[], qk_arch_family_moe[],
-    qk_arch_family_gptoss[];
+    qk_arch_family_gptoss[], qk_arch_family_deepseek[];
 
 static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama, qk_arch_family_qwen, qk_arch_family_gemma, qk_arch_family_phi3, qk_arch_family_dense, qk_arch_family_more,
     qk_arch_family_moe,
     qk_arch_family_gptoss,
+    qk_arch_family_deepseek,
 };
 
 size_t qk_arch_registry_size(void) {

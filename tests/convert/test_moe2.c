@@ -40,13 +40,35 @@ static void gptoss_spec(tiny_hf_spec *s, const char *arch) {
     s->dtype = "BF16"; /* as both releases store their float tensors */
 }
 
-/* The tiny checkpoint converted to each type: llama.cpp's logits against the reference's. */
-static void check_gptoss(const char *arch) {
-    tiny_hf_spec s;
-    gptoss_spec(&s, arch);
+static void kvs_gptoss(llama_run_model *m) {
+    char v[64];
+    CHECK(llama_run_meta(m, "gpt-oss.rope.scaling.type", v, sizeof v) && !strcmp(v, "yarn"));
+    CHECK(llama_run_meta(m, "gpt-oss.attention.sliding_window", v, sizeof v) && !strcmp(v, "4"));
+    CHECK(llama_run_meta(m, "gpt-oss.expert_feed_forward_length", v, sizeof v) && !strcmp(v, "64"));
+}
+
+/* The tiny checkpoint converted to each type: llama.cpp's logits against the reference's, the quantized types where
+ * the reference's routing margin is at least margin_min; n_tensors: the GGUF's tensor count. */
+static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(llama_run_model *), int n_tensors,
+                        const char *left_out, int n_moe_layers) {
+    tiny_hf_spec s = *sp;
+    const char *arch = s.arch;
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
+    {   /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
+        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+        qk_convert_report rep;
+        qk_err err;
+        char got[512] = "";
+        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
+        for (int g = 0; g < rep.n_left_out; g++) {
+            const size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
+        }
+        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
+        qk_convert_report_free(&rep);
+    }
     char e[256];
     hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
     CHECK_MSG(ref != NULL, "%s", e);
@@ -70,7 +92,7 @@ static void check_gptoss(const char *arch) {
         {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"bf16", 0.03, true}, {"q8_0", 0.06, false}, {"mxfp4_moe", 0.06, false},
     };
     int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= 0.2;
+    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
     CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char out[800];
@@ -81,17 +103,14 @@ static void check_gptoss(const char *arch) {
         CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
         if (!m) continue;
         CHECK_EQ_INT(llama_run_n_vocab(m), nv);
-        char v[64];
-        CHECK(llama_run_meta(m, "gpt-oss.rope.scaling.type", v, sizeof v) && !strcmp(v, "yarn"));
-        CHECK(llama_run_meta(m, "gpt-oss.attention.sliding_window", v, sizeof v) && !strcmp(v, "4"));
-        CHECK(llama_run_meta(m, "gpt-oss.expert_feed_forward_length", v, sizeof v) && !strcmp(v, "64"));
+        kvs(m);
         CHECK(llama_run_logits(m, prompt, np, got));
         llama_run_free(m);
         double r_all = 0, r = 0;
         for (int p = 0; p < np; p++) {
             const double e1 = rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
             r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= 0.2) r = fmax(r, e1);
+            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
         }
         const double tol = !mx && !strcmp(cases[c].type, "mxfp4_moe") ? 0.6 : cases[c].tol;
         fprintf(stderr, "tiny %-12s %-9s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
@@ -103,16 +122,15 @@ static void check_gptoss(const char *arch) {
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         int n_mx = 0;
         for (size_t k = 0; k < cmp.n; k++)
-            if (cmp.tensors[k].type == QK_TYPE_MXFP4) {
+            if (cmp.tensors[k].type == QK_TYPE_MXFP4 && strstr(cmp.tensors[k].name, "_exps.")) {
                 n_mx++;
                 if (mx) CHECK_MSG(cmp.tensors[k].rmse == 0.0, "%s: rmse %g", cmp.tensors[k].name, cmp.tensors[k].rmse);
             }
-        CHECK_EQ_INT(n_mx, !strcmp(cases[c].type, "mxfp4_moe") ? 3 * s.n_layer : 0);
+        CHECK_EQ_INT(n_mx, !strcmp(cases[c].type, "mxfp4_moe") ? 3 * n_moe_layers : 0); /* the experts */
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors); /* every tensor compared */
-        /* token_embd, output_norm, output, and 19 per layer (6 of them from the 3-D expert sources) */
-        if (gf) CHECK_EQ_INT(gf->meta.n_tensors, 3 + 19 * s.n_layer);
+        if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
     }
@@ -120,8 +138,49 @@ static void check_gptoss(const char *arch) {
     hf_forward_free(ref);
 }
 
-static void test_gptoss_float_experts(void) { check_gptoss("gptoss"); }
-static void test_gptoss_mxfp4_experts(void) { check_gptoss("gptoss_mxfp4"); }
+/* token_embd, output_norm, output, and 19 per layer (6 of them from the 3-D expert sources) */
+static void test_gptoss_float_experts(void) {
+    tiny_hf_spec s;
+    gptoss_spec(&s, "gptoss");
+    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer);
+}
+static void test_gptoss_mxfp4_experts(void) {
+    tiny_hf_spec s;
+    gptoss_spec(&s, "gptoss_mxfp4");
+    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer);
+}
+
+static void kvs_deepseek(llama_run_model *m) {
+    static const char *const kv[][2] = {
+        {"deepseek2.attention.head_count_kv", "1"}, {"deepseek2.leading_dense_block_count", "1"},
+        {"deepseek2.attention.q_lora_rank", "48"}, {"deepseek2.attention.kv_lora_rank", "32"},
+        {"deepseek2.attention.key_length", "48"}, {"deepseek2.attention.value_length", "32"},
+        {"deepseek2.attention.key_length_mla", "48"}, {"deepseek2.attention.value_length_mla", "24"},
+        {"deepseek2.rope.dimension_count", "16"}, {"deepseek2.expert_shared_count", "1"},
+        {"deepseek2.expert_feed_forward_length", "32"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        char v[64] = "";
+        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
+                  kv[i][1]);
+    }
+}
+
+/* 3 layers (one dense), the MTP layer left out: token_embd, output_norm, output; per layer attn_norm, ffn_norm,
+ * attn_q_a, attn_q_a_norm, attn_q_b, attn_kv_a_mqa, attn_kv_a_norm, attn_k_b, attn_v_b, attn_output (10), then
+ * 3 dense or ffn_gate_inp, 3 stacked, 3 shared (+ exp_probs_b in V3): 13, 17 (18) */
+static void test_deepseek3(void) {
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
+    check_model(&s, 0.02, kvs_deepseek, 3 + 13 + 2 * 18, "model.layers.3.;", 2);
+}
+static void test_deepseek2(void) {
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "deepseek2", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
+    check_model(&s, 0.005, kvs_deepseek, 3 + 13 + 2 * 17, "model.layers.3.;", 2);
+}
 
 /* GptOssModel.transform_nibble_layout and repack_mxfp4, re-enacted on one
  * block's bytes as the torch code does them (swap nibbles, split halves,
@@ -298,5 +357,7 @@ int main(int argc, char **argv) {
     RUN(test_gptoss_mxfp4_bytes);
     RUN(test_gptoss_float_experts);
     RUN(test_gptoss_mxfp4_experts);
+    RUN(test_deepseek3);
+    RUN(test_deepseek2);
     return qk_test_summary();
 }

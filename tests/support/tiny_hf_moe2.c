@@ -202,9 +202,92 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     return rc;
 }
 
+/* DeepSeek V3 (v3) or V2 (softmax scoring, no correction bias, no groups), scaled down: q_lora 48, kv_lora 32,
+ * heads of 32 nope + 16 rope dims and 24 v dims, layer 0 dense (128 wide), the rest 8 experts of 32 (2 used) plus one
+ * shared expert; V3: sigmoid scoring with e_score_correction_bias, 2 groups of which 1 is used, routed scale 2.5,
+ * norm_topk_prob; and one multi-token-prediction layer after the last (left out by the converter). */
+static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
+    const int V = tiny_hf_tokenizer_bpe(dir);
+    if (V < 0) return -1;
+    const int H = s->n_embd, L = s->n_layer, NH = s->n_head, QL = 48, KL = 32, NOPE = 32, ROPE = 16, VD = 24;
+    const int I = s->n_ff, MI = 32, E = 8, NS = 1;
+    cJSON *c = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(c, "architectures");
+    cJSON_AddItemToArray(a, cJSON_CreateString(v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM"));
+    cJSON_AddStringToObject(c, "model_type", v3 ? "deepseek_v3" : "deepseek_v2");
+    const struct { const char *k; double v; } nums[] = {
+        {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},
+        {"num_hidden_layers", L}, {"num_attention_heads", NH}, {"num_key_value_heads", NH}, {"n_shared_experts", NS},
+        {"n_routed_experts", E}, {"num_experts_per_tok", 2}, {"routed_scaling_factor", v3 ? 2.5 : 1.0},
+        {"kv_lora_rank", KL}, {"q_lora_rank", QL}, {"qk_rope_head_dim", ROPE}, {"v_head_dim", VD},
+        {"qk_nope_head_dim", NOPE}, {"n_group", v3 ? 2 : 1}, {"topk_group", 1}, {"first_k_dense_replace", 1},
+        {"rms_norm_eps", 1e-6}, {"rope_theta", 10000}, {"max_position_embeddings", 256},
+        {"num_nextn_predict_layers", 1}, {"bos_token_id", V - 3}, {"eos_token_id", V - 2},
+    };
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) cJSON_AddNumberToObject(c, nums[k].k, nums[k].v);
+    cJSON_AddStringToObject(c, "topk_method", v3 ? "noaux_tc" : "greedy");
+    cJSON_AddStringToObject(c, "scoring_func", v3 ? "sigmoid" : "softmax");
+    cJSON_AddBoolToObject(c, "norm_topk_prob", v3);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", 0);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    ilist l = {.rng = s->seed * 104729 + (v3 ? 3 : 4), .fdtype = s->dtype && !strcmp(s->dtype, "BF16") ? "BF16" : "F32"};
+    const float ws = 0.1f;
+    char nm[128];
+    addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
+    for (int i = 0; i <= L; i++) { /* layer L: the MTP layer, a few of its tensors */
+#define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
+        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+        if (i == L) {
+            addf(&l, N("enorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+            addf(&l, N("eh_proj.weight"), ws, 0, 2, H, 2 * H, 0);
+            break;
+        }
+        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+        addf(&l, N("self_attn.q_a_proj.weight"), ws, 0, 2, QL, H, 0);
+        addf(&l, N("self_attn.q_a_layernorm.weight"), 0.1f, 1.0f, 1, QL, 0, 0);
+        addf(&l, N("self_attn.q_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + ROPE), QL, 0);
+        addf(&l, N("self_attn.kv_a_proj_with_mqa.weight"), ws, 0, 2, KL + ROPE, H, 0);
+        addf(&l, N("self_attn.kv_a_layernorm.weight"), 0.1f, 1.0f, 1, KL, 0, 0);
+        addf(&l, N("self_attn.kv_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + VD), KL, 0);
+        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * VD, 0);
+        if (i == 0) {
+            addf(&l, N("mlp.gate_proj.weight"), ws, 0, 2, I, H, 0);
+            addf(&l, N("mlp.up_proj.weight"), ws, 0, 2, I, H, 0);
+            addf(&l, N("mlp.down_proj.weight"), ws, 0, 2, H, I, 0);
+            continue;
+        }
+        addf(&l, N("mlp.gate.weight"), 0.15f, 0, 2, E, H, 0);
+        /* positive, and spread: the choice mostly from the bias, the inputs still move it */
+        if (v3) addf(&l, N("mlp.gate.e_score_correction_bias"), 0.3f, 1.0f, 1, E, 0, 0);
+        for (int e = 0; e < E; e++) {
+            char en[128];
+            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
+            addf(&l, en, ws, 0, 2, MI, H, 0);
+            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.up_proj.weight", i, e);
+            addf(&l, en, ws, 0, 2, MI, H, 0);
+            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.down_proj.weight", i, e);
+            addf(&l, en, ws, 0, 2, H, MI, 0);
+        }
+        addf(&l, N("mlp.shared_experts.gate_proj.weight"), ws, 0, 2, MI * NS, H, 0);
+        addf(&l, N("mlp.shared_experts.up_proj.weight"), ws, 0, 2, MI * NS, H, 0);
+        addf(&l, N("mlp.shared_experts.down_proj.weight"), ws, 0, 2, H, MI * NS, 0);
+#undef N
+    }
+    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
+    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
+    const int rc = emit(dir, &l);
+    for (int i = 0; i < l.n; i++) free(l.it[i].data);
+    free(l.it);
+    return rc;
+}
+
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s) {
     const char *arch = s->arch ? s->arch : "llama";
     if (!strcmp(arch, "gptoss")) return write_gptoss(dir, s, false);
     if (!strcmp(arch, "gptoss_mxfp4")) return write_gptoss(dir, s, true);
+    if (!strcmp(arch, "deepseek3")) return write_deepseek(dir, s, true);
+    if (!strcmp(arch, "deepseek2")) return write_deepseek(dir, s, false);
     return 1;
 }
