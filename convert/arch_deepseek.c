@@ -162,6 +162,20 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             return qk_fail(err, "%s/config.json: %u experts do not split into n_group %lld groups", ck->dir, p->n_expert,
                            (long long)ng);
     }
+    qk_rope_view rv;
+    qk_rope_view_init(c, &rv);
+    if (rv.type && !strcmp(rv.type, "yarn")) {
+        double ms = 0, ma = 0;
+        const bool has_ms = qk_hf_cfg_num(rv.full, "mscale", &ms), has_ma = qk_hf_cfg_num(rv.full, "mscale_all_dim", &ma);
+        if (has_ms && ms != 0 && (!has_ma || ma != ms))
+            return qk_fail(err, "%s/config.json: yarn mscale %g with mscale_all_dim %g: llama.cpp's deepseek2 takes "
+                                "mscale equal to mscale_all_dim (its rope attention factor is then 1)", ck->dir, ms, ma);
+        static const char *const unsupported[] = {"attention_factor", "extrapolation_factor"};
+        for (size_t k = 0; k < 2; k++)
+            if (cJSON_GetObjectItemCaseSensitive(rv.full, unsupported[k]))
+                return qk_fail(err, "%s/config.json: yarn rope scaling with %s: not reproduced by llama.cpp's deepseek2",
+                               ck->dir, unsupported[k]);
+    }
     const char *sf = qk_hf_cfg_str(c, "scoring_func");
     if (sf && strcmp(sf, "sigmoid") && strcmp(sf, "softmax"))
         return qk_fail(err, "%s/config.json: scoring_func '%s' is not supported (sigmoid, softmax are)", ck->dir, sf);

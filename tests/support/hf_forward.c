@@ -306,11 +306,15 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         double bf = jnum(scaling, "beta_fast", 32), bs = jnum(scaling, "beta_slow", 1);
         if (bf == 0) bf = 32;
         if (bs == 0) bs = 1;
-        if (jget(scaling, "attention_factor") || jget(scaling, "mscale")) {
-            hf_set_err(err, errlen, "rope_scaling yarn: attention_factor / mscale are not supported by the reference");
+        if (jget(scaling, "attention_factor")) {
+            hf_set_err(err, errlen, "rope_scaling yarn: attention_factor is not supported by the reference");
             return -1;
         }
-        r->attn_factor = (float)(factor <= 1 ? 1.0 : 0.1 * log(factor) + 1.0);
+        /* get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) when both are set (DeepSeek), else
+         * get_mscale(factor) */
+        const double ms = jnum(scaling, "mscale", 0), ma = jnum(scaling, "mscale_all_dim", 0);
+        r->attn_factor = (float)(factor <= 1 ? 1.0 : ms != 0 && ma != 0 ? (0.1 * ms * log(factor) + 1.0) / (0.1 * ma * log(factor) + 1.0)
+                                                                       : 0.1 * log(factor) + 1.0);
         double lo = rot_dim * log(omax / (bf * 2 * M_PI)) / (2 * log(base));
         double hi = rot_dim * log(omax / (bs * 2 * M_PI)) / (2 * log(base));
         if (jbool(scaling, "truncate", 1)) lo = floor(lo), hi = ceil(hi);

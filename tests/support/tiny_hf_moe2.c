@@ -230,6 +230,14 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
     cJSON_AddBoolToObject(c, "norm_topk_prob", v3);
     cJSON_AddBoolToObject(c, "tie_word_embeddings", 0);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
+    /* YaRN as both releases configure it (V3: mscale 1, V2: 0.707, each equal to mscale_all_dim), scaled down */
+    cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+    cJSON_AddStringToObject(rs, "type", "yarn");
+    const double msc = v3 ? 1.0 : 0.707;
+    const struct { const char *k; double v; } ys[] = {{"factor", 8.0}, {"beta_fast", 32}, {"beta_slow", 1},
+                                                       {"mscale", msc}, {"mscale_all_dim", msc},
+                                                       {"original_max_position_embeddings", 64}};
+    for (size_t k = 0; k < sizeof ys / sizeof ys[0]; k++) cJSON_AddNumberToObject(rs, ys[k].k, ys[k].v);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
     ilist l = {.rng = s->seed * 104729 + (v3 ? 3 : 4), .fdtype = s->dtype && !strcmp(s->dtype, "BF16") ? "BF16" : "F32"};
