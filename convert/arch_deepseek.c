@@ -25,7 +25,8 @@
  * unless the layer count is one of its "lite" ones (26, 27); group-limited
  * routing as V3's sum of each group's top two (so V2's
  * "group_limited_greedy", a group maximum, only without a real group limit);
- * topk_group < n_group when n_group > 1. */
+ * topk_group < n_group when n_group > 1; V2 with norm_topk_prob and a routed_scaling_factor
+ * (V2 scales only weights it does not renormalise; llama.cpp always scales). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,11 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
                 return qk_fail(err, "%s/config.json: yarn rope scaling with %s: not reproduced by llama.cpp's deepseek2",
                                ck->dir, unsupported[k]);
     }
+    double rsf = 1;
+    if (!strcmp(p->hf_arch, "DeepseekV2ForCausalLM") && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob")) &&
+        qk_hf_cfg_num(c, "routed_scaling_factor", &rsf) && rsf != 1.0)
+        return qk_fail(err, "%s/config.json: norm_topk_prob with routed_scaling_factor %g: DeepSeek-V2 scales only "
+                            "weights it does not renormalise, llama.cpp's deepseek2 scales them always", ck->dir, rsf);
     const char *sf = qk_hf_cfg_str(c, "scoring_func");
     if (sf && strcmp(sf, "sigmoid") && strcmp(sf, "softmax"))
         return qk_fail(err, "%s/config.json: scoring_func '%s' is not supported (sigmoid, softmax are)", ck->dir, sf);

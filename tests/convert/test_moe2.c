@@ -370,6 +370,11 @@ static void test_deepseek_bad_input(void) {
     edit_config(dir, "rope_scaling", "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
                                      "\"original_max_position_embeddings\": 64}");
     expect_refused(dir, "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707");
+    tiny_hf_spec v2 = s;
+    v2.arch = "deepseek2";
+    CHECK(tiny_hf_write(dir, &v2) == 0);
+    edit_config(dir, "norm_topk_prob", "true");
+    expect_refused(dir, "V2 renormalised and scaled", "norm_topk_prob with routed_scaling_factor 2");
     CHECK(tiny_hf_write(dir, &s) == 0);
     edit_config(dir, "v_head_dim", NULL);
     expect_refused(dir, "no v_head_dim", "v_head_dim");

@@ -218,7 +218,7 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
     const struct { const char *k; double v; } nums[] = {
         {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},
         {"num_hidden_layers", L}, {"num_attention_heads", NH}, {"num_key_value_heads", NH}, {"n_shared_experts", NS},
-        {"n_routed_experts", E}, {"num_experts_per_tok", 2}, {"routed_scaling_factor", v3 ? 2.5 : 1.0},
+        {"n_routed_experts", E}, {"num_experts_per_tok", 2}, {"routed_scaling_factor", v3 ? 2.5 : 2.0},
         {"kv_lora_rank", KL}, {"q_lora_rank", QL}, {"qk_rope_head_dim", ROPE}, {"v_head_dim", VD},
         {"qk_nope_head_dim", NOPE}, {"n_group", v3 ? 2 : 1}, {"topk_group", 1}, {"first_k_dense_replace", 1},
         {"rms_norm_eps", 1e-6}, {"rope_theta", 10000}, {"max_position_embeddings", 256},
