@@ -436,6 +436,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
         need_int(ck->config, "intermediate_size", &n_ff, err))
         return qk_fail_prefix(err, "%s", ck->dir);
+    int64_t n_extra = 0;
+    if (ad->extra_layers_key && qk_hf_cfg_int(ck->config, ad->extra_layers_key, &n_extra) && n_extra > 0 && n_extra < 64)
+        n_layer += n_extra;
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
     if (ad->flags & QK_A_MLA) n_head_kv = 1; /* DeepseekV2Model: MLA written as MQA of the compressed kv */
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);

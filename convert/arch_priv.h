@@ -142,6 +142,9 @@ struct qk_arch_desc {
     int (*extra_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
     /* config key of the number of leading dense layers (no experts there); NULL: every layer has them */
     const char *dense_lead_key;
+    /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
+     * converter counts them in block_count); NULL: none */
+    const char *extra_layers_key;
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */

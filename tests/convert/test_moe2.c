@@ -351,6 +351,30 @@ static void test_gptoss_bad_input(void) {
     expect_refused(dir, "8 experts for 4", "expected a float [8 experts");
 }
 
+static void kvs_glm4moe(llama_run_model *m) {
+    static const char *const kv[][2] = {
+        {"glm4moe.block_count", "4"}, {"glm4moe.nextn_predict_layers", "1"}, {"glm4moe.rope.dimension_count", "16"},
+        {"glm4moe.leading_dense_block_count", "1"}, {"glm4moe.expert_shared_count", "1"},
+        {"glm4moe.expert_gating_func", "2"}, {"glm4moe.expert_group_count", "2"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
+        char v[64] = "";
+        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
+                  kv[i][1]);
+    }
+}
+
+/* 3 layers (one dense) and the MTP layer, all converted: token_embd, output_norm, output; per layer attn_norm,
+ * post_attention_norm, attn_q/k/v weights and biases, attn_output, attn_q_norm, attn_k_norm (11), then 3 dense or
+ * ffn_gate_inp, exp_probs_b, 3 stacked, 3 shared (8); the MTP layer's nextn eh_proj, enorm, hnorm, shared_head_norm,
+ * shared_head_head (5) */
+static void test_glm4moe(void) {
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "glm4moe", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 128;
+    check_model(&s, 0.02, kvs_glm4moe, 3 + 14 + 3 * 19 + 5, "", 3);
+}
+
 static void test_deepseek_bad_input(void) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
@@ -378,6 +402,11 @@ static void test_deepseek_bad_input(void) {
     CHECK(tiny_hf_write(dir, &s) == 0);
     edit_config(dir, "v_head_dim", NULL);
     expect_refused(dir, "no v_head_dim", "v_head_dim");
+    tiny_hf_spec g = s;
+    g.arch = "glm4moe", g.n_head_kv = 2;
+    CHECK(tiny_hf_write(dir, &g) == 0);
+    edit_config(dir, "topk_group", "2");
+    expect_refused(dir, "GLM-4.5, every group used", "topk_group 2 of n_group 2");
 }
 
 int main(int argc, char **argv) {
@@ -390,5 +419,6 @@ int main(int argc, char **argv) {
     RUN(test_deepseek3);
     RUN(test_deepseek2);
     RUN(test_deepseek_bad_input);
+    RUN(test_glm4moe);
     return qk_test_summary();
 }

@@ -16,6 +16,7 @@ typedef enum {
     A_STARCODER2, A_STABLELM, A_COHERE2,
     A_GPTOSS, /* modeling_gpt_oss.py: sinks, biases, 3-D or MXFP4 experts (hf_forward_moe2.c) */
     A_DEEPSEEK, /* modeling_deepseek_v3.py / _v2.py: MLA, dense lead layers, shared experts (end of file) */
+    A_GLM4MOE,  /* modeling_glm4_moe.py: GQA with biases, partial NeoX rope, DeepSeek-V3's routing (end of file) */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -451,7 +452,7 @@ static int parse_arch(const char *t, arch_t *a) {
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE}, {"gpt_oss", A_GPTOSS},
-        {"deepseek_v3", A_DEEPSEEK}, {"deepseek_v2", A_DEEPSEEK},
+        {"deepseek_v3", A_DEEPSEEK}, {"deepseek_v2", A_DEEPSEEK}, {"glm4_moe", A_GLM4MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
@@ -517,6 +518,7 @@ static int alloc_scratch(hf_model *m) {
 
 static void more_config(cJSON *cfg, arch_t a);
 static int ds_load(loader_t *L, const cJSON *cfg);
+static int glm_load(loader_t *L, const cJSON *cfg);
 static void ds_qkv(hf_model *m, layer_t *l, int pos);
 static void ds_moe(hf_model *m, layer_t *l, const float *x, float *out);
 static void more_setup(hf_model *m, const cJSON *cfg);
@@ -721,8 +723,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
 
     /* Tensors. */
     loader_t L = {m, get, ctx, "model.", err, errlen};
-    if (A == A_DEEPSEEK) {
-        if (ds_load(&L, cfg)) goto fail;
+    if (A == A_DEEPSEEK || A == A_GLM4MOE) {
+        if ((A == A_DEEPSEEK ? ds_load : glm_load)(&L, cfg)) goto fail;
         goto loaded;
     }
     if (A >= A_ERNIE4_5) {
@@ -1107,7 +1109,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         if (l->norm_in) rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_in_b && i < H; i++) m->h[i] += l->norm_in_b[i];
-        if (m->ds) {
+        if (m->ds && l->kv_a.w) {
             ds_qkv(m, l, pos); /* q, k, v of every head, rope applied */
         } else if (l->qkv.w) {
             split_qkv(m, l);
@@ -1132,7 +1134,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         memcpy(l->kcache + (size_t)pos * kd, m->k, (size_t)kd * sizeof(float));
         memcpy(l->vcache + (size_t)pos * kd, m->v, (size_t)kd * sizeof(float));
         attention(m, l, pos);
-        if (m->ds) { /* the heads' v parts (v_head_dim of head_dim) side by side for o_proj */
+        if (m->ds && l->kv_a.w) { /* the heads' v parts (v_head_dim of head_dim) side by side for o_proj */
             const int vd = l->o.in / m->n_head;
             for (int h = 0; h < m->n_head; h++) memmove(m->att + (size_t)h * vd, m->att + (size_t)h * hd, (size_t)vd * sizeof(float));
         }
@@ -1215,7 +1217,7 @@ static void more_config(cJSON *cfg, arch_t a) {
     } else if (a == A_GPTNEOX) { /* GPTNeoXConfig: rotary_pct, rotary_emb_base */
         cfg_alias(cfg, "partial_rotary_factor", "rotary_pct", 0.25);
         cfg_alias(cfg, "rope_theta", "rotary_emb_base", 10000);
-    } else if (a == A_GLM4) { /* Glm4Config's default */
+    } else if (a == A_GLM4 || a == A_GLM4MOE) { /* Glm4Config's / Glm4MoeConfig's default */
         cfg_alias(cfg, "partial_rotary_factor", "partial_rotary_factor", 0.5);
     }
 }
@@ -1586,4 +1588,69 @@ static void ds_moe(hf_model *m, layer_t *l, const float *x, float *out) {
         mlp(m, &l->sh_gate, &l->sh_up, &l->sh_down, x, m->f2);
         for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i];
     }
+}
+
+/* GLM-4.5 (modeling_glm4_moe.py): Glm4MoeAttention (q/k/v biases with attention_bias, per-head q/k RMS norms with
+ * use_qk_norm, partial rotate-half rope), dense MLPs in the first first_k_dense_replace layers, then
+ * Glm4MoeTopkRouter (V3's: sigmoid, correction bias, groups by top-two sums, norm_topk_prob, routed scale) and
+ * the shared experts. The MTP layers after num_hidden_layers are not part of the logits. */
+static int glm_load(loader_t *L, const cJSON *cfg) {
+    hf_model *m = L->m;
+    int failed = 0;
+    struct ds_cfg *d = zalloc(m, sizeof *d);
+    if (!d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    m->ds = d;
+    d->sigmoid = 1, d->lead = (int)jnum(cfg, "first_k_dense_replace", 1);
+    d->n_group = (int)jnum(cfg, "n_group", 1), d->topk_group = (int)jnum(cfg, "topk_group", 1);
+    d->norm = jbool(cfg, "norm_topk_prob", 1), d->scale = jnum(cfg, "routed_scaling_factor", 1.0);
+    const int H = m->hidden, hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd;
+    const int E = (int)jnum(cfg, "n_routed_experts", 128), MI = (int)jnum(cfg, "moe_intermediate_size", 0);
+    const int NS = (int)jnum(cfg, "n_shared_experts", 1);
+    if (E <= 0 || E > 256 || MI <= 0 || d->n_group < 1 || E % d->n_group) {
+        hf_set_err(L->err, L->errlen, "config: GLM-4.5 sizes not supported by the reference (%d experts of %d)", E, MI);
+        return -1;
+    }
+    m->n_expert = E, m->top_k = (int)jnum(cfg, "num_experts_per_tok", 8);
+    if (MI * (NS > 1 ? NS : 1) > m->inter_max) m->inter_max = MI * (NS > 1 ? NS : 1);
+    const int bias = jbool(cfg, "attention_bias", 0), qk_norm = jbool(cfg, "use_qk_norm", 0);
+    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
+    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
+    if (failed) return -1;
+    if (!jbool(cfg, "tie_word_embeddings", 0)) {
+        loader_t L2 = *L;
+        L2.prefix = "";
+        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
+        if (failed) return -1;
+    } else {
+        m->lm_head = m->embed;
+    }
+    for (int i = 0; i < m->n_layer && !failed; i++) {
+        layer_t *l = &m->layers[i];
+        l->norm_in = takef(L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
+        if (!failed) l->norm_ffn_in = takef(L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
+        take_lin(L, &failed, &l->q, i, "self_attn.q_proj", qd, H, bias);
+        take_lin(L, &failed, &l->k, i, "self_attn.k_proj", kd, H, bias);
+        take_lin(L, &failed, &l->v, i, "self_attn.v_proj", kd, H, bias);
+        take_lin(L, &failed, &l->o, i, "self_attn.o_proj", H, qd, 0);
+        if (!failed && qk_norm) {
+            l->q_norm = takef(L, 1, &failed, hd, -1, "layers.%d.self_attn.q_norm.weight", i);
+            if (!failed) l->k_norm = takef(L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
+        }
+        if (failed) break;
+        if (i < d->lead) {
+            take_lin(L, &failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+            continue;
+        }
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        if (take_experts(L, l, &failed, i, E, H, MI, "mlp", names)) return -1;
+        if (!failed) l->e_bias = takef(L, 1, &failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
+        if (!failed && NS > 0) {
+            take_lin(L, &failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
+        }
+    }
+    return failed ? -1 : 0;
 }

@@ -291,11 +291,93 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
     return rc;
 }
 
+/* GLM-4.5 scaled down: head_dim 32 (q wider than hidden), half of it rotated, q/k/v biases and q/k norms, layer 0
+ * dense, then 8 experts of 32 (2 used, 2 groups of which 1) plus a shared one, and one MTP layer after the last:
+ * a whole layer plus eh_proj, enorm, hnorm, shared_head.{norm,head}. */
+static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
+    const int V = tiny_hf_tokenizer_bpe(dir);
+    if (V < 0) return -1;
+    const int H = s->n_embd, L = s->n_layer, NH = s->n_head, NKV = s->n_head_kv, HD = 32, I = s->n_ff, MI = 32, E = 8;
+    cJSON *c = cJSON_CreateObject();
+    cJSON *a = cJSON_AddArrayToObject(c, "architectures");
+    cJSON_AddItemToArray(a, cJSON_CreateString("Glm4MoeForCausalLM"));
+    cJSON_AddStringToObject(c, "model_type", "glm4_moe");
+    const struct { const char *k; double v; } nums[] = {
+        {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},
+        {"num_hidden_layers", L}, {"num_attention_heads", NH}, {"num_key_value_heads", NKV}, {"head_dim", HD},
+        {"partial_rotary_factor", 0.5}, {"n_routed_experts", E}, {"num_experts_per_tok", 2}, {"n_shared_experts", 1},
+        {"first_k_dense_replace", 1}, {"n_group", 2}, {"topk_group", 1}, {"routed_scaling_factor", 2.5},
+        {"num_nextn_predict_layers", 1}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000}, {"max_position_embeddings", 256},
+        {"pad_token_id", V - 2}, {"eos_token_id", V - 2},
+    };
+    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) cJSON_AddNumberToObject(c, nums[k].k, nums[k].v);
+    cJSON_AddBoolToObject(c, "attention_bias", 1);
+    cJSON_AddBoolToObject(c, "use_qk_norm", 1);
+    cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", 0);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    ilist l = {.rng = s->seed * 15485863 + 5, .fdtype = s->dtype && !strcmp(s->dtype, "BF16") ? "BF16" : "F32"};
+    const float ws = 0.1f;
+    char nm[128];
+    addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
+    for (int i = 0; i <= L; i++) { /* layer L: the MTP layer */
+#define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
+        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+        addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
+        addf(&l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
+        addf(&l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+        addf(&l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+        addf(&l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+        addf(&l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+        addf(&l, N("self_attn.q_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
+        addf(&l, N("self_attn.k_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
+        if (i == 0) {
+            addf(&l, N("mlp.gate_proj.weight"), ws, 0, 2, I, H, 0);
+            addf(&l, N("mlp.up_proj.weight"), ws, 0, 2, I, H, 0);
+            addf(&l, N("mlp.down_proj.weight"), ws, 0, 2, H, I, 0);
+        } else {
+            addf(&l, N("mlp.gate.weight"), 0.15f, 0, 2, E, H, 0);
+            addf(&l, N("mlp.gate.e_score_correction_bias"), 0.3f, 1.0f, 1, E, 0, 0);
+            for (int e = 0; e < E; e++) {
+                char en[128];
+                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
+                addf(&l, en, ws, 0, 2, MI, H, 0);
+                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.up_proj.weight", i, e);
+                addf(&l, en, ws, 0, 2, MI, H, 0);
+                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.down_proj.weight", i, e);
+                addf(&l, en, ws, 0, 2, H, MI, 0);
+            }
+            addf(&l, N("mlp.shared_experts.gate_proj.weight"), ws, 0, 2, MI, H, 0);
+            addf(&l, N("mlp.shared_experts.up_proj.weight"), ws, 0, 2, MI, H, 0);
+            addf(&l, N("mlp.shared_experts.down_proj.weight"), ws, 0, 2, H, MI, 0);
+        }
+        if (i == L) {
+            addf(&l, N("eh_proj.weight"), ws, 0, 2, H, 2 * H, 0);
+            addf(&l, N("enorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+            addf(&l, N("hnorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+            addf(&l, N("shared_head.norm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+            addf(&l, N("shared_head.head.weight"), ws, 0, 2, V, H, 0);
+        }
+#undef N
+    }
+    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
+    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
+    const int rc = emit(dir, &l);
+    for (int i = 0; i < l.n; i++) free(l.it[i].data);
+    free(l.it);
+    return rc;
+}
+
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s) {
     const char *arch = s->arch ? s->arch : "llama";
     if (!strcmp(arch, "gptoss")) return write_gptoss(dir, s, false);
     if (!strcmp(arch, "gptoss_mxfp4")) return write_gptoss(dir, s, true);
     if (!strcmp(arch, "deepseek3")) return write_deepseek(dir, s, true);
     if (!strcmp(arch, "deepseek2")) return write_deepseek(dir, s, false);
+    if (!strcmp(arch, "glm4moe")) return write_glm4moe(dir, s);
     return 1;
 }
