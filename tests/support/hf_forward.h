@@ -18,7 +18,10 @@
  *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
  *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
  *   (Qwen2's attention biases), gpt_oss (sinks, biases, top-k-then-softmax
- *   routing, clamped swiglu, YaRN; experts read by hf_forward_moe2.c), and
+ *   routing, clamped swiglu, YaRN; experts read by hf_forward_moe2.c),
+ *   deepseek_v2 / deepseek_v3 (MLA, dense lead layers, shared experts, V3's
+ *   sigmoid routing with correction bias and groups, YaRN with mscale),
+ *   glm4_moe (GLM-4.5: partial rope, q/k norms, V3's routing), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

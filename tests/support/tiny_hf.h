@@ -27,7 +27,9 @@ typedef struct tiny_hf_spec {
                           * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
                           * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
-                          * "gptneox" (Pythia's names; n_head_kv is n_head) */
+                          * "gptneox" (Pythia's names; n_head_kv is n_head); written by tiny_hf_moe2.c:
+                          * "gptoss" / "gptoss_mxfp4" (3-D float / MXFP4 experts; give it 64 wide, n_ff 64),
+                          * "deepseek3", "deepseek2" (MLA; n_head_kv is n_head), "glm4moe" (with an MTP layer) */
 } tiny_hf_spec;
 
 /* Defaults: 2 layers, 256 wide, 4 heads / 2 kv, ffn 512, untied, F32, 1 shard. */
