@@ -50,7 +50,7 @@ static void kvs_gptoss(llama_run_model *m) {
 /* The tiny checkpoint converted to each type: llama.cpp's logits against the reference's, the quantized types where
  * the reference's routing margin is at least margin_min; n_tensors: the GGUF's tensor count. */
 static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(llama_run_model *), int n_tensors,
-                        const char *left_out, int n_moe_layers) {
+                        const char *left_out, int n_moe_layers, size_t n_types) {
     tiny_hf_spec s = *sp;
     const char *arch = s.arch;
     char dir[700];
@@ -95,7 +95,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     int n_safe = 0;
     for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
     CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0] && c < n_types; c++) {
         char out[800];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
         qk_err err;
@@ -143,12 +143,18 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
 static void test_gptoss_float_experts(void) {
     tiny_hf_spec s;
     gptoss_spec(&s, "gptoss");
-    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer);
+    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer, 5);
 }
 static void test_gptoss_mxfp4_experts(void) {
     tiny_hf_spec s;
     gptoss_spec(&s, "gptoss_mxfp4");
-    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer);
+    check_model(&s, 0.2, kvs_gptoss, 3 + 19 * s.n_layer, "", s.n_layer, 5);
+}
+
+static void kvs_deepseek_lite(llama_run_model *m) {
+    char v[64] = "";
+    CHECK_MSG(!llama_run_meta(m, "deepseek2.attention.q_lora_rank", v, sizeof v), "q_lora_rank %s", v);
+    CHECK(llama_run_meta(m, "deepseek2.attention.kv_lora_rank", v, sizeof v) && !strcmp(v, "32"));
 }
 
 static void kvs_deepseek(llama_run_model *m) {
@@ -174,13 +180,13 @@ static void test_deepseek3(void) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
-    check_model(&s, 0.02, kvs_deepseek, 3 + 13 + 2 * 18, "model.layers.3.;", 2);
+    check_model(&s, 0.02, kvs_deepseek, 3 + 13 + 2 * 18, "model.layers.3.;", 2, 5);
 }
 static void test_deepseek2(void) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = "deepseek2", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
-    check_model(&s, 0.005, kvs_deepseek, 3 + 13 + 2 * 17, "model.layers.3.;", 2);
+    check_model(&s, 0.005, kvs_deepseek, 3 + 13 + 2 * 17, "model.layers.3.;", 2, 5);
 }
 
 /* GptOssModel.transform_nibble_layout and repack_mxfp4, re-enacted on one
@@ -351,6 +357,16 @@ static void test_gptoss_bad_input(void) {
     expect_refused(dir, "8 experts for 4", "expected a float [8 experts");
 }
 
+/* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
+ * attn_q instead of attn_q_a, attn_q_a_norm, attn_q_b: 11 dense, 15 MoE */
+static void test_deepseek2_lite(void) {
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "deepseek2lite", s.n_layer = 27, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
+    /* F32, F16, BF16 only: through 27 layers Q8_0's error grows past the shallow models' bound (0.059 here) */
+    check_model(&s, 0.002, kvs_deepseek_lite, 3 + 11 + 26 * 15, "model.layers.27.;", 26, 3);
+}
+
 static void kvs_glm4moe(llama_run_model *m) {
     static const char *const kv[][2] = {
         {"glm4moe.block_count", "4"}, {"glm4moe.nextn_predict_layers", "1"}, {"glm4moe.rope.dimension_count", "16"},
@@ -372,7 +388,7 @@ static void test_glm4moe(void) {
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = "glm4moe", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 128;
-    check_model(&s, 0.02, kvs_glm4moe, 3 + 14 + 3 * 19 + 5, "", 3);
+    check_model(&s, 0.02, kvs_glm4moe, 3 + 14 + 3 * 19 + 5, "", 3, 5);
 }
 
 static void test_deepseek_bad_input(void) {
@@ -418,6 +434,7 @@ int main(int argc, char **argv) {
     RUN(test_gptoss_mxfp4_experts);
     RUN(test_deepseek3);
     RUN(test_deepseek2);
+    RUN(test_deepseek2_lite);
     RUN(test_deepseek_bad_input);
     RUN(test_glm4moe);
     return qk_test_summary();

@@ -202,11 +202,12 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     return rc;
 }
 
-/* DeepSeek V3 (v3) or V2 (softmax scoring, no correction bias, no groups), scaled down: q_lora 48, kv_lora 32,
+/* DeepSeek V3 (v3) or V2 (softmax scoring, no correction bias, no groups), scaled down: q_lora 48 (plain_q: a
+ * q_proj, as DeepSeek-V2-Lite, which llama.cpp accepts only at 26 or 27 layers), kv_lora 32,
  * heads of 32 nope + 16 rope dims and 24 v dims, layer 0 dense (128 wide), the rest 8 experts of 32 (2 used) plus one
  * shared expert; V3: sigmoid scoring with e_score_correction_bias, 2 groups of which 1 is used, routed scale 2.5,
  * norm_topk_prob; and one multi-token-prediction layer after the last (left out by the converter). */
-static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
+static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3, bool plain_q) {
     const int V = tiny_hf_tokenizer_bpe(dir);
     if (V < 0) return -1;
     const int H = s->n_embd, L = s->n_layer, NH = s->n_head, QL = 48, KL = 32, NOPE = 32, ROPE = 16, VD = 24;
@@ -219,12 +220,14 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
         {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},
         {"num_hidden_layers", L}, {"num_attention_heads", NH}, {"num_key_value_heads", NH}, {"n_shared_experts", NS},
         {"n_routed_experts", E}, {"num_experts_per_tok", 2}, {"routed_scaling_factor", v3 ? 2.5 : 2.0},
-        {"kv_lora_rank", KL}, {"q_lora_rank", QL}, {"qk_rope_head_dim", ROPE}, {"v_head_dim", VD},
+        {"kv_lora_rank", KL}, {"qk_rope_head_dim", ROPE}, {"v_head_dim", VD},
         {"qk_nope_head_dim", NOPE}, {"n_group", v3 ? 2 : 1}, {"topk_group", 1}, {"first_k_dense_replace", 1},
         {"rms_norm_eps", 1e-6}, {"rope_theta", 10000}, {"max_position_embeddings", 256},
         {"num_nextn_predict_layers", 1}, {"bos_token_id", V - 3}, {"eos_token_id", V - 2},
     };
     for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) cJSON_AddNumberToObject(c, nums[k].k, nums[k].v);
+    if (plain_q) cJSON_AddNullToObject(c, "q_lora_rank"); /* DeepSeek-V2-Lite: a plain q_proj */
+    else cJSON_AddNumberToObject(c, "q_lora_rank", QL);
     cJSON_AddStringToObject(c, "topk_method", v3 ? "noaux_tc" : "greedy");
     cJSON_AddStringToObject(c, "scoring_func", v3 ? "sigmoid" : "softmax");
     cJSON_AddBoolToObject(c, "norm_topk_prob", v3);
@@ -253,9 +256,13 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3) {
             break;
         }
         addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("self_attn.q_a_proj.weight"), ws, 0, 2, QL, H, 0);
-        addf(&l, N("self_attn.q_a_layernorm.weight"), 0.1f, 1.0f, 1, QL, 0, 0);
-        addf(&l, N("self_attn.q_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + ROPE), QL, 0);
+        if (plain_q) {
+            addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * (NOPE + ROPE), H, 0);
+        } else {
+            addf(&l, N("self_attn.q_a_proj.weight"), ws, 0, 2, QL, H, 0);
+            addf(&l, N("self_attn.q_a_layernorm.weight"), 0.1f, 1.0f, 1, QL, 0, 0);
+            addf(&l, N("self_attn.q_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + ROPE), QL, 0);
+        }
         addf(&l, N("self_attn.kv_a_proj_with_mqa.weight"), ws, 0, 2, KL + ROPE, H, 0);
         addf(&l, N("self_attn.kv_a_layernorm.weight"), 0.1f, 1.0f, 1, KL, 0, 0);
         addf(&l, N("self_attn.kv_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + VD), KL, 0);
@@ -376,8 +383,9 @@ int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s) {
     const char *arch = s->arch ? s->arch : "llama";
     if (!strcmp(arch, "gptoss")) return write_gptoss(dir, s, false);
     if (!strcmp(arch, "gptoss_mxfp4")) return write_gptoss(dir, s, true);
-    if (!strcmp(arch, "deepseek3")) return write_deepseek(dir, s, true);
-    if (!strcmp(arch, "deepseek2")) return write_deepseek(dir, s, false);
+    if (!strcmp(arch, "deepseek3")) return write_deepseek(dir, s, true, false);
+    if (!strcmp(arch, "deepseek2")) return write_deepseek(dir, s, false, false);
+    if (!strcmp(arch, "deepseek2lite")) return write_deepseek(dir, s, false, true); /* give it 26 or 27 layers */
     if (!strcmp(arch, "glm4moe")) return write_glm4moe(dir, s);
     return 1;
 }
