@@ -289,6 +289,8 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
+            int64_t lead = 0;
+            if (!st && ad->dense_lead_key && qk_hf_cfg_int(ck->config, ad->dense_lead_key, &lead) && l < lead) continue;
             if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
@@ -307,13 +309,15 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
 
 /* quantization_config: none, "fp8" or "gptq" (dequantized as
  * convert_hf_to_gguf.py does); every other method is refused by name. */
-static int quant_config(const qk_hf_checkpoint *ck, bool *fp8, int64_t block[2], qk_gptq_config *gptq, qk_err *err) {
+static int quant_config(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, bool *fp8, int64_t block[2],
+                        qk_gptq_config *gptq, qk_err *err) {
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(ck->config, "quantization_config");
     if (!q || cJSON_IsNull(q)) return QK_OK;
     const char *m = qk_hf_cfg_str(q, "quant_method");
     if (!cJSON_IsObject(q) || !m)
         return qk_fail(err, "%s/config.json: quantization_config has no quant_method string", ck->dir);
     if (!strcmp(m, "gptq")) return qk_gptq_read_config(ck->dir, q, gptq, err);
+    if (!strcmp(m, "mxfp4") && (ad->flags & QK_A_MXFP4)) return QK_OK; /* the family reads its blocks */
     if (!strcmp(m, "fp8")) {
         *fp8 = true;
         const cJSON *bs = cJSON_GetObjectItemCaseSensitive(q, "weight_block_size");
@@ -501,7 +505,11 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
         need_int(ck->config, "intermediate_size", &n_ff, err))
         return qk_fail_prefix(err, "%s", ck->dir);
+    int64_t n_extra = 0;
+    if (ad->extra_layers_key && qk_hf_cfg_int(ck->config, ad->extra_layers_key, &n_extra) && n_extra > 0 && n_extra < 64)
+        n_layer += n_extra;
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
+    if (ad->flags & QK_A_MLA) n_head_kv = 1; /* DeepseekV2Model: MLA written as MQA of the compressed kv */
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);
     if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
         head_dim = ad->head_dim_default ? ad->head_dim_default : n_embd / n_head;
@@ -524,7 +532,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     bool fp8 = false;
     int64_t fp8_block[2] = {0, 0};
     qk_gptq_config gptq = {0};
-    if (quant_config(ck0, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
+    if (quant_config(ck0, ad, &fp8, fp8_block, &gptq, err)) return QK_FAIL;
 
     /* room for the generated tensors and for fused sources split in three (QK_X_QKV_GROUPED) */
     p->tensors = calloc(3 * ck->n_tensors + 2, sizeof *p->tensors);
@@ -576,6 +584,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                    layer >= 0 && layer < n_layer) {
             consumed += (int)lpl;
             const char *rest = n + consumed;
+            const int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            if (own < 0) return QK_FAIL;
+            if (own) continue; /* the family's own layout (gpt-oss's 3-D experts) */
             const qk_expert_rule *x = ad->experts;
             int e = -1;
             while (p->n_expert && x && x->prefix && (e = match_expert(rest, x)) < 0) x++;
@@ -640,6 +651,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                 permute = (r->permute & ~(QK_X_MASK | QK_X_SQUEEZE)) == QK_PERM_Q   ? (int)n_head
                           : (r->permute & ~(QK_X_MASK | QK_X_SQUEEZE)) == QK_PERM_K ? (int)n_head_kv
                                                                     : 0;
+        } else if ((ad->flags & QK_A_MTP_LEFT_OUT) && !strncmp(n, layer_prefix, lpl) &&
+                   sscanf(n + lpl, "%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= n_layer) {
+            note_left_out(p, src, lpl + (size_t)consumed); /* an MTP layer: the converter skips it */
+            continue;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
         }
@@ -684,6 +699,20 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         }
         p->n_params += n_el;
         p->n_tensors += xform == QK_X_QKV_GROUPED ? 3 : 1;
+    }
+    /* GptOssModel writes the repacked MXFP4 experts from generate_extra_tensors, before every other tensor (in
+     * their source order): same here, a stable partition */
+    bool mx = false;
+    for (size_t i = 0; i < p->n_tensors && !mx; i++) mx = p->tensors[i].x3d == QK_X3_MXFP4;
+    if (mx) {
+        qk_conv_tensor *tmp = malloc(p->n_tensors * sizeof *tmp);
+        if (!tmp) return qk_fail(err, "out of memory");
+        size_t k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < p->n_tensors; i++)
+                if ((p->tensors[i].x3d == QK_X3_MXFP4) == (pass == 0)) tmp[k++] = p->tensors[i];
+        memcpy(p->tensors, tmp, p->n_tensors * sizeof *tmp);
+        free(tmp);
     }
     /* convert_hf_to_gguf.py's dequant_model adds the dequantized GPTQ
      * weights after every other tensor (in their qweight order): same here,

@@ -49,7 +49,28 @@ typedef struct qk_conv_tensor {
     /* GPTQ checkpoints: src is the layer's qweight, dequantized through
      * gptq.h (NULL otherwise; owned). */
     qk_gptq *gptq;
+    /* gpt-oss (arch_gptoss.c): a part of a 3-D expert source (src), QK_X3_*; x3d_part 0/1 picks the even/odd
+     * gate/up rows of a fused gate_up source, x3d_stride is 2 for those, else 1; x3d_scales: MXFP4 scales */
+    int x3d, x3d_part, x3d_stride;
+    const qk_hf_tensor *x3d_scales;
 } qk_conv_tensor;
+
+enum {
+    QK_X3_NONE = 0,
+    QK_X3_COLS,  /* float [E, A, B]: output row (e, r) = column r * stride + part of slice e (x @ W layout) */
+    QK_X3_BIAS,  /* float [E, B]: output row e = elements r * stride + part */
+    QK_X3_MXFP4, /* U8 blocks [E, R, nb, 16] + scales [E, R, nb]: output row (e, r) = source row r * stride + part */
+    QK_X3_MLA_KB, /* kv_b_proj [H * (nope + v), rank] -> attn_k_b [nope, rank, H]: row (h, c) = column c of head h's
+                   * first nope rows (x3d_part = nope, x3d_stride = v) */
+    QK_X3_MLA_VB, /* -> attn_v_b [rank, v, H]: row (h, j) = source row h * (nope + v) + nope + j */
+};
+/* Rows of a QK_X3_* tensor as float32 (arch_gptoss.c; MXFP4 dequantized exactly). */
+int qk_arch_x3d_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,
+                     qk_err *err);
+/* A QK_X3_MXFP4 tensor written as ggml MXFP4 straight from the source bytes (no float round trip): bytes
+ * [off, off + n) of the output (17-byte blocks: E8M0 scale, 16 bytes of nibbles, value j low / j + 16 high). */
+int qk_arch_x3d_mxfp4_raw(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, uint64_t off, size_t n, void *dst,
+                          qk_err *err);
 
 typedef struct qk_arch_desc qk_arch_desc; /* arch_priv.h */
 

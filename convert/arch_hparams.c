@@ -232,6 +232,7 @@ int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_
             qk_conv_tensor *t = gen_tensor(p, "rope_freqs.weight", head_dim / 2);
             if (!(t->generated = llama3_rope_freqs(rs, base, head_dim, err))) return QK_FAIL;
         } else if (rt && strcmp(rt, "default") && !(ad->mrope_key && !strcmp(rt, "mrope")) &&
+                   !((ad->flags & QK_A_ROPE_YARN) && !strcmp(rt, "yarn")) &&
                    !(ad->rope_plain && !strcmp(rt, ad->rope_plain))) {
             /* Qwen2-VL's "mrope" is the default rope with sections (its config class renames it) */
             return qk_fail(err, "%s/config.json: rope_scaling type '%s' is not supported yet (llama3 is)", ck->dir, rt);
@@ -520,7 +521,8 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
         if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)v, err);
     }
     int64_t head_dim = 0;
-    if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
+    const bool mla = p->desc && (p->desc->flags & QK_A_MLA); /* its head sizes: extra_kvs */
+    if (!mla && qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
         rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
         rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
     }
@@ -540,8 +542,10 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
                            rv.partial_rotary_factor, (long long)rope_dims);
     }
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
+    if (!mla) rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
+    if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
+    if (rc == QK_OK && p->desc && p->desc->extra_kvs) rc = p->desc->extra_kvs(ck, p, w, err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
         if (r->type == QK_KVR_SWA_PATTERN) {
             const cJSON *lt = obj_get(c, "layer_types");

@@ -117,6 +117,11 @@ enum {
     QK_A_MULTIMODAL = 1 << 4,   /* the text model of a multimodal release (see above) */
     QK_A_PARTIAL_ROPE = 1 << 5, /* rope.dimension_count = int(partial_rotary_factor * hidden) / heads */
     QK_A_PARTIAL_ROPE_HD = 1 << 6, /* rope.dimension_count = int(head_dim * partial_rotary_factor) (GLM-4) */
+    QK_A_ROPE_YARN = 1 << 7,    /* rope_scaling "yarn" accepted: TextModel's rope.scaling.* KVs (qk_arch_yarn_kvs) */
+    QK_A_MXFP4 = 1 << 8,        /* quantization_config.quant_method "mxfp4" accepted (gpt-oss: layer_tensor reads it) */
+    QK_A_MLA = 1 << 9,          /* DeepSeek's MLA: head_count_kv 1 (MQA of the compressed kv), the head sizes and rope
+                                 * dimensions written by extra_kvs instead of the common ones */
+    QK_A_MTP_LEFT_OUT = 1 << 10, /* layers >= num_hidden_layers (multi-token prediction) are left out, counted */
 };
 
 struct qk_arch_desc {
@@ -158,7 +163,27 @@ struct qk_arch_desc {
     /* the family's own generated tensors (appended to p->tensors: room for 2 is reserved, each ->generated
      * malloc'ed, freed with the plan), instead of the shared rope_freqs / rope factors; NULL: the shared ones */
     int (*generate)(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err);
+    /* a family's own layout of some layer tensors (gpt-oss's 3-D experts and MXFP4 blocks), asked before the
+     * name rules with rest = the name after "<layer prefix>N.": 1 when it planned (or deliberately consumed)
+     * src, appending to p->tensors (room for two per source tensor); 0 when src is not its; QK_FAIL. NULL: none. */
+    int (*layer_tensor)(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
+                        qk_conv_plan *p, qk_err *err);
+    /* KVs after the common ones (QK_KV_LLAMA), the family's set_gguf_parameters; NULL: none */
+    int (*extra_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
+    /* config key of the number of leading dense layers (no experts there); NULL: every layer has them */
+    const char *dense_lead_key;
+    /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
+     * converter counts them in block_count); NULL: none */
+    const char *extra_layers_key;
 };
+
+/* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */
+int qk_arch_mla_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,
+                     qk_err *err);
+
+/* TextModel.set_gguf_parameters' YaRN keys (QK_A_ROPE_YARN; arch_gptoss.c): rope.scaling.type "yarn",
+ * rope.scaling.factor, rope.scaling.original_context_length, yarn_beta_fast / yarn_beta_slow when given. */
+int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
 
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);

@@ -82,6 +82,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     for (size_t i = 0; i < plan.n_tensors; i++)
         if ((plan.tensors[i].src || plan.tensors[i].experts) && plan.tensors[i].n_dims >= 2) {
             const qk_hf_tensor *src = plan.tensors[i].src ? plan.tensors[i].src : plan.tensors[i].experts[0];
+            if (src->t->dtype == QK_ST_U8) continue; /* MXFP4 blocks (gpt-oss): the converter's guess passes over them */
             if (src->t->dtype == QK_ST_BF16) base = QK_TYPE_BF16;
             break;
         }
@@ -256,6 +257,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
                                  .quantize = qk_kernel_active((qk_type)out_types[i])->quantize, .imatrix = imx,
                                  .read_rows = qk_hf_rows_read, .src_ctx = &src};
             memcpy(job.ne, t->ne, sizeof job.ne);
+            if (t->x3d == QK_X3_MXFP4 && out_types[i] == QK_TYPE_MXFP4) job.read_raw = qk_hf_rows_read_mxfp4; /* as the source */
             qk_progress_item(o->progress, t->name);
             if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, qk_sink_gguf_writer, w, err);
         }

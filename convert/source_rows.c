@@ -59,6 +59,10 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         memcpy(dst, t->generated + row0 * ne0, (size_t)(nrows * ne0) * sizeof(float));
         return QK_OK;
     }
+    if (t->x3d) { /* a family's 3-D expert source (arch_gptoss.c) */
+        if (qk_arch_x3d_rows(c->ck, t, row0, nrows, dst, err)) return QK_FAIL;
+        return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
+    }
     if (t->experts) { /* stacked experts: rows of expert e follow expert e-1's */
         /* each run of rows inside one expert is one read (not one per row: a
          * 64-expert model took twice the dense time in small preads) */
@@ -154,6 +158,11 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
     if (t->add != 0.0f)
         for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
     return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
+}
+
+int qk_hf_rows_read_mxfp4(void *rows, uint64_t off, size_t n, void *dst, qk_err *err) {
+    const qk_hf_rows *c = rows;
+    return qk_arch_x3d_mxfp4_raw(c->ck, c->t, off, n, dst, err);
 }
 
 struct qk_model_source {

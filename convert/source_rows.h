@@ -28,6 +28,9 @@ typedef struct qk_hf_rows {
 } qk_hf_rows;
 
 int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err);
+/* A qk_read_raw_fn for a tensor whose source is MXFP4 blocks (t->x3d == QK_X3_MXFP4) written as MXFP4: the
+ * ggml blocks repacked from the source bytes. */
+int qk_hf_rows_read_mxfp4(void *rows, uint64_t off, size_t n, void *dst, qk_err *err);
 
 /* A tensor of a source: its GGUF name and shape, and its rows (read_rows with
  * ctx, valid while the source is open). */

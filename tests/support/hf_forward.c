@@ -3,6 +3,7 @@
 #include "hf_forward.h"
 #include "hf_forward_gemma4.h"
 #include "hf_forward_lfm2.h"
+#include "hf_forward_moe2.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -16,6 +17,9 @@ typedef enum {
     A_SMOLLM3, A_GRANITE, A_OLMO2, A_QWEN2MOE, A_QWEN3MOE, A_COHERE, A_EXAONE, A_PHI,
     A_STARCODER2, A_STABLELM, A_COHERE2,
     A_OLMOE, A_GRANITEMOE, A_QWEN3VLMOE, A_ERNIE45MOE, /* hf_forward's MoE families beyond Qwen / Mixtral (moe_more_*) */
+    A_GPTOSS, /* modeling_gpt_oss.py: sinks, biases, 3-D or MXFP4 experts (hf_forward_moe2.c) */
+    A_DEEPSEEK, /* modeling_deepseek_v3.py / _v2.py: MLA, dense lead layers, shared experts (end of file) */
+    A_GLM4MOE,  /* modeling_glm4_moe.py: GQA with biases, partial NeoX rope, DeepSeek-V3's routing (end of file) */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -51,6 +55,10 @@ typedef struct {
     const rope_t *rope;   /* NULL: no rotary embedding on this layer (SmolLM3's NoPE layers) */
     double xielu[4];      /* Apertus: softplus(alpha_p), beta + softplus(alpha_n), beta, eps of this layer's xIELU */
     int window; /* 0: full causal; else attend to the last `window` positions */
+    const float *sinks; /* gpt-oss: per head, a logit joining the softmax's denominator only */
+    /* DeepSeek MLA: q_a (q_lora) with its norm, q_b (or q for a plain q_proj); kv_a [rank + rope], its norm, kv_b */
+    linear_t q_a, q_b, kv_a, kv_b;
+    const float *q_a_norm, *kv_a_norm, *e_bias; /* e_bias: V3's e_score_correction_bias */
     float *kcache, *vcache; /* [cap][n_kv * head_dim] */
 } layer_t;
 
@@ -60,6 +68,10 @@ struct hf_model {
     int vocab, hidden, n_layer, n_head, n_kv, head_dim, inter;
     int n_expert, top_k;
     int moe_norm;         /* renormalise the top-k routing weights (Mixtral, norm_topk_prob) */
+    int moe_topk_softmax; /* gpt-oss: top-k of the router logits, softmax over those k */
+    double oai_limit;     /* gpt-oss's expert activation: > 0 the clamp (alpha 1.702) */
+    double route_margin;  /* the last token's smallest gap between a chosen and an unchosen router logit */
+    struct ds_cfg *ds;    /* DeepSeek's sizes and routing (end of file) */
     int inter_max;        /* the widest MLP (scratch size) */
     double eps;
     int gemma_norm;       /* RMSNorm scales by (1 + w) */
@@ -294,7 +306,39 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         }
         return 0;
     }
-    hf_set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope are)", type);
+    if (!strcmp(type, "yarn")) { /* modeling_rope_utils._compute_yarn_parameters */
+        double factor = jnum(scaling, "factor", 1.0);
+        double omax = jnum(scaling, "original_max_position_embeddings", 0);
+        if (omax <= 0) omax = jnum(cfg, "max_position_embeddings", 2048);
+        double bf = jnum(scaling, "beta_fast", 32), bs = jnum(scaling, "beta_slow", 1);
+        if (bf == 0) bf = 32;
+        if (bs == 0) bs = 1;
+        if (jget(scaling, "attention_factor")) {
+            hf_set_err(err, errlen, "rope_scaling yarn: attention_factor is not supported by the reference");
+            return -1;
+        }
+        /* get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) when both are set (DeepSeek), else
+         * get_mscale(factor) */
+        const double ms = jnum(scaling, "mscale", 0), ma = jnum(scaling, "mscale_all_dim", 0);
+        r->attn_factor = (float)(factor <= 1 ? 1.0 : ms != 0 && ma != 0 ? (0.1 * ms * log(factor) + 1.0) / (0.1 * ma * log(factor) + 1.0)
+                                                                       : 0.1 * log(factor) + 1.0);
+        double lo = rot_dim * log(omax / (bf * 2 * M_PI)) / (2 * log(base));
+        double hi = rot_dim * log(omax / (bs * 2 * M_PI)) / (2 * log(base));
+        if (jbool(scaling, "truncate", 1)) lo = floor(lo), hi = ceil(hi);
+        if (lo < 0) lo = 0;
+        if (hi > rot_dim - 1) hi = rot_dim - 1;
+        if (lo == hi) hi += 0.001;
+        for (int i = 0; i < half; i++) {
+            float p = (float)pow(base, (double)((float)(2 * i) / (float)rot_dim));
+            float extra = 1.0f / p, inter = 1.0f / ((float)factor * p);
+            float ramp = (float)(((float)i - lo) / (hi - lo));
+            ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+            float ef = 1.0f - ramp;
+            r->inv_freq[i] = inter * (1.0f - ef) + extra * ef;
+        }
+        return 0;
+    }
+    hf_set_err(err, errlen, "rope_scaling type '%s' is not supported by the reference (default, linear, dynamic, llama3, longrope, yarn are)", type);
     return -1;
 }
 
@@ -604,6 +648,8 @@ static int parse_arch(const char *t, arch_t *a) {
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
         {"olmoe", A_OLMOE}, {"granitemoe", A_GRANITEMOE}, {"granitemoeshared", A_GRANITEMOE},
         {"qwen3_vl_moe", A_QWEN3VLMOE}, {"qwen3_vl_moe_text", A_QWEN3VLMOE}, {"ernie4_5_moe", A_ERNIE45MOE},
+        {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE}, {"gpt_oss", A_GPTOSS},
+        {"deepseek_v3", A_DEEPSEEK}, {"deepseek_v2", A_DEEPSEEK}, {"glm4_moe", A_GLM4MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
@@ -668,6 +714,10 @@ static int alloc_scratch(hf_model *m) {
 }
 
 static void more_config(cJSON *cfg, arch_t a);
+static int ds_load(loader_t *L, const cJSON *cfg);
+static int glm_load(loader_t *L, const cJSON *cfg);
+static void ds_qkv(hf_model *m, layer_t *l, int pos);
+static void ds_moe(hf_model *m, layer_t *l, const float *x, float *out);
 static void more_setup(hf_model *m, const cJSON *cfg);
 static int more_tensors(loader_t *L, const cJSON *cfg);
 static void split_qkv(hf_model *m, const layer_t *l);
@@ -735,6 +785,10 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
      * the config classes' defaults when the key is absent). */
     int hd_def = gemma ? 256 : A == A_QWEN3 ? 128 : m->hidden / m->n_head;
     m->head_dim = (int)jnum(cfg, "head_dim", hd_def);
+    if (A == A_DEEPSEEK) { /* the cache's heads: q/k of nope + rope dims (v padded to it), one k and v per head */
+        m->head_dim = (int)jnum(cfg, "qk_nope_head_dim", 128) + (int)jnum(cfg, "qk_rope_head_dim", 64);
+        m->n_kv = m->n_head;
+    }
     if (m->head_dim <= 0 || m->head_dim > 4096 || m->head_dim % 2) {
         hf_set_err(err, errlen, "config: bad head_dim %d", m->head_dim);
         goto fail;
@@ -815,9 +869,19 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         }
     }
 
+    if (A == A_GPTOSS) { /* GptOssConfig: num_local_experts, num_experts_per_tok, swiglu_limit */
+        m->n_expert = (int)jnum(cfg, "num_local_experts", 128);
+        m->top_k = (int)jnum(cfg, "num_experts_per_tok", 4);
+        m->moe_topk_softmax = 1;
+        m->oai_limit = jnum(cfg, "swiglu_limit", 7.0);
+        if (m->n_expert <= 0 || m->n_expert > 256 || m->top_k <= 0 || m->top_k > m->n_expert) {
+            hf_set_err(err, errlen, "config: bad experts %d / top-k %d", m->n_expert, m->top_k);
+            goto fail;
+        }
+    }
     /* Rotary: dim = int(head_dim * partial_rotary_factor). */
     double prf = jnum(cfg, "partial_rotary_factor", 1.0);
-    int rot_dim = (int)(m->head_dim * prf);
+    int rot_dim = A == A_DEEPSEEK ? (int)jnum(cfg, "qk_rope_head_dim", 64) : (int)(m->head_dim * prf);
     if (rot_dim <= 0 || rot_dim > m->head_dim || rot_dim % 2) {
         hf_set_err(err, errlen, "config: bad rotary dim %d (head_dim %d, partial_rotary_factor %g)", rot_dim, m->head_dim, prf);
         goto fail;
@@ -847,7 +911,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             sliding = 1;
         } else if (A == A_QWEN2 || A == A_QWEN3) {
             sliding = use_sw && i >= mwl;
-        } else if (A == A_GEMMA2) {
+        } else if (A == A_GEMMA2 || A == A_GPTOSS) {
             sliding = i % 2 == 0;
         } else if (A == A_GEMMA3 || A == A_COHERE2) {
             sliding = pattern > 0 ? (i + 1) % pattern != 0 : 0;
@@ -872,6 +936,10 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
 
     /* Tensors. */
     loader_t L = {m, get, ctx, "model.", err, errlen};
+    if (A == A_DEEPSEEK || A == A_GLM4MOE) {
+        if ((A == A_DEEPSEEK ? ds_load : glm_load)(&L, cfg)) goto fail;
+        goto loaded;
+    }
     if (A >= A_ERNIE4_5) {
         if (more_tensors(&L, cfg)) goto fail;
         goto loaded;
@@ -908,7 +976,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
 
     const int qwen2_bias = A == A_QWEN2 || A == A_QWEN2MOE; /* q/k/v biases, none on o_proj */
     int attn_bias = qwen2_bias || A == A_PHI ? 1 : A == A_STARCODER2 ? jbool(cfg, "use_bias", 1)
-                  : A == A_STABLELM ? jbool(cfg, "use_qkv_bias", 0) : jbool(cfg, "attention_bias", 0);
+                  : A == A_STABLELM ? jbool(cfg, "use_qkv_bias", 0) : jbool(cfg, "attention_bias", A == A_GPTOSS);
     const int o_bias = attn_bias && !qwen2_bias && A != A_STABLELM; /* StableLM: q/k/v only */
     int mlp_bias = A == A_LLAMA ? jbool(cfg, "mlp_bias", 0) : 0;
     for (int i = 0; i < m->n_layer; i++) {
@@ -980,6 +1048,26 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
                 take_lin(&L, &failed, &l->sh_router, i, "mlp.shared_expert_gate", 1, H, 0);
             }
             if (failed) goto fail;
+        } else if (A == A_GPTOSS) {
+            /* GptOssMLP: router (weight and bias) and the experts, with their biases; GptOssAttention's sinks */
+            l->sinks = takef(&L, 1, &failed, m->n_head, -1, "layers.%d.self_attn.sinks", i);
+            if (!failed) take_lin(&L, &failed, &l->router, i, "mlp.router", m->n_expert, H, 1);
+            if (failed) goto fail;
+            char pre[64];
+            snprintf(pre, sizeof pre, "%slayers.%d.", L.prefix, i);
+            float *w[6];
+            const int E = m->n_expert;
+            if (hf_gptoss_experts(get, ctx, pre, E, H, I, &w[0], &w[1], &w[2], &w[3], &w[4], &w[5], err, errlen)) goto fail;
+            for (int k = 0; k < 6; k++) track(m, w[k]);
+            l->w1 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w2 = zalloc(m, (size_t)E * sizeof(linear_t));
+            l->w3 = zalloc(m, (size_t)E * sizeof(linear_t));
+            if (!l->w1 || !l->w2 || !l->w3) { hf_set_err(err, errlen, "out of memory"); goto fail; }
+            for (int e = 0; e < E; e++) {
+                lin_set(&l->w1[e], w[0] + (size_t)e * I * H, w[3] + (size_t)e * I, I, H);
+                lin_set(&l->w3[e], w[1] + (size_t)e * I * H, w[4] + (size_t)e * I, I, H);
+                lin_set(&l->w2[e], w[2] + (size_t)e * H * I, w[5] + (size_t)e * H, H, I);
+            }
         } else if (A == A_PHI || A == A_STARCODER2) {
             /* PhiMLP: fc2(act(fc1(x))); Starcoder2MLP: c_proj(act(c_fc(x))); with biases */
             take_lin(&L, &failed, &l->up, i, A == A_PHI ? "mlp.fc1" : "mlp.c_fc", I, H, 1);
@@ -1053,6 +1141,7 @@ int hf_forward_vocab(const hf_model *m) { return m->vocab; }
 const char *hf_forward_model_type(const hf_model *m) { return m->model_type; }
 const char *hf_forward_error(const hf_model *m) { return m->err; }
 int hf_forward_n_past(const hf_model *m) { return m->n_past; }
+double hf_forward_route_margin(const hf_model *m) { return m->route_margin; }
 void hf_forward_reset(hf_model *m) { m->n_past = 0; }
 
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
@@ -1113,7 +1202,8 @@ static void attention(hf_model *m, layer_t *l, int pos) {
             m->scores[j] = s;
             if (s > mx) mx = s;
         }
-        double sum = 0;
+        if (l->sinks && l->sinks[h] > mx) mx = l->sinks[h];
+        double sum = l->sinks ? exp(l->sinks[h] - mx) : 0; /* gpt-oss: the sink's column, dropped after the softmax */
         for (int j = start; j <= pos; j++) {
             m->scores[j] = exp(m->scores[j] - mx);
             sum += m->scores[j];
@@ -1138,6 +1228,15 @@ static void mlp(hf_model *m, const linear_t *gate, const linear_t *up, const lin
     }
     matvec(gate, x, m->g);
     matvec(up, x, m->u);
+    if (m->oai_limit > 0) { /* GptOssExperts: gate clamped above, up clamped both ways, (up + 1) * gate * sigmoid(1.702 gate) */
+        const float lim = (float)m->oai_limit;
+        for (int i = 0; i < gate->out; i++) {
+            const float g = m->g[i] > lim ? lim : m->g[i], u = m->u[i] > lim ? lim : m->u[i] < -lim ? -lim : m->u[i];
+            m->g[i] = (u + 1.0f) * (float)(g / (1.0 + exp(-1.702 * g)));
+        }
+        matvec(down, m->g, out);
+        return;
+    }
     for (int i = 0; i < gate->out; i++) m->g[i] = activate(m->act, m->g[i]) * m->u[i];
     matvec(down, m->g, out);
 }
@@ -1151,6 +1250,27 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double p[256];
     int chosen[256];
     matvec(&l->router, x, logits);
+    if (m->moe_topk_softmax) { /* GptOssTopKRouter: top-k of the logits, softmax over them */
+        int idx[256], chosen[256] = {0};
+        for (int k = 0; k < m->top_k; k++) {
+            int best = -1;
+            for (int e = 0; e < E; e++)
+                if (!chosen[e] && (best < 0 || logits[e] > logits[best])) best = e;
+            chosen[best] = 1, idx[k] = best;
+        }
+        for (int e = 0; e < E; e++)
+            if (!chosen[e] && logits[idx[m->top_k - 1]] - logits[e] < m->route_margin)
+                m->route_margin = logits[idx[m->top_k - 1]] - logits[e];
+        double wmx = logits[idx[0]], ws = 0, w[256];
+        for (int k = 0; k < m->top_k; k++) ws += w[k] = exp(logits[idx[k]] - wmx);
+        for (int i = 0; i < m->hidden; i++) out[i] = 0;
+        for (int k = 0; k < m->top_k; k++) {
+            const float wk = (float)(w[k] / ws);
+            mlp(m, &l->w1[idx[k]], &l->w3[idx[k]], &l->w2[idx[k]], x, m->f2);
+            for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * wk;
+        }
+        return;
+    }
     double mx = -INFINITY, sum = 0;
     for (int e = 0; e < E; e++) if (logits[e] > mx) mx = logits[e];
     for (int e = 0; e < E; e++) { p[e] = exp(logits[e] - mx); sum += p[e]; }
@@ -1199,6 +1319,7 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         return -1;
     }
     int H = m->hidden, hd = m->head_dim, kd = m->n_kv * hd, pos = m->n_past;
+    m->route_margin = INFINITY;
     const float *e = m->embed + (size_t)token * H;
     for (int i = 0; i < H; i++) m->x[i] = e[i] * m->embed_scale;
     if (m->pos_embed) { /* GPT-2: wte + wpe */
@@ -1214,7 +1335,9 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         if (l->norm_in) rmsnorm(m->h, m->x, l->norm_in, H, m->eps, m->gemma_norm);
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_in_b && i < H; i++) m->h[i] += l->norm_in_b[i];
-        if (l->qkv.w) {
+        if (m->ds && l->kv_a.w) {
+            ds_qkv(m, l, pos); /* q, k, v of every head, rope applied */
+        } else if (l->qkv.w) {
             split_qkv(m, l);
         } else {
             matvec(&l->q, m->h, m->q);
@@ -1237,6 +1360,10 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         memcpy(l->kcache + (size_t)pos * kd, m->k, (size_t)kd * sizeof(float));
         memcpy(l->vcache + (size_t)pos * kd, m->v, (size_t)kd * sizeof(float));
         attention(m, l, pos);
+        if (m->ds && l->kv_a.w) { /* the heads' v parts (v_head_dim of head_dim) side by side for o_proj */
+            const int vd = l->o.in / m->n_head;
+            for (int h = 0; h < m->n_head; h++) memmove(m->att + (size_t)h * vd, m->att + (size_t)h * hd, (size_t)vd * sizeof(float));
+        }
         matvec(&l->o, m->att, m->a);
         if (l->norm_attn_out) rmsnorm(m->a, m->a, l->norm_attn_out, H, m->eps, m->gemma_norm);
         if (m->parallel) { /* CohereDecoderLayer: x + attn(norm(x)) + mlp(norm(x)) */
@@ -1254,7 +1381,8 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         else memcpy(m->h, m->x, (size_t)H * sizeof(float));
         for (int i = 0; l->norm_ffn_in_b && i < H; i++) m->h[i] += l->norm_ffn_in_b[i];
         m->xielu = l->xielu;
-        if (m->n_expert && l->w1) moe(m, l, m->h, m->f); /* ERNIE 4.5 MoE: its leading layers are dense */
+        if (m->ds && l->w1) ds_moe(m, l, m->h, m->f);
+        else if (m->n_expert && !m->ds && l->w1) moe(m, l, m->h, m->f); /* ERNIE 4.5 MoE: its leading layers are dense */
         else mlp(m, &l->gate, &l->up, &l->down, m->h, m->f);
         if (l->norm_ffn_out) rmsnorm(m->f, m->f, l->norm_ffn_out, H, m->eps, m->gemma_norm);
         for (int i = 0; i < H; i++) m->x[i] += m->f[i] * m->residual_mult;
@@ -1315,7 +1443,7 @@ static void more_config(cJSON *cfg, arch_t a) {
     } else if (a == A_GPTNEOX) { /* GPTNeoXConfig: rotary_pct, rotary_emb_base */
         cfg_alias(cfg, "partial_rotary_factor", "rotary_pct", 0.25);
         cfg_alias(cfg, "rope_theta", "rotary_emb_base", 10000);
-    } else if (a == A_GLM4) { /* Glm4Config's default */
+    } else if (a == A_GLM4 || a == A_GLM4MOE) { /* Glm4Config's / Glm4MoeConfig's default */
         cfg_alias(cfg, "partial_rotary_factor", "partial_rotary_factor", 0.5);
     }
 }
@@ -1500,4 +1628,255 @@ static int more_xielu(loader_t *L, const char *pre, layer_t *l) {
 static float xielu(const double *p, float x) {
     const double xd = x;
     return (float)(xd > 0 ? p[0] * xd * xd + p[2] * xd : (expm1(fmin(xd, p[3])) - xd) * p[1] + p[2] * xd);
+}
+
+/* ---------- DeepSeek V2 / V3 (modeling_deepseek_v2.py, modeling_deepseek_v3.py) ----------
+ * MLA as HF computes it (no absorption): q = q_b(norm(q_a(x))) (or q_proj),
+ * per head [nope | rope]; kv_a(x) = [c (kv_lora_rank) | k_pe (rope, shared)];
+ * kv_b(norm(c)) per head [k_nope | v]; rope on adjacent pairs of q_pe and k_pe
+ * (V2's complex rotation, V3's rope_interleave: the same rotation up to an
+ * order of the dimensions q and k share); scores over nope + rope dims times
+ * qk_head_dim^-0.5 (times mscale^2 under YaRN with mscale_all_dim). The
+ * cache holds k and v per head, v padded to the qk head size.
+ * MoE: router logits (float32); scores softmax (V2) or sigmoid (V3); for the
+ * choice V3 adds e_score_correction_bias and, with n_group > 1, keeps the
+ * topk_group groups with the largest sum of their top two; top-k; weights =
+ * the unbiased scores of the chosen, renormalised when norm_topk_prob, times
+ * routed_scaling_factor; plus the shared experts (one MLP of
+ * n_shared_experts x moe_intermediate_size). */
+struct ds_cfg {
+    int nope, rope, vd, q_lora, kv_lora, lead, sigmoid, n_group, topk_group, norm;
+    double scale;
+    float *ca, *qa, *kv; /* scratch: kv_a output, q_a output, kv_b output */
+};
+
+static int ds_load(loader_t *L, const cJSON *cfg) {
+    hf_model *m = L->m;
+    int failed = 0;
+    struct ds_cfg *d = zalloc(m, sizeof *d);
+    if (!d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    m->ds = d;
+    d->nope = (int)jnum(cfg, "qk_nope_head_dim", 128), d->rope = (int)jnum(cfg, "qk_rope_head_dim", 64);
+    d->vd = (int)jnum(cfg, "v_head_dim", 128), d->kv_lora = (int)jnum(cfg, "kv_lora_rank", 512);
+    const cJSON *ql = jget(cfg, "q_lora_rank");
+    d->q_lora = ql && cJSON_IsNumber(ql) ? ql->valueint : 0;
+    d->lead = (int)jnum(cfg, "first_k_dense_replace", 0);
+    d->sigmoid = !strcmp(jstr(cfg, "scoring_func", "softmax"), "sigmoid");
+    d->n_group = (int)jnum(cfg, "n_group", 1), d->topk_group = (int)jnum(cfg, "topk_group", 1);
+    d->norm = jbool(cfg, "norm_topk_prob", 0);
+    d->scale = jnum(cfg, "routed_scaling_factor", 1.0);
+    const int H = m->hidden, NH = m->n_head, qk = d->nope + d->rope, E = (int)jnum(cfg, "n_routed_experts", 0);
+    const int MI = (int)jnum(cfg, "moe_intermediate_size", 0), NS = (int)jnum(cfg, "n_shared_experts", 0);
+    if (d->vd > qk || E <= 0 || E > 256 || MI <= 0 || d->n_group < 1 || E % d->n_group) {
+        hf_set_err(L->err, L->errlen, "config: DeepSeek sizes not supported by the reference (v %d > qk %d, %d experts)",
+                   d->vd, qk, E);
+        return -1;
+    }
+    m->n_expert = E, m->top_k = (int)jnum(cfg, "num_experts_per_tok", 2);
+    if (MI * (NS > 1 ? NS : 1) > m->inter_max) m->inter_max = MI * (NS > 1 ? NS : 1);
+    m->attn_scale = 1.0 / sqrt((double)qk);
+    const cJSON *rs = jget(cfg, "rope_scaling");
+    if (rs && cJSON_IsObject(rs) && !strcmp(jstr(rs, "rope_type", jstr(rs, "type", "default")), "yarn")) {
+        const double f = jnum(rs, "factor", 1), ma = jnum(rs, "mscale_all_dim", 0);
+        if (ma > 0 && f > 1) { const double ms = 0.1 * ma * log(f) + 1.0; m->attn_scale *= ms * ms; }
+    }
+    d->ca = zalloc(m, (size_t)(d->kv_lora + d->rope) * sizeof(float));
+    d->qa = zalloc(m, (size_t)(d->q_lora > 0 ? d->q_lora : 1) * sizeof(float));
+    d->kv = zalloc(m, (size_t)NH * (d->nope + d->vd) * sizeof(float));
+    if (!d->ca || !d->qa || !d->kv) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
+    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
+    if (failed) return -1;
+    if (!jbool(cfg, "tie_word_embeddings", 0)) {
+        loader_t L2 = *L;
+        L2.prefix = "";
+        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
+        if (failed) return -1;
+    } else {
+        m->lm_head = m->embed;
+    }
+    for (int i = 0; i < m->n_layer && !failed; i++) {
+        layer_t *l = &m->layers[i];
+        l->rope = NULL; /* applied by ds_qkv to the rope part of each head */
+        l->norm_in = takef(L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
+        if (!failed) l->norm_ffn_in = takef(L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
+        if (d->q_lora > 0) {
+            take_lin(L, &failed, &l->q_a, i, "self_attn.q_a_proj", d->q_lora, H, 0);
+            if (!failed) l->q_a_norm = takef(L, 1, &failed, d->q_lora, -1, "layers.%d.self_attn.q_a_layernorm.weight", i);
+            take_lin(L, &failed, &l->q_b, i, "self_attn.q_b_proj", NH * qk, d->q_lora, 0);
+        } else {
+            take_lin(L, &failed, &l->q_b, i, "self_attn.q_proj", NH * qk, H, 0);
+        }
+        take_lin(L, &failed, &l->kv_a, i, "self_attn.kv_a_proj_with_mqa", d->kv_lora + d->rope, H, 0);
+        if (!failed) l->kv_a_norm = takef(L, 1, &failed, d->kv_lora, -1, "layers.%d.self_attn.kv_a_layernorm.weight", i);
+        take_lin(L, &failed, &l->kv_b, i, "self_attn.kv_b_proj", NH * (d->nope + d->vd), d->kv_lora, 0);
+        take_lin(L, &failed, &l->o, i, "self_attn.o_proj", H, NH * d->vd, 0);
+        if (failed) break;
+        if (i < d->lead) {
+            take_lin(L, &failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+            continue;
+        }
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        if (take_experts(L, l, &failed, i, E, H, MI, "mlp", names)) return -1;
+        if (!failed && d->sigmoid) l->e_bias = takef(L, 0, &failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
+        if (!failed && NS > 0) {
+            take_lin(L, &failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
+        }
+    }
+    return failed ? -1 : 0;
+}
+
+static void ds_qkv(hf_model *m, layer_t *l, int pos) {
+    const struct ds_cfg *d = m->ds;
+    const int hd = m->head_dim, qk = d->nope + d->rope;
+    if (l->q_a.w) {
+        matvec(&l->q_a, m->h, d->qa);
+        rmsnorm(d->qa, d->qa, l->q_a_norm, d->q_lora, m->eps, 0);
+        matvec(&l->q_b, d->qa, m->q);
+    } else {
+        matvec(&l->q_b, m->h, m->q);
+    }
+    matvec(&l->kv_a, m->h, d->ca);
+    float *kpe = d->ca + d->kv_lora;
+    rmsnorm(d->ca, d->ca, l->kv_a_norm, d->kv_lora, m->eps, 0);
+    apply_rope_interleaved(kpe, &m->rope_global, pos);
+    float *kv = d->kv; /* [n_head][nope + v] */
+    matvec(&l->kv_b, d->ca, kv);
+    for (int h = 0; h < m->n_head; h++) {
+        apply_rope_interleaved(m->q + (size_t)h * qk + d->nope, &m->rope_global, pos);
+        float *k = m->k + (size_t)h * hd, *v = m->v + (size_t)h * hd;
+        memcpy(k, kv + (size_t)h * (d->nope + d->vd), (size_t)d->nope * sizeof(float));
+        memcpy(k + d->nope, kpe, (size_t)d->rope * sizeof(float));
+        memcpy(v, kv + (size_t)h * (d->nope + d->vd) + d->nope, (size_t)d->vd * sizeof(float));
+        for (int j = d->vd; j < hd; j++) v[j] = 0;
+    }
+}
+
+static void ds_moe(hf_model *m, layer_t *l, const float *x, float *out) {
+    const struct ds_cfg *d = m->ds;
+    const int E = m->n_expert;
+    float logits[256];
+    double sc[256], ch[256];
+    int chosen[256] = {0}, idx[256];
+    matvec(&l->router, x, logits);
+    if (d->sigmoid) {
+        for (int e = 0; e < E; e++) sc[e] = (float)(1.0 / (1.0 + exp(-(double)logits[e])));
+    } else {
+        double mx = -INFINITY, sum = 0;
+        for (int e = 0; e < E; e++) mx = fmax(mx, logits[e]);
+        for (int e = 0; e < E; e++) sum += sc[e] = exp(logits[e] - mx);
+        for (int e = 0; e < E; e++) sc[e] = (float)(sc[e] / sum);
+    }
+    for (int e = 0; e < E; e++) ch[e] = sc[e] + (l->e_bias ? l->e_bias[e] : 0.0f);
+    if (d->n_group > 1 && d->topk_group < d->n_group) { /* groups ranked by the sum of their top two */
+        const int per = E / d->n_group;
+        double gs[256];
+        int keep[256] = {0};
+        for (int g = 0; g < d->n_group; g++) {
+            double a = -INFINITY, b = -INFINITY;
+            for (int j = 0; j < per; j++) {
+                const double v = ch[g * per + j];
+                if (v > a) b = a, a = v;
+                else if (v > b) b = v;
+            }
+            gs[g] = a + (per > 1 ? b : 0);
+        }
+        for (int k = 0; k < d->topk_group; k++) {
+            int best = -1;
+            for (int g = 0; g < d->n_group; g++)
+                if (!keep[g] && (best < 0 || gs[g] > gs[best])) best = g;
+            keep[best] = 1;
+        }
+        for (int e = 0; e < E; e++)
+            if (!keep[e / per]) ch[e] = 0.0; /* masked_fill(~mask, 0.0) */
+    }
+    double wsum = 0;
+    for (int k = 0; k < m->top_k; k++) {
+        int best = -1;
+        for (int e = 0; e < E; e++)
+            if (!chosen[e] && (best < 0 || ch[e] > ch[best])) best = e;
+        chosen[best] = 1, idx[k] = best, wsum += sc[best];
+    }
+    for (int e = 0; e < E; e++)
+        if (!chosen[e] && ch[idx[m->top_k - 1]] - ch[e] < m->route_margin) m->route_margin = ch[idx[m->top_k - 1]] - ch[e];
+    for (int i = 0; i < m->hidden; i++) out[i] = 0;
+    for (int k = 0; k < m->top_k; k++) {
+        const int e = idx[k];
+        const float w = (float)((d->norm ? sc[e] / (wsum + 1e-20) : sc[e]) * d->scale);
+        mlp(m, &l->w1[e], &l->w3[e], &l->w2[e], x, m->f2);
+        for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * w;
+    }
+    if (l->sh_gate.w) {
+        mlp(m, &l->sh_gate, &l->sh_up, &l->sh_down, x, m->f2);
+        for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i];
+    }
+}
+
+/* GLM-4.5 (modeling_glm4_moe.py): Glm4MoeAttention (q/k/v biases with attention_bias, per-head q/k RMS norms with
+ * use_qk_norm, partial rotate-half rope), dense MLPs in the first first_k_dense_replace layers, then
+ * Glm4MoeTopkRouter (V3's: sigmoid, correction bias, groups by top-two sums, norm_topk_prob, routed scale) and
+ * the shared experts. The MTP layers after num_hidden_layers are not part of the logits. */
+static int glm_load(loader_t *L, const cJSON *cfg) {
+    hf_model *m = L->m;
+    int failed = 0;
+    struct ds_cfg *d = zalloc(m, sizeof *d);
+    if (!d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
+    m->ds = d;
+    d->sigmoid = 1, d->lead = (int)jnum(cfg, "first_k_dense_replace", 1);
+    d->n_group = (int)jnum(cfg, "n_group", 1), d->topk_group = (int)jnum(cfg, "topk_group", 1);
+    d->norm = jbool(cfg, "norm_topk_prob", 1), d->scale = jnum(cfg, "routed_scaling_factor", 1.0);
+    const int H = m->hidden, hd = m->head_dim, qd = m->n_head * hd, kd = m->n_kv * hd;
+    const int E = (int)jnum(cfg, "n_routed_experts", 128), MI = (int)jnum(cfg, "moe_intermediate_size", 0);
+    const int NS = (int)jnum(cfg, "n_shared_experts", 1);
+    if (E <= 0 || E > 256 || MI <= 0 || d->n_group < 1 || E % d->n_group) {
+        hf_set_err(L->err, L->errlen, "config: GLM-4.5 sizes not supported by the reference (%d experts of %d)", E, MI);
+        return -1;
+    }
+    m->n_expert = E, m->top_k = (int)jnum(cfg, "num_experts_per_tok", 8);
+    if (MI * (NS > 1 ? NS : 1) > m->inter_max) m->inter_max = MI * (NS > 1 ? NS : 1);
+    const int bias = jbool(cfg, "attention_bias", 0), qk_norm = jbool(cfg, "use_qk_norm", 0);
+    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
+    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
+    if (failed) return -1;
+    if (!jbool(cfg, "tie_word_embeddings", 0)) {
+        loader_t L2 = *L;
+        L2.prefix = "";
+        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
+        if (failed) return -1;
+    } else {
+        m->lm_head = m->embed;
+    }
+    for (int i = 0; i < m->n_layer && !failed; i++) {
+        layer_t *l = &m->layers[i];
+        l->norm_in = takef(L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
+        if (!failed) l->norm_ffn_in = takef(L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.weight", i);
+        take_lin(L, &failed, &l->q, i, "self_attn.q_proj", qd, H, bias);
+        take_lin(L, &failed, &l->k, i, "self_attn.k_proj", kd, H, bias);
+        take_lin(L, &failed, &l->v, i, "self_attn.v_proj", kd, H, bias);
+        take_lin(L, &failed, &l->o, i, "self_attn.o_proj", H, qd, 0);
+        if (!failed && qk_norm) {
+            l->q_norm = takef(L, 1, &failed, hd, -1, "layers.%d.self_attn.q_norm.weight", i);
+            if (!failed) l->k_norm = takef(L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
+        }
+        if (failed) break;
+        if (i < d->lead) {
+            take_lin(L, &failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+            take_lin(L, &failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+            continue;
+        }
+        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+        if (take_experts(L, l, &failed, i, E, H, MI, "mlp", names)) return -1;
+        if (!failed) l->e_bias = takef(L, 1, &failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
+        if (!failed && NS > 0) {
+            take_lin(L, &failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
+            take_lin(L, &failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
+        }
+    }
+    return failed ? -1 : 0;
 }

@@ -20,10 +20,14 @@
  *   (Qwen2's attention biases), olmoe (full-width q/k norms, Qwen-named
  *   experts), granitemoe / granitemoeshared (Granite's multipliers, 3-D
  *   ParallelExperts, ungated shared_mlp), qwen3_vl_moe (Qwen3-MoE's layer,
- *   experts as x @ W 3-D tensors),
- *   (Qwen2's attention biases), lfm2 (hf_forward_lfm2.c: short-conv and
+ *   experts as x @ W 3-D tensors), lfm2 (hf_forward_lfm2.c: short-conv and
  *   attention layers), gemma4_text (hf_forward_gemma4.c: Gemma 4's text
- *   model, per-layer embeddings and KV sharing included, no MoE), and
+ *   model, per-layer embeddings and KV sharing included, no MoE), gpt_oss
+ *   (sinks, biases, top-k-then-softmax routing, clamped swiglu, YaRN;
+ *   experts read by hf_forward_moe2.c), deepseek_v2 / deepseek_v3 (MLA,
+ *   dense lead layers, shared experts, V3's sigmoid routing with correction
+ *   bias and groups, YaRN with mscale), glm4_moe (GLM-4.5: partial rope,
+ *   q/k norms, V3's routing), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.
@@ -80,6 +84,11 @@ void hf_forward_reset(hf_model *m);
 int hf_forward_next(hf_model *m, int32_t token, float *logits);
 /* Number of positions in the KV cache. */
 int hf_forward_n_past(const hf_model *m);
+/* Top-k routing by logits (gpt-oss): over every layer of the last token
+ * hf_forward_next evaluated, the smallest gap between the k-th chosen
+ * router logit and an unchosen one (INFINITY for other models). A tiny gap
+ * means any rounding may pick the other expert: a discontinuity. */
+double hf_forward_route_margin(const hf_model *m);
 
 /* Introspection for tests: the rotary inverse frequencies layer `layer`
  * uses (HF's inv_freq after any rope_scaling adjustment; rot_dim/2 values)

@@ -24,6 +24,7 @@ struct hf_st_min {
 static size_t dtype_size(const char *dt) {
     if (!strcmp(dt, "F32")) return 4;
     if (!strcmp(dt, "F16") || !strcmp(dt, "BF16")) return 2;
+    if (!strcmp(dt, "U8")) return 1; /* widened to the byte's value (gpt-oss's MXFP4 blocks and scales) */
     return 0; /* other dtypes: present in the header but not readable here */
 }
 
@@ -174,6 +175,8 @@ const float *hf_st_min_get(void *ctx, const char *name, int64_t *shape, int *n_d
     for (size_t i = 0; i < n; i++) {
         if (es == 4) {
             memcpy(&out[i], p + 4 * i, 4); /* little-endian host assumed */
+        } else if (es == 1) {
+            out[i] = p[i];
         } else {
             uint16_t h = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
             if (!strcmp(dt, "BF16")) {

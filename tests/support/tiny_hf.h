@@ -32,7 +32,9 @@ typedef struct tiny_hf_spec {
                           * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked"; by tiny_hf_hybrid.c:
                           * "lfm2" (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it
                           * 6 layers), "gemma4text" (Gemma4ForCausalLM), "gemma4e" (Gemma 4 E2B's layout: per-layer
-                          * embeddings, KV sharing; 6 layers) */
+                          * embeddings, KV sharing; 6 layers); by tiny_hf_moe2.c: "gptoss" / "gptoss_mxfp4" (3-D
+                          * float / MXFP4 experts; give it 64 wide, n_ff 64), "deepseek3", "deepseek2" (MLA;
+                          * n_head_kv is n_head), "glm4moe" (with an MTP layer) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 
