@@ -289,8 +289,6 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
             const qk_conv_tensor *st = find_tensor(p, nm);
-            int64_t lead = 0;
-            if (!st && ad->dense_lead_key && qk_hf_cfg_int(ck->config, ad->dense_lead_key, &lead) && l < lead) continue;
             if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);

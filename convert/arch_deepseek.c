@@ -245,7 +245,7 @@ static const qk_cfg_default k_defaults_deepseek[] = {{"rms_norm_eps", "1e-6"}, {
      .kv = QK_KV_LLAMA, .rules = k_rules_deepseek, .required = k_req_deepseek, .experts = k_experts_deepseek,       \
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok", .defaults = k_defaults_deepseek,      \
      .check = deepseek_check, .layer_tensor = deepseek_layer_tensor, .extra_kvs = deepseek_kvs,                     \
-     .dense_lead_key = "first_k_dense_replace"}
+     .n_dense_lead_key = "first_k_dense_replace"}
 
 const qk_arch_desc qk_arch_family_deepseek[] = {
     DEEPSEEK("DeepseekV2ForCausalLM", "DeepSeek-V2 / V2.5 (MLA, MoE)"),

@@ -109,6 +109,6 @@ const qk_arch_desc qk_arch_family_glm4moe[] = {
      .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe, .required = k_req_glm4moe,
      .experts = k_experts_glm4moe, .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
      .defaults = k_defaults_glm4moe, .check = glm4moe_check, .extra_kvs = glm4moe_kvs,
-     .dense_lead_key = "first_k_dense_replace", .extra_layers_key = "num_nextn_predict_layers"},
+     .n_dense_lead_key = "first_k_dense_replace", .extra_layers_key = "num_nextn_predict_layers"},
     {.hf = NULL},
 };

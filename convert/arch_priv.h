@@ -170,8 +170,6 @@ struct qk_arch_desc {
                         qk_conv_plan *p, qk_err *err);
     /* KVs after the common ones (QK_KV_LLAMA), the family's set_gguf_parameters; NULL: none */
     int (*extra_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
-    /* config key of the number of leading dense layers (no experts there); NULL: every layer has them */
-    const char *dense_lead_key;
     /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
      * converter counts them in block_count); NULL: none */
     const char *extra_layers_key;
