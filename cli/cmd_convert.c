@@ -57,9 +57,16 @@ static void help(void) {
            "exit codes: 0 ok, 1 failed (bad input, I/O), 2 usage error\n"
            "\n"
            "supported architectures (config.json architectures[0] -> GGUF architecture):\n");
+    int w_hf = 0, w_gguf = 0; /* columns as wide as the longest names */
     for (size_t i = 0; i < qk_arch_count(); i++) {
         qk_arch_info a;
-        if (qk_arch_info_at(i, &a)) printf("  %-36s -> %-9s %s\n", a.hf_arch, a.gguf_arch, a.family);
+        if (!qk_arch_info_at(i, &a)) continue;
+        if ((int)strlen(a.hf_arch) > w_hf) w_hf = (int)strlen(a.hf_arch);
+        if ((int)strlen(a.gguf_arch) > w_gguf) w_gguf = (int)strlen(a.gguf_arch);
+    }
+    for (size_t i = 0; i < qk_arch_count(); i++) {
+        qk_arch_info a;
+        if (qk_arch_info_at(i, &a)) printf("  %-*s -> %-*s  %s\n", w_hf, a.hf_arch, w_gguf, a.gguf_arch, a.family);
     }
 }
 
