@@ -17,42 +17,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_run.h"
 #include "clock.h"
 #include "convert_model.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
-typedef struct { double secs; long rss_kb; int ok; } run_result;
+typedef struct {
+    const char *dir, *out;
+    int threads;
+} convert_job;
 
-static run_result run_child(const char *dir, const char *out, int threads) {
-    run_result r = {0, 0, 0};
-    const double t0 = qk_now_s();
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        qk_convert_opts o = {0};
-        o.type = "q8_0";
-        o.n_threads = threads;
-        o.output_tensor_type = QK_MIX_TYPE_UNSET;
-        qk_convert_report rep;
-        qk_err err;
-        const int rc = qk_convert_model(dir, out, &o, &rep, &err);
-        if (rc) fprintf(stderr, "convert %s: %s\n", dir, err.msg);
-        _exit(rc ? 1 : 0);
-    }
-    int st;
-    struct rusage ru;
-    wait4(pid, &st, 0, &ru);
-    r.secs = qk_now_s() - t0;
-    r.rss_kb = ru.ru_maxrss;
-    r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    return r;
+static int convert_child(void *ctx) {
+    const convert_job *j = ctx;
+    qk_convert_opts o = {0};
+    o.type = "q8_0";
+    o.n_threads = j->threads;
+    o.output_tensor_type = QK_MIX_TYPE_UNSET;
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = qk_convert_model(j->dir, j->out, &o, &rep, &err);
+    if (rc) fprintf(stderr, "convert %s: %s\n", j->dir, err.msg);
+    return rc;
 }
 
 static uint64_t dir_bytes(const char *dir, int shards) {
@@ -109,10 +98,11 @@ int main(int argc, char **argv) {
            "(%.1f MB); BF16 -> Q8_0, %d threads, best of %d\n\n",
            qk_now_s() - g0, layers, N_EXPERT, expert_width, mb / 1e6, SHARDS, d.n_ff, db / 1e6, threads, runs);
 
-    run_result best[2] = {{1e30, 0, 1}, {1e30, 0, 1}};
+    child_result best[2] = {{1e30, 0, 1}, {1e30, 0, 1}};
     for (int r = 0; r < runs; r++)
         for (int k = 0; k < 2; k++) {
-            run_result x = run_child(k ? dense : moe, out, threads);
+            convert_job j = {k ? dense : moe, out, threads};
+            child_result x = child_run(convert_child, &j);
             unlink(out);
             if (!x.ok) {
                 fprintf(stderr, "bench_convert_moe: the %s conversion failed\n", k ? "dense" : "MoE");

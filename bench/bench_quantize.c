@@ -22,10 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child_run.h"
 #include "clock.h"
 #include "convert_model.h"
 #include "ftypes.h"
@@ -38,75 +37,68 @@
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
 
-typedef struct { double secs; long rss_kb; int ok; } run_result;
+typedef child_result run_result;
 
-/* The imatrix of the model, for the types that need one (else NULL). */
+/* The types that need an importance matrix get this one (else NULL). */
 static const imatrix_ref *g_imatrix;
 
-/* Runs one quantization in a child; reports wall time and the child's peak RSS. */
-static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
-    run_result r = {0, 0, 0};
-    double t0 = qk_now_s();
-    fflush(stdout); /* the child must not inherit unflushed output */
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int rc;
-        if (which == 0) {
-            qk_quantize_opts o = {0};
-            qk_mix_options_init(&o.mix);
-            o.mix.ftype = ftype;
-            o.n_threads = threads;
-            if (g_imatrix) o.imatrix = &g_imatrix->im;
-            qk_quantize_report rep;
-            qk_err err;
-            rc = qk_quantize_model(in, out, &o, &rep, &err);
-            if (rc) fprintf(stderr, "quantkit: %s\n", err.msg);
-        } else {
-            const llama_ref *ref = llama_ref_require();
-            llama_ref_init_backend();
-            ref_llama_model_quantize_params p = ref->llama_model_quantize_default_params();
-            p.nthread = threads;
-            p.ftype = ftype;
-            if (g_imatrix) p.imatrix = g_imatrix->data;
-            rc = (int)ref->llama_model_quantize(in, out, &p);
-        }
-        _exit(rc ? 1 : 0);
+typedef struct {
+    int which; /* 0 quantkit, 1 llama.cpp */
+    const char *in, *out;
+    int ftype, threads;
+} quantize_job;
+
+static int quantize_child(void *ctx) {
+    const quantize_job *j = ctx;
+    if (j->which == 0) {
+        qk_quantize_opts o = {0};
+        qk_mix_options_init(&o.mix);
+        o.mix.ftype = j->ftype;
+        o.n_threads = j->threads;
+        if (g_imatrix) o.imatrix = &g_imatrix->im;
+        qk_quantize_report rep;
+        qk_err err;
+        const int rc = qk_quantize_model(j->in, j->out, &o, &rep, &err);
+        if (rc) fprintf(stderr, "quantkit: %s\n", err.msg);
+        return rc;
     }
-    int st;
-    struct rusage ru;
-    wait4(pid, &st, 0, &ru);
-    r.secs = qk_now_s() - t0;
-    r.rss_kb = ru.ru_maxrss;
-    r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    return r;
+    const llama_ref *ref = llama_ref_require();
+    llama_ref_init_backend();
+    ref_llama_model_quantize_params p = ref->llama_model_quantize_default_params();
+    p.nthread = j->threads;
+    p.ftype = j->ftype;
+    if (g_imatrix) p.imatrix = g_imatrix->data;
+    return (int)ref->llama_model_quantize(j->in, j->out, &p);
 }
 
-/* Converts the HF folder `dir` straight to ftype in a child. */
+/* One quantization in a child (which: 0 quantkit, 1 llama.cpp): wall time and peak RSS. */
+static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
+    quantize_job j = {which, in, out, ftype, threads};
+    return child_run(quantize_child, &j);
+}
+
+typedef struct {
+    const char *dir, *out, *type;
+    int threads;
+} convert_job;
+
+static int convert_child(void *ctx) {
+    const convert_job *j = ctx;
+    qk_convert_opts o = {0};
+    o.type = j->type;
+    o.n_threads = j->threads;
+    o.output_tensor_type = QK_MIX_TYPE_UNSET;
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = qk_convert_model(j->dir, j->out, &o, &rep, &err);
+    if (rc) fprintf(stderr, "convert: %s\n", err.msg);
+    return rc;
+}
+
+/* Converts the HF folder `dir` straight to `type` in a child. */
 static run_result run_convert_child(const char *dir, const char *out, const char *type, int threads) {
-    run_result r = {0, 0, 0};
-    const double t0 = qk_now_s();
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid == 0) {
-        qk_convert_opts o = {0};
-        o.type = type;
-        o.n_threads = threads;
-        o.output_tensor_type = QK_MIX_TYPE_UNSET;
-        qk_convert_report rep;
-        qk_err err;
-        const int rc = qk_convert_model(dir, out, &o, &rep, &err);
-        if (rc) fprintf(stderr, "convert: %s\n", err.msg);
-        _exit(rc ? 1 : 0);
-    }
-    int st;
-    struct rusage ru;
-    wait4(pid, &st, 0, &ru);
-    r.secs = qk_now_s() - t0;
-    r.rss_kb = ru.ru_maxrss;
-    r.ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    return r;
+    convert_job j = {dir, out, type, threads};
+    return child_run(convert_child, &j);
 }
 
 /* Best time of `cp SRC DST && sync DST` (DST removed after each run). */
