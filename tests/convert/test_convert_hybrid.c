@@ -15,34 +15,6 @@
 #include "tiny_hf.h"
 
 /* replaces the first `from` in the file by `to` (a safetensors header keeps its length field right) */
-static void edit_file(const char *path, const char *from, const char *to) {
-    size_t len;
-    char *t = (char *)qk_test_read_file(path, &len);
-    CHECK(t != NULL);
-    if (!t) return;
-    char *at = memmem(t, len, from, strlen(from));
-    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
-    if (at) {
-        const size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
-        char *n = malloc(len - fl + tl);
-        CHECK(n != NULL);
-        if (n) {
-            memcpy(n, t, off);
-            memcpy(n + off, to, tl);
-            memcpy(n + off + tl, at + fl, len - off - fl);
-            const size_t pl = strlen(path);
-            if (pl > 12 && !strcmp(path + pl - 12, ".safetensors")) {
-                uint64_t hl = 0;
-                for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
-                hl = hl + tl - fl;
-                for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
-            }
-            CHECK(qk_test_write_file(path, n, len - fl + tl) == 0);
-            free(n);
-        }
-    }
-    free(t);
-}
 
 static void test_lfm2_bad_input(void) {
     static const struct {
@@ -77,25 +49,13 @@ static void test_lfm2_bad_input(void) {
         {"model.safetensors", "layers.2.self_attn.k_layernorm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
          "attention layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
     };
-    char out_dir[700], out[800];
-    qk_test_mkdir(out_dir, sizeof out_dir, "bad-lfm2-out");
-    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700], p[900];
+        char dir[700];
         snprintf(dir, sizeof dir, "%s/bad-lfm2-%zu/hf", qk_test_tmpdir(), c);
         tiny_hf_spec s;
         tiny_hf_default(&s);
         s.arch = "lfm2", s.n_layer = 4, s.tied = true;
-        CHECK(tiny_hf_write(dir, &s) == 0);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
-        remove(out);
-        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
-        edit_file(p, cases[c].from, cases[c].to);
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
-        CHECK_CONTAINS(err.msg, cases[c].want);
-        CHECK_CONTAINS(err.msg, dir);
-        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
     }
 }
 
@@ -112,14 +72,14 @@ static void test_lfm2_full_attn_idxs(void) {
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
+    convert_edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
     CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     size_t la = 0, lb = 0;
     unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
     CHECK(x && y && la == lb && !memcmp(x, y, la));
     free(x), free(y);
     /* an index past the last layer is refused */
-    edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
+    convert_edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
     CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "full_attn_idxs holds something other than a layer number below 4");
 }
@@ -157,25 +117,13 @@ static void test_gemma4_bad_input(void) {
         {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
          "layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
     };
-    char out_dir[700], out[800];
-    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4-out");
-    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700], p[900];
+        char dir[700];
         snprintf(dir, sizeof dir, "%s/bad-gemma4-%zu/hf", qk_test_tmpdir(), c);
         tiny_hf_spec s;
         tiny_hf_default(&s);
         s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
-        CHECK(tiny_hf_write(dir, &s) == 0);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
-        remove(out);
-        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
-        edit_file(p, cases[c].from, cases[c].to);
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
-        CHECK_CONTAINS(err.msg, cases[c].want);
-        CHECK_CONTAINS(err.msg, dir);
-        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
     }
 }
 
@@ -241,25 +189,13 @@ static void test_gemma4e_bad_input(void) {
         {"model.safetensors", "layers.1.self_attn.k_norm.weight", "layers.1.rotary_emb.inv_freq.x",
          "layer 1 lacks the tensor for blk.1.attn_k_norm.weight"},
     };
-    char out_dir[700], out[800];
-    qk_test_mkdir(out_dir, sizeof out_dir, "bad-gemma4e-out");
-    snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700], p[900];
+        char dir[700];
         snprintf(dir, sizeof dir, "%s/bad-gemma4e-%zu/hf", qk_test_tmpdir(), c);
         tiny_hf_spec s;
         tiny_hf_default(&s);
         s.arch = "gemma4e", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
-        CHECK(tiny_hf_write(dir, &s) == 0);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg); /* as written: fine */
-        remove(out);
-        snprintf(p, sizeof p, "%s/%s", dir, cases[c].file);
-        edit_file(p, cases[c].from, cases[c].to);
-        CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "case %zu (%s) converted", c, cases[c].want);
-        CHECK_CONTAINS(err.msg, cases[c].want);
-        CHECK_CONTAINS(err.msg, dir);
-        CHECK_EQ_INT(qk_test_count_entries(out_dir), 0);
+        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
     }
 }
 
@@ -275,13 +211,13 @@ static void test_gemma4_kv_heads_ambiguous(void) {
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    edit_file(p, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
+    convert_edit_file(p, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
     CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v "
                             "is false");
     /* K = V declared while the global layers carry a v_proj */
-    edit_file(p, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
-    edit_file(p, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
+    convert_edit_file(p, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
+    convert_edit_file(p, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
     CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "global layer 5 has a v_proj, but attention_k_eq_v is true");
 }
@@ -310,7 +246,7 @@ static void test_known_refusals(void) {
         snprintf(p, sizeof p, "%s/config.json", dir);
         char to[128];
         snprintf(to, sizeof to, "\"%s\"", cases[c].cls);
-        edit_file(p, "\"Lfm2ForCausalLM\"", to);
+        convert_edit_file(p, "\"Lfm2ForCausalLM\"", to);
         qk_err err;
         CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL, "%s converted", cases[c].cls);
         CHECK_CONTAINS(err.msg, cases[c].want);

@@ -1,13 +1,16 @@
 /* convert_run.c - see convert_run.h. */
 #include "convert_run.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "convert_model.h"
 #include "qk_test.h"
 #include "st_write.h"
+#include "str_util.h"
 
 int convert_run(const char *dir, const char *out, const char *type, int threads, qk_err *err) {
     qk_convert_opts o = {.type = type, .output_tensor_type = -1, .n_threads = threads, .command_line = "convert (test)"};
@@ -23,6 +26,48 @@ void convert_expect_refusal(const char *dir, const char *want) {
     CHECK_CONTAINS(err.msg, want);
     struct stat st;
     CHECK_MSG(stat(g, &st) != 0, "%s was left behind", g);
+}
+
+void convert_edit_file(const char *path, const char *from, const char *to) {
+    size_t len;
+    char *t = (char *)qk_test_read_file(path, &len);
+    CHECK_MSG(t != NULL, "cannot read %s", path);
+    if (!t) return;
+    char *at = memmem(t, len, from, strlen(from));
+    CHECK_MSG(at != NULL, "%s: no '%s'", path, from);
+    if (at) {
+        const size_t fl = strlen(from), tl = strlen(to), off = (size_t)(at - t);
+        char *n = malloc(len - fl + tl);
+        CHECK(n != NULL);
+        if (n) {
+            memcpy(n, t, off);
+            memcpy(n + off, to, tl);
+            memcpy(n + off + tl, at + fl, len - off - fl);
+            if (qk_str_ends_with(path, ".safetensors")) { /* the header grew or shrank: its length prefix too */
+                uint64_t hl = 0;
+                for (int k = 0; k < 8; k++) hl |= (uint64_t)(unsigned char)n[k] << (8 * k);
+                hl = hl + tl - fl;
+                for (int k = 0; k < 8; k++) n[k] = (char)(hl >> (8 * k));
+            }
+            CHECK(qk_test_write_file(path, n, len - fl + tl) == 0);
+            free(n);
+        }
+    }
+    free(t);
+}
+
+void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const char *file, const char *from,
+                                 const char *to, const char *want) {
+    CHECK_MSG(tiny_hf_write(dir, s) == 0, "cannot write %s", dir);
+    char ok[1200], p[1200];
+    snprintf(ok, sizeof ok, "%s.ok.gguf", dir);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, ok, "q8_0", 2, &err) == QK_OK, "%s as written: %s", dir, err.msg);
+    remove(ok);
+    snprintf(p, sizeof p, "%s/%s", dir, file);
+    convert_edit_file(p, from, to);
+    convert_expect_refusal(dir, want);
+    convert_expect_refusal(dir, dir); /* the message names the checkpoint */
 }
 
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "qk_error.h"
+#include "tiny_hf.h"
 
 /* Converts the HF folder dir to out (type "f16", "q4_k_m", ...; default
  * output tensor type) with `threads` threads; QK_OK or QK_FAIL with err set. */
@@ -13,6 +14,17 @@ int convert_run(const char *dir, const char *out, const char *type, int threads,
 /* Converting dir (to "<dir>.gguf", F16) fails with a message containing
  * want and leaves no output: failed CHECKs otherwise. */
 void convert_expect_refusal(const char *dir, const char *want);
+
+/* Replaces the first `from` in the file at path with `to` (any lengths; in
+ * a .safetensors file inside the header, whose length prefix is updated). */
+void convert_edit_file(const char *path, const char *from, const char *to);
+
+/* A checkpoint of spec s written to dir converts as written; after
+ * convert_edit_file(<dir>/<file>, from, to) it is refused with a message
+ * holding want and naming dir, and leaves no output (failed CHECKs
+ * otherwise). */
+void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const char *file, const char *from,
+                                 const char *to, const char *want);
 
 /* For each row {quantization_config JSON, message}: a copy of the model
  * folder src declaring that config (its safetensors as they are, in
