@@ -121,14 +121,8 @@ static void mxfp4_to_float(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_mxfp4(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_mxfp4), mxfp4_block);
-}
-
-void qk_dequantize_row_mxfp4(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_LEGACY, sizeof(qk_block_mxfp4), mxfp4_to_float);
-}
+size_t qk_quantize_mxfp4(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_LEGACY, qk_block_mxfp4, mxfp4_block); }
+void qk_dequantize_row_mxfp4(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_LEGACY, qk_block_mxfp4, mxfp4_to_float); }
 
 static void nvfp4_to_float(const uint8_t *b, float *y) {
     for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
@@ -142,12 +136,6 @@ static void nvfp4_to_float(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_nvfp4(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_NVFP4, sizeof(qk_block_nvfp4), nvfp4_block);
-}
-
-void qk_dequantize_row_nvfp4(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_NVFP4, sizeof(qk_block_nvfp4), nvfp4_to_float);
-}
+size_t qk_quantize_nvfp4(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_NVFP4, qk_block_nvfp4, nvfp4_block); }
+void qk_dequantize_row_nvfp4(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_NVFP4, qk_block_nvfp4, nvfp4_to_float); }
 

@@ -232,14 +232,8 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ1S, true, sizeof(qk_block_iq1_s), iq1_s_row, src, dst, nrows,
-                            n_per_row, imatrix);
-}
-
-void qk_dequantize_row_iq1_s(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq1_s), iq1_s_block);
-}
+size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row); }
+void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
 
 /* ---- IQ1_M ------------------------------------------------------------- */
 
@@ -394,12 +388,6 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ1S, false, sizeof(qk_block_iq1_m), iq1_m_row, src, dst, nrows,
-                            n_per_row, imatrix);
-}
-
-void qk_dequantize_row_iq1_m(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq1_m), iq1_m_block);
-}
+size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row); }
+void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
 

@@ -99,13 +99,9 @@ static void iq2_xxs_block(const uint8_t *b, float *y) {
 }
 
 size_t qk_quantize_iq2_xxs(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ2XXS, true, sizeof(qk_block_iq2_xxs), iq2_xxs_row, src, dst, nrows,
-                            n_per_row, imatrix);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row);
 }
-
-void qk_dequantize_row_iq2_xxs(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq2_xxs), iq2_xxs_block);
-}
+void qk_dequantize_row_iq2_xxs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_xxs, iq2_xxs_block); }
 
 /* ---- IQ2_XS and IQ2_S: sub-blocks of 16 -------------------------------- */
 
@@ -184,13 +180,9 @@ static void iq2_xs_block(const uint8_t *b, float *y) {
 }
 
 size_t qk_quantize_iq2_xs(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ2XS, true, sizeof(qk_block_iq2_xs), iq2_xs_row, src, dst, nrows,
-                            n_per_row, imatrix);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row);
 }
-
-void qk_dequantize_row_iq2_xs(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq2_xs), iq2_xs_block);
-}
+void qk_dequantize_row_iq2_xs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_xs, iq2_xs_block); }
 
 static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
     float scales[16], weight[16];
@@ -242,12 +234,6 @@ static void iq2_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq2_s(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ2S, false, sizeof(qk_block_iq2_s), iq2_s_row, src, dst, nrows,
-                            n_per_row, imatrix);
-}
-
-void qk_dequantize_row_iq2_s(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq2_s), iq2_s_block);
-}
+size_t qk_quantize_iq2_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row); }
+void qk_dequantize_row_iq2_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_s, iq2_s_block); }
 

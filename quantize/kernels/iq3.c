@@ -88,13 +88,9 @@ static void iq3_xxs_block(const uint8_t *b, float *y) {
 }
 
 size_t qk_quantize_iq3_xxs(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ3XXS, false, sizeof(qk_block_iq3_xxs), iq3_xxs_row, src, dst, nrows,
-                            n_per_row, imatrix);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row);
 }
-
-void qk_dequantize_row_iq3_xxs(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq3_xxs), iq3_xxs_block);
-}
+void qk_dequantize_row_iq3_xxs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_xxs, iq3_xxs_block); }
 
 static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
     const iq_scan scan = {32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID};
@@ -163,12 +159,6 @@ static void iq3_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq3_s(QK_QUANTIZE_PARAMS) {
-    return iq_quantize_rows(QK_LATTICE_IQ3S, false, sizeof(qk_block_iq3_s), iq3_s_row, src, dst, nrows,
-                            n_per_row, imatrix);
-}
-
-void qk_dequantize_row_iq3_s(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_iq3_s), iq3_s_block);
-}
+size_t qk_quantize_iq3_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row); }
+void qk_dequantize_row_iq3_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_s, iq3_s_block); }
 

@@ -37,6 +37,12 @@ static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size
     return (size_t)(nrows * nbl) * bytes;
 }
 
+/* The bodies of an IQ type's entry points, which each file writes out by
+ * name (qk_quantize_<t> over row(), qk_dequantize_row_<t> over block()). */
+#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row) \
+    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, QK_QUANTIZE_ARGS)
+#define IQ_DEQUANTIZE(block_t, block) qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block)
+
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
  * per type, as ggml). */
 static inline float iq_sigma2(const float *xbl, float c) {

@@ -20,6 +20,7 @@
 
 #define QK_QUANTIZE_PARAMS const float *src, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix
 #define QK_QUANTIZE_ARGS src, dst, nrows, n_per_row, imatrix
+#define QK_DEQUANTIZE_PARAMS const void *src, float *y, int64_t n
 
 #define QK_DECLARE_KERNEL_(t) \
     size_t qk_quantize_##t(QK_QUANTIZE_PARAMS); \

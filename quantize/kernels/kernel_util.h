@@ -84,10 +84,13 @@ static inline void qk_dequantize_blocks(const void *src, float *y, int64_t n, in
     for (int64_t i = 0; i < n / qk; i++) block(b + (size_t)i * bytes, y + i * qk);
 }
 
-/* A type of blocks of qk floats writes its entry points out in full (so
- * that grep finds each definition): qk_quantize_<t> returns
- * qk_quantize_blocks(.., block) (the imatrix ignored, as ggml does for these
- * types) and qk_dequantize_row_<t> calls qk_dequantize_blocks(.., to_float). */
+/* The bodies of the entry points of a type of blocks of qk floats, which
+ * each file writes out by name (so that grep finds each definition):
+ * qk_quantize_<t> over block() (the imatrix ignored, as ggml does for these
+ * types) and qk_dequantize_row_<t> over to_float(). */
+#define QK_BLOCKS_QUANTIZE(qk, block_t, block) \
+    ((void)imatrix, qk_quantize_blocks(src, dst, nrows, n_per_row, qk, sizeof(block_t), block))
+#define QK_BLOCKS_DEQUANTIZE(qk, block_t, to_float) qk_dequantize_blocks(src, y, n, qk, sizeof(block_t), to_float)
 
 /* ---- F16 / BF16 rows (f16_bf16.c and its ISA variants) ---------------- */
 

@@ -129,7 +129,8 @@ LG_INLINE void lg_q8_0_block(const float *x, uint8_t *y) {
 }
 
 /* Q8_0 ignores the imatrix, as ggml's quantize_q8_0 does. */
-static inline size_t lg_q8_0_rows(const float *src, void *dst, int64_t nrows, int64_t n_per_row) {
+static inline size_t lg_q8_0_rows(QK_QUANTIZE_PARAMS) {
+    (void)imatrix;
     return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), lg_q8_0_block);
 }
 

@@ -62,26 +62,14 @@ static void q1_0_to_float(const uint8_t *b, float *y) {
     for (int j = 0; j < QK_Q1_0; j++) y[j] = (b[2 + j / 8] >> (j % 8)) & 1 ? d : neg_d;
 }
 
-size_t qk_quantize_q1_0(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_Q1_0, sizeof(qk_block_q1_0), q1_0_block);
-}
-
-void qk_dequantize_row_q1_0(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_Q1_0, sizeof(qk_block_q1_0), q1_0_to_float);
-}
+size_t qk_quantize_q1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q1_0, qk_block_q1_0, q1_0_block); }
+void qk_dequantize_row_q1_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_Q1_0, qk_block_q1_0, q1_0_to_float); }
 
 static void q2_0_to_float(const uint8_t *b, float *y) {
     const float d = qk_get_f16(b);
     for (int j = 0; j < QK_Q2_0; j++) y[j] = (float)(((b[2 + j / 4] >> ((j % 4) * 2)) & 3) - 1) * d;
 }
 
-size_t qk_quantize_q2_0(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_Q2_0, sizeof(qk_block_q2_0), q2_0_block);
-}
-
-void qk_dequantize_row_q2_0(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_Q2_0, sizeof(qk_block_q2_0), q2_0_to_float);
-}
+size_t qk_quantize_q2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q2_0, qk_block_q2_0, q2_0_block); }
+void qk_dequantize_row_q2_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_Q2_0, qk_block_q2_0, q2_0_to_float); }
 

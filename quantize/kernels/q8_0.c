@@ -30,12 +30,6 @@ static void q8_0_to_float(const uint8_t *b, float *dst) {
     for (int j = 0; j < QK_LEGACY; j++) dst[j] = (int8_t)b[2 + j] * d;
 }
 
-size_t qk_quantize_q8_0(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), qk_q8_0_block_ref);
-}
-
-void qk_dequantize_row_q8_0(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_LEGACY, sizeof(qk_block_q8_0), q8_0_to_float);
-}
+size_t qk_quantize_q8_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_LEGACY, qk_block_q8_0, qk_q8_0_block_ref); }
+void qk_dequantize_row_q8_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_LEGACY, qk_block_q8_0, q8_0_to_float); }
 

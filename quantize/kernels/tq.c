@@ -108,14 +108,8 @@ static void tq1_0_to_float(const uint8_t *b, float *y) {
         for (int j = 0; j < NQH; j++) *y++ = tq1_value(qh[j], k, d);
 }
 
-size_t qk_quantize_tq1_0(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_K, sizeof(qk_block_tq1_0), tq1_0_block);
-}
-
-void qk_dequantize_row_tq1_0(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_tq1_0), tq1_0_to_float);
-}
+size_t qk_quantize_tq1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
+void qk_dequantize_row_tq1_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_K, qk_block_tq1_0, tq1_0_to_float); }
 
 static void tq2_0_to_float(const uint8_t *b, float *y) {
     const float d = qk_get_f16(b + offsetof(qk_block_tq2_0, d));
@@ -124,12 +118,6 @@ static void tq2_0_to_float(const uint8_t *b, float *y) {
             for (int m = 0; m < 32; m++) *y++ = (float)(((b[j + m] >> (l * 2)) & 3) - 1) * d;
 }
 
-size_t qk_quantize_tq2_0(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_K, sizeof(qk_block_tq2_0), tq2_0_block);
-}
-
-void qk_dequantize_row_tq2_0(const void *src, float *y, int64_t n) {
-    qk_dequantize_blocks(src, y, n, QK_K, sizeof(qk_block_tq2_0), tq2_0_to_float);
-}
+size_t qk_quantize_tq2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }
+void qk_dequantize_row_tq2_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_K, qk_block_tq2_0, tq2_0_to_float); }
 

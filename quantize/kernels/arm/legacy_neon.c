@@ -174,7 +174,4 @@ size_t qk_quantize_q4_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_
 size_t qk_quantize_q4_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
 size_t qk_quantize_q5_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
 size_t qk_quantize_q5_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q8_0_neon(QK_QUANTIZE_PARAMS) {
-    (void)imatrix;
-    return lg_q8_0_rows(src, dst, nrows, n_per_row);
-}
+size_t qk_quantize_q8_0_neon(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }
