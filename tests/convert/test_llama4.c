@@ -208,10 +208,36 @@ static void test_refusals(void) {
     expect_refused(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
 }
 
+/* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
+static void test_hunyuan_refused(void) {
+    tiny_hf_spec s;
+    spec(&s, "llama4text");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    char path[800];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    size_t len;
+    char *txt = (char *)qk_test_read_file(path, &len);
+    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+    free(txt);
+    CHECK(c != NULL);
+    if (!c) return;
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "architectures", cJSON_CreateStringArray((const char *[]){"HunYuanMoEV1ForCausalLM"}, 1));
+    char *o = cJSON_Print(c);
+    CHECK(qk_test_write_file(path, o, strlen(o)) == 0);
+    free(o);
+    cJSON_Delete(c);
+    expect_refused(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
+                                       "vocabulary is a tiktoken rank file");
+    expect_refused(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     llama_ref_init_backend();
     RUN(test_refusals);
+    RUN(test_hunyuan_refused);
     RUN(test_scout);
     RUN(test_text);
     RUN(test_maverick);
