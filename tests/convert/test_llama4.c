@@ -135,6 +135,42 @@ static void check_model(const char *arch, const char *step, const char *n_expert
 /* token_embd, output_norm, output, rope_freqs; per layer attn_norm, q, k, v, output, ffn_norm (6) and
  * ffn_gate_inp, 3 stacked, 3 shared (7) */
 static void test_scout(void) { check_model("llama4", "1", "4", 4 + 4 * 13, "multi_modal_projector.;vision_model.;"); }
+/* Scout's layout spread over 3 shards (index + parts) converts to the same tensors as the single file */
+static void test_scout_sharded(void) {
+    tiny_hf_spec s;
+    spec(&s, "llama4");
+    s.shards = 3;
+    char dir[700], a[800], b[800];
+    snprintf(dir, sizeof dir, "%s/tiny-llama4-sharded/hf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    snprintf(a, sizeof a, "%s/tiny-llama4-sharded-f32.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/tiny-llama4-f32.gguf", qk_test_tmpdir());
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    /* the same tensors by name (the order follows the shards), shape, type and bytes */
+    qk_gguf_file *fa = NULL, *fb = NULL;
+    CHECK_MSG(qk_gguf_open(a, &fa, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_gguf_open(b, &fb, &err) == QK_OK, "%s", err.msg);
+    if (fa && fb) {
+        CHECK_EQ_INT((int)fa->meta.n_tensors, (int)fb->meta.n_tensors);
+        for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
+            const qk_gguf_tensor *ta = &fa->meta.tensors[i];
+            const int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
+            CHECK_MSG(j >= 0, "%s missing from the one-file conversion", ta->name);
+            if (j < 0) continue;
+            const qk_gguf_tensor *tb = &fb->meta.tensors[j];
+            CHECK_MSG(ta->type == tb->type && ta->nbytes == tb->nbytes && ta->n_dims == tb->n_dims &&
+                          !memcmp(ta->ne, tb->ne, sizeof ta->ne), "%s differs in type or shape", ta->name);
+            if (ta->nbytes != tb->nbytes) continue;
+            unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
+            CHECK(qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err) == QK_OK);
+            CHECK(qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err) == QK_OK);
+            CHECK_MSG(!memcmp(da, db, ta->nbytes), "%s: other bytes", ta->name);
+            free(da), free(db);
+        }
+    }
+    qk_gguf_close(fa), qk_gguf_close(fb);
+}
 static void test_text(void) { check_model("llama4text", "1", "4", 4 + 4 * 13, ""); }
 /* no rope scaling: no rope_freqs; layers 1 and 3 sparse (13), 0 and 2 dense (9) */
 static void test_maverick(void) {
@@ -239,6 +275,7 @@ int main(int argc, char **argv) {
     RUN(test_refusals);
     RUN(test_hunyuan_refused);
     RUN(test_scout);
+    RUN(test_scout_sharded);
     RUN(test_text);
     RUN(test_maverick);
     return qk_test_summary();
