@@ -278,6 +278,8 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     }
     int64_t lead = 0; /* leading dense layers: no experts there */
     if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
+    int64_t step = 1; /* sparse layers every step-th (the family's check says what else a layer must have) */
+    if (ad->moe_step_key && (!qk_hf_cfg_int(ck->config, ad->moe_step_key, &step) || step < 1)) step = 1;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         for (const char *const *r = ad->required; r && *r; r++) {
             char nm[64];
@@ -293,7 +295,8 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
             for (int e = 0; e < st->n_experts; e++)
                 if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
         }
-        for (const qk_fused_expert_rule *x = ad->fused_experts; p->n_expert && (int64_t)l >= lead && x && x->hf; x++) {
+        for (const qk_fused_expert_rule *x = ad->fused_experts;
+             p->n_expert && (int64_t)l >= lead && (l + 1) % step == 0 && x && x->hf; x++) {
             if (x->single) continue; /* a shared expert: the family's required list says whether it must be there */
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);

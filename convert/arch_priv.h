@@ -173,6 +173,9 @@ struct qk_arch_desc {
     /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
      * converter counts them in block_count); NULL: none */
     const char *extra_layers_key;
+    /* config key of the interleave step of sparse layers (Llama 4): layer l has experts iff (l + 1) % step == 0;
+     * NULL: every layer after the leading dense ones */
+    const char *moe_step_key;
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */

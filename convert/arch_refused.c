@@ -33,6 +33,11 @@ static const struct {
     {"Lfm2VlForConditionalGeneration",
      "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
     {"Lfm2Model", "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
+    {"HunYuanMoEV1ForCausalLM",
+     "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
+     "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "
+     "from the ranks and forcing BOS id 127959), which quantkit cannot read; its NTK-alpha rope base, 256K context "
+     "and per-layer MoE lists are not in the registry either"},
 };
 
 const char *qk_arch_refusal(const char *hf) {

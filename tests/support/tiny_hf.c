@@ -265,6 +265,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (hybrid <= 0) return hybrid;
     const int moe2 = tiny_hf_write_moe2(dir, s);
     if (moe2 <= 0) return moe2;
+    const int llama4 = tiny_hf_write_llama4(dir, s);
+    if (llama4 <= 0) return llama4;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */

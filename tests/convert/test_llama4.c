@@ -1,0 +1,282 @@
+/* Llama 4's text model end to end against the real llama.cpp: tiny
+ * checkpoints in Scout's (Llama4ForConditionalGeneration, every layer
+ * sparse, q/k L2 norm, llama3 rope scaling, the vision tower left out),
+ * Maverick's (128 experts, dense layers interleaved, no q/k norm) and the
+ * text-only Llama4ForCausalLM layout, converted to F32, F16 and Q8_0 files
+ * that llama.cpp loads and runs to the logits of an independent float
+ * implementation of transformers' modeling_llama4.py (hf_forward_llama4.c);
+ * configurations llama.cpp's graph cannot reproduce are refused by name. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_model.h"
+#include "convert_run.h"
+#include "gguf.h"
+#include "gguf_compare.h"
+#include "hf_forward_llama4.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static double rel_err(const float *a, const float *b, size_t n) {
+    double md = 0, mb = 0;
+    for (size_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - b[i]));
+        mb = fmax(mb, fabs((double)b[i]));
+    }
+    return mb > 0 ? md / mb : md;
+}
+
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32;
+    s->n_expert = 4;
+    s->dtype = "BF16"; /* as the releases store them */
+}
+
+static void kv_is(llama_run_model *m, const char *key, const char *want) {
+    char v[64] = "";
+    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
+}
+
+/* n_tensors: the GGUF's; left_out: the prefixes the plan leaves out */
+static void check_model(const char *arch, const char *step, const char *n_expert, int n_tensors, const char *left_out) {
+    tiny_hf_spec s;
+    spec(&s, arch);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    {
+        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+        qk_convert_report rep;
+        qk_err err;
+        char got[512] = "";
+        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
+        for (int g = 0; g < rep.n_left_out; g++) {
+            const size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
+        }
+        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
+        qk_convert_report_free(&rep);
+    }
+    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
+    const int np = 12;
+    double margin[12];
+    int nv = 0;
+    char e[256];
+    float *want = hf_llama4_logits(dir, prompt, np, &nv, margin, e, sizeof e);
+    CHECK_MSG(want != NULL, "%s", e);
+    if (!want) return;
+    float *got = malloc((size_t)np * nv * sizeof(float));
+    const double margin_min = 0.1;
+    int n_safe = 0;
+    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
+    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    /* tolerances of the largest logit's size: F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0
+     * (weights and, in llama.cpp's CPU matmuls, activations at 8 bits, through SiLU experts driven far from linear)
+     * where the top-1 routing has a margin in every sparse layer; the Q8_0 bytes themselves are proven below */
+    static const struct { const char *type; double tol; bool all; } cases[] = {
+        {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.08, false},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800];
+        snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
+        llama_run_model *m = llama_run_load(out, false);
+        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        if (!m) continue;
+        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
+        kv_is(m, "general.architecture", "llama4");
+        kv_is(m, "llama4.interleave_moe_layer_step", step);
+        kv_is(m, "llama4.expert_count", n_expert);
+        kv_is(m, "llama4.expert_used_count", "1");
+        kv_is(m, "llama4.expert_feed_forward_length", "32");
+        kv_is(m, "llama4.feed_forward_length", "64");
+        kv_is(m, "llama4.rope.dimension_count", "16");
+        CHECK(llama_run_logits(m, prompt, np, got));
+        llama_run_free(m);
+        double r_all = 0, r = 0;
+        for (int p = 0; p < np; p++) {
+            const double e1 = rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
+            r_all = fmax(r_all, e1);
+            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
+        }
+        if (getenv("QK_LLAMA4_DEBUG"))
+            for (int p = 0; p < np; p++)
+                fprintf(stderr, "  pos %d margin %.4f err %.5f\n", p, margin[p],
+                        rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv));
+        fprintf(stderr, "tiny %-15s %-5s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
+                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
+        CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
+        qk_gguf_file *gf = NULL;
+        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
+        qk_gguf_close(gf);
+    }
+    free(want), free(got);
+    /* the quantized file is llama.cpp's: llama_model_quantize of our F16 output to Q8_0, tensor for tensor */
+    const llama_ref *R = llama_ref_require();
+    if (!R) return;
+    char f16[800], ours[800], theirs[800];
+    snprintf(f16, sizeof f16, "%s/tiny-%s-f16.gguf", qk_test_tmpdir(), arch);
+    snprintf(ours, sizeof ours, "%s/tiny-%s-q8_0.gguf", qk_test_tmpdir(), arch);
+    snprintf(theirs, sizeof theirs, "%s/tiny-%s-q8_0-llama.gguf", qk_test_tmpdir(), arch);
+    ref_llama_model_quantize_params qp = R->llama_model_quantize_default_params();
+    qp.nthread = 2, qp.ftype = 7; /* LLAMA_FTYPE_MOSTLY_Q8_0 */
+    CHECK_EQ_INT((int)R->llama_model_quantize(f16, theirs, &qp), 0);
+    CHECK(gguf_same_tensors(ours, theirs, arch));
+}
+
+/* token_embd, output_norm, output, rope_freqs; per layer attn_norm, q, k, v, output, ffn_norm (6) and
+ * ffn_gate_inp, 3 stacked, 3 shared (7) */
+static void test_scout(void) { check_model("llama4", "1", "4", 4 + 4 * 13, "multi_modal_projector.;vision_model.;"); }
+/* Scout's layout spread over 3 shards (index + parts) converts to the same tensors as the single file */
+static void test_scout_sharded(void) {
+    tiny_hf_spec s;
+    spec(&s, "llama4");
+    s.shards = 3;
+    char dir[700], a[800], b[800];
+    snprintf(dir, sizeof dir, "%s/tiny-llama4-sharded/hf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    snprintf(a, sizeof a, "%s/tiny-llama4-sharded-f32.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/tiny-llama4-f32.gguf", qk_test_tmpdir());
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    /* the same tensors by name (the order follows the shards), shape, type and bytes */
+    qk_gguf_file *fa = NULL, *fb = NULL;
+    CHECK_MSG(qk_gguf_open(a, &fa, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_gguf_open(b, &fb, &err) == QK_OK, "%s", err.msg);
+    if (fa && fb) {
+        CHECK_EQ_INT((int)fa->meta.n_tensors, (int)fb->meta.n_tensors);
+        for (uint64_t i = 0; i < fa->meta.n_tensors; i++) {
+            const qk_gguf_tensor *ta = &fa->meta.tensors[i];
+            const int64_t j = qk_gguf_find_tensor(&fb->meta, ta->name);
+            CHECK_MSG(j >= 0, "%s missing from the one-file conversion", ta->name);
+            if (j < 0) continue;
+            const qk_gguf_tensor *tb = &fb->meta.tensors[j];
+            CHECK_MSG(ta->type == tb->type && ta->nbytes == tb->nbytes && ta->n_dims == tb->n_dims &&
+                          !memcmp(ta->ne, tb->ne, sizeof ta->ne), "%s differs in type or shape", ta->name);
+            if (ta->nbytes != tb->nbytes) continue;
+            unsigned char *da = malloc(ta->nbytes), *db = malloc(tb->nbytes);
+            CHECK(qk_gguf_read_tensor(fa, ta, 0, da, ta->nbytes, &err) == QK_OK);
+            CHECK(qk_gguf_read_tensor(fb, tb, 0, db, tb->nbytes, &err) == QK_OK);
+            CHECK_MSG(!memcmp(da, db, ta->nbytes), "%s: other bytes", ta->name);
+            free(da), free(db);
+        }
+    }
+    qk_gguf_close(fa), qk_gguf_close(fb);
+}
+static void test_text(void) { check_model("llama4text", "1", "4", 4 + 4 * 13, ""); }
+/* no rope scaling: no rope_freqs; layers 1 and 3 sparse (13), 0 and 2 dense (9) */
+static void test_maverick(void) {
+    check_model("llama4maverick", "2", "128", 3 + 2 * 13 + 2 * 9, "multi_modal_projector.;vision_model.;");
+}
+
+/* sets (json) or removes (NULL) key in text_config (or the top level if there is none) */
+static void edit_config(const char *dir, const char *key, const char *json) {
+    char path[800];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    size_t len;
+    char *txt = (char *)qk_test_read_file(path, &len);
+    cJSON *top = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+    free(txt);
+    CHECK(top != NULL);
+    if (!top) return;
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
+    if (!c) c = top;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
+    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
+    char *o = cJSON_Print(top);
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(o, f) >= 0 && fclose(f) == 0);
+    free(o);
+    cJSON_Delete(top);
+}
+
+static void expect_refused(const char *dir, const char *what, const char *needle) {
+    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = qk_convert_model(dir, NULL, &o, &rep, &err);
+    CHECK_MSG(rc != QK_OK, "%s: converted", what);
+    if (rc == QK_OK) qk_convert_report_free(&rep);
+    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
+}
+
+static void test_refusals(void) {
+    tiny_hf_spec s;
+    spec(&s, "llama4");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-llama4-bad/hf", qk_test_tmpdir());
+    static const char *const cases[][4] = {
+        {"use_qk_norm", "false", "qk off with 4 experts", "use_qk_norm is false with 4 experts"},
+        {"attention_chunk_size", "4096", "another chunk", "attention_chunk_size is not 8192"},
+        {"no_rope_layers", "[1, 0, 1, 0]", "NoPE every 2nd", "no_rope_layers is not rope everywhere"},
+        {"no_rope_layer_interval", "2", "NoPE interval", "no_rope_layer_interval is not 4"},
+        {"moe_layers", "[0, 2]", "moe_layers not every layer", "moe_layers is not every 1-th layer"},
+        {"attn_temperature_tuning", "false", "no temperature", "attn_temperature_tuning is off"},
+        {"floor_scale", "4096", "floor", "floor_scale is not 8192"},
+        {"attn_scale", "0.2", "scale", "attn_scale is not 0.1"},
+        {"intermediate_size_mlp", NULL, "no dense width", "intermediate_size_mlp"},
+        {"attention_bias", "true", "biases", "attention_bias is true"},
+        {"interleave_moe_layer_step", "2", "dense layers the checkpoint lacks", "lacks blk.0.ffn_gate.weight"},
+        {"layer_types", "[\"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\"]",
+         "all full attention", "layer_types is not chunked attention"},
+        {"hidden_act", "\"gelu\"", "gelu", "hidden_act is 'gelu'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        edit_config(dir, cases[i][0], cases[i][1]);
+        expect_refused(dir, cases[i][2], cases[i][3]);
+    }
+    tiny_hf_spec m;
+    spec(&m, "llama4maverick");
+    CHECK(tiny_hf_write(dir, &m) == 0);
+    edit_config(dir, "use_qk_norm", "true");
+    expect_refused(dir, "Maverick with qk norm", "use_qk_norm is true with 128 experts");
+    CHECK(tiny_hf_write(dir, &m) == 0);
+    edit_config(dir, "interleave_moe_layer_step", "1");
+    expect_refused(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
+}
+
+/* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
+static void test_hunyuan_refused(void) {
+    tiny_hf_spec s;
+    spec(&s, "llama4text");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    char path[800];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    size_t len;
+    char *txt = (char *)qk_test_read_file(path, &len);
+    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+    free(txt);
+    CHECK(c != NULL);
+    if (!c) return;
+    cJSON_ReplaceItemInObjectCaseSensitive(c, "architectures", cJSON_CreateStringArray((const char *[]){"HunYuanMoEV1ForCausalLM"}, 1));
+    char *o = cJSON_Print(c);
+    CHECK(qk_test_write_file(path, o, strlen(o)) == 0);
+    free(o);
+    cJSON_Delete(c);
+    expect_refused(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
+                                       "vocabulary is a tiktoken rank file");
+    expect_refused(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    llama_ref_init_backend();
+    RUN(test_refusals);
+    RUN(test_hunyuan_refused);
+    RUN(test_scout);
+    RUN(test_scout_sharded);
+    RUN(test_text);
+    RUN(test_maverick);
+    return qk_test_summary();
+}
