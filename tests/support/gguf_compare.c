@@ -63,6 +63,8 @@ bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *wh
     for (uint64_t i = 0; i < a->meta.n_kv && ok; i++) {
         const qk_gguf_kv *ka = &a->meta.kv[i];
         if (!strncmp(ka->key, "quantkit.", 9)) continue;
+        /* llama.cpp copies an input's quantkit.* keys through: not compared either */
+        while (j < b->meta.n_kv && !strncmp(b->meta.kv[j].key, "quantkit.", 9)) j++;
         if (j >= b->meta.n_kv) { ok = false; fprintf(stderr, "%s: extra key %s\n", what, ka->key); break; }
         const qk_gguf_kv *kb = &b->meta.kv[j++];
         if (strcmp(ka->key, kb->key) || ka->type != kb->type || ka->n != kb->n) {
@@ -76,6 +78,7 @@ bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *wh
         }
         if (!ok) fprintf(stderr, "%s: value of %s differs\n", what, ka->key);
     }
+    while (j < b->meta.n_kv && !strncmp(b->meta.kv[j].key, "quantkit.", 9)) j++;
     if (ok && j != b->meta.n_kv) { ok = false; fprintf(stderr, "%s: llama.cpp has more keys\n", what); }
     ok = ok && same_tensor_list(a, b, what);
     qk_gguf_close(a), qk_gguf_close(b);

@@ -4,7 +4,8 @@
 
 #include <stdbool.h>
 
-/* Compares two GGUF files: every KV but quantkit.* (ours) in the same order
+/* Compares two GGUF files: every KV but quantkit.* (ours, and those llama.cpp
+ * copied from an input quantkit wrote) in the same order
  * with the same type and value, the same tensors (order, name, type, shape)
  * and byte-identical tensor data. Prints what differs (prefixed by `what`,
  * data differences at most 8 times per process) and returns false. */
