@@ -468,6 +468,8 @@ int qk_tokjson_merges(const cJSON *tok, const char *name, qk_vocab *v, qk_err *e
 #define RX_DSV3_WORDS "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
 /* Mistral's tekken (Mistral NeMo, Small 3, Pixtral as tokenizer.json) */
 #define RX_TEKKEN "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+/* GPT-4o's regex (Llama 4 and others): cased letter runs with optional contractions, numbers of 1-3 digits */
+#define RX_GPT4O "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 #define RX_QWEN35 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /* Signatures (see pre_signature): pre-tokenizer steps joined by " + ". ignore_merges: model.ignore_merges
@@ -491,6 +493,9 @@ static const struct {
                     "Split(Regex " RX_DSV3_WORDS ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
     /* Mistral's tekken: llama.cpp also sets ignore_merges and add_bos for it */
     {"tekken", "Split(Regex " RX_TEKKEN ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1},
+    /* the GPT-4o regex: llama.cpp's llama4, gpt-4o, kanana2 and talkie are one pre-tokenizer (same regex, same
+     * flags); named as convert names Llama 4's */
+    {"llama4", "Split(Regex " RX_GPT4O ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
     /* GPT-2's ByteLevel regex alone (gpt-2, and mpt/olmo/phi-2 which llama.cpp treats the same) */
     {"gpt-2", "ByteLevel(add_prefix_space=0, use_regex=1)", -1},
     /* single digits, then GPT-2's regex: starcoder and smollm use the same regex in llama.cpp but

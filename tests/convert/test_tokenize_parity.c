@@ -116,6 +116,13 @@ static const known_diff known_diffs[] = {
      * \p{Ll} classes with \p{M}; llama.cpp's regex engine has no such classes, so llama-vocab.cpp
      * rewrites it with (?=\p{L}) lookaheads that leave the combining marks of Devanagari's vowel signs
      * (\p{M}, not \p{L}) out of the word: the text splits into more pieces */
+    /* the GPT-4o regex (llama.cpp's llama4 / gpt-4o pre-tokenizer, on Llama 3's vocabulary): llama.cpp
+     * splits " Vi\u1ec7t" (precomposed, \p{Ll}) into three pieces where Hugging Face's regex keeps the
+     * word whole; the same text with the tekken regex (no contraction suffix) matches, so it is this
+     * regex's rewrite in llama-vocab.cpp, which quantkit's GGUF (pre "llama4", as convert writes for
+     * Llama 4) does not choose */
+    {"llama3-gpt4o", "Ti\xe1\xba\xbfng Vi\xe1\xbb\x87t c\xc3\xb3 d\xe1\xba\xa5u",
+     "llama.cpp's gpt-4o regex splits a precomposed Vietnamese word"},
     {"mistral_nemo", "\xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\xa8\xe0\xa5\x8d\xe0\xa4\xa6\xe0\xa5\x80 "
                      "\xe0\xa4\xad\xe0\xa4\xbe\xe0\xa4\xb7\xe0\xa4\xbe",
      "llama.cpp's rewritten tekken regex splits \\p{M} marks off"},
@@ -230,10 +237,18 @@ typedef struct {
 
 /* Imports tokenizer `name` with quantkit (gemma: as convert does for the gemma architecture), has
  * llama.cpp tokenize every string of the strings file two ways and compares with the HF ids. */
+static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_stats *st);
+
 static void hf_parity(const char *name, int gemma_arch, hf_stats *st) {
-    char dir[1024], strings[1024];
-    const char *src = getenv("QK_SOURCE_DIR");
+    char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", getenv("QK_TOKENIZERS_DIR"), name);
+    hf_parity_dir(name, dir, gemma_arch, st);
+}
+
+/* hf_parity of the tokenizer in dir, reported (and matched to known_diffs / extra_bos) as `name` */
+static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_stats *st) {
+    char strings[1024];
+    const char *src = getenv("QK_SOURCE_DIR");
     snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     memset(st, 0, sizeof *st);
     char label[64];
@@ -301,6 +316,8 @@ static void hf_parity(const char *name, int gemma_arch, hf_stats *st) {
     llama_run_free(m);
 }
 
+static void gpt4o_regex_parity(void);
+
 static void test_hf_parity(void) {
     llama_ref_init_backend();
     const char *base = getenv("QK_TOKENIZERS_DIR");
@@ -321,9 +338,58 @@ static void test_hf_parity(void) {
         CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", toks[i].name,
                   st.differ);
     }
+    gpt4o_regex_parity();
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
         CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
                   "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
+}
+
+/* The GPT-4o regex (Llama 4's tokenizer.json; no npm package ships one): Llama 3's real vocabulary with
+ * its Split regex replaced by GPT-4o's is detected as llama.cpp's llama4 pre-tokenizer, and llama.cpp
+ * then tokenizes like Hugging Face does with that regex. */
+static void gpt4o_regex_parity(void) {
+    const char *base = getenv("QK_TOKENIZERS_DIR");
+    CHECK_MSG(base != NULL, "QK_TOKENIZERS_DIR is not set (scripts/test.sh runs scripts/fetch-tokenizers.sh)");
+    if (!base) return;
+    char src[1024], dir[1024], p[1100];
+    snprintf(src, sizeof src, "%s/llama3/tokenizer.json", base);
+    qk_test_mkdir(dir, sizeof dir, "llama3-gpt4o-regex");
+    size_t len;
+    char *t = (char *)qk_test_read_file(src, &len);
+    CHECK(t != NULL);
+    if (!t) return;
+    cJSON *j = cJSON_ParseWithLength(t, len);
+    free(t);
+    CHECK(j != NULL);
+    cJSON *pre = cJSON_GetObjectItemCaseSensitive(j, "pre_tokenizer");
+    cJSON *split = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers"), 0);
+    cJSON *pat = cJSON_GetObjectItemCaseSensitive(split, "pattern");
+    CHECK(pat != NULL);
+    if (!pat) { cJSON_Delete(j); return; }
+    cJSON_ReplaceItemInObjectCaseSensitive(pat, "Regex", cJSON_CreateString(
+        "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+"
+        "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
+        "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+"
+        "[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"));
+    char *out = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
+    free(out);
+    snprintf(src, sizeof src, "%s/llama3/tokenizer_config.json", base);
+    t = (char *)qk_test_read_file(src, &len);
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+    CHECK(t && qk_test_write_file(p, t, len) == 0);
+    free(t);
+    qk_vocab v;
+    qk_err err;
+    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
+    CHECK_STR(v.pre, "llama4");
+    qk_vocab_free(&v);
+    hf_stats st;
+    hf_parity_dir("llama3-gpt4o", dir, 0, &st);
+    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
+    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
 }
 
 /* ---------- tier 2: llama.cpp's vectors (fixtures) ---------- */
