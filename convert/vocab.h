@@ -126,6 +126,16 @@ char *qk_replace_spm_space(const char *s);
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
 
+/* Gemma4Model.set_vocab (Gemma 4): tokenizer.json only, read as gguf-py's LlamaHfVocab reads it
+ * (qk_tokjson_llama_hf_vocab's tokens and types; a tokenizer that is not BPE with byte_fallback and a
+ * Sequence decoder is refused, as LlamaHfVocab refuses it), then: model "gemma4" and no pre (llama.cpp
+ * sets its own), every score -1000 (LlamaHfVocab's placeholder: llama.cpp tokenizes "gemma4" as BPE by
+ * merge rank), "<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", "<|tool_response>",
+ * "<tool_response|>" and "<|\"|>" USER_DEFINED, tokenizer.json's merges (none: refused, llama.cpp needs
+ * them), SpecialVocab's ids / flags / chat template, add_space_prefix false, add_bos true.
+ * pre_override (--pre-tokenizer) must be NULL: the converter has none and llama.cpp fixes the pre. */
+int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *out, qk_err *err);
+
 /* Phi3MiniModel.set_vocab where it differs from the Llama path, applied to a vocabulary
  * qk_vocab_load_hf read from a tokenizer.model (nothing to do otherwise, or with tokenizer_class
  * GPT2Tokenizer): tokenizer_config.json's added_tokens_decoder and then tokenizer.json's

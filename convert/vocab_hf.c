@@ -316,3 +316,73 @@ out:
     cJSON_Delete(tok);
     return rc;
 }
+
+/* Gemma4Model.set_vocab (conversion/gemma.py): gguf-py's LlamaHfVocab over tokenizer.json, then the
+ * "gemma4" tokenizer model, SpecialVocab with merges, add_space_prefix false, add_bos true. */
+int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *out, qk_err *err) {
+    /* the tokens Gemma4Model makes USER_DEFINED "so that the chat parser can read them" */
+    static const char *const visible[] = {"<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>",
+                                          "<|tool_response>", "<tool_response|>", "<|\"|>"};
+    qk_vocab_init(out);
+    cJSON *tcfg = NULL, *tok = NULL, *stmap = NULL;
+    int rc = QK_FAIL;
+    char tokjson_name[4096];
+    if (pre_override) {
+        qk_fail(err, "%s: --pre-tokenizer '%s' does not apply to Gemma 4: llama.cpp's 'gemma4' tokenizer model sets its "
+                     "own pre-tokenizer", dir, pre_override);
+        goto out;
+    }
+    if (qk_path_join(tokjson_name, sizeof tokjson_name, dir, "tokenizer.json", err)) goto out;
+    if (qk_json_load(dir, "tokenizer_config.json", &tcfg, err)) goto out;
+    if (tcfg && !cJSON_IsObject(tcfg)) {
+        qk_fail(err, "%s/tokenizer_config.json: not a JSON object", dir);
+        goto out;
+    }
+    if (qk_json_load(dir, "tokenizer.json", &tok, err)) goto out;
+    if (!tok) {
+        qk_fail(err, "%s: no tokenizer.json: Gemma 4's vocabulary is read from it (gguf-py LlamaHfVocab; a "
+                     "tokenizer.model alone is not used)", dir);
+        goto out;
+    }
+    if (!cJSON_IsObject(tok)) {
+        qk_fail(err, "%s: not a JSON object", tokjson_name);
+        goto out;
+    }
+    qk_tokjson_kind kind;
+    if (qk_tokjson_kind_of(tok, tokjson_name, &kind, err)) goto out;
+    if (kind != QK_TOKJSON_LLAMA_HF) {
+        const cJSON *model = get(tok, "model"), *dec = get(get(tok, "decoder"), "type");
+        qk_fail(err, "%s: not a SentencePiece-style BPE tokenizer (model.byte_fallback %s, decoder type %s; expected "
+                     "byte_fallback true and a Sequence decoder): Gemma 4's converter reads tokenizer.json with gguf-py's "
+                     "LlamaHfVocab, which refuses it, and llama.cpp's 'gemma4' tokenizer model could not run it",
+                tokjson_name, cJSON_IsTrue(get(model, "byte_fallback")) ? "true" : "false/absent",
+                cJSON_IsString(dec) ? dec->valuestring : "absent");
+        goto out;
+    }
+    textlist tl = {{0}, 0};
+    if (qk_json_load(dir, "special_tokens_map.json", &stmap, err)) goto out;
+    special_texts(tcfg, stmap, &tl);
+    if (qk_tokjson_llama_hf_vocab(tok, tokjson_name, tl.items, tl.n, out, err)) goto out;
+    if (qk_vocab_set_model(out, "gemma4", NULL, err)) goto out; /* no tokenizer.ggml.pre: llama.cpp sets "gemma4" */
+    for (size_t i = 0; i < out->n_tokens; i++) {
+        out->scores[i] = -1000.0f; /* LlamaHfVocab's placeholder; llama.cpp's gemma4 (BPE) merges by rank */
+        for (size_t k = 0; k < sizeof visible / sizeof visible[0]; k++)
+            if (!strcmp(out->tokens[i], visible[k])) out->token_type[i] = QK_TOKEN_USER_DEFINED;
+    }
+    if (qk_tokjson_merges(tok, tokjson_name, out, err)) goto out; /* SpecialVocab(load_merges=True) */
+    if (out->n_merges == 0) {
+        qk_fail(err, "%s: model.merges is empty: llama.cpp's 'gemma4' tokenizer model needs tokenizer.ggml.merges",
+                tokjson_name);
+        goto out;
+    }
+    if (qk_special_vocab_load(dir, tok, tcfg, (int64_t)out->n_tokens, out, err)) goto out;
+    out->add_space_prefix = QK_TRI_FALSE;
+    out->add_bos = QK_TRI_TRUE;
+    rc = QK_OK;
+out:
+    if (rc) qk_vocab_free(out);
+    cJSON_Delete(tcfg);
+    cJSON_Delete(tok);
+    cJSON_Delete(stmap);
+    return rc;
+}
