@@ -7,7 +7,8 @@
  *   decoder Sequence [Replace U+2581 -> " ", ByteFallback, Fuse],
  *   model BPE with byte_fallback, unk_token <unk>, fuse_unk, merges as [left, right] pairs;
  *   ids: <pad> <eos> <bos> <unk> <mask>, the turn / tool / channel / image / audio tokens, newline runs
- *   (as Gemma's ids 108..), the 256 byte tokens <0x00>..<0xFF>, single characters, then merge results;
+ *   (as Gemma's ids 108..), the 256 byte tokens <0x00>..<0xFF>, single characters, an ordinary "</s>", then
+ *   merge results;
  *   every special token also in added_tokens (special, not normalized), as Gemma's files list them.
  * The merges are learnt here, SentencePiece-like, from a fixed text: the most frequent adjacent pair first
  * (ties: the smaller concatenation), never across a newline, U+2581 only at the start of a piece (runs of
@@ -26,7 +27,7 @@ const char *const tiny_gemma4_specials[TINY_GEMMA4_N_SPECIAL] = {
 
 #define SP "\xe2\x96\x81" /* U+2581 */
 #define N_NL 8            /* newline runs "\n" .. 8 x "\n" */
-#define N_LEARNT 240
+#define N_LEARNT 100
 
 static const char k_corpus[] =
     "The quick brown fox jumps over the lazy dog. Hello world! Hello, how are you today?\n"
@@ -110,6 +111,9 @@ int tiny_hf_tokenizer_gemma4(const char *dir) {
                                         "\xe4\xb8\x96", "\xe7\x95\x8c", "\xd0\xb4"};
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         if (tl_add(&v, extra[i]) < 0) goto out;
+    /* an ordinary (not added) "</s>", as Gemma's vocabularies have one (llama.cpp marks every "</s>" an
+     * end-of-generation control token, and for gemma4 takes that back when "<|tool_response>" exists) */
+    if (tl_add(&v, "</s>") < 0) goto out;
     /* newline runs: every split of a run of up to N_NL, shorter runs first (so any run up to N_NL merges whole) */
     for (int total = 2; total <= N_NL; total++)
         for (int left = 1; left < total; left++) {
