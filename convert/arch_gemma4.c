@@ -34,6 +34,9 @@
  *     llama.cpp reads them from the last non-shared layer, global, and the
  *     one before, sliding, which must be so), double-wide MLPs on those
  *     layers (feed_forward_length per layer).
+ * Tokenizer: llama.cpp's "gemma4" tokenizer model from tokenizer.json, as Gemma4Model.set_vocab writes it
+ * (qk_vocab_load_gemma4 in vocab_hf.c); a tokenizer.json LlamaHfVocab refuses (not BPE with byte fallback and a
+ * Sequence decoder) or without merges is refused by name.
  * Refused (each names the key): the MoE block (enable_moe_block: 26B-A4B),
  * per_layer_config, a sliding-layer partial rope, a global rope other than
  * "proportional", attention biases, num_global_key_value_heads without

@@ -131,8 +131,9 @@ int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_s
  * Sequence decoder is refused, as LlamaHfVocab refuses it), then: model "gemma4" and no pre (llama.cpp
  * sets its own), every score -1000 (LlamaHfVocab's placeholder: llama.cpp tokenizes "gemma4" as BPE by
  * merge rank), "<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", "<|tool_response>",
- * "<tool_response|>" and "<|\"|>" USER_DEFINED, tokenizer.json's merges (none: refused, llama.cpp needs
- * them), SpecialVocab's ids / flags / chat template, add_space_prefix false, add_bos true.
+ * "<tool_response|>" and "<|\"|>" USER_DEFINED, tokenizer.json's merges or else merges.txt (none: refused,
+ * llama.cpp needs them), SpecialVocab's ids (not range-checked: the converter passes no n_vocab) / flags /
+ * chat template, add_space_prefix false, add_bos true.
  * pre_override (--pre-tokenizer) must be NULL: the converter has none and llama.cpp fixes the pre. */
 int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *out, qk_err *err);
 

@@ -369,13 +369,16 @@ int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *ou
         for (size_t k = 0; k < sizeof visible / sizeof visible[0]; k++)
             if (!strcmp(out->tokens[i], visible[k])) out->token_type[i] = QK_TOKEN_USER_DEFINED;
     }
-    if (qk_tokjson_merges(tok, tokjson_name, out, err)) goto out; /* SpecialVocab(load_merges=True) */
+    /* SpecialVocab(load_merges=True): tokenizer.json's merges, else merges.txt */
+    if (qk_tokjson_merges(tok, tokjson_name, out, err)) goto out;
+    if (out->n_merges == 0 && load_merges_txt(dir, out, err)) goto out;
     if (out->n_merges == 0) {
-        qk_fail(err, "%s: model.merges is empty: llama.cpp's 'gemma4' tokenizer model needs tokenizer.ggml.merges",
-                tokjson_name);
+        qk_fail(err, "%s: model.merges is empty and there is no merges.txt: llama.cpp's 'gemma4' tokenizer model needs "
+                     "tokenizer.ggml.merges", tokjson_name);
         goto out;
     }
-    if (qk_special_vocab_load(dir, tok, tcfg, (int64_t)out->n_tokens, out, err)) goto out;
+    /* SpecialVocab without n_vocab: ids are not range-checked */
+    if (qk_special_vocab_load(dir, tok, tcfg, -1, out, err)) goto out;
     out->add_space_prefix = QK_TRI_FALSE;
     out->add_bos = QK_TRI_TRUE;
     rc = QK_OK;

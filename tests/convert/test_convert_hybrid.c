@@ -113,7 +113,8 @@ static void test_gemma4_bad_input(void) {
         {"tokenizer.json", "\"byte_fallback\":\ttrue", "\"byte_fallback\":\tfalse",
          "not a SentencePiece-style BPE tokenizer (model.byte_fallback false/absent, decoder type Sequence"},
         {"tokenizer.json", "\"merges\":\t[", "\"merges\":\t[], \"mergez\": [",
-         "model.merges is empty: llama.cpp's 'gemma4' tokenizer model needs tokenizer.ggml.merges"},
+         "model.merges is empty and there is no merges.txt: llama.cpp's 'gemma4' tokenizer model needs "
+         "tokenizer.ggml.merges"},
         {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
          "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
         {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
