@@ -127,7 +127,9 @@ int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_s
                      qk_vocab *out, qk_err *err);
 
 /* Gemma4Model.set_vocab (Gemma 4): tokenizer.json only, read as gguf-py's LlamaHfVocab reads it
- * (qk_tokjson_llama_hf_vocab's tokens and types; a tokenizer that is not BPE with byte_fallback and a
+ * (qk_tokjson_llama_hf_vocab's tokens and types, the special tokens as transformers 5's all_special_tokens:
+ * the named roles, every other tokenizer_config.json "*_token" string such as sot_token / image_token, and
+ * extra_special_tokens; a tokenizer that is not BPE with byte_fallback and a
  * Sequence decoder is refused, as LlamaHfVocab refuses it), then: model "gemma4" and no pre (llama.cpp
  * sets its own), every score -1000 (LlamaHfVocab's placeholder: llama.cpp tokenizes "gemma4" as BPE by
  * merge rank), "<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", "<|tool_response>",

@@ -2,6 +2,7 @@
  * (sentencepiece -> llama-hf -> gpt2), the tokenizer_config overrides of the sentencepiece path, and
  * SpecialVocab. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,38 @@ static void special_texts(const cJSON *tcfg, const cJSON *stmap, textlist *l) {
     if (!add) add = get(tcfg, "additional_special_tokens");
     const cJSON *add_list = cJSON_IsArray(add) ? add : NULL;
     cJSON_ArrayForEach(e, add_list) tl_add(l, e);
+}
+
+/* transformers 5's all_special_tokens (tokenization_utils_base.py), which Gemma 4 needs: the named roles as above;
+ * the model-specific named tokens - every other tokenizer_config.json key ending in "_token" whose value is a string
+ * (or an AddedToken object), and the values of "model_specific_special_tokens" (or of a dict-valued
+ * "extra_special_tokens"); then "extra_special_tokens" as a list (or, without it, "additional_special_tokens"). */
+static void special_texts_v5(const cJSON *tcfg, const cJSON *stmap, textlist *l) {
+    static const char *const roles[] = {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                                        "cls_token", "mask_token"};
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        const cJSON *a = get(stmap, roles[r]), *b = get(tcfg, roles[r]);
+        const cJSON *val = a ? a : b;
+        if (val && !cJSON_IsNull(val)) tl_add(l, val);
+    }
+    const cJSON *e;
+    if (cJSON_IsObject(tcfg)) cJSON_ArrayForEach(e, tcfg) {
+        size_t n = strlen(e->string);
+        bool role = false;
+        for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) role |= !strcmp(e->string, roles[r]);
+        if (!role && n > 6 && !strcmp(e->string + n - 6, "_token") && (cJSON_IsString(e) || cJSON_IsObject(e)))
+            tl_add(l, e);
+    }
+    const cJSON *named = get(tcfg, "model_specific_special_tokens"), *extra = get(tcfg, "extra_special_tokens");
+    if (cJSON_IsObject(named)) cJSON_ArrayForEach(e, named) tl_add(l, e);
+    if (cJSON_IsObject(extra)) cJSON_ArrayForEach(e, extra) tl_add(l, e);
+    const cJSON *list = cJSON_IsArray(extra) ? extra : NULL;
+    if (!extra) {
+        list = get(stmap, "additional_special_tokens");
+        if (!list) list = get(tcfg, "additional_special_tokens");
+        if (!cJSON_IsArray(list)) list = NULL;
+    }
+    cJSON_ArrayForEach(e, list) tl_add(l, e);
 }
 
 static int load_merges_txt(const char *dir, qk_vocab *v, qk_err *err) {
@@ -361,7 +394,7 @@ int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *ou
     }
     textlist tl = {{0}, 0};
     if (qk_json_load(dir, "special_tokens_map.json", &stmap, err)) goto out;
-    special_texts(tcfg, stmap, &tl);
+    special_texts_v5(tcfg, stmap, &tl); /* Gemma 4 needs transformers 5 */
     if (qk_tokjson_llama_hf_vocab(tok, tokjson_name, tl.items, tl.n, out, err)) goto out;
     if (qk_vocab_set_model(out, "gemma4", NULL, err)) goto out; /* no tokenizer.ggml.pre: llama.cpp sets "gemma4" */
     for (size_t i = 0; i < out->n_tokens; i++) {

@@ -78,18 +78,19 @@ static void test_kvs(void) {
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
     const int n = cJSON_GetArraySize(vocab);
     CHECK(n > 300 && cJSON_GetArraySize(merges) > 50);
-    /* transformers' all_special_tokens: the named ones and additional_special_tokens of tokenizer_config.json */
+    /* transformers 5's all_special_tokens (LlamaHfVocab's special_ids): every tokenizer_config.json key ending in
+     * "_token" with a string value (the roles and the model-specific ones such as sot_token), then the
+     * extra_special_tokens list */
     const char *special[64];
     int ns = 0;
-    static const char *const roles[] = {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
-                                        "mask_token"};
-    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(tc, roles[r]);
-        if (cJSON_IsString(v)) special[ns++] = v->valuestring;
-    }
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(tc, "additional_special_tokens")) if (ns < 64) special[ns++] =
+    cJSON_ArrayForEach(e, tc) {
+        size_t l = strlen(e->string);
+        if (l > 6 && !strcmp(e->string + l - 6, "_token") && cJSON_IsString(e) && ns < 64) special[ns++] = e->valuestring;
+    }
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(tc, "extra_special_tokens")) if (ns < 64) special[ns++] =
         e->valuestring;
+    CHECK_EQ_INT(ns, 5 + 15 + 2);
     static const char *const visible[] = {"<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>",
                                           "<|tool_response>", "<tool_response|>", "<|\"|>"};
     qk_vocab want;

@@ -254,8 +254,19 @@ int tiny_hf_tokenizer_gemma4(const char *dir) {
     cJSON_AddStringToObject(tc, "unk_token", "<unk>");
     cJSON_AddStringToObject(tc, "pad_token", "<pad>");
     cJSON_AddStringToObject(tc, "mask_token", "<mask>");
-    cJSON *ast = cJSON_AddArrayToObject(tc, "additional_special_tokens");
-    for (int i = 5; i < TINY_GEMMA4_N_SPECIAL; i++) cJSON_AddItemToArray(ast, cJSON_CreateString(tiny_gemma4_specials[i]));
+    /* transformers 5's layout, as google/gemma-4-31B-it's tokenizer_config.json has it: the model-specific special
+     * tokens as top-level "*_token" keys, then extra_special_tokens (<unused0> / <unused1> stay unnamed: added
+     * tokens that are not special for transformers) */
+    static const char *const named[][2] = {
+        {"sot_token", "<|turn>"}, {"eot_token", "<turn|>"}, {"soc_token", "<|channel>"}, {"eoc_token", "<channel|>"},
+        {"stc_token", "<|tool_call>"}, {"etc_token", "<tool_call|>"}, {"str_token", "<|tool_response>"},
+        {"etr_token", "<tool_response|>"}, {"escape_token", "<|\"|>"}, {"boi_token", "<|image>"},
+        {"eoi_token", "<image|>"}, {"image_token", "<|image|>"}, {"boa_token", "<|audio>"}, {"eoa_token", "<audio|>"},
+        {"audio_token", "<|audio|>"}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) cJSON_AddStringToObject(tc, named[i][0], named[i][1]);
+    cJSON *ext = cJSON_AddArrayToObject(tc, "extra_special_tokens");
+    cJSON_AddItemToArray(ext, cJSON_CreateString("<start_of_turn>"));
+    cJSON_AddItemToArray(ext, cJSON_CreateString("<end_of_turn>"));
     cJSON_AddBoolToObject(tc, "clean_up_tokenization_spaces", 0);
     cJSON_AddStringToObject(tc, "tokenizer_class", "GemmaTokenizer");
     cJSON_AddStringToObject(tc, "chat_template",
