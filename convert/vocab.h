@@ -3,8 +3,9 @@
  * The importers (sentencepiece_model.c, tokenizer_json.c, special_tokens.c, vocab_hf.c) fill a
  * qk_vocab exactly as llama.cpp's convert_hf_to_gguf.py + gguf-py SpecialVocab would, and the GGUF
  * writer maps it 1:1 to KVs:
- *   model            -> tokenizer.ggml.model        ("llama" = sentencepiece, "gpt2" = byte-level BPE)
- *   pre              -> tokenizer.ggml.pre          (always set by the importers)
+ *   model            -> tokenizer.ggml.model        ("llama" = sentencepiece, "gpt2" = byte-level BPE,
+ *                                                   "gemma4" = Gemma 4's sentencepiece-style BPE)
+ *   pre              -> tokenizer.ggml.pre          (set by the importers except for "gemma4")
  *   tokens           -> tokenizer.ggml.tokens       (string array, n_tokens)
  *   scores           -> tokenizer.ggml.scores       (f32 array; NULL = not written, as for "gpt2")
  *   token_type       -> tokenizer.ggml.token_type   (i32 array)
@@ -56,8 +57,8 @@ typedef struct qk_named_template {
 } qk_named_template;
 
 typedef struct qk_vocab {
-    char *model;            /* "llama" or "gpt2" */
-    char *pre;              /* pre-tokenizer name ("default" for "llama") */
+    char *model;            /* "llama", "gpt2" or "gemma4" */
+    char *pre;              /* pre-tokenizer name ("default" for "llama"; NULL for "gemma4": not written) */
     size_t n_tokens;
     char **tokens;          /* NUL-terminated UTF-8; token_len[i] bytes (no embedded NUL) */
     uint32_t *token_len;
