@@ -34,6 +34,9 @@
  *     llama.cpp reads them from the last non-shared layer, global, and the
  *     one before, sliding, which must be so), double-wide MLPs on those
  *     layers (feed_forward_length per layer).
+ * Tokenizer: llama.cpp's "gemma4" tokenizer model from tokenizer.json, as Gemma4Model.set_vocab writes it
+ * (qk_vocab_load_gemma4 in vocab_hf.c); a tokenizer.json LlamaHfVocab refuses (not BPE with byte fallback and a
+ * Sequence decoder) or without merges is refused by name.
  * Refused (each names the key): the MoE block (enable_moe_block: 26B-A4B),
  * per_layer_config, a sliding-layer partial rope, a global rope other than
  * "proportional", attention biases, num_global_key_value_heads without
@@ -45,6 +48,7 @@
 
 #include "arch_priv.h"
 #include "json_file.h"
+#include "vocab.h"
 
 static const qk_name_rule k_rules_gemma4[] = {
     {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
@@ -231,22 +235,13 @@ static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) 
     return NULL;
 }
 
-/* Gemma4Model.set_vocab writes llama.cpp's "gemma4" tokenizer model (SentencePiece-style BPE: "▁" pieces, byte
- * fallback, no pre-tokenizer) from tokenizer.json, which quantkit's vocabulary import does not produce yet: such a
- * tokenizer is refused rather than written as another model. A byte-level BPE tokenizer (the tests') converts. */
+/* Gemma4Model.set_vocab writes llama.cpp's "gemma4" tokenizer model from tokenizer.json (qk_vocab_load_gemma4,
+ * which convert uses): read here too, so that a tokenizer the converter cannot write (not SentencePiece-style BPE,
+ * no merges) is refused by name in the plan (--dry-run, info) before any tensor is read. */
 static int gemma4_tokenizer(const qk_hf_checkpoint *ck, qk_err *err) {
-    cJSON *tj = NULL;
-    if (qk_json_load(ck->dir, "tokenizer.json", &tj, err)) return QK_FAIL;
-    if (!tj)
-        return qk_fail(err, "%s: no tokenizer.json: Gemma 4's tokenizer (llama.cpp's 'gemma4' tokenizer model) is "
-                            "read from it", ck->dir);
-    const cJSON *model = get(tj, "model"), *pre = get(tj, "pre_tokenizer");
-    const bool spm_bpe = cJSON_IsTrue(get(model, "byte_fallback")) || !pre || cJSON_IsNull(pre);
-    cJSON_Delete(tj);
-    if (spm_bpe)
-        return qk_fail(err, "%s/tokenizer.json: Gemma 4's SentencePiece-style BPE tokenizer (byte fallback, no "
-                            "pre-tokenizer: llama.cpp's 'gemma4' tokenizer model) is not supported yet; the Gemma 4 "
-                            "text model's tensors and hyper-parameters are", ck->dir);
+    qk_vocab v;
+    if (qk_vocab_load_gemma4(ck->dir, NULL, &v, err)) return QK_FAIL;
+    qk_vocab_free(&v);
     return QK_OK;
 }
 

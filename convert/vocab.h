@@ -3,8 +3,9 @@
  * The importers (sentencepiece_model.c, tokenizer_json.c, special_tokens.c, vocab_hf.c) fill a
  * qk_vocab exactly as llama.cpp's convert_hf_to_gguf.py + gguf-py SpecialVocab would, and the GGUF
  * writer maps it 1:1 to KVs:
- *   model            -> tokenizer.ggml.model        ("llama" = sentencepiece, "gpt2" = byte-level BPE)
- *   pre              -> tokenizer.ggml.pre          (always set by the importers)
+ *   model            -> tokenizer.ggml.model        ("llama" = sentencepiece, "gpt2" = byte-level BPE,
+ *                                                   "gemma4" = Gemma 4's sentencepiece-style BPE)
+ *   pre              -> tokenizer.ggml.pre          (set by the importers except for "gemma4")
  *   tokens           -> tokenizer.ggml.tokens       (string array, n_tokens)
  *   scores           -> tokenizer.ggml.scores       (f32 array; NULL = not written, as for "gpt2")
  *   token_type       -> tokenizer.ggml.token_type   (i32 array)
@@ -56,8 +57,8 @@ typedef struct qk_named_template {
 } qk_named_template;
 
 typedef struct qk_vocab {
-    char *model;            /* "llama" or "gpt2" */
-    char *pre;              /* pre-tokenizer name ("default" for "llama") */
+    char *model;            /* "llama", "gpt2" or "gemma4" */
+    char *pre;              /* pre-tokenizer name ("default" for "llama"; NULL for "gemma4": not written) */
     size_t n_tokens;
     char **tokens;          /* NUL-terminated UTF-8; token_len[i] bytes (no embedded NUL) */
     uint32_t *token_len;
@@ -125,6 +126,19 @@ char *qk_replace_spm_space(const char *s);
  * On success *out owns everything (free with qk_vocab_free); on failure *out is empty. */
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
+
+/* Gemma4Model.set_vocab (Gemma 4): tokenizer.json only, read as gguf-py's LlamaHfVocab reads it
+ * (qk_tokjson_llama_hf_vocab's tokens and types, the special tokens as transformers 5's all_special_tokens:
+ * the named roles, every other tokenizer_config.json "*_token" string such as sot_token / image_token, and
+ * extra_special_tokens; a tokenizer that is not BPE with byte_fallback and a
+ * Sequence decoder is refused, as LlamaHfVocab refuses it), then: model "gemma4" and no pre (llama.cpp
+ * sets its own), every score -1000 (LlamaHfVocab's placeholder: llama.cpp tokenizes "gemma4" as BPE by
+ * merge rank), "<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>", "<|tool_response>",
+ * "<tool_response|>" and "<|\"|>" USER_DEFINED, tokenizer.json's merges or else merges.txt (none: refused,
+ * llama.cpp needs them), SpecialVocab's ids (not range-checked: the converter passes no n_vocab) / flags /
+ * chat template, add_space_prefix false, add_bos true.
+ * pre_override (--pre-tokenizer) must be NULL: the converter has none and llama.cpp fixes the pre. */
+int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *out, qk_err *err);
 
 /* Phi3MiniModel.set_vocab where it differs from the Llama path, applied to a vocabulary
  * qk_vocab_load_hf read from a tokenizer.model (nothing to do otherwise, or with tokenizer_class

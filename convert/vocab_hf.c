@@ -2,6 +2,7 @@
  * (sentencepiece -> llama-hf -> gpt2), the tokenizer_config overrides of the sentencepiece path, and
  * SpecialVocab. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,38 @@ static void special_texts(const cJSON *tcfg, const cJSON *stmap, textlist *l) {
     if (!add) add = get(tcfg, "additional_special_tokens");
     const cJSON *add_list = cJSON_IsArray(add) ? add : NULL;
     cJSON_ArrayForEach(e, add_list) tl_add(l, e);
+}
+
+/* transformers 5's all_special_tokens (tokenization_utils_base.py), which Gemma 4 needs: the named roles as above;
+ * the model-specific named tokens - every other tokenizer_config.json key ending in "_token" whose value is a string
+ * (or an AddedToken object), and the values of "model_specific_special_tokens" (or of a dict-valued
+ * "extra_special_tokens"); then "extra_special_tokens" as a list (or, without it, "additional_special_tokens"). */
+static void special_texts_v5(const cJSON *tcfg, const cJSON *stmap, textlist *l) {
+    static const char *const roles[] = {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                                        "cls_token", "mask_token"};
+    for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) {
+        const cJSON *a = get(stmap, roles[r]), *b = get(tcfg, roles[r]);
+        const cJSON *val = a ? a : b;
+        if (val && !cJSON_IsNull(val)) tl_add(l, val);
+    }
+    const cJSON *e;
+    if (cJSON_IsObject(tcfg)) cJSON_ArrayForEach(e, tcfg) {
+        size_t n = strlen(e->string);
+        bool role = false;
+        for (size_t r = 0; r < sizeof roles / sizeof roles[0]; r++) role |= !strcmp(e->string, roles[r]);
+        if (!role && n > 6 && !strcmp(e->string + n - 6, "_token") && (cJSON_IsString(e) || cJSON_IsObject(e)))
+            tl_add(l, e);
+    }
+    const cJSON *named = get(tcfg, "model_specific_special_tokens"), *extra = get(tcfg, "extra_special_tokens");
+    if (cJSON_IsObject(named)) cJSON_ArrayForEach(e, named) tl_add(l, e);
+    if (cJSON_IsObject(extra)) cJSON_ArrayForEach(e, extra) tl_add(l, e);
+    const cJSON *list = cJSON_IsArray(extra) ? extra : NULL;
+    if (!extra) {
+        list = get(stmap, "additional_special_tokens");
+        if (!list) list = get(tcfg, "additional_special_tokens");
+        if (!cJSON_IsArray(list)) list = NULL;
+    }
+    cJSON_ArrayForEach(e, list) tl_add(l, e);
 }
 
 static int load_merges_txt(const char *dir, qk_vocab *v, qk_err *err) {
@@ -314,5 +347,78 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
 out:
     cJSON_Delete(tcfg);
     cJSON_Delete(tok);
+    return rc;
+}
+
+/* Gemma4Model.set_vocab (conversion/gemma.py): gguf-py's LlamaHfVocab over tokenizer.json, then the
+ * "gemma4" tokenizer model, SpecialVocab with merges, add_space_prefix false, add_bos true. */
+int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *out, qk_err *err) {
+    /* the tokens Gemma4Model makes USER_DEFINED "so that the chat parser can read them" */
+    static const char *const visible[] = {"<|channel>", "<channel|>", "<|tool_call>", "<tool_call|>",
+                                          "<|tool_response>", "<tool_response|>", "<|\"|>"};
+    qk_vocab_init(out);
+    cJSON *tcfg = NULL, *tok = NULL, *stmap = NULL;
+    int rc = QK_FAIL;
+    char tokjson_name[4096];
+    if (pre_override) {
+        qk_fail(err, "%s: --pre-tokenizer '%s' does not apply to Gemma 4: llama.cpp's 'gemma4' tokenizer model sets its "
+                     "own pre-tokenizer", dir, pre_override);
+        goto out;
+    }
+    if (qk_path_join(tokjson_name, sizeof tokjson_name, dir, "tokenizer.json", err)) goto out;
+    if (qk_json_load(dir, "tokenizer_config.json", &tcfg, err)) goto out;
+    if (tcfg && !cJSON_IsObject(tcfg)) {
+        qk_fail(err, "%s/tokenizer_config.json: not a JSON object", dir);
+        goto out;
+    }
+    if (qk_json_load(dir, "tokenizer.json", &tok, err)) goto out;
+    if (!tok) {
+        qk_fail(err, "%s: no tokenizer.json: Gemma 4's vocabulary is read from it (gguf-py LlamaHfVocab; a "
+                     "tokenizer.model alone is not used)", dir);
+        goto out;
+    }
+    if (!cJSON_IsObject(tok)) {
+        qk_fail(err, "%s: not a JSON object", tokjson_name);
+        goto out;
+    }
+    qk_tokjson_kind kind;
+    if (qk_tokjson_kind_of(tok, tokjson_name, &kind, err)) goto out;
+    if (kind != QK_TOKJSON_LLAMA_HF) {
+        const cJSON *model = get(tok, "model"), *dec = get(get(tok, "decoder"), "type");
+        qk_fail(err, "%s: not a SentencePiece-style BPE tokenizer (model.byte_fallback %s, decoder type %s; expected "
+                     "byte_fallback true and a Sequence decoder): Gemma 4's converter reads tokenizer.json with gguf-py's "
+                     "LlamaHfVocab, which refuses it, and llama.cpp's 'gemma4' tokenizer model could not run it",
+                tokjson_name, cJSON_IsTrue(get(model, "byte_fallback")) ? "true" : "false/absent",
+                cJSON_IsString(dec) ? dec->valuestring : "absent");
+        goto out;
+    }
+    textlist tl = {{0}, 0};
+    if (qk_json_load(dir, "special_tokens_map.json", &stmap, err)) goto out;
+    special_texts_v5(tcfg, stmap, &tl); /* Gemma 4 needs transformers 5 */
+    if (qk_tokjson_llama_hf_vocab(tok, tokjson_name, tl.items, tl.n, out, err)) goto out;
+    if (qk_vocab_set_model(out, "gemma4", NULL, err)) goto out; /* no tokenizer.ggml.pre: llama.cpp sets "gemma4" */
+    for (size_t i = 0; i < out->n_tokens; i++) {
+        out->scores[i] = -1000.0f; /* LlamaHfVocab's placeholder; llama.cpp's gemma4 (BPE) merges by rank */
+        for (size_t k = 0; k < sizeof visible / sizeof visible[0]; k++)
+            if (!strcmp(out->tokens[i], visible[k])) out->token_type[i] = QK_TOKEN_USER_DEFINED;
+    }
+    /* SpecialVocab(load_merges=True): tokenizer.json's merges, else merges.txt */
+    if (qk_tokjson_merges(tok, tokjson_name, out, err)) goto out;
+    if (out->n_merges == 0 && load_merges_txt(dir, out, err)) goto out;
+    if (out->n_merges == 0) {
+        qk_fail(err, "%s: model.merges is empty and there is no merges.txt: llama.cpp's 'gemma4' tokenizer model needs "
+                     "tokenizer.ggml.merges", tokjson_name);
+        goto out;
+    }
+    /* SpecialVocab without n_vocab: ids are not range-checked */
+    if (qk_special_vocab_load(dir, tok, tcfg, -1, out, err)) goto out;
+    out->add_space_prefix = QK_TRI_FALSE;
+    out->add_bos = QK_TRI_TRUE;
+    rc = QK_OK;
+out:
+    if (rc) qk_vocab_free(out);
+    cJSON_Delete(tcfg);
+    cJSON_Delete(tok);
+    cJSON_Delete(stmap);
     return rc;
 }

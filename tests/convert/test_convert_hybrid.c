@@ -109,9 +109,12 @@ static void test_gemma4_bad_input(void) {
          "'sliding_window' is missing or not a positive integer"},
         {"config.json", "\"full_attention\"]", "\"global\"]",
          "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
-        {"tokenizer.json", "\"byte_fallback\":\tfalse", "\"byte_fallback\":\ttrue",
-         "Gemma 4's SentencePiece-style BPE tokenizer (byte fallback, no pre-tokenizer: llama.cpp's 'gemma4' "
-         "tokenizer model) is not supported yet"},
+        /* Gemma4Model.set_vocab reads tokenizer.json with LlamaHfVocab, which takes only SentencePiece-style BPE */
+        {"tokenizer.json", "\"byte_fallback\":\ttrue", "\"byte_fallback\":\tfalse",
+         "not a SentencePiece-style BPE tokenizer (model.byte_fallback false/absent, decoder type Sequence"},
+        {"tokenizer.json", "\"merges\":\t[", "\"merges\":\t[], \"mergez\": [",
+         "model.merges is empty and there is no merges.txt: llama.cpp's 'gemma4' tokenizer model needs "
+         "tokenizer.ggml.merges"},
         {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
          "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
         {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",

@@ -131,7 +131,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     const int H = s->n_embd, hd = H / s->n_head, ghd = 2 * hd, kv = s->n_head_kv, gkv = text || !strcmp(s->arch, "gemma4e") ? kv : kv > 1 ? kv / 2 : 1;
     const int F = s->n_ff;
     const float ws = 4.0f / (float)H;
-    const int vocab = tiny_hf_tokenizer_bpe(dir);
+    const int vocab = tiny_hf_tokenizer_gemma4(dir); /* Gemma4Model.set_vocab reads only this kind */
     if (vocab < 0) return -1;
     cJSON *top = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
@@ -142,7 +142,7 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
     cJSON *c = top;
     if (!text) {
-        cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
+        cJSON_AddNumberToObject(top, "image_token_id", TINY_GEMMA4_IMAGE);
         cJSON_AddNullToObject(top, "audio_config");
         c = cJSON_AddObjectToObject(top, "text_config");
         cJSON_AddStringToObject(c, "model_type", "gemma4_text");
@@ -183,8 +183,8 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
     for (int i = 0; i < s->n_layer; i++)
         cJSON_AddItemToArray(lt, cJSON_CreateString(gemma4_global(i, e) ? "full_attention" : "sliding_attention"));
-    cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
-    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
+    cJSON_AddNumberToObject(c, "bos_token_id", TINY_GEMMA4_BOS);
+    cJSON_AddNumberToObject(c, "eos_token_id", TINY_GEMMA4_EOS);
     if (!text) {
         cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
         cJSON_AddStringToObject(vc, "model_type", "gemma4_vision");

@@ -22,6 +22,11 @@ typedef struct {
  * files; returns the vocabulary size (ids of <|begin_of_text|>,
  * <|end_of_text|>, <|eot_id|> are the last three), or -1. */
 int tiny_hf_tokenizer_bpe(const char *dir);
+/* tiny_hf_gemma4tok.c: a Gemma-4-style tokenizer.json (SentencePiece-style BPE, byte fallback) and
+ * tokenizer_config.json; returns the vocabulary size, or -1. Ids 0.. are tiny_gemma4_specials. */
+enum { TINY_GEMMA4_N_SPECIAL = 24, TINY_GEMMA4_EOS = 1, TINY_GEMMA4_BOS = 2, TINY_GEMMA4_IMAGE = 18 };
+extern const char *const tiny_gemma4_specials[TINY_GEMMA4_N_SPECIAL];
+int tiny_hf_tokenizer_gemma4(const char *dir);
 /* A SentencePiece tokenizer.model (<unk> <s> </s>, byte pieces, a few words)
  * and tokenizer_config.json; returns the piece count, or -1. */
 int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added);
