@@ -29,9 +29,15 @@
  * Multi-token-prediction weights (mtp.*) are left out and counted: the converter's --no-mtp output (by default
  *   it appends them as an extra layer with nextn_predict_layers, which llama.cpp only runs for speculative
  *   decoding).
+ * Qwen3NextForCausalLM (Qwen3-Next-80B-A3B) -> "qwen3next": the same layers as Qwen3NextModel writes them,
+ *   with two fused DeltaNet projections: in_proj_qkvz (rows per key head [q, k, its value heads' v, their z])
+ *   split into attn_qkv [all q | all k | all v] and attn_gate [all z], in_proj_ba -> ssm_ba as stored; no
+ *   value-head reorder (Qwen3NextModel is not the reordering base, llama.cpp's qwen3next repeats the key heads
+ *   interleaved); the config at the top level, experts one by one, no M-RoPE sections.
  * Refused: what llama.cpp's graph cannot reproduce: key and value head sizes that differ (it takes both from
  *   ssm.state_size), value heads not a multiple of key heads, a layer_types list other than the interval's
- *   pattern, attn_output_gate false, a hidden_act other than silu, rope scaling other than the default. */
+ *   pattern, attn_output_gate false, a hidden_act other than silu, rope scaling other than the default; for the
+ *   MoE models dense layers (mlp_only_layers, decoder_sparse_step) and norm_topk_prob false. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +77,9 @@ static const char *const k_req_attn[] = {"attn_q.weight",      "attn_k.weight", 
 static const char *const k_req_linear[] = {"attn_qkv.weight",   "attn_gate.weight",  "ssm_conv1d.weight",
                                            "ssm_dt.bias",       "ssm_a",             "ssm_beta.weight",
                                            "ssm_alpha.weight",  "ssm_norm.weight",   "ssm_out.weight", NULL};
+static const char *const k_req_linear_next[] = {"attn_qkv.weight", "attn_gate.weight", "ssm_conv1d.weight",
+                                                "ssm_dt.bias",     "ssm_a",            "ssm_ba.weight",
+                                                "ssm_norm.weight", "ssm_out.weight",   NULL};
 static const char *const k_req_dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 static const char *const k_req_moe[] = {"ffn_gate_inp.weight",       "ffn_gate_exps.weight",  "ffn_up_exps.weight",
                                         "ffn_down_exps.weight",      "ffn_gate_inp_shexp.weight",
@@ -110,7 +119,7 @@ static bool is_attn_layer(const qwen35_dims *d, uint32_t il) { return (il + 1) %
 
 /* ---- the DeltaNet tensors (layer_tensor) ---- */
 
-enum { R_ROWS = 1, R_COLS = 2, R_NEGEXP = 3 };
+enum { R_ROWS = 1, R_COLS = 2, R_NEGEXP = 3, R_QKV = 4, R_Z = 5 };
 
 /* the grouped -> tiled value-head reorder: output index o of a span of vh heads of size hd comes from */
 static int64_t vreorder(int64_t o, int64_t kh, int64_t rep, int64_t hd) {
@@ -120,9 +129,8 @@ static int64_t vreorder(int64_t o, int64_t kh, int64_t rep, int64_t hd) {
 
 /* a tensor of this file: x3d_part = first row/column/element the reorder applies to, x3d_stride = the head size
  * of the reorder, map_hd = key heads, map_rep = value heads per key head (1: no reorder), row_map unused */
-static qk_conv_tensor *lin_new(const qk_hf_checkpoint *ck, qk_conv_plan *p, int layer, const char *gguf,
+static qk_conv_tensor *lin_new(qk_conv_plan *p, int layer, const char *gguf,
                                const qk_hf_tensor *src, int kind, int64_t first, int64_t hd, const qwen35_dims *d) {
-    (void)ck;
     qk_conv_tensor *t = &p->tensors[p->n_tensors++];
     snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gguf);
     t->src = src;
@@ -154,6 +162,9 @@ static int qwen35_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *s
     if (!qk_st_dtype_is_float(s->dtype))
         return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
                        qk_st_dtype_name(s->dtype));
+    /* Qwen3-Next: no value-head reorder (Qwen3NextModel is not the reordering base); its fused projections */
+    const bool next = !strcmp(p->arch, "qwen3next");
+    if (next) d.vh = d.kh; /* map_rep 1 below: every tensor keeps HF's grouped order */
 #define SHAPE2(a, b)                                                                                                  \
     if (s->n_dims != 2 || s->shape[0] != (a) || s->shape[1] != (b))                                                   \
         return qk_fail(err, "%s: tensor '%s' should be [%lld, %lld] for the config's linear-attention sizes", ck->dir, \
@@ -162,39 +173,51 @@ static int qwen35_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *s
     if (s->n_dims != 1 || s->shape[0] != (a))                                                                         \
         return qk_fail(err, "%s: tensor '%s' should be [%lld] (linear_num_value_heads)", ck->dir, s->name,            \
                        (long long)(a));
-    if (!strcmp(w, "in_proj_qkv.weight")) {
+    if (next && !strcmp(w, "in_proj_qkvz.weight")) {
+        /* rows per key head [q, k, v (its value heads), z (likewise)] -> attn_qkv [all q | all k | all v] and
+         * attn_gate [all z] (Qwen3NextModel.modify_tensors) */
+        SHAPE2(conv_dim + vdim, d.n_embd);
+        qk_conv_tensor *t = lin_new(p, layer, "attn_qkv.weight", src, R_QKV, 0, d.vd, &d);
+        t->ne[1] = conv_dim;
+        t = lin_new(p, layer, "attn_gate.weight", src, R_Z, 0, d.vd, &d);
+        t->ne[1] = vdim;
+        p->n_params -= (uint64_t)d.n_embd * (uint64_t)(conv_dim + vdim); /* counted once, not twice */
+    } else if (next && !strcmp(w, "in_proj_ba.weight")) {
+        SHAPE2(2 * vdim / d.vd, d.n_embd);
+        lin_new(p, layer, "ssm_ba.weight", src, R_ROWS, 0, 1, &d);
+    } else if (!next && !strcmp(w, "in_proj_qkv.weight")) {
         SHAPE2(conv_dim, d.n_embd);
-        lin_new(ck, p, layer, "attn_qkv.weight", src, R_ROWS, 2 * kdim, d.vd, &d);
-    } else if (!strcmp(w, "in_proj_z.weight")) {
+        lin_new(p, layer, "attn_qkv.weight", src, R_ROWS, 2 * kdim, d.vd, &d);
+    } else if (!next && !strcmp(w, "in_proj_z.weight")) {
         SHAPE2(vdim, d.n_embd);
-        lin_new(ck, p, layer, "attn_gate.weight", src, R_ROWS, 0, d.vd, &d);
-    } else if (!strcmp(w, "in_proj_a.weight")) {
+        lin_new(p, layer, "attn_gate.weight", src, R_ROWS, 0, d.vd, &d);
+    } else if (!next && !strcmp(w, "in_proj_a.weight")) {
         SHAPE2(d.vh, d.n_embd);
-        lin_new(ck, p, layer, "ssm_alpha.weight", src, R_ROWS, 0, 1, &d);
-    } else if (!strcmp(w, "in_proj_b.weight")) {
+        lin_new(p, layer, "ssm_alpha.weight", src, R_ROWS, 0, 1, &d);
+    } else if (!next && !strcmp(w, "in_proj_b.weight")) {
         SHAPE2(d.vh, d.n_embd);
-        lin_new(ck, p, layer, "ssm_beta.weight", src, R_ROWS, 0, 1, &d);
+        lin_new(p, layer, "ssm_beta.weight", src, R_ROWS, 0, 1, &d);
     } else if (!strcmp(w, "conv1d.weight")) {
         if (s->n_dims != 3 || s->shape[0] != conv_dim || s->shape[1] != 1 || s->shape[2] != d.conv_k)
             return qk_fail(err, "%s: tensor '%s' should be [%lld, 1, %lld] (a depthwise Conv1d over q, k, v)", ck->dir,
                            s->name, (long long)conv_dim, (long long)d.conv_k);
-        qk_conv_tensor *t = lin_new(ck, p, layer, "ssm_conv1d.weight", src, R_ROWS, 2 * kdim, d.vd, &d);
+        qk_conv_tensor *t = lin_new(p, layer, "ssm_conv1d.weight", src, R_ROWS, 2 * kdim, d.vd, &d);
         t->ne[0] = d.conv_k, t->ne[1] = conv_dim, t->n_dims = 2; /* squeezed */
         p->n_params -= (uint64_t)s->shape[2] * (uint64_t)s->shape[0];
         p->n_params += (uint64_t)d.conv_k * (uint64_t)conv_dim;
     } else if (!strcmp(w, "A_log")) {
-        SHAPE1(d.vh);
-        lin_new(ck, p, layer, "ssm_a", src, R_NEGEXP, 0, 1, &d);
+        SHAPE1(vdim / d.vd);
+        lin_new(p, layer, "ssm_a", src, R_NEGEXP, 0, 1, &d);
     } else if (!strcmp(w, "dt_bias")) {
-        SHAPE1(d.vh);
-        lin_new(ck, p, layer, "ssm_dt.bias", src, R_ROWS, 0, 1, &d);
+        SHAPE1(vdim / d.vd);
+        lin_new(p, layer, "ssm_dt.bias", src, R_ROWS, 0, 1, &d);
     } else if (!strcmp(w, "norm.weight")) {
         SHAPE1(d.vd);
-        qk_conv_tensor *t = lin_new(ck, p, layer, "ssm_norm.weight", src, R_ROWS, 0, 1, &d);
+        qk_conv_tensor *t = lin_new(p, layer, "ssm_norm.weight", src, R_ROWS, 0, 1, &d);
         t->map_rep = 1; /* per head dimension: nothing to reorder */
     } else if (!strcmp(w, "out_proj.weight")) {
         SHAPE2(d.n_embd, vdim);
-        lin_new(ck, p, layer, "ssm_out.weight", src, R_COLS, 0, d.vd, &d);
+        lin_new(p, layer, "ssm_out.weight", src, R_COLS, 0, d.vd, &d);
     } else {
         return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, s->name,
                        p->hf_arch);
@@ -232,6 +255,20 @@ int qk_arch_qwen35_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int
         }
         free(buf);
         return rc;
+    }
+    if (kind == R_QKV || kind == R_Z) { /* Qwen3-Next's in_proj_qkvz: per key head W = [q kd, k kd, v vw, z vw] */
+        const int64_t W = st->shape[0] / kh;
+        const int64_t vwz = kind == R_Z ? t->ne[1] / kh : W - t->ne[1] / kh, kdd = (W - 2 * vwz) / 2;
+        for (int64_t r = 0; r < nrows; r++) {
+            const int64_t o = row0 + r;
+            int64_t s;
+            if (kind == R_Z) s = (o / vwz) * W + 2 * kdd + vwz + o % vwz;
+            else if (o < kh * kdd) s = (o / kdd) * W + o % kdd;
+            else if (o < 2 * kh * kdd) s = ((o - kh * kdd) / kdd) * W + kdd + (o - kh * kdd) % kdd;
+            else s = ((o - 2 * kh * kdd) / vwz) * W + 2 * kdd + (o - 2 * kh * kdd) % vwz;
+            if (qk_st_read_f32(f, st, (uint64_t)(s * ne0), (uint64_t)ne0, dst + r * ne0, err)) return QK_FAIL;
+        }
+        return QK_OK;
     }
     for (int64_t r = 0; r < nrows; r++) { /* R_ROWS: row by row from its source row */
         const int64_t o = row0 + r, s = o < first || rep == 1 ? o : first + vreorder(o - first, kh, rep, hd);
@@ -291,16 +328,23 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
         if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
             return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers",
                            ck->dir, p->arch);
+        int64_t step = 1;
+        if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
+            (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
+            return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
+                           ck->dir, p->arch);
         const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
         if (nt && !cJSON_IsTrue(nt))
             return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
                                 "expert weights", ck->dir, p->arch);
     }
+    const bool next = !strcmp(p->arch, "qwen3next");
+    const char *const *req_linear = next ? k_req_linear_next : k_req_linear;
     bool any_attn = false;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         const bool attn = is_attn_layer(&d, l);
         any_attn |= attn;
-        const char *const *lists[2] = {attn ? k_req_attn : k_req_linear, moe ? k_req_moe : k_req_dense};
+        const char *const *lists[2] = {attn ? k_req_attn : req_linear, moe ? k_req_moe : k_req_dense};
         for (int li = 0; li < 2; li++)
             for (const char *const *r = lists[li]; *r; r++) {
                 char nm[64];
@@ -309,7 +353,7 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
                     return qk_fail(err, "%s: layer %u (%s) lacks the tensor for %s", ck->dir, l,
                                    attn ? "full attention" : "linear attention", nm);
             }
-        for (const char *const *r = attn ? k_req_linear : k_req_attn; *r; r++) {
+        for (const char *const *r = attn ? req_linear : k_req_attn; *r; r++) {
             char nm[64];
             snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
             if (plan_find(p, nm))
@@ -395,7 +439,8 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
                                                                             : 0.25;
     rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)(int64_t)((double)head_dim * prf), err);
     /* _Qwen35MRopeMixin */
-    if (!ms) rc |= qk_gguf_writer_add_arr(w, KEY("rope.dimension_sections"), QK_GGUF_I32, sect, 4, err);
+    if (!ms && strcmp(p->arch, "qwen3next")) /* Qwen3NextModel has no M-RoPE mixin */
+        rc |= qk_gguf_writer_add_arr(w, KEY("rope.dimension_sections"), QK_GGUF_I32, sect, 4, err);
 #undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
@@ -417,5 +462,10 @@ const qk_arch_desc qk_arch_family_qwen35[] = {
     QWEN35_MOE("Qwen3_5MoeForCausalLM"),
     QWEN35_DENSE("Qwen3_5ForConditionalGeneration"),
     QWEN35_DENSE("Qwen3_5ForCausalLM"),
+    {.hf = "Qwen3NextForCausalLM", .gguf = "qwen3next", .family = "Qwen3-Next (80B-A3B; hybrid MoE)",
+     .flags = QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = k_rules_qwen35, .required = k_req_qwen35,
+     .experts = k_experts_qwen35, .fused_experts = k_fused_qwen35, .n_expert_key = "num_experts",
+     .n_used_key = "num_experts_per_tok", .defaults = k_qwen35_defaults, .check = qwen35_check,
+     .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor},
     {.hf = NULL},
 };

@@ -46,7 +46,7 @@ static void check_kv(llama_run_model *m, const char *key, const char *want) {
 static void check_model(const char *arch, int n_tensors, double margin_min) {
     tiny_hf_spec s;
     spec(&s, arch);
-    const bool moe = !strcmp(arch, "qwen35moe");
+    const bool next = !strcmp(arch, "qwen3next"), moe = next || !strcmp(arch, "qwen35moe");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
@@ -60,7 +60,7 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
             const size_t l = strlen(got);
             snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
         }
-        CHECK_MSG(!strcmp(got, "model.visual.;mtp.;"), "%s: left out '%s'", arch, got);
+        CHECK_MSG(!strcmp(got, next ? "mtp.;" : "model.visual.;mtp.;"), "%s: left out '%s'", arch, got);
         qk_convert_report_free(&rep);
     }
     char e[256];
@@ -87,7 +87,7 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
     for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
     CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
     char pre[64];
-    snprintf(pre, sizeof pre, "%s", moe ? "qwen35moe" : "qwen35");
+    snprintf(pre, sizeof pre, "%s", next ? "qwen3next" : moe ? "qwen35moe" : "qwen35");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char out[800];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
@@ -107,16 +107,21 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
             snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
             check_kv(m, key, kv[k][1]);
         }
+        char key[96], v[64] = "";
         if (moe) {
-            check_kv(m, "qwen35moe.expert_feed_forward_length", "32");
-            check_kv(m, "qwen35moe.expert_shared_feed_forward_length", "32");
-            check_kv(m, "qwen35moe.expert_count", "8");
-        } else {
-            check_kv(m, "qwen35.feed_forward_length", "64");
+            static const char *const mk[][2] = {
+                {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
+            for (size_t k = 0; k < 3; k++) {
+                snprintf(key, sizeof key, "%s.%s", pre, mk[k][0]);
+                check_kv(m, key, mk[k][1]);
+            }
         }
-        char v[64] = "";
-        CHECK_MSG(!llama_run_meta(m, moe ? "qwen35moe.nextn_predict_layers" : "qwen35.nextn_predict_layers", v, sizeof v),
-                  "nextn_predict_layers written: %s", v);
+        if (!moe || next) {
+            snprintf(key, sizeof key, "%s.feed_forward_length", pre);
+            check_kv(m, key, next ? "128" : "64");
+        }
+        snprintf(key, sizeof key, "%s.nextn_predict_layers", pre);
+        CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);
         CHECK(llama_run_logits(m, prompt, np, got));
         llama_run_free(m);
         double r_all = 0, r = 0;
@@ -133,7 +138,15 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
-        if (gf) {
+        if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
+            char key[96];
+            snprintf(key, sizeof key, "%s.rope.dimension_sections", pre);
+            const qk_gguf_kv *ds = qk_gguf_find(&gf->meta, key);
+            CHECK_MSG((ds != NULL) == !next, "%s: rope.dimension_sections %s", arch, next ? "written" : "missing");
+            int64_t sec[4] = {-1, -1, -1, -1};
+            for (uint64_t k = 0; ds && k < 4; k++) CHECK(qk_gguf_arr_int(ds, k, &sec[k]));
+            if (ds) CHECK_MSG(sec[0] == 2 && sec[1] == 1 && sec[2] == 1 && sec[3] == 0, "sections %lld %lld %lld %lld",
+                              (long long)sec[0], (long long)sec[1], (long long)sec[2], (long long)sec[3]);
             CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
             CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         }
@@ -150,6 +163,8 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
  * (8), dense: ffn_gate / up / down (3) */
 static void test_qwen35moe(void) { check_model("qwen35moe", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
 static void test_qwen35(void) { check_model("qwen35", 3 + 3 * (11 + 3) + (8 + 3), 0.0); }
+/* Qwen3-Next: attn_qkv and attn_gate from in_proj_qkvz, ssm_ba: 10 per DeltaNet layer */
+static void test_qwen3next(void) { check_model("qwen3next", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
 
 /* replaces the first `from` in the file by `to` */
 static void edit_file(const char *path, const char *from, const char *to) {
@@ -220,5 +235,6 @@ int main(int argc, char **argv) {
     }
     RUN(test_qwen35moe);
     RUN(test_qwen35);
+    RUN(test_qwen3next);
     return qk_test_summary();
 }

@@ -752,7 +752,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         cJSON_Delete(root);
         return m;
     }
-    if (!strcmp(mt, "qwen3_5_text") || !strcmp(mt, "qwen3_5_moe_text")) {
+    if (!strcmp(mt, "qwen3_5_text") || !strcmp(mt, "qwen3_5_moe_text") || !strcmp(mt, "qwen3_next")) {
         if (!(m->qwen35 = hf_qwen35_load(cfg, get, ctx, err, errlen))) goto fail;
         snprintf(m->model_type, sizeof m->model_type, "%s", mt);
         m->vocab = hf_qwen35_vocab(m->qwen35);

@@ -47,6 +47,8 @@ typedef struct {
 } q35_layer;
 
 struct hf_qwen35 {
+    const char *pre; /* "model.language_model." (Qwen 3.5) or "model." (Qwen3-Next) */
+    int next;        /* Qwen3-Next: fused in_proj_qkvz / in_proj_ba, experts one by one */
     int vocab, H, n_layer, nh, nkv, hd, rot, F, I, SI, E, topk, kh, vh, kd, vd, K, interval, cap;
     double eps, theta, margin;
     float *embed, *lm_head, *norm;
@@ -72,13 +74,13 @@ static double cfg_num(const cJSON *c, const char *k, double def) {
 
 /* a copy of the tensor `name` (under model.language_model. unless it starts with "lm_head"), which must have
  * n_dims dims d[0..n_dims), or NULL */
-static float *take(hf_tensor_get get, void *ctx, const char *name, int nd_want, const int64_t *d, char *err,
-                   size_t errlen) {
+static float *take(const hf_qwen35 *m, hf_tensor_get get, void *ctx, const char *name, int nd_want,
+                   const int64_t *d, char *err, size_t errlen) {
     int64_t shape[8] = {0};
     int nd = 0;
     char full[256];
     if (!strncmp(name, "lm_head", 7)) snprintf(full, sizeof full, "%s", name);
-    else snprintf(full, sizeof full, "model.language_model.%s", name);
+    else snprintf(full, sizeof full, "%s%s", m->pre, name);
     const float *p = get(ctx, full, shape, &nd);
     if (!p) {
         seterr(err, errlen, "tensor %s is missing", full);
@@ -102,26 +104,29 @@ static float *take(hf_tensor_get get, void *ctx, const char *name, int nd_want, 
         char nm_[160];                                                                                                \
         snprintf(nm_, sizeof nm_, __VA_ARGS__);                                                                       \
         const int64_t d_[1] = {a};                                                                                    \
-        if (!((dst) = take(get, ctx, nm_, 1, d_, err, errlen))) goto fail;                                            \
+        if (!((dst) = take(m, get, ctx, nm_, 1, d_, err, errlen))) goto fail;                                            \
     } while (0)
 #define T2(dst, a, b, ...)                                                                                            \
     do {                                                                                                              \
         char nm_[160];                                                                                                \
         snprintf(nm_, sizeof nm_, __VA_ARGS__);                                                                       \
         const int64_t d_[2] = {a, b};                                                                                 \
-        if (!((dst) = take(get, ctx, nm_, 2, d_, err, errlen))) goto fail;                                            \
+        if (!((dst) = take(m, get, ctx, nm_, 2, d_, err, errlen))) goto fail;                                            \
     } while (0)
 #define T3(dst, a, b, c, ...)                                                                                         \
     do {                                                                                                              \
         char nm_[160];                                                                                                \
         snprintf(nm_, sizeof nm_, __VA_ARGS__);                                                                       \
         const int64_t d_[3] = {a, b, c};                                                                              \
-        if (!((dst) = take(get, ctx, nm_, 3, d_, err, errlen))) goto fail;                                            \
+        if (!((dst) = take(m, get, ctx, nm_, 3, d_, err, errlen))) goto fail;                                            \
     } while (0)
 
 hf_qwen35 *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_qwen35 *m = calloc(1, sizeof *m);
     if (!m) return NULL;
+    const char *mt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model_type"));
+    m->next = mt && !strcmp(mt, "qwen3_next");
+    m->pre = m->next ? "model." : "model.language_model.";
     m->vocab = cfg_int(cfg, "vocab_size", 0), m->H = cfg_int(cfg, "hidden_size", 0);
     m->n_layer = cfg_int(cfg, "num_hidden_layers", 0), m->nh = cfg_int(cfg, "num_attention_heads", 0);
     m->nkv = cfg_int(cfg, "num_key_value_heads", m->nh);
@@ -134,6 +139,7 @@ hf_qwen35 *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     m->K = cfg_int(cfg, "linear_conv_kernel_dim", 4), m->interval = cfg_int(cfg, "full_attention_interval", 4);
     m->eps = cfg_num(cfg, "rms_norm_eps", 1e-6);
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cfg, "rope_parameters");
+    if (!cJSON_IsObject(rp)) rp = cfg; /* Qwen3-Next: rope_theta, partial_rotary_factor at the top */
     m->theta = cfg_num(rp, "rope_theta", 10000.0);
     m->rot = (int)(m->hd * cfg_num(rp, "partial_rotary_factor", 0.25));
     m->margin = INFINITY;
@@ -168,10 +174,44 @@ hf_qwen35 *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
             T1(l->q_norm, m->hd, "%s%d.self_attn.q_norm.weight", P, i);
             T1(l->k_norm, m->hd, "%s%d.self_attn.k_norm.weight", P, i);
         } else {
-            T2(l->qkv, C, H, "%s%d.linear_attn.in_proj_qkv.weight", P, i);
-            T2(l->z, m->vh * m->vd, H, "%s%d.linear_attn.in_proj_z.weight", P, i);
-            T2(l->a, m->vh, H, "%s%d.linear_attn.in_proj_a.weight", P, i);
-            T2(l->b, m->vh, H, "%s%d.linear_attn.in_proj_b.weight", P, i);
+            if (m->next) { /* fix_query_key_value_ordering: per key head [q, k, v, z] rows, [b, a] rows */
+                const int rep = m->vh / m->kh, vw = rep * m->vd, W = 2 * m->kd + 2 * vw;
+                float *qkvz = NULL, *ba = NULL;
+                T2(qkvz, m->kh * W, H, "%s%d.linear_attn.in_proj_qkvz.weight", P, i);
+                l->qkv = malloc((size_t)C * H * sizeof *l->qkv), l->z = malloc((size_t)m->vh * m->vd * H * sizeof *l->z);
+                if (!l->qkv || !l->z) {
+                    free(qkvz);
+                    goto fail;
+                }
+                for (int g = 0; g < m->kh; g++) {
+                    const float *src = qkvz + (size_t)g * W * H;
+                    memcpy(l->qkv + (size_t)g * m->kd * H, src, (size_t)m->kd * H * sizeof(float));
+                    memcpy(l->qkv + ((size_t)m->kh * m->kd + (size_t)g * m->kd) * H, src + (size_t)m->kd * H,
+                           (size_t)m->kd * H * sizeof(float));
+                    memcpy(l->qkv + ((size_t)2 * m->kh * m->kd + (size_t)g * vw) * H, src + (size_t)2 * m->kd * H,
+                           (size_t)vw * H * sizeof(float));
+                    memcpy(l->z + (size_t)g * vw * H, src + ((size_t)2 * m->kd + vw) * H, (size_t)vw * H * sizeof(float));
+                }
+                free(qkvz);
+                T2(ba, m->kh * 2 * rep, H, "%s%d.linear_attn.in_proj_ba.weight", P, i);
+                l->a = malloc((size_t)m->vh * H * sizeof *l->a), l->b = malloc((size_t)m->vh * H * sizeof *l->b);
+                if (!l->a || !l->b) {
+                    free(ba);
+                    goto fail;
+                }
+                for (int g = 0; g < m->kh; g++)
+                    for (int j = 0; j < rep; j++) {
+                        memcpy(l->b + (size_t)(g * rep + j) * H, ba + (size_t)(g * 2 * rep + j) * H, (size_t)H * sizeof(float));
+                        memcpy(l->a + (size_t)(g * rep + j) * H, ba + (size_t)(g * 2 * rep + rep + j) * H,
+                               (size_t)H * sizeof(float));
+                    }
+                free(ba);
+            } else {
+                T2(l->qkv, C, H, "%s%d.linear_attn.in_proj_qkv.weight", P, i);
+                T2(l->z, m->vh * m->vd, H, "%s%d.linear_attn.in_proj_z.weight", P, i);
+                T2(l->a, m->vh, H, "%s%d.linear_attn.in_proj_a.weight", P, i);
+                T2(l->b, m->vh, H, "%s%d.linear_attn.in_proj_b.weight", P, i);
+            }
             T3(l->conv, C, 1, m->K, "%s%d.linear_attn.conv1d.weight", P, i);
             T1(l->A_log, m->vh, "%s%d.linear_attn.A_log", P, i);
             T1(l->dt_bias, m->vh, "%s%d.linear_attn.dt_bias", P, i);
@@ -183,8 +223,27 @@ hf_qwen35 *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         }
         if (m->E > 0) {
             T2(l->router, m->E, H, "%s%d.mlp.gate.weight", P, i);
-            T3(l->gate_up, m->E, 2 * m->I, H, "%s%d.mlp.experts.gate_up_proj", P, i);
-            T3(l->edown, m->E, H, m->I, "%s%d.mlp.experts.down_proj", P, i);
+            if (m->next) { /* one by one: stacked as the packed layout */
+                const int I = m->I;
+                l->gate_up = malloc((size_t)m->E * 2 * I * H * sizeof(float));
+                l->edown = malloc((size_t)m->E * H * I * sizeof(float));
+                if (!l->gate_up || !l->edown) goto fail;
+                for (int e = 0; e < m->E; e++) {
+                    float *t = NULL;
+                    T2(t, I, H, "%s%d.mlp.experts.%d.gate_proj.weight", P, i, e);
+                    memcpy(l->gate_up + (size_t)e * 2 * I * H, t, (size_t)I * H * sizeof(float));
+                    free(t);
+                    T2(t, I, H, "%s%d.mlp.experts.%d.up_proj.weight", P, i, e);
+                    memcpy(l->gate_up + ((size_t)e * 2 * I + I) * H, t, (size_t)I * H * sizeof(float));
+                    free(t);
+                    T2(t, H, I, "%s%d.mlp.experts.%d.down_proj.weight", P, i, e);
+                    memcpy(l->edown + (size_t)e * H * I, t, (size_t)H * I * sizeof(float));
+                    free(t);
+                }
+            } else {
+                T3(l->gate_up, m->E, 2 * m->I, H, "%s%d.mlp.experts.gate_up_proj", P, i);
+                T3(l->edown, m->E, H, m->I, "%s%d.mlp.experts.down_proj", P, i);
+            }
             T2(l->sh_gate, m->SI, H, "%s%d.mlp.shared_expert.gate_proj.weight", P, i);
             T2(l->sh_up, m->SI, H, "%s%d.mlp.shared_expert.up_proj.weight", P, i);
             T2(l->sh_down, H, m->SI, "%s%d.mlp.shared_expert.down_proj.weight", P, i);

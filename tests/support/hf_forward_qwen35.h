@@ -1,6 +1,6 @@
 /* hf_forward_qwen35.h - the reference forward pass of Qwen 3.5 / 3.6 (transformers' modeling_qwen3_5.py and
- * modeling_qwen3_5_moe.py, model_types qwen3_5_text / qwen3_5_moe_text), used by hf_forward.c for those
- * model_types: gated DeltaNet layers in their recurrent form and gated full-attention layers every
+ * modeling_qwen3_5_moe.py, model_types qwen3_5_text / qwen3_5_moe_text) and of Qwen3-Next (modeling_qwen3_next.py, qwen3_next: its fused
+ * in_proj_qkvz / in_proj_ba split as fix_query_key_value_ordering does), used by hf_forward.c for those model_types: gated DeltaNet layers in their recurrent form and gated full-attention layers every
  * full_attention_interval-th layer, each followed by a SwiGLU MLP or the sparse MoE block with its gated shared
  * expert. Float32 weights, double accumulators and state. Test support only. */
 #ifndef QK_HF_FORWARD_QWEN35_H

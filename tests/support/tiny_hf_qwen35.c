@@ -20,7 +20,7 @@
 #include "tiny_hf_priv.h"
 
 typedef struct {
-    tdef t[256];
+    tdef t[512];
     int n;
 } qlist;
 
@@ -36,8 +36,11 @@ static void add(qlist *l, int64_t a, int64_t b, int64_t c, float scale, float of
     t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
 }
 
+static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
+
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
+    if (!strcmp(a, "qwen3next")) return write_qwen3next(dir, s);
     const bool moe = !strcmp(a, "qwen35moe");
     if (!moe && strcmp(a, "qwen35")) return 1;
     const int H = s->n_embd, hd = 32, nh = s->n_head, nkv = s->n_head_kv, F = s->n_ff;
@@ -152,6 +155,102 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
     add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
     add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l);
+    return rc;
+}
+
+/* Qwen/Qwen3-Next-80B-A3B-Instruct's layout: the config at the top (model_type qwen3_next, rope_theta and
+ * partial_rotary_factor flat), tensors under model., linear_attn.in_proj_qkvz (rows per key head: q, k, its value
+ * heads' v, their z) and in_proj_ba (per key head: its value heads' b, then their a), experts one by one
+ * (mlp.experts.E.{gate,up,down}_proj), an MTP block under mtp. */
+static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
+    const int H = s->n_embd, hd = 32, nh = s->n_head, nkv = s->n_head_kv, F = s->n_ff;
+    const int kh = 2, vh = 4, kd = 16, vd = 16, K = 4, E = 8, interval = 4, rep = vh / kh;
+    const float ws = 4.0f / (float)H;
+    const int vocab = tiny_hf_tokenizer_bpe(dir);
+    if (vocab < 0) return -1;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Qwen3NextForCausalLM"));
+    cJSON_AddBoolToObject(c, "attention_bias", 0);
+    cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
+    cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
+    cJSON_AddNumberToObject(c, "decoder_sparse_step", 1);
+    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
+    cJSON_AddNumberToObject(c, "full_attention_interval", interval);
+    cJSON_AddNumberToObject(c, "head_dim", hd);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddNumberToObject(c, "hidden_size", H);
+    cJSON_AddNumberToObject(c, "initializer_range", 0.02);
+    cJSON_AddNumberToObject(c, "intermediate_size", 4 * F);
+    cJSON_AddNumberToObject(c, "linear_conv_kernel_dim", K);
+    cJSON_AddNumberToObject(c, "linear_key_head_dim", kd);
+    cJSON_AddNumberToObject(c, "linear_num_key_heads", kh);
+    cJSON_AddNumberToObject(c, "linear_num_value_heads", vh);
+    cJSON_AddNumberToObject(c, "linear_value_head_dim", vd);
+    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
+    cJSON_AddArrayToObject(c, "mlp_only_layers");
+    cJSON_AddStringToObject(c, "model_type", "qwen3_next");
+    cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
+    cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
+    cJSON_AddNumberToObject(c, "num_attention_heads", nh);
+    cJSON_AddNumberToObject(c, "num_experts", E);
+    cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
+    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
+    cJSON_AddNumberToObject(c, "num_key_value_heads", nkv);
+    cJSON_AddBoolToObject(c, "output_router_logits", 0);
+    cJSON_AddNumberToObject(c, "partial_rotary_factor", 0.25);
+    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    cJSON_AddNullToObject(c, "rope_scaling");
+    cJSON_AddNumberToObject(c, "rope_theta", 10000000.0);
+    cJSON_AddNumberToObject(c, "router_aux_loss_coef", 0.001);
+    cJSON_AddNumberToObject(c, "shared_expert_intermediate_size", F);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_sliding_window", 0);
+    cJSON_AddNumberToObject(c, "vocab_size", vocab);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    qlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    const char *M = "model.";
+    add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
+    for (int i = 0; i < s->n_layer; i++) {
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        if ((i + 1) % interval) {
+            add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
+            add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
+            add(l, 2 * kh * kd + vh * vd, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+            add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+            add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+            add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
+            add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+        } else {
+            add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+            add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+        }
+        add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
+        for (int e = 0; e < E; e++) {
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+            add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+        }
+        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+        add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+        add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+    }
+    if (!s->tied) add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
     free(l);
     return rc;
