@@ -43,12 +43,13 @@ static void check_kv(llama_run_model *m, const char *key, const char *want) {
 
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
-static void check_model(const char *arch, int n_tensors, double margin_min) {
+static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
     tiny_hf_spec s;
     spec(&s, arch);
+    s.dtype = dtype;
     const bool next = !strcmp(arch, "qwen3next"), moe = next || !strcmp(arch, "qwen35moe");
     char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
+    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
     CHECK(tiny_hf_write(dir, &s) == 0);
     {
         qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
@@ -90,7 +91,7 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
     snprintf(pre, sizeof pre, "%s", next ? "qwen3next" : moe ? "qwen35moe" : "qwen35");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char out[800];
-        snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
+        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
         qk_err err;
         CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
         llama_run_model *m = llama_run_load(out, false);
@@ -130,12 +131,12 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
             r_all = fmax(r_all, e1);
             if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
         }
-        fprintf(stderr, "tiny %-10s %-5s: max logit error %.6f of the largest logit (%s), %.6f over all %d\n", arch,
-                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
+        fprintf(stderr, "tiny %-10s %-4s -> %-5s: max logit error %.6f of the largest logit (%s), %.6f over all %d\n", arch,
+                dtype, cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
         CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
         qk_compare_report cmp;
         CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
-        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse); /* exact from BF16 too */
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
         if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
@@ -161,10 +162,12 @@ static void check_model(const char *arch, int n_tensors, double margin_min) {
  * ssm_alpha, ssm_beta, ssm_conv1d, ssm_a, ssm_dt.bias, ssm_norm, ssm_out (11); per attention layer the two norms,
  * attn_q/k/v/output, attn_q_norm / attn_k_norm (8); MoE: ffn_gate_inp, 3 stacked, 3 shared, ffn_gate_inp_shexp
  * (8), dense: ffn_gate / up / down (3) */
-static void test_qwen35moe(void) { check_model("qwen35moe", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
-static void test_qwen35(void) { check_model("qwen35", 3 + 3 * (11 + 3) + (8 + 3), 0.0); }
+static void test_qwen35moe(void) { check_model("qwen35moe", "F32", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
+/* the releases' dtype: BF16 values are float32 exactly, so the same tolerances hold */
+static void test_qwen35moe_bf16(void) { check_model("qwen35moe", "BF16", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
+static void test_qwen35(void) { check_model("qwen35", "F32", 3 + 3 * (11 + 3) + (8 + 3), 0.0); }
 /* Qwen3-Next: attn_qkv and attn_gate from in_proj_qkvz, ssm_ba: 10 per DeltaNet layer */
-static void test_qwen3next(void) { check_model("qwen3next", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
+static void test_qwen3next(void) { check_model("qwen3next", "BF16", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
 
 /* replaces the first `from` in the file by `to` */
 static void edit_file(const char *path, const char *from, const char *to) {
@@ -204,6 +207,8 @@ static void test_qwen35_bad_input(void) {
         {"\"full_attention_interval\":\t4", "\"full_attention_interval\":\t2", "layer_types[1] is linear_attention"},
         {"\"rope_type\":\t\"default\"", "\"rope_type\":\t\"yarn\"", "rope type 'yarn' is not supported"},
         {"\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
+        {"\"linear_conv_kernel_dim\":\t4", "\"linear_conv_kernel_dim\":\t3",
+         "linear_attn.conv1d.weight' should be [128, 1, 3]"},
     };
     char out_dir[700], out[800];
     qk_test_mkdir(out_dir, sizeof out_dir, "bad-qwen35-out");
@@ -234,6 +239,7 @@ int main(int argc, char **argv) {
         return 77;
     }
     RUN(test_qwen35moe);
+    RUN(test_qwen35moe_bf16);
     RUN(test_qwen35);
     RUN(test_qwen3next);
     return qk_test_summary();

@@ -306,7 +306,7 @@ static int linear_attn(hf_qwen35 *m, q35_layer *l, const double *x, double *out,
     double *qkv = malloc((size_t)C * sizeof *qkv), *cv = malloc((size_t)C * sizeof *cv);
     double *z = malloc((size_t)m->vh * vd * sizeof *z), *o = malloc((size_t)m->vh * vd * sizeof *o);
     double a[256], b[256];
-    if (!qkv || !cv || !z || !o || m->vh > 256) {
+    if (!qkv || !cv || !z || !o || m->vh > 256 || kd > 512) {
         free(qkv), free(cv), free(z), free(o);
         return -1;
     }
@@ -333,7 +333,6 @@ static int linear_attn(hf_qwen35 *m, q35_layer *l, const double *x, double *out,
     for (int j = 0; j < m->vh; j++) {
         const int g = j / rep; /* repeat_interleave: value head j reads key head j / rep */
         double qn[512], kn[512];
-        if (kd > 512) return -1;
         double sq = 0, sk = 0;
         for (int i = 0; i < kd; i++) sq += q[g * kd + i] * q[g * kd + i], sk += k[g * kd + i] * k[g * kd + i];
         const double iq = 1.0 / sqrt(sq + 1e-6), ik = 1.0 / sqrt(sk + 1e-6), scale = 1.0 / sqrt((double)kd);
