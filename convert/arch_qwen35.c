@@ -203,8 +203,6 @@ static int qwen35_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *s
                            s->name, (long long)conv_dim, (long long)d.conv_k);
         qk_conv_tensor *t = lin_new(p, layer, "ssm_conv1d.weight", src, R_ROWS, 2 * kdim, d.vd, &d);
         t->ne[0] = d.conv_k, t->ne[1] = conv_dim, t->n_dims = 2; /* squeezed */
-        p->n_params -= (uint64_t)s->shape[2] * (uint64_t)s->shape[0];
-        p->n_params += (uint64_t)d.conv_k * (uint64_t)conv_dim;
     } else if (!strcmp(w, "A_log")) {
         SHAPE1(vdim / d.vd);
         lin_new(p, layer, "ssm_a", src, R_NEGEXP, 0, 1, &d);

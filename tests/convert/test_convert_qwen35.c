@@ -148,6 +148,16 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
             for (uint64_t k = 0; ds && k < 4; k++) CHECK(qk_gguf_arr_int(ds, k, &sec[k]));
             if (ds) CHECK_MSG(sec[0] == 2 && sec[1] == 1 && sec[2] == 1 && sec[3] == 0, "sections %lld %lld %lld %lld",
                               (long long)sec[0], (long long)sec[1], (long long)sec[2], (long long)sec[3]);
+            /* rope_parameters.rope_theta (Qwen 3.5) or the top-level rope_theta (Qwen3-Next): 1e7; eps 1e-6 */
+            static const struct { const char *k; double v; } fk[] = {
+                {"rope.freq_base", 1e7}, {"attention.layer_norm_rms_epsilon", 1e-6}};
+            for (size_t k = 0; k < 2; k++) {
+                snprintf(key, sizeof key, "%s.%s", pre, fk[k].k);
+                const qk_gguf_kv *fv = qk_gguf_find(&gf->meta, key);
+                float f = 0;
+                if (fv && fv->type == QK_GGUF_F32) memcpy(&f, fv->data, sizeof f);
+                CHECK_MSG(fv && fv->type == QK_GGUF_F32 && f == (float)fk[k].v, "%s: %g", key, (double)f);
+            }
             CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
             CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         }
