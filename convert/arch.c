@@ -504,7 +504,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     int64_t n_layer, n_embd, n_head, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
     if (need_int(ck->config, "num_hidden_layers", &n_layer, err) || need_int(ck->config, "hidden_size", &n_embd, err) ||
         need_int(ck->config, "num_attention_heads", &n_head, err) ||
-        need_int(ck->config, "intermediate_size", &n_ff, err))
+        (ad->kv != QK_KV_OWN && need_int(ck->config, "intermediate_size", &n_ff, err))) /* own writers check theirs */
         return qk_fail_prefix(err, "%s", ck->dir);
     int64_t n_extra = 0;
     if (ad->extra_layers_key && qk_hf_cfg_int(ck->config, ad->extra_layers_key, &n_extra) && n_extra > 0 && n_extra < 64)
@@ -655,6 +655,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         } else if ((ad->flags & QK_A_MTP_LEFT_OUT) && !strncmp(n, layer_prefix, lpl) &&
                    sscanf(n + lpl, "%d.%n", &layer, &consumed) == 1 && consumed > 0 && layer >= n_layer) {
             note_left_out(p, src, lpl + (size_t)consumed); /* an MTP layer: the converter skips it */
+            continue;
+        } else if ((ad->flags & QK_A_MTP_LEFT_OUT) && !strncmp(n, "mtp.", 4)) {
+            note_left_out(p, src, 4); /* Qwen 3.5's multi-token-prediction block */
             continue;
         } else {
             return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);

@@ -63,6 +63,7 @@ enum {
     QK_X3_MLA_KB, /* kv_b_proj [H * (nope + v), rank] -> attn_k_b [nope, rank, H]: row (h, c) = column c of head h's
                    * first nope rows (x3d_part = nope, x3d_stride = v) */
     QK_X3_MLA_VB, /* -> attn_v_b [rank, v, H]: row (h, j) = source row h * (nope + v) + nope + j */
+    QK_X3_QWEN35, /* Qwen 3.5's DeltaNet tensors: value heads reordered, A_log -> -exp (arch_qwen35.c) */
 };
 /* Rows of a QK_X3_* tensor as float32 (arch_gptoss.c; MXFP4 dequantized exactly). */
 int qk_arch_x3d_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,

@@ -168,6 +168,7 @@ static int64_t x3d_src_row(const qk_conv_tensor *t, int64_t row) {
 int qk_arch_x3d_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,
                      qk_err *err) {
     if (t->x3d == QK_X3_MLA_KB || t->x3d == QK_X3_MLA_VB) return qk_arch_mla_rows(ck, t, row0, nrows, dst, err);
+    if (t->x3d == QK_X3_QWEN35) return qk_arch_qwen35_rows(ck, t, row0, nrows, dst, err);
     const qk_st_tensor *st = t->src->t;
     const qk_st_file *f = ck->files[t->src->file];
     const int64_t ne0 = t->ne[0];

@@ -182,6 +182,10 @@ struct qk_arch_desc {
 int qk_arch_mla_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,
                      qk_err *err);
 
+/* Rows of a QK_X3_QWEN35 tensor (arch_qwen35.c). */
+int qk_arch_qwen35_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_t row0, int64_t nrows, float *dst,
+                        qk_err *err);
+
 /* TextModel.set_gguf_parameters' YaRN keys (QK_A_ROPE_YARN; arch_gptoss.c): rope.scaling.type "yarn",
  * rope.scaling.factor, rope.scaling.original_context_length, yarn_beta_fast / yarn_beta_slow when given. */
 int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);

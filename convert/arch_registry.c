@@ -8,12 +8,14 @@ extern const qk_arch_desc qk_arch_family_llama[], qk_arch_family_qwen[], qk_arch
     qk_arch_family_moe_more[], qk_arch_family_gptoss[], qk_arch_family_deepseek[], qk_arch_family_glm4moe[];
 extern const qk_arch_desc qk_arch_family_lfm2[], qk_arch_family_gemma4[];
 extern const qk_arch_desc qk_arch_family_llama4[];
+extern const qk_arch_desc qk_arch_family_qwen35[];
 
 static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama, qk_arch_family_qwen, qk_arch_family_gemma, qk_arch_family_phi3, qk_arch_family_dense, qk_arch_family_more,
     qk_arch_family_moe, qk_arch_family_moe_more, qk_arch_family_gptoss, qk_arch_family_deepseek, qk_arch_family_glm4moe,
     qk_arch_family_lfm2, qk_arch_family_gemma4,
     qk_arch_family_llama4,
+    qk_arch_family_qwen35,
 };
 
 size_t qk_arch_registry_size(void) {

@@ -3,6 +3,7 @@
 #include "hf_forward.h"
 #include "hf_forward_gemma4.h"
 #include "hf_forward_lfm2.h"
+#include "hf_forward_qwen35.h"
 #include "hf_forward_moe2.h"
 
 #include <cJSON.h>
@@ -103,6 +104,7 @@ struct hf_model {
     int n_allocs, cap_allocs;
     char err[512];
     hf_lfm2 *lfm2;     /* model_type lfm2: hf_forward_lfm2.c computes it */
+    hf_qwen35 *qwen35; /* model_types qwen3_5_text / qwen3_5_moe_text: hf_forward_qwen35.c */
     hf_gemma4 *gemma4; /* model_type gemma4_text: hf_forward_gemma4.c */
 };
 
@@ -750,6 +752,13 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         cJSON_Delete(root);
         return m;
     }
+    if (!strcmp(mt, "qwen3_5_text") || !strcmp(mt, "qwen3_5_moe_text") || !strcmp(mt, "qwen3_next")) {
+        if (!(m->qwen35 = hf_qwen35_load(cfg, get, ctx, err, errlen))) goto fail;
+        snprintf(m->model_type, sizeof m->model_type, "%s", mt);
+        m->vocab = hf_qwen35_vocab(m->qwen35);
+        cJSON_Delete(root);
+        return m;
+    }
     if (!strcmp(mt, "lfm2")) {
         if (!(m->lfm2 = hf_lfm2_load(cfg, get, ctx, err, errlen))) goto fail;
         snprintf(m->model_type, sizeof m->model_type, "%s", mt);
@@ -1125,6 +1134,7 @@ hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *
 void hf_forward_free(hf_model *m) {
     if (!m) return;
     hf_lfm2_free(m->lfm2);
+    hf_qwen35_free(m->qwen35);
     hf_gemma4_free(m->gemma4);
     if (m->layers)
         for (int i = 0; i < m->n_layer; i++) {
@@ -1141,7 +1151,7 @@ int hf_forward_vocab(const hf_model *m) { return m->vocab; }
 const char *hf_forward_model_type(const hf_model *m) { return m->model_type; }
 const char *hf_forward_error(const hf_model *m) { return m->err; }
 int hf_forward_n_past(const hf_model *m) { return m->n_past; }
-double hf_forward_route_margin(const hf_model *m) { return m->route_margin; }
+double hf_forward_route_margin(const hf_model *m) { return m->qwen35 ? hf_qwen35_route_margin(m->qwen35) : m->route_margin; }
 void hf_forward_reset(hf_model *m) { m->n_past = 0; }
 
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
@@ -1303,6 +1313,11 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
 }
 
 int hf_forward_next(hf_model *m, int32_t token, float *logits) {
+    if (m->qwen35) {
+        if (hf_qwen35_next(m->qwen35, token, m->n_past, logits, m->err, sizeof m->err)) return -1;
+        m->n_past++;
+        return 0;
+    }
     if (m->lfm2 || m->gemma4) {
         if (m->lfm2 ? hf_lfm2_next(m->lfm2, token, m->n_past, logits, m->err, sizeof m->err)
                     : hf_gemma4_next(m->gemma4, token, m->n_past, logits, m->err, sizeof m->err))

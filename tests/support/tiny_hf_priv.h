@@ -46,5 +46,7 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_llama4.c: the same for Llama 4 ("llama4", "llama4maverick", "llama4text"). */
 int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_qwen35.c: the same for "qwen35moe" / "qwen35". */
+int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s);
 
 #endif

@@ -1,0 +1,222 @@
+/* Qwen 3.5 / 3.6 end to end against the real llama.cpp: tiny checkpoints in the published
+ * Qwen3_5MoeForConditionalGeneration and Qwen3_5ForConditionalGeneration layouts (tiny_hf_qwen35.c: three gated
+ * DeltaNet layers with twice as many value heads as key heads, then a gated full-attention layer with partial
+ * M-RoPE; packed experts with a gated shared expert, or a dense MLP; a vision tower and an MTP block left out)
+ * converted to F32, F16 and Q8_0 files that llama.cpp loads and runs to the logits of an independent
+ * implementation of the Hugging Face model (hf_forward_qwen35.c, the DeltaNet in its recurrent form); the KVs
+ * Qwen3NextModel writes; configurations llama.cpp's graph cannot reproduce are refused by name, writing nothing. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "convert_model.h"
+#include "convert_run.h"
+#include "gguf.h"
+#include "hf_forward.h"
+#include "hf_safetensors_min.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* max |a - b| over max |b| */
+static double rel_err(const float *a, const float *b, size_t n) {
+    double md = 0, mb = 0;
+    for (size_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - b[i]));
+        mb = fmax(mb, fabs((double)b[i]));
+    }
+    return mb > 0 ? md / mb : md;
+}
+
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32;
+}
+
+static void check_kv(llama_run_model *m, const char *key, const char *want) {
+    char v[64] = "";
+    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
+}
+
+/* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
+ * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
+static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
+    tiny_hf_spec s;
+    spec(&s, arch);
+    s.dtype = dtype;
+    const bool next = !strcmp(arch, "qwen3next"), moe = next || !strcmp(arch, "qwen35moe");
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    {
+        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+        qk_convert_report rep;
+        qk_err err;
+        char got[512] = "";
+        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
+        for (int g = 0; g < rep.n_left_out; g++) {
+            const size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
+        }
+        CHECK_MSG(!strcmp(got, next ? "mtp.;" : "model.visual.;mtp.;"), "%s: left out '%s'", arch, got);
+        qk_convert_report_free(&rep);
+    }
+    char e[256];
+    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
+    CHECK_MSG(ref != NULL, "%s", e);
+    if (!ref) return;
+    const int nv = hf_forward_vocab(ref);
+    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
+    const int np = 12;
+    float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
+    double margin[12];
+    hf_forward_reset(ref);
+    for (int p = 0; p < np; p++) {
+        CHECK(hf_forward_next(ref, prompt[p], want + (size_t)p * nv) == 0);
+        margin[p] = hf_forward_route_margin(ref);
+    }
+    /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
+    static const struct {
+        const char *type;
+        double tol;
+        bool all;
+    } cases[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
+    int n_safe = 0;
+    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
+    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    char pre[64];
+    snprintf(pre, sizeof pre, "%s", next ? "qwen3next" : moe ? "qwen35moe" : "qwen35");
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800];
+        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
+        qk_err err;
+        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
+        llama_run_model *m = llama_run_load(out, false);
+        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        if (!m) continue;
+        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
+        static const char *const kv[][2] = {
+            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
+            {"ssm.time_step_rank", "4"},    {"ssm.inner_size", "64"},         {"full_attention_interval", "4"},
+            {"rope.dimension_count", "8"},  {"attention.key_length", "32"},   {"block_count", "4"},
+        };
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
+            check_kv(m, key, kv[k][1]);
+        }
+        char key[96], v[64] = "";
+        if (moe) {
+            static const char *const mk[][2] = {
+                {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
+            for (size_t k = 0; k < 3; k++) {
+                snprintf(key, sizeof key, "%s.%s", pre, mk[k][0]);
+                check_kv(m, key, mk[k][1]);
+            }
+        }
+        if (!moe || next) {
+            snprintf(key, sizeof key, "%s.feed_forward_length", pre);
+            check_kv(m, key, next ? "128" : "64");
+        }
+        snprintf(key, sizeof key, "%s.nextn_predict_layers", pre);
+        CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);
+        CHECK(llama_run_logits(m, prompt, np, got));
+        llama_run_free(m);
+        double r_all = 0, r = 0;
+        for (int p = 0; p < np; p++) {
+            const double e1 = rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
+            r_all = fmax(r_all, e1);
+            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
+        }
+        fprintf(stderr, "tiny %-10s %-4s -> %-5s: max logit error %.6f of the largest logit (%s), %.6f over all %d\n", arch,
+                dtype, cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
+        CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
+        qk_compare_report cmp;
+        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse); /* exact from BF16 too */
+        qk_gguf_file *gf = NULL;
+        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
+            char key[96];
+            snprintf(key, sizeof key, "%s.rope.dimension_sections", pre);
+            const qk_gguf_kv *ds = qk_gguf_find(&gf->meta, key);
+            CHECK_MSG((ds != NULL) == !next, "%s: rope.dimension_sections %s", arch, next ? "written" : "missing");
+            int64_t sec[4] = {-1, -1, -1, -1};
+            for (uint64_t k = 0; ds && k < 4; k++) CHECK(qk_gguf_arr_int(ds, k, &sec[k]));
+            if (ds) CHECK_MSG(sec[0] == 2 && sec[1] == 1 && sec[2] == 1 && sec[3] == 0, "sections %lld %lld %lld %lld",
+                              (long long)sec[0], (long long)sec[1], (long long)sec[2], (long long)sec[3]);
+            /* rope_parameters.rope_theta (Qwen 3.5) or the top-level rope_theta (Qwen3-Next): 1e7; eps 1e-6 */
+            static const struct { const char *k; double v; } fk[] = {
+                {"rope.freq_base", 1e7}, {"attention.layer_norm_rms_epsilon", 1e-6}};
+            for (size_t k = 0; k < 2; k++) {
+                snprintf(key, sizeof key, "%s.%s", pre, fk[k].k);
+                const qk_gguf_kv *fv = qk_gguf_find(&gf->meta, key);
+                float f = 0;
+                if (fv && fv->type == QK_GGUF_F32) memcpy(&f, fv->data, sizeof f);
+                CHECK_MSG(fv && fv->type == QK_GGUF_F32 && f == (float)fk[k].v, "%s: %g", key, (double)f);
+            }
+            CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
+            CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
+        }
+        qk_gguf_close(gf);
+        qk_compare_report_free(&cmp);
+    }
+    free(want), free(got);
+    hf_forward_free(ref);
+}
+
+/* token_embd, output_norm, output; per DeltaNet layer attn_norm, post_attention_norm, attn_qkv, attn_gate,
+ * ssm_alpha, ssm_beta, ssm_conv1d, ssm_a, ssm_dt.bias, ssm_norm, ssm_out (11); per attention layer the two norms,
+ * attn_q/k/v/output, attn_q_norm / attn_k_norm (8); MoE: ffn_gate_inp, 3 stacked, 3 shared, ffn_gate_inp_shexp
+ * (8), dense: ffn_gate / up / down (3) */
+static void test_qwen35moe(void) { check_model("qwen35moe", "F32", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
+/* the releases' dtype: BF16 values are float32 exactly, so the same tolerances hold */
+static void test_qwen35moe_bf16(void) { check_model("qwen35moe", "BF16", 3 + 3 * (11 + 8) + (8 + 8), 0.02); }
+static void test_qwen35(void) { check_model("qwen35", "F32", 3 + 3 * (11 + 3) + (8 + 3), 0.0); }
+/* Qwen3-Next: attn_qkv and attn_gate from in_proj_qkvz, ssm_ba: 10 per DeltaNet layer */
+static void test_qwen3next(void) { check_model("qwen3next", "BF16", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
+
+static void test_qwen35_bad_input(void) {
+    static const struct {
+        const char *from, *to, *want;
+    } cases[] = {
+        {"\"attn_output_gate\":\ttrue", "\"attn_output_gate\":\tfalse",
+         "attn_output_gate is false, but llama.cpp's qwen35moe always gates"},
+        {"\"linear_num_value_heads\":\t4", "\"linear_num_value_heads\":\t3",
+         "linear_num_value_heads 3 is not a multiple of linear_num_key_heads 2"},
+        {"\"linear_value_head_dim\":\t16", "\"linear_value_head_dim\":\t8",
+         "linear_key_head_dim 16 differs from linear_value_head_dim 8"},
+        {"\"linear_attention\"", "\"full_attention\"",
+         "layer_types[0] is full_attention, but llama.cpp makes every 4-th layer full attention"},
+        {"\"full_attention_interval\":\t4", "\"full_attention_interval\":\t2", "layer_types[1] is linear_attention"},
+        {"\"rope_type\":\t\"default\"", "\"rope_type\":\t\"yarn\"", "rope type 'yarn' is not supported"},
+        {"\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
+        {"\"linear_conv_kernel_dim\":\t4", "\"linear_conv_kernel_dim\":\t3",
+         "linear_attn.conv1d.weight' should be [128, 1, 3]"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dir[700];
+        snprintf(dir, sizeof dir, "%s/bad-qwen35-%zu/hf", qk_test_tmpdir(), c);
+        tiny_hf_spec s;
+        spec(&s, "qwen35moe");
+        convert_expect_edit_refusal(dir, &s, "config.json", cases[c].from, cases[c].to, cases[c].want);
+    }
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_qwen35_bad_input);
+    if (!llama_ref_init_backend()) {
+        fprintf(stderr, "skip: llama.cpp's libraries are not available (QK_LLAMA_DIR)\n");
+        const int rc = qk_test_summary(); /* the refusals ran: their failures still count */
+        return rc ? rc : 77;
+    }
+    RUN(test_qwen35moe);
+    RUN(test_qwen35moe_bf16);
+    RUN(test_qwen35);
+    RUN(test_qwen3next);
+    return qk_test_summary();
+}

@@ -1,0 +1,257 @@
+/* tiny_hf_qwen35.c - tiny checkpoints of Qwen 3.5 / 3.6 in the published layouts: "qwen35moe"
+ * (Qwen/Qwen3.5-35B-A3B's Qwen3_5MoeForConditionalGeneration: text_config with model_type qwen3_5_moe_text,
+ * tensors under model.language_model., packed experts mlp.experts.gate_up_proj [E, 2 I, H] / down_proj [E, H, I],
+ * a shared expert behind shared_expert_gate, a vision tower under model.visual. and an MTP block under mtp.);
+ * "qwen35" (Qwen/Qwen3.5-9B's Qwen3_5ForConditionalGeneration: the same with a dense SwiGLU MLP). Every 4th layer
+ * (full_attention_interval) gated full attention: q_proj [n_head * 2 head_dim, H] (query and gate per head),
+ * q_norm / k_norm, partial M-RoPE (a quarter of the head); the others gated DeltaNet: linear_attn.in_proj_qkv,
+ * in_proj_z, in_proj_a, in_proj_b, conv1d [channels, 1, K], A_log, dt_bias, norm, out_proj, with twice as many
+ * value heads as key heads (as the releases: 16 key, 32 value heads), so that the converter's value-head
+ * reordering matters. Norms other than linear_attn.norm are stored as w - 1 (Qwen3_5RMSNorm computes 1 + w).
+ * Sizes from s: n_embd, n_head, n_head_kv, n_layer; head_dim 32, linear heads 2 key / 4 value of 16, 8 experts
+ * of n_ff (2 used), a shared expert of n_ff, a dense MLP of 2 n_ff. Names and config keys as the releases have
+ * them, scaled down. Test support only. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tiny_hf_priv.h"
+
+typedef struct {
+    tdef t[512];
+    int n;
+} qlist;
+
+static void add(qlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
+    if (l->n == (int)(sizeof l->t / sizeof l->t[0])) return; /* tiny_hf_emit then misses a tensor: the test fails */
+    tdef *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->name, sizeof t->name, fmt, ap);
+    va_end(ap);
+    t->n_dims = c ? 3 : b ? 2 : 1;
+    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
+}
+
+static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
+
+int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
+    const char *a = s->arch ? s->arch : "";
+    if (!strcmp(a, "qwen3next")) return write_qwen3next(dir, s);
+    const bool moe = !strcmp(a, "qwen35moe");
+    if (!moe && strcmp(a, "qwen35")) return 1;
+    const int H = s->n_embd, hd = 32, nh = s->n_head, nkv = s->n_head_kv, F = s->n_ff;
+    const int kh = 2, vh = 4, kd = 16, vd = 16, K = 4, E = 8, interval = 4;
+    const int conv_dim = 2 * kh * kd + vh * vd;
+    const float ws = 4.0f / (float)H;
+    const int vocab = tiny_hf_tokenizer_bpe(dir);
+    if (vocab < 0) return -1;
+    cJSON *top = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
+                         cJSON_CreateString(moe ? "Qwen3_5MoeForConditionalGeneration" : "Qwen3_5ForConditionalGeneration"));
+    cJSON_AddStringToObject(top, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
+    cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
+    cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
+    cJSON *c = cJSON_AddObjectToObject(top, "text_config");
+    cJSON_AddStringToObject(c, "model_type", moe ? "qwen3_5_moe_text" : "qwen3_5_text");
+    cJSON_AddBoolToObject(c, "attention_bias", 0);
+    cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
+    cJSON_AddBoolToObject(c, "attn_output_gate", 1);
+    cJSON_AddStringToObject(c, "dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
+    cJSON_AddNumberToObject(c, "full_attention_interval", interval);
+    cJSON_AddNumberToObject(c, "head_dim", hd);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddNumberToObject(c, "hidden_size", H);
+    cJSON_AddNumberToObject(c, "initializer_range", 0.02);
+    if (!moe) cJSON_AddNumberToObject(c, "intermediate_size", 2 * F);
+    cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
+    for (int i = 0; i < s->n_layer; i++)
+        cJSON_AddItemToArray(lt, cJSON_CreateString((i + 1) % interval ? "linear_attention" : "full_attention"));
+    cJSON_AddNumberToObject(c, "linear_conv_kernel_dim", K);
+    cJSON_AddNumberToObject(c, "linear_key_head_dim", kd);
+    cJSON_AddNumberToObject(c, "linear_num_key_heads", kh);
+    cJSON_AddNumberToObject(c, "linear_num_value_heads", vh);
+    cJSON_AddNumberToObject(c, "linear_value_head_dim", vd);
+    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
+    if (moe) {
+        cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
+        cJSON_AddNumberToObject(c, "shared_expert_intermediate_size", F);
+        cJSON_AddNumberToObject(c, "num_experts", E);
+        cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
+        cJSON_AddNumberToObject(c, "router_aux_loss_coef", 0.001);
+    }
+    cJSON_AddNumberToObject(c, "mtp_num_hidden_layers", 1);
+    cJSON_AddBoolToObject(c, "mtp_use_dedicated_embeddings", 0);
+    cJSON_AddNumberToObject(c, "num_attention_heads", nh);
+    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
+    cJSON_AddNumberToObject(c, "num_key_value_heads", nkv);
+    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddNumberToObject(c, "vocab_size", vocab);
+    cJSON *rp = cJSON_AddObjectToObject(c, "rope_parameters");
+    cJSON_AddBoolToObject(rp, "mrope_interleaved", 1);
+    cJSON *ms = cJSON_AddArrayToObject(rp, "mrope_section"); /* [11, 11, 10] of 32 rotated pairs, scaled to 4 */
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(2));
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(1));
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(1));
+    cJSON_AddStringToObject(rp, "rope_type", "default");
+    cJSON_AddNumberToObject(rp, "rope_theta", 10000000.0);
+    cJSON_AddNumberToObject(rp, "partial_rotary_factor", 0.25);
+    cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+    cJSON_AddStringToObject(vc, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
+    cJSON_AddNumberToObject(vc, "hidden_size", 16);
+    cJSON_AddNumberToObject(vc, "out_hidden_size", H);
+    if (tiny_hf_json(dir, "config.json", top)) return -1;
+
+    qlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    const char *M = "model.language_model.";
+    add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M); /* w - 1 */
+    for (int i = 0; i < s->n_layer; i++) {
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        if ((i + 1) % interval) {
+            add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
+            add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
+            add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
+            add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
+            add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+            add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+            add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+            add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i); /* plain w */
+            add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+        } else {
+            add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+            add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+        }
+        if (moe) {
+            add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            add(l, E, H, F, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+            add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+            add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+        } else {
+            add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+            add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+            add(l, H, 2 * F, 0, 2.0f / (float)F, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+        }
+    }
+    if (!s->tied) add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    /* the vision tower and the MTP block the conversion leaves out */
+    add(l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
+    add(l, H, 16, 0, 0.25f, 0, "model.visual.merger.linear_fc2.weight");
+    add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
+    add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l);
+    return rc;
+}
+
+/* Qwen/Qwen3-Next-80B-A3B-Instruct's layout: the config at the top (model_type qwen3_next, rope_theta and
+ * partial_rotary_factor flat), tensors under model., linear_attn.in_proj_qkvz (rows per key head: q, k, its value
+ * heads' v, their z) and in_proj_ba (per key head: its value heads' b, then their a), experts one by one
+ * (mlp.experts.E.{gate,up,down}_proj), an MTP block under mtp. */
+static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
+    const int H = s->n_embd, hd = 32, nh = s->n_head, nkv = s->n_head_kv, F = s->n_ff;
+    const int kh = 2, vh = 4, kd = 16, vd = 16, K = 4, E = 8, interval = 4, rep = vh / kh;
+    const float ws = 4.0f / (float)H;
+    const int vocab = tiny_hf_tokenizer_bpe(dir);
+    if (vocab < 0) return -1;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Qwen3NextForCausalLM"));
+    cJSON_AddBoolToObject(c, "attention_bias", 0);
+    cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
+    cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
+    cJSON_AddNumberToObject(c, "decoder_sparse_step", 1);
+    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
+    cJSON_AddNumberToObject(c, "full_attention_interval", interval);
+    cJSON_AddNumberToObject(c, "head_dim", hd);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddNumberToObject(c, "hidden_size", H);
+    cJSON_AddNumberToObject(c, "initializer_range", 0.02);
+    cJSON_AddNumberToObject(c, "intermediate_size", 4 * F);
+    cJSON_AddNumberToObject(c, "linear_conv_kernel_dim", K);
+    cJSON_AddNumberToObject(c, "linear_key_head_dim", kd);
+    cJSON_AddNumberToObject(c, "linear_num_key_heads", kh);
+    cJSON_AddNumberToObject(c, "linear_num_value_heads", vh);
+    cJSON_AddNumberToObject(c, "linear_value_head_dim", vd);
+    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
+    cJSON_AddArrayToObject(c, "mlp_only_layers");
+    cJSON_AddStringToObject(c, "model_type", "qwen3_next");
+    cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
+    cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
+    cJSON_AddNumberToObject(c, "num_attention_heads", nh);
+    cJSON_AddNumberToObject(c, "num_experts", E);
+    cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
+    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
+    cJSON_AddNumberToObject(c, "num_key_value_heads", nkv);
+    cJSON_AddBoolToObject(c, "output_router_logits", 0);
+    cJSON_AddNumberToObject(c, "partial_rotary_factor", 0.25);
+    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    cJSON_AddNullToObject(c, "rope_scaling");
+    cJSON_AddNumberToObject(c, "rope_theta", 10000000.0);
+    cJSON_AddNumberToObject(c, "router_aux_loss_coef", 0.001);
+    cJSON_AddNumberToObject(c, "shared_expert_intermediate_size", F);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_sliding_window", 0);
+    cJSON_AddNumberToObject(c, "vocab_size", vocab);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    qlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    const char *M = "model.";
+    add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
+    for (int i = 0; i < s->n_layer; i++) {
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        if ((i + 1) % interval) {
+            add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
+            add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
+            add(l, 2 * kh * kd + vh * vd, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+            add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+            add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+            add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
+            add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+        } else {
+            add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+            add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+        }
+        add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
+        for (int e = 0; e < E; e++) {
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+            add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+        }
+        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+        add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+        add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+    }
+    if (!s->tied) add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l);
+    return rc;
+}
