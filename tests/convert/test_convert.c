@@ -61,15 +61,6 @@ static void test_stories260k_greedy(void) {
 }
 
 /* Max |a-b| over max |b|. */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double md = 0, mb = 0;
-    for (size_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mb = fmax(mb, fabs((double)b[i]));
-    }
-    return mb > 0 ? md / mb : md;
-}
-
 /* The generated checkpoint of spec s converted to the first n_types types
  * (all: every kind of type; 3: F32, F16, Q8_0) loads in llama.cpp and
  * computes the reference's logits. */
@@ -109,7 +100,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
             else CHECK_MSG(!has, "%s: eot_token_id %s", arch, eot);
         }
         CHECK(llama_run_logits(m, prompt, np, got));
-        double r = rel_err(got, want, (size_t)np * nv);
+        double r = hf_rel_err(got, want, (size_t)np * nv);
         int argmax_same = 0;
         for (int p = 0; p < np; p++) {
             int a = 0, b = 0;

@@ -19,17 +19,9 @@
 #include "hf_forward_llama4.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "hf_forward.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
-
-static double rel_err(const float *a, const float *b, size_t n) {
-    double md = 0, mb = 0;
-    for (size_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mb = fmax(mb, fabs((double)b[i]));
-    }
-    return mb > 0 ? md / mb : md;
-}
 
 static void spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
@@ -102,14 +94,14 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         llama_run_free(m);
         double r_all = 0, r = 0;
         for (int p = 0; p < np; p++) {
-            const double e1 = rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
+            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
             r_all = fmax(r_all, e1);
             if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
         }
         if (getenv("QK_LLAMA4_DEBUG"))
             for (int p = 0; p < np; p++)
                 fprintf(stderr, "  pos %d margin %.4f err %.5f\n", p, margin[p],
-                        rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv));
+                        hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv));
         fprintf(stderr, "tiny %-15s %-5s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
                 cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
         CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);

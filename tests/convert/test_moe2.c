@@ -25,15 +25,6 @@
 #include "tiny_hf.h"
 
 /* Max |a-b| over max |b|. */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double md = 0, mb = 0;
-    for (size_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mb = fmax(mb, fabs((double)b[i]));
-    }
-    return mb > 0 ? md / mb : md;
-}
-
 static void gptoss_spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 64;
@@ -109,7 +100,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
         llama_run_free(m);
         double r_all = 0, r = 0;
         for (int p = 0; p < np; p++) {
-            const double e1 = rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
+            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
             r_all = fmax(r_all, e1);
             if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
         }

@@ -1895,3 +1895,12 @@ static int glm_load(loader_t *L, const cJSON *cfg) {
     }
     return failed ? -1 : 0;
 }
+
+double hf_rel_err(const float *a, const float *b, size_t n) {
+    double md = 0, mb = 0;
+    for (size_t i = 0; i < n; i++) {
+        md = fmax(md, fabs((double)a[i] - b[i]));
+        mb = fmax(mb, fabs((double)b[i]));
+    }
+    return mb > 0 ? md / mb : md;
+}

@@ -108,4 +108,8 @@ int hf_forward_exaone_name(const char *name, char *out, size_t n);
  * message buffers of hf_forward and hf_safetensors_min. */
 void hf_set_err(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* How far logits a are from the reference b: max |a - b| over max |b|
+ * (max |a - b| when b is all zero). */
+double hf_rel_err(const float *a, const float *b, size_t n);
+
 #endif
