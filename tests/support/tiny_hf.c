@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -707,4 +708,28 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n) {
         cJSON_Delete(wmap);
     }
     return rc;
+}
+
+void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
+    if (l->n == l->cap) {
+        const int cap = l->cap ? 2 * l->cap : 64;
+        tdef *t = realloc(l->t, (size_t)cap * sizeof *t);
+        if (!t) return;
+        l->t = t, l->cap = cap;
+    }
+    tdef *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->name, sizeof t->name, fmt, ap);
+    va_end(ap);
+    t->n_dims = c ? 3 : b ? 2 : 1;
+    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
+}
+
+void tiny_cfg_nums(cJSON *c, ...) {
+    va_list ap;
+    va_start(ap, c);
+    for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddNumberToObject(c, k, va_arg(ap, double));
+    va_end(ap);
 }

@@ -19,24 +19,6 @@
 
 #include "tiny_hf_priv.h"
 
-typedef struct {
-    tdef t[160];
-    int n;
-} hlist;
-
-/* Appends a tensor of shape [a] (b == 0, c == 0), [a, b] (c == 0) or [a, b, c]. */
-static void add3(hlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
-    if (l->n == (int)(sizeof l->t / sizeof l->t[0])) return; /* tiny_hf_emit then misses a tensor: the test fails */
-    tdef *t = &l->t[l->n++];
-    memset(t, 0, sizeof *t);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->name, sizeof t->name, fmt, ap);
-    va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
-    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
-}
-
 /* LFM2's layer kinds for n layers: LFM2-350M's pattern (conv, conv, attention, ...) from its start */
 static bool lfm2_conv(int i) { return i % 3 != 2; }
 
@@ -89,33 +71,33 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    hlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
-    add3(l, vocab, H, 0, 1.0f, 0, "model.embed_tokens.weight");
-    add3(l, H, 0, 0, 0.1f, 1.0f, "model.embedding_norm.weight");
+    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "model.embed_tokens.weight");
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "model.embedding_norm.weight");
     for (int i = 0; i < s->n_layer; i++) {
         const char *P = "model.layers.";
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%s%d.operator_norm.weight", P, i);
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%s%d.ffn_norm.weight", P, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.operator_norm.weight", P, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.ffn_norm.weight", P, i);
         if (lfm2_conv(i)) {
-            add3(l, 3 * H, H, 0, ws, 0, "%s%d.conv.in_proj.weight", P, i); /* [B | C | x] */
-            add3(l, H, 1, L, 0.5f, 0, "%s%d.conv.conv.weight", P, i);      /* depthwise Conv1d */
-            add3(l, H, H, 0, ws, 0, "%s%d.conv.out_proj.weight", P, i);
+            tiny_tlist_add(l, 3 * H, H, 0, ws, 0, "%s%d.conv.in_proj.weight", P, i); /* [B | C | x] */
+            tiny_tlist_add(l, H, 1, L, 0.5f, 0, "%s%d.conv.conv.weight", P, i);      /* depthwise Conv1d */
+            tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.conv.out_proj.weight", P, i);
         } else {
-            add3(l, H, H, 0, ws, 0, "%s%d.self_attn.q_proj.weight", P, i);
-            add3(l, kd, H, 0, ws, 0, "%s%d.self_attn.k_proj.weight", P, i);
-            add3(l, kd, H, 0, ws, 0, "%s%d.self_attn.v_proj.weight", P, i);
-            add3(l, H, H, 0, ws, 0, "%s%d.self_attn.out_proj.weight", P, i);
-            add3(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.q_layernorm.weight", P, i);
-            add3(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.k_layernorm.weight", P, i);
+            tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.self_attn.q_proj.weight", P, i);
+            tiny_tlist_add(l, kd, H, 0, ws, 0, "%s%d.self_attn.k_proj.weight", P, i);
+            tiny_tlist_add(l, kd, H, 0, ws, 0, "%s%d.self_attn.v_proj.weight", P, i);
+            tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.self_attn.out_proj.weight", P, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.q_layernorm.weight", P, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.k_layernorm.weight", P, i);
         }
-        add3(l, F, H, 0, ws, 0, "%s%d.feed_forward.w1.weight", P, i);
-        add3(l, F, H, 0, ws, 0, "%s%d.feed_forward.w3.weight", P, i);
-        add3(l, H, F, 0, ws, 0, "%s%d.feed_forward.w2.weight", P, i);
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.w1.weight", P, i);
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.w3.weight", P, i);
+        tiny_tlist_add(l, H, F, 0, ws, 0, "%s%d.feed_forward.w2.weight", P, i);
     }
-    if (!s->tied) add3(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l);
+    free(l->t), free(l);
     return rc;
 }
 
@@ -192,47 +174,47 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    hlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
     const char *M = text ? "model." : "model.language_model.";
-    add3(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    add3(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
     if (P) {
-        add3(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);
-        add3(l, s->n_layer * P, H, 0, ws, 0, "%sper_layer_model_projection.weight", M);
-        add3(l, P, 0, 0, 0.1f, 1.0f, "%sper_layer_projection_norm.weight", M);
+        tiny_tlist_add(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);
+        tiny_tlist_add(l, s->n_layer * P, H, 0, ws, 0, "%sper_layer_model_projection.weight", M);
+        tiny_tlist_add(l, P, 0, 0, 0.1f, 1.0f, "%sper_layer_projection_norm.weight", M);
     }
     for (int i = 0; i < s->n_layer; i++) {
         const bool g = gemma4_global(i, e), shared = i >= s->n_layer - n_shared;
         const int d = g ? ghd : hd, k = g ? gkv : kv, Fl = shared && e ? 2 * F : F;
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        add3(l, s->n_head * d, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        if (!shared) add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(l, s->n_head * d, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+        if (!shared) tiny_tlist_add(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
         if (!shared && (!g || text || e)) /* K = V on the 31B layout's global layers */
-            add3(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        add3(l, H, s->n_head * d, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-        add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
-        if (!shared) add3(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.pre_feedforward_layernorm.weight", M, i);
-        add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_feedforward_layernorm.weight", M, i);
-        add3(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
-        add3(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
-        add3(l, H, Fl, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+            tiny_tlist_add(l, k * d, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+        tiny_tlist_add(l, H, s->n_head * d, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
+        if (!shared) tiny_tlist_add(l, d, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.pre_feedforward_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_feedforward_layernorm.weight", M, i);
+        tiny_tlist_add(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+        tiny_tlist_add(l, Fl, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+        tiny_tlist_add(l, H, Fl, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
         if (P) {
-            add3(l, P, H, 0, ws, 0, "%slayers.%d.per_layer_input_gate.weight", M, i);
-            add3(l, H, P, 0, 4.0f / (float)P, 0, "%slayers.%d.per_layer_projection.weight", M, i);
-            add3(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_per_layer_input_norm.weight", M, i);
+            tiny_tlist_add(l, P, H, 0, ws, 0, "%slayers.%d.per_layer_input_gate.weight", M, i);
+            tiny_tlist_add(l, H, P, 0, 4.0f / (float)P, 0, "%slayers.%d.per_layer_projection.weight", M, i);
+            tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_per_layer_input_norm.weight", M, i);
         }
-        add3(l, 1, 0, 0, 0.1f, 0.8f, "%slayers.%d.layer_scalar", M, i);
+        tiny_tlist_add(l, 1, 0, 0, 0.1f, 0.8f, "%slayers.%d.layer_scalar", M, i);
     }
-    if (!s->tied) add3(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     if (!text) {
-        add3(l, 16, 0, 0, 0.1f, 1.0f, "model.vision_tower.encoder.layers.0.input_layernorm.weight");
-        add3(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
-        add3(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
+        tiny_tlist_add(l, 16, 0, 0, 0.1f, 1.0f, "model.vision_tower.encoder.layers.0.input_layernorm.weight");
+        tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
+        tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
     }
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l);
+    free(l->t), free(l);
     return rc;
 }

@@ -19,33 +19,6 @@
 
 #include "tiny_hf_priv.h"
 
-typedef struct {
-    tdef *t;
-    int n, cap;
-} tlist;
-
-static void add(tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->t = realloc(l->t, (size_t)l->cap * sizeof *l->t);
-    }
-    tdef *t = &l->t[l->n++];
-    memset(t, 0, sizeof *t);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->name, sizeof t->name, fmt, ap);
-    va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
-    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
-}
-
-static void addn(cJSON *c, ...) {
-    va_list ap;
-    va_start(ap, c);
-    for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddNumberToObject(c, k, va_arg(ap, double));
-    va_end(ap);
-}
-
 int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool mav = !strcmp(a, "llama4maverick"), text = !strcmp(a, "llama4text");
@@ -63,17 +36,17 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(top, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (!text) {
-        addn(top, "boi_token_index", 200080.0, "eoi_token_index", 200081.0, "image_token_index", 200092.0, NULL);
+        tiny_cfg_nums(top, "boi_token_index", 200080.0, "eoi_token_index", 200081.0, "image_token_index", 200092.0, NULL);
         cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
         cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
         cJSON_AddStringToObject(vc, "model_type", "llama4_vision_model");
         cJSON_AddStringToObject(vc, "hidden_act", "gelu");
-        addn(vc, "hidden_size", 16.0, "num_hidden_layers", 1.0, "patch_size", 14.0, "pixel_shuffle_ratio", 0.5,
+        tiny_cfg_nums(vc, "hidden_size", 16.0, "num_hidden_layers", 1.0, "patch_size", 14.0, "pixel_shuffle_ratio", 0.5,
              "norm_eps", 1e-5, "projector_output_dim", (double)H, NULL);
         c = cJSON_AddObjectToObject(top, "text_config");
     }
     cJSON_AddStringToObject(c, "model_type", "llama4_text");
-    addn(c, "vocab_size", (double)vocab, "hidden_size", (double)H, "intermediate_size", (double)F,
+    tiny_cfg_nums(c, "vocab_size", (double)vocab, "hidden_size", (double)H, "intermediate_size", (double)F,
          "intermediate_size_mlp", (double)FM, "num_hidden_layers", (double)s->n_layer, "num_attention_heads",
          (double)s->n_head, "num_key_value_heads", (double)s->n_head_kv, "head_dim", (double)hd,
          "max_position_embeddings", 256.0, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "num_local_experts",
@@ -90,42 +63,42 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s) {
     if (mav) cJSON_AddNullToObject(c, "rope_scaling");
     else {
         cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-        addn(rs, "factor", 16.0, "high_freq_factor", 1.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
+        tiny_cfg_nums(rs, "factor", 16.0, "high_freq_factor", 1.0, "low_freq_factor", 1.0, "original_max_position_embeddings",
              8192.0, NULL);
         cJSON_AddStringToObject(rs, "rope_type", "llama3");
     }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tlist l = {0};
+    tiny_tlist l = {0};
     const char *M = text ? "model." : "language_model.model.";
     if (!text) {
-        add(&l, 16, 3 * 14 * 14, 0, 0.1f, 0, "vision_model.patch_embedding.linear.weight");
-        add(&l, 16, 0, 0, 0.1f, 1.0f, "vision_model.layernorm_pre.weight");
-        add(&l, H, 16, 0, 0.1f, 0, "multi_modal_projector.linear_1.weight");
+        tiny_tlist_add(&l, 16, 3 * 14 * 14, 0, 0.1f, 0, "vision_model.patch_embedding.linear.weight");
+        tiny_tlist_add(&l, 16, 0, 0, 0.1f, 1.0f, "vision_model.layernorm_pre.weight");
+        tiny_tlist_add(&l, H, 16, 0, 0.1f, 0, "multi_modal_projector.linear_1.weight");
     }
     for (int i = 0; i < s->n_layer; i++) {
-        add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-        add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+        tiny_tlist_add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
         if ((i + 1) % step == 0) {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.feed_forward.router.weight", M, i);
-            add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.feed_forward.experts.gate_up_proj", M, i);
-            add(&l, E, F, H, ws, 0, "%slayers.%d.feed_forward.experts.down_proj", M, i);
-            add(&l, F, H, 0, wx, 0, "%slayers.%d.feed_forward.shared_expert.gate_proj.weight", M, i);
-            add(&l, F, H, 0, wx, 0, "%slayers.%d.feed_forward.shared_expert.up_proj.weight", M, i);
-            add(&l, H, F, 0, ws, 0, "%slayers.%d.feed_forward.shared_expert.down_proj.weight", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.feed_forward.router.weight", M, i);
+            tiny_tlist_add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.feed_forward.experts.gate_up_proj", M, i);
+            tiny_tlist_add(&l, E, F, H, ws, 0, "%slayers.%d.feed_forward.experts.down_proj", M, i);
+            tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.feed_forward.shared_expert.gate_proj.weight", M, i);
+            tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.feed_forward.shared_expert.up_proj.weight", M, i);
+            tiny_tlist_add(&l, H, F, 0, ws, 0, "%slayers.%d.feed_forward.shared_expert.down_proj.weight", M, i);
         } else {
-            add(&l, FM, H, 0, wx, 0, "%slayers.%d.feed_forward.gate_proj.weight", M, i);
-            add(&l, FM, H, 0, wx, 0, "%slayers.%d.feed_forward.up_proj.weight", M, i);
-            add(&l, H, FM, 0, ws, 0, "%slayers.%d.feed_forward.down_proj.weight", M, i);
+            tiny_tlist_add(&l, FM, H, 0, wx, 0, "%slayers.%d.feed_forward.gate_proj.weight", M, i);
+            tiny_tlist_add(&l, FM, H, 0, wx, 0, "%slayers.%d.feed_forward.up_proj.weight", M, i);
+            tiny_tlist_add(&l, H, FM, 0, ws, 0, "%slayers.%d.feed_forward.down_proj.weight", M, i);
         }
     }
-    add(&l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    add(&l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
-    if (!s->tied) add(&l, vocab, H, 0, 0.1f, 0, text ? "lm_head.weight" : "language_model.lm_head.weight");
+    tiny_tlist_add(&l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    if (!s->tied) tiny_tlist_add(&l, vocab, H, 0, 0.1f, 0, text ? "lm_head.weight" : "language_model.lm_head.weight");
     int rc = tiny_hf_emit(dir, s, l.t, l.n);
     free(l.t);
     return rc;

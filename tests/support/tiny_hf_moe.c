@@ -21,34 +21,6 @@
 
 #include "tiny_hf_priv.h"
 
-typedef struct {
-    tdef *t;
-    int n, cap;
-} tlist;
-
-/* Appends a tensor of up to 3 dims (trailing zeros end the shape). */
-static void add(tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->t = realloc(l->t, (size_t)l->cap * sizeof *l->t);
-    }
-    tdef *t = &l->t[l->n++];
-    memset(t, 0, sizeof *t);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->name, sizeof t->name, fmt, ap);
-    va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
-    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
-}
-
-static void addn(cJSON *c, ...) {
-    va_list ap;
-    va_start(ap, c);
-    for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddNumberToObject(c, k, va_arg(ap, double));
-    va_end(ap);
-}
-
 int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool olmoe = !strcmp(a, "olmoe"), gshared = !strcmp(a, "granitemoeshared");
@@ -80,19 +52,19 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         c = cJSON_AddObjectToObject(top, "text_config");
         cJSON_AddStringToObject(c, "model_type", "qwen3_vl_moe_text");
     }
-    addn(c, "vocab_size", (double)vocab, "hidden_size", (double)H, "intermediate_size", (double)(qvl ? 4 * F : F),
+    tiny_cfg_nums(c, "vocab_size", (double)vocab, "hidden_size", (double)H, "intermediate_size", (double)(qvl ? 4 * F : F),
          "num_hidden_layers", (double)s->n_layer, "num_attention_heads", (double)s->n_head, "num_key_value_heads",
          (double)s->n_head_kv, "max_position_embeddings", 256.0, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
     if (packed) {
-        addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-6, "rope_theta", 1000000.0, "num_experts", (double)E,
+        tiny_cfg_nums(c, "head_dim", (double)hd, "rms_norm_eps", 1e-6, "rope_theta", 1000000.0, "num_experts", (double)E,
              "num_experts_per_tok", 2.0, "moe_intermediate_size", (double)F, "decoder_sparse_step", 1.0, NULL);
         cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
         cJSON_AddArrayToObject(c, "mlp_only_layers");
         cJSON_AddBoolToObject(c, "attention_bias", 0);
     } else if (ernie) {
-        addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "moe_num_experts", (double)E,
+        tiny_cfg_nums(c, "head_dim", (double)hd, "rms_norm_eps", 1e-5, "rope_theta", 500000.0, "moe_num_experts", (double)E,
              "moe_k", 2.0, "moe_layer_start_index", 1.0, "moe_layer_end_index", (double)(s->n_layer - 1),
              "moe_layer_interval", 1.0, "moe_intermediate_size", (double)EF, "moe_num_shared_experts", 2.0,
              "moe_capacity", 0.0, "pad_token_id", 0.0, "num_nextn_predict_layers", 1.0, NULL);
@@ -100,20 +72,20 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddStringToObject(c, "moe_gate", "topk");
         cJSON_AddBoolToObject(c, "moe_use_aux_free", 1);
     } else if (olmoe) {
-        addn(c, "rms_norm_eps", 1e-5, "rope_theta", 10000.0, "num_experts", (double)E, "num_experts_per_tok", 2.0,
+        tiny_cfg_nums(c, "rms_norm_eps", 1e-5, "rope_theta", 10000.0, "num_experts", (double)E, "num_experts_per_tok", 2.0,
              "router_aux_loss_coef", 0.01, NULL);
         cJSON_AddBoolToObject(c, "norm_topk_prob", 0);
         cJSON_AddNullToObject(c, "clip_qkv");
         cJSON_AddNullToObject(c, "rope_scaling");
         cJSON_AddBoolToObject(c, "attention_bias", 0);
     } else if (granite) {
-        addn(c, "rms_norm_eps", 1e-6, "rope_theta", 10000.0, "num_local_experts", (double)E, "num_experts_per_tok", 2.0,
+        tiny_cfg_nums(c, "rms_norm_eps", 1e-6, "rope_theta", 10000.0, "num_local_experts", (double)E, "num_experts_per_tok", 2.0,
              "attention_multiplier", 0.015625, "embedding_multiplier", 12.0, "residual_multiplier", 0.22,
              "logits_scaling", 6.0, NULL);
-        if (gshared) addn(c, "shared_intermediate_size", (double)S, NULL);
+        if (gshared) tiny_cfg_nums(c, "shared_intermediate_size", (double)S, NULL);
         cJSON_AddBoolToObject(c, "attention_bias", 0);
     } else {
-        addn(c, "head_dim", (double)hd, "rms_norm_eps", 1e-6, "rope_theta", 5000000.0, "num_experts", (double)E,
+        tiny_cfg_nums(c, "head_dim", (double)hd, "rms_norm_eps", 1e-6, "rope_theta", 5000000.0, "num_experts", (double)E,
              "num_experts_per_tok", 2.0, "moe_intermediate_size", (double)F, "decoder_sparse_step", 1.0, NULL);
         cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
         cJSON_AddArrayToObject(c, "mlp_only_layers");
@@ -129,82 +101,82 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
         cJSON *di = cJSON_AddArrayToObject(vc, "deepstack_visual_indexes");
         for (int k = 0; k < 3; k++) cJSON_AddItemToArray(di, cJSON_CreateNumber(8 * k + 8));
-        addn(vc, "depth", 27.0, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
+        tiny_cfg_nums(vc, "depth", 27.0, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
         cJSON_AddStringToObject(vc, "model_type", "qwen3_vl_moe");
-        addn(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
+        tiny_cfg_nums(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
     }
-    addn(c, "bos_token_id", (double)(ernie ? 1 : vocab - 3), "eos_token_id", (double)(ernie ? 2 : vocab - 1), NULL);
+    tiny_cfg_nums(c, "bos_token_id", (double)(ernie ? 1 : vocab - 3), "eos_token_id", (double)(ernie ? 2 : vocab - 1), NULL);
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tlist l = {0};
+    tiny_tlist l = {0};
     const char *M = qvl ? "model.language_model." : "model.";
     if (qvl) {
-        add(&l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
-        add(&l, 16, 0, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
-        add(&l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
+        tiny_tlist_add(&l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
+        tiny_tlist_add(&l, 16, 0, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
+        tiny_tlist_add(&l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
     }
     for (int i = 0; i < s->n_layer; i++) {
-        add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+        tiny_tlist_add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
         if (olmoe || qvl || packed) { /* OLMoE: over the whole projection; Qwen3(-VL)-MoE: per head */
-            add(&l, olmoe ? qd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
-            add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
+            tiny_tlist_add(&l, olmoe ? qd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            tiny_tlist_add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);
         }
-        add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
         if (ernie && i == 0) { /* moe_layer_start_index 1: a dense layer first */
-            add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
-            add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
-            add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+            tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+            tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+            tiny_tlist_add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
         } else if (ernie) {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
             /* Ernie4_5_MoeStatics: [1, E], of the order of the routing probabilities it shifts */
-            add(&l, 1, E, 0, 0.1f, 0, "%slayers.%d.mlp.moe_statics.e_score_correction_bias", M, i);
+            tiny_tlist_add(&l, 1, E, 0, 0.1f, 0, "%slayers.%d.mlp.moe_statics.e_score_correction_bias", M, i);
             for (int e = 0; e < E; e++) {
-                add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
-                add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
-                add(&l, H, EF, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+                tiny_tlist_add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+                tiny_tlist_add(&l, EF, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+                tiny_tlist_add(&l, H, EF, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
             }
-            add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.gate_proj.weight", M, i);
-            add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.up_proj.weight", M, i);
-            add(&l, H, 2 * EF, 0, ws, 0, "%slayers.%d.mlp.shared_experts.down_proj.weight", M, i);
+            tiny_tlist_add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.gate_proj.weight", M, i);
+            tiny_tlist_add(&l, 2 * EF, H, 0, wx, 0, "%slayers.%d.mlp.shared_experts.up_proj.weight", M, i);
+            tiny_tlist_add(&l, H, 2 * EF, 0, ws, 0, "%slayers.%d.mlp.shared_experts.down_proj.weight", M, i);
         } else if (olmoe) {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
             for (int e = 0; e < E; e++) {
-                add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
-                add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
-                add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+                tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+                tiny_tlist_add(&l, F, H, 0, wx, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+                tiny_tlist_add(&l, H, F, 0, ws, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
             }
         } else if (granite) {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.block_sparse_moe.router.layer.weight", M, i);
-            add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);
-            add(&l, E, H, F, ws, 0, "%slayers.%d.block_sparse_moe.output_linear.weight", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.block_sparse_moe.router.layer.weight", M, i);
+            tiny_tlist_add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);
+            tiny_tlist_add(&l, E, H, F, ws, 0, "%slayers.%d.block_sparse_moe.output_linear.weight", M, i);
             if (gshared) {
-                add(&l, 2 * S, H, 0, wx, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
-                add(&l, H, S, 0, ws, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
+                tiny_tlist_add(&l, 2 * S, H, 0, wx, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
+                tiny_tlist_add(&l, H, S, 0, ws, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
             }
         } else if (packed) {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
-            add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
-            add(&l, E, H, F, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            tiny_tlist_add(&l, E, 2 * F, H, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            tiny_tlist_add(&l, E, H, F, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
         } else {
-            add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
-            add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
-            add(&l, E, F, H, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
+            tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            tiny_tlist_add(&l, E, H, 2 * F, wx, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            tiny_tlist_add(&l, E, F, H, ws, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
         }
     }
     if (ernie) { /* ERNIE-4.5-21B-A3B-PT's multi-token-prediction block (num_nextn_predict_layers 1), unused */
-        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_emb_norm.0.weight");
-        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_hidden_norm.0.weight");
-        add(&l, H, 2 * H, 0, ws, 0, "model.mtp_linear_proj.0.weight");
-        add(&l, qd, H, 0, ws, 0, "model.mtp_block.0.self_attn.q_proj.weight");
-        add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_block.0.input_layernorm.weight");
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_emb_norm.0.weight");
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_hidden_norm.0.weight");
+        tiny_tlist_add(&l, H, 2 * H, 0, ws, 0, "model.mtp_linear_proj.0.weight");
+        tiny_tlist_add(&l, qd, H, 0, ws, 0, "model.mtp_block.0.self_attn.q_proj.weight");
+        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "model.mtp_block.0.input_layernorm.weight");
     }
-    add(&l, vocab, H, 0, granite ? 0.1f : 1.0f, 0, "%sembed_tokens.weight", M);
-    add(&l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
-    if (!s->tied) add(&l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    tiny_tlist_add(&l, vocab, H, 0, granite ? 0.1f : 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    if (!s->tied) tiny_tlist_add(&l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     int rc = tiny_hf_emit(dir, s, l.t, l.n);
     free(l.t);
     return rc;

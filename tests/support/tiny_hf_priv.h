@@ -49,4 +49,18 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_qwen35.c: the same for "qwen35moe" / "qwen35". */
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s);
 
+/* A growing list of tensor definitions for the family generators. */
+typedef struct {
+    tdef *t;
+    int n, cap;
+} tiny_tlist;
+
+/* Appends a tensor of shape [a], [a, b] or [a, b, c] (trailing zeros end the
+ * shape), its values scale * N(0, 1) + offset; out of memory: not added (the
+ * test then misses a tensor and fails). Free l->t when done. */
+void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
+
+/* Adds key, number pairs to a config object, up to a NULL key. */
+void tiny_cfg_nums(cJSON *c, ...);
+
 #endif

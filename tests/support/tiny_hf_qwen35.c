@@ -19,23 +19,6 @@
 
 #include "tiny_hf_priv.h"
 
-typedef struct {
-    tdef t[512];
-    int n;
-} qlist;
-
-static void add(qlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
-    if (l->n == (int)(sizeof l->t / sizeof l->t[0])) return; /* tiny_hf_emit then misses a tensor: the test fails */
-    tdef *t = &l->t[l->n++];
-    memset(t, 0, sizeof *t);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->name, sizeof t->name, fmt, ap);
-    va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
-    t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
-}
-
 static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
 
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
@@ -108,55 +91,55 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(vc, "out_hidden_size", H);
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    qlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
     const char *M = "model.language_model.";
-    add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M); /* w - 1 */
+    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M); /* w - 1 */
     for (int i = 0; i < s->n_layer; i++) {
-        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
-        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
         if ((i + 1) % interval) {
-            add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
-            add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
-            add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
-            add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
-            add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
-            add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
-            add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
-            add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i); /* plain w */
-            add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+            tiny_tlist_add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
+            tiny_tlist_add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
+            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
+            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
+            tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+            tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+            tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+            tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i); /* plain w */
+            tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
         } else {
-            add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-            add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
-            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+            tiny_tlist_add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+            tiny_tlist_add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
         }
         if (moe) {
-            add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
-            add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
-            add(l, E, H, F, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
-            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
-            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
-            add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
-            add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+            tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
+            tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
+            tiny_tlist_add(l, E, H, F, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+            tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+            tiny_tlist_add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
         } else {
-            add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
-            add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
-            add(l, H, 2 * F, 0, 2.0f / (float)F, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
+            tiny_tlist_add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
+            tiny_tlist_add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
+            tiny_tlist_add(l, H, 2 * F, 0, 2.0f / (float)F, 0, "%slayers.%d.mlp.down_proj.weight", M, i);
         }
     }
-    if (!s->tied) add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     /* the vision tower and the MTP block the conversion leaves out */
-    add(l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
-    add(l, H, 16, 0, 0.25f, 0, "model.visual.merger.linear_fc2.weight");
-    add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
-    add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
-    add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
+    tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
+    tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.visual.merger.linear_fc2.weight");
+    tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l);
+    free(l->t), free(l);
     return rc;
 }
 
@@ -213,45 +196,45 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    qlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
     const char *M = "model.";
-    add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
+    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
     for (int i = 0; i < s->n_layer; i++) {
-        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
-        add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
         if ((i + 1) % interval) {
-            add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
-            add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
-            add(l, 2 * kh * kd + vh * vd, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
-            add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
-            add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
-            add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
-            add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+            tiny_tlist_add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
+            tiny_tlist_add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
+            tiny_tlist_add(l, 2 * kh * kd + vh * vd, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+            tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+            tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+            tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
+            tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
         } else {
-            add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-            add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-            add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
-            add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+            tiny_tlist_add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+            tiny_tlist_add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
         }
-        add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
+        tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
         for (int e = 0; e < E; e++) {
-            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
-            add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
-            add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
+            tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
         }
-        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
-        add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
-        add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
-        add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+        tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+        tiny_tlist_add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
     }
-    if (!s->tied) add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
-    add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l);
+    free(l->t), free(l);
     return rc;
 }
