@@ -7,6 +7,7 @@
 #include "gguf_writer.h"
 #include "parallel.h"
 #include "ggml_types.h"
+#include "write_behind.h"
 
 /* Rows per work item: at least 16384 elements (as llama.cpp's chunks), so
  * per-item overhead stays small; items never straddle an expert slice. */
@@ -82,26 +83,34 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     int n_threads = opts && opts->n_threads > 0 ? opts->n_threads : qk_cpu_count();
     qk_progress *prog = opts ? opts->progress : NULL;
 
-    if (job->read_raw) { /* plain copy in bounded chunks */
-        unsigned char *buf = malloc(chunk_target);
-        if (!buf) return qk_fail(err, "tensor '%s': out of memory", job->name);
-        for (uint64_t off = 0; off < total;) {
-            size_t n = total - off < chunk_target ? (size_t)(total - off) : chunk_target;
-            if (job->read_raw(job->src_ctx, off, n, buf, err) != QK_OK ||
-                sink(sink_ctx, buf, n, err) != QK_OK) {
-                free(buf);
-                return QK_FAIL;
-            }
-            qk_progress_add(prog, n);
+    qk_write_behind *wb;
+    if (qk_wb_start(&wb, sink, sink_ctx, err) != QK_OK) return QK_FAIL;
+    int rc = QK_OK;
+    /* Two buffers of half the chunk target each: one is written (by the
+     * write-behind thread) while the next is read or computed, and the
+     * memory in buffers stays that of one full chunk. */
+    const size_t half = chunk_target > 1 ? chunk_target / 2 : 1;
+
+    if (job->read_raw) { /* plain copy: read the next chunk while the last one is written */
+        unsigned char *buf[2] = {malloc(half), malloc(half)};
+        if (!buf[0] || !buf[1]) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+        for (uint64_t off = 0, k = 0; rc == QK_OK && off < total; k++) {
+            size_t n = total - off < half ? (size_t)(total - off) : half;
+            rc = job->read_raw(job->src_ctx, off, n, buf[k & 1], err);
+            if (rc == QK_OK) rc = qk_wb_put(wb, buf[k & 1], n, err);
+            if (rc == QK_OK) qk_progress_add(prog, n);
             off += n;
         }
-        free(buf);
-        return QK_OK;
+        /* the writer's error comes first: a later read failed only because the copy stopped */
+        qk_err werr;
+        if (qk_wb_finish(wb, &werr) != QK_OK && rc == QK_OK) *err = werr, rc = QK_FAIL;
+        free(buf[0]), free(buf[1]);
+        return rc;
     }
 
     const int64_t ne0 = job->ne[0];
     const int64_t rows = job->ne[1] * job->ne[2] * job->ne[3];
-    if (ne0 == 0 || rows == 0) return QK_OK;
+    if (ne0 == 0 || rows == 0) return qk_wb_finish(wb, err);
     uint64_t row_bytes;
     qk_row_size(job->out_type, ne0, &row_bytes);
 
@@ -111,35 +120,38 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
         if (rows_per_item > job->ne[1]) rows_per_item = job->ne[1];
         while (job->ne[1] % rows_per_item) rows_per_item--;
     }
-    int64_t items_per_chunk = (int64_t)(chunk_target / ((uint64_t)ne0 * 4 * (uint64_t)rows_per_item));
+    int64_t items_per_chunk = (int64_t)(half / ((uint64_t)ne0 * 4 * (uint64_t)rows_per_item));
     if (items_per_chunk < n_threads) items_per_chunk = n_threads;
     int64_t chunk_rows_max = items_per_chunk * rows_per_item;
     if (chunk_rows_max > rows) chunk_rows_max = rows;
 
     chunk_ctx c = {.job = job, .rows_per_item = rows_per_item, .row_bytes = row_bytes};
-    c.out = malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max));
+    unsigned char *out[2] = {malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max)),
+                             malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max))};
     c.fbuf = calloc((size_t)n_threads, sizeof(float *));
-    int rc = QK_OK;
-    if (!c.out || !c.fbuf) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+    if (!out[0] || !out[1] || !c.fbuf) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
     for (int t = 0; rc == QK_OK && t < n_threads; t++) {
         c.fbuf[t] = malloc((size_t)(rows_per_item * ne0) * sizeof(float));
         if (!c.fbuf[t]) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
     }
-    for (int64_t r = 0; rc == QK_OK && r < rows; r += chunk_rows_max) {
+    for (int64_t r = 0, k = 0; rc == QK_OK && r < rows; r += chunk_rows_max, k++) {
         c.row0 = r;
+        c.out = out[k & 1]; /* the other one may still be being written */
         c.chunk_rows = rows - r < chunk_rows_max ? rows - r : chunk_rows_max;
         int64_t items = (c.chunk_rows + rows_per_item - 1) / rows_per_item;
         rc = qk_parallel_for(items, n_threads, run_item, &c, err);
         if (rc == QK_OK) {
             size_t n = (size_t)(row_bytes * (uint64_t)c.chunk_rows);
-            rc = sink(sink_ctx, c.out, n, err);
+            rc = qk_wb_put(wb, c.out, n, err);
             qk_progress_add(prog, n);
         }
     }
+    qk_err werr;
+    if (qk_wb_finish(wb, &werr) != QK_OK && rc == QK_OK) *err = werr, rc = QK_FAIL;
     if (c.fbuf)
         for (int t = 0; t < n_threads; t++) free(c.fbuf[t]);
     free(c.fbuf);
-    free(c.out);
+    free(out[0]), free(out[1]);
     return rc;
 }
 

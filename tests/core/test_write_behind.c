@@ -1,0 +1,122 @@
+/* core/write_behind: buffers reach the write function in order, one at a
+ * time, from one thread; a buffer may be reused as soon as the next put
+ * returns; the first failure is reported (with its message) by the next put
+ * and by finish, and nothing is written after it. */
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qk_test.h"
+#include "write_behind.h"
+
+typedef struct {
+    unsigned char log[4096]; /* first byte of every buffer written, in order */
+    size_t bytes[4096];
+    int n;
+    int fail_at;        /* call index that fails, -1 never */
+    pthread_t thread;   /* the thread of the first write */
+    int other_thread;   /* writes seen from another thread */
+    int slow;           /* microseconds per write, so puts really overlap */
+} sink_log;
+
+static int log_write(void *ctx, const void *data, size_t n, qk_err *err) {
+    sink_log *s = ctx;
+    if (s->n == 0) s->thread = pthread_self();
+    else if (!pthread_equal(s->thread, pthread_self())) s->other_thread++;
+    if (s->slow) usleep((useconds_t)s->slow);
+    if (s->n == s->fail_at) return qk_fail(err, "disk full at write %d", s->n);
+    const unsigned char *p = data;
+    for (size_t i = 1; i < n; i++)
+        if (p[i] != p[0]) return qk_fail(err, "buffer %d changed while it was written", s->n);
+    s->log[s->n] = p[0];
+    s->bytes[s->n++] = n;
+    return QK_OK;
+}
+
+/* Two buffers used in turn, refilled right after each put returns: every
+ * write must see the contents it was put with. */
+static void test_order_and_reuse(void) {
+    static sink_log s;
+    memset(&s, 0, sizeof s);
+    s.fail_at = -1;
+    s.slow = 200;
+    qk_write_behind *wb;
+    qk_err err;
+    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    static unsigned char buf[2][65536];
+    for (int k = 0; k < 200; k++) {
+        unsigned char *b = buf[k & 1];
+        size_t n = 1 + (size_t)(k * 331) % sizeof buf[0];
+        memset(b, k, n);
+        CHECK(qk_wb_put(wb, b, n, &err) == QK_OK);
+    }
+    CHECK(qk_wb_finish(wb, &err) == QK_OK);
+    CHECK(s.n == 200);
+    CHECK(s.other_thread == 0);
+    for (int k = 0; k < s.n; k++) {
+        CHECK(s.log[k] == (unsigned char)k);
+        CHECK(s.bytes[k] == 1 + (size_t)(k * 331) % sizeof buf[0]);
+    }
+}
+
+/* Write 5 fails: a later put and finish return its message; nothing more is
+ * written. */
+static void test_failure(void) {
+    static sink_log s;
+    memset(&s, 0, sizeof s);
+    s.fail_at = 5;
+    qk_write_behind *wb;
+    qk_err err;
+    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    unsigned char buf[2][64];
+    int failed_put = -1;
+    for (int k = 0; k < 20 && failed_put < 0; k++) {
+        memset(buf[k & 1], k, sizeof buf[0]);
+        if (qk_wb_put(wb, buf[k & 1], sizeof buf[0], &err) != QK_OK) failed_put = k;
+    }
+    /* put k returns after write k-1: the failure of write 5 shows at put 6 */
+    CHECK(failed_put == 6);
+    CHECK(strstr(err.msg, "disk full at write 5") != NULL);
+    memset(&err, 0, sizeof err);
+    CHECK(qk_wb_finish(wb, &err) == QK_FAIL);
+    CHECK(strstr(err.msg, "disk full at write 5") != NULL);
+    CHECK(s.n == 5);
+}
+
+/* A failure of the very last write shows only at finish. */
+static void test_failure_at_finish(void) {
+    static sink_log s;
+    memset(&s, 0, sizeof s);
+    s.fail_at = 2;
+    qk_write_behind *wb;
+    qk_err err;
+    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    unsigned char buf[2][16];
+    for (int k = 0; k < 3; k++) {
+        memset(buf[k & 1], k, sizeof buf[0]);
+        CHECK(qk_wb_put(wb, buf[k & 1], sizeof buf[0], &err) == QK_OK);
+    }
+    CHECK(qk_wb_finish(wb, &err) == QK_FAIL);
+    CHECK(strstr(err.msg, "disk full at write 2") != NULL);
+    CHECK(s.n == 2);
+}
+
+/* Started and finished with nothing put. */
+static void test_empty(void) {
+    static sink_log s;
+    memset(&s, 0, sizeof s);
+    s.fail_at = -1;
+    qk_write_behind *wb;
+    qk_err err;
+    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    CHECK(qk_wb_finish(wb, &err) == QK_OK);
+    CHECK(s.n == 0);
+}
+
+int main(void) {
+    RUN(test_order_and_reuse);
+    RUN(test_failure);
+    RUN(test_failure_at_finish);
+    RUN(test_empty);
+    return qk_test_summary();
+}
