@@ -153,6 +153,10 @@ static void print_json(const qk_quantize_report *r, const char *in, const char *
         qk_cli_expert_json(j, rows, r->n_tensors);
     }
     cJSON_AddNumberToObject(j, "seconds", r->seconds);
+    cJSON *ph = cJSON_AddObjectToObject(j, "phases");
+    cJSON_AddNumberToObject(ph, "plan", r->seconds_plan);
+    cJSON_AddNumberToObject(ph, "tensors", r->seconds_tensors);
+    cJSON_AddNumberToObject(ph, "commit", r->seconds_commit);
     cJSON_AddBoolToObject(j, "keep_split", keep_split);
     cJSON *sh = cJSON_AddArrayToObject(j, "shards");
     for (size_t i = 0; i < r->n_shards; i++) {

@@ -393,6 +393,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         }
     }
 
+    double t_stream = qk_now_s(), t_commit = t_stream;
     if (rc == QK_OK && !o->dry_run) {
         /* the tensors come shard by shard (plan.order is sorted by shard with
          * keep_split); a shard may be empty only if it is the first */
@@ -419,6 +420,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             }
             if (rc == QK_OK) rc = qk_integrity_finalize(shards[s].iw, err);
         }
+        t_commit = qk_now_s();
         /* the input was what its hashes say (checked as it streamed), or nothing is put in place */
         if (rc == QK_OK && !o->ignore_integrity) rc = qk_gguf_set_guard_check(&set, 0, UINT64_MAX, err);
         /* all written: now put them in place, or none */
@@ -431,6 +433,9 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
                 if (shards[s].committed) unlink(shards[s].path);
     }
     rep->seconds = qk_now_s() - t0;
+    rep->seconds_plan = t_stream - t0;
+    rep->seconds_tensors = t_commit - t_stream;
+    rep->seconds_commit = t0 + rep->seconds - t_commit;
     for (uint32_t s = 0; shards && s < n_out; s++) {
         qk_integrity_free(shards[s].iw);
         qk_gguf_writer_free(shards[s].w); /* aborts (removes the temporary) unless finished */

@@ -65,6 +65,11 @@ typedef struct qk_quantize_report {
     uint64_t in_tensor_bytes;
     int n_fallback;
     double seconds;
+    /* where the seconds went (0 for a dry run's last two): reading the input's
+     * header and planning, up to the first output byte; streaming the tensors
+     * (parallel); committing (the input's integrity check, fsync, rename),
+     * which is serial whatever the thread count */
+    double seconds_plan, seconds_tensors, seconds_commit;
 } qk_quantize_report;
 
 void qk_quantize_report_free(qk_quantize_report *r);
