@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file_advice.h"
 #include "qk_error.h"
 
 enum qk_gguf_vtype {
@@ -111,6 +112,9 @@ void qk_gguf_close(qk_gguf_file *f);
 /* Reads n bytes at offset off inside tensor t's data (pread; thread-safe). */
 int qk_gguf_read_tensor(const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t off, void *dst,
                         size_t n, qk_err *err);
+/* Advice on bytes [off, off + n) of tensor t's data (clipped to it):
+ * file_advice.h. Thread-safe; never fails. */
+void qk_gguf_advise(const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t off, uint64_t n, qk_advice advice);
 /* Reads n bytes at absolute file offset (pread; thread-safe). */
 int qk_gguf_pread(const qk_gguf_file *f, uint64_t off, void *dst, size_t n, qk_err *err);
 

@@ -428,6 +428,12 @@ int qk_gguf_pread(const qk_gguf_file *f, uint64_t off, void *dst, size_t n, qk_e
     return QK_OK;
 }
 
+void qk_gguf_advise(const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t off, uint64_t n, qk_advice advice) {
+    if (off >= t->nbytes) return;
+    if (n > t->nbytes - off) n = t->nbytes - off;
+    qk_advise_range(f->fd, f->meta.data_offset + t->offset + off, n, advice);
+}
+
 int qk_gguf_read_tensor(const qk_gguf_file *f, const qk_gguf_tensor *t, uint64_t off, void *dst, size_t n,
                         qk_err *err) {
     if (off > t->nbytes || n > t->nbytes - off)

@@ -399,6 +399,9 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
          * keep_split); a shard may be empty only if it is the first */
         size_t k = 0;
         qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
+        uint64_t in_bytes = 0;
+        for (uint32_t f = 0; f < set.n_files; f++) in_bytes += set.files[f]->file_size;
+        const bool drop_behind = qk_larger_than_memory(in_bytes);
         for (uint32_t s = 0; rc == QK_OK && s < n_out; s++) {
             qk_gguf_writer *w = shards[s].w;
             rc = qk_gguf_writer_begin(w, shards[s].path, err);
@@ -406,12 +409,14 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
                 size_t i = plan.order[k];
                 const qk_mix_entry *e = &plan.entries[i];
                 qk_gguf_rows rows = qk_gguf_rows_of(qk_gguf_set_file(&set, src[i]), qk_gguf_set_tensor(&set, src[i]));
+                rows.drop_behind = drop_behind;
                 const qk_kernel *ko = qk_kernel_active((qk_type)e->type);
                 qk_tensor_job job = {.name = mt[i].name,
                                      .out_type = (uint32_t)e->type,
                                      .quantize = ko ? ko->quantize : NULL,
                                      .imatrix = imx[i],
                                      .read_rows = e->convert ? qk_gguf_rows_read : NULL,
+                                     .hint = qk_gguf_rows_hint,
                                      .read_raw = e->convert ? NULL : qk_gguf_rows_read_raw,
                                      .src_ctx = &rows};
                 memcpy(job.ne, mt[i].ne, sizeof job.ne);

@@ -139,7 +139,15 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
         c.out = out[k & 1]; /* the other one may still be being written */
         c.chunk_rows = rows - r < chunk_rows_max ? rows - r : chunk_rows_max;
         int64_t items = (c.chunk_rows + rows_per_item - 1) / rows_per_item;
+        if (job->hint) { /* the disk reads the next chunk while this one is computed */
+            if (r == 0) job->hint(job->src_ctx, 0, c.chunk_rows, QK_ADVISE_WILLNEED);
+            const int64_t next = r + c.chunk_rows;
+            if (next < rows)
+                job->hint(job->src_ctx, next, rows - next < chunk_rows_max ? rows - next : chunk_rows_max,
+                          QK_ADVISE_WILLNEED);
+        }
         rc = qk_parallel_for(items, n_threads, run_item, &c, err);
+        if (rc == QK_OK && job->hint) job->hint(job->src_ctx, r, c.chunk_rows, QK_ADVISE_DONE);
         if (rc == QK_OK) {
             size_t n = (size_t)(row_bytes * (uint64_t)c.chunk_rows);
             rc = qk_wb_put(wb, c.out, n, err);

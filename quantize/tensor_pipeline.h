@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file_advice.h"
 #include "progress.h"
 #include "qk_error.h"
 
@@ -29,6 +30,11 @@ typedef int (*qk_read_rows_fn)(void *src_ctx, int64_t row0, int64_t nrows, float
 /* Reads raw source bytes [off, off + n) (for a plain copy). Thread-safe. */
 typedef int (*qk_read_raw_fn)(void *src_ctx, uint64_t off, size_t n, void *dst, qk_err *err);
 
+/* Optional advice on rows [row0, row0 + nrows) of the source: WILLNEED for
+ * the chunk after the one being computed, DONE for a chunk once computed
+ * (file_advice.h). Never changes what is read. */
+typedef void (*qk_hint_rows_fn)(void *src_ctx, int64_t row0, int64_t nrows, qk_advice advice);
+
 /* Receives output bytes in order. */
 typedef int (*qk_sink_fn)(void *sink_ctx, const void *data, size_t n, qk_err *err);
 /* The sink of convert and quantize: sink_ctx is a qk_gguf_writer (gguf_writer.h). */
@@ -42,6 +48,7 @@ typedef struct qk_tensor_job {
     const float *imatrix;    /* NULL, or ne[0] * ne[2] weights (one slice per expert) */
     /* source: either rows as float32 ... */
     qk_read_rows_fn read_rows;
+    qk_hint_rows_fn hint;    /* NULL: no advice */
     /* ... or, when read_raw is set, a byte copy of out_bytes bytes */
     qk_read_raw_fn read_raw;
     void *src_ctx;

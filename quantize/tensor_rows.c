@@ -61,9 +61,15 @@ int qk_st_read_f32(const qk_st_file *f, const qk_st_tensor *t, uint64_t elem0, u
 }
 
 qk_gguf_rows qk_gguf_rows_of(const qk_gguf_file *f, const qk_gguf_tensor *t) {
-    qk_gguf_rows r = {f, t, qk_kernel_active((qk_type)t->type), 0};
+    qk_gguf_rows r = {f, t, qk_kernel_active((qk_type)t->type), 0, false};
     qk_row_size(t->type, t->ne[0], &r.row_bytes); /* the reader checked the tensor's shape */
     return r;
+}
+
+void qk_gguf_rows_hint(void *rows, int64_t row0, int64_t nrows, qk_advice advice) {
+    const qk_gguf_rows *s = rows;
+    if (advice == QK_ADVISE_DONE && !s->drop_behind) return;
+    qk_gguf_advise(s->f, s->t, (uint64_t)row0 * s->row_bytes, (uint64_t)nrows * s->row_bytes, advice);
 }
 
 int qk_gguf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err) {

@@ -10,6 +10,7 @@
 #ifndef QK_TENSOR_ROWS_H
 #define QK_TENSOR_ROWS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,12 +32,15 @@ typedef struct qk_gguf_rows {
     const qk_gguf_tensor *t;
     const qk_kernel *kernel;   /* the active dequantizer of t's type; NULL if none */
     uint64_t row_bytes;
+    bool drop_behind;          /* QK_ADVISE_DONE drops consumed rows from the cache (input larger than memory) */
 } qk_gguf_rows;
 
 qk_gguf_rows qk_gguf_rows_of(const qk_gguf_file *f, const qk_gguf_tensor *t);
 /* Rows [row0, row0 + nrows) dequantized into dst; an error naming the tensor
  * if its type has no dequantizer. */
 int qk_gguf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err);
+/* A qk_hint_rows_fn: WILLNEED always, DONE only with drop_behind. */
+void qk_gguf_rows_hint(void *rows, int64_t row0, int64_t nrows, qk_advice advice);
 /* The tensor's bytes [off, off + n). */
 int qk_gguf_rows_read_raw(void *rows, uint64_t off, size_t n, void *dst, qk_err *err);
 

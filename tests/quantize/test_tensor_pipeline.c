@@ -124,9 +124,107 @@ static void test_raw_copy_and_errors(void) {
     CHECK_CONTAINS(err.msg, "not a multiple of q4_0's block size 32");
 }
 
+/* Advice: every row is announced (WILLNEED) once, before any worker reads
+ * it, and released (DONE) once, after it was read; the output is the same
+ * as without advice. */
+enum { H_NE0 = 4096, H_ROWS = 100 }; /* 4 rows an item, 8 a chunk: 13 chunks */
+typedef struct {
+    src_t src;
+    int willneed[H_ROWS], done[H_ROWS], read[H_ROWS];
+    int read_before_hint, done_before_read, out_of_order;
+    int64_t next_hint;
+} hint_src;
+
+static int hinted_read(void *ctx, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
+    hint_src *h = ctx;
+    for (int64_t r = row0; r < row0 + nrows; r++) {
+        h->read_before_hint += !h->willneed[r];
+        __atomic_add_fetch(&h->read[r], 1, __ATOMIC_SEQ_CST);
+    }
+    return read_rows(&h->src, row0, nrows, dst, err);
+}
+
+static void hint(void *ctx, int64_t row0, int64_t nrows, qk_advice advice) {
+    hint_src *h = ctx;
+    for (int64_t r = row0; r < row0 + nrows; r++) {
+        if (advice == QK_ADVISE_WILLNEED) {
+            h->willneed[r]++;
+        } else {
+            h->done[r]++;
+            h->done_before_read += !h->read[r];
+        }
+    }
+    if (advice == QK_ADVISE_WILLNEED) {
+        h->out_of_order += row0 != h->next_hint;
+        h->next_hint = row0 + nrows;
+    }
+}
+
+static void test_read_advice(void) {
+    static float x[H_NE0 * H_ROWS];
+    qk_rng r = {7};
+    for (int i = 0; i < H_NE0 * H_ROWS; i++) x[i] = qk_rng_gauss(&r);
+    static unsigned char plain[H_NE0 * H_ROWS * 2], advised[H_NE0 * H_ROWS * 2];
+    for (int threads = 1; threads <= 3; threads++) {
+        static hint_src h;
+        memset(&h, 0, sizeof h);
+        h.src = (src_t){x, H_NE0, -1};
+        qk_pipeline_opts o = {.n_threads = threads, .chunk_bytes = 20000};
+        qk_err err;
+        qk_tensor_job job = {.name = "t", .ne = {H_NE0, H_ROWS, 1, 1}, .out_type = QK_TYPE_F16,
+                             .read_rows = read_rows, .src_ctx = &h.src};
+        sink_t s = {plain, 0, sizeof plain};
+        CHECK(qk_tensor_job_run(&job, &o, sink, &s, &err) == QK_OK);
+        job.read_rows = hinted_read, job.hint = hint, job.src_ctx = &h;
+        s = (sink_t){advised, 0, sizeof advised};
+        CHECK(qk_tensor_job_run(&job, &o, sink, &s, &err) == QK_OK);
+        CHECK(memcmp(plain, advised, sizeof plain) == 0);
+        int bad = 0;
+        for (int row = 0; row < H_ROWS; row++) bad += h.willneed[row] != 1 || h.done[row] != 1 || h.read[row] != 1;
+        CHECK_MSG(bad == 0, "threads %d: %d rows not hinted, released and read exactly once", threads, bad);
+        CHECK_EQ_INT(h.read_before_hint, 0);
+        CHECK_EQ_INT(h.done_before_read, 0);
+        CHECK_EQ_INT(h.out_of_order, 0);
+    }
+}
+
+/* A failing write (the sink runs on the write-behind thread) fails the job
+ * with the sink's message. */
+typedef struct { int calls, fail_at; } failing_sink;
+
+static int fail_sink(void *ctx, const void *data, size_t n, qk_err *err) {
+    (void)data, (void)n;
+    failing_sink *f = ctx;
+    if (f->calls++ == f->fail_at) return qk_fail(err, "no space left at write %d", f->fail_at);
+    return QK_OK;
+}
+
+static void test_write_failure(void) {
+    enum { NE0 = 16384, ROWS = 40 }; /* one row an item, two a chunk: 20 writes */
+    static float x[NE0 * ROWS];
+    src_t src = {x, NE0, -1};
+    for (int fail_at = 0; fail_at < 4; fail_at++) {
+        failing_sink f = {0, fail_at};
+        qk_tensor_job job = {.name = "t", .ne = {NE0, ROWS, 1, 1}, .out_type = QK_TYPE_F16,
+                             .read_rows = read_rows, .src_ctx = &src};
+        qk_pipeline_opts o = {.n_threads = 2, .chunk_bytes = 8192};
+        qk_err err = {0};
+        CHECK(qk_tensor_job_run(&job, &o, fail_sink, &f, &err) == QK_FAIL);
+        CHECK_CONTAINS(err.msg, "no space left at write");
+        CHECK(f.calls == fail_at + 1);
+        qk_tensor_job raw = {.name = "copy", .ne = {NE0, ROWS, 1, 1}, .out_type = QK_TYPE_F32,
+                             .read_raw = read_raw, .src_ctx = &src};
+        f = (failing_sink){0, fail_at};
+        CHECK(qk_tensor_job_run(&raw, &o, fail_sink, &f, &err) == QK_FAIL);
+        CHECK(f.calls == fail_at + 1);
+    }
+}
+
 int main(void) {
     RUN(test_f16_any_threads_and_chunks);
     RUN(test_experts_get_their_imatrix_slice);
     RUN(test_raw_copy_and_errors);
+    RUN(test_read_advice);
+    RUN(test_write_failure);
     return qk_test_summary();
 }
