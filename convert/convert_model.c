@@ -249,14 +249,15 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
             const qk_conv_tensor *t = &plan.tensors[i];
-            qk_hf_rows src = {&ck, t, !o->allow_nonfinite};
+            /* no drop-behind here: the SHA-256 thread reads the same source files at its own pace */
+            qk_hf_rows src = {&ck, t, !o->allow_nonfinite, false};
             const float *imx = NULL;
             if (!is_float && o->imatrix && o->imatrix->n_entries)
                 rc = qk_imatrix_for_tensor(o->imatrix, t->name, t->ne[0], t->ne[2], mix.entries[i].requires_imatrix,
                                            &imx, err);
             qk_tensor_job job = {.name = t->name, .out_type = out_types[i],
                                  .quantize = qk_kernel_active((qk_type)out_types[i])->quantize, .imatrix = imx,
-                                 .read_rows = qk_hf_rows_read, .src_ctx = &src};
+                                 .read_rows = qk_hf_rows_read, .hint = qk_hf_rows_hint, .src_ctx = &src};
             memcpy(job.ne, t->ne, sizeof job.ne);
             if (t->x3d == QK_X3_MXFP4 && out_types[i] == QK_TYPE_MXFP4) job.read_raw = qk_hf_rows_read_mxfp4; /* as the source */
             qk_progress_item(o->progress, t->name);

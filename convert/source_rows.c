@@ -51,6 +51,53 @@ static int apply_scale(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, cons
     return QK_OK;
 }
 
+/* Advice on source elements [elem0, elem0 + n) of a checkpoint tensor. */
+static void advise_elems(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, uint64_t elem0, uint64_t n,
+                         qk_advice advice) {
+    const size_t es = qk_st_dtype_size(src->t->dtype);
+    qk_st_advise(ck->files[src->file], src->t, elem0 * es, n * es, advice);
+}
+
+void qk_hf_rows_hint(void *rows, int64_t row0, int64_t nrows, qk_advice advice) {
+    const qk_hf_rows *c = rows;
+    const qk_conv_tensor *t = c->t;
+    const int64_t ne0 = t->ne[0];
+    if (t->generated || nrows <= 0) return;
+    if (advice == QK_ADVISE_DONE && !c->drop_behind) return;
+    if (t->experts || (t->fused_rows && !t->transposed && !t->x3d)) { /* expert by expert */
+        for (int64_t r = 0; r < nrows;) {
+            const int64_t row = row0 + r, e = row / t->ne[1], local = row % t->ne[1];
+            const int64_t k = t->ne[1] - local < nrows - r ? t->ne[1] - local : nrows - r;
+            if (t->experts)
+                advise_elems(c->ck, t->experts[e], (uint64_t)(local * ne0), (uint64_t)(k * ne0), advice);
+            else
+                advise_elems(c->ck, t->src,
+                             ((uint64_t)e * (uint64_t)t->fused_rows + (uint64_t)(t->fused_row0 + local)) * (uint64_t)ne0,
+                             (uint64_t)(k * ne0), advice);
+            r += k;
+        }
+        return;
+    }
+    if (!t->src) return;
+    const int64_t rows_total = t->ne[1] * t->ne[2] * t->ne[3];
+    if (t->x3d || t->gptq || t->transposed || t->fused_rows || t->n_dims == 1) {
+        /* read across the whole source: announced with the first rows, released with the last */
+        const bool first = row0 == 0, last = row0 + nrows >= rows_total;
+        if ((advice == QK_ADVISE_WILLNEED && first) || (advice == QK_ADVISE_DONE && last))
+            advise_elems(c->ck, t->src, 0, t->src->t->n_elements, advice);
+        return;
+    }
+    int64_t lo = row0, hi = row0 + nrows - 1;
+    if (t->permute_heads || t->row_map) { /* the span of the source rows */
+        lo = INT64_MAX, hi = -1;
+        for (int64_t r = row0; r < row0 + nrows; r++) {
+            const int64_t s = qk_arch_source_row(t, r);
+            lo = s < lo ? s : lo, hi = s > hi ? s : hi;
+        }
+    }
+    advise_elems(c->ck, t->src, (uint64_t)(lo * ne0), (uint64_t)((hi - lo + 1) * ne0), advice);
+}
+
 int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err) {
     const qk_hf_rows *c = rows;
     const qk_conv_tensor *t = c->t;
@@ -212,7 +259,7 @@ int qk_model_source_open(const char *path, qk_model_source **out, qk_err *err) {
         qk_source_tensor *t = &s->tensors[i];
         if (s->hf) {
             const qk_conv_tensor *ct = &s->plan.tensors[i];
-            s->hf_rows[i] = (qk_hf_rows){&s->ck, ct, false};
+            s->hf_rows[i] = (qk_hf_rows){.ck = &s->ck, .t = ct};
             *t = (qk_source_tensor){.name = ct->name, .read_rows = qk_hf_rows_read, .ctx = &s->hf_rows[i]};
             memcpy(t->ne, ct->ne, sizeof t->ne);
         } else {

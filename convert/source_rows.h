@@ -25,9 +25,16 @@ typedef struct qk_hf_rows {
     const qk_hf_checkpoint *ck;
     const qk_conv_tensor *t;
     bool check_finite; /* fail on a NaN or an infinity, naming the tensor and the element */
+    bool drop_behind;  /* QK_ADVISE_DONE drops consumed source bytes from the cache (input larger than memory) */
 } qk_hf_rows;
 
 int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err *err);
+/* A qk_hint_rows_fn for qk_hf_rows: the source bytes of rows [row0, row0 +
+ * nrows) where they are contiguous per source tensor (plain, permuted within
+ * a span, stacked experts, fused parts); for layouts read across the whole
+ * source (transposed, GPTQ, a family's 3-D source) the whole source tensor,
+ * announced with the first rows and released with the last. */
+void qk_hf_rows_hint(void *rows, int64_t row0, int64_t nrows, qk_advice advice);
 /* A qk_read_raw_fn for a tensor whose source is MXFP4 blocks (t->x3d == QK_X3_MXFP4) written as MXFP4: the
  * ggml blocks repacked from the source bytes. */
 int qk_hf_rows_read_mxfp4(void *rows, uint64_t off, size_t n, void *dst, qk_err *err);

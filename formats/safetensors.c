@@ -239,6 +239,13 @@ const qk_st_tensor *qk_st_find(const qk_st_file *f, const char *name) {
     return f->n_tensors ? bsearch(name, f->tensors, f->n_tensors, sizeof *f->tensors, cmp_name_tensor) : NULL;
 }
 
+void qk_st_advise(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, uint64_t n, qk_advice advice) {
+    const uint64_t size = t->end - t->begin;
+    if (f->torch || off >= size) return;
+    if (n > size - off) n = size - off;
+    qk_advise_range(f->fd, f->data_start + t->begin + off, n, advice);
+}
+
 int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, size_t n, void *dst, qk_err *err) {
     uint64_t size = t->end - t->begin;
     if (off > size || n > size - off)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file_advice.h"
 #include "qk_error.h"
 
 typedef enum qk_st_dtype {
@@ -65,5 +66,8 @@ const qk_st_tensor *qk_st_find(const qk_st_file *f, const char *name);
 /* Raw bytes [off, off + n) of a tensor. Thread-safe. As float32:
  * qk_st_read_f32 (quantize/tensor_rows.h). */
 int qk_st_read_raw(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, size_t n, void *dst, qk_err *err);
+/* Advice on a tensor's bytes [off, off + n) (clipped to it; file_advice.h).
+ * Thread-safe; never fails; nothing for a PyTorch checkpoint. */
+void qk_st_advise(const qk_st_file *f, const qk_st_tensor *t, uint64_t off, uint64_t n, qk_advice advice);
 
 #endif
