@@ -486,7 +486,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
     if (!hf)
         return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
-    const qk_arch_desc *ad = qk_arch_find(hf);
+    extern const qk_arch_desc qk_arch_meta_llama; /* arch_meta.c */
+    const qk_arch_desc *ad = ck0->meta_layout ? &qk_arch_meta_llama : qk_arch_find(hf);
     if (!ad && qk_arch_refusal(hf)) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, qk_arch_refusal(hf));
     if (!ad)
         return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck0->dir, hf,
@@ -578,6 +579,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         const size_t lpl = strlen(layer_prefix);
         if (g->hf && !strcmp(g->gguf, "output.weight") && (ad->flags & QK_A_DROP_LM_HEAD)) {
             continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
+        } else if (g->hf && !*g->gguf) {
+            continue; /* a buffer the converter skips (Meta's rope.freqs) */
         } else if (g->hf) {
             snprintf(t->name, sizeof t->name, "%s", g->gguf);
             if (!strcmp(g->gguf, "token_embd.weight")) have_embd = embd = true;

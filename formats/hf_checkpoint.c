@@ -12,6 +12,7 @@
 #include "torch_file.h"
 
 #include "json_file.h"
+#include "meta_params.h"
 
 #define MAX_JSON_FILE ((size_t)64 << 20)
 
@@ -108,30 +109,44 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
     ck->dir = malloc(dl);
     if (!ck->dir) return qk_fail(err, "%s: out of memory", dir);
     memcpy(ck->dir, dir, dl);
+    cJSON *params = NULL; /* Meta's original layout (meta_params.h) */
     if (qk_hf_read_json(dir, "config.json", &ck->config, err)) goto fail;
-    if (!ck->config) {
+    if (!ck->config && qk_hf_read_json(dir, "params.json", &params, err)) goto fail;
+    if (!ck->config && !params) {
         qk_fail(err, "%s: no config.json (is this a Hugging Face model folder?)", dir);
         goto fail;
     }
+    ck->meta_layout = params != NULL;
     /* which weights: safetensors when present (safe and mmap-able), else PyTorch's
      * pytorch_model.bin (sharded by its index), else a single *.pth */
     const char *idx_name = NULL, *single = NULL;
     char *one[1];
     char pth[256] = "";
-    if (exists_in(dir, "model.safetensors.index.json")) idx_name = "model.safetensors.index.json";
+    if (params && exists_in(dir, "consolidated.01.pth")) {
+        qk_fail(err, "%s: consolidated.00.pth, consolidated.01.pth, ... are model-parallel shards of one checkpoint "
+                     "(each holds a slice of every matrix); quantkit converts a single consolidated file: convert "
+                     "the Hugging Face release of this model", dir);
+        goto fail_params;
+    }
+    if (params && exists_in(dir, "consolidated.safetensors")) single = "consolidated.safetensors";
+    else if (params) {
+        if (find_one_pth(dir, pth, sizeof pth, err)) goto fail_params;
+        single = pth[0] ? pth : "consolidated.00.pth";
+    } else if (exists_in(dir, "model.safetensors.index.json")) idx_name = "model.safetensors.index.json";
     else if (exists_in(dir, "model.safetensors")) single = "model.safetensors";
     else if (exists_in(dir, "pytorch_model.bin.index.json")) idx_name = "pytorch_model.bin.index.json";
     else if (exists_in(dir, "pytorch_model.bin")) single = "pytorch_model.bin";
-    else if (find_one_pth(dir, pth, sizeof pth, err)) goto fail;
+    else if (find_one_pth(dir, pth, sizeof pth, err)) goto fail_params;
     else if (pth[0]) single = pth;
     else single = "model.safetensors"; /* missing: the message below */
-    ck->torch = !idx_name ? !strcmp(single, "pytorch_model.bin") || pth[0] : !strcmp(idx_name, "pytorch_model.bin.index.json");
+    ck->torch = !idx_name ? !strcmp(single, "pytorch_model.bin") || pth[0] || !strcmp(single, "consolidated.00.pth")
+                          : !strcmp(idx_name, "pytorch_model.bin.index.json");
     snprintf(ck->weights, sizeof ck->weights, "%s%s", idx_name ? idx_name : single,
              ck->torch ? " (PyTorch pickle read without executing it)"
                        : (exists_in(dir, "pytorch_model.bin") || exists_in(dir, "pytorch_model.bin.index.json"))
                              ? " (preferred over pytorch_model.bin, also present)" : "");
     cJSON *index = NULL;
-    if (idx_name && qk_hf_read_json(dir, idx_name, &index, err)) goto fail;
+    if (idx_name && qk_hf_read_json(dir, idx_name, &index, err)) goto fail_params;
     char **names = NULL;
     size_t n_names = 0;
     const cJSON *wmap = NULL;
@@ -140,7 +155,7 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         if (!cJSON_IsObject(wmap)) {
             cJSON_Delete(index);
             qk_fail(err, "%s/%s: no weight_map object", dir, idx_name);
-            goto fail;
+            goto fail_params;
         }
         size_t cap = 0;
         for (const cJSON *e = wmap->child; e; e = e->next) cap++;
@@ -149,7 +164,7 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
             if (!cJSON_IsString(e) || strchr(e->valuestring, '/') || !strcmp(e->valuestring, "..")) {
                 qk_fail(err, "%s/%s: tensor '%s' maps to an invalid file name", dir, idx_name, e->string);
                 free(names), cJSON_Delete(index);
-                goto fail;
+                goto fail_params;
             }
             bool seen = false;
             for (size_t i = 0; i < n_names && !seen; i++) seen = !strcmp(names[i], e->valuestring);
@@ -225,9 +240,19 @@ int qk_hf_open(const char *dir, qk_hf_checkpoint *ck, qk_err *err) {
         free(names);
         cJSON_Delete(index);
     }
+    if (params) {
+        char why[256];
+        if (qk_meta_params_config(params, ck, &ck->config, why, sizeof why, err)) goto fail_params;
+        size_t l = strlen(ck->weights);
+        snprintf(ck->weights + l, sizeof ck->weights - l, " with params.json (Meta's original layout%s%s)",
+                 why[0] ? "; " : "", why);
+        cJSON_Delete(params);
+    }
     return QK_OK;
 fail_index:
     if (index) free(names), cJSON_Delete(index);
+fail_params:
+    cJSON_Delete(params);
 fail:
     qk_hf_close(ck);
     return QK_FAIL;

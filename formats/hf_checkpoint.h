@@ -10,6 +10,10 @@
  * be in exactly the shard the weight_map says (a missing or extra tensor is
  * an error naming it and the shard). The merged tensor list is ordered by
  * (shard file name, tensor name), as convert_hf_to_gguf.py reads them.
+ *
+ * A folder without config.json but with params.json is Meta's (or Mistral's)
+ * original layout (meta_params.h): weights in consolidated.safetensors or one
+ * consolidated .pth, config derived from params.json (ck->meta_layout).
  */
 #ifndef QK_HF_CHECKPOINT_H
 #define QK_HF_CHECKPOINT_H
@@ -32,7 +36,8 @@ typedef struct qk_hf_checkpoint {
     qk_hf_tensor *tensors;
     uint64_t total_bytes;     /* of all shards */
     bool torch;               /* the weights are PyTorch checkpoints (formats/torch_file.h) */
-    char weights[320];        /* which weights were chosen, and why, for plans and info */
+    bool meta_layout;         /* params.json + consolidated weights, Meta's names; config derived (meta_params.h) */
+    char weights[640];        /* which weights were chosen, and why, for plans and info */
 } qk_hf_checkpoint;
 
 int qk_hf_open(const char *dir, qk_hf_checkpoint *out, qk_err *err);

@@ -10,10 +10,10 @@
 
 static int g_fail_report;
 
-/* The same tensors in the same order (name, type, shape, size) with the
- * same bytes; prints the first difference of the list, data differences at
- * most 8 times per process. */
-static bool same_tensor_list(qk_gguf_file *a, qk_gguf_file *b, const char *what) {
+/* The same tensors (name, type, shape, size) with the same bytes, in the
+ * same order or (by_name) in any; prints the first difference of the list,
+ * data differences at most 8 times per process. */
+static bool same_tensor_list(qk_gguf_file *a, qk_gguf_file *b, const char *what, bool by_name) {
     qk_err err;
     if (a->meta.n_tensors != b->meta.n_tensors) {
         fprintf(stderr, "%s: %zu vs %zu tensors\n", what, (size_t)a->meta.n_tensors, (size_t)b->meta.n_tensors);
@@ -22,6 +22,8 @@ static bool same_tensor_list(qk_gguf_file *a, qk_gguf_file *b, const char *what)
     bool ok = true;
     for (uint64_t i = 0; i < a->meta.n_tensors; i++) {
         const qk_gguf_tensor *ta = &a->meta.tensors[i], *tb = &b->meta.tensors[i];
+        for (uint64_t k = 0; by_name && k < b->meta.n_tensors; k++)
+            if (!strcmp(b->meta.tensors[k].name, ta->name)) tb = &b->meta.tensors[k];
         if (strcmp(ta->name, tb->name) || ta->type != tb->type || ta->n_dims != tb->n_dims ||
             memcmp(ta->ne, tb->ne, sizeof ta->ne) || ta->nbytes != tb->nbytes) {
             fprintf(stderr, "%s: tensor %zu: %s %s vs %s %s\n", what, (size_t)i, ta->name,
@@ -50,12 +52,12 @@ static bool open_pair(const char *a_path, const char *b_path, qk_gguf_file **a, 
 bool gguf_same_tensors(const char *a_path, const char *b_path, const char *what) {
     qk_gguf_file *a, *b;
     if (!open_pair(a_path, b_path, &a, &b, what)) return false;
-    const bool ok = same_tensor_list(a, b, what);
+    const bool ok = same_tensor_list(a, b, what, false);
     qk_gguf_close(a), qk_gguf_close(b);
     return ok;
 }
 
-bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what) {
+static bool same_but_quantkit(const char *ours, const char *theirs, const char *what, bool by_name) {
     qk_gguf_file *a, *b;
     if (!open_pair(ours, theirs, &a, &b, what)) return false;
     bool ok = true;
@@ -80,8 +82,14 @@ bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *wh
     }
     while (j < b->meta.n_kv && !strncmp(b->meta.kv[j].key, "quantkit.", 9)) j++;
     if (ok && j != b->meta.n_kv) { ok = false; fprintf(stderr, "%s: llama.cpp has more keys\n", what); }
-    ok = ok && same_tensor_list(a, b, what);
+    ok = ok && same_tensor_list(a, b, what, by_name);
     qk_gguf_close(a), qk_gguf_close(b);
     return ok;
 }
+
+bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what) {
+    return same_but_quantkit(ours, theirs, what, false);
+}
+
+bool gguf_same_any_order(const char *a, const char *b, const char *what) { return same_but_quantkit(a, b, what, true); }
 

@@ -11,6 +11,10 @@
  * data differences at most 8 times per process) and returns false. */
 bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *what);
 
+/* As gguf_same_but_quantkit, but the tensors may come in another order
+ * (each of a found by name in b). */
+bool gguf_same_any_order(const char *a, const char *b, const char *what);
+
 /* The tensors of two GGUF files: the same list (order, name, type, shape)
  * and byte-identical data; the KVs are not compared. Prints what differs
  * (prefixed by `what`) and returns false. */
