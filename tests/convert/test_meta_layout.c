@@ -7,7 +7,8 @@
  * consolidated.safetensors: each converts to exactly the GGUF of its Hugging
  * Face twin, KVs included. Derived values are said (vocabulary from the
  * embedding, feed-forward from w1, the release's context length); model-
- * parallel shards, MoE and vision params are refused by name. */
+ * parallel shards, MoE and vision params and a tiktoken tokenizer.model are
+ * refused by name. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,13 @@ static void test_refusals(void) {
     CHECK(qk_test_write_file(p, bad, strlen(bad)) == 0);
     convert_expect_refusal(meta, "params.json: dim is not a positive integer");
     CHECK(write_meta(g_hf, meta, true, "") == 0);
+    /* Llama 3's original/ tokenizer.model is tiktoken's rank file: named, not misparsed */
+    snprintf(p, sizeof p, "%s/tokenizer.json", meta);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/tokenizer.model", meta);
+    const char *tiktoken = "IQ== 0\nIg== 1\nIw== 2\n";
+    CHECK(qk_test_write_file(p, tiktoken, strlen(tiktoken)) == 0);
+    convert_expect_refusal(meta, "tiktoken BPE rank file");
     snprintf(p, sizeof p, "%s/consolidated.01.pth", meta);
     CHECK(qk_test_write_file(p, "x", 1) == 0);
     convert_expect_refusal(meta, "model-parallel shards");
