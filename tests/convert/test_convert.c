@@ -18,6 +18,7 @@
 #include "llama_run.h"
 #include "qk_test.h"
 #include "ggml_types.h"
+#include "json_file.h"
 #include "tiny_hf.h"
 
 static void test_stories260k_greedy(void) {
@@ -27,12 +28,9 @@ static void test_stories260k_greedy(void) {
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(exp_path, &len);
-    CHECK(txt != NULL);
-    if (!txt) return;
-    cJSON *j = cJSON_ParseWithLength(txt, len);
-    free(txt);
+    cJSON *j = json_file_read(exp_path);
+    CHECK_MSG(j != NULL, "cannot read %s", exp_path);
+    if (!j) return;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "generated_ids");
     int n = cJSON_GetArraySize(ids);
     int32_t *want = malloc((size_t)n * sizeof *want);
@@ -187,19 +185,15 @@ static void test_phi3_gemma3_hparams(void) {
          * added_tokens, which in Phi-3 also list <unk> <s> </s> as special */
         char p[900];
         snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
-        size_t len;
-        char *txt = (char *)qk_test_read_file(p, &len);
-        cJSON *tc = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-        free(txt);
+        cJSON *tc = json_file_read(p);
         cJSON *atd = cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder");
         cJSON *e = cJSON_GetObjectItemCaseSensitive(atd, "267");
         CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "content")) &&
               !strcmp(cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring, "<|assistant|>"));
         cJSON_ReplaceItemInObjectCaseSensitive(e, "special", cJSON_CreateBool(0));
         cJSON_AddBoolToObject(tc, "add_prefix_space", 0);
-        char *o = cJSON_Print(tc);
-        qk_test_write_file(p, o, strlen(o));
-        free(o), cJSON_Delete(tc);
+        CHECK(json_file_write(p, tc, 0) == 0);
+        cJSON_Delete(tc);
         static const char tj[] = "{\"added_tokens\": [{\"id\": 0, \"content\": \"<unk>\", \"special\": true},"
                                  " {\"id\": 2, \"content\": \"</s>\", \"special\": true}]}";
         snprintf(p, sizeof p, "%s/tokenizer.json", dir);
@@ -388,18 +382,9 @@ static void test_families_match_reference(void) {
         s.arch = fam[i].arch, s.n_layer = fam[i].n_layer, s.n_embd = fam[i].n_embd, s.n_head = fam[i].n_head;
         s.n_head_kv = fam[i].n_head_kv, s.n_ff = fam[i].n_ff, s.tied = fam[i].tied;
         check_spec_matches_reference(&s, 3);
-        char dir[700], got[512] = "";
+        char dir[700];
         snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), fam[i].arch);
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-            CHECK(rep.left_out[g].n_tensors >= 1 && rep.left_out[g].n_bytes > 0);
-        }
-        CHECK_MSG(!strcmp(got, fam[i].left_out), "%s: left out '%s', expected '%s'", fam[i].arch, got, fam[i].left_out);
+        convert_check_left_out(dir, fam[i].left_out);
     }
 }
 

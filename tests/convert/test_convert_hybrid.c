@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert_run.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -145,9 +146,7 @@ static void test_gemma4_config_defaults(void) {
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    char *text = (char *)qk_test_read_file(p, NULL);
-    cJSON *top = text ? cJSON_Parse(text) : NULL;
-    free(text);
+    cJSON *top = json_file_read(p);
     cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     CHECK(tc != NULL);
     if (!tc) {
@@ -160,9 +159,7 @@ static void test_gemma4_config_defaults(void) {
         CHECK_MSG(cJSON_GetObjectItemCaseSensitive(tc, gone[k]) != NULL, "the tiny config has no %s", gone[k]);
         cJSON_DeleteItemFromObjectCaseSensitive(tc, gone[k]);
     }
-    char *out = cJSON_Print(top);
-    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
-    free(out);
+    CHECK(json_file_write(p, top, 0) == 0);
     CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     size_t la = 0, lb = 0;
     unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
@@ -170,9 +167,7 @@ static void test_gemma4_config_defaults(void) {
     free(x), free(y);
     /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
     cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
-    out = cJSON_Print(top);
-    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
-    free(out);
+    CHECK(json_file_write(p, top, 0) == 0);
     CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "hidden_size_per_layer_input is 256 but the checkpoint lacks per_layer_token_embd.weight");
     cJSON_Delete(top);

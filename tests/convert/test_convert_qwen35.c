@@ -27,10 +27,6 @@ static void spec(tiny_hf_spec *s, const char *arch) {
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32;
 }
 
-static void check_kv(llama_run_model *m, const char *key, const char *want) {
-    char v[64] = "";
-    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
-}
 
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
@@ -42,19 +38,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, next ? "mtp.;" : "model.visual.;mtp.;"), "%s: left out '%s'", arch, got);
-        qk_convert_report_free(&rep);
-    }
+    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
     char e[256];
     hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
     CHECK_MSG(ref != NULL, "%s", e);
@@ -97,7 +81,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
         for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
             char key[96];
             snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
-            check_kv(m, key, kv[k][1]);
+            convert_check_kv(m, key, kv[k][1]);
         }
         char key[96], v[64] = "";
         if (moe) {
@@ -105,12 +89,12 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
                 {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
             for (size_t k = 0; k < 3; k++) {
                 snprintf(key, sizeof key, "%s.%s", pre, mk[k][0]);
-                check_kv(m, key, mk[k][1]);
+                convert_check_kv(m, key, mk[k][1]);
             }
         }
         if (!moe || next) {
             snprintf(key, sizeof key, "%s.feed_forward_length", pre);
-            check_kv(m, key, next ? "128" : "64");
+            convert_check_kv(m, key, next ? "128" : "64");
         }
         snprintf(key, sizeof key, "%s.nextn_predict_layers", pre);
         CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);

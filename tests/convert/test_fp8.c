@@ -17,6 +17,7 @@
 #include "gguf_compare.h"
 #include "hf_checkpoint.h"
 #include "llama_run.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "tiny_hf.h"
@@ -139,14 +140,11 @@ static void test_refusals(void) {
     CHECK(make_pair(src, fp8, twin, 96, 80) == 0);
     char cfg[1200];
     snprintf(cfg, sizeof cfg, "%s/config.json", fp8);
-    size_t n;
-    char *txt = (char *)qk_test_read_file(cfg, &n);
-    cJSON *c = cJSON_ParseWithLength(txt, n);
-    free(txt);
+    cJSON *c = json_file_read(cfg);
+    CHECK_MSG(c != NULL, "cannot read %s", cfg);
     cJSON_ReplaceItemInObject(c, "quantization_config", cJSON_Parse("{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}"));
-    char *s2 = cJSON_Print(c);
-    qk_test_write_file(cfg, s2, strlen(s2));
-    free(s2), cJSON_Delete(c);
+    CHECK(json_file_write(cfg, c, 0) == 0);
+    cJSON_Delete(c);
     qk_err err = {{0}};
     char g[1200];
     snprintf(g, sizeof g, "%s/out.gguf", fp8);

@@ -30,10 +30,6 @@ static void spec(tiny_hf_spec *s, const char *arch) {
     s->dtype = "BF16"; /* as the releases store them */
 }
 
-static void kv_is(llama_run_model *m, const char *key, const char *want) {
-    char v[64] = "";
-    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
-}
 
 /* n_tensors: the GGUF's; left_out: the prefixes the plan leaves out */
 static void check_model(const char *arch, const char *step, const char *n_expert, int n_tensors, const char *left_out) {
@@ -42,19 +38,7 @@ static void check_model(const char *arch, const char *step, const char *n_expert
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
-        qk_convert_report_free(&rep);
-    }
+    convert_check_left_out(dir, left_out);
     int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
     const int np = 12;
     double margin[12];
@@ -83,13 +67,13 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
         if (!m) continue;
         CHECK_EQ_INT(llama_run_n_vocab(m), nv);
-        kv_is(m, "general.architecture", "llama4");
-        kv_is(m, "llama4.interleave_moe_layer_step", step);
-        kv_is(m, "llama4.expert_count", n_expert);
-        kv_is(m, "llama4.expert_used_count", "1");
-        kv_is(m, "llama4.expert_feed_forward_length", "32");
-        kv_is(m, "llama4.feed_forward_length", "64");
-        kv_is(m, "llama4.rope.dimension_count", "16");
+        convert_check_kv(m, "general.architecture", "llama4");
+        convert_check_kv(m, "llama4.interleave_moe_layer_step", step);
+        convert_check_kv(m, "llama4.expert_count", n_expert);
+        convert_check_kv(m, "llama4.expert_used_count", "1");
+        convert_check_kv(m, "llama4.expert_feed_forward_length", "32");
+        convert_check_kv(m, "llama4.feed_forward_length", "64");
+        convert_check_kv(m, "llama4.rope.dimension_count", "16");
         CHECK(llama_run_logits(m, prompt, np, got));
         llama_run_free(m);
         double r_all = 0, r = 0;
@@ -169,37 +153,6 @@ static void test_maverick(void) {
     check_model("llama4maverick", "2", "128", 3 + 2 * 13 + 2 * 9, "multi_modal_projector.;vision_model.;");
 }
 
-/* sets (json) or removes (NULL) key in text_config (or the top level if there is none) */
-static void edit_config(const char *dir, const char *key, const char *json) {
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *top = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(top != NULL);
-    if (!top) return;
-    cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
-    if (!c) c = top;
-    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
-    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
-    char *o = cJSON_Print(top);
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(o, f) >= 0 && fclose(f) == 0);
-    free(o);
-    cJSON_Delete(top);
-}
-
-static void expect_refused(const char *dir, const char *what, const char *needle) {
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-    qk_convert_report rep;
-    qk_err err;
-    const int rc = qk_convert_model(dir, NULL, &o, &rep, &err);
-    CHECK_MSG(rc != QK_OK, "%s: converted", what);
-    if (rc == QK_OK) qk_convert_report_free(&rep);
-    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
-}
-
 static void test_refusals(void) {
     tiny_hf_spec s;
     spec(&s, "llama4");
@@ -223,17 +176,17 @@ static void test_refusals(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         CHECK(tiny_hf_write(dir, &s) == 0);
-        edit_config(dir, cases[i][0], cases[i][1]);
-        expect_refused(dir, cases[i][2], cases[i][3]);
+        convert_edit_config(dir, cases[i][0], cases[i][1]);
+        convert_expect_dry_refusal(dir, cases[i][2], cases[i][3]);
     }
     tiny_hf_spec m;
     spec(&m, "llama4maverick");
     CHECK(tiny_hf_write(dir, &m) == 0);
-    edit_config(dir, "use_qk_norm", "true");
-    expect_refused(dir, "Maverick with qk norm", "use_qk_norm is true with 128 experts");
+    convert_edit_config(dir, "use_qk_norm", "true");
+    convert_expect_dry_refusal(dir, "Maverick with qk norm", "use_qk_norm is true with 128 experts");
     CHECK(tiny_hf_write(dir, &m) == 0);
-    edit_config(dir, "interleave_moe_layer_step", "1");
-    expect_refused(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
+    convert_edit_config(dir, "interleave_moe_layer_step", "1");
+    convert_expect_dry_refusal(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
 }
 
 /* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
@@ -243,22 +196,10 @@ static void test_hunyuan_refused(void) {
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
     CHECK(tiny_hf_write(dir, &s) == 0);
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(c != NULL);
-    if (!c) return;
-    cJSON_ReplaceItemInObjectCaseSensitive(c, "architectures", cJSON_CreateStringArray((const char *[]){"HunYuanMoEV1ForCausalLM"}, 1));
-    char *o = cJSON_Print(c);
-    CHECK(qk_test_write_file(path, o, strlen(o)) == 0);
-    free(o);
-    cJSON_Delete(c);
-    expect_refused(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
+    convert_edit_config(dir, "architectures", "[\"HunYuanMoEV1ForCausalLM\"]");
+    convert_expect_dry_refusal(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
                                        "vocabulary is a tiktoken rank file");
-    expect_refused(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
+    convert_expect_dry_refusal(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
 }
 
 int main(int argc, char **argv) {

@@ -47,19 +47,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {   /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
-        qk_convert_report_free(&rep);
-    }
+    convert_check_left_out(dir, left_out); /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
     char e[256];
     hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
     CHECK_MSG(ref != NULL, "%s", e);
@@ -157,11 +145,7 @@ static void kvs_deepseek(llama_run_model *m) {
         {"deepseek2.rope.dimension_count", "16"}, {"deepseek2.expert_shared_count", "1"},
         {"deepseek2.expert_feed_forward_length", "32"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        char v[64] = "";
-        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
-                  kv[i][1]);
-    }
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) convert_check_kv(m, kv[i][0], kv[i][1]);
 }
 
 /* 3 layers (one dense), the MTP layer left out: token_embd, output_norm, output; per layer attn_norm, ffn_norm,
@@ -289,63 +273,34 @@ static void test_gptoss_mxfp4_bytes(void) {
     qk_gguf_close(gf);
 }
 
-/* config.json of dir edited: key set to the JSON value (NULL: removed) */
-static void edit_config(const char *dir, const char *key, const char *json) {
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(c != NULL);
-    if (!c) return;
-    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
-    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
-    char *o = cJSON_Print(c);
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(o, f) >= 0 && fclose(f) == 0);
-    free(o);
-    cJSON_Delete(c);
-}
-
-static void expect_refused(const char *dir, const char *what, const char *needle) {
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-    qk_convert_report rep;
-    qk_err err;
-    const int rc = qk_convert_model(dir, NULL, &o, &rep, &err);
-    CHECK_MSG(rc != QK_OK, "%s: converted", what);
-    if (rc == QK_OK) qk_convert_report_free(&rep);
-    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
-}
-
 static void test_gptoss_bad_input(void) {
     tiny_hf_spec s;
     gptoss_spec(&s, "gptoss_mxfp4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]");
-    expect_refused(dir, "layer_types", "layer_types[0] is 'full_attention'");
+    convert_edit_config(dir, "layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]");
+    convert_expect_dry_refusal(dir, "layer_types", "layer_types[0] is 'full_attention'");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "swiglu_limit", "5.0");
-    expect_refused(dir, "swiglu_limit", "swiglu_limit is 5");
+    convert_edit_config(dir, "swiglu_limit", "5.0");
+    convert_expect_dry_refusal(dir, "swiglu_limit", "swiglu_limit is 5");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "sliding_window", NULL);
-    expect_refused(dir, "no sliding_window", "'sliding_window' is missing");
+    convert_edit_config(dir, "sliding_window", NULL);
+    convert_expect_dry_refusal(dir, "no sliding_window", "'sliding_window' is missing");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, "
+    convert_edit_config(dir, "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, "
                                      "\"original_max_position_embeddings\": 64}");
-    expect_refused(dir, "yarn attention_factor", "attention_factor");
+    convert_expect_dry_refusal(dir, "yarn attention_factor", "attention_factor");
     /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "quantization_config", "{\"quant_method\": \"bitsandbytes\"}");
-    expect_refused(dir, "another quant_method", "quant_method 'bitsandbytes'");
+    convert_edit_config(dir, "quantization_config", "{\"quant_method\": \"bitsandbytes\"}");
+    convert_expect_dry_refusal(dir, "another quant_method", "quant_method 'bitsandbytes'");
     /* the float layout with the experts of the wrong count */
     tiny_hf_spec f;
     gptoss_spec(&f, "gptoss");
     CHECK(tiny_hf_write(dir, &f) == 0);
-    edit_config(dir, "num_local_experts", "8");
-    expect_refused(dir, "8 experts for 4", "expected a float [8 experts");
+    convert_edit_config(dir, "num_local_experts", "8");
+    convert_expect_dry_refusal(dir, "8 experts for 4", "expected a float [8 experts");
 }
 
 /* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
@@ -364,11 +319,7 @@ static void kvs_glm4moe(llama_run_model *m) {
         {"glm4moe.leading_dense_block_count", "1"}, {"glm4moe.expert_shared_count", "1"},
         {"glm4moe.expert_gating_func", "2"}, {"glm4moe.expert_group_count", "2"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        char v[64] = "";
-        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
-                  kv[i][1]);
-    }
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) convert_check_kv(m, kv[i][0], kv[i][1]);
 }
 
 /* 3 layers (one dense) and the MTP layer, all converted: token_embd, output_norm, output; per layer attn_norm,
@@ -389,31 +340,31 @@ static void test_deepseek_bad_input(void) {
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "q_lora_rank", "null"); /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
-    expect_refused(dir, "plain q_proj", "q_lora_rank is null");
+    convert_edit_config(dir, "q_lora_rank", "null"); /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
+    convert_expect_dry_refusal(dir, "plain q_proj", "q_lora_rank is null");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "topk_group", "2");
-    expect_refused(dir, "every group used", "topk_group 2 of n_group 2");
+    convert_edit_config(dir, "topk_group", "2");
+    convert_expect_dry_refusal(dir, "every group used", "topk_group 2 of n_group 2");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "topk_method", "\"group_limited_greedy\"");
-    expect_refused(dir, "group maxima", "topk_method 'group_limited_greedy'");
+    convert_edit_config(dir, "topk_method", "\"group_limited_greedy\"");
+    convert_expect_dry_refusal(dir, "group maxima", "topk_method 'group_limited_greedy'");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "rope_scaling", "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
+    convert_edit_config(dir, "rope_scaling", "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
                                      "\"original_max_position_embeddings\": 64}");
-    expect_refused(dir, "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707");
+    convert_expect_dry_refusal(dir, "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707");
     tiny_hf_spec v2 = s;
     v2.arch = "deepseek2";
     CHECK(tiny_hf_write(dir, &v2) == 0);
-    edit_config(dir, "norm_topk_prob", "true");
-    expect_refused(dir, "V2 renormalised and scaled", "norm_topk_prob with routed_scaling_factor 2");
+    convert_edit_config(dir, "norm_topk_prob", "true");
+    convert_expect_dry_refusal(dir, "V2 renormalised and scaled", "norm_topk_prob with routed_scaling_factor 2");
     CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "v_head_dim", NULL);
-    expect_refused(dir, "no v_head_dim", "v_head_dim");
+    convert_edit_config(dir, "v_head_dim", NULL);
+    convert_expect_dry_refusal(dir, "no v_head_dim", "v_head_dim");
     tiny_hf_spec g = s;
     g.arch = "glm4moe", g.n_head_kv = 2;
     CHECK(tiny_hf_write(dir, &g) == 0);
-    edit_config(dir, "topk_group", "2");
-    expect_refused(dir, "GLM-4.5, every group used", "topk_group 2 of n_group 2");
+    convert_edit_config(dir, "topk_group", "2");
+    convert_expect_dry_refusal(dir, "GLM-4.5, every group used", "topk_group 2 of n_group 2");
 }
 
 int main(int argc, char **argv) {

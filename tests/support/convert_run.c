@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "str_util.h"
@@ -82,4 +83,55 @@ void convert_expect_quant_refusals(const char *src, const char *tag, const char 
         free(buf);
         convert_expect_refusal(dst, q[i][1]);
     }
+}
+
+void convert_edit_config(const char *dir, const char *key, const char *json) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cJSON *top = json_file_read(path);
+    CHECK_MSG(top != NULL, "cannot read %s", path);
+    if (!top) return;
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
+    if (!c) c = top;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
+    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
+    CHECK_MSG(json_file_write(path, top, 0) == 0, "cannot write %s", path);
+    cJSON_Delete(top);
+}
+
+/* a dry run at F16 (the plan and its checks, nothing written) */
+static int convert_dry(const char *dir, qk_convert_report *rep, qk_err *err) {
+    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+    return qk_convert_model(dir, NULL, &o, rep, err);
+}
+
+void convert_expect_dry_refusal(const char *dir, const char *what, const char *needle) {
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = convert_dry(dir, &rep, &err);
+    CHECK_MSG(rc != QK_OK, "%s: converted", what);
+    if (rc == QK_OK) qk_convert_report_free(&rep);
+    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
+}
+
+void convert_check_left_out(const char *dir, const char *want) {
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = convert_dry(dir, &rep, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", dir, err.msg);
+    if (rc != QK_OK) return;
+    char got[512] = "";
+    for (int g = 0; g < rep.n_left_out; g++) {
+        const size_t l = strlen(got);
+        snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
+        CHECK_MSG(rep.left_out[g].n_tensors >= 1 && rep.left_out[g].n_bytes > 0, "%s: left-out group %s is empty", dir,
+                  rep.left_out[g].prefix);
+    }
+    CHECK_MSG(!strcmp(got, want), "%s: left out '%s', expected '%s'", dir, got, want);
+    qk_convert_report_free(&rep);
+}
+
+void convert_check_kv(const llama_run_model *m, const char *key, const char *want) {
+    char v[64] = "";
+    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
 }

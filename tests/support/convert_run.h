@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "llama_run.h"
 #include "qk_error.h"
 #include "tiny_hf.h"
 
@@ -30,5 +31,21 @@ void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const c
  * folder src declaring that config (its safetensors as they are, in
  * "<tmp>/<tag>-<row>") is refused with that message. */
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n);
+
+/* Sets key in dir's config.json to the JSON text json (NULL: removes it),
+ * inside text_config when the config has one, else at the top level. */
+void convert_edit_config(const char *dir, const char *key, const char *json);
+
+/* A dry-run F16 conversion of dir is refused with a message holding needle
+ * (failed CHECKs naming what otherwise). */
+void convert_expect_dry_refusal(const char *dir, const char *what, const char *needle);
+
+/* A dry-run F16 conversion of dir succeeds and its plan leaves out exactly
+ * the prefixes of want, each followed by ';' in the plan's order ("" for
+ * none), each group holding at least one tensor of some bytes. */
+void convert_check_left_out(const char *dir, const char *want);
+
+/* llama.cpp reads the metadata key of m as the text want. */
+void convert_check_kv(const llama_run_model *m, const char *key, const char *want);
 
 #endif
