@@ -19,6 +19,7 @@
 #include "hf_forward_llama4.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "logit_match.h"
 #include "hf_forward.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
@@ -39,19 +40,14 @@ static void check_model(const char *arch, const char *step, const char *n_expert
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
     convert_check_left_out(dir, left_out);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
-    const int np = 12;
-    double margin[12];
-    int nv = 0;
+    logit_ref r;
+    memcpy(r.prompt, logit_prompt, sizeof r.prompt);
     char e[256];
-    float *want = hf_llama4_logits(dir, prompt, np, &nv, margin, e, sizeof e);
-    CHECK_MSG(want != NULL, "%s", e);
-    if (!want) return;
-    float *got = malloc((size_t)np * nv * sizeof(float));
+    r.want = hf_llama4_logits(dir, r.prompt, LOGIT_NP, &r.nv, r.margin, e, sizeof e);
+    CHECK_MSG(r.want != NULL, "%s", e);
+    if (!r.want) return;
     const double margin_min = 0.1;
-    int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
-    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    logit_ref_check_margins(&r, margin_min, arch);
     /* tolerances of the largest logit's size: F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0
      * (weights and, in llama.cpp's CPU matmuls, activations at 8 bits, through SiLU experts driven far from linear)
      * where the top-1 routing has a margin in every sparse layer; the Q8_0 bytes themselves are proven below */
@@ -59,14 +55,11 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.08, false},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800];
+        char out[800], what[64];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
-        llama_run_model *m = llama_run_load(out, false);
-        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        snprintf(what, sizeof what, "%s %s", arch, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
         if (!m) continue;
-        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
         convert_check_kv(m, "general.architecture", "llama4");
         convert_check_kv(m, "llama4.interleave_moe_layer_step", step);
         convert_check_kv(m, "llama4.expert_count", n_expert);
@@ -74,27 +67,15 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         convert_check_kv(m, "llama4.expert_feed_forward_length", "32");
         convert_check_kv(m, "llama4.feed_forward_length", "64");
         convert_check_kv(m, "llama4.rope.dimension_count", "16");
-        CHECK(llama_run_logits(m, prompt, np, got));
+        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
-        double r_all = 0, r = 0;
-        for (int p = 0; p < np; p++) {
-            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
-            r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
-        }
-        if (getenv("QK_LLAMA4_DEBUG"))
-            for (int p = 0; p < np; p++)
-                fprintf(stderr, "  pos %d margin %.4f err %.5f\n", p, margin[p],
-                        hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv));
-        fprintf(stderr, "tiny %-15s %-5s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
-                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
-        CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
+        qk_err err;
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
     }
-    free(want), free(got);
+    logit_ref_free(&r);
     /* the quantized file is llama.cpp's: llama_model_quantize of our F16 output to Q8_0, tensor for tensor */
     const llama_ref *R = llama_ref_require();
     if (!R) return;

@@ -21,6 +21,7 @@
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "logit_match.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -48,21 +49,8 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
     convert_check_left_out(dir, left_out); /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
-    char e[256];
-    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
-    CHECK_MSG(ref != NULL, "%s", e);
-    if (!ref) return;
-    const int nv = hf_forward_vocab(ref);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5}; /* 12 > the window of 4 */
-    const int np = 12;
-    float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
-    /* token by token, noting each position's routing margin */
-    double margin[12];
-    hf_forward_reset(ref);
-    for (int p = 0; p < np; p++) {
-        CHECK(hf_forward_next(ref, prompt[p], want + (size_t)p * nv) == 0);
-        margin[p] = hf_forward_route_margin(ref);
-    }
+    logit_ref r; /* token by token (12 > the window of 4), noting each position's routing margin */
+    if (logit_ref_hf(&r, dir)) return;
     const bool mx = strstr(arch, "mxfp4") != NULL;
     /* tolerances of the largest logit's size: F32 and F16 within llama.cpp's F16 KV cache, at every position; BF16
      * and the quantized types only where the reference's top-k routing has a margin >= margin_min in every layer (a
@@ -71,31 +59,18 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     static const struct { const char *type; double tol; bool all; } cases[] = {
         {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"bf16", 0.03, false}, {"q8_0", 0.06, false}, {"mxfp4_moe", 0.06, false},
     };
-    int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
-    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    logit_ref_check_margins(&r, margin_min, arch);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0] && c < n_types; c++) {
-        char out[800];
+        char out[800], what[64];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
-        llama_run_model *m = llama_run_load(out, false);
-        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        snprintf(what, sizeof what, "%s %s", arch, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
         if (!m) continue;
-        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
         kvs(m);
-        CHECK(llama_run_logits(m, prompt, np, got));
-        llama_run_free(m);
-        double r_all = 0, r = 0;
-        for (int p = 0; p < np; p++) {
-            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
-            r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
-        }
         const double tol = !mx && !strcmp(cases[c].type, "mxfp4_moe") ? 0.6 : cases[c].tol;
-        fprintf(stderr, "tiny %-12s %-9s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
-                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
-        CHECK_MSG(r < tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, tol);
+        logit_ref_compare(&r, m, cases[c].all, margin_min, tol, what);
+        llama_run_free(m);
+        qk_err err;
         /* verify --against the checkpoint: F32 exact; MXFP4 experts from MXFP4 blocks exact too */
         qk_compare_report cmp;
         CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
@@ -114,8 +89,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
     }
-    free(want), free(got);
-    hf_forward_free(ref);
+    logit_ref_free(&r);
 }
 
 /* token_embd, output_norm, output, and 19 per layer (6 of them from the 3-D expert sources) */
