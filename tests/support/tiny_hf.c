@@ -723,7 +723,7 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
     va_start(ap, fmt);
     vsnprintf(t->name, sizeof t->name, fmt, ap);
     va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
+    t->n_dims = a < 0 ? 0 : c ? 3 : b ? 2 : 1; /* a < 0: a 0-D scalar */
     t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
 }
 

@@ -78,6 +78,23 @@ static void addf(ilist *l, const char *name, float scale, float offset, int nd, 
     }
 }
 
+/* layer i's two norms, q/k/v projections with biases and o_proj's weight, as gpt-oss and GLM-4.5 store them
+ * (in this order: the random stream, and so every value after, follows it) */
+static void add_norms_biased_qkv(ilist *l, int i, int H, int NH, int NKV, int HD, float ws) {
+    char nm[128];
+#define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
+    addf(l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+    addf(l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+    addf(l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
+    addf(l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
+    addf(l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+    addf(l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+    addf(l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+    addf(l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+    addf(l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+#undef N
+}
+
 /* MXFP4 blocks [E, R, C/32, 16] (random bytes) and scales [E, R, C/32] (2^-5 .. 2^-2) */
 static void add_mxfp4(ilist *l, const char *base, int64_t E, int64_t R, int64_t C) {
     char nm[128];
@@ -168,15 +185,7 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
     for (int i = 0; i < L; i++) {
 #define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
-        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
-        addf(&l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
-        addf(&l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+        add_norms_biased_qkv(&l, i, H, NH, NKV, HD, ws);
         addf(&l, N("self_attn.o_proj.bias"), ws, 0, 1, H, 0, 0);
         addf(&l, N("self_attn.sinks"), 1.0f, 0, 1, NH, 0, 0);
         /* the routing mostly from the bias: a choice between near-tied experts flips under any rounding (a
@@ -331,15 +340,7 @@ static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
     addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
     for (int i = 0; i <= L; i++) { /* layer L: the MTP layer */
 #define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
-        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
-        addf(&l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
-        addf(&l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+        add_norms_biased_qkv(&l, i, H, NH, NKV, HD, ws);
         addf(&l, N("self_attn.q_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
         addf(&l, N("self_attn.k_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
         if (i == 0) {

@@ -56,7 +56,7 @@ typedef struct {
 } tiny_tlist;
 
 /* Appends a tensor of shape [a], [a, b] or [a, b, c] (trailing zeros end the
- * shape), its values scale * N(0, 1) + offset; out of memory: not added (the
+ * shape; a < 0: a 0-D scalar), its values scale * N(0, 1) + offset; out of memory: not added (the
  * test then misses a tensor and fails). Free l->t when done. */
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
 
