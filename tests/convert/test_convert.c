@@ -460,13 +460,18 @@ static void test_bad_input_writes_nothing(void) {
     CHECK_EQ_INT(qk_test_count_entries(out_dir), 1);
 }
 
+/* the bad-input checkpoints: the defaults, Gemma 3 with 6 layers (a global one among its sliding ones) */
+static void bad_input_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch;
+    if (!strcmp(arch, "gemma3")) s->n_layer = 6;
+}
+
 /* Phi3 / Gemma3 input the converter cannot turn into what llama.cpp would
  * compute as HF does: a clear error naming the file, key or tensor, and no
  * output file. */
 static void test_phi3_gemma3_bad_input(void) {
-    static const struct {
-        const char *arch, *file, *from, *to, *want;
-    } cases[] = {
+    static const convert_edit_case cases[] = {
         {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
          "'original_max_position_embeddings' is missing"},
         {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
@@ -489,15 +494,7 @@ static void test_phi3_gemma3_bad_input(void) {
         {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
          "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-pg-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = cases[c].arch;
-        if (!strcmp(s.arch, "gemma3")) s.n_layer = 6;
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-pg", cases, sizeof cases / sizeof cases[0], bad_input_spec);
 }
 
 /* Gemma3Model keeps the first n_vocab_real rows of the embedding (the

@@ -71,6 +71,16 @@ void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const c
     convert_expect_refusal(dir, dir); /* the message names the checkpoint */
 }
 
+void convert_expect_edit_refusals(const char *tag, const convert_edit_case *cases, size_t n, convert_spec_fn spec) {
+    for (size_t i = 0; i < n; i++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s-%zu/hf", qk_test_tmpdir(), tag, i);
+        tiny_hf_spec s;
+        spec(&s, cases[i].arch);
+        convert_expect_edit_refusal(dir, &s, cases[i].file, cases[i].from, cases[i].to, cases[i].want);
+    }
+}
+
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n) {
     for (size_t i = 0; i < n; i++) {
         char dst[1024], a[1200], b[1200];

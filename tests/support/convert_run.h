@@ -27,6 +27,19 @@ void convert_edit_file(const char *path, const char *from, const char *to);
 void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const char *file, const char *from,
                                  const char *to, const char *want);
 
+/* One edit a checkpoint of family arch is refused after: in <dir>/<file>,
+ * the first `from` becomes `to`; the message holds want. */
+typedef struct {
+    const char *arch, *file, *from, *to, *want;
+} convert_edit_case;
+
+/* Fills s for a checkpoint of family arch (a test's sizes for it). */
+typedef void (*convert_spec_fn)(tiny_hf_spec *s, const char *arch);
+
+/* convert_expect_edit_refusal for each case i, on a checkpoint of
+ * spec(cases[i].arch) in "<tmp>/<tag>-<i>/hf". */
+void convert_expect_edit_refusals(const char *tag, const convert_edit_case *cases, size_t n, convert_spec_fn spec);
+
 /* For each row {quantization_config JSON, message}: a copy of the model
  * folder src declaring that config (its safetensors as they are, in
  * "<tmp>/<tag>-<row>") is refused with that message. */
