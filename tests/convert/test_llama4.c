@@ -139,7 +139,7 @@ static void test_refusals(void) {
     spec(&s, "llama4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-llama4-bad/hf", qk_test_tmpdir());
-    static const char *const cases[][4] = {
+    static const convert_config_case cases[] = {
         {"use_qk_norm", "false", "qk off with 4 experts", "use_qk_norm is false with 4 experts"},
         {"attention_chunk_size", "4096", "another chunk", "attention_chunk_size is not 8192"},
         {"no_rope_layers", "[1, 0, 1, 0]", "NoPE every 2nd", "no_rope_layers is not rope everywhere"},
@@ -155,19 +155,14 @@ static void test_refusals(void) {
          "all full attention", "layer_types is not chunked attention"},
         {"hidden_act", "\"gelu\"", "gelu", "hidden_act is 'gelu'"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        CHECK(tiny_hf_write(dir, &s) == 0);
-        convert_edit_config(dir, cases[i][0], cases[i][1]);
-        convert_expect_dry_refusal(dir, cases[i][2], cases[i][3]);
-    }
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     tiny_hf_spec m;
     spec(&m, "llama4maverick");
-    CHECK(tiny_hf_write(dir, &m) == 0);
-    convert_edit_config(dir, "use_qk_norm", "true");
-    convert_expect_dry_refusal(dir, "Maverick with qk norm", "use_qk_norm is true with 128 experts");
-    CHECK(tiny_hf_write(dir, &m) == 0);
-    convert_edit_config(dir, "interleave_moe_layer_step", "1");
-    convert_expect_dry_refusal(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
+    static const convert_config_case maverick[] = {
+        {"use_qk_norm", "true", "Maverick with qk norm", "use_qk_norm is true with 128 experts"},
+        {"interleave_moe_layer_step", "1", "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight"},
+    };
+    convert_expect_config_refusals(dir, &m, maverick, 2);
 }
 
 /* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
@@ -176,10 +171,9 @@ static void test_hunyuan_refused(void) {
     spec(&s, "llama4text");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "architectures", "[\"HunYuanMoEV1ForCausalLM\"]");
-    convert_expect_dry_refusal(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
-                                       "vocabulary is a tiktoken rank file");
+    convert_expect_config_refusal(dir, &s, "architectures", "[\"HunYuanMoEV1ForCausalLM\"]", "Hunyuan MoE",
+                                  "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
+                                  "vocabulary is a tiktoken rank file");
     convert_expect_dry_refusal(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
 }
 

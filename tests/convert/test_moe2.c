@@ -252,29 +252,23 @@ static void test_gptoss_bad_input(void) {
     gptoss_spec(&s, "gptoss_mxfp4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]");
-    convert_expect_dry_refusal(dir, "layer_types", "layer_types[0] is 'full_attention'");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "swiglu_limit", "5.0");
-    convert_expect_dry_refusal(dir, "swiglu_limit", "swiglu_limit is 5");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "sliding_window", NULL);
-    convert_expect_dry_refusal(dir, "no sliding_window", "'sliding_window' is missing");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, "
-                                     "\"original_max_position_embeddings\": 64}");
-    convert_expect_dry_refusal(dir, "yarn attention_factor", "attention_factor");
-    /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "quantization_config", "{\"quant_method\": \"bitsandbytes\"}");
-    convert_expect_dry_refusal(dir, "another quant_method", "quant_method 'bitsandbytes'");
+    static const convert_config_case cases[] = {
+        {"layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]",
+         "layer_types", "layer_types[0] is 'full_attention'"},
+        {"swiglu_limit", "5.0", "swiglu_limit", "swiglu_limit is 5"},
+        {"sliding_window", NULL, "no sliding_window", "'sliding_window' is missing"},
+        {"rope_scaling",
+         "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, \"original_max_position_embeddings\": 64}",
+         "yarn attention_factor", "attention_factor"},
+        /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
+        {"quantization_config", "{\"quant_method\": \"bitsandbytes\"}", "another quant_method",
+         "quant_method 'bitsandbytes'"},
+    };
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     /* the float layout with the experts of the wrong count */
     tiny_hf_spec f;
     gptoss_spec(&f, "gptoss");
-    CHECK(tiny_hf_write(dir, &f) == 0);
-    convert_edit_config(dir, "num_local_experts", "8");
-    convert_expect_dry_refusal(dir, "8 experts for 4", "expected a float [8 experts");
+    convert_expect_config_refusal(dir, &f, "num_local_experts", "8", "8 experts for 4", "expected a float [8 experts");
 }
 
 /* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
@@ -313,32 +307,25 @@ static void test_deepseek_bad_input(void) {
     s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "q_lora_rank", "null"); /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
-    convert_expect_dry_refusal(dir, "plain q_proj", "q_lora_rank is null");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "topk_group", "2");
-    convert_expect_dry_refusal(dir, "every group used", "topk_group 2 of n_group 2");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "topk_method", "\"group_limited_greedy\"");
-    convert_expect_dry_refusal(dir, "group maxima", "topk_method 'group_limited_greedy'");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "rope_scaling", "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
-                                     "\"original_max_position_embeddings\": 64}");
-    convert_expect_dry_refusal(dir, "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707");
+    static const convert_config_case cases[] = {
+        /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
+        {"q_lora_rank", "null", "plain q_proj", "q_lora_rank is null"},
+        {"topk_group", "2", "every group used", "topk_group 2 of n_group 2"},
+        {"topk_method", "\"group_limited_greedy\"", "group maxima", "topk_method 'group_limited_greedy'"},
+        {"rope_scaling",
+         "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
+         "\"original_max_position_embeddings\": 64}",
+         "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707"},
+        {"v_head_dim", NULL, "no v_head_dim", "v_head_dim"},
+    };
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     tiny_hf_spec v2 = s;
     v2.arch = "deepseek2";
-    CHECK(tiny_hf_write(dir, &v2) == 0);
-    convert_edit_config(dir, "norm_topk_prob", "true");
-    convert_expect_dry_refusal(dir, "V2 renormalised and scaled", "norm_topk_prob with routed_scaling_factor 2");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_edit_config(dir, "v_head_dim", NULL);
-    convert_expect_dry_refusal(dir, "no v_head_dim", "v_head_dim");
+    convert_expect_config_refusal(dir, &v2, "norm_topk_prob", "true", "V2 renormalised and scaled",
+                                  "norm_topk_prob with routed_scaling_factor 2");
     tiny_hf_spec g = s;
     g.arch = "glm4moe", g.n_head_kv = 2;
-    CHECK(tiny_hf_write(dir, &g) == 0);
-    convert_edit_config(dir, "topk_group", "2");
-    convert_expect_dry_refusal(dir, "GLM-4.5, every group used", "topk_group 2 of n_group 2");
+    convert_expect_config_refusal(dir, &g, "topk_group", "2", "GLM-4.5, every group used", "topk_group 2 of n_group 2");
 }
 
 int main(int argc, char **argv) {

@@ -124,6 +124,18 @@ void convert_expect_dry_refusal(const char *dir, const char *what, const char *n
     else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
 }
 
+void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const char *key, const char *json,
+                                   const char *what, const char *want) {
+    CHECK_MSG(tiny_hf_write(dir, s) == 0, "%s: cannot write %s", what, dir);
+    convert_edit_config(dir, key, json);
+    convert_expect_dry_refusal(dir, what, want);
+}
+
+void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        convert_expect_config_refusal(dir, s, cases[i].key, cases[i].json, cases[i].what, cases[i].want);
+}
+
 void convert_check_left_out(const char *dir, const char *want) {
     qk_convert_report rep;
     qk_err err;

@@ -58,6 +58,21 @@ void convert_expect_dry_refusal(const char *dir, const char *what, const char *n
  * none), each group holding at least one tensor of some bytes. */
 void convert_check_left_out(const char *dir, const char *want);
 
+/* A checkpoint of spec s written to dir, with key of its config.json set to
+ * json (NULL: removed; see convert_edit_config), is refused by a dry run
+ * with a message holding want (convert_expect_dry_refusal; what names the
+ * case in failures). */
+void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const char *key, const char *json,
+                                   const char *what, const char *want);
+
+/* One row of convert_expect_config_refusals. */
+typedef struct {
+    const char *key, *json, *what, *want;
+} convert_config_case;
+
+/* convert_expect_config_refusal for each row, each on a fresh checkpoint. */
+void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n);
+
 /* llama.cpp reads the metadata key of m as the text want. */
 void convert_check_kv(const llama_run_model *m, const char *key, const char *want);
 
