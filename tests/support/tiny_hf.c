@@ -727,6 +727,14 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
     t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
 }
 
+void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws) {
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
+    tiny_tlist_add(l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+    tiny_tlist_add(l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+}
+
 void tiny_cfg_nums(cJSON *c, ...) {
     va_list ap;
     va_start(ap, c);

@@ -116,11 +116,7 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add(&l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
     }
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        tiny_tlist_add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add_attn(&l, M, i, H, qd, kd, ws);
         if (olmoe || qvl || packed) { /* OLMoE: over the whole projection; Qwen3(-VL)-MoE: per head */
             tiny_tlist_add(&l, olmoe ? qd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
             tiny_tlist_add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);

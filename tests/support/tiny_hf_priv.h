@@ -60,6 +60,11 @@ typedef struct {
  * test then misses a tensor and fails). Free l->t when done. */
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
 
+/* Layer i's input_layernorm (values 1 + 0.1 N(0, 1)) and its Llama-style
+ * attention q, k, v, o projections under the prefix M: q and o qd wide,
+ * k and v kd, values ws * N(0, 1). */
+void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws);
+
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);
 
