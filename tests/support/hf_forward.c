@@ -405,13 +405,19 @@ static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int re
     return c;
 }
 
+/* full = L's prefix and the name fmt formats */
+static void full_name(const loader_t *L, char *full, size_t n, const char *fmt, va_list ap) {
+    char name[256];
+    vsnprintf(name, sizeof name, fmt, ap);
+    snprintf(full, n, "%s%s", L->prefix, name);
+}
+
 static float *takef(loader_t *L, int required, int *failed, int64_t d0, int64_t d1, const char *fmt, ...) {
-    char name[256], full[320];
+    char full[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    full_name(L, full, sizeof full, fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof full, "%s%s", L->prefix, name);
     return take(L, full, d0, d1, required, failed);
 }
 
@@ -460,12 +466,11 @@ static int take_experts(loader_t *L, layer_t *l, int *failed, int i, int E, int 
 
 /* A 3-D tensor "<prefix><name>" of shape [d0, d1, d2], copied. */
 static float *take3(loader_t *L, int *failed, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...) {
-    char name[256], full[320];
+    char full[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    full_name(L, full, sizeof full, fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[8] = {0};
     int nd = 0;
     const float *p = L->get(L->ctx, full, shape, &nd);

@@ -168,6 +168,16 @@ static int emit(const char *dir, const ilist *l) {
     return rc ? -1 : 0;
 }
 
+/* the final norm and, with vocab V > 0, an untied lm_head; the list written to dir (emit) and freed */
+static int finish(const char *dir, ilist *l, int H, int V, float ws) {
+    addf(l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
+    if (V > 0) addf(l, "lm_head.weight", ws, 0, 2, V, H, 0);
+    const int rc = emit(dir, l);
+    for (int i = 0; i < l->n; i++) free(l->it[i].data);
+    free(l->it);
+    return rc;
+}
+
 static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     const int V = tiny_hf_tokenizer_bpe(dir);
     if (V < 0) return -1;
@@ -229,12 +239,7 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
         addf(&l, N("mlp.experts.down_proj_bias"), ws, 0, 2, E, H, 0);
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    if (!s->tied) addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, s->tied ? 0 : V, ws);
 }
 
 /* DeepSeek V3 (v3) or V2 (softmax scoring, no correction bias, no groups), scaled down: q_lora 48 (plain_q: a
@@ -305,12 +310,7 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3, bool 
         add_deepseek_ffn(&l, i, i == 0, I, H, E, MI, MI * NS, v3, ws);
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, V, ws);
 }
 
 /* GLM-4.5 scaled down: head_dim 32 (q wider than hidden), half of it rotated, q/k/v biases and q/k norms, layer 0
@@ -359,12 +359,7 @@ static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
         }
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, V, ws);
 }
 
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s) {
