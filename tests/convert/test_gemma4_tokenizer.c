@@ -206,12 +206,7 @@ static void test_parity(void) {
                 continue;
             }
             differ++;
-            fprintf(stderr, "  MISMATCH tokenize_strings.txt line %d, %s special tokens: ", line->valueint,
-                    with_special ? "with" : "without");
-            hf_tokenize_print_text(text->valuestring);
-            fputc('\n', stderr);
-            hf_tokenize_print_ids("HF:", want, nw);
-            hf_tokenize_print_ids("llama.cpp:", got, ng);
+            hf_tokenize_print_mismatch("gemma4", line->valueint, with_special, text->valuestring, want, nw, got, ng);
         }
     }
     fprintf(stderr, "gemma4 tokenizer: %d strings, %d comparisons: %d same, %d differ; %d byte-fallback ids in Hugging "

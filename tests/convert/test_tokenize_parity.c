@@ -234,12 +234,7 @@ static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_
                 continue;
             }
             st->differ++;
-            fprintf(stderr, "  MISMATCH %s, tokenize_strings.txt line %d, %s special tokens: ", name, line->valueint,
-                    with_special ? "with" : "without");
-            hf_tokenize_print_text(text->valuestring);
-            fputc('\n', stderr);
-            hf_tokenize_print_ids("HF:", want, nw);
-            hf_tokenize_print_ids("llama.cpp:", got, ng);
+            hf_tokenize_print_mismatch(name, line->valueint, with_special, text->valuestring, want, nw, got, ng);
         }
     }
     fprintf(stderr, "%s: %d strings, %d comparisons: %d same (%d of them with llama.cpp's extra BOS), %d differ, "

@@ -73,7 +73,7 @@ int hf_tokenize_ids(const cJSON *arr, int32_t *ids, int max) {
     return n;
 }
 
-void hf_tokenize_print_text(const char *s) {
+static void print_text(const char *s) {
     fputc('"', stderr);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '\n') fputs("\\n", stderr);
@@ -86,8 +86,18 @@ void hf_tokenize_print_text(const char *s) {
     fputc('"', stderr);
 }
 
-void hf_tokenize_print_ids(const char *label, const int32_t *ids, int n) {
+static void print_ids(const char *label, const int32_t *ids, int n) {
     fprintf(stderr, "    %-10s [", label);
     for (int i = 0; i < n; i++) fprintf(stderr, "%s%d", i ? ", " : "", (int)ids[i]);
     fputs("]\n", stderr);
+}
+
+void hf_tokenize_print_mismatch(const char *name, int line, int with_special, const char *text, const int32_t *want,
+                                int nw, const int32_t *got, int ng) {
+    fprintf(stderr, "  MISMATCH %s, tokenize_strings.txt line %d, %s special tokens: ", name, line,
+            with_special ? "with" : "without");
+    print_text(text);
+    fputc('\n', stderr);
+    print_ids("HF:", want, nw);
+    print_ids("llama.cpp:", got, ng);
 }

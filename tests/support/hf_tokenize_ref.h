@@ -18,10 +18,11 @@ cJSON *hf_tokenize_ref(const char *dir, const char *strings);
  * -1 when arr holds a non-number or more than max of them. */
 int hf_tokenize_ids(const cJSON *arr, int32_t *ids, int max);
 
-/* On stderr: s quoted, control characters and backslashes escaped. */
-void hf_tokenize_print_text(const char *s);
-
-/* On stderr: "    <label> [id, id, ...]" and a newline. */
-void hf_tokenize_print_ids(const char *label, const int32_t *ids, int n);
+/* On stderr: the string of tokenize_strings.txt line `line` that tokenizer
+ * name tokenizes (with or without special tokens) to other ids in llama.cpp
+ * (got) than in Hugging Face (want), quoted with control characters and
+ * backslashes escaped, and both lists of ids. */
+void hf_tokenize_print_mismatch(const char *name, int line, int with_special, const char *text, const int32_t *want,
+                                int nw, const int32_t *got, int ng);
 
 #endif
