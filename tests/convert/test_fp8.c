@@ -6,7 +6,6 @@
  * e4m3 decoded, times the block's scale, one float32 multiply), q/k head
  * permutation included; the F32 conversion decodes in llama.cpp. Other
  * methods are refused by name (GPTQ: test_gptq.c). */
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -17,7 +16,6 @@
 #include "gguf_compare.h"
 #include "hf_checkpoint.h"
 #include "llama_run.h"
-#include "json_file.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "tiny_hf.h"
@@ -138,13 +136,7 @@ static void test_refusals(void) {
     snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());
     snprintf(twin, sizeof twin, "%s/ref-shape-twin", qk_test_tmpdir());
     CHECK(make_pair(src, fp8, twin, 96, 80) == 0);
-    char cfg[1200];
-    snprintf(cfg, sizeof cfg, "%s/config.json", fp8);
-    cJSON *c = json_file_read(cfg);
-    CHECK_MSG(c != NULL, "cannot read %s", cfg);
-    cJSON_ReplaceItemInObject(c, "quantization_config", cJSON_Parse("{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}"));
-    CHECK(json_file_write(cfg, c, 0) == 0);
-    cJSON_Delete(c);
+    convert_edit_config(fp8, "quantization_config", "{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}");
     qk_err err = {{0}};
     char g[1200];
     snprintf(g, sizeof g, "%s/out.gguf", fp8);
