@@ -74,24 +74,10 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         llama_sizes(c, s, vocab);
         tiny_cfg_nums(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-6, "rope_theta", 5000000.0, NULL);
         cJSON_AddBoolToObject(c, "attention_bias", 0);
-        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-        cJSON_AddBoolToObject(rs, "mrope_interleaved", 1);
-        cJSON *ms = cJSON_AddArrayToObject(rs, "mrope_section");
-        const int q = hd / 2 * 5 / 16; /* 20 of 64 */
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(hd / 2 - 2 * q));
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
-        cJSON_AddStringToObject(rs, "rope_type", "default");
+        tiny_cfg_qwen3vl_rope(c, hd);
         cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
-        cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
-        cJSON *di = cJSON_AddArrayToObject(vc, "deepstack_visual_indexes");
-        for (int k = 0; k < 3; k++) cJSON_AddItemToArray(di, cJSON_CreateNumber(2 * k + 1));
-        tiny_cfg_nums(vc, "depth", 6.0, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
-        cJSON_AddStringToObject(vc, "model_type", "qwen3_vl");
-        tiny_cfg_nums(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
-        tiny_tlist_add(&l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
-        tiny_tlist_add(&l, 16, 0, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
-        tiny_tlist_add(&l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
+        tiny_cfg_qwen3vl_vision(top, "qwen3_vl", 6, 1, 2, H);
+        tiny_tlist_add_qwen3vl_vision(&l, H);
     } else if (exaone4) {
         /* LGAI-EXAONE/EXAONE-4.0-1.2B: no pre-norms (post-attention / post-feed-forward norms on the outputs),
          * per-head q/k norms, llama3 rope scaling, no sliding window, tied */

@@ -68,4 +68,17 @@ void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);
 
+/* Qwen3-VL's text rope in c: interleaved M-RoPE, mrope_section [24, 20, 20]
+ * of 64 half-dims scaled to head size hd. */
+void tiny_cfg_qwen3vl_rope(cJSON *c, int hd);
+
+/* Qwen3-VL's vision_config in top (model_type vision_type, depth layers,
+ * deepstack_visual_indexes deep0, deep0 + step, deep0 + 2 step, output H
+ * wide) and the image / video token ids. */
+void tiny_cfg_qwen3vl_vision(cJSON *top, const char *vision_type, int depth, int deep0, int step, int H);
+
+/* A few tensors of Qwen3-VL's vision tower (model.visual.*), which the
+ * conversion leaves out. */
+void tiny_tlist_add_qwen3vl_vision(tiny_tlist *l, int H);
+
 #endif
