@@ -18,6 +18,7 @@
 #include "llama_run.h"
 #include "qk_test.h"
 #include "ggml_types.h"
+#include "json_file.h"
 #include "tiny_hf.h"
 
 static void test_stories260k_greedy(void) {
@@ -27,12 +28,9 @@ static void test_stories260k_greedy(void) {
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(exp_path, &len);
-    CHECK(txt != NULL);
-    if (!txt) return;
-    cJSON *j = cJSON_ParseWithLength(txt, len);
-    free(txt);
+    cJSON *j = json_file_read(exp_path);
+    CHECK_MSG(j != NULL, "cannot read %s", exp_path);
+    if (!j) return;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "generated_ids");
     int n = cJSON_GetArraySize(ids);
     int32_t *want = malloc((size_t)n * sizeof *want);
@@ -187,19 +185,15 @@ static void test_phi3_gemma3_hparams(void) {
          * added_tokens, which in Phi-3 also list <unk> <s> </s> as special */
         char p[900];
         snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
-        size_t len;
-        char *txt = (char *)qk_test_read_file(p, &len);
-        cJSON *tc = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-        free(txt);
+        cJSON *tc = json_file_read(p);
         cJSON *atd = cJSON_GetObjectItemCaseSensitive(tc, "added_tokens_decoder");
         cJSON *e = cJSON_GetObjectItemCaseSensitive(atd, "267");
         CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "content")) &&
               !strcmp(cJSON_GetObjectItemCaseSensitive(e, "content")->valuestring, "<|assistant|>"));
         cJSON_ReplaceItemInObjectCaseSensitive(e, "special", cJSON_CreateBool(0));
         cJSON_AddBoolToObject(tc, "add_prefix_space", 0);
-        char *o = cJSON_Print(tc);
-        qk_test_write_file(p, o, strlen(o));
-        free(o), cJSON_Delete(tc);
+        CHECK(json_file_write(p, tc, 0) == 0);
+        cJSON_Delete(tc);
         static const char tj[] = "{\"added_tokens\": [{\"id\": 0, \"content\": \"<unk>\", \"special\": true},"
                                  " {\"id\": 2, \"content\": \"</s>\", \"special\": true}]}";
         snprintf(p, sizeof p, "%s/tokenizer.json", dir);
@@ -388,18 +382,9 @@ static void test_families_match_reference(void) {
         s.arch = fam[i].arch, s.n_layer = fam[i].n_layer, s.n_embd = fam[i].n_embd, s.n_head = fam[i].n_head;
         s.n_head_kv = fam[i].n_head_kv, s.n_ff = fam[i].n_ff, s.tied = fam[i].tied;
         check_spec_matches_reference(&s, 3);
-        char dir[700], got[512] = "";
+        char dir[700];
         snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), fam[i].arch);
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-            CHECK(rep.left_out[g].n_tensors >= 1 && rep.left_out[g].n_bytes > 0);
-        }
-        CHECK_MSG(!strcmp(got, fam[i].left_out), "%s: left out '%s', expected '%s'", fam[i].arch, got, fam[i].left_out);
+        convert_check_left_out(dir, fam[i].left_out);
     }
 }
 
@@ -475,13 +460,18 @@ static void test_bad_input_writes_nothing(void) {
     CHECK_EQ_INT(qk_test_count_entries(out_dir), 1);
 }
 
+/* the bad-input checkpoints: the defaults, Gemma 3 with 6 layers (a global one among its sliding ones) */
+static void bad_input_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch;
+    if (!strcmp(arch, "gemma3")) s->n_layer = 6;
+}
+
 /* Phi3 / Gemma3 input the converter cannot turn into what llama.cpp would
  * compute as HF does: a clear error naming the file, key or tensor, and no
  * output file. */
 static void test_phi3_gemma3_bad_input(void) {
-    static const struct {
-        const char *arch, *file, *from, *to, *want;
-    } cases[] = {
+    static const convert_edit_case cases[] = {
         {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
          "'original_max_position_embeddings' is missing"},
         {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
@@ -504,15 +494,7 @@ static void test_phi3_gemma3_bad_input(void) {
         {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
          "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-pg-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = cases[c].arch;
-        if (!strcmp(s.arch, "gemma3")) s.n_layer = 6;
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-pg", cases, sizeof cases / sizeof cases[0], bad_input_spec);
 }
 
 /* Gemma3Model keeps the first n_vocab_real rows of the embedding (the

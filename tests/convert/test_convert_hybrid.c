@@ -11,52 +11,56 @@
 #include <cjson/cJSON.h>
 
 #include "convert_run.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
-/* replaces the first `from` in the file by `to` (a safetensors header keeps its length field right) */
+/* the sizes of the bad-input checkpoints: LFM2 with 4 layers, Gemma 4 (E2B layout too) with 6 */
+static void hybrid_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->tied = true;
+    if (!strcmp(arch, "lfm2")) s->n_layer = 4;
+    else s->n_layer = 6, s->n_embd = 128, s->n_ff = 256;
+}
 
 static void test_lfm2_bad_input(void) {
-    static const struct {
-        const char *file, *from, *to, *want;
-    } cases[] = {
-        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t4",
+    static const convert_edit_case cases[] = {
+        {"lfm2", "config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t4",
          "layer 0's conv.conv.weight has a kernel of 3, but conv_L_cache is 4"},
-        {"config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t1", "'conv_L_cache' should be an integer in 2..64"},
-        {"config.json", "\"full_attention\"", "\"attention\"",
+        {"lfm2", "config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t1",
+         "'conv_L_cache' should be an integer in 2..64"},
+        {"lfm2", "config.json", "\"full_attention\"", "\"attention\"",
          "layer_types[2] is attention, expected 'conv' or 'full_attention'"},
-        {"config.json", "[\"conv\"", "[\"full_attention\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
-        {"config.json", "\"full_attention\"", "\"conv\"", "conv layer 2 lacks the tensor for blk.2.shortconv.in_proj.weight"},
+        {"lfm2", "config.json", "[\"conv\"", "[\"full_attention\"",
+         "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"lfm2", "config.json", "\"full_attention\"", "\"conv\"",
+         "conv layer 2 lacks the tensor for blk.2.shortconv.in_proj.weight"},
         /* neither layer_types nor full_attn_idxs: every layer attention (Lfm2Config's default), which the tensors are not */
-        {"config.json", "\"layer_types\"", "\"layer_typez\"", "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
-        {"config.json", "\"layer_types\":\t[", "\"layer_types\":\t[\"conv\", ", "'layer_types' should list 4 layers"},
-        {"config.json", "\"block_ff_dim\":\t768", "\"block_ff_dim\":\t1152",
+        {"lfm2", "config.json", "\"layer_types\"", "\"layer_typez\"",
+         "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"lfm2", "config.json", "\"layer_types\":\t[", "\"layer_types\":\t[\"conv\", ",
+         "'layer_types' should list 4 layers"},
+        {"lfm2", "config.json", "\"block_ff_dim\":\t768", "\"block_ff_dim\":\t1152",
          "layer 0's feed_forward.w1.weight has 512 rows, but the config's feed-forward length (block_ff_dim adjusted "
          "as LFM2 does) is 768"},
-        {"config.json", "\"rope_theta\":\t1000000,", "\"rope_scaling\":\t{\"rope_type\": \"yarn\", \"factor\": 4},",
+        {"lfm2", "config.json", "\"rope_theta\":\t1000000,",
+         "\"rope_scaling\":\t{\"rope_type\": \"yarn\", \"factor\": 4},",
          "rope_scaling type 'yarn' is not supported"},
-        {"config.json", "\"rope_theta\":\t1000000,",
+        {"lfm2", "config.json", "\"rope_theta\":\t1000000,",
          "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, \"high_freq_factor\": 4, "
          "\"original_max_position_embeddings\": 64},",
          "LFM2 rope scaling 'llama3' is not supported (plain rope is)"},
-        {"config.json", "\"conv_bias\":\tfalse", "\"is_causal\":\tfalse", "is_causal is false"},
-        {"config.json", "\"block_auto_adjust_ff_dim\":\ttrue", "\"block_auto_adjust_ff_dim\":\t\"yes\"",
+        {"lfm2", "config.json", "\"conv_bias\":\tfalse", "\"is_causal\":\tfalse", "is_causal is false"},
+        {"lfm2", "config.json", "\"block_auto_adjust_ff_dim\":\ttrue", "\"block_auto_adjust_ff_dim\":\t\"yes\"",
          "'block_auto_adjust_ff_dim' is not a bool"},
-        {"model.safetensors", "layers.1.conv.conv.weight", "layers.1.conv.conx.weight",
+        {"lfm2", "model.safetensors", "layers.1.conv.conv.weight", "layers.1.conv.conx.weight",
          "unexpected tensor 'model.layers.1.conv.conx.weight' for Lfm2ForCausalLM"},
-        {"model.safetensors", "model.embedding_norm.weight", "model.embedding_norx.weight",
+        {"lfm2", "model.safetensors", "model.embedding_norm.weight", "model.embedding_norx.weight",
          "unexpected tensor 'model.embedding_norx.weight'"},
-        {"model.safetensors", "layers.2.self_attn.k_layernorm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+        {"lfm2", "model.safetensors", "layers.2.self_attn.k_layernorm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
          "attention layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-lfm2-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-lfm2", cases, sizeof cases / sizeof cases[0], hybrid_spec);
 }
 
 /* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
@@ -87,47 +91,38 @@ static void test_lfm2_full_attn_idxs(void) {
 /* Gemma 4: what the registry does not carry yet (the MoE block) and configs that disagree with the tensors are
  * refused by name */
 static void test_gemma4_bad_input(void) {
-    static const struct {
-        const char *file, *from, *to, *want;
-    } cases[] = {
-        {"config.json", "\"hidden_size_per_layer_input\":\t0", "\"hidden_size_per_layer_input\":\t8",
+    static const convert_edit_case cases[] = {
+        {"gemma4", "config.json", "\"hidden_size_per_layer_input\":\t0", "\"hidden_size_per_layer_input\":\t8",
          "hidden_size_per_layer_input is 8 but the checkpoint lacks per_layer_token_embd.weight"},
         /* llama.cpp takes the shared KV from the last two non-shared layers: global, then sliding */
-        {"config.json", "\"num_kv_shared_layers\":\t0", "\"num_kv_shared_layers\":\t2",
+        {"gemma4", "config.json", "\"num_kv_shared_layers\":\t0", "\"num_kv_shared_layers\":\t2",
          "with num_kv_shared_layers 2, layer 3 must be global and layer 2 sliding"},
-        {"config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
+        {"gemma4", "config.json", "\"enable_moe_block\":\tfalse", "\"enable_moe_block\":\ttrue",
          "'enable_moe_block' is set: the MoE block (Gemma 4 26B-A4B) not supported yet"},
-        {"config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
+        {"gemma4", "config.json", "\"attention_k_eq_v\":\ttrue", "\"attention_k_eq_v\":\tfalse",
          "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v is false"},
-        {"config.json", "\"global_head_dim\":\t64", "\"global_head_dim\":\t32",
+        {"gemma4", "config.json", "\"global_head_dim\":\t64", "\"global_head_dim\":\t32",
          "global layer 5: blk.5.attn_q.weight has 256 rows, expected 128 (head size 32, 1 kv heads)"},
-        {"config.json", "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\t2",
+        {"gemma4", "config.json", "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\t2",
          "global layer 5: blk.5.attn_k.weight has 64 rows, expected 128 (head size 64, 2 kv heads)"},
-        {"config.json", "\"proportional\"", "\"default\"",
+        {"gemma4", "config.json", "\"proportional\"", "\"default\"",
          "rope_parameters.full_attention.rope_type is 'default', expected 'proportional'"},
-        {"config.json", "\"sliding_window\":\t4", "\"sliding_window\":\t0",
+        {"gemma4", "config.json", "\"sliding_window\":\t4", "\"sliding_window\":\t0",
          "'sliding_window' is missing or not a positive integer"},
-        {"config.json", "\"full_attention\"]", "\"global\"]",
+        {"gemma4", "config.json", "\"full_attention\"]", "\"global\"]",
          "layer_types[5] is global, expected 'sliding_attention' or 'full_attention'"},
         /* Gemma4Model.set_vocab reads tokenizer.json with LlamaHfVocab, which takes only SentencePiece-style BPE */
-        {"tokenizer.json", "\"byte_fallback\":\ttrue", "\"byte_fallback\":\tfalse",
+        {"gemma4", "tokenizer.json", "\"byte_fallback\":\ttrue", "\"byte_fallback\":\tfalse",
          "not a SentencePiece-style BPE tokenizer (model.byte_fallback false/absent, decoder type Sequence"},
-        {"tokenizer.json", "\"merges\":\t[", "\"merges\":\t[], \"mergez\": [",
+        {"gemma4", "tokenizer.json", "\"merges\":\t[", "\"merges\":\t[], \"mergez\": [",
          "model.merges is empty and there is no merges.txt: llama.cpp's 'gemma4' tokenizer model needs "
          "tokenizer.ggml.merges"},
-        {"model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
+        {"gemma4", "model.safetensors", "layers.5.layer_scalar", "layers.5.layer_scalaz",
          "unexpected tensor 'model.layers.5.layer_scalaz' for Gemma4ForConditionalGeneration"},
-        {"model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
+        {"gemma4", "model.safetensors", "layers.2.self_attn.k_norm.weight", "layers.2.self_attn.rotary_emb.inv_freq",
          "layer 2 lacks the tensor for blk.2.attn_k_norm.weight"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-gemma4-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-gemma4", cases, sizeof cases / sizeof cases[0], hybrid_spec);
 }
 
 /* Gemma4TextConfig's defaults stand in for keys a config leaves out (layer_types: five sliding, then global;
@@ -145,9 +140,7 @@ static void test_gemma4_config_defaults(void) {
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
-    char *text = (char *)qk_test_read_file(p, NULL);
-    cJSON *top = text ? cJSON_Parse(text) : NULL;
-    free(text);
+    cJSON *top = json_file_read(p);
     cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     CHECK(tc != NULL);
     if (!tc) {
@@ -160,9 +153,7 @@ static void test_gemma4_config_defaults(void) {
         CHECK_MSG(cJSON_GetObjectItemCaseSensitive(tc, gone[k]) != NULL, "the tiny config has no %s", gone[k]);
         cJSON_DeleteItemFromObjectCaseSensitive(tc, gone[k]);
     }
-    char *out = cJSON_Print(top);
-    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
-    free(out);
+    CHECK(json_file_write(p, top, 0) == 0);
     CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     size_t la = 0, lb = 0;
     unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
@@ -170,9 +161,7 @@ static void test_gemma4_config_defaults(void) {
     free(x), free(y);
     /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
     cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
-    out = cJSON_Print(top);
-    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
-    free(out);
+    CHECK(json_file_write(p, top, 0) == 0);
     CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "hidden_size_per_layer_input is 256 but the checkpoint lacks per_layer_token_embd.weight");
     cJSON_Delete(top);
@@ -180,26 +169,17 @@ static void test_gemma4_config_defaults(void) {
 
 /* the E2B layout's own refusals */
 static void test_gemma4e_bad_input(void) {
-    static const struct {
-        const char *file, *from, *to, *want;
-    } cases[] = {
-        {"config.json", "\"use_double_wide_mlp\":\ttrue", "\"use_double_wide_mlp\":\tfalse",
+    static const convert_edit_case cases[] = {
+        {"gemma4e", "config.json", "\"use_double_wide_mlp\":\ttrue", "\"use_double_wide_mlp\":\tfalse",
          "layer 4's mlp.gate_proj has 512 rows, expected 256 (intermediate_size)"},
-        {"config.json", "\"num_kv_shared_layers\":\t2", "\"num_kv_shared_layers\":\t1",
+        {"gemma4e", "config.json", "\"num_kv_shared_layers\":\t2", "\"num_kv_shared_layers\":\t1",
          "with num_kv_shared_layers 1, layer 4 must be global and layer 3 sliding"},
-        {"model.safetensors", "layers.3.per_layer_projection.weight", "layers.3.rotary_emb.inv_freq",
+        {"gemma4e", "model.safetensors", "layers.3.per_layer_projection.weight", "layers.3.rotary_emb.inv_freq",
          "hidden_size_per_layer_input is 16 but layer 3 lacks the tensor for blk.3.proj.weight"},
-        {"model.safetensors", "layers.1.self_attn.k_norm.weight", "layers.1.rotary_emb.inv_freq.x",
+        {"gemma4e", "model.safetensors", "layers.1.self_attn.k_norm.weight", "layers.1.rotary_emb.inv_freq.x",
          "layer 1 lacks the tensor for blk.1.attn_k_norm.weight"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-gemma4e-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = "gemma4e", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-gemma4e", cases, sizeof cases / sizeof cases[0], hybrid_spec);
 }
 
 /* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */

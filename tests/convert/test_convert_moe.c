@@ -27,10 +27,11 @@ static void write_spec(const char *dir, const char *arch, int n_head_kv, int sha
     CHECK(tiny_hf_write(dir, &s) == 0);
 }
 
+/* the bad-input checkpoints: one file, OLMoE with 4 kv heads, the others 2 */
+static void bad_input_spec(tiny_hf_spec *s, const char *arch) { *s = moe_spec(arch, !strcmp(arch, "olmoe") ? 4 : 2, 1); }
+
 static void test_moe_bad_input(void) {
-    static const struct {
-        const char *arch, *file, *from, *to, *want;
-    } cases[] = {
+    static const convert_edit_case cases[] = {
         {"olmoe", "config.json", "\"norm_topk_prob\":\tfalse", "\"norm_topk_prob\":\ttrue",
          "norm_topk_prob is true, but llama.cpp's olmoe does not renormalise"},
         {"olmoe", "config.json", "\"clip_qkv\":\tnull", "\"clip_qkv\":\t8", "clip_qkv is set"},
@@ -69,12 +70,7 @@ static void test_moe_bad_input(void) {
         {"ernie45moe", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
          "intermediate_size // num_key_value_heads = 96"},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-moe-%zu/hf", qk_test_tmpdir(), c);
-        const tiny_hf_spec s = moe_spec(cases[c].arch, !strcmp(cases[c].arch, "olmoe") ? 4 : 2, 1);
-        convert_expect_edit_refusal(dir, &s, cases[c].file, cases[c].from, cases[c].to, cases[c].want);
-    }
+    convert_expect_edit_refusals("bad-moe", cases, sizeof cases / sizeof cases[0], bad_input_spec);
 }
 
 /* The fused experts are read slice by slice wherever they sit: three shards

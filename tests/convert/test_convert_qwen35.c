@@ -18,6 +18,7 @@
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "logit_match.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -27,10 +28,6 @@ static void spec(tiny_hf_spec *s, const char *arch) {
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32;
 }
 
-static void check_kv(llama_run_model *m, const char *key, const char *want) {
-    char v[64] = "";
-    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
-}
 
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
@@ -42,53 +39,24 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, next ? "mtp.;" : "model.visual.;mtp.;"), "%s: left out '%s'", arch, got);
-        qk_convert_report_free(&rep);
-    }
-    char e[256];
-    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
-    CHECK_MSG(ref != NULL, "%s", e);
-    if (!ref) return;
-    const int nv = hf_forward_vocab(ref);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
-    const int np = 12;
-    float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
-    double margin[12];
-    hf_forward_reset(ref);
-    for (int p = 0; p < np; p++) {
-        CHECK(hf_forward_next(ref, prompt[p], want + (size_t)p * nv) == 0);
-        margin[p] = hf_forward_route_margin(ref);
-    }
+    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
+    logit_ref r;
+    if (logit_ref_hf(&r, dir)) return;
     /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
     static const struct {
         const char *type;
         double tol;
         bool all;
     } cases[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
-    int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
-    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    logit_ref_check_margins(&r, margin_min, arch);
     char pre[64];
     snprintf(pre, sizeof pre, "%s", next ? "qwen3next" : moe ? "qwen35moe" : "qwen35");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800];
+        char out[800], what[64];
         snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
-        llama_run_model *m = llama_run_load(out, false);
-        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
         if (!m) continue;
-        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
         static const char *const kv[][2] = {
             {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
             {"ssm.time_step_rank", "4"},    {"ssm.inner_size", "64"},         {"full_attention_interval", "4"},
@@ -97,7 +65,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
         for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
             char key[96];
             snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
-            check_kv(m, key, kv[k][1]);
+            convert_check_kv(m, key, kv[k][1]);
         }
         char key[96], v[64] = "";
         if (moe) {
@@ -105,26 +73,18 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
                 {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
             for (size_t k = 0; k < 3; k++) {
                 snprintf(key, sizeof key, "%s.%s", pre, mk[k][0]);
-                check_kv(m, key, mk[k][1]);
+                convert_check_kv(m, key, mk[k][1]);
             }
         }
         if (!moe || next) {
             snprintf(key, sizeof key, "%s.feed_forward_length", pre);
-            check_kv(m, key, next ? "128" : "64");
+            convert_check_kv(m, key, next ? "128" : "64");
         }
         snprintf(key, sizeof key, "%s.nextn_predict_layers", pre);
         CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);
-        CHECK(llama_run_logits(m, prompt, np, got));
+        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
-        double r_all = 0, r = 0;
-        for (int p = 0; p < np; p++) {
-            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
-            r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
-        }
-        fprintf(stderr, "tiny %-10s %-4s -> %-5s: max logit error %.6f of the largest logit (%s), %.6f over all %d\n", arch,
-                dtype, cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
-        CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
+        qk_err err;
         qk_compare_report cmp;
         CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse); /* exact from BF16 too */
@@ -155,8 +115,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
     }
-    free(want), free(got);
-    hf_forward_free(ref);
+    logit_ref_free(&r);
 }
 
 /* token_embd, output_norm, output; per DeltaNet layer attn_norm, post_attention_norm, attn_qkv, attn_gate,

@@ -6,7 +6,6 @@
  * e4m3 decoded, times the block's scale, one float32 multiply), q/k head
  * permutation included; the F32 conversion decodes in llama.cpp. Other
  * methods are refused by name (GPTQ: test_gptq.c). */
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -137,16 +136,7 @@ static void test_refusals(void) {
     snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());
     snprintf(twin, sizeof twin, "%s/ref-shape-twin", qk_test_tmpdir());
     CHECK(make_pair(src, fp8, twin, 96, 80) == 0);
-    char cfg[1200];
-    snprintf(cfg, sizeof cfg, "%s/config.json", fp8);
-    size_t n;
-    char *txt = (char *)qk_test_read_file(cfg, &n);
-    cJSON *c = cJSON_ParseWithLength(txt, n);
-    free(txt);
-    cJSON_ReplaceItemInObject(c, "quantization_config", cJSON_Parse("{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}"));
-    char *s2 = cJSON_Print(c);
-    qk_test_write_file(cfg, s2, strlen(s2));
-    free(s2), cJSON_Delete(c);
+    convert_edit_config(fp8, "quantization_config", "{\"quant_method\":\"fp8\",\"weight_block_size\":[64,64]}");
     qk_err err = {{0}};
     char g[1200];
     snprintf(g, sizeof g, "%s/out.gguf", fp8);

@@ -21,6 +21,7 @@
 
 #include "convert_run.h"
 #include "hf_forward.h"
+#include "hf_tokenize_ref.h"
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -168,82 +169,6 @@ out:
  * tokens, and the ordinary "</s>" is made NORMAL again by llama.cpp's gemma4 workaround, since the vocabulary has
  * "<|tool_response>": "<s>Hello</s>" tokenizes as in Hugging Face.) */
 
-/* tests/tools/hf_tokenize.mjs on dir (as test_tokenize_parity.c runs it): a JSON array of
- * {line, text, ids, ids_special}, or NULL */
-static cJSON *hf_reference(const char *dir, const char *strings) {
-    const char *src = getenv("QK_SOURCE_DIR"), *base = getenv("QK_TOKENIZERS_DIR");
-    if (!src) src = ".";
-    const char *args[] = {src, base, dir, strings};
-    for (size_t i = 0; i < 4; i++)
-        if (strchr(args[i], '\'')) {
-            CHECK_MSG(0, "path with a quote: %s", args[i]);
-            return NULL;
-        }
-    char cmd[4096];
-    int w = snprintf(cmd, sizeof cmd, "node '%s/tests/tools/hf_tokenize.mjs' '%s/hf-tokenizers-js/package' '%s' '%s'",
-                     src, base, dir, strings);
-    if (w < 0 || (size_t)w >= sizeof cmd) return NULL;
-    FILE *p = popen(cmd, "r");
-    CHECK_MSG(p != NULL, "cannot run: %s", cmd);
-    if (!p) return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb, cap *= 2;
-        }
-    }
-    int status = pclose(p);
-    CHECK_MSG(status == 0, "'%s' failed (status %d; node and scripts/fetch-tokenizers.sh are needed)", cmd, status);
-    if (!buf || status != 0) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    CHECK_MSG(cJSON_IsArray(j) && cJSON_GetArraySize(j) > 0, "%s: no JSON array of results", cmd);
-    if (!cJSON_IsArray(j)) {
-        cJSON_Delete(j);
-        return NULL;
-    }
-    return j;
-}
-
-static int json_ids(const cJSON *arr, int32_t *ids, int max) {
-    int n = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
-        if (n == max || !cJSON_IsNumber(e)) return -1;
-        ids[n++] = (int32_t)e->valueint;
-    }
-    return n;
-}
-
-static void print_case(const char *text, const int32_t *want, int nw, const int32_t *got, int ng) {
-    fputc('"', stderr);
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p == '\r') fputs("\\r", stderr);
-        else if (*p == '\\') fputs("\\\\", stderr);
-        else if (*p < 0x20) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputs("\"\n    HF:        [", stderr);
-    for (int i = 0; i < nw; i++) fprintf(stderr, "%s%d", i ? ", " : "", (int)want[i]);
-    fputs("]\n    llama.cpp: [", stderr);
-    for (int i = 0; i < ng; i++) fprintf(stderr, "%s%d", i ? ", " : "", (int)got[i]);
-    fputs("]\n", stderr);
-}
-
 static void test_parity(void) {
     llama_ref_init_backend();
     const char *base = getenv("QK_TOKENIZERS_DIR");
@@ -257,7 +182,7 @@ static void test_parity(void) {
     llama_run_model *m = llama_run_load(g_gguf, true);
     CHECK_MSG(m != NULL, "%s: %s", g_gguf, llama_run_error());
     if (!m) return;
-    cJSON *ref = hf_reference(g_dir, strings);
+    cJSON *ref = hf_tokenize_ref(g_dir, strings);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS], got[MAXIDS];
     int strings_n = 0, compared = 0, same = 0, differ = 0, bytes_used = 0;
@@ -269,7 +194,7 @@ static void test_parity(void) {
         if (!cJSON_IsString(text) || !cJSON_IsNumber(line)) break;
         strings_n++;
         for (int with_special = 0; with_special <= 1; with_special++) {
-            int nw = json_ids(cJSON_GetObjectItemCaseSensitive(r, with_special ? "ids_special" : "ids"), want, MAXIDS);
+            int nw = hf_tokenize_ids(cJSON_GetObjectItemCaseSensitive(r, with_special ? "ids_special" : "ids"), want, MAXIDS);
             int ng = llama_run_tokenize(m, text->valuestring, strlen(text->valuestring), with_special, true, got, MAXIDS);
             CHECK_MSG(nw >= 0 && ng >= 0, "line %d: %s", line->valueint, llama_run_error());
             if (nw < 0 || ng < 0) continue;
@@ -281,9 +206,7 @@ static void test_parity(void) {
                 continue;
             }
             differ++;
-            fprintf(stderr, "  MISMATCH tokenize_strings.txt line %d, %s special tokens: ", line->valueint,
-                    with_special ? "with" : "without");
-            print_case(text->valuestring, want, nw, got, ng);
+            hf_tokenize_print_mismatch("gemma4", line->valueint, with_special, text->valuestring, want, nw, got, ng);
         }
     }
     fprintf(stderr, "gemma4 tokenizer: %d strings, %d comparisons: %d same, %d differ; %d byte-fallback ids in Hugging "

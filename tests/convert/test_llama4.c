@@ -19,6 +19,7 @@
 #include "hf_forward_llama4.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "logit_match.h"
 #include "hf_forward.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
@@ -30,10 +31,6 @@ static void spec(tiny_hf_spec *s, const char *arch) {
     s->dtype = "BF16"; /* as the releases store them */
 }
 
-static void kv_is(llama_run_model *m, const char *key, const char *want) {
-    char v[64] = "";
-    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
-}
 
 /* n_tensors: the GGUF's; left_out: the prefixes the plan leaves out */
 static void check_model(const char *arch, const char *step, const char *n_expert, int n_tensors, const char *left_out) {
@@ -42,32 +39,15 @@ static void check_model(const char *arch, const char *step, const char *n_expert
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
-        qk_convert_report_free(&rep);
-    }
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
-    const int np = 12;
-    double margin[12];
-    int nv = 0;
+    convert_check_left_out(dir, left_out);
+    logit_ref r;
+    memcpy(r.prompt, logit_prompt, sizeof r.prompt);
     char e[256];
-    float *want = hf_llama4_logits(dir, prompt, np, &nv, margin, e, sizeof e);
-    CHECK_MSG(want != NULL, "%s", e);
-    if (!want) return;
-    float *got = malloc((size_t)np * nv * sizeof(float));
+    r.want = hf_llama4_logits(dir, r.prompt, LOGIT_NP, &r.nv, r.margin, e, sizeof e);
+    CHECK_MSG(r.want != NULL, "%s", e);
+    if (!r.want) return;
     const double margin_min = 0.1;
-    int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
-    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    logit_ref_check_margins(&r, margin_min, arch);
     /* tolerances of the largest logit's size: F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0
      * (weights and, in llama.cpp's CPU matmuls, activations at 8 bits, through SiLU experts driven far from linear)
      * where the top-1 routing has a margin in every sparse layer; the Q8_0 bytes themselves are proven below */
@@ -75,42 +55,27 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.08, false},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800];
+        char out[800], what[64];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
-        llama_run_model *m = llama_run_load(out, false);
-        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        snprintf(what, sizeof what, "%s %s", arch, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
         if (!m) continue;
-        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
-        kv_is(m, "general.architecture", "llama4");
-        kv_is(m, "llama4.interleave_moe_layer_step", step);
-        kv_is(m, "llama4.expert_count", n_expert);
-        kv_is(m, "llama4.expert_used_count", "1");
-        kv_is(m, "llama4.expert_feed_forward_length", "32");
-        kv_is(m, "llama4.feed_forward_length", "64");
-        kv_is(m, "llama4.rope.dimension_count", "16");
-        CHECK(llama_run_logits(m, prompt, np, got));
+        convert_check_kv(m, "general.architecture", "llama4");
+        convert_check_kv(m, "llama4.interleave_moe_layer_step", step);
+        convert_check_kv(m, "llama4.expert_count", n_expert);
+        convert_check_kv(m, "llama4.expert_used_count", "1");
+        convert_check_kv(m, "llama4.expert_feed_forward_length", "32");
+        convert_check_kv(m, "llama4.feed_forward_length", "64");
+        convert_check_kv(m, "llama4.rope.dimension_count", "16");
+        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
-        double r_all = 0, r = 0;
-        for (int p = 0; p < np; p++) {
-            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
-            r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
-        }
-        if (getenv("QK_LLAMA4_DEBUG"))
-            for (int p = 0; p < np; p++)
-                fprintf(stderr, "  pos %d margin %.4f err %.5f\n", p, margin[p],
-                        hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv));
-        fprintf(stderr, "tiny %-15s %-5s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
-                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
-        CHECK_MSG(r < cases[c].tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, cases[c].tol);
+        qk_err err;
         qk_gguf_file *gf = NULL;
         CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
     }
-    free(want), free(got);
+    logit_ref_free(&r);
     /* the quantized file is llama.cpp's: llama_model_quantize of our F16 output to Q8_0, tensor for tensor */
     const llama_ref *R = llama_ref_require();
     if (!R) return;
@@ -169,43 +134,12 @@ static void test_maverick(void) {
     check_model("llama4maverick", "2", "128", 3 + 2 * 13 + 2 * 9, "multi_modal_projector.;vision_model.;");
 }
 
-/* sets (json) or removes (NULL) key in text_config (or the top level if there is none) */
-static void edit_config(const char *dir, const char *key, const char *json) {
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *top = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(top != NULL);
-    if (!top) return;
-    cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
-    if (!c) c = top;
-    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
-    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
-    char *o = cJSON_Print(top);
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(o, f) >= 0 && fclose(f) == 0);
-    free(o);
-    cJSON_Delete(top);
-}
-
-static void expect_refused(const char *dir, const char *what, const char *needle) {
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-    qk_convert_report rep;
-    qk_err err;
-    const int rc = qk_convert_model(dir, NULL, &o, &rep, &err);
-    CHECK_MSG(rc != QK_OK, "%s: converted", what);
-    if (rc == QK_OK) qk_convert_report_free(&rep);
-    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
-}
-
 static void test_refusals(void) {
     tiny_hf_spec s;
     spec(&s, "llama4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-llama4-bad/hf", qk_test_tmpdir());
-    static const char *const cases[][4] = {
+    static const convert_config_case cases[] = {
         {"use_qk_norm", "false", "qk off with 4 experts", "use_qk_norm is false with 4 experts"},
         {"attention_chunk_size", "4096", "another chunk", "attention_chunk_size is not 8192"},
         {"no_rope_layers", "[1, 0, 1, 0]", "NoPE every 2nd", "no_rope_layers is not rope everywhere"},
@@ -221,19 +155,14 @@ static void test_refusals(void) {
          "all full attention", "layer_types is not chunked attention"},
         {"hidden_act", "\"gelu\"", "gelu", "hidden_act is 'gelu'"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        CHECK(tiny_hf_write(dir, &s) == 0);
-        edit_config(dir, cases[i][0], cases[i][1]);
-        expect_refused(dir, cases[i][2], cases[i][3]);
-    }
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     tiny_hf_spec m;
     spec(&m, "llama4maverick");
-    CHECK(tiny_hf_write(dir, &m) == 0);
-    edit_config(dir, "use_qk_norm", "true");
-    expect_refused(dir, "Maverick with qk norm", "use_qk_norm is true with 128 experts");
-    CHECK(tiny_hf_write(dir, &m) == 0);
-    edit_config(dir, "interleave_moe_layer_step", "1");
-    expect_refused(dir, "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight");
+    static const convert_config_case maverick[] = {
+        {"use_qk_norm", "true", "Maverick with qk norm", "use_qk_norm is true with 128 experts"},
+        {"interleave_moe_layer_step", "1", "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight"},
+    };
+    convert_expect_config_refusals(dir, &m, maverick, 2);
 }
 
 /* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
@@ -242,23 +171,10 @@ static void test_hunyuan_refused(void) {
     spec(&s, "llama4text");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(c != NULL);
-    if (!c) return;
-    cJSON_ReplaceItemInObjectCaseSensitive(c, "architectures", cJSON_CreateStringArray((const char *[]){"HunYuanMoEV1ForCausalLM"}, 1));
-    char *o = cJSON_Print(c);
-    CHECK(qk_test_write_file(path, o, strlen(o)) == 0);
-    free(o);
-    cJSON_Delete(c);
-    expect_refused(dir, "Hunyuan MoE", "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
-                                       "vocabulary is a tiktoken rank file");
-    expect_refused(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
+    convert_expect_config_refusal(dir, &s, "architectures", "[\"HunYuanMoEV1ForCausalLM\"]", "Hunyuan MoE",
+                                  "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
+                                  "vocabulary is a tiktoken rank file");
+    convert_expect_dry_refusal(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
 }
 
 int main(int argc, char **argv) {

@@ -21,6 +21,7 @@
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "logit_match.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -47,34 +48,9 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), arch);
     CHECK(tiny_hf_write(dir, &s) == 0);
-    {   /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
-        qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-        qk_convert_report rep;
-        qk_err err;
-        char got[512] = "";
-        CHECK_MSG(qk_convert_model(dir, NULL, &o, &rep, &err) == QK_OK, "%s", err.msg);
-        for (int g = 0; g < rep.n_left_out; g++) {
-            const size_t l = strlen(got);
-            snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
-        }
-        CHECK_MSG(!strcmp(got, left_out), "%s: left out '%s', expected '%s'", arch, got, left_out);
-        qk_convert_report_free(&rep);
-    }
-    char e[256];
-    hf_model *ref = hf_st_min_load_model(dir, e, sizeof e);
-    CHECK_MSG(ref != NULL, "%s", e);
-    if (!ref) return;
-    const int nv = hf_forward_vocab(ref);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5}; /* 12 > the window of 4 */
-    const int np = 12;
-    float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
-    /* token by token, noting each position's routing margin */
-    double margin[12];
-    hf_forward_reset(ref);
-    for (int p = 0; p < np; p++) {
-        CHECK(hf_forward_next(ref, prompt[p], want + (size_t)p * nv) == 0);
-        margin[p] = hf_forward_route_margin(ref);
-    }
+    convert_check_left_out(dir, left_out); /* what the plan leaves out (DeepSeek's MTP layer), by prefix */
+    logit_ref r; /* token by token (12 > the window of 4), noting each position's routing margin */
+    if (logit_ref_hf(&r, dir)) return;
     const bool mx = strstr(arch, "mxfp4") != NULL;
     /* tolerances of the largest logit's size: F32 and F16 within llama.cpp's F16 KV cache, at every position; BF16
      * and the quantized types only where the reference's top-k routing has a margin >= margin_min in every layer (a
@@ -83,31 +59,18 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
     static const struct { const char *type; double tol; bool all; } cases[] = {
         {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"bf16", 0.03, false}, {"q8_0", 0.06, false}, {"mxfp4_moe", 0.06, false},
     };
-    int n_safe = 0;
-    for (int p = 0; p < np; p++) n_safe += margin[p] >= margin_min;
-    CHECK_MSG(n_safe >= 4, "%s: only %d of %d positions route with a margin", arch, n_safe, np);
+    logit_ref_check_margins(&r, margin_min, arch);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0] && c < n_types; c++) {
-        char out[800];
+        char out[800], what[64];
         snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), arch, cases[c].type);
-        qk_err err;
-        CHECK_MSG(convert_run(dir, out, cases[c].type, 2, &err) == QK_OK, "%s: %s", cases[c].type, err.msg);
-        llama_run_model *m = llama_run_load(out, false);
-        CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
+        snprintf(what, sizeof what, "%s %s", arch, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
         if (!m) continue;
-        CHECK_EQ_INT(llama_run_n_vocab(m), nv);
         kvs(m);
-        CHECK(llama_run_logits(m, prompt, np, got));
-        llama_run_free(m);
-        double r_all = 0, r = 0;
-        for (int p = 0; p < np; p++) {
-            const double e1 = hf_rel_err(got + (size_t)p * nv, want + (size_t)p * nv, (size_t)nv);
-            r_all = fmax(r_all, e1);
-            if (cases[c].all || margin[p] >= margin_min) r = fmax(r, e1);
-        }
         const double tol = !mx && !strcmp(cases[c].type, "mxfp4_moe") ? 0.6 : cases[c].tol;
-        fprintf(stderr, "tiny %-12s %-9s: max logit error %.5f of the largest logit (%s), %.5f over all %d\n", arch,
-                cases[c].type, r, cases[c].all ? "every position" : "positions routing with a margin", r_all, np);
-        CHECK_MSG(r < tol, "%s %s: relative logit error %.5f >= %.3f", arch, cases[c].type, r, tol);
+        logit_ref_compare(&r, m, cases[c].all, margin_min, tol, what);
+        llama_run_free(m);
+        qk_err err;
         /* verify --against the checkpoint: F32 exact; MXFP4 experts from MXFP4 blocks exact too */
         qk_compare_report cmp;
         CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
@@ -126,8 +89,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
     }
-    free(want), free(got);
-    hf_forward_free(ref);
+    logit_ref_free(&r);
 }
 
 /* token_embd, output_norm, output, and 19 per layer (6 of them from the 3-D expert sources) */
@@ -157,11 +119,7 @@ static void kvs_deepseek(llama_run_model *m) {
         {"deepseek2.rope.dimension_count", "16"}, {"deepseek2.expert_shared_count", "1"},
         {"deepseek2.expert_feed_forward_length", "32"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        char v[64] = "";
-        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
-                  kv[i][1]);
-    }
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) convert_check_kv(m, kv[i][0], kv[i][1]);
 }
 
 /* 3 layers (one dense), the MTP layer left out: token_embd, output_norm, output; per layer attn_norm, ffn_norm,
@@ -289,63 +247,28 @@ static void test_gptoss_mxfp4_bytes(void) {
     qk_gguf_close(gf);
 }
 
-/* config.json of dir edited: key set to the JSON value (NULL: removed) */
-static void edit_config(const char *dir, const char *key, const char *json) {
-    char path[800];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *txt = (char *)qk_test_read_file(path, &len);
-    cJSON *c = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-    free(txt);
-    CHECK(c != NULL);
-    if (!c) return;
-    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
-    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
-    char *o = cJSON_Print(c);
-    FILE *f = fopen(path, "w");
-    CHECK(f && fputs(o, f) >= 0 && fclose(f) == 0);
-    free(o);
-    cJSON_Delete(c);
-}
-
-static void expect_refused(const char *dir, const char *what, const char *needle) {
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
-    qk_convert_report rep;
-    qk_err err;
-    const int rc = qk_convert_model(dir, NULL, &o, &rep, &err);
-    CHECK_MSG(rc != QK_OK, "%s: converted", what);
-    if (rc == QK_OK) qk_convert_report_free(&rep);
-    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
-}
-
 static void test_gptoss_bad_input(void) {
     tiny_hf_spec s;
     gptoss_spec(&s, "gptoss_mxfp4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]");
-    expect_refused(dir, "layer_types", "layer_types[0] is 'full_attention'");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "swiglu_limit", "5.0");
-    expect_refused(dir, "swiglu_limit", "swiglu_limit is 5");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "sliding_window", NULL);
-    expect_refused(dir, "no sliding_window", "'sliding_window' is missing");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, "
-                                     "\"original_max_position_embeddings\": 64}");
-    expect_refused(dir, "yarn attention_factor", "attention_factor");
-    /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "quantization_config", "{\"quant_method\": \"bitsandbytes\"}");
-    expect_refused(dir, "another quant_method", "quant_method 'bitsandbytes'");
+    static const convert_config_case cases[] = {
+        {"layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]",
+         "layer_types", "layer_types[0] is 'full_attention'"},
+        {"swiglu_limit", "5.0", "swiglu_limit", "swiglu_limit is 5"},
+        {"sliding_window", NULL, "no sliding_window", "'sliding_window' is missing"},
+        {"rope_scaling",
+         "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, \"original_max_position_embeddings\": 64}",
+         "yarn attention_factor", "attention_factor"},
+        /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
+        {"quantization_config", "{\"quant_method\": \"bitsandbytes\"}", "another quant_method",
+         "quant_method 'bitsandbytes'"},
+    };
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     /* the float layout with the experts of the wrong count */
     tiny_hf_spec f;
     gptoss_spec(&f, "gptoss");
-    CHECK(tiny_hf_write(dir, &f) == 0);
-    edit_config(dir, "num_local_experts", "8");
-    expect_refused(dir, "8 experts for 4", "expected a float [8 experts");
+    convert_expect_config_refusal(dir, &f, "num_local_experts", "8", "8 experts for 4", "expected a float [8 experts");
 }
 
 /* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
@@ -364,11 +287,7 @@ static void kvs_glm4moe(llama_run_model *m) {
         {"glm4moe.leading_dense_block_count", "1"}, {"glm4moe.expert_shared_count", "1"},
         {"glm4moe.expert_gating_func", "2"}, {"glm4moe.expert_group_count", "2"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        char v[64] = "";
-        CHECK_MSG(llama_run_meta(m, kv[i][0], v, sizeof v) && !strcmp(v, kv[i][1]), "%s = '%s', expected %s", kv[i][0], v,
-                  kv[i][1]);
-    }
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) convert_check_kv(m, kv[i][0], kv[i][1]);
 }
 
 /* 3 layers (one dense) and the MTP layer, all converted: token_embd, output_norm, output; per layer attn_norm,
@@ -388,32 +307,25 @@ static void test_deepseek_bad_input(void) {
     s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "q_lora_rank", "null"); /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
-    expect_refused(dir, "plain q_proj", "q_lora_rank is null");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "topk_group", "2");
-    expect_refused(dir, "every group used", "topk_group 2 of n_group 2");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "topk_method", "\"group_limited_greedy\"");
-    expect_refused(dir, "group maxima", "topk_method 'group_limited_greedy'");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "rope_scaling", "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
-                                     "\"original_max_position_embeddings\": 64}");
-    expect_refused(dir, "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707");
+    static const convert_config_case cases[] = {
+        /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
+        {"q_lora_rank", "null", "plain q_proj", "q_lora_rank is null"},
+        {"topk_group", "2", "every group used", "topk_group 2 of n_group 2"},
+        {"topk_method", "\"group_limited_greedy\"", "group maxima", "topk_method 'group_limited_greedy'"},
+        {"rope_scaling",
+         "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
+         "\"original_max_position_embeddings\": 64}",
+         "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707"},
+        {"v_head_dim", NULL, "no v_head_dim", "v_head_dim"},
+    };
+    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
     tiny_hf_spec v2 = s;
     v2.arch = "deepseek2";
-    CHECK(tiny_hf_write(dir, &v2) == 0);
-    edit_config(dir, "norm_topk_prob", "true");
-    expect_refused(dir, "V2 renormalised and scaled", "norm_topk_prob with routed_scaling_factor 2");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    edit_config(dir, "v_head_dim", NULL);
-    expect_refused(dir, "no v_head_dim", "v_head_dim");
+    convert_expect_config_refusal(dir, &v2, "norm_topk_prob", "true", "V2 renormalised and scaled",
+                                  "norm_topk_prob with routed_scaling_factor 2");
     tiny_hf_spec g = s;
     g.arch = "glm4moe", g.n_head_kv = 2;
-    CHECK(tiny_hf_write(dir, &g) == 0);
-    edit_config(dir, "topk_group", "2");
-    expect_refused(dir, "GLM-4.5, every group used", "topk_group 2 of n_group 2");
+    convert_expect_config_refusal(dir, &g, "topk_group", "2", "GLM-4.5, every group used", "topk_group 2 of n_group 2");
 }
 
 int main(int argc, char **argv) {

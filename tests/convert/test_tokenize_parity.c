@@ -16,6 +16,8 @@
 #include "gguf_writer.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "hf_tokenize_ref.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "vocab.h"
 #include "vocab_kv.h"
@@ -161,76 +163,6 @@ static int extra_bos_of(const char *tok, int32_t *bos) {
     return 0;
 }
 
-/* The string with control characters and backslashes escaped, for messages. */
-static void print_text(const char *s) {
-    fputc('"', stderr);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '\n') fputs("\\n", stderr);
-        else if (*p == '\t') fputs("\\t", stderr);
-        else if (*p == '\r') fputs("\\r", stderr);
-        else if (*p == '\\') fputs("\\\\", stderr);
-        else if (*p < 0x20) fprintf(stderr, "\\x%02x", *p);
-        else fputc(*p, stderr);
-    }
-    fputc('"', stderr);
-}
-
-static void print_ids(const char *label, const int32_t *ids, int n) {
-    fprintf(stderr, "    %-9s [", label);
-    for (int i = 0; i < n; i++) fprintf(stderr, "%s%d", i ? ", " : "", (int)ids[i]);
-    fprintf(stderr, "]\n");
-}
-
-/* Runs tests/tools/hf_tokenize.mjs on dir; returns the parsed JSON array or NULL. */
-static cJSON *hf_reference(const char *dir, const char *strings) {
-    const char *src = getenv("QK_SOURCE_DIR"), *base = getenv("QK_TOKENIZERS_DIR");
-    if (!src) src = ".";
-    char cmd[4096];
-    const char *args[] = {src, base, dir, strings};
-    for (size_t i = 0; i < 4; i++)
-        if (strchr(args[i], '\'')) {
-            CHECK_MSG(0, "path with a quote: %s", args[i]);
-            return NULL;
-        }
-    int w = snprintf(cmd, sizeof cmd, "node '%s/tests/tools/hf_tokenize.mjs' '%s/hf-tokenizers-js/package' '%s' '%s'",
-                     src, base, dir, strings);
-    if (w < 0 || (size_t)w >= sizeof cmd) return NULL;
-    FILE *p = popen(cmd, "r");
-    CHECK_MSG(p != NULL, "cannot run: %s", cmd);
-    if (!p) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) { free(buf); buf = NULL; break; }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    int status = pclose(p);
-    CHECK_MSG(status == 0, "'%s' failed (status %d; node and scripts/fetch-tokenizers.sh are needed)", cmd, status);
-    if (!buf || status != 0) { free(buf); return NULL; }
-    buf[n] = '\0';
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    CHECK_MSG(cJSON_IsArray(j) && cJSON_GetArraySize(j) > 0, "%s: no JSON array of results", cmd);
-    if (!cJSON_IsArray(j)) { cJSON_Delete(j); return NULL; }
-    return j;
-}
-
-static int json_ids(const cJSON *arr, int32_t *ids, int max) {
-    int n = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
-        if (n == max || !cJSON_IsNumber(e)) return -1;
-        ids[n++] = (int32_t)e->valueint;
-    }
-    return n;
-}
-
 typedef struct {
     int strings, compared, same, differ, known, extra_bos;
 } hf_stats;
@@ -255,7 +187,7 @@ static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_
     snprintf(label, sizeof label, "hf-%s", name);
     llama_run_model *m = load_in_llama(label, dir, gemma_arch);
     if (!m) return;
-    cJSON *ref = hf_reference(dir, strings);
+    cJSON *ref = hf_tokenize_ref(dir, strings);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS], got[MAXIDS];
     const cJSON *r;
@@ -266,7 +198,7 @@ static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_
         if (!cJSON_IsString(text) || !cJSON_IsNumber(line)) break;
         st->strings++;
         for (int with_special = 0; with_special <= 1; with_special++) {
-            int nw = json_ids(cJSON_GetObjectItemCaseSensitive(r, with_special ? "ids_special" : "ids"), want, MAXIDS);
+            int nw = hf_tokenize_ids(cJSON_GetObjectItemCaseSensitive(r, with_special ? "ids_special" : "ids"), want, MAXIDS);
             int ng = llama_run_tokenize(m, text->valuestring, strlen(text->valuestring), with_special, true, got,
                                         MAXIDS);
             CHECK_MSG(nw >= 0 && ng >= 0, "%s line %d: %s", name, line->valueint, llama_run_error());
@@ -276,7 +208,7 @@ static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_
             int bos_rule = with_special && extra_bos_of(name, &bos);
             if (bos_rule) {
                 static int32_t plain[MAXIDS];
-                int np = json_ids(cJSON_GetObjectItemCaseSensitive(r, "ids"), plain, MAXIDS);
+                int np = hf_tokenize_ids(cJSON_GetObjectItemCaseSensitive(r, "ids"), plain, MAXIDS);
                 CHECK_MSG(np == nw && !memcmp(plain, want, (size_t)nw * sizeof *want), "%s line %d: HF now adds "
                           "special tokens itself; remove %s from extra_bos", name, line->valueint, name);
                 CHECK(nw + 1 < MAXIDS);
@@ -302,12 +234,7 @@ static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_
                 continue;
             }
             st->differ++;
-            fprintf(stderr, "  MISMATCH %s, tokenize_strings.txt line %d, %s special tokens: ", name, line->valueint,
-                    with_special ? "with" : "without");
-            print_text(text->valuestring);
-            fputc('\n', stderr);
-            print_ids("HF:", want, nw);
-            print_ids("llama.cpp:", got, ng);
+            hf_tokenize_print_mismatch(name, line->valueint, with_special, text->valuestring, want, nw, got, ng);
         }
     }
     fprintf(stderr, "%s: %d strings, %d comparisons: %d same (%d of them with llama.cpp's extra BOS), %d differ, "
@@ -354,13 +281,9 @@ static void gpt4o_regex_parity(void) {
     char src[1024], dir[1024], p[1100];
     snprintf(src, sizeof src, "%s/llama3/tokenizer.json", base);
     qk_test_mkdir(dir, sizeof dir, "llama3-gpt4o-regex");
-    size_t len;
-    char *t = (char *)qk_test_read_file(src, &len);
-    CHECK(t != NULL);
-    if (!t) return;
-    cJSON *j = cJSON_ParseWithLength(t, len);
-    free(t);
-    CHECK(j != NULL);
+    cJSON *j = json_file_read(src);
+    CHECK_MSG(j != NULL, "cannot read %s", src);
+    if (!j) return;
     cJSON *pre = cJSON_GetObjectItemCaseSensitive(j, "pre_tokenizer");
     cJSON *split = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers"), 0);
     cJSON *pat = cJSON_GetObjectItemCaseSensitive(split, "pattern");
@@ -371,13 +294,12 @@ static void gpt4o_regex_parity(void) {
         "(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+"
         "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+"
         "[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"));
-    char *out = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
     snprintf(p, sizeof p, "%s/tokenizer.json", dir);
-    CHECK(out && qk_test_write_file(p, out, strlen(out)) == 0);
-    free(out);
+    CHECK(json_file_write(p, j, 1) == 0);
+    cJSON_Delete(j);
     snprintf(src, sizeof src, "%s/llama3/tokenizer_config.json", base);
-    t = (char *)qk_test_read_file(src, &len);
+    size_t len;
+    char *t = (char *)qk_test_read_file(src, &len);
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
     CHECK(t && qk_test_write_file(p, t, len) == 0);
     free(t);

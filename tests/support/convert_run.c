@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "json_file.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "str_util.h"
@@ -70,6 +71,16 @@ void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const c
     convert_expect_refusal(dir, dir); /* the message names the checkpoint */
 }
 
+void convert_expect_edit_refusals(const char *tag, const convert_edit_case *cases, size_t n, convert_spec_fn spec) {
+    for (size_t i = 0; i < n; i++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s-%zu/hf", qk_test_tmpdir(), tag, i);
+        tiny_hf_spec s;
+        spec(&s, cases[i].arch);
+        convert_expect_edit_refusal(dir, &s, cases[i].file, cases[i].from, cases[i].to, cases[i].want);
+    }
+}
+
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n) {
     for (size_t i = 0; i < n; i++) {
         char dst[1024], a[1200], b[1200];
@@ -82,4 +93,67 @@ void convert_expect_quant_refusals(const char *src, const char *tag, const char 
         free(buf);
         convert_expect_refusal(dst, q[i][1]);
     }
+}
+
+void convert_edit_config(const char *dir, const char *key, const char *json) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cJSON *top = json_file_read(path);
+    CHECK_MSG(top != NULL, "cannot read %s", path);
+    if (!top) return;
+    cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
+    if (!c) c = top;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
+    if (json) cJSON_AddItemToObject(c, key, cJSON_Parse(json));
+    CHECK_MSG(json_file_write(path, top, 0) == 0, "cannot write %s", path);
+    cJSON_Delete(top);
+}
+
+/* a dry run at F16 (the plan and its checks, nothing written) */
+static int convert_dry(const char *dir, qk_convert_report *rep, qk_err *err) {
+    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true};
+    return qk_convert_model(dir, NULL, &o, rep, err);
+}
+
+void convert_expect_dry_refusal(const char *dir, const char *what, const char *needle) {
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = convert_dry(dir, &rep, &err);
+    CHECK_MSG(rc != QK_OK, "%s: converted", what);
+    if (rc == QK_OK) qk_convert_report_free(&rep);
+    else CHECK_MSG(strstr(err.msg, needle) != NULL, "%s: message '%s' lacks '%s'", what, err.msg, needle);
+}
+
+void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const char *key, const char *json,
+                                   const char *what, const char *want) {
+    CHECK_MSG(tiny_hf_write(dir, s) == 0, "%s: cannot write %s", what, dir);
+    convert_edit_config(dir, key, json);
+    convert_expect_dry_refusal(dir, what, want);
+}
+
+void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        convert_expect_config_refusal(dir, s, cases[i].key, cases[i].json, cases[i].what, cases[i].want);
+}
+
+void convert_check_left_out(const char *dir, const char *want) {
+    qk_convert_report rep;
+    qk_err err;
+    const int rc = convert_dry(dir, &rep, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", dir, err.msg);
+    if (rc != QK_OK) return;
+    char got[512] = "";
+    for (int g = 0; g < rep.n_left_out; g++) {
+        const size_t l = strlen(got);
+        snprintf(got + l, sizeof got - l, "%s;", rep.left_out[g].prefix);
+        CHECK_MSG(rep.left_out[g].n_tensors >= 1 && rep.left_out[g].n_bytes > 0, "%s: left-out group %s is empty", dir,
+                  rep.left_out[g].prefix);
+    }
+    CHECK_MSG(!strcmp(got, want), "%s: left out '%s', expected '%s'", dir, got, want);
+    qk_convert_report_free(&rep);
+}
+
+void convert_check_kv(const llama_run_model *m, const char *key, const char *want) {
+    char v[64] = "";
+    CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
 }

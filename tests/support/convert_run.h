@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "llama_run.h"
 #include "qk_error.h"
 #include "tiny_hf.h"
 
@@ -26,9 +27,53 @@ void convert_edit_file(const char *path, const char *from, const char *to);
 void convert_expect_edit_refusal(const char *dir, const tiny_hf_spec *s, const char *file, const char *from,
                                  const char *to, const char *want);
 
+/* One edit a checkpoint of family arch is refused after: in <dir>/<file>,
+ * the first `from` becomes `to`; the message holds want. */
+typedef struct {
+    const char *arch, *file, *from, *to, *want;
+} convert_edit_case;
+
+/* Fills s for a checkpoint of family arch (a test's sizes for it). */
+typedef void (*convert_spec_fn)(tiny_hf_spec *s, const char *arch);
+
+/* convert_expect_edit_refusal for each case i, on a checkpoint of
+ * spec(cases[i].arch) in "<tmp>/<tag>-<i>/hf". */
+void convert_expect_edit_refusals(const char *tag, const convert_edit_case *cases, size_t n, convert_spec_fn spec);
+
 /* For each row {quantization_config JSON, message}: a copy of the model
  * folder src declaring that config (its safetensors as they are, in
  * "<tmp>/<tag>-<row>") is refused with that message. */
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n);
+
+/* Sets key in dir's config.json to the JSON text json (NULL: removes it),
+ * inside text_config when the config has one, else at the top level. */
+void convert_edit_config(const char *dir, const char *key, const char *json);
+
+/* A dry-run F16 conversion of dir is refused with a message holding needle
+ * (failed CHECKs naming what otherwise). */
+void convert_expect_dry_refusal(const char *dir, const char *what, const char *needle);
+
+/* A dry-run F16 conversion of dir succeeds and its plan leaves out exactly
+ * the prefixes of want, each followed by ';' in the plan's order ("" for
+ * none), each group holding at least one tensor of some bytes. */
+void convert_check_left_out(const char *dir, const char *want);
+
+/* A checkpoint of spec s written to dir, with key of its config.json set to
+ * json (NULL: removed; see convert_edit_config), is refused by a dry run
+ * with a message holding want (convert_expect_dry_refusal; what names the
+ * case in failures). */
+void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const char *key, const char *json,
+                                   const char *what, const char *want);
+
+/* One row of convert_expect_config_refusals. */
+typedef struct {
+    const char *key, *json, *what, *want;
+} convert_config_case;
+
+/* convert_expect_config_refusal for each row, each on a fresh checkpoint. */
+void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n);
+
+/* llama.cpp reads the metadata key of m as the text want. */
+void convert_check_kv(const llama_run_model *m, const char *key, const char *want);
 
 #endif

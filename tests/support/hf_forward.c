@@ -1,9 +1,7 @@
 /* hf_forward.c - reference forward pass of Hugging Face decoder models; see
  * hf_forward.h. Each block below names the transformers code it follows. */
 #include "hf_forward.h"
-#include "hf_forward_gemma4.h"
-#include "hf_forward_lfm2.h"
-#include "hf_forward_qwen35.h"
+#include "hf_forward_family.h"
 #include "hf_forward_moe2.h"
 
 #include <cJSON.h>
@@ -103,9 +101,8 @@ struct hf_model {
     void **allocs;
     int n_allocs, cap_allocs;
     char err[512];
-    hf_lfm2 *lfm2;     /* model_type lfm2: hf_forward_lfm2.c computes it */
-    hf_qwen35 *qwen35; /* model_types qwen3_5_text / qwen3_5_moe_text: hf_forward_qwen35.c */
-    hf_gemma4 *gemma4; /* model_type gemma4_text: hf_forward_gemma4.c */
+    const hf_family *fam; /* a family computed by its own file (hf_forward_family.h) */
+    void *fm;             /* its model */
 };
 
 /* ---------- small helpers ---------- */
@@ -408,13 +405,19 @@ static float *take(loader_t *L, const char *name, int64_t d0, int64_t d1, int re
     return c;
 }
 
+/* full = L's prefix and the name fmt formats */
+static void full_name(const loader_t *L, char *full, size_t n, const char *fmt, va_list ap) {
+    char name[256];
+    vsnprintf(name, sizeof name, fmt, ap);
+    snprintf(full, n, "%s%s", L->prefix, name);
+}
+
 static float *takef(loader_t *L, int required, int *failed, int64_t d0, int64_t d1, const char *fmt, ...) {
-    char name[256], full[320];
+    char full[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    full_name(L, full, sizeof full, fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof full, "%s%s", L->prefix, name);
     return take(L, full, d0, d1, required, failed);
 }
 
@@ -463,12 +466,11 @@ static int take_experts(loader_t *L, layer_t *l, int *failed, int i, int E, int 
 
 /* A 3-D tensor "<prefix><name>" of shape [d0, d1, d2], copied. */
 static float *take3(loader_t *L, int *failed, int64_t d0, int64_t d1, int64_t d2, const char *fmt, ...) {
-    char name[256], full[320];
+    char full[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    full_name(L, full, sizeof full, fmt, ap);
     va_end(ap);
-    snprintf(full, sizeof full, "%s%s", L->prefix, name);
     int64_t shape[8] = {0};
     int nd = 0;
     const float *p = L->get(L->ctx, full, shape, &nd);
@@ -745,24 +747,10 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         cfg = jget(root, "text_config");
         mt = jstr(cfg, "model_type", mt);
     }
-    if (!strcmp(mt, "gemma4_text")) {
-        if (!(m->gemma4 = hf_gemma4_load(cfg, get, ctx, err, errlen))) goto fail;
+    if ((m->fam = hf_family_for(mt))) {
+        if (!(m->fm = m->fam->load(cfg, get, ctx, err, errlen))) goto fail;
         snprintf(m->model_type, sizeof m->model_type, "%s", mt);
-        m->vocab = hf_gemma4_vocab(m->gemma4);
-        cJSON_Delete(root);
-        return m;
-    }
-    if (!strcmp(mt, "qwen3_5_text") || !strcmp(mt, "qwen3_5_moe_text") || !strcmp(mt, "qwen3_next")) {
-        if (!(m->qwen35 = hf_qwen35_load(cfg, get, ctx, err, errlen))) goto fail;
-        snprintf(m->model_type, sizeof m->model_type, "%s", mt);
-        m->vocab = hf_qwen35_vocab(m->qwen35);
-        cJSON_Delete(root);
-        return m;
-    }
-    if (!strcmp(mt, "lfm2")) {
-        if (!(m->lfm2 = hf_lfm2_load(cfg, get, ctx, err, errlen))) goto fail;
-        snprintf(m->model_type, sizeof m->model_type, "%s", mt);
-        m->vocab = hf_lfm2_vocab(m->lfm2);
+        m->vocab = m->fam->vocab(m->fm);
         cJSON_Delete(root);
         return m;
     }
@@ -1133,9 +1121,7 @@ hf_model *hf_forward_load(const char *path, hf_tensor_get get, void *ctx, char *
 
 void hf_forward_free(hf_model *m) {
     if (!m) return;
-    hf_lfm2_free(m->lfm2);
-    hf_qwen35_free(m->qwen35);
-    hf_gemma4_free(m->gemma4);
+    if (m->fam) m->fam->free(m->fm);
     if (m->layers)
         for (int i = 0; i < m->n_layer; i++) {
             free(m->layers[i].kcache);
@@ -1151,7 +1137,9 @@ int hf_forward_vocab(const hf_model *m) { return m->vocab; }
 const char *hf_forward_model_type(const hf_model *m) { return m->model_type; }
 const char *hf_forward_error(const hf_model *m) { return m->err; }
 int hf_forward_n_past(const hf_model *m) { return m->n_past; }
-double hf_forward_route_margin(const hf_model *m) { return m->qwen35 ? hf_qwen35_route_margin(m->qwen35) : m->route_margin; }
+double hf_forward_route_margin(const hf_model *m) {
+    return m->fam && m->fam->route_margin ? m->fam->route_margin(m->fm) : m->route_margin;
+}
 void hf_forward_reset(hf_model *m) { m->n_past = 0; }
 
 int hf_forward_rope_inv_freq(const hf_model *m, int layer, double *out, int max, double *attn_factor) {
@@ -1313,15 +1301,8 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
 }
 
 int hf_forward_next(hf_model *m, int32_t token, float *logits) {
-    if (m->qwen35) {
-        if (hf_qwen35_next(m->qwen35, token, m->n_past, logits, m->err, sizeof m->err)) return -1;
-        m->n_past++;
-        return 0;
-    }
-    if (m->lfm2 || m->gemma4) {
-        if (m->lfm2 ? hf_lfm2_next(m->lfm2, token, m->n_past, logits, m->err, sizeof m->err)
-                    : hf_gemma4_next(m->gemma4, token, m->n_past, logits, m->err, sizeof m->err))
-            return -1;
+    if (m->fam) {
+        if (m->fam->next(m->fm, token, m->n_past, logits, m->err, sizeof m->err)) return -1;
         m->n_past++;
         return 0;
     }
@@ -1665,6 +1646,50 @@ struct ds_cfg {
     float *ca, *qa, *kv; /* scratch: kv_a output, q_a output, kv_b output */
 };
 
+/* DeepSeek's and GLM-4.5's embedding, final norm and lm_head (the embedding
+ * when tie_word_embeddings): 0, or -1 with the reason in L's err */
+static int ds_glm_ends(loader_t *L, const cJSON *cfg, int H) {
+    hf_model *m = L->m;
+    int failed = 0;
+    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
+    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
+    if (failed) return -1;
+    if (jbool(cfg, "tie_word_embeddings", 0)) {
+        m->lm_head = m->embed;
+        return 0;
+    }
+    loader_t L2 = *L;
+    L2.prefix = ""; /* lm_head sits outside the model. prefix */
+    m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
+    return failed ? -1 : 0;
+}
+
+/* Layer i's feed-forward in DeepSeek's layout (GLM-4.5 shares it): a dense
+ * SwiGLU MLP, or E routed experts of width MI, the router's
+ * e_score_correction_bias (e_bias: -1 none, else whether it is required)
+ * and NS shared experts. -1 when take_experts gives up, else 0 (failed set
+ * on a missing tensor). */
+static int ds_glm_ffn(loader_t *L, layer_t *l, int *failed, int i, int dense, int E, int H, int MI, int NS,
+                      int e_bias) {
+    hf_model *m = L->m;
+    if (dense) {
+        take_lin(L, failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
+        take_lin(L, failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
+        take_lin(L, failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
+        return 0;
+    }
+    static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
+    if (take_experts(L, l, failed, i, E, H, MI, "mlp", names)) return -1;
+    if (!*failed && e_bias >= 0)
+        l->e_bias = takef(L, e_bias, failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
+    if (!*failed && NS > 0) {
+        take_lin(L, failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
+        take_lin(L, failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
+        take_lin(L, failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
+    }
+    return 0;
+}
+
 static int ds_load(loader_t *L, const cJSON *cfg) {
     hf_model *m = L->m;
     int failed = 0;
@@ -1699,17 +1724,7 @@ static int ds_load(loader_t *L, const cJSON *cfg) {
     d->qa = zalloc(m, (size_t)(d->q_lora > 0 ? d->q_lora : 1) * sizeof(float));
     d->kv = zalloc(m, (size_t)NH * (d->nope + d->vd) * sizeof(float));
     if (!d->ca || !d->qa || !d->kv) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
-    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
-    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
-    if (failed) return -1;
-    if (!jbool(cfg, "tie_word_embeddings", 0)) {
-        loader_t L2 = *L;
-        L2.prefix = "";
-        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
-        if (failed) return -1;
-    } else {
-        m->lm_head = m->embed;
-    }
+    if (ds_glm_ends(L, cfg, H)) return -1;
     for (int i = 0; i < m->n_layer && !failed; i++) {
         layer_t *l = &m->layers[i];
         l->rope = NULL; /* applied by ds_qkv to the rope part of each head */
@@ -1727,20 +1742,7 @@ static int ds_load(loader_t *L, const cJSON *cfg) {
         take_lin(L, &failed, &l->kv_b, i, "self_attn.kv_b_proj", NH * (d->nope + d->vd), d->kv_lora, 0);
         take_lin(L, &failed, &l->o, i, "self_attn.o_proj", H, NH * d->vd, 0);
         if (failed) break;
-        if (i < d->lead) {
-            take_lin(L, &failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
-            take_lin(L, &failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
-            take_lin(L, &failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
-            continue;
-        }
-        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
-        if (take_experts(L, l, &failed, i, E, H, MI, "mlp", names)) return -1;
-        if (!failed && d->sigmoid) l->e_bias = takef(L, 0, &failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
-        if (!failed && NS > 0) {
-            take_lin(L, &failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
-            take_lin(L, &failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
-            take_lin(L, &failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
-        }
+        if (ds_glm_ffn(L, l, &failed, i, i < d->lead, E, H, MI, NS, d->sigmoid ? 0 : -1)) return -1;
     }
     return failed ? -1 : 0;
 }
@@ -1854,17 +1856,7 @@ static int glm_load(loader_t *L, const cJSON *cfg) {
     m->n_expert = E, m->top_k = (int)jnum(cfg, "num_experts_per_tok", 8);
     if (MI * (NS > 1 ? NS : 1) > m->inter_max) m->inter_max = MI * (NS > 1 ? NS : 1);
     const int bias = jbool(cfg, "attention_bias", 0), qk_norm = jbool(cfg, "use_qk_norm", 0);
-    m->embed = takef(L, 1, &failed, m->vocab, H, "embed_tokens.weight");
-    if (!failed) m->norm_final = takef(L, 1, &failed, H, -1, "norm.weight");
-    if (failed) return -1;
-    if (!jbool(cfg, "tie_word_embeddings", 0)) {
-        loader_t L2 = *L;
-        L2.prefix = "";
-        m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 1, &failed);
-        if (failed) return -1;
-    } else {
-        m->lm_head = m->embed;
-    }
+    if (ds_glm_ends(L, cfg, H)) return -1;
     for (int i = 0; i < m->n_layer && !failed; i++) {
         layer_t *l = &m->layers[i];
         l->norm_in = takef(L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
@@ -1878,20 +1870,7 @@ static int glm_load(loader_t *L, const cJSON *cfg) {
             if (!failed) l->k_norm = takef(L, 1, &failed, hd, -1, "layers.%d.self_attn.k_norm.weight", i);
         }
         if (failed) break;
-        if (i < d->lead) {
-            take_lin(L, &failed, &l->gate, i, "mlp.gate_proj", m->inter, H, 0);
-            take_lin(L, &failed, &l->up, i, "mlp.up_proj", m->inter, H, 0);
-            take_lin(L, &failed, &l->down, i, "mlp.down_proj", H, m->inter, 0);
-            continue;
-        }
-        static const char *const names[3] = {"gate_proj", "up_proj", "down_proj"};
-        if (take_experts(L, l, &failed, i, E, H, MI, "mlp", names)) return -1;
-        if (!failed) l->e_bias = takef(L, 1, &failed, E, -1, "layers.%d.mlp.gate.e_score_correction_bias", i);
-        if (!failed && NS > 0) {
-            take_lin(L, &failed, &l->sh_gate, i, "mlp.shared_experts.gate_proj", MI * NS, H, 0);
-            take_lin(L, &failed, &l->sh_up, i, "mlp.shared_experts.up_proj", MI * NS, H, 0);
-            take_lin(L, &failed, &l->sh_down, i, "mlp.shared_experts.down_proj", H, MI * NS, 0);
-        }
+        if (ds_glm_ffn(L, l, &failed, i, i < d->lead, E, H, MI, NS, 1)) return -1;
     }
     return failed ? -1 : 0;
 }

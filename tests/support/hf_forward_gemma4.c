@@ -1,6 +1,7 @@
 /* hf_forward_gemma4.c - Gemma 4's text model (transformers'
- * modeling_gemma4.py, model_type gemma4_text, without the MoE block),
- * written from Hugging Face's code:
+ * modeling_gemma4.py, model_type gemma4_text, without the MoE block; its
+ * table hf_family_gemma4, see hf_forward_family.h), written from Hugging
+ * Face's code, float32 weights and double accumulators:
  *   h = embed_tokens[token] * sqrt(hidden) (float32)
  *   per-layer inputs (hidden_size_per_layer_input P > 0): for layer i,
  *     pl_i = (RMS_i(per_layer_model_projection(h) / sqrt(hidden)) * per_layer_projection_norm
@@ -23,10 +24,9 @@
  * layers "proportional" over global_head_dim: pairs i < int(factor *
  * global_head_dim // 2) at inv_freq 1 / theta^(2i / global_head_dim), the
  * rest not rotated. */
-#include "hf_forward_gemma4.h"
+#include "hf_forward_family.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,56 +48,27 @@ struct hf_gemma4 {
     g4_layer *layers;
 };
 
-static void seterr(char *err, size_t n, const char *fmt, ...) {
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
+typedef struct hf_gemma4 hf_gemma4;
+
 static const cJSON *jget(const cJSON *o, const char *k) { return o ? cJSON_GetObjectItemCaseSensitive(o, k) : NULL; }
-static double jnum(const cJSON *o, const char *k, double def) {
-    const cJSON *v = jget(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-static float *take(hf_tensor_get get, void *ctx, const char *name, int64_t d0, int64_t d1, char *err, size_t errlen) {
-    int64_t shape[8] = {0};
-    int nd = 0;
-    const float *p = get(ctx, name, shape, &nd);
-    const int want = d1 ? 2 : 1;
-    if (!p) {
-        seterr(err, errlen, "tensor %s is missing", name);
-        return NULL;
-    }
-    if (nd != want || shape[0] != d0 || (want == 2 && shape[1] != d1)) {
-        seterr(err, errlen, "tensor %s: wrong shape", name);
-        return NULL;
-    }
-    const size_t n = (size_t)d0 * (size_t)(d1 ? d1 : 1);
-    float *o = malloc(n * sizeof *o);
-    if (o) memcpy(o, p, n * sizeof *o);
-    else seterr(err, errlen, "out of memory");
-    return o;
-}
-
-hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+static void hf_gemma4_free(void *vm);
+static void *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_gemma4 *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->vocab = (int)jnum(cfg, "vocab_size", 0), m->H = (int)jnum(cfg, "hidden_size", 0);
-    m->n_layer = (int)jnum(cfg, "num_hidden_layers", 0), m->n_head = (int)jnum(cfg, "num_attention_heads", 0);
-    m->F = (int)jnum(cfg, "intermediate_size", 0), m->window = (int)jnum(cfg, "sliding_window", 0);
-    m->eps = jnum(cfg, "rms_norm_eps", 1e-6), m->softcap = jnum(cfg, "final_logit_softcapping", 0);
-    const int hd = (int)jnum(cfg, "head_dim", 0), ghd = (int)jnum(cfg, "global_head_dim", hd);
-    const int kv = (int)jnum(cfg, "num_key_value_heads", 0), gkv = (int)jnum(cfg, "num_global_key_value_heads", kv);
+    m->vocab = (int)hf_cfg_num(cfg, "vocab_size", 0), m->H = (int)hf_cfg_num(cfg, "hidden_size", 0);
+    m->n_layer = (int)hf_cfg_num(cfg, "num_hidden_layers", 0), m->n_head = (int)hf_cfg_num(cfg, "num_attention_heads", 0);
+    m->F = (int)hf_cfg_num(cfg, "intermediate_size", 0), m->window = (int)hf_cfg_num(cfg, "sliding_window", 0);
+    m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-6), m->softcap = hf_cfg_num(cfg, "final_logit_softcapping", 0);
+    const int hd = (int)hf_cfg_num(cfg, "head_dim", 0), ghd = (int)hf_cfg_num(cfg, "global_head_dim", hd);
+    const int kv = (int)hf_cfg_num(cfg, "num_key_value_heads", 0), gkv = (int)hf_cfg_num(cfg, "num_global_key_value_heads", kv);
     const int k_eq_v = cJSON_IsTrue(jget(cfg, "attention_k_eq_v"));
     const cJSON *lt = jget(cfg, "layer_types"), *rp = jget(cfg, "rope_parameters");
     const cJSON *rf = jget(rp, "full_attention"), *rs = jget(rp, "sliding_attention");
     if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->F <= 0 || hd <= 0 || ghd <= 0 ||
         kv <= 0 || gkv <= 0 || m->n_head % kv || m->n_head % gkv || !cJSON_IsArray(lt) ||
         cJSON_GetArraySize(lt) != m->n_layer || !rf || !rs || cJSON_IsTrue(jget(cfg, "enable_moe_block")) ||
-        jnum(cfg, "num_kv_shared_layers", 0) >= m->n_layer) {
-        seterr(err, errlen, "gemma4 config: bad sizes, or a feature this reference lacks (MoE)");
+        hf_cfg_num(cfg, "num_kv_shared_layers", 0) >= m->n_layer) {
+        hf_set_err(err, errlen, "gemma4 config: bad sizes, or a feature this reference lacks (MoE)");
         free(m);
         return NULL;
     }
@@ -110,14 +81,11 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
-    do {                                                                                                               \
-        snprintf(nm, sizeof nm, __VA_ARGS__);                                                                          \
-        if (!bad && !((ptr) = take(get, ctx, nm, d0, d1, err, errlen))) bad = 1;                                       \
-    } while (0)
+    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
     const int H = m->H, F = m->F;
     T(m->embed, m->vocab, H, "%sembed_tokens.weight", pre);
-    m->P = (int)jnum(cfg, "hidden_size_per_layer_input", 0);
-    const int L = m->n_layer, P = m->P, n_shared = (int)jnum(cfg, "num_kv_shared_layers", 0);
+    m->P = (int)hf_cfg_num(cfg, "hidden_size_per_layer_input", 0);
+    const int L = m->n_layer, P = m->P, n_shared = (int)hf_cfg_num(cfg, "num_kv_shared_layers", 0);
     const int double_wide = cJSON_IsTrue(jget(cfg, "use_double_wide_mlp"));
     if (P > 0) {
         T(m->ple_embed, m->vocab, L * P, "%sembed_tokens_per_layer.weight", pre);
@@ -165,11 +133,11 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         l->inv_freq = calloc((size_t)d / 2, sizeof *l->inv_freq);
         if (!l->inv_freq) { bad = 1; break; }
         if (l->global) { /* proportional */
-            const double theta = jnum(rf, "rope_theta", 1e6), prf = jnum(rf, "partial_rotary_factor", 1.0);
+            const double theta = hf_cfg_num(rf, "rope_theta", 1e6), prf = hf_cfg_num(rf, "partial_rotary_factor", 1.0);
             const int angles = (int)floor(prf * d / 2);
             for (int j = 0; j < angles && j < d / 2; j++) l->inv_freq[j] = (float)(1.0 / pow(theta, (double)(2 * j) / d));
         } else { /* default, over the whole sliding head */
-            const double theta = jnum(rs, "rope_theta", 1e4);
+            const double theta = hf_cfg_num(rs, "rope_theta", 1e4);
             for (int j = 0; j < d / 2; j++) l->inv_freq[j] = (float)(1.0 / pow(theta, (double)(2 * j) / d));
         }
     }
@@ -181,9 +149,10 @@ hf_gemma4 *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     return m;
 }
 
-int hf_gemma4_vocab(const hf_gemma4 *m) { return m->vocab; }
+static int hf_gemma4_vocab(const void *m) { return ((const hf_gemma4 *)m)->vocab; }
 
-void hf_gemma4_free(hf_gemma4 *m) {
+static void hf_gemma4_free(void *vm) {
+    hf_gemma4 *m = vm;
     if (!m) return;
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         g4_layer *l = &m->layers[i];
@@ -205,15 +174,6 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, double ep
     for (int i = 0; i < n; i++) out[i] = x[i] * r * (w ? w[i] : 1.0f);
 }
 
-static void matvec(const float *w, const float *x, float *y, int out, int in) {
-    for (int o = 0; o < out; o++) {
-        double s = 0;
-        const float *r = w + (size_t)o * in;
-        for (int i = 0; i < in; i++) s += (double)r[i] * x[i];
-        y[o] = (float)s;
-    }
-}
-
 static void rope(float *v, int hd, int pos, const float *inv_freq) {
     const int half = hd / 2;
     for (int i = 0; i < half; i++) {
@@ -230,10 +190,11 @@ static float gelu_tanh(float x) {
     return (float)(0.5 * x * (1.0 + tanh(k * (x + 0.044715 * (double)x * x * x))));
 }
 
-int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+static int hf_gemma4_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    hf_gemma4 *m = vm;
     const int H = m->H, F = m->F;
     if (token < 0 || token >= m->vocab) {
-        seterr(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
         return -1;
     }
     if (pos >= m->cap) {
@@ -242,7 +203,7 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
             g4_layer *l = &m->layers[i];
             float *p = realloc(l->kv, (size_t)nc * 2 * (size_t)l->n_kv * (size_t)l->hd * sizeof *p);
             if (!p) {
-                seterr(err, errlen, "out of memory");
+                hf_set_err(err, errlen, "out of memory");
                 return -1;
             }
             l->kv = p;
@@ -262,13 +223,13 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
     double *sc = malloc((size_t)(pos + 1) * sizeof *sc);
     if (!h || !r || !y || !ff || !q || !att || !sc || !pl) {
         free(h), free(r), free(y), free(ff), free(q), free(att), free(sc), free(pl);
-        seterr(err, errlen, "out of memory");
+        hf_set_err(err, errlen, "out of memory");
         return -1;
     }
     const float escale = (float)sqrt((double)H);
     for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i] * escale;
     if (P > 0) { /* get_per_layer_inputs + project_per_layer_inputs */
-        matvec(m->ple_model_proj, h, pl, LP, H);
+        hf_matvec_f32(m->ple_model_proj, h, pl, LP, H);
         const float pscale = (float)pow((double)H, -0.5), escale_pl = (float)sqrt((double)P);
         const float iscale = (float)pow(2.0, -0.5);
         for (int i = 0; i < LP; i++) pl[i] *= pscale;
@@ -283,15 +244,15 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
         const int d = l->hd, kd = l->n_kv * d;
         const g4_layer *src = &m->layers[l->kv_src]; /* KV-shared layers read an earlier layer's K / V */
         rmsnorm(r, h, l->in_norm, H, m->eps);
-        matvec(l->q, r, q, m->n_head * d, H);
+        hf_matvec_f32(l->q, r, q, m->n_head * d, H);
         for (int hh = 0; hh < m->n_head; hh++) {
             rmsnorm(q + hh * d, q + hh * d, l->q_norm, d, m->eps);
             rope(q + hh * d, d, pos, l->inv_freq);
         }
         if (src == l) {
             float *k = l->kv + (size_t)pos * 2 * kd, *v = k + kd;
-            matvec(l->k, r, k, kd, H);
-            if (l->v) matvec(l->v, r, v, kd, H);
+            hf_matvec_f32(l->k, r, k, kd, H);
+            if (l->v) hf_matvec_f32(l->v, r, v, kd, H);
             else memcpy(v, k, (size_t)kd * sizeof *v); /* K = V, before K's norm */
             for (int hh = 0; hh < l->n_kv; hh++) {
                 rmsnorm(k + hh * d, k + hh * d, l->k_norm, d, m->eps);
@@ -319,21 +280,21 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
                 att[hh * d + j] = (float)(s / sum);
             }
         }
-        matvec(l->o, att, y, H, m->n_head * d);
+        hf_matvec_f32(l->o, att, y, H, m->n_head * d);
         rmsnorm(y, y, l->post_attn, H, m->eps);
         for (int i = 0; i < H; i++) h[i] += y[i];
         rmsnorm(r, h, l->pre_ff, H, m->eps);
         const int Fl = l->F;
-        matvec(l->gate, r, ff, Fl, H);
-        matvec(l->up, r, ff + Fl, Fl, H);
+        hf_matvec_f32(l->gate, r, ff, Fl, H);
+        hf_matvec_f32(l->up, r, ff + Fl, Fl, H);
         for (int i = 0; i < Fl; i++) ff[i] = gelu_tanh(ff[i]) * ff[Fl + i];
-        matvec(l->down, ff, y, H, Fl);
+        hf_matvec_f32(l->down, ff, y, H, Fl);
         rmsnorm(y, y, l->post_ff, H, m->eps);
         for (int i = 0; i < H; i++) h[i] += y[i];
         if (P > 0) {
-            matvec(l->inp_gate, h, ff, P, H);
+            hf_matvec_f32(l->inp_gate, h, ff, P, H);
             for (int j = 0; j < P; j++) ff[j] = gelu_tanh(ff[j]) * pl[li * P + j];
-            matvec(l->ple_proj, ff, y, H, P);
+            hf_matvec_f32(l->ple_proj, ff, y, H, P);
             rmsnorm(y, y, l->ple_norm, H, m->eps);
             for (int i = 0; i < H; i++) h[i] += y[i];
         }
@@ -341,10 +302,15 @@ int hf_gemma4_next(hf_gemma4 *m, int32_t token, int pos, float *logits, char *er
     }
     if (logits) {
         rmsnorm(r, h, m->norm, H, m->eps);
-        matvec(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
+        hf_matvec_f32(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
         if (m->softcap > 0)
             for (int i = 0; i < m->vocab; i++) logits[i] = (float)(tanh(logits[i] / m->softcap) * m->softcap);
     }
     free(h), free(r), free(y), free(ff), free(q), free(att), free(sc), free(pl);
     return 0;
 }
+
+const hf_family hf_family_gemma4 = {
+    .model_types = {"gemma4_text"}, .load = hf_gemma4_load, .vocab = hf_gemma4_vocab, .next = hf_gemma4_next,
+    .free = hf_gemma4_free,
+};

@@ -1,5 +1,6 @@
 /* hf_forward_lfm2.c - LFM2's forward pass, written from transformers'
- * modeling_lfm2.py (see hf_forward_lfm2.h):
+ * modeling_lfm2.py, model_type "lfm2" (its table hf_family_lfm2, see
+ * hf_forward_family.h); float32 weights, double accumulators:
  *   h = embed_tokens[token]
  *   per layer: r = operator_norm(h)
  *     conv:      [B | C | x] = in_proj(r); bx = B * x;
@@ -10,10 +11,9 @@
  *     h += w2(silu(w1(ffn_norm(h))) * w3(ffn_norm(h)))
  *   logits = lm_head(embedding_norm(h)) (lm_head tied to embed_tokens when absent)
  * RMSNorm: w * x / sqrt(mean(x^2) + norm_eps). */
-#include "hf_forward_lfm2.h"
+#include "hf_forward_family.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,66 +33,30 @@ struct hf_lfm2 {
     lfm2_layer *layers;
 };
 
-static void seterr(char *err, size_t n, const char *fmt, ...) {
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
+typedef struct hf_lfm2 hf_lfm2;
+static void hf_lfm2_free(void *vm);
 
-static int cfg_int(const cJSON *c, const char *k, int def) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : def;
-}
-static double cfg_num(const cJSON *c, const char *k, double def) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-/* a copy of the tensor `name`, which must have the shape d0 x d1 (x d2), or NULL */
-static float *take(hf_tensor_get get, void *ctx, const char *name, int64_t d0, int64_t d1, int64_t d2, char *err,
-                   size_t errlen) {
-    int64_t shape[8] = {0};
-    int nd = 0;
-    const float *p = get(ctx, name, shape, &nd);
-    const int want = d2 ? 3 : d1 ? 2 : 1;
-    if (!p) {
-        seterr(err, errlen, "tensor %s is missing", name);
-        return NULL;
-    }
-    if (nd != want || shape[0] != d0 || (want > 1 && shape[1] != d1) || (want > 2 && shape[2] != d2)) {
-        seterr(err, errlen, "tensor %s: wrong shape", name);
-        return NULL;
-    }
-    const size_t n = (size_t)d0 * (size_t)(d1 ? d1 : 1) * (size_t)(d2 ? d2 : 1);
-    float *o = malloc(n * sizeof *o);
-    if (o) memcpy(o, p, n * sizeof *o);
-    else seterr(err, errlen, "out of memory");
-    return o;
-}
-
-hf_lfm2 *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_lfm2 *m = calloc(1, sizeof *m);
     if (!m) return NULL;
-    m->vocab = cfg_int(cfg, "vocab_size", 0), m->H = cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = cfg_int(cfg, "num_hidden_layers", 0), m->n_head = cfg_int(cfg, "num_attention_heads", 0);
-    m->n_kv = cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = cfg_int(cfg, "conv_L_cache", 3);
-    m->eps = cfg_num(cfg, "norm_eps", 1e-5), m->theta = cfg_num(cfg, "rope_theta", 1000000.0);
+    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
+    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
+    m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = hf_cfg_int(cfg, "conv_L_cache", 3);
+    m->eps = hf_cfg_num(cfg, "norm_eps", 1e-5), m->theta = hf_cfg_num(cfg, "rope_theta", 1000000.0);
     /* Lfm2MLP: intermediate_size (block_ff_dim) adjusted as the configuration says */
-    int ff = cfg_int(cfg, "block_ff_dim", cfg_int(cfg, "intermediate_size", 0));
+    int ff = hf_cfg_int(cfg, "block_ff_dim", hf_cfg_int(cfg, "intermediate_size", 0));
     const cJSON *adj = cJSON_GetObjectItemCaseSensitive(cfg, "block_auto_adjust_ff_dim");
     if (!adj || cJSON_IsTrue(adj)) {
         ff = 2 * ff / 3;
-        ff = (int)(cfg_num(cfg, "block_ffn_dim_multiplier", 1.0) * ff);
-        const int mult = cfg_int(cfg, "block_multiple_of", 256);
+        ff = (int)(hf_cfg_num(cfg, "block_ffn_dim_multiplier", 1.0) * ff);
+        const int mult = hf_cfg_int(cfg, "block_multiple_of", 256);
         ff = mult * ((ff + mult - 1) / mult);
     }
     m->F = ff;
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(cfg, "layer_types");
     if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->H % m->n_head ||
         m->n_head % m->n_kv || m->L < 1 || m->F <= 0 || !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer) {
-        seterr(err, errlen, "lfm2 config: bad sizes or layer_types");
+        hf_set_err(err, errlen, "lfm2 config: bad sizes or layer_types");
         free(m);
         return NULL;
     }
@@ -100,12 +64,8 @@ hf_lfm2 *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err,
     const int H = m->H, kd = m->n_kv * m->hd;
     m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
     int bad = !m->layers;
-    char nm[160];
 #define T(ptr, d0, d1, d2, ...)                                                                                        \
-    do {                                                                                                               \
-        snprintf(nm, sizeof nm, __VA_ARGS__);                                                                          \
-        if (!bad && !((ptr) = take(get, ctx, nm, d0, d1, d2, err, errlen))) bad = 1;                                   \
-    } while (0)
+    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, d2, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
     T(m->embed, m->vocab, H, 0, "model.embed_tokens.weight");
     T(m->final_norm, H, 0, 0, "model.embedding_norm.weight");
     int64_t shape[8];
@@ -141,9 +101,10 @@ hf_lfm2 *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err,
     return m;
 }
 
-int hf_lfm2_vocab(const hf_lfm2 *m) { return m->vocab; }
+static int hf_lfm2_vocab(const void *m) { return ((const hf_lfm2 *)m)->vocab; }
 
-void hf_lfm2_free(hf_lfm2 *m) {
+static void hf_lfm2_free(void *vm) {
+    hf_lfm2 *m = vm;
     if (!m) return;
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         lfm2_layer *l = &m->layers[i];
@@ -162,15 +123,6 @@ static void rmsnorm(float *out, const float *x, const float *w, int n, double ep
     for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
 }
 
-static void matvec(const float *w, const float *x, float *y, int out, int in) {
-    for (int o = 0; o < out; o++) {
-        double s = 0;
-        const float *r = w + (size_t)o * in;
-        for (int i = 0; i < in; i++) s += (double)r[i] * x[i];
-        y[o] = (float)s;
-    }
-}
-
 /* rotate-half rope of one head at position pos */
 static void rope(float *v, int hd, int pos, double theta) {
     const int half = hd / 2;
@@ -184,10 +136,11 @@ static void rope(float *v, int hd, int pos, double theta) {
     }
 }
 
-int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    hf_lfm2 *m = vm;
     const int H = m->H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
     if (token < 0 || token >= m->vocab) {
-        seterr(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
         return -1;
     }
     if (pos >= m->cap) {
@@ -196,7 +149,7 @@ int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, s
             lfm2_layer *l = &m->layers[i];
             float *p = realloc(l->hist, (size_t)nc * (size_t)(l->conv ? H : 2 * kd) * sizeof *p);
             if (!p) {
-                seterr(err, errlen, "out of memory");
+                hf_set_err(err, errlen, "out of memory");
                 return -1;
             }
             l->hist = p;
@@ -209,7 +162,7 @@ int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, s
     double *sc = malloc((size_t)(pos + 1) * sizeof *sc);
     if (!h || !r || !y || !big || !q || !att || !sc) {
         free(h), free(r), free(y), free(big), free(q), free(att), free(sc);
-        seterr(err, errlen, "out of memory");
+        hf_set_err(err, errlen, "out of memory");
         return -1;
     }
     memcpy(h, m->embed + (size_t)token * H, (size_t)H * sizeof *h);
@@ -217,7 +170,7 @@ int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, s
         lfm2_layer *l = &m->layers[li];
         rmsnorm(r, h, l->norm, H, m->eps);
         if (l->conv) {
-            matvec(l->in_proj, r, big, 3 * H, H); /* B, C, x */
+            hf_matvec_f32(l->in_proj, r, big, 3 * H, H); /* B, C, x */
             float *bx = l->hist + (size_t)pos * H;
             for (int c = 0; c < H; c++) bx[c] = big[c] * big[2 * H + c];
             for (int c = 0; c < H; c++) {
@@ -228,12 +181,12 @@ int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, s
                 }
                 att[c] = big[H + c] * (float)s;
             }
-            matvec(l->out_proj, att, y, H, H);
+            hf_matvec_f32(l->out_proj, att, y, H, H);
         } else {
             float *kv = l->hist + (size_t)pos * 2 * kd;
-            matvec(l->q, r, q, H, H);
-            matvec(l->k, r, kv, kd, H);
-            matvec(l->v, r, kv + kd, kd, H);
+            hf_matvec_f32(l->q, r, q, H, H);
+            hf_matvec_f32(l->k, r, kv, kd, H);
+            hf_matvec_f32(l->v, r, kv + kd, kd, H);
             for (int hh = 0; hh < m->n_head; hh++) {
                 rmsnorm(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
                 rope(q + hh * hd, hd, pos, m->theta);
@@ -261,23 +214,27 @@ int hf_lfm2_next(hf_lfm2 *m, int32_t token, int pos, float *logits, char *err, s
                     att[hh * hd + d] = (float)(s / sum);
                 }
             }
-            matvec(l->o, att, y, H, H);
+            hf_matvec_f32(l->o, att, y, H, H);
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
         rmsnorm(r, h, l->ffn_norm, H, m->eps);
-        matvec(l->w1, r, big, F, H);
-        matvec(l->w3, r, big + F, F, H);
+        hf_matvec_f32(l->w1, r, big, F, H);
+        hf_matvec_f32(l->w3, r, big + F, F, H);
         for (int i = 0; i < F; i++) {
             const float g = big[i];
             big[i] = g / (1.0f + expf(-g)) * big[F + i];
         }
-        matvec(l->w2, big, y, H, F);
+        hf_matvec_f32(l->w2, big, y, H, F);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) {
         rmsnorm(r, h, m->final_norm, H, m->eps);
-        matvec(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
+        hf_matvec_f32(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
     }
     free(h), free(r), free(y), free(big), free(q), free(att), free(sc);
     return 0;
 }
+
+const hf_family hf_family_lfm2 = {
+    .model_types = {"lfm2"}, .load = hf_lfm2_load, .vocab = hf_lfm2_vocab, .next = hf_lfm2_next, .free = hf_lfm2_free,
+};

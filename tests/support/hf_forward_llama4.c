@@ -63,6 +63,15 @@ static void rmsnorm(const double *x, const float *w, int n, double eps, double *
 
 static double silu(double x) { return x / (1.0 + exp(-x)); }
 
+/* y = down(silu(gate(h)) * up(h)) of width I (a SwiGLU MLP: the shared expert, the dense layers); g, u: I scratch */
+static void swiglu(const float *gate, const float *up, const float *down, const double *h, int I, int H, double *g,
+                   double *u, double *y) {
+    matvec(gate, h, I, H, g);
+    matvec(up, h, I, H, u);
+    for (int i = 0; i < I; i++) u[i] *= silu(g[i]);
+    matvec(down, u, H, I, y);
+}
+
 float *hf_llama4_logits(const char *dir, const int32_t *tokens, int n, int *vocab_out, double *margin, char *err,
                         size_t errlen) {
     char path[1024];
@@ -209,10 +218,7 @@ float *hf_llama4_logits(const char *dir, const int32_t *tokens, int n, int *voca
             for (int t = 0; ok && t < n; t++) {
                 rmsnorm(x + (size_t)t * H, ln2, H, eps, h);
                 /* shared expert */
-                matvec(sg, h, I, H, g);
-                matvec(su, h, I, H, u);
-                for (int i = 0; i < I; i++) u[i] *= silu(g[i]);
-                matvec(sd, u, H, I, y);
+                swiglu(sg, su, sd, h, I, H, g, u, y);
                 /* Llama4Router: top-k of the logits, sigmoid of the chosen ones */
                 matvec(wr, h, E, H, rl);
                 bool chosen[4096] = {0};
@@ -250,10 +256,7 @@ float *hf_llama4_logits(const char *dir, const int32_t *tokens, int n, int *voca
             const bool ok = fg && fu && fd;
             for (int t = 0; ok && t < n; t++) {
                 rmsnorm(x + (size_t)t * H, ln2, H, eps, h);
-                matvec(fg, h, IM, H, g);
-                matvec(fu, h, IM, H, u);
-                for (int i = 0; i < IM; i++) u[i] *= silu(g[i]);
-                matvec(fd, u, H, IM, y);
+                swiglu(fg, fu, fd, h, IM, H, g, u, y);
                 for (int j = 0; j < H; j++) x[(size_t)t * H + j] += y[j];
             }
             free(fg), free(fu), free(fd);

@@ -1,5 +1,7 @@
-/* hf_forward_qwen35.c - Qwen 3.5's forward pass, written from transformers' modeling_qwen3_5(_moe).py (see
- * hf_forward_qwen35.h), one token at a time:
+/* hf_forward_qwen35.c - Qwen 3.5's forward pass, written from transformers' modeling_qwen3_5(_moe).py (model_types
+ * qwen3_5_text / qwen3_5_moe_text), and Qwen3-Next's (modeling_qwen3_next.py, qwen3_next: its fused in_proj_qkvz /
+ * in_proj_ba split as fix_query_key_value_ordering does); its table hf_family_qwen35, see hf_forward_family.h.
+ * Float32 weights, double accumulators and state; one token at a time:
  *   h = embed_tokens[token]
  *   per layer: r = norm1(h) with Qwen3_5RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + w)
  *     linear attention (Qwen3_5GatedDeltaNet):
@@ -21,10 +23,9 @@
  *     expert down(silu(gate) * up) from the packed gate_up_proj [E, 2 I, H] / down_proj [E, H, I], plus
  *     sigmoid(shared_expert_gate(x)) * shared_expert(x)
  *   logits = lm_head(norm(h)) (lm_head tied to embed_tokens when absent) */
-#include "hf_forward_qwen35.h"
+#include "hf_forward_family.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ typedef struct {
     float *sh_gate, *sh_up, *sh_down, *sh_g; /* shared expert */
 } q35_layer;
 
+typedef struct hf_qwen35 hf_qwen35;
+static void hf_qwen35_free(void *vm);
+
 struct hf_qwen35 {
     const char *pre; /* "model.language_model." (Qwen 3.5) or "model." (Qwen3-Next) */
     int next;        /* Qwen3-Next: fused in_proj_qkvz / in_proj_ba, experts one by one */
@@ -55,48 +59,13 @@ struct hf_qwen35 {
     q35_layer *layers;
 };
 
-static void seterr(char *err, size_t n, const char *fmt, ...) {
-    if (!err || !n) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-}
-
-static int cfg_int(const cJSON *c, const char *k, int def) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : def;
-}
-static double cfg_num(const cJSON *c, const char *k, double def) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
 /* a copy of the tensor `name` (under model.language_model. unless it starts with "lm_head"), which must have
  * n_dims dims d[0..n_dims), or NULL */
 static float *take(const hf_qwen35 *m, hf_tensor_get get, void *ctx, const char *name, int nd_want,
                    const int64_t *d, char *err, size_t errlen) {
-    int64_t shape[8] = {0};
-    int nd = 0;
-    char full[256];
-    if (!strncmp(name, "lm_head", 7)) snprintf(full, sizeof full, "%s", name);
-    else snprintf(full, sizeof full, "%s%s", m->pre, name);
-    const float *p = get(ctx, full, shape, &nd);
-    if (!p) {
-        seterr(err, errlen, "tensor %s is missing", full);
-        return NULL;
-    }
-    size_t n = 1;
-    bool ok = nd == nd_want;
-    for (int i = 0; ok && i < nd; i++) ok = shape[i] == d[i], n *= (size_t)d[i];
-    if (!ok) {
-        seterr(err, errlen, "tensor %s: wrong shape", full);
-        return NULL;
-    }
-    float *o = malloc(n * sizeof *o);
-    if (o) memcpy(o, p, n * sizeof *o);
-    else seterr(err, errlen, "out of memory");
-    return o;
+    const char *pre = strncmp(name, "lm_head", 7) ? m->pre : "";
+    return hf_family_take(get, ctx, d[0], nd_want > 1 ? d[1] : 0, nd_want > 2 ? d[2] : 0, err, errlen, "%s%s", pre,
+                          name);
 }
 
 #define T1(dst, a, ...)                                                                                               \
@@ -121,32 +90,32 @@ static float *take(const hf_qwen35 *m, hf_tensor_get get, void *ctx, const char 
         if (!((dst) = take(m, get, ctx, nm_, 3, d_, err, errlen))) goto fail;                                            \
     } while (0)
 
-hf_qwen35 *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+static void *hf_qwen35_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_qwen35 *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     const char *mt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model_type"));
     m->next = mt && !strcmp(mt, "qwen3_next");
     m->pre = m->next ? "model." : "model.language_model.";
-    m->vocab = cfg_int(cfg, "vocab_size", 0), m->H = cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = cfg_int(cfg, "num_hidden_layers", 0), m->nh = cfg_int(cfg, "num_attention_heads", 0);
-    m->nkv = cfg_int(cfg, "num_key_value_heads", m->nh);
-    m->hd = cfg_int(cfg, "head_dim", m->nh ? m->H / m->nh : 0);
-    m->F = cfg_int(cfg, "intermediate_size", 0), m->I = cfg_int(cfg, "moe_intermediate_size", 0);
-    m->SI = cfg_int(cfg, "shared_expert_intermediate_size", 0);
-    m->E = cfg_int(cfg, "num_experts", 0), m->topk = cfg_int(cfg, "num_experts_per_tok", 0);
-    m->kh = cfg_int(cfg, "linear_num_key_heads", 0), m->vh = cfg_int(cfg, "linear_num_value_heads", 0);
-    m->kd = cfg_int(cfg, "linear_key_head_dim", 0), m->vd = cfg_int(cfg, "linear_value_head_dim", 0);
-    m->K = cfg_int(cfg, "linear_conv_kernel_dim", 4), m->interval = cfg_int(cfg, "full_attention_interval", 4);
-    m->eps = cfg_num(cfg, "rms_norm_eps", 1e-6);
+    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
+    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->nh = hf_cfg_int(cfg, "num_attention_heads", 0);
+    m->nkv = hf_cfg_int(cfg, "num_key_value_heads", m->nh);
+    m->hd = hf_cfg_int(cfg, "head_dim", m->nh ? m->H / m->nh : 0);
+    m->F = hf_cfg_int(cfg, "intermediate_size", 0), m->I = hf_cfg_int(cfg, "moe_intermediate_size", 0);
+    m->SI = hf_cfg_int(cfg, "shared_expert_intermediate_size", 0);
+    m->E = hf_cfg_int(cfg, "num_experts", 0), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 0);
+    m->kh = hf_cfg_int(cfg, "linear_num_key_heads", 0), m->vh = hf_cfg_int(cfg, "linear_num_value_heads", 0);
+    m->kd = hf_cfg_int(cfg, "linear_key_head_dim", 0), m->vd = hf_cfg_int(cfg, "linear_value_head_dim", 0);
+    m->K = hf_cfg_int(cfg, "linear_conv_kernel_dim", 4), m->interval = hf_cfg_int(cfg, "full_attention_interval", 4);
+    m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-6);
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cfg, "rope_parameters");
     if (!cJSON_IsObject(rp)) rp = cfg; /* Qwen3-Next: rope_theta, partial_rotary_factor at the top */
-    m->theta = cfg_num(rp, "rope_theta", 10000.0);
-    m->rot = (int)(m->hd * cfg_num(rp, "partial_rotary_factor", 0.25));
+    m->theta = hf_cfg_num(rp, "rope_theta", 10000.0);
+    m->rot = (int)(m->hd * hf_cfg_num(rp, "partial_rotary_factor", 0.25));
     m->margin = INFINITY;
     const int H = m->H;
     if (H <= 0 || m->n_layer <= 0 || m->nh <= 0 || m->hd <= 0 || m->kh <= 0 || m->vh % m->kh || m->K < 1 ||
         m->interval < 1 || m->vocab <= 0 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E))) {
-        seterr(err, errlen, "qwen3.5 config: bad sizes");
+        hf_set_err(err, errlen, "qwen3.5 config: bad sizes");
         free(m);
         return NULL;
     }
@@ -260,10 +229,11 @@ fail:
     return NULL;
 }
 
-int hf_qwen35_vocab(const hf_qwen35 *m) { return m->vocab; }
-double hf_qwen35_route_margin(const hf_qwen35 *m) { return m->margin; }
+static int hf_qwen35_vocab(const void *m) { return ((const hf_qwen35 *)m)->vocab; }
+static double hf_qwen35_route_margin(const void *m) { return ((const hf_qwen35 *)m)->margin; }
 
-void hf_qwen35_free(hf_qwen35 *m) {
+static void hf_qwen35_free(void *vm) {
+    hf_qwen35 *m = vm;
     if (!m) return;
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         q35_layer *l = &m->layers[i];
@@ -480,16 +450,17 @@ static void moe(hf_qwen35 *m, q35_layer *l, const double *x, double *out) {
     for (int i = 0; i < H; i++) out[i] += sigm(sg) * y[i];
 }
 
-int hf_qwen35_next(hf_qwen35 *m, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+static int hf_qwen35_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    hf_qwen35 *m = vm;
     if (token < 0 || token >= m->vocab) {
-        seterr(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
         return -1;
     }
     const int H = m->H;
     double *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *d = malloc((size_t)H * sizeof *d);
     if (!h || !r || !d) {
         free(h), free(r), free(d);
-        seterr(err, errlen, "out of memory");
+        hf_set_err(err, errlen, "out of memory");
         return -1;
     }
     m->margin = INFINITY;
@@ -506,7 +477,7 @@ int hf_qwen35_next(hf_qwen35 *m, int32_t token, int pos, float *logits, char *er
         else swiglu(l->gate, l->up, l->down, m->F, H, r, d);
         for (int i = 0; i < H; i++) h[i] += d[i];
     }
-    if (rc) seterr(err, errlen, "qwen3.5 reference: out of memory or sizes beyond its buffers");
+    if (rc) hf_set_err(err, errlen, "qwen3.5 reference: out of memory or sizes beyond its buffers");
     if (!rc && logits) {
         rmsnorm1p(h, m->norm, r, H, m->eps);
         const float *W = m->lm_head ? m->lm_head : m->embed;
@@ -519,3 +490,8 @@ int hf_qwen35_next(hf_qwen35 *m, int32_t token, int pos, float *logits, char *er
     free(h), free(r), free(d);
     return rc;
 }
+
+const hf_family hf_family_qwen35 = {
+    .model_types = {"qwen3_5_text", "qwen3_5_moe_text", "qwen3_next"}, .load = hf_qwen35_load,
+    .vocab = hf_qwen35_vocab, .next = hf_qwen35_next, .route_margin = hf_qwen35_route_margin, .free = hf_qwen35_free,
+};

@@ -723,8 +723,16 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
     va_start(ap, fmt);
     vsnprintf(t->name, sizeof t->name, fmt, ap);
     va_end(ap);
-    t->n_dims = c ? 3 : b ? 2 : 1;
+    t->n_dims = a < 0 ? 0 : c ? 3 : b ? 2 : 1; /* a < 0: a 0-D scalar */
     t->shape[0] = a, t->shape[1] = b, t->shape[2] = c, t->scale = scale, t->offset = offset;
+}
+
+void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws) {
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
+    tiny_tlist_add(l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+    tiny_tlist_add(l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
 }
 
 void tiny_cfg_nums(cJSON *c, ...) {
@@ -732,4 +740,30 @@ void tiny_cfg_nums(cJSON *c, ...) {
     va_start(ap, c);
     for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddNumberToObject(c, k, va_arg(ap, double));
     va_end(ap);
+}
+
+void tiny_cfg_qwen3vl_rope(cJSON *c, int hd) {
+    cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
+    cJSON_AddBoolToObject(rs, "mrope_interleaved", 1);
+    cJSON *ms = cJSON_AddArrayToObject(rs, "mrope_section");
+    const int q = hd / 2 * 5 / 16; /* 20 of 64 */
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(hd / 2 - 2 * q));
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
+    cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
+    cJSON_AddStringToObject(rs, "rope_type", "default");
+}
+
+void tiny_cfg_qwen3vl_vision(cJSON *top, const char *vision_type, int depth, int deep0, int step, int H) {
+    cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
+    cJSON *di = cJSON_AddArrayToObject(vc, "deepstack_visual_indexes");
+    for (int k = 0; k < 3; k++) cJSON_AddItemToArray(di, cJSON_CreateNumber(deep0 + step * k));
+    tiny_cfg_nums(vc, "depth", (double)depth, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
+    cJSON_AddStringToObject(vc, "model_type", vision_type);
+    tiny_cfg_nums(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
+}
+
+void tiny_tlist_add_qwen3vl_vision(tiny_tlist *l, int H) {
+    tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
+    tiny_tlist_add(l, 16, 0, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
+    tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
 }

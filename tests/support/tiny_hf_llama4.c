@@ -77,11 +77,7 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add(&l, H, 16, 0, 0.1f, 0, "multi_modal_projector.linear_1.weight");
     }
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        tiny_tlist_add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add_attn(&l, M, i, H, qd, kd, ws);
         tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
         if ((i + 1) % step == 0) {
             tiny_tlist_add(&l, E, H, 0, ws * 4, 0, "%slayers.%d.feed_forward.router.weight", M, i);

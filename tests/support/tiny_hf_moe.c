@@ -90,20 +90,8 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
         cJSON_AddArrayToObject(c, "mlp_only_layers");
         cJSON_AddBoolToObject(c, "attention_bias", 0);
-        cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-        cJSON_AddBoolToObject(rs, "mrope_interleaved", 1);
-        cJSON *ms = cJSON_AddArrayToObject(rs, "mrope_section");
-        const int q = hd / 2 * 5 / 16; /* [24, 20, 20] of 64 half-dims, scaled */
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(hd / 2 - 2 * q));
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
-        cJSON_AddItemToArray(ms, cJSON_CreateNumber(q));
-        cJSON_AddStringToObject(rs, "rope_type", "default");
-        cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
-        cJSON *di = cJSON_AddArrayToObject(vc, "deepstack_visual_indexes");
-        for (int k = 0; k < 3; k++) cJSON_AddItemToArray(di, cJSON_CreateNumber(8 * k + 8));
-        tiny_cfg_nums(vc, "depth", 27.0, "hidden_size", 16.0, "out_hidden_size", (double)H, NULL);
-        cJSON_AddStringToObject(vc, "model_type", "qwen3_vl_moe");
-        tiny_cfg_nums(top, "image_token_id", 10.0, "video_token_id", 11.0, NULL);
+        tiny_cfg_qwen3vl_rope(c, hd);
+        tiny_cfg_qwen3vl_vision(top, "qwen3_vl_moe", 27, 8, 8, H);
     }
     tiny_cfg_nums(c, "bos_token_id", (double)(ernie ? 1 : vocab - 3), "eos_token_id", (double)(ernie ? 2 : vocab - 1), NULL);
     if (tiny_hf_json(dir, "config.json", top)) return -1;
@@ -111,16 +99,10 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     tiny_tlist l = {0};
     const char *M = qvl ? "model.language_model." : "model.";
     if (qvl) {
-        tiny_tlist_add(&l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
-        tiny_tlist_add(&l, 16, 0, 0, 0.1f, 1.0f, "model.visual.merger.norm.weight");
-        tiny_tlist_add(&l, H, 16, 0, 0.25f, 0, "model.visual.deepstack_merger_list.0.linear_fc2.weight");
+        tiny_tlist_add_qwen3vl_vision(&l, H);
     }
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(&l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        tiny_tlist_add(&l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        tiny_tlist_add(&l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+        tiny_tlist_add_attn(&l, M, i, H, qd, kd, ws);
         if (olmoe || qvl || packed) { /* OLMoE: over the whole projection; Qwen3(-VL)-MoE: per head */
             tiny_tlist_add(&l, olmoe ? qd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.q_norm.weight", M, i);
             tiny_tlist_add(&l, olmoe ? kd : hd, 0, 0, 0.1f, 1.0f, "%slayers.%d.self_attn.k_norm.weight", M, i);

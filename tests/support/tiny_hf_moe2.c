@@ -78,6 +78,49 @@ static void addf(ilist *l, const char *name, float scale, float offset, int nd, 
     }
 }
 
+/* layer i's two norms, q/k/v projections with biases and o_proj's weight, as gpt-oss and GLM-4.5 store them
+ * (in this order: the random stream, and so every value after, follows it) */
+static void add_norms_biased_qkv(ilist *l, int i, int H, int NH, int NKV, int HD, float ws) {
+    char nm[128];
+#define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
+    addf(l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+    addf(l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
+    addf(l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
+    addf(l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
+    addf(l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+    addf(l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+    addf(l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
+    addf(l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
+    addf(l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+#undef N
+}
+
+/* layer i's feed-forward in DeepSeek's layout (GLM-4.5 shares it): a dense SwiGLU MLP of width I, or the router,
+ * its e_score_correction_bias (positive and spread: the choice mostly from the bias, the inputs still move it),
+ * E experts of width MI one by one and the shared experts of width SI */
+static void add_deepseek_ffn(ilist *l, int i, bool dense, int I, int H, int E, int MI, int SI, bool bias, float ws) {
+    char nm[128];
+#define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
+    if (dense) {
+        addf(l, N("mlp.gate_proj.weight"), ws, 0, 2, I, H, 0);
+        addf(l, N("mlp.up_proj.weight"), ws, 0, 2, I, H, 0);
+        addf(l, N("mlp.down_proj.weight"), ws, 0, 2, H, I, 0);
+        return;
+    }
+    addf(l, N("mlp.gate.weight"), 0.15f, 0, 2, E, H, 0);
+    if (bias) addf(l, N("mlp.gate.e_score_correction_bias"), 0.3f, 1.0f, 1, E, 0, 0);
+    static const char *const proj[3] = {"gate_proj", "up_proj", "down_proj"};
+    for (int e = 0; e < E; e++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(nm, sizeof nm, "model.layers.%d.mlp.experts.%d.%s.weight", i, e, proj[k]);
+            addf(l, nm, ws, 0, 2, k < 2 ? MI : H, k < 2 ? H : MI, 0);
+        }
+    addf(l, N("mlp.shared_experts.gate_proj.weight"), ws, 0, 2, SI, H, 0);
+    addf(l, N("mlp.shared_experts.up_proj.weight"), ws, 0, 2, SI, H, 0);
+    addf(l, N("mlp.shared_experts.down_proj.weight"), ws, 0, 2, H, SI, 0);
+#undef N
+}
+
 /* MXFP4 blocks [E, R, C/32, 16] (random bytes) and scales [E, R, C/32] (2^-5 .. 2^-2) */
 static void add_mxfp4(ilist *l, const char *base, int64_t E, int64_t R, int64_t C) {
     char nm[128];
@@ -125,6 +168,16 @@ static int emit(const char *dir, const ilist *l) {
     return rc ? -1 : 0;
 }
 
+/* the final norm and, with vocab V > 0, an untied lm_head; the list written to dir (emit) and freed */
+static int finish(const char *dir, ilist *l, int H, int V, float ws) {
+    addf(l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
+    if (V > 0) addf(l, "lm_head.weight", ws, 0, 2, V, H, 0);
+    const int rc = emit(dir, l);
+    for (int i = 0; i < l->n; i++) free(l->it[i].data);
+    free(l->it);
+    return rc;
+}
+
 static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     const int V = tiny_hf_tokenizer_bpe(dir);
     if (V < 0) return -1;
@@ -168,15 +221,7 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
     for (int i = 0; i < L; i++) {
 #define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
-        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
-        addf(&l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
-        addf(&l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+        add_norms_biased_qkv(&l, i, H, NH, NKV, HD, ws);
         addf(&l, N("self_attn.o_proj.bias"), ws, 0, 1, H, 0, 0);
         addf(&l, N("self_attn.sinks"), 1.0f, 0, 1, NH, 0, 0);
         /* the routing mostly from the bias: a choice between near-tied experts flips under any rounding (a
@@ -194,12 +239,7 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
         addf(&l, N("mlp.experts.down_proj_bias"), ws, 0, 2, E, H, 0);
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    if (!s->tied) addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, s->tied ? 0 : V, ws);
 }
 
 /* DeepSeek V3 (v3) or V2 (softmax scoring, no correction bias, no groups), scaled down: q_lora 48 (plain_q: a
@@ -267,35 +307,10 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3, bool 
         addf(&l, N("self_attn.kv_a_layernorm.weight"), 0.1f, 1.0f, 1, KL, 0, 0);
         addf(&l, N("self_attn.kv_b_proj.weight"), 0.15f, 0, 2, NH * (NOPE + VD), KL, 0);
         addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * VD, 0);
-        if (i == 0) {
-            addf(&l, N("mlp.gate_proj.weight"), ws, 0, 2, I, H, 0);
-            addf(&l, N("mlp.up_proj.weight"), ws, 0, 2, I, H, 0);
-            addf(&l, N("mlp.down_proj.weight"), ws, 0, 2, H, I, 0);
-            continue;
-        }
-        addf(&l, N("mlp.gate.weight"), 0.15f, 0, 2, E, H, 0);
-        /* positive, and spread: the choice mostly from the bias, the inputs still move it */
-        if (v3) addf(&l, N("mlp.gate.e_score_correction_bias"), 0.3f, 1.0f, 1, E, 0, 0);
-        for (int e = 0; e < E; e++) {
-            char en[128];
-            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
-            addf(&l, en, ws, 0, 2, MI, H, 0);
-            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.up_proj.weight", i, e);
-            addf(&l, en, ws, 0, 2, MI, H, 0);
-            snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.down_proj.weight", i, e);
-            addf(&l, en, ws, 0, 2, H, MI, 0);
-        }
-        addf(&l, N("mlp.shared_experts.gate_proj.weight"), ws, 0, 2, MI * NS, H, 0);
-        addf(&l, N("mlp.shared_experts.up_proj.weight"), ws, 0, 2, MI * NS, H, 0);
-        addf(&l, N("mlp.shared_experts.down_proj.weight"), ws, 0, 2, H, MI * NS, 0);
+        add_deepseek_ffn(&l, i, i == 0, I, H, E, MI, MI * NS, v3, ws);
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, V, ws);
 }
 
 /* GLM-4.5 scaled down: head_dim 32 (q wider than hidden), half of it rotated, q/k/v biases and q/k norms, layer 0
@@ -331,37 +346,10 @@ static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
     addf(&l, "model.embed_tokens.weight", 1.0f, 0, 2, V, H, 0);
     for (int i = 0; i <= L; i++) { /* layer L: the MTP layer */
 #define N(fmt) (snprintf(nm, sizeof nm, "model.layers.%d." fmt, i), nm)
-        addf(&l, N("input_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("post_attention_layernorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
-        addf(&l, N("self_attn.q_proj.weight"), ws, 0, 2, NH * HD, H, 0);
-        addf(&l, N("self_attn.q_proj.bias"), ws, 0, 1, NH * HD, 0, 0);
-        addf(&l, N("self_attn.k_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.k_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.v_proj.weight"), ws, 0, 2, NKV * HD, H, 0);
-        addf(&l, N("self_attn.v_proj.bias"), ws, 0, 1, NKV * HD, 0, 0);
-        addf(&l, N("self_attn.o_proj.weight"), ws, 0, 2, H, NH * HD, 0);
+        add_norms_biased_qkv(&l, i, H, NH, NKV, HD, ws);
         addf(&l, N("self_attn.q_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
         addf(&l, N("self_attn.k_norm.weight"), 0.1f, 1.0f, 1, HD, 0, 0);
-        if (i == 0) {
-            addf(&l, N("mlp.gate_proj.weight"), ws, 0, 2, I, H, 0);
-            addf(&l, N("mlp.up_proj.weight"), ws, 0, 2, I, H, 0);
-            addf(&l, N("mlp.down_proj.weight"), ws, 0, 2, H, I, 0);
-        } else {
-            addf(&l, N("mlp.gate.weight"), 0.15f, 0, 2, E, H, 0);
-            addf(&l, N("mlp.gate.e_score_correction_bias"), 0.3f, 1.0f, 1, E, 0, 0);
-            for (int e = 0; e < E; e++) {
-                char en[128];
-                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
-                addf(&l, en, ws, 0, 2, MI, H, 0);
-                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.up_proj.weight", i, e);
-                addf(&l, en, ws, 0, 2, MI, H, 0);
-                snprintf(en, sizeof en, "model.layers.%d.mlp.experts.%d.down_proj.weight", i, e);
-                addf(&l, en, ws, 0, 2, H, MI, 0);
-            }
-            addf(&l, N("mlp.shared_experts.gate_proj.weight"), ws, 0, 2, MI, H, 0);
-            addf(&l, N("mlp.shared_experts.up_proj.weight"), ws, 0, 2, MI, H, 0);
-            addf(&l, N("mlp.shared_experts.down_proj.weight"), ws, 0, 2, H, MI, 0);
-        }
+        add_deepseek_ffn(&l, i, i == 0, I, H, E, MI, MI, true, ws);
         if (i == L) {
             addf(&l, N("eh_proj.weight"), ws, 0, 2, H, 2 * H, 0);
             addf(&l, N("enorm.weight"), 0.1f, 1.0f, 1, H, 0, 0);
@@ -371,12 +359,7 @@ static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
         }
 #undef N
     }
-    addf(&l, "model.norm.weight", 0.1f, 1.0f, 1, H, 0, 0);
-    addf(&l, "lm_head.weight", ws, 0, 2, V, H, 0);
-    const int rc = emit(dir, &l);
-    for (int i = 0; i < l.n; i++) free(l.it[i].data);
-    free(l.it);
-    return rc;
+    return finish(dir, &l, H, V, ws);
 }
 
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s) {

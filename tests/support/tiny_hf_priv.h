@@ -56,11 +56,29 @@ typedef struct {
 } tiny_tlist;
 
 /* Appends a tensor of shape [a], [a, b] or [a, b, c] (trailing zeros end the
- * shape), its values scale * N(0, 1) + offset; out of memory: not added (the
+ * shape; a < 0: a 0-D scalar), its values scale * N(0, 1) + offset; out of memory: not added (the
  * test then misses a tensor and fails). Free l->t when done. */
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
 
+/* Layer i's input_layernorm (values 1 + 0.1 N(0, 1)) and its Llama-style
+ * attention q, k, v, o projections under the prefix M: q and o qd wide,
+ * k and v kd, values ws * N(0, 1). */
+void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws);
+
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);
+
+/* Qwen3-VL's text rope in c: interleaved M-RoPE, mrope_section [24, 20, 20]
+ * of 64 half-dims scaled to head size hd. */
+void tiny_cfg_qwen3vl_rope(cJSON *c, int hd);
+
+/* Qwen3-VL's vision_config in top (model_type vision_type, depth layers,
+ * deepstack_visual_indexes deep0, deep0 + step, deep0 + 2 step, output H
+ * wide) and the image / video token ids. */
+void tiny_cfg_qwen3vl_vision(cJSON *top, const char *vision_type, int depth, int deep0, int step, int H);
+
+/* A few tensors of Qwen3-VL's vision tower (model.visual.*), which the
+ * conversion leaves out. */
+void tiny_tlist_add_qwen3vl_vision(tiny_tlist *l, int H);
 
 #endif

@@ -21,6 +21,33 @@
 
 static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
 
+/* a list holding the embedding and the final norm (stored as w - 1) under the prefix M; NULL when out of memory */
+static tiny_tlist *new_list(const char *M, int vocab, int H) {
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
+    return l;
+}
+
+/* layer i's gated full attention: q_proj rows per head [query | gate], k, v, o, q_norm / k_norm (w - 1) */
+static void add_gated_attention(tiny_tlist *l, const char *M, int i, int H, int nh, int nkv, int hd, float ws) {
+    tiny_tlist_add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
+    tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
+    tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
+    tiny_tlist_add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+    tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
+    tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+}
+
+/* layer i's shared expert (width F) and its sigmoid gate */
+static void add_shared_expert(tiny_tlist *l, const char *M, int i, int H, int F, float ws) {
+    tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
+    tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
+    tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
+    tiny_tlist_add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+}
+
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     if (!strcmp(a, "qwen3next")) return write_qwen3next(dir, s);
@@ -91,11 +118,9 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(vc, "out_hidden_size", H);
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = "model.language_model.";
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M); /* w - 1 */
+    tiny_tlist *l = new_list(M, vocab, H);
+    if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
@@ -110,21 +135,13 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i); /* plain w */
             tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
         } else {
-            tiny_tlist_add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-            tiny_tlist_add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
-            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         }
         if (moe) {
             tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
             tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
             tiny_tlist_add(l, E, H, F, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.down_proj", M, i);
-            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
-            tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
-            tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
-            tiny_tlist_add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+            add_shared_expert(l, M, i, H, F, ws);
         } else {
             tiny_tlist_add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.gate_proj.weight", M, i);
             tiny_tlist_add(l, 2 * F, H, 0, ws, 0, "%slayers.%d.mlp.up_proj.weight", M, i);
@@ -196,11 +213,9 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = "model.";
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
+    tiny_tlist *l = new_list(M, vocab, H);
+    if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
@@ -213,12 +228,7 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
             tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
         } else {
-            tiny_tlist_add(l, nh * hd * 2, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-            tiny_tlist_add(l, H, nh * hd, 0, 4.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.q_norm.weight", M, i);
-            tiny_tlist_add(l, hd, 0, 0, 0.1f, 0, "%slayers.%d.self_attn.k_norm.weight", M, i);
+            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         }
         tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
         for (int e = 0; e < E; e++) {
@@ -226,10 +236,7 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.up_proj.weight", M, i, e);
             tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.experts.%d.down_proj.weight", M, i, e);
         }
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.gate_proj.weight", M, i);
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert.up_proj.weight", M, i);
-        tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.mlp.shared_expert.down_proj.weight", M, i);
-        tiny_tlist_add(l, 1, H, 0, ws, 0, "%slayers.%d.mlp.shared_expert_gate.weight", M, i);
+        add_shared_expert(l, M, i, H, F, ws);
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");

@@ -1,0 +1,63 @@
+/* hf_forward_family.c - see hf_forward_family.h. */
+#include "hf_forward_family.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const hf_family *hf_family_for(const char *mt) {
+    static const hf_family *const all[] = {&hf_family_gemma4, &hf_family_lfm2, &hf_family_qwen35};
+    for (size_t f = 0; f < sizeof all / sizeof all[0]; f++)
+        for (int i = 0; i < 4 && all[f]->model_types[i]; i++)
+            if (!strcmp(mt, all[f]->model_types[i])) return all[f];
+    return NULL;
+}
+
+float *hf_family_take(hf_tensor_get get, void *ctx, int64_t d0, int64_t d1, int64_t d2, char *err, size_t errlen,
+                      const char *fmt, ...) {
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    int64_t shape[8] = {0};
+    int nd = 0;
+    const float *p = get(ctx, name, shape, &nd);
+    if (!p) {
+        hf_set_err(err, errlen, "tensor %s is missing", name);
+        return NULL;
+    }
+    const int64_t d[3] = {d0, d1, d2};
+    const int want = d2 ? 3 : d1 ? 2 : 1;
+    int ok = nd == want;
+    size_t n = 1;
+    for (int i = 0; ok && i < want; i++) ok = shape[i] == d[i], n *= (size_t)d[i];
+    if (!ok) {
+        hf_set_err(err, errlen, "tensor %s: wrong shape", name);
+        return NULL;
+    }
+    float *o = malloc(n * sizeof *o);
+    if (o) memcpy(o, p, n * sizeof *o);
+    else hf_set_err(err, errlen, "out of memory");
+    return o;
+}
+
+double hf_cfg_num(const cJSON *c, const char *k, double def) {
+    const cJSON *v = c ? cJSON_GetObjectItemCaseSensitive(c, k) : NULL;
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+int hf_cfg_int(const cJSON *c, const char *k, int def) {
+    const cJSON *v = c ? cJSON_GetObjectItemCaseSensitive(c, k) : NULL;
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : def;
+}
+
+void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in) {
+    for (int o = 0; o < out; o++) {
+        double s = 0;
+        const float *r = w + (size_t)o * in;
+        for (int i = 0; i < in; i++) s += (double)r[i] * x[i];
+        y[o] = (float)s;
+    }
+}

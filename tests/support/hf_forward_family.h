@@ -1,0 +1,49 @@
+/* hf_forward_family.h - the contract of a model family whose reference
+ * forward pass lives in a file of its own (hf_forward_gemma4.c,
+ * hf_forward_lfm2.c, hf_forward_qwen35.c): hf_forward.c picks the family
+ * by the config's model_type and calls it only through its table, so a new
+ * family adds a table, not another set of declarations and branches.
+ * Also the helpers those files share. Float32 weights; test support only. */
+#ifndef QK_HF_FORWARD_FAMILY_H
+#define QK_HF_FORWARD_FAMILY_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hf_forward.h"
+
+typedef struct hf_family {
+    const char *model_types[4]; /* the config model_types it computes, NULL after the last */
+    /* cfg: the text config (text_config when there is one); the model, or
+     * NULL with a reason in err */
+    void *(*load)(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen);
+    int (*vocab)(const void *m);
+    /* token at position pos (0, 1, ... in order; 0 starts over); logits
+     * (vocab floats) may be NULL. 0, or -1 with a reason in err */
+    int (*next)(void *m, int32_t token, int pos, float *logits, char *err, size_t errlen);
+    /* the last token's smallest gap between a chosen and an unchosen router
+     * probability over the MoE layers; NULL for a family without MoE */
+    double (*route_margin)(const void *m);
+    void (*free)(void *m); /* NULL is a no-op */
+} hf_family;
+
+extern const hf_family hf_family_gemma4, hf_family_lfm2, hf_family_qwen35;
+
+/* The family computing model_type mt, or NULL. */
+const hf_family *hf_family_for(const char *mt);
+
+/* A malloc'd copy of the tensor named by fmt, which must have the shape
+ * d0 (x d1 (x d2)), a 0 ending the dims; NULL with "tensor <name> is
+ * missing", "... wrong shape" or "out of memory" in err. */
+float *hf_family_take(hf_tensor_get get, void *ctx, int64_t d0, int64_t d1, int64_t d2, char *err, size_t errlen,
+                      const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+/* The number c[k] (def when absent or not a number; c may be NULL). */
+double hf_cfg_num(const cJSON *c, const char *k, double def);
+int hf_cfg_int(const cJSON *c, const char *k, int def);
+
+/* y[o] = sum_i w[o * in + i] * x[i] over o < out, accumulated in double. */
+void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in);
+
+#endif
