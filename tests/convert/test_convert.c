@@ -18,7 +18,7 @@
 #include "llama_run.h"
 #include "qk_test.h"
 #include "ggml_types.h"
-#include "json_file.h"
+#include "json_edit.h"
 #include "tiny_hf.h"
 
 static void test_stories260k_greedy(void) {

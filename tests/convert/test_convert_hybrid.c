@@ -11,7 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert_run.h"
-#include "json_file.h"
+#include "json_edit.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 

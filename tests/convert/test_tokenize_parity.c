@@ -17,7 +17,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "hf_tokenize_ref.h"
-#include "json_file.h"
+#include "json_edit.h"
 #include "qk_test.h"
 #include "vocab.h"
 #include "vocab_kv.h"

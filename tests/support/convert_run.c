@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
-#include "json_file.h"
+#include "json_edit.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "str_util.h"

@@ -1,5 +1,5 @@
-/* json_file.c - see json_file.h. */
-#include "json_file.h"
+/* json_edit.c - see json_edit.h. */
+#include "json_edit.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-/* json_file.h - JSON files as the tests read, edit and write them
+/* json_edit.h - JSON files as the tests read, edit and write them
  * (config.json, tokenizer.json, expected-output files), through cJSON. */
-#ifndef QK_JSON_FILE_H
-#define QK_JSON_FILE_H
+#ifndef QK_JSON_EDIT_H
+#define QK_JSON_EDIT_H
 
 #include <cjson/cJSON.h>
 
