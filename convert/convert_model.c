@@ -245,7 +245,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             rc = paths ? qk_sha256_bg_start(paths, ck.n_files, &bg, err) : qk_fail(err, "out of memory");
             free(paths);
         }
-        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress};
+        /* one set of worker threads for the whole run */
+        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads)};
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
             const qk_conv_tensor *t = &plan.tensors[i];
@@ -263,6 +264,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             qk_progress_item(o->progress, t->name);
             if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, qk_sink_gguf_writer, w, err);
         }
+        qk_pool_free(po.pool);
         /* the source hashes: XXH3-64 of each shard's header bytes, cheap and
          * enough to tie the GGUF to the exact checkpoint files */
         if (rc == QK_OK) {

@@ -80,7 +80,8 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     uint64_t total;
     if (qk_tensor_job_out_bytes(job, &total, err) != QK_OK) return QK_FAIL;
     const size_t chunk_target = opts && opts->chunk_bytes ? opts->chunk_bytes : (32u << 20);
-    int n_threads = opts && opts->n_threads > 0 ? opts->n_threads : qk_cpu_count();
+    int n_threads = opts && opts->pool ? qk_pool_threads(opts->pool)
+                    : opts && opts->n_threads > 0 ? opts->n_threads : qk_cpu_count();
     qk_progress *prog = opts ? opts->progress : NULL;
 
     qk_write_behind *wb;
@@ -125,6 +126,14 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     int64_t chunk_rows_max = items_per_chunk * rows_per_item;
     if (chunk_rows_max > rows) chunk_rows_max = rows;
 
+    /* one set of threads for every chunk of the job (or of the whole run, opts->pool) */
+    qk_pool *own = opts && opts->pool ? NULL : qk_pool_new(n_threads);
+    qk_pool *pool = opts && opts->pool ? opts->pool : own;
+    if (!pool) {
+        qk_wb_finish(wb, NULL);
+        return qk_fail(err, "tensor '%s': out of memory", job->name);
+    }
+    n_threads = qk_pool_threads(pool);
     chunk_ctx c = {.job = job, .rows_per_item = rows_per_item, .row_bytes = row_bytes};
     unsigned char *out[2] = {malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max)),
                              malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max))};
@@ -146,7 +155,7 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
                 job->hint(job->src_ctx, next, rows - next < chunk_rows_max ? rows - next : chunk_rows_max,
                           QK_ADVISE_WILLNEED);
         }
-        rc = qk_parallel_for(items, n_threads, run_item, &c, err);
+        rc = qk_pool_for(pool, items, run_item, &c, err);
         if (rc == QK_OK && job->hint) job->hint(job->src_ctx, r, c.chunk_rows, QK_ADVISE_DONE);
         if (rc == QK_OK) {
             size_t n = (size_t)(row_bytes * (uint64_t)c.chunk_rows);
@@ -160,6 +169,7 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
         for (int t = 0; t < n_threads; t++) free(c.fbuf[t]);
     free(c.fbuf);
     free(out[0]), free(out[1]);
+    qk_pool_free(own);
     return rc;
 }
 

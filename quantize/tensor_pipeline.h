@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "file_advice.h"
+#include "parallel.h"
 #include "progress.h"
 #include "qk_error.h"
 
@@ -55,7 +56,8 @@ typedef struct qk_tensor_job {
 } qk_tensor_job;
 
 typedef struct qk_pipeline_opts {
-    int n_threads;           /* <= 0: all cores */
+    int n_threads;           /* <= 0: all cores; ignored when pool is set */
+    qk_pool *pool;           /* threads reused across jobs (parallel.h); NULL: the job starts its own */
     size_t chunk_bytes;      /* target float32 bytes per chunk; 0 = 32 MiB */
     qk_progress *progress;   /* NULL = none; advanced by output bytes */
 } qk_pipeline_opts;

@@ -53,6 +53,49 @@ static void test_parallel(void) {
     CHECK_STR(err.msg, "item 10 failed");
 }
 
+/* The persistent pool: many loops on the same threads, every item once,
+ * thread ids in range, the lowest failing item reported, and the pool still
+ * usable after a failure. */
+typedef struct { int *out; int fail_at; int n_threads; _Atomic int bad_tid; } pool_ctx;
+
+static int pool_square(void *vctx, int64_t item, int tid, qk_err *err) {
+    pool_ctx *c = vctx;
+    if (tid < 0 || tid >= c->n_threads) c->bad_tid++;
+    if (item >= c->fail_at) return qk_fail(err, "item %lld failed", (long long)item);
+    c->out[item] += (int)item;
+    return QK_OK;
+}
+
+static void test_pool(void) {
+    static int out[5000];
+    for (int threads = 1; threads <= 8; threads *= 2) {
+        qk_pool *p = qk_pool_new(threads);
+        CHECK(p != NULL);
+        if (!p) return;
+        CHECK(qk_pool_threads(p) >= 1 && qk_pool_threads(p) <= threads);
+        memset(out, 0, sizeof out);
+        pool_ctx c = {out, 1 << 30, qk_pool_threads(p), 0};
+        qk_err err;
+        for (int loop = 0; loop < 200; loop++) /* 200 loops: each item added once per loop */
+            CHECK(qk_pool_for(p, 1 + loop * 25, pool_square, &c, &err) == QK_OK);
+        int bad = 0;
+        for (int i = 0; i < 5000; i++) {
+            int loops = 0; /* loops whose items 0..25 loop include i */
+            for (int loop = 0; loop < 200; loop++) loops += i <= loop * 25;
+            bad += out[i] != i * loops;
+        }
+        CHECK_MSG(bad == 0, "threads %d: %d items not run exactly once per loop", threads, bad);
+        CHECK_EQ_INT(c.bad_tid, 0);
+        c.fail_at = 100;
+        CHECK(qk_pool_for(p, 1000, pool_square, &c, &err) == QK_FAIL);
+        CHECK_STR(err.msg, "item 100 failed");
+        c.fail_at = 1 << 30;
+        CHECK(qk_pool_for(p, 10, pool_square, &c, &err) == QK_OK);
+        CHECK(qk_pool_for(p, 0, pool_square, &c, &err) == QK_OK);
+        qk_pool_free(p);
+    }
+}
+
 static void test_error_prefix(void) {
     qk_err e;
     qk_fail(&e, "bad value %d", 7);
@@ -120,6 +163,7 @@ static void test_signal_registry_grows(void) {
 int main(void) {
     RUN(test_sizes);
     RUN(test_parallel);
+    RUN(test_pool);
     RUN(test_error_prefix);
     RUN(test_signal_registry);
     RUN(test_signal_registry_grows);
