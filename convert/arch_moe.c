@@ -19,31 +19,6 @@
  *   Qwen2MoeModel.modify_tensors does, through the fused expert rules. */
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_qwen_moe[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-static const qk_expert_rule k_experts_qwen[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
-
-/* transformers 5's packed layout of the same experts: gate_up_proj [E, 2 I, H] ([gate | up] rows), down_proj
- * [E, H, I], as Qwen2MoeModel.modify_tensors splits them */
-static const qk_fused_expert_rule k_fused_qwen_packed[] = {
-    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
-    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
-    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
-    {NULL, NULL, 0, 0, false, false},
-};
-
 static const char *const k_req_qwen3moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                              "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                              "attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate_inp.weight", NULL};
@@ -89,12 +64,12 @@ static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
 
 const qk_arch_desc qk_arch_family_moe[] = {
     {.hf = "Qwen3MoeForCausalLM", .gguf = "qwen3moe", .family = "Qwen3-MoE (30B-A3B, 235B-A22B)", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen3moe, .experts = k_experts_qwen,
-     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
+     .rules = qk_rules_qwen_moe, .required = k_req_qwen3moe, .experts = qk_experts_mlp,
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen3moe, .check = qwen3moe_check},
     {.hf = "Qwen2MoeForCausalLM", .gguf = "qwen2moe", .family = "Qwen1.5-MoE / Qwen2-MoE", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen2moe, .experts = k_experts_qwen,
-     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
+     .rules = qk_rules_qwen_moe, .required = k_req_qwen2moe, .experts = qk_experts_mlp,
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen2moe, .check = qwen2moe_check},
     {.hf = NULL},
 };

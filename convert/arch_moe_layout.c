@@ -1,0 +1,35 @@
+/* arch_moe_layout.c - the mixture-of-experts tensor names several families
+ * share (declared in arch_priv.h): one table per published layout, so that a
+ * family using it points at it instead of carrying a copy. */
+#include "arch_priv.h"
+
+const qk_expert_rule qk_experts_mlp[] = {
+    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
+    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
+    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
+    {NULL, NULL, NULL},
+};
+
+const qk_fused_expert_rule qk_fused_experts_packed[] = {
+    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
+    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
+    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
+    {NULL, NULL, 0, 0, false, false},
+};
+
+const qk_name_rule qk_rules_shared_experts[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+
+const qk_name_rule qk_rules_qwen_moe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
