@@ -177,13 +177,9 @@ int qk_cmd_convert(int argc, char **argv) {
                 }
                 continue;
             }
-            char sz[32], experts[48] = "";
-            qk_format_size(sz, sizeof sz, r.file_size);
             qk_plan_row *rows = plan_rows(&r);
-            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensor_reports);
+            qk_cli_size_candidate(sizes, sizeof sizes, r.type_name, r.file_size, rows, rows ? r.n_tensor_reports : 0);
             free(rows);
-            size_t l = strlen(sizes);
-            snprintf(sizes + l, sizeof sizes - l, "%s%s %s%s", l ? ", " : "", r.type_name, sz, experts);
             if (r.file_size <= limit) chosen = explicit_type ? o.type : ladder[k];
             qk_convert_report_free(&r);
         }

@@ -409,18 +409,15 @@ int qk_cmd_quantize(int argc, char **argv) {
                 snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
                 continue;
             }
-            char sz[32], experts[48] = "";
-            qk_format_size(sz, sizeof sz, r.file_size);
             qk_plan_row *rows = plan_rows(&r);
-            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensors);
+            qk_cli_size_candidate(tried, sizeof tried, cand->name, r.file_size, rows, rows ? r.n_tensors : 0);
             free(rows);
-            size_t l = strlen(tried);
-            snprintf(tried + l, sizeof tried - l, "%s%s %s%s", l ? ", " : "", cand->name, sz, experts);
             const uint64_t fsize = r.file_size; /* read before the report is freed */
             qk_quantize_report_free(&r);
             if (fsize <= limit) {
                 best = cand;
-                char lim[32];
+                char sz[32], lim[32];
+                qk_format_size(sz, sizeof sz, fsize);
                 qk_format_size(lim, sizeof lim, limit);
                 if (fi)
                     snprintf(why_buf, sizeof why_buf, "the %s output (%s) fits %s", cand->name, sz, lim);
