@@ -280,6 +280,19 @@ const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer
     return qk_plan_tensor(p, nm);
 }
 
+/* the first of names[0..n) whose presence in layer `layer` is `present` */
+static const char *layer_first(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n, bool present) {
+    for (size_t i = 0; i < n && names[i]; i++)
+        if ((qk_plan_layer_tensor(p, layer, names[i]) != NULL) == present) return names[i];
+    return NULL;
+}
+const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n) {
+    return layer_first(p, layer, names, n, false);
+}
+const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n) {
+    return layer_first(p, layer, names, n, true);
+}
+
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";
@@ -293,11 +306,9 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     int64_t step = 1; /* sparse layers every step-th (the family's check says what else a layer must have) */
     if (ad->moe_step_key && (!qk_hf_cfg_int(ck->config, ad->moe_step_key, &step) || step < 1)) step = 1;
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        for (const char *const *r = ad->required; r && *r; r++) {
-            if (!qk_plan_layer_tensor(p, l, *r))
-                return qk_fail(err, "%s: layer %u lacks the tensor for blk.%u.%s (%s needs it)", ck->dir, l, l, *r,
-                               ad->hf);
-        }
+        const char *miss = ad->required ? qk_plan_layer_missing(p, l, ad->required, SIZE_MAX) : NULL;
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks the tensor for blk.%u.%s (%s needs it)", ck->dir, l, l, miss, ad->hf);
         for (const qk_expert_rule *x = ad->experts; p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
             const qk_conv_tensor *st = qk_plan_layer_tensor(p, l, x->gguf);
             if (!st) return qk_fail(err, "%s: layer %u has no experts for blk.%u.%s", ck->dir, l, l, x->gguf);

@@ -187,12 +187,10 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool d = (int64_t)l < lead;
-        for (size_t i = 0; i < (d ? 3u : shared > 0 ? 4u : 1u); i++) {
-            const char *what = d ? dense[i] : sparse[i];
-            if (!qk_plan_layer_tensor(p, l, what))
-                return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l,
-                               d ? "dense: first_k_dense_replace" : "MoE", l, what);
-        }
+        const char *miss = qk_plan_layer_missing(p, l, d ? dense : sparse, d ? 3u : shared > 0 ? 4u : 1u);
+        if (miss)
+            return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l,
+                           d ? "dense: first_k_dense_replace" : "MoE", l, miss);
         const char *q = ql && !cJSON_IsNull(ql) ? "attn_q_b.weight" : "attn_q.weight";
         if (!qk_plan_layer_tensor(p, l, q)) return qk_fail(err, "%s: layer %u lacks blk.%u.%s", ck->dir, l, l, q);
     }

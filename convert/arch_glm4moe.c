@@ -60,11 +60,8 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
         static const char *const sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_gate_shexp.weight",
                                              "ffn_up_shexp.weight", "ffn_down_shexp.weight"};
         const bool d = (int64_t)l < lead;
-        for (size_t i = 0; i < (d ? 3u : shared > 0 ? 5u : 2u); i++) {
-            const char *what = d ? dense[i] : sparse[i];
-            if (!qk_plan_layer_tensor(p, l, what))
-                return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, what);
-        }
+        const char *miss = qk_plan_layer_missing(p, l, d ? dense : sparse, d ? 3u : shared > 0 ? 5u : 2u);
+        if (miss) return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, miss);
     }
     return QK_OK;
 }

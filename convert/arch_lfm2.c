@@ -149,14 +149,14 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
         bool conv = false;
         if (layer_is_conv(ck, p, l, &conv, err)) return QK_FAIL;
         any_attn |= !conv;
-        for (const char *const *r = conv ? k_req_conv : k_req_attn; *r; r++)
-            if (!qk_plan_layer_tensor(p, l, *r))
-                return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir,
-                               conv ? "conv" : "attention", l, l, *r);
-        for (const char *const *r = conv ? k_req_attn : k_req_conv; *r; r++)
-            if (qk_plan_layer_tensor(p, l, *r))
-                return qk_fail(err, "%s: %s layer %u has a tensor for blk.%u.%s, which only %s layers have", ck->dir,
-                               conv ? "conv" : "attention", l, l, *r, conv ? "attention" : "conv");
+        const char *miss = qk_plan_layer_missing(p, l, conv ? k_req_conv : k_req_attn, SIZE_MAX);
+        if (miss)
+            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, conv ? "conv" : "attention",
+                           l, l, miss);
+        const char *extra = qk_plan_layer_extra(p, l, conv ? k_req_attn : k_req_conv, SIZE_MAX);
+        if (extra)
+            return qk_fail(err, "%s: %s layer %u has a tensor for blk.%u.%s, which only %s layers have", ck->dir,
+                           conv ? "conv" : "attention", l, l, extra, conv ? "attention" : "conv");
         const qk_conv_tensor *cw = qk_plan_layer_tensor(p, l, "shortconv.conv.weight");
         if (cw && cw->ne[0] != l_cache)
             return qk_fail(err, "%s: layer %u's conv.conv.weight has a kernel of %lld, but conv_L_cache is %lld",

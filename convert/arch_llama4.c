@@ -137,10 +137,10 @@ static int llama4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
                                              "ffn_down_exps.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (l + 1) % step == 0;
-        for (size_t k = 0; k < (moe ? 7 : 3); k++)
-            if (!qk_plan_layer_tensor(p, l, moe ? sparse[k] : dense[k]))
-                return qk_fail(err, "%s: layer %u lacks blk.%u.%s (a %s layer by interleave_moe_layer_step %lld)",
-                               ck->dir, l, l, moe ? sparse[k] : dense[k], moe ? "sparse" : "dense", (long long)step);
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : dense, moe ? 7 : 3);
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks blk.%u.%s (a %s layer by interleave_moe_layer_step %lld)", ck->dir,
+                           l, l, miss, moe ? "sparse" : "dense", (long long)step);
         if (qk_plan_layer_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
             return qk_fail(err, "%s: layer %u is %s by interleave_moe_layer_step %lld, but has %s tensors", ck->dir, l,
                            moe ? "sparse" : "dense", (long long)step, moe ? "dense MLP" : "router");

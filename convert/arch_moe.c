@@ -37,29 +37,12 @@ static const qk_kv_rule k_kvs_qwen2moe[] = {
     {NULL, NULL, false, false},
 };
 
-/* every layer sparse, and the top-k renormalisation llama.cpp's graph applies */
-static int qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err, bool norm_topk) {
-    const cJSON *c = ck->config;
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
-                       p->arch);
-    int64_t step = 1;
-    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") && (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                       ck->dir, p->arch);
-    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    const bool norm = cJSON_IsTrue(nt); /* absent: the config classes' default, false */
-    if (norm != norm_topk)
-        return qk_fail(err, "%s/config.json: norm_topk_prob is %s, but llama.cpp's %s %s the top-k expert weights",
-                       ck->dir, norm ? "true" : "false", p->arch, norm_topk ? "renormalises" : "does not renormalise");
-    return QK_OK;
-}
+/* every layer sparse; the config classes' default of norm_topk_prob is false */
 static int qwen3moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    return qwen_moe_check(ck, p, err, true);
+    return qk_arch_qwen_moe_check(ck, p, true, false, err);
 }
 static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    return qwen_moe_check(ck, p, err, false);
+    return qk_arch_qwen_moe_check(ck, p, false, false, err);
 }
 
 const qk_arch_desc qk_arch_family_moe[] = {

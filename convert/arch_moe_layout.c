@@ -1,6 +1,6 @@
-/* arch_moe_layout.c - the mixture-of-experts tensor names several families
- * share (declared in arch_priv.h): one table per published layout, so that a
- * family using it points at it instead of carrying a copy. */
+/* arch_moe_layout.c - the mixture-of-experts tensor names and config checks
+ * several families share (declared in arch_priv.h): one table per published
+ * layout, so that a family using it points at it instead of carrying a copy. */
 #include "arch_priv.h"
 
 const qk_expert_rule qk_experts_mlp[] = {
@@ -33,3 +33,23 @@ const qk_name_rule qk_rules_qwen_moe[] = {
     {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+
+int qk_arch_qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool renorm, bool topk_default,
+                           qk_err *err) {
+    const cJSON *c = ck->config;
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
+    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
+        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
+                       p->arch);
+    int64_t step = 1;
+    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
+        (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
+        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
+                       ck->dir, p->arch);
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
+    const bool norm = nt ? cJSON_IsTrue(nt) : topk_default;
+    if (norm != renorm)
+        return qk_fail(err, "%s/config.json: norm_topk_prob is %s, but llama.cpp's %s %s the top-k expert weights",
+                       ck->dir, norm ? "true" : "false", p->arch, renorm ? "renormalises" : "does not renormalise");
+    return QK_OK;
+}

@@ -142,21 +142,7 @@ static const qk_kv_rule k_kvs_qwen3vlmoe[] = {
 };
 /* Qwen3VLMoeTextConfig: every layer sparse, top-k renormalised, which is what llama.cpp's graph does */
 static int qwen3vlmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    const cJSON *c = ck->config;
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
-                       p->arch);
-    int64_t step = 1;
-    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
-        (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                       ck->dir, p->arch);
-    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    if (nt && !cJSON_IsTrue(nt)) /* Qwen3VLMoeTextConfig's default is true */
-        return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
-                            "expert weights", ck->dir, p->arch);
-    return QK_OK;
+    return qk_arch_qwen_moe_check(ck, p, true, true, err); /* Qwen3VLMoeTextConfig's norm_topk_prob default: true */
 }
 
 static const qk_name_rule k_rules_ernie_moe[] = {
@@ -210,10 +196,10 @@ static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (int64_t)l >= lead;
-        for (size_t k = 0; k < (moe ? 4 : 3); k++)
-            if (!qk_plan_layer_tensor(p, l, moe ? sparse[k] : dense[k]))
-                return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, moe ? sparse[k] : dense[k],
-                               moe ? "a sparse" : "a leading dense");
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : dense, moe ? 4 : 3);
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, miss,
+                           moe ? "a sparse" : "a leading dense");
         if (qk_plan_layer_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
             return qk_fail(err, "%s: layer %u is %s by moe_layer_start_index %lld, but has %s tensors", ck->dir, l,
                            moe ? "sparse" : "dense", (long long)lead, moe ? "dense MLP" : "router");

@@ -221,10 +221,20 @@ extern const qk_name_rule qk_rules_shared_experts[];
  * ffn_gate_inp_shexp, mlp.shared_expert.{gate,up,down}_proj -> ffn_*_shexp (Qwen2-MoE, Qwen 3.5) */
 extern const qk_name_rule qk_rules_qwen_moe[];
 
+/* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
+ * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
+ * read as the config class's default (topk_default). */
+int qk_arch_qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool renorm, bool topk_default,
+                           qk_err *err);
+
 /* The planned tensor named name, NULL when the plan has none. */
 const qk_conv_tensor *qk_plan_tensor(const qk_conv_plan *p, const char *name);
 /* The planned tensor "blk.<layer>.<what>", NULL when the plan has none. */
 const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer, const char *what);
+/* Of names[0..n) (a NULL entry ends the list early: n SIZE_MAX for a NULL-terminated one), the first that layer
+ * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
+const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 
 /* TextModel.__init__'s view of the rope parameters: rope_parameters (or the
  * older rope_scaling), with full_attention / sliding_attention sub-objects

@@ -291,21 +291,7 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
                                cJSON_IsString(e) ? e->valuestring : "not a string", (long long)d.interval, want);
         }
     }
-    if (moe) {
-        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-        if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-            return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers",
-                           ck->dir, p->arch);
-        int64_t step = 1;
-        if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
-            (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-            return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                           ck->dir, p->arch);
-        const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-        if (nt && !cJSON_IsTrue(nt))
-            return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
-                                "expert weights", ck->dir, p->arch);
-    }
+    if (moe && qk_arch_qwen_moe_check(ck, p, true, true, err)) return QK_FAIL;
     const bool next = !strcmp(p->arch, "qwen3next");
     const char *const *req_linear = next ? k_req_linear_next : k_req_linear;
     bool any_attn = false;
@@ -313,15 +299,16 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
         const bool attn = is_attn_layer(&d, l);
         any_attn |= attn;
         const char *const *lists[2] = {attn ? k_req_attn : req_linear, moe ? k_req_moe : k_req_dense};
-        for (int li = 0; li < 2; li++)
-            for (const char *const *r = lists[li]; *r; r++)
-                if (!qk_plan_layer_tensor(p, l, *r))
-                    return qk_fail(err, "%s: layer %u (%s) lacks the tensor for blk.%u.%s", ck->dir, l,
-                                   attn ? "full attention" : "linear attention", l, *r);
-        for (const char *const *r = attn ? req_linear : k_req_attn; *r; r++)
-            if (qk_plan_layer_tensor(p, l, *r))
-                return qk_fail(err, "%s: layer %u (%s by full_attention_interval %lld) has a tensor for blk.%u.%s",
-                               ck->dir, l, attn ? "full attention" : "linear attention", (long long)d.interval, l, *r);
+        for (int li = 0; li < 2; li++) {
+            const char *miss = qk_plan_layer_missing(p, l, lists[li], SIZE_MAX);
+            if (miss)
+                return qk_fail(err, "%s: layer %u (%s) lacks the tensor for blk.%u.%s", ck->dir, l,
+                               attn ? "full attention" : "linear attention", l, miss);
+        }
+        const char *extra = qk_plan_layer_extra(p, l, attn ? req_linear : k_req_attn, SIZE_MAX);
+        if (extra)
+            return qk_fail(err, "%s: layer %u (%s by full_attention_interval %lld) has a tensor for blk.%u.%s", ck->dir,
+                           l, attn ? "full attention" : "linear attention", (long long)d.interval, l, extra);
         const qk_conv_tensor *q = qk_plan_layer_tensor(p, l, "attn_q.weight");
         if (q && q->ne[1] != 2 * (int64_t)p->n_head * (q->ne[1] / (2 * (int64_t)p->n_head)))
             return qk_fail(err, "%s: layer %u's q_proj has %lld rows, not query and gate for %u heads", ck->dir, l,
