@@ -69,6 +69,7 @@ const qk_name_rule qk_rules_post_norms[] = {
 const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                     "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                     "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
+const char *const qk_req_dense_ffn[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
 const qk_arch_desc *qk_arch_find(const char *hf) {
     for (size_t i = 0; hf && i < qk_arch_registry_size(); i++)

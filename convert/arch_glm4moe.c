@@ -56,11 +56,10 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
         return qk_fail(err, "%s/config.json: 'moe_intermediate_size' is missing (glm4moe needs it)", ck->dir);
     const int64_t lead = qk_hf_cfg_int_or(c, "first_k_dense_replace", 0), shared = qk_hf_cfg_int_or(c, "n_shared_experts", 0);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_gate_shexp.weight",
                                              "ffn_up_shexp.weight", "ffn_down_shexp.weight"};
         const bool d = (int64_t)l < lead;
-        const char *miss = qk_plan_layer_missing(p, l, d ? dense : sparse, d ? 3u : shared > 0 ? 5u : 2u);
+        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 5u : 2u);
         if (miss) return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, miss);
     }
     return QK_OK;

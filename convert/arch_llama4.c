@@ -132,12 +132,11 @@ static int llama4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     if (act && strcmp(act, "silu"))
         return qk_fail(err, "%s/config.json: hidden_act is '%s', but llama.cpp's llama4 uses silu", ck->dir, act);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight",
                                              "ffn_down_exps.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (l + 1) % step == 0;
-        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : dense, moe ? 7 : 3);
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : qk_req_dense_ffn, moe ? 7 : 3);
         if (miss)
             return qk_fail(err, "%s: layer %u lacks blk.%u.%s (a %s layer by interleave_moe_layer_step %lld)", ck->dir,
                            l, l, miss, moe ? "sparse" : "dense", (long long)step);

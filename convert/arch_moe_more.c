@@ -192,11 +192,10 @@ static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk
                             "moe_num_shared_experts = %lld", ck->dir, (long long)(ff / p->n_head_kv),
                        (long long)(mi * shared));
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (int64_t)l >= lead;
-        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : dense, moe ? 4 : 3);
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : qk_req_dense_ffn, moe ? 4 : 3);
         if (miss)
             return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, miss,
                            moe ? "a sparse" : "a leading dense");

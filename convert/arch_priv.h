@@ -202,6 +202,8 @@ const char *qk_arch_refusal(const char *hf);
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
+/* a dense layer's MLP: ffn_gate, ffn_up, ffn_down (the dense layers of the MoE families) */
+extern const char *const qk_req_dense_ffn[];
 extern const qk_name_rule qk_rules_llama[];
 extern const qk_name_rule qk_globals_llama[]; /* model.embed_tokens, model.norm, lm_head */
 /* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2) */
