@@ -184,14 +184,12 @@ int qk_cmd_convert(int argc, char **argv) {
             qk_convert_report_free(&r);
         }
         if (!chosen && explicit_type) {
-            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit --type to pick the best type that fits",
-                    o.type, max_size_s, sizes);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "the %s output does not fit --max-size %s (%s); omit --type to pick the best "
+                                          "type that fits", o.type, max_size_s, sizes);
             goto done;
         }
         if (!chosen) {
-            qk_fail(&err, "no type fits %s: %s", max_size_s, sizes);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "no type fits %s: %s", max_size_s, sizes);
             goto done;
         }
         if (cli_quiet()) {
