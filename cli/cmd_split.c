@@ -73,6 +73,25 @@ static int parse_io(int argc, char **argv, const qk_opt *opts, size_t n_opts, io
     return -1;
 }
 
+static const char k_split_help[] =
+    "usage: quantkit split IN.gguf OUT_PREFIX (--max-size SIZE | --max-tensors N) [--dry-run]\n"
+    "       quantkit split IN.gguf -o OUT_PREFIX ...\n"
+    "\n"
+    "Writes OUT_PREFIX-00001-of-0000N.gguf ... as llama.cpp's gguf-split does (llama.cpp loads\n"
+    "the set from its first shard; `quantkit merge` joins it again). SIZE counts tensor data\n"
+    "(e.g. 4G, 3800M, 2GiB); a tensor larger than SIZE gets a shard of its own. On a FAT32\n"
+    "destination a shard that would reach 4 GiB is refused before anything is written.\n"
+    "The input's embedded hashes are checked as it is read: a damaged input fails and no\n"
+    "shard is left (--ignore-integrity splits it anyway). An output that is the input fails.\n"
+    "options (--opt VALUE or --opt=VALUE):\n"
+    "  --max-size SIZE      tensor data per shard (also --split-max-size)\n"
+    "  --max-tensors N      tensors per shard (also --split-max-tensors)\n"
+    "  -o, --output PREFIX  the shards' prefix (\"out.gguf\" names them out-00001-of-0000N.gguf)\n"
+    "  --dry-run            say how many shards, write nothing\n"
+    "  --ignore-integrity   split even when the input's embedded hashes do not match\n"
+    "  -h, --help           this text\n"
+    "exit codes: 0 ok, 1 failed, 2 usage error\n";
+
 int qk_cmd_split(int argc, char **argv) {
     char cmdline[1024] = "split";
     for (int i = 1; i < argc; i++) {
@@ -84,27 +103,8 @@ int qk_cmd_split(int argc, char **argv) {
         {"max-tensors", 0, true, O_MAX_TENSORS}, {"split-max-tensors", 0, true, O_MAX_TENSORS},
         {"dry-run", 0, false, O_DRY}, {"ignore-integrity", 0, false, O_IGNORE}, {"output", 'o', true, O_OUT},
     };
-    io_args a = {
-        .cmd = "split", .what_in = "IN.gguf", .what_out = "OUT_PREFIX",
-        .usage = "split IN.gguf OUT_PREFIX --max-size SIZE",
-        .help = "usage: quantkit split IN.gguf OUT_PREFIX (--max-size SIZE | --max-tensors N) [--dry-run]\n"
-                "       quantkit split IN.gguf -o OUT_PREFIX ...\n"
-                "\n"
-                "Writes OUT_PREFIX-00001-of-0000N.gguf ... as llama.cpp's gguf-split does (llama.cpp loads\n"
-                "the set from its first shard; `quantkit merge` joins it again). SIZE counts tensor data\n"
-                "(e.g. 4G, 3800M, 2GiB); a tensor larger than SIZE gets a shard of its own. On a FAT32\n"
-                "destination a shard that would reach 4 GiB is refused before anything is written.\n"
-                "The input's embedded hashes are checked as it is read: a damaged input fails and no\n"
-                "shard is left (--ignore-integrity splits it anyway). An output that is the input fails.\n"
-                "options (--opt VALUE or --opt=VALUE):\n"
-                "  --max-size SIZE      tensor data per shard (also --split-max-size)\n"
-                "  --max-tensors N      tensors per shard (also --split-max-tensors)\n"
-                "  -o, --output PREFIX  the shards' prefix (\"out.gguf\" names them out-00001-of-0000N.gguf)\n"
-                "  --dry-run            say how many shards, write nothing\n"
-                "  --ignore-integrity   split even when the input's embedded hashes do not match\n"
-                "  -h, --help           this text\n"
-                "exit codes: 0 ok, 1 failed, 2 usage error\n",
-    };
+    io_args a = {.cmd = "split", .what_in = "IN.gguf", .what_out = "OUT_PREFIX",
+                 .usage = "split IN.gguf OUT_PREFIX --max-size SIZE", .help = k_split_help};
     const int done = parse_io(argc, argv, opts, sizeof opts / sizeof opts[0], &a);
     if (done >= 0) return done;
     qk_split_opts o = a.o;
@@ -124,22 +124,22 @@ int qk_cmd_split(int argc, char **argv) {
     return 0;
 }
 
+static const char k_merge_help[] =
+    "usage: quantkit merge [--ignore-integrity] FIRST_SHARD.gguf OUT.gguf\n"
+    "       quantkit merge FIRST_SHARD.gguf -o OUT.gguf\n\n"
+    "Joins a split set (quantkit's or gguf-split's) into one GGUF file; merging quantkit's\n"
+    "split of a file gives back that file byte for byte. The shards' embedded hashes are\n"
+    "checked as they are read: a damaged shard fails and nothing is written\n"
+    "(--ignore-integrity merges anyway). An output that is one of the shards fails.\n"
+    "options: -o, --output OUT.gguf; --ignore-integrity; -h, --help\n"
+    "exit codes: 0 ok, 1 failed, 2 usage error\n";
+
 int qk_cmd_merge(int argc, char **argv) {
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"ignore-integrity", 0, false, O_IGNORE}, {"output", 'o', true, O_OUT},
     };
-    io_args a = {
-        .cmd = "merge", .what_in = "FIRST_SHARD.gguf", .what_out = "OUT.gguf",
-        .usage = "merge FIRST_SHARD.gguf OUT.gguf",
-        .help = "usage: quantkit merge [--ignore-integrity] FIRST_SHARD.gguf OUT.gguf\n"
-                "       quantkit merge FIRST_SHARD.gguf -o OUT.gguf\n\n"
-                "Joins a split set (quantkit's or gguf-split's) into one GGUF file; merging quantkit's\n"
-                "split of a file gives back that file byte for byte. The shards' embedded hashes are\n"
-                "checked as they are read: a damaged shard fails and nothing is written\n"
-                "(--ignore-integrity merges anyway). An output that is one of the shards fails.\n"
-                "options: -o, --output OUT.gguf; --ignore-integrity; -h, --help\n"
-                "exit codes: 0 ok, 1 failed, 2 usage error\n",
-    };
+    io_args a = {.cmd = "merge", .what_in = "FIRST_SHARD.gguf", .what_out = "OUT.gguf",
+                 .usage = "merge FIRST_SHARD.gguf OUT.gguf", .help = k_merge_help};
     const int done = parse_io(argc, argv, opts, sizeof opts / sizeof opts[0], &a);
     if (done >= 0) return done;
     qk_err err;
