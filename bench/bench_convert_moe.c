@@ -26,6 +26,8 @@
 #include "qk_test.h"
 #include "tiny_hf.h"
 
+#include "bench_best.h"
+
 typedef struct {
     const char *dir, *out;
     int threads;
@@ -98,7 +100,7 @@ int main(int argc, char **argv) {
            "(%.1f MB); BF16 -> Q8_0, %d threads, best of %d\n\n",
            qk_now_s() - g0, layers, N_EXPERT, expert_width, mb / 1e6, SHARDS, d.n_ff, db / 1e6, threads, runs);
 
-    child_result best[2] = {{1e30, 0, 1}, {1e30, 0, 1}};
+    child_result best[2] = {BENCH_BEST_INIT, BENCH_BEST_INIT};
     for (int r = 0; r < runs; r++)
         for (int k = 0; k < 2; k++) {
             convert_job j = {k ? dense : moe, out, threads};
@@ -108,8 +110,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_convert_moe: the %s conversion failed\n", k ? "dense" : "MoE");
                 return 1;
             }
-            if (x.secs < best[k].secs) best[k].secs = x.secs;
-            if (x.rss_kb > best[k].rss_kb) best[k].rss_kb = x.rss_kb; /* the worst peak of the runs */
+            bench_keep_best(&best[k], x);
         }
     printf("%-8s %10s %10s %12s %14s\n", "model", "input MB", "seconds", "peak RSS MB", "RSS / input");
     const char *names[2] = {"MoE", "dense"};

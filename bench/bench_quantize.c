@@ -37,6 +37,8 @@
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
 
+#include "bench_best.h"
+
 typedef child_result run_result;
 
 /* The types that need an importance matrix get this one (else NULL). */
@@ -205,33 +207,22 @@ int main(int argc, char **argv) {
             have_imatrix = true;
         }
         g_imatrix = qk_mix_ftype_requires_imatrix(fi->ftype) ? &imr : NULL;
-        double bq = 1e9, bl = 1e9;
-        long rq = 0, rl = 0;
-        int ok = 1;
+        run_result q = BENCH_BEST_INIT, l = BENCH_BEST_INIT; /* quantkit, llama.cpp */
         for (int r = 0; r < runs; r++) { /* alternate so noise hits both */
-            run_result x = run_child(0, model, a, fi->ftype, threads);
-            run_result y = run_child(1, model, b, fi->ftype, threads);
-            ok &= x.ok && y.ok;
-            if (x.secs < bq) bq = x.secs;
-            if (y.secs < bl) bl = y.secs;
-            if (x.rss_kb > rq) rq = x.rss_kb;
-            if (y.rss_kb > rl) rl = y.rss_kb;
+            bench_keep_best(&q, run_child(0, model, a, fi->ftype, threads));
+            bench_keep_best(&l, run_child(1, model, b, fi->ftype, threads));
         }
-        bool same = ok && same_tensor_data(a, b);
+        const bool same = q.ok && l.ok && same_tensor_data(a, b);
         /* the floor for this output: a durable copy of a file of its size */
-        const double oc = ok ? durable_copy(a, cp_out, runs) : -1;
+        const double bq = q.secs, oc = q.ok && l.ok ? durable_copy(a, cp_out, runs) : -1;
         /* parallel efficiency against one thread: T1 / (N x TN) */
-        double b1 = 1e9;
-        for (int r = 0; threads > 1 && r < runs; r++) {
-            run_result x = run_child(0, model, a, fi->ftype, 1);
-            ok &= x.ok;
-            if (x.secs < b1) b1 = x.secs;
-        }
+        run_result one = BENCH_BEST_INIT;
+        for (int r = 0; threads > 1 && r < runs; r++) bench_keep_best(&one, run_child(0, model, a, fi->ftype, 1));
         char eff[16] = "-";
-        if (threads > 1) snprintf(eff, sizeof eff, "%.0f%%", 100.0 * b1 / (threads * bq));
-        printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx %11.2fx %8s  %s\n", fi->name, bq, bl, bl / bq,
-               rq / 1024.0, rl / 1024.0, bq / best_cp, bq / best_cps, oc > 0 ? bq / oc : 0.0, eff,
-               same ? "identical" : "DIFFERENT");
+        if (threads > 1) snprintf(eff, sizeof eff, "%.0f%%", 100.0 * one.secs / (threads * bq));
+        printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB %8.2fx %10.2fx %11.2fx %8s  %s\n", fi->name, bq, l.secs,
+               l.secs / bq, q.rss_kb / 1024.0, l.rss_kb / 1024.0, bq / best_cp, bq / best_cps, oc > 0 ? bq / oc : 0.0,
+               eff, same ? "identical" : "DIFFERENT");
         unlink(a), unlink(b);
     }
     imatrix_ref_free(&imr);
@@ -263,21 +254,14 @@ int main(int argc, char **argv) {
             const qk_ftype_info *fi = qk_ftype_lookup(tok);
             if (!fi || qk_mix_ftype_requires_imatrix(fi->ftype)) continue; /* convert takes no synthetic imatrix here */
             g_imatrix = NULL;
-            double bc = 1e9, bq = 1e9;
-            long rc = 0, rq = 0;
-            int ok = 1;
+            run_result c = BENCH_BEST_INIT, q = BENCH_BEST_INIT; /* convert, quantize */
             for (int r = 0; r < runs; r++) {
-                run_result x = run_convert_child(hf, a, fi->name, threads);
-                run_result y = run_child(0, bf16, b, fi->ftype, threads);
-                ok &= x.ok && y.ok;
-                if (x.secs < bc) bc = x.secs;
-                if (y.secs < bq) bq = y.secs;
-                if (x.rss_kb > rc) rc = x.rss_kb;
-                if (y.rss_kb > rq) rq = y.rss_kb;
+                bench_keep_best(&c, run_convert_child(hf, a, fi->name, threads));
+                bench_keep_best(&q, run_child(0, bf16, b, fi->ftype, threads));
             }
-            const bool same = ok && same_tensor_data(a, b);
-            printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB  %s\n", fi->name, bc, bq, bc / bq, rc / 1024.0,
-                   rq / 1024.0, same ? "identical" : "DIFFERENT");
+            const bool same = c.ok && q.ok && same_tensor_data(a, b);
+            printf("%-9s %12.2f %12.2f %8.2fx %11.0f MB %11.0f MB  %s\n", fi->name, c.secs, q.secs, c.secs / q.secs,
+                   c.rss_kb / 1024.0, q.rss_kb / 1024.0, same ? "identical" : "DIFFERENT");
             unlink(a), unlink(b);
         }
         unlink(bf16);

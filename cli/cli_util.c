@@ -11,6 +11,15 @@ int qk_cli_fail(const char *cmd, const qk_err *err) {
     return QK_EXIT_FAIL;
 }
 
+int qk_cli_failf(const char *cmd, const char *fmt, ...) {
+    qk_err e;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    va_end(ap);
+    return qk_cli_fail(cmd, &e);
+}
+
 int qk_cli_usage(const char *cmd, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -15,6 +15,8 @@
 
 /* Prints "quantkit CMD: MSG" on stderr; returns QK_EXIT_FAIL. */
 int qk_cli_fail(const char *cmd, const qk_err *err);
+/* qk_cli_fail of a message formatted here, cut to a qk_err's length as the library's messages are. */
+int qk_cli_failf(const char *cmd, const char *fmt, ...) QK_PRINTF(2, 3);
 /* Prints "quantkit CMD: <formatted>" plus a hint to --help; returns QK_EXIT_USAGE. */
 int qk_cli_usage(const char *cmd, const char *fmt, ...) QK_PRINTF(2, 3);
 /* For "--opt VALUE": returns argv[++*i] or NULL (after printing a usage error). */

@@ -177,25 +177,19 @@ int qk_cmd_convert(int argc, char **argv) {
                 }
                 continue;
             }
-            char sz[32], experts[48] = "";
-            qk_format_size(sz, sizeof sz, r.file_size);
             qk_plan_row *rows = plan_rows(&r);
-            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensor_reports);
+            qk_cli_size_candidate(sizes, sizeof sizes, r.type_name, r.file_size, rows, rows ? r.n_tensor_reports : 0);
             free(rows);
-            size_t l = strlen(sizes);
-            snprintf(sizes + l, sizeof sizes - l, "%s%s %s%s", l ? ", " : "", r.type_name, sz, experts);
             if (r.file_size <= limit) chosen = explicit_type ? o.type : ladder[k];
             qk_convert_report_free(&r);
         }
         if (!chosen && explicit_type) {
-            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit --type to pick the best type that fits",
-                    o.type, max_size_s, sizes);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "the %s output does not fit --max-size %s (%s); omit --type to pick the best "
+                                          "type that fits", o.type, max_size_s, sizes);
             goto done;
         }
         if (!chosen) {
-            qk_fail(&err, "no type fits %s: %s", max_size_s, sizes);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "no type fits %s: %s", max_size_s, sizes);
             goto done;
         }
         if (cli_quiet()) {

@@ -354,10 +354,8 @@ int qk_cmd_info(int argc, char **argv) {
     struct stat st;
     if (!stat(path, &st) && S_ISREG(st.st_mode) && !(l > 12 && !strcmp(path + l - 12, ".safetensors")) &&
         !qk_torch_sniff(path)) {
-        qk_err err;
-        qk_fail(&err, "%s: not a GGUF file (no \"GGUF\" magic), a .safetensors file, a PyTorch checkpoint (.bin/.pth) "
-                      "or a model folder", path);
-        return qk_cli_fail(CMD, &err);
+        return qk_cli_failf(CMD, "%s: not a GGUF file (no \"GGUF\" magic), a .safetensors file, a PyTorch checkpoint "
+                                 "(.bin/.pth) or a model folder", path);
     }
     return qk_info_hf(path, json, all);
 }

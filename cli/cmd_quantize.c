@@ -360,9 +360,9 @@ int qk_cmd_quantize(int argc, char **argv) {
     {
         struct stat st;
         if (stat(in, &st) == 0 && S_ISDIR(st.st_mode)) {
-            qk_fail(&err, "%s is a folder; quantize takes a GGUF file. To quantize a Hugging Face model folder, "
-                          "use `quantkit convert %s --type %s`", in, in, type_s ? type_s : "Q8_0");
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "%s is a folder; quantize takes a GGUF file. To quantize a Hugging Face "
+                                          "model folder, use `quantkit convert %s --type %s`", in, in,
+                                     type_s ? type_s : "Q8_0");
             goto done;
         }
     }
@@ -413,18 +413,15 @@ int qk_cmd_quantize(int argc, char **argv) {
                 snprintf(tried + l, sizeof tried - l, "%s%s: %s", l ? "; " : "", cand->name, e2.msg);
                 continue;
             }
-            char sz[32], experts[48] = "";
-            qk_format_size(sz, sizeof sz, r.file_size);
             qk_plan_row *rows = plan_rows(&r);
-            if (rows) qk_cli_expert_note(experts, sizeof experts, rows, r.n_tensors);
+            qk_cli_size_candidate(tried, sizeof tried, cand->name, r.file_size, rows, rows ? r.n_tensors : 0);
             free(rows);
-            size_t l = strlen(tried);
-            snprintf(tried + l, sizeof tried - l, "%s%s %s%s", l ? ", " : "", cand->name, sz, experts);
             const uint64_t fsize = r.file_size; /* read before the report is freed */
             qk_quantize_report_free(&r);
             if (fsize <= limit) {
                 best = cand;
-                char lim[32];
+                char sz[32], lim[32];
+                qk_format_size(sz, sizeof sz, fsize);
                 qk_format_size(lim, sizeof lim, limit);
                 if (fi)
                     snprintf(why_buf, sizeof why_buf, "the %s output (%s) fits %s", cand->name, sz, lim);
@@ -437,14 +434,12 @@ int qk_cmd_quantize(int argc, char **argv) {
             }
         }
         if (!best && fi) {
-            qk_fail(&err, "the %s output does not fit --max-size %s (%s); omit TYPE to pick the best mix that fits",
-                    fi->name, max_size_s, tried);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "the %s output does not fit --max-size %s (%s); omit TYPE to pick the best "
+                                          "mix that fits", fi->name, max_size_s, tried);
             goto done;
         }
         if (!best) {
-            qk_fail(&err, "no standard mix fits %s: %s", max_size_s, tried);
-            exit_code = qk_cli_fail(CMD, &err);
+            exit_code = qk_cli_failf(CMD, "no standard mix fits %s: %s", max_size_s, tried);
             goto done;
         }
         fi = best;
@@ -479,11 +474,10 @@ int qk_cmd_quantize(int argc, char **argv) {
         const bool fat = !split_bytes && qk_dest_is_fat(out);
         for (size_t s = 0; fat && o.keep_split && s < r0.n_shards; s++)
             if (r0.shards[s].file_size > QK_FAT32_MAX_FILE) {
-                qk_fail(&err, "%s: the destination is FAT32 and this shard would be %llu bytes (limit 4 GiB - 1); "
-                              "quantize without --keep-split to get shards below 4 GiB",
-                        r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
+                exit_code = qk_cli_failf(CMD, "%s: the destination is FAT32 and this shard would be %llu bytes (limit "
+                                              "4 GiB - 1); quantize without --keep-split to get shards below 4 GiB",
+                                         r0.shards[s].path, (unsigned long long)r0.shards[s].file_size);
                 qk_quantize_report_free(&r0);
-                exit_code = qk_cli_fail(CMD, &err);
                 goto done;
             }
         if (fat && !o.keep_split && r0.file_size > QK_FAT32_MAX_FILE) {

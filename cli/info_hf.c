@@ -84,10 +84,7 @@ int qk_info_hf(const char *path, bool json, bool all) {
     (void)all;
     struct stat st;
     qk_err err;
-    if (stat(path, &st)) {
-        qk_fail(&err, "%s: no such file or folder", path);
-        return qk_cli_fail(CMD, &err);
-    }
+    if (stat(path, &st)) return qk_cli_failf(CMD, "%s: no such file or folder", path);
     cJSON *j = json ? cJSON_CreateObject() : NULL;
     uint64_t params = 0, bytes = 0;
     if (S_ISDIR(st.st_mode)) {

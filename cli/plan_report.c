@@ -50,13 +50,18 @@ uint64_t qk_cli_expert_bytes(const qk_plan_row *rows, size_t n, size_t *n_tensor
     return b;
 }
 
-void qk_cli_expert_note(char *buf, size_t len, const qk_plan_row *rows, size_t n) {
+void qk_cli_size_candidate(char *buf, size_t len, const char *type_name, uint64_t file_size, const qk_plan_row *rows,
+                           size_t n) {
     size_t ne;
     const uint64_t eb = qk_cli_expert_bytes(rows, n, &ne);
-    char sz[32];
-    qk_format_size(sz, sizeof sz, eb);
-    if (ne) snprintf(buf, len, " (experts %s)", sz);
-    else if (len) buf[0] = 0;
+    char sz[32], experts[48] = "";
+    if (ne) {
+        qk_format_size(sz, sizeof sz, eb);
+        snprintf(experts, sizeof experts, " (experts %s)", sz);
+    }
+    qk_format_size(sz, sizeof sz, file_size);
+    const size_t l = strlen(buf);
+    snprintf(buf + l, len - l, "%s%s %s%s", l ? ", " : "", type_name, sz, experts);
 }
 
 void qk_cli_expert_json(cJSON *report, const qk_plan_row *rows, size_t n) {

@@ -37,8 +37,10 @@ void qk_cli_fallback_summary(char *buf, size_t len, const qk_plan_row *rows, siz
  * for a dense model). */
 uint64_t qk_cli_expert_bytes(const qk_plan_row *rows, size_t n, size_t *n_tensors);
 
-/* " (experts 15.9 GiB)" for a MoE model, "" for a dense one. */
-void qk_cli_expert_note(char *buf, size_t len, const qk_plan_row *rows, size_t n);
+/* --max-size's list of the types tried: appends "<type_name> <file size>" to the list in buf (", " between
+ * entries), with " (experts 15.9 GiB)" after it for a MoE model. rows may be NULL (n 0): no experts note. */
+void qk_cli_size_candidate(char *buf, size_t len, const char *type_name, uint64_t file_size, const qk_plan_row *rows,
+                           size_t n);
 
 /* "expert_tensors" and "expert_bytes" in a JSON report of a MoE model. */
 void qk_cli_expert_json(cJSON *report, const qk_plan_row *rows, size_t n);

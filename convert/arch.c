@@ -69,6 +69,7 @@ const qk_name_rule qk_rules_post_norms[] = {
 const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                     "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                     "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
+const char *const qk_req_dense_ffn[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
 const qk_arch_desc *qk_arch_find(const char *hf) {
     for (size_t i = 0; hf && i < qk_arch_registry_size(); i++)
@@ -225,10 +226,10 @@ static int match_expert(const char *rest, const qk_expert_rule *r) {
 }
 
 static const qk_name_rule *find_rule(const qk_arch_desc *ad, const char *rest) {
-    for (const qk_name_rule *r = ad->rules; r && r->hf; r++)
-        if (!strcmp(rest, r->hf)) return r;
-    for (const qk_name_rule *r = qk_rules_llama; r->hf; r++)
-        if (!strcmp(rest, r->hf)) return r;
+    const qk_name_rule *const lists[] = {ad->rules, ad->rules_shared, qk_rules_llama};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        for (const qk_name_rule *r = lists[i]; r && r->hf; r++)
+            if (!strcmp(rest, r->hf)) return r;
     return NULL;
 }
 
@@ -262,16 +263,41 @@ static int gemma3_vocab_rows(const qk_hf_checkpoint *ck, int64_t *rows, qk_err *
     return rc;
 }
 
-static const qk_conv_tensor *find_tensor(const qk_conv_plan *p, const char *name) {
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
+/* the index of the planned tensor named name, p->n_tensors when there is none */
+static size_t plan_index(const qk_conv_plan *p, const char *name) {
+    size_t i = 0;
+    while (i < p->n_tensors && strcmp(p->tensors[i].name, name)) i++;
+    return i;
+}
+
+const qk_conv_tensor *qk_plan_tensor(const qk_conv_plan *p, const char *name) {
+    const size_t i = plan_index(p, name);
+    return i < p->n_tensors ? &p->tensors[i] : NULL;
+}
+
+const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer, const char *what) {
+    char nm[sizeof p->tensors[0].name]; /* cut as the planner cuts the names it writes */
+    snprintf(nm, sizeof nm, "blk.%u.%s", layer, what);
+    return qk_plan_tensor(p, nm);
+}
+
+/* the first of names[0..n) whose presence in layer `layer` is `present` */
+static const char *layer_first(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n, bool present) {
+    for (size_t i = 0; i < n && names[i]; i++)
+        if ((qk_plan_layer_tensor(p, layer, names[i]) != NULL) == present) return names[i];
     return NULL;
+}
+const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n) {
+    return layer_first(p, layer, names, n, false);
+}
+const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n) {
+    return layer_first(p, layer, names, n, true);
 }
 
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";
-    if (!find_tensor(p, on)) {
+    if (!qk_plan_tensor(p, on)) {
         const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
         while (g->hf && strcmp(g->gguf, on)) g++;
         return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g->hf ? g->hf : on);
@@ -281,28 +307,21 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
     int64_t step = 1; /* sparse layers every step-th (the family's check says what else a layer must have) */
     if (ad->moe_step_key && (!qk_hf_cfg_int(ck->config, ad->moe_step_key, &step) || step < 1)) step = 1;
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        for (const char *const *r = ad->required; r && *r; r++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
-            if (!find_tensor(p, nm))
-                return qk_fail(err, "%s: layer %u lacks the tensor for %s (%s needs it)", ck->dir, l, nm, ad->hf);
-        }
+        const char *miss = ad->required ? qk_plan_layer_missing(p, l, ad->required, SIZE_MAX) : NULL;
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks the tensor for blk.%u.%s (%s needs it)", ck->dir, l, l, miss, ad->hf);
         for (const qk_expert_rule *x = ad->experts; p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
-            const qk_conv_tensor *st = find_tensor(p, nm);
-            if (!st) return qk_fail(err, "%s: layer %u has no experts for %s", ck->dir, l, nm);
+            const qk_conv_tensor *st = qk_plan_layer_tensor(p, l, x->gguf);
+            if (!st) return qk_fail(err, "%s: layer %u has no experts for blk.%u.%s", ck->dir, l, l, x->gguf);
             for (int e = 0; e < st->n_experts; e++)
-                if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, nm);
+                if (!st->experts[e]) return qk_fail(err, "%s: layer %u lacks expert %d of %s", ck->dir, l, e, st->name);
         }
         for (const qk_fused_expert_rule *x = ad->fused_experts;
              p->n_expert && (int64_t)l >= lead && (l + 1) % step == 0 && x && x->hf; x++) {
             if (x->single) continue; /* a shared expert: the family's required list says whether it must be there */
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, x->gguf);
-            if (!find_tensor(p, nm))
-                return qk_fail(err, "%s: layer %u lacks the tensor '%s%u.%s' (%s needs it for %s)", ck->dir, l,
-                               ad->layer_prefix ? ad->layer_prefix : "model.layers.", l, x->hf, ad->hf, nm);
+            if (!qk_plan_layer_tensor(p, l, x->gguf))
+                return qk_fail(err, "%s: layer %u lacks the tensor '%s%u.%s' (%s needs it for blk.%u.%s)", ck->dir, l,
+                               ad->layer_prefix ? ad->layer_prefix : "model.layers.", l, x->hf, ad->hf, l, x->gguf);
         }
     }
     return QK_OK;
@@ -466,7 +485,7 @@ static int fused_experts(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_
                            st->name, (long long)outs, x->n_parts);
         qk_conv_tensor *t = &p->tensors[p->n_tensors];
         snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, x->gguf);
-        if (find_tensor(p, t->name))
+        if (qk_plan_tensor(p, t->name))
             return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, st->name,
                            t->name);
         t->src = src;
@@ -599,9 +618,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                     return qk_fail(err, "%s: expert tensor '%s' names expert %d of %u", ck->dir, n, e, p->n_expert);
                 char nm[64];
                 snprintf(nm, sizeof nm, "blk.%d.%s", layer, x->gguf);
-                qk_conv_tensor *st = NULL;
-                for (size_t q = 0; q < p->n_tensors && !st; q++)
-                    if (!strcmp(p->tensors[q].name, nm)) st = &p->tensors[q];
+                const size_t q = plan_index(p, nm);
+                qk_conv_tensor *st = q < p->n_tensors ? &p->tensors[q] : NULL;
                 if (src->t->n_dims != 2)
                     return qk_fail(err, "%s: expert tensor '%s' is not 2-D", ck->dir, n);
                 if (!st) {
@@ -649,7 +667,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             xform = r->permute & QK_X_MASK;
             squeeze = (r->permute & QK_X_SQUEEZE) != 0;
             snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, r->gguf);
-            if (find_tensor(p, t->name))
+            if (qk_plan_tensor(p, t->name))
                 return qk_fail(err, "%s: tensor '%s' maps to %s, which another tensor already gave", ck->dir, n, t->name);
             if (ad->flags & QK_A_PERMUTE_QK)
                 permute = (r->permute & ~(QK_X_MASK | QK_X_SQUEEZE)) == QK_PERM_Q   ? (int)n_head

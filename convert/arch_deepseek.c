@@ -35,17 +35,12 @@
 #include "arch_priv.h"
 #include "tensor_rows.h"
 
-static int64_t cfg_i(const cJSON *c, const char *k, int64_t def) {
-    int64_t v;
-    return qk_hf_cfg_int(c, k, &v) ? v : def;
-}
-
 /* kv_b_proj: split into attn_k_b and attn_v_b */
 static int deepseek_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                                  qk_conv_plan *p, qk_err *err) {
     if (strcmp(rest, "self_attn.kv_b_proj.weight")) return 0;
     const cJSON *c = ck->config;
-    const int64_t nope = cfg_i(c, "qk_nope_head_dim", 0), v = cfg_i(c, "v_head_dim", 0), H = p->n_head;
+    const int64_t nope = qk_hf_cfg_int_or(c, "qk_nope_head_dim", 0), v = qk_hf_cfg_int_or(c, "v_head_dim", 0), H = p->n_head;
     const qk_st_tensor *st = src->t;
     if (nope <= 0 || v <= 0)
         return qk_fail(err, "%s/config.json: qk_nope_head_dim / v_head_dim missing or not positive (MLA needs them)",
@@ -108,18 +103,18 @@ static int deepseek_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gg
     /* DeepseekV2Model.set_gguf_parameters */
     const bool moe = cJSON_GetObjectItemCaseSensitive(c, "n_routed_experts") != NULL;
     rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"),
-                                 (uint32_t)cfg_i(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
-    const int64_t kv_lora = cfg_i(c, "kv_lora_rank", 512), rope = cfg_i(c, "qk_rope_head_dim", 0),
-                  nope = cfg_i(c, "qk_nope_head_dim", 0), vd = cfg_i(c, "v_head_dim", 0);
+                                 (uint32_t)qk_hf_cfg_int_or(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
+    const int64_t kv_lora = qk_hf_cfg_int_or(c, "kv_lora_rank", 512), rope = qk_hf_cfg_int_or(c, "qk_rope_head_dim", 0),
+                  nope = qk_hf_cfg_int_or(c, "qk_nope_head_dim", 0), vd = qk_hf_cfg_int_or(c, "v_head_dim", 0);
     if (qk_hf_cfg_int(c, "q_lora_rank", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.q_lora_rank"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.kv_lora_rank"), (uint32_t)kv_lora, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)(kv_lora + rope), err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)kv_lora, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_mla"), (uint32_t)(nope + rope), err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_mla"), (uint32_t)vd, err);
-    int64_t ff = cfg_i(c, "moe_intermediate_size", cfg_i(c, "intermediate_size", 0));
+    int64_t ff = qk_hf_cfg_int_or(c, "moe_intermediate_size", qk_hf_cfg_int_or(c, "intermediate_size", 0));
     rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)cfg_i(c, "n_shared_experts", 0), err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)qk_hf_cfg_int_or(c, "n_shared_experts", 0), err);
     double d;
     if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("expert_weights_scale"), (float)d, err);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob")))
@@ -149,7 +144,7 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
         return qk_fail(err, "%s/config.json: q_lora_rank is null (a plain q_proj), but llama.cpp's deepseek2 reads a "
                             "q_lora rank for every model but its \"lite\" ones (26 or 27 layers; this one has %u)",
                        ck->dir, p->n_layer);
-    const int64_t ng = cfg_i(c, "n_group", 1), tg = cfg_i(c, "topk_group", ng);
+    const int64_t ng = qk_hf_cfg_int_or(c, "n_group", 1), tg = qk_hf_cfg_int_or(c, "topk_group", ng);
     if (ng > 1) {
         if (tg >= ng)
             return qk_fail(err, "%s/config.json: topk_group %lld of n_group %lld: llama.cpp's deepseek2 needs fewer "
@@ -186,26 +181,17 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (sf && strcmp(sf, "sigmoid") && strcmp(sf, "softmax"))
         return qk_fail(err, "%s/config.json: scoring_func '%s' is not supported (sigmoid, softmax are)", ck->dir, sf);
     /* each layer: dense before first_k_dense_replace, MoE with shared experts after */
-    const int64_t lead = cfg_i(c, "first_k_dense_replace", 0), shared = cfg_i(c, "n_shared_experts", 0);
+    const int64_t lead = qk_hf_cfg_int_or(c, "first_k_dense_replace", 0), shared = qk_hf_cfg_int_or(c, "n_shared_experts", 0);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool d = (int64_t)l < lead;
-        for (size_t i = 0; i < (d ? 3u : shared > 0 ? 4u : 1u); i++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, d ? dense[i] : sparse[i]);
-            bool found = false;
-            for (size_t t = 0; t < p->n_tensors && !found; t++) found = !strcmp(p->tensors[t].name, nm);
-            if (!found)
-                return qk_fail(err, "%s: layer %u (%s) lacks %s", ck->dir, l, d ? "dense: first_k_dense_replace" : "MoE",
-                               nm);
-        }
-        char q[64];
-        snprintf(q, sizeof q, "blk.%u.%s", l, ql && !cJSON_IsNull(ql) ? "attn_q_b.weight" : "attn_q.weight");
-        bool found = false;
-        for (size_t t = 0; t < p->n_tensors && !found; t++) found = !strcmp(p->tensors[t].name, q);
-        if (!found) return qk_fail(err, "%s: layer %u lacks %s", ck->dir, l, q);
+        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 4u : 1u);
+        if (miss)
+            return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l,
+                           d ? "dense: first_k_dense_replace" : "MoE", l, miss);
+        const char *q = ql && !cJSON_IsNull(ql) ? "attn_q_b.weight" : "attn_q.weight";
+        if (!qk_plan_layer_tensor(p, l, q)) return qk_fail(err, "%s: layer %u lacks blk.%u.%s", ck->dir, l, l, q);
     }
     return QK_OK;
 }
@@ -217,21 +203,10 @@ static const qk_name_rule k_rules_deepseek[] = {
     {"self_attn.q_b_proj.weight", "attn_q_b.weight", QK_PERM_NONE},
     {"self_attn.kv_a_proj_with_mqa.weight", "attn_kv_a_mqa.weight", QK_PERM_NONE},
     {"self_attn.kv_a_layernorm.weight", "attn_kv_a_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {"self_attn.k_proj.weight", NULL, 0}, /* not MLA */
     {"self_attn.v_proj.weight", NULL, 0},
     {NULL, NULL, 0},
-};
-
-static const qk_expert_rule k_experts_deepseek[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
 };
 
 static const char *const k_req_deepseek[] = {"attn_norm.weight", "ffn_norm.weight", "attn_kv_a_mqa.weight",
@@ -242,10 +217,10 @@ static const qk_cfg_default k_defaults_deepseek[] = {{"rms_norm_eps", "1e-6"}, {
 
 #define DEEPSEEK(cls, fam)                                                                                         \
     {.hf = cls, .gguf = "deepseek2", .family = fam, .flags = QK_A_ROPE_YARN | QK_A_MLA | QK_A_MTP_LEFT_OUT,        \
-     .kv = QK_KV_LLAMA, .rules = k_rules_deepseek, .required = k_req_deepseek, .experts = k_experts_deepseek,       \
-     .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok", .defaults = k_defaults_deepseek,      \
-     .check = deepseek_check, .layer_tensor = deepseek_layer_tensor, .extra_kvs = deepseek_kvs,                     \
-     .n_dense_lead_key = "first_k_dense_replace"}
+     .kv = QK_KV_LLAMA, .rules = k_rules_deepseek, .rules_shared = qk_rules_shared_experts,                        \
+     .required = k_req_deepseek, .experts = qk_experts_mlp, .n_expert_key = "n_routed_experts",                    \
+     .n_used_key = "num_experts_per_tok", .defaults = k_defaults_deepseek, .check = deepseek_check,                \
+     .layer_tensor = deepseek_layer_tensor, .extra_kvs = deepseek_kvs, .n_dense_lead_key = "first_k_dense_replace"}
 
 const qk_arch_desc qk_arch_family_deepseek[] = {
     DEEPSEEK("DeepseekV2ForCausalLM", "DeepSeek-V2 / V2.5 (MLA, MoE)"),

@@ -185,10 +185,7 @@ static int stablelm_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     const cJSON *par = cJSON_GetObjectItemCaseSensitive(ck->config, "use_parallel_residual");
     const bool parallel = !par || cJSON_IsTrue(par); /* the converter's default */
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        char nm[64];
-        snprintf(nm, sizeof nm, "blk.%u.ffn_norm.weight", l);
-        bool has = false;
-        for (size_t i = 0; i < p->n_tensors && !has; i++) has = !strcmp(p->tensors[i].name, nm);
+        const bool has = qk_plan_layer_tensor(p, l, "ffn_norm.weight") != NULL;
         if (has == parallel)
             return qk_fail(err, "%s: use_parallel_residual is %s but layer %u %s post_attention_layernorm", ck->dir,
                            parallel ? "true" : "false", l, has ? "has" : "lacks");

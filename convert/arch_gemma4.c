@@ -229,12 +229,6 @@ static int g4_rope(const qk_hf_checkpoint *ck, const cJSON *rp, g4_cfg *g, qk_er
     return QK_OK;
 }
 
-static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) {
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
-    return NULL;
-}
-
 /* Gemma4Model.set_vocab writes llama.cpp's "gemma4" tokenizer model from tokenizer.json (qk_vocab_load_gemma4,
  * which convert uses): read here too, so that a tokenizer the converter cannot write (not SentencePiece-style BPE,
  * no merges) is refused by name in the plan (--dry-run, info) before any tensor is read. */
@@ -253,34 +247,30 @@ static int gemma4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     static const char *const ple_globals[] = {"per_layer_token_embd.weight", "per_layer_model_proj.weight",
                                               "per_layer_proj_norm.weight"};
     for (size_t k = 0; k < 3; k++)
-        if (!plan_find(p, ple_globals[k]) != !g.ple)
+        if (!qk_plan_tensor(p, ple_globals[k]) != !g.ple)
             return qk_fail(err, "%s: hidden_size_per_layer_input is %lld but the checkpoint %s %s", ck->dir,
                            (long long)g.ple, g.ple ? "lacks" : "has", ple_globals[k]);
     const int64_t first_shared = (int64_t)p->n_layer - g.n_shared;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         const bool swa = g.swa[l], shared = g.n_shared > 0 && (int64_t)l >= first_shared;
         const bool no_v = (!swa && g.k_eq_v) || shared;
-        char nm[64];
         static const char *const per_layer[] = {"inp_gate.weight", "proj.weight", "post_norm.weight"};
-        for (size_t k = 0; k < 3; k++) {
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, per_layer[k]);
-            if (!plan_find(p, nm) != !g.ple)
-                return qk_fail(err, "%s: hidden_size_per_layer_input is %lld but layer %u %s the tensor for %s", ck->dir,
-                               (long long)g.ple, l, g.ple ? "lacks" : "has", nm);
-        }
+        for (size_t k = 0; k < 3; k++)
+            if (!qk_plan_layer_tensor(p, l, per_layer[k]) != !g.ple)
+                return qk_fail(err, "%s: hidden_size_per_layer_input is %lld but layer %u %s the tensor for blk.%u.%s",
+                               ck->dir, (long long)g.ple, l, g.ple ? "lacks" : "has", l, per_layer[k]);
         for (size_t k = 0; !shared && k < 2; k++) {
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, k ? "attn_k_norm.weight" : "attn_k.weight");
-            if (!plan_find(p, nm)) return qk_fail(err, "%s: layer %u lacks the tensor for %s", ck->dir, l, nm);
+            const char *what = k ? "attn_k_norm.weight" : "attn_k.weight";
+            if (!qk_plan_layer_tensor(p, l, what))
+                return qk_fail(err, "%s: layer %u lacks the tensor for blk.%u.%s", ck->dir, l, l, what);
         }
-        snprintf(nm, sizeof nm, "blk.%u.ffn_gate.weight", l);
-        const qk_conv_tensor *gt = plan_find(p, nm);
+        const qk_conv_tensor *gt = qk_plan_layer_tensor(p, l, "ffn_gate.weight");
         const int64_t ff = g.double_wide && shared ? 2 * g.n_ff : g.n_ff;
         if (gt && gt->ne[1] != ff)
             return qk_fail(err, "%s: layer %u's mlp.gate_proj has %lld rows, expected %lld (intermediate_size%s)", ck->dir,
                            l, (long long)gt->ne[1], (long long)ff, ff != g.n_ff ? " x 2: a double-wide KV-shared layer" : "");
         const int64_t hd = swa ? g.hd_swa : g.hd_full, kvh = swa ? g.kv_swa : g.kv_full;
-        snprintf(nm, sizeof nm, "blk.%u.attn_v.weight", l);
-        const qk_conv_tensor *v = plan_find(p, nm);
+        const qk_conv_tensor *v = qk_plan_layer_tensor(p, l, "attn_v.weight");
         if (!shared && !v != no_v)
             return qk_fail(err, "%s: %s layer %u %s a v_proj, but attention_k_eq_v is %s", ck->dir,
                            swa ? "sliding" : "global", l, v ? "has" : "lacks", g.k_eq_v ? "true" : "false");
@@ -289,14 +279,13 @@ static int gemma4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
             {"attn_k_norm.weight", 2},
         };
         for (size_t k = 0; k < sizeof shp / sizeof shp[0]; k++) {
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, shp[k].t);
-            const qk_conv_tensor *t = plan_find(p, nm);
+            const qk_conv_tensor *t = qk_plan_layer_tensor(p, l, shp[k].t);
             if (!t) continue;
             const int64_t want = shp[k].rows == 0 ? (int64_t)p->n_head * hd : shp[k].rows == 1 ? kvh * hd : hd;
             const int64_t got = t->n_dims == 1 ? t->ne[0] : t->ne[1];
             if (got != want || (t->n_dims == 2 && t->ne[0] != n_embd))
                 return qk_fail(err, "%s: %s layer %u: %s has %lld rows, expected %lld (head size %lld, %lld kv heads)",
-                               ck->dir, swa ? "sliding" : "global", l, nm, (long long)got, (long long)want,
+                               ck->dir, swa ? "sliding" : "global", l, t->name, (long long)got, (long long)want,
                                (long long)hd, (long long)kvh);
         }
     }

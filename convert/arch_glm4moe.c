@@ -20,11 +20,6 @@
 
 #include "arch_priv.h"
 
-static int64_t cfg_i(const cJSON *c, const char *k, int64_t def) {
-    int64_t v;
-    return qk_hf_cfg_int(c, k, &v) ? v : def;
-}
-
 static int glm4moe_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config;
     char k[96];
@@ -51,7 +46,7 @@ static int glm4moe_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_ggu
 
 static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     const cJSON *c = ck->config;
-    const int64_t ng = cfg_i(c, "n_group", 1), tg = cfg_i(c, "topk_group", ng);
+    const int64_t ng = qk_hf_cfg_int_or(c, "n_group", 1), tg = qk_hf_cfg_int_or(c, "topk_group", ng);
     if (ng > 1 && (tg >= ng || p->n_expert % ng))
         return qk_fail(err, "%s/config.json: topk_group %lld of n_group %lld over %u experts: llama.cpp's glm4moe "
                             "needs fewer groups used than groups, each of as many experts", ck->dir, (long long)tg,
@@ -59,30 +54,20 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     int64_t v;
     if (!qk_hf_cfg_int(c, "moe_intermediate_size", &v) || v <= 0)
         return qk_fail(err, "%s/config.json: 'moe_intermediate_size' is missing (glm4moe needs it)", ck->dir);
-    const int64_t lead = cfg_i(c, "first_k_dense_replace", 0), shared = cfg_i(c, "n_shared_experts", 0);
+    const int64_t lead = qk_hf_cfg_int_or(c, "first_k_dense_replace", 0), shared = qk_hf_cfg_int_or(c, "n_shared_experts", 0);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_gate_shexp.weight",
                                              "ffn_up_shexp.weight", "ffn_down_shexp.weight"};
         const bool d = (int64_t)l < lead;
-        for (size_t i = 0; i < (d ? 3u : shared > 0 ? 5u : 2u); i++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, d ? dense[i] : sparse[i]);
-            bool found = false;
-            for (size_t t = 0; t < p->n_tensors && !found; t++) found = !strcmp(p->tensors[t].name, nm);
-            if (!found) return qk_fail(err, "%s: layer %u (%s) lacks %s", ck->dir, l, d ? "dense" : "MoE", nm);
-        }
+        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 5u : 2u);
+        if (miss) return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, miss);
     }
     return QK_OK;
 }
 
 static const qk_name_rule k_rules_glm4moe[] = {
     {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {"eh_proj.weight", "nextn.eh_proj.weight", QK_PERM_NONE},
     {"enorm.weight", "nextn.enorm.weight", QK_PERM_NONE},
     {"hnorm.weight", "nextn.hnorm.weight", QK_PERM_NONE},
@@ -92,13 +77,6 @@ static const qk_name_rule k_rules_glm4moe[] = {
     {NULL, NULL, 0},
 };
 
-static const qk_expert_rule k_experts_glm4moe[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
-
 static const char *const k_req_glm4moe[] = {"attn_norm.weight", "post_attention_norm.weight", "attn_q.weight",
                                             "attn_k.weight", "attn_v.weight", "attn_output.weight", NULL};
 
@@ -106,8 +84,9 @@ static const qk_cfg_default k_defaults_glm4moe[] = {{"partial_rotary_factor", "0
 
 const qk_arch_desc qk_arch_family_glm4moe[] = {
     {.hf = "Glm4MoeForCausalLM", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
-     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe, .required = k_req_glm4moe,
-     .experts = k_experts_glm4moe, .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
+     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe,
+     .rules_shared = qk_rules_shared_experts, .required = k_req_glm4moe, .experts = qk_experts_mlp,
+     .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
      .defaults = k_defaults_glm4moe, .check = glm4moe_check, .extra_kvs = glm4moe_kvs,
      .n_dense_lead_key = "first_k_dense_replace", .extra_layers_key = "num_nextn_predict_layers"},
     {.hf = NULL},

@@ -75,14 +75,6 @@ static qk_conv_tensor *x3d_new(qk_conv_plan *p, int layer, const char *gguf, con
     return t;
 }
 
-static bool planned(const qk_conv_plan *p, int layer, const char *gguf) {
-    char nm[64];
-    snprintf(nm, sizeof nm, "blk.%d.%s", layer, gguf);
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, nm)) return true;
-    return false;
-}
-
 static int gptoss_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                                qk_conv_plan *p, qk_err *err) {
     static const char *const k_gu[2] = {"ffn_gate_exps", "ffn_up_exps"};
@@ -105,7 +97,7 @@ static int gptoss_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *s
     for (int k = 0; k < nout; k++) {
         char g[48];
         snprintf(g, sizeof g, "%s.%s", gu ? k_gu[k] : "ffn_down_exps", !strcmp(suf, "_bias") ? "bias" : "weight");
-        if (planned(p, layer, g))
+        if (qk_plan_layer_tensor(p, (uint32_t)layer, g))
             return qk_fail(err, "%s: '%s' gives blk.%d.%s, which another tensor already gave", ck->dir, n, layer, g);
     }
     if (!*suf) { /* float [E, A, B], used as x @ W[e] */

@@ -63,12 +63,6 @@ static const qk_cfg_default k_lfm2_defaults[] = {
     {NULL, NULL},
 };
 
-static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) {
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
-    return NULL;
-}
-
 /* layer_types[i] is "conv" (true) or "full_attention" (false); a config without layer_types (the first LFM2
  * releases) lists its attention layers in full_attn_idxs, from which Lfm2Config derives layer_types (every layer
  * attention when neither is given) */
@@ -155,28 +149,19 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
         bool conv = false;
         if (layer_is_conv(ck, p, l, &conv, err)) return QK_FAIL;
         any_attn |= !conv;
-        for (const char *const *r = conv ? k_req_conv : k_req_attn; *r; r++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
-            if (!plan_find(p, nm))
-                return qk_fail(err, "%s: %s layer %u lacks the tensor for %s", ck->dir,
-                               conv ? "conv" : "attention", l, nm);
-        }
-        for (const char *const *r = conv ? k_req_attn : k_req_conv; *r; r++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
-            if (plan_find(p, nm))
-                return qk_fail(err, "%s: %s layer %u has a tensor for %s, which only %s layers have", ck->dir,
-                               conv ? "conv" : "attention", l, nm, conv ? "attention" : "conv");
-        }
-        char nm[64];
-        snprintf(nm, sizeof nm, "blk.%u.shortconv.conv.weight", l);
-        const qk_conv_tensor *cw = plan_find(p, nm);
+        const char *miss = qk_plan_layer_missing(p, l, conv ? k_req_conv : k_req_attn, SIZE_MAX);
+        if (miss)
+            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, conv ? "conv" : "attention",
+                           l, l, miss);
+        const char *extra = qk_plan_layer_extra(p, l, conv ? k_req_attn : k_req_conv, SIZE_MAX);
+        if (extra)
+            return qk_fail(err, "%s: %s layer %u has a tensor for blk.%u.%s, which only %s layers have", ck->dir,
+                           conv ? "conv" : "attention", l, l, extra, conv ? "attention" : "conv");
+        const qk_conv_tensor *cw = qk_plan_layer_tensor(p, l, "shortconv.conv.weight");
         if (cw && cw->ne[0] != l_cache)
             return qk_fail(err, "%s: layer %u's conv.conv.weight has a kernel of %lld, but conv_L_cache is %lld",
                            ck->dir, l, (long long)cw->ne[0], (long long)l_cache);
-        snprintf(nm, sizeof nm, "blk.%u.ffn_gate.weight", l);
-        const qk_conv_tensor *g = plan_find(p, nm);
+        const qk_conv_tensor *g = qk_plan_layer_tensor(p, l, "ffn_gate.weight");
         if (g && g->ne[1] != ff)
             return qk_fail(err, "%s: layer %u's feed_forward.w1.weight has %lld rows, but the config's feed-forward "
                                 "length (block_ff_dim adjusted as LFM2 does) is %lld", ck->dir, l, (long long)g->ne[1],

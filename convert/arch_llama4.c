@@ -56,14 +56,6 @@ static const qk_kv_rule k_kvs_llama4[] = {
     {NULL, NULL, 0, false},
 };
 
-static bool has(const qk_conv_plan *p, uint32_t l, const char *what) {
-    char nm[64];
-    snprintf(nm, sizeof nm, "blk.%u.%s", l, what);
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, nm)) return true;
-    return false;
-}
-
 /* a config number that must be `want` when present (absent: the config class's default, which is `want`) */
 static int num_is(const qk_hf_checkpoint *ck, const char *key, double want, const char *why, qk_err *err) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ck->config, key);
@@ -140,16 +132,15 @@ static int llama4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     if (act && strcmp(act, "silu"))
         return qk_fail(err, "%s/config.json: hidden_act is '%s', but llama.cpp's llama4 uses silu", ck->dir, act);
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight",
                                              "ffn_down_exps.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (l + 1) % step == 0;
-        for (size_t k = 0; k < (moe ? 7 : 3); k++)
-            if (!has(p, l, moe ? sparse[k] : dense[k]))
-                return qk_fail(err, "%s: layer %u lacks blk.%u.%s (a %s layer by interleave_moe_layer_step %lld)",
-                               ck->dir, l, l, moe ? sparse[k] : dense[k], moe ? "sparse" : "dense", (long long)step);
-        if (has(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : qk_req_dense_ffn, moe ? 7 : 3);
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks blk.%u.%s (a %s layer by interleave_moe_layer_step %lld)", ck->dir,
+                           l, l, miss, moe ? "sparse" : "dense", (long long)step);
+        if (qk_plan_layer_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
             return qk_fail(err, "%s: layer %u is %s by interleave_moe_layer_step %lld, but has %s tensors", ck->dir, l,
                            moe ? "sparse" : "dense", (long long)step, moe ? "dense MLP" : "router");
     }

@@ -19,31 +19,6 @@
  *   Qwen2MoeModel.modify_tensors does, through the fused expert rules. */
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_qwen_moe[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-static const qk_expert_rule k_experts_qwen[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
-
-/* transformers 5's packed layout of the same experts: gate_up_proj [E, 2 I, H] ([gate | up] rows), down_proj
- * [E, H, I], as Qwen2MoeModel.modify_tensors splits them */
-static const qk_fused_expert_rule k_fused_qwen_packed[] = {
-    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
-    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
-    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
-    {NULL, NULL, 0, 0, false, false},
-};
-
 static const char *const k_req_qwen3moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                              "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                              "attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate_inp.weight", NULL};
@@ -62,39 +37,22 @@ static const qk_kv_rule k_kvs_qwen2moe[] = {
     {NULL, NULL, false, false},
 };
 
-/* every layer sparse, and the top-k renormalisation llama.cpp's graph applies */
-static int qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err, bool norm_topk) {
-    const cJSON *c = ck->config;
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
-                       p->arch);
-    int64_t step = 1;
-    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") && (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                       ck->dir, p->arch);
-    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    const bool norm = cJSON_IsTrue(nt); /* absent: the config classes' default, false */
-    if (norm != norm_topk)
-        return qk_fail(err, "%s/config.json: norm_topk_prob is %s, but llama.cpp's %s %s the top-k expert weights",
-                       ck->dir, norm ? "true" : "false", p->arch, norm_topk ? "renormalises" : "does not renormalise");
-    return QK_OK;
-}
+/* every layer sparse; the config classes' default of norm_topk_prob is false */
 static int qwen3moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    return qwen_moe_check(ck, p, err, true);
+    return qk_arch_qwen_moe_check(ck, p, true, false, err);
 }
 static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    return qwen_moe_check(ck, p, err, false);
+    return qk_arch_qwen_moe_check(ck, p, false, false, err);
 }
 
 const qk_arch_desc qk_arch_family_moe[] = {
     {.hf = "Qwen3MoeForCausalLM", .gguf = "qwen3moe", .family = "Qwen3-MoE (30B-A3B, 235B-A22B)", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen3moe, .experts = k_experts_qwen,
-     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
+     .rules = qk_rules_qwen_moe, .required = k_req_qwen3moe, .experts = qk_experts_mlp,
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen3moe, .check = qwen3moe_check},
     {.hf = "Qwen2MoeForCausalLM", .gguf = "qwen2moe", .family = "Qwen1.5-MoE / Qwen2-MoE", .kv = QK_KV_LLAMA,
-     .rules = k_rules_qwen_moe, .required = k_req_qwen2moe, .experts = k_experts_qwen,
-     .fused_experts = k_fused_qwen_packed, .n_expert_key = "num_experts",
+     .rules = qk_rules_qwen_moe, .required = k_req_qwen2moe, .experts = qk_experts_mlp,
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen2moe, .check = qwen2moe_check},
     {.hf = NULL},
 };

@@ -43,15 +43,10 @@
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_olmoe[] = {
+/* the router alone (OLMoE, Qwen3-VL-MoE) */
+static const qk_name_rule k_rules_router[] = {
     {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
-};
-static const qk_expert_rule k_experts_olmoe[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
 };
 static const char *const k_req_olmoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                           "attn_output.weight", "attn_q_norm.weight", "attn_k_norm.weight",
@@ -131,10 +126,6 @@ static int granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, q
     return QK_OK;
 }
 
-static const qk_name_rule k_rules_qwen3vlmoe[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_fused_expert_rule k_fused_qwen3vlmoe[] = {
     {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, true, false},
     {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, true, false},
@@ -151,29 +142,11 @@ static const qk_kv_rule k_kvs_qwen3vlmoe[] = {
 };
 /* Qwen3VLMoeTextConfig: every layer sparse, top-k renormalised, which is what llama.cpp's graph does */
 static int qwen3vlmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    const cJSON *c = ck->config;
-    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
-                       p->arch);
-    int64_t step = 1;
-    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
-        (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                       ck->dir, p->arch);
-    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    if (nt && !cJSON_IsTrue(nt)) /* Qwen3VLMoeTextConfig's default is true */
-        return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
-                            "expert weights", ck->dir, p->arch);
-    return QK_OK;
+    return qk_arch_qwen_moe_check(ck, p, true, true, err); /* Qwen3VLMoeTextConfig's norm_topk_prob default: true */
 }
 
 static const qk_name_rule k_rules_ernie_moe[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.moe_statics.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
 /* Ernie4_5MoeModel.filter_tensors: the multi-token-prediction layers, left out */
@@ -189,14 +162,6 @@ static const qk_kv_rule k_kvs_ernie_moe[] = {
     {"intermediate_size", "expert_shared_feed_forward_length", QK_KVR_PER_KV_HEAD, false},
     {NULL, NULL, 0, false},
 };
-
-static bool has_tensor(const qk_conv_plan *p, uint32_t l, const char *what) {
-    char nm[64];
-    snprintf(nm, sizeof nm, "blk.%u.%s", l, what);
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, nm)) return true;
-    return false;
-}
 
 /* llama.cpp's ernie4_5-moe: layers [0, lead) dense, every later one sparse (its loader wants experts there
  * whatever the interval), the shared experts always (their width read from intermediate_size // kv heads, as
@@ -227,15 +192,14 @@ static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk
                             "moe_num_shared_experts = %lld", ck->dir, (long long)(ff / p->n_head_kv),
                        (long long)(mi * shared));
     for (uint32_t l = 0; l < p->n_layer; l++) {
-        static const char *const dense[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
         const bool moe = (int64_t)l >= lead;
-        for (size_t k = 0; k < (moe ? 4 : 3); k++)
-            if (!has_tensor(p, l, moe ? sparse[k] : dense[k]))
-                return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, moe ? sparse[k] : dense[k],
-                               moe ? "a sparse" : "a leading dense");
-        if (has_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
+        const char *miss = qk_plan_layer_missing(p, l, moe ? sparse : qk_req_dense_ffn, moe ? 4 : 3);
+        if (miss)
+            return qk_fail(err, "%s: layer %u lacks blk.%u.%s (%s layer)", ck->dir, l, l, miss,
+                           moe ? "a sparse" : "a leading dense");
+        if (qk_plan_layer_tensor(p, l, moe ? "ffn_gate.weight" : "ffn_gate_inp.weight"))
             return qk_fail(err, "%s: layer %u is %s by moe_layer_start_index %lld, but has %s tensors", ck->dir, l,
                            moe ? "sparse" : "dense", (long long)lead, moe ? "dense MLP" : "router");
     }
@@ -243,8 +207,8 @@ static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk
 }
 
 const qk_arch_desc qk_arch_family_moe_more[] = {
-    {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .rules = k_rules_olmoe,
-     .required = k_req_olmoe, .experts = k_experts_olmoe, .n_expert_key = "num_experts",
+    {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .rules = k_rules_router,
+     .required = k_req_olmoe, .experts = qk_experts_mlp, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .check = olmoe_check},
     {.hf = "GraniteMoeForCausalLM", .gguf = "granitemoe", .family = "Granite 3.x MoE", .flags = QK_A_PERMUTE_QK,
      .kv = QK_KV_LLAMA, .rules = k_rules_granitemoe, .required = k_req_granitemoe,
@@ -255,11 +219,12 @@ const qk_arch_desc qk_arch_family_moe_more[] = {
      .fused_experts = k_fused_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_granitemoe, .check = granitemoe_check},
     {.hf = "Qwen3VLMoeForConditionalGeneration", .gguf = "qwen3vlmoe", .family = "Qwen3-VL-MoE (text model)",
-     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_qwen3vlmoe, .required = k_req_qwen3vlmoe,
+     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_router, .required = k_req_qwen3vlmoe,
      .fused_experts = k_fused_qwen3vlmoe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
      .mrope_key = "mrope_section", .kvs = k_kvs_qwen3vlmoe, .check = qwen3vlmoe_check},
     {.hf = "Ernie4_5_MoeForCausalLM", .gguf = "ernie4_5-moe", .family = "ERNIE 4.5 MoE (21B-A3B, 300B-A47B)",
-     .kv = QK_KV_LLAMA, .rules = k_rules_ernie_moe, .required = k_req_ernie_moe, .experts = k_experts_olmoe,
+     .kv = QK_KV_LLAMA, .rules = k_rules_ernie_moe, .rules_shared = qk_rules_shared_experts,
+     .required = k_req_ernie_moe, .experts = qk_experts_mlp,
      .n_expert_key = "moe_num_experts", .n_used_key = "moe_k", .n_dense_lead_key = "moe_layer_start_index",
      .skip_prefixes = k_skip_ernie_moe, .kvs = k_kvs_ernie_moe, .check = ernie_moe_check},
     {.hf = NULL},

@@ -131,6 +131,9 @@ struct qk_arch_desc {
     unsigned flags;                  /* QK_A_* */
     qk_kv_style kv;
     const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */
+    /* a block of rules shared with other families (qk_rules_shared_experts ...), checked after rules and before
+     * the Llama layout; {NULL}-terminated, may be NULL */
+    const qk_name_rule *rules_shared;
     const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
     const char *strip_prefix;        /* removed from the front of every name first (GPT-2's "transformer."); may be NULL */
     const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
@@ -199,10 +202,41 @@ const char *qk_arch_refusal(const char *hf);
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
+/* a dense layer's MLP: ffn_gate, ffn_up, ffn_down (the dense layers of the MoE families) */
+extern const char *const qk_req_dense_ffn[];
 extern const qk_name_rule qk_rules_llama[];
 extern const qk_name_rule qk_globals_llama[]; /* model.embed_tokens, model.norm, lm_head */
 /* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2) */
 extern const qk_name_rule qk_rules_post_norms[];
+
+/* Mixture-of-experts layouts several families share (arch_moe_layout.c). */
+/* mlp.experts.E.{gate,up,down}_proj.weight stacked into ffn_{gate,up,down}_exps (Qwen-MoE, OLMoE, DeepSeek, GLM-4.5,
+ * ERNIE 4.5 MoE, Qwen 3.5) */
+extern const qk_expert_rule qk_experts_mlp[];
+/* transformers 5's packed form of the same experts, as Qwen2MoeModel.modify_tensors splits it: mlp.experts.
+ * gate_up_proj [E, 2 I, H] ([gate | up] rows) -> ffn_gate_exps / ffn_up_exps, down_proj [E, H, I] -> ffn_down_exps */
+extern const qk_fused_expert_rule qk_fused_experts_packed[];
+/* the router mlp.gate -> ffn_gate_inp and shared experts mlp.shared_experts.{gate,up,down}_proj -> ffn_*_shexp
+ * (DeepSeek, GLM-4.5, ERNIE 4.5 MoE) */
+extern const qk_name_rule qk_rules_shared_experts[];
+/* the router and Qwen's one gated shared expert: mlp.gate -> ffn_gate_inp, mlp.shared_expert_gate ->
+ * ffn_gate_inp_shexp, mlp.shared_expert.{gate,up,down}_proj -> ffn_*_shexp (Qwen2-MoE, Qwen 3.5) */
+extern const qk_name_rule qk_rules_qwen_moe[];
+
+/* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
+ * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
+ * read as the config class's default (topk_default). */
+int qk_arch_qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool renorm, bool topk_default,
+                           qk_err *err);
+
+/* The planned tensor named name, NULL when the plan has none. */
+const qk_conv_tensor *qk_plan_tensor(const qk_conv_plan *p, const char *name);
+/* The planned tensor "blk.<layer>.<what>", NULL when the plan has none. */
+const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer, const char *what);
+/* Of names[0..n) (a NULL entry ends the list early: n SIZE_MAX for a NULL-terminated one), the first that layer
+ * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
+const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 
 /* TextModel.__init__'s view of the rope parameters: rope_parameters (or the
  * older rope_scaling), with full_attention / sliding_attention sub-objects

@@ -46,30 +46,6 @@
 #include "arch_priv.h"
 #include "tensor_rows.h"
 
-static const qk_name_rule k_rules_qwen35[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-static const qk_expert_rule k_experts_qwen35[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
-/* Qwen2MoeModel.modify_tensors' packed layout: gate_up_proj [E, 2 I, H] ([gate | up] rows), down_proj [E, H, I] */
-static const qk_fused_expert_rule k_fused_qwen35[] = {
-    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
-    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
-    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
-    {NULL, NULL, 0, 0, false, false},
-};
-
 static const char *const k_req_qwen35[] = {"attn_norm.weight", "post_attention_norm.weight", NULL};
 
 static const char *const k_req_attn[] = {"attn_q.weight",      "attn_k.weight",      "attn_v.weight",
@@ -277,12 +253,6 @@ int qk_arch_qwen35_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int
 
 /* ---- checks and KVs ---- */
 
-static const qk_conv_tensor *plan_find(const qk_conv_plan *p, const char *name) {
-    for (size_t i = 0; i < p->n_tensors; i++)
-        if (!strcmp(p->tensors[i].name, name)) return &p->tensors[i];
-    return NULL;
-}
-
 /* rope_parameters (transformers 5), else rope_scaling */
 static const cJSON *rope_obj(const cJSON *c) {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(c, "rope_parameters");
@@ -321,21 +291,7 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
                                cJSON_IsString(e) ? e->valuestring : "not a string", (long long)d.interval, want);
         }
     }
-    if (moe) {
-        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
-        if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
-            return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers",
-                           ck->dir, p->arch);
-        int64_t step = 1;
-        if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
-            (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
-            return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
-                           ck->dir, p->arch);
-        const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-        if (nt && !cJSON_IsTrue(nt))
-            return qk_fail(err, "%s/config.json: norm_topk_prob is false, but llama.cpp's %s renormalises the top-k "
-                                "expert weights", ck->dir, p->arch);
-    }
+    if (moe && qk_arch_qwen_moe_check(ck, p, true, true, err)) return QK_FAIL;
     const bool next = !strcmp(p->arch, "qwen3next");
     const char *const *req_linear = next ? k_req_linear_next : k_req_linear;
     bool any_attn = false;
@@ -343,24 +299,17 @@ static int qwen35_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
         const bool attn = is_attn_layer(&d, l);
         any_attn |= attn;
         const char *const *lists[2] = {attn ? k_req_attn : req_linear, moe ? k_req_moe : k_req_dense};
-        for (int li = 0; li < 2; li++)
-            for (const char *const *r = lists[li]; *r; r++) {
-                char nm[64];
-                snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
-                if (!plan_find(p, nm))
-                    return qk_fail(err, "%s: layer %u (%s) lacks the tensor for %s", ck->dir, l,
-                                   attn ? "full attention" : "linear attention", nm);
-            }
-        for (const char *const *r = attn ? req_linear : k_req_attn; *r; r++) {
-            char nm[64];
-            snprintf(nm, sizeof nm, "blk.%u.%s", l, *r);
-            if (plan_find(p, nm))
-                return qk_fail(err, "%s: layer %u (%s by full_attention_interval %lld) has a tensor for %s", ck->dir, l,
-                               attn ? "full attention" : "linear attention", (long long)d.interval, nm);
+        for (int li = 0; li < 2; li++) {
+            const char *miss = qk_plan_layer_missing(p, l, lists[li], SIZE_MAX);
+            if (miss)
+                return qk_fail(err, "%s: layer %u (%s) lacks the tensor for blk.%u.%s", ck->dir, l,
+                               attn ? "full attention" : "linear attention", l, miss);
         }
-        char nm[64];
-        snprintf(nm, sizeof nm, "blk.%u.attn_q.weight", l);
-        const qk_conv_tensor *q = plan_find(p, nm);
+        const char *extra = qk_plan_layer_extra(p, l, attn ? req_linear : k_req_attn, SIZE_MAX);
+        if (extra)
+            return qk_fail(err, "%s: layer %u (%s by full_attention_interval %lld) has a tensor for blk.%u.%s", ck->dir,
+                           l, attn ? "full attention" : "linear attention", (long long)d.interval, l, extra);
+        const qk_conv_tensor *q = qk_plan_layer_tensor(p, l, "attn_q.weight");
         if (q && q->ne[1] != 2 * (int64_t)p->n_head * (q->ne[1] / (2 * (int64_t)p->n_head)))
             return qk_fail(err, "%s: layer %u's q_proj has %lld rows, not query and gate for %u heads", ck->dir, l,
                            (long long)q->ne[1], p->n_head);
@@ -445,15 +394,15 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 
 #define QWEN35_DENSE(name)                                                                                            \
     {.hf = name, .gguf = "qwen35", .family = "Qwen 3.5 / 3.6 (dense hybrid, text model)",                             \
-     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = k_rules_qwen35,        \
-     .required = k_req_qwen35, .defaults = k_qwen35_defaults, .check = qwen35_check, .write_kvs = qwen35_kvs,         \
-     .layer_tensor = qwen35_layer_tensor}
+     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,   \
+     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .defaults = k_qwen35_defaults,                      \
+     .check = qwen35_check, .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor}
 #define QWEN35_MOE(name)                                                                                              \
     {.hf = name, .gguf = "qwen35moe", .family = "Qwen 3.5 / 3.6 MoE (hybrid, text model)",                            \
-     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = k_rules_qwen35,        \
-     .required = k_req_qwen35, .experts = k_experts_qwen35, .fused_experts = k_fused_qwen35,                          \
-     .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok", .defaults = k_qwen35_defaults,               \
-     .check = qwen35_check, .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor}
+     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,   \
+     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .experts = qk_experts_mlp,                          \
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",    \
+     .defaults = k_qwen35_defaults, .check = qwen35_check, .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor}
 
 const qk_arch_desc qk_arch_family_qwen35[] = {
     QWEN35_MOE("Qwen3_5MoeForConditionalGeneration"),
@@ -461,8 +410,9 @@ const qk_arch_desc qk_arch_family_qwen35[] = {
     QWEN35_DENSE("Qwen3_5ForConditionalGeneration"),
     QWEN35_DENSE("Qwen3_5ForCausalLM"),
     {.hf = "Qwen3NextForCausalLM", .gguf = "qwen3next", .family = "Qwen3-Next (80B-A3B; hybrid MoE)",
-     .flags = QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = k_rules_qwen35, .required = k_req_qwen35,
-     .experts = k_experts_qwen35, .fused_experts = k_fused_qwen35, .n_expert_key = "num_experts",
+     .flags = QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,
+     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .experts = qk_experts_mlp,
+     .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .defaults = k_qwen35_defaults, .check = qwen35_check,
      .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor},
     {.hf = NULL},

@@ -162,8 +162,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     if (rc == QK_OK) rc = qk_gguf_writer_add_u32(w, "general.quantization_version", 2, err);
     if (rc == QK_OK) rc = qk_vocab_add_kvs(w, &vocab, err);
     /* provenance: the tool, the command, and the source files (name, size, hash of the header) */
-    if (rc == QK_OK) rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
-    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", o->command_line, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_provenance(w, o->command_line, err);
     if (rc == QK_OK) {
         const char **names = calloc(ck.n_files, sizeof *names);
         uint64_t *sizes = calloc(ck.n_files, sizeof *sizes);

@@ -150,6 +150,12 @@ int qk_gguf_writer_add_str(qk_gguf_writer *w, const char *key, const char *v, qk
     return qk_gguf_writer_add_scalar(w, key, QK_GGUF_STRING, v, err);
 }
 
+int qk_gguf_writer_add_provenance(qk_gguf_writer *w, const char *command_line, qk_err *err) {
+    int rc = qk_gguf_writer_add_str(w, "quantkit.version", QK_VERSION, err);
+    if (rc == QK_OK && command_line) rc = qk_gguf_writer_add_str(w, "quantkit.command", command_line, err);
+    return rc;
+}
+
 int qk_gguf_writer_add_arr(qk_gguf_writer *w, const char *key, uint32_t type, const void *data, uint64_t n,
                            qk_err *err) {
     if (type == QK_GGUF_ARRAY || type == QK_GGUF_STRING || type >= QK_GGUF_TYPE_COUNT)

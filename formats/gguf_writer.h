@@ -48,6 +48,9 @@ int qk_gguf_writer_add_arr_str(qk_gguf_writer *w, const char *key, const char *c
 /* Same with explicit lengths (strings may contain any bytes). */
 int qk_gguf_writer_add_arr_strn(qk_gguf_writer *w, const char *key, const char *const *v, const uint64_t *len,
                                 uint64_t n, qk_err *err);
+/* The provenance convert and quantize outputs carry (docs/design.md): quantkit.version (this build's), then
+ * quantkit.command when command_line is not NULL. */
+int qk_gguf_writer_add_provenance(qk_gguf_writer *w, const char *command_line, qk_err *err);
 /* Removes a declared KV (before begin). Returns false if absent. */
 bool qk_gguf_writer_remove_kv(qk_gguf_writer *w, const char *key);
 const qk_gguf_meta *qk_gguf_writer_meta(const qk_gguf_writer *w);

@@ -40,6 +40,11 @@ bool qk_hf_cfg_int(const cJSON *cfg, const char *key, int64_t *out) {
     return true;
 }
 
+int64_t qk_hf_cfg_int_or(const cJSON *cfg, const char *key, int64_t def) {
+    int64_t v;
+    return qk_hf_cfg_int(cfg, key, &v) ? v : def;
+}
+
 bool qk_hf_cfg_num(const cJSON *cfg, const char *key, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, key);
     if (!cJSON_IsNumber(v)) return false;

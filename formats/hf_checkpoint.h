@@ -50,6 +50,8 @@ int qk_hf_read_json(const char *dir, const char *name, cJSON **out, qk_err *err)
 
 /* config.json accessors: false if absent or of another JSON type. */
 bool qk_hf_cfg_int(const cJSON *cfg, const char *key, int64_t *out);
+/* The integer at key, else def (absent, or not an integer): Python's hparams.get(key, def). */
+int64_t qk_hf_cfg_int_or(const cJSON *cfg, const char *key, int64_t def);
 bool qk_hf_cfg_num(const cJSON *cfg, const char *key, double *out);
 const char *qk_hf_cfg_str(const cJSON *cfg, const char *key);
 

@@ -245,8 +245,7 @@ static int shard_kvs(out_shard *sh, uint32_t s, uint32_t n, const qk_gguf_set *s
     }
     if (s != 0) return rc;
     /* provenance */
-    if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.version", QK_VERSION, err);
-    if (rc == QK_OK && o->command_line) rc = qk_gguf_writer_add_str(sh->w, "quantkit.command", o->command_line, err);
+    if (rc == QK_OK) rc = qk_gguf_writer_add_provenance(sh->w, o->command_line, err);
     if (rc == QK_OK) rc = qk_gguf_writer_add_str(sh->w, "quantkit.source.file", qk_path_base(in_path), err);
     return rc;
 }

@@ -1,28 +1,21 @@
-/* f16_avx2.c - F16 (F16C) and BF16 row conversion with AVX2, bit-identical
+/* f16_bf16_avx2.c - F16 (F16C) and BF16 row conversion with AVX2, bit-identical
  * with float_formats.c: vcvtps2ph with round-to-nearest-even matches ggml for
  * every non-NaN input (subnormals kept, overflow to inf); ggml maps every NaN
  * to 0x7E00|sign while F16C keeps payload bits, so 8-lane groups holding a
- * NaN use the scalar conversion. BF16 is integer arithmetic on the bits. */
+ * NaN use the scalar conversion. BF16 is integer arithmetic on the bits.
+ * F16 and the dequantizations are f16_bf16_body.h's, instantiated here at 8
+ * lanes. */
 #include <immintrin.h>
-#include <stdbool.h>
 
-#include "float_formats.h"
-#include "f16_bf16.h"
-#include "kernel_util.h"
-
-/* 8 floats to F16; false (nothing written) for a group holding NaN. */
-static inline bool f16_group(const float *src, uint16_t *y) {
-    const __m256 x = _mm256_loadu_ps(src);
-    if (_mm256_movemask_ps(_mm256_cmp_ps(x, x, _CMP_UNORD_Q))) return false;
-    _mm_storeu_si128((__m128i *)y, _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    return true;
-}
-
-static void f16_row(const float *src, uint16_t *y, int64_t n) {
-    qk_half_row_groups(src, y, n, 8, f16_group, qk_fp32_to_fp16_row);
-}
-
-size_t qk_quantize_f16_avx2(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, f16_row); }
+#define HB_W 8
+#define HB_ISA(name) name##_avx2
+#define HB_VF __m256
+#define HB_(op) _mm256_##op
+#define HB_SI(op) _mm256_##op##_si256
+#define HB_LOADH(p) _mm_loadu_si128((const __m128i *)(p))
+#define HB_STOREH(p, v) _mm_storeu_si128((__m128i *)(p), (v))
+#define HB_ANY_NAN(x) _mm256_movemask_ps(_mm256_cmp_ps((x), (x), _CMP_UNORD_Q))
+#include "f16_bf16_body.h"
 
 /* 8 floats (as bits) -> 8 bf16 in the low 16 bits of each 32-bit lane,
  * for NaN-free lanes: round to nearest even, (u + 0x7FFF + bit 16) >> 16. */
@@ -71,22 +64,3 @@ static void bf16_row(const float *src, uint16_t *y, int64_t n) {
 }
 
 size_t qk_quantize_bf16_avx2(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, bf16_row); }
-
-/* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
- * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
-static inline void f16_to_float8(const uint16_t *h, float *dst) {
-    _mm256_storeu_ps(dst, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h)));
-}
-
-/* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
-static inline void bf16_to_float8(const uint16_t *h, float *dst) {
-    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h));
-    _mm256_storeu_si256((__m256i *)dst, _mm256_slli_epi32(v, 16));
-}
-
-void qk_dequantize_row_f16_avx2(const void *src, float *dst, int64_t n) {
-    qk_half_to_float_groups(src, dst, n, 8, f16_to_float8, qk_dequantize_row_f16);
-}
-void qk_dequantize_row_bf16_avx2(const void *src, float *dst, int64_t n) {
-    qk_half_to_float_groups(src, dst, n, 8, bf16_to_float8, qk_dequantize_row_bf16);
-}

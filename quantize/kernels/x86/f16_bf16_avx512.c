@@ -1,47 +1,37 @@
-/* f16_avx512.c - F16 and BF16 row conversion with AVX-512; same exactness
- * argument as f16_avx2.c (16-lane groups holding NaN use the scalar path for
- * F16; BF16 is integer arithmetic on the bits, whose high halves vpermt2w
- * collects). */
+/* f16_bf16_avx512.c - F16 and BF16 row conversion with AVX-512; same
+ * exactness argument as f16_bf16_avx2.c (16-lane groups holding NaN use the
+ * scalar path for F16; BF16 is integer arithmetic on the bits, whose high
+ * halves vpermt2w collects). F16 and the dequantizations are
+ * f16_bf16_body.h's, instantiated here at 16 lanes. */
 #include <immintrin.h>
-#include <stdbool.h>
 
-#include "float_formats.h"
-#include "f16_bf16.h"
-#include "kernel_util.h"
+#define HB_W 16
+#define HB_ISA(name) name##_avx512
+#define HB_VF __m512
+#define HB_(op) _mm512_##op
+#define HB_SI(op) _mm512_##op##_si512
+#define HB_LOADH(p) _mm256_loadu_si256((const __m256i *)(p))
+#define HB_STOREH(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+#define HB_ANY_NAN(x) _mm512_cmp_ps_mask((x), (x), _CMP_UNORD_Q)
+#include "f16_bf16_body.h"
 
-/* 16 floats to F16; false (nothing written) for a group holding NaN. */
-static inline bool f16_group(const float *src, uint16_t *y) {
-    const __m512 x = _mm512_loadu_ps(src);
-    if (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q)) return false;
-    _mm256_storeu_si256((__m256i *)y, _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    return true;
-}
-
-static void f16_row(const float *src, uint16_t *y, int64_t n) {
-    qk_half_row_groups(src, y, n, 16, f16_group, qk_fp32_to_fp16_row);
-}
-
-size_t qk_quantize_f16_avx512(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, f16_row); }
-
-/* BF16 of 16 floats, in the high 16 bits of each 32-bit lane: round to
- * nearest even (u + 0x7FFF + bit 16 of u: a masked add of 1 where that bit
- * is set), NaN quieted (bit 22 set, which is bit 6 of the high half). */
-static inline __m512i bf16_hi(__m512i u) {
-    const __mmask16 odd = _mm512_test_epi32_mask(u, _mm512_set1_epi32(0x10000));
-    const __mmask16 nan = _mm512_cmp_ps_mask(_mm512_castsi512_ps(u), _mm512_castsi512_ps(u), _CMP_UNORD_Q);
-    __m512i r = _mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF));
-    r = _mm512_mask_add_epi32(r, odd, r, _mm512_set1_epi32(1));
-    return _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x00400000));
-}
-
-/* bf16_hi for 8 floats. */
-static inline __m256i bf16_hi8(__m256i u) {
-    const __mmask8 odd = _mm256_test_epi32_mask(u, _mm256_set1_epi32(0x10000));
-    const __mmask8 nan = _mm256_cmp_ps_mask(_mm256_castsi256_ps(u), _mm256_castsi256_ps(u), _CMP_UNORD_Q);
-    __m256i r = _mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF));
-    r = _mm256_mask_add_epi32(r, odd, r, _mm256_set1_epi32(1));
-    return _mm256_mask_or_epi32(r, nan, u, _mm256_set1_epi32(0x00400000));
-}
+/* BF16 of the floats (as bits) in u, in the high 16 bits of each 32-bit
+ * lane: round to nearest even (u + 0x7FFF + bit 16 of u: a masked add of 1
+ * where that bit is set), NaN quieted (bit 22 set, which is bit 6 of the
+ * high half). One body at two widths: bf16_hi (16 floats, 512 bits) and
+ * bf16_hi8 (8 floats, 256 bits with AVX-512VL's mask registers); P is the
+ * intrinsic prefix, SI the integer vector's cast name. */
+#define BF16_HI(name, vec, mask, P, SI)                                                                                \
+    static inline vec name(vec u) {                                                                                    \
+        const mask odd = P##_test_epi32_mask(u, P##_set1_epi32(0x10000));                                              \
+        const mask nan = P##_cmp_ps_mask(P##_cast##SI##_ps(u), P##_cast##SI##_ps(u), _CMP_UNORD_Q);                    \
+        vec r = P##_add_epi32(u, P##_set1_epi32(0x7FFF));                                                              \
+        r = P##_mask_add_epi32(r, odd, r, P##_set1_epi32(1));                                                          \
+        return P##_mask_or_epi32(r, nan, u, P##_set1_epi32(0x00400000));                                               \
+    }
+BF16_HI(bf16_hi, __m512i, __mmask16, _mm512, si512)
+BF16_HI(bf16_hi8, __m256i, __mmask8, _mm256, si256)
+#undef BF16_HI
 
 /* 16 floats -> 16 bf16 with 256-bit loads: the streaming loop aligns the
  * destination, so its loads are misaligned, where 512-bit loads (every one
@@ -82,22 +72,3 @@ static void bf16_row(const float *src, uint16_t *y, int64_t n) {
 }
 
 size_t qk_quantize_bf16_avx512(QK_QUANTIZE_PARAMS) { return qk_quantize_halves(QK_QUANTIZE_ARGS, bf16_row); }
-
-/* F16 -> F32 is exact in vcvtph2ps (subnormals included); a signaling NaN
- * comes out quieted (bit 22 set), as ggml's to_float (F16C) returns it. */
-static inline void f16_to_float16(const uint16_t *h, float *dst) {
-    _mm512_storeu_ps(dst, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)h)));
-}
-
-/* BF16 -> F32 is the 16 bits shifted up, NaNs untouched (as ggml). */
-static inline void bf16_to_float16(const uint16_t *h, float *dst) {
-    const __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)h));
-    _mm512_storeu_si512((void *)dst, _mm512_slli_epi32(v, 16));
-}
-
-void qk_dequantize_row_f16_avx512(const void *src, float *dst, int64_t n) {
-    qk_half_to_float_groups(src, dst, n, 16, f16_to_float16, qk_dequantize_row_f16);
-}
-void qk_dequantize_row_bf16_avx512(const void *src, float *dst, int64_t n) {
-    qk_half_to_float_groups(src, dst, n, 16, bf16_to_float16, qk_dequantize_row_bf16);
-}

@@ -1,0 +1,55 @@
+/* arch_moe_layout.c - the mixture-of-experts tensor names and config checks
+ * several families share (declared in arch_priv.h): one table per published
+ * layout, so that a family using it points at it instead of carrying a copy. */
+#include "arch_priv.h"
+
+const qk_expert_rule qk_experts_mlp[] = {
+    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
+    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
+    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
+    {NULL, NULL, NULL},
+};
+
+const qk_fused_expert_rule qk_fused_experts_packed[] = {
+    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
+    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
+    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
+    {NULL, NULL, 0, 0, false, false},
+};
+
+const qk_name_rule qk_rules_shared_experts[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+
+const qk_name_rule qk_rules_qwen_moe[] = {
+    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
+    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
+
+int qk_arch_qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool renorm, bool topk_default,
+                           qk_err *err) {
+    const cJSON *c = ck->config;
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(c, "mlp_only_layers");
+    if (mo && !cJSON_IsNull(mo) && !(cJSON_IsArray(mo) && cJSON_GetArraySize(mo) == 0))
+        return qk_fail(err, "%s/config.json: mlp_only_layers is not empty: llama.cpp's %s has no dense layers", ck->dir,
+                       p->arch);
+    int64_t step = 1;
+    if (cJSON_GetObjectItemCaseSensitive(c, "decoder_sparse_step") &&
+        (!qk_hf_cfg_int(c, "decoder_sparse_step", &step) || step != 1))
+        return qk_fail(err, "%s/config.json: decoder_sparse_step is not 1: llama.cpp's %s makes every layer sparse",
+                       ck->dir, p->arch);
+    const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
+    const bool norm = nt ? cJSON_IsTrue(nt) : topk_default;
+    if (norm != renorm)
+        return qk_fail(err, "%s/config.json: norm_topk_prob is %s, but llama.cpp's %s %s the top-k expert weights",
+                       ck->dir, norm ? "true" : "false", p->arch, renorm ? "renormalises" : "does not renormalise");
+    return QK_OK;
+}
