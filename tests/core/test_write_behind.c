@@ -33,16 +33,24 @@ static int log_write(void *ctx, const void *data, size_t n, qk_err *err) {
     return QK_OK;
 }
 
+/* A writer over a fresh log whose write number fail_at fails (-1: none). */
+static qk_write_behind *start_logged(sink_log *s, int fail_at, int slow) {
+    memset(s, 0, sizeof *s);
+    s->fail_at = fail_at;
+    s->slow = slow;
+    qk_write_behind *wb = NULL;
+    qk_err err;
+    CHECK(qk_wb_start(&wb, log_write, s, &err) == QK_OK);
+    return wb;
+}
+
 /* Two buffers used in turn, refilled right after each put returns: every
  * write must see the contents it was put with. */
 static void test_order_and_reuse(void) {
     static sink_log s;
-    memset(&s, 0, sizeof s);
-    s.fail_at = -1;
-    s.slow = 200;
-    qk_write_behind *wb;
+    qk_write_behind *wb = start_logged(&s, -1, 200);
     qk_err err;
-    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    if (!wb) return;
     static unsigned char buf[2][65536];
     for (int k = 0; k < 200; k++) {
         unsigned char *b = buf[k & 1];
@@ -63,11 +71,9 @@ static void test_order_and_reuse(void) {
  * written. */
 static void test_failure(void) {
     static sink_log s;
-    memset(&s, 0, sizeof s);
-    s.fail_at = 5;
-    qk_write_behind *wb;
+    qk_write_behind *wb = start_logged(&s, 5, 0);
     qk_err err;
-    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    if (!wb) return;
     unsigned char buf[2][64];
     int failed_put = -1;
     for (int k = 0; k < 20 && failed_put < 0; k++) {
@@ -86,11 +92,9 @@ static void test_failure(void) {
 /* A failure of the very last write shows only at finish. */
 static void test_failure_at_finish(void) {
     static sink_log s;
-    memset(&s, 0, sizeof s);
-    s.fail_at = 2;
-    qk_write_behind *wb;
+    qk_write_behind *wb = start_logged(&s, 2, 0);
     qk_err err;
-    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    if (!wb) return;
     unsigned char buf[2][16];
     for (int k = 0; k < 3; k++) {
         memset(buf[k & 1], k, sizeof buf[0]);
@@ -104,11 +108,9 @@ static void test_failure_at_finish(void) {
 /* Started and finished with nothing put. */
 static void test_empty(void) {
     static sink_log s;
-    memset(&s, 0, sizeof s);
-    s.fail_at = -1;
-    qk_write_behind *wb;
+    qk_write_behind *wb = start_logged(&s, -1, 0);
     qk_err err;
-    CHECK(qk_wb_start(&wb, log_write, &s, &err) == QK_OK);
+    if (!wb) return;
     CHECK(qk_wb_finish(wb, &err) == QK_OK);
     CHECK(s.n == 0);
 }
