@@ -138,24 +138,19 @@ static inline int iq_pack(const qk_lattice *lat, const int8_t *L) {
 /* The value of level l in the IQ2/IQ3 searches: 2l + 1 (the grid's pos). */
 static const float iq_odd_levels[8] = {1, 3, 5, 7, 9, 11, 13, 15};
 
-/* Of the neighbours of a packed vector (list nb: count, points), the grid
- * point nearest to xval at this scale under weight, a coordinate of level l
- * standing for qlev[l] (iq_odd_levels, or IQ1's shifted levels): d2 =
- * sum over i in order of weight[i] * diff * diff, diff = scale * q - xval[i]
- * (ggml's iq2/iq3_find_best_neighbour, IQ1's best_neighbour). Strictly
- * smaller d2 wins, so the first of equals; its levels go to L. ggml aborts
- * when no d2 is below FLT_MAX (NaN or infinite input); this returns the
- * first neighbour then, so the library never stops. */
-static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, const float *xval,
-                                    const float *weight, float scale, const float *qlev, int8_t *L) {
-    const int dim = lat->dim;
+/* (odd: qlev is iq_odd_levels, whose value of a coordinate is its pos
+ * itself: the same floats without the table lookup.) */
+static inline __attribute__((always_inline)) int iq_best_neighbour_(const qk_lattice *lat, const uint16_t *nb,
+                                                                    const float *xval, const float *weight,
+                                                                    float scale, const float *qlev, int8_t *L,
+                                                                    const bool odd, const int dim) {
     float best_d2 = FLT_MAX;
     int gi = -1;
     for (int j = 1; j <= nb[0]; ++j) {
         const int8_t *pg = lat->pos + nb[j] * dim;
         float d2 = 0;
         for (int i = 0; i < dim; ++i) {
-            float q = qlev[(pg[i] - 1) / 2];
+            float q = odd ? (float)pg[i] : qlev[(pg[i] - 1) / 2];
             float w = weight[i];
             float diff = scale * q - xval[i];
             d2 += w * diff * diff;
@@ -170,15 +165,41 @@ static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, c
     for (int i = 0; i < dim; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
     return gi;
 }
+/* Of the neighbours of a packed vector (list nb: count, points), the grid
+ * point nearest to xval at this scale under weight, a coordinate of level l
+ * standing for qlev[l] (iq_odd_levels, or IQ1's shifted levels): d2 =
+ * sum over i in order of weight[i] * diff * diff, diff = scale * q - xval[i]
+ * (ggml's iq2/iq3_find_best_neighbour, IQ1's best_neighbour). Strictly
+ * smaller d2 wins, so the first of equals; its levels go to L. ggml aborts
+ * when no d2 is below FLT_MAX (NaN or infinite input); this returns the
+ * first neighbour then, so the library never stops. */
+static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, const float *xval,
+                                    const float *weight, float scale, const float *qlev, int8_t *L) {
+    /* constant shapes, so each copy unrolls (IQ2: 8, odd; IQ3: 4, odd; IQ1: 8) */
+    const bool odd = qlev == iq_odd_levels;
+    if (lat->dim == 8) return odd ? iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, true, 8)
+                                  : iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, false, 8);
+    return odd ? iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, true, 4)
+               : iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, false, 4);
+}
 
-/* Levels of xval[0..dim-1] at inverse scale id, clamped to [0, kmaxq-1];
- * returns the grid point, or -1 (then L holds the raw levels). */
-static inline int iq_round_group(const qk_lattice *lat, int kmaxq, float id, const float *xval, int8_t *L) {
-    for (int i = 0; i < lat->dim; ++i) {
+/* Levels of xval[0..dim-1] at inverse scale id, clamped to [0, kmaxq-1],
+ * into L; returns their packed vector (iq_pack). */
+static inline __attribute__((always_inline)) int iq_round_pack_(int kmaxq, float id, const float *xval, int8_t *L,
+                                                                const int dim, const int bits) {
+    unsigned u = 0;
+    for (int i = 0; i < dim; ++i) {
         int l = qk_nearest_int(0.5f * (id * xval[i] - 1));
-        L[i] = (int8_t)QK_MAX(0, QK_MIN(kmaxq - 1, l));
+        l = QK_MAX(0, QK_MIN(kmaxq - 1, l));
+        L[i] = (int8_t)l;
+        u |= (unsigned)l << (bits * i);
     }
-    return lat->map[iq_pack(lat, L)];
+    return (int)u;
+}
+static inline int iq_round_pack(const qk_lattice *lat, int kmaxq, float id, const float *xval, int8_t *L) {
+    /* constant shapes, so each copy unrolls (IQ2: 8 x 2 bits; IQ3: 4 x 3) */
+    if (lat->dim == 8) return iq_round_pack_(kmaxq, id, xval, L, 8, 2);
+    return iq_round_pack_(kmaxq, id, xval, L, 4, 3);
 }
 
 /* The grid point of L (on the grid by construction; ggml aborts otherwise). */
@@ -253,8 +274,9 @@ typedef struct iq_scan {
  * or the nearest grid neighbour; false if the rounding was off the grid. */
 static inline bool iq_group_levels(const qk_lattice *lat, const iq_scan *p, float id, float scale,
                                    const float *xval, const float *waux, int8_t *L) {
-    if (iq_round_group(lat, p->kmaxq, id, xval, L) >= 0) return true;
-    p->nbf(lat, iq_neighbours(lat, iq_pack(lat, L)), xval, waux, scale, iq_odd_levels, L);
+    const int u = iq_round_pack(lat, p->kmaxq, id, xval, L);
+    if (lat->map[u] >= 0) return true;
+    p->nbf(lat, iq_neighbours(lat, u), xval, waux, scale, iq_odd_levels, L);
     return false;
 }
 

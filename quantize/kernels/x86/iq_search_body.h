@@ -27,12 +27,28 @@ ISB_INLINE vi isb_load_u16(const uint16_t *p) { return _mm512_cvtepu16_epi32(_mm
 ISB_INLINE vi isb_srl(vi a, int n) { return _mm512_srl_epi32(a, _mm_cvtsi32_si128(n)); }
 ISB_INLINE vi isb_iota(void) { return _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15); }
 ISB_INLINE vm isb_vi_lt(vi a, vi b) { return _mm512_cmplt_epi32_mask(a, b); }
+ISB_INLINE float isb_hmin_f(vf a) { return _mm512_reduce_min_ps(a); }
+/* the smallest of the lanes of a in m, INT32_MAX if none */
+ISB_INLINE int32_t isb_hmin_i(vm m, vi a) { return _mm512_mask_reduce_min_epi32(m, a); }
 #else
 ISB_INLINE vf isb_lookup(vf t, vi l) { return _mm256_permutevar8x32_ps(t, l); }
 ISB_INLINE vi isb_load_u16(const uint16_t *p) { return _mm256_cvtepu16_epi32(_mm_loadu_si128((const void *)p)); }
 ISB_INLINE vi isb_srl(vi a, int n) { return _mm256_srl_epi32(a, _mm_cvtsi32_si128(n)); }
 ISB_INLINE vi isb_iota(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
 ISB_INLINE vm isb_vi_lt(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(b, a)); }
+ISB_INLINE float isb_hmin_f(vf a) {
+    a = _mm256_min_ps(a, _mm256_permute2f128_ps(a, a, 1));
+    a = _mm256_min_ps(a, _mm256_shuffle_ps(a, a, 0x4e));
+    a = _mm256_min_ps(a, _mm256_shuffle_ps(a, a, 0xb1));
+    return _mm256_cvtss_f32(a);
+}
+ISB_INLINE int32_t isb_hmin_i(vm m, vi a) {
+    a = vi_sel(m, a, _mm256_set1_epi32(INT32_MAX));
+    a = _mm256_min_epi32(a, _mm256_permute2x128_si256(a, a, 1));
+    a = _mm256_min_epi32(a, _mm256_shuffle_epi32(a, 0x4e));
+    a = _mm256_min_epi32(a, _mm256_shuffle_epi32(a, 0xb1));
+    return _mm256_cvtsi256_si32(a);
+}
 #endif
 
 /* The search for a lattice of dim coordinates of `bits` bits each
@@ -62,20 +78,11 @@ ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float
         best = vf_sel(m, d2, best);
         bestj = vi_sel(m, jv, bestj);
     }
-    float bv[LN_W];
-    int32_t bj[LN_W];
-    vf_store(bv, best);
-    vi_store(bj, bestj);
-    int jbest = -1;
-    float bd = FLT_MAX;
-    for (int k = 0; k < LN_W; ++k) {
-        if (bj[k] < 0) continue;
-        if (bv[k] < bd || (bv[k] == bd && bj[k] < jbest)) {
-            bd = bv[k];
-            jbest = bj[k];
-        }
-    }
-    const int gi = jbest < 0 ? nb[1] : nb[jbest];
+    /* the lanes' smallest d2 (no NaN can be there: min is exact), then the
+     * first position holding it; no lane took any: the first neighbour */
+    const vm at_min = vm_and(vf_eq(best, vf_set1(isb_hmin_f(best))), isb_vi_lt(vi_set1(-1), bestj));
+    const int32_t jbest = isb_hmin_i(at_min, bestj);
+    const int gi = jbest == INT32_MAX ? nb[1] : nb[jbest];
     const int8_t *pg = lat->pos + gi * dim;
     for (int i = 0; i < dim; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
     return gi;
