@@ -6,7 +6,6 @@
  * by byte table (TBL), and d2 adds them in element order. */
 #include <arm_neon.h>
 #include <float.h>
-#include <string.h>
 
 #include "iq_search.h"
 
@@ -15,8 +14,7 @@
 INS_INLINE int ins_search(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
                           float scale, const float *qlev, int8_t *L, const int dim, const int bits) {
     float ql[8];
-    memset(ql, 0, sizeof ql);
-    memcpy(ql, qlev, sizeof(float) * (size_t)lat->levels);
+    for (int l = 0; l < 8; ++l) ql[l] = l < lat->levels ? qlev[l] : 0.f;
     const float32x4_t vs = vdupq_n_f32(scale);
     uint8x16x2_t tab[8];
     for (int i = 0; i < dim; ++i) {
@@ -60,10 +58,9 @@ INS_INLINE int ins_search(const qk_lattice *lat, const uint16_t *nb, const float
             jbest = bj[k];
         }
     }
-    const int gi = jbest < 0 ? nb[1] : nb[jbest];
-    const int8_t *pg = lat->pos + gi * dim;
-    for (int i = 0; i < dim; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
-    return gi;
+    const int at = jbest < 0 ? 1 : jbest;
+    for (int i = 0; i < dim; ++i) L[i] = (int8_t)((lev[at] >> (bits * i)) & ((1 << bits) - 1));
+    return nb[at];
 }
 
 int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,

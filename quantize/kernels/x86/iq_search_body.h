@@ -15,7 +15,6 @@
  * a NaN d2 never wins, as in the scalar `<`), and the lanes are merged by
  * smallest d2, then smallest position: the scalar's first minimum. */
 #include <float.h>
-#include <string.h>
 
 #include "iq_search.h"
 
@@ -56,8 +55,7 @@ ISB_INLINE int32_t isb_hmin_i(vm m, vi a) {
 ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
                           float scale, const float *qlev, int8_t *L, const int dim, const int bits) {
     float ql[LN_W];
-    memset(ql, 0, sizeof ql);
-    memcpy(ql, qlev, sizeof(float) * (size_t)lat->levels);
+    for (int l = 0; l < LN_W; ++l) ql[l] = l < lat->levels ? qlev[l] : 0.f;
     const vf vq = vf_load(ql), vs = vf_set1(scale);
     vf tab[8];
     for (int i = 0; i < dim; ++i) {
@@ -82,10 +80,9 @@ ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float
      * first position holding it; no lane took any: the first neighbour */
     const vm at_min = vm_and(vf_eq(best, vf_set1(isb_hmin_f(best))), isb_vi_lt(vi_set1(-1), bestj));
     const int32_t jbest = isb_hmin_i(at_min, bestj);
-    const int gi = jbest == INT32_MAX ? nb[1] : nb[jbest];
-    const int8_t *pg = lat->pos + gi * dim;
-    for (int i = 0; i < dim; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
-    return gi;
+    const int at = jbest == INT32_MAX ? 1 : jbest;
+    for (int i = 0; i < dim; ++i) L[i] = (int8_t)((lev[at] >> (bits * i)) & ((1 << bits) - 1));
+    return nb[at];
 }
 
 int LN_ISA(qk_iq_best_neighbour)(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
