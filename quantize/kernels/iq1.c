@@ -220,31 +220,44 @@ static const float *iq1m_shift(int best_k, int k, const float *x_p, const float 
     return best_k % 2 == 0 ? x_p : x_m;
 }
 
-/* Adds weight[i] * x? * xb[i] for elements pairs[lo..hi) at level `lev` to
- * the four shift combinations, in ggml's order. */
-static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, const float *weight, const float *xb,
-                            const float *x_p, const float *x_m, float *sumqx, float *sumq2) {
-    for (int j = lo; j < hi; ++j) {
-        int i = pairs[j].i;
-        if (i < 8) {
-            sumqx[0] += weight[i] * x_p[lev] * xb[i];
-            sumqx[1] += weight[i] * x_p[lev] * xb[i];
-            sumqx[2] += weight[i] * x_m[lev] * xb[i];
-            sumqx[3] += weight[i] * x_m[lev] * xb[i];
-            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[1] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[2] += weight[i] * x_m[lev] * x_m[lev];
-            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
-        } else {
-            sumqx[0] += weight[i] * x_p[lev] * xb[i];
-            sumqx[2] += weight[i] * x_p[lev] * xb[i];
-            sumqx[1] += weight[i] * x_m[lev] * xb[i];
-            sumqx[3] += weight[i] * x_m[lev] * xb[i];
-            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[2] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[1] += weight[i] * x_m[lev] * x_m[lev];
-            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
+/* The terms ggml's IQ1_M scan adds for sorted element j at level lev:
+ * weight[i] * x_p[lev] * xb[i] (qx[0]), with x_m (qx[1]), weight[i] *
+ * x_p[lev]^2 (q2[0]), with x_m (q2[1]), i = pairs[j].i. Each is the same
+ * product for every split (i1, i2), so it is computed once per sub-block
+ * with ggml's operations; the scan only adds them, in ggml's order. */
+typedef struct {
+    float qx[2], q2[2];
+} iq1m_term;
+
+static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
+                       const float *x_m, iq1m_term (*t)[3]) {
+    for (int j = 0; j < n; ++j) {
+        const int i = pairs[j].i;
+        for (int lev = 0; lev < 3; ++lev) {
+            t[j][lev].qx[0] = weight[i] * x_p[lev] * xb[i];
+            t[j][lev].qx[1] = weight[i] * x_m[lev] * xb[i];
+            t[j][lev].q2[0] = weight[i] * x_p[lev] * x_p[lev];
+            t[j][lev].q2[1] = weight[i] * x_m[lev] * x_m[lev];
         }
+    }
+}
+
+/* Adds the terms of sorted elements lo..hi-1 at level `lev` to the four
+ * shift combinations, in ggml's order (the first half of the sub-block
+ * takes x_p for combinations 0, 1, the second half for 0, 2). */
+static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, iq1m_term (*t)[3], float *sumqx,
+                            float *sumq2) {
+    for (int j = lo; j < hi; ++j) {
+        const iq1m_term *e = &t[j][lev];
+        const int a = pairs[j].i < 8 ? 1 : 2, b = 3 - a; /* the other one-plus combination */
+        sumqx[0] += e->qx[0];
+        sumqx[a] += e->qx[0];
+        sumqx[b] += e->qx[1];
+        sumqx[3] += e->qx[1];
+        sumq2[0] += e->q2[0];
+        sumq2[a] += e->q2[0];
+        sumq2[b] += e->q2[1];
+        sumq2[3] += e->q2[1];
     }
 }
 
@@ -269,14 +282,16 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 continue;
             }
             sort_pairs(xb, 16, pairs);
+            iq1m_term terms[16][3];
+            iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);
             float best_score = -FLT_MAX, scale = max;
             int besti1 = -1, besti2 = -1, best_k = -1;
             for (int i1 = 0; i1 <= 16; ++i1) {
                 for (int i2 = i1; i2 <= 16; ++i2) {
                     float sumqx[4] = {0}, sumq2[4] = {0};
-                    iq1m_accumulate(pairs, 0, i1, 0, weight, xb, x_p, x_m, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i1, i2, 1, weight, xb, x_p, x_m, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i2, 16, 2, weight, xb, x_p, x_m, sumqx, sumq2);
+                    iq1m_accumulate(pairs, 0, i1, 0, terms, sumqx, sumq2);
+                    iq1m_accumulate(pairs, i1, i2, 1, terms, sumqx, sumq2);
+                    iq1m_accumulate(pairs, i2, 16, 2, terms, sumqx, sumq2);
                     for (int k = 0; k < 4; ++k) {
                         if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best_score * sumq2[k]) {
                             scale = sumqx[k] / sumq2[k];
