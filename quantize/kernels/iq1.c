@@ -249,15 +249,25 @@ static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, iq1m
                             float *sumq2) {
     for (int j = lo; j < hi; ++j) {
         const iq1m_term *e = &t[j][lev];
-        const int a = pairs[j].i < 8 ? 1 : 2, b = 3 - a; /* the other one-plus combination */
-        sumqx[0] += e->qx[0];
-        sumqx[a] += e->qx[0];
-        sumqx[b] += e->qx[1];
-        sumqx[3] += e->qx[1];
-        sumq2[0] += e->q2[0];
-        sumq2[a] += e->q2[0];
-        sumq2[b] += e->q2[1];
-        sumq2[3] += e->q2[1];
+        if (pairs[j].i < 8) {
+            sumqx[0] += e->qx[0];
+            sumqx[1] += e->qx[0];
+            sumqx[2] += e->qx[1];
+            sumqx[3] += e->qx[1];
+            sumq2[0] += e->q2[0];
+            sumq2[1] += e->q2[0];
+            sumq2[2] += e->q2[1];
+            sumq2[3] += e->q2[1];
+        } else {
+            sumqx[0] += e->qx[0];
+            sumqx[2] += e->qx[0];
+            sumqx[1] += e->qx[1];
+            sumqx[3] += e->qx[1];
+            sumq2[0] += e->q2[0];
+            sumq2[2] += e->q2[0];
+            sumq2[1] += e->q2[1];
+            sumq2[3] += e->q2[1];
+        }
     }
 }
 
