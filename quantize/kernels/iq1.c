@@ -220,13 +220,17 @@ static const float *iq1m_shift(int best_k, int k, const float *x_p, const float 
     return best_k % 2 == 0 ? x_p : x_m;
 }
 
-/* The terms ggml's IQ1_M scan adds for sorted element j at level lev:
- * weight[i] * x_p[lev] * xb[i] (qx[0]), with x_m (qx[1]), weight[i] *
- * x_p[lev]^2 (q2[0]), with x_m (q2[1]), i = pairs[j].i. Each is the same
- * product for every split (i1, i2), so it is computed once per sub-block
- * with ggml's operations; the scan only adds them, in ggml's order. */
+/* What ggml's IQ1_M scan adds to its eight sums (sumqx[0..3], then
+ * sumq2[0..3], one per shift combination) for sorted element j at level
+ * lev: weight[i] * x?[lev] * xb[i] and weight[i] * x?[lev]^2, i =
+ * pairs[j].i, with x_p or x_m per combination (the first half of the
+ * sub-block takes x_p for combinations 0, 1, the second half for 0, 2).
+ * Each term is the same product for every split (i1, i2), so it is computed
+ * once per sub-block with ggml's operations; the scan only adds them, each
+ * sum in ggml's order (one add per element, element by element), so eight
+ * sums can be one vector add. */
 typedef struct {
-    float qx[2], q2[2];
+    float v[8];
 } iq1m_term;
 
 static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
@@ -234,41 +238,20 @@ static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const 
     for (int j = 0; j < n; ++j) {
         const int i = pairs[j].i;
         for (int lev = 0; lev < 3; ++lev) {
-            t[j][lev].qx[0] = weight[i] * x_p[lev] * xb[i];
-            t[j][lev].qx[1] = weight[i] * x_m[lev] * xb[i];
-            t[j][lev].q2[0] = weight[i] * x_p[lev] * x_p[lev];
-            t[j][lev].q2[1] = weight[i] * x_m[lev] * x_m[lev];
+            const float qxp = weight[i] * x_p[lev] * xb[i], qxm = weight[i] * x_m[lev] * xb[i];
+            const float q2p = weight[i] * x_p[lev] * x_p[lev], q2m = weight[i] * x_m[lev] * x_m[lev];
+            float *v = t[j][lev].v;
+            const bool first = i < 8;
+            v[0] = qxp, v[1] = first ? qxp : qxm, v[2] = first ? qxm : qxp, v[3] = qxm;
+            v[4] = q2p, v[5] = first ? q2p : q2m, v[6] = first ? q2m : q2p, v[7] = q2m;
         }
     }
 }
 
-/* Adds the terms of sorted elements lo..hi-1 at level `lev` to the four
- * shift combinations, in ggml's order (the first half of the sub-block
- * takes x_p for combinations 0, 1, the second half for 0, 2). */
-static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, iq1m_term (*t)[3], float *sumqx,
-                            float *sumq2) {
-    for (int j = lo; j < hi; ++j) {
-        const iq1m_term *e = &t[j][lev];
-        if (pairs[j].i < 8) {
-            sumqx[0] += e->qx[0];
-            sumqx[1] += e->qx[0];
-            sumqx[2] += e->qx[1];
-            sumqx[3] += e->qx[1];
-            sumq2[0] += e->q2[0];
-            sumq2[1] += e->q2[0];
-            sumq2[2] += e->q2[1];
-            sumq2[3] += e->q2[1];
-        } else {
-            sumqx[0] += e->qx[0];
-            sumqx[2] += e->qx[0];
-            sumqx[1] += e->qx[1];
-            sumqx[3] += e->qx[1];
-            sumq2[0] += e->q2[0];
-            sumq2[2] += e->q2[0];
-            sumq2[1] += e->q2[1];
-            sumq2[3] += e->q2[1];
-        }
-    }
+/* Adds the terms of sorted elements lo..hi-1 at level `lev` to the sums. */
+static void iq1m_accumulate(int lo, int hi, int lev, iq1m_term (*t)[3], float *sums) {
+    for (int j = lo; j < hi; ++j)
+        for (int k = 0; k < 8; ++k) sums[k] += t[j][lev].v[k];
 }
 
 static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
@@ -298,10 +281,11 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             int besti1 = -1, besti2 = -1, best_k = -1;
             for (int i1 = 0; i1 <= 16; ++i1) {
                 for (int i2 = i1; i2 <= 16; ++i2) {
-                    float sumqx[4] = {0}, sumq2[4] = {0};
-                    iq1m_accumulate(pairs, 0, i1, 0, terms, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i1, i2, 1, terms, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i2, 16, 2, terms, sumqx, sumq2);
+                    float sums[8] = {0};
+                    iq1m_accumulate(0, i1, 0, terms, sums);
+                    iq1m_accumulate(i1, i2, 1, terms, sums);
+                    iq1m_accumulate(i2, 16, 2, terms, sums);
+                    const float *sumqx = sums, *sumq2 = sums + 4;
                     for (int k = 0; k < 4; ++k) {
                         if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best_score * sumq2[k]) {
                             scale = sumqx[k] / sumq2[k];
