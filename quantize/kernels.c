@@ -105,6 +105,20 @@ static const qk_kernel k_simd[] = {
     NEON(Q5_K, qk_quantize_q5_k_neon, qk_dequantize_row_q5_k)
     X86(Q6_K, qk_quantize_q6_k_avx2, qk_quantize_q6_k_avx512, qk_dequantize_row_q6_k, qk_dequantize_row_q6_k)
     NEON(Q6_K, qk_quantize_q6_k_neon, qk_dequantize_row_q6_k)
+    X86(IQ2_XXS, qk_quantize_iq2_xxs_avx2, qk_quantize_iq2_xxs_avx512, qk_dequantize_row_iq2_xxs, qk_dequantize_row_iq2_xxs)
+    NEON(IQ2_XXS, qk_quantize_iq2_xxs_neon, qk_dequantize_row_iq2_xxs)
+    X86(IQ2_XS, qk_quantize_iq2_xs_avx2, qk_quantize_iq2_xs_avx512, qk_dequantize_row_iq2_xs, qk_dequantize_row_iq2_xs)
+    NEON(IQ2_XS, qk_quantize_iq2_xs_neon, qk_dequantize_row_iq2_xs)
+    X86(IQ2_S, qk_quantize_iq2_s_avx2, qk_quantize_iq2_s_avx512, qk_dequantize_row_iq2_s, qk_dequantize_row_iq2_s)
+    NEON(IQ2_S, qk_quantize_iq2_s_neon, qk_dequantize_row_iq2_s)
+    X86(IQ3_XXS, qk_quantize_iq3_xxs_avx2, qk_quantize_iq3_xxs_avx512, qk_dequantize_row_iq3_xxs, qk_dequantize_row_iq3_xxs)
+    NEON(IQ3_XXS, qk_quantize_iq3_xxs_neon, qk_dequantize_row_iq3_xxs)
+    X86(IQ3_S, qk_quantize_iq3_s_avx2, qk_quantize_iq3_s_avx512, qk_dequantize_row_iq3_s, qk_dequantize_row_iq3_s)
+    NEON(IQ3_S, qk_quantize_iq3_s_neon, qk_dequantize_row_iq3_s)
+    X86(IQ1_S, qk_quantize_iq1_s_avx2, qk_quantize_iq1_s_avx512, qk_dequantize_row_iq1_s, qk_dequantize_row_iq1_s)
+    NEON(IQ1_S, qk_quantize_iq1_s_neon, qk_dequantize_row_iq1_s)
+    X86(IQ1_M, qk_quantize_iq1_m_avx2, qk_quantize_iq1_m_avx512, qk_dequantize_row_iq1_m, qk_dequantize_row_iq1_m)
+    NEON(IQ1_M, qk_quantize_iq1_m_neon, qk_dequantize_row_iq1_m)
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

@@ -42,41 +42,15 @@ static int pair_cmp(const void *left, const void *right) {
     return *l < *r ? -1 : *l > *r ? 1 : 0;
 }
 
-/* Nearest neighbour of a packed off-grid vector with levels mapped through
- * xg (one of the shifted level sets) at this scale; L gets its levels. ggml
- * aborts when no distance is finite; this keeps the first neighbour then. */
-static int best_neighbour2(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
-                           float scale, const float *xg, int8_t *L) {
-    float best = FLT_MAX;
-    int gi = -1;
-    for (int j = 1; j <= nb[0]; ++j) {
-        const int8_t *pg = lat->pos + nb[j] * 8;
-        float d2 = 0;
-        for (int i = 0; i < 8; ++i) {
-            float q = xg[(pg[i] - 1) / 2];
-            float w = weight[i];
-            float diff = scale * q - xval[i];
-            d2 += w * diff * diff;
-        }
-        if (d2 < best) {
-            best = d2;
-            gi = nb[j];
-        }
-    }
-    if (gi < 0) gi = nb[1];
-    const int8_t *pg = lat->pos + gi * 8;
-    for (int i = 0; i < 8; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
-    return gi;
-}
-
-/* The grid point of levels L (group of 8), or its nearest neighbour. */
-static int group_point(const qk_lattice *lat, const float *xb, const float *weight, float scale, const float *xx,
-                       int8_t *L, bool *all_on_grid) {
+/* The grid point of levels L (group of 8), or its nearest neighbour (nbf)
+ * with levels mapped through xx, one of the shifted level sets. */
+static int group_point(const qk_lattice *lat, iq_nb_fn nbf, const float *xb, const float *weight, float scale,
+                       const float *xx, int8_t *L, bool *all_on_grid) {
     int u = iq_pack(lat, L);
     int gi = lat->map[u];
     if (gi < 0) {
         *all_on_grid = false;
-        gi = best_neighbour2(lat, iq_neighbours(lat, u), xb, weight, scale, xx, L);
+        gi = nbf(lat, iq_neighbours(lat, u), xb, weight, scale, xx, L);
     }
     return gi;
 }
@@ -128,7 +102,8 @@ static float refit_scale(const qk_lattice *lat, const uint16_t *index, int ngrou
 
 /* ---- IQ1_S ------------------------------------------------------------- */
 
-static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
+                        iq_nb_fn nbf) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     float scales[8], weight[32], sumx[33], sumw[33];
@@ -192,7 +167,8 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             const float *xx = best_shift == 1 ? x_p : x_m;
             const float *const xxs[4] = {xx, xx, xx, xx};
             for (int k = 0; k < 4; ++k)
-                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k, &all_on_grid);
+                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k,
+                                                 &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 4, xxs, xb, weight, scale);
             uint16_t h = 0;
             for (int k = 0; k < 4; ++k) {
@@ -232,7 +208,7 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row); }
+size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq_best_neighbour); }
 void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
 
 /* ---- IQ1_M ------------------------------------------------------------- */
@@ -244,35 +220,42 @@ static const float *iq1m_shift(int best_k, int k, const float *x_p, const float 
     return best_k % 2 == 0 ? x_p : x_m;
 }
 
-/* Adds weight[i] * x? * xb[i] for elements pairs[lo..hi) at level `lev` to
- * the four shift combinations, in ggml's order. */
-static void iq1m_accumulate(const iq1_pair *pairs, int lo, int hi, int lev, const float *weight, const float *xb,
-                            const float *x_p, const float *x_m, float *sumqx, float *sumq2) {
-    for (int j = lo; j < hi; ++j) {
-        int i = pairs[j].i;
-        if (i < 8) {
-            sumqx[0] += weight[i] * x_p[lev] * xb[i];
-            sumqx[1] += weight[i] * x_p[lev] * xb[i];
-            sumqx[2] += weight[i] * x_m[lev] * xb[i];
-            sumqx[3] += weight[i] * x_m[lev] * xb[i];
-            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[1] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[2] += weight[i] * x_m[lev] * x_m[lev];
-            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
-        } else {
-            sumqx[0] += weight[i] * x_p[lev] * xb[i];
-            sumqx[2] += weight[i] * x_p[lev] * xb[i];
-            sumqx[1] += weight[i] * x_m[lev] * xb[i];
-            sumqx[3] += weight[i] * x_m[lev] * xb[i];
-            sumq2[0] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[2] += weight[i] * x_p[lev] * x_p[lev];
-            sumq2[1] += weight[i] * x_m[lev] * x_m[lev];
-            sumq2[3] += weight[i] * x_m[lev] * x_m[lev];
+/* What ggml's IQ1_M scan adds to its eight sums (sumqx[0..3], then
+ * sumq2[0..3], one per shift combination) for sorted element j at level
+ * lev: weight[i] * x?[lev] * xb[i] and weight[i] * x?[lev]^2, i =
+ * pairs[j].i, with x_p or x_m per combination (the first half of the
+ * sub-block takes x_p for combinations 0, 1, the second half for 0, 2).
+ * Each term is the same product for every split (i1, i2), so it is computed
+ * once per sub-block with ggml's operations; the scan only adds them, each
+ * sum in ggml's order (one add per element, element by element), so eight
+ * sums can be one vector add. */
+typedef struct {
+    float v[8];
+} iq1m_term;
+
+static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
+                       const float *x_m, iq1m_term (*t)[3]) {
+    for (int j = 0; j < n; ++j) {
+        const int i = pairs[j].i;
+        for (int lev = 0; lev < 3; ++lev) {
+            const float qxp = weight[i] * x_p[lev] * xb[i], qxm = weight[i] * x_m[lev] * xb[i];
+            const float q2p = weight[i] * x_p[lev] * x_p[lev], q2m = weight[i] * x_m[lev] * x_m[lev];
+            float *v = t[j][lev].v;
+            const bool first = i < 8;
+            v[0] = qxp, v[1] = first ? qxp : qxm, v[2] = first ? qxm : qxp, v[3] = qxm;
+            v[4] = q2p, v[5] = first ? q2p : q2m, v[6] = first ? q2m : q2p, v[7] = q2m;
         }
     }
 }
 
-static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr) {
+/* Adds the terms of sorted elements lo..hi-1 at level `lev` to the sums. */
+static void iq1m_accumulate(int lo, int hi, int lev, iq1m_term (*t)[3], float *sums) {
+    for (int j = lo; j < hi; ++j)
+        for (int k = 0; k < 8; ++k) sums[k] += t[j][lev].v[k];
+}
+
+static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
+                        iq_nb_fn nbf) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     const uint8_t masks[4] = {0x00, 0x80, 0x08, 0x88};
@@ -292,14 +275,17 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 continue;
             }
             sort_pairs(xb, 16, pairs);
+            iq1m_term terms[16][3];
+            iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);
             float best_score = -FLT_MAX, scale = max;
             int besti1 = -1, besti2 = -1, best_k = -1;
             for (int i1 = 0; i1 <= 16; ++i1) {
                 for (int i2 = i1; i2 <= 16; ++i2) {
-                    float sumqx[4] = {0}, sumq2[4] = {0};
-                    iq1m_accumulate(pairs, 0, i1, 0, weight, xb, x_p, x_m, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i1, i2, 1, weight, xb, x_p, x_m, sumqx, sumq2);
-                    iq1m_accumulate(pairs, i2, 16, 2, weight, xb, x_p, x_m, sumqx, sumq2);
+                    float sums[8] = {0};
+                    iq1m_accumulate(0, i1, 0, terms, sums);
+                    iq1m_accumulate(i1, i2, 1, terms, sums);
+                    iq1m_accumulate(i2, 16, 2, terms, sums);
+                    const float *sumqx = sums, *sumq2 = sums + 4;
                     for (int k = 0; k < 4; ++k) {
                         if (sumq2[k] > 0 && sumqx[k] * sumqx[k] > best_score * sumq2[k]) {
                             scale = sumqx[k] / sumq2[k];
@@ -320,7 +306,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             bool all_on_grid = true;
             const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
             for (int k = 0; k < 2; ++k)
-                index[k] = (uint16_t)group_point(lat, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
+                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
                                                  &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 2, xxs, xb, weight, scale);
             qs[2 * ib + 0] = (uint8_t)(index[0] & 255);
@@ -388,6 +374,30 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row); }
+size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq_best_neighbour); }
 void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
 
+/* The SIMD variants: the same rows with the ISA's neighbour search
+ * (x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
+#if defined(__x86_64__)
+size_t qk_quantize_iq1_s_avx2(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx2);
+}
+size_t qk_quantize_iq1_s_avx512(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx512);
+}
+size_t qk_quantize_iq1_m_avx2(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx2);
+}
+size_t qk_quantize_iq1_m_avx512(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx512);
+}
+#endif
+#if defined(__aarch64__)
+size_t qk_quantize_iq1_s_neon(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_neon);
+}
+size_t qk_quantize_iq1_m_neon(QK_QUANTIZE_PARAMS) {
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_neon);
+}
+#endif

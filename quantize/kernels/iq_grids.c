@@ -1124,7 +1124,7 @@ static int build(qk_lattice_id id) {
     int32_t *map = malloc((size_t)nmap * sizeof(int32_t));
     int *d2 = malloc((size_t)s->ngrid * sizeof(int));
     size_t cap = 1 << 16, used = 0;
-    uint16_t *nb = malloc(cap * sizeof(uint16_t));
+    uint16_t *nb = malloc(cap * sizeof(uint16_t)), *nbl = NULL;
     if (!pos || !map || !d2 || !nb) goto fail;
 
     for (int j = 0; j < s->ngrid; ++j) {
@@ -1189,13 +1189,26 @@ static int build(qk_lattice_id id) {
         map[i] = -(int32_t)(start + 1);
     }
     free(d2);
-    g_lattice[id] = (qk_lattice){s->ngrid, s->dim, s->bits, pos, map, nb};
+    d2 = NULL;
+    nbl = malloc((used + 16) * sizeof(uint16_t));
+    if (!nbl) goto fail;
+    memset(nbl, 0, (used + 16) * sizeof(uint16_t));
+    for (size_t o = 0; o < used;) { /* a count, then its points */
+        const size_t cnt = nb[o++];
+        for (size_t m = 0; m < cnt; ++m, ++o) {
+            unsigned packed = 0;
+            for (int k = 0; k < s->dim; ++k) packed |= (unsigned)((pos[nb[o] * s->dim + k] - 1) / 2) << (s->bits * k);
+            nbl[o] = (uint16_t)packed;
+        }
+    }
+    g_lattice[id] = (qk_lattice){s->ngrid, s->dim, s->bits, pos, map, nb, nbl, s->nvalues};
     return 1;
 fail:
     free(pos);
     free(map);
     free(d2);
     free(nb);
+    free(nbl);
     return 0;
 }
 

@@ -60,6 +60,11 @@ typedef struct qk_lattice {
     const int32_t *map;         /* [1 << bits*dim] packed levels -> grid point j >= 0,
                                    or -(o+1): neighbours[o] = count, then the points */
     const uint16_t *neighbours;
+    /* [as neighbours, + 16 zeros] the packed levels of each listed point
+     * (zero at the counts), for the SIMD searches: W consecutive entries
+     * load as one vector, and a load past the last list stays in bounds */
+    const uint16_t *nb_levels;
+    int levels;                 /* distinct levels per coordinate: 3 or 8 */
 } qk_lattice;
 
 /* The lattice, built on first call; NULL only if memory ran out. */

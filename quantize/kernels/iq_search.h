@@ -20,27 +20,45 @@
 
 /* ---- what every IQ quantizer's row and block code shares ---------------- */
 
+/* The nearest-neighbour search of an off-grid level vector: the scalar
+ * iq_best_neighbour below, or its SIMD twin of one ISA (same result; see
+ * there for the contract). */
+typedef int (*iq_nb_fn)(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                        float scale, const float *qlev, int8_t *L);
+#if defined(__x86_64__)
+int qk_iq_best_neighbour_avx2(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                              float scale, const float *qlev, int8_t *L);
+int qk_iq_best_neighbour_avx512(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                                float scale, const float *qlev, int8_t *L);
+#endif
+#if defined(__aarch64__)
+int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                              float scale, const float *qlev, int8_t *L);
+#endif
+
 /* One row of nbl super-blocks of QK_K (y: their bytes; qw: the row's
- * imatrix, possibly NULL). */
-typedef void (*iq_row_fn)(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qw);
+ * imatrix, possibly NULL), searching neighbours with nbf. */
+typedef void (*iq_row_fn)(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qw,
+                          iq_nb_fn nbf);
 
 /* The qk_quantize_<t> contract over row(): 0 (nothing written) for a bad
  * shape, a missing imatrix the type needs (ggml asserts one) or search
  * tables that could not be allocated. */
 static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size_t bytes, iq_row_fn row,
-                                      QK_QUANTIZE_PARAMS) {
+                                      iq_nb_fn nbf, QK_QUANTIZE_PARAMS) {
     const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
     const qk_lattice *lat = qk_lattice_get(id);
     if (nbl < 0 || (needs_imatrix && !imatrix) || !lat) return 0;
     uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r) row(lat, src + r * n_per_row, y + r * nbl * (int64_t)bytes, nbl, imatrix);
+    for (int64_t r = 0; r < nrows; ++r) row(lat, src + r * n_per_row, y + r * nbl * (int64_t)bytes, nbl, imatrix, nbf);
     return (size_t)(nrows * nbl) * bytes;
 }
 
 /* The bodies of an IQ type's entry points, which each file writes out by
- * name (qk_quantize_<t> over row(), qk_dequantize_row_<t> over block()). */
-#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row) \
-    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, QK_QUANTIZE_ARGS)
+ * name (qk_quantize_<t>[_<isa>] over row() with that ISA's neighbour search
+ * nbf, qk_dequantize_row_<t> over block()). */
+#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row, nbf) \
+    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, nbf, QK_QUANTIZE_ARGS)
 #define IQ_DEQUANTIZE(block_t, block) qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block)
 
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
@@ -117,23 +135,25 @@ static inline int iq_pack(const qk_lattice *lat, const int8_t *L) {
     return (int)u;
 }
 
-/* Of the neighbours of a packed vector (list nb: count, points), the grid
- * point nearest to xval at this scale under weight (strictly smaller d2
- * wins, so the first of equals); its levels go to L. ggml aborts when no
- * d2 is below FLT_MAX (NaN or infinite input); this returns the first
- * neighbour then, so the library never stops. */
-static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, const float *xval,
-                                    const float *weight, float scale, int8_t *L) {
-    const int dim = lat->dim;
+/* The value of level l in the IQ2/IQ3 searches: 2l + 1 (the grid's pos). */
+static const float iq_odd_levels[8] = {1, 3, 5, 7, 9, 11, 13, 15};
+
+/* (odd: qlev is iq_odd_levels, whose value of a coordinate is its pos
+ * itself: the same floats without the table lookup.) */
+static inline __attribute__((always_inline)) int iq_best_neighbour_(const qk_lattice *lat, const uint16_t *nb,
+                                                                    const float *xval, const float *weight,
+                                                                    float scale, const float *qlev, int8_t *L,
+                                                                    const bool odd, const int dim) {
     float best_d2 = FLT_MAX;
     int gi = -1;
     for (int j = 1; j <= nb[0]; ++j) {
         const int8_t *pg = lat->pos + nb[j] * dim;
         float d2 = 0;
         for (int i = 0; i < dim; ++i) {
-            float q = pg[i];
+            float q = odd ? (float)pg[i] : qlev[(pg[i] - 1) / 2];
+            float w = weight[i];
             float diff = scale * q - xval[i];
-            d2 += weight[i] * diff * diff;
+            d2 += w * diff * diff;
         }
         if (d2 < best_d2) {
             best_d2 = d2;
@@ -145,15 +165,41 @@ static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, c
     for (int i = 0; i < dim; ++i) L[i] = (int8_t)((pg[i] - 1) / 2);
     return gi;
 }
+/* Of the neighbours of a packed vector (list nb: count, points), the grid
+ * point nearest to xval at this scale under weight, a coordinate of level l
+ * standing for qlev[l] (iq_odd_levels, or IQ1's shifted levels): d2 =
+ * sum over i in order of weight[i] * diff * diff, diff = scale * q - xval[i]
+ * (ggml's iq2/iq3_find_best_neighbour, IQ1's best_neighbour). Strictly
+ * smaller d2 wins, so the first of equals; its levels go to L. ggml aborts
+ * when no d2 is below FLT_MAX (NaN or infinite input); this returns the
+ * first neighbour then, so the library never stops. */
+static inline int iq_best_neighbour(const qk_lattice *lat, const uint16_t *nb, const float *xval,
+                                    const float *weight, float scale, const float *qlev, int8_t *L) {
+    /* constant shapes, so each copy unrolls (IQ2: 8, odd; IQ3: 4, odd; IQ1: 8) */
+    const bool odd = qlev == iq_odd_levels;
+    if (lat->dim == 8) return odd ? iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, true, 8)
+                                  : iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, false, 8);
+    return odd ? iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, true, 4)
+               : iq_best_neighbour_(lat, nb, xval, weight, scale, qlev, L, false, 4);
+}
 
-/* Levels of xval[0..dim-1] at inverse scale id, clamped to [0, kmaxq-1];
- * returns the grid point, or -1 (then L holds the raw levels). */
-static inline int iq_round_group(const qk_lattice *lat, int kmaxq, float id, const float *xval, int8_t *L) {
-    for (int i = 0; i < lat->dim; ++i) {
+/* Levels of xval[0..dim-1] at inverse scale id, clamped to [0, kmaxq-1],
+ * into L; returns their packed vector (iq_pack). */
+static inline __attribute__((always_inline)) int iq_round_pack_(int kmaxq, float id, const float *xval, int8_t *L,
+                                                                const int dim, const int bits) {
+    unsigned u = 0;
+    for (int i = 0; i < dim; ++i) {
         int l = qk_nearest_int(0.5f * (id * xval[i] - 1));
-        L[i] = (int8_t)QK_MAX(0, QK_MIN(kmaxq - 1, l));
+        l = QK_MAX(0, QK_MIN(kmaxq - 1, l));
+        L[i] = (int8_t)l;
+        u |= (unsigned)l << (bits * i);
     }
-    return lat->map[iq_pack(lat, L)];
+    return (int)u;
+}
+static inline int iq_round_pack(const qk_lattice *lat, int kmaxq, float id, const float *xval, int8_t *L) {
+    /* constant shapes, so each copy unrolls (IQ2: 8 x 2 bits; IQ3: 4 x 3) */
+    if (lat->dim == 8) return iq_round_pack_(kmaxq, id, xval, L, 8, 2);
+    return iq_round_pack_(kmaxq, id, xval, L, 4, 3);
 }
 
 /* The grid point of L (on the grid by construction; ggml aborts otherwise). */
@@ -221,14 +267,16 @@ typedef struct iq_scan {
     int is_lo, is_hi; /* candidate inverse scales (2*kmaxq-1 + is*step)/ref */
     float step;
     iq_refine refine;
+    iq_nb_fn nbf;     /* the neighbour search (the ISA's) */
 } iq_scan;
 
 /* The levels of one group at inverse scale id (scale = 1/id): rounded,
  * or the nearest grid neighbour; false if the rounding was off the grid. */
-static inline bool iq_group_levels(const qk_lattice *lat, int kmaxq, float id, float scale, const float *xval,
-                                   const float *waux, int8_t *L) {
-    if (iq_round_group(lat, kmaxq, id, xval, L) >= 0) return true;
-    iq_best_neighbour(lat, iq_neighbours(lat, iq_pack(lat, L)), xval, waux, scale, L);
+static inline bool iq_group_levels(const qk_lattice *lat, const iq_scan *p, float id, float scale,
+                                   const float *xval, const float *waux, int8_t *L) {
+    const int u = iq_round_pack(lat, p->kmaxq, id, xval, L);
+    if (lat->map[u] >= 0) return true;
+    p->nbf(lat, iq_neighbours(lat, u), xval, waux, scale, iq_odd_levels, L);
     return false;
 }
 
@@ -260,7 +308,7 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
     for (int is = p->is_lo; is <= p->is_hi; ++is) {
         float id = (2 * p->kmaxq - 1 + is * p->step) / ref;
         for (int k = 0; k < ngroups; ++k)
-            on_aux[k] = iq_group_levels(lat, p->kmaxq, id, 1 / id, xval + dim * k, waux + dim * k, Laux + dim * k);
+            on_aux[k] = iq_group_levels(lat, p, id, 1 / id, xval + dim * k, waux + dim * k, Laux + dim * k);
         iq_level_sums(p->n, weight, xval, Laux, &sumqx, &sumq2);
         if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
             scale = sumqx / sumq2;
@@ -276,7 +324,7 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
         float id = 1 / scale;
         for (int k = 0; k < ngroups; ++k)
             if (p->refine != IQ_REFINE_OFFGRID || !on[k])
-                iq_group_levels(lat, p->kmaxq, id, scale, xval + dim * k, waux + dim * k, L + dim * k);
+                iq_group_levels(lat, p, id, scale, xval + dim * k, waux + dim * k, L + dim * k);
         iq_level_sums(p->n, weight, xval, L, &sumqx, &sumq2);
         if (sumq2 > 0) scale = sumqx / sumq2;
     }

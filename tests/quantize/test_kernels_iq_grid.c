@@ -10,7 +10,9 @@
  *    kernel refuses too (returns 0, writes nothing);
  *  - the inputs ggml aborts on (NaN/inf reach its GGML_ASSERTs in the grid
  *    searches) are not compared, but our kernels must return them whole;
- *  - the lazy table build is safe when many threads start at once.
+ *  - the lazy table build is safe when many threads start at once;
+ *  - parts avx2, avx512, neon: the same comparison with ggml for that ISA's
+ *    variants (skipped where the CPU lacks it).
  */
 #include <math.h>
 #include <pthread.h>
@@ -136,11 +138,13 @@ static void test_grids_equal_pinned_build(void) {
 static const int64_t k_lens[] = {256, 512, 768, 4096};
 
 static int g_reported;
+static qk_isa g_isa = QK_ISA_SCALAR; /* the kernels compared (a part's ISA) */
 
 static void check_type(const llama_ref *r, qk_type t) {
-    const qk_kernel *k = qk_kernel_get(t, QK_ISA_SCALAR);
+    const qk_kernel *k = qk_kernel_get(t, g_isa);
     const qk_type_info *ti = qk_type_get(t);
     if (!k) { CHECK_MSG(k != NULL, "%s has no kernel", ti->name); return; }
+    CHECK_MSG(k->isa == g_isa, "%s has no %s variant", ti->name, qk_isa_name(g_isa));
     const bool needs_im = r->ggml_quantize_requires_imatrix((int)t);
     int compared = 0, bad_q = 0, bad_d = 0, refused_ok = 0, survived = 0;
     for (size_t li = 0; li < sizeof k_lens / sizeof k_lens[0]; li++) {
@@ -184,8 +188,8 @@ static void check_type(const llama_ref *r, qk_type t) {
         }
         free(x), free(im), free(ours);
     }
-    fprintf(stderr, "  %-7s %d compared, %d quantize / %d dequantize mismatches; %d refusals, %d non-finite survived\n",
-            ti->name, compared, bad_q, bad_d, refused_ok, survived);
+    fprintf(stderr, "  %-7s %-6s %d compared, %d quantize / %d dequantize mismatches; %d refusals, %d non-finite survived\n",
+            ti->name, qk_isa_name(g_isa), compared, bad_q, bad_d, refused_ok, survived);
     CHECK_MSG(bad_q == 0, "%s quantize", ti->name);
     CHECK_MSG(bad_d == 0, "%s dequantize", ti->name);
     CHECK(compared >= 4 * 16);
@@ -233,11 +237,21 @@ static void test_lazy_init_concurrent(void) {
     CHECK(qk_lattice_get(QK_LATTICE_COUNT) == NULL);
 }
 
+/* One ctest entry per SIMD ISA: a CPU without it shows that entry Skipped. */
+static void run_isa(qk_isa isa) {
+    if (!kc_isa_here(isa)) return;
+    g_isa = isa;
+    RUN(test_kernels_match_ggml);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lazy_init_concurrent); /* first: the tables are built here */
     RUN(test_grids_equal_pinned_build);
     RUN(test_dequantize_random_bytes);
     RUN(test_kernels_match_ggml);
+    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
+    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
+    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
     return qk_test_summary();
 }
