@@ -5,8 +5,9 @@
  * A tensor is processed in chunks of whole rows: each chunk's rows are read
  * as float32 and quantized on N threads (each work item owns a fixed range of
  * rows, so output bytes never depend on the thread count), then the chunk's
- * output goes to the sink in order. Memory is bounded by the chunk size plus
- * one float32 buffer per thread, whatever the tensor's size.
+ * output goes to the sink in order, from a write-behind thread while the next
+ * chunk is computed (core/write_behind.h). Memory is bounded by two chunks of
+ * output plus one float32 buffer per thread, whatever the tensor's size.
  */
 #ifndef QK_TENSOR_PIPELINE_H
 #define QK_TENSOR_PIPELINE_H
