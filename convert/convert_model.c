@@ -245,7 +245,9 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             free(paths);
         }
         /* one set of worker threads for the whole run */
-        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads)};
+        qk_pipeline_scratch scratch = {0};
+        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads),
+                               .scratch = &scratch};
         for (size_t k = 0; rc == QK_OK && k < n; k++) {
             size_t i = order[k];
             const qk_conv_tensor *t = &plan.tensors[i];
@@ -264,6 +266,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             if (rc == QK_OK) rc = qk_tensor_job_run(&job, &po, qk_sink_gguf_writer, w, err);
         }
         qk_pool_free(po.pool);
+        qk_pipeline_scratch_free(&scratch);
         /* the source hashes: XXH3-64 of each shard's header bytes, cheap and
          * enough to tie the GGUF to the exact checkpoint files */
         if (rc == QK_OK) {

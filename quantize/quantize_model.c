@@ -398,7 +398,9 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
          * keep_split); a shard may be empty only if it is the first */
         size_t k = 0;
         /* one set of worker threads for the whole run */
-        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads)};
+        qk_pipeline_scratch scratch = {0};
+        qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads),
+                               .scratch = &scratch};
         uint64_t in_bytes = 0;
         for (uint32_t f = 0; f < set.n_files; f++) in_bytes += set.files[f]->file_size;
         const bool drop_behind = qk_larger_than_memory(in_bytes);
@@ -426,6 +428,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
             if (rc == QK_OK) rc = qk_integrity_finalize(shards[s].iw, err);
         }
         qk_pool_free(po.pool);
+        qk_pipeline_scratch_free(&scratch);
         t_commit = qk_now_s();
         /* the input was what its hashes say (checked as it streamed), or nothing is put in place */
         if (rc == QK_OK && !o->ignore_integrity) rc = qk_gguf_set_guard_check(&set, 0, UINT64_MAX, err);

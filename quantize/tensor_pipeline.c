@@ -1,5 +1,6 @@
 #include "tensor_pipeline.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,24 @@ static int run_item(void *vctx, int64_t item, int tid, qk_err *err) {
     return convert_rows(job, f, c->out + (uint64_t)first * c->row_bytes, nrows, imatrix, err);
 }
 
+void qk_pipeline_scratch_free(qk_pipeline_scratch *s) {
+    free(s->out[0]), free(s->out[1]);
+    memset(s, 0, sizeof *s);
+}
+
+/* both buffers at least n bytes */
+static bool scratch_reserve(qk_pipeline_scratch *s, size_t n) {
+    if (s->cap >= n && s->out[0] && s->out[1]) return true;
+    qk_pipeline_scratch_free(s);
+    s->out[0] = malloc(n ? n : 1), s->out[1] = malloc(n ? n : 1);
+    if (!s->out[0] || !s->out[1]) {
+        qk_pipeline_scratch_free(s);
+        return false;
+    }
+    s->cap = n;
+    return true;
+}
+
 int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk_sink_fn sink,
                       void *sink_ctx, qk_err *err) {
     uint64_t total;
@@ -94,9 +113,11 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
      * in a barrier.) */
     const size_t chunk_bytes = chunk_target ? chunk_target : 1;
 
+    qk_pipeline_scratch own_scratch = {0};
+    qk_pipeline_scratch *sc = opts && opts->scratch ? opts->scratch : &own_scratch;
     if (job->read_raw) { /* plain copy: read the next chunk while the last one is written */
-        unsigned char *buf[2] = {malloc(chunk_bytes), malloc(chunk_bytes)};
-        if (!buf[0] || !buf[1]) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+        if (!scratch_reserve(sc, chunk_bytes)) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+        unsigned char *buf[2] = {sc->out[0], sc->out[1]};
         for (uint64_t off = 0, k = 0; rc == QK_OK && off < total; k++) {
             size_t n = total - off < chunk_bytes ? (size_t)(total - off) : chunk_bytes;
             rc = job->read_raw(job->src_ctx, off, n, buf[k & 1], err);
@@ -107,7 +128,7 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
         /* the writer's error comes first: a later read failed only because the copy stopped */
         qk_err werr;
         if (qk_wb_finish(wb, &werr) != QK_OK && rc == QK_OK) *err = werr, rc = QK_FAIL;
-        free(buf[0]), free(buf[1]);
+        qk_pipeline_scratch_free(&own_scratch);
         return rc;
     }
 
@@ -137,10 +158,10 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     }
     n_threads = qk_pool_threads(pool);
     chunk_ctx c = {.job = job, .rows_per_item = rows_per_item, .row_bytes = row_bytes};
-    unsigned char *out[2] = {malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max)),
-                             malloc((size_t)(row_bytes * (uint64_t)chunk_rows_max))};
+    const bool have_out = scratch_reserve(sc, (size_t)(row_bytes * (uint64_t)chunk_rows_max));
+    unsigned char *out[2] = {sc->out[0], sc->out[1]};
     c.fbuf = calloc((size_t)n_threads, sizeof(float *));
-    if (!out[0] || !out[1] || !c.fbuf) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+    if (!have_out || !c.fbuf) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
     for (int t = 0; rc == QK_OK && t < n_threads; t++) {
         c.fbuf[t] = malloc((size_t)(rows_per_item * ne0) * sizeof(float));
         if (!c.fbuf[t]) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
@@ -170,7 +191,7 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
     if (c.fbuf)
         for (int t = 0; t < n_threads; t++) free(c.fbuf[t]);
     free(c.fbuf);
-    free(out[0]), free(out[1]);
+    qk_pipeline_scratch_free(&own_scratch);
     qk_pool_free(own);
     return rc;
 }
