@@ -26,14 +26,10 @@
  * instructions per 128 rows of 4096 (the kernel before the dedupe: 25.3 M). */
 #define LB_INLINE static inline __attribute__((always_inline))
 
-/* groups of n floats, `avail` of them (the rest zeros) -> xt[i * W + k];
- * a full set of groups is gathered column by column (the scalar element
- * moves were ~7% of the Q4_K/Q5_K searches' instructions) */
+/* groups of n floats, `avail` of them (the rest zeros) -> xt[i * W + k].
+ * (Gathering columns instead saved 1% of the Q4_K search's instructions
+ * but made Q3_K's AVX-512 search 6% slower on this AMD machine.) */
 LB_INLINE void lb_transpose(const float *x, int n, int avail, float *xt) {
-    if (avail == LN_W) {
-        for (int i = 0; i < n; ++i) vf_store(xt + i * LN_W, vf_gather_stride(x + i, n));
-        return;
-    }
     for (int k = 0; k < LN_W; ++k)
         for (int i = 0; i < n; ++i) xt[i * LN_W + k] = k < avail ? x[k * n + i] : 0.f;
 }

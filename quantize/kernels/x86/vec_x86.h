@@ -45,12 +45,6 @@ static inline vm vm_all(void) { return (vm)0xFFFF; }
 static inline bool vm_any(vm a) { return a != 0; }
 /* the low byte of each of 16 int32 lanes */
 static inline void vi_store_u8(uint8_t *p, vi a) { _mm_storeu_si128((__m128i *)p, _mm512_cvtepi32_epi8(a)); }
-/* lane k = p[k * stride] (a column of a row-major matrix; exact bits) */
-static inline vf vf_gather_stride(const float *p, int stride) {
-    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                           _mm512_set1_epi32(stride));
-    return _mm512_i32gather_ps(idx, p, 4);
-}
 #define LN_ISA(name) name##_avx512
 #define VX_(op) _mm512_##op
 #define VX_SI(op) _mm512_##op##_si512
@@ -93,10 +87,6 @@ static inline void vi_store_u8(uint8_t *p, vi a) {
                                                               -1, -1, -1));
     const __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
     _mm_storel_epi64((__m128i *)p, _mm_unpacklo_epi32(lo, hi));
-}
-static inline vf vf_gather_stride(const float *p, int stride) {
-    const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));
-    return _mm256_i32gather_ps(p, idx, 4);
 }
 #define LN_ISA(name) name##_avx2
 #define VX_(op) _mm256_##op
