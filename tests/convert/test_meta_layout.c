@@ -7,8 +7,8 @@
  * consolidated.safetensors: each converts to exactly the GGUF of its Hugging
  * Face twin, KVs included. Derived values are said (vocabulary from the
  * embedding, feed-forward from w1, the release's context length); model-
- * parallel shards, MoE and vision params and a tiktoken tokenizer.model are
- * refused by name. */
+ * parallel shards, MoE and vision params, a tiktoken tokenizer.model and a
+ * tekken.json-only tokenizer are refused by name. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +200,15 @@ static void test_refusals(void) {
     const char *bad = "{\"dim\": -256, \"n_layers\": 2, \"n_heads\": 4}";
     CHECK(qk_test_write_file(p, bad, strlen(bad)) == 0);
     convert_expect_refusal(meta, "params.json: dim is not a positive integer");
+    /* Mistral's consolidated.safetensors with only tekken.json (Nemo and later): named */
+    model_dir(meta, sizeof meta, "meta-tekken");
+    CHECK(write_meta(g_hf, meta, false, "") == 0);
+    snprintf(p, sizeof p, "%s/tokenizer.json", meta);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/tekken.json", meta);
+    CHECK(qk_test_write_file(p, "{}", 2) == 0);
+    convert_expect_refusal(meta, "tekken.json is Mistral's own tokenizer format");
+    model_dir(meta, sizeof meta, "meta-refuse");
     CHECK(write_meta(g_hf, meta, true, "") == 0);
     /* Llama 3's original/ tokenizer.model is tiktoken's rank file: named, not misparsed */
     snprintf(p, sizeof p, "%s/tokenizer.json", meta);
