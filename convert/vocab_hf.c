@@ -278,14 +278,7 @@ int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_s
             }
         }
     } else {
-        char tk[4200];
-        snprintf(tk, sizeof tk, "%s/tekken.json", dir);
-        if (qk_file_exists(tk))
-            qk_fail(err, "%s: no tokenizer.model or tokenizer.json; its tekken.json is Mistral's own tokenizer "
-                         "format, which quantkit does not read: convert the Hugging Face release of this model "
-                         "(with tokenizer.json)", dir);
-        else
-            qk_fail(err, "%s: no tokenizer.model or tokenizer.json", dir);
+        qk_fail(err, "%s: no tokenizer.model or tokenizer.json", dir);
         goto out;
     }
     if (is_llama && pre_override && strcmp(pre_override, "default") != 0) {

@@ -207,7 +207,7 @@ static void test_refusals(void) {
     unlink(p);
     snprintf(p, sizeof p, "%s/tekken.json", meta);
     CHECK(qk_test_write_file(p, "{}", 2) == 0);
-    convert_expect_refusal(meta, "tekken.json is Mistral's own tokenizer format");
+    convert_expect_refusal(meta, "only a Mistral tekken.json tokenizer (no tokenizer.json): not supported");
     model_dir(meta, sizeof meta, "meta-refuse");
     CHECK(write_meta(g_hf, meta, true, "") == 0);
     /* Llama 3's original/ tokenizer.model is tiktoken's rank file: named, not misparsed */
