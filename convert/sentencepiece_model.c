@@ -11,11 +11,11 @@
 
 #include <stddef.h>
 #include <stdio.h>
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_file.h"
+#include "tiktoken_ranks.h"
 
 #define SPM_MAX_FILE ((size_t)1 << 30)
 
@@ -283,23 +283,12 @@ fail:
     return QK_FAIL;
 }
 
-/* tiktoken's format: every line "<base64> <decimal rank>"; the first line decides (a protobuf ModelProto
- * starts with field 1's tag byte 0x0a, never a base64 character). */
-static bool looks_like_tiktoken(const char *b, size_t len) {
-    size_t i = 0, n64 = 0;
-    while (i < len && (isalnum((unsigned char)b[i]) || b[i] == '+' || b[i] == '/' || b[i] == '=')) i++, n64++;
-    if (!n64 || i >= len || b[i] != ' ') return false;
-    size_t nd = 0;
-    for (i++; i < len && isdigit((unsigned char)b[i]); i++) nd++;
-    return nd && (i == len || b[i] == '\n' || b[i] == '\r');
-}
-
 int qk_spm_load(const char *path, qk_spm_model *out, qk_err *err) {
     char *buf;
     size_t len;
     memset(out, 0, sizeof *out);
     if (qk_read_text_file(path, SPM_MAX_FILE, &buf, &len, err)) return QK_FAIL;
-    if (looks_like_tiktoken(buf, len)) {
+    if (qk_tiktoken_sniff(buf, len)) {
         free(buf);
         return qk_fail(err, "%s: this is a tiktoken BPE rank file (\"<base64 token> <rank>\" lines, as Llama 3's "
                             "original/ folder ships), not a SentencePiece model; quantkit does not import tiktoken "

@@ -43,6 +43,15 @@ static int b64_value(int c) {
     return -1;
 }
 
+bool qk_tiktoken_sniff(const char *b, size_t len) {
+    size_t i = 0;
+    while (i < len && (b64_value((unsigned char)b[i]) >= 0 || b[i] == '=')) i++;
+    if (!i || i >= len || b[i] != ' ') return false;
+    size_t nd = 0;
+    for (i++; i < len && b[i] >= '0' && b[i] <= '9'; i++) nd++;
+    return nd && (i == len || b[i] == '\n' || b[i] == '\r');
+}
+
 /* standard base64 with padding; decoded bytes to out (room for 3/4 of n); -1 if malformed */
 static long b64_decode(const char *s, size_t n, unsigned char *out) {
     if (n == 0 || n % 4) return -1;
@@ -177,7 +186,7 @@ int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken
         r.n++;
     }
     if (rc == QK_OK && r.n == 0) rc = qk_fail(err, "%s: no tokens", name);
-    if (rc == QK_OK && r.n != lines) rc = qk_fail(err, "%s: %zu tokens for %zu lines", name, r.n, lines);
+    /* ranks are distinct and below the line count: any gap leaves a rank below r.n unseen */
     for (size_t k = 0; rc == QK_OK && k < r.n; k++)
         if (!seen[k]) rc = qk_fail(err, "%s: rank %zu is missing (expected ranks 0..%zu)", name, k, r.n - 1);
     free(seen);

@@ -17,6 +17,7 @@
 #ifndef QK_TIKTOKEN_RANKS_H
 #define QK_TIKTOKEN_RANKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "qk_error.h"
@@ -32,5 +33,9 @@ int qk_tiktoken_load(const char *path, qk_tiktoken *out, qk_err *err);
 /* The same from bytes in memory (name for messages). */
 int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken *out, qk_err *err);
 void qk_tiktoken_free(qk_tiktoken *t);
+/* Whether bytes that begin a file look like a rank file: the first line is
+ * "<base64> <decimal>" (a SentencePiece ModelProto starts with the tag byte
+ * 0x0a, never a base64 character), so a tokenizer.model can be told apart. */
+bool qk_tiktoken_sniff(const char *buf, size_t len);
 
 #endif

@@ -111,15 +111,14 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
      * the buffered bytes of one chunk, measured 0.75 s instead of 0.60 s for
      * a Q4_0 run of the 1.09 GB bench model on 2 threads: every chunk ends
      * in a barrier.) */
-    const size_t chunk_bytes = chunk_target ? chunk_target : 1;
 
     qk_pipeline_scratch own_scratch = {0};
     qk_pipeline_scratch *sc = opts && opts->scratch ? opts->scratch : &own_scratch;
     if (job->read_raw) { /* plain copy: read the next chunk while the last one is written */
-        if (!scratch_reserve(sc, chunk_bytes)) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
+        if (!scratch_reserve(sc, chunk_target)) rc = qk_fail(err, "tensor '%s': out of memory", job->name);
         unsigned char *buf[2] = {sc->out[0], sc->out[1]};
         for (uint64_t off = 0, k = 0; rc == QK_OK && off < total; k++) {
-            size_t n = total - off < chunk_bytes ? (size_t)(total - off) : chunk_bytes;
+            size_t n = total - off < chunk_target ? (size_t)(total - off) : chunk_target;
             rc = job->read_raw(job->src_ctx, off, n, buf[k & 1], err);
             if (rc == QK_OK) rc = qk_wb_put(wb, buf[k & 1], n, err);
             if (rc == QK_OK) qk_progress_add(prog, n);
@@ -144,7 +143,7 @@ int qk_tensor_job_run(const qk_tensor_job *job, const qk_pipeline_opts *opts, qk
         if (rows_per_item > job->ne[1]) rows_per_item = job->ne[1];
         while (job->ne[1] % rows_per_item) rows_per_item--;
     }
-    int64_t items_per_chunk = (int64_t)(chunk_bytes / ((uint64_t)ne0 * 4 * (uint64_t)rows_per_item));
+    int64_t items_per_chunk = (int64_t)(chunk_target / ((uint64_t)ne0 * 4 * (uint64_t)rows_per_item));
     if (items_per_chunk < n_threads) items_per_chunk = n_threads;
     int64_t chunk_rows_max = items_per_chunk * rows_per_item;
     if (chunk_rows_max > rows) chunk_rows_max = rows;

@@ -186,6 +186,15 @@ static void test_context_length_said(void) {
     qk_hf_close(&ck);
 }
 
+/* The folder's tokenizer.json replaced by file `name` holding text. */
+static void replace_tokenizer(const char *dir, const char *name, const char *text) {
+    char p[1300];
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    CHECK(qk_test_write_file(p, text, strlen(text)) == 0);
+}
+
 static void test_refusals(void) {
     char meta[1200], p[1300];
     model_dir(meta, sizeof meta, "meta-refuse");
@@ -203,19 +212,12 @@ static void test_refusals(void) {
     /* Mistral's consolidated.safetensors with only tekken.json (Nemo and later): named */
     model_dir(meta, sizeof meta, "meta-tekken");
     CHECK(write_meta(g_hf, meta, false, "") == 0);
-    snprintf(p, sizeof p, "%s/tokenizer.json", meta);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/tekken.json", meta);
-    CHECK(qk_test_write_file(p, "{}", 2) == 0);
+    replace_tokenizer(meta, "tekken.json", "{}");
     convert_expect_refusal(meta, "only a Mistral tekken.json tokenizer (no tokenizer.json): not supported");
     model_dir(meta, sizeof meta, "meta-refuse");
     CHECK(write_meta(g_hf, meta, true, "") == 0);
     /* Llama 3's original/ tokenizer.model is tiktoken's rank file: named, not misparsed */
-    snprintf(p, sizeof p, "%s/tokenizer.json", meta);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/tokenizer.model", meta);
-    const char *tiktoken = "IQ== 0\nIg== 1\nIw== 2\n";
-    CHECK(qk_test_write_file(p, tiktoken, strlen(tiktoken)) == 0);
+    replace_tokenizer(meta, "tokenizer.model", "IQ== 0\nIg== 1\nIw== 2\n");
     convert_expect_refusal(meta, "tiktoken BPE rank file");
     snprintf(p, sizeof p, "%s/consolidated.01.pth", meta);
     CHECK(qk_test_write_file(p, "x", 1) == 0);

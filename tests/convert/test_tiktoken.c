@@ -133,6 +133,15 @@ static void test_small_and_hostile(void) {
         CHECK_STR(t.merges[1], "ab b");
         qk_tiktoken_free(&t);
     }
+    const char *blank_end = "YQ== 0\nYg== 1\n\n"; /* a trailing blank line is not a token */
+    CHECK(qk_tiktoken_parse(blank_end, strlen(blank_end), "ok", &t, &err) == QK_OK);
+    if (!qk_test_checks_failed) {
+        CHECK(t.n_tokens == 2);
+        qk_tiktoken_free(&t);
+    }
+    CHECK(!qk_tiktoken_sniff("\x0a\x05hello", 7)); /* a SentencePiece ModelProto */
+    CHECK(qk_tiktoken_sniff(ok, strlen(ok)));
+    expect_refused("YQ== 0\nYg== 2\n\n", "rank 1 is missing");
     expect_refused("YQ== 0\nYg== 0\n", "line 2: rank 0 is given twice");
     expect_refused("YQ== 0\nYg== 2\n", "rank 2 is out of range");
     expect_refused("YQ== 0\nYQ== 1\n", "line 2: token 'YQ==' is listed twice");
