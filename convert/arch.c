@@ -505,7 +505,6 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
     if (!hf)
         return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
-    extern const qk_arch_desc qk_arch_meta_llama; /* arch_meta.c */
     const qk_arch_desc *ad = ck0->meta_layout ? &qk_arch_meta_llama : qk_arch_find(hf);
     if (!ad && qk_arch_refusal(hf)) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, qk_arch_refusal(hf));
     if (!ad)

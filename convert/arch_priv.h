@@ -204,6 +204,9 @@ const char *qk_arch_refusal(const char *hf);
 extern const char *const qk_req_llama[];
 /* a dense layer's MLP: ffn_gate, ffn_up, ffn_down (the dense layers of the MoE families) */
 extern const char *const qk_req_dense_ffn[];
+/* Llama in Meta's original layout (arch_meta.c): not in the registry, chosen for a checkpoint whose config
+ * came from params.json (qk_hf_checkpoint.meta_layout) */
+extern const qk_arch_desc qk_arch_meta_llama;
 extern const qk_name_rule qk_rules_llama[];
 extern const qk_name_rule qk_globals_llama[]; /* model.embed_tokens, model.norm, lm_head */
 /* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2) */
