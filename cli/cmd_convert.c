@@ -266,6 +266,7 @@ int qk_cmd_convert(int argc, char **argv) {
             qk_cli_fallback_summary(summary, sizeof summary, rows, rep.n_tensor_reports, rep.type_name);
             if (summary[0]) cJSON_AddItemToArray(warn, cJSON_CreateString(summary));
         }
+        if (rep.caveat) cJSON_AddItemToArray(warn, cJSON_CreateString(rep.caveat));
         cJSON *ta = cJSON_AddArrayToObject(j, "tensors");
         for (size_t i = 0; rows && i < rep.n_tensor_reports; i++) {
             const qk_convert_tensor_report *t = &rep.tensors[i];
@@ -294,6 +295,7 @@ int qk_cmd_convert(int argc, char **argv) {
         printf("%s: %s, %zu tensors, %llu parameters, %s%s in %.1f s\n", dest, rep.type_name, rep.n_tensors,
                (unsigned long long)rep.n_params, sz, o.dry_run ? " (dry run: nothing written)" : "", rep.seconds);
         if (strchr(rep.weights, '(')) printf("  weights: %s\n", rep.weights); /* PyTorch read, or safetensors preferred */
+        if (rep.caveat) printf("  note: %s\n", rep.caveat);
         for (int i = 0; i < rep.n_left_out; i++) {
             char lsz[32];
             qk_format_size(lsz, sizeof lsz, rep.left_out[i].n_bytes);

@@ -114,6 +114,7 @@ int qk_info_hf(const char *path, bool json, bool all) {
                 cJSON_AddStringToObject(cv, "gguf_architecture", plan.arch);
                 cJSON_AddStringToObject(cv, "family", plan.family);
                 cJSON_AddNumberToObject(cv, "tensors", (double)plan.n_tensors);
+                if (plan.caveat) cJSON_AddStringToObject(cv, "caveat", plan.caveat);
                 cJSON *lo = cJSON_AddArrayToObject(cv, "left_out");
                 for (int g = 0; g < plan.n_left_out; g++) {
                     cJSON *e = cJSON_CreateObject();
@@ -140,6 +141,7 @@ int qk_info_hf(const char *path, bool json, bool all) {
             printf("  architecture:  %s\n", arch ? arch : "(none in config.json)");
             if (convertible) {
                 printf("  converts to:   %s (%s), %zu tensors\n", plan.arch, plan.family, plan.n_tensors);
+                if (plan.caveat) printf("  note:          %s\n", plan.caveat);
                 for (int g = 0; g < plan.n_left_out; g++)
                     printf("  left out:      %s* (%u tensors; llama.cpp runs them from a separate mmproj file)\n",
                            plan.left_out[g].prefix, plan.left_out[g].n_tensors);

@@ -83,7 +83,7 @@ bool qk_arch_info_at(size_t i, qk_arch_info *out) {
     const qk_arch_desc *d = qk_arch_registry_at(i);
     if (!d) return false;
     *out = (qk_arch_info){d->hf, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0,
-                           d->experts != NULL || d->fused_experts != NULL};
+                           d->experts != NULL || d->fused_experts != NULL, d->caveat};
     return true;
 }
 
@@ -514,6 +514,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->arch = ad->gguf;
     p->desc = ad;
     p->family = ad->family;
+    p->caveat = ad->caveat;
     if (text_config(ck0, ad, p, err)) return QK_FAIL;
     /* the checkpoint as its language model sees it: the text config */
     qk_hf_checkpoint view = *ck0;

@@ -90,6 +90,7 @@ typedef struct qk_conv_plan {
     const qk_arch_desc *desc;
     const char *hf_arch;         /* architectures[0] */
     const char *family;          /* the registry's human name of it */
+    const char *caveat;          /* where llama.cpp computes other than the HF model (registry text); NULL: none */
     size_t n_tensors;
     qk_conv_tensor *tensors;
     size_t cap_tensors;          /* entries allocated (zeroed beyond n_tensors) */
@@ -120,6 +121,7 @@ typedef struct qk_arch_info {
     const char *family;          /* human name, e.g. "Gemma 3 (4B/12B/27B, text model)" */
     bool text_of_multimodal;     /* only the language model is converted */
     bool moe;                    /* experts stacked into 3-D tensors */
+    const char *caveat;          /* where llama.cpp computes other than the HF model; NULL: none */
 } qk_arch_info;
 size_t qk_arch_count(void);
 /* false when i >= qk_arch_count() */

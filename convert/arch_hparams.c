@@ -350,6 +350,12 @@ static int add_phi3(const qk_hf_checkpoint *ck, const qk_conv_plan *p, kv_list *
     kv_f32(l, "rope.freq_base", rv.theta);
     kv_u32(l, "general.file_type", file_type);
     kv_u32(l, "attention.sliding_window", present ? sw : 0); /* 0 tells Phi-4 apart */
+    if (p->n_expert) { /* PhiMoeModel: the used count, then the count */
+        int64_t used = 0;
+        if (cfg_need_u32(ck, p->desc->n_used_key, &used, err)) return QK_FAIL;
+        kv_u32(l, "expert_used_count", used);
+        kv_u32(l, "expert_count", p->n_expert);
+    }
     return QK_OK;
 }
 

@@ -10,6 +10,13 @@ const qk_expert_rule qk_experts_mlp[] = {
     {NULL, NULL, NULL},
 };
 
+const qk_expert_rule qk_experts_w123[] = {
+    {"block_sparse_moe.experts.", ".w1.weight", "ffn_gate_exps.weight"},
+    {"block_sparse_moe.experts.", ".w2.weight", "ffn_down_exps.weight"},
+    {"block_sparse_moe.experts.", ".w3.weight", "ffn_up_exps.weight"},
+    {NULL, NULL, NULL},
+};
+
 const qk_fused_expert_rule qk_fused_experts_packed[] = {
     {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
     {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},

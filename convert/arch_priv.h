@@ -128,6 +128,9 @@ struct qk_arch_desc {
     const char *hf;                  /* config.json architectures[0] */
     const char *gguf;                /* general.architecture */
     const char *family;              /* for listings: "Gemma 3", "Qwen2-VL / Qwen2.5-VL" */
+    /* what the pinned llama.cpp's graph computes differently from the Hugging Face model, for a family converted
+     * anyway because llama.cpp's converter does (said in the plan, convert's output and info); NULL: nothing */
+    const char *caveat;
     unsigned flags;                  /* QK_A_* */
     qk_kv_style kv;
     const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */
@@ -216,6 +219,8 @@ extern const qk_name_rule qk_rules_post_norms[];
 /* mlp.experts.E.{gate,up,down}_proj.weight stacked into ffn_{gate,up,down}_exps (Qwen-MoE, OLMoE, DeepSeek, GLM-4.5,
  * ERNIE 4.5 MoE, Qwen 3.5) */
 extern const qk_expert_rule qk_experts_mlp[];
+/* block_sparse_moe.experts.E.w1 / w2 / w3 (gate, down, up) stacked into ffn_{gate,down,up}_exps (Mixtral, PhiMoE) */
+extern const qk_expert_rule qk_experts_w123[];
 /* transformers 5's packed form of the same experts, as Qwen2MoeModel.modify_tensors splits it: mlp.experts.
  * gate_up_proj [E, 2 I, H] ([gate | up] rows) -> ffn_gate_exps / ffn_up_exps, down_proj [E, H, I] -> ffn_down_exps */
 extern const qk_fused_expert_rule qk_fused_experts_packed[];

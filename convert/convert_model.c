@@ -76,7 +76,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
                                                        : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
     if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
     if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
-    if (rc == QK_OK && !strcmp(plan.arch, "phi3")) rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab */
+    if (rc == QK_OK && (!strcmp(plan.arch, "phi3") || !strcmp(plan.arch, "phimoe")))
+        rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab (PhiMoeModel inherits it) */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;
@@ -224,6 +225,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
         snprintf(rep->weights, sizeof rep->weights, "%s", ck.weights);
         rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
+        rep->caveat = plan.caveat;
         memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);
         rep->n_left_out = plan.n_left_out;
     }

@@ -53,6 +53,7 @@ typedef struct qk_convert_report {
     size_t n_tensors;
     double seconds;
     const char *hf_arch, *gguf_arch;  /* static strings of the registry */
+    const char *caveat;               /* the registry's note of where llama.cpp computes other than HF; NULL */
     char weights[320];         /* the weight files read, and why (safetensors preferred over pytorch_model.bin) */
     /* multimodal checkpoints: the vision/audio/projector tensors left out
      * (llama.cpp runs them from a separate mmproj file) */

@@ -19,6 +19,7 @@ typedef enum {
     A_GPTOSS, /* modeling_gpt_oss.py: sinks, biases, 3-D or MXFP4 experts (hf_forward_moe2.c) */
     A_DEEPSEEK, /* modeling_deepseek_v3.py / _v2.py: MLA, dense lead layers, shared experts (end of file) */
     A_GLM4MOE,  /* modeling_glm4_moe.py: GQA with biases, partial NeoX rope, DeepSeek-V3's routing (end of file) */
+    A_PHIMOE,   /* modeling_phimoe.py: LayerNorms with biases, q/k/v/o and lm_head biases, SparseMixer top-2 routing */
     /* loaded by more_tensors (end of file), each from its own published names */
     A_ERNIE4_5, A_GLM4, A_INTERNLM2, A_GPT2, A_GPTNEOX, A_EXAONE4, A_APERTUS
 } arch_t;
@@ -68,6 +69,11 @@ struct hf_model {
     int n_expert, top_k;
     int moe_norm;         /* renormalise the top-k routing weights (Mixtral, norm_topk_prob) */
     int moe_topk_softmax; /* gpt-oss: top-k of the router logits, softmax over those k */
+    double sparsemixer_eps; /* PhiMoE: > 0 SparseMixer's top-2 routing with this jitter epsilon */
+    /* "phimoe:llama.cpp": PhiMoE as llama.cpp's phimoe graph computes it (RMSNorm plus bias, softmax top-2
+     * renormalised, the converter's long-rope attention factor), to tell conversion errors from the graph's
+     * known differences */
+    int phimoe_llamacpp;
     double oai_limit;     /* gpt-oss's expert activation: > 0 the clamp (alpha 1.702) */
     double route_margin;  /* the last token's smallest gap between a chosen and an unchosen router logit */
     struct ds_cfg *ds;    /* DeepSeek's sizes and routing (end of file) */
@@ -291,6 +297,9 @@ static int rope_init(hf_model *m, rope_t *r, int rot_dim, double base, const cJS
         else omax = jnum(cfg, "max_position_embeddings", 2048);
         double af = jnum(scaling, "attention_factor", -1);
         if (af < 0) af = factor <= 1.0 ? 1.0 : sqrt(1.0 + log(factor) / log(omax));
+        /* PhimoeRotaryEmbedding: the config's short_mscale multiplies cos and sin within the original context */
+        if (m->arch == A_PHIMOE && !m->phimoe_llamacpp && jget(scaling, "short_mscale"))
+            af = jnum(scaling, "short_mscale", 1.0);
         r->attn_factor = (float)af;
         const cJSON *sf = jget(scaling, "short_factor");
         if (!sf || !cJSON_IsArray(sf) || cJSON_GetArraySize(sf) != half) {
@@ -646,7 +655,7 @@ static int parse_arch(const char *t, arch_t *a) {
     static const struct { const char *n; arch_t a; } tab[] = {
         {"llama", A_LLAMA}, {"mistral", A_MISTRAL}, {"qwen2", A_QWEN2}, {"qwen3", A_QWEN3},
         {"gemma", A_GEMMA}, {"gemma2", A_GEMMA2}, {"gemma3_text", A_GEMMA3}, {"gemma3", A_GEMMA3},
-        {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL}, {"smollm3", A_SMOLLM3}, {"granite", A_GRANITE}, {"olmo2", A_OLMO2},
+        {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL}, {"phimoe", A_PHIMOE}, {"phimoe:llama.cpp", A_PHIMOE}, {"smollm3", A_SMOLLM3}, {"granite", A_GRANITE}, {"olmo2", A_OLMO2},
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
         {"starcoder2", A_STARCODER2}, {"stablelm", A_STABLELM}, {"cohere2", A_COHERE2}, /* modeling_internlm3.py: Llama with optional qkv_bias / bias (o_proj), both off */
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE},
@@ -760,6 +769,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     }
     snprintf(m->model_type, sizeof m->model_type, "%s", mt);
     arch_t A = m->arch;
+    m->phimoe_llamacpp = !strcmp(mt, "phimoe:llama.cpp");
     more_config((cJSON *)cfg, A); /* the family's own key names under the Llama ones */
     int gemma = A == A_GEMMA || A == A_GEMMA2 || A == A_GEMMA3;
 
@@ -824,6 +834,22 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->eps = A == A_STARCODER2 ? jnum(cfg, "norm_epsilon", 1e-5) : jnum(cfg, "layer_norm_eps", 1e-5);
         if (A == A_STABLELM && (jbool(cfg, "use_parallel_residual", 0) || jbool(cfg, "qk_layernorm", 0))) {
             hf_set_err(err, errlen, "config: StableLM's parallel residual / qk_layernorm are not supported by the reference");
+            goto fail;
+        }
+    }
+    if (A == A_PHIMOE) { /* PhimoeDecoderLayer: nn.LayerNorm(eps = rms_norm_eps) with biases; PhimoeSparseMoeBlock */
+        m->gemma_norm = m->phimoe_llamacpp ? NORM_RMS : NORM_LAYER;
+        m->n_expert = (int)jnum(cfg, "num_local_experts", 16);
+        m->top_k = (int)jnum(cfg, "num_experts_per_tok", 2);
+        m->moe_norm = 1; /* llama.cpp's renormalised softmax (the variant); SparseMixer sets its own weights */
+        m->sparsemixer_eps = m->phimoe_llamacpp ? 0 : jnum(cfg, "router_jitter_noise", 0.01);
+        if (m->n_expert <= 1 || m->n_expert > 256 || m->top_k != 2) {
+            hf_set_err(err, errlen, "config: PhiMoE needs 2 of 2..256 experts (SparseMixer is top-2), got %d of %d",
+                       m->top_k, m->n_expert);
+            goto fail;
+        }
+        if (!m->phimoe_llamacpp && m->sparsemixer_eps <= 0) {
+            hf_set_err(err, errlen, "config: router_jitter_noise must be > 0 for SparseMixer");
             goto fail;
         }
     }
@@ -954,7 +980,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         if (!failed) m->norm_final_b = takef(&L, 1, &failed, H, -1, "final_layernorm.bias");
     } else {
         m->norm_final = takef(&L, 1, &failed, H, -1, "norm.weight");
-        if (!failed && (A == A_STARCODER2 || A == A_STABLELM)) m->norm_final_b = takef(&L, 1, &failed, H, -1, "norm.bias");
+        if (!failed && (A == A_STARCODER2 || A == A_STABLELM || A == A_PHIMOE))
+            m->norm_final_b = takef(&L, 1, &failed, H, -1, "norm.bias");
     }
     if (failed) goto fail;
     /* tie_word_embeddings (default true for Gemma, false otherwise) uses the
@@ -965,7 +992,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         loader_t L2 = L;
         L2.prefix = "";
         m->lm_head = take(&L2, "lm_head.weight", m->vocab, H, 0, &failed);
-        if (!failed && A == A_PHI) m->lm_head_b = take(&L2, "lm_head.bias", m->vocab, -1, 1, &failed);
+        if (!failed && (A == A_PHI || (A == A_PHIMOE && jbool(cfg, "lm_head_bias", 0))))
+            m->lm_head_b = take(&L2, "lm_head.bias", m->vocab, -1, 1, &failed);
         if (!m->lm_head && !failed) m->lm_head = take(&L2, "language_model.lm_head.weight", m->vocab, H, 0, &failed);
         if (failed) goto fail;
     }
@@ -982,9 +1010,9 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         const int post_norms = A == A_GEMMA2 || A == A_GEMMA3 || A == A_OLMO2;
         if (A != A_OLMO2) { /* Olmo2DecoderLayer has no pre-norms */
             l->norm_in = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.weight", i);
-            if (!failed && (A == A_PHI || A == A_STARCODER2 || A == A_STABLELM))
+            if (!failed && (A == A_PHI || A == A_STARCODER2 || A == A_STABLELM || A == A_PHIMOE))
                 l->norm_in_b = takef(&L, 1, &failed, H, -1, "layers.%d.input_layernorm.bias", i);
-            if (!failed && (A == A_STARCODER2 || A == A_STABLELM))
+            if (!failed && (A == A_STARCODER2 || A == A_STABLELM || A == A_PHIMOE))
                 l->norm_ffn_in_b = takef(&L, 1, &failed, H, -1, "layers.%d.post_attention_layernorm.bias", i);
             if (!failed && A != A_COHERE && A != A_COHERE2 && A != A_PHI) l->norm_ffn_in = takef(&L, 1, &failed, H, -1, "layers.%d.%s.weight", i, ffn_in);
         }
@@ -1024,7 +1052,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             take_lin(&L, &failed, &l->o, i, A == A_PHI ? "self_attn.dense" : "self_attn.o_proj", H, qd, o_bias);
             if (failed) goto fail;
         }
-        if (A == A_MIXTRAL) {
+        if (A == A_MIXTRAL || A == A_PHIMOE) {
             static const char *const names[3] = {"w1", "w3", "w2"};
             if (take_experts(&L, l, &failed, i, m->n_expert, H, I, "block_sparse_moe", names)) goto fail;
             if (failed) goto fail;
@@ -1248,6 +1276,32 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
     double p[256];
     int chosen[256];
     matvec(&l->router, x, logits);
+    if (m->sparsemixer_eps > 0) { /* modeling_phimoe.py sparsemixer (eval): two masked softmaxes */
+        int idx[2], excl = -1;
+        float w[2];
+        const float lim = (float)(2 * m->sparsemixer_eps);
+        for (int k = 0; k < 2; k++) {
+            int best = -1;
+            for (int e = 0; e < E; e++)
+                if (e != excl && (best < 0 || logits[e] > logits[best])) best = e;
+            /* scores far below the maximum relative to their size are masked; the top-1 expert is out of the
+             * second round (scattered to -inf) */
+            const float thr = logits[best];
+            double sum = 0;
+            for (int e = 0; e < E; e++) {
+                const float factor = fabsf(logits[e]) > thr ? fabsf(logits[e]) : thr;
+                if (e == excl || (thr - logits[e]) / factor > lim) continue;
+                sum += exp((double)logits[e] - thr);
+            }
+            idx[k] = best, w[k] = (float)(1.0 / sum), excl = best;
+        }
+        for (int i = 0; i < m->hidden; i++) out[i] = 0;
+        for (int k = 0; k < 2; k++) {
+            mlp(m, &l->w1[idx[k]], &l->w3[idx[k]], &l->w2[idx[k]], x, m->f2);
+            for (int i = 0; i < m->hidden; i++) out[i] += m->f2[i] * w[k];
+        }
+        return;
+    }
     if (m->moe_topk_softmax) { /* GptOssTopKRouter: top-k of the logits, softmax over them */
         int idx[256], chosen[256] = {0};
         for (int k = 0; k < m->top_k; k++) {

@@ -27,7 +27,11 @@
  *   experts read by hf_forward_moe2.c), deepseek_v2 / deepseek_v3 (MLA,
  *   dense lead layers, shared experts, V3's sigmoid routing with correction
  *   bias and groups, YaRN with mscale), glm4_moe (GLM-4.5: partial rope,
- *   q/k norms, V3's routing), and
+ *   q/k norms, V3's routing), phimoe (Phi-3.5-MoE: LayerNorms with biases,
+ *   q/k/v/o and lm_head biases, SparseMixer's top-2 routing, long-rope scaled
+ *   by short_mscale), the pseudo type "phimoe:llama.cpp" (the same weights
+ *   as llama.cpp's phimoe graph computes them: RMSNorm plus bias, softmax
+ *   top-2 renormalised, the converter's long-rope attention factor), and
  *   any config with a text_config (multimodal releases: Gemma 3, Mistral 3,
  *   Qwen2.5-VL), read as that text_config's model_type, with the tensors
  *   under model., language_model.model. or model.language_model.

@@ -22,7 +22,7 @@ int logit_ref_hf(logit_ref *r, const char *dir) {
     int rc = r->want ? 0 : -1;
     hf_forward_reset(ref);
     for (int p = 0; p < LOGIT_NP && rc == 0; p++) {
-        r->prompt[p] = logit_prompt[p];
+        r->prompt[p] = logit_prompt[p] % r->nv; /* the SentencePiece vocabularies are smaller */
         rc = hf_forward_next(ref, r->prompt[p], r->want + (size_t)p * r->nv);
         r->margin[p] = hf_forward_route_margin(ref);
     }

@@ -20,7 +20,7 @@ typedef struct {
     double margin[LOGIT_NP]; /* per position, the smallest routing gap over the MoE layers (INFINITY: dense) */
 } logit_ref;
 
-/* The prompt the tests run (ids below every tiny vocabulary of 297). */
+/* The prompt the tests run (ids below the tiny byte-level vocabularies of 297; taken modulo a smaller one). */
 extern const int32_t logit_prompt[LOGIT_NP];
 
 /* r from support/hf_forward over the HF folder dir, token by token: 0, or

@@ -280,7 +280,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const int qshared_ff = 128;
     const bool gemma = !strncmp(arch, "gemma", 5), gemma2 = !strcmp(arch, "gemma2");
     const bool gemma3 = !strcmp(arch, "gemma3") || !strcmp(arch, "gemma3cg");
-    const bool mixtral = !strcmp(arch, "mixtral"), phi3 = !strcmp(arch, "phi3");
+    const bool mixtral = !strcmp(arch, "mixtral"), phimoe = !strcmp(arch, "phimoe");
+    const bool phi3 = !strcmp(arch, "phi3") || phimoe; /* Phi-3.5-MoE: Phi-3's tokenizer and long-rope config */
     /* multimodal releases (the text model is converted): Gemma 3 4B+, Mistral Small 3.1 (their published
      * layout: language_model.model.*, text_config), Qwen2-VL (top-level config, model.* and visual.*),
      * Qwen2.5-VL as transformers >= 4.52 saves it (text_config, model.language_model.*, model.visual.*) */
@@ -289,6 +290,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const bool nested = gemma3cg || mistral3 || qwen25vl; /* text_config */
     const bool phi2 = !strcmp(arch, "phi2"), starcoder2 = !strcmp(arch, "starcoder2"), stablelm = !strcmp(arch, "stablelm");
     const bool ln_bias = phi2 || starcoder2 || stablelm; /* LayerNorms with a bias */
+    const bool norm_bias = ln_bias || phimoe;            /* norm biases (PhiMoE's LayerNorms keep rms_norm_eps) */
     const bool cohere2 = !strcmp(arch, "cohere2");
     const bool internlm3 = !strcmp(arch, "internlm3"), cohere = !strcmp(arch, "cohere") || cohere2, exaone = !strcmp(arch, "exaone");
     const bool smollm3 = !strcmp(arch, "smollm3"), granite = !strcmp(arch, "granite"), olmo3 = !strcmp(arch, "olmo3");
@@ -316,7 +318,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
                         : starcoder2 ? "Starcoder2ForCausalLM" : stablelm ? "StableLmForCausalLM" : exaone ? "ExaoneForCausalLM" : cohere ? "CohereForCausalLM" : smollm3 ? "SmolLM3ForCausalLM" : granite ? "GraniteForCausalLM" : olmo3 ? "Olmo3ForCausalLM" : olmo2 ? "Olmo2ForCausalLM" : seedoss ? "SeedOssForCausalLM"
                         : qwen2 ? "Qwen2ForCausalLM" : qwen3 ? "Qwen3ForCausalLM" : gemma2 ? "Gemma2ForCausalLM"
                         : gemma3 ? "Gemma3ForCausalLM" : gemma ? "GemmaForCausalLM" : mixtral ? "MixtralForCausalLM"
-                        : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
+                        : phimoe ? "PhiMoEForCausalLM" : phi3 ? "Phi3ForCausalLM" : !strcmp(arch, "mistral") ? "MistralForCausalLM" : "LlamaForCausalLM";
     cJSON *archs = cJSON_AddArrayToObject(top, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(top, "model_type", phi2 ? "phi" : gemma3cg ? "gemma3" : qwen2vl ? "qwen2_vl" : qwen25vl ? "qwen2_5_vl" :
@@ -447,7 +449,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         }
     }
     if (qwen3 || gemma) cJSON_AddNumberToObject(cfg, "head_dim", hd);
-    if (mixtral) {
+    if (mixtral || phimoe) {
         cJSON_AddNumberToObject(cfg, "num_local_experts", n_exp);
         cJSON_AddNumberToObject(cfg, "num_experts_per_tok", 2);
     }
@@ -480,8 +482,16 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
          * context; the long ones beyond), a sliding window of twice the context */
         cJSON_AddNumberToObject(cfg, "original_max_position_embeddings", 512);
         cJSON_AddNumberToObject(cfg, "sliding_window", 32768);
-        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
+        cJSON_AddBoolToObject(cfg, "attention_bias", phimoe);
         cJSON *rs = cJSON_AddObjectToObject(cfg, "rope_scaling");
+        if (phimoe) { /* microsoft/Phi-3.5-MoE-instruct: biases everywhere, SparseMixer's jitter, its own mscales */
+            cJSON_AddBoolToObject(cfg, "lm_head_bias", 1);
+            cJSON_AddNumberToObject(cfg, "router_jitter_noise", 0.01);
+            cJSON_AddNumberToObject(cfg, "input_jitter_noise", 0.01);
+            cJSON_AddNumberToObject(rs, "short_mscale", 1.243163121016122);
+            cJSON_AddNumberToObject(rs, "long_mscale", 1.243163121016122);
+            cJSON_AddNumberToObject(rs, "original_max_position_embeddings", 512);
+        }
         cJSON *lf = cJSON_AddArrayToObject(rs, "long_factor"), *sf = cJSON_AddArrayToObject(rs, "short_factor");
         for (int i = 0; i < hd / 2; i++) {
             double x = (double)i / (hd / 2 - 1);
@@ -534,9 +544,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const char *M = gemma3cg || mistral3 ? "language_model.model." : qwen25vl ? "model.language_model." : "model.";
     ADD(2, vocab, s->n_embd, 1.0f, 0, "%sembed_tokens.weight", M);
     ADD(1, s->n_embd, 1, 0.1f, gemma ? 0.0f : 1.0f, "%s%s.weight", M, phi2 ? "final_layernorm" : "norm");
-    if (ln_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%s%s.bias", M, phi2 ? "final_layernorm" : "norm");
+    if (norm_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%s%s.bias", M, phi2 ? "final_layernorm" : "norm");
     if (!s->tied && !gemma) ADD(2, vocab, s->n_embd, 0.1f, 0, "%slm_head.weight", mistral3 ? "language_model." : "");
-    if (phi2) ADD(1, vocab, 1, 0.1f, 0, "lm_head.bias");
+    if (phi2 || phimoe) ADD(1, vocab, 1, 0.1f, 0, "lm_head.bias");
     /* a few tensors of each vision side (left out by convert) */
     if (gemma3cg) {
         ADD(2, 16, 16, ws_vis, 0, "vision_tower.vision_model.encoder.layers.0.self_attn.q_proj.weight");
@@ -556,8 +566,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     const float norm_center = gemma ? 0.0f : 1.0f; /* Gemma's RMSNorm multiplies by (1 + w) */
     for (int l = 0; l < s->n_layer; l++) {
         if (!olmo2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.input_layernorm.weight", M, l);
-        if (ln_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.input_layernorm.bias", M, l);
-        if (phi3) {
+        if (norm_bias) ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.input_layernorm.bias", M, l);
+        if (phi3 && !phimoe) {
             ADD(2, qd + 2 * kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.qkv_proj.weight", M, l);
         } else {
             ADD(2, qd, s->n_embd, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, l);
@@ -565,9 +575,9 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
             ADD(2, kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, l);
         }
         ADD(2, s->n_embd, qd, ws, 0, "%slayers.%d.self_attn.%s.weight", M, l, phi2 ? "dense" : "o_proj");
-        if (phi2 || starcoder2)
+        if (phi2 || starcoder2 || phimoe)
             ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.self_attn.%s.bias", M, l, phi2 ? "dense" : "o_proj");
-        if (qwen2 || ln_bias) {
+        if (qwen2 || ln_bias || phimoe) {
             ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.self_attn.q_proj.bias", M, l);
             ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "%slayers.%d.self_attn.k_proj.bias", M, l);
             ADD(1, hd * s->n_head_kv, 1, 0.1f, 0, "%slayers.%d.self_attn.v_proj.bias", M, l);
@@ -581,13 +591,14 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
             ADD(1, hd, 1, 0.1f, norm_center, "%slayers.%d.self_attn.k_norm.weight", M, l);
         }
         if (!cohere && !phi2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_attention_layernorm.weight", M, l);
-        if (starcoder2 || stablelm) ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.post_attention_layernorm.bias", M, l);
+        if (starcoder2 || stablelm || phimoe)
+            ADD(1, s->n_embd, 1, 0.1f, 0, "%slayers.%d.post_attention_layernorm.bias", M, l);
         if (olmo2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_feedforward_layernorm.weight", M, l);
         if (gemma2 || gemma3) {
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.pre_feedforward_layernorm.weight", M, l);
             ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.post_feedforward_layernorm.weight", M, l);
         }
-        if (mixtral) {
+        if (mixtral || phimoe) {
             ADD(2, n_exp, s->n_embd, ws * 4, 0, "%slayers.%d.block_sparse_moe.gate.weight", M, l);
             for (int e = 0; e < n_exp; e++) {
                 ADD(2, s->n_ff, s->n_embd, ws, 0, "%slayers.%d.block_sparse_moe.experts.%d.w1.weight", M, l, e);

@@ -18,7 +18,9 @@ typedef struct tiny_hf_spec {
     uint64_t seed;
     const char *arch;    /* "llama" (default), "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2",
                           * "gemma3" (Gemma3ForCausalLM, gemma3_text; give it >= 6 layers for a global one)
-                          * or "phi3" (fused projections, long-rope factors); the text models of multimodal
+                          * or "phi3" (fused projections, long-rope factors), "phimoe" (Phi-3.5-MoE: Phi-3's
+                          * tokenizer and long-rope, biases on q/k/v/o, the norms and lm_head, 4 Mixtral-named
+                          * experts, 2 used); the text models of multimodal
                           * releases in their published layouts: "gemma3cg" (Gemma3ForConditionalGeneration;
                           * 8 heads / 4 kv / head_dim 256 are its config defaults: give it n_head 8,
                           * n_head_kv 4), "mistral3", "qwen2vl", "qwen25vl";

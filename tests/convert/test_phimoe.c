@@ -1,0 +1,136 @@
+/* Phi-3.5-MoE (PhiMoEForCausalLM -> phimoe) end to end against the real
+ * llama.cpp. llama.cpp's phimoe graph does not compute the Hugging Face
+ * model: it RMS-normalises where PhiMoE has LayerNorms, routes by a softmax
+ * over every expert with the top 2 renormalised where PhiMoE has SparseMixer,
+ * and scales long-rope by the converter's factor instead of short_mscale. The
+ * converter writes the file all the same, and so does quantkit, saying so
+ * (the registry's caveat). What can be proven:
+ *   - the conversion: llama.cpp's logits on the F32 / F16 / Q8_0 files equal
+ *     the reference forward pass computing those three things as llama.cpp
+ *     does (hf_forward's "phimoe:llama.cpp"), so every tensor is where the
+ *     graph reads it, with the checkpoint's values;
+ *   - the caveat: the exact HF model (hf_forward's "phimoe") is measurably
+ *     farther from llama.cpp than any conversion tolerance;
+ *   - the caveat reaches the plan (convert's report, a dry run). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_model.h"
+#include "convert_run.h"
+#include "hf_forward.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static void phimoe_dir(char *dir, size_t n) {
+    snprintf(dir, n, "%s/tiny-phimoe/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    s.arch = "phimoe", s.n_layer = 2, s.n_embd = 256, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 128;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+}
+
+/* The reference of dir's checkpoint read as model type mt ("phimoe" or "phimoe:llama.cpp"); config.json is put
+ * back as written. */
+static int ref_as(logit_ref *r, const char *dir, const char *mt) {
+    char json[64];
+    snprintf(json, sizeof json, "\"%s\"", mt);
+    convert_edit_config(dir, "model_type", json);
+    const int rc = logit_ref_hf(r, dir);
+    convert_edit_config(dir, "model_type", "\"phimoe\"");
+    return rc;
+}
+
+static void test_conversion_is_llamacpps(void) {
+    char dir[700], out[800];
+    phimoe_dir(dir, sizeof dir);
+    logit_ref want;
+    if (ref_as(&want, dir, "phimoe:llama.cpp")) return;
+    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.03}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(out, sizeof out, "%s/tiny-phimoe-%s.gguf", qk_test_tmpdir(), cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        if (!m) continue;
+        char what[64], v[64];
+        snprintf(what, sizeof what, "phimoe (as llama.cpp) %s", cases[c].type);
+        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
+        if (c == 0) { /* PhiMoeModel's KVs on top of Phi3MiniModel's */
+            CHECK(llama_run_meta(m, "phimoe.expert_count", v, sizeof v) && !strcmp(v, "4"));
+            CHECK(llama_run_meta(m, "phimoe.expert_used_count", v, sizeof v) && !strcmp(v, "2"));
+            CHECK(llama_run_meta(m, "phimoe.rope.scaling.attn_factor", v, sizeof v));
+        }
+        llama_run_free(m);
+    }
+    logit_ref_free(&want);
+}
+
+/* Each of llama.cpp's three differences, and all of them, against the F32 file: the exact model is far off */
+static void test_caveat_is_real(void) {
+    char dir[700], out[800];
+    phimoe_dir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/tiny-phimoe-exact.gguf", qk_test_tmpdir());
+    logit_ref as_llama, exact;
+    if (ref_as(&as_llama, dir, "phimoe:llama.cpp")) return;
+    if (ref_as(&exact, dir, "phimoe")) {
+        logit_ref_free(&as_llama);
+        return;
+    }
+    const size_t nv = (size_t)exact.nv;
+    double d = 0;
+    for (int p = 0; p < LOGIT_NP; p++)
+        d = fmax(d, hf_rel_err(exact.want + p * nv, as_llama.want + p * nv, nv));
+    fprintf(stderr, "tiny phimoe: the HF model vs llama.cpp's graph of the same weights: max logit difference %.4f "
+                    "of the largest logit\n", d);
+    /* over three times the Q8_0 tolerance (0.20 here): the three differences are not rounding */
+    CHECK_MSG(d > 0.1, "the HF model and llama.cpp's phimoe graph differ by only %.4f: is the caveat stale?", d);
+    llama_run_model *m = logit_convert_load(dir, out, "f32", &exact);
+    if (m) {
+        float *got = malloc(LOGIT_NP * nv * sizeof(float));
+        CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
+        double e = 0;
+        for (int p = 0; got && p < LOGIT_NP; p++) e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+        fprintf(stderr, "tiny phimoe: llama.cpp (F32 file) vs the HF model: %.4f\n", e);
+        CHECK_MSG(e > 0.1, "llama.cpp computes the HF model (%.4f): the caveat is stale", e);
+        free(got);
+        llama_run_free(m);
+    }
+    logit_ref_free(&as_llama);
+    logit_ref_free(&exact);
+}
+
+static void test_caveat_in_plan(void) {
+    char dir[700], out[800];
+    phimoe_dir(dir, sizeof dir);
+    snprintf(out, sizeof out, "%s/tiny-phimoe-dry.gguf", qk_test_tmpdir());
+    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
+                         .command_line = "convert (test)"};
+    qk_convert_report rep;
+    qk_err err;
+    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(rep.caveat && strstr(rep.caveat, "SparseMixer") && strstr(rep.caveat, "LayerNorm"), "caveat: %s",
+              rep.caveat ? rep.caveat : "(none)");
+    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "phimoe"));
+    qk_convert_report_free(&rep);
+    /* a dense family carries none */
+    tiny_hf_spec s;
+    tiny_hf_default(&s);
+    char llama[700];
+    snprintf(llama, sizeof llama, "%s/tiny-phimoe-llama/hf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(llama, &s) == 0);
+    CHECK_MSG(qk_convert_model(llama, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    CHECK(rep.caveat == NULL);
+    qk_convert_report_free(&rep);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    llama_ref_init_backend();
+    RUN(test_caveat_in_plan);
+    RUN(test_conversion_is_llamacpps);
+    RUN(test_caveat_is_real);
+    return qk_test_summary();
+}
