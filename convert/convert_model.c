@@ -74,10 +74,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     int rc = qk_arch_plan(&ck, &plan, err);
     if (rc == QK_OK) rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
                                                        : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
-    if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
-    if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
-    if (rc == QK_OK && (!strcmp(plan.arch, "phi3") || !strcmp(plan.arch, "phimoe")))
-        rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab (PhiMoeModel inherits it) */
+    if (rc == QK_OK) rc = qk_vocab_apply_arch(plan.arch, dir, &vocab, err); /* the family's set_vocab */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;

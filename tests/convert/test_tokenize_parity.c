@@ -40,16 +40,20 @@ static int write_vocab_gguf(const char *path, const qk_vocab *v, qk_err *err) {
     return rc;
 }
 
-/* Imports dir's tokenizer with quantkit (gemma_arch: as convert does for the gemma architecture),
+/* Imports dir's tokenizer with quantkit (arch: then as convert does for that GGUF architecture),
  * writes it as a vocab-only GGUF <tmpdir>/<label>.gguf and loads that in llama.cpp; NULL after a
  * failed CHECK. */
-static llama_run_model *load_in_llama(const char *label, const char *dir, int gemma_arch) {
+static llama_run_model *load_in_llama(const char *label, const char *dir, const char *arch) {
     qk_vocab v;
     qk_err err;
     int rc = qk_vocab_load_hf(dir, NULL, 0, &v, &err);
     CHECK_MSG(rc == QK_OK, "%s: %s", label, err.msg);
     if (rc != QK_OK) return NULL;
-    if (gemma_arch) v.add_space_prefix = QK_TRI_FALSE; /* convert_model.c, as convert_hf_to_gguf's GemmaModel */
+    if (arch && (rc = qk_vocab_apply_arch(arch, dir, &v, &err)) != QK_OK) {
+        CHECK_MSG(0, "%s: %s", label, err.msg);
+        qk_vocab_free(&v);
+        return NULL;
+    }
     char path[1200];
     snprintf(path, sizeof path, "%s/%s.gguf", qk_test_tmpdir(), label);
     rc = write_vocab_gguf(path, &v, &err);
@@ -66,7 +70,7 @@ static llama_run_model *load_in_llama(const char *label, const char *dir, int ge
 static int parity(const char *label, const char *dir, const char *vectors) {
     const char *vd = qk_test_fixture("gguf-by-others/llama.cpp-vocab");
     if (!vd) return -1;
-    llama_run_model *m = load_in_llama(label, dir, 0);
+    llama_run_model *m = load_in_llama(label, dir, NULL);
     if (!m) return 1;
     char inp[1200], out[1200];
     snprintf(inp, sizeof inp, "%s/ggml-vocab-%s.gguf.inp", vd, vectors);
@@ -109,6 +113,10 @@ static const known_diff known_diffs[] = {
      * end-of-generation control token by its text, so parse_special matches it whole */
     {"qwen3", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
     {"qwen3", "<s> Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    /* Qwen2.5 shares Qwen3's vocabulary and normalizer */
+    {"qwen2_5", "e\xcc\x81 versus \xc3\xa9", "HF normalizes NFC, llama.cpp does not"},
+    {"qwen2_5", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
+    {"qwen2_5", "<s> Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
     /* the same for Gemma's ordinary tokens "</s>" (id 213) and "<end_of_turn>" (id 107, an EOT
      * text llama.cpp recognizes); this Gemma tokenizer.json has no added token for either */
     {"gemma", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
@@ -169,23 +177,23 @@ typedef struct {
 
 /* Imports tokenizer `name` with quantkit (gemma: as convert does for the gemma architecture), has
  * llama.cpp tokenize every string of the strings file two ways and compares with the HF ids. */
-static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_stats *st);
+static void hf_parity_dir(const char *name, const char *dir, const char *arch, hf_stats *st);
 
-static void hf_parity(const char *name, int gemma_arch, hf_stats *st) {
+static void hf_parity(const char *name, const char *arch, hf_stats *st) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", getenv("QK_TOKENIZERS_DIR"), name);
-    hf_parity_dir(name, dir, gemma_arch, st);
+    hf_parity_dir(name, dir, arch, st);
 }
 
 /* hf_parity of the tokenizer in dir, reported (and matched to known_diffs / extra_bos) as `name` */
-static void hf_parity_dir(const char *name, const char *dir, int gemma_arch, hf_stats *st) {
+static void hf_parity_dir(const char *name, const char *dir, const char *arch, hf_stats *st) {
     char strings[1024];
     const char *src = getenv("QK_SOURCE_DIR");
     snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     memset(st, 0, sizeof *st);
     char label[64];
     snprintf(label, sizeof label, "hf-%s", name);
-    llama_run_model *m = load_in_llama(label, dir, gemma_arch);
+    llama_run_model *m = load_in_llama(label, dir, arch);
     if (!m) return;
     cJSON *ref = hf_tokenize_ref(dir, strings);
     enum { MAXIDS = 4096 };
@@ -252,15 +260,16 @@ static void test_hf_parity(void) {
     if (!base) return;
     static const struct {
         const char *name;
-        int gemma_arch;
+        const char *arch; /* the GGUF architecture convert writes it for (its set_vocab), or NULL */
     } toks[] = {
-        {"llama3", 0}, {"qwen3", 0}, {"gpt2", 0}, {"llama2", 0}, /* Mistral 7B's tokenizer.json */
-        {"gemma", 1}, {"deepseek_v3", 0}, {"mistral_nemo", 0}, /* the deepseek-v3 and tekken pre-tokenizers */
+        {"llama3", NULL}, {"qwen3", NULL}, {"gpt2", NULL}, {"llama2", NULL}, /* Mistral 7B's tokenizer.json */
+        {"gemma", "gemma"}, {"deepseek_v3", NULL}, {"mistral_nemo", NULL}, /* the deepseek-v3 and tekken pre */
+        {"gemma2", "gemma2"}, {"gemma3", "gemma3"}, {"qwen2_5", NULL},
     };
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++) known_seen[i] = 0;
     for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
         hf_stats st;
-        hf_parity(toks[i].name, toks[i].gemma_arch, &st);
+        hf_parity(toks[i].name, toks[i].arch, &st);
         CHECK_MSG(st.strings >= 100, "%s: only %d strings compared", toks[i].name, st.strings);
         CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", toks[i].name,
                   st.differ);
@@ -309,7 +318,7 @@ static void gpt4o_regex_parity(void) {
     CHECK_STR(v.pre, "llama4");
     qk_vocab_free(&v);
     hf_stats st;
-    hf_parity_dir("llama3-gpt4o", dir, 0, &st);
+    hf_parity_dir("llama3-gpt4o", dir, NULL, &st);
     CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
     CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
 }
