@@ -72,8 +72,12 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     uint32_t *out_types = NULL, *wanted = NULL; /* wanted: the type before any fallback */
     size_t *order = NULL;
     int rc = qk_arch_plan(&ck, &plan, err);
-    if (rc == QK_OK) rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
-                                                       : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+    char tok_note[sizeof rep->tokenizer] = "";
+    if (rc == QK_OK && ck.meta_layout && qk_vocab_tiktoken_model(dir)) /* Meta's original Llama 3 folder */
+        rc = qk_vocab_load_llama3_original(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
+    else if (rc == QK_OK)
+        rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
+                                          : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
     if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
     if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
     if (rc == QK_OK && !strcmp(plan.arch, "phi3")) rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab */
@@ -223,6 +227,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->n_tensors = n;
         rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
         snprintf(rep->weights, sizeof rep->weights, "%s", ck.weights);
+        snprintf(rep->tokenizer, sizeof rep->tokenizer, "%s", tok_note);
         rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
         memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);
         rep->n_left_out = plan.n_left_out;
