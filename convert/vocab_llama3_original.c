@@ -51,7 +51,8 @@ int qk_vocab_load_llama3_original(const char *dir, const char *pre_override, uin
     memset(&tt, 0, sizeof tt);
     int rc = QK_FAIL;
     if (pre_override && !qk_pre_known(pre_override)) {
-        qk_fail(err, "--pre-tokenizer '%s' is not a pre-tokenizer llama.cpp knows", pre_override);
+        qk_fail(err, "%s: --pre-tokenizer '%s' is not a pre-tokenizer llama.cpp knows (Meta's Llama 3 tokenizer splits "
+                     "as llama-bpe)", dir, pre_override);
         goto out;
     }
     if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) goto out;

@@ -198,6 +198,9 @@ static void check_plan(const char *meta, const char *table) {
     CHECK_CONTAINS(rep.tokenizer, "pre llama-bpe");
     CHECK_CONTAINS(rep.tokenizer, "no chat template");
     qk_convert_report_free(&rep);
+    o.pre_tokenizer = "no-such-pre";
+    CHECK(qk_convert_model(meta, NULL, &o, &rep, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "--pre-tokenizer 'no-such-pre' is not a pre-tokenizer llama.cpp knows");
 }
 
 /* One tokenizer end to end: tok's files, the Llama 3.1+ table (params.json use_scaled_rope) or not.
