@@ -246,6 +246,7 @@ static void twin_case(const char *tok, bool v31, const char *const *skip, diff_c
     CHECK_STR(token_text(fa, 128255), v31 ? "<|reserved_special_token_247|>" : "<|reserved_special_token_250|>");
     check_diff(fa, fb);
     qk_gguf_close(fa), qk_gguf_close(fb);
+    CHECK_MSG(llama_run_decodes(a), "%s: %s", a, llama_run_error()); /* the whole file loads and decodes */
     parity(a, dir, hf_adds_bos);
     /* a rank file one token short of params.json vocab_size: refused by name, nothing written */
     CHECK(tiktoken_write_of_tokjson(p, model, 1) == 0);
