@@ -257,6 +257,7 @@ int qk_cmd_convert(int argc, char **argv) {
         cJSON_AddNumberToObject(j, "seconds", rep.seconds);
         if (rep.hf_arch) cJSON_AddStringToObject(j, "hf_architecture", rep.hf_arch);
         if (rep.weights[0]) cJSON_AddStringToObject(j, "weights", rep.weights);
+        if (rep.tokenizer[0]) cJSON_AddStringToObject(j, "tokenizer", rep.tokenizer);
         if (rep.gguf_arch) cJSON_AddStringToObject(j, "architecture", rep.gguf_arch);
         cJSON_AddNumberToObject(j, "fallbacks", rep.n_fallback);
         if (rows) qk_cli_expert_json(j, rows, rep.n_tensor_reports);
@@ -295,6 +296,7 @@ int qk_cmd_convert(int argc, char **argv) {
         printf("%s: %s, %zu tensors, %llu parameters, %s%s in %.1f s\n", dest, rep.type_name, rep.n_tensors,
                (unsigned long long)rep.n_params, sz, o.dry_run ? " (dry run: nothing written)" : "", rep.seconds);
         if (strchr(rep.weights, '(')) printf("  weights: %s\n", rep.weights); /* PyTorch read, or safetensors preferred */
+        if (rep.tokenizer[0]) printf("  tokenizer: %s\n", rep.tokenizer); /* Meta's Llama 3 rank file */
         if (rep.caveat) printf("  note: %s\n", rep.caveat);
         for (int i = 0; i < rep.n_left_out; i++) {
             char lsz[32];

@@ -72,8 +72,13 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     uint32_t *out_types = NULL, *wanted = NULL; /* wanted: the type before any fallback */
     size_t *order = NULL;
     int rc = qk_arch_plan(&ck, &plan, err);
-    if (rc == QK_OK) rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
-                                                       : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+    char tok_note[sizeof rep->tokenizer] = "";
+    /* Meta's original Llama 3 folder: its tokenizer.model (a rank file) is the tokenizer, whatever else is there */
+    if (rc == QK_OK && ck.meta_layout && qk_vocab_tiktoken_model(dir))
+        rc = qk_vocab_load_llama3_original(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
+    else if (rc == QK_OK)
+        rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
+                                          : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
     if (rc == QK_OK) rc = qk_vocab_apply_arch(plan.arch, dir, &vocab, err); /* the family's set_vocab */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
@@ -221,6 +226,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rep->n_tensors = n;
         rep->hf_arch = plan.desc ? plan.desc->hf : NULL;
         snprintf(rep->weights, sizeof rep->weights, "%s", ck.weights);
+        snprintf(rep->tokenizer, sizeof rep->tokenizer, "%s", tok_note);
         rep->gguf_arch = plan.desc ? plan.desc->gguf : NULL;
         rep->caveat = plan.caveat;
         memcpy(rep->left_out, plan.left_out, sizeof rep->left_out);

@@ -55,6 +55,8 @@ typedef struct qk_convert_report {
     const char *hf_arch, *gguf_arch;  /* static strings of the registry */
     const char *caveat;               /* the registry's note of where llama.cpp computes other than HF; NULL */
     char weights[320];         /* the weight files read, and why (safetensors preferred over pytorch_model.bin) */
+    char tokenizer[512];       /* how the vocabulary was made when it is not the folder's tokenizer.json /
+                                * SentencePiece model as they are (Meta's Llama 3 rank file); "" otherwise */
     /* multimodal checkpoints: the vision/audio/projector tensors left out
      * (llama.cpp runs them from a separate mmproj file) */
     qk_left_out left_out[8];

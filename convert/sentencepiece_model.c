@@ -291,8 +291,9 @@ int qk_spm_load(const char *path, qk_spm_model *out, qk_err *err) {
     if (qk_tiktoken_sniff(buf, len)) {
         free(buf);
         return qk_fail(err, "%s: this is a tiktoken BPE rank file (\"<base64 token> <rank>\" lines, as Llama 3's "
-                            "original/ folder ships), not a SentencePiece model; quantkit does not import tiktoken "
-                            "vocabularies yet: convert the Hugging Face folder of this model (with tokenizer.json)",
+                            "original/ folder ships), not a SentencePiece model; quantkit reads one only in Meta's original "
+                            "Llama 3 layout (beside params.json, where Meta's special tokens are known): convert that "
+                            "folder, or the Hugging Face folder of this model (with tokenizer.json)",
                        path);
     }
     int rc = qk_spm_parse((const uint8_t *)buf, len, path, out, err);

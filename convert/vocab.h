@@ -19,6 +19,7 @@
 #ifndef QK_VOCAB_H
 #define QK_VOCAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -126,6 +127,18 @@ char *qk_replace_spm_space(const char *s);
  * On success *out owns everything (free with qk_vocab_free); on failure *out is empty. */
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
+
+/* Meta's original Llama 3 folder (vocab_llama3_original.c): is dir's tokenizer.model a tiktoken rank file? */
+bool qk_vocab_tiktoken_model(const char *dir);
+/* The vocabulary of Meta's original Llama 3 folder: the rank file's tokens (type NORMAL) and merges
+ * (tiktoken_ranks.h), then the 256 special tokens of llama3_special.h (CONTROL), Llama 3.1+'s table when
+ * params.json says use_scaled_rope: true, else Llama 3.0's; model "gpt2", pre "llama-bpe" (or
+ * pre_override, a name llama.cpp knows), BOS = first special (<|begin_of_text|>), EOS = second
+ * (<|end_of_text|>), no add_* flags, no chat template. The token count must equal params.json vocab_size
+ * (or, when params.json has none, vocab_size: the embedding's rows), else refused naming both.
+ * note (note_cap bytes) says what was read and chosen, for the plan. */
+int qk_vocab_load_llama3_original(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out,
+                                  char *note, size_t note_cap, qk_err *err);
 
 /* Gemma4Model.set_vocab (Gemma 4): tokenizer.json only, read as gguf-py's LlamaHfVocab reads it
  * (qk_tokjson_llama_hf_vocab's tokens and types, the special tokens as transformers 5's all_special_tokens:

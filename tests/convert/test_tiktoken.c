@@ -13,49 +13,7 @@
 #include "json_edit.h"
 #include "qk_test.h"
 #include "tiktoken_ranks.h"
-
-/* GPT-2's bytes_to_unicode, inverted: the byte a code point stands for, or -1 */
-static int unicode_byte(unsigned cp) {
-    static int map[324];
-    static bool init;
-    if (!init) {
-        for (int i = 0; i < 324; i++) map[i] = -1;
-        int n = 0;
-        for (int b = 0; b < 256; b++) {
-            const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
-            map[printable ? b : 256 + n++] = b;
-        }
-        init = true;
-    }
-    return cp < 324 ? map[cp] : -1;
-}
-
-/* the bytes of a token's text (UTF-8 of GPT-2 code points); -1 if not such a text */
-static long token_bytes(const char *s, unsigned char *out) {
-    long k = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned cp;
-        if (*p < 0x80) cp = *p++;
-        else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) cp = (unsigned)(*p & 0x1F) << 6 | (p[1] & 0x3F), p += 2;
-        else return -1;
-        const int b = unicode_byte(cp);
-        if (b < 0) return -1;
-        out[k++] = (unsigned char)b;
-    }
-    return k;
-}
-
-static size_t b64(const unsigned char *p, size_t n, char *out) {
-    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t k = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        const uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        out[k++] = a[w >> 18], out[k++] = a[(w >> 12) & 63];
-        out[k++] = i + 1 < n ? a[(w >> 6) & 63] : '=';
-        out[k++] = i + 2 < n ? a[w & 63] : '=';
-    }
-    return k;
-}
+#include "tiktoken_write.h"
 
 static void test_llama3_rebuilt(void) {
     const char *base = getenv("QK_TOKENIZERS_DIR");
@@ -74,20 +32,15 @@ static void test_llama3_rebuilt(void) {
     const char **text = calloc(n, sizeof *text);
     for (const cJSON *e = vocab ? vocab->child : NULL; e; e = e->next)
         if (cJSON_IsNumber(e) && e->valuedouble >= 0 && e->valuedouble < (double)n) text[(size_t)e->valuedouble] = e->string;
-    /* the rank file, written in an order other than rank order (tiktoken does not require it) */
-    char *file = malloc(n * 200), line[200];
+    /* the rank file, written in an order other than rank order (tiktoken does not require it):
+     * 7919 is prime, n = 2^10 * 125, so k * 7919 mod n visits every id */
     size_t len = 0;
-    unsigned char bytes[512];
-    int bad = 0;
-    for (size_t k = 0; k < n; k++) {
-        const size_t id = (k * 7919) % n; /* a permutation of 0..n-1 (7919 is prime, n = 2^10 * 125) */
-        const long nb = text[id] ? token_bytes(text[id], bytes) : -1;
-        if (nb <= 0) { bad++; continue; }
-        size_t l = b64(bytes, (size_t)nb, line);
-        l += (size_t)snprintf(line + l, sizeof line - l, " %zu\n", id);
-        memcpy(file + len, line, l), len += l;
+    char *file = tiktoken_text_of_tokjson(tj, 0, 7919, &len);
+    CHECK(file != NULL);
+    if (!file) {
+        free(text), cJSON_Delete(tj);
+        return;
     }
-    CHECK_EQ_INT(bad, 0);
     qk_tiktoken t;
     qk_err err;
     CHECK_MSG(qk_tiktoken_parse(file, len, "llama3.tiktoken", &t, &err) == QK_OK, "%s", err.msg);

@@ -93,3 +93,53 @@ bool gguf_same_but_quantkit(const char *ours, const char *theirs, const char *wh
 
 bool gguf_same_any_order(const char *a, const char *b, const char *what) { return same_but_quantkit(a, b, what, true); }
 
+
+static bool skipped(const char *key, const char *prefix, const char *const *skip) {
+    if (strncmp(key, prefix, strlen(prefix))) return true;
+    for (size_t i = 0; skip && skip[i]; i++)
+        if (!strcmp(key, skip[i])) return true;
+    return false;
+}
+
+/* the next compared KV of m from *i on, or NULL */
+static const qk_gguf_kv *next_kv(const qk_gguf_meta *m, uint64_t *i, const char *prefix, const char *const *skip) {
+    while (*i < m->n_kv && skipped(m->kv[*i].key, prefix, skip)) (*i)++;
+    return *i < m->n_kv ? &m->kv[(*i)++] : NULL;
+}
+
+static bool same_value(const qk_gguf_kv *x, const qk_gguf_kv *y) {
+    if (x->type != y->type || x->arr_type != y->arr_type || x->n != y->n) return false;
+    const bool strings = x->type == QK_GGUF_STRING || (x->type == QK_GGUF_ARRAY && x->arr_type == QK_GGUF_STRING);
+    if (!strings) {
+        const size_t es = qk_gguf_type_size(x->type == QK_GGUF_ARRAY ? x->arr_type : x->type);
+        return !memcmp(x->data, y->data, es * x->n);
+    }
+    const qk_gguf_str *sx = x->data, *sy = y->data;
+    for (uint64_t k = 0; k < x->n; k++)
+        if (sx[k].len != sy[k].len || memcmp(sx[k].s, sy[k].s, sx[k].len)) return false;
+    return true;
+}
+
+bool gguf_same_kvs(const char *a_path, const char *b_path, const char *prefix, const char *const *skip,
+                   const char *what) {
+    qk_gguf_file *a, *b;
+    if (!open_pair(a_path, b_path, &a, &b, what)) return false;
+    bool ok = true;
+    uint64_t i = 0, j = 0;
+    for (;;) {
+        const qk_gguf_kv *x = next_kv(&a->meta, &i, prefix, skip), *y = next_kv(&b->meta, &j, prefix, skip);
+        if (!x && !y) break;
+        if (!x || !y || strcmp(x->key, y->key)) {
+            fprintf(stderr, "%s: key %s vs %s\n", what, x ? x->key : "(none)", y ? y->key : "(none)");
+            ok = false;
+            break;
+        }
+        if (!same_value(x, y)) {
+            fprintf(stderr, "%s: value of %s differs\n", what, x->key);
+            ok = false;
+            break;
+        }
+    }
+    qk_gguf_close(a), qk_gguf_close(b);
+    return ok;
+}

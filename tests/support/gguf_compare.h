@@ -20,4 +20,11 @@ bool gguf_same_any_order(const char *a, const char *b, const char *what);
  * (prefixed by `what`) and returns false. */
 bool gguf_same_tensors(const char *a, const char *b, const char *what);
 
+/* The KVs of two GGUF files whose keys start with prefix, but those named in
+ * skip (NULL-terminated list, or NULL; the caller checks them itself): the
+ * same keys in the same order, each of the same type and value, string
+ * arrays element by element. Prints the first difference (prefixed by
+ * `what`) and returns false. */
+bool gguf_same_kvs(const char *a, const char *b, const char *prefix, const char *const *skip, const char *what);
+
 #endif
