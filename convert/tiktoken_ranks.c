@@ -13,6 +13,7 @@
 typedef struct {
     unsigned char *arena;
     size_t *off, *len; /* by rank */
+    size_t *order;     /* the ranks in file order */
     size_t n;
     int64_t *slots;    /* rank + 1, 0 = empty */
     size_t nslots;
@@ -117,7 +118,71 @@ static int cmp_split(const void *a, const void *b) {
     return (x->right > y->right) - (x->right < y->right);
 }
 
-int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken *out, qk_err *err) {
+/* appends the merge "tokens[a] tokens[b]" (growing *cap) */
+static int add_merge(qk_tiktoken *out, size_t *cap, int64_t a, int64_t b) {
+    if (out->n_merges == *cap) {
+        const size_t nc = *cap ? *cap * 2 : 4096;
+        char **m = realloc(out->merges, nc * sizeof *m);
+        if (!m) return QK_FAIL;
+        out->merges = m, *cap = nc;
+    }
+    const char *x = out->tokens[a], *y = out->tokens[b];
+    const size_t la = strlen(x), lb = strlen(y);
+    char *m = malloc(la + lb + 2);
+    if (!m) return QK_FAIL;
+    memcpy(m, x, la), m[la] = ' ', memcpy(m + la + 1, y, lb + 1);
+    out->merges[out->n_merges++] = m;
+    return QK_OK;
+}
+
+/* TikTokenConverter: per token in rank order, every split into two tokens, by (rank left, rank right) */
+static int merges_hf(const ranks *r, qk_tiktoken *out) {
+    size_t cap = 0;
+    split local[TT_MAX_TOKEN];
+    for (size_t k = 0; k < r->n; k++) {
+        const unsigned char *p = r->arena + r->off[k];
+        const size_t n = r->len[k];
+        size_t nl = 0;
+        for (size_t i = 1; i < n; i++) {
+            const int64_t a = rank_of(r, p, i), b = a >= 0 ? rank_of(r, p + i, n - i) : -1;
+            if (b >= 0) local[nl++] = (split){a, b};
+        }
+        qsort(local, nl, sizeof *local, cmp_split);
+        for (size_t j = 0; j < nl; j++)
+            if (add_merge(out, &cap, local[j].left, local[j].right)) return QK_FAIL;
+    }
+    return QK_OK;
+}
+
+/* QwenModel.bpe: per token in file order, its bytes merged as BPE would with only the ranks below its own
+ * (the lowest-ranked adjacent pair first, the leftmost on a tie); the two parts it stops at are its merge,
+ * and a token that does not end in two parts has none */
+static int merges_qwen(const ranks *r, qk_tiktoken *out) {
+    size_t cap = 0, cut[TT_MAX_TOKEN + 1];
+    for (size_t o = 0; o < r->n; o++) {
+        const size_t k = r->order[o];
+        const unsigned char *p = r->arena + r->off[k];
+        const size_t n = r->len[k];
+        if (n < 2) continue;
+        size_t np = n; /* part i is p[cut[i] .. cut[i + 1]) */
+        for (size_t i = 0; i <= n; i++) cut[i] = i;
+        for (;;) {
+            int64_t best = -1, best_rank = -1;
+            for (size_t i = 0; i + 1 < np; i++) {
+                const int64_t rk = rank_of(r, p + cut[i], cut[i + 2] - cut[i]);
+                if (rk >= 0 && (best < 0 || rk < best_rank)) best = (int64_t)i, best_rank = rk;
+            }
+            if (best < 0 || best_rank >= (int64_t)k) break;
+            memmove(cut + best + 1, cut + best + 2, (np - (size_t)best - 1) * sizeof *cut);
+            np--;
+        }
+        if (np == 2 && add_merge(out, &cap, rank_of(r, p, cut[1]), rank_of(r, p + cut[1], n - cut[1]))) return QK_FAIL;
+    }
+    return QK_OK;
+}
+
+int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken_merge_rule rule, qk_tiktoken *out,
+                      qk_err *err) {
     memset(out, 0, sizeof *out);
     size_t lines = 0;
     for (size_t i = 0; i < len; i++) lines += buf[i] == '\n';
@@ -126,11 +191,12 @@ int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken
     r.arena = malloc(len ? len : 1); /* decoded bytes are shorter than their base64 */
     r.off = calloc(lines ? lines : 1, sizeof *r.off);
     r.len = calloc(lines ? lines : 1, sizeof *r.len);
+    r.order = calloc(lines ? lines : 1, sizeof *r.order);
     r.nslots = 16;
     while (r.nslots < 2 * lines + 16) r.nslots <<= 1;
     r.slots = calloc(r.nslots, sizeof *r.slots);
     int rc = QK_OK;
-    if (!r.arena || !r.off || !r.len || !r.slots) rc = qk_fail(err, "%s: out of memory", name);
+    if (!r.arena || !r.off || !r.len || !r.order || !r.slots) rc = qk_fail(err, "%s: out of memory", name);
     bool *seen = rc == QK_OK ? calloc(lines ? lines : 1, sizeof *seen) : NULL;
     if (rc == QK_OK && !seen) rc = qk_fail(err, "%s: out of memory", name);
     size_t used = 0, line = 0;
@@ -183,7 +249,7 @@ int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken
         while (r.slots[i]) i = (i + 1) & (r.nslots - 1);
         r.slots[i] = (int64_t)rank + 1;
         used += (size_t)n;
-        r.n++;
+        r.order[r.n++] = (size_t)rank;
     }
     if (rc == QK_OK && r.n == 0) rc = qk_fail(err, "%s: no tokens", name);
     /* ranks are distinct and below the line count: any gap leaves a rank below r.n unseen */
@@ -198,50 +264,19 @@ int qk_tiktoken_parse(const char *buf, size_t len, const char *name, qk_tiktoken
     }
     for (size_t k = 0; rc == QK_OK && k < r.n; k++)
         if (!(out->tokens[k] = text_of(r.arena + r.off[k], r.len[k]))) rc = qk_fail(err, "%s: out of memory", name);
-    size_t cap = 0;
-    split local[TT_MAX_TOKEN];
-    for (size_t k = 0; rc == QK_OK && k < r.n; k++) {
-        const unsigned char *p = r.arena + r.off[k];
-        const size_t n = r.len[k];
-        size_t nl = 0;
-        for (size_t i = 1; i < n; i++) {
-            const int64_t a = rank_of(&r, p, i), b = a >= 0 ? rank_of(&r, p + i, n - i) : -1;
-            if (b >= 0) local[nl++] = (split){a, b};
-        }
-        qsort(local, nl, sizeof *local, cmp_split);
-        if (out->n_merges + nl > cap) {
-            size_t nc = cap ? cap * 2 : 4096;
-            while (nc < out->n_merges + nl) nc *= 2;
-            char **m = realloc(out->merges, nc * sizeof *m);
-            if (!m) {
-                rc = qk_fail(err, "%s: out of memory", name);
-                break;
-            }
-            out->merges = m, cap = nc;
-        }
-        for (size_t j = 0; j < nl; j++) {
-            const char *a = out->tokens[local[j].left], *b = out->tokens[local[j].right];
-            const size_t la = strlen(a), lb = strlen(b);
-            char *m = malloc(la + lb + 2);
-            if (!m) {
-                rc = qk_fail(err, "%s: out of memory", name);
-                break;
-            }
-            memcpy(m, a, la), m[la] = ' ', memcpy(m + la + 1, b, lb + 1);
-            out->merges[out->n_merges++] = m;
-        }
-    }
-    free(r.arena), free(r.off), free(r.len), free(r.slots);
+    if (rc == QK_OK && (rule == QK_TT_MERGES_QWEN ? merges_qwen(&r, out) : merges_hf(&r, out)))
+        rc = qk_fail(err, "%s: out of memory", name);
+    free(r.arena), free(r.off), free(r.len), free(r.order), free(r.slots);
     if (rc != QK_OK) qk_tiktoken_free(out);
     return rc;
 }
 
-int qk_tiktoken_load(const char *path, qk_tiktoken *out, qk_err *err) {
+int qk_tiktoken_load(const char *path, qk_tiktoken_merge_rule rule, qk_tiktoken *out, qk_err *err) {
     char *buf;
     size_t len;
     memset(out, 0, sizeof *out);
     if (qk_read_text_file(path, TT_MAX_FILE, &buf, &len, err)) return QK_FAIL;
-    const int rc = qk_tiktoken_parse(buf, len, path, out, err);
+    const int rc = qk_tiktoken_parse(buf, len, path, rule, out, err);
     free(buf);
     return rc;
 }

@@ -60,7 +60,7 @@ int qk_vocab_load_llama3_original(const char *dir, const char *pre_override, uin
     /* Llama 3.1 brought both the 3.1 special tokens and the scaled rope; 3.0's params.json has no use_scaled_rope */
     const cJSON *scaled = cJSON_GetObjectItemCaseSensitive(params, "use_scaled_rope");
     const qk_llama3_table table = cJSON_IsTrue(scaled) ? QK_LLAMA3_TABLE_31 : QK_LLAMA3_TABLE_30;
-    if (qk_tiktoken_load(path, &tt, err)) goto out;
+    if (qk_tiktoken_load(path, QK_TT_MERGES_HF, &tt, err)) goto out;
     const uint64_t pv = params_vocab(params), want = pv ? pv : vocab_size;
     const uint64_t have = (uint64_t)tt.n_tokens + QK_LLAMA3_N_SPECIAL;
     if (have != want) {

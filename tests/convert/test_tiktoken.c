@@ -43,7 +43,7 @@ static void test_llama3_rebuilt(void) {
     }
     qk_tiktoken t;
     qk_err err;
-    CHECK_MSG(qk_tiktoken_parse(file, len, "llama3.tiktoken", &t, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(qk_tiktoken_parse(file, len, "llama3.tiktoken", QK_TT_MERGES_HF, &t, &err) == QK_OK, "%s", err.msg);
     if (!qk_test_checks_failed) {
         CHECK(t.n_tokens == n);
         int tok_diff = 0, merge_diff = 0;
@@ -69,7 +69,7 @@ static void test_llama3_rebuilt(void) {
 static void expect_refused(const char *text, const char *want) {
     qk_tiktoken t;
     qk_err err = {0};
-    CHECK_MSG(qk_tiktoken_parse(text, strlen(text), "bad.tiktoken", &t, &err) == QK_FAIL, "accepted: %s", text);
+    CHECK_MSG(qk_tiktoken_parse(text, strlen(text), "bad.tiktoken", QK_TT_MERGES_HF, &t, &err) == QK_FAIL, "accepted: %s", text);
     CHECK_CONTAINS(err.msg, want);
 }
 
@@ -78,7 +78,7 @@ static void test_small_and_hostile(void) {
     qk_tiktoken t;
     qk_err err;
     const char *ok = "YQ== 0\nYg== 1\nYWI= 2\nYWJi 3\nIA== 4\n";
-    CHECK(qk_tiktoken_parse(ok, strlen(ok), "ok", &t, &err) == QK_OK);
+    CHECK(qk_tiktoken_parse(ok, strlen(ok), "ok", QK_TT_MERGES_HF, &t, &err) == QK_OK);
     if (!qk_test_checks_failed) {
         CHECK(t.n_tokens == 5 && t.n_merges == 2);
         CHECK_STR(t.tokens[4], "\xc4\xa0"); /* the space is U+0120 */
@@ -87,7 +87,7 @@ static void test_small_and_hostile(void) {
         qk_tiktoken_free(&t);
     }
     const char *blank_end = "YQ== 0\nYg== 1\n\n"; /* a trailing blank line is not a token */
-    CHECK(qk_tiktoken_parse(blank_end, strlen(blank_end), "ok", &t, &err) == QK_OK);
+    CHECK(qk_tiktoken_parse(blank_end, strlen(blank_end), "ok", QK_TT_MERGES_HF, &t, &err) == QK_OK);
     if (!qk_test_checks_failed) {
         CHECK(t.n_tokens == 2);
         qk_tiktoken_free(&t);

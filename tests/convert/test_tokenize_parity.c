@@ -19,6 +19,8 @@
 #include "hf_tokenize_ref.h"
 #include "json_edit.h"
 #include "qk_test.h"
+#include "tiktoken_ranks.h"
+#include "tiktoken_write.h"
 #include "vocab.h"
 #include "vocab_kv.h"
 #include "vocab_vectors.h"
@@ -177,16 +179,17 @@ typedef struct {
 
 /* Imports tokenizer `name` with quantkit (gemma: as convert does for the gemma architecture), has
  * llama.cpp tokenize every string of the strings file two ways and compares with the HF ids. */
-static void hf_parity_dir(const char *name, const char *dir, const char *arch, hf_stats *st);
+static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir, const char *arch, hf_stats *st);
 
 static void hf_parity(const char *name, const char *arch, hf_stats *st) {
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/%s", getenv("QK_TOKENIZERS_DIR"), name);
-    hf_parity_dir(name, dir, arch, st);
+    hf_parity_dir(name, dir, dir, arch, st);
 }
 
-/* hf_parity of the tokenizer in dir, reported (and matched to known_diffs / extra_bos) as `name` */
-static void hf_parity_dir(const char *name, const char *dir, const char *arch, hf_stats *st) {
+/* hf_parity of the tokenizer in dir against Hugging Face's ids of the one in ref_dir (the same folder, or the
+ * tokenizer dir's was rebuilt from), reported (and matched to known_diffs / extra_bos) as `name` */
+static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir, const char *arch, hf_stats *st) {
     char strings[1024];
     const char *src = getenv("QK_SOURCE_DIR");
     snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
@@ -195,7 +198,7 @@ static void hf_parity_dir(const char *name, const char *dir, const char *arch, h
     snprintf(label, sizeof label, "hf-%s", name);
     llama_run_model *m = load_in_llama(label, dir, arch);
     if (!m) return;
-    cJSON *ref = hf_tokenize_ref(dir, strings);
+    cJSON *ref = hf_tokenize_ref(ref_dir, strings);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS], got[MAXIDS];
     const cJSON *r;
@@ -252,6 +255,7 @@ static void hf_parity_dir(const char *name, const char *dir, const char *arch, h
 }
 
 static void gpt4o_regex_parity(void);
+static void qwen_merges_parity(void);
 
 static void test_hf_parity(void) {
     llama_ref_init_backend();
@@ -275,6 +279,7 @@ static void test_hf_parity(void) {
                   st.differ);
     }
     gpt4o_regex_parity();
+    qwen_merges_parity();
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
         CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
                   "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
@@ -318,9 +323,58 @@ static void gpt4o_regex_parity(void) {
     CHECK_STR(v.pre, "llama4");
     qk_vocab_free(&v);
     hf_stats st;
-    hf_parity_dir("llama3-gpt4o", dir, NULL, &st);
+    hf_parity_dir("llama3-gpt4o", dir, dir, NULL, &st);
     CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
     CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
+}
+
+/* QwenModel.bpe's merges (the rule convert uses for tiktoken vocabularies read through a model's own code): Llama
+ * 3's vocabulary rebuilt into a rank file, its merges rebuilt by that rule (one per token, not TikTokenConverter's
+ * every split), put back in its tokenizer.json: llama.cpp then tokenizes exactly as Hugging Face does with the
+ * real file. */
+static void qwen_merges_parity(void) {
+    const char *base = getenv("QK_TOKENIZERS_DIR");
+    if (!base) return;
+    char src[1024], ref[1024], dir[1024], p[1100];
+    snprintf(ref, sizeof ref, "%s/llama3", base);
+    snprintf(src, sizeof src, "%s/tokenizer.json", ref);
+    qk_test_mkdir(dir, sizeof dir, "llama3-qwen-merges");
+    cJSON *j = json_file_read(src);
+    CHECK_MSG(j != NULL, "cannot read %s", src);
+    if (!j) return;
+    size_t len = 0;
+    char *ranks = tiktoken_text_of_tokjson(j, 0, 1, &len);
+    CHECK(ranks != NULL);
+    qk_tiktoken tt;
+    qk_err err;
+    int rc = ranks ? qk_tiktoken_parse(ranks, len, "llama3 ranks", QK_TT_MERGES_QWEN, &tt, &err) : QK_FAIL;
+    free(ranks);
+    CHECK_MSG(rc == QK_OK, "%s", rc == QK_OK ? "" : err.msg);
+    if (rc != QK_OK) {
+        cJSON_Delete(j);
+        return;
+    }
+    /* one merge per multi-byte token that BPE with the lower ranks brings down to two parts: 127066 of the 127744;
+     * the other 678 are tokens tiktoken's BPE never forms from their bytes (a pair inside needs a later rank) */
+    fprintf(stderr, "llama3 ranks: %zu tokens, %zu QwenModel.bpe merges\n", tt.n_tokens, tt.n_merges);
+    CHECK_EQ_INT((int)tt.n_merges, 127066);
+    cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model"), *merges = cJSON_CreateArray();
+    for (size_t i = 0; i < tt.n_merges; i++) cJSON_AddItemToArray(merges, cJSON_CreateString(tt.merges[i]));
+    cJSON_ReplaceItemInObjectCaseSensitive(model, "merges", merges);
+    qk_tiktoken_free(&tt);
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    CHECK(json_file_write(p, j, 0) == 0);
+    cJSON_Delete(j);
+    snprintf(src, sizeof src, "%s/tokenizer_config.json", ref);
+    char *t = (char *)qk_test_read_file(src, &len);
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+    CHECK(t && qk_test_write_file(p, t, len) == 0);
+    free(t);
+    hf_stats st;
+    hf_parity_dir("llama3", dir, ref, NULL, &st); /* llama3's extra BOS rule applies */
+    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
+    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's with the real merges (listed above)",
+              st.differ);
 }
 
 /* ---------- tier 2: llama.cpp's vectors (fixtures) ---------- */
