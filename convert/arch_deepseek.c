@@ -224,6 +224,6 @@ static const qk_cfg_default k_defaults_deepseek[] = {{"rms_norm_eps", "1e-6"}, {
 
 const qk_arch_desc qk_arch_family_deepseek[] = {
     DEEPSEEK("DeepseekV2ForCausalLM", "DeepSeek-V2 / V2.5 (MLA, MoE)"),
-    DEEPSEEK("DeepseekV3ForCausalLM", "DeepSeek-V3 / R1 (MLA, MoE; MTP layers left out)"),
+    DEEPSEEK("DeepseekV3ForCausalLM", "DeepSeek-V3 / R1, Kimi K2 (MLA, MoE; MTP layers left out)"),
     {.hf = NULL},
 };

@@ -76,6 +76,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     /* Meta's original Llama 3 folder: its tokenizer.model (a rank file) is the tokenizer, whatever else is there */
     if (rc == QK_OK && ck.meta_layout && qk_vocab_tiktoken_model(dir))
         rc = qk_vocab_load_llama3_original(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
+    else if (rc == QK_OK && !strcmp(plan.arch, "deepseek2") && qk_vocab_is_kimi(dir)) /* DeepseekV2Model's kimi-k2 */
+        rc = qk_vocab_load_kimi(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
     else if (rc == QK_OK)
         rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
                                           : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);

@@ -128,6 +128,16 @@ char *qk_replace_spm_space(const char *s);
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
 
+/* Kimi K2's tokenizer (vocab_kimi.c): dir has tiktoken.model, no tokenizer.json, and tokenizer_config.json's
+ * auto_map names tokenization_kimi's AutoTokenizer. */
+bool qk_vocab_is_kimi(const char *dir);
+/* Its vocabulary as llama.cpp's converter writes it (DeepseekV2Model.set_vocab, "kimi-k2"): the ranks' tokens
+ * and QwenModel.bpe merges, ids n..vocab_size-1 Kimi's special tokens (added_tokens_decoder's text or
+ * "<|reserved_token_ID|>", control), pre kimi-k2 (or pre_override, which must be known), SpecialVocab without
+ * tokenizer.json. vocab_size (config.json) must lie in n..n+256. note (if note_cap) says what was built. */
+int qk_vocab_load_kimi(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
+                       size_t note_cap, qk_err *err);
+
 /* Meta's original Llama 3 folder (vocab_llama3_original.c): is dir's tokenizer.model a tiktoken rank file? */
 bool qk_vocab_tiktoken_model(const char *dir);
 /* The vocabulary of Meta's original Llama 3 folder: the rank file's tokens (type NORMAL) and merges

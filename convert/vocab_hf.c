@@ -278,7 +278,13 @@ int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_s
             }
         }
     } else {
-        qk_fail(err, "%s: no tokenizer.model or tokenizer.json", dir);
+        if (qk_path_join(path, sizeof path, dir, "tiktoken.model", err)) goto out;
+        if (qk_file_exists(path))
+            qk_fail(err, "%s: no tokenizer.model or tokenizer.json, only a tiktoken.model (read through the model's own "
+                         "tokenizer code): quantkit reads Kimi K2's (tokenization_kimi) for DeepSeek-V3-architecture "
+                         "models, as llama.cpp's converter does, and no other", dir);
+        else
+            qk_fail(err, "%s: no tokenizer.model or tokenizer.json", dir);
         goto out;
     }
     if (is_llama && pre_override && strcmp(pre_override, "default") != 0) {

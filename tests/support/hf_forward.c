@@ -662,7 +662,7 @@ static int parse_arch(const char *t, arch_t *a) {
         {"olmoe", A_OLMOE}, {"granitemoe", A_GRANITEMOE}, {"granitemoeshared", A_GRANITEMOE},
         {"qwen3_vl_moe", A_QWEN3VLMOE}, {"qwen3_vl_moe_text", A_QWEN3VLMOE}, {"ernie4_5_moe", A_ERNIE45MOE},
         {"qwen2_moe", A_QWEN2MOE}, {"qwen3_moe", A_QWEN3MOE}, {"gpt_oss", A_GPTOSS},
-        {"deepseek_v3", A_DEEPSEEK}, {"deepseek_v2", A_DEEPSEEK}, {"glm4_moe", A_GLM4MOE},
+        {"deepseek_v3", A_DEEPSEEK}, {"deepseek_v2", A_DEEPSEEK}, {"kimi_k2", A_DEEPSEEK}, /* Kimi K2: V3's model */ {"glm4_moe", A_GLM4MOE},
         {"ernie4_5", A_ERNIE4_5}, {"glm4", A_GLM4}, {"internlm2", A_INTERNLM2}, {"gpt2", A_GPT2}, {"gpt_neox", A_GPTNEOX},
         {"exaone4", A_EXAONE4}, {"apertus", A_APERTUS}, {"olmo3", A_OLMO2}, /* modeling_olmo3.py: OLMo 2's layer, windows by layer_types */
         {"seed_oss", A_QWEN2}, /* modeling_seed_oss.py: q/k/v biases (attention_bias), none on o_proj */
