@@ -1,0 +1,126 @@
+/* Granite 4.0-H end to end against the real llama.cpp: tiny checkpoints in the published
+ * GraniteMoeHybridForCausalLM layout (tiny_hf_granitehybrid.c: Mamba-2 layers and one attention layer without rope;
+ * granite-4.0-h-tiny's experts plus shared MLP, or -h-micro's shared MLP alone), in BF16 as released and in F32,
+ * converted to F32, F16 and Q8_0 files that llama.cpp loads as "granitehybrid" and runs to the logits of an independent
+ * implementation of the Hugging Face model (hf_forward_granitehybrid.c, the Mamba-2 scan in its recurrent form);
+ * the KVs GraniteHybridModel writes (the per-layer head_count_kv, the ssm sizes, no rope); configurations
+ * llama.cpp's graph computes otherwise are refused by name, writing nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "convert_run.h"
+#include "gguf.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32, s->tied = true;
+}
+
+/* the tiny checkpoint converted to F32 and Q8_0: llama.cpp's logits against the reference's (Q8_0 where the
+ * reference's top-k routing has a margin), the KVs, the tensor count, verify --against */
+static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
+    tiny_hf_spec s;
+    spec(&s, arch);
+    s.dtype = dtype;
+    const bool dense = !strcmp(arch, "granitehybrid_dense");
+    if (!llama_ref_init_backend()) {
+        qk_test_skip("llama.cpp's libraries are not available (QK_LLAMA_DIR)");
+        return;
+    }
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    logit_ref r;
+    if (logit_ref_hf(&r, dir)) return;
+    logit_ref_check_margins(&r, margin_min, arch);
+    /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
+    static const struct { const char *type; double tol; bool all; } cases[] = {
+        {"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800], what[96];
+        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
+        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
+        if (!m) continue;
+        const char *kv[][2] = {
+            {"ssm.conv_kernel", "4"},        {"ssm.state_size", "16"},           {"ssm.group_count", "1"},
+            {"ssm.inner_size", "128"},       {"ssm.time_step_rank", "8"},        {"context_length", "1048576"},
+            {"embedding_length", "64"},      {"rope.dimension_count", "16"},     {"vocab_size", "304"},
+            {"expert_count", dense ? "0" : "8"}, {"expert_used_count", dense ? "0" : "2"},
+            {"feed_forward_length", dense ? "64" : "32"}, {"expert_shared_feed_forward_length", "64"},
+            {"rope.scaling.finetuned", "false"},
+        };
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "granitehybrid.%s", kv[k][0]);
+            convert_check_kv(m, key, kv[k][1]);
+        }
+        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
+        llama_run_free(m);
+        qk_err err;
+        qk_compare_report cmp;
+        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
+        qk_gguf_file *gf = NULL;
+        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        if (gf) { /* head_count_kv per layer: 0 on the Mamba layers, in TextModel's place (after head_count) */
+            const qk_gguf_kv *hk = qk_gguf_find(&gf->meta, "granitehybrid.attention.head_count_kv");
+            int64_t v[4] = {-1, -1, -1, -1};
+            for (uint64_t k = 0; hk && k < 4; k++) CHECK(qk_gguf_arr_int(hk, k, &v[k]));
+            CHECK_MSG(hk && v[0] == 0 && v[1] == 0 && v[2] == 2 && v[3] == 0, "head_count_kv %lld %lld %lld %lld",
+                      (long long)v[0], (long long)v[1], (long long)v[2], (long long)v[3]);
+            const qk_gguf_kv *hc = qk_gguf_find(&gf->meta, "granitehybrid.attention.head_count");
+            CHECK_MSG(hc && hk && hk == hc + 1, "head_count_kv is not written right after head_count");
+            CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
+            CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
+        }
+        qk_gguf_close(gf);
+        qk_compare_report_free(&cmp);
+    }
+    logit_ref_free(&r);
+}
+
+/* token_embd, output_norm (tied: no output); per Mamba layer attn_norm, ffn_norm, ssm_in, ssm_conv1d weight and
+ * bias, ssm_dt.bias, ssm_a, ssm_d, ssm_norm, ssm_out (10); the attention layer's two norms and attn_q/k/v/output
+ * (6); per layer the MoE's ffn_gate_inp, 3 stacked, 3 shared (7) or the dense MLP's 3 */
+static void test_granitehybrid_bf16(void) { check_model("granitehybrid", "BF16", 2 + 3 * 10 + 6 + 4 * 7, 0.02); }
+static void test_granitehybrid_f32(void) { check_model("granitehybrid", "F32", 2 + 3 * 10 + 6 + 4 * 7, 0.02); }
+static void test_granitehybrid_dense(void) { check_model("granitehybrid_dense", "BF16", 2 + 3 * 10 + 6 + 4 * 3, 0.0); }
+
+static void test_granitehybrid_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"granitehybrid", "config.json", "\"mamba_n_groups\":\t1", "\"mamba_n_groups\":\t2",
+         "mamba_n_groups is 2: Hugging Face's gated RMSNorm spans the whole inner size"},
+        {"granitehybrid", "config.json", "\"mamba_expand\":\t2", "\"mamba_expand\":\t4",
+         "mamba_expand is 4, but llama.cpp's granitehybrid needs an inner size of 2 x hidden_size"},
+        {"granitehybrid", "config.json", "\"position_embedding_type\":\t\"nope\"",
+         "\"position_embedding_type\":\t\"rope\"", "position_embedding_type 'rope'"},
+        {"granitehybrid", "config.json", "\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
+        {"granitehybrid", "config.json", "\"mamba\"", "\"attention\"",
+         "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
+        {"granitehybrid", "config.json", "\"mamba\"", "\"conv\"", "layer_types[0] is conv, expected 'mamba' or 'attention'"},
+        {"granitehybrid", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
+         "vocab_size 300 is not a multiple of 8"},
+        {"granitehybrid", "config.json", "\"mamba_d_state\":\t16", "\"mamba_d_state\":\t8",
+         "layers.0.mamba.conv1d.bias' should be [144] for the config's sizes"},
+        {"granitehybrid_dense", "config.json", "\"intermediate_size\":\t64", "\"intermediate_size\":\t32",
+         "without experts the shared MLP is 64 wide, but llama.cpp sizes ffn_gate by feed_forward_length"},
+    };
+    convert_expect_edit_refusals("bad-granitehybrid", cases, sizeof cases / sizeof cases[0], spec);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_granitehybrid_bad_input);
+    RUN(test_granitehybrid_bf16);
+    RUN(test_granitehybrid_f32);
+    RUN(test_granitehybrid_dense);
+    return qk_test_summary();
+}
