@@ -25,7 +25,7 @@
  * Refused, because llama.cpp's granitehybrid computes otherwise: mamba_expand other than 2 (its loader asserts
  *   d_inner = 2 n_embd), mamba_n_groups other than 1 (HF's gated RMSNorm spans the whole d_inner, llama.cpp's each
  *   group), position_embedding_type "rope" (llama.cpp's Granite 4.0-H path runs no rope), a hidden_act other than
- *   silu, layer_types missing, holding another kind, or without a Mamba layer (the converter then writes a
+ *   silu, a rope_scaling type (TextModel would write its KVs), layer_types missing, holding another kind, or without a Mamba layer (the converter then writes a
  *   "granite" / "granitemoe" model instead), a vocab_size not a multiple of 8 (the converter pads it), and a dense
  *   model whose shared_intermediate_size differs from intermediate_size (llama.cpp sizes ffn_gate by the latter). */
 #include <stdio.h>
@@ -206,6 +206,11 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
     if (pe && strcmp(pe, "nope"))
         return qk_fail(err, "%s/config.json: position_embedding_type '%s': the converter writes Granite 4.0-H without "
                             "rope (rope.scaling.finetuned false), so only 'nope' converts faithfully", ck->dir, pe);
+    qk_rope_view rv; /* TextModel would write rope.scaling.* KVs for a scaled rope this model does not run */
+    qk_rope_view_init(c, &rv);
+    if (rv.type && strcmp(rv.type, "default"))
+        return qk_fail(err, "%s/config.json: rope scaling '%s' is not supported for Granite 4.0-H (it runs no rope; "
+                            "expected rope_scaling null)", ck->dir, rv.type);
     int64_t vocab = 0, ff = 0, S = 0;
     if (!qk_hf_cfg_int(c, "vocab_size", &vocab) || vocab <= 0 || vocab % 8)
         return qk_fail(err, "%s/config.json: vocab_size %lld is not a multiple of 8, to which the converter pads the "
@@ -264,7 +269,9 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
     rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &x)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)x, err);
+    qk_rope_view rv; /* rope_parameters' rope_theta, else the top-level one */
+    qk_rope_view_init(c, &rv);
+    if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &x))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
     /* TextModel writes the counts whenever the config has them, 0 included (the dense releases) */

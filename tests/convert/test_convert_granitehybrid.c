@@ -76,8 +76,30 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
             for (uint64_t k = 0; hk && k < 4; k++) CHECK(qk_gguf_arr_int(hk, k, &v[k]));
             CHECK_MSG(hk && v[0] == 0 && v[1] == 0 && v[2] == 2 && v[3] == 0, "head_count_kv %lld %lld %lld %lld",
                       (long long)v[0], (long long)v[1], (long long)v[2], (long long)v[3]);
-            const qk_gguf_kv *hc = qk_gguf_find(&gf->meta, "granitehybrid.attention.head_count");
-            CHECK_MSG(hc && hk && hk == hc + 1, "head_count_kv is not written right after head_count");
+            CHECK(hk && hk->arr_type == QK_GGUF_I32);
+            /* GraniteHybridModel's KVs in its order: TextModel's (head_count_kv and context_length overwritten in
+             * place), LlamaModel's, GraniteModel's multipliers, GraniteMoeModel's shared width, the SSM sizes */
+            static const char *const order[] = {
+                "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+                "attention.head_count_kv", "rope.freq_base", "attention.layer_norm_rms_epsilon", "expert_count",
+                "expert_used_count", "general.file_type", "vocab_size", "rope.dimension_count", "attention.scale",
+                "embedding_scale", "residual_scale", "logit_scale", "expert_shared_feed_forward_length",
+                "ssm.conv_kernel", "ssm.state_size", "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank",
+                "rope.scaling.finetuned"};
+            size_t n = 0;
+            for (uint64_t k = 0; k < gf->meta.n_kv; k++) {
+                const char *key = gf->meta.kv[k].key;
+                const bool ours = !strncmp(key, "granitehybrid.", 14), ft = !strcmp(key, "general.file_type");
+                if (!ours && !ft) continue;
+                const char *want = n < sizeof order / sizeof order[0] ? order[n] : "(nothing)";
+                CHECK_MSG(!strcmp(ft ? key : key + 14, want), "KV %zu is %s, the converter writes %s there", n, key, want);
+                n++;
+            }
+            CHECK_EQ_INT(n, sizeof order / sizeof order[0]);
+            const qk_gguf_kv *fb = qk_gguf_find(&gf->meta, "granitehybrid.rope.freq_base");
+            float theta = 0;
+            if (fb && fb->type == QK_GGUF_F32) memcpy(&theta, fb->data, sizeof theta);
+            CHECK_MSG(theta == 10000.0f, "rope.freq_base %g", (double)theta);
             CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
             CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         }
@@ -110,15 +132,40 @@ static void test_granitehybrid_bad_input(void) {
          "vocab_size 300 is not a multiple of 8"},
         {"granitehybrid", "config.json", "\"mamba_d_state\":\t16", "\"mamba_d_state\":\t8",
          "layers.0.mamba.conv1d.bias' should be [144] for the config's sizes"},
+        {"granitehybrid", "config.json", "\"rope_scaling\":\tnull", "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, "
+         "\"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}",
+         "rope scaling 'llama3' is not supported for Granite 4.0-H"},
         {"granitehybrid_dense", "config.json", "\"intermediate_size\":\t64", "\"intermediate_size\":\t32",
          "without experts the shared MLP is 64 wide, but llama.cpp sizes ffn_gate by feed_forward_length"},
     };
     convert_expect_edit_refusals("bad-granitehybrid", cases, sizeof cases / sizeof cases[0], spec);
 }
 
+/* Mamba2Model.set_vocab reads no tokenizer_config.json: its add_prefix_space writes no add_space_prefix */
+static void test_granitehybrid_vocab(void) {
+    tiny_hf_spec s;
+    spec(&s, "granitehybrid_dense");
+    char dir[700], p[800], out[800];
+    snprintf(dir, sizeof dir, "%s/vocab-granitehybrid/hf", qk_test_tmpdir());
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+    snprintf(out, sizeof out, "%s/vocab-granitehybrid.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_edit_file(p, "{", "{\"add_prefix_space\": false, ");
+    qk_err err;
+    CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (gf) {
+        CHECK(qk_gguf_find(&gf->meta, "tokenizer.ggml.model") != NULL);
+        CHECK_MSG(!qk_gguf_find(&gf->meta, "tokenizer.ggml.add_space_prefix"), "add_space_prefix written");
+    }
+    qk_gguf_close(gf);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_granitehybrid_bad_input);
+    RUN(test_granitehybrid_vocab);
     RUN(test_granitehybrid_bf16);
     RUN(test_granitehybrid_f32);
     RUN(test_granitehybrid_dense);
