@@ -515,6 +515,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->desc = ad;
     p->family = ad->family;
     if (text_config(ck0, ad, p, err)) return QK_FAIL;
+    if (ad->arch_of) p->arch = ad->arch_of(p->config);
     /* the checkpoint as its language model sees it: the text config */
     qk_hf_checkpoint view = *ck0;
     view.config = (cJSON *)p->config;

@@ -1,16 +1,18 @@
-/* arch_granitehybrid.c - IBM Granite 4.0-H (GraniteMoeHybridForCausalLM, model_type granitemoehybrid: granite-4.0-h-
- * tiny / -small with experts, -h-micro / -h-1b / -h-350m without) -> "granitehybrid": Mamba-2 layers and
- * attention layers as config.json's layer_types lists them ("mamba" / "attention"), each followed by Granite
- * MoE's experts plus a shared MLP, or by the shared MLP alone when num_local_experts is 0.
+/* arch_granitehybrid.c - IBM Granite 4.0 (GraniteMoeHybridForCausalLM, model_type granitemoehybrid) as
+ * GraniteHybridModel (conversion/granite.py) writes it: the hybrids (granite-4.0-h-tiny / -h-small with experts,
+ * -h-micro / -h-1b / -h-350m without) -> "granitehybrid", Mamba-2 layers and attention layers as config.json's
+ * layer_types lists them ("mamba" / "attention"), each followed by Granite MoE's experts plus a shared MLP, or by
+ * the shared MLP alone when num_local_experts is 0; the same class without a Mamba layer (granite-4.0-micro / -1b /
+ * -350m) -> "granite" (gh_arch_of, as GraniteHybridModel.__init__ switches model_arch), with rope.
  *
- * Tensors, as GraniteHybridModel (conversion/granite.py) writes them:
+ * Tensors:
  *   every layer: input_layernorm -> attn_norm, post_attention_layernorm -> ffn_norm;
  *   Mamba-2 layers (Mamba2Model.modify_tensors): mamba.in_proj ([z | xBC | dt] rows) -> ssm_in, mamba.conv1d
  *   ([channels, 1, K], squeezed, F32) -> ssm_conv1d, its bias -> ssm_conv1d.bias, mamba.dt_bias -> ssm_dt.bias,
  *   mamba.A_log -> ssm_a = -exp(A_log) as [n_heads, 1] (ggml {1, n_heads}), mamba.D -> ssm_d likewise,
  *   mamba.norm (d_inner) -> ssm_norm reshaped [n_groups, d_inner / n_groups], mamba.out_proj -> ssm_out;
- *   attention layers: self_attn.q/k/v/o_proj, q and k un-permuted (LlamaModel's undo_permute, which leaves q.k
- *   unchanged: these layers use no rope);
+ *   attention layers: self_attn.q/k/v/o_proj, q and k un-permuted (LlamaModel's undo_permute: llama.cpp's rope
+ *   pairs for the all-attention model; for the hybrids, which run no rope, it leaves q.k unchanged);
  *   with experts, Granite MoE's layout (qk_rules_granitemoe / qk_fused_experts_granitemoe: the router, input_linear
  *   split into ffn_gate_exps / ffn_up_exps, output_linear, the shared MLP as ffn_*_shexp); without,
  *   shared_mlp.input_linear [2 S, H] split into ffn_gate / ffn_up and output_linear -> ffn_down
@@ -19,15 +21,17 @@
  *   intermediate_size, head_count, head_count_kv, rope.freq_base, the RMS epsilon, expert counts even when 0, the
  *   file type), LlamaModel's vocab_size and rope.dimension_count, GraniteModel's attention.scale, embedding_scale,
  *   residual_scale, logit_scale, GraniteMoeModel's expert_shared_feed_forward_length, then ssm.conv_kernel,
- *   ssm.state_size, ssm.group_count, ssm.inner_size, ssm.time_step_rank and rope.scaling.finetuned false; the
- *   converter overwrites head_count_kv in place with a per-layer array (0 on Mamba layers, which is how llama.cpp
- *   tells them) and context_length with 2^20 (no rope), so both keep their places.
- * Refused, because llama.cpp's granitehybrid computes otherwise: mamba_expand other than 2 (its loader asserts
+ *   ssm.state_size, ssm.group_count, ssm.inner_size, ssm.time_step_rank (written for "granite" too) and
+ *   rope.scaling.finetuned (true iff there is no Mamba layer: Granite's rope switch); the converter overwrites
+ *   head_count_kv in place with a per-layer array (0 on Mamba layers, which is how llama.cpp tells them), a hybrid's
+ *   context_length with 2^20 and rope.dimension_count with attn_rotary_emb when given, so all keep their places.
+ * Refused, because llama.cpp computes otherwise: for the hybrids mamba_expand other than 2 (its loader asserts
  *   d_inner = 2 n_embd), mamba_n_groups other than 1 (HF's gated RMSNorm spans the whole d_inner, llama.cpp's each
- *   group), position_embedding_type "rope" (llama.cpp's Granite 4.0-H path runs no rope), a hidden_act other than
- *   silu, a rope_scaling type (TextModel would write its KVs), layer_types missing, holding another kind, or without a Mamba layer (the converter then writes a
- *   "granite" / "granitemoe" model instead), a vocab_size not a multiple of 8 (the converter pads it), and a dense
- *   model whose shared_intermediate_size differs from intermediate_size (llama.cpp sizes ffn_gate by the latter). */
+ *   group), position_embedding_type "rope" (no rope in llama.cpp's Granite 4.0-H path) and a vocab_size not a
+ *   multiple of 8 (the converter pads it); without Mamba layers anything but "rope", and experts (the converter's
+ *   "granitemoe"); a hidden_act other than silu, a rope_scaling type (TextModel would write its KVs), layer_types
+ *   missing or holding another kind, and a dense model whose shared_intermediate_size differs from
+ *   intermediate_size (llama.cpp sizes ffn_gate by the latter). */
 #include <stdio.h>
 #include <string.h>
 
@@ -59,7 +63,12 @@ typedef struct {
     int64_t n_embd, d_conv, d_state, n_group, n_head, d_head, d_inner;
 } gh_dims;
 
-static int dims_of(const qk_hf_checkpoint *ck, gh_dims *d, qk_err *err) {
+/* a model with Mamba layers: "granitehybrid"; without, the converter writes "granite" (gh_arch_of) */
+static bool is_hybrid(const qk_conv_plan *p) { return !strcmp(p->arch, "granitehybrid"); }
+
+/* The SSM sizes the converter writes (required by its find_hparam even without Mamba layers); for a hybrid (p) what
+ * llama.cpp's graph needs of them too */
+static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, gh_dims *d, qk_err *err) {
     static const char *const k_embd[] = {"mamba_head_dim", "hidden_size", "d_model", NULL};
     static const char *const k_conv[] = {"conv_kernel", "d_conv", NULL};
     static const char *const k_state[] = {"state_size", "d_state", "state_dim", "ssm_state_size", NULL};
@@ -76,10 +85,10 @@ static int dims_of(const qk_hf_checkpoint *ck, gh_dims *d, qk_err *err) {
             return qk_fail(err, "%s/config.json: '%s' should be a positive integer (at most 2^20)", ck->dir, what[i]);
     d->n_embd = v[0], d->d_conv = v[1], d->d_state = v[2], d->n_group = v[3], d->n_head = v[4];
     d->d_inner = v[5] * v[0], d->d_head = v[6];
-    if (v[5] != 2)
+    if (is_hybrid(p) && v[5] != 2)
         return qk_fail(err, "%s/config.json: mamba_expand is %lld, but llama.cpp's granitehybrid needs an inner size of "
                             "2 x hidden_size", ck->dir, (long long)v[5]);
-    if (d->n_group != 1)
+    if (is_hybrid(p) && d->n_group != 1)
         return qk_fail(err, "%s/config.json: mamba_n_groups is %lld: Hugging Face's gated RMSNorm spans the whole inner "
                             "size while llama.cpp normalizes each group, so only 1 group converts faithfully", ck->dir,
                        (long long)d->n_group);
@@ -163,7 +172,7 @@ static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
                        p->hf_arch);
     }
     gh_dims d;
-    if (dims_of(ck, &d, err)) return QK_FAIL;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
     const char *w = rest + 6;
     const int64_t conv_dim = d.d_inner + 2 * d.n_group * d.d_state;
     if (!strcmp(w, "in_proj.weight")) {
@@ -198,21 +207,30 @@ static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
 static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     const cJSON *c = ck->config;
     gh_dims d;
-    if (dims_of(ck, &d, err)) return QK_FAIL;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
     const char *act = qk_hf_cfg_str(c, "hidden_act");
     if (act && strcmp(act, "silu"))
         return qk_fail(err, "%s/config.json: hidden_act '%s': llama.cpp's granitehybrid uses SiLU", ck->dir, act);
     const char *pe = qk_hf_cfg_str(c, "position_embedding_type");
-    if (pe && strcmp(pe, "nope"))
-        return qk_fail(err, "%s/config.json: position_embedding_type '%s': the converter writes Granite 4.0-H without "
-                            "rope (rope.scaling.finetuned false), so only 'nope' converts faithfully", ck->dir, pe);
+    const bool hybrid = is_hybrid(p), rope = pe && !strcmp(pe, "rope");
+    if (hybrid && rope)
+        return qk_fail(err, "%s/config.json: position_embedding_type 'rope': the converter writes Granite 4.0-H without "
+                            "rope (rope.scaling.finetuned false), so only 'nope' converts faithfully", ck->dir);
+    if (!hybrid && !rope)
+        return qk_fail(err, "%s/config.json: position_embedding_type '%s' without Mamba layers: the converter writes "
+                            "llama.cpp's granite with rope (rope.scaling.finetuned true), as only 'rope' runs", ck->dir,
+                       pe ? pe : "null");
+    if (strcmp(p->arch, "granitehybrid") && strcmp(p->arch, "granite"))
+        return qk_fail(err, "%s/config.json: no Mamba layer and num_experts_per_tok set: the converter writes llama.cpp's "
+                            "%s, which is not supported for %s (the dense all-attention Granite 4.0 is)", ck->dir,
+                       p->arch, p->hf_arch);
     qk_rope_view rv; /* TextModel would write rope.scaling.* KVs for a scaled rope this model does not run */
     qk_rope_view_init(c, &rv);
     if (rv.type && strcmp(rv.type, "default"))
         return qk_fail(err, "%s/config.json: rope scaling '%s' is not supported for Granite 4.0-H (it runs no rope; "
                             "expected rope_scaling null)", ck->dir, rv.type);
     int64_t vocab = 0, ff = 0, S = 0;
-    if (!qk_hf_cfg_int(c, "vocab_size", &vocab) || vocab <= 0 || vocab % 8)
+    if (!qk_hf_cfg_int(c, "vocab_size", &vocab) || vocab <= 0 || (hybrid && vocab % 8))
         return qk_fail(err, "%s/config.json: vocab_size %lld is not a multiple of 8, to which the converter pads the "
                             "vocabulary (not supported)", ck->dir, (long long)vocab);
     if (!qk_hf_cfg_int(c, "intermediate_size", &ff) || ff <= 0)
@@ -222,11 +240,9 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
         return qk_fail(err, "%s/config.json: without experts the shared MLP is %lld wide, but llama.cpp sizes ffn_gate "
                             "by feed_forward_length = intermediate_size %lld", ck->dir, (long long)S, (long long)ff);
     if (qk_arch_granitemoe_check(ck, p, err)) return QK_FAIL;
-    bool any_mamba = false;
     for (uint32_t l = 0; l < p->n_layer; l++) {
         bool m = false;
         if (layer_is_mamba(ck, p, l, &m, err)) return QK_FAIL;
-        any_mamba |= m;
         const char *const *lists[3] = {m ? k_req_mamba : k_req_attn, p->n_expert ? k_req_moe : qk_req_dense_ffn,
                                        p->n_expert && shexp ? k_req_shexp : NULL};
         for (int li = 0; li < 3 && lists[li]; li++) {
@@ -240,9 +256,6 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
             return qk_fail(err, "%s: %s layer %u (layer_types) has a tensor for blk.%u.%s", ck->dir,
                            m ? "Mamba" : "attention", l, l, extra);
     }
-    if (!any_mamba)
-        return qk_fail(err, "%s/config.json: layer_types has no 'mamba' layer: the converter writes such a model as "
-                            "llama.cpp's granite / granitemoe, which is not supported for %s", ck->dir, p->hf_arch);
     return QK_OK;
 }
 
@@ -250,7 +263,7 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                   qk_err *err) {
     const cJSON *c = ck->config;
     gh_dims d;
-    if (dims_of(ck, &d, err)) return QK_FAIL;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
     if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
     int32_t kv[1024];
     for (uint32_t i = 0; i < p->n_layer; i++) {
@@ -264,7 +277,10 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     double x;
     int rc = QK_OK;
     rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err); /* overwritten in place: no rope */
+    if (is_hybrid(p)) /* written, then overwritten in place with 2^20 (no rope) */
+        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
+    else if (qk_hf_cfg_int(c, "max_position_embeddings", &v))
+        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
     if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
@@ -280,7 +296,9 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
         rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)(d.n_embd / p->n_head), err);
+    /* LlamaModel's hidden / heads (GraniteModel dropped head_dim), overwritten in place by attn_rotary_emb */
+    if (!qk_hf_cfg_int(c, "attn_rotary_emb", &v) || v <= 0) v = d.n_embd / p->n_head;
+    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)v, err);
     /* GraniteModel's multipliers, GraniteMoeModel's shared width (written when present and non-zero) */
     static const struct {
         const char *key, *gguf;
@@ -298,15 +316,27 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.n_group, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.n_head, err);
-    rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), false, err);
+    rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), !is_hybrid(p), err); /* rope iff no Mamba layer */
 #undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
 
+/* GraniteHybridModel.__init__: without Mamba layers the model is llama.cpp's granite, or granitemoe when
+ * num_experts_per_tok is set */
+static const char *gh_arch_of(const cJSON *cfg) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(cfg, "layer_types");
+    if (!cJSON_IsArray(lt) || !cJSON_GetArraySize(lt)) return "granitehybrid"; /* refused by the check */
+    for (const cJSON *e = lt->child; e; e = e->next)
+        if (!cJSON_IsString(e) || strcmp(e->valuestring, "attention")) return "granitehybrid";
+    double k = 0;
+    return qk_hf_cfg_num(cfg, "num_experts_per_tok", &k) && k != 0 ? "granitemoe" : "granite";
+}
+
 const qk_arch_desc qk_arch_family_granitehybrid[] = {
-    {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid", .family = "Granite 4.0-H (Mamba-2 hybrid, MoE or dense)",
+    {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid", .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
      .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .rules = qk_rules_granitemoe,
      .required = k_req_gh, .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts",
-     .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor},
+     .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor,
+     .arch_of = gh_arch_of},
     {.hf = NULL},
 };

@@ -180,6 +180,9 @@ struct qk_arch_desc {
     /* config key of the interleave step of sparse layers (Llama 4): layer l has experts iff (l + 1) % step == 0;
      * NULL: every layer after the leading dense ones */
     const char *moe_step_key;
+    /* the GGUF architecture when the converter picks it by the config (GraniteHybridModel: "granite" for a model
+     * without Mamba layers), given the text config; NULL: gguf always */
+    const char *(*arch_of)(const cJSON *cfg);
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */

@@ -77,7 +77,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     if (rc == QK_OK && !strcmp(plan.arch, "gemma")) rc = qk_special_vocab_gemma(dir, &vocab, err); /* CodeGemma's ids */
     if (rc == QK_OK && !strncmp(plan.arch, "gemma", 5)) vocab.add_space_prefix = QK_TRI_FALSE; /* as convert does */
     /* Mamba2Model.set_vocab (Granite 4.0-H) does not read tokenizer_config.json's add_prefix_space */
-    if (rc == QK_OK && !strcmp(plan.arch, "granitehybrid")) vocab.add_space_prefix = QK_TRI_UNSET;
+    if (rc == QK_OK && !strcmp(plan.hf_arch, "GraniteMoeHybridForCausalLM")) vocab.add_space_prefix = QK_TRI_UNSET;
     if (rc == QK_OK && !strcmp(plan.arch, "phi3")) rc = qk_vocab_apply_phi3(dir, &vocab, err); /* Phi3MiniModel.set_vocab */
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */

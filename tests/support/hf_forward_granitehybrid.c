@@ -9,7 +9,8 @@
  *       [x | B | C] = xBC; per head h (group g = h / (n_heads / n_groups)): dt = softplus(dt + dt_bias),
  *       A = -exp(A_log), S = S exp(dt A) + dt B_g x_h^T, y_h = S C_g + D_h x_h;
  *       y = norm.weight * rmsnorm(y * silu(z)) over the whole d_inner (GraniteMoeHybridRMSNormGated); out_proj(y)
- *     attention: q, k, v projections, no rope (position_embedding_type "nope"), softmax(q.k * attention_multiplier)
+ *     attention: q, k, v projections, rotate-half rope only when position_embedding_type is "rope" (the
+ *       all-attention Granite 4.0; the hybrids say "nope"), softmax(q.k * attention_multiplier)
  *       over the positions so far, grouped kv heads, o_proj
  *     h += residual_multiplier * that
  *     r = post_attention_layernorm(h); with experts: the router's top-k logits, softmax over them, the chosen
@@ -37,7 +38,8 @@ typedef struct {
 typedef struct {
     int vocab, H, n_layer, nh, nkv, hd, F, S, E, topk, cap;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
-    double eps, emb_mul, res_mul, att_mul, logit_scale, margin;
+    int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
+    double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
     float *embed, *lm_head, *final_norm;
     gh_layer *layers;
 } hf_gh;
@@ -77,11 +79,13 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     const char *pe = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(cfg, "position_embedding_type"))
                          ? cJSON_GetObjectItemCaseSensitive(cfg, "position_embedding_type")->valuestring
                          : "nope";
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cfg, "rope_parameters");
+    m->rope = !strcmp(pe, "rope"), m->theta = hf_cfg_num(cJSON_IsObject(rp) ? rp : cfg, "rope_theta", 10000.0);
     if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->nh <= 0 || m->nkv <= 0 || m->H % m->nh ||
         m->nh % m->nkv || m->S <= 0 || m->mh <= 0 || m->mdh * m->mh != m->dinner || m->ng <= 0 || m->mh % m->ng ||
         m->ds <= 0 || m->K < 1 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->F <= 0)) || m->E > 256 ||
-        !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer || !strcmp(pe, "rope")) {
-        hf_set_err(err, errlen, "granitemoehybrid config: bad sizes, layer_types or rope (this reference runs nope)");
+        !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer) {
+        hf_set_err(err, errlen, "granitemoehybrid config: bad sizes or layer_types");
         free(m);
         return NULL;
     }
@@ -221,13 +225,27 @@ static void mamba(hf_gh *m, gh_layer *l, int pos, const double *r, double *y, do
     matvec(l->out_proj, g, y, m->H, di);
 }
 
-/* one token through an attention layer (no rope): r -> y (H) */
+/* GraniteMoeHybridRotaryEmbedding's default rope of one head at position pos: rotate-half pairs (i, i + hd / 2) */
+static void rope(double *v, int hd, int pos, double theta) {
+    const int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        const float inv = (float)(1.0 / pow(theta, (double)(2 * i) / hd)); /* inv_freq, float32 */
+        const double ang = (double)((float)pos * inv), c = cos(ang), s = sin(ang);
+        const double a = v[i], b = v[i + half];
+        v[i] = a * c - b * s;
+        v[i + half] = b * c + a * s;
+    }
+}
+
+/* one token through an attention layer (rope when the config says so): r -> y (H) */
 static void attention(hf_gh *m, gh_layer *l, int pos, const double *r, double *y, double *buf) {
     const int H = m->H, hd = m->hd, kd = m->nkv * hd, rep = m->nh / m->nkv;
     double *q = buf, *kv = q + H, *att = kv + 2 * kd, *sc = att + H;
     matvec(l->q, r, q, H, H);
     matvec(l->k, r, kv, kd, H);
     matvec(l->v, r, kv + kd, kd, H);
+    for (int hh = 0; m->rope && hh < m->nh; hh++) rope(q + hh * hd, hd, pos, m->theta);
+    for (int hh = 0; m->rope && hh < m->nkv; hh++) rope(kv + hh * hd, hd, pos, m->theta);
     float *store = l->hist + (size_t)pos * 2 * kd;
     for (int i = 0; i < 2 * kd; i++) store[i] = (float)kv[i];
     for (int hh = 0; hh < m->nh; hh++) {

@@ -2,7 +2,9 @@
  * layout (model_type granitemoehybrid, bfloat16 in the releases): "granitehybrid" as ibm-granite/granite-4.0-h-
  * tiny (experts: block_sparse_moe.input_linear [E, 2 I, H], output_linear [E, H, I], router.layer [E, H], plus
  * shared_mlp.input_linear [2 S, H] / output_linear [H, S]), "granitehybrid_dense" as granite-4.0-h-micro
- * (num_local_experts 0: the shared MLP alone, S = intermediate_size). Layers as layer_types lists them: Mamba-2
+ * (num_local_experts 0: the shared MLP alone, S = intermediate_size), "granite4" as the all-attention
+ * granite-4.0-micro (the same class and dense MLP, every layer attention with rope, which the converter writes as
+ * llama.cpp's granite). Layers as layer_types lists them: Mamba-2
  * ("mamba": mamba.in_proj [2 d_inner + 2 d_state + n_heads, H], conv1d [d_inner + 2 d_state, 1, 4] with its bias,
  * dt_bias, A_log, D, norm [d_inner], out_proj) and, every 4th from the third, attention without rope
  * (position_embedding_type "nope": self_attn.q/k/v/o_proj); tied embeddings; Granite's multipliers. Config keys as
@@ -18,7 +20,7 @@
 
 int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
-    const bool dense = !strcmp(a, "granitehybrid_dense");
+    const bool all_attn = !strcmp(a, "granite4"), dense = all_attn || !strcmp(a, "granitehybrid_dense");
     if (!dense && strcmp(a, "granitehybrid")) return 1;
     const int H = s->n_embd, nh = s->n_head, nkv = s->n_head_kv, hd = H / nh;
     const int di = 2 * H, mh = 8, ds = 16, K = 4, E = dense ? 0 : 8, F = s->n_ff, S = 2 * s->n_ff;
@@ -26,7 +28,7 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int n_tok = tiny_hf_tokenizer_bpe(dir);
     if (n_tok < 0) return -1;
-    const int vocab = (n_tok + 7) / 8 * 8;
+    const int vocab = all_attn ? n_tok : (n_tok + 7) / 8 * 8; /* the converter pads only the hybrids' */
     /* the releases' keys (their order aside): numbers, then strings, flags and lists */
     cJSON *c = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("GraniteMoeHybridForCausalLM"));
@@ -40,9 +42,10 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
                   "num_key_value_heads", (double)nkv, "num_local_experts", (double)E, "pad_token_id", (double)(n_tok - 1),
                   "residual_multiplier", 0.22, "rms_norm_eps", 1e-5, "rope_theta", 10000.0, "router_aux_loss_coef", 0.0,
                   "shared_intermediate_size", (double)S, "vocab_size", (double)vocab, NULL);
-    static const char *const strs[][2] = {{"hidden_act", "silu"},          {"init_method", "mup"},
+    const char *const strs[][2] = {{"hidden_act", "silu"},          {"init_method", "mup"},
                                           {"model_type", "granitemoehybrid"}, {"normalization_function", "rmsnorm"},
-                                          {"position_embedding_type", "nope"}, {"transformers_version", "4.56.0"}};
+                                          {"position_embedding_type", all_attn ? "rope" : "nope"},
+                                          {"transformers_version", "4.56.0"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) cJSON_AddStringToObject(c, strs[i][0], strs[i][1]);
     cJSON_AddStringToObject(c, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
@@ -53,7 +56,8 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(c, "use_cache", 1);
     cJSON_AddNullToObject(c, "rope_scaling");
     cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
-    for (int i = 0; i < s->n_layer; i++) cJSON_AddItemToArray(lt, cJSON_CreateString(i % 4 == 2 ? "attention" : "mamba"));
+    for (int i = 0; i < s->n_layer; i++)
+        cJSON_AddItemToArray(lt, cJSON_CreateString(all_attn || i % 4 == 2 ? "attention" : "mamba"));
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
     tiny_tlist *l = calloc(1, sizeof *l);
@@ -64,7 +68,7 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
-        if (i % 4 == 2) {
+        if (all_attn || i % 4 == 2) {
             tiny_tlist_add(l, H, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
             tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
             tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
