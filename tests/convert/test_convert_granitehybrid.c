@@ -111,6 +111,18 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
             CHECK_MSG(theta == 10000.0f, "rope.freq_base %g", (double)theta);
             CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
             CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
+            /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
+            static const char *const f32s[] = {"attn_norm.weight", "ffn_norm.weight", "output_norm.weight",
+                                               "ssm_norm.weight", "ssm_conv1d.weight", "ssm_conv1d.bias",
+                                               "ssm_dt.bias", "ssm_a", "ssm_d", "ffn_gate_inp.weight"};
+            for (uint64_t i = 0; !strcmp(cases[c].type, "f16") && i < gf->meta.n_tensors; i++) {
+                const char *nm = gf->meta.tensors[i].name, *dot = strchr(nm, '.');
+                const char *tail = !strncmp(nm, "blk.", 4) && dot ? strchr(dot + 1, '.') + 1 : nm;
+                bool f32 = false;
+                for (size_t k = 0; k < sizeof f32s / sizeof f32s[0]; k++) f32 |= !strcmp(tail, f32s[k]);
+                CHECK_MSG(gf->meta.tensors[i].type == (f32 ? 0u : 1u), "%s: %s is ggml type %u", what, nm,
+                          gf->meta.tensors[i].type);
+            }
         }
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);
