@@ -77,14 +77,16 @@ static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, gh_dims *d
     static const char *const k_expand[] = {"expand", "num_heads", NULL};
     static const char *const k_dhead[] = {"d_head", NULL};
     const char *const *lists[] = {k_embd, k_conv, k_state, k_group, k_heads, k_expand, k_dhead};
-    static const char *const what[] = {"hidden_size", "mamba_d_conv", "mamba_d_state", "mamba_n_groups",
-                                       "mamba_n_heads", "mamba_expand", "mamba_d_head"};
+    static const char *const what[] = {"hidden_size (or mamba_head_dim)", "mamba_d_conv", "mamba_d_state",
+                                       "mamba_n_groups", "mamba_n_heads", "mamba_expand", "mamba_d_head"};
     int64_t v[7];
     for (int i = 0; i < 7; i++)
         if (!find_hparam(ck->config, lists[i], &v[i]) || v[i] <= 0 || v[i] > ((int64_t)1 << 20))
             return qk_fail(err, "%s/config.json: '%s' should be a positive integer (at most 2^20)", ck->dir, what[i]);
-    d->n_embd = v[0], d->d_conv = v[1], d->d_state = v[2], d->n_group = v[3], d->n_head = v[4];
-    d->d_inner = v[5] * v[0], d->d_head = v[6];
+    d->d_conv = v[1], d->d_state = v[2], d->n_group = v[3], d->n_head = v[4];
+    d->d_inner = v[5] * v[0], d->d_head = v[6]; /* the converter's d_model: mamba_head_dim if given, else hidden_size */
+    if (!qk_hf_cfg_int(ck->config, "hidden_size", &d->n_embd) || d->n_embd <= 0)
+        return qk_fail(err, "%s/config.json: 'hidden_size' should be a positive integer", ck->dir);
     if (is_hybrid(p) && v[5] != 2)
         return qk_fail(err, "%s/config.json: mamba_expand is %lld, but llama.cpp's granitehybrid needs an inner size of "
                             "2 x hidden_size", ck->dir, (long long)v[5]);
@@ -333,7 +335,8 @@ static const char *gh_arch_of(const cJSON *cfg) {
 }
 
 const qk_arch_desc qk_arch_family_granitehybrid[] = {
-    {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid", .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
+    {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid",
+     .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
      .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .rules = qk_rules_granitemoe,
      .required = k_req_gh, .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts",
      .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor,

@@ -155,7 +155,8 @@ static void test_granitehybrid_bad_input(void) {
          "vocab_size 300 is not a multiple of 8"},
         {"granitehybrid", "config.json", "\"mamba_d_state\":\t16", "\"mamba_d_state\":\t8",
          "layers.0.mamba.conv1d.bias' should be [144] for the config's sizes"},
-        {"granitehybrid", "config.json", "\"rope_scaling\":\tnull", "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, "
+        {"granitehybrid", "config.json", "\"rope_scaling\":\tnull",
+         "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, "
          "\"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}",
          "rope scaling 'llama3' is not supported for Granite 4.0-H"},
         /* without Mamba layers: llama.cpp's granite, which runs rope, and only without experts */
