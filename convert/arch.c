@@ -516,6 +516,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->family = ad->family;
     p->caveat = ad->caveat;
     if (text_config(ck0, ad, p, err)) return QK_FAIL;
+    if (ad->arch_of) p->arch = ad->arch_of(p->config);
     /* the checkpoint as its language model sees it: the text config */
     qk_hf_checkpoint view = *ck0;
     view.config = (cJSON *)p->config;
@@ -542,7 +543,10 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
     if (ad->experts || ad->fused_experts) {
         int64_t n_expert = 0, n_used = 0;
-        if (need_int(ck->config, ad->n_expert_key, &n_expert, err) || need_int(ck->config, ad->n_used_key, &n_used, err))
+        const bool dense = (ad->flags & QK_A_EXPERTS_OPTIONAL) && qk_hf_cfg_int(ck->config, ad->n_expert_key, &n_expert) &&
+                           n_expert == 0; /* Granite 4.0-H micro: num_local_experts 0 */
+        if (!dense && (need_int(ck->config, ad->n_expert_key, &n_expert, err) ||
+                       need_int(ck->config, ad->n_used_key, &n_used, err)))
             return qk_fail_prefix(err, "%s", ck->dir);
         if (n_expert > 256 || n_used > n_expert)
             return qk_fail(err, "%s/config.json: %lld experts with %lld used is out of range", ck->dir,
@@ -703,7 +707,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         t->ne[2] = t->ne[3] = 1;
         if (squeeze) t->n_dims = 2; /* data_torch.squeeze(1): the same values, row-major */
         t->keep_f32 = t->n_dims == 1 || strstr(t->name, "_norm.weight") || !strstr(t->name, ".weight") ||
-                      strstr(t->name, "ffn_gate_inp") || strstr(t->name, "shortconv.conv.");
+                      strstr(t->name, "ffn_gate_inp") || strstr(t->name, "shortconv.conv.") ||
+                      strstr(t->name, "ssm_conv1d.");
         size_t nl = strlen(n);
         if ((ad->flags & QK_A_NORM_PLUS1) && nl >= 11 && !strcmp(n + nl - 11, "norm.weight")) t->add = 1.0f;
         if (xform && fused_layout(ck, ad, p, t, xform, head_dim, permute, err)) return QK_FAIL;

@@ -27,6 +27,7 @@ typedef struct qk_conv_tensor {
     int n_experts;
     int permute_heads;           /* > 0: undo HF's rotate-half row order for this many heads */
     float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
+    bool neg_exp;                /* every value v written as -exp(v) (Mamba's A_log -> A), after add */
     float *generated;            /* data of a generated tensor (owned) */
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
     /* rows gathered from a fused source (elements, for a 1-D one): QK_ROWS_*, with the head size and the q

@@ -71,12 +71,12 @@ static int olmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err
     return QK_OK;
 }
 
-static const qk_name_rule k_rules_granitemoe[] = {
+const qk_name_rule qk_rules_granitemoe[] = {
     {"block_sparse_moe.router.layer.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"shared_mlp.output_linear.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
-static const qk_fused_expert_rule k_fused_granitemoe[] = {
+const qk_fused_expert_rule qk_fused_experts_granitemoe[] = {
     {"block_sparse_moe.input_linear.weight", "ffn_gate_exps.weight", 0, 2, false, false},
     {"block_sparse_moe.input_linear.weight", "ffn_up_exps.weight", 1, 2, false, false},
     {"block_sparse_moe.output_linear.weight", "ffn_down_exps.weight", 0, 1, false, false},
@@ -101,7 +101,7 @@ static const qk_kv_rule k_kvs_granitemoe[] = {
 
 /* The shared expert: llama.cpp adds it when expert_shared_feed_forward_length is written, i.e. exactly when
  * the config has a non-zero shared_intermediate_size, which must then match the checkpoint's tensors. */
-static int granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+int qk_arch_granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     /* GraniteModel pops head_dim: llama.cpp then uses hidden_size / heads, so any other head_dim is refused */
     int64_t hd = 0, hidden = 0;
     if (qk_hf_cfg_int(ck->config, "head_dim", &hd) && qk_hf_cfg_int(ck->config, "hidden_size", &hidden) &&
@@ -211,13 +211,13 @@ const qk_arch_desc qk_arch_family_moe_more[] = {
      .required = k_req_olmoe, .experts = qk_experts_mlp, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .check = olmoe_check},
     {.hf = "GraniteMoeForCausalLM", .gguf = "granitemoe", .family = "Granite 3.x MoE", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = k_rules_granitemoe, .required = k_req_granitemoe,
-     .fused_experts = k_fused_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
-     .kvs = k_kvs_granitemoe, .check = granitemoe_check},
+     .kv = QK_KV_LLAMA, .rules = qk_rules_granitemoe, .required = k_req_granitemoe,
+     .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
+     .kvs = k_kvs_granitemoe, .check = qk_arch_granitemoe_check},
     {.hf = "GraniteMoeSharedForCausalLM", .gguf = "granitemoe", .family = "Granite MoE with a shared expert",
-     .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA, .rules = k_rules_granitemoe, .required = k_req_granitemoe_shared,
-     .fused_experts = k_fused_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
-     .kvs = k_kvs_granitemoe, .check = granitemoe_check},
+     .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA, .rules = qk_rules_granitemoe, .required = k_req_granitemoe_shared,
+     .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
+     .kvs = k_kvs_granitemoe, .check = qk_arch_granitemoe_check},
     {.hf = "Qwen3VLMoeForConditionalGeneration", .gguf = "qwen3vlmoe", .family = "Qwen3-VL-MoE (text model)",
      .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_router, .required = k_req_qwen3vlmoe,
      .fused_experts = k_fused_qwen3vlmoe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",

@@ -122,6 +122,7 @@ enum {
     QK_A_MLA = 1 << 9,          /* DeepSeek's MLA: head_count_kv 1 (MQA of the compressed kv), the head sizes and rope
                                  * dimensions written by extra_kvs instead of the common ones */
     QK_A_MTP_LEFT_OUT = 1 << 10, /* layers >= num_hidden_layers (multi-token prediction) are left out, counted */
+    QK_A_EXPERTS_OPTIONAL = 1 << 11, /* an expert count (n_expert_key) of 0 makes the model dense (Granite 4.0-H micro) */
 };
 
 struct qk_arch_desc {
@@ -182,6 +183,9 @@ struct qk_arch_desc {
     /* config key of the interleave step of sparse layers (Llama 4): layer l has experts iff (l + 1) % step == 0;
      * NULL: every layer after the leading dense ones */
     const char *moe_step_key;
+    /* the GGUF architecture when the converter picks it by the config (GraniteHybridModel: "granite" for a model
+     * without Mamba layers), given the text config; NULL: gguf always */
+    const char *(*arch_of)(const cJSON *cfg);
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */
@@ -230,6 +234,16 @@ extern const qk_name_rule qk_rules_shared_experts[];
 /* the router and Qwen's one gated shared expert: mlp.gate -> ffn_gate_inp, mlp.shared_expert_gate ->
  * ffn_gate_inp_shexp, mlp.shared_expert.{gate,up,down}_proj -> ffn_*_shexp (Qwen2-MoE, Qwen 3.5) */
 extern const qk_name_rule qk_rules_qwen_moe[];
+
+/* Granite MoE's layout (arch_moe_more.c), shared with Granite 4.0-H (arch_granitehybrid.c): the router
+ * block_sparse_moe.router.layer -> ffn_gate_inp and shared_mlp.output_linear -> ffn_down_shexp; the fused experts
+ * input_linear [E, 2 I, H] -> ffn_gate_exps / ffn_up_exps, output_linear -> ffn_down_exps, shared_mlp.input_linear
+ * [2 S, H] -> ffn_gate_shexp / ffn_up_shexp; its multipliers and shared width as KV rules */
+extern const qk_name_rule qk_rules_granitemoe[];
+extern const qk_fused_expert_rule qk_fused_experts_granitemoe[];
+/* GraniteModel drops head_dim (any other than hidden / heads refused); a shared expert only with a
+ * shared_intermediate_size its tensors match */
+int qk_arch_granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
 
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one

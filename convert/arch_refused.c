@@ -33,6 +33,65 @@ static const struct {
     {"Lfm2VlForConditionalGeneration",
      "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
     {"Lfm2Model", "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
+    /* the state-space hybrids and recurrent families the pinned converter knows (conversion/falcon_h1.py,
+     * nemotron.py, jamba.py, mamba.py, granite.py, kimi_linear.py, plamo.py, minimax.py, rwkv.py, qwen4exp.py) */
+    {"FalconH1ForCausalLM",
+     "Falcon-H1 (llama.cpp arch falcon-h1) is not supported yet: its parallel Mamba-2 + attention blocks need the "
+     "Mamba-2 SSM tensors (in_proj's z / xBC / dt split, A = -exp(A_log), D, dt_bias, the grouped ssm_norm) and "
+     "the converter's folding of attention_in/out, ssm_in/out, key and mlp multipliers into the weights, which the "
+     "architecture registry cannot express yet"},
+    {"NemotronHForCausalLM",
+     "Nemotron-H (llama.cpp arch nemotron_h / nemotron_h_moe) is not supported yet: its Mamba-2 / attention / MLP "
+     "layer pattern (hybrid_override_pattern or layers_block_type), the Mamba-2 SSM tensors, squared-ReLU MLPs and "
+     "(MoE releases) latent-projected experts and the MTP head are not in the architecture registry"},
+    {"NemotronHPuzzleForCausalLM",
+     "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet: its per-block MoE shapes "
+     "(block_configs) and the Nemotron-H Mamba-2 hybrid layers are not in the architecture registry"},
+    {"BambaForCausalLM",
+     "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet: Granite 4.0-H (GraniteMoeHybridForCausalLM) "
+     "is, but Bamba's attention layers by attn_layer_indices, its rope (attn_rotary_emb) and its own modeling code "
+     "are not checked against llama.cpp"},
+    {"JambaForCausalLM",
+     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers (x_proj, dt_proj with the dt / B / C "
+     "RMS norms, A = -exp(A_log), D) interleaved with attention every attn_layer_period layers and MoE every "
+     "expert_layer_period layers are not in the architecture registry"},
+    {"MambaForCausalLM",
+     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers (x_proj, dt_proj, A = -exp(A_log), "
+     "D, the depthwise conv1d) are not in the architecture registry"},
+    {"MambaLMHeadModel",
+     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers are not in the architecture registry"},
+    {"FalconMambaForCausalLM",
+     "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
+     "layers are not in the architecture registry"},
+    {"Mamba2ForCausalLM",
+     "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet as a pure SSM model"},
+    {"KimiLinearForCausalLM",
+     "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
+     "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "
+     "through the model's own tokenizer code"},
+    {"KimiLinearModel", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: the delta attention / MLA "
+                        "hybrid is not in the architecture registry"},
+    {"Plamo2ForCausalLM",
+     "PLaMo 2 (llama.cpp arch plamo2) is not supported yet: its Mamba layers every mamba_step layers, their own "
+     "SSM tensor layout and the PLaMo tokenizer are not in the architecture registry"},
+    {"PLaMo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet: its Mamba / attention hybrid and "
+                          "tokenizer are not in the architecture registry"},
+    {"MiniMaxText01ForCausalLM",
+     "MiniMax-Text-01 (llama.cpp arch minimax01) is not supported yet: its lightning (linear) attention layers "
+     "interleaved with softmax attention, their decay rates and the suppressed zero-embedding tokens are not in "
+     "the architecture registry"},
+    {"MiniMaxM1ForCausalLM", "MiniMax-M1 (llama.cpp arch minimax01) is not supported yet: the lightning-attention "
+                             "hybrid is not in the architecture registry"},
+    {"RwkvHybridForCausalLM",
+     "ARWKV-7 (RwkvHybridForCausalLM, llama.cpp arch arwkv7) is not supported yet: RWKV-7 time-mix layers are not "
+     "in the architecture registry"},
+    {"Qwen4ExpForCausalLM",
+     "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet: its hyper-connections in place of the layer norms, "
+     "QSA sparse attention and n-gram hash embeddings are not in the architecture registry (Qwen 3.5 / 3.6, "
+     "Qwen3_5ForCausalLM, is)"},
+    {"Qwen4ExpForConditionalGeneration",
+     "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet: hyper-connections, QSA sparse attention and n-gram "
+     "hash embeddings are not in the architecture registry"},
     {"HunYuanMoEV1ForCausalLM",
      "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
      "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "

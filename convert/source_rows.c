@@ -204,6 +204,8 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
     }
     if (t->add != 0.0f)
         for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
+    if (t->neg_exp) /* -torch.exp(data_torch) of the float32 source */
+        for (int64_t i = 0; i < nrows * ne0; i++) dst[i] = -expf(dst[i]);
     return c->check_finite ? check_finite(t, row0, nrows, dst, err) : QK_OK;
 }
 

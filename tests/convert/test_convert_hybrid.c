@@ -215,6 +215,19 @@ static void test_known_refusals(void) {
         {"Gemma3nForCausalLM", "AltUp, LAuReL, per-layer token embeddings, KV sharing and activation sparsity"},
         {"Lfm2MoeForCausalLM", "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet"},
         {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
+        /* the state-space hybrids (issue 17) */
+        {"FalconH1ForCausalLM", "Falcon-H1 (llama.cpp arch falcon-h1) is not supported yet: its parallel Mamba-2"},
+        {"NemotronHForCausalLM", "Nemotron-H (llama.cpp arch nemotron_h / nemotron_h_moe) is not supported yet"},
+        {"NemotronHPuzzleForCausalLM", "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet"},
+        {"JambaForCausalLM", "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers"},
+        {"BambaForCausalLM", "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet"},
+        {"Mamba2ForCausalLM", "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet"},
+        {"FalconMambaForCausalLM", "Falcon Mamba (llama.cpp arch mamba"},
+        {"KimiLinearForCausalLM", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet"},
+        {"Plamo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet"},
+        {"MiniMaxText01ForCausalLM", "MiniMax-Text-01 (llama.cpp arch minimax01) is not supported yet"},
+        {"RwkvHybridForCausalLM", "ARWKV-7 (RwkvHybridForCausalLM, llama.cpp arch arwkv7) is not supported yet"},
+        {"Qwen4ExpForCausalLM", "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet"},
     };
     char out_dir[700], out[800];
     qk_test_mkdir(out_dir, sizeof out_dir, "refused-out");

@@ -7,7 +7,8 @@
 #include <string.h>
 
 const hf_family *hf_family_for(const char *mt) {
-    static const hf_family *const all[] = {&hf_family_gemma4, &hf_family_lfm2, &hf_family_qwen35};
+    static const hf_family *const all[] = {&hf_family_gemma4, &hf_family_lfm2, &hf_family_qwen35,
+                                           &hf_family_granitehybrid};
     for (size_t f = 0; f < sizeof all / sizeof all[0]; f++)
         for (int i = 0; i < 4 && all[f]->model_types[i]; i++)
             if (!strcmp(mt, all[f]->model_types[i])) return all[f];
@@ -60,4 +61,16 @@ void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in) {
         for (int i = 0; i < in; i++) s += (double)r[i] * x[i];
         y[o] = (float)s;
     }
+}
+
+void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin) {
+    int chosen[256] = {0};
+    for (int t = 0; t < k; t++) { /* the largest not yet chosen (the lower index on a tie) */
+        int best = -1;
+        for (int e = 0; e < E; e++)
+            if (!chosen[e] && (best < 0 || lg[e] > lg[best])) best = e;
+        chosen[best] = 1, idx[t] = best;
+    }
+    for (int e = 0; e < E; e++)
+        if (!chosen[e] && lg[idx[k - 1]] - lg[e] < *margin) *margin = lg[idx[k - 1]] - lg[e];
 }

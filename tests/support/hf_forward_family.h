@@ -1,6 +1,6 @@
 /* hf_forward_family.h - the contract of a model family whose reference
  * forward pass lives in a file of its own (hf_forward_gemma4.c,
- * hf_forward_lfm2.c, hf_forward_qwen35.c): hf_forward.c picks the family
+ * hf_forward_lfm2.c, hf_forward_qwen35.c, hf_forward_granitehybrid.c): hf_forward.c picks the family
  * by the config's model_type and calls it only through its table, so a new
  * family adds a table, not another set of declarations and branches.
  * Also the helpers those files share. Float32 weights; test support only. */
@@ -28,7 +28,7 @@ typedef struct hf_family {
     void (*free)(void *m); /* NULL is a no-op */
 } hf_family;
 
-extern const hf_family hf_family_gemma4, hf_family_lfm2, hf_family_qwen35;
+extern const hf_family hf_family_gemma4, hf_family_lfm2, hf_family_qwen35, hf_family_granitehybrid;
 
 /* The family computing model_type mt, or NULL. */
 const hf_family *hf_family_for(const char *mt);
@@ -42,6 +42,11 @@ float *hf_family_take(hf_tensor_get get, void *ctx, int64_t d0, int64_t d1, int6
 /* The number c[k] (def when absent or not a number; c may be NULL). */
 double hf_cfg_num(const cJSON *c, const char *k, double def);
 int hf_cfg_int(const cJSON *c, const char *k, int def);
+
+/* The k largest of the router logits lg[0..E) (E <= 256) in idx, largest first, the lower index on a tie; *margin
+ * lowered to the smallest gap between the k-th chosen logit and an unchosen one (a near-tie another implementation
+ * may break the other way). */
+void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 
 /* y[o] = sum_i w[o * in + i] * x[i] over o < out, accumulated in double. */
 void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in);

@@ -419,21 +419,14 @@ static void swiglu(const float *gate, const float *up, const float *down, int ff
 static void moe(hf_qwen35 *m, q35_layer *l, const double *x, double *out) {
     const int H = m->H, E = m->E, I = m->I;
     double lg[256], pr[256], y[4096];
-    int chosen[256] = {0}, idx[256];
+    int idx[256];
     if (E > 256 || H > 4096) return;
     matvec(l->router, x, lg, E, H);
     double mx = -INFINITY, sum = 0;
     for (int e = 0; e < E; e++) mx = lg[e] > mx ? lg[e] : mx;
     for (int e = 0; e < E; e++) sum += (pr[e] = exp(lg[e] - mx));
     for (int e = 0; e < E; e++) pr[e] /= sum;
-    for (int t = 0; t < m->topk; t++) { /* the largest not yet chosen (the lower index on a tie) */
-        int best = -1;
-        for (int e = 0; e < E; e++)
-            if (!chosen[e] && (best < 0 || lg[e] > lg[best])) best = e;
-        chosen[best] = 1, idx[t] = best;
-    }
-    for (int e = 0; e < E; e++)
-        if (!chosen[e] && lg[idx[m->topk - 1]] - lg[e] < m->margin) m->margin = lg[idx[m->topk - 1]] - lg[e];
+    hf_family_topk(lg, E, m->topk, idx, &m->margin);
     double wsum = 0;
     for (int t = 0; t < m->topk; t++) wsum += pr[idx[t]];
     for (int i = 0; i < H; i++) out[i] = 0;

@@ -270,6 +270,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (llama4 <= 0) return llama4;
     const int qwen35 = tiny_hf_write_qwen35(dir, s);
     if (qwen35 <= 0) return qwen35;
+    const int granitehybrid = tiny_hf_write_granitehybrid(dir, s);
+    if (granitehybrid <= 0) return granitehybrid;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */

@@ -37,7 +37,10 @@ typedef struct tiny_hf_spec {
                           * embeddings, KV sharing; 6 layers); by tiny_hf_moe2.c: "gptoss" / "gptoss_mxfp4" (3-D
                           * float / MXFP4 experts; give it 64 wide, n_ff 64), "deepseek3", "deepseek2" (MLA;
                           * n_head_kv is n_head), "glm4moe" (with an MTP layer); by tiny_hf_qwen35.c: "qwen35moe",
-                          * "qwen35" (Qwen 3.5's multimodal layouts), "qwen3next" (give them 4 layers, 64 wide) */
+                          * "qwen35" (Qwen 3.5's multimodal layouts), "qwen3next" (give them 4 layers, 64 wide); by
+                          * tiny_hf_granitehybrid.c: "granitehybrid" (granite-4.0-h-tiny's layout: Mamba-2 and
+                          * attention layers, experts and a shared MLP), "granitehybrid_dense" (-h-micro's: the
+                          * shared MLP alone), "granite4" (granite-4.0-micro's: every layer attention, rope) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

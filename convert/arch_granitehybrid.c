@@ -1,0 +1,345 @@
+/* arch_granitehybrid.c - IBM Granite 4.0 (GraniteMoeHybridForCausalLM, model_type granitemoehybrid) as
+ * GraniteHybridModel (conversion/granite.py) writes it: the hybrids (granite-4.0-h-tiny / -h-small with experts,
+ * -h-micro / -h-1b / -h-350m without) -> "granitehybrid", Mamba-2 layers and attention layers as config.json's
+ * layer_types lists them ("mamba" / "attention"), each followed by Granite MoE's experts plus a shared MLP, or by
+ * the shared MLP alone when num_local_experts is 0; the same class without a Mamba layer (granite-4.0-micro / -1b /
+ * -350m) -> "granite" (gh_arch_of, as GraniteHybridModel.__init__ switches model_arch), with rope.
+ *
+ * Tensors:
+ *   every layer: input_layernorm -> attn_norm, post_attention_layernorm -> ffn_norm;
+ *   Mamba-2 layers (Mamba2Model.modify_tensors): mamba.in_proj ([z | xBC | dt] rows) -> ssm_in, mamba.conv1d
+ *   ([channels, 1, K], squeezed, F32) -> ssm_conv1d, its bias -> ssm_conv1d.bias, mamba.dt_bias -> ssm_dt.bias,
+ *   mamba.A_log -> ssm_a = -exp(A_log) as [n_heads, 1] (ggml {1, n_heads}), mamba.D -> ssm_d likewise,
+ *   mamba.norm (d_inner) -> ssm_norm reshaped [n_groups, d_inner / n_groups], mamba.out_proj -> ssm_out;
+ *   attention layers: self_attn.q/k/v/o_proj, q and k un-permuted (LlamaModel's undo_permute: llama.cpp's rope
+ *   pairs for the all-attention model; for the hybrids, which run no rope, it leaves q.k unchanged);
+ *   with experts, Granite MoE's layout (qk_rules_granitemoe / qk_fused_experts_granitemoe: the router, input_linear
+ *   split into ffn_gate_exps / ffn_up_exps, output_linear, the shared MLP as ffn_*_shexp); without,
+ *   shared_mlp.input_linear [2 S, H] split into ffn_gate / ffn_up and output_linear -> ffn_down
+ *   (GraniteMoeModel.modify_tensors' has_experts switch).
+ * KVs, in the converter's order: TextModel's (block_count, context_length, embedding_length, feed_forward_length =
+ *   intermediate_size, head_count, head_count_kv, rope.freq_base, the RMS epsilon, expert counts even when 0, the
+ *   file type), LlamaModel's vocab_size and rope.dimension_count, GraniteModel's attention.scale, embedding_scale,
+ *   residual_scale, logit_scale, GraniteMoeModel's expert_shared_feed_forward_length, then ssm.conv_kernel,
+ *   ssm.state_size, ssm.group_count, ssm.inner_size, ssm.time_step_rank (written for "granite" too) and
+ *   rope.scaling.finetuned (true iff there is no Mamba layer: Granite's rope switch); the converter overwrites
+ *   head_count_kv in place with a per-layer array (0 on Mamba layers, which is how llama.cpp tells them), a hybrid's
+ *   context_length with 2^20 and rope.dimension_count with attn_rotary_emb when given, so all keep their places.
+ * Refused, because llama.cpp computes otherwise: for the hybrids mamba_expand other than 2 (its loader asserts
+ *   d_inner = 2 n_embd), mamba_n_groups other than 1 (HF's gated RMSNorm spans the whole d_inner, llama.cpp's each
+ *   group), position_embedding_type "rope" (no rope in llama.cpp's Granite 4.0-H path) and a vocab_size not a
+ *   multiple of 8 (the converter pads it); without Mamba layers anything but "rope", and experts (the converter's
+ *   "granitemoe"); a hidden_act other than silu, a rope_scaling type (TextModel would write its KVs), layer_types
+ *   missing or holding another kind, and a dense model whose shared_intermediate_size differs from
+ *   intermediate_size (llama.cpp sizes ffn_gate by the latter). */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch_priv.h"
+
+static const char *const k_req_gh[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
+static const char *const k_req_mamba[] = {"ssm_in.weight",   "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias",
+                                          "ssm_a",           "ssm_d",             "ssm_norm.weight", "ssm_out.weight",
+                                          NULL};
+static const char *const k_req_attn[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+                                         NULL};
+static const char *const k_req_moe[] = {"ffn_gate_inp.weight", "ffn_gate_exps.weight", "ffn_up_exps.weight",
+                                        "ffn_down_exps.weight", NULL};
+static const char *const k_req_shexp[] = {"ffn_gate_shexp.weight", "ffn_up_shexp.weight", "ffn_down_shexp.weight",
+                                          NULL};
+
+/* GraniteHybridModel.find_hparam: the first of keys, then of "mamba_" + keys, present in the config */
+static bool find_hparam(const cJSON *c, const char *const *keys, int64_t *v) {
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *k = keys; *k; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", pass ? "mamba_" : "", *k);
+            if (cJSON_GetObjectItemCaseSensitive(c, name)) return qk_hf_cfg_int(c, name, v);
+        }
+    return false;
+}
+
+typedef struct {
+    int64_t n_embd, d_conv, d_state, n_group, n_head, d_head, d_inner;
+} gh_dims;
+
+/* a model with Mamba layers: "granitehybrid"; without, the converter writes "granite" (gh_arch_of) */
+static bool is_hybrid(const qk_conv_plan *p) { return !strcmp(p->arch, "granitehybrid"); }
+
+/* The SSM sizes the converter writes (required by its find_hparam even without Mamba layers); for a hybrid (p) what
+ * llama.cpp's graph needs of them too */
+static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, gh_dims *d, qk_err *err) {
+    static const char *const k_embd[] = {"mamba_head_dim", "hidden_size", "d_model", NULL};
+    static const char *const k_conv[] = {"conv_kernel", "d_conv", NULL};
+    static const char *const k_state[] = {"state_size", "d_state", "state_dim", "ssm_state_size", NULL};
+    static const char *const k_group[] = {"n_groups", "num_groups", NULL};
+    static const char *const k_heads[] = {"n_heads", "num_heads", NULL};
+    static const char *const k_expand[] = {"expand", "num_heads", NULL};
+    static const char *const k_dhead[] = {"d_head", NULL};
+    const char *const *lists[] = {k_embd, k_conv, k_state, k_group, k_heads, k_expand, k_dhead};
+    static const char *const what[] = {"hidden_size (or mamba_head_dim)", "mamba_d_conv", "mamba_d_state",
+                                       "mamba_n_groups", "mamba_n_heads", "mamba_expand", "mamba_d_head"};
+    int64_t v[7];
+    for (int i = 0; i < 7; i++)
+        if (!find_hparam(ck->config, lists[i], &v[i]) || v[i] <= 0 || v[i] > ((int64_t)1 << 20))
+            return qk_fail(err, "%s/config.json: '%s' should be a positive integer (at most 2^20)", ck->dir, what[i]);
+    d->d_conv = v[1], d->d_state = v[2], d->n_group = v[3], d->n_head = v[4];
+    d->d_inner = v[5] * v[0], d->d_head = v[6]; /* the converter's d_model: mamba_head_dim if given, else hidden_size */
+    if (!qk_hf_cfg_int(ck->config, "hidden_size", &d->n_embd) || d->n_embd <= 0)
+        return qk_fail(err, "%s/config.json: 'hidden_size' should be a positive integer", ck->dir);
+    if (is_hybrid(p) && v[5] != 2)
+        return qk_fail(err, "%s/config.json: mamba_expand is %lld, but llama.cpp's granitehybrid needs an inner size of "
+                            "2 x hidden_size", ck->dir, (long long)v[5]);
+    if (is_hybrid(p) && d->n_group != 1)
+        return qk_fail(err, "%s/config.json: mamba_n_groups is %lld: Hugging Face's gated RMSNorm spans the whole inner "
+                            "size while llama.cpp normalizes each group, so only 1 group converts faithfully", ck->dir,
+                       (long long)d->n_group);
+    if (d->n_head * d->d_head != d->d_inner)
+        return qk_fail(err, "%s/config.json: mamba_n_heads %lld x mamba_d_head %lld is not the inner size %lld", ck->dir,
+                       (long long)d->n_head, (long long)d->d_head, (long long)d->d_inner);
+    return QK_OK;
+}
+
+/* layer_types[il] is "mamba" (true) or "attention" (false); QK_FAIL for anything else */
+static int layer_is_mamba(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t il, bool *mamba, qk_err *err) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
+    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
+        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('mamba' or 'attention')", ck->dir,
+                       p->n_layer);
+    const cJSON *e = cJSON_GetArrayItem(lt, (int)il);
+    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "mamba") && strcmp(e->valuestring, "attention")))
+        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'mamba' or 'attention'", ck->dir, il,
+                       cJSON_IsString(e) ? e->valuestring : "not a string");
+    *mamba = !strcmp(e->valuestring, "mamba");
+    return QK_OK;
+}
+
+/* a tensor of this file read straight from src, ne = {ne0, ne1} (ne1 0: 1-D) */
+static qk_conv_tensor *plan(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
+                            int64_t ne1) {
+    qk_conv_tensor *t = &p->tensors[p->n_tensors++];
+    snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gguf);
+    t->src = src;
+    t->n_dims = ne1 ? 2 : 1;
+    t->ne[0] = ne0, t->ne[1] = ne1 ? ne1 : 1, t->ne[2] = t->ne[3] = 1;
+    /* the converter's F32 set: 1-D, *_norm.weight, SSM_CONV1D, names not ending in .weight (ssm_a, ssm_d) */
+    t->keep_f32 = t->n_dims == 1 || strstr(gguf, "_norm.weight") || strstr(gguf, "ssm_conv1d") || !strstr(gguf, ".weight");
+    p->n_params += (uint64_t)t->ne[0] * (uint64_t)t->ne[1];
+    return t;
+}
+
+/* QK_FAIL naming s and the shape [a (, b (, c))] the config's sizes give it, when s has another */
+static int bad_shape(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
+                     qk_err *err) {
+    const int64_t want[3] = {a, b, c};
+    bool ok = s->n_dims == n;
+    for (int i = 0; ok && i < n; i++) ok = s->shape[i] == want[i];
+    if (ok) return QK_OK;
+    char sh[96];
+    int k = snprintf(sh, sizeof sh, "%lld", (long long)a);
+    for (int i = 1; i < n && k > 0 && k < (int)sizeof sh; i++)
+        k += snprintf(sh + k, sizeof sh - (size_t)k, ", %lld", (long long)want[i]);
+    return qk_fail(err, "%s: tensor '%s' should be [%s] for the config's sizes", ck->dir, s->name, sh);
+}
+
+static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
+                           qk_conv_plan *p, qk_err *err) {
+    const bool mamba = !strncmp(rest, "mamba.", 6), shared = !p->n_expert && !strncmp(rest, "shared_mlp.", 11);
+    if (!mamba && !shared) return 0;
+    const qk_st_tensor *s = src->t;
+    if (!qk_st_dtype_is_float(s->dtype))
+        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
+                       qk_st_dtype_name(s->dtype));
+#define SHAPE(n, a, b, c)                                                                                             \
+    if (bad_shape(ck, s, n, a, b, c, err)) return QK_FAIL;
+    if (shared) { /* no experts: the shared MLP is the layer's MLP, [gate | up] split in two */
+        int64_t S = 0, H = 0;
+        qk_hf_cfg_int(ck->config, "hidden_size", &H);
+        if (!qk_hf_cfg_int(ck->config, "shared_intermediate_size", &S) || S <= 0)
+            return qk_fail(err, "%s/config.json: 'shared_intermediate_size' should be a positive integer", ck->dir);
+        if (!strcmp(rest, "shared_mlp.input_linear.weight")) {
+            SHAPE(2, 2 * S, H, 0);
+            for (int part = 0; part < 2; part++) {
+                qk_conv_tensor *t = plan(p, layer, part ? "ffn_up.weight" : "ffn_gate.weight", src, H, S);
+                t->fused_rows = 2 * S, t->fused_row0 = part * S;
+            }
+            return 1;
+        }
+        if (!strcmp(rest, "shared_mlp.output_linear.weight")) {
+            SHAPE(2, H, S, 0);
+            plan(p, layer, "ffn_down.weight", src, S, H);
+            return 1;
+        }
+        return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, s->name,
+                       p->hf_arch);
+    }
+    gh_dims d;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
+    const char *w = rest + 6;
+    const int64_t conv_dim = d.d_inner + 2 * d.n_group * d.d_state;
+    if (!strcmp(w, "in_proj.weight")) {
+        SHAPE(2, d.d_inner + conv_dim + d.n_head, d.n_embd, 0);
+        plan(p, layer, "ssm_in.weight", src, d.n_embd, s->shape[0]);
+    } else if (!strcmp(w, "conv1d.weight")) {
+        SHAPE(3, conv_dim, 1, d.d_conv);
+        plan(p, layer, "ssm_conv1d.weight", src, d.d_conv, conv_dim); /* squeezed */
+    } else if (!strcmp(w, "conv1d.bias")) {
+        SHAPE(1, conv_dim, 0, 0);
+        plan(p, layer, "ssm_conv1d.bias", src, conv_dim, 0);
+    } else if (!strcmp(w, "dt_bias")) {
+        SHAPE(1, d.n_head, 0, 0);
+        plan(p, layer, "ssm_dt.bias", src, d.n_head, 0);
+    } else if (!strcmp(w, "A_log") || !strcmp(w, "D")) {
+        SHAPE(1, d.n_head, 0, 0);
+        plan(p, layer, w[0] == 'A' ? "ssm_a" : "ssm_d", src, 1, d.n_head)->neg_exp = w[0] == 'A';
+    } else if (!strcmp(w, "norm.weight")) {
+        SHAPE(1, d.d_inner, 0, 0);
+        plan(p, layer, "ssm_norm.weight", src, d.d_inner / d.n_group, d.n_group);
+    } else if (!strcmp(w, "out_proj.weight")) {
+        SHAPE(2, d.n_embd, d.d_inner, 0);
+        plan(p, layer, "ssm_out.weight", src, d.d_inner, d.n_embd);
+    } else {
+        return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor: llama.cpp's Mamba-2 "
+                            "has no in/out projection biases)", ck->dir, s->name, p->hf_arch);
+    }
+#undef SHAPE
+    return 1;
+}
+
+static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    const cJSON *c = ck->config;
+    gh_dims d;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
+    const char *act = qk_hf_cfg_str(c, "hidden_act");
+    if (act && strcmp(act, "silu"))
+        return qk_fail(err, "%s/config.json: hidden_act '%s': llama.cpp's granitehybrid uses SiLU", ck->dir, act);
+    const char *pe = qk_hf_cfg_str(c, "position_embedding_type");
+    const bool hybrid = is_hybrid(p), rope = pe && !strcmp(pe, "rope");
+    if (hybrid && rope)
+        return qk_fail(err, "%s/config.json: position_embedding_type 'rope': the converter writes Granite 4.0-H without "
+                            "rope (rope.scaling.finetuned false), so only 'nope' converts faithfully", ck->dir);
+    if (!hybrid && !rope)
+        return qk_fail(err, "%s/config.json: position_embedding_type '%s' without Mamba layers: the converter writes "
+                            "llama.cpp's granite with rope (rope.scaling.finetuned true), as only 'rope' runs", ck->dir,
+                       pe ? pe : "null");
+    if (strcmp(p->arch, "granitehybrid") && strcmp(p->arch, "granite"))
+        return qk_fail(err, "%s/config.json: no Mamba layer and num_experts_per_tok set: the converter writes llama.cpp's "
+                            "%s, which is not supported for %s (the dense all-attention Granite 4.0 is)", ck->dir,
+                       p->arch, p->hf_arch);
+    qk_rope_view rv; /* TextModel would write rope.scaling.* KVs for a scaled rope this model does not run */
+    qk_rope_view_init(c, &rv);
+    if (rv.type && strcmp(rv.type, "default"))
+        return qk_fail(err, "%s/config.json: rope scaling '%s' is not supported for Granite 4.0-H (it runs no rope; "
+                            "expected rope_scaling null)", ck->dir, rv.type);
+    int64_t vocab = 0, ff = 0, S = 0;
+    if (!qk_hf_cfg_int(c, "vocab_size", &vocab) || vocab <= 0 || (hybrid && vocab % 8))
+        return qk_fail(err, "%s/config.json: vocab_size %lld is not a multiple of 8, to which the converter pads the "
+                            "vocabulary (not supported)", ck->dir, (long long)vocab);
+    if (!qk_hf_cfg_int(c, "intermediate_size", &ff) || ff <= 0)
+        return qk_fail(err, "%s/config.json: 'intermediate_size' should be a positive integer", ck->dir);
+    const bool shexp = qk_hf_cfg_int(c, "shared_intermediate_size", &S) && S > 0;
+    if (!p->n_expert && S != ff)
+        return qk_fail(err, "%s/config.json: without experts the shared MLP is %lld wide, but llama.cpp sizes ffn_gate "
+                            "by feed_forward_length = intermediate_size %lld", ck->dir, (long long)S, (long long)ff);
+    if (qk_arch_granitemoe_check(ck, p, err)) return QK_FAIL;
+    for (uint32_t l = 0; l < p->n_layer; l++) {
+        bool m = false;
+        if (layer_is_mamba(ck, p, l, &m, err)) return QK_FAIL;
+        const char *const *lists[3] = {m ? k_req_mamba : k_req_attn, p->n_expert ? k_req_moe : qk_req_dense_ffn,
+                                       p->n_expert && shexp ? k_req_shexp : NULL};
+        for (int li = 0; li < 3 && lists[li]; li++) {
+            const char *miss = qk_plan_layer_missing(p, l, lists[li], SIZE_MAX);
+            if (miss)
+                return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, m ? "Mamba" : "attention",
+                               l, l, miss);
+        }
+        const char *extra = qk_plan_layer_extra(p, l, m ? k_req_attn : k_req_mamba, SIZE_MAX);
+        if (extra)
+            return qk_fail(err, "%s: %s layer %u (layer_types) has a tensor for blk.%u.%s", ck->dir,
+                           m ? "Mamba" : "attention", l, l, extra);
+    }
+    return QK_OK;
+}
+
+static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
+                  qk_err *err) {
+    const cJSON *c = ck->config;
+    gh_dims d;
+    if (dims_of(ck, p, &d, err)) return QK_FAIL;
+    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
+    int32_t kv[1024];
+    for (uint32_t i = 0; i < p->n_layer; i++) {
+        bool m = false;
+        if (layer_is_mamba(ck, p, i, &m, err)) return QK_FAIL;
+        kv[i] = m ? 0 : (int32_t)p->n_head_kv;
+    }
+    char k[96];
+#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
+    int64_t v;
+    double x;
+    int rc = QK_OK;
+    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    if (is_hybrid(p)) /* written, then overwritten in place with 2^20 (no rope) */
+        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
+    else if (qk_hf_cfg_int(c, "max_position_embeddings", &v))
+        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
+    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
+    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
+    qk_rope_view rv; /* rope_parameters' rope_theta, else the top-level one */
+    qk_rope_view_init(c, &rv);
+    if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
+    if (qk_hf_cfg_num(c, "rms_norm_eps", &x))
+        rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
+    /* TextModel writes the counts whenever the config has them, 0 included (the dense releases) */
+    if (qk_hf_cfg_int(c, "num_local_experts", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "num_experts_per_tok", &v))
+        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)v, err);
+    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
+    /* LlamaModel's hidden / heads (GraniteModel dropped head_dim), overwritten in place by attn_rotary_emb */
+    if (!qk_hf_cfg_int(c, "attn_rotary_emb", &v) || v <= 0) v = d.n_embd / p->n_head;
+    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)v, err);
+    /* GraniteModel's multipliers, GraniteMoeModel's shared width (written when present and non-zero) */
+    static const struct {
+        const char *key, *gguf;
+    } mult[] = {{"attention_multiplier", "attention.scale"},
+                {"embedding_multiplier", "embedding_scale"},
+                {"residual_multiplier", "residual_scale"},
+                {"logits_scaling", "logit_scale"}};
+    for (size_t i = 0; i < sizeof mult / sizeof mult[0]; i++)
+        if (qk_hf_cfg_num(c, mult[i].key, &x) && x != 0) rc |= qk_gguf_writer_add_f32(w, KEY(mult[i].gguf), (float)x, err);
+    if (qk_hf_cfg_int(c, "shared_intermediate_size", &v) && v > 0)
+        rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), (uint32_t)v, err);
+    /* GraniteHybridModel */
+    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.n_group, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.n_head, err);
+    rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), !is_hybrid(p), err); /* rope iff no Mamba layer */
+#undef KEY
+    return rc ? QK_FAIL : QK_OK;
+}
+
+/* GraniteHybridModel.__init__: without Mamba layers the model is llama.cpp's granite, or granitemoe when
+ * num_experts_per_tok is set */
+static const char *gh_arch_of(const cJSON *cfg) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(cfg, "layer_types");
+    if (!cJSON_IsArray(lt) || !cJSON_GetArraySize(lt)) return "granitehybrid"; /* refused by the check */
+    for (const cJSON *e = lt->child; e; e = e->next)
+        if (!cJSON_IsString(e) || strcmp(e->valuestring, "attention")) return "granitehybrid";
+    double k = 0;
+    return qk_hf_cfg_num(cfg, "num_experts_per_tok", &k) && k != 0 ? "granitemoe" : "granite";
+}
+
+const qk_arch_desc qk_arch_family_granitehybrid[] = {
+    {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid",
+     .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
+     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .rules = qk_rules_granitemoe,
+     .required = k_req_gh, .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts",
+     .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor,
+     .arch_of = gh_arch_of},
+    {.hf = NULL},
+};
