@@ -8,40 +8,49 @@
 #include "arch_priv.h"
 
 static const struct {
-    const char *hf, *why;
+    const char *hf, *text_model_type, *why; /* text_model_type NULL: any */
 } k_refused[] = {
-    {"Gemma3nForConditionalGeneration",
+    {"Gemma3nForConditionalGeneration", NULL,
      "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs AltUp (4 parallel hidden-state "
      "streams with predict / correct coefficients and stacked altup_projections / altup_unembed_projections), "
      "LAuReL low-rank residual blocks, per-layer token embeddings (embed_tokens_per_layer, "
      "per_layer_model_projection), KV sharing across the last num_kv_shared_layers layers and activation sparsity "
      "(activation_sparsity_pattern -> a gaussian top-k on the first layers' MLPs), which the architecture "
      "registry cannot express yet (its vision and audio towers would be left out)"},
-    {"Gemma3nForCausalLM",
+    {"Gemma3nForCausalLM", NULL,
      "Gemma 3n (llama.cpp arch gemma3n) is not supported: AltUp, LAuReL, per-layer token embeddings, KV sharing "
      "and activation sparsity are not in the architecture registry yet"},
-    {"Gemma4UnifiedForConditionalGeneration",
+    {"Gemma4UnifiedForConditionalGeneration", NULL,
      "Gemma 4 Unified is not supported: only Gemma4ForConditionalGeneration / Gemma4ForCausalLM in the 31B and "
      "E2B / E4B layouts (no MoE block) are"},
-    {"Gemma4AssistantForCausalLM",
+    {"Gemma4AssistantForCausalLM", NULL,
      "the Gemma 4 assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
-    {"Gemma4UnifiedAssistantForCausalLM",
+    {"Gemma4UnifiedAssistantForCausalLM", NULL,
      "the Gemma 4 Unified assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
-    {"Lfm2MoeForCausalLM",
+    /* Mistral3Model picks Mistral4Model (a DeepseekV2Model) for this text model type */
+    {"Mistral3ForConditionalGeneration", "mistral4",
+     "Mistral 4 (text_config model_type mistral4, llama.cpp arch mistral4) is not supported yet: its text model is "
+     "a DeepSeek-V2-style MoE (MLA attention, routed and shared experts stacked as 3-D gate_up_proj / down_proj "
+     "tensors), which the converter writes through Mistral4Model; only the Mistral Small 3.x (mistral) and "
+     "Ministral 3 (ministral3) text models of this class are"},
+    {"Lfm2MoeForCausalLM", NULL,
      "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet: the dense LFM2 (Lfm2ForCausalLM) is; its "
      "sigmoid-gated experts with expert_bias and leading dense layers are not in the registry"},
-    {"Lfm2VlForConditionalGeneration",
+    {"Lfm2VlForConditionalGeneration", NULL,
      "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
-    {"Lfm2Model", "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
-    {"HunYuanMoEV1ForCausalLM",
+    {"Lfm2Model", NULL, "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
+    {"HunYuanMoEV1ForCausalLM", NULL,
      "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
      "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "
      "from the ranks and forcing BOS id 127959), which quantkit cannot read; its NTK-alpha rope base, 256K context "
      "and per-layer MoE lists are not in the registry either"},
 };
 
-const char *qk_arch_refusal(const char *hf) {
+const char *qk_arch_refusal(const char *hf, const char *text_model_type) {
     for (size_t i = 0; hf && i < sizeof k_refused / sizeof k_refused[0]; i++)
-        if (!strcmp(k_refused[i].hf, hf)) return k_refused[i].why;
+        if (!strcmp(k_refused[i].hf, hf) &&
+            (!k_refused[i].text_model_type ||
+             (text_model_type && !strcmp(k_refused[i].text_model_type, text_model_type))))
+            return k_refused[i].why;
     return NULL;
 }

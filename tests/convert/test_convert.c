@@ -535,6 +535,70 @@ static void test_gemma3_vocab_rows(void) {
 /* The README's table of supported architectures is the registry's: every
  * registered class has its row (with its GGUF arch), and the table has no
  * row the registry lacks. */
+/* Ministral 3 (mistralai/Ministral-3-*-2512): Mistral3ForConditionalGeneration with a ministral3 text model, and
+ * the text-only Ministral3ForCausalLM, in BF16 as released. Their yarn rope (factor 16 over an original context
+ * of 4) and llama-4 query scaling (the 12-token prompt reaches floor(pos / 4) = 2) computed by llama.cpp from
+ * the converted files match the reference at F32, F16 and Q8_0; the file carries Ministral3Model's KVs. */
+static void ministral3_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 2, s->n_embd = 256, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 512;
+    s->dtype = "BF16";
+}
+
+static void test_ministral3(void) {
+    static const struct {
+        const char *arch, *left_out;
+    } v[] = {{"ministral3", "multi_modal_projector.;vision_tower.;"}, {"ministral3text", ""}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        tiny_hf_spec s;
+        ministral3_spec(&s, v[i].arch);
+        check_spec_matches_reference(&s, 3);
+        char dir[700], out[800];
+        snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), v[i].arch);
+        convert_check_left_out(dir, v[i].left_out);
+        snprintf(out, sizeof out, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), v[i].arch);
+        qk_gguf_file *g = NULL;
+        qk_err err;
+        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        if (!g) continue;
+        const qk_gguf_meta *m = &g->meta;
+        static const struct {
+            const char *key;
+            double want;
+        } f[] = {{"mistral3.rope.freq_base", 1000000.0},          {"mistral3.rope.scaling.factor", 16.0},
+                 {"mistral3.rope.scaling.yarn_beta_fast", 32.0},   {"mistral3.rope.scaling.yarn_beta_slow", 1.0},
+                 {"mistral3.rope.scaling.yarn_log_multiplier", 1.0}, {"mistral3.attention.temperature_scale", 0.1}};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+            double d = -1;
+            CHECK_MSG(qk_gguf_get_float(m, f[k].key, &d) && (float)d == (float)f[k].want, "%s: %s is %g", v[i].arch,
+                      f[k].key, d);
+        }
+        int64_t n = 0;
+        CHECK(qk_gguf_get_int(m, "mistral3.rope.scaling.original_context_length", &n) && n == 4);
+        CHECK(qk_gguf_get_int(m, "mistral3.context_length", &n) && n == 64);
+        CHECK(qk_gguf_get_int(m, "mistral3.rope.dimension_count", &n) && n == 32);
+        CHECK_STR(qk_gguf_get_str(m, "mistral3.rope.scaling.type"), "yarn");
+        qk_gguf_close(g);
+    }
+    /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
+     * the same class), are refused by name */
+    static const convert_edit_case cases[] = {
+        {"ministral3", "config.json", "\"ministral3\"", "\"mistral4\"", "Mistral 4 (text_config model_type mistral4"},
+        {"ministral3", "config.json", "\"ministral3\"", "\"mistral9\"",
+         "with a text model of model_type 'mistral9' is not supported yet; its supported text model types: mistral, "
+         "ministral3"},
+        {"ministral3", "config.json", "\"mscale\":", "\"mscale\": 0.5, \"was_mscale\":",
+         "yarn mscale 0.5 with mscale_all_dim 1: llama.cpp's mistral3 takes mscale as 1"},
+        {"ministral3text", "config.json", "\"rope_type\":", "\"rope_type\": \"default\", \"was\":",
+         "needs rope_parameters of rope_type 'yarn' with a factor (rope_type is 'default')"},
+        {"ministral3text", "config.json", "\"llama_4_scaling_beta\":", "\"was_beta\":",
+         "need mscale_all_dim and llama_4_scaling_beta"},
+        {"ministral3text", "config.json", "\"factor\":", "\"attention_factor\": 1.2, \"factor\":",
+         "yarn rope scaling with attention_factor: not supported for ministral3"},
+    };
+    convert_expect_edit_refusals("bad-m3", cases, sizeof cases / sizeof cases[0], ministral3_spec);
+}
+
 static void test_registry_is_listed(void) {
     const char *src = getenv("QK_SOURCE_DIR");
     CHECK_MSG(src != NULL, "QK_SOURCE_DIR is unset (ctest sets it)");
@@ -549,9 +613,20 @@ static void test_registry_is_listed(void) {
         qk_arch_info a;
         CHECK(qk_arch_info_at(i, &a));
         char row[256];
-        snprintf(row, sizeof row, "| `%s` | `%s` |", a.hf_arch, a.gguf_arch);
+        if (a.text_model_type) /* a class with one entry per text model type */
+            snprintf(row, sizeof row, "| `%s`, text `%s` | `%s` |", a.hf_arch, a.text_model_type, a.gguf_arch);
+        else
+            snprintf(row, sizeof row, "| `%s` | `%s` |", a.hf_arch, a.gguf_arch);
         CHECK_MSG(strstr(readme, row) != NULL, "README.md lacks the row %s", row);
-        CHECK(qk_arch_find(a.hf_arch) != NULL);
+        CHECK(qk_arch_find(a.hf_arch, a.text_model_type) != NULL);
+        for (size_t j = 0; j < i; j++) { /* (class, text model type) names one entry: an earlier one would hide it */
+            qk_arch_info b;
+            CHECK(qk_arch_info_at(j, &b));
+            const bool same_type = a.text_model_type && b.text_model_type ? !strcmp(a.text_model_type, b.text_model_type)
+                                                                          : !b.text_model_type;
+            CHECK_MSG(strcmp(a.hf_arch, b.hf_arch) || !same_type, "%s (%s) is hidden by entry %zu", a.hf_arch,
+                      a.text_model_type ? a.text_model_type : "any", j);
+        }
     }
     qk_arch_info none;
     CHECK(!qk_arch_info_at(qk_arch_count(), &none));
@@ -570,6 +645,7 @@ int main(int argc, char **argv) {
     RUN(test_tiny_models_match_reference);
     RUN(test_families_match_reference);
     RUN(test_registry_is_listed);
+    RUN_PART("ministral3", test_ministral3);
     RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);
