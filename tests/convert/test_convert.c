@@ -62,6 +62,10 @@ static void test_stories260k_greedy(void) {
 /* The generated checkpoint of spec s converted to the first n_types types
  * (all: every kind of type; 3: F32, F16, Q8_0) loads in llama.cpp and
  * computes the reference's logits. */
+/* the test prompt (token ids modulo the vocabulary) */
+enum { K_NP = 12 };
+static const int32_t k_prompt[K_NP] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
+
 static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types) {
     const char *arch = sp->arch;
     char dir[700];
@@ -74,9 +78,9 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
     CHECK_MSG(ref != NULL, "%s", e);
     if (!ref) return;
     const int nv = hf_forward_vocab(ref);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
-    const int np = 12;
-    for (int i = 0; i < np; i++) prompt[i] %= nv; /* the SentencePiece vocabularies are smaller */
+    int32_t prompt[K_NP];
+    const int np = K_NP;
+    for (int i = 0; i < np; i++) prompt[i] = k_prompt[i] % nv; /* the SentencePiece vocabularies are smaller */
     float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
     CHECK(hf_forward_logits(ref, prompt, np, want) == 0);
     static const struct { const char *type; double tol; } cases[] = {
@@ -579,6 +583,36 @@ static void test_ministral3(void) {
         CHECK(qk_gguf_get_int(m, "mistral3.rope.dimension_count", &n) && n == 32);
         CHECK_STR(qk_gguf_get_str(m, "mistral3.rope.scaling.type"), "yarn");
         qk_gguf_close(g);
+        /* the query scaling is exercised: llama.cpp's F32 logits are far from the reference without it
+         * (llama_4_scaling_beta 0), and close to the one with it */
+        llama_run_model *lm = llama_run_load(out, false);
+        hf_model *ref = hf_st_min_load_model(dir, err.msg, sizeof err.msg);
+        CHECK_MSG(lm && ref, "%s", lm ? err.msg : llama_run_error());
+        if (lm && ref) {
+            const int nv = hf_forward_vocab(ref);
+            int32_t prompt[K_NP];
+            for (int t = 0; t < K_NP; t++) prompt[t] = k_prompt[t] % nv;
+            const size_t nl = (size_t)K_NP * (size_t)nv;
+            float *got = malloc(nl * sizeof *got), *want = malloc(nl * sizeof *want), *want0 = malloc(nl * sizeof *want0);
+            CHECK(got && want && want0 && llama_run_logits(lm, prompt, K_NP, got) && hf_forward_logits(ref, prompt, K_NP, want) == 0);
+            hf_forward_free(ref);
+            convert_edit_config(dir, "rope_parameters",
+                                "{\"beta_fast\": 32.0, \"beta_slow\": 1.0, \"factor\": 16.0, \"llama_4_scaling_beta\": 0.0, "
+                                "\"mscale\": 1.0, \"mscale_all_dim\": 1.0, \"original_max_position_embeddings\": 4, "
+                                "\"rope_theta\": 1000000.0, \"rope_type\": \"yarn\", \"type\": \"yarn\"}");
+            ref = hf_st_min_load_model(dir, err.msg, sizeof err.msg);
+            CHECK_MSG(ref && hf_forward_logits(ref, prompt, K_NP, want0) == 0, "%s", err.msg);
+            if (got && want && want0) {
+                const double e = hf_rel_err(got, want, nl), e0 = hf_rel_err(got, want0, nl);
+                fprintf(stderr, "%s f32: %.2e of the largest logit from the reference, %.2e from it without the query "
+                                "scaling\n", v[i].arch, e, e0);
+                CHECK_MSG(e < 1e-4 && e0 > 1e-3 && e0 > 20 * e, "%s: %g with, %g without the query scaling", v[i].arch, e,
+                          e0);
+            }
+            free(got), free(want), free(want0);
+        }
+        hf_forward_free(ref);
+        llama_run_free(lm);
     }
     /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
      * the same class), are refused by name */
