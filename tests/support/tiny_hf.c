@@ -353,17 +353,11 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddNumberToObject(cfg, "attention_dropout", 0.0);
         cJSON_AddNumberToObject(cfg, "initializer_range", 0.02);
         cJSON_AddBoolToObject(cfg, "use_cache", 1);
-        cJSON *rp = cJSON_AddObjectToObject(cfg, "rope_parameters");
-        cJSON_AddNumberToObject(rp, "beta_fast", 32.0);
-        cJSON_AddNumberToObject(rp, "beta_slow", 1.0);
-        cJSON_AddNumberToObject(rp, "factor", 16.0);
-        cJSON_AddNumberToObject(rp, "llama_4_scaling_beta", 0.1);
-        cJSON_AddNumberToObject(rp, "mscale", 1.0);
-        cJSON_AddNumberToObject(rp, "mscale_all_dim", 1.0);
-        cJSON_AddNumberToObject(rp, "original_max_position_embeddings", 4);
-        cJSON_AddNumberToObject(rp, "rope_theta", 1000000.0);
-        cJSON_AddStringToObject(rp, "rope_type", "yarn");
-        cJSON_AddStringToObject(rp, "type", "yarn");
+        cJSON_AddItemToObject(cfg, "rope_parameters",
+                              cJSON_Parse("{\"beta_fast\": 32.0, \"beta_slow\": 1.0, \"factor\": 16.0, "
+                                          "\"llama_4_scaling_beta\": 0.1, \"mscale\": 1.0, \"mscale_all_dim\": 1.0, "
+                                          "\"original_max_position_embeddings\": 4, \"rope_theta\": 1000000.0, "
+                                          "\"rope_type\": \"yarn\", \"type\": \"yarn\"}"));
     }
     if (ministral3) {
         cJSON_AddBoolToObject(top, "multimodal_projector_bias", 0);
