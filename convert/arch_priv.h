@@ -4,8 +4,9 @@
  * generated tensors).
  *
  * A description says, as data:
- *   - which HF class (config.json architectures[0]) it covers and the GGUF
- *     architecture the pinned llama.cpp loads for it;
+ *   - which HF class (config.json architectures[0]) it covers (and, for a
+ *     class holding several text models, which text model_type) and the
+ *     GGUF architecture the pinned llama.cpp loads for it;
  *   - tensor name rules: "model.layers.N.<hf>" -> "blk.N.<gguf>", with the
  *     per-tensor transforms (Q/K un-permutation, +1 norms, kept-fused
  *     projections, refusals), checked before a common Llama layout;

@@ -1,8 +1,10 @@
 /* arch_refused.c - architectures the pinned llama.cpp converts that the
  * registry knows it cannot express yet: the converter refuses each with
- * what exactly is missing, instead of the generic "not supported". A family
- * that gains a description (arch_<family>.c) is found in the registry
- * first, so a line here never hides it. */
+ * what exactly is missing, instead of the generic "not supported". A line
+ * may name one text model_type of a class (Mistral 4 in
+ * Mistral3ForConditionalGeneration). A family that gains a description
+ * (arch_<family>.c) is found in the registry first, so a line here never
+ * hides it. */
 #include <string.h>
 
 #include "arch_priv.h"
