@@ -614,6 +614,27 @@ static void test_ministral3(void) {
         hf_forward_free(ref);
         llama_run_free(lm);
     }
+    /* Mistral Small 3.x saved by transformers 5: rope_theta only in rope_parameters, which MistralConfig's default
+     * for the absent top-level key (10000) must not override */
+    {
+        tiny_hf_spec s;
+        ministral3_spec(&s, "mistral3");
+        char dir[700], out[800];
+        snprintf(dir, sizeof dir, "%s/mistral3-v5/hf", qk_test_tmpdir());
+        snprintf(out, sizeof out, "%s/mistral3-v5.gguf", qk_test_tmpdir());
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        convert_edit_config(dir, "rope_theta", NULL);
+        convert_edit_config(dir, "rope_parameters", "{\"rope_theta\": 1000000000.0, \"rope_type\": \"default\"}");
+        qk_err err;
+        qk_gguf_file *g = NULL;
+        CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        double base = 0;
+        CHECK_MSG(g && qk_gguf_get_float(&g->meta, "mistral3.rope.freq_base", &base) && base == 1e9, "freq_base %g", base);
+        CHECK(g && qk_gguf_find(&g->meta, "mistral3.rope.scaling.type") == NULL &&
+              qk_gguf_find(&g->meta, "mistral3.attention.temperature_scale") == NULL);
+        qk_gguf_close(g);
+    }
     /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
      * the same class), are refused by name */
     static const convert_edit_case cases[] = {
