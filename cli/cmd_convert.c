@@ -66,7 +66,10 @@ static void help(void) {
     }
     for (size_t i = 0; i < qk_arch_count(); i++) {
         qk_arch_info a;
-        if (qk_arch_info_at(i, &a)) printf("  %-*s -> %-*s  %s\n", w_hf, a.hf_arch, w_gguf, a.gguf_arch, a.family);
+        if (qk_arch_info_at(i, &a))
+            printf("  %-*s -> %-*s  %s%s%s%s\n", w_hf, a.hf_arch, w_gguf, a.gguf_arch, a.family,
+                   a.text_model_type ? " [text model_type " : "", a.text_model_type ? a.text_model_type : "",
+                   a.text_model_type ? "]" : "");
     }
 }
 

@@ -71,10 +71,35 @@ const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "f
                                     "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 const char *const qk_req_dense_ffn[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
-const qk_arch_desc *qk_arch_find(const char *hf) {
-    for (size_t i = 0; hf && i < qk_arch_registry_size(); i++)
-        if (!strcmp(qk_arch_registry_at(i)->hf, hf)) return qk_arch_registry_at(i);
+const qk_arch_desc *qk_arch_find(const char *hf, const char *text_model_type) {
+    for (size_t i = 0; hf && i < qk_arch_registry_size(); i++) {
+        const qk_arch_desc *d = qk_arch_registry_at(i);
+        if (!strcmp(d->hf, hf) &&
+            (!d->text_model_type || (text_model_type && !strcmp(d->text_model_type, text_model_type))))
+            return d;
+    }
     return NULL;
+}
+
+/* The text model's model_type: text_config's (a multimodal release), else the top level's; NULL if none. */
+static const char *text_model_type(const cJSON *config) {
+    const cJSON *tc = cJSON_GetObjectItemCaseSensitive(config, "text_config");
+    const char *mt = cJSON_IsObject(tc) ? qk_hf_cfg_str(tc, "model_type") : NULL;
+    return mt ? mt : qk_hf_cfg_str(config, "model_type");
+}
+
+/* "a, b" of the text model types the registry has for class hf (buf empty: none) */
+static const char *class_model_types(const char *hf, char *buf, size_t cap) {
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < qk_arch_registry_size(); i++) {
+        const qk_arch_desc *d = qk_arch_registry_at(i);
+        if (strcmp(d->hf, hf) || !d->text_model_type) continue;
+        int w = snprintf(buf + o, cap - o, "%s%s", o ? ", " : "", d->text_model_type);
+        if (w < 0 || (size_t)w >= cap - o) break;
+        o += (size_t)w;
+    }
+    return buf;
 }
 
 size_t qk_arch_count(void) { return qk_arch_registry_size(); }
@@ -82,7 +107,7 @@ size_t qk_arch_count(void) { return qk_arch_registry_size(); }
 bool qk_arch_info_at(size_t i, qk_arch_info *out) {
     const qk_arch_desc *d = qk_arch_registry_at(i);
     if (!d) return false;
-    *out = (qk_arch_info){d->hf, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0,
+    *out = (qk_arch_info){d->hf, d->text_model_type, d->gguf, d->family, (d->flags & QK_A_MULTIMODAL) != 0,
                            d->experts != NULL || d->fused_experts != NULL, d->caveat};
     return true;
 }
@@ -95,6 +120,8 @@ const char *qk_arch_supported_list(void) {
         char tmp[sizeof buf];
         size_t o = 0;
         for (size_t i = 0; i < qk_arch_registry_size(); i++) {
+            /* a class described once per text model type is named once */
+            if (i && !strcmp(qk_arch_registry_at(i)->hf, qk_arch_registry_at(i - 1)->hf)) continue;
             int w = snprintf(tmp + o, sizeof tmp - o, "%s%s", i ? ", " : "", qk_arch_registry_at(i)->hf);
             if (w < 0 || (size_t)w >= sizeof tmp - o) break;
             o += (size_t)w;
@@ -505,8 +532,14 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     const char *hf = cJSON_IsArray(archs) && cJSON_IsString(archs->child) ? archs->child->valuestring : NULL;
     if (!hf)
         return qk_fail(err, "%s/config.json: no 'architectures' list; supported: %s", ck0->dir, qk_arch_supported_list());
-    const qk_arch_desc *ad = ck0->meta_layout ? &qk_arch_meta_llama : qk_arch_find(hf);
-    if (!ad && qk_arch_refusal(hf)) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, qk_arch_refusal(hf));
+    const char *mt = text_model_type(ck0->config);
+    const qk_arch_desc *ad = ck0->meta_layout ? &qk_arch_meta_llama : qk_arch_find(hf, mt);
+    const char *why = qk_arch_refusal(hf, mt);
+    if (!ad && why) return qk_fail(err, "%s: architecture '%s': %s", ck0->dir, hf, why);
+    char types[256];
+    if (!ad && *class_model_types(hf, types, sizeof types))
+        return qk_fail(err, "%s: architecture '%s' with a text model of model_type '%s' is not supported yet; its "
+                            "supported text model types: %s", ck0->dir, hf, mt ? mt : "(none)", types);
     if (!ad)
         return qk_fail(err, "%s: architecture '%s' is not supported yet; supported: %s", ck0->dir, hf,
                        qk_arch_supported_list());

@@ -118,6 +118,7 @@ const char *qk_arch_supported_list(void);
 /* The registry, for listings (convert --help, info, README). */
 typedef struct qk_arch_info {
     const char *hf_arch;         /* config.json architectures[0] */
+    const char *text_model_type; /* the text model's model_type the entry is for (README: "`hf`, text `type`"); NULL: any */
     const char *gguf_arch;       /* general.architecture written */
     const char *family;          /* human name, e.g. "Gemma 3 (4B/12B/27B, text model)" */
     bool text_of_multimodal;     /* only the language model is converted */
@@ -127,8 +128,9 @@ typedef struct qk_arch_info {
 size_t qk_arch_count(void);
 /* false when i >= qk_arch_count() */
 bool qk_arch_info_at(size_t i, qk_arch_info *out);
-/* The description of an HF architecture name, or NULL. */
-const qk_arch_desc *qk_arch_find(const char *hf_arch);
+/* The description of an HF architecture name whose text model has model_type text_model_type (text_config's, else
+ * the top level's; may be NULL): the first of the class naming that model_type or none; NULL when there is none. */
+const qk_arch_desc *qk_arch_find(const char *hf_arch, const char *text_model_type);
 
 int qk_arch_plan(const qk_hf_checkpoint *ck, qk_conv_plan *plan, qk_err *err);
 /* Adds the architecture's hyper-parameter KVs (convert's order, with

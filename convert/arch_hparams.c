@@ -512,7 +512,11 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
+    /* TextModel's rope_theta: rope_parameters' (Ministral 3 has no top-level one; a config class default for the
+     * top-level key does not override it), else the top level's */
+    qk_rope_view rv_theta;
+    qk_rope_view_init(c, &rv_theta);
+    if (rv_theta.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv_theta.theta, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
     if (p->n_expert) {

@@ -4,8 +4,9 @@
  * generated tensors).
  *
  * A description says, as data:
- *   - which HF class (config.json architectures[0]) it covers and the GGUF
- *     architecture the pinned llama.cpp loads for it;
+ *   - which HF class (config.json architectures[0]) it covers (and, for a
+ *     class holding several text models, which text model_type) and the
+ *     GGUF architecture the pinned llama.cpp loads for it;
  *   - tensor name rules: "model.layers.N.<hf>" -> "blk.N.<gguf>", with the
  *     per-tensor transforms (Q/K un-permutation, +1 norms, kept-fused
  *     projections, refusals), checked before a common Llama layout;
@@ -127,6 +128,10 @@ enum {
 
 struct qk_arch_desc {
     const char *hf;                  /* config.json architectures[0] */
+    /* the text model's model_type (text_config's, else the top level's) this description covers, matched after hf:
+     * one HF class holding different text models (Mistral3ForConditionalGeneration: Mistral Small 3.x's "mistral",
+     * Ministral 3's "ministral3") gets one description per model_type; NULL: any */
+    const char *text_model_type;
     const char *gguf;                /* general.architecture */
     const char *family;              /* for listings: "Gemma 3", "Qwen2-VL / Qwen2.5-VL" */
     /* what the pinned llama.cpp's graph computes differently from the Hugging Face model, for a family converted
@@ -204,8 +209,9 @@ int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
 
-/* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. */
-const char *qk_arch_refusal(const char *hf);
+/* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. text_model_type
+ * as qk_arch_desc.text_model_type (may be NULL). */
+const char *qk_arch_refusal(const char *hf, const char *text_model_type);
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];

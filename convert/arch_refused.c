@@ -1,106 +1,117 @@
 /* arch_refused.c - architectures the pinned llama.cpp converts that the
  * registry knows it cannot express yet: the converter refuses each with
- * what exactly is missing, instead of the generic "not supported". A family
- * that gains a description (arch_<family>.c) is found in the registry
- * first, so a line here never hides it. */
+ * what exactly is missing, instead of the generic "not supported". A line
+ * may name one text model_type of a class (Mistral 4 in
+ * Mistral3ForConditionalGeneration). A family that gains a description
+ * (arch_<family>.c) is found in the registry first, so a line here never
+ * hides it. */
 #include <string.h>
 
 #include "arch_priv.h"
 
 static const struct {
-    const char *hf, *why;
+    const char *hf, *text_model_type, *why; /* text_model_type NULL: any */
 } k_refused[] = {
-    {"Gemma3nForConditionalGeneration",
+    {"Gemma3nForConditionalGeneration", NULL,
      "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs AltUp (4 parallel hidden-state "
      "streams with predict / correct coefficients and stacked altup_projections / altup_unembed_projections), "
      "LAuReL low-rank residual blocks, per-layer token embeddings (embed_tokens_per_layer, "
      "per_layer_model_projection), KV sharing across the last num_kv_shared_layers layers and activation sparsity "
      "(activation_sparsity_pattern -> a gaussian top-k on the first layers' MLPs), which the architecture "
      "registry cannot express yet (its vision and audio towers would be left out)"},
-    {"Gemma3nForCausalLM",
+    {"Gemma3nForCausalLM", NULL,
      "Gemma 3n (llama.cpp arch gemma3n) is not supported: AltUp, LAuReL, per-layer token embeddings, KV sharing "
      "and activation sparsity are not in the architecture registry yet"},
-    {"Gemma4UnifiedForConditionalGeneration",
+    {"Gemma4UnifiedForConditionalGeneration", NULL,
      "Gemma 4 Unified is not supported: only Gemma4ForConditionalGeneration / Gemma4ForCausalLM in the 31B and "
      "E2B / E4B layouts (no MoE block) are"},
-    {"Gemma4AssistantForCausalLM",
+    {"Gemma4AssistantForCausalLM", NULL,
      "the Gemma 4 assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
-    {"Gemma4UnifiedAssistantForCausalLM",
+    {"Gemma4UnifiedAssistantForCausalLM", NULL,
      "the Gemma 4 Unified assistant (draft) model (llama.cpp arch gemma4-assistant) is not supported"},
-    {"Lfm2MoeForCausalLM",
+    /* Mistral3Model picks Mistral4Model (a DeepseekV2Model) for this text model type */
+    {"Mistral3ForConditionalGeneration", "mistral4",
+     "Mistral 4 (text_config model_type mistral4, llama.cpp arch mistral4) is not supported yet: its text model is "
+     "a DeepSeek-V2-style MoE (MLA attention, routed and shared experts stacked as 3-D gate_up_proj / down_proj "
+     "tensors), which the converter writes through Mistral4Model; only the Mistral Small 3.x (mistral) and "
+     "Ministral 3 (ministral3) text models of this class are"},
+    {"Lfm2MoeForCausalLM", NULL,
      "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet: the dense LFM2 (Lfm2ForCausalLM) is; its "
      "sigmoid-gated experts with expert_bias and leading dense layers are not in the registry"},
-    {"Lfm2VlForConditionalGeneration",
+    {"Lfm2VlForConditionalGeneration", NULL,
      "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
-    {"Lfm2Model", "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
+    {"Lfm2Model", NULL, "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
     /* the state-space hybrids and recurrent families the pinned converter knows (conversion/falcon_h1.py,
      * nemotron.py, jamba.py, mamba.py, granite.py, kimi_linear.py, plamo.py, minimax.py, rwkv.py, qwen4exp.py) */
-    {"FalconH1ForCausalLM",
+    {"FalconH1ForCausalLM", NULL,
      "Falcon-H1 (llama.cpp arch falcon-h1) is not supported yet: its parallel Mamba-2 + attention blocks need the "
      "Mamba-2 SSM tensors (in_proj's z / xBC / dt split, A = -exp(A_log), D, dt_bias, the grouped ssm_norm) and "
      "the converter's folding of attention_in/out, ssm_in/out, key and mlp multipliers into the weights, which the "
      "architecture registry cannot express yet"},
-    {"NemotronHForCausalLM",
+    {"NemotronHForCausalLM", NULL,
      "Nemotron-H (llama.cpp arch nemotron_h / nemotron_h_moe) is not supported yet: its Mamba-2 / attention / MLP "
      "layer pattern (hybrid_override_pattern or layers_block_type), the Mamba-2 SSM tensors, squared-ReLU MLPs and "
      "(MoE releases) latent-projected experts and the MTP head are not in the architecture registry"},
-    {"NemotronHPuzzleForCausalLM",
+    {"NemotronHPuzzleForCausalLM", NULL,
      "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet: its per-block MoE shapes "
      "(block_configs) and the Nemotron-H Mamba-2 hybrid layers are not in the architecture registry"},
-    {"BambaForCausalLM",
+    {"BambaForCausalLM", NULL,
      "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet: Granite 4.0-H (GraniteMoeHybridForCausalLM) "
      "is, but Bamba's attention layers by attn_layer_indices, its rope (attn_rotary_emb) and its own modeling code "
      "are not checked against llama.cpp"},
-    {"JambaForCausalLM",
+    {"JambaForCausalLM", NULL,
      "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers (x_proj, dt_proj with the dt / B / C "
      "RMS norms, A = -exp(A_log), D) interleaved with attention every attn_layer_period layers and MoE every "
      "expert_layer_period layers are not in the architecture registry"},
-    {"MambaForCausalLM",
+    {"MambaForCausalLM", NULL,
      "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers (x_proj, dt_proj, A = -exp(A_log), "
      "D, the depthwise conv1d) are not in the architecture registry"},
-    {"MambaLMHeadModel",
+    {"MambaLMHeadModel", NULL,
      "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers are not in the architecture registry"},
-    {"FalconMambaForCausalLM",
+    {"FalconMambaForCausalLM", NULL,
      "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
      "layers are not in the architecture registry"},
-    {"Mamba2ForCausalLM",
+    {"Mamba2ForCausalLM", NULL,
      "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet as a pure SSM model"},
-    {"KimiLinearForCausalLM",
+    {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "
      "through the model's own tokenizer code"},
-    {"KimiLinearModel", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: the delta attention / MLA "
+    {"KimiLinearModel", NULL, "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: the delta attention / MLA "
                         "hybrid is not in the architecture registry"},
-    {"Plamo2ForCausalLM",
+    {"Plamo2ForCausalLM", NULL,
      "PLaMo 2 (llama.cpp arch plamo2) is not supported yet: its Mamba layers every mamba_step layers, their own "
      "SSM tensor layout and the PLaMo tokenizer are not in the architecture registry"},
-    {"PLaMo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet: its Mamba / attention hybrid and "
+    {"PLaMo2ForCausalLM", NULL, "PLaMo 2 (llama.cpp arch plamo2) is not supported yet: its Mamba / attention hybrid and "
                           "tokenizer are not in the architecture registry"},
-    {"MiniMaxText01ForCausalLM",
+    {"MiniMaxText01ForCausalLM", NULL,
      "MiniMax-Text-01 (llama.cpp arch minimax01) is not supported yet: its lightning (linear) attention layers "
      "interleaved with softmax attention, their decay rates and the suppressed zero-embedding tokens are not in "
      "the architecture registry"},
-    {"MiniMaxM1ForCausalLM", "MiniMax-M1 (llama.cpp arch minimax01) is not supported yet: the lightning-attention "
+    {"MiniMaxM1ForCausalLM", NULL, "MiniMax-M1 (llama.cpp arch minimax01) is not supported yet: the lightning-attention "
                              "hybrid is not in the architecture registry"},
-    {"RwkvHybridForCausalLM",
+    {"RwkvHybridForCausalLM", NULL,
      "ARWKV-7 (RwkvHybridForCausalLM, llama.cpp arch arwkv7) is not supported yet: RWKV-7 time-mix layers are not "
      "in the architecture registry"},
-    {"Qwen4ExpForCausalLM",
+    {"Qwen4ExpForCausalLM", NULL,
      "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet: its hyper-connections in place of the layer norms, "
      "QSA sparse attention and n-gram hash embeddings are not in the architecture registry (Qwen 3.5 / 3.6, "
      "Qwen3_5ForCausalLM, is)"},
-    {"Qwen4ExpForConditionalGeneration",
+    {"Qwen4ExpForConditionalGeneration", NULL,
      "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet: hyper-connections, QSA sparse attention and n-gram "
      "hash embeddings are not in the architecture registry"},
-    {"HunYuanMoEV1ForCausalLM",
+    {"HunYuanMoEV1ForCausalLM", NULL,
      "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
      "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "
      "from the ranks and forcing BOS id 127959), which quantkit cannot read; its NTK-alpha rope base, 256K context "
      "and per-layer MoE lists are not in the registry either"},
 };
 
-const char *qk_arch_refusal(const char *hf) {
+const char *qk_arch_refusal(const char *hf, const char *text_model_type) {
     for (size_t i = 0; hf && i < sizeof k_refused / sizeof k_refused[0]; i++)
-        if (!strcmp(k_refused[i].hf, hf)) return k_refused[i].why;
+        if (!strcmp(k_refused[i].hf, hf) &&
+            (!k_refused[i].text_model_type ||
+             (text_model_type && !strcmp(k_refused[i].text_model_type, text_model_type))))
+            return k_refused[i].why;
     return NULL;
 }

@@ -62,6 +62,10 @@ static void test_stories260k_greedy(void) {
 /* The generated checkpoint of spec s converted to the first n_types types
  * (all: every kind of type; 3: F32, F16, Q8_0) loads in llama.cpp and
  * computes the reference's logits. */
+/* the test prompt (token ids modulo the vocabulary) */
+enum { K_NP = 12 };
+static const int32_t k_prompt[K_NP] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
+
 static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types) {
     const char *arch = sp->arch;
     char dir[700];
@@ -74,9 +78,9 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
     CHECK_MSG(ref != NULL, "%s", e);
     if (!ref) return;
     const int nv = hf_forward_vocab(ref);
-    int32_t prompt[12] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};
-    const int np = 12;
-    for (int i = 0; i < np; i++) prompt[i] %= nv; /* the SentencePiece vocabularies are smaller */
+    int32_t prompt[K_NP];
+    const int np = K_NP;
+    for (int i = 0; i < np; i++) prompt[i] = k_prompt[i] % nv; /* the SentencePiece vocabularies are smaller */
     float *want = malloc((size_t)np * nv * sizeof(float)), *got = malloc((size_t)np * nv * sizeof(float));
     CHECK(hf_forward_logits(ref, prompt, np, want) == 0);
     static const struct { const char *type; double tol; } cases[] = {
@@ -535,6 +539,121 @@ static void test_gemma3_vocab_rows(void) {
 /* The README's table of supported architectures is the registry's: every
  * registered class has its row (with its GGUF arch), and the table has no
  * row the registry lacks. */
+/* Ministral 3 (mistralai/Ministral-3-*-2512): Mistral3ForConditionalGeneration with a ministral3 text model, and
+ * the text-only Ministral3ForCausalLM, in BF16 as released. Their yarn rope (factor 16 over an original context
+ * of 4) and llama-4 query scaling (the 12-token prompt reaches floor(pos / 4) = 2) computed by llama.cpp from
+ * the converted files match the reference at F32, F16 and Q8_0; the file carries Ministral3Model's KVs. */
+static void ministral3_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 2, s->n_embd = 256, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 512;
+    s->dtype = "BF16";
+}
+
+static void test_ministral3(void) {
+    static const struct {
+        const char *arch, *left_out;
+    } v[] = {{"ministral3", "multi_modal_projector.;vision_tower.;"}, {"ministral3text", ""}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        tiny_hf_spec s;
+        ministral3_spec(&s, v[i].arch);
+        check_spec_matches_reference(&s, 3);
+        char dir[700], out[800];
+        snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), v[i].arch);
+        convert_check_left_out(dir, v[i].left_out);
+        snprintf(out, sizeof out, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), v[i].arch);
+        qk_gguf_file *g = NULL;
+        qk_err err;
+        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        if (!g) continue;
+        const qk_gguf_meta *m = &g->meta;
+        static const struct {
+            const char *key;
+            double want;
+        } f[] = {{"mistral3.rope.freq_base", 1000000.0},          {"mistral3.rope.scaling.factor", 16.0},
+                 {"mistral3.rope.scaling.yarn_beta_fast", 32.0},   {"mistral3.rope.scaling.yarn_beta_slow", 1.0},
+                 {"mistral3.rope.scaling.yarn_log_multiplier", 1.0}, {"mistral3.attention.temperature_scale", 0.1}};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
+            double d = -1;
+            CHECK_MSG(qk_gguf_get_float(m, f[k].key, &d) && (float)d == (float)f[k].want, "%s: %s is %g", v[i].arch,
+                      f[k].key, d);
+        }
+        int64_t n = 0;
+        CHECK(qk_gguf_get_int(m, "mistral3.rope.scaling.original_context_length", &n) && n == 4);
+        CHECK(qk_gguf_get_int(m, "mistral3.context_length", &n) && n == 64);
+        CHECK(qk_gguf_get_int(m, "mistral3.rope.dimension_count", &n) && n == 32);
+        CHECK_STR(qk_gguf_get_str(m, "mistral3.rope.scaling.type"), "yarn");
+        qk_gguf_close(g);
+        /* the query scaling is exercised: llama.cpp's F32 logits are far from the reference without it
+         * (llama_4_scaling_beta 0), and close to the one with it */
+        llama_run_model *lm = llama_run_load(out, false);
+        hf_model *ref = hf_st_min_load_model(dir, err.msg, sizeof err.msg);
+        CHECK_MSG(lm && ref, "%s", lm ? err.msg : llama_run_error());
+        if (lm && ref) {
+            const int nv = hf_forward_vocab(ref);
+            int32_t prompt[K_NP];
+            for (int t = 0; t < K_NP; t++) prompt[t] = k_prompt[t] % nv;
+            const size_t nl = (size_t)K_NP * (size_t)nv;
+            float *got = malloc(nl * sizeof *got), *want = malloc(nl * sizeof *want), *want0 = malloc(nl * sizeof *want0);
+            CHECK(got && want && want0 && llama_run_logits(lm, prompt, K_NP, got) && hf_forward_logits(ref, prompt, K_NP, want) == 0);
+            hf_forward_free(ref);
+            convert_edit_config(dir, "rope_parameters",
+                                "{\"beta_fast\": 32.0, \"beta_slow\": 1.0, \"factor\": 16.0, \"llama_4_scaling_beta\": 0.0, "
+                                "\"mscale\": 1.0, \"mscale_all_dim\": 1.0, \"original_max_position_embeddings\": 4, "
+                                "\"rope_theta\": 1000000.0, \"rope_type\": \"yarn\", \"type\": \"yarn\"}");
+            ref = hf_st_min_load_model(dir, err.msg, sizeof err.msg);
+            CHECK_MSG(ref && hf_forward_logits(ref, prompt, K_NP, want0) == 0, "%s", err.msg);
+            if (got && want && want0) {
+                const double e = hf_rel_err(got, want, nl), e0 = hf_rel_err(got, want0, nl);
+                fprintf(stderr, "%s f32: %.2e of the largest logit from the reference, %.2e from it without the query "
+                                "scaling\n", v[i].arch, e, e0);
+                CHECK_MSG(e < 1e-4 && e0 > 1e-3 && e0 > 20 * e, "%s: %g with, %g without the query scaling", v[i].arch, e,
+                          e0);
+            }
+            free(got), free(want), free(want0);
+        }
+        hf_forward_free(ref);
+        llama_run_free(lm);
+    }
+    /* Mistral Small 3.x saved by transformers 5: rope_theta only in rope_parameters, which MistralConfig's default
+     * for the absent top-level key (10000) must not override */
+    {
+        tiny_hf_spec s;
+        ministral3_spec(&s, "mistral3");
+        char dir[700], out[800];
+        snprintf(dir, sizeof dir, "%s/mistral3-v5/hf", qk_test_tmpdir());
+        snprintf(out, sizeof out, "%s/mistral3-v5.gguf", qk_test_tmpdir());
+        CHECK(tiny_hf_write(dir, &s) == 0);
+        convert_edit_config(dir, "rope_theta", NULL);
+        convert_edit_config(dir, "rope_parameters", "{\"rope_theta\": 1000000000.0, \"rope_type\": \"default\"}");
+        qk_err err;
+        qk_gguf_file *g = NULL;
+        CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
+        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        double base = 0;
+        CHECK_MSG(g && qk_gguf_get_float(&g->meta, "mistral3.rope.freq_base", &base) && base == 1e9, "freq_base %g", base);
+        CHECK(g && qk_gguf_find(&g->meta, "mistral3.rope.scaling.type") == NULL &&
+              qk_gguf_find(&g->meta, "mistral3.attention.temperature_scale") == NULL);
+        qk_gguf_close(g);
+    }
+    /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
+     * the same class), are refused by name */
+    static const convert_edit_case cases[] = {
+        {"ministral3", "config.json", "\"ministral3\"", "\"mistral4\"", "Mistral 4 (text_config model_type mistral4"},
+        {"ministral3", "config.json", "\"ministral3\"", "\"mistral9\"",
+         "with a text model of model_type 'mistral9' is not supported yet; its supported text model types: mistral, "
+         "ministral3"},
+        {"ministral3", "config.json", "\"mscale\":", "\"mscale\": 0.5, \"was_mscale\":",
+         "yarn mscale 0.5 with mscale_all_dim 1: llama.cpp's mistral3 takes mscale as 1"},
+        {"ministral3text", "config.json", "\"rope_type\":", "\"rope_type\": \"default\", \"was\":",
+         "needs rope_parameters of rope_type 'yarn' with a factor (rope_type is 'default')"},
+        {"ministral3text", "config.json", "\"llama_4_scaling_beta\":", "\"was_beta\":",
+         "need mscale_all_dim and llama_4_scaling_beta"},
+        {"ministral3text", "config.json", "\"factor\":", "\"attention_factor\": 1.2, \"factor\":",
+         "yarn rope scaling with attention_factor: not supported for ministral3"},
+    };
+    convert_expect_edit_refusals("bad-m3", cases, sizeof cases / sizeof cases[0], ministral3_spec);
+}
+
 static void test_registry_is_listed(void) {
     const char *src = getenv("QK_SOURCE_DIR");
     CHECK_MSG(src != NULL, "QK_SOURCE_DIR is unset (ctest sets it)");
@@ -549,9 +668,20 @@ static void test_registry_is_listed(void) {
         qk_arch_info a;
         CHECK(qk_arch_info_at(i, &a));
         char row[256];
-        snprintf(row, sizeof row, "| `%s` | `%s` |", a.hf_arch, a.gguf_arch);
+        if (a.text_model_type) /* a class with one entry per text model type */
+            snprintf(row, sizeof row, "| `%s`, text `%s` | `%s` |", a.hf_arch, a.text_model_type, a.gguf_arch);
+        else
+            snprintf(row, sizeof row, "| `%s` | `%s` |", a.hf_arch, a.gguf_arch);
         CHECK_MSG(strstr(readme, row) != NULL, "README.md lacks the row %s", row);
-        CHECK(qk_arch_find(a.hf_arch) != NULL);
+        CHECK(qk_arch_find(a.hf_arch, a.text_model_type) != NULL);
+        for (size_t j = 0; j < i; j++) { /* (class, text model type) names one entry: an earlier one would hide it */
+            qk_arch_info b;
+            CHECK(qk_arch_info_at(j, &b));
+            const bool same_type = a.text_model_type && b.text_model_type ? !strcmp(a.text_model_type, b.text_model_type)
+                                                                          : !b.text_model_type;
+            CHECK_MSG(strcmp(a.hf_arch, b.hf_arch) || !same_type, "%s (%s) is hidden by entry %zu", a.hf_arch,
+                      a.text_model_type ? a.text_model_type : "any", j);
+        }
     }
     qk_arch_info none;
     CHECK(!qk_arch_info_at(qk_arch_count(), &none));
@@ -570,6 +700,7 @@ int main(int argc, char **argv) {
     RUN(test_tiny_models_match_reference);
     RUN(test_families_match_reference);
     RUN(test_registry_is_listed);
+    RUN_PART("ministral3", test_ministral3);
     RUN(test_phi3_gemma3_hparams);
     RUN(test_threads_shards_and_dtypes);
     RUN(test_bad_input_writes_nothing);

@@ -91,6 +91,10 @@ struct hf_model {
     int parallel;         /* Cohere: attention and MLP both read the block's normed input, both added */
     int rope_interleaved; /* Cohere: rope rotates adjacent pairs (2i, 2i+1) */
     float logit_mult;     /* Cohere: logits * logit_scale; else 1 */
+    /* Ministral 3: the roped queries times 1 + l4_beta ln(1 + floor(pos / l4_orig)) (_get_llama_4_attn_scale);
+     * l4_orig 0: none */
+    double l4_beta;
+    int l4_orig;
     const float *embed, *lm_head, *norm_final;
     const float *pos_embed; /* GPT-2: learned positions [n_pos][hidden], added to the token embedding */
     int n_pos;
@@ -654,6 +658,7 @@ static int moe_more_tensors(loader_t *L, layer_t *l, int *failed, int i, const c
 static int parse_arch(const char *t, arch_t *a) {
     static const struct { const char *n; arch_t a; } tab[] = {
         {"llama", A_LLAMA}, {"mistral", A_MISTRAL}, {"qwen2", A_QWEN2}, {"qwen3", A_QWEN3},
+        {"ministral3", A_MISTRAL}, /* modeling_ministral3.py: Mistral's layer, yarn rope, llama-4 query scaling */
         {"gemma", A_GEMMA}, {"gemma2", A_GEMMA2}, {"gemma3_text", A_GEMMA3}, {"gemma3", A_GEMMA3},
         {"phi3", A_PHI3}, {"mixtral", A_MIXTRAL}, {"phimoe", A_PHIMOE}, {"phimoe:llama.cpp", A_PHIMOE}, {"smollm3", A_SMOLLM3}, {"granite", A_GRANITE}, {"olmo2", A_OLMO2},
         {"internlm3", A_LLAMA}, {"cohere", A_COHERE}, {"exaone", A_EXAONE}, {"phi", A_PHI},
@@ -819,6 +824,15 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->logits_div = (float)jnum(cfg, "logits_scaling", 1.0);
     }
     m->qk_norm_full = A == A_OLMO2 || A == A_OLMOE;
+    if (!strcmp(mt, "ministral3")) { /* Ministral3Attention reads both from rope_parameters */
+        const cJSON *rp = jget(cfg, "rope_parameters");
+        m->l4_beta = jnum(rp, "llama_4_scaling_beta", 0);
+        m->l4_orig = (int)jnum(rp, "original_max_position_embeddings", 0);
+        if (m->l4_orig <= 0) {
+            hf_set_err(err, errlen, "config: ministral3 without rope_parameters.original_max_position_embeddings");
+            goto fail;
+        }
+    }
     m->logit_mult = 1.0f;
     if (A == A_PHI) { /* modeling_phi.py: LayerNorm with bias, parallel attention + fc1/gelu/fc2 */
         m->gemma_norm = NORM_LAYER;
@@ -1407,6 +1421,10 @@ int hf_forward_next(hf_model *m, int32_t token, float *logits) {
         void (*rope)(float *, const rope_t *, int) = m->rope_interleaved ? apply_rope_interleaved : apply_rope;
         for (int h = 0; l->rope && h < m->n_head; h++) rope(m->q + (size_t)h * hd, l->rope, pos);
         for (int h = 0; l->rope && h < m->n_kv; h++) rope(m->k + (size_t)h * hd, l->rope, pos);
+        if (m->l4_orig > 0) { /* float32, as the scale tensor is cast to the queries' dtype */
+            const float sc = (float)(1.0 + m->l4_beta * log(1.0 + floor((double)pos / m->l4_orig)));
+            for (int i = 0; i < m->n_head * hd; i++) m->q[i] *= sc;
+        }
         memcpy(l->kcache + (size_t)pos * kd, m->k, (size_t)kd * sizeof(float));
         memcpy(l->vcache + (size_t)pos * kd, m->v, (size_t)kd * sizeof(float));
         attention(m, l, pos);

@@ -287,7 +287,12 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     /* multimodal releases (the text model is converted): Gemma 3 4B+, Mistral Small 3.1 (their published
      * layout: language_model.model.*, text_config), Qwen2-VL (top-level config, model.* and visual.*),
      * Qwen2.5-VL as transformers >= 4.52 saves it (text_config, model.language_model.*, model.visual.*) */
-    const bool gemma3cg = !strcmp(arch, "gemma3cg"), mistral3 = !strcmp(arch, "mistral3");
+    /* Ministral 3 (mistralai/Ministral-3-8B-Instruct-2512's layout): Mistral Small 3.1's with a text_config of
+     * model_type ministral3, its rope only in rope_parameters (yarn, llama_4_scaling_beta); "ministral3text" is the
+     * text-only Ministral3ForCausalLM (model.*, the text config at the top level) */
+    const bool ministral3 = !strcmp(arch, "ministral3"), ministral3text = !strcmp(arch, "ministral3text");
+    const bool gemma3cg = !strcmp(arch, "gemma3cg"), mistral3 = !strcmp(arch, "mistral3") || ministral3;
+    const bool ministral = ministral3 || ministral3text;
     const bool qwen2vl = !strcmp(arch, "qwen2vl"), qwen25vl = !strcmp(arch, "qwen25vl");
     const bool nested = gemma3cg || mistral3 || qwen25vl; /* text_config */
     const bool phi2 = !strcmp(arch, "phi2"), starcoder2 = !strcmp(arch, "starcoder2"), stablelm = !strcmp(arch, "stablelm");
@@ -310,10 +315,11 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (phi3) vocab += 6;
     /* Gemma 3's head_dim (256) is below hidden / heads (1152 / 4): half of it here */
     /* Gemma 3 4B+ leave head_dim at Gemma3TextConfig's 256; Mistral Small's 128 is below hidden / heads */
-    const int hd = gemma3cg ? 256 : gemma3 || mistral3 ? s->n_embd / s->n_head / 2 : s->n_embd / s->n_head;
+    const int hd = gemma3cg ? 256 : gemma3 || mistral3 || ministral ? s->n_embd / s->n_head / 2 : s->n_embd / s->n_head;
     const int qd = hd * s->n_head, kd = hd * s->n_head_kv;
     cJSON *top = cJSON_CreateObject(), *cfg = nested ? cJSON_CreateObject() : top;
     const char *hf_arch = gemma3cg ? "Gemma3ForConditionalGeneration" : mistral3 ? "Mistral3ForConditionalGeneration"
+                        : ministral3text ? "Ministral3ForCausalLM"
                         : qwen2vl ? "Qwen2VLForConditionalGeneration" : qwen25vl ? "Qwen2_5_VLForConditionalGeneration"
                         : qwen2moe ? "Qwen2MoeForCausalLM" : qwen3moe ? "Qwen3MoeForCausalLM"
                         : cohere2 ? "Cohere2ForCausalLM" : internlm3 ? "InternLM3ForCausalLM" : phi2 ? "PhiForCausalLM"
@@ -324,19 +330,41 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON *archs = cJSON_AddArrayToObject(top, "architectures");
     cJSON_AddItemToArray(archs, cJSON_CreateString(hf_arch));
     cJSON_AddStringToObject(top, "model_type", phi2 ? "phi" : gemma3cg ? "gemma3" : qwen2vl ? "qwen2_vl" : qwen25vl ? "qwen2_5_vl" :
+                            mistral3 ? "mistral3" : ministral3text ? "ministral3" :
                             qwen2moe ? "qwen2_moe" : qwen3moe ? "qwen3_moe" : gemma3 ? "gemma3_text" : seedoss ? "seed_oss" : arch);
     if (nested) {
         cJSON_AddItemToObject(top, "text_config", cfg);
-        cJSON_AddStringToObject(cfg, "model_type", gemma3cg ? "gemma3_text" : mistral3 ? "mistral" : "qwen2_5_vl_text");
+        cJSON_AddStringToObject(cfg, "model_type", gemma3cg ? "gemma3_text" : ministral3 ? "ministral3" : mistral3 ? "mistral"
+                                                                                                     : "qwen2_5_vl_text");
         cJSON *vc = cJSON_AddObjectToObject(top, "vision_config");
         cJSON_AddNumberToObject(vc, "hidden_size", 16);
         cJSON_AddStringToObject(vc, "model_type", gemma3cg ? "siglip_vision_model" : mistral3 ? "pixtral" : "qwen2_5_vl");
     }
-    if (mistral3) {
+    if (mistral3 || ministral3text) {
         cJSON_AddNumberToObject(cfg, "head_dim", hd);
         cJSON_AddNullToObject(cfg, "sliding_window");
+    }
+    if (mistral3) {
         cJSON_AddNumberToObject(top, "image_token_index", 10);
         cJSON_AddStringToObject(top, "projector_hidden_act", "gelu");
+    }
+    if (ministral) {
+        /* Ministral-3-8B-Instruct-2512's text_config: rope_theta only in rope_parameters; factor 16 over an
+         * original context of 4 (16384 there) so that the 12-token test prompt crosses it twice and the
+         * llama-4 query scaling 1 + 0.1 ln(1 + floor(pos / 4)) acts; max_position_embeddings = factor x 4 */
+        cJSON_AddNumberToObject(cfg, "attention_dropout", 0.0);
+        cJSON_AddNumberToObject(cfg, "initializer_range", 0.02);
+        cJSON_AddBoolToObject(cfg, "use_cache", 1);
+        cJSON_AddItemToObject(cfg, "rope_parameters",
+                              cJSON_Parse("{\"beta_fast\": 32.0, \"beta_slow\": 1.0, \"factor\": 16.0, "
+                                          "\"llama_4_scaling_beta\": 0.1, \"mscale\": 1.0, \"mscale_all_dim\": 1.0, "
+                                          "\"original_max_position_embeddings\": 4, \"rope_theta\": 1000000.0, "
+                                          "\"rope_type\": \"yarn\", \"type\": \"yarn\"}"));
+    }
+    if (ministral3) {
+        cJSON_AddBoolToObject(top, "multimodal_projector_bias", 0);
+        cJSON_AddNumberToObject(top, "spatial_merge_size", 2);
+        cJSON_AddNumberToObject(top, "vision_feature_layer", -1);
     }
     if (smollm3) {
         /* HuggingFaceTB/SmolLM3-3B: rope skipped on every 4th layer, listed per layer */
@@ -509,14 +537,15 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(cfg, "num_attention_heads", s->n_head);
     if (phi2) cJSON_AddNullToObject(cfg, "num_key_value_heads");
     else cJSON_AddNumberToObject(cfg, "num_key_value_heads", s->n_head_kv);
-    cJSON_AddNumberToObject(cfg, "max_position_embeddings", phi3 ? 16384 : gemma3 ? 32768 : 256);
+    cJSON_AddNumberToObject(cfg, "max_position_embeddings", phi3 ? 16384 : gemma3 ? 32768 : ministral ? 64 : 256);
     if (!cohere && !exaone && !ln_bias) cJSON_AddNumberToObject(cfg, "rms_norm_eps", gemma3 ? 1e-6 : 1e-5);
-    cJSON_AddNumberToObject(cfg, "rope_theta", gemma3 ? 1000000.0 : mistral3 ? 1000000000.0 : cohere ? 8000000.0 : 10000.0);
+    if (!ministral)
+        cJSON_AddNumberToObject(cfg, "rope_theta", gemma3 ? 1000000.0 : mistral3 ? 1000000000.0 : cohere ? 8000000.0 : 10000.0);
     if (!exaone) cJSON_AddStringToObject(cfg, "hidden_act", phi2 ? "gelu_new" : starcoder2 ? "gelu_pytorch_tanh" : "silu");
     cJSON_AddBoolToObject(cfg, "tie_word_embeddings", gemma || s->tied);
     cJSON_AddNumberToObject(top, "bos_token_id", gemma || phi3 || internlm3 ? 1 : vocab - 3);
     cJSON_AddNumberToObject(top, "eos_token_id", phi3 ? spm_pieces : gemma || internlm3 ? 2 : vocab - 1);
-    cJSON_AddStringToObject(top, "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(top, ministral ? "dtype" : "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     if (gemma3cg) {
         /* google/gemma-3-4b-it's text_config names only hidden_size, intermediate_size, num_hidden_layers,
          * rope_scaling and sliding_window (vocab_size too here, to keep the model tiny): the rest are
@@ -565,6 +594,10 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         ADD(1, 16, 1, 0.1f, 1.0f, "%svisual.merger.ln_q.weight", qwen25vl ? "model." : "");
     }
     const float ws = 1.0f / (float)s->n_embd * 4.0f;
+    /* Ministral 3: sharper attention (q.k x 36), so that its query scaling moves the logits beyond the F32
+     * tolerance (the reference without it: 2.5e-3 of the largest logit from llama.cpp's F32 logits, 1.4e-4 with
+     * the default weights, against 2.6e-5 with it) */
+    const float wqk = ministral ? ws * 6.0f : ws;
     const float norm_center = gemma ? 0.0f : 1.0f; /* Gemma's RMSNorm multiplies by (1 + w) */
     for (int l = 0; l < s->n_layer; l++) {
         if (!olmo2) ADD(1, s->n_embd, 1, 0.1f, norm_center, "%slayers.%d.input_layernorm.weight", M, l);
@@ -572,8 +605,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         if (phi3 && !phimoe) {
             ADD(2, qd + 2 * kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.qkv_proj.weight", M, l);
         } else {
-            ADD(2, qd, s->n_embd, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, l);
-            ADD(2, kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, l);
+            ADD(2, qd, s->n_embd, wqk, 0, "%slayers.%d.self_attn.q_proj.weight", M, l);
+            ADD(2, kd, s->n_embd, wqk, 0, "%slayers.%d.self_attn.k_proj.weight", M, l);
             ADD(2, kd, s->n_embd, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, l);
         }
         ADD(2, s->n_embd, qd, ws, 0, "%slayers.%d.self_attn.%s.weight", M, l, phi2 ? "dense" : "o_proj");

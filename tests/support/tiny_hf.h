@@ -23,7 +23,8 @@ typedef struct tiny_hf_spec {
                           * experts, 2 used); the text models of multimodal
                           * releases in their published layouts: "gemma3cg" (Gemma3ForConditionalGeneration;
                           * 8 heads / 4 kv / head_dim 256 are its config defaults: give it n_head 8,
-                          * n_head_kv 4), "mistral3", "qwen2vl", "qwen25vl";
+                          * n_head_kv 4), "mistral3", "ministral3" (Mistral3ForConditionalGeneration with a
+                          * ministral3 text model), "ministral3text" (Ministral3ForCausalLM), "qwen2vl", "qwen25vl";
                           * "smollm3" (give it 4 layers for a NoPE one), "granite", "olmo2", "internlm3",
                           * "cohere", "cohere2" (4 layers: one global), "exaone", "phi2" (Phi-2: give it 320 wide, 4 heads, for 32 rotated
                           * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
