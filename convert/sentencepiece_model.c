@@ -120,12 +120,13 @@ static int rd_int32(rd *r, unsigned wt, int32_t *out, const char *what, qk_err *
 }
 
 /* A length-delimited UTF-8 string field without NULs, copied NUL-terminated
- * into *out (replacing what was there). */
-static int rd_string(rd *r, unsigned wt, char **out, uint32_t *len, const char *what, qk_err *err) {
+ * into *out (replacing what was there). lone_nul: a text that is exactly one
+ * NUL byte is accepted too (InternLM 2's "\x00" piece; *len says 1). */
+static int rd_string(rd *r, unsigned wt, char **out, uint32_t *len, bool lone_nul, const char *what, qk_err *err) {
     rd s = {0};
     if (expect_wt(r, wt, 2, what, err) || rd_len(r, &s, what, err)) return QK_FAIL;
     size_t n = (size_t)(s.end - s.p);
-    if (!qk_utf8_valid((const char *)s.p, n, NULL) || memchr(s.p, 0, n))
+    if (!(lone_nul && n == 1 && s.p[0] == 0) && (!qk_utf8_valid((const char *)s.p, n, NULL) || memchr(s.p, 0, n)))
         return qk_fail(err, "%s: %s at byte %zu: text is not valid UTF-8 (or holds a NUL)", r->name, what, off(r, s.p));
     char *t = malloc(n + 1);
     if (!t) return qk_fail(err, "%s: out of memory", r->name);
@@ -148,7 +149,7 @@ static int parse_piece(rd *r, size_t idx, qk_spm_piece *pc, qk_err *err) {
         unsigned wt;
         if (rd_key(r, &f, &wt, what, err)) return QK_FAIL;
         if (f == 1) {
-            if (rd_string(r, wt, &pc->text, &pc->len, what, err)) return QK_FAIL;
+            if (rd_string(r, wt, &pc->text, &pc->len, true, what, err)) return QK_FAIL;
             have_text = 1;
         } else if (f == 2) {
             uint32_t u = 0;
@@ -211,7 +212,7 @@ static int parse_spec(rd *r, const char *msg, const spec_field *fields, size_t n
         if (!sf) {
             if (rd_skip(r, wt, f, msg, err)) return QK_FAIL;
         } else if (sf->kind == F_STRING) {
-            if (rd_string(r, wt, (char **)(void *)dst, NULL, sf->name, err)) return QK_FAIL;
+            if (rd_string(r, wt, (char **)(void *)dst, NULL, false, sf->name, err)) return QK_FAIL;
         } else {
             if (rd_int32(r, wt, &v, sf->name, err)) return QK_FAIL;
             if (sf->kind == F_BOOL) *(int *)(void *)dst = v != 0;

@@ -252,7 +252,9 @@ int qk_tokjson_bpe_vocab(const cJSON *tok, const char *name, uint64_t vocab_size
                 t = owned;
             }
         }
-        int r = qk_vocab_set_token(v, i, t, strlen(t), err);
+        /* cJSON ends a key at its first NUL, so "\u0000" reads as "" (no tokenizer has an empty token): passed on
+         * as the one NUL byte it is (vocab.c's nul_token) */
+        int r = qk_vocab_set_token(v, i, t, t[0] ? strlen(t) : 1, err);
         free(owned);
         if (r) {
             strmap_free(&added);
@@ -378,7 +380,7 @@ int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *co
             qk_fail(err, "%s: token id %zu is missing from model.vocab (base vocab of %zu ids)", name, i, n_base);
             goto out;
         }
-        if (qk_vocab_set_token(v, i, rev[i], strlen(rev[i]), err)) goto out;
+        if (qk_vocab_set_token(v, i, rev[i], rev[i][0] ? strlen(rev[i]) : 1, err)) goto out; /* "" = "\u0000", above */
         int is_special = 0;
         for (size_t k = 0; k < ns; k++) is_special |= special_ids[k] == (int64_t)i;
         int32_t type;

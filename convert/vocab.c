@@ -15,6 +15,7 @@ void qk_vocab_init(qk_vocab *v) {
     for (int i = 0; i < QK_SPECIAL_COUNT; i++) v->special[i] = -1;
     v->add_bos = v->add_eos = v->add_sep = v->add_space_prefix = QK_TRI_UNSET;
     v->normalizer_lowercase = v->normalizer_strip_accents = QK_TRI_UNSET;
+    v->nul_token = -1;
 }
 
 void qk_vocab_free(qk_vocab *v) {
@@ -98,6 +99,10 @@ static char *dup_checked(const char *s, size_t len, const char *what, qk_err *er
 
 int qk_vocab_set_token(qk_vocab *v, size_t i, const char *s, size_t len, qk_err *err) {
     if (i >= v->n_tokens) return qk_fail(err, "vocab: token id %zu out of range (n_tokens %zu)", i, v->n_tokens);
+    if (len == 1 && s[0] == '\0') { /* InternLM2Model's stand-in for its NUL piece, which C strings cannot hold */
+        s = "\xF0\x9F\x90\x89", len = 4;
+        v->nul_token = (int64_t)i;
+    }
     char *p = dup_checked(s, len, "token", err);
     if (!p) return qk_fail_prefix(err, "token %zu", i);
     free(v->tokens[i]);

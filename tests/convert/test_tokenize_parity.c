@@ -124,6 +124,15 @@ static const known_diff known_diffs[] = {
     {"gemma", "<s>Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
     {"gemma", "<s> Hello</s>", "llama.cpp makes vocab token \"</s>\" a control token"},
     {"gemma", "<start_of_turn>user\nHi<end_of_turn>", "llama.cpp makes vocab token \"<end_of_turn>\" a control token"},
+    /* npm's InternLM 2 tokenizer.json has no added_tokens: Hugging Face's JavaScript tokenizer, which reads only
+     * that file, splits <s>, </s>, <unk>, <|im_start|> and <|im_end|> into pieces, where transformers (which also
+     * reads tokenizer_config.json's added_tokens_decoder) and llama.cpp (InternLM2Model types them control) keep
+     * each whole */
+    {"internlm2", "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "npm's tokenizer.json lacks the added tokens"},
+    {"internlm2", "<s>Hello</s>", "npm's tokenizer.json lacks the added tokens"},
+    {"internlm2", "<s> Hello</s>", "npm's tokenizer.json lacks the added tokens"},
+    {"internlm2", "Hello <s> world", "npm's tokenizer.json lacks the added tokens"},
+    {"internlm2", "<unk>", "npm's tokenizer.json lacks the added tokens"},
     /* tekken's regex (Mistral NeMo, which convert_hf_to_gguf_update.py names "tekken") uses \p{Lu} /
      * \p{Ll} classes with \p{M}; llama.cpp's regex engine has no such classes, so llama-vocab.cpp
      * rewrites it with (?=\p{L}) lookaheads that leave the combining marks of Devanagari's vowel signs
@@ -269,6 +278,7 @@ static void test_hf_parity(void) {
         {"llama3", NULL}, {"qwen3", NULL}, {"gpt2", NULL}, {"llama2", NULL}, /* Mistral 7B's tokenizer.json */
         {"gemma", "gemma"}, {"deepseek_v3", NULL}, {"mistral_nemo", NULL}, /* the deepseek-v3 and tekken pre */
         {"gemma2", "gemma2"}, {"gemma3", "gemma3"}, {"qwen2_5", NULL}, {"llama3_2", NULL},
+        {"internlm2", "internlm2"}, /* its "\x00" piece (id 354) is InternLM2Model's U+1F409 */
     };
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++) known_seen[i] = 0;
     for (size_t i = 0; i < sizeof toks / sizeof toks[0]; i++) {

