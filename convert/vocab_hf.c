@@ -444,5 +444,6 @@ int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *
         return rc;
     }
     if (!strcmp(arch, "phi3") || !strcmp(arch, "phimoe")) return qk_vocab_apply_phi3(dir, v, err);
+    if (!strcmp(arch, "nemotron_h")) v->add_bos = QK_TRI_TRUE; /* NemotronHModel.set_vocab, dense models */
     return QK_OK;
 }

@@ -272,6 +272,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (qwen35 <= 0) return qwen35;
     const int granitehybrid = tiny_hf_write_granitehybrid(dir, s);
     if (granitehybrid <= 0) return granitehybrid;
+    const int nemotronh = tiny_hf_write_nemotronh(dir, s);
+    if (nemotronh <= 0) return nemotronh;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */

@@ -50,6 +50,8 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_granitehybrid.c: the same for "granitehybrid" / "granitehybrid_dense" / "granite4". */
 int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_nemotronh.c: the same for "nemotronh". */
+int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s);
 
 /* A growing list of tensor definitions for the family generators. */
 typedef struct {

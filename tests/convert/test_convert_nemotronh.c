@@ -1,0 +1,195 @@
+/* Nemotron-H end to end against the real llama.cpp: a tiny checkpoint in the published NemotronHForCausalLM layout
+ * (tiny_hf_nemotronh.c: Mamba-2 layers with 2 groups, an attention layer without rope whose head_dim is not
+ * hidden / heads, squared-ReLU MLP layers, by hybrid_override_pattern), in BF16 as released and in F32, converted to
+ * F32, F16 and Q8_0 files that llama.cpp loads as "nemotron_h" and runs to the logits of an independent
+ * implementation of the Hugging Face model (hf_forward_nemotronh.c, the Mamba-2 scan in its recurrent form, the gated
+ * RMSNorm group by group); the KVs NemotronHModel writes, in its order (per-layer head_count_kv and
+ * feed_forward_length, the ssm sizes, key/value length, no rope); configurations llama.cpp's graph computes otherwise,
+ * and the MoE variant, refused by name, writing nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "convert_run.h"
+#include "gguf.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* 5 layers: "M-M*-" */
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 5, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 96, s->tied = false;
+}
+
+/* the per-layer I32 array key of gf: v[0..5) */
+static void layer_array(const qk_gguf_file *gf, const char *key, const int64_t want[5]) {
+    const qk_gguf_kv *kv = qk_gguf_find(&gf->meta, key);
+    CHECK_MSG(kv && kv->arr_type == QK_GGUF_I32 && kv->n == 5, "%s: not an I32 array of 5", key);
+    for (uint64_t k = 0; kv && k < 5 && k < kv->n; k++) {
+        int64_t v = -1;
+        CHECK(qk_gguf_arr_int(kv, k, &v));
+        CHECK_MSG(v == want[k], "%s[%llu] is %lld, want %lld", key, (unsigned long long)k, (long long)v,
+                  (long long)want[k]);
+    }
+}
+
+static void check_kvs(const char *out, const char *what, size_t n_cmp) {
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (!gf) return;
+    static const int64_t kv_want[5] = {0, 0, 0, 2, 0}, ff_want[5] = {0, 96, 0, 0, 96};
+    layer_array(gf, "nemotron_h.attention.head_count_kv", kv_want);
+    layer_array(gf, "nemotron_h.feed_forward_length", ff_want);
+    /* NemotronHModel's KVs in its order: TextModel's (feed_forward_length, head_count_kv and context_length
+     * overwritten in place), LlamaModel's, the SSM sizes, the no-rope flag, then key / value length */
+    static const char *const order[] = {
+        "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+        "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon",
+        "general.file_type", "vocab_size", "rope.dimension_count", "ssm.conv_kernel", "ssm.state_size",
+        "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank", "rope.scaling.finetuned", "attention.key_length",
+        "attention.value_length"};
+    size_t n = 0;
+    for (uint64_t k = 0; k < gf->meta.n_kv; k++) {
+        const char *kn = gf->meta.kv[k].key;
+        const bool ours = !strncmp(kn, "nemotron_h.", 11), ft = !strcmp(kn, "general.file_type");
+        if (!ours && !ft) continue;
+        const char *want = n < sizeof order / sizeof order[0] ? order[n] : "(nothing)";
+        CHECK_MSG(!strcmp(ft ? kn : kn + 11, want), "%s: KV %zu is %s, the converter writes %s there", what, n, kn,
+                  want);
+        n++;
+    }
+    CHECK_EQ_INT(n, sizeof order / sizeof order[0]);
+    /* token_embd, output_norm, output; per Mamba layer norm + 8 ssm tensors; the attention layer's norm + 4; per MLP
+     * layer norm + 2 */
+    CHECK_EQ_INT(gf->meta.n_tensors, 3 + 2 * 9 + 5 + 2 * 3);
+    CHECK_EQ_INT(n_cmp, gf->meta.n_tensors);
+    const qk_gguf_kv *bos = qk_gguf_find(&gf->meta, "tokenizer.ggml.add_bos_token");
+    CHECK_MSG(bos && bos->data && *(const uint8_t *)bos->data == 1, "%s: add_bos_token should be true", what);
+    CHECK_MSG(!qk_gguf_find(&gf->meta, "tokenizer.ggml.add_space_prefix"), "%s: add_space_prefix written", what);
+    qk_gguf_close(gf);
+}
+
+static void check_model(const char *dtype) {
+    tiny_hf_spec s;
+    spec(&s, "nemotronh");
+    s.dtype = dtype;
+    if (!llama_ref_init_backend()) {
+        qk_test_skip("llama.cpp's libraries are not available (QK_LLAMA_DIR)");
+        return;
+    }
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/tiny-nemotronh-%s/hf", qk_test_tmpdir(), dtype);
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    logit_ref r;
+    if (logit_ref_hf(&r, dir)) return;
+    /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3, Q8_0 0.06 (no routing: every position) */
+    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 5e-3}, {"q8_0", 0.06}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800], what[96];
+        snprintf(out, sizeof out, "%s/tiny-nemotronh-%s-%s.gguf", qk_test_tmpdir(), dtype, cases[c].type);
+        snprintf(what, sizeof what, "nemotronh %s -> %s", dtype, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
+        if (!m) continue;
+        const char *kv[][2] = {
+            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
+            {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "1048576"},
+            {"embedding_length", "64"},     {"rope.dimension_count", "16"},   {"vocab_size", "304"},
+            {"attention.key_length", "32"}, {"attention.value_length", "32"}, {"rope.scaling.finetuned", "false"},
+        };
+        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
+            char key[96];
+            snprintf(key, sizeof key, "nemotron_h.%s", kv[k][0]);
+            convert_check_kv(m, key, kv[k][1]);
+        }
+        logit_ref_compare(&r, m, 1, 0.0, cases[c].tol, what);
+        llama_run_free(m);
+        qk_err err;
+        qk_compare_report cmp;
+        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
+        check_kvs(out, what, cmp.n);
+        qk_compare_report_free(&cmp);
+        /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, no ".weight"); the rest F16 */
+        static const char *const f32s[] = {"attn_norm.weight", "output_norm.weight", "ssm_norm.weight",
+                                           "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d"};
+        if (!strcmp(cases[c].type, "f16")) convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
+    }
+    logit_ref_free(&r);
+}
+
+static void test_nemotronh_bf16(void) { check_model("BF16"); }
+static void test_nemotronh_f32(void) { check_model("F32"); }
+
+static void test_nemotronh_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-E*-\"", "hybrid_override_pattern has an expert layer 'E'"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M*\"", "'hybrid_override_pattern' should spell the 5 layers"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M?-\"", "hybrid_override_pattern[3] is '?'"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-MM-\"",
+         "layer 3 is 'M' in hybrid_override_pattern, but has the tensor"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"*-M*-\"",
+         "layer 0 is '*' in hybrid_override_pattern, but has the tensor"},
+        {"nemotronh", "model.safetensors", "backbone.layers.1.mixer.up_proj.weight",
+         "backbone.layers.1.mixer.q_proj.weight", "layer 1 ('-') lacks the tensor for blk.1.ffn_up.weight"},
+        {"nemotronh", "config.json", "\"hybrid_override_pattern\"", "\"layers_block_type\"",
+         "layers_block_type without hybrid_override_pattern"},
+        {"nemotronh", "config.json", "\"mlp_hidden_act\":\t\"relu2\"", "\"mlp_hidden_act\":\t\"silu\"",
+         "mlp_hidden_act 'silu' / mamba_hidden_act 'silu': llama.cpp's nemotron_h runs relu2 / silu"},
+        {"nemotronh", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
+         "rms_norm_eps should equal layer_norm_epsilon"},
+        {"nemotronh", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
+         "vocab_size 300 is not a multiple of 8"},
+        {"nemotronh", "config.json", "\"ssm_state_size\":\t16", "\"ssm_state_size\":\t8",
+         "layers.0.mixer.conv1d.bias' should be [160] for the config's sizes"},
+        {"nemotronh", "config.json", "\"mamba_head_dim\":\t16", "\"mamba_head_dim\":\t12",
+         "the SSM inner size 96 is not a multiple of the head dim 64"},
+        {"nemotronh", "config.json", "\"time_step_floor\"", "\"time_step_limit\": [0.0, 0.1], \"time_step_floor\"",
+         "time_step_limit clamps dt"},
+        {"nemotronh", "config.json", "\"chunk_size\"", "\"num_experts_per_tok\": 2, \"chunk_size\"",
+         "num_experts_per_tok is set: Nemotron-H MoE"},
+        {"nemotronh", "config.json", "\"chunk_size\"", "\"residual_multiplier\": 0.2, \"chunk_size\"",
+         "'residual_multiplier' is a Granite key"},
+    };
+    convert_expect_edit_refusals("bad-nemotronh", cases, sizeof cases / sizeof cases[0], spec);
+}
+
+/* Nemotron-H 8B's config names the attention head size attention_head_dim: the same file as with head_dim */
+static void test_nemotronh_attention_head_dim(void) {
+    tiny_hf_spec s;
+    spec(&s, "nemotronh");
+    char dir[700], p[800], a[800], b[800];
+    snprintf(dir, sizeof dir, "%s/nemotronh-ahd/hf", qk_test_tmpdir());
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    snprintf(a, sizeof a, "%s/nemotronh-ahd-a.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/nemotronh-ahd-b.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "f32", 1, &err) == QK_OK, "%s", err.msg);
+    convert_edit_file(p, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
+    CHECK_MSG(convert_run(dir, b, "f32", 1, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *ga = NULL, *gb = NULL;
+    CHECK(qk_gguf_open(a, &ga, &err) == QK_OK && qk_gguf_open(b, &gb, &err) == QK_OK);
+    if (ga && gb) {
+        const qk_gguf_kv *ka = qk_gguf_find(&ga->meta, "nemotron_h.attention.key_length");
+        const qk_gguf_kv *kb = qk_gguf_find(&gb->meta, "nemotron_h.attention.key_length");
+        CHECK(ka && kb && ka->type == QK_GGUF_U32 && kb->type == QK_GGUF_U32 &&
+              !memcmp(ka->data, kb->data, 4) && *(const uint32_t *)ka->data == 32);
+        CHECK_EQ_INT(ga->meta.n_kv, gb->meta.n_kv);
+        CHECK_EQ_INT(ga->meta.n_tensors, gb->meta.n_tensors);
+    }
+    qk_gguf_close(ga), qk_gguf_close(gb);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_nemotronh_bad_input);
+    RUN(test_nemotronh_attention_head_dim);
+    RUN(test_nemotronh_bf16);
+    RUN(test_nemotronh_f32);
+    return qk_test_summary();
+}
