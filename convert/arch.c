@@ -769,5 +769,6 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                            ad->gguf, k->gguf);
     }
     if (ad->check && ad->check(ck, p, err)) return QK_FAIL;
-    return check_required(ck, ad, p, err);
+    if (check_required(ck, ad, p, err)) return QK_FAIL;
+    return ad->finish ? ad->finish(ck, p, err) : QK_OK;
 }

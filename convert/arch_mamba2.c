@@ -4,6 +4,7 @@
  *   -> ssm_conv1d.bias, dt_bias -> ssm_dt.bias, A_log -> ssm_a = -exp(A_log) as [n_heads, 1] (ggml {1, n_heads}),
  *   D -> ssm_d likewise, norm (d_inner) -> ssm_norm reshaped [n_groups, d_inner / n_groups], out_proj -> ssm_out;
  * the sizes as the converter finds them (find_hparam: a key, then "mamba_" + the key) and its five ssm.* KVs. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,4 +121,14 @@ int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, 
         rc |= qk_gguf_writer_add_u32(w, k, (uint32_t)v[i], err);
     }
     return rc ? QK_FAIL : QK_OK;
+}
+
+int qk_mamba2_check_dt_limit(const qk_hf_checkpoint *ck, qk_err *err) {
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(ck->config, "time_step_limit");
+    if (!cJSON_IsArray(tl) || cJSON_GetArraySize(tl) != 2) return QK_OK;
+    const cJSON *lo = cJSON_GetArrayItem(tl, 0), *hi = cJSON_GetArrayItem(tl, 1);
+    if (!cJSON_IsNumber(lo) || lo->valuedouble > 0 || (cJSON_IsNumber(hi) && isfinite(hi->valuedouble)))
+        return qk_fail(err, "%s/config.json: time_step_limit clamps dt, which llama.cpp's Mamba-2 does not (expected "
+                            "[0.0, inf])", ck->dir);
+    return QK_OK;
 }

@@ -20,7 +20,6 @@
  *   than relu2 / silu, a time_step_limit that clamps dt (llama.cpp does not), an rms_norm_eps missing or unlike
  *   layer_norm_epsilon (HF's norms use the latter, llama.cpp's the former), Granite's multipliers, a vocab_size not a
  *   multiple of 8 (the converter pads it), an inner size not a multiple of 64 (the converter's own assertion). */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,13 +117,7 @@ static int nh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
     if ((act && strcmp(act, "relu2")) || (mact && strcmp(mact, "silu")))
         return qk_fail(err, "%s/config.json: mlp_hidden_act '%s' / mamba_hidden_act '%s': llama.cpp's nemotron_h runs "
                             "relu2 / silu", ck->dir, act ? act : "relu2", mact ? mact : "silu");
-    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(c, "time_step_limit");
-    if (cJSON_IsArray(tl) && cJSON_GetArraySize(tl) == 2) {
-        const cJSON *lo = cJSON_GetArrayItem(tl, 0), *hi = cJSON_GetArrayItem(tl, 1);
-        if (!cJSON_IsNumber(lo) || lo->valuedouble > 0 || (cJSON_IsNumber(hi) && isfinite(hi->valuedouble)))
-            return qk_fail(err, "%s/config.json: time_step_limit clamps dt, which llama.cpp's Mamba-2 does not "
-                                "(expected [0.0, inf])", ck->dir);
-    }
+    if (qk_mamba2_check_dt_limit(ck, err)) return QK_FAIL;
     double rms = 0, ln = 0;
     if (!qk_hf_cfg_num(c, "rms_norm_eps", &rms) || !qk_hf_cfg_num(c, "layer_norm_epsilon", &ln) || rms != ln)
         return qk_fail(err, "%s/config.json: rms_norm_eps should equal layer_norm_epsilon: Hugging Face's norms use "

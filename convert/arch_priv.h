@@ -186,6 +186,9 @@ struct qk_arch_desc {
     /* the GGUF architecture when the converter picks it by the config (GraniteHybridModel: "granite" for a model
      * without Mamba layers), given the text config; NULL: gguf always */
     const char *(*arch_of)(const cJSON *cfg);
+    /* after the plan is checked: the family's changes to its planned tensors (Falcon-H1's multipliers folded into
+     * them); NULL: none */
+    int (*finish)(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err);
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */
@@ -261,6 +264,8 @@ int qk_mamba2_dims_of(const qk_hf_checkpoint *ck, bool inner_by_heads, qk_mamba2
  * llama.cpp's ssm_* tensor: 1, or QK_FAIL for a wrong shape or an unknown name. */
 int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba2_dims *d, qk_conv_plan *p, qk_err *err);
+/* QK_FAIL when the config's time_step_limit clamps dt ([0, inf) is the default), which llama.cpp's Mamba-2 does not */
+int qk_mamba2_check_dt_limit(const qk_hf_checkpoint *ck, qk_err *err);
 /* "<arch>.ssm.conv_kernel", state_size, group_count, inner_size, time_step_rank, in GraniteHybridModel's order */
 int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, qk_err *err);
 /* "blk.<layer>.<gguf>" read straight from src, ne {ne0, ne1} (ne1 0: 1-D), in the converter's F32 set when 1-D, a

@@ -53,17 +53,7 @@ static void check_kvs(const char *out, const char *what, size_t n_cmp) {
         "general.file_type", "vocab_size", "rope.dimension_count", "ssm.conv_kernel", "ssm.state_size",
         "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank", "rope.scaling.finetuned", "attention.key_length",
         "attention.value_length"};
-    size_t n = 0;
-    for (uint64_t k = 0; k < gf->meta.n_kv; k++) {
-        const char *kn = gf->meta.kv[k].key;
-        const bool ours = !strncmp(kn, "nemotron_h.", 11), ft = !strcmp(kn, "general.file_type");
-        if (!ours && !ft) continue;
-        const char *want = n < sizeof order / sizeof order[0] ? order[n] : "(nothing)";
-        CHECK_MSG(!strcmp(ft ? kn : kn + 11, want), "%s: KV %zu is %s, the converter writes %s there", what, n, kn,
-                  want);
-        n++;
-    }
-    CHECK_EQ_INT(n, sizeof order / sizeof order[0]);
+    convert_check_kv_order(out, "nemotron_h", order, sizeof order / sizeof order[0], what);
     /* token_embd, output_norm, output; per Mamba layer norm + 8 ssm tensors; the attention layer's norm + 4; per MLP
      * layer norm + 2 */
     CHECK_EQ_INT(gf->meta.n_tensors, 3 + 2 * 9 + 5 + 2 * 3);
@@ -78,15 +68,9 @@ static void check_model(const char *dtype) {
     tiny_hf_spec s;
     spec(&s, "nemotronh");
     s.dtype = dtype;
-    if (!llama_ref_init_backend()) {
-        qk_test_skip("llama.cpp's libraries are not available (QK_LLAMA_DIR)");
-        return;
-    }
     char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-nemotronh-%s/hf", qk_test_tmpdir(), dtype);
-    CHECK(tiny_hf_write(dir, &s) == 0);
     logit_ref r;
-    if (logit_ref_hf(&r, dir)) return;
+    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
     /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3, Q8_0 0.06 (no routing: every position) */
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 5e-3}, {"q8_0", 0.06}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -101,11 +85,7 @@ static void check_model(const char *dtype) {
             {"embedding_length", "64"},     {"rope.dimension_count", "16"},   {"vocab_size", "304"},
             {"attention.key_length", "32"}, {"attention.value_length", "32"}, {"rope.scaling.finetuned", "false"},
         };
-        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
-            char key[96];
-            snprintf(key, sizeof key, "nemotron_h.%s", kv[k][0]);
-            convert_check_kv(m, key, kv[k][1]);
-        }
+        convert_check_arch_kvs(m, "nemotron_h", kv, sizeof kv / sizeof kv[0]);
         logit_ref_compare(&r, m, 1, 0.0, cases[c].tol, what);
         llama_run_free(m);
         qk_err err;

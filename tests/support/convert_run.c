@@ -173,3 +173,30 @@ void convert_check_f16_types(const char *out, const char *const *f32_names, size
     }
     qk_gguf_close(gf);
 }
+
+void convert_check_kv_order(const char *out, const char *arch, const char *const *order, size_t n, const char *what) {
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s: %s", what, err.msg);
+    const size_t pl = strlen(arch);
+    size_t k = 0;
+    for (uint64_t i = 0; gf && i < gf->meta.n_kv; i++) {
+        const char *kn = gf->meta.kv[i].key;
+        const bool ours = !strncmp(kn, arch, pl) && kn[pl] == '.', ft = !strcmp(kn, "general.file_type");
+        if (!ours && !ft) continue;
+        const char *want = k < n ? order[k] : "(nothing)";
+        CHECK_MSG(!strcmp(ft ? kn : kn + pl + 1, want), "%s: KV %zu is %s, the converter writes %s there", what, k, kn,
+                  want);
+        k++;
+    }
+    CHECK_MSG(k == n, "%s: %zu KVs of %s, the converter writes %zu", what, k, arch, n);
+    qk_gguf_close(gf);
+}
+
+void convert_check_arch_kvs(llama_run_model *m, const char *arch, const char *(*kv)[2], size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.%s", arch, kv[k][0]);
+        convert_check_kv(m, key, kv[k][1]);
+    }
+}

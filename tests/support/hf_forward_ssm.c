@@ -67,7 +67,7 @@ int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx
              {&l->gnorm, m->di, 0, 0, "norm.weight"},
              {&l->out_proj, m->H, m->di, 0, "out_proj.weight"}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (!(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
+        if ((t[i].dst != &l->gnorm || m->norm_group > 0) && !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
             return -1;
     if (!(l->state = calloc((size_t)m->nh * m->dh * m->ds, sizeof *l->state))) {
         hf_set_err(err, errlen, "out of memory");
@@ -87,6 +87,7 @@ void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const
     double *zx = buf, *xbc = buf + di + cd + nh, *g = xbc + cd;
     if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
     hf_matvec_d(l->in_proj, r, zx, di + cd + nh, m->H);
+    for (int i = 0; m->mup && i < di + cd + nh; i++) zx[i] *= m->mup[i];
     float *cur = hist + (size_t)pos * cd;
     for (int c = 0; c < cd; c++) cur[c] = (float)zx[di + c];
     for (int c = 0; c < cd; c++) { /* causal depthwise conv, then silu */
@@ -112,7 +113,7 @@ void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const
             g[h * dh + d] = (acc + l->d[h] * xv) * hf_silu_d(zx[h * dh + d]); /* y, gated by silu(z) */
         }
     }
-    for (int o = 0; o < di; o += m->norm_group) /* the gated RMSNorm, group by group */
+    for (int o = 0; m->norm_group > 0 && o < di; o += m->norm_group) /* the gated RMSNorm, group by group */
         hf_rmsnorm_d(g + o, g + o, l->gnorm + o, m->norm_group, m->eps);
     hf_matvec_d(l->out_proj, g, y, m->H, di);
 }
@@ -135,6 +136,7 @@ void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const f
     double *q = buf, *kv = q + qd, *att = kv + 2 * kd, *sc = att + qd;
     hf_matvec_d(wq, r, q, qd, a->H);
     hf_matvec_d(wk, r, kv, kd, a->H);
+    for (int i = 0; a->kmul != 0 && i < kd; i++) kv[i] *= a->kmul;
     hf_matvec_d(wv, r, kv + kd, kd, a->H);
     for (int hh = 0; a->rope && hh < a->nh; hh++) rope(q + hh * hd, hd, pos, a->theta);
     for (int hh = 0; a->rope && hh < a->nkv; hh++) rope(kv + hh * hd, hd, pos, a->theta);

@@ -8,10 +8,12 @@
 #include "hf_forward_family.h"
 
 /* A Mamba-2 mixer's sizes: hidden H, inner di = nh x dh, conv channels cd = di + 2 ng ds, kernel K; the gated
- * RMSNorm normalizes groups of norm_group values (di: the whole inner size) with eps */
+ * RMSNorm normalizes groups of norm_group values (di: the whole inner size; 0: no norm, y * silu(z) alone) with eps;
+ * mup (di + cd + nh values, NULL: none) multiplies in_proj's output (Falcon-H1's muP vector) */
 typedef struct {
     int H, di, cd, nh, dh, ds, ng, K, norm_group;
     double eps;
+    const double *mup;
 } hf_m2_dims;
 
 typedef struct {
@@ -20,7 +22,8 @@ typedef struct {
 } hf_m2_layer;
 
 /* The mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, dt_bias, A_log, D, norm.weight,
- * out_proj.weight; 0, or -1 with a reason in err (what was loaded is freed by hf_m2_free) */
+ * out_proj.weight (norm.weight only with a norm_group); 0, or -1 with a reason in err (what was loaded is freed by
+ * hf_m2_free) */
 int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen);
 void hf_m2_free(hf_m2_layer *l);
@@ -28,11 +31,11 @@ void hf_m2_free(hf_m2_layer *l);
  * buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
 void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
 
-/* attention sizes: hidden H, nh query heads of hd, nkv kv heads; scores scaled by scale; rope (rotate-half, theta)
- * when rope is set */
+/* attention sizes: hidden H, nh query heads of hd, nkv kv heads; keys times kmul (Falcon-H1's key_multiplier; 0:
+ * 1); scores scaled by scale; rope (rotate-half, theta) when rope is set */
 typedef struct {
     int H, nh, nkv, hd, rope;
-    double scale, theta;
+    double scale, theta, kmul;
 } hf_att_dims;
 /* q [nh hd][H], k / v [nkv hd][H], o [H][nh hd]; hist holds k then v per position (2 nkv hd floats each); buf at
  * least 2 nh hd + 2 nkv hd + pos + 1 doubles */

@@ -20,7 +20,7 @@
 int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
     if (!s->arch || strcmp(s->arch, "nemotronh")) return 1;
     const int H = s->n_embd, nh = s->n_head, nkv = s->n_head_kv, hd = 32, F = s->n_ff;
-    const int mh = 8, mdh = 16, di = mh * mdh, ng = 2, ds = 16, K = 4, conv_dim = di + 2 * ng * ds;
+    const int mh = 8, mdh = 16, di = mh * mdh, ng = 2, ds = 16, K = 4;
     const float ws = 4.0f / (float)H;
     const int n_tok = tiny_hf_tokenizer_bpe(dir);
     if (n_tok < 0 || s->n_layer > 64) return -1;
@@ -62,14 +62,9 @@ int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.norm.weight", B, i);
         if (pat[i] == 'M') {
-            tiny_tlist_add(l, di + conv_dim + mh, H, 0, ws, 0, "%slayers.%d.mixer.in_proj.weight", B, i);
-            tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.mixer.conv1d.weight", B, i);
-            tiny_tlist_add(l, conv_dim, 0, 0, 0.1f, 0, "%slayers.%d.mixer.conv1d.bias", B, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.5f, -1.0f, "%slayers.%d.mixer.dt_bias", B, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.5f, 0.5f, "%slayers.%d.mixer.A_log", B, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.2f, 1.0f, "%slayers.%d.mixer.D", B, i);
-            tiny_tlist_add(l, di, 0, 0, 0.1f, 1.0f, "%slayers.%d.mixer.norm.weight", B, i);
-            tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%slayers.%d.mixer.out_proj.weight", B, i);
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "%slayers.%d.mixer.", B, i);
+            tiny_tlist_add_mamba2(l, pfx, H, di, mh, ng, ds, K, true, ws);
         } else if (pat[i] == '*') {
             tiny_tlist_add(l, nh * hd, H, 0, ws, 0, "%slayers.%d.mixer.q_proj.weight", B, i);
             tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.mixer.k_proj.weight", B, i);
