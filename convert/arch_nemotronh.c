@@ -17,8 +17,9 @@
  *   context_length 2^20.
  * Refused by name: the MoE variant (num_experts_per_tok: the converter's nemotron_h_moe), a layers_block_type list
  *   instead of the pattern, a pattern without a Mamba layer (the converter switches to granite), activations other
- *   than relu2 / silu, a time_step_limit that clamps dt (llama.cpp does not), an rms_norm_eps missing or unlike
- *   layer_norm_epsilon (HF's norms use the latter, llama.cpp's the former), Granite's multipliers, a vocab_size not a
+ *   than relu2 / silu, a time_step_limit that clamps dt (llama.cpp does not), an RMS epsilon (rms_norm_eps, else
+ *   norm_eps, as TextModel finds it) missing or unlike layer_norm_epsilon (HF's norms use the latter, llama.cpp's the
+ *   former), Granite's multipliers, a vocab_size not a
  *   multiple of 8 (the converter pads it), an inner size not a multiple of 64 (the converter's own assertion). */
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +105,20 @@ static int nh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
     return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
 }
 
+/* TextModel's find_hparam (with GraniteHybridModel's "mamba_" prefix) of a number: the RMS epsilon (rms) from
+ * rms_norm_eps / norm_eps, else the plain one from layer_norm_eps / layer_norm_epsilon / norm_epsilon */
+static bool nh_eps(const cJSON *c, bool rms, double *v) {
+    static const char *const k_rms[] = {"rms_norm_eps", "norm_eps", NULL};
+    static const char *const k_ln[] = {"layer_norm_eps", "layer_norm_epsilon", "norm_epsilon", NULL};
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *k = rms ? k_rms : k_ln; *k; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", pass ? "mamba_" : "", *k);
+            if (cJSON_GetObjectItemCaseSensitive(c, name)) return qk_hf_cfg_num(c, name, v);
+        }
+    return false;
+}
+
 static int nh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     const cJSON *c = ck->config;
     if (cJSON_GetObjectItemCaseSensitive(c, "num_experts_per_tok"))
@@ -119,9 +134,9 @@ static int nh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
                             "relu2 / silu", ck->dir, act ? act : "relu2", mact ? mact : "silu");
     if (qk_mamba2_check_dt_limit(ck, err)) return QK_FAIL;
     double rms = 0, ln = 0;
-    if (!qk_hf_cfg_num(c, "rms_norm_eps", &rms) || !qk_hf_cfg_num(c, "layer_norm_epsilon", &ln) || rms != ln)
-        return qk_fail(err, "%s/config.json: rms_norm_eps should equal layer_norm_epsilon: Hugging Face's norms use "
-                            "the latter, llama.cpp's nemotron_h the former (the only one it reads)", ck->dir);
+    if (!nh_eps(c, true, &rms) || !nh_eps(c, false, &ln) || rms != ln)
+        return qk_fail(err, "%s/config.json: rms_norm_eps (or norm_eps) should equal layer_norm_epsilon: Hugging Face's "
+                            "norms use the latter, llama.cpp's nemotron_h the former (the only one it reads)", ck->dir);
     static const char *const granite_only[] = {"attention_multiplier", "embedding_multiplier", "residual_multiplier",
                                                "logits_scaling", "shared_intermediate_size", "attn_rotary_emb"};
     for (size_t i = 0; i < sizeof granite_only / sizeof granite_only[0]; i++)
@@ -186,9 +201,9 @@ static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
     if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
-    if (qk_hf_cfg_num(c, "rms_norm_eps", &x))
+    if (nh_eps(c, true, &x))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
-    if (qk_hf_cfg_num(c, "layer_norm_epsilon", &x))
+    if (nh_eps(c, false, &x))
         rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_epsilon"), (float)x, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);

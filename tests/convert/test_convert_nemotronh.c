@@ -121,7 +121,7 @@ static void test_nemotronh_bad_input(void) {
         {"nemotronh", "config.json", "\"mlp_hidden_act\":\t\"relu2\"", "\"mlp_hidden_act\":\t\"silu\"",
          "mlp_hidden_act 'silu' / mamba_hidden_act 'silu': llama.cpp's nemotron_h runs relu2 / silu"},
         {"nemotronh", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
-         "rms_norm_eps should equal layer_norm_epsilon"},
+         "rms_norm_eps (or norm_eps) should equal layer_norm_epsilon"},
         {"nemotronh", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
          "vocab_size 300 is not a multiple of 8"},
         {"nemotronh", "config.json", "\"ssm_state_size\":\t16", "\"ssm_state_size\":\t8",
@@ -138,7 +138,8 @@ static void test_nemotronh_bad_input(void) {
     convert_expect_edit_refusals("bad-nemotronh", cases, sizeof cases / sizeof cases[0], spec);
 }
 
-/* Nemotron-H 8B's config names the attention head size attention_head_dim: the same file as with head_dim */
+/* Nemotron-H 8B's config names the attention head size attention_head_dim, Nemotron 3's the RMS epsilon norm_eps:
+ * the same KVs as with head_dim and rms_norm_eps */
 static void test_nemotronh_attention_head_dim(void) {
     tiny_hf_spec s;
     spec(&s, "nemotronh");
@@ -151,6 +152,7 @@ static void test_nemotronh_attention_head_dim(void) {
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "f32", 1, &err) == QK_OK, "%s", err.msg);
     convert_edit_file(p, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
+    convert_edit_file(p, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
     CHECK_MSG(convert_run(dir, b, "f32", 1, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *ga = NULL, *gb = NULL;
     CHECK(qk_gguf_open(a, &ga, &err) == QK_OK && qk_gguf_open(b, &gb, &err) == QK_OK);
@@ -160,6 +162,9 @@ static void test_nemotronh_attention_head_dim(void) {
         CHECK(ka && kb && ka->type == QK_GGUF_U32 && kb->type == QK_GGUF_U32 &&
               !memcmp(ka->data, kb->data, 4) && *(const uint32_t *)ka->data == 32);
         CHECK_EQ_INT(ga->meta.n_kv, gb->meta.n_kv);
+        const qk_gguf_kv *ea = qk_gguf_find(&ga->meta, "nemotron_h.attention.layer_norm_rms_epsilon");
+        const qk_gguf_kv *eb = qk_gguf_find(&gb->meta, "nemotron_h.attention.layer_norm_rms_epsilon");
+        CHECK(ea && eb && ea->type == QK_GGUF_F32 && eb->type == QK_GGUF_F32 && !memcmp(ea->data, eb->data, 4));
         CHECK_EQ_INT(ga->meta.n_tensors, gb->meta.n_tensors);
     }
     qk_gguf_close(ga), qk_gguf_close(gb);
