@@ -122,7 +122,10 @@ enum {
     QK_A_MLA = 1 << 9,          /* DeepSeek's MLA: head_count_kv 1 (MQA of the compressed kv), the head sizes and rope
                                  * dimensions written by extra_kvs instead of the common ones */
     QK_A_MTP_LEFT_OUT = 1 << 10, /* layers >= num_hidden_layers (multi-token prediction) are left out, counted */
-    QK_A_EXPERTS_OPTIONAL = 1 << 11, /* an expert count (n_expert_key) of 0 makes the model dense (Granite 4.0-H micro) */
+    QK_A_EXPERTS_OPTIONAL = 1 << 11, /* an expert count (n_expert_key) of 0 or none makes the model dense (Granite 4.0-H
+                                      * micro, dense Nemotron-H) */
+    QK_A_EXPERT_LAYERS_OWN = 1 << 12, /* which layers have experts is the family's check's to say (Nemotron-H's
+                                       * pattern): the common check only sees that a layer with some has them all */
 };
 
 struct qk_arch_desc {

@@ -84,7 +84,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
     if (rc == QK_OK) rc = qk_vocab_apply_arch(plan.arch, dir, &vocab, err); /* the family's set_vocab */
     /* Mamba2Model.set_vocab (Granite 4.0, GraniteHybridModel) and NemotronHModel.set_vocab do not read
      * tokenizer_config.json's add_prefix_space */
-    if (rc == QK_OK && (!strcmp(plan.hf_arch, "GraniteMoeHybridForCausalLM") || !strcmp(plan.arch, "nemotron_h")))
+    if (rc == QK_OK &&
+        (!strcmp(plan.hf_arch, "GraniteMoeHybridForCausalLM") || !strcmp(plan.hf_arch, "NemotronHForCausalLM")))
         vocab.add_space_prefix = QK_TRI_UNSET;
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */

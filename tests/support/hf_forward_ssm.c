@@ -67,7 +67,8 @@ int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx
              {&l->gnorm, m->di, 0, 0, "norm.weight"},
              {&l->out_proj, m->H, m->di, 0, "out_proj.weight"}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if ((t[i].dst != &l->gnorm || m->norm_group > 0) && !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
+        if ((t[i].dst != &l->gnorm || m->norm_group > 0) &&
+            !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
             return -1;
     if (!(l->state = calloc((size_t)m->nh * m->dh * m->ds, sizeof *l->state))) {
         hf_set_err(err, errlen, "out of memory");

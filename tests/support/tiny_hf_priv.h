@@ -50,7 +50,7 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_granitehybrid.c: the same for "granitehybrid" / "granitehybrid_dense" / "granite4". */
 int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s);
-/* tiny_hf_nemotronh.c: the same for "nemotronh". */
+/* tiny_hf_nemotronh.c: the same for "nemotronh" / "nemotronh_moe". */
 int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_falconh1.c: the same for "falconh1" / "falconh1_norm". */
 int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s);
