@@ -337,7 +337,10 @@ static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, co
         const char *miss = ad->required ? qk_plan_layer_missing(p, l, ad->required, SIZE_MAX) : NULL;
         if (miss)
             return qk_fail(err, "%s: layer %u lacks the tensor for blk.%u.%s (%s needs it)", ck->dir, l, l, miss, ad->hf);
-        for (const qk_expert_rule *x = ad->experts; p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
+        /* QK_A_EXPERT_LAYERS_OWN: a layer without any of them is the family's check's to judge */
+        const bool own = (ad->flags & QK_A_EXPERT_LAYERS_OWN) && ad->experts && ad->experts->prefix &&
+                         !qk_plan_layer_tensor(p, l, ad->experts->gguf);
+        for (const qk_expert_rule *x = ad->experts; !own && p->n_expert && (int64_t)l >= lead && x && x->prefix; x++) {
             const qk_conv_tensor *st = qk_plan_layer_tensor(p, l, x->gguf);
             if (!st) return qk_fail(err, "%s: layer %u has no experts for blk.%u.%s", ck->dir, l, l, x->gguf);
             for (int e = 0; e < st->n_experts; e++)
@@ -576,8 +579,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
     if (ad->experts || ad->fused_experts) {
         int64_t n_expert = 0, n_used = 0;
-        const bool dense = (ad->flags & QK_A_EXPERTS_OPTIONAL) && qk_hf_cfg_int(ck->config, ad->n_expert_key, &n_expert) &&
-                           n_expert == 0; /* Granite 4.0-H micro: num_local_experts 0 */
+        /* Granite 4.0-H micro: num_local_experts 0; dense Nemotron-H: no n_routed_experts */
+        const bool dense = (ad->flags & QK_A_EXPERTS_OPTIONAL) &&
+                           (!qk_hf_cfg_int(ck->config, ad->n_expert_key, &n_expert) || n_expert == 0);
         if (!dense && (need_int(ck->config, ad->n_expert_key, &n_expert, err) ||
                        need_int(ck->config, ad->n_used_key, &n_used, err)))
             return qk_fail_prefix(err, "%s", ck->dir);
@@ -802,5 +806,6 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                            ad->gguf, k->gguf);
     }
     if (ad->check && ad->check(ck, p, err)) return QK_FAIL;
-    return check_required(ck, ad, p, err);
+    if (check_required(ck, ad, p, err)) return QK_FAIL;
+    return ad->finish ? ad->finish(ck, p, err) : QK_OK;
 }

@@ -28,6 +28,13 @@ typedef struct qk_conv_tensor {
     int permute_heads;           /* > 0: undo HF's rotate-half row order for this many heads */
     float add;                   /* added to every value (Gemma stores norm weights as w - 1) */
     bool neg_exp;                /* every value v written as -exp(v) (Mamba's A_log -> A), after add */
+    /* multipliers the converter folds into the weights (Falcon-H1's muP), before add: every value times mul[0], then
+     * times mul[1] (0: none), each a float32 product as torch's; then the rows of segment k (from seg_end[k - 1], or
+     * 0, up to seg_end[k]) times seg_mul[k], k < n_seg */
+    float mul[2];
+    int n_seg;
+    int64_t seg_end[5];
+    float seg_mul[5];
     float *generated;            /* data of a generated tensor (owned) */
     bool keep_f32;               /* 1-D tensors, norms, biases: always F32 */
     /* rows gathered from a fused source (elements, for a 1-D one): QK_ROWS_*, with the head size and the q

@@ -48,48 +48,18 @@ static const char *const k_req_moe[] = {"ffn_gate_inp.weight", "ffn_gate_exps.we
 static const char *const k_req_shexp[] = {"ffn_gate_shexp.weight", "ffn_up_shexp.weight", "ffn_down_shexp.weight",
                                           NULL};
 
-/* GraniteHybridModel.find_hparam: the first of keys, then of "mamba_" + keys, present in the config */
-static bool find_hparam(const cJSON *c, const char *const *keys, int64_t *v) {
-    for (int pass = 0; pass < 2; pass++)
-        for (const char *const *k = keys; *k; k++) {
-            char name[64];
-            snprintf(name, sizeof name, "%s%s", pass ? "mamba_" : "", *k);
-            if (cJSON_GetObjectItemCaseSensitive(c, name)) return qk_hf_cfg_int(c, name, v);
-        }
-    return false;
-}
-
-typedef struct {
-    int64_t n_embd, d_conv, d_state, n_group, n_head, d_head, d_inner;
-} gh_dims;
-
 /* a model with Mamba layers: "granitehybrid"; without, the converter writes "granite" (gh_arch_of) */
 static bool is_hybrid(const qk_conv_plan *p) { return !strcmp(p->arch, "granitehybrid"); }
 
 /* The SSM sizes the converter writes (required by its find_hparam even without Mamba layers); for a hybrid (p) what
  * llama.cpp's graph needs of them too */
-static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, gh_dims *d, qk_err *err) {
-    static const char *const k_embd[] = {"mamba_head_dim", "hidden_size", "d_model", NULL};
-    static const char *const k_conv[] = {"conv_kernel", "d_conv", NULL};
-    static const char *const k_state[] = {"state_size", "d_state", "state_dim", "ssm_state_size", NULL};
-    static const char *const k_group[] = {"n_groups", "num_groups", NULL};
-    static const char *const k_heads[] = {"n_heads", "num_heads", NULL};
-    static const char *const k_expand[] = {"expand", "num_heads", NULL};
-    static const char *const k_dhead[] = {"d_head", NULL};
-    const char *const *lists[] = {k_embd, k_conv, k_state, k_group, k_heads, k_expand, k_dhead};
-    static const char *const what[] = {"hidden_size (or mamba_head_dim)", "mamba_d_conv", "mamba_d_state",
-                                       "mamba_n_groups", "mamba_n_heads", "mamba_expand", "mamba_d_head"};
-    int64_t v[7];
-    for (int i = 0; i < 7; i++)
-        if (!find_hparam(ck->config, lists[i], &v[i]) || v[i] <= 0 || v[i] > ((int64_t)1 << 20))
-            return qk_fail(err, "%s/config.json: '%s' should be a positive integer (at most 2^20)", ck->dir, what[i]);
-    d->d_conv = v[1], d->d_state = v[2], d->n_group = v[3], d->n_head = v[4];
-    d->d_inner = v[5] * v[0], d->d_head = v[6]; /* the converter's d_model: mamba_head_dim if given, else hidden_size */
-    if (!qk_hf_cfg_int(ck->config, "hidden_size", &d->n_embd) || d->n_embd <= 0)
-        return qk_fail(err, "%s/config.json: 'hidden_size' should be a positive integer", ck->dir);
-    if (is_hybrid(p) && v[5] != 2)
+static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_mamba2_dims *d, qk_err *err) {
+    if (qk_mamba2_dims_of(ck, false, d, err)) return QK_FAIL;
+    if (!d->d_head)
+        return qk_fail(err, "%s/config.json: 'mamba_d_head' should be a positive integer (at most 2^20)", ck->dir);
+    if (is_hybrid(p) && d->expand != 2)
         return qk_fail(err, "%s/config.json: mamba_expand is %lld, but llama.cpp's granitehybrid needs an inner size of "
-                            "2 x hidden_size", ck->dir, (long long)v[5]);
+                            "2 x hidden_size", ck->dir, (long long)d->expand);
     if (is_hybrid(p) && d->n_group != 1)
         return qk_fail(err, "%s/config.json: mamba_n_groups is %lld: Hugging Face's gated RMSNorm spans the whole inner "
                             "size while llama.cpp normalizes each group, so only 1 group converts faithfully", ck->dir,
@@ -114,34 +84,6 @@ static int layer_is_mamba(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uin
     return QK_OK;
 }
 
-/* a tensor of this file read straight from src, ne = {ne0, ne1} (ne1 0: 1-D) */
-static qk_conv_tensor *plan(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
-                            int64_t ne1) {
-    qk_conv_tensor *t = &p->tensors[p->n_tensors++];
-    snprintf(t->name, sizeof t->name, "blk.%d.%s", layer, gguf);
-    t->src = src;
-    t->n_dims = ne1 ? 2 : 1;
-    t->ne[0] = ne0, t->ne[1] = ne1 ? ne1 : 1, t->ne[2] = t->ne[3] = 1;
-    /* the converter's F32 set: 1-D, *_norm.weight, SSM_CONV1D, names not ending in .weight (ssm_a, ssm_d) */
-    t->keep_f32 = t->n_dims == 1 || strstr(gguf, "_norm.weight") || strstr(gguf, "ssm_conv1d") || !strstr(gguf, ".weight");
-    p->n_params += (uint64_t)t->ne[0] * (uint64_t)t->ne[1];
-    return t;
-}
-
-/* QK_FAIL naming s and the shape [a (, b (, c))] the config's sizes give it, when s has another */
-static int bad_shape(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
-                     qk_err *err) {
-    const int64_t want[3] = {a, b, c};
-    bool ok = s->n_dims == n;
-    for (int i = 0; ok && i < n; i++) ok = s->shape[i] == want[i];
-    if (ok) return QK_OK;
-    char sh[96];
-    int k = snprintf(sh, sizeof sh, "%lld", (long long)a);
-    for (int i = 1; i < n && k > 0 && k < (int)sizeof sh; i++)
-        k += snprintf(sh + k, sizeof sh - (size_t)k, ", %lld", (long long)want[i]);
-    return qk_fail(err, "%s: tensor '%s' should be [%s] for the config's sizes", ck->dir, s->name, sh);
-}
-
 static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                            qk_conv_plan *p, qk_err *err) {
     const bool mamba = !strncmp(rest, "mamba.", 6), shared = !p->n_expert && !strncmp(rest, "shared_mlp.", 11);
@@ -151,7 +93,7 @@ static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
         return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
                        qk_st_dtype_name(s->dtype));
 #define SHAPE(n, a, b, c)                                                                                             \
-    if (bad_shape(ck, s, n, a, b, c, err)) return QK_FAIL;
+    if (qk_shape_check(ck, s, n, a, b, c, err)) return QK_FAIL;
     if (shared) { /* no experts: the shared MLP is the layer's MLP, [gate | up] split in two */
         int64_t S = 0, H = 0;
         qk_hf_cfg_int(ck->config, "hidden_size", &H);
@@ -160,55 +102,28 @@ static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
         if (!strcmp(rest, "shared_mlp.input_linear.weight")) {
             SHAPE(2, 2 * S, H, 0);
             for (int part = 0; part < 2; part++) {
-                qk_conv_tensor *t = plan(p, layer, part ? "ffn_up.weight" : "ffn_gate.weight", src, H, S);
+                qk_conv_tensor *t = qk_plan_layer_src(p, layer, part ? "ffn_up.weight" : "ffn_gate.weight", src, H, S);
                 t->fused_rows = 2 * S, t->fused_row0 = part * S;
             }
             return 1;
         }
         if (!strcmp(rest, "shared_mlp.output_linear.weight")) {
             SHAPE(2, H, S, 0);
-            plan(p, layer, "ffn_down.weight", src, S, H);
+            qk_plan_layer_src(p, layer, "ffn_down.weight", src, S, H);
             return 1;
         }
         return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, s->name,
                        p->hf_arch);
     }
-    gh_dims d;
+    qk_mamba2_dims d;
     if (dims_of(ck, p, &d, err)) return QK_FAIL;
-    const char *w = rest + 6;
-    const int64_t conv_dim = d.d_inner + 2 * d.n_group * d.d_state;
-    if (!strcmp(w, "in_proj.weight")) {
-        SHAPE(2, d.d_inner + conv_dim + d.n_head, d.n_embd, 0);
-        plan(p, layer, "ssm_in.weight", src, d.n_embd, s->shape[0]);
-    } else if (!strcmp(w, "conv1d.weight")) {
-        SHAPE(3, conv_dim, 1, d.d_conv);
-        plan(p, layer, "ssm_conv1d.weight", src, d.d_conv, conv_dim); /* squeezed */
-    } else if (!strcmp(w, "conv1d.bias")) {
-        SHAPE(1, conv_dim, 0, 0);
-        plan(p, layer, "ssm_conv1d.bias", src, conv_dim, 0);
-    } else if (!strcmp(w, "dt_bias")) {
-        SHAPE(1, d.n_head, 0, 0);
-        plan(p, layer, "ssm_dt.bias", src, d.n_head, 0);
-    } else if (!strcmp(w, "A_log") || !strcmp(w, "D")) {
-        SHAPE(1, d.n_head, 0, 0);
-        plan(p, layer, w[0] == 'A' ? "ssm_a" : "ssm_d", src, 1, d.n_head)->neg_exp = w[0] == 'A';
-    } else if (!strcmp(w, "norm.weight")) {
-        SHAPE(1, d.d_inner, 0, 0);
-        plan(p, layer, "ssm_norm.weight", src, d.d_inner / d.n_group, d.n_group);
-    } else if (!strcmp(w, "out_proj.weight")) {
-        SHAPE(2, d.n_embd, d.d_inner, 0);
-        plan(p, layer, "ssm_out.weight", src, d.d_inner, d.n_embd);
-    } else {
-        return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor: llama.cpp's Mamba-2 "
-                            "has no in/out projection biases)", ck->dir, s->name, p->hf_arch);
-    }
 #undef SHAPE
-    return 1;
+    return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
 }
 
 static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     const cJSON *c = ck->config;
-    gh_dims d;
+    qk_mamba2_dims d;
     if (dims_of(ck, p, &d, err)) return QK_FAIL;
     const char *act = qk_hf_cfg_str(c, "hidden_act");
     if (act && strcmp(act, "silu"))
@@ -264,7 +179,7 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
 static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
     const cJSON *c = ck->config;
-    gh_dims d;
+    qk_mamba2_dims d;
     if (dims_of(ck, p, &d, err)) return QK_FAIL;
     if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
     int32_t kv[1024];
@@ -313,11 +228,7 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (qk_hf_cfg_int(c, "shared_intermediate_size", &v) && v > 0)
         rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), (uint32_t)v, err);
     /* GraniteHybridModel */
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.n_group, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.n_head, err);
+    rc |= qk_mamba2_kvs(w, p->arch, &d, err);
     rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), !is_hybrid(p), err); /* rope iff no Mamba layer */
 #undef KEY
     return rc ? QK_FAIL : QK_OK;

@@ -123,7 +123,10 @@ enum {
     QK_A_MLA = 1 << 9,          /* DeepSeek's MLA: head_count_kv 1 (MQA of the compressed kv), the head sizes and rope
                                  * dimensions written by extra_kvs instead of the common ones */
     QK_A_MTP_LEFT_OUT = 1 << 10, /* layers >= num_hidden_layers (multi-token prediction) are left out, counted */
-    QK_A_EXPERTS_OPTIONAL = 1 << 11, /* an expert count (n_expert_key) of 0 makes the model dense (Granite 4.0-H micro) */
+    QK_A_EXPERTS_OPTIONAL = 1 << 11, /* an expert count (n_expert_key) of 0 or none makes the model dense (Granite 4.0-H
+                                      * micro, dense Nemotron-H) */
+    QK_A_EXPERT_LAYERS_OWN = 1 << 12, /* which layers have experts is the family's check's to say (Nemotron-H's
+                                       * pattern): the common check only sees that a layer with some has them all */
 };
 
 struct qk_arch_desc {
@@ -191,6 +194,9 @@ struct qk_arch_desc {
     /* the GGUF architecture when the converter picks it by the config (GraniteHybridModel: "granite" for a model
      * without Mamba layers), given the text config; NULL: gguf always */
     const char *(*arch_of)(const cJSON *cfg);
+    /* after the plan is checked: the family's changes to its planned tensors (Falcon-H1's multipliers folded into
+     * them); NULL: none */
+    int (*finish)(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err);
 };
 
 /* Rows of DeepSeek's split kv_b_proj (QK_X3_MLA_KB / QK_X3_MLA_VB; arch_deepseek.c). */
@@ -250,6 +256,34 @@ extern const qk_fused_expert_rule qk_fused_experts_granitemoe[];
 /* GraniteModel drops head_dim (any other than hidden / heads refused); a shared expert only with a
  * shared_intermediate_size its tensors match */
 int qk_arch_granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
+
+/* The Mamba-2 mixer of GraniteHybridModel and the classes derived from it (arch_mamba2.c). */
+typedef struct {
+    int64_t n_embd;  /* hidden_size */
+    int64_t d_model; /* the converter's d_model: mamba_head_dim if given, else hidden_size */
+    int64_t d_conv, d_state, n_group, n_head, expand, d_inner;
+    int64_t d_head;  /* d_head / mamba_d_head when given, else 0 */
+} qk_mamba2_dims;
+/* GraniteHybridModel.find_hparam: the first of keys, then of "mamba_" + keys, present in the config (NULL-ended) */
+bool qk_mamba2_hparam(const cJSON *c, const char *const *keys, int64_t *v);
+/* The sizes the converter finds; inner_by_heads: d_inner = num_heads x d_model (NemotronHModel), else expand x
+ * d_model (GraniteHybridModel). QK_FAIL when one is missing or the groups do not divide the heads. */
+int qk_mamba2_dims_of(const qk_hf_checkpoint *ck, bool inner_by_heads, qk_mamba2_dims *d, qk_err *err);
+/* Mixer tensor w (the name after the mixer's prefix: "in_proj.weight", "A_log" ...) of layer `layer` planned as
+ * llama.cpp's ssm_* tensor: 1, or QK_FAIL for a wrong shape or an unknown name. */
+int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
+                     const qk_mamba2_dims *d, qk_conv_plan *p, qk_err *err);
+/* QK_FAIL when the config's time_step_limit clamps dt ([0, inf) is the default), which llama.cpp's Mamba-2 does not */
+int qk_mamba2_check_dt_limit(const qk_hf_checkpoint *ck, qk_err *err);
+/* "<arch>.ssm.conv_kernel", state_size, group_count, inner_size, time_step_rank, in GraniteHybridModel's order */
+int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, qk_err *err);
+/* "blk.<layer>.<gguf>" read straight from src, ne {ne0, ne1} (ne1 0: 1-D), in the converter's F32 set when 1-D, a
+ * norm, ssm_conv1d or not ending in ".weight" */
+qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
+                                  int64_t ne1);
+/* QK_FAIL naming s and the shape [a (, b (, c))] of n dims the config's sizes give it, when s has another */
+int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
+                   qk_err *err);
 
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one

@@ -43,15 +43,6 @@ static const struct {
     {"Lfm2Model", NULL, "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
     /* the state-space hybrids and recurrent families the pinned converter knows (conversion/falcon_h1.py,
      * nemotron.py, jamba.py, mamba.py, granite.py, kimi_linear.py, plamo.py, minimax.py, rwkv.py, qwen4exp.py) */
-    {"FalconH1ForCausalLM", NULL,
-     "Falcon-H1 (llama.cpp arch falcon-h1) is not supported yet: its parallel Mamba-2 + attention blocks need the "
-     "Mamba-2 SSM tensors (in_proj's z / xBC / dt split, A = -exp(A_log), D, dt_bias, the grouped ssm_norm) and "
-     "the converter's folding of attention_in/out, ssm_in/out, key and mlp multipliers into the weights, which the "
-     "architecture registry cannot express yet"},
-    {"NemotronHForCausalLM", NULL,
-     "Nemotron-H (llama.cpp arch nemotron_h / nemotron_h_moe) is not supported yet: its Mamba-2 / attention / MLP "
-     "layer pattern (hybrid_override_pattern or layers_block_type), the Mamba-2 SSM tensors, squared-ReLU MLPs and "
-     "(MoE releases) latent-projected experts and the MTP head are not in the architecture registry"},
     {"NemotronHPuzzleForCausalLM", NULL,
      "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet: its per-block MoE shapes "
      "(block_configs) and the Nemotron-H Mamba-2 hybrid layers are not in the architecture registry"},

@@ -82,8 +82,11 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
                                           : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
     if (rc == QK_OK) rc = qk_vocab_apply_arch(plan.arch, dir, &vocab, err); /* the family's set_vocab */
-    /* Mamba2Model.set_vocab (Granite 4.0, GraniteHybridModel) does not read tokenizer_config.json's add_prefix_space */
-    if (rc == QK_OK && !strcmp(plan.hf_arch, "GraniteMoeHybridForCausalLM")) vocab.add_space_prefix = QK_TRI_UNSET;
+    /* Mamba2Model.set_vocab (Granite 4.0, GraniteHybridModel) and NemotronHModel.set_vocab do not read
+     * tokenizer_config.json's add_prefix_space */
+    if (rc == QK_OK &&
+        (!strcmp(plan.hf_arch, "GraniteMoeHybridForCausalLM") || !strcmp(plan.hf_arch, "NemotronHForCausalLM")))
+        vocab.add_space_prefix = QK_TRI_UNSET;
 
     /* the float base type: auto = BF16 if the first >= 2-D tensor is BF16, else F16 */
     uint32_t base = QK_TYPE_F16;

@@ -202,6 +202,14 @@ int qk_hf_rows_read(void *rows, int64_t row0, int64_t nrows, float *dst, qk_err 
         }
         free(buf);
     }
+    for (int k = 0; k < 2; k++)
+        if (t->mul[k] != 0.0f)
+            for (int64_t i = 0; i < nrows * ne0; i++) dst[i] *= t->mul[k];
+    for (int64_t r = 0; t->n_seg && r < nrows; r++) { /* tensor[a:b, :] *= m, segment by segment */
+        int k = 0;
+        while (k < t->n_seg && row0 + r >= t->seg_end[k]) k++;
+        for (int64_t i = 0; k < t->n_seg && i < ne0; i++) dst[r * ne0 + i] *= t->seg_mul[k];
+    }
     if (t->add != 0.0f)
         for (int64_t i = 0; i < nrows * ne0; i++) dst[i] += t->add;
     if (t->neg_exp) /* -torch.exp(data_torch) of the float32 source */

@@ -187,7 +187,8 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err);
  *   phi3, phimoe: qk_vocab_apply_phi3;
  *   internlm2: InternLM2Model.set_vocab's fixes (a llama-style vocabulary only): "[UNUSED" pieces unused,
  *     tokenizer_config.json's and tokenizer.json's added tokens verbatim, "<|im_end|>" as EOS;
- *   every other family: a NUL-byte token (v->nul_token) is refused, naming it. */
+ *   nemotron_h (the dense Nemotron-H): add_bos true, as NemotronHModel.set_vocab sets it;
+ *   every family but internlm2: a NUL-byte token (v->nul_token) is refused, naming it. */
 int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *err);
 
 #endif

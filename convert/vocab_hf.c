@@ -506,6 +506,7 @@ int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *
     }
     if (!strcmp(arch, "phi3") || !strcmp(arch, "phimoe")) return qk_vocab_apply_phi3(dir, v, err);
     if (!strcmp(arch, "internlm2")) return apply_internlm2(dir, v, err);
+    if (!strcmp(arch, "nemotron_h")) v->add_bos = QK_TRI_TRUE; /* NemotronHModel.set_vocab, dense models */
     if (v->nul_token >= 0)
         return qk_fail(err, "%s: token %lld is a single NUL byte: llama.cpp's converter writes it as it is for the %s "
                             "architecture, which quantkit's GGUF token list cannot hold (only InternLM 2's converter "

@@ -32,15 +32,9 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
     /* the all-attention Granite 4.0 (granite4) is written as llama.cpp's granite, with rope, its vocabulary unpadded */
     const bool all_attn = !strcmp(arch, "granite4"), dense = all_attn || !strcmp(arch, "granitehybrid_dense");
     const char *pre = all_attn ? "granite" : "granitehybrid";
-    if (!llama_ref_init_backend()) {
-        qk_test_skip("llama.cpp's libraries are not available (QK_LLAMA_DIR)");
-        return;
-    }
     char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
-    CHECK(tiny_hf_write(dir, &s) == 0);
     logit_ref r;
-    if (logit_ref_hf(&r, dir)) return;
+    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
     logit_ref_check_margins(&r, margin_min, arch);
     /* F32 within 1e-4 at every position (llama.cpp's F16 KV cache alone costs ~1e-5 here, and leaving out the
      * all-attention model's rope moves its logits by 6e-4); F16 within 5e-3; Q8_0 where routing has a margin */
@@ -61,11 +55,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
             {"feed_forward_length", dense ? "64" : "32"}, {"expert_shared_feed_forward_length", "64"},
             {"rope.scaling.finetuned", all_attn ? "true" : "false"},
         };
-        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
-            char key[96];
-            snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
-            convert_check_kv(m, key, kv[k][1]);
-        }
+        convert_check_arch_kvs(m, pre, kv, sizeof kv / sizeof kv[0]);
         logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
         qk_err err;
@@ -92,18 +82,7 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
                 "embedding_scale", "residual_scale", "logit_scale", "expert_shared_feed_forward_length",
                 "ssm.conv_kernel", "ssm.state_size", "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank",
                 "rope.scaling.finetuned"};
-            size_t n = 0;
-            for (uint64_t k = 0; k < gf->meta.n_kv; k++) {
-                const char *kn = gf->meta.kv[k].key;
-                const size_t pl = strlen(pre);
-                const bool ours = !strncmp(kn, pre, pl) && kn[pl] == '.', ft = !strcmp(kn, "general.file_type");
-                if (!ours && !ft) continue;
-                const char *want = n < sizeof order / sizeof order[0] ? order[n] : "(nothing)";
-                CHECK_MSG(!strcmp(ft ? kn : kn + pl + 1, want), "KV %zu is %s, the converter writes %s there", n, kn,
-                          want);
-                n++;
-            }
-            CHECK_EQ_INT(n, sizeof order / sizeof order[0]);
+            convert_check_kv_order(out, pre, order, sizeof order / sizeof order[0], what);
             snprintf(key, sizeof key, "%s.rope.freq_base", pre);
             const qk_gguf_kv *fb = qk_gguf_find(&gf->meta, key);
             float theta = 0;
@@ -115,14 +94,8 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
             static const char *const f32s[] = {"attn_norm.weight", "ffn_norm.weight", "output_norm.weight",
                                                "ssm_norm.weight", "ssm_conv1d.weight", "ssm_conv1d.bias",
                                                "ssm_dt.bias", "ssm_a", "ssm_d", "ffn_gate_inp.weight"};
-            for (uint64_t i = 0; !strcmp(cases[c].type, "f16") && i < gf->meta.n_tensors; i++) {
-                const char *nm = gf->meta.tensors[i].name, *dot = strchr(nm, '.');
-                const char *tail = !strncmp(nm, "blk.", 4) && dot ? strchr(dot + 1, '.') + 1 : nm;
-                bool f32 = false;
-                for (size_t k = 0; k < sizeof f32s / sizeof f32s[0]; k++) f32 |= !strcmp(tail, f32s[k]);
-                CHECK_MSG(gf->meta.tensors[i].type == (f32 ? 0u : 1u), "%s: %s is ggml type %u", what, nm,
-                          gf->meta.tensors[i].type);
-            }
+            if (!strcmp(cases[c].type, "f16"))
+                convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
         }
         qk_gguf_close(gf);
         qk_compare_report_free(&cmp);

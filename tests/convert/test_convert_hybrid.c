@@ -216,8 +216,6 @@ static void test_known_refusals(void) {
         {"Lfm2MoeForCausalLM", "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet"},
         {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
         /* the state-space hybrids (issue 17) */
-        {"FalconH1ForCausalLM", "Falcon-H1 (llama.cpp arch falcon-h1) is not supported yet: its parallel Mamba-2"},
-        {"NemotronHForCausalLM", "Nemotron-H (llama.cpp arch nemotron_h / nemotron_h_moe) is not supported yet"},
         {"NemotronHPuzzleForCausalLM", "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet"},
         {"JambaForCausalLM", "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers"},
         {"BambaForCausalLM", "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet"},

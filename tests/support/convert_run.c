@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "convert_model.h"
+#include "gguf.h"
 #include "json_edit.h"
 #include "qk_test.h"
 #include "st_write.h"
@@ -156,4 +157,46 @@ void convert_check_left_out(const char *dir, const char *want) {
 void convert_check_kv(const llama_run_model *m, const char *key, const char *want) {
     char v[64] = "";
     CHECK_MSG(llama_run_meta(m, key, v, sizeof v) && !strcmp(v, want), "%s = '%s', expected %s", key, v, want);
+}
+
+void convert_check_f16_types(const char *out, const char *const *f32_names, size_t n, const char *what) {
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s: %s", what, err.msg);
+    for (uint64_t i = 0; gf && i < gf->meta.n_tensors; i++) {
+        const char *nm = gf->meta.tensors[i].name, *dot = strchr(nm, '.');
+        const char *tail = !strncmp(nm, "blk.", 4) && dot && strchr(dot + 1, '.') ? strchr(dot + 1, '.') + 1 : nm;
+        bool f32 = false;
+        for (size_t k = 0; k < n; k++) f32 |= !strcmp(tail, f32_names[k]);
+        CHECK_MSG(gf->meta.tensors[i].type == (f32 ? 0u : 1u), "%s: %s is ggml type %u", what, nm,
+                  gf->meta.tensors[i].type);
+    }
+    qk_gguf_close(gf);
+}
+
+void convert_check_kv_order(const char *out, const char *arch, const char *const *order, size_t n, const char *what) {
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s: %s", what, err.msg);
+    const size_t pl = strlen(arch);
+    size_t k = 0;
+    for (uint64_t i = 0; gf && i < gf->meta.n_kv; i++) {
+        const char *kn = gf->meta.kv[i].key;
+        const bool ours = !strncmp(kn, arch, pl) && kn[pl] == '.', ft = !strcmp(kn, "general.file_type");
+        if (!ours && !ft) continue;
+        const char *want = k < n ? order[k] : "(nothing)";
+        CHECK_MSG(!strcmp(ft ? kn : kn + pl + 1, want), "%s: KV %zu is %s, the converter writes %s there", what, k, kn,
+                  want);
+        k++;
+    }
+    CHECK_MSG(k == n, "%s: %zu KVs of %s, the converter writes %zu", what, k, arch, n);
+    qk_gguf_close(gf);
+}
+
+void convert_check_arch_kvs(llama_run_model *m, const char *arch, const char *(*kv)[2], size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        char key[128];
+        snprintf(key, sizeof key, "%s.%s", arch, kv[k][0]);
+        convert_check_kv(m, key, kv[k][1]);
+    }
 }

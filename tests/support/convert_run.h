@@ -45,6 +45,17 @@ void convert_expect_edit_refusals(const char *tag, const convert_edit_case *case
  * "<tmp>/<tag>-<row>") is refused with that message. */
 void convert_expect_quant_refusals(const char *src, const char *tag, const char *const q[][2], size_t n);
 
+/* Every tensor of the GGUF file out is F32 when its name (after "blk.N.") is one of f32_names[0..n), else F16: the
+ * converter's F16 file (a failed CHECK naming what and the tensor otherwise). */
+void convert_check_f16_types(const char *out, const char *const *f32_names, size_t n, const char *what);
+
+/* convert_check_kv of "<arch>.<kv[i][0]>" against kv[i][1] for i < n */
+void convert_check_arch_kvs(llama_run_model *m, const char *arch, const char *(*kv)[2], size_t n);
+
+/* The KVs of the GGUF file out under "<arch>." and general.file_type are, in file order, exactly order[0..n) (the
+ * names after "<arch>.", and "general.file_type"): a failed CHECK naming what and the first place they differ. */
+void convert_check_kv_order(const char *out, const char *arch, const char *const *order, size_t n, const char *what);
+
 /* Sets key in dir's config.json to the JSON text json (NULL: removes it),
  * inside text_config when the config has one, else at the top level. */
 void convert_edit_config(const char *dir, const char *key, const char *json);

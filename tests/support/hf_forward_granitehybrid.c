@@ -8,7 +8,7 @@
  *       xBC = silu(conv1d(xBC)) (causal depthwise over the last d_conv positions, zeros before the start, + bias);
  *       [x | B | C] = xBC; per head h (group g = h / (n_heads / n_groups)): dt = softplus(dt + dt_bias),
  *       A = -exp(A_log), S = S exp(dt A) + dt B_g x_h^T, y_h = S C_g + D_h x_h;
- *       y = norm.weight * rmsnorm(y * silu(z)) over the whole d_inner (GraniteMoeHybridRMSNormGated); out_proj(y)
+ *       y = norm.weight * hf_rmsnorm_d(y * silu(z)) over the whole d_inner (GraniteMoeHybridRMSNormGated); out_proj(y)
  *     attention: q, k, v projections, rotate-half rope only when position_embedding_type is "rope" (the
  *       all-attention Granite 4.0; the hybrids say "nope"), softmax(q.k * attention_multiplier)
  *       over the positions so far, grouped kv heads, o_proj
@@ -18,7 +18,7 @@
  *       MLP (shared_mlp.input_linear [gate | up], output_linear) alone; h += residual_multiplier * that
  *   logits = lm_head(norm(h)) / logits_scaling (lm_head tied to embed_tokens when absent)
  * RMSNorm: w * x / sqrt(mean(x^2) + rms_norm_eps). Test support only. */
-#include "hf_forward_family.h"
+#include "hf_forward_ssm.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,16 +28,17 @@
 typedef struct {
     int mamba;
     float *norm, *post_norm;
-    float *in_proj, *conv_w, *conv_b, *dt_bias, *a_log, *d, *gnorm, *out_proj; /* mamba */
+    hf_m2_layer m2;                                                          /* mamba */
     float *q, *k, *v, *o;                                                    /* attention */
     float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
-    float *hist;   /* mamba: xBC before the conv per position; attention: k then v per position */
-    double *state; /* mamba: [n_heads][d_head][d_state] */
+    float *hist; /* mamba: xBC before the conv per position; attention: k then v per position */
 } gh_layer;
 
 typedef struct {
     int vocab, H, n_layer, nh, nkv, hd, F, S, E, topk, cap;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
+    hf_m2_dims m2;
+    hf_att_dims att;
     int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
     double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
     float *embed, *lm_head, *final_norm;
@@ -49,11 +50,10 @@ static void gh_free(void *vm) {
     if (!m) return;
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         gh_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->post_norm, l->in_proj, l->conv_w, l->conv_b, l->dt_bias, l->a_log, l->d, l->gnorm,
-                       l->out_proj, l->q, l->k, l->v, l->o, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out,
-                       l->hist};
+        float *ps[] = {l->norm, l->post_norm, l->q, l->k, l->v, l->o, l->router, l->in_lin, l->out_lin, l->sh_in,
+                       l->sh_out, l->hist};
         for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        free(l->state);
+        hf_m2_free(&l->m2);
     }
     free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
     free(m);
@@ -90,6 +90,10 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         return NULL;
     }
     m->hd = m->H / m->nh;
+    m->m2 = (hf_m2_dims){.H = m->H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
+                         .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
+    m->att = (hf_att_dims){.H = m->H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
+                           .theta = m->theta};
     const int H = m->H, kd = m->nkv * m->hd, E = m->E;
     m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
     int bad = !m->layers;
@@ -107,15 +111,9 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         T(l->norm, H, 0, 0, "model.layers.%d.input_layernorm.weight", i);
         T(l->post_norm, H, 0, 0, "model.layers.%d.post_attention_layernorm.weight", i);
         if (l->mamba) {
-            T(l->in_proj, m->dinner + m->conv_dim + m->mh, H, 0, "model.layers.%d.mamba.in_proj.weight", i);
-            T(l->conv_w, m->conv_dim, 1, m->K, "model.layers.%d.mamba.conv1d.weight", i);
-            T(l->conv_b, m->conv_dim, 0, 0, "model.layers.%d.mamba.conv1d.bias", i);
-            T(l->dt_bias, m->mh, 0, 0, "model.layers.%d.mamba.dt_bias", i);
-            T(l->a_log, m->mh, 0, 0, "model.layers.%d.mamba.A_log", i);
-            T(l->d, m->mh, 0, 0, "model.layers.%d.mamba.D", i);
-            T(l->gnorm, m->dinner, 0, 0, "model.layers.%d.mamba.norm.weight", i);
-            T(l->out_proj, H, m->dinner, 0, "model.layers.%d.mamba.out_proj.weight", i);
-            if (!bad && !(l->state = calloc((size_t)m->mh * m->mdh * m->ds, sizeof *l->state))) bad = 1;
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "model.layers.%d.mamba.", i);
+            if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
         } else {
             T(l->q, H, H, 0, "model.layers.%d.self_attn.q_proj.weight", i);
             T(l->k, kd, H, 0, "model.layers.%d.self_attn.k_proj.weight", i);
@@ -141,29 +139,11 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
 static int gh_vocab(const void *m) { return ((const hf_gh *)m)->vocab; }
 static double gh_route_margin(const void *m) { return ((const hf_gh *)m)->margin; }
 
-static void rmsnorm(double *out, const double *x, const float *w, int n, double eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += x[i] * x[i];
-    const double r = 1.0 / sqrt(ss / n + eps);
-    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
-}
-
-static void matvec(const float *w, const double *x, double *y, int out, int in) {
-    for (int o = 0; o < out; o++) {
-        double s = 0;
-        for (int i = 0; i < in; i++) s += (double)w[(size_t)o * in + i] * x[i];
-        y[o] = s;
-    }
-}
-
-static double silu(double x) { return x / (1.0 + exp(-x)); }
-static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
-
 /* out += wgt * output_linear(silu(gate) * up), [gate | up] = input_linear(x): w_in [2 F][H], w_out [H][F] */
 static void swiglu_add(const float *w_in, const float *w_out, int F, int H, const double *x, double wgt, double *out,
                        double *buf) {
-    matvec(w_in, x, buf, 2 * F, H);
-    for (int j = 0; j < F; j++) buf[j] = silu(buf[j]) * buf[F + j];
+    hf_matvec_d(w_in, x, buf, 2 * F, H);
+    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
     for (int o = 0; o < H; o++) {
         double s = 0;
         for (int j = 0; j < F; j++) s += (double)w_out[(size_t)o * F + j] * buf[j];
@@ -178,7 +158,7 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
     if (E > 0) {
         double lg[256];
         int idx[256];
-        matvec(l->router, x, lg, E, H);
+        hf_matvec_d(l->router, x, lg, E, H);
         hf_family_topk(lg, E, m->topk, idx, &m->margin);
         double sum = 0; /* softmax over the top-k logits */
         for (int t = 0; t < m->topk; t++) sum += exp(lg[idx[t]] - lg[idx[0]]);
@@ -191,83 +171,6 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
     swiglu_add(l->sh_in, l->sh_out, m->S, H, x, 1.0, out, buf);
 }
 
-/* one token through a Mamba-2 layer: r -> y (H) */
-static void mamba(hf_gh *m, gh_layer *l, int pos, const double *r, double *y, double *buf) {
-    const int di = m->dinner, cd = m->conv_dim, nh = m->mh, dh = m->mdh, ds = m->ds, K = m->K;
-    double *zx = buf, *xbc = buf + di + cd + nh, *g = xbc + cd;
-    matvec(l->in_proj, r, zx, di + cd + nh, m->H);
-    float *cur = l->hist + (size_t)pos * cd;
-    for (int c = 0; c < cd; c++) cur[c] = (float)zx[di + c];
-    for (int c = 0; c < cd; c++) { /* causal depthwise conv, then silu */
-        double s = l->conv_b[c];
-        for (int k = 0; k < K; k++) {
-            const int t = pos - (K - 1) + k;
-            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * l->hist[(size_t)t * cd + c];
-        }
-        xbc[c] = silu(s);
-    }
-    const double *x = xbc, *B = xbc + di, *C = xbc + di + m->ng * ds;
-    for (int h = 0; h < nh; h++) {
-        const int grp = h / (nh / m->ng);
-        const double dt = softplus(zx[di + cd + h] + l->dt_bias[h]), a = -exp((double)l->a_log[h]);
-        const double dA = exp(dt * a);
-        for (int d = 0; d < dh; d++) {
-            double *S = l->state + ((size_t)h * dh + d) * ds, acc = 0;
-            const double xv = x[h * dh + d];
-            for (int n = 0; n < ds; n++) {
-                S[n] = S[n] * dA + dt * B[grp * ds + n] * xv;
-                acc += S[n] * C[grp * ds + n];
-            }
-            g[h * dh + d] = (acc + l->d[h] * xv) * silu(zx[h * dh + d]); /* y, gated by silu(z) */
-        }
-    }
-    rmsnorm(g, g, l->gnorm, di, m->eps); /* over the whole d_inner */
-    matvec(l->out_proj, g, y, m->H, di);
-}
-
-/* GraniteMoeHybridRotaryEmbedding's default rope of one head at position pos: rotate-half pairs (i, i + hd / 2) */
-static void rope(double *v, int hd, int pos, double theta) {
-    const int half = hd / 2;
-    for (int i = 0; i < half; i++) {
-        const float inv = (float)(1.0 / pow(theta, (double)(2 * i) / hd)); /* inv_freq, float32 */
-        const double ang = (double)((float)pos * inv), c = cos(ang), s = sin(ang);
-        const double a = v[i], b = v[i + half];
-        v[i] = a * c - b * s;
-        v[i + half] = b * c + a * s;
-    }
-}
-
-/* one token through an attention layer (rope when the config says so): r -> y (H) */
-static void attention(hf_gh *m, gh_layer *l, int pos, const double *r, double *y, double *buf) {
-    const int H = m->H, hd = m->hd, kd = m->nkv * hd, rep = m->nh / m->nkv;
-    double *q = buf, *kv = q + H, *att = kv + 2 * kd, *sc = att + H;
-    matvec(l->q, r, q, H, H);
-    matvec(l->k, r, kv, kd, H);
-    matvec(l->v, r, kv + kd, kd, H);
-    for (int hh = 0; m->rope && hh < m->nh; hh++) rope(q + hh * hd, hd, pos, m->theta);
-    for (int hh = 0; m->rope && hh < m->nkv; hh++) rope(kv + hh * hd, hd, pos, m->theta);
-    float *store = l->hist + (size_t)pos * 2 * kd;
-    for (int i = 0; i < 2 * kd; i++) store[i] = (float)kv[i];
-    for (int hh = 0; hh < m->nh; hh++) {
-        const int grp = hh / rep;
-        double mx = -INFINITY, sum = 0;
-        for (int t = 0; t <= pos; t++) {
-            const float *kk = l->hist + (size_t)t * 2 * kd + grp * hd;
-            double s = 0;
-            for (int d = 0; d < hd; d++) s += q[hh * hd + d] * kk[d];
-            sc[t] = s * m->att_mul;
-            if (sc[t] > mx) mx = sc[t];
-        }
-        for (int t = 0; t <= pos; t++) sum += sc[t] = exp(sc[t] - mx);
-        for (int d = 0; d < hd; d++) {
-            double s = 0;
-            for (int t = 0; t <= pos; t++) s += sc[t] * l->hist[(size_t)t * 2 * kd + kd + grp * hd + d];
-            att[hh * hd + d] = s / sum;
-        }
-    }
-    matvec(l->o, att, y, H, H);
-}
-
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
     const int H = m->H, kd = m->nkv * m->hd;
@@ -275,54 +178,34 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
         return -1;
     }
-    if (pos == 0)
-        for (int i = 0; i < m->n_layer; i++)
-            if (m->layers[i].state)
-                memset(m->layers[i].state, 0, (size_t)m->mh * m->mdh * m->ds * sizeof *m->layers[i].state);
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++) {
-            gh_layer *l = &m->layers[i];
-            float *p = realloc(l->hist, (size_t)nc * (size_t)(l->mamba ? m->conv_dim : 2 * kd) * sizeof *p);
-            if (!p) {
-                hf_set_err(err, errlen, "out of memory");
+        for (int i = 0; i < m->n_layer; i++)
+            if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].mamba ? m->conv_dim : 2 * kd), nc, err, errlen))
                 return -1;
-            }
-            l->hist = p;
-        }
         m->cap = nc;
     }
     const size_t nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
                                  2 * (m->F > m->S ? m->F : m->S));
-    double *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *y = malloc((size_t)H * sizeof *y);
-    double *buf = malloc(nbuf * sizeof *buf);
-    if (!h || !r || !y || !buf) {
-        free(h), free(r), free(y), free(buf);
-        hf_set_err(err, errlen, "out of memory");
-        return -1;
-    }
+    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    if (!h) return -1;
     m->margin = INFINITY;
     for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i] * m->emb_mul;
     for (int li = 0; li < m->n_layer; li++) {
         gh_layer *l = &m->layers[li];
-        rmsnorm(r, h, l->norm, H, m->eps);
-        if (l->mamba) mamba(m, l, pos, r, y, buf);
-        else attention(m, l, pos, r, y, buf);
+        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
+        if (l->mamba) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
+        else hf_att_step(&m->att, l->q, l->k, l->v, l->o, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
-        rmsnorm(r, h, l->post_norm, H, m->eps);
+        hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
     }
     if (logits) {
-        rmsnorm(r, h, m->final_norm, H, m->eps);
-        const float *w = m->lm_head ? m->lm_head : m->embed;
-        for (int o = 0; o < m->vocab; o++) {
-            double s = 0;
-            for (int i = 0; i < H; i++) s += (double)w[(size_t)o * H + i] * r[i];
-            logits[o] = (float)(s / m->logit_scale);
-        }
+        hf_rmsnorm_d(r, h, m->final_norm, H, m->eps);
+        hf_logits_d(m->lm_head ? m->lm_head : m->embed, r, m->vocab, H, m->logit_scale, logits);
     }
-    free(h), free(r), free(y), free(buf);
+    free(h);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "llama_run.h"
+#include "tiny_hf.h"
 
 /* 12 tokens: past the sliding windows of the tiny models */
 #define LOGIT_NP 12
@@ -26,6 +27,10 @@ extern const int32_t logit_prompt[LOGIT_NP];
 /* r from support/hf_forward over the HF folder dir, token by token: 0, or
  * -1 after a failed CHECK naming why. */
 int logit_ref_hf(logit_ref *r, const char *dir);
+
+/* The tiny checkpoint of s written to dir ("<tmp>/tiny-<arch>-<dtype>/hf") and r from logit_ref_hf over it: 0;
+ * -1 after a skip (llama.cpp's libraries are not available) or a failed CHECK. */
+int logit_ref_tiny(logit_ref *r, const tiny_hf_spec *s, char *dir, size_t dirlen);
 
 void logit_ref_free(logit_ref *r);
 

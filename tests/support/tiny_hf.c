@@ -272,6 +272,10 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (qwen35 <= 0) return qwen35;
     const int granitehybrid = tiny_hf_write_granitehybrid(dir, s);
     if (granitehybrid <= 0) return granitehybrid;
+    const int nemotronh = tiny_hf_write_nemotronh(dir, s);
+    if (nemotronh <= 0) return nemotronh;
+    const int falconh1 = tiny_hf_write_falconh1(dir, s);
+    if (falconh1 <= 0) return falconh1;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */
@@ -779,6 +783,19 @@ void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int
     tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
     tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
     tiny_tlist_add(l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+}
+
+void tiny_tlist_add_mamba2(tiny_tlist *l, const char *pfx, int H, int di, int nh, int ng, int ds, int K, bool norm,
+                           float ws) {
+    const int cd = di + 2 * ng * ds;
+    tiny_tlist_add(l, di + cd + nh, H, 0, ws, 0, "%sin_proj.weight", pfx);
+    tiny_tlist_add(l, cd, 1, K, 0.5f, 0, "%sconv1d.weight", pfx);
+    tiny_tlist_add(l, cd, 0, 0, 0.1f, 0, "%sconv1d.bias", pfx);
+    tiny_tlist_add(l, nh, 0, 0, 0.5f, -1.0f, "%sdt_bias", pfx);
+    tiny_tlist_add(l, nh, 0, 0, 0.5f, 0.5f, "%sA_log", pfx);
+    tiny_tlist_add(l, nh, 0, 0, 0.2f, 1.0f, "%sD", pfx);
+    if (norm) tiny_tlist_add(l, di, 0, 0, 0.1f, 1.0f, "%snorm.weight", pfx);
+    tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%sout_proj.weight", pfx);
 }
 
 void tiny_cfg_nums(cJSON *c, ...) {

@@ -41,7 +41,12 @@ typedef struct tiny_hf_spec {
                           * "qwen35" (Qwen 3.5's multimodal layouts), "qwen3next" (give them 4 layers, 64 wide); by
                           * tiny_hf_granitehybrid.c: "granitehybrid" (granite-4.0-h-tiny's layout: Mamba-2 and
                           * attention layers, experts and a shared MLP), "granitehybrid_dense" (-h-micro's: the
-                          * shared MLP alone), "granite4" (granite-4.0-micro's: every layer attention, rope) */
+                          * shared MLP alone), "granite4" (granite-4.0-micro's: every layer attention, rope);
+                          * tiny_hf_nemotronh.c: "nemotronh" (Nemotron-H / Nano 2: Mamba-2, attention and
+                          * squared-ReLU MLP layers by hybrid_override_pattern), "nemotronh_moe" (Nemotron 3 Nano:
+                          * MoE layers of 8 experts, 2 used, and a shared expert); tiny_hf_falconh1.c: "falconh1"
+                          * (Falcon-H1-0.5B's layout: attention and Mamba-2 side by side in every layer, muP
+                          * multipliers, no mixer norm), "falconh1_norm" (the larger releases': the mixer norm) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

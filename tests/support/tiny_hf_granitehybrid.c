@@ -24,7 +24,6 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     if (!dense && strcmp(a, "granitehybrid")) return 1;
     const int H = s->n_embd, nh = s->n_head, nkv = s->n_head_kv, hd = H / nh;
     const int di = 2 * H, mh = 8, ds = 16, K = 4, E = dense ? 0 : 8, F = s->n_ff, S = 2 * s->n_ff;
-    const int conv_dim = di + 2 * ds;
     const float ws = 4.0f / (float)H;
     const int n_tok = tiny_hf_tokenizer_bpe(dir);
     if (n_tok < 0) return -1;
@@ -74,14 +73,9 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
             tiny_tlist_add(l, H, H, 0, 4.0f / (float)H, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
         } else {
-            tiny_tlist_add(l, di + conv_dim + mh, H, 0, ws, 0, "%slayers.%d.mamba.in_proj.weight", M, i);
-            tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.mamba.conv1d.weight", M, i);
-            tiny_tlist_add(l, conv_dim, 0, 0, 0.1f, 0, "%slayers.%d.mamba.conv1d.bias", M, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.5f, -1.0f, "%slayers.%d.mamba.dt_bias", M, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.5f, 0.5f, "%slayers.%d.mamba.A_log", M, i);
-            tiny_tlist_add(l, mh, 0, 0, 0.2f, 1.0f, "%slayers.%d.mamba.D", M, i);
-            tiny_tlist_add(l, di, 0, 0, 0.1f, 1.0f, "%slayers.%d.mamba.norm.weight", M, i);
-            tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%slayers.%d.mamba.out_proj.weight", M, i);
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "%slayers.%d.mamba.", M, i);
+            tiny_tlist_add_mamba2(l, pfx, H, di, mh, 1, ds, K, true, ws);
         }
         if (!dense) {
             tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);

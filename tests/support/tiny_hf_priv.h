@@ -50,6 +50,10 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_granitehybrid.c: the same for "granitehybrid" / "granitehybrid_dense" / "granite4". */
 int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_nemotronh.c: the same for "nemotronh" / "nemotronh_moe". */
+int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_falconh1.c: the same for "falconh1" / "falconh1_norm". */
+int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s);
 
 /* A growing list of tensor definitions for the family generators. */
 typedef struct {
@@ -66,6 +70,12 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
  * attention q, k, v, o projections under the prefix M: q and o qd wide,
  * k and v kd, values ws * N(0, 1). */
 void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws);
+
+/* A Mamba-2 mixer's tensors under the prefix pfx ("model.layers.3.mamba."): in_proj [di + conv_dim + nh, H],
+ * conv1d [conv_dim, 1, K] and its bias, dt_bias, A_log, D, norm [di] when norm, out_proj [H, di]; conv_dim =
+ * di + 2 ng ds; in_proj drawn ws * N(0, 1). */
+void tiny_tlist_add_mamba2(tiny_tlist *l, const char *pfx, int H, int di, int nh, int ng, int ds, int K, bool norm,
+                           float ws);
 
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);

@@ -1,0 +1,113 @@
+/* Falcon-H1 end to end against the real llama.cpp: tiny checkpoints in the published FalconH1ForCausalLM layout
+ * (tiny_hf_falconh1.c: attention with rope and a Mamba-2 mixer side by side in every layer, the 0.5B release's muP
+ * multipliers; without the mixer norm as Falcon-H1-0.5B, with it over 2 groups as the larger releases), in BF16 as
+ * released and in F32, converted to F32, F16 and Q8_0 files that llama.cpp loads as "falcon-h1" and runs to the logits
+ * of an independent implementation of the Hugging Face model (hf_forward_falconh1.c: the multipliers applied where the
+ * model applies them, which the converter folds into the weights); the KVs FalconH1Model writes, in its order;
+ * configurations llama.cpp computes otherwise refused by name, writing nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_run.h"
+#include "gguf.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 3, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 96, s->tied = false;
+}
+
+/* FalconH1Model's KVs in its order: Mamba2Model's (context_length, feed_forward_length, head_count overwritten in
+ * place), then its own */
+static void check_kvs(const char *out, const char *what, int n_tensors) {
+    static const char *const order[] = {
+        "context_length", "embedding_length", "feed_forward_length", "attention.head_count", "block_count",
+        "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size", "ssm.time_step_rank", "ssm.group_count",
+        "attention.layer_norm_rms_epsilon", "general.file_type", "vocab_size", "attention.head_count_kv",
+        "attention.key_length", "attention.value_length", "rope.freq_base"};
+    convert_check_kv_order(out, "falcon-h1", order, sizeof order / sizeof order[0], what);
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (!gf) return;
+    CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
+    CHECK_MSG(qk_gguf_find_tensor(&gf->meta, "blk.0.ffn_norm") >= 0, "%s: blk.0.ffn_norm (no .weight) missing", what);
+    qk_gguf_close(gf);
+}
+
+static void check_model(const char *arch, const char *dtype) {
+    tiny_hf_spec s;
+    spec(&s, arch);
+    s.dtype = dtype;
+    const bool norm = !strcmp(arch, "falconh1_norm");
+    char dir[700];
+    logit_ref r;
+    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3, Q8_0 0.06 (no routing: every position) */
+    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 5e-3}, {"q8_0", 0.06}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800], what[96];
+        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
+        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
+        if (!m) continue;
+        const char *kv[][2] = {
+            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", norm ? "2" : "1"},
+            {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "16384"},
+            {"embedding_length", "64"},     {"feed_forward_length", "96"},    {"attention.head_count", "4"},
+            {"attention.head_count_kv", "2"}, {"attention.key_length", "32"}, {"vocab_size", "299"},
+        };
+        convert_check_arch_kvs(m, "falcon-h1", kv, sizeof kv / sizeof kv[0]);
+        logit_ref_compare(&r, m, 1, 0.0, cases[c].tol, what);
+        llama_run_free(m);
+        /* token_embd, output_norm, output; per layer 2 norms, 4 attention, 3 MLP, 7 mixer tensors (+ ssm_norm) */
+        check_kvs(out, what, 3 + 3 * (16 + norm));
+        static const char *const f32s[] = {"attn_norm.weight", "ffn_norm", "output_norm.weight", "ssm_norm.weight",
+                                           "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d"};
+        if (!strcmp(cases[c].type, "f16")) convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
+    }
+    logit_ref_free(&r);
+}
+
+static void test_falconh1_bf16(void) { check_model("falconh1", "BF16"); }
+static void test_falconh1_f32(void) { check_model("falconh1", "F32"); }
+static void test_falconh1_norm_bf16(void) { check_model("falconh1_norm", "BF16"); }
+
+static void test_falconh1_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"falconh1", "config.json", "\"mamba_norm_before_gate\":\tfalse", "\"mamba_norm_before_gate\":\ttrue",
+         "mamba_norm_before_gate true: llama.cpp's Mamba-2 gates by silu(z) before its norm"},
+        {"falconh1", "config.json", "\"mamba_rms_norm\":\tfalse", "\"mamba_rms_norm\":\ttrue",
+         "layer 0 lacks mamba.norm.weight, but mamba_rms_norm is true"},
+        {"falconh1", "config.json", "\"key_multiplier\"", "\"key_multiplier_\"",
+         "'key_multiplier' should be a number (FalconH1Model multiplies by it)"},
+        {"falconh1", "config.json", "\"mlp_multipliers\"", "\"mlp_multipliers\": [1], \"mlp_multipliers_\"",
+         "'mlp_multipliers' should list 2 numbers"},
+        {"falconh1", "config.json", "\"mamba_d_head\":\t16", "\"mamba_d_head\":\t32",
+         "mamba_d_ssm 128 / mamba_d_head 32 is not mamba_n_heads 8"},
+        {"falconh1", "config.json", "\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
+        {"falconh1", "config.json", "\"rope_scaling\":\tnull", "\"rope_scaling\":\t{\"rope_type\": \"linear\", "
+         "\"factor\": 2}", "rope_scaling type 'linear' is not supported yet"},
+        {"falconh1", "config.json", "\"rms_norm_eps\"", "\"layer_norm_epsilon\": 1e-6, \"rms_norm_eps\"",
+         "layer_norm_epsilon unlike rms_norm_eps"},
+        {"falconh1", "config.json", "\"mamba_chunk_size\"", "\"time_step_limit\": [0.0, 0.1], \"mamba_chunk_size\"",
+         "time_step_limit clamps dt"},
+        {"falconh1", "model.safetensors", "lm_head.weight", "lm_head.wxight",
+         "unexpected tensor 'lm_head.wxight'"},
+    };
+    convert_expect_edit_refusals("bad-falconh1", cases, sizeof cases / sizeof cases[0], spec);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_falconh1_bad_input);
+    RUN(test_falconh1_bf16);
+    RUN(test_falconh1_f32);
+    RUN(test_falconh1_norm_bf16);
+    return qk_test_summary();
+}

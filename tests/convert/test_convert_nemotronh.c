@@ -1,0 +1,223 @@
+/* Nemotron-H end to end against the real llama.cpp: a tiny checkpoint in the published NemotronHForCausalLM layout
+ * (tiny_hf_nemotronh.c: Mamba-2 layers with 2 groups, an attention layer without rope whose head_dim is not
+ * hidden / heads, squared-ReLU MLP layers, by hybrid_override_pattern), in BF16 as released and in F32, converted to
+ * F32, F16 and Q8_0 files that llama.cpp loads as "nemotron_h" and runs to the logits of an independent
+ * implementation of the Hugging Face model (hf_forward_nemotronh.c, the Mamba-2 scan in its recurrent form, the gated
+ * RMSNorm group by group); the KVs NemotronHModel writes, in its order (per-layer head_count_kv and
+ * feed_forward_length, the ssm sizes, key/value length, no rope); configurations llama.cpp's graph computes otherwise,
+ * and the MoE variant, refused by name, writing nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "convert_run.h"
+#include "gguf.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+/* 5 layers: "M-M*-" */
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 5, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 96, s->tied = false;
+}
+
+/* the per-layer I32 array key of gf: v[0..5) */
+static void layer_array(const qk_gguf_file *gf, const char *key, const int64_t want[5]) {
+    const qk_gguf_kv *kv = qk_gguf_find(&gf->meta, key);
+    CHECK_MSG(kv && kv->arr_type == QK_GGUF_I32 && kv->n == 5, "%s: not an I32 array of 5", key);
+    for (uint64_t k = 0; kv && k < 5 && k < kv->n; k++) {
+        int64_t v = -1;
+        CHECK(qk_gguf_arr_int(kv, k, &v));
+        CHECK_MSG(v == want[k], "%s[%llu] is %lld, want %lld", key, (unsigned long long)k, (long long)v,
+                  (long long)want[k]);
+    }
+}
+
+/* the converted file's KVs and tensors; moe: Nemotron 3 Nano's layout ("MEM*E": the same per-layer arrays) */
+static void check_kvs(const char *out, const char *what, size_t n_cmp, bool moe) {
+    const char *pre = moe ? "nemotron_h_moe" : "nemotron_h";
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (!gf) return;
+    static const int64_t kv_want[5] = {0, 0, 0, 2, 0}, ff_want[5] = {0, 96, 0, 0, 96};
+    char key[96];
+    snprintf(key, sizeof key, "%s.attention.head_count_kv", pre);
+    layer_array(gf, key, kv_want);
+    snprintf(key, sizeof key, "%s.feed_forward_length", pre);
+    layer_array(gf, key, ff_want);
+    /* NemotronHModel's KVs in its order: TextModel's (feed_forward_length, head_count_kv and context_length
+     * overwritten in place; the MoE's rope_theta and expert counts), LlamaModel's, the SSM sizes, the no-rope flag,
+     * key / value length, then the MoE's own */
+    static const char *const order[] = {
+        "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+        "attention.head_count_kv", "attention.layer_norm_rms_epsilon", "attention.layer_norm_epsilon",
+        "general.file_type", "vocab_size", "rope.dimension_count", "ssm.conv_kernel", "ssm.state_size",
+        "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank", "rope.scaling.finetuned", "attention.key_length",
+        "attention.value_length"};
+    static const char *const order_moe[] = {
+        "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+        "attention.head_count_kv", "rope.freq_base", "attention.layer_norm_rms_epsilon",
+        "attention.layer_norm_epsilon", "expert_count", "expert_used_count", "expert_group_count",
+        "expert_group_used_count", "general.file_type", "vocab_size", "rope.dimension_count", "ssm.conv_kernel",
+        "ssm.state_size", "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank", "rope.scaling.finetuned",
+        "attention.key_length", "attention.value_length", "expert_feed_forward_length",
+        "expert_shared_feed_forward_length", "expert_shared_count", "expert_weights_norm", "expert_weights_scale"};
+    if (moe) convert_check_kv_order(out, pre, order_moe, sizeof order_moe / sizeof order_moe[0], what);
+    else convert_check_kv_order(out, pre, order, sizeof order / sizeof order[0], what);
+    /* token_embd, output_norm, output; per Mamba layer norm + 8 ssm tensors; the attention layer's norm + 4; per MLP
+     * layer norm + 2, per MoE layer norm + router, bias, 2 stacked, 2 shared */
+    CHECK_EQ_INT(gf->meta.n_tensors, 3 + 2 * 9 + 5 + 2 * (moe ? 7 : 3));
+    CHECK_EQ_INT(n_cmp, gf->meta.n_tensors);
+    const qk_gguf_kv *bos = qk_gguf_find(&gf->meta, "tokenizer.ggml.add_bos_token");
+    if (!moe) /* NemotronHModel.set_vocab sets it for the dense models only */
+        CHECK_MSG(bos && bos->data && *(const uint8_t *)bos->data == 1, "%s: add_bos_token should be true", what);
+    CHECK_MSG(!qk_gguf_find(&gf->meta, "tokenizer.ggml.add_space_prefix"), "%s: add_space_prefix written", what);
+    qk_gguf_close(gf);
+}
+
+static void check_model(const char *arch, const char *dtype) {
+    tiny_hf_spec s;
+    spec(&s, arch);
+    s.dtype = dtype;
+    const bool moe = !strcmp(arch, "nemotronh_moe");
+    const char *pre = moe ? "nemotron_h_moe" : "nemotron_h";
+    char dir[700];
+    logit_ref r;
+    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    logit_ref_check_margins(&r, 0.02, arch);
+    /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3 at every position, Q8_0 0.06 where the top-k routing has a
+     * margin (every position without experts) */
+    static const struct { const char *type; double tol; bool all; } cases[] = {
+        {"f32", 1e-4, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char out[800], what[96];
+        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
+        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
+        if (!m) continue;
+        const char *kv[][2] = {
+            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
+            {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "1048576"},
+            {"embedding_length", "64"},     {"rope.dimension_count", "16"},   {"vocab_size", "304"},
+            {"attention.key_length", "32"}, {"attention.value_length", "32"}, {"rope.scaling.finetuned", "false"},
+        };
+        convert_check_arch_kvs(m, pre, kv, sizeof kv / sizeof kv[0]);
+        const char *kv_moe[][2] = {
+            {"expert_count", "8"},         {"expert_used_count", "2"},         {"expert_feed_forward_length", "96"},
+            {"expert_shared_feed_forward_length", "192"}, {"expert_shared_count", "1"},
+            {"expert_weights_norm", "true"}, {"expert_group_count", "1"},
+        };
+        if (moe) convert_check_arch_kvs(m, pre, kv_moe, sizeof kv_moe / sizeof kv_moe[0]);
+        logit_ref_compare(&r, m, cases[c].all || !moe, 0.02, cases[c].tol, what);
+        llama_run_free(m);
+        qk_err err;
+        qk_compare_report cmp;
+        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
+        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
+        check_kvs(out, what, cmp.n, moe);
+        qk_compare_report_free(&cmp);
+        /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
+        static const char *const f32s[] = {"attn_norm.weight", "output_norm.weight", "ssm_norm.weight",
+                                           "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d",
+                                           "ffn_gate_inp.weight", "exp_probs_b.bias"};
+        if (!strcmp(cases[c].type, "f16")) convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
+    }
+    logit_ref_free(&r);
+}
+
+static void test_nemotronh_bf16(void) { check_model("nemotronh", "BF16"); }
+static void test_nemotronh_f32(void) { check_model("nemotronh", "F32"); }
+/* Nemotron 3 Nano's layout */
+static void test_nemotronh_moe_bf16(void) { check_model("nemotronh_moe", "BF16"); }
+static void test_nemotronh_moe_f32(void) { check_model("nemotronh_moe", "F32"); }
+
+static void test_nemotronh_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-E*-\"",
+         "hybrid_override_pattern[2] is 'E', expected 'M', '*' or '-' (no num_experts_per_tok: MLP layers)"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M*\"", "'hybrid_override_pattern' should spell the 5 layers"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M?-\"", "hybrid_override_pattern[3] is '?'"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-MM-\"",
+         "layer 3 is 'M' in hybrid_override_pattern, but has the tensor"},
+        {"nemotronh", "config.json", "\"M-M*-\"", "\"*-M*-\"",
+         "layer 0 is '*' in hybrid_override_pattern, but has the tensor"},
+        {"nemotronh", "model.safetensors", "backbone.layers.1.mixer.up_proj.weight",
+         "backbone.layers.1.mixer.q_proj.weight", "layer 1 ('-') lacks the tensor for blk.1.ffn_up.weight"},
+        {"nemotronh", "config.json", "\"hybrid_override_pattern\"", "\"layers_block_type\"",
+         "layers_block_type without hybrid_override_pattern"},
+        {"nemotronh", "config.json", "\"mlp_hidden_act\":\t\"relu2\"", "\"mlp_hidden_act\":\t\"silu\"",
+         "mlp_hidden_act 'silu' / mamba_hidden_act 'silu': llama.cpp's nemotron_h runs relu2 / silu"},
+        {"nemotronh", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
+         "rms_norm_eps (or norm_eps) should equal layer_norm_epsilon"},
+        {"nemotronh", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
+         "vocab_size 300 is not a multiple of 8"},
+        {"nemotronh", "config.json", "\"ssm_state_size\":\t16", "\"ssm_state_size\":\t8",
+         "layers.0.mixer.conv1d.bias' should be [160] for the config's sizes"},
+        {"nemotronh", "config.json", "\"mamba_head_dim\":\t16", "\"mamba_head_dim\":\t12",
+         "the SSM inner size 96 is not a multiple of the head dim 64"},
+        {"nemotronh", "config.json", "\"time_step_floor\"", "\"time_step_limit\": [0.0, 0.1], \"time_step_floor\"",
+         "time_step_limit clamps dt"},
+        {"nemotronh", "config.json", "\"chunk_size\"", "\"num_experts_per_tok\": 2, \"chunk_size\"",
+         "hybrid_override_pattern[1] is '-', expected 'M', '*' or 'E' (num_experts_per_tok is set: MoE layers)"},
+        /* Nemotron 3: what llama.cpp's nemotron_h_moe or this converter do not take yet */
+        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"num_nextn_predict_layers\": 1, \"topk_group\"",
+         "num_nextn_predict_layers 1: the converter appends the multi-token-prediction block"},
+        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"moe_latent_size\": 32, \"topk_group\"",
+         "moe_latent_size (Nemotron 3 Super's latent expert projections) is not supported yet"},
+        {"nemotronh_moe", "config.json", "\"n_group\":\t1", "\"n_group\":\t2",
+         "n_group / topk_group other than 1 (group-limited routing) is not supported yet"},
+        {"nemotronh_moe", "config.json", "\"routed_scaling_factor\"", "\"routed_scaling_factor_\"",
+         "'routed_scaling_factor' should be a positive number (NemotronHModel reads it)"},
+        {"nemotronh", "config.json", "\"chunk_size\"", "\"residual_multiplier\": 0.2, \"chunk_size\"",
+         "'residual_multiplier' is a Granite key"},
+    };
+    convert_expect_edit_refusals("bad-nemotronh", cases, sizeof cases / sizeof cases[0], spec);
+}
+
+/* Nemotron-H 8B's config names the attention head size attention_head_dim, Nemotron 3's the RMS epsilon norm_eps:
+ * the same KVs as with head_dim and rms_norm_eps */
+static void test_nemotronh_attention_head_dim(void) {
+    tiny_hf_spec s;
+    spec(&s, "nemotronh");
+    char dir[700], p[800], a[800], b[800];
+    snprintf(dir, sizeof dir, "%s/nemotronh-ahd/hf", qk_test_tmpdir());
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    snprintf(a, sizeof a, "%s/nemotronh-ahd-a.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/nemotronh-ahd-b.gguf", qk_test_tmpdir());
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "f32", 1, &err) == QK_OK, "%s", err.msg);
+    convert_edit_file(p, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
+    convert_edit_file(p, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
+    CHECK_MSG(convert_run(dir, b, "f32", 1, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *ga = NULL, *gb = NULL;
+    CHECK(qk_gguf_open(a, &ga, &err) == QK_OK && qk_gguf_open(b, &gb, &err) == QK_OK);
+    if (ga && gb) {
+        const qk_gguf_kv *ka = qk_gguf_find(&ga->meta, "nemotron_h.attention.key_length");
+        const qk_gguf_kv *kb = qk_gguf_find(&gb->meta, "nemotron_h.attention.key_length");
+        CHECK(ka && kb && ka->type == QK_GGUF_U32 && kb->type == QK_GGUF_U32 &&
+              !memcmp(ka->data, kb->data, 4) && *(const uint32_t *)ka->data == 32);
+        CHECK_EQ_INT(ga->meta.n_kv, gb->meta.n_kv);
+        const qk_gguf_kv *ea = qk_gguf_find(&ga->meta, "nemotron_h.attention.layer_norm_rms_epsilon");
+        const qk_gguf_kv *eb = qk_gguf_find(&gb->meta, "nemotron_h.attention.layer_norm_rms_epsilon");
+        CHECK(ea && eb && ea->type == QK_GGUF_F32 && eb->type == QK_GGUF_F32 && !memcmp(ea->data, eb->data, 4));
+        CHECK_EQ_INT(ga->meta.n_tensors, gb->meta.n_tensors);
+    }
+    qk_gguf_close(ga), qk_gguf_close(gb);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    RUN(test_nemotronh_bad_input);
+    RUN(test_nemotronh_attention_head_dim);
+    RUN(test_nemotronh_bf16);
+    RUN(test_nemotronh_f32);
+    RUN(test_nemotronh_moe_bf16);
+    RUN(test_nemotronh_moe_f32);
+    return qk_test_summary();
+}

@@ -1,0 +1,230 @@
+/* hf_forward_nemotronh.c - NVIDIA Nemotron-H's forward pass, written from transformers' modeling_nemotron_h.py (and
+ * the releases' remote code), model_type "nemotron_h" (its table hf_family_nemotronh, see hf_forward_family.h);
+ * float32 weights, double arithmetic, one token at a time:
+ *   h = embeddings[token]
+ *   per layer (NemotronHBlock): h += mixer(norm(h)), the mixer by hybrid_override_pattern[layer]:
+ *     "M" NemotronHMamba2Mixer (torch_forward's scan in its recurrent form, hf_forward_ssm.c) with
+ *       d_inner = mamba_num_heads x mamba_head_dim and MambaRMSNormGated over groups of d_inner / n_groups
+ *       (rmsnorm_fn's group_size, norm_before_gate False: norm(y * silu(z)) group by group);
+ *     "*" NemotronHAttention: q / k / v of head_dim, no rope, softmax(q.k / sqrt(head_dim)), grouped kv, o_proj;
+ *     "-" NemotronHMLP: down_proj(relu(up_proj(x))^2)
+ *     "E" NemotronHMoE (Nemotron 3): DeepseekV3TopkRouter's routing, s = sigmoid(gate(x)) in float32, the top
+ *       num_experts_per_tok experts by s + e_score_correction_bias (n_group 1), weighted by their s, normalized
+ *       (norm_topk_prob, + 1e-20) and times routed_scaling_factor; each a squared-ReLU MLP as "-"; plus the shared
+ *       expert's
+ *   logits = lm_head(norm_f(h))
+ * Every norm: w * x / sqrt(mean(x^2) + layer_norm_epsilon). Test support only. */
+#include "hf_forward_ssm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char kind;      /* 'M', '*' or '-' */
+    float *norm;
+    hf_m2_layer m2;                 /* 'M' */
+    float *q, *k, *v, *o;           /* '*' */
+    float *up, *down;               /* '-' */
+    float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
+    float *hist;    /* 'M': xBC per position; '*': k then v per position */
+} nh_layer;
+
+typedef struct {
+    int vocab, H, n_layer, F, cap, kd;
+    int E, topk, S, norm_topk; /* MoE */
+    double eps, scale, margin;
+    hf_m2_dims m2;
+    hf_att_dims att;
+    float *embed, *lm_head, *final_norm;
+    nh_layer *layers;
+} hf_nh;
+
+static void nh_free(void *vm) {
+    hf_nh *m = vm;
+    if (!m) return;
+    for (int i = 0; m->layers && i < m->n_layer; i++) {
+        nh_layer *l = &m->layers[i];
+        float *ps[] = {l->norm, l->q, l->k, l->v, l->o, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown,
+                       l->sup, l->sdown};
+        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
+        hf_m2_free(&l->m2);
+    }
+    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    free(m);
+}
+
+static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+    hf_nh *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
+    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
+    m->E = hf_cfg_int(cfg, "n_routed_experts", 0), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 0);
+    m->S = hf_cfg_int(cfg, "moe_shared_expert_intermediate_size", 0);
+    m->norm_topk = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "norm_topk_prob"));
+    m->scale = hf_cfg_num(cfg, "routed_scaling_factor", 1.0), m->margin = INFINITY;
+    if (m->E > 0) m->F = hf_cfg_int(cfg, "moe_intermediate_size", m->F);
+    m->eps = hf_cfg_num(cfg, "layer_norm_epsilon", 1e-5);
+    const int nh = hf_cfg_int(cfg, "num_attention_heads", 0), nkv = hf_cfg_int(cfg, "num_key_value_heads", 0);
+    const int hd = hf_cfg_int(cfg, "head_dim", hf_cfg_int(cfg, "attention_head_dim", 0));
+    const int mh = hf_cfg_int(cfg, "mamba_num_heads", 0), mdh = hf_cfg_int(cfg, "mamba_head_dim", 0);
+    const int ng = hf_cfg_int(cfg, "n_groups", 1), ds = hf_cfg_int(cfg, "ssm_state_size", 0);
+    const int di = mh * mdh;
+    m->m2 = (hf_m2_dims){.H = m->H, .di = di, .cd = di + 2 * ng * ds, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
+                         .K = hf_cfg_int(cfg, "conv_kernel", 4), .norm_group = ng > 0 ? di / ng : 0, .eps = m->eps};
+    m->att = (hf_att_dims){.H = m->H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 0, .scale = hd > 0 ? 1.0 / sqrt(hd) : 0};
+    m->kd = nkv * hd;
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(cfg, "hybrid_override_pattern");
+    const char *pat = cJSON_IsString(pj) ? pj->valuestring : "";
+    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || (int)strlen(pat) != m->n_layer || nh <= 0 || nkv <= 0 ||
+        nh % nkv || hd <= 0 || mh <= 0 || mdh <= 0 || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 || m->F <= 0 ||
+        m->E > 256 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->S <= 0 ||
+                                    hf_cfg_int(cfg, "n_group", 1) != 1))) {
+        hf_set_err(err, errlen, "nemotron_h config: bad sizes or hybrid_override_pattern");
+        free(m);
+        return NULL;
+    }
+    const int H = m->H, qd = nh * hd;
+    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    int bad = !m->layers;
+#define T(ptr, d0, d1, ...)                                                                                            \
+    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
+    T(m->embed, m->vocab, H, "backbone.embeddings.weight");
+    T(m->final_norm, H, 0, "backbone.norm_f.weight");
+    int64_t shape[8];
+    int nd;
+    if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
+    for (int i = 0; i < m->n_layer && !bad; i++) {
+        nh_layer *l = &m->layers[i];
+        l->kind = pat[i];
+        T(l->norm, H, 0, "backbone.layers.%d.norm.weight", i);
+        if (l->kind == 'M') {
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
+            if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
+        } else if (l->kind == '*') {
+            T(l->q, qd, H, "backbone.layers.%d.mixer.q_proj.weight", i);
+            T(l->k, m->kd, H, "backbone.layers.%d.mixer.k_proj.weight", i);
+            T(l->v, m->kd, H, "backbone.layers.%d.mixer.v_proj.weight", i);
+            T(l->o, H, qd, "backbone.layers.%d.mixer.o_proj.weight", i);
+        } else if (l->kind == '-') {
+            T(l->up, m->F, H, "backbone.layers.%d.mixer.up_proj.weight", i);
+            T(l->down, H, m->F, "backbone.layers.%d.mixer.down_proj.weight", i);
+        } else if (l->kind == 'E' && m->E > 0) {
+            const char *X = "backbone.layers.%d.mixer.";
+            char px[64];
+            snprintf(px, sizeof px, X, i);
+            T(l->router, m->E, H, "%sgate.weight", px);
+            T(l->ebias, m->E, 0, "%sgate.e_score_correction_bias", px);
+            T(l->sup, m->S, H, "%sshared_experts.up_proj.weight", px);
+            T(l->sdown, H, m->S, "%sshared_experts.down_proj.weight", px);
+            const size_t per = (size_t)m->F * H;
+            if (!bad && (!(l->eup = malloc(m->E * per * sizeof(float))) ||
+                         !(l->edown = malloc(m->E * per * sizeof(float)))))
+                bad = 1, hf_set_err(err, errlen, "out of memory");
+            for (int e = 0; e < m->E && !bad; e++) { /* mixer.experts.e.{up,down}_proj: one block each */
+                float *u = NULL, *dn = NULL;
+                T(u, m->F, H, "%sexperts.%d.up_proj.weight", px, e);
+                T(dn, H, m->F, "%sexperts.%d.down_proj.weight", px, e);
+                if (!bad) {
+                    memcpy(l->eup + e * per, u, per * sizeof(float));
+                    memcpy(l->edown + e * per, dn, per * sizeof(float));
+                }
+                free(u), free(dn);
+            }
+        } else {
+            hf_set_err(err, errlen, "nemotron_h: layer kind '%c' is not computed here", l->kind);
+            bad = 1;
+        }
+    }
+#undef T
+    if (bad) {
+        nh_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+static int nh_vocab(const void *m) { return ((const hf_nh *)m)->vocab; }
+static double nh_route_margin(const void *m) { return ((const hf_nh *)m)->margin; }
+
+/* y += wgt * down(relu(up(x))^2): up [F][H], down [H][F]; buf F doubles */
+static void relu2_add(const float *up, const float *down, int F, int H, const double *x, double wgt, double *y,
+                      double *buf) {
+    hf_matvec_d(up, x, buf, F, H);
+    for (int j = 0; j < F; j++) buf[j] = buf[j] > 0 ? buf[j] * buf[j] : 0;
+    for (int o = 0; o < H; o++) {
+        double s = 0;
+        for (int j = 0; j < F; j++) s += (double)down[(size_t)o * F + j] * buf[j];
+        y[o] += wgt * s;
+    }
+}
+
+/* NemotronHMoE of x into y (H) */
+static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double *buf) {
+    const int E = m->E, H = m->H;
+    double lg[256], sc[256], choice[256], w[256];
+    int idx[256];
+    hf_matvec_d(l->router, x, lg, E, H);
+    for (int e = 0; e < E; e++) sc[e] = 1.0 / (1.0 + exp(-lg[e])), choice[e] = sc[e] + l->ebias[e];
+    hf_family_topk(choice, E, m->topk, idx, &m->margin);
+    double sum = 0;
+    for (int t = 0; t < m->topk; t++) sum += w[t] = sc[idx[t]];
+    for (int t = 0; t < m->topk; t++) w[t] = (m->norm_topk ? w[t] / (sum + 1e-20) : w[t]) * m->scale;
+    for (int i = 0; i < H; i++) y[i] = 0;
+    const size_t per = (size_t)m->F * H;
+    for (int t = 0; t < m->topk; t++)
+        relu2_add(l->eup + idx[t] * per, l->edown + idx[t] * per, m->F, H, x, w[t], y, buf);
+    relu2_add(l->sup, l->sdown, m->S, H, x, 1.0, y, buf);
+}
+
+static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    hf_nh *m = vm;
+    const int H = m->H;
+    if (token < 0 || token >= m->vocab) {
+        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        return -1;
+    }
+    if (pos >= m->cap) {
+        const int nc = m->cap ? 2 * m->cap : 64;
+        for (int i = 0; i < m->n_layer; i++) {
+            const char k = m->layers[i].kind;
+            const size_t per_pos = (size_t)(k == 'M' ? m->m2.cd : 2 * m->kd);
+            if (k != '-' && hf_hist_grow(&m->layers[i].hist, per_pos, nc, err, errlen)) return -1;
+        }
+        m->cap = nc;
+    }
+    const size_t nbuf = (size_t)(2 * (m->m2.di + m->m2.cd + m->m2.nh) + 2 * m->att.nh * m->att.hd + 2 * m->kd +
+                                 pos + 1 + m->F + m->S);
+    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    if (!h) return -1;
+    m->margin = INFINITY;
+    for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i];
+    for (int li = 0; li < m->n_layer; li++) {
+        nh_layer *l = &m->layers[li];
+        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
+        if (l->kind == 'M') {
+            hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
+        } else if (l->kind == '*') {
+            hf_att_step(&m->att, l->q, l->k, l->v, l->o, l->hist, pos, r, y, buf);
+        } else if (l->kind == 'E') {
+            moe(m, l, r, y, buf);
+        } else {
+            for (int i = 0; i < H; i++) y[i] = 0;
+            relu2_add(l->up, l->down, m->F, H, r, 1.0, y, buf);
+        }
+        for (int i = 0; i < H; i++) h[i] += y[i];
+    }
+    if (logits) {
+        hf_rmsnorm_d(r, h, m->final_norm, H, m->eps);
+        hf_logits_d(m->lm_head ? m->lm_head : m->embed, r, m->vocab, H, 1.0, logits);
+    }
+    free(h);
+    return 0;
+}
+
+const hf_family hf_family_nemotronh = {
+    .model_types = {"nemotron_h"}, .load = nh_load, .vocab = nh_vocab, .next = nh_next,
+    .route_margin = nh_route_margin, .free = nh_free,
+};

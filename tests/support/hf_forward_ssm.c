@@ -1,0 +1,164 @@
+/* hf_forward_ssm.c - see hf_forward_ssm.h. */
+#include "hf_forward_ssm.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hf_rmsnorm_d(double *out, const double *x, const float *w, int n, double eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    const double r = 1.0 / sqrt(ss / n + eps);
+    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+}
+
+void hf_matvec_d(const float *w, const double *x, double *y, int out, int in) {
+    for (int o = 0; o < out; o++) {
+        double s = 0;
+        for (int i = 0; i < in; i++) s += (double)w[(size_t)o * in + i] * x[i];
+        y[o] = s;
+    }
+}
+
+int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen) {
+    float *p = realloc(*hist, (size_t)nc * per_pos * sizeof *p);
+    if (!p) {
+        hf_set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    *hist = p;
+    return 0;
+}
+
+double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen) {
+    double *h = malloc((3 * (size_t)H + nbuf) * sizeof *h);
+    if (!h) {
+        hf_set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    *r = h + H, *y = h + 2 * (size_t)H, *buf = h + 3 * (size_t)H;
+    return h;
+}
+
+void hf_logits_d(const float *w, const double *x, int vocab, int H, double scale, float *logits) {
+    for (int o = 0; o < vocab; o++) {
+        double s = 0;
+        for (int i = 0; i < H; i++) s += (double)w[(size_t)o * H + i] * x[i];
+        logits[o] = (float)(s / scale);
+    }
+}
+
+double hf_silu_d(double x) { return x / (1.0 + exp(-x)); }
+static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
+
+int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+               size_t errlen) {
+    memset(l, 0, sizeof *l);
+    struct {
+        float **dst;
+        int d0, d1, d2;
+        const char *name;
+    } t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight"},
+             {&l->conv_w, m->cd, 1, m->K, "conv1d.weight"},
+             {&l->conv_b, m->cd, 0, 0, "conv1d.bias"},
+             {&l->dt_bias, m->nh, 0, 0, "dt_bias"},
+             {&l->a_log, m->nh, 0, 0, "A_log"},
+             {&l->d, m->nh, 0, 0, "D"},
+             {&l->gnorm, m->di, 0, 0, "norm.weight"},
+             {&l->out_proj, m->H, m->di, 0, "out_proj.weight"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if ((t[i].dst != &l->gnorm || m->norm_group > 0) &&
+            !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
+            return -1;
+    if (!(l->state = calloc((size_t)m->nh * m->dh * m->ds, sizeof *l->state))) {
+        hf_set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void hf_m2_free(hf_m2_layer *l) {
+    float *ps[] = {l->in_proj, l->conv_w, l->conv_b, l->dt_bias, l->a_log, l->d, l->gnorm, l->out_proj};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
+    free(l->state);
+}
+
+void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+    const int di = m->di, cd = m->cd, nh = m->nh, dh = m->dh, ds = m->ds, K = m->K;
+    double *zx = buf, *xbc = buf + di + cd + nh, *g = xbc + cd;
+    if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
+    hf_matvec_d(l->in_proj, r, zx, di + cd + nh, m->H);
+    for (int i = 0; m->mup && i < di + cd + nh; i++) zx[i] *= m->mup[i];
+    float *cur = hist + (size_t)pos * cd;
+    for (int c = 0; c < cd; c++) cur[c] = (float)zx[di + c];
+    for (int c = 0; c < cd; c++) { /* causal depthwise conv, then silu */
+        double s = l->conv_b[c];
+        for (int k = 0; k < K; k++) {
+            const int t = pos - (K - 1) + k;
+            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * cd + c];
+        }
+        xbc[c] = hf_silu_d(s);
+    }
+    const double *x = xbc, *B = xbc + di, *C = xbc + di + m->ng * ds;
+    for (int h = 0; h < nh; h++) {
+        const int grp = h / (nh / m->ng);
+        const double dt = softplus(zx[di + cd + h] + l->dt_bias[h]), a = -exp((double)l->a_log[h]);
+        const double dA = exp(dt * a);
+        for (int d = 0; d < dh; d++) {
+            double *S = l->state + ((size_t)h * dh + d) * ds, acc = 0;
+            const double xv = x[h * dh + d];
+            for (int n = 0; n < ds; n++) {
+                S[n] = S[n] * dA + dt * B[grp * ds + n] * xv;
+                acc += S[n] * C[grp * ds + n];
+            }
+            g[h * dh + d] = (acc + l->d[h] * xv) * hf_silu_d(zx[h * dh + d]); /* y, gated by silu(z) */
+        }
+    }
+    for (int o = 0; m->norm_group > 0 && o < di; o += m->norm_group) /* the gated RMSNorm, group by group */
+        hf_rmsnorm_d(g + o, g + o, l->gnorm + o, m->norm_group, m->eps);
+    hf_matvec_d(l->out_proj, g, y, m->H, di);
+}
+
+/* the default rope of one head at position pos: rotate-half pairs (i, i + hd / 2), inv_freq in float32 */
+static void rope(double *v, int hd, int pos, double theta) {
+    const int half = hd / 2;
+    for (int i = 0; i < half; i++) {
+        const float inv = (float)(1.0 / pow(theta, (double)(2 * i) / hd));
+        const double ang = (double)((float)pos * inv), c = cos(ang), s = sin(ang);
+        const double a = v[i], b = v[i + half];
+        v[i] = a * c - b * s;
+        v[i + half] = b * c + a * s;
+    }
+}
+
+void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const float *wv, const float *wo, float *hist,
+                 int pos, const double *r, double *y, double *buf) {
+    const int hd = a->hd, qd = a->nh * hd, kd = a->nkv * hd, rep = a->nh / a->nkv;
+    double *q = buf, *kv = q + qd, *att = kv + 2 * kd, *sc = att + qd;
+    hf_matvec_d(wq, r, q, qd, a->H);
+    hf_matvec_d(wk, r, kv, kd, a->H);
+    for (int i = 0; a->kmul != 0 && i < kd; i++) kv[i] *= a->kmul;
+    hf_matvec_d(wv, r, kv + kd, kd, a->H);
+    for (int hh = 0; a->rope && hh < a->nh; hh++) rope(q + hh * hd, hd, pos, a->theta);
+    for (int hh = 0; a->rope && hh < a->nkv; hh++) rope(kv + hh * hd, hd, pos, a->theta);
+    float *store = hist + (size_t)pos * 2 * kd;
+    for (int i = 0; i < 2 * kd; i++) store[i] = (float)kv[i];
+    for (int hh = 0; hh < a->nh; hh++) {
+        const int grp = hh / rep;
+        double mx = -INFINITY, sum = 0;
+        for (int t = 0; t <= pos; t++) {
+            const float *kk = hist + (size_t)t * 2 * kd + grp * hd;
+            double s = 0;
+            for (int d = 0; d < hd; d++) s += q[hh * hd + d] * kk[d];
+            sc[t] = s * a->scale;
+            if (sc[t] > mx) mx = sc[t];
+        }
+        for (int t = 0; t <= pos; t++) sum += sc[t] = exp(sc[t] - mx);
+        for (int d = 0; d < hd; d++) {
+            double s = 0;
+            for (int t = 0; t <= pos; t++) s += sc[t] * hist[(size_t)t * 2 * kd + kd + grp * hd + d];
+            att[hh * hd + d] = s / sum;
+        }
+    }
+    hf_matvec_d(wo, att, y, a->H, qd);
+}

@@ -1,0 +1,59 @@
+/* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba-2 hybrids share (hf_forward_granitehybrid.c,
+ * hf_forward_nemotronh.c): transformers' Mamba-2 mixer (torch_forward's chunked scan in its recurrent form) and a
+ * causal attention layer with grouped kv heads, one token at a time, float32 weights, double arithmetic.
+ * Test support only. */
+#ifndef QK_HF_FORWARD_SSM_H
+#define QK_HF_FORWARD_SSM_H
+
+#include "hf_forward_family.h"
+
+/* A Mamba-2 mixer's sizes: hidden H, inner di = nh x dh, conv channels cd = di + 2 ng ds, kernel K; the gated
+ * RMSNorm normalizes groups of norm_group values (di: the whole inner size; 0: no norm, y * silu(z) alone) with eps;
+ * mup (di + cd + nh values, NULL: none) multiplies in_proj's output (Falcon-H1's muP vector) */
+typedef struct {
+    int H, di, cd, nh, dh, ds, ng, K, norm_group;
+    double eps;
+    const double *mup;
+} hf_m2_dims;
+
+typedef struct {
+    float *in_proj, *conv_w, *conv_b, *dt_bias, *a_log, *d, *gnorm, *out_proj;
+    double *state; /* [nh][dh][ds] */
+} hf_m2_layer;
+
+/* The mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, dt_bias, A_log, D, norm.weight,
+ * out_proj.weight (norm.weight only with a norm_group); 0, or -1 with a reason in err (what was loaded is freed by
+ * hf_m2_free) */
+int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+               size_t errlen);
+void hf_m2_free(hf_m2_layer *l);
+/* one token at pos through the mixer: r (H) -> y (H); hist holds xBC before the conv per position (cd floats each),
+ * buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
+void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
+
+/* attention sizes: hidden H, nh query heads of hd, nkv kv heads; keys times kmul (Falcon-H1's key_multiplier; 0:
+ * 1); scores scaled by scale; rope (rotate-half, theta) when rope is set */
+typedef struct {
+    int H, nh, nkv, hd, rope;
+    double scale, theta, kmul;
+} hf_att_dims;
+/* q [nh hd][H], k / v [nkv hd][H], o [H][nh hd]; hist holds k then v per position (2 nkv hd floats each); buf at
+ * least 2 nh hd + 2 nkv hd + pos + 1 doubles */
+void hf_att_step(const hf_att_dims *a, const float *q, const float *k, const float *v, const float *o, float *hist,
+                 int pos, const double *r, double *y, double *buf);
+
+/* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
+int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
+/* one block: the returned h, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it all; NULL with
+ * a reason in err */
+double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen);
+/* logits[o] = (w . x)[o] / scale, w [vocab][H] (the lm_head, or the tied embeddings) */
+void hf_logits_d(const float *w, const double *x, int vocab, int H, double scale, float *logits);
+
+/* out = w * x / sqrt(mean(x^2) + eps); out may be x */
+void hf_rmsnorm_d(double *out, const double *x, const float *w, int n, double eps);
+/* y[o] = sum_i w[o * in + i] x[i] */
+void hf_matvec_d(const float *w, const double *x, double *y, int out, int in);
+double hf_silu_d(double x);
+
+#endif
