@@ -32,11 +32,11 @@
  *   (interleaved M-RoPE; with text only every section sees the same
  *   position); n_deepstack_layers from the vision config; the vision tower
  *   and its deepstack mergers (model.visual.) left out.
- * Exaone4ForCausalLM (EXAONE 4.0 1.2B) -> "exaone4": no pre-norms, the
- *   attention and MLP outputs normed (post_attention_norm, post_ffw_norm),
- *   per-head q/k norms, NeoX rope with llama3 scaling -> rope_freqs.weight.
- *   The 32B's sliding-window layers (global ones without rope, which
- *   llama.cpp only runs for 64 layers) are refused for now.
+ * Exaone4ForCausalLM (EXAONE 4.0 1.2B and 32B) -> "exaone4": no pre-norms,
+ *   the attention and MLP outputs normed (post_attention_norm,
+ *   post_ffw_norm), per-head q/k norms, NeoX rope with llama3 scaling ->
+ *   rope_freqs.weight; the 32B's 3:1 sliding-window layers (global ones
+ *   without rope) as arch_exaone4.c writes and checks them.
  * Olmo3ForCausalLM (OLMo 3) -> "olmo2": OLMo 2's layer, plus sliding-window
  *   attention on the layers layer_types marks (attention.sliding_window and
  *   attention.sliding_window_pattern, a bool per layer, as Olmo2Model
@@ -161,20 +161,6 @@ static const char *const k_req_exaone4[] = {"attn_q.weight", "attn_k.weight", "a
                                             "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
                                             "post_ffw_norm.weight", NULL};
 
-/* no sliding window: every layer global with rope, as llama.cpp runs EXAONE 4 below 64 layers */
-static int exaone4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
-    (void)p;
-    const cJSON *sw = cJSON_GetObjectItemCaseSensitive(ck->config, "sliding_window");
-    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
-    bool sliding = sw && !cJSON_IsNull(sw);
-    for (const cJSON *e = cJSON_IsArray(lt) ? lt->child : NULL; e; e = e->next)
-        sliding |= cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention");
-    if (sliding)
-        return qk_fail(err, "%s/config.json: EXAONE 4 sliding-window layers (the 32B layout) are not supported yet; "
-                            "only configurations without a sliding window (1.2B) are", ck->dir);
-    return QK_OK;
-}
-
 static const char *const k_req_olmo3[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
                                           "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
                                           "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
@@ -246,8 +232,9 @@ const qk_arch_desc qk_arch_family_more[] = {
     {.hf = "Qwen3VLForConditionalGeneration", .gguf = "qwen3vl", .family = "Qwen3-VL (text model)",
      .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .required = k_req_qwen3vl, .mrope_key = "mrope_section",
      .kvs = k_kvs_qwen3vl},
-    {.hf = "Exaone4ForCausalLM", .gguf = "exaone4", .family = "EXAONE 4.0 (1.2B layout)", .kv = QK_KV_LLAMA,
-     .rules = qk_rules_post_norms, .required = k_req_exaone4, .check = exaone4_check},
+    {.hf = "Exaone4ForCausalLM", .gguf = "exaone4", .family = "EXAONE 4.0", .kv = QK_KV_LLAMA,
+     .rules = qk_rules_post_norms, .required = k_req_exaone4, .check = qk_arch_exaone4_check,
+     .extra_kvs = qk_arch_exaone4_kvs},
     {.hf = "Olmo3ForCausalLM", .gguf = "olmo2", .family = "OLMo 3", .kv = QK_KV_LLAMA, .rules = qk_rules_post_norms,
      .required = k_req_olmo3, .kvs = k_kvs_olmo3, .check = olmo3_check},
     {.hf = "SeedOssForCausalLM", .gguf = "seed_oss", .family = "Seed-OSS", .kv = QK_KV_LLAMA,

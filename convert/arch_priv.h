@@ -211,6 +211,11 @@ int qk_arch_qwen35_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int
  * rope.scaling.factor, rope.scaling.original_context_length, yarn_beta_fast / yarn_beta_slow when given. */
 int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
 
+/* EXAONE 4's sliding-window layout (arch_exaone4.c): the check refusing what llama.cpp's exaone4 cannot run, and
+ * Exaone4Model's attention.sliding_window / sliding_window_pattern KVs. */
+int qk_arch_exaone4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
+int qk_arch_exaone4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
+
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);

@@ -930,13 +930,14 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
     if (!m->layers) { hf_set_err(err, errlen, "out of memory"); goto fail; }
 
     /* Sliding windows: layer_types when given, else each class's rule. */
-    int sw = (int)jnum_null(cfg, "sliding_window", A == A_GEMMA2 || A == A_GEMMA3 || A == A_MISTRAL ? 4096 : 0, 0);
+    int sw = (int)jnum_null(cfg, "sliding_window",
+                            A == A_GEMMA2 || A == A_GEMMA3 || A == A_MISTRAL || A == A_EXAONE4 ? 4096 : 0, 0);
     const cJSON *lt = jget(cfg, "layer_types");
     if (lt && (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer)) {
         hf_set_err(err, errlen, "config: layer_types must list %d layers", m->n_layer);
         goto fail;
     }
-    int pattern = (int)jnum(cfg, "sliding_window_pattern", A == A_COHERE2 ? 4 : 6);
+    int pattern = (int)jnum(cfg, "sliding_window_pattern", A == A_COHERE2 || A == A_EXAONE4 ? 4 : 6);
     int use_sw = jbool(cfg, "use_sliding_window", 0);
     int mwl = (int)jnum(cfg, "max_window_layers", 0);
     for (int i = 0; i < m->n_layer; i++) {
@@ -950,7 +951,7 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
             sliding = use_sw && i >= mwl;
         } else if (A == A_GEMMA2 || A == A_GPTOSS) {
             sliding = i % 2 == 0;
-        } else if (A == A_GEMMA3 || A == A_COHERE2) {
+        } else if (A == A_GEMMA3 || A == A_COHERE2 || A == A_EXAONE4) {
             sliding = pattern > 0 ? (i + 1) % pattern != 0 : 0;
         } else {
             sliding = 0;
@@ -959,6 +960,8 @@ hf_model *hf_forward_load_json(const char *config_json, hf_tensor_get get, void 
         m->layers[i].window = sliding && sw > 0 ? sw : 0;
         m->layers[i].rope = (A == A_GEMMA3 && sliding) ? &m->rope_local : &m->rope_global;
         if (A == A_COHERE2 && !sliding) m->layers[i].rope = NULL; /* Cohere2Attention: rope on sliding layers only */
+        /* Exaone4Attention: with a sliding_window set, rope on the sliding layers only (global NoPE) */
+        if (A == A_EXAONE4 && sw > 0 && !sliding) m->layers[i].rope = NULL;
         if (A == A_SMOLLM3) { /* SmolLM3Attention.use_rope = no_rope_layers[i] */
             const cJSON *nr = jget(cfg, "no_rope_layers");
             int interval = (int)jnum(cfg, "no_rope_layer_interval", 4);

@@ -15,7 +15,8 @@
  *   interleaved rope, fused gate_up), internlm2 (fused grouped wqkv), gpt2
  *   (Conv1D weights, learned positions, no rope), gpt_neox (per-head fused
  *   qkv, parallel block with two LayerNorms, partial rope), exaone4
- *   (post-norms, per-head q/k norms), apertus (xIELU ungated MLP), qwen3_vl
+ *   (post-norms, per-head q/k norms; with sliding_window set, sliding layers
+ *   by layer_types and rope on those only), apertus (xIELU ungated MLP), qwen3_vl
  *   (Qwen3's language model), olmo3 (OLMo 2 with sliding windows), seed_oss
  *   (Qwen2's attention biases), olmoe (full-width q/k norms, Qwen-named
  *   experts), granitemoe / granitemoeshared (Granite's multipliers, 3-D

@@ -156,6 +156,9 @@ int llama_run_tokenize(const llama_run_model *m, const char *text, size_t len, b
     return n;
 }
 
+static bool g_f32_attention;
+void llama_run_f32_attention(bool on) { g_f32_attention = on; }
+
 static struct llama_context *new_ctx(llama_run_model *m, int n_ctx) {
     ref_llama_context_params cp = L.context_default_params();
     cp.n_ctx = (uint32_t)n_ctx;
@@ -165,6 +168,7 @@ static struct llama_context *new_ctx(llama_run_model *m, int n_ctx) {
     cp.n_threads = 1;
     cp.n_threads_batch = 1;
     cp.no_perf = true;
+    if (g_f32_attention) cp.type_k = 0, cp.type_v = 0, cp.flash_attn_type = 0; /* GGML_TYPE_F32; disabled */
     struct llama_context *ctx = L.init_from_model(m->model, cp);
     if (!ctx) snprintf(g_err, sizeof g_err, "llama_init_from_model failed");
     return ctx;

@@ -34,6 +34,13 @@ bool llama_run_meta(const llama_run_model *m, const char *key, char *buf, size_t
 int llama_run_tokenize(const llama_run_model *m, const char *text, size_t len, bool add_special,
                        bool parse_special, int32_t *ids, int max);
 
+/* Contexts created after llama_run_f32_attention(true) keep K and V in F32
+ * with flash attention off, until it is called with false (default:
+ * llama.cpp's defaults, an F16 KV cache and flash attention auto). For deep
+ * tiny models whose F16 rounding of K and V would otherwise swamp an F32
+ * comparison (64 layers: ~2e-3 of the largest logit). */
+void llama_run_f32_attention(bool on);
+
 /* Evaluates tokens[0..n) in one batch from position 0 and copies the logits
  * of every position into logits (n * n_vocab floats). */
 bool llama_run_logits(llama_run_model *m, const int32_t *tokens, int n, float *logits);

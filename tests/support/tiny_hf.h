@@ -30,7 +30,9 @@ typedef struct tiny_hf_spec {
                           * dims of 80), "starcoder2", "stablelm"; MoE: "qwen3moe", "qwen2moe" (8 experts, 2 used);
                           * written by tiny_hf_more.c: "ernie4_5", "glm4", "internlm2" (fused wqkv), "gpt2"
                           * (openai-community/gpt2's names: Conv1D, learned positions; n_ff is 4 n_embd),
-                          * "gptneox" (Pythia's names; n_head_kv is n_head); by tiny_hf_moe.c: "olmoe"
+                          * "gptneox" (Pythia's names; n_head_kv is n_head), "exaone4" (EXAONE 4.0 1.2B's layout),
+                          * "exaone4swa" (the 32B's: window 4, every 4th layer global and NoPE; give it 64
+                          * layers, which llama.cpp needs for the window); by tiny_hf_moe.c: "olmoe"
                           * (n_head_kv is n_head), "granitemoe", "granitemoeshared", "qwen3vlmoe",
                           * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked"; by tiny_hf_hybrid.c:
                           * "lfm2" (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it

@@ -53,7 +53,9 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     const bool ernie = !strcmp(a, "ernie4_5"), glm4 = !strcmp(a, "glm4"), internlm2 = !strcmp(a, "internlm2");
     const bool gpt2 = !strcmp(a, "gpt2"), neox = !strcmp(a, "gptneox");
-    const bool qwen3vl = !strcmp(a, "qwen3vl"), exaone4 = !strcmp(a, "exaone4"), apertus = !strcmp(a, "apertus");
+    const bool exaone4_32b = !strcmp(a, "exaone4swa"); /* EXAONE 4.0 32B's layout: 3:1 sliding windows */
+    const bool qwen3vl = !strcmp(a, "qwen3vl"), exaone4 = !strcmp(a, "exaone4") || exaone4_32b;
+    const bool apertus = !strcmp(a, "apertus");
     if (!ernie && !glm4 && !internlm2 && !gpt2 && !neox && !qwen3vl && !exaone4 && !apertus) return 1;
     const bool llama_names = ernie || glm4 || qwen3vl || exaone4 || apertus;
     const int H = s->n_embd, hd = H / s->n_head, qd = hd * s->n_head, kd = hd * s->n_head_kv, F = s->n_ff;
@@ -85,10 +87,15 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
         llama_sizes(c, s, vocab);
         tiny_cfg_nums(c, "head_dim", (double)(hd), "rms_norm_eps", 1e-5, "rope_theta", 1000000.0, NULL);
         llama3_rope(c, 16.0);
-        cJSON_AddNullToObject(c, "sliding_window");
-        cJSON_AddNullToObject(c, "sliding_window_pattern");
+        /* LGAI-EXAONE/EXAONE-4.0-32B: sliding_window 4096 (4 here), pattern "LLLG", every 4th layer global */
+        if (exaone4_32b) cJSON_AddNumberToObject(c, "sliding_window", 4.0);
+        else cJSON_AddNullToObject(c, "sliding_window");
+        if (exaone4_32b) cJSON_AddStringToObject(c, "sliding_window_pattern", "LLLG");
+        else cJSON_AddNullToObject(c, "sliding_window_pattern");
         cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
-        for (int i = 0; i < s->n_layer; i++) cJSON_AddItemToArray(lt, cJSON_CreateString("full_attention"));
+        for (int i = 0; i < s->n_layer; i++)
+            cJSON_AddItemToArray(lt, cJSON_CreateString(exaone4_32b && (i + 1) % 4 ? "sliding_attention"
+                                                                                   : "full_attention"));
     } else if (apertus) {
         /* swiss-ai/Apertus-8B-Instruct-2509: its own norm names, per-head q/k norms, an ungated xIELU MLP with
          * per-layer scalars, llama3 rope scaling */
