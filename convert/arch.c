@@ -112,6 +112,14 @@ bool qk_arch_info_at(size_t i, qk_arch_info *out) {
     return true;
 }
 
+const char *qk_arch_family_pre(const char *gguf_arch) {
+    for (size_t i = 0; gguf_arch && i < qk_arch_registry_size(); i++) {
+        const qk_arch_desc *d = qk_arch_registry_at(i);
+        if (d->pre && !strcmp(d->gguf, gguf_arch)) return d->pre;
+    }
+    return NULL;
+}
+
 const char *qk_arch_supported_list(void) {
     /* built from the registry on first use; the registry is constant, so a
      * concurrent first call writes the same bytes */
@@ -551,6 +559,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     p->desc = ad;
     p->family = ad->family;
     p->caveat = ad->caveat;
+    p->family_pre = ad->pre;
     if (text_config(ck0, ad, p, err)) return QK_FAIL;
     if (ad->arch_of) p->arch = ad->arch_of(p->config);
     /* the checkpoint as its language model sees it: the text config */

@@ -99,6 +99,7 @@ typedef struct qk_conv_plan {
     const char *hf_arch;         /* architectures[0] */
     const char *family;          /* the registry's human name of it */
     const char *caveat;          /* where llama.cpp computes other than the HF model (registry text); NULL: none */
+    const char *family_pre;      /* the pre-tokenizer name of the family's own tokenizer (registry); NULL: none */
     size_t n_tensors;
     qk_conv_tensor *tensors;
     size_t cap_tensors;          /* entries allocated (zeroed beyond n_tensors) */
@@ -118,6 +119,10 @@ typedef struct qk_conv_plan {
     qk_left_out left_out[8];     /* multimodal: groups of tensors left out */
     int n_left_out;
 } qk_conv_plan;
+
+/* The pre-tokenizer name llama.cpp's converter gives the own tokenizer of the first registry family writing GGUF
+ * architecture gguf_arch that names one (qk_arch_desc.pre), or NULL. */
+const char *qk_arch_family_pre(const char *gguf_arch);
 
 /* Supported architectures, for messages: "LlamaForCausalLM, ...". */
 const char *qk_arch_supported_list(void);

@@ -140,6 +140,9 @@ struct qk_arch_desc {
     /* what the pinned llama.cpp's graph computes differently from the Hugging Face model, for a family converted
      * anyway because llama.cpp's converter does (said in the plan, convert's output and info); NULL: nothing */
     const char *caveat;
+    /* the llama.cpp pre-tokenizer convert_hf_to_gguf names this family's own tokenizer (its hash's name), which
+     * settles a pre_tokenizer configuration several pre-tokenizers share (qk_pre_detect); NULL: none needed */
+    const char *pre;
     unsigned flags;                  /* QK_A_* */
     qk_kv_style kv;
     const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */

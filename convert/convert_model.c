@@ -80,7 +80,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rc = qk_vocab_load_kimi(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
     else if (rc == QK_OK)
         rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
-                                          : qk_vocab_load_hf(dir, o->pre_tokenizer, plan.vocab_size, &vocab, err);
+                                          : qk_vocab_load_hf_for(dir, plan.family_pre, o->pre_tokenizer, plan.vocab_size,
+                                                                 &vocab, err);
     if (rc == QK_OK) rc = qk_vocab_apply_arch(plan.arch, dir, &vocab, err); /* the family's set_vocab */
     /* Mamba2Model.set_vocab (Granite 4.0, GraniteHybridModel) and NemotronHModel.set_vocab do not read
      * tokenizer_config.json's add_prefix_space */

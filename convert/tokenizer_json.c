@@ -180,13 +180,13 @@ static const cJSON *find_added_by_id(const cJSON *tok, int64_t id) {
 }
 
 int qk_tokjson_bpe_vocab(const cJSON *tok, const char *name, uint64_t vocab_size, const char *pre_override,
-                         qk_vocab *v, qk_err *err) {
+                         const char *family_pre, qk_vocab *v, qk_err *err) {
     const char *pre = NULL;
     if (pre_override) {
         if (!qk_pre_known(pre_override))
             return qk_fail(err, "--pre-tokenizer '%s' is not a pre-tokenizer llama.cpp knows", pre_override);
         pre = pre_override;
-    } else if (qk_pre_detect(tok, name, &pre, err)) {
+    } else if (qk_pre_detect(tok, name, family_pre, &pre, err)) {
         return QK_FAIL;
     }
     strmap m = {0};
@@ -500,10 +500,14 @@ static const struct {
     {"llama4", "Split(Regex " RX_GPT4O ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
     /* GPT-2's ByteLevel regex alone (gpt-2, and mpt/olmo/phi-2 which llama.cpp treats the same) */
     {"gpt-2", "ByteLevel(add_prefix_space=0, use_regex=1)", -1},
-    /* single digits, then GPT-2's regex: starcoder and smollm use the same regex in llama.cpp but
-     * smollm turns clean_spaces off, which the configuration cannot tell */
+    /* single digits, then GPT-2's regex: llama.cpp's starcoder, refact (Granite 3), command-r, exaone (EXAONE 3)
+     * and smollm use the same regex, command-r and smollm with clean_spaces off, which the configuration cannot
+     * tell: the family's own name (qk_pre_detect's family_pre) settles it */
     {"starcoder", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
     {"smollm", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
+    {"refact", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
+    {"command-r", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
+    {"exaone", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
 };
 
 static const char *const known_pre[] = {
@@ -597,7 +601,7 @@ static int pre_signature(const cJSON *tok, sbuf *b) {
     return b->oom ? -1 : 0;
 }
 
-int qk_pre_detect(const cJSON *tok, const char *name, const char **pre, qk_err *err) {
+int qk_pre_detect(const cJSON *tok, const char *name, const char *family_pre, const char **pre, qk_err *err) {
     sbuf b = {0};
     if (pre_signature(tok, &b)) {
         free(b.s);
@@ -616,6 +620,12 @@ int qk_pre_detect(const cJSON *tok, const char *name, const char **pre, qk_err *
         free(b.s);
         return QK_OK;
     }
+    for (size_t i = 0; nhit > 1 && family_pre && i < nhit; i++)
+        if (!strcmp(hit[i], family_pre)) { /* the family's own tokenizer settles the tie */
+            *pre = hit[i];
+            free(b.s);
+            return QK_OK;
+        }
     if (nhit > 1) {
         char names[256] = "";
         for (size_t i = 0; i < nhit; i++) {

@@ -34,7 +34,7 @@ int qk_tokjson_kind_of(const cJSON *tok, const char *name, qk_tokjson_kind *kind
  * strings, as len(tokenizer.vocab)). pre_override: NULL or a name llama.cpp knows.
  * Fills model, pre, tokens, token_type, merges (may be 0: the caller then tries merges.txt). */
 int qk_tokjson_bpe_vocab(const cJSON *tok, const char *name, uint64_t vocab_size, const char *pre_override,
-                         qk_vocab *v, qk_err *err);
+                         const char *family_pre, qk_vocab *v, qk_err *err);
 
 /* Sentencepiece-style BPE from tokenizer.json. special_texts: the tokenizer's
  * all_special_tokens (named special tokens + additional_special_tokens), n_special of them. */
@@ -42,9 +42,12 @@ int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *co
                               size_t n_special, qk_vocab *v, qk_err *err);
 
 /* The llama.cpp pre-tokenizer name matching tok's pre_tokenizer (and model.ignore_merges), from a
- * table of configurations known to quantkit. Unknown or ambiguous configurations fail with a
- * message that describes the configuration and names the --pre-tokenizer NAME override. */
-int qk_pre_detect(const cJSON *tok, const char *name, const char **pre, qk_err *err);
+ * table of configurations known to quantkit. Several pre-tokenizers can share a configuration (StarCoder's,
+ * Refact's, Command-R's, EXAONE 3's and SmolLM's: single digits, then GPT-2's regex); family_pre (the name
+ * llama.cpp's converter gives the model family's own tokenizer, or NULL) settles such a tie when it is one of
+ * them. Unknown or still ambiguous configurations fail with a message that describes the configuration and
+ * names the --pre-tokenizer NAME override. */
+int qk_pre_detect(const cJSON *tok, const char *name, const char *family_pre, const char **pre, qk_err *err);
 
 /* Is name a pre-tokenizer llama.cpp (the pinned release) accepts in tokenizer.ggml.pre? */
 int qk_pre_known(const char *name);

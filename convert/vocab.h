@@ -131,6 +131,11 @@ char *qk_replace_spm_space(const char *s);
  * On success *out owns everything (free with qk_vocab_free); on failure *out is empty. */
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config,
                      qk_vocab *out, qk_err *err);
+/* The same for a model family whose converter names its own tokenizer's pre-tokenizer family_pre (the
+ * registry's; NULL: none): a byte-level BPE configuration several llama.cpp pre-tokenizers share is then
+ * taken as that one when it is among them (qk_pre_detect). */
+int qk_vocab_load_hf_for(const char *dir, const char *family_pre, const char *pre_override,
+                         uint64_t vocab_size_from_config, qk_vocab *out, qk_err *err);
 
 /* Kimi K2's tokenizer (vocab_kimi.c): dir has tiktoken.model, no tokenizer.json, and tokenizer_config.json's
  * auto_map names tokenization_kimi's AutoTokenizer. */

@@ -219,6 +219,11 @@ static int load_merges_txt(const char *dir, qk_vocab *v, qk_err *err) {
 
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config, qk_vocab *out,
                      qk_err *err) {
+    return qk_vocab_load_hf_for(dir, NULL, pre_override, vocab_size_from_config, out, err);
+}
+
+int qk_vocab_load_hf_for(const char *dir, const char *family_pre, const char *pre_override,
+                         uint64_t vocab_size_from_config, qk_vocab *out, qk_err *err) {
     qk_vocab_init(out);
     cJSON *tcfg = NULL, *tok = NULL, *stmap = NULL;
     qk_spm_model spm;
@@ -269,7 +274,8 @@ int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_s
             n_vocab_check = (int64_t)out->n_tokens;
         } else {
             is_llama = 0;
-            if (qk_tokjson_bpe_vocab(tok, tokjson_name, vocab_size_from_config, pre_override, out, err)) goto out;
+            if (qk_tokjson_bpe_vocab(tok, tokjson_name, vocab_size_from_config, pre_override, family_pre, out, err))
+                goto out;
             if (out->n_merges == 0 && load_merges_txt(dir, out, err)) goto out;
             if (out->n_merges == 0) {
                 qk_fail(err, "%s: a BPE tokenizer without merges (model.merges is empty and there is no merges.txt)",

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convert_run.h"
 #include "gguf_writer.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -21,6 +22,8 @@
 #include "qk_test.h"
 #include "tiktoken_ranks.h"
 #include "tiktoken_write.h"
+#include "tiny_hf_priv.h"
+#include "arch.h"
 #include "vocab.h"
 #include "vocab_kv.h"
 #include "vocab_vectors.h"
@@ -48,7 +51,7 @@ static int write_vocab_gguf(const char *path, const qk_vocab *v, qk_err *err) {
 static llama_run_model *load_in_llama(const char *label, const char *dir, const char *arch) {
     qk_vocab v;
     qk_err err;
-    int rc = qk_vocab_load_hf(dir, NULL, 0, &v, &err);
+    int rc = qk_vocab_load_hf_for(dir, arch ? qk_arch_family_pre(arch) : NULL, NULL, 0, &v, &err);
     CHECK_MSG(rc == QK_OK, "%s: %s", label, err.msg);
     if (rc != QK_OK) return NULL;
     if (arch && (rc = qk_vocab_apply_arch(arch, dir, &v, &err)) != QK_OK) {
@@ -265,6 +268,7 @@ static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir
 
 static void gpt4o_regex_parity(void);
 static void qwen_merges_parity(void);
+static void digits_gpt2_parity(void);
 
 static void test_hf_parity(void) {
     llama_ref_init_backend();
@@ -290,6 +294,7 @@ static void test_hf_parity(void) {
     }
     gpt4o_regex_parity();
     qwen_merges_parity();
+    digits_gpt2_parity();
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
         CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
                   "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
@@ -385,6 +390,60 @@ static void qwen_merges_parity(void) {
     CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
     CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's with the real merges (listed above)",
               st.differ);
+}
+
+/* Single digits, then GPT-2's regex: the configuration llama.cpp's starcoder, refact, command-r, exaone and smollm
+ * share (command-r and smollm with clean_spaces off). A tokenizer.json with it is ambiguous alone; the family's
+ * own name settles it (qk_pre_detect's family_pre, the registry's), and llama.cpp then tokenizes each family's way
+ * as Hugging Face does with that configuration (the tiny byte-level vocabulary, 40 merges). */
+static void digits_gpt2_parity(void) {
+    char dir[1024], p[1100];
+    qk_test_mkdir(dir, sizeof dir, "digits-gpt2");
+    CHECK(tiny_hf_tokenizer_bpe(dir) > 0);
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    cJSON *j = json_file_read(p);
+    CHECK(j != NULL);
+    if (!j) return;
+    cJSON *pre = cJSON_CreateObject(), *seq = cJSON_AddArrayToObject(pre, "pretokenizers"), *d = cJSON_CreateObject(),
+          *bl = cJSON_CreateObject();
+    cJSON_AddStringToObject(pre, "type", "Sequence");
+    cJSON_AddStringToObject(d, "type", "Digits");
+    cJSON_AddBoolToObject(d, "individual_digits", 1);
+    cJSON_AddStringToObject(bl, "type", "ByteLevel");
+    cJSON_AddBoolToObject(bl, "add_prefix_space", 0);
+    cJSON_AddBoolToObject(bl, "trim_offsets", 1);
+    cJSON_AddBoolToObject(bl, "use_regex", 1);
+    cJSON_AddItemToArray(seq, d);
+    cJSON_AddItemToArray(seq, bl);
+    cJSON_ReplaceItemInObjectCaseSensitive(j, "pre_tokenizer", pre);
+    cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "ignore_merges",
+                                           cJSON_CreateFalse());
+    if (!cJSON_HasObjectItem(j, "post_processor")) cJSON_AddNullToObject(j, "post_processor"); /* HF's JS wants it */
+    CHECK(json_file_write(p, j, 0) == 0);
+    cJSON_Delete(j);
+    /* no BOS either side: the tiny tokenizer.json has no post-processor adding one for Hugging Face */
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
+    convert_edit_file(p, "\"add_bos_token\":\ttrue", "\"add_bos_token\":\tfalse");
+    qk_vocab v;
+    qk_err err;
+    CHECK(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_FAIL);
+    CHECK_CONTAINS(err.msg, "starcoder, smollm, refact, command-r, exaone");
+    static const struct { const char *arch, *pre; } fam[] = {
+        {"command-r", "command-r"}, {"exaone", "exaone"}, {"granite", "refact"}, {"starcoder2", "starcoder"},
+    };
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        CHECK_MSG(qk_vocab_load_hf_for(dir, qk_arch_family_pre(fam[i].arch), NULL, 0, &v, &err) == QK_OK, "%s: %s",
+                  fam[i].arch, err.msg);
+        CHECK_STR(v.pre, fam[i].pre);
+        qk_vocab_free(&v);
+        char name[64];
+        snprintf(name, sizeof name, "digits-%s", fam[i].arch);
+        hf_stats st;
+        hf_parity_dir(name, dir, dir, fam[i].arch, &st);
+        CHECK_MSG(st.strings >= 100, "%s: only %d strings compared", fam[i].arch, st.strings);
+        CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", fam[i].arch,
+                  st.differ);
+    }
 }
 
 /* ---------- tier 2: llama.cpp's vectors (fixtures) ---------- */

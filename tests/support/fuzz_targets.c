@@ -86,12 +86,12 @@ static int fuzz_tokenizer_json(const uint8_t *d, size_t n) {
     if ((qk_fuzz_accepted = qk_tokjson_kind_of(j, "fuzz.json", &kind, &err) == QK_OK)) {
         qk_vocab v;
         qk_vocab_init(&v);
-        if (kind == QK_TOKJSON_BPE) qk_tokjson_bpe_vocab(j, "fuzz.json", 0, NULL, &v, &err);
+        if (kind == QK_TOKJSON_BPE) qk_tokjson_bpe_vocab(j, "fuzz.json", 0, NULL, NULL, &v, &err);
         else qk_tokjson_llama_hf_vocab(j, "fuzz.json", NULL, 0, &v, &err);
         qk_vocab_free(&v);
     }
     const char *pre;
-    qk_pre_detect(j, "fuzz.json", &pre, &err);
+    qk_pre_detect(j, "fuzz.json", NULL, &pre, &err);
     cJSON_Delete(j);
     return 0;
 }
