@@ -83,7 +83,7 @@ static const char *const k_req_glm4moe[] = {"attn_norm.weight", "post_attention_
 static const qk_cfg_default k_defaults_glm4moe[] = {{"partial_rotary_factor", "0.5"}, {NULL, NULL}};
 
 const qk_arch_desc qk_arch_family_glm4moe[] = {
-    {.hf = "Glm4MoeForCausalLM", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
+    {.hf = "Glm4MoeForCausalLM", .pre = "glm4", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
      .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe,
      .rules_shared = qk_rules_shared_experts, .required = k_req_glm4moe, .experts = qk_experts_mlp,
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",

@@ -218,7 +218,7 @@ static const qk_kv_rule k_kvs_apertus[] = {
 const qk_arch_desc qk_arch_family_more[] = {
     {.hf = "Ernie4_5ForCausalLM", .gguf = "ernie4_5", .family = "ERNIE 4.5 (dense)", .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
-    {.hf = "Glm4ForCausalLM", .gguf = "glm4", .family = "GLM-4 (0414)", .flags = QK_A_PARTIAL_ROPE_HD,
+    {.hf = "Glm4ForCausalLM", .pre = "glm4", .gguf = "glm4", .family = "GLM-4 (0414)", .flags = QK_A_PARTIAL_ROPE_HD,
      .kv = QK_KV_LLAMA, .rules = k_rules_glm4, .required = k_req_glm4, .defaults = k_glm4_defaults},
     {.hf = "InternLM2ForCausalLM", .gguf = "internlm2", .family = "InternLM 2 / 2.5", .flags = QK_A_PERMUTE_QK,
      .kv = QK_KV_LLAMA, .rules = k_rules_internlm2, .globals = k_globals_internlm2, .required = qk_req_llama,

@@ -481,33 +481,38 @@ static const struct {
     const char *name;
     const char *sig;
     int ignore_merges;
+    /* 1: a name llama.cpp's converter gives one family's own tokenizer, chosen only for that family (qk_pre_detect's
+     * family_pre), where the same configuration otherwise means the other entries */
+    int family_only;
 } pre_table[] = {
     /* Llama 3: llama.cpp's llama-bpe also sets ignore_merges, which tokenizer.json states */
-    {"llama-bpe", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1},
+    {"llama-bpe", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1, 0},
     /* same regex without ignore_merges: llama.cpp's dbrx and smaug-bpe behave identically (same regex,
      * no flags); named as convert names Llama-3-derived models without ignore_merges */
-    {"smaug-bpe", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 0},
+    {"smaug-bpe", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 0, 0},
     /* Qwen2 / Qwen2.5 / Qwen3 */
-    {"qwen2", "Split(Regex " RX_QWEN2 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
-    {"qwen35", "Split(Regex " RX_QWEN35 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
+    {"qwen2", "Split(Regex " RX_QWEN2 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
+    {"qwen35", "Split(Regex " RX_QWEN35 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
     /* DeepSeek V3 / R1 (llama.cpp's hunyuan-dense and joyai-llm have the same regexes and flags) */
     {"deepseek-v3", "Split(Regex \\p{N}{1,3}, Isolated, invert=0) + Split(Regex " RX_DSV3_CJK ", Isolated, invert=0) + "
-                    "Split(Regex " RX_DSV3_WORDS ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
+                    "Split(Regex " RX_DSV3_WORDS ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
     /* Mistral's tekken: llama.cpp also sets ignore_merges and add_bos for it */
-    {"tekken", "Split(Regex " RX_TEKKEN ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1},
+    {"tekken", "Split(Regex " RX_TEKKEN ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", 1, 0},
     /* the GPT-4o regex: llama.cpp's llama4, gpt-4o, kanana2 and talkie are one pre-tokenizer (same regex, same
      * flags); named as convert names Llama 4's */
-    {"llama4", "Split(Regex " RX_GPT4O ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1},
+    {"llama4", "Split(Regex " RX_GPT4O ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
     /* GPT-2's ByteLevel regex alone (gpt-2, and mpt/olmo/phi-2 which llama.cpp treats the same) */
-    {"gpt-2", "ByteLevel(add_prefix_space=0, use_regex=1)", -1},
+    {"gpt-2", "ByteLevel(add_prefix_space=0, use_regex=1)", -1, 0},
     /* single digits, then GPT-2's regex: llama.cpp's starcoder, refact (Granite 3), command-r, exaone (EXAONE 3)
      * and smollm use the same regex, command-r and smollm with clean_spaces off, which the configuration cannot
      * tell: the family's own name (qk_pre_detect's family_pre) settles it */
-    {"starcoder", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
-    {"smollm", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
-    {"refact", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
-    {"command-r", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
-    {"exaone", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1},
+    {"starcoder", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 0},
+    {"smollm", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 0},
+    {"refact", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
+    {"command-r", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
+    {"exaone", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
+    /* GLM-4 / GLM-4.5: Llama 3's regex, which llama.cpp's glm4 runs without a BOS */
+    {"glm4", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 1},
 };
 
 static const char *const known_pre[] = {
@@ -613,19 +618,18 @@ int qk_pre_detect(const cJSON *tok, const char *name, const char *family_pre, co
     for (size_t i = 0; i < sizeof pre_table / sizeof pre_table[0]; i++) {
         if (strcmp(pre_table[i].sig, b.s) != 0) continue;
         if (pre_table[i].ignore_merges >= 0 && pre_table[i].ignore_merges != ignore_merges) continue;
-        if (nhit < 8) hit[nhit++] = pre_table[i].name;
+        if (family_pre && !strcmp(pre_table[i].name, family_pre)) { /* the family's own tokenizer */
+            *pre = pre_table[i].name;
+            free(b.s);
+            return QK_OK;
+        }
+        if (!pre_table[i].family_only && nhit < 8) hit[nhit++] = pre_table[i].name;
     }
     if (nhit == 1) {
         *pre = hit[0];
         free(b.s);
         return QK_OK;
     }
-    for (size_t i = 0; nhit > 1 && family_pre && i < nhit; i++)
-        if (!strcmp(hit[i], family_pre)) { /* the family's own tokenizer settles the tie */
-            *pre = hit[i];
-            free(b.s);
-            return QK_OK;
-        }
     if (nhit > 1) {
         char names[256] = "";
         for (size_t i = 0; i < nhit; i++) {

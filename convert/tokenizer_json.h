@@ -43,10 +43,10 @@ int qk_tokjson_llama_hf_vocab(const cJSON *tok, const char *name, const char *co
 
 /* The llama.cpp pre-tokenizer name matching tok's pre_tokenizer (and model.ignore_merges), from a
  * table of configurations known to quantkit. Several pre-tokenizers can share a configuration (StarCoder's,
- * Refact's, Command-R's, EXAONE 3's and SmolLM's: single digits, then GPT-2's regex); family_pre (the name
- * llama.cpp's converter gives the model family's own tokenizer, or NULL) settles such a tie when it is one of
- * them. Unknown or still ambiguous configurations fail with a message that describes the configuration and
- * names the --pre-tokenizer NAME override. */
+ * Refact's, Command-R's, EXAONE 3's and SmolLM's: single digits, then GPT-2's regex; GLM-4's and Llama 3's):
+ * family_pre (the name llama.cpp's converter gives the model family's own tokenizer, or NULL) is chosen when it
+ * fits the configuration. Unknown or still ambiguous configurations fail with a message that describes the
+ * configuration and names the --pre-tokenizer NAME override. */
 int qk_pre_detect(const cJSON *tok, const char *name, const char *family_pre, const char **pre, qk_err *err);
 
 /* Is name a pre-tokenizer llama.cpp (the pinned release) accepts in tokenizer.ggml.pre? */

@@ -496,7 +496,32 @@ out:
     return rc;
 }
 
+/* GLM's special tokens by their text, as _set_vocab_glm / Glm4Model.set_vocab take them from the added vocabulary
+ * (the converter stops on a missing one; so does this, naming it) */
+static int glm_specials(const char *dir, qk_vocab *v, const char *const (*roles)[2], size_t n, qk_err *err) {
+    for (size_t r = 0; r < n; r++) {
+        int64_t id = -1;
+        for (size_t i = 0; i < v->n_tokens && id < 0; i++)
+            if (v->token_type[i] != QK_TOKEN_NORMAL && !strcmp(v->tokens[i], roles[r][1])) id = (int64_t)i;
+        if (id < 0)
+            return qk_fail(err, "%s: the tokenizer has no added token \"%s\", which llama.cpp's converter takes as the "
+                                "%s token of this GLM model", dir, roles[r][1], roles[r][0]);
+        for (int k = 0; k < QK_SPECIAL_COUNT; k++)
+            if (!strcmp(qk_special_name(k), roles[r][0])) v->special[k] = id;
+    }
+    return QK_OK;
+}
+
 int qk_vocab_apply_arch(const char *arch, const char *dir, qk_vocab *v, qk_err *err) {
+    /* Glm4Model.set_vocab (GLM-4 0414) and _set_vocab_glm (GLM-4.5, Glm4MoeModel) */
+    static const char *const glm4[][2] = {
+        {"eos", "<|endoftext|>"}, {"eot", "<|user|>"}, {"unk", "<|endoftext|>"}, {"bos", "<|endoftext|>"}};
+    static const char *const glm4moe[][2] = {
+        {"bos", "[gMASK]"}, {"eot", "<|user|>"}, {"unk", "<|endoftext|>"}, {"eom", "<|observation|>"}};
+    const bool bpe = v->model && !strcmp(v->model, "gpt2");
+    if (!strcmp(arch, "glm4") && bpe && glm_specials(dir, v, glm4, sizeof glm4 / sizeof glm4[0], err)) return QK_FAIL;
+    if (!strcmp(arch, "glm4moe") && bpe && glm_specials(dir, v, glm4moe, sizeof glm4moe / sizeof glm4moe[0], err))
+        return QK_FAIL;
     if (!strcmp(arch, "gemma") && qk_special_vocab_gemma(dir, v, err)) return QK_FAIL; /* CodeGemma's ids */
     if (!strncmp(arch, "gemma", 5)) v->add_space_prefix = QK_TRI_FALSE; /* as convert does */
     if (!strcmp(arch, "gemma") || !strcmp(arch, "gemma2") || !strcmp(arch, "gemma3")) {

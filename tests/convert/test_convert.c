@@ -95,11 +95,17 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
         CHECK_MSG(m != NULL, "%s: %s", cases[c].type, llama_run_error());
         if (!m) continue;
         CHECK_EQ_INT(llama_run_n_vocab(m), nv);
-        if (c == 0) { /* GemmaModel (arch gemma only) writes CodeGemma's fixed eot id 107 */
-            char eot[32];
+        if (c == 0) { /* GemmaModel (arch gemma only) writes CodeGemma's fixed eot id 107; Glm4Model <|user|>'s */
+            char eot[32], want[32];
             bool has = llama_run_meta(m, "tokenizer.ggml.eot_token_id", eot, sizeof eot);
+            snprintf(want, sizeof want, "%d", nv - 2); /* tiny_glm_tokens: <|user|> is the second last */
             if (!strcmp(arch, "gemma")) CHECK_MSG(has && !strcmp(eot, "107"), "gemma eot_token_id %s", has ? eot : "absent");
+            else if (!strcmp(arch, "glm4")) CHECK_MSG(has && !strcmp(eot, want), "glm4 eot_token_id %s", has ? eot : "absent");
             else CHECK_MSG(!has, "%s: eot_token_id %s", arch, eot);
+            if (!strcmp(arch, "glm4")) { /* the glm4 pre-tokenizer (its family's; llama.cpp adds no BOS for it) */
+                char pre[32];
+                CHECK(llama_run_meta(m, "tokenizer.ggml.pre", pre, sizeof pre) && !strcmp(pre, "glm4"));
+            }
         }
         CHECK(llama_run_logits(m, prompt, np, got));
         double r = hf_rel_err(got, want, (size_t)np * nv);

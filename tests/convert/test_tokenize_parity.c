@@ -427,7 +427,7 @@ static void digits_gpt2_parity(void) {
     qk_vocab v;
     qk_err err;
     CHECK(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "starcoder, smollm, refact, command-r, exaone");
+    CHECK_CONTAINS(err.msg, "(starcoder, smollm)");
     static const struct { const char *arch, *pre; } fam[] = {
         {"command-r", "command-r"}, {"exaone", "exaone"}, {"granite", "refact"}, {"starcoder2", "starcoder"},
     };

@@ -159,6 +159,33 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
     return eot + 1;
 }
 
+const char *const tiny_glm_tokens[4] = {"<|endoftext|>", "[gMASK]", "<|user|>", "<|observation|>"};
+
+int tiny_hf_tokenizer_add(const char *dir, const char *const *texts, int n) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    size_t len;
+    char *t = (char *)qk_test_read_file(p, &len);
+    cJSON *j = t ? cJSON_ParseWithLength(t, len) : NULL;
+    free(t);
+    cJSON *added = cJSON_GetObjectItemCaseSensitive(j, "added_tokens");
+    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "vocab");
+    if (!cJSON_IsArray(added) || !cJSON_IsObject(vocab)) {
+        cJSON_Delete(j);
+        return -1;
+    }
+    int id = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added);
+    for (int k = 0; k < n; k++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "id", id++);
+        cJSON_AddStringToObject(e, "content", texts[k]);
+        add_token_flags(e, 0);
+        cJSON_AddItemToArray(added, e);
+    }
+    const int rc = tiny_hf_json(dir, "tokenizer.json", j);
+    return rc ? -1 : id;
+}
+
 /* ---- a small SentencePiece tokenizer.model (protobuf), for the Gemma family ---- */
 typedef struct { unsigned char *p; size_t n, cap; } pb;
 static void pb_put(pb *b, const void *d, size_t n) {

@@ -317,7 +317,7 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3, bool 
  * dense, then 8 experts of 32 (2 used, 2 groups of which 1) plus a shared one, and one MTP layer after the last:
  * a whole layer plus eh_proj, enorm, hnorm, shared_head.{norm,head}. */
 static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
-    const int V = tiny_hf_tokenizer_bpe(dir);
+    const int V = tiny_hf_tokenizer_bpe(dir) < 0 ? -1 : tiny_hf_tokenizer_add(dir, tiny_glm_tokens, 4); /* _set_vocab_glm's */
     if (V < 0) return -1;
     const int H = s->n_embd, L = s->n_layer, NH = s->n_head, NKV = s->n_head_kv, HD = 32, I = s->n_ff, MI = 32, E = 8;
     cJSON *c = cJSON_CreateObject();

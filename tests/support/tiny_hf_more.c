@@ -63,6 +63,7 @@ int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s) {
     int vocab = ernie ? tiny_hf_tokenizer_spm(dir, "Ernie4_5_Tokenizer", NULL, 0)
               : internlm2 ? tiny_hf_tokenizer_spm(dir, "InternLM2Tokenizer", NULL, 0)
                           : tiny_hf_tokenizer_bpe(dir);
+    if (glm4 && vocab >= 0) vocab = tiny_hf_tokenizer_add(dir, tiny_glm_tokens, 4); /* Glm4Model.set_vocab's */
     if (vocab < 0) return -1;
     const bool spm = ernie || internlm2;
     tiny_tlist l = {0};

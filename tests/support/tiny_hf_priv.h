@@ -22,6 +22,11 @@ typedef struct {
  * files; returns the vocabulary size (ids of <|begin_of_text|>,
  * <|end_of_text|>, <|eot_id|> are the last three), or -1. */
 int tiny_hf_tokenizer_bpe(const char *dir);
+/* Appends the special added tokens texts[0..n) to dir's tokenizer.json (ids from its current size on); the new
+ * vocabulary size, or -1. */
+int tiny_hf_tokenizer_add(const char *dir, const char *const *texts, int n);
+/* GLM's added tokens the converter takes its special ids from ([gMASK], <|endoftext|>, <|user|>, <|observation|>) */
+extern const char *const tiny_glm_tokens[4];
 /* tiny_hf_gemma4tok.c: a Gemma-4-style tokenizer.json (SentencePiece-style BPE, byte fallback) and
  * tokenizer_config.json; returns the vocabulary size, or -1. Ids 0.. are tiny_gemma4_specials. */
 enum { TINY_GEMMA4_N_SPECIAL = 24, TINY_GEMMA4_EOS = 1, TINY_GEMMA4_BOS = 2, TINY_GEMMA4_IMAGE = 18 };
