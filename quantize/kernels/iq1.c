@@ -103,7 +103,7 @@ static float refit_scale(const qk_lattice *lat, const uint16_t *index, int ngrou
 /* ---- IQ1_S ------------------------------------------------------------- */
 
 static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     float scales[8], weight[32], sumx[33], sumw[33];
@@ -167,7 +167,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             const float *xx = best_shift == 1 ? x_p : x_m;
             const float *const xxs[4] = {xx, xx, xx, xx};
             for (int k = 0; k < 4; ++k)
-                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k,
+                index[k] = (uint16_t)group_point(lat, ops->nb, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k,
                                                  &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 4, xxs, xb, weight, scale);
             uint16_t h = 0;
@@ -208,7 +208,7 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq_best_neighbour); }
+size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
 
 /* ---- IQ1_M ------------------------------------------------------------- */
@@ -255,7 +255,7 @@ static void iq1m_accumulate(int lo, int hi, int lev, iq1m_term (*t)[3], float *s
 }
 
 static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     const uint8_t masks[4] = {0x00, 0x80, 0x08, 0x88};
@@ -306,7 +306,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             bool all_on_grid = true;
             const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
             for (int k = 0; k < 2; ++k)
-                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
+                index[k] = (uint16_t)group_point(lat, ops->nb, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
                                                  &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 2, xxs, xb, weight, scale);
             qs[2 * ib + 0] = (uint8_t)(index[0] & 255);
@@ -374,30 +374,30 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq_best_neighbour); }
+size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
 
-/* The SIMD variants: the same rows with the ISA's neighbour search
- * (x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
+/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
+ * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
 #if defined(__x86_64__)
 size_t qk_quantize_iq1_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq1_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx512);
 }
 size_t qk_quantize_iq1_m_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq1_m_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx512);
 }
 #endif
 #if defined(__aarch64__)
 size_t qk_quantize_iq1_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_neon);
 }
 size_t qk_quantize_iq1_m_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_neon);
 }
 #endif

@@ -1,4 +1,5 @@
-/* iq_search_neon.c - the NEON build of the IQ1/IQ2/IQ3 neighbour search:
+/* iq_search_neon.c - the NEON build of the IQ1/IQ2/IQ3 scale scan
+ * (iq_scan_body.h; contract: iq_scan_scale in iq_search.h) and neighbour search:
  * four neighbours per vector, each lane in the scalar order (contract:
  * iq_best_neighbour in iq_search.h; why it is bit-identical: the x86 body
  * x86/iq_search_body.h, whose scheme this is). The per-element terms
@@ -7,6 +8,8 @@
 #include <arm_neon.h>
 #include <float.h>
 
+#define IQS_VW 4
+#include "iq_scan_body.h"
 #include "iq_search.h"
 
 #define INS_INLINE static inline __attribute__((always_inline))
@@ -68,3 +71,5 @@ int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const f
     if (lat->dim == 8) return ins_search(lat, nb, xval, weight, scale, qlev, L, 8, 2);
     return ins_search(lat, nb, xval, weight, scale, qlev, L, 4, 3);
 }
+
+const iq_ops qk_iq_ops_neon = {qk_iq_best_neighbour_neon, iqs_scan_scale};
