@@ -1,6 +1,13 @@
-/* The SIMD neighbour searches of the IQ1/IQ2/IQ3 quantizers
- * (qk_iq_best_neighbour_<isa>: x86/iq_search_body.h, arm/iq_search_neon.c)
- * against their scalar twin iq_best_neighbour (iq_search.h): the same grid
+/* The SIMD searches of the IQ1/IQ2/IQ3 quantizers (qk_iq_ops_<isa>):
+ * - the scale scans of IQ2/IQ3 (iq_scan_body.h) against their scalar twin
+ *   iq_scan_scale, in each type's configuration: the same scale bits and
+ *   levels on random sub-blocks and on the inputs that stress the lanes
+ *   (candidate scales tying, no candidate accepted so the incoming levels
+ *   stay, NaN/inf x or weights, overflow, subnormals, zero and negative
+ *   references, every group off the grid);
+ * - the neighbour searches (qk_iq_best_neighbour_<isa>: x86/iq_search_body.h,
+ *   arm/iq_search_neon.c) against their scalar twin iq_best_neighbour
+ *   (iq_search.h): the same grid
  * point and levels, on EVERY neighbour list of every lattice, with inputs
  * the whole-kernel comparisons rarely reach: exact ties between neighbours
  * in different lanes and in the same lane (zero or constant weights, x on
@@ -20,7 +27,8 @@
 #include "kernel_cases.h"
 #include "qk_test.h"
 
-static iq_nb_fn g_fn; /* the part's ISA */
+static const iq_ops *g_ops; /* the part's ISA */
+static iq_nb_fn g_fn;
 static const char *g_isa_name;
 
 static uint64_t g_rng = 88172645463325252ull;
@@ -110,24 +118,102 @@ static void test_neighbour_search_equals_scalar(void) {
     check_lattice(QK_LATTICE_IQ1S, x_m, "IQ1 -delta");
 }
 
+enum { N_SCAN_INPUTS = 17, N_SCAN_RANDOM = 3000 };
+
+/* Scan input kind k (k >= N_SCAN_INPUTS: random) for a sub-block of n:
+ * xval, weight (waux = sqrt(weight), as the rows), and the reference the
+ * candidate scales divide by. */
+static float fill_scan(int k, int n, float *x, float *w, float *waux) {
+    float ref = 0;
+    for (int i = 0; i < n; ++i) {
+        x[i] = rnd() + 1.f; /* |x|, as the rows pass them */
+        w[i] = rnd() + 1.f;
+    }
+    switch (k) {
+    case 0: for (int i = 0; i < n; ++i) w[i] = 0; break; /* sumq2 0: nothing accepted, L stays */
+    case 1: for (int i = 0; i < n; ++i) x[i] = 1.f, w[i] = 1.f; break; /* scales tie */
+    case 2: for (int i = 0; i < n; ++i) x[i] = (float)(1 + 2 * (i % 3)); break; /* on lattice levels */
+    case 3: x[n / 2] = NAN; break;
+    case 4: w[1] = NAN; break;
+    case 5: x[n - 1] = INFINITY; break;
+    case 6: w[0] = INFINITY; break;
+    case 7: for (int i = 0; i < n; ++i) x[i] *= 1e19f, w[i] *= 1e19f; break; /* sums overflow */
+    case 8: for (int i = 0; i < n; ++i) x[i] *= 1e-40f; break; /* subnormal */
+    case 9: ref = -1.f; break;
+    case 10: ref = 0.f; break; /* every id infinite */
+    case 11: ref = -0.f; break;
+    case 12: for (int i = 0; i < n; ++i) x[i] = (i % 8 == 3) ? -x[i] : x[i]; break; /* iq_signs_even's flip */
+    case 13: for (int i = 0; i < n; ++i) x[i] = (i & 1) ? 15.f : 0.01f; break; /* far apart: off the grid */
+    case 14: for (int i = 0; i < n; ++i) x[i] = 0; break;
+    case 15: for (int i = 0; i < n; ++i) x[i] = (float)(i % 16) * 0.2f, w[i] = (i % 5) ? 1.f : 0.f; break;
+    case 16: ref = 0.5f; break; /* below the max (IQ2_XXS's ref): levels clamp at the top */
+    }
+    for (int i = 0; i < n; ++i) waux[i] = sqrtf(w[i]);
+    if (k == 9 || k == 10 || k == 11 || k == 16) return ref;
+    float max = 0;
+    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    return k >= N_SCAN_INPUTS && k % 4 == 0 ? 0.7f * max : max; /* a quarter like IQ2_XXS: below the max */
+}
+
+/* The scan of lattice id with configuration sc (the type's, in its row):
+ * the ISA's == the scalar's on every input. */
+static void check_scan(qk_lattice_id id, iq_scan sc, const char *type) {
+    const qk_lattice *lat = qk_lattice_get(id);
+    CHECK(lat != NULL);
+    if (!lat) return;
+    int bad = 0, accepted = 0;
+    for (int k = 0; k < N_SCAN_INPUTS + N_SCAN_RANDOM; ++k) {
+        float x[32], w[32], waux[32];
+        const float ref = fill_scan(k, sc.n, x, w, waux);
+        const float start = ref / (2 * sc.kmaxq - 1);
+        int8_t ls[32], lv[32];
+        for (int i = 0; i < 32; ++i) ls[i] = lv[i] = (int8_t)(i % sc.kmaxq); /* incoming: kept if none accepted */
+        sc.nbf = iq_best_neighbour;
+        const float ss = iq_scan_scale(lat, &sc, ref, start, x, w, waux, ls);
+        sc.nbf = g_ops->nb;
+        const float sv = g_ops->scan(lat, &sc, ref, start, x, w, waux, lv);
+        accepted += memcmp(&ss, &start, sizeof ss) != 0;
+        if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "  %s %s scan input %d: scalar %.9g, %s %.9g\n", g_isa_name, type, k, (double)ss,
+                        g_isa_name, (double)sv);
+        }
+    }
+    fprintf(stderr, "  %-7s %-7s scan: %d inputs, %d mismatches\n", g_isa_name, type,
+            N_SCAN_INPUTS + N_SCAN_RANDOM, bad);
+    CHECK_MSG(bad == 0, "%s scan", type);
+    CHECK(accepted > N_SCAN_RANDOM / 2); /* the candidates really compete */
+}
+
+/* The configurations of iq2.c / iq3.c's rows. */
+static void test_scale_scan_equals_scalar(void) {
+    check_scan(QK_LATTICE_IQ2XXS, (iq_scan){32, 3, -6, 6, 0.1f, IQ_REFINE_ALWAYS, NULL}, "IQ2_XXS");
+    check_scan(QK_LATTICE_IQ2XS, (iq_scan){16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, NULL}, "IQ2_XS");
+    check_scan(QK_LATTICE_IQ2S, (iq_scan){16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, NULL}, "IQ2_S");
+    check_scan(QK_LATTICE_IQ3XXS, (iq_scan){32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID, NULL}, "IQ3_XXS");
+    check_scan(QK_LATTICE_IQ3S, (iq_scan){32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID, NULL}, "IQ3_S");
+}
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
-static void run_isa(qk_isa isa, iq_nb_fn fn) {
+static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
-    g_fn = fn;
+    g_ops = ops;
+    g_fn = ops->nb;
     g_isa_name = qk_isa_name(isa);
+    RUN(test_scale_scan_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
 #if defined(__x86_64__)
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, qk_iq_best_neighbour_avx2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, qk_iq_best_neighbour_avx512);
+    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, &qk_iq_ops_avx2);
+    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, &qk_iq_ops_avx512);
     if (qk_test_part("neon")) qk_test_skip("NEON: aarch64 only");
 #elif defined(__aarch64__)
     if (qk_test_part("avx2")) qk_test_skip("AVX2: x86-64 only");
     if (qk_test_part("avx512")) qk_test_skip("AVX-512: x86-64 only");
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON, qk_iq_best_neighbour_neon);
+    if (qk_test_part("neon")) run_isa(QK_ISA_NEON, &qk_iq_ops_neon);
 #else
     (void)run_isa;
     if (qk_test_part("avx2") || qk_test_part("avx512") || qk_test_part("neon")) qk_test_skip("no SIMD variants here");
