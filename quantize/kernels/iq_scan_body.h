@@ -13,7 +13,10 @@
  * bit: a lane's sum is still ((0 + t0) + t1) + ..., no sum crosses lanes,
  * and no FMA forms (-ffp-contract=off; GCC also -mno-fma). (2) depends on
  * nothing but the scale, so it runs per scale and group in any order, with
- * the ISA's neighbour search (p->nbf). (4) stays sequential over the
+ * the ISA's neighbour search inlined: iqs_nb_packed(lat, nb, xval, weight,
+ * scale, dim, bits), which the including file defines first (its
+ * qk_iq_best_neighbour_<isa> with levels 2l+1, returning the packed levels
+ * of the point found). (4) stays sequential over the
  * scales, with the scalar's strict `>` (first best wins). The refinement at
  * the chosen scale is the scalar one (iq_scan_refine). Lanes past the last
  * candidate repeat it and are never read. */
@@ -87,11 +90,7 @@ IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, fl
                 on[s] |= (uint8_t)(1u << k);
                 continue;
             }
-            int8_t Lg[8];
-            p->nbf(lat, iq_neighbours(lat, uks), xval + dim * k, waux + dim * k, sc, iq_odd_levels, Lg);
-            int32_t pk = 0;
-            for (int i = 0; i < dim; ++i) pk |= (int32_t)Lg[i] << (bits * i);
-            u[k][s] = pk;
+            u[k][s] = iqs_nb_packed(lat, iq_neighbours(lat, uks), xval + dim * k, waux + dim * k, sc, dim, bits);
         }
     }
 
