@@ -23,6 +23,8 @@
 #ifndef QK_IQ_SCAN_BODY_H
 #define QK_IQ_SCAN_BODY_H
 
+#include <float.h>
+
 #include "iq_search.h"
 
 /* Candidate scales per call at most (IQ3_XXS scans 31), as IQS_NV vectors
@@ -58,12 +60,59 @@ IQS_INLINE iqs_vi iqs_level(iqs_vf f, int top) {
     return l & ~(l < 0);
 }
 
+/* The nearest neighbour (iq_best_neighbour with levels 2l+1) in the list nb
+ * at m scales sc[0..m-1] at once, one scale per lane, each lane the scalar
+ * search itself: d2 = ((0 + t(0, l0)) + t(1, l1)) + ..., t(i, l) =
+ * (weight[i] * diff) * diff, diff = sc * (2l + 1) - xval[i] (computed once
+ * per element and level), the neighbours in list order, strictly smaller d2
+ * wins (an ordered compare, as `<`), none: the first. Writes each scale's
+ * point as packed levels to u[0..m-1]. sc has m rounded up to IQS_VW floats;
+ * nl: the lattice's levels (IQ2: 3, IQ3: 8). */
+IQS_INLINE void iqs_run(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                        const float *sc, int m, int32_t *u, const int dim, const int bits, const int nl) {
+    const int n = nb[0];
+    const uint16_t *lev = lat->nb_levels + (nb - lat->neighbours);
+    const int lmask = (1 << bits) - 1;
+    for (int s0 = 0; s0 < m; s0 += IQS_VW) {
+        const iqs_vf vsc = iqs_ldf(sc + s0);
+        iqs_vf t[8 * 8];
+        for (int i = 0; i < dim; ++i)
+            for (int l = 0; l < nl; ++l) {
+                const iqs_vf diff = vsc * (float)(2 * l + 1) - xval[i];
+                t[nl * i + l] = weight[i] * diff * diff;
+            }
+        const iqs_vf zero = {0};
+        iqs_vf best = zero + FLT_MAX;
+        iqs_vi bj = {0};
+        bj -= 1;
+        for (int j = 1; j <= n; ++j) {
+            const int pk = lev[j];
+            iqs_vf d2 = zero;
+            for (int i = 0; i < dim; ++i) d2 += t[nl * i + ((pk >> (bits * i)) & lmask)];
+            const iqs_vi lt = d2 < best;
+            best = (iqs_vf)(((iqs_vi)d2 & lt) | ((iqs_vi)best & ~lt));
+            bj = (j & lt) | (bj & ~lt);
+        }
+        int32_t at[IQS_VW];
+        iqs_sti(at, bj);
+        for (int k = 0; k < IQS_VW && s0 + k < m; ++k) u[s0 + k] = lev[at[k] < 0 ? 1 : at[k]];
+    }
+}
+
+/* Whether iqs_run is cheaper than m searches of one scale each
+ * (iqs_nb_packed: the list in lanes) for a list of n: a rough instruction
+ * count of each (both give the same points; this only picks the faster). */
+IQS_INLINE bool iqs_run_pays(int m, int n, int dim, int nl) {
+    const int passes = (m + IQS_VW - 1) / IQS_VW, blocks = (n + IQS_VW - 1) / IQS_VW;
+    return passes * (5 * nl * dim + n * (5 * dim + 12)) < m * (70 + 4 * dim + blocks * (4 * dim + 10));
+}
+
 /* The scan for a lattice of dim coordinates of `bits` bits each (constants
  * at the call sites, so the loops unroll). */
 IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, float scale, const float *xval,
                           const float *weight, const float *waux, int8_t *L, const int dim, const int bits) {
     const int ngroups = p->n / dim, ns = p->is_hi - p->is_lo + 1, top = p->kmaxq - 1;
-    const int32_t lmask = (1 << bits) - 1;
+    const int32_t lmask = (1 << bits) - 1, nl = dim == 8 ? 3 : 8;
     if (ns > IQS_NS || ngroups > 8) return iq_scan_scale(lat, p, ref, scale, xval, weight, waux, L);
     float id[IQS_NS];
     for (int s = 0; s < IQS_NS; ++s) id[s] = iq_scan_id(p, ref, p->is_lo + (s < ns ? s : ns - 1));
@@ -78,19 +127,28 @@ IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, fl
             iqs_sti(u[k] + v * IQS_VW, acc);
         }
 
-    /* (2) off the grid: the nearest neighbour's levels instead; bit k of
-     * on[s] says group k was on the grid */
-    uint8_t on[IQS_NS];
-    for (int s = 0; s < ns; ++s) {
-        const float sc = 1 / id[s];
-        on[s] = 0;
-        for (int k = 0; k < ngroups; ++k) {
-            const int uks = u[k][s];
+    /* (2) off the grid: the nearest neighbour's levels instead (iqs_run,
+     * over each run of scales sharing a group's list); bit k of on[s] says
+     * group k was on the grid */
+    uint8_t on[IQS_NS] = {0};
+    float sc[IQS_NS + IQS_VW];
+    for (int s = 0; s < IQS_NS + IQS_VW; ++s) sc[s] = 1 / id[s < IQS_NS ? s : IQS_NS - 1];
+    for (int k = 0; k < ngroups; ++k) {
+        int32_t *uk = u[k];
+        for (int s = 0; s < ns;) {
+            const int uks = uk[s];
             if (lat->map[uks] >= 0) {
-                on[s] |= (uint8_t)(1u << k);
+                on[s++] |= (uint8_t)(1u << k);
                 continue;
             }
-            u[k][s] = iqs_nb_packed(lat, iq_neighbours(lat, uks), xval + dim * k, waux + dim * k, sc, dim, bits);
+            int e = s + 1;
+            while (e < ns && uk[e] == uks) ++e;
+            const uint16_t *nb = iq_neighbours(lat, uks);
+            if (iqs_run_pays(e - s, nb[0], dim, nl))
+                iqs_run(lat, nb, xval + dim * k, waux + dim * k, sc + s, e - s, uk + s, dim, bits, nl);
+            else
+                for (; s < e; ++s) uk[s] = iqs_nb_packed(lat, nb, xval + dim * k, waux + dim * k, sc[s], dim, bits);
+            s = e;
         }
     }
 

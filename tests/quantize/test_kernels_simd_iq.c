@@ -118,7 +118,7 @@ static void test_neighbour_search_equals_scalar(void) {
     check_lattice(QK_LATTICE_IQ1S, x_m, "IQ1 -delta");
 }
 
-enum { N_SCAN_INPUTS = 17, N_SCAN_RANDOM = 3000 };
+enum { N_SCAN_INPUTS = 18, N_SCAN_RANDOM = 3000 };
 
 /* Scan input kind k (k >= N_SCAN_INPUTS: random) for a sub-block of n:
  * xval, weight (waux = sqrt(weight), as the rows), and the reference the
@@ -147,8 +147,15 @@ static float fill_scan(int k, int n, float *x, float *w, float *waux) {
     case 14: for (int i = 0; i < n; ++i) x[i] = 0; break;
     case 15: for (int i = 0; i < n; ++i) x[i] = (float)(i % 16) * 0.2f, w[i] = (i % 5) ? 1.f : 0.f; break;
     case 16: ref = 0.5f; break; /* below the max (IQ2_XXS's ref): levels clamp at the top */
+    case 17: for (int i = 0; i < n; ++i) w[i] = (i % 4 == 0) ? 1.f : 0.f; break; /* neighbours tie */
     }
+
     for (int i = 0; i < n; ++i) waux[i] = sqrtf(w[i]);
+    /* search weights mostly zero (the contract does not tie them to the
+     * sums' weights): neighbours tie at every scale, and which one wins
+     * shows in the sums, so in the scale chosen */
+    if (k >= N_SCAN_INPUTS && k % 2 == 1)
+        for (int i = 0; i < n; ++i) waux[i] = rnd() > 0.3f ? 1.f : 0.f;
     if (k == 9 || k == 10 || k == 11 || k == 16) return ref;
     float max = 0;
     for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
