@@ -112,6 +112,7 @@ IQS_INLINE bool iqs_run_pays(int m, int n, int dim, int nl) {
 IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, float scale, const float *xval,
                           const float *weight, const float *waux, int8_t *L, const int dim, const int bits) {
     const int ngroups = p->n / dim, ns = p->is_hi - p->is_lo + 1, top = p->kmaxq - 1;
+    const int nv = (ns + IQS_VW - 1) / IQS_VW; /* the vectors holding the ns candidates */
     const int32_t lmask = (1 << bits) - 1, nl = dim == 8 ? 3 : 8;
     if (ns > IQS_NS || ngroups > 8) return iq_scan_scale(lat, p, ref, scale, xval, weight, waux, L);
     float id[IQS_NS];
@@ -120,7 +121,7 @@ IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, fl
     /* (1) the packed levels u[k][s] of group k at scale s */
     int32_t u[8][IQS_NS];
     for (int k = 0; k < ngroups; ++k)
-        for (int v = 0; v < IQS_NV; ++v) {
+        for (int v = 0; v < nv; ++v) {
             const iqs_vf idv = iqs_ldf(id + v * IQS_VW);
             iqs_vi acc = {0};
             for (int i = 0; i < dim; ++i) acc |= iqs_level(0.5f * (idv * xval[dim * k + i] - 1.f), top) << (bits * i);
@@ -154,7 +155,7 @@ IQS_INLINE float iqs_scan(const qk_lattice *lat, const iq_scan *p, float ref, fl
 
     /* (3) sumqx and sumq2 per scale, elements in order */
     float qx[IQS_NS], q2[IQS_NS];
-    for (int v = 0; v < IQS_NV; ++v) {
+    for (int v = 0; v < nv; ++v) {
         iqs_vf sx = {0}, s2 = {0};
         for (int k = 0; k < ngroups; ++k) {
             const iqs_vi uk = iqs_ldi(u[k] + v * IQS_VW);
