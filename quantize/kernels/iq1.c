@@ -129,34 +129,9 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 sumx[j + 1] = sumx[j] + weight[i] * xb[i];
                 sumw[j + 1] = sumw[j] + weight[i];
             }
-            float best_score = -FLT_MAX, scale = max;
-            int besti1 = -1, besti2 = -1, best_shift = 0;
-            for (int i1 = 0; i1 <= 32; ++i1) {
-                for (int i2 = i1; i2 <= 32; ++i2) {
-                    float sumqx = (sumx[i1] - sumx[0]) * x_p[0] + (sumx[i2] - sumx[i1]) * x_p[1] +
-                                  (sumx[32] - sumx[i2]) * x_p[2];
-                    float sumq2 = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0] + (sumw[i2] - sumw[i1]) * x_p[1] * x_p[1] +
-                                  (sumw[32] - sumw[i2]) * x_p[2] * x_p[2];
-                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
-                        scale = sumqx / sumq2;
-                        best_score = scale * sumqx;
-                        besti1 = i1;
-                        besti2 = i2;
-                        best_shift = 1;
-                    }
-                    sumqx = (sumx[i1] - sumx[0]) * x_m[0] + (sumx[i2] - sumx[i1]) * x_m[1] +
-                            (sumx[32] - sumx[i2]) * x_m[2];
-                    sumq2 = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0] + (sumw[i2] - sumw[i1]) * x_m[1] * x_m[1] +
-                            (sumw[32] - sumw[i2]) * x_m[2] * x_m[2];
-                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
-                        scale = sumqx / sumq2;
-                        best_score = scale * sumqx;
-                        besti1 = i1;
-                        besti2 = i2;
-                        best_shift = -1;
-                    }
-                }
-            }
+            float scale = max;
+            int besti1 = -1, besti2 = -1;
+            int best_shift = ops->split(sumx, sumw, x_p, x_m, &scale, &besti1, &besti2);
             if (besti1 < 0 || besti2 < 0 || best_shift == 0) {
                 scales[ib] = 0;
                 shifts[ib] = 1;

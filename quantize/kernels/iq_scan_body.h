@@ -197,4 +197,57 @@ static float iqs_scan_scale(const qk_lattice *lat, const iq_scan *p, float ref, 
     return iqs_scan(lat, p, ref, scale, xval, weight, waux, L, 4, 3);
 }
 
+/* IQ1_S's split search (iq1_split_scan of iq_search.h, its contract) with
+ * i2 in lanes: each lane's sumqx and sumq2 are the scalar's expressions,
+ * operation for operation. The acceptance test depends on the best so far,
+ * so it stays sequential, but a vector of candidates none of which passes
+ * against the current best (the common case) is skipped as a whole: the
+ * scalar would have changed nothing there. A vector with a pass is walked
+ * in the scalar order (i2, then +delta before -delta). */
+static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
+                         int *besti1, int *besti2) {
+    float sx[33 + IQS_VW], sw[33 + IQS_VW];
+    for (int i = 0; i < 33 + IQS_VW; ++i) {
+        sx[i] = sumx[i < 33 ? i : 32];
+        sw[i] = sumw[i < 33 ? i : 32];
+    }
+    int32_t iota_a[IQS_VW];
+    for (int t = 0; t < IQS_VW; ++t) iota_a[t] = t;
+    const iqs_vi iota = iqs_ldi(iota_a);
+    float best_score = -FLT_MAX;
+    int best_shift = 0;
+    for (int i1 = 0; i1 <= 32; ++i1) {
+        const float ap = (sumx[i1] - sumx[0]) * x_p[0], am = (sumx[i1] - sumx[0]) * x_m[0];
+        const float awp = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0], awm = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0];
+        for (int i2 = i1; i2 <= 32; i2 += IQS_VW) {
+            const iqs_vf vx = iqs_ldf(sx + i2), vw = iqs_ldf(sw + i2);
+            const iqs_vf b = vx - sumx[i1], c = sumx[32] - vx, bw = vw - sumw[i1], cw = sumw[32] - vw;
+            iqs_vf qx[2], q2[2];
+            qx[0] = ap + b * x_p[1] + c * x_p[2];
+            q2[0] = awp + bw * x_p[1] * x_p[1] + cw * x_p[2] * x_p[2];
+            qx[1] = am + b * x_m[1] + c * x_m[2];
+            q2[1] = awm + bw * x_m[1] * x_m[1] + cw * x_m[2] * x_m[2];
+            const iqs_vi pass = (iota + i2 <= 32) & (((q2[0] > 0) & (qx[0] * qx[0] > best_score * q2[0])) |
+                                                     ((q2[1] > 0) & (qx[1] * qx[1] > best_score * q2[1])));
+            uint64_t any[IQS_VW / 2], anyv = 0;
+            memcpy(any, &pass, sizeof any);
+            for (int t = 0; t < IQS_VW / 2; ++t) anyv |= any[t];
+            if (!anyv) continue;
+            float fx[2][IQS_VW], f2[2][IQS_VW];
+            memcpy(fx, qx, sizeof fx);
+            memcpy(f2, q2, sizeof f2);
+            for (int t = 0; t < IQS_VW && i2 + t <= 32; ++t)
+                for (int h = 0; h < 2; ++h)
+                    if (f2[h][t] > 0 && fx[h][t] * fx[h][t] > best_score * f2[h][t]) {
+                        *scale = fx[h][t] / f2[h][t];
+                        best_score = *scale * fx[h][t];
+                        *besti1 = i1;
+                        *besti2 = i2 + t;
+                        best_shift = h ? -1 : 1;
+                    }
+        }
+    }
+    return best_shift;
+}
+
 #endif

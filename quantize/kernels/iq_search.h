@@ -42,10 +42,17 @@ typedef struct iq_scan iq_scan;
 typedef float (*iq_scan_fn)(const qk_lattice *lat, const iq_scan *p, float ref, float scale, const float *xval,
                             const float *weight, const float *waux, int8_t *L);
 
-/* What a row needs of an ISA: its neighbour search and its scale scan. */
+/* IQ1_S's split search: the scalar iq1_split_scan below, or its SIMD twin
+ * (iq_scan_body.h; same result). */
+typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
+                            int *besti1, int *besti2);
+
+/* What a row needs of an ISA: its neighbour search, its scale scan and
+ * IQ1_S's split search. */
 typedef struct iq_ops {
     iq_nb_fn nb;
     iq_scan_fn scan;
+    iq1_split_fn split;
 } iq_ops;
 #if defined(__x86_64__)
 extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
@@ -361,7 +368,49 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
     return iq_scan_refine(lat, p, scale, xval, weight, waux, L, on);
 }
 
+/* IQ1_S's search of the best split of a sub-block of 32 sorted by x into
+ * levels -1, 0, 1 (ggml's quantize_row_iq1_s_impl): sumx / sumw are the 33
+ * prefix sums of w*x and w in sorted order; the first i1 elements take level
+ * -1, the next up to i2 level 0, the rest 1, each shifted by +delta (x_p) or
+ * -delta (x_m). For i1 = 0..32, i2 = i1..32, shift +delta then -delta, in
+ * that order, the least-squares fit is accepted when sumq2 > 0 and sumqx^2 >
+ * best * sumq2 (strictly: the first of equals), starting from best =
+ * -FLT_MAX. Returns the shift of the last accepted (1: x_p, -1: x_m, 0:
+ * none), its split in besti1/besti2 and its scale sumqx/sumq2 in scale
+ * (untouched if none). */
+static inline int iq1_split_scan(const float *sumx, const float *sumw, const float *x_p, const float *x_m,
+                                 float *scale, int *besti1, int *besti2) {
+    float best_score = -FLT_MAX;
+    int best_shift = 0;
+    for (int i1 = 0; i1 <= 32; ++i1) {
+        for (int i2 = i1; i2 <= 32; ++i2) {
+            float sumqx = (sumx[i1] - sumx[0]) * x_p[0] + (sumx[i2] - sumx[i1]) * x_p[1] +
+                          (sumx[32] - sumx[i2]) * x_p[2];
+            float sumq2 = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0] + (sumw[i2] - sumw[i1]) * x_p[1] * x_p[1] +
+                          (sumw[32] - sumw[i2]) * x_p[2] * x_p[2];
+            if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                *scale = sumqx / sumq2;
+                best_score = *scale * sumqx;
+                *besti1 = i1;
+                *besti2 = i2;
+                best_shift = 1;
+            }
+            sumqx = (sumx[i1] - sumx[0]) * x_m[0] + (sumx[i2] - sumx[i1]) * x_m[1] + (sumx[32] - sumx[i2]) * x_m[2];
+            sumq2 = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0] + (sumw[i2] - sumw[i1]) * x_m[1] * x_m[1] +
+                    (sumw[32] - sumw[i2]) * x_m[2] * x_m[2];
+            if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                *scale = sumqx / sumq2;
+                best_score = *scale * sumqx;
+                *besti1 = i1;
+                *besti2 = i2;
+                best_shift = -1;
+            }
+        }
+    }
+    return best_shift;
+}
+
 /* The scalar ops (each file that uses them gets its own copy). */
-static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale};
+static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan};
 
 #endif

@@ -1,4 +1,5 @@
 /* The SIMD searches of the IQ1/IQ2/IQ3 quantizers (qk_iq_ops_<isa>):
+ * - IQ1_S's split search (iq_scan_body.h) against iq1_split_scan;
  * - the scale scans of IQ2/IQ3 (iq_scan_body.h) against their scalar twin
  *   iq_scan_scale, in each type's configuration: the same scale bits and
  *   levels on random sub-blocks and on the inputs that stress the lanes
@@ -201,6 +202,57 @@ static void test_scale_scan_equals_scalar(void) {
     check_scan(QK_LATTICE_IQ3S, (iq_scan){32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID, NULL}, "IQ3_S");
 }
 
+/* IQ1_S's split search: the ISA's == iq1_split_scan (shift, split, scale
+ * bits) on prefix sums of sorted random sub-blocks and on ties (constant x:
+ * many splits score alike), all-zero and negative weights (nothing or
+ * little accepted), NaN and infinite sums, huge and subnormal values. */
+static void test_iq1_split_equals_scalar(void) {
+    const float d = 0.125f; /* IQ1_DELTA */
+    const float x_p[3] = {-1 + d, d, 1 + d}, x_m[3] = {-1 - d, -d, 1 - d};
+    int bad = 0, accepted = 0;
+    const int n_kinds = 8, n_random = 3000;
+    for (int k = 0; k < n_kinds + n_random; ++k) {
+        float x[32], w[32], sumx[33], sumw[33];
+        for (int i = 0; i < 32; ++i) {
+            x[i] = rnd();
+            w[i] = rnd() + 1.f;
+        }
+        switch (k) {
+        case 0: for (int i = 0; i < 32; ++i) x[i] = 0.5f; break;
+        case 1: for (int i = 0; i < 32; ++i) w[i] = 0; break;
+        case 2: for (int i = 0; i < 32; ++i) w[i] = -w[i]; break;
+        case 3: x[7] = NAN; break;
+        case 4: w[20] = INFINITY; break;
+        case 5: for (int i = 0; i < 32; ++i) x[i] *= 1e30f, w[i] *= 1e10f; break;
+        case 6: for (int i = 0; i < 32; ++i) x[i] *= 1e-40f; break;
+        case 7: for (int i = 0; i < 32; ++i) x[i] = (float)(i / 8) - 1.5f, w[i] = 1.f; break;
+        }
+        for (int i = 1; i < 32; ++i) /* sorted by x, as the row does */
+            for (int j = i; j > 0 && x[j] < x[j - 1]; --j) {
+                float t = x[j]; x[j] = x[j - 1]; x[j - 1] = t;
+                t = w[j]; w[j] = w[j - 1]; w[j - 1] = t;
+            }
+        sumx[0] = sumw[0] = 0;
+        for (int j = 0; j < 32; ++j) {
+            sumx[j + 1] = sumx[j] + w[j] * x[j];
+            sumw[j + 1] = sumw[j] + w[j];
+        }
+        float ss = 1.f, sv = 1.f;
+        int s1 = -1, s2 = -1, v1 = -1, v2 = -1;
+        const int hs = iq1_split_scan(sumx, sumw, x_p, x_m, &ss, &s1, &s2);
+        const int hv = g_ops->split(sumx, sumw, x_p, x_m, &sv, &v1, &v2);
+        accepted += hs != 0;
+        if (hs != hv || s1 != v1 || s2 != v2 || memcmp(&ss, &sv, sizeof ss) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "  %s IQ1_S split input %d: scalar %d (%d,%d) %.9g, %s %d (%d,%d) %.9g\n", g_isa_name,
+                        k, hs, s1, s2, (double)ss, g_isa_name, hv, v1, v2, (double)sv);
+        }
+    }
+    fprintf(stderr, "  %-7s IQ1_S split: %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    CHECK(bad == 0);
+    CHECK(accepted > n_random / 2);
+}
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
 static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
@@ -208,6 +260,7 @@ static void run_isa(qk_isa isa, const iq_ops *ops) {
     g_fn = ops->nb;
     g_isa_name = qk_isa_name(isa);
     RUN(test_scale_scan_equals_scalar);
+    RUN(test_iq1_split_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
 }
 
