@@ -57,7 +57,7 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 memset(L, 0, 32);
                 continue;
             }
-            float scale = qk_make_qp_quants(32, kmaxq + 1, xval, (uint8_t *)L, weight);
+            float scale = ops->qp(32, kmaxq + 1, xval, (uint8_t *)L, weight);
             float eff_max = scale * kmaxq;
             if (eff_max <= 0) {
                 scales[ib] = 0;

@@ -250,4 +250,43 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
     return best_shift;
 }
 
+/* qk_make_qp_quants with its eight candidate scales in lanes (8-lane
+ * vectors whatever the ISA): each lane's error sum is the scalar's, term by
+ * term in element order; the choice stays sequential in candidate order
+ * with the scalar's strict `<`. The first and last steps are the scalar's
+ * own (qk_qp_start, qk_qp_finish). */
+static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef int32_t v8i __attribute__((vector_size(32)));
+    float iscale, best_mse;
+    const float max = qk_qp_start(n, nmax, x, L, quant_weights, &iscale, &best_mse);
+    if (max == 0) return 0.f;
+    float isa[8], ssa[8];
+    for (int c = 0; c < 8; ++c) {
+        isa[c] = qk_qp_iscale(nmax, max, c < 4 ? c - 4 : c - 3);
+        ssa[c] = 1 / isa[c];
+    }
+    v8f isv, ssv, mse = {0};
+    memcpy(&isv, isa, sizeof isv);
+    memcpy(&ssv, ssa, sizeof ssv);
+    for (int i = 0; i < n; ++i) {
+        const v8f f = isv * x[i] + 12582912.f; /* qk_nearest_int */
+        v8i b;
+        memcpy(&b, &f, sizeof b);
+        v8i l = (b & 0x007fffff) - 0x00400000;
+        const v8i hi = l > nmax;
+        l = (l & ~hi) | (nmax & hi);
+        const v8f diff = x[i] - ssv * __builtin_convertvector(l, v8f);
+        mse += quant_weights[i] * diff * diff;
+    }
+    float ms[8];
+    memcpy(ms, &mse, sizeof ms);
+    for (int c = 0; c < 8; ++c)
+        if (ms[c] < best_mse) {
+            best_mse = ms[c];
+            iscale = isa[c];
+        }
+    return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+}
+
 #endif

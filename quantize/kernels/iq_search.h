@@ -47,12 +47,17 @@ typedef float (*iq_scan_fn)(const qk_lattice *lat, const iq_scan *p, float ref, 
 typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
                             int *besti1, int *besti2);
 
-/* What a row needs of an ISA: its neighbour search, its scale scan and
- * IQ1_S's split search. */
+/* qk_make_qp_quants (IQ2_XXS's starting levels), or its SIMD twin
+ * (iq_scan_body.h; same result). */
+typedef float (*iq_qp_fn)(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
+
+/* What a row needs of an ISA: its neighbour search, its scale scan,
+ * IQ1_S's split search and make_qp_quants. */
 typedef struct iq_ops {
     iq_nb_fn nb;
     iq_scan_fn scan;
     iq1_split_fn split;
+    iq_qp_fn qp;
 } iq_ops;
 #if defined(__x86_64__)
 extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
@@ -411,6 +416,6 @@ static inline int iq1_split_scan(const float *sumx, const float *sumw, const flo
 }
 
 /* The scalar ops (each file that uses them gets its own copy). */
-static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan};
+static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants};
 
 #endif

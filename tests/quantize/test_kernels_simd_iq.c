@@ -1,5 +1,6 @@
 /* The SIMD searches of the IQ1/IQ2/IQ3 quantizers (qk_iq_ops_<isa>):
- * - IQ1_S's split search (iq_scan_body.h) against iq1_split_scan;
+ * - IQ1_S's split search (iq_scan_body.h) against iq1_split_scan, and
+ *   make_qp_quants in lanes against qk_make_qp_quants;
  * - the scale scans of IQ2/IQ3 (iq_scan_body.h) against their scalar twin
  *   iq_scan_scale, in each type's configuration: the same scale bits and
  *   levels on random sub-blocks and on the inputs that stress the lanes
@@ -253,6 +254,52 @@ static void test_iq1_split_equals_scalar(void) {
     CHECK(accepted > n_random / 2);
 }
 
+/* make_qp_quants (IQ2_XXS's start): the ISA's == qk_make_qp_quants (scale
+ * bits and levels) for n/nmax 32/4 (IQ2_XXS), 16/15 and 8/63, on random
+ * values and on candidate errors tying (constant x, zero weights), a
+ * negative x (the sign IQ2_XXS keeps flipped), all below QK_GROUP_MAX_EPS,
+ * NaN/inf, huge and subnormal values. */
+static void test_make_qp_equals_scalar(void) {
+    const int shapes[3][2] = {{32, 4}, {16, 15}, {8, 63}};
+    int bad = 0;
+    const int n_kinds = 9, n_random = 2000;
+    for (int sh = 0; sh < 3; ++sh) {
+        const int n = shapes[sh][0], nmax = shapes[sh][1];
+        for (int k = 0; k < n_kinds + n_random; ++k) {
+            float x[32] = {0}, w[32] = {0};
+            for (int i = 0; i < n; ++i) {
+                x[i] = rnd() + 1.f;
+                w[i] = rnd() + 1.f;
+            }
+            switch (k) {
+            case 0: for (int i = 0; i < n; ++i) x[i] = 0.75f; break;
+            case 1: for (int i = 0; i < n; ++i) w[i] = 0; break;
+            case 2: x[3] = -x[3]; break;
+            case 3: for (int i = 0; i < n; ++i) x[i] *= 1e-16f; break;
+            case 4: x[5] = NAN; break;
+            case 5: x[n - 1] = INFINITY; break;
+            case 6: w[2] = INFINITY; break;
+            case 7: for (int i = 0; i < n; ++i) x[i] *= 1e30f, w[i] *= 1e20f; break;
+            case 8: for (int i = 0; i < n; ++i) x[i] *= 1e-39f; break;
+            }
+            if (k >= n_kinds && k % 3 == 0) /* coarse values: candidates tie */
+                for (int i = 0; i < n; ++i) x[i] = (float)(int)(x[i] * 4) * 0.25f;
+            uint8_t ls[32], lv[32];
+            memset(ls, 0xAA, sizeof ls);
+            memset(lv, 0xAA, sizeof lv);
+            const float ss = qk_make_qp_quants(n, nmax, x, ls, w);
+            const float sv = g_ops->qp(n, nmax, x, lv, w);
+            if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
+                            (double)ss, g_isa_name, (double)sv);
+            }
+        }
+    }
+    fprintf(stderr, "  %-7s make_qp: 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    CHECK(bad == 0);
+}
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
 static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
@@ -261,6 +308,7 @@ static void run_isa(qk_isa isa, const iq_ops *ops) {
     g_isa_name = qk_isa_name(isa);
     RUN(test_scale_scan_equals_scalar);
     RUN(test_iq1_split_equals_scalar);
+    RUN(test_make_qp_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
 }
 
