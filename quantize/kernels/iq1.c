@@ -103,7 +103,7 @@ static float refit_scale(const qk_lattice *lat, const uint16_t *index, int ngrou
 /* ---- IQ1_S ------------------------------------------------------------- */
 
 static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     float scales[8], weight[32], sumx[33], sumw[33];
@@ -129,34 +129,9 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 sumx[j + 1] = sumx[j] + weight[i] * xb[i];
                 sumw[j + 1] = sumw[j] + weight[i];
             }
-            float best_score = -FLT_MAX, scale = max;
-            int besti1 = -1, besti2 = -1, best_shift = 0;
-            for (int i1 = 0; i1 <= 32; ++i1) {
-                for (int i2 = i1; i2 <= 32; ++i2) {
-                    float sumqx = (sumx[i1] - sumx[0]) * x_p[0] + (sumx[i2] - sumx[i1]) * x_p[1] +
-                                  (sumx[32] - sumx[i2]) * x_p[2];
-                    float sumq2 = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0] + (sumw[i2] - sumw[i1]) * x_p[1] * x_p[1] +
-                                  (sumw[32] - sumw[i2]) * x_p[2] * x_p[2];
-                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
-                        scale = sumqx / sumq2;
-                        best_score = scale * sumqx;
-                        besti1 = i1;
-                        besti2 = i2;
-                        best_shift = 1;
-                    }
-                    sumqx = (sumx[i1] - sumx[0]) * x_m[0] + (sumx[i2] - sumx[i1]) * x_m[1] +
-                            (sumx[32] - sumx[i2]) * x_m[2];
-                    sumq2 = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0] + (sumw[i2] - sumw[i1]) * x_m[1] * x_m[1] +
-                            (sumw[32] - sumw[i2]) * x_m[2] * x_m[2];
-                    if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
-                        scale = sumqx / sumq2;
-                        best_score = scale * sumqx;
-                        besti1 = i1;
-                        besti2 = i2;
-                        best_shift = -1;
-                    }
-                }
-            }
+            float scale = max;
+            int besti1 = -1, besti2 = -1;
+            int best_shift = ops->split(sumx, sumw, x_p, x_m, &scale, &besti1, &besti2);
             if (besti1 < 0 || besti2 < 0 || best_shift == 0) {
                 scales[ib] = 0;
                 shifts[ib] = 1;
@@ -167,7 +142,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             const float *xx = best_shift == 1 ? x_p : x_m;
             const float *const xxs[4] = {xx, xx, xx, xx};
             for (int k = 0; k < 4; ++k)
-                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k,
+                index[k] = (uint16_t)group_point(lat, ops->nb, xb + 8 * k, weight + 8 * k, scale, xx, L + 8 * k,
                                                  &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 4, xxs, xb, weight, scale);
             uint16_t h = 0;
@@ -208,7 +183,7 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq_best_neighbour); }
+size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
 
 /* ---- IQ1_M ------------------------------------------------------------- */
@@ -255,7 +230,7 @@ static void iq1m_accumulate(int lo, int hi, int lev, iq1m_term (*t)[3], float *s
 }
 
 static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     const float x_p[3] = {-1 + IQ1_DELTA, IQ1_DELTA, 1 + IQ1_DELTA};
     const float x_m[3] = {-1 - IQ1_DELTA, -IQ1_DELTA, 1 - IQ1_DELTA};
     const uint8_t masks[4] = {0x00, 0x80, 0x08, 0x88};
@@ -306,7 +281,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             bool all_on_grid = true;
             const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
             for (int k = 0; k < 2; ++k)
-                index[k] = (uint16_t)group_point(lat, nbf, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
+                index[k] = (uint16_t)group_point(lat, ops->nb, xb + 8 * k, weight + 8 * k, scale, xxs[k], L + 8 * k,
                                                  &all_on_grid);
             if (!all_on_grid) scale = refit_scale(lat, index, 2, xxs, xb, weight, scale);
             qs[2 * ib + 0] = (uint8_t)(index[0] & 255);
@@ -374,30 +349,30 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq_best_neighbour); }
+size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
 
-/* The SIMD variants: the same rows with the ISA's neighbour search
- * (x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
+/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
+ * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
 #if defined(__x86_64__)
 size_t qk_quantize_iq1_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq1_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx512);
 }
 size_t qk_quantize_iq1_m_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq1_m_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx512);
 }
 #endif
 #if defined(__aarch64__)
 size_t qk_quantize_iq1_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_neon);
 }
 size_t qk_quantize_iq1_m_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_neon);
 }
 #endif

@@ -38,9 +38,9 @@ static uint32_t get_u32(const uint8_t *p) {
 /* ---- IQ2_XXS ---------------------------------------------------------- */
 
 static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     const int kmaxq = 3;
-    const iq_scan scan = {32, kmaxq, -6, 6, 0.1f, IQ_REFINE_ALWAYS, nbf};
+    const iq_scan scan = {32, kmaxq, -6, 6, 0.1f, IQ_REFINE_ALWAYS, ops->nb};
     float scales[8], weight[32], waux[32], xval[32];
     int8_t L[32] = {0};
     uint8_t signs[4];
@@ -57,14 +57,14 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 memset(L, 0, 32);
                 continue;
             }
-            float scale = qk_make_qp_quants(32, kmaxq + 1, xval, (uint8_t *)L, weight);
+            float scale = ops->qp(32, kmaxq + 1, xval, (uint8_t *)L, weight);
             float eff_max = scale * kmaxq;
             if (eff_max <= 0) {
                 scales[ib] = 0;
                 memset(L, 0, 32);
                 continue;
             }
-            scale = iq_scan_scale(lat, &scan, eff_max, scale, xval, weight, waux, L);
+            scale = ops->scan(lat, &scan, eff_max, scale, xval, weight, waux, L);
             if (scale < 0) {
                 scale = -scale;
                 for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
@@ -99,15 +99,15 @@ static void iq2_xxs_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq2_xxs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, iq_best_neighbour); }
+size_t qk_quantize_iq2_xxs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq2_xxs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_xxs, iq2_xxs_block); }
 
 /* ---- IQ2_XS and IQ2_S: sub-blocks of 16 -------------------------------- */
 
 /* One sub-block of 16: levels L, signs, returns the scale (0: all zero). */
-static float iq2_sub16(const qk_lattice *lat, iq_nb_fn nbf, const float *xb, const float *weight, bool even_signs,
+static float iq2_sub16(const qk_lattice *lat, const iq_ops *ops, const float *xb, const float *weight, bool even_signs,
                        int8_t *L, uint8_t signs[2]) {
-    const iq_scan scan = {16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, nbf};
+    const iq_scan scan = {16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, ops->nb};
     float waux[16], xval[16];
     for (int i = 0; i < 16; ++i) waux[i] = sqrtf(weight[i]);
     for (int k = 0; k < 2; ++k)
@@ -116,7 +116,7 @@ static float iq2_sub16(const qk_lattice *lat, iq_nb_fn nbf, const float *xb, con
     float max = iq_max(xval, 16);
     memset(L, 0, 16);
     if (max < (even_signs ? QK_GROUP_MAX_EPS : QK_GROUP_MAX_EPS_IQ2_S)) return -1;
-    float scale = iq_scan_scale(lat, &scan, max, max / (2 * 3 - 1), xval, weight, waux, L);
+    float scale = ops->scan(lat, &scan, max, max / (2 * 3 - 1), xval, weight, waux, L);
     if (scale < 0) {
         scale = -scale;
         for (int k = 0; k < 2; ++k) signs[k] = even_signs ? (uint8_t)(~signs[k] & 127) : (uint8_t)~signs[k];
@@ -134,7 +134,7 @@ static void pack_scales16(const float *scales, float id, uint8_t *out) {
 }
 
 static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     float scales[16], weight[16];
     int8_t L[16];
     uint8_t signs[2];
@@ -144,7 +144,7 @@ static void iq2_xs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_
         memset(q2, 0, sizeof q2);
         for (int ib = 0; ib < 16; ++ib) {
             const float *xb = iq_sub_block(&sb, ib, 16, weight);
-            float scale = iq2_sub16(lat, nbf, xb, weight, true, L, signs);
+            float scale = iq2_sub16(lat, ops, xb, weight, true, L, signs);
             if (scale == -1) {
                 scales[ib] = 0;
                 continue;
@@ -179,11 +179,11 @@ static void iq2_xs_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq2_xs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, iq_best_neighbour); }
+size_t qk_quantize_iq2_xs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq2_xs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_xs, iq2_xs_block); }
 
 static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
+                        const iq_ops *ops) {
     float scales[16], weight[16];
     int8_t L[16];
     uint8_t signs[2];
@@ -194,7 +194,7 @@ static void iq2_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             const float *xb = iq_sub_block(&sb, ib, 16, weight);
             if (!qwr)
                 for (int i = 0; i < 16; ++i) weight[i] = 0.25f * sb.sigma2 + xb[i] * xb[i];
-            float scale = iq2_sub16(lat, nbf, xb, weight, false, L, signs);
+            float scale = iq2_sub16(lat, ops, xb, weight, false, L, signs);
             if (scale == -1) {
                 scales[ib] = 0;
                 continue;
@@ -233,39 +233,39 @@ static void iq2_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq2_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, iq_best_neighbour); }
+size_t qk_quantize_iq2_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq2_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq2_s, iq2_s_block); }
 
-/* The SIMD variants: the same rows with the ISA's neighbour search
- * (x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
+/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
+ * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
 #if defined(__x86_64__)
 size_t qk_quantize_iq2_xxs_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq2_xxs_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, &qk_iq_ops_avx512);
 }
 size_t qk_quantize_iq2_xs_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq2_xs_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, &qk_iq_ops_avx512);
 }
 size_t qk_quantize_iq2_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq2_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, &qk_iq_ops_avx512);
 }
 #endif
 #if defined(__aarch64__)
 size_t qk_quantize_iq2_xxs_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XXS, true, qk_block_iq2_xxs, iq2_xxs_row, &qk_iq_ops_neon);
 }
 size_t qk_quantize_iq2_xs_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2XS, true, qk_block_iq2_xs, iq2_xs_row, &qk_iq_ops_neon);
 }
 size_t qk_quantize_iq2_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ2S, false, qk_block_iq2_s, iq2_s_row, &qk_iq_ops_neon);
 }
 #endif

@@ -26,8 +26,8 @@
 #include "kernel_util.h"
 
 static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
-    const iq_scan scan = {32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID, nbf};
+                        const iq_ops *ops) {
+    const iq_scan scan = {32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID, ops->nb};
     float scales[8], weight[32], waux[32], xval[32];
     int8_t L[32];
     uint8_t signs[4], q3[64];
@@ -46,7 +46,7 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
                 scales[ib] = 0;
                 continue;
             }
-            float scale = iq_scan_scale(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
+            float scale = ops->scan(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
             if (scale < 0) {
                 scale = -scale;
                 for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
@@ -88,12 +88,12 @@ static void iq3_xxs_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq3_xxs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, iq_best_neighbour); }
+size_t qk_quantize_iq3_xxs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq3_xxs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_xxs, iq3_xxs_block); }
 
 static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
-                        iq_nb_fn nbf) {
-    const iq_scan scan = {32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID, nbf};
+                        const iq_ops *ops) {
+    const iq_scan scan = {32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID, ops->nb};
     float scales[8], weight[32], waux[32], xval[32];
     int8_t L[32];
     uint8_t bsigns[4];
@@ -111,7 +111,7 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 scales[ib] = 0;
                 continue; /* qs and signs do not advance (see the top) */
             }
-            float scale = iq_scan_scale(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
+            float scale = ops->scan(lat, &scan, max, max / (2 * 8 - 1), xval, weight, waux, L);
             if (scale < 0) {
                 scale = -scale;
                 for (int k = 0; k < 4; ++k) bsigns[k] = (uint8_t)~bsigns[k];
@@ -159,30 +159,30 @@ static void iq3_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq3_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, iq_best_neighbour); }
+size_t qk_quantize_iq3_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &iq_ops_scalar); }
 void qk_dequantize_row_iq3_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_s, iq3_s_block); }
 
-/* The SIMD variants: the same rows with the ISA's neighbour search
- * (x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
+/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
+ * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
 #if defined(__x86_64__)
 size_t qk_quantize_iq3_xxs_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq3_xxs_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_avx512);
 }
 size_t qk_quantize_iq3_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, qk_iq_best_neighbour_avx2);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_avx2);
 }
 size_t qk_quantize_iq3_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, qk_iq_best_neighbour_avx512);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_avx512);
 }
 #endif
 #if defined(__aarch64__)
 size_t qk_quantize_iq3_xxs_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_neon);
 }
 size_t qk_quantize_iq3_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, qk_iq_best_neighbour_neon);
+    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_neon);
 }
 #endif

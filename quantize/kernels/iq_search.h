@@ -36,29 +36,59 @@ int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const f
                               float scale, const float *qlev, int8_t *L);
 #endif
 
+/* The scale scan of one IQ2/IQ3 sub-block: the scalar iq_scan_scale below,
+ * or its SIMD twin of one ISA (iq_scan_body.h; same result, see there). */
+typedef struct iq_scan iq_scan;
+typedef float (*iq_scan_fn)(const qk_lattice *lat, const iq_scan *p, float ref, float scale, const float *xval,
+                            const float *weight, const float *waux, int8_t *L);
+
+/* IQ1_S's split search: the scalar iq1_split_scan below, or its SIMD twin
+ * (iq_scan_body.h; same result). */
+typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
+                            int *besti1, int *besti2);
+
+/* qk_make_qp_quants (IQ2_XXS's starting levels), or its SIMD twin
+ * (iq_scan_body.h; same result). */
+typedef float (*iq_qp_fn)(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
+
+/* What a row needs of an ISA: its neighbour search, its scale scan,
+ * IQ1_S's split search and make_qp_quants. */
+typedef struct iq_ops {
+    iq_nb_fn nb;
+    iq_scan_fn scan;
+    iq1_split_fn split;
+    iq_qp_fn qp;
+} iq_ops;
+#if defined(__x86_64__)
+extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
+#endif
+#if defined(__aarch64__)
+extern const iq_ops qk_iq_ops_neon;
+#endif
+
 /* One row of nbl super-blocks of QK_K (y: their bytes; qw: the row's
- * imatrix, possibly NULL), searching neighbours with nbf. */
+ * imatrix, possibly NULL), searching with ops. */
 typedef void (*iq_row_fn)(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qw,
-                          iq_nb_fn nbf);
+                          const iq_ops *ops);
 
 /* The qk_quantize_<t> contract over row(): 0 (nothing written) for a bad
  * shape, a missing imatrix the type needs (ggml asserts one) or search
  * tables that could not be allocated. */
 static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size_t bytes, iq_row_fn row,
-                                      iq_nb_fn nbf, QK_QUANTIZE_PARAMS) {
+                                      const iq_ops *ops, QK_QUANTIZE_PARAMS) {
     const int64_t nbl = qk_blocks_per_row(nrows, n_per_row, QK_K);
     const qk_lattice *lat = qk_lattice_get(id);
     if (nbl < 0 || (needs_imatrix && !imatrix) || !lat) return 0;
     uint8_t *y = dst;
-    for (int64_t r = 0; r < nrows; ++r) row(lat, src + r * n_per_row, y + r * nbl * (int64_t)bytes, nbl, imatrix, nbf);
+    for (int64_t r = 0; r < nrows; ++r) row(lat, src + r * n_per_row, y + r * nbl * (int64_t)bytes, nbl, imatrix, ops);
     return (size_t)(nrows * nbl) * bytes;
 }
 
 /* The bodies of an IQ type's entry points, which each file writes out by
- * name (qk_quantize_<t>[_<isa>] over row() with that ISA's neighbour search
- * nbf, qk_dequantize_row_<t> over block()). */
-#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row, nbf) \
-    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, nbf, QK_QUANTIZE_ARGS)
+ * name (qk_quantize_<t>[_<isa>] over row() with that ISA's ops, &iq_ops_scalar
+ * or &qk_iq_ops_<isa>; qk_dequantize_row_<t> over block()). */
+#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row, ops) \
+    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, ops, QK_QUANTIZE_ARGS)
 #define IQ_DEQUANTIZE(block_t, block) qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block)
 
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
@@ -261,14 +291,14 @@ static inline uint8_t iq_signs_even(const float *xb, const float *weight, float 
  * counts as off the grid until a candidate scale is accepted). */
 typedef enum { IQ_REFINE_ALWAYS, IQ_REFINE_OFFGRID, IQ_REFINE_ALL_IF_OFFGRID } iq_refine;
 
-typedef struct iq_scan {
+struct iq_scan {
     int n;            /* elements of the sub-block: 16 or 32 */
     int kmaxq;        /* levels: 3 (IQ2) or 8 (IQ3) */
     int is_lo, is_hi; /* candidate inverse scales (2*kmaxq-1 + is*step)/ref */
     float step;
     iq_refine refine;
     iq_nb_fn nbf;     /* the neighbour search (the ISA's) */
-} iq_scan;
+};
 
 /* The levels of one group at inverse scale id (scale = 1/id): rounded,
  * or the nearest grid neighbour; false if the rounding was off the grid. */
@@ -294,6 +324,29 @@ static inline void iq_level_sums(int n, const float *weight, const float *xval, 
     *sumq2 = q2;
 }
 
+/* After the candidate scales: the refinement of the best levels L at the
+ * chosen scale per p->refine (on[k]: group k of L was on the grid when
+ * accepted); returns the final scale. */
+static inline float iq_scan_refine(const qk_lattice *lat, const iq_scan *p, float scale, const float *xval,
+                                   const float *weight, const float *waux, int8_t *L, const bool *on) {
+    const int dim = lat->dim, ngroups = p->n / dim;
+    int n_off = 0;
+    for (int k = 0; k < ngroups; ++k) n_off += !on[k];
+    bool refine = p->refine == IQ_REFINE_ALWAYS ? scale > 0 : (n_off > 0 && scale > 0);
+    if (refine) {
+        float id = 1 / scale, sumqx, sumq2;
+        for (int k = 0; k < ngroups; ++k)
+            if (p->refine != IQ_REFINE_OFFGRID || !on[k])
+                iq_group_levels(lat, p, id, scale, xval + dim * k, waux + dim * k, L + dim * k);
+        iq_level_sums(p->n, weight, xval, L, &sumqx, &sumq2);
+        if (sumq2 > 0) scale = sumqx / sumq2;
+    }
+    return scale;
+}
+
+/* The candidate inverse scale of scan step `is`. */
+static inline float iq_scan_id(const iq_scan *p, float ref, int is) { return (2 * p->kmaxq - 1 + is * p->step) / ref; }
+
 /* The scale scan of one sub-block: tries the candidate scales, keeps the
  * weighted least-squares best (levels in L), then refines per `refine`.
  * scale is the starting value returned if no candidate is accepted; L keeps
@@ -306,7 +359,7 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
     for (int k = 0; k < ngroups; ++k) on[k] = p->refine != IQ_REFINE_ALL_IF_OFFGRID;
     float best = 0, sumqx, sumq2;
     for (int is = p->is_lo; is <= p->is_hi; ++is) {
-        float id = (2 * p->kmaxq - 1 + is * p->step) / ref;
+        float id = iq_scan_id(p, ref, is);
         for (int k = 0; k < ngroups; ++k)
             on_aux[k] = iq_group_levels(lat, p, id, 1 / id, xval + dim * k, waux + dim * k, Laux + dim * k);
         iq_level_sums(p->n, weight, xval, Laux, &sumqx, &sumq2);
@@ -317,18 +370,52 @@ static inline float iq_scan_scale(const qk_lattice *lat, const iq_scan *p, float
             memcpy(on, on_aux, sizeof on);
         }
     }
-    int n_off = 0;
-    for (int k = 0; k < ngroups; ++k) n_off += !on[k];
-    bool refine = p->refine == IQ_REFINE_ALWAYS ? scale > 0 : (n_off > 0 && scale > 0);
-    if (refine) {
-        float id = 1 / scale;
-        for (int k = 0; k < ngroups; ++k)
-            if (p->refine != IQ_REFINE_OFFGRID || !on[k])
-                iq_group_levels(lat, p, id, scale, xval + dim * k, waux + dim * k, L + dim * k);
-        iq_level_sums(p->n, weight, xval, L, &sumqx, &sumq2);
-        if (sumq2 > 0) scale = sumqx / sumq2;
-    }
-    return scale;
+    return iq_scan_refine(lat, p, scale, xval, weight, waux, L, on);
 }
+
+/* IQ1_S's search of the best split of a sub-block of 32 sorted by x into
+ * levels -1, 0, 1 (ggml's quantize_row_iq1_s_impl): sumx / sumw are the 33
+ * prefix sums of w*x and w in sorted order; the first i1 elements take level
+ * -1, the next up to i2 level 0, the rest 1, each shifted by +delta (x_p) or
+ * -delta (x_m). For i1 = 0..32, i2 = i1..32, shift +delta then -delta, in
+ * that order, the least-squares fit is accepted when sumq2 > 0 and sumqx^2 >
+ * best * sumq2 (strictly: the first of equals), starting from best =
+ * -FLT_MAX. Returns the shift of the last accepted (1: x_p, -1: x_m, 0:
+ * none), its split in besti1/besti2 and its scale sumqx/sumq2 in scale
+ * (untouched if none). */
+static inline int iq1_split_scan(const float *sumx, const float *sumw, const float *x_p, const float *x_m,
+                                 float *scale, int *besti1, int *besti2) {
+    float best_score = -FLT_MAX;
+    int best_shift = 0;
+    for (int i1 = 0; i1 <= 32; ++i1) {
+        for (int i2 = i1; i2 <= 32; ++i2) {
+            float sumqx = (sumx[i1] - sumx[0]) * x_p[0] + (sumx[i2] - sumx[i1]) * x_p[1] +
+                          (sumx[32] - sumx[i2]) * x_p[2];
+            float sumq2 = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0] + (sumw[i2] - sumw[i1]) * x_p[1] * x_p[1] +
+                          (sumw[32] - sumw[i2]) * x_p[2] * x_p[2];
+            if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                *scale = sumqx / sumq2;
+                best_score = *scale * sumqx;
+                *besti1 = i1;
+                *besti2 = i2;
+                best_shift = 1;
+            }
+            sumqx = (sumx[i1] - sumx[0]) * x_m[0] + (sumx[i2] - sumx[i1]) * x_m[1] + (sumx[32] - sumx[i2]) * x_m[2];
+            sumq2 = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0] + (sumw[i2] - sumw[i1]) * x_m[1] * x_m[1] +
+                    (sumw[32] - sumw[i2]) * x_m[2] * x_m[2];
+            if (sumq2 > 0 && sumqx * sumqx > best_score * sumq2) {
+                *scale = sumqx / sumq2;
+                best_score = *scale * sumqx;
+                *besti1 = i1;
+                *besti2 = i2;
+                best_shift = -1;
+            }
+        }
+    }
+    return best_shift;
+}
+
+/* The scalar ops (each file that uses them gets its own copy). */
+static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants};
 
 #endif

@@ -224,38 +224,14 @@ float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights,
 }
 
 float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
-    float max = 0;
-    for (int i = 0; i < n; ++i) max = QK_MAX(max, x[i]);
-    if (max < QK_GROUP_MAX_EPS) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.f;
-    }
-    float iscale = nmax / max;
-    for (int i = 0; i < n; ++i) L[i] = (uint8_t)qk_nearest_int(iscale * x[i]);
-    float scale = 1 / iscale;
-    float best_mse = 0;
-    for (int i = 0; i < n; ++i) {
-        float diff = x[i] - scale * L[i];
-        float w = quant_weights[i];
-        best_mse += w * diff * diff;
-    }
-    for (int is = -4; is <= 4; ++is) {
-        if (is == 0) continue;
-        float iscale_is = (0.1f * is + nmax) / max;
-        float scale_is = 1 / iscale_is;
-        float mse = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = qk_nearest_int(iscale_is * x[i]);
-            l = QK_MIN(nmax, l);
-            float diff = x[i] - scale_is * l;
-            float w = quant_weights[i];
-            mse += w * diff * diff;
-        }
-        if (mse < best_mse) {
-            best_mse = mse;
-            iscale = iscale_is;
-        }
-    }
+    float iscale, best_mse;
+    const float max = qk_qp_start(n, nmax, x, L, quant_weights, &iscale, &best_mse);
+    if (max == 0) return 0.f;
+    iscale = qk_qp_candidates(n, nmax, x, quant_weights, max, iscale, best_mse);
+    return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+}
+
+float qk_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
     float sumlx = 0;
     float suml2 = 0;
     for (int i = 0; i < n; ++i) {

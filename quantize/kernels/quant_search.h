@@ -108,4 +108,62 @@ float qk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights,
  * quant_weights (must not be NULL); returns the scale. */
 float qk_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
 
+/* The three steps of qk_make_qp_quants, shared with its lane twin (the IQ2
+ * searches' iq_scan_body.h), which replaces only the middle one. */
+
+/* First: the levels at nmax / max into L; 0 (L all zero) when max is
+ * below QK_GROUP_MAX_EPS, else max, with that inverse scale and its
+ * weighted squared error in *iscale and *mse. */
+static inline float qk_qp_start(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
+                                float *iscale, float *mse) {
+    float max = 0;
+    for (int i = 0; i < n; ++i) max = QK_MAX(max, x[i]);
+    if (max < QK_GROUP_MAX_EPS) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    *iscale = nmax / max;
+    for (int i = 0; i < n; ++i) L[i] = (uint8_t)qk_nearest_int(*iscale * x[i]);
+    float scale = 1 / *iscale;
+    float best_mse = 0;
+    for (int i = 0; i < n; ++i) {
+        float diff = x[i] - scale * L[i];
+        float w = quant_weights[i];
+        best_mse += w * diff * diff;
+    }
+    *mse = best_mse;
+    return max;
+}
+
+/* The inverse scale of candidate is (-4..4 but 0). */
+static inline float qk_qp_iscale(int nmax, float max, int is) { return (0.1f * is + nmax) / max; }
+
+/* Middle: candidates is = -4..-1, 1..4 in order; the first whose error is
+ * strictly below the best so far replaces it. Returns the inverse scale. */
+static inline float qk_qp_candidates(int n, int nmax, const float *x, const float *quant_weights, float max,
+                                     float iscale, float best_mse) {
+    for (int is = -4; is <= 4; ++is) {
+        if (is == 0) continue;
+        float iscale_is = qk_qp_iscale(nmax, max, is);
+        float scale_is = 1 / iscale_is;
+        float mse = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = qk_nearest_int(iscale_is * x[i]);
+            l = QK_MIN(nmax, l);
+            float diff = x[i] - scale_is * l;
+            float w = quant_weights[i];
+            mse += w * diff * diff;
+        }
+        if (mse < best_mse) {
+            best_mse = mse;
+            iscale = iscale_is;
+        }
+    }
+    return iscale;
+}
+
+/* Last: the levels at iscale, refined level by level (up to 5 passes);
+ * returns the scale. */
+float qk_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale);
+
 #endif

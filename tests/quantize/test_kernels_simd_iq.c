@@ -1,6 +1,15 @@
-/* The SIMD neighbour searches of the IQ1/IQ2/IQ3 quantizers
- * (qk_iq_best_neighbour_<isa>: x86/iq_search_body.h, arm/iq_search_neon.c)
- * against their scalar twin iq_best_neighbour (iq_search.h): the same grid
+/* The SIMD searches of the IQ1/IQ2/IQ3 quantizers (qk_iq_ops_<isa>):
+ * - IQ1_S's split search (iq_scan_body.h) against iq1_split_scan, and
+ *   make_qp_quants in lanes against qk_make_qp_quants;
+ * - the scale scans of IQ2/IQ3 (iq_scan_body.h) against their scalar twin
+ *   iq_scan_scale, in each type's configuration: the same scale bits and
+ *   levels on random sub-blocks and on the inputs that stress the lanes
+ *   (candidate scales tying, no candidate accepted so the incoming levels
+ *   stay, NaN/inf x or weights, overflow, subnormals, zero and negative
+ *   references, every group off the grid);
+ * - the neighbour searches (qk_iq_best_neighbour_<isa>: x86/iq_search_body.h,
+ *   arm/iq_search_neon.c) against their scalar twin iq_best_neighbour
+ *   (iq_search.h): the same grid
  * point and levels, on EVERY neighbour list of every lattice, with inputs
  * the whole-kernel comparisons rarely reach: exact ties between neighbours
  * in different lanes and in the same lane (zero or constant weights, x on
@@ -20,7 +29,8 @@
 #include "kernel_cases.h"
 #include "qk_test.h"
 
-static iq_nb_fn g_fn; /* the part's ISA */
+static const iq_ops *g_ops; /* the part's ISA */
+static iq_nb_fn g_fn;
 static const char *g_isa_name;
 
 static uint64_t g_rng = 88172645463325252ull;
@@ -110,24 +120,208 @@ static void test_neighbour_search_equals_scalar(void) {
     check_lattice(QK_LATTICE_IQ1S, x_m, "IQ1 -delta");
 }
 
+enum { N_SCAN_INPUTS = 18, N_SCAN_RANDOM = 3000 };
+
+/* Scan input kind k (k >= N_SCAN_INPUTS: random) for a sub-block of n:
+ * xval, weight (waux = sqrt(weight), as the rows), and the reference the
+ * candidate scales divide by. */
+static float fill_scan(int k, int n, float *x, float *w, float *waux) {
+    float ref = 0;
+    for (int i = 0; i < n; ++i) {
+        x[i] = rnd() + 1.f; /* |x|, as the rows pass them */
+        w[i] = rnd() + 1.f;
+    }
+    switch (k) {
+    case 0: for (int i = 0; i < n; ++i) w[i] = 0; break; /* sumq2 0: nothing accepted, L stays */
+    case 1: for (int i = 0; i < n; ++i) x[i] = 1.f, w[i] = 1.f; break; /* scales tie */
+    case 2: for (int i = 0; i < n; ++i) x[i] = (float)(1 + 2 * (i % 3)); break; /* on lattice levels */
+    case 3: x[n / 2] = NAN; break;
+    case 4: w[1] = NAN; break;
+    case 5: x[n - 1] = INFINITY; break;
+    case 6: w[0] = INFINITY; break;
+    case 7: for (int i = 0; i < n; ++i) x[i] *= 1e19f, w[i] *= 1e19f; break; /* sums overflow */
+    case 8: for (int i = 0; i < n; ++i) x[i] *= 1e-40f; break; /* subnormal */
+    case 9: ref = -1.f; break;
+    case 10: ref = 0.f; break; /* every id infinite */
+    case 11: ref = -0.f; break;
+    case 12: for (int i = 0; i < n; ++i) x[i] = (i % 8 == 3) ? -x[i] : x[i]; break; /* iq_signs_even's flip */
+    case 13: for (int i = 0; i < n; ++i) x[i] = (i & 1) ? 15.f : 0.01f; break; /* far apart: off the grid */
+    case 14: for (int i = 0; i < n; ++i) x[i] = 0; break;
+    case 15: for (int i = 0; i < n; ++i) x[i] = (float)(i % 16) * 0.2f, w[i] = (i % 5) ? 1.f : 0.f; break;
+    case 16: ref = 0.5f; break; /* below the max (IQ2_XXS's ref): levels clamp at the top */
+    case 17: for (int i = 0; i < n; ++i) w[i] = (i % 4 == 0) ? 1.f : 0.f; break; /* neighbours tie */
+    }
+
+    for (int i = 0; i < n; ++i) waux[i] = sqrtf(w[i]);
+    /* search weights mostly zero (the contract does not tie them to the
+     * sums' weights): neighbours tie at every scale, and which one wins
+     * shows in the sums, so in the scale chosen */
+    if (k >= N_SCAN_INPUTS && k % 2 == 1)
+        for (int i = 0; i < n; ++i) waux[i] = rnd() > 0.3f ? 1.f : 0.f;
+    if (k == 9 || k == 10 || k == 11 || k == 16) return ref;
+    float max = 0;
+    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    return k >= N_SCAN_INPUTS && k % 4 == 0 ? 0.7f * max : max; /* a quarter like IQ2_XXS: below the max */
+}
+
+/* The scan of lattice id with configuration sc (the type's, in its row):
+ * the ISA's == the scalar's on every input. */
+static void check_scan(qk_lattice_id id, iq_scan sc, const char *type) {
+    const qk_lattice *lat = qk_lattice_get(id);
+    CHECK(lat != NULL);
+    if (!lat) return;
+    int bad = 0, accepted = 0;
+    for (int k = 0; k < N_SCAN_INPUTS + N_SCAN_RANDOM; ++k) {
+        float x[32], w[32], waux[32];
+        const float ref = fill_scan(k, sc.n, x, w, waux);
+        const float start = ref / (2 * sc.kmaxq - 1);
+        int8_t ls[32], lv[32];
+        for (int i = 0; i < 32; ++i) ls[i] = lv[i] = (int8_t)(i % sc.kmaxq); /* incoming: kept if none accepted */
+        sc.nbf = iq_best_neighbour;
+        const float ss = iq_scan_scale(lat, &sc, ref, start, x, w, waux, ls);
+        sc.nbf = g_ops->nb;
+        const float sv = g_ops->scan(lat, &sc, ref, start, x, w, waux, lv);
+        accepted += memcmp(&ss, &start, sizeof ss) != 0;
+        if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "  %s %s scan input %d: scalar %.9g, %s %.9g\n", g_isa_name, type, k, (double)ss,
+                        g_isa_name, (double)sv);
+        }
+    }
+    fprintf(stderr, "  %-7s %-7s scan: %d inputs, %d mismatches\n", g_isa_name, type,
+            N_SCAN_INPUTS + N_SCAN_RANDOM, bad);
+    CHECK_MSG(bad == 0, "%s scan", type);
+    CHECK(accepted > N_SCAN_RANDOM / 2); /* the candidates really compete */
+}
+
+/* The configurations of iq2.c / iq3.c's rows. */
+static void test_scale_scan_equals_scalar(void) {
+    check_scan(QK_LATTICE_IQ2XXS, (iq_scan){32, 3, -6, 6, 0.1f, IQ_REFINE_ALWAYS, NULL}, "IQ2_XXS");
+    check_scan(QK_LATTICE_IQ2XS, (iq_scan){16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, NULL}, "IQ2_XS");
+    check_scan(QK_LATTICE_IQ2S, (iq_scan){16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, NULL}, "IQ2_S");
+    check_scan(QK_LATTICE_IQ3XXS, (iq_scan){32, 8, -15, 15, 0.2f, IQ_REFINE_OFFGRID, NULL}, "IQ3_XXS");
+    check_scan(QK_LATTICE_IQ3S, (iq_scan){32, 8, -9, 9, 0.2f, IQ_REFINE_ALL_IF_OFFGRID, NULL}, "IQ3_S");
+}
+
+/* IQ1_S's split search: the ISA's == iq1_split_scan (shift, split, scale
+ * bits) on prefix sums of sorted random sub-blocks and on ties (constant x:
+ * many splits score alike), all-zero and negative weights (nothing or
+ * little accepted), NaN and infinite sums, huge and subnormal values. */
+static void test_iq1_split_equals_scalar(void) {
+    const float d = 0.125f; /* IQ1_DELTA */
+    const float x_p[3] = {-1 + d, d, 1 + d}, x_m[3] = {-1 - d, -d, 1 - d};
+    int bad = 0, accepted = 0;
+    const int n_kinds = 8, n_random = 3000;
+    for (int k = 0; k < n_kinds + n_random; ++k) {
+        float x[32], w[32], sumx[33], sumw[33];
+        for (int i = 0; i < 32; ++i) {
+            x[i] = rnd();
+            w[i] = rnd() + 1.f;
+        }
+        switch (k) {
+        case 0: for (int i = 0; i < 32; ++i) x[i] = 0.5f; break;
+        case 1: for (int i = 0; i < 32; ++i) w[i] = 0; break;
+        case 2: for (int i = 0; i < 32; ++i) w[i] = -w[i]; break;
+        case 3: x[7] = NAN; break;
+        case 4: w[20] = INFINITY; break;
+        case 5: for (int i = 0; i < 32; ++i) x[i] *= 1e30f, w[i] *= 1e10f; break;
+        case 6: for (int i = 0; i < 32; ++i) x[i] *= 1e-40f; break;
+        case 7: for (int i = 0; i < 32; ++i) x[i] = (float)(i / 8) - 1.5f, w[i] = 1.f; break;
+        }
+        for (int i = 1; i < 32; ++i) /* sorted by x, as the row does */
+            for (int j = i; j > 0 && x[j] < x[j - 1]; --j) {
+                float t = x[j]; x[j] = x[j - 1]; x[j - 1] = t;
+                t = w[j]; w[j] = w[j - 1]; w[j - 1] = t;
+            }
+        sumx[0] = sumw[0] = 0;
+        for (int j = 0; j < 32; ++j) {
+            sumx[j + 1] = sumx[j] + w[j] * x[j];
+            sumw[j + 1] = sumw[j] + w[j];
+        }
+        float ss = 1.f, sv = 1.f;
+        int s1 = -1, s2 = -1, v1 = -1, v2 = -1;
+        const int hs = iq1_split_scan(sumx, sumw, x_p, x_m, &ss, &s1, &s2);
+        const int hv = g_ops->split(sumx, sumw, x_p, x_m, &sv, &v1, &v2);
+        accepted += hs != 0;
+        if (hs != hv || s1 != v1 || s2 != v2 || memcmp(&ss, &sv, sizeof ss) != 0) {
+            if (bad++ < 5)
+                fprintf(stderr, "  %s IQ1_S split input %d: scalar %d (%d,%d) %.9g, %s %d (%d,%d) %.9g\n", g_isa_name,
+                        k, hs, s1, s2, (double)ss, g_isa_name, hv, v1, v2, (double)sv);
+        }
+    }
+    fprintf(stderr, "  %-7s IQ1_S split: %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    CHECK(bad == 0);
+    CHECK(accepted > n_random / 2);
+}
+
+/* make_qp_quants (IQ2_XXS's start): the ISA's == qk_make_qp_quants (scale
+ * bits and levels) for n/nmax 32/4 (IQ2_XXS), 16/15 and 8/63, on random
+ * values and on candidate errors tying (constant x, zero weights), a
+ * negative x (the sign IQ2_XXS keeps flipped), all below QK_GROUP_MAX_EPS,
+ * NaN/inf, huge and subnormal values. */
+static void test_make_qp_equals_scalar(void) {
+    const int shapes[3][2] = {{32, 4}, {16, 15}, {8, 63}};
+    int bad = 0;
+    const int n_kinds = 9, n_random = 2000;
+    for (int sh = 0; sh < 3; ++sh) {
+        const int n = shapes[sh][0], nmax = shapes[sh][1];
+        for (int k = 0; k < n_kinds + n_random; ++k) {
+            float x[32] = {0}, w[32] = {0};
+            for (int i = 0; i < n; ++i) {
+                x[i] = rnd() + 1.f;
+                w[i] = rnd() + 1.f;
+            }
+            switch (k) {
+            case 0: for (int i = 0; i < n; ++i) x[i] = 0.75f; break;
+            case 1: for (int i = 0; i < n; ++i) w[i] = 0; break;
+            case 2: x[3] = -x[3]; break;
+            case 3: for (int i = 0; i < n; ++i) x[i] *= 1e-16f; break;
+            case 4: x[5] = NAN; break;
+            case 5: x[n - 1] = INFINITY; break;
+            case 6: w[2] = INFINITY; break;
+            case 7: for (int i = 0; i < n; ++i) x[i] *= 1e30f, w[i] *= 1e20f; break;
+            case 8: for (int i = 0; i < n; ++i) x[i] *= 1e-39f; break;
+            }
+            if (k >= n_kinds && k % 3 == 0) /* coarse values: candidates tie */
+                for (int i = 0; i < n; ++i) x[i] = (float)(int)(x[i] * 4) * 0.25f;
+            uint8_t ls[32], lv[32];
+            memset(ls, 0xAA, sizeof ls);
+            memset(lv, 0xAA, sizeof lv);
+            const float ss = qk_make_qp_quants(n, nmax, x, ls, w);
+            const float sv = g_ops->qp(n, nmax, x, lv, w);
+            if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
+                if (bad++ < 5)
+                    fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
+                            (double)ss, g_isa_name, (double)sv);
+            }
+        }
+    }
+    fprintf(stderr, "  %-7s make_qp: 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    CHECK(bad == 0);
+}
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
-static void run_isa(qk_isa isa, iq_nb_fn fn) {
+static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
-    g_fn = fn;
+    g_ops = ops;
+    g_fn = ops->nb;
     g_isa_name = qk_isa_name(isa);
+    RUN(test_scale_scan_equals_scalar);
+    RUN(test_iq1_split_equals_scalar);
+    RUN(test_make_qp_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
 #if defined(__x86_64__)
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, qk_iq_best_neighbour_avx2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, qk_iq_best_neighbour_avx512);
+    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, &qk_iq_ops_avx2);
+    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, &qk_iq_ops_avx512);
     if (qk_test_part("neon")) qk_test_skip("NEON: aarch64 only");
 #elif defined(__aarch64__)
     if (qk_test_part("avx2")) qk_test_skip("AVX2: x86-64 only");
     if (qk_test_part("avx512")) qk_test_skip("AVX-512: x86-64 only");
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON, qk_iq_best_neighbour_neon);
+    if (qk_test_part("neon")) run_isa(QK_ISA_NEON, &qk_iq_ops_neon);
 #else
     (void)run_isa;
     if (qk_test_part("avx2") || qk_test_part("avx512") || qk_test_part("neon")) qk_test_skip("no SIMD variants here");

@@ -51,12 +51,11 @@ ISB_INLINE int32_t isb_hmin_i(vm m, vi a) {
 #endif
 
 /* The search for a lattice of dim coordinates of `bits` bits each
- * (constants at the call sites below, so the element loop unrolls). */
-ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
-                          float scale, const float *qlev, int8_t *L, const int dim, const int bits) {
-    float ql[LN_W];
-    for (int l = 0; l < LN_W; ++l) ql[l] = l < lat->levels ? qlev[l] : 0.f;
-    const vf vq = vf_load(ql), vs = vf_set1(scale);
+ * (constants at the call sites below, so the element loop unrolls), the
+ * level values in the lanes of vq: the position in nb of the point found. */
+ISB_INLINE int isb_search_at(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                             float scale, vf vq, const int dim, const int bits) {
+    const vf vs = vf_set1(scale);
     vf tab[8];
     for (int i = 0; i < dim; ++i) {
         const vf diff = vf_sub(vf_mul(vs, vq), vf_set1(xval[i]));
@@ -80,7 +79,15 @@ ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float
      * first position holding it; no lane took any: the first neighbour */
     const vm at_min = vm_and(vf_eq(best, vf_set1(isb_hmin_f(best))), isb_vi_lt(vi_set1(-1), bestj));
     const int32_t jbest = isb_hmin_i(at_min, bestj);
-    const int at = jbest == INT32_MAX ? 1 : jbest;
+    return jbest == INT32_MAX ? 1 : jbest;
+}
+
+ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                          float scale, const float *qlev, int8_t *L, const int dim, const int bits) {
+    float ql[LN_W];
+    for (int l = 0; l < LN_W; ++l) ql[l] = l < lat->levels ? qlev[l] : 0.f;
+    const int at = isb_search_at(lat, nb, xval, weight, scale, vf_load(ql), dim, bits);
+    const uint16_t *lev = lat->nb_levels + (nb - lat->neighbours);
     for (int i = 0; i < dim; ++i) L[i] = (int8_t)((lev[at] >> (bits * i)) & ((1 << bits) - 1));
     return nb[at];
 }
@@ -89,4 +96,13 @@ int LN_ISA(qk_iq_best_neighbour)(const qk_lattice *lat, const uint16_t *nb, cons
                                  float scale, const float *qlev, int8_t *L) {
     if (lat->dim == 8) return isb_search(lat, nb, xval, weight, scale, qlev, L, 8, 2);
     return isb_search(lat, nb, xval, weight, scale, qlev, L, 4, 3);
+}
+
+/* For the scale scan (iq_scan_body.h): the search with IQ2/IQ3's levels
+ * 2l+1 (iq_odd_levels; lanes past the lattice's levels are never looked
+ * up), returning the packed levels of the point found. */
+ISB_INLINE int iqs_nb_packed(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
+                             float scale, const int dim, const int bits) {
+    const vf vq = vi_to_f(vi_add(vi_add(isb_iota(), isb_iota()), vi_set1(1)));
+    return lat->nb_levels[(nb - lat->neighbours) + isb_search_at(lat, nb, xval, weight, scale, vq, dim, bits)];
 }
