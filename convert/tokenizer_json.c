@@ -472,6 +472,9 @@ int qk_tokjson_merges(const cJSON *tok, const char *name, qk_vocab *v, qk_err *e
 #define RX_TEKKEN "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 /* GPT-4o's regex (Llama 4 and others): cased letter runs with optional contractions, numbers of 1-3 digits */
 #define RX_GPT4O "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+/* ByteDance Seed-Coder / Seed-OSS: Qwen2's with single digits and CR/LF kept out of the punctuation run (the JSON
+ * holds real CR/LF characters) */
+#define RX_SEED "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\r\n]+|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"
 #define RX_QWEN35 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /* Signatures (see pre_signature): pre-tokenizer steps joined by " + ". ignore_merges: model.ignore_merges
@@ -511,6 +514,8 @@ static const struct {
     {"refact", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
     {"command-r", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
     {"exaone", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
+    /* Seed-Coder's regex (llama.cpp's seed-coder, clean_spaces off) */
+    {"seed-coder", "Split(Regex " RX_SEED ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
     /* GLM-4 / GLM-4.5: Llama 3's regex, which llama.cpp's glm4 runs without a BOS */
     {"glm4", "Split(Regex " RX_LLAMA3 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 1},
 };

@@ -269,6 +269,7 @@ static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir
 static void gpt4o_regex_parity(void);
 static void qwen_merges_parity(void);
 static void digits_gpt2_parity(void);
+static void seed_regex_parity(void);
 
 static void test_hf_parity(void) {
     llama_ref_init_backend();
@@ -295,6 +296,7 @@ static void test_hf_parity(void) {
     gpt4o_regex_parity();
     qwen_merges_parity();
     digits_gpt2_parity();
+    seed_regex_parity();
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
         CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
                   "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
@@ -396,34 +398,78 @@ static void qwen_merges_parity(void) {
  * share (command-r and smollm with clean_spaces off). A tokenizer.json with it is ambiguous alone; the family's
  * own name settles it (qk_pre_detect's family_pre, the registry's), and llama.cpp then tokenizes each family's way
  * as Hugging Face does with that configuration (the tiny byte-level vocabulary, 40 merges). */
-static void digits_gpt2_parity(void) {
-    char dir[1024], p[1100];
-    qk_test_mkdir(dir, sizeof dir, "digits-gpt2");
+/* The tiny byte-level tokenizer in <tmpdir>/<name> with its pre_tokenizer replaced by pre (taken), no BOS on either
+ * side (its tokenizer.json has no post-processor adding one for Hugging Face); 0, or -1 after a failed CHECK */
+static int tiny_tok_with_pre(char *dir, size_t n, const char *name, cJSON *pre) {
+    char p[1100];
+    qk_test_mkdir(dir, n, name);
     CHECK(tiny_hf_tokenizer_bpe(dir) > 0);
     snprintf(p, sizeof p, "%s/tokenizer.json", dir);
     cJSON *j = json_file_read(p);
     CHECK(j != NULL);
-    if (!j) return;
-    cJSON *pre = cJSON_CreateObject(), *seq = cJSON_AddArrayToObject(pre, "pretokenizers"), *d = cJSON_CreateObject(),
-          *bl = cJSON_CreateObject();
-    cJSON_AddStringToObject(pre, "type", "Sequence");
-    cJSON_AddStringToObject(d, "type", "Digits");
-    cJSON_AddBoolToObject(d, "individual_digits", 1);
-    cJSON_AddStringToObject(bl, "type", "ByteLevel");
-    cJSON_AddBoolToObject(bl, "add_prefix_space", 0);
-    cJSON_AddBoolToObject(bl, "trim_offsets", 1);
-    cJSON_AddBoolToObject(bl, "use_regex", 1);
-    cJSON_AddItemToArray(seq, d);
-    cJSON_AddItemToArray(seq, bl);
+    if (!j) {
+        cJSON_Delete(pre);
+        return -1;
+    }
     cJSON_ReplaceItemInObjectCaseSensitive(j, "pre_tokenizer", pre);
     cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "ignore_merges",
                                            cJSON_CreateFalse());
     if (!cJSON_HasObjectItem(j, "post_processor")) cJSON_AddNullToObject(j, "post_processor"); /* HF's JS wants it */
     CHECK(json_file_write(p, j, 0) == 0);
     cJSON_Delete(j);
-    /* no BOS either side: the tiny tokenizer.json has no post-processor adding one for Hugging Face */
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
     convert_edit_file(p, "\"add_bos_token\":\ttrue", "\"add_bos_token\":\tfalse");
+    return 0;
+}
+
+/* a Sequence of the pre-tokenizer steps a[0..n) */
+static cJSON *pre_seq(cJSON *const *a, int n) {
+    cJSON *pre = cJSON_CreateObject(), *seq;
+    cJSON_AddStringToObject(pre, "type", "Sequence");
+    seq = cJSON_AddArrayToObject(pre, "pretokenizers");
+    for (int i = 0; i < n; i++) cJSON_AddItemToArray(seq, a[i]);
+    return pre;
+}
+
+static cJSON *byte_level(int use_regex) {
+    cJSON *bl = cJSON_CreateObject();
+    cJSON_AddStringToObject(bl, "type", "ByteLevel");
+    cJSON_AddBoolToObject(bl, "add_prefix_space", 0);
+    cJSON_AddBoolToObject(bl, "trim_offsets", 1);
+    cJSON_AddBoolToObject(bl, "use_regex", use_regex);
+    return bl;
+}
+
+/* Seed-Coder's regex (Seed-OSS): detected as llama.cpp's seed-coder, which then tokenizes as Hugging Face does */
+static void seed_regex_parity(void) {
+    char dir[1024];
+    cJSON *split = cJSON_CreateObject();
+    cJSON_AddStringToObject(split, "type", "Split");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(split, "pattern"), "Regex",
+                            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1}| ?[^\\s\\p{L}\\p{N}\r\n]+|"
+                            "\\s*[\r\n]+|\\s+(?!\\S)|\\s+");
+    cJSON_AddStringToObject(split, "behavior", "Isolated");
+    cJSON_AddBoolToObject(split, "invert", 0);
+    cJSON *steps[2] = {split, byte_level(0)};
+    if (tiny_tok_with_pre(dir, sizeof dir, "seed-regex", pre_seq(steps, 2))) return;
+    qk_vocab v;
+    qk_err err;
+    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
+    CHECK_STR(v.pre, "seed-coder");
+    qk_vocab_free(&v);
+    hf_stats st;
+    hf_parity_dir("seed-regex", dir, dir, NULL, &st);
+    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
+    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
+}
+
+static void digits_gpt2_parity(void) {
+    char dir[1024];
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, "type", "Digits");
+    cJSON_AddBoolToObject(d, "individual_digits", 1);
+    cJSON *steps[2] = {d, byte_level(1)};
+    if (tiny_tok_with_pre(dir, sizeof dir, "digits-gpt2", pre_seq(steps, 2))) return;
     qk_vocab v;
     qk_err err;
     CHECK(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_FAIL);
