@@ -247,7 +247,7 @@ const qk_arch_desc qk_arch_family_dense[] = {
     {.hf = "Starcoder2ForCausalLM", .pre = "starcoder", .gguf = "starcoder2", .family = "StarCoder2", .kv = QK_KV_LLAMA,
      .rules = k_rules_starcoder2, .globals = k_globals_ln_bias, .required = k_req_starcoder2, .kvs = k_kvs_phi2,
      .aliases = k_alias_starcoder2},
-    {.hf = "StableLmForCausalLM", .gguf = "stablelm", .family = "StableLM 2 / Zephyr", .flags = QK_A_PARTIAL_ROPE,
+    {.hf = "StableLmForCausalLM", .pre = "stablelm2", .gguf = "stablelm", .family = "StableLM 2 / Zephyr", .flags = QK_A_PARTIAL_ROPE,
      .kv = QK_KV_LLAMA, .rules = k_rules_stablelm, .globals = k_globals_ln_bias, .required = k_req_stablelm,
      .kvs = k_kvs_phi2, .check = stablelm_check},
     {.hf = NULL},

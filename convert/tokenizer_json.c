@@ -514,6 +514,8 @@ static const struct {
     {"refact", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
     {"command-r", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
     {"exaone", "Digits(individual_digits=1) + ByteLevel(add_prefix_space=0, use_regex=1)", -1, 1},
+    /* StableLM 2: Qwen2's regex, which llama.cpp's stablelm2 runs with clean_spaces on */
+    {"stablelm2", "Split(Regex " RX_QWEN2 ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 1},
     /* Seed-Coder's regex (llama.cpp's seed-coder, clean_spaces off) */
     {"seed-coder", "Split(Regex " RX_SEED ", Isolated, invert=0) + ByteLevel(add_prefix_space=0, use_regex=0)", -1, 0},
     /* GLM-4 / GLM-4.5: Llama 3's regex, which llama.cpp's glm4 runs without a BOS */

@@ -270,6 +270,7 @@ static void gpt4o_regex_parity(void);
 static void qwen_merges_parity(void);
 static void digits_gpt2_parity(void);
 static void seed_regex_parity(void);
+static void stablelm2_parity(void);
 
 static void test_hf_parity(void) {
     llama_ref_init_backend();
@@ -297,6 +298,7 @@ static void test_hf_parity(void) {
     qwen_merges_parity();
     digits_gpt2_parity();
     seed_regex_parity();
+    stablelm2_parity();
     for (size_t i = 0; i < sizeof known_diffs / sizeof known_diffs[0]; i++)
         CHECK_MSG(known_seen[i] == 2, "known difference %s \"%s\" was compared %d times, not 2 (string gone from "
                   "tests/data/tokenize_strings.txt?)", known_diffs[i].tok, known_diffs[i].text, known_seen[i]);
@@ -438,6 +440,39 @@ static cJSON *byte_level(int use_regex) {
     cJSON_AddBoolToObject(bl, "trim_offsets", 1);
     cJSON_AddBoolToObject(bl, "use_regex", use_regex);
     return bl;
+}
+
+/* A Split on the regex rx, then ByteLevel without its own regex */
+static cJSON *split_regex(const char *rx) {
+    cJSON *split = cJSON_CreateObject();
+    cJSON_AddStringToObject(split, "type", "Split");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(split, "pattern"), "Regex", rx);
+    cJSON_AddStringToObject(split, "behavior", "Isolated");
+    cJSON_AddBoolToObject(split, "invert", 0);
+    cJSON *steps[2] = {split, byte_level(0)};
+    return pre_seq(steps, 2);
+}
+
+/* Qwen2's regex with StableLM 2's family name: llama.cpp's stablelm2 (not qwen2, which turns clean_spaces off), and
+ * it tokenizes as Hugging Face does */
+static void stablelm2_parity(void) {
+    char dir[1024];
+    if (tiny_tok_with_pre(dir, sizeof dir, "stablelm2-regex",
+                          split_regex("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+                                      "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")))
+        return;
+    qk_vocab v;
+    qk_err err;
+    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
+    CHECK_STR(v.pre, "qwen2");
+    qk_vocab_free(&v);
+    CHECK_MSG(qk_vocab_load_hf_for(dir, qk_arch_family_pre("stablelm"), NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
+    CHECK_STR(v.pre, "stablelm2");
+    qk_vocab_free(&v);
+    hf_stats st;
+    hf_parity_dir("stablelm2-regex", dir, dir, "stablelm", &st);
+    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
+    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
 }
 
 /* Seed-Coder's regex (Seed-OSS): detected as llama.cpp's seed-coder, which then tokenizes as Hugging Face does */
