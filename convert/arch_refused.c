@@ -91,6 +91,9 @@ static const struct {
     {"Qwen4ExpForConditionalGeneration", NULL,
      "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet: hyper-connections, QSA sparse attention and n-gram "
      "hash embeddings are not in the architecture registry"},
+    {"DeepseekV32ForCausalLM", NULL,
+     "DeepSeek V3.2 (llama.cpp arch deepseek32) is not supported yet: DeepSeek V3's MLA and experts are, but its DSA "
+     "indexer (the attn.indexer.* tensors and the indexer head count, key length and top-k) is not in the registry"},
     {"HunYuanMoEV1ForCausalLM", NULL,
      "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
      "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "

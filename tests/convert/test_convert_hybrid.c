@@ -226,6 +226,7 @@ static void test_known_refusals(void) {
         {"MiniMaxText01ForCausalLM", "MiniMax-Text-01 (llama.cpp arch minimax01) is not supported yet"},
         {"RwkvHybridForCausalLM", "ARWKV-7 (RwkvHybridForCausalLM, llama.cpp arch arwkv7) is not supported yet"},
         {"Qwen4ExpForCausalLM", "Qwen4Exp (llama.cpp arch qwen4exp) is not supported yet"},
+        {"DeepseekV32ForCausalLM", "DeepSeek V3.2 (llama.cpp arch deepseek32) is not supported yet"},
     };
     char out_dir[700], out[800];
     qk_test_mkdir(out_dir, sizeof out_dir, "refused-out");
