@@ -377,9 +377,6 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
     return rc;
 }
 
-/* InternLM2Model.set_vocab after the SentencePiece pieces (a llama-style vocabulary; a byte-level BPE one is
- * left as it is): "[UNUSED..." pieces unused, the added tokens verbatim, and for a chat model (one with
- * "<|im_end|>") that token as EOS. The NUL piece it writes as U+1F409 is vocab.c's nul_token. */
 /* Whether tokenizer.json's normalizer prepends "\u2581" (a Prepend, alone or in a Sequence): the SentencePiece
  * model's add_dummy_prefix, as tokenizer.json states it */
 static bool tokjson_prepends(const cJSON *tok) {
@@ -395,6 +392,9 @@ static bool tokjson_prepends(const cJSON *tok) {
     return false;
 }
 
+/* InternLM2Model.set_vocab after the SentencePiece pieces (a llama-style vocabulary; a byte-level BPE one is
+ * left as it is): "[UNUSED..." pieces unused, the added tokens verbatim, and for a chat model (one with
+ * "<|im_end|>") that token as EOS. The NUL piece it writes as U+1F409 is vocab.c's nul_token. */
 static int apply_internlm2(const char *dir, qk_vocab *v, qk_err *err) {
     if (!v->scores) return QK_OK;
     /* add_space_prefix: the SentencePiece model's add_dummy_prefix (false for InternLM 2), or what tokenizer.json's
