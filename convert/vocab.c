@@ -13,7 +13,7 @@
 void qk_vocab_init(qk_vocab *v) {
     memset(v, 0, sizeof *v);
     for (int i = 0; i < QK_SPECIAL_COUNT; i++) v->special[i] = -1;
-    v->add_bos = v->add_eos = v->add_sep = v->add_space_prefix = QK_TRI_UNSET;
+    v->add_bos = v->add_eos = v->add_sep = v->add_space_prefix = v->dummy_prefix = QK_TRI_UNSET;
     v->normalizer_lowercase = v->normalizer_strip_accents = QK_TRI_UNSET;
     v->nul_token = -1;
 }

@@ -70,6 +70,9 @@ typedef struct qk_vocab {
     int64_t special[QK_SPECIAL_COUNT]; /* token id, or -1 if absent */
     qk_tri add_bos, add_eos, add_sep;
     qk_tri add_space_prefix; /* tokenizer_config.json add_prefix_space (Llama-family convert) */
+    /* a llama-style vocabulary's own add_dummy_prefix: the SentencePiece model's, or for tokenizer.json whether its
+     * normalizer prepends U+2581; UNSET for byte-level BPE. Not written: a family's set_vocab may use it. */
+    qk_tri dummy_prefix;
     /* the token that is one NUL byte (InternLM 2's "\x00" piece; a tokenizer.json key "\u0000"), held as U+1F409
      * as InternLM2Model writes it; -1: none. qk_vocab_apply_arch refuses it for every other family. */
     int64_t nul_token;

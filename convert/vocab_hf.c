@@ -217,6 +217,21 @@ static int load_merges_txt(const char *dir, qk_vocab *v, qk_err *err) {
     return rc;
 }
 
+/* Whether tokenizer.json's normalizer prepends "\u2581" (a Prepend, alone or in a Sequence): the SentencePiece
+ * model's add_dummy_prefix, as tokenizer.json states it */
+static bool tokjson_prepends(const cJSON *tok) {
+    const cJSON *n = get(tok, "normalizer");
+    const cJSON *seq = get(n, "normalizers"), *e;
+    const char *t = cJSON_GetStringValue(get(n, "type"));
+    if (t && !strcmp(t, "Prepend")) return true;
+    if (!cJSON_IsArray(seq)) return false;
+    cJSON_ArrayForEach(e, seq) {
+        const char *et = cJSON_GetStringValue(get(e, "type"));
+        if (et && !strcmp(et, "Prepend")) return true;
+    }
+    return false;
+}
+
 int qk_vocab_load_hf(const char *dir, const char *pre_override, uint64_t vocab_size_from_config, qk_vocab *out,
                      qk_err *err) {
     return qk_vocab_load_hf_for(dir, NULL, pre_override, vocab_size_from_config, out, err);
@@ -260,6 +275,7 @@ int qk_vocab_load_hf_for(const char *dir, const char *family_pre, const char *pr
     if (qk_file_exists(path)) {
         if (qk_spm_load(path, &spm, err)) goto out;
         if (qk_spm_to_vocab(&spm, vocab_size_from_config, out, err)) goto out;
+        out->dummy_prefix = spm.add_dummy_prefix ? QK_TRI_TRUE : QK_TRI_FALSE;
         if (apply_added_tokens_json(dir, out, err)) goto out;
         if (apply_added_tokens_decoder(dir, tcfg, out, err)) goto out;
         n_vocab_check = (int64_t)out->n_tokens;
@@ -271,6 +287,7 @@ int qk_vocab_load_hf_for(const char *dir, const char *family_pre, const char *pr
             if (qk_json_load(dir, "special_tokens_map.json", &stmap, err)) goto out;
             special_texts(tcfg, stmap, &tl);
             if (qk_tokjson_llama_hf_vocab(tok, tokjson_name, tl.items, tl.n, out, err)) goto out;
+            out->dummy_prefix = tokjson_prepends(tok) ? QK_TRI_TRUE : QK_TRI_FALSE;
             n_vocab_check = (int64_t)out->n_tokens;
         } else {
             is_llama = 0;
@@ -377,41 +394,12 @@ int qk_vocab_apply_phi3(const char *dir, qk_vocab *v, qk_err *err) {
     return rc;
 }
 
-/* Whether tokenizer.json's normalizer prepends "\u2581" (a Prepend, alone or in a Sequence): the SentencePiece
- * model's add_dummy_prefix, as tokenizer.json states it */
-static bool tokjson_prepends(const cJSON *tok) {
-    const cJSON *n = get(tok, "normalizer");
-    const cJSON *seq = get(n, "normalizers"), *e;
-    const char *t = cJSON_GetStringValue(get(n, "type"));
-    if (t && !strcmp(t, "Prepend")) return true;
-    if (!cJSON_IsArray(seq)) return false;
-    cJSON_ArrayForEach(e, seq) {
-        const char *et = cJSON_GetStringValue(get(e, "type"));
-        if (et && !strcmp(et, "Prepend")) return true;
-    }
-    return false;
-}
-
 /* InternLM2Model.set_vocab after the SentencePiece pieces (a llama-style vocabulary; a byte-level BPE one is
  * left as it is): "[UNUSED..." pieces unused, the added tokens verbatim, and for a chat model (one with
  * "<|im_end|>") that token as EOS. The NUL piece it writes as U+1F409 is vocab.c's nul_token. */
 static int apply_internlm2(const char *dir, qk_vocab *v, qk_err *err) {
     if (!v->scores) return QK_OK;
-    /* add_space_prefix: the SentencePiece model's add_dummy_prefix (false for InternLM 2), or what tokenizer.json's
-     * normalizer says of it when the folder has no tokenizer.model */
-    char path[4096];
-    if (qk_path_join(path, sizeof path, dir, "tokenizer.model", err)) return QK_FAIL;
-    if (qk_file_exists(path)) {
-        qk_spm_model spm;
-        if (qk_spm_load(path, &spm, err)) return QK_FAIL;
-        v->add_space_prefix = spm.add_dummy_prefix ? QK_TRI_TRUE : QK_TRI_FALSE;
-        qk_spm_free(&spm);
-    } else {
-        cJSON *tok = NULL;
-        if (qk_json_load(dir, "tokenizer.json", &tok, err)) return QK_FAIL;
-        v->add_space_prefix = tokjson_prepends(tok) ? QK_TRI_TRUE : QK_TRI_FALSE;
-        cJSON_Delete(tok);
-    }
+    v->add_space_prefix = v->dummy_prefix; /* the model's add_dummy_prefix (false for InternLM 2) */
     for (size_t i = 0; i < v->n_tokens; i++)
         if (!strncmp(v->tokens[i], "[UNUSED", 7)) v->token_type[i] = QK_TOKEN_UNUSED;
     cJSON *tcfg = NULL;
