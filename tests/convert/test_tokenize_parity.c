@@ -266,6 +266,14 @@ static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir
     llama_run_free(m);
 }
 
+/* hf_parity_dir, then what every parity check asserts: at least 100 strings compared, none differing but the known */
+static void expect_parity(const char *name, const char *dir, const char *ref_dir, const char *arch) {
+    hf_stats st;
+    hf_parity_dir(name, dir, ref_dir, arch, &st);
+    CHECK_MSG(st.strings >= 100, "%s: only %d strings compared", name, st.strings);
+    CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", name, st.differ);
+}
+
 static void gpt4o_regex_parity(void);
 static void qwen_merges_parity(void);
 static void digits_gpt2_parity(void);
@@ -341,10 +349,7 @@ static void gpt4o_regex_parity(void) {
     CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
     CHECK_STR(v.pre, "llama4");
     qk_vocab_free(&v);
-    hf_stats st;
-    hf_parity_dir("llama3-gpt4o", dir, dir, NULL, &st);
-    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
-    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
+    expect_parity("llama3-gpt4o", dir, dir, NULL);
 }
 
 /* QwenModel.bpe's merges (the rule convert uses for tiktoken vocabularies read through a model's own code): Llama
@@ -389,11 +394,7 @@ static void qwen_merges_parity(void) {
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
     CHECK(t && qk_test_write_file(p, t, len) == 0);
     free(t);
-    hf_stats st;
-    hf_parity_dir("llama3", dir, ref, NULL, &st); /* llama3's extra BOS rule applies */
-    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
-    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's with the real merges (listed above)",
-              st.differ);
+    expect_parity("llama3", dir, ref, NULL); /* llama3's extra BOS rule applies */
 }
 
 /* Single digits, then GPT-2's regex: the configuration llama.cpp's starcoder, refact, command-r, exaone and smollm
@@ -469,10 +470,7 @@ static void stablelm2_parity(void) {
     CHECK_MSG(qk_vocab_load_hf_for(dir, qk_arch_family_pre("stablelm"), NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
     CHECK_STR(v.pre, "stablelm2");
     qk_vocab_free(&v);
-    hf_stats st;
-    hf_parity_dir("stablelm2-regex", dir, dir, "stablelm", &st);
-    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
-    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
+    expect_parity("stablelm2-regex", dir, dir, "stablelm");
 }
 
 /* Seed-Coder's regex (Seed-OSS): detected as llama.cpp's seed-coder, which then tokenizes as Hugging Face does */
@@ -492,10 +490,7 @@ static void seed_regex_parity(void) {
     CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
     CHECK_STR(v.pre, "seed-coder");
     qk_vocab_free(&v);
-    hf_stats st;
-    hf_parity_dir("seed-regex", dir, dir, NULL, &st);
-    CHECK_MSG(st.strings >= 100, "only %d strings compared", st.strings);
-    CHECK_MSG(st.differ == 0, "%d tokenizations differ from Hugging Face's (listed above)", st.differ);
+    expect_parity("seed-regex", dir, dir, NULL);
 }
 
 static void digits_gpt2_parity(void) {
@@ -519,11 +514,7 @@ static void digits_gpt2_parity(void) {
         qk_vocab_free(&v);
         char name[64];
         snprintf(name, sizeof name, "digits-%s", fam[i].arch);
-        hf_stats st;
-        hf_parity_dir(name, dir, dir, fam[i].arch, &st);
-        CHECK_MSG(st.strings >= 100, "%s: only %d strings compared", fam[i].arch, st.strings);
-        CHECK_MSG(st.differ == 0, "%s: %d tokenizations differ from Hugging Face's (listed above)", fam[i].arch,
-                  st.differ);
+        expect_parity(name, dir, dir, fam[i].arch);
     }
 }
 
