@@ -35,7 +35,8 @@ typedef struct tiny_hf_spec {
                           * layers, which llama.cpp needs for the window); by tiny_hf_moe.c: "olmoe"
                           * (n_head_kv is n_head), "granitemoe", "granitemoeshared", "qwen3vlmoe",
                           * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked"; by tiny_hf_hybrid.c:
-                          * "lfm2" (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it
+                          * "lfm2" (LFM2-350M's conv / attention pattern), "lfm2moe" (LFM2-8B-A1B's layout:
+                          * layer 0 dense, then 8 experts of n_ff), "gemma4" (Gemma 4 31B's layout; give it
                           * 6 layers), "gemma4text" (Gemma4ForCausalLM), "gemma4e" (Gemma 4 E2B's layout: per-layer
                           * embeddings, KV sharing; 6 layers); by tiny_hf_moe2.c: "gptoss" / "gptoss_mxfp4" (3-D
                           * float / MXFP4 experts; give it 64 wide, n_ff 64), "deepseek3", "deepseek2" (MLA;
