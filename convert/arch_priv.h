@@ -127,6 +127,7 @@ enum {
                                       * micro, dense Nemotron-H) */
     QK_A_EXPERT_LAYERS_OWN = 1 << 12, /* which layers have experts is the family's check's to say (Nemotron-H's
                                        * pattern): the common check only sees that a layer with some has them all */
+    QK_A_NO_ATTENTION = 1 << 13, /* attention-free (Mamba-2): no head counts in the config, none planned */
 };
 
 struct qk_arch_desc {

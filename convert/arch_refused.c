@@ -59,8 +59,6 @@ static const struct {
     {"FalconMambaForCausalLM", NULL,
      "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
      "layers are not in the architecture registry"},
-    {"Mamba2ForCausalLM", NULL,
-     "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet as a pure SSM model"},
     {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "
