@@ -48,17 +48,9 @@ static const struct {
      "is, but Bamba's attention layers by attn_layer_indices, its rope (attn_rotary_emb) and its own modeling code "
      "are not checked against llama.cpp"},
     {"JambaForCausalLM", NULL,
-     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers (x_proj, dt_proj with the dt / B / C "
-     "RMS norms, A = -exp(A_log), D) interleaved with attention every attn_layer_period layers and MoE every "
-     "expert_layer_period layers are not in the architecture registry"},
-    {"MambaForCausalLM", NULL,
-     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers (x_proj, dt_proj, A = -exp(A_log), "
-     "D, the depthwise conv1d) are not in the architecture registry"},
-    {"MambaLMHeadModel", NULL,
-     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers are not in the architecture registry"},
-    {"FalconMambaForCausalLM", NULL,
-     "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
-     "layers are not in the architecture registry"},
+     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers with the dt / B / C RMS norms "
+     "interleaved with attention every attn_layer_period layers and MoE every expert_layer_period layers are not "
+     "in the architecture registry (plain Mamba-1, MambaForCausalLM, is)"},
     {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "
