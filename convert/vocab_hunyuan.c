@@ -48,39 +48,41 @@ static int check_decoder(const char *dir, const cJSON *tcfg, qk_err *err) {
     return QK_OK;
 }
 
+/* QK_FAIL unless the rank file and config.json's vocab_size are A13B's counts */
+static int check_counts(const qk_tt_source *src, uint64_t vocab_size, qk_err *err) {
+    if (src->tt.n_tokens == HY_SPECIAL_START && vocab_size == HY_SPECIAL_START + HY_N_SPECIAL) return QK_OK;
+    return qk_fail(err, "%s: %zu tokens and config.json vocab_size %llu; Hunyuan-A13B's tokenization_hy.py asserts "
+                        "%d tokens plus its %d special tokens at fixed ids %d..%d, and the converter that vocab_size "
+                        "is their %d", src->path, src->tt.n_tokens, (unsigned long long)vocab_size, HY_SPECIAL_START,
+                   HY_N_SPECIAL, HY_SPECIAL_START, HY_SPECIAL_START + HY_N_SPECIAL - 1, HY_SPECIAL_START + HY_N_SPECIAL);
+}
+
 int qk_vocab_load_hunyuan(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
                           size_t note_cap, qk_err *err) {
-    qk_vocab_init(out);
-    if (note_cap) note[0] = 0;
     qk_tt_source src;
-    if (qk_tt_source_open(dir, "hy.tiktoken", pre_override, "hunyuan", &src, err)) return QK_FAIL;
-    int rc = QK_FAIL;
+    if (qk_tt_source_open(dir, "hy.tiktoken", pre_override, "hunyuan", &src, out, note, note_cap, err))
+        return QK_FAIL;
     const char *pre = pre_override ? pre_override : "hunyuan";
-    if (src.tt.n_tokens != HY_SPECIAL_START || vocab_size != HY_SPECIAL_START + HY_N_SPECIAL) {
-        qk_fail(err, "%s: %zu tokens and config.json vocab_size %llu; Hunyuan-A13B's tokenization_hy.py asserts "
-                     "%d tokens plus its %d special tokens at fixed ids %d..%d, and the converter that vocab_size "
-                     "is their %d", src.path, src.tt.n_tokens, (unsigned long long)vocab_size, HY_SPECIAL_START,
-                HY_N_SPECIAL, HY_SPECIAL_START, HY_SPECIAL_START + HY_N_SPECIAL - 1, HY_SPECIAL_START + HY_N_SPECIAL);
-        goto out;
-    }
-    if (check_decoder(dir, src.tcfg, err)) goto out;
-    if (qk_tt_vocab_fill(&src, vocab_size, QK_TOKEN_CONTROL, pre, out, err)) goto out;
-    for (int i = 0; i < HY_N_SPECIAL; i++) {
+    int rc = check_counts(&src, vocab_size, err);
+    if (rc == QK_OK) rc = check_decoder(dir, src.tcfg, err);
+    if (rc == QK_OK) rc = qk_tt_vocab_fill(&src, vocab_size, QK_TOKEN_CONTROL, pre, out, err);
+    for (int i = 0; rc == QK_OK && i < HY_N_SPECIAL; i++) {
         char s[32];
         special_text(i, s, sizeof s);
-        if (qk_vocab_set_token(out, (size_t)(HY_SPECIAL_START + i), s, strlen(s), err)) goto out;
+        rc = qk_vocab_set_token(out, (size_t)(HY_SPECIAL_START + i), s, strlen(s), err);
     }
-    if (qk_special_vocab_load(dir, NULL, src.tcfg, -1, out, err)) goto out;
-    out->special[QK_SPECIAL_BOS] = HY_BOS; /* the converter's "FIX for BOS token" */
-    if (note_cap)
-        snprintf(note, note_cap, "hy.tiktoken (Hunyuan's tokenization_hy.py): %zu tokens, %zu merges rebuilt as "
-                 "llama.cpp's converter does (QwenModel.bpe); special tokens %d..%d (<|endoftext|> .. <|extra_%d|>); "
-                 "BOS %d <|bos|> as the converter forces it; pre %s",
-                 src.tt.n_tokens, src.tt.n_merges, HY_SPECIAL_START, HY_SPECIAL_START + HY_N_SPECIAL - 1,
-                 HY_N_EXTRA - 1, HY_BOS, pre);
-    rc = QK_OK;
-out:
-    if (rc) qk_vocab_free(out);
+    if (rc == QK_OK) rc = qk_special_vocab_load(dir, NULL, src.tcfg, -1, out, err);
+    if (rc == QK_OK) {
+        out->special[QK_SPECIAL_BOS] = HY_BOS; /* the converter's "FIX for BOS token" */
+        if (note_cap)
+            snprintf(note, note_cap, "hy.tiktoken (Hunyuan's tokenization_hy.py): %zu tokens, %zu merges rebuilt as "
+                     "llama.cpp's converter does (QwenModel.bpe); special tokens %d..%d (<|endoftext|> .. "
+                     "<|extra_%d|>); BOS %d <|bos|> as the converter forces it; pre %s",
+                     src.tt.n_tokens, src.tt.n_merges, HY_SPECIAL_START, HY_SPECIAL_START + HY_N_SPECIAL - 1,
+                     HY_N_EXTRA - 1, HY_BOS, pre);
+    } else {
+        qk_vocab_free(out);
+    }
     qk_tt_source_close(&src);
     return rc;
 }

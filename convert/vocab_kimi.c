@@ -45,10 +45,9 @@ bool qk_vocab_is_kimi(const char *dir) {
 
 int qk_vocab_load_kimi(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
                        size_t note_cap, qk_err *err) {
-    qk_vocab_init(out);
-    if (note_cap) note[0] = 0;
     qk_tt_source src;
-    if (qk_tt_source_open(dir, "tiktoken.model", pre_override, "kimi-k2", &src, err)) return QK_FAIL;
+    if (qk_tt_source_open(dir, "tiktoken.model", pre_override, "kimi-k2", &src, out, note, note_cap, err))
+        return QK_FAIL;
     int rc = QK_FAIL;
     const uint64_t n = src.tt.n_tokens;
     if (vocab_size < n || vocab_size > n + KIMI_N_RESERVED) {

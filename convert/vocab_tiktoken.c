@@ -7,7 +7,9 @@
 #include "tokenizer_json.h"
 
 int qk_tt_source_open(const char *dir, const char *file, const char *pre_override, const char *family_pre,
-                      qk_tt_source *s, qk_err *err) {
+                      qk_tt_source *s, qk_vocab *out, char *note, size_t note_cap, qk_err *err) {
+    qk_vocab_init(out);
+    if (note_cap) note[0] = 0;
     memset(s, 0, sizeof *s);
     if (pre_override && !qk_pre_known(pre_override))
         return qk_fail(err, "%s: --pre-tokenizer '%s' is not a pre-tokenizer llama.cpp knows (this tokenizer splits "

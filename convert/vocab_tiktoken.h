@@ -20,10 +20,11 @@ typedef struct {
     cJSON *tcfg;     /* tokenizer_config.json, NULL when absent */
 } qk_tt_source;
 
-/* Reads dir/file and dir/tokenizer_config.json. pre_override (NULL: none) must be a pre-tokenizer llama.cpp
- * knows; else the error says the family's tokenizer splits as family_pre. QK_FAIL leaves s empty. */
+/* Empties out and note (note_cap bytes; 0: none), then reads dir/file and dir/tokenizer_config.json.
+ * pre_override (NULL: none) must be a pre-tokenizer llama.cpp knows; else the error says the family's tokenizer
+ * splits as family_pre. QK_FAIL leaves s empty. */
 int qk_tt_source_open(const char *dir, const char *file, const char *pre_override, const char *family_pre,
-                      qk_tt_source *s, qk_err *err);
+                      qk_tt_source *s, qk_vocab *out, char *note, size_t note_cap, qk_err *err);
 void qk_tt_source_close(qk_tt_source *s);
 
 /* out: vocab_size (>= the rank count) tokens, the ranks' first, every other "[PAD<id>]" of type fill_type; the

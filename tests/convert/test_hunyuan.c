@@ -34,6 +34,29 @@ static const char k_template[] = "{% for m in messages %}<|startoftext|>{{ m.con
 
 /* the rank file: 256 single bytes (rank = byte), then every pair (a, b) at 256 + 256 a + b, then triples (0, b, c)
  * in order up to 127957 ranks */
+/* Hunyuan-A13B-Instruct's config.json, its sizes scaled down (one 128-wide head: the converter's NTK-alpha
+ * assertions want 128; the per-layer lists for 2 layers; 4 experts, 2 used) */
+static const char k_config[] =
+    "{\"architectures\": [\"HunYuanMoEV1ForCausalLM\"], \"model_type\": \"hunyuan_v1_moe\", \"attention_bias\": false,"
+    " \"attention_head_dim\": 128, \"head_dim\": 128, \"bos_token_id\": 1, \"eos_token_id\": 127960,"
+    " \"pad_token_id\": 127961, \"hidden_act\": \"silu\", \"hidden_size\": 128, \"intermediate_size\": 64,"
+    " \"max_position_embeddings\": 32768, \"moe_intermediate_size\": [64, 64], \"moe_topk\": [2, 2],"
+    " \"num_experts\": 4, \"num_shared_expert\": [1, 1], \"num_attention_heads\": 1, \"num_key_value_heads\": 1,"
+    " \"num_hidden_layers\": 2, \"rms_norm_eps\": 1e-05, \"rope_scaling\": {\"alpha\": 1000.0, \"beta_fast\": 32,"
+    " \"beta_slow\": 1, \"factor\": 1.0, \"mscale\": 1.0, \"mscale_all_dim\": 1.0, \"type\": \"dynamic\"},"
+    " \"rope_theta\": 10000.0, \"tie_word_embeddings\": true, \"use_cla\": false, \"use_qk_norm\": true,"
+    " \"vocab_size\": 128167, \"torch_dtype\": \"bfloat16\"}";
+
+/* tokenizer_config.json as the release has it (tokenization_hy's class; its first special tokens) */
+static const char k_tokenizer_config[] =
+    "{\"auto_map\": {\"AutoTokenizer\": [\"tokenization_hy.HYTokenizer\", null]}, \"tokenizer_class\": \"HYTokenizer\","
+    " \"bos_token\": \"<|startoftext|>\", \"eos_token\": \"<|eos|>\", \"pad_token\": \"<|pad|>\","
+    " \"added_tokens_decoder\": {\"127957\": {\"content\": \"<|endoftext|>\", \"special\": true},"
+    " \"127958\": {\"content\": \"<|startoftext|>\", \"special\": true},"
+    " \"127959\": {\"content\": \"<|bos|>\", \"special\": true}, \"127960\": {\"content\": \"<|eos|>\", \"special\": true},"
+    " \"127961\": {\"content\": \"<|pad|>\", \"special\": true},"
+    " \"127962\": {\"content\": \"<|extra_0|>\", \"special\": true}}}";
+
 static int write_ranks(const char *path) {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
@@ -55,67 +78,13 @@ static int hunyuan_dir(char *dir, size_t n) {
     char base[700];
     qk_test_mkdir(base, sizeof base, "tiny-hunyuan");
     snprintf(dir, n, "%s", base);
-    cJSON *c = cJSON_CreateObject();
-    cJSON *arch = cJSON_AddArrayToObject(c, "architectures");
-    cJSON_AddItemToArray(arch, cJSON_CreateString("HunYuanMoEV1ForCausalLM"));
-    cJSON_AddStringToObject(c, "model_type", "hunyuan_v1_moe");
-    cJSON_AddBoolToObject(c, "attention_bias", 0);
-    cJSON_AddNumberToObject(c, "attention_head_dim", 128);
-    cJSON_AddNumberToObject(c, "head_dim", 128);
-    cJSON_AddNumberToObject(c, "bos_token_id", 1); /* A13B's; the converter forces 127959 */
-    cJSON_AddNumberToObject(c, "eos_token_id", 127960);
-    cJSON_AddNumberToObject(c, "pad_token_id", 127961);
-    cJSON_AddStringToObject(c, "hidden_act", "silu");
-    cJSON_AddNumberToObject(c, "hidden_size", H);
-    cJSON_AddNumberToObject(c, "intermediate_size", FF);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", 32768);
-    cJSON *mi = cJSON_AddArrayToObject(c, "moe_intermediate_size"), *mt = cJSON_AddArrayToObject(c, "moe_topk");
-    cJSON *ns = cJSON_AddArrayToObject(c, "num_shared_expert");
-    for (int i = 0; i < N_LAYER; i++) {
-        cJSON_AddItemToArray(mi, cJSON_CreateNumber(FF));
-        cJSON_AddItemToArray(mt, cJSON_CreateNumber(TOPK));
-        cJSON_AddItemToArray(ns, cJSON_CreateNumber(1));
-    }
-    cJSON_AddNumberToObject(c, "num_experts", N_EXPERT);
-    cJSON_AddNumberToObject(c, "num_attention_heads", 1);
-    cJSON_AddNumberToObject(c, "num_key_value_heads", 1);
-    cJSON_AddNumberToObject(c, "num_hidden_layers", N_LAYER);
-    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-5);
-    cJSON *rs = cJSON_AddObjectToObject(c, "rope_scaling");
-    cJSON_AddNumberToObject(rs, "alpha", 1000.0);
-    cJSON_AddNumberToObject(rs, "beta_fast", 32);
-    cJSON_AddNumberToObject(rs, "beta_slow", 1);
-    cJSON_AddNumberToObject(rs, "factor", 1.0);
-    cJSON_AddNumberToObject(rs, "mscale", 1.0);
-    cJSON_AddNumberToObject(rs, "mscale_all_dim", 1.0);
-    cJSON_AddStringToObject(rs, "type", "dynamic");
-    cJSON_AddNumberToObject(c, "rope_theta", 10000.0);
-    cJSON_AddBoolToObject(c, "tie_word_embeddings", 1);
-    cJSON_AddBoolToObject(c, "use_cla", 0);
-    cJSON_AddBoolToObject(c, "use_qk_norm", 1);
-    cJSON_AddNumberToObject(c, "vocab_size", VOCAB);
-    cJSON_AddStringToObject(c, "torch_dtype", "bfloat16");
+    cJSON *c = cJSON_Parse(k_config);
+    CHECK(c != NULL);
     CHECK(tiny_hf_json(dir, "config.json", c) == 0);
 
-    cJSON *t = cJSON_CreateObject();
-    cJSON *am = cJSON_AddArrayToObject(cJSON_AddObjectToObject(t, "auto_map"), "AutoTokenizer");
-    cJSON_AddItemToArray(am, cJSON_CreateString("tokenization_hy.HYTokenizer"));
-    cJSON_AddItemToArray(am, cJSON_CreateNull());
-    cJSON_AddStringToObject(t, "tokenizer_class", "HYTokenizer");
-    cJSON_AddStringToObject(t, "bos_token", "<|startoftext|>");
-    cJSON_AddStringToObject(t, "eos_token", "<|eos|>");
-    cJSON_AddStringToObject(t, "pad_token", "<|pad|>");
+    cJSON *t = cJSON_Parse(k_tokenizer_config);
+    CHECK(t != NULL);
     cJSON_AddStringToObject(t, "chat_template", k_template);
-    cJSON *atd = cJSON_AddObjectToObject(t, "added_tokens_decoder");
-    static const char *const named[] = {"<|endoftext|>", "<|startoftext|>", "<|bos|>", "<|eos|>", "<|pad|>",
-                                        "<|extra_0|>"};
-    for (int i = 0; i < 6; i++) {
-        char id[16];
-        snprintf(id, sizeof id, "%d", N_RANKS + i);
-        cJSON *e = cJSON_AddObjectToObject(atd, id);
-        cJSON_AddStringToObject(e, "content", named[i]);
-        cJSON_AddBoolToObject(e, "special", 1);
-    }
     CHECK(tiny_hf_json(dir, "tokenizer_config.json", t) == 0);
     char p[900];
     snprintf(p, sizeof p, "%s/hy.tiktoken", dir);
@@ -188,14 +157,6 @@ static void test_logits_and_kvs(void) {
     logit_ref_free(&want);
 }
 
-/* element i of the string array KV key, or NULL */
-static const char *gguf_str_at(const qk_gguf_file *gf, const char *key, uint64_t i) {
-    const qk_gguf_kv *kv = qk_gguf_find(&gf->meta, key);
-    return kv && kv->type == QK_GGUF_ARRAY && kv->arr_type == QK_GGUF_STRING && i < kv->n
-               ? ((const qk_gguf_str *)kv->data)[i].s
-               : NULL;
-}
-
 static void test_vocabulary(void) {
     char dir[800], out[900];
     if (hunyuan_dir(dir, sizeof dir)) return;
@@ -239,7 +200,7 @@ static void test_vocabulary(void) {
         {127957, "<|endoftext|>"}, {127958, "<|startoftext|>"}, {127959, "<|bos|>"}, {127961, "<|pad|>"},
         {127962, "<|extra_0|>"}, {128166, "<|extra_204|>"}, {'A', "A"}, {256 + 256 * 'a' + 'b', "ab"}};
     for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) {
-        const char *s = gguf_str_at(gf, "tokenizer.ggml.tokens", sp[i].id);
+        const char *s = convert_gguf_str_at(gf, "tokenizer.ggml.tokens", sp[i].id);
         CHECK_MSG(s && !strcmp(s, sp[i].text), "token %llu is %s, want %s", (unsigned long long)sp[i].id,
                   s ? s : "(none)", sp[i].text);
     }

@@ -38,24 +38,28 @@ typedef struct {
     hy_layer *layers;
 } hf_hy;
 
+static void hy_layer_free(hy_layer *l, int E) {
+    float *ps[] = {l->in_norm, l->post_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->router,
+                   l->sh_gate, l->sh_up, l->sh_down, l->kv};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
+    for (int e = 0; e < E; e++) {
+        if (l->gate) free(l->gate[e]);
+        if (l->up) free(l->up[e]);
+        if (l->down) free(l->down[e]);
+    }
+    free(l->gate), free(l->up), free(l->down);
+}
+
 static void hy_free(void *vm) {
     hf_hy *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        hy_layer *l = &m->layers[i];
-        float *ps[] = {l->in_norm, l->post_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->router,
-                       l->sh_gate, l->sh_up, l->sh_down, l->kv};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        for (int e = 0; e < m->E; e++) {
-            if (l->gate) free(l->gate[e]);
-            if (l->up) free(l->up[e]);
-            if (l->down) free(l->down[e]);
-        }
-        free(l->gate), free(l->up), free(l->down);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm), free(m->inv_freq);
+    if (m && m->layers)
+        for (int i = 0; i < m->n_layer; i++) hy_layer_free(&m->layers[i], m->E);
+    if (m) free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm), free(m->inv_freq);
     free(m);
 }
+
+static int hy_vocab(const void *m) { return ((const hf_hy *)m)->vocab; }
+static double hy_margin(const void *m) { return ((const hf_hy *)m)->margin; }
 
 /* a per-layer list's first entry (the tiny configs keep them uniform), or the number itself */
 static int first_int(const cJSON *cfg, const char *k) {
@@ -121,15 +125,10 @@ static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         }
     }
 #undef T
-    if (bad) {
-        hy_free(m);
-        return NULL;
-    }
-    return m;
+    if (!bad) return m;
+    hy_free(m);
+    return NULL;
 }
-
-static int hy_vocab(const void *m) { return ((const hf_hy *)m)->vocab; }
-static double hy_margin(const void *m) { return ((const hf_hy *)m)->margin; }
 
 /* out = w * x / sqrt(mean(x^2) + eps) (LlamaRMSNorm: the float32 normalised x times the weight) */
 static void rms(float *out, const float *x, const float *w, int n, double eps) {
@@ -187,34 +186,37 @@ static void attend(const hf_hy *m, const hy_layer *l, const float *q, int pos, f
     }
 }
 
-static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
-    hf_hy *m = vm;
-    const int H = m->H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
-    if (pos >= m->cap) {
+/* room in every layer's cache for position pos; NULL, or why not */
+static const char *hy_reserve(hf_hy *m, int pos, int kd) {
+    while (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++) {
             float *p = realloc(m->layers[i].kv, (size_t)nc * 2 * kd * sizeof *p);
-            if (!p) {
-                hf_set_err(err, errlen, "out of memory");
-                return -1;
-            }
+            if (!p) return "out of memory";
             m->layers[i].kv = p;
         }
         m->cap = nc;
     }
-    float *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *y = malloc((size_t)H * sizeof *y);
-    float *q = malloc((size_t)qd * sizeof *q), *att = malloc((size_t)qd * sizeof *att);
-    float *t = malloc((size_t)2 * F * sizeof *t);
+    return NULL;
+}
+
+static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+    hf_hy *m = vm;
+    const int H = m->H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
+    const char *why = token < 0 || token >= m->vocab ? "token id out of range" : hy_reserve(m, pos, kd);
+    if (why) {
+        hf_set_err(err, errlen, "%s (token %d, position %d)", why, (int)token, pos);
+        return -1;
+    }
+    /* scratch in one block: h, r, y [H]; q, att [qd]; t [2F] */
+    float *blk = malloc((size_t)(3 * H + 2 * qd + 2 * F) * sizeof *blk);
     double *sc = malloc((size_t)(pos + 1) * sizeof *sc), pr[256];
-    if (!h || !r || !y || !q || !att || !t || !sc) {
-        free(h), free(r), free(y), free(q), free(att), free(t), free(sc);
+    if (!blk || !sc) {
+        free(blk), free(sc);
         hf_set_err(err, errlen, "out of memory");
         return -1;
     }
+    float *h = blk, *r = h + H, *y = r + H, *q = y + H, *att = q + qd, *t = att + qd;
     m->margin = INFINITY;
     memcpy(h, m->embed + (size_t)token * H, (size_t)H * sizeof *h);
     for (int li = 0; li < m->n_layer; li++) {
@@ -251,11 +253,11 @@ static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         swiglu_add(y, l->sh_gate, l->sh_up, l->sh_down, r, H, F, 1.0f, t);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
-    if (logits) {
+    if (logits) { /* tied: the embedding is the output projection */
         rms(r, h, m->final_norm, H, m->eps);
         hf_matvec_f32(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
     }
-    free(h), free(r), free(y), free(q), free(att), free(t), free(sc);
+    free(blk), free(sc);
     return 0;
 }
 
