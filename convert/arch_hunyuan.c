@@ -135,18 +135,19 @@ static int hunyuan_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_ggu
     if (dynamic_rope(ck, p, &dyn, &base, err)) return QK_FAIL;
     int rc = qk_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), (uint32_t)ff, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)moe_ff, err);
-    /* TextModel wrote num_experts_per_tok's (0 without it); the converter's add sets moe_topk[0] */
+    /* TextModel writes expert_used_count only from num_experts_per_tok (the common writer's 0 without it): here,
+     * after the expert widths, moe_topk[0] */
     qk_gguf_writer_remove_kv(w, KEY("expert_used_count"));
     rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)topk, err);
     rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)shared, err);
-    if (dyn) { /* the two keys TextModel wrote are set again (GGUFWriter keeps the last value) */
-        qk_gguf_writer_remove_kv(w, KEY("rope.freq_base"));
-        rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)base, err);
+    if (dyn) { /* the two keys TextModel wrote are set again, in their places (GGUFWriter's overwrite) */
+        const float fb = (float)base;
+        const uint32_t ctx = HY_DYN_CTX;
+        rc |= qk_gguf_writer_set_scalar(w, KEY("rope.freq_base"), QK_GGUF_F32, &fb, err);
         rc |= qk_gguf_writer_add_str(w, KEY("rope.scaling.type"), "none", err);
         rc |= qk_gguf_writer_add_f32(w, KEY("rope.scaling.factor"), 1.0f, err);
         rc |= qk_gguf_writer_add_u32(w, KEY("rope.scaling.original_context_length"), HY_DYN_CTX, err);
-        qk_gguf_writer_remove_kv(w, KEY("context_length"));
-        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), HY_DYN_CTX, err);
+        rc |= qk_gguf_writer_set_scalar(w, KEY("context_length"), QK_GGUF_U32, &ctx, err);
     }
 #undef KEY
     return rc ? QK_FAIL : QK_OK;

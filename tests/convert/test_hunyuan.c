@@ -148,8 +148,16 @@ static void test_logits_and_kvs(void) {
             convert_check_kv(m, "hunyuan-moe.expert_feed_forward_length", "64");
             convert_check_kv(m, "hunyuan-moe.expert_shared_feed_forward_length", "64");
             convert_check_kv(m, "hunyuan-moe.attention.key_length", "128");
-            CHECK(!llama_run_meta(m, "hunyuan-moe.rope.dimension_count", v, sizeof v)); /* TextModel writes none */
-            CHECK(!llama_run_meta(m, "hunyuan-moe.vocab_size", v, sizeof v));
+            /* TextModel's keys (no rope.dimension_count, no vocab_size; context_length and freq_base set again in
+             * their places), then HunYuanMoEModel's */
+            static const char *const order[] = {
+                "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+                "attention.head_count_kv", "rope.freq_base", "attention.layer_norm_rms_epsilon", "expert_count",
+                "attention.key_length", "attention.value_length", "general.file_type",
+                "expert_shared_feed_forward_length", "expert_feed_forward_length", "expert_used_count",
+                "expert_shared_count", "rope.scaling.type", "rope.scaling.factor",
+                "rope.scaling.original_context_length"};
+            convert_check_kv_order(out, "hunyuan-moe", order, sizeof order / sizeof order[0], "hunyuan-moe KVs");
         }
         llama_run_free(m);
     }
