@@ -72,6 +72,10 @@ static int dynamic_rope(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool 
     qk_rope_view rv;
     qk_rope_view_init(ck->config, &rv);
     *dyn = rv.type && !strcmp(rv.type, "dynamic");
+    /* llama3 passes the common rope check (rope_freqs), but TextModel-based HunYuanMoEModel generates none */
+    if (rv.type && !*dyn && strcmp(rv.type, "default"))
+        return qk_fail(err, "%s/config.json: rope type '%s': HunYuanMoEModel converts the default and the dynamic "
+                            "(NTK-alpha) rope only", ck->dir, rv.type);
     if (!*dyn) return QK_OK;
     double alpha = 1000, base = rv.has_theta ? rv.theta : 10000.0;
     qk_hf_cfg_num(rv.full, "alpha", &alpha);

@@ -229,6 +229,10 @@ static void test_refusals(void) {
         {"moe_intermediate_size", "[32, 32]", "narrower experts", "sizes its experts by feed_forward_length"},
         {"use_cla", "true", "cross-layer attention", "cross-layer attention"},
         {"rope_scaling", "{\"type\": \"yarn\", \"factor\": 4.0}", "yarn", "rope_scaling type 'yarn'"},
+        {"rope_scaling",
+         "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
+         "\"original_max_position_embeddings\": 8192}",
+         "llama3 rope", "rope type 'llama3': HunYuanMoEModel converts the default and the dynamic"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char keep[512];
