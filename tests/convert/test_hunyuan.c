@@ -74,9 +74,10 @@ static int write_ranks(const char *path) {
     return fclose(f);
 }
 
-static int hunyuan_dir(char *dir, size_t n) {
+/* the folder (with an lm_head.weight beside the tied embedding when lm_head) */
+static int hunyuan_dir_as(char *dir, size_t n, bool lm_head) {
     char base[700];
-    qk_test_mkdir(base, sizeof base, "tiny-hunyuan");
+    qk_test_mkdir(base, sizeof base, lm_head ? "tiny-hunyuan-lm-head" : "tiny-hunyuan");
     snprintf(dir, n, "%s", base);
     cJSON *c = cJSON_Parse(k_config);
     CHECK(c != NULL);
@@ -108,6 +109,7 @@ static int hunyuan_dir(char *dir, size_t n) {
         }
     }
     tiny_tlist_add(&l, H, 0, 0, 0.1f, 1.0f, "model.norm.weight");
+    if (lm_head) tiny_tlist_add(&l, VOCAB, H, 0, 1.0f, 0, "lm_head.weight");
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.dtype = "BF16", s.seed = 7;
@@ -115,6 +117,38 @@ static int hunyuan_dir(char *dir, size_t n) {
     free(l.t);
     CHECK(rc == 0);
     return rc;
+}
+
+static int hunyuan_dir(char *dir, size_t n) { return hunyuan_dir_as(dir, n, false); }
+
+/* a dry run's plan: its tensor count and parameters */
+static void plan_of(const char *dir, size_t *n_tensors, uint64_t *n_params) {
+    char out[900];
+    snprintf(out, sizeof out, "%s.gguf", dir);
+    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
+                         .command_line = "convert (test)"};
+    qk_convert_report rep;
+    qk_err err;
+    *n_tensors = 0, *n_params = 0;
+    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    *n_tensors = rep.n_tensors, *n_params = rep.n_params;
+    qk_convert_report_free(&rep);
+}
+
+/* HunYuanMoEModel.modify_tensors skips lm_head.weight when tie_word_embeddings; untied, it is the output */
+static void test_tied_lm_head(void) {
+    char tied[800], with[800];
+    if (hunyuan_dir(tied, sizeof tied) || hunyuan_dir_as(with, sizeof with, true)) return;
+    size_t n0, n1, n2;
+    uint64_t p0, p1, p2;
+    plan_of(tied, &n0, &p0);
+    plan_of(with, &n1, &p1);
+    CHECK_MSG(n1 == n0 && p1 == p0, "tied with an lm_head: %zu tensors / %llu parameters, without %zu / %llu", n1,
+              (unsigned long long)p1, n0, (unsigned long long)p0);
+    convert_edit_config(with, "tie_word_embeddings", "false");
+    plan_of(with, &n2, &p2);
+    CHECK_MSG(n2 == n0 + 1 && p2 == p0 + (uint64_t)VOCAB * H, "untied: %zu tensors / %llu parameters", n2,
+              (unsigned long long)p2);
 }
 
 static void test_logits_and_kvs(void) {
@@ -269,6 +303,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     llama_ref_init_backend();
     RUN(test_refusals);
+    RUN(test_tied_lm_head);
     RUN(test_logits_and_kvs);
     RUN(test_vocabulary);
     return qk_test_summary();
