@@ -81,11 +81,11 @@ static const struct {
     {"DeepseekV32ForCausalLM", NULL,
      "DeepSeek V3.2 (llama.cpp arch deepseek32) is not supported yet: DeepSeek V3's MLA and experts are, but its DSA "
      "indexer (the attn.indexer.* tensors and the indexer head count, key length and top-k) is not in the registry"},
-    {"HunYuanMoEV1ForCausalLM", NULL,
-     "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
-     "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "
-     "from the ranks and forcing BOS id 127959), which quantkit cannot read; its NTK-alpha rope base, 256K context "
-     "and per-layer MoE lists are not in the registry either"},
+    {"HunYuanDenseV1ForCausalLM", NULL,
+     "Hunyuan dense (Hunyuan-0.5B..7B, llama.cpp arch hunyuan-dense) is not supported yet: HunYuanModel's own "
+     "set_vocab (tokenizer.json, else hy.tiktoken with the 7B's BOS fix) with its EOS / EOT taken from "
+     "eod_token_id and generation_config.json, and its NTK-alpha rope (alpha 50 by default, head_dim-based) are not "
+     "in the architecture registry (Hunyuan MoE, HunYuanMoEV1ForCausalLM, is)"},
 };
 
 const char *qk_arch_refusal(const char *hf, const char *text_model_type) {
