@@ -296,6 +296,18 @@ qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, 
 int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
                    qk_err *err);
 
+/* The Mamba-1 mixer of MambaModel and JambaModel (arch_mamba1.c). */
+typedef struct {
+    int64_t d_model, d_conv, d_inner, d_state, dt_rank;
+} qk_mamba1_dims;
+/* QK_FAIL naming the config when a size is not a positive integer in range */
+int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk_err *err);
+/* Mixer tensor w (the name after the mixer's prefix: "in_proj.weight", "A_log" ...) of layer `layer` planned as
+ * llama.cpp's ssm_* tensor (norms: Jamba's dt / B / C norm weights accepted): 1, or QK_FAIL for a wrong shape, a
+ * non-float dtype or an unknown name. */
+int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
+                     const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err);
+
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
  * read as the config class's default (topk_default). */
