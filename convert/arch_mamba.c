@@ -161,28 +161,35 @@ static int m2_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     return pad_vocab(ck, p, 16, err);
 }
 
+/* The KVs both converters write, in their order: context_length 2^20 (a placeholder), embedding_length,
+ * feed_forward_length and head_count 0 (unused, read by the loader), block_count, the four ssm.* sizes, then
+ * (group count: Mamba-2 only, < 0 none) ssm.group_count, the RMS epsilon; the file type after the family's own */
+static int ssm_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const int64_t size[5],
+                   int64_t n_group, qk_err *err) {
+    static const char *const keys[] = {"embedding_length", "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size",
+                                       "ssm.time_step_rank"};
+    char k[96];
+#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
+    int rc = QK_OK;
+    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY(keys[0]), (uint32_t)size[0], err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), 0, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), 0, err);
+    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    for (int i = 1; i < 5; i++) rc |= qk_gguf_writer_add_u32(w, KEY(keys[i]), (uint32_t)size[i], err);
+    if (n_group >= 0) rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)n_group, err);
+    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)rms_eps(ck), err);
+#undef KEY
+    return rc ? QK_FAIL : QK_OK;
+}
+
 static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
-    const double eps = rms_eps(ck);
-    int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.d_model, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.n_group, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)eps, err);
-    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-#undef KEY
-    return rc ? QK_FAIL : QK_OK;
+    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.n_head};
+    if (ssm_kvs(ck, p, w, size, d.n_group, err)) return QK_FAIL;
+    return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
 /* Mamba-1's sizes (MambaModel.set_gguf_parameters) */
@@ -238,24 +245,14 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                   qk_err *err) {
     qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
+    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank};
     const char *mt = qk_hf_cfg_str(ck->config, "model_type");
     char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
-    int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.d_model, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.dt_rank, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)rms_eps(ck), err);
-    rc |= qk_gguf_writer_add_bool(w, KEY("ssm.dt_b_c_rms"), mt && !strcmp(mt, "falcon_mamba"), err);
-    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-#undef KEY
-    return rc ? QK_FAIL : QK_OK;
+    snprintf(k, sizeof k, "%s.ssm.dt_b_c_rms", p->arch);
+    if (ssm_kvs(ck, p, w, size, -1, err) ||
+        qk_gguf_writer_add_bool(w, k, mt && !strcmp(mt, "falcon_mamba"), err))
+        return QK_FAIL;
+    return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
 static const qk_name_rule k_globals_mamba2[] = {
