@@ -12,8 +12,8 @@
  *
  * Each sub-block is fitted exactly: with three levels, the best split of the
  * sorted values into (-1, 0, +1) is found by trying every pair of cut points
- * (the sort is the C library's qsort with ggml's comparator, so ties among
- * equal values order as in ggml on the same machine). A level vector that is
+ * (the sort is iq_sort.h's: ggml's qsort order on glibc, ties and NaN
+ * included). A level vector that is
  * not a grid point moves to the nearest neighbour (iq_grids.h, 3 distances).
  */
 #include "iq1.h"
@@ -21,26 +21,13 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "iq_search.h"
+#include "iq_sort.h"
 #include "kernel_util.h"
 
 #define IQ1_DELTA 0.125f
-
-/* ggml's (value, index) pairs sorted by value: same element size and
- * comparator as ggml, so qsort permutes them identically. */
-typedef struct {
-    float x;
-    int i;
-} iq1_pair;
-_Static_assert(sizeof(iq1_pair) == 2 * sizeof(float), "pair layout");
-
-static int pair_cmp(const void *left, const void *right) {
-    const float *l = left, *r = right;
-    return *l < *r ? -1 : *l > *r ? 1 : 0;
-}
 
 /* The grid point of levels L (group of 8), or its nearest neighbour (nbf)
  * with levels mapped through xx, one of the shifted level sets. */
@@ -62,18 +49,10 @@ static float absmax(const float *v, int n) {
     return max;
 }
 
-static void sort_pairs(const float *xb, int n, iq1_pair *pairs) {
-    for (int j = 0; j < n; ++j) {
-        pairs[j].x = xb[j];
-        pairs[j].i = j;
-    }
-    qsort(pairs, (size_t)n, sizeof(iq1_pair), pair_cmp);
-}
-
 /* The levels of the best split (i1, i2) of the sorted pairs into 0, 1, 2;
  * with a negative scale mirrored (2 - L) and the scale made positive.
  * Returns true if the scale was negative (the caller flips its shift). */
-static bool split_levels(const iq1_pair *pairs, int n, int i1, int i2, float *scale, int8_t *L) {
+static bool split_levels(const iq_pair *pairs, int n, int i1, int i2, float *scale, int8_t *L) {
     for (int j = 0; j < i1; ++j) L[pairs[j].i] = 0;
     for (int j = i1; j < i2; ++j) L[pairs[j].i] = 1;
     for (int j = i2; j < n; ++j) L[pairs[j].i] = 2;
@@ -109,7 +88,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     float scales[8], weight[32], sumx[33], sumw[33];
     int8_t L[32], shifts[8];
     uint16_t index[4], qh[8];
-    iq1_pair pairs[32];
+    iq_pair pairs[32];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_s)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_s));
         memset(qh, 0, sizeof qh);
@@ -122,7 +101,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 shifts[ib] = 1;
                 continue;
             }
-            sort_pairs(xb, 32, pairs);
+            iq_sort_pairs(xb, 32, pairs);
             sumx[0] = sumw[0] = 0;
             for (int j = 0; j < 32; ++j) {
                 int i = pairs[j].i;
@@ -183,8 +162,7 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
+IQ_KERNELS(iq1_s, QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq1_s_block)
 
 /* ---- IQ1_M ------------------------------------------------------------- */
 
@@ -208,7 +186,7 @@ typedef struct {
     float v[8];
 } iq1m_term;
 
-static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
+static void iq1m_terms(const iq_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
                        const float *x_m, iq1m_term (*t)[3]) {
     for (int j = 0; j < n; ++j) {
         const int i = pairs[j].i;
@@ -237,7 +215,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     float scales[16], weight[16];
     int8_t L[16], shifts[16];
     uint16_t index[2], sc[4];
-    iq1_pair pairs[16];
+    iq_pair pairs[16];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_m)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_m));
         uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
@@ -249,7 +227,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                 shifts[ib] = 0;
                 continue;
             }
-            sort_pairs(xb, 16, pairs);
+            iq_sort_pairs(xb, 16, pairs);
             iq1m_term terms[16][3];
             iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);
             float best_score = -FLT_MAX, scale = max;
@@ -349,30 +327,4 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
-
-/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
- * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
-#if defined(__x86_64__)
-size_t qk_quantize_iq1_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq1_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx512);
-}
-size_t qk_quantize_iq1_m_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq1_m_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx512);
-}
-#endif
-#if defined(__aarch64__)
-size_t qk_quantize_iq1_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_neon);
-}
-size_t qk_quantize_iq1_m_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_neon);
-}
-#endif
+IQ_KERNELS(iq1_m, QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq1_m_block)

@@ -84,12 +84,31 @@ static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size
     return (size_t)(nrows * nbl) * bytes;
 }
 
-/* The bodies of an IQ type's entry points, which each file writes out by
- * name (qk_quantize_<t>[_<isa>] over row() with that ISA's ops, &iq_ops_scalar
- * or &qk_iq_ops_<isa>; qk_dequantize_row_<t> over block()). */
-#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row, ops) \
-    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, ops, QK_QUANTIZE_ARGS)
-#define IQ_DEQUANTIZE(block_t, block) qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block)
+/* The entry points of IQ type t over row() and block(): qk_quantize_<t>
+ * with the scalar searches (&iq_ops_scalar), qk_quantize_<t>_<isa> with each
+ * built ISA's (&qk_iq_ops_<isa>; the same bytes), qk_dequantize_row_<t>.
+ * Defined by this macro rather than written out, as the ISA variants differ
+ * only in their ops: grep 'IQ_KERNELS(<t>,' finds a type's. */
+#define IQ_KERNELS(t, lattice, needs_imatrix, block_t, row, block)                                   \
+    IQ_KERNEL_(qk_quantize_##t, lattice, needs_imatrix, block_t, row, &iq_ops_scalar)                 \
+    IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)                                           \
+    void qk_dequantize_row_##t(QK_DEQUANTIZE_PARAMS) {                                                 \
+        qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block);                                 \
+    }
+#define IQ_KERNEL_(name, lattice, needs_imatrix, block_t, row, ops)                                    \
+    size_t name(QK_QUANTIZE_PARAMS) {                                                                  \
+        return iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, ops, QK_QUANTIZE_ARGS); \
+    }
+#if defined(__x86_64__)
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)                              \
+    IQ_KERNEL_(qk_quantize_##t##_avx2, lattice, needs_imatrix, block_t, row, &qk_iq_ops_avx2) \
+    IQ_KERNEL_(qk_quantize_##t##_avx512, lattice, needs_imatrix, block_t, row, &qk_iq_ops_avx512)
+#elif defined(__aarch64__)
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row) \
+    IQ_KERNEL_(qk_quantize_##t##_neon, lattice, needs_imatrix, block_t, row, &qk_iq_ops_neon)
+#else
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)
+#endif
 
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
  * per type, as ggml). */
