@@ -63,8 +63,7 @@ static inline void iq_sort_pairs(const float *xb, int n, iq_pair *pairs) {
     for (int i = 0; i < n; ++i) {
         const float v = xb[i];
         int rank = 0;
-        for (int j = 0; j < i; ++j) rank += xb[j] <= v;
-        for (int j = i + 1; j < n; ++j) rank += xb[j] < v;
+        for (int j = 0; j < n; ++j) rank += (xb[j] < v) | ((xb[j] == v) & (j < i));
         pairs[rank] = (iq_pair){v, i};
     }
 }
