@@ -49,6 +49,19 @@ static float absmax(const float *v, int n) {
     return max;
 }
 
+/* Sub-block ib (n elements) of the super-block: its floats (search weights
+ * into weight), *max their largest |x| and pairs their sort; NULL, unsorted,
+ * when *max < eps (ggml leaves such a sub-block at scale 0; a NaN max goes
+ * on, as in ggml). */
+static const float *sorted_sub_block(const iq_super *sb, int ib, int n, float eps, float *weight, iq_pair *pairs,
+                                     float *max) {
+    const float *xb = iq_sub_block(sb, ib, n, weight);
+    *max = absmax(xb, n);
+    if (*max < eps) return NULL;
+    iq_sort_pairs(xb, n, pairs);
+    return xb;
+}
+
 /* The levels of the best split (i1, i2) of the sorted pairs into 0, 1, 2;
  * with a negative scale mirrored (2 - L) and the scale made positive.
  * Returns true if the scale was negative (the caller flips its shift). */
@@ -92,16 +105,13 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_s)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_s));
         memset(qh, 0, sizeof qh);
+        memset(scales, 0, sizeof scales); /* what a sub-block skipped below keeps: scale 0, shift +1 */
+        memset(shifts, 1, sizeof shifts);
         uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            const float max = absmax(xb, 32);
-            if (max < QK_GROUP_MAX_EPS_IQ1_S) {
-                scales[ib] = 0;
-                shifts[ib] = 1;
-                continue;
-            }
-            iq_sort_pairs(xb, 32, pairs);
+            float max;
+            const float *xb = sorted_sub_block(&sb, ib, 32, QK_GROUP_MAX_EPS_IQ1_S, weight, pairs, &max);
+            if (!xb) continue;
             sumx[0] = sumw[0] = 0;
             for (int j = 0; j < 32; ++j) {
                 int i = pairs[j].i;
@@ -111,11 +121,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             float scale = max;
             int besti1 = -1, besti2 = -1;
             int best_shift = ops->split(sumx, sumw, x_p, x_m, &scale, &besti1, &besti2);
-            if (besti1 < 0 || besti2 < 0 || best_shift == 0) {
-                scales[ib] = 0;
-                shifts[ib] = 1;
-                continue;
-            }
+            if (besti1 < 0 || besti2 < 0 || best_shift == 0) continue;
             if (split_levels(pairs, 32, besti1, besti2, &scale, L)) best_shift = -best_shift;
             bool all_on_grid = true;
             const float *xx = best_shift == 1 ? x_p : x_m;
@@ -219,15 +225,12 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_m)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_m));
         uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
+        memset(scales, 0, sizeof scales); /* what a sub-block skipped below keeps */
+        memset(shifts, 0, sizeof shifts);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = iq_sub_block(&sb, ib, 16, weight);
-            const float max = absmax(xb, 16);
-            if (max < QK_GROUP_MAX_EPS_IQ1_M) {
-                scales[ib] = 0;
-                shifts[ib] = 0;
-                continue;
-            }
-            iq_sort_pairs(xb, 16, pairs);
+            float max;
+            const float *xb = sorted_sub_block(&sb, ib, 16, QK_GROUP_MAX_EPS_IQ1_M, weight, pairs, &max);
+            if (!xb) continue;
             iq1m_term terms[16][3];
             iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);
             float best_score = -FLT_MAX, scale = max;
@@ -250,11 +253,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                     }
                 }
             }
-            if (besti1 < 0 || besti2 < 0 || best_k < 0) {
-                scales[ib] = 0;
-                shifts[ib] = 0;
-                continue;
-            }
+            if (besti1 < 0 || besti2 < 0 || best_k < 0) continue;
             if (split_levels(pairs, 16, besti1, besti2, &scale, L)) best_k = 3 - best_k;
             bool all_on_grid = true;
             const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
