@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "iq_search.h"
-#include "iq_sort.h"
 #include "kernel_util.h"
 
 #define IQ1_DELTA 0.125f
@@ -54,11 +53,11 @@ static float absmax(const float *v, int n) {
  * when *max < eps (ggml leaves such a sub-block at scale 0; a NaN max goes
  * on, as in ggml). */
 static const float *sorted_sub_block(const iq_super *sb, int ib, int n, float eps, float *weight, iq_pair *pairs,
-                                     float *max) {
+                                     float *max, const iq_ops *ops) {
     const float *xb = iq_sub_block(sb, ib, n, weight);
     *max = absmax(xb, n);
     if (*max < eps) return NULL;
-    iq_sort_pairs(xb, n, pairs);
+    ops->sort(xb, n, pairs);
     return xb;
 }
 
@@ -110,7 +109,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
         for (int ib = 0; ib < 8; ++ib) {
             float max;
-            const float *xb = sorted_sub_block(&sb, ib, 32, QK_GROUP_MAX_EPS_IQ1_S, weight, pairs, &max);
+            const float *xb = sorted_sub_block(&sb, ib, 32, QK_GROUP_MAX_EPS_IQ1_S, weight, pairs, &max, ops);
             if (!xb) continue;
             sumx[0] = sumw[0] = 0;
             for (int j = 0; j < 32; ++j) {
@@ -229,7 +228,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         memset(shifts, 0, sizeof shifts);
         for (int ib = 0; ib < 16; ++ib) {
             float max;
-            const float *xb = sorted_sub_block(&sb, ib, 16, QK_GROUP_MAX_EPS_IQ1_M, weight, pairs, &max);
+            const float *xb = sorted_sub_block(&sb, ib, 16, QK_GROUP_MAX_EPS_IQ1_M, weight, pairs, &max, ops);
             if (!xb) continue;
             iq1m_term terms[16][3];
             iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "iq_grids.h"
+#include "iq_sort.h"
 #include "kernel_api.h"
 #include "kernel_util.h"
 #include "quant_search.h"
@@ -51,13 +52,18 @@ typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x
  * (iq_scan_body.h; same result). */
 typedef float (*iq_qp_fn)(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
 
+/* IQ1's pair sort: iq_sort_pairs (iq_sort.h), compiled for the ISA (its
+ * compares vectorize wider; the same order). */
+typedef void (*iq_sort_fn)(const float *xb, int n, iq_pair *pairs);
+
 /* What a row needs of an ISA: its neighbour search, its scale scan,
- * IQ1_S's split search and make_qp_quants. */
+ * IQ1_S's split search, make_qp_quants and IQ1's pair sort. */
 typedef struct iq_ops {
     iq_nb_fn nb;
     iq_scan_fn scan;
     iq1_split_fn split;
     iq_qp_fn qp;
+    iq_sort_fn sort;
 } iq_ops;
 #if defined(__x86_64__)
 extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
@@ -435,6 +441,7 @@ static inline int iq1_split_scan(const float *sumx, const float *sumw, const flo
 }
 
 /* The scalar ops (each file that uses them gets its own copy). */
-static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants};
+static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants,
+                                     iq_sort_pairs};
 
 #endif

@@ -14,9 +14,9 @@
  * !(left.x > right.x)), the left run's remainder after it, and the right
  * run's remainder left in place. iq_sort_pairs does exactly those merges on
  * exactly those runs, so it orders every input as ggml on glibc does, ties,
- * signed zeros and NaN included (test_kernels_simd_iq part "sort" checks it
- * against the C library's qsort), and quantkit's bytes no longer depend on
- * the C library.
+ * signed zeros and NaN included (test_kernels_simd_iq checks it, as
+ * compiled for each ISA, against the C library's qsort), and quantkit's
+ * bytes no longer depend on the C library.
  *
  * Without NaN the comparator is a total preorder and that merge sort is
  * stable, so its result is the one stable order: element i goes to
@@ -49,6 +49,16 @@ static inline void iq_merge_sort(iq_pair *p, int n, iq_pair *tmp) {
     for (int j = 0; j < k; ++j) p[j] = tmp[j]; /* p[b..n-1] already in place */
 }
 
+/* The stable ranks' order (no NaN in xb[0..n-1]). */
+static inline void iq_sort_ranks(const float *xb, int n, iq_pair *pairs) {
+    for (int i = 0; i < n; ++i) {
+        const float v = xb[i];
+        int rank = 0;
+        for (int j = 0; j < n; ++j) rank += (xb[j] < v) | ((xb[j] == v) & (j < i));
+        pairs[rank] = (iq_pair){v, i};
+    }
+}
+
 /* pairs[j] = (xb[j], j) for j < n (n <= IQ_SORT_MAX), sorted as ggml's qsort
  * on glibc sorts them. */
 static inline void iq_sort_pairs(const float *xb, int n, iq_pair *pairs) {
@@ -60,12 +70,10 @@ static inline void iq_sort_pairs(const float *xb, int n, iq_pair *pairs) {
         iq_merge_sort(pairs, n, tmp);
         return;
     }
-    for (int i = 0; i < n; ++i) {
-        const float v = xb[i];
-        int rank = 0;
-        for (int j = 0; j < n; ++j) rank += (xb[j] < v) | ((xb[j] == v) & (j < i));
-        pairs[rank] = (iq_pair){v, i};
-    }
+    /* the two sizes sorted (IQ1_S, IQ1_M) as constants: whole vectors */
+    if (n == 32) iq_sort_ranks(xb, 32, pairs);
+    else if (n == 16) iq_sort_ranks(xb, 16, pairs);
+    else iq_sort_ranks(xb, n, pairs);
 }
 
 #endif

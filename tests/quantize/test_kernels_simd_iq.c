@@ -19,7 +19,8 @@
  * 2l+1, IQ1's shifted levels). Whole kernels: test_kernels_simd_legacy
  * (variant == scalar, every type) and test_kernels_iq_grid (== ggml, every
  * ISA). Runs on any architecture (under qemu-aarch64 it checks NEON).
- * Part "sort": IQ1's pair sort (iq_sort.h) against glibc's qsort. */
+ * Part "sort" and each ISA's part: IQ1's pair sort (iq_sort.h, as the
+ * scalar rows and as that ISA's ops have it) against glibc's qsort. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -337,13 +338,14 @@ static bool same_pairs(const iq_pair *a, const iq_pair *b, int n) {
     return true;
 }
 
-/* iq_sort_pairs (both its paths: ranks without NaN, merges with) and the
- * merges alone give glibc's qsort order of ggml's pairs, element for element,
- * on every kind of input, for IQ1_S's 32 and IQ1_M's 16 and the other sizes
- * the merges' odd splits reach. Only glibc is the reference (ggml's order
- * is its C library's; musl's qsort is another algorithm). */
-static void test_iq_sort_equals_glibc_qsort(void) {
+/* sort (both its paths: ranks without NaN, merges with) and the merges
+ * alone give glibc's qsort order of ggml's pairs, element for element, on
+ * every kind of input, for IQ1_S's 32 and IQ1_M's 16 and the other sizes the
+ * merges' odd splits reach. Only glibc is the reference (ggml's order is its
+ * C library's; musl's qsort is another algorithm). */
+static void check_sort_equals_glibc_qsort(iq_sort_fn sort) {
 #if !defined(__GLIBC__)
+    (void)sort;
     qk_test_skip("the reference order is glibc's qsort");
 #else
     int bad = 0, cases = 0, with_nan = 0;
@@ -360,7 +362,7 @@ static void test_iq_sort_equals_glibc_qsort(void) {
                 want[j] = merged[j] = (iq_pair){xb[j], j};
             }
             qsort(want, (size_t)n, sizeof want[0], ggml_pair_cmp);
-            iq_sort_pairs(xb, n, got);
+            sort(xb, n, got);
             iq_merge_sort(merged, n, tmp);
             if (!same_pairs(want, got, n) || !same_pairs(want, merged, n)) {
                 if (bad++ < 5) fprintf(stderr, "n %d kind %d rep %d: order differs from qsort\n", n, k, rep);
@@ -374,6 +376,11 @@ static void test_iq_sort_equals_glibc_qsort(void) {
 #endif
 }
 
+/* iq_sort.h's sort as compiled here (the scalar rows' iq_ops_scalar.sort),
+ * and as compiled for the part's ISA (its ops->sort). */
+static void test_iq_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(iq_ops_scalar.sort); }
+static void test_isa_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(g_ops->sort); }
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
 static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
@@ -384,6 +391,7 @@ static void run_isa(qk_isa isa, const iq_ops *ops) {
     RUN(test_iq1_split_equals_scalar);
     RUN(test_make_qp_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
+    RUN(test_isa_sort_equals_glibc_qsort);
 }
 
 int main(int argc, char **argv) {
