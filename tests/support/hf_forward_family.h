@@ -52,6 +52,17 @@ int hf_cfg_int(const cJSON *c, const char *k, int def);
  * may break the other way). */
 void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 
+/* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
+void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));
+
+/* A family's model freed layer by layer: free_layer on each of the n_layer layers, layer_size bytes apart from
+ * layers (none when layers is NULL), then layers itself. */
+void hf_family_free_layers(void *layers, int n_layer, size_t layer_size, void (*free_layer)(void *l));
+
+/* free() on each of ps[0..n) (NULL entries are no-ops); HF_FREE_ALL(a, b, ...) on its arguments. */
+void hf_free_each(void *const *ps, size_t n);
+#define HF_FREE_ALL(...) hf_free_each((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
 /* y[o] = sum_i w[o * in + i] * x[i] over o < out, accumulated in double. */
 void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in);
 
