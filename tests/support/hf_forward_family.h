@@ -21,8 +21,8 @@ typedef struct hf_family {
      * NULL with a reason in err */
     void *(*load)(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen);
     int (*vocab)(const void *m);
-    /* token at position pos (0, 1, ... in order; 0 starts over); logits
-     * (vocab floats) may be NULL. 0, or -1 with a reason in err */
+    /* token at position pos (0, 1, ... in order; 0 starts over); the caller has checked that token is below
+     * vocab(m); logits (vocab floats) may be NULL. 0, or -1 with a reason in err */
     int (*next)(void *m, int32_t token, int pos, float *logits, char *err, size_t errlen);
     /* the last token's smallest gap between a chosen and an unchosen router
      * probability over the MoE layers; NULL for a family without MoE */
