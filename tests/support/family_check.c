@@ -6,6 +6,7 @@
 
 #include "compare.h"
 #include "convert_run.h"
+#include "gguf.h"
 #include "qk_test.h"
 
 const family_type family_types_routed[3] = {{"f32", 1e-4, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
@@ -23,9 +24,9 @@ void family_check_run(const family_check *fc) {
         if (fc->on_model) fc->on_model(fc, m, what);
         logit_ref_compare(fc->r, m, t->all, fc->margin_min, t->tol, what);
         llama_run_free(m);
+        qk_err err;
         size_t n_cmp = 0;
         if (fc->compare) {
-            qk_err err;
             qk_compare_report cmp;
             CHECK_MSG(qk_compare(out, fc->dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
             /* exact: the F32 file holds the checkpoint's values, from BF16 too */
@@ -33,7 +34,14 @@ void family_check_run(const family_check *fc) {
             n_cmp = cmp.n;
             qk_compare_report_free(&cmp);
         }
-        if (fc->on_file) fc->on_file(fc, out, what, n_cmp);
+        qk_gguf_file *gf = NULL;
+        if (fc->n_tensors) {
+            CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+            if (gf) CHECK_EQ_INT(gf->meta.n_tensors, fc->n_tensors);
+            if (gf && fc->compare) CHECK_EQ_INT(n_cmp, gf->meta.n_tensors);
+            qk_gguf_close(gf);
+        }
+        if (fc->on_file) fc->on_file(fc, out, what);
         if (fc->n_f32s && !strcmp(t->type, "f16")) convert_check_f16_types(out, fc->f32s, fc->n_f32s, what);
     }
 }

@@ -30,13 +30,14 @@ struct family_check {
     const char *pre;          /* the GGUF architecture: the KVs below are "<pre>.<key>" */
     const char *(*kv)[2];     /* llama.cpp reads kv[i][0] as the text kv[i][1], i < n_kv */
     size_t n_kv;
-    bool compare;             /* qk_compare the file with dir (the F32 file exactly); its tensor count to on_file */
+    bool compare;             /* qk_compare the file with dir (the F32 file exactly) and every tensor of it */
+    int n_tensors;            /* the file holds this many tensors (0: not checked) */
     const char *const *f32s;  /* the F16 file: convert_check_f16_types with these F32 names (n_f32s 0: not checked) */
     size_t n_f32s;
     /* optional: more checks of the loaded model, before its logits are compared */
     void (*on_model)(const family_check *fc, llama_run_model *m, const char *what);
-    /* optional: more checks of the file out; n_cmp is qk_compare's tensor count (0 without compare) */
-    void (*on_file)(const family_check *fc, const char *out, const char *what, size_t n_cmp);
+    /* optional: more checks of the file out */
+    void (*on_file)(const family_check *fc, const char *out, const char *what);
     const void *ctx;          /* the test's own, for the callbacks */
 };
 
