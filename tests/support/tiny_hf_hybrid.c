@@ -167,17 +167,12 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "global_head_dim", ghd);
     cJSON_AddNumberToObject(c, "head_dim", hd);
     cJSON_AddStringToObject(c, "hidden_activation", "gelu_pytorch_tanh");
-    cJSON_AddNumberToObject(c, "hidden_size", H);
-    cJSON_AddNumberToObject(c, "hidden_size_per_layer_input", P);
-    cJSON_AddNumberToObject(c, "intermediate_size", F);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
-    cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
+    tiny_cfg_nums(c, "hidden_size", (double)H, "hidden_size_per_layer_input", (double)P, "intermediate_size", (double)F,
+                     "max_position_embeddings", 262144.0, "num_attention_heads", (double)s->n_head, NULL);
     if (text || e) cJSON_AddNullToObject(c, "num_global_key_value_heads");
     else cJSON_AddNumberToObject(c, "num_global_key_value_heads", gkv);
-    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
-    cJSON_AddNumberToObject(c, "num_key_value_heads", kv);
-    cJSON_AddNumberToObject(c, "num_kv_shared_layers", n_shared);
-    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    tiny_cfg_nums(c, "num_hidden_layers", (double)s->n_layer, "num_key_value_heads", (double)kv,
+                     "num_kv_shared_layers", (double)n_shared, "rms_norm_eps", 1e-6, NULL);
     cJSON_AddNumberToObject(c, "sliding_window", 4); /* 1024 in the release: 4 makes the 12-token prompt slide */
     if (!text) cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
     cJSON_AddBoolToObject(c, "use_double_wide_mlp", e);
