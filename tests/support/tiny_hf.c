@@ -789,6 +789,21 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n) {
     return rc;
 }
 
+tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
+                           float norm_offset) {
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    tiny_tlist_add(l, vocab, H, 0, emb_scale, 0, "%s%s", M, emb);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, norm_offset, "%s%s", M, norm);
+    return l;
+}
+
+int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l) {
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
+    return rc;
+}
+
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...) {
     if (l->n == l->cap) {
         const int cap = l->cap ? 2 * l->cap : 64;

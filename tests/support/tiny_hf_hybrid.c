@@ -89,10 +89,8 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = tiny_tlist_new("model.", "embed_tokens.weight", "embedding_norm.weight", vocab, H, 1.0f, 1.0f);
     if (!l) return -1;
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "model.embed_tokens.weight");
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "model.embedding_norm.weight");
     for (int i = 0; i < s->n_layer; i++) {
         const char *P = "model.layers.";
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.operator_norm.weight", P, i);
@@ -126,9 +124,7 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
         }
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }
 
 /* Gemma 4's layer kinds: five sliding layers, then a global one (google/gemma-4-31B-it); the E2B-like layout
@@ -199,11 +195,9 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = text ? "model." : "model.language_model.";
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 1.0f);
+    if (!l) return -1;
     if (P) {
         tiny_tlist_add(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);
         tiny_tlist_add(l, s->n_layer * P, H, 0, ws, 0, "%sper_layer_model_projection.weight", M);
@@ -239,7 +233,5 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
         tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
     }
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }

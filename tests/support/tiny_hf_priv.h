@@ -73,6 +73,14 @@ typedef struct {
  * test then misses a tensor and fails). Free l->t when done. */
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
 
+/* A new list (NULL when out of memory) holding the embedding [vocab, H], values emb_scale * N(0, 1), and the
+ * final norm [H], norm_offset + 0.1 N(0, 1), named "<M><emb>" and "<M><norm>". Free it with tiny_tlist_emit. */
+tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
+                           float norm_offset);
+
+/* Writes l's tensors as the checkpoint (tiny_hf_emit) and frees l; 0 / -1. */
+int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
+
 /* Layer i's input_layernorm (values 1 + 0.1 N(0, 1)) and its Llama-style
  * attention q, k, v, o projections under the prefix M: q and o qd wide,
  * k and v kd, values ws * N(0, 1). */

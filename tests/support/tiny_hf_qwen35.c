@@ -21,15 +21,6 @@
 
 static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
 
-/* a list holding the embedding and the final norm (stored as w - 1) under the prefix M; NULL when out of memory */
-static tiny_tlist *new_list(const char *M, int vocab, int H) {
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return NULL;
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
-    return l;
-}
-
 /* layer i's two norms (w - 1) */
 static void add_layer_norms(tiny_tlist *l, const char *M, int i, int H) {
     tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
@@ -132,7 +123,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
     const char *M = "model.language_model.";
-    tiny_tlist *l = new_list(M, vocab, H);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
@@ -162,9 +153,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.visual.merger.linear_fc2.weight");
     add_mtp(l, H, ws);
     tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }
 
 /* Qwen/Qwen3-Next-80B-A3B-Instruct's layout: the config at the top (model_type qwen3_next, rope_theta and
@@ -209,7 +198,7 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
     const char *M = "model.";
-    tiny_tlist *l = new_list(M, vocab, H);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
@@ -230,7 +219,5 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     add_mtp(l, H, ws);
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }
