@@ -28,8 +28,7 @@ static void test_stories260k_greedy(void) {
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
-    cJSON *j = json_file_read(exp_path);
-    CHECK_MSG(j != NULL, "cannot read %s", exp_path);
+    cJSON *j = json_file_read_checked(exp_path);
     if (!j) return;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "generated_ids");
     int n = cJSON_GetArraySize(ids);

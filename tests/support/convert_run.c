@@ -99,8 +99,7 @@ void convert_expect_quant_refusals(const char *src, const char *tag, const char 
 void convert_edit_config(const char *dir, const char *key, const char *json) {
     char path[1200];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    cJSON *top = json_file_read(path);
-    CHECK_MSG(top != NULL, "cannot read %s", path);
+    cJSON *top = json_file_read_checked(path);
     if (!top) return;
     cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     if (!c) c = top;
