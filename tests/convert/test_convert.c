@@ -426,10 +426,7 @@ static void test_threads_shards_and_dtypes(void) {
     snprintf(b, sizeof b, "%s/t3.gguf", qk_test_tmpdir());
     CHECK(convert_run(one, a, "q4_k_m", 1, &err) == QK_OK);
     CHECK(convert_run(one, b, "q4_k_m", 3, &err) == QK_OK);
-    size_t la, lb;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    CHECK(x && y && la == lb && !memcmp(x, y, la));
-    free(x), free(y);
+    CHECK(qk_test_same_bytes(a, b));
     /* sharded: the same tensors with the same bytes */
     CHECK_MSG(convert_run(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
     CHECK(gguf_same_tensors(a, b, "sharded vs one file"));
