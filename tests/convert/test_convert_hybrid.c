@@ -54,11 +54,10 @@ static void test_lfm2moe_bad_input(void) {
 
 /* The checkpoint of hybrid_spec(arch) (untied when !tied) written to dir = "<tmp>/<name>/hf". */
 static void write_hybrid(char *dir, size_t n, const char *name, const char *arch, bool tied) {
-    snprintf(dir, n, "%s/%s/hf", qk_test_tmpdir(), name);
     tiny_hf_spec s;
     hybrid_spec(&s, arch);
     s.tied = tied;
-    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_write_tiny(dir, n, name, &s);
 }
 
 static void test_lfm2_bad_input(void) {

@@ -20,6 +20,13 @@ int convert_run(const char *dir, const char *out, const char *type, int threads,
     return qk_convert_model(dir, out, &o, &rep, err);
 }
 
+int convert_write_tiny(char *dir, size_t n, const char *name, const tiny_hf_spec *s) {
+    snprintf(dir, n, "%s/%s/hf", qk_test_tmpdir(), name);
+    const int wrote = tiny_hf_write(dir, s);
+    CHECK_MSG(wrote == 0, "cannot write %s", dir);
+    return wrote ? -1 : 0;
+}
+
 void convert_expect_refusal(const char *dir, const char *want) {
     char g[1200];
     snprintf(g, sizeof g, "%s.gguf", dir);
