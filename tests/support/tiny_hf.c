@@ -64,6 +64,14 @@ static void add_token_flags(cJSON *t, int rstrip) {
     cJSON_AddBoolToObject(t, "special", 1);
 }
 
+void tiny_added_token(cJSON *added, int id, const char *content, int rstrip) {
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "id", id);
+    cJSON_AddStringToObject(t, "content", content);
+    add_token_flags(t, rstrip);
+    cJSON_AddItemToArray(added, t);
+}
+
 int tiny_hf_json(const char *dir, const char *name, cJSON *j) {
     char *s = cJSON_Print(j);
     int rc = write_text(dir, name, s);
@@ -97,11 +105,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
     cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
     const char *specials[3] = {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"};
     for (int k = 0; k < 3; k++) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddNumberToObject(t, "id", id + k);
-        cJSON_AddStringToObject(t, "content", specials[k]);
-        add_token_flags(t, 0);
-        cJSON_AddItemToArray(added, t);
+        tiny_added_token(added, id + k, specials[k], 0);
     }
     cJSON_AddNullToObject(j, "normalizer");
     cJSON *pre = cJSON_AddObjectToObject(j, "pre_tokenizer");
@@ -175,13 +179,7 @@ int tiny_hf_tokenizer_add(const char *dir, const char *const *texts, int n) {
         return -1;
     }
     int id = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added);
-    for (int k = 0; k < n; k++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "id", id++);
-        cJSON_AddStringToObject(e, "content", texts[k]);
-        add_token_flags(e, 0);
-        cJSON_AddItemToArray(added, e);
-    }
+    for (int k = 0; k < n; k++) tiny_added_token(added, id++, texts[k], 0);
     const int rc = tiny_hf_json(dir, "tokenizer.json", j);
     return rc ? -1 : id;
 }

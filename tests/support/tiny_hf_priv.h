@@ -35,6 +35,9 @@ int tiny_hf_tokenizer_gemma4(const char *dir);
 /* A SentencePiece tokenizer.model (<unk> <s> </s>, byte pieces, a few words)
  * and tokenizer_config.json; returns the piece count, or -1. */
 int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added);
+/* Appends to the tokenizer.json array added the special token {id, content, single_word, lstrip, rstrip,
+ * normalized, special} (all false but special, rstrip as given). */
+void tiny_added_token(cJSON *added, int id, const char *content, int rstrip);
 /* Writes j as dir/name and frees it; 0 / -1. */
 int tiny_hf_json(const char *dir, const char *name, cJSON *j);
 /* Writes t[0..n) as the checkpoint's safetensors file(s); 0 / -1. */
