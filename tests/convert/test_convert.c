@@ -28,8 +28,7 @@ static void test_stories260k_greedy(void) {
     snprintf(dir, sizeof dir, "%s", hf);
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
-    cJSON *j = json_file_read(exp_path);
-    CHECK_MSG(j != NULL, "cannot read %s", exp_path);
+    cJSON *j = json_file_read_checked(exp_path);
     if (!j) return;
     const cJSON *ids = cJSON_GetObjectItemCaseSensitive(j, "generated_ids");
     int n = cJSON_GetArraySize(ids);
@@ -427,10 +426,7 @@ static void test_threads_shards_and_dtypes(void) {
     snprintf(b, sizeof b, "%s/t3.gguf", qk_test_tmpdir());
     CHECK(convert_run(one, a, "q4_k_m", 1, &err) == QK_OK);
     CHECK(convert_run(one, b, "q4_k_m", 3, &err) == QK_OK);
-    size_t la, lb;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    CHECK(x && y && la == lb && !memcmp(x, y, la));
-    free(x), free(y);
+    CHECK(qk_test_same_bytes(a, b));
     /* sharded: the same tensors with the same bytes */
     CHECK_MSG(convert_run(two, b, "q4_k_m", 2, &err) == QK_OK, "%s", err.msg);
     CHECK(gguf_same_tensors(a, b, "sharded vs one file"));

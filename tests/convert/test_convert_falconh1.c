@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "convert_run.h"
+#include "family_check.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -24,18 +25,17 @@ static void spec(tiny_hf_spec *s, const char *arch) {
 
 /* FalconH1Model's KVs in its order: Mamba2Model's (context_length, feed_forward_length, head_count overwritten in
  * place), then its own */
-static void check_kvs(const char *out, const char *what, int n_tensors) {
+static void check_file(const family_check *fc, const char *out, const char *what) {
     static const char *const order[] = {
         "context_length", "embedding_length", "feed_forward_length", "attention.head_count", "block_count",
         "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size", "ssm.time_step_rank", "ssm.group_count",
         "attention.layer_norm_rms_epsilon", "general.file_type", "vocab_size", "attention.head_count_kv",
         "attention.key_length", "attention.value_length", "rope.freq_base"};
-    convert_check_kv_order(out, "falcon-h1", order, sizeof order / sizeof order[0], what);
+    convert_check_kv_order(out, fc->pre, order, sizeof order / sizeof order[0], what);
     qk_err err;
     qk_gguf_file *gf = NULL;
     CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
     if (!gf) return;
-    CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
     CHECK_MSG(qk_gguf_find_tensor(&gf->meta, "blk.0.ffn_norm") >= 0, "%s: blk.0.ffn_norm (no .weight) missing", what);
     qk_gguf_close(gf);
 }
@@ -48,29 +48,23 @@ static void check_model(const char *arch, const char *dtype) {
     char dir[700];
     logit_ref r;
     if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    const char *kv[][2] = {
+        {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", norm ? "2" : "1"},
+        {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "16384"},
+        {"embedding_length", "64"},     {"feed_forward_length", "96"},    {"attention.head_count", "4"},
+        {"attention.head_count_kv", "2"}, {"attention.key_length", "32"}, {"vocab_size", "299"},
+    };
+    static const char *const f32s[] = {"attn_norm.weight", "ffn_norm", "output_norm.weight", "ssm_norm.weight",
+                                       "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d"};
     /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3, Q8_0 0.06 (no routing: every position) */
-    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 5e-3}, {"q8_0", 0.06}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800], what[96];
-        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
-        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
-        if (!m) continue;
-        const char *kv[][2] = {
-            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", norm ? "2" : "1"},
-            {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "16384"},
-            {"embedding_length", "64"},     {"feed_forward_length", "96"},    {"attention.head_count", "4"},
-            {"attention.head_count_kv", "2"}, {"attention.key_length", "32"}, {"vocab_size", "299"},
-        };
-        convert_check_arch_kvs(m, "falcon-h1", kv, sizeof kv / sizeof kv[0]);
-        logit_ref_compare(&r, m, 1, 0.0, cases[c].tol, what);
-        llama_run_free(m);
-        /* token_embd, output_norm, output; per layer 2 norms, 4 attention, 3 MLP, 7 mixer tensors (+ ssm_norm) */
-        check_kvs(out, what, 3 + 3 * (16 + norm));
-        static const char *const f32s[] = {"attn_norm.weight", "ffn_norm", "output_norm.weight", "ssm_norm.weight",
-                                           "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d"};
-        if (!strcmp(cases[c].type, "f16")) convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
-    }
+    const family_check fc = {.arch = arch, .dtype = dtype, .dir = dir, .r = &r, .types = family_types_dense,
+                             .n_types = 3, .margin_min = 0.0, .pre = "falcon-h1", .kv = kv,
+                             .n_kv = sizeof kv / sizeof kv[0],
+                             /* token_embd, output_norm, output; per layer 2 norms, 4 attention, 3 MLP, 7 mixer
+                              * tensors (+ ssm_norm) */
+                             .n_tensors = 3 + 3 * (16 + norm), .f32s = f32s, .n_f32s = sizeof f32s / sizeof f32s[0],
+                             .on_file = check_file};
+    family_check_run(&fc);
     logit_ref_free(&r);
 }
 

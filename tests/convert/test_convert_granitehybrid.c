@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
 #include "convert_run.h"
+#include "family_check.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -23,7 +23,40 @@ static void spec(tiny_hf_spec *s, const char *arch) {
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32, s->tied = true;
 }
 
-/* the tiny checkpoint converted to F32 and Q8_0: llama.cpp's logits against the reference's (Q8_0 where the
+/* the converted file: head_count_kv per layer, GraniteHybridModel's KV order, rope.freq_base */
+static void check_file(const family_check *fc, const char *out, const char *what) {
+    const bool all_attn = !strcmp(fc->arch, "granite4");
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (!gf) return;
+    char key[96]; /* head_count_kv per layer: 0 on the Mamba layers */
+    snprintf(key, sizeof key, "%s.attention.head_count_kv", fc->pre);
+    const qk_gguf_kv *hk = qk_gguf_find(&gf->meta, key);
+    int64_t v[4] = {-1, -1, -1, -1};
+    for (uint64_t k = 0; hk && k < 4; k++) CHECK(qk_gguf_arr_int(hk, k, &v[k]));
+    for (int k = 0; k < 4; k++)
+        CHECK_MSG(v[k] == (all_attn || k == 2 ? 2 : 0), "head_count_kv[%d] %lld", k, (long long)v[k]);
+    CHECK(hk && hk->arr_type == QK_GGUF_I32);
+    /* GraniteHybridModel's KVs in its order: TextModel's (head_count_kv and context_length overwritten in
+     * place), LlamaModel's, GraniteModel's multipliers, GraniteMoeModel's shared width, the SSM sizes */
+    static const char *const order[] = {
+        "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
+        "attention.head_count_kv", "rope.freq_base", "attention.layer_norm_rms_epsilon", "expert_count",
+        "expert_used_count", "general.file_type", "vocab_size", "rope.dimension_count", "attention.scale",
+        "embedding_scale", "residual_scale", "logit_scale", "expert_shared_feed_forward_length",
+        "ssm.conv_kernel", "ssm.state_size", "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank",
+        "rope.scaling.finetuned"};
+    convert_check_kv_order(out, fc->pre, order, sizeof order / sizeof order[0], what);
+    snprintf(key, sizeof key, "%s.rope.freq_base", fc->pre);
+    const qk_gguf_kv *fb = qk_gguf_find(&gf->meta, key);
+    float theta = 0;
+    if (fb && fb->type == QK_GGUF_F32) memcpy(&theta, fb->data, sizeof theta);
+    CHECK_MSG(theta == 10000.0f, "rope.freq_base %g", (double)theta);
+    qk_gguf_close(gf);
+}
+
+/* the tiny checkpoint converted to F32, F16 and Q8_0: llama.cpp's logits against the reference's (Q8_0 where the
  * reference's top-k routing has a margin), the KVs, the tensor count, verify --against */
 static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
     tiny_hf_spec s;
@@ -31,75 +64,31 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
     s.dtype = dtype;
     /* the all-attention Granite 4.0 (granite4) is written as llama.cpp's granite, with rope, its vocabulary unpadded */
     const bool all_attn = !strcmp(arch, "granite4"), dense = all_attn || !strcmp(arch, "granitehybrid_dense");
-    const char *pre = all_attn ? "granite" : "granitehybrid";
     char dir[700];
     logit_ref r;
     if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
     logit_ref_check_margins(&r, margin_min, arch);
+    const char *kv[][2] = {
+        {"ssm.conv_kernel", "4"},        {"ssm.state_size", "16"},           {"ssm.group_count", "1"},
+        {"ssm.inner_size", "128"},       {"ssm.time_step_rank", "8"},
+        {"context_length", all_attn ? "131072" : "1048576"}, {"embedding_length", "64"},
+        {"rope.dimension_count", "16"},  {"vocab_size", all_attn ? "299" : "304"},
+        {"expert_count", dense ? "0" : "8"}, {"expert_used_count", dense ? "0" : "2"},
+        {"feed_forward_length", dense ? "64" : "32"}, {"expert_shared_feed_forward_length", "64"},
+        {"rope.scaling.finetuned", all_attn ? "true" : "false"},
+    };
+    /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
+    static const char *const f32s[] = {"attn_norm.weight", "ffn_norm.weight", "output_norm.weight",
+                                       "ssm_norm.weight", "ssm_conv1d.weight", "ssm_conv1d.bias",
+                                       "ssm_dt.bias", "ssm_a", "ssm_d", "ffn_gate_inp.weight"};
     /* F32 within 1e-4 at every position (llama.cpp's F16 KV cache alone costs ~1e-5 here, and leaving out the
      * all-attention model's rope moves its logits by 6e-4); F16 within 5e-3; Q8_0 where routing has a margin */
-    static const struct { const char *type; double tol; bool all; } cases[] = {
-        {"f32", 1e-4, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800], what[96];
-        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
-        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
-        if (!m) continue;
-        const char *kv[][2] = {
-            {"ssm.conv_kernel", "4"},        {"ssm.state_size", "16"},           {"ssm.group_count", "1"},
-            {"ssm.inner_size", "128"},       {"ssm.time_step_rank", "8"},
-            {"context_length", all_attn ? "131072" : "1048576"}, {"embedding_length", "64"},
-            {"rope.dimension_count", "16"},  {"vocab_size", all_attn ? "299" : "304"},
-            {"expert_count", dense ? "0" : "8"}, {"expert_used_count", dense ? "0" : "2"},
-            {"feed_forward_length", dense ? "64" : "32"}, {"expert_shared_feed_forward_length", "64"},
-            {"rope.scaling.finetuned", all_attn ? "true" : "false"},
-        };
-        convert_check_arch_kvs(m, pre, kv, sizeof kv / sizeof kv[0]);
-        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
-        llama_run_free(m);
-        qk_err err;
-        qk_compare_report cmp;
-        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
-        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
-        char key[96];
-        if (gf) { /* head_count_kv per layer: 0 on the Mamba layers */
-            snprintf(key, sizeof key, "%s.attention.head_count_kv", pre);
-            const qk_gguf_kv *hk = qk_gguf_find(&gf->meta, key);
-            int64_t v[4] = {-1, -1, -1, -1};
-            for (uint64_t k = 0; hk && k < 4; k++) CHECK(qk_gguf_arr_int(hk, k, &v[k]));
-            for (int k = 0; k < 4; k++)
-                CHECK_MSG(v[k] == (all_attn || k == 2 ? 2 : 0), "head_count_kv[%d] %lld", k, (long long)v[k]);
-            CHECK(hk && hk->arr_type == QK_GGUF_I32);
-            /* GraniteHybridModel's KVs in its order: TextModel's (head_count_kv and context_length overwritten in
-             * place), LlamaModel's, GraniteModel's multipliers, GraniteMoeModel's shared width, the SSM sizes */
-            static const char *const order[] = {
-                "block_count", "context_length", "embedding_length", "feed_forward_length", "attention.head_count",
-                "attention.head_count_kv", "rope.freq_base", "attention.layer_norm_rms_epsilon", "expert_count",
-                "expert_used_count", "general.file_type", "vocab_size", "rope.dimension_count", "attention.scale",
-                "embedding_scale", "residual_scale", "logit_scale", "expert_shared_feed_forward_length",
-                "ssm.conv_kernel", "ssm.state_size", "ssm.group_count", "ssm.inner_size", "ssm.time_step_rank",
-                "rope.scaling.finetuned"};
-            convert_check_kv_order(out, pre, order, sizeof order / sizeof order[0], what);
-            snprintf(key, sizeof key, "%s.rope.freq_base", pre);
-            const qk_gguf_kv *fb = qk_gguf_find(&gf->meta, key);
-            float theta = 0;
-            if (fb && fb->type == QK_GGUF_F32) memcpy(&theta, fb->data, sizeof theta);
-            CHECK_MSG(theta == 10000.0f, "rope.freq_base %g", (double)theta);
-            CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
-            CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
-            /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
-            static const char *const f32s[] = {"attn_norm.weight", "ffn_norm.weight", "output_norm.weight",
-                                               "ssm_norm.weight", "ssm_conv1d.weight", "ssm_conv1d.bias",
-                                               "ssm_dt.bias", "ssm_a", "ssm_d", "ffn_gate_inp.weight"};
-            if (!strcmp(cases[c].type, "f16"))
-                convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
-        }
-        qk_gguf_close(gf);
-        qk_compare_report_free(&cmp);
-    }
+    const family_check fc = {.arch = arch, .dtype = dtype, .dir = dir, .r = &r, .types = family_types_routed,
+                             .n_types = 3, .margin_min = margin_min, .pre = all_attn ? "granite" : "granitehybrid",
+                             .kv = kv, .n_kv = sizeof kv / sizeof kv[0], .compare = true,
+                             .n_tensors = n_tensors, .f32s = f32s, .n_f32s = sizeof f32s / sizeof f32s[0],
+                             .on_file = check_file};
+    family_check_run(&fc);
     logit_ref_free(&r);
 }
 

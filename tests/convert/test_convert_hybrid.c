@@ -5,6 +5,8 @@
  * was expected, and nothing is written. (That the well-formed tiny LFM2
  * converts and computes the reference's logits in llama.cpp is
  * test_convert's test_families_match_reference.) */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,14 @@ static void test_lfm2moe_bad_input(void) {
     convert_expect_edit_refusals("bad-lfm2moe", cases, sizeof cases / sizeof cases[0], hybrid_spec);
 }
 
+/* The checkpoint of hybrid_spec(arch) (untied when !tied) written to dir = "<tmp>/<name>/hf". */
+static void write_hybrid(char *dir, size_t n, const char *name, const char *arch, bool tied) {
+    tiny_hf_spec s;
+    hybrid_spec(&s, arch);
+    s.tied = tied;
+    convert_write_tiny(dir, n, name, &s);
+}
+
 static void test_lfm2_bad_input(void) {
     static const convert_edit_case cases[] = {
         {"lfm2", "config.json", "\"conv_L_cache\":\t3", "\"conv_L_cache\":\t4",
@@ -93,22 +103,15 @@ static void test_lfm2_bad_input(void) {
 /* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
 static void test_lfm2_full_attn_idxs(void) {
     char dir[700], a[800], b[800], p[900];
-    snprintf(dir, sizeof dir, "%s/lfm2-idxs/hf", qk_test_tmpdir());
+    write_hybrid(dir, sizeof dir, "lfm2-idxs", "lfm2", true);
     snprintf(a, sizeof a, "%s/lfm2-types.gguf", qk_test_tmpdir());
     snprintf(b, sizeof b, "%s/lfm2-idxs.gguf", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    s.arch = "lfm2", s.n_layer = 4, s.tied = true;
-    CHECK(tiny_hf_write(dir, &s) == 0);
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
     convert_edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
     CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    size_t la = 0, lb = 0;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    CHECK(x && y && la == lb && !memcmp(x, y, la));
-    free(x), free(y);
+    CHECK(qk_test_same_bytes(a, b));
     /* an index past the last layer is refused */
     convert_edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
     CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
@@ -157,13 +160,9 @@ static void test_gemma4_bad_input(void) {
  * tiny checkpoint writes exactly those, so leaving them out gives the same file */
 static void test_gemma4_config_defaults(void) {
     char dir[700], a[800], b[800], p[900];
-    snprintf(dir, sizeof dir, "%s/g4-defaults/hf", qk_test_tmpdir());
+    write_hybrid(dir, sizeof dir, "g4-defaults", "gemma4", true);
     snprintf(a, sizeof a, "%s/g4-explicit.gguf", qk_test_tmpdir());
     snprintf(b, sizeof b, "%s/g4-defaults.gguf", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    s.arch = "gemma4", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256, s.tied = true;
-    CHECK(tiny_hf_write(dir, &s) == 0);
     qk_err err;
     CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
@@ -182,10 +181,7 @@ static void test_gemma4_config_defaults(void) {
     }
     CHECK(json_file_write(p, top, 0) == 0);
     CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    size_t la = 0, lb = 0;
-    unsigned char *x = qk_test_read_file(a, &la), *y = qk_test_read_file(b, &lb);
-    CHECK(x && y && la == lb && !memcmp(x, y, la));
-    free(x), free(y);
+    CHECK(qk_test_same_bytes(a, b));
     /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
     cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
     CHECK(json_file_write(p, top, 0) == 0);
@@ -212,12 +208,8 @@ static void test_gemma4e_bad_input(void) {
 /* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
 static void test_gemma4_kv_heads_ambiguous(void) {
     char dir[700], out[800], p[900];
-    snprintf(dir, sizeof dir, "%s/g4-kv/hf", qk_test_tmpdir());
+    write_hybrid(dir, sizeof dir, "g4-kv", "gemma4text", false);
     snprintf(out, sizeof out, "%s/g4-kv.gguf", qk_test_tmpdir());
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    s.arch = "gemma4text", s.n_layer = 6, s.n_embd = 128, s.n_ff = 256;
-    CHECK(tiny_hf_write(dir, &s) == 0);
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
     snprintf(p, sizeof p, "%s/config.json", dir);
@@ -255,12 +247,9 @@ static void test_known_refusals(void) {
     qk_test_mkdir(out_dir, sizeof out_dir, "refused-out");
     snprintf(out, sizeof out, "%s/x.gguf", out_dir);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700], p[900];
-        snprintf(dir, sizeof dir, "%s/refused-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        tiny_hf_default(&s);
-        s.arch = "lfm2", s.n_layer = 4, s.tied = true;
-        CHECK(tiny_hf_write(dir, &s) == 0);
+        char dir[700], p[900], name[32];
+        snprintf(name, sizeof name, "refused-%zu", c);
+        write_hybrid(dir, sizeof dir, name, "lfm2", true);
         snprintf(p, sizeof p, "%s/config.json", dir);
         char to[128];
         snprintf(to, sizeof to, "\"%s\"", cases[c].cls);

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
 #include "convert_run.h"
+#include "family_check.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -38,8 +38,9 @@ static void layer_array(const qk_gguf_file *gf, const char *key, const int64_t w
 }
 
 /* the converted file's KVs and tensors; moe: Nemotron 3 Nano's layout ("MEM*E": the same per-layer arrays) */
-static void check_kvs(const char *out, const char *what, size_t n_cmp, bool moe) {
-    const char *pre = moe ? "nemotron_h_moe" : "nemotron_h";
+static void check_file(const family_check *fc, const char *out, const char *what) {
+    const bool moe = !strcmp(fc->arch, "nemotronh_moe");
+    const char *pre = fc->pre;
     qk_err err;
     qk_gguf_file *gf = NULL;
     CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
@@ -69,10 +70,6 @@ static void check_kvs(const char *out, const char *what, size_t n_cmp, bool moe)
         "expert_shared_feed_forward_length", "expert_shared_count", "expert_weights_norm", "expert_weights_scale"};
     if (moe) convert_check_kv_order(out, pre, order_moe, sizeof order_moe / sizeof order_moe[0], what);
     else convert_check_kv_order(out, pre, order, sizeof order / sizeof order[0], what);
-    /* token_embd, output_norm, output; per Mamba layer norm + 8 ssm tensors; the attention layer's norm + 4; per MLP
-     * layer norm + 2, per MoE layer norm + router, bias, 2 stacked, 2 shared */
-    CHECK_EQ_INT(gf->meta.n_tensors, 3 + 2 * 9 + 5 + 2 * (moe ? 7 : 3));
-    CHECK_EQ_INT(n_cmp, gf->meta.n_tensors);
     const qk_gguf_kv *bos = qk_gguf_find(&gf->meta, "tokenizer.ggml.add_bos_token");
     if (!moe) /* NemotronHModel.set_vocab sets it for the dense models only */
         CHECK_MSG(bos && bos->data && *(const uint8_t *)bos->data == 1, "%s: add_bos_token should be true", what);
@@ -80,53 +77,49 @@ static void check_kvs(const char *out, const char *what, size_t n_cmp, bool moe)
     qk_gguf_close(gf);
 }
 
+/* Nemotron 3 Nano's expert KVs */
+static void check_moe_kvs(const family_check *fc, llama_run_model *m, const char *what) {
+    (void)what;
+    const char *kv_moe[][2] = {
+        {"expert_count", "8"},         {"expert_used_count", "2"},         {"expert_feed_forward_length", "96"},
+        {"expert_shared_feed_forward_length", "192"}, {"expert_shared_count", "1"},
+        {"expert_weights_norm", "true"}, {"expert_group_count", "1"},
+    };
+    convert_check_arch_kvs(m, fc->pre, kv_moe, sizeof kv_moe / sizeof kv_moe[0]);
+}
+
 static void check_model(const char *arch, const char *dtype) {
     tiny_hf_spec s;
     spec(&s, arch);
     s.dtype = dtype;
     const bool moe = !strcmp(arch, "nemotronh_moe");
-    const char *pre = moe ? "nemotron_h_moe" : "nemotron_h";
     char dir[700];
     logit_ref r;
     if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
     logit_ref_check_margins(&r, 0.02, arch);
+    const char *kv[][2] = {
+        {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
+        {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "1048576"},
+        {"embedding_length", "64"},     {"rope.dimension_count", "16"},   {"vocab_size", "304"},
+        {"attention.key_length", "32"}, {"attention.value_length", "32"}, {"rope.scaling.finetuned", "false"},
+    };
+    /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
+    static const char *const f32s[] = {"attn_norm.weight", "output_norm.weight", "ssm_norm.weight",
+                                       "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d",
+                                       "ffn_gate_inp.weight", "exp_probs_b.bias"};
     /* Granite 4.0-H's tolerances: F32 1e-4, F16 5e-3 at every position, Q8_0 0.06 where the top-k routing has a
      * margin (every position without experts) */
-    static const struct { const char *type; double tol; bool all; } cases[] = {
-        {"f32", 1e-4, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800], what[96];
-        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
-        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
-        if (!m) continue;
-        const char *kv[][2] = {
-            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
-            {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "1048576"},
-            {"embedding_length", "64"},     {"rope.dimension_count", "16"},   {"vocab_size", "304"},
-            {"attention.key_length", "32"}, {"attention.value_length", "32"}, {"rope.scaling.finetuned", "false"},
-        };
-        convert_check_arch_kvs(m, pre, kv, sizeof kv / sizeof kv[0]);
-        const char *kv_moe[][2] = {
-            {"expert_count", "8"},         {"expert_used_count", "2"},         {"expert_feed_forward_length", "96"},
-            {"expert_shared_feed_forward_length", "192"}, {"expert_shared_count", "1"},
-            {"expert_weights_norm", "true"}, {"expert_group_count", "1"},
-        };
-        if (moe) convert_check_arch_kvs(m, pre, kv_moe, sizeof kv_moe / sizeof kv_moe[0]);
-        logit_ref_compare(&r, m, cases[c].all || !moe, 0.02, cases[c].tol, what);
-        llama_run_free(m);
-        qk_err err;
-        qk_compare_report cmp;
-        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
-        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
-        check_kvs(out, what, cmp.n, moe);
-        qk_compare_report_free(&cmp);
-        /* the converter's F32 set (1-D, *_norm.weight, SSM_CONV1D, FFN_GATE_INP, no ".weight"); the rest F16 */
-        static const char *const f32s[] = {"attn_norm.weight", "output_norm.weight", "ssm_norm.weight",
-                                           "ssm_conv1d.weight", "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d",
-                                           "ffn_gate_inp.weight", "exp_probs_b.bias"};
-        if (!strcmp(cases[c].type, "f16")) convert_check_f16_types(out, f32s, sizeof f32s / sizeof f32s[0], what);
-    }
+    const family_check fc = {.arch = arch, .dtype = dtype, .dir = dir, .r = &r,
+                             .types = moe ? family_types_routed : family_types_dense, .n_types = 3,
+                             .margin_min = 0.02, .pre = moe ? "nemotron_h_moe" : "nemotron_h", .kv = kv,
+                             .n_kv = sizeof kv / sizeof kv[0], .compare = true,
+                             /* token_embd, output_norm, output; per Mamba layer norm + 8 ssm tensors; the attention
+                              * layer's norm + 4; per MLP layer norm + 2, per MoE layer norm + router, bias, 2 stacked,
+                              * 2 shared */
+                             .n_tensors = 3 + 2 * 9 + 5 + 2 * (moe ? 7 : 3), .f32s = f32s,
+                             .n_f32s = sizeof f32s / sizeof f32s[0], .on_model = moe ? check_moe_kvs : NULL,
+                             .on_file = check_file};
+    family_check_run(&fc);
     logit_ref_free(&r);
 }
 

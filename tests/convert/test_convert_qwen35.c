@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
 #include "convert_model.h"
 #include "convert_run.h"
+#include "family_check.h"
 #include "gguf.h"
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
@@ -22,12 +22,58 @@
 #include "qk_test.h"
 #include "tiny_hf.h"
 
-/* max |a - b| over max |b| */
 static void spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
     s->arch = arch, s->n_layer = 4, s->n_embd = 64, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 32;
 }
 
+/* the expert and MLP widths; no multi-token-prediction layers */
+static void check_model_kvs(const family_check *fc, llama_run_model *m, const char *what) {
+    (void)what;
+    const bool next = !strcmp(fc->arch, "qwen3next"), moe = next || !strcmp(fc->arch, "qwen35moe");
+    if (moe) {
+        const char *mk[][2] = {
+            {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
+        convert_check_arch_kvs(m, fc->pre, mk, 3);
+    }
+    char key[96], v[64] = "";
+    if (!moe || next) {
+        snprintf(key, sizeof key, "%s.feed_forward_length", fc->pre);
+        convert_check_kv(m, key, next ? "128" : "64");
+    }
+    snprintf(key, sizeof key, "%s.nextn_predict_layers", fc->pre);
+    CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);
+}
+
+/* the converted file: the M-RoPE sections, rope.freq_base and the RMS epsilon */
+static void check_file(const family_check *fc, const char *out, const char *what) {
+    (void)what;
+    const bool next = !strcmp(fc->arch, "qwen3next");
+    qk_err err;
+    qk_gguf_file *gf = NULL;
+    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
+        char key[96];
+        snprintf(key, sizeof key, "%s.rope.dimension_sections", fc->pre);
+        const qk_gguf_kv *ds = qk_gguf_find(&gf->meta, key);
+        CHECK_MSG((ds != NULL) == !next, "%s: rope.dimension_sections %s", fc->arch, next ? "written" : "missing");
+        int64_t sec[4] = {-1, -1, -1, -1};
+        for (uint64_t k = 0; ds && k < 4; k++) CHECK(qk_gguf_arr_int(ds, k, &sec[k]));
+        if (ds) CHECK_MSG(sec[0] == 2 && sec[1] == 1 && sec[2] == 1 && sec[3] == 0, "sections %lld %lld %lld %lld",
+                          (long long)sec[0], (long long)sec[1], (long long)sec[2], (long long)sec[3]);
+        /* rope_parameters.rope_theta (Qwen 3.5) or the top-level rope_theta (Qwen3-Next): 1e7; eps 1e-6 */
+        static const struct { const char *k; double v; } fk[] = {
+            {"rope.freq_base", 1e7}, {"attention.layer_norm_rms_epsilon", 1e-6}};
+        for (size_t k = 0; k < 2; k++) {
+            snprintf(key, sizeof key, "%s.%s", fc->pre, fk[k].k);
+            const qk_gguf_kv *fv = qk_gguf_find(&gf->meta, key);
+            float f = 0;
+            if (fv && fv->type == QK_GGUF_F32) memcpy(&f, fv->data, sizeof f);
+            CHECK_MSG(fv && fv->type == QK_GGUF_F32 && f == (float)fk[k].v, "%s: %g", key, (double)f);
+        }
+    }
+    qk_gguf_close(gf);
+}
 
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
@@ -43,78 +89,19 @@ static void check_model(const char *arch, const char *dtype, int n_tensors, doub
     logit_ref r;
     if (logit_ref_hf(&r, dir)) return;
     /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
-    static const struct {
-        const char *type;
-        double tol;
-        bool all;
-    } cases[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
+    static const family_type types[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
     logit_ref_check_margins(&r, margin_min, arch);
-    char pre[64];
-    snprintf(pre, sizeof pre, "%s", next ? "qwen3next" : moe ? "qwen35moe" : "qwen35");
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char out[800], what[64];
-        snprintf(out, sizeof out, "%s/tiny-%s-%s-%s.gguf", qk_test_tmpdir(), arch, dtype, cases[c].type);
-        snprintf(what, sizeof what, "%s %s -> %s", arch, dtype, cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &r);
-        if (!m) continue;
-        static const char *const kv[][2] = {
-            {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
-            {"ssm.time_step_rank", "4"},    {"ssm.inner_size", "64"},         {"full_attention_interval", "4"},
-            {"rope.dimension_count", "8"},  {"attention.key_length", "32"},   {"block_count", "4"},
-        };
-        for (size_t k = 0; k < sizeof kv / sizeof kv[0]; k++) {
-            char key[96];
-            snprintf(key, sizeof key, "%s.%s", pre, kv[k][0]);
-            convert_check_kv(m, key, kv[k][1]);
-        }
-        char key[96], v[64] = "";
-        if (moe) {
-            static const char *const mk[][2] = {
-                {"expert_feed_forward_length", "32"}, {"expert_shared_feed_forward_length", "32"}, {"expert_count", "8"}};
-            for (size_t k = 0; k < 3; k++) {
-                snprintf(key, sizeof key, "%s.%s", pre, mk[k][0]);
-                convert_check_kv(m, key, mk[k][1]);
-            }
-        }
-        if (!moe || next) {
-            snprintf(key, sizeof key, "%s.feed_forward_length", pre);
-            convert_check_kv(m, key, next ? "128" : "64");
-        }
-        snprintf(key, sizeof key, "%s.nextn_predict_layers", pre);
-        CHECK_MSG(!llama_run_meta(m, key, v, sizeof v), "nextn_predict_layers written: %s", v);
-        logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
-        llama_run_free(m);
-        qk_err err;
-        qk_compare_report cmp;
-        CHECK_MSG(qk_compare(out, dir, NULL, &cmp, &err) == QK_OK, "%s", err.msg);
-        if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse); /* exact from BF16 too */
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
-        if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
-            char key[96];
-            snprintf(key, sizeof key, "%s.rope.dimension_sections", pre);
-            const qk_gguf_kv *ds = qk_gguf_find(&gf->meta, key);
-            CHECK_MSG((ds != NULL) == !next, "%s: rope.dimension_sections %s", arch, next ? "written" : "missing");
-            int64_t sec[4] = {-1, -1, -1, -1};
-            for (uint64_t k = 0; ds && k < 4; k++) CHECK(qk_gguf_arr_int(ds, k, &sec[k]));
-            if (ds) CHECK_MSG(sec[0] == 2 && sec[1] == 1 && sec[2] == 1 && sec[3] == 0, "sections %lld %lld %lld %lld",
-                              (long long)sec[0], (long long)sec[1], (long long)sec[2], (long long)sec[3]);
-            /* rope_parameters.rope_theta (Qwen 3.5) or the top-level rope_theta (Qwen3-Next): 1e7; eps 1e-6 */
-            static const struct { const char *k; double v; } fk[] = {
-                {"rope.freq_base", 1e7}, {"attention.layer_norm_rms_epsilon", 1e-6}};
-            for (size_t k = 0; k < 2; k++) {
-                snprintf(key, sizeof key, "%s.%s", pre, fk[k].k);
-                const qk_gguf_kv *fv = qk_gguf_find(&gf->meta, key);
-                float f = 0;
-                if (fv && fv->type == QK_GGUF_F32) memcpy(&f, fv->data, sizeof f);
-                CHECK_MSG(fv && fv->type == QK_GGUF_F32 && f == (float)fk[k].v, "%s: %g", key, (double)f);
-            }
-            CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
-            CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
-        }
-        qk_gguf_close(gf);
-        qk_compare_report_free(&cmp);
-    }
+    const char *kv[][2] = {
+        {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
+        {"ssm.time_step_rank", "4"},    {"ssm.inner_size", "64"},         {"full_attention_interval", "4"},
+        {"rope.dimension_count", "8"},  {"attention.key_length", "32"},   {"block_count", "4"},
+    };
+    const family_check fc = {.arch = arch, .dtype = dtype, .dir = dir, .r = &r, .types = types,
+                             .n_types = sizeof types / sizeof types[0], .margin_min = margin_min,
+                             .pre = next ? "qwen3next" : moe ? "qwen35moe" : "qwen35", .kv = kv,
+                             .n_kv = sizeof kv / sizeof kv[0], .compare = true, .n_tensors = n_tensors,
+                             .on_model = check_model_kvs, .on_file = check_file};
+    family_check_run(&fc);
     logit_ref_free(&r);
 }
 

@@ -26,11 +26,10 @@ static const char k_template[] = "{% for m in messages %}<|im_{{ m.role }}|>{{ m
 
 /* writes the folder; returns the vocabulary size (0 after a failed CHECK) */
 static int kimi_dir(char *dir, size_t n) {
-    snprintf(dir, n, "%s/tiny-kimi/hf", qk_test_tmpdir());
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
-    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_write_tiny(dir, n, "tiny-kimi", &s);
     char p[900], q[900];
     snprintf(p, sizeof p, "%s/tokenizer.json", dir);
     snprintf(q, sizeof q, "%s/tiktoken.model", dir);

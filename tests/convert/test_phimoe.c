@@ -27,11 +27,10 @@
 #include "tiny_hf.h"
 
 static void phimoe_dir(char *dir, size_t n) {
-    snprintf(dir, n, "%s/tiny-phimoe/hf", qk_test_tmpdir());
     tiny_hf_spec s;
     tiny_hf_default(&s);
     s.arch = "phimoe", s.n_layer = 2, s.n_embd = 256, s.n_head = 4, s.n_head_kv = 2, s.n_ff = 128;
-    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_write_tiny(dir, n, "tiny-phimoe", &s);
 }
 
 /* The reference of dir's checkpoint read as model type mt ("phimoe" or "phimoe:llama.cpp"); config.json is put

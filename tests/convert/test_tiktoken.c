@@ -21,8 +21,7 @@ static void test_llama3_rebuilt(void) {
     if (!base || !*base) return;
     char p[1200];
     snprintf(p, sizeof p, "%s/llama3/tokenizer.json", base);
-    cJSON *tj = json_file_read(p);
-    CHECK_MSG(tj != NULL, "%s", p);
+    cJSON *tj = json_file_read_checked(p);
     if (!tj) return;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(tj, "model");
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");

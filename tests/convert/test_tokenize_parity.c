@@ -322,8 +322,7 @@ static void gpt4o_regex_parity(void) {
     char src[1024], dir[1024], p[1100];
     snprintf(src, sizeof src, "%s/llama3/tokenizer.json", base);
     qk_test_mkdir(dir, sizeof dir, "llama3-gpt4o-regex");
-    cJSON *j = json_file_read(src);
-    CHECK_MSG(j != NULL, "cannot read %s", src);
+    cJSON *j = json_file_read_checked(src);
     if (!j) return;
     cJSON *pre = cJSON_GetObjectItemCaseSensitive(j, "pre_tokenizer");
     cJSON *split = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers"), 0);
@@ -363,8 +362,7 @@ static void qwen_merges_parity(void) {
     snprintf(ref, sizeof ref, "%s/llama3", base);
     snprintf(src, sizeof src, "%s/tokenizer.json", ref);
     qk_test_mkdir(dir, sizeof dir, "llama3-qwen-merges");
-    cJSON *j = json_file_read(src);
-    CHECK_MSG(j != NULL, "cannot read %s", src);
+    cJSON *j = json_file_read_checked(src);
     if (!j) return;
     size_t len = 0;
     char *ranks = tiktoken_text_of_tokjson(j, 0, 1, &len);
@@ -408,8 +406,7 @@ static int tiny_tok_with_pre(char *dir, size_t n, const char *name, cJSON *pre) 
     qk_test_mkdir(dir, n, name);
     CHECK(tiny_hf_tokenizer_bpe(dir) > 0);
     snprintf(p, sizeof p, "%s/tokenizer.json", dir);
-    cJSON *j = json_file_read(p);
-    CHECK(j != NULL);
+    cJSON *j = json_file_read_checked(p);
     if (!j) {
         cJSON_Delete(pre);
         return -1;

@@ -20,6 +20,13 @@ int convert_run(const char *dir, const char *out, const char *type, int threads,
     return qk_convert_model(dir, out, &o, &rep, err);
 }
 
+int convert_write_tiny(char *dir, size_t n, const char *name, const tiny_hf_spec *s) {
+    snprintf(dir, n, "%s/%s/hf", qk_test_tmpdir(), name);
+    const int wrote = tiny_hf_write(dir, s);
+    CHECK_MSG(wrote == 0, "cannot write %s", dir);
+    return wrote ? -1 : 0;
+}
+
 void convert_expect_refusal(const char *dir, const char *want) {
     char g[1200];
     snprintf(g, sizeof g, "%s.gguf", dir);
@@ -99,8 +106,7 @@ void convert_expect_quant_refusals(const char *src, const char *tag, const char 
 void convert_edit_config(const char *dir, const char *key, const char *json) {
     char path[1200];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    cJSON *top = json_file_read(path);
-    CHECK_MSG(top != NULL, "cannot read %s", path);
+    cJSON *top = json_file_read_checked(path);
     if (!top) return;
     cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     if (!c) c = top;

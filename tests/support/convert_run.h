@@ -13,6 +13,9 @@
  * output tensor type) with `threads` threads; QK_OK or QK_FAIL with err set. */
 int convert_run(const char *dir, const char *out, const char *type, int threads, qk_err *err);
 
+/* The tiny checkpoint of s written to dir = "<tmp>/<name>/hf": 0, or -1 after a failed CHECK naming dir. */
+int convert_write_tiny(char *dir, size_t n, const char *name, const tiny_hf_spec *s);
+
 /* Converting dir (to "<dir>.gguf", F16) fails with a message containing
  * want and leaves no output: failed CHECKs otherwise. */
 void convert_expect_refusal(const char *dir, const char *want);

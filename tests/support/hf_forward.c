@@ -1372,14 +1372,14 @@ static void moe(hf_model *m, layer_t *l, const float *x, float *out) {
 }
 
 int hf_forward_next(hf_model *m, int32_t token, float *logits) {
+    if (token < 0 || token >= m->vocab) { /* m->vocab: a family's own (fam->vocab) too */
+        snprintf(m->err, sizeof m->err, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+        return -1;
+    }
     if (m->fam) {
         if (m->fam->next(m->fm, token, m->n_past, logits, m->err, sizeof m->err)) return -1;
         m->n_past++;
         return 0;
-    }
-    if (token < 0 || token >= m->vocab) {
-        snprintf(m->err, sizeof m->err, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
     }
     if (m->n_past == m->cap && grow_cache(m)) {
         snprintf(m->err, sizeof m->err, "out of memory for the KV cache (%d positions)", m->cap * 2);

@@ -36,16 +36,16 @@ typedef struct {
     fh_layer *layers;
 } hf_fh;
 
+static void fh_free_layer(void *vl) {
+    fh_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ff_norm, l->q, l->k, l->v, l->o, l->gate, l->up, l->down, l->mhist, l->ahist);
+    hf_m2_free(&l->m2);
+}
+
 static void fh_free(void *vm) {
     hf_fh *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        fh_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->ff_norm, l->q, l->k, l->v, l->o, l->gate, l->up, l->down, l->mhist, l->ahist};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        hf_m2_free(&l->m2);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm), free(m->mup);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, fh_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm, m->mup);
     free(m);
 }
 
@@ -118,11 +118,7 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
     }
 #undef T
-    if (bad) {
-        fh_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, fh_free);
 }
 
 static int fh_vocab(const void *m) { return ((const hf_fh *)m)->vocab; }
@@ -130,10 +126,6 @@ static int fh_vocab(const void *m) { return ((const hf_fh *)m)->vocab; }
 static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_fh *m = vm;
     const int H = m->H, F = m->F;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++)

@@ -76,3 +76,18 @@ void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin) {
     for (int e = 0; e < E; e++)
         if (!chosen[e] && lg[idx[k - 1]] - lg[e] < *margin) *margin = lg[idx[k - 1]] - lg[e];
 }
+
+void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *)) {
+    if (ok) return m;
+    free_fn(m);
+    return NULL;
+}
+
+void hf_family_free_layers(void *layers, int n_layer, size_t layer_size, void (*free_layer)(void *l)) {
+    for (int i = 0; layers && i < n_layer; i++) free_layer((char *)layers + (size_t)i * layer_size);
+    free(layers);
+}
+
+void hf_free_each(void *const *ps, size_t n) {
+    for (size_t k = 0; k < n; k++) free(ps[k]);
+}

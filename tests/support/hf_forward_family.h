@@ -21,8 +21,8 @@ typedef struct hf_family {
      * NULL with a reason in err */
     void *(*load)(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen);
     int (*vocab)(const void *m);
-    /* token at position pos (0, 1, ... in order; 0 starts over); logits
-     * (vocab floats) may be NULL. 0, or -1 with a reason in err */
+    /* token at position pos (0, 1, ... in order; 0 starts over); the caller has checked that token is below
+     * vocab(m); logits (vocab floats) may be NULL. 0, or -1 with a reason in err */
     int (*next)(void *m, int32_t token, int pos, float *logits, char *err, size_t errlen);
     /* the last token's smallest gap between a chosen and an unchosen router
      * probability over the MoE layers; NULL for a family without MoE */
@@ -51,6 +51,17 @@ int hf_cfg_int(const cJSON *c, const char *k, int def);
  * lowered to the smallest gap between the k-th chosen logit and an unchosen one (a near-tie another implementation
  * may break the other way). */
 void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
+
+/* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
+void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));
+
+/* A family's model freed layer by layer: free_layer on each of the n_layer layers, layer_size bytes apart from
+ * layers (none when layers is NULL), then layers itself. */
+void hf_family_free_layers(void *layers, int n_layer, size_t layer_size, void (*free_layer)(void *l));
+
+/* free() on each of ps[0..n) (NULL entries are no-ops); HF_FREE_ALL(a, b, ...) on its arguments. */
+void hf_free_each(void *const *ps, size_t n);
+#define HF_FREE_ALL(...) hf_free_each((void *const[]){__VA_ARGS__}, sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
 
 /* y[o] = sum_i w[o * in + i] * x[i] over o < out, accumulated in double. */
 void hf_matvec_f32(const float *w, const float *x, float *y, int out, int in);

@@ -142,27 +142,21 @@ static void *hf_gemma4_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char
         }
     }
 #undef T
-    if (bad) {
-        hf_gemma4_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, hf_gemma4_free);
 }
 
 static int hf_gemma4_vocab(const void *m) { return ((const hf_gemma4 *)m)->vocab; }
 
+static void hf_gemma4_free_layer(void *vl) {
+    g4_layer *l = vl;
+    HF_FREE_ALL(l->in_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->post_attn, l->pre_ff, l->post_ff,
+                l->gate, l->up, l->down, l->inv_freq, l->kv, l->inp_gate, l->ple_proj, l->ple_norm);
+}
+
 static void hf_gemma4_free(void *vm) {
     hf_gemma4 *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        g4_layer *l = &m->layers[i];
-        float *ps[] = {l->in_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->post_attn, l->pre_ff,
-                       l->post_ff, l->gate, l->up, l->down, l->inv_freq, l->kv, l->inp_gate, l->ple_proj,
-                       l->ple_norm};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->norm);
-    free(m->ple_embed), free(m->ple_model_proj), free(m->ple_proj_norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, hf_gemma4_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->norm, m->ple_embed, m->ple_model_proj, m->ple_proj_norm);
     free(m);
 }
 
@@ -193,10 +187,6 @@ static float gelu_tanh(float x) {
 static int hf_gemma4_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gemma4 *m = vm;
     const int H = m->H, F = m->F;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++) {

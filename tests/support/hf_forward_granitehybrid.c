@@ -45,17 +45,17 @@ typedef struct {
     gh_layer *layers;
 } hf_gh;
 
+static void gh_free_layer(void *vl) {
+    gh_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->post_norm, l->q, l->k, l->v, l->o, l->router, l->in_lin, l->out_lin, l->sh_in,
+                l->sh_out, l->hist);
+    hf_m2_free(&l->m2);
+}
+
 static void gh_free(void *vm) {
     hf_gh *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        gh_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->post_norm, l->q, l->k, l->v, l->o, l->router, l->in_lin, l->out_lin, l->sh_in,
-                       l->sh_out, l->hist};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        hf_m2_free(&l->m2);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, gh_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
     free(m);
 }
 
@@ -129,11 +129,7 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         T(l->sh_out, H, m->S, 0, "model.layers.%d.shared_mlp.output_linear.weight", i);
     }
 #undef T
-    if (bad) {
-        gh_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, gh_free);
 }
 
 static int gh_vocab(const void *m) { return ((const hf_gh *)m)->vocab; }
@@ -174,10 +170,6 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
     const int H = m->H, kd = m->nkv * m->hd;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++)

@@ -139,26 +139,21 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         }
     }
 #undef T
-    if (bad) {
-        hf_lfm2_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, hf_lfm2_free);
 }
 
 static int hf_lfm2_vocab(const void *m) { return ((const hf_lfm2 *)m)->vocab; }
 
+static void hf_lfm2_free_layer(void *vl) {
+    lfm2_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj, l->q, l->k, l->v,
+                l->o, l->q_norm, l->k_norm, l->hist, l->gate, l->ebias, l->ew1, l->ew3, l->ew2);
+}
+
 static void hf_lfm2_free(void *vm) {
     hf_lfm2 *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        lfm2_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj,
-                       l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->hist,
-                       l->gate, l->ebias, l->ew1, l->ew3, l->ew2};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, hf_lfm2_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
     free(m);
 }
 
@@ -224,10 +219,6 @@ static void sparse_block(const hf_lfm2 *m, const lfm2_layer *l, const float *x, 
 static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_lfm2 *m = vm;
     const int H = m->H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++) {

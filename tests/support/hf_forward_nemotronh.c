@@ -41,17 +41,17 @@ typedef struct {
     nh_layer *layers;
 } hf_nh;
 
+static void nh_free_layer(void *vl) {
+    nh_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->q, l->k, l->v, l->o, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown,
+                l->sup, l->sdown);
+    hf_m2_free(&l->m2);
+}
+
 static void nh_free(void *vm) {
     hf_nh *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        nh_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->q, l->k, l->v, l->o, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown,
-                       l->sup, l->sdown};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        hf_m2_free(&l->m2);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, nh_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
     free(m);
 }
 
@@ -139,11 +139,7 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         }
     }
 #undef T
-    if (bad) {
-        nh_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, nh_free);
 }
 
 static int nh_vocab(const void *m) { return ((const hf_nh *)m)->vocab; }
@@ -182,10 +178,6 @@ static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double 
 static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_nh *m = vm;
     const int H = m->H;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++) {

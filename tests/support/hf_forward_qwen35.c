@@ -232,19 +232,17 @@ fail:
 static int hf_qwen35_vocab(const void *m) { return ((const hf_qwen35 *)m)->vocab; }
 static double hf_qwen35_route_margin(const void *m) { return ((const hf_qwen35 *)m)->margin; }
 
+static void hf_qwen35_free_layer(void *vl) {
+    q35_layer *l = vl;
+    HF_FREE_ALL(l->norm1, l->norm2, l->qkv, l->z, l->a, l->b, l->conv, l->A_log, l->dt_bias, l->gnorm, l->out,
+                l->hist, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->kc, l->vc, l->gate, l->up, l->down,
+                l->router, l->gate_up, l->edown, l->sh_gate, l->sh_up, l->sh_down, l->sh_g, l->state);
+}
+
 static void hf_qwen35_free(void *vm) {
     hf_qwen35 *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        q35_layer *l = &m->layers[i];
-        float *f[] = {l->norm1, l->norm2, l->qkv,    l->z,      l->a,      l->b,     l->conv,  l->A_log,
-                      l->dt_bias, l->gnorm, l->out,  l->hist,   l->q,      l->k,     l->v,     l->o,
-                      l->q_norm, l->k_norm, l->kc,   l->vc,     l->gate,   l->up,    l->down,  l->router,
-                      l->gate_up, l->edown, l->sh_gate, l->sh_up, l->sh_down, l->sh_g};
-        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) free(f[k]);
-        free(l->state);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, hf_qwen35_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->norm);
     free(m);
 }
 
@@ -445,10 +443,6 @@ static void moe(hf_qwen35 *m, q35_layer *l, const double *x, double *out) {
 
 static int hf_qwen35_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_qwen35 *m = vm;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
-        return -1;
-    }
     const int H = m->H;
     double *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *d = malloc((size_t)H * sizeof *d);
     if (!h || !r || !d) {

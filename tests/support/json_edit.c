@@ -15,6 +15,12 @@ cJSON *json_file_read(const char *path) {
     return j;
 }
 
+cJSON *json_file_read_checked(const char *path) {
+    cJSON *j = json_file_read(path);
+    CHECK_MSG(j != NULL, "cannot read %s as JSON", path);
+    return j;
+}
+
 int json_file_write(const char *path, const cJSON *j, int compact) {
     char *s = compact ? cJSON_PrintUnformatted(j) : cJSON_Print(j);
     if (!s) return -1;

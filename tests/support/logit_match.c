@@ -16,10 +16,9 @@ int logit_ref_tiny(logit_ref *r, const tiny_hf_spec *s, char *dir, size_t dirlen
         qk_test_skip("llama.cpp's libraries are not available (QK_LLAMA_DIR)");
         return -1;
     }
-    snprintf(dir, dirlen, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), s->arch, s->dtype);
-    const int wrote = tiny_hf_write(dir, s);
-    CHECK_MSG(wrote == 0, "%s: tiny_hf_write failed", dir);
-    return wrote ? -1 : logit_ref_hf(r, dir);
+    char name[128];
+    snprintf(name, sizeof name, "tiny-%s-%s", s->arch, s->dtype);
+    return convert_write_tiny(dir, dirlen, name, s) ? -1 : logit_ref_hf(r, dir);
 }
 
 const int32_t logit_prompt[LOGIT_NP] = {296, 71, 72, 73, 256, 257, 258, 100, 33, 290, 12, 5};

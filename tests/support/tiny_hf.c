@@ -64,6 +64,14 @@ static void add_token_flags(cJSON *t, int rstrip) {
     cJSON_AddBoolToObject(t, "special", 1);
 }
 
+void tiny_added_token(cJSON *added, int id, const char *content, int rstrip) {
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "id", id);
+    cJSON_AddStringToObject(t, "content", content);
+    add_token_flags(t, rstrip);
+    cJSON_AddItemToArray(added, t);
+}
+
 int tiny_hf_json(const char *dir, const char *name, cJSON *j) {
     char *s = cJSON_Print(j);
     int rc = write_text(dir, name, s);
@@ -97,11 +105,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
     cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
     const char *specials[3] = {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"};
     for (int k = 0; k < 3; k++) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddNumberToObject(t, "id", id + k);
-        cJSON_AddStringToObject(t, "content", specials[k]);
-        add_token_flags(t, 0);
-        cJSON_AddItemToArray(added, t);
+        tiny_added_token(added, id + k, specials[k], 0);
     }
     cJSON_AddNullToObject(j, "normalizer");
     cJSON *pre = cJSON_AddObjectToObject(j, "pre_tokenizer");
@@ -175,13 +179,7 @@ int tiny_hf_tokenizer_add(const char *dir, const char *const *texts, int n) {
         return -1;
     }
     int id = cJSON_GetArraySize(vocab) + cJSON_GetArraySize(added);
-    for (int k = 0; k < n; k++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "id", id++);
-        cJSON_AddStringToObject(e, "content", texts[k]);
-        add_token_flags(e, 0);
-        cJSON_AddItemToArray(added, e);
-    }
+    for (int k = 0; k < n; k++) tiny_added_token(added, id++, texts[k], 0);
     const int rc = tiny_hf_json(dir, "tokenizer.json", j);
     return rc ? -1 : id;
 }
@@ -786,6 +784,21 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n) {
     } else {
         cJSON_Delete(wmap);
     }
+    return rc;
+}
+
+tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
+                           float norm_offset) {
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    tiny_tlist_add(l, vocab, H, 0, emb_scale, 0, "%s%s", M, emb);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, norm_offset, "%s%s", M, norm);
+    return l;
+}
+
+int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l) {
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
     return rc;
 }
 

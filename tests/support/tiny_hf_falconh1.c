@@ -60,11 +60,9 @@ int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNullToObject(c, "rope_scaling");
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = "model.";
-    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%sfinal_layernorm.weight", M);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "final_layernorm.weight", vocab, H, 0.1f, 1.0f);
+    if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.pre_ff_layernorm.weight", M, i);
@@ -80,7 +78,5 @@ int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add_mamba2(l, pfx, H, di, mh, ng, ds, K, norm, ws);
     }
     tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }

@@ -183,17 +183,7 @@ int tiny_hf_tokenizer_gemma4(const char *dir) {
     cJSON_AddNullToObject(j, "truncation");
     cJSON_AddNullToObject(j, "padding");
     cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
-    for (int i = 0; i < TINY_GEMMA4_N_SPECIAL; i++) {
-        cJSON *t = cJSON_CreateObject();
-        cJSON_AddNumberToObject(t, "id", i);
-        cJSON_AddStringToObject(t, "content", tiny_gemma4_specials[i]);
-        cJSON_AddBoolToObject(t, "single_word", 0);
-        cJSON_AddBoolToObject(t, "lstrip", 0);
-        cJSON_AddBoolToObject(t, "rstrip", 0);
-        cJSON_AddBoolToObject(t, "normalized", 0);
-        cJSON_AddBoolToObject(t, "special", 1);
-        cJSON_AddItemToArray(added, t);
-    }
+    for (int i = 0; i < TINY_GEMMA4_N_SPECIAL; i++) tiny_added_token(added, i, tiny_gemma4_specials[i], 0);
     cJSON *norm = cJSON_AddObjectToObject(j, "normalizer");
     cJSON_AddStringToObject(norm, "type", "Replace");
     cJSON_AddStringToObject(cJSON_AddObjectToObject(norm, "pattern"), "String", " ");

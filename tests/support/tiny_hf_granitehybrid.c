@@ -59,11 +59,9 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddItemToArray(lt, cJSON_CreateString(all_attn || i % 4 == 2 ? "attention" : "mamba"));
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = "model.";
-    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 0.1f, 1.0f);
+    if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
@@ -86,7 +84,5 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add(l, H, S, 0, 4.0f / (float)S, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }

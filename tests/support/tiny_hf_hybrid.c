@@ -89,10 +89,8 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
+    tiny_tlist *l = tiny_tlist_new("model.", "embed_tokens.weight", "embedding_norm.weight", vocab, H, 1.0f, 1.0f);
     if (!l) return -1;
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "model.embed_tokens.weight");
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "model.embedding_norm.weight");
     for (int i = 0; i < s->n_layer; i++) {
         const char *P = "model.layers.";
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.operator_norm.weight", P, i);
@@ -126,9 +124,7 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
         }
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }
 
 /* Gemma 4's layer kinds: five sliding layers, then a global one (google/gemma-4-31B-it); the E2B-like layout
@@ -167,17 +163,12 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "global_head_dim", ghd);
     cJSON_AddNumberToObject(c, "head_dim", hd);
     cJSON_AddStringToObject(c, "hidden_activation", "gelu_pytorch_tanh");
-    cJSON_AddNumberToObject(c, "hidden_size", H);
-    cJSON_AddNumberToObject(c, "hidden_size_per_layer_input", P);
-    cJSON_AddNumberToObject(c, "intermediate_size", F);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
-    cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
+    tiny_cfg_nums(c, "hidden_size", (double)H, "hidden_size_per_layer_input", (double)P, "intermediate_size", (double)F,
+                     "max_position_embeddings", 262144.0, "num_attention_heads", (double)s->n_head, NULL);
     if (text || e) cJSON_AddNullToObject(c, "num_global_key_value_heads");
     else cJSON_AddNumberToObject(c, "num_global_key_value_heads", gkv);
-    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
-    cJSON_AddNumberToObject(c, "num_key_value_heads", kv);
-    cJSON_AddNumberToObject(c, "num_kv_shared_layers", n_shared);
-    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    tiny_cfg_nums(c, "num_hidden_layers", (double)s->n_layer, "num_key_value_heads", (double)kv,
+                     "num_kv_shared_layers", (double)n_shared, "rms_norm_eps", 1e-6, NULL);
     cJSON_AddNumberToObject(c, "sliding_window", 4); /* 1024 in the release: 4 makes the 12-token prompt slide */
     if (!text) cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
     cJSON_AddBoolToObject(c, "use_double_wide_mlp", e);
@@ -204,11 +195,9 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     }
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *M = text ? "model." : "model.language_model.";
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%snorm.weight", M);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 1.0f);
+    if (!l) return -1;
     if (P) {
         tiny_tlist_add(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);
         tiny_tlist_add(l, s->n_layer * P, H, 0, ws, 0, "%sper_layer_model_projection.weight", M);
@@ -244,7 +233,5 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.vision_tower.encoder.layers.0.self_attn.q_proj.linear.weight");
         tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.embed_vision.embedding_projection.weight");
     }
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }

@@ -68,13 +68,11 @@ int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNullToObject(c, "sliding_window");
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
     const char *B = "backbone.";
     /* embeddings drawn larger than the layers' outputs (as Granite's embedding_multiplier makes them): each layer then
      * moves the residual less, and Q8_0's rounding in them stays within the tolerance */
-    tiny_tlist_add(l, vocab, H, 0, 0.5f, 0, "%sembeddings.weight", B);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%snorm_f.weight", B);
+    tiny_tlist *l = tiny_tlist_new(B, "embeddings.weight", "norm_f.weight", vocab, H, 0.5f, 1.0f);
+    if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.norm.weight", B, i);
         if (pat[i] == 'M') {
@@ -105,7 +103,5 @@ int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
         }
     }
     tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }

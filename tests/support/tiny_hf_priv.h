@@ -35,6 +35,9 @@ int tiny_hf_tokenizer_gemma4(const char *dir);
 /* A SentencePiece tokenizer.model (<unk> <s> </s>, byte pieces, a few words)
  * and tokenizer_config.json; returns the piece count, or -1. */
 int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const char *const *added, int n_added);
+/* Appends to the tokenizer.json array added the special token {id, content, single_word, lstrip, rstrip,
+ * normalized, special} (all false but special, rstrip as given). */
+void tiny_added_token(cJSON *added, int id, const char *content, int rstrip);
 /* Writes j as dir/name and frees it; 0 / -1. */
 int tiny_hf_json(const char *dir, const char *name, cJSON *j);
 /* Writes t[0..n) as the checkpoint's safetensors file(s); 0 / -1. */
@@ -72,6 +75,14 @@ typedef struct {
  * shape; a < 0: a 0-D scalar), its values scale * N(0, 1) + offset; out of memory: not added (the
  * test then misses a tensor and fails). Free l->t when done. */
 void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale, float offset, const char *fmt, ...);
+
+/* A new list (NULL when out of memory) holding the embedding [vocab, H], values emb_scale * N(0, 1), and the
+ * final norm [H], norm_offset + 0.1 N(0, 1), named "<M><emb>" and "<M><norm>". Free it with tiny_tlist_emit. */
+tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
+                           float norm_offset);
+
+/* Writes l's tensors as the checkpoint (tiny_hf_emit) and frees l; 0 / -1. */
+int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
 
 /* Layer i's input_layernorm (values 1 + 0.1 N(0, 1)) and its Llama-style
  * attention q, k, v, o projections under the prefix M: q and o qd wide,

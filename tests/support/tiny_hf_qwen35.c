@@ -21,13 +21,26 @@
 
 static int write_qwen3next(const char *dir, const tiny_hf_spec *s);
 
-/* a list holding the embedding and the final norm (stored as w - 1) under the prefix M; NULL when out of memory */
-static tiny_tlist *new_list(const char *M, int vocab, int H) {
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return NULL;
-    tiny_tlist_add(l, vocab, H, 0, 1.0f, 0, "%sembed_tokens.weight", M);
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%snorm.weight", M);
-    return l;
+/* layer i's two norms (w - 1) */
+static void add_layer_norms(tiny_tlist *l, const char *M, int i, int H) {
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+}
+
+/* layer i's gated DeltaNet after its input projections: conv1d over conv_dim channels, A_log, dt_bias, the gated
+ * norm (a plain w) and out_proj */
+static void add_deltanet_rest(tiny_tlist *l, const char *M, int i, int H, int conv_dim, int K, int vh, int vd) {
+    tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
+    tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
+    tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
+    tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
+    tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+}
+
+/* the MTP block's fc and norm, which the conversion leaves out */
+static void add_mtp(tiny_tlist *l, int H, float ws) {
+    tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
 }
 
 /* layer i's gated full attention: q_proj rows per head [query | gate], k, v, o, q_norm / k_norm (w - 1) */
@@ -72,9 +85,8 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(c, "attn_output_gate", 1);
     cJSON_AddStringToObject(c, "dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
-    cJSON_AddNumberToObject(c, "full_attention_interval", interval);
-    cJSON_AddNumberToObject(c, "head_dim", hd);
+    tiny_cfg_nums(c, "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
+                     "head_dim", (double)hd, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddNumberToObject(c, "hidden_size", H);
     cJSON_AddNumberToObject(c, "initializer_range", 0.02);
@@ -82,25 +94,17 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
     for (int i = 0; i < s->n_layer; i++)
         cJSON_AddItemToArray(lt, cJSON_CreateString((i + 1) % interval ? "linear_attention" : "full_attention"));
-    cJSON_AddNumberToObject(c, "linear_conv_kernel_dim", K);
-    cJSON_AddNumberToObject(c, "linear_key_head_dim", kd);
-    cJSON_AddNumberToObject(c, "linear_num_key_heads", kh);
-    cJSON_AddNumberToObject(c, "linear_num_value_heads", vh);
-    cJSON_AddNumberToObject(c, "linear_value_head_dim", vd);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
+    tiny_cfg_nums(c, "linear_conv_kernel_dim", (double)K, "linear_key_head_dim", (double)kd,
+                     "linear_num_key_heads", (double)kh, "linear_num_value_heads", (double)vh,
+                     "linear_value_head_dim", (double)vd, "max_position_embeddings", 262144.0, NULL);
     if (moe) {
-        cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
-        cJSON_AddNumberToObject(c, "shared_expert_intermediate_size", F);
-        cJSON_AddNumberToObject(c, "num_experts", E);
-        cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
-        cJSON_AddNumberToObject(c, "router_aux_loss_coef", 0.001);
+        tiny_cfg_nums(c, "moe_intermediate_size", (double)F, "shared_expert_intermediate_size", (double)F,
+                         "num_experts", (double)E, "num_experts_per_tok", 2.0, "router_aux_loss_coef", 0.001, NULL);
     }
     cJSON_AddNumberToObject(c, "mtp_num_hidden_layers", 1);
     cJSON_AddBoolToObject(c, "mtp_use_dedicated_embeddings", 0);
-    cJSON_AddNumberToObject(c, "num_attention_heads", nh);
-    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
-    cJSON_AddNumberToObject(c, "num_key_value_heads", nkv);
-    cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
+    tiny_cfg_nums(c, "num_attention_heads", (double)nh, "num_hidden_layers", (double)s->n_layer,
+                     "num_key_value_heads", (double)nkv, "rms_norm_eps", 1e-6, NULL);
     cJSON_AddBoolToObject(c, "use_cache", 1);
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     cJSON *rp = cJSON_AddObjectToObject(c, "rope_parameters");
@@ -119,21 +123,16 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     if (tiny_hf_json(dir, "config.json", top)) return -1;
 
     const char *M = "model.language_model.";
-    tiny_tlist *l = new_list(M, vocab, H);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        add_layer_norms(l, M, i, H);
         if ((i + 1) % interval) {
             tiny_tlist_add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
             tiny_tlist_add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
             tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
             tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
-            tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
-            tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
-            tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
-            tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i); /* plain w */
-            tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+            add_deltanet_rest(l, M, i, H, conv_dim, K, vh, vd);
         } else {
             add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         }
@@ -152,12 +151,9 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     /* the vision tower and the MTP block the conversion leaves out */
     tiny_tlist_add(l, 48, 16, 0, 0.25f, 0, "model.visual.blocks.0.attn.qkv.weight");
     tiny_tlist_add(l, H, 16, 0, 0.25f, 0, "model.visual.merger.linear_fc2.weight");
-    tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
+    add_mtp(l, H, ws);
     tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.layers.0.input_layernorm.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    return tiny_tlist_emit(dir, s, l);
 }
 
 /* Qwen/Qwen3-Next-80B-A3B-Instruct's layout: the config at the top (model_type qwen3_next, rope_theta and
@@ -173,38 +169,26 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Qwen3NextForCausalLM"));
     cJSON_AddBoolToObject(c, "attention_bias", 0);
-    cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
-    cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
-    cJSON_AddNumberToObject(c, "decoder_sparse_step", 1);
-    cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
-    cJSON_AddNumberToObject(c, "full_attention_interval", interval);
-    cJSON_AddNumberToObject(c, "head_dim", hd);
+    tiny_cfg_nums(c, "attention_dropout", 0.0, "bos_token_id", (double)(vocab - 3), "decoder_sparse_step", 1.0,
+                     "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
+                     "head_dim", (double)hd, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
-    cJSON_AddNumberToObject(c, "hidden_size", H);
-    cJSON_AddNumberToObject(c, "initializer_range", 0.02);
-    cJSON_AddNumberToObject(c, "intermediate_size", 4 * F);
-    cJSON_AddNumberToObject(c, "linear_conv_kernel_dim", K);
-    cJSON_AddNumberToObject(c, "linear_key_head_dim", kd);
-    cJSON_AddNumberToObject(c, "linear_num_key_heads", kh);
-    cJSON_AddNumberToObject(c, "linear_num_value_heads", vh);
-    cJSON_AddNumberToObject(c, "linear_value_head_dim", vd);
-    cJSON_AddNumberToObject(c, "max_position_embeddings", 262144);
+    tiny_cfg_nums(c, "hidden_size", (double)H, "initializer_range", 0.02, "intermediate_size", (double)(4 * F),
+                     "linear_conv_kernel_dim", (double)K, "linear_key_head_dim", (double)kd,
+                     "linear_num_key_heads", (double)kh, "linear_num_value_heads", (double)vh,
+                     "linear_value_head_dim", (double)vd, "max_position_embeddings", 262144.0, NULL);
     cJSON_AddArrayToObject(c, "mlp_only_layers");
     cJSON_AddStringToObject(c, "model_type", "qwen3_next");
     cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
     cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
-    cJSON_AddNumberToObject(c, "num_attention_heads", nh);
-    cJSON_AddNumberToObject(c, "num_experts", E);
-    cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
-    cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
-    cJSON_AddNumberToObject(c, "num_key_value_heads", nkv);
+    tiny_cfg_nums(c, "num_attention_heads", (double)nh, "num_experts", (double)E, "num_experts_per_tok", 2.0,
+                     "num_hidden_layers", (double)s->n_layer, "num_key_value_heads", (double)nkv, NULL);
     cJSON_AddBoolToObject(c, "output_router_logits", 0);
     cJSON_AddNumberToObject(c, "partial_rotary_factor", 0.25);
     cJSON_AddNumberToObject(c, "rms_norm_eps", 1e-6);
     cJSON_AddNullToObject(c, "rope_scaling");
-    cJSON_AddNumberToObject(c, "rope_theta", 10000000.0);
-    cJSON_AddNumberToObject(c, "router_aux_loss_coef", 0.001);
-    cJSON_AddNumberToObject(c, "shared_expert_intermediate_size", F);
+    tiny_cfg_nums(c, "rope_theta", 10000000.0, "router_aux_loss_coef", 0.001,
+                     "shared_expert_intermediate_size", (double)F, NULL);
     cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
     cJSON_AddStringToObject(c, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
@@ -214,19 +198,14 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
     const char *M = "model.";
-    tiny_tlist *l = new_list(M, vocab, H);
+    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
+        add_layer_norms(l, M, i, H);
         if ((i + 1) % interval) {
             tiny_tlist_add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
             tiny_tlist_add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
-            tiny_tlist_add(l, 2 * kh * kd + vh * vd, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
-            tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
-            tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
-            tiny_tlist_add(l, vd, 0, 0, 0.1f, 1.0f, "%slayers.%d.linear_attn.norm.weight", M, i);
-            tiny_tlist_add(l, H, vh * vd, 0, 4.0f / (float)(vh * vd), 0, "%slayers.%d.linear_attn.out_proj.weight", M, i);
+            add_deltanet_rest(l, M, i, H, 2 * kh * kd + vh * vd, K, vh, vd);
         } else {
             add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         }
@@ -239,9 +218,6 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
         add_shared_expert(l, M, i, H, F, ws);
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    tiny_tlist_add(l, H, 2 * H, 0, ws, 0, "mtp.fc.weight");
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "mtp.norm.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    add_mtp(l, H, ws);
+    return tiny_tlist_emit(dir, s, l);
 }
