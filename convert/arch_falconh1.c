@@ -32,24 +32,11 @@ static const char *const k_req_fh[] = {"attn_norm.weight",   "ffn_norm",        
                                        "attn_v.weight",      "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                        "ffn_down.weight",    "ssm_in.weight",      "ssm_conv1d.weight", "ssm_dt.bias",
                                        "ssm_a",              "ssm_d",              "ssm_out.weight",  NULL};
-static const qk_name_rule k_rules_fh[] = {
-    {"input_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE},
-    {"self_attn.q_proj.weight", "attn_q.weight", QK_PERM_NONE},
-    {"self_attn.k_proj.weight", "attn_k.weight", QK_PERM_NONE},
-    {"self_attn.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
-    {"self_attn.o_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"feed_forward.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_globals_fh[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the MLP's norm and feed_forward.* (qk_rules_ffn_proj); attention: the Llama layout (nothing permuted) */
+static const qk_name_rule k_rules_fh[] = {{"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE}, {NULL, NULL, 0}};
+/* the final norm, after qk_globals_embed_head */
+static const qk_name_rule k_globals_fh[] = {{"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
+                                            {NULL, NULL, 0}};
 
 /* the mixer's sizes: d_inner = mamba_d_ssm, llama.cpp's head count d_inner / mamba_d_head = mamba_n_heads */
 static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
@@ -218,7 +205,8 @@ static int fh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
 const qk_arch_desc qk_arch_family_falconh1[] = {
     {.hf = "FalconH1ForCausalLM", .gguf = "falcon-h1",
      .family = "Falcon-H1 (parallel attention and Mamba-2 in every layer, muP multipliers folded)",
-     .kv = QK_KV_OWN, .rules = k_rules_fh, .globals = k_globals_fh, .required = k_req_fh, .check = fh_check,
+     .kv = QK_KV_OWN, .rule_blocks = QK_RULE_BLOCKS(k_rules_fh, qk_rules_ffn_proj),
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, k_globals_fh), .required = k_req_fh, .check = fh_check,
      .write_kvs = fh_kvs, .layer_tensor = fh_layer_tensor, .finish = fh_finish},
     {.hf = NULL},
 };

@@ -51,7 +51,6 @@
 #include "vocab.h"
 
 static const qk_name_rule k_rules_gemma4[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
     {"layer_scalar", "layer_output_scale.weight", QK_PERM_NONE},
     /* per-layer embeddings (E2B / E4B) */
     {"per_layer_input_gate.weight", "inp_gate.weight", QK_PERM_NONE},
@@ -59,15 +58,15 @@ static const qk_name_rule k_rules_gemma4[] = {
     {"post_per_layer_input_norm.weight", "post_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_rule_blocks_gemma4[] = {qk_rules_post_norms, k_rules_gemma4, NULL};
+/* the per-layer embeddings' global tensors, after qk_globals_llama */
 static const qk_name_rule k_globals_gemma4[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
     {"model.embed_tokens_per_layer.weight", "per_layer_token_embd.weight", QK_PERM_NONE},
     {"model.per_layer_model_projection.weight", "per_layer_model_proj.weight", QK_PERM_NONE},
     {"model.per_layer_projection_norm.weight", "per_layer_proj_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_global_blocks_gemma4[] = {qk_globals_llama, k_globals_gemma4, NULL};
 /* every layer; attn_k / attn_k_norm (not on KV-shared layers), attn_v (per layer kind) and the per-layer
  * embedding tensors are checked in gemma4_check */
 static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", "attn_output.weight",
@@ -363,10 +362,12 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 
 const qk_arch_desc qk_arch_family_gemma4[] = {
     {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text model)",
-     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4,
+     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
+     .global_blocks = k_global_blocks_gemma4,
      .required = k_req_gemma4, .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text)", .flags = QK_A_VOCAB_ROWS,
-     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4, .required = k_req_gemma4,
+     .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
+     .global_blocks = k_global_blocks_gemma4, .required = k_req_gemma4,
      .defaults = k_gemma4_defaults,
      .check = gemma4_check,
      .write_kvs = gemma4_kvs, .generate = gemma4_generate},

@@ -65,9 +65,8 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     return QK_OK;
 }
 
+/* the MTP ("nextn") layers' own tensors, after qk_rules_post_norms and qk_rules_score_bias */
 static const qk_name_rule k_rules_glm4moe[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
     {"eh_proj.weight", "nextn.eh_proj.weight", QK_PERM_NONE},
     {"enorm.weight", "nextn.enorm.weight", QK_PERM_NONE},
     {"hnorm.weight", "nextn.hnorm.weight", QK_PERM_NONE},
@@ -84,7 +83,8 @@ static const qk_cfg_default k_defaults_glm4moe[] = {{"partial_rotary_factor", "0
 
 const qk_arch_desc qk_arch_family_glm4moe[] = {
     {.hf = "Glm4MoeForCausalLM", .pre = "glm4", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
-     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe,
+     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, 
+     .rule_blocks = QK_RULE_BLOCKS(qk_rules_post_norms, qk_rules_score_bias, k_rules_glm4moe),
      .rules_shared = qk_rules_shared_experts, .required = k_req_glm4moe, .experts = qk_experts_mlp,
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
      .defaults = k_defaults_glm4moe, .check = glm4moe_check, .extra_kvs = glm4moe_kvs,

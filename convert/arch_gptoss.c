@@ -255,7 +255,6 @@ int qk_arch_x3d_mxfp4_raw(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, u
 
 static const qk_name_rule k_rules_gptoss[] = {
     {"self_attn.sinks", "attn_sinks.weight", QK_PERM_NONE},
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
     {"mlp.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.router.bias", "ffn_gate_inp.bias", QK_PERM_NONE},
     {"mlp.experts.down_proj_bias", "ffn_down_exps.bias", QK_PERM_NONE},
@@ -307,7 +306,7 @@ static int gptoss_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
 
 const qk_arch_desc qk_arch_family_gptoss[] = {
     {.hf = "GptOssForCausalLM", .gguf = "gpt-oss", .family = "gpt-oss (20B, 120B; MXFP4 or dequantized experts)",
-     .flags = QK_A_ROPE_YARN | QK_A_MXFP4, .kv = QK_KV_LLAMA, .rules = k_rules_gptoss, .required = k_req_gptoss,
+     .flags = QK_A_ROPE_YARN | QK_A_MXFP4, .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_gptoss, qk_rules_post_norms), .required = k_req_gptoss,
      .experts = k_experts_none, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_gptoss, .check = gptoss_check, .layer_tensor = gptoss_layer_tensor},
     {.hf = NULL},

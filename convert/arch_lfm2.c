@@ -27,18 +27,13 @@
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_globals_lfm2[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the final norm, after qk_globals_embed_head */
+static const qk_name_rule k_globals_lfm2[] = {{"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
+                                              {NULL, NULL, 0}};
+static const qk_name_rule *const k_globals_blocks_lfm2[] = {qk_globals_embed_head, k_globals_lfm2, NULL};
+/* with qk_rules_ffn_w123 (ffn_norm, the MLP's feed_forward.w1 / w3 / w2) */
 static const qk_name_rule k_rules_lfm2[] = {
     {"operator_norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"ffn_norm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.w1.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.w3.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.w2.weight", "ffn_down.weight", QK_PERM_NONE},
     {"conv.in_proj.weight", "shortconv.in_proj.weight", QK_PERM_NONE},
     {"conv.conv.weight", "shortconv.conv.weight", QK_X_SQUEEZE},
     {"conv.out_proj.weight", "shortconv.out_proj.weight", QK_PERM_NONE},
@@ -47,6 +42,7 @@ static const qk_name_rule k_rules_lfm2[] = {
     {"self_attn.k_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_rule_blocks_lfm2[] = {k_rules_lfm2, qk_rules_ffn_w123, NULL};
 /* every layer: the norms and the MLP; the mixer's tensors depend on its kind (lfm2_check) */
 static const char *const k_req_lfm2[] = {"attn_norm.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
                                          "ffn_down.weight", NULL};
@@ -209,11 +205,11 @@ static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_w
 
 const qk_arch_desc qk_arch_family_lfm2[] = {
     {.hf = "Lfm2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     /* the spelling LFM2Model also registers */
     {.hf = "LFM2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     {.hf = NULL},
 };

@@ -23,11 +23,6 @@
 static const char *const k_req_moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                         "attn_q.weight", "attn_k.weight", "attn_v.weight", NULL};
 
-static const qk_name_rule k_rules_mixtral[] = {
-    {"block_sparse_moe.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
 /* MistralConfig's defaults for keys Mistral3's text_config may leave out */
 static const qk_cfg_default k_mistral_text_defaults[] = {
     {"rms_norm_eps", "1e-6"}, {"rope_theta", "10000.0"}, {"max_position_embeddings", "131072"},
@@ -86,7 +81,7 @@ const qk_arch_desc qk_arch_family_llama[] = {
     {.hf = "MistralForCausalLM", .gguf = "llama", .family = "Mistral", .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
     {.hf = "MixtralForCausalLM", .gguf = "llama", .family = "Mixtral (MoE)", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = k_rules_mixtral, .required = k_req_moe, .experts = qk_experts_w123,
+     .kv = QK_KV_LLAMA, .rules = qk_rules_w123_router, .required = k_req_moe, .experts = qk_experts_w123,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok"},
     /* InternLM3Model: the Llama layout, Q/K un-permuted; its dynamic NTK rope acts only past the 32K context */
     {.hf = "InternLM3ForCausalLM", .gguf = "llama", .family = "InternLM 3", .flags = QK_A_PERMUTE_QK,

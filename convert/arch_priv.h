@@ -56,6 +56,13 @@ typedef struct {
     int permute;
 } qk_name_rule;
 
+/* A family's rules composed of blocks (qk_arch_desc.rule_blocks / global_blocks): shared fragments (below) and the
+ * family's own tables, NULL-terminated, checked in order, the first matching rule of the first block having one
+ * wins. QK_RULE_BLOCKS(a, b) is such a list in a descriptor's initializer. */
+#define QK_RULE_BLOCKS(...) ((const qk_name_rule *const[]){__VA_ARGS__, NULL})
+/* the two rules of a tensor with a bias: "<hf>.weight" -> "<gguf>.weight" (permute x), "<hf>.bias" -> "<gguf>.bias" */
+#define QK_RULE_WB(hf, gguf, x) {hf ".weight", gguf ".weight", x}, {hf ".bias", gguf ".bias", QK_PERM_NONE}
+
 /* Expert stacking: "model.layers.N.<prefix>E<suffix>" (E = 0..n_expert-1,
  * 2-D [out, in] each) -> blk.N.<gguf>, ne = [in, out, n_expert]; expert E's
  * rows follow expert E-1's, read straight from the source tensors. */
@@ -149,10 +156,16 @@ struct qk_arch_desc {
     /* a block of rules shared with other families (qk_rules_shared_experts ...), checked after rules and before
      * the Llama layout; {NULL}-terminated, may be NULL */
     const qk_name_rule *rules_shared;
+    /* blocks of rules (QK_RULE_BLOCKS: shared fragments such as qk_rules_norm_biases, the family's own tables),
+     * checked after rules and before rules_shared; may be NULL */
+    const qk_name_rule *const *rule_blocks;
     const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
     const char *strip_prefix;        /* removed from the front of every name first (GPT-2's "transformer."); may be NULL */
     const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
-                                      * NULL: qk_globals_llama */
+                                      * may be NULL (see global_blocks) */
+    /* blocks of whole-name rules (QK_RULE_BLOCKS: qk_globals_llama, qk_globals_norm_bias ...), checked after
+     * globals; globals and global_blocks both NULL: qk_globals_llama */
+    const qk_name_rule *const *global_blocks;
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
@@ -226,6 +239,24 @@ size_t qk_arch_registry_size(void);
 /* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. text_model_type
  * as qk_arch_desc.text_model_type (may be NULL). */
 const char *qk_arch_refusal(const char *hf, const char *text_model_type);
+
+/* The name-rule fragments families compose (arch_rules.c), {NULL}-terminated each. */
+/* model.norm.bias -> output_norm.bias (LayerNorm families) */
+extern const qk_name_rule qk_globals_norm_bias[];
+/* lm_head.bias -> output.bias */
+extern const qk_name_rule qk_globals_lm_head_bias[];
+/* model.embed_tokens -> token_embd and lm_head -> output, for a family naming its final norm its own way */
+extern const qk_name_rule qk_globals_embed_head[];
+/* input_layernorm.bias -> attn_norm.bias, post_attention_layernorm.bias -> ffn_norm.bias (LayerNorm families) */
+extern const qk_name_rule qk_rules_norm_biases[];
+/* ffn_norm and Meta's MLP names feed_forward.w1 / w3 / w2 -> ffn_gate / ffn_up / ffn_down (Meta, InternLM 2, LFM2) */
+extern const qk_name_rule qk_rules_ffn_w123[];
+/* feed_forward.{gate,up,down}_proj -> ffn_{gate,up,down} (Llama 4, Falcon-H1) */
+extern const qk_name_rule qk_rules_ffn_proj[];
+/* the router score correction bias mlp.gate.e_score_correction_bias -> exp_probs_b.bias (DeepSeek V3, GLM-4.5) */
+extern const qk_name_rule qk_rules_score_bias[];
+/* Mixtral's router block_sparse_moe.gate -> ffn_gate_inp (Mixtral, PhiMoE; experts: qk_experts_w123) */
+extern const qk_name_rule qk_rules_w123_router[];
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
