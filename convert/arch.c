@@ -310,6 +310,20 @@ const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const cha
     return layer_first(p, layer, names, n, true);
 }
 
+int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,
+                       bool *is_a, qk_err *err) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
+    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
+        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('%s' or '%s')", ck->dir, p->n_layer,
+                       a, b);
+    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+    if (!cJSON_IsString(e) || (strcmp(e->valuestring, a) && strcmp(e->valuestring, b)))
+        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected '%s' or '%s'", ck->dir, i,
+                       cJSON_IsString(e) ? e->valuestring : "not a string", a, b);
+    *is_a = !strcmp(e->valuestring, a);
+    return QK_OK;
+}
+
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";

@@ -185,11 +185,8 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     for (uint32_t l = 0; l < p->n_layer; l++) {
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
-        const bool d = (int64_t)l < lead;
-        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 4u : 1u);
-        if (miss)
-            return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l,
-                           d ? "dense: first_k_dense_replace" : "MoE", l, miss);
+        if (qk_arch_moe_layer_check(ck, p, l, lead, sparse, shared > 0 ? 4u : 1u, "dense: first_k_dense_replace", err))
+            return QK_FAIL;
         const char *q = ql && !cJSON_IsNull(ql) ? "attn_q_b.weight" : "attn_q.weight";
         if (!qk_plan_layer_tensor(p, l, q)) return qk_fail(err, "%s: layer %u lacks blk.%u.%s", ck->dir, l, l, q);
     }

@@ -114,13 +114,8 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     for (uint32_t i = 0; i < p->n_layer; i++) {
         if (!cJSON_IsArray(lt)) {
             g->swa[i] = (i + 1) % 6 != 0;
-        } else {
-            const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-            if (!cJSON_IsString(e) ||
-                (strcmp(e->valuestring, "sliding_attention") && strcmp(e->valuestring, "full_attention")))
-                return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'sliding_attention' or "
-                                    "'full_attention'", ck->dir, i, cJSON_IsString(e) ? e->valuestring : "not a string");
-            g->swa[i] = !strcmp(e->valuestring, "sliding_attention");
+        } else if (qk_arch_layer_kind(ck, p, i, "sliding_attention", "full_attention", &g->swa[i], err)) {
+            return QK_FAIL;
         }
     }
     if (p->n_layer) g->swa[p->n_layer - 1] = false;

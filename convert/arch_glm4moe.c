@@ -58,9 +58,7 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     for (uint32_t l = 0; l < p->n_layer; l++) {
         static const char *const sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_gate_shexp.weight",
                                              "ffn_up_shexp.weight", "ffn_down_shexp.weight"};
-        const bool d = (int64_t)l < lead;
-        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 5u : 2u);
-        if (miss) return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, miss);
+        if (qk_arch_moe_layer_check(ck, p, l, lead, sparse, shared > 0 ? 5u : 2u, "dense", err)) return QK_FAIL;
     }
     return QK_OK;
 }

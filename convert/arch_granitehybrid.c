@@ -72,16 +72,7 @@ static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_mamba2_
 
 /* layer_types[il] is "mamba" (true) or "attention" (false); QK_FAIL for anything else */
 static int layer_is_mamba(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t il, bool *mamba, qk_err *err) {
-    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
-    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
-        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('mamba' or 'attention')", ck->dir,
-                       p->n_layer);
-    const cJSON *e = cJSON_GetArrayItem(lt, (int)il);
-    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "mamba") && strcmp(e->valuestring, "attention")))
-        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'mamba' or 'attention'", ck->dir, il,
-                       cJSON_IsString(e) ? e->valuestring : "not a string");
-    *mamba = !strcmp(e->valuestring, "mamba");
-    return QK_OK;
+    return qk_arch_layer_kind(ck, p, il, "mamba", "attention", mamba, err);
 }
 
 static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,

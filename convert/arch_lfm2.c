@@ -82,15 +82,7 @@ static int layer_is_conv(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint
         }
         return QK_OK;
     }
-    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
-        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('conv' or 'full_attention')", ck->dir,
-                       p->n_layer);
-    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "conv") && strcmp(e->valuestring, "full_attention")))
-        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'conv' or 'full_attention'", ck->dir, i,
-                       cJSON_IsString(e) ? e->valuestring : "not a string");
-    *conv = !strcmp(e->valuestring, "conv");
-    return QK_OK;
+    return qk_arch_layer_kind(ck, p, i, "conv", "full_attention", conv, err);
 }
 
 /* LFM2Model._add_feed_forward_length */

@@ -60,6 +60,11 @@ typedef struct {
  * family's own tables, NULL-terminated, checked in order, the first matching rule of the first block having one
  * wins. QK_RULE_BLOCKS(a, b) is such a list in a descriptor's initializer. */
 #define QK_RULE_BLOCKS(...) ((const qk_name_rule *const[]){__VA_ARGS__, NULL})
+/* the three rules of a gated MLP: "<hf>{gate,up,down}_proj.weight" -> "ffn_{gate,up,down}<gguf>.weight" */
+#define QK_RULES_GATE_UP_DOWN(hf, gguf)                                                                             \
+    {hf "gate_proj.weight", "ffn_gate" gguf ".weight", QK_PERM_NONE},                                               \
+    {hf "up_proj.weight", "ffn_up" gguf ".weight", QK_PERM_NONE},                                                   \
+    {hf "down_proj.weight", "ffn_down" gguf ".weight", QK_PERM_NONE}
 /* the two rules of a tensor with a bias: "<hf>.weight" -> "<gguf>.weight" (permute x), "<hf>.bias" -> "<gguf>.bias" */
 #define QK_RULE_WB(hf, gguf, x) {hf ".weight", gguf ".weight", x}, {hf ".bias", gguf ".bias", QK_PERM_NONE}
 
@@ -83,6 +88,12 @@ typedef struct {
     int part, n_parts;
     bool transposed, single;
 } qk_fused_expert_rule;
+/* The three rules of packed experts "<prefix>gate_up_proj" ([gate | up] rows) -> ffn_gate_exps / ffn_up_exps and
+ * "<prefix>down_proj" -> ffn_down_exps, stored [E, out, in] or (transposed) [E, in, out] */
+#define QK_FUSED_GATE_UP_DOWN(prefix, transposed)                                                                   \
+    {prefix "gate_up_proj", "ffn_gate_exps.weight", 0, 2, transposed, false},                                       \
+    {prefix "gate_up_proj", "ffn_up_exps.weight", 1, 2, transposed, false},                                         \
+    {prefix "down_proj", "ffn_down_exps.weight", 0, 1, transposed, false}
 
 /* A config number written as a KV after the common ones (the converter's
  * family-specific set_gguf_parameters): "<arch>.<gguf>" as F32 or U32 when
@@ -324,6 +335,12 @@ qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, 
 int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
                    qk_err *err);
 
+/* Layer l of a DeepSeek-style MoE: before lead (first_k_dense_replace) a dense MLP (qk_req_dense_ffn), after it
+ * sparse[0..n_sparse) (the router, ..., the shared experts when the family has them); QK_FAIL naming the first tensor
+ * it lacks, a dense layer called dense_what ("dense"), else QK_OK */
+int qk_arch_moe_layer_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, int64_t lead,
+                            const char *const *sparse, size_t n_sparse, const char *dense_what, qk_err *err);
+
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
  * read as the config class's default (topk_default). */
@@ -338,6 +355,10 @@ const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer
  * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
 const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+/* Layer i's kind in the text config's layer_types, which must list p->n_layer strings, each a or b: *is_a; QK_FAIL
+ * naming what is wrong otherwise */
+int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,
+                       bool *is_a, qk_err *err);
 
 /* TextModel.__init__'s view of the rope parameters: rope_parameters (or the
  * older rope_scaling), with full_attention / sliding_attention sub-objects

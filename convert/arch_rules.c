@@ -20,9 +20,7 @@ const qk_name_rule qk_rules_llama[] = {
     {"post_attention_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
     {"pre_feedforward_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
     {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", QK_PERM_NONE},
-    {"mlp.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"mlp.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
+    QK_RULES_GATE_UP_DOWN("mlp.", ""),
     {NULL, NULL, 0},
 };
 
@@ -58,9 +56,7 @@ const qk_name_rule qk_rules_ffn_w123[] = {
     {NULL, NULL, 0},
 };
 const qk_name_rule qk_rules_ffn_proj[] = {
-    {"feed_forward.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
+    QK_RULES_GATE_UP_DOWN("feed_forward.", ""),
     {NULL, NULL, 0},
 };
 const qk_name_rule qk_rules_score_bias[] = {
