@@ -91,40 +91,37 @@ int qk_arch_mla_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_
 
 static int deepseek_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
     int64_t v;
     /* TextModel's MoE keys beyond the counts */
-    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_count"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_used_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_count", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_used_count", (uint32_t)v, err);
     const char *sf = qk_hf_cfg_str(c, "scoring_func");
-    if (sf) rc |= qk_gguf_writer_add_u32(w, KEY("expert_gating_func"), !strcmp(sf, "sigmoid") ? 2u : 1u, err);
+    if (sf) rc |= qk_arch_kv_u32(w, p, "expert_gating_func", !strcmp(sf, "sigmoid") ? 2u : 1u, err);
     /* DeepseekV2Model.set_gguf_parameters */
     const bool moe = cJSON_GetObjectItemCaseSensitive(c, "n_routed_experts") != NULL;
-    rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"),
-                                 (uint32_t)qk_hf_cfg_int_or(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
+    rc |= qk_arch_kv_u32(w, p, "leading_dense_block_count",
+                         (uint32_t)qk_hf_cfg_int_or(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
     const int64_t kv_lora = qk_hf_cfg_int_or(c, "kv_lora_rank", 512), rope = qk_hf_cfg_int_or(c, "qk_rope_head_dim", 0),
                   nope = qk_hf_cfg_int_or(c, "qk_nope_head_dim", 0), vd = qk_hf_cfg_int_or(c, "v_head_dim", 0);
-    if (qk_hf_cfg_int(c, "q_lora_rank", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.q_lora_rank"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.kv_lora_rank"), (uint32_t)kv_lora, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)(kv_lora + rope), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)kv_lora, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_mla"), (uint32_t)(nope + rope), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_mla"), (uint32_t)vd, err);
+    if (qk_hf_cfg_int(c, "q_lora_rank", &v)) rc |= qk_arch_kv_u32(w, p, "attention.q_lora_rank", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.kv_lora_rank", (uint32_t)kv_lora, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)(kv_lora + rope), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)kv_lora, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length_mla", (uint32_t)(nope + rope), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length_mla", (uint32_t)vd, err);
     int64_t ff = qk_hf_cfg_int_or(c, "moe_intermediate_size", qk_hf_cfg_int_or(c, "intermediate_size", 0));
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)qk_hf_cfg_int_or(c, "n_shared_experts", 0), err);
+    rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length", (uint32_t)ff, err);
+    rc |= qk_arch_kv_u32(w, p, "expert_shared_count", (uint32_t)qk_hf_cfg_int_or(c, "n_shared_experts", 0), err);
     double d;
-    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("expert_weights_scale"), (float)d, err);
+    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_arch_kv_f32(w, p, "expert_weights_scale", (float)d, err);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob")))
-        rc |= qk_gguf_writer_add_bool(w, KEY("expert_weights_norm"), true, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope, err);
+        rc |= qk_arch_kv_bool(w, p, "expert_weights_norm", true, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)rope, err);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
     if (rv.full && qk_hf_cfg_num(rv.full, "mscale_all_dim", &d))
-        rc |= qk_gguf_writer_add_f32(w, KEY("rope.scaling.yarn_log_multiplier"), (float)(0.1 * d), err);
-#undef KEY
+        rc |= qk_arch_kv_f32(w, p, "rope.scaling.yarn_log_multiplier", (float)(0.1 * d), err);
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -308,8 +308,6 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
     g4_cfg g;
     if (g4_read(ck, p, &g, err)) return QK_FAIL;
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double d;
     bool pat[1024];
@@ -319,39 +317,38 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
         kvs[i] = (int32_t)(pat[i] ? g.kv_swa : g.kv_full);
     }
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
     if (!qk_hf_cfg_int(c, "max_position_embeddings", &v)) v = 131072;
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)v, err);
     if (g.double_wide) { /* Gemma4Model: per layer, twice as wide from the first KV-shared layer on */
         int32_t ff[1024];
         for (uint32_t i = 0; i < p->n_layer; i++)
             ff[i] = (int32_t)((int64_t)i < (int64_t)p->n_layer - g.n_shared ? g.n_ff : 2 * g.n_ff);
-        rc |= qk_gguf_writer_add_arr(w, KEY("feed_forward_length"), QK_GGUF_I32, ff, p->n_layer, err);
+        rc |= qk_arch_kv_arr(w, p, "feed_forward_length", QK_GGUF_I32, ff, p->n_layer, err);
     } else {
-        rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)g.n_ff, err);
+        rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)g.n_ff, err);
     }
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    if (g.has_kv_full) rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kvs, p->n_layer, err);
-    else rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), (uint32_t)g.kv_swa, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)g.theta_full, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base_swa"), (float)g.theta_swa, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"),
-                                 (float)(qk_hf_cfg_num(c, "rms_norm_eps", &d) ? d : 1e-6), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)g.hd_full, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    if (g.has_kv_full) rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kvs, p->n_layer, err);
+    else rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", (uint32_t)g.kv_swa, err);
+    rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)g.theta_full, err);
+    rc |= qk_arch_kv_f32(w, p, "rope.freq_base_swa", (float)g.theta_swa, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon",
+                         (float)(qk_hf_cfg_num(c, "rms_norm_eps", &d) ? d : 1e-6), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)g.hd_full, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     if (qk_hf_cfg_num(c, "final_logit_softcapping", &d) && d != 0)
-        rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)g.window, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.shared_kv_layers"), (uint32_t)g.n_shared, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length_per_layer_input"), (uint32_t)g.ple, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.sliding_window_pattern"), QK_GGUF_BOOL, pat, p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_swa"), (uint32_t)g.hd_swa, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_swa"), (uint32_t)g.hd_swa, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)g.hd_full, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count_swa"), (uint32_t)((double)g.hd_swa * g.prf_swa), err);
-#undef KEY
+        rc |= qk_arch_kv_f32(w, p, "final_logit_softcapping", (float)d, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.sliding_window", (uint32_t)g.window, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.shared_kv_layers", (uint32_t)g.n_shared, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length_per_layer_input", (uint32_t)g.ple, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.sliding_window_pattern", QK_GGUF_BOOL, pat, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length_swa", (uint32_t)g.hd_swa, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length_swa", (uint32_t)g.hd_swa, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count_swa", (uint32_t)((double)g.hd_swa * g.prf_swa), err);
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -15,32 +15,28 @@
  *     nextn.*; llama.cpp runs them only for MTP drafting, never for the logits.
  * Refused as llama.cpp's graph cannot reproduce it: topk_group >= n_group
  * when n_group > 1. */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
 
 static int glm4moe_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
     int64_t v;
     double d;
-    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_count"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_used_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_count", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_used_count", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "moe_intermediate_size", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "n_shared_experts", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_shared_experts", &v)) rc |= qk_arch_kv_u32(w, p, "expert_shared_count", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "first_k_dense_replace", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_gating_func"), 2u, err); /* sigmoid */
-    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("expert_weights_scale"), (float)d, err);
+        rc |= qk_arch_kv_u32(w, p, "leading_dense_block_count", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "expert_gating_func", 2u, err); /* sigmoid */
+    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_arch_kv_f32(w, p, "expert_weights_scale", (float)d, err);
     const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    if (cJSON_IsBool(nt)) rc |= qk_gguf_writer_add_bool(w, KEY("expert_weights_norm"), cJSON_IsTrue(nt), err);
+    if (cJSON_IsBool(nt)) rc |= qk_arch_kv_bool(w, p, "expert_weights_norm", cJSON_IsTrue(nt), err);
     if (qk_hf_cfg_int(c, "num_nextn_predict_layers", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("nextn_predict_layers"), (uint32_t)v, err);
-#undef KEY
+        rc |= qk_arch_kv_u32(w, p, "nextn_predict_layers", (uint32_t)v, err);
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -22,7 +22,6 @@
  *   block_ffn_dim_multiplier, rounded up to block_multiple_of.
  * Not covered: LFM2-MoE (Lfm2MoeForCausalLM, "lfm2moe"), the ColBERT /
  * embedding heads (Lfm2Model), the audio / vision releases. */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -164,8 +163,6 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
 static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                     qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v, ff, n_embd = 0, l_cache = 0;
     double d;
     int32_t kv[1024];
@@ -179,29 +176,30 @@ static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_w
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     qk_hf_cfg_int(c, "conv_L_cache", &l_cache);
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)n_embd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)n_embd, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)ff, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)d, err);
     if (!qk_hf_cfg_num(c, "norm_eps", &d)) d = 1e-5;
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)d, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("shortconv.l_cache"), (uint32_t)l_cache, err);
-#undef KEY
+    if (p->vocab_size) rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
+    rc |= qk_arch_kv_u32(w, p, "shortconv.l_cache", (uint32_t)l_cache, err);
     return rc ? QK_FAIL : QK_OK;
 }
 
 const qk_arch_desc qk_arch_family_lfm2[] = {
     {.hf = "Lfm2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     /* the spelling LFM2Model also registers */
     {.hf = "LFM2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     {.hf = NULL},
 };

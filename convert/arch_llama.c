@@ -15,7 +15,6 @@
  * and attention.temperature_scale = llama_4_scaling_beta (Ministral3Model:
  * llama.cpp multiplies the roped queries by 1 + beta ln(1 + floor(pos /
  * original_max_position_embeddings)), as modeling_ministral3.py does). */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -37,11 +36,8 @@ static int ministral3_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (!qk_hf_cfg_num(rv.full, "mscale_all_dim", &log_mul) || !qk_hf_cfg_num(rv.full, "llama_4_scaling_beta", &beta))
         return qk_fail(err, "%s/config.json: a ministral3 text model's rope_parameters need mscale_all_dim and "
                             "llama_4_scaling_beta (the converter reads both)", ck->dir);
-    char k[96];
-    snprintf(k, sizeof k, "%s.rope.scaling.yarn_log_multiplier", p->arch);
-    int rc = qk_gguf_writer_add_f32(w, k, (float)log_mul, err);
-    snprintf(k, sizeof k, "%s.attention.temperature_scale", p->arch);
-    return rc == QK_OK ? qk_gguf_writer_add_f32(w, k, (float)beta, err) : rc;
+    int rc = qk_arch_kv_f32(w, p, "rope.scaling.yarn_log_multiplier", (float)log_mul, err);
+    return rc == QK_OK ? qk_arch_kv_f32(w, p, "attention.temperature_scale", (float)beta, err) : rc;
 }
 
 /* What llama.cpp's mistral3 reproduces of a ministral3 text model's YaRN. The converter asserts yarn. llama.cpp

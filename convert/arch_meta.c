@@ -34,5 +34,6 @@ static const qk_name_rule k_rules_meta[] = {
  * params.json (qk_hf_checkpoint.meta_layout), whatever architectures says. */
 const qk_arch_desc qk_arch_meta_llama = {
     .hf = "LlamaForCausalLM", .gguf = "llama", .family = "Llama / Mistral (Meta's original layout: params.json)",
-    .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_meta, qk_rules_ffn_w123), .globals = k_globals_meta, .layer_prefix = "layers.",
+    .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_meta, qk_rules_ffn_w123), .globals = k_globals_meta,
+    .layer_prefix = "layers.",
     .required = qk_req_llama};

@@ -243,6 +243,14 @@ int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
 int qk_arch_exaone4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
 int qk_arch_exaone4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
 
+/* A family's KV "<p->arch>.<suffix>" (arch_kv.c): qk_gguf_writer_add_* under that key. */
+int qk_arch_kv_u32(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, uint32_t v, qk_err *err);
+int qk_arch_kv_f32(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, float v, qk_err *err);
+int qk_arch_kv_bool(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, bool v, qk_err *err);
+int qk_arch_kv_str(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, const char *v, qk_err *err);
+int qk_arch_kv_arr(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, uint32_t type, const void *data,
+                   uint64_t n, qk_err *err);
+
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
@@ -326,7 +334,7 @@ int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int la
 /* QK_FAIL when the config's time_step_limit clamps dt ([0, inf) is the default), which llama.cpp's Mamba-2 does not */
 int qk_mamba2_check_dt_limit(const qk_hf_checkpoint *ck, qk_err *err);
 /* "<arch>.ssm.conv_kernel", state_size, group_count, inner_size, time_step_rank, in GraniteHybridModel's order */
-int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, qk_err *err);
+int qk_mamba2_kvs(qk_gguf_writer *w, const qk_conv_plan *p, const qk_mamba2_dims *d, qk_err *err);
 /* "blk.<layer>.<gguf>" read straight from src, ne {ne0, ne1} (ne1 0: 1-D), in the converter's F32 set when 1-D, a
  * norm, ssm_conv1d or not ending in ".weight" */
 qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
