@@ -561,9 +561,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     view.config = (cJSON *)p->config;
     const qk_hf_checkpoint *ck = &view;
     const char *layer_prefix = ad->layer_prefix ? ad->layer_prefix : "model.layers.";
-    int64_t n_layer, n_embd, n_head, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
+    int64_t n_layer, n_embd, n_head = 0, n_ff, n_head_kv = 0, vocab = 0, head_dim = 0;
     if (need_int(ck->config, "num_hidden_layers", &n_layer, err) || need_int(ck->config, "hidden_size", &n_embd, err) ||
-        need_int(ck->config, "num_attention_heads", &n_head, err) ||
+        (!(ad->flags & QK_A_NO_ATTENTION) && need_int(ck->config, "num_attention_heads", &n_head, err)) ||
         (ad->kv != QK_KV_OWN && need_int(ck->config, "intermediate_size", &n_ff, err))) /* own writers check theirs */
         return qk_fail_prefix(err, "%s", ck->dir);
     int64_t n_extra = 0;
@@ -572,12 +572,17 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
     if (!qk_hf_cfg_int(ck->config, "num_key_value_heads", &n_head_kv) || n_head_kv <= 0) n_head_kv = n_head;
     if (ad->flags & QK_A_MLA) n_head_kv = 1; /* DeepseekV2Model: MLA written as MQA of the compressed kv */
     qk_hf_cfg_int(ck->config, "vocab_size", &vocab);
-    if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
-        head_dim = ad->head_dim_default ? ad->head_dim_default : n_embd / n_head;
-    if (n_layer > 100000 || n_head > 100000 || n_head_kv > n_head || n_head % n_head_kv || head_dim % 2 ||
-        head_dim > 65536)
-        return qk_fail(err, "%s/config.json: inconsistent head counts (heads %lld, kv heads %lld, head_dim %lld)",
-                       ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
+    if (ad->flags & QK_A_NO_ATTENTION) {
+        n_head_kv = 0; /* no heads, no head size: the family's check sizes its layers */
+    } else {
+        if (!qk_hf_cfg_int(ck->config, "head_dim", &head_dim) || head_dim <= 0)
+            head_dim = ad->head_dim_default ? ad->head_dim_default : n_embd / n_head;
+        if (n_layer > 100000 || n_head > 100000 || n_head_kv > n_head || n_head % n_head_kv || head_dim % 2 ||
+            head_dim > 65536)
+            return qk_fail(err, "%s/config.json: inconsistent head counts (heads %lld, kv heads %lld, head_dim %lld)",
+                           ck->dir, (long long)n_head, (long long)n_head_kv, (long long)head_dim);
+    }
+    if (n_layer > 100000) return qk_fail(err, "%s/config.json: %lld layers is out of range", ck->dir, (long long)n_layer);
     p->n_layer = (uint32_t)n_layer, p->n_head = (uint32_t)n_head, p->n_head_kv = (uint32_t)n_head_kv;
     p->vocab_size = (uint64_t)(vocab > 0 ? vocab : 0);
     if (ad->experts || ad->fused_experts) {

@@ -10,12 +10,7 @@ const qk_expert_rule qk_experts_mlp[] = {
     {NULL, NULL, NULL},
 };
 
-const qk_expert_rule qk_experts_w123[] = {
-    {"block_sparse_moe.experts.", ".w1.weight", "ffn_gate_exps.weight"},
-    {"block_sparse_moe.experts.", ".w2.weight", "ffn_down_exps.weight"},
-    {"block_sparse_moe.experts.", ".w3.weight", "ffn_up_exps.weight"},
-    {NULL, NULL, NULL},
-};
+const qk_expert_rule qk_experts_w123[] = {QK_EXPERTS_W123("block_sparse_moe.experts."), {NULL, NULL, NULL}};
 
 const qk_fused_expert_rule qk_fused_experts_packed[] = {
     QK_FUSED_GATE_UP_DOWN("mlp.experts.", false),

@@ -74,6 +74,10 @@ typedef struct {
 typedef struct {
     const char *prefix, *suffix, *gguf;
 } qk_expert_rule;
+/* Meta's expert names "<prefix>E.w1 / w2 / w3.weight" -> ffn_gate_exps / ffn_down_exps / ffn_up_exps */
+#define QK_EXPERTS_W123(prefix)                                                                                     \
+    {prefix, ".w1.weight", "ffn_gate_exps.weight"}, {prefix, ".w2.weight", "ffn_down_exps.weight"},                 \
+        {prefix, ".w3.weight", "ffn_up_exps.weight"}
 
 /* Fused expert stacking: "model.layers.N.<hf>", one 3-D tensor [E, rows,
  * cols] holding every expert, -> blk.N.<gguf>, ne = [cols, rows / n_parts,
@@ -145,6 +149,7 @@ enum {
                                       * micro, dense Nemotron-H) */
     QK_A_EXPERT_LAYERS_OWN = 1 << 12, /* which layers have experts is the family's check's to say (Nemotron-H's
                                        * pattern): the common check only sees that a layer with some has them all */
+    QK_A_NO_ATTENTION = 1 << 13, /* attention-free (Mamba-2): no head counts in the config, none planned */
 };
 
 struct qk_arch_desc {

@@ -35,11 +35,8 @@ static const struct {
      "a DeepSeek-V2-style MoE (MLA attention, routed and shared experts stacked as 3-D gate_up_proj / down_proj "
      "tensors), which the converter writes through Mistral4Model; only the Mistral Small 3.x (mistral) and "
      "Ministral 3 (ministral3) text models of this class are"},
-    {"Lfm2MoeForCausalLM", NULL,
-     "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet: the dense LFM2 (Lfm2ForCausalLM) is; its "
-     "sigmoid-gated experts with expert_bias and leading dense layers are not in the registry"},
     {"Lfm2VlForConditionalGeneration", NULL,
-     "LFM2-VL is not supported yet: the dense LFM2 text model (Lfm2ForCausalLM) is"},
+     "LFM2-VL is not supported yet: the LFM2 text models (Lfm2ForCausalLM, Lfm2MoeForCausalLM) are"},
     {"Lfm2Model", NULL, "LFM2 embedding / ColBERT heads (Lfm2Model) are not supported: the causal LM (Lfm2ForCausalLM) is"},
     /* the state-space hybrids and recurrent families the pinned converter knows (conversion/falcon_h1.py,
      * nemotron.py, jamba.py, mamba.py, granite.py, kimi_linear.py, plamo.py, minimax.py, rwkv.py, qwen4exp.py) */
@@ -62,8 +59,6 @@ static const struct {
     {"FalconMambaForCausalLM", NULL,
      "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
      "layers are not in the architecture registry"},
-    {"Mamba2ForCausalLM", NULL,
-     "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet as a pure SSM model"},
     {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "

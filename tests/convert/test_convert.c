@@ -383,6 +383,10 @@ static void test_families_match_reference(void) {
         {"qwen3moepacked", 2, 256, 4, 2, 64, "", false}, /* transformers 5's packed experts */
         /* layers 0, 1, 3 short-conv, layer 2 attention (LFM2-350M's pattern); tied, as LFM2 is */
         {"lfm2", 4, 256, 4, 2, 512, "", true},
+        /* the same layers; layer 0's MLP dense, layers 1-3 sparse: 8 experts of 64, 2 used, by score + bias */
+        {"lfm2moe", 4, 256, 4, 2, 64, "", true},
+        /* attention-free: 2 layers of the Mamba-2 mixer, 1 group (heads unused); tied, as the state-spaces releases */
+        {"mamba2", 2, 64, 4, 4, 64, "", true},
         /* 6 layers: 0-4 sliding (window 4), 5 global with a 2x head, 1 kv head, K = V; tied, as Gemma 4 is */
         {"gemma4", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
         /* Gemma4ForCausalLM: global layers with their own v_proj and the sliding kv heads; untied */

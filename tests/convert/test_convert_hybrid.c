@@ -1,5 +1,5 @@
 /* test_convert_hybrid.c - the refusals of the families whose layers differ
- * from each other (LFM2, Gemma 4): a checkpoint
+ * from each other (LFM2, LFM2-MoE, Gemma 4): a checkpoint
  * whose config and tensors disagree, or that llama.cpp's graph cannot run,
  * is refused with a message naming the folder, the key or tensor and what
  * was expected, and nothing is written. (That the well-formed tiny LFM2
@@ -20,7 +20,34 @@ static void hybrid_spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
     s->arch = arch, s->tied = true;
     if (!strcmp(arch, "lfm2")) s->n_layer = 4;
+    else if (!strcmp(arch, "lfm2moe")) s->n_layer = 4, s->n_ff = 64;
     else s->n_layer = 6, s->n_embd = 128, s->n_ff = 256;
+}
+
+/* LFM2-MoE: what llama.cpp's lfm2moe computes differently, and config / tensor disagreements */
+static void test_lfm2moe_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"lfm2moe", "config.json", "\"use_expert_bias\":\ttrue", "\"use_expert_bias\":\tfalse",
+         "use_expert_bias is not true: llama.cpp's lfm2moe needs each sparse layer's expert_bias"},
+        {"lfm2moe", "config.json", "\"norm_topk_prob\":\ttrue", "\"norm_topk_prob\":\tfalse",
+         "norm_topk_prob is not true"},
+        {"lfm2moe", "config.json", "\"routed_scaling_factor\":\t1", "\"routed_scaling_factor\":\t2.5",
+         "routed_scaling_factor is 2.5: llama.cpp's lfm2moe does not scale"},
+        {"lfm2moe", "config.json", "\"num_dense_layers\":\t1", "\"num_dense_layers\":\t2",
+         "dense layer 1 lacks the tensor for blk.1.ffn_gate.weight"},
+        {"lfm2moe", "config.json", "\"num_dense_layers\":\t1", "\"num_dense_layers\":\t0",
+         "sparse layer 0 lacks the tensor for blk.0.ffn_gate_inp.weight"},
+        {"lfm2moe", "config.json", "\"moe_intermediate_size\":\t64", "\"moe_intermediate_size\":\t32",
+         "layer 1's experts are 64 wide, but moe_intermediate_size is 32"},
+        {"lfm2moe", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t256",
+         "layer 0's feed_forward.w1.weight has 128 rows, but the config's feed-forward length (intermediate_size) "
+         "is 256"},
+        {"lfm2moe", "model.safetensors", "layers.2.feed_forward.expert_bias", "layers.2.feed_forward.expert_biaz",
+         "unexpected tensor 'model.layers.2.feed_forward.expert_biaz'"},
+        {"lfm2moe", "model.safetensors", "layers.3.feed_forward.experts.5.w3", "layers.3.feed_forward.experts.9.w3",
+         "expert"},
+    };
+    convert_expect_edit_refusals("bad-lfm2moe", cases, sizeof cases / sizeof cases[0], hybrid_spec);
 }
 
 static void test_lfm2_bad_input(void) {
@@ -213,13 +240,11 @@ static void test_known_refusals(void) {
         {"Gemma3nForConditionalGeneration", "Gemma 3n (llama.cpp arch gemma3n) is not supported: its text model needs "
                                             "AltUp"},
         {"Gemma3nForCausalLM", "AltUp, LAuReL, per-layer token embeddings, KV sharing and activation sparsity"},
-        {"Lfm2MoeForCausalLM", "LFM2-MoE (llama.cpp arch lfm2moe) is not supported yet"},
         {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
         /* the state-space hybrids (issue 17) */
         {"NemotronHPuzzleForCausalLM", "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet"},
         {"JambaForCausalLM", "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers"},
         {"BambaForCausalLM", "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet"},
-        {"Mamba2ForCausalLM", "Mamba-2 (llama.cpp arch mamba2, e.g. Mamba-Codestral) is not supported yet"},
         {"FalconMambaForCausalLM", "Falcon Mamba (llama.cpp arch mamba"},
         {"KimiLinearForCausalLM", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet"},
         {"Plamo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet"},
@@ -254,6 +279,7 @@ int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lfm2_bad_input);
     RUN(test_lfm2_full_attn_idxs);
+    RUN(test_lfm2moe_bad_input);
     RUN(test_gemma4_bad_input);
     RUN(test_gemma4_config_defaults);
     RUN(test_gemma4_kv_heads_ambiguous);

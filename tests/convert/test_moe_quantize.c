@@ -11,7 +11,7 @@
  * quantkit.*) and byte-identical tensors. The families' conversions
  * themselves are proven against an independent forward pass in
  * test_convert / test_convert_moe / test_moe2 / test_llama4 / test_convert_qwen35 / test_phimoe /
- * test_convert_granitehybrid / test_convert_nemotronh. */
+ * test_convert_granitehybrid / test_convert_nemotronh (LFM2-MoE: test_convert). */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +50,7 @@ static const moe_case k_cases[] = {
     {"phimoe", 2, 256, 4, 2, 128, 0, false, "BF16"},
     {"granitehybrid", 4, 64, 4, 2, 32, 0, true, "BF16"},
     {"nemotronh_moe", 5, 64, 4, 2, 96, 0, false, "BF16"},
+    {"lfm2moe", 4, 256, 4, 2, 64, 0, true, "BF16"},
 };
 
 static const int k_ftypes[] = {QK_FTYPE_Q4_K_M, QK_FTYPE_IQ3_XXS, QK_FTYPE_MXFP4_MOE};

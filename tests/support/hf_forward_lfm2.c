@@ -10,10 +10,15 @@
  *                softmax(q.k / sqrt(head_dim)) over the positions so far, grouped kv heads; h += out_proj(.)
  *     h += w2(silu(w1(ffn_norm(h))) * w3(ffn_norm(h)))
  *   logits = lm_head(embedding_norm(h)) (lm_head tied to embed_tokens when absent)
- * RMSNorm: w * x / sqrt(mean(x^2) + norm_eps). */
+ * RMSNorm: w * x / sqrt(mean(x^2) + norm_eps).
+ * LFM2-MoE (modeling_lfm2_moe.py, "lfm2_moe"): layers from num_dense_layers on replace the MLP by
+ * Lfm2MoeSparseMoeBlock: s = sigmoid(gate(x)); the top num_experts_per_tok experts by s + expert_bias; their
+ * weights s (without the bias) / (sum + 1e-6) (norm_topk_prob) x routed_scaling_factor; out = sum of weight x
+ * expert MLP w2(silu(w1 x) * w3 x), moe_intermediate_size wide. The dense MLP is intermediate_size wide. */
 #include "hf_forward_family.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +29,14 @@ typedef struct {
     float *in_proj, *conv_w, *out_proj; /* conv: [3H][H], [H][L], [H][H] */
     float *q, *k, *v, *o, *q_norm, *k_norm;
     float *hist;                        /* conv: bx per position; attention: k then v per position */
+    float *gate, *ebias, *ew1, *ew3, *ew2; /* sparse (LFM2-MoE): [E][H], [E], [E][Fe][H] x 2, [E][H][Fe] */
 } lfm2_layer;
 
 struct hf_lfm2 {
     int vocab, H, n_layer, n_head, n_kv, hd, F, L, cap;
-    double eps, theta;
+    int E, top_k, Fe, n_dense; /* LFM2-MoE; E 0: dense LFM2 */
+    double eps, theta, rsf;
+    bool norm_topk;
     float *embed, *lm_head, *final_norm;
     lfm2_layer *layers;
 };
@@ -43,10 +51,24 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = hf_cfg_int(cfg, "conv_L_cache", 3);
     m->eps = hf_cfg_num(cfg, "norm_eps", 1e-5), m->theta = hf_cfg_num(cfg, "rope_theta", 1000000.0);
-    /* Lfm2MLP: intermediate_size (block_ff_dim) adjusted as the configuration says */
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
+    const bool moe = cJSON_IsString(mt) && !strcmp(mt->valuestring, "lfm2_moe");
+    if (moe) {
+        m->E = hf_cfg_int(cfg, "num_experts", 0), m->top_k = hf_cfg_int(cfg, "num_experts_per_tok", 0);
+        m->Fe = hf_cfg_int(cfg, "moe_intermediate_size", 0), m->n_dense = hf_cfg_int(cfg, "num_dense_layers", 0);
+        m->rsf = hf_cfg_num(cfg, "routed_scaling_factor", 1.0);
+        m->norm_topk = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cfg, "norm_topk_prob"));
+        if (m->E <= 0 || m->E > 256 || m->top_k <= 0 || m->top_k > m->E || m->Fe <= 0 || m->n_dense < 0 ||
+            hf_cfg_int(cfg, "hidden_size", 0) > 4096) { /* sparse_block's scratch */
+            hf_set_err(err, errlen, "lfm2_moe config: bad expert sizes");
+            free(m);
+            return NULL;
+        }
+    }
+    /* Lfm2MLP: intermediate_size (block_ff_dim) adjusted as the configuration says; Lfm2MoeMLP takes it as it is */
     int ff = hf_cfg_int(cfg, "block_ff_dim", hf_cfg_int(cfg, "intermediate_size", 0));
     const cJSON *adj = cJSON_GetObjectItemCaseSensitive(cfg, "block_auto_adjust_ff_dim");
-    if (!adj || cJSON_IsTrue(adj)) {
+    if (!moe && (!adj || cJSON_IsTrue(adj))) {
         ff = 2 * ff / 3;
         ff = (int)(hf_cfg_num(cfg, "block_ffn_dim_multiplier", 1.0) * ff);
         const int mult = hf_cfg_int(cfg, "block_multiple_of", 256);
@@ -77,9 +99,32 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         l->conv = cJSON_IsString(e) && !strcmp(e->valuestring, "conv");
         T(l->norm, H, 0, 0, "model.layers.%d.operator_norm.weight", i);
         T(l->ffn_norm, H, 0, 0, "model.layers.%d.ffn_norm.weight", i);
-        T(l->w1, m->F, H, 0, "model.layers.%d.feed_forward.w1.weight", i);
-        T(l->w3, m->F, H, 0, "model.layers.%d.feed_forward.w3.weight", i);
-        T(l->w2, H, m->F, 0, "model.layers.%d.feed_forward.w2.weight", i);
+        if (m->E && i >= m->n_dense) {
+            const int E = m->E, Fe = m->Fe;
+            T(l->gate, E, H, 0, "model.layers.%d.feed_forward.gate.weight", i);
+            T(l->ebias, E, 0, 0, "model.layers.%d.feed_forward.expert_bias", i);
+            if (!bad) {
+                const size_t n = (size_t)E * Fe * H * sizeof(float);
+                l->ew1 = malloc(n), l->ew3 = malloc(n), l->ew2 = malloc(n);
+                bad = !l->ew1 || !l->ew3 || !l->ew2;
+            }
+            for (int e = 0; e < E && !bad; e++) { /* one expert at a time into its slice */
+                float *w1 = NULL, *w3 = NULL, *w2 = NULL;
+                T(w1, Fe, H, 0, "model.layers.%d.feed_forward.experts.%d.w1.weight", i, e);
+                T(w3, Fe, H, 0, "model.layers.%d.feed_forward.experts.%d.w3.weight", i, e);
+                T(w2, H, Fe, 0, "model.layers.%d.feed_forward.experts.%d.w2.weight", i, e);
+                if (!bad) {
+                    memcpy(l->ew1 + (size_t)e * Fe * H, w1, (size_t)Fe * H * sizeof(float));
+                    memcpy(l->ew3 + (size_t)e * Fe * H, w3, (size_t)Fe * H * sizeof(float));
+                    memcpy(l->ew2 + (size_t)e * H * Fe, w2, (size_t)H * Fe * sizeof(float));
+                }
+                free(w1), free(w3), free(w2);
+            }
+        } else {
+            T(l->w1, m->F, H, 0, "model.layers.%d.feed_forward.w1.weight", i);
+            T(l->w3, m->F, H, 0, "model.layers.%d.feed_forward.w3.weight", i);
+            T(l->w2, H, m->F, 0, "model.layers.%d.feed_forward.w2.weight", i);
+        }
         if (l->conv) {
             T(l->in_proj, 3 * H, H, 0, "model.layers.%d.conv.in_proj.weight", i);
             T(l->conv_w, H, 1, m->L, "model.layers.%d.conv.conv.weight", i);
@@ -109,7 +154,8 @@ static void hf_lfm2_free(void *vm) {
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         lfm2_layer *l = &m->layers[i];
         float *ps[] = {l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj,
-                       l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->hist};
+                       l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->hist,
+                       l->gate, l->ebias, l->ew1, l->ew3, l->ew2};
         for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
     }
     free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
@@ -136,6 +182,45 @@ static void rope(float *v, int hd, int pos, double theta) {
     }
 }
 
+/* SwiGLU MLP y = w2(silu(w1 x) * w3 x), F wide; tmp holds 2 F */
+static void swiglu(const float *w1, const float *w3, const float *w2, const float *x, float *y, float *tmp, int H,
+                   int F) {
+    hf_matvec_f32(w1, x, tmp, F, H);
+    hf_matvec_f32(w3, x, tmp + F, F, H);
+    for (int i = 0; i < F; i++) {
+        const float g = tmp[i];
+        tmp[i] = g / (1.0f + expf(-g)) * tmp[F + i];
+    }
+    hf_matvec_f32(w2, tmp, y, H, F);
+}
+
+/* Lfm2MoeSparseMoeBlock on one token: y = sum over the chosen experts of their weight x their MLP */
+static void sparse_block(const hf_lfm2 *m, const lfm2_layer *l, const float *x, float *y, float *tmp) {
+    const int H = m->H, E = m->E, Fe = m->Fe;
+    float s[256], ye[4096];
+    int chosen[256];
+    bool taken[256] = {false};
+    hf_matvec_f32(l->gate, x, s, E, H);
+    for (int e = 0; e < E; e++) s[e] = 1.0f / (1.0f + expf(-s[e]));
+    double sum = 0;
+    for (int k = 0; k < m->top_k; k++) { /* torch.topk of s + expert_bias; the first of equals wins */
+        int best = -1;
+        for (int e = 0; e < E; e++)
+            if (!taken[e] && (best < 0 || s[e] + l->ebias[e] > s[best] + l->ebias[best])) best = e;
+        taken[best] = true, chosen[k] = best, sum += s[best];
+    }
+    for (int i = 0; i < H; i++) y[i] = 0;
+    for (int k = 0; k < m->top_k; k++) {
+        const int e = chosen[k];
+        double wgt = s[e];
+        if (m->norm_topk) wgt /= sum + 1e-6;
+        wgt *= m->rsf;
+        swiglu(l->ew1 + (size_t)e * Fe * H, l->ew3 + (size_t)e * Fe * H, l->ew2 + (size_t)e * H * Fe, x, ye, tmp, H,
+               Fe);
+        for (int i = 0; i < H; i++) y[i] += (float)(wgt * ye[i]);
+    }
+}
+
 static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_lfm2 *m = vm;
     const int H = m->H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
@@ -157,7 +242,8 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
         m->cap = nc;
     }
     float *h = malloc((size_t)H * sizeof *h), *r = malloc((size_t)H * sizeof *r), *y = malloc((size_t)H * sizeof *y);
-    float *big = malloc((size_t)(3 * H > 2 * F ? 3 * H : 2 * F) * sizeof *big);
+    const int wide = 2 * (F > m->Fe ? F : m->Fe); /* the MLPs' scratch */
+    float *big = malloc((size_t)(3 * H > wide ? 3 * H : wide) * sizeof *big);
     float *q = malloc((size_t)H * sizeof *q), *att = malloc((size_t)H * sizeof *att);
     double *sc = malloc((size_t)(pos + 1) * sizeof *sc);
     if (!h || !r || !y || !big || !q || !att || !sc) {
@@ -218,13 +304,8 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
         rmsnorm(r, h, l->ffn_norm, H, m->eps);
-        hf_matvec_f32(l->w1, r, big, F, H);
-        hf_matvec_f32(l->w3, r, big + F, F, H);
-        for (int i = 0; i < F; i++) {
-            const float g = big[i];
-            big[i] = g / (1.0f + expf(-g)) * big[F + i];
-        }
-        hf_matvec_f32(l->w2, big, y, H, F);
+        if (l->gate) sparse_block(m, l, r, y, big);
+        else swiglu(l->w1, l->w3, l->w2, r, y, big, H, F);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) {
@@ -236,5 +317,6 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
 }
 
 const hf_family hf_family_lfm2 = {
-    .model_types = {"lfm2"}, .load = hf_lfm2_load, .vocab = hf_lfm2_vocab, .next = hf_lfm2_next, .free = hf_lfm2_free,
+    .model_types = {"lfm2", "lfm2_moe"}, .load = hf_lfm2_load, .vocab = hf_lfm2_vocab, .next = hf_lfm2_next,
+    .free = hf_lfm2_free,
 };

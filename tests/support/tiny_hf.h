@@ -35,7 +35,8 @@ typedef struct tiny_hf_spec {
                           * layers, which llama.cpp needs for the window); by tiny_hf_moe.c: "olmoe"
                           * (n_head_kv is n_head), "granitemoe", "granitemoeshared", "qwen3vlmoe",
                           * "ernie45moe" (3 layers, n_ff 128, 2 kv heads), "qwen3moepacked"; by tiny_hf_hybrid.c:
-                          * "lfm2" (LFM2-350M's conv / attention pattern), "gemma4" (Gemma 4 31B's layout; give it
+                          * "lfm2" (LFM2-350M's conv / attention pattern), "lfm2moe" (LFM2-8B-A1B's layout:
+                          * layer 0 dense, then 8 experts of n_ff), "gemma4" (Gemma 4 31B's layout; give it
                           * 6 layers), "gemma4text" (Gemma4ForCausalLM), "gemma4e" (Gemma 4 E2B's layout: per-layer
                           * embeddings, KV sharing; 6 layers); by tiny_hf_moe2.c: "gptoss" / "gptoss_mxfp4" (3-D
                           * float / MXFP4 experts; give it 64 wide, n_ff 64), "deepseek3", "deepseek2" (MLA;
@@ -48,7 +49,8 @@ typedef struct tiny_hf_spec {
                           * squared-ReLU MLP layers by hybrid_override_pattern), "nemotronh_moe" (Nemotron 3 Nano:
                           * MoE layers of 8 experts, 2 used, and a shared expert); tiny_hf_falconh1.c: "falconh1"
                           * (Falcon-H1-0.5B's layout: attention and Mamba-2 side by side in every layer, muP
-                          * multipliers, no mixer norm), "falconh1_norm" (the larger releases': the mixer norm) */
+                          * multipliers, no mixer norm), "falconh1_norm" (the larger releases': the mixer norm);
+                          * tiny_hf_mamba2.c: "mamba2" (Mamba2ForCausalLM, 1 group), "mamba2g" (2 groups) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

@@ -1,7 +1,11 @@
 /* tiny_hf_hybrid.c - tiny checkpoints of the families whose layers differ
  * from each other: "lfm2" (LiquidAI/LFM2-350M's layout: gated short-conv
  * layers and attention layers listed by layer_types, q/k layernorms,
- * feed_forward.w1/w3/w2, embedding_norm as the final norm, tied) and
+ * feed_forward.w1/w3/w2, embedding_norm as the final norm, tied); "lfm2moe"
+ * (LiquidAI/LFM2-8B-A1B's Lfm2MoeForCausalLM: the same layers, layer 0's MLP
+ * dense (2 x n_ff wide), the others sparse: router feed_forward.gate, the
+ * selection bias feed_forward.expert_bias, 8 experts of n_ff in
+ * feed_forward.experts.E.w1/w3/w2, 2 used) and
  * "gemma4" (google/gemma-4-31B-it's Gemma4ForConditionalGeneration layout:
  * sliding layers and every 6th layer global with a head twice as wide, its
  * own kv head count, K = V, proportional rope; the text model under
@@ -27,15 +31,18 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     if (!strcmp(a, "gemma4") || !strcmp(a, "gemma4text") || !strcmp(a, "gemma4e")) return write_gemma4(dir, s);
-    if (strcmp(a, "lfm2")) return 1;
+    const bool moe = !strcmp(a, "lfm2moe");
+    if (strcmp(a, "lfm2") && !moe) return 1;
+    const int E = 8, n_dense = 1;
     const int H = s->n_embd, hd = H / s->n_head, kd = hd * s->n_head_kv, F = s->n_ff, L = 3;
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     /* LiquidAI/LFM2-350M's config.json: block_ff_dim = intermediate_size before LFM2's 2/3 adjustment */
     cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Lfm2ForCausalLM"));
-    cJSON_AddStringToObject(c, "model_type", "lfm2");
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"),
+                         cJSON_CreateString(moe ? "Lfm2MoeForCausalLM" : "Lfm2ForCausalLM"));
+    cJSON_AddStringToObject(c, "model_type", moe ? "lfm2_moe" : "lfm2");
     cJSON_AddStringToObject(c, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
     const double ff_cfg = (double)F * 3 / 2;
@@ -44,12 +51,23 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "block_dim", H);
     cJSON_AddNumberToObject(c, "conv_dim", H);
     cJSON_AddNumberToObject(c, "conv_dim_out", H);
-    cJSON_AddNumberToObject(c, "intermediate_size", ff_cfg);
-    cJSON_AddNumberToObject(c, "block_ff_dim", ff_cfg);
-    cJSON_AddBoolToObject(c, "block_auto_adjust_ff_dim", 1);
-    cJSON_AddNumberToObject(c, "block_ffn_dim_multiplier", 1.0);
-    cJSON_AddNumberToObject(c, "block_multiple_of", 256);
-    cJSON_AddBoolToObject(c, "block_use_swiglu", 1);
+    if (moe) { /* LFM2-8B-A1B's config.json: intermediate_size as it is, the MoE keys */
+        cJSON_AddNumberToObject(c, "intermediate_size", 2 * F);
+        cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
+        cJSON_AddNumberToObject(c, "num_dense_layers", n_dense);
+        cJSON_AddNumberToObject(c, "num_experts", E);
+        cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
+        cJSON_AddBoolToObject(c, "use_expert_bias", 1);
+        cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
+        cJSON_AddNumberToObject(c, "routed_scaling_factor", 1.0);
+    } else {
+        cJSON_AddNumberToObject(c, "intermediate_size", ff_cfg);
+        cJSON_AddNumberToObject(c, "block_ff_dim", ff_cfg);
+        cJSON_AddBoolToObject(c, "block_auto_adjust_ff_dim", 1);
+        cJSON_AddNumberToObject(c, "block_ffn_dim_multiplier", 1.0);
+        cJSON_AddNumberToObject(c, "block_multiple_of", 256);
+        cJSON_AddBoolToObject(c, "block_use_swiglu", 1);
+    }
     cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
     cJSON_AddNumberToObject(c, "num_heads", s->n_head);
@@ -91,9 +109,21 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.q_layernorm.weight", P, i);
             tiny_tlist_add(l, hd, 0, 0, 0.1f, 1.0f, "%s%d.self_attn.k_layernorm.weight", P, i);
         }
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.w1.weight", P, i);
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.w3.weight", P, i);
-        tiny_tlist_add(l, H, F, 0, ws, 0, "%s%d.feed_forward.w2.weight", P, i);
+        if (moe && i >= n_dense) {
+            tiny_tlist_add(l, E, H, 0, ws, 0, "%s%d.feed_forward.gate.weight", P, i);
+            /* large enough to change which experts are chosen */
+            tiny_tlist_add(l, E, 0, 0, 1.0f, 0, "%s%d.feed_forward.expert_bias", P, i);
+            for (int e = 0; e < E; e++) {
+                tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.experts.%d.w1.weight", P, i, e);
+                tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.experts.%d.w3.weight", P, i, e);
+                tiny_tlist_add(l, H, F, 0, 4 * ws, 0, "%s%d.feed_forward.experts.%d.w2.weight", P, i, e);
+            }
+        } else {
+            const int Fd = moe ? 2 * F : F;
+            tiny_tlist_add(l, Fd, H, 0, ws, 0, "%s%d.feed_forward.w1.weight", P, i);
+            tiny_tlist_add(l, Fd, H, 0, ws, 0, "%s%d.feed_forward.w3.weight", P, i);
+            tiny_tlist_add(l, H, Fd, 0, ws, 0, "%s%d.feed_forward.w2.weight", P, i);
+        }
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);

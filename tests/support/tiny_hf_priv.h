@@ -45,7 +45,7 @@ int tiny_hf_emit(const char *dir, const tiny_hf_spec *s, const tdef *t, int n);
 int tiny_hf_write_more(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_moe.c: the same for its MoE families. */
 int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s);
-/* tiny_hf_hybrid.c: the same for the hybrid families ("lfm2") */
+/* tiny_hf_hybrid.c: the same for the hybrid families ("lfm2", "lfm2moe", "gemma4" ...) */
 int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_moe2.c: the same for its families ("gptoss", "gptoss_mxfp4"). */
 int tiny_hf_write_moe2(const char *dir, const tiny_hf_spec *s);
@@ -59,6 +59,8 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_falconh1.c: the same for "falconh1" / "falconh1_norm". */
 int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s);
+/* tiny_hf_mamba2.c: the same for "mamba2" / "mamba2g". */
+int tiny_hf_write_mamba2(const char *dir, const tiny_hf_spec *s);
 
 /* A growing list of tensor definitions for the family generators. */
 typedef struct {

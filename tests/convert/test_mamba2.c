@@ -1,0 +1,158 @@
+/* Mamba-2 (Mamba2ForCausalLM -> mamba2) end to end against the real llama.cpp, beyond the one-group model that
+ * test_convert's family table checks against transformers' forward pass:
+ *   - two groups: llama.cpp normalizes the gated SSM output per group (as mamba_ssm does), transformers' torch
+ *     path over the whole inner size. The F32 / F16 / Q8_0 files equal the reference computing the grouped norm
+ *     ("mamba2:grouped"), so every tensor is where the graph reads it; the exact transformers model is measurably
+ *     farther; the registry's caveat says so in the plan for two groups and not for one;
+ *   - the KVs Mamba2Model writes, read back by llama.cpp;
+ *   - what is refused: configs the converter asserts on or would read otherwise than transformers, projection
+ *     biases llama.cpp's graph has no place for, a clamped time step, and folders without a tokenizer it reads. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert_model.h"
+#include "convert_run.h"
+#include "hf_forward.h"
+#include "llama_ref.h"
+#include "llama_run.h"
+#include "logit_match.h"
+#include "qk_test.h"
+#include "tiny_hf.h"
+
+static void spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 2, s->n_embd = 64, s->tied = true;
+}
+
+static void grouped_dir(char *dir, size_t n) {
+    snprintf(dir, n, "%s/tiny-mamba2g/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    spec(&s, "mamba2g");
+    CHECK(tiny_hf_write(dir, &s) == 0);
+}
+
+/* The reference of dir's checkpoint read as model type mt; config.json is put back as written. */
+static int ref_as(logit_ref *r, const char *dir, const char *mt) {
+    char json[64];
+    snprintf(json, sizeof json, "\"%s\"", mt);
+    convert_edit_config(dir, "model_type", json);
+    const int rc = logit_ref_hf(r, dir);
+    convert_edit_config(dir, "model_type", "\"mamba2\"");
+    return rc;
+}
+
+static void test_grouped_is_llamacpps(void) {
+    char dir[700], out[800];
+    grouped_dir(dir, sizeof dir);
+    logit_ref want, exact;
+    if (ref_as(&want, dir, "mamba2:grouped")) return;
+    if (ref_as(&exact, dir, "mamba2")) {
+        logit_ref_free(&want);
+        return;
+    }
+    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.05}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(out, sizeof out, "%s/tiny-mamba2g-%s.gguf", qk_test_tmpdir(), cases[c].type);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        if (!m) continue;
+        char what[64];
+        snprintf(what, sizeof what, "mamba2, 2 groups (grouped norm) %s", cases[c].type);
+        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
+        if (c == 0) { /* Mamba2Model.set_gguf_parameters */
+            static const char *kv[][2] = {
+                {"context_length", "1048576"}, {"embedding_length", "64"}, {"feed_forward_length", "0"},
+                {"attention.head_count", "0"}, {"block_count", "2"}, {"ssm.conv_kernel", "4"},
+                {"ssm.inner_size", "128"}, {"ssm.state_size", "16"}, {"ssm.time_step_rank", "8"},
+                {"ssm.group_count", "2"},
+            };
+            convert_check_arch_kvs(m, "mamba2", kv, sizeof kv / sizeof kv[0]);
+            /* the exact transformers model is farther from these logits than any conversion tolerance */
+            const size_t nv = (size_t)exact.nv;
+            float *got = malloc(LOGIT_NP * nv * sizeof(float));
+            CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
+            double e = 0;
+            for (int p = 0; got && p < LOGIT_NP; p++)
+                e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+            fprintf(stderr, "tiny mamba2 (2 groups): llama.cpp (F32 file) vs transformers' whole-d_inner norm: %.4f "
+                            "of the largest logit\n", e);
+            CHECK_MSG(e > 0.01, "llama.cpp computes transformers' norm (%.4f): the caveat is stale", e);
+            free(got);
+        }
+        llama_run_free(m);
+    }
+    logit_ref_free(&want);
+    logit_ref_free(&exact);
+}
+
+static void test_caveat_in_plan(void) {
+    char dir[700], one[700], out[800];
+    grouped_dir(dir, sizeof dir);
+    snprintf(one, sizeof one, "%s/tiny-mamba2-one/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    spec(&s, "mamba2");
+    CHECK(tiny_hf_write(one, &s) == 0);
+    snprintf(out, sizeof out, "%s/tiny-mamba2-dry.gguf", qk_test_tmpdir());
+    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
+                         .command_line = "convert (test)"};
+    qk_convert_report rep;
+    qk_err err;
+    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    CHECK_MSG(rep.caveat && strstr(rep.caveat, "n_groups > 1") && strstr(rep.caveat, "per group"), "caveat: %s",
+              rep.caveat ? rep.caveat : "(none)");
+    qk_convert_report_free(&rep);
+    CHECK_MSG(qk_convert_model(one, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    CHECK(rep.caveat == NULL); /* one group: every implementation computes the same */
+    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "mamba2"));
+    qk_convert_report_free(&rep);
+}
+
+static void test_bad_input(void) {
+    static const convert_edit_case cases[] = {
+        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groupz\":\t1",
+         "no 'n_groups': transformers' Mamba2Config takes 8 groups, the converter 1"},
+        {"mamba2", "config.json", "\"expand\":\t2", "\"expand\":\t2, \"intermediate_size\": 96",
+         "the inner size 96 is not expand x hidden_size = 128 (the converter asserts it)"},
+        {"mamba2", "config.json", "\"head_dim\":\t16", "\"head_dim\":\t48",
+         "the inner size 128 is not a multiple of head_dim 48"},
+        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groups\":\t3",
+         "the inner size 128 and 8 heads do not split into 3 groups"},
+        {"mamba2", "config.json", "\"use_cache\":\ttrue", "\"time_step_limit\": [0.0, 10.0]",
+         "time_step_limit clamps dt, which llama.cpp's Mamba-2 does not"},
+        {"mamba2", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
+         "unexpected tensor 'backbone.layers.1.mixer.E' for Mamba2ForCausalLM"},
+        {"mamba2", "model.safetensors", "layers.0.mixer.conv1d.bias", "layers.0.mixer.in_proj.bias",
+         "llama.cpp's Mamba-2 has no in/out projection biases"},
+        {"mamba2", "model.safetensors", "backbone.norm_f.weight", "rotary_emb.inv_freq",
+         "tensor 'backbone.norm_f.weight' is missing"},
+    };
+    convert_expect_edit_refusals("bad-mamba2", cases, sizeof cases / sizeof cases[0], spec);
+}
+
+/* the tokenizer Mamba2Model.set_vocab reads: tokenizer.model, else tokenizer.json; a v3 SentencePiece file it asks
+ * to have renamed, and nothing at all it would replace by gguf-py's GPT-NeoX vocabulary */
+static void test_tokenizer_refusals(void) {
+    char dir[700], p[900], q[900];
+    snprintf(dir, sizeof dir, "%s/mamba2-tok/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    spec(&s, "mamba2");
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    snprintf(p, sizeof p, "%s/tokenizer.json", dir);
+    snprintf(q, sizeof q, "%s/tokenizer.model.v3", dir);
+    CHECK(rename(p, q) == 0);
+    convert_expect_refusal(dir, "the tokenizer is tokenizer.model.v3: rename it to tokenizer.model");
+    CHECK(remove(q) == 0);
+    convert_expect_refusal(dir, "no tokenizer.model or tokenizer.json: llama.cpp's converter would fall back to its "
+                                "built-in GPT-NeoX vocabulary");
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    llama_ref_init_backend();
+    RUN(test_caveat_in_plan);
+    RUN(test_grouped_is_llamacpps);
+    RUN(test_bad_input);
+    RUN(test_tokenizer_refusals);
+    return qk_test_summary();
+}

@@ -1,0 +1,61 @@
+/* tiny_hf_mamba2.c - tiny checkpoints in transformers' Mamba2ForCausalLM layout (model_type mamba2), the keys of
+ * mistralai/Mamba-Codestral-7B-v0.1's config.json scaled down: "mamba2" with n_groups 1 (transformers, mamba_ssm
+ * and llama.cpp compute the same), "mamba2g" with n_groups 2 (the registry's caveat: the gated norm per group or
+ * over all of d_inner). backbone.embeddings, per layer backbone.layers.N.norm and the mixer (in_proj, conv1d and
+ * its bias, dt_bias, A_log, D, norm, out_proj), backbone.norm_f, lm_head unless tied. hidden n_embd, expand 2,
+ * heads of 16, state 16, conv kernel 4; vocab_size the tokenizer's padded to a multiple of 16 (the embedding's
+ * rows, as the state-spaces releases pad theirs). Test support only. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tiny_hf_priv.h"
+
+int tiny_hf_write_mamba2(const char *dir, const tiny_hf_spec *s) {
+    const char *a = s->arch ? s->arch : "";
+    const bool grouped = !strcmp(a, "mamba2g");
+    if (!grouped && strcmp(a, "mamba2")) return 1;
+    const int H = s->n_embd, di = 2 * H, dh = 16, nh = di / dh, ds = 16, K = 4, ng = grouped ? 2 : 1;
+    const float ws = 4.0f / (float)H;
+    const int n_tok = tiny_hf_tokenizer_bpe(dir);
+    if (n_tok < 0) return -1;
+    const int vocab = (n_tok + 15) / 16 * 16;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Mamba2ForCausalLM"));
+    tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "chunk_size", 256.0, "conv_kernel", (double)K,
+                  "eos_token_id", (double)(n_tok - 2), "expand", 2.0, "head_dim", (double)dh, "hidden_size", (double)H,
+                  "initializer_range", 0.1, "layer_norm_epsilon", 1e-5, "n_groups", (double)ng,
+                  "num_heads", (double)nh, "num_hidden_layers", (double)s->n_layer, "pad_token_id", (double)(n_tok - 1),
+                  "state_size", (double)ds, "time_step_floor", 1e-4, "time_step_max", 0.1, "time_step_min", 0.001,
+                  "time_step_rank", (double)(H / 16), "vocab_size", (double)vocab, NULL);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddStringToObject(c, "model_type", "mamba2");
+    cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "norm_before_gate", 0);
+    cJSON_AddBoolToObject(c, "rescale_prenorm_residual", 0);
+    cJSON_AddBoolToObject(c, "residual_in_fp32", 1);
+    cJSON_AddBoolToObject(c, "rms_norm", 1);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    cJSON_AddBoolToObject(c, "use_bias", 0);
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_conv_bias", 1);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "backbone.embeddings.weight");
+    for (int i = 0; i < s->n_layer; i++) {
+        char pfx[64];
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.layers.%d.norm.weight", i);
+        snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
+        tiny_tlist_add_mamba2(l, pfx, H, di, nh, ng, ds, K, true, ws);
+    }
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.norm_f.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
+    return rc;
+}
