@@ -591,7 +591,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         const bool dense = (ad->flags & QK_A_EXPERTS_OPTIONAL) &&
                            (!qk_hf_cfg_int(ck->config, ad->n_expert_key, &n_expert) || n_expert == 0);
         if (!dense && (need_int(ck->config, ad->n_expert_key, &n_expert, err) ||
-                       need_int(ck->config, ad->n_used_key, &n_used, err)))
+                       (ad->n_used_key && need_int(ck->config, ad->n_used_key, &n_used, err))))
             return qk_fail_prefix(err, "%s", ck->dir);
         if (n_expert > 256 || n_used > n_expert)
             return qk_fail(err, "%s/config.json: %lld experts with %lld used is out of range", ck->dir,

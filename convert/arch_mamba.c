@@ -1,4 +1,19 @@
-/* arch_mamba.c - the attention-free Mamba-2 language models: Mamba2ForCausalLM (transformers' layout,
+/* arch_mamba.c - the attention-free Mamba language models.
+ *
+ * Mamba-1: MambaForCausalLM / MambaLMHeadModel (state-spaces/mamba-*-hf) and FalconMambaForCausalLM
+ * (tiiuae/falcon-mamba-7b) -> "mamba", as the pinned converter's MambaModel (conversion/mamba.py) writes them:
+ *   backbone.embeddings (or backbone.embedding) -> token_embd, backbone.norm_f -> output_norm, lm_head -> output;
+ *   per layer norm -> attn_norm, mixer in_proj -> ssm_in, conv1d [d_inner, 1, K] squeezed -> ssm_conv1d (F32) and
+ *   its bias, x_proj -> ssm_x, dt_proj -> ssm_dt (weight and bias), A_log [d_inner, d_state] -> ssm_a = -exp,
+ *   D -> ssm_d, out_proj -> ssm_out. Sizes from the config itself: d_model (hidden_size / d_model), d_conv
+ *   (conv_kernel / d_conv, else 4), d_inner (intermediate_size / d_inner, else 2 d_model, and it must be that), d_state
+ *   (state_size / d_state, else 16), dt_rank (time_step_rank / dt_rank, else ceil(d_model / 16)); KVs as for
+ *   Mamba-2 but no group count, plus ssm.dt_b_c_rms (true for model_type falcon_mamba: RMS norms without weights on
+ *   dt, B and C; llama.cpp takes their epsilon from layer_norm_epsilon, transformers from mixer_rms_eps). The
+ *   vocabulary is padded to a multiple of 8. lm_head is written as the checkpoint has it (the converter drops one
+ *   equal to the embeddings: llama.cpp then reuses the embeddings; the logits are the same).
+ *
+ * Mamba-2: Mamba2ForCausalLM (transformers' layout,
  * "backbone.layers.N.mixer.*"; Mamba-Codestral-7B-v0.1's "model.backbone.*" names too) -> "mamba2", as the
  * pinned converter's Mamba2Model (conversion/mamba.py) writes it:
  *   backbone.embeddings (or mamba_ssm's backbone.embedding) -> token_embd, backbone.norm_f -> output_norm,
@@ -20,6 +35,51 @@
 
 #include "arch_priv.h"
 #include "json_file.h"
+
+static bool has_file(const qk_hf_checkpoint *ck, const char *name) {
+    char path[4096];
+    qk_err e;
+    return !qk_path_join(path, sizeof path, ck->dir, name, &e) && qk_file_exists(path);
+}
+
+/* set_vocab of both converters: the vocabulary padded to a multiple of pad_vocab_size_multiple (def when absent) */
+static int pad_vocab(const qk_hf_checkpoint *ck, qk_conv_plan *p, int64_t def, qk_err *err) {
+    const int64_t pad = qk_hf_cfg_int_or(ck->config, "pad_vocab_size_multiple", def);
+    if (pad <= 0 || pad > 65536)
+        return qk_fail(err, "%s/config.json: pad_vocab_size_multiple %lld is out of range", ck->dir, (long long)pad);
+    if (p->vocab_size) p->vocab_size = (p->vocab_size + (uint64_t)pad - 1) / (uint64_t)pad * (uint64_t)pad;
+    return QK_OK;
+}
+
+/* layer_norm_epsilon / rms_norm_eps, else 1e-5 */
+static double rms_eps(const qk_hf_checkpoint *ck) {
+    double eps;
+    if (!qk_hf_cfg_num(ck->config, "layer_norm_epsilon", &eps) && !qk_hf_cfg_num(ck->config, "rms_norm_eps", &eps))
+        eps = 1e-5;
+    return eps;
+}
+
+/* the converter reads only the top-level keys: a mamba_ssm config's ssm_cfg holding sizes would be ignored */
+static int ssm_cfg_check(const qk_hf_checkpoint *ck, qk_err *err) {
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(ck->config, "ssm_cfg");
+    for (const cJSON *e = cJSON_IsObject(sc) ? sc->child : NULL; e; e = e->next)
+        if (strcmp(e->string, "layer"))
+            return qk_fail(err, "%s/config.json: ssm_cfg sets '%s', which llama.cpp's converter does not read (it takes "
+                                "the top-level keys); move it to the top level under the Hugging Face name", ck->dir,
+                           e->string);
+    return QK_OK;
+}
+
+/* the tokenizer MambaModel / Mamba2Model.set_vocab reads (either file; v3 and none refused) */
+static int tokenizer_check(const qk_hf_checkpoint *ck, qk_err *err) {
+    if (has_file(ck, "tokenizer.model") || has_file(ck, "tokenizer.json")) return QK_OK;
+    if (has_file(ck, "tokenizer.model.v3"))
+        return qk_fail(err, "%s: the tokenizer is tokenizer.model.v3: rename it to tokenizer.model (as llama.cpp's "
+                            "converter asks) and convert again", ck->dir);
+    return qk_fail(err, "%s: no tokenizer.model or tokenizer.json: llama.cpp's converter would fall back to its "
+                        "built-in GPT-NeoX vocabulary, which quantkit does not ship; add the model's tokenizer",
+                   ck->dir);
+}
 
 /* Mamba2Model.__init__ / set_gguf_parameters: the first key of keys present in the config (Python's find_hparam
  * with `or default`: an absent or 0 value takes def) */
@@ -78,28 +138,17 @@ static int m2_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
     return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
 }
 
-static bool has_file(const qk_hf_checkpoint *ck, const char *name) {
-    char path[4096];
-    qk_err e;
-    return !qk_path_join(path, sizeof path, ck->dir, name, &e) && qk_file_exists(path);
-}
 
 static int m2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     (void)p;
     qk_mamba2_dims d;
-    if (m2_dims(ck, &d, err) || qk_mamba2_check_dt_limit(ck, err)) return QK_FAIL;
-    if (!cJSON_GetObjectItemCaseSensitive(ck->config, "n_groups"))
+    if (m2_dims(ck, &d, err) || qk_mamba2_check_dt_limit(ck, err) || ssm_cfg_check(ck, err)) return QK_FAIL;
+    /* a mamba_ssm config (ssm_cfg) defaults to 1 group, as the converter does */
+    if (!cJSON_GetObjectItemCaseSensitive(ck->config, "n_groups") &&
+        !cJSON_GetObjectItemCaseSensitive(ck->config, "ssm_cfg"))
         return qk_fail(err, "%s/config.json: no 'n_groups': transformers' Mamba2Config takes 8 groups, the converter 1, "
                             "so the file would not compute what the model does; add the key", ck->dir);
-    if (!has_file(ck, "tokenizer.model") && !has_file(ck, "tokenizer.json")) {
-        if (has_file(ck, "tokenizer.model.v3"))
-            return qk_fail(err, "%s: the tokenizer is tokenizer.model.v3: rename it to tokenizer.model (as llama.cpp's "
-                                "converter asks) and convert again", ck->dir);
-        return qk_fail(err, "%s: no tokenizer.model or tokenizer.json: llama.cpp's converter would fall back to its "
-                            "built-in GPT-NeoX vocabulary, which quantkit does not ship; add the model's tokenizer",
-                       ck->dir);
-    }
-    return QK_OK;
+    return tokenizer_check(ck, err);
 }
 
 /* Mamba2Model.set_vocab: the vocabulary padded to a multiple of pad_vocab_size_multiple; the caveat only where it
@@ -108,20 +157,14 @@ static int m2_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
     if (d.n_group == 1) p->caveat = NULL;
-    int64_t pad = qk_hf_cfg_int_or(ck->config, "pad_vocab_size_multiple", 16);
-    if (pad <= 0 || pad > 65536)
-        return qk_fail(err, "%s/config.json: pad_vocab_size_multiple %lld is out of range", ck->dir, (long long)pad);
-    if (p->vocab_size) p->vocab_size = (p->vocab_size + (uint64_t)pad - 1) / (uint64_t)pad * (uint64_t)pad;
-    return QK_OK;
+    return pad_vocab(ck, p, 16, err);
 }
 
 static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
-    double eps;
-    if (!qk_hf_cfg_num(ck->config, "layer_norm_epsilon", &eps) && !qk_hf_cfg_num(ck->config, "rms_norm_eps", &eps))
-        eps = 1e-5;
+    const double eps = rms_eps(ck);
     int rc = QK_OK;
     rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
     rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.d_model, err);
@@ -134,6 +177,124 @@ static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)d.n_head, err);
     rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)d.n_group, err);
     rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)eps, err);
+    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
+    return rc ? QK_FAIL : QK_OK;
+}
+
+/* Mamba-1's sizes (MambaModel.set_gguf_parameters) */
+typedef struct {
+    int64_t d_model, d_conv, d_inner, d_state, dt_rank;
+} m1_dims;
+
+static int m1_dims_of(const qk_hf_checkpoint *ck, m1_dims *d, qk_err *err) {
+    static const char *const k_model[] = {"hidden_size", "d_model", NULL};
+    static const char *const k_conv[] = {"conv_kernel", "d_conv", NULL};
+    static const char *const k_inner[] = {"intermediate_size", "d_inner", NULL};
+    static const char *const k_state[] = {"state_size", "d_state", NULL};
+    static const char *const k_rank[] = {"time_step_rank", "dt_rank", NULL};
+    const cJSON *c = ck->config;
+    d->d_model = m2_find(c, k_model, 0);
+    d->d_conv = m2_find(c, k_conv, 4);
+    d->d_inner = m2_find(c, k_inner, 2 * d->d_model);
+    d->d_state = m2_find(c, k_state, 16);
+    d->dt_rank = m2_find(c, k_rank, (d->d_model + 15) / 16);
+    const int64_t lim = (int64_t)1 << 20;
+    if (d->d_model <= 0 || d->d_model > lim || d->d_conv <= 0 || d->d_conv > 64 || d->d_state <= 0 ||
+        d->d_state > 4096 || d->dt_rank <= 0 || d->dt_rank > lim)
+        return qk_fail(err, "%s/config.json: the Mamba sizes (hidden_size, conv_kernel, state_size, time_step_rank) "
+                            "should be positive integers in range", ck->dir);
+    if (d->d_inner != 2 * d->d_model)
+        return qk_fail(err, "%s/config.json: intermediate_size %lld is not 2 x hidden_size = %lld (the converter "
+                            "asserts a block expansion of 2)", ck->dir, (long long)d->d_inner,
+                       (long long)(2 * d->d_model));
+    return QK_OK;
+}
+
+static int m1_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
+                           qk_conv_plan *p, qk_err *err) {
+    if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
+    const qk_st_tensor *s = src->t;
+    if (!qk_st_dtype_is_float(s->dtype))
+        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
+                       qk_st_dtype_name(s->dtype));
+    m1_dims d;
+    if (m1_dims_of(ck, &d, err)) return QK_FAIL;
+    const char *w = rest + 6;
+    const int64_t H = d.d_model, di = d.d_inner, ds = d.d_state, r = d.dt_rank;
+#define SHAPE(n, a, b, c)                                                                                             \
+    if (qk_shape_check(ck, s, n, a, b, c, err)) return QK_FAIL;
+    if (!strcmp(w, "in_proj.weight")) {
+        SHAPE(2, 2 * di, H, 0);
+        qk_plan_layer_src(p, layer, "ssm_in.weight", src, H, 2 * di);
+    } else if (!strcmp(w, "conv1d.weight")) {
+        SHAPE(3, di, 1, d.d_conv);
+        qk_plan_layer_src(p, layer, "ssm_conv1d.weight", src, d.d_conv, di); /* squeezed */
+    } else if (!strcmp(w, "conv1d.bias")) {
+        SHAPE(1, di, 0, 0);
+        qk_plan_layer_src(p, layer, "ssm_conv1d.bias", src, di, 0);
+    } else if (!strcmp(w, "x_proj.weight")) {
+        SHAPE(2, r + 2 * ds, di, 0);
+        qk_plan_layer_src(p, layer, "ssm_x.weight", src, di, r + 2 * ds);
+    } else if (!strcmp(w, "dt_proj.weight")) {
+        SHAPE(2, di, r, 0);
+        qk_plan_layer_src(p, layer, "ssm_dt.weight", src, r, di);
+    } else if (!strcmp(w, "dt_proj.bias")) {
+        SHAPE(1, di, 0, 0);
+        qk_plan_layer_src(p, layer, "ssm_dt.bias", src, di, 0);
+    } else if (!strcmp(w, "A_log")) {
+        SHAPE(2, di, ds, 0);
+        qk_plan_layer_src(p, layer, "ssm_a", src, ds, di)->neg_exp = true;
+    } else if (!strcmp(w, "D")) {
+        SHAPE(1, di, 0, 0);
+        qk_plan_layer_src(p, layer, "ssm_d", src, di, 0);
+    } else if (!strcmp(w, "out_proj.weight")) {
+        SHAPE(2, H, di, 0);
+        qk_plan_layer_src(p, layer, "ssm_out.weight", src, di, H);
+    } else {
+        return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor: llama.cpp's Mamba "
+                            "has no in/out projection biases)", ck->dir, s->name, p->hf_arch);
+    }
+#undef SHAPE
+    return 1;
+}
+
+static int m1_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
+    (void)p;
+    m1_dims d;
+    if (m1_dims_of(ck, &d, err) || ssm_cfg_check(ck, err) || tokenizer_check(ck, err)) return QK_FAIL;
+    const cJSON *ub = cJSON_GetObjectItemCaseSensitive(ck->config, "use_bias");
+    if (cJSON_IsTrue(ub))
+        return qk_fail(err, "%s/config.json: use_bias is true: llama.cpp's Mamba has no in/out projection biases",
+                       ck->dir);
+    return QK_OK;
+}
+
+/* MambaModel.set_vocab: the vocabulary padded to a multiple of pad_vocab_size_multiple (8); Falcon Mamba's caveat
+ * only where its mixer epsilon (FalconMambaConfig's default 1e-6) is not the one llama.cpp uses */
+static int m1_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
+    double me;
+    if (p->caveat && qk_hf_cfg_num(ck->config, "mixer_rms_eps", &me) && (float)me == (float)rms_eps(ck))
+        p->caveat = NULL;
+    return pad_vocab(ck, p, 8, err);
+}
+
+static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
+                  qk_err *err) {
+    m1_dims d;
+    if (m1_dims_of(ck, &d, err)) return QK_FAIL;
+    const char *mt = qk_hf_cfg_str(ck->config, "model_type");
+    int rc = QK_OK;
+    rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.d_model, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", 0, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", 0, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.d_conv, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d.d_inner, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.d_state, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)d.dt_rank, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)rms_eps(ck), err);
+    rc |= qk_arch_kv_bool(w, p, "ssm.dt_b_c_rms", mt && !strcmp(mt, "falcon_mamba"), err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     return rc ? QK_FAIL : QK_OK;
 }
@@ -158,10 +319,29 @@ static const char *const k_req_mamba2[] = {"attn_norm.weight", "ssm_in.weight", 
     "with n_groups > 1, llama.cpp normalizes the gated SSM output per group (as mamba_ssm, which Mamba-Codestral "   \
     "was trained with, does); transformers' Mamba2 torch path normalizes it over the whole inner size"
 
+static const char *const k_req_mamba[] = {"attn_norm.weight", "ssm_in.weight", "ssm_conv1d.weight",
+                                          "ssm_conv1d.bias", "ssm_x.weight", "ssm_dt.weight", "ssm_dt.bias", "ssm_a",
+                                          "ssm_d", "ssm_out.weight", NULL};
+/* mamba_ssm's config.json names the sizes d_model / n_layer */
+static const qk_cfg_alias k_alias_mamba[] = {{"hidden_size", "d_model"}, {"num_hidden_layers", "n_layer"}, {NULL, NULL}};
+
+#define FALCON_MAMBA_CAVEAT                                                                                           \
+    "llama.cpp RMS-normalizes dt, B and C with layer_norm_epsilon where Falcon Mamba's mixer uses mixer_rms_eps "  \
+    "(1e-6 in the releases): a small difference in the logits"
+
+#define MAMBA1(cls, fam, cav)                                                                                         \
+    {.hf = cls, .gguf = "mamba", .family = fam, .caveat = cav, .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN,         \
+     .rules = k_rules_mamba2, .globals = k_globals_mamba2, .layer_prefix = "backbone.layers.",                       \
+     .required = k_req_mamba, .aliases = k_alias_mamba, .check = m1_check, .write_kvs = m1_kvs,                      \
+     .layer_tensor = m1_layer_tensor, .finish = m1_finish}
+
 const qk_arch_desc qk_arch_family_mamba[] = {
+    MAMBA1("MambaForCausalLM", "Mamba (attention-free)", NULL),
+    MAMBA1("MambaLMHeadModel", "Mamba (attention-free; mamba_ssm's config)", NULL),
+    MAMBA1("FalconMambaForCausalLM", "Falcon Mamba (attention-free; RMS-normalized dt, B, C)", FALCON_MAMBA_CAVEAT),
     {.hf = "Mamba2ForCausalLM", .gguf = "mamba2", .family = "Mamba-2 (attention-free)", .caveat = MAMBA2_CAVEAT,
      .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .rules = k_rules_mamba2, .globals = k_globals_mamba2,
-     .layer_prefix = "backbone.layers.", .strip_prefix = "model.", .required = k_req_mamba2,
+     .layer_prefix = "backbone.layers.", .strip_prefix = "model.", .required = k_req_mamba2, .aliases = k_alias_mamba,
      .check = m2_check, .write_kvs = m2_kvs, .layer_tensor = m2_layer_tensor, .finish = m2_finish},
     {.hf = NULL},
 };

@@ -185,7 +185,9 @@ struct qk_arch_desc {
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
-    const char *n_expert_key, *n_used_key; /* config keys of the expert counts (MoE) */
+    /* config keys of the expert counts (MoE); n_used_key NULL: the family's check reads the used count (Hunyuan's
+     * per-layer moe_topk list) */
+    const char *n_expert_key, *n_used_key;
     const char *n_dense_lead_key;    /* config key of the number of leading dense layers (no experts); may be NULL */
     /* whole-name prefixes, each followed by a decimal index, of tensors the converter filters out (ERNIE 4.5 MoE's
      * multi-token-prediction block "model.mtp_block.0."); NULL-terminated, may be NULL */

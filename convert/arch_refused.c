@@ -48,17 +48,9 @@ static const struct {
      "is, but Bamba's attention layers by attn_layer_indices, its rope (attn_rotary_emb) and its own modeling code "
      "are not checked against llama.cpp"},
     {"JambaForCausalLM", NULL,
-     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers (x_proj, dt_proj with the dt / B / C "
-     "RMS norms, A = -exp(A_log), D) interleaved with attention every attn_layer_period layers and MoE every "
-     "expert_layer_period layers are not in the architecture registry"},
-    {"MambaForCausalLM", NULL,
-     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers (x_proj, dt_proj, A = -exp(A_log), "
-     "D, the depthwise conv1d) are not in the architecture registry"},
-    {"MambaLMHeadModel", NULL,
-     "Mamba (llama.cpp arch mamba) is not supported yet: the Mamba-1 SSM layers are not in the architecture registry"},
-    {"FalconMambaForCausalLM", NULL,
-     "Falcon Mamba (llama.cpp arch mamba, with the dt / B / C RMS norms) is not supported yet: the Mamba-1 SSM "
-     "layers are not in the architecture registry"},
+     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers with the dt / B / C RMS norms "
+     "interleaved with attention every attn_layer_period layers and MoE every expert_layer_period layers are not "
+     "in the architecture registry (plain Mamba-1, MambaForCausalLM, is)"},
     {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "
@@ -89,11 +81,11 @@ static const struct {
     {"DeepseekV32ForCausalLM", NULL,
      "DeepSeek V3.2 (llama.cpp arch deepseek32) is not supported yet: DeepSeek V3's MLA and experts are, but its DSA "
      "indexer (the attn.indexer.* tensors and the indexer head count, key length and top-k) is not in the registry"},
-    {"HunYuanMoEV1ForCausalLM", NULL,
-     "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its vocabulary is a tiktoken rank "
-     "file (hy.tiktoken, which the converter reads through the model's own tokenizer code, rebuilding BPE merges "
-     "from the ranks and forcing BOS id 127959), which quantkit cannot read; its NTK-alpha rope base, 256K context "
-     "and per-layer MoE lists are not in the registry either"},
+    {"HunYuanDenseV1ForCausalLM", NULL,
+     "Hunyuan dense (Hunyuan-0.5B..7B, llama.cpp arch hunyuan-dense) is not supported yet: HunYuanModel's own "
+     "set_vocab (tokenizer.json, else hy.tiktoken with the 7B's BOS fix) with its EOS / EOT taken from "
+     "eod_token_id and generation_config.json, and its NTK-alpha rope (alpha 50 by default, head_dim-based) are not "
+     "in the architecture registry (Hunyuan MoE, HunYuanMoEV1ForCausalLM, is)"},
 };
 
 const char *qk_arch_refusal(const char *hf, const char *text_model_type) {

@@ -12,6 +12,7 @@ extern const qk_arch_desc qk_arch_family_qwen35[];
 extern const qk_arch_desc qk_arch_family_granitehybrid[], qk_arch_family_nemotronh[],
     qk_arch_family_falconh1[];
 extern const qk_arch_desc qk_arch_family_mamba[];
+extern const qk_arch_desc qk_arch_family_hunyuan[];
 
 static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama, qk_arch_family_qwen, qk_arch_family_gemma, qk_arch_family_phi3, qk_arch_family_dense, qk_arch_family_more,
@@ -21,6 +22,7 @@ static const qk_arch_desc *const k_families[] = {
     qk_arch_family_qwen35,
     qk_arch_family_granitehybrid, qk_arch_family_nemotronh, qk_arch_family_falconh1,
     qk_arch_family_mamba,
+    qk_arch_family_hunyuan,
 };
 
 size_t qk_arch_registry_size(void) {

@@ -78,6 +78,8 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
         rc = qk_vocab_load_llama3_original(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
     else if (rc == QK_OK && !strcmp(plan.arch, "deepseek2") && qk_vocab_is_kimi(dir)) /* DeepseekV2Model's kimi-k2 */
         rc = qk_vocab_load_kimi(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
+    else if (rc == QK_OK && !strcmp(plan.arch, "hunyuan-moe")) /* HunYuanMoEModel.set_vocab: hy.tiktoken only */
+        rc = qk_vocab_load_hunyuan(dir, o->pre_tokenizer, plan.vocab_size, &vocab, tok_note, sizeof tok_note, err);
     else if (rc == QK_OK)
         rc = !strcmp(plan.arch, "gemma4") ? qk_vocab_load_gemma4(dir, o->pre_tokenizer, &vocab, err) /* Gemma4Model.set_vocab */
                                           : qk_vocab_load_hf_for(dir, plan.family_pre, o->pre_tokenizer, plan.vocab_size,

@@ -150,6 +150,13 @@ bool qk_vocab_is_kimi(const char *dir);
 int qk_vocab_load_kimi(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
                        size_t note_cap, qk_err *err);
 
+/* Hunyuan-A13B's tokenizer (vocab_hunyuan.c), as HunYuanMoEModel.set_vocab writes it: hy.tiktoken's 127957
+ * ranks (QwenModel.bpe merges), tokenization_hy.py's 210 special tokens at ids 127957..128166 (control), pre
+ * hunyuan (or pre_override, which must be known), SpecialVocab without tokenizer.json, BOS 127959. Other counts
+ * (ranks, config.json vocab_size) are refused. note (if note_cap) says what was built. */
+int qk_vocab_load_hunyuan(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
+                          size_t note_cap, qk_err *err);
+
 /* Meta's original Llama 3 folder (vocab_llama3_original.c): is dir's tokenizer.model a tiktoken rank file? */
 bool qk_vocab_tiktoken_model(const char *dir);
 /* The vocabulary of Meta's original Llama 3 folder: the rank file's tokens (type NORMAL) and merges

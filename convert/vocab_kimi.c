@@ -21,9 +21,7 @@
 
 #include "json_file.h"
 #include "special_tokens.h"
-#include "tiktoken_ranks.h"
-#include "tokenizer_json.h"
-#include "vocab.h"
+#include "vocab_tiktoken.h"
 
 #define KIMI_N_RESERVED 256
 
@@ -47,32 +45,20 @@ bool qk_vocab_is_kimi(const char *dir) {
 
 int qk_vocab_load_kimi(const char *dir, const char *pre_override, uint64_t vocab_size, qk_vocab *out, char *note,
                        size_t note_cap, qk_err *err) {
-    qk_vocab_init(out);
-    if (note_cap) note[0] = 0;
-    char path[4096];
-    cJSON *tcfg = NULL;
-    qk_tiktoken tt;
-    memset(&tt, 0, sizeof tt);
+    qk_tt_source src;
+    if (qk_tt_source_open(dir, "tiktoken.model", pre_override, "kimi-k2", &src, out, note, note_cap, err))
+        return QK_FAIL;
     int rc = QK_FAIL;
-    if (pre_override && !qk_pre_known(pre_override)) {
-        qk_fail(err, "%s: --pre-tokenizer '%s' is not a pre-tokenizer llama.cpp knows (Kimi's tokenizer splits as "
-                     "kimi-k2)", dir, pre_override);
-        goto out;
-    }
-    if (qk_path_join(path, sizeof path, dir, "tiktoken.model", err)) goto out;
-    if (qk_json_load(dir, "tokenizer_config.json", &tcfg, err)) goto out;
-    if (qk_tiktoken_load(path, QK_TT_MERGES_QWEN, &tt, err)) goto out;
-    const uint64_t n = tt.n_tokens;
+    const uint64_t n = src.tt.n_tokens;
     if (vocab_size < n || vocab_size > n + KIMI_N_RESERVED) {
         qk_fail(err, "%s/config.json: vocab_size is %llu, but %s has %llu tokens and Kimi's tokenizer reserves %d "
-                     "special ids after them (expected %llu..%llu)", dir, (unsigned long long)vocab_size, path,
+                     "special ids after them (expected %llu..%llu)", dir, (unsigned long long)vocab_size, src.path,
                 (unsigned long long)n, KIMI_N_RESERVED, (unsigned long long)n, (unsigned long long)n + KIMI_N_RESERVED);
         goto out;
     }
-    if (qk_vocab_alloc_tokens(out, (size_t)vocab_size, 0, 0.0f, QK_TOKEN_NORMAL, err)) goto out;
-    for (size_t i = 0; i < n; i++)
-        if (qk_vocab_set_token(out, i, tt.tokens[i], strlen(tt.tokens[i]), err)) goto out;
-    const cJSON *atd = get(tcfg, "added_tokens_decoder");
+    const char *pre = pre_override ? pre_override : "kimi-k2";
+    if (qk_tt_vocab_fill(&src, vocab_size, QK_TOKEN_CONTROL, pre, out, err)) goto out;
+    const cJSON *atd = get(src.tcfg, "added_tokens_decoder");
     if (atd && !cJSON_IsObject(atd)) {
         qk_fail(err, "%s/tokenizer_config.json: added_tokens_decoder is not an object", dir);
         goto out;
@@ -90,23 +76,17 @@ int qk_vocab_load_kimi(const char *dir, const char *pre_override, uint64_t vocab
         if (!cJSON_IsString(c)) snprintf(text, sizeof text, "<|reserved_token_%llu|>", (unsigned long long)id);
         named += cJSON_IsString(c);
         if (qk_vocab_set_token(out, (size_t)id, s, strlen(s), err)) goto out;
-        out->token_type[id] = QK_TOKEN_CONTROL;
     }
-    for (size_t i = 0; i < tt.n_merges; i++)
-        if (qk_vocab_add_merge(out, tt.merges[i], strlen(tt.merges[i]), err)) goto out;
-    const char *pre = pre_override ? pre_override : "kimi-k2";
-    if (qk_vocab_set_model(out, "gpt2", pre, err)) goto out;
-    if (qk_special_vocab_load(dir, NULL, tcfg, -1, out, err)) goto out;
+    if (qk_special_vocab_load(dir, NULL, src.tcfg, -1, out, err)) goto out;
     if (note_cap)
         snprintf(note, note_cap, "tiktoken.model (Kimi's tokenization_kimi.py): %llu tokens, %zu merges rebuilt as "
                  "llama.cpp's converter does (QwenModel.bpe); special tokens %llu..%llu (%zu named in "
                  "tokenizer_config.json, the rest reserved); pre %s",
-                 (unsigned long long)n, tt.n_merges, (unsigned long long)n, (unsigned long long)vocab_size - 1, named,
-                 pre);
+                 (unsigned long long)n, src.tt.n_merges, (unsigned long long)n, (unsigned long long)vocab_size - 1,
+                 named, pre);
     rc = QK_OK;
 out:
     if (rc) qk_vocab_free(out);
-    qk_tiktoken_free(&tt);
-    cJSON_Delete(tcfg);
+    qk_tt_source_close(&src);
     return rc;
 }

@@ -225,6 +225,23 @@ bool qk_gguf_writer_remove_kv(qk_gguf_writer *w, const char *key) {
     return false;
 }
 
+int qk_gguf_writer_set_scalar(qk_gguf_writer *w, const char *key, uint32_t type, const void *value, qk_err *err) {
+    /* what add_scalar refuses is refused before the old value goes */
+    if (type == QK_GGUF_ARRAY || type >= QK_GGUF_TYPE_COUNT || w->out || w->finished || !key || !*key)
+        return qk_gguf_writer_add_scalar(w, key ? key : "", type, value, err);
+    uint64_t at = 0;
+    while (at < w->meta.n_kv && strcmp(w->meta.kv[at].key, key)) at++;
+    if (at < w->meta.n_kv) qk_gguf_writer_remove_kv(w, key);
+    if (qk_gguf_writer_add_scalar(w, key, type, value, err)) return QK_FAIL;
+    const uint64_t last = w->meta.n_kv - 1;
+    if (at < last) { /* back to where it was */
+        const qk_gguf_kv kv = w->meta.kv[last];
+        memmove(&w->meta.kv[at + 1], &w->meta.kv[at], (size_t)(last - at) * sizeof kv);
+        w->meta.kv[at] = kv;
+    }
+    return QK_OK;
+}
+
 int qk_gguf_writer_add_tensor(qk_gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                               const int64_t *ne, qk_err *err) {
     if (check_open(w, err)) return QK_FAIL;

@@ -51,6 +51,9 @@ int qk_gguf_writer_add_arr_strn(qk_gguf_writer *w, const char *key, const char *
 /* The provenance convert and quantize outputs carry (docs/design.md): quantkit.version (this build's), then
  * quantkit.command when command_line is not NULL. */
 int qk_gguf_writer_add_provenance(qk_gguf_writer *w, const char *command_line, qk_err *err);
+/* A scalar KV set as gguf-py's GGUFWriter sets one: a key already declared takes the new type and value in its
+ * place (its first position), any other is added at the end. */
+int qk_gguf_writer_set_scalar(qk_gguf_writer *w, const char *key, uint32_t type, const void *value, qk_err *err);
 /* Removes a declared KV (before begin). Returns false if absent. */
 bool qk_gguf_writer_remove_kv(qk_gguf_writer *w, const char *key);
 const qk_gguf_meta *qk_gguf_writer_meta(const qk_gguf_writer *w);

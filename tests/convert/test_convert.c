@@ -387,6 +387,9 @@ static void test_families_match_reference(void) {
         {"lfm2moe", 4, 256, 4, 2, 64, "", true},
         /* attention-free: 2 layers of the Mamba-2 mixer, 1 group (heads unused); tied, as the state-spaces releases */
         {"mamba2", 2, 64, 4, 4, 64, "", true},
+        /* Mamba-1: tied, as state-spaces/mamba-*-hf; Falcon Mamba untied, with its dt / B / C norms */
+        {"mamba", 2, 64, 4, 4, 64, "", true},
+        {"falconmamba", 2, 64, 4, 4, 64, "", false},
         /* 6 layers: 0-4 sliding (window 4), 5 global with a 2x head, 1 kv head, K = V; tied, as Gemma 4 is */
         {"gemma4", 6, 128, 4, 2, 256, "model.embed_vision.;model.vision_tower.;", true},
         /* Gemma4ForCausalLM: global layers with their own v_proj and the sliding kv heads; untied */

@@ -245,7 +245,6 @@ static void test_known_refusals(void) {
         {"NemotronHPuzzleForCausalLM", "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet"},
         {"JambaForCausalLM", "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers"},
         {"BambaForCausalLM", "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet"},
-        {"FalconMambaForCausalLM", "Falcon Mamba (llama.cpp arch mamba"},
         {"KimiLinearForCausalLM", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet"},
         {"Plamo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet"},
         {"MiniMaxText01ForCausalLM", "MiniMax-Text-01 (llama.cpp arch minimax01) is not supported yet"},

@@ -66,14 +66,6 @@ static int kimi_dir(char *dir, size_t n) {
     return nv;
 }
 
-/* element i of the string array KV key, or NULL */
-static const char *gguf_str_at(const qk_gguf_file *gf, const char *key, uint64_t i) {
-    const qk_gguf_kv *kv = qk_gguf_find(&gf->meta, key);
-    return kv && kv->type == QK_GGUF_ARRAY && kv->arr_type == QK_GGUF_STRING && i < kv->n
-               ? ((const qk_gguf_str *)kv->data)[i].s
-               : NULL;
-}
-
 static void test_kimi_tokenizer(void) {
     char dir[700], out[800], want[64];
     const int nv = kimi_dir(dir, sizeof dir), nr = nv - N_SPECIAL; /* ranks 0..nr-1, special ids nr.. */
@@ -114,12 +106,12 @@ static void test_kimi_tokenizer(void) {
         CHECK(qk_gguf_arr_int(types, i, &t));
         CHECK_MSG(t == (i < (uint64_t)nr ? 1 : 3), "token %llu has type %lld", (unsigned long long)i, (long long)t); /* normal, control */
     }
-    const char *tb = gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)nr);
-    const char *tr = gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)nr + 2);
+    const char *tb = convert_gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)nr);
+    const char *tr = convert_gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)nr + 2);
     snprintf(want, sizeof want, "<|reserved_token_%d|>", nr + 2);
     CHECK(tb && !strcmp(tb, "[BOS]"));
     CHECK(tr && !strcmp(tr, want));
-    const char *ta = gguf_str_at(gf, "tokenizer.ggml.tokens", 'A'); /* rank = byte for the single bytes here */
+    const char *ta = convert_gguf_str_at(gf, "tokenizer.ggml.tokens", 'A'); /* rank = byte for the single bytes here */
     CHECK(ta && !strcmp(ta, "A"));
     /* every merge joins two tokens into one of a higher rank: QwenModel.bpe's pairs (the rule's equivalence with
      * tiktoken is test_tokenize_parity's, on Llama 3's real ranks) */
@@ -130,7 +122,7 @@ static void test_kimi_tokenizer(void) {
         snprintf(joined, sizeof joined, "%.*s%s", (int)(sp ? sp - mg : 0), mg, sp ? sp + 1 : "");
         int found = -1;
         for (int k = 256; k < nr && found < 0; k++)
-            if (!strcmp(gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)k), joined)) found = k;
+            if (!strcmp(convert_gguf_str_at(gf, "tokenizer.ggml.tokens", (uint64_t)k), joined)) found = k;
         CHECK_MSG(sp && found >= 0, "merge '%s' makes no token", mg);
     }
     qk_gguf_close(gf);

@@ -165,23 +165,10 @@ static void test_refusals(void) {
     convert_expect_config_refusals(dir, &m, maverick, 2);
 }
 
-/* Hunyuan MoE: refused with what is missing (its tiktoken vocabulary), not the generic "not supported" */
-static void test_hunyuan_refused(void) {
-    tiny_hf_spec s;
-    spec(&s, "llama4text");
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-hunyuan-refused/hf", qk_test_tmpdir());
-    convert_expect_config_refusal(dir, &s, "architectures", "[\"HunYuanMoEV1ForCausalLM\"]", "Hunyuan MoE",
-                                  "Hunyuan MoE (Hunyuan-A13B, llama.cpp arch hunyuan-moe) is not supported yet: its "
-                                  "vocabulary is a tiktoken rank file");
-    convert_expect_dry_refusal(dir, "Hunyuan MoE names its class", "HunYuanMoEV1ForCausalLM");
-}
-
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     llama_ref_init_backend();
     RUN(test_refusals);
-    RUN(test_hunyuan_refused);
     RUN(test_scout);
     RUN(test_scout_sharded);
     RUN(test_text);

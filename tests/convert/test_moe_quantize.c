@@ -1,7 +1,9 @@
 /* Quantized MoE models equal llama.cpp's quantization of quantkit's own F16
  * conversion, tensor for tensor.
  *
- * For every mixture-of-experts family the registry converts, a tiny
+ * For every mixture-of-experts family the registry converts (and the
+ * attention-free Mamba families, whose ssm_* tensors the type mix treats
+ * apart), a tiny
  * checkpoint in its published layout is converted to F16; that GGUF is then
  * quantized by quantkit (qk_quantize_model) and by the pinned llama.cpp
  * (llama_model_quantize, the same options) to Q4_K_M, to IQ3_XXS with an
@@ -51,6 +53,10 @@ static const moe_case k_cases[] = {
     {"granitehybrid", 4, 64, 4, 2, 32, 0, true, "BF16"},
     {"nemotronh_moe", 5, 64, 4, 2, 96, 0, false, "BF16"},
     {"lfm2moe", 4, 256, 4, 2, 64, 0, true, "BF16"},
+    /* not MoE: the attention-free families, for the type mix's ssm_* rules */
+    {"mamba", 2, 256, 4, 4, 64, 0, true, "BF16"},
+    {"falconmamba", 2, 256, 4, 4, 64, 0, false, "BF16"},
+    {"mamba2", 2, 256, 4, 4, 64, 0, true, "BF16"},
 };
 
 static const int k_ftypes[] = {QK_FTYPE_Q4_K_M, QK_FTYPE_IQ3_XXS, QK_FTYPE_MXFP4_MOE};

@@ -301,6 +301,19 @@ static void test_declaration_errors(void) {
     CHECK(qk_gguf_writer_add_u32(w, "k", 2, &err) == QK_OK);
     const qk_gguf_meta *m = qk_gguf_writer_meta(w);
     CHECK(m->n_kv == 3 && !strcmp(m->kv[0].key, "copied") && !strcmp(m->kv[1].key, "z") && !strcmp(m->kv[2].key, "k"));
+    /* set: a declared key keeps its place with the new type and value (GGUFWriter's overwrite), a new one is last */
+    const float f = 2.5f;
+    const uint32_t u = 9;
+    CHECK(qk_gguf_writer_set_scalar(w, "z", QK_GGUF_F32, &f, &err) == QK_OK);
+    CHECK(qk_gguf_writer_set_scalar(w, "new", QK_GGUF_U32, &u, &err) == QK_OK);
+    CHECK(qk_gguf_writer_set_scalar(w, "copied", QK_GGUF_U32, &u, &err) == QK_OK);
+    m = qk_gguf_writer_meta(w);
+    CHECK(m->n_kv == 4 && !strcmp(m->kv[0].key, "copied") && !strcmp(m->kv[1].key, "z") && !strcmp(m->kv[2].key, "k") &&
+          !strcmp(m->kv[3].key, "new"));
+    CHECK(m->kv[1].type == QK_GGUF_F32 && *(const float *)m->kv[1].data == 2.5f);
+    CHECK(m->kv[0].type == QK_GGUF_U32 && *(const uint32_t *)m->kv[0].data == 9);
+    CHECK(qk_gguf_writer_set_scalar(w, "z", QK_GGUF_ARRAY, &u, &err) == QK_FAIL); /* not a scalar: z kept */
+    CHECK(qk_gguf_writer_meta(w)->n_kv == 4 && qk_gguf_find(qk_gguf_writer_meta(w), "z"));
     qk_gguf_writer_free(w);
 }
 

@@ -200,3 +200,10 @@ void convert_check_arch_kvs(llama_run_model *m, const char *arch, const char *(*
         convert_check_kv(m, key, kv[k][1]);
     }
 }
+
+const char *convert_gguf_str_at(const qk_gguf_file *gf, const char *key, uint64_t i) {
+    const qk_gguf_kv *kv = qk_gguf_find(&gf->meta, key);
+    return kv && kv->type == QK_GGUF_ARRAY && kv->arr_type == QK_GGUF_STRING && i < kv->n
+               ? ((const qk_gguf_str *)kv->data)[i].s
+               : NULL;
+}

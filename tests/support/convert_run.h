@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "gguf.h"
 #include "llama_run.h"
 #include "qk_error.h"
 #include "tiny_hf.h"
@@ -83,6 +84,9 @@ typedef struct {
 
 /* convert_expect_config_refusal for each row, each on a fresh checkpoint. */
 void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n);
+
+/* Element i of the string array KV key of gf (tokenizer.ggml.tokens ...), or NULL. */
+const char *convert_gguf_str_at(const qk_gguf_file *gf, const char *key, uint64_t i);
 
 /* llama.cpp reads the metadata key of m as the text want. */
 void convert_check_kv(const llama_run_model *m, const char *key, const char *want);

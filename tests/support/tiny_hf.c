@@ -303,8 +303,8 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     if (nemotronh <= 0) return nemotronh;
     const int falconh1 = tiny_hf_write_falconh1(dir, s);
     if (falconh1 <= 0) return falconh1;
-    const int mamba2 = tiny_hf_write_mamba2(dir, s);
-    if (mamba2 <= 0) return mamba2;
+    const int mamba = tiny_hf_write_mamba(dir, s);
+    if (mamba <= 0) return mamba;
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */

@@ -50,7 +50,9 @@ typedef struct tiny_hf_spec {
                           * MoE layers of 8 experts, 2 used, and a shared expert); tiny_hf_falconh1.c: "falconh1"
                           * (Falcon-H1-0.5B's layout: attention and Mamba-2 side by side in every layer, muP
                           * multipliers, no mixer norm), "falconh1_norm" (the larger releases': the mixer norm);
-                          * tiny_hf_mamba2.c: "mamba2" (Mamba2ForCausalLM, 1 group), "mamba2g" (2 groups) */
+                          * tiny_hf_mamba.c: "mamba2" (Mamba2ForCausalLM, 1 group), "mamba2g" (2 groups),
+                          * "mamba" (MambaForCausalLM), "falconmamba" (FalconMambaForCausalLM), "falconmamba7b"
+                          * (the release's mixer_rms_eps) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

@@ -1,12 +1,15 @@
-/* Mamba-2 (Mamba2ForCausalLM -> mamba2) end to end against the real llama.cpp, beyond the one-group model that
- * test_convert's family table checks against transformers' forward pass:
- *   - two groups: llama.cpp normalizes the gated SSM output per group (as mamba_ssm does), transformers' torch
- *     path over the whole inner size. The F32 / F16 / Q8_0 files equal the reference computing the grouped norm
- *     ("mamba2:grouped"), so every tensor is where the graph reads it; the exact transformers model is measurably
- *     farther; the registry's caveat says so in the plan for two groups and not for one;
- *   - the KVs Mamba2Model writes, read back by llama.cpp;
+/* The attention-free Mamba families end to end against the real llama.cpp, beyond the models test_convert's family
+ * table checks against transformers' forward passes (Mamba-2 with one group, Mamba-1, Falcon Mamba):
+ *   - Mamba-2 with two groups: llama.cpp normalizes the gated SSM output per group (as mamba_ssm does),
+ *     transformers' torch path over the whole inner size. The F32 / F16 / Q8_0 files equal the reference computing
+ *     the grouped norm ("mamba2:grouped"), so every tensor is where the graph reads it; the exact transformers
+ *     model is measurably farther; the registry's caveat says so in the plan for two groups and not for one;
+ *   - Falcon Mamba with the release's mixer_rms_eps (1e-6): llama.cpp uses layer_norm_epsilon for the dt / B / C
+ *     norms; the caveat is in the plan, and the measured difference stays small;
+ *   - the KVs MambaModel / Mamba2Model write, read back by llama.cpp; mamba_ssm's config names (d_model, n_layer)
+ *     give the same tensors as transformers';
  *   - what is refused: configs the converter asserts on or would read otherwise than transformers, projection
- *     biases llama.cpp's graph has no place for, a clamped time step, and folders without a tokenizer it reads. */
+ *     biases llama.cpp's graphs have no place for, a clamped time step, and folders without a tokenizer it reads. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 
 #include "convert_model.h"
 #include "convert_run.h"
+#include "gguf_compare.h"
 #include "hf_forward.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -108,6 +112,83 @@ static void test_caveat_in_plan(void) {
     qk_convert_report_free(&rep);
 }
 
+/* the converter's plan for dir: its caveat (NULL: none), through a dry run */
+static char *plan_caveat(const char *dir) {
+    char out[800];
+    snprintf(out, sizeof out, "%s/mamba-dry.gguf", qk_test_tmpdir());
+    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
+                         .command_line = "convert (test)"};
+    qk_convert_report rep;
+    qk_err err;
+    if (qk_convert_model(dir, out, &o, &rep, &err)) {
+        CHECK_MSG(0, "%s", err.msg);
+        return NULL;
+    }
+    char *c = rep.caveat ? strdup(rep.caveat) : NULL;
+    qk_convert_report_free(&rep);
+    return c;
+}
+
+/* Falcon Mamba as released (mixer_rms_eps 1e-6): the caveat, and how far llama.cpp is from the model */
+static void test_falcon_mamba_eps(void) {
+    char dir[700], same[700], out[800];
+    snprintf(dir, sizeof dir, "%s/tiny-falconmamba7b/hf", qk_test_tmpdir());
+    snprintf(same, sizeof same, "%s/tiny-falconmamba-eps/hf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    spec(&s, "falconmamba7b");
+    s.tied = false;
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    s.arch = "falconmamba";
+    CHECK(tiny_hf_write(same, &s) == 0);
+    char *c = plan_caveat(dir);
+    CHECK_MSG(c && strstr(c, "mixer_rms_eps") && strstr(c, "layer_norm_epsilon"), "caveat: %s", c ? c : "(none)");
+    free(c);
+    c = plan_caveat(same);
+    CHECK_MSG(c == NULL, "caveat with equal epsilons: %s", c ? c : "");
+    free(c);
+    logit_ref want;
+    if (logit_ref_hf(&want, dir)) return;
+    snprintf(out, sizeof out, "%s/tiny-falconmamba7b.gguf", qk_test_tmpdir());
+    llama_run_model *m = logit_convert_load(dir, out, "f32", &want);
+    if (m) {
+        const double e = logit_ref_compare(&want, m, 1, 0, 0.01, "falcon mamba, the release's epsilons, f32");
+        /* the caveat is real (exact epsilons give 0.0000 in test_convert) but small */
+        CHECK_MSG(e > 1e-5, "llama.cpp matches mixer_rms_eps 1e-6 exactly (%.2e): is the caveat stale?", e);
+        static const char *kv[][2] = {{"ssm.dt_b_c_rms", "true"}, {"ssm.time_step_rank", "4"},
+                                      {"ssm.inner_size", "128"}, {"ssm.state_size", "16"}, {"ssm.conv_kernel", "4"},
+                                      {"attention.head_count", "0"}, {"context_length", "1048576"}};
+        convert_check_arch_kvs(m, "mamba", kv, sizeof kv / sizeof kv[0]);
+        llama_run_free(m);
+    }
+    logit_ref_free(&want);
+}
+
+/* mamba_ssm's config (MambaLMHeadModel, d_model and n_layer): the same tensors as transformers' names give, and
+ * plain Mamba's dt_b_c_rms false */
+static void test_mamba_ssm_config(void) {
+    char dir[700], a[800], b[800], p[900];
+    snprintf(dir, sizeof dir, "%s/tiny-mamba-ssm/hf", qk_test_tmpdir());
+    snprintf(a, sizeof a, "%s/mamba-hf.gguf", qk_test_tmpdir());
+    snprintf(b, sizeof b, "%s/mamba-ssm.gguf", qk_test_tmpdir());
+    tiny_hf_spec s;
+    spec(&s, "mamba");
+    CHECK(tiny_hf_write(dir, &s) == 0);
+    qk_err err;
+    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    snprintf(p, sizeof p, "%s/config.json", dir);
+    convert_edit_file(p, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
+    convert_edit_file(p, "\"hidden_size\"", "\"d_model\"");
+    convert_edit_file(p, "\"num_hidden_layers\"", "\"num_layers_unused\"");
+    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
+    CHECK(gguf_same_tensors(a, b, "mamba_ssm's config vs transformers'"));
+    llama_run_model *m = llama_run_load(b, false);
+    if (m) {
+        static const char *kv[][2] = {{"ssm.dt_b_c_rms", "false"}, {"embedding_length", "64"}, {"block_count", "2"}};
+        convert_check_arch_kvs(m, "mamba", kv, sizeof kv / sizeof kv[0]);
+        llama_run_free(m);
+    }
+}
+
 static void test_bad_input(void) {
     static const convert_edit_case cases[] = {
         {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groupz\":\t1",
@@ -128,6 +209,21 @@ static void test_bad_input(void) {
          "tensor 'backbone.norm_f.weight' is missing"},
     };
     convert_expect_edit_refusals("bad-mamba2", cases, sizeof cases / sizeof cases[0], spec);
+    static const convert_edit_case cases1[] = {
+        {"mamba", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
+         "intermediate_size 192 is not 2 x hidden_size = 128 (the converter asserts a block expansion of 2)"},
+        {"mamba", "config.json", "\"use_bias\":\tfalse", "\"use_bias\":\ttrue",
+         "use_bias is true: llama.cpp's Mamba has no in/out projection biases"},
+        {"mamba", "config.json", "\"use_cache\":\ttrue", "\"ssm_cfg\": {\"d_state\": 8}",
+         "ssm_cfg sets 'd_state', which llama.cpp's converter does not read"},
+        {"mamba", "config.json", "\"time_step_rank\":\t4", "\"time_step_rank\":\t5",
+         "tensor 'backbone.layers.0.mixer.dt_proj.weight' should be [128, 5] for the config's sizes"},
+        {"mamba", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
+         "unexpected tensor 'backbone.layers.1.mixer.E' for MambaForCausalLM"},
+        {"mamba", "model.safetensors", "layers.0.mixer.dt_proj.bias", "layers.0.mixer.rotary_emb.inv_freq",
+         "layer 0 lacks the tensor for blk.0.ssm_dt.bias"},
+    };
+    convert_expect_edit_refusals("bad-mamba1", cases1, sizeof cases1 / sizeof cases1[0], spec);
 }
 
 /* the tokenizer Mamba2Model.set_vocab reads: tokenizer.model, else tokenizer.json; a v3 SentencePiece file it asks
@@ -152,6 +248,8 @@ int main(int argc, char **argv) {
     llama_ref_init_backend();
     RUN(test_caveat_in_plan);
     RUN(test_grouped_is_llamacpps);
+    RUN(test_falcon_mamba_eps);
+    RUN(test_mamba_ssm_config);
     RUN(test_bad_input);
     RUN(test_tokenizer_refusals);
     return qk_test_summary();

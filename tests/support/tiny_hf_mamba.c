@@ -1,0 +1,124 @@
+/* tiny_hf_mamba.c - tiny checkpoints of the attention-free Mamba families, config keys as the releases have them,
+ * scaled down (hidden n_embd):
+ *   "mamba2" / "mamba2g": transformers' Mamba2ForCausalLM (model_type mamba2), mistralai/Mamba-Codestral-7B-v0.1's
+ *   keys, n_groups 1 (transformers, mamba_ssm and llama.cpp compute the same) or 2 (the registry's caveat: the
+ *   gated norm per group or over all of d_inner); backbone.embeddings, per layer backbone.layers.N.norm and the
+ *   mixer (in_proj, conv1d and its bias, dt_bias, A_log, D, norm, out_proj), backbone.norm_f, lm_head unless tied;
+ *   expand 2, heads of 16, state 16, conv kernel 4; vocab_size the tokenizer's padded to a multiple of 16 (the
+ *   embedding's rows, as the state-spaces releases pad theirs);
+ *   "mamba" / "falconmamba": MambaForCausalLM (state-spaces/mamba-130m-hf's keys) and FalconMambaForCausalLM
+ *   (tiiuae/falcon-mamba-7b's; mixer_rms_eps as layer_norm_epsilon, 1e-5; "falconmamba7b": the release's 1e-6):
+ *   the Mamba-1 mixer (in_proj,
+ *   conv1d and its bias, x_proj, dt_proj weight and bias, A_log [d_inner, 16], D, out_proj), time_step_rank
+ *   n_embd / 16, the vocabulary padded to a multiple of 8. Test support only. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tiny_hf_priv.h"
+
+static int write_mamba1(const char *dir, const tiny_hf_spec *s, bool falcon) {
+    const int H = s->n_embd, di = 2 * H, ds = 16, K = 4, R = (H + 15) / 16;
+    const float ws = 4.0f / (float)H;
+    const int n_tok = tiny_hf_tokenizer_bpe(dir);
+    if (n_tok < 0) return -1;
+    const int vocab = (n_tok + 7) / 8 * 8;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"),
+                         cJSON_CreateString(falcon ? "FalconMambaForCausalLM" : "MambaForCausalLM"));
+    tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "conv_kernel", (double)K, "eos_token_id", (double)(n_tok - 2),
+                  "expand", 2.0, "hidden_size", (double)H, "initializer_range", 0.1, "intermediate_size", (double)di,
+                  "layer_norm_epsilon", 1e-5, "num_hidden_layers", (double)s->n_layer, "pad_token_id",
+                  (double)(n_tok - 1), "pad_vocab_size_multiple", 8.0, "state_size", (double)ds, "time_step_floor",
+                  1e-4, "time_step_max", 0.1, "time_step_min", 0.001, "time_step_rank", (double)R, "time_step_scale",
+                  1.0, "vocab_size", (double)vocab, NULL);
+    /* the release has 1e-6, which llama.cpp does not read (the registry's caveat) */
+    if (falcon) cJSON_AddNumberToObject(c, "mixer_rms_eps", !strcmp(s->arch, "falconmamba7b") ? 1e-6 : 1e-5);
+    else cJSON_AddNumberToObject(c, "n_layer", s->n_layer);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddStringToObject(c, "model_type", falcon ? "falcon_mamba" : "mamba");
+    cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "fused_add_norm", 1);
+    cJSON_AddBoolToObject(c, "rescale_prenorm_residual", 0);
+    cJSON_AddBoolToObject(c, "residual_in_fp32", 1);
+    cJSON_AddBoolToObject(c, "rms_norm", 1);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    cJSON_AddBoolToObject(c, "use_bias", 0);
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_conv_bias", 1);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "backbone.embeddings.weight");
+    for (int i = 0; i < s->n_layer; i++) {
+        const char *P = "backbone.layers.";
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.norm.weight", P, i);
+        tiny_tlist_add(l, 2 * di, H, 0, ws, 0, "%s%d.mixer.in_proj.weight", P, i);
+        tiny_tlist_add(l, di, 1, K, 0.5f, 0, "%s%d.mixer.conv1d.weight", P, i);
+        tiny_tlist_add(l, di, 0, 0, 0.1f, 0, "%s%d.mixer.conv1d.bias", P, i);
+        tiny_tlist_add(l, R + 2 * ds, di, 0, 4.0f / (float)di, 0, "%s%d.mixer.x_proj.weight", P, i);
+        tiny_tlist_add(l, di, R, 0, 0.5f, 0, "%s%d.mixer.dt_proj.weight", P, i);
+        tiny_tlist_add(l, di, 0, 0, 0.5f, -1.0f, "%s%d.mixer.dt_proj.bias", P, i);
+        tiny_tlist_add(l, di, ds, 0, 0.5f, 0.5f, "%s%d.mixer.A_log", P, i);
+        tiny_tlist_add(l, di, 0, 0, 0.2f, 1.0f, "%s%d.mixer.D", P, i);
+        tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%s%d.mixer.out_proj.weight", P, i);
+    }
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.norm_f.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
+    return rc;
+}
+
+int tiny_hf_write_mamba(const char *dir, const tiny_hf_spec *s) {
+    const char *a = s->arch ? s->arch : "";
+    if (!strcmp(a, "mamba") || !strncmp(a, "falconmamba", 11)) return write_mamba1(dir, s, a[0] == 'f');
+    const bool grouped = !strcmp(a, "mamba2g");
+    if (!grouped && strcmp(a, "mamba2")) return 1;
+    const int H = s->n_embd, di = 2 * H, dh = 16, nh = di / dh, ds = 16, K = 4, ng = grouped ? 2 : 1;
+    const float ws = 4.0f / (float)H;
+    const int n_tok = tiny_hf_tokenizer_bpe(dir);
+    if (n_tok < 0) return -1;
+    const int vocab = (n_tok + 15) / 16 * 16;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Mamba2ForCausalLM"));
+    tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "chunk_size", 256.0, "conv_kernel", (double)K,
+                  "eos_token_id", (double)(n_tok - 2), "expand", 2.0, "head_dim", (double)dh, "hidden_size", (double)H,
+                  "initializer_range", 0.1, "layer_norm_epsilon", 1e-5, "n_groups", (double)ng,
+                  "num_heads", (double)nh, "num_hidden_layers", (double)s->n_layer, "pad_token_id", (double)(n_tok - 1),
+                  "state_size", (double)ds, "time_step_floor", 1e-4, "time_step_max", 0.1, "time_step_min", 0.001,
+                  "time_step_rank", (double)(H / 16), "vocab_size", (double)vocab, NULL);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddStringToObject(c, "model_type", "mamba2");
+    cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "norm_before_gate", 0);
+    cJSON_AddBoolToObject(c, "rescale_prenorm_residual", 0);
+    cJSON_AddBoolToObject(c, "residual_in_fp32", 1);
+    cJSON_AddBoolToObject(c, "rms_norm", 1);
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
+    cJSON_AddBoolToObject(c, "use_bias", 0);
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_conv_bias", 1);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "backbone.embeddings.weight");
+    for (int i = 0; i < s->n_layer; i++) {
+        char pfx[64];
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.layers.%d.norm.weight", i);
+        snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
+        tiny_tlist_add_mamba2(l, pfx, H, di, nh, ng, ds, K, true, ws);
+    }
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.norm_f.weight");
+    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
+    return rc;
+}
