@@ -33,9 +33,6 @@ static const char *const k_req_fh[] = {"attn_norm.weight",   "ffn_norm",        
                                        "ssm_a",              "ssm_d",              "ssm_out.weight",  NULL};
 /* the MLP's norm and feed_forward.* (qk_rules_ffn_proj); attention: the Llama layout (nothing permuted) */
 static const qk_name_rule k_rules_fh[] = {{"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE}, {NULL, NULL, 0}};
-/* the final norm, after qk_globals_embed_head */
-static const qk_name_rule k_globals_fh[] = {{"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
-                                            {NULL, NULL, 0}};
 
 /* the mixer's sizes: d_inner = mamba_d_ssm, llama.cpp's head count d_inner / mamba_d_head = mamba_n_heads */
 static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
@@ -202,7 +199,7 @@ const qk_arch_desc qk_arch_family_falconh1[] = {
     {.hf = "FalconH1ForCausalLM", .gguf = "falcon-h1",
      .family = "Falcon-H1 (parallel attention and Mamba-2 in every layer, muP multipliers folded)",
      .kv = QK_KV_OWN, .rule_blocks = QK_RULE_BLOCKS(k_rules_fh, qk_rules_ffn_proj),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, k_globals_fh), .required = k_req_fh, .check = fh_check,
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_fh, .check = fh_check,
      .write_kvs = fh_kvs, .layer_tensor = fh_layer_tensor, .finish = fh_finish},
     {.hf = NULL},
 };

@@ -190,11 +190,7 @@ static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
 }
 
 /* Mamba-1's sizes (MambaModel.set_gguf_parameters) */
-typedef struct {
-    int64_t d_model, d_conv, d_inner, d_state, dt_rank;
-} m1_dims;
-
-static int m1_dims_of(const qk_hf_checkpoint *ck, m1_dims *d, qk_err *err) {
+static int m1_dims_of(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err) {
     static const char *const k_model[] = {"hidden_size", "d_model", NULL};
     static const char *const k_conv[] = {"conv_kernel", "d_conv", NULL};
     static const char *const k_inner[] = {"intermediate_size", "d_inner", NULL};
@@ -206,11 +202,7 @@ static int m1_dims_of(const qk_hf_checkpoint *ck, m1_dims *d, qk_err *err) {
     d->d_inner = m2_find(c, k_inner, 2 * d->d_model);
     d->d_state = m2_find(c, k_state, 16);
     d->dt_rank = m2_find(c, k_rank, (d->d_model + 15) / 16);
-    const int64_t lim = (int64_t)1 << 20;
-    if (d->d_model <= 0 || d->d_model > lim || d->d_conv <= 0 || d->d_conv > 64 || d->d_state <= 0 ||
-        d->d_state > 4096 || d->dt_rank <= 0 || d->dt_rank > lim)
-        return qk_fail(err, "%s/config.json: the Mamba sizes (hidden_size, conv_kernel, state_size, time_step_rank) "
-                            "should be positive integers in range", ck->dir);
+    if (qk_mamba1_dims_check(ck, d, err)) return QK_FAIL;
     if (d->d_inner != 2 * d->d_model)
         return qk_fail(err, "%s/config.json: intermediate_size %lld is not 2 x hidden_size = %lld (the converter "
                             "asserts a block expansion of 2)", ck->dir, (long long)d->d_inner,
@@ -221,54 +213,14 @@ static int m1_dims_of(const qk_hf_checkpoint *ck, m1_dims *d, qk_err *err) {
 static int m1_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                            qk_conv_plan *p, qk_err *err) {
     if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    const qk_st_tensor *s = src->t;
-    if (!qk_st_dtype_is_float(s->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
-                       qk_st_dtype_name(s->dtype));
-    m1_dims d;
+    qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
-    const char *w = rest + 6;
-    const int64_t H = d.d_model, di = d.d_inner, ds = d.d_state, r = d.dt_rank;
-#define SHAPE(n, a, b, c)                                                                                             \
-    if (qk_shape_check(ck, s, n, a, b, c, err)) return QK_FAIL;
-    if (!strcmp(w, "in_proj.weight")) {
-        SHAPE(2, 2 * di, H, 0);
-        qk_plan_layer_src(p, layer, "ssm_in.weight", src, H, 2 * di);
-    } else if (!strcmp(w, "conv1d.weight")) {
-        SHAPE(3, di, 1, d.d_conv);
-        qk_plan_layer_src(p, layer, "ssm_conv1d.weight", src, d.d_conv, di); /* squeezed */
-    } else if (!strcmp(w, "conv1d.bias")) {
-        SHAPE(1, di, 0, 0);
-        qk_plan_layer_src(p, layer, "ssm_conv1d.bias", src, di, 0);
-    } else if (!strcmp(w, "x_proj.weight")) {
-        SHAPE(2, r + 2 * ds, di, 0);
-        qk_plan_layer_src(p, layer, "ssm_x.weight", src, di, r + 2 * ds);
-    } else if (!strcmp(w, "dt_proj.weight")) {
-        SHAPE(2, di, r, 0);
-        qk_plan_layer_src(p, layer, "ssm_dt.weight", src, r, di);
-    } else if (!strcmp(w, "dt_proj.bias")) {
-        SHAPE(1, di, 0, 0);
-        qk_plan_layer_src(p, layer, "ssm_dt.bias", src, di, 0);
-    } else if (!strcmp(w, "A_log")) {
-        SHAPE(2, di, ds, 0);
-        qk_plan_layer_src(p, layer, "ssm_a", src, ds, di)->neg_exp = true;
-    } else if (!strcmp(w, "D")) {
-        SHAPE(1, di, 0, 0);
-        qk_plan_layer_src(p, layer, "ssm_d", src, di, 0);
-    } else if (!strcmp(w, "out_proj.weight")) {
-        SHAPE(2, H, di, 0);
-        qk_plan_layer_src(p, layer, "ssm_out.weight", src, di, H);
-    } else {
-        return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor: llama.cpp's Mamba "
-                            "has no in/out projection biases)", ck->dir, s->name, p->hf_arch);
-    }
-#undef SHAPE
-    return 1;
+    return qk_mamba1_tensor(ck, src, layer, rest + 6, &d, false, p, err);
 }
 
 static int m1_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     (void)p;
-    m1_dims d;
+    qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err) || ssm_cfg_check(ck, err) || tokenizer_check(ck, err)) return QK_FAIL;
     const cJSON *ub = cJSON_GetObjectItemCaseSensitive(ck->config, "use_bias");
     if (cJSON_IsTrue(ub))
@@ -288,7 +240,7 @@ static int m1_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
 
 static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
-    m1_dims d;
+    qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
     const char *mt = qk_hf_cfg_str(ck->config, "model_type");
     int rc = mamba_kvs(p, w, d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank, err);

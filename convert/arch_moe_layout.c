@@ -3,12 +3,7 @@
  * layout, so that a family using it points at it instead of carrying a copy. */
 #include "arch_priv.h"
 
-const qk_expert_rule qk_experts_mlp[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
+const qk_expert_rule qk_experts_mlp[] = {QK_EXPERTS_GATE_UP_DOWN("mlp.experts."), {NULL, NULL, NULL}};
 
 const qk_expert_rule qk_experts_w123[] = {QK_EXPERTS_W123("block_sparse_moe.experts."), {NULL, NULL, NULL}};
 

@@ -74,6 +74,10 @@ typedef struct {
 typedef struct {
     const char *prefix, *suffix, *gguf;
 } qk_expert_rule;
+/* "<prefix>E.{gate,up,down}_proj.weight" -> ffn_{gate,up,down}_exps */
+#define QK_EXPERTS_GATE_UP_DOWN(prefix)                                                                             \
+    {prefix, ".gate_proj.weight", "ffn_gate_exps.weight"}, {prefix, ".up_proj.weight", "ffn_up_exps.weight"},       \
+        {prefix, ".down_proj.weight", "ffn_down_exps.weight"}
 /* Meta's expert names "<prefix>E.w1 / w2 / w3.weight" -> ffn_gate_exps / ffn_down_exps / ffn_up_exps */
 #define QK_EXPERTS_W123(prefix)                                                                                     \
     {prefix, ".w1.weight", "ffn_gate_exps.weight"}, {prefix, ".w2.weight", "ffn_down_exps.weight"},                 \
@@ -273,6 +277,8 @@ extern const qk_name_rule qk_globals_norm_bias[];
 extern const qk_name_rule qk_globals_lm_head_bias[];
 /* model.embed_tokens -> token_embd and lm_head -> output, for a family naming its final norm its own way */
 extern const qk_name_rule qk_globals_embed_head[];
+/* model.final_layernorm -> output_norm (Falcon-H1, Jamba; after qk_globals_embed_head) */
+extern const qk_name_rule qk_globals_final_layernorm[];
 /* input_layernorm.bias -> attn_norm.bias, post_attention_layernorm.bias -> ffn_norm.bias (LayerNorm families) */
 extern const qk_name_rule qk_rules_norm_biases[];
 /* ffn_norm and Meta's MLP names feed_forward.w1 / w3 / w2 -> ffn_gate / ffn_up / ffn_down (Meta, InternLM 2, LFM2) */
@@ -355,6 +361,18 @@ int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int
  * it lacks, a dense layer called dense_what ("dense"), else QK_OK */
 int qk_arch_moe_layer_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, int64_t lead,
                             const char *const *sparse, size_t n_sparse, const char *dense_what, qk_err *err);
+
+/* The Mamba-1 mixer of MambaModel and JambaModel (arch_mamba1.c). */
+typedef struct {
+    int64_t d_model, d_conv, d_inner, d_state, dt_rank;
+} qk_mamba1_dims;
+/* QK_FAIL naming the config when a size is not a positive integer in range */
+int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk_err *err);
+/* Mixer tensor w (the name after the mixer's prefix: "in_proj.weight", "A_log" ...) of layer `layer` planned as
+ * llama.cpp's ssm_* tensor (norms: Jamba's dt / B / C norm weights accepted): 1, or QK_FAIL for a wrong shape, a
+ * non-float dtype or an unknown name. */
+int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
+                     const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err);
 
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one

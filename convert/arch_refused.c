@@ -47,10 +47,6 @@ static const struct {
      "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet: Granite 4.0-H (GraniteMoeHybridForCausalLM) "
      "is, but Bamba's attention layers by attn_layer_indices, its rope (attn_rotary_emb) and its own modeling code "
      "are not checked against llama.cpp"},
-    {"JambaForCausalLM", NULL,
-     "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers with the dt / B / C RMS norms "
-     "interleaved with attention every attn_layer_period layers and MoE every expert_layer_period layers are not "
-     "in the architecture registry (plain Mamba-1, MambaForCausalLM, is)"},
     {"KimiLinearForCausalLM", NULL,
      "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet: its Kimi delta attention layers interleaved "
      "with MLA attention and its MoE are not in the architecture registry, and its tiktoken vocabulary is read "

@@ -11,7 +11,7 @@ extern const qk_arch_desc qk_arch_family_llama4[];
 extern const qk_arch_desc qk_arch_family_qwen35[];
 extern const qk_arch_desc qk_arch_family_granitehybrid[], qk_arch_family_nemotronh[],
     qk_arch_family_falconh1[];
-extern const qk_arch_desc qk_arch_family_mamba[];
+extern const qk_arch_desc qk_arch_family_mamba[], qk_arch_family_jamba[];
 extern const qk_arch_desc qk_arch_family_hunyuan[];
 
 static const qk_arch_desc *const k_families[] = {
@@ -21,7 +21,7 @@ static const qk_arch_desc *const k_families[] = {
     qk_arch_family_llama4,
     qk_arch_family_qwen35,
     qk_arch_family_granitehybrid, qk_arch_family_nemotronh, qk_arch_family_falconh1,
-    qk_arch_family_mamba,
+    qk_arch_family_mamba, qk_arch_family_jamba,
     qk_arch_family_hunyuan,
 };
 

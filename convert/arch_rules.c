@@ -36,6 +36,10 @@ const qk_name_rule qk_globals_embed_head[] = {
     {"lm_head.weight", "output.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+const qk_name_rule qk_globals_final_layernorm[] = {
+    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
+    {NULL, NULL, 0},
+};
 const qk_name_rule qk_globals_norm_bias[] = {{"model.norm.bias", "output_norm.bias", QK_PERM_NONE}, {NULL, NULL, 0}};
 const qk_name_rule qk_globals_lm_head_bias[] = {{"lm_head.bias", "output.bias", QK_PERM_NONE}, {NULL, NULL, 0}};
 

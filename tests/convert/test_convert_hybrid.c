@@ -243,7 +243,6 @@ static void test_known_refusals(void) {
         {"Gemma4UnifiedForConditionalGeneration", "Gemma 4 Unified is not supported"},
         /* the state-space hybrids (issue 17) */
         {"NemotronHPuzzleForCausalLM", "Nemotron-H Puzzle (llama.cpp arch nemotron_h_moe) is not supported yet"},
-        {"JambaForCausalLM", "Jamba (llama.cpp arch jamba) is not supported yet: its Mamba-1 layers"},
         {"BambaForCausalLM", "Bamba (llama.cpp arch granitehybrid with rope) is not supported yet"},
         {"KimiLinearForCausalLM", "Kimi Linear (llama.cpp arch kimi-linear) is not supported yet"},
         {"Plamo2ForCausalLM", "PLaMo 2 (llama.cpp arch plamo2) is not supported yet"},

@@ -6,6 +6,9 @@
  *     model is measurably farther; the registry's caveat says so in the plan for two groups and not for one;
  *   - Falcon Mamba with the release's mixer_rms_eps (1e-6): llama.cpp uses layer_norm_epsilon for the dt / B / C
  *     norms; the caveat is in the plan, and the measured difference stays small;
+ *   - Jamba (Mamba-1 with dt / B / C norms, attention without rope, experts every other layer): F32 (K / V in
+ *     F32), F16 and Q8_0 against transformers' JambaForCausalLM, the quantized types where the routing has a
+ *     margin; JambaModel's KVs (head_count_kv per layer);
  *   - the KVs MambaModel / Mamba2Model write, read back by llama.cpp; mamba_ssm's config names (d_model, n_layer)
  *     give the same tensors as transformers';
  *   - what is refused: configs the converter asserts on or would read otherwise than transformers, projection
@@ -28,6 +31,11 @@
 static void spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
     s->arch = arch, s->n_layer = 2, s->n_embd = 64, s->tied = true;
+}
+
+static void jamba_spec(tiny_hf_spec *s, const char *arch) {
+    spec(s, arch);
+    s->n_layer = 4, s->n_head = 4, s->n_head_kv = 2, s->n_ff = 64, s->tied = false;
 }
 
 static void grouped_dir(char *dir, size_t n) {
@@ -189,6 +197,57 @@ static void test_mamba_ssm_config(void) {
     }
 }
 
+static void test_jamba(void) {
+    char dir[700], out[800];
+    tiny_hf_spec s;
+    jamba_spec(&s, "jamba");
+    logit_ref want;
+    if (logit_ref_tiny(&want, &s, dir, sizeof dir)) return;
+    logit_ref_check_margins(&want, 0.02, "jamba");
+    /* Q8_0: 0.03-0.076 at every position, routing margins large or small (F16 0.0026): the rounding of x_proj
+     * carried through the dt / B / C norms and the scan, not the routing; test_moe_quantize proves quantkit
+     * quantizes Jamba's tensors as llama_model_quantize does */
+    static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 0.01}, {"q8_0", 0.1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        snprintf(out, sizeof out, "%s/tiny-jamba-%s.gguf", qk_test_tmpdir(), cases[c].type);
+        /* F32: K and V kept in F32 too (read when llama_run_logits makes the context): the F32 file's comparison
+         * is not the F16 cache's rounding */
+        llama_run_f32_attention(c == 0);
+        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        if (!m) continue;
+        char what[64];
+        snprintf(what, sizeof what, "jamba %s", cases[c].type);
+        logit_ref_compare(&want, m, c == 0, 0.02, cases[c].tol, what);
+        if (c == 0) {
+            static const char *kv[][2] = {
+                {"block_count", "4"}, {"context_length", "262144"}, {"feed_forward_length", "64"},
+                {"attention.head_count", "4"},
+                {"ssm.conv_kernel", "4"}, {"ssm.inner_size", "128"}, {"ssm.state_size", "16"},
+                {"ssm.time_step_rank", "8"}, {"expert_count", "4"}, {"expert_used_count", "2"},
+            };
+            convert_check_arch_kvs(m, "jamba", kv, sizeof kv / sizeof kv[0]);
+        }
+        llama_run_free(m);
+    }
+    llama_run_f32_attention(false);
+    logit_ref_free(&want);
+    static const convert_edit_case cases_bad[] = {
+        {"jamba", "config.json", "\"attn_layer_offset\":\t2", "\"attn_layer_offset\":\t4",
+         "'attn_layer_offset' should be an integer below 'attn_layer_period'"},
+        {"jamba", "config.json", "\"expert_layer_offset\":\t1", "\"expert_layer_offset\":\t0",
+         "layer 0 (Mamba, experts) lacks the tensor for blk.0.ffn_gate_inp.weight"},
+        {"jamba", "config.json", "\"mamba_proj_bias\":\tfalse", "\"mamba_proj_bias\":\ttrue",
+         "mamba_proj_bias is true: llama.cpp's jamba has no in/out projection biases"},
+        {"jamba", "config.json", "\"sliding_window\":\tnull", "\"sliding_window\":\t8",
+         "sliding_window 8: llama.cpp's jamba attends to every position"},
+        {"jamba", "model.safetensors", "layers.1.mamba.b_layernorm", "layers.1.mamba.rotary_emb.inv_freq",
+         "layer 1 (Mamba, experts) lacks the tensor for blk.1.ssm_b_norm.weight"},
+        {"jamba", "model.safetensors", "layers.0.feed_forward.gate_proj", "layers.0.moe.gate_proj",
+         "is Mini-Jamba's layout ('moe.'), which is not supported"},
+    };
+    convert_expect_edit_refusals("bad-jamba", cases_bad, sizeof cases_bad / sizeof cases_bad[0], jamba_spec);
+}
+
 static void test_bad_input(void) {
     static const convert_edit_case cases[] = {
         {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groupz\":\t1",
@@ -250,6 +309,7 @@ int main(int argc, char **argv) {
     RUN(test_grouped_is_llamacpps);
     RUN(test_falcon_mamba_eps);
     RUN(test_mamba_ssm_config);
+    RUN(test_jamba);
     RUN(test_bad_input);
     RUN(test_tokenizer_refusals);
     return qk_test_summary();

@@ -57,6 +57,7 @@ static const moe_case k_cases[] = {
     {"mamba", 2, 256, 4, 4, 64, 0, true, "BF16"},
     {"falconmamba", 2, 256, 4, 4, 64, 0, false, "BF16"},
     {"mamba2", 2, 256, 4, 4, 64, 0, true, "BF16"},
+    {"jamba", 4, 256, 4, 2, 64, 0, false, "BF16"}, /* Mamba-1, attention and experts */
 };
 
 static const int k_ftypes[] = {QK_FTYPE_Q4_K_M, QK_FTYPE_IQ3_XXS, QK_FTYPE_MXFP4_MOE};

@@ -2,6 +2,7 @@
 #include "hf_forward_ssm.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,87 @@ void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const f
         }
     }
     hf_matvec_d(wo, att, y, a->H, qd);
+}
+
+int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+               size_t errlen) {
+    memset(l, 0, sizeof *l);
+    struct {
+        float **dst;
+        int d0, d1, d2;
+        const char *name;
+        bool norm;
+    } t[] = {{&l->in_proj, 2 * m->di, m->H, 0, "in_proj.weight", false},
+             {&l->conv_w, m->di, 1, m->K, "conv1d.weight", false},
+             {&l->conv_b, m->di, 0, 0, "conv1d.bias", false},
+             {&l->x_proj, m->R + 2 * m->ds, m->di, 0, "x_proj.weight", false},
+             {&l->dt_w, m->di, m->R, 0, "dt_proj.weight", false},
+             {&l->dt_b, m->di, 0, 0, "dt_proj.bias", false},
+             {&l->a_log, m->di, m->ds, 0, "A_log", false},
+             {&l->d, m->di, 0, 0, "D", false},
+             {&l->out_proj, m->H, m->di, 0, "out_proj.weight", false},
+             {&l->dt_norm, m->R, 0, 0, "dt_layernorm.weight", true},
+             {&l->b_norm, m->ds, 0, 0, "b_layernorm.weight", true},
+             {&l->c_norm, m->ds, 0, 0, "c_layernorm.weight", true}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if ((!t[i].norm || m->norms == 1) &&
+            !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
+            return -1;
+    if (!(l->state = calloc((size_t)m->di * m->ds, sizeof *l->state))) {
+        hf_set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+void hf_m1_free(hf_m1_layer *l) {
+    float *ps[] = {l->in_proj, l->conv_w, l->conv_b, l->x_proj, l->dt_w,   l->dt_b,
+                   l->a_log,   l->d,      l->out_proj, l->dt_norm, l->b_norm, l->c_norm};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
+    free(l->state);
+}
+
+/* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */
+static void rms_inplace(double *x, const float *w, int n, double eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    const double r = 1.0 / sqrt(ss / n + eps);
+    for (int i = 0; i < n; i++) x[i] *= r * (w ? w[i] : 1.0);
+}
+
+void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+    const int H = m->H, di = m->di, ds = m->ds, R = m->R, K = m->K;
+    double *xz = buf, *xc = buf + 2 * di, *dbc = xc + di; /* [x | z], the conv's output, [dt | B | C] */
+    if (pos == 0) memset(l->state, 0, (size_t)di * ds * sizeof *l->state);
+    hf_matvec_d(l->in_proj, r, xz, 2 * di, H);
+    float *hx = hist + (size_t)pos * di;
+    for (int c = 0; c < di; c++) hx[c] = (float)xz[c];
+    for (int c = 0; c < di; c++) { /* causal depthwise conv, then silu */
+        double s = l->conv_b[c];
+        for (int k = 0; k < K; k++) {
+            const int t = pos - (K - 1) + k;
+            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * di + c];
+        }
+        xc[c] = hf_silu_d(s);
+    }
+    hf_matvec_d(l->x_proj, xc, dbc, R + 2 * ds, di);
+    double *dt = dbc, *B = dbc + R, *C = dbc + R + ds;
+    if (m->norms) {
+        rms_inplace(dt, l->dt_norm, R, m->norm_eps);
+        rms_inplace(B, l->b_norm, ds, m->norm_eps);
+        rms_inplace(C, l->c_norm, ds, m->norm_eps);
+    }
+    for (int c = 0; c < di; c++) {
+        double v = l->dt_b[c];
+        for (int k = 0; k < R; k++) v += (double)l->dt_w[(size_t)c * R + k] * dt[k];
+        const double d = v > 20 ? v : log1p(exp(v)); /* softplus */
+        double *S = l->state + (size_t)c * ds, yc = 0;
+        for (int n = 0; n < ds; n++) {
+            const double a = -exp((double)l->a_log[(size_t)c * ds + n]);
+            S[n] = S[n] * exp(d * a) + d * B[n] * xc[c];
+            yc += S[n] * C[n];
+        }
+        xz[c] = (yc + l->d[c] * xc[c]) * hf_silu_d(xz[di + c]); /* y * silu(z), in x's place */
+    }
+    hf_matvec_d(l->out_proj, xz, y, H, di);
 }

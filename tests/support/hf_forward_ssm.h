@@ -31,6 +31,30 @@ void hf_m2_free(hf_m2_layer *l);
  * buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
 void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
 
+/* A Mamba-1 mixer's sizes (transformers' MambaMixer / FalconMambaMixer / JambaMambaMixer): hidden H, inner di,
+ * state ds, conv kernel K, time-step rank R; the RMS norms on dt, B and C: with weights (Jamba's dt_layernorm,
+ * b_layernorm, c_layernorm, when norms is 1) or without (Falcon Mamba's rms_forward, when norms is 2), epsilon
+ * norm_eps; 0: none */
+typedef struct {
+    int H, di, ds, K, R, norms;
+    double norm_eps;
+} hf_m1_dims;
+
+typedef struct {
+    float *in_proj, *conv_w, *conv_b, *x_proj, *dt_w, *dt_b, *a_log, *d, *out_proj, *dt_norm, *b_norm, *c_norm;
+    double *state; /* [di][ds] */
+} hf_m1_layer;
+
+/* The mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, x_proj.weight, dt_proj.weight / .bias, A_log,
+ * D, out_proj.weight (and dt_layernorm / b_layernorm / c_layernorm .weight with norms 1); 0, or -1 with a reason in
+ * err (what was loaded is freed by hf_m1_free) */
+int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+               size_t errlen);
+void hf_m1_free(hf_m1_layer *l);
+/* one token at pos through the mixer (slow_forward's recurrence): r (H) -> y (H); hist holds x before the conv per
+ * position (di floats each), buf at least 3 di + R + 2 ds doubles; the state starts over at pos 0 */
+void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
+
 /* attention sizes: hidden H, nh query heads of hd, nkv kv heads; keys times kmul (Falcon-H1's key_multiplier; 0:
  * 1); scores scaled by scale; rope (rotate-half, theta) when rope is set */
 typedef struct {

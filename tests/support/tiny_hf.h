@@ -52,7 +52,8 @@ typedef struct tiny_hf_spec {
                           * multipliers, no mixer norm), "falconh1_norm" (the larger releases': the mixer norm);
                           * tiny_hf_mamba.c: "mamba2" (Mamba2ForCausalLM, 1 group), "mamba2g" (2 groups),
                           * "mamba" (MambaForCausalLM), "falconmamba" (FalconMambaForCausalLM), "falconmamba7b"
-                          * (the release's mixer_rms_eps) */
+                          * (the release's mixer_rms_eps), "jamba" (JambaForCausalLM: give it 4 layers; experts of
+                          * n_ff) */
     int n_expert, n_ff_expert; /* Qwen MoE: experts and their width (0: 8 and 64) */
 } tiny_hf_spec;
 

@@ -10,7 +10,11 @@
  *   (tiiuae/falcon-mamba-7b's; mixer_rms_eps as layer_norm_epsilon, 1e-5; "falconmamba7b": the release's 1e-6):
  *   the Mamba-1 mixer (in_proj,
  *   conv1d and its bias, x_proj, dt_proj weight and bias, A_log [d_inner, 16], D, out_proj), time_step_rank
- *   n_embd / 16, the vocabulary padded to a multiple of 8. Test support only. */
+ *   n_embd / 16, the vocabulary padded to a multiple of 8;
+ *   "jamba": JambaForCausalLM (ai21labs' Jamba releases' keys): Mamba-1 layers with the dt / B / C norms
+ *   (mamba.*), attention at layer 2 of every 4 (attn_layer_offset 2, period 4), experts at the odd layers
+ *   (expert_layer_offset 1, period 2; 4 experts of n_ff, 2 used, feed_forward.router), dense SwiGLU MLPs
+ *   (feed_forward.gate/up/down_proj) elsewhere; a SentencePiece tokenizer.model; untied. Test support only. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +78,85 @@ static int write_mamba1(const char *dir, const tiny_hf_spec *s, bool falcon) {
     return rc;
 }
 
+static int write_jamba(const char *dir, const tiny_hf_spec *s) {
+    const int H = s->n_embd, nh = s->n_head, nkv = s->n_head_kv, hd = H / nh, F = s->n_ff, E = 4, R = 8, ds = 16, K = 4;
+    const int di = 2 * H;
+    const float ws = 4.0f / (float)H;
+    const int vocab = tiny_hf_tokenizer_spm(dir, "LlamaTokenizer", NULL, 0);
+    if (vocab < 0) return -1;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("JambaForCausalLM"));
+    tiny_cfg_nums(c, "attn_layer_offset", 2.0, "attn_layer_period", 4.0, "bos_token_id", 1.0, "eos_token_id", 2.0,
+                  "expert_layer_offset", 1.0, "expert_layer_period", 2.0, "hidden_size", (double)H,
+                  "initializer_range", 0.02, "intermediate_size", (double)F, "mamba_d_conv", (double)K,
+                  "mamba_d_state", (double)ds, "mamba_dt_rank", (double)R, "mamba_expand", 2.0,
+                  "max_position_embeddings", 262144.0, "num_attention_heads", (double)nh, "num_experts", (double)E,
+                  "num_experts_per_tok", 2.0, "num_hidden_layers", (double)s->n_layer, "num_key_value_heads",
+                  (double)nkv, "pad_token_id", 0.0, "rms_norm_eps", 1e-6, "router_aux_loss_coef", 0.001,
+                  "vocab_size", (double)vocab, NULL);
+    cJSON_AddStringToObject(c, "hidden_act", "silu");
+    cJSON_AddStringToObject(c, "model_type", "jamba");
+    cJSON_AddStringToObject(c, "torch_dtype",
+                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddBoolToObject(c, "mamba_conv_bias", 1);
+    cJSON_AddBoolToObject(c, "mamba_proj_bias", 0);
+    cJSON_AddBoolToObject(c, "output_router_logits", 0);
+    cJSON_AddNullToObject(c, "sliding_window");
+    cJSON_AddBoolToObject(c, "tie_word_embeddings", 0);
+    cJSON_AddBoolToObject(c, "use_cache", 1);
+    cJSON_AddBoolToObject(c, "use_mamba_kernels", 1);
+    if (tiny_hf_json(dir, "config.json", c)) return -1;
+
+    tiny_tlist *l = calloc(1, sizeof *l);
+    if (!l) return -1;
+    const char *M = "model.layers.";
+    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "model.embed_tokens.weight");
+    for (int i = 0; i < s->n_layer; i++) {
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.input_layernorm.weight", M, i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.pre_ff_layernorm.weight", M, i);
+        if (i % 4 == 2) {
+            tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.self_attn.q_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%s%d.self_attn.k_proj.weight", M, i);
+            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%s%d.self_attn.v_proj.weight", M, i);
+            tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.self_attn.o_proj.weight", M, i);
+        } else {
+            const char *P = "mamba";
+            tiny_tlist_add(l, 2 * di, H, 0, ws, 0, "%s%d.%s.in_proj.weight", M, i, P);
+            tiny_tlist_add(l, di, 1, K, 0.5f, 0, "%s%d.%s.conv1d.weight", M, i, P);
+            tiny_tlist_add(l, di, 0, 0, 0.1f, 0, "%s%d.%s.conv1d.bias", M, i, P);
+            tiny_tlist_add(l, R + 2 * ds, di, 0, 4.0f / (float)di, 0, "%s%d.%s.x_proj.weight", M, i, P);
+            tiny_tlist_add(l, R, 0, 0, 0.1f, 1.0f, "%s%d.%s.dt_layernorm.weight", M, i, P);
+            tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%s%d.%s.b_layernorm.weight", M, i, P);
+            tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%s%d.%s.c_layernorm.weight", M, i, P);
+            tiny_tlist_add(l, di, R, 0, 0.5f, 0, "%s%d.%s.dt_proj.weight", M, i, P);
+            tiny_tlist_add(l, di, 0, 0, 0.5f, -1.0f, "%s%d.%s.dt_proj.bias", M, i, P);
+            tiny_tlist_add(l, di, ds, 0, 0.5f, 0.5f, "%s%d.%s.A_log", M, i, P);
+            tiny_tlist_add(l, di, 0, 0, 0.2f, 1.0f, "%s%d.%s.D", M, i, P);
+            tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%s%d.%s.out_proj.weight", M, i, P);
+        }
+        if (i % 2 == 1) {
+            tiny_tlist_add(l, E, H, 0, ws, 0, "%s%d.feed_forward.router.weight", M, i);
+            for (int e = 0; e < E; e++) {
+                tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.experts.%d.gate_proj.weight", M, i, e);
+                tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.experts.%d.up_proj.weight", M, i, e);
+                tiny_tlist_add(l, H, F, 0, ws, 0, "%s%d.feed_forward.experts.%d.down_proj.weight", M, i, e);
+            }
+        } else {
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.gate_proj.weight", M, i);
+            tiny_tlist_add(l, F, H, 0, ws, 0, "%s%d.feed_forward.up_proj.weight", M, i);
+            tiny_tlist_add(l, H, F, 0, ws, 0, "%s%d.feed_forward.down_proj.weight", M, i);
+        }
+    }
+    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "model.final_layernorm.weight");
+    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
+    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
+    free(l->t), free(l);
+    return rc;
+}
+
 int tiny_hf_write_mamba(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
+    if (!strcmp(a, "jamba")) return write_jamba(dir, s);
     if (!strcmp(a, "mamba") || !strncmp(a, "falconmamba", 11)) return write_mamba1(dir, s, a[0] == 'f');
     const bool grouped = !strcmp(a, "mamba2g");
     if (!grouped && strcmp(a, "mamba2")) return 1;

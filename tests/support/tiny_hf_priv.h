@@ -59,7 +59,7 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s);
 int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s);
 /* tiny_hf_falconh1.c: the same for "falconh1" / "falconh1_norm". */
 int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s);
-/* tiny_hf_mamba.c: the same for "mamba" / "falconmamba" / "mamba2" / "mamba2g". */
+/* tiny_hf_mamba.c: the same for "mamba" / "falconmamba" / "mamba2" / "mamba2g" / "jamba". */
 int tiny_hf_write_mamba(const char *dir, const tiny_hf_spec *s);
 
 /* A growing list of tensor definitions for the family generators. */
