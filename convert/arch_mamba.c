@@ -160,33 +160,32 @@ static int m2_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     return pad_vocab(ck, p, 16, err);
 }
 
-/* MambaModel.set_gguf_parameters' KVs up to the time-step rank, Mamba2Model's too: no rope (context 2^20), no
- * attention, no MLP; the first failure's status or'ed in */
-static int mamba_kvs(const qk_conv_plan *p, qk_gguf_writer *w, int64_t d_model, int64_t d_conv, int64_t d_inner,
-                     int64_t d_state, int64_t dt_rank, qk_err *err) {
+/* The KVs both converters write, in their order: context_length 2^20 (a placeholder), embedding_length,
+ * feed_forward_length and head_count 0 (unused, read by the loader), block_count, the four ssm.* sizes, then
+ * (group count: Mamba-2 only, < 0 none) ssm.group_count, the RMS epsilon; the file type after the family's own */
+static int ssm_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const int64_t size[5],
+                   int64_t n_group, qk_err *err) {
+    static const char *const keys[] = {"embedding_length", "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size",
+                                       "ssm.time_step_rank"};
     int rc = QK_OK;
     rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d_model, err);
+    rc |= qk_arch_kv_u32(w, p, keys[0], (uint32_t)size[0], err);
     rc |= qk_arch_kv_u32(w, p, "feed_forward_length", 0, err);
     rc |= qk_arch_kv_u32(w, p, "attention.head_count", 0, err);
     rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d_conv, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d_inner, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d_state, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)dt_rank, err);
-    return rc;
+    for (int i = 1; i < 5; i++) rc |= qk_arch_kv_u32(w, p, keys[i], (uint32_t)size[i], err);
+    if (n_group >= 0) rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)n_group, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)rms_eps(ck), err);
+    return rc ? QK_FAIL : QK_OK;
 }
 
 static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
-    const double eps = rms_eps(ck);
-    int rc = mamba_kvs(p, w, d.d_model, d.d_conv, d.d_inner, d.d_state, d.n_head, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)d.n_group, err);
-    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)eps, err);
-    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    return rc ? QK_FAIL : QK_OK;
+    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.n_head};
+    if (ssm_kvs(ck, p, w, size, d.n_group, err)) return QK_FAIL;
+    return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
 /* Mamba-1's sizes (MambaModel.set_gguf_parameters) */
@@ -242,12 +241,12 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                   qk_err *err) {
     qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
+    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank};
     const char *mt = qk_hf_cfg_str(ck->config, "model_type");
-    int rc = mamba_kvs(p, w, d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank, err);
-    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)rms_eps(ck), err);
-    rc |= qk_arch_kv_bool(w, p, "ssm.dt_b_c_rms", mt && !strcmp(mt, "falcon_mamba"), err);
-    rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    return rc ? QK_FAIL : QK_OK;
+    if (ssm_kvs(ck, p, w, size, -1, err) ||
+        qk_arch_kv_bool(w, p, "ssm.dt_b_c_rms", mt && !strcmp(mt, "falcon_mamba"), err))
+        return QK_FAIL;
+    return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
 static const qk_name_rule k_globals_mamba2[] = {

@@ -12,8 +12,8 @@
  *
  * Each sub-block is fitted exactly: with three levels, the best split of the
  * sorted values into (-1, 0, +1) is found by trying every pair of cut points
- * (the sort is the C library's qsort with ggml's comparator, so ties among
- * equal values order as in ggml on the same machine). A level vector that is
+ * (the sort is iq_sort.h's: ggml's qsort order on glibc, ties and NaN
+ * included). A level vector that is
  * not a grid point moves to the nearest neighbour (iq_grids.h, 3 distances).
  */
 #include "iq1.h"
@@ -21,26 +21,12 @@
 #include <float.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "iq_search.h"
 #include "kernel_util.h"
 
 #define IQ1_DELTA 0.125f
-
-/* ggml's (value, index) pairs sorted by value: same element size and
- * comparator as ggml, so qsort permutes them identically. */
-typedef struct {
-    float x;
-    int i;
-} iq1_pair;
-_Static_assert(sizeof(iq1_pair) == 2 * sizeof(float), "pair layout");
-
-static int pair_cmp(const void *left, const void *right) {
-    const float *l = left, *r = right;
-    return *l < *r ? -1 : *l > *r ? 1 : 0;
-}
 
 /* The grid point of levels L (group of 8), or its nearest neighbour (nbf)
  * with levels mapped through xx, one of the shifted level sets. */
@@ -62,18 +48,23 @@ static float absmax(const float *v, int n) {
     return max;
 }
 
-static void sort_pairs(const float *xb, int n, iq1_pair *pairs) {
-    for (int j = 0; j < n; ++j) {
-        pairs[j].x = xb[j];
-        pairs[j].i = j;
-    }
-    qsort(pairs, (size_t)n, sizeof(iq1_pair), pair_cmp);
+/* Sub-block ib (n elements) of the super-block: its floats (search weights
+ * into weight), *max their largest |x| and pairs their sort; NULL, unsorted,
+ * when *max < eps (ggml leaves such a sub-block at scale 0; a NaN max goes
+ * on, as in ggml). */
+static const float *sorted_sub_block(const iq_super *sb, int ib, int n, float eps, float *weight, iq_pair *pairs,
+                                     float *max, const iq_ops *ops) {
+    const float *xb = iq_sub_block(sb, ib, n, weight);
+    *max = absmax(xb, n);
+    if (*max < eps) return NULL;
+    ops->sort(xb, n, pairs);
+    return xb;
 }
 
 /* The levels of the best split (i1, i2) of the sorted pairs into 0, 1, 2;
  * with a negative scale mirrored (2 - L) and the scale made positive.
  * Returns true if the scale was negative (the caller flips its shift). */
-static bool split_levels(const iq1_pair *pairs, int n, int i1, int i2, float *scale, int8_t *L) {
+static bool split_levels(const iq_pair *pairs, int n, int i1, int i2, float *scale, int8_t *L) {
     for (int j = 0; j < i1; ++j) L[pairs[j].i] = 0;
     for (int j = i1; j < i2; ++j) L[pairs[j].i] = 1;
     for (int j = i2; j < n; ++j) L[pairs[j].i] = 2;
@@ -109,20 +100,17 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     float scales[8], weight[32], sumx[33], sumw[33];
     int8_t L[32], shifts[8];
     uint16_t index[4], qh[8];
-    iq1_pair pairs[32];
+    iq_pair pairs[32];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_s)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_s));
         memset(qh, 0, sizeof qh);
+        memset(scales, 0, sizeof scales); /* what a sub-block skipped below keeps: scale 0, shift +1 */
+        memset(shifts, 1, sizeof shifts);
         uint8_t *qs = y + offsetof(qk_block_iq1_s, qs);
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            const float max = absmax(xb, 32);
-            if (max < QK_GROUP_MAX_EPS_IQ1_S) {
-                scales[ib] = 0;
-                shifts[ib] = 1;
-                continue;
-            }
-            sort_pairs(xb, 32, pairs);
+            float max;
+            const float *xb = sorted_sub_block(&sb, ib, 32, QK_GROUP_MAX_EPS_IQ1_S, weight, pairs, &max, ops);
+            if (!xb) continue;
             sumx[0] = sumw[0] = 0;
             for (int j = 0; j < 32; ++j) {
                 int i = pairs[j].i;
@@ -132,11 +120,7 @@ static void iq1_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
             float scale = max;
             int besti1 = -1, besti2 = -1;
             int best_shift = ops->split(sumx, sumw, x_p, x_m, &scale, &besti1, &besti2);
-            if (besti1 < 0 || besti2 < 0 || best_shift == 0) {
-                scales[ib] = 0;
-                shifts[ib] = 1;
-                continue;
-            }
+            if (besti1 < 0 || besti2 < 0 || best_shift == 0) continue;
             if (split_levels(pairs, 32, besti1, besti2, &scale, L)) best_shift = -best_shift;
             bool all_on_grid = true;
             const float *xx = best_shift == 1 ? x_p : x_m;
@@ -183,8 +167,7 @@ static void iq1_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq1_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_s, iq1_s_block); }
+IQ_KERNELS(iq1_s, QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, iq1_s_block)
 
 /* ---- IQ1_M ------------------------------------------------------------- */
 
@@ -208,7 +191,7 @@ typedef struct {
     float v[8];
 } iq1m_term;
 
-static void iq1m_terms(const iq1_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
+static void iq1m_terms(const iq_pair *pairs, int n, const float *weight, const float *xb, const float *x_p,
                        const float *x_m, iq1m_term (*t)[3]) {
     for (int j = 0; j < n; ++j) {
         const int i = pairs[j].i;
@@ -237,19 +220,16 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
     float scales[16], weight[16];
     int8_t L[16], shifts[16];
     uint16_t index[2], sc[4];
-    iq1_pair pairs[16];
+    iq_pair pairs[16];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq1_m)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 2, y, sizeof(qk_block_iq1_m));
         uint8_t *qs = y + offsetof(qk_block_iq1_m, qs), *qh = y + offsetof(qk_block_iq1_m, qh);
+        memset(scales, 0, sizeof scales); /* what a sub-block skipped below keeps */
+        memset(shifts, 0, sizeof shifts);
         for (int ib = 0; ib < 16; ++ib) {
-            const float *xb = iq_sub_block(&sb, ib, 16, weight);
-            const float max = absmax(xb, 16);
-            if (max < QK_GROUP_MAX_EPS_IQ1_M) {
-                scales[ib] = 0;
-                shifts[ib] = 0;
-                continue;
-            }
-            sort_pairs(xb, 16, pairs);
+            float max;
+            const float *xb = sorted_sub_block(&sb, ib, 16, QK_GROUP_MAX_EPS_IQ1_M, weight, pairs, &max, ops);
+            if (!xb) continue;
             iq1m_term terms[16][3];
             iq1m_terms(pairs, 16, weight, xb, x_p, x_m, terms);
             float best_score = -FLT_MAX, scale = max;
@@ -272,11 +252,7 @@ static void iq1_m_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
                     }
                 }
             }
-            if (besti1 < 0 || besti2 < 0 || best_k < 0) {
-                scales[ib] = 0;
-                shifts[ib] = 0;
-                continue;
-            }
+            if (besti1 < 0 || besti2 < 0 || best_k < 0) continue;
             if (split_levels(pairs, 16, besti1, besti2, &scale, L)) best_k = 3 - best_k;
             bool all_on_grid = true;
             const float *const xxs[2] = {iq1m_shift(best_k, 0, x_p, x_m), iq1m_shift(best_k, 1, x_p, x_m)};
@@ -349,30 +325,4 @@ static void iq1_m_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq1_m(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq1_m(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq1_m, iq1_m_block); }
-
-/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
- * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
-#if defined(__x86_64__)
-size_t qk_quantize_iq1_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq1_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_avx512);
-}
-size_t qk_quantize_iq1_m_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq1_m_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_avx512);
-}
-#endif
-#if defined(__aarch64__)
-size_t qk_quantize_iq1_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, true, qk_block_iq1_s, iq1_s_row, &qk_iq_ops_neon);
-}
-size_t qk_quantize_iq1_m_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, &qk_iq_ops_neon);
-}
-#endif
+IQ_KERNELS(iq1_m, QK_LATTICE_IQ1S, false, qk_block_iq1_m, iq1_m_row, iq1_m_block)

@@ -88,8 +88,7 @@ static void iq3_xxs_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq3_xxs(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq3_xxs(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_xxs, iq3_xxs_block); }
+IQ_KERNELS(iq3_xxs, QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, iq3_xxs_block)
 
 static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
                         const iq_ops *ops) {
@@ -159,30 +158,4 @@ static void iq3_s_block(const uint8_t *b, float *y) {
     }
 }
 
-size_t qk_quantize_iq3_s(QK_QUANTIZE_PARAMS) { return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &iq_ops_scalar); }
-void qk_dequantize_row_iq3_s(QK_DEQUANTIZE_PARAMS) { IQ_DEQUANTIZE(qk_block_iq3_s, iq3_s_block); }
-
-/* The SIMD variants: the same rows with the ISA's searches (qk_iq_ops_<isa>
- * of x86/iq_search_<isa>.c, arm/iq_search_neon.c), byte-identical. */
-#if defined(__x86_64__)
-size_t qk_quantize_iq3_xxs_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq3_xxs_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_avx512);
-}
-size_t qk_quantize_iq3_s_avx2(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_avx2);
-}
-size_t qk_quantize_iq3_s_avx512(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_avx512);
-}
-#endif
-#if defined(__aarch64__)
-size_t qk_quantize_iq3_xxs_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3XXS, false, qk_block_iq3_xxs, iq3_xxs_row, &qk_iq_ops_neon);
-}
-size_t qk_quantize_iq3_s_neon(QK_QUANTIZE_PARAMS) {
-    return IQ_QUANTIZE(QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, &qk_iq_ops_neon);
-}
-#endif
+IQ_KERNELS(iq3_s, QK_LATTICE_IQ3S, false, qk_block_iq3_s, iq3_s_row, iq3_s_block)

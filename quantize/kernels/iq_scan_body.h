@@ -206,10 +206,17 @@ static float iqs_scan_scale(const qk_lattice *lat, const iq_scan *p, float ref, 
  * in the scalar order (i2, then +delta before -delta). */
 static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
                          int *besti1, int *besti2) {
-    float sx[33 + IQS_VW], sw[33 + IQS_VW];
+    /* per i2: sumx/sumw, and the third terms of the sums, which do not
+     * depend on i1 (the same products the scalar forms each time) */
+    float sx[33 + IQS_VW], sw[33 + IQS_VW], cp[33 + IQS_VW], cm[33 + IQS_VW], cwp[33 + IQS_VW], cwm[33 + IQS_VW];
     for (int i = 0; i < 33 + IQS_VW; ++i) {
         sx[i] = sumx[i < 33 ? i : 32];
         sw[i] = sumw[i < 33 ? i : 32];
+        const float c = sumx[32] - sx[i], cw = sumw[32] - sw[i];
+        cp[i] = c * x_p[2];
+        cm[i] = c * x_m[2];
+        cwp[i] = cw * x_p[2] * x_p[2];
+        cwm[i] = cw * x_m[2] * x_m[2];
     }
     int32_t iota_a[IQS_VW];
     for (int t = 0; t < IQS_VW; ++t) iota_a[t] = t;
@@ -220,13 +227,12 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
         const float ap = (sumx[i1] - sumx[0]) * x_p[0], am = (sumx[i1] - sumx[0]) * x_m[0];
         const float awp = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0], awm = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0];
         for (int i2 = i1; i2 <= 32; i2 += IQS_VW) {
-            const iqs_vf vx = iqs_ldf(sx + i2), vw = iqs_ldf(sw + i2);
-            const iqs_vf b = vx - sumx[i1], c = sumx[32] - vx, bw = vw - sumw[i1], cw = sumw[32] - vw;
+            const iqs_vf b = iqs_ldf(sx + i2) - sumx[i1], bw = iqs_ldf(sw + i2) - sumw[i1];
             iqs_vf qx[2], q2[2];
-            qx[0] = ap + b * x_p[1] + c * x_p[2];
-            q2[0] = awp + bw * x_p[1] * x_p[1] + cw * x_p[2] * x_p[2];
-            qx[1] = am + b * x_m[1] + c * x_m[2];
-            q2[1] = awm + bw * x_m[1] * x_m[1] + cw * x_m[2] * x_m[2];
+            qx[0] = ap + b * x_p[1] + iqs_ldf(cp + i2);
+            q2[0] = awp + bw * x_p[1] * x_p[1] + iqs_ldf(cwp + i2);
+            qx[1] = am + b * x_m[1] + iqs_ldf(cm + i2);
+            q2[1] = awm + bw * x_m[1] * x_m[1] + iqs_ldf(cwm + i2);
             const iqs_vi pass = (iota + i2 <= 32) & (((q2[0] > 0) & (qx[0] * qx[0] > best_score * q2[0])) |
                                                      ((q2[1] > 0) & (qx[1] * qx[1] > best_score * q2[1])));
             uint64_t any[IQS_VW / 2], anyv = 0;
@@ -236,7 +242,11 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
             float fx[2][IQS_VW], f2[2][IQS_VW];
             memcpy(fx, qx, sizeof fx);
             memcpy(f2, q2, sizeof f2);
-            for (int t = 0; t < IQS_VW && i2 + t <= 32; ++t)
+            int32_t pb[IQS_VW];
+            memcpy(pb, &pass, sizeof pb);
+            const float start = best_score;
+            for (int t = 0; t < IQS_VW && i2 + t <= 32; ++t) {
+                if (!pb[t] && best_score == start) continue; /* fails both tests against this best */
                 for (int h = 0; h < 2; ++h)
                     if (f2[h][t] > 0 && fx[h][t] * fx[h][t] > best_score * f2[h][t]) {
                         *scale = fx[h][t] / f2[h][t];
@@ -245,6 +255,7 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
                         *besti2 = i2 + t;
                         best_shift = h ? -1 : 1;
                     }
+            }
         }
     }
     return best_shift;

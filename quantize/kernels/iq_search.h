@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "iq_grids.h"
+#include "iq_sort.h"
 #include "kernel_api.h"
 #include "kernel_util.h"
 #include "quant_search.h"
@@ -51,13 +52,18 @@ typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x
  * (iq_scan_body.h; same result). */
 typedef float (*iq_qp_fn)(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
 
+/* IQ1's pair sort: iq_sort_pairs (iq_sort.h), compiled for the ISA (its
+ * compares vectorize wider; the same order). */
+typedef void (*iq_sort_fn)(const float *xb, int n, iq_pair *pairs);
+
 /* What a row needs of an ISA: its neighbour search, its scale scan,
- * IQ1_S's split search and make_qp_quants. */
+ * IQ1_S's split search, make_qp_quants and IQ1's pair sort. */
 typedef struct iq_ops {
     iq_nb_fn nb;
     iq_scan_fn scan;
     iq1_split_fn split;
     iq_qp_fn qp;
+    iq_sort_fn sort;
 } iq_ops;
 #if defined(__x86_64__)
 extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
@@ -84,12 +90,31 @@ static inline size_t iq_quantize_rows(qk_lattice_id id, bool needs_imatrix, size
     return (size_t)(nrows * nbl) * bytes;
 }
 
-/* The bodies of an IQ type's entry points, which each file writes out by
- * name (qk_quantize_<t>[_<isa>] over row() with that ISA's ops, &iq_ops_scalar
- * or &qk_iq_ops_<isa>; qk_dequantize_row_<t> over block()). */
-#define IQ_QUANTIZE(lattice, needs_imatrix, block_t, row, ops) \
-    iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, ops, QK_QUANTIZE_ARGS)
-#define IQ_DEQUANTIZE(block_t, block) qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block)
+/* The entry points of IQ type t over row() and block(): qk_quantize_<t>
+ * with the scalar searches (&iq_ops_scalar), qk_quantize_<t>_<isa> with each
+ * built ISA's (&qk_iq_ops_<isa>; the same bytes), qk_dequantize_row_<t>.
+ * Defined by this macro rather than written out, as the ISA variants differ
+ * only in their ops: grep 'IQ_KERNELS(<t>,' finds a type's. */
+#define IQ_KERNELS(t, lattice, needs_imatrix, block_t, row, block)                                   \
+    IQ_KERNEL_(qk_quantize_##t, lattice, needs_imatrix, block_t, row, &iq_ops_scalar)                 \
+    IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)                                           \
+    void qk_dequantize_row_##t(QK_DEQUANTIZE_PARAMS) {                                                 \
+        qk_dequantize_blocks(src, y, n, QK_K, sizeof(block_t), block);                                 \
+    }
+#define IQ_KERNEL_(name, lattice, needs_imatrix, block_t, row, ops)                                    \
+    size_t name(QK_QUANTIZE_PARAMS) {                                                                  \
+        return iq_quantize_rows(lattice, needs_imatrix, sizeof(block_t), row, ops, QK_QUANTIZE_ARGS); \
+    }
+#if defined(__x86_64__)
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)                              \
+    IQ_KERNEL_(qk_quantize_##t##_avx2, lattice, needs_imatrix, block_t, row, &qk_iq_ops_avx2) \
+    IQ_KERNEL_(qk_quantize_##t##_avx512, lattice, needs_imatrix, block_t, row, &qk_iq_ops_avx512)
+#elif defined(__aarch64__)
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row) \
+    IQ_KERNEL_(qk_quantize_##t##_neon, lattice, needs_imatrix, block_t, row, &qk_iq_ops_neon)
+#else
+#define IQ_SIMD_KERNELS_(t, lattice, needs_imatrix, block_t, row)
+#endif
 
 /* c * sum(x^2) / QK_K over one super-block, summed in order (c = 1 or 2,
  * per type, as ggml). */
@@ -416,6 +441,7 @@ static inline int iq1_split_scan(const float *sumx, const float *sumw, const flo
 }
 
 /* The scalar ops (each file that uses them gets its own copy). */
-static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants};
+static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants,
+                                     iq_sort_pairs};
 
 #endif

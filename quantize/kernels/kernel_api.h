@@ -10,8 +10,9 @@
  * QK_DECLARE_SIMD_KERNELS(t, ...) also qk_quantize_<t>_avx2, _avx512 and
  * _neon; QK_DECLARE_SIMD_DEQUANTIZERS(t, ...) qk_dequantize_row_<t>_avx2,
  * _avx512 and _neon. The definitions are plain functions written out by name (grep
- * 'qk_quantize_q4_k_avx2(' finds one); a declaration whose ISA is not built
- * on this target is never referenced. */
+ * 'qk_quantize_q4_k_avx2(' finds one), except the IQ1/IQ2/IQ3 types', which
+ * one macro per type defines (iq_search.h IQ_KERNELS); a declaration whose
+ * ISA is not built on this target is never referenced. */
 #ifndef QK_KERNEL_API_H
 #define QK_KERNEL_API_H
 

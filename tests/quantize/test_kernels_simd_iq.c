@@ -18,14 +18,18 @@
  * scale 0 and negative scales, and both kinds of level values (IQ2/IQ3's
  * 2l+1, IQ1's shifted levels). Whole kernels: test_kernels_simd_legacy
  * (variant == scalar, every type) and test_kernels_iq_grid (== ggml, every
- * ISA). Runs on any architecture (under qemu-aarch64 it checks NEON). */
+ * ISA). Runs on any architecture (under qemu-aarch64 it checks NEON).
+ * Part "sort" and each ISA's part: IQ1's pair sort (iq_sort.h, as the
+ * scalar rows and as that ISA's ops have it) against glibc's qsort. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_features.h"
 #include "iq_search.h"
+#include "iq_sort.h"
 #include "kernel_cases.h"
 #include "qk_test.h"
 
@@ -300,6 +304,83 @@ static void test_make_qp_equals_scalar(void) {
     CHECK(bad == 0);
 }
 
+/* ---- iq_sort.h against the C library's qsort ----------------------------- */
+
+/* ggml's iq1_sort_helper. */
+static int ggml_pair_cmp(const void *left, const void *right) {
+    const float *l = left, *r = right;
+    return *l < *r ? -1 : *l > *r ? 1 : 0;
+}
+
+/* Value kind k for element j: random, few distinct values (ties), signed
+ * zeros, infinities, NaN here and there or everywhere, and mixes. */
+static float sort_value(int k, int j) {
+    const float r = rnd();
+    switch (k) {
+    case 0: return r;
+    case 1: return (float)((int)(4 * r)); /* -3..3: many ties */
+    case 2: return r < 0 ? -0.f : 0.f;
+    case 3: return r < -0.5f ? -INFINITY : r < 0 ? INFINITY : r < 0.5f ? 0.f : r;
+    case 4: return r < -0.8f ? NAN : r;
+    case 5: return r < 0.6f ? NAN : (float)((int)(3 * r));
+    case 6: return j % 7 == 3 ? NAN : r < -0.5f ? -0.f : r < 0 ? 0.f : r < 0.5f ? INFINITY : (float)((int)(2 * r));
+    case 7: return r < 0 ? -NAN : NAN;
+    default: return r < -0.9f ? NAN : r < -0.7f ? -INFINITY : r < -0.5f ? -0.f : r < -0.3f ? 0.f : r;
+    }
+}
+
+static bool same_pairs(const iq_pair *a, const iq_pair *b, int n) {
+    for (int j = 0; j < n; ++j) {
+        uint32_t ua, ub;
+        memcpy(&ua, &a[j].x, 4), memcpy(&ub, &b[j].x, 4);
+        if (ua != ub || a[j].i != b[j].i) return false;
+    }
+    return true;
+}
+
+/* sort (both its paths: ranks without NaN, merges with) and the merges
+ * alone give glibc's qsort order of ggml's pairs, element for element, on
+ * every kind of input, for IQ1_S's 32 and IQ1_M's 16 and the other sizes the
+ * merges' odd splits reach. Only glibc is the reference (ggml's order is its
+ * C library's; musl's qsort is another algorithm). */
+static void check_sort_equals_glibc_qsort(iq_sort_fn sort) {
+#if !defined(__GLIBC__)
+    (void)sort;
+    qk_test_skip("the reference order is glibc's qsort");
+#else
+    int bad = 0, cases = 0, with_nan = 0;
+    for (int n = 1; n <= IQ_SORT_MAX; ++n) {
+        const int reps = n == 16 || n == 32 ? 2000 : 100;
+        for (int rep = 0; rep < reps; ++rep) {
+            const int k = rep % 9;
+            float xb[IQ_SORT_MAX];
+            iq_pair want[IQ_SORT_MAX], got[IQ_SORT_MAX], merged[IQ_SORT_MAX], tmp[IQ_SORT_MAX];
+            bool nan = false;
+            for (int j = 0; j < n; ++j) {
+                xb[j] = sort_value(k, j);
+                nan |= isnan(xb[j]);
+                want[j] = merged[j] = (iq_pair){xb[j], j};
+            }
+            qsort(want, (size_t)n, sizeof want[0], ggml_pair_cmp);
+            sort(xb, n, got);
+            iq_merge_sort(merged, n, tmp);
+            if (!same_pairs(want, got, n) || !same_pairs(want, merged, n)) {
+                if (bad++ < 5) fprintf(stderr, "n %d kind %d rep %d: order differs from qsort\n", n, k, rep);
+            }
+            cases++;
+            with_nan += nan;
+        }
+    }
+    CHECK_MSG(bad == 0, "%d of %d orders differ", bad, cases);
+    CHECK(with_nan > cases / 5); /* the NaN orders really are exercised */
+#endif
+}
+
+/* iq_sort.h's sort as compiled here (the scalar rows' iq_ops_scalar.sort),
+ * and as compiled for the part's ISA (its ops->sort). */
+static void test_iq_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(iq_ops_scalar.sort); }
+static void test_isa_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(g_ops->sort); }
+
 /* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
 static void run_isa(qk_isa isa, const iq_ops *ops) {
     if (!kc_isa_here(isa)) return;
@@ -310,10 +391,12 @@ static void run_isa(qk_isa isa, const iq_ops *ops) {
     RUN(test_iq1_split_equals_scalar);
     RUN(test_make_qp_equals_scalar);
     RUN(test_neighbour_search_equals_scalar);
+    RUN(test_isa_sort_equals_glibc_qsort);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
+    RUN_PART("sort", test_iq_sort_equals_glibc_qsort);
 #if defined(__x86_64__)
     if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, &qk_iq_ops_avx2);
     if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, &qk_iq_ops_avx512);

@@ -9,7 +9,7 @@
 const hf_family *hf_family_for(const char *mt) {
     static const hf_family *const all[] = {&hf_family_gemma4, &hf_family_lfm2, &hf_family_qwen35,
                                            &hf_family_granitehybrid, &hf_family_nemotronh, &hf_family_falconh1,
-                                           &hf_family_mamba2, &hf_family_mamba, &hf_family_hunyuan,
+                                           &hf_family_mamba, &hf_family_hunyuan,
                                            &hf_family_jamba};
     for (size_t f = 0; f < sizeof all / sizeof all[0]; f++)
         for (int i = 0; i < 4 && all[f]->model_types[i]; i++)

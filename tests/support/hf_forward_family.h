@@ -1,7 +1,7 @@
 /* hf_forward_family.h - the contract of a model family whose reference
  * forward pass lives in a file of its own (hf_forward_gemma4.c,
  * hf_forward_lfm2.c, hf_forward_qwen35.c, hf_forward_granitehybrid.c, hf_forward_nemotronh.c,
- * hf_forward_falconh1.c, hf_forward_mamba2.c, hf_forward_mamba.c, hf_forward_hunyuan.c, hf_forward_jamba.c):
+ * hf_forward_falconh1.c, hf_forward_mamba.c, hf_forward_hunyuan.c, hf_forward_jamba.c):
  * hf_forward.c picks the family
  * by the config's model_type and calls it only through its table, so a new
  * family adds a table, not another set of declarations and branches.
@@ -31,7 +31,7 @@ typedef struct hf_family {
 } hf_family;
 
 extern const hf_family hf_family_gemma4, hf_family_lfm2, hf_family_qwen35, hf_family_granitehybrid,
-    hf_family_nemotronh, hf_family_falconh1, hf_family_mamba2, hf_family_mamba, hf_family_hunyuan,
+    hf_family_nemotronh, hf_family_falconh1, hf_family_mamba, hf_family_hunyuan,
     hf_family_jamba;
 
 /* The family computing model_type mt, or NULL. */

@@ -1,14 +1,17 @@
-/* hf_forward_mamba.c - Mamba-1's forward pass, written from transformers' modeling_mamba.py (MambaForCausalLM,
- * model_type "mamba") and modeling_falcon_mamba.py (FalconMambaForCausalLM, "falcon_mamba"), the mixers'
- * slow_forward one token at a time (its table hf_family_mamba, see hf_forward_family.h); float32 weights, double
- * arithmetic (the mixer: hf_m1_step, hf_forward_ssm.c):
+/* hf_forward_mamba.c - the attention-free Mamba models' forward pass, written from transformers' modeling_mamba.py
+ * (MambaForCausalLM, model_type "mamba"), modeling_falcon_mamba.py (FalconMambaForCausalLM, "falcon_mamba") and
+ * modeling_mamba2.py (Mamba2ForCausalLM, "mamba2"), the mixers' slow / torch forward one token at a time (its table
+ * hf_family_mamba, see hf_forward_family.h); float32 weights, double arithmetic:
  *   h = backbone.embeddings[token]
- *   per layer: r = norm(h); [x | z] = in_proj(r) (d_inner each);
- *     x = silu(conv1d(x)) (causal depthwise over the last conv_kernel positions, zeros before the start, + bias);
- *     [dt | B | C] = x_proj(x) (time_step_rank, state_size, state_size); Falcon Mamba: each RMS-normalized without
- *     a weight (mixer_rms_eps); dt = softplus(dt_proj(dt) + dt_proj.bias);
- *     per channel c: S_c = S_c exp(dt_c A_c) + dt_c B x_c (A = -exp(A_log)), y_c = S_c . C + D_c x_c;
- *     h += out_proj(y * silu(z))
+ *   per layer: h += mixer(norm(h)), the mixer
+ *     Mamba-1 (hf_m1_step, hf_forward_ssm.c): [x | z] = in_proj(r); x = silu(conv1d(x)); [dt | B | C] = x_proj(x)
+ *       (Falcon Mamba: each RMS-normalized without a weight, mixer_rms_eps); dt = softplus(dt_proj(dt) + bias);
+ *       per channel S = S exp(dt A) + dt B x, y = S . C + D x; out_proj(y * silu(z));
+ *     Mamba-2 (hf_m2_step): [z | xBC | dt] = in_proj(r); xBC = silu(conv1d(xBC)); per head dt = softplus(dt +
+ *       dt_bias), S = S exp(dt A) + dt B x^T, y = S C + D x; y = norm.weight * rmsnorm(y * silu(z)); out_proj(y).
+ *       transformers' MambaRMSNormGated normalizes over the whole inner size; "mamba2:grouped" computes the same
+ *       model with the norm per group of d_inner / n_groups (mamba_ssm's RMSNormGated, and llama.cpp's graph), for
+ *       the registry caveat's test
  *   logits = lm_head(norm_f(h)) (lm_head tied to the embeddings when absent)
  * RMSNorm: w * x / sqrt(mean(x^2) + layer_norm_epsilon). Test support only. */
 #include "hf_forward_ssm.h"
@@ -20,42 +23,63 @@
 
 typedef struct {
     float *norm;
-    hf_m1_layer m1;
-    float *hist; /* x before the conv, per position */
-} m1_layer;
+    hf_m1_layer m1; /* Mamba-1 */
+    hf_m2_layer m2; /* Mamba-2 */
+    float *hist;    /* the mixer's input to its conv, per position */
+} mamba_layer;
 
 typedef struct {
-    int vocab, H, n_layer, cap;
-    hf_m1_dims m1;
+    int vocab, H, n_layer, cap, v2;
+    size_t per_pos, nbuf; /* hist floats per position; the mixer's scratch doubles */
     double eps;
+    hf_m1_dims m1;
+    hf_m2_dims m2;
     float *embed, *lm_head, *final_norm;
-    m1_layer *layers;
+    mamba_layer *layers;
 } hf_mamba;
 
-static void m1_free(void *vm) {
+static void mamba_free(void *vm) {
     hf_mamba *m = vm;
     if (!m) return;
     for (int i = 0; m->layers && i < m->n_layer; i++) {
         free(m->layers[i].norm), free(m->layers[i].hist);
-        hf_m1_free(&m->layers[i].m1);
+        if (m->v2) hf_m2_free(&m->layers[i].m2);
+        else hf_m1_free(&m->layers[i].m1);
     }
     free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
     free(m);
 }
 
-static void *m1_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+/* the mixer's sizes from the config class's keys (MambaConfig / FalconMambaConfig / Mamba2Config defaults); 0, or
+ * -1 for sizes that do not fit */
+static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
+    const int H = m->H, di = hf_cfg_int(cfg, "expand", 2) * H, K = hf_cfg_int(cfg, "conv_kernel", 4);
+    if (!strncmp(mt, "mamba2", 6)) {
+        const int nh = hf_cfg_int(cfg, "num_heads", 128), dh = hf_cfg_int(cfg, "head_dim", 64);
+        const int ds = hf_cfg_int(cfg, "state_size", 128), ng = hf_cfg_int(cfg, "n_groups", 8);
+        m->v2 = 1;
+        m->m2 = (hf_m2_dims){.H = H, .di = di, .cd = di + 2 * ng * ds, .nh = nh, .dh = dh, .ds = ds, .ng = ng, .K = K,
+                             .norm_group = !strcmp(mt, "mamba2:grouped") ? di / (ng > 0 ? ng : 1) : di,
+                             .eps = m->eps};
+        m->per_pos = (size_t)m->m2.cd, m->nbuf = (size_t)(2 * (di + m->m2.cd + nh));
+        return nh <= 0 || dh <= 0 || nh * dh != di || ng <= 0 || nh % ng || ds <= 0 || K < 1 ? -1 : 0;
+    }
+    m->m1 = (hf_m1_dims){.H = H, .di = di, .ds = hf_cfg_int(cfg, "state_size", 16), .K = K,
+                         .R = hf_cfg_int(cfg, "time_step_rank", (H + 15) / 16),
+                         .norms = !strcmp(mt, "falcon_mamba") ? 2 : 0,
+                         .norm_eps = hf_cfg_num(cfg, "mixer_rms_eps", 1e-6)};
+    m->per_pos = (size_t)di, m->nbuf = (size_t)(3 * di + m->m1.R + 2 * m->m1.ds);
+    return m->m1.ds <= 0 || K < 1 || di <= 0 || m->m1.R <= 0 ? -1 : 0;
+}
+
+static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_mamba *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
-    const bool falcon = cJSON_IsString(mt) && !strcmp(mt->valuestring, "falcon_mamba");
-    /* MambaConfig's defaults */
     m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
     m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->eps = hf_cfg_num(cfg, "layer_norm_epsilon", 1e-5);
-    m->m1 = (hf_m1_dims){.H = m->H, .di = hf_cfg_int(cfg, "expand", 2) * m->H, .ds = hf_cfg_int(cfg, "state_size", 16),
-                         .K = hf_cfg_int(cfg, "conv_kernel", 4), .R = hf_cfg_int(cfg, "time_step_rank", (m->H + 15) / 16),
-                         .norms = falcon ? 2 : 0, .norm_eps = hf_cfg_num(cfg, "mixer_rms_eps", 1e-6)};
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->m1.ds <= 0 || m->m1.K < 1 || m->m1.di <= 0 ||
-        m->m1.R <= 0) {
+    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || !cJSON_IsString(mt) ||
+        mixer_dims(m, cfg, mt->valuestring)) {
         hf_set_err(err, errlen, "mamba config: bad sizes");
         free(m);
         return NULL;
@@ -71,22 +95,25 @@ static void *m1_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     int nd;
     if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
     for (int i = 0; i < m->n_layer && !bad; i++) {
+        mamba_layer *l = &m->layers[i];
         char pfx[64];
-        T(m->layers[i].norm, H, 0, "backbone.layers.%d.norm.weight", i);
+        T(l->norm, H, 0, "backbone.layers.%d.norm.weight", i);
         snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-        if (!bad && hf_m1_load(&m->layers[i].m1, &m->m1, get, ctx, pfx, err, errlen)) bad = 1;
+        if (!bad && (m->v2 ? hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)
+                           : hf_m1_load(&l->m1, &m->m1, get, ctx, pfx, err, errlen)))
+            bad = 1;
     }
 #undef T
     if (bad) {
-        m1_free(m);
+        mamba_free(m);
         return NULL;
     }
     return m;
 }
 
-static int m1_vocab(const void *m) { return ((const hf_mamba *)m)->vocab; }
+static int mamba_vocab(const void *m) { return ((const hf_mamba *)m)->vocab; }
 
-static int m1_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
+static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
     const int H = m->H;
     if (token < 0 || token >= m->vocab) {
@@ -96,16 +123,17 @@ static int m1_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, (size_t)m->m1.di, nc, err, errlen)) return -1;
+            if (hf_hist_grow(&m->layers[i].hist, m->per_pos, nc, err, errlen)) return -1;
         m->cap = nc;
     }
-    double *r, *y, *buf,
-        *h = hf_work(H, (size_t)(3 * m->m1.di + m->m1.R + 2 * m->m1.ds), &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_work(H, m->nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i];
     for (int li = 0; li < m->n_layer; li++) {
-        hf_rmsnorm_d(r, h, m->layers[li].norm, H, m->eps);
-        hf_m1_step(&m->m1, &m->layers[li].m1, m->layers[li].hist, pos, r, y, buf);
+        mamba_layer *l = &m->layers[li];
+        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
+        if (m->v2) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
+        else hf_m1_step(&m->m1, &l->m1, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) {
@@ -117,5 +145,6 @@ static int m1_next(void *vm, int32_t token, int pos, float *logits, char *err, s
 }
 
 const hf_family hf_family_mamba = {
-    .model_types = {"mamba", "falcon_mamba"}, .load = m1_load, .vocab = m1_vocab, .next = m1_next, .free = m1_free,
+    .model_types = {"mamba", "falcon_mamba", "mamba2", "mamba2:grouped"}, .load = mamba_load, .vocab = mamba_vocab,
+    .next = mamba_next, .free = mamba_free,
 };

@@ -22,54 +22,73 @@
 
 #include "tiny_hf_priv.h"
 
-static int write_mamba1(const char *dir, const tiny_hf_spec *s, bool falcon) {
-    const int H = s->n_embd, di = 2 * H, ds = 16, K = 4, R = (H + 15) / 16;
+/* A Mamba-1 mixer's tensors under pfx: in_proj [2 di, H], conv1d [di, 1, K] and its bias, x_proj [R + 2 ds, di],
+ * (norms: Jamba's dt / B / C norm weights,) dt_proj [di, R] and its bias, A_log [di, ds], D, out_proj [H, di] */
+static void mamba1_mixer(tiny_tlist *l, const char *pfx, int H, int di, int R, int ds, int K, bool norms, float ws) {
+    tiny_tlist_add(l, 2 * di, H, 0, ws, 0, "%sin_proj.weight", pfx);
+    tiny_tlist_add(l, di, 1, K, 0.5f, 0, "%sconv1d.weight", pfx);
+    tiny_tlist_add(l, di, 0, 0, 0.1f, 0, "%sconv1d.bias", pfx);
+    tiny_tlist_add(l, R + 2 * ds, di, 0, 4.0f / (float)di, 0, "%sx_proj.weight", pfx);
+    if (norms) {
+        tiny_tlist_add(l, R, 0, 0, 0.1f, 1.0f, "%sdt_layernorm.weight", pfx);
+        tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%sb_layernorm.weight", pfx);
+        tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%sc_layernorm.weight", pfx);
+    }
+    tiny_tlist_add(l, di, R, 0, 0.5f, 0, "%sdt_proj.weight", pfx);
+    tiny_tlist_add(l, di, 0, 0, 0.5f, -1.0f, "%sdt_proj.bias", pfx);
+    tiny_tlist_add(l, di, ds, 0, 0.5f, 0.5f, "%sA_log", pfx);
+    tiny_tlist_add(l, di, 0, 0, 0.2f, 1.0f, "%sD", pfx);
+    tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%sout_proj.weight", pfx);
+}
+
+/* The attention-free models: Mamba-1 (falcon: Falcon Mamba) or Mamba-2 (v2; ng groups) */
+static int write_backbone(const char *dir, const tiny_hf_spec *s, bool v2, bool falcon, int ng) {
+    const int H = s->n_embd, di = 2 * H, ds = 16, K = 4, dh = 16, nh = di / dh, R = (H + 15) / 16;
     const float ws = 4.0f / (float)H;
     const int n_tok = tiny_hf_tokenizer_bpe(dir);
     if (n_tok < 0) return -1;
-    const int vocab = (n_tok + 7) / 8 * 8;
+    const int pad = v2 ? 16 : 8, vocab = (n_tok + pad - 1) / pad * pad;
     cJSON *c = cJSON_CreateObject();
     cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"),
-                         cJSON_CreateString(falcon ? "FalconMambaForCausalLM" : "MambaForCausalLM"));
+                         cJSON_CreateString(v2       ? "Mamba2ForCausalLM"
+                                            : falcon ? "FalconMambaForCausalLM"
+                                                     : "MambaForCausalLM"));
     tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "conv_kernel", (double)K, "eos_token_id", (double)(n_tok - 2),
-                  "expand", 2.0, "hidden_size", (double)H, "initializer_range", 0.1, "intermediate_size", (double)di,
-                  "layer_norm_epsilon", 1e-5, "num_hidden_layers", (double)s->n_layer, "pad_token_id",
-                  (double)(n_tok - 1), "pad_vocab_size_multiple", 8.0, "state_size", (double)ds, "time_step_floor",
-                  1e-4, "time_step_max", 0.1, "time_step_min", 0.001, "time_step_rank", (double)R, "time_step_scale",
-                  1.0, "vocab_size", (double)vocab, NULL);
-    /* the release has 1e-6, which llama.cpp does not read (the registry's caveat) */
+                  "expand", 2.0, "hidden_size", (double)H, "initializer_range", 0.1, "layer_norm_epsilon", 1e-5,
+                  "num_hidden_layers", (double)s->n_layer, "pad_token_id", (double)(n_tok - 1), "state_size",
+                  (double)ds, "time_step_floor", 1e-4, "time_step_max", 0.1, "time_step_min", 0.001, "time_step_rank",
+                  (double)R, "vocab_size", (double)vocab, NULL);
+    if (v2)
+        tiny_cfg_nums(c, "chunk_size", 256.0, "head_dim", (double)dh, "n_groups", (double)ng, "num_heads", (double)nh,
+                      NULL);
+    else
+        tiny_cfg_nums(c, "intermediate_size", (double)di, "pad_vocab_size_multiple", 8.0, "time_step_scale", 1.0, NULL);
+    /* Falcon Mamba's release has 1e-6, which llama.cpp does not read (the registry's caveat) */
     if (falcon) cJSON_AddNumberToObject(c, "mixer_rms_eps", !strcmp(s->arch, "falconmamba7b") ? 1e-6 : 1e-5);
-    else cJSON_AddNumberToObject(c, "n_layer", s->n_layer);
+    else if (!v2) cJSON_AddNumberToObject(c, "n_layer", s->n_layer);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
-    cJSON_AddStringToObject(c, "model_type", falcon ? "falcon_mamba" : "mamba");
+    cJSON_AddStringToObject(c, "model_type", v2 ? "mamba2" : falcon ? "falcon_mamba" : "mamba");
     cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
     cJSON_AddStringToObject(c, "torch_dtype",
                             !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    cJSON_AddBoolToObject(c, "fused_add_norm", 1);
-    cJSON_AddBoolToObject(c, "rescale_prenorm_residual", 0);
-    cJSON_AddBoolToObject(c, "residual_in_fp32", 1);
-    cJSON_AddBoolToObject(c, "rms_norm", 1);
+    cJSON_AddBoolToObject(c, v2 ? "norm_before_gate" : "fused_add_norm", !v2);
+    static const char *const flags[][2] = {{"rescale_prenorm_residual", "0"}, {"residual_in_fp32", "1"},
+                                           {"rms_norm", "1"}, {"use_bias", "0"}, {"use_cache", "1"},
+                                           {"use_conv_bias", "1"}};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        cJSON_AddBoolToObject(c, flags[i][0], flags[i][1][0] == '1');
     cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
-    cJSON_AddBoolToObject(c, "use_bias", 0);
-    cJSON_AddBoolToObject(c, "use_cache", 1);
-    cJSON_AddBoolToObject(c, "use_conv_bias", 1);
     if (tiny_hf_json(dir, "config.json", c)) return -1;
 
     tiny_tlist *l = calloc(1, sizeof *l);
     if (!l) return -1;
     tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "backbone.embeddings.weight");
     for (int i = 0; i < s->n_layer; i++) {
-        const char *P = "backbone.layers.";
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%s%d.norm.weight", P, i);
-        tiny_tlist_add(l, 2 * di, H, 0, ws, 0, "%s%d.mixer.in_proj.weight", P, i);
-        tiny_tlist_add(l, di, 1, K, 0.5f, 0, "%s%d.mixer.conv1d.weight", P, i);
-        tiny_tlist_add(l, di, 0, 0, 0.1f, 0, "%s%d.mixer.conv1d.bias", P, i);
-        tiny_tlist_add(l, R + 2 * ds, di, 0, 4.0f / (float)di, 0, "%s%d.mixer.x_proj.weight", P, i);
-        tiny_tlist_add(l, di, R, 0, 0.5f, 0, "%s%d.mixer.dt_proj.weight", P, i);
-        tiny_tlist_add(l, di, 0, 0, 0.5f, -1.0f, "%s%d.mixer.dt_proj.bias", P, i);
-        tiny_tlist_add(l, di, ds, 0, 0.5f, 0.5f, "%s%d.mixer.A_log", P, i);
-        tiny_tlist_add(l, di, 0, 0, 0.2f, 1.0f, "%s%d.mixer.D", P, i);
-        tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%s%d.mixer.out_proj.weight", P, i);
+        char pfx[64];
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.layers.%d.norm.weight", i);
+        snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
+        if (v2) tiny_tlist_add_mamba2(l, pfx, H, di, nh, ng, ds, K, true, ws);
+        else mamba1_mixer(l, pfx, H, di, R, ds, K, false, ws);
     }
     tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.norm_f.weight");
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
@@ -120,19 +139,9 @@ static int write_jamba(const char *dir, const tiny_hf_spec *s) {
             tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%s%d.self_attn.v_proj.weight", M, i);
             tiny_tlist_add(l, H, H, 0, ws, 0, "%s%d.self_attn.o_proj.weight", M, i);
         } else {
-            const char *P = "mamba";
-            tiny_tlist_add(l, 2 * di, H, 0, ws, 0, "%s%d.%s.in_proj.weight", M, i, P);
-            tiny_tlist_add(l, di, 1, K, 0.5f, 0, "%s%d.%s.conv1d.weight", M, i, P);
-            tiny_tlist_add(l, di, 0, 0, 0.1f, 0, "%s%d.%s.conv1d.bias", M, i, P);
-            tiny_tlist_add(l, R + 2 * ds, di, 0, 4.0f / (float)di, 0, "%s%d.%s.x_proj.weight", M, i, P);
-            tiny_tlist_add(l, R, 0, 0, 0.1f, 1.0f, "%s%d.%s.dt_layernorm.weight", M, i, P);
-            tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%s%d.%s.b_layernorm.weight", M, i, P);
-            tiny_tlist_add(l, ds, 0, 0, 0.1f, 1.0f, "%s%d.%s.c_layernorm.weight", M, i, P);
-            tiny_tlist_add(l, di, R, 0, 0.5f, 0, "%s%d.%s.dt_proj.weight", M, i, P);
-            tiny_tlist_add(l, di, 0, 0, 0.5f, -1.0f, "%s%d.%s.dt_proj.bias", M, i, P);
-            tiny_tlist_add(l, di, ds, 0, 0.5f, 0.5f, "%s%d.%s.A_log", M, i, P);
-            tiny_tlist_add(l, di, 0, 0, 0.2f, 1.0f, "%s%d.%s.D", M, i, P);
-            tiny_tlist_add(l, H, di, 0, 4.0f / (float)di, 0, "%s%d.%s.out_proj.weight", M, i, P);
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "%s%d.mamba.", M, i);
+            mamba1_mixer(l, pfx, H, di, R, ds, K, true, ws);
         }
         if (i % 2 == 1) {
             tiny_tlist_add(l, E, H, 0, ws, 0, "%s%d.feed_forward.router.weight", M, i);
@@ -157,49 +166,8 @@ static int write_jamba(const char *dir, const tiny_hf_spec *s) {
 int tiny_hf_write_mamba(const char *dir, const tiny_hf_spec *s) {
     const char *a = s->arch ? s->arch : "";
     if (!strcmp(a, "jamba")) return write_jamba(dir, s);
-    if (!strcmp(a, "mamba") || !strncmp(a, "falconmamba", 11)) return write_mamba1(dir, s, a[0] == 'f');
-    const bool grouped = !strcmp(a, "mamba2g");
-    if (!grouped && strcmp(a, "mamba2")) return 1;
-    const int H = s->n_embd, di = 2 * H, dh = 16, nh = di / dh, ds = 16, K = 4, ng = grouped ? 2 : 1;
-    const float ws = 4.0f / (float)H;
-    const int n_tok = tiny_hf_tokenizer_bpe(dir);
-    if (n_tok < 0) return -1;
-    const int vocab = (n_tok + 15) / 16 * 16;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Mamba2ForCausalLM"));
-    tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "chunk_size", 256.0, "conv_kernel", (double)K,
-                  "eos_token_id", (double)(n_tok - 2), "expand", 2.0, "head_dim", (double)dh, "hidden_size", (double)H,
-                  "initializer_range", 0.1, "layer_norm_epsilon", 1e-5, "n_groups", (double)ng,
-                  "num_heads", (double)nh, "num_hidden_layers", (double)s->n_layer, "pad_token_id", (double)(n_tok - 1),
-                  "state_size", (double)ds, "time_step_floor", 1e-4, "time_step_max", 0.1, "time_step_min", 0.001,
-                  "time_step_rank", (double)(H / 16), "vocab_size", (double)vocab, NULL);
-    cJSON_AddStringToObject(c, "hidden_act", "silu");
-    cJSON_AddStringToObject(c, "model_type", "mamba2");
-    cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    cJSON_AddBoolToObject(c, "norm_before_gate", 0);
-    cJSON_AddBoolToObject(c, "rescale_prenorm_residual", 0);
-    cJSON_AddBoolToObject(c, "residual_in_fp32", 1);
-    cJSON_AddBoolToObject(c, "rms_norm", 1);
-    cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
-    cJSON_AddBoolToObject(c, "use_bias", 0);
-    cJSON_AddBoolToObject(c, "use_cache", 1);
-    cJSON_AddBoolToObject(c, "use_conv_bias", 1);
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
-    tiny_tlist *l = calloc(1, sizeof *l);
-    if (!l) return -1;
-    tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "backbone.embeddings.weight");
-    for (int i = 0; i < s->n_layer; i++) {
-        char pfx[64];
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.layers.%d.norm.weight", i);
-        snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-        tiny_tlist_add_mamba2(l, pfx, H, di, nh, ng, ds, K, true, ws);
-    }
-    tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "backbone.norm_f.weight");
-    if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
-    const int rc = tiny_hf_emit(dir, s, l->t, l->n);
-    free(l->t), free(l);
-    return rc;
+    if (!strcmp(a, "mamba")) return write_backbone(dir, s, false, false, 1);
+    if (!strncmp(a, "falconmamba", 11)) return write_backbone(dir, s, false, true, 1);
+    if (!strcmp(a, "mamba2") || !strcmp(a, "mamba2g")) return write_backbone(dir, s, true, false, a[6] ? 2 : 1);
+    return 1;
 }
