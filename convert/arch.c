@@ -5,7 +5,7 @@
  * Names: "model.embed_tokens.weight" -> token_embd.weight, "model.norm.weight"
  * -> output_norm.weight, "lm_head.weight" -> output.weight (absent when tied;
  * dropped for Gemma 1/2), "model.layers.N.<x>" -> "blk.N.<y>" by the family's
- * rules, then the common Llama layout (qk_rules_llama):
+ * rules, then the common Llama layout (qk_rules_llama, arch_rules.c):
  *   input_layernorm -> attn_norm, self_attn.{q,k,v,o}_proj -> attn_{q,k,v,output}
  *   (weights and biases), self_attn.{q,k}_norm -> attn_{q,k}_norm,
  *   post_attention_layernorm -> ffn_norm (Gemma 2/3: post_attention_norm),
@@ -30,46 +30,6 @@
 #include "json_file.h"
 #include "ggml_types.h"
 #include "sentencepiece_model.h"
-
-/* The Llama layout every family shares (its own rules come first). */
-const qk_name_rule qk_rules_llama[] = {
-    {"input_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"self_attn.q_proj.weight", "attn_q.weight", QK_PERM_Q},
-    {"self_attn.k_proj.weight", "attn_k.weight", QK_PERM_K},
-    {"self_attn.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
-    {"self_attn.o_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"self_attn.q_proj.bias", "attn_q.bias", QK_PERM_Q},
-    {"self_attn.k_proj.bias", "attn_k.bias", QK_PERM_K},
-    {"self_attn.v_proj.bias", "attn_v.bias", QK_PERM_NONE},
-    {"self_attn.o_proj.bias", "attn_output.bias", QK_PERM_NONE},
-    {"self_attn.q_norm.weight", "attn_q_norm.weight", QK_PERM_NONE},
-    {"self_attn.k_norm.weight", "attn_k_norm.weight", QK_PERM_NONE},
-    {"post_attention_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"pre_feedforward_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"post_feedforward_layernorm.weight", "post_ffw_norm.weight", QK_PERM_NONE},
-    {"mlp.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"mlp.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-/* the tensors outside the layers, Llama's names */
-const qk_name_rule qk_globals_llama[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-const qk_name_rule qk_rules_post_norms[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-
-const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
-                                    "attn_q.weight", "attn_k.weight", "attn_v.weight",
-                                    "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
-const char *const qk_req_dense_ffn[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
 const qk_arch_desc *qk_arch_find(const char *hf, const char *text_model_type) {
     for (size_t i = 0; hf && i < qk_arch_registry_size(); i++) {
@@ -260,12 +220,33 @@ static int match_expert(const char *rest, const qk_expert_rule *r) {
     return e;
 }
 
-static const qk_name_rule *find_rule(const qk_arch_desc *ad, const char *rest) {
-    const qk_name_rule *const lists[] = {ad->rules, ad->rules_shared, qk_rules_llama};
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
-        for (const qk_name_rule *r = lists[i]; r && r->hf; r++)
-            if (!strcmp(rest, r->hf)) return r;
+/* the first rule in block whose hf name (by_gguf: gguf name) is name; NULL: none */
+static const qk_name_rule *rule_of(const qk_name_rule *block, bool by_gguf, const char *name) {
+    for (const qk_name_rule *r = block; r && r->hf; r++) {
+        const char *key = by_gguf ? r->gguf : r->hf;
+        if (key && !strcmp(key, name)) return r;
+    }
     return NULL;
+}
+
+/* the first of first, the NULL-terminated blocks, then last, that has a rule for name (rule_of) */
+static const qk_name_rule *rule_in(const qk_name_rule *first, const qk_name_rule *const *blocks,
+                                   const qk_name_rule *last, bool by_gguf, const char *name) {
+    const qk_name_rule *r = rule_of(first, by_gguf, name);
+    for (const qk_name_rule *const *b = blocks; !r && b && *b; b++) r = rule_of(*b, by_gguf, name);
+    return r ? r : rule_of(last, by_gguf, name);
+}
+
+/* a layer rule: the family's rules, rule_blocks, rules_shared, then the Llama layout */
+static const qk_name_rule *find_rule(const qk_arch_desc *ad, const char *rest) {
+    const qk_name_rule *r = rule_in(ad->rules, ad->rule_blocks, ad->rules_shared, false, rest);
+    return r ? r : rule_of(qk_rules_llama, false, rest);
+}
+
+/* a global rule by its hf (by_gguf: gguf) name: globals, then global_blocks; both NULL: qk_globals_llama */
+static const qk_name_rule *find_global(const qk_arch_desc *ad, bool by_gguf, const char *name) {
+    if (!ad->globals && !ad->global_blocks) return rule_of(qk_globals_llama, by_gguf, name);
+    return rule_in(ad->globals, ad->global_blocks, NULL, by_gguf, name);
 }
 
 /* Gemma3Model.modify_tensors keeps the first n_vocab_real rows of the
@@ -329,13 +310,26 @@ const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const cha
     return layer_first(p, layer, names, n, true);
 }
 
+int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,
+                       bool *is_a, qk_err *err) {
+    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
+    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
+        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('%s' or '%s')", ck->dir, p->n_layer,
+                       a, b);
+    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
+    if (!cJSON_IsString(e) || (strcmp(e->valuestring, a) && strcmp(e->valuestring, b)))
+        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected '%s' or '%s'", ck->dir, i,
+                       cJSON_IsString(e) ? e->valuestring : "not a string", a, b);
+    *is_a = !strcmp(e->valuestring, a);
+    return QK_OK;
+}
+
 /* Every tensor llama.cpp's graph of the architecture needs, per layer. */
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";
     if (!qk_plan_tensor(p, on)) {
-        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
-        while (g->hf && strcmp(g->gguf, on)) g++;
-        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g->hf ? g->hf : on);
+        const qk_name_rule *g = find_global(ad, true, on);
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g ? g->hf : on);
     }
     int64_t lead = 0; /* leading dense layers: no experts there */
     if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
@@ -648,14 +642,13 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         int permute = 0;
         int layer = -1, consumed = 0;
         bool embd = false;
-        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
-        while (g->hf && strcmp(n, g->hf)) g++;
+        const qk_name_rule *g = find_global(ad, false, n);
         const size_t lpl = strlen(layer_prefix);
-        if (g->hf && !strcmp(g->gguf, "output.weight") && (ad->flags & QK_A_DROP_LM_HEAD)) {
+        if (g && !strcmp(g->gguf, "output.weight") && (ad->flags & QK_A_DROP_LM_HEAD)) {
             continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
-        } else if (g->hf && !*g->gguf) {
+        } else if (g && !*g->gguf) {
             continue; /* a buffer the converter skips (Meta's rope.freqs) */
-        } else if (g->hf) {
+        } else if (g) {
             snprintf(t->name, sizeof t->name, "%s", g->gguf);
             if (!strcmp(g->gguf, "token_embd.weight")) have_embd = embd = true;
         } else if (!strncmp(n, layer_prefix, lpl) && sscanf(n + lpl, "%d.%n", &layer, &consumed) == 1 && consumed > 0 &&
@@ -809,9 +802,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         free(tmp);
     }
     if (!have_embd) {
-        const qk_name_rule *g = ad->globals ? ad->globals : qk_globals_llama;
-        while (g->hf && strcmp(g->gguf, "token_embd.weight")) g++;
-        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g->hf ? g->hf : "token_embd");
+        const qk_name_rule *g = find_global(ad, true, "token_embd.weight");
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g ? g->hf : "token_embd");
     }
     for (const qk_kv_rule *k = ad->kvs; k && k->key; k++) {
         double v;

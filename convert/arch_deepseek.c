@@ -91,40 +91,37 @@ int qk_arch_mla_rows(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, int64_
 
 static int deepseek_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
     int64_t v;
     /* TextModel's MoE keys beyond the counts */
-    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_count"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_used_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_count", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_used_count", (uint32_t)v, err);
     const char *sf = qk_hf_cfg_str(c, "scoring_func");
-    if (sf) rc |= qk_gguf_writer_add_u32(w, KEY("expert_gating_func"), !strcmp(sf, "sigmoid") ? 2u : 1u, err);
+    if (sf) rc |= qk_arch_kv_u32(w, p, "expert_gating_func", !strcmp(sf, "sigmoid") ? 2u : 1u, err);
     /* DeepseekV2Model.set_gguf_parameters */
     const bool moe = cJSON_GetObjectItemCaseSensitive(c, "n_routed_experts") != NULL;
-    rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"),
-                                 (uint32_t)qk_hf_cfg_int_or(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
+    rc |= qk_arch_kv_u32(w, p, "leading_dense_block_count",
+                         (uint32_t)qk_hf_cfg_int_or(c, "first_k_dense_replace", moe ? 0 : p->n_layer), err);
     const int64_t kv_lora = qk_hf_cfg_int_or(c, "kv_lora_rank", 512), rope = qk_hf_cfg_int_or(c, "qk_rope_head_dim", 0),
                   nope = qk_hf_cfg_int_or(c, "qk_nope_head_dim", 0), vd = qk_hf_cfg_int_or(c, "v_head_dim", 0);
-    if (qk_hf_cfg_int(c, "q_lora_rank", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.q_lora_rank"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.kv_lora_rank"), (uint32_t)kv_lora, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)(kv_lora + rope), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)kv_lora, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_mla"), (uint32_t)(nope + rope), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_mla"), (uint32_t)vd, err);
+    if (qk_hf_cfg_int(c, "q_lora_rank", &v)) rc |= qk_arch_kv_u32(w, p, "attention.q_lora_rank", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.kv_lora_rank", (uint32_t)kv_lora, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)(kv_lora + rope), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)kv_lora, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length_mla", (uint32_t)(nope + rope), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length_mla", (uint32_t)vd, err);
     int64_t ff = qk_hf_cfg_int_or(c, "moe_intermediate_size", qk_hf_cfg_int_or(c, "intermediate_size", 0));
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)qk_hf_cfg_int_or(c, "n_shared_experts", 0), err);
+    rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length", (uint32_t)ff, err);
+    rc |= qk_arch_kv_u32(w, p, "expert_shared_count", (uint32_t)qk_hf_cfg_int_or(c, "n_shared_experts", 0), err);
     double d;
-    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("expert_weights_scale"), (float)d, err);
+    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_arch_kv_f32(w, p, "expert_weights_scale", (float)d, err);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob")))
-        rc |= qk_gguf_writer_add_bool(w, KEY("expert_weights_norm"), true, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope, err);
+        rc |= qk_arch_kv_bool(w, p, "expert_weights_norm", true, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)rope, err);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
     if (rv.full && qk_hf_cfg_num(rv.full, "mscale_all_dim", &d))
-        rc |= qk_gguf_writer_add_f32(w, KEY("rope.scaling.yarn_log_multiplier"), (float)(0.1 * d), err);
-#undef KEY
+        rc |= qk_arch_kv_f32(w, p, "rope.scaling.yarn_log_multiplier", (float)(0.1 * d), err);
     return rc ? QK_FAIL : QK_OK;
 }
 
@@ -185,29 +182,27 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     for (uint32_t l = 0; l < p->n_layer; l++) {
         static const char *const sparse[] = {"ffn_gate_inp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight",
                                              "ffn_down_shexp.weight"};
-        const bool d = (int64_t)l < lead;
-        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 4u : 1u);
-        if (miss)
-            return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l,
-                           d ? "dense: first_k_dense_replace" : "MoE", l, miss);
+        if (qk_arch_moe_layer_check(ck, p, l, lead, sparse, shared > 0 ? 4u : 1u, "dense: first_k_dense_replace", err))
+            return QK_FAIL;
         const char *q = ql && !cJSON_IsNull(ql) ? "attn_q_b.weight" : "attn_q.weight";
         if (!qk_plan_layer_tensor(p, l, q)) return qk_fail(err, "%s: layer %u lacks blk.%u.%s", ck->dir, l, l, q);
     }
     return QK_OK;
 }
 
+/* MLA's projections (q_proj without q_lora_rank: the Llama layout's, nothing permuted) */
 static const qk_name_rule k_rules_deepseek[] = {
-    {"self_attn.q_proj.weight", "attn_q.weight", QK_PERM_NONE},
     {"self_attn.q_a_proj.weight", "attn_q_a.weight", QK_PERM_NONE},
     {"self_attn.q_a_layernorm.weight", "attn_q_a_norm.weight", QK_PERM_NONE},
     {"self_attn.q_b_proj.weight", "attn_q_b.weight", QK_PERM_NONE},
     {"self_attn.kv_a_proj_with_mqa.weight", "attn_kv_a_mqa.weight", QK_PERM_NONE},
     {"self_attn.kv_a_layernorm.weight", "attn_kv_a_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
     {"self_attn.k_proj.weight", NULL, 0}, /* not MLA */
     {"self_attn.v_proj.weight", NULL, 0},
     {NULL, NULL, 0},
 };
+/* the router's score correction bias (V3): qk_rules_score_bias */
+static const qk_name_rule *const k_rule_blocks_deepseek[] = {k_rules_deepseek, qk_rules_score_bias, NULL};
 
 static const char *const k_req_deepseek[] = {"attn_norm.weight", "ffn_norm.weight", "attn_kv_a_mqa.weight",
                                              "attn_kv_a_norm.weight", "attn_k_b.weight", "attn_v_b.weight",
@@ -217,7 +212,7 @@ static const qk_cfg_default k_defaults_deepseek[] = {{"rms_norm_eps", "1e-6"}, {
 
 #define DEEPSEEK(cls, fam)                                                                                         \
     {.hf = cls, .gguf = "deepseek2", .family = fam, .flags = QK_A_ROPE_YARN | QK_A_MLA | QK_A_MTP_LEFT_OUT,        \
-     .kv = QK_KV_LLAMA, .rules = k_rules_deepseek, .rules_shared = qk_rules_shared_experts,                        \
+     .kv = QK_KV_LLAMA, .rule_blocks = k_rule_blocks_deepseek, .rules_shared = qk_rules_shared_experts,                        \
      .required = k_req_deepseek, .experts = qk_experts_mlp, .n_expert_key = "n_routed_experts",                    \
      .n_used_key = "num_experts_per_tok", .defaults = k_defaults_deepseek, .check = deepseek_check,                \
      .layer_tensor = deepseek_layer_tensor, .extra_kvs = deepseek_kvs, .n_dense_lead_key = "first_k_dense_replace"}

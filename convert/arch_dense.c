@@ -121,23 +121,14 @@ static int exaone_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     return QK_OK;
 }
 
-/* Phi-2 */
-static const qk_name_rule k_globals_phi2[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"model.final_layernorm.bias", "output_norm.bias", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {"lm_head.bias", "output.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* Phi-2: the final LayerNorm's name, lm_head's bias (globals: with qk_globals_embed_head, qk_globals_lm_head_bias) */
+static const qk_name_rule k_globals_phi2[] = {QK_RULE_WB("model.final_layernorm", "output_norm", QK_PERM_NONE),
+                                              {NULL, NULL, 0}};
 static const qk_name_rule k_rules_phi2[] = {
     {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
-    {"self_attn.dense.weight", "attn_output.weight", QK_PERM_NONE},
-    {"self_attn.dense.bias", "attn_output.bias", QK_PERM_NONE},
-    {"mlp.fc1.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.fc1.bias", "ffn_up.bias", QK_PERM_NONE},
-    {"mlp.fc2.weight", "ffn_down.weight", QK_PERM_NONE},
-    {"mlp.fc2.bias", "ffn_down.bias", QK_PERM_NONE},
+    QK_RULE_WB("self_attn.dense", "attn_output", QK_PERM_NONE),
+    QK_RULE_WB("mlp.fc1", "ffn_up", QK_PERM_NONE),
+    QK_RULE_WB("mlp.fc2", "ffn_down", QK_PERM_NONE),
     {NULL, NULL, 0},
 };
 static const char *const k_req_phi2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
@@ -148,21 +139,12 @@ static const qk_kv_rule k_kvs_phi2[] = {
     {NULL, NULL, false, false},
 };
 
-/* LayerNorm families with biases on the norms (StarCoder2, StableLM) */
-static const qk_name_rule k_globals_ln_bias[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"model.norm.bias", "output_norm.bias", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* LayerNorm families with biases on the norms (StarCoder2, StableLM): qk_globals_llama + qk_globals_norm_bias,
+ * qk_rules_norm_biases before their own rules */
+static const qk_name_rule *const k_globals_ln_bias[] = {qk_globals_llama, qk_globals_norm_bias, NULL};
 static const qk_name_rule k_rules_starcoder2[] = {
-    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
-    {"post_attention_layernorm.bias", "ffn_norm.bias", QK_PERM_NONE},
-    {"mlp.c_fc.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.c_fc.bias", "ffn_up.bias", QK_PERM_NONE},
-    {"mlp.c_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    {"mlp.c_proj.bias", "ffn_down.bias", QK_PERM_NONE},
+    QK_RULE_WB("mlp.c_fc", "ffn_up", QK_PERM_NONE),
+    QK_RULE_WB("mlp.c_proj", "ffn_down", QK_PERM_NONE),
     {NULL, NULL, 0},
 };
 static const char *const k_req_starcoder2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
@@ -170,11 +152,6 @@ static const char *const k_req_starcoder2[] = {"attn_norm.weight", "attn_norm.bi
                                                "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight", "ffn_up.bias",
                                                "ffn_down.weight", "ffn_down.bias", NULL};
 static const qk_cfg_alias k_alias_starcoder2[] = {{"layer_norm_eps", "norm_epsilon"}, {NULL, NULL}};
-static const qk_name_rule k_rules_stablelm[] = {
-    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
-    {"post_attention_layernorm.bias", "ffn_norm.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const char *const k_req_stablelm[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
                                              "attn_v.weight", "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                              "ffn_down.weight", NULL};
@@ -243,12 +220,15 @@ const qk_arch_desc qk_arch_family_dense[] = {
      .rules = k_rules_exaone, .layer_prefix = "transformer.h.", .globals = k_globals_exaone,
      .required = qk_req_llama, .aliases = k_alias_exaone, .check = exaone_check},
     {.hf = "PhiForCausalLM", .gguf = "phi2", .family = "Phi-1.5 / Phi-2", .flags = QK_A_PARTIAL_ROPE,
-     .kv = QK_KV_LLAMA, .rules = k_rules_phi2, .globals = k_globals_phi2, .required = k_req_phi2, .kvs = k_kvs_phi2},
+     .kv = QK_KV_LLAMA, .rules = k_rules_phi2,
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, k_globals_phi2, qk_globals_lm_head_bias),
+     .required = k_req_phi2, .kvs = k_kvs_phi2},
     {.hf = "Starcoder2ForCausalLM", .pre = "starcoder", .gguf = "starcoder2", .family = "StarCoder2", .kv = QK_KV_LLAMA,
-     .rules = k_rules_starcoder2, .globals = k_globals_ln_bias, .required = k_req_starcoder2, .kvs = k_kvs_phi2,
+     .rule_blocks = QK_RULE_BLOCKS(qk_rules_norm_biases, k_rules_starcoder2), .global_blocks = k_globals_ln_bias,
+     .required = k_req_starcoder2, .kvs = k_kvs_phi2,
      .aliases = k_alias_starcoder2},
     {.hf = "StableLmForCausalLM", .pre = "stablelm2", .gguf = "stablelm", .family = "StableLM 2 / Zephyr", .flags = QK_A_PARTIAL_ROPE,
-     .kv = QK_KV_LLAMA, .rules = k_rules_stablelm, .globals = k_globals_ln_bias, .required = k_req_stablelm,
+     .kv = QK_KV_LLAMA, .rules = qk_rules_norm_biases, .global_blocks = k_globals_ln_bias, .required = k_req_stablelm,
      .kvs = k_kvs_phi2, .check = stablelm_check},
     {.hf = NULL},
 };

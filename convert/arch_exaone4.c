@@ -20,7 +20,6 @@
  * only on the sliding layers. Below 64 layers it runs every layer global with
  * rope. So the two agree for: a null sliding_window below 64 layers, and a
  * set one at 64 layers with the 3:1 pattern; anything else is refused. */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -77,9 +76,7 @@ int qk_arch_exaone4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
 int qk_arch_exaone4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config, *sw = cJSON_GetObjectItemCaseSensitive(c, "sliding_window");
     if (!cJSON_IsNumber(sw)) return QK_OK; /* hparams.get("sliding_window") is None */
-    char k[96];
-    snprintf(k, sizeof k, "%s.attention.sliding_window", p->arch);
-    if (qk_gguf_writer_add_u32(w, k, (uint32_t)sw->valuedouble, err)) return QK_FAIL;
+    if (qk_arch_kv_u32(w, p, "attention.sliding_window", (uint32_t)sw->valuedouble, err)) return QK_FAIL;
     if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
     bool pat[1024];
     for (uint32_t i = 0; i < p->n_layer; i++) {
@@ -87,6 +84,5 @@ int qk_arch_exaone4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gg
         if (s < 0) return QK_OK; /* no pattern given: none written (llama.cpp's period 4) */
         pat[i] = s;
     }
-    snprintf(k, sizeof k, "%s.attention.sliding_window_pattern", p->arch);
-    return qk_gguf_writer_add_arr(w, k, QK_GGUF_BOOL, pat, p->n_layer, err);
+    return qk_arch_kv_arr(w, p, "attention.sliding_window_pattern", QK_GGUF_BOOL, pat, p->n_layer, err);
 }

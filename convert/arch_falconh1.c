@@ -23,7 +23,6 @@
  *   multiply (the converter keeps F16 sources F16, so torch rounds each product to F16; BF16 ones it makes F32
  *   first), layer_norm_epsilon unlike rms_norm_eps. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -32,24 +31,8 @@ static const char *const k_req_fh[] = {"attn_norm.weight",   "ffn_norm",        
                                        "attn_v.weight",      "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                        "ffn_down.weight",    "ssm_in.weight",      "ssm_conv1d.weight", "ssm_dt.bias",
                                        "ssm_a",              "ssm_d",              "ssm_out.weight",  NULL};
-static const qk_name_rule k_rules_fh[] = {
-    {"input_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE},
-    {"self_attn.q_proj.weight", "attn_q.weight", QK_PERM_NONE},
-    {"self_attn.k_proj.weight", "attn_k.weight", QK_PERM_NONE},
-    {"self_attn.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
-    {"self_attn.o_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"feed_forward.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_globals_fh[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the MLP's norm and feed_forward.* (qk_rules_ffn_proj); attention: the Llama layout (nothing permuted) */
+static const qk_name_rule k_rules_fh[] = {{"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE}, {NULL, NULL, 0}};
 
 /* the mixer's sizes: d_inner = mamba_d_ssm, llama.cpp's head count d_inner / mamba_d_head = mamba_n_heads */
 static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
@@ -189,36 +172,34 @@ static int fh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (!qk_hf_cfg_num(c, "layer_norm_epsilon", &eps)) qk_hf_cfg_num(c, "rms_norm_eps", &eps);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
     /* Mamba2Model's, with FalconH1Model's overwrites in place */
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)ctx, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)(d.d_inner / d.d_head), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.n_group, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)eps, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)ctx, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)ff, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.d_conv, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d.d_inner, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.d_state, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)(d.d_inner / d.d_head), err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)d.n_group, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)eps, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     /* FalconH1Model's own */
-    rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)hd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)hd, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
-#undef KEY
+    rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", p->n_head_kv, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)hd, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)hd, err);
+    rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
     return rc ? QK_FAIL : QK_OK;
 }
 
 const qk_arch_desc qk_arch_family_falconh1[] = {
     {.hf = "FalconH1ForCausalLM", .gguf = "falcon-h1",
      .family = "Falcon-H1 (parallel attention and Mamba-2 in every layer, muP multipliers folded)",
-     .kv = QK_KV_OWN, .rules = k_rules_fh, .globals = k_globals_fh, .required = k_req_fh, .check = fh_check,
+     .kv = QK_KV_OWN, .rule_blocks = QK_RULE_BLOCKS(k_rules_fh, qk_rules_ffn_proj),
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_fh, .check = fh_check,
      .write_kvs = fh_kvs, .layer_tensor = fh_layer_tensor, .finish = fh_finish},
     {.hf = NULL},
 };

@@ -51,7 +51,6 @@
 #include "vocab.h"
 
 static const qk_name_rule k_rules_gemma4[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
     {"layer_scalar", "layer_output_scale.weight", QK_PERM_NONE},
     /* per-layer embeddings (E2B / E4B) */
     {"per_layer_input_gate.weight", "inp_gate.weight", QK_PERM_NONE},
@@ -59,15 +58,15 @@ static const qk_name_rule k_rules_gemma4[] = {
     {"post_per_layer_input_norm.weight", "post_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_rule_blocks_gemma4[] = {qk_rules_post_norms, k_rules_gemma4, NULL};
+/* the per-layer embeddings' global tensors, after qk_globals_llama */
 static const qk_name_rule k_globals_gemma4[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
     {"model.embed_tokens_per_layer.weight", "per_layer_token_embd.weight", QK_PERM_NONE},
     {"model.per_layer_model_projection.weight", "per_layer_model_proj.weight", QK_PERM_NONE},
     {"model.per_layer_projection_norm.weight", "per_layer_proj_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_global_blocks_gemma4[] = {qk_globals_llama, k_globals_gemma4, NULL};
 /* every layer; attn_k / attn_k_norm (not on KV-shared layers), attn_v (per layer kind) and the per-layer
  * embedding tensors are checked in gemma4_check */
 static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", "attn_output.weight",
@@ -115,13 +114,8 @@ static int g4_read(const qk_hf_checkpoint *ck, const qk_conv_plan *p, g4_cfg *g,
     for (uint32_t i = 0; i < p->n_layer; i++) {
         if (!cJSON_IsArray(lt)) {
             g->swa[i] = (i + 1) % 6 != 0;
-        } else {
-            const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-            if (!cJSON_IsString(e) ||
-                (strcmp(e->valuestring, "sliding_attention") && strcmp(e->valuestring, "full_attention")))
-                return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'sliding_attention' or "
-                                    "'full_attention'", ck->dir, i, cJSON_IsString(e) ? e->valuestring : "not a string");
-            g->swa[i] = !strcmp(e->valuestring, "sliding_attention");
+        } else if (qk_arch_layer_kind(ck, p, i, "sliding_attention", "full_attention", &g->swa[i], err)) {
+            return QK_FAIL;
         }
     }
     if (p->n_layer) g->swa[p->n_layer - 1] = false;
@@ -314,8 +308,6 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
     g4_cfg g;
     if (g4_read(ck, p, &g, err)) return QK_FAIL;
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double d;
     bool pat[1024];
@@ -325,48 +317,49 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
         kvs[i] = (int32_t)(pat[i] ? g.kv_swa : g.kv_full);
     }
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
     if (!qk_hf_cfg_int(c, "max_position_embeddings", &v)) v = 131072;
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)v, err);
     if (g.double_wide) { /* Gemma4Model: per layer, twice as wide from the first KV-shared layer on */
         int32_t ff[1024];
         for (uint32_t i = 0; i < p->n_layer; i++)
             ff[i] = (int32_t)((int64_t)i < (int64_t)p->n_layer - g.n_shared ? g.n_ff : 2 * g.n_ff);
-        rc |= qk_gguf_writer_add_arr(w, KEY("feed_forward_length"), QK_GGUF_I32, ff, p->n_layer, err);
+        rc |= qk_arch_kv_arr(w, p, "feed_forward_length", QK_GGUF_I32, ff, p->n_layer, err);
     } else {
-        rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)g.n_ff, err);
+        rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)g.n_ff, err);
     }
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    if (g.has_kv_full) rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kvs, p->n_layer, err);
-    else rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), (uint32_t)g.kv_swa, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)g.theta_full, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base_swa"), (float)g.theta_swa, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"),
-                                 (float)(qk_hf_cfg_num(c, "rms_norm_eps", &d) ? d : 1e-6), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)g.hd_full, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    if (g.has_kv_full) rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kvs, p->n_layer, err);
+    else rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", (uint32_t)g.kv_swa, err);
+    rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)g.theta_full, err);
+    rc |= qk_arch_kv_f32(w, p, "rope.freq_base_swa", (float)g.theta_swa, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon",
+                         (float)(qk_hf_cfg_num(c, "rms_norm_eps", &d) ? d : 1e-6), err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)g.hd_full, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     if (qk_hf_cfg_num(c, "final_logit_softcapping", &d) && d != 0)
-        rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)g.window, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.shared_kv_layers"), (uint32_t)g.n_shared, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length_per_layer_input"), (uint32_t)g.ple, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.sliding_window_pattern"), QK_GGUF_BOOL, pat, p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length_swa"), (uint32_t)g.hd_swa, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length_swa"), (uint32_t)g.hd_swa, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)g.hd_full, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count_swa"), (uint32_t)((double)g.hd_swa * g.prf_swa), err);
-#undef KEY
+        rc |= qk_arch_kv_f32(w, p, "final_logit_softcapping", (float)d, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.sliding_window", (uint32_t)g.window, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.shared_kv_layers", (uint32_t)g.n_shared, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length_per_layer_input", (uint32_t)g.ple, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.sliding_window_pattern", QK_GGUF_BOOL, pat, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length_swa", (uint32_t)g.hd_swa, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length_swa", (uint32_t)g.hd_swa, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)g.hd_full, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count_swa", (uint32_t)((double)g.hd_swa * g.prf_swa), err);
     return rc ? QK_FAIL : QK_OK;
 }
 
 const qk_arch_desc qk_arch_family_gemma4[] = {
     {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text model)",
-     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4,
+     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
+     .global_blocks = k_global_blocks_gemma4,
      .required = k_req_gemma4, .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text)", .flags = QK_A_VOCAB_ROWS,
-     .kv = QK_KV_OWN, .rules = k_rules_gemma4, .globals = k_globals_gemma4, .required = k_req_gemma4,
+     .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
+     .global_blocks = k_global_blocks_gemma4, .required = k_req_gemma4,
      .defaults = k_gemma4_defaults,
      .check = gemma4_check,
      .write_kvs = gemma4_kvs, .generate = gemma4_generate},

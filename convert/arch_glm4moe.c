@@ -15,32 +15,28 @@
  *     nextn.*; llama.cpp runs them only for MTP drafting, never for the logits.
  * Refused as llama.cpp's graph cannot reproduce it: topk_group >= n_group
  * when n_group > 1. */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
 
 static int glm4moe_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
     int64_t v;
     double d;
-    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_count"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_group_used_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_count", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "topk_group", &v)) rc |= qk_arch_kv_u32(w, p, "expert_group_used_count", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "moe_intermediate_size", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "n_shared_experts", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_count"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "n_shared_experts", &v)) rc |= qk_arch_kv_u32(w, p, "expert_shared_count", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "first_k_dense_replace", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_gating_func"), 2u, err); /* sigmoid */
-    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("expert_weights_scale"), (float)d, err);
+        rc |= qk_arch_kv_u32(w, p, "leading_dense_block_count", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "expert_gating_func", 2u, err); /* sigmoid */
+    if (qk_hf_cfg_num(c, "routed_scaling_factor", &d)) rc |= qk_arch_kv_f32(w, p, "expert_weights_scale", (float)d, err);
     const cJSON *nt = cJSON_GetObjectItemCaseSensitive(c, "norm_topk_prob");
-    if (cJSON_IsBool(nt)) rc |= qk_gguf_writer_add_bool(w, KEY("expert_weights_norm"), cJSON_IsTrue(nt), err);
+    if (cJSON_IsBool(nt)) rc |= qk_arch_kv_bool(w, p, "expert_weights_norm", cJSON_IsTrue(nt), err);
     if (qk_hf_cfg_int(c, "num_nextn_predict_layers", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("nextn_predict_layers"), (uint32_t)v, err);
-#undef KEY
+        rc |= qk_arch_kv_u32(w, p, "nextn_predict_layers", (uint32_t)v, err);
     return rc ? QK_FAIL : QK_OK;
 }
 
@@ -58,16 +54,13 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     for (uint32_t l = 0; l < p->n_layer; l++) {
         static const char *const sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", "ffn_gate_shexp.weight",
                                              "ffn_up_shexp.weight", "ffn_down_shexp.weight"};
-        const bool d = (int64_t)l < lead;
-        const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : shared > 0 ? 5u : 2u);
-        if (miss) return qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? "dense" : "MoE", l, miss);
+        if (qk_arch_moe_layer_check(ck, p, l, lead, sparse, shared > 0 ? 5u : 2u, "dense", err)) return QK_FAIL;
     }
     return QK_OK;
 }
 
+/* the MTP ("nextn") layers' own tensors, after qk_rules_post_norms and qk_rules_score_bias */
 static const qk_name_rule k_rules_glm4moe[] = {
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
     {"eh_proj.weight", "nextn.eh_proj.weight", QK_PERM_NONE},
     {"enorm.weight", "nextn.enorm.weight", QK_PERM_NONE},
     {"hnorm.weight", "nextn.hnorm.weight", QK_PERM_NONE},
@@ -84,7 +77,8 @@ static const qk_cfg_default k_defaults_glm4moe[] = {{"partial_rotary_factor", "0
 
 const qk_arch_desc qk_arch_family_glm4moe[] = {
     {.hf = "Glm4MoeForCausalLM", .pre = "glm4", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
-     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, .rules = k_rules_glm4moe,
+     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, 
+     .rule_blocks = QK_RULE_BLOCKS(qk_rules_post_norms, qk_rules_score_bias, k_rules_glm4moe),
      .rules_shared = qk_rules_shared_experts, .required = k_req_glm4moe, .experts = qk_experts_mlp,
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
      .defaults = k_defaults_glm4moe, .check = glm4moe_check, .extra_kvs = glm4moe_kvs,

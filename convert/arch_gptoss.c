@@ -49,17 +49,14 @@ int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
     if (!rv.type || strcmp(rv.type, "yarn") || !qk_hf_cfg_num(rv.full, "factor", &factor)) return QK_OK;
     if (!rv.has_orig_ctx)
         return qk_fail(err, "%s/config.json: yarn rope scaling without original_max_position_embeddings", ck->dir);
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
-    int rc = qk_gguf_writer_add_str(w, KEY("rope.scaling.type"), "yarn", err);
-    if (rc == QK_OK) rc = qk_gguf_writer_add_f32(w, KEY("rope.scaling.factor"), (float)factor, err);
-    if (rc == QK_OK) rc = qk_gguf_writer_add_u32(w, KEY("rope.scaling.original_context_length"), (uint32_t)rv.orig_ctx, err);
+    int rc = qk_arch_kv_str(w, p, "rope.scaling.type", "yarn", err);
+    if (rc == QK_OK) rc = qk_arch_kv_f32(w, p, "rope.scaling.factor", (float)factor, err);
+    if (rc == QK_OK) rc = qk_arch_kv_u32(w, p, "rope.scaling.original_context_length", (uint32_t)rv.orig_ctx, err);
     double v;
     if (rc == QK_OK && qk_hf_cfg_num(rv.full, "beta_fast", &v))
-        rc = qk_gguf_writer_add_f32(w, KEY("rope.scaling.yarn_beta_fast"), (float)v, err);
+        rc = qk_arch_kv_f32(w, p, "rope.scaling.yarn_beta_fast", (float)v, err);
     if (rc == QK_OK && qk_hf_cfg_num(rv.full, "beta_slow", &v))
-        rc = qk_gguf_writer_add_f32(w, KEY("rope.scaling.yarn_beta_slow"), (float)v, err);
-#undef KEY
+        rc = qk_arch_kv_f32(w, p, "rope.scaling.yarn_beta_slow", (float)v, err);
     return rc;
 }
 
@@ -255,7 +252,6 @@ int qk_arch_x3d_mxfp4_raw(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, u
 
 static const qk_name_rule k_rules_gptoss[] = {
     {"self_attn.sinks", "attn_sinks.weight", QK_PERM_NONE},
-    {"post_attention_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
     {"mlp.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.router.bias", "ffn_gate_inp.bias", QK_PERM_NONE},
     {"mlp.experts.down_proj_bias", "ffn_down_exps.bias", QK_PERM_NONE},
@@ -307,7 +303,8 @@ static int gptoss_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
 
 const qk_arch_desc qk_arch_family_gptoss[] = {
     {.hf = "GptOssForCausalLM", .gguf = "gpt-oss", .family = "gpt-oss (20B, 120B; MXFP4 or dequantized experts)",
-     .flags = QK_A_ROPE_YARN | QK_A_MXFP4, .kv = QK_KV_LLAMA, .rules = k_rules_gptoss, .required = k_req_gptoss,
+     .flags = QK_A_ROPE_YARN | QK_A_MXFP4, .kv = QK_KV_LLAMA,
+     .rule_blocks = QK_RULE_BLOCKS(k_rules_gptoss, qk_rules_post_norms), .required = k_req_gptoss,
      .experts = k_experts_none, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_gptoss, .check = gptoss_check, .layer_tensor = gptoss_layer_tensor},
     {.hf = NULL},

@@ -32,7 +32,6 @@
  *   "granitemoe"); a hidden_act other than silu, a rope_scaling type (TextModel would write its KVs), layer_types
  *   missing or holding another kind, and a dense model whose shared_intermediate_size differs from
  *   intermediate_size (llama.cpp sizes ffn_gate by the latter). */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -72,16 +71,7 @@ static int dims_of(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_mamba2_
 
 /* layer_types[il] is "mamba" (true) or "attention" (false); QK_FAIL for anything else */
 static int layer_is_mamba(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t il, bool *mamba, qk_err *err) {
-    const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
-    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
-        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('mamba' or 'attention')", ck->dir,
-                       p->n_layer);
-    const cJSON *e = cJSON_GetArrayItem(lt, (int)il);
-    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "mamba") && strcmp(e->valuestring, "attention")))
-        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'mamba' or 'attention'", ck->dir, il,
-                       cJSON_IsString(e) ? e->valuestring : "not a string");
-    *mamba = !strcmp(e->valuestring, "mamba");
-    return QK_OK;
+    return qk_arch_layer_kind(ck, p, il, "mamba", "attention", mamba, err);
 }
 
 static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
@@ -188,34 +178,32 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
         if (layer_is_mamba(ck, p, i, &m, err)) return QK_FAIL;
         kv[i] = m ? 0 : (int32_t)p->n_head_kv;
     }
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double x;
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
     if (is_hybrid(p)) /* written, then overwritten in place with 2^20 (no rope) */
-        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
+        rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
     else if (qk_hf_cfg_int(c, "max_position_embeddings", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
+        rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
+    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
     qk_rope_view rv; /* rope_parameters' rope_theta, else the top-level one */
     qk_rope_view_init(c, &rv);
-    if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
+    if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &x))
-        rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
+        rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)x, err);
     /* TextModel writes the counts whenever the config has them, 0 included (the dense releases) */
-    if (qk_hf_cfg_int(c, "num_local_experts", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "num_local_experts", &v)) rc |= qk_arch_kv_u32(w, p, "expert_count", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "num_experts_per_tok", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_used_count", (uint32_t)v, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
+    rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
     /* LlamaModel's hidden / heads (GraniteModel dropped head_dim), overwritten in place by attn_rotary_emb */
     if (!qk_hf_cfg_int(c, "attn_rotary_emb", &v) || v <= 0) v = d.n_embd / p->n_head;
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)v, err);
     /* GraniteModel's multipliers, GraniteMoeModel's shared width (written when present and non-zero) */
     static const struct {
         const char *key, *gguf;
@@ -224,13 +212,12 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                 {"residual_multiplier", "residual_scale"},
                 {"logits_scaling", "logit_scale"}};
     for (size_t i = 0; i < sizeof mult / sizeof mult[0]; i++)
-        if (qk_hf_cfg_num(c, mult[i].key, &x) && x != 0) rc |= qk_gguf_writer_add_f32(w, KEY(mult[i].gguf), (float)x, err);
+        if (qk_hf_cfg_num(c, mult[i].key, &x) && x != 0) rc |= qk_arch_kv_f32(w, p, mult[i].gguf, (float)x, err);
     if (qk_hf_cfg_int(c, "shared_intermediate_size", &v) && v > 0)
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_shared_feed_forward_length", (uint32_t)v, err);
     /* GraniteHybridModel */
-    rc |= qk_mamba2_kvs(w, p->arch, &d, err);
-    rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), !is_hybrid(p), err); /* rope iff no Mamba layer */
-#undef KEY
+    rc |= qk_mamba2_kvs(w, p, &d, err);
+    rc |= qk_arch_kv_bool(w, p, "rope.scaling.finetuned", !is_hybrid(p), err); /* rope iff no Mamba layer */
     return rc ? QK_FAIL : QK_OK;
 }
 

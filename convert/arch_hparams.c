@@ -245,9 +245,7 @@ int qk_arch_generated(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, int64_
 
 int qk_arch_add_early_kvs(const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     if (p->rope_attn_factor <= 0) return QK_OK;
-    char k[96];
-    snprintf(k, sizeof k, "%s.rope.scaling.attn_factor", p->arch);
-    return qk_gguf_writer_add_f32(w, k, p->rope_attn_factor, err);
+    return qk_arch_kv_f32(w, p, "rope.scaling.attn_factor", p->rope_attn_factor, err);
 }
 
 /* An ordered KV list where setting a key again keeps its first position, as
@@ -448,8 +446,7 @@ static int add_gemma3(const qk_hf_checkpoint *ck, const qk_conv_plan *p, kv_list
 /* M-RoPE: rope_scaling.<mrope_key> (e.g. mrope_section [16, 24, 24]) padded
  * with zeros to 4 entries, as an i32 array (TextModel.set_gguf_parameters);
  * the sections must cover the rotary half-dimensions llama.cpp rotates. */
-static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const char *key,
-                              qk_err *err) {
+static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err) {
     qk_rope_view rv;
     qk_rope_view_init(ck->config, &rv);
     const cJSON *a = obj_get(rv.full, p->desc->mrope_key);
@@ -472,7 +469,7 @@ static int add_mrope_sections(const qk_hf_checkpoint *ck, const qk_conv_plan *p,
     if (total != head_dim / 2)
         return qk_fail(err, "%s/config.json: rope_scaling.%s sums to %lld, expected head_dim / 2 = %lld", ck->dir,
                        p->desc->mrope_key, (long long)total, (long long)(head_dim / 2));
-    return qk_gguf_writer_add_arr(w, key, QK_GGUF_I32, sec, 4, err);
+    return qk_arch_kv_arr(w, p, "rope.dimension_sections", QK_GGUF_I32, sec, 4, err);
 }
 
 /* QK_KVR_LAYER_F32: one value per layer, read from its one-element tensor, as the converter's .item() */
@@ -501,43 +498,41 @@ static int layer_scalars(const qk_hf_checkpoint *ck, const qk_conv_plan *p, cons
 static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                           qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v;
     double d;
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)v, err);
+    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", p->n_head_kv, err);
     /* TextModel's rope_theta: rope_parameters' (Ministral 3 has no top-level one; a config class default for the
      * top-level key does not override it), else the top level's */
     qk_rope_view rv_theta;
     qk_rope_view_init(c, &rv_theta);
-    if (rv_theta.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv_theta.theta, err);
+    if (rv_theta.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv_theta.theta, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &d))
-        rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+        rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)d, err);
     if (p->n_expert) {
         int64_t used = 0;
         qk_hf_cfg_int(c, p->desc && p->desc->n_used_key ? p->desc->n_used_key : "num_experts_per_tok", &used);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)used, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_count", p->n_expert, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_used_count", (uint32_t)used, err);
     }
     if (!strcmp(p->arch, "gemma2")) {
-        if (qk_hf_cfg_num(c, "attn_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("attn_logit_softcapping"), (float)d, err);
-        if (qk_hf_cfg_num(c, "final_logit_softcapping", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("final_logit_softcapping"), (float)d, err);
-        if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("attention.sliding_window"), (uint32_t)v, err);
+        if (qk_hf_cfg_num(c, "attn_logit_softcapping", &d)) rc |= qk_arch_kv_f32(w, p, "attn_logit_softcapping", (float)d, err);
+        if (qk_hf_cfg_num(c, "final_logit_softcapping", &d)) rc |= qk_arch_kv_f32(w, p, "final_logit_softcapping", (float)d, err);
+        if (qk_hf_cfg_int(c, "sliding_window", &v)) rc |= qk_arch_kv_u32(w, p, "attention.sliding_window", (uint32_t)v, err);
     }
     int64_t head_dim = 0;
     const bool mla = p->desc && (p->desc->flags & QK_A_MLA); /* its head sizes: extra_kvs */
     if (!mla && qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
+        rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)head_dim, err);
+        rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)head_dim, err);
     }
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
+    if (p->vocab_size) rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
     int64_t n_embd = 0;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     int64_t rope_dims = head_dim > 0 ? head_dim : n_embd / p->n_head;
@@ -552,8 +547,8 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             return qk_fail(err, "%s/config.json: partial_rotary_factor %g gives %lld rotary dimensions per head", ck->dir,
                            rv.partial_rotary_factor, (long long)rope_dims);
     }
-    if (!mla) rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)rope_dims, err);
-    if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, KEY("rope.dimension_sections"), err);
+    if (!mla) rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)rope_dims, err);
+    if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, err);
     if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
     if (rc == QK_OK && p->desc && p->desc->extra_kvs) rc = p->desc->extra_kvs(ck, p, w, err);
     for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
@@ -566,7 +561,7 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
                 pat[i] = cJSON_IsArray(lt) ? cJSON_IsString(e) && !strcmp(e->valuestring, "sliding_attention")
                                            : (i + 1) % 4 != 0;
             }
-            rc = qk_gguf_writer_add_arr(w, KEY(r->gguf), QK_GGUF_BOOL, pat, p->n_layer, err);
+            rc = qk_arch_kv_arr(w, p, r->gguf, QK_GGUF_BOOL, pat, p->n_layer, err);
             continue;
         }
         if (r->type == QK_KVR_LAYER_F32) {
@@ -579,27 +574,26 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
             char *dot = strchr(path, '.');
             if (dot) *dot = 0;
             const cJSON *o = obj_get(c, path), *a = dot ? obj_get(o, dot + 1) : o;
-            rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), cJSON_IsArray(a) ? (uint32_t)cJSON_GetArraySize(a) : 0, err);
+            rc = qk_arch_kv_u32(w, p, r->gguf, cJSON_IsArray(a) ? (uint32_t)cJSON_GetArraySize(a) : 0, err);
             continue;
         }
         if (r->type == QK_KVR_PER_KV_HEAD) {
             if (!qk_hf_cfg_int(c, r->key, &v) || v <= 0 || v / p->n_head_kv > UINT32_MAX)
                 return qk_fail(err, "%s/config.json: '%s' is missing or not a positive integer", ck->dir, r->key);
-            rc = qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)(v / p->n_head_kv), err);
+            rc = qk_arch_kv_u32(w, p, r->gguf, (uint32_t)(v / p->n_head_kv), err);
             continue;
         }
         if (r->type == QK_KVR_BOOL_TRUE) {
             const cJSON *b = cJSON_GetObjectItemCaseSensitive(c, r->key);
-            rc = qk_gguf_writer_add_bool(w, KEY(r->gguf), cJSON_IsBool(b) ? cJSON_IsTrue(b) : true, err);
+            rc = qk_arch_kv_bool(w, p, r->gguf, cJSON_IsBool(b) ? cJSON_IsTrue(b) : true, err);
             continue;
         }
         if (!qk_hf_cfg_num(c, r->key, &d) || d == 0) continue;
         if (r->type == QK_KVR_U32 && !(d > 0 && d <= UINT32_MAX && d == floor(d)))
             return qk_fail(err, "%s/config.json: '%s' is not an integer in 1..4294967295", ck->dir, r->key);
-        rc = r->type == QK_KVR_U32 ? qk_gguf_writer_add_u32(w, KEY(r->gguf), (uint32_t)d, err)
-                       : qk_gguf_writer_add_f32(w, KEY(r->gguf), (float)d, err);
+        rc = r->type == QK_KVR_U32 ? qk_arch_kv_u32(w, p, r->gguf, (uint32_t)d, err)
+                       : qk_arch_kv_f32(w, p, r->gguf, (float)d, err);
     }
-#undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -29,9 +29,7 @@ static const qk_name_rule k_rules_hunyuan[] = {
     {"self_attn.query_layernorm.weight", "attn_q_norm.weight", QK_PERM_NONE},
     {"self_attn.key_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
     {"mlp.gate.wg.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_mlp.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_mlp.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_mlp.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    QK_RULES_GATE_UP_DOWN("mlp.shared_mlp.", "_shexp"),
     {NULL, NULL, 0},
 };
 

@@ -17,7 +17,6 @@
  * out projection biases (mamba_proj_bias), no conv bias (mamba_conv_bias false: llama.cpp needs it), Mini-Jamba's
  * "moe." names, a sliding window (llama.cpp's jamba attends to everything). */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -124,49 +123,33 @@ static int jamba_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
     int64_t ctx = 0;
     if (!qk_hf_cfg_int(c, "max_position_embeddings", &ctx) && !qk_hf_cfg_int(c, "n_ctx", &ctx))
         return qk_fail(err, "%s/config.json: no 'max_position_embeddings'", ck->dir);
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)ctx, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.d_model, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)qk_hf_cfg_int_or(c, "intermediate_size", 0),
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)ctx, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.d_model, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)qk_hf_cfg_int_or(c, "intermediate_size", 0),
                                  err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.d_conv, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)d.d_inner, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.d_state, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.dt_rank, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)eps, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), (uint32_t)qk_hf_cfg_int_or(c, "num_experts", 1), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)qk_hf_cfg_int_or(c, "num_experts_per_tok", 1),
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.d_conv, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d.d_inner, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.d_state, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)d.dt_rank, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)eps, err);
+    rc |= qk_arch_kv_u32(w, p, "expert_count", (uint32_t)qk_hf_cfg_int_or(c, "num_experts", 1), err);
+    rc |= qk_arch_kv_u32(w, p, "expert_used_count", (uint32_t)qk_hf_cfg_int_or(c, "num_experts_per_tok", 1),
                                  err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-#undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
 
-static const qk_name_rule k_globals_jamba[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.final_layernorm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the MLP's norm and router (the dense MLP: qk_rules_ffn_proj) */
 static const qk_name_rule k_rules_jamba[] = {
     {"pre_ff_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.gate_proj.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
     {"feed_forward.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
-static const qk_expert_rule k_experts_jamba[] = {
-    {"feed_forward.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"feed_forward.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"feed_forward.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
+static const qk_expert_rule k_experts_jamba[] = {QK_EXPERTS_GATE_UP_DOWN("feed_forward.experts."), {NULL, NULL, NULL}};
 static const char *const k_req_jamba[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
 /* JambaConfig's defaults (AutoConfig fills them in for the converter) */
 static const qk_cfg_default k_defaults_jamba[] = {
@@ -180,9 +163,10 @@ static const qk_cfg_default k_defaults_jamba[] = {
 
 const qk_arch_desc qk_arch_family_jamba[] = {
     {.hf = "JambaForCausalLM", .gguf = "jamba", .family = "Jamba (Mamba-1 / attention hybrid, MoE)",
-     .flags = QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN, .rules = k_rules_jamba,
-     .globals = k_globals_jamba, .required = k_req_jamba, .experts = k_experts_jamba, .n_expert_key = "num_experts",
-     .n_used_key = "num_experts_per_tok", .defaults = k_defaults_jamba, .check = jamba_check,
+     .flags = QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN,
+     .rule_blocks = QK_RULE_BLOCKS(k_rules_jamba, qk_rules_ffn_proj),
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_jamba,
+     .experts = k_experts_jamba, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok", .defaults = k_defaults_jamba, .check = jamba_check,
      .write_kvs = jamba_kvs, .layer_tensor = jamba_layer_tensor},
     {.hf = NULL},
 };

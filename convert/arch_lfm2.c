@@ -30,23 +30,17 @@
  * expert_gating_func sigmoid, vocab_size and shortconv.l_cache.
  * Not covered: the ColBERT / embedding heads (Lfm2Model), the audio / vision
  * releases. */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_globals_lfm2[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the final norm, after qk_globals_embed_head */
+static const qk_name_rule k_globals_lfm2[] = {{"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
+                                              {NULL, NULL, 0}};
+static const qk_name_rule *const k_globals_blocks_lfm2[] = {qk_globals_embed_head, k_globals_lfm2, NULL};
+/* with qk_rules_ffn_w123 (ffn_norm, the MLP's feed_forward.w1 / w3 / w2) */
 static const qk_name_rule k_rules_lfm2[] = {
     {"operator_norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"ffn_norm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.w1.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.w3.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.w2.weight", "ffn_down.weight", QK_PERM_NONE},
     {"conv.in_proj.weight", "shortconv.in_proj.weight", QK_PERM_NONE},
     {"conv.conv.weight", "shortconv.conv.weight", QK_X_SQUEEZE},
     {"conv.out_proj.weight", "shortconv.out_proj.weight", QK_PERM_NONE},
@@ -55,6 +49,7 @@ static const qk_name_rule k_rules_lfm2[] = {
     {"self_attn.k_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+static const qk_name_rule *const k_rule_blocks_lfm2[] = {k_rules_lfm2, qk_rules_ffn_w123, NULL};
 /* every layer: the norms and the MLP; the mixer's tensors depend on its kind (lfm2_check) */
 static const char *const k_req_lfm2[] = {"attn_norm.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
                                          "ffn_down.weight", NULL};
@@ -77,12 +72,7 @@ static const qk_name_rule k_rules_lfm2moe[] = {
     {"feed_forward.expert_bias", "exp_probs_b.bias", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
-static const qk_expert_rule k_experts_lfm2moe[] = {
-    {"feed_forward.experts.", ".w1.weight", "ffn_gate_exps.weight"},
-    {"feed_forward.experts.", ".w2.weight", "ffn_down_exps.weight"},
-    {"feed_forward.experts.", ".w3.weight", "ffn_up_exps.weight"},
-    {NULL, NULL, NULL},
-};
+static const qk_expert_rule k_experts_lfm2moe[] = {QK_EXPERTS_W123("feed_forward.experts."), {NULL, NULL, NULL}};
 static const char *const k_req_lfm2moe[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
 /* llama_model_lfm2moe::load_arch_tensors: a sparse layer's router and selection bias (both required) */
 static const char *const k_req_sparse[] = {"ffn_gate_inp.weight", "exp_probs_b.bias", NULL};
@@ -118,15 +108,7 @@ static int layer_is_conv(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint
         }
         return QK_OK;
     }
-    if (!cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != (int)p->n_layer)
-        return qk_fail(err, "%s/config.json: 'layer_types' should list %u layers ('conv' or 'full_attention')", ck->dir,
-                       p->n_layer);
-    const cJSON *e = cJSON_GetArrayItem(lt, (int)i);
-    if (!cJSON_IsString(e) || (strcmp(e->valuestring, "conv") && strcmp(e->valuestring, "full_attention")))
-        return qk_fail(err, "%s/config.json: layer_types[%u] is %s, expected 'conv' or 'full_attention'", ck->dir, i,
-                       cJSON_IsString(e) ? e->valuestring : "not a string");
-    *conv = !strcmp(e->valuestring, "conv");
-    return QK_OK;
+    return qk_arch_layer_kind(ck, p, i, "conv", "full_attention", conv, err);
 }
 
 /* LFM2Model._add_feed_forward_length */
@@ -255,8 +237,6 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
 static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                     qk_err *err) {
     const cJSON *c = ck->config;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v, ff, n_embd = 0, l_cache = 0;
     double d;
     int32_t kv[1024];
@@ -270,44 +250,45 @@ static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_w
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     qk_hf_cfg_int(c, "conv_L_cache", &l_cache);
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)n_embd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)ff, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
-    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)d, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)n_embd, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)ff, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)d, err);
     if (!qk_hf_cfg_num(c, "norm_eps", &d)) d = 1e-5;
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)d, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)d, err);
     if (p->n_expert) { /* TextModel's expert counts, then LFM2MoeModel's own keys */
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"),
-                                     (uint32_t)qk_hf_cfg_int_or(c, "num_experts_per_tok", 0), err);
+        rc |= qk_arch_kv_u32(w, p, "expert_count", p->n_expert, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_used_count", (uint32_t)qk_hf_cfg_int_or(c, "num_experts_per_tok", 0), err);
     }
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     if (p->n_expert) {
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"),
-                                     (uint32_t)qk_hf_cfg_int_or(c, "moe_intermediate_size", 0), err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("leading_dense_block_count"),
-                                     (uint32_t)qk_hf_cfg_int_or(c, "num_dense_layers", 0), err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_gating_func"), 2u, err); /* sigmoid */
+        rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length",
+                             (uint32_t)qk_hf_cfg_int_or(c, "moe_intermediate_size", 0), err);
+        rc |= qk_arch_kv_u32(w, p, "leading_dense_block_count",
+                             (uint32_t)qk_hf_cfg_int_or(c, "num_dense_layers", 0), err);
+        rc |= qk_arch_kv_u32(w, p, "expert_gating_func", 2u, err); /* sigmoid */
     }
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("shortconv.l_cache"), (uint32_t)l_cache, err);
-#undef KEY
+    if (p->vocab_size) rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
+    rc |= qk_arch_kv_u32(w, p, "shortconv.l_cache", (uint32_t)l_cache, err);
     return rc ? QK_FAIL : QK_OK;
 }
 
 const qk_arch_desc qk_arch_family_lfm2[] = {
     {.hf = "Lfm2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     /* the spelling LFM2Model also registers */
     {.hf = "LFM2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2, .defaults = k_lfm2_defaults,
+     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     {.hf = "Lfm2MoeForCausalLM", .gguf = "lfm2moe", .family = "LFM2-MoE (sparse hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2moe, .rules_shared = k_rules_lfm2, .globals = k_globals_lfm2, .required = k_req_lfm2moe,
+     .rules = k_rules_lfm2moe, .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2,
+     .required = k_req_lfm2moe,
      .experts = k_experts_lfm2moe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
      .n_dense_lead_key = "num_dense_layers", .defaults = k_lfm2moe_defaults, .check = lfm2_check,
      .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},

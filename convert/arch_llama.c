@@ -15,18 +15,12 @@
  * and attention.temperature_scale = llama_4_scaling_beta (Ministral3Model:
  * llama.cpp multiplies the roped queries by 1 + beta ln(1 + floor(pos /
  * original_max_position_embeddings)), as modeling_ministral3.py does). */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
 
 static const char *const k_req_moe[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                         "attn_q.weight", "attn_k.weight", "attn_v.weight", NULL};
-
-static const qk_name_rule k_rules_mixtral[] = {
-    {"block_sparse_moe.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 
 /* MistralConfig's defaults for keys Mistral3's text_config may leave out */
 static const qk_cfg_default k_mistral_text_defaults[] = {
@@ -42,11 +36,8 @@ static int ministral3_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (!qk_hf_cfg_num(rv.full, "mscale_all_dim", &log_mul) || !qk_hf_cfg_num(rv.full, "llama_4_scaling_beta", &beta))
         return qk_fail(err, "%s/config.json: a ministral3 text model's rope_parameters need mscale_all_dim and "
                             "llama_4_scaling_beta (the converter reads both)", ck->dir);
-    char k[96];
-    snprintf(k, sizeof k, "%s.rope.scaling.yarn_log_multiplier", p->arch);
-    int rc = qk_gguf_writer_add_f32(w, k, (float)log_mul, err);
-    snprintf(k, sizeof k, "%s.attention.temperature_scale", p->arch);
-    return rc == QK_OK ? qk_gguf_writer_add_f32(w, k, (float)beta, err) : rc;
+    int rc = qk_arch_kv_f32(w, p, "rope.scaling.yarn_log_multiplier", (float)log_mul, err);
+    return rc == QK_OK ? qk_arch_kv_f32(w, p, "attention.temperature_scale", (float)beta, err) : rc;
 }
 
 /* What llama.cpp's mistral3 reproduces of a ministral3 text model's YaRN. The converter asserts yarn. llama.cpp
@@ -86,7 +77,7 @@ const qk_arch_desc qk_arch_family_llama[] = {
     {.hf = "MistralForCausalLM", .gguf = "llama", .family = "Mistral", .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
     {.hf = "MixtralForCausalLM", .gguf = "llama", .family = "Mixtral (MoE)", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = k_rules_mixtral, .required = k_req_moe, .experts = qk_experts_w123,
+     .kv = QK_KV_LLAMA, .rules = qk_rules_w123_router, .required = k_req_moe, .experts = qk_experts_w123,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok"},
     /* InternLM3Model: the Llama layout, Q/K un-permuted; its dynamic NTK rope acts only past the 32K context */
     {.hf = "InternLM3ForCausalLM", .gguf = "llama", .family = "InternLM 3", .flags = QK_A_PERMUTE_QK,

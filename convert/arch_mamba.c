@@ -31,7 +31,6 @@
  * tokenizer.model.v3 alone (the converter asks for it to be renamed), in/out projection biases (use_bias), a
  * clamped time step (time_step_limit), a config without n_groups (transformers' Mamba2Config defaults it to 8,
  * the converter to 1: they would disagree). */
-#include <stdio.h>
 #include <string.h>
 
 #include "arch_priv.h"
@@ -168,18 +167,15 @@ static int ssm_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wr
                    int64_t n_group, qk_err *err) {
     static const char *const keys[] = {"embedding_length", "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size",
                                        "ssm.time_step_rank"};
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY(keys[0]), (uint32_t)size[0], err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), 0, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    for (int i = 1; i < 5; i++) rc |= qk_gguf_writer_add_u32(w, KEY(keys[i]), (uint32_t)size[i], err);
-    if (n_group >= 0) rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)n_group, err);
-    rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)rms_eps(ck), err);
-#undef KEY
+    rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
+    rc |= qk_arch_kv_u32(w, p, keys[0], (uint32_t)size[0], err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", 0, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", 0, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    for (int i = 1; i < 5; i++) rc |= qk_arch_kv_u32(w, p, keys[i], (uint32_t)size[i], err);
+    if (n_group >= 0) rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)n_group, err);
+    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)rms_eps(ck), err);
     return rc ? QK_FAIL : QK_OK;
 }
 
@@ -247,10 +243,8 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
     const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank};
     const char *mt = qk_hf_cfg_str(ck->config, "model_type");
-    char k[96];
-    snprintf(k, sizeof k, "%s.ssm.dt_b_c_rms", p->arch);
     if (ssm_kvs(ck, p, w, size, -1, err) ||
-        qk_gguf_writer_add_bool(w, k, mt && !strcmp(mt, "falcon_mamba"), err))
+        qk_arch_kv_bool(w, p, "ssm.dt_b_c_rms", mt && !strcmp(mt, "falcon_mamba"), err))
         return QK_FAIL;
     return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }

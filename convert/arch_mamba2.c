@@ -110,16 +110,12 @@ int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int la
     return 1;
 }
 
-int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, qk_err *err) {
+int qk_mamba2_kvs(qk_gguf_writer *w, const qk_conv_plan *p, const qk_mamba2_dims *d, qk_err *err) {
     static const char *const keys[] = {"ssm.conv_kernel", "ssm.state_size", "ssm.group_count", "ssm.inner_size",
                                        "ssm.time_step_rank"};
     const int64_t v[] = {d->d_conv, d->d_state, d->n_group, d->d_inner, d->n_head};
     int rc = QK_OK;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        char k[96];
-        snprintf(k, sizeof k, "%s.%s", arch, keys[i]);
-        rc |= qk_gguf_writer_add_u32(w, k, (uint32_t)v[i], err);
-    }
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) rc |= qk_arch_kv_u32(w, p, keys[i], (uint32_t)v[i], err);
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -19,6 +19,7 @@ static const qk_name_rule k_globals_meta[] = {
     {NULL, NULL, 0},
 };
 
+/* with qk_rules_ffn_w123: ffn_norm, feed_forward.w1 (gate) / w3 (up) / w2 (down) */
 static const qk_name_rule k_rules_meta[] = {
     {"attention_norm.weight", "attn_norm.weight", QK_PERM_NONE},
     {"attention.wq.weight", "attn_q.weight", QK_PERM_NONE},
@@ -26,10 +27,6 @@ static const qk_name_rule k_rules_meta[] = {
     {"attention.wv.weight", "attn_v.weight", QK_PERM_NONE},
     {"attention.wo.weight", "attn_output.weight", QK_PERM_NONE},
     {"attention.inner_attention.rope.freqs", "", QK_PERM_NONE},
-    {"ffn_norm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.w1.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.w2.weight", "ffn_down.weight", QK_PERM_NONE},
-    {"feed_forward.w3.weight", "ffn_up.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
 
@@ -37,5 +34,6 @@ static const qk_name_rule k_rules_meta[] = {
  * params.json (qk_hf_checkpoint.meta_layout), whatever architectures says. */
 const qk_arch_desc qk_arch_meta_llama = {
     .hf = "LlamaForCausalLM", .gguf = "llama", .family = "Llama / Mistral (Meta's original layout: params.json)",
-    .kv = QK_KV_LLAMA, .rules = k_rules_meta, .globals = k_globals_meta, .layer_prefix = "layers.",
+    .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_meta, qk_rules_ffn_w123), .globals = k_globals_meta,
+    .layer_prefix = "layers.",
     .required = qk_req_llama};

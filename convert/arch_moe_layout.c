@@ -3,43 +3,35 @@
  * layout, so that a family using it points at it instead of carrying a copy. */
 #include "arch_priv.h"
 
-const qk_expert_rule qk_experts_mlp[] = {
-    {"mlp.experts.", ".gate_proj.weight", "ffn_gate_exps.weight"},
-    {"mlp.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
-    {"mlp.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
-    {NULL, NULL, NULL},
-};
+const qk_expert_rule qk_experts_mlp[] = {QK_EXPERTS_GATE_UP_DOWN("mlp.experts."), {NULL, NULL, NULL}};
 
-const qk_expert_rule qk_experts_w123[] = {
-    {"block_sparse_moe.experts.", ".w1.weight", "ffn_gate_exps.weight"},
-    {"block_sparse_moe.experts.", ".w2.weight", "ffn_down_exps.weight"},
-    {"block_sparse_moe.experts.", ".w3.weight", "ffn_up_exps.weight"},
-    {NULL, NULL, NULL},
-};
+const qk_expert_rule qk_experts_w123[] = {QK_EXPERTS_W123("block_sparse_moe.experts."), {NULL, NULL, NULL}};
 
 const qk_fused_expert_rule qk_fused_experts_packed[] = {
-    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, false, false},
-    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, false, false},
-    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, false, false},
+    QK_FUSED_GATE_UP_DOWN("mlp.experts.", false),
     {NULL, NULL, 0, 0, false, false},
 };
 
 const qk_name_rule qk_rules_shared_experts[] = {
     {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    QK_RULES_GATE_UP_DOWN("mlp.shared_experts.", "_shexp"),
     {NULL, NULL, 0},
 };
 
 const qk_name_rule qk_rules_qwen_moe[] = {
     {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
     {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.gate_proj.weight", "ffn_gate_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
+    QK_RULES_GATE_UP_DOWN("mlp.shared_expert.", "_shexp"),
     {NULL, NULL, 0},
 };
+
+int qk_arch_moe_layer_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, int64_t lead,
+                            const char *const *sparse, size_t n_sparse, const char *dense_what, qk_err *err) {
+    const bool d = (int64_t)l < lead;
+    const char *miss = qk_plan_layer_missing(p, l, d ? qk_req_dense_ffn : sparse, d ? 3u : n_sparse);
+    return miss ? qk_fail(err, "%s: layer %u (%s) lacks blk.%u.%s", ck->dir, l, d ? dense_what : "MoE", l, miss)
+                : QK_OK;
+}
 
 int qk_arch_qwen_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, bool renorm, bool topk_default,
                            qk_err *err) {

@@ -127,9 +127,7 @@ int qk_arch_granitemoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, 
 }
 
 static const qk_fused_expert_rule k_fused_qwen3vlmoe[] = {
-    {"mlp.experts.gate_up_proj", "ffn_gate_exps.weight", 0, 2, true, false},
-    {"mlp.experts.gate_up_proj", "ffn_up_exps.weight", 1, 2, true, false},
-    {"mlp.experts.down_proj", "ffn_down_exps.weight", 0, 1, true, false},
+    QK_FUSED_GATE_UP_DOWN("mlp.experts.", true),
     {NULL, NULL, 0, 0, false, false},
 };
 static const char *const k_req_qwen3vlmoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",

@@ -74,58 +74,52 @@ static const qk_name_rule k_globals_internlm2[] = {
     {"output.weight", "output.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
+/* with qk_rules_ffn_w123 (ffn_norm, Meta's feed_forward.w1 / w3 / w2) */
 static const qk_name_rule k_rules_internlm2[] = {
     {"attention_norm.weight", "attn_norm.weight", QK_PERM_NONE},
     {"attention.wqkv.weight", "attn_q.weight", QK_PERM_Q | QK_X_QKV_GROUPED},
     {"attention.wqkv.bias", "attn_q.bias", QK_PERM_Q | QK_X_QKV_GROUPED},
-    {"attention.wo.weight", "attn_output.weight", QK_PERM_NONE},
-    {"attention.wo.bias", "attn_output.bias", QK_PERM_NONE},
-    {"ffn_norm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.w1.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"feed_forward.w3.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"feed_forward.w2.weight", "ffn_down.weight", QK_PERM_NONE},
+    QK_RULE_WB("attention.wo", "attn_output", QK_PERM_NONE),
     {NULL, NULL, 0},
 };
 
-/* LayerNorm-with-bias layouts of GPT-2 and GPT-NeoX: "<hf>.weight/.bias" -> "<gguf>.weight/.bias" */
-#define WB(hf, gguf, x) {hf ".weight", gguf ".weight", x}, {hf ".bias", gguf ".bias", QK_PERM_NONE}
+/* LayerNorm-with-bias layouts of GPT-2 and GPT-NeoX (QK_RULE_WB: "<hf>.weight/.bias" -> "<gguf>.weight/.bias") */
 static const qk_name_rule k_globals_gpt2[] = {
-    WB("ln_f", "output_norm", 0),
+    QK_RULE_WB("ln_f", "output_norm", 0),
     {"wte.weight", "token_embd.weight", QK_PERM_NONE},
     {"wpe.weight", "position_embd.weight", QK_PERM_NONE},
     {"lm_head.weight", "output.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
 static const qk_name_rule k_rules_gpt2[] = {
-    WB("ln_1", "attn_norm", 0),
-    WB("attn.c_attn", "attn_qkv", QK_X_TRANSPOSE),
-    WB("attn.c_proj", "attn_output", QK_X_TRANSPOSE),
-    WB("ln_2", "ffn_norm", 0),
-    WB("mlp.c_fc", "ffn_up", QK_X_TRANSPOSE),
-    WB("mlp.c_proj", "ffn_down", QK_X_TRANSPOSE),
+    QK_RULE_WB("ln_1", "attn_norm", 0),
+    QK_RULE_WB("attn.c_attn", "attn_qkv", QK_X_TRANSPOSE),
+    QK_RULE_WB("attn.c_proj", "attn_output", QK_X_TRANSPOSE),
+    QK_RULE_WB("ln_2", "ffn_norm", 0),
+    QK_RULE_WB("mlp.c_fc", "ffn_up", QK_X_TRANSPOSE),
+    QK_RULE_WB("mlp.c_proj", "ffn_down", QK_X_TRANSPOSE),
     {"attn.bias", "", 0},
     {"attn.masked_bias", "", 0},
     {NULL, NULL, 0},
 };
 static const qk_name_rule k_globals_neox[] = {
-    WB("gpt_neox.final_layer_norm", "output_norm", 0),
+    QK_RULE_WB("gpt_neox.final_layer_norm", "output_norm", 0),
     {"gpt_neox.embed_in.weight", "token_embd.weight", QK_PERM_NONE},
     {"embed_out.weight", "output.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
 static const qk_name_rule k_rules_neox[] = {
-    WB("input_layernorm", "attn_norm", 0),
-    WB("post_attention_layernorm", "ffn_norm", 0),
+    QK_RULE_WB("input_layernorm", "attn_norm", 0),
+    QK_RULE_WB("post_attention_layernorm", "ffn_norm", 0),
     {"attention.query_key_value.weight", "attn_qkv.weight", QK_X_QKV_PER_HEAD},
     {"attention.query_key_value.bias", "attn_qkv.bias", QK_X_QKV_PER_HEAD},
-    WB("attention.dense", "attn_output", 0),
-    WB("mlp.dense_h_to_4h", "ffn_up", 0),
-    WB("mlp.dense_4h_to_h", "ffn_down", 0),
+    QK_RULE_WB("attention.dense", "attn_output", 0),
+    QK_RULE_WB("mlp.dense_h_to_4h", "ffn_up", 0),
+    QK_RULE_WB("mlp.dense_4h_to_h", "ffn_down", 0),
     {"attention.bias", "", 0},
     {"attention.masked_bias", "", 0},
     {NULL, NULL, 0},
 };
-#undef WB
 static const char *const k_req_ln_qkv[] = {"attn_norm.weight", "attn_norm.bias", "attn_qkv.weight", "attn_qkv.bias",
                                            "attn_output.weight", "attn_output.bias", "ffn_norm.weight",
                                            "ffn_norm.bias", "ffn_up.weight", "ffn_up.bias", "ffn_down.weight",
@@ -221,7 +215,8 @@ const qk_arch_desc qk_arch_family_more[] = {
     {.hf = "Glm4ForCausalLM", .pre = "glm4", .gguf = "glm4", .family = "GLM-4 (0414)", .flags = QK_A_PARTIAL_ROPE_HD,
      .kv = QK_KV_LLAMA, .rules = k_rules_glm4, .required = k_req_glm4, .defaults = k_glm4_defaults},
     {.hf = "InternLM2ForCausalLM", .gguf = "internlm2", .family = "InternLM 2 / 2.5", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = k_rules_internlm2, .globals = k_globals_internlm2, .required = qk_req_llama,
+     .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_internlm2, qk_rules_ffn_w123),
+     .globals = k_globals_internlm2, .required = qk_req_llama,
      .rope_plain = "dynamic"},
     {.hf = "GPT2LMHeadModel", .gguf = "gpt2", .family = "GPT-2", .kv = QK_KV_LLAMA, .rules = k_rules_gpt2,
      .layer_prefix = "h.", .strip_prefix = "transformer.", .globals = k_globals_gpt2, .required = k_req_ln_qkv,

@@ -231,13 +231,12 @@ static int nh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
 /* a u32 / f32 / bool KV "<arch>.<suffix>" of the config number at key (absent: nothing) */
 static int kv_num(qk_gguf_writer *w, const qk_conv_plan *p, const cJSON *c, const char *key, const char *suffix,
                   char type, qk_err *err) {
-    char k[96];
     double v;
     if (!qk_hf_cfg_num(c, key, &v) && !(type == 'b' && cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(c, key))))
         return QK_OK;
-    snprintf(k, sizeof k, "%s.%s", p->arch, suffix);
-    if (type == 'b') return qk_gguf_writer_add_bool(w, k, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, key)), err);
-    return type == 'f' ? qk_gguf_writer_add_f32(w, k, (float)v, err) : qk_gguf_writer_add_u32(w, k, (uint32_t)v, err);
+    if (type == 'b') return qk_arch_kv_bool(w, p, suffix, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, key)), err);
+    return type == 'f' ? qk_arch_kv_f32(w, p, suffix, (float)v, err)
+                       : qk_arch_kv_u32(w, p, suffix, (uint32_t)v, err);
 }
 
 static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
@@ -261,36 +260,34 @@ static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                                        "intermediate_size", "n_inner", "hidden_dim", NULL};
     int64_t any = 0;
     const bool ff_early = qk_mamba2_hparam(c, k_ff, &any);
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     double x;
     int rc = QK_OK;
     /* TextModel's */
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), 1u << 20, err); /* overwritten in place: no rope */
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
-    if (ff_early) rc |= qk_gguf_writer_add_arr(w, KEY("feed_forward_length"), QK_GGUF_I32, ffl, p->n_layer, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_arr(w, KEY("attention.head_count_kv"), QK_GGUF_I32, kv, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err); /* overwritten in place: no rope */
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
+    if (ff_early) rc |= qk_arch_kv_arr(w, p, "feed_forward_length", QK_GGUF_I32, ffl, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
-    if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
-    if (nh_eps(c, true, &x)) rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
-    if (nh_eps(c, false, &x)) rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_epsilon"), (float)x, err);
+    if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
+    if (nh_eps(c, true, &x)) rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)x, err);
+    if (nh_eps(c, false, &x)) rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_epsilon", (float)x, err);
     rc |= kv_num(w, p, c, "n_routed_experts", "expert_count", 'u', err);
     rc |= kv_num(w, p, c, "num_experts_per_tok", "expert_used_count", 'u', err);
     rc |= kv_num(w, p, c, "n_group", "expert_group_count", 'u', err);
     rc |= kv_num(w, p, c, "topk_group", "expert_group_used_count", 'u', err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     /* LlamaModel's (GraniteModel popped head_dim), then GraniteHybridModel's */
-    rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)(d.n_embd / p->n_head), err);
-    rc |= qk_mamba2_kvs(w, p->arch, &d, err);
-    rc |= qk_gguf_writer_add_bool(w, KEY("rope.scaling.finetuned"), false, err);
+    rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)(d.n_embd / p->n_head), err);
+    rc |= qk_mamba2_kvs(w, p, &d, err);
+    rc |= qk_arch_kv_bool(w, p, "rope.scaling.finetuned", false, err);
     /* NemotronHModel's (its rewrites of expert_count / expert_used_count / expert_group_count keep their places) */
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)hd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)hd, err);
-    if (!ff_early) rc |= qk_gguf_writer_add_arr(w, KEY("feed_forward_length"), QK_GGUF_I32, ffl, p->n_layer, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)hd, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)hd, err);
+    if (!ff_early) rc |= qk_arch_kv_arr(w, p, "feed_forward_length", QK_GGUF_I32, ffl, p->n_layer, err);
     if (moe) {
         rc |= kv_num(w, p, c, "moe_intermediate_size", "expert_feed_forward_length", 'u', err);
         rc |= kv_num(w, p, c, "moe_shared_expert_intermediate_size", "expert_shared_feed_forward_length", 'u', err);
@@ -298,7 +295,6 @@ static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
         rc |= kv_num(w, p, c, "norm_topk_prob", "expert_weights_norm", 'b', err);
         rc |= kv_num(w, p, c, "routed_scaling_factor", "expert_weights_scale", 'f', err);
     }
-#undef KEY
     return rc ? QK_FAIL : QK_OK;
 }
 

@@ -24,20 +24,6 @@ static const qk_name_rule k_rules_phi3[] = {
 static const char *const k_req_phi3[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                          "attn_qkv.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
-static const qk_name_rule k_rules_phimoe[] = {
-    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
-    {"post_attention_layernorm.bias", "ffn_norm.bias", QK_PERM_NONE},
-    {"block_sparse_moe.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_globals_phimoe[] = {
-    {"model.embed_tokens.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"model.norm.bias", "output_norm.bias", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {"lm_head.bias", "output.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 /* llama_model_phimoe::load_arch_tensors: every norm and the output projection carry biases */
 static const char *const k_req_phimoe[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
                                            "attn_v.weight", "attn_output.weight", "attn_output.bias",
@@ -46,8 +32,10 @@ static const char *const k_req_phimoe[] = {"attn_norm.weight", "attn_norm.bias",
 const qk_arch_desc qk_arch_family_phi3[] = {
     {.hf = "Phi3ForCausalLM", .gguf = "phi3", .family = "Phi-3 / Phi-4", .kv = QK_KV_PHI3, .rules = k_rules_phi3,
      .required = k_req_phi3},
-    {.hf = "PhiMoEForCausalLM", .gguf = "phimoe", .family = "Phi-3.5-MoE", .kv = QK_KV_PHI3, .rules = k_rules_phimoe,
-     .globals = k_globals_phimoe, .required = k_req_phimoe, .experts = qk_experts_w123,
+    {.hf = "PhiMoEForCausalLM", .gguf = "phimoe", .family = "Phi-3.5-MoE", .kv = QK_KV_PHI3,
+     .rule_blocks = QK_RULE_BLOCKS(qk_rules_norm_biases, qk_rules_w123_router),
+     .global_blocks = QK_RULE_BLOCKS(qk_globals_llama, qk_globals_norm_bias, qk_globals_lm_head_bias),
+     .required = k_req_phimoe, .experts = qk_experts_w123,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .caveat = "llama.cpp's phimoe graph differs from the Hugging Face model: it RMS-normalises where Phi-3.5-MoE "
                "uses LayerNorm (the norm biases are added after), routes by a softmax over all experts with the top 2 "

@@ -56,12 +56,32 @@ typedef struct {
     int permute;
 } qk_name_rule;
 
+/* A family's rules composed of blocks (qk_arch_desc.rule_blocks / global_blocks): shared fragments (below) and the
+ * family's own tables, NULL-terminated, checked in order, the first matching rule of the first block having one
+ * wins. QK_RULE_BLOCKS(a, b) is such a list in a descriptor's initializer. */
+#define QK_RULE_BLOCKS(...) ((const qk_name_rule *const[]){__VA_ARGS__, NULL})
+/* the three rules of a gated MLP: "<hf>{gate,up,down}_proj.weight" -> "ffn_{gate,up,down}<gguf>.weight" */
+#define QK_RULES_GATE_UP_DOWN(hf, gguf)                                                                             \
+    {hf "gate_proj.weight", "ffn_gate" gguf ".weight", QK_PERM_NONE},                                               \
+    {hf "up_proj.weight", "ffn_up" gguf ".weight", QK_PERM_NONE},                                                   \
+    {hf "down_proj.weight", "ffn_down" gguf ".weight", QK_PERM_NONE}
+/* the two rules of a tensor with a bias: "<hf>.weight" -> "<gguf>.weight" (permute x), "<hf>.bias" -> "<gguf>.bias" */
+#define QK_RULE_WB(hf, gguf, x) {hf ".weight", gguf ".weight", x}, {hf ".bias", gguf ".bias", QK_PERM_NONE}
+
 /* Expert stacking: "model.layers.N.<prefix>E<suffix>" (E = 0..n_expert-1,
  * 2-D [out, in] each) -> blk.N.<gguf>, ne = [in, out, n_expert]; expert E's
  * rows follow expert E-1's, read straight from the source tensors. */
 typedef struct {
     const char *prefix, *suffix, *gguf;
 } qk_expert_rule;
+/* "<prefix>E.{gate,up,down}_proj.weight" -> ffn_{gate,up,down}_exps */
+#define QK_EXPERTS_GATE_UP_DOWN(prefix)                                                                             \
+    {prefix, ".gate_proj.weight", "ffn_gate_exps.weight"}, {prefix, ".up_proj.weight", "ffn_up_exps.weight"},       \
+        {prefix, ".down_proj.weight", "ffn_down_exps.weight"}
+/* Meta's expert names "<prefix>E.w1 / w2 / w3.weight" -> ffn_gate_exps / ffn_down_exps / ffn_up_exps */
+#define QK_EXPERTS_W123(prefix)                                                                                     \
+    {prefix, ".w1.weight", "ffn_gate_exps.weight"}, {prefix, ".w2.weight", "ffn_down_exps.weight"},                 \
+        {prefix, ".w3.weight", "ffn_up_exps.weight"}
 
 /* Fused expert stacking: "model.layers.N.<hf>", one 3-D tensor [E, rows,
  * cols] holding every expert, -> blk.N.<gguf>, ne = [cols, rows / n_parts,
@@ -76,6 +96,12 @@ typedef struct {
     int part, n_parts;
     bool transposed, single;
 } qk_fused_expert_rule;
+/* The three rules of packed experts "<prefix>gate_up_proj" ([gate | up] rows) -> ffn_gate_exps / ffn_up_exps and
+ * "<prefix>down_proj" -> ffn_down_exps, stored [E, out, in] or (transposed) [E, in, out] */
+#define QK_FUSED_GATE_UP_DOWN(prefix, transposed)                                                                   \
+    {prefix "gate_up_proj", "ffn_gate_exps.weight", 0, 2, transposed, false},                                       \
+    {prefix "gate_up_proj", "ffn_up_exps.weight", 1, 2, transposed, false},                                         \
+    {prefix "down_proj", "ffn_down_exps.weight", 0, 1, transposed, false}
 
 /* A config number written as a KV after the common ones (the converter's
  * family-specific set_gguf_parameters): "<arch>.<gguf>" as F32 or U32 when
@@ -150,10 +176,16 @@ struct qk_arch_desc {
     /* a block of rules shared with other families (qk_rules_shared_experts ...), checked after rules and before
      * the Llama layout; {NULL}-terminated, may be NULL */
     const qk_name_rule *rules_shared;
+    /* blocks of rules (QK_RULE_BLOCKS: shared fragments such as qk_rules_norm_biases, the family's own tables),
+     * checked after rules and before rules_shared; may be NULL */
+    const qk_name_rule *const *rule_blocks;
     const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
     const char *strip_prefix;        /* removed from the front of every name first (GPT-2's "transformer."); may be NULL */
     const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
-                                      * NULL: qk_globals_llama */
+                                      * may be NULL (see global_blocks) */
+    /* blocks of whole-name rules (QK_RULE_BLOCKS: qk_globals_llama, qk_globals_norm_bias ...), checked after
+     * globals; globals and global_blocks both NULL: qk_globals_llama */
+    const qk_name_rule *const *global_blocks;
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
@@ -222,6 +254,14 @@ int qk_arch_yarn_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
 int qk_arch_exaone4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err);
 int qk_arch_exaone4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
 
+/* A family's KV "<p->arch>.<suffix>" (arch_kv.c): qk_gguf_writer_add_* under that key. */
+int qk_arch_kv_u32(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, uint32_t v, qk_err *err);
+int qk_arch_kv_f32(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, float v, qk_err *err);
+int qk_arch_kv_bool(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, bool v, qk_err *err);
+int qk_arch_kv_str(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, const char *v, qk_err *err);
+int qk_arch_kv_arr(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, uint32_t type, const void *data,
+                   uint64_t n, qk_err *err);
+
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
@@ -229,6 +269,26 @@ size_t qk_arch_registry_size(void);
 /* arch_refused.c: why an architecture the registry lacks is refused, when it is known; else NULL. text_model_type
  * as qk_arch_desc.text_model_type (may be NULL). */
 const char *qk_arch_refusal(const char *hf, const char *text_model_type);
+
+/* The name-rule fragments families compose (arch_rules.c), {NULL}-terminated each. */
+/* model.norm.bias -> output_norm.bias (LayerNorm families) */
+extern const qk_name_rule qk_globals_norm_bias[];
+/* lm_head.bias -> output.bias */
+extern const qk_name_rule qk_globals_lm_head_bias[];
+/* model.embed_tokens -> token_embd and lm_head -> output, for a family naming its final norm its own way */
+extern const qk_name_rule qk_globals_embed_head[];
+/* model.final_layernorm -> output_norm (Falcon-H1, Jamba; after qk_globals_embed_head) */
+extern const qk_name_rule qk_globals_final_layernorm[];
+/* input_layernorm.bias -> attn_norm.bias, post_attention_layernorm.bias -> ffn_norm.bias (LayerNorm families) */
+extern const qk_name_rule qk_rules_norm_biases[];
+/* ffn_norm and Meta's MLP names feed_forward.w1 / w3 / w2 -> ffn_gate / ffn_up / ffn_down (Meta, InternLM 2, LFM2) */
+extern const qk_name_rule qk_rules_ffn_w123[];
+/* feed_forward.{gate,up,down}_proj -> ffn_{gate,up,down} (Llama 4, Falcon-H1) */
+extern const qk_name_rule qk_rules_ffn_proj[];
+/* the router score correction bias mlp.gate.e_score_correction_bias -> exp_probs_b.bias (DeepSeek V3, GLM-4.5) */
+extern const qk_name_rule qk_rules_score_bias[];
+/* Mixtral's router block_sparse_moe.gate -> ffn_gate_inp (Mixtral, PhiMoE; experts: qk_experts_w123) */
+extern const qk_name_rule qk_rules_w123_router[];
 
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
@@ -287,7 +347,7 @@ int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int la
 /* QK_FAIL when the config's time_step_limit clamps dt ([0, inf) is the default), which llama.cpp's Mamba-2 does not */
 int qk_mamba2_check_dt_limit(const qk_hf_checkpoint *ck, qk_err *err);
 /* "<arch>.ssm.conv_kernel", state_size, group_count, inner_size, time_step_rank, in GraniteHybridModel's order */
-int qk_mamba2_kvs(qk_gguf_writer *w, const char *arch, const qk_mamba2_dims *d, qk_err *err);
+int qk_mamba2_kvs(qk_gguf_writer *w, const qk_conv_plan *p, const qk_mamba2_dims *d, qk_err *err);
 /* "blk.<layer>.<gguf>" read straight from src, ne {ne0, ne1} (ne1 0: 1-D), in the converter's F32 set when 1-D, a
  * norm, ssm_conv1d or not ending in ".weight" */
 qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
@@ -295,6 +355,12 @@ qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, 
 /* QK_FAIL naming s and the shape [a (, b (, c))] of n dims the config's sizes give it, when s has another */
 int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
                    qk_err *err);
+
+/* Layer l of a DeepSeek-style MoE: before lead (first_k_dense_replace) a dense MLP (qk_req_dense_ffn), after it
+ * sparse[0..n_sparse) (the router, ..., the shared experts when the family has them); QK_FAIL naming the first tensor
+ * it lacks, a dense layer called dense_what ("dense"), else QK_OK */
+int qk_arch_moe_layer_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, int64_t lead,
+                            const char *const *sparse, size_t n_sparse, const char *dense_what, qk_err *err);
 
 /* The Mamba-1 mixer of MambaModel and JambaModel (arch_mamba1.c). */
 typedef struct {
@@ -322,6 +388,10 @@ const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer
  * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
 const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+/* Layer i's kind in the text config's layer_types, which must list p->n_layer strings, each a or b: *is_a; QK_FAIL
+ * naming what is wrong otherwise */
+int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,
+                       bool *is_a, qk_err *err);
 
 /* TextModel.__init__'s view of the rope parameters: rope_parameters (or the
  * older rope_scaling), with full_attention / sliding_attention sub-objects

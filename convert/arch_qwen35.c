@@ -325,8 +325,6 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
     const cJSON *c = ck->config;
     qwen35_dims d;
     if (dims_of(ck, &d, err)) return QK_FAIL;
-    char k[96];
-#define KEY(suffix) (snprintf(k, sizeof k, "%s.%s", p->arch, suffix), k)
     int64_t v, head_dim = 0;
     double x;
     qk_rope_view rv;
@@ -346,49 +344,48 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
         }
     }
     int rc = QK_OK;
-    rc |= qk_gguf_writer_add_u32(w, KEY("block_count"), p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("context_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)d.n_embd, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_gguf_writer_add_u32(w, KEY("feed_forward_length"), (uint32_t)v, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count"), p->n_head, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("attention.head_count_kv"), p->n_head_kv, err);
-    if (ms) rc |= qk_gguf_writer_add_arr(w, KEY("rope.dimension_sections"), QK_GGUF_I32, sect, 4, err);
-    if (rv.has_theta) rc |= qk_gguf_writer_add_f32(w, KEY("rope.freq_base"), (float)rv.theta, err);
-    if (qk_hf_cfg_num(c, "rms_norm_eps", &x)) rc |= qk_gguf_writer_add_f32(w, KEY("attention.layer_norm_rms_epsilon"), (float)x, err);
+    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
+    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
+    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", p->n_head_kv, err);
+    if (ms) rc |= qk_arch_kv_arr(w, p, "rope.dimension_sections", QK_GGUF_I32, sect, 4, err);
+    if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
+    if (qk_hf_cfg_num(c, "rms_norm_eps", &x)) rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)x, err);
     if (p->n_expert) {
         int64_t used = 0;
         qk_hf_cfg_int(c, "num_experts_per_tok", &used);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_count"), p->n_expert, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_used_count"), (uint32_t)used, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_count", p->n_expert, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_used_count", (uint32_t)used, err);
     }
     if (qk_hf_cfg_int(c, "head_dim", &head_dim) && head_dim > 0) {
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.key_length"), (uint32_t)head_dim, err);
-        rc |= qk_gguf_writer_add_u32(w, KEY("attention.value_length"), (uint32_t)head_dim, err);
+        rc |= qk_arch_kv_u32(w, p, "attention.key_length", (uint32_t)head_dim, err);
+        rc |= qk_arch_kv_u32(w, p, "attention.value_length", (uint32_t)head_dim, err);
     } else {
         head_dim = d.n_embd / p->n_head;
     }
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
-    if (p->vocab_size) rc |= qk_gguf_writer_add_u32(w, KEY("vocab_size"), (uint32_t)p->vocab_size, err);
+    if (p->vocab_size) rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);
     /* Qwen2MoeModel */
     if (qk_hf_cfg_int(c, "moe_intermediate_size", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_feed_forward_length"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_feed_forward_length", (uint32_t)v, err);
     if (qk_hf_cfg_int(c, "shared_expert_intermediate_size", &v))
-        rc |= qk_gguf_writer_add_u32(w, KEY("expert_shared_feed_forward_length"), (uint32_t)v, err);
+        rc |= qk_arch_kv_u32(w, p, "expert_shared_feed_forward_length", (uint32_t)v, err);
     /* Qwen3NextModel */
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.conv_kernel"), (uint32_t)d.conv_k, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.state_size"), (uint32_t)d.kd, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.group_count"), (uint32_t)d.kh, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.time_step_rank"), (uint32_t)d.vh, err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("ssm.inner_size"), (uint32_t)(d.vd * d.vh), err);
-    rc |= qk_gguf_writer_add_u32(w, KEY("full_attention_interval"), (uint32_t)d.interval, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.conv_k, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.kd, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)d.kh, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)d.vh, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)(d.vd * d.vh), err);
+    rc |= qk_arch_kv_u32(w, p, "full_attention_interval", (uint32_t)d.interval, err);
     const double prf = rp && qk_hf_cfg_num(rp, "partial_rotary_factor", &x) ? x
                        : qk_hf_cfg_num(c, "partial_rotary_factor", &x)      ? x
                                                                             : 0.25;
-    rc |= qk_gguf_writer_add_u32(w, KEY("rope.dimension_count"), (uint32_t)(int64_t)((double)head_dim * prf), err);
+    rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)(int64_t)((double)head_dim * prf), err);
     /* _Qwen35MRopeMixin */
     if (!ms && strcmp(p->arch, "qwen3next")) /* Qwen3NextModel has no M-RoPE mixin */
-        rc |= qk_gguf_writer_add_arr(w, KEY("rope.dimension_sections"), QK_GGUF_I32, sect, 4, err);
-#undef KEY
+        rc |= qk_arch_kv_arr(w, p, "rope.dimension_sections", QK_GGUF_I32, sect, 4, err);
     return rc ? QK_FAIL : QK_OK;
 }
 
