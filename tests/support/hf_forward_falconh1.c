@@ -98,9 +98,9 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     m->m2.mup = m->mup;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    T(m->embed, m->vocab, H, "model.embed_tokens.weight");
-    T(m->final_norm, H, 0, "model.final_layernorm.weight");
-    T(m->lm_head, m->vocab, H, "lm_head.weight");
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.final_layernorm.weight", 1, &m->embed, &m->final_norm, &m->lm_head,
+                                    err, errlen))
+        bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         fh_layer *l = &m->layers[i];
         const char *L = "model.layers.";

@@ -91,3 +91,14 @@ void hf_family_free_layers(void *layers, int n_layer, size_t layer_size, void (*
 void hf_free_each(void *const *ps, size_t n) {
     for (size_t k = 0; k < n; k++) free(ps[k]);
 }
+
+int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
+                        int head_required, float **e, float **n, float **head, char *err, size_t errlen) {
+    int64_t shape[8];
+    int nd;
+    if (!(*e = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "%s", embed)) ||
+        !(*n = hf_family_take(get, ctx, H, 0, 0, err, errlen, "%s", norm)))
+        return -1;
+    if (!head_required && !get(ctx, "lm_head.weight", shape, &nd)) return 0;
+    return (*head = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "lm_head.weight")) ? 0 : -1;
+}

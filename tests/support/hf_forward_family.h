@@ -52,6 +52,12 @@ int hf_cfg_int(const cJSON *c, const char *k, int def);
  * may break the other way). */
 void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 
+/* The model's two ends: the embeddings [vocab][H] named embed, the final norm [H] named norm, and lm_head.weight
+ * [vocab][H], required with head_required, else taken when the checkpoint has one (*head NULL: tied); 0, or -1
+ * with a reason in err (what was taken stays in *e / *n / *head for the family's free) */
+int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
+                        int head_required, float **e, float **n, float **head, char *err, size_t errlen);
+
 /* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));
 

@@ -39,16 +39,16 @@ typedef struct {
     jamba_layer *layers;
 } hf_jamba;
 
+static void jamba_free_layer(void *vl) {
+    jamba_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ff_norm, l->q, l->k, l->v, l->o, l->gate, l->up, l->down, l->router, l->hist);
+    hf_m1_free(&l->m1);
+}
+
 static void jamba_free(void *vm) {
     hf_jamba *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        jamba_layer *l = &m->layers[i];
-        float *ps[] = {l->norm, l->ff_norm, l->q, l->k, l->v, l->o, l->gate, l->up, l->down, l->router, l->hist};
-        for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-        hf_m1_free(&l->m1);
-    }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, jamba_free_layer);
+    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
     free(m);
 }
 
@@ -99,9 +99,9 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    T(m->embed, m->vocab, H, "model.embed_tokens.weight");
-    T(m->final_norm, H, 0, "model.final_layernorm.weight");
-    T(m->lm_head, m->vocab, H, "lm_head.weight");
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.final_layernorm.weight", 1, &m->embed, &m->final_norm, &m->lm_head,
+                                    err, errlen))
+        bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         jamba_layer *l = &m->layers[i];
         char pfx[64];
@@ -131,12 +131,8 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         }
     }
 #undef T
-    if (bad) {
-        jamba_free(m);
-        return NULL;
-    }
     m->margin = INFINITY;
-    return m;
+    return hf_family_loaded(m, !bad, jamba_free);
 }
 
 static int jamba_vocab(const void *m) { return ((const hf_jamba *)m)->vocab; }

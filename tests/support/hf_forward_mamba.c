@@ -40,13 +40,12 @@ typedef struct {
 
 static void mamba_free(void *vm) {
     hf_mamba *m = vm;
-    if (!m) return;
-    for (int i = 0; m->layers && i < m->n_layer; i++) {
-        free(m->layers[i].norm), free(m->layers[i].hist);
+    for (int i = 0; m && m->layers && i < m->n_layer; i++) {
+        HF_FREE_ALL(m->layers[i].norm, m->layers[i].hist);
         if (m->v2) hf_m2_free(&m->layers[i].m2);
         else hf_m1_free(&m->layers[i].m1);
     }
-    free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm);
+    if (m) HF_FREE_ALL(m->layers, m->embed, m->lm_head, m->final_norm);
     free(m);
 }
 
@@ -89,11 +88,9 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    T(m->embed, m->vocab, H, "backbone.embeddings.weight");
-    T(m->final_norm, H, 0, "backbone.norm_f.weight");
-    int64_t shape[8];
-    int nd;
-    if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight", "backbone.norm_f.weight", 0, &m->embed, &m->final_norm, &m->lm_head,
+                                    err, errlen))
+        bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         mamba_layer *l = &m->layers[i];
         char pfx[64];
@@ -104,11 +101,7 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
             bad = 1;
     }
 #undef T
-    if (bad) {
-        mamba_free(m);
-        return NULL;
-    }
-    return m;
+    return hf_family_loaded(m, !bad, mamba_free);
 }
 
 static int mamba_vocab(const void *m) { return ((const hf_mamba *)m)->vocab; }

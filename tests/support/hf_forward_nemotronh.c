@@ -90,11 +90,9 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    T(m->embed, m->vocab, H, "backbone.embeddings.weight");
-    T(m->final_norm, H, 0, "backbone.norm_f.weight");
-    int64_t shape[8];
-    int nd;
-    if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight", "backbone.norm_f.weight", 0, &m->embed, &m->final_norm, &m->lm_head,
+                                    err, errlen))
+        bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         nh_layer *l = &m->layers[i];
         l->kind = pat[i];

@@ -52,30 +52,41 @@ void hf_logits_d(const float *w, const double *x, int vocab, int H, double scale
 double hf_silu_d(double x) { return x / (1.0 + exp(-x)); }
 static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
 
-int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
-               size_t errlen) {
-    memset(l, 0, sizeof *l);
-    struct {
-        float **dst;
-        int d0, d1, d2;
-        const char *name;
-    } t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight"},
-             {&l->conv_w, m->cd, 1, m->K, "conv1d.weight"},
-             {&l->conv_b, m->cd, 0, 0, "conv1d.bias"},
-             {&l->dt_bias, m->nh, 0, 0, "dt_bias"},
-             {&l->a_log, m->nh, 0, 0, "A_log"},
-             {&l->d, m->nh, 0, 0, "D"},
-             {&l->gnorm, m->di, 0, 0, "norm.weight"},
-             {&l->out_proj, m->H, m->di, 0, "out_proj.weight"}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if ((t[i].dst != &l->gnorm || m->norm_group > 0) &&
+/* One mixer tensor "<pfx><name>" of shape [d0 (, d1 (, d2))] into *dst, when take. */
+typedef struct {
+    float **dst;
+    int d0, d1, d2;
+    const char *name;
+    bool take;
+} mixer_tensor;
+
+/* t[0..n) taken, then the state of n_state doubles zeroed: 0, or -1 with a reason in err */
+static int take_mixer(const mixer_tensor *t, size_t n, size_t n_state, double **state, hf_tensor_get get, void *ctx,
+                      const char *pfx, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (t[i].take &&
             !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
             return -1;
-    if (!(l->state = calloc((size_t)m->nh * m->dh * m->ds, sizeof *l->state))) {
+    if (!(*state = calloc(n_state, sizeof **state))) {
         hf_set_err(err, errlen, "out of memory");
         return -1;
     }
     return 0;
+}
+
+int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+               size_t errlen) {
+    memset(l, 0, sizeof *l);
+    const mixer_tensor t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight", true},
+                              {&l->conv_w, m->cd, 1, m->K, "conv1d.weight", true},
+                              {&l->conv_b, m->cd, 0, 0, "conv1d.bias", true},
+                              {&l->dt_bias, m->nh, 0, 0, "dt_bias", true},
+                              {&l->a_log, m->nh, 0, 0, "A_log", true},
+                              {&l->d, m->nh, 0, 0, "D", true},
+                              {&l->gnorm, m->di, 0, 0, "norm.weight", m->norm_group > 0},
+                              {&l->out_proj, m->H, m->di, 0, "out_proj.weight", true}};
+    return take_mixer(t, sizeof t / sizeof t[0], (size_t)m->nh * m->dh * m->ds, &l->state, get, ctx, pfx, err,
+                      errlen);
 }
 
 void hf_m2_free(hf_m2_layer *l) {
@@ -167,32 +178,20 @@ void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const f
 int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen) {
     memset(l, 0, sizeof *l);
-    struct {
-        float **dst;
-        int d0, d1, d2;
-        const char *name;
-        bool norm;
-    } t[] = {{&l->in_proj, 2 * m->di, m->H, 0, "in_proj.weight", false},
-             {&l->conv_w, m->di, 1, m->K, "conv1d.weight", false},
-             {&l->conv_b, m->di, 0, 0, "conv1d.bias", false},
-             {&l->x_proj, m->R + 2 * m->ds, m->di, 0, "x_proj.weight", false},
-             {&l->dt_w, m->di, m->R, 0, "dt_proj.weight", false},
-             {&l->dt_b, m->di, 0, 0, "dt_proj.bias", false},
-             {&l->a_log, m->di, m->ds, 0, "A_log", false},
-             {&l->d, m->di, 0, 0, "D", false},
-             {&l->out_proj, m->H, m->di, 0, "out_proj.weight", false},
-             {&l->dt_norm, m->R, 0, 0, "dt_layernorm.weight", true},
-             {&l->b_norm, m->ds, 0, 0, "b_layernorm.weight", true},
-             {&l->c_norm, m->ds, 0, 0, "c_layernorm.weight", true}};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if ((!t[i].norm || m->norms == 1) &&
-            !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
-            return -1;
-    if (!(l->state = calloc((size_t)m->di * m->ds, sizeof *l->state))) {
-        hf_set_err(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    const bool nw = m->norms == 1; /* Jamba's norm weights */
+    const mixer_tensor t[] = {{&l->in_proj, 2 * m->di, m->H, 0, "in_proj.weight", true},
+                              {&l->conv_w, m->di, 1, m->K, "conv1d.weight", true},
+                              {&l->conv_b, m->di, 0, 0, "conv1d.bias", true},
+                              {&l->x_proj, m->R + 2 * m->ds, m->di, 0, "x_proj.weight", true},
+                              {&l->dt_w, m->di, m->R, 0, "dt_proj.weight", true},
+                              {&l->dt_b, m->di, 0, 0, "dt_proj.bias", true},
+                              {&l->a_log, m->di, m->ds, 0, "A_log", true},
+                              {&l->d, m->di, 0, 0, "D", true},
+                              {&l->out_proj, m->H, m->di, 0, "out_proj.weight", true},
+                              {&l->dt_norm, m->R, 0, 0, "dt_layernorm.weight", nw},
+                              {&l->b_norm, m->ds, 0, 0, "b_layernorm.weight", nw},
+                              {&l->c_norm, m->ds, 0, 0, "c_layernorm.weight", nw}};
+    return take_mixer(t, sizeof t / sizeof t[0], (size_t)m->di * m->ds, &l->state, get, ctx, pfx, err, errlen);
 }
 
 void hf_m1_free(hf_m1_layer *l) {
