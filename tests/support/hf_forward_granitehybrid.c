@@ -99,8 +99,9 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     int bad = !m->layers;
 #define T(ptr, d0, d1, d2, ...)                                                                                        \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, d2, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.norm.weight", 0, &m->embed, &m->final_norm, &m->lm_head,
-                                    err, errlen))
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
+                                    "model.norm.weight", 0, &m->embed, &m->final_norm,
+                                    &m->lm_head, err, errlen))
         bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         gh_layer *l = &m->layers[i];
@@ -191,12 +192,7 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         mlp(m, l, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
     }
-    if (logits) {
-        hf_rmsnorm_d(r, h, m->final_norm, H, m->eps);
-        hf_logits_d(m->lm_head ? m->lm_head : m->embed, r, m->vocab, H, m->logit_scale, logits);
-    }
-    free(h);
-    return 0;
+    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, m->logit_scale, logits);
 }
 
 const hf_family hf_family_granitehybrid = {

@@ -99,8 +99,9 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.final_layernorm.weight", 1, &m->embed, &m->final_norm, &m->lm_head,
-                                    err, errlen))
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
+                                    "model.final_layernorm.weight", 1, &m->embed, &m->final_norm,
+                                    &m->lm_head, err, errlen))
         bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         jamba_layer *l = &m->layers[i];
@@ -200,12 +201,7 @@ static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err
         ffn(m, l, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
-    if (logits) {
-        hf_rmsnorm_d(r, h, m->final_norm, H, m->eps);
-        hf_logits_d(m->lm_head, r, m->vocab, H, 1.0, logits);
-    }
-    free(h);
-    return 0;
+    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, 1.0, logits);
 }
 
 const hf_family hf_family_jamba = {

@@ -88,8 +88,9 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     int bad = !m->layers;
 #define T(ptr, d0, d1, d2, ...)                                                                                        \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, d2, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.embedding_norm.weight", 0, &m->embed, &m->final_norm, &m->lm_head,
-                                    err, errlen))
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
+                                    "model.embedding_norm.weight", 0, &m->embed, &m->final_norm,
+                                    &m->lm_head, err, errlen))
         bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         lfm2_layer *l = &m->layers[i];

@@ -90,8 +90,9 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     int bad = !m->layers;
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight", "backbone.norm_f.weight", 0, &m->embed, &m->final_norm, &m->lm_head,
-                                    err, errlen))
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight",
+                                    "backbone.norm_f.weight", 0, &m->embed, &m->final_norm,
+                                    &m->lm_head, err, errlen))
         bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         nh_layer *l = &m->layers[i];
@@ -206,12 +207,7 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
-    if (logits) {
-        hf_rmsnorm_d(r, h, m->final_norm, H, m->eps);
-        hf_logits_d(m->lm_head ? m->lm_head : m->embed, r, m->vocab, H, 1.0, logits);
-    }
-    free(h);
-    return 0;
+    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, 1.0, logits);
 }
 
 const hf_family hf_family_nemotronh = {

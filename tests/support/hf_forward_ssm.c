@@ -245,3 +245,13 @@ void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const
     }
     hf_matvec_d(l->out_proj, xz, y, H, di);
 }
+
+int hf_finish_token(double *h, double *r, const float *final_norm, const float *head, const float *embed, int vocab,
+                    int H, double eps, double scale, float *logits) {
+    if (logits) {
+        hf_rmsnorm_d(r, h, final_norm, H, eps);
+        hf_logits_d(head ? head : embed, r, vocab, H, scale, logits);
+    }
+    free(h);
+    return 0;
+}
