@@ -51,23 +51,16 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddNumberToObject(c, "block_dim", H);
     cJSON_AddNumberToObject(c, "conv_dim", H);
     cJSON_AddNumberToObject(c, "conv_dim_out", H);
-    if (moe) { /* LFM2-8B-A1B's config.json: intermediate_size as it is, the MoE keys */
-        cJSON_AddNumberToObject(c, "intermediate_size", 2 * F);
-        cJSON_AddNumberToObject(c, "moe_intermediate_size", F);
-        cJSON_AddNumberToObject(c, "num_dense_layers", n_dense);
-        cJSON_AddNumberToObject(c, "num_experts", E);
-        cJSON_AddNumberToObject(c, "num_experts_per_tok", 2);
-        cJSON_AddBoolToObject(c, "use_expert_bias", 1);
-        cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
-        cJSON_AddNumberToObject(c, "routed_scaling_factor", 1.0);
-    } else {
-        cJSON_AddNumberToObject(c, "intermediate_size", ff_cfg);
-        cJSON_AddNumberToObject(c, "block_ff_dim", ff_cfg);
-        cJSON_AddBoolToObject(c, "block_auto_adjust_ff_dim", 1);
-        cJSON_AddNumberToObject(c, "block_ffn_dim_multiplier", 1.0);
-        cJSON_AddNumberToObject(c, "block_multiple_of", 256);
-        cJSON_AddBoolToObject(c, "block_use_swiglu", 1);
-    }
+    if (moe) /* LFM2-8B-A1B's config.json: intermediate_size as it is, the MoE keys */
+        tiny_cfg_nums(c, "intermediate_size", 2.0 * F, "moe_intermediate_size", (double)F, "num_dense_layers",
+                      (double)n_dense, "num_experts", (double)E, "num_experts_per_tok", 2.0, "routed_scaling_factor", 1.0,
+                      NULL);
+    else
+        tiny_cfg_nums(c, "intermediate_size", ff_cfg, "block_ff_dim", ff_cfg, "block_ffn_dim_multiplier", 1.0,
+                      "block_multiple_of", 256.0, NULL);
+    /* two flags each: LFM2-MoE's routing, LFM2's MLP sizing */
+    cJSON_AddBoolToObject(c, moe ? "use_expert_bias" : "block_auto_adjust_ff_dim", 1);
+    cJSON_AddBoolToObject(c, moe ? "norm_topk_prob" : "block_use_swiglu", 1);
     cJSON_AddNumberToObject(c, "num_hidden_layers", s->n_layer);
     cJSON_AddNumberToObject(c, "num_attention_heads", s->n_head);
     cJSON_AddNumberToObject(c, "num_heads", s->n_head);
