@@ -198,7 +198,7 @@ static void test_mamba_ssm_config(void) {
 }
 
 static void test_jamba(void) {
-    char dir[700], out[800];
+    char dir[700];
     tiny_hf_spec s;
     jamba_spec(&s, "jamba");
     logit_ref want;
@@ -209,15 +209,8 @@ static void test_jamba(void) {
      * quantizes Jamba's tensors as llama_model_quantize does */
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-4}, {"f16", 0.01}, {"q8_0", 0.1}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(out, sizeof out, "%s/tiny-jamba-%s.gguf", qk_test_tmpdir(), cases[c].type);
-        /* F32: K and V kept in F32 too (read when llama_run_logits makes the context): the F32 file's comparison
-         * is not the F16 cache's rounding */
-        llama_run_f32_attention(c == 0);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        llama_run_model *m = logit_check_type(&want, dir, "jamba", cases[c].type, cases[c].tol, 0.02, NULL);
         if (!m) continue;
-        char what[64];
-        snprintf(what, sizeof what, "jamba %s", cases[c].type);
-        logit_ref_compare(&want, m, c == 0, 0.02, cases[c].tol, what);
         if (c == 0) {
             static const char *kv[][2] = {
                 {"block_count", "4"}, {"context_length", "262144"}, {"feed_forward_length", "64"},
@@ -229,7 +222,6 @@ static void test_jamba(void) {
         }
         llama_run_free(m);
     }
-    llama_run_f32_attention(false);
     logit_ref_free(&want);
     static const convert_edit_case cases_bad[] = {
         {"jamba", "config.json", "\"attn_layer_offset\":\t2", "\"attn_layer_offset\":\t4",

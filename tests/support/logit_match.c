@@ -85,3 +85,17 @@ double logit_ref_compare(const logit_ref *r, llama_run_model *m, int all, double
     CHECK_MSG(e < tol, "%s: relative logit error %.5f >= %.3f", what, e, tol);
     return e;
 }
+
+llama_run_model *logit_check_type(const logit_ref *r, const char *dir, const char *tag, const char *type, double tol,
+                                  double margin_min, double *e) {
+    char out[900], what[96];
+    snprintf(out, sizeof out, "%s/tiny-%s-%s.gguf", qk_test_tmpdir(), tag, type);
+    snprintf(what, sizeof what, "%s %s", tag, type);
+    const bool f32 = !strcmp(type, "f32");
+    llama_run_f32_attention(f32);
+    llama_run_model *m = logit_convert_load(dir, out, type, r);
+    const double err = m ? logit_ref_compare(r, m, f32, margin_min, tol, what) : INFINITY;
+    llama_run_f32_attention(false);
+    if (e) *e = err;
+    return m;
+}

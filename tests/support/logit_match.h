@@ -50,4 +50,11 @@ llama_run_model *logit_convert_load(const char *dir, const char *out, const char
 double logit_ref_compare(const logit_ref *r, llama_run_model *m, int all, double margin_min, double tol,
                          const char *what);
 
+/* dir converted to type at "<tmp>/tiny-<tag>-<type>.gguf", loaded and compared with logit_ref_compare (every
+ * position for "f32", which also keeps llama.cpp's K and V in F32 so that the cache's rounding is not measured;
+ * else the positions whose margin >= margin_min), what "<tag> <type>": the model for the caller's own checks (free
+ * it), or NULL after a failed CHECK; *e the error when e is not NULL. */
+llama_run_model *logit_check_type(const logit_ref *r, const char *dir, const char *tag, const char *type, double tol,
+                                  double margin_min, double *e);
+
 #endif
