@@ -96,11 +96,9 @@ static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     for (int i = 0; !bad && i < hd / 2; i++) m->inv_freq[i] = (float)(1.0 / pow(base, (double)(2 * i) / hd));
 #define T(ptr, d0, d1, ...)                                                                                            \
     do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    T(m->embed, m->vocab, H, "model.embed_tokens.weight");
-    T(m->final_norm, H, 0, "model.norm.weight");
-    int64_t shape[8];
-    int nd;
-    if (!bad && get(ctx, "lm_head.weight", shape, &nd)) T(m->lm_head, m->vocab, H, "lm_head.weight");
+    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.norm.weight", 0,
+                                    &m->embed, &m->final_norm, &m->lm_head, err, errlen))
+        bad = 1;
     for (int i = 0; i < m->n_layer && !bad; i++) {
         hy_layer *l = &m->layers[i];
         T(l->in_norm, H, 0, "model.layers.%d.input_layernorm.weight", i);
