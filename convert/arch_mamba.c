@@ -29,8 +29,9 @@
  * The vocabulary is padded to a multiple of pad_vocab_size_multiple (16), as Mamba2Model.set_vocab does.
  * Refused: no tokenizer file (the converter falls back to a GPT-NeoX vocabulary shipped with gguf-py), a
  * tokenizer.model.v3 alone (the converter asks for it to be renamed), in/out projection biases (use_bias), a
- * clamped time step (time_step_limit), a config without n_groups (transformers' Mamba2Config defaults it to 8,
- * the converter to 1: they would disagree). */
+ * clamped time step (time_step_limit), a transformers config without n_groups (Mamba2Config defaults it to 8,
+ * the converter to 1: they would disagree; a mamba_ssm config, with ssm_cfg, defaults to 1 as the converter does),
+ * an ssm_cfg holding sizes (the converter reads only the top-level keys). */
 #include <string.h>
 
 #include "arch_priv.h"
