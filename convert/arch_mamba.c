@@ -82,9 +82,9 @@ static int tokenizer_check(const qk_hf_checkpoint *ck, qk_err *err) {
                    ck->dir);
 }
 
-/* Mamba2Model.__init__ / set_gguf_parameters: the first key of keys present in the config (Python's find_hparam
- * with `or default`: an absent or 0 value takes def) */
-static int64_t m2_find(const cJSON *c, const char *const *keys, int64_t def) {
+/* MambaModel / Mamba2Model: the first key of keys present in the config (Python's find_hparam with `or default`:
+ * an absent or 0 value takes def) */
+static int64_t find_hparam(const cJSON *c, const char *const *keys, int64_t def) {
     for (const char *const *k = keys; *k; k++) {
         int64_t v;
         if (cJSON_GetObjectItemCaseSensitive(c, *k)) return qk_hf_cfg_int(c, *k, &v) && v ? v : def;
@@ -102,13 +102,13 @@ static int m2_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
     static const char *const k_head[] = {"mamba_d_head", "head_dim", NULL};
     const cJSON *c = ck->config;
     memset(d, 0, sizeof *d);
-    d->n_embd = d->d_model = m2_find(c, k_model, 0);
-    d->expand = m2_find(c, k_expand, 2);
-    d->d_inner = m2_find(c, k_inner, d->expand * d->d_model);
-    d->n_group = m2_find(c, k_group, 1);
-    d->d_conv = m2_find(c, k_conv, 4);
-    d->d_state = m2_find(c, k_state, 128);
-    const int64_t hd = m2_find(c, k_head, 64);
+    d->n_embd = d->d_model = find_hparam(c, k_model, 0);
+    d->expand = find_hparam(c, k_expand, 2);
+    d->d_inner = find_hparam(c, k_inner, d->expand * d->d_model);
+    d->n_group = find_hparam(c, k_group, 1);
+    d->d_conv = find_hparam(c, k_conv, 4);
+    d->d_state = find_hparam(c, k_state, 128);
+    const int64_t hd = find_hparam(c, k_head, 64);
     const int64_t lim = (int64_t)1 << 20;
     if (d->d_model <= 0 || d->d_model > lim || d->expand <= 0 || d->expand > 64 || d->n_group <= 0 ||
         d->n_group > lim || d->d_conv <= 0 || d->d_conv > 64 || d->d_state <= 0 || d->d_state > lim || hd <= 0 ||
@@ -197,11 +197,11 @@ static int m1_dims_of(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err
     static const char *const k_state[] = {"state_size", "d_state", NULL};
     static const char *const k_rank[] = {"time_step_rank", "dt_rank", NULL};
     const cJSON *c = ck->config;
-    d->d_model = m2_find(c, k_model, 0);
-    d->d_conv = m2_find(c, k_conv, 4);
-    d->d_inner = m2_find(c, k_inner, 2 * d->d_model);
-    d->d_state = m2_find(c, k_state, 16);
-    d->dt_rank = m2_find(c, k_rank, (d->d_model + 15) / 16);
+    d->d_model = find_hparam(c, k_model, 0);
+    d->d_conv = find_hparam(c, k_conv, 4);
+    d->d_inner = find_hparam(c, k_inner, 2 * d->d_model);
+    d->d_state = find_hparam(c, k_state, 16);
+    d->dt_rank = find_hparam(c, k_rank, (d->d_model + 15) / 16);
     if (qk_mamba1_dims_check(ck, d, err)) return QK_FAIL;
     if (d->d_inner != 2 * d->d_model)
         return qk_fail(err, "%s/config.json: intermediate_size %lld is not 2 x hidden_size = %lld (the converter "
