@@ -264,21 +264,7 @@ static void test_refusals(void) {
          "\"original_max_position_embeddings\": 8192}",
          "llama3 rope", "rope type 'llama3': HunYuanMoEModel converts the default and the dynamic"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char keep[512];
-        cJSON *c = NULL;
-        char p[900];
-        snprintf(p, sizeof p, "%s/config.json", dir);
-        c = json_file_read(p);
-        const cJSON *old = cJSON_GetObjectItemCaseSensitive(c, cases[i].key);
-        char *o = old ? cJSON_PrintUnformatted(old) : NULL;
-        snprintf(keep, sizeof keep, "%s", o ? o : "");
-        free(o);
-        cJSON_Delete(c);
-        convert_edit_config(dir, cases[i].key, cases[i].json);
-        convert_expect_dry_refusal(dir, cases[i].what, cases[i].want);
-        convert_edit_config(dir, cases[i].key, keep[0] ? keep : NULL);
-    }
+    convert_expect_config_refusals_in(dir, cases, sizeof cases / sizeof cases[0]);
     /* another tokenization_hy.py: tokenizer_config.json naming a special id otherwise */
     char p[900];
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);

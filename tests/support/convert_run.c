@@ -143,6 +143,23 @@ void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, cons
         convert_expect_config_refusal(dir, s, cases[i].key, cases[i].json, cases[i].what, cases[i].want);
 }
 
+void convert_expect_config_refusals_in(const char *dir, const convert_config_case *cases, size_t n) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    for (size_t i = 0; i < n; i++) {
+        cJSON *top = json_file_read_checked(path);
+        if (!top) return;
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(top, "text_config"); /* where convert_edit_config edits */
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(c ? c : top, cases[i].key);
+        char *keep = old ? cJSON_PrintUnformatted(old) : NULL;
+        cJSON_Delete(top);
+        convert_edit_config(dir, cases[i].key, cases[i].json);
+        convert_expect_dry_refusal(dir, cases[i].what, cases[i].want);
+        convert_edit_config(dir, cases[i].key, keep);
+        free(keep);
+    }
+}
+
 void convert_check_left_out(const char *dir, const char *want) {
     qk_convert_report rep;
     qk_err err;

@@ -87,6 +87,9 @@ typedef struct {
 
 /* convert_expect_config_refusal for each row, each on a fresh checkpoint. */
 void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n);
+/* The same on the checkpoint already in dir (one not written from a spec): each row's key set, the dry run refused,
+ * the key's value put back (removed when it had none). */
+void convert_expect_config_refusals_in(const char *dir, const convert_config_case *cases, size_t n);
 
 /* Element i of the string array KV key of gf (tokenizer.ggml.tokens ...), or NULL. */
 const char *convert_gguf_str_at(const qk_gguf_file *gf, const char *key, uint64_t i);

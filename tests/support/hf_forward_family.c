@@ -102,3 +102,22 @@ int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const ch
     if (!head_required && !get(ctx, "lm_head.weight", shape, &nd)) return 0;
     return (*head = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "lm_head.weight")) ? 0 : -1;
 }
+
+float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
+                              char *err, size_t errlen) {
+    float *all = malloc((size_t)E * d0 * d1 * sizeof *all);
+    if (!all) {
+        hf_set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (int e = 0; e < E; e++) { /* one expert at a time into its slice */
+        float *w = hf_family_take(get, ctx, d0, d1, 0, err, errlen, "%s.experts.%d.%s", pfx, e, name);
+        if (!w) {
+            free(all);
+            return NULL;
+        }
+        memcpy(all + (size_t)e * d0 * d1, w, (size_t)d0 * d1 * sizeof *w);
+        free(w);
+    }
+    return all;
+}

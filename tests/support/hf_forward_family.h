@@ -58,6 +58,11 @@ void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
                         int head_required, float **e, float **n, float **head, char *err, size_t errlen);
 
+/* E experts' [d0][d1] weights "<pfx>.experts.<e>.<name>" stacked into one malloc'd [E][d0][d1] block, or NULL
+ * with a reason in err */
+float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
+                              char *err, size_t errlen);
+
 /* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));
 

@@ -52,23 +52,6 @@ static void jamba_free(void *vm) {
     free(m);
 }
 
-/* E experts' [d0][d1] weights "<pfx>.experts.<e>.<name>" stacked into one block, or NULL */
-static float *take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
-                           char *err, size_t errlen) {
-    float *all = malloc((size_t)E * d0 * d1 * sizeof *all);
-    if (!all) return NULL;
-    for (int e = 0; e < E; e++) {
-        float *w = hf_family_take(get, ctx, d0, d1, 0, err, errlen, "%s.experts.%d.%s", pfx, e, name);
-        if (!w) {
-            free(all);
-            return NULL;
-        }
-        memcpy(all + (size_t)e * d0 * d1, w, (size_t)d0 * d1 * sizeof *w);
-        free(w);
-    }
-    return all;
-}
-
 static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     hf_jamba *m = calloc(1, sizeof *m);
     if (!m) return NULL;
@@ -121,9 +104,9 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         snprintf(pfx, sizeof pfx, "model.layers.%d.feed_forward", i);
         if (l->moe) {
             T(l->router, E, H, "%s.router.weight", pfx);
-            if (!bad && (!(l->gate = take_experts(get, ctx, E, F, H, pfx, "gate_proj.weight", err, errlen)) ||
-                         !(l->up = take_experts(get, ctx, E, F, H, pfx, "up_proj.weight", err, errlen)) ||
-                         !(l->down = take_experts(get, ctx, E, H, F, pfx, "down_proj.weight", err, errlen))))
+            if (!bad && (!(l->gate = hf_family_take_experts(get, ctx, E, F, H, pfx, "gate_proj.weight", err, errlen)) ||
+                         !(l->up = hf_family_take_experts(get, ctx, E, F, H, pfx, "up_proj.weight", err, errlen)) ||
+                         !(l->down = hf_family_take_experts(get, ctx, E, H, F, pfx, "down_proj.weight", err, errlen))))
                 bad = 1;
         } else {
             T(l->gate, F, H, "%s.gate_proj.weight", pfx);

@@ -102,23 +102,12 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
             const int E = m->E, Fe = m->Fe;
             T(l->gate, E, H, 0, "model.layers.%d.feed_forward.gate.weight", i);
             T(l->ebias, E, 0, 0, "model.layers.%d.feed_forward.expert_bias", i);
-            if (!bad) {
-                const size_t n = (size_t)E * Fe * H * sizeof(float);
-                l->ew1 = malloc(n), l->ew3 = malloc(n), l->ew2 = malloc(n);
-                bad = !l->ew1 || !l->ew3 || !l->ew2;
-            }
-            for (int e = 0; e < E && !bad; e++) { /* one expert at a time into its slice */
-                float *w1 = NULL, *w3 = NULL, *w2 = NULL;
-                T(w1, Fe, H, 0, "model.layers.%d.feed_forward.experts.%d.w1.weight", i, e);
-                T(w3, Fe, H, 0, "model.layers.%d.feed_forward.experts.%d.w3.weight", i, e);
-                T(w2, H, Fe, 0, "model.layers.%d.feed_forward.experts.%d.w2.weight", i, e);
-                if (!bad) {
-                    memcpy(l->ew1 + (size_t)e * Fe * H, w1, (size_t)Fe * H * sizeof(float));
-                    memcpy(l->ew3 + (size_t)e * Fe * H, w3, (size_t)Fe * H * sizeof(float));
-                    memcpy(l->ew2 + (size_t)e * H * Fe, w2, (size_t)H * Fe * sizeof(float));
-                }
-                free(w1), free(w3), free(w2);
-            }
+            char pfx[64];
+            snprintf(pfx, sizeof pfx, "model.layers.%d.feed_forward", i);
+            if (!bad && (!(l->ew1 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w1.weight", err, errlen)) ||
+                         !(l->ew3 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w3.weight", err, errlen)) ||
+                         !(l->ew2 = hf_family_take_experts(get, ctx, E, H, Fe, pfx, "w2.weight", err, errlen))))
+                bad = 1;
         } else {
             T(l->w1, m->F, H, 0, "model.layers.%d.feed_forward.w1.weight", i);
             T(l->w3, m->F, H, 0, "model.layers.%d.feed_forward.w3.weight", i);
