@@ -310,6 +310,12 @@ const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const cha
     return layer_first(p, layer, names, n, true);
 }
 
+int qk_float_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, qk_err *err) {
+    if (qk_st_dtype_is_float(s->dtype)) return QK_OK;
+    return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
+                   qk_st_dtype_name(s->dtype));
+}
+
 int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,
                        bool *is_a, qk_err *err) {
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(ck->config, "layer_types");
@@ -499,9 +505,7 @@ static int fused_experts(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, qk_
         if (quantized)
             return qk_fail(err, "%s: quantized fused expert tensor '%s': not supported (convert the float checkpoint)",
                            ck->dir, st->name);
-        if (!qk_st_dtype_is_float(st->dtype))
-            return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, st->name,
-                           qk_st_dtype_name(st->dtype));
+        if (qk_float_check(ck, st, err)) return QK_FAIL;
         if (x->single ? st->n_dims != 2 : st->n_dims != 3 || st->shape[0] != (int64_t)p->n_expert) {
             if (x->single)
                 return qk_fail(err, "%s: fused tensor '%s' should be 2-D, has %d dimensions", ck->dir, st->name,
@@ -739,9 +743,7 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                            ck->dir, n);
         else if (!squeeze && (src->t->n_dims < 1 || src->t->n_dims > 2))
             return qk_fail(err, "%s: tensor '%s' has %d dimensions, expected 1 or 2", ck->dir, n, src->t->n_dims);
-        if (!is_gptq && !qk_st_dtype_is_float(src->t->dtype))
-            return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, n,
-                           qk_st_dtype_name(src->t->dtype));
+        if (!is_gptq && qk_float_check(ck, src->t, err)) return QK_FAIL;
         t->src = src;
         if (fp8 && (t->scale = scale_of(ck, src)) && check_scale(ck, src, t->scale, fp8_block, t->scale_block, err))
             return QK_FAIL;

@@ -79,12 +79,10 @@ static int gh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
     const bool mamba = !strncmp(rest, "mamba.", 6), shared = !p->n_expert && !strncmp(rest, "shared_mlp.", 11);
     if (!mamba && !shared) return 0;
     const qk_st_tensor *s = src->t;
-    if (!qk_st_dtype_is_float(s->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
-                       qk_st_dtype_name(s->dtype));
 #define SHAPE(n, a, b, c)                                                                                             \
     if (qk_shape_check(ck, s, n, a, b, c, err)) return QK_FAIL;
     if (shared) { /* no experts: the shared MLP is the layer's MLP, [gate | up] split in two */
+        if (qk_float_check(ck, s, err)) return QK_FAIL;
         int64_t S = 0, H = 0;
         qk_hf_cfg_int(ck->config, "hidden_size", &H);
         if (!qk_hf_cfg_int(ck->config, "shared_intermediate_size", &S) || S <= 0)

@@ -131,9 +131,6 @@ static int m2_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
 static int m2_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                            qk_conv_plan *p, qk_err *err) {
     if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    if (!qk_st_dtype_is_float(src->t->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, src->t->name,
-                       qk_st_dtype_name(src->t->dtype));
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
     return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);

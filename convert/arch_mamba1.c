@@ -20,9 +20,7 @@ int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk
 int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err) {
     const qk_st_tensor *s = src->t;
-    if (!qk_st_dtype_is_float(s->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
-                       qk_st_dtype_name(s->dtype));
+    if (qk_float_check(ck, s, err)) return QK_FAIL;
     const int64_t H = d->d_model, di = d->d_inner, ds = d->d_state, r = d->dt_rank;
     /* one row per tensor: the HF name after the mixer's prefix, its shape, the GGUF name and ne */
     static const struct {

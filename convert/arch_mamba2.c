@@ -78,6 +78,7 @@ int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int
 int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba2_dims *d, qk_conv_plan *p, qk_err *err) {
     const qk_st_tensor *s = src->t;
+    if (qk_float_check(ck, s, err)) return QK_FAIL;
     const int64_t conv_dim = d->d_inner + 2 * d->n_group * d->d_state;
 #define SHAPE(n, a, b, c)                                                                                             \
     if (qk_shape_check(ck, s, n, a, b, c, err)) return QK_FAIL;

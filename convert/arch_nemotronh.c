@@ -118,9 +118,6 @@ static int nh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
         return qk_fail(err, "%s: layer %d is '%c' in hybrid_override_pattern, but has the tensor '%s'", ck->dir, layer,
                        k, src->t->name);
     if (k != 'M') return 0; /* the rules (and the experts' stacking) map it; the check sees it is of its kind */
-    if (!qk_st_dtype_is_float(src->t->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, src->t->name,
-                       qk_st_dtype_name(src->t->dtype));
     qk_mamba2_dims d;
     if (nh_dims(ck, &d, err)) return QK_FAIL;
     return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);

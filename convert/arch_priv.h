@@ -341,7 +341,7 @@ bool qk_mamba2_hparam(const cJSON *c, const char *const *keys, int64_t *v);
  * d_model (GraniteHybridModel). QK_FAIL when one is missing or the groups do not divide the heads. */
 int qk_mamba2_dims_of(const qk_hf_checkpoint *ck, bool inner_by_heads, qk_mamba2_dims *d, qk_err *err);
 /* Mixer tensor w (the name after the mixer's prefix: "in_proj.weight", "A_log" ...) of layer `layer` planned as
- * llama.cpp's ssm_* tensor: 1, or QK_FAIL for a wrong shape or an unknown name. */
+ * llama.cpp's ssm_* tensor: 1, or QK_FAIL for a wrong shape, a non-float dtype or an unknown name. */
 int qk_mamba2_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba2_dims *d, qk_conv_plan *p, qk_err *err);
 /* QK_FAIL when the config's time_step_limit clamps dt ([0, inf) is the default), which llama.cpp's Mamba-2 does not */
@@ -352,6 +352,8 @@ int qk_mamba2_kvs(qk_gguf_writer *w, const qk_conv_plan *p, const qk_mamba2_dims
  * norm, ssm_conv1d or not ending in ".weight" */
 qk_conv_tensor *qk_plan_layer_src(qk_conv_plan *p, int layer, const char *gguf, const qk_hf_tensor *src, int64_t ne0,
                                   int64_t ne1);
+/* QK_FAIL naming s and its dtype when it is not a float type (F32, F16, BF16, an FP8) */
+int qk_float_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, qk_err *err);
 /* QK_FAIL naming s and the shape [a (, b (, c))] of n dims the config's sizes give it, when s has another */
 int qk_shape_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, int n, int64_t a, int64_t b, int64_t c,
                    qk_err *err);

@@ -135,9 +135,7 @@ static int qwen35_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *s
     const char *w = rest + 12;
     const qk_st_tensor *s = src->t;
     const int64_t kdim = d.kh * d.kd, vdim = d.vh * d.vd, conv_dim = 2 * kdim + vdim;
-    if (!qk_st_dtype_is_float(s->dtype))
-        return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
-                       qk_st_dtype_name(s->dtype));
+    if (qk_float_check(ck, s, err)) return QK_FAIL;
     /* Qwen3-Next: no value-head reorder (Qwen3NextModel is not the reordering base); its fused projections */
     const bool next = !strcmp(p->arch, "qwen3next");
     if (next) d.vh = d.kh; /* map_rep 1 below: every tensor keeps HF's grouped order */
