@@ -12,7 +12,8 @@
  * model of docs/benchmarks.md. With --convert, a BF16 Hugging Face
  * checkpoint of the same shape is converted straight to each type and
  * compared with quantizing the BF16 GGUF of the same weights. Also checks
- * that both outputs have identical tensor data. Times are for this machine only:
+ * that both outputs have identical tensor data. Every timed run starts after
+ * a sync(), so none pays for another's write-back. Times are for this machine only:
  * the ratios are the result. A type that needs an importance matrix (IQ2_M,
  * IQ3_XXS, ...) gets the same synthetic one on both sides
  * (tests/support/imatrix_ref.h, written beside the model).
@@ -73,9 +74,15 @@ static int quantize_child(void *ctx) {
     return (int)ref->llama_model_quantize(j->in, j->out, &p);
 }
 
+/* Before every timed run, untimed: write back every dirty page on the machine, so a run never pays for the
+ * write-back of the run before it (llama-quantize leaves its 0.3-1.1 GB output dirty; the next run's fsync, or a
+ * durable copy's sync, would otherwise queue behind it on the same disk). */
+static void settle(void) { sync(); }
+
 /* One quantization in a child (which: 0 quantkit, 1 llama.cpp): wall time and peak RSS. */
 static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
     quantize_job j = {which, in, out, ftype, threads};
+    settle();
     return child_run(quantize_child, &j);
 }
 
@@ -100,6 +107,7 @@ static int convert_child(void *ctx) {
 /* Converts the HF folder `dir` straight to `type` in a child. */
 static run_result run_convert_child(const char *dir, const char *out, const char *type, int threads) {
     convert_job j = {dir, out, type, threads};
+    settle();
     return child_run(convert_child, &j);
 }
 
@@ -109,6 +117,7 @@ static double durable_copy(const char *src, const char *dst, int runs) {
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sync '%s'", src, dst, dst);
     double best = 1e9;
     for (int r = 0; r < runs; r++) {
+        settle();
         const double t0 = qk_now_s();
         const int rc = system(cmd);
         const double t = qk_now_s() - t0;
@@ -179,11 +188,13 @@ int main(int argc, char **argv) {
     snprintf(cmd_sync, sizeof cmd_sync, "%s && sync '%s'", cmd, cp_out);
     double best_cp = 1e9, best_cps = 1e9;
     for (int r = 0; r < runs; r++) {
+        settle();
         double t0 = qk_now_s();
         if (system(cmd) != 0) return 1;
         double t = qk_now_s() - t0;
         if (t < best_cp) best_cp = t;
         unlink(cp_out);
+        settle();
         t0 = qk_now_s();
         if (system(cmd_sync) != 0) return 1;
         t = qk_now_s() - t0;
