@@ -17,6 +17,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "ggml_types.h"
 #include "json_edit.h"
 #include "tiny_hf.h"
@@ -488,30 +489,7 @@ static void bad_input_spec(tiny_hf_spec *s, const char *arch) {
  * compute as HF does: a clear error naming the file, key or tensor, and no
  * output file. */
 static void test_phi3_gemma3_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
-         "'original_max_position_embeddings' is missing"},
-        {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
-         "rope_scaling.short_factor has 31 factors, expected rope dimensions / 2 = 32"},
-        {"phi3", "config.json", "\"longrope\"", "\"dynamic\"", "Phi3 rope_scaling type 'dynamic' is not supported"},
-        {"phi3", "config.json", "\"rms_norm_eps\"", "\"rms_eps\"", "'rms_norm_eps' is missing"},
-        {"phi3", "model.safetensors", "layers.1.mlp.gate_up_proj", "layers.1.mlp.gate_up_prox",
-         "unexpected tensor 'model.layers.1.mlp.gate_up_prox.weight' for Phi3ForCausalLM"},
-        {"phi3", "model.safetensors", "layers.1.self_attn.qkv_proj.weight", "layers.1.self_attn.rotary_emb.inv_freq",
-         "layer 1 lacks the tensor for blk.1.attn_qkv.weight"},
-        {"gemma3", "config.json", "\"sliding_window\"", "\"sliding_windoe\"", "'sliding_window' is missing"},
-        {"gemma3", "config.json", "\"rope_type\":\t\"linear\"", "\"rope_type\":\t\"yarn\"",
-         "Gemma3 rope_scaling type 'yarn' is not supported"},
-        {"gemma3", "config.json", "\"attn_logit_softcapping\":\tnull", "\"attn_logit_softcapping\":\t50",
-         "attn_logit_softcapping is set"},
-        {"gemma3", "config.json", "\"sliding_window_pattern\":\t6",
-         "\"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"sliding_attention\","
-         " \"sliding_attention\", \"full_attention\"]",
-         "layer_types[3] is not 'full_attention': llama.cpp's gemma3 needs layer i global exactly when (i + 1) % 2 == 0"},
-        {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
-         "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
-    };
-    convert_expect_edit_refusals("bad-pg", cases, sizeof cases / sizeof cases[0], bad_input_spec);
+    refusal_edit_table("test_convert", "bad-pg", bad_input_spec);
 }
 
 /* Gemma3Model keeps the first n_vocab_real rows of the embedding (the
@@ -719,21 +697,7 @@ static void test_ministral3(void) {
     }
     /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
      * the same class), are refused by name */
-    static const convert_edit_case cases[] = {
-        {"ministral3", "config.json", "\"ministral3\"", "\"mistral4\"", "Mistral 4 (text_config model_type mistral4"},
-        {"ministral3", "config.json", "\"ministral3\"", "\"mistral9\"",
-         "with a text model of model_type 'mistral9' is not supported yet; its supported text model types: mistral, "
-         "ministral3"},
-        {"ministral3", "config.json", "\"mscale\":", "\"mscale\": 0.5, \"was_mscale\":",
-         "yarn mscale 0.5 with mscale_all_dim 1: llama.cpp's mistral3 takes mscale as 1"},
-        {"ministral3text", "config.json", "\"rope_type\":", "\"rope_type\": \"default\", \"was\":",
-         "needs rope_parameters of rope_type 'yarn' with a factor (rope_type is 'default')"},
-        {"ministral3text", "config.json", "\"llama_4_scaling_beta\":", "\"was_beta\":",
-         "need mscale_all_dim and llama_4_scaling_beta"},
-        {"ministral3text", "config.json", "\"factor\":", "\"attention_factor\": 1.2, \"factor\":",
-         "yarn rope scaling with attention_factor: not supported for ministral3"},
-    };
-    convert_expect_edit_refusals("bad-m3", cases, sizeof cases / sizeof cases[0], ministral3_spec);
+    refusal_edit_table("test_convert", "bad-m3", ministral3_spec);
 }
 
 static void test_registry_is_listed(void) {

@@ -16,6 +16,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -102,34 +103,7 @@ static void test_granitehybrid_dense(void) { check_model("granitehybrid_dense", 
 static void test_granite4_all_attention(void) { check_model("granite4", "BF16", 2 + 4 * (6 + 3), 0.0); }
 
 static void test_granitehybrid_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"granitehybrid", "config.json", "\"mamba_n_groups\":\t1", "\"mamba_n_groups\":\t2",
-         "mamba_n_groups is 2: Hugging Face's gated RMSNorm spans the whole inner size"},
-        {"granitehybrid", "config.json", "\"mamba_expand\":\t2", "\"mamba_expand\":\t4",
-         "mamba_expand is 4, but llama.cpp's granitehybrid needs an inner size of 2 x hidden_size"},
-        {"granitehybrid", "config.json", "\"position_embedding_type\":\t\"nope\"",
-         "\"position_embedding_type\":\t\"rope\"", "position_embedding_type 'rope'"},
-        {"granitehybrid", "config.json", "\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
-        {"granitehybrid", "config.json", "\"mamba\"", "\"attention\"",
-         "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
-        {"granitehybrid", "config.json", "\"mamba\"", "\"conv\"", "layer_types[0] is conv, expected 'mamba' or 'attention'"},
-        {"granitehybrid", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
-         "vocab_size 300 is not a multiple of 8"},
-        {"granitehybrid", "config.json", "\"mamba_d_state\":\t16", "\"mamba_d_state\":\t8",
-         "layers.0.mamba.conv1d.bias' should be [144] for the config's sizes"},
-        {"granitehybrid", "config.json", "\"rope_scaling\":\tnull",
-         "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, "
-         "\"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}",
-         "rope scaling 'llama3' is not supported for Granite 4.0-H"},
-        /* without Mamba layers: llama.cpp's granite, which runs rope, and only without experts */
-        {"granite4", "config.json", "\"position_embedding_type\":\t\"rope\"", "\"position_embedding_type\":\t\"nope\"",
-         "position_embedding_type 'nope' without Mamba layers: the converter writes llama.cpp's granite with rope"},
-        {"granite4", "config.json", "\"num_experts_per_tok\":\t0", "\"num_experts_per_tok\":\t2",
-         "no Mamba layer and num_experts_per_tok set: the converter writes llama.cpp's granitemoe"},
-        {"granitehybrid_dense", "config.json", "\"intermediate_size\":\t64", "\"intermediate_size\":\t32",
-         "without experts the shared MLP is 64 wide, but llama.cpp sizes ffn_gate by feed_forward_length"},
-    };
-    convert_expect_edit_refusals("bad-granitehybrid", cases, sizeof cases / sizeof cases[0], spec);
+    refusal_edit_table("test_convert_granitehybrid", "bad-granitehybrid", spec);
 }
 
 /* Mamba2Model.set_vocab reads no tokenizer_config.json: its add_prefix_space writes no add_space_prefix */

@@ -17,6 +17,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 /* 5 layers: "M-M*-" */
@@ -130,46 +131,7 @@ static void test_nemotronh_moe_bf16(void) { check_model("nemotronh_moe", "BF16")
 static void test_nemotronh_moe_f32(void) { check_model("nemotronh_moe", "F32"); }
 
 static void test_nemotronh_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-E*-\"",
-         "hybrid_override_pattern[2] is 'E', expected 'M', '*' or '-' (no num_experts_per_tok: MLP layers)"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M*\"", "'hybrid_override_pattern' should spell the 5 layers"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M?-\"", "hybrid_override_pattern[3] is '?'"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-MM-\"",
-         "layer 3 is 'M' in hybrid_override_pattern, but has the tensor"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"*-M*-\"",
-         "layer 0 is '*' in hybrid_override_pattern, but has the tensor"},
-        {"nemotronh", "model.safetensors", "backbone.layers.1.mixer.up_proj.weight",
-         "backbone.layers.1.mixer.q_proj.weight", "layer 1 ('-') lacks the tensor for blk.1.ffn_up.weight"},
-        {"nemotronh", "config.json", "\"hybrid_override_pattern\"", "\"layers_block_type\"",
-         "layers_block_type without hybrid_override_pattern"},
-        {"nemotronh", "config.json", "\"mlp_hidden_act\":\t\"relu2\"", "\"mlp_hidden_act\":\t\"silu\"",
-         "mlp_hidden_act 'silu' / mamba_hidden_act 'silu': llama.cpp's nemotron_h runs relu2 / silu"},
-        {"nemotronh", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
-         "rms_norm_eps (or norm_eps) should equal layer_norm_epsilon"},
-        {"nemotronh", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
-         "vocab_size 300 is not a multiple of 8"},
-        {"nemotronh", "config.json", "\"ssm_state_size\":\t16", "\"ssm_state_size\":\t8",
-         "layers.0.mixer.conv1d.bias' should be [160] for the config's sizes"},
-        {"nemotronh", "config.json", "\"mamba_head_dim\":\t16", "\"mamba_head_dim\":\t12",
-         "the SSM inner size 96 is not a multiple of the head dim 64"},
-        {"nemotronh", "config.json", "\"time_step_floor\"", "\"time_step_limit\": [0.0, 0.1], \"time_step_floor\"",
-         "time_step_limit clamps dt"},
-        {"nemotronh", "config.json", "\"chunk_size\"", "\"num_experts_per_tok\": 2, \"chunk_size\"",
-         "hybrid_override_pattern[1] is '-', expected 'M', '*' or 'E' (num_experts_per_tok is set: MoE layers)"},
-        /* Nemotron 3: what llama.cpp's nemotron_h_moe or this converter do not take yet */
-        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"num_nextn_predict_layers\": 1, \"topk_group\"",
-         "num_nextn_predict_layers 1: the converter appends the multi-token-prediction block"},
-        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"moe_latent_size\": 32, \"topk_group\"",
-         "moe_latent_size (Nemotron 3 Super's latent expert projections) is not supported yet"},
-        {"nemotronh_moe", "config.json", "\"n_group\":\t1", "\"n_group\":\t2",
-         "n_group / topk_group other than 1 (group-limited routing) is not supported yet"},
-        {"nemotronh_moe", "config.json", "\"routed_scaling_factor\"", "\"routed_scaling_factor_\"",
-         "'routed_scaling_factor' should be a positive number (NemotronHModel reads it)"},
-        {"nemotronh", "config.json", "\"chunk_size\"", "\"residual_multiplier\": 0.2, \"chunk_size\"",
-         "'residual_multiplier' is a Granite key"},
-    };
-    convert_expect_edit_refusals("bad-nemotronh", cases, sizeof cases / sizeof cases[0], spec);
+    refusal_edit_table("test_convert_nemotronh", "bad-nemotronh", spec);
 }
 
 /* Nemotron-H 8B's config names the attention head size attention_head_dim, Nemotron 3's the RMS epsilon norm_eps:

@@ -20,6 +20,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -116,32 +117,7 @@ static void test_qwen35(void) { check_model("qwen35", "F32", 3 + 3 * (11 + 3) + 
 /* Qwen3-Next: attn_qkv and attn_gate from in_proj_qkvz, ssm_ba: 10 per DeltaNet layer */
 static void test_qwen3next(void) { check_model("qwen3next", "BF16", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
 
-static void test_qwen35_bad_input(void) {
-    static const struct {
-        const char *from, *to, *want;
-    } cases[] = {
-        {"\"attn_output_gate\":\ttrue", "\"attn_output_gate\":\tfalse",
-         "attn_output_gate is false, but llama.cpp's qwen35moe always gates"},
-        {"\"linear_num_value_heads\":\t4", "\"linear_num_value_heads\":\t3",
-         "linear_num_value_heads 3 is not a multiple of linear_num_key_heads 2"},
-        {"\"linear_value_head_dim\":\t16", "\"linear_value_head_dim\":\t8",
-         "linear_key_head_dim 16 differs from linear_value_head_dim 8"},
-        {"\"linear_attention\"", "\"full_attention\"",
-         "layer_types[0] is full_attention, but llama.cpp makes every 4-th layer full attention"},
-        {"\"full_attention_interval\":\t4", "\"full_attention_interval\":\t2", "layer_types[1] is linear_attention"},
-        {"\"rope_type\":\t\"default\"", "\"rope_type\":\t\"yarn\"", "rope type 'yarn' is not supported"},
-        {"\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
-        {"\"linear_conv_kernel_dim\":\t4", "\"linear_conv_kernel_dim\":\t3",
-         "linear_attn.conv1d.weight' should be [128, 1, 3]"},
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-qwen35-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        spec(&s, "qwen35moe");
-        convert_expect_edit_refusal(dir, &s, "config.json", cases[c].from, cases[c].to, cases[c].want);
-    }
-}
+static void test_qwen35_bad_input(void) { refusal_edit_table("test_convert_qwen35", "bad-qwen35", spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

@@ -25,6 +25,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf_priv.h"
 
 enum { H = 128, N_LAYER = 2, N_EXPERT = 4, TOPK = 2, FF = 64, N_RANKS = 127957, VOCAB = 128167 };
@@ -250,21 +251,7 @@ static void test_vocabulary(void) {
 static void test_refusals(void) {
     char dir[800];
     if (hunyuan_dir(dir, sizeof dir)) return;
-    static const convert_config_case cases[] = {
-        {"vocab_size", "128166", "vocab 128166", "tokenization_hy.py asserts 127957 tokens plus its 210"},
-        {"rope_scaling", "{\"type\": \"dynamic\", \"alpha\": 500.0}", "alpha 500", "the converter asserts alpha 1000"},
-        {"max_position_embeddings", "65536", "64K positions", "32K or 256K positions"},
-        {"moe_topk", "[2, 1]", "moe_topk per layer", "'moe_topk' differs between layers"},
-        {"num_shared_expert", "1", "a number", "'num_shared_expert' is not a list"},
-        {"moe_intermediate_size", "[32, 32]", "narrower experts", "sizes its experts by feed_forward_length"},
-        {"use_cla", "true", "cross-layer attention", "cross-layer attention"},
-        {"rope_scaling", "{\"type\": \"yarn\", \"factor\": 4.0}", "yarn", "rope_scaling type 'yarn'"},
-        {"rope_scaling",
-         "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
-         "\"original_max_position_embeddings\": 8192}",
-         "llama3 rope", "rope type 'llama3': HunYuanMoEModel converts the default and the dynamic"},
-    };
-    convert_expect_config_refusals_in(dir, cases, sizeof cases / sizeof cases[0]);
+    refusal_config_table_in("test_hunyuan", "hunyuan", dir);
     /* another tokenization_hy.py: tokenizer_config.json naming a special id otherwise */
     char p[900];
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);

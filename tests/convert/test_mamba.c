@@ -25,7 +25,9 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "logit_ref_as.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -45,22 +47,12 @@ static void grouped_dir(char *dir, size_t n) {
     CHECK(tiny_hf_write(dir, &s) == 0);
 }
 
-/* The reference of dir's checkpoint read as model type mt; config.json is put back as written. */
-static int ref_as(logit_ref *r, const char *dir, const char *mt) {
-    char json[64];
-    snprintf(json, sizeof json, "\"%s\"", mt);
-    convert_edit_config(dir, "model_type", json);
-    const int rc = logit_ref_hf(r, dir);
-    convert_edit_config(dir, "model_type", "\"mamba2\"");
-    return rc;
-}
-
 static void test_grouped_is_llamacpps(void) {
     char dir[700], out[800];
     grouped_dir(dir, sizeof dir);
     logit_ref want, exact;
-    if (ref_as(&want, dir, "mamba2:grouped")) return;
-    if (ref_as(&exact, dir, "mamba2")) {
+    if (logit_ref_hf_as(&want, dir, "mamba2:grouped", "mamba2")) return;
+    if (logit_ref_hf_as(&exact, dir, "mamba2", "mamba2")) {
         logit_ref_free(&want);
         return;
     }
@@ -223,58 +215,12 @@ static void test_jamba(void) {
         llama_run_free(m);
     }
     logit_ref_free(&want);
-    static const convert_edit_case cases_bad[] = {
-        {"jamba", "config.json", "\"attn_layer_offset\":\t2", "\"attn_layer_offset\":\t4",
-         "'attn_layer_offset' should be an integer below 'attn_layer_period'"},
-        {"jamba", "config.json", "\"expert_layer_offset\":\t1", "\"expert_layer_offset\":\t0",
-         "layer 0 (Mamba, experts) lacks the tensor for blk.0.ffn_gate_inp.weight"},
-        {"jamba", "config.json", "\"mamba_proj_bias\":\tfalse", "\"mamba_proj_bias\":\ttrue",
-         "mamba_proj_bias is true: llama.cpp's jamba has no in/out projection biases"},
-        {"jamba", "config.json", "\"sliding_window\":\tnull", "\"sliding_window\":\t8",
-         "sliding_window 8: llama.cpp's jamba attends to every position"},
-        {"jamba", "model.safetensors", "layers.1.mamba.b_layernorm", "layers.1.mamba.rotary_emb.inv_freq",
-         "layer 1 (Mamba, experts) lacks the tensor for blk.1.ssm_b_norm.weight"},
-        {"jamba", "model.safetensors", "layers.0.feed_forward.gate_proj", "layers.0.moe.gate_proj",
-         "is Mini-Jamba's layout ('moe.'), which is not supported"},
-    };
-    convert_expect_edit_refusals("bad-jamba", cases_bad, sizeof cases_bad / sizeof cases_bad[0], jamba_spec);
+    refusal_edit_table("test_mamba", "bad-jamba", jamba_spec);
 }
 
 static void test_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groupz\":\t1",
-         "no 'n_groups': transformers' Mamba2Config takes 8 groups, the converter 1"},
-        {"mamba2", "config.json", "\"expand\":\t2", "\"expand\":\t2, \"intermediate_size\": 96",
-         "the inner size 96 is not expand x hidden_size = 128 (the converter asserts it)"},
-        {"mamba2", "config.json", "\"head_dim\":\t16", "\"head_dim\":\t48",
-         "the inner size 128 is not a multiple of head_dim 48"},
-        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groups\":\t3",
-         "the inner size 128 and 8 heads do not split into 3 groups"},
-        {"mamba2", "config.json", "\"use_cache\":\ttrue", "\"time_step_limit\": [0.0, 10.0]",
-         "time_step_limit clamps dt, which llama.cpp's Mamba-2 does not"},
-        {"mamba2", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
-         "unexpected tensor 'backbone.layers.1.mixer.E' for Mamba2ForCausalLM"},
-        {"mamba2", "model.safetensors", "layers.0.mixer.conv1d.bias", "layers.0.mixer.in_proj.bias",
-         "llama.cpp's Mamba-2 has no in/out projection biases"},
-        {"mamba2", "model.safetensors", "backbone.norm_f.weight", "rotary_emb.inv_freq",
-         "tensor 'backbone.norm_f.weight' is missing"},
-    };
-    convert_expect_edit_refusals("bad-mamba2", cases, sizeof cases / sizeof cases[0], spec);
-    static const convert_edit_case cases1[] = {
-        {"mamba", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
-         "intermediate_size 192 is not 2 x hidden_size = 128 (the converter asserts a block expansion of 2)"},
-        {"mamba", "config.json", "\"use_bias\":\tfalse", "\"use_bias\":\ttrue",
-         "use_bias is true: llama.cpp's Mamba has no in/out projection biases"},
-        {"mamba", "config.json", "\"use_cache\":\ttrue", "\"ssm_cfg\": {\"d_state\": 8}",
-         "ssm_cfg sets 'd_state', which llama.cpp's converter does not read"},
-        {"mamba", "config.json", "\"time_step_rank\":\t4", "\"time_step_rank\":\t5",
-         "tensor 'backbone.layers.0.mixer.dt_proj.weight' should be [128, 5] for the config's sizes"},
-        {"mamba", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
-         "unexpected tensor 'backbone.layers.1.mixer.E' for MambaForCausalLM"},
-        {"mamba", "model.safetensors", "layers.0.mixer.dt_proj.bias", "layers.0.mixer.rotary_emb.inv_freq",
-         "layer 0 lacks the tensor for blk.0.ssm_dt.bias"},
-    };
-    convert_expect_edit_refusals("bad-mamba1", cases1, sizeof cases1 / sizeof cases1[0], spec);
+    refusal_edit_table("test_mamba", "bad-mamba2", spec);
+    refusal_edit_table("test_mamba", "bad-mamba1", spec);
 }
 
 /* the tokenizer Mamba2Model.set_vocab reads: tokenizer.model, else tokenizer.json; a v3 SentencePiece file it asks

@@ -23,6 +23,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 /* Max |a-b| over max |b|. */
@@ -252,19 +253,7 @@ static void test_gptoss_bad_input(void) {
     gptoss_spec(&s, "gptoss_mxfp4");
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
-    static const convert_config_case cases[] = {
-        {"layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]",
-         "layer_types", "layer_types[0] is 'full_attention'"},
-        {"swiglu_limit", "5.0", "swiglu_limit", "swiglu_limit is 5"},
-        {"sliding_window", NULL, "no sliding_window", "'sliding_window' is missing"},
-        {"rope_scaling",
-         "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, \"original_max_position_embeddings\": 64}",
-         "yarn attention_factor", "attention_factor"},
-        /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
-        {"quantization_config", "{\"quant_method\": \"bitsandbytes\"}", "another quant_method",
-         "quant_method 'bitsandbytes'"},
-    };
-    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
+    refusal_config_table("test_moe2", "gptoss", dir, &s);
     /* the float layout with the experts of the wrong count */
     tiny_hf_spec f;
     gptoss_spec(&f, "gptoss");
@@ -307,18 +296,7 @@ static void test_deepseek_bad_input(void) {
     s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
     char dir[700];
     snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
-    static const convert_config_case cases[] = {
-        /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
-        {"q_lora_rank", "null", "plain q_proj", "q_lora_rank is null"},
-        {"topk_group", "2", "every group used", "topk_group 2 of n_group 2"},
-        {"topk_method", "\"group_limited_greedy\"", "group maxima", "topk_method 'group_limited_greedy'"},
-        {"rope_scaling",
-         "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
-         "\"original_max_position_embeddings\": 64}",
-         "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707"},
-        {"v_head_dim", NULL, "no v_head_dim", "v_head_dim"},
-    };
-    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
+    refusal_config_table("test_moe2", "deepseek", dir, &s);
     tiny_hf_spec v2 = s;
     v2.arch = "deepseek2";
     convert_expect_config_refusal(dir, &v2, "norm_topk_prob", "true", "V2 renormalised and scaled",

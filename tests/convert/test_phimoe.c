@@ -23,6 +23,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "logit_ref_as.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -33,22 +34,11 @@ static void phimoe_dir(char *dir, size_t n) {
     convert_write_tiny(dir, n, "tiny-phimoe", &s);
 }
 
-/* The reference of dir's checkpoint read as model type mt ("phimoe" or "phimoe:llama.cpp"); config.json is put
- * back as written. */
-static int ref_as(logit_ref *r, const char *dir, const char *mt) {
-    char json[64];
-    snprintf(json, sizeof json, "\"%s\"", mt);
-    convert_edit_config(dir, "model_type", json);
-    const int rc = logit_ref_hf(r, dir);
-    convert_edit_config(dir, "model_type", "\"phimoe\"");
-    return rc;
-}
-
 static void test_conversion_is_llamacpps(void) {
     char dir[700], out[800];
     phimoe_dir(dir, sizeof dir);
     logit_ref want;
-    if (ref_as(&want, dir, "phimoe:llama.cpp")) return;
+    if (logit_ref_hf_as(&want, dir, "phimoe:llama.cpp", "phimoe")) return;
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.03}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         snprintf(out, sizeof out, "%s/tiny-phimoe-%s.gguf", qk_test_tmpdir(), cases[c].type);
@@ -73,8 +63,8 @@ static void test_caveat_is_real(void) {
     phimoe_dir(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/tiny-phimoe-exact.gguf", qk_test_tmpdir());
     logit_ref as_llama, exact;
-    if (ref_as(&as_llama, dir, "phimoe:llama.cpp")) return;
-    if (ref_as(&exact, dir, "phimoe")) {
+    if (logit_ref_hf_as(&as_llama, dir, "phimoe:llama.cpp", "phimoe")) return;
+    if (logit_ref_hf_as(&exact, dir, "phimoe", "phimoe")) {
         logit_ref_free(&as_llama);
         return;
     }
