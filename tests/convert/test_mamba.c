@@ -48,7 +48,7 @@ static void grouped_dir(char *dir, size_t n) {
 }
 
 static void test_grouped_is_llamacpps(void) {
-    char dir[700], out[800];
+    char dir[700];
     grouped_dir(dir, sizeof dir);
     logit_ref want, exact;
     if (logit_ref_hf_as(&want, dir, "mamba2:grouped", "mamba2")) return;
@@ -58,12 +58,9 @@ static void test_grouped_is_llamacpps(void) {
     }
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.05}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(out, sizeof out, "%s/tiny-mamba2g-%s.gguf", qk_test_tmpdir(), cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        llama_run_model *m =
+            logit_check_as(&want, dir, "mamba2g", "mamba2, 2 groups (grouped norm)", cases[c].type, cases[c].tol);
         if (!m) continue;
-        char what[64];
-        snprintf(what, sizeof what, "mamba2, 2 groups (grouped norm) %s", cases[c].type);
-        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
         if (c == 0) { /* Mamba2Model.set_gguf_parameters */
             static const char *kv[][2] = {
                 {"context_length", "1048576"}, {"embedding_length", "64"}, {"feed_forward_length", "0"},
@@ -73,16 +70,10 @@ static void test_grouped_is_llamacpps(void) {
             };
             convert_check_arch_kvs(m, "mamba2", kv, sizeof kv / sizeof kv[0]);
             /* the exact transformers model is farther from these logits than any conversion tolerance */
-            const size_t nv = (size_t)exact.nv;
-            float *got = malloc(LOGIT_NP * nv * sizeof(float));
-            CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
-            double e = 0;
-            for (int p = 0; got && p < LOGIT_NP; p++)
-                e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+            const double e = logit_model_distance(&exact, m);
             fprintf(stderr, "tiny mamba2 (2 groups): llama.cpp (F32 file) vs transformers' whole-d_inner norm: %.4f "
                             "of the largest logit\n", e);
             CHECK_MSG(e > 0.01, "llama.cpp computes transformers' norm (%.4f): the caveat is stale", e);
-            free(got);
         }
         llama_run_free(m);
     }

@@ -35,18 +35,15 @@ static void phimoe_dir(char *dir, size_t n) {
 }
 
 static void test_conversion_is_llamacpps(void) {
-    char dir[700], out[800];
+    char dir[700];
     phimoe_dir(dir, sizeof dir);
     logit_ref want;
     if (logit_ref_hf_as(&want, dir, "phimoe:llama.cpp", "phimoe")) return;
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.03}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(out, sizeof out, "%s/tiny-phimoe-%s.gguf", qk_test_tmpdir(), cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        llama_run_model *m = logit_check_as(&want, dir, "phimoe", "phimoe (as llama.cpp)", cases[c].type, cases[c].tol);
         if (!m) continue;
-        char what[64], v[64];
-        snprintf(what, sizeof what, "phimoe (as llama.cpp) %s", cases[c].type);
-        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
+        char v[64];
         if (c == 0) { /* PhiMoeModel's KVs on top of Phi3MiniModel's */
             CHECK(llama_run_meta(m, "phimoe.expert_count", v, sizeof v) && !strcmp(v, "4"));
             CHECK(llama_run_meta(m, "phimoe.expert_used_count", v, sizeof v) && !strcmp(v, "2"));
@@ -78,13 +75,9 @@ static void test_caveat_is_real(void) {
     CHECK_MSG(d > 0.1, "the HF model and llama.cpp's phimoe graph differ by only %.4f: is the caveat stale?", d);
     llama_run_model *m = logit_convert_load(dir, out, "f32", &exact);
     if (m) {
-        float *got = malloc(LOGIT_NP * nv * sizeof(float));
-        CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
-        double e = 0;
-        for (int p = 0; got && p < LOGIT_NP; p++) e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+        const double e = logit_model_distance(&exact, m);
         fprintf(stderr, "tiny phimoe: llama.cpp (F32 file) vs the HF model: %.4f\n", e);
         CHECK_MSG(e > 0.1, "llama.cpp computes the HF model (%.4f): the caveat is stale", e);
-        free(got);
         llama_run_free(m);
     }
     logit_ref_free(&as_llama);
