@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "convert_run.h"
+#include "convert_variant.h"
 #include "json_edit.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
@@ -40,26 +41,29 @@ static void write_hybrid(char *dir, size_t n, const char *name, const char *arch
     convert_write_tiny(dir, n, name, &s);
 }
 
+/* The checkpoint of hybrid_spec(arch) (untied when !tied) converted to Q8_0 as written (convert_variant_start): 0, or
+ * -1 after a failed CHECK. */
+static int start_hybrid(convert_variant *v, const char *name, const char *arch, bool tied) {
+    tiny_hf_spec s;
+    hybrid_spec(&s, arch);
+    s.tied = tied;
+    return convert_variant_start(v, name, &s, "q8_0", 2);
+}
+
 static void test_lfm2_bad_input(void) {
     refusal_edit_table("test_convert_hybrid", "bad-lfm2", hybrid_spec);
 }
 
 /* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
 static void test_lfm2_full_attn_idxs(void) {
-    char dir[700], a[800], b[800], p[900];
-    write_hybrid(dir, sizeof dir, "lfm2-idxs", "lfm2", true);
-    snprintf(a, sizeof a, "%s/lfm2-types.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/lfm2-idxs.gguf", qk_test_tmpdir());
-    qk_err err;
-    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    convert_edit_file(p, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]", "\"full_attn_idxs\":\t[2]");
-    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    CHECK(qk_test_same_bytes(a, b));
+    convert_variant v;
+    if (start_hybrid(&v, "lfm2-idxs", "lfm2", true)) return;
+    convert_edit_file(v.config, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]",
+                      "\"full_attn_idxs\":\t[2]");
+    if (!convert_variant_converts(&v)) CHECK(qk_test_same_bytes(v.a, v.b));
     /* an index past the last layer is refused */
-    convert_edit_file(p, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
-    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "full_attn_idxs holds something other than a layer number below 4");
+    convert_edit_file(v.config, "\"full_attn_idxs\":\t[2]", "\"full_attn_idxs\":\t[4]");
+    convert_variant_refused(&v, "full_attn_idxs holds something other than a layer number below 4");
 }
 
 /* Gemma 4: what the registry does not carry yet (the MoE block) and configs that disagree with the tensors are
@@ -72,14 +76,9 @@ static void test_gemma4_bad_input(void) {
  * rope_parameters: proportional 0.25 at 1e6 globally, default 1e4 sliding; scalars from the defaults table): the
  * tiny checkpoint writes exactly those, so leaving them out gives the same file */
 static void test_gemma4_config_defaults(void) {
-    char dir[700], a[800], b[800], p[900];
-    write_hybrid(dir, sizeof dir, "g4-defaults", "gemma4", true);
-    snprintf(a, sizeof a, "%s/g4-explicit.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/g4-defaults.gguf", qk_test_tmpdir());
-    qk_err err;
-    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    cJSON *top = json_file_read(p);
+    convert_variant v;
+    if (start_hybrid(&v, "g4-defaults", "gemma4", true)) return;
+    cJSON *top = json_file_read(v.config);
     cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     CHECK(tc != NULL);
     if (!tc) {
@@ -92,14 +91,13 @@ static void test_gemma4_config_defaults(void) {
         CHECK_MSG(cJSON_GetObjectItemCaseSensitive(tc, gone[k]) != NULL, "the tiny config has no %s", gone[k]);
         cJSON_DeleteItemFromObjectCaseSensitive(tc, gone[k]);
     }
-    CHECK(json_file_write(p, top, 0) == 0);
-    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    CHECK(qk_test_same_bytes(a, b));
+    CHECK(json_file_write(v.config, top, 0) == 0);
+    if (!convert_variant_converts(&v)) CHECK(qk_test_same_bytes(v.a, v.b));
     /* hidden_size_per_layer_input defaults to 256 (per-layer embeddings): a config leaving it out needs them */
     cJSON_DeleteItemFromObjectCaseSensitive(tc, "hidden_size_per_layer_input");
-    CHECK(json_file_write(p, top, 0) == 0);
-    CHECK(convert_run(dir, b, "q8_0", 2, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "hidden_size_per_layer_input is 256 but the checkpoint lacks per_layer_token_embd.weight");
+    CHECK(json_file_write(v.config, top, 0) == 0);
+    convert_variant_refused(&v, "hidden_size_per_layer_input is 256 but the checkpoint lacks "
+                                "per_layer_token_embd.weight");
     cJSON_Delete(top);
 }
 
@@ -110,21 +108,15 @@ static void test_gemma4e_bad_input(void) {
 
 /* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
 static void test_gemma4_kv_heads_ambiguous(void) {
-    char dir[700], out[800], p[900];
-    write_hybrid(dir, sizeof dir, "g4-kv", "gemma4text", false);
-    snprintf(out, sizeof out, "%s/g4-kv.gguf", qk_test_tmpdir());
-    qk_err err;
-    CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    convert_edit_file(p, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
-    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but attention_k_eq_v "
-                            "is false");
+    convert_variant v;
+    if (start_hybrid(&v, "g4-kv", "gemma4text", false)) return;
+    convert_edit_file(v.config, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
+    convert_variant_refused(&v, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but "
+                                "attention_k_eq_v is false");
     /* K = V declared while the global layers carry a v_proj */
-    convert_edit_file(p, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
-    convert_edit_file(p, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
-    CHECK(convert_run(dir, out, "q8_0", 2, &err) == QK_FAIL);
-    CHECK_CONTAINS(err.msg, "global layer 5 has a v_proj, but attention_k_eq_v is true");
+    convert_edit_file(v.config, "\"num_global_key_value_heads\":\t1", "\"num_global_key_value_heads\":\tnull");
+    convert_edit_file(v.config, "\"attention_k_eq_v\":\tfalse", "\"attention_k_eq_v\":\ttrue");
+    convert_variant_refused(&v, "global layer 5 has a v_proj, but attention_k_eq_v is true");
 }
 
 /* architectures the registry knows it cannot express are refused with what is missing */

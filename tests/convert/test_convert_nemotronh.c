@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "convert_run.h"
+#include "convert_variant.h"
 #include "family_check.h"
 #include "gguf.h"
 #include "llama_ref.h"
@@ -139,19 +140,14 @@ static void test_nemotronh_bad_input(void) {
 static void test_nemotronh_attention_head_dim(void) {
     tiny_hf_spec s;
     spec(&s, "nemotronh");
-    char dir[700], p[800], a[800], b[800];
-    snprintf(dir, sizeof dir, "%s/nemotronh-ahd/hf", qk_test_tmpdir());
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    snprintf(a, sizeof a, "%s/nemotronh-ahd-a.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/nemotronh-ahd-b.gguf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_variant v;
+    if (convert_variant_start(&v, "nemotronh-ahd", &s, "f32", 1)) return;
+    convert_edit_file(v.config, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
+    convert_edit_file(v.config, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
+    if (convert_variant_converts(&v)) return;
     qk_err err;
-    CHECK_MSG(convert_run(dir, a, "f32", 1, &err) == QK_OK, "%s", err.msg);
-    convert_edit_file(p, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
-    convert_edit_file(p, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
-    CHECK_MSG(convert_run(dir, b, "f32", 1, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *ga = NULL, *gb = NULL;
-    CHECK(qk_gguf_open(a, &ga, &err) == QK_OK && qk_gguf_open(b, &gb, &err) == QK_OK);
+    CHECK(qk_gguf_open(v.a, &ga, &err) == QK_OK && qk_gguf_open(v.b, &gb, &err) == QK_OK);
     if (ga && gb) {
         const qk_gguf_kv *ka = qk_gguf_find(&ga->meta, "nemotron_h.attention.key_length");
         const qk_gguf_kv *kb = qk_gguf_find(&gb->meta, "nemotron_h.attention.key_length");

@@ -20,6 +20,7 @@
 
 #include "convert_model.h"
 #include "convert_run.h"
+#include "convert_variant.h"
 #include "gguf_compare.h"
 #include "hf_forward.h"
 #include "llama_ref.h"
@@ -157,22 +158,16 @@ static void test_falcon_mamba_eps(void) {
 /* mamba_ssm's config (MambaLMHeadModel, d_model and n_layer): the same tensors as transformers' names give, and
  * plain Mamba's dt_b_c_rms false */
 static void test_mamba_ssm_config(void) {
-    char dir[700], a[800], b[800], p[900];
-    snprintf(dir, sizeof dir, "%s/tiny-mamba-ssm/hf", qk_test_tmpdir());
-    snprintf(a, sizeof a, "%s/mamba-hf.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/mamba-ssm.gguf", qk_test_tmpdir());
     tiny_hf_spec s;
     spec(&s, "mamba");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    qk_err err;
-    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    convert_edit_file(p, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
-    convert_edit_file(p, "\"hidden_size\"", "\"d_model\"");
-    convert_edit_file(p, "\"num_hidden_layers\"", "\"num_layers_unused\"");
-    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    CHECK(gguf_same_tensors(a, b, "mamba_ssm's config vs transformers'"));
-    llama_run_model *m = llama_run_load(b, false);
+    convert_variant v;
+    if (convert_variant_start(&v, "tiny-mamba-ssm", &s, "q8_0", 2)) return;
+    convert_edit_file(v.config, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
+    convert_edit_file(v.config, "\"hidden_size\"", "\"d_model\"");
+    convert_edit_file(v.config, "\"num_hidden_layers\"", "\"num_layers_unused\"");
+    if (convert_variant_converts(&v)) return;
+    CHECK(gguf_same_tensors(v.a, v.b, "mamba_ssm's config vs transformers'"));
+    llama_run_model *m = llama_run_load(v.b, false);
     if (m) {
         static const char *kv[][2] = {{"ssm.dt_b_c_rms", "false"}, {"embedding_length", "64"}, {"block_count", "2"}};
         convert_check_arch_kvs(m, "mamba", kv, sizeof kv / sizeof kv[0]);
