@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
 #include "convert_variant.h"
 #include "gguf_compare.h"
@@ -83,42 +84,15 @@ static void test_grouped_is_llamacpps(void) {
 }
 
 static void test_caveat_in_plan(void) {
-    char dir[700], one[700], out[800];
+    char dir[700], one[700];
     grouped_dir(dir, sizeof dir);
     snprintf(one, sizeof one, "%s/tiny-mamba2-one/hf", qk_test_tmpdir());
     tiny_hf_spec s;
     spec(&s, "mamba2");
     CHECK(tiny_hf_write(one, &s) == 0);
-    snprintf(out, sizeof out, "%s/tiny-mamba2-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(rep.caveat && strstr(rep.caveat, "n_groups > 1") && strstr(rep.caveat, "per group"), "caveat: %s",
-              rep.caveat ? rep.caveat : "(none)");
-    qk_convert_report_free(&rep);
-    CHECK_MSG(qk_convert_model(one, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK(rep.caveat == NULL); /* one group: every implementation computes the same */
-    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "mamba2"));
-    qk_convert_report_free(&rep);
-}
-
-/* the converter's plan for dir: its caveat (NULL: none), through a dry run */
-static char *plan_caveat(const char *dir) {
-    char out[800];
-    snprintf(out, sizeof out, "%s/mamba-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    if (qk_convert_model(dir, out, &o, &rep, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        return NULL;
-    }
-    char *c = rep.caveat ? strdup(rep.caveat) : NULL;
-    qk_convert_report_free(&rep);
-    return c;
+    static const char *const grouped[] = {"n_groups > 1", "per group"};
+    convert_check_caveat(dir, NULL, grouped, 2);
+    convert_check_caveat(one, "mamba2", NULL, 0); /* one group: every implementation computes the same */
 }
 
 /* Falcon Mamba as released (mixer_rms_eps 1e-6): the caveat, and how far llama.cpp is from the model */
@@ -132,12 +106,9 @@ static void test_falcon_mamba_eps(void) {
     CHECK(tiny_hf_write(dir, &s) == 0);
     s.arch = "falconmamba";
     CHECK(tiny_hf_write(same, &s) == 0);
-    char *c = plan_caveat(dir);
-    CHECK_MSG(c && strstr(c, "mixer_rms_eps") && strstr(c, "layer_norm_epsilon"), "caveat: %s", c ? c : "(none)");
-    free(c);
-    c = plan_caveat(same);
-    CHECK_MSG(c == NULL, "caveat with equal epsilons: %s", c ? c : "");
-    free(c);
+    static const char *const eps[] = {"mixer_rms_eps", "layer_norm_epsilon"};
+    convert_check_caveat(dir, NULL, eps, 2);
+    convert_check_caveat(same, NULL, NULL, 0); /* equal epsilons */
     logit_ref want;
     if (logit_ref_hf(&want, dir)) return;
     snprintf(out, sizeof out, "%s/tiny-falconmamba7b.gguf", qk_test_tmpdir());

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
 #include "hf_forward.h"
 #include "llama_ref.h"
@@ -85,27 +86,17 @@ static void test_caveat_is_real(void) {
 }
 
 static void test_caveat_in_plan(void) {
-    char dir[700], out[800];
+    char dir[700];
     phimoe_dir(dir, sizeof dir);
-    snprintf(out, sizeof out, "%s/tiny-phimoe-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(rep.caveat && strstr(rep.caveat, "SparseMixer") && strstr(rep.caveat, "LayerNorm"), "caveat: %s",
-              rep.caveat ? rep.caveat : "(none)");
-    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "phimoe"));
-    qk_convert_report_free(&rep);
+    static const char *const differences[] = {"SparseMixer", "LayerNorm"};
+    convert_check_caveat(dir, "phimoe", differences, 2);
     /* a dense family carries none */
     tiny_hf_spec s;
     tiny_hf_default(&s);
     char llama[700];
     snprintf(llama, sizeof llama, "%s/tiny-phimoe-llama/hf", qk_test_tmpdir());
     CHECK(tiny_hf_write(llama, &s) == 0);
-    CHECK_MSG(qk_convert_model(llama, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK(rep.caveat == NULL);
-    qk_convert_report_free(&rep);
+    convert_check_caveat(llama, NULL, NULL, 0);
 }
 
 int main(int argc, char **argv) {
