@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
 #include "gguf.h"
 #include "json_edit.h"
@@ -124,14 +125,9 @@ static int hunyuan_dir(char *dir, size_t n) { return hunyuan_dir_as(dir, n, fals
 
 /* a dry run's plan: its tensor count and parameters */
 static void plan_of(const char *dir, size_t *n_tensors, uint64_t *n_params) {
-    char out[900];
-    snprintf(out, sizeof out, "%s.gguf", dir);
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
     qk_convert_report rep;
-    qk_err err;
     *n_tensors = 0, *n_params = 0;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    if (convert_plan(dir, "f16", &rep) != QK_OK) return;
     *n_tensors = rep.n_tensors, *n_params = rep.n_params;
     qk_convert_report_free(&rep);
 }
