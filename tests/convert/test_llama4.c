@@ -135,16 +135,7 @@ static void test_maverick(void) {
     check_model("llama4maverick", "2", "128", 3 + 2 * 13 + 2 * 9, "multi_modal_projector.;vision_model.;");
 }
 
-static void test_refusals(void) {
-    tiny_hf_spec s;
-    spec(&s, "llama4");
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-llama4-bad/hf", qk_test_tmpdir());
-    refusal_config_table("test_llama4", "llama4", dir, &s);
-    tiny_hf_spec m;
-    spec(&m, "llama4maverick");
-    refusal_config_table("test_llama4", "llama4maverick", dir, &m);
-}
+static void test_refusals(void) { refusal_config_table("test_llama4", "refusals", spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

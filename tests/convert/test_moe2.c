@@ -248,17 +248,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     qk_gguf_close(gf);
 }
 
-static void test_gptoss_bad_input(void) {
-    tiny_hf_spec s;
-    gptoss_spec(&s, "gptoss_mxfp4");
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
-    refusal_config_table("test_moe2", "gptoss", dir, &s);
-    /* the float layout with the experts of the wrong count */
-    tiny_hf_spec f;
-    gptoss_spec(&f, "gptoss");
-    convert_expect_config_refusal(dir, &f, "num_local_experts", "8", "8 experts for 4", "expected a float [8 experts");
-}
+static void test_gptoss_bad_input(void) { refusal_config_table("test_moe2", "gptoss", gptoss_spec); }
 
 /* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
  * attn_q instead of attn_q_a, attn_q_a_norm, attn_q_b: 11 dense, 15 MoE */
@@ -290,21 +280,14 @@ static void test_glm4moe(void) {
     check_model(&s, 0.02, kvs_glm4moe, 3 + 14 + 3 * 19 + 5, "", 3, 5);
 }
 
-static void test_deepseek_bad_input(void) {
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
-    refusal_config_table("test_moe2", "deepseek", dir, &s);
-    tiny_hf_spec v2 = s;
-    v2.arch = "deepseek2";
-    convert_expect_config_refusal(dir, &v2, "norm_topk_prob", "true", "V2 renormalised and scaled",
-                                  "norm_topk_prob with routed_scaling_factor 2");
-    tiny_hf_spec g = s;
-    g.arch = "glm4moe", g.n_head_kv = 2;
-    convert_expect_config_refusal(dir, &g, "topk_group", "2", "GLM-4.5, every group used", "topk_group 2 of n_group 2");
+/* the DeepSeek refusals' checkpoints (GLM-4.5 with 2 kv heads) */
+static void deepseek_bad_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 3, s->n_embd = 64, s->n_head = 4, s->n_head_kv = strcmp(arch, "glm4moe") ? 4 : 2;
+    s->n_ff = 128;
 }
+
+static void test_deepseek_bad_input(void) { refusal_config_table("test_moe2", "deepseek", deepseek_bad_spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

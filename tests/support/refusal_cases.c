@@ -92,30 +92,31 @@ void refusal_edit_table(const char *test, const char *table, convert_spec_fn spe
     free_table(&t);
 }
 
-/* the config rows of table, or NULL (after a failed CHECK); *n their count, *t to free */
-static convert_config_case *config_rows(table_rows *t, const char *test, const char *table) {
-    static const char *const names[] = {"key", "json", "what", "want"};
-    if (read_table(t, test, table, names, 4, "json")) return NULL;
-    convert_config_case *c = malloc(t->n * sizeof *c);
-    CHECK(c != NULL);
-    for (size_t i = 0; c && i < t->n; i++) {
-        const char **f = t->f + i * 4;
-        c[i] = (convert_config_case){.key = f[0], .json = f[1], .what = f[2], .want = f[3]};
-    }
-    return c;
-}
-
-void refusal_config_table(const char *test, const char *table, const char *dir, const tiny_hf_spec *s) {
+void refusal_config_table(const char *test, const char *table, convert_spec_fn spec) {
+    static const char *const names[] = {"arch", "key", "json", "what", "want"};
     table_rows t;
-    convert_config_case *c = config_rows(&t, test, table);
-    if (c) convert_expect_config_refusals(dir, s, c, t.n);
-    free(c);
+    if (read_table(&t, test, table, names, 5, "json")) return;
+    for (size_t i = 0; i < t.n; i++) {
+        const char **f = t.f + i * 5;
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%s-%zu/hf", qk_test_tmpdir(), table, i);
+        tiny_hf_spec s;
+        spec(&s, f[0]);
+        convert_expect_config_refusal(dir, &s, f[1], f[2], f[3], f[4]);
+    }
     free_table(&t);
 }
 
 void refusal_config_table_in(const char *test, const char *table, const char *dir) {
+    static const char *const names[] = {"key", "json", "what", "want"};
     table_rows t;
-    convert_config_case *c = config_rows(&t, test, table);
+    if (read_table(&t, test, table, names, 4, "json")) return;
+    convert_config_case *c = malloc(t.n * sizeof *c);
+    CHECK(c != NULL);
+    for (size_t i = 0; c && i < t.n; i++) {
+        const char **f = t.f + i * 4;
+        c[i] = (convert_config_case){.key = f[0], .json = f[1], .what = f[2], .want = f[3]};
+    }
     if (c) convert_expect_config_refusals_in(dir, c, t.n);
     free(c);
     free_table(&t);

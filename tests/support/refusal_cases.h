@@ -13,11 +13,12 @@
  * convert_expect_edit_refusals(table, rows, spec) (the checkpoints in "<tmp>/<table>-<row>/hf"). */
 void refusal_edit_table(const char *test, const char *table, convert_spec_fn spec);
 
-/* Rows {"key", "json" (the JSON text the key is set to; null: the key removed), "what", "want"}: as
- * convert_expect_config_refusals(dir, s, rows) (each on a fresh checkpoint of s in dir). */
-void refusal_config_table(const char *test, const char *table, const char *dir, const tiny_hf_spec *s);
+/* Rows {"arch", "key", "json" (the JSON text the key is set to; null: the key removed), "what", "want"}: as
+ * convert_expect_config_refusal on a checkpoint of spec(arch) in "<tmp>/<table>-<row>/hf". */
+void refusal_config_table(const char *test, const char *table, convert_spec_fn spec);
 
-/* The same rows as convert_expect_config_refusals_in(dir, rows), on the checkpoint already in dir. */
+/* Rows {"key", "json", "what", "want"} as convert_expect_config_refusals_in(dir, rows), on the checkpoint already in
+ * dir. */
 void refusal_config_table_in(const char *test, const char *table, const char *dir);
 
 /* Rows {"quantization_config" (the JSON text a copy of the folder src declares), "want"}: as
