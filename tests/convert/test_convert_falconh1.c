@@ -11,6 +11,7 @@
 
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -42,13 +43,10 @@ static void check_file(const family_check *fc, const char *out, const char *what
 }
 
 static void check_model(const char *arch, const char *dtype) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool norm = !strcmp(arch, "falconh1_norm");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", norm ? "2" : "1"},
         {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "16384"},

@@ -11,6 +11,7 @@
 
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -60,14 +61,11 @@ static void check_file(const family_check *fc, const char *out, const char *what
 /* the tiny checkpoint converted to F32, F16 and Q8_0: llama.cpp's logits against the reference's (Q8_0 where the
  * reference's top-k routing has a margin), the KVs, the tensor count, verify --against */
 static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     /* the all-attention Granite 4.0 (granite4) is written as llama.cpp's granite, with rope, its vocabulary unpadded */
     const bool all_attn = !strcmp(arch, "granite4"), dense = all_attn || !strcmp(arch, "granitehybrid_dense");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     logit_ref_check_margins(&r, margin_min, arch);
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},        {"ssm.state_size", "16"},           {"ssm.group_count", "1"},

@@ -13,6 +13,7 @@
 #include "convert_run.h"
 #include "convert_variant.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
@@ -91,13 +92,10 @@ static void check_moe_kvs(const family_check *fc, llama_run_model *m, const char
 }
 
 static void check_model(const char *arch, const char *dtype) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool moe = !strcmp(arch, "nemotronh_moe");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     logit_ref_check_margins(&r, 0.02, arch);
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},

@@ -13,6 +13,7 @@
 #include "convert_model.h"
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
@@ -79,16 +80,11 @@ static void check_file(const family_check *fc, const char *out, const char *what
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
 static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool next = !strcmp(arch, "qwen3next"), moe = next || !strcmp(arch, "qwen35moe");
     char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
     logit_ref r;
-    if (logit_ref_hf(&r, dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
+    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
     /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
     static const family_type types[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
     logit_ref_check_margins(&r, margin_min, arch);
