@@ -19,10 +19,11 @@
 #include "refusal_cases.h"
 #include "tiny_hf.h"
 
-/* the sizes of the bad-input checkpoints: LFM2 with 4 layers, Gemma 4 (E2B layout too) with 6 */
+/* the sizes of the checkpoints: LFM2 with 4 layers, Gemma 4 (E2B layout too) with 6; tied embeddings but for the text
+ * model of Gemma 4 (gemma4text), which has an lm_head of its own */
 static void hybrid_spec(tiny_hf_spec *s, const char *arch) {
     tiny_hf_default(s);
-    s->arch = arch, s->tied = true;
+    s->arch = arch, s->tied = strcmp(arch, "gemma4text") != 0;
     if (!strcmp(arch, "lfm2")) s->n_layer = 4;
     else if (!strcmp(arch, "lfm2moe")) s->n_layer = 4, s->n_ff = 64;
     else s->n_layer = 6, s->n_embd = 128, s->n_ff = 256;
@@ -33,22 +34,6 @@ static void test_lfm2moe_bad_input(void) {
     refusal_edit_table("test_convert_hybrid", "bad-lfm2moe", hybrid_spec);
 }
 
-/* The checkpoint of hybrid_spec(arch) (untied when !tied) written to dir = "<tmp>/<name>/hf". */
-static void write_hybrid(char *dir, size_t n, const char *name, const char *arch, bool tied) {
-    tiny_hf_spec s;
-    hybrid_spec(&s, arch);
-    s.tied = tied;
-    convert_write_tiny(dir, n, name, &s);
-}
-
-/* The checkpoint of hybrid_spec(arch) (untied when !tied) converted to Q8_0 as written (convert_variant_start): 0, or
- * -1 after a failed CHECK. */
-static int start_hybrid(convert_variant *v, const char *name, const char *arch, bool tied) {
-    tiny_hf_spec s;
-    hybrid_spec(&s, arch);
-    s.tied = tied;
-    return convert_variant_start(v, name, &s, "q8_0", 2);
-}
 
 static void test_lfm2_bad_input(void) {
     refusal_edit_table("test_convert_hybrid", "bad-lfm2", hybrid_spec);
@@ -57,7 +42,7 @@ static void test_lfm2_bad_input(void) {
 /* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
 static void test_lfm2_full_attn_idxs(void) {
     convert_variant v;
-    if (start_hybrid(&v, "lfm2-idxs", "lfm2", true)) return;
+    if (convert_variant_start(&v, "lfm2-idxs", hybrid_spec, "lfm2", "q8_0", 2)) return;
     convert_edit_file(v.config, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]",
                       "\"full_attn_idxs\":\t[2]");
     if (!convert_variant_converts(&v)) CHECK(qk_test_same_bytes(v.a, v.b));
@@ -77,7 +62,7 @@ static void test_gemma4_bad_input(void) {
  * tiny checkpoint writes exactly those, so leaving them out gives the same file */
 static void test_gemma4_config_defaults(void) {
     convert_variant v;
-    if (start_hybrid(&v, "g4-defaults", "gemma4", true)) return;
+    if (convert_variant_start(&v, "g4-defaults", hybrid_spec, "gemma4", "q8_0", 2)) return;
     cJSON *top = json_file_read(v.config);
     cJSON *tc = cJSON_GetObjectItemCaseSensitive(top, "text_config");
     CHECK(tc != NULL);
@@ -109,7 +94,7 @@ static void test_gemma4e_bad_input(void) {
 /* num_global_key_value_heads without attention_k_eq_v: Hugging Face ignores it, the reference converter writes it */
 static void test_gemma4_kv_heads_ambiguous(void) {
     convert_variant v;
-    if (start_hybrid(&v, "g4-kv", "gemma4text", false)) return;
+    if (convert_variant_start(&v, "g4-kv", hybrid_spec, "gemma4text", "q8_0", 2)) return;
     convert_edit_file(v.config, "\"num_global_key_value_heads\":\tnull", "\"num_global_key_value_heads\":\t1");
     convert_variant_refused(&v, "num_global_key_value_heads (1) differs from num_key_value_heads (2) but "
                                 "attention_k_eq_v is false");
@@ -144,7 +129,9 @@ static void test_known_refusals(void) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char dir[700], p[900], name[32];
         snprintf(name, sizeof name, "refused-%zu", c);
-        write_hybrid(dir, sizeof dir, name, "lfm2", true);
+        tiny_hf_spec s;
+        hybrid_spec(&s, "lfm2");
+        convert_write_tiny(dir, sizeof dir, name, &s);
         snprintf(p, sizeof p, "%s/config.json", dir);
         char to[128];
         snprintf(to, sizeof to, "\"%s\"", cases[c].cls);

@@ -136,10 +136,8 @@ static void test_nemotronh_bad_input(void) {
 /* Nemotron-H 8B's config names the attention head size attention_head_dim, Nemotron 3's the RMS epsilon norm_eps:
  * the same KVs as with head_dim and rms_norm_eps */
 static void test_nemotronh_attention_head_dim(void) {
-    tiny_hf_spec s;
-    spec(&s, "nemotronh");
     convert_variant v;
-    if (convert_variant_start(&v, "nemotronh-ahd", &s, "f32", 1)) return;
+    if (convert_variant_start(&v, "nemotronh-ahd", spec, "nemotronh", "f32", 1)) return;
     convert_edit_file(v.config, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
     convert_edit_file(v.config, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
     if (convert_variant_converts(&v)) return;

@@ -129,10 +129,8 @@ static void test_falcon_mamba_eps(void) {
 /* mamba_ssm's config (MambaLMHeadModel, d_model and n_layer): the same tensors as transformers' names give, and
  * plain Mamba's dt_b_c_rms false */
 static void test_mamba_ssm_config(void) {
-    tiny_hf_spec s;
-    spec(&s, "mamba");
     convert_variant v;
-    if (convert_variant_start(&v, "tiny-mamba-ssm", &s, "q8_0", 2)) return;
+    if (convert_variant_start(&v, "tiny-mamba-ssm", spec, "mamba", "q8_0", 2)) return;
     convert_edit_file(v.config, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
     convert_edit_file(v.config, "\"hidden_size\"", "\"d_model\"");
     convert_edit_file(v.config, "\"num_hidden_layers\"", "\"num_layers_unused\"");

@@ -6,11 +6,14 @@
 #include "convert_run.h"
 #include "qk_test.h"
 
-int convert_variant_start(convert_variant *v, const char *name, const tiny_hf_spec *s, const char *type, int threads) {
+int convert_variant_start(convert_variant *v, const char *name, convert_spec_fn spec, const char *arch, const char *type,
+                          int threads) {
+    tiny_hf_spec s;
+    spec(&s, arch);
     v->type = type, v->threads = threads;
     snprintf(v->a, sizeof v->a, "%s/%s-a.gguf", qk_test_tmpdir(), name);
     snprintf(v->b, sizeof v->b, "%s/%s-b.gguf", qk_test_tmpdir(), name);
-    if (convert_write_tiny(v->dir, sizeof v->dir, name, s)) return -1;
+    if (convert_write_tiny(v->dir, sizeof v->dir, name, &s)) return -1;
     snprintf(v->config, sizeof v->config, "%s/config.json", v->dir);
     qk_err err;
     const int rc = convert_run(v->dir, v->a, type, threads, &err);

@@ -4,8 +4,8 @@
 #ifndef QK_CONVERT_VARIANT_H
 #define QK_CONVERT_VARIANT_H
 
+#include "convert_run.h"
 #include "qk_error.h"
-#include "tiny_hf.h"
 
 typedef struct {
     char dir[700];    /* the checkpoint: "<tmp>/<name>/hf" */
@@ -16,9 +16,10 @@ typedef struct {
     int threads;
 } convert_variant;
 
-/* s written to v's dir and converted to type with `threads` threads at v->a: 0, or -1 after a failed CHECK naming
- * what failed. */
-int convert_variant_start(convert_variant *v, const char *name, const tiny_hf_spec *s, const char *type, int threads);
+/* The checkpoint of spec(arch) written to v's dir and converted to type with `threads` threads at v->a: 0, or -1
+ * after a failed CHECK naming what failed. */
+int convert_variant_start(convert_variant *v, const char *name, convert_spec_fn spec, const char *arch, const char *type,
+                          int threads);
 
 /* v's dir, as edited since, converted to v->b as convert_variant_start converted it: a failed CHECK with the
  * converter's message unless that succeeds. 0 when it did. */
