@@ -16,6 +16,7 @@
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "ggml_types.h"
@@ -23,10 +24,8 @@
 #include "tiny_hf.h"
 
 static void test_stories260k_greedy(void) {
-    const char *hf = qk_test_fixture("stories260K/hf");
-    if (!hf) return;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hf);
+    if (!fixture_copy(dir, sizeof dir, "stories260K/hf")) return;
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
     cJSON *j = json_file_read_checked(exp_path);

@@ -19,6 +19,7 @@
 #include "llama_run.h"
 #include "hf_tokenize_ref.h"
 #include "json_edit.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "tokenize_strings.h"
 #include "tiktoken_ranks.h"
@@ -531,10 +532,8 @@ static void test_bpe_tokenizers(void) {
 }
 
 static void test_spm_tokenizer(void) {
-    const char *d = qk_test_fixture("tokenizers/llama2-spm");
-    if (!d) return;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", d);
+    if (!fixture_copy(dir, sizeof dir, "tokenizers/llama2-spm")) return;
     int r = parity("llama2-spm", dir, "llama-spm");
     if (r >= 0) CHECK_EQ_INT(r, 0);
 }
