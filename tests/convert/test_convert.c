@@ -17,6 +17,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "fixture_copy.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "ggml_types.h"
@@ -136,8 +137,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         else CHECK_MSG(cmp.worst_cosine > 0.99, "%s worst cosine %f (%s)", cases[c].type, cmp.worst_cosine, cmp.worst);
         /* every tensor of the file was compared: 21 (22 for MoE, 20 tied), Phi3 17 (fused, 2 rope factors) */
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
         qk_gguf_close(gf);
         CHECK(cmp.n >= 17);
@@ -213,8 +213,7 @@ static void test_phi3_gemma3_hparams(void) {
         qk_test_write_file(p, tj, sizeof tj - 1);
     }
     CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *g = NULL;
-    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(out);
     hf_model *ref = load_reference(dir);
     if (g && ref) {
         const qk_gguf_meta *m = &g->meta;
@@ -507,8 +506,7 @@ static void test_gemma3_vocab_rows(void) {
     convert_edit_file(p, "\"vocab_size\":\t266", "\"vocab_size\":\t262");
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *g = NULL;
-    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(out);
     if (g) {
         int64_t i = qk_gguf_find_tensor(&g->meta, "token_embd.weight");
         CHECK(i >= 0 && g->meta.tensors[i].ne[1] == 262);
@@ -529,9 +527,7 @@ static void test_gemma3_vocab_rows(void) {
 /* The EXAONE 4.0 32B file at path carries Exaone4Model's window KVs: sliding_window 4, a bool per layer (every 4th
  * false), no rope.freq_base_swa (llama.cpp then uses freq_base's). */
 static void check_exaone4_swa_kvs(const char *path) {
-    qk_gguf_file *g = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(path, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(path);
     if (g) {
         int64_t v = 0;
         CHECK(qk_gguf_get_int(&g->meta, "exaone4.attention.sliding_window", &v) && v == 4);
@@ -620,9 +616,8 @@ static void test_ministral3(void) {
         snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), v[i].arch);
         convert_check_left_out(dir, v[i].left_out);
         snprintf(out, sizeof out, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), v[i].arch);
-        qk_gguf_file *g = NULL;
         qk_err err;
-        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *g = gguf_open_checked(out);
         if (!g) continue;
         const qk_gguf_meta *m = &g->meta;
         static const struct {

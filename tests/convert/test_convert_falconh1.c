@@ -16,6 +16,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -34,9 +35,7 @@ static void check_file(const family_check *fc, const char *out, const char *what
         "attention.layer_norm_rms_epsilon", "general.file_type", "vocab_size", "attention.head_count_kv",
         "attention.key_length", "attention.value_length", "rope.freq_base"};
     convert_check_kv_order(out, fc->pre, order, sizeof order / sizeof order[0], what);
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     CHECK_MSG(qk_gguf_find_tensor(&gf->meta, "blk.0.ffn_norm") >= 0, "%s: blk.0.ffn_norm (no .weight) missing", what);
     qk_gguf_close(gf);

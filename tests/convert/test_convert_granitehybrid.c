@@ -16,6 +16,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -28,9 +29,7 @@ static void spec(tiny_hf_spec *s, const char *arch) {
 /* the converted file: head_count_kv per layer, GraniteHybridModel's KV order, rope.freq_base */
 static void check_file(const family_check *fc, const char *out, const char *what) {
     const bool all_attn = !strcmp(fc->arch, "granite4");
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     char key[96]; /* head_count_kv per layer: 0 on the Mamba layers */
     snprintf(key, sizeof key, "%s.attention.head_count_kv", fc->pre);
@@ -116,8 +115,7 @@ static void test_granitehybrid_vocab(void) {
     convert_edit_file(p, "{", "{\"add_prefix_space\": false, ");
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (gf) {
         CHECK(qk_gguf_find(&gf->meta, "tokenizer.ggml.model") != NULL);
         CHECK_MSG(!qk_gguf_find(&gf->meta, "tokenizer.ggml.add_space_prefix"), "add_space_prefix written");

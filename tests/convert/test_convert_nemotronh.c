@@ -18,6 +18,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -44,9 +45,7 @@ static void layer_array(const qk_gguf_file *gf, const char *key, const int64_t w
 static void check_file(const family_check *fc, const char *out, const char *what) {
     const bool moe = !strcmp(fc->arch, "nemotronh_moe");
     const char *pre = fc->pre;
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     static const int64_t kv_want[5] = {0, 0, 0, 2, 0}, ff_want[5] = {0, 96, 0, 0, 96};
     char key[96];

@@ -20,6 +20,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -51,9 +52,7 @@ static void check_model_kvs(const family_check *fc, llama_run_model *m, const ch
 static void check_file(const family_check *fc, const char *out, const char *what) {
     (void)what;
     const bool next = !strcmp(fc->arch, "qwen3next");
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
         char key[96];
         snprintf(key, sizeof key, "%s.rope.dimension_sections", fc->pre);

@@ -25,6 +25,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf_priv.h"
@@ -218,8 +219,7 @@ static void test_vocabulary(void) {
         for (int i = 0; i < 6 && n == 6; i++) CHECK_MSG(ids[i] == want[i], "token %d is %d, want %d", i, ids[i], want[i]);
         llama_run_free(m);
     }
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     const qk_gguf_kv *types = qk_gguf_find(&gf->meta, "tokenizer.ggml.token_type");
     CHECK(types && types->n == VOCAB);

@@ -21,6 +21,7 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "hf_forward.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -70,9 +71,7 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         convert_check_kv(m, "llama4.rope.dimension_count", "16");
         logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
-        qk_err err;
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
     }

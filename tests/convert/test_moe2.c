@@ -22,6 +22,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
 #include "tiny_hf.h"
@@ -83,8 +84,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
                 if (mx) CHECK_MSG(cmp.tensors[k].rmse == 0.0, "%s: rmse %g", cmp.tensors[k].name, cmp.tensors[k].rmse);
             }
         CHECK_EQ_INT(n_mx, !strcmp(cases[c].type, "mxfp4_moe") ? 3 * n_moe_layers : 0); /* the experts */
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors); /* every tensor compared */
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
@@ -176,8 +176,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     char e[256];
     hf_st_min *st = hf_st_min_open(st_path, e, sizeof e);
     CHECK_MSG(st != NULL, "%s", e);
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!st || !gf) {
         hf_st_min_close(st), qk_gguf_close(gf);
         return;
@@ -188,8 +187,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     char fl[800];
     snprintf(fl, sizeof fl, "%s/tiny-gptoss-bytes-bf16.gguf", qk_test_tmpdir());
     CHECK_MSG(convert_run(dir, fl, "bf16", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *ff = NULL;
-    CHECK_MSG(qk_gguf_open(fl, &ff, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *ff = gguf_open_checked(fl);
     for (uint64_t i = 0; ff && i < ff->meta.n_tensors; i++) {
         const char *tn = ff->meta.tensors[i].name;
         const bool is_exp = strstr(tn, "_exps.weight") != NULL;
