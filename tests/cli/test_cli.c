@@ -17,6 +17,7 @@
 #include "ftypes.h"
 #include "ggml_types.h"
 #include "gguf.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
@@ -614,9 +615,7 @@ static void test_quantize_ignore_integrity(void) {
     cli_result r = cli_run("quantize", g_in, good, "Q8_0"); /* our output carries the hashes */
     CHECK_EQ_INT(r.code, 0);
     cli_result_free(&r);
-    qk_gguf_file *f = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(good, &f, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *f = gguf_open_checked(good);
     if (!f) return;
     const uint64_t at = f->meta.data_offset + f->meta.tensors[1].offset + 3;
     qk_gguf_close(f);

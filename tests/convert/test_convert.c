@@ -16,16 +16,17 @@
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "fixture_copy.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "ggml_types.h"
 #include "json_edit.h"
 #include "tiny_hf.h"
 
 static void test_stories260k_greedy(void) {
-    const char *hf = qk_test_fixture("stories260K/hf");
-    if (!hf) return;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hf);
+    if (!fixture_copy(dir, sizeof dir, "stories260K/hf")) return;
     char exp_path[1200];
     snprintf(exp_path, sizeof exp_path, "%s/../expected_greedy_256.json", dir);
     cJSON *j = json_file_read_checked(exp_path);
@@ -136,8 +137,7 @@ static void check_spec_matches_reference(const tiny_hf_spec *sp, size_t n_types)
         if (!strcmp(cases[c].type, "f32")) CHECK_MSG(cmp.rmse == 0.0, "f32 rmse %g", cmp.rmse);
         else CHECK_MSG(cmp.worst_cosine > 0.99, "%s worst cosine %f (%s)", cases[c].type, cmp.worst_cosine, cmp.worst);
         /* every tensor of the file was compared: 21 (22 for MoE, 20 tied), Phi3 17 (fused, 2 rope factors) */
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors);
         qk_gguf_close(gf);
         CHECK(cmp.n >= 17);
@@ -213,8 +213,7 @@ static void test_phi3_gemma3_hparams(void) {
         qk_test_write_file(p, tj, sizeof tj - 1);
     }
     CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *g = NULL;
-    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(out);
     hf_model *ref = load_reference(dir);
     if (g && ref) {
         const qk_gguf_meta *m = &g->meta;
@@ -488,30 +487,7 @@ static void bad_input_spec(tiny_hf_spec *s, const char *arch) {
  * compute as HF does: a clear error naming the file, key or tensor, and no
  * output file. */
 static void test_phi3_gemma3_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"phi3", "config.json", "\"original_max_position_embeddings\"", "\"orig_max_pos\"",
-         "'original_max_position_embeddings' is missing"},
-        {"phi3", "config.json", "\"short_factor\":\t[1, ", "\"short_factor\":\t[",
-         "rope_scaling.short_factor has 31 factors, expected rope dimensions / 2 = 32"},
-        {"phi3", "config.json", "\"longrope\"", "\"dynamic\"", "Phi3 rope_scaling type 'dynamic' is not supported"},
-        {"phi3", "config.json", "\"rms_norm_eps\"", "\"rms_eps\"", "'rms_norm_eps' is missing"},
-        {"phi3", "model.safetensors", "layers.1.mlp.gate_up_proj", "layers.1.mlp.gate_up_prox",
-         "unexpected tensor 'model.layers.1.mlp.gate_up_prox.weight' for Phi3ForCausalLM"},
-        {"phi3", "model.safetensors", "layers.1.self_attn.qkv_proj.weight", "layers.1.self_attn.rotary_emb.inv_freq",
-         "layer 1 lacks the tensor for blk.1.attn_qkv.weight"},
-        {"gemma3", "config.json", "\"sliding_window\"", "\"sliding_windoe\"", "'sliding_window' is missing"},
-        {"gemma3", "config.json", "\"rope_type\":\t\"linear\"", "\"rope_type\":\t\"yarn\"",
-         "Gemma3 rope_scaling type 'yarn' is not supported"},
-        {"gemma3", "config.json", "\"attn_logit_softcapping\":\tnull", "\"attn_logit_softcapping\":\t50",
-         "attn_logit_softcapping is set"},
-        {"gemma3", "config.json", "\"sliding_window_pattern\":\t6",
-         "\"layer_types\": [\"sliding_attention\", \"full_attention\", \"sliding_attention\", \"sliding_attention\","
-         " \"sliding_attention\", \"full_attention\"]",
-         "layer_types[3] is not 'full_attention': llama.cpp's gemma3 needs layer i global exactly when (i + 1) % 2 == 0"},
-        {"gemma3", "model.safetensors", "layers.5.self_attn.k_norm", "layers.5.self_attn.k_nor_",
-         "unexpected tensor 'model.layers.5.self_attn.k_nor_.weight'"},
-    };
-    convert_expect_edit_refusals("bad-pg", cases, sizeof cases / sizeof cases[0], bad_input_spec);
+    refusal_edit_table("test_convert", "bad-pg", bad_input_spec);
 }
 
 /* Gemma3Model keeps the first n_vocab_real rows of the embedding (the
@@ -530,8 +506,7 @@ static void test_gemma3_vocab_rows(void) {
     convert_edit_file(p, "\"vocab_size\":\t266", "\"vocab_size\":\t262");
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *g = NULL;
-    CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(out);
     if (g) {
         int64_t i = qk_gguf_find_tensor(&g->meta, "token_embd.weight");
         CHECK(i >= 0 && g->meta.tensors[i].ne[1] == 262);
@@ -552,9 +527,7 @@ static void test_gemma3_vocab_rows(void) {
 /* The EXAONE 4.0 32B file at path carries Exaone4Model's window KVs: sliding_window 4, a bool per layer (every 4th
  * false), no rope.freq_base_swa (llama.cpp then uses freq_base's). */
 static void check_exaone4_swa_kvs(const char *path) {
-    qk_gguf_file *g = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(path, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(path);
     if (g) {
         int64_t v = 0;
         CHECK(qk_gguf_get_int(&g->meta, "exaone4.attention.sliding_window", &v) && v == 4);
@@ -643,9 +616,8 @@ static void test_ministral3(void) {
         snprintf(dir, sizeof dir, "%s/tiny-%s/hf", qk_test_tmpdir(), v[i].arch);
         convert_check_left_out(dir, v[i].left_out);
         snprintf(out, sizeof out, "%s/tiny-%s-f32.gguf", qk_test_tmpdir(), v[i].arch);
-        qk_gguf_file *g = NULL;
         qk_err err;
-        CHECK_MSG(qk_gguf_open(out, &g, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *g = gguf_open_checked(out);
         if (!g) continue;
         const qk_gguf_meta *m = &g->meta;
         static const struct {
@@ -719,21 +691,7 @@ static void test_ministral3(void) {
     }
     /* what llama.cpp's mistral3 would not compute as transformers does, and Mistral 4 (a DeepSeek-V2-style MoE in
      * the same class), are refused by name */
-    static const convert_edit_case cases[] = {
-        {"ministral3", "config.json", "\"ministral3\"", "\"mistral4\"", "Mistral 4 (text_config model_type mistral4"},
-        {"ministral3", "config.json", "\"ministral3\"", "\"mistral9\"",
-         "with a text model of model_type 'mistral9' is not supported yet; its supported text model types: mistral, "
-         "ministral3"},
-        {"ministral3", "config.json", "\"mscale\":", "\"mscale\": 0.5, \"was_mscale\":",
-         "yarn mscale 0.5 with mscale_all_dim 1: llama.cpp's mistral3 takes mscale as 1"},
-        {"ministral3text", "config.json", "\"rope_type\":", "\"rope_type\": \"default\", \"was\":",
-         "needs rope_parameters of rope_type 'yarn' with a factor (rope_type is 'default')"},
-        {"ministral3text", "config.json", "\"llama_4_scaling_beta\":", "\"was_beta\":",
-         "need mscale_all_dim and llama_4_scaling_beta"},
-        {"ministral3text", "config.json", "\"factor\":", "\"attention_factor\": 1.2, \"factor\":",
-         "yarn rope scaling with attention_factor: not supported for ministral3"},
-    };
-    convert_expect_edit_refusals("bad-m3", cases, sizeof cases / sizeof cases[0], ministral3_spec);
+    refusal_edit_table("test_convert", "bad-m3", ministral3_spec);
 }
 
 static void test_registry_is_listed(void) {

@@ -11,11 +11,14 @@
 
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -32,22 +35,17 @@ static void check_file(const family_check *fc, const char *out, const char *what
         "attention.layer_norm_rms_epsilon", "general.file_type", "vocab_size", "attention.head_count_kv",
         "attention.key_length", "attention.value_length", "rope.freq_base"};
     convert_check_kv_order(out, fc->pre, order, sizeof order / sizeof order[0], what);
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     CHECK_MSG(qk_gguf_find_tensor(&gf->meta, "blk.0.ffn_norm") >= 0, "%s: blk.0.ffn_norm (no .weight) missing", what);
     qk_gguf_close(gf);
 }
 
 static void check_model(const char *arch, const char *dtype) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool norm = !strcmp(arch, "falconh1_norm");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", norm ? "2" : "1"},
         {"ssm.inner_size", "128"},      {"ssm.time_step_rank", "8"},      {"context_length", "16384"},
@@ -73,28 +71,7 @@ static void test_falconh1_f32(void) { check_model("falconh1", "F32"); }
 static void test_falconh1_norm_bf16(void) { check_model("falconh1_norm", "BF16"); }
 
 static void test_falconh1_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"falconh1", "config.json", "\"mamba_norm_before_gate\":\tfalse", "\"mamba_norm_before_gate\":\ttrue",
-         "mamba_norm_before_gate true: llama.cpp's Mamba-2 gates by silu(z) before its norm"},
-        {"falconh1", "config.json", "\"mamba_rms_norm\":\tfalse", "\"mamba_rms_norm\":\ttrue",
-         "layer 0 lacks mamba.norm.weight, but mamba_rms_norm is true"},
-        {"falconh1", "config.json", "\"key_multiplier\"", "\"key_multiplier_\"",
-         "'key_multiplier' should be a number (FalconH1Model multiplies by it)"},
-        {"falconh1", "config.json", "\"mlp_multipliers\"", "\"mlp_multipliers\": [1], \"mlp_multipliers_\"",
-         "'mlp_multipliers' should list 2 numbers"},
-        {"falconh1", "config.json", "\"mamba_d_head\":\t16", "\"mamba_d_head\":\t32",
-         "mamba_d_ssm 128 / mamba_d_head 32 is not mamba_n_heads 8"},
-        {"falconh1", "config.json", "\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
-        {"falconh1", "config.json", "\"rope_scaling\":\tnull", "\"rope_scaling\":\t{\"rope_type\": \"linear\", "
-         "\"factor\": 2}", "rope_scaling type 'linear' is not supported yet"},
-        {"falconh1", "config.json", "\"rms_norm_eps\"", "\"layer_norm_epsilon\": 1e-6, \"rms_norm_eps\"",
-         "layer_norm_epsilon unlike rms_norm_eps"},
-        {"falconh1", "config.json", "\"mamba_chunk_size\"", "\"time_step_limit\": [0.0, 0.1], \"mamba_chunk_size\"",
-         "time_step_limit clamps dt"},
-        {"falconh1", "model.safetensors", "lm_head.weight", "lm_head.wxight",
-         "unexpected tensor 'lm_head.wxight'"},
-    };
-    convert_expect_edit_refusals("bad-falconh1", cases, sizeof cases / sizeof cases[0], spec);
+    refusal_edit_table("test_convert_falconh1", "bad-falconh1", spec);
 }
 
 int main(int argc, char **argv) {

@@ -11,11 +11,14 @@
 
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -26,9 +29,7 @@ static void spec(tiny_hf_spec *s, const char *arch) {
 /* the converted file: head_count_kv per layer, GraniteHybridModel's KV order, rope.freq_base */
 static void check_file(const family_check *fc, const char *out, const char *what) {
     const bool all_attn = !strcmp(fc->arch, "granite4");
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     char key[96]; /* head_count_kv per layer: 0 on the Mamba layers */
     snprintf(key, sizeof key, "%s.attention.head_count_kv", fc->pre);
@@ -59,14 +60,11 @@ static void check_file(const family_check *fc, const char *out, const char *what
 /* the tiny checkpoint converted to F32, F16 and Q8_0: llama.cpp's logits against the reference's (Q8_0 where the
  * reference's top-k routing has a margin), the KVs, the tensor count, verify --against */
 static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     /* the all-attention Granite 4.0 (granite4) is written as llama.cpp's granite, with rope, its vocabulary unpadded */
     const bool all_attn = !strcmp(arch, "granite4"), dense = all_attn || !strcmp(arch, "granitehybrid_dense");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     logit_ref_check_margins(&r, margin_min, arch);
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},        {"ssm.state_size", "16"},           {"ssm.group_count", "1"},
@@ -102,34 +100,7 @@ static void test_granitehybrid_dense(void) { check_model("granitehybrid_dense", 
 static void test_granite4_all_attention(void) { check_model("granite4", "BF16", 2 + 4 * (6 + 3), 0.0); }
 
 static void test_granitehybrid_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"granitehybrid", "config.json", "\"mamba_n_groups\":\t1", "\"mamba_n_groups\":\t2",
-         "mamba_n_groups is 2: Hugging Face's gated RMSNorm spans the whole inner size"},
-        {"granitehybrid", "config.json", "\"mamba_expand\":\t2", "\"mamba_expand\":\t4",
-         "mamba_expand is 4, but llama.cpp's granitehybrid needs an inner size of 2 x hidden_size"},
-        {"granitehybrid", "config.json", "\"position_embedding_type\":\t\"nope\"",
-         "\"position_embedding_type\":\t\"rope\"", "position_embedding_type 'rope'"},
-        {"granitehybrid", "config.json", "\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
-        {"granitehybrid", "config.json", "\"mamba\"", "\"attention\"",
-         "attention layer 0 lacks the tensor for blk.0.attn_q.weight"},
-        {"granitehybrid", "config.json", "\"mamba\"", "\"conv\"", "layer_types[0] is conv, expected 'mamba' or 'attention'"},
-        {"granitehybrid", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
-         "vocab_size 300 is not a multiple of 8"},
-        {"granitehybrid", "config.json", "\"mamba_d_state\":\t16", "\"mamba_d_state\":\t8",
-         "layers.0.mamba.conv1d.bias' should be [144] for the config's sizes"},
-        {"granitehybrid", "config.json", "\"rope_scaling\":\tnull",
-         "\"rope_scaling\":\t{\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 1, "
-         "\"high_freq_factor\": 4, \"original_max_position_embeddings\": 8192}",
-         "rope scaling 'llama3' is not supported for Granite 4.0-H"},
-        /* without Mamba layers: llama.cpp's granite, which runs rope, and only without experts */
-        {"granite4", "config.json", "\"position_embedding_type\":\t\"rope\"", "\"position_embedding_type\":\t\"nope\"",
-         "position_embedding_type 'nope' without Mamba layers: the converter writes llama.cpp's granite with rope"},
-        {"granite4", "config.json", "\"num_experts_per_tok\":\t0", "\"num_experts_per_tok\":\t2",
-         "no Mamba layer and num_experts_per_tok set: the converter writes llama.cpp's granitemoe"},
-        {"granitehybrid_dense", "config.json", "\"intermediate_size\":\t64", "\"intermediate_size\":\t32",
-         "without experts the shared MLP is 64 wide, but llama.cpp sizes ffn_gate by feed_forward_length"},
-    };
-    convert_expect_edit_refusals("bad-granitehybrid", cases, sizeof cases / sizeof cases[0], spec);
+    refusal_edit_table("test_convert_granitehybrid", "bad-granitehybrid", spec);
 }
 
 /* Mamba2Model.set_vocab reads no tokenizer_config.json: its add_prefix_space writes no add_space_prefix */
@@ -144,8 +115,7 @@ static void test_granitehybrid_vocab(void) {
     convert_edit_file(p, "{", "{\"add_prefix_space\": false, ");
     qk_err err;
     CHECK_MSG(convert_run(dir, out, "f32", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (gf) {
         CHECK(qk_gguf_find(&gf->meta, "tokenizer.ggml.model") != NULL);
         CHECK_MSG(!qk_gguf_find(&gf->meta, "tokenizer.ggml.add_space_prefix"), "add_space_prefix written");

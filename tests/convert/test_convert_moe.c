@@ -12,6 +12,7 @@
 #include "convert_run.h"
 #include "gguf_compare.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static tiny_hf_spec moe_spec(const char *arch, int n_head_kv, int shards) {
@@ -31,46 +32,7 @@ static void write_spec(const char *dir, const char *arch, int n_head_kv, int sha
 static void bad_input_spec(tiny_hf_spec *s, const char *arch) { *s = moe_spec(arch, !strcmp(arch, "olmoe") ? 4 : 2, 1); }
 
 static void test_moe_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"olmoe", "config.json", "\"norm_topk_prob\":\tfalse", "\"norm_topk_prob\":\ttrue",
-         "norm_topk_prob is true, but llama.cpp's olmoe does not renormalise"},
-        {"olmoe", "config.json", "\"clip_qkv\":\tnull", "\"clip_qkv\":\t8", "clip_qkv is set"},
-        {"olmoe", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
-         "rms_norm_eps is 1e-06, but the converter writes OLMoE's 1e-5"},
-        {"olmoe", "config.json", "\"num_key_value_heads\":\t4", "\"num_key_value_heads\":\t2",
-         "2 kv heads for 4 heads"},
-        /* a router for 4 experts, but 8 in the fused tensors */
-        {"granitemoe", "config.json", "\"num_local_experts\":\t8", "\"num_local_experts\":\t4",
-         "fused expert tensor 'model.layers.0.block_sparse_moe.input_linear.weight' should be 3-D [4 experts"},
-        {"granitemoe", "model.safetensors", "layers.1.block_sparse_moe.output_linear.weight",
-         "layers.1.block_sparse_moe.output_linear.weigh_", "unexpected tensor 'model.layers.1.block_sparse_moe."},
-        {"granitemoe", "config.json", "\"logits_scaling\"", "\"head_dim\":\t32,\n\t\"logits_scaling\"",
-         "head_dim 32 is not hidden_size / num_attention_heads = 64"},
-        {"granitemoeshared", "config.json", "\"shared_intermediate_size\"", "\"shared_intermediate_sizf\"",
-         "has a shared expert (blk.0.ffn_gate_shexp.weight) but config.json has no shared_intermediate_size"},
-        {"granitemoeshared", "config.json", "\"shared_intermediate_size\":\t128", "\"shared_intermediate_size\":\t96",
-         "blk.0.ffn_gate_shexp.weight is 128 wide, config.json's shared_intermediate_size is 96"},
-        {"qwen3vlmoe", "config.json", "\"norm_topk_prob\":\ttrue", "\"norm_topk_prob\":\tfalse",
-         "norm_topk_prob is false, but llama.cpp's qwen3vlmoe renormalises"},
-        {"qwen3vlmoe", "config.json", "\"mlp_only_layers\":\t[]", "\"mlp_only_layers\":\t[1]",
-         "mlp_only_layers is not empty"},
-        /* the experts' width llama.cpp reads as expert_feed_forward_length */
-        {"qwen3vlmoe", "config.json", "\"moe_intermediate_size\":\t64", "\"moe_intermediate_size\":\t0",
-         "'moe_intermediate_size' is missing or 0"},
-        /* a multi-token-prediction tensor without its index is not the converter's to drop */
-        {"ernie45moe", "model.safetensors", "model.mtp_emb_norm.0.weight", "model.mtp_emb_norm.x.weight",
-         "unexpected tensor 'model.mtp_emb_norm.x.weight'"},
-        {"ernie45moe", "config.json", "\"moe_layer_interval\":\t1", "\"moe_layer_interval\":\t2",
-         "moe_layer_interval is not 1"},
-        {"ernie45moe", "config.json", "\"moe_layer_start_index\":\t1", "\"moe_layer_start_index\":\t0",
-         "layer 0 lacks blk.0.ffn_gate_inp.weight (a sparse layer)"},
-        {"ernie45moe", "config.json", "\"moe_layer_end_index\":\t2", "\"moe_layer_end_index\":\t1",
-         "moe_layer_end_index 1 leaves trailing dense layers"},
-        /* the converter would write 192 // 2 = 96 as the shared experts' width; they are 64 wide */
-        {"ernie45moe", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
-         "intermediate_size // num_key_value_heads = 96"},
-    };
-    convert_expect_edit_refusals("bad-moe", cases, sizeof cases / sizeof cases[0], bad_input_spec);
+    refusal_edit_table("test_convert_moe", "bad-moe", bad_input_spec);
 }
 
 /* The fused experts are read slice by slice wherever they sit: three shards

@@ -11,12 +11,16 @@
 #include <string.h>
 
 #include "convert_run.h"
+#include "convert_variant.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 /* 5 layers: "M-M*-" */
@@ -41,9 +45,7 @@ static void layer_array(const qk_gguf_file *gf, const char *key, const int64_t w
 static void check_file(const family_check *fc, const char *out, const char *what) {
     const bool moe = !strcmp(fc->arch, "nemotronh_moe");
     const char *pre = fc->pre;
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     static const int64_t kv_want[5] = {0, 0, 0, 2, 0}, ff_want[5] = {0, 96, 0, 0, 96};
     char key[96];
@@ -89,13 +91,10 @@ static void check_moe_kvs(const family_check *fc, llama_run_model *m, const char
 }
 
 static void check_model(const char *arch, const char *dtype) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool moe = !strcmp(arch, "nemotronh_moe");
     char dir[700];
     logit_ref r;
-    if (logit_ref_tiny(&r, &s, dir, sizeof dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
     logit_ref_check_margins(&r, 0.02, arch);
     const char *kv[][2] = {
         {"ssm.conv_kernel", "4"},       {"ssm.state_size", "16"},         {"ssm.group_count", "2"},
@@ -130,66 +129,20 @@ static void test_nemotronh_moe_bf16(void) { check_model("nemotronh_moe", "BF16")
 static void test_nemotronh_moe_f32(void) { check_model("nemotronh_moe", "F32"); }
 
 static void test_nemotronh_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-E*-\"",
-         "hybrid_override_pattern[2] is 'E', expected 'M', '*' or '-' (no num_experts_per_tok: MLP layers)"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M*\"", "'hybrid_override_pattern' should spell the 5 layers"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-M?-\"", "hybrid_override_pattern[3] is '?'"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"M-MM-\"",
-         "layer 3 is 'M' in hybrid_override_pattern, but has the tensor"},
-        {"nemotronh", "config.json", "\"M-M*-\"", "\"*-M*-\"",
-         "layer 0 is '*' in hybrid_override_pattern, but has the tensor"},
-        {"nemotronh", "model.safetensors", "backbone.layers.1.mixer.up_proj.weight",
-         "backbone.layers.1.mixer.q_proj.weight", "layer 1 ('-') lacks the tensor for blk.1.ffn_up.weight"},
-        {"nemotronh", "config.json", "\"hybrid_override_pattern\"", "\"layers_block_type\"",
-         "layers_block_type without hybrid_override_pattern"},
-        {"nemotronh", "config.json", "\"mlp_hidden_act\":\t\"relu2\"", "\"mlp_hidden_act\":\t\"silu\"",
-         "mlp_hidden_act 'silu' / mamba_hidden_act 'silu': llama.cpp's nemotron_h runs relu2 / silu"},
-        {"nemotronh", "config.json", "\"rms_norm_eps\":\t1e-05", "\"rms_norm_eps\":\t1e-06",
-         "rms_norm_eps (or norm_eps) should equal layer_norm_epsilon"},
-        {"nemotronh", "config.json", "\"vocab_size\":\t304", "\"vocab_size\":\t300",
-         "vocab_size 300 is not a multiple of 8"},
-        {"nemotronh", "config.json", "\"ssm_state_size\":\t16", "\"ssm_state_size\":\t8",
-         "layers.0.mixer.conv1d.bias' should be [160] for the config's sizes"},
-        {"nemotronh", "config.json", "\"mamba_head_dim\":\t16", "\"mamba_head_dim\":\t12",
-         "the SSM inner size 96 is not a multiple of the head dim 64"},
-        {"nemotronh", "config.json", "\"time_step_floor\"", "\"time_step_limit\": [0.0, 0.1], \"time_step_floor\"",
-         "time_step_limit clamps dt"},
-        {"nemotronh", "config.json", "\"chunk_size\"", "\"num_experts_per_tok\": 2, \"chunk_size\"",
-         "hybrid_override_pattern[1] is '-', expected 'M', '*' or 'E' (num_experts_per_tok is set: MoE layers)"},
-        /* Nemotron 3: what llama.cpp's nemotron_h_moe or this converter do not take yet */
-        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"num_nextn_predict_layers\": 1, \"topk_group\"",
-         "num_nextn_predict_layers 1: the converter appends the multi-token-prediction block"},
-        {"nemotronh_moe", "config.json", "\"topk_group\"", "\"moe_latent_size\": 32, \"topk_group\"",
-         "moe_latent_size (Nemotron 3 Super's latent expert projections) is not supported yet"},
-        {"nemotronh_moe", "config.json", "\"n_group\":\t1", "\"n_group\":\t2",
-         "n_group / topk_group other than 1 (group-limited routing) is not supported yet"},
-        {"nemotronh_moe", "config.json", "\"routed_scaling_factor\"", "\"routed_scaling_factor_\"",
-         "'routed_scaling_factor' should be a positive number (NemotronHModel reads it)"},
-        {"nemotronh", "config.json", "\"chunk_size\"", "\"residual_multiplier\": 0.2, \"chunk_size\"",
-         "'residual_multiplier' is a Granite key"},
-    };
-    convert_expect_edit_refusals("bad-nemotronh", cases, sizeof cases / sizeof cases[0], spec);
+    refusal_edit_table("test_convert_nemotronh", "bad-nemotronh", spec);
 }
 
 /* Nemotron-H 8B's config names the attention head size attention_head_dim, Nemotron 3's the RMS epsilon norm_eps:
  * the same KVs as with head_dim and rms_norm_eps */
 static void test_nemotronh_attention_head_dim(void) {
-    tiny_hf_spec s;
-    spec(&s, "nemotronh");
-    char dir[700], p[800], a[800], b[800];
-    snprintf(dir, sizeof dir, "%s/nemotronh-ahd/hf", qk_test_tmpdir());
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    snprintf(a, sizeof a, "%s/nemotronh-ahd-a.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/nemotronh-ahd-b.gguf", qk_test_tmpdir());
-    CHECK(tiny_hf_write(dir, &s) == 0);
+    convert_variant v;
+    if (convert_variant_start(&v, "nemotronh-ahd", spec, "nemotronh", "f32", 1)) return;
+    convert_edit_file(v.config, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
+    convert_edit_file(v.config, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
+    if (convert_variant_converts(&v)) return;
     qk_err err;
-    CHECK_MSG(convert_run(dir, a, "f32", 1, &err) == QK_OK, "%s", err.msg);
-    convert_edit_file(p, "\"head_dim\":\t32", "\"attention_head_dim\":\t32");
-    convert_edit_file(p, "\"rms_norm_eps\"", "\"norm_eps\""); /* Nemotron 3's spelling, TextModel's second key */
-    CHECK_MSG(convert_run(dir, b, "f32", 1, &err) == QK_OK, "%s", err.msg);
     qk_gguf_file *ga = NULL, *gb = NULL;
-    CHECK(qk_gguf_open(a, &ga, &err) == QK_OK && qk_gguf_open(b, &gb, &err) == QK_OK);
+    CHECK(qk_gguf_open(v.a, &ga, &err) == QK_OK && qk_gguf_open(v.b, &gb, &err) == QK_OK);
     if (ga && gb) {
         const qk_gguf_kv *ka = qk_gguf_find(&ga->meta, "nemotron_h.attention.key_length");
         const qk_gguf_kv *kb = qk_gguf_find(&gb->meta, "nemotron_h.attention.key_length");

@@ -13,13 +13,16 @@
 #include "convert_model.h"
 #include "convert_run.h"
 #include "family_check.h"
+#include "family_ref.h"
 #include "gguf.h"
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -49,9 +52,7 @@ static void check_model_kvs(const family_check *fc, llama_run_model *m, const ch
 static void check_file(const family_check *fc, const char *out, const char *what) {
     (void)what;
     const bool next = !strcmp(fc->arch, "qwen3next");
-    qk_err err;
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (gf) { /* M-RoPE sections: the config's [2, 1, 1] padded to 4; Qwen3NextModel writes none */
         char key[96];
         snprintf(key, sizeof key, "%s.rope.dimension_sections", fc->pre);
@@ -78,16 +79,11 @@ static void check_file(const family_check *fc, const char *out, const char *what
 /* the tiny checkpoint converted to each type: llama.cpp's logits against the reference's (the quantized type
  * where the reference's top-k routing has a margin), the KVs, the tensor count, what is left out */
 static void check_model(const char *arch, const char *dtype, int n_tensors, double margin_min) {
-    tiny_hf_spec s;
-    spec(&s, arch);
-    s.dtype = dtype;
     const bool next = !strcmp(arch, "qwen3next"), moe = next || !strcmp(arch, "qwen35moe");
     char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-%s-%s/hf", qk_test_tmpdir(), arch, dtype);
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
     logit_ref r;
-    if (logit_ref_hf(&r, dir)) return;
+    if (family_ref(&r, dir, sizeof dir, spec, arch, dtype)) return;
+    convert_check_left_out(dir, next ? "mtp.;" : "model.visual.;mtp.;");
     /* F32 and F16 within llama.cpp's F16 KV cache at every position; Q8_0 where routing has a margin */
     static const family_type types[] = {{"f32", 2e-3, true}, {"f16", 5e-3, true}, {"q8_0", 0.06, false}};
     logit_ref_check_margins(&r, margin_min, arch);
@@ -116,32 +112,7 @@ static void test_qwen35(void) { check_model("qwen35", "F32", 3 + 3 * (11 + 3) + 
 /* Qwen3-Next: attn_qkv and attn_gate from in_proj_qkvz, ssm_ba: 10 per DeltaNet layer */
 static void test_qwen3next(void) { check_model("qwen3next", "BF16", 3 + 3 * (10 + 8) + (8 + 8), 0.02); }
 
-static void test_qwen35_bad_input(void) {
-    static const struct {
-        const char *from, *to, *want;
-    } cases[] = {
-        {"\"attn_output_gate\":\ttrue", "\"attn_output_gate\":\tfalse",
-         "attn_output_gate is false, but llama.cpp's qwen35moe always gates"},
-        {"\"linear_num_value_heads\":\t4", "\"linear_num_value_heads\":\t3",
-         "linear_num_value_heads 3 is not a multiple of linear_num_key_heads 2"},
-        {"\"linear_value_head_dim\":\t16", "\"linear_value_head_dim\":\t8",
-         "linear_key_head_dim 16 differs from linear_value_head_dim 8"},
-        {"\"linear_attention\"", "\"full_attention\"",
-         "layer_types[0] is full_attention, but llama.cpp makes every 4-th layer full attention"},
-        {"\"full_attention_interval\":\t4", "\"full_attention_interval\":\t2", "layer_types[1] is linear_attention"},
-        {"\"rope_type\":\t\"default\"", "\"rope_type\":\t\"yarn\"", "rope type 'yarn' is not supported"},
-        {"\"hidden_act\":\t\"silu\"", "\"hidden_act\":\t\"gelu\"", "hidden_act 'gelu'"},
-        {"\"linear_conv_kernel_dim\":\t4", "\"linear_conv_kernel_dim\":\t3",
-         "linear_attn.conv1d.weight' should be [128, 1, 3]"},
-    };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        char dir[700];
-        snprintf(dir, sizeof dir, "%s/bad-qwen35-%zu/hf", qk_test_tmpdir(), c);
-        tiny_hf_spec s;
-        spec(&s, "qwen35moe");
-        convert_expect_edit_refusal(dir, &s, "config.json", cases[c].from, cases[c].to, cases[c].want);
-    }
-}
+static void test_qwen35_bad_input(void) { refusal_edit_table("test_convert_qwen35", "bad-qwen35", spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

@@ -17,6 +17,7 @@
 #include "hf_checkpoint.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "st_write.h"
 #include "tiny_hf.h"
 
@@ -125,12 +126,7 @@ static void test_fp8_moe_experts(void) { fp8_case("moe", "qwen3moe", 96, 80); }
 static void test_refusals(void) {
     char src[1024];
     tiny_hf_tmp(src, sizeof src, "ref-src");
-    static const char *const q[][2] = {
-        {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
-        {"{\"quant_method\":\"bitsandbytes\"}", "'bitsandbytes' is not supported"},
-        {"{\"quant_method\":\"fp8\",\"weight_block_size\":[128]}", "weight_block_size is not [rows, columns]"},
-    };
-    convert_expect_quant_refusals(src, "ref", q, sizeof q / sizeof q[0]);
+    refusal_quant_table("test_fp8", "ref", src);
     /* blocks declared 64 x 64 but scales made for 96 x 80 */
     char fp8[1024], twin[1024];
     snprintf(fp8, sizeof fp8, "%s/ref-shape-fp8", qk_test_tmpdir());

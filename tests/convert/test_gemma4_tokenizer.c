@@ -26,6 +26,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "tokenize_strings.h"
 #include "tiny_hf.h"
 #include "vocab.h"
 #include "vocab_ref.h"
@@ -176,13 +177,10 @@ static void test_parity(void) {
                             "provides Hugging Face's JavaScript tokenizers)");
     if (!base) return;
     if (!prepare()) return;
-    char strings[1024];
-    const char *src = getenv("QK_SOURCE_DIR");
-    snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     llama_run_model *m = llama_run_load(g_gguf, true);
     CHECK_MSG(m != NULL, "%s: %s", g_gguf, llama_run_error());
     if (!m) return;
-    cJSON *ref = hf_tokenize_ref(g_dir, strings);
+    cJSON *ref = tokenize_strings_ref(g_dir);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS], got[MAXIDS];
     int strings_n = 0, compared = 0, same = 0, differ = 0, bytes_used = 0;

@@ -17,6 +17,7 @@
 #include "hf_checkpoint.h"
 #include "llama_run.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "st_write.h"
 #include "tiny_hf.h"
 
@@ -221,13 +222,7 @@ static void test_gptq_refusals(void) {
     /* methods and settings llama.cpp's converter does not dequantize */
     char src[1024];
     tiny_hf_tmp(src, sizeof src, "rm-src");
-    static const char *const q[][2] = {
-        {"{\"quant_method\":\"gptq\",\"bits\":3,\"group_size\":128}", "3-bit GPTQ weights are not supported"},
-        {"{\"quant_method\":\"gptq\",\"bits\":4,\"checkpoint_format\":\"marlin\"}", "checkpoint_format 'marlin'"},
-        {"{\"quant_method\":\"gptq\",\"group_size\":128}", "has no integer 'bits'"},
-        {"{\"quant_method\":\"awq\",\"bits\":4}", "'awq' (AWQ 4-bit"},
-    };
-    convert_expect_quant_refusals(src, "rm", q, sizeof q / sizeof q[0]);
+    refusal_quant_table("test_gptq", "rm", src);
 }
 
 int main(int argc, char **argv) {

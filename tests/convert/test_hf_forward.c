@@ -17,6 +17,7 @@
 
 #include "hf_forward.h"
 #include "hf_safetensors_min.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "weight_dict.h"
 
@@ -123,10 +124,8 @@ static double max_abs(const float *a, size_t n) {
 /* ---------- tier 1: stories260K ---------- */
 
 static void test_stories260k_greedy(void) {
-    const char *dir = qk_test_fixture("stories260K");
-    if (!dir) return;
     char base[1024], path[1200], err[512];
-    snprintf(base, sizeof base, "%s", dir);
+    if (!fixture_copy(base, sizeof base, "stories260K")) return;
     snprintf(path, sizeof path, "%s/hf", base);
     hf_model *m = hf_st_min_load_model(path, err, sizeof err);
     CHECK_MSG(m != NULL, "%s", err);
@@ -170,10 +169,8 @@ static void test_stories260k_greedy(void) {
 /* The minimal reader also widens BF16; the bf16 checkpoint's logits at the
  * first positions must be close to the F32 ones (bf16 keeps ~3 digits). */
 static void test_stories260k_bf16_close(void) {
-    const char *dir = qk_test_fixture("stories260K");
-    if (!dir) return;
     char base[1024], path[1200], err[512];
-    snprintf(base, sizeof base, "%s", dir);
+    if (!fixture_copy(base, sizeof base, "stories260K")) return;
     float *lg[2] = {NULL, NULL};
     const char *sub[2] = {"hf", "hf-bf16"};
     int32_t tk[4] = {1, 403, 407, 261};

@@ -18,6 +18,7 @@
 #include "gguf_writer.h"
 #include "hf_forward.h"
 #include "llama_run.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "weight_dict.h"
 #include "float_formats.h"
@@ -95,10 +96,8 @@ static int load_tensor_f32(qk_gguf_file *f, const char *name, float **out, int64
 }
 
 static void test_ollama_tiny_llama(void) {
-    const char *path = qk_test_fixture("gguf-by-others/ollama-llama-2-tiny-random.gguf");
-    if (!path) return;
     char gpath[1024];
-    snprintf(gpath, sizeof gpath, "%s", path);
+    if (!fixture_copy(gpath, sizeof gpath, "gguf-by-others/ollama-llama-2-tiny-random.gguf")) return;
     qk_gguf_file *f = NULL;
     qk_err e;
     CHECK_MSG(qk_gguf_open(gpath, &f, &e) == 0, "%s", e.msg);

@@ -18,13 +18,16 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
 #include "gguf.h"
 #include "json_edit.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf_priv.h"
 
 enum { H = 128, N_LAYER = 2, N_EXPERT = 4, TOPK = 2, FF = 64, N_RANKS = 127957, VOCAB = 128167 };
@@ -123,14 +126,9 @@ static int hunyuan_dir(char *dir, size_t n) { return hunyuan_dir_as(dir, n, fals
 
 /* a dry run's plan: its tensor count and parameters */
 static void plan_of(const char *dir, size_t *n_tensors, uint64_t *n_params) {
-    char out[900];
-    snprintf(out, sizeof out, "%s.gguf", dir);
-    qk_convert_opts o = {.type = "f16", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
     qk_convert_report rep;
-    qk_err err;
     *n_tensors = 0, *n_params = 0;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
+    if (convert_plan(dir, "f16", &rep) != QK_OK) return;
     *n_tensors = rep.n_tensors, *n_params = rep.n_params;
     qk_convert_report_free(&rep);
 }
@@ -221,8 +219,7 @@ static void test_vocabulary(void) {
         for (int i = 0; i < 6 && n == 6; i++) CHECK_MSG(ids[i] == want[i], "token %d is %d, want %d", i, ids[i], want[i]);
         llama_run_free(m);
     }
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     const qk_gguf_kv *types = qk_gguf_find(&gf->meta, "tokenizer.ggml.token_type");
     CHECK(types && types->n == VOCAB);
@@ -250,21 +247,7 @@ static void test_vocabulary(void) {
 static void test_refusals(void) {
     char dir[800];
     if (hunyuan_dir(dir, sizeof dir)) return;
-    static const convert_config_case cases[] = {
-        {"vocab_size", "128166", "vocab 128166", "tokenization_hy.py asserts 127957 tokens plus its 210"},
-        {"rope_scaling", "{\"type\": \"dynamic\", \"alpha\": 500.0}", "alpha 500", "the converter asserts alpha 1000"},
-        {"max_position_embeddings", "65536", "64K positions", "32K or 256K positions"},
-        {"moe_topk", "[2, 1]", "moe_topk per layer", "'moe_topk' differs between layers"},
-        {"num_shared_expert", "1", "a number", "'num_shared_expert' is not a list"},
-        {"moe_intermediate_size", "[32, 32]", "narrower experts", "sizes its experts by feed_forward_length"},
-        {"use_cla", "true", "cross-layer attention", "cross-layer attention"},
-        {"rope_scaling", "{\"type\": \"yarn\", \"factor\": 4.0}", "yarn", "rope_scaling type 'yarn'"},
-        {"rope_scaling",
-         "{\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, "
-         "\"original_max_position_embeddings\": 8192}",
-         "llama3 rope", "rope type 'llama3': HunYuanMoEModel converts the default and the dynamic"},
-    };
-    convert_expect_config_refusals_in(dir, cases, sizeof cases / sizeof cases[0]);
+    refusal_config_table_in("test_hunyuan", "hunyuan", dir);
     /* another tokenization_hy.py: tokenizer_config.json naming a special id otherwise */
     char p[900];
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);

@@ -15,6 +15,7 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "tiktoken_write.h"
 #include "tiny_hf.h"
@@ -93,9 +94,7 @@ static void test_kimi_tokenizer(void) {
         llama_run_free(m);
     }
     logit_ref_free(&r);
-    qk_gguf_file *gf = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!gf) return;
     const qk_gguf_kv *types = qk_gguf_find(&gf->meta, "tokenizer.ggml.token_type");
     const qk_gguf_kv *merges = qk_gguf_find(&gf->meta, "tokenizer.ggml.merges");

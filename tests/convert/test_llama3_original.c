@@ -31,6 +31,7 @@
 #include "llama_run.h"
 #include "meta_write.h"
 #include "qk_test.h"
+#include "tokenize_strings.h"
 #include "st_write.h"
 #include "tiktoken_write.h"
 #include "tiny_hf.h"
@@ -140,13 +141,10 @@ static const char *token_text(const qk_gguf_file *f, uint64_t id) {
  * plain ids and get BOS in front; else they must begin with it. */
 static void parity(const char *path, const char *dir, bool hf_adds_bos) {
     llama_ref_init_backend();
-    char strings[1024];
-    const char *src = getenv("QK_SOURCE_DIR");
-    snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     llama_run_model *m = llama_run_load(path, true);
     CHECK_MSG(m != NULL, "%s: %s", path, llama_run_error());
     if (!m) return;
-    cJSON *ref = hf_tokenize_ref(dir, strings);
+    cJSON *ref = tokenize_strings_ref(dir);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS + 1], plain[MAXIDS], got[MAXIDS];
     int n_strings = 0, same = 0, differ = 0;

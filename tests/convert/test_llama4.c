@@ -21,7 +21,9 @@
 #include "llama_run.h"
 #include "logit_match.h"
 #include "hf_forward.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -69,9 +71,7 @@ static void check_model(const char *arch, const char *step, const char *n_expert
         convert_check_kv(m, "llama4.rope.dimension_count", "16");
         logit_ref_compare(&r, m, cases[c].all, margin_min, cases[c].tol, what);
         llama_run_free(m);
-        qk_err err;
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
     }
@@ -134,36 +134,7 @@ static void test_maverick(void) {
     check_model("llama4maverick", "2", "128", 3 + 2 * 13 + 2 * 9, "multi_modal_projector.;vision_model.;");
 }
 
-static void test_refusals(void) {
-    tiny_hf_spec s;
-    spec(&s, "llama4");
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-llama4-bad/hf", qk_test_tmpdir());
-    static const convert_config_case cases[] = {
-        {"use_qk_norm", "false", "qk off with 4 experts", "use_qk_norm is false with 4 experts"},
-        {"attention_chunk_size", "4096", "another chunk", "attention_chunk_size is not 8192"},
-        {"no_rope_layers", "[1, 0, 1, 0]", "NoPE every 2nd", "no_rope_layers is not rope everywhere"},
-        {"no_rope_layer_interval", "2", "NoPE interval", "no_rope_layer_interval is not 4"},
-        {"moe_layers", "[0, 2]", "moe_layers not every layer", "moe_layers is not every 1-th layer"},
-        {"attn_temperature_tuning", "false", "no temperature", "attn_temperature_tuning is off"},
-        {"floor_scale", "4096", "floor", "floor_scale is not 8192"},
-        {"attn_scale", "0.2", "scale", "attn_scale is not 0.1"},
-        {"intermediate_size_mlp", NULL, "no dense width", "intermediate_size_mlp"},
-        {"attention_bias", "true", "biases", "attention_bias is true"},
-        {"interleave_moe_layer_step", "2", "dense layers the checkpoint lacks", "lacks blk.0.ffn_gate.weight"},
-        {"layer_types", "[\"full_attention\", \"full_attention\", \"full_attention\", \"full_attention\"]",
-         "all full attention", "layer_types is not chunked attention"},
-        {"hidden_act", "\"gelu\"", "gelu", "hidden_act is 'gelu'"},
-    };
-    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
-    tiny_hf_spec m;
-    spec(&m, "llama4maverick");
-    static const convert_config_case maverick[] = {
-        {"use_qk_norm", "true", "Maverick with qk norm", "use_qk_norm is true with 128 experts"},
-        {"interleave_moe_layer_step", "1", "Maverick step 1", "layer 0 lacks blk.0.ffn_gate_inp.weight"},
-    };
-    convert_expect_config_refusals(dir, &m, maverick, 2);
-}
+static void test_refusals(void) { refusal_config_table("test_llama4", "refusals", spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

@@ -19,13 +19,17 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
+#include "convert_variant.h"
 #include "gguf_compare.h"
 #include "hf_forward.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "logit_ref_as.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 static void spec(tiny_hf_spec *s, const char *arch) {
@@ -45,33 +49,20 @@ static void grouped_dir(char *dir, size_t n) {
     CHECK(tiny_hf_write(dir, &s) == 0);
 }
 
-/* The reference of dir's checkpoint read as model type mt; config.json is put back as written. */
-static int ref_as(logit_ref *r, const char *dir, const char *mt) {
-    char json[64];
-    snprintf(json, sizeof json, "\"%s\"", mt);
-    convert_edit_config(dir, "model_type", json);
-    const int rc = logit_ref_hf(r, dir);
-    convert_edit_config(dir, "model_type", "\"mamba2\"");
-    return rc;
-}
-
 static void test_grouped_is_llamacpps(void) {
-    char dir[700], out[800];
+    char dir[700];
     grouped_dir(dir, sizeof dir);
     logit_ref want, exact;
-    if (ref_as(&want, dir, "mamba2:grouped")) return;
-    if (ref_as(&exact, dir, "mamba2")) {
+    if (logit_ref_hf_as(&want, dir, "mamba2:grouped", "mamba2")) return;
+    if (logit_ref_hf_as(&exact, dir, "mamba2", "mamba2")) {
         logit_ref_free(&want);
         return;
     }
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.05}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(out, sizeof out, "%s/tiny-mamba2g-%s.gguf", qk_test_tmpdir(), cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        llama_run_model *m =
+            logit_check_as(&want, dir, "mamba2g", "mamba2, 2 groups (grouped norm)", cases[c].type, cases[c].tol);
         if (!m) continue;
-        char what[64];
-        snprintf(what, sizeof what, "mamba2, 2 groups (grouped norm) %s", cases[c].type);
-        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
         if (c == 0) { /* Mamba2Model.set_gguf_parameters */
             static const char *kv[][2] = {
                 {"context_length", "1048576"}, {"embedding_length", "64"}, {"feed_forward_length", "0"},
@@ -81,16 +72,10 @@ static void test_grouped_is_llamacpps(void) {
             };
             convert_check_arch_kvs(m, "mamba2", kv, sizeof kv / sizeof kv[0]);
             /* the exact transformers model is farther from these logits than any conversion tolerance */
-            const size_t nv = (size_t)exact.nv;
-            float *got = malloc(LOGIT_NP * nv * sizeof(float));
-            CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
-            double e = 0;
-            for (int p = 0; got && p < LOGIT_NP; p++)
-                e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+            const double e = logit_model_distance(&exact, m);
             fprintf(stderr, "tiny mamba2 (2 groups): llama.cpp (F32 file) vs transformers' whole-d_inner norm: %.4f "
                             "of the largest logit\n", e);
             CHECK_MSG(e > 0.01, "llama.cpp computes transformers' norm (%.4f): the caveat is stale", e);
-            free(got);
         }
         llama_run_free(m);
     }
@@ -99,42 +84,15 @@ static void test_grouped_is_llamacpps(void) {
 }
 
 static void test_caveat_in_plan(void) {
-    char dir[700], one[700], out[800];
+    char dir[700], one[700];
     grouped_dir(dir, sizeof dir);
     snprintf(one, sizeof one, "%s/tiny-mamba2-one/hf", qk_test_tmpdir());
     tiny_hf_spec s;
     spec(&s, "mamba2");
     CHECK(tiny_hf_write(one, &s) == 0);
-    snprintf(out, sizeof out, "%s/tiny-mamba2-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(rep.caveat && strstr(rep.caveat, "n_groups > 1") && strstr(rep.caveat, "per group"), "caveat: %s",
-              rep.caveat ? rep.caveat : "(none)");
-    qk_convert_report_free(&rep);
-    CHECK_MSG(qk_convert_model(one, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK(rep.caveat == NULL); /* one group: every implementation computes the same */
-    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "mamba2"));
-    qk_convert_report_free(&rep);
-}
-
-/* the converter's plan for dir: its caveat (NULL: none), through a dry run */
-static char *plan_caveat(const char *dir) {
-    char out[800];
-    snprintf(out, sizeof out, "%s/mamba-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    if (qk_convert_model(dir, out, &o, &rep, &err)) {
-        CHECK_MSG(0, "%s", err.msg);
-        return NULL;
-    }
-    char *c = rep.caveat ? strdup(rep.caveat) : NULL;
-    qk_convert_report_free(&rep);
-    return c;
+    static const char *const grouped[] = {"n_groups > 1", "per group"};
+    convert_check_caveat(dir, NULL, grouped, 2);
+    convert_check_caveat(one, "mamba2", NULL, 0); /* one group: every implementation computes the same */
 }
 
 /* Falcon Mamba as released (mixer_rms_eps 1e-6): the caveat, and how far llama.cpp is from the model */
@@ -148,12 +106,9 @@ static void test_falcon_mamba_eps(void) {
     CHECK(tiny_hf_write(dir, &s) == 0);
     s.arch = "falconmamba";
     CHECK(tiny_hf_write(same, &s) == 0);
-    char *c = plan_caveat(dir);
-    CHECK_MSG(c && strstr(c, "mixer_rms_eps") && strstr(c, "layer_norm_epsilon"), "caveat: %s", c ? c : "(none)");
-    free(c);
-    c = plan_caveat(same);
-    CHECK_MSG(c == NULL, "caveat with equal epsilons: %s", c ? c : "");
-    free(c);
+    static const char *const eps[] = {"mixer_rms_eps", "layer_norm_epsilon"};
+    convert_check_caveat(dir, NULL, eps, 2);
+    convert_check_caveat(same, NULL, NULL, 0); /* equal epsilons */
     logit_ref want;
     if (logit_ref_hf(&want, dir)) return;
     snprintf(out, sizeof out, "%s/tiny-falconmamba7b.gguf", qk_test_tmpdir());
@@ -174,22 +129,14 @@ static void test_falcon_mamba_eps(void) {
 /* mamba_ssm's config (MambaLMHeadModel, d_model and n_layer): the same tensors as transformers' names give, and
  * plain Mamba's dt_b_c_rms false */
 static void test_mamba_ssm_config(void) {
-    char dir[700], a[800], b[800], p[900];
-    snprintf(dir, sizeof dir, "%s/tiny-mamba-ssm/hf", qk_test_tmpdir());
-    snprintf(a, sizeof a, "%s/mamba-hf.gguf", qk_test_tmpdir());
-    snprintf(b, sizeof b, "%s/mamba-ssm.gguf", qk_test_tmpdir());
-    tiny_hf_spec s;
-    spec(&s, "mamba");
-    CHECK(tiny_hf_write(dir, &s) == 0);
-    qk_err err;
-    CHECK_MSG(convert_run(dir, a, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    snprintf(p, sizeof p, "%s/config.json", dir);
-    convert_edit_file(p, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
-    convert_edit_file(p, "\"hidden_size\"", "\"d_model\"");
-    convert_edit_file(p, "\"num_hidden_layers\"", "\"num_layers_unused\"");
-    CHECK_MSG(convert_run(dir, b, "q8_0", 2, &err) == QK_OK, "%s", err.msg);
-    CHECK(gguf_same_tensors(a, b, "mamba_ssm's config vs transformers'"));
-    llama_run_model *m = llama_run_load(b, false);
+    convert_variant v;
+    if (convert_variant_start(&v, "tiny-mamba-ssm", spec, "mamba", "q8_0", 2)) return;
+    convert_edit_file(v.config, "\"MambaForCausalLM\"", "\"MambaLMHeadModel\"");
+    convert_edit_file(v.config, "\"hidden_size\"", "\"d_model\"");
+    convert_edit_file(v.config, "\"num_hidden_layers\"", "\"num_layers_unused\"");
+    if (convert_variant_converts(&v)) return;
+    CHECK(gguf_same_tensors(v.a, v.b, "mamba_ssm's config vs transformers'"));
+    llama_run_model *m = llama_run_load(v.b, false);
     if (m) {
         static const char *kv[][2] = {{"ssm.dt_b_c_rms", "false"}, {"embedding_length", "64"}, {"block_count", "2"}};
         convert_check_arch_kvs(m, "mamba", kv, sizeof kv / sizeof kv[0]);
@@ -223,58 +170,12 @@ static void test_jamba(void) {
         llama_run_free(m);
     }
     logit_ref_free(&want);
-    static const convert_edit_case cases_bad[] = {
-        {"jamba", "config.json", "\"attn_layer_offset\":\t2", "\"attn_layer_offset\":\t4",
-         "'attn_layer_offset' should be an integer below 'attn_layer_period'"},
-        {"jamba", "config.json", "\"expert_layer_offset\":\t1", "\"expert_layer_offset\":\t0",
-         "layer 0 (Mamba, experts) lacks the tensor for blk.0.ffn_gate_inp.weight"},
-        {"jamba", "config.json", "\"mamba_proj_bias\":\tfalse", "\"mamba_proj_bias\":\ttrue",
-         "mamba_proj_bias is true: llama.cpp's jamba has no in/out projection biases"},
-        {"jamba", "config.json", "\"sliding_window\":\tnull", "\"sliding_window\":\t8",
-         "sliding_window 8: llama.cpp's jamba attends to every position"},
-        {"jamba", "model.safetensors", "layers.1.mamba.b_layernorm", "layers.1.mamba.rotary_emb.inv_freq",
-         "layer 1 (Mamba, experts) lacks the tensor for blk.1.ssm_b_norm.weight"},
-        {"jamba", "model.safetensors", "layers.0.feed_forward.gate_proj", "layers.0.moe.gate_proj",
-         "is Mini-Jamba's layout ('moe.'), which is not supported"},
-    };
-    convert_expect_edit_refusals("bad-jamba", cases_bad, sizeof cases_bad / sizeof cases_bad[0], jamba_spec);
+    refusal_edit_table("test_mamba", "bad-jamba", jamba_spec);
 }
 
 static void test_bad_input(void) {
-    static const convert_edit_case cases[] = {
-        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groupz\":\t1",
-         "no 'n_groups': transformers' Mamba2Config takes 8 groups, the converter 1"},
-        {"mamba2", "config.json", "\"expand\":\t2", "\"expand\":\t2, \"intermediate_size\": 96",
-         "the inner size 96 is not expand x hidden_size = 128 (the converter asserts it)"},
-        {"mamba2", "config.json", "\"head_dim\":\t16", "\"head_dim\":\t48",
-         "the inner size 128 is not a multiple of head_dim 48"},
-        {"mamba2", "config.json", "\"n_groups\":\t1", "\"n_groups\":\t3",
-         "the inner size 128 and 8 heads do not split into 3 groups"},
-        {"mamba2", "config.json", "\"use_cache\":\ttrue", "\"time_step_limit\": [0.0, 10.0]",
-         "time_step_limit clamps dt, which llama.cpp's Mamba-2 does not"},
-        {"mamba2", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
-         "unexpected tensor 'backbone.layers.1.mixer.E' for Mamba2ForCausalLM"},
-        {"mamba2", "model.safetensors", "layers.0.mixer.conv1d.bias", "layers.0.mixer.in_proj.bias",
-         "llama.cpp's Mamba-2 has no in/out projection biases"},
-        {"mamba2", "model.safetensors", "backbone.norm_f.weight", "rotary_emb.inv_freq",
-         "tensor 'backbone.norm_f.weight' is missing"},
-    };
-    convert_expect_edit_refusals("bad-mamba2", cases, sizeof cases / sizeof cases[0], spec);
-    static const convert_edit_case cases1[] = {
-        {"mamba", "config.json", "\"intermediate_size\":\t128", "\"intermediate_size\":\t192",
-         "intermediate_size 192 is not 2 x hidden_size = 128 (the converter asserts a block expansion of 2)"},
-        {"mamba", "config.json", "\"use_bias\":\tfalse", "\"use_bias\":\ttrue",
-         "use_bias is true: llama.cpp's Mamba has no in/out projection biases"},
-        {"mamba", "config.json", "\"use_cache\":\ttrue", "\"ssm_cfg\": {\"d_state\": 8}",
-         "ssm_cfg sets 'd_state', which llama.cpp's converter does not read"},
-        {"mamba", "config.json", "\"time_step_rank\":\t4", "\"time_step_rank\":\t5",
-         "tensor 'backbone.layers.0.mixer.dt_proj.weight' should be [128, 5] for the config's sizes"},
-        {"mamba", "model.safetensors", "layers.1.mixer.D", "layers.1.mixer.E",
-         "unexpected tensor 'backbone.layers.1.mixer.E' for MambaForCausalLM"},
-        {"mamba", "model.safetensors", "layers.0.mixer.dt_proj.bias", "layers.0.mixer.rotary_emb.inv_freq",
-         "layer 0 lacks the tensor for blk.0.ssm_dt.bias"},
-    };
-    convert_expect_edit_refusals("bad-mamba1", cases1, sizeof cases1 / sizeof cases1[0], spec);
+    refusal_edit_table("test_mamba", "bad-mamba2", spec);
+    refusal_edit_table("test_mamba", "bad-mamba1", spec);
 }
 
 /* the tokenizer Mamba2Model.set_vocab reads: tokenizer.model, else tokenizer.json; a v3 SentencePiece file it asks

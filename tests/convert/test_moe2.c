@@ -22,7 +22,9 @@
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
+#include "refusal_cases.h"
 #include "tiny_hf.h"
 
 /* Max |a-b| over max |b|. */
@@ -82,8 +84,7 @@ static void check_model(const tiny_hf_spec *sp, double margin_min, void (*kvs)(l
                 if (mx) CHECK_MSG(cmp.tensors[k].rmse == 0.0, "%s: rmse %g", cmp.tensors[k].name, cmp.tensors[k].rmse);
             }
         CHECK_EQ_INT(n_mx, !strcmp(cases[c].type, "mxfp4_moe") ? 3 * n_moe_layers : 0); /* the experts */
-        qk_gguf_file *gf = NULL;
-        CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+        qk_gguf_file *gf = gguf_open_checked(out);
         if (gf) CHECK_EQ_INT(cmp.n, gf->meta.n_tensors); /* every tensor compared */
         if (gf) CHECK_EQ_INT(gf->meta.n_tensors, n_tensors);
         qk_gguf_close(gf);
@@ -175,8 +176,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     char e[256];
     hf_st_min *st = hf_st_min_open(st_path, e, sizeof e);
     CHECK_MSG(st != NULL, "%s", e);
-    qk_gguf_file *gf = NULL;
-    CHECK_MSG(qk_gguf_open(out, &gf, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *gf = gguf_open_checked(out);
     if (!st || !gf) {
         hf_st_min_close(st), qk_gguf_close(gf);
         return;
@@ -187,8 +187,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     char fl[800];
     snprintf(fl, sizeof fl, "%s/tiny-gptoss-bytes-bf16.gguf", qk_test_tmpdir());
     CHECK_MSG(convert_run(dir, fl, "bf16", 2, &err) == QK_OK, "%s", err.msg);
-    qk_gguf_file *ff = NULL;
-    CHECK_MSG(qk_gguf_open(fl, &ff, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *ff = gguf_open_checked(fl);
     for (uint64_t i = 0; ff && i < ff->meta.n_tensors; i++) {
         const char *tn = ff->meta.tensors[i].name;
         const bool is_exp = strstr(tn, "_exps.weight") != NULL;
@@ -247,29 +246,7 @@ static void test_gptoss_mxfp4_bytes(void) {
     qk_gguf_close(gf);
 }
 
-static void test_gptoss_bad_input(void) {
-    tiny_hf_spec s;
-    gptoss_spec(&s, "gptoss_mxfp4");
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-gptoss-bad/hf", qk_test_tmpdir());
-    static const convert_config_case cases[] = {
-        {"layer_types", "[\"full_attention\", \"sliding_attention\", \"sliding_attention\", \"full_attention\"]",
-         "layer_types", "layer_types[0] is 'full_attention'"},
-        {"swiglu_limit", "5.0", "swiglu_limit", "swiglu_limit is 5"},
-        {"sliding_window", NULL, "no sliding_window", "'sliding_window' is missing"},
-        {"rope_scaling",
-         "{\"rope_type\": \"yarn\", \"factor\": 32.0, \"attention_factor\": 1.5, \"original_max_position_embeddings\": 64}",
-         "yarn attention_factor", "attention_factor"},
-        /* MXFP4 without the quantization_config that says so: U8 blocks are not weights */
-        {"quantization_config", "{\"quant_method\": \"bitsandbytes\"}", "another quant_method",
-         "quant_method 'bitsandbytes'"},
-    };
-    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
-    /* the float layout with the experts of the wrong count */
-    tiny_hf_spec f;
-    gptoss_spec(&f, "gptoss");
-    convert_expect_config_refusal(dir, &f, "num_local_experts", "8", "8 experts for 4", "expected a float [8 experts");
-}
+static void test_gptoss_bad_input(void) { refusal_config_table("test_moe2", "gptoss", gptoss_spec); }
 
 /* DeepSeek-V2-Lite's layout (a plain q_proj) at one of the layer counts llama.cpp takes as "lite" (27): per layer
  * attn_q instead of attn_q_a, attn_q_a_norm, attn_q_b: 11 dense, 15 MoE */
@@ -301,32 +278,14 @@ static void test_glm4moe(void) {
     check_model(&s, 0.02, kvs_glm4moe, 3 + 14 + 3 * 19 + 5, "", 3, 5);
 }
 
-static void test_deepseek_bad_input(void) {
-    tiny_hf_spec s;
-    tiny_hf_default(&s);
-    s.arch = "deepseek3", s.n_layer = 3, s.n_embd = 64, s.n_head = 4, s.n_head_kv = 4, s.n_ff = 128;
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/tiny-deepseek-bad/hf", qk_test_tmpdir());
-    static const convert_config_case cases[] = {
-        /* llama.cpp reads a q_lora rank unless the model has 26 or 27 layers */
-        {"q_lora_rank", "null", "plain q_proj", "q_lora_rank is null"},
-        {"topk_group", "2", "every group used", "topk_group 2 of n_group 2"},
-        {"topk_method", "\"group_limited_greedy\"", "group maxima", "topk_method 'group_limited_greedy'"},
-        {"rope_scaling",
-         "{\"type\": \"yarn\", \"factor\": 8.0, \"mscale\": 1.0, \"mscale_all_dim\": 0.707, "
-         "\"original_max_position_embeddings\": 64}",
-         "mscale != mscale_all_dim", "yarn mscale 1 with mscale_all_dim 0.707"},
-        {"v_head_dim", NULL, "no v_head_dim", "v_head_dim"},
-    };
-    convert_expect_config_refusals(dir, &s, cases, sizeof cases / sizeof cases[0]);
-    tiny_hf_spec v2 = s;
-    v2.arch = "deepseek2";
-    convert_expect_config_refusal(dir, &v2, "norm_topk_prob", "true", "V2 renormalised and scaled",
-                                  "norm_topk_prob with routed_scaling_factor 2");
-    tiny_hf_spec g = s;
-    g.arch = "glm4moe", g.n_head_kv = 2;
-    convert_expect_config_refusal(dir, &g, "topk_group", "2", "GLM-4.5, every group used", "topk_group 2 of n_group 2");
+/* the DeepSeek refusals' checkpoints (GLM-4.5 with 2 kv heads) */
+static void deepseek_bad_spec(tiny_hf_spec *s, const char *arch) {
+    tiny_hf_default(s);
+    s->arch = arch, s->n_layer = 3, s->n_embd = 64, s->n_head = 4, s->n_head_kv = strcmp(arch, "glm4moe") ? 4 : 2;
+    s->n_ff = 128;
 }
+
+static void test_deepseek_bad_input(void) { refusal_config_table("test_moe2", "deepseek", deepseek_bad_spec); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);

@@ -18,11 +18,13 @@
 #include <string.h>
 
 #include "convert_model.h"
+#include "convert_plan.h"
 #include "convert_run.h"
 #include "hf_forward.h"
 #include "llama_ref.h"
 #include "llama_run.h"
 #include "logit_match.h"
+#include "logit_ref_as.h"
 #include "qk_test.h"
 #include "tiny_hf.h"
 
@@ -33,30 +35,16 @@ static void phimoe_dir(char *dir, size_t n) {
     convert_write_tiny(dir, n, "tiny-phimoe", &s);
 }
 
-/* The reference of dir's checkpoint read as model type mt ("phimoe" or "phimoe:llama.cpp"); config.json is put
- * back as written. */
-static int ref_as(logit_ref *r, const char *dir, const char *mt) {
-    char json[64];
-    snprintf(json, sizeof json, "\"%s\"", mt);
-    convert_edit_config(dir, "model_type", json);
-    const int rc = logit_ref_hf(r, dir);
-    convert_edit_config(dir, "model_type", "\"phimoe\"");
-    return rc;
-}
-
 static void test_conversion_is_llamacpps(void) {
-    char dir[700], out[800];
+    char dir[700];
     phimoe_dir(dir, sizeof dir);
     logit_ref want;
-    if (ref_as(&want, dir, "phimoe:llama.cpp")) return;
+    if (logit_ref_hf_as(&want, dir, "phimoe:llama.cpp", "phimoe")) return;
     static const struct { const char *type; double tol; } cases[] = {{"f32", 1e-3}, {"f16", 0.01}, {"q8_0", 0.03}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        snprintf(out, sizeof out, "%s/tiny-phimoe-%s.gguf", qk_test_tmpdir(), cases[c].type);
-        llama_run_model *m = logit_convert_load(dir, out, cases[c].type, &want);
+        llama_run_model *m = logit_check_as(&want, dir, "phimoe", "phimoe (as llama.cpp)", cases[c].type, cases[c].tol);
         if (!m) continue;
-        char what[64], v[64];
-        snprintf(what, sizeof what, "phimoe (as llama.cpp) %s", cases[c].type);
-        logit_ref_compare(&want, m, 1, 0, cases[c].tol, what);
+        char v[64];
         if (c == 0) { /* PhiMoeModel's KVs on top of Phi3MiniModel's */
             CHECK(llama_run_meta(m, "phimoe.expert_count", v, sizeof v) && !strcmp(v, "4"));
             CHECK(llama_run_meta(m, "phimoe.expert_used_count", v, sizeof v) && !strcmp(v, "2"));
@@ -73,8 +61,8 @@ static void test_caveat_is_real(void) {
     phimoe_dir(dir, sizeof dir);
     snprintf(out, sizeof out, "%s/tiny-phimoe-exact.gguf", qk_test_tmpdir());
     logit_ref as_llama, exact;
-    if (ref_as(&as_llama, dir, "phimoe:llama.cpp")) return;
-    if (ref_as(&exact, dir, "phimoe")) {
+    if (logit_ref_hf_as(&as_llama, dir, "phimoe:llama.cpp", "phimoe")) return;
+    if (logit_ref_hf_as(&exact, dir, "phimoe", "phimoe")) {
         logit_ref_free(&as_llama);
         return;
     }
@@ -88,13 +76,9 @@ static void test_caveat_is_real(void) {
     CHECK_MSG(d > 0.1, "the HF model and llama.cpp's phimoe graph differ by only %.4f: is the caveat stale?", d);
     llama_run_model *m = logit_convert_load(dir, out, "f32", &exact);
     if (m) {
-        float *got = malloc(LOGIT_NP * nv * sizeof(float));
-        CHECK(got && llama_run_logits(m, exact.prompt, LOGIT_NP, got));
-        double e = 0;
-        for (int p = 0; got && p < LOGIT_NP; p++) e = fmax(e, hf_rel_err(got + p * nv, exact.want + p * nv, nv));
+        const double e = logit_model_distance(&exact, m);
         fprintf(stderr, "tiny phimoe: llama.cpp (F32 file) vs the HF model: %.4f\n", e);
         CHECK_MSG(e > 0.1, "llama.cpp computes the HF model (%.4f): the caveat is stale", e);
-        free(got);
         llama_run_free(m);
     }
     logit_ref_free(&as_llama);
@@ -102,27 +86,17 @@ static void test_caveat_is_real(void) {
 }
 
 static void test_caveat_in_plan(void) {
-    char dir[700], out[800];
+    char dir[700];
     phimoe_dir(dir, sizeof dir);
-    snprintf(out, sizeof out, "%s/tiny-phimoe-dry.gguf", qk_test_tmpdir());
-    qk_convert_opts o = {.type = "q8_0", .output_tensor_type = -1, .n_threads = 1, .dry_run = true,
-                         .command_line = "convert (test)"};
-    qk_convert_report rep;
-    qk_err err;
-    CHECK_MSG(qk_convert_model(dir, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK_MSG(rep.caveat && strstr(rep.caveat, "SparseMixer") && strstr(rep.caveat, "LayerNorm"), "caveat: %s",
-              rep.caveat ? rep.caveat : "(none)");
-    CHECK(rep.gguf_arch && !strcmp(rep.gguf_arch, "phimoe"));
-    qk_convert_report_free(&rep);
+    static const char *const differences[] = {"SparseMixer", "LayerNorm"};
+    convert_check_caveat(dir, "phimoe", differences, 2);
     /* a dense family carries none */
     tiny_hf_spec s;
     tiny_hf_default(&s);
     char llama[700];
     snprintf(llama, sizeof llama, "%s/tiny-phimoe-llama/hf", qk_test_tmpdir());
     CHECK(tiny_hf_write(llama, &s) == 0);
-    CHECK_MSG(qk_convert_model(llama, out, &o, &rep, &err) == QK_OK, "%s", err.msg);
-    CHECK(rep.caveat == NULL);
-    qk_convert_report_free(&rep);
+    convert_check_caveat(llama, NULL, NULL, 0);
 }
 
 int main(int argc, char **argv) {

@@ -19,7 +19,9 @@
 #include "llama_run.h"
 #include "hf_tokenize_ref.h"
 #include "json_edit.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
+#include "tokenize_strings.h"
 #include "tiktoken_ranks.h"
 #include "tiktoken_write.h"
 #include "tiny_hf_priv.h"
@@ -202,15 +204,12 @@ static void hf_parity(const char *name, const char *arch, hf_stats *st) {
 /* hf_parity of the tokenizer in dir against Hugging Face's ids of the one in ref_dir (the same folder, or the
  * tokenizer dir's was rebuilt from), reported (and matched to known_diffs / extra_bos) as `name` */
 static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir, const char *arch, hf_stats *st) {
-    char strings[1024];
-    const char *src = getenv("QK_SOURCE_DIR");
-    snprintf(strings, sizeof strings, "%s/tests/data/tokenize_strings.txt", src ? src : ".");
     memset(st, 0, sizeof *st);
     char label[64];
     snprintf(label, sizeof label, "hf-%s", name);
     llama_run_model *m = load_in_llama(label, dir, arch);
     if (!m) return;
-    cJSON *ref = hf_tokenize_ref(ref_dir, strings);
+    cJSON *ref = tokenize_strings_ref(ref_dir);
     enum { MAXIDS = 4096 };
     static int32_t want[MAXIDS], got[MAXIDS];
     const cJSON *r;
@@ -264,6 +263,19 @@ static void hf_parity_dir(const char *name, const char *dir, const char *ref_dir
             "%d known differences\n", name, st->strings, st->compared, st->same, st->extra_bos, st->differ, st->known);
     cJSON_Delete(ref);
     llama_run_free(m);
+}
+
+/* quantkit reads dir's tokenizer (for the architecture family `arch` when not NULL) with the pre-tokenizer want
+ * (failed CHECKs otherwise) */
+static void expect_pre(const char *dir, const char *arch, const char *want) {
+    qk_vocab v;
+    qk_err err;
+    const int rc = arch ? qk_vocab_load_hf_for(dir, qk_arch_family_pre(arch), NULL, 0, &v, &err)
+                        : qk_vocab_load_hf(dir, NULL, 0, &v, &err);
+    CHECK_MSG(rc == QK_OK, "%s: %s", arch ? arch : dir, err.msg);
+    if (rc != QK_OK) return;
+    CHECK_STR(v.pre, want);
+    qk_vocab_free(&v);
 }
 
 /* hf_parity_dir, then what every parity check asserts: at least 100 strings compared, none differing but the known */
@@ -343,11 +355,7 @@ static void gpt4o_regex_parity(void) {
     snprintf(p, sizeof p, "%s/tokenizer_config.json", dir);
     CHECK(t && qk_test_write_file(p, t, len) == 0);
     free(t);
-    qk_vocab v;
-    qk_err err;
-    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
-    CHECK_STR(v.pre, "llama4");
-    qk_vocab_free(&v);
+    expect_pre(dir, NULL, "llama4");
     expect_parity("llama3-gpt4o", dir, dir, NULL);
 }
 
@@ -459,14 +467,8 @@ static void stablelm2_parity(void) {
                           split_regex("(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
                                       "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+")))
         return;
-    qk_vocab v;
-    qk_err err;
-    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
-    CHECK_STR(v.pre, "qwen2");
-    qk_vocab_free(&v);
-    CHECK_MSG(qk_vocab_load_hf_for(dir, qk_arch_family_pre("stablelm"), NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
-    CHECK_STR(v.pre, "stablelm2");
-    qk_vocab_free(&v);
+    expect_pre(dir, NULL, "qwen2");
+    expect_pre(dir, "stablelm", "stablelm2");
     expect_parity("stablelm2-regex", dir, dir, "stablelm");
 }
 
@@ -482,11 +484,7 @@ static void seed_regex_parity(void) {
     cJSON_AddBoolToObject(split, "invert", 0);
     cJSON *steps[2] = {split, byte_level(0)};
     if (tiny_tok_with_pre(dir, sizeof dir, "seed-regex", pre_seq(steps, 2))) return;
-    qk_vocab v;
-    qk_err err;
-    CHECK_MSG(qk_vocab_load_hf(dir, NULL, 0, &v, &err) == QK_OK, "%s", err.msg);
-    CHECK_STR(v.pre, "seed-coder");
-    qk_vocab_free(&v);
+    expect_pre(dir, NULL, "seed-coder");
     expect_parity("seed-regex", dir, dir, NULL);
 }
 
@@ -505,10 +503,7 @@ static void digits_gpt2_parity(void) {
         {"command-r", "command-r"}, {"exaone", "exaone"}, {"granite", "refact"}, {"starcoder2", "starcoder"},
     };
     for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
-        CHECK_MSG(qk_vocab_load_hf_for(dir, qk_arch_family_pre(fam[i].arch), NULL, 0, &v, &err) == QK_OK, "%s: %s",
-                  fam[i].arch, err.msg);
-        CHECK_STR(v.pre, fam[i].pre);
-        qk_vocab_free(&v);
+        expect_pre(dir, fam[i].arch, fam[i].pre);
         char name[64];
         snprintf(name, sizeof name, "digits-%s", fam[i].arch);
         expect_parity(name, dir, dir, fam[i].arch);
@@ -537,10 +532,8 @@ static void test_bpe_tokenizers(void) {
 }
 
 static void test_spm_tokenizer(void) {
-    const char *d = qk_test_fixture("tokenizers/llama2-spm");
-    if (!d) return;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", d);
+    if (!fixture_copy(dir, sizeof dir, "tokenizers/llama2-spm")) return;
     int r = parity("llama2-spm", dir, "llama-spm");
     if (r >= 0) CHECK_EQ_INT(r, 0);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "tokenizer_json.h"
 #include "vocab.h"
@@ -200,10 +201,8 @@ static void test_gpt2(void) {
 
 /* (fixtures) the whole vocab equals llama.cpp's converter output */
 static void test_gpt2_matches_llamacpp(void) {
-    const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf");
-    if (!gg) return;
     char p[1024];
-    snprintf(p, sizeof p, "%s", gg);
+    if (!fixture_copy(p, sizeof p, "gguf-by-others/llama.cpp-vocab/ggml-vocab-gpt-2.gguf")) return;
     qk_vocab v;
     if (!load_gpt2(&v)) return;
     CHECK_EQ_INT(vocab_check_against_gguf(&v, p), 0);

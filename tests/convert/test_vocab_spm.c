@@ -2,6 +2,7 @@
  * Llama-family sentencepiece vocab against what llama.cpp's converter wrote. */
 #include <string.h>
 
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "sentencepiece_model.h"
 #include "vocab.h"
@@ -280,10 +281,8 @@ static void test_hf_folder_overrides(void) {
 /* ---- real files (part "fixtures", Skipped without them) ---- */
 
 static void test_llama2_spm_matches_llamacpp(void) {
-    const char *fx = qk_test_fixture("tokenizers/llama2-spm/tokenizer.model");
-    if (!fx) return;
     char model[1024];
-    snprintf(model, sizeof model, "%s", fx);
+    if (!fixture_copy(model, sizeof model, "tokenizers/llama2-spm/tokenizer.model")) return;
     const char *gg = qk_test_fixture("gguf-by-others/llama.cpp-vocab/ggml-vocab-llama-spm.gguf");
     CHECK(gg != NULL);
     if (!gg) return;
@@ -338,10 +337,8 @@ static void test_sentencepiece_unigram_models(void) {
 }
 
 static void test_stories260k(void) {
-    const char *fx = qk_test_fixture("stories260K/hf");
-    if (!fx) return;
     char hf[1024];
-    snprintf(hf, sizeof hf, "%s", fx);
+    if (!fixture_copy(hf, sizeof hf, "stories260K/hf")) return;
     qk_vocab v, h;
     qk_err err = {{0}};
     int rc = qk_vocab_load_hf(hf, NULL, 512, &v, &err);

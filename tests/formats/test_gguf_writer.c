@@ -12,6 +12,7 @@
 #include "gguf_build.h"
 #include "gguf_ggml.h"
 #include "gguf_writer.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 
 /* One value of every scalar type and an array of every element type, in the
@@ -177,9 +178,7 @@ static void test_our_reader_round_trip(void) {
     declare_all(w, &scratch, true);
     gb_free(&scratch);
     const qk_gguf_meta *dm = qk_gguf_writer_meta(w);
-    qk_gguf_file *f = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(path, &f, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *f = gguf_open_checked(path);
     if (!f) {
         qk_gguf_writer_free(w);
         return;
@@ -259,8 +258,7 @@ static void test_patch(void) {
     CHECK_CONTAINS(err.msg, "undeclared key 'absent'");
     CHECK_MSG(qk_gguf_writer_finish(w, &err) == QK_OK, "%s", err.msg);
     qk_gguf_writer_free(w);
-    qk_gguf_file *f = NULL;
-    CHECK_MSG(qk_gguf_open(path, &f, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *f = gguf_open_checked(path);
     if (!f) return;
     const qk_gguf_kv *kv = qk_gguf_find(&f->meta, "p.hash");
     CHECK(kv && kv->n == 4 && memcmp(kv->data, h, sizeof h) == 0);

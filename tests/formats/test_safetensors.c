@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "hf_safetensors_min.h"
+#include "fixture_copy.h"
 #include "qk_test.h"
 #include "safetensors.h"
 #include "tensor_rows.h" /* qk_st_read_f32: the widening reader lives in quantize/ */
@@ -239,10 +240,8 @@ static void test_every_truncation(void) {
 /* (fixtures) real files written by the safetensors library: every tensor
  * equals what the independent minimal reader (tests/support) reads. */
 static void test_real_checkpoints(void) {
-    const char *fx = qk_test_fixture("stories260K");
-    if (!fx) return;
     char base[1024];
-    snprintf(base, sizeof base, "%s", fx);
+    if (!fixture_copy(base, sizeof base, "stories260K")) return;
     static const char *const sub[2] = {"hf", "hf-bf16"};
     for (int k = 0; k < 2; k++) {
         char path[1200], e[512];

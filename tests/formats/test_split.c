@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "llama_ref.h"
 #include "llama_run.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "ggml_types.h"
 #include "quantize_model.h"
@@ -67,8 +68,7 @@ static void test_split_merge(void) {
     /* merge restores every tensor */
     CHECK_MSG(qk_merge_model(first, merged, "merge (test)", &err) == QK_OK, "%s", err.msg);
     CHECK(gguf_same_tensors(q, merged, "merged vs whole"));
-    qk_gguf_file *fm = NULL;
-    CHECK_MSG(qk_gguf_open(merged, &fm, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *fm = gguf_open_checked(merged);
     if (fm) CHECK(qk_gguf_find(&fm->meta, "split.count") == NULL);
     qk_gguf_close(fm);
 

@@ -249,6 +249,22 @@ static void test_simd_dequantize_equals_scalar(void) {
     free(h), free(a), free(b);
 }
 
+/* Steps (*ii, *t) to the next SIMD kernel of a type with blck-element blocks, over the ISAs isas[1..n_isa), ISA by
+ * ISA and type by type (start from *ii 1, *t -1): true with *s the type's scalar kernel and *v that one, false past
+ * the last. */
+static bool next_variant(const qk_isa *isas, int n_isa, uint32_t blck, int *ii, int *t, const qk_kernel **s,
+                         const qk_kernel **v) {
+    while (*ii < n_isa) {
+        if (++*t == QK_TYPE_COUNT) {
+            *t = -1, ++*ii;
+            continue;
+        }
+        *s = qk_kernel_get((qk_type)*t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)*t, isas[*ii]);
+        if (*s && *v && (*v)->isa != QK_ISA_SCALAR && qk_type_get((qk_type)*t)->blck_size == blck) return true;
+    }
+    return false;
+}
+
 /* The K-quant searches branch on rare events (a refinement pass changing a
  * level, a search step beating the best by one ulp): many more super-blocks
  * of realistic data than the edge cases above hold, with both imatrix modes
@@ -261,20 +277,17 @@ static void test_kquants_many_blocks(void) {
     float *x = malloc(sizeof(float) * (size_t)n), *w = malloc(sizeof(float) * (size_t)n);
     qk_quant_imatrix(99, w, n);
     int compared = 0;
-    for (int ii = 1; ii < n_isa; ii++) {
-        for (int t = 0; t < QK_TYPE_COUNT; t++) {
-            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
-            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 256) continue;
-            int bad = 0;
-            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-                qk_quant_input(cases[c], 1000 + c, x, n);
-                bad += compare(s, v, x, 1, n, NULL, qk_quant_input_name(cases[c]));
-                bad += compare(s, v, x, 1, n, w, qk_quant_input_name(cases[c]));
-            }
-            compared++;
-            fprintf(stderr, "  %-7s %-7s %d blocks x %zu cases: %s\n", qk_type_get((qk_type)t)->name,
-                    qk_isa_name(isas[ii]), (int)QK_K_TEST_BLOCKS, sizeof cases / sizeof cases[0], bad ? "MISMATCH" : "ok");
+    const qk_kernel *s, *v;
+    for (int ii = 1, t = -1; next_variant(isas, n_isa, 256, &ii, &t, &s, &v);) {
+        int bad = 0;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            qk_quant_input(cases[c], 1000 + c, x, n);
+            bad += compare(s, v, x, 1, n, NULL, qk_quant_input_name(cases[c]));
+            bad += compare(s, v, x, 1, n, w, qk_quant_input_name(cases[c]));
         }
+        compared++;
+        fprintf(stderr, "  %-7s %-7s %d blocks x %zu cases: %s\n", qk_type_get((qk_type)t)->name,
+                qk_isa_name(isas[ii]), (int)QK_K_TEST_BLOCKS, sizeof cases / sizeof cases[0], bad ? "MISMATCH" : "ok");
     }
 #if defined(__aarch64__)
     CHECK(compared >= 6); /* Q2_K..Q6_K and IQ4_XS have NEON variants */
@@ -299,34 +312,31 @@ static void test_legacy_many_blocks(void) {
     const int64_t max_n = 32 * 19 * 13;
     float *x = malloc(sizeof(float) * (size_t)max_n), *w = malloc(sizeof(float) * (size_t)(32 * 19));
     int compared = 0;
-    for (int ii = 1; ii < n_isa; ii++) {
-        for (int t = 0; t < QK_TYPE_COUNT; t++) {
-            const qk_kernel *s = qk_kernel_get((qk_type)t, QK_ISA_SCALAR), *v = qk_kernel_get((qk_type)t, isas[ii]);
-            if (!s || !v || v->isa == QK_ISA_SCALAR || qk_type_get((qk_type)t)->blck_size != 32) continue;
-            int bad = 0;
-            for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-                qk_quant_imatrix(77 + li, w, lens[li]);
-                for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
-                    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-                        qk_quant_input(cases[c], 2000 + 10 * c + ri, x, rows[ri] * lens[li]);
-                        bad += compare(s, v, x, rows[ri], lens[li], NULL, qk_quant_input_name(cases[c]));
-                        bad += compare(s, v, x, rows[ri], lens[li], w, qk_quant_input_name(cases[c]));
-                    }
+    const qk_kernel *s, *v;
+    for (int ii = 1, t = -1; next_variant(isas, n_isa, 32, &ii, &t, &s, &v);) {
+        int bad = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            qk_quant_imatrix(77 + li, w, lens[li]);
+            for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+                for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+                    qk_quant_input(cases[c], 2000 + 10 * c + ri, x, rows[ri] * lens[li]);
+                    bad += compare(s, v, x, rows[ri], lens[li], NULL, qk_quant_input_name(cases[c]));
+                    bad += compare(s, v, x, rows[ri], lens[li], w, qk_quant_input_name(cases[c]));
                 }
             }
-            /* the edge cases (NaN, inf, signed zeros, ...) on 13 rows, mixed per row:
-             * the per-row sigma2 of several rows at once sees them too */
-            qk_quant_imatrix(91, w, lens[1]);
-            for (int c = 0; c < kc_count(); c++) {
-                for (int64_t r = 0; r < 13; r++) kc_fill(r % 3 ? c : (c + r) % kc_count(), (uint64_t)(r * 5 + c), x + r * lens[1], lens[1]);
-                bad += compare(s, v, x, 13, lens[1], NULL, kc_name(c));
-                bad += compare(s, v, x, 13, lens[1], w, kc_name(c));
-            }
-            compared++;
-            fprintf(stderr, "  %-7s %-7s row lengths 608/352/544 x 1/5/13 rows x %zu cases + edge cases: %s\n",
-                    qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
-                    bad ? "MISMATCH" : "ok");
         }
+        /* the edge cases (NaN, inf, signed zeros, ...) on 13 rows, mixed per row:
+         * the per-row sigma2 of several rows at once sees them too */
+        qk_quant_imatrix(91, w, lens[1]);
+        for (int c = 0; c < kc_count(); c++) {
+            for (int64_t r = 0; r < 13; r++) kc_fill(r % 3 ? c : (c + r) % kc_count(), (uint64_t)(r * 5 + c), x + r * lens[1], lens[1]);
+            bad += compare(s, v, x, 13, lens[1], NULL, kc_name(c));
+            bad += compare(s, v, x, 13, lens[1], w, kc_name(c));
+        }
+        compared++;
+        fprintf(stderr, "  %-7s %-7s row lengths 608/352/544 x 1/5/13 rows x %zu cases + edge cases: %s\n",
+                qk_type_get((qk_type)t)->name, qk_isa_name(isas[ii]), sizeof cases / sizeof cases[0],
+                bad ? "MISMATCH" : "ok");
     }
 #if defined(__x86_64__)
     CHECK(compared >= 5 * (n_isa - 1)); /* Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 per SIMD ISA at least */

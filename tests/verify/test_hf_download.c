@@ -19,6 +19,7 @@
 
 #include "cli_run.h"
 #include "gguf.h"
+#include "gguf_checked.h"
 #include "qk_test.h"
 #include "run_cli.h"
 #include "sha256.h"
@@ -191,9 +192,7 @@ static void test_convert_records_sha256(void) {
     snprintf(o, sizeof o, "%s/from-cache.gguf", qk_test_tmpdir());
     int rc = qk_run_cli(out, sizeof out, "convert", g_snap, "-o", o, "--type", "f16", NULL);
     CHECK_MSG(rc == 0, "convert SNAPSHOT: exit %d: %s", rc, out);
-    qk_gguf_file *g = NULL;
-    qk_err err;
-    CHECK_MSG(qk_gguf_open(o, &g, &err) == QK_OK, "%s", err.msg);
+    qk_gguf_file *g = gguf_open_checked(o);
     if (!g) return;
     const qk_gguf_kv *files = qk_gguf_find(&g->meta, "quantkit.source.files");
     const qk_gguf_kv *sha = qk_gguf_find(&g->meta, "quantkit.source.sha256");
