@@ -92,15 +92,41 @@ void hf_free_each(void *const *ps, size_t n) {
     for (size_t k = 0; k < n; k++) free(ps[k]);
 }
 
-int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
-                        int head_required, float **e, float **n, float **head, char *err, size_t errlen) {
+void hf_trunk_sizes(hf_trunk *t, const cJSON *cfg) {
+    t->vocab = hf_cfg_int(cfg, "vocab_size", 0), t->H = hf_cfg_int(cfg, "hidden_size", 0);
+    t->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0);
+}
+
+void *hf_trunk_take(hf_trunk *t, size_t layer_size, const char *embed, const char *norm, int head_required,
+                    hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     int64_t shape[8];
     int nd;
-    if (!(*e = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "%s", embed)) ||
-        !(*n = hf_family_take(get, ctx, H, 0, 0, err, errlen, "%s", norm)))
-        return -1;
-    if (!head_required && !get(ctx, "lm_head.weight", shape, &nd)) return 0;
-    return (*head = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "lm_head.weight")) ? 0 : -1;
+    if (!(t->embed = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "%s", embed)) ||
+        !(t->final_norm = hf_family_take(get, ctx, t->H, 0, 0, err, errlen, "%s", norm)))
+        return NULL;
+    if ((head_required || get(ctx, "lm_head.weight", shape, &nd)) &&
+        !(t->lm_head = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "lm_head.weight")))
+        return NULL;
+    void *layers = calloc((size_t)t->n_layer, layer_size);
+    if (!layers) hf_set_err(err, errlen, "out of memory");
+    return layers;
+}
+
+void hf_trunk_free(hf_trunk *t, void *layers, size_t layer_size, void (*free_layer)(void *l)) {
+    if (!t) return;
+    hf_family_free_layers(layers, t->n_layer, layer_size, free_layer);
+    HF_FREE_ALL(t->embed, t->lm_head, t->final_norm);
+}
+
+int hf_trunk_vocab(const void *m) { return ((const hf_trunk *)m)->vocab; }
+
+int hf_family_take_rows(hf_tensor_get get, void *ctx, const hf_take_row *rows, size_t n, const char *pfx, char *err,
+                        size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].d0 && !(*rows[i].dst = hf_family_take(get, ctx, rows[i].d0, rows[i].d1, rows[i].d2, err, errlen,
+                                                         "%s%s", pfx, rows[i].name)))
+            return -1;
+    return 0;
 }
 
 float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
