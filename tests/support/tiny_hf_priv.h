@@ -81,6 +81,10 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
 tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
                            float norm_offset);
 
+/* Writes cfg as dir's config.json (freeing it), then tiny_tlist_new(M, ...); NULL when either fails. */
+tiny_tlist *tiny_tlist_begin(const char *dir, cJSON *cfg, const char *M, const char *emb, const char *norm, int vocab,
+                             int H, float emb_scale, float norm_offset);
+
 /* Writes l's tensors as the checkpoint (tiny_hf_emit) and frees l; 0 / -1. */
 int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
 
@@ -88,6 +92,9 @@ int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
  * attention q, k, v, o projections under the prefix M: q and o qd wide,
  * k and v kd, values ws * N(0, 1). */
 void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws);
+/* The attention projections "<pfx>q_proj.weight" [qd, H], k_proj and v_proj [kd, H], values ws * N(0, 1), and
+ * o_proj [H, qd], values o_scale * N(0, 1). */
+void tiny_tlist_add_qkvo(tiny_tlist *l, const char *pfx, int H, int qd, int kd, float ws, float o_scale);
 
 /* A Mamba-2 mixer's tensors under the prefix pfx ("model.layers.3.mamba."): in_proj [di + conv_dim + nh, H],
  * conv1d [conv_dim, 1, K] and its bias, dt_bias, A_log, D, norm [di] when norm, out_proj [H, di]; conv_dim =
@@ -97,6 +104,12 @@ void tiny_tlist_add_mamba2(tiny_tlist *l, const char *pfx, int H, int di, int nh
 
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);
+/* Adds the keys up to a NULL one to a config object, each the bool value. */
+void tiny_cfg_bools(cJSON *c, int value, ...);
+/* A new config object holding "architectures": [cls]. */
+cJSON *tiny_cfg_new(const char *cls);
+/* The config's name of s->dtype: "bfloat16", "float16" or "float32". */
+const char *tiny_hf_torch_dtype(const tiny_hf_spec *s);
 
 /* Qwen3-VL's text rope in c: interleaved M-RoPE, mrope_section [24, 20, 20]
  * of 64 half-dims scaled to head size hd. */

@@ -72,9 +72,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *top = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(moe ? "Qwen3_5MoeForConditionalGeneration" : "Qwen3_5ForConditionalGeneration"));
+    cJSON *top = tiny_cfg_new(moe ? "Qwen3_5MoeForConditionalGeneration" : "Qwen3_5ForConditionalGeneration");
     cJSON_AddStringToObject(top, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
     cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
@@ -83,8 +81,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(c, "attention_bias", 0);
     cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
     cJSON_AddBoolToObject(c, "attn_output_gate", 1);
-    cJSON_AddStringToObject(c, "dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "dtype", tiny_hf_torch_dtype(s));
     tiny_cfg_nums(c, "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
                      "head_dim", (double)hd, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
@@ -120,10 +117,8 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(vc, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
     cJSON_AddNumberToObject(vc, "hidden_size", 16);
     cJSON_AddNumberToObject(vc, "out_hidden_size", H);
-    if (tiny_hf_json(dir, "config.json", top)) return -1;
-
     const char *M = "model.language_model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
+    tiny_tlist *l = tiny_tlist_begin(dir, top, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
@@ -166,8 +161,7 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Qwen3NextForCausalLM"));
+    cJSON *c = tiny_cfg_new("Qwen3NextForCausalLM");
     cJSON_AddBoolToObject(c, "attention_bias", 0);
     tiny_cfg_nums(c, "attention_dropout", 0.0, "bos_token_id", (double)(vocab - 3), "decoder_sparse_step", 1.0,
                      "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
@@ -190,15 +184,12 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     tiny_cfg_nums(c, "rope_theta", 10000000.0, "router_aux_loss_coef", 0.001,
                      "shared_expert_intermediate_size", (double)F, NULL);
     cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     cJSON_AddBoolToObject(c, "use_cache", 1);
     cJSON_AddBoolToObject(c, "use_sliding_window", 0);
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
     const char *M = "model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
+    tiny_tlist *l = tiny_tlist_begin(dir, c, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
