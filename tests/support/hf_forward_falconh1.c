@@ -45,9 +45,8 @@ static void fh_free_layer(void *vl) {
 }
 
 static void fh_free(void *vm) {
-    hf_fh *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, fh_free_layer), free(m->mup);
-    free(m);
+    if (vm) free(((hf_fh *)vm)->mup);
+    hf_trunk_free(vm);
 }
 
 /* entry i of the config list k (def when absent) */
@@ -57,9 +56,8 @@ static double list_num(const cJSON *cfg, const char *k, int i, double def) {
 }
 
 static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_fh *m = calloc(1, sizeof *m);
+    hf_fh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    hf_trunk_sizes(&m->t, cfg);
     m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-5);
     m->emb_mul = hf_cfg_num(cfg, "embedding_multiplier", 1.0), m->lm_mul = hf_cfg_num(cfg, "lm_head_multiplier", 1.0);
@@ -96,7 +94,7 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         m->mup[i] = list_num(cfg, "ssm_multipliers", s, 1.0);
     }
     m->m2.mup = m->mup;
-    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "model.embed_tokens.weight",
+    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, fh_free_layer, "model.embed_tokens.weight",
                                              "model.final_layernorm.weight", 1, get, ctx, err, errlen));
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         fh_layer *l = &m->layers[i];

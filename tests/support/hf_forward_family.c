@@ -92,13 +92,16 @@ void hf_free_each(void *const *ps, size_t n) {
     for (size_t k = 0; k < n; k++) free(ps[k]);
 }
 
-void hf_trunk_sizes(hf_trunk *t, const cJSON *cfg) {
+void *hf_trunk_new(size_t size, const cJSON *cfg) {
+    hf_trunk *t = calloc(1, size);
+    if (!t) return NULL;
     t->vocab = hf_cfg_int(cfg, "vocab_size", 0), t->H = hf_cfg_int(cfg, "hidden_size", 0);
     t->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0);
+    return t;
 }
 
-void *hf_trunk_take(hf_trunk *t, size_t layer_size, const char *embed, const char *norm, int head_required,
-                    hf_tensor_get get, void *ctx, char *err, size_t errlen) {
+void *hf_trunk_take(hf_trunk *t, size_t layer_size, void (*free_layer)(void *l), const char *embed, const char *norm,
+                    int head_required, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     int64_t shape[8];
     int nd;
     if (!(t->embed = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "%s", embed)) ||
@@ -107,15 +110,16 @@ void *hf_trunk_take(hf_trunk *t, size_t layer_size, const char *embed, const cha
     if ((head_required || get(ctx, "lm_head.weight", shape, &nd)) &&
         !(t->lm_head = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "lm_head.weight")))
         return NULL;
-    void *layers = calloc((size_t)t->n_layer, layer_size);
-    if (!layers) hf_set_err(err, errlen, "out of memory");
-    return layers;
+    t->layer_size = layer_size, t->free_layer = free_layer;
+    if (!(t->layers = calloc((size_t)t->n_layer, layer_size))) hf_set_err(err, errlen, "out of memory");
+    return t->layers;
 }
 
-void hf_trunk_free(hf_trunk *t, void *layers, size_t layer_size, void (*free_layer)(void *l)) {
+void hf_trunk_free(void *m) {
+    hf_trunk *t = m;
     if (!t) return;
-    hf_family_free_layers(layers, t->n_layer, layer_size, free_layer);
-    HF_FREE_ALL(t->embed, t->lm_head, t->final_norm);
+    hf_family_free_layers(t->layers, t->n_layer, t->layer_size, t->free_layer);
+    HF_FREE_ALL(t->embed, t->lm_head, t->final_norm, t);
 }
 
 int hf_trunk_vocab(const void *m) { return ((const hf_trunk *)m)->vocab; }

@@ -52,26 +52,32 @@ int hf_cfg_int(const cJSON *c, const char *k, int def);
  * may break the other way). */
 void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 
-/* What a family's model starts with (its first member, which hf_trunk_vocab reads): the config's vocab_size,
- * hidden_size and num_hidden_layers, the embeddings [vocab][H], the final norm [H] and lm_head [vocab][H] (NULL:
- * tied to the embeddings). */
+/* What a family's model starts with (its first member): the config's vocab_size, hidden_size and
+ * num_hidden_layers, the embeddings [vocab][H], the final norm [H], lm_head [vocab][H] (NULL: tied to the
+ * embeddings), and the layers, n_layer of layer_size bytes, which the trunk owns (the family reads them through a
+ * typed pointer of its own) and frees with free_layer. */
 typedef struct {
     int vocab, H, n_layer;
     float *embed, *lm_head, *final_norm;
+    void *layers;
+    size_t layer_size;
+    void (*free_layer)(void *l);
 } hf_trunk;
 
-/* t's three sizes from cfg (0 when absent, for the family's size check to refuse). */
-void hf_trunk_sizes(hf_trunk *t, const cJSON *cfg);
+/* A zeroed model of size bytes that starts with its hf_trunk, the trunk's sizes from cfg (0 when absent, for the
+ * family's size check to refuse), or NULL. */
+void *hf_trunk_new(size_t size, const cJSON *cfg);
 
 /* The start of a family's load: the embeddings named embed, the final norm named norm and lm_head.weight (required
  * with head_required, else taken when the checkpoint has one) into t, then t->n_layer zeroed layers of layer_size
- * bytes, returned; NULL with a reason in err (what was taken stays in t for hf_trunk_free). */
-void *hf_trunk_take(hf_trunk *t, size_t layer_size, const char *embed, const char *norm, int head_required,
-                    hf_tensor_get get, void *ctx, char *err, size_t errlen);
+ * bytes (freed with free_layer), returned; NULL with a reason in err (what was taken stays in t for
+ * hf_trunk_free). */
+void *hf_trunk_take(hf_trunk *t, size_t layer_size, void (*free_layer)(void *l), const char *embed, const char *norm,
+                    int head_required, hf_tensor_get get, void *ctx, char *err, size_t errlen);
 
-/* A family's model freed: free_layer on each of t->n_layer layers, layer_size bytes apart from layers (none when
- * layers is NULL), layers itself, then t's tensors. t may be NULL (a no-op). */
-void hf_trunk_free(hf_trunk *t, void *layers, size_t layer_size, void (*free_layer)(void *l));
+/* A model that starts with its hf_trunk freed: free_layer on each layer, the layers, the trunk's tensors, the model
+ * (a family's free when it holds nothing else; NULL is a no-op). */
+void hf_trunk_free(void *m);
 
 /* The vocab() of a family whose model starts with its hf_trunk. */
 int hf_trunk_vocab(const void *m);

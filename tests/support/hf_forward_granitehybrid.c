@@ -52,16 +52,9 @@ static void gh_free_layer(void *vl) {
     hf_m2_free(&l->m2);
 }
 
-static void gh_free(void *vm) {
-    hf_gh *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, gh_free_layer);
-    free(m);
-}
-
 static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_gh *m = calloc(1, sizeof *m);
+    hf_gh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    hf_trunk_sizes(&m->t, cfg);
     m->nh = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->nkv = hf_cfg_int(cfg, "num_key_value_heads", m->nh);
     m->F = hf_cfg_int(cfg, "intermediate_size", 0), m->S = hf_cfg_int(cfg, "shared_intermediate_size", 0);
@@ -94,8 +87,8 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
                            .theta = m->theta};
     const int H = m->t.H, E = m->E;
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "model.embed_tokens.weight", "model.norm.weight", 0, get, ctx,
-                              err, errlen);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, gh_free_layer, "model.embed_tokens.weight", "model.norm.weight",
+                              0, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         gh_layer *l = &m->layers[i];
@@ -115,7 +108,7 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
               (l->mamba ? hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen)
                         : hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen));
     }
-    return hf_family_loaded(m, !bad, gh_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static double gh_route_margin(const void *m) { return ((const hf_gh *)m)->margin; }
@@ -184,5 +177,5 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
 
 const hf_family hf_family_granitehybrid = {
     .model_types = {"granitemoehybrid"}, .load = gh_load, .vocab = hf_trunk_vocab, .next = gh_next,
-    .route_margin = gh_route_margin, .free = gh_free,
+    .route_margin = gh_route_margin, .free = hf_trunk_free,
 };

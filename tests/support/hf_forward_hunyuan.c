@@ -45,9 +45,8 @@ static void hy_layer_free(void *vl) {
 }
 
 static void hy_free(void *vm) {
-    hf_hy *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, hy_layer_free), free(m->inv_freq);
-    free(m);
+    if (vm) free(((hf_hy *)vm)->inv_freq);
+    hf_trunk_free(vm);
 }
 
 static double hy_margin(const void *m) { return ((const hf_hy *)m)->margin; }
@@ -60,9 +59,8 @@ static int first_int(const cJSON *cfg, const char *k) {
 }
 
 static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_hy *m = calloc(1, sizeof *m);
+    hf_hy *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    hf_trunk_sizes(&m->t, cfg);
     m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "num_experts", 0), m->topk = first_int(cfg, "moe_topk");
@@ -84,7 +82,7 @@ static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     m->inv_freq = malloc((size_t)hd / 2 * sizeof *m->inv_freq);
     int bad = !m->inv_freq;
     for (int i = 0; !bad && i < hd / 2; i++) m->inv_freq[i] = (float)(1.0 / pow(base, (double)(2 * i) / hd));
-    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "model.embed_tokens.weight",
+    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, hy_layer_free, "model.embed_tokens.weight",
                                              "model.norm.weight", 0, get, ctx, err, errlen));
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         hy_layer *l = &m->layers[i];

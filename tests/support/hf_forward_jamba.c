@@ -46,17 +46,10 @@ static void jamba_free_layer(void *vl) {
     hf_m1_free(&l->m1);
 }
 
-static void jamba_free(void *vm) {
-    hf_jamba *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, jamba_free_layer);
-    free(m);
-}
-
 static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_jamba *m = calloc(1, sizeof *m);
+    hf_jamba *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
     /* JambaConfig's defaults */
-    hf_trunk_sizes(&m->t, cfg);
     m->nh = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->nkv = hf_cfg_int(cfg, "num_key_value_heads", m->nh), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "num_experts", 16), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 2);
@@ -78,8 +71,8 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
     m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = 0,
                            .scale = 1.0 / sqrt((double)m->hd)};
     const int H = m->t.H, F = m->F, E = m->E;
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "model.embed_tokens.weight", "model.final_layernorm.weight",
-                              1, get, ctx, err, errlen);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, jamba_free_layer, "model.embed_tokens.weight",
+                              "model.final_layernorm.weight", 1, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         jamba_layer *l = &m->layers[i];
@@ -105,7 +98,7 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         }
     }
     m->margin = INFINITY;
-    return hf_family_loaded(m, !bad, jamba_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static double jamba_route_margin(const void *m) { return ((const hf_jamba *)m)->margin; }
@@ -177,5 +170,5 @@ static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err
 
 const hf_family hf_family_jamba = {
     .model_types = {"jamba"}, .load = jamba_load, .vocab = hf_trunk_vocab, .next = jamba_next,
-    .route_margin = jamba_route_margin, .free = jamba_free,
+    .route_margin = jamba_route_margin, .free = hf_trunk_free,
 };

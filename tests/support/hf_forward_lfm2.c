@@ -42,12 +42,16 @@ struct hf_lfm2 {
 };
 
 typedef struct hf_lfm2 hf_lfm2;
-static void hf_lfm2_free(void *vm);
+
+static void hf_lfm2_free_layer(void *vl) {
+    lfm2_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj, l->q, l->k, l->v,
+                l->o, l->q_norm, l->k_norm, l->hist, l->gate, l->ebias, l->ew1, l->ew3, l->ew2);
+}
 
 static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_lfm2 *m = calloc(1, sizeof *m);
+    hf_lfm2 *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    hf_trunk_sizes(&m->t, cfg);
     m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = hf_cfg_int(cfg, "conv_L_cache", 3);
     m->eps = hf_cfg_num(cfg, "norm_eps", 1e-5), m->theta = hf_cfg_num(cfg, "rope_theta", 1000000.0);
@@ -84,8 +88,8 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     }
     m->hd = m->t.H / m->n_head;
     const int H = m->t.H, kd = m->n_kv * m->hd, E = m->E, Fe = m->Fe;
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "model.embed_tokens.weight", "model.embedding_norm.weight", 0,
-                              get, ctx, err, errlen);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, hf_lfm2_free_layer, "model.embed_tokens.weight",
+                              "model.embedding_norm.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         lfm2_layer *l = &m->layers[i];
@@ -119,19 +123,7 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
                   !(l->ew2 = hf_family_take_experts(get, ctx, E, H, Fe, pfx, "w2.weight", err, errlen));
         }
     }
-    return hf_family_loaded(m, !bad, hf_lfm2_free);
-}
-
-static void hf_lfm2_free_layer(void *vl) {
-    lfm2_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj, l->q, l->k, l->v,
-                l->o, l->q_norm, l->k_norm, l->hist, l->gate, l->ebias, l->ew1, l->ew3, l->ew2);
-}
-
-static void hf_lfm2_free(void *vm) {
-    hf_lfm2 *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, hf_lfm2_free_layer);
-    free(m);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static void rmsnorm(float *out, const float *x, const float *w, int n, double eps) {
@@ -286,5 +278,5 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
 
 const hf_family hf_family_lfm2 = {
     .model_types = {"lfm2", "lfm2_moe"}, .load = hf_lfm2_load, .vocab = hf_trunk_vocab, .next = hf_lfm2_next,
-    .free = hf_lfm2_free,
+    .free = hf_trunk_free,
 };

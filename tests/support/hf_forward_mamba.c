@@ -45,12 +45,6 @@ static void mamba_free_layer(void *vl) {
     hf_m2_free(&l->m2);
 }
 
-static void mamba_free(void *vm) {
-    hf_mamba *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, mamba_free_layer);
-    free(m);
-}
-
 /* the mixer's sizes from the config class's keys (MambaConfig / FalconMambaConfig / Mamba2Config defaults); 0, or
  * -1 for sizes that do not fit */
 static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
@@ -74,10 +68,9 @@ static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
 }
 
 static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_mamba *m = calloc(1, sizeof *m);
+    hf_mamba *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
-    hf_trunk_sizes(&m->t, cfg);
     m->eps = hf_cfg_num(cfg, "layer_norm_epsilon", 1e-5);
     if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || !cJSON_IsString(mt) ||
         mixer_dims(m, cfg, mt->valuestring)) {
@@ -85,8 +78,8 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         free(m);
         return NULL;
     }
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "backbone.embeddings.weight", "backbone.norm_f.weight", 0,
-                              get, ctx, err, errlen);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, mamba_free_layer, "backbone.embeddings.weight",
+                              "backbone.norm_f.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         mamba_layer *l = &m->layers[i];
@@ -96,7 +89,7 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         bad = bad || (m->v2 ? hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)
                             : hf_m1_load(&l->m1, &m->m1, get, ctx, pfx, err, errlen));
     }
-    return hf_family_loaded(m, !bad, mamba_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
@@ -127,5 +120,5 @@ static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err
 
 const hf_family hf_family_mamba = {
     .model_types = {"mamba", "falcon_mamba", "mamba2", "mamba2:grouped"}, .load = mamba_load, .vocab = hf_trunk_vocab,
-    .next = mamba_next, .free = mamba_free,
+    .next = mamba_next, .free = hf_trunk_free,
 };

@@ -48,16 +48,9 @@ static void nh_free_layer(void *vl) {
     hf_m2_free(&l->m2);
 }
 
-static void nh_free(void *vm) {
-    hf_nh *m = vm;
-    if (m) hf_trunk_free(&m->t, m->layers, sizeof *m->layers, nh_free_layer);
-    free(m);
-}
-
 static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_nh *m = calloc(1, sizeof *m);
+    hf_nh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    hf_trunk_sizes(&m->t, cfg);
     m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "n_routed_experts", 0), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 0);
     m->S = hf_cfg_int(cfg, "moe_shared_expert_intermediate_size", 0);
@@ -86,8 +79,8 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         return NULL;
     }
     const int H = m->t.H, E = m->E;
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, "backbone.embeddings.weight", "backbone.norm_f.weight", 0,
-                              get, ctx, err, errlen);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, nh_free_layer, "backbone.embeddings.weight",
+                              "backbone.norm_f.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
         nh_layer *l = &m->layers[i];
@@ -116,7 +109,7 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
                   !(l->edown = hf_family_take_experts(get, ctx, E, H, m->F, pfx, "down_proj.weight", err, errlen));
         }
     }
-    return hf_family_loaded(m, !bad, nh_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static double nh_route_margin(const void *m) { return ((const hf_nh *)m)->margin; }
@@ -189,5 +182,5 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
 
 const hf_family hf_family_nemotronh = {
     .model_types = {"nemotron_h"}, .load = nh_load, .vocab = hf_trunk_vocab, .next = nh_next,
-    .route_margin = nh_route_margin, .free = nh_free,
+    .route_margin = nh_route_margin, .free = hf_trunk_free,
 };
