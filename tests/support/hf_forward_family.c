@@ -1,6 +1,7 @@
 /* hf_forward_family.c - see hf_forward_family.h. */
 #include "hf_forward_family.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,22 @@ void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin) {
     }
     for (int e = 0; e < E; e++)
         if (!chosen[e] && lg[idx[k - 1]] - lg[e] < *margin) *margin = lg[idx[k - 1]] - lg[e];
+}
+
+int hf_family_take_expert_rows(hf_tensor_get get, void *ctx, int E, const hf_take_row *rows, size_t n,
+                               const char *pfx, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (!(*rows[i].dst = hf_family_take_experts(get, ctx, E, (int)rows[i].d0, (int)rows[i].d1, pfx, rows[i].name,
+                                                    err, errlen)))
+            return -1;
+    return 0;
+}
+
+void hf_rmsnorm_f(float *out, const float *x, const float *w, int n, double eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    const float r = (float)(1.0 / sqrt(ss / n + eps));
+    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
 }
 
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *)) {

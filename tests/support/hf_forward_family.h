@@ -100,6 +100,15 @@ int hf_family_take_rows(hf_tensor_get get, void *ctx, const hf_take_row *rows, s
 float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
                               char *err, size_t errlen);
 
+/* Each row's E experts ("<pfx>.experts.<e>.<name>", [d0][d1] each; d2 unused) stacked by hf_family_take_experts
+ * into *dst; 0, or -1 with a reason in err (what was taken stays in its place for the family's free). */
+int hf_family_take_expert_rows(hf_tensor_get get, void *ctx, int E, const hf_take_row *rows, size_t n,
+                               const char *pfx, char *err, size_t errlen);
+
+/* out = w * x / sqrt(mean(x^2) + eps) in float32, the sum of squares in double (LlamaRMSNorm's float32 path); out
+ * may be x. */
+void hf_rmsnorm_f(float *out, const float *x, const float *w, int n, double eps);
+
 /* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));
 

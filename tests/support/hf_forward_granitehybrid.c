@@ -113,18 +113,6 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
 
 static double gh_route_margin(const void *m) { return ((const hf_gh *)m)->margin; }
 
-/* out += wgt * output_linear(silu(gate) * up), [gate | up] = input_linear(x): w_in [2 F][H], w_out [H][F] */
-static void swiglu_add(const float *w_in, const float *w_out, int F, int H, const double *x, double wgt, double *out,
-                       double *buf) {
-    hf_matvec_d(w_in, x, buf, 2 * F, H);
-    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
-    for (int o = 0; o < H; o++) {
-        double s = 0;
-        for (int j = 0; j < F; j++) s += (double)w_out[(size_t)o * F + j] * buf[j];
-        out[o] += wgt * s;
-    }
-}
-
 /* GraniteMoeHybridMoE plus the shared MLP (or the shared MLP alone) of x into out */
 static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, double *buf) {
     const int H = m->t.H, E = m->E;
@@ -138,11 +126,12 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
         for (int t = 0; t < m->topk; t++) sum += exp(lg[idx[t]] - lg[idx[0]]);
         for (int t = 0; t < m->topk; t++) {
             const int e = idx[t];
-            swiglu_add(l->in_lin + (size_t)e * 2 * m->F * H, l->out_lin + (size_t)e * H * m->F, m->F, H, x,
-                       exp(lg[e] - lg[idx[0]]) / sum, out, buf);
+            const float *in = l->in_lin + (size_t)e * 2 * m->F * H; /* [gate | up], F rows each */
+            hf_swiglu_add_d(in, in + (size_t)m->F * H, l->out_lin + (size_t)e * H * m->F, m->F, H, x,
+                            exp(lg[e] - lg[idx[0]]) / sum, out, buf);
         }
     }
-    swiglu_add(l->sh_in, l->sh_out, m->S, H, x, 1.0, out, buf);
+    hf_swiglu_add_d(l->sh_in, l->sh_in + (size_t)m->S * H, l->sh_out, m->S, H, x, 1.0, out, buf);
 }
 
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {

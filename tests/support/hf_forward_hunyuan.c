@@ -101,20 +101,13 @@ static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         char pfx[64];
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
+        const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
+                                  {&l->up, F, H, 0, "up_proj.weight"},
+                                  {&l->down, H, F, 0, "down_proj.weight"}};
         snprintf(pfx, sizeof pfx, "model.layers.%d.mlp", i);
-        bad = bad || !(l->gate = hf_family_take_experts(get, ctx, E, F, H, pfx, "gate_proj.weight", err, errlen)) ||
-              !(l->up = hf_family_take_experts(get, ctx, E, F, H, pfx, "up_proj.weight", err, errlen)) ||
-              !(l->down = hf_family_take_experts(get, ctx, E, H, F, pfx, "down_proj.weight", err, errlen));
+        bad = bad || hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
     }
     return hf_family_loaded(m, !bad, hy_free);
-}
-
-/* out = w * x / sqrt(mean(x^2) + eps) (LlamaRMSNorm: the float32 normalised x times the weight) */
-static void rms(float *out, const float *x, const float *w, int n, double eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    const float r = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
 }
 
 /* apply_rotary_pos_emb on one head: [x1 | x2] -> [x1 cos - x2 sin | x2 cos + x1 sin] */
@@ -201,22 +194,22 @@ static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     for (int li = 0; li < m->t.n_layer; li++) {
         hy_layer *l = &m->layers[li];
         float *kp = l->kv + (size_t)pos * 2 * kd, *vp = kp + kd;
-        rms(r, h, l->in_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->in_norm, H, m->eps);
         hf_matvec_f32(l->q, r, q, qd, H);
         hf_matvec_f32(l->k, r, kp, kd, H);
         hf_matvec_f32(l->v, r, vp, kd, H);
         for (int hh = 0; hh < m->n_head; hh++) { /* rope, then the q/k norms */
             rotate_half(q + hh * hd, m->inv_freq, hd, pos);
-            rms(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
+            hf_rmsnorm_f(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
         }
         for (int hh = 0; hh < m->n_kv; hh++) {
             rotate_half(kp + hh * hd, m->inv_freq, hd, pos);
-            rms(kp + hh * hd, kp + hh * hd, l->k_norm, hd, m->eps);
+            hf_rmsnorm_f(kp + hh * hd, kp + hh * hd, l->k_norm, hd, m->eps);
         }
         attend(m, l, q, pos, att, sc);
         hf_matvec_f32(l->o, att, y, H, qd);
         for (int i = 0; i < H; i++) h[i] += y[i];
-        rms(r, h, l->post_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->post_norm, H, m->eps);
         float lg[256];
         hf_matvec_f32(l->router, r, lg, E, H);
         double mx = -INFINITY, z = 0, sel = 0;
@@ -235,7 +228,7 @@ static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) { /* tied: the embedding is the output projection */
-        rms(r, h, m->t.final_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, m->t.final_norm, H, m->eps);
         hf_matvec_f32(m->t.lm_head ? m->t.lm_head : m->t.embed, r, logits, m->t.vocab, H);
     }
     free(blk), free(sc);

@@ -91,10 +91,11 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         bad = bad || (l->attn ? hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen)
                               : hf_m1_load(&l->m1, &m->m1, get, ctx, sub, err, errlen));
         if (!bad && l->moe) { /* each expert's SwiGLU, stacked */
+            const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
+                                      {&l->up, F, H, 0, "up_proj.weight"},
+                                      {&l->down, H, F, 0, "down_proj.weight"}};
             snprintf(sub, sizeof sub, "%sfeed_forward", pfx);
-            bad = !(l->gate = hf_family_take_experts(get, ctx, E, F, H, sub, "gate_proj.weight", err, errlen)) ||
-                  !(l->up = hf_family_take_experts(get, ctx, E, F, H, sub, "up_proj.weight", err, errlen)) ||
-                  !(l->down = hf_family_take_experts(get, ctx, E, H, F, sub, "down_proj.weight", err, errlen));
+            bad = hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], sub, err, errlen);
         }
     }
     m->margin = INFINITY;
@@ -103,24 +104,11 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 
 static double jamba_route_margin(const void *m) { return ((const hf_jamba *)m)->margin; }
 
-/* out += wgt * down(silu(gate x) * up x); gate / up [F][H], down [H][F]; buf 2 F */
-static void swiglu_add(const float *gate, const float *up, const float *down, int F, int H, const double *x,
-                       double wgt, double *out, double *buf) {
-    hf_matvec_d(gate, x, buf, F, H);
-    hf_matvec_d(up, x, buf + F, F, H);
-    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
-    for (int o = 0; o < H; o++) {
-        double s = 0;
-        for (int j = 0; j < F; j++) s += (double)down[(size_t)o * F + j] * buf[j];
-        out[o] += wgt * s;
-    }
-}
-
 static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out, double *buf) {
     const int H = m->t.H, F = m->F, E = m->E;
     for (int i = 0; i < H; i++) out[i] = 0;
     if (!l->moe) {
-        swiglu_add(l->gate, l->up, l->down, F, H, x, 1.0, out, buf);
+        hf_swiglu_add_d(l->gate, l->up, l->down, F, H, x, 1.0, out, buf);
         return;
     }
     double lg[256];
@@ -131,8 +119,8 @@ static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out,
     for (int e = 0; e < E; e++) sum += exp(lg[e] - lg[idx[0]]);
     for (int t = 0; t < m->topk; t++) {
         const int e = idx[t];
-        swiglu_add(l->gate + (size_t)e * F * H, l->up + (size_t)e * F * H, l->down + (size_t)e * H * F, F, H, x,
-                   exp(lg[e] - lg[idx[0]]) / sum, out, buf);
+        const size_t at = (size_t)e * F * H; /* expert e's slice of each stack */
+        hf_swiglu_add_d(l->gate + at, l->up + at, l->down + at, F, H, x, exp(lg[e] - lg[idx[0]]) / sum, out, buf);
     }
 }
 

@@ -117,20 +117,14 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         if (!bad && sparse) { /* each expert's w1 / w3 / w2, stacked */
+            const hf_take_row ex[] = {{&l->ew1, Fe, H, 0, "w1.weight"},
+                                      {&l->ew3, Fe, H, 0, "w3.weight"},
+                                      {&l->ew2, H, Fe, 0, "w2.weight"}};
             snprintf(pfx, sizeof pfx, "model.layers.%d.feed_forward", i);
-            bad = !(l->ew1 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w1.weight", err, errlen)) ||
-                  !(l->ew3 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w3.weight", err, errlen)) ||
-                  !(l->ew2 = hf_family_take_experts(get, ctx, E, H, Fe, pfx, "w2.weight", err, errlen));
+            bad = hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
         }
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
-}
-
-static void rmsnorm(float *out, const float *x, const float *w, int n, double eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    const float r = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
 }
 
 /* rotate-half rope of one head at position pos */
@@ -214,7 +208,7 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
     memcpy(h, m->t.embed + (size_t)token * H, (size_t)H * sizeof *h);
     for (int li = 0; li < m->t.n_layer; li++) {
         lfm2_layer *l = &m->layers[li];
-        rmsnorm(r, h, l->norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->norm, H, m->eps);
         if (l->conv) {
             hf_matvec_f32(l->in_proj, r, big, 3 * H, H); /* B, C, x */
             float *bx = l->hist + (size_t)pos * H;
@@ -234,11 +228,11 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
             hf_matvec_f32(l->k, r, kv, kd, H);
             hf_matvec_f32(l->v, r, kv + kd, kd, H);
             for (int hh = 0; hh < m->n_head; hh++) {
-                rmsnorm(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
+                hf_rmsnorm_f(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
                 rope(q + hh * hd, hd, pos, m->theta);
             }
             for (int hh = 0; hh < m->n_kv; hh++) {
-                rmsnorm(kv + hh * hd, kv + hh * hd, l->k_norm, hd, m->eps);
+                hf_rmsnorm_f(kv + hh * hd, kv + hh * hd, l->k_norm, hd, m->eps);
                 rope(kv + hh * hd, hd, pos, m->theta);
             }
             const double scale = 1.0 / sqrt((double)hd);
@@ -263,13 +257,13 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
             hf_matvec_f32(l->o, att, y, H, H);
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
-        rmsnorm(r, h, l->ffn_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->ffn_norm, H, m->eps);
         if (l->gate) sparse_block(m, l, r, y, big);
         else swiglu(l->w1, l->w3, l->w2, r, y, big, H, F);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) {
-        rmsnorm(r, h, m->t.final_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, m->t.final_norm, H, m->eps);
         hf_matvec_f32(m->t.lm_head ? m->t.lm_head : m->t.embed, r, logits, m->t.vocab, H);
     }
     free(h), free(r), free(y), free(big), free(q), free(att), free(sc);

@@ -104,9 +104,10 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
               (k == 'M' && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) ||
               (k == '*' && hf_att_load(&l->att, &m->att, get, ctx, pfx, err, errlen));
         if (!bad && k == 'E') { /* mixer.experts.e.{up,down}_proj: one block each */
+            const hf_take_row ex[] = {{&l->eup, m->F, H, 0, "up_proj.weight"},
+                                      {&l->edown, H, m->F, 0, "down_proj.weight"}};
             snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer", i);
-            bad = !(l->eup = hf_family_take_experts(get, ctx, E, m->F, H, pfx, "up_proj.weight", err, errlen)) ||
-                  !(l->edown = hf_family_take_experts(get, ctx, E, H, m->F, pfx, "down_proj.weight", err, errlen));
+            bad = hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
         }
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);

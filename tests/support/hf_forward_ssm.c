@@ -49,6 +49,18 @@ void hf_logits_d(const float *w, const double *x, int vocab, int H, double scale
 }
 
 double hf_silu_d(double x) { return x / (1.0 + exp(-x)); }
+
+void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int F, int H, const double *x, double wgt,
+                     double *out, double *buf) {
+    hf_matvec_d(gate, x, buf, F, H);
+    hf_matvec_d(up, x, buf + F, F, H);
+    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
+    for (int o = 0; o < H; o++) {
+        double s = 0;
+        for (int j = 0; j < F; j++) s += (double)down[(size_t)o * F + j] * buf[j];
+        out[o] += wgt * s;
+    }
+}
 static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
 
 /* The mixer's tensors t[0..n) under pfx, then its state of n_state doubles zeroed: 0, or -1 with a reason in err */

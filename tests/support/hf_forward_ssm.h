@@ -92,5 +92,8 @@ void hf_rmsnorm_d(double *out, const double *x, const float *w, int n, double ep
 /* y[o] = sum_i w[o * in + i] x[i] */
 void hf_matvec_d(const float *w, const double *x, double *y, int out, int in);
 double hf_silu_d(double x);
+/* out += wgt * down(silu(gate x) * up x): gate / up [F][H], down [H][F]; buf 2 F doubles */
+void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int F, int H, const double *x, double wgt,
+                     double *out, double *buf);
 
 #endif
