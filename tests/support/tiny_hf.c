@@ -393,17 +393,13 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddNumberToObject(cfg, "no_rope_layer_interval", 4);
         cJSON_AddBoolToObject(cfg, "use_sliding_window", 0);
         cJSON_AddNullToObject(cfg, "sliding_window");
-        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
-        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        tiny_cfg_bools(cfg, 0, "attention_bias", "mlp_bias", NULL);
     }
     if (granite) {
         /* ibm-granite/granite-3.3-2b-instruct's multipliers */
-        cJSON_AddNumberToObject(cfg, "attention_multiplier", 0.015625);
-        cJSON_AddNumberToObject(cfg, "embedding_multiplier", 12.0);
-        cJSON_AddNumberToObject(cfg, "residual_multiplier", 0.22);
-        cJSON_AddNumberToObject(cfg, "logits_scaling", 8.0);
-        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
-        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        tiny_cfg_nums(cfg, "attention_multiplier", 0.015625, "embedding_multiplier", 12.0, "residual_multiplier", 0.22,
+                      "logits_scaling", 8.0, NULL);
+        tiny_cfg_bools(cfg, 0, "attention_bias", "mlp_bias", NULL);
     }
     if (olmo2) cJSON_AddBoolToObject(cfg, "attention_bias", 0);
     if (olmo3) { /* allenai/Olmo-3-7B-Instruct: 3 of 4 layers sliding (4096 there, 4 here) */

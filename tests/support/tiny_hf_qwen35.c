@@ -27,9 +27,18 @@ static void add_layer_norms(tiny_tlist *l, const char *M, int i, int H) {
     tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
 }
 
-/* layer i's gated DeltaNet after its input projections: conv1d over conv_dim channels, A_log, dt_bias, the gated
- * norm (a plain w) and out_proj */
-static void add_deltanet_rest(tiny_tlist *l, const char *M, int i, int H, int conv_dim, int K, int vh, int vd) {
+/* One input projection of a gated DeltaNet: "linear_attn.<name>.weight", rows x H. */
+typedef struct {
+    const char *name;
+    int rows;
+} deltanet_proj;
+
+/* layer i's gated DeltaNet: its input projections proj[0..n) (values ws N(0, 1); Qwen 3.5 and Qwen3-Next split them
+ * differently), conv1d over conv_dim channels, A_log, dt_bias, the gated norm (a plain w) and out_proj */
+static void add_deltanet(tiny_tlist *l, const char *M, int i, int H, const deltanet_proj *proj, int n, int conv_dim,
+                         int K, int vh, int vd, float ws) {
+    for (int p = 0; p < n; p++)
+        tiny_tlist_add(l, proj[p].rows, H, 0, ws, 0, "%slayers.%d.linear_attn.%s.weight", M, i, proj[p].name);
     tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
     tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
     tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
@@ -120,17 +129,13 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     const char *M = "model.language_model.";
     tiny_tlist *l = tiny_tlist_begin(dir, top, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
+    const deltanet_proj proj[] = {{"in_proj_qkv", conv_dim}, {"in_proj_z", vh * vd}, {"in_proj_a", vh},
+                                  {"in_proj_b", vh}};
+    const int n_proj = (int)(sizeof proj / sizeof proj[0]);
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
-        if ((i + 1) % interval) {
-            tiny_tlist_add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
-            tiny_tlist_add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
-            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
-            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
-            add_deltanet_rest(l, M, i, H, conv_dim, K, vh, vd);
-        } else {
-            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
-        }
+        if ((i + 1) % interval) add_deltanet(l, M, i, H, proj, n_proj, conv_dim, K, vh, vd, ws);
+        else add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         if (moe) {
             tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
             tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
@@ -191,15 +196,12 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     const char *M = "model.";
     tiny_tlist *l = tiny_tlist_begin(dir, c, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
+    const deltanet_proj proj[] = {{"in_proj_qkvz", kh * (2 * kd + 2 * rep * vd)}, {"in_proj_ba", kh * 2 * rep}};
+    const int n_proj = (int)(sizeof proj / sizeof proj[0]);
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
-        if ((i + 1) % interval) {
-            tiny_tlist_add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
-            tiny_tlist_add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
-            add_deltanet_rest(l, M, i, H, 2 * kh * kd + vh * vd, K, vh, vd);
-        } else {
-            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
-        }
+        if ((i + 1) % interval) add_deltanet(l, M, i, H, proj, n_proj, 2 * kh * kd + vh * vd, K, vh, vd, ws);
+        else add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
         for (int e = 0; e < E; e++) {
             tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
