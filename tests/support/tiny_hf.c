@@ -98,11 +98,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
         cJSON_AddItemToArray(merges, cJSON_CreateString(pair));
     }
     const int bos = id, eos = id + 1, eot = id + 2;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "version", "1.0");
-    cJSON_AddNullToObject(j, "truncation");
-    cJSON_AddNullToObject(j, "padding");
-    cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
+    cJSON *added, *j = tiny_tokenizer_json(&added);
     const char *specials[3] = {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"};
     for (int k = 0; k < 3; k++) {
         tiny_added_token(added, id + k, specials[k], 0);
@@ -129,13 +125,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
     cJSON_AddBoolToObject(dec, "add_prefix_space", 1);
     cJSON_AddBoolToObject(dec, "trim_offsets", 1);
     cJSON_AddBoolToObject(dec, "use_regex", 1);
-    cJSON *model = cJSON_AddObjectToObject(j, "model");
-    cJSON_AddStringToObject(model, "type", "BPE");
-    cJSON_AddNullToObject(model, "dropout");
-    cJSON_AddNullToObject(model, "unk_token");
-    cJSON_AddBoolToObject(model, "fuse_unk", 0);
-    cJSON_AddBoolToObject(model, "byte_fallback", 0);
-    cJSON_AddBoolToObject(model, "ignore_merges", 1);
+    cJSON *model = tiny_bpe_model(j, false);
     cJSON_AddItemToObject(model, "vocab", vocab);
     cJSON_AddItemToObject(model, "merges", merges);
     if (tiny_hf_json(dir, "tokenizer.json", j)) return -1;
@@ -849,6 +839,31 @@ void tiny_cfg_bools(cJSON *c, int value, ...) {
     va_start(ap, value);
     for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddBoolToObject(c, k, value);
     va_end(ap);
+}
+
+cJSON *tiny_tokenizer_json(cJSON **added) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "version", "1.0");
+    cJSON_AddNullToObject(j, "truncation");
+    cJSON_AddNullToObject(j, "padding");
+    *added = cJSON_AddArrayToObject(j, "added_tokens");
+    return j;
+}
+
+cJSON *tiny_bpe_model(cJSON *j, bool sp) {
+    cJSON *model = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    if (sp) {
+        cJSON_AddStringToObject(model, "unk_token", "<unk>");
+        cJSON_AddNullToObject(model, "continuing_subword_prefix");
+        cJSON_AddNullToObject(model, "end_of_word_suffix");
+    } else {
+        cJSON_AddNullToObject(model, "unk_token");
+    }
+    tiny_cfg_bools(model, sp, "fuse_unk", "byte_fallback", NULL);
+    cJSON_AddBoolToObject(model, "ignore_merges", !sp);
+    return model;
 }
 
 cJSON *tiny_cfg_new(const char *cls) {

@@ -38,6 +38,13 @@ int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const ch
 /* Appends to the tokenizer.json array added the special token {id, content, single_word, lstrip, rstrip,
  * normalized, special} (all false but special, rstrip as given). */
 void tiny_added_token(cJSON *added, int id, const char *content, int rstrip);
+/* A new tokenizer.json object: version "1.0", truncation and padding null, and its added_tokens array in *added. */
+cJSON *tiny_tokenizer_json(cJSON **added);
+/* j's "model", the BPE header tokenizers writes (type, dropout null, unk_token), of one of the two kinds the tiny
+ * tokenizers are: Llama 3's byte-level BPE (sp false: no unk_token, ignore_merges) or Gemma's SentencePiece-style
+ * BPE (sp true: unk_token "<unk>", continuing_subword_prefix / end_of_word_suffix null, fuse_unk, byte_fallback).
+ * The caller adds vocab and merges. */
+cJSON *tiny_bpe_model(cJSON *j, bool sp);
 /* Writes j as dir/name and frees it; 0 / -1. */
 int tiny_hf_json(const char *dir, const char *name, cJSON *j);
 /* Writes t[0..n) as the checkpoint's safetensors file(s); 0 / -1. */
