@@ -1765,12 +1765,19 @@ static int ds_glm_ffn(loader_t *L, layer_t *l, int *failed, int i, int dense, in
     return 0;
 }
 
+/* The model's zeroed ds_cfg (DeepSeek V2 / V3 and GLM-4.5 both keep their settings there), or NULL with the reason
+ * in L's err */
+static struct ds_cfg *ds_cfg_new(loader_t *L) {
+    struct ds_cfg *d = zalloc(L->m, sizeof *d);
+    if (!d) hf_set_err(L->err, L->errlen, "out of memory");
+    return L->m->ds = d;
+}
+
 static int ds_load(loader_t *L, const cJSON *cfg) {
     hf_model *m = L->m;
     int failed = 0;
-    struct ds_cfg *d = zalloc(m, sizeof *d);
-    if (!d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
-    m->ds = d;
+    struct ds_cfg *d = ds_cfg_new(L);
+    if (!d) return -1;
     d->nope = (int)jnum(cfg, "qk_nope_head_dim", 128), d->rope = (int)jnum(cfg, "qk_rope_head_dim", 64);
     d->vd = (int)jnum(cfg, "v_head_dim", 128), d->kv_lora = (int)jnum(cfg, "kv_lora_rank", 512);
     const cJSON *ql = jget(cfg, "q_lora_rank");
@@ -1915,9 +1922,8 @@ static void ds_moe(hf_model *m, layer_t *l, const float *x, float *out) {
 static int glm_load(loader_t *L, const cJSON *cfg) {
     hf_model *m = L->m;
     int failed = 0;
-    struct ds_cfg *d = zalloc(m, sizeof *d);
-    if (!d) { hf_set_err(L->err, L->errlen, "out of memory"); return -1; }
-    m->ds = d;
+    struct ds_cfg *d = ds_cfg_new(L);
+    if (!d) return -1;
     d->sigmoid = 1, d->lead = (int)jnum(cfg, "first_k_dense_replace", 1);
     d->n_group = (int)jnum(cfg, "n_group", 1), d->topk_group = (int)jnum(cfg, "topk_group", 1);
     d->norm = jbool(cfg, "norm_topk_prob", 1), d->scale = jnum(cfg, "routed_scaling_factor", 1.0);

@@ -21,32 +21,32 @@
 #include <string.h>
 
 typedef struct {
-    float *norm, *ff_norm, *q, *k, *v, *o, *gate, *up, *down;
+    float *norm, *ff_norm, *gate, *up, *down;
+    hf_att_w att;
     hf_m2_layer m2;
     float *mhist, *ahist; /* the mixer's xBC and the attention's k / v per position */
 } fh_layer;
 
 typedef struct {
-    int vocab, H, n_layer, F, cap, kd;
+    hf_trunk t;
+    int F, cap, kd;
     double eps, emb_mul, lm_mul, ssm_in, ssm_out, att_in, att_out, gate_mul, down_mul;
     double *mup;
     hf_m2_dims m2;
     hf_att_dims att;
-    float *embed, *lm_head, *final_norm;
     fh_layer *layers;
 } hf_fh;
 
 static void fh_free_layer(void *vl) {
     fh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ff_norm, l->q, l->k, l->v, l->o, l->gate, l->up, l->down, l->mhist, l->ahist);
+    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->mhist, l->ahist);
+    hf_att_free(&l->att);
     hf_m2_free(&l->m2);
 }
 
 static void fh_free(void *vm) {
-    hf_fh *m = vm;
-    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, fh_free_layer);
-    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm, m->mup);
-    free(m);
+    if (vm) free(((hf_fh *)vm)->mup);
+    hf_trunk_free(vm);
 }
 
 /* entry i of the config list k (def when absent) */
@@ -56,10 +56,9 @@ static double list_num(const cJSON *cfg, const char *k, int i, double def) {
 }
 
 static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_fh *m = calloc(1, sizeof *m);
+    hf_fh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
+    m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-5);
     m->emb_mul = hf_cfg_num(cfg, "embedding_multiplier", 1.0), m->lm_mul = hf_cfg_num(cfg, "lm_head_multiplier", 1.0);
     m->ssm_in = hf_cfg_num(cfg, "ssm_in_multiplier", 1.0), m->ssm_out = hf_cfg_num(cfg, "ssm_out_multiplier", 1.0);
@@ -67,69 +66,60 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     m->att_out = hf_cfg_num(cfg, "attention_out_multiplier", 1.0);
     m->gate_mul = list_num(cfg, "mlp_multipliers", 0, 1.0), m->down_mul = list_num(cfg, "mlp_multipliers", 1, 1.0);
     const int nh = hf_cfg_int(cfg, "num_attention_heads", 0), nkv = hf_cfg_int(cfg, "num_key_value_heads", 0);
-    const int hd = hf_cfg_int(cfg, "head_dim", nh > 0 ? m->H / nh : 0);
+    const int hd = hf_cfg_int(cfg, "head_dim", nh > 0 ? m->t.H / nh : 0);
     const int mh = hf_cfg_int(cfg, "mamba_n_heads", 0), mdh = hf_cfg_int(cfg, "mamba_d_head", 0);
     const int ng = hf_cfg_int(cfg, "mamba_n_groups", 1), ds = hf_cfg_int(cfg, "mamba_d_state", 0);
-    const int di = hf_cfg_int(cfg, "mamba_d_ssm", hf_cfg_int(cfg, "mamba_expand", 2) * m->H);
+    const int di = hf_cfg_int(cfg, "mamba_d_ssm", hf_cfg_int(cfg, "mamba_expand", 2) * m->t.H);
     const int norm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "mamba_rms_norm"));
     const int cd = di + 2 * ng * ds, gts = ng * ds;
-    m->m2 = (hf_m2_dims){.H = m->H, .di = di, .cd = cd, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
+    m->m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = cd, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
                          .K = hf_cfg_int(cfg, "mamba_d_conv", 4), .norm_group = norm && ng > 0 ? di / ng : 0,
                          .eps = m->eps};
-    m->att = (hf_att_dims){.H = m->H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 1,
+    m->att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 1,
                            .scale = hd > 0 ? 1.0 / sqrt(hd) : 0, .theta = hf_cfg_num(cfg, "rope_theta", 10000.0),
                            .kmul = hf_cfg_num(cfg, "key_multiplier", 1.0)};
     m->kd = nkv * hd;
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || nh <= 0 || nkv <= 0 || nh % nkv || hd <= 0 || hd % 2 ||
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || nh <= 0 || nkv <= 0 || nh % nkv || hd <= 0 || hd % 2 ||
         mh <= 0 || mdh * mh != di || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 || m->F <= 0) {
         hf_set_err(err, errlen, "falcon_h1 config: bad sizes");
         free(m);
         return NULL;
     }
-    const int H = m->H, qd = nh * hd, n_mup = di + cd + mh;
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    const int H = m->t.H, n_mup = di + cd + mh;
     m->mup = malloc((size_t)n_mup * sizeof *m->mup);
-    int bad = !m->layers || !m->mup;
+    int bad = !m->mup;
     const int ends[5] = {di, 2 * di, 2 * di + gts, 2 * di + 2 * gts, n_mup};
     for (int i = 0, s = 0; !bad && i < n_mup; i++) { /* compute_mup_vector */
         while (i >= ends[s]) s++;
         m->mup[i] = list_num(cfg, "ssm_multipliers", s, 1.0);
     }
     m->m2.mup = m->mup;
-#define T(ptr, d0, d1, ...)                                                                                            \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
-                                    "model.final_layernorm.weight", 1, &m->embed, &m->final_norm,
-                                    &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, fh_free_layer, "model.embed_tokens.weight",
+                                             "model.final_layernorm.weight", 1, get, ctx, err, errlen));
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         fh_layer *l = &m->layers[i];
-        const char *L = "model.layers.";
-        T(l->norm, H, 0, "%s%d.input_layernorm.weight", L, i);
-        T(l->ff_norm, H, 0, "%s%d.pre_ff_layernorm.weight", L, i);
-        T(l->q, qd, H, "%s%d.self_attn.q_proj.weight", L, i);
-        T(l->k, m->kd, H, "%s%d.self_attn.k_proj.weight", L, i);
-        T(l->v, m->kd, H, "%s%d.self_attn.v_proj.weight", L, i);
-        T(l->o, H, qd, "%s%d.self_attn.o_proj.weight", L, i);
-        T(l->gate, m->F, H, "%s%d.feed_forward.gate_proj.weight", L, i);
-        T(l->up, m->F, H, "%s%d.feed_forward.up_proj.weight", L, i);
-        T(l->down, H, m->F, "%s%d.feed_forward.down_proj.weight", L, i);
-        char pfx[64];
-        snprintf(pfx, sizeof pfx, "%s%d.mamba.", L, i);
-        if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
+        const hf_take_row t[] = {{&l->norm, H, 0, 0, "input_layernorm.weight"},
+                                 {&l->ff_norm, H, 0, 0, "pre_ff_layernorm.weight"},
+                                 {&l->gate, m->F, H, 0, "feed_forward.gate_proj.weight"},
+                                 {&l->up, m->F, H, 0, "feed_forward.up_proj.weight"},
+                                 {&l->down, H, m->F, 0, "feed_forward.down_proj.weight"}};
+        char pfx[64], sub[80];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
+        snprintf(sub, sizeof sub, "%sself_attn.", pfx);
+        bad = bad || hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen);
+        snprintf(sub, sizeof sub, "%smamba.", pfx);
+        bad = bad || hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen);
     }
-#undef T
     return hf_family_loaded(m, !bad, fh_free);
 }
 
-static int fh_vocab(const void *m) { return ((const hf_fh *)m)->vocab; }
-
 static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_fh *m = vm;
-    const int H = m->H, F = m->F;
+    const int H = m->t.H, F = m->F;
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++)
+        for (int i = 0; i < m->t.n_layer; i++)
             if (hf_hist_grow(&m->layers[i].mhist, (size_t)m->m2.cd, nc, err, errlen) ||
                 hf_hist_grow(&m->layers[i].ahist, 2 * (size_t)m->kd, nc, err, errlen))
                 return -1;
@@ -140,14 +130,14 @@ static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     double *x = buf + nbuf - 3 * (size_t)H, *ya = x + H; /* the branch inputs and the attention's output */
-    for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i] * m->emb_mul;
-    for (int li = 0; li < m->n_layer; li++) {
+    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
+    for (int li = 0; li < m->t.n_layer; li++) {
         fh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->ssm_in;
         hf_m2_step(&m->m2, &l->m2, l->mhist, pos, x, y, buf);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->att_in;
-        hf_att_step(&m->att, l->q, l->k, l->v, l->o, l->ahist, pos, x, ya, buf);
+        hf_att_step(&m->att, &l->att, l->ahist, pos, x, ya, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->ssm_out + ya[i] * m->att_out;
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         double *g = buf, *u = buf + F;
@@ -157,9 +147,10 @@ static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         hf_matvec_d(l->down, g, y, H, F);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->down_mul;
     }
-    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, 1.0 / m->lm_mul, logits);
+    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0 / m->lm_mul,
+                           logits);
 }
 
 const hf_family hf_family_falconh1 = {
-    .model_types = {"falcon_h1"}, .load = fh_load, .vocab = fh_vocab, .next = fh_next, .free = fh_free,
+    .model_types = {"falcon_h1"}, .load = fh_load, .vocab = hf_trunk_vocab, .next = fh_next, .free = fh_free,
 };

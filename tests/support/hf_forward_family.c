@@ -1,6 +1,7 @@
 /* hf_forward_family.c - see hf_forward_family.h. */
 #include "hf_forward_family.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,22 @@ void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin) {
         if (!chosen[e] && lg[idx[k - 1]] - lg[e] < *margin) *margin = lg[idx[k - 1]] - lg[e];
 }
 
+int hf_family_take_expert_rows(hf_tensor_get get, void *ctx, int E, const hf_take_row *rows, size_t n,
+                               const char *pfx, char *err, size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (!(*rows[i].dst = hf_family_take_experts(get, ctx, E, (int)rows[i].d0, (int)rows[i].d1, pfx, rows[i].name,
+                                                    err, errlen)))
+            return -1;
+    return 0;
+}
+
+void hf_rmsnorm_f(float *out, const float *x, const float *w, int n, double eps) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    const float r = (float)(1.0 / sqrt(ss / n + eps));
+    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+}
+
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *)) {
     if (ok) return m;
     free_fn(m);
@@ -92,15 +109,45 @@ void hf_free_each(void *const *ps, size_t n) {
     for (size_t k = 0; k < n; k++) free(ps[k]);
 }
 
-int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
-                        int head_required, float **e, float **n, float **head, char *err, size_t errlen) {
+void *hf_trunk_new(size_t size, const cJSON *cfg) {
+    hf_trunk *t = calloc(1, size);
+    if (!t) return NULL;
+    t->vocab = hf_cfg_int(cfg, "vocab_size", 0), t->H = hf_cfg_int(cfg, "hidden_size", 0);
+    t->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0);
+    return t;
+}
+
+void *hf_trunk_take(hf_trunk *t, size_t layer_size, void (*free_layer)(void *l), const char *embed, const char *norm,
+                    int head_required, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
     int64_t shape[8];
     int nd;
-    if (!(*e = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "%s", embed)) ||
-        !(*n = hf_family_take(get, ctx, H, 0, 0, err, errlen, "%s", norm)))
-        return -1;
-    if (!head_required && !get(ctx, "lm_head.weight", shape, &nd)) return 0;
-    return (*head = hf_family_take(get, ctx, vocab, H, 0, err, errlen, "lm_head.weight")) ? 0 : -1;
+    if (!(t->embed = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "%s", embed)) ||
+        !(t->final_norm = hf_family_take(get, ctx, t->H, 0, 0, err, errlen, "%s", norm)))
+        return NULL;
+    if ((head_required || get(ctx, "lm_head.weight", shape, &nd)) &&
+        !(t->lm_head = hf_family_take(get, ctx, t->vocab, t->H, 0, err, errlen, "lm_head.weight")))
+        return NULL;
+    t->layer_size = layer_size, t->free_layer = free_layer;
+    if (!(t->layers = calloc((size_t)t->n_layer, layer_size))) hf_set_err(err, errlen, "out of memory");
+    return t->layers;
+}
+
+void hf_trunk_free(void *m) {
+    hf_trunk *t = m;
+    if (!t) return;
+    hf_family_free_layers(t->layers, t->n_layer, t->layer_size, t->free_layer);
+    HF_FREE_ALL(t->embed, t->lm_head, t->final_norm, t);
+}
+
+int hf_trunk_vocab(const void *m) { return ((const hf_trunk *)m)->vocab; }
+
+int hf_family_take_rows(hf_tensor_get get, void *ctx, const hf_take_row *rows, size_t n, const char *pfx, char *err,
+                        size_t errlen) {
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].d0 && !(*rows[i].dst = hf_family_take(get, ctx, rows[i].d0, rows[i].d1, rows[i].d2, err, errlen,
+                                                         "%s%s", pfx, rows[i].name)))
+            return -1;
+    return 0;
 }
 
 float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,

@@ -52,16 +52,62 @@ int hf_cfg_int(const cJSON *c, const char *k, int def);
  * may break the other way). */
 void hf_family_topk(const double *lg, int E, int k, int *idx, double *margin);
 
-/* The model's two ends: the embeddings [vocab][H] named embed, the final norm [H] named norm, and lm_head.weight
- * [vocab][H], required with head_required, else taken when the checkpoint has one (*head NULL: tied); 0, or -1
- * with a reason in err (what was taken stays in *e / *n / *head for the family's free) */
-int hf_family_take_ends(hf_tensor_get get, void *ctx, int vocab, int H, const char *embed, const char *norm,
-                        int head_required, float **e, float **n, float **head, char *err, size_t errlen);
+/* What a family's model starts with (its first member): the config's vocab_size, hidden_size and
+ * num_hidden_layers, the embeddings [vocab][H], the final norm [H], lm_head [vocab][H] (NULL: tied to the
+ * embeddings), and the layers, n_layer of layer_size bytes, which the trunk owns (the family reads them through a
+ * typed pointer of its own) and frees with free_layer. */
+typedef struct {
+    int vocab, H, n_layer;
+    float *embed, *lm_head, *final_norm;
+    void *layers;
+    size_t layer_size;
+    void (*free_layer)(void *l);
+} hf_trunk;
+
+/* A zeroed model of size bytes that starts with its hf_trunk, the trunk's sizes from cfg (0 when absent, for the
+ * family's size check to refuse), or NULL. */
+void *hf_trunk_new(size_t size, const cJSON *cfg);
+
+/* The start of a family's load: the embeddings named embed, the final norm named norm and lm_head.weight (required
+ * with head_required, else taken when the checkpoint has one) into t, then t->n_layer zeroed layers of layer_size
+ * bytes (freed with free_layer), returned; NULL with a reason in err (what was taken stays in t for
+ * hf_trunk_free). */
+void *hf_trunk_take(hf_trunk *t, size_t layer_size, void (*free_layer)(void *l), const char *embed, const char *norm,
+                    int head_required, hf_tensor_get get, void *ctx, char *err, size_t errlen);
+
+/* A model that starts with its hf_trunk freed: free_layer on each layer, the layers, the trunk's tensors, the model
+ * (a family's free when it holds nothing else; NULL is a no-op). */
+void hf_trunk_free(void *m);
+
+/* The vocab() of a family whose model starts with its hf_trunk. */
+int hf_trunk_vocab(const void *m);
+
+/* One tensor of a layer's table: where it goes, its shape d0 (x d1 (x d2)) as hf_family_take checks it, and its
+ * name after the layer's prefix. A row whose d0 is 0 names a tensor this layer does not have: it is not taken. */
+typedef struct {
+    float **dst;
+    int64_t d0, d1, d2;
+    const char *name;
+} hf_take_row;
+
+/* Each row's tensor "<pfx><name>" taken into *dst, in order; 0, or -1 with a reason in err at the first one missing
+ * or of another shape (what was taken stays in its place for the family's free). */
+int hf_family_take_rows(hf_tensor_get get, void *ctx, const hf_take_row *rows, size_t n, const char *pfx, char *err,
+                        size_t errlen);
 
 /* E experts' [d0][d1] weights "<pfx>.experts.<e>.<name>" stacked into one malloc'd [E][d0][d1] block, or NULL
  * with a reason in err */
 float *hf_family_take_experts(hf_tensor_get get, void *ctx, int E, int d0, int d1, const char *pfx, const char *name,
                               char *err, size_t errlen);
+
+/* Each row's E experts ("<pfx>.experts.<e>.<name>", [d0][d1] each; d2 unused) stacked by hf_family_take_experts
+ * into *dst; 0, or -1 with a reason in err (what was taken stays in its place for the family's free). */
+int hf_family_take_expert_rows(hf_tensor_get get, void *ctx, int E, const hf_take_row *rows, size_t n,
+                               const char *pfx, char *err, size_t errlen);
+
+/* out = w * x / sqrt(mean(x^2) + eps) in float32, the sum of squares in double (LlamaRMSNorm's float32 path); out
+ * may be x. */
+void hf_rmsnorm_f(float *out, const float *x, const float *w, int n, double eps);
 
 /* The end of a family's load: m when ok, else NULL after free_fn(m) (which frees what the load took so far). */
 void *hf_family_loaded(void *m, int ok, void (*free_fn)(void *));

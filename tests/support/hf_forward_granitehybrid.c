@@ -29,47 +29,39 @@ typedef struct {
     int mamba;
     float *norm, *post_norm;
     hf_m2_layer m2;                                                          /* mamba */
-    float *q, *k, *v, *o;                                                    /* attention */
+    hf_att_w att;                                                            /* attention */
     float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
     float *hist; /* mamba: xBC before the conv per position; attention: k then v per position */
 } gh_layer;
 
 typedef struct {
-    int vocab, H, n_layer, nh, nkv, hd, F, S, E, topk, cap;
+    hf_trunk t;
+    int nh, nkv, hd, F, S, E, topk, cap;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
     hf_m2_dims m2;
     hf_att_dims att;
     int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
     double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
-    float *embed, *lm_head, *final_norm;
     gh_layer *layers;
 } hf_gh;
 
 static void gh_free_layer(void *vl) {
     gh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->post_norm, l->q, l->k, l->v, l->o, l->router, l->in_lin, l->out_lin, l->sh_in,
-                l->sh_out, l->hist);
+    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out, l->hist);
+    hf_att_free(&l->att);
     hf_m2_free(&l->m2);
 }
 
-static void gh_free(void *vm) {
-    hf_gh *m = vm;
-    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, gh_free_layer);
-    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
-    free(m);
-}
-
 static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_gh *m = calloc(1, sizeof *m);
+    hf_gh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->nh = hf_cfg_int(cfg, "num_attention_heads", 0);
+    m->nh = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->nkv = hf_cfg_int(cfg, "num_key_value_heads", m->nh);
     m->F = hf_cfg_int(cfg, "intermediate_size", 0), m->S = hf_cfg_int(cfg, "shared_intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "num_local_experts", 0), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 0);
     m->mh = hf_cfg_int(cfg, "mamba_n_heads", 0), m->mdh = hf_cfg_int(cfg, "mamba_d_head", 0);
     m->ds = hf_cfg_int(cfg, "mamba_d_state", 0), m->ng = hf_cfg_int(cfg, "mamba_n_groups", 1);
-    m->K = hf_cfg_int(cfg, "mamba_d_conv", 4), m->dinner = hf_cfg_int(cfg, "mamba_expand", 2) * m->H;
+    m->K = hf_cfg_int(cfg, "mamba_d_conv", 4), m->dinner = hf_cfg_int(cfg, "mamba_expand", 2) * m->t.H;
     m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-6), m->emb_mul = hf_cfg_num(cfg, "embedding_multiplier", 1.0);
     m->res_mul = hf_cfg_num(cfg, "residual_multiplier", 1.0), m->att_mul = hf_cfg_num(cfg, "attention_multiplier", 1.0);
     m->logit_scale = hf_cfg_num(cfg, "logits_scaling", 1.0);
@@ -81,74 +73,49 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
                          : "nope";
     const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cfg, "rope_parameters");
     m->rope = !strcmp(pe, "rope"), m->theta = hf_cfg_num(cJSON_IsObject(rp) ? rp : cfg, "rope_theta", 10000.0);
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->nh <= 0 || m->nkv <= 0 || m->H % m->nh ||
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || m->nh <= 0 || m->nkv <= 0 || m->t.H % m->nh ||
         m->nh % m->nkv || m->S <= 0 || m->mh <= 0 || m->mdh * m->mh != m->dinner || m->ng <= 0 || m->mh % m->ng ||
         m->ds <= 0 || m->K < 1 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->F <= 0)) || m->E > 256 ||
-        !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer) {
+        !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->t.n_layer) {
         hf_set_err(err, errlen, "granitemoehybrid config: bad sizes or layer_types");
         free(m);
         return NULL;
     }
-    m->hd = m->H / m->nh;
-    m->m2 = (hf_m2_dims){.H = m->H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
+    m->hd = m->t.H / m->nh;
+    m->m2 = (hf_m2_dims){.H = m->t.H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
                          .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
-    m->att = (hf_att_dims){.H = m->H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
+    m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
                            .theta = m->theta};
-    const int H = m->H, kd = m->nkv * m->hd, E = m->E;
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    const int H = m->t.H, E = m->E;
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, gh_free_layer, "model.embed_tokens.weight", "model.norm.weight",
+                              0, get, ctx, err, errlen);
     int bad = !m->layers;
-#define T(ptr, d0, d1, d2, ...)                                                                                        \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, d2, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
-                                    "model.norm.weight", 0, &m->embed, &m->final_norm,
-                                    &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         gh_layer *l = &m->layers[i];
         const cJSON *e = cJSON_GetArrayItem(lt, i);
         l->mamba = cJSON_IsString(e) && !strcmp(e->valuestring, "mamba");
-        T(l->norm, H, 0, 0, "model.layers.%d.input_layernorm.weight", i);
-        T(l->post_norm, H, 0, 0, "model.layers.%d.post_attention_layernorm.weight", i);
-        if (l->mamba) {
-            char pfx[64];
-            snprintf(pfx, sizeof pfx, "model.layers.%d.mamba.", i);
-            if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
-        } else {
-            T(l->q, H, H, 0, "model.layers.%d.self_attn.q_proj.weight", i);
-            T(l->k, kd, H, 0, "model.layers.%d.self_attn.k_proj.weight", i);
-            T(l->v, kd, H, 0, "model.layers.%d.self_attn.v_proj.weight", i);
-            T(l->o, H, H, 0, "model.layers.%d.self_attn.o_proj.weight", i);
-        }
-        if (E > 0) {
-            T(l->router, E, H, 0, "model.layers.%d.block_sparse_moe.router.layer.weight", i);
-            T(l->in_lin, E, 2 * m->F, H, "model.layers.%d.block_sparse_moe.input_linear.weight", i);
-            T(l->out_lin, E, H, m->F, "model.layers.%d.block_sparse_moe.output_linear.weight", i);
-        }
-        T(l->sh_in, 2 * m->S, H, 0, "model.layers.%d.shared_mlp.input_linear.weight", i);
-        T(l->sh_out, H, m->S, 0, "model.layers.%d.shared_mlp.output_linear.weight", i);
+        const hf_take_row t[] = {{&l->norm, H, 0, 0, "input_layernorm.weight"},
+                                 {&l->post_norm, H, 0, 0, "post_attention_layernorm.weight"},
+                                 {&l->router, E, H, 0, "block_sparse_moe.router.layer.weight"}, /* E 0: none */
+                                 {&l->in_lin, E, 2 * m->F, H, "block_sparse_moe.input_linear.weight"},
+                                 {&l->out_lin, E, H, m->F, "block_sparse_moe.output_linear.weight"},
+                                 {&l->sh_in, 2 * m->S, H, 0, "shared_mlp.input_linear.weight"},
+                                 {&l->sh_out, H, m->S, 0, "shared_mlp.output_linear.weight"}};
+        char pfx[64], sub[80];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        snprintf(sub, sizeof sub, "%s%s", pfx, l->mamba ? "mamba." : "self_attn.");
+        bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
+              (l->mamba ? hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen)
+                        : hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen));
     }
-#undef T
-    return hf_family_loaded(m, !bad, gh_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
-static int gh_vocab(const void *m) { return ((const hf_gh *)m)->vocab; }
 static double gh_route_margin(const void *m) { return ((const hf_gh *)m)->margin; }
-
-/* out += wgt * output_linear(silu(gate) * up), [gate | up] = input_linear(x): w_in [2 F][H], w_out [H][F] */
-static void swiglu_add(const float *w_in, const float *w_out, int F, int H, const double *x, double wgt, double *out,
-                       double *buf) {
-    hf_matvec_d(w_in, x, buf, 2 * F, H);
-    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
-    for (int o = 0; o < H; o++) {
-        double s = 0;
-        for (int j = 0; j < F; j++) s += (double)w_out[(size_t)o * F + j] * buf[j];
-        out[o] += wgt * s;
-    }
-}
 
 /* GraniteMoeHybridMoE plus the shared MLP (or the shared MLP alone) of x into out */
 static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, double *buf) {
-    const int H = m->H, E = m->E;
+    const int H = m->t.H, E = m->E;
     for (int i = 0; i < H; i++) out[i] = 0;
     if (E > 0) {
         double lg[256];
@@ -159,19 +126,20 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
         for (int t = 0; t < m->topk; t++) sum += exp(lg[idx[t]] - lg[idx[0]]);
         for (int t = 0; t < m->topk; t++) {
             const int e = idx[t];
-            swiglu_add(l->in_lin + (size_t)e * 2 * m->F * H, l->out_lin + (size_t)e * H * m->F, m->F, H, x,
-                       exp(lg[e] - lg[idx[0]]) / sum, out, buf);
+            const float *in = l->in_lin + (size_t)e * 2 * m->F * H; /* [gate | up], F rows each */
+            hf_swiglu_add_d(in, in + (size_t)m->F * H, l->out_lin + (size_t)e * H * m->F, m->F, H, x,
+                            exp(lg[e] - lg[idx[0]]) / sum, out, buf);
         }
     }
-    swiglu_add(l->sh_in, l->sh_out, m->S, H, x, 1.0, out, buf);
+    hf_swiglu_add_d(l->sh_in, l->sh_in + (size_t)m->S * H, l->sh_out, m->S, H, x, 1.0, out, buf);
 }
 
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
-    const int H = m->H, kd = m->nkv * m->hd;
+    const int H = m->t.H, kd = m->nkv * m->hd;
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++)
+        for (int i = 0; i < m->t.n_layer; i++)
             if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].mamba ? m->conv_dim : 2 * kd), nc, err, errlen))
                 return -1;
         m->cap = nc;
@@ -181,21 +149,22 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i] * m->emb_mul;
-    for (int li = 0; li < m->n_layer; li++) {
+    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
+    for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         if (l->mamba) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
-        else hf_att_step(&m->att, l->q, l->k, l->v, l->o, l->hist, pos, r, y, buf);
+        else hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
         hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
     }
-    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, m->logit_scale, logits);
+    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, m->logit_scale,
+                           logits);
 }
 
 const hf_family hf_family_granitehybrid = {
-    .model_types = {"granitemoehybrid"}, .load = gh_load, .vocab = gh_vocab, .next = gh_next,
-    .route_margin = gh_route_margin, .free = gh_free,
+    .model_types = {"granitemoehybrid"}, .load = gh_load, .vocab = hf_trunk_vocab, .next = gh_next,
+    .route_margin = gh_route_margin, .free = hf_trunk_free,
 };

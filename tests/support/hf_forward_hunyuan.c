@@ -26,39 +26,29 @@
 typedef struct {
     float *in_norm, *post_norm, *q, *k, *v, *o, *q_norm, *k_norm, *router;
     float *sh_gate, *sh_up, *sh_down;
-    float **gate, **up, **down; /* per expert */
+    float *gate, *up, *down;    /* every expert's, stacked: [E][F][H], [E][F][H], [E][H][F] */
     float *kv;                  /* per position: k then v, n_kv x hd each */
 } hy_layer;
 
 typedef struct {
-    int vocab, H, n_layer, n_head, n_kv, hd, F, E, topk, cap;
+    hf_trunk t;
+    int n_head, n_kv, hd, F, E, topk, cap;
     double eps, margin;
     float *inv_freq; /* hd / 2 */
-    float *embed, *lm_head, *final_norm;
     hy_layer *layers;
 } hf_hy;
 
-static void hy_layer_free(hy_layer *l, int E) {
-    float *ps[] = {l->in_norm, l->post_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->router,
-                   l->sh_gate, l->sh_up, l->sh_down, l->kv};
-    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-    for (int e = 0; e < E; e++) {
-        if (l->gate) free(l->gate[e]);
-        if (l->up) free(l->up[e]);
-        if (l->down) free(l->down[e]);
-    }
-    free(l->gate), free(l->up), free(l->down);
+static void hy_layer_free(void *vl) {
+    hy_layer *l = vl;
+    HF_FREE_ALL(l->in_norm, l->post_norm, l->q, l->k, l->v, l->o, l->q_norm, l->k_norm, l->router, l->sh_gate,
+                l->sh_up, l->sh_down, l->gate, l->up, l->down, l->kv);
 }
 
 static void hy_free(void *vm) {
-    hf_hy *m = vm;
-    if (m && m->layers)
-        for (int i = 0; i < m->n_layer; i++) hy_layer_free(&m->layers[i], m->E);
-    if (m) free(m->layers), free(m->embed), free(m->lm_head), free(m->final_norm), free(m->inv_freq);
-    free(m);
+    if (vm) free(((hf_hy *)vm)->inv_freq);
+    hf_trunk_free(vm);
 }
 
-static int hy_vocab(const void *m) { return ((const hf_hy *)m)->vocab; }
 static double hy_margin(const void *m) { return ((const hf_hy *)m)->margin; }
 
 /* a per-layer list's first entry (the tiny configs keep them uniform), or the number itself */
@@ -69,15 +59,14 @@ static int first_int(const cJSON *cfg, const char *k) {
 }
 
 static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_hy *m = calloc(1, sizeof *m);
+    hf_hy *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
+    m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "num_experts", 0), m->topk = first_int(cfg, "moe_topk");
     m->eps = hf_cfg_num(cfg, "rms_norm_eps", 1e-5);
-    m->hd = m->n_head > 0 ? hf_cfg_int(cfg, "head_dim", m->H / m->n_head) : 0;
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->n_head % m->n_kv ||
+    m->hd = m->n_head > 0 ? hf_cfg_int(cfg, "head_dim", m->t.H / m->n_head) : 0;
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->n_head % m->n_kv ||
         m->hd <= 2 || m->hd % 2 || m->F <= 0 || m->E <= 0 || m->E > 256 || m->topk <= 0 || m->topk > m->E) {
         hf_set_err(err, errlen, "hunyuan config: bad sizes");
         free(m);
@@ -89,51 +78,36 @@ static void *hy_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     double base = hf_cfg_num(cfg, "rope_theta", 10000.0);
     if (cJSON_IsString(rt) && !strcmp(rt->valuestring, "dynamic") && cJSON_GetObjectItemCaseSensitive(rs, "alpha"))
         base *= pow(hf_cfg_num(rs, "alpha", 1), (double)m->hd / (m->hd - 2));
-    const int H = m->H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
+    const int H = m->t.H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
     m->inv_freq = malloc((size_t)hd / 2 * sizeof *m->inv_freq);
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
-    int bad = !m->layers || !m->inv_freq;
+    int bad = !m->inv_freq;
     for (int i = 0; !bad && i < hd / 2; i++) m->inv_freq[i] = (float)(1.0 / pow(base, (double)(2 * i) / hd));
-#define T(ptr, d0, d1, ...)                                                                                            \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight", "model.norm.weight", 0,
-                                    &m->embed, &m->final_norm, &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, hy_layer_free, "model.embed_tokens.weight",
+                                             "model.norm.weight", 0, get, ctx, err, errlen));
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         hy_layer *l = &m->layers[i];
-        T(l->in_norm, H, 0, "model.layers.%d.input_layernorm.weight", i);
-        T(l->post_norm, H, 0, "model.layers.%d.post_attention_layernorm.weight", i);
-        T(l->q, qd, H, "model.layers.%d.self_attn.q_proj.weight", i);
-        T(l->k, kd, H, "model.layers.%d.self_attn.k_proj.weight", i);
-        T(l->v, kd, H, "model.layers.%d.self_attn.v_proj.weight", i);
-        T(l->o, H, qd, "model.layers.%d.self_attn.o_proj.weight", i);
-        T(l->q_norm, hd, 0, "model.layers.%d.self_attn.query_layernorm.weight", i);
-        T(l->k_norm, hd, 0, "model.layers.%d.self_attn.key_layernorm.weight", i);
-        T(l->router, E, H, "model.layers.%d.mlp.gate.wg.weight", i);
-        T(l->sh_gate, F, H, "model.layers.%d.mlp.shared_mlp.gate_proj.weight", i);
-        T(l->sh_up, F, H, "model.layers.%d.mlp.shared_mlp.up_proj.weight", i);
-        T(l->sh_down, H, F, "model.layers.%d.mlp.shared_mlp.down_proj.weight", i);
-        l->gate = calloc((size_t)E, sizeof *l->gate), l->up = calloc((size_t)E, sizeof *l->up);
-        l->down = calloc((size_t)E, sizeof *l->down);
-        if (!l->gate || !l->up || !l->down) bad = 1;
-        for (int e = 0; e < E && !bad; e++) {
-            T(l->gate[e], F, H, "model.layers.%d.mlp.experts.%d.gate_proj.weight", i, e);
-            T(l->up[e], F, H, "model.layers.%d.mlp.experts.%d.up_proj.weight", i, e);
-            T(l->down[e], H, F, "model.layers.%d.mlp.experts.%d.down_proj.weight", i, e);
-        }
+        const hf_take_row t[] = {{&l->in_norm, H, 0, 0, "input_layernorm.weight"},
+                                 {&l->post_norm, H, 0, 0, "post_attention_layernorm.weight"},
+                                 {&l->q, qd, H, 0, "self_attn.q_proj.weight"},
+                                 {&l->k, kd, H, 0, "self_attn.k_proj.weight"},
+                                 {&l->v, kd, H, 0, "self_attn.v_proj.weight"},
+                                 {&l->o, H, qd, 0, "self_attn.o_proj.weight"},
+                                 {&l->q_norm, hd, 0, 0, "self_attn.query_layernorm.weight"},
+                                 {&l->k_norm, hd, 0, 0, "self_attn.key_layernorm.weight"},
+                                 {&l->router, E, H, 0, "mlp.gate.wg.weight"},
+                                 {&l->sh_gate, F, H, 0, "mlp.shared_mlp.gate_proj.weight"},
+                                 {&l->sh_up, F, H, 0, "mlp.shared_mlp.up_proj.weight"},
+                                 {&l->sh_down, H, F, 0, "mlp.shared_mlp.down_proj.weight"}};
+        char pfx[64];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
+        const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
+                                  {&l->up, F, H, 0, "up_proj.weight"},
+                                  {&l->down, H, F, 0, "down_proj.weight"}};
+        snprintf(pfx, sizeof pfx, "model.layers.%d.mlp", i);
+        bad = bad || hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
     }
-#undef T
-    if (!bad) return m;
-    hy_free(m);
-    return NULL;
-}
-
-/* out = w * x / sqrt(mean(x^2) + eps) (LlamaRMSNorm: the float32 normalised x times the weight) */
-static void rms(float *out, const float *x, const float *w, int n, double eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    const float r = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+    return hf_family_loaded(m, !bad, hy_free);
 }
 
 /* apply_rotary_pos_emb on one head: [x1 | x2] -> [x1 cos - x2 sin | x2 cos + x1 sin] */
@@ -188,7 +162,7 @@ static void attend(const hf_hy *m, const hy_layer *l, const float *q, int pos, f
 static const char *hy_reserve(hf_hy *m, int pos, int kd) {
     while (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++) {
+        for (int i = 0; i < m->t.n_layer; i++) {
             float *p = realloc(m->layers[i].kv, (size_t)nc * 2 * kd * sizeof *p);
             if (!p) return "out of memory";
             m->layers[i].kv = p;
@@ -200,8 +174,8 @@ static const char *hy_reserve(hf_hy *m, int pos, int kd) {
 
 static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_hy *m = vm;
-    const int H = m->H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
-    const char *why = token < 0 || token >= m->vocab ? "token id out of range" : hy_reserve(m, pos, kd);
+    const int H = m->t.H, hd = m->hd, qd = m->n_head * hd, kd = m->n_kv * hd, F = m->F, E = m->E;
+    const char *why = token < 0 || token >= m->t.vocab ? "token id out of range" : hy_reserve(m, pos, kd);
     if (why) {
         hf_set_err(err, errlen, "%s (token %d, position %d)", why, (int)token, pos);
         return -1;
@@ -216,26 +190,26 @@ static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     }
     float *h = blk, *r = h + H, *y = r + H, *q = y + H, *att = q + qd, *t = att + qd;
     m->margin = INFINITY;
-    memcpy(h, m->embed + (size_t)token * H, (size_t)H * sizeof *h);
-    for (int li = 0; li < m->n_layer; li++) {
+    memcpy(h, m->t.embed + (size_t)token * H, (size_t)H * sizeof *h);
+    for (int li = 0; li < m->t.n_layer; li++) {
         hy_layer *l = &m->layers[li];
         float *kp = l->kv + (size_t)pos * 2 * kd, *vp = kp + kd;
-        rms(r, h, l->in_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->in_norm, H, m->eps);
         hf_matvec_f32(l->q, r, q, qd, H);
         hf_matvec_f32(l->k, r, kp, kd, H);
         hf_matvec_f32(l->v, r, vp, kd, H);
         for (int hh = 0; hh < m->n_head; hh++) { /* rope, then the q/k norms */
             rotate_half(q + hh * hd, m->inv_freq, hd, pos);
-            rms(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
+            hf_rmsnorm_f(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
         }
         for (int hh = 0; hh < m->n_kv; hh++) {
             rotate_half(kp + hh * hd, m->inv_freq, hd, pos);
-            rms(kp + hh * hd, kp + hh * hd, l->k_norm, hd, m->eps);
+            hf_rmsnorm_f(kp + hh * hd, kp + hh * hd, l->k_norm, hd, m->eps);
         }
         attend(m, l, q, pos, att, sc);
         hf_matvec_f32(l->o, att, y, H, qd);
         for (int i = 0; i < H; i++) h[i] += y[i];
-        rms(r, h, l->post_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->post_norm, H, m->eps);
         float lg[256];
         hf_matvec_f32(l->router, r, lg, E, H);
         double mx = -INFINITY, z = 0, sel = 0;
@@ -246,20 +220,22 @@ static int hy_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         hf_family_topk(pr, E, m->topk, idx, &m->margin);
         for (int k = 0; k < m->topk; k++) sel += pr[idx[k]];
         memset(y, 0, (size_t)H * sizeof *y);
-        for (int k = 0; k < m->topk; k++)
-            swiglu_add(y, l->gate[idx[k]], l->up[idx[k]], l->down[idx[k]], r, H, F, (float)(pr[idx[k]] / sel), t);
+        for (int k = 0; k < m->topk; k++) {
+            const size_t at = (size_t)idx[k] * F * H; /* expert idx[k]'s slice of each stack */
+            swiglu_add(y, l->gate + at, l->up + at, l->down + at, r, H, F, (float)(pr[idx[k]] / sel), t);
+        }
         swiglu_add(y, l->sh_gate, l->sh_up, l->sh_down, r, H, F, 1.0f, t);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) { /* tied: the embedding is the output projection */
-        rms(r, h, m->final_norm, H, m->eps);
-        hf_matvec_f32(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
+        hf_rmsnorm_f(r, h, m->t.final_norm, H, m->eps);
+        hf_matvec_f32(m->t.lm_head ? m->t.lm_head : m->t.embed, r, logits, m->t.vocab, H);
     }
     free(blk), free(sc);
     return 0;
 }
 
 const hf_family hf_family_hunyuan = {
-    .model_types = {"hunyuan_v1_moe"}, .load = hy_load, .vocab = hy_vocab, .next = hy_next,
+    .model_types = {"hunyuan_v1_moe"}, .load = hy_load, .vocab = hf_trunk_vocab, .next = hy_next,
     .route_margin = hy_margin, .free = hy_free,
 };

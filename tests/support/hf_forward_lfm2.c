@@ -33,22 +33,26 @@ typedef struct {
 } lfm2_layer;
 
 struct hf_lfm2 {
-    int vocab, H, n_layer, n_head, n_kv, hd, F, L, cap;
+    hf_trunk t;
+    int n_head, n_kv, hd, F, L, cap;
     int E, top_k, Fe, n_dense; /* LFM2-MoE; E 0: dense LFM2 */
     double eps, theta, rsf;
     bool norm_topk;
-    float *embed, *lm_head, *final_norm;
     lfm2_layer *layers;
 };
 
 typedef struct hf_lfm2 hf_lfm2;
-static void hf_lfm2_free(void *vm);
+
+static void hf_lfm2_free_layer(void *vl) {
+    lfm2_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj, l->q, l->k, l->v,
+                l->o, l->q_norm, l->k_norm, l->hist, l->gate, l->ebias, l->ew1, l->ew3, l->ew2);
+}
 
 static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_lfm2 *m = calloc(1, sizeof *m);
+    hf_lfm2 *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
+    m->n_head = hf_cfg_int(cfg, "num_attention_heads", 0);
     m->n_kv = hf_cfg_int(cfg, "num_key_value_heads", m->n_head), m->L = hf_cfg_int(cfg, "conv_L_cache", 3);
     m->eps = hf_cfg_num(cfg, "norm_eps", 1e-5), m->theta = hf_cfg_num(cfg, "rope_theta", 1000000.0);
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
@@ -76,80 +80,51 @@ static void *hf_lfm2_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *
     }
     m->F = ff;
     const cJSON *lt = cJSON_GetObjectItemCaseSensitive(cfg, "layer_types");
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->H % m->n_head ||
-        m->n_head % m->n_kv || m->L < 1 || m->F <= 0 || !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->n_layer) {
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || m->n_head <= 0 || m->n_kv <= 0 || m->t.H % m->n_head ||
+        m->n_head % m->n_kv || m->L < 1 || m->F <= 0 || !cJSON_IsArray(lt) || cJSON_GetArraySize(lt) != m->t.n_layer) {
         hf_set_err(err, errlen, "lfm2 config: bad sizes or layer_types");
         free(m);
         return NULL;
     }
-    m->hd = m->H / m->n_head;
-    const int H = m->H, kd = m->n_kv * m->hd;
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    m->hd = m->t.H / m->n_head;
+    const int H = m->t.H, kd = m->n_kv * m->hd, E = m->E, Fe = m->Fe;
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, hf_lfm2_free_layer, "model.embed_tokens.weight",
+                              "model.embedding_norm.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
-#define T(ptr, d0, d1, d2, ...)                                                                                        \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, d2, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "model.embed_tokens.weight",
-                                    "model.embedding_norm.weight", 0, &m->embed, &m->final_norm,
-                                    &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         lfm2_layer *l = &m->layers[i];
         const cJSON *e = cJSON_GetArrayItem(lt, i);
         l->conv = cJSON_IsString(e) && !strcmp(e->valuestring, "conv");
-        T(l->norm, H, 0, 0, "model.layers.%d.operator_norm.weight", i);
-        T(l->ffn_norm, H, 0, 0, "model.layers.%d.ffn_norm.weight", i);
-        if (m->E && i >= m->n_dense) {
-            const int E = m->E, Fe = m->Fe;
-            T(l->gate, E, H, 0, "model.layers.%d.feed_forward.gate.weight", i);
-            T(l->ebias, E, 0, 0, "model.layers.%d.feed_forward.expert_bias", i);
-            char pfx[64];
+        const bool conv = l->conv, att = !conv, sparse = E && i >= m->n_dense;
+        /* the rows of d0 0 are not this layer's */
+        const hf_take_row t[] = {{&l->norm, H, 0, 0, "operator_norm.weight"},
+                                 {&l->ffn_norm, H, 0, 0, "ffn_norm.weight"},
+                                 {&l->gate, sparse ? E : 0, H, 0, "feed_forward.gate.weight"},
+                                 {&l->ebias, sparse ? E : 0, 0, 0, "feed_forward.expert_bias"},
+                                 {&l->w1, sparse ? 0 : m->F, H, 0, "feed_forward.w1.weight"},
+                                 {&l->w3, sparse ? 0 : m->F, H, 0, "feed_forward.w3.weight"},
+                                 {&l->w2, sparse ? 0 : H, m->F, 0, "feed_forward.w2.weight"},
+                                 {&l->in_proj, conv ? 3 * H : 0, H, 0, "conv.in_proj.weight"},
+                                 {&l->conv_w, conv ? H : 0, 1, m->L, "conv.conv.weight"},
+                                 {&l->out_proj, conv ? H : 0, H, 0, "conv.out_proj.weight"},
+                                 {&l->q, att ? H : 0, H, 0, "self_attn.q_proj.weight"},
+                                 {&l->k, att ? kd : 0, H, 0, "self_attn.k_proj.weight"},
+                                 {&l->v, att ? kd : 0, H, 0, "self_attn.v_proj.weight"},
+                                 {&l->o, att ? H : 0, H, 0, "self_attn.out_proj.weight"},
+                                 {&l->q_norm, att ? m->hd : 0, 0, 0, "self_attn.q_layernorm.weight"},
+                                 {&l->k_norm, att ? m->hd : 0, 0, 0, "self_attn.k_layernorm.weight"}};
+        char pfx[64];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
+        if (!bad && sparse) { /* each expert's w1 / w3 / w2, stacked */
+            const hf_take_row ex[] = {{&l->ew1, Fe, H, 0, "w1.weight"},
+                                      {&l->ew3, Fe, H, 0, "w3.weight"},
+                                      {&l->ew2, H, Fe, 0, "w2.weight"}};
             snprintf(pfx, sizeof pfx, "model.layers.%d.feed_forward", i);
-            if (!bad && (!(l->ew1 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w1.weight", err, errlen)) ||
-                         !(l->ew3 = hf_family_take_experts(get, ctx, E, Fe, H, pfx, "w3.weight", err, errlen)) ||
-                         !(l->ew2 = hf_family_take_experts(get, ctx, E, H, Fe, pfx, "w2.weight", err, errlen))))
-                bad = 1;
-        } else {
-            T(l->w1, m->F, H, 0, "model.layers.%d.feed_forward.w1.weight", i);
-            T(l->w3, m->F, H, 0, "model.layers.%d.feed_forward.w3.weight", i);
-            T(l->w2, H, m->F, 0, "model.layers.%d.feed_forward.w2.weight", i);
-        }
-        if (l->conv) {
-            T(l->in_proj, 3 * H, H, 0, "model.layers.%d.conv.in_proj.weight", i);
-            T(l->conv_w, H, 1, m->L, "model.layers.%d.conv.conv.weight", i);
-            T(l->out_proj, H, H, 0, "model.layers.%d.conv.out_proj.weight", i);
-        } else {
-            T(l->q, H, H, 0, "model.layers.%d.self_attn.q_proj.weight", i);
-            T(l->k, kd, H, 0, "model.layers.%d.self_attn.k_proj.weight", i);
-            T(l->v, kd, H, 0, "model.layers.%d.self_attn.v_proj.weight", i);
-            T(l->o, H, H, 0, "model.layers.%d.self_attn.out_proj.weight", i);
-            T(l->q_norm, m->hd, 0, 0, "model.layers.%d.self_attn.q_layernorm.weight", i);
-            T(l->k_norm, m->hd, 0, 0, "model.layers.%d.self_attn.k_layernorm.weight", i);
+            bad = hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
         }
     }
-#undef T
-    return hf_family_loaded(m, !bad, hf_lfm2_free);
-}
-
-static int hf_lfm2_vocab(const void *m) { return ((const hf_lfm2 *)m)->vocab; }
-
-static void hf_lfm2_free_layer(void *vl) {
-    lfm2_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ffn_norm, l->w1, l->w2, l->w3, l->in_proj, l->conv_w, l->out_proj, l->q, l->k, l->v,
-                l->o, l->q_norm, l->k_norm, l->hist, l->gate, l->ebias, l->ew1, l->ew3, l->ew2);
-}
-
-static void hf_lfm2_free(void *vm) {
-    hf_lfm2 *m = vm;
-    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, hf_lfm2_free_layer);
-    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
-    free(m);
-}
-
-static void rmsnorm(float *out, const float *x, const float *w, int n, double eps) {
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    const float r = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++) out[i] = w[i] * (x[i] * r);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 /* rotate-half rope of one head at position pos */
@@ -179,7 +154,7 @@ static void swiglu(const float *w1, const float *w3, const float *w2, const floa
 
 /* Lfm2MoeSparseMoeBlock on one token: y = sum over the chosen experts of their weight x their MLP */
 static void sparse_block(const hf_lfm2 *m, const lfm2_layer *l, const float *x, float *y, float *tmp) {
-    const int H = m->H, E = m->E, Fe = m->Fe;
+    const int H = m->t.H, E = m->E, Fe = m->Fe;
     float s[256], ye[4096];
     int chosen[256];
     bool taken[256] = {false};
@@ -206,10 +181,10 @@ static void sparse_block(const hf_lfm2 *m, const lfm2_layer *l, const float *x, 
 
 static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_lfm2 *m = vm;
-    const int H = m->H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
+    const int H = m->t.H, hd = m->hd, kd = m->n_kv * hd, F = m->F, L = m->L;
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++) {
+        for (int i = 0; i < m->t.n_layer; i++) {
             lfm2_layer *l = &m->layers[i];
             float *p = realloc(l->hist, (size_t)nc * (size_t)(l->conv ? H : 2 * kd) * sizeof *p);
             if (!p) {
@@ -230,10 +205,10 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
         hf_set_err(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(h, m->embed + (size_t)token * H, (size_t)H * sizeof *h);
-    for (int li = 0; li < m->n_layer; li++) {
+    memcpy(h, m->t.embed + (size_t)token * H, (size_t)H * sizeof *h);
+    for (int li = 0; li < m->t.n_layer; li++) {
         lfm2_layer *l = &m->layers[li];
-        rmsnorm(r, h, l->norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->norm, H, m->eps);
         if (l->conv) {
             hf_matvec_f32(l->in_proj, r, big, 3 * H, H); /* B, C, x */
             float *bx = l->hist + (size_t)pos * H;
@@ -253,11 +228,11 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
             hf_matvec_f32(l->k, r, kv, kd, H);
             hf_matvec_f32(l->v, r, kv + kd, kd, H);
             for (int hh = 0; hh < m->n_head; hh++) {
-                rmsnorm(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
+                hf_rmsnorm_f(q + hh * hd, q + hh * hd, l->q_norm, hd, m->eps);
                 rope(q + hh * hd, hd, pos, m->theta);
             }
             for (int hh = 0; hh < m->n_kv; hh++) {
-                rmsnorm(kv + hh * hd, kv + hh * hd, l->k_norm, hd, m->eps);
+                hf_rmsnorm_f(kv + hh * hd, kv + hh * hd, l->k_norm, hd, m->eps);
                 rope(kv + hh * hd, hd, pos, m->theta);
             }
             const double scale = 1.0 / sqrt((double)hd);
@@ -282,20 +257,20 @@ static int hf_lfm2_next(void *vm, int32_t token, int pos, float *logits, char *e
             hf_matvec_f32(l->o, att, y, H, H);
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
-        rmsnorm(r, h, l->ffn_norm, H, m->eps);
+        hf_rmsnorm_f(r, h, l->ffn_norm, H, m->eps);
         if (l->gate) sparse_block(m, l, r, y, big);
         else swiglu(l->w1, l->w3, l->w2, r, y, big, H, F);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     if (logits) {
-        rmsnorm(r, h, m->final_norm, H, m->eps);
-        hf_matvec_f32(m->lm_head ? m->lm_head : m->embed, r, logits, m->vocab, H);
+        hf_rmsnorm_f(r, h, m->t.final_norm, H, m->eps);
+        hf_matvec_f32(m->t.lm_head ? m->t.lm_head : m->t.embed, r, logits, m->t.vocab, H);
     }
     free(h), free(r), free(y), free(big), free(q), free(att), free(sc);
     return 0;
 }
 
 const hf_family hf_family_lfm2 = {
-    .model_types = {"lfm2", "lfm2_moe"}, .load = hf_lfm2_load, .vocab = hf_lfm2_vocab, .next = hf_lfm2_next,
-    .free = hf_lfm2_free,
+    .model_types = {"lfm2", "lfm2_moe"}, .load = hf_lfm2_load, .vocab = hf_trunk_vocab, .next = hf_lfm2_next,
+    .free = hf_trunk_free,
 };

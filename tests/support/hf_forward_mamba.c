@@ -29,30 +29,26 @@ typedef struct {
 } mamba_layer;
 
 typedef struct {
-    int vocab, H, n_layer, cap, v2;
+    hf_trunk t;
+    int cap, v2;
     size_t per_pos, nbuf; /* hist floats per position; the mixer's scratch doubles */
     double eps;
     hf_m1_dims m1;
     hf_m2_dims m2;
-    float *embed, *lm_head, *final_norm;
     mamba_layer *layers;
 } hf_mamba;
 
-static void mamba_free(void *vm) {
-    hf_mamba *m = vm;
-    for (int i = 0; m && m->layers && i < m->n_layer; i++) {
-        HF_FREE_ALL(m->layers[i].norm, m->layers[i].hist);
-        if (m->v2) hf_m2_free(&m->layers[i].m2);
-        else hf_m1_free(&m->layers[i].m1);
-    }
-    if (m) HF_FREE_ALL(m->layers, m->embed, m->lm_head, m->final_norm);
-    free(m);
+static void mamba_free_layer(void *vl) {
+    mamba_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->hist);
+    hf_m1_free(&l->m1); /* the mixer the model does not have is all NULL */
+    hf_m2_free(&l->m2);
 }
 
 /* the mixer's sizes from the config class's keys (MambaConfig / FalconMambaConfig / Mamba2Config defaults); 0, or
  * -1 for sizes that do not fit */
 static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
-    const int H = m->H, di = hf_cfg_int(cfg, "expand", 2) * H, K = hf_cfg_int(cfg, "conv_kernel", 4);
+    const int H = m->t.H, di = hf_cfg_int(cfg, "expand", 2) * H, K = hf_cfg_int(cfg, "conv_kernel", 4);
     if (!strncmp(mt, "mamba2", 6)) {
         const int nh = hf_cfg_int(cfg, "num_heads", 128), dh = hf_cfg_int(cfg, "head_dim", 64);
         const int ds = hf_cfg_int(cfg, "state_size", 128), ng = hf_cfg_int(cfg, "n_groups", 8);
@@ -72,68 +68,57 @@ static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
 }
 
 static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_mamba *m = calloc(1, sizeof *m);
+    hf_mamba *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(cfg, "model_type");
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->eps = hf_cfg_num(cfg, "layer_norm_epsilon", 1e-5);
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || !cJSON_IsString(mt) ||
+    m->eps = hf_cfg_num(cfg, "layer_norm_epsilon", 1e-5);
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || !cJSON_IsString(mt) ||
         mixer_dims(m, cfg, mt->valuestring)) {
         hf_set_err(err, errlen, "mamba config: bad sizes");
         free(m);
         return NULL;
     }
-    const int H = m->H;
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, mamba_free_layer, "backbone.embeddings.weight",
+                              "backbone.norm_f.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
-#define T(ptr, d0, d1, ...)                                                                                            \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight",
-                                    "backbone.norm_f.weight", 0, &m->embed, &m->final_norm,
-                                    &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         mamba_layer *l = &m->layers[i];
         char pfx[64];
-        T(l->norm, H, 0, "backbone.layers.%d.norm.weight", i);
+        bad = !(l->norm = hf_family_take(get, ctx, m->t.H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i));
         snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-        if (!bad && (m->v2 ? hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)
-                           : hf_m1_load(&l->m1, &m->m1, get, ctx, pfx, err, errlen)))
-            bad = 1;
+        bad = bad || (m->v2 ? hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)
+                            : hf_m1_load(&l->m1, &m->m1, get, ctx, pfx, err, errlen));
     }
-#undef T
-    return hf_family_loaded(m, !bad, mamba_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
-
-static int mamba_vocab(const void *m) { return ((const hf_mamba *)m)->vocab; }
 
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
-    const int H = m->H;
-    if (token < 0 || token >= m->vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->vocab);
+    const int H = m->t.H;
+    if (token < 0 || token >= m->t.vocab) {
+        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->t.vocab);
         return -1;
     }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++)
+        for (int i = 0; i < m->t.n_layer; i++)
             if (hf_hist_grow(&m->layers[i].hist, m->per_pos, nc, err, errlen)) return -1;
         m->cap = nc;
     }
     double *r, *y, *buf, *h = hf_work(H, m->nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
-    for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i];
-    for (int li = 0; li < m->n_layer; li++) {
+    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
+    for (int li = 0; li < m->t.n_layer; li++) {
         mamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         if (m->v2) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
         else hf_m1_step(&m->m1, &l->m1, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
-    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, 1.0, logits);
+    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);
 }
 
 const hf_family hf_family_mamba = {
-    .model_types = {"mamba", "falcon_mamba", "mamba2", "mamba2:grouped"}, .load = mamba_load, .vocab = mamba_vocab,
-    .next = mamba_next, .free = mamba_free,
+    .model_types = {"mamba", "falcon_mamba", "mamba2", "mamba2:grouped"}, .load = mamba_load, .vocab = hf_trunk_vocab,
+    .next = mamba_next, .free = hf_trunk_free,
 };

@@ -25,41 +25,33 @@ typedef struct {
     char kind;      /* 'M', '*' or '-' */
     float *norm;
     hf_m2_layer m2;                 /* 'M' */
-    float *q, *k, *v, *o;           /* '*' */
+    hf_att_w att;                   /* '*' */
     float *up, *down;               /* '-' */
     float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
     float *hist;    /* 'M': xBC per position; '*': k then v per position */
 } nh_layer;
 
 typedef struct {
-    int vocab, H, n_layer, F, cap, kd;
+    hf_trunk t;
+    int F, cap, kd;
     int E, topk, S, norm_topk; /* MoE */
     double eps, scale, margin;
     hf_m2_dims m2;
     hf_att_dims att;
-    float *embed, *lm_head, *final_norm;
     nh_layer *layers;
 } hf_nh;
 
 static void nh_free_layer(void *vl) {
     nh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->q, l->k, l->v, l->o, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown,
-                l->sup, l->sdown);
+    HF_FREE_ALL(l->norm, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
+    hf_att_free(&l->att);
     hf_m2_free(&l->m2);
 }
 
-static void nh_free(void *vm) {
-    hf_nh *m = vm;
-    if (m) hf_family_free_layers(m->layers, m->n_layer, sizeof *m->layers, nh_free_layer);
-    if (m) HF_FREE_ALL(m->embed, m->lm_head, m->final_norm);
-    free(m);
-}
-
 static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
-    hf_nh *m = calloc(1, sizeof *m);
+    hf_nh *m = hf_trunk_new(sizeof *m, cfg);
     if (!m) return NULL;
-    m->vocab = hf_cfg_int(cfg, "vocab_size", 0), m->H = hf_cfg_int(cfg, "hidden_size", 0);
-    m->n_layer = hf_cfg_int(cfg, "num_hidden_layers", 0), m->F = hf_cfg_int(cfg, "intermediate_size", 0);
+    m->F = hf_cfg_int(cfg, "intermediate_size", 0);
     m->E = hf_cfg_int(cfg, "n_routed_experts", 0), m->topk = hf_cfg_int(cfg, "num_experts_per_tok", 0);
     m->S = hf_cfg_int(cfg, "moe_shared_expert_intermediate_size", 0);
     m->norm_topk = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "norm_topk_prob"));
@@ -71,77 +63,56 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     const int mh = hf_cfg_int(cfg, "mamba_num_heads", 0), mdh = hf_cfg_int(cfg, "mamba_head_dim", 0);
     const int ng = hf_cfg_int(cfg, "n_groups", 1), ds = hf_cfg_int(cfg, "ssm_state_size", 0);
     const int di = mh * mdh;
-    m->m2 = (hf_m2_dims){.H = m->H, .di = di, .cd = di + 2 * ng * ds, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
+    m->m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = di + 2 * ng * ds, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
                          .K = hf_cfg_int(cfg, "conv_kernel", 4), .norm_group = ng > 0 ? di / ng : 0, .eps = m->eps};
-    m->att = (hf_att_dims){.H = m->H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 0, .scale = hd > 0 ? 1.0 / sqrt(hd) : 0};
+    m->att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 0,
+                           .scale = hd > 0 ? 1.0 / sqrt(hd) : 0};
     m->kd = nkv * hd;
     const cJSON *pj = cJSON_GetObjectItemCaseSensitive(cfg, "hybrid_override_pattern");
     const char *pat = cJSON_IsString(pj) ? pj->valuestring : "";
-    if (m->vocab <= 0 || m->H <= 0 || m->n_layer <= 0 || (int)strlen(pat) != m->n_layer || nh <= 0 || nkv <= 0 ||
-        nh % nkv || hd <= 0 || mh <= 0 || mdh <= 0 || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 || m->F <= 0 ||
-        m->E > 256 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->S <= 0 ||
+    if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || (int)strlen(pat) != m->t.n_layer || nh <= 0 ||
+        nkv <= 0 || nh % nkv || hd <= 0 || mh <= 0 || mdh <= 0 || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 ||
+        m->F <= 0 || m->E > 256 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->S <= 0 ||
                                     hf_cfg_int(cfg, "n_group", 1) != 1))) {
         hf_set_err(err, errlen, "nemotron_h config: bad sizes or hybrid_override_pattern");
         free(m);
         return NULL;
     }
-    const int H = m->H, qd = nh * hd;
-    m->layers = calloc((size_t)m->n_layer, sizeof *m->layers);
+    const int H = m->t.H, E = m->E;
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, nh_free_layer, "backbone.embeddings.weight",
+                              "backbone.norm_f.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
-#define T(ptr, d0, d1, ...)                                                                                            \
-    do { if (!bad && !((ptr) = hf_family_take(get, ctx, d0, d1, 0, err, errlen, __VA_ARGS__))) bad = 1; } while (0)
-    if (!bad && hf_family_take_ends(get, ctx, m->vocab, H, "backbone.embeddings.weight",
-                                    "backbone.norm_f.weight", 0, &m->embed, &m->final_norm,
-                                    &m->lm_head, err, errlen))
-        bad = 1;
-    for (int i = 0; i < m->n_layer && !bad; i++) {
+    for (int i = 0; i < m->t.n_layer && !bad; i++) {
         nh_layer *l = &m->layers[i];
-        l->kind = pat[i];
-        T(l->norm, H, 0, "backbone.layers.%d.norm.weight", i);
-        if (l->kind == 'M') {
-            char pfx[64];
-            snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-            if (!bad && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) bad = 1;
-        } else if (l->kind == '*') {
-            T(l->q, qd, H, "backbone.layers.%d.mixer.q_proj.weight", i);
-            T(l->k, m->kd, H, "backbone.layers.%d.mixer.k_proj.weight", i);
-            T(l->v, m->kd, H, "backbone.layers.%d.mixer.v_proj.weight", i);
-            T(l->o, H, qd, "backbone.layers.%d.mixer.o_proj.weight", i);
-        } else if (l->kind == '-') {
-            T(l->up, m->F, H, "backbone.layers.%d.mixer.up_proj.weight", i);
-            T(l->down, H, m->F, "backbone.layers.%d.mixer.down_proj.weight", i);
-        } else if (l->kind == 'E' && m->E > 0) {
-            const char *X = "backbone.layers.%d.mixer.";
-            char px[64];
-            snprintf(px, sizeof px, X, i);
-            T(l->router, m->E, H, "%sgate.weight", px);
-            T(l->ebias, m->E, 0, "%sgate.e_score_correction_bias", px);
-            T(l->sup, m->S, H, "%sshared_experts.up_proj.weight", px);
-            T(l->sdown, H, m->S, "%sshared_experts.down_proj.weight", px);
-            const size_t per = (size_t)m->F * H;
-            if (!bad && (!(l->eup = malloc(m->E * per * sizeof(float))) ||
-                         !(l->edown = malloc(m->E * per * sizeof(float)))))
-                bad = 1, hf_set_err(err, errlen, "out of memory");
-            for (int e = 0; e < m->E && !bad; e++) { /* mixer.experts.e.{up,down}_proj: one block each */
-                float *u = NULL, *dn = NULL;
-                T(u, m->F, H, "%sexperts.%d.up_proj.weight", px, e);
-                T(dn, H, m->F, "%sexperts.%d.down_proj.weight", px, e);
-                if (!bad) {
-                    memcpy(l->eup + e * per, u, per * sizeof(float));
-                    memcpy(l->edown + e * per, dn, per * sizeof(float));
-                }
-                free(u), free(dn);
-            }
-        } else {
-            hf_set_err(err, errlen, "nemotron_h: layer kind '%c' is not computed here", l->kind);
+        const char k = l->kind = pat[i];
+        if (k != 'M' && k != '*' && k != '-' && !(k == 'E' && E > 0)) {
+            hf_set_err(err, errlen, "nemotron_h: layer kind '%c' is not computed here", k);
             bad = 1;
+            break;
+        }
+        char pfx[64];
+        snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
+        /* the rows of d0 0 are not this kind's */
+        const hf_take_row t[] = {{&l->up, k == '-' ? m->F : 0, H, 0, "up_proj.weight"},
+                                 {&l->down, k == '-' ? H : 0, m->F, 0, "down_proj.weight"},
+                                 {&l->router, k == 'E' ? E : 0, H, 0, "gate.weight"},
+                                 {&l->ebias, k == 'E' ? E : 0, 0, 0, "gate.e_score_correction_bias"},
+                                 {&l->sup, k == 'E' ? m->S : 0, H, 0, "shared_experts.up_proj.weight"},
+                                 {&l->sdown, k == 'E' ? H : 0, m->S, 0, "shared_experts.down_proj.weight"}};
+        bad = !(l->norm = hf_family_take(get, ctx, H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i)) ||
+              hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
+              (k == 'M' && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) ||
+              (k == '*' && hf_att_load(&l->att, &m->att, get, ctx, pfx, err, errlen));
+        if (!bad && k == 'E') { /* mixer.experts.e.{up,down}_proj: one block each */
+            const hf_take_row ex[] = {{&l->eup, m->F, H, 0, "up_proj.weight"},
+                                      {&l->edown, H, m->F, 0, "down_proj.weight"}};
+            snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer", i);
+            bad = hf_family_take_expert_rows(get, ctx, E, ex, sizeof ex / sizeof ex[0], pfx, err, errlen);
         }
     }
-#undef T
-    return hf_family_loaded(m, !bad, nh_free);
+    return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
-static int nh_vocab(const void *m) { return ((const hf_nh *)m)->vocab; }
 static double nh_route_margin(const void *m) { return ((const hf_nh *)m)->margin; }
 
 /* y += wgt * down(relu(up(x))^2): up [F][H], down [H][F]; buf F doubles */
@@ -158,7 +129,7 @@ static void relu2_add(const float *up, const float *down, int F, int H, const do
 
 /* NemotronHMoE of x into y (H) */
 static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double *buf) {
-    const int E = m->E, H = m->H;
+    const int E = m->E, H = m->t.H;
     double lg[256], sc[256], choice[256], w[256];
     int idx[256];
     hf_matvec_d(l->router, x, lg, E, H);
@@ -176,10 +147,10 @@ static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double 
 
 static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_nh *m = vm;
-    const int H = m->H;
+    const int H = m->t.H;
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->n_layer; i++) {
+        for (int i = 0; i < m->t.n_layer; i++) {
             const char k = m->layers[i].kind;
             const size_t per_pos = (size_t)(k == 'M' ? m->m2.cd : 2 * m->kd);
             if (k != '-' && hf_hist_grow(&m->layers[i].hist, per_pos, nc, err, errlen)) return -1;
@@ -191,14 +162,14 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->embed[(size_t)token * H + i];
-    for (int li = 0; li < m->n_layer; li++) {
+    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
+    for (int li = 0; li < m->t.n_layer; li++) {
         nh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         if (l->kind == 'M') {
             hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
         } else if (l->kind == '*') {
-            hf_att_step(&m->att, l->q, l->k, l->v, l->o, l->hist, pos, r, y, buf);
+            hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
         } else if (l->kind == 'E') {
             moe(m, l, r, y, buf);
         } else {
@@ -207,10 +178,10 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         }
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
-    return hf_finish_token(h, r, m->final_norm, m->lm_head, m->embed, m->vocab, H, m->eps, 1.0, logits);
+    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);
 }
 
 const hf_family hf_family_nemotronh = {
-    .model_types = {"nemotron_h"}, .load = nh_load, .vocab = nh_vocab, .next = nh_next,
-    .route_margin = nh_route_margin, .free = nh_free,
+    .model_types = {"nemotron_h"}, .load = nh_load, .vocab = hf_trunk_vocab, .next = nh_next,
+    .route_margin = nh_route_margin, .free = hf_trunk_free,
 };

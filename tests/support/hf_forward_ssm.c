@@ -2,7 +2,6 @@
 #include "hf_forward_ssm.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,23 +49,24 @@ void hf_logits_d(const float *w, const double *x, int vocab, int H, double scale
 }
 
 double hf_silu_d(double x) { return x / (1.0 + exp(-x)); }
+
+void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int F, int H, const double *x, double wgt,
+                     double *out, double *buf) {
+    hf_matvec_d(gate, x, buf, F, H);
+    hf_matvec_d(up, x, buf + F, F, H);
+    for (int j = 0; j < F; j++) buf[j] = hf_silu_d(buf[j]) * buf[F + j];
+    for (int o = 0; o < H; o++) {
+        double s = 0;
+        for (int j = 0; j < F; j++) s += (double)down[(size_t)o * F + j] * buf[j];
+        out[o] += wgt * s;
+    }
+}
 static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
 
-/* One mixer tensor "<pfx><name>" of shape [d0 (, d1 (, d2))] into *dst, when take. */
-typedef struct {
-    float **dst;
-    int d0, d1, d2;
-    const char *name;
-    bool take;
-} mixer_tensor;
-
-/* t[0..n) taken, then the state of n_state doubles zeroed: 0, or -1 with a reason in err */
-static int take_mixer(const mixer_tensor *t, size_t n, size_t n_state, double **state, hf_tensor_get get, void *ctx,
+/* The mixer's tensors t[0..n) under pfx, then its state of n_state doubles zeroed: 0, or -1 with a reason in err */
+static int take_mixer(const hf_take_row *t, size_t n, size_t n_state, double **state, hf_tensor_get get, void *ctx,
                       const char *pfx, char *err, size_t errlen) {
-    for (size_t i = 0; i < n; i++)
-        if (t[i].take &&
-            !(*t[i].dst = hf_family_take(get, ctx, t[i].d0, t[i].d1, t[i].d2, err, errlen, "%s%s", pfx, t[i].name)))
-            return -1;
+    if (hf_family_take_rows(get, ctx, t, n, pfx, err, errlen)) return -1;
     if (!(*state = calloc(n_state, sizeof **state))) {
         hf_set_err(err, errlen, "out of memory");
         return -1;
@@ -77,22 +77,20 @@ static int take_mixer(const mixer_tensor *t, size_t n, size_t n_state, double **
 int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen) {
     memset(l, 0, sizeof *l);
-    const mixer_tensor t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight", true},
-                              {&l->conv_w, m->cd, 1, m->K, "conv1d.weight", true},
-                              {&l->conv_b, m->cd, 0, 0, "conv1d.bias", true},
-                              {&l->dt_bias, m->nh, 0, 0, "dt_bias", true},
-                              {&l->a_log, m->nh, 0, 0, "A_log", true},
-                              {&l->d, m->nh, 0, 0, "D", true},
-                              {&l->gnorm, m->di, 0, 0, "norm.weight", m->norm_group > 0},
-                              {&l->out_proj, m->H, m->di, 0, "out_proj.weight", true}};
+    const hf_take_row t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight"},
+                             {&l->conv_w, m->cd, 1, m->K, "conv1d.weight"},
+                             {&l->conv_b, m->cd, 0, 0, "conv1d.bias"},
+                             {&l->dt_bias, m->nh, 0, 0, "dt_bias"},
+                             {&l->a_log, m->nh, 0, 0, "A_log"},
+                             {&l->d, m->nh, 0, 0, "D"},
+                             {&l->gnorm, m->norm_group > 0 ? m->di : 0, 0, 0, "norm.weight"},
+                             {&l->out_proj, m->H, m->di, 0, "out_proj.weight"}};
     return take_mixer(t, sizeof t / sizeof t[0], (size_t)m->nh * m->dh * m->ds, &l->state, get, ctx, pfx, err,
                       errlen);
 }
 
 void hf_m2_free(hf_m2_layer *l) {
-    float *ps[] = {l->in_proj, l->conv_w, l->conv_b, l->dt_bias, l->a_log, l->d, l->gnorm, l->out_proj};
-    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-    free(l->state);
+    HF_FREE_ALL(l->in_proj, l->conv_w, l->conv_b, l->dt_bias, l->a_log, l->d, l->gnorm, l->out_proj, l->state);
 }
 
 void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
@@ -143,8 +141,21 @@ static void rope(double *v, int hd, int pos, double theta) {
     }
 }
 
-void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const float *wv, const float *wo, float *hist,
-                 int pos, const double *r, double *y, double *buf) {
+int hf_att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+                size_t errlen) {
+    const int qd = a->nh * a->hd, kd = a->nkv * a->hd;
+    const hf_take_row t[] = {{&w->q, qd, a->H, 0, "q_proj.weight"},
+                             {&w->k, kd, a->H, 0, "k_proj.weight"},
+                             {&w->v, kd, a->H, 0, "v_proj.weight"},
+                             {&w->o, a->H, qd, 0, "o_proj.weight"}};
+    return hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
+}
+
+void hf_att_free(hf_att_w *w) { HF_FREE_ALL(w->q, w->k, w->v, w->o); }
+
+void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
+                 double *buf) {
+    const float *wq = w->q, *wk = w->k, *wv = w->v, *wo = w->o;
     const int hd = a->hd, qd = a->nh * hd, kd = a->nkv * hd, rep = a->nh / a->nkv;
     double *q = buf, *kv = q + qd, *att = kv + 2 * kd, *sc = att + qd;
     hf_matvec_d(wq, r, q, qd, a->H);
@@ -178,27 +189,25 @@ void hf_att_step(const hf_att_dims *a, const float *wq, const float *wk, const f
 int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen) {
     memset(l, 0, sizeof *l);
-    const bool nw = m->norms == 1; /* Jamba's norm weights */
-    const mixer_tensor t[] = {{&l->in_proj, 2 * m->di, m->H, 0, "in_proj.weight", true},
-                              {&l->conv_w, m->di, 1, m->K, "conv1d.weight", true},
-                              {&l->conv_b, m->di, 0, 0, "conv1d.bias", true},
-                              {&l->x_proj, m->R + 2 * m->ds, m->di, 0, "x_proj.weight", true},
-                              {&l->dt_w, m->di, m->R, 0, "dt_proj.weight", true},
-                              {&l->dt_b, m->di, 0, 0, "dt_proj.bias", true},
-                              {&l->a_log, m->di, m->ds, 0, "A_log", true},
-                              {&l->d, m->di, 0, 0, "D", true},
-                              {&l->out_proj, m->H, m->di, 0, "out_proj.weight", true},
-                              {&l->dt_norm, m->R, 0, 0, "dt_layernorm.weight", nw},
-                              {&l->b_norm, m->ds, 0, 0, "b_layernorm.weight", nw},
-                              {&l->c_norm, m->ds, 0, 0, "c_layernorm.weight", nw}};
+    const int nw = m->norms == 1; /* Jamba's norm weights */
+    const hf_take_row t[] = {{&l->in_proj, 2 * m->di, m->H, 0, "in_proj.weight"},
+                             {&l->conv_w, m->di, 1, m->K, "conv1d.weight"},
+                             {&l->conv_b, m->di, 0, 0, "conv1d.bias"},
+                             {&l->x_proj, m->R + 2 * m->ds, m->di, 0, "x_proj.weight"},
+                             {&l->dt_w, m->di, m->R, 0, "dt_proj.weight"},
+                             {&l->dt_b, m->di, 0, 0, "dt_proj.bias"},
+                             {&l->a_log, m->di, m->ds, 0, "A_log"},
+                             {&l->d, m->di, 0, 0, "D"},
+                             {&l->out_proj, m->H, m->di, 0, "out_proj.weight"},
+                             {&l->dt_norm, nw ? m->R : 0, 0, 0, "dt_layernorm.weight"},
+                             {&l->b_norm, nw ? m->ds : 0, 0, 0, "b_layernorm.weight"},
+                             {&l->c_norm, nw ? m->ds : 0, 0, 0, "c_layernorm.weight"}};
     return take_mixer(t, sizeof t / sizeof t[0], (size_t)m->di * m->ds, &l->state, get, ctx, pfx, err, errlen);
 }
 
 void hf_m1_free(hf_m1_layer *l) {
-    float *ps[] = {l->in_proj, l->conv_w, l->conv_b, l->x_proj, l->dt_w,   l->dt_b,
-                   l->a_log,   l->d,      l->out_proj, l->dt_norm, l->b_norm, l->c_norm};
-    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) free(ps[k]);
-    free(l->state);
+    HF_FREE_ALL(l->in_proj, l->conv_w, l->conv_b, l->x_proj, l->dt_w, l->dt_b, l->a_log, l->d, l->out_proj,
+                l->dt_norm, l->b_norm, l->c_norm, l->state);
 }
 
 /* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */

@@ -61,10 +61,19 @@ typedef struct {
     int H, nh, nkv, hd, rope;
     double scale, theta, kmul;
 } hf_att_dims;
-/* q [nh hd][H], k / v [nkv hd][H], o [H][nh hd]; hist holds k then v per position (2 nkv hd floats each); buf at
- * least 2 nh hd + 2 nkv hd + pos + 1 doubles */
-void hf_att_step(const hf_att_dims *a, const float *q, const float *k, const float *v, const float *o, float *hist,
-                 int pos, const double *r, double *y, double *buf);
+/* an attention layer's projections: q [nh hd][H], k / v [nkv hd][H], o [H][nh hd] */
+typedef struct {
+    float *q, *k, *v, *o;
+} hf_att_w;
+/* "<pfx>q_proj.weight", k_proj, v_proj and o_proj .weight of a's sizes into w; 0, or -1 with a reason in err (what
+ * was taken stays in w for hf_att_free) */
+int hf_att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+                size_t errlen);
+void hf_att_free(hf_att_w *w);
+/* one token at pos through the layer: r (H) -> y (H); hist holds k then v per position (2 nkv hd floats each); buf
+ * at least 2 nh hd + 2 nkv hd + pos + 1 doubles */
+void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
+                 double *buf);
 
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
 int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
@@ -83,5 +92,8 @@ void hf_rmsnorm_d(double *out, const double *x, const float *w, int n, double ep
 /* y[o] = sum_i w[o * in + i] x[i] */
 void hf_matvec_d(const float *w, const double *x, double *y, int out, int in);
 double hf_silu_d(double x);
+/* out += wgt * down(silu(gate x) * up x): gate / up [F][H], down [H][F]; buf 2 F doubles */
+void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int F, int H, const double *x, double wgt,
+                     double *out, double *buf);
 
 #endif

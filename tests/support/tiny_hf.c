@@ -98,11 +98,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
         cJSON_AddItemToArray(merges, cJSON_CreateString(pair));
     }
     const int bos = id, eos = id + 1, eot = id + 2;
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "version", "1.0");
-    cJSON_AddNullToObject(j, "truncation");
-    cJSON_AddNullToObject(j, "padding");
-    cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
+    cJSON *added, *j = tiny_tokenizer_json(&added);
     const char *specials[3] = {"<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"};
     for (int k = 0; k < 3; k++) {
         tiny_added_token(added, id + k, specials[k], 0);
@@ -129,13 +125,7 @@ int tiny_hf_tokenizer_bpe(const char *dir) {
     cJSON_AddBoolToObject(dec, "add_prefix_space", 1);
     cJSON_AddBoolToObject(dec, "trim_offsets", 1);
     cJSON_AddBoolToObject(dec, "use_regex", 1);
-    cJSON *model = cJSON_AddObjectToObject(j, "model");
-    cJSON_AddStringToObject(model, "type", "BPE");
-    cJSON_AddNullToObject(model, "dropout");
-    cJSON_AddNullToObject(model, "unk_token");
-    cJSON_AddBoolToObject(model, "fuse_unk", 0);
-    cJSON_AddBoolToObject(model, "byte_fallback", 0);
-    cJSON_AddBoolToObject(model, "ignore_merges", 1);
+    cJSON *model = tiny_bpe_model(j, false);
     cJSON_AddItemToObject(model, "vocab", vocab);
     cJSON_AddItemToObject(model, "merges", merges);
     if (tiny_hf_json(dir, "tokenizer.json", j)) return -1;
@@ -283,26 +273,15 @@ static void mkdir_p(const char *dir) {
 
 int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     mkdir_p(dir);
-    const int more = tiny_hf_write_more(dir, s);
-    if (more <= 0) return more;
-    const int moe = tiny_hf_write_moe(dir, s);
-    if (moe <= 0) return moe;
-    const int hybrid = tiny_hf_write_hybrid(dir, s);
-    if (hybrid <= 0) return hybrid;
-    const int moe2 = tiny_hf_write_moe2(dir, s);
-    if (moe2 <= 0) return moe2;
-    const int llama4 = tiny_hf_write_llama4(dir, s);
-    if (llama4 <= 0) return llama4;
-    const int qwen35 = tiny_hf_write_qwen35(dir, s);
-    if (qwen35 <= 0) return qwen35;
-    const int granitehybrid = tiny_hf_write_granitehybrid(dir, s);
-    if (granitehybrid <= 0) return granitehybrid;
-    const int nemotronh = tiny_hf_write_nemotronh(dir, s);
-    if (nemotronh <= 0) return nemotronh;
-    const int falconh1 = tiny_hf_write_falconh1(dir, s);
-    if (falconh1 <= 0) return falconh1;
-    const int mamba = tiny_hf_write_mamba(dir, s);
-    if (mamba <= 0) return mamba;
+    /* the family files' writers: each writes its archs (0 / -1) and returns 1 for the others */
+    static int (*const writers[])(const char *, const tiny_hf_spec *) = {
+        tiny_hf_write_more,          tiny_hf_write_moe,       tiny_hf_write_hybrid,   tiny_hf_write_moe2,
+        tiny_hf_write_llama4,        tiny_hf_write_qwen35,    tiny_hf_write_granitehybrid,
+        tiny_hf_write_nemotronh,     tiny_hf_write_falconh1,  tiny_hf_write_mamba};
+    for (size_t w = 0; w < sizeof writers / sizeof writers[0]; w++) {
+        const int rc = writers[w](dir, s);
+        if (rc <= 0) return rc;
+    }
     const char *arch = s->arch ? s->arch : "llama";
     const bool qwen2moe = !strcmp(arch, "qwen2moe"), qwen3moe = !strcmp(arch, "qwen3moe");
     const bool seedoss = !strcmp(arch, "seedoss"); /* Seed-OSS: Qwen2's tensors (q/k/v biases) */
@@ -404,17 +383,13 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddNumberToObject(cfg, "no_rope_layer_interval", 4);
         cJSON_AddBoolToObject(cfg, "use_sliding_window", 0);
         cJSON_AddNullToObject(cfg, "sliding_window");
-        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
-        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        tiny_cfg_bools(cfg, 0, "attention_bias", "mlp_bias", NULL);
     }
     if (granite) {
         /* ibm-granite/granite-3.3-2b-instruct's multipliers */
-        cJSON_AddNumberToObject(cfg, "attention_multiplier", 0.015625);
-        cJSON_AddNumberToObject(cfg, "embedding_multiplier", 12.0);
-        cJSON_AddNumberToObject(cfg, "residual_multiplier", 0.22);
-        cJSON_AddNumberToObject(cfg, "logits_scaling", 8.0);
-        cJSON_AddBoolToObject(cfg, "attention_bias", 0);
-        cJSON_AddBoolToObject(cfg, "mlp_bias", 0);
+        tiny_cfg_nums(cfg, "attention_multiplier", 0.015625, "embedding_multiplier", 12.0, "residual_multiplier", 0.22,
+                      "logits_scaling", 8.0, NULL);
+        tiny_cfg_bools(cfg, 0, "attention_bias", "mlp_bias", NULL);
     }
     if (olmo2) cJSON_AddBoolToObject(cfg, "attention_bias", 0);
     if (olmo3) { /* allenai/Olmo-3-7B-Instruct: 3 of 4 layers sliding (4096 there, 4 here) */
@@ -576,7 +551,7 @@ int tiny_hf_write(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(cfg, "tie_word_embeddings", gemma || s->tied);
     cJSON_AddNumberToObject(top, "bos_token_id", gemma || phi3 || internlm3 ? 1 : vocab - 3);
     cJSON_AddNumberToObject(top, "eos_token_id", phi3 ? spm_pieces : gemma || internlm3 ? 2 : vocab - 1);
-    cJSON_AddStringToObject(top, ministral ? "dtype" : "torch_dtype", !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(top, ministral ? "dtype" : "torch_dtype", tiny_hf_torch_dtype(s));
     if (gemma3cg) {
         /* google/gemma-3-4b-it's text_config names only hidden_size, intermediate_size, num_hidden_layers,
          * rope_scaling and sliding_window (vocab_size too here, to keep the model tiny): the rest are
@@ -796,6 +771,12 @@ tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int
     return l;
 }
 
+tiny_tlist *tiny_tlist_begin(const char *dir, cJSON *cfg, const char *M, const char *emb, const char *norm, int vocab,
+                             int H, float emb_scale, float norm_offset) {
+    if (tiny_hf_json(dir, "config.json", cfg)) return NULL;
+    return tiny_tlist_new(M, emb, norm, vocab, H, emb_scale, norm_offset);
+}
+
 int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l) {
     const int rc = tiny_hf_emit(dir, s, l->t, l->n);
     free(l->t), free(l);
@@ -821,10 +802,16 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
 
 void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws) {
     tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-    tiny_tlist_add(l, qd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-    tiny_tlist_add(l, kd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-    tiny_tlist_add(l, H, qd, 0, ws, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
+    char pfx[128];
+    snprintf(pfx, sizeof pfx, "%slayers.%d.self_attn.", M, i);
+    tiny_tlist_add_qkvo(l, pfx, H, qd, kd, ws, ws);
+}
+
+void tiny_tlist_add_qkvo(tiny_tlist *l, const char *pfx, int H, int qd, int kd, float ws, float o_scale) {
+    tiny_tlist_add(l, qd, H, 0, ws, 0, "%sq_proj.weight", pfx);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%sk_proj.weight", pfx);
+    tiny_tlist_add(l, kd, H, 0, ws, 0, "%sv_proj.weight", pfx);
+    tiny_tlist_add(l, H, qd, 0, o_scale, 0, "%so_proj.weight", pfx);
 }
 
 void tiny_tlist_add_mamba2(tiny_tlist *l, const char *pfx, int H, int di, int nh, int ng, int ds, int K, bool norm,
@@ -845,6 +832,48 @@ void tiny_cfg_nums(cJSON *c, ...) {
     va_start(ap, c);
     for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddNumberToObject(c, k, va_arg(ap, double));
     va_end(ap);
+}
+
+void tiny_cfg_bools(cJSON *c, int value, ...) {
+    va_list ap;
+    va_start(ap, value);
+    for (const char *k; (k = va_arg(ap, const char *));) cJSON_AddBoolToObject(c, k, value);
+    va_end(ap);
+}
+
+cJSON *tiny_tokenizer_json(cJSON **added) {
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "version", "1.0");
+    cJSON_AddNullToObject(j, "truncation");
+    cJSON_AddNullToObject(j, "padding");
+    *added = cJSON_AddArrayToObject(j, "added_tokens");
+    return j;
+}
+
+cJSON *tiny_bpe_model(cJSON *j, bool sp) {
+    cJSON *model = cJSON_AddObjectToObject(j, "model");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    if (sp) {
+        cJSON_AddStringToObject(model, "unk_token", "<unk>");
+        cJSON_AddNullToObject(model, "continuing_subword_prefix");
+        cJSON_AddNullToObject(model, "end_of_word_suffix");
+    } else {
+        cJSON_AddNullToObject(model, "unk_token");
+    }
+    tiny_cfg_bools(model, sp, "fuse_unk", "byte_fallback", NULL);
+    cJSON_AddBoolToObject(model, "ignore_merges", !sp);
+    return model;
+}
+
+cJSON *tiny_cfg_new(const char *cls) {
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString(cls));
+    return c;
+}
+
+const char *tiny_hf_torch_dtype(const tiny_hf_spec *s) {
+    return !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32";
 }
 
 void tiny_cfg_qwen3vl_rope(cJSON *c, int hd) {

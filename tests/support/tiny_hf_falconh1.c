@@ -26,8 +26,7 @@ int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("FalconH1ForCausalLM"));
+    cJSON *c = tiny_cfg_new("FalconH1ForCausalLM");
     tiny_cfg_nums(c, "attention_dropout", 0.0, "attention_in_multiplier", 0.75, "attention_out_multiplier", 0.9375,
                   "bos_token_id", (double)(vocab - 3), "embedding_multiplier", 5.656854249492381,
                   "eos_token_id", (double)(vocab - 2), "head_dim", (double)hd, "hidden_size", (double)H,
@@ -46,36 +45,31 @@ int tiny_hf_write_falconh1(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddItemToObject(c, "ssm_multipliers", cJSON_CreateDoubleArray(ssm_m, 5));
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddStringToObject(c, "model_type", "falcon_h1");
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     cJSON_AddStringToObject(c, "transformers_version", "4.52.0.dev0");
-    static const char *const off[] = {"attention_bias", "mamba_norm_before_gate", "mamba_proj_bias", "mlp_bias",
-                                      "projectors_bias", "tie_word_embeddings"};
-    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) cJSON_AddBoolToObject(c, off[i], 0);
+    tiny_cfg_bools(c, 0, "attention_bias", "mamba_norm_before_gate", "mamba_proj_bias", "mlp_bias", "projectors_bias",
+                   "tie_word_embeddings", NULL);
     cJSON_AddBoolToObject(c, "mamba_conv_bias", 1);
     cJSON_AddBoolToObject(c, "mamba_rms_norm", norm);
     cJSON_AddBoolToObject(c, "mamba_use_mlp", 1);
     cJSON_AddBoolToObject(c, "use_cache", 1);
     cJSON_AddNullToObject(c, "attn_layer_indices");
     cJSON_AddNullToObject(c, "rope_scaling");
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
-    const char *M = "model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "final_layernorm.weight", vocab, H, 0.1f, 1.0f);
+    tiny_tlist *l = tiny_tlist_begin(dir, c, "model.", "embed_tokens.weight", "final_layernorm.weight", vocab, H, 0.1f,
+                                     1.0f);
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.pre_ff_layernorm.weight", M, i);
-        tiny_tlist_add(l, nh * hd, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-        tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-        tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-        tiny_tlist_add(l, H, nh * hd, 0, 1.0f / (float)(nh * hd), 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.feed_forward.gate_proj.weight", M, i);
-        tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.feed_forward.up_proj.weight", M, i);
-        tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%slayers.%d.feed_forward.down_proj.weight", M, i);
-        char pfx[64];
-        snprintf(pfx, sizeof pfx, "%slayers.%d.mamba.", M, i);
-        tiny_tlist_add_mamba2(l, pfx, H, di, mh, ng, ds, K, norm, ws);
+        char pfx[64], sub[80];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%sinput_layernorm.weight", pfx);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%spre_ff_layernorm.weight", pfx);
+        snprintf(sub, sizeof sub, "%sself_attn.", pfx);
+        tiny_tlist_add_qkvo(l, sub, H, nh * hd, nkv * hd, ws, 1.0f / (float)(nh * hd));
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%sfeed_forward.gate_proj.weight", pfx);
+        tiny_tlist_add(l, F, H, 0, ws, 0, "%sfeed_forward.up_proj.weight", pfx);
+        tiny_tlist_add(l, H, F, 0, 4.0f / (float)F, 0, "%sfeed_forward.down_proj.weight", pfx);
+        snprintf(sub, sizeof sub, "%smamba.", pfx);
+        tiny_tlist_add_mamba2(l, sub, H, di, mh, ng, ds, K, norm, ws);
     }
     tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     return tiny_tlist_emit(dir, s, l);

@@ -178,11 +178,7 @@ int tiny_hf_tokenizer_gemma4(const char *dir) {
         free(a), free(b);
     }
 
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddStringToObject(j, "version", "1.0");
-    cJSON_AddNullToObject(j, "truncation");
-    cJSON_AddNullToObject(j, "padding");
-    cJSON *added = cJSON_AddArrayToObject(j, "added_tokens");
+    cJSON *added, *j = tiny_tokenizer_json(&added);
     for (int i = 0; i < TINY_GEMMA4_N_SPECIAL; i++) tiny_added_token(added, i, tiny_gemma4_specials[i], 0);
     cJSON *norm = cJSON_AddObjectToObject(j, "normalizer");
     cJSON_AddStringToObject(norm, "type", "Replace");
@@ -221,15 +217,7 @@ int tiny_hf_tokenizer_gemma4(const char *dir) {
     cJSON_AddStringToObject(fu, "type", "Fuse");
     cJSON_AddItemToArray(decs, bf);
     cJSON_AddItemToArray(decs, fu);
-    cJSON *model = cJSON_AddObjectToObject(j, "model");
-    cJSON_AddStringToObject(model, "type", "BPE");
-    cJSON_AddNullToObject(model, "dropout");
-    cJSON_AddStringToObject(model, "unk_token", "<unk>");
-    cJSON_AddNullToObject(model, "continuing_subword_prefix");
-    cJSON_AddNullToObject(model, "end_of_word_suffix");
-    cJSON_AddBoolToObject(model, "fuse_unk", 1);
-    cJSON_AddBoolToObject(model, "byte_fallback", 1);
-    cJSON_AddBoolToObject(model, "ignore_merges", 0);
+    cJSON *model = tiny_bpe_model(j, true);
     cJSON *vocab = cJSON_AddObjectToObject(model, "vocab");
     for (int i = 0; i < v.n; i++) cJSON_AddNumberToObject(vocab, v.tok[i], i);
     cJSON_AddItemToObject(model, "merges", merges);

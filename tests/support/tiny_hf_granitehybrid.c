@@ -29,8 +29,7 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     if (n_tok < 0) return -1;
     const int vocab = all_attn ? n_tok : (n_tok + 7) / 8 * 8; /* the converter pads only the hybrids' */
     /* the releases' keys (their order aside): numbers, then strings, flags and lists */
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("GraniteMoeHybridForCausalLM"));
+    cJSON *c = tiny_cfg_new("GraniteMoeHybridForCausalLM");
     tiny_cfg_nums(c, "attention_dropout", 0.0, "attention_multiplier", 1.0 / hd, "bos_token_id", (double)(n_tok - 2),
                   "embedding_multiplier", 12.0, "eos_token_id", (double)(n_tok - 2), "hidden_size", (double)H,
                   "initializer_range", 0.1, "intermediate_size", (double)(dense ? S : F), "logits_scaling", 6.0,
@@ -46,10 +45,8 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
                                           {"position_embedding_type", all_attn ? "rope" : "nope"},
                                           {"transformers_version", "4.56.0"}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) cJSON_AddStringToObject(c, strs[i][0], strs[i][1]);
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    static const char *const flags[] = {"attention_bias", "mamba_proj_bias", "output_router_logits"}; /* false */
-    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) cJSON_AddBoolToObject(c, flags[i], 0);
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
+    tiny_cfg_bools(c, 0, "attention_bias", "mamba_proj_bias", "output_router_logits", NULL);
     cJSON_AddBoolToObject(c, "mamba_conv_bias", 1);
     cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
     cJSON_AddBoolToObject(c, "use_cache", 1);
@@ -57,31 +54,24 @@ int tiny_hf_write_granitehybrid(const char *dir, const tiny_hf_spec *s) {
     cJSON *lt = cJSON_AddArrayToObject(c, "layer_types");
     for (int i = 0; i < s->n_layer; i++)
         cJSON_AddItemToArray(lt, cJSON_CreateString(all_attn || i % 4 == 2 ? "attention" : "mamba"));
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
-    const char *M = "model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 0.1f, 1.0f);
+    tiny_tlist *l = tiny_tlist_begin(dir, c, "model.", "embed_tokens.weight", "norm.weight", vocab, H, 0.1f, 1.0f);
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.input_layernorm.weight", M, i);
-        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.post_attention_layernorm.weight", M, i);
-        if (all_attn || i % 4 == 2) {
-            tiny_tlist_add(l, H, H, 0, ws, 0, "%slayers.%d.self_attn.q_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.k_proj.weight", M, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.self_attn.v_proj.weight", M, i);
-            tiny_tlist_add(l, H, H, 0, 4.0f / (float)H, 0, "%slayers.%d.self_attn.o_proj.weight", M, i);
-        } else {
-            char pfx[64];
-            snprintf(pfx, sizeof pfx, "%slayers.%d.mamba.", M, i);
-            tiny_tlist_add_mamba2(l, pfx, H, di, mh, 1, ds, K, true, ws);
-        }
+        char pfx[64], sub[80];
+        snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%sinput_layernorm.weight", pfx);
+        tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%spost_attention_layernorm.weight", pfx);
+        const bool att = all_attn || i % 4 == 2;
+        snprintf(sub, sizeof sub, "%s%s", pfx, att ? "self_attn." : "mamba.");
+        if (att) tiny_tlist_add_qkvo(l, sub, H, H, nkv * hd, ws, 4.0f / (float)H);
+        else tiny_tlist_add_mamba2(l, sub, H, di, mh, 1, ds, K, true, ws);
         if (!dense) {
-            tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.block_sparse_moe.input_linear.weight", M, i);
-            tiny_tlist_add(l, E, H, F, 4.0f / (float)F, 0, "%slayers.%d.block_sparse_moe.output_linear.weight", M, i);
-            tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.block_sparse_moe.router.layer.weight", M, i);
+            tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%sblock_sparse_moe.input_linear.weight", pfx);
+            tiny_tlist_add(l, E, H, F, 4.0f / (float)F, 0, "%sblock_sparse_moe.output_linear.weight", pfx);
+            tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%sblock_sparse_moe.router.layer.weight", pfx);
         }
-        tiny_tlist_add(l, 2 * S, H, 0, ws, 0, "%slayers.%d.shared_mlp.input_linear.weight", M, i);
-        tiny_tlist_add(l, H, S, 0, 4.0f / (float)S, 0, "%slayers.%d.shared_mlp.output_linear.weight", M, i);
+        tiny_tlist_add(l, 2 * S, H, 0, ws, 0, "%sshared_mlp.input_linear.weight", pfx);
+        tiny_tlist_add(l, H, S, 0, 4.0f / (float)S, 0, "%sshared_mlp.output_linear.weight", pfx);
     }
     if (!s->tied) tiny_tlist_add(l, vocab, H, 0, 0.1f, 0, "lm_head.weight");
     return tiny_tlist_emit(dir, s, l);

@@ -39,12 +39,9 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
     /* LiquidAI/LFM2-350M's config.json: block_ff_dim = intermediate_size before LFM2's 2/3 adjustment */
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"),
-                         cJSON_CreateString(moe ? "Lfm2MoeForCausalLM" : "Lfm2ForCausalLM"));
+    cJSON *c = tiny_cfg_new(moe ? "Lfm2MoeForCausalLM" : "Lfm2ForCausalLM");
     cJSON_AddStringToObject(c, "model_type", moe ? "lfm2_moe" : "lfm2");
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     const double ff_cfg = (double)F * 3 / 2;
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
     cJSON_AddNumberToObject(c, "hidden_size", H);
@@ -80,9 +77,8 @@ int tiny_hf_write_hybrid(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddItemToArray(lt, cJSON_CreateString(lfm2_conv(i) ? "conv" : "full_attention"));
     cJSON_AddNumberToObject(c, "bos_token_id", vocab - 3);
     cJSON_AddNumberToObject(c, "eos_token_id", vocab - 1);
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
-    tiny_tlist *l = tiny_tlist_new("model.", "embed_tokens.weight", "embedding_norm.weight", vocab, H, 1.0f, 1.0f);
+    tiny_tlist *l = tiny_tlist_begin(dir, c, "model.", "embed_tokens.weight", "embedding_norm.weight", vocab, H, 1.0f,
+                                     1.0f);
     if (!l) return -1;
     for (int i = 0; i < s->n_layer; i++) {
         const char *P = "model.layers.";
@@ -134,12 +130,9 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_gemma4(dir); /* Gemma4Model.set_vocab reads only this kind */
     if (vocab < 0) return -1;
-    cJSON *top = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(text ? "Gemma4ForCausalLM" : "Gemma4ForConditionalGeneration"));
+    cJSON *top = tiny_cfg_new(text ? "Gemma4ForCausalLM" : "Gemma4ForConditionalGeneration");
     cJSON_AddStringToObject(top, "model_type", text ? "gemma4_text" : "gemma4");
-    cJSON_AddStringToObject(top, "dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(top, "dtype", tiny_hf_torch_dtype(s));
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
     cJSON *c = top;
     if (!text) {
@@ -186,10 +179,8 @@ static int write_gemma4(const char *dir, const tiny_hf_spec *s) {
         cJSON_AddStringToObject(vc, "model_type", "gemma4_vision");
         cJSON_AddNumberToObject(vc, "hidden_size", 16);
     }
-    if (tiny_hf_json(dir, "config.json", top)) return -1;
-
     const char *M = text ? "model." : "model.language_model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 1.0f);
+    tiny_tlist *l = tiny_tlist_begin(dir, top, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 1.0f);
     if (!l) return -1;
     if (P) {
         tiny_tlist_add(l, vocab, s->n_layer * P, 0, 1.0f, 0, "%sembed_tokens_per_layer.weight", M);

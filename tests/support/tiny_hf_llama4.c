@@ -29,12 +29,9 @@ int tiny_hf_write_llama4(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H, wx = 8 * ws;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *top = cJSON_CreateObject(), *c = top;
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(text ? "Llama4ForCausalLM" : "Llama4ForConditionalGeneration"));
+    cJSON *top = tiny_cfg_new(text ? "Llama4ForCausalLM" : "Llama4ForConditionalGeneration"), *c = top;
     cJSON_AddStringToObject(top, "model_type", text ? "llama4_text" : "llama4");
-    cJSON_AddStringToObject(top, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(top, "torch_dtype", tiny_hf_torch_dtype(s));
     if (!text) {
         tiny_cfg_nums(top, "boi_token_index", 200080.0, "eoi_token_index", 200081.0, "image_token_index", 200092.0, NULL);
         cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);

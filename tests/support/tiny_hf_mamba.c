@@ -48,11 +48,7 @@ static int write_backbone(const char *dir, const tiny_hf_spec *s, bool v2, bool 
     const int n_tok = tiny_hf_tokenizer_bpe(dir);
     if (n_tok < 0) return -1;
     const int pad = v2 ? 16 : 8, vocab = (n_tok + pad - 1) / pad * pad;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"),
-                         cJSON_CreateString(v2       ? "Mamba2ForCausalLM"
-                                            : falcon ? "FalconMambaForCausalLM"
-                                                     : "MambaForCausalLM"));
+    cJSON *c = tiny_cfg_new(v2 ? "Mamba2ForCausalLM" : falcon ? "FalconMambaForCausalLM" : "MambaForCausalLM");
     tiny_cfg_nums(c, "bos_token_id", (double)(n_tok - 3), "conv_kernel", (double)K, "eos_token_id", (double)(n_tok - 2),
                   "expand", 2.0, "hidden_size", (double)H, "initializer_range", 0.1, "layer_norm_epsilon", 1e-5,
                   "num_hidden_layers", (double)s->n_layer, "pad_token_id", (double)(n_tok - 1), "state_size",
@@ -69,8 +65,7 @@ static int write_backbone(const char *dir, const tiny_hf_spec *s, bool v2, bool 
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddStringToObject(c, "model_type", v2 ? "mamba2" : falcon ? "falcon_mamba" : "mamba");
     cJSON_AddStringToObject(c, "time_step_init_scheme", "random");
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     cJSON_AddBoolToObject(c, v2 ? "norm_before_gate" : "fused_add_norm", !v2);
     static const char *const flags[][2] = {{"rescale_prenorm_residual", "0"}, {"residual_in_fp32", "1"},
                                            {"rms_norm", "1"}, {"use_bias", "0"}, {"use_cache", "1"},
@@ -103,8 +98,7 @@ static int write_jamba(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_spm(dir, "LlamaTokenizer", NULL, 0);
     if (vocab < 0) return -1;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("JambaForCausalLM"));
+    cJSON *c = tiny_cfg_new("JambaForCausalLM");
     tiny_cfg_nums(c, "attn_layer_offset", 2.0, "attn_layer_period", 4.0, "bos_token_id", 1.0, "eos_token_id", 2.0,
                   "expert_layer_offset", 1.0, "expert_layer_period", 2.0, "hidden_size", (double)H,
                   "initializer_range", 0.02, "intermediate_size", (double)F, "mamba_d_conv", (double)K,
@@ -115,8 +109,7 @@ static int write_jamba(const char *dir, const tiny_hf_spec *s) {
                   "vocab_size", (double)vocab, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
     cJSON_AddStringToObject(c, "model_type", "jamba");
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     cJSON_AddBoolToObject(c, "mamba_conv_bias", 1);
     cJSON_AddBoolToObject(c, "mamba_proj_bias", 0);
     cJSON_AddBoolToObject(c, "output_router_logits", 0);

@@ -36,18 +36,16 @@ int tiny_hf_write_moe(const char *dir, const tiny_hf_spec *s) {
     const int EF = F / 4; /* ERNIE's experts */
     const int vocab = ernie ? tiny_hf_tokenizer_spm(dir, "Ernie4_5_Tokenizer", NULL, 0) : tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *top = cJSON_CreateObject(), *c = top;
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(packed   ? "Qwen3MoeForCausalLM"
-                                            : ernie    ? "Ernie4_5_MoeForCausalLM"
-                                            : olmoe    ? "OlmoeForCausalLM"
-                                            : gshared ? "GraniteMoeSharedForCausalLM"
-                                            : granite ? "GraniteMoeForCausalLM"
-                                                      : "Qwen3VLMoeForConditionalGeneration"));
+    cJSON *top = tiny_cfg_new(packed    ? "Qwen3MoeForCausalLM"
+                              : ernie   ? "Ernie4_5_MoeForCausalLM"
+                              : olmoe   ? "OlmoeForCausalLM"
+                              : gshared ? "GraniteMoeSharedForCausalLM"
+                              : granite ? "GraniteMoeForCausalLM"
+                                        : "Qwen3VLMoeForConditionalGeneration"),
+          *c = top;
     cJSON_AddStringToObject(top, "model_type", packed ? "qwen3_moe" : ernie ? "ernie4_5_moe" : olmoe ? "olmoe" : gshared ? "granitemoeshared" : granite ? "granitemoe"
                                                                                                      : "qwen3_vl_moe");
-    cJSON_AddStringToObject(top, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(top, "torch_dtype", tiny_hf_torch_dtype(s));
     if (qvl) {
         c = cJSON_AddObjectToObject(top, "text_config");
         cJSON_AddStringToObject(c, "model_type", "qwen3_vl_moe_text");

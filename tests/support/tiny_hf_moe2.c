@@ -182,9 +182,7 @@ static int write_gptoss(const char *dir, const tiny_hf_spec *s, bool mxfp4) {
     const int V = tiny_hf_tokenizer_bpe(dir);
     if (V < 0) return -1;
     const int H = s->n_embd, L = s->n_layer, NH = s->n_head, NKV = s->n_head_kv, HD = 32, I = s->n_ff, E = 4;
-    cJSON *c = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(c, "architectures");
-    cJSON_AddItemToArray(a, cJSON_CreateString("GptOssForCausalLM"));
+    cJSON *c = tiny_cfg_new("GptOssForCausalLM");
     cJSON_AddStringToObject(c, "model_type", "gpt_oss");
     const struct { const char *k; double v; } nums[] = {
         {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"num_hidden_layers", L},
@@ -252,9 +250,7 @@ static int write_deepseek(const char *dir, const tiny_hf_spec *s, bool v3, bool 
     if (V < 0) return -1;
     const int H = s->n_embd, L = s->n_layer, NH = s->n_head, QL = 48, KL = 32, NOPE = 32, ROPE = 16, VD = 24;
     const int I = s->n_ff, MI = 32, E = 8, NS = 1;
-    cJSON *c = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(c, "architectures");
-    cJSON_AddItemToArray(a, cJSON_CreateString(v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM"));
+    cJSON *c = tiny_cfg_new(v3 ? "DeepseekV3ForCausalLM" : "DeepseekV2ForCausalLM");
     cJSON_AddStringToObject(c, "model_type", v3 ? "deepseek_v3" : "deepseek_v2");
     const struct { const char *k; double v; } nums[] = {
         {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},
@@ -320,9 +316,7 @@ static int write_glm4moe(const char *dir, const tiny_hf_spec *s) {
     const int V = tiny_hf_tokenizer_bpe(dir) < 0 ? -1 : tiny_hf_tokenizer_add(dir, tiny_glm_tokens, 4); /* _set_vocab_glm's */
     if (V < 0) return -1;
     const int H = s->n_embd, L = s->n_layer, NH = s->n_head, NKV = s->n_head_kv, HD = 32, I = s->n_ff, MI = 32, E = 8;
-    cJSON *c = cJSON_CreateObject();
-    cJSON *a = cJSON_AddArrayToObject(c, "architectures");
-    cJSON_AddItemToArray(a, cJSON_CreateString("Glm4MoeForCausalLM"));
+    cJSON *c = tiny_cfg_new("Glm4MoeForCausalLM");
     cJSON_AddStringToObject(c, "model_type", "glm4_moe");
     const struct { const char *k; double v; } nums[] = {
         {"vocab_size", V}, {"hidden_size", H}, {"intermediate_size", I}, {"moe_intermediate_size", MI},

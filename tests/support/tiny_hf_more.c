@@ -32,11 +32,9 @@ static void llama3_rope(cJSON *c, double factor) {
 }
 
 static cJSON *base_config(const char *hf_arch, const char *model_type, const tiny_hf_spec *s) {
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString(hf_arch));
+    cJSON *c = tiny_cfg_new(hf_arch);
     cJSON_AddStringToObject(c, "model_type", model_type);
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     return c;
 }
 /* the Llama-named size keys most families share */

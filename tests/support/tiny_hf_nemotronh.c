@@ -35,8 +35,7 @@ int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
     char pat[65];
     for (int i = 0; i < s->n_layer; i++) pat[i] = (moe ? cycle_moe : cycle)[i % 5];
     pat[s->n_layer] = 0;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("NemotronHForCausalLM"));
+    cJSON *c = tiny_cfg_new("NemotronHForCausalLM");
     tiny_cfg_nums(c, "attention_dropout", 0.0, "bos_token_id", (double)(n_tok - 3), "chunk_size", 128.0,
                   "conv_kernel", (double)K, "eos_token_id", (double)(n_tok - 2), "expand", 2.0, "head_dim", (double)hd,
                   "hidden_dropout", 0.0, "hidden_size", (double)H, "initializer_range", 0.02,
@@ -58,32 +57,24 @@ int tiny_hf_write_nemotronh(const char *dir, const tiny_hf_spec *s) {
                       "routed_scaling_factor", 2.5, "topk_group", 1.0, NULL);
         cJSON_AddBoolToObject(c, "norm_topk_prob", 1);
     }
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
-    static const char *const off[] = {"attention_bias", "mamba_proj_bias", "mlp_bias", "residual_in_fp32",
-                                      "tie_word_embeddings", "use_bias"};
-    for (size_t i = 0; i < sizeof off / sizeof off[0]; i++) cJSON_AddBoolToObject(c, off[i], 0);
-    static const char *const on[] = {"rescale_prenorm_residual", "use_cache", "use_conv_bias", "use_mamba_kernels"};
-    for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) cJSON_AddBoolToObject(c, on[i], 1);
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
+    tiny_cfg_bools(c, 0, "attention_bias", "mamba_proj_bias", "mlp_bias", "residual_in_fp32", "tie_word_embeddings",
+                   "use_bias", NULL);
+    tiny_cfg_bools(c, 1, "rescale_prenorm_residual", "use_cache", "use_conv_bias", "use_mamba_kernels", NULL);
     cJSON_AddNullToObject(c, "sliding_window");
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
-    const char *B = "backbone.";
     /* embeddings drawn larger than the layers' outputs (as Granite's embedding_multiplier makes them): each layer then
      * moves the residual less, and Q8_0's rounding in them stays within the tolerance */
-    tiny_tlist *l = tiny_tlist_new(B, "embeddings.weight", "norm_f.weight", vocab, H, 0.5f, 1.0f);
+    tiny_tlist *l = tiny_tlist_begin(dir, c, "backbone.", "embeddings.weight", "norm_f.weight", vocab, H, 0.5f, 1.0f);
     if (!l) return -1;
+    const char *B = "backbone.";
     for (int i = 0; i < s->n_layer; i++) {
+        char pfx[64];
+        snprintf(pfx, sizeof pfx, "%slayers.%d.mixer.", B, i);
         tiny_tlist_add(l, H, 0, 0, 0.1f, 1.0f, "%slayers.%d.norm.weight", B, i);
         if (pat[i] == 'M') {
-            char pfx[64];
-            snprintf(pfx, sizeof pfx, "%slayers.%d.mixer.", B, i);
             tiny_tlist_add_mamba2(l, pfx, H, di, mh, ng, ds, K, true, ws);
         } else if (pat[i] == '*') {
-            tiny_tlist_add(l, nh * hd, H, 0, ws, 0, "%slayers.%d.mixer.q_proj.weight", B, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.mixer.k_proj.weight", B, i);
-            tiny_tlist_add(l, nkv * hd, H, 0, ws, 0, "%slayers.%d.mixer.v_proj.weight", B, i);
-            tiny_tlist_add(l, H, nh * hd, 0, 1.0f / (float)(nh * hd), 0, "%slayers.%d.mixer.o_proj.weight", B, i);
+            tiny_tlist_add_qkvo(l, pfx, H, nh * hd, nkv * hd, ws, 1.0f / (float)(nh * hd));
         } else if (pat[i] == 'E') {
             /* the router (float32 in the release), drawn small enough that the sigmoid scores stay off 0: llama.cpp
              * clamps the sum of the chosen scores at 6.1e-5 before normalizing, Hugging Face does not; its bias; the

@@ -38,6 +38,13 @@ int tiny_hf_tokenizer_spm(const char *dir, const char *tokenizer_class, const ch
 /* Appends to the tokenizer.json array added the special token {id, content, single_word, lstrip, rstrip,
  * normalized, special} (all false but special, rstrip as given). */
 void tiny_added_token(cJSON *added, int id, const char *content, int rstrip);
+/* A new tokenizer.json object: version "1.0", truncation and padding null, and its added_tokens array in *added. */
+cJSON *tiny_tokenizer_json(cJSON **added);
+/* j's "model", the BPE header tokenizers writes (type, dropout null, unk_token), of one of the two kinds the tiny
+ * tokenizers are: Llama 3's byte-level BPE (sp false: no unk_token, ignore_merges) or Gemma's SentencePiece-style
+ * BPE (sp true: unk_token "<unk>", continuing_subword_prefix / end_of_word_suffix null, fuse_unk, byte_fallback).
+ * The caller adds vocab and merges. */
+cJSON *tiny_bpe_model(cJSON *j, bool sp);
 /* Writes j as dir/name and frees it; 0 / -1. */
 int tiny_hf_json(const char *dir, const char *name, cJSON *j);
 /* Writes t[0..n) as the checkpoint's safetensors file(s); 0 / -1. */
@@ -81,6 +88,10 @@ void tiny_tlist_add(tiny_tlist *l, int64_t a, int64_t b, int64_t c, float scale,
 tiny_tlist *tiny_tlist_new(const char *M, const char *emb, const char *norm, int vocab, int H, float emb_scale,
                            float norm_offset);
 
+/* Writes cfg as dir's config.json (freeing it), then tiny_tlist_new(M, ...); NULL when either fails. */
+tiny_tlist *tiny_tlist_begin(const char *dir, cJSON *cfg, const char *M, const char *emb, const char *norm, int vocab,
+                             int H, float emb_scale, float norm_offset);
+
 /* Writes l's tensors as the checkpoint (tiny_hf_emit) and frees l; 0 / -1. */
 int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
 
@@ -88,6 +99,9 @@ int tiny_tlist_emit(const char *dir, const tiny_hf_spec *s, tiny_tlist *l);
  * attention q, k, v, o projections under the prefix M: q and o qd wide,
  * k and v kd, values ws * N(0, 1). */
 void tiny_tlist_add_attn(tiny_tlist *l, const char *M, int i, int H, int qd, int kd, float ws);
+/* The attention projections "<pfx>q_proj.weight" [qd, H], k_proj and v_proj [kd, H], values ws * N(0, 1), and
+ * o_proj [H, qd], values o_scale * N(0, 1). */
+void tiny_tlist_add_qkvo(tiny_tlist *l, const char *pfx, int H, int qd, int kd, float ws, float o_scale);
 
 /* A Mamba-2 mixer's tensors under the prefix pfx ("model.layers.3.mamba."): in_proj [di + conv_dim + nh, H],
  * conv1d [conv_dim, 1, K] and its bias, dt_bias, A_log, D, norm [di] when norm, out_proj [H, di]; conv_dim =
@@ -97,6 +111,12 @@ void tiny_tlist_add_mamba2(tiny_tlist *l, const char *pfx, int H, int di, int nh
 
 /* Adds key, number pairs to a config object, up to a NULL key. */
 void tiny_cfg_nums(cJSON *c, ...);
+/* Adds the keys up to a NULL one to a config object, each the bool value. */
+void tiny_cfg_bools(cJSON *c, int value, ...);
+/* A new config object holding "architectures": [cls]. */
+cJSON *tiny_cfg_new(const char *cls);
+/* The config's name of s->dtype: "bfloat16", "float16" or "float32". */
+const char *tiny_hf_torch_dtype(const tiny_hf_spec *s);
 
 /* Qwen3-VL's text rope in c: interleaved M-RoPE, mrope_section [24, 20, 20]
  * of 64 half-dims scaled to head size hd. */

@@ -27,9 +27,18 @@ static void add_layer_norms(tiny_tlist *l, const char *M, int i, int H) {
     tiny_tlist_add(l, H, 0, 0, 0.1f, 0, "%slayers.%d.post_attention_layernorm.weight", M, i);
 }
 
-/* layer i's gated DeltaNet after its input projections: conv1d over conv_dim channels, A_log, dt_bias, the gated
- * norm (a plain w) and out_proj */
-static void add_deltanet_rest(tiny_tlist *l, const char *M, int i, int H, int conv_dim, int K, int vh, int vd) {
+/* One input projection of a gated DeltaNet: "linear_attn.<name>.weight", rows x H. */
+typedef struct {
+    const char *name;
+    int rows;
+} deltanet_proj;
+
+/* layer i's gated DeltaNet: its input projections proj[0..n) (values ws N(0, 1); Qwen 3.5 and Qwen3-Next split them
+ * differently), conv1d over conv_dim channels, A_log, dt_bias, the gated norm (a plain w) and out_proj */
+static void add_deltanet(tiny_tlist *l, const char *M, int i, int H, const deltanet_proj *proj, int n, int conv_dim,
+                         int K, int vh, int vd, float ws) {
+    for (int p = 0; p < n; p++)
+        tiny_tlist_add(l, proj[p].rows, H, 0, ws, 0, "%slayers.%d.linear_attn.%s.weight", M, i, proj[p].name);
     tiny_tlist_add(l, conv_dim, 1, K, 0.5f, 0, "%slayers.%d.linear_attn.conv1d.weight", M, i);
     tiny_tlist_add(l, vh, 0, 0, 0.5f, 0, "%slayers.%d.linear_attn.A_log", M, i);
     tiny_tlist_add(l, vh, 0, 0, 0.5f, 1.0f, "%slayers.%d.linear_attn.dt_bias", M, i);
@@ -72,9 +81,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *top = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(top, "architectures"),
-                         cJSON_CreateString(moe ? "Qwen3_5MoeForConditionalGeneration" : "Qwen3_5ForConditionalGeneration"));
+    cJSON *top = tiny_cfg_new(moe ? "Qwen3_5MoeForConditionalGeneration" : "Qwen3_5ForConditionalGeneration");
     cJSON_AddStringToObject(top, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
     cJSON_AddNumberToObject(top, "image_token_id", vocab - 2);
     cJSON_AddBoolToObject(top, "tie_word_embeddings", s->tied);
@@ -83,8 +90,7 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddBoolToObject(c, "attention_bias", 0);
     cJSON_AddNumberToObject(c, "attention_dropout", 0.0);
     cJSON_AddBoolToObject(c, "attn_output_gate", 1);
-    cJSON_AddStringToObject(c, "dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "dtype", tiny_hf_torch_dtype(s));
     tiny_cfg_nums(c, "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
                      "head_dim", (double)hd, NULL);
     cJSON_AddStringToObject(c, "hidden_act", "silu");
@@ -120,22 +126,16 @@ int tiny_hf_write_qwen35(const char *dir, const tiny_hf_spec *s) {
     cJSON_AddStringToObject(vc, "model_type", moe ? "qwen3_5_moe" : "qwen3_5");
     cJSON_AddNumberToObject(vc, "hidden_size", 16);
     cJSON_AddNumberToObject(vc, "out_hidden_size", H);
-    if (tiny_hf_json(dir, "config.json", top)) return -1;
-
     const char *M = "model.language_model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
+    tiny_tlist *l = tiny_tlist_begin(dir, top, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
+    const deltanet_proj proj[] = {{"in_proj_qkv", conv_dim}, {"in_proj_z", vh * vd}, {"in_proj_a", vh},
+                                  {"in_proj_b", vh}};
+    const int n_proj = (int)(sizeof proj / sizeof proj[0]);
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
-        if ((i + 1) % interval) {
-            tiny_tlist_add(l, conv_dim, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkv.weight", M, i);
-            tiny_tlist_add(l, vh * vd, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_z.weight", M, i);
-            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_a.weight", M, i);
-            tiny_tlist_add(l, vh, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_b.weight", M, i);
-            add_deltanet_rest(l, M, i, H, conv_dim, K, vh, vd);
-        } else {
-            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
-        }
+        if ((i + 1) % interval) add_deltanet(l, M, i, H, proj, n_proj, conv_dim, K, vh, vd, ws);
+        else add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         if (moe) {
             tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
             tiny_tlist_add(l, E, 2 * F, H, ws, 0, "%slayers.%d.mlp.experts.gate_up_proj", M, i);
@@ -166,8 +166,7 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     const float ws = 4.0f / (float)H;
     const int vocab = tiny_hf_tokenizer_bpe(dir);
     if (vocab < 0) return -1;
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "architectures"), cJSON_CreateString("Qwen3NextForCausalLM"));
+    cJSON *c = tiny_cfg_new("Qwen3NextForCausalLM");
     cJSON_AddBoolToObject(c, "attention_bias", 0);
     tiny_cfg_nums(c, "attention_dropout", 0.0, "bos_token_id", (double)(vocab - 3), "decoder_sparse_step", 1.0,
                      "eos_token_id", (double)(vocab - 1), "full_attention_interval", (double)interval,
@@ -190,25 +189,19 @@ static int write_qwen3next(const char *dir, const tiny_hf_spec *s) {
     tiny_cfg_nums(c, "rope_theta", 10000000.0, "router_aux_loss_coef", 0.001,
                      "shared_expert_intermediate_size", (double)F, NULL);
     cJSON_AddBoolToObject(c, "tie_word_embeddings", s->tied);
-    cJSON_AddStringToObject(c, "torch_dtype",
-                            !strcmp(s->dtype, "BF16") ? "bfloat16" : !strcmp(s->dtype, "F16") ? "float16" : "float32");
+    cJSON_AddStringToObject(c, "torch_dtype", tiny_hf_torch_dtype(s));
     cJSON_AddBoolToObject(c, "use_cache", 1);
     cJSON_AddBoolToObject(c, "use_sliding_window", 0);
     cJSON_AddNumberToObject(c, "vocab_size", vocab);
-    if (tiny_hf_json(dir, "config.json", c)) return -1;
-
     const char *M = "model.";
-    tiny_tlist *l = tiny_tlist_new(M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* norm: w - 1 */
+    tiny_tlist *l = tiny_tlist_begin(dir, c, M, "embed_tokens.weight", "norm.weight", vocab, H, 1.0f, 0); /* w - 1 */
     if (!l) return -1;
+    const deltanet_proj proj[] = {{"in_proj_qkvz", kh * (2 * kd + 2 * rep * vd)}, {"in_proj_ba", kh * 2 * rep}};
+    const int n_proj = (int)(sizeof proj / sizeof proj[0]);
     for (int i = 0; i < s->n_layer; i++) {
         add_layer_norms(l, M, i, H);
-        if ((i + 1) % interval) {
-            tiny_tlist_add(l, kh * (2 * kd + 2 * rep * vd), H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_qkvz.weight", M, i);
-            tiny_tlist_add(l, kh * 2 * rep, H, 0, ws, 0, "%slayers.%d.linear_attn.in_proj_ba.weight", M, i);
-            add_deltanet_rest(l, M, i, H, 2 * kh * kd + vh * vd, K, vh, vd);
-        } else {
-            add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
-        }
+        if ((i + 1) % interval) add_deltanet(l, M, i, H, proj, n_proj, 2 * kh * kd + vh * vd, K, vh, vd, ws);
+        else add_gated_attention(l, M, i, H, nh, nkv, hd, ws);
         tiny_tlist_add(l, E, H, 0, 1.0f, 0, "%slayers.%d.mlp.gate.weight", M, i);
         for (int e = 0; e < E; e++) {
             tiny_tlist_add(l, F, H, 0, ws, 0, "%slayers.%d.mlp.experts.%d.gate_proj.weight", M, i, e);
