@@ -12,6 +12,7 @@
 #ifndef QK_ATOMIC_FILE_H
 #define QK_ATOMIC_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,10 @@ void qk_afile_remove_temps(void);
  * survives a signal). */
 int qk_afile_partial_add(const char *path);
 void qk_afile_partial_done(int handle);
+
+/* Whether f's appends still bypass the page cache (O_DIRECT on ext2/3/4 or
+ * XFS; see atomic_file.c), for tests. */
+bool qk_afile_direct(const qk_afile *f);
 
 /* How many temporaries are open now (for tests). */
 size_t qk_afile_live_count(void);
