@@ -383,11 +383,88 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
     return iq1_split_scan(sumx, sumw, x_p, x_m, scale, besti1, besti2);
 }
 
+/* qk_qp_finish with the elements in lanes (8-lane vectors whatever the
+ * ISA; n a multiple of 8 up to 32, else the scalar's own). The scalar
+ * refinement visits the elements in order and changes the sums only where
+ * it accepts a new level; until then every element's test reads the same
+ * sums. So each element's test is computed for all the elements left at
+ * once, with the scalar's operations per lane, and the first that accepts
+ * is applied; the tests after it are computed again from the new sums. The
+ * levels are kept as the scalar keeps them (uint8_t: a negative new level
+ * wraps, and later tests read it wrapped). */
+static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef int32_t v8i __attribute__((vector_size(32)));
+    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    float sumlx = 0, suml2 = 0;
+    int32_t li[32];
+    for (int i = 0; i < n; ++i) { /* the scalar's start, sequential sums */
+        int l = qk_nearest_int(iscale * x[i]);
+        l = QK_MIN(nmax, l);
+        L[i] = (uint8_t)l;
+        li[i] = L[i];
+        const float w = quant_weights[i];
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    v8f xv[4], wv[4], wx[4];
+    v8i lv[4];
+    const int nq = n / 8;
+    memcpy(xv, x, sizeof(float) * (size_t)n);
+    memcpy(wv, quant_weights, sizeof(float) * (size_t)n);
+    memcpy(lv, li, sizeof(int32_t) * (size_t)n);
+    for (int q = 0; q < nq; ++q) wx[q] = wv[q] * xv[q]; /* the scalar's w * x[i], then * L[i] */
+    const v8i iota = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int itry = 0; itry < 5; ++itry) {
+        int n_changed = 0;
+        for (int i0 = 0; i0 < n;) {
+            int at = -1, lnew = 0;
+            float slx_at = 0, sl2_at = 0;
+            for (int q = i0 / 8; q < nq && at < 0; ++q) {
+                const v8f lf = __builtin_convertvector(lv[q], v8f);
+                const v8f slx = sumlx - wx[q] * lf, sl2 = suml2 - wv[q] * lf * lf;
+                const v8f f = xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
+                v8i b;
+                memcpy(&b, &f, sizeof b);
+                v8i nl = (b & 0x007fffff) - 0x00400000;
+                const v8i hi = nl > nmax;
+                nl = (nl & ~hi) | (nmax & hi);
+                const v8f nf = __builtin_convertvector(nl, v8f);
+                const v8f slx2 = slx + wx[q] * nf, sl22 = sl2 + wv[q] * nf * nf;
+                const v8i hit = (slx > 0) & (sl2 > 0) & (nl != lv[q]) &
+                                (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
+                uint64_t h[4], hv = 0;
+                memcpy(h, &hit, sizeof h);
+                for (int k = 0; k < 4; ++k) hv |= h[k];
+                if (!hv) continue; /* the usual case */
+                int t = 0; /* the first lane hit: its word, then its half (lanes in memory order) */
+                while (!h[t / 2]) t += 2;
+                int32_t lo;
+                memcpy(&lo, &h[t / 2], sizeof lo);
+                t += !lo;
+                at = 8 * q + t;
+                lnew = nl[t];
+                slx_at = slx2[t];
+                sl2_at = sl22[t];
+            }
+            if (at < 0) break;
+            L[at] = (uint8_t)lnew;
+            lv[at / 8][at % 8] = L[at];
+            sumlx = slx_at;
+            suml2 = sl2_at;
+            ++n_changed;
+            i0 = at + 1;
+        }
+        if (!n_changed) break;
+    }
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
 /* qk_make_qp_quants with its eight candidate scales in lanes (8-lane
  * vectors whatever the ISA): each lane's error sum is the scalar's, term by
  * term in element order; the choice stays sequential in candidate order
- * with the scalar's strict `<`. The first and last steps are the scalar's
- * own (qk_qp_start, qk_qp_finish). */
+ * with the scalar's strict `<`. The first step is the scalar's own
+ * (qk_qp_start), the last iqs_qp_finish. */
 static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
     typedef float v8f __attribute__((vector_size(32)));
     typedef int32_t v8i __attribute__((vector_size(32)));
@@ -419,7 +496,7 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
             best_mse = ms[c];
             iscale = isa[c];
         }
-    return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
 }
 
 #endif
