@@ -34,6 +34,7 @@
 #define IQS_NV (IQS_NS / IQS_VW)
 typedef float iqs_vf __attribute__((vector_size(4 * IQS_VW)));
 typedef int32_t iqs_vi __attribute__((vector_size(4 * IQS_VW)));
+typedef int32_t iqs_v8i __attribute__((vector_size(32))); /* 8 lanes whatever the ISA */
 
 #define IQS_INLINE static inline __attribute__((always_inline))
 
@@ -392,9 +393,23 @@ static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p,
  * is applied; the tests after it are computed again from the new sums. The
  * levels are kept as the scalar keeps them (uint8_t: a negative new level
  * wraps, and later tests read it wrapped). */
+/* The set lanes of an 8-lane mask as bits (lane k: bit k): the including
+ * file's IQS_MASK8 (one instruction) if it has one. */
+IQS_INLINE unsigned iqs_mask8(iqs_v8i m) {
+#ifdef IQS_MASK8
+    return IQS_MASK8(m);
+#else
+    int32_t h[8];
+    memcpy(h, &m, sizeof h);
+    unsigned bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= (unsigned)(h[k] != 0) << k;
+    return bits;
+#endif
+}
+
 static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
     typedef float v8f __attribute__((vector_size(32)));
-    typedef int32_t v8i __attribute__((vector_size(32)));
+    typedef iqs_v8i v8i;
     if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
     float sumlx = 0, suml2 = 0;
     int32_t li[32];
@@ -433,23 +448,18 @@ static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const fl
                 const v8f slx2 = slx + wx[q] * nf, sl22 = sl2 + wv[q] * nf * nf;
                 const v8i hit = (slx > 0) & (sl2 > 0) & (nl != lv[q]) &
                                 (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
-                uint64_t h[4], hv = 0;
-                memcpy(h, &hit, sizeof h);
-                for (int k = 0; k < 4; ++k) hv |= h[k];
-                if (!hv) continue; /* the usual case */
-                int t = 0; /* the first lane hit: its word, then its half (lanes in memory order) */
-                while (!h[t / 2]) t += 2;
-                int32_t lo;
-                memcpy(&lo, &h[t / 2], sizeof lo);
-                t += !lo;
+                const unsigned bits = iqs_mask8(hit);
+                if (!bits) continue; /* the usual case */
+                const int t = __builtin_ctz(bits);
                 at = 8 * q + t;
                 lnew = nl[t];
                 slx_at = slx2[t];
                 sl2_at = sl22[t];
+                const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
+                lv[q] = (lv[q] & ~here) | ((lnew & 255) & here);
             }
             if (at < 0) break;
             L[at] = (uint8_t)lnew;
-            lv[at / 8][at % 8] = L[at];
             sumlx = slx_at;
             suml2 = sl2_at;
             ++n_changed;
