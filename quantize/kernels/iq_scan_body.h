@@ -307,16 +307,19 @@ static bool iqs_iq1_walk(const iqs_vf *qx, const iqs_vf *q2, const iqs_vf *x2, i
     return *besti1 >= 0;
 }
 
-/* Whether the sums are in the ranges above. */
-static bool iqs_iq1_ranges(const float *sumx, const float *sumw) {
+/* Whether the sums and the levels are in the ranges above. */
+static bool iqs_iq1_ranges(const float *sumx, const float *sumw, const float *x_p, const float *x_m) {
     int bad = !(sumw[0] == 0 && sumw[32] >= 0x1p-50f && sumw[32] <= 0x1p50f && fabsf(sumx[32]) <= 0x1p60f);
+    for (int k = 0; k < 3; ++k) /* the levels, as IQ1_S's (+-1/8 shifted) are */
+        bad |= !(fabsf(x_p[k]) >= 0.125f && fabsf(x_p[k]) <= 1.125f && fabsf(x_m[k]) >= 0.125f &&
+                 fabsf(x_m[k]) <= 1.125f);
     for (int i = 0; i < 32; ++i) bad |= !(sumw[i + 1] >= sumw[i]) | !(fabsf(sumx[i]) <= 0x1p60f);
     return !bad;
 }
 
 static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
                          int *besti1, int *besti2) {
-    if (!iqs_iq1_ranges(sumx, sumw)) return iq1_split_scan(sumx, sumw, x_p, x_m, scale, besti1, besti2);
+    if (!iqs_iq1_ranges(sumx, sumw, x_p, x_m)) return iq1_split_scan(sumx, sumw, x_p, x_m, scale, besti1, besti2);
     /* per i2: sumx/sumw, and the third terms of the sums, which do not
      * depend on i1 (the same products the scalar forms each time) */
     float sx[33 + IQS_VW], sw[33 + IQS_VW], cp[33 + IQS_VW], cm[33 + IQS_VW], cwp[33 + IQS_VW], cwm[33 + IQS_VW];
