@@ -50,7 +50,7 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
         memset(q2, 0, sizeof q2);
         for (int ib = 0; ib < 8; ++ib) {
             const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            iq_sqrt(32, weight, waux);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
             if (iq_max(xval, 32) < QK_GROUP_MAX_EPS) {
                 scales[ib] = 0;
@@ -108,7 +108,7 @@ static float iq2_sub16(const qk_lattice *lat, const iq_ops *ops, const float *xb
                        int8_t *L, uint8_t signs[2]) {
     const iq_scan scan = {16, 3, -9, 9, 0.1f, IQ_REFINE_OFFGRID, ops->nb};
     float waux[16], xval[16];
-    for (int i = 0; i < 16; ++i) waux[i] = sqrtf(weight[i]);
+    iq_sqrt(16, weight, waux);
     for (int k = 0; k < 2; ++k)
         signs[k] = even_signs ? iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k)
                               : iq_signs_all(xb + 8 * k, xval + 8 * k);

@@ -38,7 +38,7 @@ static void iq3_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
         memset(ss, 0, sizeof ss);
         for (int ib = 0; ib < 8; ++ib) {
             const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            iq_sqrt(32, weight, waux);
             for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
             float max = iq_max(xval, 32);
             memset(L, 0, 32);
@@ -102,7 +102,7 @@ static void iq3_s_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t
         uint8_t *signs = y + offsetof(qk_block_iq3_s, signs);
         for (int ib = 0; ib < 8; ++ib) {
             const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            for (int i = 0; i < 32; ++i) waux[i] = sqrtf(weight[i]);
+            iq_sqrt(32, weight, waux);
             for (int k = 0; k < 4; ++k) bsigns[k] = iq_signs_all(xb + 8 * k, xval + 8 * k);
             float max = iq_max(xval, 32);
             memset(L, 0, 32);

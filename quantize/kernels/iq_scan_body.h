@@ -34,6 +34,7 @@
 #define IQS_NV (IQS_NS / IQS_VW)
 typedef float iqs_vf __attribute__((vector_size(4 * IQS_VW)));
 typedef int32_t iqs_vi __attribute__((vector_size(4 * IQS_VW)));
+typedef int32_t iqs_v8i __attribute__((vector_size(32))); /* 8 lanes whatever the ISA */
 
 #define IQS_INLINE static inline __attribute__((always_inline))
 
@@ -198,74 +199,285 @@ static float iqs_scan_scale(const qk_lattice *lat, const iq_scan *p, float ref, 
 }
 
 /* IQ1_S's split search (iq1_split_scan of iq_search.h, its contract) with
- * i2 in lanes: each lane's sumqx and sumq2 are the scalar's expressions,
- * operation for operation. The acceptance test depends on the best so far,
- * so it stays sequential, but a vector of candidates none of which passes
- * against the current best (the common case) is skipped as a whole: the
- * scalar would have changed nothing there. A vector with a pass is walked
- * in the scalar order (i2, then +delta before -delta). */
+ * i2 in lanes. Each lane's sumqx (qx), sumq2 (q2) and score qx / q2 * qx
+ * are the scalar's expressions, operation for operation. The scalar accepts
+ * a candidate c = (i1, i2, shift) when q2 > 0 and fl(qx * qx) > fl(b * q2),
+ * b the score of the last accepted (first -FLT_MAX), and returns the last
+ * accepted. That test is sequential, but only candidates near the top score
+ * can be the last one. Below, every q2 is finite and > 0 (see the ranges).
+ * With L a little below the top score, let S be the candidates that pass
+ * against L (fl(qx * qx) > fl(L * q2)). If (a) every candidate of S scores
+ * >= L and (b) every other one scores < L, then
+ *  - before the first candidate of S whatever was accepted scored < L, so
+ *    b < L; as fl(y * q2) is non-decreasing in y for a finite q2 > 0, that
+ *    candidate passes against b: it is accepted, and b >= L from then on;
+ *  - after it a candidate outside S fails against L, hence against b >= L;
+ *    one of S, when accepted, leaves b >= L again.
+ * So the scalar's result is that of its own walk over S alone, from
+ * -FLT_MAX (whose first candidate is then accepted too): S in scan order
+ * (i1, i2, then +delta before -delta) is walked with the scalar test
+ * (iqs_iq1_walk). S is one or two candidates, where the scalar's walk
+ * changes its best ~56 times per sub-block. (a) is checked exactly on S,
+ * (b) exactly on the band just below S, the candidates passing against
+ * L2 = fl(L (1 - 2^-16)); one failing against L2 scores < L by rounding
+ * bounds (u = 2^-24): with q2 in [2^-58, 2^52], 2^-61 <= L2 <= 2^60 and
+ * qx * qx finite, fl(L2 * q2) is a normal and fl(qx * qx) <= fl(L2 * q2)
+ * gives qx^2 <= L2 q2 (1 + u)^2 + 2^-150 (a subnormal's rounding), so the
+ * score fl(fl(qx / q2) * qx) <= L2 (1 + 5u) + 2^-90 < L (1 - 2^-16 + 6u)
+ * <= L - 2^-78. The ranges: with sumw[0] = 0, sumw non-decreasing and
+ * 2^-50 <= sumw[32] = W <= 2^50, each of q2's three weight parts is in
+ * [0, W] (rounding is monotone) and they add up to >= W (1 - u), the
+ * largest >= W / 3; every |level| is in [1/8, 9/8], so q2 is in
+ * [W (1 - u)^5 / 192, 3.8 W]: [2^-58, 2^52]. With |sumx| <= 2^60, |qx| <
+ * 2^63 and qx * qx is finite. Outside those ranges the scalar
+ * iq1_split_scan runs instead; so it does when a check fails for three
+ * choices of L (a score within rounding of L: ~1% of sub-blocks for one L,
+ * as scores crowd near the top; for three, 2 sub-blocks in 65536). */
+#define IQS_Q1 (32 / IQS_VW)                                  /* vectors of i2 for i1 = 0, less one */
+#define IQS_NV1 (IQS_VW * IQS_Q1 * (IQS_Q1 + 1) / 2 + IQS_Q1 + 1) /* vectors over all i1 */
+/* Whether a lane of the mask m is set: the including file's IQS_ANY (one
+ * instruction or two) if it has one. */
+IQS_INLINE bool iqs_any(iqs_vi m) {
+#ifdef IQS_ANY
+    return IQS_ANY(m);
+#else
+    uint64_t w[IQS_VW / 2], any = 0;
+    memcpy(w, &m, sizeof w);
+    for (int t = 0; t < IQS_VW / 2; ++t) any |= w[t];
+    return any != 0;
+#endif
+}
+IQS_INLINE iqs_vf iqs_self(iqs_vi m, iqs_vf a, iqs_vf b) { return (iqs_vf)(((iqs_vi)a & m) | ((iqs_vi)b & ~m)); }
+
+/* The pair (i1, i2) of the first lane of candidate vector v. */
+static void iqs_iq1_at(int v, int *i1, int *i2) {
+    int a = 0;
+    for (;; ++a) {
+        const int nv = (33 - a + IQS_VW - 1) / IQS_VW;
+        if (v < nv) break;
+        v -= nv;
+    }
+    *i1 = a;
+    *i2 = a + v * IQS_VW;
+}
+
+/* The walk over S of the nv candidate vectors (qx, q2 and x2 = fl(qx * qx)
+ * at [2 v + shift], in scan order, then padding to a multiple of 4 vectors
+ * that passes nothing; lanes past i2 = 32 repeat i2 = 32 and are not read)
+ * for the bound lim, with the checks (a) and (b); false if one fails. */
+static bool iqs_iq1_walk(const iqs_vf *qx, const iqs_vf *q2, const iqs_vf *x2, int nv, float lim, float *scale,
+                         int *besti1, int *besti2, int *shift) {
+    const float lim2 = lim * (1.f - 0x1p-16f);
+    if (!(lim2 >= 0x1p-61f && lim2 <= 0x1p60f)) return false;
+    float best_score = -FLT_MAX;
+    *besti1 = -1;
+    for (int g = 0; g < 2 * nv; g += 8) {
+        iqs_vi near[8], any = {0};
+        for (int k = 0; k < 8; ++k) any |= near[k] = x2[g + k] > lim2 * q2[g + k];
+        if (!iqs_any(any)) continue; /* the common case: nothing near in 4 vectors */
+        for (int k = 0; k < 8; k += 2) {
+            if (!iqs_any(near[k] | near[k + 1])) continue;
+            int i1, i2;
+            iqs_iq1_at((g + k) / 2, &i1, &i2);
+            int32_t nr[2][IQS_VW];
+            float fx[2][IQS_VW], f2[2][IQS_VW], fs[2][IQS_VW];
+            memcpy(nr, near + k, sizeof nr);
+            memcpy(fx, qx + g + k, sizeof fx);
+            memcpy(f2, q2 + g + k, sizeof f2);
+            memcpy(fs, x2 + g + k, sizeof fs);
+            for (int t = 0; t < IQS_VW && i2 + t <= 32; ++t)
+                for (int h = 0; h < 2; ++h) {
+                    if (!nr[h][t]) continue;
+                    const float score = fx[h][t] / f2[h][t] * fx[h][t];
+                    if (!(fs[h][t] > lim * f2[h][t])) { /* the band */
+                        if (!(score < lim)) return false;
+                        continue;
+                    }
+                    if (!(score >= lim)) return false;
+                    if (fs[h][t] > best_score * f2[h][t]) { /* in S: the scalar test (q2 > 0 known) */
+                        *scale = fx[h][t] / f2[h][t];
+                        best_score = *scale * fx[h][t];
+                        *besti1 = i1;
+                        *besti2 = i2 + t;
+                        *shift = h ? -1 : 1;
+                    }
+                }
+        }
+    }
+    return *besti1 >= 0;
+}
+
+/* Whether the sums and the levels are in the ranges above. */
+static bool iqs_iq1_ranges(const float *sumx, const float *sumw, const float *x_p, const float *x_m) {
+    int bad = !(sumw[0] == 0 && sumw[32] >= 0x1p-50f && sumw[32] <= 0x1p50f && fabsf(sumx[32]) <= 0x1p60f);
+    for (int k = 0; k < 3; ++k) /* the levels, as IQ1_S's (+-1/8 shifted) are */
+        bad |= !(fabsf(x_p[k]) >= 0.125f && fabsf(x_p[k]) <= 1.125f && fabsf(x_m[k]) >= 0.125f &&
+                 fabsf(x_m[k]) <= 1.125f);
+    for (int i = 0; i < 32; ++i) bad |= !(sumw[i + 1] >= sumw[i]) | !(fabsf(sumx[i]) <= 0x1p60f);
+    return !bad;
+}
+
 static int iqs_iq1_split(const float *sumx, const float *sumw, const float *x_p, const float *x_m, float *scale,
                          int *besti1, int *besti2) {
+    if (!iqs_iq1_ranges(sumx, sumw, x_p, x_m)) return iq1_split_scan(sumx, sumw, x_p, x_m, scale, besti1, besti2);
     /* per i2: sumx/sumw, and the third terms of the sums, which do not
      * depend on i1 (the same products the scalar forms each time) */
     float sx[33 + IQS_VW], sw[33 + IQS_VW], cp[33 + IQS_VW], cm[33 + IQS_VW], cwp[33 + IQS_VW], cwm[33 + IQS_VW];
+    memcpy(sx, sumx, 33 * sizeof *sx);
+    memcpy(sw, sumw, 33 * sizeof *sw);
+    for (int i = 33; i < 33 + IQS_VW; ++i) sx[i] = sumx[32], sw[i] = sumw[32];
     for (int i = 0; i < 33 + IQS_VW; ++i) {
-        sx[i] = sumx[i < 33 ? i : 32];
-        sw[i] = sumw[i < 33 ? i : 32];
         const float c = sumx[32] - sx[i], cw = sumw[32] - sw[i];
         cp[i] = c * x_p[2];
         cm[i] = c * x_m[2];
         cwp[i] = cw * x_p[2] * x_p[2];
         cwm[i] = cw * x_m[2] * x_m[2];
     }
-    int32_t iota_a[IQS_VW];
-    for (int t = 0; t < IQS_VW; ++t) iota_a[t] = t;
-    const iqs_vi iota = iqs_ldi(iota_a);
-    float best_score = -FLT_MAX;
-    int best_shift = 0;
+
+    /* every candidate's qx, q2 and qx * qx, at [2 v + shift] for vector v */
+    const iqs_vf zero = {0};
+    iqs_vf qx[2 * IQS_NV1 + 7], q2[2 * IQS_NV1 + 7], x2[2 * IQS_NV1 + 7];
+    int v = 0;
     for (int i1 = 0; i1 <= 32; ++i1) {
         const float ap = (sumx[i1] - sumx[0]) * x_p[0], am = (sumx[i1] - sumx[0]) * x_m[0];
         const float awp = (sumw[i1] - sumw[0]) * x_p[0] * x_p[0], awm = (sumw[i1] - sumw[0]) * x_m[0] * x_m[0];
-        for (int i2 = i1; i2 <= 32; i2 += IQS_VW) {
+        for (int i2 = i1; i2 <= 32; i2 += IQS_VW, v += 2) {
             const iqs_vf b = iqs_ldf(sx + i2) - sumx[i1], bw = iqs_ldf(sw + i2) - sumw[i1];
-            iqs_vf qx[2], q2[2];
-            qx[0] = ap + b * x_p[1] + iqs_ldf(cp + i2);
-            q2[0] = awp + bw * x_p[1] * x_p[1] + iqs_ldf(cwp + i2);
-            qx[1] = am + b * x_m[1] + iqs_ldf(cm + i2);
-            q2[1] = awm + bw * x_m[1] * x_m[1] + iqs_ldf(cwm + i2);
-            const iqs_vi pass = (iota + i2 <= 32) & (((q2[0] > 0) & (qx[0] * qx[0] > best_score * q2[0])) |
-                                                     ((q2[1] > 0) & (qx[1] * qx[1] > best_score * q2[1])));
-            uint64_t any[IQS_VW / 2], anyv = 0;
-            memcpy(any, &pass, sizeof any);
-            for (int t = 0; t < IQS_VW / 2; ++t) anyv |= any[t];
-            if (!anyv) continue;
-            float fx[2][IQS_VW], f2[2][IQS_VW];
-            memcpy(fx, qx, sizeof fx);
-            memcpy(f2, q2, sizeof f2);
-            int32_t pb[IQS_VW];
-            memcpy(pb, &pass, sizeof pb);
-            const float start = best_score;
-            for (int t = 0; t < IQS_VW && i2 + t <= 32; ++t) {
-                if (!pb[t] && best_score == start) continue; /* fails both tests against this best */
-                for (int h = 0; h < 2; ++h)
-                    if (f2[h][t] > 0 && fx[h][t] * fx[h][t] > best_score * f2[h][t]) {
-                        *scale = fx[h][t] / f2[h][t];
-                        best_score = *scale * fx[h][t];
-                        *besti1 = i1;
-                        *besti2 = i2 + t;
-                        best_shift = h ? -1 : 1;
-                    }
-            }
+            qx[v] = ap + b * x_p[1] + iqs_ldf(cp + i2);
+            q2[v] = awp + bw * x_p[1] * x_p[1] + iqs_ldf(cwp + i2);
+            qx[v + 1] = am + b * x_m[1] + iqs_ldf(cm + i2);
+            q2[v + 1] = awm + bw * x_m[1] * x_m[1] + iqs_ldf(cwm + i2);
+            x2[v] = qx[v] * qx[v];
+            x2[v + 1] = qx[v + 1] * qx[v + 1];
         }
     }
-    return best_shift;
+    for (int j = v; j < 2 * IQS_NV1 + 7; ++j) qx[j] = x2[j] = zero, q2[j] = zero + 1.f; /* passes nothing */
+
+    /* per lane the largest qx^2 / q2, compared by cross products (it only
+     * places L: the checks make the result exact); four running bests, so
+     * that their chains overlap */
+    iqs_vf bx2[4], bq2[4];
+    for (int k = 0; k < 4; ++k) bx2[k] = zero, bq2[k] = zero + 1.f;
+    for (int j = 0; j < v; j += 4)
+        for (int k = 0; k < 4; ++k) {
+            const iqs_vi up = x2[j + k] * bq2[k] > bx2[k] * q2[j + k];
+            bx2[k] = iqs_self(up, x2[j + k], bx2[k]);
+            bq2[k] = iqs_self(up, q2[j + k], bq2[k]);
+        }
+    iqs_vf r = bx2[0] / bq2[0];
+    for (int k = 1; k < 4; ++k) {
+        const iqs_vf rk = bx2[k] / bq2[k];
+        r = iqs_self(rk > r, rk, r);
+    }
+    float fr[IQS_VW], top = 0;
+    memcpy(fr, &r, sizeof fr);
+    for (int t = 0; t < IQS_VW; ++t) top = QK_MAX(top, fr[t]);
+
+    float sc = 0;
+    int i1 = -1, i2 = -1, shift = 0;
+    for (int k = 0; k < 3; ++k) {
+        const float lim = top * (1.f - (k == 0 ? 0x1p-20f : k == 1 ? 0x1p-17f : 0x1p-14f));
+        if (iqs_iq1_walk(qx, q2, x2, v / 2, lim, &sc, &i1, &i2, &shift)) {
+            *scale = sc;
+            *besti1 = i1;
+            *besti2 = i2;
+            return shift;
+        }
+    }
+    return iq1_split_scan(sumx, sumw, x_p, x_m, scale, besti1, besti2);
+}
+
+/* qk_qp_finish with the elements in lanes (8-lane vectors whatever the
+ * ISA; n a multiple of 8 up to 32, else the scalar's own). The scalar
+ * refinement visits the elements in order and changes the sums only where
+ * it accepts a new level; until then every element's test reads the same
+ * sums. So each element's test is computed for all the elements left at
+ * once, with the scalar's operations per lane, and the first that accepts
+ * is applied; the tests after it are computed again from the new sums. The
+ * levels are kept as the scalar keeps them (uint8_t: a negative new level
+ * wraps, and later tests read it wrapped). */
+/* The set lanes of an 8-lane mask as bits (lane k: bit k): the including
+ * file's IQS_MASK8 (one instruction) if it has one. */
+IQS_INLINE unsigned iqs_mask8(iqs_v8i m) {
+#ifdef IQS_MASK8
+    return IQS_MASK8(m);
+#else
+    int32_t h[8];
+    memcpy(h, &m, sizeof h);
+    unsigned bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= (unsigned)(h[k] != 0) << k;
+    return bits;
+#endif
+}
+
+static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef iqs_v8i v8i;
+    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    float sumlx = 0, suml2 = 0;
+    int32_t li[32];
+    for (int i = 0; i < n; ++i) { /* the scalar's start, sequential sums */
+        int l = qk_nearest_int(iscale * x[i]);
+        l = QK_MIN(nmax, l);
+        L[i] = (uint8_t)l;
+        li[i] = L[i];
+        const float w = quant_weights[i];
+        sumlx += w * x[i] * l;
+        suml2 += w * l * l;
+    }
+    v8f xv[4], wv[4], wx[4];
+    v8i lv[4];
+    const int nq = n / 8;
+    memcpy(xv, x, sizeof(float) * (size_t)n);
+    memcpy(wv, quant_weights, sizeof(float) * (size_t)n);
+    memcpy(lv, li, sizeof(int32_t) * (size_t)n);
+    for (int q = 0; q < nq; ++q) wx[q] = wv[q] * xv[q]; /* the scalar's w * x[i], then * L[i] */
+    const v8i iota = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int itry = 0; itry < 5; ++itry) {
+        int n_changed = 0;
+        for (int i0 = 0; i0 < n;) {
+            int at = -1, lnew = 0;
+            float slx_at = 0, sl2_at = 0;
+            for (int q = i0 / 8; q < nq && at < 0; ++q) {
+                const v8f lf = __builtin_convertvector(lv[q], v8f);
+                const v8f slx = sumlx - wx[q] * lf, sl2 = suml2 - wv[q] * lf * lf;
+                const v8f f = xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
+                v8i b;
+                memcpy(&b, &f, sizeof b);
+                v8i nl = (b & 0x007fffff) - 0x00400000;
+                const v8i hi = nl > nmax;
+                nl = (nl & ~hi) | (nmax & hi);
+                const v8f nf = __builtin_convertvector(nl, v8f);
+                const v8f slx2 = slx + wx[q] * nf, sl22 = sl2 + wv[q] * nf * nf;
+                const v8i hit = (slx > 0) & (sl2 > 0) & (nl != lv[q]) &
+                                (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
+                const unsigned bits = iqs_mask8(hit);
+                if (!bits) continue; /* the usual case */
+                const int t = __builtin_ctz(bits);
+                at = 8 * q + t;
+                lnew = nl[t];
+                slx_at = slx2[t];
+                sl2_at = sl22[t];
+                const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
+                lv[q] = (lv[q] & ~here) | ((lnew & 255) & here);
+            }
+            if (at < 0) break;
+            L[at] = (uint8_t)lnew;
+            sumlx = slx_at;
+            suml2 = sl2_at;
+            ++n_changed;
+            i0 = at + 1;
+        }
+        if (!n_changed) break;
+    }
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
 /* qk_make_qp_quants with its eight candidate scales in lanes (8-lane
  * vectors whatever the ISA): each lane's error sum is the scalar's, term by
  * term in element order; the choice stays sequential in candidate order
- * with the scalar's strict `<`. The first and last steps are the scalar's
- * own (qk_qp_start, qk_qp_finish). */
+ * with the scalar's strict `<`. The first step is the scalar's own
+ * (qk_qp_start), the last iqs_qp_finish. */
 static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
     typedef float v8f __attribute__((vector_size(32)));
     typedef int32_t v8i __attribute__((vector_size(32)));
@@ -297,7 +509,7 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
             best_mse = ms[c];
             iscale = isa[c];
         }
-    return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
 }
 
 #endif

@@ -19,6 +19,10 @@
 #include "kernel_util.h"
 #include "quant_search.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* ---- what every IQ quantizer's row and block code shares ---------------- */
 
 /* The nearest-neighbour search of an off-grid level vector: the scalar
@@ -124,13 +128,28 @@ static inline float iq_sigma2(const float *xbl, float c) {
     return c * sumx2 / QK_K;
 }
 
-/* The search weights of n elements: qw * sqrt(sigma2 + x^2), or x^2
+/* out[i] = sqrtf(in[i]) for i < n, four at a time on x86-64 (sqrtps and
+ * sqrtss round alike, both correctly; the compiler keeps sqrtf scalar for
+ * errno). */
+static inline void iq_sqrt(int n, const float *in, float *out) {
+    int i = 0;
+#if defined(__SSE2__)
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(out + i, _mm_sqrt_ps(_mm_loadu_ps(in + i)));
+#endif
+    for (; i < n; ++i) out[i] = sqrtf(in[i]);
+}
+
+/* The search weights of n <= 32 elements: qw * sqrt(sigma2 + x^2), or x^2
  * without an imatrix (qw NULL). */
 static inline void iq_weights(int n, const float *xb, const float *qw, float sigma2, float *weight) {
-    if (qw)
-        for (int i = 0; i < n; ++i) weight[i] = qw[i] * sqrtf(sigma2 + xb[i] * xb[i]);
-    else
+    if (qw) {
+        float r[32];
+        for (int i = 0; i < n; ++i) r[i] = sigma2 + xb[i] * xb[i];
+        iq_sqrt(n, r, r);
+        for (int i = 0; i < n; ++i) weight[i] = qw[i] * r[i];
+    } else {
         for (int i = 0; i < n; ++i) weight[i] = xb[i] * xb[i];
+    }
 }
 
 /* One super-block of an IQ row: where it is, its sigma2 and the largest
@@ -275,16 +294,18 @@ static inline const uint16_t *iq_neighbours(const qk_lattice *lat, int u) {
 /* All 8 sign bits (IQ2_S, IQ3_S): bit i set for a negative xb[i];
  * xval = |x|. */
 static inline uint8_t iq_signs_all(const float *xb, float *xval) {
-    uint8_t s = 0;
+    /* without branches (random signs mispredict): not (x >= 0), NaN too,
+     * flips the sign bit, as -x does */
+    unsigned s = 0;
     for (int i = 0; i < 8; ++i) {
-        if (xb[i] >= 0) {
-            xval[i] = xb[i];
-        } else {
-            xval[i] = -xb[i];
-            s |= (uint8_t)(1 << i);
-        }
+        const unsigned neg = !(xb[i] >= 0);
+        uint32_t u;
+        memcpy(&u, xb + i, sizeof u);
+        u ^= (uint32_t)neg << 31;
+        memcpy(xval + i, &u, sizeof u);
+        s |= neg << i;
     }
-    return s;
+    return (uint8_t)s;
 }
 
 /* Groups of 8 with an even number of negative signs (IQ2_XXS, IQ2_XS,

@@ -21,13 +21,16 @@
  * Without NaN the comparator is a total preorder and that merge sort is
  * stable, so its result is the one stable order: element i goes to
  * #{j : x[j] < x[i]} + #{j < i : x[j] == x[i]}. iq_sort_pairs computes those
- * ranks (branch-free compares the compiler vectorizes) and uses the merges
- * only for a sub-block holding a NaN.
+ * ranks (branch-free compares the compiler vectorizes; without ties, the
+ * usual case, only the first count, for every i at once) and uses the
+ * merges only for a sub-block holding a NaN.
  */
 #ifndef QK_IQ_SORT_H
 #define QK_IQ_SORT_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
 
 /* ggml's pair: the value and its index in the sub-block. */
 typedef struct {
@@ -59,10 +62,32 @@ static inline void iq_sort_ranks(const float *xb, int n, iq_pair *pairs) {
     }
 }
 
+/* The same order when no two of xb[0..n-1] (n a multiple of 8, no NaN)
+ * compare equal, then only #{j : x[j] < x[i]} counts; false, nothing
+ * written, if two do (their counts are then equal, so the ranks are not a
+ * permutation). Every i at once, one j at a time, in 8-lane vectors. */
+static inline bool iq_sort_distinct(const float *xb, int n, iq_pair *pairs) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef int32_t v8i __attribute__((vector_size(32)));
+    v8f x[IQ_SORT_MAX / 8];
+    v8i r[IQ_SORT_MAX / 8];
+    memcpy(x, xb, sizeof(float) * (size_t)n);
+    memset(r, 0, sizeof r);
+    for (int j = 0; j < n; ++j)
+        for (int q = 0; q < n / 8; ++q) r[q] -= xb[j] < x[q]; /* a true lane is -1 */
+    int32_t rank[IQ_SORT_MAX];
+    memcpy(rank, r, sizeof(int32_t) * (size_t)n);
+    uint32_t seen = 0;
+    for (int i = 0; i < n; ++i) seen |= 1u << rank[i];
+    if (seen != (uint32_t)((1ull << n) - 1)) return false;
+    for (int i = 0; i < n; ++i) pairs[rank[i]] = (iq_pair){xb[i], i};
+    return true;
+}
+
 /* pairs[j] = (xb[j], j) for j < n (n <= IQ_SORT_MAX), sorted as ggml's qsort
  * on glibc sorts them. */
 static inline void iq_sort_pairs(const float *xb, int n, iq_pair *pairs) {
-    bool nan = false;
+    int nan = 0;
     for (int j = 0; j < n; ++j) nan |= xb[j] != xb[j];
     if (nan) {
         iq_pair tmp[IQ_SORT_MAX];
@@ -71,6 +96,7 @@ static inline void iq_sort_pairs(const float *xb, int n, iq_pair *pairs) {
         return;
     }
     /* the two sizes sorted (IQ1_S, IQ1_M) as constants: whole vectors */
+    if (n == 32 ? iq_sort_distinct(xb, 32, pairs) : n == 16 && iq_sort_distinct(xb, 16, pairs)) return;
     if (n == 32) iq_sort_ranks(xb, 32, pairs);
     else if (n == 16) iq_sort_ranks(xb, 16, pairs);
     else iq_sort_ranks(xb, n, pairs);

@@ -208,8 +208,8 @@ static void test_scale_scan_equals_scalar(void) {
 }
 
 /* IQ1_S's split search: the ISA's == iq1_split_scan (shift, split, scale
- * bits) on prefix sums of sorted random sub-blocks and on ties (constant x:
- * many splits score alike), all-zero and negative weights (nothing or
+ * bits) on prefix sums of sorted random sub-blocks and on ties (constant or
+ * coarse x: many splits score alike, also at the top), all-zero and negative weights (nothing or
  * little accepted), NaN and infinite sums, huge and subnormal values. */
 static void test_iq1_split_equals_scalar(void) {
     const float d = 0.125f; /* IQ1_DELTA */
@@ -232,6 +232,8 @@ static void test_iq1_split_equals_scalar(void) {
         case 6: for (int i = 0; i < 32; ++i) x[i] *= 1e-40f; break;
         case 7: for (int i = 0; i < 32; ++i) x[i] = (float)(i / 8) - 1.5f, w[i] = 1.f; break;
         }
+        if (k >= n_kinds && k % 3 == 0) /* coarse values and weights: scores tie near the top */
+            for (int i = 0; i < 32; ++i) x[i] = (float)(int)(x[i] * 4) * 0.25f, w[i] = k % 2 ? 1.f : w[i];
         for (int i = 1; i < 32; ++i) /* sorted by x, as the row does */
             for (int j = i; j > 0 && x[j] < x[j - 1]; --j) {
                 float t = x[j]; x[j] = x[j - 1]; x[j - 1] = t;
@@ -338,7 +340,8 @@ static bool same_pairs(const iq_pair *a, const iq_pair *b, int n) {
     return true;
 }
 
-/* sort (both its paths: ranks without NaN, merges with) and the merges
+/* sort (all its paths: ranks without ties or NaN, ranks with ties, merges
+ * with NaN) and the merges
  * alone give glibc's qsort order of ggml's pairs, element for element, on
  * every kind of input, for IQ1_S's 32 and IQ1_M's 16 and the other sizes the
  * merges' odd splits reach. Only glibc is the reference (ggml's order is its

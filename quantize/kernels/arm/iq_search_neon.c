@@ -88,6 +88,7 @@ int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const f
 }
 
 #define IQS_VW 4
+#define IQS_ANY(m) (vmaxvq_u32((uint32x4_t)(m)) != 0)
 #include "iq_scan_body.h"
 
 const iq_ops qk_iq_ops_neon = {qk_iq_best_neighbour_neon, iqs_scan_scale, iqs_iq1_split, iqs_make_qp_quants,

@@ -5,6 +5,8 @@
 #include "vec_x86.h"
 #include "iq_search_body.h"
 #define IQS_VW 8
+#define IQS_ANY(m) (_mm256_movemask_ps((__m256)(m)) != 0)
+#define IQS_MASK8(m) ((unsigned)_mm256_movemask_ps((__m256)(m)))
 #include "iq_scan_body.h"
 
 const iq_ops qk_iq_ops_avx2 = {qk_iq_best_neighbour_avx2, iqs_scan_scale, iqs_iq1_split, iqs_make_qp_quants,

@@ -52,7 +52,11 @@ ISB_INLINE int32_t isb_hmin_i(vm m, vi a) {
 
 /* The search for a lattice of dim coordinates of `bits` bits each
  * (constants at the call sites below, so the element loop unrolls), the
- * level values in the lanes of vq: the position in nb of the point found. */
+ * level values in the lanes of vq: the position in nb of the point found.
+ * Lane k of vq holds level k mod 2^bits: the permutes read only the low 3
+ * (AVX2) or 4 (AVX-512) bits of an index, so the packed levels shifted
+ * right are indices as they are (the next coordinates' bits above a level
+ * select a copy of the same lane), without a mask. */
 ISB_INLINE int isb_search_at(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
                              float scale, vf vq, const int dim, const int bits) {
     const vf vs = vf_set1(scale);
@@ -63,13 +67,13 @@ ISB_INLINE int isb_search_at(const qk_lattice *lat, const uint16_t *nb, const fl
     }
     const int n = nb[0];
     const uint16_t *lev = lat->nb_levels + (nb - lat->neighbours);
-    const vi lmask = vi_set1((1 << bits) - 1), iota = isb_iota(), end = vi_set1(n + 1);
+    const vi iota = isb_iota(), end = vi_set1(n + 1);
     vf best = vf_set1(FLT_MAX);
     vi bestj = vi_set1(-1);
     for (int j = 1; j <= n; j += LN_W) {
         const vi p = isb_load_u16(lev + j);
         vf d2 = vf_set1(0.f);
-        for (int i = 0; i < dim; ++i) d2 = vf_add(d2, isb_lookup(tab[i], vi_and(isb_srl(p, bits * i), lmask)));
+        for (int i = 0; i < dim; ++i) d2 = vf_add(d2, isb_lookup(tab[i], isb_srl(p, bits * i)));
         const vi jv = vi_add(vi_set1(j), iota);
         const vm m = vm_and(vf_lt(d2, best), isb_vi_lt(jv, end)); /* past the list: never */
         best = vf_sel(m, d2, best);
@@ -85,7 +89,10 @@ ISB_INLINE int isb_search_at(const qk_lattice *lat, const uint16_t *nb, const fl
 ISB_INLINE int isb_search(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
                           float scale, const float *qlev, int8_t *L, const int dim, const int bits) {
     float ql[LN_W];
-    for (int l = 0; l < LN_W; ++l) ql[l] = l < lat->levels ? qlev[l] : 0.f;
+    for (int k = 0; k < LN_W; ++k) {
+        const int l = k & ((1 << bits) - 1);
+        ql[k] = l < lat->levels ? qlev[l] : 0.f;
+    }
     const int at = isb_search_at(lat, nb, xval, weight, scale, vf_load(ql), dim, bits);
     const uint16_t *lev = lat->nb_levels + (nb - lat->neighbours);
     for (int i = 0; i < dim; ++i) L[i] = (int8_t)((lev[at] >> (bits * i)) & ((1 << bits) - 1));
@@ -103,6 +110,7 @@ int LN_ISA(qk_iq_best_neighbour)(const qk_lattice *lat, const uint16_t *nb, cons
  * up), returning the packed levels of the point found. */
 ISB_INLINE int iqs_nb_packed(const qk_lattice *lat, const uint16_t *nb, const float *xval, const float *weight,
                              float scale, const int dim, const int bits) {
-    const vf vq = vi_to_f(vi_add(vi_add(isb_iota(), isb_iota()), vi_set1(1)));
+    const vi lev = vi_and(isb_iota(), vi_set1((1 << bits) - 1));
+    const vf vq = vi_to_f(vi_add(vi_add(lev, lev), vi_set1(1)));
     return lat->nb_levels[(nb - lat->neighbours) + isb_search_at(lat, nb, xval, weight, scale, vq, dim, bits)];
 }
