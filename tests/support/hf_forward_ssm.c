@@ -61,6 +61,23 @@ void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int 
         out[o] += wgt * s;
     }
 }
+/* Both mixers' causal depthwise conv1d over the last K positions (zeros before the start) then silu: in (n values,
+ * position pos) kept in hist as float, as the model's conv input is, then out[c] = silu(b[c] + sum_k w[c][k]
+ * hist[pos - K + 1 + k][c]). */
+static void conv_silu(const float *w, const float *b, float *hist, int pos, int n, int K, const double *in,
+                      double *out) {
+    float *cur = hist + (size_t)pos * n;
+    for (int c = 0; c < n; c++) cur[c] = (float)in[c];
+    for (int c = 0; c < n; c++) {
+        double s = b[c];
+        for (int k = 0; k < K; k++) {
+            const int t = pos - (K - 1) + k;
+            if (t >= 0) s += (double)w[(size_t)c * K + k] * hist[(size_t)t * n + c];
+        }
+        out[c] = hf_silu_d(s);
+    }
+}
+
 static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
 
 /* The mixer's tensors t[0..n) under pfx, then its state of n_state doubles zeroed: 0, or -1 with a reason in err */
@@ -99,16 +116,7 @@ void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const
     if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
     hf_matvec_d(l->in_proj, r, zx, di + cd + nh, m->H);
     for (int i = 0; m->mup && i < di + cd + nh; i++) zx[i] *= m->mup[i];
-    float *cur = hist + (size_t)pos * cd;
-    for (int c = 0; c < cd; c++) cur[c] = (float)zx[di + c];
-    for (int c = 0; c < cd; c++) { /* causal depthwise conv, then silu */
-        double s = l->conv_b[c];
-        for (int k = 0; k < K; k++) {
-            const int t = pos - (K - 1) + k;
-            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * cd + c];
-        }
-        xbc[c] = hf_silu_d(s);
-    }
+    conv_silu(l->conv_w, l->conv_b, hist, pos, cd, K, zx + di, xbc);
     const double *x = xbc, *B = xbc + di, *C = xbc + di + m->ng * ds;
     for (int h = 0; h < nh; h++) {
         const int grp = h / (nh / m->ng);
@@ -223,16 +231,7 @@ void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const
     double *xz = buf, *xc = buf + 2 * di, *dbc = xc + di; /* [x | z], the conv's output, [dt | B | C] */
     if (pos == 0) memset(l->state, 0, (size_t)di * ds * sizeof *l->state);
     hf_matvec_d(l->in_proj, r, xz, 2 * di, H);
-    float *hx = hist + (size_t)pos * di;
-    for (int c = 0; c < di; c++) hx[c] = (float)xz[c];
-    for (int c = 0; c < di; c++) { /* causal depthwise conv, then silu */
-        double s = l->conv_b[c];
-        for (int k = 0; k < K; k++) {
-            const int t = pos - (K - 1) + k;
-            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * di + c];
-        }
-        xc[c] = hf_silu_d(s);
-    }
+    conv_silu(l->conv_w, l->conv_b, hist, pos, di, K, xz, xc);
     hf_matvec_d(l->x_proj, xc, dbc, R + 2 * ds, di);
     double *dt = dbc, *B = dbc + R, *C = dbc + R + ds;
     if (m->norms) {
