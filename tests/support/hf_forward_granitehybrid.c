@@ -28,18 +28,16 @@
 typedef struct {
     int mamba;
     float *norm, *post_norm;
-    hf_m2_layer m2;                                                          /* mamba */
-    hf_att_w att;                                                            /* attention */
+    hf_mix_w mx; /* its mixer: Mamba or attention */
     float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
     float *hist; /* mamba: xBC before the conv per position; attention: k then v per position */
 } gh_layer;
 
 typedef struct {
     hf_trunk t;
+    hf_mix_dims mx;
     int nh, nkv, hd, F, S, E, topk, cap;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
-    hf_m2_dims m2;
-    hf_att_dims att;
     int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
     double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
     gh_layer *layers;
@@ -48,8 +46,7 @@ typedef struct {
 static void gh_free_layer(void *vl) {
     gh_layer *l = vl;
     HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out, l->hist);
-    hf_att_free(&l->att);
-    hf_m2_free(&l->m2);
+    hf_mix_free(&l->mx);
 }
 
 static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -82,10 +79,10 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         return NULL;
     }
     m->hd = m->t.H / m->nh;
-    m->m2 = (hf_m2_dims){.H = m->t.H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
-                         .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
-    m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
-                           .theta = m->theta};
+    m->mx.m2 = (hf_m2_dims){.H = m->t.H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
+                            .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
+    m->mx.att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope,
+                              .scale = m->att_mul, .theta = m->theta};
     const int H = m->t.H, E = m->E;
     m->layers = hf_trunk_take(&m->t, sizeof *m->layers, gh_free_layer, "model.embed_tokens.weight", "model.norm.weight",
                               0, get, ctx, err, errlen);
@@ -105,8 +102,8 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->mamba ? "mamba." : "self_attn.");
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              (l->mamba ? hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen)
-                        : hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen));
+              (l->mamba ? hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, sub, err, errlen)
+                        : hf_att_load(&l->mx.att, &m->mx.att, get, ctx, sub, err, errlen));
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
@@ -153,8 +150,8 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->mamba) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
-        else hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
+        if (l->mamba) hf_m2_step(&m->mx.m2, &l->mx.m2, l->hist, pos, r, y, buf);
+        else hf_att_step(&m->mx.att, &l->mx.att, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
         hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);

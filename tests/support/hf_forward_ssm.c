@@ -219,6 +219,12 @@ void hf_m1_free(hf_m1_layer *l) {
 }
 
 /* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */
+void hf_mix_free(hf_mix_w *w) {
+    hf_m1_free(&w->m1);
+    hf_m2_free(&w->m2);
+    hf_att_free(&w->att);
+}
+
 static void rms_inplace(double *x, const float *w, int n, double eps) {
     double ss = 0;
     for (int i = 0; i < n; i++) ss += x[i] * x[i];

@@ -75,6 +75,21 @@ void hf_att_free(hf_att_w *w);
 void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
                  double *buf);
 
+/* A hybrid family's mixer sizes, one set for the whole model: the Mamba-1 or Mamba-2 mixer's and the attention's
+ * (a family fills those it has). */
+typedef struct {
+    hf_m1_dims m1;
+    hf_m2_dims m2;
+    hf_att_dims att;
+} hf_mix_dims;
+/* A layer's mixer weights: what its kind has (the rest stays all NULL), freed together by hf_mix_free. */
+typedef struct {
+    hf_m1_layer m1;
+    hf_m2_layer m2;
+    hf_att_w att;
+} hf_mix_w;
+void hf_mix_free(hf_mix_w *w);
+
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
 int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
 /* one block: the returned h, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it all; NULL with
