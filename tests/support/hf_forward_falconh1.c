@@ -124,10 +124,9 @@ static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     }
     const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
                                  2 * m->kd + pos + 1 + 2 * F + 3 * H);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     double *x = buf + nbuf - 3 * (size_t)H, *ya = x + H; /* the branch inputs and the attention's output */
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
     for (int li = 0; li < m->t.n_layer; li++) {
         fh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);

@@ -143,10 +143,9 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     }
     const size_t nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
                                  2 * (m->F > m->S ? m->F : m->S));
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
     for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);

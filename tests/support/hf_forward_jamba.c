@@ -124,10 +124,6 @@ static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out,
 static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_jamba *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    if (token < 0 || token >= m->t.vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->t.vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->t.n_layer; i++)
@@ -136,10 +132,9 @@ static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err
         m->cap = nc;
     }
     const size_t nbuf = (size_t)(3 * m->mx.m1.di + m->mx.m1.R + 2 * m->mx.m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         jamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);

@@ -92,19 +92,14 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
     const int H = m->t.H;
-    if (token < 0 || token >= m->t.vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->t.vocab);
-        return -1;
-    }
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->t.n_layer; i++)
             if (hf_hist_grow(&m->layers[i].hist, m->per_pos, nc, err, errlen)) return -1;
         m->cap = nc;
     }
-    double *r, *y, *buf, *h = hf_work(H, m->nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, m->nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         mamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);

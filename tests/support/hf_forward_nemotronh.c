@@ -156,10 +156,9 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     }
     const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
                                  2 * m->kd + pos + 1 + m->F + m->S);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         nh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);

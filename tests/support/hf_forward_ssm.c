@@ -30,13 +30,16 @@ int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen)
     return 0;
 }
 
-double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen) {
+double *hf_token_work(const hf_trunk *t, int32_t token, double emb_mul, size_t nbuf, double **r, double **y,
+                      double **buf, char *err, size_t errlen) {
+    const int H = t->H;
     double *h = malloc((3 * (size_t)H + nbuf) * sizeof *h);
     if (!h) {
         hf_set_err(err, errlen, "out of memory");
         return NULL;
     }
     *r = h + H, *y = h + 2 * (size_t)H, *buf = h + 3 * (size_t)H;
+    for (int i = 0; i < H; i++) h[i] = t->embed[(size_t)token * H + i] * emb_mul;
     return h;
 }
 

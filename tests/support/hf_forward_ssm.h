@@ -92,11 +92,13 @@ void hf_mix_free(hf_mix_w *w);
 
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
 int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
-/* one block: the returned h, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it all; NULL with
- * a reason in err */
-double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen);
+/* A token's start: one block, the returned h (H doubles) holding t's embedding row of token (below t->vocab, as
+ * next()'s caller checked) times emb_mul, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it
+ * all; NULL with a reason in err */
+double *hf_token_work(const hf_trunk *t, int32_t token, double emb_mul, size_t nbuf, double **r, double **y,
+                      double **buf, char *err, size_t errlen);
 /* A token's end: when logits, logits = (head, else the tied embed) . final_norm(h) / scale (eps the RMS epsilon);
- * then the hf_work block of h freed. Returns 0 (next()'s success). */
+ * then the hf_token_work block of h freed. Returns 0 (next()'s success). */
 int hf_finish_token(double *h, double *r, const float *final_norm, const float *head, const float *embed, int vocab,
                     int H, double eps, double scale, float *logits);
 /* logits[o] = (w . x)[o] / scale, w [vocab][H] (the lm_head, or the tied embeddings) */
