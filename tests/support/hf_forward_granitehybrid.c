@@ -102,8 +102,7 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->mamba ? "mamba." : "self_attn.");
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              (l->mamba ? hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, sub, err, errlen)
-                        : hf_att_load(&l->mx.att, &m->mx.att, get, ctx, sub, err, errlen));
+              hf_mix_load(&l->mx, l->mamba ? HF_MIX_M2 : HF_MIX_ATT, &m->mx, get, ctx, sub, err, errlen);
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
@@ -149,8 +148,7 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->mamba) hf_m2_step(&m->mx.m2, &l->mx.m2, l->hist, pos, r, y, buf);
-        else hf_att_step(&m->mx.att, &l->mx.att, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
         hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);

@@ -85,8 +85,7 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->attn ? "self_attn." : "mamba.");
-        bad = bad || (l->attn ? hf_att_load(&l->mx.att, &m->mx.att, get, ctx, sub, err, errlen)
-                              : hf_m1_load(&l->mx.m1, &m->mx.m1, get, ctx, sub, err, errlen));
+        bad = bad || hf_mix_load(&l->mx, l->attn ? HF_MIX_ATT : HF_MIX_M1, &m->mx, get, ctx, sub, err, errlen);
         if (!bad && l->moe) { /* each expert's SwiGLU, stacked */
             const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
                                       {&l->up, F, H, 0, "up_proj.weight"},
@@ -138,8 +137,7 @@ static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err
     for (int li = 0; li < m->t.n_layer; li++) {
         jamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->attn) hf_att_step(&m->mx.att, &l->mx.att, l->hist, pos, r, y, buf);
-        else hf_m1_step(&m->mx.m1, &l->mx.m1, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         ffn(m, l, r, y, buf);

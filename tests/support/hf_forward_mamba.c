@@ -83,8 +83,7 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         char pfx[64];
         bad = !(l->norm = hf_family_take(get, ctx, m->t.H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i));
         snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-        bad = bad || (m->v2 ? hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, pfx, err, errlen)
-                            : hf_m1_load(&l->mx.m1, &m->mx.m1, get, ctx, pfx, err, errlen));
+        bad = bad || hf_mix_load(&l->mx, m->v2 ? HF_MIX_M2 : HF_MIX_M1, &m->mx, get, ctx, pfx, err, errlen);
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
@@ -103,8 +102,7 @@ static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err
     for (int li = 0; li < m->t.n_layer; li++) {
         mamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (m->v2) hf_m2_step(&m->mx.m2, &l->mx.m2, l->hist, pos, r, y, buf);
-        else hf_m1_step(&m->mx.m1, &l->mx.m1, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);

@@ -96,10 +96,10 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
                                  {&l->ebias, k == 'E' ? E : 0, 0, 0, "gate.e_score_correction_bias"},
                                  {&l->sup, k == 'E' ? m->S : 0, H, 0, "shared_experts.up_proj.weight"},
                                  {&l->sdown, k == 'E' ? H : 0, m->S, 0, "shared_experts.down_proj.weight"}};
+        const hf_mix_kind mk = k == 'M' ? HF_MIX_M2 : k == '*' ? HF_MIX_ATT : HF_MIX_NONE;
         bad = !(l->norm = hf_family_take(get, ctx, H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i)) ||
               hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              (k == 'M' && hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, pfx, err, errlen)) ||
-              (k == '*' && hf_att_load(&l->mx.att, &m->mx.att, get, ctx, pfx, err, errlen));
+              hf_mix_load(&l->mx, mk, &m->mx, get, ctx, pfx, err, errlen);
         if (!bad && k == 'E') { /* mixer.experts.e.{up,down}_proj: one block each */
             const hf_take_row ex[] = {{&l->eup, m->F, H, 0, "up_proj.weight"},
                                       {&l->edown, H, m->F, 0, "down_proj.weight"}};
@@ -162,10 +162,8 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     for (int li = 0; li < m->t.n_layer; li++) {
         nh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->kind == 'M') {
-            hf_m2_step(&m->mx.m2, &l->mx.m2, l->hist, pos, r, y, buf);
-        } else if (l->kind == '*') {
-            hf_att_step(&m->mx.att, &l->mx.att, l->hist, pos, r, y, buf);
+        if (l->mx.kind != HF_MIX_NONE) {
+            hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
         } else if (l->kind == 'E') {
             moe(m, l, r, y, buf);
         } else {

@@ -222,6 +222,23 @@ void hf_m1_free(hf_m1_layer *l) {
 }
 
 /* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */
+int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
+                char *err, size_t errlen) {
+    w->kind = kind;
+    switch (kind) {
+    case HF_MIX_M1: return hf_m1_load(&w->m1, &d->m1, get, ctx, pfx, err, errlen);
+    case HF_MIX_M2: return hf_m2_load(&w->m2, &d->m2, get, ctx, pfx, err, errlen);
+    case HF_MIX_ATT: return hf_att_load(&w->att, &d->att, get, ctx, pfx, err, errlen);
+    default: return 0;
+    }
+}
+
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, float *hist, int pos, const double *r, double *y, double *buf) {
+    if (w->kind == HF_MIX_M1) hf_m1_step(&d->m1, &w->m1, hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_M2) hf_m2_step(&d->m2, &w->m2, hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_ATT) hf_att_step(&d->att, &w->att, hist, pos, r, y, buf);
+}
+
 void hf_mix_free(hf_mix_w *w) {
     hf_m1_free(&w->m1);
     hf_m2_free(&w->m2);

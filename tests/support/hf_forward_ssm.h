@@ -82,12 +82,22 @@ typedef struct {
     hf_m2_dims m2;
     hf_att_dims att;
 } hf_mix_dims;
+/* Which mixer a layer has (HF_MIX_NONE: the family steps its mixers itself, as Falcon-H1 runs two side by side). */
+typedef enum { HF_MIX_NONE, HF_MIX_M1, HF_MIX_M2, HF_MIX_ATT } hf_mix_kind;
 /* A layer's mixer weights: what its kind has (the rest stays all NULL), freed together by hf_mix_free. */
 typedef struct {
+    hf_mix_kind kind;
     hf_m1_layer m1;
     hf_m2_layer m2;
     hf_att_w att;
 } hf_mix_w;
+/* w->kind = kind and that mixer's tensors under pfx loaded by hf_m1_load, hf_m2_load or hf_att_load with d's sizes
+ * for it; 0, or -1 with a reason in err (what was loaded is freed by hf_mix_free) */
+int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
+                char *err, size_t errlen);
+/* one token at pos through the layer's mixer of w->kind (not HF_MIX_NONE), as hf_m1_step, hf_m2_step or hf_att_step
+ * with their hist and buf */
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, float *hist, int pos, const double *r, double *y, double *buf);
 void hf_mix_free(hf_mix_w *w);
 
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
