@@ -30,13 +30,12 @@ typedef struct {
     float *norm, *post_norm;
     hf_mix_w mx; /* its mixer: Mamba or attention */
     float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
-    float *hist; /* mamba: xBC before the conv per position; attention: k then v per position */
 } gh_layer;
 
 typedef struct {
     hf_trunk t;
     hf_mix_dims mx;
-    int nh, nkv, hd, F, S, E, topk, cap;
+    int nh, nkv, hd, F, S, E, topk;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
     int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
     double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
@@ -45,7 +44,7 @@ typedef struct {
 
 static void gh_free_layer(void *vl) {
     gh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out, l->hist);
+    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out);
     hf_mix_free(&l->mx);
 }
 
@@ -133,13 +132,8 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].mamba ? m->conv_dim : 2 * kd), nc, err, errlen))
-                return -1;
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
     const size_t nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
                                  2 * (m->F > m->S ? m->F : m->S));
     double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
@@ -148,7 +142,7 @@ static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
         hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);

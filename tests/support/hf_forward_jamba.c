@@ -26,20 +26,19 @@ typedef struct {
     float *norm, *ff_norm;
     hf_mix_w mx; /* its mixer: Mamba or attention */
     float *gate, *up, *down, *router;            /* the MLP, or E of each stacked and the router */
-    float *hist;                                 /* Mamba: x before the conv; attention: k then v, per position */
 } jamba_layer;
 
 typedef struct {
     hf_trunk t;
     hf_mix_dims mx;
-    int nh, nkv, hd, F, E, topk, cap;
+    int nh, nkv, hd, F, E, topk;
     double eps, margin;
     jamba_layer *layers;
 } hf_jamba;
 
 static void jamba_free_layer(void *vl) {
     jamba_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->router, l->hist);
+    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->router);
     hf_mix_free(&l->mx);
 }
 
@@ -123,13 +122,8 @@ static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out,
 static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_jamba *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].attn ? 2 * kd : m->mx.m1.di), nc, err, errlen))
-                return -1;
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
     const size_t nbuf = (size_t)(3 * m->mx.m1.di + m->mx.m1.R + 2 * m->mx.m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F);
     double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
@@ -137,7 +131,7 @@ static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err
     for (int li = 0; li < m->t.n_layer; li++) {
         jamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         ffn(m, l, r, y, buf);

@@ -24,21 +24,20 @@
 typedef struct {
     float *norm;
     hf_mix_w mx; /* its mixer, Mamba-1 or Mamba-2 */
-    float *hist;    /* the mixer's input to its conv, per position */
 } mamba_layer;
 
 typedef struct {
     hf_trunk t;
     hf_mix_dims mx;
-    int cap, v2;
-    size_t per_pos, nbuf; /* hist floats per position; the mixer's scratch doubles */
+    int v2;
+    size_t nbuf; /* the mixer's scratch doubles */
     double eps;
     mamba_layer *layers;
 } hf_mamba;
 
 static void mamba_free_layer(void *vl) {
     mamba_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->hist);
+    HF_FREE_ALL(l->norm);
     hf_mix_free(&l->mx);
 }
 
@@ -53,14 +52,14 @@ static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
         m->mx.m2 = (hf_m2_dims){.H = H, .di = di, .cd = di + 2 * ng * ds, .nh = nh, .dh = dh, .ds = ds, .ng = ng,
                                 .K = K, .norm_group = !strcmp(mt, "mamba2:grouped") ? di / (ng > 0 ? ng : 1) : di,
                                 .eps = m->eps};
-        m->per_pos = (size_t)m->mx.m2.cd, m->nbuf = (size_t)(2 * (di + m->mx.m2.cd + nh));
+        m->nbuf = (size_t)(2 * (di + m->mx.m2.cd + nh));
         return nh <= 0 || dh <= 0 || nh * dh != di || ng <= 0 || nh % ng || ds <= 0 || K < 1 ? -1 : 0;
     }
     m->mx.m1 = (hf_m1_dims){.H = H, .di = di, .ds = hf_cfg_int(cfg, "state_size", 16), .K = K,
                             .R = hf_cfg_int(cfg, "time_step_rank", (H + 15) / 16),
                             .norms = !strcmp(mt, "falcon_mamba") ? 2 : 0,
                             .norm_eps = hf_cfg_num(cfg, "mixer_rms_eps", 1e-6)};
-    m->per_pos = (size_t)di, m->nbuf = (size_t)(3 * di + m->mx.m1.R + 2 * m->mx.m1.ds);
+    m->nbuf = (size_t)(3 * di + m->mx.m1.R + 2 * m->mx.m1.ds);
     return m->mx.m1.ds <= 0 || K < 1 || di <= 0 || m->mx.m1.R <= 0 ? -1 : 0;
 }
 
@@ -91,18 +90,14 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
     const int H = m->t.H;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, m->per_pos, nc, err, errlen)) return -1;
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
     double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, m->nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     for (int li = 0; li < m->t.n_layer; li++) {
         mamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);

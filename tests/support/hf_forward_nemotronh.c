@@ -27,13 +27,12 @@ typedef struct {
     hf_mix_w mx; /* its mixer: Mamba or attention */
     float *up, *down;               /* '-' */
     float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
-    float *hist;    /* 'M': xBC per position; '*': k then v per position */
 } nh_layer;
 
 typedef struct {
     hf_trunk t;
     hf_mix_dims mx;
-    int F, cap, kd;
+    int F, kd;
     int E, topk, S, norm_topk; /* MoE */
     double eps, scale, margin;
     nh_layer *layers;
@@ -41,7 +40,7 @@ typedef struct {
 
 static void nh_free_layer(void *vl) {
     nh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
+    HF_FREE_ALL(l->norm, l->up, l->down, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
     hf_mix_free(&l->mx);
 }
 
@@ -145,15 +144,8 @@ static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double 
 static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_nh *m = vm;
     const int H = m->t.H;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++) {
-            const char k = m->layers[i].kind;
-            const size_t per_pos = (size_t)(k == 'M' ? m->mx.m2.cd : 2 * m->kd);
-            if (k != '-' && hf_hist_grow(&m->layers[i].hist, per_pos, nc, err, errlen)) return -1;
-        }
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
     const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
                                  2 * m->kd + pos + 1 + m->F + m->S);
     double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
@@ -163,7 +155,7 @@ static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         nh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         if (l->mx.kind != HF_MIX_NONE) {
-            hf_mix_step(&m->mx, &l->mx, l->hist, pos, r, y, buf);
+            hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         } else if (l->kind == 'E') {
             moe(m, l, r, y, buf);
         } else {

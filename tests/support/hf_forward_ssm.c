@@ -233,16 +233,28 @@ int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_g
     }
 }
 
-void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, float *hist, int pos, const double *r, double *y, double *buf) {
-    if (w->kind == HF_MIX_M1) hf_m1_step(&d->m1, &w->m1, hist, pos, r, y, buf);
-    else if (w->kind == HF_MIX_M2) hf_m2_step(&d->m2, &w->m2, hist, pos, r, y, buf);
-    else if (w->kind == HF_MIX_ATT) hf_att_step(&d->att, &w->att, hist, pos, r, y, buf);
+int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen) {
+    if (w->kind == HF_MIX_NONE || pos < w->cap) return 0;
+    const int nc = w->cap ? 2 * w->cap : 64;
+    const size_t per_pos = (size_t)(w->kind == HF_MIX_M1   ? d->m1.di
+                                    : w->kind == HF_MIX_M2 ? d->m2.cd
+                                                           : 2 * d->att.nkv * d->att.hd);
+    if (hf_hist_grow(&w->hist, per_pos, nc, err, errlen)) return -1;
+    w->cap = nc;
+    return 0;
+}
+
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf) {
+    if (w->kind == HF_MIX_M1) hf_m1_step(&d->m1, &w->m1, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_M2) hf_m2_step(&d->m2, &w->m2, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_ATT) hf_att_step(&d->att, &w->att, w->hist, pos, r, y, buf);
 }
 
 void hf_mix_free(hf_mix_w *w) {
     hf_m1_free(&w->m1);
     hf_m2_free(&w->m2);
     hf_att_free(&w->att);
+    free(w->hist);
 }
 
 static void rms_inplace(double *x, const float *w, int n, double eps) {

@@ -90,14 +90,19 @@ typedef struct {
     hf_m1_layer m1;
     hf_m2_layer m2;
     hf_att_w att;
+    float *hist; /* the mixer's history, cap positions: Mamba's conv input, attention's k then v */
+    int cap;
 } hf_mix_w;
 /* w->kind = kind and that mixer's tensors under pfx loaded by hf_m1_load, hf_m2_load or hf_att_load with d's sizes
  * for it; 0, or -1 with a reason in err (what was loaded is freed by hf_mix_free) */
 int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
                 char *err, size_t errlen);
-/* one token at pos through the layer's mixer of w->kind (not HF_MIX_NONE), as hf_m1_step, hf_m2_step or hf_att_step
- * with their hist and buf */
-void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, float *hist, int pos, const double *r, double *y, double *buf);
+/* w->hist grown (by hf_hist_grow, doubling) to hold position pos for its kind's mixer (none for HF_MIX_NONE): 0, or
+ * -1 with a reason in err */
+int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen);
+/* one token at pos (hf_mix_room made room for it) through the layer's mixer of w->kind (not HF_MIX_NONE), as
+ * hf_m1_step, hf_m2_step or hf_att_step with w->hist and their buf */
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf);
 void hf_mix_free(hf_mix_w *w);
 
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
