@@ -1,7 +1,8 @@
-/* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba-2 hybrids share (hf_forward_granitehybrid.c,
- * hf_forward_nemotronh.c): transformers' Mamba-2 mixer (torch_forward's chunked scan in its recurrent form) and a
- * causal attention layer with grouped kv heads, one token at a time, float32 weights, double arithmetic.
- * Test support only. */
+/* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba models and the hybrids share
+ * (hf_forward_granitehybrid.c, hf_forward_nemotronh.c, hf_forward_falconh1.c, hf_forward_jamba.c,
+ * hf_forward_mamba.c): transformers' Mamba-1 and Mamba-2 mixers (the scans in their recurrent form), a causal
+ * attention layer with grouped kv heads, and a layer's one mixer chosen by its kind (hf_mix_w), one token at a time,
+ * float32 weights, double arithmetic. Test support only. */
 #ifndef QK_HF_FORWARD_SSM_H
 #define QK_HF_FORWARD_SSM_H
 
