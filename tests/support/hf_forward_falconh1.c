@@ -22,26 +22,23 @@
 
 typedef struct {
     float *norm, *ff_norm, *gate, *up, *down;
-    hf_att_w att;
-    hf_m2_layer m2;
+    hf_mix_w mx; /* its two mixers, Mamba-2 and attention side by side */
     float *mhist, *ahist; /* the mixer's xBC and the attention's k / v per position */
 } fh_layer;
 
 typedef struct {
     hf_trunk t;
+    hf_mix_dims mx;
     int F, cap, kd;
     double eps, emb_mul, lm_mul, ssm_in, ssm_out, att_in, att_out, gate_mul, down_mul;
     double *mup;
-    hf_m2_dims m2;
-    hf_att_dims att;
     fh_layer *layers;
 } hf_fh;
 
 static void fh_free_layer(void *vl) {
     fh_layer *l = vl;
     HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->mhist, l->ahist);
-    hf_att_free(&l->att);
-    hf_m2_free(&l->m2);
+    hf_mix_free(&l->mx);
 }
 
 static void fh_free(void *vm) {
@@ -72,15 +69,15 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     const int di = hf_cfg_int(cfg, "mamba_d_ssm", hf_cfg_int(cfg, "mamba_expand", 2) * m->t.H);
     const int norm = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cfg, "mamba_rms_norm"));
     const int cd = di + 2 * ng * ds, gts = ng * ds;
-    m->m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = cd, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
-                         .K = hf_cfg_int(cfg, "mamba_d_conv", 4), .norm_group = norm && ng > 0 ? di / ng : 0,
-                         .eps = m->eps};
-    m->att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 1,
-                           .scale = hd > 0 ? 1.0 / sqrt(hd) : 0, .theta = hf_cfg_num(cfg, "rope_theta", 10000.0),
-                           .kmul = hf_cfg_num(cfg, "key_multiplier", 1.0)};
+    m->mx.m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = cd, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
+                            .K = hf_cfg_int(cfg, "mamba_d_conv", 4), .norm_group = norm && ng > 0 ? di / ng : 0,
+                            .eps = m->eps};
+    m->mx.att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 1,
+                              .scale = hd > 0 ? 1.0 / sqrt(hd) : 0, .theta = hf_cfg_num(cfg, "rope_theta", 10000.0),
+                              .kmul = hf_cfg_num(cfg, "key_multiplier", 1.0)};
     m->kd = nkv * hd;
     if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || nh <= 0 || nkv <= 0 || nh % nkv || hd <= 0 || hd % 2 ||
-        mh <= 0 || mdh * mh != di || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 || m->F <= 0) {
+        mh <= 0 || mdh * mh != di || ng <= 0 || mh % ng || ds <= 0 || m->mx.m2.K < 1 || m->F <= 0) {
         hf_set_err(err, errlen, "falcon_h1 config: bad sizes");
         free(m);
         return NULL;
@@ -93,7 +90,7 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         while (i >= ends[s]) s++;
         m->mup[i] = list_num(cfg, "ssm_multipliers", s, 1.0);
     }
-    m->m2.mup = m->mup;
+    m->mx.m2.mup = m->mup;
     bad = bad || !(m->layers = hf_trunk_take(&m->t, sizeof *m->layers, fh_free_layer, "model.embed_tokens.weight",
                                              "model.final_layernorm.weight", 1, get, ctx, err, errlen));
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
@@ -107,9 +104,9 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         snprintf(sub, sizeof sub, "%sself_attn.", pfx);
-        bad = bad || hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen);
+        bad = bad || hf_att_load(&l->mx.att, &m->mx.att, get, ctx, sub, err, errlen);
         snprintf(sub, sizeof sub, "%smamba.", pfx);
-        bad = bad || hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen);
+        bad = bad || hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, sub, err, errlen);
     }
     return hf_family_loaded(m, !bad, fh_free);
 }
@@ -120,24 +117,23 @@ static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
     if (pos >= m->cap) {
         const int nc = m->cap ? 2 * m->cap : 64;
         for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].mhist, (size_t)m->m2.cd, nc, err, errlen) ||
+            if (hf_hist_grow(&m->layers[i].mhist, (size_t)m->mx.m2.cd, nc, err, errlen) ||
                 hf_hist_grow(&m->layers[i].ahist, 2 * (size_t)m->kd, nc, err, errlen))
                 return -1;
         m->cap = nc;
     }
-    const size_t nbuf = (size_t)(2 * (m->m2.di + m->m2.cd + m->m2.nh) + 2 * m->att.nh * m->att.hd + 2 * m->kd +
-                                 pos + 1 + 2 * F + 3 * H);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
+                                 2 * m->kd + pos + 1 + 2 * F + 3 * H);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     double *x = buf + nbuf - 3 * (size_t)H, *ya = x + H; /* the branch inputs and the attention's output */
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
     for (int li = 0; li < m->t.n_layer; li++) {
         fh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->ssm_in;
-        hf_m2_step(&m->m2, &l->m2, l->mhist, pos, x, y, buf);
+        hf_m2_step(&m->mx.m2, &l->mx.m2, l->mhist, pos, x, y, buf);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->att_in;
-        hf_att_step(&m->att, &l->att, l->ahist, pos, x, ya, buf);
+        hf_att_step(&m->mx.att, &l->mx.att, l->ahist, pos, x, ya, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->ssm_out + ya[i] * m->att_out;
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         double *g = buf, *u = buf + F;

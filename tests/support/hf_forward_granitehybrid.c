@@ -28,18 +28,15 @@
 typedef struct {
     int mamba;
     float *norm, *post_norm;
-    hf_m2_layer m2;                                                          /* mamba */
-    hf_att_w att;                                                            /* attention */
+    hf_mix_w mx; /* its mixer: Mamba or attention */
     float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
-    float *hist; /* mamba: xBC before the conv per position; attention: k then v per position */
 } gh_layer;
 
 typedef struct {
     hf_trunk t;
-    int nh, nkv, hd, F, S, E, topk, cap;
+    hf_mix_dims mx;
+    int nh, nkv, hd, F, S, E, topk;
     int mh, mdh, ds, ng, K, dinner, conv_dim;
-    hf_m2_dims m2;
-    hf_att_dims att;
     int rope; /* position_embedding_type "rope" (the all-attention Granite 4.0) */
     double eps, emb_mul, res_mul, att_mul, logit_scale, margin, theta;
     gh_layer *layers;
@@ -47,9 +44,8 @@ typedef struct {
 
 static void gh_free_layer(void *vl) {
     gh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out, l->hist);
-    hf_att_free(&l->att);
-    hf_m2_free(&l->m2);
+    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out);
+    hf_mix_free(&l->mx);
 }
 
 static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -82,10 +78,10 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         return NULL;
     }
     m->hd = m->t.H / m->nh;
-    m->m2 = (hf_m2_dims){.H = m->t.H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
-                         .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
-    m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope, .scale = m->att_mul,
-                           .theta = m->theta};
+    m->mx.m2 = (hf_m2_dims){.H = m->t.H, .di = m->dinner, .cd = m->conv_dim, .nh = m->mh, .dh = m->mdh, .ds = m->ds,
+                            .ng = m->ng, .K = m->K, .norm_group = m->dinner, .eps = m->eps}; /* the whole d_inner */
+    m->mx.att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = m->rope,
+                              .scale = m->att_mul, .theta = m->theta};
     const int H = m->t.H, E = m->E;
     m->layers = hf_trunk_take(&m->t, sizeof *m->layers, gh_free_layer, "model.embed_tokens.weight", "model.norm.weight",
                               0, get, ctx, err, errlen);
@@ -105,8 +101,7 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->mamba ? "mamba." : "self_attn.");
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              (l->mamba ? hf_m2_load(&l->m2, &m->m2, get, ctx, sub, err, errlen)
-                        : hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen));
+              hf_mix_load(&l->mx, l->mamba ? HF_MIX_M2 : HF_MIX_ATT, &m->mx, get, ctx, sub, err, errlen);
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
@@ -137,24 +132,17 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].mamba ? m->conv_dim : 2 * kd), nc, err, errlen))
-                return -1;
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
     const size_t nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
                                  2 * (m->F > m->S ? m->F : m->S));
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i] * m->emb_mul;
     for (int li = 0; li < m->t.n_layer; li++) {
         gh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->mamba) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
-        else hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
         hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
         mlp(m, l, r, y, buf);

@@ -24,26 +24,22 @@
 typedef struct {
     bool attn, moe;
     float *norm, *ff_norm;
-    hf_m1_layer m1;                              /* Mamba */
-    hf_att_w att;                                /* attention */
+    hf_mix_w mx; /* its mixer: Mamba or attention */
     float *gate, *up, *down, *router;            /* the MLP, or E of each stacked and the router */
-    float *hist;                                 /* Mamba: x before the conv; attention: k then v, per position */
 } jamba_layer;
 
 typedef struct {
     hf_trunk t;
-    int nh, nkv, hd, F, E, topk, cap;
+    hf_mix_dims mx;
+    int nh, nkv, hd, F, E, topk;
     double eps, margin;
-    hf_m1_dims m1;
-    hf_att_dims att;
     jamba_layer *layers;
 } hf_jamba;
 
 static void jamba_free_layer(void *vl) {
     jamba_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->router, l->hist);
-    hf_att_free(&l->att);
-    hf_m1_free(&l->m1);
+    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->router);
+    hf_mix_free(&l->mx);
 }
 
 static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -57,19 +53,19 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
     const int ap = hf_cfg_int(cfg, "attn_layer_period", 8), ao = hf_cfg_int(cfg, "attn_layer_offset", 4);
     const int ep = hf_cfg_int(cfg, "expert_layer_period", 2), eo = hf_cfg_int(cfg, "expert_layer_offset", 1);
     const int R = hf_cfg_int(cfg, "mamba_dt_rank", (m->t.H + 15) / 16);
-    m->m1 = (hf_m1_dims){.H = m->t.H, .di = hf_cfg_int(cfg, "mamba_expand", 2) * m->t.H,
-                         .ds = hf_cfg_int(cfg, "mamba_d_state", 16), .K = hf_cfg_int(cfg, "mamba_d_conv", 4), .R = R,
-                         .norms = 1, .norm_eps = m->eps};
+    m->mx.m1 = (hf_m1_dims){.H = m->t.H, .di = hf_cfg_int(cfg, "mamba_expand", 2) * m->t.H,
+                            .ds = hf_cfg_int(cfg, "mamba_d_state", 16), .K = hf_cfg_int(cfg, "mamba_d_conv", 4), .R = R,
+                            .norms = 1, .norm_eps = m->eps};
     if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || m->nh <= 0 || m->nkv <= 0 || m->t.H % m->nh ||
         m->nh % m->nkv || m->F <= 0 || m->E < 1 || m->E > 256 || m->topk < 1 || m->topk > m->E || ap < 1 || ep < 1 ||
-        R <= 0 || m->m1.ds <= 0 || m->m1.K < 1) {
+        R <= 0 || m->mx.m1.ds <= 0 || m->mx.m1.K < 1) {
         hf_set_err(err, errlen, "jamba config: bad sizes");
         free(m);
         return NULL;
     }
     m->hd = m->t.H / m->nh;
-    m->att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = 0,
-                           .scale = 1.0 / sqrt((double)m->hd)};
+    m->mx.att = (hf_att_dims){.H = m->t.H, .nh = m->nh, .nkv = m->nkv, .hd = m->hd, .rope = 0,
+                              .scale = 1.0 / sqrt((double)m->hd)};
     const int H = m->t.H, F = m->F, E = m->E;
     m->layers = hf_trunk_take(&m->t, sizeof *m->layers, jamba_free_layer, "model.embed_tokens.weight",
                               "model.final_layernorm.weight", 1, get, ctx, err, errlen);
@@ -88,8 +84,7 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->attn ? "self_attn." : "mamba.");
-        bad = bad || (l->attn ? hf_att_load(&l->att, &m->att, get, ctx, sub, err, errlen)
-                              : hf_m1_load(&l->m1, &m->m1, get, ctx, sub, err, errlen));
+        bad = bad || hf_mix_load(&l->mx, l->attn ? HF_MIX_ATT : HF_MIX_M1, &m->mx, get, ctx, sub, err, errlen);
         if (!bad && l->moe) { /* each expert's SwiGLU, stacked */
             const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
                                       {&l->up, F, H, 0, "up_proj.weight"},
@@ -127,27 +122,16 @@ static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out,
 static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_jamba *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    if (token < 0 || token >= m->t.vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->t.vocab);
-        return -1;
-    }
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, (size_t)(m->layers[i].attn ? 2 * kd : m->m1.di), nc, err, errlen))
-                return -1;
-        m->cap = nc;
-    }
-    const size_t nbuf = (size_t)(3 * m->m1.di + m->m1.R + 2 * m->m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
+    const size_t nbuf = (size_t)(3 * m->mx.m1.di + m->mx.m1.R + 2 * m->mx.m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         jamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->attn) hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
-        else hf_m1_step(&m->m1, &l->m1, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         ffn(m, l, r, y, buf);

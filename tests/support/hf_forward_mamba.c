@@ -23,26 +23,22 @@
 
 typedef struct {
     float *norm;
-    hf_m1_layer m1; /* Mamba-1 */
-    hf_m2_layer m2; /* Mamba-2 */
-    float *hist;    /* the mixer's input to its conv, per position */
+    hf_mix_w mx; /* its mixer, Mamba-1 or Mamba-2 */
 } mamba_layer;
 
 typedef struct {
     hf_trunk t;
-    int cap, v2;
-    size_t per_pos, nbuf; /* hist floats per position; the mixer's scratch doubles */
+    hf_mix_dims mx;
+    int v2;
+    size_t nbuf; /* the mixer's scratch doubles */
     double eps;
-    hf_m1_dims m1;
-    hf_m2_dims m2;
     mamba_layer *layers;
 } hf_mamba;
 
 static void mamba_free_layer(void *vl) {
     mamba_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->hist);
-    hf_m1_free(&l->m1); /* the mixer the model does not have is all NULL */
-    hf_m2_free(&l->m2);
+    HF_FREE_ALL(l->norm);
+    hf_mix_free(&l->mx);
 }
 
 /* the mixer's sizes from the config class's keys (MambaConfig / FalconMambaConfig / Mamba2Config defaults); 0, or
@@ -53,18 +49,18 @@ static int mixer_dims(hf_mamba *m, const cJSON *cfg, const char *mt) {
         const int nh = hf_cfg_int(cfg, "num_heads", 128), dh = hf_cfg_int(cfg, "head_dim", 64);
         const int ds = hf_cfg_int(cfg, "state_size", 128), ng = hf_cfg_int(cfg, "n_groups", 8);
         m->v2 = 1;
-        m->m2 = (hf_m2_dims){.H = H, .di = di, .cd = di + 2 * ng * ds, .nh = nh, .dh = dh, .ds = ds, .ng = ng, .K = K,
-                             .norm_group = !strcmp(mt, "mamba2:grouped") ? di / (ng > 0 ? ng : 1) : di,
-                             .eps = m->eps};
-        m->per_pos = (size_t)m->m2.cd, m->nbuf = (size_t)(2 * (di + m->m2.cd + nh));
+        m->mx.m2 = (hf_m2_dims){.H = H, .di = di, .cd = di + 2 * ng * ds, .nh = nh, .dh = dh, .ds = ds, .ng = ng,
+                                .K = K, .norm_group = !strcmp(mt, "mamba2:grouped") ? di / (ng > 0 ? ng : 1) : di,
+                                .eps = m->eps};
+        m->nbuf = (size_t)(2 * (di + m->mx.m2.cd + nh));
         return nh <= 0 || dh <= 0 || nh * dh != di || ng <= 0 || nh % ng || ds <= 0 || K < 1 ? -1 : 0;
     }
-    m->m1 = (hf_m1_dims){.H = H, .di = di, .ds = hf_cfg_int(cfg, "state_size", 16), .K = K,
-                         .R = hf_cfg_int(cfg, "time_step_rank", (H + 15) / 16),
-                         .norms = !strcmp(mt, "falcon_mamba") ? 2 : 0,
-                         .norm_eps = hf_cfg_num(cfg, "mixer_rms_eps", 1e-6)};
-    m->per_pos = (size_t)di, m->nbuf = (size_t)(3 * di + m->m1.R + 2 * m->m1.ds);
-    return m->m1.ds <= 0 || K < 1 || di <= 0 || m->m1.R <= 0 ? -1 : 0;
+    m->mx.m1 = (hf_m1_dims){.H = H, .di = di, .ds = hf_cfg_int(cfg, "state_size", 16), .K = K,
+                            .R = hf_cfg_int(cfg, "time_step_rank", (H + 15) / 16),
+                            .norms = !strcmp(mt, "falcon_mamba") ? 2 : 0,
+                            .norm_eps = hf_cfg_num(cfg, "mixer_rms_eps", 1e-6)};
+    m->nbuf = (size_t)(3 * di + m->mx.m1.R + 2 * m->mx.m1.ds);
+    return m->mx.m1.ds <= 0 || K < 1 || di <= 0 || m->mx.m1.R <= 0 ? -1 : 0;
 }
 
 static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -86,8 +82,7 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         char pfx[64];
         bad = !(l->norm = hf_family_take(get, ctx, m->t.H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i));
         snprintf(pfx, sizeof pfx, "backbone.layers.%d.mixer.", i);
-        bad = bad || (m->v2 ? hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)
-                            : hf_m1_load(&l->m1, &m->m1, get, ctx, pfx, err, errlen));
+        bad = bad || hf_mix_load(&l->mx, m->v2 ? HF_MIX_M2 : HF_MIX_M1, &m->mx, get, ctx, pfx, err, errlen);
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
@@ -95,24 +90,14 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
     const int H = m->t.H;
-    if (token < 0 || token >= m->t.vocab) {
-        hf_set_err(err, errlen, "token id %d out of range (vocab %d)", (int)token, m->t.vocab);
-        return -1;
-    }
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].hist, m->per_pos, nc, err, errlen)) return -1;
-        m->cap = nc;
-    }
-    double *r, *y, *buf, *h = hf_work(H, m->nbuf, &r, &y, &buf, err, errlen);
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, m->nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         mamba_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (m->v2) hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
-        else hf_m1_step(&m->m1, &l->m1, l->hist, pos, r, y, buf);
+        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         for (int i = 0; i < H; i++) h[i] += y[i];
     }
     return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);

@@ -24,28 +24,24 @@
 typedef struct {
     char kind;      /* 'M', '*' or '-' */
     float *norm;
-    hf_m2_layer m2;                 /* 'M' */
-    hf_att_w att;                   /* '*' */
+    hf_mix_w mx; /* its mixer: Mamba or attention */
     float *up, *down;               /* '-' */
     float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
-    float *hist;    /* 'M': xBC per position; '*': k then v per position */
 } nh_layer;
 
 typedef struct {
     hf_trunk t;
-    int F, cap, kd;
+    hf_mix_dims mx;
+    int F, kd;
     int E, topk, S, norm_topk; /* MoE */
     double eps, scale, margin;
-    hf_m2_dims m2;
-    hf_att_dims att;
     nh_layer *layers;
 } hf_nh;
 
 static void nh_free_layer(void *vl) {
     nh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->up, l->down, l->hist, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
-    hf_att_free(&l->att);
-    hf_m2_free(&l->m2);
+    HF_FREE_ALL(l->norm, l->up, l->down, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
+    hf_mix_free(&l->mx);
 }
 
 static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -63,15 +59,15 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
     const int mh = hf_cfg_int(cfg, "mamba_num_heads", 0), mdh = hf_cfg_int(cfg, "mamba_head_dim", 0);
     const int ng = hf_cfg_int(cfg, "n_groups", 1), ds = hf_cfg_int(cfg, "ssm_state_size", 0);
     const int di = mh * mdh;
-    m->m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = di + 2 * ng * ds, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
-                         .K = hf_cfg_int(cfg, "conv_kernel", 4), .norm_group = ng > 0 ? di / ng : 0, .eps = m->eps};
-    m->att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 0,
-                           .scale = hd > 0 ? 1.0 / sqrt(hd) : 0};
+    m->mx.m2 = (hf_m2_dims){.H = m->t.H, .di = di, .cd = di + 2 * ng * ds, .nh = mh, .dh = mdh, .ds = ds, .ng = ng,
+                            .K = hf_cfg_int(cfg, "conv_kernel", 4), .norm_group = ng > 0 ? di / ng : 0, .eps = m->eps};
+    m->mx.att = (hf_att_dims){.H = m->t.H, .nh = nh, .nkv = nkv, .hd = hd, .rope = 0,
+                              .scale = hd > 0 ? 1.0 / sqrt(hd) : 0};
     m->kd = nkv * hd;
     const cJSON *pj = cJSON_GetObjectItemCaseSensitive(cfg, "hybrid_override_pattern");
     const char *pat = cJSON_IsString(pj) ? pj->valuestring : "";
     if (m->t.vocab <= 0 || m->t.H <= 0 || m->t.n_layer <= 0 || (int)strlen(pat) != m->t.n_layer || nh <= 0 ||
-        nkv <= 0 || nh % nkv || hd <= 0 || mh <= 0 || mdh <= 0 || ng <= 0 || mh % ng || ds <= 0 || m->m2.K < 1 ||
+        nkv <= 0 || nh % nkv || hd <= 0 || mh <= 0 || mdh <= 0 || ng <= 0 || mh % ng || ds <= 0 || m->mx.m2.K < 1 ||
         m->F <= 0 || m->E > 256 || (m->E > 0 && (m->topk <= 0 || m->topk > m->E || m->S <= 0 ||
                                     hf_cfg_int(cfg, "n_group", 1) != 1))) {
         hf_set_err(err, errlen, "nemotron_h config: bad sizes or hybrid_override_pattern");
@@ -99,10 +95,10 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
                                  {&l->ebias, k == 'E' ? E : 0, 0, 0, "gate.e_score_correction_bias"},
                                  {&l->sup, k == 'E' ? m->S : 0, H, 0, "shared_experts.up_proj.weight"},
                                  {&l->sdown, k == 'E' ? H : 0, m->S, 0, "shared_experts.down_proj.weight"}};
+        const hf_mix_kind mk = k == 'M' ? HF_MIX_M2 : k == '*' ? HF_MIX_ATT : HF_MIX_NONE;
         bad = !(l->norm = hf_family_take(get, ctx, H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i)) ||
               hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              (k == 'M' && hf_m2_load(&l->m2, &m->m2, get, ctx, pfx, err, errlen)) ||
-              (k == '*' && hf_att_load(&l->att, &m->att, get, ctx, pfx, err, errlen));
+              hf_mix_load(&l->mx, mk, &m->mx, get, ctx, pfx, err, errlen);
         if (!bad && k == 'E') { /* mixer.experts.e.{up,down}_proj: one block each */
             const hf_take_row ex[] = {{&l->eup, m->F, H, 0, "up_proj.weight"},
                                       {&l->edown, H, m->F, 0, "down_proj.weight"}};
@@ -148,28 +144,18 @@ static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double 
 static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_nh *m = vm;
     const int H = m->t.H;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++) {
-            const char k = m->layers[i].kind;
-            const size_t per_pos = (size_t)(k == 'M' ? m->m2.cd : 2 * m->kd);
-            if (k != '-' && hf_hist_grow(&m->layers[i].hist, per_pos, nc, err, errlen)) return -1;
-        }
-        m->cap = nc;
-    }
-    const size_t nbuf = (size_t)(2 * (m->m2.di + m->m2.cd + m->m2.nh) + 2 * m->att.nh * m->att.hd + 2 * m->kd +
-                                 pos + 1 + m->F + m->S);
-    double *r, *y, *buf, *h = hf_work(H, nbuf, &r, &y, &buf, err, errlen);
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
+    const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
+                                 2 * m->kd + pos + 1 + m->F + m->S);
+    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
     if (!h) return -1;
     m->margin = INFINITY;
-    for (int i = 0; i < H; i++) h[i] = m->t.embed[(size_t)token * H + i];
     for (int li = 0; li < m->t.n_layer; li++) {
         nh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->kind == 'M') {
-            hf_m2_step(&m->m2, &l->m2, l->hist, pos, r, y, buf);
-        } else if (l->kind == '*') {
-            hf_att_step(&m->att, &l->att, l->hist, pos, r, y, buf);
+        if (l->mx.kind != HF_MIX_NONE) {
+            hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
         } else if (l->kind == 'E') {
             moe(m, l, r, y, buf);
         } else {

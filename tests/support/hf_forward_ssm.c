@@ -30,13 +30,16 @@ int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen)
     return 0;
 }
 
-double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen) {
+double *hf_token_work(const hf_trunk *t, int32_t token, double emb_mul, size_t nbuf, double **r, double **y,
+                      double **buf, char *err, size_t errlen) {
+    const int H = t->H;
     double *h = malloc((3 * (size_t)H + nbuf) * sizeof *h);
     if (!h) {
         hf_set_err(err, errlen, "out of memory");
         return NULL;
     }
     *r = h + H, *y = h + 2 * (size_t)H, *buf = h + 3 * (size_t)H;
+    for (int i = 0; i < H; i++) h[i] = t->embed[(size_t)token * H + i] * emb_mul;
     return h;
 }
 
@@ -61,6 +64,23 @@ void hf_swiglu_add_d(const float *gate, const float *up, const float *down, int 
         out[o] += wgt * s;
     }
 }
+/* Both mixers' causal depthwise conv1d over the last K positions (zeros before the start) then silu: in (n values,
+ * position pos) kept in hist as float, as the model's conv input is, then out[c] = silu(b[c] + sum_k w[c][k]
+ * hist[pos - K + 1 + k][c]). */
+static void conv_silu(const float *w, const float *b, float *hist, int pos, int n, int K, const double *in,
+                      double *out) {
+    float *cur = hist + (size_t)pos * n;
+    for (int c = 0; c < n; c++) cur[c] = (float)in[c];
+    for (int c = 0; c < n; c++) {
+        double s = b[c];
+        for (int k = 0; k < K; k++) {
+            const int t = pos - (K - 1) + k;
+            if (t >= 0) s += (double)w[(size_t)c * K + k] * hist[(size_t)t * n + c];
+        }
+        out[c] = hf_silu_d(s);
+    }
+}
+
 static double softplus(double x) { return x > 20 ? x : log1p(exp(x)); } /* torch's threshold 20 */
 
 /* The mixer's tensors t[0..n) under pfx, then its state of n_state doubles zeroed: 0, or -1 with a reason in err */
@@ -99,16 +119,7 @@ void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const
     if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
     hf_matvec_d(l->in_proj, r, zx, di + cd + nh, m->H);
     for (int i = 0; m->mup && i < di + cd + nh; i++) zx[i] *= m->mup[i];
-    float *cur = hist + (size_t)pos * cd;
-    for (int c = 0; c < cd; c++) cur[c] = (float)zx[di + c];
-    for (int c = 0; c < cd; c++) { /* causal depthwise conv, then silu */
-        double s = l->conv_b[c];
-        for (int k = 0; k < K; k++) {
-            const int t = pos - (K - 1) + k;
-            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * cd + c];
-        }
-        xbc[c] = hf_silu_d(s);
-    }
+    conv_silu(l->conv_w, l->conv_b, hist, pos, cd, K, zx + di, xbc);
     const double *x = xbc, *B = xbc + di, *C = xbc + di + m->ng * ds;
     for (int h = 0; h < nh; h++) {
         const int grp = h / (nh / m->ng);
@@ -211,6 +222,41 @@ void hf_m1_free(hf_m1_layer *l) {
 }
 
 /* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */
+int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
+                char *err, size_t errlen) {
+    w->kind = kind;
+    switch (kind) {
+    case HF_MIX_M1: return hf_m1_load(&w->m1, &d->m1, get, ctx, pfx, err, errlen);
+    case HF_MIX_M2: return hf_m2_load(&w->m2, &d->m2, get, ctx, pfx, err, errlen);
+    case HF_MIX_ATT: return hf_att_load(&w->att, &d->att, get, ctx, pfx, err, errlen);
+    default: return 0;
+    }
+}
+
+int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen) {
+    if (w->kind == HF_MIX_NONE || pos < w->cap) return 0;
+    const int nc = w->cap ? 2 * w->cap : 64;
+    const size_t per_pos = (size_t)(w->kind == HF_MIX_M1   ? d->m1.di
+                                    : w->kind == HF_MIX_M2 ? d->m2.cd
+                                                           : 2 * d->att.nkv * d->att.hd);
+    if (hf_hist_grow(&w->hist, per_pos, nc, err, errlen)) return -1;
+    w->cap = nc;
+    return 0;
+}
+
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf) {
+    if (w->kind == HF_MIX_M1) hf_m1_step(&d->m1, &w->m1, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_M2) hf_m2_step(&d->m2, &w->m2, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_ATT) hf_att_step(&d->att, &w->att, w->hist, pos, r, y, buf);
+}
+
+void hf_mix_free(hf_mix_w *w) {
+    hf_m1_free(&w->m1);
+    hf_m2_free(&w->m2);
+    hf_att_free(&w->att);
+    free(w->hist);
+}
+
 static void rms_inplace(double *x, const float *w, int n, double eps) {
     double ss = 0;
     for (int i = 0; i < n; i++) ss += x[i] * x[i];
@@ -223,16 +269,7 @@ void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const
     double *xz = buf, *xc = buf + 2 * di, *dbc = xc + di; /* [x | z], the conv's output, [dt | B | C] */
     if (pos == 0) memset(l->state, 0, (size_t)di * ds * sizeof *l->state);
     hf_matvec_d(l->in_proj, r, xz, 2 * di, H);
-    float *hx = hist + (size_t)pos * di;
-    for (int c = 0; c < di; c++) hx[c] = (float)xz[c];
-    for (int c = 0; c < di; c++) { /* causal depthwise conv, then silu */
-        double s = l->conv_b[c];
-        for (int k = 0; k < K; k++) {
-            const int t = pos - (K - 1) + k;
-            if (t >= 0) s += (double)l->conv_w[(size_t)c * K + k] * hist[(size_t)t * di + c];
-        }
-        xc[c] = hf_silu_d(s);
-    }
+    conv_silu(l->conv_w, l->conv_b, hist, pos, di, K, xz, xc);
     hf_matvec_d(l->x_proj, xc, dbc, R + 2 * ds, di);
     double *dt = dbc, *B = dbc + R, *C = dbc + R + ds;
     if (m->norms) {

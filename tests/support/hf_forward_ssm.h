@@ -1,7 +1,8 @@
-/* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba-2 hybrids share (hf_forward_granitehybrid.c,
- * hf_forward_nemotronh.c): transformers' Mamba-2 mixer (torch_forward's chunked scan in its recurrent form) and a
- * causal attention layer with grouped kv heads, one token at a time, float32 weights, double arithmetic.
- * Test support only. */
+/* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba models and the hybrids share
+ * (hf_forward_granitehybrid.c, hf_forward_nemotronh.c, hf_forward_falconh1.c, hf_forward_jamba.c,
+ * hf_forward_mamba.c): transformers' Mamba-1 and Mamba-2 mixers (the scans in their recurrent form), a causal
+ * attention layer with grouped kv heads, and a layer's one mixer chosen by its kind (hf_mix_w), one token at a time,
+ * float32 weights, double arithmetic. Test support only. */
 #ifndef QK_HF_FORWARD_SSM_H
 #define QK_HF_FORWARD_SSM_H
 
@@ -75,13 +76,45 @@ void hf_att_free(hf_att_w *w);
 void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
                  double *buf);
 
+/* A hybrid family's mixer sizes, one set for the whole model: the Mamba-1 or Mamba-2 mixer's and the attention's
+ * (a family fills those it has). */
+typedef struct {
+    hf_m1_dims m1;
+    hf_m2_dims m2;
+    hf_att_dims att;
+} hf_mix_dims;
+/* Which mixer a layer has (HF_MIX_NONE: the family steps its mixers itself, as Falcon-H1 runs two side by side). */
+typedef enum { HF_MIX_NONE, HF_MIX_M1, HF_MIX_M2, HF_MIX_ATT } hf_mix_kind;
+/* A layer's mixer weights: what its kind has (the rest stays all NULL), freed together by hf_mix_free. */
+typedef struct {
+    hf_mix_kind kind;
+    hf_m1_layer m1;
+    hf_m2_layer m2;
+    hf_att_w att;
+    float *hist; /* the mixer's history, cap positions: Mamba's conv input, attention's k then v */
+    int cap;
+} hf_mix_w;
+/* w->kind = kind and that mixer's tensors under pfx loaded by hf_m1_load, hf_m2_load or hf_att_load with d's sizes
+ * for it; 0, or -1 with a reason in err (what was loaded is freed by hf_mix_free) */
+int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
+                char *err, size_t errlen);
+/* w->hist grown (by hf_hist_grow, doubling) to hold position pos for its kind's mixer (none for HF_MIX_NONE): 0, or
+ * -1 with a reason in err */
+int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen);
+/* one token at pos (hf_mix_room made room for it) through the layer's mixer of w->kind (not HF_MIX_NONE), as
+ * hf_m1_step, hf_m2_step or hf_att_step with w->hist and their buf */
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf);
+void hf_mix_free(hf_mix_w *w);
+
 /* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
 int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
-/* one block: the returned h, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it all; NULL with
- * a reason in err */
-double *hf_work(int H, size_t nbuf, double **r, double **y, double **buf, char *err, size_t errlen);
+/* A token's start: one block, the returned h (H doubles) holding t's embedding row of token (below t->vocab, as
+ * next()'s caller checked) times emb_mul, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it
+ * all; NULL with a reason in err */
+double *hf_token_work(const hf_trunk *t, int32_t token, double emb_mul, size_t nbuf, double **r, double **y,
+                      double **buf, char *err, size_t errlen);
 /* A token's end: when logits, logits = (head, else the tied embed) . final_norm(h) / scale (eps the RMS epsilon);
- * then the hf_work block of h freed. Returns 0 (next()'s success). */
+ * then the hf_token_work block of h freed. Returns 0 (next()'s success). */
 int hf_finish_token(double *h, double *r, const float *final_norm, const float *head, const float *embed, int vocab,
                     int H, double eps, double scale, float *logits);
 /* logits[o] = (w . x)[o] / scale, w [vocab][H] (the lm_head, or the tied embeddings) */
