@@ -345,7 +345,7 @@ void qk_afile_abort(qk_afile *f) {
     free_f(f);
 }
 
-int qk_afile_commit(qk_afile *f, qk_err *err) {
+int qk_afile_flush(qk_afile *f, qk_err *err) {
     int rc = QK_OK;
     if (f->dfd >= 0) { /* the stage: its whole blocks direct, the tail through the page cache */
         const size_t whole = f->staged / QK_DIRECT_ALIGN * QK_DIRECT_ALIGN;
@@ -356,6 +356,11 @@ int qk_afile_commit(qk_afile *f, qk_err *err) {
         }
         direct_off(f);
     }
+    return rc;
+}
+
+int qk_afile_commit(qk_afile *f, qk_err *err) {
+    int rc = qk_afile_flush(f, err);
     if (rc == QK_OK && fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
     if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
     f->fd = -1;

@@ -140,7 +140,7 @@ static void test_signal_registry(void) {
  * QK_NO_DIRECT_IO set. Both must leave the same bytes: appends of odd sizes
  * across stage boundaries, patches below, across and inside the part still
  * staged, reads back across it, and a tail that fills no block. */
-static void afile_pattern_run(bool buffered, unsigned char *want, size_t n) {
+static void afile_pattern_run(bool buffered, unsigned char *want, size_t n, size_t extra) {
     char fin[600];
     snprintf(fin, sizeof fin, "%s/direct-%d.bin", qk_test_tmpdir(), (int)buffered);
     if (buffered) setenv("QK_NO_DIRECT_IO", "1", 1);
@@ -173,6 +173,10 @@ static void afile_pattern_run(bool buffered, unsigned char *want, size_t n) {
         }
     }
     CHECK(qk_afile_size(f) == n);
+    /* a pause (qk_afile_flush, as a split output's finished shard gets), then more appends through the page cache */
+    CHECK(qk_afile_flush(f, &err) == QK_OK && !qk_afile_direct(f));
+    CHECK(qk_afile_write(f, want + n, extra, &err) == QK_OK && qk_afile_size(f) == n + extra);
+    n += extra;
     CHECK(qk_afile_commit(f, &err) == QK_OK);
     size_t len = 0;
     unsigned char *got = qk_test_read_file(fin, &len);
@@ -183,16 +187,16 @@ static void afile_pattern_run(bool buffered, unsigned char *want, size_t n) {
 }
 
 static void test_afile_direct_and_buffered(void) {
-    const size_t n = (11u << 20) + 777;
-    unsigned char *a = malloc(n), *b = malloc(n);
+    const size_t n = (11u << 20) + 777, extra = 5000;
+    unsigned char *a = malloc(n + extra), *b = malloc(n + extra);
     CHECK(a && b);
     if (!a || !b) return free(a), free(b);
     uint32_t x = 12345;
-    for (size_t i = 0; i < n; i++) x = x * 1664525u + 1013904223u, a[i] = (unsigned char)(x >> 24);
-    memcpy(b, a, n);
-    afile_pattern_run(false, a, n);
-    afile_pattern_run(true, b, n);
-    CHECK(!memcmp(a, b, n)); /* the same patches on both */
+    for (size_t i = 0; i < n + extra; i++) x = x * 1664525u + 1013904223u, a[i] = (unsigned char)(x >> 24);
+    memcpy(b, a, n + extra);
+    afile_pattern_run(false, a, n, extra);
+    afile_pattern_run(true, b, n, extra);
+    CHECK(!memcmp(a, b, n + extra)); /* the same patches on both */
     free(a), free(b);
 }
 
