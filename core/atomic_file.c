@@ -195,7 +195,7 @@ int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
                 struct statfs sf;
                 const bool coherent = fstatfs(f->fd, &sf) == 0 && ((unsigned long)sf.f_type == QK_EXT_MAGIC ||
                                                                    (unsigned long)sf.f_type == QK_XFS_MAGIC);
-                if (coherent && !getenv("QK_NO_DIRECT_IO") &&
+                if (coherent && !getenv("QUANTKIT_NO_DIRECT_IO") &&
                     !posix_memalign(&stage, QK_DIRECT_ALIGN, QK_DIRECT_STAGE)) {
                     f->dfd = open(tp, O_WRONLY | O_DIRECT | O_CLOEXEC);
                     if (f->dfd >= 0) f->stage = stage;

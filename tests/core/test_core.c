@@ -137,17 +137,17 @@ static void test_signal_registry(void) {
 
 /* atomic_file's appends bypass the page cache through an aligned stage on
  * ext2/3/4 and XFS (O_DIRECT), and go through it elsewhere or with
- * QK_NO_DIRECT_IO set. Both must leave the same bytes: appends of odd sizes
+ * QUANTKIT_NO_DIRECT_IO set. Both must leave the same bytes: appends of odd sizes
  * across stage boundaries, patches below, across and inside the part still
  * staged, reads back across it, and a tail that fills no block. */
 static void afile_pattern_run(bool buffered, unsigned char *want, size_t n, size_t extra) {
     char fin[600];
     snprintf(fin, sizeof fin, "%s/direct-%d.bin", qk_test_tmpdir(), (int)buffered);
-    if (buffered) setenv("QK_NO_DIRECT_IO", "1", 1);
+    if (buffered) setenv("QUANTKIT_NO_DIRECT_IO", "1", 1);
     qk_afile *f = NULL;
     qk_err err;
     CHECK(qk_afile_open(&f, fin, &err) == QK_OK);
-    if (buffered) unsetenv("QK_NO_DIRECT_IO");
+    if (buffered) unsetenv("QUANTKIT_NO_DIRECT_IO");
     if (!f) return;
     struct statfs sf;
     const bool ext_or_xfs = statfs(qk_test_tmpdir(), &sf) == 0 &&
