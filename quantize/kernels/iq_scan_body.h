@@ -410,10 +410,20 @@ IQS_INLINE unsigned iqs_mask8(iqs_v8i m) {
 #endif
 }
 
-static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
-    typedef float v8f __attribute__((vector_size(32)));
-    typedef iqs_v8i v8i;
-    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+/* The refinement's state between accepts: the vectors, the sums, where the
+ * pass resumes (i0), the pass (itry) and its count of changes. */
+typedef float iqs_v8f __attribute__((vector_size(32)));
+typedef struct iqs_qp {
+    iqs_v8f xv[4], wv[4], wx[4];
+    iqs_v8i lv[4];
+    float sumlx, suml2;
+    int n, nmax, nq, i0, itry, n_changed;
+    uint8_t *L;
+} iqs_qp;
+
+/* The scalar's start: the levels at iscale and their sums, in order. */
+IQS_INLINE void iqs_qp_init(iqs_qp *st, int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
+                            float iscale) {
     float sumlx = 0, suml2 = 0;
     int32_t li[32];
     for (int i = 0; i < n; ++i) { /* the scalar's start, sequential sums */
@@ -425,52 +435,67 @@ static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const fl
         sumlx += w * x[i] * l;
         suml2 += w * l * l;
     }
-    v8f xv[4], wv[4], wx[4];
-    v8i lv[4];
-    const int nq = n / 8;
-    memcpy(xv, x, sizeof(float) * (size_t)n);
-    memcpy(wv, quant_weights, sizeof(float) * (size_t)n);
-    memcpy(lv, li, sizeof(int32_t) * (size_t)n);
-    for (int q = 0; q < nq; ++q) wx[q] = wv[q] * xv[q]; /* the scalar's w * x[i], then * L[i] */
+    st->nq = n / 8;
+    memcpy(st->xv, x, sizeof(float) * (size_t)n);
+    memcpy(st->wv, quant_weights, sizeof(float) * (size_t)n);
+    memcpy(st->lv, li, sizeof(int32_t) * (size_t)n);
+    for (int q = 0; q < st->nq; ++q) st->wx[q] = st->wv[q] * st->xv[q]; /* the scalar's w * x[i], then * L[i] */
+    st->sumlx = sumlx;
+    st->suml2 = suml2;
+    st->n = n;
+    st->nmax = nmax;
+    st->i0 = st->itry = st->n_changed = 0;
+    st->L = L;
+}
+
+/* One step of the scalar's passes: from i0 the first element that accepts,
+ * applied; or, none left in the pass, the next pass (or the end: true). */
+IQS_INLINE bool iqs_qp_step(iqs_qp *st) {
+    typedef iqs_v8f v8f;
+    typedef iqs_v8i v8i;
     const v8i iota = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (int itry = 0; itry < 5; ++itry) {
-        int n_changed = 0;
-        for (int i0 = 0; i0 < n;) {
-            int at = -1, lnew = 0;
-            float slx_at = 0, sl2_at = 0;
-            for (int q = i0 / 8; q < nq && at < 0; ++q) {
-                const v8f lf = __builtin_convertvector(lv[q], v8f);
-                const v8f slx = sumlx - wx[q] * lf, sl2 = suml2 - wv[q] * lf * lf;
-                const v8f f = xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
-                v8i b;
-                memcpy(&b, &f, sizeof b);
-                v8i nl = (b & 0x007fffff) - 0x00400000;
-                const v8i hi = nl > nmax;
-                nl = (nl & ~hi) | (nmax & hi);
-                const v8f nf = __builtin_convertvector(nl, v8f);
-                const v8f slx2 = slx + wx[q] * nf, sl22 = sl2 + wv[q] * nf * nf;
-                const v8i hit = (slx > 0) & (sl2 > 0) & (nl != lv[q]) &
-                                (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
-                const unsigned bits = iqs_mask8(hit);
-                if (!bits) continue; /* the usual case */
-                const int t = __builtin_ctz(bits);
-                at = 8 * q + t;
-                lnew = nl[t];
-                slx_at = slx2[t];
-                sl2_at = sl22[t];
-                const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
-                lv[q] = (lv[q] & ~here) | ((lnew & 255) & here);
-            }
-            if (at < 0) break;
-            L[at] = (uint8_t)lnew;
-            sumlx = slx_at;
-            suml2 = sl2_at;
-            ++n_changed;
-            i0 = at + 1;
-        }
-        if (!n_changed) break;
+    const int nmax = st->nmax, nq = st->nq, i0 = st->i0;
+    const float sumlx = st->sumlx, suml2 = st->suml2;
+    for (int q = i0 / 8; q < nq; ++q) {
+        const v8f lf = __builtin_convertvector(st->lv[q], v8f);
+        const v8f slx = sumlx - st->wx[q] * lf, sl2 = suml2 - st->wv[q] * lf * lf;
+        const v8f f = st->xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
+        v8i b;
+        memcpy(&b, &f, sizeof b);
+        v8i nl = (b & 0x007fffff) - 0x00400000;
+        const v8i hi = nl > nmax;
+        nl = (nl & ~hi) | (nmax & hi);
+        const v8f nf = __builtin_convertvector(nl, v8f);
+        const v8f slx2 = slx + st->wx[q] * nf, sl22 = sl2 + st->wv[q] * nf * nf;
+        const v8i hit = (slx > 0) & (sl2 > 0) & (nl != st->lv[q]) &
+                        (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
+        const unsigned bits = iqs_mask8(hit);
+        if (!bits) continue; /* the usual case */
+        const int t = __builtin_ctz(bits);
+        const int lnew = nl[t];
+        const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
+        st->lv[q] = (st->lv[q] & ~here) | ((lnew & 255) & here);
+        st->L[8 * q + t] = (uint8_t)lnew;
+        st->sumlx = slx2[t];
+        st->suml2 = sl22[t];
+        ++st->n_changed;
+        st->i0 = 8 * q + t + 1;
+        return false;
     }
-    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    if (!st->n_changed || ++st->itry == 5) return true;
+    st->i0 = st->n_changed = 0;
+    return false;
+}
+
+IQS_INLINE float iqs_qp_result(const iqs_qp *st) { return st->suml2 > 0.0f ? st->sumlx / st->suml2 : 0.0f; }
+
+static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
+    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    iqs_qp st;
+    iqs_qp_init(&st, n, nmax, x, L, quant_weights, iscale);
+    while (!iqs_qp_step(&st)) {
+    }
+    return iqs_qp_result(&st);
 }
 
 /* qk_make_qp_quants with its eight candidate scales in lanes (8-lane
@@ -478,12 +503,12 @@ static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const fl
  * term in element order; the choice stays sequential in candidate order
  * with the scalar's strict `<`. The first step is the scalar's own
  * (qk_qp_start), the last iqs_qp_finish. */
-static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
+IQS_INLINE bool iqs_qp_pick(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float *iscale_out) {
     typedef float v8f __attribute__((vector_size(32)));
     typedef int32_t v8i __attribute__((vector_size(32)));
     float iscale, best_mse;
     const float max = qk_qp_start(n, nmax, x, L, quant_weights, &iscale, &best_mse);
-    if (max == 0) return 0.f;
+    if (max == 0) return false;
     float isa[8], ssa[8];
     for (int c = 0; c < 8; ++c) {
         isa[c] = qk_qp_iscale(nmax, max, c < 4 ? c - 4 : c - 3);
@@ -509,7 +534,41 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
             best_mse = ms[c];
             iscale = isa[c];
         }
+    *iscale_out = iscale;
+    return true;
+}
+
+static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
+    float iscale;
+    if (!iqs_qp_pick(n, nmax, x, L, quant_weights, &iscale)) return 0.f;
     return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
+}
+
+/* Two sub-blocks' make_qp_quants at once (iq_qp2_fn): the same steps per
+ * sub-block, the two refinements interleaved step by step so that the
+ * latency chain of one (each accept's division and sums) overlaps the
+ * other's; neither reads the other's state. */
+static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_t *const L[2],
+                                const float *const quant_weights[2], float out[2]) {
+    if (n % 8 || n > 32) {
+        for (int k = 0; k < 2; ++k) out[k] = iqs_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
+        return;
+    }
+    iqs_qp st[2];
+    bool done[2], picked[2];
+    for (int k = 0; k < 2; ++k) {
+        float iscale;
+        picked[k] = iqs_qp_pick(n, nmax, x[k], L[k], quant_weights[k], &iscale);
+        done[k] = !picked[k];
+        if (picked[k]) iqs_qp_init(&st[k], n, nmax, x[k], L[k], quant_weights[k], iscale);
+    }
+    while (!done[0] && !done[1]) {
+        done[0] = iqs_qp_step(&st[0]);
+        done[1] = iqs_qp_step(&st[1]);
+    }
+    for (int k = 0; k < 2; ++k)
+        while (!done[k]) done[k] = iqs_qp_step(&st[k]);
+    for (int k = 0; k < 2; ++k) out[k] = picked[k] ? iqs_qp_result(&st[k]) : 0.f;
 }
 
 #endif

@@ -264,13 +264,16 @@ static void test_iq1_split_equals_scalar(void) {
  * bits and levels) for n/nmax 32/4 (IQ2_XXS), 16/15 and 8/63, on random
  * values and on candidate errors tying (constant x, zero weights), a
  * negative x (the sign IQ2_XXS keeps flipped), all below QK_GROUP_MAX_EPS,
- * NaN/inf, huge and subnormal values. */
+ * NaN/inf, huge and subnormal values; and qp2 (two sub-blocks at once) on
+ * each input paired with the previous one, in both orders. */
 static void test_make_qp_equals_scalar(void) {
     const int shapes[3][2] = {{32, 4}, {16, 15}, {8, 63}};
     int bad = 0;
     const int n_kinds = 9, n_random = 2000;
     for (int sh = 0; sh < 3; ++sh) {
         const int n = shapes[sh][0], nmax = shapes[sh][1];
+        float px[32], pw[32], pss = 0; /* the previous input, its scalar levels and result */
+        uint8_t pls[32];
         for (int k = 0; k < n_kinds + n_random; ++k) {
             float x[32] = {0}, w[32] = {0};
             for (int i = 0; i < n; ++i) {
@@ -300,9 +303,30 @@ static void test_make_qp_equals_scalar(void) {
                     fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
                             (double)ss, g_isa_name, (double)sv);
             }
+            /* qp2: this input paired with the previous one, in both orders */
+            for (int order = 0; k > 0 && order < 2; ++order) {
+                uint8_t l2[2][32];
+                memset(l2, 0xAA, sizeof l2);
+                const float *const xs[2] = {order ? x : px, order ? px : x}, *const ws[2] = {order ? w : pw, order ? pw : w};
+                uint8_t *const lp[2] = {l2[0], l2[1]};
+                float out[2];
+                g_ops->qp2(n, nmax, xs, lp, ws, out);
+                const uint8_t *want_l[2] = {order ? ls : pls, order ? pls : ls};
+                const float want[2] = {order ? ss : pss, order ? pss : ss};
+                for (int h = 0; h < 2; ++h)
+                    if (memcmp(&want[h], &out[h], sizeof out[h]) != 0 || memcmp(want_l[h], l2[h], 32) != 0) {
+                        if (bad++ < 5)
+                            fprintf(stderr, "  %s make_qp2 %d/%d inputs %d,%d: scalar %.9g, %s %.9g\n", g_isa_name, n,
+                                    nmax, k - 1, k, (double)want[h], g_isa_name, (double)out[h]);
+                    }
+            }
+            memcpy(px, x, sizeof px);
+            memcpy(pw, w, sizeof pw);
+            memcpy(pls, ls, sizeof pls);
+            pss = ss;
         }
     }
-    fprintf(stderr, "  %-7s make_qp: 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    fprintf(stderr, "  %-7s make_qp (and qp2 pairs): 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
     CHECK(bad == 0);
 }
 
