@@ -421,6 +421,24 @@ typedef struct iqs_qp {
     uint8_t *L;
 } iqs_qp;
 
+/* The state from the start's levels li (as L keeps them) and sums. */
+IQS_INLINE void iqs_qp_set(iqs_qp *st, int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
+                           const int32_t *li, float sumlx, float suml2) {
+    st->nq = n / 8;
+    for (int q = 0; q < st->nq; ++q) { /* whole vectors: no library call */
+        memcpy(&st->xv[q], x + 8 * q, sizeof st->xv[q]);
+        memcpy(&st->wv[q], quant_weights + 8 * q, sizeof st->wv[q]);
+        memcpy(&st->lv[q], li + 8 * q, sizeof st->lv[q]);
+        st->wx[q] = st->wv[q] * st->xv[q]; /* the scalar's w * x[i], then * L[i] */
+    }
+    st->sumlx = sumlx;
+    st->suml2 = suml2;
+    st->n = n;
+    st->nmax = nmax;
+    st->i0 = st->itry = st->n_changed = 0;
+    st->L = L;
+}
+
 /* The scalar's start: the levels at iscale and their sums, in order. */
 IQS_INLINE void iqs_qp_init(iqs_qp *st, int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
                             float iscale) {
@@ -435,17 +453,7 @@ IQS_INLINE void iqs_qp_init(iqs_qp *st, int n, int nmax, const float *x, uint8_t
         sumlx += w * x[i] * l;
         suml2 += w * l * l;
     }
-    st->nq = n / 8;
-    memcpy(st->xv, x, sizeof(float) * (size_t)n);
-    memcpy(st->wv, quant_weights, sizeof(float) * (size_t)n);
-    memcpy(st->lv, li, sizeof(int32_t) * (size_t)n);
-    for (int q = 0; q < st->nq; ++q) st->wx[q] = st->wv[q] * st->xv[q]; /* the scalar's w * x[i], then * L[i] */
-    st->sumlx = sumlx;
-    st->suml2 = suml2;
-    st->n = n;
-    st->nmax = nmax;
-    st->i0 = st->itry = st->n_changed = 0;
-    st->L = L;
+    iqs_qp_set(st, n, nmax, x, L, quant_weights, li, sumlx, suml2);
 }
 
 /* One step of the scalar's passes: from i0 the first element that accepts,
@@ -544,23 +552,88 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
     return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
 }
 
-/* Two sub-blocks' make_qp_quants at once (iq_qp2_fn): the same steps per
- * sub-block, the two refinements interleaved step by step so that the
- * latency chain of one (each accept's division and sums) overlaps the
- * other's; neither reads the other's state. */
+/* Two sub-blocks' make_qp_quants at once (iq_qp2_fn). Each step of the
+ * two runs in the same loops (qk_qp_start's max, levels and error; the
+ * candidates' errors; the refinement's start), so that the in-order chains
+ * of the two (a float sum each, one add after another) overlap; the
+ * refinements then go step by step in turn. Per sub-block the operations
+ * and their order are the single version's; neither reads the other's. */
 static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_t *const L[2],
                                 const float *const quant_weights[2], float out[2]) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef int32_t v8i __attribute__((vector_size(32)));
     if (n % 8 || n > 32) {
         for (int k = 0; k < 2; ++k) out[k] = iqs_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
         return;
     }
-    iqs_qp st[2];
-    bool done[2], picked[2];
+    /* qk_qp_start (its levels are only read here: the refinement's start
+     * stores L again, and a dead sub-block's L is set to 0 below) */
+    float max[2] = {0, 0}, iscale[2], scale[2], best_mse[2] = {0, 0};
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < 2; ++k) max[k] = QK_MAX(max[k], x[k][i]);
+    bool live[2];
     for (int k = 0; k < 2; ++k) {
-        float iscale;
-        picked[k] = iqs_qp_pick(n, nmax, x[k], L[k], quant_weights[k], &iscale);
-        done[k] = !picked[k];
-        if (picked[k]) iqs_qp_init(&st[k], n, nmax, x[k], L[k], quant_weights[k], iscale);
+        live[k] = !(max[k] < QK_GROUP_MAX_EPS);
+        iscale[k] = live[k] ? nmax / max[k] : 1.f; /* dead: computed on, never used */
+        scale[k] = 1 / iscale[k];
+    }
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < 2; ++k) {
+            const uint8_t l = (uint8_t)qk_nearest_int(iscale[k] * x[k][i]);
+            const float diff = x[k][i] - scale[k] * l;
+            best_mse[k] += quant_weights[k][i] * diff * diff;
+        }
+    /* the candidates, as iqs_make_qp_quants's */
+    float isa[2][8];
+    v8f isv[2], ssv[2], mse[2];
+    for (int k = 0; k < 2; ++k) {
+        float ssa[8];
+        for (int c = 0; c < 8; ++c) {
+            isa[k][c] = qk_qp_iscale(nmax, live[k] ? max[k] : 1.f, c < 4 ? c - 4 : c - 3);
+            ssa[c] = 1 / isa[k][c];
+        }
+        memcpy(&isv[k], isa[k], sizeof isv[k]);
+        memcpy(&ssv[k], ssa, sizeof ssv[k]);
+        mse[k] = (v8f){0};
+    }
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < 2; ++k) {
+            const v8f f = isv[k] * x[k][i] + 12582912.f; /* qk_nearest_int */
+            v8i b;
+            memcpy(&b, &f, sizeof b);
+            v8i l = (b & 0x007fffff) - 0x00400000;
+            const v8i hi = l > nmax;
+            l = (l & ~hi) | (nmax & hi);
+            const v8f diff = x[k][i] - ssv[k] * __builtin_convertvector(l, v8f);
+            mse[k] += quant_weights[k][i] * diff * diff;
+        }
+    for (int k = 0; k < 2; ++k) {
+        float ms[8];
+        memcpy(ms, &mse[k], sizeof ms);
+        for (int c = 0; c < 8; ++c)
+            if (ms[c] < best_mse[k]) {
+                best_mse[k] = ms[c];
+                iscale[k] = isa[k][c];
+            }
+    }
+    /* the refinement's start (iqs_qp_init's), then its steps in turn */
+    float sumlx[2] = {0, 0}, suml2[2] = {0, 0};
+    int32_t li[2][32];
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < 2; ++k) {
+            int l = qk_nearest_int(iscale[k] * x[k][i]);
+            l = QK_MIN(nmax, l);
+            li[k][i] = (uint8_t)l;
+            const float w = quant_weights[k][i];
+            sumlx[k] += w * x[k][i] * l;
+            suml2[k] += w * l * l;
+        }
+    iqs_qp st[2];
+    bool done[2];
+    for (int k = 0; k < 2; ++k) {
+        for (int i = 0; i < n; ++i) L[k][i] = live[k] ? (uint8_t)li[k][i] : 0;
+        done[k] = !live[k];
+        if (live[k]) iqs_qp_set(&st[k], n, nmax, x[k], L[k], quant_weights[k], li[k], sumlx[k], suml2[k]);
     }
     while (!done[0] && !done[1]) {
         done[0] = iqs_qp_step(&st[0]);
@@ -568,7 +641,7 @@ static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_
     }
     for (int k = 0; k < 2; ++k)
         while (!done[k]) done[k] = iqs_qp_step(&st[k]);
-    for (int k = 0; k < 2; ++k) out[k] = picked[k] ? iqs_qp_result(&st[k]) : 0.f;
+    for (int k = 0; k < 2; ++k) out[k] = live[k] ? iqs_qp_result(&st[k]) : 0.f;
 }
 
 #endif
