@@ -39,7 +39,7 @@ static uint32_t get_u32(const uint8_t *p) {
 
 /* A super-block's sub-blocks are independent until their scales meet in
  * iq_super_end, so the row prepares all eight first, then runs
- * make_qp_quants two at a time (ops->qp2 overlaps their latency chains),
+ * make_qp_quants IQ_QPN at a time (ops->qpn overlaps their latency chains),
  * then the scans: the same per-sub-block steps as ggml's loop. */
 static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
                         const iq_ops *ops) {
@@ -62,16 +62,19 @@ static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64
             if (iq_max(xval[ib], 32) >= QK_GROUP_MAX_EPS) live[nlive++] = ib;
         }
         int j = 0;
-        for (; j + 1 < nlive; j += 2) {
-            const int a = live[j], b = live[j + 1];
-            const float *const xs[2] = {xval[a], xval[b]}, *const ws[2] = {weight[a], weight[b]};
-            uint8_t *const ls[2] = {(uint8_t *)L[a], (uint8_t *)L[b]};
-            float out[2];
-            ops->qp2(32, kmaxq + 1, xs, ls, ws, out);
-            qps[a] = out[0];
-            qps[b] = out[1];
+        for (; j + IQ_QPN <= nlive; j += IQ_QPN) {
+            const float *xs[IQ_QPN], *ws[IQ_QPN];
+            uint8_t *ls[IQ_QPN];
+            float out[IQ_QPN];
+            for (int k = 0; k < IQ_QPN; ++k) {
+                xs[k] = xval[live[j + k]];
+                ws[k] = weight[live[j + k]];
+                ls[k] = (uint8_t *)L[live[j + k]];
+            }
+            ops->qpn(32, kmaxq + 1, xs, ls, ws, out);
+            for (int k = 0; k < IQ_QPN; ++k) qps[live[j + k]] = out[k];
         }
-        if (j < nlive) qps[live[j]] = ops->qp(32, kmaxq + 1, xval[live[j]], (uint8_t *)L[live[j]], weight[live[j]]);
+        for (; j < nlive; ++j) qps[live[j]] = ops->qp(32, kmaxq + 1, xval[live[j]], (uint8_t *)L[live[j]], weight[live[j]]);
         for (int ib = 0; ib < 8; ++ib) {
             float scale = qps[ib];
             const float eff_max = scale * kmaxq;

@@ -552,41 +552,41 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
     return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
 }
 
-/* Two sub-blocks' make_qp_quants at once (iq_qp2_fn). Each step of the
- * two runs in the same loops (qk_qp_start's max, levels and error; the
+/* IQ_QPN sub-blocks' make_qp_quants at once (iq_qpn_fn). Each step of
+ * them runs in the same loops (qk_qp_start's max, levels and error; the
  * candidates' errors; the refinement's start), so that the in-order chains
- * of the two (a float sum each, one add after another) overlap; the
+ * of each (a float sum each, one add after another) overlap; the
  * refinements then go step by step in turn. Per sub-block the operations
  * and their order are the single version's; neither reads the other's. */
-static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_t *const L[2],
-                                const float *const quant_weights[2], float out[2]) {
+static void iqs_make_qp_quantsn(int n, int nmax, const float *const x[IQ_QPN], uint8_t *const L[IQ_QPN],
+                                const float *const quant_weights[IQ_QPN], float out[IQ_QPN]) {
     typedef float v8f __attribute__((vector_size(32)));
     typedef int32_t v8i __attribute__((vector_size(32)));
     if (n % 8 || n > 32) {
-        for (int k = 0; k < 2; ++k) out[k] = iqs_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
+        for (int k = 0; k < IQ_QPN; ++k) out[k] = iqs_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
         return;
     }
     /* qk_qp_start (its levels are only read here: the refinement's start
      * stores L again, and a dead sub-block's L is set to 0 below) */
-    float max[2] = {0, 0}, iscale[2], scale[2], best_mse[2] = {0, 0};
+    float max[IQ_QPN] = {0}, iscale[IQ_QPN], scale[IQ_QPN], best_mse[IQ_QPN] = {0};
     for (int i = 0; i < n; ++i)
-        for (int k = 0; k < 2; ++k) max[k] = QK_MAX(max[k], x[k][i]);
-    bool live[2];
-    for (int k = 0; k < 2; ++k) {
+        for (int k = 0; k < IQ_QPN; ++k) max[k] = QK_MAX(max[k], x[k][i]);
+    bool live[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
         live[k] = !(max[k] < QK_GROUP_MAX_EPS);
         iscale[k] = live[k] ? nmax / max[k] : 1.f; /* dead: computed on, never used */
         scale[k] = 1 / iscale[k];
     }
     for (int i = 0; i < n; ++i)
-        for (int k = 0; k < 2; ++k) {
+        for (int k = 0; k < IQ_QPN; ++k) {
             const uint8_t l = (uint8_t)qk_nearest_int(iscale[k] * x[k][i]);
             const float diff = x[k][i] - scale[k] * l;
             best_mse[k] += quant_weights[k][i] * diff * diff;
         }
     /* the candidates, as iqs_make_qp_quants's */
-    float isa[2][8];
-    v8f isv[2], ssv[2], mse[2];
-    for (int k = 0; k < 2; ++k) {
+    float isa[IQ_QPN][8];
+    v8f isv[IQ_QPN], ssv[IQ_QPN], mse[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
         float ssa[8];
         for (int c = 0; c < 8; ++c) {
             isa[k][c] = qk_qp_iscale(nmax, live[k] ? max[k] : 1.f, c < 4 ? c - 4 : c - 3);
@@ -597,7 +597,7 @@ static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_
         mse[k] = (v8f){0};
     }
     for (int i = 0; i < n; ++i)
-        for (int k = 0; k < 2; ++k) {
+        for (int k = 0; k < IQ_QPN; ++k) {
             const v8f f = isv[k] * x[k][i] + 12582912.f; /* qk_nearest_int */
             v8i b;
             memcpy(&b, &f, sizeof b);
@@ -607,7 +607,7 @@ static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_
             const v8f diff = x[k][i] - ssv[k] * __builtin_convertvector(l, v8f);
             mse[k] += quant_weights[k][i] * diff * diff;
         }
-    for (int k = 0; k < 2; ++k) {
+    for (int k = 0; k < IQ_QPN; ++k) {
         float ms[8];
         memcpy(ms, &mse[k], sizeof ms);
         for (int c = 0; c < 8; ++c)
@@ -617,10 +617,10 @@ static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_
             }
     }
     /* the refinement's start (iqs_qp_init's), then its steps in turn */
-    float sumlx[2] = {0, 0}, suml2[2] = {0, 0};
-    int32_t li[2][32];
+    float sumlx[IQ_QPN] = {0}, suml2[IQ_QPN] = {0};
+    int32_t li[IQ_QPN][32];
     for (int i = 0; i < n; ++i)
-        for (int k = 0; k < 2; ++k) {
+        for (int k = 0; k < IQ_QPN; ++k) {
             int l = qk_nearest_int(iscale[k] * x[k][i]);
             l = QK_MIN(nmax, l);
             li[k][i] = (uint8_t)l;
@@ -628,20 +628,19 @@ static void iqs_make_qp_quants2(int n, int nmax, const float *const x[2], uint8_
             sumlx[k] += w * x[k][i] * l;
             suml2[k] += w * l * l;
         }
-    iqs_qp st[2];
-    bool done[2];
-    for (int k = 0; k < 2; ++k) {
+    iqs_qp st[IQ_QPN];
+    bool done[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
         for (int i = 0; i < n; ++i) L[k][i] = live[k] ? (uint8_t)li[k][i] : 0;
         done[k] = !live[k];
         if (live[k]) iqs_qp_set(&st[k], n, nmax, x[k], L[k], quant_weights[k], li[k], sumlx[k], suml2[k]);
     }
-    while (!done[0] && !done[1]) {
-        done[0] = iqs_qp_step(&st[0]);
-        done[1] = iqs_qp_step(&st[1]);
-    }
-    for (int k = 0; k < 2; ++k)
-        while (!done[k]) done[k] = iqs_qp_step(&st[k]);
-    for (int k = 0; k < 2; ++k) out[k] = live[k] ? iqs_qp_result(&st[k]) : 0.f;
+    int left = 0;
+    for (int k = 0; k < IQ_QPN; ++k) left += !done[k];
+    while (left > 0)
+        for (int k = 0; k < IQ_QPN; ++k)
+            if (!done[k]) left -= done[k] = iqs_qp_step(&st[k]);
+    for (int k = 0; k < IQ_QPN; ++k) out[k] = live[k] ? iqs_qp_result(&st[k]) : 0.f;
 }
 
 #endif

@@ -264,16 +264,17 @@ static void test_iq1_split_equals_scalar(void) {
  * bits and levels) for n/nmax 32/4 (IQ2_XXS), 16/15 and 8/63, on random
  * values and on candidate errors tying (constant x, zero weights), a
  * negative x (the sign IQ2_XXS keeps flipped), all below QK_GROUP_MAX_EPS,
- * NaN/inf, huge and subnormal values; and qp2 (two sub-blocks at once) on
- * each input paired with the previous one, in both orders. */
+ * NaN/inf, huge and subnormal values; and qpn (IQ_QPN sub-blocks at once)
+ * on each input with the IQ_QPN - 1 before it, in every rotation. */
 static void test_make_qp_equals_scalar(void) {
     const int shapes[3][2] = {{32, 4}, {16, 15}, {8, 63}};
     int bad = 0;
     const int n_kinds = 9, n_random = 2000;
     for (int sh = 0; sh < 3; ++sh) {
         const int n = shapes[sh][0], nmax = shapes[sh][1];
-        float px[32], pw[32], pss = 0; /* the previous input, its scalar levels and result */
-        uint8_t pls[32];
+        /* the last IQ_QPN inputs, their scalar levels and results */
+        float hx[IQ_QPN][32], hw[IQ_QPN][32], hss[IQ_QPN];
+        uint8_t hls[IQ_QPN][32];
         for (int k = 0; k < n_kinds + n_random; ++k) {
             float x[32] = {0}, w[32] = {0};
             for (int i = 0; i < n; ++i) {
@@ -303,30 +304,35 @@ static void test_make_qp_equals_scalar(void) {
                     fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
                             (double)ss, g_isa_name, (double)sv);
             }
-            /* qp2: this input paired with the previous one, in both orders */
-            for (int order = 0; k > 0 && order < 2; ++order) {
-                uint8_t l2[2][32];
-                memset(l2, 0xAA, sizeof l2);
-                const float *const xs[2] = {order ? x : px, order ? px : x}, *const ws[2] = {order ? w : pw, order ? pw : w};
-                uint8_t *const lp[2] = {l2[0], l2[1]};
-                float out[2];
-                g_ops->qp2(n, nmax, xs, lp, ws, out);
-                const uint8_t *want_l[2] = {order ? ls : pls, order ? pls : ls};
-                const float want[2] = {order ? ss : pss, order ? pss : ss};
-                for (int h = 0; h < 2; ++h)
-                    if (memcmp(&want[h], &out[h], sizeof out[h]) != 0 || memcmp(want_l[h], l2[h], 32) != 0) {
+            /* qpn: this input with the IQ_QPN - 1 before it, in every rotation */
+            memcpy(hx[k % IQ_QPN], x, sizeof x);
+            memcpy(hw[k % IQ_QPN], w, sizeof w);
+            memcpy(hls[k % IQ_QPN], ls, sizeof ls);
+            hss[k % IQ_QPN] = ss;
+            for (int rot = 0; k >= IQ_QPN - 1 && rot < IQ_QPN; ++rot) {
+                uint8_t ln[IQ_QPN][32];
+                memset(ln, 0xAA, sizeof ln);
+                const float *xs[IQ_QPN], *ws[IQ_QPN];
+                uint8_t *lp[IQ_QPN];
+                int from[IQ_QPN];
+                for (int j = 0; j < IQ_QPN; ++j) {
+                    from[j] = (k - (j + rot) % IQ_QPN) % IQ_QPN;
+                    xs[j] = hx[from[j]];
+                    ws[j] = hw[from[j]];
+                    lp[j] = ln[j];
+                }
+                float out[IQ_QPN];
+                g_ops->qpn(n, nmax, xs, lp, ws, out);
+                for (int j = 0; j < IQ_QPN; ++j)
+                    if (memcmp(&hss[from[j]], &out[j], sizeof out[j]) != 0 || memcmp(hls[from[j]], ln[j], 32) != 0) {
                         if (bad++ < 5)
-                            fprintf(stderr, "  %s make_qp2 %d/%d inputs %d,%d: scalar %.9g, %s %.9g\n", g_isa_name, n,
-                                    nmax, k - 1, k, (double)want[h], g_isa_name, (double)out[h]);
+                            fprintf(stderr, "  %s make_qpn %d/%d input %d rotation %d slot %d: scalar %.9g, %s %.9g\n",
+                                    g_isa_name, n, nmax, k, rot, j, (double)hss[from[j]], g_isa_name, (double)out[j]);
                     }
             }
-            memcpy(px, x, sizeof px);
-            memcpy(pw, w, sizeof pw);
-            memcpy(pls, ls, sizeof pls);
-            pss = ss;
         }
     }
-    fprintf(stderr, "  %-7s make_qp (and qp2 pairs): 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    fprintf(stderr, "  %-7s make_qp (and qpn groups): 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
     CHECK(bad == 0);
 }
 
