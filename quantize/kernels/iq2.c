@@ -37,41 +37,59 @@ static uint32_t get_u32(const uint8_t *p) {
 
 /* ---- IQ2_XXS ---------------------------------------------------------- */
 
+/* A super-block's sub-blocks are independent until their scales meet in
+ * iq_super_end, so the row prepares all eight first, then runs
+ * make_qp_quants IQ_QPN at a time (ops->qpn overlaps their latency chains),
+ * then the scans: the same per-sub-block steps as ggml's loop. */
 static void iq2_xxs_row(const qk_lattice *lat, const float *x, uint8_t *y, int64_t nbl, const float *qwr,
                         const iq_ops *ops) {
     const int kmaxq = 3;
     const iq_scan scan = {32, kmaxq, -6, 6, 0.1f, IQ_REFINE_ALWAYS, ops->nb};
-    float scales[8], weight[32], waux[32], xval[32];
-    int8_t L[32] = {0};
-    uint8_t signs[4];
+    float scales[8], weight[8][32], waux[8][32], xval[8][32], qps[8];
+    int8_t L[8][32];
+    uint8_t signs[8][4];
     uint32_t q2[16];
     for (int64_t ibl = 0; ibl < nbl; ++ibl, y += sizeof(qk_block_iq2_xxs)) {
         iq_super sb = iq_super_begin(x, qwr, ibl, 1, y, sizeof(qk_block_iq2_xxs));
         memset(q2, 0, sizeof q2);
+        int live[8], nlive = 0;
         for (int ib = 0; ib < 8; ++ib) {
-            const float *xb = iq_sub_block(&sb, ib, 32, weight);
-            iq_sqrt(32, weight, waux);
-            for (int k = 0; k < 4; ++k) signs[k] = iq_signs_even(xb + 8 * k, weight + 8 * k, xval + 8 * k);
-            if (iq_max(xval, 32) < QK_GROUP_MAX_EPS) {
+            const float *xb = iq_sub_block(&sb, ib, 32, weight[ib]);
+            iq_sqrt(32, weight[ib], waux[ib]);
+            for (int k = 0; k < 4; ++k)
+                signs[ib][k] = iq_signs_even(xb + 8 * k, weight[ib] + 8 * k, xval[ib] + 8 * k);
+            qps[ib] = 0;
+            if (iq_max(xval[ib], 32) >= QK_GROUP_MAX_EPS) live[nlive++] = ib;
+        }
+        int j = 0;
+        for (; j + IQ_QPN <= nlive; j += IQ_QPN) {
+            const float *xs[IQ_QPN], *ws[IQ_QPN];
+            uint8_t *ls[IQ_QPN];
+            float out[IQ_QPN];
+            for (int k = 0; k < IQ_QPN; ++k) {
+                xs[k] = xval[live[j + k]];
+                ws[k] = weight[live[j + k]];
+                ls[k] = (uint8_t *)L[live[j + k]];
+            }
+            ops->qpn(32, kmaxq + 1, xs, ls, ws, out);
+            for (int k = 0; k < IQ_QPN; ++k) qps[live[j + k]] = out[k];
+        }
+        for (; j < nlive; ++j) qps[live[j]] = ops->qp(32, kmaxq + 1, xval[live[j]], (uint8_t *)L[live[j]], weight[live[j]]);
+        for (int ib = 0; ib < 8; ++ib) {
+            float scale = qps[ib];
+            const float eff_max = scale * kmaxq;
+            if (eff_max <= 0) { /* all zero, or make_qp_quants found no scale */
                 scales[ib] = 0;
-                memset(L, 0, 32);
                 continue;
             }
-            float scale = ops->qp(32, kmaxq + 1, xval, (uint8_t *)L, weight);
-            float eff_max = scale * kmaxq;
-            if (eff_max <= 0) {
-                scales[ib] = 0;
-                memset(L, 0, 32);
-                continue;
-            }
-            scale = ops->scan(lat, &scan, eff_max, scale, xval, weight, waux, L);
+            scale = ops->scan(lat, &scan, eff_max, scale, xval[ib], weight[ib], waux[ib], L[ib]);
             if (scale < 0) {
                 scale = -scale;
-                for (int k = 0; k < 4; ++k) signs[k] = (uint8_t)(~signs[k] & 127);
+                for (int k = 0; k < 4; ++k) signs[ib][k] = (uint8_t)(~signs[ib][k] & 127);
             }
             for (int k = 0; k < 4; ++k) {
-                q2[2 * ib + 0] |= (uint32_t)iq_on_grid_point(lat, L + 8 * k) << (8 * k);
-                q2[2 * ib + 1] |= (uint32_t)signs[k] << (7 * k);
+                q2[2 * ib + 0] |= (uint32_t)iq_on_grid_point(lat, L[ib] + 8 * k) << (8 * k);
+                q2[2 * ib + 1] |= (uint32_t)signs[ib][k] << (7 * k);
             }
             scales[ib] = scale;
             sb.max_scale = QK_MAX(sb.max_scale, scale);

@@ -410,10 +410,38 @@ IQS_INLINE unsigned iqs_mask8(iqs_v8i m) {
 #endif
 }
 
-static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
-    typedef float v8f __attribute__((vector_size(32)));
-    typedef iqs_v8i v8i;
-    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+/* The refinement's state between accepts: the vectors, the sums, where the
+ * pass resumes (i0), the pass (itry) and its count of changes. */
+typedef float iqs_v8f __attribute__((vector_size(32)));
+typedef struct iqs_qp {
+    iqs_v8f xv[4], wv[4], wx[4];
+    iqs_v8i lv[4];
+    float sumlx, suml2;
+    int n, nmax, nq, i0, itry, n_changed;
+    uint8_t *L;
+} iqs_qp;
+
+/* The state from the start's levels li (as L keeps them) and sums. */
+IQS_INLINE void iqs_qp_set(iqs_qp *st, int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
+                           const int32_t *li, float sumlx, float suml2) {
+    st->nq = n / 8;
+    for (int q = 0; q < st->nq; ++q) { /* whole vectors: no library call */
+        memcpy(&st->xv[q], x + 8 * q, sizeof st->xv[q]);
+        memcpy(&st->wv[q], quant_weights + 8 * q, sizeof st->wv[q]);
+        memcpy(&st->lv[q], li + 8 * q, sizeof st->lv[q]);
+        st->wx[q] = st->wv[q] * st->xv[q]; /* the scalar's w * x[i], then * L[i] */
+    }
+    st->sumlx = sumlx;
+    st->suml2 = suml2;
+    st->n = n;
+    st->nmax = nmax;
+    st->i0 = st->itry = st->n_changed = 0;
+    st->L = L;
+}
+
+/* The scalar's start: the levels at iscale and their sums, in order. */
+IQS_INLINE void iqs_qp_init(iqs_qp *st, int n, int nmax, const float *x, uint8_t *L, const float *quant_weights,
+                            float iscale) {
     float sumlx = 0, suml2 = 0;
     int32_t li[32];
     for (int i = 0; i < n; ++i) { /* the scalar's start, sequential sums */
@@ -425,52 +453,57 @@ static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const fl
         sumlx += w * x[i] * l;
         suml2 += w * l * l;
     }
-    v8f xv[4], wv[4], wx[4];
-    v8i lv[4];
-    const int nq = n / 8;
-    memcpy(xv, x, sizeof(float) * (size_t)n);
-    memcpy(wv, quant_weights, sizeof(float) * (size_t)n);
-    memcpy(lv, li, sizeof(int32_t) * (size_t)n);
-    for (int q = 0; q < nq; ++q) wx[q] = wv[q] * xv[q]; /* the scalar's w * x[i], then * L[i] */
+    iqs_qp_set(st, n, nmax, x, L, quant_weights, li, sumlx, suml2);
+}
+
+/* One step of the scalar's passes: from i0 the first element that accepts,
+ * applied; or, none left in the pass, the next pass (or the end: true). */
+IQS_INLINE bool iqs_qp_step(iqs_qp *st) {
+    typedef iqs_v8f v8f;
+    typedef iqs_v8i v8i;
     const v8i iota = {0, 1, 2, 3, 4, 5, 6, 7};
-    for (int itry = 0; itry < 5; ++itry) {
-        int n_changed = 0;
-        for (int i0 = 0; i0 < n;) {
-            int at = -1, lnew = 0;
-            float slx_at = 0, sl2_at = 0;
-            for (int q = i0 / 8; q < nq && at < 0; ++q) {
-                const v8f lf = __builtin_convertvector(lv[q], v8f);
-                const v8f slx = sumlx - wx[q] * lf, sl2 = suml2 - wv[q] * lf * lf;
-                const v8f f = xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
-                v8i b;
-                memcpy(&b, &f, sizeof b);
-                v8i nl = (b & 0x007fffff) - 0x00400000;
-                const v8i hi = nl > nmax;
-                nl = (nl & ~hi) | (nmax & hi);
-                const v8f nf = __builtin_convertvector(nl, v8f);
-                const v8f slx2 = slx + wx[q] * nf, sl22 = sl2 + wv[q] * nf * nf;
-                const v8i hit = (slx > 0) & (sl2 > 0) & (nl != lv[q]) &
-                                (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
-                const unsigned bits = iqs_mask8(hit);
-                if (!bits) continue; /* the usual case */
-                const int t = __builtin_ctz(bits);
-                at = 8 * q + t;
-                lnew = nl[t];
-                slx_at = slx2[t];
-                sl2_at = sl22[t];
-                const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
-                lv[q] = (lv[q] & ~here) | ((lnew & 255) & here);
-            }
-            if (at < 0) break;
-            L[at] = (uint8_t)lnew;
-            sumlx = slx_at;
-            suml2 = sl2_at;
-            ++n_changed;
-            i0 = at + 1;
-        }
-        if (!n_changed) break;
+    const int nmax = st->nmax, nq = st->nq, i0 = st->i0;
+    const float sumlx = st->sumlx, suml2 = st->suml2;
+    for (int q = i0 / 8; q < nq; ++q) {
+        const v8f lf = __builtin_convertvector(st->lv[q], v8f);
+        const v8f slx = sumlx - st->wx[q] * lf, sl2 = suml2 - st->wv[q] * lf * lf;
+        const v8f f = st->xv[q] * sl2 / slx + 12582912.f; /* qk_nearest_int */
+        v8i b;
+        memcpy(&b, &f, sizeof b);
+        v8i nl = (b & 0x007fffff) - 0x00400000;
+        const v8i hi = nl > nmax;
+        nl = (nl & ~hi) | (nmax & hi);
+        const v8f nf = __builtin_convertvector(nl, v8f);
+        const v8f slx2 = slx + st->wx[q] * nf, sl22 = sl2 + st->wv[q] * nf * nf;
+        const v8i hit = (slx > 0) & (sl2 > 0) & (nl != st->lv[q]) &
+                        (slx2 * slx2 * suml2 > sumlx * sumlx * sl22) & (iota + 8 * q >= i0);
+        const unsigned bits = iqs_mask8(hit);
+        if (!bits) continue; /* the usual case */
+        const int t = __builtin_ctz(bits);
+        const int lnew = nl[t];
+        const v8i here = iota == t; /* the level updated in its register, as the scalar stores it */
+        st->lv[q] = (st->lv[q] & ~here) | ((lnew & 255) & here);
+        st->L[8 * q + t] = (uint8_t)lnew;
+        st->sumlx = slx2[t];
+        st->suml2 = sl22[t];
+        ++st->n_changed;
+        st->i0 = 8 * q + t + 1;
+        return false;
     }
-    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    if (!st->n_changed || ++st->itry == 5) return true;
+    st->i0 = st->n_changed = 0;
+    return false;
+}
+
+IQS_INLINE float iqs_qp_result(const iqs_qp *st) { return st->suml2 > 0.0f ? st->sumlx / st->suml2 : 0.0f; }
+
+static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float iscale) {
+    if (n % 8 || n > 32) return qk_qp_finish(n, nmax, x, L, quant_weights, iscale);
+    iqs_qp st;
+    iqs_qp_init(&st, n, nmax, x, L, quant_weights, iscale);
+    while (!iqs_qp_step(&st)) {
+    }
+    return iqs_qp_result(&st);
 }
 
 /* qk_make_qp_quants with its eight candidate scales in lanes (8-lane
@@ -478,12 +511,12 @@ static float iqs_qp_finish(int n, int nmax, const float *x, uint8_t *L, const fl
  * term in element order; the choice stays sequential in candidate order
  * with the scalar's strict `<`. The first step is the scalar's own
  * (qk_qp_start), the last iqs_qp_finish. */
-static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
+IQS_INLINE bool iqs_qp_pick(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights, float *iscale_out) {
     typedef float v8f __attribute__((vector_size(32)));
     typedef int32_t v8i __attribute__((vector_size(32)));
     float iscale, best_mse;
     const float max = qk_qp_start(n, nmax, x, L, quant_weights, &iscale, &best_mse);
-    if (max == 0) return 0.f;
+    if (max == 0) return false;
     float isa[8], ssa[8];
     for (int c = 0; c < 8; ++c) {
         isa[c] = qk_qp_iscale(nmax, max, c < 4 ? c - 4 : c - 3);
@@ -509,7 +542,105 @@ static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, con
             best_mse = ms[c];
             iscale = isa[c];
         }
+    *iscale_out = iscale;
+    return true;
+}
+
+static float iqs_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights) {
+    float iscale;
+    if (!iqs_qp_pick(n, nmax, x, L, quant_weights, &iscale)) return 0.f;
     return iqs_qp_finish(n, nmax, x, L, quant_weights, iscale);
+}
+
+/* IQ_QPN sub-blocks' make_qp_quants at once (iq_qpn_fn). Each step of
+ * them runs in the same loops (qk_qp_start's max, levels and error; the
+ * candidates' errors; the refinement's start), so that the in-order chains
+ * of each (a float sum each, one add after another) overlap; the
+ * refinements then go step by step in turn. Per sub-block the operations
+ * and their order are the single version's; neither reads the other's. */
+static void iqs_make_qp_quantsn(int n, int nmax, const float *const x[IQ_QPN], uint8_t *const L[IQ_QPN],
+                                const float *const quant_weights[IQ_QPN], float out[IQ_QPN]) {
+    typedef float v8f __attribute__((vector_size(32)));
+    typedef int32_t v8i __attribute__((vector_size(32)));
+    if (n % 8 || n > 32) {
+        for (int k = 0; k < IQ_QPN; ++k) out[k] = iqs_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
+        return;
+    }
+    /* qk_qp_start (its levels are only read here: the refinement's start
+     * stores L again, and a dead sub-block's L is set to 0 below) */
+    float max[IQ_QPN] = {0}, iscale[IQ_QPN], scale[IQ_QPN], best_mse[IQ_QPN] = {0};
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < IQ_QPN; ++k) max[k] = QK_MAX(max[k], x[k][i]);
+    bool live[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
+        live[k] = !(max[k] < QK_GROUP_MAX_EPS);
+        iscale[k] = live[k] ? nmax / max[k] : 1.f; /* dead: computed on, never used */
+        scale[k] = 1 / iscale[k];
+    }
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < IQ_QPN; ++k) {
+            const uint8_t l = (uint8_t)qk_nearest_int(iscale[k] * x[k][i]);
+            const float diff = x[k][i] - scale[k] * l;
+            best_mse[k] += quant_weights[k][i] * diff * diff;
+        }
+    /* the candidates, as iqs_make_qp_quants's */
+    float isa[IQ_QPN][8];
+    v8f isv[IQ_QPN], ssv[IQ_QPN], mse[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
+        float ssa[8];
+        for (int c = 0; c < 8; ++c) {
+            isa[k][c] = qk_qp_iscale(nmax, live[k] ? max[k] : 1.f, c < 4 ? c - 4 : c - 3);
+            ssa[c] = 1 / isa[k][c];
+        }
+        memcpy(&isv[k], isa[k], sizeof isv[k]);
+        memcpy(&ssv[k], ssa, sizeof ssv[k]);
+        mse[k] = (v8f){0};
+    }
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < IQ_QPN; ++k) {
+            const v8f f = isv[k] * x[k][i] + 12582912.f; /* qk_nearest_int */
+            v8i b;
+            memcpy(&b, &f, sizeof b);
+            v8i l = (b & 0x007fffff) - 0x00400000;
+            const v8i hi = l > nmax;
+            l = (l & ~hi) | (nmax & hi);
+            const v8f diff = x[k][i] - ssv[k] * __builtin_convertvector(l, v8f);
+            mse[k] += quant_weights[k][i] * diff * diff;
+        }
+    for (int k = 0; k < IQ_QPN; ++k) {
+        float ms[8];
+        memcpy(ms, &mse[k], sizeof ms);
+        for (int c = 0; c < 8; ++c)
+            if (ms[c] < best_mse[k]) {
+                best_mse[k] = ms[c];
+                iscale[k] = isa[k][c];
+            }
+    }
+    /* the refinement's start (iqs_qp_init's), then its steps in turn */
+    float sumlx[IQ_QPN] = {0}, suml2[IQ_QPN] = {0};
+    int32_t li[IQ_QPN][32];
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < IQ_QPN; ++k) {
+            int l = qk_nearest_int(iscale[k] * x[k][i]);
+            l = QK_MIN(nmax, l);
+            li[k][i] = (uint8_t)l;
+            const float w = quant_weights[k][i];
+            sumlx[k] += w * x[k][i] * l;
+            suml2[k] += w * l * l;
+        }
+    iqs_qp st[IQ_QPN];
+    bool done[IQ_QPN];
+    for (int k = 0; k < IQ_QPN; ++k) {
+        for (int i = 0; i < n; ++i) L[k][i] = live[k] ? (uint8_t)li[k][i] : 0;
+        done[k] = !live[k];
+        if (live[k]) iqs_qp_set(&st[k], n, nmax, x[k], L[k], quant_weights[k], li[k], sumlx[k], suml2[k]);
+    }
+    int left = 0;
+    for (int k = 0; k < IQ_QPN; ++k) left += !done[k];
+    while (left > 0)
+        for (int k = 0; k < IQ_QPN; ++k)
+            if (!done[k]) left -= done[k] = iqs_qp_step(&st[k]);
+    for (int k = 0; k < IQ_QPN; ++k) out[k] = live[k] ? iqs_qp_result(&st[k]) : 0.f;
 }
 
 #endif

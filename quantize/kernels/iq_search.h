@@ -56,18 +56,27 @@ typedef int (*iq1_split_fn)(const float *sumx, const float *sumw, const float *x
  * (iq_scan_body.h; same result). */
 typedef float (*iq_qp_fn)(int n, int nmax, const float *x, uint8_t *L, const float *quant_weights);
 
+/* IQ_QPN independent sub-blocks' qk_make_qp_quants at once: out[k] =
+ * qk_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]), L[k] as it
+ * leaves it (the SIMD twins interleave them to overlap their latency). */
+#define IQ_QPN 4
+typedef void (*iq_qpn_fn)(int n, int nmax, const float *const x[IQ_QPN], uint8_t *const L[IQ_QPN],
+                          const float *const quant_weights[IQ_QPN], float out[IQ_QPN]);
+
 /* IQ1's pair sort: iq_sort_pairs (iq_sort.h), compiled for the ISA (its
  * compares vectorize wider; the same order). */
 typedef void (*iq_sort_fn)(const float *xb, int n, iq_pair *pairs);
 
 /* What a row needs of an ISA: its neighbour search, its scale scan,
- * IQ1_S's split search, make_qp_quants and IQ1's pair sort. */
+ * IQ1_S's split search, make_qp_quants, IQ1's pair sort and make_qp_quants of IQ_QPN
+ * sub-blocks at once. */
 typedef struct iq_ops {
     iq_nb_fn nb;
     iq_scan_fn scan;
     iq1_split_fn split;
     iq_qp_fn qp;
     iq_sort_fn sort;
+    iq_qpn_fn qpn;
 } iq_ops;
 #if defined(__x86_64__)
 extern const iq_ops qk_iq_ops_avx2, qk_iq_ops_avx512;
@@ -461,8 +470,13 @@ static inline int iq1_split_scan(const float *sumx, const float *sumw, const flo
     return best_shift;
 }
 
+static inline void iq_make_qp_quantsn(int n, int nmax, const float *const x[IQ_QPN], uint8_t *const L[IQ_QPN],
+                                      const float *const quant_weights[IQ_QPN], float out[IQ_QPN]) {
+    for (int k = 0; k < IQ_QPN; ++k) out[k] = qk_make_qp_quants(n, nmax, x[k], L[k], quant_weights[k]);
+}
+
 /* The scalar ops (each file that uses them gets its own copy). */
 static const iq_ops iq_ops_scalar = {iq_best_neighbour, iq_scan_scale, iq1_split_scan, qk_make_qp_quants,
-                                     iq_sort_pairs};
+                                     iq_sort_pairs, iq_make_qp_quantsn};
 
 #endif

@@ -264,13 +264,17 @@ static void test_iq1_split_equals_scalar(void) {
  * bits and levels) for n/nmax 32/4 (IQ2_XXS), 16/15 and 8/63, on random
  * values and on candidate errors tying (constant x, zero weights), a
  * negative x (the sign IQ2_XXS keeps flipped), all below QK_GROUP_MAX_EPS,
- * NaN/inf, huge and subnormal values. */
+ * NaN/inf, huge and subnormal values; and qpn (IQ_QPN sub-blocks at once)
+ * on each input with the IQ_QPN - 1 before it, in every rotation. */
 static void test_make_qp_equals_scalar(void) {
     const int shapes[3][2] = {{32, 4}, {16, 15}, {8, 63}};
     int bad = 0;
     const int n_kinds = 9, n_random = 2000;
     for (int sh = 0; sh < 3; ++sh) {
         const int n = shapes[sh][0], nmax = shapes[sh][1];
+        /* the last IQ_QPN inputs, their scalar levels and results */
+        float hx[IQ_QPN][32], hw[IQ_QPN][32], hss[IQ_QPN];
+        uint8_t hls[IQ_QPN][32];
         for (int k = 0; k < n_kinds + n_random; ++k) {
             float x[32] = {0}, w[32] = {0};
             for (int i = 0; i < n; ++i) {
@@ -300,9 +304,35 @@ static void test_make_qp_equals_scalar(void) {
                     fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
                             (double)ss, g_isa_name, (double)sv);
             }
+            /* qpn: this input with the IQ_QPN - 1 before it, in every rotation */
+            memcpy(hx[k % IQ_QPN], x, sizeof x);
+            memcpy(hw[k % IQ_QPN], w, sizeof w);
+            memcpy(hls[k % IQ_QPN], ls, sizeof ls);
+            hss[k % IQ_QPN] = ss;
+            for (int rot = 0; k >= IQ_QPN - 1 && rot < IQ_QPN; ++rot) {
+                uint8_t ln[IQ_QPN][32];
+                memset(ln, 0xAA, sizeof ln);
+                const float *xs[IQ_QPN], *ws[IQ_QPN];
+                uint8_t *lp[IQ_QPN];
+                int from[IQ_QPN];
+                for (int j = 0; j < IQ_QPN; ++j) {
+                    from[j] = (k - (j + rot) % IQ_QPN) % IQ_QPN;
+                    xs[j] = hx[from[j]];
+                    ws[j] = hw[from[j]];
+                    lp[j] = ln[j];
+                }
+                float out[IQ_QPN];
+                g_ops->qpn(n, nmax, xs, lp, ws, out);
+                for (int j = 0; j < IQ_QPN; ++j)
+                    if (memcmp(&hss[from[j]], &out[j], sizeof out[j]) != 0 || memcmp(hls[from[j]], ln[j], 32) != 0) {
+                        if (bad++ < 5)
+                            fprintf(stderr, "  %s make_qpn %d/%d input %d rotation %d slot %d: scalar %.9g, %s %.9g\n",
+                                    g_isa_name, n, nmax, k, rot, j, (double)hss[from[j]], g_isa_name, (double)out[j]);
+                    }
+            }
         }
     }
-    fprintf(stderr, "  %-7s make_qp: 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    fprintf(stderr, "  %-7s make_qp (and qpn groups): 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
     CHECK(bad == 0);
 }
 

@@ -92,4 +92,4 @@ int qk_iq_best_neighbour_neon(const qk_lattice *lat, const uint16_t *nb, const f
 #include "iq_scan_body.h"
 
 const iq_ops qk_iq_ops_neon = {qk_iq_best_neighbour_neon, iqs_scan_scale, iqs_iq1_split, iqs_make_qp_quants,
-                                 iq_sort_pairs};
+                                 iq_sort_pairs, iqs_make_qp_quantsn};

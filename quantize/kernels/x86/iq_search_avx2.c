@@ -10,4 +10,4 @@
 #include "iq_scan_body.h"
 
 const iq_ops qk_iq_ops_avx2 = {qk_iq_best_neighbour_avx2, iqs_scan_scale, iqs_iq1_split, iqs_make_qp_quants,
-                                 iq_sort_pairs};
+                                 iq_sort_pairs, iqs_make_qp_quantsn};
