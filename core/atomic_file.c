@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 /* Write-behind: every this many appended bytes, writeback of the finished
@@ -19,30 +18,8 @@
  * the final fsync only has the tail left to flush. */
 #define QK_WRITE_BEHIND ((uint64_t)32 << 20)
 
-/* Direct output: appends are gathered in an aligned stage and written with
- * O_DIRECT, a whole stage at a time, so they skip the page cache. The
- * output is fsync'd before the rename anyway, so a page-cache copy of it
- * only costs CPU (allocating, copying and accounting every page: 20% of a
- * Q4_0 run's CPU in perf) and evicts the input the workers still read.
- * Everything else (the tail that does not fill a block, header patches,
- * reads back) goes through the ordinary descriptor. Only on ext2/3/4 and
- * XFS, whose direct and buffered I/O to one file Linux keeps coherent (a
- * direct write flushes and drops the cached pages of its range): through
- * FUSE (fusefat, as a FAT stick is often mounted) a buffered patch of a
- * directly written block was lost in test_copy's FAT32 test. Any other file
- * system, and one that refuses O_DIRECT at the first write, gets the
- * buffered path with write-behind. */
-#define QK_EXT_MAGIC 0xEF53u     /* ext2, ext3, ext4 (linux/magic.h) */
-#define QK_XFS_MAGIC 0x58465342u /* "XFSB" */
-#define QK_DIRECT_ALIGN ((size_t)4096)
-#define QK_DIRECT_STAGE ((size_t)4 << 20)
-
 struct qk_afile {
     int fd;
-    int dfd;               /* the same file opened O_DIRECT, or -1 (buffered) */
-    unsigned char *stage;  /* with dfd: QK_DIRECT_STAGE bytes, aligned */
-    size_t staged;         /* bytes [direct_end, direct_end + staged) of the file, not yet written */
-    uint64_t direct_end;   /* with dfd: bytes before this are written; a multiple of QK_DIRECT_STAGE */
     uint64_t size;
     uint64_t writeback_from; /* appended bytes before this already have writeback started */
     char *final_path;
@@ -189,19 +166,6 @@ int qk_afile_open(qk_afile **out, const char *final_path, qk_err *err) {
                 f = NULL;
             } else {
                 fchmod(f->fd, 0644);
-                f->dfd = -1;
-#ifdef O_DIRECT
-                void *stage = NULL;
-                struct statfs sf;
-                const bool coherent = fstatfs(f->fd, &sf) == 0 && ((unsigned long)sf.f_type == QK_EXT_MAGIC ||
-                                                                   (unsigned long)sf.f_type == QK_XFS_MAGIC);
-                if (coherent && !getenv("QUANTKIT_NO_DIRECT_IO") &&
-                    !posix_memalign(&stage, QK_DIRECT_ALIGN, QK_DIRECT_STAGE)) {
-                    f->dfd = open(tp, O_WRONLY | O_DIRECT | O_CLOEXEC);
-                    if (f->dfd >= 0) f->stage = stage;
-                    else free(stage);
-                }
-#endif
                 f->live_slot = live_add(tp);
                 f->final_path = strdup(final_path);
                 f->dir = dir;
@@ -224,11 +188,11 @@ static int io_fail(qk_afile *f, const char *what, int e, qk_err *err) {
     return qk_fail(err, "%s: %s failed: %s", f->final_path, what, strerror(e));
 }
 
-static int fd_pwrite(qk_afile *f, int fd, const void *buf, size_t n, uint64_t off, qk_err *err) {
+int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err) {
     const unsigned char *p = buf;
     while (n) {
         size_t chunk = n > (1u << 30) ? (1u << 30) : n;
-        ssize_t w = pwrite(fd, p, chunk, (off_t)off);
+        ssize_t w = pwrite(f->fd, p, chunk, (off_t)off);
         if (w < 0) {
             if (errno == EINTR) continue;
             return io_fail(f, "write", errno, err);
@@ -239,62 +203,8 @@ static int fd_pwrite(qk_afile *f, int fd, const void *buf, size_t n, uint64_t of
     return QK_OK;
 }
 
-/* Leaves direct output: the descriptor is closed, the stage freed (its bytes
- * must have been written already). */
-static void direct_off(qk_afile *f) {
-    if (f->dfd >= 0) close(f->dfd);
-    f->dfd = -1;
-    free(f->stage);
-    f->stage = NULL;
-    f->staged = 0;
-}
-
-/* Writes the stage's first n bytes (a multiple of the alignment) at
- * direct_end with O_DIRECT; a file system that turns that down gets them
- * through the page cache, and no direct write after. */
-static int stage_flush(qk_afile *f, size_t n, qk_err *err) {
-    ssize_t w;
-    do w = pwrite(f->dfd, f->stage, n, (off_t)f->direct_end);
-    while (w < 0 && errno == EINTR);
-    if (w == (ssize_t)n) {
-        f->direct_end += n;
-        f->staged -= n;
-        return QK_OK;
-    }
-    if (w < 0 && errno != EINVAL && errno != EOPNOTSUPP) return io_fail(f, "write", errno, err);
-    /* refused, or short (a full disk then shows on the buffered write) */
-    if (fd_pwrite(f, f->fd, f->stage, f->staged, f->direct_end, err)) return QK_FAIL;
-    direct_off(f);
-    return QK_OK;
-}
-
-int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err) {
-    const unsigned char *p = buf;
-    if (f->dfd >= 0 && n && off < f->direct_end + f->staged && off + n > f->direct_end) {
-        /* the part inside the stage is patched there; the rest below and above as usual */
-        const uint64_t lo = off > f->direct_end ? off : f->direct_end;
-        const uint64_t hi = off + n < f->direct_end + f->staged ? off + n : f->direct_end + f->staged;
-        memcpy(f->stage + (lo - f->direct_end), p + (lo - off), (size_t)(hi - lo));
-        if (lo > off && fd_pwrite(f, f->fd, p, (size_t)(lo - off), off, err)) return QK_FAIL;
-        if (hi < off + n && fd_pwrite(f, f->fd, p + (hi - off), (size_t)(off + n - hi), hi, err)) return QK_FAIL;
-        return QK_OK;
-    }
-    return fd_pwrite(f, f->fd, p, n, off, err);
-}
-
 int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err) {
-    if (f->dfd >= 0) {
-        const unsigned char *p = buf;
-        while (n && f->dfd >= 0) {
-            const size_t take = QK_DIRECT_STAGE - f->staged < n ? QK_DIRECT_STAGE - f->staged : n;
-            memcpy(f->stage + f->staged, p, take);
-            f->staged += take, f->size += take, p += take, n -= take;
-            if (f->staged == QK_DIRECT_STAGE && stage_flush(f, QK_DIRECT_STAGE, err)) return QK_FAIL;
-        }
-        if (!n) return QK_OK;
-        buf = p; /* direct output was turned down midway: the rest through the page cache */
-    }
-    if (fd_pwrite(f, f->fd, buf, n, f->size, err) != QK_OK) return QK_FAIL;
+    if (qk_afile_pwrite(f, buf, n, f->size, err) != QK_OK) return QK_FAIL;
     f->size += n;
 #ifdef SYNC_FILE_RANGE_WRITE
     if (f->size - f->writeback_from >= QK_WRITE_BEHIND) {
@@ -309,12 +219,6 @@ int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err) {
 
 int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err) {
     unsigned char *p = buf;
-    if (f->dfd >= 0 && n && off + n > f->direct_end) { /* what is still in the stage comes from there */
-        if (off + n > f->direct_end + f->staged) return qk_fail(err, "%s: read back past the end", f->final_path);
-        const uint64_t lo = off > f->direct_end ? off : f->direct_end;
-        memcpy(p + (lo - off), f->stage + (lo - f->direct_end), (size_t)(off + n - lo));
-        n = (size_t)(lo - off);
-    }
     while (n) {
         ssize_t r = pread(f->fd, p, n, (off_t)off);
         if (r < 0) {
@@ -328,12 +232,10 @@ int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err) 
 }
 
 uint64_t qk_afile_size(const qk_afile *f) { return f->size; }
-bool qk_afile_direct(const qk_afile *f) { return f->dfd >= 0; }
 const char *qk_afile_final_path(const qk_afile *f) { return f->final_path; }
 const char *qk_afile_temp_path(const qk_afile *f) { return f->temp_path; }
 
 static void free_f(qk_afile *f) {
-    direct_off(f);
     live_remove(f->live_slot);
     free(f->final_path), free(f->temp_path), free(f->dir), free(f);
 }
@@ -345,23 +247,9 @@ void qk_afile_abort(qk_afile *f) {
     free_f(f);
 }
 
-int qk_afile_flush(qk_afile *f, qk_err *err) {
-    int rc = QK_OK;
-    if (f->dfd >= 0) { /* the stage: its whole blocks direct, the tail through the page cache */
-        const size_t whole = f->staged / QK_DIRECT_ALIGN * QK_DIRECT_ALIGN;
-        if (whole) rc = stage_flush(f, whole, err);
-        if (rc == QK_OK && f->staged && f->dfd >= 0) {
-            memmove(f->stage, f->stage + whole, f->staged); /* flushed: the tail now starts the stage */
-            rc = fd_pwrite(f, f->fd, f->stage, f->staged, f->direct_end, err);
-        }
-        direct_off(f);
-    }
-    return rc;
-}
-
 int qk_afile_commit(qk_afile *f, qk_err *err) {
-    int rc = qk_afile_flush(f, err);
-    if (rc == QK_OK && fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
+    int rc = QK_OK;
+    if (fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
     if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
     f->fd = -1;
     /* a signal after the rename must not unlink a name that now belongs to

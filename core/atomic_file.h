@@ -12,7 +12,6 @@
 #ifndef QK_ATOMIC_FILE_H
 #define QK_ATOMIC_FILE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,12 +28,6 @@ int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err);
 int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err);
 /* Reads back n bytes at off (for hashing what was written). */
 int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err);
-/* The appends are over for now: what direct output still holds in memory is
- * written (through the page cache when it fills no block) and its buffer
- * freed, so a caller keeping many files open until their commit (a split
- * output's shards) holds no buffer for each. Later appends go through the
- * page cache. Commit does this itself. */
-int qk_afile_flush(qk_afile *f, qk_err *err);
 /* Bytes appended so far. */
 uint64_t qk_afile_size(const qk_afile *f);
 const char *qk_afile_final_path(const qk_afile *f);
@@ -64,10 +57,6 @@ void qk_afile_remove_temps(void);
  * survives a signal). */
 int qk_afile_partial_add(const char *path);
 void qk_afile_partial_done(int handle);
-
-/* Whether f's appends still bypass the page cache (O_DIRECT on ext2/3/4 or
- * XFS; see atomic_file.c), for tests. */
-bool qk_afile_direct(const qk_afile *f);
 
 /* How many temporaries are open now (for tests). */
 size_t qk_afile_live_count(void);

@@ -1,10 +1,6 @@
 /* core/: sizes, parallel_for determinism and error reporting, error strings,
- * what a signal handler removes (atomic_file's registry), atomic_file's
- * direct output against its buffered one. */
+ * what a signal handler removes (atomic_file's registry). */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -135,71 +131,6 @@ static void test_signal_registry(void) {
     unlink(kept);
 }
 
-/* atomic_file's appends bypass the page cache through an aligned stage on
- * ext2/3/4 and XFS (O_DIRECT), and go through it elsewhere or with
- * QUANTKIT_NO_DIRECT_IO set. Both must leave the same bytes: appends of odd sizes
- * across stage boundaries, patches below, across and inside the part still
- * staged, reads back across it, and a tail that fills no block. */
-static void afile_pattern_run(bool buffered, unsigned char *want, size_t n, size_t extra) {
-    char fin[600];
-    snprintf(fin, sizeof fin, "%s/direct-%d.bin", qk_test_tmpdir(), (int)buffered);
-    if (buffered) setenv("QUANTKIT_NO_DIRECT_IO", "1", 1);
-    qk_afile *f = NULL;
-    qk_err err;
-    CHECK(qk_afile_open(&f, fin, &err) == QK_OK);
-    if (buffered) unsetenv("QUANTKIT_NO_DIRECT_IO");
-    if (!f) return;
-    struct statfs sf;
-    const bool ext_or_xfs = statfs(qk_test_tmpdir(), &sf) == 0 &&
-                            ((unsigned long)sf.f_type == 0xEF53u || (unsigned long)sf.f_type == 0x58465342u);
-    CHECK_MSG(qk_afile_direct(f) == (ext_or_xfs && !buffered), "direct output on: %d, expected %d",
-              (int)qk_afile_direct(f), (int)(ext_or_xfs && !buffered));
-    static const size_t steps[] = {1, 4095, 3u << 20, 7, (5u << 20) + 123, 4096, 1u << 20, 33};
-    size_t at = 0;
-    for (size_t i = 0; at < n; i = (i + 1) % (sizeof steps / sizeof steps[0])) {
-        const size_t k = steps[i] < n - at ? steps[i] : n - at;
-        CHECK(qk_afile_write(f, want + at, k, &err) == QK_OK);
-        at += k;
-        if (at > (6u << 20) && at - k <= (6u << 20)) { /* one stage is written: patch around it */
-            const size_t offs[] = {10, (4u << 20) - 5, at - 3000};
-            for (size_t j = 0; j < 3; j++) {
-                for (size_t b = 0; b < 16; b++) want[offs[j] + b] ^= 0x5A;
-                CHECK(qk_afile_pwrite(f, want + offs[j], 16, offs[j], &err) == QK_OK);
-            }
-            unsigned char back[64];
-            CHECK(qk_afile_pread(f, back, sizeof back, (4u << 20) - 32, &err) == QK_OK &&
-                  !memcmp(back, want + (4u << 20) - 32, sizeof back));
-            CHECK(qk_afile_pread(f, back, sizeof back, at - 64, &err) == QK_OK && !memcmp(back, want + at - 64, 64));
-        }
-    }
-    CHECK(qk_afile_size(f) == n);
-    /* a pause (qk_afile_flush, as a split output's finished shard gets), then more appends through the page cache */
-    CHECK(qk_afile_flush(f, &err) == QK_OK && !qk_afile_direct(f));
-    CHECK(qk_afile_write(f, want + n, extra, &err) == QK_OK && qk_afile_size(f) == n + extra);
-    n += extra;
-    CHECK(qk_afile_commit(f, &err) == QK_OK);
-    size_t len = 0;
-    unsigned char *got = qk_test_read_file(fin, &len);
-    CHECK_MSG(got && len == n && !memcmp(got, want, n), "%s: %zu bytes, expected %zu, contents %s", fin, len, n,
-              got && len == n && !memcmp(got, want, n) ? "equal" : "differ");
-    free(got);
-    unlink(fin);
-}
-
-static void test_afile_direct_and_buffered(void) {
-    const size_t n = (11u << 20) + 777, extra = 5000;
-    unsigned char *a = malloc(n + extra), *b = malloc(n + extra);
-    CHECK(a && b);
-    if (!a || !b) return free(a), free(b);
-    uint32_t x = 12345;
-    for (size_t i = 0; i < n + extra; i++) x = x * 1664525u + 1013904223u, a[i] = (unsigned char)(x >> 24);
-    memcpy(b, a, n + extra);
-    afile_pattern_run(false, a, n, extra);
-    afile_pattern_run(true, b, n, extra);
-    CHECK(!memcmp(a, b, n + extra)); /* the same patches on both */
-    free(a), free(b);
-}
-
 /* A split into hundreds of shards: every finished part is registered (the
  * registry grows past its first block of 64 slots) and removed on a signal;
  * released handles are reused and the count goes back to zero. */
@@ -236,6 +167,5 @@ int main(void) {
     RUN(test_error_prefix);
     RUN(test_signal_registry);
     RUN(test_signal_registry_grows);
-    RUN(test_afile_direct_and_buffered);
     return qk_test_summary();
 }
