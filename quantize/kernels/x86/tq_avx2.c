@@ -1,8 +1,11 @@
 /* tq_avx2.c - TQ1_0 and TQ2_0 with AVX2: tq_body.h (its head has the
- * exactness argument) with 8-lane amax and trits. */
+ * exactness argument, tq_x86.h the byte vocabulary) with 8-lane amax and
+ * trits. */
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "tq_x86.h"
 
 static inline uint32_t tq_amax_bits(const float *x) {
     const __m256i abs = _mm256_set1_epi32(0x7fffffff);
@@ -20,7 +23,7 @@ static inline uint32_t tq_amax_bits(const float *x) {
 
 /* 1 + (v >= 0.5) - (v <= -0.5) for v = x[i] * id, i = 0..15, as bytes: the
  * compare masks (-1 / 0) narrowed by signed saturation, which keeps -1 */
-static inline __m128i tq_trits16(const float *x, __m256 vid) {
+static inline tq_v8 tq_trits16(const float *x, __m256 vid) {
     const __m256 v0 = _mm256_mul_ps(_mm256_loadu_ps(x), vid), v1 = _mm256_mul_ps(_mm256_loadu_ps(x + 8), vid);
     const __m256 h = _mm256_set1_ps(0.5f), nh = _mm256_set1_ps(-0.5f);
     const __m256i ge = _mm256_packs_epi32(_mm256_castps_si256(_mm256_cmp_ps(v0, h, _CMP_GE_OQ)),

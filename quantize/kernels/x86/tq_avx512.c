@@ -1,8 +1,11 @@
 /* tq_avx512.c - TQ1_0 and TQ2_0 with AVX-512 (F, BW, VL): tq_body.h (its
- * head has the exactness argument) with 16-lane amax and trits. */
+ * head has the exactness argument, tq_x86.h the byte vocabulary) with
+ * 16-lane amax and trits. */
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "tq_x86.h"
 
 static inline uint32_t tq_amax_bits(const float *x) {
     const __m512i abs = _mm512_set1_epi32(0x7fffffff);
@@ -14,7 +17,7 @@ static inline uint32_t tq_amax_bits(const float *x) {
 }
 
 /* 1 + (v >= 0.5) - (v <= -0.5) for v = x[i] * id, i = 0..15, as bytes */
-static inline __m128i tq_trits16(const float *x, __m512 vid) {
+static inline tq_v8 tq_trits16(const float *x, __m512 vid) {
     const __m512 v = _mm512_mul_ps(_mm512_loadu_ps(x), vid);
     const __mmask16 ge = _mm512_cmp_ps_mask(v, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
     const __mmask16 le = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
