@@ -9,8 +9,9 @@
  * block size. None of these types uses the imatrix (ggml ignores it: the
  * *_ref algorithm is blockwise, so ggml's per-row path with weights gives
  * the same bytes). qk_dequantize_row_<t>(src, dst, n) expands n elements.
- * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2
- * and AVX-512 variants (x86/tq_<isa>.c), byte-identical with the scalar ones.
+ * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2,
+ * AVX-512 and NEON variants (x86/tq_<isa>.c, arm/tq_neon.c; body tq_body.h),
+ * byte-identical with the scalar ones.
  */
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H

@@ -20,8 +20,8 @@
  *
  * Bit-exactness: ggml's MAX (a NaN resets the running max), lroundf from
  * the same libm (its result for NaN/inf is what x86-64 glibc returns), the
- * int and uint8_t wraps of the C source kept as they are. The AVX2 / AVX-512
- * variants (x86/tq_body.h) hand every block they cannot reproduce exactly
+ * int and uint8_t wraps of the C source kept as they are. The AVX2 / AVX-512 /
+ * NEON variants (tq_body.h) hand every block they cannot reproduce exactly
  * (NaN, inf, an infinite 1/amax) to qk_tq1_0_block / qk_tq2_0_block.
  */
 #include <math.h>
