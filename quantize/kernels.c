@@ -119,6 +119,10 @@ static const qk_kernel k_simd[] = {
     NEON(IQ1_S, qk_quantize_iq1_s_neon, qk_dequantize_row_iq1_s)
     X86(IQ1_M, qk_quantize_iq1_m_avx2, qk_quantize_iq1_m_avx512, qk_dequantize_row_iq1_m, qk_dequantize_row_iq1_m)
     NEON(IQ1_M, qk_quantize_iq1_m_neon, qk_dequantize_row_iq1_m)
+    X86(TQ1_0, qk_quantize_tq1_0_avx2, qk_quantize_tq1_0_avx512, qk_dequantize_row_tq1_0, qk_dequantize_row_tq1_0)
+    NEON(TQ1_0, qk_quantize_tq1_0_neon, qk_dequantize_row_tq1_0)
+    X86(TQ2_0, qk_quantize_tq2_0_avx2, qk_quantize_tq2_0_avx512, qk_dequantize_row_tq2_0, qk_dequantize_row_tq2_0)
+    NEON(TQ2_0, qk_quantize_tq2_0_neon, qk_dequantize_row_tq2_0)
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

@@ -9,13 +9,21 @@
  * block size. None of these types uses the imatrix (ggml ignores it: the
  * *_ref algorithm is blockwise, so ggml's per-row path with weights gives
  * the same bytes). qk_dequantize_row_<t>(src, dst, n) expands n elements.
- * Scalar only: none of them is a search (one pass per block).
+ * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2,
+ * AVX-512 and NEON variants (x86/tq_<isa>.c, arm/tq_neon.c; body tq_body.h),
+ * byte-identical with the scalar ones.
  */
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H
 
 #include "kernel_api.h"
 
-QK_DECLARE_KERNELS(tq1_0, tq2_0, mxfp4, nvfp4, q1_0, q2_0)
+QK_DECLARE_KERNELS(mxfp4, nvfp4, q1_0, q2_0)
+QK_DECLARE_SIMD_KERNELS(tq1_0, tq2_0)
+
+/* One block of QK_K floats at x to one TQ1_0 / TQ2_0 block at y: the scalar
+ * reference, which the SIMD variants call for the blocks they leave to it. */
+void qk_tq1_0_block(const float *x, uint8_t *y);
+void qk_tq2_0_block(const float *x, uint8_t *y);
 
 #endif

@@ -20,7 +20,9 @@
  *
  * Bit-exactness: ggml's MAX (a NaN resets the running max), lroundf from
  * the same libm (its result for NaN/inf is what x86-64 glibc returns), the
- * int and uint8_t wraps of the C source kept as they are.
+ * int and uint8_t wraps of the C source kept as they are. The AVX2 / AVX-512 /
+ * NEON variants (tq_body.h) hand every block they cannot reproduce exactly
+ * (NaN, inf, an infinite 1/amax) to qk_tq1_0_block / qk_tq2_0_block.
  */
 #include <math.h>
 #include <stddef.h>
@@ -53,7 +55,7 @@ static void pack5(uint8_t *qs, const float *x, int w, float id) {
     }
 }
 
-static void tq1_0_block(const float *x, uint8_t *y) {
+void qk_tq1_0_block(const float *x, uint8_t *y) {
     float id;
     const float d = block_scale(x, &id);
     enum { NQS = sizeof(((qk_block_tq1_0 *)0)->qs), NQH = sizeof(((qk_block_tq1_0 *)0)->qh) };
@@ -72,7 +74,7 @@ static void tq1_0_block(const float *x, uint8_t *y) {
     qk_put_f16(y + offsetof(qk_block_tq1_0, d), d);
 }
 
-static void tq2_0_block(const float *x, uint8_t *y) {
+void qk_tq2_0_block(const float *x, uint8_t *y) {
     float id;
     const float d = block_scale(x, &id);
     for (int j = 0; j < QK_K / 4; j += 32) {
@@ -108,7 +110,7 @@ static void tq1_0_to_float(const uint8_t *b, float *y) {
         for (int j = 0; j < NQH; j++) *y++ = tq1_value(qh[j], k, d);
 }
 
-size_t qk_quantize_tq1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
+size_t qk_quantize_tq1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, qk_tq1_0_block); }
 void qk_dequantize_row_tq1_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_K, qk_block_tq1_0, tq1_0_to_float); }
 
 static void tq2_0_to_float(const uint8_t *b, float *y) {
@@ -118,6 +120,6 @@ static void tq2_0_to_float(const uint8_t *b, float *y) {
             for (int m = 0; m < 32; m++) *y++ = (float)(((b[j + m] >> (l * 2)) & 3) - 1) * d;
 }
 
-size_t qk_quantize_tq2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }
+size_t qk_quantize_tq2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, qk_tq2_0_block); }
 void qk_dequantize_row_tq2_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_K, qk_block_tq2_0, tq2_0_to_float); }
 
