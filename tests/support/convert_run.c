@@ -138,11 +138,6 @@ void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const
     convert_expect_dry_refusal(dir, what, want);
 }
 
-void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        convert_expect_config_refusal(dir, s, cases[i].key, cases[i].json, cases[i].what, cases[i].want);
-}
-
 void convert_expect_config_refusals_in(const char *dir, const convert_config_case *cases, size_t n) {
     char path[1200];
     snprintf(path, sizeof path, "%s/config.json", dir);

@@ -80,15 +80,13 @@ void convert_check_left_out(const char *dir, const char *want);
 void convert_expect_config_refusal(const char *dir, const tiny_hf_spec *s, const char *key, const char *json,
                                    const char *what, const char *want);
 
-/* One row of convert_expect_config_refusals. */
+/* One row of convert_expect_config_refusals_in. */
 typedef struct {
     const char *key, *json, *what, *want;
 } convert_config_case;
 
-/* convert_expect_config_refusal for each row, each on a fresh checkpoint. */
-void convert_expect_config_refusals(const char *dir, const tiny_hf_spec *s, const convert_config_case *cases, size_t n);
-/* The same on the checkpoint already in dir (one not written from a spec): each row's key set, the dry run refused,
- * the key's value put back (removed when it had none). */
+/* convert_expect_config_refusal's check for each row on the checkpoint already in dir (one not written from a
+ * spec): each row's key set, the dry run refused, the key's value put back (removed when it had none). */
 void convert_expect_config_refusals_in(const char *dir, const convert_config_case *cases, size_t n);
 
 /* Element i of the string array KV key of gf (tokenizer.ggml.tokens ...), or NULL. */
