@@ -32,15 +32,17 @@
  * Q2_0's code is clamp(trunc-convert(roundf(x * id)) + 1, 0, 3). The bits of
  * |x| order as the floats do, with inf and NaN above every finite value, so
  * one integer max gives amax (exact: without NaN/inf it is the scalar's
- * `if (a > amax) amax = a` result) and whether the block holds NaN/inf;
- * such a block, or one whose 1 / amax is infinite (amax subnormal), goes to
- * the scalar qk_q2_0_block. Otherwise every v = x * id (one IEEE multiply,
- * as the scalar's: no FMA in these files) has |v| <= amax * id (rounding is
- * monotonic), checked < 1.5; on (-1.5, 1.5) roundf (half away from zero)
- * is (v >= 0.5) - (v <= -0.5), an exact integer the conversion keeps, never
- * 2 or -2, so the clamp never acts and the code is 1 + that: two compares,
- * no rounding emulation. The fp16 scales are qk_put_f16's, the scalar's
- * conversion, one per block. */
+ * `if (a > amax) amax = a` result, which skips NaN) or a NaN/inf. Such a
+ * block, or one whose 1 / amax is infinite (amax subnormal), goes to the
+ * scalar qk_q2_0_block; one test finds all three: amax * id is NaN for a
+ * NaN amax (id 0) and for an infinite one (id 0), inf for an infinite id,
+ * and otherwise within a few ulps of 1 (0 for an all-zero block). Then every
+ * v = x * id (one IEEE multiply, as the scalar's: no FMA in these files)
+ * has |v| <= amax * id < 1.5 (rounding is monotonic); on (-1.5, 1.5) roundf
+ * (half away from zero) is (v >= 0.5) - (v <= -0.5), an exact integer the
+ * conversion keeps, never 2 or -2, so the clamp never acts and the code is
+ * 1 + that: two compares, no rounding emulation. The fp16 scales are
+ * qk_put_f16's, the scalar's conversion, one per block. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,7 +97,7 @@ static void q2_0_block(const float *x, uint8_t *y) {
     float amax;
     memcpy(&amax, &bits, sizeof amax);
     const float id = amax > 0.0f ? 1.0f / amax : 0.0f;
-    if (bits >= 0x7f800000u || !(amax * id < 1.5f)) { /* NaN/inf, or id infinite */
+    if (!(amax * id < 1.5f)) { /* NaN (id 0), inf (inf * 0 is NaN), or id infinite */
         qk_q2_0_block(x, y);
         return;
     }

@@ -73,11 +73,30 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
         break;
     }
     case QQ_ORDER: {
-        /* Q1_0's sum: magnitudes over 60 binades with random signs and a
-         * large value at a random place, so any reassociated sum differs */
-        for (int i = 0; i < qk; i++) x[i] = rand_sign(r, rand_mag(r, 1e-9f, 1e9f));
-        x[qk_rng_next(r) % (uint64_t)qk] = rand_sign(r, 3e9f);
-        if (b % 4 == 1) x[qk_rng_next(r) % (uint64_t)qk] = -0.0f;
+        /* Q1_0's sum: a reordered sum mostly differs in the last float bits
+         * only, which the fp16 scale rounds away; so in 2 of 3 blocks the
+         * in-order sum is exactly Big = qk * (a midpoint of two fp16
+         * values, normal or subnormal), and the other elements are "tinies"
+         * the in-order sum absorbs one at a time but two or more added
+         * together before Big (any other order) push it off the midpoint:
+         * Big first, then tinies of 1/4..1/2 ulp(Big); or Big at a random
+         * place after tinies of ulp/256 (their sum < ulp/2) and before
+         * tinies of 1/4..1/2 ulp. The third block: magnitudes over 18
+         * binades with a large value at a random place. Random signs. */
+        if (b % 3 == 2) {
+            for (int i = 0; i < qk; i++) x[i] = rand_sign(r, rand_mag(r, 1e-9f, 1e9f));
+            x[qk_rng_next(r) % (uint64_t)qk] = rand_sign(r, 3e9f);
+            if (b % 4 == 1) x[qk_rng_next(r) % (uint64_t)qk] = -0.0f;
+            break;
+        }
+        const float mid = (qk_rng_next(r) % 8 == 0)
+                              ? ldexpf((float)(qk_rng_next(r) % 1023) + 0.5f, -24)
+                              : ldexpf((float)(1024 + qk_rng_next(r) % 1024) + 0.5f, (int)(qk_rng_next(r) % 30) - 24);
+        const float big = mid * (float)qk, ulp = ulps(big, 1) - big;
+        const int at = (b % 3 == 0) ? 0 : (int)(qk_rng_next(r) % (uint64_t)qk);
+        for (int i = 0; i < qk; i++)
+            x[i] = rand_sign(r, i < at ? ulp / 256 : ulp * (float)(2 + qk_rng_next(r) % 3) / 8);
+        x[at] = rand_sign(r, big);
         break;
     }
     case QQ_NAN_INF_AT: {
