@@ -10,10 +10,24 @@
 #include "llama_ref.h"
 #include "q1_q2_cases.h"
 #include "qk_test.h"
+#include "simd_vs_scalar.h"
 
 static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
 static const int64_t k_blocks[] = {1, 9, 37};
 enum { ROWS = 3, BLOCKS_MAX = 37, QK_MAX = 128 };
+
+/* k's bytes == ggml's on case c, ROWS rows of `blocks` blocks; false (after
+ * a failed CHECK naming them) when not. */
+static bool same_as_ggml(const llama_ref *r, const qk_kernel *k, float *x, int c, int64_t blocks) {
+    const int qk = (int)qk_type_get(k->type)->blck_size;
+    fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * qk, qk);
+    kvg_result d;
+    kvg_compare(r, k, x, ROWS, blocks * qk, NULL, NULL, &d);
+    CHECK_MSG(!d.quant_differs, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
+              qk_type_get(k->type)->name, qk_isa_name(k->isa), k_case_names[c], blocks, d.diff_at, d.ours_at,
+              d.theirs_at);
+    return !d.quant_differs;
+}
 
 /* The scalar kernel and each variant this CPU has against ggml on the same rows. */
 static void test_q1_q2_vs_ggml(void) {
@@ -21,31 +35,16 @@ static void test_q1_q2_vs_ggml(void) {
     CHECK(r != NULL);
     if (!r) return;
     float *x = malloc(sizeof(float) * ROWS * BLOCKS_MAX * QK_MAX);
-    qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
     int compared = 0;
     for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const int qk = (int)qk_type_get(k_types[ti])->blck_size;
-        for (int ii = 0; ii < n_isa; ii++) {
-            const qk_kernel *k = qk_kernel_get(k_types[ti], isas[ii]);
-            if (!k || (ii > 0 && k->isa == QK_ISA_SCALAR)) continue;
+        const qk_kernel *ks[QK_ISA_COUNT];
+        const int nk = svs_kernels(k_types[ti], ks);
+        for (int i = 0; i < nk; i++, compared++) {
             int bad = 0;
-            for (int c = 0; c < QQ_CASES; c++) {
-                for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++) {
-                    const int64_t blocks = k_blocks[bi];
-                    fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * qk, qk);
-                    kvg_result d;
-                    kvg_compare(r, k, x, ROWS, blocks * qk, NULL, NULL, &d);
-                    if (d.quant_differs) {
-                        bad++;
-                        CHECK_MSG(0, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
-                                  qk_type_get(k_types[ti])->name, qk_isa_name(k->isa), k_case_names[c], blocks,
-                                  d.diff_at, d.ours_at, d.theirs_at);
-                    }
-                }
-            }
-            compared++;
-            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(k->isa),
+            for (int c = 0; c < QQ_CASES; c++)
+                for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
+                    bad += !same_as_ggml(r, ks[i], x, c, k_blocks[bi]);
+            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(ks[i]->isa),
                     bad ? "MISMATCH" : "ok");
         }
     }
