@@ -21,8 +21,10 @@
  * reassociated (tree) sum gives other bits, so the sum is vectorized across
  * blocks instead: lane k of an accumulator adds block k's |x[0]|, |x[1]|,
  * ... one after the other, exactly the scalar's sequence of adds (from 0,
- * so the first add is exact, as the scalar's; NaN payloads pass through an
- * add unchanged but quieted, and |x| has no NaN of the other sign).
+ * as the scalar's). Which NaN payload a sum keeps (compilers order an add's
+ * operands freely) does not show: all |x| are positive, so a NaN sum is a
+ * positive NaN, which the fp16 conversion writes as 0x7e00 whatever its
+ * payload.
  * q1_cols4 transposes four elements of QQ_W blocks into that layout. A run
  * of blocks is taken in groups of Q1_GROUPS * QQ_W (independent
  * accumulators, so the adds' latency overlaps), then QQ_W, and the last
