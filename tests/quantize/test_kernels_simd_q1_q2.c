@@ -4,11 +4,12 @@
  *  - Q2_0 ties: x * id within ulps of +-0.5, x at +-0.5 * amax, x at amax
  *    and below it (x * id near 1), for many amax; every 4-code pattern
  *    through every byte;
- *  - Q1_0's in-order sum: magnitudes over many binades (any reassociation
- *    shows), and its across-blocks layout: block counts of every residue
- *    modulo the lane counts (4, 8, 16) and the group sizes (8, 16, 32), from
- *    1 block to 130 (NaN/inf at every position of a block), on 1 and 3
- *    rows, where groups span rows;
+ *  - Q1_0's in-order sum: blocks whose in-order sum sits exactly on an
+ *    fp16 rounding midpoint of the scale (any reordering of the adds
+ *    shows), magnitudes over many binades; and its across-blocks layout:
+ *    1 to 17 blocks (every count modulo the lane counts 4, 8, 16), counts
+ *    around the group sizes 16 and 32 and their multiples, up to 130 (NaN/inf
+ *    at every position of a block), on 1 and 3 rows, where groups span rows;
  *  - NaN (both signs, quiet and signalling, two payloads in a block) and
  *    +-inf at every position; tiny amax (subnormal, around where 1/amax
  *    overflows, FLT_MIN); huge amax (Q1_0's sum overflowing); all-equal
@@ -25,7 +26,10 @@
 #include "simd_vs_scalar.h"
 
 static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
-static const int64_t k_blocks[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 130};
+/* 1..17 (every count modulo the lanes 4, 8, 16), then around the
+ * two-group sizes 16, 32 and their multiples */
+static const int64_t k_blocks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                   16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 130};
 static const int64_t k_partial[] = {100, 300, 257, 96};
 enum { ROWS_MAX = 3, BLOCKS_MAX = 130, QK_MAX = 128 };
 
