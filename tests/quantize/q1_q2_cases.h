@@ -52,7 +52,10 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
         const float id = inv(amax);
         for (int i = 0; i < qk; i++) {
             const int kind = (int)(qk_rng_next(r) % 4), k = (int)(qk_rng_next(r) % 7) - 3;
-            float v = kind == 0 ? ulps(0.5f / id, k) : kind == 1 ? ulps(0.5f * amax, k) : kind == 2 ? ulps(amax, -(k + 3)) : 0.5f * amax;
+            float v = kind == 0   ? ulps(0.5f / id, k)
+                      : kind == 1 ? ulps(0.5f * amax, k)
+                      : kind == 2 ? ulps(amax, -(k + 3))
+                                  : 0.5f * amax;
             if (v > amax) v = amax;
             x[i] = rand_sign(r, v);
         }

@@ -31,7 +31,8 @@ static inline int svs_compare(const qk_kernel *s, const qk_kernel *v, const floa
     size_t off = 0;
     while (off < all && a[off] == b[off]) off++;
     const int bad = ra != bytes || rb != bytes || off < all;
-    CHECK_MSG(!bad, "%s/%s %s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu of %zu, first diff at byte %zu of the padded output",
+    CHECK_MSG(!bad,
+              "%s/%s %s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu of %zu, first diff at byte %zu of the padded output",
               t->name, qk_isa_name(v->isa), what, nrows, n, ra, rb, bytes, off);
     free(a), free(b);
     return bad;
@@ -39,7 +40,8 @@ static inline int svs_compare(const qk_kernel *s, const qk_kernel *v, const floa
 
 /* s and v on 2 rows of each length lens[i] (not whole blocks) and on 0 rows:
  * both return 0 and write nothing. */
-static inline void svs_check_refusals(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens, int nl) {
+static inline void svs_check_refusals(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens,
+                                      int nl) {
     unsigned char out[512];
     for (int i = 0; i <= nl; i++) {
         const int64_t rows = i < nl ? 2 : 0, n = i < nl ? lens[i] : qk_type_get(s->type)->blck_size;
@@ -47,7 +49,8 @@ static inline void svs_check_refusals(const qk_kernel *s, const qk_kernel *v, co
         const size_t rs = s->quantize(x, out, rows, n, NULL), rv = v->quantize(x, out, rows, n, NULL);
         size_t touched = 0;
         for (size_t k = 0; k < sizeof out; k++) touched += out[k] != 0x5a;
-        CHECK_MSG(rs == 0 && rv == 0 && touched == 0, "%s/%s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu, %zu bytes written",
+        CHECK_MSG(rs == 0 && rv == 0 && touched == 0,
+                  "%s/%s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu, %zu bytes written",
                   qk_type_get(s->type)->name, qk_isa_name(v->isa), rows, n, rs, rv, touched);
     }
 }

@@ -23,8 +23,10 @@ static inline float32x4_t abs_bits(float32x4_t a) {
 static inline void q1_cols4(const float *x, qq_vf c[4]) {
     float32x4_t r[4];
     for (int k = 0; k < 4; k++) r[k] = abs_bits(vld1q_f32(x + k * QK_Q1_0));
-    const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r[0], r[1])), t1 = vreinterpretq_f64_f32(vtrn2q_f32(r[0], r[1]));
-    const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r[2], r[3])), t3 = vreinterpretq_f64_f32(vtrn2q_f32(r[2], r[3]));
+    const float64x2_t t0 = vreinterpretq_f64_f32(vtrn1q_f32(r[0], r[1]));
+    const float64x2_t t1 = vreinterpretq_f64_f32(vtrn2q_f32(r[0], r[1]));
+    const float64x2_t t2 = vreinterpretq_f64_f32(vtrn1q_f32(r[2], r[3]));
+    const float64x2_t t3 = vreinterpretq_f64_f32(vtrn2q_f32(r[2], r[3]));
     c[0] = vreinterpretq_f32_f64(vtrn1q_f64(t0, t2));
     c[1] = vreinterpretq_f32_f64(vtrn1q_f64(t1, t3));
     c[2] = vreinterpretq_f32_f64(vtrn2q_f64(t0, t2));
