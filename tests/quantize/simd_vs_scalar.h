@@ -18,23 +18,27 @@
 #include "kernels.h"
 #include "qk_test.h"
 
-/* v's bytes == s's for nrows rows of n floats at x (x may be unaligned; the
- * output goes one byte past an allocation start, with 16 guard bytes
- * checked too). 0 when identical, else 1 after a failed CHECK naming what. */
+/* v's bytes == s's for nrows rows of n floats at x, read from a copy that
+ * starts one float into its allocation (unaligned) and ends where it ends
+ * (a read past the rows is a sanitizer error); the output goes one byte past
+ * an allocation start, with 16 guard bytes checked too. 0 when identical,
+ * else 1 after a failed CHECK naming what. */
 static inline int svs_compare(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                               const char *what) {
     const qk_type_info *t = qk_type_get(s->type);
     const size_t bytes = (size_t)(nrows * n / t->blck_size) * t->type_size, all = bytes + 1 + 16;
     unsigned char *a = malloc(all), *b = malloc(all);
     memset(a, 0x11, all), memset(b, 0x11, all);
-    const size_t ra = s->quantize(x, a + 1, nrows, n, NULL), rb = v->quantize(x, b + 1, nrows, n, NULL);
+    float *copy = malloc(sizeof(float) * (size_t)(nrows * n + 1));
+    memcpy(copy + 1, x, sizeof(float) * (size_t)(nrows * n));
+    const size_t ra = s->quantize(copy + 1, a + 1, nrows, n, NULL), rb = v->quantize(copy + 1, b + 1, nrows, n, NULL);
     size_t off = 0;
     while (off < all && a[off] == b[off]) off++;
     const int bad = ra != bytes || rb != bytes || off < all;
     CHECK_MSG(!bad,
               "%s/%s %s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu of %zu, first diff at byte %zu of the padded output",
               t->name, qk_isa_name(v->isa), what, nrows, n, ra, rb, bytes, off);
-    free(a), free(b);
+    free(a), free(b), free(copy);
     return bad;
 }
 
