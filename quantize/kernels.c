@@ -10,6 +10,7 @@
 #include "k_quants.h"
 #include "legacy.h"
 #include "lowbit.h"
+#include "q1_q2.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define QK_HAVE_X86_KERNELS 1
@@ -123,6 +124,10 @@ static const qk_kernel k_simd[] = {
     NEON(TQ1_0, qk_quantize_tq1_0_neon, qk_dequantize_row_tq1_0)
     X86(TQ2_0, qk_quantize_tq2_0_avx2, qk_quantize_tq2_0_avx512, qk_dequantize_row_tq2_0, qk_dequantize_row_tq2_0)
     NEON(TQ2_0, qk_quantize_tq2_0_neon, qk_dequantize_row_tq2_0)
+    X86(Q1_0, qk_quantize_q1_0_avx2, qk_quantize_q1_0_avx512, qk_dequantize_row_q1_0, qk_dequantize_row_q1_0)
+    NEON(Q1_0, qk_quantize_q1_0_neon, qk_dequantize_row_q1_0)
+    X86(Q2_0, qk_quantize_q2_0_avx2, qk_quantize_q2_0_avx512, qk_dequantize_row_q2_0, qk_dequantize_row_q2_0)
+    NEON(Q2_0, qk_quantize_q2_0_neon, qk_dequantize_row_q2_0)
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

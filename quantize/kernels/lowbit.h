@@ -11,7 +11,8 @@
  * the same bytes). qk_dequantize_row_<t>(src, dst, n) expands n elements.
  * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2,
  * AVX-512 and NEON variants (x86/tq_<isa>.c, arm/tq_neon.c; body tq_body.h),
- * byte-identical with the scalar ones.
+ * byte-identical with the scalar ones; Q1_0 and Q2_0 too (declared in
+ * q1_q2.h).
  */
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H

@@ -19,9 +19,10 @@
 
 #include "kernel_util.h"
 #include "lowbit.h"
+#include "q1_q2.h"
 #include "quant_search.h"
 
-static void q1_0_block(const float *x, uint8_t *y) {
+void qk_q1_0_block(const float *x, uint8_t *y) {
     float sum_abs = 0.0f;
     for (int j = 0; j < QK_Q1_0; j++) sum_abs += fabsf(x[j]);
     qk_put_f16(y, sum_abs / QK_Q1_0);
@@ -31,7 +32,7 @@ static void q1_0_block(const float *x, uint8_t *y) {
         if (x[j] >= 0.0f) qs[j / 8] |= (uint8_t)(1 << (j % 8));
 }
 
-static void q2_0_block(const float *x, uint8_t *y) {
+void qk_q2_0_block(const float *x, uint8_t *y) {
     float amax = 0.0f;
     for (int j = 0; j < QK_Q2_0; j++) {
         const float a = fabsf(x[j]);
@@ -62,7 +63,7 @@ static void q1_0_to_float(const uint8_t *b, float *y) {
     for (int j = 0; j < QK_Q1_0; j++) y[j] = (b[2 + j / 8] >> (j % 8)) & 1 ? d : neg_d;
 }
 
-size_t qk_quantize_q1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q1_0, qk_block_q1_0, q1_0_block); }
+size_t qk_quantize_q1_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q1_0, qk_block_q1_0, qk_q1_0_block); }
 void qk_dequantize_row_q1_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_Q1_0, qk_block_q1_0, q1_0_to_float); }
 
 static void q2_0_to_float(const uint8_t *b, float *y) {
@@ -70,6 +71,6 @@ static void q2_0_to_float(const uint8_t *b, float *y) {
     for (int j = 0; j < QK_Q2_0; j++) y[j] = (float)(((b[2 + j / 4] >> ((j % 4) * 2)) & 3) - 1) * d;
 }
 
-size_t qk_quantize_q2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q2_0, qk_block_q2_0, q2_0_block); }
+size_t qk_quantize_q2_0(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_Q2_0, qk_block_q2_0, qk_q2_0_block); }
 void qk_dequantize_row_q2_0(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_Q2_0, qk_block_q2_0, q2_0_to_float); }
 

@@ -1,0 +1,84 @@
+/* The Q1_0 / Q2_0 SIMD quantizers (quantize/kernels/q1_q2_body.h) on the
+ * inputs their paths are built around, beyond the generic edge cases of
+ * test_kernels_simd_legacy (q1_q2_cases.h):
+ *  - Q2_0 ties: x * id within ulps of +-0.5, x at +-0.5 * amax, x at amax
+ *    and below it (x * id near 1), for many amax; every 4-code pattern
+ *    through every byte;
+ *  - Q1_0's in-order sum: blocks whose in-order sum sits exactly on an
+ *    fp16 rounding midpoint of the scale (any reordering of the adds
+ *    shows), magnitudes over many binades; and its across-blocks layout:
+ *    1 to 17 blocks (every count modulo the lane counts 4, 8, 16), counts
+ *    around the group sizes 16 and 32 and their multiples, up to 130 (NaN/inf
+ *    at every position of a block), on 1 and 3 rows, where groups span rows;
+ *  - NaN (both signs, quiet and signalling, two payloads in a block) and
+ *    +-inf at every position; tiny amax (subnormal, around where 1/amax
+ *    overflows, FLT_MIN); huge amax (Q1_0's sum overflowing); all-equal
+ *    blocks, zeros of both signs;
+ * on unaligned source and destination, and row lengths that are not whole
+ * blocks (both refuse, writing nothing).
+ * Parts "avx2" / "avx512" / "neon": that ISA's variant == the scalar kernel,
+ * byte for byte (skipped where the CPU lacks the ISA; NEON runs under qemu in
+ * the aarch64 cross build). Against ggml: test_kernels_q1_q2_vs_ggml. */
+#include "kernel_cases.h"
+#include "kernels.h"
+#include "q1_q2_cases.h"
+#include "qk_test.h"
+#include "simd_vs_scalar.h"
+
+static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
+/* 1..17 (every count modulo the lanes 4, 8, 16), then around the
+ * two-group sizes 16, 32 and their multiples */
+static const int64_t k_blocks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                   16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 130};
+static const int64_t k_partial[] = {100, 300, 257, 96};
+enum { ROWS_MAX = 3, BLOCKS_MAX = 130, QK_MAX = 128 };
+
+static qk_isa g_isa;
+
+/* Every case of q1_q2_cases.h at every block count on 1 and 3 rows, then
+ * kernel_cases.h's on 3 rows of 4096: the mismatched row sets (of *runs). */
+static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *runs) {
+    const int qk = (int)qk_type_get(s->type)->blck_size;
+    int bad = 0;
+    for (int c = 0; c < QQ_CASES; c++)
+        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
+            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, ++*runs) {
+                fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * k_blocks[bi] * qk, qk);
+                bad += svs_compare(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
+            }
+    for (int c = 0; c < kc_count(); c++, ++*runs) {
+        kc_fill(c, 17, x, 3 * 4096);
+        bad += svs_compare(s, v, x, 3, 4096, kc_name(c));
+    }
+    return bad;
+}
+
+static void test_q1_q2_simd_equals_scalar(void) {
+    float *buf = malloc(sizeof(float) * (ROWS_MAX * BLOCKS_MAX * QK_MAX + 1)), *x = buf + 1; /* unaligned */
+    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
+        const qk_kernel *s = qk_kernel_get(k_types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(k_types[ti], g_isa);
+        CHECK(s && v && v->isa == g_isa); /* a real variant, not the scalar fallback */
+        if (!s || !v) continue;
+        int runs = 0;
+        const int bad = sweep(s, v, x, &runs);
+        svs_check_refusals(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
+        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(s->type)->name, qk_isa_name(g_isa), runs,
+                bad ? "MISMATCH" : "ok");
+    }
+    free(buf);
+}
+
+/* A part: this ISA's variants where the CPU has it (else marked skipped). */
+static void run_isa(qk_isa isa) {
+    if (!kc_isa_here(isa)) return;
+    g_isa = isa;
+    RUN(test_q1_q2_simd_equals_scalar);
+}
+
+int main(int argc, char **argv) {
+    qk_test_init(argc, argv);
+    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
+    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
+    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    return qk_test_summary();
+}
