@@ -11,7 +11,8 @@
  * the same bytes). qk_dequantize_row_<t>(src, dst, n) expands n elements.
  * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2,
  * AVX-512 and NEON variants (x86/tq_<isa>.c, arm/tq_neon.c; body tq_body.h),
- * byte-identical with the scalar ones.
+ * byte-identical with the scalar ones; so have MXFP4 and NVFP4 (x86/fp4_<isa>.c,
+ * arm/fp4_neon.c; body fp4_body.h).
  */
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H
@@ -20,6 +21,7 @@
 
 QK_DECLARE_KERNELS(mxfp4, nvfp4, q1_0, q2_0)
 QK_DECLARE_SIMD_KERNELS(tq1_0, tq2_0)
+QK_DECLARE_SIMD_KERNELS(mxfp4, nvfp4) /* x86/fp4_<isa>.c, arm/fp4_neon.c; body fp4_body.h */
 
 /* One block of QK_K floats at x to one TQ1_0 / TQ2_0 block at y: the scalar
  * reference, which the SIMD variants call for the blocks they leave to it. */

@@ -1,0 +1,61 @@
+/* The MXFP4 / NVFP4 scalar kernels and every SIMD variant this CPU runs ==
+ * ggml_quantize_chunk, byte for byte, on fp4_cases.h's rows (midpoints and
+ * their ulp neighbours, lattice points, NaN/inf at each position, tiny and
+ * huge amax, all-equal and signed-zero blocks) of 1, 2 and 9 blocks x 3
+ * rows. Their identity with the scalar kernel on more lengths is
+ * test_kernels_simd_fp4's. */
+#include "fp4_cases.h"
+#include "kernel_vs_ggml.h"
+#include "kernels.h"
+#include "llama_ref.h"
+#include "qk_test.h"
+
+static const qk_type k_types[] = {QK_TYPE_MXFP4, QK_TYPE_NVFP4};
+static const int64_t k_blocks[] = {1, 2, 9};
+enum { ROWS = 3 };
+
+/* The scalar kernel and each variant this CPU has against ggml on the same rows. */
+static void test_fp4_vs_ggml(void) {
+    const llama_ref *r = llama_ref_require();
+    CHECK(r != NULL);
+    if (!r) return;
+    float *x = malloc(sizeof(float) * ROWS * 9 * 64);
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    int compared = 0;
+    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
+        const int64_t qk = qk_type_get(k_types[ti])->blck_size;
+        for (int ii = 0; ii < n_isa; ii++) {
+            const qk_kernel *k = qk_kernel_get(k_types[ti], isas[ii]);
+            if (!k || (ii > 0 && k->isa == QK_ISA_SCALAR)) continue;
+            int bad = 0;
+            for (int c = 0; c < FP4_CASES; c++) {
+                for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++) {
+                    /* NaN/inf must reach all 64 positions: many seeds there */
+                    for (int seed = 0; seed < (c == FP4_NAN_INF_AT ? 6 : 1); seed++) {
+                        const int64_t n = k_blocks[bi] * qk;
+                        fill(c, (uint64_t)k_blocks[bi] * 3 + 1 + 50 * (uint64_t)seed, x, ROWS * n);
+                        kvg_result d;
+                        kvg_compare(r, k, x, ROWS, n, NULL, NULL, &d);
+                        if (d.quant_differs) {
+                            bad++;
+                            CHECK_MSG(0, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
+                                      qk_type_get(k_types[ti])->name, qk_isa_name(k->isa), k_case_names[c],
+                                      k_blocks[bi], d.diff_at, d.ours_at, d.theirs_at);
+                        }
+                    }
+                }
+            }
+            compared++;
+            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(k->isa),
+                    bad ? "MISMATCH" : "ok");
+        }
+    }
+    CHECK(compared >= 2);
+    free(x);
+}
+
+int main(void) {
+    RUN(test_fp4_vs_ggml);
+    return qk_test_summary();
+}
