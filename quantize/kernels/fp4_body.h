@@ -19,10 +19,11 @@
  * built with -ffp-contract=off).
  *
  * Exactness. Scales are computed per block in scalar by fp4_scale.h, the
- * scalar kernels' own expressions (so log2f/floorf/ldexpf are the same libm
- * calls). The per-value search of the scalar is: first index i of the
- * smallest err_i = fabsf(kv[i]*d - x), strictly-less in index order, over
- * the 16 lattice values. Here t_k = kv[k]*d, k = 0..7 (t_0 = 0 <= t_1 <=
+ * scalar kernels' own expressions (so log2f/floorf are the same libm calls)
+ * or their proven bit-level equals (fp4_mxfp4_e_fast, fp4_ue4m3_to_f32_fast).
+ * The per-value search of the scalar is: first index i of the smallest
+ * err_i = fabsf(kv[i]*d - x), strictly-less in index order, over the 16
+ * lattice values. Here t_k = kv[k]*d, k = 0..7 (t_0 = 0 <= t_1 <=
  * ... <= t_7, d >= 0 finite), computed by the same multiply, and the search
  * runs over those 8 with a = |x| in each lane, in the same order with the
  * same strict compare, then adds 8 when x < 0 and the index is not 0. That
@@ -75,7 +76,7 @@ static inline void fp4_store_pairs(uint8_t *q, vf lo, vf hi, const vf t[8]) {
 }
 
 static void fp4_mxfp4_block(const float *x, uint8_t *y) {
-    const uint8_t e = fp4_mxfp4_e(fp4_amax(x, QK_LEGACY));
+    const uint8_t e = fp4_mxfp4_e_fast(fp4_amax(x, QK_LEGACY));
     vf t[8];
     fp4_lattice(t, vf_set1(fp4_e8m0_half(e)));
     y[0] = e;
@@ -90,7 +91,7 @@ static void fp4_nvfp4_block(const float *x, uint8_t *y) {
     for (int s = 0; s < FP4_NSUB; s++) {
         const uint8_t ue = fp4_nvfp4_ue(fp4_amax(x + FP4_SUB * s, FP4_SUB));
         y[offsetof(qk_block_nvfp4, d) + s] = ue;
-        d[s] = fp4_ue4m3_to_f32(ue);
+        d[s] = fp4_ue4m3_to_f32_fast(ue);
     }
     uint8_t *qs = y + offsetof(qk_block_nvfp4, qs); /* sub-block s: qs[8s + j] pairs x[16s + j], x[16s + 8 + j] */
     vf t[8];

@@ -34,12 +34,40 @@ static inline uint8_t fp4_mxfp4_e(float amax) {
     return amax > 0.0f ? qk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
 }
 
+/* fp4_mxfp4_e without libm where that is provably the same: a normal amax
+ * = 2^E * (1 + m / 2^23) whose mantissa m keeps 2^-11 away from both ends
+ * of its binade has log2(amax) at least 2^-12 / ln 2 = 3.5e-4 from any
+ * integer, while an ulp of log2f's result (|result| < 128) is at most
+ * 2^-17 = 7.6e-6: any log2f within 46 ulps (glibc's is within 1) floors to
+ * E, so e = E + 125 =
+ * the biased exponent - 2. The rest (subnormal, inf, near a power of two)
+ * takes the libm expression. tests/quantize/test_fp4_scale.c compares the
+ * two on every non-negative float. */
+static inline uint8_t fp4_mxfp4_e_fast(float amax) {
+    uint32_t bits;
+    memcpy(&bits, &amax, sizeof bits);
+    const uint32_t ex = bits >> 23, man = bits & 0x7fffffu;
+    if (ex - 1u < 254u && man - 0x1000u < 0x7fe000u) return (uint8_t)(ex - 2u);
+    return fp4_mxfp4_e(amax);
+}
+
 /* ggml_ue4m3_to_fp32 (value * 0.5, to match the doubled lattice) */
 static inline float fp4_ue4m3_to_f32(uint8_t x) {
     if (x == 0 || x == 0x7F) return 0.0f;
     const int exp = (x >> 3) & 0xF, man = x & 0x7;
     const float raw = exp == 0 ? ldexpf((float)man, -9) : ldexpf(1.0f + (float)man / 8.0f, exp - 7);
     return raw * 0.5f;
+}
+
+/* fp4_ue4m3_to_f32 from the bits, for every byte (bit 7 ignored, as there):
+ * man * 2^-10 for exponent 0 (exact), else (1 + man/8) * 2^(exp-8), whose
+ * float bits are the byte's low 7 bits << 20 plus a biased exponent of 119
+ * (tests/quantize/test_fp4_scale.c checks all 256 bytes) */
+static inline float fp4_ue4m3_to_f32_fast(uint8_t x) {
+    if (x == 0 || x == 0x7F) return 0.0f; /* the whole byte, as there: 0xFF is 240 */
+    const uint32_t y = x & 0x7Fu;
+    if (y < 8) return (float)y * 0x1p-10f;
+    return fp4_bits_f32((y << 20) + (119u << 23));
 }
 
 /* ggml_fp32_to_ue4m3: round half up on the mantissa, saturate at 0x7E */
