@@ -40,6 +40,12 @@
  *    the same order: the same winner, plus 8 unless it is index 0.
  *  - NaN x: every compare is false, index 0 (NaN < 0 is false too); +-inf:
  *    every err is inf, index 0.
+ * The 8-way search itself needs no running minimum: round(t_k - a) never
+ * decreases with k (t_k does not, rounding is monotone), so its magnitude
+ * err_k falls (or stays) while it is <= 0 and then rises (or stays). The
+ * strict-< running minimum therefore changes exactly where err_k < err_{k-1}
+ * inside the falling part and never after: the first index of the smallest
+ * err is the last k with err_k < err_{k-1}, 0 if none.
  * tests/quantize/test_kernels_simd_fp4.c checks this against the scalar on
  * ties (midpoints and their ulp neighbours), signed zeros, subnormal
  * amax and d, huge and infinite values and NaN at every position. */
@@ -58,13 +64,12 @@ static inline void fp4_lattice(vf t[8], vf d) {
 /* the scalar's best_index of each lane of x against t (see the head) */
 static inline vi fp4_index(vf x, const vf t[8]) {
     const vf a = vf_abs(x);
-    vf best = a; /* err_0 = |0 - a| */
+    vf prev = a; /* err_0 = |0 - a| */
     vi idx = vi_set1(0);
     for (int k = 1; k < 8; k++) {
         const vf err = vf_abs(vf_sub(t[k], a));
-        const vm less = vf_lt(err, best);
-        best = vf_sel(less, err, best);
-        idx = vi_sel(less, vi_set1(k), idx);
+        idx = vi_sel(vf_lt(err, prev), vi_set1(k), idx);
+        prev = err;
     }
     const vm neg = vm_and(vf_lt(x, vf_set1(0.0f)), vi_ne(idx, vi_set1(0)));
     return vi_sel(neg, vi_add(idx, vi_set1(8)), idx);
