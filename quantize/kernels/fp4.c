@@ -18,7 +18,9 @@
  * gives 0, tiny amax wraps), log2f/floorf from the same libm. Each value
  * takes the first index of the smallest |kv[i]*d - x| (NaN x -> index 0).
  * The lattice (kvalues_fp4) and the UE4M3 conversions are the format's
- * definition, ggml-common.h / ggml-impl.h of the pinned llama.cpp.
+ * definition, ggml-common.h / ggml-impl.h of the pinned llama.cpp; they and
+ * the scale expressions are in fp4_scale.h, shared with the AVX2, AVX-512
+ * and NEON variants (body fp4_body.h), which this file is the twin of.
  */
 #include <math.h>
 #include <stddef.h>
