@@ -4,9 +4,9 @@
  *
  * Included once by each of those files, after they define LN_W (8, 16 or 4
  * lanes) and the vocabulary of vec_x86.h that this body uses (vf, vi, vm,
- * vf_load, vf_set1, vf_sub, vf_mul, vf_abs, vf_lt, vf_sel, vi_set1, vi_sel,
- * vi_add, vi_ne, vi_shl, vm_and, vi_store_u8: LN_W bytes, the low byte of
- * each lane), plus:
+ * vf_load, vf_set1, vf_sub, vf_mul, vf_abs, vf_lt, vi_set1, vi_sel, vi_add,
+ * vi_ne, vi_shl, vm_and, vi_store_u8: LN_W bytes, the low byte of each
+ * lane), plus:
  *   fp4_amax(x, n)            the largest |x[i]|, i < n (n a multiple of
  *                             LN_W), NaN skipped: the scalar's
  *                             `if (amax < fabsf(v)) amax = fabsf(v)` (exact,

@@ -17,7 +17,6 @@ static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_abs(vf a) { return vabsq_f32(a); }
 static inline vm vf_lt(vf a, vf b) { return vcltq_f32(a, b); }
-static inline vf vf_sel(vm m, vf a, vf b) { return vbslq_f32(m, a, b); }
 static inline vi vi_set1(int a) { return vdupq_n_s32(a); }
 static inline vi vi_sel(vm m, vi a, vi b) { return vbslq_s32(m, a, b); }
 static inline vi vi_add(vi a, vi b) { return vaddq_s32(a, b); }
