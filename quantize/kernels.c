@@ -128,6 +128,10 @@ static const qk_kernel k_simd[] = {
     NEON(Q1_0, qk_quantize_q1_0_neon, qk_dequantize_row_q1_0)
     X86(Q2_0, qk_quantize_q2_0_avx2, qk_quantize_q2_0_avx512, qk_dequantize_row_q2_0, qk_dequantize_row_q2_0)
     NEON(Q2_0, qk_quantize_q2_0_neon, qk_dequantize_row_q2_0)
+    X86(MXFP4, qk_quantize_mxfp4_avx2, qk_quantize_mxfp4_avx512, qk_dequantize_row_mxfp4, qk_dequantize_row_mxfp4)
+    NEON(MXFP4, qk_quantize_mxfp4_neon, qk_dequantize_row_mxfp4)
+    X86(NVFP4, qk_quantize_nvfp4_avx2, qk_quantize_nvfp4_avx512, qk_dequantize_row_nvfp4, qk_dequantize_row_nvfp4)
+    NEON(NVFP4, qk_quantize_nvfp4_neon, qk_dequantize_row_nvfp4)
     K(F32, SCALAR, NULL, NULL) /* end marker (never returned) */
 };
 

@@ -18,59 +18,16 @@
  * gives 0, tiny amax wraps), log2f/floorf from the same libm. Each value
  * takes the first index of the smallest |kv[i]*d - x| (NaN x -> index 0).
  * The lattice (kvalues_fp4) and the UE4M3 conversions are the format's
- * definition, ggml-common.h / ggml-impl.h of the pinned llama.cpp.
+ * definition, ggml-common.h / ggml-impl.h of the pinned llama.cpp; they and
+ * the scale expressions are in fp4_scale.h, shared with the AVX2, AVX-512
+ * and NEON variants (body fp4_body.h), which this file is the twin of.
  */
 #include <math.h>
 #include <stddef.h>
-#include <string.h>
 
+#include "fp4_scale.h"
 #include "kernel_util.h"
 #include "lowbit.h"
-#include "quant_search.h"
-
-/* kvalues_fp4 (ggml-common.h): E2M1 values times 2 */
-static const int8_t k_fp4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
-
-static inline float bits_f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-/* ggml_e8m0_to_fp32_half: 2^(x-128), exact; x < 2 are the two subnormals */
-static inline float e8m0_half(uint8_t x) { return bits_f32(x < 2 ? 0x00200000u << x : (uint32_t)(x - 1) << 23); }
-
-/* ggml_ue4m3_to_fp32 (value * 0.5, to match the doubled lattice) */
-static inline float ue4m3_to_f32(uint8_t x) {
-    if (x == 0 || x == 0x7F) return 0.0f;
-    const int exp = (x >> 3) & 0xF, man = x & 0x7;
-    const float raw = exp == 0 ? ldexpf((float)man, -9) : ldexpf(1.0f + (float)man / 8.0f, exp - 7);
-    return raw * 0.5f;
-}
-
-/* ggml_fp32_to_ue4m3: round half up on the mantissa, saturate at 0x7E */
-static inline uint8_t f32_to_ue4m3(float x) {
-    if (!(x > 0.0f)) return 0;
-    if (x > 448.0f) x = 448.0f;
-    uint32_t bits;
-    memcpy(&bits, &x, 4);
-    const int fp32_exp = (int)((bits >> 23) & 0xFF) - 127;
-    const int fp32_man = (int)((bits >> 20) & 0x7);
-    int e = fp32_exp + 7;
-    if (e <= 0) {
-        int man = (int)(x * 512.0f + 0.5f); /* x <= 2^-7: no overflow */
-        if (man > 7) man = 7;
-        if (man < 1) return 0;
-        return (uint8_t)man;
-    }
-    if (e >= 15) return 0x7E;
-    int m = fp32_man + (int)((bits >> 19) & 1);
-    if (m > 7) {
-        m = 0;
-        if (++e >= 15) return 0x7E;
-    }
-    return (uint8_t)((e << 3) | m);
-}
 
 static inline uint8_t best_index(float x, float d) {
     int best = 0;
@@ -89,8 +46,8 @@ static void mxfp4_block(const float *x, uint8_t *y) {
     float amax = 0.0f;
     for (int j = 0; j < QK_LEGACY; j++)
         if (amax < fabsf(x[j])) amax = fabsf(x[j]);
-    const uint8_t e = amax > 0.0f ? qk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
-    const float d = e8m0_half(e);
+    const uint8_t e = fp4_mxfp4_e(amax);
+    const float d = fp4_e8m0_half(e);
     y[0] = e;
     for (int j = 0; j < QK_LEGACY / 2; j++)
         y[1 + j] = (uint8_t)(best_index(x[j], d) | best_index(x[QK_LEGACY / 2 + j], d) << 4);
@@ -104,9 +61,9 @@ static void nvfp4_block(const float *x, uint8_t *y) {
         float amax = 0.0f;
         for (int j = 0; j < NVFP4_SUB; j++)
             if (amax < fabsf(xb[j])) amax = fabsf(xb[j]);
-        const uint8_t ue = f32_to_ue4m3(amax / 6.0f);
+        const uint8_t ue = fp4_nvfp4_ue(amax);
         y[offsetof(qk_block_nvfp4, d) + s] = ue;
-        const float d = ue4m3_to_f32(ue);
+        const float d = fp4_ue4m3_to_f32(ue);
         uint8_t *qs = y + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
         for (int j = 0; j < NVFP4_SUB / 2; j++)
             qs[j] = (uint8_t)(best_index(xb[j], d) | best_index(xb[NVFP4_SUB / 2 + j], d) << 4);
@@ -114,7 +71,7 @@ static void nvfp4_block(const float *x, uint8_t *y) {
 }
 
 static void mxfp4_to_float(const uint8_t *b, float *y) {
-    const float d = e8m0_half(b[0]);
+    const float d = fp4_e8m0_half(b[0]);
     for (int j = 0; j < QK_LEGACY / 2; j++) {
         y[j] = k_fp4[b[1 + j] & 0x0F] * d;
         y[j + QK_LEGACY / 2] = k_fp4[b[1 + j] >> 4] * d;
@@ -126,7 +83,7 @@ void qk_dequantize_row_mxfp4(QK_DEQUANTIZE_PARAMS) { QK_BLOCKS_DEQUANTIZE(QK_LEG
 
 static void nvfp4_to_float(const uint8_t *b, float *y) {
     for (int s = 0; s < QK_NVFP4 / NVFP4_SUB; s++) {
-        const float d = ue4m3_to_f32(b[offsetof(qk_block_nvfp4, d) + s]);
+        const float d = fp4_ue4m3_to_f32(b[offsetof(qk_block_nvfp4, d) + s]);
         const uint8_t *qs = b + offsetof(qk_block_nvfp4, qs) + s * (NVFP4_SUB / 2);
         float *yb = y + s * NVFP4_SUB;
         for (int j = 0; j < NVFP4_SUB / 2; j++) {

@@ -12,15 +12,16 @@
  * None of them is a search (one pass per block); TQ1_0 and TQ2_0 have AVX2,
  * AVX-512 and NEON variants (x86/tq_<isa>.c, arm/tq_neon.c; body tq_body.h),
  * byte-identical with the scalar ones; Q1_0 and Q2_0 too (declared in
- * q1_q2.h).
+ * q1_q2.h), and MXFP4 and NVFP4 (x86/fp4_<isa>.c, arm/fp4_neon.c; body
+ * fp4_body.h).
  */
 #ifndef QK_LOWBIT_H
 #define QK_LOWBIT_H
 
 #include "kernel_api.h"
 
-QK_DECLARE_KERNELS(mxfp4, nvfp4, q1_0, q2_0)
-QK_DECLARE_SIMD_KERNELS(tq1_0, tq2_0)
+QK_DECLARE_KERNELS(q1_0, q2_0) /* their variants: q1_q2.h */
+QK_DECLARE_SIMD_KERNELS(tq1_0, tq2_0, mxfp4, nvfp4)
 
 /* One block of QK_K floats at x to one TQ1_0 / TQ2_0 block at y: the scalar
  * reference, which the SIMD variants call for the blocks they leave to it. */

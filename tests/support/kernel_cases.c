@@ -2,7 +2,10 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "kernels.h"
 #include "qk_test.h"
 #include "quant_inputs.h"
 
@@ -65,4 +68,36 @@ bool kc_isa_here(qk_isa isa) {
     if (qk_isa_available(isa)) return true;
     qk_test_skip("this CPU has no %s", qk_isa_name(isa));
     return false;
+}
+
+int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n,
+                       const char *what) {
+    enum { GUARD = 17 }; /* one byte before the output, the rest after */
+    const qk_type_info *info = qk_type_get(s->type);
+    const size_t bytes = (size_t)(nrows * (n / info->blck_size)) * info->type_size, total = bytes + GUARD;
+    unsigned char *a = malloc(total), *b = malloc(total);
+    memset(a, 0x11, total), memset(b, 0x11, total);
+    const size_t ra = s->quantize(x, a + 1, nrows, n, NULL), rb = v->quantize(x, b + 1, nrows, n, NULL);
+    size_t off = 0;
+    while (off < total && a[off] == b[off]) off++;
+    const int bad = ra != bytes || rb != bytes || off < total;
+    CHECK_MSG(!bad, "%s/%s %s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu, first diff at byte %zu of the padded output",
+              info->name, qk_isa_name(v->isa), what, nrows, n, ra, rb, off);
+    free(a), free(b);
+    return bad;
+}
+
+void kc_check_partial_rows_refused(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens,
+                                   int nl) {
+    for (int i = 0; i < nl; i++) {
+        const size_t cap = (size_t)(2 * lens[i]) * sizeof(float) + 64; /* more than any type writes */
+        unsigned char *out = malloc(cap);
+        memset(out, 0x5a, cap);
+        const size_t rs = s->quantize(x, out, 2, lens[i], NULL), rv = v->quantize(x, out, 2, lens[i], NULL);
+        size_t touched = 0;
+        for (size_t k = 0; k < cap; k++) touched += out[k] != 0x5a;
+        CHECK_MSG(rs == 0 && rv == 0 && touched == 0, "%s/%s n=%" PRId64 ": returned %zu/%zu, %zu bytes written",
+                  qk_type_get(s->type)->name, qk_isa_name(v->isa), lens[i], rs, rv, touched);
+        free(out);
+    }
 }

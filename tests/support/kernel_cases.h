@@ -19,4 +19,19 @@ void kc_fill(int c, uint64_t seed, float *x, int64_t n);
  * skipped ("this CPU has no <isa>") and false. */
 bool kc_isa_here(qk_isa isa);
 
+struct qk_kernel;
+
+/* Variant v against the scalar kernel s of the same type on nrows rows of n
+ * floats at x: both write to a destination one byte off alignment with
+ * guard bytes after it. Returns 0 when they return the same size and write
+ * the same bytes (guards untouched alike), else fails a CHECK naming the
+ * type, v's ISA, `what` and the first differing byte, and returns 1. */
+int kc_variant_differs(const struct qk_kernel *s, const struct qk_kernel *v, const float *x, int64_t nrows, int64_t n,
+                       const char *what);
+
+/* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
+ * blocks): return 0 and write nothing (a failed CHECK otherwise). */
+void kc_check_partial_rows_refused(const struct qk_kernel *s, const struct qk_kernel *v, const float *x,
+                                   const int64_t *lens, int nl);
+
 #endif

@@ -98,3 +98,14 @@ void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, u
                   qk_type_get(k->type)->name);
     }
 }
+
+int kvg_variants(qk_type t, const qk_kernel **out) {
+    qk_isa isas[QK_ISA_COUNT];
+    const int n_isa = qk_isa_list_available(isas);
+    int n = 0;
+    for (int i = 0; i < n_isa; i++) {
+        const qk_kernel *k = qk_kernel_get(t, isas[i]);
+        if (k && (n == 0 ? k->isa == QK_ISA_SCALAR : k->isa == isas[i])) out[n++] = k;
+    }
+    return n;
+}

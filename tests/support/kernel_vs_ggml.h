@@ -49,4 +49,9 @@ bool kvg_dequant_random_matches(const llama_ref *r, const qk_kernel *k, int64_t 
  * names the type (and one fails when the reference or a kernel is missing). */
 void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, uint64_t seed);
 
+/* The kernels of type t this CPU runs, into out[0..QK_ISA_COUNT-1]: the
+ * scalar one first, then each ISA variant that is one (not the scalar
+ * kernel standing in). Returns how many. */
+int kvg_variants(qk_type t, const qk_kernel **out);
+
 #endif
