@@ -57,13 +57,8 @@ static inline tq_v8 tq_pack5(const float *x, int w, TQ_VF vid) {
     return tq_v8_scale243(q);
 }
 
-static void tq1_0_block(const float *x, uint8_t *y) {
-    float amax, id;
-    if (!tq_scale(x, &amax, &id)) {
-        qk_tq1_0_block(x, y);
-        return;
-    }
-    const TQ_VF vid = TQ_SET1(id);
+/* TQ1_0's qs and qh from the splatted id */
+static inline void tq1_0_levels(const float *x, uint8_t *y, TQ_VF vid) {
     uint8_t *qs = y + offsetof(qk_block_tq1_0, qs), *qh = y + offsetof(qk_block_tq1_0, qh);
     tq_v8_store(qs, tq_pack5(x, 32, vid));
     tq_v8_store(qs + 16, tq_pack5(x + 16, 32, vid));
@@ -75,18 +70,12 @@ static void tq1_0_block(const float *x, uint8_t *y) {
     q = tq_base3(q, TQ_V8_SHR_BYTES(t, 12));
     const uint32_t h = tq_v8_low32(tq_v8_scale243(tq_base3(q, tq_v8_zero())));
     for (int j = 0; j < 4; j++) qh[j] = (uint8_t)(h >> (8 * j));
-    qk_put_f16(y + offsetof(qk_block_tq1_0, d), amax);
 }
 
-static void tq2_0_block(const float *x, uint8_t *y) {
-    float amax, id;
-    if (!tq_scale(x, &amax, &id)) {
-        qk_tq2_0_block(x, y);
-        return;
-    }
-    const TQ_VF vid = TQ_SET1(id);
-    /* byte j + m of each 32-byte group: x[m + 32n] in bits 2n..2n+1; the
-     * shifts move no bit out of its byte (a trit is at most 2) */
+/* TQ2_0's qs from the splatted id: byte j + m of each 32-byte group holds
+ * x[m + 32n] in bits 2n..2n+1; the shifts move no bit out of its byte (a
+ * trit is at most 2) */
+static inline void tq2_0_levels(const float *x, uint8_t *y, TQ_VF vid) {
     for (int j = 0; j < QK_K / 4; j += 32, x += 128) {
         for (int h = 0; h < 32; h += 16) {
             tq_v8 q = tq_trits16(x + h, vid);
@@ -94,7 +83,29 @@ static void tq2_0_block(const float *x, uint8_t *y) {
             tq_v8_store(y + j + h, q);
         }
     }
-    qk_put_f16(y + offsetof(qk_block_tq2_0, d), amax);
+}
+
+/* One block: the scalar block's bytes where tq_scale refuses it, else the
+ * levels and then d = amax at d_off (both types' d is an amax). */
+static inline __attribute__((always_inline)) void tq_block(const float *x, uint8_t *y,
+                                                           void (*scalar)(const float *, uint8_t *),
+                                                           void (*levels)(const float *, uint8_t *, TQ_VF),
+                                                           size_t d_off) {
+    float amax, id;
+    if (!tq_scale(x, &amax, &id)) {
+        scalar(x, y);
+        return;
+    }
+    levels(x, y, TQ_SET1(id));
+    qk_put_f16(y + d_off, amax);
+}
+
+static void tq1_0_block(const float *x, uint8_t *y) {
+    tq_block(x, y, qk_tq1_0_block, tq1_0_levels, offsetof(qk_block_tq1_0, d));
+}
+
+static void tq2_0_block(const float *x, uint8_t *y) {
+    tq_block(x, y, qk_tq2_0_block, tq2_0_levels, offsetof(qk_block_tq2_0, d));
 }
 
 size_t TQ_ISA(qk_quantize_tq1_0)(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }

@@ -189,6 +189,15 @@ static void test_hostile_inputs(void) {
     }
 }
 
+/* qk_vocab_load_hf(d, no override, n_vocab) where it must succeed: QK_OK with v
+ * loaded, else a failed check with the loader's message and QK_FAIL. */
+static int load_ok(const char *d, int n_vocab, qk_vocab *v) {
+    qk_err err = {{0}};
+    const int rc = qk_vocab_load_hf(d, NULL, n_vocab, v, &err);
+    CHECK_MSG(rc == QK_OK, "%s", err.msg);
+    return rc;
+}
+
 /* A Hugging Face-like folder with tokenizer.model and the json files: overrides and special ids. */
 static void test_hf_folder_overrides(void) {
     static pb p;
@@ -209,10 +218,7 @@ static void test_hf_folder_overrides(void) {
     vocab_test_put(d, "config.json", "{\"bos_token_id\": 5, \"eos_token_id\": 2, \"pad_token_id\": 3,"
                                      " \"unk_token_id\": 99}");
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 9, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (load_ok(d, 9, &v)) return;
     CHECK_EQ_INT(v.n_tokens, 9);
     CHECK_STR(v.tokens[7], "<extra>");
     CHECK_EQ_INT(v.token_type[7], QK_TOKEN_USER_DEFINED);
@@ -237,6 +243,7 @@ static void test_hf_folder_overrides(void) {
         CHECK_STR(v.named_templates[0].text, "T");
     }
     qk_vocab_free(&v);
+    qk_err err = {{0}};
     /* a sentencepiece folder refuses a BPE pre-tokenizer override */
     CHECK(qk_vocab_load_hf(d, "llama-bpe", 9, &v, &err) == QK_FAIL);
     CHECK_CONTAINS(err.msg, "--pre-tokenizer");
@@ -248,9 +255,7 @@ static void test_hf_folder_overrides(void) {
     vocab_test_put(d, "added_tokens.json",
                    "{\"<huge>\": 11111111111111111111111111111111111111111111111118, \"<inf>\": 1e999,"
                    " \"<half>\": 100.5, \"<extra>\": 7}");
-    rc = qk_vocab_load_hf(d, NULL, 9, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc == QK_OK) {
+    if (load_ok(d, 9, &v) == QK_OK) {
         CHECK_STR(v.tokens[7], "<extra>");
         qk_vocab_free(&v);
     }
@@ -298,15 +303,13 @@ static void test_llama2_spm_matches_llamacpp(void) {
     vocab_test_put(d, "tokenizer_config.json", "{\"add_bos_token\": true, \"add_eos_token\": false, \"bos_token\": \"<s>\","
                    " \"eos_token\": \"</s>\", \"unk_token\": \"<unk>\"}");
     qk_vocab v;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(d, NULL, 32000, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (load_ok(d, 32000, &v)) return;
     CHECK_EQ_INT(vocab_check_against_gguf(&v, ggp), 0);
     CHECK_EQ_INT(v.special[QK_SPECIAL_BOS], 1);
     CHECK_EQ_INT(v.special[QK_SPECIAL_EOS], 2);
     qk_vocab_free(&v);
     qk_spm_model m;
+    qk_err err = {{0}};
     CHECK(qk_spm_load(model, &m, &err) == QK_OK);
     CHECK_EQ_INT(m.model_type, QK_SPM_BPE);
     CHECK_EQ_INT(m.byte_fallback, 1);
@@ -340,10 +343,7 @@ static void test_stories260k(void) {
     char hf[1024];
     if (!fixture_copy(hf, sizeof hf, "stories260K/hf")) return;
     qk_vocab v, h;
-    qk_err err = {{0}};
-    int rc = qk_vocab_load_hf(hf, NULL, 512, &v, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) return;
+    if (load_ok(hf, 512, &v)) return;
     CHECK_STR(v.model, "llama");
     CHECK_EQ_INT(v.n_tokens, 512);
     CHECK_EQ_INT(v.special[QK_SPECIAL_BOS], 1);
@@ -365,9 +365,10 @@ static void test_stories260k(void) {
         snprintf(t, sizeof t, "%s/%s", hf, files[i]);
         vocab_test_link(d, files[i], t);
     }
-    rc = qk_vocab_load_hf(d, NULL, 512, &h, &err);
-    CHECK_MSG(rc == QK_OK, "%s", err.msg);
-    if (rc) { qk_vocab_free(&v); return; }
+    if (load_ok(d, 512, &h)) {
+        qk_vocab_free(&v);
+        return;
+    }
     CHECK_STR(h.model, "llama");
     CHECK_STR(h.pre, "default");
     CHECK_EQ_INT(h.n_tokens, v.n_tokens);

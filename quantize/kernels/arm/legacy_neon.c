@@ -9,11 +9,9 @@
  * cvttss2si (NaN / out of range -> INT32_MIN, low byte kept), while NEON's
  * vcvtq saturates, so out-of-range lanes are forced to INT32_MIN. max/min
  * reductions are exact; the first-lane rule for sign ties is applied with a
- * scalar scan; NaN blocks take the scalar path.
+ * lane mask (legacy_blk_body.h); NaN blocks take the scalar path.
  */
 #include <arm_neon.h>
-#include <float.h>
-#include <math.h>
 #include <stdbool.h>
 
 #include "kernel_util.h"
@@ -21,52 +19,38 @@
 #include "legacy.h"
 #include "search_neon.h"
 
-typedef struct { float32x4_t v[8]; } blk32;
-
-static inline blk32 load_blk(const float *x) {
-    blk32 b;
-    for (int k = 0; k < 8; k++) b.v[k] = vld1q_f32(x + 4 * k);
-    return b;
+/* Bit j: lane j of v equals lane j of s. */
+static inline uint32_t eq_bits4(float32x4_t v, float32x4_t s) {
+    static const uint32_t w[4] = {1, 2, 4, 8};
+    return vaddvq_u32(vandq_u32(vceqq_f32(v, s), vld1q_u32(w)));
 }
 
-static inline bool blk_has_nan(const blk32 *b) {
-    uint32x4_t ok = vceqq_f32(b->v[0], b->v[0]);
-    for (int k = 1; k < 8; k++) ok = vandq_u32(ok, vceqq_f32(b->v[k], b->v[k]));
-    return vminvq_u32(ok) == 0;
+/* Lanes where a or b is NaN. */
+static inline uint32x4_t unord4(float32x4_t a, float32x4_t b) {
+    return vmvnq_u32(vandq_u32(vceqq_f32(a, a), vceqq_f32(b, b)));
 }
 
-static inline float blk_absmax(const blk32 *b) {
-    float32x4_t m = vabsq_f32(b->v[0]);
-    for (int k = 1; k < 8; k++) m = vmaxq_f32(m, vabsq_f32(b->v[k]));
-    return vmaxvq_f32(m);
-}
-
-static inline float blk_signed_absmax(const float *x, const blk32 *b) {
-    const float amax = blk_absmax(b);
-    if (amax == 0.0f) return 0.0f;
-    int j = 0;
-    while (fabsf(x[j]) != amax) j++;
-    return x[j];
-}
-
-static inline float first_zero(const float *x) {
-    int j = 0;
-    while (x[j] != 0.0f) j++;
-    return x[j];
-}
-
-static inline void blk_min_max(const float *x, const blk32 *b, float *mn, float *mx) {
-    float32x4_t lo = vdupq_n_f32(FLT_MAX), hi = vdupq_n_f32(-FLT_MAX);
-    for (int k = 0; k < 8; k++) {
-        lo = vminq_f32(lo, b->v[k]);
-        hi = vmaxq_f32(hi, b->v[k]);
-    }
-    float vmin = vminvq_f32(lo), vmax = vmaxvq_f32(hi);
-    if (vmin == 0.0f) vmin = first_zero(x);
-    if (vmax == 0.0f) vmax = first_zero(x);
-    *mn = vmin;
-    *mx = vmax;
-}
+/* A block is eight float32x4_t; the rest of its vocabulary is
+ * legacy_blk_body.h's over these. */
+#define LG_VEC float32x4_t
+#define LG_NV 8
+#define LG_LANES 4
+#define LG_LOAD vld1q_f32
+#define LG_SET1 vdupq_n_f32
+#define LG_SUB vsubq_f32
+#define LG_ADD vaddq_f32
+#define LG_MUL vmulq_f32
+#define LG_MIN vminq_f32
+#define LG_MAX vmaxq_f32
+#define LG_ABS vabsq_f32
+#define LG_HMIN vminvq_f32
+#define LG_HMAX vmaxvq_f32
+#define LG_MASK uint32x4_t
+#define LG_UNORD unord4
+#define LG_MASK_OR vorrq_u32
+#define LG_MASK_ANY(m) (vmaxvq_u32(m) != 0)
+#define LG_EQ_BITS eq_bits4
+#include "legacy_blk_body.h"
 
 /* x86 cvttps2dq semantics: NaN or outside [-2^31, 2^31) -> INT32_MIN. */
 static inline int32x4_t cvtt_x86(float32x4_t v) {
@@ -162,16 +146,5 @@ static size_t lg_imatrix_rows_neon(const qk_legacy_type *t, const float *src, vo
 }
 
 #define LG_IMATRIX_ROWS lg_imatrix_rows_neon
-#define LG_VEC float32x4_t
-#define LG_NV 8
-#define LG_SET1 vdupq_n_f32
-#define LG_SUB vsubq_f32
-#define LG_ADD vaddq_f32
-#define LG_MUL vmulq_f32
+#define LG_ISA(name) name##_neon
 #include "legacy_rows_body.h"
-
-size_t qk_quantize_q4_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q4_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q8_0_neon(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

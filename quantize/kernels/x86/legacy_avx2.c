@@ -17,7 +17,6 @@
  * block searches run as lanes (legacy_imatrix_x86.h); Q8_0 ignores the imatrix.
  */
 #include <immintrin.h>
-#include <float.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -26,20 +25,6 @@
 #include "legacy.h"
 #include "lanes_x86.h"
 #include "legacy_group8_x86.h"
-
-typedef struct { __m256 v[4]; } blk32;
-
-static inline blk32 load_blk(const float *x) {
-    blk32 b;
-    for (int k = 0; k < 4; k++) b.v[k] = _mm256_loadu_ps(x + 8 * k);
-    return b;
-}
-
-static inline bool blk_has_nan(const blk32 *b) {
-    const __m256 u = _mm256_or_ps(_mm256_cmp_ps(b->v[0], b->v[1], _CMP_UNORD_Q),
-                                  _mm256_cmp_ps(b->v[2], b->v[3], _CMP_UNORD_Q));
-    return _mm256_movemask_ps(u) != 0;
-}
 
 static inline float hmax8(__m256 m) {
     __m128 r = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
@@ -55,37 +40,27 @@ static inline float hmin8(__m256 m) {
     return _mm_cvtss_f32(r);
 }
 
-/* Bit k of the result: lane k of the block (k = 0..31) equals val. */
-static inline uint32_t eq_mask(const __m256 v[4], float val) {
-    const __m256 s = _mm256_set1_ps(val);
-    uint32_t m = 0;
-    for (int k = 0; k < 4; k++) m |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[k], s, _CMP_EQ_OQ)) << (8 * k);
-    return m;
-}
-
-/* Largest |x| of a NaN-free block. */
-static inline float blk_amax(const blk32 *b, __m256 a[4]) {
-    const __m256 sign = _mm256_set1_ps(-0.0f);
-    for (int k = 0; k < 4; k++) a[k] = _mm256_andnot_ps(sign, b->v[k]);
-    return hmax8(_mm256_max_ps(_mm256_max_ps(a[0], a[1]), _mm256_max_ps(a[2], a[3])));
-}
-
-static inline void blk_reduce_min_max(const blk32 *b, float *mn, float *mx) {
-    __m256 lo = _mm256_set1_ps(FLT_MAX), hi = _mm256_set1_ps(-FLT_MAX);
-    for (int k = 0; k < 4; k++) {
-        lo = _mm256_min_ps(lo, b->v[k]);
-        hi = _mm256_max_ps(hi, b->v[k]);
-    }
-    *mn = hmin8(lo);
-    *mx = hmax8(hi);
-}
-
+/* A block is four ymm registers; the rest of its vocabulary is
+ * legacy_blk_body.h's over these. */
 #define LG_VEC __m256
 #define LG_NV 4
+#define LG_LANES 8
+#define LG_LOAD _mm256_loadu_ps
 #define LG_SET1 _mm256_set1_ps
 #define LG_SUB _mm256_sub_ps
 #define LG_ADD _mm256_add_ps
 #define LG_MUL _mm256_mul_ps
+#define LG_MIN _mm256_min_ps
+#define LG_MAX _mm256_max_ps
+#define LG_ABS(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (v))
+#define LG_HMIN hmin8
+#define LG_HMAX hmax8
+#define LG_MASK __m256
+#define LG_UNORD(a, b) _mm256_cmp_ps((a), (b), _CMP_UNORD_Q)
+#define LG_MASK_OR _mm256_or_ps
+#define LG_MASK_ANY(m) (_mm256_movemask_ps(m) != 0)
+#define LG_EQ_BITS(v, s) _mm256_movemask_ps(_mm256_cmp_ps((v), (s), _CMP_EQ_OQ))
+#include "legacy_blk_body.h"
 #include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v[k]) for all 32 lanes, in lane order. */
@@ -169,10 +144,5 @@ static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
 #define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
 #define group8_bytes group_quant_bytes
+#define LG_ISA(name) name##_avx2
 #include "legacy_rows_body.h"
-
-size_t qk_quantize_q4_0_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q4_1_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_0_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_1_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q8_0_avx2(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

@@ -5,9 +5,8 @@
  * operations per lane, cvttps2dq keeping the low byte (vpmovdb truncates),
  * exact max/min reductions with the first-lane rule for sign ties, NaN
  * blocks on the scalar path. With an imatrix, the block searches run as
- * lanes (legacy_imatrix_x86.h). A block is two zmm registers. */
+ * lanes (legacy_imatrix_x86.h). */
 #include <immintrin.h>
-#include <float.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,41 +16,27 @@
 #include "lanes_x86.h"
 #include "legacy_group8_x86.h"
 
-typedef struct { __m512 v[2]; } blk32;
-
-static inline blk32 load_blk(const float *x) {
-    blk32 b = {{_mm512_loadu_ps(x), _mm512_loadu_ps(x + 16)}};
-    return b;
-}
-
-static inline bool blk_has_nan(const blk32 *b) {
-    return (_mm512_cmp_ps_mask(b->v[0], b->v[0], _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b->v[1], b->v[1], _CMP_UNORD_Q)) != 0;
-}
-
-static inline uint32_t eq_mask(const __m512 v[2], float val) {
-    const __m512 s = _mm512_set1_ps(val);
-    return (uint32_t)_mm512_cmp_ps_mask(v[0], s, _CMP_EQ_OQ) | (uint32_t)_mm512_cmp_ps_mask(v[1], s, _CMP_EQ_OQ) << 16;
-}
-
-static inline float blk_amax(const blk32 *b, __m512 a[2]) {
-    a[0] = _mm512_abs_ps(b->v[0]);
-    a[1] = _mm512_abs_ps(b->v[1]);
-    return _mm512_reduce_max_ps(_mm512_max_ps(a[0], a[1]));
-}
-
-static inline void blk_reduce_min_max(const blk32 *b, float *mn, float *mx) {
-    const __m512 lo = _mm512_min_ps(_mm512_min_ps(_mm512_set1_ps(FLT_MAX), b->v[0]), b->v[1]);
-    const __m512 hi = _mm512_max_ps(_mm512_max_ps(_mm512_set1_ps(-FLT_MAX), b->v[0]), b->v[1]);
-    *mn = _mm512_reduce_min_ps(lo);
-    *mx = _mm512_reduce_max_ps(hi);
-}
-
+/* A block is two zmm registers; the rest of its vocabulary is
+ * legacy_blk_body.h's over these. */
 #define LG_VEC __m512
 #define LG_NV 2
+#define LG_LANES 16
+#define LG_LOAD _mm512_loadu_ps
 #define LG_SET1 _mm512_set1_ps
 #define LG_SUB _mm512_sub_ps
 #define LG_ADD _mm512_add_ps
 #define LG_MUL _mm512_mul_ps
+#define LG_MIN _mm512_min_ps
+#define LG_MAX _mm512_max_ps
+#define LG_ABS _mm512_abs_ps
+#define LG_HMIN _mm512_reduce_min_ps
+#define LG_HMAX _mm512_reduce_max_ps
+#define LG_MASK __mmask16
+#define LG_UNORD(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_UNORD_Q)
+#define LG_MASK_OR(a, b) ((__mmask16)((a) | (b)))
+#define LG_MASK_ANY(m) ((m) != 0)
+#define LG_EQ_BITS(v, s) _mm512_cmp_ps_mask((v), (s), _CMP_EQ_OQ)
+#include "legacy_blk_body.h"
 #include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v): lanes 0..15 in .lo, 16..31 in .hi. */
@@ -123,10 +108,5 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
 #include "legacy_imatrix_x86.h"
 #define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
+#define LG_ISA(name) name##_avx512
 #include "legacy_rows_body.h"
-
-size_t qk_quantize_q4_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q4_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q5_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
-size_t qk_quantize_q8_0_avx512(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }
