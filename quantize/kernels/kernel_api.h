@@ -11,9 +11,8 @@
  * _neon; QK_DECLARE_SIMD_DEQUANTIZERS(t, ...) qk_dequantize_row_<t>_avx2,
  * _avx512 and _neon. The definitions are plain functions written out by name (grep
  * 'qk_quantize_q4_k_avx2(' finds one), except the IQ1/IQ2/IQ3 types', which
- * one macro per type defines (iq_search.h IQ_KERNELS), and the SIMD legacy and
- * TQ types', which the end of legacy_rows_body.h / tq_body.h defines with the
- * ISA suffix pasted on (LG_ISA, TQ_ISA); a declaration whose
+ * one macro per type defines (iq_search.h IQ_KERNELS: its ISA variants are
+ * the same row code over another table of searches); a declaration whose
  * ISA is not built on this target is never referenced. */
 #ifndef QK_KERNEL_API_H
 #define QK_KERNEL_API_H

@@ -12,7 +12,6 @@
  *   blk_absmax(&b)             the largest |x| (of a NaN-free block)
  *   q8_0_levels(&b, id, qs)    Q8_0's roundf(x * id) bytes (the ISA's own code)
  *   LG_IMATRIX_ROWS(t, ...)    the ISA's imatrix rows for qk_legacy_type t
- *   LG_ISA(name)               the exported name's ISA suffix (name##_avx2 ...)
  * and optionally LG_GROUP8: then the _1 types go eight blocks at a time,
  * with group8_scales(x, levels, &g) (x86/legacy_group8_x86.h; false: leave
  * these 8 blocks to the block path) and group8_bytes(&b, min, id), the
@@ -134,8 +133,3 @@ static inline size_t lg_q8_0_rows(QK_QUANTIZE_PARAMS) {
     return qk_quantize_blocks(src, dst, nrows, n_per_row, QK_LEGACY, sizeof(qk_block_q8_0), lg_q8_0_block);
 }
 
-size_t LG_ISA(qk_quantize_q4_0)(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
-size_t LG_ISA(qk_quantize_q4_1)(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
-size_t LG_ISA(qk_quantize_q5_0)(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
-size_t LG_ISA(qk_quantize_q5_1)(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
-size_t LG_ISA(qk_quantize_q8_0)(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

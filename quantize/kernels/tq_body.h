@@ -3,7 +3,6 @@
  * and NEON (arm/tq_neon.c).
  *
  * Included once by each of those files, after they define:
- *   TQ_ISA(name)              the exported name's ISA suffix (name##_avx2 ...)
  *   TQ_VF                     the float vector (__m256 / __m512 / float32x4_t)
  *   TQ_SET1(f)                TQ_VF with every lane f
  *   tq_amax_bits(x)           max over x[0..255] of the bits of |x| as uint32
@@ -108,5 +107,3 @@ static void tq2_0_block(const float *x, uint8_t *y) {
     tq_block(x, y, qk_tq2_0_block, tq2_0_levels, offsetof(qk_block_tq2_0, d));
 }
 
-size_t TQ_ISA(qk_quantize_tq1_0)(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
-size_t TQ_ISA(qk_quantize_tq2_0)(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }

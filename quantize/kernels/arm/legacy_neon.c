@@ -146,5 +146,11 @@ static size_t lg_imatrix_rows_neon(const qk_legacy_type *t, const float *src, vo
 }
 
 #define LG_IMATRIX_ROWS lg_imatrix_rows_neon
-#define LG_ISA(name) name##_neon
 #include "legacy_rows_body.h"
+
+/* The entry points, by name (kernel_api.h: grep finds each definition). */
+size_t qk_quantize_q4_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_0_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_1_neon(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q8_0_neon(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

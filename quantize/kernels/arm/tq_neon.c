@@ -51,7 +51,9 @@ static inline tq_v8 tq_v8_scale243(tq_v8 q) {
     return vcombine_u8(vmovn_u16(tq_scale243_half(vget_low_u8(q))), vmovn_u16(tq_scale243_half(vget_high_u8(q))));
 }
 
-#define TQ_ISA(name) name##_neon
 #define TQ_VF float32x4_t
 #define TQ_SET1(f) vdupq_n_f32(f)
 #include "tq_body.h"
+
+size_t qk_quantize_tq1_0_neon(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
+size_t qk_quantize_tq2_0_neon(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }

@@ -144,5 +144,11 @@ static inline __m256i group_quant_bytes(const blk32 *b, float min, float id) {
 #define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
 #define group8_bytes group_quant_bytes
-#define LG_ISA(name) name##_avx2
 #include "legacy_rows_body.h"
+
+/* The entry points, by name (kernel_api.h: grep finds each definition). */
+size_t qk_quantize_q4_0_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_1_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_0_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_1_avx2(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q8_0_avx2(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

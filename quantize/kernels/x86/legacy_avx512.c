@@ -108,5 +108,11 @@ static inline bool group8_scales(const float *x, float levels, qk_group8 *g) {
 #include "legacy_imatrix_x86.h"
 #define LG_IMATRIX_ROWS lg_imatrix_rows
 #define LG_GROUP8 1
-#define LG_ISA(name) name##_avx512
 #include "legacy_rows_body.h"
+
+/* The entry points, by name (kernel_api.h: grep finds each definition). */
+size_t qk_quantize_q4_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q4_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q4_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_0_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_0, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q5_1_avx512(QK_QUANTIZE_PARAMS) { return lg_rows(&qk_legacy_q5_1, QK_QUANTIZE_ARGS); }
+size_t qk_quantize_q8_0_avx512(QK_QUANTIZE_PARAMS) { return lg_q8_0_rows(QK_QUANTIZE_ARGS); }

@@ -35,7 +35,9 @@ static inline tq_v8 tq_trits16(const float *x, __m256 vid) {
     return _mm_add_epi8(_mm_sub_epi8(_mm_set1_epi8(1), _mm256_castsi256_si128(p)), _mm256_extracti128_si256(p, 1));
 }
 
-#define TQ_ISA(name) name##_avx2
 #define TQ_VF __m256
 #define TQ_SET1(f) _mm256_set1_ps(f)
 #include "tq_body.h"
+
+size_t qk_quantize_tq1_0_avx2(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
+size_t qk_quantize_tq2_0_avx2(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }

@@ -24,7 +24,9 @@ static inline tq_v8 tq_trits16(const float *x, __m512 vid) {
     return _mm_add_epi8(_mm_sub_epi8(_mm_set1_epi8(1), _mm_movm_epi8(ge)), _mm_movm_epi8(le));
 }
 
-#define TQ_ISA(name) name##_avx512
 #define TQ_VF __m512
 #define TQ_SET1(f) _mm512_set1_ps(f)
 #include "tq_body.h"
+
+size_t qk_quantize_tq1_0_avx512(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq1_0, tq1_0_block); }
+size_t qk_quantize_tq2_0_avx512(QK_QUANTIZE_PARAMS) { return QK_BLOCKS_QUANTIZE(QK_K, qk_block_tq2_0, tq2_0_block); }
