@@ -31,8 +31,6 @@ static const char *const k_req_fh[] = {"attn_norm.weight",   "ffn_norm",        
                                        "attn_v.weight",      "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                        "ffn_down.weight",    "ssm_in.weight",      "ssm_conv1d.weight", "ssm_dt.bias",
                                        "ssm_a",              "ssm_d",              "ssm_out.weight",  NULL};
-/* the MLP's norm and feed_forward.* (qk_rules_ffn_proj); attention: the Llama layout (nothing permuted) */
-static const qk_name_rule k_rules_fh[] = {{"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE}, {NULL, NULL, 0}};
 
 /* the mixer's sizes: d_inner = mamba_d_ssm, llama.cpp's head count d_inner / mamba_d_head = mamba_n_heads */
 static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
@@ -195,8 +193,7 @@ static int fh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
 const qk_arch_desc qk_arch_family_falconh1[] = {
     {.hf = "FalconH1ForCausalLM", .gguf = "falcon-h1",
      .family = "Falcon-H1 (parallel attention and Mamba-2 in every layer, muP multipliers folded)",
-     .kv = QK_KV_OWN, .rule_blocks = QK_RULE_BLOCKS(k_rules_fh, qk_rules_ffn_proj),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_fh, .check = fh_check,
+     .kv = QK_KV_OWN, .names = QK_N_FALCONH1 | QK_N_FFN_PROJ, .required = k_req_fh, .check = fh_check,
      .write_kvs = fh_kvs, .layer_tensor = fh_layer_tensor, .finish = fh_finish},
     {.hf = NULL},
 };

@@ -13,7 +13,7 @@
  *   mamba.norm (d_inner) -> ssm_norm reshaped [n_groups, d_inner / n_groups], mamba.out_proj -> ssm_out;
  *   attention layers: self_attn.q/k/v/o_proj, q and k un-permuted (LlamaModel's undo_permute: llama.cpp's rope
  *   pairs for the all-attention model; for the hybrids, which run no rope, it leaves q.k unchanged);
- *   with experts, Granite MoE's layout (qk_rules_granitemoe / qk_fused_experts_granitemoe: the router, input_linear
+ *   with experts, Granite MoE's layout (QK_N_GRANITEMOE / qk_fused_experts_granitemoe: the router, input_linear
  *   split into ffn_gate_exps / ffn_up_exps, output_linear, the shared MLP as ffn_*_shexp); without,
  *   shared_mlp.input_linear [2 S, H] split into ffn_gate / ffn_up and output_linear -> ffn_down
  *   (GraniteMoeModel.modify_tensors' has_experts switch).
@@ -233,7 +233,7 @@ static const char *gh_arch_of(const cJSON *cfg) {
 const qk_arch_desc qk_arch_family_granitehybrid[] = {
     {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid",
      .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
-     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .rules = qk_rules_granitemoe,
+     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .names = QK_N_GRANITEMOE,
      .required = k_req_gh, .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts",
      .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor,
      .arch_of = gh_arch_of},

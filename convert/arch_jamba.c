@@ -143,12 +143,6 @@ static int jamba_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
     return rc ? QK_FAIL : QK_OK;
 }
 
-/* the MLP's norm and router (the dense MLP: qk_rules_ffn_proj) */
-static const qk_name_rule k_rules_jamba[] = {
-    {"pre_ff_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_expert_rule k_experts_jamba[] = {QK_EXPERTS_GATE_UP_DOWN("feed_forward.experts."), {NULL, NULL, NULL}};
 static const char *const k_req_jamba[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
 /* JambaConfig's defaults (AutoConfig fills them in for the converter) */
@@ -164,8 +158,7 @@ static const qk_cfg_default k_defaults_jamba[] = {
 const qk_arch_desc qk_arch_family_jamba[] = {
     {.hf = "JambaForCausalLM", .gguf = "jamba", .family = "Jamba (Mamba-1 / attention hybrid, MoE)",
      .flags = QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN,
-     .rule_blocks = QK_RULE_BLOCKS(k_rules_jamba, qk_rules_ffn_proj),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_jamba,
+     .names = QK_N_JAMBA | QK_N_FFN_PROJ, .required = k_req_jamba,
      .experts = k_experts_jamba, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok", .defaults = k_defaults_jamba, .check = jamba_check,
      .write_kvs = jamba_kvs, .layer_tensor = jamba_layer_tensor},
     {.hf = NULL},

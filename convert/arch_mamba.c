@@ -247,17 +247,6 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
-static const qk_name_rule k_globals_mamba2[] = {
-    {"backbone.embeddings.weight", "token_embd.weight", QK_PERM_NONE},
-    {"backbone.embedding.weight", "token_embd.weight", QK_PERM_NONE}, /* mamba_ssm's checkpoints */
-    {"backbone.norm_f.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_rules_mamba2[] = {
-    {"norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const char *const k_req_mamba2[] = {"attn_norm.weight", "ssm_in.weight", "ssm_conv1d.weight",
                                            "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d", "ssm_norm.weight",
                                            "ssm_out.weight", NULL};
@@ -279,7 +268,7 @@ static const qk_cfg_alias k_alias_mamba[] = {{"hidden_size", "d_model"}, {"num_h
 
 #define MAMBA1(cls, fam, cav)                                                                                         \
     {.hf = cls, .gguf = "mamba", .family = fam, .caveat = cav, .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN,         \
-     .rules = k_rules_mamba2, .globals = k_globals_mamba2, .layer_prefix = "backbone.layers.",                       \
+     .names = QK_N_MAMBA, .layer_prefix = "backbone.layers.",                       \
      .required = k_req_mamba, .aliases = k_alias_mamba, .check = m1_check, .write_kvs = m1_kvs,                      \
      .layer_tensor = m1_layer_tensor, .finish = m1_finish}
 
@@ -288,7 +277,7 @@ const qk_arch_desc qk_arch_family_mamba[] = {
     MAMBA1("MambaLMHeadModel", "Mamba (attention-free; mamba_ssm's config)", NULL),
     MAMBA1("FalconMambaForCausalLM", "Falcon Mamba (attention-free; RMS-normalized dt, B, C)", FALCON_MAMBA_CAVEAT),
     {.hf = "Mamba2ForCausalLM", .gguf = "mamba2", .family = "Mamba-2 (attention-free)", .caveat = MAMBA2_CAVEAT,
-     .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .rules = k_rules_mamba2, .globals = k_globals_mamba2,
+     .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .names = QK_N_MAMBA,
      .layer_prefix = "backbone.layers.", .strip_prefix = "model.", .required = k_req_mamba2, .aliases = k_alias_mamba,
      .check = m2_check, .write_kvs = m2_kvs, .layer_tensor = m2_layer_tensor, .finish = m2_finish},
     {.hf = NULL},
