@@ -221,6 +221,19 @@ static int match_expert(const char *rest, const qk_expert_rule *r) {
     return e;
 }
 
+/* a layer's state-space mixer tensor (qk_ssm_mixer): 1 planned, 0 not the mixer's, QK_FAIL */
+static int ssm_tensor(const qk_hf_checkpoint *ck, const qk_ssm_mixer *m, const qk_hf_tensor *src, int layer,
+                      const char *rest, qk_conv_plan *p, qk_err *err) {
+    const size_t n = strlen(m->prefix);
+    if (strncmp(rest, m->prefix, n)) return 0;
+    if (m->dims2) {
+        qk_mamba2_dims d;
+        return m->dims2(ck, &d, err) ? QK_FAIL : qk_mamba2_tensor(ck, src, layer, rest + n, &d, p, err);
+    }
+    qk_mamba1_dims d;
+    return m->dims1(ck, &d, err) ? QK_FAIL : qk_mamba1_tensor(ck, src, layer, rest + n, &d, m->norms, p, err);
+}
+
 /* Gemma3Model.modify_tensors keeps the first n_vocab_real rows of the
  * embedding: the sentencepiece vocabulary's length (config vocab_size, else
  * the model's piece count), else tokenizer.json's vocab + added_tokens. */
@@ -280,6 +293,13 @@ const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const c
 }
 const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n) {
     return layer_first(p, layer, names, n, true);
+}
+
+int qk_plan_layer_need(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t layer, const char *kind,
+                       const char *const *names, qk_err *err) {
+    const char *miss = qk_plan_layer_missing(p, layer, names, SIZE_MAX);
+    return miss ? qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, kind, layer, layer, miss)
+                : QK_OK;
 }
 
 int qk_float_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, qk_err *err) {
@@ -632,7 +652,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                    layer >= 0 && layer < n_layer) {
             consumed += (int)lpl;
             const char *rest = n + consumed;
-            const int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            if (!own && ad->ssm) own = ssm_tensor(ck, ad->ssm, src, layer, rest, p, err);
             if (own < 0) return QK_FAIL;
             if (own) continue; /* the family's own layout (gpt-oss's 3-D experts) */
             const qk_expert_rule *x = ad->experts;

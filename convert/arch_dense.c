@@ -75,10 +75,6 @@ static const qk_kv_rule k_kvs_granite[] = {
     {NULL, NULL, false, false},
 };
 
-static const char *const k_req_olmo2[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                          "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                          "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                          "post_ffw_norm.weight", NULL};
 
 static const qk_kv_rule k_kvs_cohere[] = {
     {"logit_scale", "logit_scale", false, true},
@@ -175,7 +171,7 @@ const qk_arch_desc qk_arch_family_dense[] = {
     {.hf = "GraniteForCausalLM", .pre = "refact", .gguf = "granite", .family = "Granite 3.x (dense)", .flags = QK_A_PERMUTE_QK,
      .kv = QK_KV_LLAMA, .required = qk_req_llama, .kvs = k_kvs_granite},
     {.hf = "Olmo2ForCausalLM", .gguf = "olmo2", .family = "OLMo 2", .kv = QK_KV_LLAMA, .names = QK_N_POST_NORMS,
-     .required = k_req_olmo2},
+     .required = qk_req_post_norms},
     {.hf = "CohereForCausalLM", .pre = "command-r", .gguf = "command-r", .family = "Command-R / Aya 23", .kv = QK_KV_LLAMA,
      .required = k_req_cohere, .kvs = k_kvs_cohere, .aliases = k_alias_cohere},
     {.hf = "Cohere2ForCausalLM", .pre = "command-r", .gguf = "cohere2", .family = "Command R7B (Cohere 2)", .kv = QK_KV_LLAMA,

@@ -150,12 +150,8 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
         if (layer_is_mamba(ck, p, l, &m, err)) return QK_FAIL;
         const char *const *lists[3] = {m ? k_req_mamba : k_req_attn, p->n_expert ? k_req_moe : qk_req_dense_ffn,
                                        p->n_expert && shexp ? k_req_shexp : NULL};
-        for (int li = 0; li < 3 && lists[li]; li++) {
-            const char *miss = qk_plan_layer_missing(p, l, lists[li], SIZE_MAX);
-            if (miss)
-                return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, m ? "Mamba" : "attention",
-                               l, l, miss);
-        }
+        for (int li = 0; li < 3 && lists[li]; li++)
+            if (qk_plan_layer_need(ck, p, l, m ? "Mamba" : "attention", lists[li], err)) return QK_FAIL;
         const char *extra = qk_plan_layer_extra(p, l, m ? k_req_attn : k_req_mamba, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u (layer_types) has a tensor for blk.%u.%s", ck->dir,

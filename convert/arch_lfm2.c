@@ -183,10 +183,8 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
         bool conv = false;
         if (layer_is_conv(ck, p, l, &conv, err)) return QK_FAIL;
         any_attn |= !conv;
-        const char *miss = qk_plan_layer_missing(p, l, conv ? k_req_conv : k_req_attn, SIZE_MAX);
-        if (miss)
-            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, conv ? "conv" : "attention",
-                           l, l, miss);
+        if (qk_plan_layer_need(ck, p, l, conv ? "conv" : "attention", conv ? k_req_conv : k_req_attn, err))
+            return QK_FAIL;
         const char *extra = qk_plan_layer_extra(p, l, conv ? k_req_attn : k_req_conv, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u has a tensor for blk.%u.%s, which only %s layers have", ck->dir,
@@ -197,10 +195,8 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
                            ck->dir, l, (long long)cw->ne[0], (long long)l_cache);
         /* the first `lead` layers' MLP is dense, the rest sparse (all dense in LFM2) */
         const bool dense = (int64_t)l < lead;
-        miss = qk_plan_layer_missing(p, l, dense ? qk_req_dense_ffn : k_req_sparse, SIZE_MAX);
-        if (miss)
-            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir,
-                           dense ? "dense" : "sparse", l, l, miss);
+        if (qk_plan_layer_need(ck, p, l, dense ? "dense" : "sparse", dense ? qk_req_dense_ffn : k_req_sparse, err))
+            return QK_FAIL;
         extra = qk_plan_layer_extra(p, l, dense ? k_req_sparse : qk_req_dense_ffn, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u (num_dense_layers %lld) has a tensor for blk.%u.%s", ck->dir,

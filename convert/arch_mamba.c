@@ -128,13 +128,8 @@ static int m2_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
     return QK_OK;
 }
 
-static int m2_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
-                           qk_conv_plan *p, qk_err *err) {
-    if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    qk_mamba2_dims d;
-    if (m2_dims(ck, &d, err)) return QK_FAIL;
-    return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
-}
+/* the block norm besides: the names (QK_N_MAMBA) */
+static const qk_ssm_mixer k_m2_mixer = {.prefix = "mixer.", .dims2 = m2_dims};
 
 
 static int m2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
@@ -207,13 +202,7 @@ static int m1_dims_of(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err
     return QK_OK;
 }
 
-static int m1_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
-                           qk_conv_plan *p, qk_err *err) {
-    if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    qk_mamba1_dims d;
-    if (m1_dims_of(ck, &d, err)) return QK_FAIL;
-    return qk_mamba1_tensor(ck, src, layer, rest + 6, &d, false, p, err);
-}
+static const qk_ssm_mixer k_m1_mixer = {.prefix = "mixer.", .dims1 = m1_dims_of};
 
 static int m1_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     (void)p;
@@ -270,7 +259,7 @@ static const qk_cfg_alias k_alias_mamba[] = {{"hidden_size", "d_model"}, {"num_h
     {.hf = cls, .gguf = "mamba", .family = fam, .caveat = cav, .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN,         \
      .names = QK_N_MAMBA, .layer_prefix = "backbone.layers.",                       \
      .required = k_req_mamba, .aliases = k_alias_mamba, .check = m1_check, .write_kvs = m1_kvs,                      \
-     .layer_tensor = m1_layer_tensor, .finish = m1_finish}
+     .ssm = &k_m1_mixer, .finish = m1_finish}
 
 const qk_arch_desc qk_arch_family_mamba[] = {
     MAMBA1("MambaForCausalLM", "Mamba (attention-free)", NULL),
@@ -279,6 +268,6 @@ const qk_arch_desc qk_arch_family_mamba[] = {
     {.hf = "Mamba2ForCausalLM", .gguf = "mamba2", .family = "Mamba-2 (attention-free)", .caveat = MAMBA2_CAVEAT,
      .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .names = QK_N_MAMBA,
      .layer_prefix = "backbone.layers.", .strip_prefix = "model.", .required = k_req_mamba2, .aliases = k_alias_mamba,
-     .check = m2_check, .write_kvs = m2_kvs, .layer_tensor = m2_layer_tensor, .finish = m2_finish},
+     .check = m2_check, .write_kvs = m2_kvs, .ssm = &k_m2_mixer, .finish = m2_finish},
     {.hf = NULL},
 };

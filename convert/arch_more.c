@@ -114,15 +114,7 @@ static const qk_kv_rule k_kvs_qwen3vl[] = {
     {"vision_config.deepstack_visual_indexes", "n_deepstack_layers", QK_KVR_COUNT, false},
     {NULL, NULL, 0, false},
 };
-static const char *const k_req_exaone4[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                            "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                            "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                            "post_ffw_norm.weight", NULL};
 
-static const char *const k_req_olmo3[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                          "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                          "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                          "post_ffw_norm.weight", NULL};
 static const qk_kv_rule k_kvs_olmo3[] = {
     {"sliding_window", "attention.sliding_window", QK_KVR_U32, true},
     {"layer_types", "attention.sliding_window_pattern", QK_KVR_SWA_PATTERN, false},
@@ -190,10 +182,10 @@ const qk_arch_desc qk_arch_family_more[] = {
      .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .required = k_req_qwen3vl, .mrope_key = "mrope_section",
      .kvs = k_kvs_qwen3vl},
     {.hf = "Exaone4ForCausalLM", .gguf = "exaone4", .family = "EXAONE 4.0", .kv = QK_KV_LLAMA,
-     .names = QK_N_POST_NORMS, .required = k_req_exaone4, .check = qk_arch_exaone4_check,
+     .names = QK_N_POST_NORMS, .required = qk_req_post_norms, .check = qk_arch_exaone4_check,
      .extra_kvs = qk_arch_exaone4_kvs},
     {.hf = "Olmo3ForCausalLM", .gguf = "olmo2", .family = "OLMo 3", .kv = QK_KV_LLAMA, .names = QK_N_POST_NORMS,
-     .required = k_req_olmo3, .kvs = k_kvs_olmo3, .check = olmo3_check},
+     .required = qk_req_post_norms, .kvs = k_kvs_olmo3, .check = olmo3_check},
     {.hf = "SeedOssForCausalLM", .gguf = "seed_oss", .family = "Seed-OSS", .kv = QK_KV_LLAMA,
      .names = QK_N_POST_NORMS, .required = k_req_seed_oss},
     {.hf = "ApertusForCausalLM", .gguf = "apertus", .family = "Apertus", .kv = QK_KV_LLAMA, .names = QK_N_APERTUS, .rules = k_rules_apertus,

@@ -255,6 +255,8 @@ struct qk_arch_desc {
      * src, appending to p->tensors (room for two per source tensor); 0 when src is not its; QK_FAIL. NULL: none. */
     int (*layer_tensor)(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                         qk_conv_plan *p, qk_err *err);
+    /* the layers' state-space mixer (Mamba, Jamba, Falcon-H1), asked after layer_tensor; NULL: none */
+    const struct qk_ssm_mixer *ssm;
     /* KVs after the common ones (QK_KV_LLAMA), the family's set_gguf_parameters; NULL: none */
     int (*extra_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
     /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
@@ -308,6 +310,8 @@ const char *qk_arch_refusal(const char *hf, const char *text_model_type);
 extern const char *const qk_req_llama[];
 /* a dense layer's MLP: ffn_gate, ffn_up, ffn_down (the dense layers of the MoE families) */
 extern const char *const qk_req_dense_ffn[];
+/* OLMo 2's layer (OLMo 3, EXAONE 4): post-attention and post-MLP norms instead of pre-norms, q / k norms */
+extern const char *const qk_req_post_norms[];
 /* Llama in Meta's original layout (arch_meta.c): not in the registry, chosen for a checkpoint whose config
  * came from params.json (qk_hf_checkpoint.meta_layout) */
 extern const qk_arch_desc qk_arch_meta_llama;
@@ -384,6 +388,16 @@ int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk
 int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err);
 
+/* A layer's state-space mixer: "<layer prefix>N.<prefix><w>" planned by qk_mamba2_tensor (dims2 given) or
+ * qk_mamba1_tensor (dims1; norms: Jamba's dt / B / C norm weights accepted) with the sizes the config gives; the
+ * sizes' function fails naming what is wrong. */
+typedef struct qk_ssm_mixer {
+    const char *prefix;
+    int (*dims1)(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err);
+    int (*dims2)(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err);
+    bool norms;
+} qk_ssm_mixer;
+
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
  * read as the config class's default (topk_default). */
@@ -398,6 +412,10 @@ const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer
  * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
 const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+/* QK_FAIL "<dir>: <kind> layer <layer> lacks the tensor for blk.<layer>.<name>" for the first of the NULL-terminated
+ * names the layer lacks, else QK_OK */
+int qk_plan_layer_need(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t layer, const char *kind,
+                       const char *const *names, qk_err *err);
 /* Layer i's kind in the text config's layer_types, which must list p->n_layer strings, each a or b: *is_a; QK_FAIL
  * naming what is wrong otherwise */
 int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,

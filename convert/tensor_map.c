@@ -25,6 +25,11 @@ const qk_name_rule qk_rules_fused_gate_up[] = {
 const char *const qk_req_llama[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                     "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                     "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
+/* OLMo 2's layout (OLMo 3, EXAONE 4): norms after attention and MLP, not before; q / k norms */
+const char *const qk_req_post_norms[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
+                                         "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
+                                         "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
+                                         "post_ffw_norm.weight", NULL};
 const char *const qk_req_dense_ffn[] = {"ffn_gate.weight", "ffn_up.weight", "ffn_down.weight", NULL};
 
 /* layer tensors: "<layer prefix>N.<hf>" -> "blk.N.<gguf>"; attn_q / attn_k un-permuted (QK_A_PERMUTE_QK) */
