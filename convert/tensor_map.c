@@ -5,8 +5,8 @@
  * itself only what is really its own (qk_arch_desc.rules / globals:
  * re-laid-out tensors, names it refuses or skips).
  *
- * A row is {GGUF name, HF name, the conventions spelling it so}. QK_N_ANY
- * rows (transformers' Llama names) every family reads, after its own rules
+ * A row is one fact {GGUF name, HF name, a convention spelling it so}
+ * (a name several conventions share has a row for each). QK_N_ANY rows (transformers' Llama names) every family reads, after its own rules
  * and its conventions' rows, so that a convention can give one of those
  * names another meaning (Gemma 2's post_attention_layernorm). A name is
  * looked for in table order; rows are grouped by GGUF tensor. */
