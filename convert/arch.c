@@ -5,7 +5,8 @@
  * Names: "model.embed_tokens.weight" -> token_embd.weight, "model.norm.weight"
  * -> output_norm.weight, "lm_head.weight" -> output.weight (absent when tied;
  * dropped for Gemma 1/2), "model.layers.N.<x>" -> "blk.N.<y>" by the family's
- * rules, then the common Llama layout (qk_rules_llama, arch_rules.c):
+ * own rules, then the shared map of names (tensor_map.c), whose rows every
+ * family reads are transformers' Llama layout:
  *   input_layernorm -> attn_norm, self_attn.{q,k,v,o}_proj -> attn_{q,k,v,output}
  *   (weights and biases), self_attn.{q,k}_norm -> attn_{q,k}_norm,
  *   post_attention_layernorm -> ffn_norm (Gemma 2/3: post_attention_norm),
@@ -220,33 +221,17 @@ static int match_expert(const char *rest, const qk_expert_rule *r) {
     return e;
 }
 
-/* the first rule in block whose hf name (by_gguf: gguf name) is name; NULL: none */
-static const qk_name_rule *rule_of(const qk_name_rule *block, bool by_gguf, const char *name) {
-    for (const qk_name_rule *r = block; r && r->hf; r++) {
-        const char *key = by_gguf ? r->gguf : r->hf;
-        if (key && !strcmp(key, name)) return r;
+/* a layer's state-space mixer tensor (qk_ssm_mixer): 1 planned, 0 not the mixer's, QK_FAIL */
+static int ssm_tensor(const qk_hf_checkpoint *ck, const qk_ssm_mixer *m, const qk_hf_tensor *src, int layer,
+                      const char *rest, qk_conv_plan *p, qk_err *err) {
+    const size_t n = strlen(m->prefix);
+    if (strncmp(rest, m->prefix, n)) return 0;
+    if (m->dims2) {
+        qk_mamba2_dims d;
+        return m->dims2(ck, &d, err) ? QK_FAIL : qk_mamba2_tensor(ck, src, layer, rest + n, &d, p, err);
     }
-    return NULL;
-}
-
-/* the first of first, the NULL-terminated blocks, then last, that has a rule for name (rule_of) */
-static const qk_name_rule *rule_in(const qk_name_rule *first, const qk_name_rule *const *blocks,
-                                   const qk_name_rule *last, bool by_gguf, const char *name) {
-    const qk_name_rule *r = rule_of(first, by_gguf, name);
-    for (const qk_name_rule *const *b = blocks; !r && b && *b; b++) r = rule_of(*b, by_gguf, name);
-    return r ? r : rule_of(last, by_gguf, name);
-}
-
-/* a layer rule: the family's rules, rule_blocks, rules_shared, then the Llama layout */
-static const qk_name_rule *find_rule(const qk_arch_desc *ad, const char *rest) {
-    const qk_name_rule *r = rule_in(ad->rules, ad->rule_blocks, ad->rules_shared, false, rest);
-    return r ? r : rule_of(qk_rules_llama, false, rest);
-}
-
-/* a global rule by its hf (by_gguf: gguf) name: globals, then global_blocks; both NULL: qk_globals_llama */
-static const qk_name_rule *find_global(const qk_arch_desc *ad, bool by_gguf, const char *name) {
-    if (!ad->globals && !ad->global_blocks) return rule_of(qk_globals_llama, by_gguf, name);
-    return rule_in(ad->globals, ad->global_blocks, NULL, by_gguf, name);
+    qk_mamba1_dims d;
+    return m->dims1(ck, &d, err) ? QK_FAIL : qk_mamba1_tensor(ck, src, layer, rest + n, &d, m->norms, p, err);
 }
 
 /* Gemma3Model.modify_tensors keeps the first n_vocab_real rows of the
@@ -310,6 +295,13 @@ const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const cha
     return layer_first(p, layer, names, n, true);
 }
 
+int qk_plan_layer_need(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t layer, const char *kind,
+                       const char *const *names, qk_err *err) {
+    const char *miss = qk_plan_layer_missing(p, layer, names, SIZE_MAX);
+    return miss ? qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, kind, layer, layer, miss)
+                : QK_OK;
+}
+
 int qk_float_check(const qk_hf_checkpoint *ck, const qk_st_tensor *s, qk_err *err) {
     if (qk_st_dtype_is_float(s->dtype)) return QK_OK;
     return qk_fail(err, "%s: tensor '%s' has dtype %s, expected a float type", ck->dir, s->name,
@@ -334,8 +326,8 @@ int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32
 static int check_required(const qk_hf_checkpoint *ck, const qk_arch_desc *ad, const qk_conv_plan *p, qk_err *err) {
     const char *on = ad->output_norm ? ad->output_norm : "output_norm.weight";
     if (!qk_plan_tensor(p, on)) {
-        const qk_name_rule *g = find_global(ad, true, on);
-        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g ? g->hf : on);
+        qk_name_rule g;
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, qk_arch_global_name(ad, true, on, &g) ? g.hf : on);
     }
     int64_t lead = 0; /* leading dense layers: no experts there */
     if (ad->n_dense_lead_key && (!qk_hf_cfg_int(ck->config, ad->n_dense_lead_key, &lead) || lead < 0)) lead = 0;
@@ -646,7 +638,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         int permute = 0;
         int layer = -1, consumed = 0;
         bool embd = false;
-        const qk_name_rule *g = find_global(ad, false, n);
+        qk_name_rule gr;
+        const qk_name_rule *g = qk_arch_global_name(ad, false, n, &gr) ? &gr : NULL;
         const size_t lpl = strlen(layer_prefix);
         if (g && !strcmp(g->gguf, "output.weight") && (ad->flags & QK_A_DROP_LM_HEAD)) {
             continue; /* llama.cpp's Gemma reuses token_embd; the converter drops lm_head */
@@ -659,7 +652,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
                    layer >= 0 && layer < n_layer) {
             consumed += (int)lpl;
             const char *rest = n + consumed;
-            const int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            int own = ad->layer_tensor ? ad->layer_tensor(ck, src, layer, rest, p, err) : 0;
+            if (!own && ad->ssm) own = ssm_tensor(ck, ad->ssm, src, layer, rest, p, err);
             if (own < 0) return QK_FAIL;
             if (own) continue; /* the family's own layout (gpt-oss's 3-D experts) */
             const qk_expert_rule *x = ad->experts;
@@ -712,7 +706,8 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
             int nf = 0;
             if (p->n_expert && fused_experts(ck, ad, p, src, rest, layer, (fp8 && scale_of(ck, src)) || is_gptq, &nf, err)) return QK_FAIL;
             if (nf) continue;
-            const qk_name_rule *r = find_rule(ad, rest);
+            qk_name_rule lr;
+            const qk_name_rule *r = qk_arch_layer_name(ad, rest, &lr) ? &lr : NULL;
             if (!r || !r->gguf)
                 return qk_fail(err, "%s: unexpected tensor '%s' for %s (not mapped to a llama.cpp tensor)", ck->dir, n, hf);
             if (!*r->gguf) continue; /* a buffer the converter skips */
@@ -804,8 +799,9 @@ int qk_arch_plan(const qk_hf_checkpoint *ck0, qk_conv_plan *p, qk_err *err) {
         free(tmp);
     }
     if (!have_embd) {
-        const qk_name_rule *g = find_global(ad, true, "token_embd.weight");
-        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir, g ? g->hf : "token_embd");
+        qk_name_rule g;
+        return qk_fail(err, "%s: tensor '%s' is missing", ck->dir,
+                       qk_arch_global_name(ad, true, "token_embd.weight", &g) ? g.hf : "token_embd");
     }
     for (const qk_kv_rule *k = ad->kvs; k && k->key; k++) {
         double v;

@@ -190,19 +190,12 @@ static int deepseek_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     return QK_OK;
 }
 
-/* MLA's projections (q_proj without q_lora_rank: the Llama layout's, nothing permuted) */
+/* MLA's projections are QK_N_DEEPSEEK's names; separate k / v projections are not MLA */
 static const qk_name_rule k_rules_deepseek[] = {
-    {"self_attn.q_a_proj.weight", "attn_q_a.weight", QK_PERM_NONE},
-    {"self_attn.q_a_layernorm.weight", "attn_q_a_norm.weight", QK_PERM_NONE},
-    {"self_attn.q_b_proj.weight", "attn_q_b.weight", QK_PERM_NONE},
-    {"self_attn.kv_a_proj_with_mqa.weight", "attn_kv_a_mqa.weight", QK_PERM_NONE},
-    {"self_attn.kv_a_layernorm.weight", "attn_kv_a_norm.weight", QK_PERM_NONE},
-    {"self_attn.k_proj.weight", NULL, 0}, /* not MLA */
+    {"self_attn.k_proj.weight", NULL, 0},
     {"self_attn.v_proj.weight", NULL, 0},
     {NULL, NULL, 0},
 };
-/* the router's score correction bias (V3): qk_rules_score_bias */
-static const qk_name_rule *const k_rule_blocks_deepseek[] = {k_rules_deepseek, qk_rules_score_bias, NULL};
 
 static const char *const k_req_deepseek[] = {"attn_norm.weight", "ffn_norm.weight", "attn_kv_a_mqa.weight",
                                              "attn_kv_a_norm.weight", "attn_k_b.weight", "attn_v_b.weight",
@@ -212,7 +205,8 @@ static const qk_cfg_default k_defaults_deepseek[] = {{"rms_norm_eps", "1e-6"}, {
 
 #define DEEPSEEK(cls, fam)                                                                                         \
     {.hf = cls, .gguf = "deepseek2", .family = fam, .flags = QK_A_ROPE_YARN | QK_A_MLA | QK_A_MTP_LEFT_OUT,        \
-     .kv = QK_KV_LLAMA, .rule_blocks = k_rule_blocks_deepseek, .rules_shared = qk_rules_shared_experts,                        \
+     .kv = QK_KV_LLAMA, .rules = k_rules_deepseek,                                                                 \
+     .names = QK_N_DEEPSEEK | QK_N_SCORE_BIAS | QK_N_ROUTER | QK_N_SHARED_EXPERTS,                                 \
      .required = k_req_deepseek, .experts = qk_experts_mlp, .n_expert_key = "n_routed_experts",                    \
      .n_used_key = "num_experts_per_tok", .defaults = k_defaults_deepseek, .check = deepseek_check,                \
      .layer_tensor = deepseek_layer_tensor, .extra_kvs = deepseek_kvs, .n_dense_lead_key = "first_k_dense_replace"}

@@ -75,10 +75,6 @@ static const qk_kv_rule k_kvs_granite[] = {
     {NULL, NULL, false, false},
 };
 
-static const char *const k_req_olmo2[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                          "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                          "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                          "post_ffw_norm.weight", NULL};
 
 static const qk_kv_rule k_kvs_cohere[] = {
     {"logit_scale", "logit_scale", false, true},
@@ -90,24 +86,6 @@ static const char *const k_req_cohere[] = {"attn_norm.weight", "attn_q.weight", 
                                            "ffn_down.weight", NULL};
 static const qk_cfg_alias k_alias_cohere[] = {{"max_position_embeddings", "model_max_length"}, {NULL, NULL}};
 
-static const qk_name_rule k_globals_exaone[] = {
-    {"transformer.wte.weight", "token_embd.weight", QK_PERM_NONE},
-    {"transformer.ln_f.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_rules_exaone[] = {
-    {"ln_1.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"attn.attention.q_proj.weight", "attn_q.weight", QK_PERM_NONE},
-    {"attn.attention.k_proj.weight", "attn_k.weight", QK_PERM_NONE},
-    {"attn.attention.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
-    {"attn.attention.out_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"ln_2.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"mlp.c_fc_0.weight", "ffn_gate.weight", QK_PERM_NONE},
-    {"mlp.c_fc_1.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.c_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_cfg_alias k_alias_exaone[] = {
     {"num_hidden_layers", "num_layers"}, {"rms_norm_eps", "layer_norm_epsilon"}, {NULL, NULL}};
 
@@ -121,16 +99,6 @@ static int exaone_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
     return QK_OK;
 }
 
-/* Phi-2: the final LayerNorm's name, lm_head's bias (globals: with qk_globals_embed_head, qk_globals_lm_head_bias) */
-static const qk_name_rule k_globals_phi2[] = {QK_RULE_WB("model.final_layernorm", "output_norm", QK_PERM_NONE),
-                                              {NULL, NULL, 0}};
-static const qk_name_rule k_rules_phi2[] = {
-    {"input_layernorm.bias", "attn_norm.bias", QK_PERM_NONE},
-    QK_RULE_WB("self_attn.dense", "attn_output", QK_PERM_NONE),
-    QK_RULE_WB("mlp.fc1", "ffn_up", QK_PERM_NONE),
-    QK_RULE_WB("mlp.fc2", "ffn_down", QK_PERM_NONE),
-    {NULL, NULL, 0},
-};
 static const char *const k_req_phi2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
                                          "attn_v.weight", "attn_output.weight", "attn_output.bias", "ffn_up.weight",
                                          "ffn_up.bias", "ffn_down.weight", "ffn_down.bias", NULL};
@@ -139,14 +107,6 @@ static const qk_kv_rule k_kvs_phi2[] = {
     {NULL, NULL, false, false},
 };
 
-/* LayerNorm families with biases on the norms (StarCoder2, StableLM): qk_globals_llama + qk_globals_norm_bias,
- * qk_rules_norm_biases before their own rules */
-static const qk_name_rule *const k_globals_ln_bias[] = {qk_globals_llama, qk_globals_norm_bias, NULL};
-static const qk_name_rule k_rules_starcoder2[] = {
-    QK_RULE_WB("mlp.c_fc", "ffn_up", QK_PERM_NONE),
-    QK_RULE_WB("mlp.c_proj", "ffn_down", QK_PERM_NONE),
-    {NULL, NULL, 0},
-};
 static const char *const k_req_starcoder2[] = {"attn_norm.weight", "attn_norm.bias", "attn_q.weight", "attn_k.weight",
                                                "attn_v.weight", "attn_output.weight", "attn_output.bias",
                                                "ffn_norm.weight", "ffn_norm.bias", "ffn_up.weight", "ffn_up.bias",
@@ -210,25 +170,24 @@ const qk_arch_desc qk_arch_family_dense[] = {
      .required = qk_req_llama, .check = smollm3_check},
     {.hf = "GraniteForCausalLM", .pre = "refact", .gguf = "granite", .family = "Granite 3.x (dense)", .flags = QK_A_PERMUTE_QK,
      .kv = QK_KV_LLAMA, .required = qk_req_llama, .kvs = k_kvs_granite},
-    {.hf = "Olmo2ForCausalLM", .gguf = "olmo2", .family = "OLMo 2", .kv = QK_KV_LLAMA, .rules = qk_rules_post_norms,
-     .required = k_req_olmo2},
+    {.hf = "Olmo2ForCausalLM", .gguf = "olmo2", .family = "OLMo 2", .kv = QK_KV_LLAMA, .names = QK_N_POST_NORMS,
+     .required = qk_req_post_norms},
     {.hf = "CohereForCausalLM", .pre = "command-r", .gguf = "command-r", .family = "Command-R / Aya 23", .kv = QK_KV_LLAMA,
      .required = k_req_cohere, .kvs = k_kvs_cohere, .aliases = k_alias_cohere},
     {.hf = "Cohere2ForCausalLM", .pre = "command-r", .gguf = "cohere2", .family = "Command R7B (Cohere 2)", .kv = QK_KV_LLAMA,
      .required = k_req_cohere, .kvs = k_kvs_cohere2, .check = cohere2_check},
     {.hf = "ExaoneForCausalLM", .pre = "exaone", .gguf = "exaone", .family = "EXAONE 3.0 / 3.5", .kv = QK_KV_LLAMA,
-     .rules = k_rules_exaone, .layer_prefix = "transformer.h.", .globals = k_globals_exaone,
+     .names = QK_N_EXAONE, .layer_prefix = "transformer.h.",
      .required = qk_req_llama, .aliases = k_alias_exaone, .check = exaone_check},
     {.hf = "PhiForCausalLM", .gguf = "phi2", .family = "Phi-1.5 / Phi-2", .flags = QK_A_PARTIAL_ROPE,
-     .kv = QK_KV_LLAMA, .rules = k_rules_phi2,
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, k_globals_phi2, qk_globals_lm_head_bias),
+     .kv = QK_KV_LLAMA, .names = QK_N_PHI2,
      .required = k_req_phi2, .kvs = k_kvs_phi2},
     {.hf = "Starcoder2ForCausalLM", .pre = "starcoder", .gguf = "starcoder2", .family = "StarCoder2", .kv = QK_KV_LLAMA,
-     .rule_blocks = QK_RULE_BLOCKS(qk_rules_norm_biases, k_rules_starcoder2), .global_blocks = k_globals_ln_bias,
+     .names = QK_N_LLAMA | QK_N_LN_BIASES | QK_N_STARCODER2,
      .required = k_req_starcoder2, .kvs = k_kvs_phi2,
      .aliases = k_alias_starcoder2},
     {.hf = "StableLmForCausalLM", .pre = "stablelm2", .gguf = "stablelm", .family = "StableLM 2 / Zephyr", .flags = QK_A_PARTIAL_ROPE,
-     .kv = QK_KV_LLAMA, .rules = qk_rules_norm_biases, .global_blocks = k_globals_ln_bias, .required = k_req_stablelm,
+     .kv = QK_KV_LLAMA, .names = QK_N_LLAMA | QK_N_LN_BIASES, .required = k_req_stablelm,
      .kvs = k_kvs_phi2, .check = stablelm_check},
     {.hf = NULL},
 };

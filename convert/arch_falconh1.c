@@ -31,8 +31,6 @@ static const char *const k_req_fh[] = {"attn_norm.weight",   "ffn_norm",        
                                        "attn_v.weight",      "attn_output.weight", "ffn_gate.weight", "ffn_up.weight",
                                        "ffn_down.weight",    "ssm_in.weight",      "ssm_conv1d.weight", "ssm_dt.bias",
                                        "ssm_a",              "ssm_d",              "ssm_out.weight",  NULL};
-/* the MLP's norm and feed_forward.* (qk_rules_ffn_proj); attention: the Llama layout (nothing permuted) */
-static const qk_name_rule k_rules_fh[] = {{"pre_ff_layernorm.weight", "ffn_norm", QK_PERM_NONE}, {NULL, NULL, 0}};
 
 /* the mixer's sizes: d_inner = mamba_d_ssm, llama.cpp's head count d_inner / mamba_d_head = mamba_n_heads */
 static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
@@ -47,13 +45,7 @@ static int fh_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
     return QK_OK;
 }
 
-static int fh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
-                           qk_conv_plan *p, qk_err *err) {
-    if (strncmp(rest, "mamba.", 6)) return 0;
-    qk_mamba2_dims d;
-    if (fh_dims(ck, &d, err)) return QK_FAIL;
-    return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
-}
+static const qk_ssm_mixer k_fh_mixer = {.prefix = "mamba.", .dims2 = fh_dims};
 
 /* a multiplier the converter reads (a number, or entry i of a list when i >= 0) into *v; QK_FAIL naming it */
 static int mult(const qk_hf_checkpoint *ck, const char *key, int i, int n, float *v, qk_err *err) {
@@ -195,8 +187,7 @@ static int fh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
 const qk_arch_desc qk_arch_family_falconh1[] = {
     {.hf = "FalconH1ForCausalLM", .gguf = "falcon-h1",
      .family = "Falcon-H1 (parallel attention and Mamba-2 in every layer, muP multipliers folded)",
-     .kv = QK_KV_OWN, .rule_blocks = QK_RULE_BLOCKS(k_rules_fh, qk_rules_ffn_proj),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_fh, .check = fh_check,
-     .write_kvs = fh_kvs, .layer_tensor = fh_layer_tensor, .finish = fh_finish},
+     .kv = QK_KV_OWN, .names = QK_N_FALCONH1 | QK_N_FFN_PROJ, .required = k_req_fh, .check = fh_check,
+     .write_kvs = fh_kvs, .ssm = &k_fh_mixer, .finish = fh_finish},
     {.hf = NULL},
 };

@@ -50,23 +50,6 @@
 #include "json_file.h"
 #include "vocab.h"
 
-static const qk_name_rule k_rules_gemma4[] = {
-    {"layer_scalar", "layer_output_scale.weight", QK_PERM_NONE},
-    /* per-layer embeddings (E2B / E4B) */
-    {"per_layer_input_gate.weight", "inp_gate.weight", QK_PERM_NONE},
-    {"per_layer_projection.weight", "proj.weight", QK_PERM_NONE},
-    {"post_per_layer_input_norm.weight", "post_norm.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule *const k_rule_blocks_gemma4[] = {qk_rules_post_norms, k_rules_gemma4, NULL};
-/* the per-layer embeddings' global tensors, after qk_globals_llama */
-static const qk_name_rule k_globals_gemma4[] = {
-    {"model.embed_tokens_per_layer.weight", "per_layer_token_embd.weight", QK_PERM_NONE},
-    {"model.per_layer_model_projection.weight", "per_layer_model_proj.weight", QK_PERM_NONE},
-    {"model.per_layer_projection_norm.weight", "per_layer_proj_norm.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule *const k_global_blocks_gemma4[] = {qk_globals_llama, k_globals_gemma4, NULL};
 /* every layer; attn_k / attn_k_norm (not on KV-shared layers), attn_v (per layer kind) and the per-layer
  * embedding tensors are checked in gemma4_check */
 static const char *const k_req_gemma4[] = {"attn_norm.weight", "attn_q.weight", "attn_output.weight",
@@ -354,12 +337,10 @@ static int gemma4_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 
 const qk_arch_desc qk_arch_family_gemma4[] = {
     {.hf = "Gemma4ForConditionalGeneration", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text model)",
-     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
-     .global_blocks = k_global_blocks_gemma4,
+     .flags = QK_A_VOCAB_ROWS | QK_A_MULTIMODAL, .kv = QK_KV_OWN, .names = QK_N_LLAMA | QK_N_POST_NORMS | QK_N_GEMMA4,
      .required = k_req_gemma4, .defaults = k_gemma4_defaults, .check = gemma4_check, .write_kvs = gemma4_kvs, .generate = gemma4_generate},
     {.hf = "Gemma4ForCausalLM", .gguf = "gemma4", .family = "Gemma 4 (31B, E2B / E4B; text)", .flags = QK_A_VOCAB_ROWS,
-     .kv = QK_KV_OWN, .rule_blocks = k_rule_blocks_gemma4,
-     .global_blocks = k_global_blocks_gemma4, .required = k_req_gemma4,
+     .kv = QK_KV_OWN, .names = QK_N_LLAMA | QK_N_POST_NORMS | QK_N_GEMMA4, .required = k_req_gemma4,
      .defaults = k_gemma4_defaults,
      .check = gemma4_check,
      .write_kvs = gemma4_kvs, .generate = gemma4_generate},

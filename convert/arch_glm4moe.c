@@ -59,16 +59,6 @@ static int glm4moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     return QK_OK;
 }
 
-/* the MTP ("nextn") layers' own tensors, after qk_rules_post_norms and qk_rules_score_bias */
-static const qk_name_rule k_rules_glm4moe[] = {
-    {"eh_proj.weight", "nextn.eh_proj.weight", QK_PERM_NONE},
-    {"enorm.weight", "nextn.enorm.weight", QK_PERM_NONE},
-    {"hnorm.weight", "nextn.hnorm.weight", QK_PERM_NONE},
-    {"shared_head.head.weight", "nextn.shared_head_head.weight", QK_PERM_NONE},
-    {"shared_head.norm.weight", "nextn.shared_head_norm.weight", QK_PERM_NONE},
-    {"embed_tokens.weight", "nextn.embed_tokens.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 
 static const char *const k_req_glm4moe[] = {"attn_norm.weight", "post_attention_norm.weight", "attn_q.weight",
                                             "attn_k.weight", "attn_v.weight", "attn_output.weight", NULL};
@@ -77,9 +67,8 @@ static const qk_cfg_default k_defaults_glm4moe[] = {{"partial_rotary_factor", "0
 
 const qk_arch_desc qk_arch_family_glm4moe[] = {
     {.hf = "Glm4MoeForCausalLM", .pre = "glm4", .gguf = "glm4moe", .family = "GLM-4.5 / GLM-4.5-Air (MTP layers kept)",
-     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA, 
-     .rule_blocks = QK_RULE_BLOCKS(qk_rules_post_norms, qk_rules_score_bias, k_rules_glm4moe),
-     .rules_shared = qk_rules_shared_experts, .required = k_req_glm4moe, .experts = qk_experts_mlp,
+     .flags = QK_A_PARTIAL_ROPE_HD, .kv = QK_KV_LLAMA,
+     .names = QK_N_POST_NORMS | QK_N_SCORE_BIAS | QK_N_GLM4MOE | QK_N_ROUTER | QK_N_SHARED_EXPERTS, .required = k_req_glm4moe, .experts = qk_experts_mlp,
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok",
      .defaults = k_defaults_glm4moe, .check = glm4moe_check, .extra_kvs = glm4moe_kvs,
      .n_dense_lead_key = "first_k_dense_replace", .extra_layers_key = "num_nextn_predict_layers"},

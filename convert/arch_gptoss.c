@@ -250,13 +250,6 @@ int qk_arch_x3d_mxfp4_raw(const qk_hf_checkpoint *ck, const qk_conv_tensor *t, u
 
 /* ---- the family ---- */
 
-static const qk_name_rule k_rules_gptoss[] = {
-    {"self_attn.sinks", "attn_sinks.weight", QK_PERM_NONE},
-    {"mlp.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.router.bias", "ffn_gate_inp.bias", QK_PERM_NONE},
-    {"mlp.experts.down_proj_bias", "ffn_down_exps.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 
 static const qk_expert_rule k_experts_none[] = {{NULL, NULL, NULL}};
 
@@ -304,7 +297,7 @@ static int gptoss_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
 const qk_arch_desc qk_arch_family_gptoss[] = {
     {.hf = "GptOssForCausalLM", .gguf = "gpt-oss", .family = "gpt-oss (20B, 120B; MXFP4 or dequantized experts)",
      .flags = QK_A_ROPE_YARN | QK_A_MXFP4, .kv = QK_KV_LLAMA,
-     .rule_blocks = QK_RULE_BLOCKS(k_rules_gptoss, qk_rules_post_norms), .required = k_req_gptoss,
+     .names = QK_N_GPTOSS | QK_N_POST_NORMS, .required = k_req_gptoss,
      .experts = k_experts_none, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_gptoss, .check = gptoss_check, .layer_tensor = gptoss_layer_tensor},
     {.hf = NULL},

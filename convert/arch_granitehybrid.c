@@ -13,7 +13,7 @@
  *   mamba.norm (d_inner) -> ssm_norm reshaped [n_groups, d_inner / n_groups], mamba.out_proj -> ssm_out;
  *   attention layers: self_attn.q/k/v/o_proj, q and k un-permuted (LlamaModel's undo_permute: llama.cpp's rope
  *   pairs for the all-attention model; for the hybrids, which run no rope, it leaves q.k unchanged);
- *   with experts, Granite MoE's layout (qk_rules_granitemoe / qk_fused_experts_granitemoe: the router, input_linear
+ *   with experts, Granite MoE's layout (QK_N_GRANITEMOE / qk_fused_experts_granitemoe: the router, input_linear
  *   split into ffn_gate_exps / ffn_up_exps, output_linear, the shared MLP as ffn_*_shexp); without,
  *   shared_mlp.input_linear [2 S, H] split into ffn_gate / ffn_up and output_linear -> ffn_down
  *   (GraniteMoeModel.modify_tensors' has_experts switch).
@@ -150,12 +150,8 @@ static int gh_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *e
         if (layer_is_mamba(ck, p, l, &m, err)) return QK_FAIL;
         const char *const *lists[3] = {m ? k_req_mamba : k_req_attn, p->n_expert ? k_req_moe : qk_req_dense_ffn,
                                        p->n_expert && shexp ? k_req_shexp : NULL};
-        for (int li = 0; li < 3 && lists[li]; li++) {
-            const char *miss = qk_plan_layer_missing(p, l, lists[li], SIZE_MAX);
-            if (miss)
-                return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, m ? "Mamba" : "attention",
-                               l, l, miss);
-        }
+        for (int li = 0; li < 3 && lists[li]; li++)
+            if (qk_plan_layer_need(ck, p, l, m ? "Mamba" : "attention", lists[li], err)) return QK_FAIL;
         const char *extra = qk_plan_layer_extra(p, l, m ? k_req_attn : k_req_mamba, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u (layer_types) has a tensor for blk.%u.%s", ck->dir,
@@ -233,7 +229,7 @@ static const char *gh_arch_of(const cJSON *cfg) {
 const qk_arch_desc qk_arch_family_granitehybrid[] = {
     {.hf = "GraniteMoeHybridForCausalLM", .gguf = "granitehybrid",
      .family = "Granite 4.0 / 4.0-H (Mamba-2 hybrid, MoE or dense; all-attention as granite)",
-     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .rules = qk_rules_granitemoe,
+     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL, .kv = QK_KV_OWN, .names = QK_N_GRANITEMOE,
      .required = k_req_gh, .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts",
      .n_used_key = "num_experts_per_tok", .check = gh_check, .write_kvs = gh_kvs, .layer_tensor = gh_layer_tensor,
      .arch_of = gh_arch_of},

@@ -25,13 +25,6 @@
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_hunyuan[] = {
-    {"self_attn.query_layernorm.weight", "attn_q_norm.weight", QK_PERM_NONE},
-    {"self_attn.key_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
-    {"mlp.gate.wg.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    QK_RULES_GATE_UP_DOWN("mlp.shared_mlp.", "_shexp"),
-    {NULL, NULL, 0},
-};
 
 /* llama_model_hunyuan_moe::load_arch_tensors: all of them in every layer */
 static const char *const k_req_hunyuan[] = {
@@ -171,7 +164,7 @@ static int hunyuan_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *e
 
 const qk_arch_desc qk_arch_family_hunyuan[] = {
     {.hf = "HunYuanMoEV1ForCausalLM", .gguf = "hunyuan-moe", .family = "Hunyuan MoE (Hunyuan-A13B)",
-     .pre = "hunyuan", .kv = QK_KV_LLAMA, .rules = k_rules_hunyuan, .required = k_req_hunyuan,
+     .pre = "hunyuan", .kv = QK_KV_LLAMA, .names = QK_N_HUNYUAN, .required = k_req_hunyuan,
      .experts = qk_experts_mlp, .n_expert_key = "num_experts", .n_used_key = NULL, .rope_plain = "dynamic",
      .check = hunyuan_check, .extra_kvs = hunyuan_kvs, .finish = hunyuan_finish},
     {.hf = NULL},

@@ -51,11 +51,10 @@ static int jamba_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *sr
     if (!strncmp(rest, "moe.", 4))
         return qk_fail(err, "%s: tensor '%s' is Mini-Jamba's layout ('moe.'), which is not supported", ck->dir,
                        src->t->name);
-    if (strncmp(rest, "mamba.", 6)) return 0; /* attention, norms, MLPs and experts: the rules */
-    qk_mamba1_dims d;
-    if (jamba_dims(ck, &d, err)) return QK_FAIL;
-    return qk_mamba1_tensor(ck, src, layer, rest + 6, &d, true, p, err);
+    (void)layer, (void)p;
+    return 0; /* the mixer: k_jamba_mixer; attention, norms, MLPs and experts: the names */
 }
+static const qk_ssm_mixer k_jamba_mixer = {.prefix = "mamba.", .dims1 = jamba_dims, .norms = true};
 
 static const char *const k_req_attn[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
                                          NULL};
@@ -143,12 +142,6 @@ static int jamba_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
     return rc ? QK_FAIL : QK_OK;
 }
 
-/* the MLP's norm and router (the dense MLP: qk_rules_ffn_proj) */
-static const qk_name_rule k_rules_jamba[] = {
-    {"pre_ff_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
-    {"feed_forward.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_expert_rule k_experts_jamba[] = {QK_EXPERTS_GATE_UP_DOWN("feed_forward.experts."), {NULL, NULL, NULL}};
 static const char *const k_req_jamba[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
 /* JambaConfig's defaults (AutoConfig fills them in for the converter) */
@@ -164,9 +157,8 @@ static const qk_cfg_default k_defaults_jamba[] = {
 const qk_arch_desc qk_arch_family_jamba[] = {
     {.hf = "JambaForCausalLM", .gguf = "jamba", .family = "Jamba (Mamba-1 / attention hybrid, MoE)",
      .flags = QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN,
-     .rule_blocks = QK_RULE_BLOCKS(k_rules_jamba, qk_rules_ffn_proj),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_embed_head, qk_globals_final_layernorm), .required = k_req_jamba,
+     .names = QK_N_JAMBA | QK_N_FFN_PROJ, .required = k_req_jamba,
      .experts = k_experts_jamba, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok", .defaults = k_defaults_jamba, .check = jamba_check,
-     .write_kvs = jamba_kvs, .layer_tensor = jamba_layer_tensor},
+     .write_kvs = jamba_kvs, .layer_tensor = jamba_layer_tensor, .ssm = &k_jamba_mixer},
     {.hf = NULL},
 };

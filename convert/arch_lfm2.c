@@ -34,22 +34,11 @@
 
 #include "arch_priv.h"
 
-/* the final norm, after qk_globals_embed_head */
-static const qk_name_rule k_globals_lfm2[] = {{"model.embedding_norm.weight", "token_embd_norm.weight", QK_PERM_NONE},
-                                              {NULL, NULL, 0}};
-static const qk_name_rule *const k_globals_blocks_lfm2[] = {qk_globals_embed_head, k_globals_lfm2, NULL};
-/* with qk_rules_ffn_w123 (ffn_norm, the MLP's feed_forward.w1 / w3 / w2) */
+/* its short convolution's depthwise Conv1d weight, squeezed (its other names: QK_N_LFM2, QK_N_META_FFN) */
 static const qk_name_rule k_rules_lfm2[] = {
-    {"operator_norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"conv.in_proj.weight", "shortconv.in_proj.weight", QK_PERM_NONE},
     {"conv.conv.weight", "shortconv.conv.weight", QK_X_SQUEEZE},
-    {"conv.out_proj.weight", "shortconv.out_proj.weight", QK_PERM_NONE},
-    {"self_attn.out_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"self_attn.q_layernorm.weight", "attn_q_norm.weight", QK_PERM_NONE},
-    {"self_attn.k_layernorm.weight", "attn_k_norm.weight", QK_PERM_NONE},
     {NULL, NULL, 0},
 };
-static const qk_name_rule *const k_rule_blocks_lfm2[] = {k_rules_lfm2, qk_rules_ffn_w123, NULL};
 /* every layer: the norms and the MLP; the mixer's tensors depend on its kind (lfm2_check) */
 static const char *const k_req_lfm2[] = {"attn_norm.weight", "ffn_norm.weight", "ffn_gate.weight", "ffn_up.weight",
                                          "ffn_down.weight", NULL};
@@ -66,12 +55,6 @@ static const qk_cfg_default k_lfm2_defaults[] = {
     {NULL, NULL},
 };
 
-/* LFM2-MoE: the sparse block's tensors (the rest are LFM2's) */
-static const qk_name_rule k_rules_lfm2moe[] = {
-    {"feed_forward.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"feed_forward.expert_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_expert_rule k_experts_lfm2moe[] = {QK_EXPERTS_W123("feed_forward.experts."), {NULL, NULL, NULL}};
 static const char *const k_req_lfm2moe[] = {"attn_norm.weight", "ffn_norm.weight", NULL};
 /* llama_model_lfm2moe::load_arch_tensors: a sparse layer's router and selection bias (both required) */
@@ -200,10 +183,8 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
         bool conv = false;
         if (layer_is_conv(ck, p, l, &conv, err)) return QK_FAIL;
         any_attn |= !conv;
-        const char *miss = qk_plan_layer_missing(p, l, conv ? k_req_conv : k_req_attn, SIZE_MAX);
-        if (miss)
-            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir, conv ? "conv" : "attention",
-                           l, l, miss);
+        if (qk_plan_layer_need(ck, p, l, conv ? "conv" : "attention", conv ? k_req_conv : k_req_attn, err))
+            return QK_FAIL;
         const char *extra = qk_plan_layer_extra(p, l, conv ? k_req_attn : k_req_conv, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u has a tensor for blk.%u.%s, which only %s layers have", ck->dir,
@@ -214,10 +195,8 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
                            ck->dir, l, (long long)cw->ne[0], (long long)l_cache);
         /* the first `lead` layers' MLP is dense, the rest sparse (all dense in LFM2) */
         const bool dense = (int64_t)l < lead;
-        miss = qk_plan_layer_missing(p, l, dense ? qk_req_dense_ffn : k_req_sparse, SIZE_MAX);
-        if (miss)
-            return qk_fail(err, "%s: %s layer %u lacks the tensor for blk.%u.%s", ck->dir,
-                           dense ? "dense" : "sparse", l, l, miss);
+        if (qk_plan_layer_need(ck, p, l, dense ? "dense" : "sparse", dense ? qk_req_dense_ffn : k_req_sparse, err))
+            return QK_FAIL;
         extra = qk_plan_layer_extra(p, l, dense ? k_req_sparse : qk_req_dense_ffn, SIZE_MAX);
         if (extra)
             return qk_fail(err, "%s: %s layer %u (num_dense_layers %lld) has a tensor for blk.%u.%s", ck->dir,
@@ -278,16 +257,16 @@ static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_w
 
 const qk_arch_desc qk_arch_family_lfm2[] = {
     {.hf = "Lfm2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .names = QK_N_LFM2 | QK_N_META_FFN, .rules = k_rules_lfm2, .required = k_req_lfm2,
      .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     /* the spelling LFM2Model also registers */
     {.hf = "LFM2ForCausalLM", .gguf = "lfm2", .family = "LFM2 (dense hybrid)", .kv = QK_KV_OWN,
-     .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2, .required = k_req_lfm2,
+     .names = QK_N_LFM2 | QK_N_META_FFN, .rules = k_rules_lfm2, .required = k_req_lfm2,
      .defaults = k_lfm2_defaults,
      .check = lfm2_check, .write_kvs = lfm2_kvs, .output_norm = "token_embd_norm.weight"},
     {.hf = "Lfm2MoeForCausalLM", .gguf = "lfm2moe", .family = "LFM2-MoE (sparse hybrid)", .kv = QK_KV_OWN,
-     .rules = k_rules_lfm2moe, .rule_blocks = k_rule_blocks_lfm2, .global_blocks = k_globals_blocks_lfm2,
+     .names = QK_N_LFM2 | QK_N_META_FFN | QK_N_LFM2MOE, .rules = k_rules_lfm2,
      .required = k_req_lfm2moe,
      .experts = k_experts_lfm2moe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
      .n_dense_lead_key = "num_dense_layers", .defaults = k_lfm2moe_defaults, .check = lfm2_check,

@@ -77,7 +77,7 @@ const qk_arch_desc qk_arch_family_llama[] = {
     {.hf = "MistralForCausalLM", .gguf = "llama", .family = "Mistral", .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
     {.hf = "MixtralForCausalLM", .gguf = "llama", .family = "Mixtral (MoE)", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = qk_rules_w123_router, .required = k_req_moe, .experts = qk_experts_w123,
+     .kv = QK_KV_LLAMA, .names = QK_N_MIXTRAL, .required = k_req_moe, .experts = qk_experts_w123,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok"},
     /* InternLM3Model: the Llama layout, Q/K un-permuted; its dynamic NTK rope acts only past the 32K context */
     {.hf = "InternLM3ForCausalLM", .gguf = "llama", .family = "InternLM 3", .flags = QK_A_PERMUTE_QK,

@@ -26,13 +26,6 @@
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_llama4[] = {
-    {"feed_forward.router.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    QK_RULES_GATE_UP_DOWN("feed_forward.shared_expert.", "_shexp"),
-    {NULL, NULL, 0},
-};
-/* the dense layers' MLP: qk_rules_ffn_proj */
-static const qk_name_rule *const k_rule_blocks_llama4[] = {k_rules_llama4, qk_rules_ffn_proj, NULL};
 static const qk_fused_expert_rule k_fused_llama4[] = {
     QK_FUSED_GATE_UP_DOWN("feed_forward.experts.", true),
     {NULL, NULL, 0, 0, false, false},
@@ -144,12 +137,12 @@ static int llama4_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_er
 
 const qk_arch_desc qk_arch_family_llama4[] = {
     {.hf = "Llama4ForConditionalGeneration", .gguf = "llama4", .family = "Llama 4 (text model: Scout, Maverick)",
-     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rule_blocks = k_rule_blocks_llama4, .required = k_req_llama4,
+     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .names = QK_N_LLAMA4 | QK_N_FFN_PROJ, .required = k_req_llama4,
      .fused_experts = k_fused_llama4, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .aliases = k_alias_llama4, .kvs = k_kvs_llama4, .check = llama4_check,
      .moe_step_key = "interleave_moe_layer_step"},
     {.hf = "Llama4ForCausalLM", .gguf = "llama4", .family = "Llama 4 (text only)", .kv = QK_KV_LLAMA,
-     .rule_blocks = k_rule_blocks_llama4, .required = k_req_llama4, .fused_experts = k_fused_llama4,
+     .names = QK_N_LLAMA4 | QK_N_FFN_PROJ, .required = k_req_llama4, .fused_experts = k_fused_llama4,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok", .aliases = k_alias_llama4,
      .kvs = k_kvs_llama4, .check = llama4_check, .moe_step_key = "interleave_moe_layer_step"},
     {.hf = NULL},

@@ -128,13 +128,8 @@ static int m2_dims(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err) {
     return QK_OK;
 }
 
-static int m2_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
-                           qk_conv_plan *p, qk_err *err) {
-    if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    qk_mamba2_dims d;
-    if (m2_dims(ck, &d, err)) return QK_FAIL;
-    return qk_mamba2_tensor(ck, src, layer, rest + 6, &d, p, err);
-}
+/* the block norm besides: the names (QK_N_MAMBA) */
+static const qk_ssm_mixer k_m2_mixer = {.prefix = "mixer.", .dims2 = m2_dims};
 
 
 static int m2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
@@ -207,13 +202,7 @@ static int m1_dims_of(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err
     return QK_OK;
 }
 
-static int m1_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
-                           qk_conv_plan *p, qk_err *err) {
-    if (strncmp(rest, "mixer.", 6)) return 0; /* the block norm: the rules */
-    qk_mamba1_dims d;
-    if (m1_dims_of(ck, &d, err)) return QK_FAIL;
-    return qk_mamba1_tensor(ck, src, layer, rest + 6, &d, false, p, err);
-}
+static const qk_ssm_mixer k_m1_mixer = {.prefix = "mixer.", .dims1 = m1_dims_of};
 
 static int m1_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err *err) {
     (void)p;
@@ -247,17 +236,6 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
-static const qk_name_rule k_globals_mamba2[] = {
-    {"backbone.embeddings.weight", "token_embd.weight", QK_PERM_NONE},
-    {"backbone.embedding.weight", "token_embd.weight", QK_PERM_NONE}, /* mamba_ssm's checkpoints */
-    {"backbone.norm_f.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-static const qk_name_rule k_rules_mamba2[] = {
-    {"norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const char *const k_req_mamba2[] = {"attn_norm.weight", "ssm_in.weight", "ssm_conv1d.weight",
                                            "ssm_conv1d.bias", "ssm_dt.bias", "ssm_a", "ssm_d", "ssm_norm.weight",
                                            "ssm_out.weight", NULL};
@@ -279,17 +257,17 @@ static const qk_cfg_alias k_alias_mamba[] = {{"hidden_size", "d_model"}, {"num_h
 
 #define MAMBA1(cls, fam, cav)                                                                                         \
     {.hf = cls, .gguf = "mamba", .family = fam, .caveat = cav, .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN,         \
-     .rules = k_rules_mamba2, .globals = k_globals_mamba2, .layer_prefix = "backbone.layers.",                       \
+     .names = QK_N_MAMBA, .layer_prefix = "backbone.layers.",                       \
      .required = k_req_mamba, .aliases = k_alias_mamba, .check = m1_check, .write_kvs = m1_kvs,                      \
-     .layer_tensor = m1_layer_tensor, .finish = m1_finish}
+     .ssm = &k_m1_mixer, .finish = m1_finish}
 
 const qk_arch_desc qk_arch_family_mamba[] = {
     MAMBA1("MambaForCausalLM", "Mamba (attention-free)", NULL),
     MAMBA1("MambaLMHeadModel", "Mamba (attention-free; mamba_ssm's config)", NULL),
     MAMBA1("FalconMambaForCausalLM", "Falcon Mamba (attention-free; RMS-normalized dt, B, C)", FALCON_MAMBA_CAVEAT),
     {.hf = "Mamba2ForCausalLM", .gguf = "mamba2", .family = "Mamba-2 (attention-free)", .caveat = MAMBA2_CAVEAT,
-     .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .rules = k_rules_mamba2, .globals = k_globals_mamba2,
+     .flags = QK_A_NO_ATTENTION, .kv = QK_KV_OWN, .names = QK_N_MAMBA,
      .layer_prefix = "backbone.layers.", .strip_prefix = "model.", .required = k_req_mamba2, .aliases = k_alias_mamba,
-     .check = m2_check, .write_kvs = m2_kvs, .layer_tensor = m2_layer_tensor, .finish = m2_finish},
+     .check = m2_check, .write_kvs = m2_kvs, .ssm = &k_m2_mixer, .finish = m2_finish},
     {.hf = NULL},
 };

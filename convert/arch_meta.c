@@ -11,29 +11,15 @@
  * are the reference code's cache, not weights: skipped. */
 #include "arch_priv.h"
 
-static const qk_name_rule k_globals_meta[] = {
-    {"tok_embeddings.weight", "token_embd.weight", QK_PERM_NONE},
-    {"norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"output.weight", "output.weight", QK_PERM_NONE},
-    {"rope.freqs", "", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* the reference code's rope caches: skipped (its names: QK_N_META, QK_N_META_FFN) */
+static const qk_name_rule k_globals_meta[] = {{"rope.freqs", "", QK_PERM_NONE}, {NULL, NULL, 0}};
+static const qk_name_rule k_rules_meta[] = {{"attention.inner_attention.rope.freqs", "", QK_PERM_NONE}, {NULL, NULL, 0}};
 
-/* with qk_rules_ffn_w123: ffn_norm, feed_forward.w1 (gate) / w3 (up) / w2 (down) */
-static const qk_name_rule k_rules_meta[] = {
-    {"attention_norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"attention.wq.weight", "attn_q.weight", QK_PERM_NONE},
-    {"attention.wk.weight", "attn_k.weight", QK_PERM_NONE},
-    {"attention.wv.weight", "attn_v.weight", QK_PERM_NONE},
-    {"attention.wo.weight", "attn_output.weight", QK_PERM_NONE},
-    {"attention.inner_attention.rope.freqs", "", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 
 /* Not in the registry: chosen for a folder whose config was derived from
  * params.json (qk_hf_checkpoint.meta_layout), whatever architectures says. */
 const qk_arch_desc qk_arch_meta_llama = {
     .hf = "LlamaForCausalLM", .gguf = "llama", .family = "Llama / Mistral (Meta's original layout: params.json)",
-    .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_meta, qk_rules_ffn_w123), .globals = k_globals_meta,
+    .kv = QK_KV_LLAMA, .names = QK_N_META | QK_N_META_FFN, .rules = k_rules_meta, .globals = k_globals_meta,
     .layer_prefix = "layers.",
     .required = qk_req_llama};

@@ -47,11 +47,11 @@ static int qwen2moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
 
 const qk_arch_desc qk_arch_family_moe[] = {
     {.hf = "Qwen3MoeForCausalLM", .gguf = "qwen3moe", .family = "Qwen3-MoE (30B-A3B, 235B-A22B)", .kv = QK_KV_LLAMA,
-     .rules = qk_rules_qwen_moe, .required = k_req_qwen3moe, .experts = qk_experts_mlp,
+     .names = QK_N_ROUTER | QK_N_QWEN_MOE, .required = k_req_qwen3moe, .experts = qk_experts_mlp,
      .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen3moe, .check = qwen3moe_check},
     {.hf = "Qwen2MoeForCausalLM", .gguf = "qwen2moe", .family = "Qwen1.5-MoE / Qwen2-MoE", .kv = QK_KV_LLAMA,
-     .rules = qk_rules_qwen_moe, .required = k_req_qwen2moe, .experts = qk_experts_mlp,
+     .names = QK_N_ROUTER | QK_N_QWEN_MOE, .required = k_req_qwen2moe, .experts = qk_experts_mlp,
      .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .kvs = k_kvs_qwen2moe, .check = qwen2moe_check},
     {.hf = NULL},

@@ -12,18 +12,6 @@ const qk_fused_expert_rule qk_fused_experts_packed[] = {
     {NULL, NULL, 0, 0, false, false},
 };
 
-const qk_name_rule qk_rules_shared_experts[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    QK_RULES_GATE_UP_DOWN("mlp.shared_experts.", "_shexp"),
-    {NULL, NULL, 0},
-};
-
-const qk_name_rule qk_rules_qwen_moe[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mlp.shared_expert_gate.weight", "ffn_gate_inp_shexp.weight", QK_PERM_NONE},
-    QK_RULES_GATE_UP_DOWN("mlp.shared_expert.", "_shexp"),
-    {NULL, NULL, 0},
-};
 
 int qk_arch_moe_layer_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, int64_t lead,
                             const char *const *sparse, size_t n_sparse, const char *dense_what, qk_err *err) {

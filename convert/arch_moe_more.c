@@ -43,11 +43,6 @@
 
 #include "arch_priv.h"
 
-/* the router alone (OLMoE, Qwen3-VL-MoE) */
-static const qk_name_rule k_rules_router[] = {
-    {"mlp.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const char *const k_req_olmoe[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                           "attn_output.weight", "attn_q_norm.weight", "attn_k_norm.weight",
                                           "ffn_norm.weight", "ffn_gate_inp.weight", NULL};
@@ -71,11 +66,6 @@ static int olmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err
     return QK_OK;
 }
 
-const qk_name_rule qk_rules_granitemoe[] = {
-    {"block_sparse_moe.router.layer.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"shared_mlp.output_linear.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 const qk_fused_expert_rule qk_fused_experts_granitemoe[] = {
     {"block_sparse_moe.input_linear.weight", "ffn_gate_exps.weight", 0, 2, false, false},
     {"block_sparse_moe.input_linear.weight", "ffn_up_exps.weight", 1, 2, false, false},
@@ -143,10 +133,6 @@ static int qwen3vlmoe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, q
     return qk_arch_qwen_moe_check(ck, p, true, true, err); /* Qwen3VLMoeTextConfig's norm_topk_prob default: true */
 }
 
-static const qk_name_rule k_rules_ernie_moe[] = {
-    {"mlp.moe_statics.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 /* Ernie4_5MoeModel.filter_tensors: the multi-token-prediction layers, left out */
 static const char *const k_skip_ernie_moe[] = {"model.mtp_block.", "model.mtp_emb_norm.", "model.mtp_hidden_norm.",
                                                "model.mtp_linear_proj.", NULL};
@@ -205,23 +191,23 @@ static int ernie_moe_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk
 }
 
 const qk_arch_desc qk_arch_family_moe_more[] = {
-    {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .rules = k_rules_router,
+    {.hf = "OlmoeForCausalLM", .gguf = "olmoe", .family = "OLMoE", .kv = QK_KV_LLAMA, .names = QK_N_ROUTER,
      .required = k_req_olmoe, .experts = qk_experts_mlp, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .check = olmoe_check},
     {.hf = "GraniteMoeForCausalLM", .pre = "refact", .gguf = "granitemoe", .family = "Granite 3.x MoE", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rules = qk_rules_granitemoe, .required = k_req_granitemoe,
+     .kv = QK_KV_LLAMA, .names = QK_N_GRANITEMOE, .required = k_req_granitemoe,
      .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_granitemoe, .check = qk_arch_granitemoe_check},
     {.hf = "GraniteMoeSharedForCausalLM", .pre = "refact", .gguf = "granitemoe", .family = "Granite MoE with a shared expert",
-     .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA, .rules = qk_rules_granitemoe, .required = k_req_granitemoe_shared,
+     .flags = QK_A_PERMUTE_QK, .kv = QK_KV_LLAMA, .names = QK_N_GRANITEMOE, .required = k_req_granitemoe_shared,
      .fused_experts = qk_fused_experts_granitemoe, .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .kvs = k_kvs_granitemoe, .check = qk_arch_granitemoe_check},
     {.hf = "Qwen3VLMoeForConditionalGeneration", .gguf = "qwen3vlmoe", .family = "Qwen3-VL-MoE (text model)",
-     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .rules = k_rules_router, .required = k_req_qwen3vlmoe,
+     .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .names = QK_N_ROUTER, .required = k_req_qwen3vlmoe,
      .fused_experts = k_fused_qwen3vlmoe, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",
      .mrope_key = "mrope_section", .kvs = k_kvs_qwen3vlmoe, .check = qwen3vlmoe_check},
     {.hf = "Ernie4_5_MoeForCausalLM", .gguf = "ernie4_5-moe", .family = "ERNIE 4.5 MoE (21B-A3B, 300B-A47B)",
-     .kv = QK_KV_LLAMA, .rules = k_rules_ernie_moe, .rules_shared = qk_rules_shared_experts,
+     .kv = QK_KV_LLAMA, .names = QK_N_ERNIE | QK_N_ROUTER | QK_N_SHARED_EXPERTS,
      .required = k_req_ernie_moe, .experts = qk_experts_mlp,
      .n_expert_key = "moe_num_experts", .n_used_key = "moe_k", .n_dense_lead_key = "moe_layer_start_index",
      .skip_prefixes = k_skip_ernie_moe, .kvs = k_kvs_ernie_moe, .check = ernie_moe_check},

@@ -55,67 +55,31 @@
 
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_glm4[] = {
-    {"post_self_attn_layernorm.weight", "post_attention_norm.weight", QK_PERM_NONE},
-    {"post_mlp_layernorm.weight", "post_ffw_norm.weight", QK_PERM_NONE},
-    {"mlp.gate_up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.gate_proj.weight", NULL, 0},
-    {"mlp.up_proj.weight", NULL, 0},
-    {NULL, NULL, 0},
-};
 static const char *const k_req_glm4[] = {"attn_norm.weight", "attn_q.weight", "attn_k.weight", "attn_v.weight",
                                          "attn_output.weight", "post_attention_norm.weight", "ffn_norm.weight",
                                          "ffn_up.weight", "ffn_down.weight", "post_ffw_norm.weight", NULL};
 static const qk_cfg_default k_glm4_defaults[] = {{"partial_rotary_factor", "0.5"}, {NULL, NULL}};
 
-static const qk_name_rule k_globals_internlm2[] = {
-    {"model.tok_embeddings.weight", "token_embd.weight", QK_PERM_NONE},
-    {"model.norm.weight", "output_norm.weight", QK_PERM_NONE},
-    {"output.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
-/* with qk_rules_ffn_w123 (ffn_norm, Meta's feed_forward.w1 / w3 / w2) */
+/* InternLM 2's fused wqkv, split in three (its other names: QK_N_INTERNLM2, QK_N_META_FFN) */
 static const qk_name_rule k_rules_internlm2[] = {
-    {"attention_norm.weight", "attn_norm.weight", QK_PERM_NONE},
     {"attention.wqkv.weight", "attn_q.weight", QK_PERM_Q | QK_X_QKV_GROUPED},
     {"attention.wqkv.bias", "attn_q.bias", QK_PERM_Q | QK_X_QKV_GROUPED},
-    QK_RULE_WB("attention.wo", "attn_output", QK_PERM_NONE),
     {NULL, NULL, 0},
 };
-
-/* LayerNorm-with-bias layouts of GPT-2 and GPT-NeoX (QK_RULE_WB: "<hf>.weight/.bias" -> "<gguf>.weight/.bias") */
-static const qk_name_rule k_globals_gpt2[] = {
-    QK_RULE_WB("ln_f", "output_norm", 0),
-    {"wte.weight", "token_embd.weight", QK_PERM_NONE},
-    {"wpe.weight", "position_embd.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* GPT-2's Conv1D weights, stored [in, out], and its causal-mask buffers (its other names: QK_N_GPT2) */
 static const qk_name_rule k_rules_gpt2[] = {
-    QK_RULE_WB("ln_1", "attn_norm", 0),
-    QK_RULE_WB("attn.c_attn", "attn_qkv", QK_X_TRANSPOSE),
-    QK_RULE_WB("attn.c_proj", "attn_output", QK_X_TRANSPOSE),
-    QK_RULE_WB("ln_2", "ffn_norm", 0),
-    QK_RULE_WB("mlp.c_fc", "ffn_up", QK_X_TRANSPOSE),
-    QK_RULE_WB("mlp.c_proj", "ffn_down", QK_X_TRANSPOSE),
+    {"attn.c_attn.weight", "attn_qkv.weight", QK_X_TRANSPOSE},
+    {"attn.c_proj.weight", "attn_output.weight", QK_X_TRANSPOSE},
+    {"mlp.c_fc.weight", "ffn_up.weight", QK_X_TRANSPOSE},
+    {"mlp.c_proj.weight", "ffn_down.weight", QK_X_TRANSPOSE},
     {"attn.bias", "", 0},
     {"attn.masked_bias", "", 0},
     {NULL, NULL, 0},
 };
-static const qk_name_rule k_globals_neox[] = {
-    QK_RULE_WB("gpt_neox.final_layer_norm", "output_norm", 0),
-    {"gpt_neox.embed_in.weight", "token_embd.weight", QK_PERM_NONE},
-    {"embed_out.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
+/* GPT-NeoX's per-head fused query_key_value, and its buffers (its other names: QK_N_NEOX) */
 static const qk_name_rule k_rules_neox[] = {
-    QK_RULE_WB("input_layernorm", "attn_norm", 0),
-    QK_RULE_WB("post_attention_layernorm", "ffn_norm", 0),
     {"attention.query_key_value.weight", "attn_qkv.weight", QK_X_QKV_PER_HEAD},
     {"attention.query_key_value.bias", "attn_qkv.bias", QK_X_QKV_PER_HEAD},
-    QK_RULE_WB("attention.dense", "attn_output", 0),
-    QK_RULE_WB("mlp.dense_h_to_4h", "ffn_up", 0),
-    QK_RULE_WB("mlp.dense_4h_to_h", "ffn_down", 0),
     {"attention.bias", "", 0},
     {"attention.masked_bias", "", 0},
     {NULL, NULL, 0},
@@ -150,15 +114,7 @@ static const qk_kv_rule k_kvs_qwen3vl[] = {
     {"vision_config.deepstack_visual_indexes", "n_deepstack_layers", QK_KVR_COUNT, false},
     {NULL, NULL, 0, false},
 };
-static const char *const k_req_exaone4[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                            "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                            "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                            "post_ffw_norm.weight", NULL};
 
-static const char *const k_req_olmo3[] = {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_output.weight",
-                                          "attn_q_norm.weight", "attn_k_norm.weight", "post_attention_norm.weight",
-                                          "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight",
-                                          "post_ffw_norm.weight", NULL};
 static const qk_kv_rule k_kvs_olmo3[] = {
     {"sliding_window", "attention.sliding_window", QK_KVR_U32, true},
     {"layer_types", "attention.sliding_window_pattern", QK_KVR_SWA_PATTERN, false},
@@ -190,8 +146,6 @@ static const char *const k_req_seed_oss[] = {"attn_norm.weight", "attn_q.weight"
                                              "ffn_up.weight", "ffn_down.weight", NULL};
 
 static const qk_name_rule k_rules_apertus[] = {
-    {"attention_layernorm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"feedforward_layernorm.weight", "ffn_norm.weight", QK_PERM_NONE},
     {"mlp.act_fn.alpha_n", "", 0}, /* -> xielu.* KVs */
     {"mlp.act_fn.alpha_p", "", 0},
     {"mlp.act_fn.beta", "", 0},
@@ -213,28 +167,28 @@ const qk_arch_desc qk_arch_family_more[] = {
     {.hf = "Ernie4_5ForCausalLM", .gguf = "ernie4_5", .family = "ERNIE 4.5 (dense)", .kv = QK_KV_LLAMA,
      .required = qk_req_llama},
     {.hf = "Glm4ForCausalLM", .pre = "glm4", .gguf = "glm4", .family = "GLM-4 (0414)", .flags = QK_A_PARTIAL_ROPE_HD,
-     .kv = QK_KV_LLAMA, .rules = k_rules_glm4, .required = k_req_glm4, .defaults = k_glm4_defaults},
+     .kv = QK_KV_LLAMA, .names = QK_N_GLM4, .rules = qk_rules_fused_gate_up, .required = k_req_glm4, .defaults = k_glm4_defaults},
     {.hf = "InternLM2ForCausalLM", .gguf = "internlm2", .family = "InternLM 2 / 2.5", .flags = QK_A_PERMUTE_QK,
-     .kv = QK_KV_LLAMA, .rule_blocks = QK_RULE_BLOCKS(k_rules_internlm2, qk_rules_ffn_w123),
-     .globals = k_globals_internlm2, .required = qk_req_llama,
+     .kv = QK_KV_LLAMA, .names = QK_N_INTERNLM2 | QK_N_META_FFN,
+     .rules = k_rules_internlm2, .required = qk_req_llama,
      .rope_plain = "dynamic"},
-    {.hf = "GPT2LMHeadModel", .gguf = "gpt2", .family = "GPT-2", .kv = QK_KV_LLAMA, .rules = k_rules_gpt2,
-     .layer_prefix = "h.", .strip_prefix = "transformer.", .globals = k_globals_gpt2, .required = k_req_ln_qkv,
+    {.hf = "GPT2LMHeadModel", .gguf = "gpt2", .family = "GPT-2", .kv = QK_KV_LLAMA, .names = QK_N_GPT2, .rules = k_rules_gpt2,
+     .layer_prefix = "h.", .strip_prefix = "transformer.", .required = k_req_ln_qkv,
      .aliases = k_alias_gpt2, .ff_per_hidden = 4, .kvs = k_kvs_gpt2},
     {.hf = "GPTNeoXForCausalLM", .gguf = "gptneox", .family = "GPT-NeoX / Pythia", .flags = QK_A_PARTIAL_ROPE_HD,
-     .kv = QK_KV_LLAMA, .rules = k_rules_neox, .layer_prefix = "gpt_neox.layers.", .globals = k_globals_neox,
+     .kv = QK_KV_LLAMA, .names = QK_N_NEOX, .rules = k_rules_neox, .layer_prefix = "gpt_neox.layers.",
      .required = k_req_ln_qkv, .aliases = k_alias_neox, .kvs = k_kvs_neox},
     {.hf = "Qwen3VLForConditionalGeneration", .gguf = "qwen3vl", .family = "Qwen3-VL (text model)",
      .flags = QK_A_MULTIMODAL, .kv = QK_KV_LLAMA, .required = k_req_qwen3vl, .mrope_key = "mrope_section",
      .kvs = k_kvs_qwen3vl},
     {.hf = "Exaone4ForCausalLM", .gguf = "exaone4", .family = "EXAONE 4.0", .kv = QK_KV_LLAMA,
-     .rules = qk_rules_post_norms, .required = k_req_exaone4, .check = qk_arch_exaone4_check,
+     .names = QK_N_POST_NORMS, .required = qk_req_post_norms, .check = qk_arch_exaone4_check,
      .extra_kvs = qk_arch_exaone4_kvs},
-    {.hf = "Olmo3ForCausalLM", .gguf = "olmo2", .family = "OLMo 3", .kv = QK_KV_LLAMA, .rules = qk_rules_post_norms,
-     .required = k_req_olmo3, .kvs = k_kvs_olmo3, .check = olmo3_check},
+    {.hf = "Olmo3ForCausalLM", .gguf = "olmo2", .family = "OLMo 3", .kv = QK_KV_LLAMA, .names = QK_N_POST_NORMS,
+     .required = qk_req_post_norms, .kvs = k_kvs_olmo3, .check = olmo3_check},
     {.hf = "SeedOssForCausalLM", .gguf = "seed_oss", .family = "Seed-OSS", .kv = QK_KV_LLAMA,
-     .rules = qk_rules_post_norms, .required = k_req_seed_oss},
-    {.hf = "ApertusForCausalLM", .gguf = "apertus", .family = "Apertus", .kv = QK_KV_LLAMA, .rules = k_rules_apertus,
+     .names = QK_N_POST_NORMS, .required = k_req_seed_oss},
+    {.hf = "ApertusForCausalLM", .gguf = "apertus", .family = "Apertus", .kv = QK_KV_LLAMA, .names = QK_N_APERTUS, .rules = k_rules_apertus,
      .required = k_req_apertus, .kvs = k_kvs_apertus},
     {.hf = NULL},
 };

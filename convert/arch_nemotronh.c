@@ -40,31 +40,10 @@ static const char *const k_req_f[] = {"ffn_up.weight", "ffn_down.weight", NULL};
 static const char *const k_req_e[] = {"ffn_gate_inp.weight", "exp_probs_b.bias",     "ffn_up_exps.weight",
                                       "ffn_down_exps.weight", "ffn_up_shexp.weight", "ffn_down_shexp.weight", NULL};
 
-static const qk_name_rule k_rules_nh[] = {
-    {"norm.weight", "attn_norm.weight", QK_PERM_NONE},
-    {"mixer.q_proj.weight", "attn_q.weight", QK_PERM_Q},
-    {"mixer.k_proj.weight", "attn_k.weight", QK_PERM_K},
-    {"mixer.v_proj.weight", "attn_v.weight", QK_PERM_NONE},
-    {"mixer.o_proj.weight", "attn_output.weight", QK_PERM_NONE},
-    {"mixer.up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mixer.down_proj.weight", "ffn_down.weight", QK_PERM_NONE},
-    /* the MoE layers ("E"): the router, its score correction bias, the shared expert (the experts: k_experts_nh) */
-    {"mixer.gate.weight", "ffn_gate_inp.weight", QK_PERM_NONE},
-    {"mixer.gate.e_score_correction_bias", "exp_probs_b.bias", QK_PERM_NONE},
-    {"mixer.shared_experts.up_proj.weight", "ffn_up_shexp.weight", QK_PERM_NONE},
-    {"mixer.shared_experts.down_proj.weight", "ffn_down_shexp.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
-};
 static const qk_expert_rule k_experts_nh[] = {
     {"mixer.experts.", ".up_proj.weight", "ffn_up_exps.weight"},
     {"mixer.experts.", ".down_proj.weight", "ffn_down_exps.weight"},
     {NULL, NULL, NULL},
-};
-static const qk_name_rule k_globals_nh[] = {
-    {"backbone.embeddings.weight", "token_embd.weight", QK_PERM_NONE},
-    {"backbone.norm_f.weight", "output_norm.weight", QK_PERM_NONE},
-    {"lm_head.weight", "output.weight", QK_PERM_NONE},
-    {NULL, NULL, 0},
 };
 /* NemotronHModel.__init__: head_dim, else attention_head_dim (Nemotron-H 8B's config) */
 static const qk_cfg_alias k_alias_nh[] = {{"head_dim", "attention_head_dim"}, {NULL, NULL}};
@@ -112,9 +91,9 @@ static int nh_layer_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, 
     if (strncmp(rest, "mixer.", 6)) return 0;
     const char k = kind_of(ck, p, (uint32_t)layer, err);
     if (!k) return QK_FAIL;
-    const qk_name_rule *r = k_rules_nh;
-    while (r->hf && strcmp(r->hf, rest)) r++;
-    if ((k == 'M') == (r->hf != NULL || !strncmp(rest, "mixer.experts.", 14)))
+    /* an attention, MLP or MoE mixer's name (QK_N_NEMOTRONH's rows of the shared map) */
+    const bool named = qk_tensor_map_find(qk_layer_names, QK_N_NEMOTRONH, false, rest) != NULL;
+    if ((k == 'M') == (named || !strncmp(rest, "mixer.experts.", 14)))
         return qk_fail(err, "%s: layer %d is '%c' in hybrid_override_pattern, but has the tensor '%s'", ck->dir, layer,
                        k, src->t->name);
     if (k != 'M') return 0; /* the rules (and the experts' stacking) map it; the check sees it is of its kind */
@@ -298,8 +277,7 @@ static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
 const qk_arch_desc qk_arch_family_nemotronh[] = {
     {.hf = "NemotronHForCausalLM", .gguf = "nemotron_h",
      .family = "Nemotron-H / Nemotron Nano 2 / Nemotron 3 Nano (Mamba-2, attention and squared-ReLU MLP or MoE layers)",
-     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN, .rules = k_rules_nh,
-     .globals = k_globals_nh,
+     .flags = QK_A_PERMUTE_QK | QK_A_EXPERTS_OPTIONAL | QK_A_EXPERT_LAYERS_OWN, .kv = QK_KV_OWN, .names = QK_N_NEMOTRONH,
      .layer_prefix = "backbone.layers.", .required = k_req_nh, .experts = k_experts_nh,
      .n_expert_key = "n_routed_experts", .n_used_key = "num_experts_per_tok", .aliases = k_alias_nh, .check = nh_check,
      .write_kvs = nh_kvs, .layer_tensor = nh_layer_tensor, .arch_of = nh_arch_of},

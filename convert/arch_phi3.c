@@ -13,13 +13,6 @@
  *   same, so a user gets the file llama.cpp's own tools give. */
 #include "arch_priv.h"
 
-static const qk_name_rule k_rules_phi3[] = {
-    {"self_attn.qkv_proj.weight", "attn_qkv.weight", QK_PERM_NONE},
-    {"mlp.gate_up_proj.weight", "ffn_up.weight", QK_PERM_NONE},
-    {"mlp.gate_proj.weight", NULL, 0},
-    {"mlp.up_proj.weight", NULL, 0},
-    {NULL, NULL, 0},
-};
 
 static const char *const k_req_phi3[] = {"attn_norm.weight", "attn_output.weight", "ffn_norm.weight",
                                          "attn_qkv.weight", "ffn_up.weight", "ffn_down.weight", NULL};
@@ -30,11 +23,11 @@ static const char *const k_req_phimoe[] = {"attn_norm.weight", "attn_norm.bias",
                                            "ffn_norm.weight", "ffn_norm.bias", "ffn_gate_inp.weight", NULL};
 
 const qk_arch_desc qk_arch_family_phi3[] = {
-    {.hf = "Phi3ForCausalLM", .gguf = "phi3", .family = "Phi-3 / Phi-4", .kv = QK_KV_PHI3, .rules = k_rules_phi3,
+    {.hf = "Phi3ForCausalLM", .gguf = "phi3", .family = "Phi-3 / Phi-4", .kv = QK_KV_PHI3, .names = QK_N_PHI3,
+     .rules = qk_rules_fused_gate_up,
      .required = k_req_phi3},
     {.hf = "PhiMoEForCausalLM", .gguf = "phimoe", .family = "Phi-3.5-MoE", .kv = QK_KV_PHI3,
-     .rule_blocks = QK_RULE_BLOCKS(qk_rules_norm_biases, qk_rules_w123_router),
-     .global_blocks = QK_RULE_BLOCKS(qk_globals_llama, qk_globals_norm_bias, qk_globals_lm_head_bias),
+     .names = QK_N_LLAMA | QK_N_LN_BIASES | QK_N_MIXTRAL | QK_N_PHIMOE,
      .required = k_req_phimoe, .experts = qk_experts_w123,
      .n_expert_key = "num_local_experts", .n_used_key = "num_experts_per_tok",
      .caveat = "llama.cpp's phimoe graph differs from the Hugging Face model: it RMS-normalises where Phi-3.5-MoE "

@@ -46,27 +46,68 @@ enum {
     QK_X_SQUEEZE = 1 << 6,      /* a 3-D [out, 1, k] source (a depthwise Conv1d weight) written 2-D [out, k] */
 };
 
-/* "model.layers.N.<hf>" -> "blk.N.<gguf>"; gguf NULL: the family refuses the
- * tensor (e.g. split projections in a fused family); gguf "": dropped (a
- * buffer such as GPT-2's causal mask, as the converter skips it). permute
- * (QK_PERM_*) applies only to families with QK_A_PERMUTE_QK; a QK_X_* layout
- * may be or'ed in. */
+/* A family's own rule, for what the shared map (tensor_map.c) does not say: "<layer prefix>N.<hf>" -> "blk.N.<gguf>"
+ * (or a whole name outside the layers) with a QK_X_* layout or'ed into permute; gguf NULL: the family refuses the
+ * tensor (e.g. split projections in a fused family); gguf "": dropped (a buffer such as GPT-2's causal mask, as the
+ * converter skips it). permute (QK_PERM_*) applies only to families with QK_A_PERMUTE_QK. */
 typedef struct {
     const char *hf, *gguf;
     int permute;
 } qk_name_rule;
 
-/* A family's rules composed of blocks (qk_arch_desc.rule_blocks / global_blocks): shared fragments (below) and the
- * family's own tables, NULL-terminated, checked in order, the first matching rule of the first block having one
- * wins. QK_RULE_BLOCKS(a, b) is such a list in a descriptor's initializer. */
-#define QK_RULE_BLOCKS(...) ((const qk_name_rule *const[]){__VA_ARGS__, NULL})
-/* the three rules of a gated MLP: "<hf>{gate,up,down}_proj.weight" -> "ffn_{gate,up,down}<gguf>.weight" */
-#define QK_RULES_GATE_UP_DOWN(hf, gguf)                                                                             \
-    {hf "gate_proj.weight", "ffn_gate" gguf ".weight", QK_PERM_NONE},                                               \
-    {hf "up_proj.weight", "ffn_up" gguf ".weight", QK_PERM_NONE},                                                   \
-    {hf "down_proj.weight", "ffn_down" gguf ".weight", QK_PERM_NONE}
-/* the two rules of a tensor with a bias: "<hf>.weight" -> "<gguf>.weight" (permute x), "<hf>.bias" -> "<gguf>.bias" */
-#define QK_RULE_WB(hf, gguf, x) {hf ".weight", gguf ".weight", x}, {hf ".bias", gguf ".bias", QK_PERM_NONE}
+/* The naming conventions of Hugging Face checkpoints (qk_arch_desc.names): each row of the shared map
+ * (qk_tensor_name) says which conventions spell a GGUF tensor so, as tensor_mapping.py's comments say which models
+ * do. Named for the family that brought them in. */
+#define QK_N(bit) ((uint64_t)1 << (bit))
+#define QK_N_ANY QK_N(0)             /* transformers' Llama names: every family (after its own) */
+#define QK_N_LLAMA QK_N(1)           /* model.embed_tokens, model.norm, lm_head: a family naming no global tensor its
+                                      * own way reads these without saying so */
+#define QK_N_POST_NORMS QK_N(2)      /* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2 ...) */
+#define QK_N_LN_BIASES QK_N(3)       /* biases of the LayerNorms (StarCoder2, StableLM, PhiMoE) */
+#define QK_N_META_FFN QK_N(4)        /* ffn_norm, feed_forward.w1 / w3 / w2 (Meta, InternLM 2, LFM2) */
+#define QK_N_FFN_PROJ QK_N(5)        /* feed_forward.{gate,up,down}_proj (Llama 4, Falcon-H1, Jamba) */
+#define QK_N_SCORE_BIAS QK_N(6)      /* mlp.gate.e_score_correction_bias (DeepSeek V3, GLM-4.5) */
+#define QK_N_ROUTER QK_N(7)          /* mlp.gate, the router (Qwen-MoE, OLMoE, DeepSeek ...) */
+#define QK_N_SHARED_EXPERTS QK_N(8)  /* mlp.shared_experts.* (DeepSeek, GLM-4.5, ERNIE 4.5 MoE) */
+#define QK_N_QWEN_MOE QK_N(9)        /* mlp.shared_expert.* and its gate (Qwen2-MoE, Qwen 3.5) */
+#define QK_N_MIXTRAL QK_N(10)        /* block_sparse_moe.gate (Mixtral, PhiMoE) */
+#define QK_N_GRANITEMOE QK_N(11)
+#define QK_N_DEEPSEEK QK_N(12)       /* multi-head latent attention */
+#define QK_N_EXAONE QK_N(13)
+#define QK_N_PHI2 QK_N(14)
+#define QK_N_PHI3 QK_N(15)
+#define QK_N_PHIMOE QK_N(16)
+#define QK_N_STARCODER2 QK_N(17)
+#define QK_N_GEMMA4 QK_N(18)
+#define QK_N_GLM4 QK_N(19)
+#define QK_N_GLM4MOE QK_N(20)
+#define QK_N_GPTOSS QK_N(21)
+#define QK_N_HUNYUAN QK_N(22)
+#define QK_N_JAMBA QK_N(23)
+#define QK_N_FALCONH1 QK_N(24)
+#define QK_N_LFM2 QK_N(25)
+#define QK_N_LFM2MOE QK_N(26)
+#define QK_N_LLAMA4 QK_N(27)
+#define QK_N_MAMBA QK_N(28)
+#define QK_N_META QK_N(29)           /* Meta's original layout (arch_meta.c) */
+#define QK_N_ERNIE QK_N(30)
+#define QK_N_INTERNLM2 QK_N(31)
+#define QK_N_GPT2 QK_N(32)
+#define QK_N_NEOX QK_N(33)
+#define QK_N_APERTUS QK_N(34)
+#define QK_N_NEMOTRONH QK_N(35)
+
+/* A row of the shared map: HF name hf becomes GGUF name gguf in a checkpoint of a naming convention in names. */
+typedef struct {
+    const char *gguf, *hf;
+    uint64_t names; /* QK_N_* */
+} qk_tensor_name;
+/* Layer tensors (after "<layer prefix>N.", to "blk.N.") and whole names outside the layers, {NULL}-terminated. */
+extern const qk_tensor_name qk_layer_names[], qk_global_names[];
+/* The first row of map whose hf (by_gguf: gguf) name is name, spelt so by one of names; NULL: none. */
+const qk_tensor_name *qk_tensor_map_find(const qk_tensor_name *map, uint64_t names, bool by_gguf, const char *name);
+/* mlp.{gate,up}_proj refused: a family's own rules when it keeps them fused in mlp.gate_up_proj (GLM-4, Phi-3) */
+extern const qk_name_rule qk_rules_fused_gate_up[];
 
 /* Expert stacking: "model.layers.N.<prefix>E<suffix>" (E = 0..n_expert-1,
  * 2-D [out, in] each) -> blk.N.<gguf>, ne = [in, out, n_expert]; expert E's
@@ -172,20 +213,13 @@ struct qk_arch_desc {
     const char *pre;
     unsigned flags;                  /* QK_A_* */
     qk_kv_style kv;
-    const qk_name_rule *rules;       /* the family's own rules (first match wins), {NULL}-terminated; may be NULL */
-    /* a block of rules shared with other families (qk_rules_shared_experts ...), checked after rules and before
-     * the Llama layout; {NULL}-terminated, may be NULL */
-    const qk_name_rule *rules_shared;
-    /* blocks of rules (QK_RULE_BLOCKS: shared fragments such as qk_rules_norm_biases, the family's own tables),
-     * checked after rules and before rules_shared; may be NULL */
-    const qk_name_rule *const *rule_blocks;
+    /* the naming conventions (QK_N_*) of its checkpoints: which rows of the shared map (tensor_map.c) it reads */
+    uint64_t names;
+    /* the family's own layer rules (first match wins; before the shared map), {NULL}-terminated; may be NULL */
+    const qk_name_rule *rules;
     const char *layer_prefix;        /* of layer tensors, before the layer number; NULL: "model.layers." */
     const char *strip_prefix;        /* removed from the front of every name first (GPT-2's "transformer."); may be NULL */
-    const qk_name_rule *globals;     /* whole names outside the layers -> token_embd / output_norm / output;
-                                      * may be NULL (see global_blocks) */
-    /* blocks of whole-name rules (QK_RULE_BLOCKS: qk_globals_llama, qk_globals_norm_bias ...), checked after
-     * globals; globals and global_blocks both NULL: qk_globals_llama */
-    const qk_name_rule *const *global_blocks;
+    const qk_name_rule *globals;     /* its own rules for whole names (before the shared map); may be NULL */
     const char *const *required;     /* per-layer GGUF names (after "blk.N."), NULL-terminated */
     const qk_expert_rule *experts;   /* {NULL}-terminated; NULL for dense families */
     const qk_fused_expert_rule *fused_experts; /* {NULL}-terminated; experts as 3-D tensors (may be NULL) */
@@ -221,6 +255,8 @@ struct qk_arch_desc {
      * src, appending to p->tensors (room for two per source tensor); 0 when src is not its; QK_FAIL. NULL: none. */
     int (*layer_tensor)(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *rest,
                         qk_conv_plan *p, qk_err *err);
+    /* the layers' state-space mixer (Mamba, Jamba, Falcon-H1), asked after layer_tensor; NULL: none */
+    const struct qk_ssm_mixer *ssm;
     /* KVs after the common ones (QK_KV_LLAMA), the family's set_gguf_parameters; NULL: none */
     int (*extra_kvs)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, qk_err *err);
     /* config key of layers after num_hidden_layers that are converted too (GLM-4.5's MTP "nextn" layers: the
@@ -270,37 +306,20 @@ size_t qk_arch_registry_size(void);
  * as qk_arch_desc.text_model_type (may be NULL). */
 const char *qk_arch_refusal(const char *hf, const char *text_model_type);
 
-/* The name-rule fragments families compose (arch_rules.c), {NULL}-terminated each. */
-/* model.norm.bias -> output_norm.bias (LayerNorm families) */
-extern const qk_name_rule qk_globals_norm_bias[];
-/* lm_head.bias -> output.bias */
-extern const qk_name_rule qk_globals_lm_head_bias[];
-/* model.embed_tokens -> token_embd and lm_head -> output, for a family naming its final norm its own way */
-extern const qk_name_rule qk_globals_embed_head[];
-/* model.final_layernorm -> output_norm (Falcon-H1, Jamba; after qk_globals_embed_head) */
-extern const qk_name_rule qk_globals_final_layernorm[];
-/* input_layernorm.bias -> attn_norm.bias, post_attention_layernorm.bias -> ffn_norm.bias (LayerNorm families) */
-extern const qk_name_rule qk_rules_norm_biases[];
-/* ffn_norm and Meta's MLP names feed_forward.w1 / w3 / w2 -> ffn_gate / ffn_up / ffn_down (Meta, InternLM 2, LFM2) */
-extern const qk_name_rule qk_rules_ffn_w123[];
-/* feed_forward.{gate,up,down}_proj -> ffn_{gate,up,down} (Llama 4, Falcon-H1) */
-extern const qk_name_rule qk_rules_ffn_proj[];
-/* the router score correction bias mlp.gate.e_score_correction_bias -> exp_probs_b.bias (DeepSeek V3, GLM-4.5) */
-extern const qk_name_rule qk_rules_score_bias[];
-/* Mixtral's router block_sparse_moe.gate -> ffn_gate_inp (Mixtral, PhiMoE; experts: qk_experts_w123) */
-extern const qk_name_rule qk_rules_w123_router[];
-
 /* Per-layer tensors shared by the families: the Llama layout. */
 extern const char *const qk_req_llama[];
 /* a dense layer's MLP: ffn_gate, ffn_up, ffn_down (the dense layers of the MoE families) */
 extern const char *const qk_req_dense_ffn[];
+/* OLMo 2's layer (OLMo 3, EXAONE 4): post-attention and post-MLP norms instead of pre-norms, q / k norms */
+extern const char *const qk_req_post_norms[];
 /* Llama in Meta's original layout (arch_meta.c): not in the registry, chosen for a checkpoint whose config
  * came from params.json (qk_hf_checkpoint.meta_layout) */
 extern const qk_arch_desc qk_arch_meta_llama;
-extern const qk_name_rule qk_rules_llama[];
-extern const qk_name_rule qk_globals_llama[]; /* model.embed_tokens, model.norm, lm_head */
-/* post_attention_layernorm -> post_attention_norm (Gemma 2/3, OLMo 2) */
-extern const qk_name_rule qk_rules_post_norms[];
+/* A layer tensor's rule for a family (rest: the name after "<layer prefix>N."): its own rules, then the shared map's
+ * rows of its conventions, then the QK_N_ANY rows (attn_q / attn_k with QK_PERM_Q / QK_PERM_K); false: none */
+bool qk_arch_layer_name(const qk_arch_desc *ad, const char *rest, qk_name_rule *out);
+/* A whole name's rule for a family by its hf (by_gguf: gguf) name: its own globals, then the shared map; false: none */
+bool qk_arch_global_name(const qk_arch_desc *ad, bool by_gguf, const char *name, qk_name_rule *out);
 
 /* Mixture-of-experts layouts several families share (arch_moe_layout.c). */
 /* mlp.experts.E.{gate,up,down}_proj.weight stacked into ffn_{gate,up,down}_exps (Qwen-MoE, OLMoE, DeepSeek, GLM-4.5,
@@ -311,18 +330,11 @@ extern const qk_expert_rule qk_experts_w123[];
 /* transformers 5's packed form of the same experts, as Qwen2MoeModel.modify_tensors splits it: mlp.experts.
  * gate_up_proj [E, 2 I, H] ([gate | up] rows) -> ffn_gate_exps / ffn_up_exps, down_proj [E, H, I] -> ffn_down_exps */
 extern const qk_fused_expert_rule qk_fused_experts_packed[];
-/* the router mlp.gate -> ffn_gate_inp and shared experts mlp.shared_experts.{gate,up,down}_proj -> ffn_*_shexp
- * (DeepSeek, GLM-4.5, ERNIE 4.5 MoE) */
-extern const qk_name_rule qk_rules_shared_experts[];
-/* the router and Qwen's one gated shared expert: mlp.gate -> ffn_gate_inp, mlp.shared_expert_gate ->
- * ffn_gate_inp_shexp, mlp.shared_expert.{gate,up,down}_proj -> ffn_*_shexp (Qwen2-MoE, Qwen 3.5) */
-extern const qk_name_rule qk_rules_qwen_moe[];
 
-/* Granite MoE's layout (arch_moe_more.c), shared with Granite 4.0-H (arch_granitehybrid.c): the router
- * block_sparse_moe.router.layer -> ffn_gate_inp and shared_mlp.output_linear -> ffn_down_shexp; the fused experts
+/* Granite MoE's layout (arch_moe_more.c), shared with Granite 4.0-H (arch_granitehybrid.c): its names
+ * (QK_N_GRANITEMOE: the router block_sparse_moe.router.layer, shared_mlp.output_linear); the fused experts
  * input_linear [E, 2 I, H] -> ffn_gate_exps / ffn_up_exps, output_linear -> ffn_down_exps, shared_mlp.input_linear
  * [2 S, H] -> ffn_gate_shexp / ffn_up_shexp; its multipliers and shared width as KV rules */
-extern const qk_name_rule qk_rules_granitemoe[];
 extern const qk_fused_expert_rule qk_fused_experts_granitemoe[];
 /* GraniteModel drops head_dim (any other than hidden / heads refused); a shared expert only with a
  * shared_intermediate_size its tensors match */
@@ -376,6 +388,16 @@ int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk
 int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err);
 
+/* A layer's state-space mixer: "<layer prefix>N.<prefix><w>" planned by qk_mamba2_tensor (dims2 given) or
+ * qk_mamba1_tensor (dims1; norms: Jamba's dt / B / C norm weights accepted) with the sizes the config gives; the
+ * sizes' function fails naming what is wrong. */
+typedef struct qk_ssm_mixer {
+    const char *prefix;
+    int (*dims1)(const qk_hf_checkpoint *ck, qk_mamba1_dims *d, qk_err *err);
+    int (*dims2)(const qk_hf_checkpoint *ck, qk_mamba2_dims *d, qk_err *err);
+    bool norms;
+} qk_ssm_mixer;
+
 /* Qwen's MoE configs against llama.cpp's graph, which makes every layer sparse and renormalises the top-k expert
  * weights or not (renorm): mlp_only_layers empty, decoder_sparse_step 1, norm_topk_prob == renorm, an absent one
  * read as the config class's default (topk_default). */
@@ -390,6 +412,10 @@ const qk_conv_tensor *qk_plan_layer_tensor(const qk_conv_plan *p, uint32_t layer
  * `layer` lacks (qk_plan_layer_missing) or has (qk_plan_layer_extra) as "blk.<layer>.<name>"; NULL: none. */
 const char *qk_plan_layer_missing(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
 const char *qk_plan_layer_extra(const qk_conv_plan *p, uint32_t layer, const char *const *names, size_t n);
+/* QK_FAIL "<dir>: <kind> layer <layer> lacks the tensor for blk.<layer>.<name>" for the first of the NULL-terminated
+ * names the layer lacks, else QK_OK */
+int qk_plan_layer_need(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t layer, const char *kind,
+                       const char *const *names, qk_err *err);
 /* Layer i's kind in the text config's layer_types, which must list p->n_layer strings, each a or b: *is_a; QK_FAIL
  * naming what is wrong otherwise */
 int qk_arch_layer_kind(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t i, const char *a, const char *b,

@@ -389,13 +389,13 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
 
 #define QWEN35_DENSE(name)                                                                                            \
     {.hf = name, .gguf = "qwen35", .family = "Qwen 3.5 / 3.6 (dense hybrid, text model)",                             \
-     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,   \
-     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .defaults = k_qwen35_defaults,                      \
+     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .names = QK_N_POST_NORMS | QK_N_ROUTER | QK_N_QWEN_MOE,   \
+     .required = k_req_qwen35, .defaults = k_qwen35_defaults,                      \
      .check = qwen35_check, .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor}
 #define QWEN35_MOE(name)                                                                                              \
     {.hf = name, .gguf = "qwen35moe", .family = "Qwen 3.5 / 3.6 MoE (hybrid, text model)",                            \
-     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,   \
-     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .experts = qk_experts_mlp,                          \
+     .flags = QK_A_MULTIMODAL | QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .names = QK_N_POST_NORMS | QK_N_ROUTER | QK_N_QWEN_MOE,   \
+     .required = k_req_qwen35, .experts = qk_experts_mlp,                          \
      .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts", .n_used_key = "num_experts_per_tok",    \
      .defaults = k_qwen35_defaults, .check = qwen35_check, .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor}
 
@@ -405,8 +405,8 @@ const qk_arch_desc qk_arch_family_qwen35[] = {
     QWEN35_DENSE("Qwen3_5ForConditionalGeneration"),
     QWEN35_DENSE("Qwen3_5ForCausalLM"),
     {.hf = "Qwen3NextForCausalLM", .gguf = "qwen3next", .family = "Qwen3-Next (80B-A3B; hybrid MoE)",
-     .flags = QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .rules = qk_rules_post_norms,
-     .rules_shared = qk_rules_qwen_moe, .required = k_req_qwen35, .experts = qk_experts_mlp,
+     .flags = QK_A_NORM_PLUS1 | QK_A_MTP_LEFT_OUT, .kv = QK_KV_OWN, .names = QK_N_POST_NORMS | QK_N_ROUTER | QK_N_QWEN_MOE,
+     .required = k_req_qwen35, .experts = qk_experts_mlp,
      .fused_experts = qk_fused_experts_packed, .n_expert_key = "num_experts",
      .n_used_key = "num_experts_per_tok", .defaults = k_qwen35_defaults, .check = qwen35_check,
      .write_kvs = qwen35_kvs, .layer_tensor = qwen35_layer_tensor},
