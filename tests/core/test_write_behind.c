@@ -3,6 +3,7 @@
  * returns; the first failure is reported (with its message) by the next put
  * and by finish, and nothing is written after it. */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,43 +68,36 @@ static void test_order_and_reuse(void) {
     }
 }
 
-/* Write 5 fails: a later put and finish return its message; nothing more is
- * written. */
-static void test_failure(void) {
+/* Write fail_at fails, with n_puts puts tried (stopping at the first that
+ * fails): the put that returns the failure is want_put (-1: none, the
+ * failure shows only at finish), and finish returns the same message;
+ * nothing is written after the failure. */
+static void check_failure(int fail_at, int n_puts, int want_put) {
     static sink_log s;
-    qk_write_behind *wb = start_logged(&s, 5, 0);
+    qk_write_behind *wb = start_logged(&s, fail_at, 0);
     qk_err err;
     if (!wb) return;
+    char want[64];
+    snprintf(want, sizeof want, "disk full at write %d", fail_at);
     unsigned char buf[2][64];
     int failed_put = -1;
-    for (int k = 0; k < 20 && failed_put < 0; k++) {
+    for (int k = 0; k < n_puts && failed_put < 0; k++) {
         memset(buf[k & 1], k, sizeof buf[0]);
         if (qk_wb_put(wb, buf[k & 1], sizeof buf[0], &err) != QK_OK) failed_put = k;
     }
-    /* put k returns after write k-1: the failure of write 5 shows at put 6 */
-    CHECK(failed_put == 6);
-    CHECK(strstr(err.msg, "disk full at write 5") != NULL);
+    CHECK_MSG(failed_put == want_put, "write %d failed: put %d returned it, want %d", fail_at, failed_put, want_put);
+    if (failed_put >= 0) CHECK(strstr(err.msg, want) != NULL);
     memset(&err, 0, sizeof err);
     CHECK(qk_wb_finish(wb, &err) == QK_FAIL);
-    CHECK(strstr(err.msg, "disk full at write 5") != NULL);
-    CHECK(s.n == 5);
+    CHECK(strstr(err.msg, want) != NULL);
+    CHECK(s.n == fail_at);
 }
 
+/* put k returns after write k-1: the failure of write 5 shows at put 6 */
+static void test_failure(void) { check_failure(5, 20, 6); }
+
 /* A failure of the very last write shows only at finish. */
-static void test_failure_at_finish(void) {
-    static sink_log s;
-    qk_write_behind *wb = start_logged(&s, 2, 0);
-    qk_err err;
-    if (!wb) return;
-    unsigned char buf[2][16];
-    for (int k = 0; k < 3; k++) {
-        memset(buf[k & 1], k, sizeof buf[0]);
-        CHECK(qk_wb_put(wb, buf[k & 1], sizeof buf[0], &err) == QK_OK);
-    }
-    CHECK(qk_wb_finish(wb, &err) == QK_FAIL);
-    CHECK(strstr(err.msg, "disk full at write 2") != NULL);
-    CHECK(s.n == 2);
-}
+static void test_failure_at_finish(void) { check_failure(2, 3, -1); }
 
 /* Started and finished with nothing put. */
 static void test_empty(void) {
