@@ -51,6 +51,8 @@ static void help(void) {
         "  --allow-requantize          accept already-quantized input (it is dequantized first)\n"
         "  --override-kv KEY=TYPE:VAL  set a metadata value (TYPE int, float, bool or str)\n"
         "  --dry-run                   print the per-tensor plan and the exact output size; write nothing\n"
+        "  --max-buffer-size MiB       float32 rows of one tensor held at once (default 32; at least one\n"
+        "                              row per thread), as llama-quantize's; the output does not change\n"
         "  --max-size SIZE             pick the highest-quality standard mix whose output fits SIZE\n"
         "                              (e.g. 4.5G, 3800M, 4GiB); TYPE may then be omitted. With a\n"
         "                              TYPE it only checks that the output fits (else fails)\n"
@@ -220,7 +222,7 @@ int qk_cmd_quantize(int argc, char **argv) {
 #define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_PURE, O_LEAVE_OUT, O_REQUANT, O_DRY, O_JSON, O_THREADS, O_OUT_TYPE, O_EMB_TYPE,
            O_TENSOR_TYPE, O_IMATRIX, O_INCLUDE, O_EXCLUDE, O_KV, O_SPLIT_MAX, O_MAX_SIZE, O_KEEP_SPLIT, O_OUTPUT, O_TT_FILE, O_PRUNE,
-           O_IGNORE_INTEGRITY, O_TYPE };
+           O_IGNORE_INTEGRITY, O_TYPE, O_MAX_BUF };
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"pure", 0, false, O_PURE}, {"leave-output-tensor", 0, false, O_LEAVE_OUT},
         {"allow-requantize", 0, false, O_REQUANT}, {"dry-run", 0, false, O_DRY}, {"json", 0, false, O_JSON},
@@ -232,6 +234,7 @@ int qk_cmd_quantize(int argc, char **argv) {
         {"keep-split", 0, false, O_KEEP_SPLIT}, {"output", 'o', true, O_OUTPUT},
         {"tensor-type-file", 0, true, O_TT_FILE}, {"prune-layers", 0, true, O_PRUNE},
         {"ignore-integrity", 0, false, O_IGNORE_INTEGRITY}, {"type", 0, true, O_TYPE},
+        {"max-buffer-size", 0, true, O_MAX_BUF},
     };
     const char *out_opt = NULL, *type_opt = NULL;
     qk_args args;
@@ -257,6 +260,13 @@ int qk_cmd_quantize(int argc, char **argv) {
         case O_THREADS:
             if (!qk_cli_int(v, &o.n_threads)) FAIL_USAGE("--threads takes a number, got '%s'", v);
             break;
+        case O_MAX_BUF: {
+            int mib;
+            if (!qk_cli_int(v, &mib) || mib <= 0 || mib > (1 << 20))
+                FAIL_USAGE("--max-buffer-size takes a number of MiB from 1 to 1048576, got '%s'", v);
+            o.max_buffer_bytes = (size_t)mib << 20;
+            break;
+        }
         case O_OUT_TYPE: case O_EMB_TYPE: {
             int t = qk_type_from_name(v);
             if (t < 0) FAIL_USAGE("unknown tensor type '%s' for %s", v, args.opt);

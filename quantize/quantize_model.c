@@ -400,7 +400,7 @@ int qk_quantize_model(const char *in_path, const char *out_path, const qk_quanti
         /* one set of worker threads for the whole run */
         qk_pipeline_scratch scratch = {0};
         qk_pipeline_opts po = {.n_threads = o->n_threads, .progress = o->progress, .pool = qk_pool_new(o->n_threads),
-                               .scratch = &scratch};
+                               .scratch = &scratch, .chunk_bytes = o->max_buffer_bytes};
         uint64_t in_bytes = 0;
         for (uint32_t f = 0; f < set.n_files; f++) in_bytes += set.files[f]->file_size;
         const bool drop_behind = qk_larger_than_memory(in_bytes);

@@ -26,6 +26,9 @@ typedef struct qk_quantize_opts {
     size_t n_kv_overrides;
     int n_threads;                  /* <= 0: all cores */
     bool dry_run;                   /* plan and size only */
+    size_t max_buffer_bytes;        /* llama-quantize --max-buffer-size: float32 bytes of rows a chunk of a
+                                     * tensor holds at once (at least one row per thread); 0 = 32 MiB.
+                                     * Memory only: the output is the same for any value */
     bool keep_split;                /* llama-quantize --keep-split: one output shard per input
                                      * shard (see qk_quantize_model) */
     const int32_t *prune_layers;    /* llama-quantize --prune-layers: layer ids (>= 0) to drop, NULL/0 = none;

@@ -18,6 +18,7 @@
 #include "ggml_types.h"
 #include "gguf.h"
 #include "gguf_checked.h"
+#include "gguf_compare.h"
 #include "qk_test.h"
 #include "tiny_gguf.h"
 #include "tiny_hf.h"
@@ -639,6 +640,27 @@ static void test_quantize_ignore_integrity(void) {
     cli_result_free(&r);
 }
 
+/* quantize --max-buffer-size MiB (llama-quantize's): a positive number of
+ * MiB, else a usage error; it bounds memory only, so the tensors are the
+ * same as without it (the pipeline's own test varies the chunk size on
+ * every path; this proves the flag is taken and the output unchanged). */
+static void test_quantize_max_buffer_size(void) {
+    setup();
+    char dir[700], plain[800], small[800];
+    qk_test_mkdir(dir, sizeof dir, "maxbuf");
+    snprintf(plain, sizeof plain, "%s/plain.gguf", dir);
+    snprintf(small, sizeof small, "%s/small.gguf", dir);
+    cli_result r = cli_run("quantize", g_in, plain, "Q4_K_M");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    r = cli_run("quantize", "--max-buffer-size", "1", "-t", "2", g_in, small, "Q4_K_M");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    CHECK(gguf_same_tensors(plain, small, "--max-buffer-size 1"));
+    cli_expect(2, "--max-buffer-size takes a number of MiB", "quantize", "--max-buffer-size", "0", g_in, small, "Q8_0");
+    cli_expect(2, "got 'lots'", "quantize", "--max-buffer-size", "lots", g_in, small, "Q8_0");
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
@@ -655,5 +677,6 @@ int main(int argc, char **argv) {
     RUN(test_nonfinite);
     RUN(test_args_verify_split_merge);
     RUN(test_quantize_ignore_integrity);
+    RUN(test_quantize_max_buffer_size);
     return qk_test_summary();
 }
