@@ -21,12 +21,7 @@ enum { ROWS = 3, BLOCKS_MAX = 37, QK_MAX = 128 };
 static bool same_as_ggml(const llama_ref *r, const qk_kernel *k, float *x, int c, int64_t blocks) {
     const int qk = (int)qk_type_get(k->type)->blck_size;
     fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * qk, qk);
-    kvg_result d;
-    kvg_compare(r, k, x, ROWS, blocks * qk, NULL, NULL, &d);
-    CHECK_MSG(!d.quant_differs, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
-              qk_type_get(k->type)->name, qk_isa_name(k->isa), k_case_names[c], blocks, d.diff_at, d.ours_at,
-              d.theirs_at);
-    return !d.quant_differs;
+    return kvg_same_quant(r, k, x, ROWS, blocks * qk, k_case_names[c]);
 }
 
 /* The scalar kernel and each variant this CPU has against ggml on the same rows. */

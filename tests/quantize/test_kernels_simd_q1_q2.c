@@ -68,17 +68,8 @@ static void test_q1_q2_simd_equals_scalar(void) {
     free(buf);
 }
 
-/* A part: this ISA's variants where the CPU has it (else marked skipped). */
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_q1_q2_simd_equals_scalar);
-}
-
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_q1_q2_simd_equals_scalar));
     return qk_test_summary();
 }

@@ -70,6 +70,18 @@ bool kc_isa_here(qk_isa isa) {
     return false;
 }
 
+void kc_run_isa_parts(qk_isa *isa, const kc_test *tests, int n) {
+    static const struct {
+        const char *part; /* the ctest part; CMake's qk_add_test lists the same three */
+        qk_isa isa;
+    } parts[] = {{"avx2", QK_ISA_AVX2}, {"avx512", QK_ISA_AVX512}, {"neon", QK_ISA_NEON}};
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        if (!qk_test_part(parts[p].part) || !kc_isa_here(parts[p].isa)) continue;
+        *isa = parts[p].isa;
+        for (int i = 0; i < n; i++) qk_test_run(tests[i].name, tests[i].fn);
+    }
+}
+
 int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                        const char *what) {
     enum { GUARD = 17 }; /* one byte before the output, the rest after */

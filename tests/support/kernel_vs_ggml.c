@@ -99,6 +99,15 @@ void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, u
     }
 }
 
+bool kvg_same_quant(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n, const char *what) {
+    kvg_result d;
+    kvg_compare(r, k, x, nrows, n, NULL, NULL, &d);
+    CHECK_MSG(!d.quant_differs, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
+              qk_type_get(k->type)->name, qk_isa_name(k->isa), what, n / qk_type_get(k->type)->blck_size, d.diff_at,
+              d.ours_at, d.theirs_at);
+    return !d.quant_differs;
+}
+
 int kvg_variants(qk_type t, const qk_kernel **out) {
     qk_isa isas[QK_ISA_COUNT];
     const int n_isa = qk_isa_list_available(isas);

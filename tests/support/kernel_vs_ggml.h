@@ -33,6 +33,11 @@ typedef void (*kvg_relax_fn)(qk_type t, unsigned char *ours, const unsigned char
 bool kvg_compare(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n,
                  const float *imatrix, kvg_relax_fn relax, kvg_result *res);
 
+/* kvg_compare's quantized bytes of k == ggml's on nrows rows of n values at x
+ * (no imatrix); when not, a failed CHECK naming the type, k's ISA, what (the
+ * input case), the blocks per row and the first differing byte. */
+bool kvg_same_quant(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n, const char *what);
+
 /* For each row length lens[0..nl-1], without and then with an imatrix
  * (qk_quant_imatrix(len)), and every case c of kernel_cases.h (row i filled
  * with kc_fill(c, i * 131 + len)): kvg_compare on 3 rows; each mismatch fails
