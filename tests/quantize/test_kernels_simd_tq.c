@@ -27,35 +27,29 @@ enum { ROWS_MAX = 3, BLOCKS_MAX = 64 };
 
 static qk_isa g_isa;
 
-static void test_tq_simd_equals_scalar(void) {
-    float *buf = malloc(sizeof(float) * (ROWS_MAX * BLOCKS_MAX * 256 + 1)), *x = buf + 1;
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *s = qk_kernel_get(k_types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(k_types[ti], g_isa);
-        CHECK(s && v && v->isa == g_isa); /* a real variant, not the scalar fallback */
-        if (!s || !v) continue;
-        int bad = 0, runs = 0;
-        for (int c = 0; c < TQ_CASES; c++) {
-            for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++) {
-                for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2) {
-                    const int64_t n = k_blocks[bi] * 256;
-                    fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * n);
-                    bad += kc_variant_differs(s, v, x, rows, n, k_case_names[c]);
-                    runs++;
-                }
+/* v == the scalar kernel s on every case of tq_cases.h at every block count
+ * on 1 and 3 rows, kernel_cases.h's on 64 blocks, then rows that are not
+ * whole blocks refused (a kc_sweep_fn) */
+static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
+    int runs = 0;
+    for (int c = 0; c < TQ_CASES; c++)
+        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
+            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, runs++) {
+                const int64_t n = k_blocks[bi] * 256;
+                fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * n);
+                *bad += kc_variant_differs(s, v, x, rows, n, k_case_names[c]);
             }
-        }
-        /* the generic edge cases too, on 64 blocks */
-        for (int c = 0; c < kc_count(); c++, runs++) {
-            kc_fill(c, 17, x, 64 * 256);
-            bad += kc_variant_differs(s, v, x, 1, 64 * 256, kc_name(c));
-        }
-        /* not whole blocks: both refuse and write nothing */
-        const int64_t odd[] = {100, 300, 257};
-        kc_check_partial_rows_refused(s, v, x, odd, 3);
-        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(g_isa), runs,
-                bad ? "MISMATCH" : "ok");
+    for (int c = 0; c < kc_count(); c++, runs++) {
+        kc_fill(c, 17, x, 64 * 256);
+        *bad += kc_variant_differs(s, v, x, 1, 64 * 256, kc_name(c));
     }
-    free(buf);
+    const int64_t odd[] = {100, 300, 257};
+    kc_check_partial_rows_refused(s, v, x, odd, 3);
+    return runs;
+}
+
+static void test_tq_simd_equals_scalar(void) {
+    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * 256, sweep);
 }
 
 int main(int argc, char **argv) {

@@ -12,30 +12,19 @@
 static const qk_type k_types[] = {QK_TYPE_TQ1_0, QK_TYPE_TQ2_0};
 enum { ROWS = 3 };
 
-/* The scalar kernel and each variant this CPU has against ggml on the same rows. */
-static void test_tq_vs_ggml(void) {
-    const llama_ref *r = llama_ref_require();
-    CHECK(r != NULL);
-    if (!r) return;
-    float *x = malloc(sizeof(float) * ROWS * 9 * 256);
-    int compared = 0;
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *ks[QK_ISA_COUNT];
-        const int nk = kvg_variants(k_types[ti], ks);
-        for (int i = 0; i < nk; i++, compared++) {
-            int bad = 0;
-            for (int c = 0; c < TQ_CASES; c++)
-                for (int64_t blocks = 1; blocks <= 9; blocks += 8) {
-                    fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * 256);
-                    bad += !kvg_same_quant(r, ks[i], x, ROWS, blocks * 256, k_case_names[c]);
-                }
-            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(ks[i]->isa),
-                    bad ? "MISMATCH" : "ok");
+/* k == ggml on every case of tq_cases.h, 1 and 9 blocks (a kvg_rows_fn) */
+static int mismatches(const llama_ref *r, const qk_kernel *k, float *x) {
+    int bad = 0;
+    for (int c = 0; c < TQ_CASES; c++)
+        for (int64_t blocks = 1; blocks <= 9; blocks += 8) {
+            fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * 256);
+            bad += !kvg_same_quant(r, k, x, ROWS, blocks * 256, k_case_names[c]);
         }
-    }
-    CHECK(compared >= 2);
-    free(x);
+    return bad;
 }
+
+/* The scalar kernel and each variant this CPU has against ggml on the same rows. */
+static void test_tq_vs_ggml(void) { kvg_variants_vs_ggml(k_types, 2, ROWS * 9 * 256, mismatches); }
 
 int main(void) {
     RUN(test_tq_vs_ggml);

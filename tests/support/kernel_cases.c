@@ -99,6 +99,20 @@ int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, i
     return bad;
 }
 
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep) {
+    float *buf = malloc(sizeof(float) * (size_t)(x_floats + 1)), *x = buf + 1;
+    for (int ti = 0; ti < nt; ti++) {
+        const qk_kernel *s = qk_kernel_get(types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(types[ti], isa);
+        CHECK(s && v && v->isa == isa); /* a real variant, not the scalar fallback */
+        if (!s || !v) continue;
+        int bad = 0;
+        const int runs = sweep(s, v, x, &bad);
+        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(types[ti])->name, qk_isa_name(isa), runs,
+                bad ? "MISMATCH" : "ok");
+    }
+    free(buf);
+}
+
 void kc_check_partial_rows_refused(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens,
                                    int nl) {
     for (int i = 0; i < nl; i++) {

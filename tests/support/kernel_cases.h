@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cpu_features.h"
+#include "ggml_types.h"
 #include "qk_test.h"
 
 int kc_count(void);
@@ -79,6 +80,17 @@ struct qk_kernel;
  * type, v's ISA, `what` and the first differing byte, and returns 1. */
 int kc_variant_differs(const struct qk_kernel *s, const struct qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                        const char *what);
+
+/* One type's sweep: variant v against the scalar kernel s on rows it fills
+ * at x (room for the x_floats given to kc_variants_equal_scalar); adds the
+ * mismatched row sets to *bad and returns how many row sets it compared. */
+typedef int (*kc_sweep_fn)(const struct qk_kernel *s, const struct qk_kernel *v, float *x, int *bad);
+
+/* For each of types[0..nt-1]: its scalar kernel and isa's own variant (a
+ * failed CHECK when isa has none, only the scalar fallback), then sweep on
+ * an x of x_floats floats that starts one float into its allocation (an
+ * unaligned source), and a line "  <type> <isa> <n> row sets: ok|MISMATCH". */
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep);
 
 /* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
  * blocks): return 0 and write nothing (a failed CHECK otherwise). */

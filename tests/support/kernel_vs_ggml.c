@@ -118,3 +118,19 @@ int kvg_variants(qk_type t, const qk_kernel **out) {
     }
     return n;
 }
+
+void kvg_variants_vs_ggml(const qk_type *types, int nt, int64_t x_floats, kvg_rows_fn rows) {
+    const llama_ref *r = llama_ref_require();
+    CHECK(r != NULL);
+    if (!r) return;
+    float *x = malloc(sizeof(float) * (size_t)x_floats);
+    for (int ti = 0; ti < nt; ti++) {
+        const qk_kernel *ks[QK_ISA_COUNT];
+        const int nk = kvg_variants(types[ti], ks);
+        CHECK(nk >= 1);
+        for (int i = 0; i < nk; i++)
+            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(types[ti])->name, qk_isa_name(ks[i]->isa),
+                    rows(r, ks[i], x) ? "MISMATCH" : "ok");
+    }
+    free(x);
+}

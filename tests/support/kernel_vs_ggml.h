@@ -59,4 +59,15 @@ void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, u
  * kernel standing in). Returns how many. */
 int kvg_variants(qk_type t, const qk_kernel **out);
 
+/* One kernel against ggml on the rows it fills at x (room for the x_floats
+ * given to kvg_variants_vs_ggml): returns the mismatched row sets (each
+ * after a failed CHECK naming it). */
+typedef int (*kvg_rows_fn)(const llama_ref *r, const qk_kernel *k, float *x);
+
+/* For each of types[0..nt-1], its scalar kernel and each variant this CPU
+ * runs (kvg_variants; a failed CHECK when a type has none): rows(r, k, x)
+ * and a line "  <type> <isa> vs ggml: ok|MISMATCH". A failed CHECK when the
+ * pinned llama.cpp cannot be loaded (llama_ref_require). */
+void kvg_variants_vs_ggml(const qk_type *types, int nt, int64_t x_floats, kvg_rows_fn rows);
+
 #endif
