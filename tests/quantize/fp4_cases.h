@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fp4_scale.h" /* the scales the kernels derive from amax, to aim at */
+#include "kernel_cases.h" /* kc_ulps */
 #include "qk_test.h"
 
 enum { FP4_TIES, FP4_EXACT, FP4_NAN_INF_AT, FP4_TINY, FP4_HUGE, FP4_EQUAL_ZEROS, FP4_CASES };
@@ -23,14 +24,8 @@ static const char *k_case_names[FP4_CASES] = {"ties", "exact", "nan_inf_at", "ti
 /* the positive half of the doubled E2M1 lattice */
 static const float k_half[8] = {0, 1, 2, 3, 4, 6, 8, 12};
 
-/* v stepped k ulps (k may be negative) */
-static float ulps(float v, int k) {
-    for (; k > 0; k--) v = nextafterf(v, INFINITY);
-    for (; k < 0; k++) v = nextafterf(v, -INFINITY);
-    return v;
-}
-
-/* A random magnitude spread over the binades of [lo, hi]. */
+/* A random magnitude spread over the binades of [lo, hi], in double (not
+ * kernel_cases.h's kc_rand_mag: the FP4 rows are these values). */
 static float rand_mag(qk_rng *r, float lo, float hi) {
     const double e = log(lo) + qk_rng_uniform(r) * (log(hi) - log(lo));
     const float v = (float)exp(e);
@@ -48,7 +43,7 @@ static float aimed(qk_rng *r, float amax, bool exact) {
     const float d = (qk_rng_next(r) & 1) ? d_mxfp4(amax) : d_nvfp4(amax);
     const int k = (int)(qk_rng_next(r) % 7);
     float v = exact ? k_half[k + (qk_rng_next(r) & 1)] * d : (k_half[k] + k_half[k + 1]) * 0.5f * d;
-    if (!exact) v = ulps(v, (int)(qk_rng_next(r) % 7) - 3);
+    if (!exact) v = kc_ulps(v, (int)(qk_rng_next(r) % 7) - 3);
     if (!(fabsf(v) <= amax)) v = amax;
     return (qk_rng_next(r) & 1) ? v : -v;
 }
@@ -62,7 +57,7 @@ static void fill_chunk(int c, int64_t b, qk_rng *r, float *x) {
         /* powers of two and their neighbours (MXFP4's exponent steps there)
          * or any magnitude the formats hold, small and large */
         const int pick = (int)(b % 4);
-        amax = pick == 0 ? ulps(ldexpf(1.0f, (int)(b % 250) - 140), (int)(qk_rng_next(r) % 5) - 2)
+        amax = pick == 0 ? kc_ulps(ldexpf(1.0f, (int)(b % 250) - 140), (int)(qk_rng_next(r) % 5) - 2)
              : pick == 1 ? rand_mag(r, 1e-3f, 3e3f)
                          : rand_mag(r, 1e-40f, 1e38f);
         if (!(amax > 0)) amax = FLT_MIN;
@@ -87,7 +82,7 @@ static void fill_chunk(int c, int64_t b, qk_rng *r, float *x) {
          * subnormal / zero-scale range (amax / 6 below 2^-6, and below
          * 2^-10 where the scale rounds to 0) */
         static const float amaxes[] = {1e-40f, 1.4e-45f, 3e-38f, 4e-38f, 6e-38f, 8e-38f, FLT_MIN, 0.09f, 0.04f, 0.01f, 0.00586f, 0.003f};
-        amax = ulps(amaxes[b % (int64_t)(sizeof amaxes / sizeof amaxes[0])], (int)(qk_rng_next(r) % 5) - 2);
+        amax = kc_ulps(amaxes[b % (int64_t)(sizeof amaxes / sizeof amaxes[0])], (int)(qk_rng_next(r) % 5) - 2);
         if (!(amax > 0)) amax = 1.4e-45f;
         for (int i = 0; i < 64; i++) x[i] = (i & 1) ? aimed(r, amax, false) : (qk_rng_uniform(r) * 2 - 1) * amax;
         break;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernel_cases.h" /* kc_ulps, kc_rand_mag, kc_tiny_amax */
 #include "qk_test.h"
 
 enum { QQ_TIES, QQ_PATTERNS, QQ_ORDER, QQ_NAN_INF_AT, QQ_TINY, QQ_HUGE, QQ_EQUAL_ZEROS, QQ_CASES };
@@ -19,23 +20,10 @@ static const char *k_case_names[QQ_CASES] = {"ties", "patterns", "order", "nan_i
 /* Q2_0's 1/amax, computed the same way */
 static float inv(float amax) { return amax > 0.0f ? 1.0f / amax : 0.0f; }
 
-/* v stepped k ulps (k may be negative) */
-static float ulps(float v, int k) {
-    for (; k > 0; k--) v = nextafterf(v, INFINITY);
-    for (; k < 0; k++) v = nextafterf(v, -INFINITY);
-    return v;
-}
-
 static float from_bits(uint32_t u) {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
-}
-
-/* A random magnitude spread over many binades, in [lo, hi]. */
-static float rand_mag(qk_rng *r, float lo, float hi) {
-    const float v = expf(logf(lo) + qk_rng_uniform(r) * (logf(hi) - logf(lo)));
-    return v < lo ? lo : v > hi ? hi : v;
 }
 
 static float rand_sign(qk_rng *r, float v) { return (qk_rng_next(r) & 1) ? v : -v; }
@@ -48,13 +36,13 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
          * and x = 0.5 * amax, which differ for some amax), x at +-amax and
          * the ulps below it (x * id near 1, where amax * id may round above
          * 1; 1.5 * amax cannot occur: it would be the amax) */
-        const float amax = (b % 5 == 0) ? ldexpf(1.0f, (int)(b % 60) - 30) : rand_mag(r, 1e-30f, 1e30f);
+        const float amax = (b % 5 == 0) ? ldexpf(1.0f, (int)(b % 60) - 30) : kc_rand_mag(r, 1e-30f, 1e30f);
         const float id = inv(amax);
         for (int i = 0; i < qk; i++) {
             const int kind = (int)(qk_rng_next(r) % 4), k = (int)(qk_rng_next(r) % 7) - 3;
-            float v = kind == 0   ? ulps(0.5f / id, k)
-                      : kind == 1 ? ulps(0.5f * amax, k)
-                      : kind == 2 ? ulps(amax, -(k + 3))
+            float v = kind == 0   ? kc_ulps(0.5f / id, k)
+                      : kind == 1 ? kc_ulps(0.5f * amax, k)
+                      : kind == 2 ? kc_ulps(amax, -(k + 3))
                                   : 0.5f * amax;
             if (v > amax) v = amax;
             x[i] = rand_sign(r, v);
@@ -87,7 +75,7 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
          * tinies of 1/4..1/2 ulp. The third block: magnitudes over 18
          * binades with a large value at a random place. Random signs. */
         if (b % 3 == 2) {
-            for (int i = 0; i < qk; i++) x[i] = rand_sign(r, rand_mag(r, 1e-9f, 1e9f));
+            for (int i = 0; i < qk; i++) x[i] = rand_sign(r, kc_rand_mag(r, 1e-9f, 1e9f));
             x[qk_rng_next(r) % (uint64_t)qk] = rand_sign(r, 3e9f);
             if (b % 4 == 1) x[qk_rng_next(r) % (uint64_t)qk] = -0.0f;
             break;
@@ -95,7 +83,7 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
         const float mid = (qk_rng_next(r) % 8 == 0)
                               ? ldexpf((float)(qk_rng_next(r) % 1023) + 0.5f, -24)
                               : ldexpf((float)(1024 + qk_rng_next(r) % 1024) + 0.5f, (int)(qk_rng_next(r) % 30) - 24);
-        const float big = mid * (float)qk, ulp = ulps(big, 1) - big;
+        const float big = mid * (float)qk, ulp = kc_ulps(big, 1) - big;
         const int at = (b % 3 == 0) ? 0 : (int)(qk_rng_next(r) % (uint64_t)qk);
         for (int i = 0; i < qk; i++)
             x[i] = rand_sign(r, i < at ? ulp / 256 : ulp * (float)(2 + qk_rng_next(r) % 3) / 8);
@@ -119,13 +107,8 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
         break;
     }
     case QQ_TINY: {
-        /* the largest |x| near where 1/amax overflows (~2.94e-39), a
-         * subnormal, FLT_MIN, or a denormal-only block; Q1_0 sums of
-         * denormals */
-        static const float amaxes[] = {2.9e-39f, 2.95e-39f, 2.938736e-39f, 1e-40f, 1.4e-45f, FLT_MIN, 1e-37f};
-        float amax = amaxes[b % (int64_t)(sizeof amaxes / sizeof amaxes[0])];
-        amax = ulps(amax, (int)(qk_rng_next(r) % 5) - 2);
-        if (!(amax > 0)) amax = 1.4e-45f;
+        /* kc_tiny_amax (1/amax near overflow, subnormal, FLT_MIN): Q1_0 sums denormals */
+        const float amax = kc_tiny_amax(r, b);
         for (int i = 0; i < qk; i++) x[i] = (qk_rng_uniform(r) * 2 - 1) * amax;
         x[qk_rng_next(r) % (uint64_t)qk] = rand_sign(r, amax);
         break;
@@ -133,7 +116,7 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
     case QQ_HUGE: {
         /* amax up to FLT_MAX (Q1_0's sum overflows to inf), half of them
          * at exactly +-0.5 amax */
-        const float amax = (b % 3 == 0) ? FLT_MAX : rand_mag(r, 1e30f, FLT_MAX);
+        const float amax = (b % 3 == 0) ? FLT_MAX : kc_rand_mag(r, 1e30f, FLT_MAX);
         for (int i = 0; i < qk; i++) {
             const float u = qk_rng_uniform(r) * 2 - 1;
             x[i] = (i % 2 == 0) ? ((u > 0) ? 0.5f : -0.5f) * amax : u * amax;
@@ -142,7 +125,7 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x, int qk) {
         break;
     }
     case QQ_EQUAL_ZEROS: {
-        const float v = (b % 4 == 0) ? 0.0f : (b % 4 == 1) ? rand_mag(r, 1e-20f, 1e20f) : -rand_mag(r, 1e-20f, 1e20f);
+        const float v = (b % 4 == 0) ? 0.0f : (b % 4 == 1) ? kc_rand_mag(r, 1e-20f, 1e20f) : -kc_rand_mag(r, 1e-20f, 1e20f);
         for (int i = 0; i < qk; i++) x[i] = (b % 4 == 0) ? rand_sign(r, 0.0f) : v;
         if (b % 8 == 4) x[qk_rng_next(r) % (uint64_t)qk] = 1e-3f; /* one nonzero among zeros */
         break;

@@ -1,13 +1,11 @@
 /* simd_vs_scalar.h - the steps a per-type SIMD kernel test repeats, for a
- * blockwise type without an imatrix (used by test_kernels_simd_q1_q2.c and
- * test_kernels_q1_q2_vs_ggml.c; test_kernels_simd_tq / _tq_vs_ggml still
- * spell the same steps out and could move here):
+ * blockwise type without an imatrix (used by test_kernels_simd_q1_q2.c;
+ * the other per-type tests use kernel_cases.h's kc_variant_differs and
+ * kc_check_partial_rows_refused):
  *   svs_compare          a variant's bytes == the scalar kernel's on rows
  *                        (unaligned source and destination, guard bytes)
  *   svs_check_refusals   both refuse rows that are not whole blocks, and
  *                        nrows = 0, writing nothing
- *   svs_kernels          the scalar kernel and every real variant of a
- *                        type this CPU runs
  * Static inline functions (each program uses some). */
 #ifndef QK_TEST_SIMD_VS_SCALAR_H
 #define QK_TEST_SIMD_VS_SCALAR_H
@@ -57,20 +55,6 @@ static inline void svs_check_refusals(const qk_kernel *s, const qk_kernel *v, co
                   "%s/%s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu, %zu bytes written",
                   qk_type_get(s->type)->name, qk_isa_name(v->isa), rows, n, rs, rv, touched);
     }
-}
-
-/* Fills out[] (room for QK_ISA_COUNT) with type t's scalar kernel, then each
- * variant of an ISA this CPU has (not the scalar fallback the table gives
- * for an ISA without one); returns how many. */
-static inline int svs_kernels(qk_type t, const qk_kernel **out) {
-    qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
-    int n = 0;
-    for (int i = 0; i < n_isa; i++) {
-        const qk_kernel *k = qk_kernel_get(t, isas[i]);
-        if (k && (n == 0 || k->isa != QK_ISA_SCALAR)) out[n++] = k;
-    }
-    return n;
 }
 
 #endif

@@ -14,7 +14,7 @@ static const qk_type k_types[] = {QK_TYPE_MXFP4, QK_TYPE_NVFP4};
 static const int64_t k_blocks[] = {1, 2, 9};
 enum { ROWS = 3 };
 
-/* k == ggml on every case of fp4_cases.h; returns the mismatches */
+/* k == ggml on every case of fp4_cases.h; returns the mismatches (a kvg_rows_fn) */
 static int mismatches(const llama_ref *r, const qk_kernel *k, float *x) {
     const int64_t qk = qk_type_get(k->type)->blck_size;
     int bad = 0;
@@ -36,21 +36,7 @@ static int mismatches(const llama_ref *r, const qk_kernel *k, float *x) {
 }
 
 /* The scalar kernel and each variant this CPU has against ggml on the same rows. */
-static void test_fp4_vs_ggml(void) {
-    const llama_ref *r = llama_ref_require();
-    CHECK(r != NULL);
-    if (!r) return;
-    float *x = malloc(sizeof(float) * ROWS * 9 * 64);
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *ks[QK_ISA_COUNT];
-        const int nk = kvg_variants(k_types[ti], ks);
-        CHECK(nk >= 1);
-        for (int i = 0; i < nk; i++)
-            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(ks[i]->isa),
-                    mismatches(r, ks[i], x) ? "MISMATCH" : "ok");
-    }
-    free(x);
-}
+static void test_fp4_vs_ggml(void) { kvg_variants_vs_ggml(k_types, 2, ROWS * 9 * 64, mismatches); }
 
 int main(void) {
     RUN(test_fp4_vs_ggml);

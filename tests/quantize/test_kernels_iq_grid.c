@@ -237,21 +237,12 @@ static void test_lazy_init_concurrent(void) {
     CHECK(qk_lattice_get(QK_LATTICE_COUNT) == NULL);
 }
 
-/* One ctest entry per SIMD ISA: a CPU without it shows that entry Skipped. */
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_kernels_match_ggml);
-}
-
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_lazy_init_concurrent); /* first: the tables are built here */
     RUN(test_grids_equal_pinned_build);
     RUN(test_dequantize_random_bytes);
     RUN(test_kernels_match_ggml);
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_kernels_match_ggml));
     return qk_test_summary();
 }

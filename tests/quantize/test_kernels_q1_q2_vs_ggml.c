@@ -10,47 +10,25 @@
 #include "llama_ref.h"
 #include "q1_q2_cases.h"
 #include "qk_test.h"
-#include "simd_vs_scalar.h"
 
 static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
 static const int64_t k_blocks[] = {1, 9, 37};
 enum { ROWS = 3, BLOCKS_MAX = 37, QK_MAX = 128 };
 
-/* k's bytes == ggml's on case c, ROWS rows of `blocks` blocks; false (after
- * a failed CHECK naming them) when not. */
-static bool same_as_ggml(const llama_ref *r, const qk_kernel *k, float *x, int c, int64_t blocks) {
+/* k == ggml on every case of q1_q2_cases.h at every block count (a kvg_rows_fn) */
+static int mismatches(const llama_ref *r, const qk_kernel *k, float *x) {
     const int qk = (int)qk_type_get(k->type)->blck_size;
-    fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * qk, qk);
-    kvg_result d;
-    kvg_compare(r, k, x, ROWS, blocks * qk, NULL, NULL, &d);
-    CHECK_MSG(!d.quant_differs, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
-              qk_type_get(k->type)->name, qk_isa_name(k->isa), k_case_names[c], blocks, d.diff_at, d.ours_at,
-              d.theirs_at);
-    return !d.quant_differs;
+    int bad = 0;
+    for (int c = 0; c < QQ_CASES; c++)
+        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++) {
+            fill(c, (uint64_t)k_blocks[bi] * 3 + 1, x, ROWS * k_blocks[bi] * qk, qk);
+            bad += !kvg_same_quant(r, k, x, ROWS, k_blocks[bi] * qk, k_case_names[c]);
+        }
+    return bad;
 }
 
 /* The scalar kernel and each variant this CPU has against ggml on the same rows. */
-static void test_q1_q2_vs_ggml(void) {
-    const llama_ref *r = llama_ref_require();
-    CHECK(r != NULL);
-    if (!r) return;
-    float *x = malloc(sizeof(float) * ROWS * BLOCKS_MAX * QK_MAX);
-    int compared = 0;
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *ks[QK_ISA_COUNT];
-        const int nk = svs_kernels(k_types[ti], ks);
-        for (int i = 0; i < nk; i++, compared++) {
-            int bad = 0;
-            for (int c = 0; c < QQ_CASES; c++)
-                for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
-                    bad += !same_as_ggml(r, ks[i], x, c, k_blocks[bi]);
-            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(ks[i]->isa),
-                    bad ? "MISMATCH" : "ok");
-        }
-    }
-    CHECK(compared >= 2);
-    free(x);
-}
+static void test_q1_q2_vs_ggml(void) { kvg_variants_vs_ggml(k_types, 2, ROWS * BLOCKS_MAX * QK_MAX, mismatches); }
 
 int main(void) {
     RUN(test_q1_q2_vs_ggml);

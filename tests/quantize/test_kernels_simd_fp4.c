@@ -27,11 +27,10 @@ enum { ROWS_MAX = 3, BLOCKS_MAX = 64, QK_MAX = 64 };
 
 static qk_isa g_isa;
 
-/* g_isa's variant of type t == the scalar kernel on every case of
- * fp4_cases.h and kernel_cases.h; returns the number of row sets compared
- * and adds the mismatches to *bad */
-static int sweep(qk_type t, const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
-    const int64_t qk = qk_type_get(t)->blck_size;
+/* v == the scalar kernel s on every case of fp4_cases.h and kernel_cases.h,
+ * then rows that are not whole blocks refused (a kc_sweep_fn) */
+static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
+    const int64_t qk = qk_type_get(s->type)->blck_size;
     int runs = 0;
     for (int c = 0; c < FP4_CASES; c++) {
         /* NaN/inf must reach all 64 positions of a chunk: more seeds there */
@@ -47,35 +46,17 @@ static int sweep(qk_type t, const qk_kernel *s, const qk_kernel *v, float *x, in
         kc_fill(c, 17, x, 64 * qk);
         *bad += kc_variant_differs(s, v, x, 1, 64 * qk, kc_name(c));
     }
+    const int64_t partial[] = {16, 48, qk + 1};
+    kc_check_partial_rows_refused(s, v, x, partial, 3);
     return runs;
 }
 
 static void test_fp4_simd_equals_scalar(void) {
-    float *buf = malloc(sizeof(float) * (ROWS_MAX * BLOCKS_MAX * QK_MAX + 1)), *x = buf + 1; /* unaligned source */
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *s = qk_kernel_get(k_types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(k_types[ti], g_isa);
-        CHECK(s && v && v->isa == g_isa); /* a real variant, not the scalar fallback */
-        if (!s || !v) continue;
-        int bad = 0;
-        const int runs = sweep(k_types[ti], s, v, x, &bad);
-        const int64_t partial[] = {16, 48, (int64_t)qk_type_get(k_types[ti])->blck_size + 1};
-        kc_check_partial_rows_refused(s, v, x, partial, 3);
-        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(g_isa), runs,
-                bad ? "MISMATCH" : "ok");
-    }
-    free(buf);
-}
-
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_fp4_simd_equals_scalar);
+    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * QK_MAX, sweep);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_fp4_simd_equals_scalar));
     return qk_test_summary();
 }

@@ -33,9 +33,18 @@
 #include "kernel_cases.h"
 #include "qk_test.h"
 
-static const iq_ops *g_ops; /* the part's ISA */
-static iq_nb_fn g_fn;
-static const char *g_isa_name;
+static qk_isa g_isa; /* the part's ISA (KC_RUN_ISA_PARTS sets it) */
+
+/* g_isa's searches (only ISAs this CPU has run: kc_run_isa_parts) */
+static const iq_ops *isa_ops(void) {
+#if defined(__x86_64__)
+    if (g_isa == QK_ISA_AVX2) return &qk_iq_ops_avx2;
+    if (g_isa == QK_ISA_AVX512) return &qk_iq_ops_avx512;
+#elif defined(__aarch64__)
+    if (g_isa == QK_ISA_NEON) return &qk_iq_ops_neon;
+#endif
+    abort(); /* no such variant compiled here: the ISA cannot be available */
+}
 
 static uint64_t g_rng = 88172645463325252ull;
 static float rnd(void) { /* uniform [-1, 1) */
@@ -96,17 +105,17 @@ static int check_lattice(qk_lattice_id id, const float *qlev, const char *what) 
             memset(ls, 0x55, sizeof ls);
             memset(lv, 0x55, sizeof lv);
             const int gs = iq_best_neighbour(lat, nb, x, w, scale, qlev, ls);
-            const int gv = g_fn(lat, nb, x, w, scale, qlev, lv);
+            const int gv = isa_ops()->nb(lat, nb, x, w, scale, qlev, lv);
             ties += k == 1 && gs == nb[1];
             if (gs != gv || memcmp(ls, lv, sizeof ls) != 0) {
                 if (bad++ < 5)
-                    fprintf(stderr, "  %s lattice %d (%s) list of %d at u=%d input %d: scalar %d, %s %d\n", g_isa_name,
-                            (int)id, what, nb[0], u, k, gs, g_isa_name, gv);
+                    fprintf(stderr, "  %s lattice %d (%s) list of %d at u=%d input %d: scalar %d, %s %d\n",
+                            qk_isa_name(g_isa), (int)id, what, nb[0], u, k, gs, qk_isa_name(g_isa), gv);
             }
         }
     }
-    fprintf(stderr, "  %-7s lattice %d (%s): %d lists x %d inputs, %d mismatches\n", g_isa_name, (int)id, what, lists,
-            N_INPUTS, bad);
+    fprintf(stderr, "  %-7s lattice %d (%s): %d lists x %d inputs, %d mismatches\n", qk_isa_name(g_isa), (int)id, what,
+            lists, N_INPUTS, bad);
     CHECK_MSG(bad == 0, "lattice %d %s", (int)id, what);
     CHECK(lists > 100);
     CHECK(ties == lists); /* all-zero weights: every list's first point */
@@ -183,16 +192,16 @@ static void check_scan(qk_lattice_id id, iq_scan sc, const char *type) {
         for (int i = 0; i < 32; ++i) ls[i] = lv[i] = (int8_t)(i % sc.kmaxq); /* incoming: kept if none accepted */
         sc.nbf = iq_best_neighbour;
         const float ss = iq_scan_scale(lat, &sc, ref, start, x, w, waux, ls);
-        sc.nbf = g_ops->nb;
-        const float sv = g_ops->scan(lat, &sc, ref, start, x, w, waux, lv);
+        sc.nbf = isa_ops()->nb;
+        const float sv = isa_ops()->scan(lat, &sc, ref, start, x, w, waux, lv);
         accepted += memcmp(&ss, &start, sizeof ss) != 0;
         if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
             if (bad++ < 5)
-                fprintf(stderr, "  %s %s scan input %d: scalar %.9g, %s %.9g\n", g_isa_name, type, k, (double)ss,
-                        g_isa_name, (double)sv);
+                fprintf(stderr, "  %s %s scan input %d: scalar %.9g, %s %.9g\n", qk_isa_name(g_isa), type, k,
+                        (double)ss, qk_isa_name(g_isa), (double)sv);
         }
     }
-    fprintf(stderr, "  %-7s %-7s scan: %d inputs, %d mismatches\n", g_isa_name, type,
+    fprintf(stderr, "  %-7s %-7s scan: %d inputs, %d mismatches\n", qk_isa_name(g_isa), type,
             N_SCAN_INPUTS + N_SCAN_RANDOM, bad);
     CHECK_MSG(bad == 0, "%s scan", type);
     CHECK(accepted > N_SCAN_RANDOM / 2); /* the candidates really compete */
@@ -247,15 +256,15 @@ static void test_iq1_split_equals_scalar(void) {
         float ss = 1.f, sv = 1.f;
         int s1 = -1, s2 = -1, v1 = -1, v2 = -1;
         const int hs = iq1_split_scan(sumx, sumw, x_p, x_m, &ss, &s1, &s2);
-        const int hv = g_ops->split(sumx, sumw, x_p, x_m, &sv, &v1, &v2);
+        const int hv = isa_ops()->split(sumx, sumw, x_p, x_m, &sv, &v1, &v2);
         accepted += hs != 0;
         if (hs != hv || s1 != v1 || s2 != v2 || memcmp(&ss, &sv, sizeof ss) != 0) {
             if (bad++ < 5)
-                fprintf(stderr, "  %s IQ1_S split input %d: scalar %d (%d,%d) %.9g, %s %d (%d,%d) %.9g\n", g_isa_name,
-                        k, hs, s1, s2, (double)ss, g_isa_name, hv, v1, v2, (double)sv);
+                fprintf(stderr, "  %s IQ1_S split input %d: scalar %d (%d,%d) %.9g, %s %d (%d,%d) %.9g\n",
+                        qk_isa_name(g_isa), k, hs, s1, s2, (double)ss, qk_isa_name(g_isa), hv, v1, v2, (double)sv);
         }
     }
-    fprintf(stderr, "  %-7s IQ1_S split: %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    fprintf(stderr, "  %-7s IQ1_S split: %d inputs, %d mismatches\n", qk_isa_name(g_isa), n_kinds + n_random, bad);
     CHECK(bad == 0);
     CHECK(accepted > n_random / 2);
 }
@@ -298,11 +307,11 @@ static void test_make_qp_equals_scalar(void) {
             memset(ls, 0xAA, sizeof ls);
             memset(lv, 0xAA, sizeof lv);
             const float ss = qk_make_qp_quants(n, nmax, x, ls, w);
-            const float sv = g_ops->qp(n, nmax, x, lv, w);
+            const float sv = isa_ops()->qp(n, nmax, x, lv, w);
             if (memcmp(&ss, &sv, sizeof ss) != 0 || memcmp(ls, lv, sizeof ls) != 0) {
                 if (bad++ < 5)
-                    fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", g_isa_name, n, nmax, k,
-                            (double)ss, g_isa_name, (double)sv);
+                    fprintf(stderr, "  %s make_qp %d/%d input %d: scalar %.9g, %s %.9g\n", qk_isa_name(g_isa), n, nmax,
+                            k, (double)ss, qk_isa_name(g_isa), (double)sv);
             }
             /* qpn: this input with the IQ_QPN - 1 before it, in every rotation */
             memcpy(hx[k % IQ_QPN], x, sizeof x);
@@ -322,17 +331,19 @@ static void test_make_qp_equals_scalar(void) {
                     lp[j] = ln[j];
                 }
                 float out[IQ_QPN];
-                g_ops->qpn(n, nmax, xs, lp, ws, out);
+                isa_ops()->qpn(n, nmax, xs, lp, ws, out);
                 for (int j = 0; j < IQ_QPN; ++j)
                     if (memcmp(&hss[from[j]], &out[j], sizeof out[j]) != 0 || memcmp(hls[from[j]], ln[j], 32) != 0) {
                         if (bad++ < 5)
                             fprintf(stderr, "  %s make_qpn %d/%d input %d rotation %d slot %d: scalar %.9g, %s %.9g\n",
-                                    g_isa_name, n, nmax, k, rot, j, (double)hss[from[j]], g_isa_name, (double)out[j]);
+                                    qk_isa_name(g_isa), n, nmax, k, rot, j, (double)hss[from[j]], qk_isa_name(g_isa),
+                                    (double)out[j]);
                     }
             }
         }
     }
-    fprintf(stderr, "  %-7s make_qp (and qpn groups): 3 x %d inputs, %d mismatches\n", g_isa_name, n_kinds + n_random, bad);
+    fprintf(stderr, "  %-7s make_qp (and qpn groups): 3 x %d inputs, %d mismatches\n", qk_isa_name(g_isa),
+            n_kinds + n_random, bad);
     CHECK(bad == 0);
 }
 
@@ -412,35 +423,13 @@ static void check_sort_equals_glibc_qsort(iq_sort_fn sort) {
 /* iq_sort.h's sort as compiled here (the scalar rows' iq_ops_scalar.sort),
  * and as compiled for the part's ISA (its ops->sort). */
 static void test_iq_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(iq_ops_scalar.sort); }
-static void test_isa_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(g_ops->sort); }
-
-/* One ctest entry per ISA: a CPU without it shows that entry Skipped. */
-static void run_isa(qk_isa isa, const iq_ops *ops) {
-    if (!kc_isa_here(isa)) return;
-    g_ops = ops;
-    g_fn = ops->nb;
-    g_isa_name = qk_isa_name(isa);
-    RUN(test_scale_scan_equals_scalar);
-    RUN(test_iq1_split_equals_scalar);
-    RUN(test_make_qp_equals_scalar);
-    RUN(test_neighbour_search_equals_scalar);
-    RUN(test_isa_sort_equals_glibc_qsort);
-}
+static void test_isa_sort_equals_glibc_qsort(void) { check_sort_equals_glibc_qsort(isa_ops()->sort); }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN_PART("sort", test_iq_sort_equals_glibc_qsort);
-#if defined(__x86_64__)
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2, &qk_iq_ops_avx2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512, &qk_iq_ops_avx512);
-    if (qk_test_part("neon")) qk_test_skip("NEON: aarch64 only");
-#elif defined(__aarch64__)
-    if (qk_test_part("avx2")) qk_test_skip("AVX2: x86-64 only");
-    if (qk_test_part("avx512")) qk_test_skip("AVX-512: x86-64 only");
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON, &qk_iq_ops_neon);
-#else
-    (void)run_isa;
-    if (qk_test_part("avx2") || qk_test_part("avx512") || qk_test_part("neon")) qk_test_skip("no SIMD variants here");
-#endif
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_scale_scan_equals_scalar), KC_TEST(test_iq1_split_equals_scalar),
+                     KC_TEST(test_make_qp_equals_scalar), KC_TEST(test_neighbour_search_equals_scalar),
+                     KC_TEST(test_isa_sort_equals_glibc_qsort));
     return qk_test_summary();
 }

@@ -421,26 +421,14 @@ static void test_bf16_long_rows(void) {
     free(b);
 }
 
-/* One ctest entry per SIMD ISA: a CPU without it shows that entry Skipped. */
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_simd_equals_scalar);
-    RUN(test_partial_superblocks);
-    RUN(test_kquants_many_blocks);
-    RUN(test_legacy_many_blocks);
-    RUN(test_simd_dequantize_equals_scalar);
-    RUN(test_bf16_long_rows);
-}
-
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_isa_detection);
 #if defined(__aarch64__)
     RUN(test_nearest_int_vs_vcvtnq);
 #endif
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_simd_equals_scalar), KC_TEST(test_partial_superblocks),
+                     KC_TEST(test_kquants_many_blocks), KC_TEST(test_legacy_many_blocks),
+                     KC_TEST(test_simd_dequantize_equals_scalar), KC_TEST(test_bf16_long_rows));
     return qk_test_summary();
 }

@@ -36,49 +36,30 @@ enum { ROWS_MAX = 3, BLOCKS_MAX = 130, QK_MAX = 128 };
 static qk_isa g_isa;
 
 /* Every case of q1_q2_cases.h at every block count on 1 and 3 rows, then
- * kernel_cases.h's on 3 rows of 4096: the mismatched row sets (of *runs). */
-static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *runs) {
+ * kernel_cases.h's on 3 rows of 4096, then the refusals (a kc_sweep_fn). */
+static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
     const int qk = (int)qk_type_get(s->type)->blck_size;
-    int bad = 0;
+    int runs = 0;
     for (int c = 0; c < QQ_CASES; c++)
         for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
-            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, ++*runs) {
+            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, ++runs) {
                 fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * k_blocks[bi] * qk, qk);
-                bad += svs_compare(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
+                *bad += svs_compare(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
             }
-    for (int c = 0; c < kc_count(); c++, ++*runs) {
+    for (int c = 0; c < kc_count(); c++, ++runs) {
         kc_fill(c, 17, x, 3 * 4096);
-        bad += svs_compare(s, v, x, 3, 4096, kc_name(c));
+        *bad += svs_compare(s, v, x, 3, 4096, kc_name(c));
     }
-    return bad;
+    svs_check_refusals(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
+    return runs;
 }
 
 static void test_q1_q2_simd_equals_scalar(void) {
-    float *buf = malloc(sizeof(float) * (ROWS_MAX * BLOCKS_MAX * QK_MAX + 1)), *x = buf + 1; /* unaligned */
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *s = qk_kernel_get(k_types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(k_types[ti], g_isa);
-        CHECK(s && v && v->isa == g_isa); /* a real variant, not the scalar fallback */
-        if (!s || !v) continue;
-        int runs = 0;
-        const int bad = sweep(s, v, x, &runs);
-        svs_check_refusals(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
-        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(s->type)->name, qk_isa_name(g_isa), runs,
-                bad ? "MISMATCH" : "ok");
-    }
-    free(buf);
-}
-
-/* A part: this ISA's variants where the CPU has it (else marked skipped). */
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_q1_q2_simd_equals_scalar);
+    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * QK_MAX, sweep);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_q1_q2_simd_equals_scalar));
     return qk_test_summary();
 }

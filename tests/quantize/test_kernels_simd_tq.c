@@ -16,8 +16,6 @@
  * byte for byte (skipped where the CPU lacks the ISA; NEON runs under qemu in
  * the aarch64 cross build). The inputs are tq_cases.h's; against ggml they
  * are test_kernels_tq_vs_ggml's. */
-#include <string.h>
-
 #include "kernel_cases.h"
 #include "kernels.h"
 #include "qk_test.h"
@@ -27,74 +25,35 @@ static const qk_type k_types[] = {QK_TYPE_TQ1_0, QK_TYPE_TQ2_0};
 static const int64_t k_blocks[] = {1, 2, 3, 9, 64};
 enum { ROWS_MAX = 3, BLOCKS_MAX = 64 };
 
-/* v's bytes == s's on rows*blocks*256 floats (source one float off, destination one byte off). */
-static int compare(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n, const char *what) {
-    const size_t bytes = (size_t)(nrows * n / 256) * qk_type_get(s->type)->type_size;
-    unsigned char *a = malloc(bytes + 1 + 16), *b = malloc(bytes + 1 + 16);
-    memset(a, 0x11, bytes + 17), memset(b, 0x11, bytes + 17);
-    const size_t ra = s->quantize(x, a + 1, nrows, n, NULL), rb = v->quantize(x, b + 1, nrows, n, NULL);
-    int bad = ra != bytes || rb != bytes || memcmp(a, b, bytes + 17) != 0;
-    if (bad) {
-        size_t off = 0;
-        while (off < bytes + 17 && a[off] == b[off]) off++;
-        CHECK_MSG(0, "%s/%s %s rows=%" PRId64 " n=%" PRId64 ": returned %zu/%zu, first diff at byte %zu of the padded output",
-                  qk_type_get(s->type)->name, qk_isa_name(v->isa), what, nrows, n, ra, rb, off);
-    }
-    free(a), free(b);
-    return bad;
-}
-
 static qk_isa g_isa;
 
-static void test_tq_simd_equals_scalar(void) {
-    float *buf = malloc(sizeof(float) * (ROWS_MAX * BLOCKS_MAX * 256 + 1)), *x = buf + 1;
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        const qk_kernel *s = qk_kernel_get(k_types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(k_types[ti], g_isa);
-        CHECK(s && v && v->isa == g_isa); /* a real variant, not the scalar fallback */
-        if (!s || !v) continue;
-        int bad = 0, runs = 0;
-        for (int c = 0; c < TQ_CASES; c++) {
-            for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++) {
-                for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2) {
-                    const int64_t n = k_blocks[bi] * 256;
-                    fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * n);
-                    bad += compare(s, v, x, rows, n, k_case_names[c]);
-                    runs++;
-                }
+/* v == the scalar kernel s on every case of tq_cases.h at every block count
+ * on 1 and 3 rows, kernel_cases.h's on 64 blocks, then rows that are not
+ * whole blocks refused (a kc_sweep_fn) */
+static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
+    int runs = 0;
+    for (int c = 0; c < TQ_CASES; c++)
+        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
+            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, runs++) {
+                const int64_t n = k_blocks[bi] * 256;
+                fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * n);
+                *bad += kc_variant_differs(s, v, x, rows, n, k_case_names[c]);
             }
-        }
-        /* the generic edge cases too, on 64 blocks */
-        for (int c = 0; c < kc_count(); c++, runs++) {
-            kc_fill(c, 17, x, 64 * 256);
-            bad += compare(s, v, x, 1, 64 * 256, kc_name(c));
-        }
-        /* not whole blocks: both refuse and write nothing */
-        const int64_t odd[] = {100, 300, 257};
-        for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
-            unsigned char out[2 * 66 + 8];
-            memset(out, 0x5a, sizeof out);
-            const size_t rs = s->quantize(x, out, 2, odd[i], NULL), rv = v->quantize(x, out, 2, odd[i], NULL);
-            size_t touched = 0;
-            for (size_t k = 0; k < sizeof out; k++) touched += out[k] != 0x5a;
-            CHECK_MSG(rs == 0 && rv == 0 && touched == 0, "%s/%s n=%" PRId64 ": returned %zu/%zu, %zu bytes written",
-                      qk_type_get(k_types[ti])->name, qk_isa_name(g_isa), odd[i], rs, rv, touched);
-        }
-        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(g_isa), runs,
-                bad ? "MISMATCH" : "ok");
+    for (int c = 0; c < kc_count(); c++, runs++) {
+        kc_fill(c, 17, x, 64 * 256);
+        *bad += kc_variant_differs(s, v, x, 1, 64 * 256, kc_name(c));
     }
-    free(buf);
+    const int64_t odd[] = {100, 300, 257};
+    kc_check_partial_rows_refused(s, v, x, odd, 3);
+    return runs;
 }
 
-static void run_isa(qk_isa isa) {
-    if (!kc_isa_here(isa)) return;
-    g_isa = isa;
-    RUN(test_tq_simd_equals_scalar);
+static void test_tq_simd_equals_scalar(void) {
+    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * 256, sweep);
 }
 
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
-    if (qk_test_part("avx2")) run_isa(QK_ISA_AVX2);
-    if (qk_test_part("avx512")) run_isa(QK_ISA_AVX512);
-    if (qk_test_part("neon")) run_isa(QK_ISA_NEON);
+    KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_tq_simd_equals_scalar));
     return qk_test_summary();
 }

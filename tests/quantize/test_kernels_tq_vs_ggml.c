@@ -12,41 +12,19 @@
 static const qk_type k_types[] = {QK_TYPE_TQ1_0, QK_TYPE_TQ2_0};
 enum { ROWS = 3 };
 
-/* The scalar kernel and each variant this CPU has against ggml on the same rows. */
-static void test_tq_vs_ggml(void) {
-    const llama_ref *r = llama_ref_require();
-    CHECK(r != NULL);
-    if (!r) return;
-    float *x = malloc(sizeof(float) * ROWS * 9 * 256);
-    qk_isa isas[QK_ISA_COUNT];
-    const int n_isa = qk_isa_list_available(isas);
-    int compared = 0;
-    for (size_t ti = 0; ti < sizeof k_types / sizeof k_types[0]; ti++) {
-        for (int ii = 0; ii < n_isa; ii++) {
-            const qk_kernel *k = qk_kernel_get(k_types[ti], isas[ii]);
-            if (!k || (ii > 0 && k->isa == QK_ISA_SCALAR)) continue;
-            int bad = 0;
-            for (int c = 0; c < TQ_CASES; c++) {
-                for (int64_t blocks = 1; blocks <= 9; blocks += 8) {
-                    fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * 256);
-                    kvg_result d;
-                    kvg_compare(r, k, x, ROWS, blocks * 256, NULL, NULL, &d);
-                    if (d.quant_differs) {
-                        bad++;
-                        CHECK_MSG(0, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
-                                  qk_type_get(k_types[ti])->name, qk_isa_name(k->isa), k_case_names[c], blocks,
-                                  d.diff_at, d.ours_at, d.theirs_at);
-                    }
-                }
-            }
-            compared++;
-            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(k_types[ti])->name, qk_isa_name(k->isa),
-                    bad ? "MISMATCH" : "ok");
+/* k == ggml on every case of tq_cases.h, 1 and 9 blocks (a kvg_rows_fn) */
+static int mismatches(const llama_ref *r, const qk_kernel *k, float *x) {
+    int bad = 0;
+    for (int c = 0; c < TQ_CASES; c++)
+        for (int64_t blocks = 1; blocks <= 9; blocks += 8) {
+            fill(c, (uint64_t)blocks * 3 + 1, x, ROWS * blocks * 256);
+            bad += !kvg_same_quant(r, k, x, ROWS, blocks * 256, k_case_names[c]);
         }
-    }
-    CHECK(compared >= 2);
-    free(x);
+    return bad;
 }
+
+/* The scalar kernel and each variant this CPU has against ggml on the same rows. */
+static void test_tq_vs_ggml(void) { kvg_variants_vs_ggml(k_types, 2, ROWS * 9 * 256, mismatches); }
 
 int main(void) {
     RUN(test_tq_vs_ggml);

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "kernel_cases.h" /* kc_ulps, kc_rand_mag, kc_tiny_amax */
 #include "qk_test.h"
 
 enum { TQ_TIES, TQ_PATTERNS, TQ_NAN_INF_AT, TQ_TINY, TQ_HUGE, TQ_EQUAL_ZEROS, TQ_CASES };
@@ -17,31 +18,17 @@ static const char *k_case_names[TQ_CASES] = {"ties", "patterns", "nan_inf_at", "
 /* the kernel's 1/amax, computed the same way */
 static float inv(float amax) { return amax ? 1.0f / amax : 0.0f; }
 
-/* x steps of one ulp away from v (k may be negative) */
-static float ulps(float v, int k) {
-    for (; k > 0; k--) v = nextafterf(v, INFINITY);
-    for (; k < 0; k++) v = nextafterf(v, -INFINITY);
-    return v;
-}
-
-/* A random magnitude spread over many binades, in [lo, hi]. */
-static float rand_mag(qk_rng *r, float lo, float hi) {
-    const float e = logf(lo) + qk_rng_uniform(r) * (logf(hi) - logf(lo));
-    float v = expf(e);
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
 /* Block b (256 floats at x) of case c. */
 static void fill_block(int c, int64_t b, qk_rng *r, float *x) {
     switch (c) {
     case TQ_TIES: {
         /* amax first (its sign varies), then values whose x * id is +-0.5
          * after rounding, and their neighbours */
-        const float amax = (b % 5 == 0) ? ldexpf(1.0f, (int)(b % 40) - 20) : rand_mag(r, 1e-30f, 1e30f);
+        const float amax = (b % 5 == 0) ? ldexpf(1.0f, (int)(b % 40) - 20) : kc_rand_mag(r, 1e-30f, 1e30f);
         const float id = inv(amax);
         for (int i = 0; i < 256; i++) {
             const float t = 0.5f / id;
-            float v = ulps(t, (int)(qk_rng_next(r) % 7) - 3);
+            float v = kc_ulps(t, (int)(qk_rng_next(r) % 7) - 3);
             if (fabsf(v) > amax) v = amax;
             x[i] = (qk_rng_next(r) & 1) ? v : -v;
         }
@@ -76,18 +63,13 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x) {
         break;
     }
     case TQ_TINY: {
-        /* the largest |x| near where 1/amax overflows (~2.94e-39), a
-         * subnormal, FLT_MIN or a denormal-only block */
-        static const float amaxes[] = {2.9e-39f, 2.95e-39f, 2.938736e-39f, 1e-40f, 1.4e-45f, FLT_MIN, 1e-37f};
-        float amax = amaxes[b % (int64_t)(sizeof amaxes / sizeof amaxes[0])];
-        amax = ulps(amax, (int)(qk_rng_next(r) % 5) - 2);
-        if (!(amax > 0)) amax = 1.4e-45f;
+        const float amax = kc_tiny_amax(r, b); /* 1/amax near overflow, subnormal, FLT_MIN */
         for (int i = 0; i < 256; i++) x[i] = (qk_rng_uniform(r) * 2 - 1) * amax;
         x[qk_rng_next(r) % 256] = (b & 1) ? amax : -amax;
         break;
     }
     case TQ_HUGE: {
-        const float amax = (b % 3 == 0) ? FLT_MAX : rand_mag(r, 1e30f, FLT_MAX);
+        const float amax = (b % 3 == 0) ? FLT_MAX : kc_rand_mag(r, 1e30f, FLT_MAX);
         for (int i = 0; i < 256; i++) {
             const float u = qk_rng_uniform(r) * 2 - 1;
             x[i] = (i % 4 == 0) ? ((u > 0) ? 0.5f : -0.5f) * amax : u * amax;
@@ -96,7 +78,7 @@ static void fill_block(int c, int64_t b, qk_rng *r, float *x) {
         break;
     }
     case TQ_EQUAL_ZEROS: {
-        const float v = (b % 4 == 0) ? 0.0f : (b % 4 == 1) ? rand_mag(r, 1e-20f, 1e20f) : -rand_mag(r, 1e-20f, 1e20f);
+        const float v = (b % 4 == 0) ? 0.0f : (b % 4 == 1) ? kc_rand_mag(r, 1e-20f, 1e20f) : -kc_rand_mag(r, 1e-20f, 1e20f);
         for (int i = 0; i < 256; i++) x[i] = (b % 4 == 0) ? ((qk_rng_next(r) & 1) ? 0.0f : -0.0f) : v;
         if (b % 8 == 4) x[qk_rng_next(r) % 256] = 1e-3f; /* one nonzero among zeros */
         break;

@@ -70,6 +70,18 @@ bool kc_isa_here(qk_isa isa) {
     return false;
 }
 
+void kc_run_isa_parts(qk_isa *isa, const kc_test *tests, int n) {
+    static const struct {
+        const char *part; /* the ctest part; CMake's qk_add_test lists the same three */
+        qk_isa isa;
+    } parts[] = {{"avx2", QK_ISA_AVX2}, {"avx512", QK_ISA_AVX512}, {"neon", QK_ISA_NEON}};
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        if (!qk_test_part(parts[p].part) || !kc_isa_here(parts[p].isa)) continue;
+        *isa = parts[p].isa;
+        for (int i = 0; i < n; i++) qk_test_run(tests[i].name, tests[i].fn);
+    }
+}
+
 int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                        const char *what) {
     enum { GUARD = 17 }; /* one byte before the output, the rest after */
@@ -85,6 +97,20 @@ int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, i
               info->name, qk_isa_name(v->isa), what, nrows, n, ra, rb, off);
     free(a), free(b);
     return bad;
+}
+
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep) {
+    float *buf = malloc(sizeof(float) * (size_t)(x_floats + 1)), *x = buf + 1;
+    for (int ti = 0; ti < nt; ti++) {
+        const qk_kernel *s = qk_kernel_get(types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(types[ti], isa);
+        CHECK(s && v && v->isa == isa); /* a real variant, not the scalar fallback */
+        if (!s || !v) continue;
+        int bad = 0;
+        const int runs = sweep(s, v, x, &bad);
+        fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(types[ti])->name, qk_isa_name(isa), runs,
+                bad ? "MISMATCH" : "ok");
+    }
+    free(buf);
 }
 
 void kc_check_partial_rows_refused(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens,

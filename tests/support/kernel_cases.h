@@ -5,10 +5,14 @@
 #ifndef QK_KERNEL_CASES_H
 #define QK_KERNEL_CASES_H
 
+#include <float.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cpu_features.h"
+#include "ggml_types.h"
+#include "qk_test.h"
 
 int kc_count(void);
 const char *kc_name(int c);
@@ -19,6 +23,54 @@ void kc_fill(int c, uint64_t seed, float *x, int64_t n);
  * skipped ("this CPU has no <isa>") and false. */
 bool kc_isa_here(qk_isa isa);
 
+/* A test function run once per SIMD ISA, under its own name. */
+typedef struct {
+    const char *name;
+    void (*fn)(void);
+} kc_test;
+#define KC_TEST(fn) {#fn, fn}
+
+/* The per-ISA parts of a kernel test: for each of avx2, avx512, neon (in
+ * that order) makes it the current part (qk_test_part) and, when this run
+ * selects it, either marks it skipped because this CPU lacks the ISA
+ * (kc_isa_here: ctest shows that entry Skipped, exit 77) or sets *isa to it
+ * and runs tests[0..n-1] as RUN() would (reported by their own names).
+ * Call it after main()'s RUN()s: the current part stays "neon".
+ *   KC_RUN_ISA_PARTS(g_isa, KC_TEST(test_a), KC_TEST(test_b));
+ * The literal text "KC_RUN_ISA_PARTS(" in a test's source is what makes
+ * CMake's qk_add_test register the parts test:avx2, test:avx512, test:neon,
+ * so write the macro, not kc_run_isa_parts, in a test. */
+void kc_run_isa_parts(qk_isa *isa, const kc_test *tests, int n);
+#define KC_RUN_ISA_PARTS(isa_var, ...)                         \
+    kc_run_isa_parts(&(isa_var), (const kc_test[]){__VA_ARGS__}, \
+                     (int)(sizeof((const kc_test[]){__VA_ARGS__}) / sizeof(kc_test)))
+
+/* Value helpers of the per-type case generators (tests/quantize/<type>_cases.h),
+ * which aim their inputs at a kernel's rounding points. */
+
+/* v stepped k ulps (k may be negative) */
+static inline float kc_ulps(float v, int k) {
+    for (; k > 0; k--) v = nextafterf(v, INFINITY);
+    for (; k < 0; k++) v = nextafterf(v, -INFINITY);
+    return v;
+}
+
+/* A random magnitude spread over the binades of [lo, hi] (in float: the
+ * rows the tests pin depend on these exact values). */
+static inline float kc_rand_mag(qk_rng *r, float lo, float hi) {
+    const float v = expf(logf(lo) + qk_rng_uniform(r) * (logf(hi) - logf(lo)));
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A block's largest |x| for the "tiny" cases, b-th of a cycle: near where
+ * 1/amax overflows (~2.94e-39), a subnormal, FLT_MIN, a denormal-only
+ * block; a few ulps either side (never 0). */
+static inline float kc_tiny_amax(qk_rng *r, int64_t b) {
+    static const float amaxes[] = {2.9e-39f, 2.95e-39f, 2.938736e-39f, 1e-40f, 1.4e-45f, FLT_MIN, 1e-37f};
+    const float amax = kc_ulps(amaxes[b % (int64_t)(sizeof amaxes / sizeof amaxes[0])], (int)(qk_rng_next(r) % 5) - 2);
+    return amax > 0 ? amax : 1.4e-45f;
+}
+
 struct qk_kernel;
 
 /* Variant v against the scalar kernel s of the same type on nrows rows of n
@@ -28,6 +80,17 @@ struct qk_kernel;
  * type, v's ISA, `what` and the first differing byte, and returns 1. */
 int kc_variant_differs(const struct qk_kernel *s, const struct qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                        const char *what);
+
+/* One type's sweep: variant v against the scalar kernel s on rows it fills
+ * at x (room for the x_floats given to kc_variants_equal_scalar); adds the
+ * mismatched row sets to *bad and returns how many row sets it compared. */
+typedef int (*kc_sweep_fn)(const struct qk_kernel *s, const struct qk_kernel *v, float *x, int *bad);
+
+/* For each of types[0..nt-1]: its scalar kernel and isa's own variant (a
+ * failed CHECK when isa has none, only the scalar fallback), then sweep on
+ * an x of x_floats floats that starts one float into its allocation (an
+ * unaligned source), and a line "  <type> <isa> <n> row sets: ok|MISMATCH". */
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep);
 
 /* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
  * blocks): return 0 and write nothing (a failed CHECK otherwise). */

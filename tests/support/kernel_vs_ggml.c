@@ -99,6 +99,15 @@ void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, u
     }
 }
 
+bool kvg_same_quant(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n, const char *what) {
+    kvg_result d;
+    kvg_compare(r, k, x, nrows, n, NULL, NULL, &d);
+    CHECK_MSG(!d.quant_differs, "%s/%s %s blocks=%" PRId64 ": first diff at byte %zu: %02x vs ggml %02x",
+              qk_type_get(k->type)->name, qk_isa_name(k->isa), what, n / qk_type_get(k->type)->blck_size, d.diff_at,
+              d.ours_at, d.theirs_at);
+    return !d.quant_differs;
+}
+
 int kvg_variants(qk_type t, const qk_kernel **out) {
     qk_isa isas[QK_ISA_COUNT];
     const int n_isa = qk_isa_list_available(isas);
@@ -108,4 +117,20 @@ int kvg_variants(qk_type t, const qk_kernel **out) {
         if (k && (n == 0 ? k->isa == QK_ISA_SCALAR : k->isa == isas[i])) out[n++] = k;
     }
     return n;
+}
+
+void kvg_variants_vs_ggml(const qk_type *types, int nt, int64_t x_floats, kvg_rows_fn rows) {
+    const llama_ref *r = llama_ref_require();
+    CHECK(r != NULL);
+    if (!r) return;
+    float *x = malloc(sizeof(float) * (size_t)x_floats);
+    for (int ti = 0; ti < nt; ti++) {
+        const qk_kernel *ks[QK_ISA_COUNT];
+        const int nk = kvg_variants(types[ti], ks);
+        CHECK(nk >= 1);
+        for (int i = 0; i < nk; i++)
+            fprintf(stderr, "  %-6s %-7s vs ggml: %s\n", qk_type_get(types[ti])->name, qk_isa_name(ks[i]->isa),
+                    rows(r, ks[i], x) ? "MISMATCH" : "ok");
+    }
+    free(x);
 }

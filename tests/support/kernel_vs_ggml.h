@@ -33,6 +33,11 @@ typedef void (*kvg_relax_fn)(qk_type t, unsigned char *ours, const unsigned char
 bool kvg_compare(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n,
                  const float *imatrix, kvg_relax_fn relax, kvg_result *res);
 
+/* kvg_compare's quantized bytes of k == ggml's on nrows rows of n values at x
+ * (no imatrix); when not, a failed CHECK naming the type, k's ISA, what (the
+ * input case), the blocks per row and the first differing byte. */
+bool kvg_same_quant(const llama_ref *r, const qk_kernel *k, const float *x, int64_t nrows, int64_t n, const char *what);
+
 /* For each row length lens[0..nl-1], without and then with an imatrix
  * (qk_quant_imatrix(len)), and every case c of kernel_cases.h (row i filled
  * with kc_fill(c, i * 131 + len)): kvg_compare on 3 rows; each mismatch fails
@@ -53,5 +58,16 @@ void kvg_check_dequant_random(const qk_type *types, size_t n_types, int64_t n, u
  * scalar one first, then each ISA variant that is one (not the scalar
  * kernel standing in). Returns how many. */
 int kvg_variants(qk_type t, const qk_kernel **out);
+
+/* One kernel against ggml on the rows it fills at x (room for the x_floats
+ * given to kvg_variants_vs_ggml): returns the mismatched row sets (each
+ * after a failed CHECK naming it). */
+typedef int (*kvg_rows_fn)(const llama_ref *r, const qk_kernel *k, float *x);
+
+/* For each of types[0..nt-1], its scalar kernel and each variant this CPU
+ * runs (kvg_variants; a failed CHECK when a type has none): rows(r, k, x)
+ * and a line "  <type> <isa> vs ggml: ok|MISMATCH". A failed CHECK when the
+ * pinned llama.cpp cannot be loaded (llama_ref_require). */
+void kvg_variants_vs_ggml(const qk_type *types, int nt, int64_t x_floats, kvg_rows_fn rows);
 
 #endif

@@ -22,6 +22,8 @@
  * argument of RUN_PART / qk_test_part; plain RUN()s written in main() make
  * part "main") and registers one ctest entry per part: "test_x" runs `test_x --part main`, "test_x:fixtures" runs
  * `test_x --part fixtures`. Without --part (at a shell) every part runs.
+ * Per-ISA parts avx2/avx512/neon: KC_RUN_ISA_PARTS (kernel_cases.h), whose
+ * name in a source also registers them.
  * A test function that cannot run here calls qk_test_skip(why) and returns;
  * qk_test_fixture() does that itself when the fixture is absent.
  */
