@@ -7,6 +7,8 @@
  * bit, of those bytes and of random bytes. */
 #include <math.h>
 
+#include <stdio.h>
+
 #include "kernel_vs_ggml.h"
 #include "kernels.h"
 #include "llama_ref.h"
@@ -23,16 +25,23 @@ static int row_lengths(qk_type t, int64_t *out) {
     return 5;
 }
 
+/* Every variant this CPU runs (scalar, AVX2, AVX-512 / NEON), with and
+ * without an importance matrix (these types ignore it, as ggml does), on the
+ * edge cases and row lengths: == ggml_quantize_chunk. */
 static void test_quantize_matches_ggml(void) {
     const llama_ref *r = llama_ref_require();
     if (!r) { CHECK(r != NULL); return; }
     for (size_t ti = 0; ti < N_TYPES; ti++) {
-        const qk_kernel *k = qk_kernel_get(k_types[ti], QK_ISA_SCALAR);
-        CHECK_MSG(k != NULL, "no kernel for %s", qk_type_get(k_types[ti])->name);
-        if (!k) continue;
-        CHECK_EQ_INT((long long)r->ggml_row_size((int)k->type, 4096), (long long)(4096 / qk_type_get(k->type)->blck_size * qk_type_get(k->type)->type_size));
-        int64_t lens[5];
-        kvg_sweep_cases(r, k, lens, row_lengths(k->type, lens), NULL);
+        const qk_kernel *ks[QK_ISA_COUNT];
+        const int nk = kvg_variants(k_types[ti], ks);
+        CHECK_MSG(nk >= 1, "no kernel for %s", qk_type_get(k_types[ti])->name);
+        for (int i = 0; i < nk; i++) {
+            const qk_kernel *k = ks[i];
+            CHECK_EQ_INT((long long)r->ggml_row_size((int)k->type, 4096), (long long)(4096 / qk_type_get(k->type)->blck_size * qk_type_get(k->type)->type_size));
+            int64_t lens[5];
+            fprintf(stderr, "  %s:\n", qk_isa_name(k->isa));
+            kvg_sweep_cases(r, k, lens, row_lengths(k->type, lens), NULL);
+        }
     }
 }
 
