@@ -23,7 +23,6 @@
 #include "kernels.h"
 #include "q1_q2_cases.h"
 #include "qk_test.h"
-#include "simd_vs_scalar.h"
 
 static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
 /* 1..17 (every count modulo the lanes 4, 8, 16), then around the
@@ -44,13 +43,13 @@ static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
         for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
             for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, ++runs) {
                 fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * k_blocks[bi] * qk, qk);
-                *bad += svs_compare(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
+                *bad += kc_variant_differs(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
             }
     for (int c = 0; c < kc_count(); c++, ++runs) {
         kc_fill(c, 17, x, 3 * 4096);
-        *bad += svs_compare(s, v, x, 3, 4096, kc_name(c));
+        *bad += kc_variant_differs(s, v, x, 3, 4096, kc_name(c));
     }
-    svs_check_refusals(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
+    kc_check_partial_rows_refused(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
     return runs;
 }
 

@@ -74,8 +74,9 @@ static inline float kc_tiny_amax(qk_rng *r, int64_t b) {
 struct qk_kernel;
 
 /* Variant v against the scalar kernel s of the same type on nrows rows of n
- * floats at x: both write to a destination one byte off alignment with
- * guard bytes after it. Returns 0 when they return the same size and write
+ * floats at x, read from an exact-size, unaligned copy (a read past the rows
+ * is a sanitizer error): both write to a destination one byte off alignment
+ * with guard bytes after it. Returns 0 when they return the same size and write
  * the same bytes (guards untouched alike), else fails a CHECK naming the
  * type, v's ISA, `what` and the first differing byte, and returns 1. */
 int kc_variant_differs(const struct qk_kernel *s, const struct qk_kernel *v, const float *x, int64_t nrows, int64_t n,
@@ -93,7 +94,8 @@ typedef int (*kc_sweep_fn)(const struct qk_kernel *s, const struct qk_kernel *v,
 void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep);
 
 /* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
- * blocks): return 0 and write nothing (a failed CHECK otherwise). */
+ * blocks), and write nothing for 0 rows: return 0 and write nothing (a
+ * failed CHECK otherwise). */
 void kc_check_partial_rows_refused(const struct qk_kernel *s, const struct qk_kernel *v, const float *x,
                                    const int64_t *lens, int nl);
 
