@@ -95,6 +95,24 @@ static int load_tensor_f32(qk_gguf_file *f, const char *name, float **out, int64
     return 0;
 }
 
+/* GGUF tensor gg of f as the HF tensor hf in d (rows un-permuted back to
+ * rotate-half order when perm: q / k of hd-wide heads); 0, or -1 after a
+ * failed CHECK. */
+static int take_as_hf(qk_gguf_file *f, wdict *d, const char *gg, const char *hf, int perm, int hd) {
+    float *src = NULL;
+    int64_t ne0 = 0, ne1 = 0;
+    CHECK_MSG(load_tensor_f32(f, gg, &src, &ne0, &ne1) == 0, "%s", gg);
+    if (!src) return -1;
+    float *dst = ne1 < 0 ? wd_put(d, hf, ne0, -1) : wd_put(d, hf, ne1, ne0);
+    if (perm)
+        for (int r = 0; r < ne1; r++)
+            memcpy(dst + (size_t)hf_row_of_gguf_row(r, hd) * ne0, src + (size_t)r * ne0, (size_t)ne0 * sizeof(float));
+    else
+        memcpy(dst, src, (size_t)(ne0 * (ne1 < 0 ? 1 : ne1)) * sizeof(float));
+    free(src);
+    return 0;
+}
+
 static void test_ollama_tiny_llama(void) {
     char gpath[1024];
     if (!fixture_copy(gpath, sizeof gpath, "gguf-by-others/ollama-llama-2-tiny-random.gguf")) return;
@@ -102,34 +120,29 @@ static void test_ollama_tiny_llama(void) {
     qk_err e;
     CHECK_MSG(qk_gguf_open(gpath, &f, &e) == 0, "%s", e.msg);
     if (!f) return;
-    static const struct { const char *gg, *hf; int perm; } map[] = {
-        {"token_embd.weight", "model.embed_tokens.weight", 0},
-        {"output_norm.weight", "model.norm.weight", 0},
-        {"output.weight", "lm_head.weight", 0},
-        {"blk.0.attn_norm.weight", "model.layers.0.input_layernorm.weight", 0},
-        {"blk.0.ffn_norm.weight", "model.layers.0.post_attention_layernorm.weight", 0},
-        {"blk.0.attn_q.weight", "model.layers.0.self_attn.q_proj.weight", 1},
-        {"blk.0.attn_k.weight", "model.layers.0.self_attn.k_proj.weight", 1},
-        {"blk.0.attn_v.weight", "model.layers.0.self_attn.v_proj.weight", 0},
-        {"blk.0.attn_output.weight", "model.layers.0.self_attn.o_proj.weight", 0},
-        {"blk.0.ffn_gate.weight", "model.layers.0.mlp.gate_proj.weight", 0},
-        {"blk.0.ffn_up.weight", "model.layers.0.mlp.up_proj.weight", 0},
-        {"blk.0.ffn_down.weight", "model.layers.0.mlp.down_proj.weight", 0},
+    static const struct { const char *gg, *hf; } globals[] = {
+        {"token_embd.weight", "model.embed_tokens.weight"},
+        {"output_norm.weight", "model.norm.weight"},
+        {"output.weight", "lm_head.weight"},
+    };
+    /* the one layer's: "blk.0." + gg is "model.layers.0." + hf; q / k permuted */
+    static const struct { const char *gg, *hf; int perm; } layer[] = {
+        {"attn_norm.weight", "input_layernorm.weight", 0},  {"ffn_norm.weight", "post_attention_layernorm.weight", 0},
+        {"attn_q.weight", "self_attn.q_proj.weight", 1},    {"attn_k.weight", "self_attn.k_proj.weight", 1},
+        {"attn_v.weight", "self_attn.v_proj.weight", 0},    {"attn_output.weight", "self_attn.o_proj.weight", 0},
+        {"ffn_gate.weight", "mlp.gate_proj.weight", 0},     {"ffn_up.weight", "mlp.up_proj.weight", 0},
+        {"ffn_down.weight", "mlp.down_proj.weight", 0},
     };
     wdict d = {0};
-    int hd = 4; /* embedding_length 8 / head_count 2 */
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        float *src = NULL;
-        int64_t ne0 = 0, ne1 = 0;
-        CHECK_MSG(load_tensor_f32(f, map[i].gg, &src, &ne0, &ne1) == 0, "%s", map[i].gg);
-        if (qk_test_checks_failed) break;
-        float *dst = ne1 < 0 ? wd_put(&d, map[i].hf, ne0, -1) : wd_put(&d, map[i].hf, ne1, ne0);
-        if (map[i].perm)
-            for (int r = 0; r < ne1; r++)
-                memcpy(dst + (size_t)hf_row_of_gguf_row(r, hd) * ne0, src + (size_t)r * ne0, (size_t)ne0 * sizeof(float));
-        else
-            memcpy(dst, src, (size_t)(ne0 * (ne1 < 0 ? 1 : ne1)) * sizeof(float));
-        free(src);
+    const int hd = 4; /* embedding_length 8 / head_count 2 */
+    int bad = 0;
+    for (size_t i = 0; i < sizeof globals / sizeof globals[0] && !bad; i++)
+        bad = take_as_hf(f, &d, globals[i].gg, globals[i].hf, 0, hd);
+    for (size_t i = 0; i < sizeof layer / sizeof layer[0] && !bad; i++) {
+        char gg[96], hf[96];
+        snprintf(gg, sizeof gg, "blk.0.%s", layer[i].gg);
+        snprintf(hf, sizeof hf, "model.layers.0.%s", layer[i].hf);
+        bad = take_as_hf(f, &d, gg, hf, layer[i].perm, hd);
     }
     qk_gguf_close(f);
     const char *cfg = "{\"model_type\": \"llama\", \"vocab_size\": 32000, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
