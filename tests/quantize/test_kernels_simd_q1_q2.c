@@ -29,13 +29,13 @@ static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
  * two-group sizes 16, 32 and their multiples */
 static const int64_t k_blocks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                    16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 130};
-static const int64_t k_partial[] = {100, 300, 257, 96};
 enum { ROWS_MAX = 3, BLOCKS_MAX = 130, QK_MAX = 128 };
 
 static qk_isa g_isa;
 
 /* Every case of q1_q2_cases.h at every block count on 1 and 3 rows, then
- * kernel_cases.h's on 3 rows of 4096, then the refusals (a kc_sweep_fn). */
+ * (a kc_sweep_fn: kc_variants_equal_scalar adds kernel_cases.h's cases
+ * and the refused partial rows). */
 static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
     const int qk = (int)qk_type_get(s->type)->blck_size;
     int runs = 0;
@@ -45,11 +45,6 @@ static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
                 fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * k_blocks[bi] * qk, qk);
                 *bad += kc_variant_differs(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
             }
-    for (int c = 0; c < kc_count(); c++, ++runs) {
-        kc_fill(c, 17, x, 3 * 4096);
-        *bad += kc_variant_differs(s, v, x, 3, 4096, kc_name(c));
-    }
-    kc_check_partial_rows_refused(s, v, x, k_partial, (int)(sizeof k_partial / sizeof k_partial[0]));
     return runs;
 }
 

@@ -110,7 +110,15 @@ void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t 
         CHECK(s && v && v->isa == isa); /* a real variant, not the scalar fallback */
         if (!s || !v) continue;
         int bad = 0;
-        const int runs = sweep(s, v, x, &bad);
+        int runs = sweep(s, v, x, &bad);
+        /* then every case of kernel_cases.h on one row of 64 blocks, and rows that are not whole blocks */
+        const int64_t b = qk_type_get(types[ti])->blck_size, partial[] = {b / 2, b + b / 2, b + 1, 2 * b + 1};
+        CHECK(64 * b <= x_floats && 2 * (2 * b + 1) <= x_floats);
+        for (int c = 0; c < kc_count() && 64 * b <= x_floats; c++, runs++) {
+            kc_fill(c, 17, x, 64 * b);
+            bad += kc_variant_differs(s, v, x, 1, 64 * b, kc_name(c));
+        }
+        kc_check_partial_rows_refused(s, v, x, partial, 4);
         fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(types[ti])->name, qk_isa_name(isa), runs,
                 bad ? "MISMATCH" : "ok");
     }

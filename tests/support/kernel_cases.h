@@ -89,8 +89,11 @@ typedef int (*kc_sweep_fn)(const struct qk_kernel *s, const struct qk_kernel *v,
 
 /* For each of types[0..nt-1]: its scalar kernel and isa's own variant (a
  * failed CHECK when isa has none, only the scalar fallback), then sweep on
- * an x of x_floats floats that starts one float into its allocation (an
- * unaligned source), and a line "  <type> <isa> <n> row sets: ok|MISMATCH". */
+ * an x of x_floats floats (at least 64 blocks of each type) that starts one
+ * float into its allocation (an unaligned source); then every case of this
+ * header on one row of 64 blocks, and rows of b/2, 3b/2, b+1 and 2b+1
+ * floats (b the block size) refused by both; and a line
+ * "  <type> <isa> <n> row sets: ok|MISMATCH". */
 void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep);
 
 /* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
