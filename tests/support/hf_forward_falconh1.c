@@ -22,14 +22,13 @@
 
 typedef struct {
     float *norm, *ff_norm, *gate, *up, *down;
-    hf_mix_w mx; /* its two mixers, Mamba-2 and attention side by side */
-    float *mhist, *ahist; /* the mixer's xBC and the attention's k / v per position */
+    hf_mix_w mamba, attn; /* its two mixers, side by side */
 } fh_layer;
 
 typedef struct {
     hf_trunk t;
     hf_mix_dims mx;
-    int F, cap, kd;
+    int F, kd;
     double eps, emb_mul, lm_mul, ssm_in, ssm_out, att_in, att_out, gate_mul, down_mul;
     double *mup;
     fh_layer *layers;
@@ -37,8 +36,9 @@ typedef struct {
 
 static void fh_free_layer(void *vl) {
     fh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->mhist, l->ahist);
-    hf_mix_free(&l->mx);
+    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down);
+    hf_mix_free(&l->mamba);
+    hf_mix_free(&l->attn);
 }
 
 static void fh_free(void *vm) {
@@ -104,9 +104,9 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         snprintf(sub, sizeof sub, "%sself_attn.", pfx);
-        bad = bad || hf_att_load(&l->mx.att, &m->mx.att, get, ctx, sub, err, errlen);
+        bad = bad || hf_mix_load(&l->attn, HF_MIX_ATT, &m->mx, get, ctx, sub, err, errlen);
         snprintf(sub, sizeof sub, "%smamba.", pfx);
-        bad = bad || hf_m2_load(&l->mx.m2, &m->mx.m2, get, ctx, sub, err, errlen);
+        bad = bad || hf_mix_load(&l->mamba, HF_MIX_M2, &m->mx, get, ctx, sub, err, errlen);
     }
     return hf_family_loaded(m, !bad, fh_free);
 }
@@ -114,14 +114,10 @@ static void *fh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
 static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_fh *m = vm;
     const int H = m->t.H, F = m->F;
-    if (pos >= m->cap) {
-        const int nc = m->cap ? 2 * m->cap : 64;
-        for (int i = 0; i < m->t.n_layer; i++)
-            if (hf_hist_grow(&m->layers[i].mhist, (size_t)m->mx.m2.cd, nc, err, errlen) ||
-                hf_hist_grow(&m->layers[i].ahist, 2 * (size_t)m->kd, nc, err, errlen))
-                return -1;
-        m->cap = nc;
-    }
+    for (int i = 0; i < m->t.n_layer; i++)
+        if (hf_mix_room(&m->layers[i].mamba, &m->mx, pos, err, errlen) ||
+            hf_mix_room(&m->layers[i].attn, &m->mx, pos, err, errlen))
+            return -1;
     const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
                                  2 * m->kd + pos + 1 + 2 * F + 3 * H);
     double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
@@ -131,9 +127,9 @@ static int fh_next(void *vm, int32_t token, int pos, float *logits, char *err, s
         fh_layer *l = &m->layers[li];
         hf_rmsnorm_d(r, h, l->norm, H, m->eps);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->ssm_in;
-        hf_m2_step(&m->mx.m2, &l->mx.m2, l->mhist, pos, x, y, buf);
+        hf_mix_step(&m->mx, &l->mamba, pos, x, y, buf);
         for (int i = 0; i < H; i++) x[i] = r[i] * m->att_in;
-        hf_att_step(&m->mx.att, &l->mx.att, l->ahist, pos, x, ya, buf);
+        hf_mix_step(&m->mx, &l->attn, pos, x, ya, buf);
         for (int i = 0; i < H; i++) h[i] += y[i] * m->ssm_out + ya[i] * m->att_out;
         hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
         double *g = buf, *u = buf + F;

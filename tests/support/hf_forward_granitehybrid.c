@@ -26,10 +26,9 @@
 #include <string.h>
 
 typedef struct {
+    hf_mix_layer mix; /* its norms (input_layernorm, post_attention_layernorm) and its mixer: Mamba or attention */
     int mamba;
-    float *norm, *post_norm;
-    hf_mix_w mx; /* its mixer: Mamba or attention */
-    float *router, *in_lin, *out_lin, *sh_in, *sh_out;                       /* MLPs */
+    float *router, *in_lin, *out_lin, *sh_in, *sh_out; /* MLPs */
 } gh_layer;
 
 typedef struct {
@@ -44,8 +43,8 @@ typedef struct {
 
 static void gh_free_layer(void *vl) {
     gh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->post_norm, l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out);
-    hf_mix_free(&l->mx);
+    HF_FREE_ALL(l->router, l->in_lin, l->out_lin, l->sh_in, l->sh_out);
+    hf_mix_layer_free(&l->mix);
 }
 
 static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -90,8 +89,8 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         gh_layer *l = &m->layers[i];
         const cJSON *e = cJSON_GetArrayItem(lt, i);
         l->mamba = cJSON_IsString(e) && !strcmp(e->valuestring, "mamba");
-        const hf_take_row t[] = {{&l->norm, H, 0, 0, "input_layernorm.weight"},
-                                 {&l->post_norm, H, 0, 0, "post_attention_layernorm.weight"},
+        const hf_take_row t[] = {{&l->mix.norm, H, 0, 0, "input_layernorm.weight"},
+                                 {&l->mix.ff_norm, H, 0, 0, "post_attention_layernorm.weight"},
                                  {&l->router, E, H, 0, "block_sparse_moe.router.layer.weight"}, /* E 0: none */
                                  {&l->in_lin, E, 2 * m->F, H, "block_sparse_moe.input_linear.weight"},
                                  {&l->out_lin, E, H, m->F, "block_sparse_moe.output_linear.weight"},
@@ -101,15 +100,17 @@ static void *gh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->mamba ? "mamba." : "self_attn.");
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              hf_mix_load(&l->mx, l->mamba ? HF_MIX_M2 : HF_MIX_ATT, &m->mx, get, ctx, sub, err, errlen);
+              hf_mix_load(&l->mix.mx, l->mamba ? HF_MIX_M2 : HF_MIX_ATT, &m->mx, get, ctx, sub, err, errlen);
     }
     return hf_family_loaded(m, !bad, hf_trunk_free);
 }
 
 static double gh_route_margin(const void *m) { return ((const hf_gh *)m)->margin; }
 
-/* GraniteMoeHybridMoE plus the shared MLP (or the shared MLP alone) of x into out */
-static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, double *buf) {
+/* GraniteMoeHybridMoE plus the shared MLP (or the shared MLP alone) of x into out (hf_mix_pass's ffn) */
+static void mlp(void *vm, const void *vl, const double *x, double *out, double *buf) {
+    hf_gh *m = vm;
+    const gh_layer *l = vl;
     const int H = m->t.H, E = m->E;
     for (int i = 0; i < H; i++) out[i] = 0;
     if (E > 0) {
@@ -132,24 +133,12 @@ static void mlp(hf_gh *m, const gh_layer *l, const double *x, double *out, doubl
 static int gh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_gh *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    for (int i = 0; i < m->t.n_layer; i++)
-        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
-    const size_t nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
-                                 2 * (m->F > m->S ? m->F : m->S));
-    double *r, *y, *buf, *h = hf_token_work(&m->t, token, m->emb_mul, nbuf, &r, &y, &buf, err, errlen);
-    if (!h) return -1;
+    const hf_mix_pass p = {.emb_mul = m->emb_mul, .res_mul = m->res_mul, .eps = m->eps, .logit_scale = m->logit_scale,
+                           .ffn = mlp,
+                           .nbuf = (size_t)(2 * (m->dinner + m->conv_dim + m->mh) + 4 * H + 2 * kd + pos + 1 +
+                                            2 * (m->F > m->S ? m->F : m->S))};
     m->margin = INFINITY;
-    for (int li = 0; li < m->t.n_layer; li++) {
-        gh_layer *l = &m->layers[li];
-        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
-        for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
-        hf_rmsnorm_d(r, h, l->post_norm, H, m->eps);
-        mlp(m, l, r, y, buf);
-        for (int i = 0; i < H; i++) h[i] += y[i] * m->res_mul;
-    }
-    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, m->logit_scale,
-                           logits);
+    return hf_mix_next(m, &m->mx, &p, token, pos, logits, err, errlen);
 }
 
 const hf_family hf_family_granitehybrid = {

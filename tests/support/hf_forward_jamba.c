@@ -22,10 +22,9 @@
 #include <string.h>
 
 typedef struct {
+    hf_mix_layer mix; /* its two norms and its mixer: Mamba or attention */
     bool attn, moe;
-    float *norm, *ff_norm;
-    hf_mix_w mx; /* its mixer: Mamba or attention */
-    float *gate, *up, *down, *router;            /* the MLP, or E of each stacked and the router */
+    float *gate, *up, *down, *router; /* the MLP, or E of each stacked and the router */
 } jamba_layer;
 
 typedef struct {
@@ -38,8 +37,8 @@ typedef struct {
 
 static void jamba_free_layer(void *vl) {
     jamba_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->ff_norm, l->gate, l->up, l->down, l->router);
-    hf_mix_free(&l->mx);
+    HF_FREE_ALL(l->gate, l->up, l->down, l->router);
+    hf_mix_layer_free(&l->mix);
 }
 
 static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -74,8 +73,8 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         jamba_layer *l = &m->layers[i];
         l->attn = i % ap == ao, l->moe = E > 1 && i % ep == eo;
         const int dense = !l->moe; /* the rows of d0 0 are not taken */
-        const hf_take_row t[] = {{&l->norm, H, 0, 0, "input_layernorm.weight"},
-                                 {&l->ff_norm, H, 0, 0, "pre_ff_layernorm.weight"},
+        const hf_take_row t[] = {{&l->mix.norm, H, 0, 0, "input_layernorm.weight"},
+                                 {&l->mix.ff_norm, H, 0, 0, "pre_ff_layernorm.weight"},
                                  {&l->router, l->moe ? E : 0, H, 0, "feed_forward.router.weight"},
                                  {&l->gate, dense ? F : 0, H, 0, "feed_forward.gate_proj.weight"},
                                  {&l->up, dense ? F : 0, H, 0, "feed_forward.up_proj.weight"},
@@ -84,7 +83,7 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         snprintf(pfx, sizeof pfx, "model.layers.%d.", i);
         bad = hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
         snprintf(sub, sizeof sub, "%s%s", pfx, l->attn ? "self_attn." : "mamba.");
-        bad = bad || hf_mix_load(&l->mx, l->attn ? HF_MIX_ATT : HF_MIX_M1, &m->mx, get, ctx, sub, err, errlen);
+        bad = bad || hf_mix_load(&l->mix.mx, l->attn ? HF_MIX_ATT : HF_MIX_M1, &m->mx, get, ctx, sub, err, errlen);
         if (!bad && l->moe) { /* each expert's SwiGLU, stacked */
             const hf_take_row ex[] = {{&l->gate, F, H, 0, "gate_proj.weight"},
                                       {&l->up, F, H, 0, "up_proj.weight"},
@@ -99,7 +98,10 @@ static void *jamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 
 static double jamba_route_margin(const void *m) { return ((const hf_jamba *)m)->margin; }
 
-static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out, double *buf) {
+/* the layer's feed-forward of x into out (hf_mix_pass's ffn) */
+static void ffn(void *vm, const void *vl, const double *x, double *out, double *buf) {
+    hf_jamba *m = vm;
+    const jamba_layer *l = vl;
     const int H = m->t.H, F = m->F, E = m->E;
     for (int i = 0; i < H; i++) out[i] = 0;
     if (!l->moe) {
@@ -122,22 +124,11 @@ static void ffn(hf_jamba *m, const jamba_layer *l, const double *x, double *out,
 static int jamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_jamba *m = vm;
     const int H = m->t.H, kd = m->nkv * m->hd;
-    for (int i = 0; i < m->t.n_layer; i++)
-        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
-    const size_t nbuf = (size_t)(3 * m->mx.m1.di + m->mx.m1.R + 2 * m->mx.m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F);
-    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
-    if (!h) return -1;
+    const hf_mix_pass p = {
+        .emb_mul = 1.0, .res_mul = 1.0, .eps = m->eps, .logit_scale = 1.0, .ffn = ffn,
+        .nbuf = (size_t)(3 * m->mx.m1.di + m->mx.m1.R + 2 * m->mx.m1.ds + 4 * H + 2 * kd + pos + 1 + 2 * m->F)};
     m->margin = INFINITY;
-    for (int li = 0; li < m->t.n_layer; li++) {
-        jamba_layer *l = &m->layers[li];
-        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
-        for (int i = 0; i < H; i++) h[i] += y[i];
-        hf_rmsnorm_d(r, h, l->ff_norm, H, m->eps);
-        ffn(m, l, r, y, buf);
-        for (int i = 0; i < H; i++) h[i] += y[i];
-    }
-    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);
+    return hf_mix_next(m, &m->mx, &p, token, pos, logits, err, errlen);
 }
 
 const hf_family hf_family_jamba = {

@@ -21,10 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    float *norm;
-    hf_mix_w mx; /* its mixer, Mamba-1 or Mamba-2 */
-} mamba_layer;
+typedef hf_mix_layer mamba_layer; /* its norm and its mixer, Mamba-1 or Mamba-2 (no ff_norm) */
 
 typedef struct {
     hf_trunk t;
@@ -34,12 +31,6 @@ typedef struct {
     double eps;
     mamba_layer *layers;
 } hf_mamba;
-
-static void mamba_free_layer(void *vl) {
-    mamba_layer *l = vl;
-    HF_FREE_ALL(l->norm);
-    hf_mix_free(&l->mx);
-}
 
 /* the mixer's sizes from the config class's keys (MambaConfig / FalconMambaConfig / Mamba2Config defaults); 0, or
  * -1 for sizes that do not fit */
@@ -74,7 +65,7 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
         free(m);
         return NULL;
     }
-    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, mamba_free_layer, "backbone.embeddings.weight",
+    m->layers = hf_trunk_take(&m->t, sizeof *m->layers, hf_mix_layer_free, "backbone.embeddings.weight",
                               "backbone.norm_f.weight", 0, get, ctx, err, errlen);
     int bad = !m->layers;
     for (int i = 0; i < m->t.n_layer && !bad; i++) {
@@ -89,18 +80,8 @@ static void *mamba_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *er
 
 static int mamba_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_mamba *m = vm;
-    const int H = m->t.H;
-    for (int i = 0; i < m->t.n_layer; i++)
-        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
-    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, m->nbuf, &r, &y, &buf, err, errlen);
-    if (!h) return -1;
-    for (int li = 0; li < m->t.n_layer; li++) {
-        mamba_layer *l = &m->layers[li];
-        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
-        for (int i = 0; i < H; i++) h[i] += y[i];
-    }
-    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);
+    const hf_mix_pass p = {.emb_mul = 1.0, .res_mul = 1.0, .eps = m->eps, .logit_scale = 1.0, .nbuf = m->nbuf};
+    return hf_mix_next(m, &m->mx, &p, token, pos, logits, err, errlen);
 }
 
 const hf_family hf_family_mamba = {

@@ -22,10 +22,9 @@
 #include <string.h>
 
 typedef struct {
-    char kind;      /* 'M', '*' or '-' */
-    float *norm;
-    hf_mix_w mx; /* its mixer: Mamba or attention */
-    float *up, *down;               /* '-' */
+    hf_mix_layer mix; /* its norm and its mixer: Mamba ('M') or attention ('*'); none for '-' and 'E' */
+    char kind;
+    float *up, *down;                                  /* '-' */
     float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
 } nh_layer;
 
@@ -40,8 +39,8 @@ typedef struct {
 
 static void nh_free_layer(void *vl) {
     nh_layer *l = vl;
-    HF_FREE_ALL(l->norm, l->up, l->down, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
-    hf_mix_free(&l->mx);
+    HF_FREE_ALL(l->up, l->down, l->router, l->ebias, l->eup, l->edown, l->sup, l->sdown);
+    hf_mix_layer_free(&l->mix);
 }
 
 static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, size_t errlen) {
@@ -96,9 +95,9 @@ static void *nh_load(const cJSON *cfg, hf_tensor_get get, void *ctx, char *err, 
                                  {&l->sup, k == 'E' ? m->S : 0, H, 0, "shared_experts.up_proj.weight"},
                                  {&l->sdown, k == 'E' ? H : 0, m->S, 0, "shared_experts.down_proj.weight"}};
         const hf_mix_kind mk = k == 'M' ? HF_MIX_M2 : k == '*' ? HF_MIX_ATT : HF_MIX_NONE;
-        bad = !(l->norm = hf_family_take(get, ctx, H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i)) ||
+        bad = !(l->mix.norm = hf_family_take(get, ctx, H, 0, 0, err, errlen, "backbone.layers.%d.norm.weight", i)) ||
               hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen) ||
-              hf_mix_load(&l->mx, mk, &m->mx, get, ctx, pfx, err, errlen);
+              hf_mix_load(&l->mix.mx, mk, &m->mx, get, ctx, pfx, err, errlen);
         if (!bad && k == 'E') { /* mixer.experts.e.{up,down}_proj: one block each */
             const hf_take_row ex[] = {{&l->eup, m->F, H, 0, "up_proj.weight"},
                                       {&l->edown, H, m->F, 0, "down_proj.weight"}};
@@ -141,30 +140,25 @@ static void moe(hf_nh *m, const nh_layer *l, const double *x, double *y, double 
     relu2_add(l->sup, l->sdown, m->S, H, x, 1.0, y, buf);
 }
 
+/* a layer without a mixer, 'E' (NemotronHMoE) or '-' (the ReLU^2 MLP), of x into y (hf_mix_pass's ffn) */
+static void ffn(void *vm, const void *vl, const double *x, double *y, double *buf) {
+    hf_nh *m = vm;
+    const nh_layer *l = vl;
+    if (l->kind == 'E') {
+        moe(m, l, x, y, buf);
+        return;
+    }
+    for (int i = 0; i < m->t.H; i++) y[i] = 0;
+    relu2_add(l->up, l->down, m->F, m->t.H, x, 1.0, y, buf);
+}
+
 static int nh_next(void *vm, int32_t token, int pos, float *logits, char *err, size_t errlen) {
     hf_nh *m = vm;
-    const int H = m->t.H;
-    for (int i = 0; i < m->t.n_layer; i++)
-        if (hf_mix_room(&m->layers[i].mx, &m->mx, pos, err, errlen)) return -1;
-    const size_t nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) + 2 * m->mx.att.nh * m->mx.att.hd +
-                                 2 * m->kd + pos + 1 + m->F + m->S);
-    double *r, *y, *buf, *h = hf_token_work(&m->t, token, 1.0, nbuf, &r, &y, &buf, err, errlen);
-    if (!h) return -1;
+    const hf_mix_pass p = {.emb_mul = 1.0, .res_mul = 1.0, .eps = m->eps, .logit_scale = 1.0, .ffn = ffn,
+                           .nbuf = (size_t)(2 * (m->mx.m2.di + m->mx.m2.cd + m->mx.m2.nh) +
+                                            2 * m->mx.att.nh * m->mx.att.hd + 2 * m->kd + pos + 1 + m->F + m->S)};
     m->margin = INFINITY;
-    for (int li = 0; li < m->t.n_layer; li++) {
-        nh_layer *l = &m->layers[li];
-        hf_rmsnorm_d(r, h, l->norm, H, m->eps);
-        if (l->mx.kind != HF_MIX_NONE) {
-            hf_mix_step(&m->mx, &l->mx, pos, r, y, buf);
-        } else if (l->kind == 'E') {
-            moe(m, l, r, y, buf);
-        } else {
-            for (int i = 0; i < H; i++) y[i] = 0;
-            relu2_add(l->up, l->down, m->F, H, r, 1.0, y, buf);
-        }
-        for (int i = 0; i < H; i++) h[i] += y[i];
-    }
-    return hf_finish_token(h, r, m->t.final_norm, m->t.lm_head, m->t.embed, m->t.vocab, H, m->eps, 1.0, logits);
+    return hf_mix_next(m, &m->mx, &p, token, pos, logits, err, errlen);
 }
 
 const hf_family hf_family_nemotronh = {

@@ -20,7 +20,8 @@ void hf_matvec_d(const float *w, const double *x, double *y, int out, int in) {
     }
 }
 
-int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen) {
+/* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
+static int hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen) {
     float *p = realloc(*hist, (size_t)nc * per_pos * sizeof *p);
     if (!p) {
         hf_set_err(err, errlen, "out of memory");
@@ -94,7 +95,10 @@ static int take_mixer(const hf_take_row *t, size_t n, size_t n_state, double **s
     return 0;
 }
 
-int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+/* The Mamba-2 mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, dt_bias, A_log, D, norm.weight,
+ * out_proj.weight (norm.weight only with a norm_group); 0, or -1 with a reason in err (what was loaded is freed by
+ * m2_free) */
+static int m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen) {
     memset(l, 0, sizeof *l);
     const hf_take_row t[] = {{&l->in_proj, m->di + m->cd + m->nh, m->H, 0, "in_proj.weight"},
@@ -109,11 +113,13 @@ int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx
                       errlen);
 }
 
-void hf_m2_free(hf_m2_layer *l) {
+static void m2_free(hf_m2_layer *l) {
     HF_FREE_ALL(l->in_proj, l->conv_w, l->conv_b, l->dt_bias, l->a_log, l->d, l->gnorm, l->out_proj, l->state);
 }
 
-void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+/* one token at pos through the Mamba-2 mixer: r (H) -> y (H); hist holds xBC before the conv per position (cd
+ * floats each), buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
+static void m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
     const int di = m->di, cd = m->cd, nh = m->nh, dh = m->dh, ds = m->ds, K = m->K;
     double *zx = buf, *xbc = buf + di + cd + nh, *g = xbc + cd;
     if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
@@ -152,7 +158,9 @@ static void rope(double *v, int hd, int pos, double theta) {
     }
 }
 
-int hf_att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+/* "<pfx>q_proj.weight", k_proj, v_proj and o_proj .weight of a's sizes into w; 0, or -1 with a reason in err (what
+ * was taken stays in w for att_free) */
+static int att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                 size_t errlen) {
     const int qd = a->nh * a->hd, kd = a->nkv * a->hd;
     const hf_take_row t[] = {{&w->q, qd, a->H, 0, "q_proj.weight"},
@@ -162,9 +170,11 @@ int hf_att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx,
     return hf_family_take_rows(get, ctx, t, sizeof t / sizeof t[0], pfx, err, errlen);
 }
 
-void hf_att_free(hf_att_w *w) { HF_FREE_ALL(w->q, w->k, w->v, w->o); }
+static void att_free(hf_att_w *w) { HF_FREE_ALL(w->q, w->k, w->v, w->o); }
 
-void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
+/* one token at pos through the attention layer: r (H) -> y (H); hist holds k then v per position (2 nkv hd floats
+ * each); buf at least 2 nh hd + 2 nkv hd + pos + 1 doubles */
+static void att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
                  double *buf) {
     const float *wq = w->q, *wk = w->k, *wv = w->v, *wo = w->o;
     const int hd = a->hd, qd = a->nh * hd, kd = a->nkv * hd, rep = a->nh / a->nkv;
@@ -197,7 +207,10 @@ void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, 
     hf_matvec_d(wo, att, y, a->H, qd);
 }
 
-int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
+/* The Mamba-1 mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, x_proj.weight, dt_proj.weight / .bias,
+ * A_log, D, out_proj.weight (and dt_layernorm / b_layernorm / c_layernorm .weight with norms 1); 0, or -1 with a
+ * reason in err (what was loaded is freed by m1_free) */
+static int m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
                size_t errlen) {
     memset(l, 0, sizeof *l);
     const int nw = m->norms == 1; /* Jamba's norm weights */
@@ -216,47 +229,12 @@ int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx
     return take_mixer(t, sizeof t / sizeof t[0], (size_t)m->di * m->ds, &l->state, get, ctx, pfx, err, errlen);
 }
 
-void hf_m1_free(hf_m1_layer *l) {
+static void m1_free(hf_m1_layer *l) {
     HF_FREE_ALL(l->in_proj, l->conv_w, l->conv_b, l->x_proj, l->dt_w, l->dt_b, l->a_log, l->d, l->out_proj,
                 l->dt_norm, l->b_norm, l->c_norm, l->state);
 }
 
 /* x = w * x / sqrt(mean(x^2) + eps), w NULL: no weight */
-int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
-                char *err, size_t errlen) {
-    w->kind = kind;
-    switch (kind) {
-    case HF_MIX_M1: return hf_m1_load(&w->m1, &d->m1, get, ctx, pfx, err, errlen);
-    case HF_MIX_M2: return hf_m2_load(&w->m2, &d->m2, get, ctx, pfx, err, errlen);
-    case HF_MIX_ATT: return hf_att_load(&w->att, &d->att, get, ctx, pfx, err, errlen);
-    default: return 0;
-    }
-}
-
-int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen) {
-    if (w->kind == HF_MIX_NONE || pos < w->cap) return 0;
-    const int nc = w->cap ? 2 * w->cap : 64;
-    const size_t per_pos = (size_t)(w->kind == HF_MIX_M1   ? d->m1.di
-                                    : w->kind == HF_MIX_M2 ? d->m2.cd
-                                                           : 2 * d->att.nkv * d->att.hd);
-    if (hf_hist_grow(&w->hist, per_pos, nc, err, errlen)) return -1;
-    w->cap = nc;
-    return 0;
-}
-
-void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf) {
-    if (w->kind == HF_MIX_M1) hf_m1_step(&d->m1, &w->m1, w->hist, pos, r, y, buf);
-    else if (w->kind == HF_MIX_M2) hf_m2_step(&d->m2, &w->m2, w->hist, pos, r, y, buf);
-    else if (w->kind == HF_MIX_ATT) hf_att_step(&d->att, &w->att, w->hist, pos, r, y, buf);
-}
-
-void hf_mix_free(hf_mix_w *w) {
-    hf_m1_free(&w->m1);
-    hf_m2_free(&w->m2);
-    hf_att_free(&w->att);
-    free(w->hist);
-}
-
 static void rms_inplace(double *x, const float *w, int n, double eps) {
     double ss = 0;
     for (int i = 0; i < n; i++) ss += x[i] * x[i];
@@ -264,7 +242,9 @@ static void rms_inplace(double *x, const float *w, int n, double eps) {
     for (int i = 0; i < n; i++) x[i] *= r * (w ? w[i] : 1.0);
 }
 
-void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+/* one token at pos through the Mamba-1 mixer (slow_forward's recurrence): r (H) -> y (H); hist holds x before the
+ * conv per position (di floats each), buf at least 3 di + R + 2 ds doubles; the state starts over at pos 0 */
+static void m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
     const int H = m->H, di = m->di, ds = m->ds, R = m->R, K = m->K;
     double *xz = buf, *xc = buf + 2 * di, *dbc = xc + di; /* [x | z], the conv's output, [dt | B | C] */
     if (pos == 0) memset(l->state, 0, (size_t)di * ds * sizeof *l->state);
@@ -290,6 +270,74 @@ void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const
         xz[c] = (yc + l->d[c] * xc[c]) * hf_silu_d(xz[di + c]); /* y * silu(z), in x's place */
     }
     hf_matvec_d(l->out_proj, xz, y, H, di);
+}
+
+int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
+                char *err, size_t errlen) {
+    w->kind = kind;
+    switch (kind) {
+    case HF_MIX_M1: return m1_load(&w->m1, &d->m1, get, ctx, pfx, err, errlen);
+    case HF_MIX_M2: return m2_load(&w->m2, &d->m2, get, ctx, pfx, err, errlen);
+    case HF_MIX_ATT: return att_load(&w->att, &d->att, get, ctx, pfx, err, errlen);
+    default: return 0;
+    }
+}
+
+int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen) {
+    if (w->kind == HF_MIX_NONE || pos < w->cap) return 0;
+    const int nc = w->cap ? 2 * w->cap : 64;
+    const size_t per_pos = (size_t)(w->kind == HF_MIX_M1   ? d->m1.di
+                                    : w->kind == HF_MIX_M2 ? d->m2.cd
+                                                           : 2 * d->att.nkv * d->att.hd);
+    if (hist_grow(&w->hist, per_pos, nc, err, errlen)) return -1;
+    w->cap = nc;
+    return 0;
+}
+
+void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf) {
+    if (w->kind == HF_MIX_M1) m1_step(&d->m1, &w->m1, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_M2) m2_step(&d->m2, &w->m2, w->hist, pos, r, y, buf);
+    else if (w->kind == HF_MIX_ATT) att_step(&d->att, &w->att, w->hist, pos, r, y, buf);
+}
+
+void hf_mix_free(hf_mix_w *w) {
+    m1_free(&w->m1);
+    m2_free(&w->m2);
+    att_free(&w->att);
+    free(w->hist);
+}
+
+void hf_mix_layer_free(void *vl) {
+    hf_mix_layer *l = vl;
+    HF_FREE_ALL(l->norm, l->ff_norm);
+    hf_mix_free(&l->mx);
+}
+
+/* layer i of t, a hf_mix_layer first */
+static hf_mix_layer *mix_layer(const hf_trunk *t, int i) {
+    return (hf_mix_layer *)((char *)t->layers + (size_t)i * t->layer_size);
+}
+
+int hf_mix_next(void *m, const hf_mix_dims *d, const hf_mix_pass *p, int32_t token, int pos, float *logits, char *err,
+                size_t errlen) {
+    const hf_trunk *t = m;
+    const int H = t->H;
+    for (int i = 0; i < t->n_layer; i++)
+        if (hf_mix_room(&mix_layer(t, i)->mx, d, pos, err, errlen)) return -1;
+    double *r, *y, *buf, *h = hf_token_work(t, token, p->emb_mul, p->nbuf, &r, &y, &buf, err, errlen);
+    if (!h) return -1;
+    for (int li = 0; li < t->n_layer; li++) {
+        hf_mix_layer *l = mix_layer(t, li);
+        hf_rmsnorm_d(r, h, l->norm, H, p->eps);
+        if (l->mx.kind != HF_MIX_NONE) hf_mix_step(d, &l->mx, pos, r, y, buf);
+        else p->ffn(m, l, r, y, buf);
+        for (int i = 0; i < H; i++) h[i] += y[i] * p->res_mul;
+        if (!l->ff_norm) continue;
+        hf_rmsnorm_d(r, h, l->ff_norm, H, p->eps);
+        p->ffn(m, l, r, y, buf);
+        for (int i = 0; i < H; i++) h[i] += y[i] * p->res_mul;
+    }
+    return hf_finish_token(h, r, t->final_norm, t->lm_head, t->embed, t->vocab, H, p->eps, p->logit_scale, logits);
 }
 
 int hf_finish_token(double *h, double *r, const float *final_norm, const float *head, const float *embed, int vocab,

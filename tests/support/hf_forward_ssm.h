@@ -1,8 +1,10 @@
 /* hf_forward_ssm.h - the pieces the reference forward passes of the Mamba models and the hybrids share
  * (hf_forward_granitehybrid.c, hf_forward_nemotronh.c, hf_forward_falconh1.c, hf_forward_jamba.c,
  * hf_forward_mamba.c): transformers' Mamba-1 and Mamba-2 mixers (the scans in their recurrent form), a causal
- * attention layer with grouped kv heads, and a layer's one mixer chosen by its kind (hf_mix_w), one token at a time,
- * float32 weights, double arithmetic. Test support only. */
+ * attention layer with grouped kv heads, a layer's one mixer chosen by its kind (hf_mix_w), and the token pass of the
+ * families whose layers are a norm and a mixer, then maybe a norm and a feed-forward (hf_mix_layer, hf_mix_next; all
+ * but Falcon-H1, which runs its two mixers side by side), one token at a time, float32 weights, double arithmetic.
+ * Test support only. */
 #ifndef QK_HF_FORWARD_SSM_H
 #define QK_HF_FORWARD_SSM_H
 
@@ -22,16 +24,6 @@ typedef struct {
     double *state; /* [nh][dh][ds] */
 } hf_m2_layer;
 
-/* The mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, dt_bias, A_log, D, norm.weight,
- * out_proj.weight (norm.weight only with a norm_group); 0, or -1 with a reason in err (what was loaded is freed by
- * hf_m2_free) */
-int hf_m2_load(hf_m2_layer *l, const hf_m2_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
-               size_t errlen);
-void hf_m2_free(hf_m2_layer *l);
-/* one token at pos through the mixer: r (H) -> y (H); hist holds xBC before the conv per position (cd floats each),
- * buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
-void hf_m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
-
 /* A Mamba-1 mixer's sizes (transformers' MambaMixer / FalconMambaMixer / JambaMambaMixer): hidden H, inner di,
  * state ds, conv kernel K, time-step rank R; the RMS norms on dt, B and C: with weights (Jamba's dt_layernorm,
  * b_layernorm, c_layernorm, when norms is 1) or without (Falcon Mamba's rms_forward, when norms is 2), epsilon
@@ -46,16 +38,6 @@ typedef struct {
     double *state; /* [di][ds] */
 } hf_m1_layer;
 
-/* The mixer's tensors "<pfx>in_proj.weight", conv1d.weight / .bias, x_proj.weight, dt_proj.weight / .bias, A_log,
- * D, out_proj.weight (and dt_layernorm / b_layernorm / c_layernorm .weight with norms 1); 0, or -1 with a reason in
- * err (what was loaded is freed by hf_m1_free) */
-int hf_m1_load(hf_m1_layer *l, const hf_m1_dims *m, hf_tensor_get get, void *ctx, const char *pfx, char *err,
-               size_t errlen);
-void hf_m1_free(hf_m1_layer *l);
-/* one token at pos through the mixer (slow_forward's recurrence): r (H) -> y (H); hist holds x before the conv per
- * position (di floats each), buf at least 3 di + R + 2 ds doubles; the state starts over at pos 0 */
-void hf_m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf);
-
 /* attention sizes: hidden H, nh query heads of hd, nkv kv heads; keys times kmul (Falcon-H1's key_multiplier; 0:
  * 1); scores scaled by scale; rope (rotate-half, theta) when rope is set */
 typedef struct {
@@ -66,15 +48,6 @@ typedef struct {
 typedef struct {
     float *q, *k, *v, *o;
 } hf_att_w;
-/* "<pfx>q_proj.weight", k_proj, v_proj and o_proj .weight of a's sizes into w; 0, or -1 with a reason in err (what
- * was taken stays in w for hf_att_free) */
-int hf_att_load(hf_att_w *w, const hf_att_dims *a, hf_tensor_get get, void *ctx, const char *pfx, char *err,
-                size_t errlen);
-void hf_att_free(hf_att_w *w);
-/* one token at pos through the layer: r (H) -> y (H); hist holds k then v per position (2 nkv hd floats each); buf
- * at least 2 nh hd + 2 nkv hd + pos + 1 doubles */
-void hf_att_step(const hf_att_dims *a, const hf_att_w *w, float *hist, int pos, const double *r, double *y,
-                 double *buf);
 
 /* A hybrid family's mixer sizes, one set for the whole model: the Mamba-1 or Mamba-2 mixer's and the attention's
  * (a family fills those it has). */
@@ -83,7 +56,7 @@ typedef struct {
     hf_m2_dims m2;
     hf_att_dims att;
 } hf_mix_dims;
-/* Which mixer a layer has (HF_MIX_NONE: the family steps its mixers itself, as Falcon-H1 runs two side by side). */
+/* Which mixer a layer has (HF_MIX_NONE: none, as in Nemotron-H's feed-forward layers). */
 typedef enum { HF_MIX_NONE, HF_MIX_M1, HF_MIX_M2, HF_MIX_ATT } hf_mix_kind;
 /* A layer's mixer weights: what its kind has (the rest stays all NULL), freed together by hf_mix_free. */
 typedef struct {
@@ -94,20 +67,49 @@ typedef struct {
     float *hist; /* the mixer's history, cap positions: Mamba's conv input, attention's k then v */
     int cap;
 } hf_mix_w;
-/* w->kind = kind and that mixer's tensors under pfx loaded by hf_m1_load, hf_m2_load or hf_att_load with d's sizes
- * for it; 0, or -1 with a reason in err (what was loaded is freed by hf_mix_free) */
+/* w->kind = kind and that mixer's tensors under pfx of d's sizes for it (the Mamba-2 mixer's tensors in_proj, conv1d, dt_bias, A_log, D, norm (with a norm_group), out_proj; the
+ * Mamba-1 mixer's in_proj, conv1d, x_proj, dt_proj, A_log, D, out_proj and with norms 1 its dt / b / c layernorms;
+ * attention's q / k / v / o_proj; each "<pfx><name>.weight" or .bias); 0, or -1 with a reason in err (what was loaded
+ * is freed by hf_mix_free) */
 int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
                 char *err, size_t errlen);
-/* w->hist grown (by hf_hist_grow, doubling) to hold position pos for its kind's mixer (none for HF_MIX_NONE): 0, or
+/* w->hist grown (doubling) to hold position pos for its kind's mixer (none for HF_MIX_NONE): 0, or
  * -1 with a reason in err */
 int hf_mix_room(hf_mix_w *w, const hf_mix_dims *d, int pos, char *err, size_t errlen);
-/* one token at pos (hf_mix_room made room for it) through the layer's mixer of w->kind (not HF_MIX_NONE), as
- * hf_m1_step, hf_m2_step or hf_att_step with w->hist and their buf */
+/* one token at pos (hf_mix_room made room for it) through the layer's mixer of w->kind (not HF_MIX_NONE): r (H) ->
+ * y (H), the Mamba state starting over at pos 0; buf at least 3 di + R + 2 ds doubles (Mamba-1), 2 (di + cd + nh)
+ * (Mamba-2), 2 nh hd + 2 nkv hd + pos + 1 (attention) */
 void hf_mix_step(const hf_mix_dims *d, hf_mix_w *w, int pos, const double *r, double *y, double *buf);
 void hf_mix_free(hf_mix_w *w);
 
-/* *hist grown to room for nc positions of per_pos floats: 0, or -1 with a reason in err */
-int hf_hist_grow(float **hist, size_t per_pos, int nc, char *err, size_t errlen);
+/* What each layer of a family that hf_mix_next drives starts with (the first member of the family's layer): the norm
+ * before its mixer, the norm before its feed-forward (NULL: none after the mixer, as in Mamba and Nemotron-H), and
+ * its mixer (HF_MIX_NONE: the layer is a feed-forward one, as Nemotron-H's). */
+typedef struct {
+    float *norm, *ff_norm;
+    hf_mix_w mx;
+} hf_mix_layer;
+/* The norms and the mixer of l (a hf_mix_layer, or a layer that starts with one) freed; a trunk's free_layer for
+ * layers that hold nothing else. */
+void hf_mix_layer_free(void *l);
+
+/* A family's constants for hf_mix_next's pass. */
+typedef struct {
+    double emb_mul, res_mul, eps, logit_scale; /* embedding and residual multipliers, RMS epsilon, logits divisor */
+    size_t nbuf;                               /* buf doubles the mixers and ffn need at this position */
+    /* out (H) = the feed-forward of the layer (which starts with its hf_mix_layer) for x (H) in model m, with buf;
+     * NULL when no layer has one */
+    void (*ffn)(void *m, const void *layer, const double *x, double *out, double *buf);
+} hf_mix_pass;
+
+/* One token at pos (next()'s contract) through model m, which starts with its hf_trunk whose layers start with their
+ * hf_mix_layer: room for pos in every mixer (hf_mix_room), h = the token's embedding row times emb_mul, then per
+ * layer r = norm(h), y = its mixer of r (p->ffn of r where it has none), h += res_mul y, and where the layer has an
+ * ff_norm r = ff_norm(h), y = p->ffn of r, h += res_mul y; then hf_finish_token (eps, logit_scale). 0, or -1 with a
+ * reason in err. */
+int hf_mix_next(void *m, const hf_mix_dims *d, const hf_mix_pass *p, int32_t token, int pos, float *logits, char *err,
+                size_t errlen);
+
 /* A token's start: one block, the returned h (H doubles) holding t's embedding row of token (below t->vocab, as
  * next()'s caller checked) times emb_mul, then *r, *y (H doubles each) and *buf (nbuf doubles); free(h) frees it
  * all; NULL with a reason in err */
