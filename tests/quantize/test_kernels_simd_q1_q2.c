@@ -29,27 +29,17 @@ static const qk_type k_types[] = {QK_TYPE_Q1_0, QK_TYPE_Q2_0};
  * two-group sizes 16, 32 and their multiples */
 static const int64_t k_blocks[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                    16, 17, 23, 31, 32, 33, 40, 47, 48, 49, 63, 64, 65, 130};
-enum { ROWS_MAX = 3, BLOCKS_MAX = 130, QK_MAX = 128 };
+enum { ROWS_MAX = 3 };
 
 static qk_isa g_isa;
 
-/* Every case of q1_q2_cases.h at every block count on 1 and 3 rows, then
- * (a kc_sweep_fn: kc_variants_equal_scalar adds kernel_cases.h's cases
- * and the refused partial rows). */
-static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
-    const int qk = (int)qk_type_get(s->type)->blck_size;
-    int runs = 0;
-    for (int c = 0; c < QQ_CASES; c++)
-        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
-            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, ++runs) {
-                fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * k_blocks[bi] * qk, qk);
-                *bad += kc_variant_differs(s, v, x, rows, k_blocks[bi] * qk, k_case_names[c]);
-            }
-    return runs;
-}
-
+/* each ISA's variant == the scalar kernel on every case of q1_q2_cases.h at
+ * every block count on 1 and 3 rows (and kernel_cases.h's cases, and the
+ * refused partial rows) */
 static void test_q1_q2_simd_equals_scalar(void) {
-    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * QK_MAX, sweep);
+    static const kc_case_set cases = {QQ_CASES, k_case_names, fill, NULL,
+                                      k_blocks, sizeof k_blocks / sizeof k_blocks[0], ROWS_MAX};
+    kc_variants_equal_scalar(k_types, 2, g_isa, &cases);
 }
 
 int main(int argc, char **argv) {

@@ -23,27 +23,23 @@
 
 static const qk_type k_types[] = {QK_TYPE_TQ1_0, QK_TYPE_TQ2_0};
 static const int64_t k_blocks[] = {1, 2, 3, 9, 64};
-enum { ROWS_MAX = 3, BLOCKS_MAX = 64 };
+enum { ROWS_MAX = 3 };
 
 static qk_isa g_isa;
 
-/* v == the scalar kernel s on every case of tq_cases.h at every block count
- * on 1 and 3 rows (a kc_sweep_fn: kc_variants_equal_scalar adds
- * kernel_cases.h's cases and the refused partial rows) */
-static int sweep(const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
-    int runs = 0;
-    for (int c = 0; c < TQ_CASES; c++)
-        for (size_t bi = 0; bi < sizeof k_blocks / sizeof k_blocks[0]; bi++)
-            for (int64_t rows = 1; rows <= ROWS_MAX; rows += 2, runs++) {
-                const int64_t n = k_blocks[bi] * 256;
-                fill(c, (uint64_t)(bi * 10 + (size_t)rows), x, rows * n);
-                *bad += kc_variant_differs(s, v, x, rows, n, k_case_names[c]);
-            }
-    return runs;
+/* tq_cases.h's fill, for the TQ types' one block size of 256 */
+static void fill_256(int c, uint64_t seed, float *x, int64_t n, int qk) {
+    CHECK_EQ_INT(qk, 256);
+    fill(c, seed, x, n);
 }
 
+/* each ISA's variant == the scalar kernel on every case of tq_cases.h at
+ * every block count on 1 and 3 rows (and kernel_cases.h's cases, and the
+ * refused partial rows) */
 static void test_tq_simd_equals_scalar(void) {
-    kc_variants_equal_scalar(k_types, 2, g_isa, ROWS_MAX * BLOCKS_MAX * 256, sweep);
+    static const kc_case_set cases = {TQ_CASES, k_case_names, fill_256, NULL,
+                                      k_blocks, sizeof k_blocks / sizeof k_blocks[0], ROWS_MAX};
+    kc_variants_equal_scalar(k_types, 2, g_isa, &cases);
 }
 
 int main(int argc, char **argv) {

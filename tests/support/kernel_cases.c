@@ -103,26 +103,44 @@ int kc_variant_differs(const qk_kernel *s, const qk_kernel *v, const float *x, i
     return bad;
 }
 
-void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep) {
-    float *buf = malloc(sizeof(float) * (size_t)(x_floats + 1)), *x = buf + 1;
+/* v against s on every case of cs (kc_variants_equal_scalar's first part) at x; adds the mismatched row sets to *bad
+ * and returns how many it compared */
+static int sweep_cases(const kc_case_set *cs, const qk_kernel *s, const qk_kernel *v, float *x, int *bad) {
+    const int qk = (int)qk_type_get(s->type)->blck_size;
+    int runs = 0;
+    for (int c = 0; c < cs->n; c++)
+        for (int k = 0; k < (cs->seeds ? cs->seeds[c] : 1); k++)
+            for (size_t bi = 0; bi < cs->nb; bi++)
+                for (int64_t rows = 1; rows <= cs->rows_max; rows += 2, runs++) {
+                    cs->fill(c, (uint64_t)(bi * 10 + (size_t)rows) + 100 * (uint64_t)k, x, rows * cs->blocks[bi] * qk, qk);
+                    *bad += kc_variant_differs(s, v, x, rows, cs->blocks[bi] * qk, cs->names[c]);
+                }
+    return runs;
+}
+
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, const kc_case_set *cases) {
     for (int ti = 0; ti < nt; ti++) {
         const qk_kernel *s = qk_kernel_get(types[ti], QK_ISA_SCALAR), *v = qk_kernel_get(types[ti], isa);
         CHECK(s && v && v->isa == isa); /* a real variant, not the scalar fallback */
         if (!s || !v) continue;
-        int bad = 0;
-        int runs = sweep(s, v, x, &bad);
-        /* then every case of kernel_cases.h on one row of 64 blocks, and rows that are not whole blocks */
+        /* room for the largest of cases' rows and for 64 blocks (more than the partial rows take) */
         const int64_t b = qk_type_get(types[ti])->blck_size, partial[] = {b / 2, b + b / 2, b + 1, 2 * b + 1};
-        CHECK(64 * b <= x_floats && 2 * (2 * b + 1) <= x_floats);
-        for (int c = 0; c < kc_count() && 64 * b <= x_floats; c++, runs++) {
+        int64_t x_floats = 64 * b;
+        for (size_t bi = 0; bi < cases->nb; bi++)
+            if (cases->rows_max * cases->blocks[bi] * b > x_floats) x_floats = cases->rows_max * cases->blocks[bi] * b;
+        float *buf = malloc(sizeof(float) * (size_t)(x_floats + 1)), *x = buf + 1;
+        int bad = 0;
+        int runs = sweep_cases(cases, s, v, x, &bad);
+        /* then every case of kernel_cases.h on one row of 64 blocks, and rows that are not whole blocks */
+        for (int c = 0; c < kc_count(); c++, runs++) {
             kc_fill(c, 17, x, 64 * b);
             bad += kc_variant_differs(s, v, x, 1, 64 * b, kc_name(c));
         }
         kc_check_partial_rows_refused(s, v, x, partial, 4);
         fprintf(stderr, "  %-6s %-7s %d row sets: %s\n", qk_type_get(types[ti])->name, qk_isa_name(isa), runs,
                 bad ? "MISMATCH" : "ok");
+        free(buf);
     }
-    free(buf);
 }
 
 void kc_check_partial_rows_refused(const qk_kernel *s, const qk_kernel *v, const float *x, const int64_t *lens,

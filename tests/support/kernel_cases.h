@@ -82,19 +82,28 @@ struct qk_kernel;
 int kc_variant_differs(const struct qk_kernel *s, const struct qk_kernel *v, const float *x, int64_t nrows, int64_t n,
                        const char *what);
 
-/* One type's sweep: variant v against the scalar kernel s on rows it fills
- * at x (room for the x_floats given to kc_variants_equal_scalar); adds the
- * mismatched row sets to *bad and returns how many row sets it compared. */
-typedef int (*kc_sweep_fn)(const struct qk_kernel *s, const struct qk_kernel *v, float *x, int *bad);
+/* A per-type SIMD test's own cases (its *_cases.h) for kc_variants_equal_scalar: n cases, case c named names[c] and
+ * written by fill (count floats at x, blocks of qk, from seed), seeds[c] seeds each (seeds NULL: one), on
+ * blocks[0..nb) blocks per row and rows 1, 3, ..., rows_max. */
+typedef struct {
+    int n;
+    const char *const *names;
+    void (*fill)(int c, uint64_t seed, float *x, int64_t count, int qk);
+    const int *seeds;
+    const int64_t *blocks;
+    size_t nb;
+    int rows_max;
+} kc_case_set;
 
 /* For each of types[0..nt-1]: its scalar kernel and isa's own variant (a
- * failed CHECK when isa has none, only the scalar fallback), then sweep on
- * an x of x_floats floats (at least 64 blocks of each type) that starts one
- * float into its allocation (an unaligned source); then every case of this
- * header on one row of 64 blocks, and rows of b/2, 3b/2, b+1 and 2b+1
- * floats (b the block size) refused by both; and a line
+ * failed CHECK when isa has none, only the scalar fallback) compared by
+ * kc_variant_differs on every one of cases' cases, each of its seeds k, block
+ * counts blocks[bi] and row counts, filled (seed 10 bi + rows + 100 k) in an
+ * x that starts one float into its allocation (an unaligned source); then
+ * every case of this header on one row of 64 blocks, and rows of b/2, 3b/2,
+ * b+1 and 2b+1 floats (b the block size) refused by both; and a line
  * "  <type> <isa> <n> row sets: ok|MISMATCH". */
-void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, int64_t x_floats, kc_sweep_fn sweep);
+void kc_variants_equal_scalar(const qk_type *types, int nt, qk_isa isa, const kc_case_set *cases);
 
 /* s and v both refuse 2 rows of each length lens[0..nl-1] (not whole
  * blocks), and write nothing for 0 rows: return 0 and write nothing (a
