@@ -6,7 +6,7 @@
  *     attention when l % attn_layer_period == attn_layer_offset (JambaAttention: q, k, v projections, no
  *       positional encoding, softmax(q.k / sqrt(head_dim)) over the positions so far, grouped kv heads, o_proj),
  *     else the Mamba-1 mixer with RMS norms (weights dt_layernorm, b_layernorm, c_layernorm) on dt, B and C
- *       (JambaMambaMixer.slow_forward; hf_m1_step);
+ *       (JambaMambaMixer.slow_forward; m1_step in hf_forward_ssm.c);
  *     h += that; r = pre_ff_layernorm(h);
  *     experts when l % expert_layer_period == expert_layer_offset and num_experts > 1 (JambaSparseMoeBlock:
  *       softmax of the router's logits over every expert, the top num_experts_per_tok kept without renormalising,

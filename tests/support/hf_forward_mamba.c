@@ -4,10 +4,10 @@
  * hf_family_mamba, see hf_forward_family.h); float32 weights, double arithmetic:
  *   h = backbone.embeddings[token]
  *   per layer: h += mixer(norm(h)), the mixer
- *     Mamba-1 (hf_m1_step, hf_forward_ssm.c): [x | z] = in_proj(r); x = silu(conv1d(x)); [dt | B | C] = x_proj(x)
+ *     Mamba-1 (m1_step, hf_forward_ssm.c): [x | z] = in_proj(r); x = silu(conv1d(x)); [dt | B | C] = x_proj(x)
  *       (Falcon Mamba: each RMS-normalized without a weight, mixer_rms_eps); dt = softplus(dt_proj(dt) + bias);
  *       per channel S = S exp(dt A) + dt B x, y = S . C + D x; out_proj(y * silu(z));
- *     Mamba-2 (hf_m2_step): [z | xBC | dt] = in_proj(r); xBC = silu(conv1d(xBC)); per head dt = softplus(dt +
+ *     Mamba-2 (m2_step): [z | xBC | dt] = in_proj(r); xBC = silu(conv1d(xBC)); per head dt = softplus(dt +
  *       dt_bias), S = S exp(dt A) + dt B x^T, y = S C + D x; y = norm.weight * rmsnorm(y * silu(z)); out_proj(y).
  *       transformers' MambaRMSNormGated normalizes over the whole inner size; "mamba2:grouped" computes the same
  *       model with the norm per group of d_inner / n_groups (mamba_ssm's RMSNormGated, and llama.cpp's graph), for
