@@ -26,7 +26,7 @@
 #include <string.h>
 
 typedef struct {
-    hf_mix_layer mix; /* its norms (input_layernorm, post_attention_layernorm) and its mixer: Mamba or attention */
+    hf_mix_layer mix; /* first, for hf_mix_next: input_layernorm, post_attention_layernorm, Mamba or attention */
     int mamba;
     float *router, *in_lin, *out_lin, *sh_in, *sh_out; /* MLPs */
 } gh_layer;

@@ -22,7 +22,7 @@
 #include <string.h>
 
 typedef struct {
-    hf_mix_layer mix; /* its two norms and its mixer: Mamba or attention */
+    hf_mix_layer mix; /* first, for hf_mix_next: its two norms and its mixer, Mamba or attention */
     bool attn, moe;
     float *gate, *up, *down, *router; /* the MLP, or E of each stacked and the router */
 } jamba_layer;

@@ -22,8 +22,8 @@
 #include <string.h>
 
 typedef struct {
-    hf_mix_layer mix; /* its norm and its mixer: Mamba ('M') or attention ('*'); none for '-' and 'E' */
-    char kind;
+    hf_mix_layer mix; /* first, for hf_mix_next: its norm and mixer, Mamba ('M') or attention ('*'), none ('-', 'E') */
+    char kind;        /* its hybrid_override_pattern letter: 'M', '*', '-' or 'E' */
     float *up, *down;                                  /* '-' */
     float *router, *ebias, *eup, *edown, *sup, *sdown; /* 'E': experts [E][F][H] / [E][H][F], the shared one */
 } nh_layer;

@@ -119,7 +119,8 @@ static void m2_free(hf_m2_layer *l) {
 
 /* one token at pos through the Mamba-2 mixer: r (H) -> y (H); hist holds xBC before the conv per position (cd
  * floats each), buf at least 2 (di + cd + nh) doubles; the state starts over at pos 0 */
-static void m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+static void m2_step(const hf_m2_dims *m, hf_m2_layer *l, float *hist, int pos, const double *r, double *y,
+                    double *buf) {
     const int di = m->di, cd = m->cd, nh = m->nh, dh = m->dh, ds = m->ds, K = m->K;
     double *zx = buf, *xbc = buf + di + cd + nh, *g = xbc + cd;
     if (pos == 0) memset(l->state, 0, (size_t)nh * dh * ds * sizeof *l->state);
@@ -244,7 +245,8 @@ static void rms_inplace(double *x, const float *w, int n, double eps) {
 
 /* one token at pos through the Mamba-1 mixer (slow_forward's recurrence): r (H) -> y (H); hist holds x before the
  * conv per position (di floats each), buf at least 3 di + R + 2 ds doubles; the state starts over at pos 0 */
-static void m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y, double *buf) {
+static void m1_step(const hf_m1_dims *m, hf_m1_layer *l, float *hist, int pos, const double *r, double *y,
+                    double *buf) {
     const int H = m->H, di = m->di, ds = m->ds, R = m->R, K = m->K;
     double *xz = buf, *xc = buf + 2 * di, *dbc = xc + di; /* [x | z], the conv's output, [dt | B | C] */
     if (pos == 0) memset(l->state, 0, (size_t)di * ds * sizeof *l->state);

@@ -67,10 +67,10 @@ typedef struct {
     float *hist; /* the mixer's history, cap positions: Mamba's conv input, attention's k then v */
     int cap;
 } hf_mix_w;
-/* w->kind = kind and that mixer's tensors under pfx of d's sizes for it (the Mamba-2 mixer's tensors in_proj, conv1d, dt_bias, A_log, D, norm (with a norm_group), out_proj; the
- * Mamba-1 mixer's in_proj, conv1d, x_proj, dt_proj, A_log, D, out_proj and with norms 1 its dt / b / c layernorms;
- * attention's q / k / v / o_proj; each "<pfx><name>.weight" or .bias); 0, or -1 with a reason in err (what was loaded
- * is freed by hf_mix_free) */
+/* w->kind = kind and that mixer's tensors under pfx of d's sizes for it: the Mamba-2 mixer's in_proj, conv1d, dt_bias,
+ * A_log, D, norm (with a norm_group), out_proj; the Mamba-1 mixer's in_proj, conv1d, x_proj, dt_proj, A_log, D,
+ * out_proj and with norms 1 its dt / b / c layernorms; attention's q / k / v / o_proj (each "<pfx><name>.weight" or
+ * .bias). 0, or -1 with a reason in err (what was loaded is freed by hf_mix_free) */
 int hf_mix_load(hf_mix_w *w, hf_mix_kind kind, const hf_mix_dims *d, hf_tensor_get get, void *ctx, const char *pfx,
                 char *err, size_t errlen);
 /* w->hist grown (doubling) to hold position pos for its kind's mixer (none for HF_MIX_NONE): 0, or

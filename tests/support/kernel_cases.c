@@ -112,7 +112,8 @@ static int sweep_cases(const kc_case_set *cs, const qk_kernel *s, const qk_kerne
         for (int k = 0; k < (cs->seeds ? cs->seeds[c] : 1); k++)
             for (size_t bi = 0; bi < cs->nb; bi++)
                 for (int64_t rows = 1; rows <= cs->rows_max; rows += 2, runs++) {
-                    cs->fill(c, (uint64_t)(bi * 10 + (size_t)rows) + 100 * (uint64_t)k, x, rows * cs->blocks[bi] * qk, qk);
+                    const uint64_t seed = (uint64_t)(bi * 10 + (size_t)rows) + 100 * (uint64_t)k;
+                    cs->fill(c, seed, x, rows * cs->blocks[bi] * qk, qk);
                     *bad += kc_variant_differs(s, v, x, rows, cs->blocks[bi] * qk, cs->names[c]);
                 }
     return runs;
