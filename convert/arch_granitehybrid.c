@@ -189,14 +189,8 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (!qk_hf_cfg_int(c, "attn_rotary_emb", &v) || v <= 0) v = d.n_embd / p->n_head;
     rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)v, err);
     /* GraniteModel's multipliers, GraniteMoeModel's shared width (written when present and non-zero) */
-    static const struct {
-        const char *key, *gguf;
-    } mult[] = {{"attention_multiplier", "attention.scale"},
-                {"embedding_multiplier", "embedding_scale"},
-                {"residual_multiplier", "residual_scale"},
-                {"logits_scaling", "logit_scale"}};
-    for (size_t i = 0; i < sizeof mult / sizeof mult[0]; i++)
-        if (qk_hf_cfg_num(c, mult[i].key, &x) && x != 0) rc |= qk_arch_kv_f32(w, p, mult[i].gguf, (float)x, err);
+    static const qk_kv_rule k_mult[] = {QK_KV_RULES_GRANITE, {NULL, NULL, 0, false}};
+    rc |= qk_arch_kv_rules(ck, p, k_mult, w, err);
     if (qk_hf_cfg_int(c, "shared_intermediate_size", &v) && v > 0)
         rc |= qk_arch_kv_u32(w, p, "expert_shared_feed_forward_length", (uint32_t)v, err);
     /* GraniteHybridModel */

@@ -548,7 +548,17 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, err);
     if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
     if (rc == QK_OK && p->desc && p->desc->extra_kvs) rc = p->desc->extra_kvs(ck, p, w, err);
-    for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
+    if (rc == QK_OK && p->desc && p->desc->kvs) rc = qk_arch_kv_rules(ck, p, p->desc->kvs, w, err);
+    return rc ? QK_FAIL : QK_OK;
+}
+
+int qk_arch_kv_rules(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *rules, qk_gguf_writer *w,
+                     qk_err *err) {
+    const cJSON *c = ck->config;
+    int64_t v;
+    double d;
+    int rc = QK_OK;
+    for (const qk_kv_rule *r = rules; rc == QK_OK && r->key; r++) {
         if (r->type == QK_KVR_SWA_PATTERN) {
             const cJSON *lt = obj_get(c, "layer_types");
             bool pat[1024];

@@ -166,6 +166,18 @@ enum {
                          * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
 };
 
+/* GraniteModel.set_gguf_parameters' multipliers, as rules (Granite, Granite MoE, Granite 4.0-H): attention.scale,
+ * embedding_scale, residual_scale, logit_scale (the one llama.cpp's granite needs) */
+#define QK_KV_RULES_GRANITE                                                                                         \
+    {"attention_multiplier", "attention.scale", QK_KVR_F32, false},                                                 \
+    {"embedding_multiplier", "embedding_scale", QK_KVR_F32, false},                                                 \
+    {"residual_multiplier", "residual_scale", QK_KVR_F32, false},                                                   \
+    {"logits_scaling", "logit_scale", QK_KVR_F32, true}
+/* The KVs of rules ({NULL}-terminated), in their order, as the family's set_gguf_parameters writes them after the
+ * common ones (arch_hparams.c); QK_FAIL naming a config value a rule cannot take */
+int qk_arch_kv_rules(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *rules, qk_gguf_writer *w,
+                     qk_err *err);
+
 /* key takes the value of from when the config has from (the converter
  * reading another key for the same hyper-parameter). */
 typedef struct {
