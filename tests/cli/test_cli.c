@@ -660,6 +660,51 @@ static void test_quantize_max_buffer_size(void) {
     cli_expect(2, "got 'lots'", "quantize", "--max-buffer-size", "lots", g_in, out[1], "Q8_0");
 }
 
+/* The file's string KV key copied into buf, or "" when it has none. */
+static const char *recorded_command(const char *path, const char *key, char *buf, size_t n) {
+    qk_gguf_file *f = NULL;
+    qk_err err;
+    buf[0] = 0;
+    CHECK_MSG(qk_gguf_open(path, &f, &err) == QK_OK, "%s", err.msg);
+    const char *c = f ? qk_gguf_get_str(&f->meta, key) : NULL;
+    snprintf(buf, n, "%s", c ? c : "");
+    qk_gguf_close(f);
+    return buf;
+}
+
+/* convert, quantize and split record the command as typed: the command's name, then each argument after one
+ * space (qk_cli_command_line), in the provenance of what they write (split's as quantkit.split.command). */
+static void test_command_recorded(void) {
+    setup();
+    char dir[700], conv[800], quant[800], prefix[800], shard[850], want[3000], got[3000];
+    qk_test_mkdir(dir, sizeof dir, "cmdline");
+    snprintf(conv, sizeof conv, "%s/c.gguf", dir);
+    snprintf(quant, sizeof quant, "%s/q.gguf", dir);
+    snprintf(prefix, sizeof prefix, "%s/s", dir);
+    cli_result r = cli_run("convert", g_hf, "-o", conv, "--type=f32");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    snprintf(want, sizeof want, "convert %s -o %s --type=f32", g_hf, conv);
+    CHECK_MSG(!strcmp(recorded_command(conv, "quantkit.command", got, sizeof got), want), "'%s', not '%s'", got, want);
+    r = cli_run("quantize", conv, quant, "Q8_0", "1");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    snprintf(want, sizeof want, "quantize %s %s Q8_0 1", conv, quant);
+    CHECK_MSG(!strcmp(recorded_command(quant, "quantkit.command", got, sizeof got), want), "'%s', not '%s'", got, want);
+    r = cli_run("split", "--split-max-tensors", "4", quant, prefix);
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    snprintf(shard, sizeof shard, "%s-00001-of-", prefix);
+    snprintf(want, sizeof want, "split --split-max-tensors 4 %s %s", quant, prefix);
+    char first[900] = "";
+    for (int n = 2; n < 100 && !first[0]; n++) { /* the first shard, whatever the count */
+        snprintf(first, sizeof first, "%s%05d.gguf", shard, n);
+        if (access(first, F_OK)) first[0] = 0;
+    }
+    CHECK_MSG(first[0], "no shards at %s", prefix);
+    if (first[0]) CHECK_MSG(!strcmp(recorded_command(first, "quantkit.split.command", got, sizeof got), want), "'%s', not '%s'", got, want);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
@@ -677,5 +722,6 @@ int main(int argc, char **argv) {
     RUN(test_args_verify_split_merge);
     RUN(test_quantize_ignore_integrity);
     RUN(test_quantize_max_buffer_size);
+    RUN(test_command_recorded);
     return qk_test_summary();
 }
