@@ -673,36 +673,31 @@ static const char *recorded_command(const char *path, const char *key, char *buf
 }
 
 /* convert, quantize and split record the command as typed: the command's name, then each argument after one
- * space (qk_cli_command_line), in the provenance of what they write (split's as quantkit.split.command). */
+ * space (qk_cli_command_line), in the provenance of what they write (split's as quantkit.split.command). The
+ * outputs are named relative to g_dir, where setup() runs the commands, so the recorded lines are known text. */
 static void test_command_recorded(void) {
     setup();
-    char dir[700], conv[800], quant[800], prefix[800], shard[850], want[3000], got[3000];
-    qk_test_mkdir(dir, sizeof dir, "cmdline");
-    snprintf(conv, sizeof conv, "%s/c.gguf", dir);
-    snprintf(quant, sizeof quant, "%s/q.gguf", dir);
-    snprintf(prefix, sizeof prefix, "%s/s", dir);
-    cli_result r = cli_run("convert", g_hf, "-o", conv, "--type=f32");
+    char want[1200], got[1200], first[64] = "";
+    cli_result r = cli_run("convert", g_hf, "-o", "cmdline.gguf", "--type=f32");
     CHECK_MSG(r.code == 0, "%s", r.err);
     cli_result_free(&r);
-    snprintf(want, sizeof want, "convert %s -o %s --type=f32", g_hf, conv);
-    CHECK_MSG(!strcmp(recorded_command(conv, "quantkit.command", got, sizeof got), want), "'%s', not '%s'", got, want);
-    r = cli_run("quantize", conv, quant, "Q8_0", "1");
+    snprintf(want, sizeof want, "convert %s -o cmdline.gguf --type=f32", g_hf);
+    CHECK_MSG(!strcmp(recorded_command("cmdline.gguf", "quantkit.command", got, sizeof got), want), "'%s'", got);
+    r = cli_run("quantize", "cmdline.gguf", "cmdline-q.gguf", "Q8_0", "1");
     CHECK_MSG(r.code == 0, "%s", r.err);
     cli_result_free(&r);
-    snprintf(want, sizeof want, "quantize %s %s Q8_0 1", conv, quant);
-    CHECK_MSG(!strcmp(recorded_command(quant, "quantkit.command", got, sizeof got), want), "'%s', not '%s'", got, want);
-    r = cli_run("split", "--split-max-tensors", "4", quant, prefix);
+    recorded_command("cmdline-q.gguf", "quantkit.command", got, sizeof got);
+    CHECK_MSG(!strcmp(got, "quantize cmdline.gguf cmdline-q.gguf Q8_0 1"), "'%s'", got);
+    r = cli_run("split", "--split-max-tensors", "4", "cmdline-q.gguf", "cmdline-s");
     CHECK_MSG(r.code == 0, "%s", r.err);
     cli_result_free(&r);
-    snprintf(shard, sizeof shard, "%s-00001-of-", prefix);
-    snprintf(want, sizeof want, "split --split-max-tensors 4 %s %s", quant, prefix);
-    char first[900] = "";
     for (int n = 2; n < 100 && !first[0]; n++) { /* the first shard, whatever the count */
-        snprintf(first, sizeof first, "%s%05d.gguf", shard, n);
+        snprintf(first, sizeof first, "cmdline-s-00001-of-%05d.gguf", n);
         if (access(first, F_OK)) first[0] = 0;
     }
-    CHECK_MSG(first[0], "no shards at %s", prefix);
-    if (first[0]) CHECK_MSG(!strcmp(recorded_command(first, "quantkit.split.command", got, sizeof got), want), "'%s', not '%s'", got, want);
+    CHECK_MSG(first[0], "no shards named cmdline-s-*");
+    if (first[0]) recorded_command(first, "quantkit.split.command", got, sizeof got);
+    CHECK_MSG(!strcmp(got, "split --split-max-tensors 4 cmdline-q.gguf cmdline-s"), "'%s'", got);
 }
 
 int main(int argc, char **argv) {
