@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int qk_cli_fail(const char *cmd, const qk_err *err) {
     fprintf(stderr, "quantkit %s: %s\n", cmd, err && err->msg[0] ? err->msg : "failed");
@@ -45,4 +46,12 @@ bool qk_cli_int(const char *s, int *out) {
     if (errno || end == s || *end || v < 0 || v > INT_MAX) return false;
     *out = (int)v;
     return true;
+}
+
+void qk_cli_command_line(char *buf, size_t n, const char *cmd, int argc, char **argv) {
+    snprintf(buf, n, "%s", cmd);
+    for (int i = 1; i < argc; i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, n - l, " %s", argv[i]);
+    }
 }

@@ -5,6 +5,7 @@
 #define QK_CLI_UTIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "qk_error.h"
@@ -21,6 +22,8 @@ int qk_cli_failf(const char *cmd, const char *fmt, ...) QK_PRINTF(2, 3);
 int qk_cli_usage(const char *cmd, const char *fmt, ...) QK_PRINTF(2, 3);
 /* For "--opt VALUE": returns argv[++*i] or NULL (after printing a usage error). */
 const char *qk_cli_value(const char *cmd, int argc, char **argv, int *i);
+/* "CMD ARG1 ARG2 ..." (argv[1..argc)) into buf, cut to n bytes: the command line a file's provenance records. */
+void qk_cli_command_line(char *buf, size_t n, const char *cmd, int argc, char **argv);
 /* Parses a non-negative int option value; false on junk. */
 bool qk_cli_int(const char *s, int *out);
 

@@ -84,11 +84,8 @@ int qk_cmd_convert(int argc, char **argv) {
     bool have_im = false;
     int exit_code = 0;
     qk_err err = {{0}};
-    char cmdline[2048] = "convert";
-    for (int i = 1; i < argc; i++) {
-        size_t l = strlen(cmdline);
-        snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
-    }
+    char cmdline[2048];
+    qk_cli_command_line(cmdline, sizeof cmdline, "convert", argc, argv);
 #define USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_OUT, O_TYPE, O_IMATRIX, O_PRETOK, O_MAX_SIZE, O_SPLIT_MAX, O_DRY, O_JSON, O_THREADS,
            O_OUT_TYPE, O_TENSOR_TYPE, O_NONFINITE };

@@ -213,11 +213,8 @@ int qk_cmd_quantize(int argc, char **argv) {
     qk_imatrix im = {0};
     bool have_im = false;
 
-    char cmdline[2048] = "quantize";
-    for (int i = 1; i < argc; i++) {
-        size_t l = strlen(cmdline);
-        snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
-    }
+    char cmdline[2048];
+    qk_cli_command_line(cmdline, sizeof cmdline, "quantize", argc, argv);
 
 #define FAIL_USAGE(...) do { exit_code = qk_cli_usage(CMD, __VA_ARGS__); goto done; } while (0)
     enum { O_HELP = 1, O_PURE, O_LEAVE_OUT, O_REQUANT, O_DRY, O_JSON, O_THREADS, O_OUT_TYPE, O_EMB_TYPE,

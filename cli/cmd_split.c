@@ -93,11 +93,8 @@ static const char k_split_help[] =
     "exit codes: 0 ok, 1 failed, 2 usage error\n";
 
 int qk_cmd_split(int argc, char **argv) {
-    char cmdline[1024] = "split";
-    for (int i = 1; i < argc; i++) {
-        size_t l = strlen(cmdline);
-        snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
-    }
+    char cmdline[1024];
+    qk_cli_command_line(cmdline, sizeof cmdline, "split", argc, argv);
     static const qk_opt opts[] = {
         {"help", 'h', false, O_HELP}, {"max-size", 0, true, O_MAX_SIZE}, {"split-max-size", 0, true, O_MAX_SIZE},
         {"max-tensors", 0, true, O_MAX_TENSORS}, {"split-max-tensors", 0, true, O_MAX_TENSORS},

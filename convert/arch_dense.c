@@ -67,13 +67,7 @@ static int smollm3_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_e
     return QK_OK;
 }
 
-static const qk_kv_rule k_kvs_granite[] = {
-    {"attention_multiplier", "attention.scale", false, false},
-    {"embedding_multiplier", "embedding_scale", false, false},
-    {"residual_multiplier", "residual_scale", false, false},
-    {"logits_scaling", "logit_scale", false, true},
-    {NULL, NULL, false, false},
-};
+static const qk_kv_rule k_kvs_granite[] = {QK_KV_RULES_GRANITE, {NULL, NULL, 0, false}};
 
 
 static const qk_kv_rule k_kvs_cohere[] = {

@@ -153,27 +153,15 @@ static int fh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     const cJSON *c = ck->config;
     qk_mamba2_dims d;
     if (fh_dims(ck, &d, err)) return QK_FAIL;
-    int64_t ctx = 0, ff = 0, hd = 0;
-    qk_hf_cfg_int(c, "max_position_embeddings", &ctx);
-    qk_hf_cfg_int(c, "intermediate_size", &ff);
-    qk_hf_cfg_int(c, "head_dim", &hd);
-    double eps = 1e-5; /* Mamba2Model: layer_norm_epsilon, else rms_norm_eps, else 1e-5 */
-    if (!qk_hf_cfg_num(c, "layer_norm_epsilon", &eps)) qk_hf_cfg_num(c, "rms_norm_eps", &eps);
+    /* Mamba2Model's, with FalconH1Model's overwrites in place */
+    const qk_ssm_model_sizes s = {.n_ctx = qk_hf_cfg_int_or(c, "max_position_embeddings", 0), .n_embd = d.n_embd,
+                                  .n_ff = qk_hf_cfg_int_or(c, "intermediate_size", 0), .n_head = p->n_head,
+                                  .d_conv = d.d_conv, .d_inner = d.d_inner, .d_state = d.d_state,
+                                  .dt_rank = d.d_inner / d.d_head, .n_group = d.n_group};
+    const int64_t hd = qk_hf_cfg_int_or(c, "head_dim", 0);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
-    int rc = QK_OK;
-    /* Mamba2Model's, with FalconH1Model's overwrites in place */
-    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)ctx, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
-    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)ff, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.d_conv, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d.d_inner, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.d_state, err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)(d.d_inner / d.d_head), err);
-    rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)d.n_group, err);
-    rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)eps, err);
+    int rc = qk_ssm_model_kvs(ck, p, w, &s, err);
     rc |= qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
     /* FalconH1Model's own */
     rc |= qk_arch_kv_u32(w, p, "vocab_size", (uint32_t)p->vocab_size, err);

@@ -165,25 +165,15 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     const cJSON *c = ck->config;
     qk_mamba2_dims d;
     if (dims_of(ck, p, &d, err)) return QK_FAIL;
-    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
     int32_t kv[1024];
-    for (uint32_t i = 0; i < p->n_layer; i++) {
-        bool m = false;
-        if (layer_is_mamba(ck, p, i, &m, err)) return QK_FAIL;
-        kv[i] = m ? 0 : (int32_t)p->n_head_kv;
-    }
+    if (qk_arch_kv_heads_by_layer(ck, p, layer_is_mamba, kv, err)) return QK_FAIL;
     int64_t v;
     double x;
-    int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    if (is_hybrid(p)) /* written, then overwritten in place with 2^20 (no rope) */
-        rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
-    else if (qk_hf_cfg_int(c, "max_position_embeddings", &v))
-        rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    /* context_length: written, then overwritten in place with 2^20 (no rope) in a hybrid */
+    const int64_t ctx = is_hybrid(p) ? 1 << 20 : qk_hf_cfg_int_or(c, "max_position_embeddings", QK_KV_ABSENT);
+    const qk_text_sizes s = {.n_ctx = ctx, .n_embd = d.n_embd,
+                             .n_ff = qk_hf_cfg_int_or(c, "intermediate_size", QK_KV_ABSENT), .head_count_kv = kv};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     qk_rope_view rv; /* rope_parameters' rope_theta, else the top-level one */
     qk_rope_view_init(c, &rv);
     if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
@@ -199,14 +189,8 @@ static int gh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     if (!qk_hf_cfg_int(c, "attn_rotary_emb", &v) || v <= 0) v = d.n_embd / p->n_head;
     rc |= qk_arch_kv_u32(w, p, "rope.dimension_count", (uint32_t)v, err);
     /* GraniteModel's multipliers, GraniteMoeModel's shared width (written when present and non-zero) */
-    static const struct {
-        const char *key, *gguf;
-    } mult[] = {{"attention_multiplier", "attention.scale"},
-                {"embedding_multiplier", "embedding_scale"},
-                {"residual_multiplier", "residual_scale"},
-                {"logits_scaling", "logit_scale"}};
-    for (size_t i = 0; i < sizeof mult / sizeof mult[0]; i++)
-        if (qk_hf_cfg_num(c, mult[i].key, &x) && x != 0) rc |= qk_arch_kv_f32(w, p, mult[i].gguf, (float)x, err);
+    static const qk_kv_rule k_mult[] = {QK_KV_RULES_GRANITE, {NULL, NULL, 0, false}};
+    rc |= qk_arch_kv_rules(ck, p, k_mult, w, err);
     if (qk_hf_cfg_int(c, "shared_intermediate_size", &v) && v > 0)
         rc |= qk_arch_kv_u32(w, p, "expert_shared_feed_forward_length", (uint32_t)v, err);
     /* GraniteHybridModel */

@@ -500,13 +500,10 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     const cJSON *c = ck->config;
     int64_t v;
     double d;
-    int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "hidden_size", &v)) rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)v, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", p->n_head_kv, err);
+    const qk_text_sizes s = {.n_ctx = qk_hf_cfg_int_or(c, "max_position_embeddings", QK_KV_ABSENT),
+                             .n_embd = qk_hf_cfg_int_or(c, "hidden_size", QK_KV_ABSENT),
+                             .n_ff = qk_hf_cfg_int_or(c, "intermediate_size", QK_KV_ABSENT)};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     /* TextModel's rope_theta: rope_parameters' (Ministral 3 has no top-level one; a config class default for the
      * top-level key does not override it), else the top level's */
     qk_rope_view rv_theta;
@@ -551,7 +548,17 @@ static int add_llama_like(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_
     if (rc == QK_OK && p->desc && p->desc->mrope_key) rc = add_mrope_sections(ck, p, w, err);
     if (rc == QK_OK && p->desc && (p->desc->flags & QK_A_ROPE_YARN)) rc = qk_arch_yarn_kvs(ck, p, w, err);
     if (rc == QK_OK && p->desc && p->desc->extra_kvs) rc = p->desc->extra_kvs(ck, p, w, err);
-    for (const qk_kv_rule *r = p->desc ? p->desc->kvs : NULL; rc == QK_OK && r && r->key; r++) {
+    if (rc == QK_OK && p->desc && p->desc->kvs) rc = qk_arch_kv_rules(ck, p, p->desc->kvs, w, err);
+    return rc ? QK_FAIL : QK_OK;
+}
+
+int qk_arch_kv_rules(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *rules, qk_gguf_writer *w,
+                     qk_err *err) {
+    const cJSON *c = ck->config;
+    int64_t v;
+    double d;
+    int rc = QK_OK;
+    for (const qk_kv_rule *r = rules; rc == QK_OK && r->key; r++) {
         if (r->type == QK_KVR_SWA_PATTERN) {
             const cJSON *lt = obj_get(c, "layer_types");
             bool pat[1024];

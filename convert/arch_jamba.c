@@ -122,14 +122,9 @@ static int jamba_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_
     int64_t ctx = 0;
     if (!qk_hf_cfg_int(c, "max_position_embeddings", &ctx) && !qk_hf_cfg_int(c, "n_ctx", &ctx))
         return qk_fail(err, "%s/config.json: no 'max_position_embeddings'", ck->dir);
-    int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)ctx, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.d_model, err);
-    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)qk_hf_cfg_int_or(c, "intermediate_size", 0),
-                                 err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    const qk_text_sizes s = {.n_ctx = ctx, .n_embd = d.d_model, .n_ff = qk_hf_cfg_int_or(c, "intermediate_size", 0),
+                             .head_count_kv = kv};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)d.d_conv, err);
     rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)d.d_inner, err);
     rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)d.d_state, err);

@@ -216,25 +216,16 @@ static int lfm2_check(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_err 
 static int lfm2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                     qk_err *err) {
     const cJSON *c = ck->config;
-    int64_t v, ff, n_embd = 0, l_cache = 0;
+    int64_t ff, n_embd = 0, l_cache = 0;
     double d;
     int32_t kv[1024];
-    if (p->n_layer > 1024) return qk_fail(err, "%s/config.json: more than 1024 layers", ck->dir);
-    for (uint32_t i = 0; i < p->n_layer; i++) {
-        bool conv = false;
-        if (layer_is_conv(ck, p, i, &conv, err)) return QK_FAIL;
-        kv[i] = conv ? 0 : (int32_t)p->n_head_kv;
-    }
+    if (qk_arch_kv_heads_by_layer(ck, p, layer_is_conv, kv, err)) return QK_FAIL;
     if (dense_ff(ck, p, &ff, err)) return QK_FAIL;
     qk_hf_cfg_int(c, "hidden_size", &n_embd);
     qk_hf_cfg_int(c, "conv_L_cache", &l_cache);
-    int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)n_embd, err);
-    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)ff, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    const qk_text_sizes s = {.n_ctx = qk_hf_cfg_int_or(c, "max_position_embeddings", QK_KV_ABSENT), .n_embd = n_embd,
+                             .n_ff = ff, .head_count_kv = kv};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     if (qk_hf_cfg_num(c, "rope_theta", &d)) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)d, err);
     if (!qk_hf_cfg_num(c, "norm_eps", &d)) d = 1e-5;
     rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)d, err);

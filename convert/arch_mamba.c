@@ -153,31 +153,32 @@ static int m2_finish(const qk_hf_checkpoint *ck, qk_conv_plan *p, qk_err *err) {
     return pad_vocab(ck, p, 16, err);
 }
 
-/* The KVs both converters write, in their order: context_length 2^20 (a placeholder), embedding_length,
- * feed_forward_length and head_count 0 (unused, read by the loader), block_count, the four ssm.* sizes, then
- * (group count: Mamba-2 only, < 0 none) ssm.group_count, the RMS epsilon; the file type after the family's own */
-static int ssm_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const int64_t size[5],
-                   int64_t n_group, qk_err *err) {
-    static const char *const keys[] = {"embedding_length", "ssm.conv_kernel", "ssm.inner_size", "ssm.state_size",
-                                       "ssm.time_step_rank"};
+int qk_ssm_model_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const qk_ssm_model_sizes *s,
+                     qk_err *err) {
     int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err);
-    rc |= qk_arch_kv_u32(w, p, keys[0], (uint32_t)size[0], err);
-    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", 0, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", 0, err);
+    rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)s->n_ctx, err);
+    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)s->n_embd, err);
+    rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)s->n_ff, err);
+    rc |= qk_arch_kv_u32(w, p, "attention.head_count", (uint32_t)s->n_head, err);
     rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    for (int i = 1; i < 5; i++) rc |= qk_arch_kv_u32(w, p, keys[i], (uint32_t)size[i], err);
-    if (n_group >= 0) rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)n_group, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.conv_kernel", (uint32_t)s->d_conv, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.inner_size", (uint32_t)s->d_inner, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.state_size", (uint32_t)s->d_state, err);
+    rc |= qk_arch_kv_u32(w, p, "ssm.time_step_rank", (uint32_t)s->dt_rank, err);
+    if (s->n_group >= 0) rc |= qk_arch_kv_u32(w, p, "ssm.group_count", (uint32_t)s->n_group, err);
     rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)rms_eps(ck), err);
     return rc ? QK_FAIL : QK_OK;
 }
 
+/* context_length 2^20 (the converter's placeholder), feed_forward_length and head_count 0 (unused, read by the
+ * loader) */
 static int m2_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, uint32_t file_type,
                   qk_err *err) {
     qk_mamba2_dims d;
     if (m2_dims(ck, &d, err)) return QK_FAIL;
-    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.n_head};
-    if (ssm_kvs(ck, p, w, size, d.n_group, err)) return QK_FAIL;
+    const qk_ssm_model_sizes s = {.n_ctx = 1 << 20, .n_embd = d.d_model, .d_conv = d.d_conv, .d_inner = d.d_inner,
+                                  .d_state = d.d_state, .dt_rank = d.n_head, .n_group = d.n_group};
+    if (qk_ssm_model_kvs(ck, p, w, &s, err)) return QK_FAIL;
     return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);
 }
 
@@ -228,9 +229,10 @@ static int m1_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
                   qk_err *err) {
     qk_mamba1_dims d;
     if (m1_dims_of(ck, &d, err)) return QK_FAIL;
-    const int64_t size[5] = {d.d_model, d.d_conv, d.d_inner, d.d_state, d.dt_rank};
+    const qk_ssm_model_sizes s = {.n_ctx = 1 << 20, .n_embd = d.d_model, .d_conv = d.d_conv, .d_inner = d.d_inner,
+                                  .d_state = d.d_state, .dt_rank = d.dt_rank, .n_group = -1};
     const char *mt = qk_hf_cfg_str(ck->config, "model_type");
-    if (ssm_kvs(ck, p, w, size, -1, err) ||
+    if (qk_ssm_model_kvs(ck, p, w, &s, err) ||
         qk_arch_kv_bool(w, p, "ssm.dt_b_c_rms", mt && !strcmp(mt, "falcon_mamba"), err))
         return QK_FAIL;
     return qk_gguf_writer_add_u32(w, "general.file_type", file_type, err);

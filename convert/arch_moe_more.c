@@ -81,10 +81,7 @@ static const char *const k_req_granitemoe_shared[] = {"attn_norm.weight", "attn_
                                                       "ffn_gate_inp.weight", "ffn_gate_shexp.weight",
                                                       "ffn_up_shexp.weight", "ffn_down_shexp.weight", NULL};
 static const qk_kv_rule k_kvs_granitemoe[] = {
-    {"attention_multiplier", "attention.scale", QK_KVR_F32, false},
-    {"embedding_multiplier", "embedding_scale", QK_KVR_F32, false},
-    {"residual_multiplier", "residual_scale", QK_KVR_F32, false},
-    {"logits_scaling", "logit_scale", QK_KVR_F32, true},
+    QK_KV_RULES_GRANITE,
     {"shared_intermediate_size", "expert_shared_feed_forward_length", QK_KVR_U32, false},
     {NULL, NULL, 0, false},
 };

@@ -237,14 +237,10 @@ static int nh_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_wri
     int64_t any = 0;
     const bool ff_early = qk_mamba2_hparam(c, k_ff, &any);
     double x;
-    int rc = QK_OK;
-    /* TextModel's */
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    rc |= qk_arch_kv_u32(w, p, "context_length", 1u << 20, err); /* overwritten in place: no rope */
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
-    if (ff_early) rc |= qk_arch_kv_arr(w, p, "feed_forward_length", QK_GGUF_I32, ffl, p->n_layer, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_arr(w, p, "attention.head_count_kv", QK_GGUF_I32, kv, p->n_layer, err);
+    /* TextModel's; context_length overwritten in place with 2^20: no rope */
+    const qk_text_sizes s = {.n_ctx = 1 << 20, .n_embd = d.n_embd, .n_ff = QK_KV_ABSENT,
+                             .ff_per_layer = ff_early ? ffl : NULL, .head_count_kv = kv};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     qk_rope_view rv;
     qk_rope_view_init(c, &rv);
     if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);

@@ -166,6 +166,18 @@ enum {
                          * tensor "<layer prefix>N.<key>" (Apertus' xIELU parameters) */
 };
 
+/* GraniteModel.set_gguf_parameters' multipliers, as rules (Granite, Granite MoE, Granite 4.0-H): attention.scale,
+ * embedding_scale, residual_scale, logit_scale (the one llama.cpp's granite needs) */
+#define QK_KV_RULES_GRANITE                                                                                         \
+    {"attention_multiplier", "attention.scale", QK_KVR_F32, false},                                                 \
+    {"embedding_multiplier", "embedding_scale", QK_KVR_F32, false},                                                 \
+    {"residual_multiplier", "residual_scale", QK_KVR_F32, false},                                                   \
+    {"logits_scaling", "logit_scale", QK_KVR_F32, true}
+/* The KVs of rules ({NULL}-terminated), in their order, as the family's set_gguf_parameters writes them after the
+ * common ones (arch_hparams.c); QK_FAIL naming a config value a rule cannot take */
+int qk_arch_kv_rules(const qk_hf_checkpoint *ck, const qk_conv_plan *p, const qk_kv_rule *rules, qk_gguf_writer *w,
+                     qk_err *err);
+
 /* key takes the value of from when the config has from (the converter
  * reading another key for the same hyper-parameter). */
 typedef struct {
@@ -298,6 +310,24 @@ int qk_arch_kv_str(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix,
 int qk_arch_kv_arr(qk_gguf_writer *w, const qk_conv_plan *p, const char *suffix, uint32_t type, const void *data,
                    uint64_t n, qk_err *err);
 
+/* The sizes TextModel.set_gguf_parameters opens with, as a family's own writer (QK_KV_OWN) has them: a value
+ * QK_KV_ABSENT is not written (the config lacks it), an array holds one value per layer. */
+#define QK_KV_ABSENT INT64_MIN
+typedef struct {
+    int64_t n_ctx, n_embd, n_ff;
+    const int32_t *ff_per_layer;  /* feed_forward_length per layer instead of n_ff; NULL: n_ff */
+    const int32_t *head_count_kv; /* per layer; NULL: p->n_head_kv */
+} qk_text_sizes;
+/* Their KVs in TextModel's order (arch_kv.c): block_count, context_length, embedding_length, feed_forward_length,
+ * attention.head_count (p->n_head), attention.head_count_kv. */
+int qk_arch_text_size_kvs(qk_gguf_writer *w, const qk_conv_plan *p, const qk_text_sizes *s, qk_err *err);
+/* A family's test of layer l (e.g. "is a Mamba layer"), QK_FAIL naming what is wrong in the config */
+typedef int (*qk_layer_test)(const qk_hf_checkpoint *ck, const qk_conv_plan *p, uint32_t l, bool *yes, qk_err *err);
+/* attention.head_count_kv per layer of a hybrid model (kv[0..p->n_layer)): p->n_head_kv on the attention layers, 0
+ * on those not_attention says hold a mixer instead; QK_FAIL past 1024 layers or when the test fails */
+int qk_arch_kv_heads_by_layer(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_layer_test not_attention,
+                              int32_t kv[1024], qk_err *err);
+
 /* The registry (arch_registry.c): every description, in listing order. */
 const qk_arch_desc *qk_arch_registry_at(size_t i);
 size_t qk_arch_registry_size(void);
@@ -387,6 +417,21 @@ int qk_mamba1_dims_check(const qk_hf_checkpoint *ck, const qk_mamba1_dims *d, qk
  * non-float dtype or an unknown name. */
 int qk_mamba1_tensor(const qk_hf_checkpoint *ck, const qk_hf_tensor *src, int layer, const char *w,
                      const qk_mamba1_dims *d, bool norms, qk_conv_plan *p, qk_err *err);
+
+/* The sizes Mamba2Model.set_gguf_parameters writes (MambaModel's the same without a group count), and
+ * FalconH1Model, derived from it, overwrites in place: n_ctx, n_ff and n_head (the attention-free models' 2^20, 0
+ * and 0) */
+typedef struct {
+    int64_t n_ctx, n_embd, n_ff, n_head;
+    int64_t d_conv, d_inner, d_state, dt_rank;
+    int64_t n_group; /* < 0: none (Mamba-1) */
+} qk_ssm_model_sizes;
+/* Their KVs in the converter's order (arch_mamba.c): context_length, embedding_length, feed_forward_length,
+ * attention.head_count, block_count, ssm.conv_kernel, ssm.inner_size, ssm.state_size, ssm.time_step_rank,
+ * ssm.group_count, then attention.layer_norm_rms_epsilon (layer_norm_epsilon / rms_norm_eps, else 1e-5); the file
+ * type is the caller's, after the family's own */
+int qk_ssm_model_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf_writer *w, const qk_ssm_model_sizes *s,
+                     qk_err *err);
 
 /* A layer's state-space mixer: "<layer prefix>N.<prefix><w>" planned by qk_mamba2_tensor (dims2 given) or
  * qk_mamba1_tensor (dims1; norms: Jamba's dt / B / C norm weights accepted) with the sizes the config gives; the

@@ -341,13 +341,9 @@ static int qwen35_kvs(const qk_hf_checkpoint *ck, const qk_conv_plan *p, qk_gguf
             sect[i] = (int32_t)e->valuedouble;
         }
     }
-    int rc = QK_OK;
-    rc |= qk_arch_kv_u32(w, p, "block_count", p->n_layer, err);
-    if (qk_hf_cfg_int(c, "max_position_embeddings", &v)) rc |= qk_arch_kv_u32(w, p, "context_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "embedding_length", (uint32_t)d.n_embd, err);
-    if (qk_hf_cfg_int(c, "intermediate_size", &v)) rc |= qk_arch_kv_u32(w, p, "feed_forward_length", (uint32_t)v, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count", p->n_head, err);
-    rc |= qk_arch_kv_u32(w, p, "attention.head_count_kv", p->n_head_kv, err);
+    const qk_text_sizes s = {.n_ctx = qk_hf_cfg_int_or(c, "max_position_embeddings", QK_KV_ABSENT),
+                             .n_embd = d.n_embd, .n_ff = qk_hf_cfg_int_or(c, "intermediate_size", QK_KV_ABSENT)};
+    int rc = qk_arch_text_size_kvs(w, p, &s, err);
     if (ms) rc |= qk_arch_kv_arr(w, p, "rope.dimension_sections", QK_GGUF_I32, sect, 4, err);
     if (rv.has_theta) rc |= qk_arch_kv_f32(w, p, "rope.freq_base", (float)rv.theta, err);
     if (qk_hf_cfg_num(c, "rms_norm_eps", &x)) rc |= qk_arch_kv_f32(w, p, "attention.layer_norm_rms_epsilon", (float)x, err);

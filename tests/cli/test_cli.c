@@ -660,6 +660,46 @@ static void test_quantize_max_buffer_size(void) {
     cli_expect(2, "got 'lots'", "quantize", "--max-buffer-size", "lots", g_in, out[1], "Q8_0");
 }
 
+/* The file's string KV key copied into buf, or "" when it has none. */
+static const char *recorded_command(const char *path, const char *key, char *buf, size_t n) {
+    qk_gguf_file *f = NULL;
+    qk_err err;
+    buf[0] = 0;
+    CHECK_MSG(qk_gguf_open(path, &f, &err) == QK_OK, "%s", err.msg);
+    const char *c = f ? qk_gguf_get_str(&f->meta, key) : NULL;
+    snprintf(buf, n, "%s", c ? c : "");
+    qk_gguf_close(f);
+    return buf;
+}
+
+/* convert, quantize and split record the command as typed: the command's name, then each argument after one
+ * space (qk_cli_command_line), in the provenance of what they write (split's as quantkit.split.command). The
+ * outputs are named relative to g_dir, where setup() runs the commands, so the recorded lines are known text. */
+static void test_command_recorded(void) {
+    setup();
+    char want[1200], got[1200], first[64] = "";
+    cli_result r = cli_run("convert", g_hf, "-o", "cmdline.gguf", "--type=f32");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    snprintf(want, sizeof want, "convert %s -o cmdline.gguf --type=f32", g_hf);
+    CHECK_MSG(!strcmp(recorded_command("cmdline.gguf", "quantkit.command", got, sizeof got), want), "'%s'", got);
+    r = cli_run("quantize", "cmdline.gguf", "cmdline-q.gguf", "Q8_0", "1");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    recorded_command("cmdline-q.gguf", "quantkit.command", got, sizeof got);
+    CHECK_MSG(!strcmp(got, "quantize cmdline.gguf cmdline-q.gguf Q8_0 1"), "'%s'", got);
+    r = cli_run("split", "--split-max-tensors", "4", "cmdline-q.gguf", "cmdline-s");
+    CHECK_MSG(r.code == 0, "%s", r.err);
+    cli_result_free(&r);
+    for (int n = 2; n < 100 && !first[0]; n++) { /* the first shard, whatever the count */
+        snprintf(first, sizeof first, "cmdline-s-00001-of-%05d.gguf", n);
+        if (access(first, F_OK)) first[0] = 0;
+    }
+    CHECK_MSG(first[0], "no shards named cmdline-s-*");
+    if (first[0]) recorded_command(first, "quantkit.split.command", got, sizeof got);
+    CHECK_MSG(!strcmp(got, "split --split-max-tensors 4 cmdline-q.gguf cmdline-s"), "'%s'", got);
+}
+
 int main(int argc, char **argv) {
     qk_test_init(argc, argv);
     RUN(test_quantize_max_size);
@@ -677,5 +717,6 @@ int main(int argc, char **argv) {
     RUN(test_args_verify_split_merge);
     RUN(test_quantize_ignore_integrity);
     RUN(test_quantize_max_buffer_size);
+    RUN(test_command_recorded);
     return qk_test_summary();
 }
