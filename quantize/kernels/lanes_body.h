@@ -266,17 +266,13 @@ static inline vf lb_q3(int n, int nmax, const float *xt, vi *L) {
     return vf_sel(vm_andnot(vf_gt(suml2, zero), allzero), vf_div(sumlx, suml2), zero);
 }
 
-/* ------------------------------------------------------------ entries
- * (the ISA files name them; the transposition in and out is here) */
-
-/* make_q3_quants(16, nmax, x, L, true) of W consecutive sub-blocks of 16. */
-LB_INLINE void lb_q3_search(int nmax, const float *x, float *scales, int8_t *L) {
-    float xt[16 * LN_W];
-    lb_transpose(x, 16, LN_W, xt);
-    vi Lv[16];
-    vf_store(scales, lb_q3(16, nmax, xt, Lv));
-    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
-}
+/* ------------------------------------------------- entry glue
+ * The entry points are each ISA file's (x86/lanes_x86_body.h,
+ * arm/search_neon.c); below is the glue (transposition in and out) they
+ * share. x86's qk_q3k_lanes, qk_qkx3_lanes and qk_iq4_lanes spell theirs
+ * out instead: one more always_inline layer there changed GCC 12's x86
+ * output (a reordered loop exit, swapped cmp operands), and the x86 objects
+ * are kept byte for byte as they were. */
 
 LB_INLINE void lb_qx_lanes(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
     float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
@@ -352,18 +348,10 @@ static inline void lb_iq4_sums(const float *xt, const float *wt, vf id, vtab16 t
     *sumq2 = q2;
 }
 
-/* The ntry = 7 scale search of quantize_row_iq4_nl_impl for the first
- * avail (<= W) of W blocks of 32 (w NULL: weights x^2): d[k] is the block's
- * (sub-block's) scale, 0 for an all-zero block. */
-LB_INLINE void lb_iq4_search(const float *x, const float *w, int avail, float *d_out) {
-    float xt[32 * LN_W], wt[32 * LN_W];
-    lb_transpose(x, 32, avail, xt);
-    if (w) lb_transpose(w, 32, avail, wt);
-    else
-        for (int i = 0; i < 32; ++i) {
-            const vf v = vf_load(xt + i * LN_W);
-            vf_store(wt + i * LN_W, vf_mul(v, v));
-        }
+/* The ntry = 7 scale search of quantize_row_iq4_nl_impl on W transposed
+ * blocks of 32 (xt) with their weights (wt): d[k] is the block's
+ * (sub-block's) scale, 0 for an all-zero block, for the first avail (<= W). */
+LB_INLINE void lb_iq4_scales(const float *xt, const float *wt, int avail, float *d_out) {
     const vtab16 tab = vtab16_load(lb_iq4_values);
     const vf zero = vf_set1(0.f);
     vf max;

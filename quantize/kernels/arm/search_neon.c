@@ -27,8 +27,17 @@ void qk_qx_search4_neon(int n, int nmax, const float *x, const float *qw, float 
     lb_qx_search(n, nmax, x, qw, scales, L);
 }
 
-void qk_q3_search4_neon(int nmax, const float *x, float *scales, int8_t *L) { lb_q3_search(nmax, x, scales, L); }
+void qk_q3_search4_neon(int nmax, const float *x, float *scales, int8_t *L) {
+    float xt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    vi Lv[16];
+    vf_store(scales, lb_q3(16, nmax, xt, Lv));
+    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
+}
 
 void qk_iq4_search4_neon(const float *x, const float *weight, float *scales) {
-    lb_iq4_search(x, weight, LN_W, scales);
+    float xt[32 * LN_W], wt[32 * LN_W];
+    lb_transpose(x, 32, LN_W, xt);
+    lb_transpose(weight, 32, LN_W, wt);
+    lb_iq4_scales(xt, wt, LN_W, scales);
 }

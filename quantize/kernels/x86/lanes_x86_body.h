@@ -107,7 +107,13 @@ void LN_ISA(qk_q2k_lanes)(const float *x, const float *w, float *scales, float *
     lb_untranspose_u8(Lv, 16, L);
 }
 
-void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) { lb_q3_search(4, x, scales, L); }
+void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) {
+    float xt[16 * LN_W];
+    lb_transpose(x, 16, LN_W, xt);
+    vi Lv[16];
+    vf_store(scales, lb_q3(16, 4, xt, Lv));
+    lb_untranspose_u8(Lv, 16, (uint8_t *)L);
+}
 
 void LN_ISA(qk_qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
     lb_qx_search(n, nmax, x, w, scales, L);
@@ -118,7 +124,12 @@ void LN_ISA(qk_qkx3_lanes)(int n, int nmax, const float *x, const float *w, floa
     float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
     lb_transpose(x, n, LN_W, xt);
     lb_transpose(w, n, LN_W, wt);
-    lb_qkx_store(n, nmax, xt, wt, -0.9f, 0.05f, 36, false, true, scales, mins, L);
+    vi Lv[LB_MAXN];
+    vf sc, mn;
+    lb_qkx(n, nmax, xt, wt, Lv, &sc, &mn, -0.9f, 0.05f, 36, false, true);
+    vf_store(scales, sc);
+    vf_store(mins, mn);
+    lb_untranspose_u8(Lv, n, L);
 }
 
 /* weight = qw * sqrt(sigma2 + x^2) (element-wise) for nsb (<= W)
@@ -233,8 +244,18 @@ void LN_ISA(qk_qp_lanes)(int n, int nmax, const float *x, const float *w, float 
 
 /* ---------------------------------------------------------------- IQ4 */
 
+/* The ntry = 7 scale search of quantize_row_iq4_nl_impl for W blocks of 32:
+ * d[k] is the block's (sub-block's) scale, 0 for an all-zero block. */
 void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_out) {
-    lb_iq4_search(x, w, avail, d_out);
+    float xt[32 * LN_W], wt[32 * LN_W];
+    lb_transpose(x, 32, avail, xt);
+    if (w) lb_transpose(w, 32, avail, wt);
+    else
+        for (int i = 0; i < 32; ++i) {
+            const vf v = vf_load(xt + i * LN_W);
+            vf_store(wt + i * LN_W, vf_mul(v, v));
+        }
+    lb_iq4_scales(xt, wt, avail, d_out);
 }
 
 /* IQ4's imatrix weights of nsb consecutive super-blocks of `super` (32 for
