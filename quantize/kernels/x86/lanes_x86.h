@@ -1,6 +1,6 @@
 /* lanes_x86.h - the lane-wise searches behind the AVX2 / AVX-512
  * variants of Q2_K to Q6_K, IQ4_NL, IQ4_XS and the legacy imatrix rows (lanes_<isa>.c, bodies in
- * lanes_body.h), called from the scalar files q2_k.c, q3_k.c and
+ * lanes_body.h and lanes_x86_body.h), called from the scalar files q2_k.c, q3_k.c and
  * iq4.c, which keep everything else. Not part of the library's interface.
  *
  * W = 16 lanes (avx512) or 8 (avx2). Each search runs the scalar search of
@@ -95,7 +95,7 @@ QK_LANES_DECLARE(avx512)
 #endif
 
 /* One ISA's lane functions as a table (qk_lanes_avx2 and qk_lanes_avx512,
- * defined by lanes_body.h), so that each type's driver is written once and
+ * defined by lanes_x86_body.h), so that each type's driver is written once and
  * takes the ISA as an argument. */
 typedef struct qk_lanes_x86 {
     int width; /* W */

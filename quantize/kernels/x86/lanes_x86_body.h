@@ -1,247 +1,20 @@
-/* lanes_body.h - the lane-wise scale searches of Q2_K, Q3_K (and
- * make_qx_quants in general), IQ4_NL and IQ4_XS; included by
- * lanes_avx512.c and lanes_avx2.c after vec_x86.h, which
- * fixes the lane count LN_W and the function suffix. Declarations and the
- * contract are in lanes_x86.h.
+/* lanes_x86_body.h - the x86 half of the lane-wise searches behind the
+ * AVX2 / AVX-512 variants of Q2_K .. Q6_K, IQ4_NL, IQ4_XS and the legacy
+ * imatrix rows; included by lanes_avx512.c and lanes_avx2.c after
+ * vec_x86.h, which fixes the lane count LN_W and the function suffix.
+ * Declarations and the contract are in lanes_x86.h.
  *
- * Each lane runs ONE group's (sub-block's or block's) scalar search of
- * quant_search.c / iq4.c, element by element in the scalar order, with the
- * scalar's exact float operations; data-dependent branches become per-lane
- * masks, and a lane the scalar code would have left early (all-zero group,
- * converged refinement) is masked so its state stops changing. So every lane
- * ends with the bits the scalar function returns, while W groups run side
- * by side. Inputs are transposed first: xt[i * W + k] = element i of group k.
+ * The searches NEON shares (make_qkx2/3_quants, make_qx_quants,
+ * make_q3_quants, the IQ4 scale search) are ISA-neutral in ../lanes_body.h,
+ * with the lane-by-lane exactness argument; here are the entry points over
+ * them and what only x86 runs: make_qp_quants, the imatrix weights, the
+ * requantization and packing (256-bit byte vectors), and the searches on two
+ * interleaved sets of lanes.
  */
 #include <string.h>
 
 #include "lanes_x86.h"
-#include "quant_search.h"
-
-#define LB_MAXN 32
-
-/* The searches are written once for any n and nmax; the entries below call
- * them with the constants of the hot shapes (Q6_K's 16 x 32 levels, Q3_K's
- * imatrix 16 x 4) so the compiler folds them as a hand-specialised kernel
- * would. Measured with callgrind on AVX2: Q6_K's search 33.0 M -> 26.5 M
- * instructions per 128 rows of 4096 (the kernel before the dedupe: 25.3 M). */
-#define LB_INLINE static inline __attribute__((always_inline))
-
-/* groups of n floats, `avail` of them (the rest zeros) -> xt[i * W + k].
- * (Gathering columns instead saved 1% of the Q4_K search's instructions
- * but made Q3_K's AVX-512 search 6% slower on this AMD machine.) */
-LB_INLINE void lb_transpose(const float *x, int n, int avail, float *xt) {
-    for (int k = 0; k < LN_W; ++k)
-        for (int i = 0; i < n; ++i) xt[i * LN_W + k] = k < avail ? x[k * n + i] : 0.f;
-}
-
-LB_INLINE void lb_untranspose_u8(const vi *Lv, int n, uint8_t *L) {
-    int32_t lt[LB_MAXN * LN_W];
-    for (int i = 0; i < n; ++i) vi_store(lt + i * LN_W, Lv[i]);
-    for (int k = 0; k < LN_W; ++k)
-        for (int i = 0; i < n; ++i) L[k * n + i] = (uint8_t)lt[i * LN_W + k];
-}
-
-/* make_qkx2_quants (v3 false) / make_qkx3_quants (v3 true) with explicit
- * weights, on W groups of n. */
-LB_INLINE void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi *L, vf *scale_out, vf *themin_out,
-                          float rmin, float rdelta, int nstep, bool use_mad, bool v3) {
-    const vf zero = vf_set1(0.f);
-    vf min = vf_load(xt), max = min;
-    vf sum_w = vf_load(wt);
-    vf sum_x = vf_mul(sum_w, min);
-    for (int i = 1; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
-        min = vf_sel(vf_lt(x, min), x, min);
-        max = vf_sel(vf_gt(x, max), x, max);
-        sum_w = vf_add(sum_w, w);
-        sum_x = vf_add(sum_x, vf_mul(w, x));
-    }
-    min = vf_sel(vf_gt(min, zero), zero, min);
-    const vm flat = v3 ? vf_le(max, min) : vf_eq(max, min); /* scalar returns early: L = 0, scale 0 */
-    vf iscale = vf_div(vf_set1((float)nmax), vf_sub(max, min));
-    vf scale = vf_div(vf_set1(1.f), iscale);
-    vf best_error = zero;
-    const vi vnmax = vi_set1(nmax), vzero = vi_set1(0);
-    /* the levels are kept as floats (exact small integers): the error loop
-     * and the updates then need no conversions; L gets them at the end */
-    vf Lf[LB_MAXN];
-    for (int i = 0; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
-        const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min)))));
-        Lf[i] = vi_to_f(l);
-        vf diff = vf_sub(vf_add(vf_mul(scale, Lf[i]), min), x);
-        diff = use_mad ? vf_abs(diff) : vf_mul(diff, diff);
-        best_error = vf_add(best_error, vf_mul(w, diff));
-    }
-    vf Laux[LB_MAXN];
-    for (int is = 0; is <= nstep; ++is) {
-        const float step = rmin + rdelta * (float)is; /* (rmin + rdelta*is) + nmax, as the scalar code */
-        /* (max - min) with the min of the best fit so far, as the scalar loop */
-        iscale = vf_div(vf_add(vf_set1(step), vf_set1((float)nmax)), vf_sub(max, min));
-        vf sum_l = zero, sum_l2 = zero, sum_xl = zero;
-        for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
-            const vi l = vi_max(vzero, vi_min(vnmax, vf_nearest_int(vf_mul(iscale, vf_sub(x, min)))));
-            const vf fl = vi_to_f(l);
-            Laux[i] = fl;
-            const vf wl = vf_mul(w, fl);
-            sum_l = vf_add(sum_l, wl);
-            sum_l2 = vf_add(sum_l2, vf_mul(wl, fl));
-            sum_xl = vf_add(sum_xl, vf_mul(wl, x));
-        }
-        const vf D = vf_sub(vf_mul(sum_w, sum_l2), vf_mul(sum_l, sum_l));
-        const vm dpos = vm_andnot(vf_gt(D, zero), flat);
-        if (!vm_any(dpos)) continue;
-        vf this_scale = vf_div(vf_sub(vf_mul(sum_w, sum_xl), vf_mul(sum_x, sum_l)), D);
-        vf this_min = vf_div(vf_sub(vf_mul(sum_l2, sum_x), vf_mul(sum_l, sum_xl)), D);
-        const vm mpos = vf_gt(this_min, zero);
-        this_min = vf_sel(mpos, zero, this_min);
-        this_scale = vf_sel(mpos, vf_div(sum_xl, sum_l2), this_scale);
-        vf cur_error = zero;
-        for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
-            vf diff = vf_sub(vf_add(vf_mul(this_scale, Laux[i]), this_min), x);
-            diff = use_mad ? vf_abs(diff) : vf_mul(diff, diff);
-            cur_error = vf_add(cur_error, vf_mul(w, diff));
-        }
-        const vm upd = vm_and(dpos, vf_lt(cur_error, best_error));
-        if (!vm_any(upd)) continue;
-        for (int i = 0; i < n; ++i) Lf[i] = vf_sel(upd, Laux[i], Lf[i]);
-        best_error = vf_sel(upd, cur_error, best_error);
-        scale = vf_sel(upd, this_scale, scale);
-        min = vf_sel(upd, this_min, min);
-    }
-    for (int i = 0; i < n; ++i) L[i] = vi_sel(flat, vzero, vf_to_i_exact(Lf[i]));
-    *scale_out = vf_sel(flat, zero, scale);
-    *themin_out = vf_neg(min);
-}
-
-/* The signed-max scan make_qx_quants, make_q3_quants and the IQ4 search
- * start with: max = the x with the largest |x| (first on ties). Returns the
- * lanes whose group counts as all zero (amax < GROUP_MAX_EPS). */
-LB_INLINE vm lb_signed_max(int n, const float *xt, vf *max_out) {
-    vf max = vf_set1(0.f), amax = vf_set1(0.f);
-    for (int i = 0; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W), ax = vf_abs(x);
-        const vm m = vf_gt(ax, amax);
-        amax = vf_sel(m, ax, amax);
-        max = vf_sel(m, x, max);
-    }
-    *max_out = max;
-    return vf_lt(amax, vf_set1(QK_GROUP_MAX_EPS));
-}
-
-/* make_qx_quants(n, nmax, x, L, rmse_type = 1, qw) on W groups; wt NULL
- * means qw = NULL (weights x^2). */
-LB_INLINE vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
-    const vf zero = vf_set1(0.f);
-    vf max;
-    const vm allzero = lb_signed_max(n, xt, &max);
-    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
-    vf wv[LB_MAXN], wx[LB_MAXN];
-    for (int i = 0; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W);
-        wv[i] = wt ? vf_load(wt + i * LN_W) : vf_mul(x, x);
-        wx[i] = vf_mul(wv[i], x); /* w * x[i] * l = (w * x) * l */
-    }
-    vf iscale = vf_div(vf_set1((float)-nmax), max);
-    vf sumlx = zero, suml2 = zero;
-    for (int i = 0; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W);
-        const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
-        L[i] = vi_add(l, off);
-        const vf fl = vi_to_f(l);
-        sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
-        suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
-    }
-    /* `suml2 ? a : b` is true for NaN too, hence the unordered compare */
-    vf scale = vf_sel(vf_ne_uq(suml2, zero), vf_div(sumlx, suml2), zero);
-    vf best = vf_mul(scale, sumlx);
-    vi lt[LB_MAXN];
-    for (int is = -9; is <= 9; ++is) {
-        if (is == 0) continue;
-        const float c = -((float)nmax + 0.1f * (float)is);
-        iscale = vf_div(vf_set1(c), max);
-        sumlx = suml2 = zero;
-        for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W);
-            const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
-            lt[i] = l;
-            const vf fl = vi_to_f(l);
-            sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
-            suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
-        }
-        const vm upd =
-            vm_andnot(vm_and(vf_gt(suml2, zero), vf_gt(vf_mul(sumlx, sumlx), vf_mul(best, suml2))), allzero);
-        if (!vm_any(upd)) continue;
-        for (int i = 0; i < n; ++i) L[i] = vi_sel(upd, vi_add(lt[i], off), L[i]);
-        scale = vf_sel(upd, vf_div(sumlx, suml2), scale);
-        best = vf_sel(upd, vf_mul(scale, sumlx), best);
-    }
-    const vi vzero = vi_set1(0);
-    for (int i = 0; i < n; ++i) L[i] = vi_sel(allzero, vzero, L[i]);
-    return vf_sel(allzero, zero, scale);
-}
-
-/* make_q3_quants(n, nmax, x, L, do_rmse = true) on W groups. */
-static inline vf lb_q3(int n, int nmax, const float *xt, vi *L) {
-    const vf zero = vf_set1(0.f);
-    vf max;
-    const vm allzero = lb_signed_max(n, xt, &max);
-    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1);
-    const vf iscale = vf_div(vf_set1((float)-nmax), max);
-    vf sumlx = zero, suml2 = zero;
-    vf wv[LB_MAXN], wx[LB_MAXN];
-    for (int i = 0; i < n; ++i) {
-        const vf x = vf_load(xt + i * LN_W);
-        wv[i] = vf_mul(x, x);
-        wx[i] = vf_mul(wv[i], x);
-        const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
-        L[i] = l;
-        const vf fl = vi_to_f(l);
-        sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
-        suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
-    }
-    /* w*x*L and w*L*L of the current levels, refreshed when a level changes
-     * (the same products the scalar code forms, so the same bits) */
-    vf wxl[LB_MAXN], wll[LB_MAXN];
-    for (int i = 0; i < n; ++i) {
-        const vf fL = vi_to_f(L[i]);
-        wxl[i] = vf_mul(wx[i], fL);
-        wll[i] = vf_mul(vf_mul(wv[i], fL), fL);
-    }
-    vm active = vm_andnot(vm_all(), allzero);
-    for (int itry = 0; itry < 5 && vm_any(active); ++itry) {
-        vm changed = vm_none();
-        for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W);
-            const vf slx0 = vf_sub(sumlx, wxl[i]);
-            const vf sl20 = vf_sub(suml2, wll[i]);
-            vi new_l = vf_nearest_int(vf_div(vf_mul(x, sl20), slx0));
-            new_l = vi_max(lo, vi_min(hi, new_l));
-            /* the common case: no lane moves (slx0 > 0 gates the scalar's division) */
-            const vm differs = vm_and(vm_and(active, vf_gt(slx0, zero)), vi_ne(new_l, L[i]));
-            if (!vm_any(differs)) continue;
-            const vf fn = vi_to_f(new_l);
-            const vf wxn = vf_mul(wx[i], fn), wnn = vf_mul(vf_mul(wv[i], fn), fn);
-            const vf slx = vf_add(slx0, wxn);
-            const vf sl2 = vf_add(sl20, wnn);
-            const vm ok = vm_and(differs, vm_and(vf_gt(sl2, zero), vf_gt(vf_mul(vf_mul(slx, slx), suml2),
-                                                                         vf_mul(vf_mul(sumlx, sumlx), sl2))));
-            if (!vm_any(ok)) continue;
-            L[i] = vi_sel(ok, new_l, L[i]);
-            wxl[i] = vf_sel(ok, wxn, wxl[i]);
-            wll[i] = vf_sel(ok, wnn, wll[i]);
-            sumlx = vf_sel(ok, slx, sumlx);
-            suml2 = vf_sel(ok, sl2, suml2);
-            changed = vm_or(changed, ok);
-        }
-        active = vm_and(active, changed);
-    }
-    const vi off = vi_set1(nmax), vzero = vi_set1(0);
-    for (int i = 0; i < n; ++i) L[i] = vi_sel(allzero, vzero, vi_add(L[i], off));
-    return vf_sel(vm_andnot(vf_gt(suml2, zero), allzero), vf_div(sumlx, suml2), zero);
-}
+#include "lanes_body.h"
 
 /* make_qp_quants(n, nmax, x, L, w) on W groups (the scales or mins of one
  * super-block per lane). The levels are uint8_t in the scalar code: stored
@@ -342,20 +115,8 @@ void LN_ISA(qk_q3k_lanes)(const float *x, float *scales, int8_t *L) {
     lb_untranspose_u8(Lv, 16, (uint8_t *)L);
 }
 
-LB_INLINE void lb_qx_lanes(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
-    float xt[LB_MAXN * LN_W], wt[LB_MAXN * LN_W];
-    lb_transpose(x, n, LN_W, xt);
-    if (w) lb_transpose(w, n, LN_W, wt);
-    vi Lv[LB_MAXN];
-    vf_store(scales, lb_qx(n, nmax, xt, w ? wt : NULL, Lv));
-    lb_untranspose_u8(Lv, n, (uint8_t *)L);
-}
-
 void LN_ISA(qk_qx_lanes)(int n, int nmax, const float *x, const float *w, float *scales, int8_t *L) {
-    if (n < 1 || n > LB_MAXN) return; /* contract: 1 <= n <= 32 (also tells the compiler) */
-    if (n == 16 && nmax == 32) lb_qx_lanes(16, 32, x, w, scales, L); /* Q6_K */
-    else if (n == 16 && nmax == 4) lb_qx_lanes(16, 4, x, w, scales, L); /* Q3_K with an imatrix */
-    else lb_qx_lanes(n, nmax, x, w, scales, L);
+    lb_qx_search(n, nmax, x, w, scales, L);
 }
 
 void LN_ISA(qk_qkx3_lanes)(int n, int nmax, const float *x, const float *w, float *scales, float *mins, uint8_t *L) {
@@ -483,36 +244,6 @@ void LN_ISA(qk_qp_lanes)(int n, int nmax, const float *x, const float *w, float 
 
 /* ---------------------------------------------------------------- IQ4 */
 
-static const float lb_iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
-/* best_index_int8(16, kvalues, x) per lane. The binary search ends with mu
- * = the first index whose value exceeds x; for x strictly inside the table
- * that is 1 + #{i in 1..14 : !(x < val[i])}, and the same count also gives
- * the two clamped ends (x <= val[0] -> 0, x >= val[15] -> 15, infinities
- * included) and NaN (all comparisons false -> mu = 15, the tie test false ->
- * 15), as the scalar does. */
-static inline vi lb_iq4_index(vf x, vtab16 tab) {
-    vi c = vi_set1(1);
-    for (int i = 1; i < 15; ++i) c = vi_inc(c, vm_andnot(vm_all(), vf_lt(x, vf_set1(lb_iq4_values[i]))));
-    const vi cm1 = vi_sub(c, vi_set1(1));
-    const vf lo = vtab16_get(tab, cm1), hi = vtab16_get(tab, c);
-    return vi_sel(vf_lt(vf_sub(x, lo), vf_sub(hi, x)), cm1, c);
-}
-
-/* iq4.c's iq4_sums per lane: sum(w q x) and sum(w q^2) at inverse scale id. */
-static inline void lb_iq4_sums(const float *xt, const float *wt, vf id, vtab16 tab, vf *sumqx, vf *sumq2) {
-    vf qx = vf_set1(0.f), q2 = qx;
-    for (int j = 0; j < 32; ++j) {
-        const vf x = vf_load(xt + j * LN_W);
-        const vf q = vtab16_get(tab, lb_iq4_index(vf_mul(id, x), tab));
-        const vf wq = vf_mul(vf_load(wt + j * LN_W), q);
-        qx = vf_add(qx, vf_mul(wq, x));
-        q2 = vf_add(q2, vf_mul(wq, q));
-    }
-    *sumqx = qx;
-    *sumq2 = q2;
-}
-
 /* The ntry = 7 scale search of quantize_row_iq4_nl_impl for W blocks of 32:
  * d[k] is the block's (sub-block's) scale, 0 for an all-zero block. */
 void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_out) {
@@ -524,27 +255,7 @@ void LN_ISA(qk_iq4_lanes)(const float *x, const float *w, int avail, float *d_ou
             const vf v = vf_load(xt + i * LN_W);
             vf_store(wt + i * LN_W, vf_mul(v, v));
         }
-    const vtab16 tab = vtab16_load(lb_iq4_values);
-    const vf zero = vf_set1(0.f);
-    vf max;
-    const vm allzero = lb_signed_max(32, xt, &max);
-    vf d = vf_div(vf_neg(max), vf_set1(-127.f)); /* -max / values[0] */
-    vf id = vf_div(vf_set1(1.f), d);
-    vf sumqx, sumq2;
-    lb_iq4_sums(xt, wt, id, tab, &sumqx, &sumq2);
-    d = vf_sel(vf_gt(sumq2, zero), vf_div(sumqx, sumq2), zero);
-    vf best = vf_mul(d, sumqx);
-    for (int itry = -7; itry <= 7; ++itry) {
-        id = vf_div(vf_set1((float)(itry - 127)), max);
-        lb_iq4_sums(xt, wt, id, tab, &sumqx, &sumq2);
-        const vm upd = vm_and(vf_gt(sumq2, zero), vf_gt(vf_mul(sumqx, sumqx), vf_mul(best, sumq2)));
-        if (!vm_any(upd)) continue;
-        d = vf_sel(upd, vf_div(sumqx, sumq2), d);
-        best = vf_sel(upd, vf_mul(d, sumqx), best);
-    }
-    float out[LN_W];
-    vf_store(out, vf_sel(allzero, zero, d));
-    memcpy(d_out, out, sizeof(float) * (size_t)avail);
+    lb_iq4_scales(xt, wt, avail, d_out);
 }
 
 /* IQ4's imatrix weights of nsb consecutive super-blocks of `super` (32 for
@@ -584,19 +295,8 @@ void LN_ISA(qk_iq4_pack)(const float *x, float id, uint8_t *q16) {
 void LN_ISA(qk_kq_search_lanes)(const qk_kq_params *p, const float *x, float *scales, float *mins, uint8_t *L) {
     float xt[32 * LN_W], wt[32 * LN_W];
     lb_transpose(x, 32, LN_W, xt);
-    vf sum_x2 = vf_set1(0.f);
-    for (int i = 0; i < 32; ++i) {
-        const vf v = vf_load(xt + i * LN_W);
-        sum_x2 = vf_add(sum_x2, vf_mul(v, v));
-    }
-    const vf av_x = vf_sqrt(vf_div(sum_x2, vf_set1(32.f)));
-    for (int i = 0; i < 32; ++i) vf_store(wt + i * LN_W, vf_add(av_x, vf_abs(vf_load(xt + i * LN_W))));
-    vi Lv[32];
-    vf sc, mn;
-    lb_qkx(32, p->nmax, xt, wt, Lv, &sc, &mn, p->rmin, p->rdelta, p->nstep, false, false);
-    vf_store(scales, sc);
-    vf_store(mins, mn);
-    lb_untranspose_u8(Lv, 32, L);
+    lb_kq_auto_weights(xt, wt);
+    lb_qkx_store(32, p->nmax, xt, wt, p->rmin, p->rdelta, p->nstep, false, false, scales, mins, L);
 }
 
 /* Q4_K/Q5_K requantization of one sub-block of 32 against its stored scale:
