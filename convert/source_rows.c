@@ -1,6 +1,7 @@
 #include "source_rows.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,24 @@
  * conversion): quantized, it becomes a garbage value that verify cannot see.
  * Refused, naming the GGUF tensor and the element (row and column in the
  * GGUF's layout). */
+/* Whether x[0..n) holds a NaN or an infinity (exponent bits all ones). A
+ * branch-free OR over the bits, which the compiler turns into vector code:
+ * the per-element isfinite() test with its early exit was 16% of a BF16 ->
+ * Q8_0 conversion's CPU (perf, one thread). */
+static bool any_nonfinite(const float *x, int64_t n) {
+    uint32_t any = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, x + i, sizeof b);
+        any |= (uint32_t)((b & 0x7f800000u) == 0x7f800000u);
+    }
+    return any != 0;
+}
+
 static int check_finite(const qk_conv_tensor *t, int64_t row0, int64_t nrows, const float *dst, qk_err *err) {
     const int64_t ne0 = t->ne[0], n = nrows * ne0;
-    for (int64_t i = 0; i < n; i++) {
+    if (!any_nonfinite(dst, n)) return QK_OK;
+    for (int64_t i = 0; i < n; i++) { /* the first one, for the message */
         if (isfinite(dst[i])) continue;
         const int64_t el = row0 * ne0 + i;
         return qk_fail(err,
