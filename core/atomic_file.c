@@ -1,4 +1,5 @@
 #include "atomic_file.h"
+#include "early_flush.h"
 #include "sizes.h"
 
 #include <errno.h>
@@ -18,10 +19,21 @@
  * the final fsync only has the tail left to flush. */
 #define QK_WRITE_BEHIND ((uint64_t)32 << 20)
 
+/* Early flush: every this many appended bytes, a side thread fdatasyncs the
+ * file (early_flush.h: the device's flush is what the closing fsync waited
+ * for), so that cost overlaps the computing of the next chunks. Quantizing
+ * the 1.09 GB bench model, 4 alternating runs each: Q8_0 0.97-1.29 s
+ * without, 0.56-0.81 s with; Q4_0 0.61-0.71 s -> 0.51-0.59 s; 32, 64 and
+ * 128 MiB measured alike. */
+#define QK_EARLY_FLUSH ((uint64_t)64 << 20)
+
 struct qk_afile {
     int fd;
     uint64_t size;
     uint64_t writeback_from; /* appended bytes before this already have writeback started */
+    uint64_t flush_from;     /* appended bytes before this were in the file at the last early flush */
+    qk_early_flush *ef;      /* started at the first early flush; NULL before, or if it cannot start */
+    bool ef_tried;
     char *final_path;
     char *temp_path;
     char *dir;
@@ -214,6 +226,11 @@ int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err) {
         f->writeback_from = f->size;
     }
 #endif
+    if (f->size - f->flush_from >= QK_EARLY_FLUSH) {
+        if (!f->ef_tried) f->ef = qk_ef_start(f->fd), f->ef_tried = true;
+        if (f->ef) qk_ef_kick(f->ef);
+        f->flush_from = f->size;
+    }
     return QK_OK;
 }
 
@@ -242,6 +259,8 @@ static void free_f(qk_afile *f) {
 
 void qk_afile_abort(qk_afile *f) {
     if (!f) return;
+    (void)qk_ef_stop(f->ef); /* it uses fd */
+    f->ef = NULL;
     if (f->fd >= 0) close(f->fd);
     unlink(f->temp_path);
     free_f(f);
@@ -249,7 +268,12 @@ void qk_afile_abort(qk_afile *f) {
 
 int qk_afile_commit(qk_afile *f, qk_err *err) {
     int rc = QK_OK;
-    if (fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
+    /* an early flush's failure counts: the kernel reports a write-back error
+     * once, so the fsync below may well succeed after it */
+    const int e = qk_ef_stop(f->ef);
+    f->ef = NULL;
+    if (e) rc = io_fail(f, "fsync", e, err);
+    if (rc == QK_OK && fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
     if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
     f->fd = -1;
     /* a signal after the rename must not unlink a name that now belongs to
