@@ -5,7 +5,8 @@
  * the write copies the chunk into the page cache (and the kernel starts its
  * write-back), the cores would sit idle. With one write in flight, compute
  * and writing overlap and the pass costs about max(compute, write) instead
- * of their sum.
+ * of their sum. The write function may be any step done in order on the
+ * side thread: core/atomic_file's early fdatasync is one (buf NULL, n 0).
  *
  * Contract:
  * - Buffers reach the write function in exactly the order they are put, one

@@ -1,5 +1,6 @@
 /* core/: sizes, parallel_for determinism and error reporting, error strings,
- * what a signal handler removes (atomic_file's registry). */
+ * what a signal handler removes (atomic_file's registry), atomic_file's
+ * bytes after early flushes. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -131,6 +132,41 @@ static void test_signal_registry(void) {
     unlink(kept);
 }
 
+/* 200 MiB + 3 bytes in appends of 8 MiB + 1: atomic_file's early flushes
+ * (every 64 MiB, on a side thread) run while later appends go on; the
+ * committed file holds exactly what was appended. */
+static void test_afile_flushed_early(void) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/flushed-early.bin", qk_test_tmpdir());
+    const size_t piece = (8u << 20) + 1, n_pieces = 25;
+    unsigned char *p = malloc(piece);
+    CHECK(p != NULL);
+    if (!p) return;
+    qk_afile *f = NULL;
+    qk_err err;
+    CHECK(qk_afile_open(&f, path, &err) == QK_OK);
+    if (!f) return free(p);
+    for (size_t k = 0; k < n_pieces; k++) {
+        for (size_t i = 0; i < piece; i++) p[i] = (unsigned char)(i * 7 + k * 13);
+        CHECK(qk_afile_write(f, p, piece, &err) == QK_OK);
+    }
+    CHECK(qk_afile_write(f, "end", 3, &err) == QK_OK);
+    CHECK(qk_afile_commit(f, &err) == QK_OK);
+    FILE *in = fopen(path, "rb");
+    CHECK(in != NULL);
+    size_t bad = 0;
+    for (size_t k = 0; in && k < n_pieces; k++) {
+        CHECK(fread(p, 1, piece, in) == piece);
+        for (size_t i = 0; i < piece; i++) bad += p[i] != (unsigned char)(i * 7 + k * 13);
+    }
+    char tail[4] = {0};
+    CHECK(in && fread(tail, 1, sizeof tail, in) == 3 && !memcmp(tail, "end", 3));
+    CHECK_MSG(bad == 0, "%zu bytes differ", bad);
+    if (in) fclose(in);
+    unlink(path);
+    free(p);
+}
+
 /* A split into hundreds of shards: every finished part is registered (the
  * registry grows past its first block of 64 slots) and removed on a signal;
  * released handles are reused and the count goes back to zero. */
@@ -167,5 +203,6 @@ int main(void) {
     RUN(test_error_prefix);
     RUN(test_signal_registry);
     RUN(test_signal_registry_grows);
+    RUN(test_afile_flushed_early);
     return qk_test_summary();
 }
