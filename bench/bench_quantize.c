@@ -74,15 +74,21 @@ static int quantize_child(void *ctx) {
     return (int)ref->llama_model_quantize(j->in, j->out, &p);
 }
 
-/* Before every timed run, untimed: write back every dirty page on the machine, so a run never pays for the
- * write-back of the run before it (llama-quantize leaves its 0.3-1.1 GB output dirty; the next run's fsync, or a
- * durable copy's sync, would otherwise queue behind it on the same disk). */
-static void settle(void) { sync(); }
+/* Before every timed run, untimed: the run's output is removed, so every run writes a new file as the durable
+ * copies do (quantkit's rename onto the previous run's 0.58 GB output freed that file's blocks inside the timed
+ * run: 0.2 s of a Q8_0 run in strace; llama-quantize's truncation did the same), and every dirty page on the
+ * machine is written back, so a run never pays for the write-back of the run before it (llama-quantize leaves its
+ * 0.3-1.1 GB output dirty; the next run's fsync, or a durable copy's sync, would otherwise queue behind it on the
+ * same disk). */
+static void settle(const char *out) {
+    if (out) unlink(out);
+    sync();
+}
 
 /* One quantization in a child (which: 0 quantkit, 1 llama.cpp): wall time and peak RSS. */
 static run_result run_child(int which, const char *in, const char *out, int ftype, int threads) {
     quantize_job j = {which, in, out, ftype, threads};
-    settle();
+    settle(out);
     return child_run(quantize_child, &j);
 }
 
@@ -107,7 +113,7 @@ static int convert_child(void *ctx) {
 /* Converts the HF folder `dir` straight to `type` in a child. */
 static run_result run_convert_child(const char *dir, const char *out, const char *type, int threads) {
     convert_job j = {dir, out, type, threads};
-    settle();
+    settle(out);
     return child_run(convert_child, &j);
 }
 
@@ -117,7 +123,7 @@ static double durable_copy(const char *src, const char *dst, int runs) {
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && sync '%s'", src, dst, dst);
     double best = 1e9;
     for (int r = 0; r < runs; r++) {
-        settle();
+        settle(NULL);
         const double t0 = qk_now_s();
         const int rc = system(cmd);
         const double t = qk_now_s() - t0;
@@ -188,13 +194,13 @@ int main(int argc, char **argv) {
     snprintf(cmd_sync, sizeof cmd_sync, "%s && sync '%s'", cmd, cp_out);
     double best_cp = 1e9, best_cps = 1e9;
     for (int r = 0; r < runs; r++) {
-        settle();
+        settle(NULL);
         double t0 = qk_now_s();
         if (system(cmd) != 0) return 1;
         double t = qk_now_s() - t0;
         if (t < best_cp) best_cp = t;
         unlink(cp_out);
-        settle();
+        settle(NULL);
         t0 = qk_now_s();
         if (system(cmd_sync) != 0) return 1;
         t = qk_now_s() - t0;
