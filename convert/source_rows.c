@@ -10,10 +10,6 @@
 #include "gguf.h"
 #include "tensor_rows.h"
 
-/* A NaN or infinity in a checkpoint is damage (a failed training step, a bad
- * conversion): quantized, it becomes a garbage value that verify cannot see.
- * Refused, naming the GGUF tensor and the element (row and column in the
- * GGUF's layout). */
 /* Whether x[0..n) holds a NaN or an infinity (exponent bits all ones). A
  * branch-free OR over the bits, which the compiler turns into vector code:
  * the per-element isfinite() test with its early exit was 16% of a BF16 ->
@@ -28,6 +24,10 @@ static bool any_nonfinite(const float *x, int64_t n) {
     return any != 0;
 }
 
+/* A NaN or infinity in a checkpoint is damage (a failed training step, a bad
+ * conversion): quantized, it becomes a garbage value that verify cannot see.
+ * Refused, naming the GGUF tensor and the element (row and column in the
+ * GGUF's layout). */
 static int check_finite(const qk_conv_tensor *t, int64_t row0, int64_t nrows, const float *dst, qk_err *err) {
     const int64_t ne0 = t->ne[0], n = nrows * ne0;
     if (!any_nonfinite(dst, n)) return QK_OK;
