@@ -276,6 +276,12 @@ static void free_f(qk_afile *f) {
     free(f->final_path), free(f->temp_path), free(f->dir), free(f);
 }
 
+int qk_afile_appends_done(qk_afile *f, qk_err *err) {
+    const int rc = f->flusher ? qk_wb_finish(f->flusher, err) : QK_OK;
+    f->flusher = NULL;
+    return rc;
+}
+
 void qk_afile_abort(qk_afile *f) {
     if (!f) return;
     if (f->flusher) qk_wb_finish(f->flusher, NULL); /* it uses fd */

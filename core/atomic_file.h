@@ -28,6 +28,12 @@ int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err);
 int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err *err);
 /* Reads back n bytes at off (for hashing what was written). */
 int qk_afile_pread(qk_afile *f, void *buf, size_t n, uint64_t off, qk_err *err);
+/* The appends are over (patches and reads back may follow): the early
+ * flushes end and their side thread stops, so a caller keeping many files
+ * open until their commit (a split output's shards) holds no thread for
+ * each. Returns an early flush's failure (the file must then be aborted).
+ * Appends after it are allowed and flush early again. */
+int qk_afile_appends_done(qk_afile *f, qk_err *err);
 /* Bytes appended so far. */
 uint64_t qk_afile_size(const qk_afile *f);
 const char *qk_afile_final_path(const qk_afile *f);

@@ -454,6 +454,9 @@ static int advance(qk_gguf_writer *w, qk_err *err) {
         }
         w->cur_tensor++;
         w->cur_done = 0;
+        /* the last tensor's data is out, only header patches follow; a split output keeps every shard open until
+         * all are written, so none should keep its early-flush thread until then */
+        if (w->cur_tensor == w->meta.n_tensors && qk_afile_appends_done(w->out, err) != QK_OK) return QK_FAIL;
     }
     return QK_OK;
 }

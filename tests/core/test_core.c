@@ -132,9 +132,21 @@ static void test_signal_registry(void) {
     unlink(kept);
 }
 
+/* This process's thread count (/proc/self/status), or -1. */
+static int thread_count(void) {
+    FILE *st = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (st && fgets(line, sizeof line, st))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (st) fclose(st);
+    return n;
+}
+
 /* 200 MiB + 3 bytes in appends of 8 MiB + 1: atomic_file's early flushes
- * (every 64 MiB, on a side thread) run while later appends go on; the
- * committed file holds exactly what was appended. */
+ * (every 64 MiB, on a side thread) run while later appends go on, and the
+ * thread is gone once the appends are declared done; the committed file
+ * holds exactly what was appended. */
 static void test_afile_flushed_early(void) {
     char path[600];
     snprintf(path, sizeof path, "%s/flushed-early.bin", qk_test_tmpdir());
@@ -150,6 +162,11 @@ static void test_afile_flushed_early(void) {
         for (size_t i = 0; i < piece; i++) p[i] = (unsigned char)(i * 7 + k * 13);
         CHECK(qk_afile_write(f, p, piece, &err) == QK_OK);
     }
+    /* the early flushes ran on a thread of their own; qk_afile_appends_done stops it */
+    const int during = thread_count();
+    CHECK(qk_afile_appends_done(f, &err) == QK_OK);
+    CHECK_MSG(thread_count() == during - 1, "threads: %d while appending, %d after appends_done", during,
+              thread_count());
     CHECK(qk_afile_write(f, "end", 3, &err) == QK_OK);
     CHECK(qk_afile_commit(f, &err) == QK_OK);
     FILE *in = fopen(path, "rb");
