@@ -120,6 +120,13 @@ llama_run_model *llama_run_load(const char *path, bool vocab_only) {
     p.n_gpu_layers = 0;
     p.vocab_only = vocab_only;
     p.check_tensors = true; /* let llama.cpp validate the tensor data too */
+    /* No extra buffer types (weight repacking): on a CPU with AMX, ggml
+     * 0.4.0 loads its sapphirerapids backend, which repacks Q8_0 weights
+     * into AMX buffers; a tiny DeepSeek-V3 then aborts in
+     * ggml_backend_sched_split_graph (GGML_ASSERT(*cur_backend_id != -1)) and
+     * a tiny Qwen3.5-MoE F16 model's logits move by 5% of the largest. The
+     * reference is the CPU backend without repacking, on every machine. */
+    p.use_extra_bufts = false;
     return wrap(r->llama_model_load_from_file(path, p), path);
 }
 
@@ -129,6 +136,7 @@ llama_run_model *llama_run_load_splits(const char **paths, size_t n) {
     ref_llama_model_params p = r->llama_model_default_params();
     p.n_gpu_layers = 0;
     p.check_tensors = true;
+    p.use_extra_bufts = false; /* as in llama_run_load */
     return wrap(r->llama_model_load_from_splits(paths, n, p), n ? paths[0] : "(no shards)");
 }
 
