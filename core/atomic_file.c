@@ -1,5 +1,4 @@
 #include "atomic_file.h"
-#include "file_advice.h"
 #include "write_behind.h"
 #include "sizes.h"
 
@@ -35,19 +34,7 @@
  * (a device slower than the computing sets the pace anyway). Durability is
  * unchanged: the closing fsync still runs, and an early flush's failure
  * fails the next append or the commit (Linux reports a write-back error to
- * one sync call only, so the closing fsync could succeed after it).
- *
- * Drop behind: once an early flush made a range durable, its clean pages
- * leave the page cache (POSIX_FADV_DONTNEED), so the output occupies at most
- * about two flush intervals of it and later appends reuse those pages. On
- * the project's VMs (free page reporting: memory the guest freed goes back
- * to the host, and touching it again costs a host fault) a Q8_0 run of the
- * 1.09 GB bench model wrote its 0.55 GB into fresh pages at 1-3 s per GB of
- * system time: 0.54-1.19 s in alternating runs without the drop, 0.55-0.61 s
- * with it; 2.0-2.2 s and 0.51-0.64 s (one 0.89 s) in runs that kept every
- * output. On any machine, a 16 GB output no longer pushes the rest of the
- * page cache out. Nothing is read back from the dropped range but the
- * header patch's page. */
+ * one sync call only, so the closing fsync could succeed after it). */
 #define QK_EARLY_FLUSH ((uint64_t)64 << 20)
 
 struct qk_afile {
@@ -55,7 +42,6 @@ struct qk_afile {
     uint64_t size;
     uint64_t writeback_from; /* appended bytes before this already have writeback started */
     uint64_t flush_from;     /* appended bytes before this were in the file at the last early flush */
-    uint64_t dropped_to;     /* bytes before this left the page cache after an early flush (flusher only) */
     qk_write_behind *flusher; /* runs the early flushes; started at the first, NULL before */
     char *final_path;
     char *temp_path;
@@ -238,18 +224,12 @@ int qk_afile_pwrite(qk_afile *f, const void *buf, size_t n, uint64_t off, qk_err
     return QK_OK;
 }
 
-/* The early flush, as the flusher's write function: n is the file's size
- * when it was queued (data unused), all of which is durable once fdatasync
- * returns; that range then drops behind. */
+/* The early flush, as the flusher's write function (data and n unused). */
 static int early_flush(void *ctx, const void *data, size_t n, qk_err *err) {
     qk_afile *f = ctx;
-    (void)data;
+    (void)data, (void)n;
     while (fdatasync(f->fd) != 0)
         if (errno != EINTR) return io_fail(f, "fsync", errno, err);
-    if (n > f->dropped_to) {
-        qk_advise_range(f->fd, f->dropped_to, n - f->dropped_to, QK_ADVISE_DONE);
-        f->dropped_to = n;
-    }
     return QK_OK;
 }
 
@@ -267,7 +247,7 @@ int qk_afile_write(qk_afile *f, const void *buf, size_t n, qk_err *err) {
     if (f->size - f->flush_from >= QK_EARLY_FLUSH) {
         if (!f->flusher && qk_wb_start(&f->flusher, early_flush, f, err) != QK_OK)
             return qk_fail(err, "%s: out of memory", f->final_path);
-        if (qk_wb_put(f->flusher, NULL, (size_t)f->size, err) != QK_OK) return QK_FAIL; /* an earlier flush failed */
+        if (qk_wb_put(f->flusher, NULL, 0, err) != QK_OK) return QK_FAIL; /* an earlier flush failed */
         f->flush_from = f->size;
     }
     return QK_OK;

@@ -1,11 +1,7 @@
 /* core/: sizes, parallel_for determinism and error reporting, error strings,
  * what a signal handler removes (atomic_file's registry), atomic_file's
- * bytes after early flushes and the page cache they leave behind. */
-#include <fcntl.h>
-#include <linux/magic.h>
+ * bytes after early flushes. */
 #include <stdio.h>
-#include <sys/mman.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -147,43 +143,6 @@ static int thread_count(void) {
     return n;
 }
 
-/* Drop behind: once an early flush made the first 64 MiB durable, they
- * leave the page cache (mincore of a mapping of the temporary, which maps
- * without reading). Only where the page cache is a cache: on tmpfs it is
- * the file itself. */
-static void test_afile_drops_behind(void) {
-    struct statfs sf;
-    if (statfs(qk_test_tmpdir(), &sf) == 0 && sf.f_type == TMPFS_MAGIC)
-        return qk_test_skip("%s is tmpfs: its pages cannot leave the page cache", qk_test_tmpdir());
-    char path[600];
-    snprintf(path, sizeof path, "%s/drops-behind.bin", qk_test_tmpdir());
-    const size_t piece = 8u << 20, flushed = 64u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
-    unsigned char *p = malloc(piece);
-    CHECK(p != NULL);
-    if (!p) return;
-    memset(p, 0x5A, piece);
-    qk_afile *f = NULL;
-    qk_err err;
-    CHECK(qk_afile_open(&f, path, &err) == QK_OK);
-    if (!f) return free(p);
-    for (size_t k = 0; k < flushed / piece + 1; k++) CHECK(qk_afile_write(f, p, piece, &err) == QK_OK);
-    CHECK(qk_afile_appends_done(f, &err) == QK_OK); /* waits for the flush of the first 64 MiB */
-    int fd = open(qk_afile_temp_path(f), O_RDONLY);
-    void *m = fd >= 0 ? mmap(NULL, flushed, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
-    unsigned char *vec = malloc(flushed / page);
-    CHECK(m != MAP_FAILED && vec);
-    if (m != MAP_FAILED && vec && mincore(m, flushed, vec) == 0) {
-        size_t resident = 0;
-        for (size_t i = 0; i < flushed / page; i++) resident += vec[i] & 1;
-        CHECK_MSG(resident <= flushed / page / 8, "%zu of %zu pages of the flushed range still cached", resident,
-                  flushed / page);
-    }
-    if (m != MAP_FAILED) munmap(m, flushed);
-    if (fd >= 0) close(fd);
-    free(vec), free(p);
-    qk_afile_abort(f);
-}
-
 /* 200 MiB + 3 bytes in appends of 8 MiB + 1: atomic_file's early flushes
  * (every 64 MiB, on a side thread) run while later appends go on, and the
  * thread is gone once the appends are declared done; the committed file
@@ -254,8 +213,7 @@ static void test_signal_registry_grows(void) {
     qk_afile_partial_done(0);
 }
 
-int main(int argc, char **argv) {
-    qk_test_init(argc, argv);
+int main(void) {
     RUN(test_sizes);
     RUN(test_parallel);
     RUN(test_pool);
@@ -263,6 +221,5 @@ int main(int argc, char **argv) {
     RUN(test_signal_registry);
     RUN(test_signal_registry_grows);
     RUN(test_afile_flushed_early);
-    RUN_PART("page_cache", test_afile_drops_behind);
     return qk_test_summary();
 }
