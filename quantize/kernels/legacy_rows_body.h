@@ -12,6 +12,9 @@
  *   blk_absmax(&b)             the largest |x| (of a NaN-free block)
  *   q8_0_levels(&b, id, qs)    Q8_0's roundf(x * id) bytes (the ISA's own code)
  *   LG_IMATRIX_ROWS(t, ...)    the ISA's imatrix rows for qk_legacy_type t
+ * optionally LG_PUT_F16(p, f): the fp16 store of a block's d / min (never
+ * NaN here: NaN blocks take the scalar block), qk_put_f16 unless the ISA
+ * has a conversion instruction that rounds the same way,
  * and optionally LG_GROUP8: then the _1 types go eight blocks at a time,
  * with group8_scales(x, levels, &g) (x86/legacy_group8_x86.h; false: leave
  * these 8 blocks to the block path) and group8_bytes(&b, min, id), the
@@ -26,6 +29,10 @@
 #include "legacy.h"
 
 #define LG_INLINE static inline __attribute__((always_inline))
+
+#ifndef LG_PUT_F16
+#define LG_PUT_F16 qk_put_f16
+#endif
 
 /* The low bytes of cvtt((x - sub) * id + add), lane by lane. */
 LG_INLINE bytes32 quant_bytes(const blk32 *b, float sub, float id, float add, bool use_sub) {
@@ -61,15 +68,15 @@ LG_INLINE void lg_block(const qk_legacy_type *t, const float *x, uint8_t *y) {
         const float max = blk_signed_absmax(x, &b);
         const float d = max / (float)-half;
         const float id = d ? 1.0f / d : 0.0f;
-        qk_put_f16(y, d);
+        LG_PUT_F16(y, d);
         q = clamp_bytes(quant_bytes(&b, 0, id, (float)half + 0.5f, false), top);
     } else {
         float min, max;
         blk_min_max(x, &b, &min, &max);
         const float d = (max - min) / (float)top;
         const float id = d ? 1.0f / d : 0.0f;
-        qk_put_f16(y, d);
-        qk_put_f16(y + offsetof(qk_block_q4_1, m), min);
+        LG_PUT_F16(y, d);
+        LG_PUT_F16(y + offsetof(qk_block_q4_1, m), min);
         q = quant_bytes(&b, min, id, 0.5f, true);
         if (t->bits == 4) q = clamp_bytes(q, 15); /* Q5_1 has no clamp */
     }
@@ -123,7 +130,7 @@ LG_INLINE void lg_q8_0_block(const float *x, uint8_t *y) {
     }
     const float d = blk_absmax(&b) / ((1 << 7) - 1);
     const float id = d ? 1.0f / d : 0.0f;
-    qk_put_f16(y, d);
+    LG_PUT_F16(y, d);
     q8_0_levels(&b, id, y + 2);
 }
 
