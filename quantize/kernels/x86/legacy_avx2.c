@@ -61,9 +61,6 @@ static inline float hmin8(__m256 m) {
 #define LG_MASK_ANY(m) (_mm256_movemask_ps(m) != 0)
 #define LG_EQ_BITS(v, s) _mm256_movemask_ps(_mm256_cmp_ps((v), (s), _CMP_EQ_OQ))
 #include "legacy_blk_body.h"
-/* vcvtps2ph rounds to nearest even, as qk_fp32_to_fp16 does, for every
- * value that is not NaN (legacy_group8_x86.h says the same for its 8 at once) */
-#define LG_PUT_F16(p, f) qk_put_u16((p), (uint16_t)_cvtss_sh((f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 #include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v[k]) for all 32 lanes, in lane order. */

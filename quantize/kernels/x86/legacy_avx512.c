@@ -37,9 +37,6 @@
 #define LG_MASK_ANY(m) ((m) != 0)
 #define LG_EQ_BITS(v, s) _mm512_cmp_ps_mask((v), (s), _CMP_EQ_OQ)
 #include "legacy_blk_body.h"
-/* vcvtps2ph rounds to nearest even, as qk_fp32_to_fp16 does, for every
- * value that is not NaN (legacy_group8_x86.h says the same for its 8 at once) */
-#define LG_PUT_F16(p, f) qk_put_u16((p), (uint16_t)_cvtss_sh((f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 #include "legacy_blk_x86.h"
 
 /* Low bytes of cvtt(v): lanes 0..15 in .lo, 16..31 in .hi. */

@@ -1,8 +1,14 @@
 /* legacy_blk_x86.h - the part of the legacy block vocabulary
  * (legacy_rows_body.h) that AVX2 and AVX-512 share and NEON does not
- * (legacy_blk_body.h holds what all three share): store_nibbles128. */
+ * (legacy_blk_body.h holds what all three share): store_nibbles128 and
+ * LG_PUT_F16. */
 #ifndef QK_LEGACY_BLK_X86_H
 #define QK_LEGACY_BLK_X86_H
+
+/* A block's fp16 d / min: vcvtps2ph rounds to nearest even, as
+ * qk_fp32_to_fp16 does, for every value that is not NaN (the values here
+ * never are; legacy_group8_x86.h does the same for 8 blocks at once). */
+#define LG_PUT_F16(p, f) qk_put_u16((p), (uint16_t)_cvtss_sh((f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 
 /* qs[j] = lo[j] | hi[j] << 4 for 16 bytes (byte arithmetic, as the scalar
  * uint8 store), the levels masked to 4 bits first if mask_low (5-bit types). */
