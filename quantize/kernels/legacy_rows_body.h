@@ -12,9 +12,9 @@
  *   blk_absmax(&b)             the largest |x| (of a NaN-free block)
  *   q8_0_levels(&b, id, qs)    Q8_0's roundf(x * id) bytes (the ISA's own code)
  *   LG_IMATRIX_ROWS(t, ...)    the ISA's imatrix rows for qk_legacy_type t
- * optionally LG_PUT_F16(p, f): the fp16 store of a block's d / min (never
- * NaN here: NaN blocks take the scalar block), qk_put_f16 unless the ISA
- * has a conversion instruction that rounds the same way,
+ * optionally LG_PUT_F16(p, f): the fp16 store of a block's d / min,
+ * qk_put_f16 unless the ISA has a conversion instruction that gives the
+ * same bits for every value it can meet here (x86/legacy_blk_x86.h),
  * and optionally LG_GROUP8: then the _1 types go eight blocks at a time,
  * with group8_scales(x, levels, &g) (x86/legacy_group8_x86.h; false: leave
  * these 8 blocks to the block path) and group8_bytes(&b, min, id), the

@@ -6,8 +6,10 @@
 #define QK_LEGACY_BLK_X86_H
 
 /* A block's fp16 d / min: vcvtps2ph rounds to nearest even, as
- * qk_fp32_to_fp16 does, for every value that is not NaN (the values here
- * never are; legacy_group8_x86.h does the same for 8 blocks at once). */
+ * qk_fp32_to_fp16 does, for every value that is not NaN. Blocks holding NaN
+ * take the scalar block, so the only NaN here is the d of a _1 block of equal
+ * infinities (inf - inf): the default NaN, which both turn into 0x7E00 with
+ * its sign (0xFE00 on x86). legacy_group8_x86.h converts 8 blocks at once. */
 #define LG_PUT_F16(p, f) qk_put_u16((p), (uint16_t)_cvtss_sh((f), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC))
 
 /* qs[j] = lo[j] | hi[j] << 4 for 16 bytes (byte arithmetic, as the scalar
