@@ -2,7 +2,8 @@
  * from each other (LFM2, LFM2-MoE, Gemma 4): a checkpoint
  * whose config and tensors disagree, or that llama.cpp's graph cannot run,
  * is refused with a message naming the folder, the key or tensor and what
- * was expected, and nothing is written. (That the well-formed tiny LFM2
+ * was expected, and nothing is written; and LFM2's per-layer KV head
+ * counts, which llama.cpp's run cannot check. (That the well-formed tiny LFM2
  * converts and computes the reference's logits in llama.cpp is
  * test_convert's test_families_match_reference.) */
 #include <stdbool.h>
@@ -14,6 +15,8 @@
 
 #include "convert_run.h"
 #include "convert_variant.h"
+#include "gguf.h"
+#include "gguf_checked.h"
 #include "json_edit.h"
 #include "qk_test.h"
 #include "refusal_cases.h"
@@ -39,10 +42,30 @@ static void test_lfm2_bad_input(void) {
     refusal_edit_table("test_convert_hybrid", "bad-lfm2", hybrid_spec);
 }
 
+/* lfm2.attention.head_count_kv of the file at path: per layer, the KV heads
+ * on the attention layer (2 of the 4) and 0 on the convolution layers, as
+ * convert_hf_to_gguf's LFM2Model writes it (llama.cpp reads the count of
+ * the layer it builds; a wrong one on a conv layer goes unnoticed there) */
+static void check_lfm2_head_counts(const char *path) {
+    tiny_hf_spec s;
+    hybrid_spec(&s, "lfm2");
+    qk_gguf_file *gf = gguf_open_checked(path);
+    if (!gf) return;
+    const qk_gguf_kv *hk = qk_gguf_find(&gf->meta, "lfm2.attention.head_count_kv");
+    CHECK(hk && hk->type == QK_GGUF_ARRAY && hk->n == 4);
+    for (uint64_t k = 0; hk && hk->type == QK_GGUF_ARRAY && k < hk->n && k < 4; k++) {
+        int64_t v = -1;
+        CHECK(qk_gguf_arr_int(hk, k, &v));
+        CHECK_MSG(v == (k == 2 ? s.n_head_kv : 0), "head_count_kv[%llu] %lld", (unsigned long long)k, (long long)v);
+    }
+    qk_gguf_close(gf);
+}
+
 /* LFM2's first releases list the attention layers in full_attn_idxs instead of layer_types: the same file */
 static void test_lfm2_full_attn_idxs(void) {
     convert_variant v;
     if (convert_variant_start(&v, "lfm2-idxs", hybrid_spec, "lfm2", "q8_0", 2)) return;
+    check_lfm2_head_counts(v.a);
     convert_edit_file(v.config, "\"layer_types\":\t[\"conv\", \"conv\", \"full_attention\", \"conv\"]",
                       "\"full_attn_idxs\":\t[2]");
     if (!convert_variant_converts(&v)) CHECK(qk_test_same_bytes(v.a, v.b));
