@@ -43,7 +43,7 @@ static void test_lfm2_bad_input(void) {
 }
 
 /* lfm2.attention.head_count_kv of the file at path: per layer, the KV heads
- * on the attention layer (2 of the 4) and 0 on the convolution layers, as
+ * on the attention layer (layer 2 of the 4) and 0 on the convolution layers, as
  * convert_hf_to_gguf's LFM2Model writes it (llama.cpp reads the count of
  * the layer it builds; a wrong one on a conv layer goes unnoticed there) */
 static void check_lfm2_head_counts(const char *path) {
