@@ -284,8 +284,7 @@ int qk_afile_appends_done(qk_afile *f, qk_err *err) {
 
 void qk_afile_abort(qk_afile *f) {
     if (!f) return;
-    if (f->flusher) qk_wb_finish(f->flusher, NULL); /* it uses fd */
-    f->flusher = NULL;
+    qk_afile_appends_done(f, NULL); /* the flusher uses fd */
     if (f->fd >= 0) close(f->fd);
     unlink(f->temp_path);
     free_f(f);
@@ -295,8 +294,7 @@ int qk_afile_commit(qk_afile *f, qk_err *err) {
     int rc = QK_OK;
     /* an early flush's failure counts: the kernel reports a write-back error
      * once, so the fsync below may well succeed after it */
-    if (f->flusher && qk_wb_finish(f->flusher, err) != QK_OK) rc = QK_FAIL;
-    f->flusher = NULL;
+    if (qk_afile_appends_done(f, err) != QK_OK) rc = QK_FAIL;
     if (rc == QK_OK && fsync(f->fd) != 0) rc = io_fail(f, "fsync", errno, err);
     if (close(f->fd) != 0 && rc == QK_OK) rc = io_fail(f, "close", errno, err);
     f->fd = -1;
