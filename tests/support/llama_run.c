@@ -113,12 +113,10 @@ static llama_run_model *wrap(struct llama_model *model, const char *what) {
     return m;
 }
 
-llama_run_model *llama_run_load(const char *path, bool vocab_only) {
-    if (!bind()) return NULL;
-    const llama_ref *r = llama_ref_get();
+/* The parameters every model of the tests is loaded with. */
+static ref_llama_model_params load_params(const llama_ref *r) {
     ref_llama_model_params p = r->llama_model_default_params();
     p.n_gpu_layers = 0;
-    p.vocab_only = vocab_only;
     p.check_tensors = true; /* let llama.cpp validate the tensor data too */
     /* No extra buffer types (weight repacking): on a CPU with AMX, ggml
      * 0.4.0 loads its sapphirerapids backend, which repacks Q8_0 weights
@@ -127,17 +125,21 @@ llama_run_model *llama_run_load(const char *path, bool vocab_only) {
      * a tiny Qwen3.5-MoE F16 model's logits move by 5% of the largest. The
      * reference is the CPU backend without repacking, on every machine. */
     p.use_extra_bufts = false;
+    return p;
+}
+
+llama_run_model *llama_run_load(const char *path, bool vocab_only) {
+    if (!bind()) return NULL;
+    const llama_ref *r = llama_ref_get();
+    ref_llama_model_params p = load_params(r);
+    p.vocab_only = vocab_only;
     return wrap(r->llama_model_load_from_file(path, p), path);
 }
 
 llama_run_model *llama_run_load_splits(const char **paths, size_t n) {
     if (!bind()) return NULL;
     const llama_ref *r = llama_ref_get();
-    ref_llama_model_params p = r->llama_model_default_params();
-    p.n_gpu_layers = 0;
-    p.check_tensors = true;
-    p.use_extra_bufts = false; /* as in llama_run_load */
-    return wrap(r->llama_model_load_from_splits(paths, n, p), n ? paths[0] : "(no shards)");
+    return wrap(r->llama_model_load_from_splits(paths, n, load_params(r)), n ? paths[0] : "(no shards)");
 }
 
 void llama_run_free(llama_run_model *m) {
