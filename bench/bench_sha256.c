@@ -1,7 +1,9 @@
 /* bench_sha256 - SHA-256 throughput (core/sha256, OpenSSL libcrypto) per
  * core, and a multi-shard manifest (`quantkit verify --write-manifest`, the
  * shards hashed in parallel) against coreutils `sha256sum` over the same
- * files, in the same run. Files are generated in $TMPDIR and read warm from
+ * files, in the same run, and convert's background hasher (qk_sha256_bg: one
+ * thread per shard up to --threads) against itself on one thread, which is
+ * what it was before it hashed shards in parallel. Files are generated in $TMPDIR and read warm from
  * the page cache (both sides alike: the ratio is the result, times are for
  * this machine only).
  *
@@ -96,6 +98,27 @@ int main(int argc, char **argv) {
            "(%.0f MB/s), ratio %.2fx\n",
            shards, mib, threads > 0 ? threads : qk_cpu_count(), qk_cpu_count(), t_qk, total / t_qk / 1e6, t_core,
            total / t_core / 1e6, t_core / t_qk);
+
+    /* 3. convert's background hasher: one thread vs --threads (default all cores) */
+    const int bg_threads = threads > 0 ? threads : qk_cpu_count();
+    double t_bg[2] = {1e9, 1e9};
+    unsigned char(*dg)[32] = malloc((size_t)shards * 32);
+    for (int r = 0; r < 4 && dg; r++) {
+        const int k = r & 1; /* alternating: 0 one thread, 1 bg_threads */
+        qk_sha256_bg *bg = NULL;
+        qk_err err;
+        double t0 = qk_now_s();
+        if (qk_sha256_bg_start((const char *const *)paths, (size_t)shards, k ? bg_threads : 1, &bg, &err) ||
+            qk_sha256_bg_finish(bg, dg, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        double t = qk_now_s() - t0;
+        if (t < t_bg[k]) t_bg[k] = t;
+    }
+    free(dg);
+    printf("convert's source hasher, %d shards: 1 thread %.2f s, %d threads %.2f s, ratio %.2fx\n", shards, t_bg[0],
+           bg_threads, t_bg[1], t_bg[0] / t_bg[1]);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
     for (int k = 0; k < shards; k++) free(paths[k]);

@@ -251,12 +251,12 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             rc = qk_check_output(outp, &sp, 1, "output", err);
         }
         if (rc == QK_OK) rc = qk_gguf_writer_begin(w, outp, err);
-        /* the source files' SHA-256, hashed by a thread beside the conversion */
+        /* the source files' SHA-256, hashed by threads beside the conversion (one per shard, up to the thread count) */
         qk_sha256_bg *bg = NULL;
         if (rc == QK_OK) {
             const char **paths = calloc(ck.n_files ? ck.n_files : 1, sizeof *paths);
             for (size_t i = 0; paths && i < ck.n_files; i++) paths[i] = ck.files[i]->path;
-            rc = paths ? qk_sha256_bg_start(paths, ck.n_files, &bg, err) : qk_fail(err, "out of memory");
+            rc = paths ? qk_sha256_bg_start(paths, ck.n_files, o->n_threads, &bg, err) : qk_fail(err, "out of memory");
             free(paths);
         }
         /* one set of worker threads for the whole run */

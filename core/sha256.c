@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "parallel.h"
 
 struct qk_sha256 {
     EVP_MD_CTX *ctx;
@@ -89,71 +92,116 @@ int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_p
     return rc;
 }
 
+/* The background hasher: up to n_threads threads, each taking the next file
+ * (largest first, so one big shard does not start last and become the tail)
+ * from a shared counter and hashing it alone, as qk_sha256_file does. One
+ * stream per file is what SHA-256 allows; across files it scales until the
+ * largest file's time. Results and errors are kept per file, so what the
+ * caller sees does not depend on the thread count or on which thread ran
+ * which file. */
+enum { BG_PIECE = 1 << 20 }; /* per thread; 256 KiB to 4 MiB measured alike (1.23-1.26 GB/s) */
+
 struct qk_sha256_bg {
-    pthread_t th;
+    pthread_t *th;
+    int n_th;
     char **paths;
     size_t n;
+    size_t *order; /* files by size, largest first */
     unsigned char (*d)[32];
+    int *rc;      /* per file */
+    qk_err *errs; /* per file */
+    atomic_size_t next;
     atomic_int stop;
-    int rc;
-    qk_err err;
 };
+
+static int bg_hash_one(qk_sha256_bg *bg, size_t i, qk_sha256 *s, unsigned char *buf) {
+    int fd = open(bg->paths[i], O_RDONLY);
+    if (fd < 0) return qk_fail(&bg->errs[i], "%s: cannot open: %s", bg->paths[i], strerror(errno));
+    int rc = QK_OK;
+    for (uint64_t off = 0; !atomic_load(&bg->stop);) {
+        ssize_t r = pread(fd, buf, BG_PIECE, (off_t)off);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) rc = qk_fail(&bg->errs[i], "%s: read error at offset %llu: %s", bg->paths[i],
+                                (unsigned long long)off, strerror(errno));
+        if (r <= 0) break;
+        qk_sha256_update(s, buf, (size_t)r);
+        off += (uint64_t)r;
+    }
+    close(fd);
+    qk_sha256_final(s, bg->d[i]);
+    return rc;
+}
 
 static void *bg_main(void *arg) {
     qk_sha256_bg *bg = arg;
-    enum { CH = 4 << 20 };
-    unsigned char *buf = malloc(CH);
+    unsigned char *buf = malloc(BG_PIECE);
     qk_sha256 *s = qk_sha256_new();
-    bg->rc = buf && s ? QK_OK : qk_fail(&bg->err, "out of memory");
-    for (size_t i = 0; bg->rc == QK_OK && i < bg->n && !atomic_load(&bg->stop); i++) {
-        int fd = open(bg->paths[i], O_RDONLY);
-        if (fd < 0) {
-            bg->rc = qk_fail(&bg->err, "%s: cannot open: %s", bg->paths[i], strerror(errno));
-            break;
-        }
-        for (uint64_t off = 0; !atomic_load(&bg->stop);) {
-            ssize_t r = pread(fd, buf, CH, (off_t)off);
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) bg->rc = qk_fail(&bg->err, "%s: read error at offset %llu: %s", bg->paths[i],
-                                        (unsigned long long)off, strerror(errno));
-            if (r <= 0) break;
-            qk_sha256_update(s, buf, (size_t)r);
-            off += (uint64_t)r;
-        }
-        close(fd);
-        qk_sha256_final(s, bg->d[i]);
+    for (size_t k; !atomic_load(&bg->stop) && (k = atomic_fetch_add(&bg->next, 1)) < bg->n;) {
+        const size_t i = bg->order[k];
+        bg->rc[i] = buf && s ? bg_hash_one(bg, i, s, buf) : qk_fail(&bg->errs[i], "out of memory");
+        if (bg->rc[i]) atomic_store(&bg->stop, 1); /* the caller fails anyway: stop reading */
     }
     qk_sha256_free(s);
     free(buf);
     return NULL;
 }
 
-int qk_sha256_bg_start(const char *const *paths, size_t n, qk_sha256_bg **out, qk_err *err) {
+static void bg_free(qk_sha256_bg *bg) {
+    for (size_t i = 0; bg->paths && i < bg->n; i++) free(bg->paths[i]);
+    free(bg->paths), free(bg->order), free(bg->d), free(bg->rc), free(bg->errs), free(bg->th), free(bg);
+}
+
+int qk_sha256_bg_start(const char *const *paths, size_t n, int n_threads, qk_sha256_bg **out, qk_err *err) {
     qk_sha256_bg *bg = calloc(1, sizeof *bg);
     if (!bg) return qk_fail(err, "out of memory");
+    const size_t m = n ? n : 1;
     bg->n = n;
-    bg->paths = calloc(n ? n : 1, sizeof *bg->paths);
-    bg->d = calloc(n ? n : 1, 32);
-    bool ok = bg->paths && bg->d;
-    for (size_t i = 0; ok && i < n; i++) ok = (bg->paths[i] = strdup(paths[i])) != NULL;
+    bg->paths = calloc(m, sizeof *bg->paths);
+    bg->order = calloc(m, sizeof *bg->order);
+    bg->d = calloc(m, 32);
+    bg->rc = calloc(m, sizeof *bg->rc);
+    bg->errs = calloc(m, sizeof *bg->errs);
+    uint64_t *size = calloc(m, sizeof *size);
+    bool ok = bg->paths && bg->order && bg->d && bg->rc && bg->errs && size;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = (bg->paths[i] = strdup(paths[i])) != NULL;
+        struct stat st; /* unreadable: size 0 here, its error comes from the open */
+        size[i] = ok && stat(paths[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        /* insertion by size, largest first (ties keep the given order) */
+        size_t j = i;
+        for (; ok && j > 0 && size[bg->order[j - 1]] < size[i]; j--) bg->order[j] = bg->order[j - 1];
+        if (ok) bg->order[j] = i;
+    }
+    free(size);
+    if (n_threads <= 0) n_threads = qk_cpu_count();
+    bg->n_th = n == 0 ? 0 : (size_t)n_threads < n ? n_threads : (int)n;
+    bg->th = calloc(bg->n_th ? (size_t)bg->n_th : 1, sizeof *bg->th);
+    ok = ok && bg->th;
+    atomic_init(&bg->next, 0);
     atomic_init(&bg->stop, 0);
-    if (ok && pthread_create(&bg->th, NULL, bg_main, bg) == 0) {
+    int started = 0;
+    while (ok && started < bg->n_th && pthread_create(&bg->th[started], NULL, bg_main, bg) == 0) started++;
+    if (ok && (started > 0 || n == 0)) { /* fewer threads than asked still hash every file */
+        bg->n_th = started;
         *out = bg;
         return QK_OK;
     }
-    for (size_t i = 0; bg->paths && i < n; i++) free(bg->paths[i]);
-    free(bg->paths), free(bg->d), free(bg);
-    return qk_fail(err, ok ? "cannot start the hashing thread" : "out of memory");
+    bg_free(bg);
+    return qk_fail(err, ok ? "cannot start the hashing threads" : "out of memory");
 }
 
 int qk_sha256_bg_finish(qk_sha256_bg *bg, unsigned char (*digests)[32], qk_err *err) {
     if (!bg) return QK_OK;
     if (!digests) atomic_store(&bg->stop, 1);
-    pthread_join(bg->th, NULL);
-    int rc = bg->rc;
-    if (rc && err) *err = bg->err;
+    for (int t = 0; t < bg->n_th; t++) pthread_join(bg->th[t], NULL);
+    int rc = QK_OK;
+    /* the lowest-numbered file that failed (of those reached before the stop) */
+    for (size_t i = 0; i < bg->n && rc == QK_OK; i++)
+        if (bg->rc[i]) {
+            rc = bg->rc[i];
+            if (err) *err = bg->errs[i];
+        }
     if (rc == QK_OK && digests) memcpy(digests, bg->d, bg->n * 32);
-    for (size_t i = 0; i < bg->n; i++) free(bg->paths[i]);
-    free(bg->paths), free(bg->d), free(bg);
+    bg_free(bg);
     return rc;
 }

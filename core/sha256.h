@@ -29,15 +29,18 @@ bool qk_sha256_parse(const char *hex, unsigned char out[32]);
  * (NULL is fine); each piece is reported to progress (NULL: none). */
 int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_progress *progress, qk_err *err);
 
-/* Hashing files beside the work that reads them: a thread of its own reads
- * paths[0..n) in order and hashes them while the caller converts the same
- * files (their pages are read from the disk once, by whichever comes first;
- * no pass before or after the work). */
+/* Hashing files beside the work that reads them: up to n_threads threads
+ * (<= 0: one per core; never more than n) hash paths[0..n), each file on one
+ * thread, the largest first, while the caller converts the same files (their
+ * pages are read from the disk once, by whichever comes first; no pass
+ * before or after the work). The digests do not depend on n_threads. */
 typedef struct qk_sha256_bg qk_sha256_bg;
-int qk_sha256_bg_start(const char *const *paths, size_t n, qk_sha256_bg **out, qk_err *err);
-/* Waits for the thread and frees bg: digests[i] (32 bytes each) receives
- * file i's SHA-256. With digests NULL it stops the thread early (a failed
- * conversion). QK_FAIL naming a file that could not be read. */
+int qk_sha256_bg_start(const char *const *paths, size_t n, int n_threads, qk_sha256_bg **out, qk_err *err);
+/* Waits for the threads and frees bg: digests[i] (32 bytes each) receives
+ * file i's SHA-256. With digests NULL it stops the threads early (a failed
+ * conversion). QK_FAIL naming a file that could not be read: the threads
+ * stop at the first failure, so when several files are bad, which one is
+ * named depends on which was reached first (the lowest-numbered of those). */
 int qk_sha256_bg_finish(qk_sha256_bg *bg, unsigned char (*digests)[32], qk_err *err);
 
 #endif

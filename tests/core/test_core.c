@@ -1,13 +1,16 @@
 /* core/: sizes, parallel_for determinism and error reporting, error strings,
  * what a signal handler removes (atomic_file's registry), atomic_file's
- * bytes after early flushes. */
+ * bytes after early flushes, the background SHA-256 of several files. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 #include "parallel.h"
 #include "qk_error.h"
 #include "qk_test.h"
+#include "sha256.h"
 #include "sizes.h"
 
 static void test_sizes(void) {
@@ -213,6 +216,59 @@ static void test_signal_registry_grows(void) {
     qk_afile_partial_done(0);
 }
 
+/* The background hasher on files of several sizes (empty, one byte, across
+ * its 1 MiB pieces), at 1..8 threads: every digest is the file's own, as
+ * qk_sha256_file (and, for "abc", FIPS 180-2's example) gives it; a missing
+ * file or one that cannot be read (a folder) fails naming it. */
+static void test_sha256_bg(void) {
+    enum { NF = 5 };
+    static const size_t sizes[NF] = {3, 0, (3u << 20) + 7, 1, 100000};
+    char paths[NF][512];
+    const char *pp[NF + 2];
+    for (int i = 0; i < NF; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/bg-%d.bin", qk_test_tmpdir(), i);
+        unsigned char *b = malloc(sizes[i] ? sizes[i] : 1);
+        for (size_t k = 0; k < sizes[i]; k++) b[k] = (unsigned char)(k * 131 + (size_t)i * 7 + (k >> 9));
+        if (i == 0) memcpy(b, "abc", 3);
+        FILE *f = fopen(paths[i], "wb");
+        CHECK(f && fwrite(b, 1, sizes[i], f) == sizes[i]);
+        if (f) fclose(f);
+        free(b);
+        pp[i] = paths[i];
+    }
+    unsigned char want[NF][32], got[NF + 1][32]; /* room for the failing runs' extra file */
+    qk_err err;
+    for (int i = 0; i < NF; i++) CHECK(qk_sha256_file(paths[i], want[i], NULL, NULL, &err) == QK_OK);
+    char hex[65];
+    qk_sha256_hex(want[0], hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    for (int nt = 1; nt <= 8; nt++) {
+        qk_sha256_bg *bg = NULL;
+        CHECK(qk_sha256_bg_start(pp, NF, nt, &bg, &err) == QK_OK);
+        memset(got, 0, sizeof got);
+        CHECK(qk_sha256_bg_finish(bg, got, &err) == QK_OK);
+        for (int i = 0; i < NF; i++) CHECK_MSG(!memcmp(got[i], want[i], 32), "file %d at %d threads", i, nt);
+    }
+    char gone[512];
+    snprintf(gone, sizeof gone, "%s/bg-missing.bin", qk_test_tmpdir());
+    for (int nt = 1; nt <= 3; nt++) {
+        pp[NF] = gone;
+        qk_sha256_bg *bg = NULL;
+        CHECK(qk_sha256_bg_start(pp, NF + 1, nt, &bg, &err) == QK_OK);
+        CHECK(qk_sha256_bg_finish(bg, got, &err) == QK_FAIL);
+        CHECK_MSG(strstr(err.msg, gone) && strstr(err.msg, "cannot open"), "%s", err.msg);
+        pp[NF] = qk_test_tmpdir(); /* opens, but a read of it fails (EISDIR) */
+        CHECK(qk_sha256_bg_start(pp, NF + 1, nt, &bg, &err) == QK_OK);
+        CHECK(qk_sha256_bg_finish(bg, got, &err) == QK_FAIL);
+        CHECK_MSG(strstr(err.msg, qk_test_tmpdir()) && strstr(err.msg, "read error"), "%s", err.msg);
+    }
+    /* stopped early (a failed conversion): no digests, no error */
+    qk_sha256_bg *bg = NULL;
+    CHECK(qk_sha256_bg_start(pp, NF, 2, &bg, &err) == QK_OK);
+    CHECK(qk_sha256_bg_finish(bg, NULL, NULL) == QK_OK);
+    for (int i = 0; i < NF; i++) unlink(paths[i]);
+}
+
 int main(void) {
     RUN(test_sizes);
     RUN(test_parallel);
@@ -221,5 +277,6 @@ int main(void) {
     RUN(test_signal_registry);
     RUN(test_signal_registry_grows);
     RUN(test_afile_flushed_early);
+    RUN(test_sha256_bg);
     return qk_test_summary();
 }
