@@ -35,6 +35,9 @@ static inline vf vf_sub(vf a, vf b) { return vsubq_f32(a, b); }
 static inline vf vf_mul(vf a, vf b) { return vmulq_f32(a, b); }
 static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
 static inline vf vf_sqrt(vf a) { return vsqrtq_f32(a); }
+/* for non-NaN operands (NEON returns NaN where x86 returns the second) */
+static inline vf vf_min(vf a, vf b) { return vminq_f32(a, b); }
+static inline vf vf_max(vf a, vf b) { return vmaxq_f32(a, b); }
 static inline vf vf_abs(vf a) { return vabsq_f32(a); }
 static inline vf vf_neg(vf a) { return vnegq_f32(a); }
 /* m ? a : b per lane */

@@ -109,6 +109,9 @@ static inline vf vf_sub(vf a, vf b) { return VX_(sub_ps)(a, b); }
 static inline vf vf_mul(vf a, vf b) { return VX_(mul_ps)(a, b); }
 static inline vf vf_div(vf a, vf b) { return VX_(div_ps)(a, b); }
 static inline vf vf_sqrt(vf a) { return VX_(sqrt_ps)(a); }
+/* for non-NaN operands (with a NaN, x86 returns the second) */
+static inline vf vf_min(vf a, vf b) { return VX_(min_ps)(a, b); }
+static inline vf vf_max(vf a, vf b) { return VX_(max_ps)(a, b); }
 static inline vi vi_set1(int a) { return VX_(set1_epi32)(a); }
 static inline vi vi_add(vi a, vi b) { return VX_(add_epi32)(a, b); }
 static inline vi vi_and(vi a, vi b) { return VX_SI(and)(a, b); }
