@@ -197,6 +197,26 @@ LB_INLINE vm lb_signed_max(int n, const float *xt, vf *max_out) {
     return vf_lt(amax, vf_set1(QK_GROUP_MAX_EPS));
 }
 
+/* One step of make_qx_quants' search: the levels clamp(nearest_int(iscale *
+ * x), -nmax, nmax - 1) (as floats, into lt) and the sums of w*x*l and w*l*l
+ * in element order. fast: in floats, for |iscale * x| < 2^22 and no NaN on
+ * every lane whose result is used (lb_qkx_levels' argument). */
+LB_INLINE void lb_qx_levels(int n, int nmax, const float *xt, const vf *wx, const vf *wv, vf iscale, bool fast,
+                            vf *lt, vf *sumlx_out, vf *suml2_out) {
+    const vf flo = vf_set1((float)-nmax), fhi = vf_set1((float)(nmax - 1));
+    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1);
+    vf sumlx = vf_set1(0.f), suml2 = sumlx;
+    for (int i = 0; i < n; ++i) {
+        const vf v = vf_mul(iscale, vf_load(xt + i * LN_W));
+        const vf fl = fast ? vf_max(flo, vf_min(fhi, lb_round_small(v)))
+                           : vi_to_f(vi_max(lo, vi_min(hi, vf_nearest_int(v))));
+        lt[i] = fl;
+        sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
+        suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
+    }
+    *sumlx_out = sumlx, *suml2_out = suml2;
+}
+
 /* make_qx_quants(n, nmax, x, L, rmse_type = 1, qw) on W groups; wt NULL
  * means qw = NULL (weights x^2). */
 LB_INLINE vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
@@ -205,11 +225,18 @@ LB_INLINE vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
     const vm allzero = lb_signed_max(n, xt, &max);
     const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1), off = vi_set1(nmax);
     vf wv[LB_MAXN], wx[LB_MAXN];
+    vm nan = vm_none();
     for (int i = 0; i < n; ++i) {
         const vf x = vf_load(xt + i * LN_W);
         wv[i] = wt ? vf_load(wt + i * LN_W) : vf_mul(x, x);
         wx[i] = vf_mul(wv[i], x); /* w * x[i] * l = (w * x) * l */
+        nan = vm_or(nan, vf_ne_uq(x, x));
     }
+    /* |iscale * x| <= |iscale * max| = nmax + 0.1 |is| < 2^21 when every x is finite: then the steps'
+     * levels are rounded in floats (lb_round_small), with nearest_int's result; a lane with a NaN or an
+     * infinity (unless all-zero, whose result is not used) keeps the integers for the whole search */
+    const vm finite = vm_andnot(vf_lt(vf_abs(max), vf_set1(INFINITY)), nan);
+    const bool fast = !vm_any(vm_andnot(vm_andnot(vm_all(), finite), allzero));
     vf iscale = vf_div(vf_set1((float)-nmax), max);
     vf sumlx = zero, suml2 = zero;
     for (int i = 0; i < n; ++i) {
@@ -223,24 +250,17 @@ LB_INLINE vf lb_qx(int n, int nmax, const float *xt, const float *wt, vi *L) {
     /* `suml2 ? a : b` is true for NaN too, hence the unordered compare */
     vf scale = vf_sel(vf_ne_uq(suml2, zero), vf_div(sumlx, suml2), zero);
     vf best = vf_mul(scale, sumlx);
-    vi lt[LB_MAXN];
+    vf lt[LB_MAXN];
     for (int is = -9; is <= 9; ++is) {
         if (is == 0) continue;
         const float c = -((float)nmax + 0.1f * (float)is);
         iscale = vf_div(vf_set1(c), max);
-        sumlx = suml2 = zero;
-        for (int i = 0; i < n; ++i) {
-            const vf x = vf_load(xt + i * LN_W);
-            const vi l = vi_max(lo, vi_min(hi, vf_nearest_int(vf_mul(iscale, x))));
-            lt[i] = l;
-            const vf fl = vi_to_f(l);
-            sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
-            suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
-        }
+        if (fast) lb_qx_levels(n, nmax, xt, wx, wv, iscale, true, lt, &sumlx, &suml2);
+        else lb_qx_levels(n, nmax, xt, wx, wv, iscale, false, lt, &sumlx, &suml2);
         const vm upd =
             vm_andnot(vm_and(vf_gt(suml2, zero), vf_gt(vf_mul(sumlx, sumlx), vf_mul(best, suml2))), allzero);
         if (!vm_any(upd)) continue;
-        for (int i = 0; i < n; ++i) L[i] = vi_sel(upd, vi_add(lt[i], off), L[i]);
+        for (int i = 0; i < n; ++i) L[i] = vi_sel(upd, vi_add(vf_to_i_exact(lt[i]), off), L[i]);
         scale = vf_sel(upd, vf_div(sumlx, suml2), scale);
         best = vf_sel(upd, vf_mul(scale, sumlx), best);
     }
