@@ -38,18 +38,18 @@ else
   echo "bench_low_memory: no memory cgroup here" >&2; exit 1
 fi
 out=$(dirname "$model")/bench-low-memory
-trap 'rmdir "$cg" 2>/dev/null; rm -f "$out".gguf "$out".free.gguf' EXIT
+trap 'rmdir "$cg" 2>/dev/null; rm -f "$out".gguf "$out".free.gguf "$out".time' EXIT
 
 cold() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-# run LABEL OUT TYPE [CGROUP]: prints "seconds peak_kB". Both runs write the
+# run OUT TYPE [CGROUP]: prints "seconds peak_kB". Both runs write the
 # same output name: it is recorded in the file (quantkit.command).
 run() {
   cold
-  if [ -n "${4:-}" ]; then
-    sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' sh "$4" \
-      /usr/bin/time -f "%e %M" -o "$out.time" "$qk" quantize -t 2 "$model" "$2" "$3" >/dev/null 2>&1
+  if [ -n "${3:-}" ]; then
+    sh -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' sh "$3" \
+      /usr/bin/time -f "%e %M" -o "$out.time" "$qk" quantize -t 2 "$model" "$1" "$2" >/dev/null 2>&1
   else
-    /usr/bin/time -f "%e %M" -o "$out.time" "$qk" quantize -t 2 "$model" "$2" "$3" >/dev/null 2>&1
+    /usr/bin/time -f "%e %M" -o "$out.time" "$qk" quantize -t 2 "$model" "$1" "$2" >/dev/null 2>&1
   fi
   tail -n 1 "$out.time"
 }
@@ -57,10 +57,10 @@ run() {
 echo "model $model: $((size / 1048576)) MiB; limit (process + page cache): $limit_mib MiB; cold cache every run"
 printf '%-8s %10s %12s %12s %14s %8s %s\n' type "free s" "free RSS" "limited s" "limited RSS" ratio "bytes"
 for t in $types; do
-  set -- $(run free "$out.gguf" "$t")
+  set -- $(run "$out.gguf" "$t")
   fs=$1 fk=$2
   mv "$out.gguf" "$out.free.gguf"
-  set -- $(run limited "$out.gguf" "$t" "$cg")
+  set -- $(run "$out.gguf" "$t" "$cg")
   ls_=$1 lk=$2
   same=identical
   cmp -s "$out.free.gguf" "$out.gguf" || same=DIFFER
