@@ -217,7 +217,7 @@ static void test_signal_registry_grows(void) {
 }
 
 /* The background hasher on files of several sizes (empty, one byte, across
- * its 1 MiB pieces), at 1..8 threads: every digest is the file's own, as
+ * its 256 KiB pieces), at 1..8 threads: every digest is the file's own, as
  * qk_sha256_file (and, for "abc", FIPS 180-2's example) gives it; a missing
  * file or one that cannot be read (a folder) fails naming it. */
 static void test_sha256_bg(void) {
