@@ -67,34 +67,48 @@ bool qk_sha256_parse(const char *hex, unsigned char out[32]) {
     return hex[64] == 0;
 }
 
-int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_progress *progress, qk_err *err) {
+/* The one read-and-hash loop: path read from its start in pieces of `piece`
+ * bytes into buf and hashed with s (reset for reuse on return, whatever
+ * happens); out and *size (NULL is fine) are written only on success. Stops
+ * early, without an error, once *stop is set (NULL: never). */
+static int hash_path(const char *path, qk_sha256 *s, unsigned char *buf, size_t piece, atomic_int *stop,
+                     qk_progress *progress, unsigned char out[32], uint64_t *size, qk_err *err) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) return qk_fail(err, "%s: cannot open: %s", path, strerror(errno));
+    int rc = QK_OK;
+    uint64_t off = 0;
+    while (!(stop && atomic_load(stop))) {
+        ssize_t r = read(fd, buf, piece); /* not pread: a pipe (verify --sha256 HEX /dev/stdin) works too */
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0)
+            rc = qk_fail(err, "%s: read error at offset %llu: %s", path, (unsigned long long)off, strerror(errno));
+        if (r <= 0) break;
+        qk_sha256_update(s, buf, (size_t)r);
+        off += (uint64_t)r;
+        qk_progress_add(progress, (uint64_t)r);
+    }
+    close(fd);
+    unsigned char d[32];
+    qk_sha256_final(s, d);
+    if (rc == QK_OK) memcpy(out, d, 32);
+    if (rc == QK_OK && size) *size = off;
+    return rc;
+}
+
+int qk_sha256_file(const char *path, unsigned char out[32], uint64_t *size, qk_progress *progress, qk_err *err) {
     enum { CH = 4 << 20 };
     unsigned char *buf = malloc(CH);
     qk_sha256 *s = qk_sha256_new();
-    int rc = buf && s ? QK_OK : qk_fail(err, "out of memory");
-    uint64_t total = 0;
-    while (rc == QK_OK) {
-        ssize_t r = read(fd, buf, CH);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) rc = qk_fail(err, "%s: read error at offset %llu: %s", path, (unsigned long long)total, strerror(errno));
-        if (r <= 0) break;
-        qk_sha256_update(s, buf, (size_t)r);
-        total += (uint64_t)r;
-        qk_progress_add(progress, (uint64_t)r);
-    }
-    if (rc == QK_OK) qk_sha256_final(s, out);
-    if (rc == QK_OK && size) *size = total;
+    const int rc =
+        buf && s ? hash_path(path, s, buf, CH, NULL, progress, out, size, err) : qk_fail(err, "out of memory");
     qk_sha256_free(s);
     free(buf);
-    close(fd);
     return rc;
 }
 
 /* The background hasher: up to n_threads threads, each taking the next file
  * (largest first, so one big shard does not start last and become the tail)
- * from a shared counter and hashing it alone, as qk_sha256_file does. One
+ * from a shared counter and hashing it alone (hash_path, as qk_sha256_file). One
  * stream per file is what SHA-256 allows; across files it scales until the
  * largest file's time. Results and errors are kept per file, so what the
  * caller sees does not depend on the thread count or on which thread ran
@@ -114,31 +128,14 @@ struct qk_sha256_bg {
     atomic_int stop;
 };
 
-static int bg_hash_one(qk_sha256_bg *bg, size_t i, qk_sha256 *s, unsigned char *buf) {
-    int fd = open(bg->paths[i], O_RDONLY);
-    if (fd < 0) return qk_fail(&bg->errs[i], "%s: cannot open: %s", bg->paths[i], strerror(errno));
-    int rc = QK_OK;
-    for (uint64_t off = 0; !atomic_load(&bg->stop);) {
-        ssize_t r = pread(fd, buf, BG_PIECE, (off_t)off);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) rc = qk_fail(&bg->errs[i], "%s: read error at offset %llu: %s", bg->paths[i],
-                                (unsigned long long)off, strerror(errno));
-        if (r <= 0) break;
-        qk_sha256_update(s, buf, (size_t)r);
-        off += (uint64_t)r;
-    }
-    close(fd);
-    qk_sha256_final(s, bg->d[i]);
-    return rc;
-}
-
 static void *bg_main(void *arg) {
     qk_sha256_bg *bg = arg;
     unsigned char *buf = malloc(BG_PIECE);
     qk_sha256 *s = qk_sha256_new();
     for (size_t k; !atomic_load(&bg->stop) && (k = atomic_fetch_add(&bg->next, 1)) < bg->n;) {
         const size_t i = bg->order[k];
-        bg->rc[i] = buf && s ? bg_hash_one(bg, i, s, buf) : qk_fail(&bg->errs[i], "out of memory");
+        bg->rc[i] = buf && s ? hash_path(bg->paths[i], s, buf, BG_PIECE, &bg->stop, NULL, bg->d[i], NULL, &bg->errs[i])
+                             : qk_fail(&bg->errs[i], "out of memory");
         if (bg->rc[i]) atomic_store(&bg->stop, 1); /* the caller fails anyway: stop reading */
     }
     qk_sha256_free(s);
