@@ -75,23 +75,25 @@ LB_INLINE vf lb_round_small(vf v) {
     return vf_sub(vf_add(v, magic), magic);
 }
 
+/* clamp(nearest_int(v), lo, hi) as a float: in floats when fast (the caller
+ * guarantees |v| < 2^22 and no NaN on every lane whose result is used), else
+ * through nearest_int's integers; the same bits under that guarantee. */
+LB_INLINE vf lb_level(vf v, int lo, int hi, bool fast) {
+    return fast ? vf_max(vf_set1((float)lo), vf_min(vf_set1((float)hi), lb_round_small(v)))
+                : vi_to_f(vi_max(vi_set1(lo), vi_min(vi_set1(hi), vf_nearest_int(v))));
+}
+
 /* One step of make_qkx2/3_quants' search: the levels clamp(nearest_int(
- * iscale * (x - min)), 0, nmax) of the n elements (as floats, into Laux) and
- * their weighted sums, in element order; xm[i] = x[i] - min, which changes
- * only when a step improves the fit. fast: rounded and clamped in floats
- * (the caller guarantees |iscale * (x - min)| < 2^22 and no NaN on every lane
- * whose result is used; vf_min / vf_max then see no NaN); else through
- * nearest_int's integers. Both give the same bits under that guarantee. */
-LB_INLINE void lb_qkx_levels(int n, const float *xt, const float *wt, const vf *xm, vf iscale, float nmax, bool fast,
+ * iscale * (x - min)), 0, nmax) of the n elements (as floats, into Laux;
+ * fast as lb_level) and their weighted sums, in element order; xm[i] =
+ * x[i] - min, which changes only when a step improves the fit. */
+LB_INLINE void lb_qkx_levels(int n, const float *xt, const float *wt, const vf *xm, vf iscale, int nmax, bool fast,
                              vf *Laux, vf *sum_l_out, vf *sum_l2_out, vf *sum_xl_out) {
-    const vf zero = vf_set1(0.f), fnmax = vf_set1(nmax);
-    const vi vnmax = vi_set1((int)nmax), vzero = vi_set1(0);
+    const vf zero = vf_set1(0.f);
     vf sum_l = zero, sum_l2 = zero, sum_xl = zero;
     for (int i = 0; i < n; ++i) {
         const vf x = vf_load(xt + i * LN_W), w = vf_load(wt + i * LN_W);
-        const vf v = vf_mul(iscale, xm[i]);
-        const vf fl = fast ? vf_max(zero, vf_min(fnmax, lb_round_small(v)))
-                           : vi_to_f(vi_max(vzero, vi_min(vnmax, vf_nearest_int(v))));
+        const vf fl = lb_level(vf_mul(iscale, xm[i]), 0, nmax, fast);
         Laux[i] = fl;
         const vf wl = vf_mul(w, fl);
         sum_l = vf_add(sum_l, wl);
@@ -148,12 +150,13 @@ LB_INLINE void lb_qkx(int n, int nmax, const float *xt, const float *wt, vi *L, 
          * as nearest_int, two operations fewer per element (5% of a Q4_K_M run's CPU); else (huge or
          * non-finite values) through the integers. Every step of the 1.09 GB bench model took the float
          * path; the kernel tests' edge inputs take both. */
-        const vf span = vf_sel(vf_gt(vf_sub(max, min), vf_sub(min, lo)), vf_sub(max, min), vf_sub(min, lo));
+        const vf up = vf_sub(max, min), down = vf_sub(min, lo);
+        const vf span = vf_sel(vf_gt(up, down), up, down);
         const vm small = vf_lt(vf_abs(vf_mul(iscale, span)), vf_set1(2097152.f)); /* false for NaN */
         if (!vm_any(vm_andnot(vm_andnot(vm_all(), flat), vm_andnot(small, nan_lane))))
-            lb_qkx_levels(n, xt, wt, xm, iscale, (float)nmax, true, Laux, &sum_l, &sum_l2, &sum_xl);
+            lb_qkx_levels(n, xt, wt, xm, iscale, nmax, true, Laux, &sum_l, &sum_l2, &sum_xl);
         else
-            lb_qkx_levels(n, xt, wt, xm, iscale, (float)nmax, false, Laux, &sum_l, &sum_l2, &sum_xl);
+            lb_qkx_levels(n, xt, wt, xm, iscale, nmax, false, Laux, &sum_l, &sum_l2, &sum_xl);
         const vf D = vf_sub(vf_mul(sum_w, sum_l2), vf_mul(sum_l, sum_l));
         const vm dpos = vm_andnot(vf_gt(D, zero), flat);
         if (!vm_any(dpos)) continue;
@@ -198,18 +201,13 @@ LB_INLINE vm lb_signed_max(int n, const float *xt, vf *max_out) {
 }
 
 /* One step of make_qx_quants' search: the levels clamp(nearest_int(iscale *
- * x), -nmax, nmax - 1) (as floats, into lt) and the sums of w*x*l and w*l*l
- * in element order. fast: in floats, for |iscale * x| < 2^22 and no NaN on
- * every lane whose result is used (lb_qkx_levels' argument). */
+ * x), -nmax, nmax - 1) (as floats, into lt; fast as lb_level) and the sums
+ * of w*x*l and w*l*l in element order. */
 LB_INLINE void lb_qx_levels(int n, int nmax, const float *xt, const vf *wx, const vf *wv, vf iscale, bool fast,
                             vf *lt, vf *sumlx_out, vf *suml2_out) {
-    const vf flo = vf_set1((float)-nmax), fhi = vf_set1((float)(nmax - 1));
-    const vi lo = vi_set1(-nmax), hi = vi_set1(nmax - 1);
     vf sumlx = vf_set1(0.f), suml2 = sumlx;
     for (int i = 0; i < n; ++i) {
-        const vf v = vf_mul(iscale, vf_load(xt + i * LN_W));
-        const vf fl = fast ? vf_max(flo, vf_min(fhi, lb_round_small(v)))
-                           : vi_to_f(vi_max(lo, vi_min(hi, vf_nearest_int(v))));
+        const vf fl = lb_level(vf_mul(iscale, vf_load(xt + i * LN_W)), -nmax, nmax - 1, fast);
         lt[i] = fl;
         sumlx = vf_add(sumlx, vf_mul(wx[i], fl));
         suml2 = vf_add(suml2, vf_mul(vf_mul(wv[i], fl), fl));
