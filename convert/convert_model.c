@@ -251,7 +251,7 @@ int qk_convert_model(const char *dir, const char *out_path, const qk_convert_opt
             rc = qk_check_output(outp, &sp, 1, "output", err);
         }
         if (rc == QK_OK) rc = qk_gguf_writer_begin(w, outp, err);
-        /* the source files' SHA-256, hashed by threads beside the conversion (one per shard, up to the thread count) */
+        /* the source files' SHA-256, hashed beside the conversion (a thread per shard, up to the thread count) */
         qk_sha256_bg *bg = NULL;
         if (rc == QK_OK) {
             const char **paths = calloc(ck.n_files ? ck.n_files : 1, sizeof *paths);
